@@ -1,0 +1,123 @@
+/*
+ * rill_config.c - reading and checking the JSON configuration. See rill_config.h.
+ */
+#include "rill_config.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+    const char *name;
+    size_t offset;
+    uint64_t minimum;
+    uint64_t maximum;
+} number_setting_t;
+
+#define SETTING(field, minimum, maximum) {#field, offsetof(rill_config_t, field), minimum, maximum}
+
+static const number_setting_t number_settings[] = {
+    SETTING(max_body_bytes, 1, 1u << 30),
+    SETTING(max_jobs_per_request, 1, 1000000),
+    SETTING(retain_ms, 0, 86400000),
+    SETTING(retain_parts, 0, 10000000),
+    SETTING(timeout_ms, 0, 86400000),
+    SETTING(retries, 0, 100),
+    SETTING(heartbeat_ms, 50, 60000),
+    SETTING(stream_heartbeat_ms, 100, 300000),
+};
+
+void rill_config_defaults(rill_config_t *config)
+{
+    memset(config, 0, sizeof(*config));
+    config->kind_count = 1;
+    snprintf(config->kinds[0], sizeof(config->kinds[0]), "%s", "demo");
+    config->max_body_bytes = 1024 * 1024;
+    config->max_jobs_per_request = 1000;
+    config->retain_ms = 60000;
+    config->retain_parts = 1000;
+    config->timeout_ms = 600000;
+    config->retries = 2;
+    config->heartbeat_ms = 1000;
+    config->stream_heartbeat_ms = 5000;
+}
+
+static int load_kinds(json_t *value, rill_config_t *config, char *error, size_t error_size)
+{
+    if (!json_is_array(value) || json_array_size(value) == 0 ||
+        json_array_size(value) > RILL_CONFIG_MAX_KINDS) {
+        snprintf(error, error_size, "\"kinds\" must be an array of 1 to %d names",
+                 RILL_CONFIG_MAX_KINDS);
+        return -1;
+    }
+    size_t index;
+    json_t *kind;
+    config->kind_count = 0;
+    json_array_foreach(value, index, kind)
+    {
+        const char *name = json_string_value(kind);
+        if (name == NULL || name[0] == '\0' || strlen(name) >= RILL_CONFIG_KIND_NAME_MAX) {
+            snprintf(error, error_size, "\"kinds\"[%zu] must be a non-empty string under %d bytes",
+                     index, RILL_CONFIG_KIND_NAME_MAX);
+            return -1;
+        }
+        snprintf(config->kinds[config->kind_count++], RILL_CONFIG_KIND_NAME_MAX, "%s", name);
+    }
+    return 0;
+}
+
+int rill_config_load(const char *path, rill_config_t *config, char *error, size_t error_size)
+{
+    rill_config_defaults(config);
+    json_error_t parse_error;
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &parse_error);
+    if (root == NULL) {
+        snprintf(error, error_size, "%s:%d: %s", path, parse_error.line, parse_error.text);
+        return -1;
+    }
+    int result = -1;
+    if (!json_is_object(root)) {
+        snprintf(error, error_size, "%s: the configuration must be a JSON object", path);
+        goto out;
+    }
+    const char *key;
+    json_t *value;
+    json_object_foreach(root, key, value)
+    {
+        if (strcmp(key, "kinds") == 0) {
+            if (load_kinds(value, config, error, error_size) != 0)
+                goto out;
+            continue;
+        }
+        const number_setting_t *setting = NULL;
+        for (size_t i = 0; i < sizeof(number_settings) / sizeof(number_settings[0]); i++) {
+            if (strcmp(key, number_settings[i].name) == 0)
+                setting = &number_settings[i];
+        }
+        if (setting == NULL) {
+            snprintf(error, error_size, "%s: unknown setting \"%s\"", path, key);
+            goto out;
+        }
+        if (!json_is_integer(value) || json_integer_value(value) < 0 ||
+            (uint64_t)json_integer_value(value) < setting->minimum ||
+            (uint64_t)json_integer_value(value) > setting->maximum) {
+            snprintf(error, error_size, "%s: \"%s\" must be an integer from %llu to %llu", path, key,
+                     (unsigned long long)setting->minimum, (unsigned long long)setting->maximum);
+            goto out;
+        }
+        *(uint64_t *)((char *)config + setting->offset) = (uint64_t)json_integer_value(value);
+    }
+    result = 0;
+out:
+    json_decref(root);
+    return result;
+}
+
+int rill_config_declares_kind(const rill_config_t *config, const char *kind)
+{
+    for (size_t i = 0; i < config->kind_count; i++) {
+        if (strcmp(config->kinds[i], kind) == 0)
+            return 1;
+    }
+    return 0;
+}

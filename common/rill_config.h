@@ -1,0 +1,36 @@
+/*
+ * rill_config.h - the configuration file every process reads (docs/CONFIG.md).
+ *
+ * One JSON file holds what the operator declares: job kinds, request limits,
+ * retention, deadlines, heartbeats. Missing keys take the defaults below;
+ * unknown keys and values out of range are refused with a reason, so a typo
+ * never silently becomes a default.
+ */
+#ifndef RILL_CONFIG_H
+#define RILL_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RILL_CONFIG_MAX_KINDS 32
+#define RILL_CONFIG_KIND_NAME_MAX 64
+
+typedef struct {
+    size_t kind_count;
+    char kinds[RILL_CONFIG_MAX_KINDS][RILL_CONFIG_KIND_NAME_MAX]; /* declared job kinds */
+    uint64_t max_body_bytes;        /* 413 above; default 1 MiB */
+    uint64_t max_jobs_per_request;  /* 413 above; default 1000 */
+    uint64_t retain_ms;             /* keep a job's events after it ends; default 60000 */
+    uint64_t retain_parts;          /* at most this many events per job; default 1000 */
+    uint64_t timeout_ms;            /* job deadline from submission; default 600000; 0 = none */
+    uint64_t retries;               /* re-dispatches after a worker died; default 2 */
+    uint64_t heartbeat_ms;          /* process-to-process heartbeats; default 1000 */
+    uint64_t stream_heartbeat_ms;   /* idle HTTP stream heartbeat; default 5000 */
+} rill_config_t;
+
+void rill_config_defaults(rill_config_t *config);
+/* Loads path over the defaults. Returns 0, or -1 with the reason in error. */
+int rill_config_load(const char *path, rill_config_t *config, char *error, size_t error_size);
+int rill_config_declares_kind(const rill_config_t *config, const char *kind);
+
+#endif

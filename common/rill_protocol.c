@@ -1,0 +1,440 @@
+/*
+ * rill_protocol.c - parsing and sending of rill/1 messages (docs/PROTOCOL.md).
+ *
+ * Each channel has a table of the commands it may carry and the shape of
+ * their argument frames. Parsing checks version, command, frame count and
+ * the argument types, so the processes above never look at a frame that is
+ * not what the protocol says; they count and drop what fails here.
+ */
+#include "rill_protocol.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum {
+    ARGUMENT_ANY = 0,  /* any bytes, may be empty */
+    ARGUMENT_TEXT,     /* non-empty */
+    ARGUMENT_JOB_ID,
+    ARGUMENT_NUMBER,
+    ARGUMENT_JSON,     /* non-empty; starts like a JSON text (full check is the user's) */
+} argument_type_t;
+
+typedef struct {
+    rill_command_t command;
+    size_t minimum;
+    size_t maximum;
+    argument_type_t types[4];
+} command_shape_t;
+
+static const char *command_names[RILL_COMMAND_COUNT] = {
+    [RILL_COMMAND_INVALID] = "",
+    [RILL_COMMAND_HELLO] = "HELLO",
+    [RILL_COMMAND_CREDIT] = "CREDIT",
+    [RILL_COMMAND_PART] = "PART",
+    [RILL_COMMAND_DONE] = "DONE",
+    [RILL_COMMAND_FAIL] = "FAIL",
+    [RILL_COMMAND_RETURN] = "RETURN",
+    [RILL_COMMAND_BYE] = "BYE",
+    [RILL_COMMAND_WELCOME] = "WELCOME",
+    [RILL_COMMAND_BATCH] = "BATCH",
+    [RILL_COMMAND_CANCEL] = "CANCEL",
+    [RILL_COMMAND_REJOIN] = "REJOIN",
+    [RILL_COMMAND_PING] = "PING",
+    [RILL_COMMAND_PONG] = "PONG",
+    [RILL_COMMAND_SUBMIT] = "SUBMIT",
+    [RILL_COMMAND_STATUS] = "STATUS",
+    [RILL_COMMAND_FETCH] = "FETCH",
+    [RILL_COMMAND_SUBMITTED] = "SUBMITTED",
+    [RILL_COMMAND_ERROR] = "ERROR",
+    [RILL_COMMAND_REPLAY] = "REPLAY",
+};
+
+static const command_shape_t to_broker_from_worker[] = {
+    {RILL_COMMAND_HELLO, 1, 1, {ARGUMENT_JSON}},
+    {RILL_COMMAND_CREDIT, 1, 1, {ARGUMENT_NUMBER}},
+    {RILL_COMMAND_PART, 2, 2, {ARGUMENT_JOB_ID, ARGUMENT_JSON}},
+    {RILL_COMMAND_DONE, 1, 1, {ARGUMENT_JOB_ID}},
+    {RILL_COMMAND_FAIL, 3, 3, {ARGUMENT_JOB_ID, ARGUMENT_TEXT, ARGUMENT_ANY}},
+    {RILL_COMMAND_RETURN, 1, 1, {ARGUMENT_JOB_ID}},
+    {RILL_COMMAND_PING, 0, 0, {0}},
+    {RILL_COMMAND_BYE, 0, 0, {0}},
+};
+
+static const command_shape_t to_worker[] = {
+    {RILL_COMMAND_WELCOME, 1, 1, {ARGUMENT_JSON}},
+    {RILL_COMMAND_BATCH, 1, 1, {ARGUMENT_JSON}},
+    {RILL_COMMAND_CANCEL, 1, 1, {ARGUMENT_JOB_ID}},
+    {RILL_COMMAND_PING, 0, 0, {0}},
+    {RILL_COMMAND_REJOIN, 0, 0, {0}},
+};
+
+static const command_shape_t to_broker_from_frontend[] = {
+    {RILL_COMMAND_PING, 0, 0, {0}},
+    {RILL_COMMAND_SUBMIT, 3, 3, {ARGUMENT_TEXT, ARGUMENT_ANY, ARGUMENT_JSON}},
+    {RILL_COMMAND_CANCEL, 2, 2, {ARGUMENT_TEXT, ARGUMENT_JOB_ID}},
+    {RILL_COMMAND_STATUS, 2, 2, {ARGUMENT_TEXT, ARGUMENT_JOB_ID}},
+    {RILL_COMMAND_FETCH, 4, 4, {ARGUMENT_TEXT, ARGUMENT_ANY, ARGUMENT_TEXT, ARGUMENT_NUMBER}},
+};
+
+/* REPLAY takes 3 frames plus triples; its tail is checked in parse. */
+static const command_shape_t to_frontend[] = {
+    {RILL_COMMAND_PONG, 1, 1, {ARGUMENT_JSON}},
+    {RILL_COMMAND_SUBMITTED, 2, 2, {ARGUMENT_TEXT, ARGUMENT_JSON}},
+    {RILL_COMMAND_STATUS, 2, 2, {ARGUMENT_TEXT, ARGUMENT_JSON}},
+    {RILL_COMMAND_ERROR, 3, 3, {ARGUMENT_TEXT, ARGUMENT_TEXT, ARGUMENT_ANY}},
+    {RILL_COMMAND_REPLAY, 3, RILL_MESSAGE_MAX_FRAMES - 2, {ARGUMENT_TEXT, ARGUMENT_TEXT, ARGUMENT_JSON}},
+};
+
+static const char *event_names[RILL_EVENT_COUNT] = {
+    [RILL_EVENT_PART] = "part",
+    [RILL_EVENT_DONE] = "done",
+    [RILL_EVENT_ERROR] = "error",
+    [RILL_EVENT_RETRY] = "retry",
+    [RILL_EVENT_GAP] = "gap",
+};
+
+const char *rill_command_name(rill_command_t command)
+{
+    if (command <= RILL_COMMAND_INVALID || command >= RILL_COMMAND_COUNT)
+        return "INVALID";
+    return command_names[command];
+}
+
+const char *rill_event_type_name(rill_event_type_t type)
+{
+    if (type >= RILL_EVENT_COUNT)
+        return "invalid";
+    return event_names[type];
+}
+
+int rill_event_type_from_name(const char *name, size_t length, rill_event_type_t *type)
+{
+    for (int i = 0; i < RILL_EVENT_COUNT; i++) {
+        if (strlen(event_names[i]) == length && memcmp(event_names[i], name, length) == 0) {
+            *type = (rill_event_type_t)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int rill_frame_equals(rill_frame_t frame, const char *text)
+{
+    size_t length = strlen(text);
+    return frame.size == length && memcmp(frame.data, text, length) == 0;
+}
+
+rill_frame_t rill_frame_from_string(const char *text)
+{
+    rill_frame_t frame = {(const uint8_t *)text, strlen(text)};
+    return frame;
+}
+
+char *rill_frame_strdup(rill_frame_t frame)
+{
+    char *copy = malloc(frame.size + 1);
+    if (copy == NULL)
+        return NULL;
+    if (frame.size > 0)
+        memcpy(copy, frame.data, frame.size);
+    copy[frame.size] = '\0';
+    return copy;
+}
+
+int rill_frame_to_u64(rill_frame_t frame, uint64_t *value)
+{
+    if (frame.size == 0 || frame.size > 19)
+        return -1;
+    uint64_t result = 0;
+    for (size_t i = 0; i < frame.size; i++) {
+        uint8_t c = frame.data[i];
+        if (c < '0' || c > '9')
+            return -1;
+        result = result * 10 + (uint64_t)(c - '0');
+    }
+    *value = result;
+    return 0;
+}
+
+size_t rill_u64_to_text(uint64_t value, char *buffer)
+{
+    char reversed[21];
+    size_t length = 0;
+    do {
+        reversed[length++] = (char)('0' + value % 10);
+        value /= 10;
+    } while (value != 0);
+    for (size_t i = 0; i < length; i++)
+        buffer[i] = reversed[length - 1 - i];
+    buffer[length] = '\0';
+    return length;
+}
+
+int rill_job_id_is_valid(const uint8_t *id, size_t length)
+{
+    if (length != RILL_JOB_ID_LENGTH)
+        return 0;
+    for (size_t i = 0; i < length; i++) {
+        uint8_t c = id[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return 0;
+    }
+    return 1;
+}
+
+int rill_topic_name_is_valid(const char *name, size_t length)
+{
+    if (length < 1 || length > RILL_TOPIC_NAME_MAX)
+        return 0;
+    for (size_t i = 0; i < length; i++) {
+        char c = name[i];
+        int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                 c == '.' || c == '_' || c == '-';
+        if (!ok)
+            return 0;
+    }
+    return 1;
+}
+
+static int argument_is_valid(argument_type_t type, rill_frame_t frame)
+{
+    uint64_t ignored;
+    switch (type) {
+    case ARGUMENT_ANY:
+        return 1;
+    case ARGUMENT_TEXT:
+        return frame.size > 0;
+    case ARGUMENT_JOB_ID:
+        return rill_job_id_is_valid(frame.data, frame.size);
+    case ARGUMENT_NUMBER:
+        return rill_frame_to_u64(frame, &ignored) == 0;
+    case ARGUMENT_JSON:
+        if (frame.size == 0)
+            return 0;
+        /* Cheap shape check; the full parse is done by whoever reads it. */
+        switch (frame.data[0]) {
+        case '{': case '[': case '"': case '-': case 't': case 'f': case 'n':
+        case '0': case '1': case '2': case '3': case '4':
+        case '5': case '6': case '7': case '8': case '9':
+            return 1;
+        default:
+            return 0;
+        }
+    }
+    return 0;
+}
+
+static const command_shape_t *channel_table(rill_channel_t channel, size_t *count)
+{
+    switch (channel) {
+    case RILL_CHANNEL_TO_BROKER_FROM_WORKER:
+        *count = sizeof(to_broker_from_worker) / sizeof(to_broker_from_worker[0]);
+        return to_broker_from_worker;
+    case RILL_CHANNEL_TO_WORKER:
+        *count = sizeof(to_worker) / sizeof(to_worker[0]);
+        return to_worker;
+    case RILL_CHANNEL_TO_BROKER_FROM_FRONTEND:
+        *count = sizeof(to_broker_from_frontend) / sizeof(to_broker_from_frontend[0]);
+        return to_broker_from_frontend;
+    case RILL_CHANNEL_TO_FRONTEND:
+        *count = sizeof(to_frontend) / sizeof(to_frontend[0]);
+        return to_frontend;
+    }
+    *count = 0;
+    return NULL;
+}
+
+int rill_message_parse(rill_channel_t channel, const rill_frame_t *frames, size_t count,
+                       rill_message_t *message, const char **error)
+{
+    memset(message, 0, sizeof(*message));
+    if (count < 2) {
+        *error = "too few frames";
+        return -1;
+    }
+    if (!rill_frame_equals(frames[0], RILL_PROTOCOL_VERSION)) {
+        *error = "wrong protocol version";
+        return -1;
+    }
+    size_t table_size;
+    const command_shape_t *table = channel_table(channel, &table_size);
+    const command_shape_t *shape = NULL;
+    for (size_t i = 0; i < table_size; i++) {
+        if (rill_frame_equals(frames[1], command_names[table[i].command])) {
+            shape = &table[i];
+            break;
+        }
+    }
+    if (shape == NULL) {
+        *error = "unknown command";
+        return -1;
+    }
+    size_t argument_count = count - 2;
+    if (argument_count < shape->minimum || argument_count > shape->maximum) {
+        *error = "wrong number of frames";
+        return -1;
+    }
+    if (shape->command == RILL_COMMAND_REPLAY && (argument_count - 3) % 3 != 0) {
+        *error = "replay events must come in triples";
+        return -1;
+    }
+    for (size_t i = 0; i < argument_count; i++) {
+        argument_type_t type = i < 4 ? shape->types[i] : ARGUMENT_ANY;
+        if (shape->command == RILL_COMMAND_REPLAY && i >= 3) {
+            size_t position = (i - 3) % 3;
+            type = position == 0 ? ARGUMENT_TEXT : position == 1 ? ARGUMENT_NUMBER : ARGUMENT_JSON;
+        }
+        if (!argument_is_valid(type, frames[2 + i])) {
+            *error = "malformed argument";
+            return -1;
+        }
+        message->arguments[i] = frames[2 + i];
+    }
+    message->command = shape->command;
+    message->argument_count = argument_count;
+    return 0;
+}
+
+int rill_event_parse(const rill_frame_t *frames, size_t count, rill_event_t *event,
+                     const char **error)
+{
+    memset(event, 0, sizeof(*event));
+    if (count != 5) {
+        *error = "an event has exactly 5 frames";
+        return -1;
+    }
+    rill_frame_t topic = frames[0];
+    if (topic.size < 2) {
+        *error = "topic too short";
+        return -1;
+    }
+    event->topic = topic;
+    switch (topic.data[0]) {
+    case RILL_SUBJECT_JOB:
+        if (!rill_job_id_is_valid(topic.data + 1, topic.size - 1)) {
+            *error = "malformed job topic";
+            return -1;
+        }
+        event->subject_kind = RILL_SUBJECT_JOB;
+        event->subject.data = topic.data + 1;
+        event->subject.size = topic.size - 1;
+        break;
+    case RILL_SUBJECT_TOPIC:
+        if (topic.size < 3 || topic.data[topic.size - 1] != '/' ||
+            !rill_topic_name_is_valid((const char *)topic.data + 1, topic.size - 2)) {
+            *error = "malformed topic name";
+            return -1;
+        }
+        event->subject_kind = RILL_SUBJECT_TOPIC;
+        event->subject.data = topic.data + 1;
+        event->subject.size = topic.size - 2;
+        break;
+    default:
+        *error = "unknown subject kind";
+        return -1;
+    }
+    if (!rill_frame_equals(frames[1], RILL_PROTOCOL_VERSION)) {
+        *error = "wrong protocol version";
+        return -1;
+    }
+    if (rill_event_type_from_name((const char *)frames[2].data, frames[2].size, &event->type) != 0) {
+        *error = "unknown event type";
+        return -1;
+    }
+    if (rill_frame_to_u64(frames[3], &event->seq) != 0 || event->seq == 0) {
+        *error = "malformed seq";
+        return -1;
+    }
+    if (!argument_is_valid(ARGUMENT_JSON, frames[4])) {
+        *error = "malformed event data";
+        return -1;
+    }
+    event->data = frames[4];
+    return 0;
+}
+
+int rill_protocol_send(void *socket, const rill_frame_t *routing_id, const rill_frame_t *frames,
+                       size_t count, int flags)
+{
+    if (routing_id != NULL) {
+        if (zmq_send(socket, routing_id->data, routing_id->size, flags | ZMQ_SNDMORE) < 0)
+            return -1;
+    }
+    for (size_t i = 0; i < count; i++) {
+        int more = i + 1 < count ? ZMQ_SNDMORE : 0;
+        if (zmq_send(socket, frames[i].data, frames[i].size, flags | more) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int rill_protocol_send_command(void *socket, const rill_frame_t *routing_id, rill_command_t command,
+                               const rill_frame_t *arguments, size_t argument_count, int flags)
+{
+    rill_frame_t frames[RILL_MESSAGE_MAX_FRAMES];
+    if (argument_count + 2 > RILL_MESSAGE_MAX_FRAMES || command <= RILL_COMMAND_INVALID ||
+        command >= RILL_COMMAND_COUNT) {
+        errno = EINVAL;
+        return -1;
+    }
+    frames[0] = rill_frame_from_string(RILL_PROTOCOL_VERSION);
+    frames[1] = rill_frame_from_string(command_names[command]);
+    for (size_t i = 0; i < argument_count; i++)
+        frames[2 + i] = arguments[i];
+    return rill_protocol_send(socket, routing_id, frames, argument_count + 2, flags);
+}
+
+int rill_protocol_receive(void *socket, rill_received_t *received)
+{
+    received->count = 0;
+    received->truncated = 0;
+    zmq_msg_t overflow;
+    for (;;) {
+        /* Frames past the maximum are read (to keep the socket in step) and dropped. */
+        zmq_msg_t *part = received->count < RILL_MESSAGE_MAX_FRAMES ? &received->parts[received->count]
+                                                                    : &overflow;
+        zmq_msg_init(part);
+        int first = received->count == 0 && !received->truncated;
+        if (zmq_msg_recv(part, socket, first ? ZMQ_DONTWAIT : 0) < 0) {
+            int saved = errno;
+            zmq_msg_close(part);
+            if (first && saved == EAGAIN)
+                return 0;
+            rill_received_close(received);
+            errno = saved;
+            return -1;
+        }
+        int more = zmq_msg_more(part);
+        if (part == &overflow) {
+            received->truncated = 1;
+            zmq_msg_close(part);
+        } else {
+            received->frames[received->count].data = zmq_msg_data(part);
+            received->frames[received->count].size = zmq_msg_size(part);
+            received->count++;
+        }
+        if (!more)
+            return 1;
+    }
+}
+
+void rill_received_close(rill_received_t *received)
+{
+    for (size_t i = 0; i < received->count; i++)
+        zmq_msg_close(&received->parts[i]);
+    received->count = 0;
+}
+
+int rill_socket_configure(void *socket)
+{
+    int hwm = RILL_SOCKET_HWM;
+    int linger = RILL_SOCKET_LINGER_MS;
+    if (zmq_setsockopt(socket, ZMQ_SNDHWM, &hwm, sizeof(hwm)) != 0)
+        return -1;
+    if (zmq_setsockopt(socket, ZMQ_RCVHWM, &hwm, sizeof(hwm)) != 0)
+        return -1;
+    if (zmq_setsockopt(socket, ZMQ_LINGER, &linger, sizeof(linger)) != 0)
+        return -1;
+    return 0;
+}

@@ -1,0 +1,148 @@
+/*
+ * rill_protocol.h - the wire codec shared by broker, frontend and workers.
+ *
+ * docs/PROTOCOL.md is the contract; this file is its only implementation.
+ * Messages are ZeroMQ multipart messages of raw frames. The codec never
+ * allocates on the parse path: a parsed message points into the frames it
+ * was given, so the caller keeps the frames alive while it uses the result.
+ */
+#ifndef RILL_PROTOCOL_H
+#define RILL_PROTOCOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <zmq.h>
+
+#define RILL_PROTOCOL_VERSION "rill/1"
+#define RILL_JOB_ID_LENGTH 32          /* hex digits: 128 random bits */
+#define RILL_TOPIC_NAME_MAX 128
+#define RILL_MESSAGE_MAX_FRAMES 16
+#define RILL_SOCKET_HWM 100000
+#define RILL_SOCKET_LINGER_MS 1000
+
+typedef struct {
+    const uint8_t *data;
+    size_t size;
+} rill_frame_t;
+
+typedef enum {
+    RILL_COMMAND_INVALID = 0,
+    /* worker -> broker */
+    RILL_COMMAND_HELLO,
+    RILL_COMMAND_CREDIT,
+    RILL_COMMAND_PART,
+    RILL_COMMAND_DONE,
+    RILL_COMMAND_FAIL,
+    RILL_COMMAND_RETURN,
+    RILL_COMMAND_BYE,
+    /* broker -> worker */
+    RILL_COMMAND_WELCOME,
+    RILL_COMMAND_BATCH,
+    RILL_COMMAND_CANCEL, /* also frontend -> broker, with a req frame */
+    RILL_COMMAND_REJOIN,
+    /* both ways, both channels */
+    RILL_COMMAND_PING,
+    RILL_COMMAND_PONG,
+    /* frontend -> broker */
+    RILL_COMMAND_SUBMIT,
+    RILL_COMMAND_STATUS, /* also the broker's reply */
+    RILL_COMMAND_FETCH,
+    /* broker -> frontend */
+    RILL_COMMAND_SUBMITTED,
+    RILL_COMMAND_ERROR,
+    RILL_COMMAND_REPLAY,
+    RILL_COMMAND_COUNT
+} rill_command_t;
+
+/* Which socket a message travelled on: the same command name may take
+ * different frames on different channels (CANCEL, STATUS). */
+typedef enum {
+    RILL_CHANNEL_TO_BROKER_FROM_WORKER,
+    RILL_CHANNEL_TO_WORKER,
+    RILL_CHANNEL_TO_BROKER_FROM_FRONTEND,
+    RILL_CHANNEL_TO_FRONTEND,
+} rill_channel_t;
+
+typedef struct {
+    rill_command_t command;
+    size_t argument_count;
+    rill_frame_t arguments[RILL_MESSAGE_MAX_FRAMES];
+} rill_message_t;
+
+typedef enum {
+    RILL_EVENT_PART = 0,
+    RILL_EVENT_DONE,
+    RILL_EVENT_ERROR,
+    RILL_EVENT_RETRY,
+    RILL_EVENT_GAP,
+    RILL_EVENT_COUNT
+} rill_event_type_t;
+
+typedef enum {
+    RILL_SUBJECT_JOB = 'j',
+    RILL_SUBJECT_TOPIC = 't',
+    RILL_SUBJECT_BARRIER = 's',
+} rill_subject_kind_t;
+
+/* One event on the responses subject. */
+typedef struct {
+    rill_frame_t topic;          /* the whole topic frame, prefix included */
+    rill_subject_kind_t subject_kind;
+    rill_frame_t subject;        /* job id or topic name, without prefix/suffix */
+    rill_event_type_t type;
+    uint64_t seq;
+    rill_frame_t data;
+} rill_event_t;
+
+/* Received multipart message: owns its zmq_msg_t frames. */
+typedef struct {
+    size_t count;
+    int truncated; /* more than RILL_MESSAGE_MAX_FRAMES frames: rest dropped */
+    zmq_msg_t parts[RILL_MESSAGE_MAX_FRAMES];
+    rill_frame_t frames[RILL_MESSAGE_MAX_FRAMES];
+} rill_received_t;
+
+/* Parse frames (version frame first) as a message of the given channel.
+ * Returns 0, or -1 with *error set to a static human-readable reason. */
+int rill_message_parse(rill_channel_t channel, const rill_frame_t *frames, size_t count,
+                       rill_message_t *message, const char **error);
+
+/* Parse frames [topic, version, event, seq, data] as an event. */
+int rill_event_parse(const rill_frame_t *frames, size_t count, rill_event_t *event,
+                     const char **error);
+
+const char *rill_command_name(rill_command_t command);
+const char *rill_event_type_name(rill_event_type_t type);
+int rill_event_type_from_name(const char *name, size_t length, rill_event_type_t *type);
+
+/* Strict unsigned decimal: digits only, 1..19 of them. */
+int rill_frame_to_u64(rill_frame_t frame, uint64_t *value);
+/* Writes the decimal form into buffer (>= 21 bytes); returns its length. */
+size_t rill_u64_to_text(uint64_t value, char *buffer);
+int rill_frame_equals(rill_frame_t frame, const char *text);
+rill_frame_t rill_frame_from_string(const char *text);
+/* Copies a frame into a fresh NUL-terminated string; caller frees. NULL on ENOMEM. */
+char *rill_frame_strdup(rill_frame_t frame);
+
+int rill_job_id_is_valid(const uint8_t *id, size_t length);
+int rill_topic_name_is_valid(const char *name, size_t length);
+
+/* Sends frames as one multipart message (non-blocking unless flags say so).
+ * When routing_id is non-NULL it goes first (ROUTER sockets). The version
+ * frame is added by rill_protocol_send_command; rill_protocol_send sends
+ * exactly the frames given. Return 0 or -1 (errno from zmq). */
+int rill_protocol_send(void *socket, const rill_frame_t *routing_id, const rill_frame_t *frames,
+                       size_t count, int flags);
+int rill_protocol_send_command(void *socket, const rill_frame_t *routing_id, rill_command_t command,
+                               const rill_frame_t *arguments, size_t argument_count, int flags);
+
+/* Receives one whole multipart message without blocking.
+ * Returns 1 when a message was read, 0 when none is waiting, -1 on error.
+ * Release with rill_received_close. */
+int rill_protocol_receive(void *socket, rill_received_t *received);
+void rill_received_close(rill_received_t *received);
+
+/* Applies rill's deliberate socket options (HWMs, linger) to a raw socket. */
+int rill_socket_configure(void *socket);
+
+#endif
