@@ -16,7 +16,7 @@
 #define RILL_PROTOCOL_VERSION "rill/1"
 #define RILL_JOB_ID_LENGTH 32          /* hex digits: 128 random bits */
 #define RILL_TOPIC_NAME_MAX 128
-#define RILL_MESSAGE_MAX_FRAMES 16
+#define RILL_MESSAGE_MAX_FRAMES 64 /* REPLAY carries up to 16 events per message */
 #define RILL_SOCKET_HWM 100000
 #define RILL_SOCKET_LINGER_MS 1000
 
