@@ -39,9 +39,19 @@ int rill_worker_publish_part(rill_worker_job_t *job, const char *data, size_t le
 void rill_worker_job_done(rill_worker_job_t *job);
 void rill_worker_job_fail(rill_worker_job_t *job, const char *code, const char *message);
 
-/* One-shot timer on the worker's loop. Returns an id > 0, or -1. */
+/* One-shot timer on the worker's loop. The caller owns the storage (embed it
+ * in the job's state): starting and stopping allocate nothing. Zero it before
+ * first use. Starting an active timer re-arms it. */
 typedef void (*rill_worker_timer_callback_t)(void *argument);
-int rill_worker_timer_start(uint64_t delay_ms, rill_worker_timer_callback_t callback, void *argument);
-void rill_worker_timer_stop(int timer_id);
+typedef struct {
+    uint64_t due_ns;
+    size_t heap_index; /* 0 = not armed; else position + 1 in the loop's heap */
+    rill_worker_timer_callback_t callback;
+    void *argument;
+} rill_worker_timer_t;
+
+int rill_worker_timer_start(rill_worker_timer_t *timer, uint64_t delay_ms,
+                            rill_worker_timer_callback_t callback, void *argument);
+void rill_worker_timer_stop(rill_worker_timer_t *timer);
 
 #endif

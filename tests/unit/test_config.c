@@ -1,1 +1,50 @@
-int main(void){return 0;}
+/* test_config.c - defaults, overrides, and refusal of bad configuration files. */
+#include "rill_config.h"
+#include "rill_test.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int load_text(const char *text, rill_config_t *config, char *error, size_t size)
+{
+    char path[] = "/tmp/rill-config-test-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return -2;
+    FILE *file = fdopen(fd, "w");
+    fputs(text, file);
+    fclose(file);
+    int result = rill_config_load(path, config, error, size);
+    unlink(path);
+    return result;
+}
+
+int main(void)
+{
+    rill_config_t config;
+    char error[512];
+    rill_config_defaults(&config);
+    CHECK(config.max_body_bytes == 1048576 && config.max_jobs_per_request == 1000);
+    CHECK(config.retain_ms == 60000 && config.retain_parts == 1000);
+    CHECK(rill_config_declares_kind(&config, "demo") && !rill_config_declares_kind(&config, "nope"));
+
+    CHECK(load_text("{\"retain_ms\": 5000, \"kinds\": [\"demo\", \"tail\"]}", &config, error, sizeof(error)) == 0);
+    CHECK(config.retain_ms == 5000 && config.kind_count == 2);
+    CHECK(rill_config_declares_kind(&config, "tail"));
+    CHECK(config.max_body_bytes == 1048576); /* untouched keys keep defaults */
+
+    CHECK(load_text("{\"retain_msec\": 5}", &config, error, sizeof(error)) == -1);
+    CHECK(strstr(error, "unknown setting \"retain_msec\"") != NULL);
+    CHECK(load_text("{\"heartbeat_ms\": 1}", &config, error, sizeof(error)) == -1);
+    CHECK(strstr(error, "heartbeat_ms") != NULL);
+    CHECK(load_text("{\"retries\": \"2\"}", &config, error, sizeof(error)) == -1);
+    CHECK(load_text("{\"kinds\": []}", &config, error, sizeof(error)) == -1);
+    CHECK(load_text("{\"retries\": 1, \"retries\": 2}", &config, error, sizeof(error)) == -1);
+    CHECK(load_text("[1]", &config, error, sizeof(error)) == -1);
+    CHECK(load_text("{not json", &config, error, sizeof(error)) == -1);
+    CHECK(rill_config_load("/nonexistent/rill.json", &config, error, sizeof(error)) == -1);
+    CHECK(strstr(error, "/nonexistent/rill.json") != NULL);
+    RILL_TEST_END();
+}

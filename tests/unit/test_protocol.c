@@ -1,1 +1,174 @@
-int main(void){return 0;}
+/* test_protocol.c - the wire codec: parse every channel, refuse every malformation. */
+#include "rill_protocol.h"
+#include "rill_test.h"
+
+#include <string.h>
+
+#define F(text) rill_frame_from_string(text)
+#define ID "0123456789abcdef0123456789abcdef"
+
+static void test_numbers(void)
+{
+    uint64_t value = 0;
+    CHECK(rill_frame_to_u64(F("0"), &value) == 0 && value == 0);
+    CHECK(rill_frame_to_u64(F("18446744073709551"), &value) == 0 && value == 18446744073709551ull);
+    CHECK(rill_frame_to_u64(F(""), &value) == -1);
+    CHECK(rill_frame_to_u64(F("12a"), &value) == -1);
+    CHECK(rill_frame_to_u64(F("-1"), &value) == -1);
+    CHECK(rill_frame_to_u64(F("+1"), &value) == -1);
+    CHECK(rill_frame_to_u64(F("12345678901234567890"), &value) == -1);
+    char text[21];
+    CHECK(rill_u64_to_text(0, text) == 1 && strcmp(text, "0") == 0);
+    CHECK(rill_u64_to_text(1234567890123ull, text) == 13 && strcmp(text, "1234567890123") == 0);
+}
+
+static void test_ids_and_topics(void)
+{
+    CHECK(rill_job_id_is_valid((const uint8_t *)ID, 32));
+    CHECK(!rill_job_id_is_valid((const uint8_t *)ID, 31));
+    CHECK(!rill_job_id_is_valid((const uint8_t *)"0123456789ABCDEF0123456789abcdef", 32));
+    CHECK(rill_topic_name_is_valid("news.eu-west_1", 14));
+    CHECK(!rill_topic_name_is_valid("", 0));
+    CHECK(!rill_topic_name_is_valid("a/b", 3));
+    char long_name[130];
+    memset(long_name, 'a', sizeof(long_name));
+    CHECK(rill_topic_name_is_valid(long_name, 128));
+    CHECK(!rill_topic_name_is_valid(long_name, 129));
+}
+
+static void test_worker_channel(void)
+{
+    rill_message_t message;
+    const char *error = NULL;
+    rill_frame_t part[] = {F("rill/1"), F("PART"), F(ID), F("{\"i\":1}")};
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, part, 4, &message, &error) == 0);
+    CHECK(message.command == RILL_COMMAND_PART && message.argument_count == 2);
+    CHECK(rill_frame_equals(message.arguments[0], ID));
+
+    rill_frame_t wrong_version[] = {F("rill/2"), F("PART"), F(ID), F("{}")};
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, wrong_version, 4, &message, &error) == -1);
+    CHECK(strcmp(error, "wrong protocol version") == 0);
+
+    rill_frame_t bad_id[] = {F("rill/1"), F("PART"), F("xyz"), F("{}")};
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, bad_id, 4, &message, &error) == -1);
+
+    rill_frame_t bad_json[] = {F("rill/1"), F("PART"), F(ID), F("<html>")};
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, bad_json, 4, &message, &error) == -1);
+
+    rill_frame_t too_many[] = {F("rill/1"), F("DONE"), F(ID), F("extra")};
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, too_many, 4, &message, &error) == -1);
+    CHECK(strcmp(error, "wrong number of frames") == 0);
+
+    /* A command of another channel is unknown here. */
+    rill_frame_t batch[] = {F("rill/1"), F("BATCH"), F("{}")};
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, batch, 3, &message, &error) == -1);
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_WORKER, batch, 3, &message, &error) == 0);
+    CHECK(message.command == RILL_COMMAND_BATCH);
+
+    rill_frame_t credit[] = {F("rill/1"), F("CREDIT"), F("ten")};
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, credit, 3, &message, &error) == -1);
+
+    rill_frame_t only_version[] = {F("rill/1")};
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_WORKER, only_version, 1, &message, &error) == -1);
+}
+
+static void test_frontend_channels(void)
+{
+    rill_message_t message;
+    const char *error = NULL;
+    /* CANCEL takes a req frame from a frontend, none towards a worker. */
+    rill_frame_t cancel[] = {F("rill/1"), F("CANCEL"), F("7"), F(ID)};
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_FRONTEND, cancel, 4, &message, &error) == 0);
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_WORKER, cancel, 4, &message, &error) == -1);
+
+    rill_frame_t submit[] = {F("rill/1"), F("SUBMIT"), F("1"), F(""), F("[]")};
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_FRONTEND, submit, 5, &message, &error) == 0);
+    CHECK(message.arguments[1].size == 0);
+
+    rill_frame_t replay[] = {F("rill/1"), F("REPLAY"), F("1"), F("j" ID), F("{}"),
+                             F("part"), F("1"), F("{}"), F("done"), F("2"), F("{\"parts\":1}")};
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_FRONTEND, replay, 11, &message, &error) == 0);
+    CHECK(message.argument_count == 9);
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_FRONTEND, replay, 10, &message, &error) == -1);
+    rill_frame_t bad_replay_seq[] = {F("rill/1"), F("REPLAY"), F("1"), F("j" ID), F("{}"),
+                                     F("part"), F("x"), F("{}")};
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_FRONTEND, bad_replay_seq, 8, &message, &error) == -1);
+}
+
+static void test_events(void)
+{
+    rill_event_t event;
+    const char *error = NULL;
+    rill_frame_t part[] = {F("j" ID), F("rill/1"), F("part"), F("3"), F("{\"i\":3}")};
+    CHECK(rill_event_parse(part, 5, &event, &error) == 0);
+    CHECK(event.subject_kind == RILL_SUBJECT_JOB && event.type == RILL_EVENT_PART && event.seq == 3);
+    CHECK(rill_frame_equals(event.subject, ID));
+
+    rill_frame_t topic[] = {F("tnews/"), F("rill/1"), F("part"), F("1"), F("\"hi\"")};
+    CHECK(rill_event_parse(topic, 5, &event, &error) == 0);
+    CHECK(event.subject_kind == RILL_SUBJECT_TOPIC && rill_frame_equals(event.subject, "news"));
+
+    rill_frame_t unterminated[] = {F("tnews"), F("rill/1"), F("part"), F("1"), F("1")};
+    CHECK(rill_event_parse(unterminated, 5, &event, &error) == -1);
+    rill_frame_t zero_seq[] = {F("j" ID), F("rill/1"), F("part"), F("0"), F("{}")};
+    CHECK(rill_event_parse(zero_seq, 5, &event, &error) == -1);
+    rill_frame_t unknown_event[] = {F("j" ID), F("rill/1"), F("party"), F("1"), F("{}")};
+    CHECK(rill_event_parse(unknown_event, 5, &event, &error) == -1);
+    CHECK(rill_event_parse(part, 4, &event, &error) == -1);
+    rill_event_type_t type;
+    CHECK(rill_event_type_from_name("gap", 3, &type) == 0 && type == RILL_EVENT_GAP);
+    CHECK(strcmp(rill_event_type_name(RILL_EVENT_RETRY), "retry") == 0);
+}
+
+/* Round trip through real ZeroMQ sockets, including an over-long message. */
+static void test_send_receive(void)
+{
+    void *context = zmq_ctx_new();
+    void *server = zmq_socket(context, ZMQ_PAIR);
+    void *client = zmq_socket(context, ZMQ_PAIR);
+    CHECK(rill_socket_configure(server) == 0 && rill_socket_configure(client) == 0);
+    CHECK(zmq_bind(server, "inproc://protocol-test") == 0);
+    CHECK(zmq_connect(client, "inproc://protocol-test") == 0);
+
+    rill_received_t received;
+    CHECK(rill_protocol_receive(server, &received) == 0); /* nothing waiting */
+
+    rill_frame_t arguments[] = {F(ID), F("{\"i\":1}")};
+    CHECK(rill_protocol_send_command(client, NULL, RILL_COMMAND_PART, arguments, 2, 0) == 0);
+    CHECK(rill_protocol_receive(server, &received) == 1);
+    CHECK(received.count == 4 && !received.truncated);
+    rill_message_t message;
+    const char *error;
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, received.frames, received.count,
+                             &message, &error) == 0);
+    CHECK(message.command == RILL_COMMAND_PART);
+    rill_received_close(&received);
+
+    rill_frame_t many[RILL_MESSAGE_MAX_FRAMES + 5];
+    for (size_t i = 0; i < sizeof(many) / sizeof(many[0]); i++)
+        many[i] = F("x");
+    CHECK(rill_protocol_send(client, NULL, many, sizeof(many) / sizeof(many[0]), 0) == 0);
+    CHECK(rill_protocol_send_command(client, NULL, RILL_COMMAND_DONE, arguments, 1, 0) == 0);
+    CHECK(rill_protocol_receive(server, &received) == 1);
+    CHECK(received.truncated && received.count == RILL_MESSAGE_MAX_FRAMES);
+    rill_received_close(&received);
+    /* The socket stays in step: the next message is whole. */
+    CHECK(rill_protocol_receive(server, &received) == 1);
+    CHECK(received.count == 3 && rill_frame_equals(received.frames[1], "DONE"));
+    rill_received_close(&received);
+
+    zmq_close(client);
+    zmq_close(server);
+    zmq_ctx_term(context);
+}
+
+int main(void)
+{
+    test_numbers();
+    test_ids_and_topics();
+    test_worker_channel();
+    test_frontend_channels();
+    test_events();
+    test_send_receive();
+    RILL_TEST_END();
+}

@@ -1,0 +1,31 @@
+/*
+ * chunk.h - refcounted bytes shared by many streams (SPEC §9).
+ *
+ * An event coming off the SUB socket is formatted ONCE into a chunk; every
+ * stream that wants it queues a reference, not a copy. A chunk is freed when
+ * the last stream that queued it has had its bytes written (h2o's proceed)
+ * or has gone away. Chunks are single-threaded: the frontend runs one loop.
+ */
+#ifndef RILL_FRONTEND_CHUNK_H
+#define RILL_FRONTEND_CHUNK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    uint32_t references;
+    uint32_t length;   /* bytes used */
+    uint32_t capacity; /* bytes allocated after the header */
+    char bytes[];
+} rill_chunk_t;
+
+/* A chunk of capacity bytes, length 0, one reference. NULL on ENOMEM or
+ * capacity over 4 GiB. */
+rill_chunk_t *rill_chunk_new(size_t capacity);
+/* A chunk holding a copy of text (one reference). */
+rill_chunk_t *rill_chunk_new_copy(const char *text, size_t length);
+rill_chunk_t *rill_chunk_ref(rill_chunk_t *chunk);
+/* Drops one reference and clears *chunk; frees at zero. NULL is fine. */
+void rill_chunk_unref(rill_chunk_t **chunk);
+
+#endif

@@ -1,0 +1,135 @@
+/*
+ * event_format.c - see event_format.h. Hand-written formatting with memcpy:
+ * this runs once per event on the fan-out hot path, so no printf, no JSON
+ * library; the data frame is already JSON and is copied as is.
+ */
+#include "event_format.h"
+
+#include "rill_protocol.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static char *append(char *at, const char *text, size_t length)
+{
+    memcpy(at, text, length);
+    return at + length;
+}
+
+#define APPEND_LITERAL(at, literal) append(at, literal, sizeof(literal) - 1)
+
+rill_chunk_t *rill_event_format_line(int is_topic, const char *subject, size_t subject_length,
+                                     uint64_t seq, const char *type, const char *data,
+                                     size_t data_length)
+{
+    if (data_length == 0) {
+        data = "null";
+        data_length = 4;
+    }
+    size_t type_length = strlen(type);
+    /* Subjects are job ids or topic names: [0-9a-f] / [A-Za-z0-9._-], never
+     * in need of escaping (the codec checked them). */
+    size_t capacity = sizeof("{\"topic\":\"\",\"seq\":,\"event\":\"\",\"data\":}\n") + subject_length +
+                      20 + type_length + data_length;
+    rill_chunk_t *chunk = rill_chunk_new(capacity);
+    if (chunk == NULL)
+        return NULL;
+    char *at = chunk->bytes;
+    if (is_topic)
+        at = APPEND_LITERAL(at, "{\"topic\":\"");
+    else
+        at = APPEND_LITERAL(at, "{\"job\":\"");
+    at = append(at, subject, subject_length);
+    at = APPEND_LITERAL(at, "\",\"seq\":");
+    at += rill_u64_to_text(seq, at);
+    at = APPEND_LITERAL(at, ",\"event\":\"");
+    at = append(at, type, type_length);
+    at = APPEND_LITERAL(at, "\",\"data\":");
+    at = append(at, data, data_length);
+    at = APPEND_LITERAL(at, "}\n");
+    chunk->length = (uint32_t)(at - chunk->bytes);
+    return chunk;
+}
+
+rill_chunk_t *rill_event_format_gap(int is_topic, const char *subject, size_t subject_length,
+                                    uint64_t from, uint64_t to)
+{
+    char data[64];
+    int length = snprintf(data, sizeof(data), "{\"from\":%llu,\"to\":%llu}",
+                          (unsigned long long)from, (unsigned long long)to);
+    if (length < 0 || (size_t)length >= sizeof(data))
+        return NULL;
+    return rill_event_format_line(is_topic, subject, subject_length, to, "gap", data,
+                                  (size_t)length);
+}
+
+size_t rill_json_escape(char *buffer, size_t capacity, const char *s, size_t length)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t at = 0;
+    if (capacity < 2)
+        return 0;
+    buffer[at++] = '"';
+    for (size_t i = 0; i < length; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (capacity - at < 8)
+            return 0;
+        if (c == '"' || c == '\\') {
+            buffer[at++] = '\\';
+            buffer[at++] = (char)c;
+        } else if (c == '\n') {
+            buffer[at++] = '\\';
+            buffer[at++] = 'n';
+        } else if (c < 0x20 || c == 0x7f) {
+            buffer[at++] = '\\';
+            buffer[at++] = 'u';
+            buffer[at++] = '0';
+            buffer[at++] = '0';
+            buffer[at++] = hex[c >> 4];
+            buffer[at++] = hex[c & 15];
+        } else {
+            buffer[at++] = (char)c;
+        }
+    }
+    if (capacity - at < 1)
+        return 0;
+    buffer[at++] = '"';
+    return at;
+}
+
+rill_chunk_t *rill_event_format_error(int is_topic, const char *subject, size_t subject_length,
+                                      uint64_t seq, const char *code, const char *message)
+{
+    char data[1024];
+    size_t at = 0;
+    at += (size_t)(APPEND_LITERAL(data, "{\"code\":") - data);
+    size_t written = rill_json_escape(data + at, sizeof(data) - at - 16, code, strlen(code));
+    if (written == 0)
+        return NULL;
+    at += written;
+    at += (size_t)(APPEND_LITERAL(data + at, ",\"message\":") - (data + at));
+    written = rill_json_escape(data + at, sizeof(data) - at - 2, message, strlen(message));
+    if (written == 0)
+        return NULL;
+    at += written;
+    data[at++] = '}';
+    return rill_event_format_line(is_topic, subject, subject_length, seq, "error", data, at);
+}
+
+rill_chunk_t *rill_event_format_sse_head(const char *type, const char *cursor,
+                                         size_t cursor_length)
+{
+    size_t type_length = strlen(type);
+    rill_chunk_t *chunk =
+        rill_chunk_new(sizeof("event: \nid: \ndata: ") + type_length + cursor_length);
+    if (chunk == NULL)
+        return NULL;
+    char *at = chunk->bytes;
+    at = APPEND_LITERAL(at, "event: ");
+    at = append(at, type, type_length);
+    at = APPEND_LITERAL(at, "\nid: ");
+    at = append(at, cursor, cursor_length);
+    at = APPEND_LITERAL(at, "\ndata: ");
+    chunk->length = (uint32_t)(at - chunk->bytes);
+    return chunk;
+}

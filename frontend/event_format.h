@@ -1,0 +1,45 @@
+/*
+ * event_format.h - the bytes a client reads for one event (SPEC §2).
+ *
+ * Pure functions, no h2o: an event is formatted ONCE per SUB message into a
+ * shared chunk (the NDJSON line), and every stream queues that chunk. SSE is
+ * a second formatter layered on the same line: a small per-stream head
+ * ("event: …\nid: <cursor>\ndata: "), the shared NDJSON line as the data,
+ * and a blank line - so both formats share the expensive bytes.
+ */
+#ifndef RILL_FRONTEND_EVENT_FORMAT_H
+#define RILL_FRONTEND_EVENT_FORMAT_H
+
+#include "chunk.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RILL_HEARTBEAT_NDJSON "{\"event\":\"heartbeat\"}\n"
+#define RILL_HEARTBEAT_SSE ":\n\n"
+#define RILL_SSE_TAIL "\n"
+
+/* {"job":"<id>","seq":N,"event":"<type>","data":<data>}\n, or "topic"
+ * instead of "job" when is_topic. data is copied verbatim (it is JSON);
+ * empty data becomes null. Returns a chunk with one reference, or NULL. */
+rill_chunk_t *rill_event_format_line(int is_topic, const char *subject, size_t subject_length,
+                                     uint64_t seq, const char *type, const char *data,
+                                     size_t data_length);
+
+/* The gap event for missing seqs from..to: data {"from":F,"to":T}, seq = to. */
+rill_chunk_t *rill_event_format_gap(int is_topic, const char *subject, size_t subject_length,
+                                    uint64_t from, uint64_t to);
+
+/* An error event with data {"code":code,"message":message} (both escaped). */
+rill_chunk_t *rill_event_format_error(int is_topic, const char *subject, size_t subject_length,
+                                      uint64_t seq, const char *code, const char *message);
+
+/* "event: <type>\nid: <cursor>\ndata: " - followed by the line, then "\n". */
+rill_chunk_t *rill_event_format_sse_head(const char *type, const char *cursor,
+                                         size_t cursor_length);
+
+/* Appends s as a JSON string (quotes included) to buffer; returns the bytes
+ * written, or 0 when it does not fit (capacity must allow 6 bytes a char). */
+size_t rill_json_escape(char *buffer, size_t capacity, const char *s, size_t length);
+
+#endif

@@ -1,0 +1,109 @@
+/*
+ * router.c - see router.h.
+ */
+#include "router.h"
+
+#include "rill_protocol.h"
+
+#include <string.h>
+#include <strings.h>
+
+static int equals(const char *text, size_t length, const char *literal)
+{
+    size_t literal_length = strlen(literal);
+    return length == literal_length && memcmp(text, literal, length) == 0;
+}
+
+static void method_check(rill_route_t *route, const char *method, size_t method_length,
+                         const char *const *allowed, const char *allow)
+{
+    for (size_t i = 0; allowed[i] != NULL; i++) {
+        if (equals(method, method_length, allowed[i])) {
+            route->status = 0;
+            return;
+        }
+    }
+    route->status = 405;
+    route->allow = allow;
+}
+
+void rill_route_match(const char *method, size_t method_length, const char *path,
+                      size_t path_length, rill_route_t *route)
+{
+    static const char *const jobs_methods[] = {"POST", NULL};
+    static const char *const job_methods[] = {"GET", "HEAD", "DELETE", NULL};
+    static const char *const healthz_methods[] = {"GET", "HEAD", NULL};
+    static const char prefix[] = "/v1/jobs/";
+
+    memset(route, 0, sizeof(*route));
+    route->status = 404;
+    if (path == NULL)
+        return;
+    if (equals(path, path_length, "/v1/jobs")) {
+        route->id = RILL_ROUTE_JOBS;
+        method_check(route, method, method_length, jobs_methods, "POST");
+        return;
+    }
+    if (equals(path, path_length, "/healthz")) {
+        route->id = RILL_ROUTE_HEALTHZ;
+        method_check(route, method, method_length, healthz_methods, "GET, HEAD");
+        return;
+    }
+    if (path_length > sizeof(prefix) - 1 && memcmp(path, prefix, sizeof(prefix) - 1) == 0) {
+        const char *id = path + sizeof(prefix) - 1;
+        size_t id_length = path_length - (sizeof(prefix) - 1);
+        if (!rill_job_id_is_valid((const uint8_t *)id, id_length))
+            return; /* 404: no such job can exist */
+        route->id = RILL_ROUTE_JOB;
+        memcpy(route->job_id, id, id_length);
+        route->job_id[id_length] = '\0';
+        method_check(route, method, method_length, job_methods, "GET, HEAD, DELETE");
+        return;
+    }
+}
+
+int rill_query_find(const char *query, size_t query_length, const char *name, const char **value,
+                    size_t *value_length)
+{
+    size_t name_length = strlen(name);
+    size_t at = 0;
+    if (query == NULL)
+        return 0;
+    while (at < query_length) {
+        const char *pair = query + at;
+        const char *end = memchr(pair, '&', query_length - at);
+        size_t pair_length = end != NULL ? (size_t)(end - pair) : query_length - at;
+        const char *equal = memchr(pair, '=', pair_length);
+        size_t key_length = equal != NULL ? (size_t)(equal - pair) : pair_length;
+        if (key_length == name_length && memcmp(pair, name, name_length) == 0) {
+            *value = equal != NULL ? equal + 1 : pair + pair_length;
+            *value_length = equal != NULL ? pair_length - key_length - 1 : 0;
+            return 1;
+        }
+        at += pair_length + 1;
+    }
+    return 0;
+}
+
+int rill_query_flag(const char *query, size_t query_length, const char *name)
+{
+    const char *value;
+    size_t length;
+    if (!rill_query_find(query, query_length, name, &value, &length))
+        return 0;
+    return length == 0 || equals(value, length, "1") || equals(value, length, "true") ||
+           equals(value, length, "yes");
+}
+
+int rill_accept_wants_sse(const char *accept, size_t length)
+{
+    static const char wanted[] = "text/event-stream";
+    const size_t wanted_length = sizeof(wanted) - 1;
+    if (accept == NULL || length < wanted_length)
+        return 0;
+    for (size_t i = 0; i + wanted_length <= length; i++) {
+        if (strncasecmp(accept + i, wanted, wanted_length) == 0)
+            return 1;
+    }
+    return 0;
+}

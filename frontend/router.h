@@ -1,0 +1,42 @@
+/*
+ * router.h - which API endpoint a request names, and what its query says.
+ *
+ * h2o matches registered paths by prefix, so the frontend registers one
+ * handler for "/" and routes here, exactly: method + normalized path ->
+ * route, or 404 / 405 (with the Allow list). Pure string work, unit-tested.
+ */
+#ifndef RILL_FRONTEND_ROUTER_H
+#define RILL_FRONTEND_ROUTER_H
+
+#include <stddef.h>
+
+typedef enum {
+    RILL_ROUTE_NONE = 0,
+    RILL_ROUTE_JOBS,    /* /v1/jobs          POST */
+    RILL_ROUTE_JOB,     /* /v1/jobs/{id}     GET, DELETE */
+    RILL_ROUTE_HEALTHZ, /* /healthz          GET */
+} rill_route_id_t;
+
+typedef struct {
+    rill_route_id_t id;
+    int status;        /* 0 when the route and method match; else 404 or 405 */
+    const char *allow; /* for 405: the Allow header value */
+    char job_id[33];   /* RILL_ROUTE_JOB: the id, NUL-terminated */
+} rill_route_t;
+
+/* Fills route for method and path (no query). Always succeeds: an unknown
+ * path is status 404, a wrong method 405, a malformed job id 404. */
+void rill_route_match(const char *method, size_t method_length, const char *path,
+                      size_t path_length, rill_route_t *route);
+
+/* Finds the first name=value in an application/x-www-form-urlencoded query
+ * (no leading '?'). Returns 1 and sets value/value_length, or 0. Values are
+ * not percent-decoded (the parameters rill reads are plain tokens). */
+int rill_query_find(const char *query, size_t query_length, const char *name, const char **value,
+                    size_t *value_length);
+/* 1 when the query names name with a true value ("1", "true", "yes" or empty). */
+int rill_query_flag(const char *query, size_t query_length, const char *name);
+/* 1 when an Accept header value lists text/event-stream. */
+int rill_accept_wants_sse(const char *accept, size_t length);
+
+#endif

@@ -1,0 +1,168 @@
+/*
+ * subject_registry.c - see subject_registry.h. Subjects live in a czmq
+ * zhashx keyed by their own topic text (no key copy); each holds an
+ * intrusive doubly linked list of its subscriptions, so adding and removing
+ * a stream is O(1) and fan-out walks only the interested streams.
+ */
+#include "subject_registry.h"
+
+#include <czmq.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct rill_subject_registry {
+    zhashx_t *subjects;
+    rill_subject_subscribe_fn subscribe;
+    rill_subject_unsubscribe_fn unsubscribe;
+    void *context;
+};
+
+rill_subject_registry_t *rill_subject_registry_new(rill_subject_subscribe_fn subscribe,
+                                                   rill_subject_unsubscribe_fn unsubscribe,
+                                                   void *context)
+{
+    rill_subject_registry_t *self = calloc(1, sizeof(*self));
+    if (self == NULL)
+        return NULL;
+    self->subjects = zhashx_new();
+    if (self->subjects == NULL) {
+        free(self);
+        return NULL;
+    }
+    /* Keys point into the subject itself: no duplicate, no destructor. */
+    zhashx_set_key_duplicator(self->subjects, NULL);
+    zhashx_set_key_destructor(self->subjects, NULL);
+    self->subscribe = subscribe;
+    self->unsubscribe = unsubscribe;
+    self->context = context;
+    return self;
+}
+
+void rill_subject_registry_destroy(rill_subject_registry_t **self_p)
+{
+    if (self_p == NULL || *self_p == NULL)
+        return;
+    rill_subject_registry_t *self = *self_p;
+    *self_p = NULL;
+    rill_subject_t *subject = zhashx_first(self->subjects);
+    while (subject != NULL) {
+        rill_subscription_t *subscription = subject->head;
+        while (subscription != NULL) {
+            rill_subscription_t *next = subscription->next;
+            free(subscription);
+            subscription = next;
+        }
+        free(subject);
+        subject = zhashx_next(self->subjects);
+    }
+    zhashx_destroy(&self->subjects);
+    free(self);
+}
+
+static int topic_copy(char *buffer, const char *topic, size_t length)
+{
+    if (length == 0 || length > RILL_SUBJECT_TOPIC_MAX || memchr(topic, '\0', length) != NULL)
+        return -1;
+    memcpy(buffer, topic, length);
+    buffer[length] = '\0';
+    return 0;
+}
+
+rill_subject_t *rill_subject_registry_find(rill_subject_registry_t *self, const char *topic,
+                                           size_t length)
+{
+    char key[RILL_SUBJECT_TOPIC_MAX + 1];
+    if (topic_copy(key, topic, length) != 0)
+        return NULL;
+    return zhashx_lookup(self->subjects, key);
+}
+
+size_t rill_subject_registry_size(rill_subject_registry_t *self)
+{
+    return zhashx_size(self->subjects);
+}
+
+rill_subscription_t *rill_subject_registry_add(rill_subject_registry_t *self, const char *topic,
+                                               size_t length, void *owner)
+{
+    rill_subject_t *subject = rill_subject_registry_find(self, topic, length);
+    int created = 0;
+    if (subject == NULL) {
+        if (length == 0 || length > RILL_SUBJECT_TOPIC_MAX || memchr(topic, '\0', length) != NULL)
+            return NULL;
+        subject = calloc(1, sizeof(*subject) + length + 1);
+        if (subject == NULL)
+            return NULL;
+        memcpy(subject->topic, topic, length);
+        subject->topic[length] = '\0';
+        subject->topic_length = length;
+        if (zhashx_insert(self->subjects, subject->topic, subject) != 0) {
+            free(subject);
+            return NULL;
+        }
+        created = 1;
+    }
+    rill_subscription_t *subscription = calloc(1, sizeof(*subscription));
+    if (subscription == NULL)
+        goto undo;
+    if (created && self->subscribe != NULL &&
+        self->subscribe(self->context, subject->topic, subject->topic_length) != 0) {
+        free(subscription);
+        goto undo;
+    }
+    subscription->subject = subject;
+    subscription->owner = owner;
+    subscription->next_seq = 1;
+    subscription->next = subject->head;
+    if (subject->head != NULL)
+        subject->head->previous = subscription;
+    subject->head = subscription;
+    subject->count++;
+    return subscription;
+
+undo:
+    if (created) {
+        zhashx_delete(self->subjects, subject->topic);
+        free(subject);
+    }
+    return NULL;
+}
+
+void rill_subject_registry_remove(rill_subject_registry_t *self,
+                                  rill_subscription_t **subscription_p)
+{
+    if (subscription_p == NULL || *subscription_p == NULL)
+        return;
+    rill_subscription_t *subscription = *subscription_p;
+    *subscription_p = NULL;
+    rill_subject_t *subject = subscription->subject;
+    if (subscription->previous != NULL)
+        subscription->previous->next = subscription->next;
+    else
+        subject->head = subscription->next;
+    if (subscription->next != NULL)
+        subscription->next->previous = subscription->previous;
+    subject->count--;
+    free(subscription);
+    if (subject->count == 0) {
+        if (self->unsubscribe != NULL)
+            self->unsubscribe(self->context, subject->topic, subject->topic_length);
+        zhashx_delete(self->subjects, subject->topic);
+        free(subject);
+    }
+}
+
+rill_accept_t rill_subscription_accept(rill_subscription_t *subscription, uint64_t seq,
+                                       uint64_t *gap_from, uint64_t *gap_to)
+{
+    if (seq < subscription->next_seq)
+        return RILL_ACCEPT_DUPLICATE;
+    rill_accept_t result = RILL_ACCEPT_DELIVER;
+    if (seq > subscription->next_seq) {
+        *gap_from = subscription->next_seq;
+        *gap_to = seq - 1;
+        result = RILL_ACCEPT_GAP;
+    }
+    subscription->next_seq = seq + 1;
+    return result;
+}

@@ -1,0 +1,79 @@
+/*
+ * subject_registry.h - which local streams want which subject (SPEC §2, §9).
+ *
+ * A subject is a SUB topic: "j<job id>" or "t<name>/". The frontend
+ * subscribes its SUB socket to a subject once, when the first local stream
+ * wants it, and unsubscribes when the last one leaves: the broker counts
+ * frontends, the frontend counts its own clients (PROTOCOL.md, Interest).
+ * Each (stream, subject) pair is a subscription that also remembers the next
+ * seq it expects, which is how duplicates and gaps are found per stream.
+ *
+ * Pure bookkeeping: the SUB socket is reached through two callbacks, so the
+ * module is unit-tested without ZeroMQ or h2o.
+ */
+#ifndef RILL_FRONTEND_SUBJECT_REGISTRY_H
+#define RILL_FRONTEND_SUBJECT_REGISTRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* "t" + a topic name of at most 128 bytes + "/" (PROTOCOL.md). */
+#define RILL_SUBJECT_TOPIC_MAX (128 + 2)
+
+typedef struct rill_subject rill_subject_t;
+typedef struct rill_subscription rill_subscription_t;
+typedef struct rill_subject_registry rill_subject_registry_t;
+
+struct rill_subscription {
+    rill_subject_t *subject;
+    void *owner;                    /* the stream that wants the subject */
+    rill_subscription_t *previous;  /* in the subject's list */
+    rill_subscription_t *next;
+    rill_subscription_t *owner_next; /* free for the owner's own list */
+    uint64_t next_seq;              /* next seq this owner expects; starts at 1 */
+    unsigned ended : 1;             /* done or error delivered */
+};
+
+struct rill_subject {
+    rill_subscription_t *head;
+    size_t count;
+    size_t topic_length;
+    char topic[]; /* NUL-terminated: "j<id>" or "t<name>/" */
+};
+
+/* Called when a subject gains its first or loses its last subscription.
+ * subscribe may fail (returns -1): the add is then undone. */
+typedef int (*rill_subject_subscribe_fn)(void *context, const char *topic, size_t length);
+typedef void (*rill_subject_unsubscribe_fn)(void *context, const char *topic, size_t length);
+
+typedef enum {
+    RILL_ACCEPT_DELIVER = 0, /* seq is the next one expected */
+    RILL_ACCEPT_DUPLICATE,   /* seq already delivered: drop */
+    RILL_ACCEPT_GAP,         /* seqs gap_from..gap_to are missing; then deliver */
+} rill_accept_t;
+
+rill_subject_registry_t *rill_subject_registry_new(rill_subject_subscribe_fn subscribe,
+                                                   rill_subject_unsubscribe_fn unsubscribe,
+                                                   void *context);
+/* Every subscription must have been removed first (remaining ones are freed
+ * without callbacks). */
+void rill_subject_registry_destroy(rill_subject_registry_t **self);
+
+/* A new subscription of owner to topic (length bytes, at most
+ * RILL_SUBJECT_TOPIC_MAX). NULL on ENOMEM, bad topic or subscribe failure. */
+rill_subscription_t *rill_subject_registry_add(rill_subject_registry_t *self, const char *topic,
+                                               size_t length, void *owner);
+/* Removes and frees *subscription, clears it. NULL is fine. */
+void rill_subject_registry_remove(rill_subject_registry_t *self,
+                                  rill_subscription_t **subscription);
+/* The subject for topic, or NULL when no local stream wants it. */
+rill_subject_t *rill_subject_registry_find(rill_subject_registry_t *self, const char *topic,
+                                           size_t length);
+size_t rill_subject_registry_size(rill_subject_registry_t *self);
+
+/* Decides what to do with seq for this subscription and advances next_seq
+ * past it unless it is a duplicate. */
+rill_accept_t rill_subscription_accept(rill_subscription_t *subscription, uint64_t seq,
+                                       uint64_t *gap_from, uint64_t *gap_to);
+
+#endif

@@ -1,0 +1,44 @@
+/* test_timer_heap.c - the worker's timers fire in due order, once, and can be stopped. */
+#include "timer_heap.h"
+#include "rill_test.h"
+
+#include <stdlib.h>
+
+static int fired_order[64];
+static int fired_count;
+
+static void record(void *argument)
+{
+    fired_order[fired_count++] = (int)(size_t)argument;
+}
+
+int main(void)
+{
+    rill_timer_heap_t heap;
+    rill_timer_heap_init(&heap);
+    rill_worker_timer_t timers[40] = {0};
+    /* Arm in a scrambled order: due times 0..39 * 10. */
+    for (int i = 0; i < 40; i++) {
+        int slot = (i * 17) % 40;
+        timers[slot].callback = record;
+        timers[slot].argument = (void *)(size_t)slot;
+        CHECK(rill_timer_heap_arm(&heap, &timers[slot], (uint64_t)slot * 10) == 0);
+    }
+    rill_timer_heap_disarm(&heap, &timers[5]);
+    rill_timer_heap_disarm(&heap, &timers[5]); /* twice is harmless */
+    rill_timer_heap_disarm(&heap, &timers[0]);
+    CHECK(rill_timer_heap_arm(&heap, &timers[39], 1) == 0); /* re-arm earlier */
+    CHECK(rill_timer_heap_first(&heap) == &timers[39]);
+    CHECK(rill_timer_heap_run(&heap, 100) == 10); /* 39 (at 1), then 1..10 without 5 */
+    CHECK(fired_order[0] == 39 && fired_order[1] == 1 && fired_order[4] == 4 && fired_order[5] == 6);
+    CHECK(rill_timer_heap_run(&heap, 100) == 0);
+    CHECK(rill_timer_heap_run(&heap, 1000) == 28);
+    int ordered = 1;
+    for (int i = 11; i < fired_count; i++)
+        ordered &= fired_order[i] > fired_order[i - 1];
+    CHECK(ordered);
+    CHECK(rill_timer_heap_first(&heap) == NULL);
+    CHECK(timers[5].heap_index == 0 && timers[20].heap_index == 0);
+    rill_timer_heap_release(&heap);
+    RILL_TEST_END();
+}

@@ -1,0 +1,127 @@
+/*
+ * kind_demo.c - the `demo` job kind (SPEC §2).
+ *
+ * Emits `parts` parts, one every interval_ms ± jitter_ms, each
+ * {"i":n,"mono_ns":<CLOCK_MONOTONIC at emission>,"pad":"…"}: a stand-in for
+ * systems with varying response times, and the benchmarks' workload (mono_ns
+ * lets a client on the same host measure emission-to-delivery latency).
+ */
+#include "kinds.h"
+#include "rill_clock.h"
+#include "rill_job.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+typedef struct {
+    rill_worker_job_t *job;
+    rill_demo_args_t args;
+    int64_t emitted;
+    rill_worker_timer_t timer;
+    char *line; /* reused for every part: {"i":…,"mono_ns":…,"pad":"xxx…"} */
+    size_t line_capacity;
+} demo_state_t;
+
+static uint64_t next_delay_ms(const demo_state_t *state)
+{
+    int64_t delay = state->args.interval_ms;
+    if (state->args.jitter_ms > 0) {
+        uint32_t random_value = 0;
+        if (getrandom(&random_value, sizeof(random_value), GRND_NONBLOCK) != sizeof(random_value))
+            random_value = (uint32_t)rill_clock_monotonic_ns();
+        int64_t span = 2 * state->args.jitter_ms + 1;
+        delay += (int64_t)(random_value % (uint64_t)span) - state->args.jitter_ms;
+    }
+    return delay < 0 ? 0 : (uint64_t)delay;
+}
+
+static void demo_state_free(demo_state_t *state)
+{
+    free(state->line);
+    free(state);
+}
+
+static void demo_emit(void *argument)
+{
+    demo_state_t *state = argument;
+    rill_worker_job_t *job = state->job;
+    if (state->emitted >= state->args.parts) {
+        demo_state_free(state);
+        rill_worker_job_done(job);
+        return;
+    }
+    state->emitted++;
+    int length = snprintf(state->line, state->line_capacity, "{\"i\":%lld,\"mono_ns\":%llu,\"pad\":\"",
+                          (long long)state->emitted, (unsigned long long)rill_clock_monotonic_ns());
+    size_t position = (size_t)length;
+    memset(state->line + position, 'x', (size_t)state->args.size);
+    position += (size_t)state->args.size;
+    memcpy(state->line + position, "\"}", 2);
+    position += 2;
+    if (rill_worker_publish_part(job, state->line, position) != 0) {
+        demo_state_free(state);
+        rill_worker_job_fail(job, "publish_failed", "the worker could not queue a part");
+        return;
+    }
+    /* The last part is followed at once by done: no idle interval at the end. */
+    uint64_t delay = state->emitted >= state->args.parts ? 0 : next_delay_ms(state);
+    if (rill_worker_timer_start(&state->timer, delay, demo_emit, state) != 0) {
+        demo_state_free(state);
+        rill_worker_job_fail(job, "no_memory", "the worker could not arm a timer");
+    }
+}
+
+static int demo_start_one(rill_worker_job_t *job)
+{
+    rill_job_error_t error;
+    demo_state_t *state = calloc(1, sizeof(*state));
+    if (state == NULL) {
+        rill_worker_job_fail(job, "no_memory", "the worker is out of memory");
+        return 0;
+    }
+    if (rill_demo_args_parse(rill_worker_job_args(job), &state->args, &error) != 0) {
+        free(state);
+        rill_worker_job_fail(job, error.code, error.message);
+        return 0;
+    }
+    state->job = job;
+    state->line_capacity = 96 + (size_t)state->args.size;
+    state->line = malloc(state->line_capacity);
+    if (state->line == NULL) {
+        free(state);
+        rill_worker_job_fail(job, "no_memory", "the worker is out of memory");
+        return 0;
+    }
+    rill_worker_job_set_state(job, state);
+    uint64_t delay = state->args.parts == 0 ? 0 : next_delay_ms(state);
+    if (rill_worker_timer_start(&state->timer, delay, demo_emit, state) != 0) {
+        demo_state_free(state);
+        rill_worker_job_fail(job, "no_memory", "the worker could not arm a timer");
+    }
+    return 0;
+}
+
+static int demo_start(rill_worker_job_t **jobs, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        demo_start_one(jobs[i]);
+    return 0;
+}
+
+static void demo_cancel(rill_worker_job_t *job)
+{
+    demo_state_t *state = rill_worker_job_state(job);
+    if (state == NULL)
+        return;
+    rill_worker_timer_stop(&state->timer);
+    demo_state_free(state);
+    rill_worker_job_set_state(job, NULL);
+}
+
+const rill_worker_kind_t rill_kind_demo = {
+    .name = "demo",
+    .start = demo_start,
+    .cancel = demo_cancel,
+};

@@ -1,0 +1,133 @@
+/*
+ * main.c - rill-worker's command line: flags, environment, config, then the
+ * core loop (worker_core.c). Every flag has an environment twin so Docker
+ * Compose and ./rill up start workers the same way.
+ */
+#include "rill_config.h"
+#include "rill_endpoints.h"
+#include "rill_log.h"
+#include "worker_core.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: rill-worker [options]\n"
+            "Runs jobs the rill broker dispatches and publishes their parts.\n\n"
+            "  --run-dir DIR     run directory of the ipc sockets (RILL_RUN_DIR, default ./run)\n"
+            "  --workers EP      broker's worker endpoint (RILL_WORKERS_ENDPOINT,\n"
+            "                    default ipc://DIR/workers.sock; tcp://host:port works too)\n"
+            "  --config FILE     configuration file (RILL_CONFIG; default: built-in defaults)\n"
+            "  --name NAME       worker name in job status (RILL_WORKER_NAME, default host-pid)\n"
+            "  --credit N        jobs held at most at once (RILL_WORKER_CREDIT, default 256)\n"
+            "  --kinds LIST      comma-separated kinds to serve (RILL_WORKER_KINDS, default all)\n"
+            "  --drain-ms N      on SIGTERM, time to finish held jobs before handing them back\n"
+            "                    (RILL_WORKER_DRAIN_MS, default 10000)\n"
+            "  --log LEVEL       error, warn, info or debug (RILL_LOG, default info)\n"
+            "  --help            this text\n");
+}
+
+static int parse_number(const char *text, uint64_t minimum, uint64_t maximum, uint64_t *value)
+{
+    char *end = NULL;
+    unsigned long long parsed = strtoull(text, &end, 10);
+    if (text[0] == '\0' || text[0] == '-' || *end != '\0' || parsed < minimum || parsed > maximum)
+        return -1;
+    *value = parsed;
+    return 0;
+}
+
+static const char *environment(const char *name)
+{
+    const char *value = getenv(name);
+    return value != NULL && value[0] != '\0' ? value : NULL;
+}
+
+int main(int argc, char **argv)
+{
+    rill_log_init("worker");
+    rill_worker_options_t options;
+    memset(&options, 0, sizeof(options));
+    rill_endpoints_from_environment(&options.endpoints);
+    const char *config_path = environment("RILL_CONFIG");
+    const char *log_level = environment("RILL_LOG");
+    const char *name = environment("RILL_WORKER_NAME");
+    const char *credit = environment("RILL_WORKER_CREDIT");
+    const char *drain = environment("RILL_WORKER_DRAIN_MS");
+    options.kinds = environment("RILL_WORKER_KINDS");
+
+    static const struct option flags[] = {
+        {"run-dir", required_argument, NULL, 'r'}, {"workers", required_argument, NULL, 'w'},
+        {"config", required_argument, NULL, 'c'},  {"name", required_argument, NULL, 'n'},
+        {"credit", required_argument, NULL, 'k'},  {"kinds", required_argument, NULL, 'K'},
+        {"drain-ms", required_argument, NULL, 'd'}, {"log", required_argument, NULL, 'l'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+    };
+    int flag;
+    while ((flag = getopt_long(argc, argv, "", flags, NULL)) != -1) {
+        switch (flag) {
+        case 'r':
+        case 'w':
+            if (rill_endpoints_set(&options.endpoints, flag == 'r' ? "run-dir" : "workers", optarg) != 0) {
+                fprintf(stderr, "rill-worker: value too long: %s\n", optarg);
+                return 2;
+            }
+            break;
+        case 'c': config_path = optarg; break;
+        case 'n': name = optarg; break;
+        case 'k': credit = optarg; break;
+        case 'K': options.kinds = optarg; break;
+        case 'd': drain = optarg; break;
+        case 'l': log_level = optarg; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "rill-worker: unexpected argument: %s\n", argv[optind]);
+        usage(stderr);
+        return 2;
+    }
+    if (log_level != NULL && rill_log_set_level_name(log_level) != 0) {
+        fprintf(stderr, "rill-worker: unknown log level \"%s\" (error, warn, info, debug)\n", log_level);
+        return 2;
+    }
+    char error[512];
+    if (config_path != NULL) {
+        if (rill_config_load(config_path, &options.config, error, sizeof(error)) != 0) {
+            fprintf(stderr, "rill-worker: bad configuration: %s\n", error);
+            return 2;
+        }
+    } else {
+        rill_config_defaults(&options.config);
+    }
+    options.credit = 256;
+    options.drain_ms = 10000;
+    if (credit != NULL && parse_number(credit, 1, 1000000, &options.credit) != 0) {
+        fprintf(stderr, "rill-worker: --credit must be a number from 1 to 1000000\n");
+        return 2;
+    }
+    if (drain != NULL && parse_number(drain, 0, 3600000, &options.drain_ms) != 0) {
+        fprintf(stderr, "rill-worker: --drain-ms must be a number from 0 to 3600000\n");
+        return 2;
+    }
+    if (name != NULL) {
+        snprintf(options.name, sizeof(options.name), "%s", name);
+    } else {
+        char host[64] = "worker";
+        if (gethostname(host, sizeof(host) - 1) != 0)
+            snprintf(host, sizeof(host), "worker");
+        host[sizeof(host) - 1] = '\0';
+        snprintf(options.name, sizeof(options.name), "%s-%d", host, (int)getpid());
+    }
+    if (rill_endpoints_finish(&options.endpoints, error, sizeof(error)) != 0) {
+        fprintf(stderr, "rill-worker: %s\n", error);
+        return 2;
+    }
+    return rill_worker_run(&options);
+}

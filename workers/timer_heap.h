@@ -1,0 +1,31 @@
+/*
+ * timer_heap.h - the worker loop's one-shot timers, as a binary min-heap.
+ *
+ * Job kinds keep thousands of timers armed at once (every running demo job
+ * has one), so arming, firing and stopping are O(log n) and allocate
+ * nothing: the heap holds pointers to caller-owned rill_worker_timer_t,
+ * which remember their own position for O(log n) removal.
+ */
+#ifndef RILL_TIMER_HEAP_H
+#define RILL_TIMER_HEAP_H
+
+#include "rill_worker_kind.h"
+
+typedef struct {
+    rill_worker_timer_t **entries;
+    size_t count;
+    size_t capacity;
+} rill_timer_heap_t;
+
+void rill_timer_heap_init(rill_timer_heap_t *heap);
+void rill_timer_heap_release(rill_timer_heap_t *heap);
+/* Arms timer at due_ns (re-arms if armed). Returns 0, or -1 on ENOMEM. */
+int rill_timer_heap_arm(rill_timer_heap_t *heap, rill_worker_timer_t *timer, uint64_t due_ns);
+void rill_timer_heap_disarm(rill_timer_heap_t *heap, rill_worker_timer_t *timer);
+/* The earliest armed timer, or NULL. */
+rill_worker_timer_t *rill_timer_heap_first(const rill_timer_heap_t *heap);
+/* Fires every timer due at now_ns, earliest first; each is disarmed before its
+ * callback runs, so a callback may re-arm it. Returns how many fired. */
+size_t rill_timer_heap_run(rill_timer_heap_t *heap, uint64_t now_ns);
+
+#endif
