@@ -1,0 +1,268 @@
+"""harness.py - start a real rill system and talk real HTTP to it.
+
+Each test gets its own run directory and port: a broker, a frontend and N
+workers as separate processes, exactly the binaries `./rill up` starts. On
+teardown every process is stopped with SIGTERM and must exit 0 within a few
+seconds with no sanitizer report in its log: a leak or a crash fails the test
+that caused it.
+"""
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
+
+class TestFailure(AssertionError):
+    pass
+
+
+def check(condition, message="check failed"):
+    if not condition:
+        raise TestFailure(message)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Process:
+    def __init__(self, name, argv, log_path, env):
+        self.name = name
+        self.log_path = log_path
+        self.log = open(log_path, "wb")
+        self.popen = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT, env=env,
+                                      stdin=subprocess.DEVNULL)
+
+    def signal(self, number):
+        if self.popen.poll() is None:
+            self.popen.send_signal(number)
+
+    def stop(self, timeout=15.0):
+        """SIGTERM, wait; returns the exit status (or None if it had to be killed)."""
+        self.signal(signal.SIGTERM)
+        try:
+            return self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            self.popen.wait()
+            return None
+        finally:
+            self.log.close()
+
+    def log_text(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+
+class System:
+    """A broker, a frontend and workers in a private run directory."""
+
+    def __init__(self, build_dir, workers=2, config=None, worker_args=(), frontend=True):
+        self.build_dir = build_dir
+        self.dir = tempfile.mkdtemp(prefix="rill-test-")
+        os.chmod(self.dir, 0o700)
+        self.run_dir = os.path.join(self.dir, "run")
+        self.port = free_port()
+        self.processes = []
+        self.workers = []
+        self.worker_args = list(worker_args)
+        self.env = dict(os.environ)
+        self.env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0:exitcode=23")
+        self.env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=0")
+        self.env["NO_COLOR"] = "1"
+        self.config_path = None
+        if config is not None:
+            self.config_path = os.path.join(self.dir, "rill.json")
+            with open(self.config_path, "w") as f:
+                json.dump(config, f)
+        self.broker = self.start_broker()
+        self.frontend = self.start_frontend() if frontend else None
+        for _ in range(workers):
+            self.start_worker()
+
+    def binary(self, folder, name):
+        return os.path.join(self.build_dir, folder, name)
+
+    def common_flags(self):
+        flags = ["--run-dir", self.run_dir, "--log", os.environ.get("RILL_TEST_LOG", "info")]
+        if self.config_path:
+            flags += ["--config", self.config_path]
+        return flags
+
+    def spawn(self, name, argv):
+        process = Process(name, argv, os.path.join(self.dir, name + ".log"), self.env)
+        self.processes.append(process)
+        return process
+
+    def start_broker(self):
+        return self.spawn("broker", [self.binary("broker", "rill-broker")] + self.common_flags())
+
+    def start_frontend(self):
+        return self.spawn("frontend", [self.binary("frontend", "rill-frontend"),
+                                       "--listen", "127.0.0.1:%d" % self.port] + self.common_flags())
+
+    def start_worker(self, name=None, extra=()):
+        name = name or "worker%d" % (len(self.workers) + 1)
+        process = self.spawn(name, [self.binary("workers", "rill-worker"), "--name", name]
+                             + self.common_flags() + self.worker_args + list(extra))
+        self.workers.append(process)
+        return process
+
+    # ---- HTTP ----
+    def connection(self, timeout=30):
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+
+    def request(self, method, path, body=None, headers=None, timeout=30):
+        """A whole request; returns (status, headers dict, body bytes)."""
+        conn = self.connection(timeout)
+        try:
+            if isinstance(body, (dict, list)):
+                body = json.dumps(body)
+            conn.request(method, path, body=body, headers=headers or {})
+            response = conn.getresponse()
+            data = response.read()
+            return response.status, {k.lower(): v for k, v in response.getheaders()}, data
+        finally:
+            conn.close()
+
+    def json_request(self, method, path, body=None, headers=None):
+        status, headers, data = self.request(method, path, body, headers)
+        try:
+            parsed = json.loads(data) if data else None
+        except ValueError:
+            raise TestFailure("%s %s: body is not JSON: %r" % (method, path, data[:200]))
+        return status, parsed
+
+    def stream(self, method, path, body=None, headers=None, timeout=30):
+        return Stream(self, method, path, body, headers, timeout)
+
+    def wait_healthy(self, timeout=20.0, workers=1):
+        deadline = time.time() + timeout
+        last = None
+        while time.time() < deadline:
+            try:
+                status, body = self.json_request("GET", "/healthz")
+                last = (status, body)
+                if status == 200 and body.get("workers", 0) >= workers:
+                    return body
+            except (OSError, http.client.HTTPException, TestFailure) as error:
+                last = error
+            time.sleep(0.05)
+        raise TestFailure("system not healthy after %.0fs: %r\n%s" % (timeout, last, self.logs_tail()))
+
+    def wait_for(self, predicate, timeout=15.0, what="condition"):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            value = predicate()
+            if value:
+                return value
+            time.sleep(0.05)
+        raise TestFailure("timed out waiting for %s" % what)
+
+    def job_status(self, job_id):
+        status, body = self.json_request("GET", "/v1/jobs/" + job_id)
+        check(status == 200, "GET /v1/jobs/%s answered %s %r" % (job_id, status, body))
+        return body
+
+    def logs_tail(self, lines=30):
+        out = []
+        for p in self.processes:
+            text = p.log_text().splitlines()[-lines:]
+            out.append("--- %s ---\n%s" % (p.name, "\n".join(text)))
+        return "\n".join(out)
+
+    def stop(self):
+        """Stops everything; returns a list of problems (unclean exits, sanitizer reports)."""
+        problems = []
+        # Workers and frontend first, the broker last, as an operator would.
+        order = [p for p in self.processes if p is not self.broker] + [self.broker]
+        for p in order:
+            already = p.popen.poll()
+            status = p.stop() if already is None else already
+            if already is not None:
+                p.log.close()
+            if status not in (0,) and not getattr(p, "expected_exit", None) == status:
+                problems.append("%s exited with %s" % (p.name, status))
+            text = p.log_text()
+            for mark in SANITIZER_MARKS:
+                if mark in text:
+                    index = text.index(mark)
+                    problems.append("%s: %s" % (p.name, text[max(0, index - 200):index + 1500]))
+        return problems
+
+    def cleanup(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Stream:
+    """A streaming NDJSON response, read event by event as it arrives."""
+
+    def __init__(self, system, method, path, body, headers, timeout):
+        self.conn = system.connection(timeout)
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body)
+        self.started = time.monotonic()
+        self.conn.request(method, path, body=body, headers=headers or {})
+        self.response = self.conn.getresponse()
+        self.status = self.response.status
+        self.headers = {k.lower(): v for k, v in self.response.getheaders()}
+        self.events = []
+
+    def next_line(self):
+        line = self.response.readline()
+        if not line:
+            return None
+        return line
+
+    def next_event(self, skip_heartbeats=True):
+        """The next event as a dict with an 'at' arrival time, or None at the end."""
+        while True:
+            line = self.next_line()
+            if line is None:
+                return None
+            check(line.endswith(b"\n"), "NDJSON line not terminated: %r" % line)
+            event = json.loads(line)
+            if skip_heartbeats and event.get("event") == "heartbeat":
+                continue
+            event["at"] = time.monotonic() - self.started
+            self.events.append(event)
+            return event
+
+    def read_all(self):
+        while self.next_event() is not None:
+            pass
+        return self.events
+
+    def close(self):
+        self.conn.close()
+
+
+def events_by_job(events):
+    jobs = {}
+    for e in events:
+        jobs.setdefault(e["job"], []).append(e)
+    return jobs
+
+
+def check_job_events(events, parts, job_id=None):
+    """parts then done, seqs 1..parts+1 in order."""
+    check(len(events) == parts + 1, "expected %d events, got %d: %r" % (parts + 1, len(events), events))
+    for i, e in enumerate(events):
+        check(e["seq"] == i + 1, "seq %d at position %d: %r" % (e["seq"], i, events))
+        if job_id:
+            check(e["job"] == job_id, "event of another job: %r" % e)
+    for i, e in enumerate(events[:-1]):
+        check(e["event"] == "part", "expected part, got %r" % e)
+        check(e["data"]["i"] == i + 1, "part out of order: %r" % e)
+        check(isinstance(e["data"]["mono_ns"], int), "no mono_ns: %r" % e)
+    check(events[-1]["event"] == "done", "last event is not done: %r" % events[-1])
+    check(events[-1]["data"] == {"parts": parts}, "done data: %r" % events[-1])
