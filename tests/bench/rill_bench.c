@@ -1,0 +1,566 @@
+/*
+ * rill_bench.c - the load generator of SPEC §9: latency percentiles and
+ * delivered events/s against rill (or Nchan, for comparison in the same run).
+ *
+ * One thread, one epoll, raw HTTP/1.1 over loopback, so the tool itself costs
+ * little next to the server it measures. Every message published carries
+ * "mono_ns":<CLOCK_MONOTONIC at send>; every subscriber scans the bytes it
+ * receives for that key, whatever the framing (rill NDJSON, Nchan chunks), and
+ * records now - mono_ns. Demo job parts carry the same key, set by the worker
+ * at emission. Modes:
+ *
+ *   fanout  M subscribers on one topic, a publisher at --rate messages/s
+ *   topics  M subscribers spread over --topics topics, publishing round-robin
+ *   jobs    --concurrency open POST /v1/jobs streams of demo jobs, resubmitted
+ *           as each ends
+ *   idle    M idle streams held open; reports the server's RSS growth per
+ *           stream (--pid)
+ *
+ * Prints one JSON summary per run on stdout.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define READ_BUFFER 65536
+#define MARK "\"mono_ns\":"
+#define MARK_LENGTH (sizeof(MARK) - 1)
+
+typedef enum { ROLE_SUBSCRIBER, ROLE_PUBLISHER, ROLE_JOB } role_t;
+
+typedef struct {
+    int fd;
+    role_t role;
+    int topic;
+    int connected;
+    int got_status;
+    int status;
+    char carry[64]; /* tail of the previous read, so a mark split across reads is found */
+    size_t carry_length;
+    /* publisher / job: response framing */
+    int busy;
+    char *pending; /* request bytes not yet written */
+    size_t pending_length, pending_offset;
+    size_t header_bytes;
+    uint64_t events;
+    char response[8192]; /* publisher: the response being read */
+    size_t response_length;
+} connection_t;
+
+typedef struct {
+    const char *mode;
+    const char *host;
+    int port;
+    const char *publish_path;   /* printf pattern with %s = topic */
+    const char *subscribe_path; /* printf pattern with %s = topic */
+    const char *target;
+    int subscribers;
+    int topics;
+    double rate;
+    double duration;
+    double warmup;
+    int size;
+    int concurrency;
+    int parts;
+    int interval_ms;
+    int pid;
+    int subscribe_first_wait_ms;
+} options_t;
+
+static options_t options = {
+    .mode = "fanout", .host = "127.0.0.1", .port = 8080,
+    .publish_path = "/v1/topics/%s", .subscribe_path = "/v1/topics/%s",
+    .target = "rill", .subscribers = 100, .topics = 1, .rate = 1000, .duration = 5,
+    .warmup = 1, .size = 0, .concurrency = 50, .parts = 10, .interval_ms = 10,
+    .subscribe_first_wait_ms = 1000,
+};
+
+static uint64_t *latencies;
+static size_t latency_count, latency_capacity;
+static uint64_t measure_from_ns, measure_until_ns;
+static uint64_t delivered_in_window, published, publish_errors, subscriber_errors;
+static int epoll_fd;
+
+static uint64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+static void record_latency(uint64_t sent_ns, uint64_t received_ns)
+{
+    if (received_ns < measure_from_ns || received_ns > measure_until_ns)
+        return;
+    delivered_in_window++;
+    if (latency_count == latency_capacity) {
+        latency_capacity = latency_capacity ? latency_capacity * 2 : 1 << 20;
+        uint64_t *grown = realloc(latencies, latency_capacity * sizeof(*grown));
+        if (grown == NULL) {
+            fprintf(stderr, "rill-bench: out of memory\n");
+            exit(1);
+        }
+        latencies = grown;
+    }
+    latencies[latency_count++] = received_ns > sent_ns ? received_ns - sent_ns : 0;
+}
+
+/* Finds every mono_ns mark in data (with the carried tail of the last read). */
+static void scan(connection_t *connection, const char *data, size_t length, uint64_t received_ns)
+{
+    char joined[sizeof(connection->carry) + READ_BUFFER];
+    memcpy(joined, connection->carry, connection->carry_length);
+    memcpy(joined + connection->carry_length, data, length);
+    size_t total = connection->carry_length + length;
+    size_t position = 0, consumed = 0;
+    while (position + MARK_LENGTH <= total) {
+        char *found = memmem(joined + position, total - position, MARK, MARK_LENGTH);
+        if (found == NULL)
+            break;
+        char *digits = found + MARK_LENGTH, *end = joined + total, *p = digits;
+        uint64_t value = 0;
+        while (p < end && *p >= '0' && *p <= '9')
+            value = value * 10 + (uint64_t)(*p++ - '0');
+        if (p == end) { /* number may continue in the next read */
+            consumed = (size_t)(found - joined);
+            goto carry;
+        }
+        connection->events++;
+        record_latency(value, received_ns);
+        position = (size_t)(p - joined);
+    }
+    consumed = total > MARK_LENGTH ? total - MARK_LENGTH : 0;
+    if (consumed < position)
+        consumed = position;
+carry:
+    connection->carry_length = total - consumed;
+    if (connection->carry_length > sizeof(connection->carry))
+        connection->carry_length = 0;
+    memcpy(connection->carry, joined + consumed, connection->carry_length);
+}
+
+static int open_connection(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons((uint16_t)options.port)};
+    if (inet_pton(AF_INET, options.host, &address.sin_addr) != 1) {
+        close(fd);
+        errno = EINVAL;
+        return -1;
+    }
+    if (connect(fd, (struct sockaddr *)&address, sizeof(address)) != 0 && errno != EINPROGRESS) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int queue_request(connection_t *connection, const char *request, size_t length)
+{
+    free(connection->pending);
+    connection->pending = malloc(length);
+    if (connection->pending == NULL)
+        return -1;
+    memcpy(connection->pending, request, length);
+    connection->pending_length = length;
+    connection->pending_offset = 0;
+    return 0;
+}
+
+static void flush_pending(connection_t *connection)
+{
+    while (connection->pending != NULL && connection->pending_offset < connection->pending_length) {
+        ssize_t n = write(connection->fd, connection->pending + connection->pending_offset,
+                          connection->pending_length - connection->pending_offset);
+        if (n < 0)
+            return; /* EAGAIN: EPOLLOUT brings us back */
+        connection->pending_offset += (size_t)n;
+    }
+    free(connection->pending);
+    connection->pending = NULL;
+}
+
+static connection_t *connection_new(role_t role, int topic)
+{
+    connection_t *connection = calloc(1, sizeof(*connection));
+    if (connection == NULL)
+        return NULL;
+    connection->fd = open_connection();
+    if (connection->fd < 0) {
+        free(connection);
+        return NULL;
+    }
+    connection->role = role;
+    connection->topic = topic;
+    struct epoll_event event = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP, .data.ptr = connection};
+    if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, connection->fd, &event) != 0) {
+        close(connection->fd);
+        free(connection);
+        return NULL;
+    }
+    return connection;
+}
+
+static void topic_name(int topic, char *name, size_t size)
+{
+    snprintf(name, size, "bench-%d", topic);
+}
+
+static int subscribe(connection_t *connection)
+{
+    char name[64], path[256], request[512];
+    topic_name(connection->topic, name, sizeof(name));
+    snprintf(path, sizeof(path), options.subscribe_path, name);
+    int length = snprintf(request, sizeof(request), "GET %s HTTP/1.1\r\nHost: %s\r\nTE: chunked\r\n"
+                          "Accept: application/x-ndjson\r\n\r\n", path, options.host);
+    return queue_request(connection, request, (size_t)length);
+}
+
+static char *padding;
+
+static int publish(connection_t *connection, int topic)
+{
+    char name[64], path[256], body[160];
+    topic_name(topic, name, sizeof(name));
+    snprintf(path, sizeof(path), options.publish_path, name);
+    int body_length = snprintf(body, sizeof(body), "{\"mono_ns\":%llu,\"pad\":\"",
+                               (unsigned long long)now_ns());
+    size_t total_body = (size_t)body_length + (size_t)options.size + 2;
+    size_t capacity = 512 + total_body;
+    char *request = malloc(capacity);
+    if (request == NULL)
+        return -1;
+    int header = snprintf(request, capacity, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
+                          "Content-Length: %zu\r\n\r\n%s", path, options.host, total_body, body);
+    size_t length = (size_t)header;
+    memcpy(request + length, padding, (size_t)options.size);
+    length += (size_t)options.size;
+    memcpy(request + length, "\"}", 2);
+    length += 2;
+    int result = queue_request(connection, request, length);
+    free(request);
+    connection->busy = 1;
+    connection->header_bytes = 0;
+    published++;
+    flush_pending(connection);
+    return result;
+}
+
+static int submit_job(connection_t *connection)
+{
+    char body[256], request[512];
+    int body_length = snprintf(body, sizeof(body),
+                               "{\"kind\":\"demo\",\"args\":{\"parts\":%d,\"interval_ms\":%d,\"size\":%d}}",
+                               options.parts, options.interval_ms, options.size);
+    int length = snprintf(request, sizeof(request), "POST /v1/jobs HTTP/1.1\r\nHost: %s\r\n"
+                          "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
+                          options.host, body_length, body);
+    connection->busy = 1;
+    connection->got_status = 0;
+    if (queue_request(connection, request, (size_t)length) != 0)
+        return -1;
+    flush_pending(connection);
+    return 0;
+}
+
+/* A publisher's response: headers then Content-Length bytes (rill and Nchan both send one). */
+static void read_publisher(connection_t *connection, const char *data, size_t length)
+{
+    /* Responses are small and one is in flight: find the end of headers and the body length. */
+    char *buffer = connection->response;
+    size_t buffered = connection->response_length;
+    if (length > sizeof(connection->response)) {
+        publish_errors++; /* no publish answer is this large */
+        connection->response_length = 0;
+        connection->busy = 0;
+        return;
+    }
+    if (buffered + length > sizeof(connection->response))
+        buffered = 0;
+    memcpy(buffer + buffered, data, length);
+    buffered += length;
+    connection->response_length = buffered;
+    char *end = memmem(buffer, buffered, "\r\n\r\n", 4);
+    if (end == NULL)
+        return;
+    size_t header_length = (size_t)(end - buffer) + 4;
+    size_t content_length = 0;
+    char *field = memmem(buffer, header_length, "Content-Length:", 15);
+    if (field == NULL)
+        field = memmem(buffer, header_length, "content-length:", 15);
+    if (field != NULL)
+        content_length = strtoul(field + 15, NULL, 10);
+    if (buffered < header_length + content_length)
+        return;
+    int status = atoi(buffer + 9);
+    if (status < 200 || status >= 300)
+        publish_errors++;
+    memmove(buffer, buffer + header_length + content_length, buffered - header_length - content_length);
+    connection->response_length = buffered - header_length - content_length;
+    connection->busy = 0;
+}
+
+static void handle_readable(connection_t *connection, uint64_t received_ns)
+{
+    char data[READ_BUFFER];
+    for (;;) {
+        ssize_t n = read(connection->fd, data, sizeof(data));
+        if (n == 0) {
+            if (connection->role == ROLE_SUBSCRIBER)
+                subscriber_errors++;
+            epoll_ctl(epoll_fd, EPOLL_CTL_DEL, connection->fd, NULL);
+            close(connection->fd);
+            connection->fd = -1;
+            return;
+        }
+        if (n < 0)
+            return;
+        if (!connection->got_status && n >= 12) {
+            connection->got_status = 1;
+            connection->status = atoi(data + 9);
+            if (connection->status != 200 && connection->role != ROLE_PUBLISHER)
+                subscriber_errors++;
+        }
+        if (connection->role == ROLE_PUBLISHER) {
+            read_publisher(connection, data, (size_t)n);
+            continue;
+        }
+        scan(connection, data, (size_t)n, received_ns);
+        /* A finished job stream ends with the last chunk: submit the next. */
+        if (connection->role == ROLE_JOB && memmem(data, (size_t)n, "\r\n0\r\n\r\n", 7) != NULL)
+            connection->busy = 0;
+    }
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: rill-bench [options]\n"
+            "  --mode fanout|topics|jobs|idle   (default fanout)\n"
+            "  --host ADDR --port N             server (default 127.0.0.1:8080)\n"
+            "  --target NAME                    label in the summary (rill, nchan)\n"
+            "  --publish-path P --subscribe-path P  printf patterns, %%s = topic\n"
+            "                                   (default /v1/topics/%%s for both; Nchan: /pub/%%s /sub/%%s)\n"
+            "  --subscribers M  --topics K  --rate MSG_PER_S  --size PAD_BYTES\n"
+            "  --duration S  --warmup S\n"
+            "  --concurrency C --parts P --interval-ms I   (jobs mode)\n"
+            "  --pid PID                         server pid whose RSS idle mode measures\n");
+}
+
+static long rss_kib(int pid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof(path), "/proc/%d/status", pid);
+    FILE *file = fopen(path, "r");
+    if (file == NULL)
+        return -1;
+    long value = -1;
+    while (fgets(line, sizeof(line), file) != NULL) {
+        if (strncmp(line, "VmRSS:", 6) == 0)
+            value = strtol(line + 6, NULL, 10);
+    }
+    fclose(file);
+    return value;
+}
+
+static int compare_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double percentile_ms(double fraction)
+{
+    if (latency_count == 0)
+        return 0;
+    size_t index = (size_t)(fraction * (double)(latency_count - 1));
+    return (double)latencies[index] / 1e6;
+}
+
+static void wait_loop(connection_t **connections, int count, uint64_t until_ns, int publishing,
+                      connection_t **publishers, int publisher_count)
+{
+    struct epoll_event events[512];
+    double interval_ns = options.rate > 0 ? 1e9 / options.rate : 0;
+    uint64_t next_publish = now_ns();
+    int next_topic = 0;
+    (void)connections;
+    (void)count;
+    while (now_ns() < until_ns) {
+        int timeout = 1;
+        int ready = epoll_wait(epoll_fd, events, 512, timeout);
+        uint64_t received = now_ns();
+        for (int i = 0; i < ready; i++) {
+            connection_t *connection = events[i].data.ptr;
+            if (connection->fd < 0)
+                continue;
+            if (events[i].events & EPOLLOUT)
+                flush_pending(connection);
+            if (events[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+                handle_readable(connection, received);
+        }
+        if (publishing) {
+            /* Publish on schedule on whichever publisher is free; late ticks are sent at once. */
+            uint64_t now = now_ns();
+            for (int p = 0; p < publisher_count && now >= next_publish; p++) {
+                if (publishers[p]->busy || publishers[p]->fd < 0)
+                    continue;
+                publish(publishers[p], next_topic);
+                next_topic = (next_topic + 1) % options.topics;
+                next_publish += (uint64_t)interval_ns;
+            }
+        }
+        if (strcmp(options.mode, "jobs") == 0) {
+            for (int c = 0; c < count; c++) {
+                if (!connections[c]->busy && connections[c]->fd >= 0)
+                    submit_job(connections[c]);
+            }
+        }
+    }
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option flags[] = {
+        {"mode", required_argument, NULL, 'm'}, {"host", required_argument, NULL, 'H'},
+        {"port", required_argument, NULL, 'p'}, {"target", required_argument, NULL, 'T'},
+        {"publish-path", required_argument, NULL, 'P'}, {"subscribe-path", required_argument, NULL, 'S'},
+        {"subscribers", required_argument, NULL, 's'}, {"topics", required_argument, NULL, 't'},
+        {"rate", required_argument, NULL, 'r'}, {"size", required_argument, NULL, 'z'},
+        {"duration", required_argument, NULL, 'd'}, {"warmup", required_argument, NULL, 'w'},
+        {"concurrency", required_argument, NULL, 'c'}, {"parts", required_argument, NULL, 'n'},
+        {"interval-ms", required_argument, NULL, 'i'}, {"pid", required_argument, NULL, 'x'},
+        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+    };
+    int flag;
+    while ((flag = getopt_long(argc, argv, "", flags, NULL)) != -1) {
+        switch (flag) {
+        case 'm': options.mode = optarg; break;
+        case 'H': options.host = optarg; break;
+        case 'p': options.port = atoi(optarg); break;
+        case 'T': options.target = optarg; break;
+        case 'P': options.publish_path = optarg; break;
+        case 'S': options.subscribe_path = optarg; break;
+        case 's': options.subscribers = atoi(optarg); break;
+        case 't': options.topics = atoi(optarg); break;
+        case 'r': options.rate = atof(optarg); break;
+        case 'z': options.size = atoi(optarg); break;
+        case 'd': options.duration = atof(optarg); break;
+        case 'w': options.warmup = atof(optarg); break;
+        case 'c': options.concurrency = atoi(optarg); break;
+        case 'n': options.parts = atoi(optarg); break;
+        case 'i': options.interval_ms = atoi(optarg); break;
+        case 'x': options.pid = atoi(optarg); break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    int fanout = strcmp(options.mode, "fanout") == 0, topics = strcmp(options.mode, "topics") == 0;
+    int jobs = strcmp(options.mode, "jobs") == 0, idle = strcmp(options.mode, "idle") == 0;
+    if (!(fanout || topics || jobs || idle) || options.subscribers < 0 || options.topics < 1 ||
+        options.size < 0 || options.duration <= 0 || options.concurrency < 1) {
+        usage(stderr);
+        return 2;
+    }
+    if (fanout)
+        options.topics = 1;
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_NOFILE, &limit) == 0) {
+        limit.rlim_cur = limit.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &limit);
+    }
+    padding = malloc((size_t)options.size + 1);
+    memset(padding, 'x', (size_t)options.size);
+    epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    measure_from_ns = UINT64_MAX;
+    measure_until_ns = 0;
+
+    int count = jobs ? options.concurrency : options.subscribers;
+    connection_t **connections = calloc((size_t)count + 1, sizeof(*connections));
+    long rss_before = options.pid > 0 ? rss_kib(options.pid) : -1;
+    int opened = 0;
+    for (int i = 0; i < count; i++) {
+        connections[i] = connection_new(jobs ? ROLE_JOB : ROLE_SUBSCRIBER, i % options.topics);
+        if (connections[i] == NULL) {
+            fprintf(stderr, "rill-bench: connection %d: %s\n", i, strerror(errno));
+            count = i;
+            break;
+        }
+        opened++;
+        if (!jobs)
+            subscribe(connections[i]);
+    }
+    /* Let every subscription reach the server before measuring. */
+    wait_loop(connections, count, now_ns() + (uint64_t)options.subscribe_first_wait_ms * 1000000u, 0, NULL, 0);
+
+    int publisher_count = (fanout || topics) ? 4 : 0;
+    connection_t *publishers[4] = {0};
+    for (int p = 0; p < publisher_count; p++) {
+        publishers[p] = connection_new(ROLE_PUBLISHER, 0);
+        if (publishers[p] == NULL) {
+            fprintf(stderr, "rill-bench: publisher: %s\n", strerror(errno));
+            return 1;
+        }
+    }
+    uint64_t start = now_ns();
+    measure_from_ns = start + (uint64_t)(options.warmup * 1e9);
+    measure_until_ns = measure_from_ns + (uint64_t)(options.duration * 1e9);
+    if (!idle)
+        wait_loop(connections, count, measure_until_ns, fanout || topics, publishers, publisher_count);
+    else
+        wait_loop(connections, count, measure_from_ns, 0, NULL, 0);
+    long rss_after = options.pid > 0 ? rss_kib(options.pid) : -1;
+    /* Drain what was published inside the window. */
+    if (!idle)
+        wait_loop(connections, count, now_ns() + 500000000u, 0, publishers, 0);
+
+    qsort(latencies, latency_count, sizeof(*latencies), compare_u64);
+    double seconds = options.duration;
+    printf("{\"tool\":\"rill-bench\",\"mode\":\"%s\",\"target\":\"%s\",\"subscribers\":%d,\"topics\":%d,"
+           "\"connections\":%d,\"rate\":%.0f,\"size\":%d,\"duration_s\":%.1f,"
+           "\"published\":%llu,\"publish_errors\":%llu,\"subscriber_errors\":%llu,"
+           "\"delivered\":%llu,\"delivered_per_s\":%.0f,"
+           "\"latency_ms\":{\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"max\":%.3f}",
+           options.mode, options.target, jobs ? 0 : opened, options.topics, opened, options.rate,
+           options.size, seconds, (unsigned long long)published, (unsigned long long)publish_errors,
+           (unsigned long long)subscriber_errors, (unsigned long long)delivered_in_window,
+           (double)delivered_in_window / seconds, percentile_ms(0.50), percentile_ms(0.90),
+           percentile_ms(0.99), latency_count ? (double)latencies[latency_count - 1] / 1e6 : 0.0);
+    if (options.pid > 0)
+        printf(",\"server_rss_kib\":{\"before\":%ld,\"after\":%ld,\"per_stream\":%.2f}", rss_before,
+               rss_after, opened > 0 ? (double)(rss_after - rss_before) / opened : 0.0);
+    printf("}\n");
+    for (int i = 0; i < count; i++) {
+        if (connections[i]->fd >= 0)
+            close(connections[i]->fd);
+        free(connections[i]->pending);
+        free(connections[i]);
+    }
+    for (int p = 0; p < publisher_count; p++) {
+        if (publishers[p]->fd >= 0)
+            close(publishers[p]->fd);
+        free(publishers[p]->pending);
+        free(publishers[p]);
+    }
+    free(connections);
+    free(latencies);
+    free(padding);
+    close(epoll_fd);
+    return subscriber_errors == 0 && publish_errors == 0 ? 0 : 1;
+}
