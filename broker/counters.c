@@ -1,0 +1,52 @@
+/*
+ * counters.c - allocation of the counters struct and its per-kind table.
+ * See counters.h for why all counting lives in one place.
+ */
+#include "counters.h"
+
+#include <stdlib.h>
+
+static void free_kind_counters(void **item)
+{
+    free(*item);
+    *item = NULL;
+}
+
+rill_counters_t *rill_counters_new(void)
+{
+    rill_counters_t *self = calloc(1, sizeof(*self));
+    if (self == NULL)
+        return NULL;
+    self->kinds = zhashx_new();
+    if (self->kinds == NULL) {
+        free(self);
+        return NULL;
+    }
+    zhashx_set_destructor(self->kinds, free_kind_counters);
+    return self;
+}
+
+void rill_counters_destroy(rill_counters_t **self_p)
+{
+    if (self_p == NULL || *self_p == NULL)
+        return;
+    rill_counters_t *self = *self_p;
+    zhashx_destroy(&self->kinds);
+    free(self);
+    *self_p = NULL;
+}
+
+rill_kind_counters_t *rill_counters_kind(rill_counters_t *self, const char *kind)
+{
+    rill_kind_counters_t *counters = zhashx_lookup(self->kinds, kind);
+    if (counters != NULL)
+        return counters;
+    counters = calloc(1, sizeof(*counters));
+    if (counters == NULL)
+        return NULL;
+    if (zhashx_insert(self->kinds, kind, counters) != 0) {
+        free(counters);
+        return NULL;
+    }
+    return counters;
+}

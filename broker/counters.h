@@ -1,0 +1,63 @@
+/*
+ * counters.h - every number the broker keeps about itself, in one struct.
+ *
+ * /metrics (a later issue) reads this struct and nothing else, so counting
+ * lives next to the code that changes state, never in the metrics code.
+ * Totals only grow; the fields marked "gauge" go up and down.
+ */
+#ifndef RILL_BROKER_COUNTERS_H
+#define RILL_BROKER_COUNTERS_H
+
+#include <czmq.h>
+#include <stdint.h>
+
+typedef struct {
+    uint64_t submitted;
+    uint64_t queued;  /* gauge: queued or waiting (held by a barrier included) */
+    uint64_t running; /* gauge */
+    uint64_t done;
+    uint64_t failed;
+    uint64_t cancelled;
+} rill_kind_counters_t;
+
+typedef struct {
+    /* jobs */
+    uint64_t jobs_submitted;
+    uint64_t jobs_queued;  /* gauge */
+    uint64_t jobs_running; /* gauge */
+    uint64_t jobs_done;
+    uint64_t jobs_failed;
+    uint64_t jobs_cancelled;
+    uint64_t jobs_timed_out;
+    uint64_t jobs_retried;
+    uint64_t jobs_expired; /* removed after retain_ms */
+    uint64_t jobs_retained; /* gauge: jobs in the table, ended or not */
+    /* events */
+    uint64_t parts;
+    uint64_t part_bytes;
+    uint64_t parts_ignored; /* PART/DONE/FAIL/RETURN for a job not running there */
+    uint64_t events_published;
+    uint64_t publish_failures;
+    /* dispatch */
+    uint64_t batches;
+    uint64_t batch_jobs;
+    /* workers */
+    uint64_t workers_alive; /* gauge */
+    uint64_t workers_joined;
+    uint64_t workers_lost;
+    /* peers */
+    uint64_t malformed;
+    uint64_t refused_version;
+    uint64_t requests;
+    uint64_t reply_failures;
+    uint64_t barrier_timeouts;
+    /* per declared kind: key = kind name, value = rill_kind_counters_t */
+    zhashx_t *kinds;
+} rill_counters_t;
+
+rill_counters_t *rill_counters_new(void);
+void rill_counters_destroy(rill_counters_t **self_p);
+/* The counters of one kind, created on first use. NULL only on ENOMEM. */
+rill_kind_counters_t *rill_counters_kind(rill_counters_t *self, const char *kind);
+
+#endif

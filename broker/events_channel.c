@@ -1,0 +1,139 @@
+/*
+ * events_channel.c - the responses subject: the XPUB socket.
+ *
+ * Outgoing: every job event is published once as
+ * [topic, "rill/1", event, seq, data] and retained (retention.h). A part's
+ * data goes out as the very zmq_msg_t the worker's PART arrived in; the
+ * retained copy is the only one (shared, not copied, when large): the hot
+ * path never parses a part and copies it at most once.
+ * Incoming: subscribe/unsubscribe messages feed interest.h; a job losing its
+ * last subscriber is cancelled, a barrier token releases held work.
+ */
+#include "broker.h"
+#include "rill_clock.h"
+#include "rill_log.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int rill_events_publish(rill_broker_t *self, rill_job_t *job, rill_event_type_t type, zmq_msg_t *data)
+{
+    uint64_t seq = ++job->last_seq;
+    if (type == RILL_EVENT_PART) {
+        job->parts++;
+        self->counters->parts++;
+        self->counters->part_bytes += zmq_msg_size(data);
+    }
+    if (rill_retention_push(job->retention, type, seq, data) != 0)
+        rill_log_warn(job->who, "job %s: out of memory retaining event %llu", job->id,
+                      (unsigned long long)seq);
+    char seq_text[24];
+    const char *event = rill_event_type_name(type);
+    size_t seq_length = rill_u64_to_text(seq, seq_text);
+    int flags = ZMQ_DONTWAIT | ZMQ_SNDMORE;
+    /* An XPUB never blocks: at its HWM it drops the whole message, which the
+     * receivers detect through the seq and repair with FETCH. */
+    if (zmq_send(self->events, job->topic, RILL_JOB_ID_LENGTH + 1, flags) < 0 ||
+        zmq_send(self->events, RILL_PROTOCOL_VERSION, strlen(RILL_PROTOCOL_VERSION), flags) < 0 ||
+        zmq_send(self->events, event, strlen(event), flags) < 0 ||
+        zmq_send(self->events, seq_text, seq_length, flags) < 0 ||
+        zmq_msg_send(data, self->events, ZMQ_DONTWAIT) < 0) {
+        self->counters->publish_failures++;
+        rill_log_warn(job->who, "job %s: publishing %s %llu failed: %s", job->id, event,
+                      (unsigned long long)seq, zmq_strerror(errno));
+        zmq_msg_close(data);
+        return -1;
+    }
+    self->counters->events_published++;
+    rill_log_debug(job->who, "job %s: %s seq %llu published", job->id, event, (unsigned long long)seq);
+    return 0;
+}
+
+static void free_dumped(void *data, void *hint)
+{
+    (void)hint;
+    free(data);
+}
+
+int rill_events_publish_json(rill_broker_t *self, rill_job_t *job, rill_event_type_t type, json_t *value)
+{
+    char *text = value != NULL ? json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    json_decref(value);
+    zmq_msg_t data;
+    if (text == NULL) {
+        /* Out of memory: still publish, so the seq and the event are not lost. */
+        if (zmq_msg_init_size(&data, 2) != 0)
+            return -1;
+        memcpy(zmq_msg_data(&data), "{}", 2);
+    } else if (zmq_msg_init_data(&data, text, strlen(text), free_dumped, NULL) != 0) {
+        free(text);
+        return -1;
+    }
+    return rill_events_publish(self, job, type, &data);
+}
+
+static void interest_changed(rill_broker_t *self, const rill_interest_change_t *change)
+{
+    switch (change->kind) {
+    case RILL_INTEREST_BARRIER:
+        if (change->subscribe)
+            rill_barrier_seen(self->barrier, change->subject + 1, rill_clock_monotonic_ms(),
+                              rill_control_barrier_release, self);
+        break;
+    case RILL_INTEREST_JOB: {
+        rill_job_t *job = rill_job_table_find(self->jobs, change->subject + 1);
+        rill_log_debug(job != NULL ? job->who : NULL, "%s %s: %llu subscribers",
+                       change->subscribe ? "subscribe" : "unsubscribe", change->subject,
+                       (unsigned long long)change->count);
+        if (!change->subscribe && change->previous == 1 && change->count == 0 && job != NULL &&
+            !job->detached && !rill_job_is_ended(job)) {
+            rill_broker_end_job(self, job, RILL_JOB_CANCELLED, "cancelled",
+                                "no subscriber left", 1);
+        }
+        break;
+    }
+    case RILL_INTEREST_TOPIC:
+        rill_log_debug(NULL, "%s %s: %llu subscribers", change->subscribe ? "subscribe" : "unsubscribe",
+                       change->subject, (unsigned long long)change->count);
+        break;
+    case RILL_INTEREST_IGNORED:
+        break;
+    }
+}
+
+void rill_events_receive(rill_broker_t *self)
+{
+    for (int i = 0; i < RILL_BROKER_BURST; i++) {
+        zmq_msg_t message;
+        zmq_msg_init(&message);
+        if (zmq_msg_recv(&message, self->events, ZMQ_DONTWAIT) < 0) {
+            int saved = errno;
+            zmq_msg_close(&message);
+            if (saved != EAGAIN && saved != EINTR)
+                rill_log_warn(NULL, "events socket receive failed: %s", zmq_strerror(saved));
+            return;
+        }
+        int more = zmq_msg_more(&message);
+        rill_interest_change_t change;
+        if (rill_interest_apply(self->interest, zmq_msg_data(&message), zmq_msg_size(&message),
+                                &change) != 0) {
+            rill_log_error(NULL, "out of memory counting a subscription");
+        } else if (change.kind == RILL_INTEREST_IGNORED && zmq_msg_size(&message) > 0) {
+            rill_log_debug(NULL, "ignored a subscription message of %zu bytes", zmq_msg_size(&message));
+        } else {
+            interest_changed(self, &change);
+        }
+        zmq_msg_close(&message);
+        /* A subscription is one frame; drain any rest of a stray multipart. */
+        while (more) {
+            zmq_msg_init(&message);
+            if (zmq_msg_recv(&message, self->events, 0) < 0) {
+                zmq_msg_close(&message);
+                break;
+            }
+            more = zmq_msg_more(&message);
+            zmq_msg_close(&message);
+        }
+    }
+}

@@ -1,0 +1,123 @@
+/*
+ * interest.c - per-subject subscriber counts from XPUB messages. See interest.h.
+ */
+#include "interest.h"
+#include "rill_protocol.h"
+
+#include <czmq.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct rill_interest {
+    zhashx_t *counts; /* topic -> uint64_t* */
+};
+
+static void free_count(void **item)
+{
+    free(*item);
+    *item = NULL;
+}
+
+rill_interest_t *rill_interest_new(void)
+{
+    rill_interest_t *self = calloc(1, sizeof(*self));
+    if (self == NULL)
+        return NULL;
+    self->counts = zhashx_new();
+    if (self->counts == NULL) {
+        free(self);
+        return NULL;
+    }
+    zhashx_set_destructor(self->counts, free_count);
+    return self;
+}
+
+void rill_interest_destroy(rill_interest_t **self_p)
+{
+    if (self_p == NULL || *self_p == NULL)
+        return;
+    rill_interest_t *self = *self_p;
+    zhashx_destroy(&self->counts);
+    free(self);
+    *self_p = NULL;
+}
+
+int rill_barrier_token_is_valid(const uint8_t *token, size_t size)
+{
+    if (size < 1 || size > RILL_BARRIER_TOKEN_MAX)
+        return 0;
+    for (size_t i = 0; i < size; i++) {
+        if (token[i] < 0x21 || token[i] > 0x7e)
+            return 0;
+    }
+    return 1;
+}
+
+static rill_interest_kind_t classify(const uint8_t *topic, size_t size)
+{
+    if (size < 2)
+        return RILL_INTEREST_IGNORED;
+    switch (topic[0]) {
+    case RILL_SUBJECT_JOB:
+        return rill_job_id_is_valid(topic + 1, size - 1) ? RILL_INTEREST_JOB : RILL_INTEREST_IGNORED;
+    case RILL_SUBJECT_TOPIC:
+        return size >= 3 && topic[size - 1] == '/' &&
+                       rill_topic_name_is_valid((const char *)topic + 1, size - 2)
+                   ? RILL_INTEREST_TOPIC
+                   : RILL_INTEREST_IGNORED;
+    case RILL_SUBJECT_BARRIER:
+        return rill_barrier_token_is_valid(topic + 1, size - 1) ? RILL_INTEREST_BARRIER
+                                                                : RILL_INTEREST_IGNORED;
+    default:
+        return RILL_INTEREST_IGNORED;
+    }
+}
+
+int rill_interest_apply(rill_interest_t *self, const uint8_t *message, size_t size,
+                        rill_interest_change_t *change)
+{
+    memset(change, 0, sizeof(*change));
+    if (size < 1 || (message[0] != 0 && message[0] != 1))
+        return 0;
+    const uint8_t *topic = message + 1;
+    size_t topic_size = size - 1;
+    rill_interest_kind_t kind = classify(topic, topic_size);
+    if (kind == RILL_INTEREST_IGNORED || topic_size >= sizeof(change->subject))
+        return 0;
+    memcpy(change->subject, topic, topic_size);
+    change->subject[topic_size] = '\0';
+    change->subscribe = message[0] == 1;
+    uint64_t *count = zhashx_lookup(self->counts, change->subject);
+    change->previous = count != NULL ? *count : 0;
+    if (change->subscribe) {
+        if (count == NULL) {
+            count = calloc(1, sizeof(*count));
+            if (count == NULL)
+                return -1;
+            if (zhashx_insert(self->counts, change->subject, count) != 0) {
+                free(count);
+                return -1;
+            }
+        }
+        (*count)++;
+        change->count = *count;
+    } else if (count != NULL) {
+        (*count)--;
+        change->count = *count;
+        if (*count == 0)
+            zhashx_delete(self->counts, change->subject);
+    }
+    change->kind = kind;
+    return 0;
+}
+
+uint64_t rill_interest_count(rill_interest_t *self, const char *topic)
+{
+    uint64_t *count = zhashx_lookup(self->counts, topic);
+    return count != NULL ? *count : 0;
+}
+
+size_t rill_interest_size(rill_interest_t *self)
+{
+    return zhashx_size(self->counts);
+}

@@ -1,0 +1,315 @@
+/*
+ * job_table.c - jobs by id, their states and counters, deadline and expiry
+ * orders, and the status JSON. See job_table.h.
+ */
+#include "job_table.h"
+#include "rill_clock.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct rill_job_table {
+    zhashx_t *jobs;       /* id -> rill_job_t, owned */
+    rill_link_t deadlines; /* not ended, deadline ascending */
+    rill_link_t expiries;  /* ended, expiry ascending */
+    rill_counters_t *counters;
+};
+
+static char *duplicate(const char *text)
+{
+    return text != NULL ? strdup(text) : NULL;
+}
+
+rill_job_t *rill_job_new(const rill_job_spec_t *spec)
+{
+    if (spec->id == NULL || strlen(spec->id) != RILL_ID_TEXT_SIZE - 1 || spec->kind == NULL)
+        return NULL;
+    rill_job_t *job = calloc(1, sizeof(*job));
+    if (job == NULL)
+        return NULL;
+    memcpy(job->id, spec->id, RILL_ID_TEXT_SIZE);
+    job->topic[0] = 'j';
+    memcpy(job->topic + 1, spec->id, RILL_ID_TEXT_SIZE);
+    job->kind = duplicate(spec->kind);
+    job->source = duplicate(spec->source != NULL ? spec->source : spec->kind);
+    job->key = duplicate(spec->key);
+    job->who = duplicate(spec->who);
+    job->retention = rill_retention_new(spec->retain_parts);
+    if (job->kind == NULL || job->source == NULL || job->retention == NULL ||
+        (spec->key != NULL && job->key == NULL) || (spec->who != NULL && job->who == NULL)) {
+        rill_job_destroy(&job);
+        return NULL;
+    }
+    job->args = spec->args != NULL ? json_incref(spec->args) : NULL;
+    job->detached = spec->detached;
+    job->state = RILL_JOB_QUEUED;
+    job->attempt = 1;
+    job->worker_pid = -1;
+    return job;
+}
+
+void rill_job_destroy(rill_job_t **self_p)
+{
+    if (self_p == NULL || *self_p == NULL)
+        return;
+    rill_job_t *job = *self_p;
+    rill_list_remove(&job->queue_link);
+    rill_list_remove(&job->deadline_link);
+    rill_list_remove(&job->expiry_link);
+    rill_list_remove(&job->worker_link);
+    free(job->kind);
+    free(job->source);
+    free(job->key);
+    free(job->who);
+    free(job->worker_name);
+    free(job->worker_host);
+    json_decref(job->args);
+    rill_retention_destroy(&job->retention);
+    free(job);
+    *self_p = NULL;
+}
+
+int rill_job_is_ended(const rill_job_t *job)
+{
+    return job->state == RILL_JOB_DONE || job->state == RILL_JOB_FAILED ||
+           job->state == RILL_JOB_CANCELLED;
+}
+
+int rill_job_set_worker_info(rill_job_t *job, const char *name, const char *host, int64_t pid)
+{
+    char *new_name = duplicate(name);
+    char *new_host = duplicate(host);
+    if ((name != NULL && new_name == NULL) || (host != NULL && new_host == NULL)) {
+        free(new_name);
+        free(new_host);
+        return -1;
+    }
+    free(job->worker_name);
+    free(job->worker_host);
+    job->worker_name = new_name;
+    job->worker_host = new_host;
+    job->worker_pid = name != NULL ? pid : -1;
+    return 0;
+}
+
+const char *rill_job_state_name(const rill_job_t *job, int kind_served)
+{
+    switch (job->state) {
+    case RILL_JOB_QUEUED:
+        return kind_served ? "queued" : "waiting";
+    case RILL_JOB_RUNNING:
+        return "running";
+    case RILL_JOB_DONE:
+        return "done";
+    case RILL_JOB_FAILED:
+        return "failed";
+    case RILL_JOB_CANCELLED:
+        return "cancelled";
+    }
+    return "unknown";
+}
+
+static json_t *optional_string(const char *text)
+{
+    return text != NULL ? json_string(text) : json_null();
+}
+
+static json_t *optional_time(uint64_t ms)
+{
+    return ms != 0 ? json_integer((json_int_t)ms) : json_null();
+}
+
+char *rill_job_status_json(const rill_job_t *job, uint64_t subscribers, int kind_served)
+{
+    json_t *worker = json_null();
+    if (job->worker_name != NULL)
+        worker = json_pack("{s:s, s:s?, s:I}", "name", job->worker_name, "host", job->worker_host,
+                           "pid", (json_int_t)job->worker_pid);
+    json_t *timings = json_pack("{s:o, s:o, s:o}", "submitted_ms", optional_time(job->submitted_ms),
+                                "started_ms", optional_time(job->started_ms), "ended_ms",
+                                optional_time(job->ended_ms));
+    /* json_pack's "o" steals its argument even on failure: no leak below. */
+    json_t *status = json_pack(
+        "{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:o, s:o, s:n, s:b, s:o, s:o}", "id", job->id, "kind",
+        job->kind, "source", job->source, "state", rill_job_state_name(job, kind_served), "parts",
+        (json_int_t)job->parts, "subscribers", (json_int_t)subscribers, "attempt",
+        (json_int_t)job->attempt, "who", optional_string(job->who), "batch",
+        job->batch[0] != '\0' ? json_string(job->batch) : json_null(), "pipeline", "detached",
+        job->detached, "worker", worker, "timings", timings);
+    if (status == NULL)
+        return NULL;
+    char *text = json_dumps(status, JSON_COMPACT);
+    json_decref(status);
+    return text;
+}
+
+static void destroy_job_item(void **item)
+{
+    rill_job_destroy((rill_job_t **)item);
+}
+
+rill_job_table_t *rill_job_table_new(rill_counters_t *counters)
+{
+    rill_job_table_t *self = calloc(1, sizeof(*self));
+    if (self == NULL)
+        return NULL;
+    self->jobs = zhashx_new();
+    if (self->jobs == NULL) {
+        free(self);
+        return NULL;
+    }
+    zhashx_set_destructor(self->jobs, destroy_job_item);
+    rill_list_init(&self->deadlines);
+    rill_list_init(&self->expiries);
+    self->counters = counters;
+    return self;
+}
+
+/* Gauges of a state: queued and running are counted while in them. */
+static void count_state(rill_job_table_t *self, const rill_job_t *job, rill_job_state_t state, int delta)
+{
+    rill_kind_counters_t *kind = rill_counters_kind(self->counters, job->kind);
+    rill_counters_t *all = self->counters;
+    switch (state) {
+    case RILL_JOB_QUEUED:
+        all->jobs_queued += (uint64_t)delta;
+        if (kind != NULL)
+            kind->queued += (uint64_t)delta;
+        break;
+    case RILL_JOB_RUNNING:
+        all->jobs_running += (uint64_t)delta;
+        if (kind != NULL)
+            kind->running += (uint64_t)delta;
+        break;
+    case RILL_JOB_DONE:
+        if (delta > 0) {
+            all->jobs_done++;
+            if (kind != NULL)
+                kind->done++;
+        }
+        break;
+    case RILL_JOB_FAILED:
+        if (delta > 0) {
+            all->jobs_failed++;
+            if (kind != NULL)
+                kind->failed++;
+        }
+        break;
+    case RILL_JOB_CANCELLED:
+        if (delta > 0) {
+            all->jobs_cancelled++;
+            if (kind != NULL)
+                kind->cancelled++;
+        }
+        break;
+    }
+}
+
+void rill_job_table_destroy(rill_job_table_t **self_p)
+{
+    if (self_p == NULL || *self_p == NULL)
+        return;
+    rill_job_table_t *self = *self_p;
+    zhashx_destroy(&self->jobs);
+    free(self);
+    *self_p = NULL;
+}
+
+/* Inserts link into a list sorted by the uint64 at offset in rill_job_t,
+ * searching from the end: times mostly arrive in order, so this is O(1). */
+static void insert_sorted(rill_link_t *head, rill_job_t *job, rill_link_t *link, size_t link_offset,
+                          size_t time_offset)
+{
+    uint64_t time = *(uint64_t *)((char *)job + time_offset);
+    rill_link_t *position = head->prev;
+    while (position != head) {
+        rill_job_t *other = (rill_job_t *)((char *)position - link_offset);
+        if (*(uint64_t *)((char *)other + time_offset) <= time)
+            break;
+        position = position->prev;
+    }
+    rill_list_insert_before(position->next, link);
+}
+
+int rill_job_table_insert(rill_job_table_t *self, rill_job_t *job, uint64_t deadline_ms)
+{
+    if (zhashx_lookup(self->jobs, job->id) != NULL)
+        return -1;
+    if (zhashx_insert(self->jobs, job->id, job) != 0)
+        return -1;
+    job->deadline_ms = deadline_ms;
+    if (deadline_ms != 0)
+        insert_sorted(&self->deadlines, job, &job->deadline_link, offsetof(rill_job_t, deadline_link),
+                      offsetof(rill_job_t, deadline_ms));
+    self->counters->jobs_submitted++;
+    self->counters->jobs_retained++;
+    rill_kind_counters_t *kind = rill_counters_kind(self->counters, job->kind);
+    if (kind != NULL)
+        kind->submitted++;
+    count_state(self, job, job->state, +1);
+    return 0;
+}
+
+rill_job_t *rill_job_table_find(rill_job_table_t *self, const char *id)
+{
+    return zhashx_lookup(self->jobs, id);
+}
+
+rill_job_t *rill_job_table_find_frame(rill_job_table_t *self, const uint8_t *id, size_t length)
+{
+    char key[RILL_ID_TEXT_SIZE];
+    if (length != RILL_ID_TEXT_SIZE - 1)
+        return NULL;
+    memcpy(key, id, length);
+    key[length] = '\0';
+    return zhashx_lookup(self->jobs, key);
+}
+
+size_t rill_job_table_size(rill_job_table_t *self)
+{
+    return zhashx_size(self->jobs);
+}
+
+void rill_job_table_set_state(rill_job_table_t *self, rill_job_t *job, rill_job_state_t state,
+                              uint64_t now_ms, uint64_t retain_ms)
+{
+    if (job->state == state || rill_job_is_ended(job))
+        return;
+    count_state(self, job, job->state, -1);
+    job->state = state;
+    count_state(self, job, state, +1);
+    if (rill_job_is_ended(job)) {
+        job->ended_ms = rill_clock_wall_ms();
+        rill_list_remove(&job->deadline_link);
+        job->expires_ms = now_ms + retain_ms;
+        insert_sorted(&self->expiries, job, &job->expiry_link, offsetof(rill_job_t, expiry_link),
+                      offsetof(rill_job_t, expires_ms));
+    }
+}
+
+rill_job_t *rill_job_table_pop_overdue(rill_job_table_t *self, uint64_t now_ms)
+{
+    if (rill_list_is_empty(&self->deadlines))
+        return NULL;
+    rill_job_t *job = rill_container_of(self->deadlines.next, rill_job_t, deadline_link);
+    if (job->deadline_ms > now_ms)
+        return NULL;
+    rill_list_remove(&job->deadline_link);
+    return job;
+}
+
+size_t rill_job_table_expire(rill_job_table_t *self, uint64_t now_ms)
+{
+    size_t removed = 0;
+    while (!rill_list_is_empty(&self->expiries)) {
+        rill_job_t *job = rill_container_of(self->expiries.next, rill_job_t, expiry_link);
+        if (job->expires_ms > now_ms)
+            break;
+        rill_list_remove(&job->expiry_link);
+        zhashx_delete(self->jobs, job->id); /* frees it */
+        self->counters->jobs_expired++;
+        self->counters->jobs_retained--;
+        removed++;
+    }
+    return removed;
+}

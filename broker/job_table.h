@@ -1,0 +1,105 @@
+/*
+ * job_table.h - every job the broker knows: its state, its seqs, its
+ * retained events, and when it stops being known.
+ *
+ * The table owns the jobs. A job is found by id; it is also linked, in
+ * deadline order, while it has not ended (timeout_ms), and in expiry order
+ * once it has (retain_ms): both orders are kept sorted on insert, so the
+ * tick only looks at the heads. State changes go through
+ * rill_job_table_set_state, which keeps the counters right.
+ */
+#ifndef RILL_BROKER_JOB_TABLE_H
+#define RILL_BROKER_JOB_TABLE_H
+
+#include "counters.h"
+#include "list.h"
+#include "retention.h"
+#include "rill_id.h"
+
+#include <jansson.h>
+#include <stdint.h>
+
+typedef enum {
+    RILL_JOB_QUEUED = 0, /* also "waiting" when no live worker serves its kind */
+    RILL_JOB_RUNNING,
+    RILL_JOB_DONE,
+    RILL_JOB_FAILED,
+    RILL_JOB_CANCELLED,
+} rill_job_state_t;
+
+struct rill_worker;
+
+typedef struct rill_job {
+    char id[RILL_ID_TEXT_SIZE];
+    char topic[RILL_ID_TEXT_SIZE + 1]; /* "j" + id: its subject on the XPUB */
+    char *kind;
+    char *source;
+    char *key;  /* may be NULL */
+    char *who;  /* may be NULL */
+    json_t *args; /* owned; may be NULL */
+    int detached;
+    rill_job_state_t state;
+    int held;          /* queued but waiting for its submit barrier */
+    uint64_t attempt;  /* from 1 */
+    uint64_t last_seq; /* seq of the last event published */
+    uint64_t parts;    /* part events published */
+    rill_retention_t *retention;
+    uint64_t submitted_ms; /* Unix epoch ms; 0 = not yet */
+    uint64_t started_ms;
+    uint64_t ended_ms;
+    uint64_t deadline_ms;  /* monotonic; 0 = none */
+    uint64_t expires_ms;   /* monotonic; once ended */
+    char batch[RILL_ID_TEXT_SIZE]; /* last batch it went in; "" = none */
+    struct rill_worker *worker;    /* while running */
+    char *worker_name;             /* the worker that runs / ran it; NULL = none */
+    char *worker_host;
+    int64_t worker_pid;
+    rill_link_t queue_link;    /* ready queue */
+    rill_link_t deadline_link; /* table: not ended, by deadline */
+    rill_link_t expiry_link;   /* table: ended, by expiry */
+    rill_link_t worker_link;   /* jobs of its worker */
+} rill_job_t;
+
+typedef struct {
+    const char *id; /* 32 hex digits */
+    const char *kind;
+    const char *source; /* NULL = the kind */
+    const char *key;
+    const char *who;
+    json_t *args; /* borrowed; the job takes a reference */
+    int detached;
+    uint64_t retain_parts;
+} rill_job_spec_t;
+
+/* NULL on ENOMEM. */
+rill_job_t *rill_job_new(const rill_job_spec_t *spec);
+void rill_job_destroy(rill_job_t **self_p);
+int rill_job_is_ended(const rill_job_t *job);
+/* Records (copies) which worker runs it; NULL name clears. Returns 0 or -1 (ENOMEM). */
+int rill_job_set_worker_info(rill_job_t *job, const char *name, const char *host, int64_t pid);
+/* "queued", "waiting", "running", "done", "failed", "cancelled". */
+const char *rill_job_state_name(const rill_job_t *job, int kind_served);
+/* The status JSON of docs/PROTOCOL.md; caller frees. NULL on ENOMEM. */
+char *rill_job_status_json(const rill_job_t *job, uint64_t subscribers, int kind_served);
+
+typedef struct rill_job_table rill_job_table_t;
+
+rill_job_table_t *rill_job_table_new(rill_counters_t *counters);
+void rill_job_table_destroy(rill_job_table_t **self_p);
+/* Takes ownership of job (state queued). deadline_ms is monotonic, 0 = none.
+ * Returns 0, or -1 if the id exists (job not taken) or on ENOMEM. */
+int rill_job_table_insert(rill_job_table_t *self, rill_job_t *job, uint64_t deadline_ms);
+rill_job_t *rill_job_table_find(rill_job_table_t *self, const char *id);
+/* id given as a frame: any length, not NUL-terminated. */
+rill_job_t *rill_job_table_find_frame(rill_job_table_t *self, const uint8_t *id, size_t length);
+size_t rill_job_table_size(rill_job_table_t *self);
+/* Moves a job to a new state, keeping the counters. Ending it (done, failed,
+ * cancelled) stamps ended_ms and schedules its removal retain_ms after now. */
+void rill_job_table_set_state(rill_job_table_t *self, rill_job_t *job, rill_job_state_t state,
+                              uint64_t now_ms, uint64_t retain_ms);
+/* The next job whose deadline is <= now (unlinked from the deadline order), or NULL. */
+rill_job_t *rill_job_table_pop_overdue(rill_job_table_t *self, uint64_t now_ms);
+/* Removes and frees ended jobs whose retention is over. Returns how many. */
+size_t rill_job_table_expire(rill_job_table_t *self, uint64_t now_ms);
+
+#endif

@@ -1,0 +1,270 @@
+/*
+ * main.c - rill-broker's process: flags, config, signals and the loop.
+ *
+ * Signals are blocked before any ZeroMQ thread exists and read from a
+ * signalfd polled with the three sockets, so SIGTERM/SIGINT end the loop
+ * cleanly (everything freed: the tests run under LeakSanitizer) and SIGHUP
+ * reloads the config between two messages, never in the middle of one.
+ * The loop: poll, drain each ready socket a burst at a time, run the timers,
+ * dispatch if anything may have become dispatchable.
+ */
+#include "broker.h"
+#include "rill_clock.h"
+#include "rill_log.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#define TICK_MS 50
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: rill-broker [options]\n"
+            "\n"
+            "The rill broker: holds the jobs and responses subjects, dispatches jobs to\n"
+            "workers, tracks interest, retains events for replay.\n"
+            "\n"
+            "  --run-dir DIR   run directory for ipc sockets, mode 0700 (env RILL_RUN_DIR;\n"
+            "                  default ./run)\n"
+            "  --control EP    frontends' endpoint (env RILL_CONTROL_ENDPOINT;\n"
+            "                  default ipc://DIR/control.sock)\n"
+            "  --events EP     events endpoint (env RILL_EVENTS_ENDPOINT;\n"
+            "                  default ipc://DIR/events.sock)\n"
+            "  --workers EP    workers' endpoint (env RILL_WORKERS_ENDPOINT;\n"
+            "                  default ipc://DIR/workers.sock)\n"
+            "  --config FILE   JSON configuration (env RILL_CONFIG; default: built-in)\n"
+            "  --log LEVEL     error, warn, info or debug (env RILL_LOG; default info)\n"
+            "  --help          this text\n"
+            "\n"
+            "Signals: SIGTERM/SIGINT exit cleanly; SIGHUP reloads the config file.\n");
+}
+
+typedef struct {
+    rill_endpoints_t endpoints;
+    const char *config_path;
+    const char *log_level;
+} options_t;
+
+/* 0 to run, 1 to exit 0 (help), 2 to exit 2 (usage). */
+static int parse_options(int argc, char **argv, options_t *options)
+{
+    static const struct option long_options[] = {
+        {"help", no_argument, NULL, 'h'},      {"run-dir", required_argument, NULL, 'r'},
+        {"control", required_argument, NULL, 'c'}, {"events", required_argument, NULL, 'e'},
+        {"workers", required_argument, NULL, 'w'}, {"config", required_argument, NULL, 'f'},
+        {"log", required_argument, NULL, 'l'},     {NULL, 0, NULL, 0},
+    };
+    rill_endpoints_from_environment(&options->endpoints);
+    options->config_path = getenv("RILL_CONFIG");
+    options->log_level = getenv("RILL_LOG");
+    opterr = 0;
+    int option;
+    while ((option = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+        const char *name = NULL;
+        switch (option) {
+        case 'h':
+            usage(stdout);
+            return 1;
+        case 'r':
+            name = "run-dir";
+            break;
+        case 'c':
+            name = "control";
+            break;
+        case 'e':
+            name = "events";
+            break;
+        case 'w':
+            name = "workers";
+            break;
+        case 'f':
+            options->config_path = optarg;
+            break;
+        case 'l':
+            options->log_level = optarg;
+            break;
+        default:
+            fprintf(stderr, "rill-broker: unknown option or missing value: %s\n",
+                    optind > 0 && optind <= argc ? argv[optind - 1] : "?");
+            usage(stderr);
+            return 2;
+        }
+        if (name != NULL && rill_endpoints_set(&options->endpoints, name, optarg) != 0) {
+            fprintf(stderr, "rill-broker: --%s value too long\n", name);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "rill-broker: unexpected argument: %s\n", argv[optind]);
+        usage(stderr);
+        return 2;
+    }
+    return 0;
+}
+
+static int load_config(const char *path, rill_config_t *config, char *error, size_t error_size)
+{
+    if (path == NULL || path[0] == '\0') {
+        rill_config_defaults(config);
+        return 0;
+    }
+    return rill_config_load(path, config, error, error_size);
+}
+
+static int uses_ipc(const rill_endpoints_t *endpoints)
+{
+    return strncmp(endpoints->control, "ipc://", 6) == 0 || strncmp(endpoints->events, "ipc://", 6) == 0 ||
+           strncmp(endpoints->workers, "ipc://", 6) == 0;
+}
+
+static void reload(rill_broker_t *broker, const char *path)
+{
+    if (path == NULL || path[0] == '\0') {
+        rill_log_info(NULL, "SIGHUP: no config file to reload (built-in defaults stay)");
+        return;
+    }
+    rill_config_t config;
+    char error[512];
+    if (rill_config_load(path, &config, error, sizeof(error)) != 0) {
+        rill_log_error(NULL, "SIGHUP: config refused, the old one stays: %s", error);
+        return;
+    }
+    rill_broker_set_config(broker, &config);
+    rill_log_info(NULL, "SIGHUP: config %s reloaded (%zu kinds)", path, config.kind_count);
+}
+
+/* Returns 1 when the loop must end. */
+static int read_signals(int fd, rill_broker_t *broker, const char *config_path)
+{
+    struct signalfd_siginfo info;
+    int stop = 0;
+    for (;;) {
+        ssize_t got = read(fd, &info, sizeof(info));
+        if (got != (ssize_t)sizeof(info))
+            break;
+        if (info.ssi_signo == SIGHUP) {
+            reload(broker, config_path);
+        } else {
+            rill_log_info(NULL, "%s: exiting", info.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+            stop = 1;
+        }
+    }
+    return stop;
+}
+
+static int run(rill_broker_t *broker, int signal_fd, const char *config_path)
+{
+    uint64_t next_tick = rill_clock_monotonic_ms() + TICK_MS;
+    for (;;) {
+        uint64_t now = rill_clock_monotonic_ms();
+        long timeout = next_tick > now ? (long)(next_tick - now) : 0;
+        if (broker->dispatch_needed)
+            timeout = 0;
+        zmq_pollitem_t items[4] = {
+            {broker->workers, 0, ZMQ_POLLIN, 0},
+            {broker->control, 0, ZMQ_POLLIN, 0},
+            {broker->events, 0, ZMQ_POLLIN, 0},
+            {NULL, signal_fd, ZMQ_POLLIN, 0},
+        };
+        if (zmq_poll(items, 4, timeout) < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == ETERM)
+                return 0;
+            rill_log_error(NULL, "poll failed: %s", zmq_strerror(errno));
+            return 1;
+        }
+        if ((items[3].revents & ZMQ_POLLIN) && read_signals(signal_fd, broker, config_path))
+            return 0;
+        /* Interest first: a barrier token or an unsubscribe may change what
+         * the other two do with their messages. */
+        if (items[2].revents & ZMQ_POLLIN)
+            rill_events_receive(broker);
+        if (items[0].revents & ZMQ_POLLIN)
+            rill_worker_channel_receive(broker);
+        if (items[1].revents & ZMQ_POLLIN)
+            rill_control_channel_receive(broker);
+        now = rill_clock_monotonic_ms();
+        if (now >= next_tick) {
+            rill_broker_tick(broker, now);
+            next_tick = now + TICK_MS;
+        }
+        rill_broker_reap(broker);
+        if (broker->dispatch_needed)
+            rill_broker_dispatch(broker);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    rill_log_init("broker");
+    options_t options;
+    int parsed = parse_options(argc, argv, &options);
+    if (parsed != 0)
+        return parsed == 1 ? 0 : 2;
+    if (options.log_level != NULL && options.log_level[0] != '\0' &&
+        rill_log_set_level_name(options.log_level) != 0) {
+        fprintf(stderr, "rill-broker: unknown log level \"%s\" (error, warn, info, debug)\n",
+                options.log_level);
+        return 2;
+    }
+    rill_config_t config;
+    char error[512];
+    if (load_config(options.config_path, &config, error, sizeof(error)) != 0) {
+        fprintf(stderr, "rill-broker: bad config: %s\n", error);
+        return 2;
+    }
+    if (rill_endpoints_finish(&options.endpoints, error, sizeof(error)) != 0) {
+        fprintf(stderr, "rill-broker: %s\n", error);
+        return 2;
+    }
+    if (uses_ipc(&options.endpoints) &&
+        rill_endpoints_prepare_run_dir(&options.endpoints, error, sizeof(error)) != 0) {
+        fprintf(stderr, "rill-broker: %s\n", error);
+        return 1;
+    }
+    /* Before any ZeroMQ thread exists, so every thread inherits the mask. */
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGHUP);
+    if (sigprocmask(SIG_BLOCK, &signals, NULL) != 0) {
+        fprintf(stderr, "rill-broker: cannot block signals: %s\n", strerror(errno));
+        return 1;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    int signal_fd = signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (signal_fd < 0) {
+        fprintf(stderr, "rill-broker: signalfd: %s\n", strerror(errno));
+        return 1;
+    }
+    zsys_handler_set(NULL);
+    rill_broker_t *broker = rill_broker_new(&config, &options.endpoints, error, sizeof(error));
+    if (broker == NULL) {
+        rill_log_error(NULL, "%s", error);
+        close(signal_fd);
+        zsys_shutdown();
+        return 1;
+    }
+    rill_log_info(NULL, "broker %s up: workers %s, control %s, events %s; %zu kinds, heartbeat %llu ms",
+                  broker->instance_id, options.endpoints.workers, options.endpoints.control,
+                  options.endpoints.events, config.kind_count,
+                  (unsigned long long)config.heartbeat_ms);
+    int status = run(broker, signal_fd, options.config_path);
+    rill_log_info(NULL, "broker %s down: %llu jobs submitted, %llu parts, %llu malformed",
+                  broker->instance_id, (unsigned long long)broker->counters->jobs_submitted,
+                  (unsigned long long)broker->counters->parts,
+                  (unsigned long long)broker->counters->malformed);
+    rill_broker_destroy(&broker);
+    close(signal_fd);
+    zsys_shutdown();
+    return status;
+}

@@ -1,0 +1,139 @@
+/*
+ * retention.c - the per-job ring of retained events. See retention.h.
+ */
+#include "retention.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct rill_retention {
+    size_t capacity;  /* the most it may ever hold */
+    size_t allocated; /* slots in events */
+    size_t start;     /* index of the oldest */
+    size_t count;
+    rill_retained_event_t *events;
+};
+
+rill_retention_t *rill_retention_new(size_t capacity)
+{
+    rill_retention_t *self = calloc(1, sizeof(*self));
+    if (self == NULL)
+        return NULL;
+    self->capacity = capacity;
+    return self;
+}
+
+void rill_retention_destroy(rill_retention_t **self_p)
+{
+    if (self_p == NULL || *self_p == NULL)
+        return;
+    rill_retention_t *self = *self_p;
+    for (size_t i = 0; i < self->count; i++)
+        zmq_msg_close(&self->events[(self->start + i) % self->allocated].data);
+    free(self->events);
+    free(self);
+    *self_p = NULL;
+}
+
+/* Doubles the slots (up to capacity), moving the ring to start at 0.
+ * zmq_msg_t must be moved with zmq_msg_move, never memcpy'd. */
+static int grow(rill_retention_t *self)
+{
+    size_t allocated = self->allocated == 0 ? 4 : self->allocated * 2;
+    if (allocated > self->capacity)
+        allocated = self->capacity;
+    rill_retained_event_t *events = calloc(allocated, sizeof(*events));
+    if (events == NULL)
+        return -1;
+    for (size_t i = 0; i < self->count; i++) {
+        rill_retained_event_t *from = &self->events[(self->start + i) % self->allocated];
+        events[i].type = from->type;
+        events[i].seq = from->seq;
+        zmq_msg_init(&events[i].data);
+        zmq_msg_move(&events[i].data, &from->data);
+        zmq_msg_close(&from->data);
+    }
+    free(self->events);
+    self->events = events;
+    self->allocated = allocated;
+    self->start = 0;
+    return 0;
+}
+
+/* libzmq receives messages of up to its 8 KiB batch size as slices of one
+ * shared buffer: keeping such a slice by reference would pin the whole
+ * buffer for as long as the part is retained. Those are copied (once);
+ * larger ones own their buffer, which zmq_msg_copy shares. */
+static int keep_copy(zmq_msg_t *slot, zmq_msg_t *data)
+{
+    size_t size = zmq_msg_size(data);
+    if (size > RILL_RETENTION_SHARE_MIN) {
+        zmq_msg_init(slot);
+        if (zmq_msg_copy(slot, data) == 0)
+            return 0;
+        zmq_msg_close(slot);
+        return -1;
+    }
+    if (zmq_msg_init_size(slot, size) != 0)
+        return -1;
+    if (size > 0)
+        memcpy(zmq_msg_data(slot), zmq_msg_data(data), size);
+    return 0;
+}
+
+int rill_retention_push(rill_retention_t *self, rill_event_type_t type, uint64_t seq, zmq_msg_t *data)
+{
+    if (self->capacity == 0)
+        return 0;
+    if (self->count == self->allocated && self->allocated < self->capacity && grow(self) != 0)
+        return -1;
+    rill_retained_event_t *slot;
+    if (self->count == self->capacity) {
+        /* Full: the oldest gives its slot to the newest. */
+        slot = &self->events[self->start];
+        zmq_msg_close(&slot->data);
+        self->start = (self->start + 1) % self->allocated;
+        self->count--;
+    } else {
+        slot = &self->events[(self->start + self->count) % self->allocated];
+    }
+    if (keep_copy(&slot->data, data) != 0) {
+        /* The slot is free again; the ring is consistent without it. */
+        return -1;
+    }
+    slot->type = type;
+    slot->seq = seq;
+    self->count++;
+    return 0;
+}
+
+size_t rill_retention_count(const rill_retention_t *self)
+{
+    return self->count;
+}
+
+size_t rill_retention_capacity(const rill_retention_t *self)
+{
+    return self->capacity;
+}
+
+rill_retained_event_t *rill_retention_at(rill_retention_t *self, size_t index)
+{
+    if (index >= self->count)
+        return NULL;
+    return &self->events[(self->start + index) % self->allocated];
+}
+
+size_t rill_retention_find_after(rill_retention_t *self, uint64_t after)
+{
+    /* seqs grow along the ring: binary search. */
+    size_t low = 0, high = self->count;
+    while (low < high) {
+        size_t middle = low + (high - low) / 2;
+        if (rill_retention_at(self, middle)->seq <= after)
+            low = middle + 1;
+        else
+            high = middle;
+    }
+    return low;
+}

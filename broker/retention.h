@@ -1,0 +1,44 @@
+/*
+ * retention.h - the events one job keeps for late subscribers and resumes.
+ *
+ * A bounded ring of (event, seq, data): when full, the oldest event goes
+ * first (SPEC §2: up to retain_parts per job). The data is a zmq_msg_t copy
+ * of the message the broker published, so a large part is shared with the
+ * publish (libzmq reference-counts big buffers) instead of copied again.
+ * (Parts up to RILL_RETENTION_SHARE_MIN bytes are copied instead: see
+ * retention.c.) The ring grows by doubling, so a job with three parts does not pay for a
+ * thousand slots.
+ */
+#ifndef RILL_BROKER_RETENTION_H
+#define RILL_BROKER_RETENTION_H
+
+#include "rill_protocol.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <zmq.h>
+
+#define RILL_RETENTION_SHARE_MIN 8192
+
+typedef struct {
+    rill_event_type_t type;
+    uint64_t seq;
+    zmq_msg_t data;
+} rill_retained_event_t;
+
+typedef struct rill_retention rill_retention_t;
+
+/* capacity 0 keeps nothing. NULL on ENOMEM. */
+rill_retention_t *rill_retention_new(size_t capacity);
+void rill_retention_destroy(rill_retention_t **self_p);
+/* Keeps a copy of data (zmq_msg_copy: shared, not duplicated, when large).
+ * seq must grow from push to push. Returns 0, or -1 on ENOMEM (nothing kept). */
+int rill_retention_push(rill_retention_t *self, rill_event_type_t type, uint64_t seq, zmq_msg_t *data);
+size_t rill_retention_count(const rill_retention_t *self);
+size_t rill_retention_capacity(const rill_retention_t *self);
+/* index 0 is the oldest retained event; NULL past the end. */
+rill_retained_event_t *rill_retention_at(rill_retention_t *self, size_t index);
+/* Index of the first retained event with seq > after (== count if none). */
+size_t rill_retention_find_after(rill_retention_t *self, uint64_t after);
+
+#endif

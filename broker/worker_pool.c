@@ -1,0 +1,203 @@
+/*
+ * worker_pool.c - worker records, credit and the choice of worker for a
+ * batch. See worker_pool.h.
+ */
+#include "worker_pool.h"
+
+#include <czmq.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct rill_worker_pool {
+    zhashx_t *by_key;     /* hex routing id -> worker (not owning) */
+    rill_link_t workers;  /* owning, in join order */
+    uint64_t batch_serial;
+};
+
+static void routing_key(const uint8_t *routing_id, size_t size, char *key)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < size; i++) {
+        key[2 * i] = digits[routing_id[i] >> 4];
+        key[2 * i + 1] = digits[routing_id[i] & 15];
+    }
+    key[2 * size] = '\0';
+}
+
+static void worker_free(rill_worker_t *worker)
+{
+    /* Jobs still linked (only at shutdown) are unlinked, not freed. */
+    while (!rill_list_is_empty(&worker->jobs))
+        rill_list_remove(worker->jobs.next);
+    free(worker->name);
+    free(worker->host);
+    free(worker);
+}
+
+rill_worker_pool_t *rill_worker_pool_new(void)
+{
+    rill_worker_pool_t *self = calloc(1, sizeof(*self));
+    if (self == NULL)
+        return NULL;
+    self->by_key = zhashx_new();
+    if (self->by_key == NULL) {
+        free(self);
+        return NULL;
+    }
+    rill_list_init(&self->workers);
+    return self;
+}
+
+void rill_worker_pool_destroy(rill_worker_pool_t **self_p)
+{
+    if (self_p == NULL || *self_p == NULL)
+        return;
+    rill_worker_pool_t *self = *self_p;
+    while (!rill_list_is_empty(&self->workers)) {
+        rill_worker_t *worker = rill_container_of(self->workers.next, rill_worker_t, pool_link);
+        rill_list_remove(&worker->pool_link);
+        worker_free(worker);
+    }
+    zhashx_destroy(&self->by_key);
+    free(self);
+    *self_p = NULL;
+}
+
+rill_worker_t *rill_worker_pool_add(rill_worker_pool_t *self, const uint8_t *routing_id,
+                                    size_t routing_id_size, const rill_worker_spec_t *spec,
+                                    uint64_t now_ms)
+{
+    if (routing_id_size == 0 || routing_id_size > RILL_ROUTING_ID_MAX ||
+        spec->kind_count > RILL_CONFIG_MAX_KINDS)
+        return NULL;
+    rill_worker_t *worker = calloc(1, sizeof(*worker));
+    if (worker == NULL)
+        return NULL;
+    rill_list_init(&worker->jobs);
+    memcpy(worker->routing_id, routing_id, routing_id_size);
+    worker->routing_id_size = routing_id_size;
+    routing_key(routing_id, routing_id_size, worker->key);
+    worker->name = strdup(spec->name != NULL ? spec->name : "");
+    worker->host = strdup(spec->host != NULL ? spec->host : "");
+    if (worker->name == NULL || worker->host == NULL || zhashx_lookup(self->by_key, worker->key)) {
+        worker_free(worker);
+        return NULL;
+    }
+    worker->pid = spec->pid;
+    for (size_t i = 0; i < spec->kind_count; i++) {
+        if (spec->kinds[i] == NULL || strlen(spec->kinds[i]) >= RILL_CONFIG_KIND_NAME_MAX) {
+            worker_free(worker);
+            return NULL;
+        }
+        strcpy(worker->kinds[worker->kind_count++], spec->kinds[i]);
+    }
+    worker->credit = spec->credit > RILL_WORKER_CREDIT_MAX ? RILL_WORKER_CREDIT_MAX : spec->credit;
+    worker->last_seen_ms = now_ms;
+    if (zhashx_insert(self->by_key, worker->key, worker) != 0) {
+        worker_free(worker);
+        return NULL;
+    }
+    rill_list_push_back(&self->workers, &worker->pool_link);
+    return worker;
+}
+
+rill_worker_t *rill_worker_pool_find(rill_worker_pool_t *self, const uint8_t *routing_id,
+                                     size_t routing_id_size)
+{
+    char key[2 * RILL_ROUTING_ID_MAX + 1];
+    if (routing_id_size == 0 || routing_id_size > RILL_ROUTING_ID_MAX)
+        return NULL;
+    routing_key(routing_id, routing_id_size, key);
+    return zhashx_lookup(self->by_key, key);
+}
+
+void rill_worker_pool_remove(rill_worker_pool_t *self, rill_worker_t **worker_p)
+{
+    if (worker_p == NULL || *worker_p == NULL)
+        return;
+    rill_worker_t *worker = *worker_p;
+    zhashx_delete(self->by_key, worker->key);
+    rill_list_remove(&worker->pool_link);
+    worker_free(worker);
+    *worker_p = NULL;
+}
+
+size_t rill_worker_pool_size(rill_worker_pool_t *self)
+{
+    return zhashx_size(self->by_key);
+}
+
+int rill_worker_serves(const rill_worker_t *worker, const char *kind)
+{
+    for (size_t i = 0; i < worker->kind_count; i++) {
+        if (strcmp(worker->kinds[i], kind) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+int rill_worker_is_available(const rill_worker_t *worker)
+{
+    return !worker->draining && !worker->unreachable;
+}
+
+rill_worker_t *rill_worker_pool_first(rill_worker_pool_t *self)
+{
+    if (rill_list_is_empty(&self->workers))
+        return NULL;
+    return rill_container_of(self->workers.next, rill_worker_t, pool_link);
+}
+
+rill_worker_t *rill_worker_pool_next(rill_worker_pool_t *self, rill_worker_t *worker)
+{
+    if (worker->pool_link.next == &self->workers)
+        return NULL;
+    return rill_container_of(worker->pool_link.next, rill_worker_t, pool_link);
+}
+
+size_t rill_worker_pool_serving(rill_worker_pool_t *self, const char *kind)
+{
+    size_t count = 0;
+    for (rill_worker_t *w = rill_worker_pool_first(self); w != NULL; w = rill_worker_pool_next(self, w)) {
+        if (rill_worker_is_available(w) && rill_worker_serves(w, kind))
+            count++;
+    }
+    return count;
+}
+
+uint64_t rill_worker_pool_free_credit(rill_worker_pool_t *self)
+{
+    uint64_t credit = 0;
+    for (rill_worker_t *w = rill_worker_pool_first(self); w != NULL; w = rill_worker_pool_next(self, w)) {
+        if (rill_worker_is_available(w))
+            credit += w->credit;
+    }
+    return credit;
+}
+
+rill_worker_t *rill_worker_pool_choose(rill_worker_pool_t *self, const char *kind)
+{
+    rill_worker_t *best = NULL;
+    for (rill_worker_t *w = rill_worker_pool_first(self); w != NULL; w = rill_worker_pool_next(self, w)) {
+        if (!rill_worker_is_available(w) || w->credit == 0 || !rill_worker_serves(w, kind))
+            continue;
+        if (best == NULL || w->credit > best->credit ||
+            (w->credit == best->credit && w->last_batch < best->last_batch))
+            best = w;
+    }
+    return best;
+}
+
+void rill_worker_pool_note_batch(rill_worker_pool_t *self, rill_worker_t *worker, size_t jobs)
+{
+    worker->credit = worker->credit > jobs ? worker->credit - jobs : 0;
+    worker->held += jobs;
+    worker->last_batch = ++self->batch_serial;
+}
+
+void rill_worker_add_credit(rill_worker_t *worker, uint64_t credit)
+{
+    worker->credit += credit;
+    if (worker->credit > RILL_WORKER_CREDIT_MAX)
+        worker->credit = RILL_WORKER_CREDIT_MAX;
+}

@@ -1,0 +1,85 @@
+/*
+ * worker_pool.h - the workers the broker knows, their credit and liveness,
+ * and which of them gets the next batch.
+ *
+ * A worker is known by its ROUTER routing id. It serves a set of kinds and
+ * holds at most the credit it granted (docs/PROTOCOL.md): free credit goes
+ * down by one per job sent and up by one per job finished or cancelled. The
+ * choice of worker for a batch is here and only here: the live,
+ * non-draining worker serving the kind with the most free credit, ties going
+ * to the one that got a batch least recently (round-robin among equals).
+ */
+#ifndef RILL_BROKER_WORKER_POOL_H
+#define RILL_BROKER_WORKER_POOL_H
+
+#include "list.h"
+#include "rill_config.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RILL_WORKER_CREDIT_MAX 1000000
+#define RILL_ROUTING_ID_MAX 255
+
+typedef struct rill_worker {
+    uint8_t routing_id[RILL_ROUTING_ID_MAX];
+    size_t routing_id_size;
+    char key[2 * RILL_ROUTING_ID_MAX + 1]; /* routing id in hex: logs and lookups */
+    char *name;
+    char *host;
+    int64_t pid;
+    size_t kind_count;
+    char kinds[RILL_CONFIG_MAX_KINDS][RILL_CONFIG_KIND_NAME_MAX];
+    uint64_t credit;     /* free slots */
+    uint64_t held;       /* jobs it runs for us */
+    int draining;        /* sent BYE: no more batches */
+    int unreachable;     /* a send failed: to be reaped */
+    uint64_t last_seen_ms;  /* monotonic */
+    uint64_t heartbeat_ms;  /* the interval its WELCOME announced (a reload
+                               must not make a worker look dead) */
+    uint64_t last_batch;    /* dispatch serial of its last batch: round-robin */
+    rill_link_t jobs;       /* rill_job_t.worker_link */
+    rill_link_t pool_link;
+} rill_worker_t;
+
+typedef struct {
+    const char *name;
+    const char *host;
+    int64_t pid;
+    size_t kind_count;
+    const char *kinds[RILL_CONFIG_MAX_KINDS];
+    uint64_t credit;
+} rill_worker_spec_t;
+
+typedef struct rill_worker_pool rill_worker_pool_t;
+
+rill_worker_pool_t *rill_worker_pool_new(void);
+/* Workers must hold no jobs any more (or the jobs be freed already). */
+void rill_worker_pool_destroy(rill_worker_pool_t **self_p);
+/* NULL if the id is too long, known already, or on ENOMEM. */
+rill_worker_t *rill_worker_pool_add(rill_worker_pool_t *self, const uint8_t *routing_id,
+                                    size_t routing_id_size, const rill_worker_spec_t *spec,
+                                    uint64_t now_ms);
+rill_worker_t *rill_worker_pool_find(rill_worker_pool_t *self, const uint8_t *routing_id,
+                                     size_t routing_id_size);
+/* Frees the worker. Its jobs list must be empty. */
+void rill_worker_pool_remove(rill_worker_pool_t *self, rill_worker_t **worker_p);
+size_t rill_worker_pool_size(rill_worker_pool_t *self);
+int rill_worker_serves(const rill_worker_t *worker, const char *kind);
+/* Live = not draining and reachable. */
+int rill_worker_is_available(const rill_worker_t *worker);
+/* Available workers serving kind. */
+size_t rill_worker_pool_serving(rill_worker_pool_t *self, const char *kind);
+/* Sum of free credit over available workers. */
+uint64_t rill_worker_pool_free_credit(rill_worker_pool_t *self);
+/* Who gets the next batch of this kind, or NULL (none with free credit). */
+rill_worker_t *rill_worker_pool_choose(rill_worker_pool_t *self, const char *kind);
+/* Records that worker received a batch of jobs: takes credit, rotates ties. */
+void rill_worker_pool_note_batch(rill_worker_pool_t *self, rill_worker_t *worker, size_t jobs);
+/* Gives back credit (job finished, returned or cancelled), bounded. */
+void rill_worker_add_credit(rill_worker_t *worker, uint64_t credit);
+/* Iteration: the current worker may be removed if next was fetched first. */
+rill_worker_t *rill_worker_pool_first(rill_worker_pool_t *self);
+rill_worker_t *rill_worker_pool_next(rill_worker_pool_t *self, rill_worker_t *worker);
+
+#endif

@@ -1,0 +1,468 @@
+/*
+ * smoke_broker.c - end-to-end check of a real rill-broker process.
+ *
+ * Starts the broker given as argv[1] in a fresh run directory, then plays a
+ * fake worker (DEALER) and a fake frontend (DEALER + SUB) over the real ipc
+ * sockets: HELLO/WELCOME, SUBMIT behind a barrier, parts and done with seqs
+ * 1..N on the SUB, STATUS, FETCH replay, cancel when the last subscriber
+ * leaves, retry when a worker goes silent, REJOIN for an unknown worker,
+ * malformed and wrong-version input. Ends with SIGTERM: exit status 0.
+ */
+#include "rill_protocol.h"
+
+#include <jansson.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static int failures;
+static pid_t broker_pid;
+
+#define CHECK(condition, ...)                                                                      \
+    do {                                                                                           \
+        if (!(condition)) {                                                                        \
+            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #condition);                   \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fprintf(stderr, "\n");                                                                 \
+            failures++;                                                                            \
+        }                                                                                          \
+    } while (0)
+
+#define REQUIRE(condition, ...)                                                                    \
+    do {                                                                                           \
+        int required_ = (condition) ? 1 : 0;                                                       \
+        CHECK(required_, __VA_ARGS__);                                                             \
+        if (!required_)                                                                            \
+            finish(1);                                                                             \
+    } while (0)
+
+static void finish(int status)
+{
+    if (broker_pid > 0) {
+        kill(broker_pid, SIGTERM);
+        int wstatus = 0;
+        waitpid(broker_pid, &wstatus, 0);
+        if (status == 0) {
+            CHECK(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0, "broker exit status %d", wstatus);
+        }
+    }
+    if (failures == 0 && status == 0) {
+        printf("broker smoke: all checks passed\n");
+        exit(0);
+    }
+    fprintf(stderr, "broker smoke: %d failures\n", failures);
+    exit(1);
+}
+
+static long now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1000L + t.tv_nsec / 1000000L;
+}
+
+static void *context;
+static void *pinger; /* a worker kept alive while waiting */
+
+static void send_command(void *socket, rill_command_t command, int count, ...)
+{
+    rill_frame_t arguments[8];
+    va_list list;
+    va_start(list, count);
+    for (int i = 0; i < count; i++)
+        arguments[i] = rill_frame_from_string(va_arg(list, const char *));
+    va_end(list);
+    REQUIRE(rill_protocol_send_command(socket, NULL, command, arguments, (size_t)count, 0) == 0,
+            "send %s", rill_command_name(command));
+}
+
+/* Waits for one message on socket; 1 if received within timeout. */
+static int wait_message(void *socket, rill_received_t *received, long timeout)
+{
+    long deadline = now_ms() + timeout;
+    long next_ping = 0;
+    for (;;) {
+        int got = rill_protocol_receive(socket, received);
+        if (got == 1)
+            return 1;
+        long now = now_ms();
+        if (now >= deadline)
+            return 0;
+        if (pinger != NULL && now >= next_ping) {
+            send_command(pinger, RILL_COMMAND_PING, 0);
+            next_ping = now + 50;
+        }
+        zmq_pollitem_t item = {socket, 0, ZMQ_POLLIN, 0};
+        zmq_poll(&item, 1, 20);
+    }
+}
+
+/* Receives a message of the given channel and command (others are skipped:
+ * PINGs from the broker). Fills message; caller closes received. */
+static void expect(void *socket, rill_channel_t channel, rill_command_t command, rill_received_t *received,
+                   rill_message_t *message, const char *what)
+{
+    long deadline = now_ms() + 3000;
+    while (now_ms() < deadline) {
+        if (!wait_message(socket, received, deadline - now_ms()))
+            break;
+        const char *error = NULL;
+        REQUIRE(rill_message_parse(channel, received->frames, received->count, message, &error) == 0,
+                "%s: parse: %s", what, error);
+        if (message->command == command)
+            return;
+        rill_received_close(received);
+    }
+    REQUIRE(0, "%s: no %s within 3 s", what, rill_command_name(command));
+}
+
+static json_t *frame_json(rill_frame_t frame)
+{
+    json_t *value = json_loadb((const char *)frame.data, frame.size, 0, NULL);
+    REQUIRE(value != NULL, "bad JSON %.*s", (int)frame.size, frame.data);
+    return value;
+}
+
+/* Receives one event on sub; checks type and seq. Returns data JSON text (static). */
+static const char *expect_event(void *sub, const char *topic, const char *event, uint64_t seq)
+{
+    static char data[4096];
+    rill_received_t received;
+    REQUIRE(wait_message(sub, &received, 3000), "no %s event %llu", event, (unsigned long long)seq);
+    rill_event_t parsed;
+    const char *error = NULL;
+    REQUIRE(rill_event_parse(received.frames, received.count, &parsed, &error) == 0, "event: %s", error);
+    CHECK(rill_frame_equals(parsed.topic, topic), "topic %.*s", (int)parsed.topic.size, parsed.topic.data);
+    CHECK(strcmp(rill_event_type_name(parsed.type), event) == 0, "event %s, expected %s",
+          rill_event_type_name(parsed.type), event);
+    CHECK(parsed.seq == seq, "seq %llu, expected %llu", (unsigned long long)parsed.seq,
+          (unsigned long long)seq);
+    snprintf(data, sizeof(data), "%.*s", (int)parsed.data.size, parsed.data.data);
+    rill_received_close(&received);
+    return data;
+}
+
+static void *connect_socket(int type, const char *endpoint)
+{
+    void *socket = zmq_socket(context, type);
+    int linger = 0;
+    zmq_setsockopt(socket, ZMQ_LINGER, &linger, sizeof(linger));
+    REQUIRE(zmq_connect(socket, endpoint) == 0, "connect %s", endpoint);
+    return socket;
+}
+
+static void hello(void *worker, const char *name, int credit)
+{
+    char text[256];
+    snprintf(text, sizeof(text), "{\"name\":\"%s\",\"host\":\"smoke\",\"pid\":%d,\"kinds\":[\"demo\"],\"credit\":%d}",
+             name, (int)getpid(), credit);
+    send_command(worker, RILL_COMMAND_HELLO, 1, text);
+    rill_received_t received;
+    rill_message_t message;
+    expect(worker, RILL_CHANNEL_TO_WORKER, RILL_COMMAND_WELCOME, &received, &message, "WELCOME");
+    json_t *welcome = frame_json(message.arguments[0]);
+    CHECK(json_integer_value(json_object_get(welcome, "heartbeat_ms")) == 100, "heartbeat_ms");
+    CHECK(json_string_length(json_object_get(welcome, "broker")) == 32, "broker id");
+    json_decref(welcome);
+    rill_received_close(&received);
+}
+
+/* Expects a BATCH holding job id; returns its attempt. */
+static long expect_batch(void *worker, const char *id)
+{
+    rill_received_t received;
+    rill_message_t message;
+    expect(worker, RILL_CHANNEL_TO_WORKER, RILL_COMMAND_BATCH, &received, &message, "BATCH");
+    json_t *batch = frame_json(message.arguments[0]);
+    json_t *jobs = json_object_get(batch, "jobs");
+    REQUIRE(json_array_size(jobs) == 1, "batch of one");
+    json_t *job = json_array_get(jobs, 0);
+    CHECK(strcmp(json_string_value(json_object_get(job, "id")), id) == 0, "batch job id");
+    CHECK(strcmp(json_string_value(json_object_get(job, "kind")), "demo") == 0, "batch kind");
+    CHECK(json_string_length(json_object_get(batch, "batch")) == 32, "batch id");
+    long attempt = (long)json_integer_value(json_object_get(job, "attempt"));
+    json_decref(batch);
+    rill_received_close(&received);
+    return attempt;
+}
+
+static json_t *request_status(void *frontend, const char *id)
+{
+    send_command(frontend, RILL_COMMAND_STATUS, 2, "st", id);
+    rill_received_t received;
+    rill_message_t message;
+    expect(frontend, RILL_CHANNEL_TO_FRONTEND, RILL_COMMAND_STATUS, &received, &message, "STATUS");
+    json_t *status = frame_json(message.arguments[1]);
+    rill_received_close(&received);
+    return status;
+}
+
+static const char *state_of(json_t *status)
+{
+    const char *state = json_string_value(json_object_get(status, "state"));
+    return state != NULL ? state : "(none)";
+}
+
+static void submit(void *frontend, const char *token, const char *jobs)
+{
+    send_command(frontend, RILL_COMMAND_SUBMIT, 3, "r1", token, jobs);
+    rill_received_t received;
+    rill_message_t message;
+    expect(frontend, RILL_CHANNEL_TO_FRONTEND, RILL_COMMAND_SUBMITTED, &received, &message, "SUBMITTED");
+    CHECK(rill_frame_equals(message.arguments[0], "r1"), "req echoed");
+    rill_received_close(&received);
+}
+
+static void expect_error(void *frontend, const char *code, const char *what)
+{
+    rill_received_t received;
+    rill_message_t message;
+    expect(frontend, RILL_CHANNEL_TO_FRONTEND, RILL_COMMAND_ERROR, &received, &message, what);
+    CHECK(rill_frame_equals(message.arguments[1], code), "%s: code %.*s, expected %s", what,
+          (int)message.arguments[1].size, message.arguments[1].data, code);
+    rill_received_close(&received);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: smoke_broker PATH-TO-rill-broker\n");
+        return 2;
+    }
+    char run_dir[] = "/tmp/rill-broker-smoke-XXXXXX";
+    REQUIRE(mkdtemp(run_dir) != NULL, "mkdtemp");
+    char config_path[512], endpoint[600];
+    snprintf(config_path, sizeof(config_path), "%s/config.json", run_dir);
+    FILE *config = fopen(config_path, "w");
+    REQUIRE(config != NULL, "config file");
+    fprintf(config, "{\"kinds\":[\"demo\"],\"heartbeat_ms\":100,\"retries\":1,\"retain_parts\":10,\"timeout_ms\":1500}\n");
+    fclose(config);
+    broker_pid = fork();
+    if (broker_pid == 0) {
+        execl(argv[1], argv[1], "--run-dir", run_dir, "--config", config_path, "--log",
+              getenv("SMOKE_LOG") != NULL ? getenv("SMOKE_LOG") : "info", (char *)NULL);
+        _exit(127);
+    }
+    context = zmq_ctx_new();
+    snprintf(endpoint, sizeof(endpoint), "ipc://%s/control.sock", run_dir);
+    void *frontend = connect_socket(ZMQ_DEALER, endpoint);
+    snprintf(endpoint, sizeof(endpoint), "ipc://%s/events.sock", run_dir);
+    void *sub = connect_socket(ZMQ_SUB, endpoint);
+    snprintf(endpoint, sizeof(endpoint), "ipc://%s/workers.sock", run_dir);
+    void *worker = connect_socket(ZMQ_DEALER, endpoint);
+    void *worker2 = connect_socket(ZMQ_DEALER, endpoint);
+    void *stranger = connect_socket(ZMQ_DEALER, endpoint);
+
+    /* Liveness: PING until PONG (the broker may still be starting). */
+    rill_received_t received;
+    rill_message_t message;
+    int ponged = 0;
+    for (int i = 0; i < 50 && !ponged; i++) {
+        send_command(frontend, RILL_COMMAND_PING, 0);
+        if (wait_message(frontend, &received, 100)) {
+            const char *error;
+            ponged = rill_message_parse(RILL_CHANNEL_TO_FRONTEND, received.frames, received.count,
+                                        &message, &error) == 0 &&
+                     message.command == RILL_COMMAND_PONG;
+            rill_received_close(&received);
+        }
+    }
+    REQUIRE(ponged, "no PONG from the broker");
+    /* Drain extra PONGs. */
+    while (wait_message(frontend, &received, 200))
+        rill_received_close(&received);
+
+    /* Malformed input and a wrong version: dropped, broker stays up. */
+    const char *wrong[] = {"rill/2", "HELLO", "{}"};
+    rill_frame_t frames[3] = {rill_frame_from_string(wrong[0]), rill_frame_from_string(wrong[1]),
+                              rill_frame_from_string(wrong[2])};
+    rill_protocol_send(stranger, NULL, frames, 3, 0);
+    rill_protocol_send(frontend, NULL, frames, 1, 0);
+    send_command(frontend, RILL_COMMAND_SUBMIT, 3, "bad", "", "[{\"id\":1}]");
+    expect_error(frontend, "bad_request", "malformed SUBMIT");
+    send_command(frontend, RILL_COMMAND_SUBMIT, 3, "bad", "", "[{\"id\":\"0123456789abcdef0123456789abcdef\",\"kind\":\"nope\"}]");
+    expect_error(frontend, "unknown_kind", "unknown kind");
+
+    /* A stranger that speaks to the workers socket without HELLO: REJOIN. */
+    send_command(stranger, RILL_COMMAND_DONE, 1, "0123456789abcdef0123456789abcdef");
+    expect(stranger, RILL_CHANNEL_TO_WORKER, RILL_COMMAND_REJOIN, &received, &message, "REJOIN");
+    rill_received_close(&received);
+
+    hello(worker, "w1", 2);
+    pinger = worker;
+
+    /* PONG counts the worker. */
+    send_command(frontend, RILL_COMMAND_PING, 0);
+    expect(frontend, RILL_CHANNEL_TO_FRONTEND, RILL_COMMAND_PONG, &received, &message, "PONG");
+    json_t *pong = frame_json(message.arguments[0]);
+    CHECK(json_integer_value(json_object_get(pong, "workers")) == 1, "PONG workers");
+    CHECK(json_integer_value(json_object_get(json_object_get(pong, "kinds"), "demo")) == 1, "PONG kinds");
+    json_decref(pong);
+    rill_received_close(&received);
+
+    /* Job 1: subscribe, barrier, submit; parts 1..3 and done 4. */
+    const char *id1 = "00000000000000000000000000000001";
+    const char *topic1 = "j00000000000000000000000000000001";
+    zmq_setsockopt(sub, ZMQ_SUBSCRIBE, topic1, strlen(topic1));
+    zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "stoken1", 7);
+    submit(frontend, "token1",
+           "[{\"id\":\"00000000000000000000000000000001\",\"kind\":\"demo\",\"who\":\"smoke\",\"args\":{\"parts\":3}}]");
+    send_command(frontend, RILL_COMMAND_SUBMIT, 3, "dup", "", "[{\"id\":\"00000000000000000000000000000001\",\"kind\":\"demo\"}]");
+    expect_error(frontend, "conflict", "duplicate id");
+    CHECK(expect_batch(worker, id1) == 1, "attempt 1");
+    zmq_setsockopt(sub, ZMQ_UNSUBSCRIBE, "stoken1", 7);
+    json_t *status = request_status(frontend, id1);
+    CHECK(strcmp(state_of(status), "running") == 0, "running, got %s", state_of(status));
+    CHECK(strcmp(json_string_value(json_object_get(json_object_get(status, "worker"), "name")), "w1") == 0,
+          "worker name");
+    CHECK(json_integer_value(json_object_get(status, "subscribers")) == 1, "1 subscriber");
+    json_decref(status);
+    send_command(worker, RILL_COMMAND_PART, 2, id1, "{\"i\":1}");
+    send_command(worker, RILL_COMMAND_PART, 2, id1, "{\"i\":2}");
+    send_command(worker, RILL_COMMAND_PART, 2, id1, "{\"i\":3}");
+    send_command(worker, RILL_COMMAND_DONE, 1, id1);
+    CHECK(strcmp(expect_event(sub, topic1, "part", 1), "{\"i\":1}") == 0, "part 1 data");
+    expect_event(sub, topic1, "part", 2);
+    expect_event(sub, topic1, "part", 3);
+    CHECK(strcmp(expect_event(sub, topic1, "done", 4), "{\"parts\":3}") == 0, "done data");
+    status = request_status(frontend, id1);
+    CHECK(strcmp(state_of(status), "done") == 0, "done, got %s", state_of(status));
+    CHECK(json_integer_value(json_object_get(status, "parts")) == 3, "3 parts");
+    CHECK(json_is_integer(json_object_get(json_object_get(status, "timings"), "ended_ms")), "ended_ms");
+    json_decref(status);
+    send_command(frontend, RILL_COMMAND_CANCEL, 2, "c", id1);
+    expect_error(frontend, "conflict", "cancel of an ended job");
+
+    /* FETCH replays what is retained after a seq. */
+    send_command(frontend, RILL_COMMAND_FETCH, 4, "f", "", topic1, "2");
+    expect(frontend, RILL_CHANNEL_TO_FRONTEND, RILL_COMMAND_REPLAY, &received, &message, "REPLAY");
+    json_t *header = frame_json(message.arguments[2]);
+    CHECK(json_integer_value(json_object_get(header, "first")) == 1, "first");
+    CHECK(json_integer_value(json_object_get(header, "last")) == 4, "last");
+    CHECK(json_is_true(json_object_get(header, "ended")) && json_is_true(json_object_get(header, "final")),
+          "ended, final");
+    CHECK(message.argument_count == 3 + 6, "two events replayed, got %zu frames", message.argument_count);
+    if (message.argument_count == 9) {
+        CHECK(rill_frame_equals(message.arguments[3], "part") && rill_frame_equals(message.arguments[4], "3"),
+              "replayed part 3");
+        CHECK(rill_frame_equals(message.arguments[6], "done") && rill_frame_equals(message.arguments[7], "4"),
+              "replayed done 4");
+    }
+    json_decref(header);
+    rill_received_close(&received);
+    /* FETCH behind a barrier: answered once the token's subscription is in. */
+    zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "sfetch1", 7);
+    long asked = now_ms();
+    send_command(frontend, RILL_COMMAND_FETCH, 4, "f2", "fetch1", topic1, "0");
+    expect(frontend, RILL_CHANNEL_TO_FRONTEND, RILL_COMMAND_REPLAY, &received, &message, "REPLAY after barrier");
+    CHECK(now_ms() - asked < 1000, "barrier released by the subscription, not the 2 s timeout");
+    CHECK(message.argument_count == 3 + 12, "four events replayed, got %zu frames", message.argument_count);
+    rill_received_close(&received);
+    zmq_setsockopt(sub, ZMQ_UNSUBSCRIBE, "sfetch1", 7);
+    send_command(frontend, RILL_COMMAND_FETCH, 4, "f", "", "j0000000000000000000000000000000f", "0");
+    expect_error(frontend, "not_found", "fetch of an unknown job");
+
+    /* Job 2: its only subscriber leaves -> cancelled on its worker. */
+    const char *id2 = "00000000000000000000000000000002";
+    const char *topic2 = "j00000000000000000000000000000002";
+    zmq_setsockopt(sub, ZMQ_SUBSCRIBE, topic2, strlen(topic2));
+    zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "stoken2", 7);
+    submit(frontend, "token2", "[{\"id\":\"00000000000000000000000000000002\",\"kind\":\"demo\"}]");
+    expect_batch(worker, id2);
+    send_command(worker, RILL_COMMAND_PART, 2, id2, "{\"i\":1}");
+    expect_event(sub, topic2, "part", 1);
+    zmq_setsockopt(sub, ZMQ_UNSUBSCRIBE, topic2, strlen(topic2));
+    expect(worker, RILL_CHANNEL_TO_WORKER, RILL_COMMAND_CANCEL, &received, &message, "CANCEL on unsubscribe");
+    CHECK(rill_frame_equals(message.arguments[0], id2), "cancelled job id");
+    rill_received_close(&received);
+    status = request_status(frontend, id2);
+    CHECK(strcmp(state_of(status), "cancelled") == 0, "cancelled, got %s", state_of(status));
+    json_decref(status);
+    /* A part that crossed the CANCEL is ignored. */
+    send_command(worker, RILL_COMMAND_PART, 2, id2, "{\"late\":1}");
+
+    /* Job 3 (detached): worker2 (more credit) takes it and goes silent;
+     * it is retried on worker 1 with attempt 2 and a retry event. */
+    hello(worker2, "w2", 5);
+    const char *id3 = "00000000000000000000000000000003";
+    const char *topic3 = "j00000000000000000000000000000003";
+    zmq_setsockopt(sub, ZMQ_SUBSCRIBE, topic3, strlen(topic3));
+    zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "stoken3", 7);
+    submit(frontend, "token3",
+           "[{\"id\":\"00000000000000000000000000000003\",\"kind\":\"demo\",\"detach\":true}]");
+    CHECK(expect_batch(worker2, id3) == 1, "attempt 1 on w2");
+    send_command(worker2, RILL_COMMAND_PART, 2, id3, "{\"w\":2}");
+    expect_event(sub, topic3, "part", 1);
+    /* worker2 falls silent; worker 1 keeps pinging (wait_message). */
+    CHECK(expect_batch(worker, id3) == 2, "attempt 2 on w1");
+    CHECK(strcmp(expect_event(sub, topic3, "retry", 2), "{\"attempt\":2,\"reason\":\"worker_lost\"}") == 0,
+          "retry data");
+    send_command(worker, RILL_COMMAND_PART, 2, id3, "{\"w\":1}");
+    expect_event(sub, topic3, "part", 3);
+    send_command(worker, RILL_COMMAND_FAIL, 3, id3, "boom", "it \"broke\"");
+    CHECK(strcmp(expect_event(sub, topic3, "error", 4), "{\"code\":\"boom\",\"message\":\"it \\\"broke\\\"\"}") == 0,
+          "error data escaped");
+    status = request_status(frontend, id3);
+    CHECK(strcmp(state_of(status), "failed") == 0, "failed, got %s", state_of(status));
+    CHECK(json_integer_value(json_object_get(status, "attempt")) == 2, "attempt 2");
+    json_decref(status);
+
+    /* Job 4: CANCEL by request. */
+    const char *id4 = "00000000000000000000000000000004";
+    submit(frontend, "", "[{\"id\":\"00000000000000000000000000000004\",\"kind\":\"demo\",\"detach\":true}]");
+    expect_batch(worker, id4);
+    send_command(frontend, RILL_COMMAND_CANCEL, 2, "c4", id4);
+    expect(frontend, RILL_CHANNEL_TO_FRONTEND, RILL_COMMAND_STATUS, &received, &message, "CANCEL reply");
+    status = frame_json(message.arguments[1]);
+    CHECK(strcmp(state_of(status), "cancelled") == 0, "cancelled by request, got %s", state_of(status));
+    json_decref(status);
+    rill_received_close(&received);
+    expect(worker, RILL_CHANNEL_TO_WORKER, RILL_COMMAND_CANCEL, &received, &message, "CANCEL by request");
+    rill_received_close(&received);
+
+    /* Job 5 never ends on its worker: timeout -> error event + CANCEL. */
+    const char *id5 = "00000000000000000000000000000005";
+    const char *topic5 = "j00000000000000000000000000000005";
+    zmq_setsockopt(sub, ZMQ_SUBSCRIBE, topic5, strlen(topic5));
+    zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "stoken5", 7);
+    submit(frontend, "token5", "[{\"id\":\"00000000000000000000000000000005\",\"kind\":\"demo\"}]");
+    expect_batch(worker, id5);
+    expect(worker, RILL_CHANNEL_TO_WORKER, RILL_COMMAND_CANCEL, &received, &message, "CANCEL on timeout");
+    rill_received_close(&received);
+    CHECK(strstr(expect_event(sub, topic5, "error", 1), "\"code\":\"timeout\"") != NULL, "timeout code");
+
+    /* SIGHUP: a bad config is refused (old one stays), a good one is used. */
+    config = fopen(config_path, "w");
+    fprintf(config, "{\"kinds\":[\"demo\"],\"heartbeat_ms\":\"fast\"}\n");
+    fclose(config);
+    kill(broker_pid, SIGHUP);
+    send_command(frontend, RILL_COMMAND_SUBMIT, 3, "t", "", "[{\"id\":\"00000000000000000000000000000006\",\"kind\":\"tail\"}]");
+    expect_error(frontend, "unknown_kind", "tail before reload");
+    config = fopen(config_path, "w");
+    fprintf(config, "{\"kinds\":[\"demo\",\"tail\"],\"heartbeat_ms\":100}\n");
+    fclose(config);
+    kill(broker_pid, SIGHUP);
+    usleep(200000);
+    submit(frontend, "", "[{\"id\":\"00000000000000000000000000000006\",\"kind\":\"tail\",\"detach\":true}]");
+    status = request_status(frontend, "00000000000000000000000000000006");
+    CHECK(strcmp(state_of(status), "waiting") == 0, "waiting (no tail worker), got %s", state_of(status));
+    json_decref(status);
+
+    /* The broker is still answering after all of that. */
+    send_command(frontend, RILL_COMMAND_STATUS, 2, "s", "ffffffffffffffffffffffffffffffff");
+    expect_error(frontend, "not_found", "status of an unknown job");
+
+    zmq_close(frontend);
+    zmq_close(sub);
+    zmq_close(worker);
+    zmq_close(worker2);
+    zmq_close(stranger);
+    zmq_ctx_term(context);
+    finish(0);
+    return 0;
+}

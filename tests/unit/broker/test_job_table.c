@@ -1,0 +1,104 @@
+/* test_job_table.c - jobs, states and counters, deadlines, retention expiry
+ * and the status JSON (broker/job_table.c). */
+#include "check.h"
+#include "job_table.h"
+
+#include <string.h>
+
+static rill_job_t *make_job(const char *id, const char *kind)
+{
+    rill_job_spec_t spec = {.id = id, .kind = kind, .who = "tester", .retain_parts = 5};
+    return rill_job_new(&spec);
+}
+
+int main(void)
+{
+    rill_counters_t *counters = rill_counters_new();
+    rill_job_table_t *table = rill_job_table_new(counters);
+    CHECK(counters != NULL && table != NULL);
+
+    const char *a = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    const char *b = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+    const char *c = "cccccccccccccccccccccccccccccccc";
+    rill_job_t *job_a = make_job(a, "demo");
+    rill_job_t *job_b = make_job(b, "demo");
+    rill_job_t *job_c = make_job(c, "tail");
+    CHECK(job_a != NULL && job_b != NULL && job_c != NULL);
+    CHECK(strcmp(job_a->topic, "jaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa") == 0);
+    CHECK(strcmp(job_a->source, "demo") == 0); /* source defaults to the kind */
+    CHECK(job_a->attempt == 1);
+
+    /* Bad specs are refused, not crashed on. */
+    rill_job_spec_t bad = {.id = "short", .kind = "demo"};
+    CHECK(rill_job_new(&bad) == NULL);
+
+    /* Deadlines out of order: popped in deadline order. */
+    CHECK(rill_job_table_insert(table, job_a, 300) == 0);
+    CHECK(rill_job_table_insert(table, job_b, 100) == 0);
+    CHECK(rill_job_table_insert(table, job_c, 0) == 0); /* no deadline */
+    rill_job_t *duplicate = make_job(a, "demo");
+    CHECK(rill_job_table_insert(table, duplicate, 0) == -1);
+    rill_job_destroy(&duplicate);
+    CHECK(rill_job_table_size(table) == 3);
+    CHECK(rill_job_table_find(table, b) == job_b);
+    CHECK(rill_job_table_find_frame(table, (const uint8_t *)c, 32) == job_c);
+    CHECK(rill_job_table_find_frame(table, (const uint8_t *)c, 31) == NULL);
+    CHECK(counters->jobs_submitted == 3 && counters->jobs_queued == 3);
+    CHECK(rill_counters_kind(counters, "demo")->submitted == 2);
+
+    CHECK(rill_job_table_pop_overdue(table, 99) == NULL);
+    CHECK(rill_job_table_pop_overdue(table, 1000) == job_b);
+    CHECK(rill_job_table_pop_overdue(table, 1000) == job_a);
+    CHECK(rill_job_table_pop_overdue(table, 1000) == NULL);
+
+    /* States move the gauges; ending schedules expiry. */
+    rill_job_table_set_state(table, job_a, RILL_JOB_RUNNING, 0, 0);
+    CHECK(counters->jobs_queued == 2 && counters->jobs_running == 1);
+    CHECK(rill_counters_kind(counters, "demo")->running == 1);
+    rill_job_table_set_state(table, job_a, RILL_JOB_DONE, 1000, 500);
+    CHECK(counters->jobs_running == 0 && counters->jobs_done == 1);
+    CHECK(job_a->ended_ms != 0 && job_a->expires_ms == 1500);
+    rill_job_table_set_state(table, job_a, RILL_JOB_FAILED, 1000, 500); /* ended stays ended */
+    CHECK(job_a->state == RILL_JOB_DONE && counters->jobs_failed == 0);
+    rill_job_table_set_state(table, job_c, RILL_JOB_CANCELLED, 1200, 100);
+    CHECK(counters->jobs_cancelled == 1 && counters->jobs_queued == 1);
+
+    /* Status JSON. */
+    char *text = rill_job_status_json(job_b, 2, 0);
+    json_t *status = json_loads(text, 0, NULL);
+    CHECK(status != NULL);
+    CHECK(strcmp(json_string_value(json_object_get(status, "state")), "waiting") == 0);
+    CHECK(json_integer_value(json_object_get(status, "subscribers")) == 2);
+    CHECK(json_is_null(json_object_get(status, "worker")));
+    CHECK(json_is_null(json_object_get(status, "pipeline")));
+    CHECK(json_is_null(json_object_get(json_object_get(status, "timings"), "started_ms")));
+    CHECK(strcmp(json_string_value(json_object_get(status, "who")), "tester") == 0);
+    CHECK(json_is_false(json_object_get(status, "detached")));
+    json_decref(status);
+    free(text);
+    CHECK(rill_job_set_worker_info(job_b, "w1", "host1", 42) == 0);
+    job_b->started_ms = 1234;
+    text = rill_job_status_json(job_b, 0, 1);
+    status = json_loads(text, 0, NULL);
+    CHECK(strcmp(json_string_value(json_object_get(status, "state")), "queued") == 0);
+    CHECK(strcmp(json_string_value(json_object_get(json_object_get(status, "worker"), "host")), "host1") == 0);
+    CHECK(json_integer_value(json_object_get(json_object_get(status, "worker"), "pid")) == 42);
+    CHECK(json_integer_value(json_object_get(json_object_get(status, "timings"), "started_ms")) == 1234);
+    json_decref(status);
+    free(text);
+
+    /* Retention: removed in expiry order, then not found. */
+    CHECK(rill_job_table_expire(table, 1299) == 0);
+    CHECK(rill_job_table_expire(table, 1300) == 1); /* c: ended 1200 + 100 */
+    CHECK(rill_job_table_find(table, c) == NULL);
+    CHECK(rill_job_table_expire(table, 1499) == 0);
+    CHECK(rill_job_table_expire(table, 1500) == 1);
+    CHECK(rill_job_table_find(table, a) == NULL);
+    CHECK(rill_job_table_size(table) == 1);
+    CHECK(counters->jobs_expired == 2 && counters->jobs_retained == 1);
+
+    rill_job_table_destroy(&table);
+    rill_counters_destroy(&counters);
+    CHECK(table == NULL && counters == NULL);
+    return check_report("broker_job_table");
+}

@@ -1,0 +1,88 @@
+/* test_retention.c - the per-job ring of retained events (broker/retention.c). */
+#include "check.h"
+#include "retention.h"
+
+#include <string.h>
+
+static void push_text(rill_retention_t *ring, uint64_t seq, const char *text)
+{
+    zmq_msg_t message;
+    zmq_msg_init_size(&message, strlen(text));
+    memcpy(zmq_msg_data(&message), text, strlen(text));
+    CHECK(rill_retention_push(ring, RILL_EVENT_PART, seq, &message) == 0);
+    zmq_msg_close(&message); /* the ring keeps its own copy */
+}
+
+static int data_is(rill_retained_event_t *event, const char *text)
+{
+    return event != NULL && zmq_msg_size(&event->data) == strlen(text) &&
+           memcmp(zmq_msg_data(&event->data), text, strlen(text)) == 0;
+}
+
+int main(void)
+{
+    /* Bounded: the oldest go first. */
+    rill_retention_t *ring = rill_retention_new(3);
+    CHECK(ring != NULL);
+    push_text(ring, 1, "{\"i\":1}");
+    push_text(ring, 2, "{\"i\":2}");
+    push_text(ring, 3, "{\"i\":3}");
+    push_text(ring, 4, "{\"i\":4}");
+    push_text(ring, 5, "{\"i\":5}");
+    CHECK(rill_retention_count(ring) == 3);
+    CHECK(rill_retention_at(ring, 0)->seq == 3);
+    CHECK(data_is(rill_retention_at(ring, 0), "{\"i\":3}"));
+    CHECK(data_is(rill_retention_at(ring, 2), "{\"i\":5}"));
+    CHECK(rill_retention_at(ring, 3) == NULL);
+    CHECK(rill_retention_find_after(ring, 0) == 0);
+    CHECK(rill_retention_find_after(ring, 3) == 1);
+    CHECK(rill_retention_find_after(ring, 4) == 2);
+    CHECK(rill_retention_find_after(ring, 5) == 3);
+    CHECK(rill_retention_find_after(ring, 99) == 3);
+    rill_retention_destroy(&ring);
+    CHECK(ring == NULL);
+
+    /* Growth keeps order across the wrap point. */
+    ring = rill_retention_new(10);
+    char text[32];
+    for (uint64_t seq = 1; seq <= 25; seq++) {
+        snprintf(text, sizeof(text), "%llu", (unsigned long long)seq);
+        push_text(ring, seq, text);
+    }
+    CHECK(rill_retention_count(ring) == 10);
+    for (size_t i = 0; i < 10; i++) {
+        snprintf(text, sizeof(text), "%zu", 16 + i);
+        CHECK(rill_retention_at(ring, i)->seq == 16 + i);
+        CHECK(data_is(rill_retention_at(ring, i), text));
+    }
+    rill_retention_destroy(&ring);
+
+    /* Capacity 0 keeps nothing. */
+    ring = rill_retention_new(0);
+    push_text(ring, 1, "x");
+    CHECK(rill_retention_count(ring) == 0);
+    CHECK(rill_retention_find_after(ring, 0) == 0);
+    rill_retention_destroy(&ring);
+
+    /* A large part is shared with the message it came from, not copied. */
+    ring = rill_retention_new(2);
+    zmq_msg_t large;
+    zmq_msg_init_size(&large, 65536);
+    memset(zmq_msg_data(&large), 'a', 65536);
+    CHECK(rill_retention_push(ring, RILL_EVENT_PART, 1, &large) == 0);
+    CHECK(zmq_msg_data(&rill_retention_at(ring, 0)->data) == zmq_msg_data(&large));
+    zmq_msg_close(&large);
+    CHECK(rill_retention_at(ring, 0)->type == RILL_EVENT_PART);
+    CHECK(((char *)zmq_msg_data(&rill_retention_at(ring, 0)->data))[65535] == 'a');
+    /* A small one is copied: it must not pin a shared receive buffer. */
+    zmq_msg_t small;
+    zmq_msg_init_size(&small, 100);
+    memset(zmq_msg_data(&small), 'b', 100);
+    CHECK(rill_retention_push(ring, RILL_EVENT_PART, 2, &small) == 0);
+    CHECK(zmq_msg_data(&rill_retention_at(ring, 1)->data) != zmq_msg_data(&small));
+    CHECK(zmq_msg_size(&rill_retention_at(ring, 1)->data) == 100);
+    zmq_msg_close(&small);
+    rill_retention_destroy(&ring);
+    rill_retention_destroy(&ring); /* idempotent */
+    return check_report("broker_retention");
+}
