@@ -145,6 +145,16 @@ class System:
     def stream(self, method, path, body=None, headers=None, timeout=30):
         return Stream(self, method, path, body, headers, timeout)
 
+    def wait_listening(self, timeout=20.0):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.02)
+        raise TestFailure("frontend not listening after %.0fs\n%s" % (timeout, self.logs_tail()))
+
     def wait_healthy(self, timeout=20.0, workers=1):
         deadline = time.time() + timeout
         last = None

@@ -156,9 +156,12 @@ def test_garbage_bytes_do_not_hurt_the_frontend(ctx):
 
 def test_worker_joining_takes_queued_jobs(ctx):
     system = ctx.system(workers=0)
-    system.wait_for(lambda: system.json_request("GET", "/healthz")[0] == 503, what="503 without workers")
+    system.wait_listening()
+    # First "no broker" until the frontend's first PONG, then "no live worker".
+    system.wait_for(lambda: "worker" in system.json_request("GET", "/healthz")[1]["message"],
+                    what="503 naming the missing worker")
     status, body = system.json_request("GET", "/healthz")
-    check(status == 503 and "worker" in body["message"], body)
+    check(status == 503 and body["error"] == "unavailable", body)
     status, body = system.json_request("POST", "/v1/jobs?detach=1", [{"kind": "demo", "args": {"parts": 2, "interval_ms": 10}}] * 3)
     check(status == 202, body)
     for job_id in body["jobs"]:
@@ -200,7 +203,7 @@ def test_worker_stopped_with_sigterm_loses_no_job(ctx):
 def test_worker_killed_mid_job_is_retried(ctx):
     system = ctx.system(workers=1)
     system.wait_healthy()
-    stream = system.stream("POST", "/v1/jobs", {"kind": "demo", "args": {"parts": 8, "interval_ms": 100}})
+    stream = system.stream("POST", "/v1/jobs", {"kind": "demo", "args": {"parts": 30, "interval_ms": 100}})
     first = stream.next_event()
     system.start_worker("survivor")
     system.wait_healthy(workers=2)

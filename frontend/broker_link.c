@@ -1,0 +1,474 @@
+/*
+ * broker_link.c - see broker_link.h. The only file that touches ZeroMQ.
+ */
+#include "broker_link.h"
+
+#include "rill_clock.h"
+#include "rill_log.h"
+
+#include <czmq.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct rill_broker_call {
+    rill_broker_link_t *link;
+    h2o_timeout_entry_t deadline; /* first member not required: container_of below */
+    rill_broker_reply_fn reply;
+    void *owner;
+    char req[24];
+};
+
+struct rill_broker_link {
+    h2o_context_t *context;
+    rill_broker_link_callbacks_t callbacks;
+    uint64_t heartbeat_ms;
+    void *zmq_context;
+    void *control; /* DEALER -> broker ROUTER */
+    void *events;  /* SUB <- broker XPUB */
+    h2o_socket_t *control_watch;
+    h2o_socket_t *events_watch;
+    h2o_timeout_t ping_timeout;
+    h2o_timeout_entry_t ping_entry;
+    h2o_timeout_t call_timeout;
+    h2o_timeout_entry_t drain_entry; /* on the context's zero_timeout */
+    zhashx_t *calls;                 /* req -> rill_broker_call_t */
+    uint64_t next_req;
+    uint64_t last_pong_ms;
+    char broker_id[128];
+    long workers;
+    int draining;
+    int drain_again;
+    uint64_t malformed;
+    uint64_t malformed_logged_ms;
+};
+
+#define CONTAINER_OF(pointer, type, member) ((type *)((char *)(pointer)-offsetof(type, member)))
+
+static void drain(rill_broker_link_t *self);
+
+static void schedule_drain(rill_broker_link_t *self)
+{
+    if (self->draining) {
+        self->drain_again = 1;
+        return;
+    }
+    if (!h2o_timeout_is_linked(&self->drain_entry))
+        h2o_timeout_link(self->context->loop, &self->context->zero_timeout, &self->drain_entry);
+}
+
+static void on_drain_entry(h2o_timeout_entry_t *entry)
+{
+    drain(CONTAINER_OF(entry, rill_broker_link_t, drain_entry));
+}
+
+static void count_malformed(rill_broker_link_t *self, const char *what, const char *reason)
+{
+    self->malformed++;
+    uint64_t now = rill_clock_monotonic_ms();
+    /* Logged once a minute at most: a noisy peer must not flood the log. */
+    if (self->malformed_logged_ms == 0 || now - self->malformed_logged_ms >= 60000) {
+        self->malformed_logged_ms = now;
+        rill_log_warn(NULL, "dropped malformed %s from broker: %s (%llu dropped so far)", what,
+                      reason, (unsigned long long)self->malformed);
+    }
+}
+
+static void handle_pong(rill_broker_link_t *self, const rill_message_t *message)
+{
+    json_error_t error;
+    json_t *pong = json_loadb((const char *)message->arguments[0].data, message->arguments[0].size,
+                              0, &error);
+    const char *broker = json_string_value(json_object_get(pong, "broker"));
+    json_t *workers = json_object_get(pong, "workers");
+    if (broker == NULL || broker[0] == '\0' || strlen(broker) >= sizeof(self->broker_id) ||
+        !json_is_integer(workers)) {
+        count_malformed(self, "PONG", "expected {\"broker\":\"…\",\"workers\":N}");
+        json_decref(pong);
+        return;
+    }
+    int restarted = self->broker_id[0] != '\0' && strcmp(self->broker_id, broker) != 0;
+    int first = self->broker_id[0] == '\0' || !rill_broker_link_is_connected(self);
+    snprintf(self->broker_id, sizeof(self->broker_id), "%s", broker);
+    self->workers = (long)json_integer_value(workers);
+    self->last_pong_ms = rill_clock_monotonic_ms();
+    json_decref(pong);
+    if (restarted) {
+        rill_log_warn(NULL, "broker restarted: now instance %s", self->broker_id);
+        if (self->callbacks.on_broker_restarted != NULL)
+            self->callbacks.on_broker_restarted(self->callbacks.context);
+    } else if (first) {
+        rill_log_info(NULL, "connected to broker %s (%ld workers)", self->broker_id, self->workers);
+    }
+}
+
+static void forget_call(rill_broker_link_t *self, rill_broker_call_t *call)
+{
+    if (h2o_timeout_is_linked(&call->deadline))
+        h2o_timeout_unlink(&call->deadline);
+    zhashx_delete(self->calls, call->req);
+    free(call);
+}
+
+static void finish_call(rill_broker_link_t *self, rill_broker_call_t *call,
+                        rill_call_outcome_t outcome, const rill_message_t *message)
+{
+    rill_broker_reply_fn reply = call->reply;
+    void *owner = call->owner;
+    forget_call(self, call);
+    reply(owner, outcome, message);
+}
+
+static void handle_control(rill_broker_link_t *self, rill_received_t *received)
+{
+    rill_message_t message;
+    const char *error = NULL;
+    if (received->truncated) {
+        count_malformed(self, "control message", "too many frames");
+        return;
+    }
+    if (rill_message_parse(RILL_CHANNEL_TO_FRONTEND, received->frames, received->count, &message,
+                           &error) != 0) {
+        count_malformed(self, "control message", error);
+        return;
+    }
+    switch (message.command) {
+    case RILL_COMMAND_PONG:
+        handle_pong(self, &message);
+        return;
+    case RILL_COMMAND_SUBMITTED:
+    case RILL_COMMAND_STATUS:
+    case RILL_COMMAND_ERROR:
+    case RILL_COMMAND_REPLAY: {
+        char req[24];
+        rill_frame_t frame = message.arguments[0];
+        if (frame.size >= sizeof(req)) {
+            count_malformed(self, "reply", "unknown req");
+            return;
+        }
+        memcpy(req, frame.data, frame.size);
+        req[frame.size] = '\0';
+        rill_broker_call_t *call = zhashx_lookup(self->calls, req);
+        if (call == NULL) {
+            /* The client went away or the call timed out: a late answer. */
+            rill_log_debug(NULL, "late %s for req %s dropped", rill_command_name(message.command),
+                           req);
+            return;
+        }
+        finish_call(self, call, RILL_CALL_REPLIED, &message);
+        return;
+    }
+    default:
+        count_malformed(self, "control message", "command not for a frontend");
+        return;
+    }
+}
+
+static void handle_event(rill_broker_link_t *self, rill_received_t *received)
+{
+    rill_event_t event;
+    const char *error = NULL;
+    if (received->truncated ||
+        rill_event_parse(received->frames, received->count, &event, &error) != 0) {
+        count_malformed(self, "event", received->truncated ? "too many frames" : error);
+        return;
+    }
+    if (self->callbacks.on_event != NULL)
+        self->callbacks.on_event(self->callbacks.context, &event);
+}
+
+static int has_input(void *socket)
+{
+    int events = 0;
+    size_t size = sizeof(events);
+    if (zmq_getsockopt(socket, ZMQ_EVENTS, &events, &size) != 0)
+        return 0;
+    return (events & ZMQ_POLLIN) != 0;
+}
+
+/* Reads everything both sockets hold; never stops early (an edge-triggered
+ * fd would not wake us again for what is left). */
+static void drain(rill_broker_link_t *self)
+{
+    if (self->draining) {
+        self->drain_again = 1;
+        return;
+    }
+    self->draining = 1;
+    if (h2o_timeout_is_linked(&self->drain_entry))
+        h2o_timeout_unlink(&self->drain_entry);
+    do {
+        self->drain_again = 0;
+        rill_received_t received;
+        for (;;) {
+            int got = rill_protocol_receive(self->control, &received);
+            if (got <= 0)
+                break;
+            handle_control(self, &received);
+            rill_received_close(&received);
+        }
+        int events = 0;
+        for (;;) {
+            int got = rill_protocol_receive(self->events, &received);
+            if (got <= 0)
+                break;
+            events++;
+            handle_event(self, &received);
+            rill_received_close(&received);
+        }
+        if (events > 0 && self->callbacks.on_drained != NULL)
+            self->callbacks.on_drained(self->callbacks.context);
+    } while (self->drain_again || has_input(self->control) || has_input(self->events));
+    self->draining = 0;
+}
+
+static void on_readable(h2o_socket_t *sock, const char *err)
+{
+    rill_broker_link_t *self = sock->data;
+    if (err != NULL)
+        rill_log_warn(NULL, "zmq fd watch: %s", err);
+    drain(self);
+}
+
+static void send_ping(rill_broker_link_t *self)
+{
+    if (rill_protocol_send_command(self->control, NULL, RILL_COMMAND_PING, NULL, 0, ZMQ_DONTWAIT) !=
+        0)
+        rill_log_debug(NULL, "PING not sent: %s", zmq_strerror(errno));
+    schedule_drain(self);
+}
+
+/* Every heartbeat_ms when connected; every 100 ms while looking for a
+ * broker, so a frontend is ready moments after its broker is. */
+static void link_ping_timer(rill_broker_link_t *self)
+{
+    h2o_timeout_t *timeout = rill_broker_link_is_connected(self)
+                                 ? &self->ping_timeout
+                                 : &self->context->hundred_ms_timeout;
+    h2o_timeout_link(self->context->loop, timeout, &self->ping_entry);
+}
+
+static void on_ping_timer(h2o_timeout_entry_t *entry)
+{
+    rill_broker_link_t *self = CONTAINER_OF(entry, rill_broker_link_t, ping_entry);
+    send_ping(self);
+    if (self->last_pong_ms != 0 && !rill_broker_link_is_connected(self) &&
+        self->broker_id[0] != '\0') {
+        /* Logged once per loss: the id stays, so a restart is still seen. */
+        if (self->workers != -1)
+            rill_log_warn(NULL, "no PONG from broker %s for %llu ms", self->broker_id,
+                          (unsigned long long)(3 * self->heartbeat_ms));
+        self->workers = -1;
+    }
+    link_ping_timer(self);
+}
+
+static void on_call_deadline(h2o_timeout_entry_t *entry)
+{
+    rill_broker_call_t *call = CONTAINER_OF(entry, rill_broker_call_t, deadline);
+    rill_log_warn(NULL, "broker did not answer req %s within %d ms", call->req,
+                  RILL_BROKER_CALL_TIMEOUT_MS);
+    finish_call(call->link, call, RILL_CALL_TIMEOUT, NULL);
+}
+
+static h2o_socket_t *watch(rill_broker_link_t *self, void *socket)
+{
+    int fd;
+    size_t size = sizeof(fd);
+    if (zmq_getsockopt(socket, ZMQ_FD, &fd, &size) != 0)
+        return NULL;
+    /* h2o closes what it is given: give it a dup, never zmq's own fd. */
+    int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (copy < 0)
+        return NULL;
+    h2o_socket_t *sock = h2o_evloop_socket_create(self->context->loop, copy,
+                                                  H2O_SOCKET_FLAG_DONT_READ);
+    if (sock == NULL) {
+        close(copy);
+        return NULL;
+    }
+    sock->data = self;
+    h2o_socket_read_start(sock, on_readable);
+    return sock;
+}
+
+static void *open_socket(rill_broker_link_t *self, int type, const char *endpoint)
+{
+    void *socket = zmq_socket(self->zmq_context, type);
+    if (socket == NULL)
+        return NULL;
+    int immediate = 1;
+    if (rill_socket_configure(socket) != 0 ||
+        /* DEALER: queue nothing for a broker that is not connected, so a
+         * request fails at once instead of reaching a later broker. */
+        (type == ZMQ_DEALER &&
+         zmq_setsockopt(socket, ZMQ_IMMEDIATE, &immediate, sizeof(immediate)) != 0) ||
+        zmq_connect(socket, endpoint) != 0) {
+        rill_log_error(NULL, "cannot connect to %s: %s", endpoint, zmq_strerror(errno));
+        zmq_close(socket);
+        return NULL;
+    }
+    return socket;
+}
+
+rill_broker_link_t *rill_broker_link_new(h2o_context_t *context, const rill_endpoints_t *endpoints,
+                                         const rill_config_t *config,
+                                         const rill_broker_link_callbacks_t *callbacks)
+{
+    rill_broker_link_t *self = calloc(1, sizeof(*self));
+    if (self == NULL)
+        return NULL;
+    self->context = context;
+    self->callbacks = *callbacks;
+    self->heartbeat_ms = config->heartbeat_ms > 0 ? config->heartbeat_ms : 1000;
+    self->drain_entry.cb = on_drain_entry;
+    self->ping_entry.cb = on_ping_timer;
+    h2o_timeout_init(context->loop, &self->ping_timeout, self->heartbeat_ms);
+    h2o_timeout_init(context->loop, &self->call_timeout, RILL_BROKER_CALL_TIMEOUT_MS);
+    self->calls = zhashx_new();
+    self->zmq_context = zmq_ctx_new();
+    if (self->calls == NULL || self->zmq_context == NULL)
+        goto fail;
+    zhashx_set_key_duplicator(self->calls, NULL);
+    zhashx_set_key_destructor(self->calls, NULL);
+    self->control = open_socket(self, ZMQ_DEALER, endpoints->control);
+    self->events = open_socket(self, ZMQ_SUB, endpoints->events);
+    if (self->control == NULL || self->events == NULL)
+        goto fail;
+    self->control_watch = watch(self, self->control);
+    self->events_watch = watch(self, self->events);
+    if (self->control_watch == NULL || self->events_watch == NULL)
+        goto fail;
+    send_ping(self);
+    link_ping_timer(self);
+    return self;
+fail:
+    rill_broker_link_destroy(&self);
+    return NULL;
+}
+
+void rill_broker_link_destroy(rill_broker_link_t **self_p)
+{
+    if (self_p == NULL || *self_p == NULL)
+        return;
+    rill_broker_link_t *self = *self_p;
+    *self_p = NULL;
+    if (self->calls != NULL) {
+        rill_broker_call_t *call;
+        while ((call = zhashx_first(self->calls)) != NULL)
+            forget_call(self, call);
+        zhashx_destroy(&self->calls);
+    }
+    if (h2o_timeout_is_linked(&self->ping_entry))
+        h2o_timeout_unlink(&self->ping_entry);
+    if (h2o_timeout_is_linked(&self->drain_entry))
+        h2o_timeout_unlink(&self->drain_entry);
+    h2o_timeout_dispose(self->context->loop, &self->ping_timeout);
+    h2o_timeout_dispose(self->context->loop, &self->call_timeout);
+    if (self->control_watch != NULL) {
+        h2o_socket_read_stop(self->control_watch);
+        h2o_socket_close(self->control_watch);
+    }
+    if (self->events_watch != NULL) {
+        h2o_socket_read_stop(self->events_watch);
+        h2o_socket_close(self->events_watch);
+    }
+    /* Exit must not wait for a broker that is gone: drop what is unsent. */
+    int linger = 0;
+    if (self->control != NULL) {
+        zmq_setsockopt(self->control, ZMQ_LINGER, &linger, sizeof(linger));
+        zmq_close(self->control);
+    }
+    if (self->events != NULL) {
+        zmq_setsockopt(self->events, ZMQ_LINGER, &linger, sizeof(linger));
+        zmq_close(self->events);
+    }
+    if (self->zmq_context != NULL)
+        zmq_ctx_term(self->zmq_context);
+    free(self);
+}
+
+int rill_broker_link_is_connected(rill_broker_link_t *self)
+{
+    return self->last_pong_ms != 0 &&
+           rill_clock_monotonic_ms() - self->last_pong_ms <= 3 * self->heartbeat_ms;
+}
+
+const char *rill_broker_link_broker_id(rill_broker_link_t *self)
+{
+    return self->broker_id;
+}
+
+long rill_broker_link_workers(rill_broker_link_t *self)
+{
+    return self->workers < 0 ? 0 : self->workers;
+}
+
+int rill_broker_link_subscribe(rill_broker_link_t *self, const char *topic, size_t length)
+{
+    int result = zmq_setsockopt(self->events, ZMQ_SUBSCRIBE, topic, length);
+    if (result != 0)
+        rill_log_error(NULL, "subscribe failed: %s", zmq_strerror(errno));
+    schedule_drain(self);
+    return result == 0 ? 0 : -1;
+}
+
+void rill_broker_link_unsubscribe(rill_broker_link_t *self, const char *topic, size_t length)
+{
+    if (zmq_setsockopt(self->events, ZMQ_UNSUBSCRIBE, topic, length) != 0)
+        rill_log_error(NULL, "unsubscribe failed: %s", zmq_strerror(errno));
+    schedule_drain(self);
+}
+
+rill_broker_call_t *rill_broker_link_call(rill_broker_link_t *self, rill_command_t command,
+                                          const rill_frame_t *arguments, size_t argument_count,
+                                          rill_broker_reply_fn reply, void *owner)
+{
+    rill_frame_t frames[8];
+    if (argument_count + 1 > sizeof(frames) / sizeof(frames[0]))
+        return NULL;
+    rill_broker_call_t *call = calloc(1, sizeof(*call));
+    if (call == NULL)
+        return NULL;
+    call->link = self;
+    call->reply = reply;
+    call->owner = owner;
+    call->deadline.cb = on_call_deadline;
+    rill_u64_to_text(++self->next_req, call->req);
+    frames[0] = rill_frame_from_string(call->req);
+    for (size_t i = 0; i < argument_count; i++)
+        frames[1 + i] = arguments[i];
+    int sent = rill_protocol_send_command(self->control, NULL, command, frames, argument_count + 1,
+                                          ZMQ_DONTWAIT);
+    int saved = errno;
+    schedule_drain(self);
+    if (sent != 0) {
+        rill_log_warn(NULL, "%s not sent to broker: %s", rill_command_name(command),
+                      zmq_strerror(saved));
+        free(call);
+        return NULL;
+    }
+    if (zhashx_insert(self->calls, call->req, call) != 0) {
+        free(call);
+        return NULL;
+    }
+    h2o_timeout_link(self->context->loop, &self->call_timeout, &call->deadline);
+    return call;
+}
+
+void rill_broker_link_cancel(rill_broker_link_t *self, rill_broker_call_t **call)
+{
+    if (call == NULL || *call == NULL)
+        return;
+    forget_call(self, *call);
+    *call = NULL;
+}
+
+void rill_broker_link_fail_all(rill_broker_link_t *self)
+{
+    rill_broker_call_t *call;
+    while ((call = zhashx_first(self->calls)) != NULL)
+        finish_call(self, call, RILL_CALL_SHUTDOWN, NULL);
+}

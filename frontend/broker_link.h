@@ -1,0 +1,76 @@
+/*
+ * broker_link.h - the frontend's two ZeroMQ sockets inside the h2o loop.
+ *
+ * Owns the DEALER to the broker's control ROUTER (requests, PING/PONG) and
+ * the SUB to its events XPUB (every event of the subjects this frontend
+ * wants). Both are driven by the h2o evloop through dup()s of their ZMQ_FD;
+ * because that fd is edge-triggered, every wakeup and every zmq call on a
+ * socket is followed by a full drain (FACTS-h2o-zmq.md).
+ *
+ * Requests to the broker are "calls": each gets a fresh req id, a 5 s
+ * deadline and a callback that is invoked exactly once - with the reply, or
+ * with no reply on timeout, send failure or shutdown - unless the caller
+ * cancels it first (e.g. its client went away).
+ */
+#ifndef RILL_FRONTEND_BROKER_LINK_H
+#define RILL_FRONTEND_BROKER_LINK_H
+
+#include "rill_config.h"
+#include "rill_endpoints.h"
+#include "rill_protocol.h"
+
+#include <h2o.h>
+
+#define RILL_BROKER_CALL_TIMEOUT_MS 5000
+
+typedef struct rill_broker_link rill_broker_link_t;
+typedef struct rill_broker_call rill_broker_call_t;
+
+typedef enum {
+    RILL_CALL_REPLIED = 0, /* message is the broker's reply */
+    RILL_CALL_TIMEOUT,     /* no reply within RILL_BROKER_CALL_TIMEOUT_MS */
+    RILL_CALL_SHUTDOWN,    /* the frontend is stopping */
+} rill_call_outcome_t;
+
+/* message is NULL unless outcome is RILL_CALL_REPLIED; it and its frames
+ * live only during the callback. The call is already freed when this runs. */
+typedef void (*rill_broker_reply_fn)(void *owner, rill_call_outcome_t outcome,
+                                     const rill_message_t *message);
+
+typedef struct {
+    /* One event from the SUB socket (already parsed and checked). */
+    void (*on_event)(void *context, const rill_event_t *event);
+    /* A drain of the SUB socket is over: time to flush the streams. */
+    void (*on_drained)(void *context);
+    /* A PONG named another broker instance than the previous one. */
+    void (*on_broker_restarted)(void *context);
+    void *context;
+} rill_broker_link_callbacks_t;
+
+rill_broker_link_t *rill_broker_link_new(h2o_context_t *context, const rill_endpoints_t *endpoints,
+                                         const rill_config_t *config,
+                                         const rill_broker_link_callbacks_t *callbacks);
+/* Pending calls are dropped without callback: fail them first if needed. */
+void rill_broker_link_destroy(rill_broker_link_t **self);
+
+/* 1 when a PONG arrived within 3 x heartbeat_ms. */
+int rill_broker_link_is_connected(rill_broker_link_t *self);
+/* The last PONG's broker instance id ("" before any) and live worker count. */
+const char *rill_broker_link_broker_id(rill_broker_link_t *self);
+long rill_broker_link_workers(rill_broker_link_t *self);
+
+/* SUB subscriptions; a drain is scheduled after each. */
+int rill_broker_link_subscribe(rill_broker_link_t *self, const char *topic, size_t length);
+void rill_broker_link_unsubscribe(rill_broker_link_t *self, const char *topic, size_t length);
+
+/* Sends command with frames [req, arguments...]. Returns the pending call,
+ * or NULL when the message could not be sent (broker unreachable). */
+rill_broker_call_t *rill_broker_link_call(rill_broker_link_t *self, rill_command_t command,
+                                          const rill_frame_t *arguments, size_t argument_count,
+                                          rill_broker_reply_fn reply, void *owner);
+/* Forgets a pending call without invoking its callback; clears *call. */
+void rill_broker_link_cancel(rill_broker_link_t *self, rill_broker_call_t **call);
+/* Invokes every pending call's callback with RILL_CALL_SHUTDOWN. */
+void rill_broker_link_fail_all(rill_broker_link_t *self);
+
+#endif

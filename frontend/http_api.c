@@ -1,0 +1,590 @@
+/*
+ * http_api.c - see http_api.h.
+ *
+ * Every request is answered with JSON (errors included) except the event
+ * streams. A request waiting for the broker keeps its state in its own pool
+ * (h2o_mem_alloc_shared with a dispose callback): when the client vanishes
+ * the pool goes, and the dispose drops the pending broker call, so a late
+ * reply finds nothing and no freed request is ever touched.
+ */
+#include "http_api.h"
+
+#include "event_format.h"
+#include "rill_id.h"
+#include "rill_job.h"
+#include "rill_log.h"
+#include "router.h"
+#include "stream.h"
+
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+    h2o_handler_t super;
+    rill_frontend_t *frontend;
+} api_handler_t;
+
+/* A POST /v1/jobs waiting for SUBMITTED. */
+typedef struct {
+    rill_frontend_t *frontend;
+    h2o_req_t *req;
+    rill_broker_call_t *call;
+    rill_stream_t *stream; /* NULL when detached */
+    size_t job_count;
+    char (*ids)[RILL_ID_TEXT_SIZE];
+    char token[1 + RILL_ID_TEXT_SIZE]; /* "s<token>" while subscribed, else "" */
+    char who[64];
+} submit_t;
+
+/* A GET or DELETE /v1/jobs/{id} waiting for STATUS. */
+typedef struct {
+    rill_frontend_t *frontend;
+    h2o_req_t *req;
+    rill_broker_call_t *call;
+    int cancel;
+} job_call_t;
+
+static const char *reason_of(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 202: return "Accepted";
+    case 400: return "Bad Request";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Payload Too Large";
+    case 422: return "Unprocessable Entity";
+    case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return "Error";
+    }
+}
+
+static void send_json(h2o_req_t *req, int status, const char *body, size_t length)
+{
+    req->res.status = status;
+    req->res.reason = reason_of(status);
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
+                   H2O_STRLIT("application/json"));
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
+                   H2O_STRLIT("no-store"));
+    h2o_send_inline(req, body, length);
+}
+
+void rill_http_send_error(h2o_req_t *req, int status, const char *code, const char *message)
+{
+    size_t code_length = strlen(code);
+    size_t message_length = strlen(message);
+    size_t capacity = 32 + 6 * (code_length + message_length) + 8;
+    char *body = h2o_mem_alloc_pool(&req->pool, capacity);
+    size_t at = 0;
+    memcpy(body, "{\"error\":", 9);
+    at = 9;
+    at += rill_json_escape(body + at, capacity - at, code, code_length);
+    memcpy(body + at, ",\"message\":", 11);
+    at += 11;
+    at += rill_json_escape(body + at, capacity - at, message, message_length);
+    body[at++] = '}';
+    body[at++] = '\n';
+    send_json(req, status, body, at);
+}
+
+/* "ip:port" of the client, for "who" and the logs. */
+static void client_address(h2o_req_t *req, char *who, size_t size)
+{
+    struct sockaddr_storage address;
+    snprintf(who, size, "unknown");
+    if (req->conn == NULL || req->conn->callbacks->get_peername == NULL)
+        return;
+    socklen_t length = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&address);
+    if (length == 0)
+        return;
+    char host[NI_MAXHOST];
+    size_t host_length = h2o_socket_getnumerichost((struct sockaddr *)&address, length, host);
+    if (host_length == SIZE_MAX || host_length >= sizeof(host))
+        return;
+    host[host_length] = '\0';
+    int32_t port = h2o_socket_getport((struct sockaddr *)&address);
+    if (port < 0)
+        snprintf(who, size, "%.46s", host);
+    else
+        snprintf(who, size, "%.46s:%d", host, (int)port);
+}
+
+static const char *query_of(h2o_req_t *req, size_t *length)
+{
+    if (req->query_at == SIZE_MAX || req->query_at >= req->path.len) {
+        *length = 0;
+        return NULL;
+    }
+    *length = req->path.len - req->query_at - 1;
+    return req->path.base + req->query_at + 1;
+}
+
+static int status_for_broker_error(rill_frame_t code)
+{
+    if (rill_frame_equals(code, "conflict"))
+        return 409;
+    if (rill_frame_equals(code, "unknown_kind") || rill_frame_equals(code, "invalid_job") ||
+        rill_frame_equals(code, "invalid_args"))
+        return 422;
+    if (rill_frame_equals(code, "bad_request") || rill_frame_equals(code, "bad_json"))
+        return 400;
+    if (rill_frame_equals(code, "not_found"))
+        return 404;
+    if (rill_frame_equals(code, "forbidden"))
+        return 403;
+    if (rill_frame_equals(code, "unavailable"))
+        return 503;
+    return 502;
+}
+
+/* Answers with the broker's ERROR, code and message copied to the pool. */
+static void send_broker_error(h2o_req_t *req, const rill_message_t *message)
+{
+    rill_frame_t code = message->arguments[1];
+    rill_frame_t text = message->arguments[2];
+    int status = status_for_broker_error(code);
+    h2o_iovec_t code_copy = h2o_strdup(&req->pool, (const char *)code.data, code.size);
+    h2o_iovec_t text_copy = h2o_strdup(&req->pool, (const char *)text.data, text.size);
+    /* Codes are ASCII words; anything else from the broker is replaced. */
+    for (size_t i = 0; i < code_copy.len; i++) {
+        char c = code_copy.base[i];
+        if (!((c >= 'a' && c <= 'z') || c == '_' || (c >= '0' && c <= '9'))) {
+            code_copy = h2o_strdup(&req->pool, H2O_STRLIT("broker_error"));
+            break;
+        }
+    }
+    if (status == 502 && strcmp(code_copy.base, "broker_error") != 0)
+        rill_log_warn(NULL, "broker error %s: %s", code_copy.base, text_copy.base);
+    rill_http_send_error(req, status, code_copy.base, text_copy.base);
+}
+
+static void send_call_failure(h2o_req_t *req, rill_call_outcome_t outcome)
+{
+    if (outcome == RILL_CALL_TIMEOUT)
+        rill_http_send_error(req, 504, "timeout", "the broker did not answer in time");
+    else
+        rill_http_send_error(req, 503, "unavailable", "the frontend is shutting down");
+}
+
+/* ---- POST /v1/jobs ---------------------------------------------------- */
+
+static void submit_unsubscribe_token(submit_t *submit)
+{
+    if (submit->token[0] != '\0') {
+        rill_broker_link_unsubscribe(submit->frontend->broker, submit->token,
+                                     strlen(submit->token));
+        submit->token[0] = '\0';
+    }
+}
+
+static void submit_dispose(void *data)
+{
+    submit_t *submit = data;
+    rill_broker_link_cancel(submit->frontend->broker, &submit->call);
+    submit_unsubscribe_token(submit);
+}
+
+static void submit_fail(submit_t *submit)
+{
+    submit_unsubscribe_token(submit);
+    if (submit->stream != NULL) {
+        rill_stream_abandon(submit->stream);
+        submit->stream = NULL;
+    }
+}
+
+/* The ids the broker answered, when they are well formed and as many. */
+static json_t *submitted_ids(const rill_message_t *message, size_t expected)
+{
+    json_error_t error;
+    json_t *reply = json_loadb((const char *)message->arguments[1].data,
+                               message->arguments[1].size, 0, &error);
+    json_t *jobs = json_object_get(reply, "jobs");
+    if (!json_is_array(jobs) || json_array_size(jobs) != expected) {
+        json_decref(reply);
+        return NULL;
+    }
+    size_t index;
+    json_t *id;
+    json_array_foreach(jobs, index, id)
+    {
+        if (!json_is_string(id) ||
+            !rill_job_id_is_valid((const uint8_t *)json_string_value(id), json_string_length(id))) {
+            json_decref(reply);
+            return NULL;
+        }
+    }
+    json_incref(jobs);
+    json_decref(reply);
+    return jobs;
+}
+
+static void on_submit_reply(void *owner, rill_call_outcome_t outcome,
+                            const rill_message_t *message)
+{
+    submit_t *submit = owner;
+    h2o_req_t *req = submit->req;
+    submit->call = NULL;
+    if (outcome != RILL_CALL_REPLIED) {
+        submit_fail(submit);
+        send_call_failure(req, outcome);
+        return;
+    }
+    if (message->command == RILL_COMMAND_ERROR) {
+        submit_fail(submit);
+        send_broker_error(req, message);
+        return;
+    }
+    if (message->command != RILL_COMMAND_SUBMITTED) {
+        submit_fail(submit);
+        rill_http_send_error(req, 502, "bad_gateway", "unexpected reply from the broker");
+        return;
+    }
+    submit_unsubscribe_token(submit);
+    json_t *ids = submitted_ids(message, submit->job_count);
+    if (ids == NULL)
+        rill_log_warn(submit->who, "SUBMITTED without a usable id list; keeping ours");
+    for (size_t i = 0; ids != NULL && i < submit->job_count; i++) {
+        const char *id = json_string_value(json_array_get(ids, i));
+        if (strcmp(id, submit->ids[i]) == 0)
+            continue;
+        /* The broker joined the job to an identical one (dedup). */
+        rill_log_info(submit->who, "job %s joined %s", submit->ids[i], id);
+        if (submit->stream != NULL &&
+            rill_stream_replace_job(submit->stream, submit->ids[i], id) != 0)
+            rill_log_warn(submit->who, "cannot follow joined job %s", id);
+        memcpy(submit->ids[i], id, RILL_ID_TEXT_SIZE);
+    }
+    json_decref(ids);
+    if (submit->stream != NULL) {
+        rill_log_info(submit->who, "%zu job(s) submitted, streaming", submit->job_count);
+        rill_stream_start(submit->stream);
+        submit->stream = NULL;
+        return;
+    }
+    /* Detached: 202 {"jobs":[...]} */
+    size_t capacity = 16 + submit->job_count * (RILL_ID_TEXT_SIZE + 3);
+    char *body = h2o_mem_alloc_pool(&req->pool, capacity);
+    size_t at = 0;
+    at += (size_t)snprintf(body, capacity, "{\"jobs\":[");
+    for (size_t i = 0; i < submit->job_count; i++) {
+        if (i > 0)
+            body[at++] = ',';
+        body[at++] = '"';
+        memcpy(body + at, submit->ids[i], RILL_ID_TEXT_SIZE - 1);
+        at += RILL_ID_TEXT_SIZE - 1;
+        body[at++] = '"';
+    }
+    memcpy(body + at, "]}\n", 3);
+    at += 3;
+    rill_log_info(submit->who, "%zu detached job(s) submitted", submit->job_count);
+    send_json(req, 202, body, at);
+}
+
+/* Checks the body; on error answers and returns NULL. Else the job list. */
+static json_t *parse_jobs(rill_frontend_t *frontend, h2o_req_t *req)
+{
+    const rill_config_t *config = &frontend->config;
+    if (req->entity.base == NULL || req->entity.len == 0) {
+        rill_http_send_error(req, 400, "bad_json", "the body must be a job object or an array of them");
+        return NULL;
+    }
+    if (req->entity.len > config->max_body_bytes) {
+        char message[128];
+        snprintf(message, sizeof(message), "the body is over %llu bytes",
+                 (unsigned long long)config->max_body_bytes);
+        rill_http_send_error(req, 413, "body_too_large", message);
+        return NULL;
+    }
+    json_error_t error;
+    json_t *body = json_loadb(req->entity.base, req->entity.len, JSON_DECODE_ANY, &error);
+    if (body == NULL) {
+        char message[256];
+        snprintf(message, sizeof(message), "malformed JSON at line %d column %d: %s", error.line,
+                 error.column, error.text);
+        rill_http_send_error(req, 400, "bad_json", message);
+        return NULL;
+    }
+    json_t *jobs;
+    int is_array = json_is_array(body);
+    if (is_array) {
+        jobs = body;
+    } else {
+        jobs = json_array();
+        if (jobs == NULL || json_array_append_new(jobs, body) != 0) {
+            json_decref(jobs);
+            json_decref(body);
+            rill_http_send_error(req, 500, "internal", "out of memory");
+            return NULL;
+        }
+    }
+    size_t count = json_array_size(jobs);
+    if (count == 0) {
+        rill_http_send_error(req, 422, "invalid_job", "the job array is empty");
+        json_decref(jobs);
+        return NULL;
+    }
+    if (count > config->max_jobs_per_request) {
+        char message[128];
+        snprintf(message, sizeof(message), "%zu jobs in one request; at most %llu", count,
+                 (unsigned long long)config->max_jobs_per_request);
+        rill_http_send_error(req, 413, "too_many_jobs", message);
+        json_decref(jobs);
+        return NULL;
+    }
+    for (size_t i = 0; i < count; i++) {
+        rill_job_error_t job_error;
+        memset(&job_error, 0, sizeof(job_error));
+        if (rill_job_validate(config, json_array_get(jobs, i), &job_error) != 0) {
+            char message[320];
+            if (is_array)
+                snprintf(message, sizeof(message), "job %zu: %s", i, job_error.message);
+            else
+                snprintf(message, sizeof(message), "%s", job_error.message);
+            int status = job_error.status >= 400 && job_error.status < 500 ? job_error.status : 422;
+            rill_http_send_error(req, status, job_error.code != NULL ? job_error.code : "invalid_job",
+                                 message);
+            json_decref(jobs);
+            return NULL;
+        }
+    }
+    return jobs;
+}
+
+/* The SUBMIT payload: [{"id","kind","source","args","key","who","detach"}]. */
+static char *submit_payload(json_t *jobs, submit_t *submit, int detach)
+{
+    json_t *out = json_array();
+    if (out == NULL)
+        return NULL;
+    int failed = 0;
+    for (size_t i = 0; i < submit->job_count && !failed; i++) {
+        json_t *job = json_array_get(jobs, i);
+        json_t *kind = json_object_get(job, "kind");
+        json_t *source = json_object_get(job, "source");
+        json_t *args = json_object_get(job, "args");
+        json_t *key = json_object_get(job, "key");
+        json_t *item = json_object();
+        failed |= item == NULL;
+        failed |= json_object_set_new(item, "id", json_string(submit->ids[i])) != 0;
+        failed |= json_object_set(item, "kind", kind) != 0;
+        failed |= json_object_set(item, "source", source != NULL ? source : kind) != 0;
+        failed |= json_object_set_new(item, "args", args != NULL ? json_incref(args) : json_object()) != 0;
+        failed |= json_object_set_new(item, "key", key != NULL ? json_incref(key) : json_null()) != 0;
+        failed |= json_object_set_new(item, "who", json_string(submit->who)) != 0;
+        failed |= json_object_set_new(item, "detach", json_boolean(detach)) != 0;
+        failed |= json_array_append_new(out, item) != 0;
+    }
+    char *text = failed ? NULL : json_dumps(out, JSON_COMPACT);
+    json_decref(out);
+    return text;
+}
+
+static void handle_submit(rill_frontend_t *frontend, h2o_req_t *req)
+{
+    size_t query_length;
+    const char *query = query_of(req, &query_length);
+    int detach = rill_query_flag(query, query_length, "detach");
+    rill_stream_format_t format = RILL_STREAM_NDJSON;
+    const char *value;
+    size_t value_length;
+    if (rill_query_find(query, query_length, "format", &value, &value_length) &&
+        value_length == 3 && memcmp(value, "sse", 3) == 0)
+        format = RILL_STREAM_SSE;
+    ssize_t accept = h2o_find_header(&req->headers, H2O_TOKEN_ACCEPT, -1);
+    if (accept != -1 && rill_accept_wants_sse(req->headers.entries[accept].value.base,
+                                              req->headers.entries[accept].value.len))
+        format = RILL_STREAM_SSE;
+
+    json_t *jobs = parse_jobs(frontend, req);
+    if (jobs == NULL)
+        return;
+    if (!rill_broker_link_is_connected(frontend->broker)) {
+        json_decref(jobs);
+        rill_http_send_error(req, 503, "unavailable", "no broker");
+        return;
+    }
+    submit_t *submit = h2o_mem_alloc_shared(&req->pool, sizeof(*submit), submit_dispose);
+    memset(submit, 0, sizeof(*submit));
+    submit->frontend = frontend;
+    submit->req = req;
+    submit->job_count = json_array_size(jobs);
+    submit->ids = h2o_mem_alloc_pool(&req->pool, submit->job_count * sizeof(*submit->ids));
+    client_address(req, submit->who, sizeof(submit->who));
+    for (size_t i = 0; i < submit->job_count; i++) {
+        if (rill_id_generate(submit->ids[i]) != 0) {
+            json_decref(jobs);
+            rill_http_send_error(req, 500, "internal", "no randomness for job ids");
+            return;
+        }
+    }
+    char *payload = submit_payload(jobs, submit, detach);
+    json_decref(jobs);
+    if (payload == NULL) {
+        rill_http_send_error(req, 500, "internal", "out of memory");
+        return;
+    }
+    char token[RILL_ID_TEXT_SIZE] = "";
+    if (!detach) {
+        /* Subjects first, then the barrier token: PROTOCOL.md, The barrier. */
+        submit->stream = rill_stream_new(frontend, req, format, submit->who);
+        for (size_t i = 0; i < submit->job_count; i++) {
+            if (rill_stream_add_job(submit->stream, submit->ids[i]) != 0)
+                goto unavailable;
+        }
+        if (rill_id_generate(token) != 0)
+            goto unavailable;
+        submit->token[0] = 's';
+        memcpy(submit->token + 1, token, RILL_ID_TEXT_SIZE);
+        if (rill_broker_link_subscribe(frontend->broker, submit->token, strlen(submit->token)) != 0) {
+            submit->token[0] = '\0';
+            goto unavailable;
+        }
+    }
+    rill_frame_t arguments[2] = {rill_frame_from_string(token), rill_frame_from_string(payload)};
+    submit->call = rill_broker_link_call(frontend->broker, RILL_COMMAND_SUBMIT, arguments, 2,
+                                         on_submit_reply, submit);
+    free(payload);
+    payload = NULL;
+    if (submit->call == NULL)
+        goto unavailable;
+    rill_log_debug(submit->who, "SUBMIT of %zu job(s) sent", submit->job_count);
+    return;
+
+unavailable:
+    free(payload);
+    submit_fail(submit);
+    rill_http_send_error(req, 503, "unavailable", "the broker cannot be reached");
+}
+
+/* ---- GET / DELETE /v1/jobs/{id} --------------------------------------- */
+
+static void job_call_dispose(void *data)
+{
+    job_call_t *call = data;
+    rill_broker_link_cancel(call->frontend->broker, &call->call);
+}
+
+static void on_job_reply(void *owner, rill_call_outcome_t outcome, const rill_message_t *message)
+{
+    job_call_t *call = owner;
+    call->call = NULL;
+    h2o_req_t *req = call->req;
+    if (outcome != RILL_CALL_REPLIED) {
+        send_call_failure(req, outcome);
+        return;
+    }
+    if (message->command == RILL_COMMAND_ERROR) {
+        send_broker_error(req, message);
+        return;
+    }
+    if (message->command != RILL_COMMAND_STATUS) {
+        rill_http_send_error(req, 502, "bad_gateway", "unexpected reply from the broker");
+        return;
+    }
+    rill_frame_t status = message->arguments[1];
+    h2o_iovec_t body = h2o_strdup(&req->pool, (const char *)status.data, status.size);
+    send_json(req, 200, body.base, body.len);
+}
+
+static void handle_job(rill_frontend_t *frontend, h2o_req_t *req, const rill_route_t *route)
+{
+    int cancel = req->method.len == 6 && memcmp(req->method.base, "DELETE", 6) == 0;
+    if (!rill_broker_link_is_connected(frontend->broker)) {
+        rill_http_send_error(req, 503, "unavailable", "no broker");
+        return;
+    }
+    job_call_t *call = h2o_mem_alloc_shared(&req->pool, sizeof(*call), job_call_dispose);
+    memset(call, 0, sizeof(*call));
+    call->frontend = frontend;
+    call->req = req;
+    call->cancel = cancel;
+    rill_frame_t arguments[1] = {rill_frame_from_string(route->job_id)};
+    call->call = rill_broker_link_call(frontend->broker,
+                                       cancel ? RILL_COMMAND_CANCEL : RILL_COMMAND_STATUS,
+                                       arguments, 1, on_job_reply, call);
+    if (call->call == NULL)
+        rill_http_send_error(req, 503, "unavailable", "the broker cannot be reached");
+}
+
+/* ---- GET /healthz ------------------------------------------------------ */
+
+static void handle_healthz(rill_frontend_t *frontend, h2o_req_t *req)
+{
+    if (!rill_broker_link_is_connected(frontend->broker)) {
+        rill_http_send_error(req, 503, "unavailable", "no broker");
+        return;
+    }
+    long workers = rill_broker_link_workers(frontend->broker);
+    if (workers < 1) {
+        rill_http_send_error(req, 503, "unavailable", "no live worker");
+        return;
+    }
+    const char *broker = rill_broker_link_broker_id(frontend->broker);
+    size_t capacity = 64 + 6 * strlen(broker);
+    char *body = h2o_mem_alloc_pool(&req->pool, capacity);
+    size_t at = (size_t)snprintf(body, capacity, "{\"status\":\"ok\",\"broker\":");
+    at += rill_json_escape(body + at, capacity - at, broker, strlen(broker));
+    at += (size_t)snprintf(body + at, capacity - at, ",\"workers\":%ld}\n", workers);
+    send_json(req, 200, body, at);
+}
+
+/* ---- routing -------------------------------------------------------------- */
+
+static int on_request(h2o_handler_t *handler, h2o_req_t *req)
+{
+    rill_frontend_t *frontend = ((api_handler_t *)handler)->frontend;
+    rill_route_t route;
+    rill_route_match(req->method.base, req->method.len, req->path_normalized.base,
+                     req->path_normalized.len, &route);
+    if (route.status == 404) {
+        rill_http_send_error(req, 404, "not_found", "no such resource");
+        return 0;
+    }
+    if (route.status == 405) {
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL, route.allow,
+                       strlen(route.allow));
+        char message[96];
+        snprintf(message, sizeof(message), "allowed: %s", route.allow);
+        rill_http_send_error(req, 405, "method_not_allowed", message);
+        return 0;
+    }
+    if (frontend->shutting_down) {
+        req->http1_is_persistent = 0;
+        rill_http_send_error(req, 503, "unavailable", "the frontend is shutting down");
+        return 0;
+    }
+    switch (route.id) {
+    case RILL_ROUTE_JOBS:
+        handle_submit(frontend, req);
+        break;
+    case RILL_ROUTE_JOB:
+        handle_job(frontend, req, &route);
+        break;
+    case RILL_ROUTE_HEALTHZ:
+        handle_healthz(frontend, req);
+        break;
+    default:
+        rill_http_send_error(req, 404, "not_found", "no such resource");
+        break;
+    }
+    return 0;
+}
+
+int rill_http_api_register(rill_frontend_t *frontend, h2o_pathconf_t *pathconf)
+{
+    api_handler_t *handler = (api_handler_t *)h2o_create_handler(pathconf, sizeof(*handler));
+    if (handler == NULL)
+        return -1;
+    handler->super.on_req = on_request;
+    handler->frontend = frontend;
+    return 0;
+}

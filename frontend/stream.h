@@ -1,0 +1,59 @@
+/*
+ * stream.h - one streaming HTTP response and the fan-out that feeds it.
+ *
+ * A stream is the response of a POST /v1/jobs (later also GET /v1/stream):
+ * it subscribes to its jobs' subjects, queues references to shared event
+ * chunks, and keeps exactly ONE h2o_send in flight - everything queued
+ * meanwhile goes out as the iovecs of the next send, when h2o calls proceed.
+ * It ends (H2O_SEND_STATE_FINAL) once every job has had its done or error.
+ *
+ * Its memory belongs to the request's pool (h2o_mem_alloc_shared): whatever
+ * way the request ends - final send written, client gone (stop), connection
+ * reset before the response started - the pool's dispose callback releases
+ * the subscriptions, the queued chunks and the timers exactly once.
+ */
+#ifndef RILL_FRONTEND_STREAM_H
+#define RILL_FRONTEND_STREAM_H
+
+#include "frontend.h"
+
+#include <h2o.h>
+
+/* A stream past this many queued bytes is a slow client (SPEC §6): its
+ * queue is dropped and it ends with an error event "slow_client". */
+#define RILL_STREAM_HARD_LIMIT_BYTES (8u * 1024 * 1024)
+
+typedef struct rill_stream rill_stream_t;
+
+typedef enum {
+    RILL_STREAM_NDJSON = 0,
+    RILL_STREAM_SSE,
+} rill_stream_format_t;
+
+/* A stream for req; nothing is sent until rill_stream_start. NULL on ENOMEM. */
+rill_stream_t *rill_stream_new(rill_frontend_t *frontend, h2o_req_t *req,
+                               rill_stream_format_t format, const char *who);
+/* Subscribes the stream to job id's subject. Returns 0 or -1. */
+int rill_stream_add_job(rill_stream_t *stream, const char *job_id);
+/* The broker answered with another id for a job (dedup): follow that one. */
+int rill_stream_replace_job(rill_stream_t *stream, const char *old_id, const char *new_id);
+/* Sends the 200 headers and everything queued so far. */
+void rill_stream_start(rill_stream_t *stream);
+/* The submit failed before anything was sent: drop subscriptions and queue;
+ * the caller answers the request with an error. */
+void rill_stream_abandon(rill_stream_t *stream);
+const char *rill_stream_who(rill_stream_t *stream);
+
+/* Fan-out of one SUB event to every local stream that wants its subject:
+ * formatted once, queued by reference. Call rill_streams_flush after the
+ * drain. */
+void rill_streams_on_event(rill_frontend_t *frontend, const rill_event_t *event);
+/* One h2o_send per stream that got bytes since the last flush. */
+void rill_streams_flush(rill_frontend_t *frontend);
+/* Every unfinished job of every stream gets error "broker_restarted". */
+void rill_streams_broker_restarted(rill_frontend_t *frontend);
+/* Shutdown: every open stream ends once its queued bytes are written. */
+void rill_streams_end_all(rill_frontend_t *frontend);
+size_t rill_streams_count(rill_frontend_t *frontend);
+
+#endif

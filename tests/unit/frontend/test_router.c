@@ -1,0 +1,67 @@
+/* test_router.c - exact routing, 404/405 with Allow, query and Accept parsing. */
+#include "check.h"
+#include "router.h"
+
+static rill_route_t route_of(const char *method, const char *path)
+{
+    rill_route_t route;
+    rill_route_match(method, strlen(method), path, strlen(path), &route);
+    return route;
+}
+
+int main(void)
+{
+    const char id[] = "0123456789abcdef0123456789abcdef";
+    char path[128];
+
+    rill_route_t route = route_of("POST", "/v1/jobs");
+    CHECK(route.id == RILL_ROUTE_JOBS && route.status == 0);
+    route = route_of("GET", "/v1/jobs");
+    CHECK(route.status == 405 && strcmp(route.allow, "POST") == 0);
+
+    snprintf(path, sizeof(path), "/v1/jobs/%s", id);
+    route = route_of("GET", path);
+    CHECK(route.id == RILL_ROUTE_JOB && route.status == 0 && strcmp(route.job_id, id) == 0);
+    route = route_of("DELETE", path);
+    CHECK(route.id == RILL_ROUTE_JOB && route.status == 0);
+    route = route_of("PUT", path);
+    CHECK(route.status == 405 && strstr(route.allow, "DELETE") != NULL);
+
+    /* Not a job id: 404 whatever the method. */
+    CHECK(route_of("GET", "/v1/jobs/abc").status == 404);
+    CHECK(route_of("GET", "/v1/jobs/0123456789ABCDEF0123456789ABCDEF").status == 404);
+    snprintf(path, sizeof(path), "/v1/jobs/%s/x", id);
+    CHECK(route_of("GET", path).status == 404);
+    CHECK(route_of("PUT", "/v1/jobs/").status == 404);
+
+    /* Prefixes are not routes. */
+    CHECK(route_of("POST", "/v1/jobsx").status == 404);
+    CHECK(route_of("GET", "/healthzz").status == 404);
+    CHECK(route_of("GET", "/").status == 404);
+    CHECK(route_of("GET", "").status == 404);
+    route = route_of("GET", "/healthz");
+    CHECK(route.id == RILL_ROUTE_HEALTHZ && route.status == 0);
+    CHECK(route_of("POST", "/healthz").status == 405);
+    rill_route_match("GET", 3, NULL, 0, &route);
+    CHECK(route.status == 404);
+
+    const char *value;
+    size_t length;
+    const char query[] = "detach=1&format=sse&empty=&flag";
+    CHECK(rill_query_find(query, strlen(query), "format", &value, &length) == 1);
+    CHECK_BYTES(value, length, "sse");
+    CHECK(rill_query_find(query, strlen(query), "form", &value, &length) == 0);
+    CHECK(rill_query_find(query, strlen(query), "empty", &value, &length) == 1 && length == 0);
+    CHECK(rill_query_flag(query, strlen(query), "detach") == 1);
+    CHECK(rill_query_flag(query, strlen(query), "flag") == 1);
+    CHECK(rill_query_flag("detach=0", 8, "detach") == 0);
+    CHECK(rill_query_flag("detach=true", 11, "detach") == 1);
+    CHECK(rill_query_flag(NULL, 0, "detach") == 0);
+    CHECK(rill_query_flag("&&=&", 4, "detach") == 0);
+
+    CHECK(rill_accept_wants_sse("text/event-stream", 17) == 1);
+    CHECK(rill_accept_wants_sse("application/json, Text/Event-Stream;q=0.9", 41) == 1);
+    CHECK(rill_accept_wants_sse("*/*", 3) == 0);
+    CHECK(rill_accept_wants_sse(NULL, 0) == 0);
+    CHECK_DONE();
+}

@@ -1,0 +1,103 @@
+/* test_subject_registry.c - SUB refcounting per subject and per-stream seq tracking. */
+#include "check.h"
+#include "subject_registry.h"
+
+static int subscribed, unsubscribed, refuse;
+static char last_topic[256];
+
+static int on_subscribe(void *context, const char *topic, size_t length)
+{
+    (void)context;
+    if (refuse)
+        return -1;
+    subscribed++;
+    snprintf(last_topic, sizeof(last_topic), "%.*s", (int)length, topic);
+    return 0;
+}
+
+static void on_unsubscribe(void *context, const char *topic, size_t length)
+{
+    (void)context;
+    unsubscribed++;
+    snprintf(last_topic, sizeof(last_topic), "%.*s", (int)length, topic);
+}
+
+static size_t list_length(rill_subject_t *subject)
+{
+    size_t count = 0;
+    for (rill_subscription_t *s = subject->head; s != NULL; s = s->next)
+        count++;
+    return count;
+}
+
+int main(void)
+{
+    int stream_a, stream_b;
+    rill_subject_registry_t *registry = rill_subject_registry_new(on_subscribe, on_unsubscribe, NULL);
+    CHECK(registry != NULL);
+
+    const char topic[] = "j0123456789abcdef0123456789abcdef";
+    rill_subscription_t *a = rill_subject_registry_add(registry, topic, 33, &stream_a);
+    CHECK(a != NULL && subscribed == 1 && strcmp(last_topic, topic) == 0);
+    rill_subscription_t *b = rill_subject_registry_add(registry, topic, 33, &stream_b);
+    CHECK(b != NULL && subscribed == 1); /* second local stream: no second SUB subscribe */
+    CHECK(rill_subject_registry_size(registry) == 1);
+    rill_subject_t *subject = rill_subject_registry_find(registry, topic, 33);
+    CHECK(subject != NULL && subject->count == 2 && list_length(subject) == 2);
+    CHECK(a->owner == &stream_a && b->owner == &stream_b && a->subject == subject);
+    /* Exact match only: a prefix or a longer topic is another subject. */
+    CHECK(rill_subject_registry_find(registry, topic, 32) == NULL);
+    CHECK(rill_subject_registry_find(registry, "j0123", 5) == NULL);
+    CHECK(rill_subject_registry_find(registry, "x\0y", 3) == NULL);
+
+    rill_subject_registry_remove(registry, &a);
+    CHECK(a == NULL && unsubscribed == 0 && subject->count == 1 && list_length(subject) == 1);
+    rill_subject_registry_remove(registry, &b);
+    CHECK(b == NULL && unsubscribed == 1 && strcmp(last_topic, topic) == 0);
+    CHECK(rill_subject_registry_size(registry) == 0);
+    CHECK(rill_subject_registry_find(registry, topic, 33) == NULL);
+
+    /* A refused SUB subscribe leaves nothing behind. */
+    refuse = 1;
+    CHECK(rill_subject_registry_add(registry, "tnews/", 6, &stream_a) == NULL);
+    CHECK(rill_subject_registry_size(registry) == 0);
+    refuse = 0;
+    CHECK(rill_subject_registry_add(registry, "", 0, &stream_a) == NULL);
+
+    /* Sequence tracking: deliver, duplicate, gap. */
+    rill_subscription_t *s = rill_subject_registry_add(registry, "tnews/", 6, &stream_a);
+    CHECK(s != NULL && s->next_seq == 1);
+    uint64_t from = 0, to = 0;
+    CHECK(rill_subscription_accept(s, 1, &from, &to) == RILL_ACCEPT_DELIVER && s->next_seq == 2);
+    CHECK(rill_subscription_accept(s, 2, &from, &to) == RILL_ACCEPT_DELIVER && s->next_seq == 3);
+    CHECK(rill_subscription_accept(s, 2, &from, &to) == RILL_ACCEPT_DUPLICATE && s->next_seq == 3);
+    CHECK(rill_subscription_accept(s, 1, &from, &to) == RILL_ACCEPT_DUPLICATE);
+    CHECK(rill_subscription_accept(s, 7, &from, &to) == RILL_ACCEPT_GAP);
+    CHECK(from == 3 && to == 6 && s->next_seq == 8);
+    CHECK(rill_subscription_accept(s, 8, &from, &to) == RILL_ACCEPT_DELIVER);
+
+    /* Many subjects, removed in another order. */
+    rill_subscription_t *many[100];
+    char name[64];
+    for (int i = 0; i < 100; i++) {
+        int length = snprintf(name, sizeof(name), "tt%d/", i);
+        many[i] = rill_subject_registry_add(registry, name, (size_t)length, &stream_b);
+        CHECK(many[i] != NULL);
+    }
+    CHECK(rill_subject_registry_size(registry) == 101);
+    for (int i = 99; i >= 0; i -= 2)
+        rill_subject_registry_remove(registry, &many[i]);
+    CHECK(rill_subject_registry_size(registry) == 51);
+    int before = unsubscribed;
+    for (int i = 0; i < 100; i += 2)
+        rill_subject_registry_remove(registry, &many[i]);
+    CHECK(unsubscribed == before + 50);
+    rill_subject_registry_remove(registry, &s);
+    CHECK(rill_subject_registry_size(registry) == 0);
+
+    /* Destroy with subscriptions left frees them (no leak under ASan). */
+    CHECK(rill_subject_registry_add(registry, topic, 33, &stream_a) != NULL);
+    rill_subject_registry_destroy(&registry);
+    CHECK(registry == NULL);
+    CHECK_DONE();
+}
