@@ -48,6 +48,9 @@ static const char *command_names[RILL_COMMAND_COUNT] = {
     [RILL_COMMAND_SUBMITTED] = "SUBMITTED",
     [RILL_COMMAND_ERROR] = "ERROR",
     [RILL_COMMAND_REPLAY] = "REPLAY",
+    [RILL_COMMAND_PUBLISH] = "PUBLISH",
+    [RILL_COMMAND_METRICS] = "METRICS",
+    [RILL_COMMAND_PUBLISHED] = "PUBLISHED",
 };
 
 static const command_shape_t to_broker_from_worker[] = {
@@ -75,6 +78,8 @@ static const command_shape_t to_broker_from_frontend[] = {
     {RILL_COMMAND_CANCEL, 2, 2, {ARGUMENT_TEXT, ARGUMENT_JOB_ID}},
     {RILL_COMMAND_STATUS, 2, 2, {ARGUMENT_TEXT, ARGUMENT_JOB_ID}},
     {RILL_COMMAND_FETCH, 4, 4, {ARGUMENT_TEXT, ARGUMENT_ANY, ARGUMENT_TEXT, ARGUMENT_NUMBER}},
+    {RILL_COMMAND_PUBLISH, 3, 3, {ARGUMENT_TEXT, ARGUMENT_TEXT, ARGUMENT_JSON}},
+    {RILL_COMMAND_METRICS, 1, 1, {ARGUMENT_TEXT}},
 };
 
 /* REPLAY takes 3 frames plus triples; its tail is checked in parse. */
@@ -84,6 +89,8 @@ static const command_shape_t to_frontend[] = {
     {RILL_COMMAND_STATUS, 2, 2, {ARGUMENT_TEXT, ARGUMENT_JSON}},
     {RILL_COMMAND_ERROR, 3, 3, {ARGUMENT_TEXT, ARGUMENT_TEXT, ARGUMENT_ANY}},
     {RILL_COMMAND_REPLAY, 3, 3 + 3 * 16, {ARGUMENT_TEXT, ARGUMENT_TEXT, ARGUMENT_JSON}},
+    {RILL_COMMAND_PUBLISHED, 2, 2, {ARGUMENT_TEXT, ARGUMENT_JSON}},
+    {RILL_COMMAND_METRICS, 2, 2, {ARGUMENT_TEXT, ARGUMENT_ANY}},
 };
 
 static const char *event_names[RILL_EVENT_COUNT] = {
@@ -300,8 +307,8 @@ int rill_event_parse(const rill_frame_t *frames, size_t count, rill_event_t *eve
                      const char **error)
 {
     memset(event, 0, sizeof(*event));
-    if (count != 5) {
-        *error = "an event has exactly 5 frames";
+    if (count != 5 && count != 6) {
+        *error = "an event has 5 or 6 frames";
         return -1;
     }
     rill_frame_t topic = frames[0];
@@ -351,6 +358,10 @@ int rill_event_parse(const rill_frame_t *frames, size_t count, rill_event_t *eve
         return -1;
     }
     event->data = frames[4];
+    if (count == 6 && rill_frame_to_u64(frames[5], &event->accepted_ns) != 0) {
+        *error = "malformed accepted_ns";
+        return -1;
+    }
     return 0;
 }
 

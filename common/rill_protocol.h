@@ -47,10 +47,13 @@ typedef enum {
     RILL_COMMAND_SUBMIT,
     RILL_COMMAND_STATUS, /* also the broker's reply */
     RILL_COMMAND_FETCH,
+    RILL_COMMAND_PUBLISH,
+    RILL_COMMAND_METRICS, /* also the broker's reply */
     /* broker -> frontend */
     RILL_COMMAND_SUBMITTED,
     RILL_COMMAND_ERROR,
     RILL_COMMAND_REPLAY,
+    RILL_COMMAND_PUBLISHED,
     RILL_COMMAND_COUNT
 } rill_command_t;
 
@@ -92,6 +95,7 @@ typedef struct {
     rill_event_type_t type;
     uint64_t seq;
     rill_frame_t data;
+    uint64_t accepted_ns; /* broker's CLOCK_MONOTONIC when it accepted the event; 0 if absent */
 } rill_event_t;
 
 /* Received multipart message: owns its zmq_msg_t frames. */
@@ -107,7 +111,7 @@ typedef struct {
 int rill_message_parse(rill_channel_t channel, const rill_frame_t *frames, size_t count,
                        rill_message_t *message, const char **error);
 
-/* Parse frames [topic, version, event, seq, data] as an event. */
+/* Parse frames [topic, version, event, seq, data, (accepted_ns)] as an event. */
 int rill_event_parse(const rill_frame_t *frames, size_t count, rill_event_t *event,
                      const char **error);
 

@@ -81,6 +81,14 @@ static void test_frontend_channels(void)
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_FRONTEND, cancel, 4, &message, &error) == 0);
     CHECK(rill_message_parse(RILL_CHANNEL_TO_WORKER, cancel, 4, &message, &error) == -1);
 
+    rill_frame_t publish[] = {F("rill/1"), F("PUBLISH"), F("9"), F("news"), F("{\"a\":1}")};
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_FRONTEND, publish, 5, &message, &error) == 0);
+    CHECK(message.command == RILL_COMMAND_PUBLISH);
+    rill_frame_t published[] = {F("rill/1"), F("PUBLISHED"), F("9"), F("{\"seq\":1}")};
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_FRONTEND, published, 4, &message, &error) == 0);
+    rill_frame_t metrics_reply[] = {F("rill/1"), F("METRICS"), F("3"), F("rill_workers_alive{process=\"broker\"} 2\n")};
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_FRONTEND, metrics_reply, 4, &message, &error) == 0);
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_FRONTEND, metrics_reply, 3, &message, &error) == 0);
     rill_frame_t submit[] = {F("rill/1"), F("SUBMIT"), F("1"), F(""), F("[]")};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_FRONTEND, submit, 5, &message, &error) == 0);
     CHECK(message.arguments[1].size == 0);
@@ -108,6 +116,11 @@ static void test_events(void)
     CHECK(rill_event_parse(topic, 5, &event, &error) == 0);
     CHECK(event.subject_kind == RILL_SUBJECT_TOPIC && rill_frame_equals(event.subject, "news"));
 
+    rill_frame_t stamped[] = {F("j" ID), F("rill/1"), F("done"), F("4"), F("{}"), F("123456789")};
+    CHECK(rill_event_parse(stamped, 6, &event, &error) == 0 && event.accepted_ns == 123456789u);
+    CHECK(rill_event_parse(part, 5, &event, &error) == 0 && event.accepted_ns == 0);
+    rill_frame_t bad_stamp[] = {F("j" ID), F("rill/1"), F("done"), F("4"), F("{}"), F("soon")};
+    CHECK(rill_event_parse(bad_stamp, 6, &event, &error) == -1);
     rill_frame_t unterminated[] = {F("tnews"), F("rill/1"), F("part"), F("1"), F("1")};
     CHECK(rill_event_parse(unterminated, 5, &event, &error) == -1);
     rill_frame_t zero_seq[] = {F("j" ID), F("rill/1"), F("part"), F("0"), F("{}")};
