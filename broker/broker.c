@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#define TOPIC_EXPIRY_EVERY_MS 1000 /* sweep of aged topic messages */
+
 void rill_routing_to_text(const rill_frame_t *routing, char *text, size_t size)
 {
     static const char digits[] = "0123456789abcdef";
@@ -76,8 +78,9 @@ rill_broker_t *rill_broker_new(const rill_config_t *config, const rill_endpoints
     self->interest = rill_interest_new();
     self->barrier = rill_barrier_new(rill_control_barrier_item_free);
     self->peer_log = rill_peer_log_new();
+    self->topics = rill_topic_table_new();
     if (self->jobs == NULL || self->ready == NULL || self->pool == NULL || self->interest == NULL ||
-        self->barrier == NULL || self->peer_log == NULL) {
+        self->barrier == NULL || self->peer_log == NULL || self->topics == NULL) {
         snprintf(error, error_size, "out of memory");
         rill_broker_destroy(&self);
         return NULL;
@@ -97,6 +100,7 @@ rill_broker_t *rill_broker_new(const rill_config_t *config, const rill_endpoints
     uint64_t now = rill_clock_monotonic_ms();
     self->next_heartbeat_ms = now + self->config.heartbeat_ms;
     self->next_prune_ms = now + RILL_PEER_LOG_WINDOW_MS;
+    self->next_topic_expiry_ms = now + TOPIC_EXPIRY_EVERY_MS;
     return self;
 }
 
@@ -112,6 +116,7 @@ void rill_broker_destroy(rill_broker_t **self_p)
     rill_barrier_destroy(&self->barrier);
     rill_interest_destroy(&self->interest);
     rill_peer_log_destroy(&self->peer_log);
+    rill_topic_table_destroy(&self->topics);
     rill_counters_destroy(&self->counters);
     zsock_destroy(&self->events_socket);
     zsock_destroy(&self->control_socket);
@@ -298,6 +303,7 @@ static int send_batch(rill_broker_t *self, rill_worker_t *worker, rill_job_t **j
     rill_worker_pool_note_batch(self->pool, worker, count);
     self->counters->batches++;
     self->counters->batch_jobs += count;
+    rill_histogram_observe(&self->counters->batch_sizes, count);
     uint64_t now_wall = rill_clock_wall_ms();
     for (size_t i = 0; i < count; i++) {
         rill_job_t *job = jobs[i];
@@ -395,6 +401,11 @@ void rill_broker_tick(rill_broker_t *self, uint64_t now)
     }
     rill_barrier_expire(self->barrier, now, rill_control_barrier_release, self);
     (void)rill_job_table_expire(self->jobs, now);
+    if (now >= self->next_topic_expiry_ms) {
+        /* Lazily on every publish and fetch too; this sweep frees memory. */
+        rill_topic_table_expire(self->topics, now, self->config.topic_retain_ms);
+        self->next_topic_expiry_ms = now + TOPIC_EXPIRY_EVERY_MS;
+    }
     if (now >= self->next_prune_ms) {
         rill_peer_log_prune(self->peer_log, now);
         self->next_prune_ms = now + RILL_PEER_LOG_WINDOW_MS;

@@ -22,6 +22,7 @@
 #include "rill_endpoints.h"
 #include "rill_id.h"
 #include "rill_protocol.h"
+#include "topic_table.h"
 #include "worker_pool.h"
 
 #include <czmq.h>
@@ -45,6 +46,8 @@ typedef struct {
     rill_interest_t *interest;
     rill_barrier_t *barrier;
     rill_peer_log_t *peer_log;
+    rill_topic_table_t *topics; /* POST /v1/topics messages: seqs, retention */
+    uint64_t next_topic_expiry_ms;
     uint64_t batch_serial;
     uint64_t next_heartbeat_ms;
     uint64_t next_prune_ms;
@@ -95,6 +98,10 @@ void rill_broker_malformed(rill_broker_t *self, const char *channel, const rill_
 int rill_events_publish(rill_broker_t *self, rill_job_t *job, rill_event_type_t type, zmq_msg_t *data);
 /* Same with a JSON value, which is consumed (decref'd). */
 int rill_events_publish_json(rill_broker_t *self, rill_job_t *job, rill_event_type_t type, json_t *value);
+/* Publishes one topic message as a part event with the topic's next seq
+ * and retains it (topic_retain_*). data is consumed. Returns the seq (a
+ * send the XPUB refused is logged: receivers see the gap and FETCH it). */
+uint64_t rill_events_publish_topic(rill_broker_t *self, rill_topic_t *topic, zmq_msg_t *data);
 /* Reads subscribe/unsubscribe messages from the XPUB. */
 void rill_events_receive(rill_broker_t *self);
 

@@ -1,7 +1,7 @@
 /*
  * control_channel.c - the ROUTER socket frontends talk to.
  *
- * Answers PING, SUBMIT, CANCEL, STATUS and FETCH (docs/PROTOCOL.md,
+ * Answers PING, SUBMIT, CANCEL, STATUS, FETCH and PUBLISH (docs/PROTOCOL.md,
  * "Frontend ⇄ broker"). A SUBMIT is checked whole before anything changes:
  * either every job is registered or none is. SUBMIT and FETCH carrying a
  * barrier token are held in barrier.h until the token's subscription shows
@@ -9,6 +9,7 @@
  * held_request_t, released by rill_control_barrier_release.
  */
 #include "broker.h"
+#include "metrics.h"
 #include "rill_clock.h"
 #include "rill_log.h"
 
@@ -421,28 +422,40 @@ static void reply_fetch(rill_broker_t *self, const rill_frame_t *routing, rill_f
 {
     rill_frame_t subject = rill_frame_from_string(subject_text);
     char header[160];
+    rill_retention_t *retention;
+    uint64_t last_seq;
+    const char *ended;
+    const char *who = NULL;
     if (subject_text[0] == RILL_SUBJECT_TOPIC) {
-        /* The broker keeps no topic messages yet (the protocol has no
-         * command to publish one): a topic has nothing retained. */
-        snprintf(header, sizeof(header), "{\"first\":1,\"last\":0,\"ended\":false,\"final\":true}");
-        (void)send_replay(self, routing, req, subject, header, NULL, 0);
-        return;
+        /* A topic nobody published to yet exists too: nothing retained,
+         * last 0. Aged messages go before they could be replayed. */
+        rill_topic_t *topic = rill_topic_table_find(self->topics, subject_text + 1,
+                                                    strlen(subject_text) - 2);
+        if (topic != NULL)
+            rill_topic_expire(topic, rill_clock_monotonic_ms(), self->config.topic_retain_ms);
+        retention = topic != NULL ? topic->retention : NULL;
+        last_seq = topic != NULL ? topic->last_seq : 0;
+        ended = "false";
+    } else {
+        rill_job_t *job = rill_job_table_find(self->jobs, subject_text + 1);
+        if (job == NULL) {
+            reply_error(self, routing, req, "not_found", "no such job");
+            return;
+        }
+        retention = job->retention;
+        last_seq = job->last_seq;
+        ended = rill_job_is_ended(job) ? "true" : "false";
+        who = job->who;
     }
-    rill_job_t *job = rill_job_table_find(self->jobs, subject_text + 1);
-    if (job == NULL) {
-        reply_error(self, routing, req, "not_found", "no such job");
-        return;
-    }
-    size_t retained = rill_retention_count(job->retention);
-    uint64_t first = retained > 0 ? rill_retention_at(job->retention, 0)->seq : job->last_seq + 1;
-    size_t index = rill_retention_find_after(job->retention, after);
-    const char *ended = rill_job_is_ended(job) ? "true" : "false";
+    size_t retained = retention != NULL ? rill_retention_count(retention) : 0;
+    uint64_t first = retained > 0 ? rill_retention_at(retention, 0)->seq : last_seq + 1;
+    size_t index = retained > 0 ? rill_retention_find_after(retention, after) : 0;
     do {
         rill_frame_t events[3 * REPLAY_EVENTS_PER_MESSAGE];
         char seqs[REPLAY_EVENTS_PER_MESSAGE][24];
         size_t n = 0;
         for (; n < REPLAY_EVENTS_PER_MESSAGE && index < retained; n++, index++) {
-            rill_retained_event_t *event = rill_retention_at(job->retention, index);
+            rill_retained_event_t *event = rill_retention_at(retention, index);
             events[3 * n] = rill_frame_from_string(rill_event_type_name(event->type));
             events[3 * n + 1].data = (const uint8_t *)seqs[n];
             events[3 * n + 1].size = rill_u64_to_text(event->seq, seqs[n]);
@@ -450,14 +463,14 @@ static void reply_fetch(rill_broker_t *self, const rill_frame_t *routing, rill_f
             events[3 * n + 2].size = zmq_msg_size(&event->data);
         }
         snprintf(header, sizeof(header), "{\"first\":%llu,\"last\":%llu,\"ended\":%s,\"final\":%s}",
-                 (unsigned long long)first, (unsigned long long)job->last_seq, ended,
+                 (unsigned long long)first, (unsigned long long)last_seq, ended,
                  index >= retained ? "true" : "false");
         if (send_replay(self, routing, req, subject, header, events, 3 * n) != 0)
             return;
     } while (index < retained);
-    rill_log_debug(job->who, "job %s: replayed after seq %llu (retained %llu..%llu)", job->id,
+    rill_log_debug(who, "%s: replayed after seq %llu (retained %llu..%llu)", subject_text,
                    (unsigned long long)after, (unsigned long long)first,
-                   (unsigned long long)job->last_seq);
+                   (unsigned long long)last_seq);
 }
 
 static void handle_fetch(rill_broker_t *self, const rill_frame_t *routing, const rill_message_t *message)
@@ -492,6 +505,48 @@ static void handle_fetch(rill_broker_t *self, const rill_frame_t *routing, const
     }
 }
 
+/* PUBLISH req name data -> PUBLISHED req {"topic":name,"seq":N}; the message
+ * goes out as a part event of "t<name>/" and is retained. */
+static void handle_publish(rill_broker_t *self, const rill_frame_t *routing, const rill_message_t *message)
+{
+    rill_frame_t req = message->arguments[0];
+    rill_frame_t name = message->arguments[1];
+    rill_frame_t data = message->arguments[2];
+    if (!rill_topic_name_is_valid((const char *)name.data, name.size)) {
+        reply_error(self, routing, req, "bad_request", "a topic name matches [A-Za-z0-9._-]{1,128}");
+        return;
+    }
+    /* Events are one line each (NDJSON, SSE data): frontends send messages
+     * compact, and the broker takes nothing else. */
+    if (memchr(data.data, '\n', data.size) != NULL || memchr(data.data, '\r', data.size) != NULL) {
+        reply_error(self, routing, req, "bad_request", "the message must be one line of JSON");
+        return;
+    }
+    json_error_t parse_error;
+    json_t *value = json_loadb((const char *)data.data, data.size,
+                               JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL, &parse_error);
+    if (value == NULL) {
+        char text[256];
+        snprintf(text, sizeof(text), "the message is not valid JSON: %s", parse_error.text);
+        reply_error(self, routing, req, "bad_request", text);
+        return;
+    }
+    json_decref(value);
+    rill_topic_t *topic = rill_topic_table_get(self->topics, (const char *)name.data, name.size);
+    zmq_msg_t message_data;
+    if (topic == NULL || zmq_msg_init_size(&message_data, data.size) != 0) {
+        reply_error(self, routing, req, "internal", "out of memory");
+        return;
+    }
+    memcpy(zmq_msg_data(&message_data), data.data, data.size);
+    uint64_t seq = rill_events_publish_topic(self, topic, &message_data);
+    char answer[RILL_TOPIC_NAME_MAX + 64];
+    snprintf(answer, sizeof(answer), "{\"topic\":\"%.*s\",\"seq\":%llu}", (int)name.size,
+             (const char *)name.data, (unsigned long long)seq);
+    rill_frame_t arguments[2] = {req, rill_frame_from_string(answer)};
+    reply(self, routing, RILL_COMMAND_PUBLISHED, arguments, 2);
+}
+
 void rill_control_barrier_release(void *item, int timed_out, void *argument)
 {
     rill_broker_t *self = argument;
@@ -509,6 +564,23 @@ void rill_control_barrier_release(void *item, int timed_out, void *argument)
         release_submitted(self, (const char(*)[RILL_ID_TEXT_SIZE])held->job_ids, held->job_count);
     }
     rill_control_barrier_item_free(held);
+}
+
+/* METRICS req -> METRICS req text (broker/metrics.c). */
+static void handle_metrics(rill_broker_t *self, const rill_frame_t *routing, const rill_message_t *message)
+{
+    rill_frame_t req = message->arguments[0];
+    rill_metrics_text_t text;
+    rill_metrics_text_init(&text);
+    rill_broker_metrics_render(self->counters, &self->config, &text);
+    if (text.failed) {
+        rill_metrics_text_free(&text);
+        reply_error(self, routing, req, "internal", "out of memory");
+        return;
+    }
+    rill_frame_t arguments[2] = {req, {(const uint8_t *)text.data, text.length}};
+    reply(self, routing, RILL_COMMAND_METRICS, arguments, 2);
+    rill_metrics_text_free(&text);
 }
 
 static void handle_message(rill_broker_t *self, rill_received_t *received)
@@ -542,6 +614,12 @@ static void handle_message(rill_broker_t *self, rill_received_t *received)
         break;
     case RILL_COMMAND_FETCH:
         handle_fetch(self, &routing, &message);
+        break;
+    case RILL_COMMAND_PUBLISH:
+        handle_publish(self, &routing, &message);
+        break;
+    case RILL_COMMAND_METRICS:
+        handle_metrics(self, &routing, &message);
         break;
     default:
         rill_broker_malformed(self, "control", &routing, frames, count, "command not for the broker");

@@ -6,6 +6,9 @@
 
 #include <stdlib.h>
 
+/* Jobs per batch: 1 (no pipeline) up to buffer_max's range. */
+static const uint64_t batch_size_bounds[] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024};
+
 static void free_kind_counters(void **item)
 {
     free(*item);
@@ -23,6 +26,8 @@ rill_counters_t *rill_counters_new(void)
         return NULL;
     }
     zhashx_set_destructor(self->kinds, free_kind_counters);
+    rill_histogram_init(&self->batch_sizes, batch_size_bounds,
+                        sizeof(batch_size_bounds) / sizeof(batch_size_bounds[0]));
     return self;
 }
 

@@ -1,12 +1,15 @@
 /*
  * counters.h - every number the broker keeps about itself, in one struct.
  *
- * /metrics (a later issue) reads this struct and nothing else, so counting
- * lives next to the code that changes state, never in the metrics code.
- * Totals only grow; the fields marked "gauge" go up and down.
+ * /metrics (broker/metrics.c, docs/METRICS.md) reads this struct and
+ * nothing else, so counting lives next to the code that changes state, never
+ * in the metrics code. Totals only grow; the fields marked "gauge" go up and
+ * down.
  */
 #ifndef RILL_BROKER_COUNTERS_H
 #define RILL_BROKER_COUNTERS_H
+
+#include "rill_metrics.h"
 
 #include <czmq.h>
 #include <stdint.h>
@@ -41,6 +44,7 @@ typedef struct {
     /* dispatch */
     uint64_t batches;
     uint64_t batch_jobs;
+    rill_histogram_t batch_sizes; /* jobs per batch */
     /* workers */
     uint64_t workers_alive; /* gauge */
     uint64_t workers_joined;

@@ -2,7 +2,9 @@
  * events_channel.c - the responses subject: the XPUB socket.
  *
  * Outgoing: every job event is published once as
- * [topic, "rill/1", event, seq, data] and retained (retention.h). A part's
+ * [topic, "rill/1", event, seq, data, accepted_ns] and retained
+ * (retention.h); accepted_ns is this host's CLOCK_MONOTONIC at acceptance,
+ * for the frontends' latency histogram. A part's
  * data goes out as the very zmq_msg_t the worker's PART arrived in; the
  * retained copy is the only one (shared, not copied, when large): the hot
  * path never parses a part and copies it at most once.
@@ -19,7 +21,10 @@
 
 int rill_events_publish(rill_broker_t *self, rill_job_t *job, rill_event_type_t type, zmq_msg_t *data)
 {
+    /* Acceptance time: frontends on this host observe delivery - accepted. */
+    uint64_t accepted_ns = rill_clock_monotonic_ns();
     uint64_t seq = ++job->last_seq;
+    size_t size = zmq_msg_size(data);
     if (type == RILL_EVENT_PART) {
         job->parts++;
         self->counters->parts++;
@@ -29,8 +34,10 @@ int rill_events_publish(rill_broker_t *self, rill_job_t *job, rill_event_type_t 
         rill_log_warn(job->who, "job %s: out of memory retaining event %llu", job->id,
                       (unsigned long long)seq);
     char seq_text[24];
+    char accepted_text[24];
     const char *event = rill_event_type_name(type);
     size_t seq_length = rill_u64_to_text(seq, seq_text);
+    size_t accepted_length = rill_u64_to_text(accepted_ns, accepted_text);
     int flags = ZMQ_DONTWAIT | ZMQ_SNDMORE;
     /* An XPUB never blocks: at its HWM it drops the whole message, which the
      * receivers detect through the seq and repair with FETCH. */
@@ -38,7 +45,8 @@ int rill_events_publish(rill_broker_t *self, rill_job_t *job, rill_event_type_t 
         zmq_send(self->events, RILL_PROTOCOL_VERSION, strlen(RILL_PROTOCOL_VERSION), flags) < 0 ||
         zmq_send(self->events, event, strlen(event), flags) < 0 ||
         zmq_send(self->events, seq_text, seq_length, flags) < 0 ||
-        zmq_msg_send(data, self->events, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_send(data, self->events, flags) < 0 ||
+        zmq_send(self->events, accepted_text, accepted_length, ZMQ_DONTWAIT) < 0) {
         self->counters->publish_failures++;
         rill_log_warn(job->who, "job %s: publishing %s %llu failed: %s", job->id, event,
                       (unsigned long long)seq, zmq_strerror(errno));
@@ -46,7 +54,8 @@ int rill_events_publish(rill_broker_t *self, rill_job_t *job, rill_event_type_t 
         return -1;
     }
     self->counters->events_published++;
-    rill_log_debug(job->who, "job %s: %s seq %llu published", job->id, event, (unsigned long long)seq);
+    rill_log_debug(job->who, "hop: job %s %s seq %llu accepted, published (%zu bytes)", job->id,
+                   event, (unsigned long long)seq, size);
     return 0;
 }
 
@@ -136,4 +145,38 @@ void rill_events_receive(rill_broker_t *self)
             zmq_msg_close(&message);
         }
     }
+}
+
+uint64_t rill_events_publish_topic(rill_broker_t *self, rill_topic_t *topic, zmq_msg_t *data)
+{
+    uint64_t accepted_ns = rill_clock_monotonic_ns();
+    uint64_t now = rill_clock_monotonic_ms();
+    rill_topic_expire(topic, now, self->config.topic_retain_ms);
+    int retained = 0;
+    uint64_t seq = rill_topic_table_append(self->topics, topic, data, now,
+                                           (size_t)self->config.topic_retain_messages, &retained);
+    if (!retained && self->config.topic_retain_messages > 0)
+        rill_log_warn(NULL, "topic %s: out of memory retaining message %llu", topic->subject,
+                      (unsigned long long)seq);
+    char seq_text[24];
+    char accepted_text[24];
+    size_t seq_length = rill_u64_to_text(seq, seq_text);
+    size_t accepted_length = rill_u64_to_text(accepted_ns, accepted_text);
+    size_t size = zmq_msg_size(data);
+    int flags = ZMQ_DONTWAIT | ZMQ_SNDMORE;
+    if (zmq_send(self->events, topic->subject, topic->subject_length, flags) < 0 ||
+        zmq_send(self->events, RILL_PROTOCOL_VERSION, strlen(RILL_PROTOCOL_VERSION), flags) < 0 ||
+        zmq_send(self->events, "part", 4, flags) < 0 || zmq_send(self->events, seq_text, seq_length, flags) < 0 ||
+        zmq_msg_send(data, self->events, flags) < 0 ||
+        zmq_send(self->events, accepted_text, accepted_length, ZMQ_DONTWAIT) < 0) {
+        self->counters->publish_failures++;
+        rill_log_warn(NULL, "topic %s: publishing seq %llu failed: %s", topic->subject,
+                      (unsigned long long)seq, zmq_strerror(errno));
+        zmq_msg_close(data);
+        return seq;
+    }
+    self->counters->events_published++;
+    rill_log_debug(NULL, "hop: topic %s part seq %llu accepted, published (%zu bytes)",
+                   topic->subject, (unsigned long long)seq, size);
+    return seq;
 }

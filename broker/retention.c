@@ -49,6 +49,7 @@ static int grow(rill_retention_t *self)
         rill_retained_event_t *from = &self->events[(self->start + i) % self->allocated];
         events[i].type = from->type;
         events[i].seq = from->seq;
+        events[i].at_ms = from->at_ms;
         zmq_msg_init(&events[i].data);
         zmq_msg_move(&events[i].data, &from->data);
         zmq_msg_close(&from->data);
@@ -83,26 +84,54 @@ static int keep_copy(zmq_msg_t *slot, zmq_msg_t *data)
 
 int rill_retention_push(rill_retention_t *self, rill_event_type_t type, uint64_t seq, zmq_msg_t *data)
 {
+    return rill_retention_push_at(self, type, seq, data, 0);
+}
+
+/* Closes the oldest event and frees its slot. */
+static void drop_oldest(rill_retention_t *self)
+{
+    zmq_msg_close(&self->events[self->start].data);
+    self->start = (self->start + 1) % self->allocated;
+    self->count--;
+}
+
+size_t rill_retention_drop_before(rill_retention_t *self, uint64_t cutoff_ms)
+{
+    size_t dropped = 0;
+    while (self->count > 0 && self->events[self->start].at_ms < cutoff_ms) {
+        drop_oldest(self);
+        dropped++;
+    }
+    return dropped;
+}
+
+void rill_retention_set_capacity(rill_retention_t *self, size_t capacity)
+{
+    while (self->count > capacity)
+        drop_oldest(self);
+    self->capacity = capacity;
+}
+
+int rill_retention_push_at(rill_retention_t *self, rill_event_type_t type, uint64_t seq,
+                           zmq_msg_t *data, uint64_t at_ms)
+{
     if (self->capacity == 0)
         return 0;
     if (self->count == self->allocated && self->allocated < self->capacity && grow(self) != 0)
         return -1;
-    rill_retained_event_t *slot;
-    if (self->count == self->capacity) {
-        /* Full: the oldest gives its slot to the newest. */
-        slot = &self->events[self->start];
-        zmq_msg_close(&slot->data);
-        self->start = (self->start + 1) % self->allocated;
-        self->count--;
-    } else {
-        slot = &self->events[(self->start + self->count) % self->allocated];
-    }
+    /* Full: the oldest goes (after a shrink the ring may hold more slots
+     * than its capacity, so the newest goes after the last, not in the
+     * oldest's slot). */
+    while (self->count >= self->capacity)
+        drop_oldest(self);
+    rill_retained_event_t *slot = &self->events[(self->start + self->count) % self->allocated];
     if (keep_copy(&slot->data, data) != 0) {
         /* The slot is free again; the ring is consistent without it. */
         return -1;
     }
     slot->type = type;
     slot->seq = seq;
+    slot->at_ms = at_ms;
     self->count++;
     return 0;
 }

@@ -2,7 +2,8 @@
  * retention.h - the events one job keeps for late subscribers and resumes.
  *
  * A bounded ring of (event, seq, data): when full, the oldest event goes
- * first (SPEC §2: up to retain_parts per job). The data is a zmq_msg_t copy
+ * first (SPEC §2: up to retain_parts per job, up to topic_retain_messages
+ * per topic; topics also drop what is older than topic_retain_ms). The data is a zmq_msg_t copy
  * of the message the broker published, so a large part is shared with the
  * publish (libzmq reference-counts big buffers) instead of copied again.
  * (Parts up to RILL_RETENTION_SHARE_MIN bytes are copied instead: see
@@ -23,6 +24,7 @@
 typedef struct {
     rill_event_type_t type;
     uint64_t seq;
+    uint64_t at_ms; /* when it was retained (monotonic); 0 unless pushed with _push_at */
     zmq_msg_t data;
 } rill_retained_event_t;
 
@@ -34,6 +36,13 @@ void rill_retention_destroy(rill_retention_t **self_p);
 /* Keeps a copy of data (zmq_msg_copy: shared, not duplicated, when large).
  * seq must grow from push to push. Returns 0, or -1 on ENOMEM (nothing kept). */
 int rill_retention_push(rill_retention_t *self, rill_event_type_t type, uint64_t seq, zmq_msg_t *data);
+/* The same, stamping the event with at_ms (for rill_retention_drop_before). */
+int rill_retention_push_at(rill_retention_t *self, rill_event_type_t type, uint64_t seq,
+                           zmq_msg_t *data, uint64_t at_ms);
+/* Drops the oldest events stamped before cutoff_ms. Returns how many. */
+size_t rill_retention_drop_before(rill_retention_t *self, uint64_t cutoff_ms);
+/* Changes the most it may hold; shrinking drops the oldest at once. */
+void rill_retention_set_capacity(rill_retention_t *self, size_t capacity);
 size_t rill_retention_count(const rill_retention_t *self);
 size_t rill_retention_capacity(const rill_retention_t *self);
 /* index 0 is the oldest retained event; NULL past the end. */

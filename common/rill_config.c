@@ -25,6 +25,8 @@ static const number_setting_t number_settings[] = {
     SETTING(retries, 0, 100),
     SETTING(heartbeat_ms, 50, 60000),
     SETTING(stream_heartbeat_ms, 100, 300000),
+    SETTING(topic_retain_messages, 0, 100000),
+    SETTING(topic_retain_ms, 0, 86400000),
 };
 
 void rill_config_defaults(rill_config_t *config)
@@ -40,6 +42,8 @@ void rill_config_defaults(rill_config_t *config)
     config->retries = 2;
     config->heartbeat_ms = 1000;
     config->stream_heartbeat_ms = 5000;
+    config->topic_retain_messages = 100;
+    config->topic_retain_ms = 60000;
 }
 
 static int load_kinds(json_t *value, rill_config_t *config, char *error, size_t error_size)

@@ -26,6 +26,8 @@ typedef struct {
     uint64_t retries;               /* re-dispatches after a worker died; default 2 */
     uint64_t heartbeat_ms;          /* process-to-process heartbeats; default 1000 */
     uint64_t stream_heartbeat_ms;   /* idle HTTP stream heartbeat; default 5000 */
+    uint64_t topic_retain_messages; /* a topic's last messages kept for replay; default 100 */
+    uint64_t topic_retain_ms;       /* ... for at most this long; default 60000 */
 } rill_config_t;
 
 void rill_config_defaults(rill_config_t *config);

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 static const char *log_role = "rill";
-static rill_log_level_t log_level = RILL_LOG_INFO;
+rill_log_level_t rill_log_threshold = RILL_LOG_INFO;
 static uint64_t log_start_ns;
 static int log_colour;
 
@@ -29,7 +29,7 @@ int rill_log_set_level_name(const char *name)
 {
     for (int i = 0; i <= RILL_LOG_DEBUG; i++) {
         if (strcasecmp(name, level_names[i]) == 0) {
-            log_level = (rill_log_level_t)i;
+            rill_log_threshold = (rill_log_level_t)i;
             return 0;
         }
     }
@@ -38,12 +38,7 @@ int rill_log_set_level_name(const char *name)
 
 void rill_log_set_level(rill_log_level_t level)
 {
-    log_level = level;
-}
-
-int rill_log_enabled(rill_log_level_t level)
-{
-    return level <= log_level;
+    rill_log_threshold = level;
 }
 
 /* A stable colour per who, so one client's chain reads as one colour. */
@@ -66,10 +61,12 @@ void rill_log(rill_log_level_t level, const char *who, const char *format, ...)
     vsnprintf(message, sizeof(message), format, arguments);
     va_end(arguments);
     uint64_t elapsed_ms = (rill_clock_monotonic_ns() - log_start_ns) / 1000000;
-    if (who == NULL || who[0] == '\0')
+    int anonymous = who == NULL || who[0] == '\0';
+    if (anonymous)
         who = "-";
-    /* One fprintf per line: lines of concurrent processes do not interleave. */
-    if (log_colour)
+    /* One fprintf per line: lines of concurrent processes do not interleave.
+     * Only a real who is coloured: "-" lines are the process's own. */
+    if (log_colour && !anonymous)
         fprintf(stderr, "%8llums %s[%d] %-5s \033[%dm%s\033[0m %s\n", (unsigned long long)elapsed_ms,
                 log_role, (int)getpid(), level_names[level], colour_of(who), who, message);
     else

@@ -17,7 +17,13 @@ typedef enum { RILL_LOG_ERROR = 0, RILL_LOG_WARN, RILL_LOG_INFO, RILL_LOG_DEBUG 
 void rill_log_init(const char *role);
 int rill_log_set_level_name(const char *name); /* 0, or -1 for an unknown name */
 void rill_log_set_level(rill_log_level_t level);
-int rill_log_enabled(rill_log_level_t level);
+/* The level in force; read through rill_log_enabled, set through the setters. */
+extern rill_log_level_t rill_log_threshold;
+/* Inline: a debug line on a hot path costs one compare when debug is off. */
+static inline int rill_log_enabled(rill_log_level_t level)
+{
+    return __builtin_expect(level <= rill_log_threshold, 0);
+}
 void rill_log(rill_log_level_t level, const char *who, const char *format, ...)
     __attribute__((format(printf, 3, 4)));
 

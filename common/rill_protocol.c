@@ -440,6 +440,15 @@ void rill_received_close(rill_received_t *received)
 int rill_socket_configure(void *socket)
 {
     int hwm = RILL_SOCKET_HWM;
+    /* RILL_SOCKET_HWM in the environment overrides it (1..10,000,000): the
+     * tests shrink it to make the XPUB drop, and see the drop repaired. */
+    const char *override = getenv("RILL_SOCKET_HWM");
+    if (override != NULL && override[0] != '\0') {
+        char *end = NULL;
+        long value = strtol(override, &end, 10);
+        if (end != NULL && *end == '\0' && value >= 1 && value <= 10000000)
+            hwm = (int)value;
+    }
     int linger = RILL_SOCKET_LINGER_MS;
     if (zmq_setsockopt(socket, ZMQ_SNDHWM, &hwm, sizeof(hwm)) != 0)
         return -1;

@@ -146,7 +146,8 @@ int rill_protocol_send_command(void *socket, const rill_frame_t *routing_id, ril
 int rill_protocol_receive(void *socket, rill_received_t *received);
 void rill_received_close(rill_received_t *received);
 
-/* Applies rill's deliberate socket options (HWMs, linger) to a raw socket. */
+/* Applies rill's deliberate socket options (HWMs, linger) to a raw socket.
+ * The environment variable RILL_SOCKET_HWM overrides RILL_SOCKET_HWM. */
 int rill_socket_configure(void *socket);
 
 #endif

@@ -18,6 +18,8 @@ struct rill_broker_call {
     h2o_timeout_entry_t deadline; /* first member not required: container_of below */
     rill_broker_reply_fn reply;
     void *owner;
+    int in_callback; /* inside a RILL_CALL_MORE callback: cancel defers the free */
+    int cancelled;
     char req[24];
 };
 
@@ -121,6 +123,19 @@ static void finish_call(rill_broker_link_t *self, rill_broker_call_t *call,
     reply(owner, outcome, message);
 }
 
+/* A REPLAY's header says whether more follow; a header that cannot be read
+ * ends the call (its owner reports the malformed reply). */
+static int replay_is_final(const rill_message_t *message)
+{
+    json_error_t error;
+    json_t *header = json_loadb((const char *)message->arguments[2].data,
+                                message->arguments[2].size, 0, &error);
+    json_t *final = json_object_get(header, "final");
+    int result = !json_is_false(final);
+    json_decref(header);
+    return result;
+}
+
 static void handle_control(rill_broker_link_t *self, rill_received_t *received)
 {
     rill_message_t message;
@@ -141,7 +156,9 @@ static void handle_control(rill_broker_link_t *self, rill_received_t *received)
     case RILL_COMMAND_SUBMITTED:
     case RILL_COMMAND_STATUS:
     case RILL_COMMAND_ERROR:
-    case RILL_COMMAND_REPLAY: {
+    case RILL_COMMAND_REPLAY:
+    case RILL_COMMAND_PUBLISHED:
+    case RILL_COMMAND_METRICS: {
         char req[24];
         rill_frame_t frame = message.arguments[0];
         if (frame.size >= sizeof(req)) {
@@ -155,6 +172,18 @@ static void handle_control(rill_broker_link_t *self, rill_received_t *received)
             /* The client went away or the call timed out: a late answer. */
             rill_log_debug(NULL, "late %s for req %s dropped", rill_command_name(message.command),
                            req);
+            return;
+        }
+        if (message.command == RILL_COMMAND_REPLAY && !replay_is_final(&message)) {
+            /* One of several: the call stays, with a fresh deadline. */
+            if (h2o_timeout_is_linked(&call->deadline))
+                h2o_timeout_unlink(&call->deadline);
+            h2o_timeout_link(self->context->loop, &self->call_timeout, &call->deadline);
+            call->in_callback = 1;
+            call->reply(call->owner, RILL_CALL_MORE, &message);
+            call->in_callback = 0;
+            if (call->cancelled)
+                forget_call(self, call);
             return;
         }
         finish_call(self, call, RILL_CALL_REPLIED, &message);
@@ -401,6 +430,11 @@ const char *rill_broker_link_broker_id(rill_broker_link_t *self)
     return self->broker_id;
 }
 
+uint64_t rill_broker_link_malformed(rill_broker_link_t *self)
+{
+    return self->malformed;
+}
+
 long rill_broker_link_workers(rill_broker_link_t *self)
 {
     return self->workers < 0 ? 0 : self->workers;
@@ -462,7 +496,10 @@ void rill_broker_link_cancel(rill_broker_link_t *self, rill_broker_call_t **call
 {
     if (call == NULL || *call == NULL)
         return;
-    forget_call(self, *call);
+    if ((*call)->in_callback)
+        (*call)->cancelled = 1; /* freed when its callback returns */
+    else
+        forget_call(self, *call);
     *call = NULL;
 }
 

@@ -30,10 +30,13 @@ typedef enum {
     RILL_CALL_REPLIED = 0, /* message is the broker's reply */
     RILL_CALL_TIMEOUT,     /* no reply within RILL_BROKER_CALL_TIMEOUT_MS */
     RILL_CALL_SHUTDOWN,    /* the frontend is stopping */
+    RILL_CALL_MORE,        /* message is one REPLAY of several: the call stays
+                              pending until the one with "final":true */
 } rill_call_outcome_t;
 
-/* message is NULL unless outcome is RILL_CALL_REPLIED; it and its frames
- * live only during the callback. The call is already freed when this runs. */
+/* message is NULL unless outcome is RILL_CALL_REPLIED or RILL_CALL_MORE; it
+ * and its frames live only during the callback. The call is already freed
+ * when this runs, except for RILL_CALL_MORE (it may be cancelled then). */
 typedef void (*rill_broker_reply_fn)(void *owner, rill_call_outcome_t outcome,
                                      const rill_message_t *message);
 
@@ -58,6 +61,8 @@ int rill_broker_link_is_connected(rill_broker_link_t *self);
 /* The last PONG's broker instance id ("" before any) and live worker count. */
 const char *rill_broker_link_broker_id(rill_broker_link_t *self);
 long rill_broker_link_workers(rill_broker_link_t *self);
+/* Messages from the broker counted and dropped as malformed (/metrics). */
+uint64_t rill_broker_link_malformed(rill_broker_link_t *self);
 
 /* SUB subscriptions; a drain is scheduled after each. */
 int rill_broker_link_subscribe(rill_broker_link_t *self, const char *topic, size_t length);

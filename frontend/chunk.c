@@ -16,6 +16,8 @@ rill_chunk_t *rill_chunk_new(size_t capacity)
     chunk->references = 1;
     chunk->length = 0;
     chunk->capacity = (uint32_t)capacity;
+    chunk->kind = RILL_CHUNK_BYTES;
+    chunk->accepted_ns = 0;
     return chunk;
 }
 

@@ -12,10 +12,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* What a chunk's bytes are, for the delivery counters (frontend/metrics.h). */
+typedef enum {
+    RILL_CHUNK_BYTES = 0, /* anything else: an SSE head, a heartbeat... */
+    RILL_CHUNK_PART,      /* one event line of type part */
+    RILL_CHUNK_GAP,       /* one event line of type gap */
+    RILL_CHUNK_EVENT,     /* one event line of another type */
+} rill_chunk_kind_t;
+
 typedef struct {
     uint32_t references;
     uint32_t length;   /* bytes used */
     uint32_t capacity; /* bytes allocated after the header */
+    uint32_t kind;     /* rill_chunk_kind_t; rill_chunk_new sets RILL_CHUNK_BYTES */
+    uint64_t accepted_ns; /* broker's CLOCK_MONOTONIC at acceptance of a live
+                             event (latency histogram); 0 = not measured */
     char bytes[];
 } rill_chunk_t;
 

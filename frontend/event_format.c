@@ -48,6 +48,12 @@ rill_chunk_t *rill_event_format_line(int is_topic, const char *subject, size_t s
     at = append(at, data, data_length);
     at = APPEND_LITERAL(at, "}\n");
     chunk->length = (uint32_t)(at - chunk->bytes);
+    if (type_length == 4 && memcmp(type, "part", 4) == 0)
+        chunk->kind = RILL_CHUNK_PART;
+    else if (type_length == 3 && memcmp(type, "gap", 3) == 0)
+        chunk->kind = RILL_CHUNK_GAP;
+    else
+        chunk->kind = RILL_CHUNK_EVENT;
     return chunk;
 }
 

@@ -21,7 +21,8 @@
 
 /* {"job":"<id>","seq":N,"event":"<type>","data":<data>}\n, or "topic"
  * instead of "job" when is_topic. data is copied verbatim (it is JSON);
- * empty data becomes null. Returns a chunk with one reference, or NULL. */
+ * empty data becomes null. Returns a chunk with one reference, or NULL;
+ * its kind is RILL_CHUNK_PART, _GAP or _EVENT after the type. */
 rill_chunk_t *rill_event_format_line(int is_topic, const char *subject, size_t subject_length,
                                      uint64_t seq, const char *type, const char *data,
                                      size_t data_length);

@@ -9,6 +9,7 @@
 #define RILL_FRONTEND_FRONTEND_H
 
 #include "broker_link.h"
+#include "metrics.h"
 #include "rill_config.h"
 #include "subject_registry.h"
 
@@ -27,6 +28,7 @@ typedef struct rill_frontend {
     int shutting_down;
     uint64_t streams_opened;
     uint64_t events_received;
+    rill_frontend_metrics_t metrics; /* /metrics: frontend/metrics.h */
 } rill_frontend_t;
 
 #endif

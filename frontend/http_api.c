@@ -9,7 +9,9 @@
  */
 #include "http_api.h"
 
+#include "cursor.h"
 #include "event_format.h"
+#include "metrics_http.h"
 #include "rill_id.h"
 #include "rill_job.h"
 #include "rill_log.h"
@@ -537,6 +539,242 @@ static void handle_healthz(rill_frontend_t *frontend, h2o_req_t *req)
     send_json(req, 200, body, at);
 }
 
+/* ---- GET /v1/stream, GET /v1/topics/{name} ------------------------------ */
+
+typedef struct {
+    int is_topic;
+    size_t length;
+    char name[RILL_TOPIC_NAME_MAX + 1];
+} stream_subject_t;
+
+/* Percent-decodes a query value into the pool; NULL when malformed. */
+static char *decode_value(h2o_req_t *req, const char *value, size_t length, size_t *decoded)
+{
+    char *out = h2o_mem_alloc_pool(&req->pool, length + 1);
+    long used = rill_percent_decode(value, length, out);
+    if (used < 0)
+        return NULL;
+    out[used] = '\0';
+    *decoded = (size_t)used;
+    return out;
+}
+
+static int is_name(const char *name, size_t length, const char *literal)
+{
+    return length == strlen(literal) && memcmp(name, literal, length) == 0;
+}
+
+/* Streams the jobs and topics the query names (or the one topic of the
+ * path), resuming from ?since= or Last-Event-ID. */
+static void handle_stream(rill_frontend_t *frontend, h2o_req_t *req, const char *path_topic)
+{
+    size_t query_length, at = 0, name_length, value_length, count = 0;
+    const char *query = query_of(req, &query_length);
+    const char *name, *value;
+    size_t max_subjects = (size_t)frontend->config.max_jobs_per_request;
+    while (rill_query_next(query, query_length, &at, &name, &name_length, &value, &value_length))
+        count += is_name(name, name_length, "job") || is_name(name, name_length, "topic");
+    if (path_topic != NULL)
+        count = 1;
+    if (count > max_subjects) {
+        char message[128];
+        snprintf(message, sizeof(message), "%zu jobs and topics in one stream; at most %zu", count,
+                 max_subjects);
+        rill_http_send_error(req, 413, "too_many_subjects", message);
+        return;
+    }
+    if (count == 0) {
+        rill_http_send_error(req, 400, "bad_request", "name at least one job= or topic=");
+        return;
+    }
+    stream_subject_t *subjects = h2o_mem_alloc_pool(&req->pool, count * sizeof(*subjects));
+    size_t used = 0;
+    const char *cursor_text = NULL;
+    size_t cursor_length = 0;
+    rill_stream_format_t format = RILL_STREAM_NDJSON;
+    if (path_topic != NULL) {
+        subjects[0].is_topic = 1;
+        subjects[0].length = strlen(path_topic);
+        memcpy(subjects[0].name, path_topic, subjects[0].length + 1);
+        used = 1;
+    }
+    at = 0;
+    while (rill_query_next(query, query_length, &at, &name, &name_length, &value, &value_length)) {
+        int is_job = is_name(name, name_length, "job");
+        int is_topic = is_name(name, name_length, "topic");
+        size_t length = 0;
+        if ((is_job || is_topic) && path_topic != NULL)
+            continue; /* /v1/topics/{name} streams that topic alone */
+        if (is_job || is_topic) {
+            char *decoded = decode_value(req, value, value_length, &length);
+            if (is_job && (decoded == NULL || !rill_job_id_is_valid((const uint8_t *)decoded, length))) {
+                rill_http_send_error(req, 404, "not_found", "no such job (a job id is 32 hex digits)");
+                return;
+            }
+            if (is_topic && (decoded == NULL || !rill_topic_name_is_valid(decoded, length))) {
+                rill_http_send_error(req, 400, "bad_topic", "a topic name matches [A-Za-z0-9._-]{1,128}");
+                return;
+            }
+            subjects[used].is_topic = is_topic;
+            subjects[used].length = length;
+            memcpy(subjects[used].name, decoded, length + 1);
+            used++;
+        } else if (is_name(name, name_length, "since")) {
+            cursor_text = decode_value(req, value, value_length, &cursor_length);
+            if (cursor_text == NULL) {
+                rill_http_send_error(req, 400, "bad_cursor", "since= is not a valid cursor");
+                return;
+            }
+        } else if (is_name(name, name_length, "format")) {
+            if (value_length == 3 && memcmp(value, "sse", 3) == 0) {
+                format = RILL_STREAM_SSE;
+            } else if (!(value_length == 6 && memcmp(value, "ndjson", 6) == 0)) {
+                rill_http_send_error(req, 400, "bad_request", "format= is sse or ndjson");
+                return;
+            }
+        }
+    }
+    ssize_t accept = h2o_find_header(&req->headers, H2O_TOKEN_ACCEPT, -1);
+    if (accept != -1 && rill_accept_wants_sse(req->headers.entries[accept].value.base,
+                                              req->headers.entries[accept].value.len))
+        format = RILL_STREAM_SSE;
+    /* A reconnecting EventSource names where it stopped: newer than since=. */
+    ssize_t last_id = h2o_find_header_by_str(&req->headers, H2O_STRLIT("last-event-id"), -1);
+    if (last_id != -1) {
+        cursor_text = req->headers.entries[last_id].value.base;
+        cursor_length = req->headers.entries[last_id].value.len;
+    }
+    rill_cursor_t cursor = {0, NULL};
+    const char *cursor_error = NULL;
+    if (cursor_text != NULL &&
+        rill_cursor_parse(cursor_text, cursor_length, max_subjects, &cursor, &cursor_error) != 0) {
+        char message[160];
+        snprintf(message, sizeof(message), "%s %s", last_id != -1 ? "Last-Event-ID:" : "since:",
+                 cursor_error);
+        rill_http_send_error(req, 400, "bad_cursor", message);
+        return;
+    }
+    if (!rill_broker_link_is_connected(frontend->broker)) {
+        rill_cursor_free(&cursor);
+        rill_http_send_error(req, 503, "unavailable", "no broker");
+        return;
+    }
+    char who[64];
+    client_address(req, who, sizeof(who));
+    rill_stream_t *stream = rill_stream_new(frontend, req, format, who);
+    int failed = 0;
+    for (size_t i = 0; i < used && !failed; i++) {
+        uint64_t since = 0;
+        /* Subjects of the cursor that the query does not name are ignored. */
+        int has_since = rill_cursor_find(&cursor, subjects[i].name, subjects[i].length, &since);
+        failed = rill_stream_add_subject(stream, subjects[i].is_topic, subjects[i].name,
+                                         subjects[i].length, has_since, since) != 0;
+    }
+    rill_cursor_free(&cursor);
+    if (failed || rill_stream_open(stream) != 0) {
+        rill_stream_abandon(stream);
+        rill_http_send_error(req, 503, "unavailable", "the broker cannot be reached");
+        return;
+    }
+    rill_log_debug(who, "stream of %zu subject(s) opening%s", used,
+                   cursor_text != NULL ? ", resuming" : "");
+}
+
+/* ---- POST /v1/topics/{name} --------------------------------------------- */
+
+/* valid JSON text without the whitespace between its tokens (an event is
+ * one line). out holds length bytes. Returns the bytes written. */
+static size_t compact_json(const char *text, size_t length, char *out)
+{
+    size_t used = 0;
+    int in_string = 0, escaped = 0;
+    for (size_t i = 0; i < length; i++) {
+        char c = text[i];
+        if (in_string) {
+            if (escaped)
+                escaped = 0;
+            else if (c == '\\')
+                escaped = 1;
+            else if (c == '"')
+                in_string = 0;
+        } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+            continue;
+        } else if (c == '"') {
+            in_string = 1;
+        }
+        out[used++] = c;
+    }
+    return used;
+}
+
+static void on_publish_reply(void *owner, rill_call_outcome_t outcome, const rill_message_t *message)
+{
+    job_call_t *call = owner;
+    call->call = NULL;
+    h2o_req_t *req = call->req;
+    if (outcome != RILL_CALL_REPLIED) {
+        send_call_failure(req, outcome);
+        return;
+    }
+    if (message->command == RILL_COMMAND_ERROR) {
+        send_broker_error(req, message);
+        return;
+    }
+    if (message->command != RILL_COMMAND_PUBLISHED) {
+        rill_http_send_error(req, 502, "bad_gateway", "unexpected reply from the broker");
+        return;
+    }
+    rill_frame_t answer = message->arguments[1];
+    char *body = h2o_mem_alloc_pool(&req->pool, answer.size + 1);
+    memcpy(body, answer.data, answer.size);
+    body[answer.size] = '\n';
+    send_json(req, 202, body, answer.size + 1);
+}
+
+static void handle_publish(rill_frontend_t *frontend, h2o_req_t *req, const char *topic)
+{
+    const rill_config_t *config = &frontend->config;
+    if (req->entity.base == NULL || req->entity.len == 0) {
+        rill_http_send_error(req, 400, "bad_json", "the body must be a JSON text");
+        return;
+    }
+    if (req->entity.len > config->max_body_bytes) {
+        char message[128];
+        snprintf(message, sizeof(message), "the body is over %llu bytes",
+                 (unsigned long long)config->max_body_bytes);
+        rill_http_send_error(req, 413, "body_too_large", message);
+        return;
+    }
+    json_error_t error;
+    json_t *body = json_loadb(req->entity.base, req->entity.len,
+                              JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL, &error);
+    if (body == NULL) {
+        char message[256];
+        snprintf(message, sizeof(message), "malformed JSON at line %d column %d: %s", error.line,
+                 error.column, error.text);
+        rill_http_send_error(req, 400, "bad_json", message);
+        return;
+    }
+    json_decref(body);
+    /* Kept byte for byte (numbers are not re-printed), minus line breaks. */
+    char *data = h2o_mem_alloc_pool(&req->pool, req->entity.len);
+    size_t data_length = compact_json(req->entity.base, req->entity.len, data);
+    if (!rill_broker_link_is_connected(frontend->broker)) {
+        rill_http_send_error(req, 503, "unavailable", "no broker");
+        return;
+    }
+    job_call_t *call = h2o_mem_alloc_shared(&req->pool, sizeof(*call), job_call_dispose);
+    memset(call, 0, sizeof(*call));
+    call->frontend = frontend;
+    call->req = req;
+    rill_frame_t arguments[2] = {rill_frame_from_string(topic),
+                                 {(const uint8_t *)data, data_length}};
+    call->call = rill_broker_link_call(frontend->broker, RILL_COMMAND_PUBLISH, arguments, 2,
+                                       on_publish_reply, call);
+    if (call->call == NULL)
+        rill_http_send_error(req, 503, "unavailable", "the broker cannot be reached");
+}
+
 /* ---- routing -------------------------------------------------------------- */
 
 static int on_request(h2o_handler_t *handler, h2o_req_t *req)
@@ -547,6 +785,10 @@ static int on_request(h2o_handler_t *handler, h2o_req_t *req)
                      req->path_normalized.len, &route);
     if (route.status == 404) {
         rill_http_send_error(req, 404, "not_found", "no such resource");
+        return 0;
+    }
+    if (route.status == 400) {
+        rill_http_send_error(req, 400, "bad_topic", "a topic name matches [A-Za-z0-9._-]{1,128}");
         return 0;
     }
     if (route.status == 405) {
@@ -571,6 +813,18 @@ static int on_request(h2o_handler_t *handler, h2o_req_t *req)
         break;
     case RILL_ROUTE_HEALTHZ:
         handle_healthz(frontend, req);
+        break;
+    case RILL_ROUTE_STREAM:
+        handle_stream(frontend, req, NULL);
+        break;
+    case RILL_ROUTE_TOPIC:
+        if (req->method.len == 4 && memcmp(req->method.base, "POST", 4) == 0)
+            handle_publish(frontend, req, route.topic);
+        else
+            handle_stream(frontend, req, route.topic);
+        break;
+    case RILL_ROUTE_METRICS:
+        rill_metrics_http_handle(frontend, req);
         break;
     default:
         rill_http_send_error(req, 404, "not_found", "no such resource");

@@ -305,6 +305,7 @@ int main(int argc, char **argv)
     frontend.accept_context.ctx = &frontend.context;
     frontend.accept_context.hosts = frontend.globalconf.hosts;
     h2o_linklist_init_anchor(&frontend.streams);
+    rill_frontend_metrics_init(&frontend.metrics);
     h2o_linklist_init_anchor(&frontend.dirty_streams);
     h2o_timeout_init(loop, &frontend.heartbeat_timeout, frontend.config.stream_heartbeat_ms);
 

@@ -33,7 +33,10 @@ void rill_route_match(const char *method, size_t method_length, const char *path
     static const char *const jobs_methods[] = {"POST", NULL};
     static const char *const job_methods[] = {"GET", "HEAD", "DELETE", NULL};
     static const char *const healthz_methods[] = {"GET", "HEAD", NULL};
+    static const char *const stream_methods[] = {"GET", NULL};
+    static const char *const topic_methods[] = {"GET", "POST", NULL};
     static const char prefix[] = "/v1/jobs/";
+    static const char topics_prefix[] = "/v1/topics/";
 
     memset(route, 0, sizeof(*route));
     route->status = 404;
@@ -47,6 +50,30 @@ void rill_route_match(const char *method, size_t method_length, const char *path
     if (equals(path, path_length, "/healthz")) {
         route->id = RILL_ROUTE_HEALTHZ;
         method_check(route, method, method_length, healthz_methods, "GET, HEAD");
+        return;
+    }
+    if (equals(path, path_length, "/metrics")) {
+        route->id = RILL_ROUTE_METRICS;
+        method_check(route, method, method_length, healthz_methods, "GET, HEAD");
+        return;
+    }
+    if (equals(path, path_length, "/v1/stream")) {
+        route->id = RILL_ROUTE_STREAM;
+        method_check(route, method, method_length, stream_methods, "GET");
+        return;
+    }
+    if (path_length > sizeof(topics_prefix) - 1 &&
+        memcmp(path, topics_prefix, sizeof(topics_prefix) - 1) == 0) {
+        const char *name = path + sizeof(topics_prefix) - 1;
+        size_t name_length = path_length - (sizeof(topics_prefix) - 1);
+        route->id = RILL_ROUTE_TOPIC;
+        method_check(route, method, method_length, topic_methods, "GET, POST");
+        if (route->status == 0 && !rill_topic_name_is_valid(name, name_length))
+            route->status = 400;
+        if (route->status == 0) {
+            memcpy(route->topic, name, name_length);
+            route->topic[name_length] = '\0';
+        }
         return;
     }
     if (path_length > sizeof(prefix) - 1 && memcmp(path, prefix, sizeof(prefix) - 1) == 0) {
@@ -83,6 +110,63 @@ int rill_query_find(const char *query, size_t query_length, const char *name, co
         at += pair_length + 1;
     }
     return 0;
+}
+
+int rill_query_next(const char *query, size_t query_length, size_t *at, const char **name,
+                    size_t *name_length, const char **value, size_t *value_length)
+{
+    if (query == NULL)
+        return 0;
+    while (*at < query_length) {
+        const char *pair = query + *at;
+        const char *end = memchr(pair, '&', query_length - *at);
+        size_t pair_length = end != NULL ? (size_t)(end - pair) : query_length - *at;
+        *at += pair_length + 1;
+        if (pair_length == 0)
+            continue;
+        const char *equal = memchr(pair, '=', pair_length);
+        *name = pair;
+        *name_length = equal != NULL ? (size_t)(equal - pair) : pair_length;
+        *value = equal != NULL ? equal + 1 : pair + pair_length;
+        *value_length = equal != NULL ? pair_length - *name_length - 1 : 0;
+        return 1;
+    }
+    return 0;
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+long rill_percent_decode(const char *text, size_t length, char *out)
+{
+    size_t used = 0;
+    for (size_t i = 0; i < length; i++) {
+        char c = text[i];
+        if (c == '%') {
+            if (i + 2 >= length)
+                return -1;
+            int high = hex_value(text[i + 1]);
+            int low = hex_value(text[i + 2]);
+            if (high < 0 || low < 0)
+                return -1;
+            c = (char)(high * 16 + low);
+            i += 2;
+        } else if (c == '+') {
+            c = ' ';
+        }
+        if (c == '\0')
+            return -1;
+        out[used++] = c;
+    }
+    return (long)used;
 }
 
 int rill_query_flag(const char *query, size_t query_length, const char *name)

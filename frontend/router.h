@@ -15,17 +15,22 @@ typedef enum {
     RILL_ROUTE_JOBS,    /* /v1/jobs          POST */
     RILL_ROUTE_JOB,     /* /v1/jobs/{id}     GET, DELETE */
     RILL_ROUTE_HEALTHZ, /* /healthz          GET */
+    RILL_ROUTE_STREAM,  /* /v1/stream        GET */
+    RILL_ROUTE_TOPIC,   /* /v1/topics/{name} GET, POST */
+    RILL_ROUTE_METRICS, /* /metrics          GET */
 } rill_route_id_t;
 
 typedef struct {
     rill_route_id_t id;
-    int status;        /* 0 when the route and method match; else 404 or 405 */
+    int status;        /* 0 when the route and method match; else 400, 404 or 405 */
     const char *allow; /* for 405: the Allow header value */
     char job_id[33];   /* RILL_ROUTE_JOB: the id, NUL-terminated */
+    char topic[129];   /* RILL_ROUTE_TOPIC: the name, NUL-terminated */
 } rill_route_t;
 
 /* Fills route for method and path (no query). Always succeeds: an unknown
- * path is status 404, a wrong method 405, a malformed job id 404. */
+ * path is status 404, a wrong method 405, a malformed job id 404, a topic
+ * name outside [A-Za-z0-9._-]{1,128} 400. */
 void rill_route_match(const char *method, size_t method_length, const char *path,
                       size_t path_length, rill_route_t *route);
 
@@ -34,6 +39,15 @@ void rill_route_match(const char *method, size_t method_length, const char *path
  * not percent-decoded (the parameters rill reads are plain tokens). */
 int rill_query_find(const char *query, size_t query_length, const char *name, const char **value,
                     size_t *value_length);
+/* Iterates the name=value pairs of a query: *at starts at 0. Returns 1 with
+ * the next pair (value empty when there is no '='), or 0 at the end. Empty
+ * pairs ("&&") are skipped. Nothing is decoded. */
+int rill_query_next(const char *query, size_t query_length, size_t *at, const char **name,
+                    size_t *name_length, const char **value, size_t *value_length);
+/* Percent-decodes text ('+' is a space) into out, which holds at least
+ * length bytes. Returns the decoded length, or -1 on a malformed escape or
+ * a decoded NUL. */
+long rill_percent_decode(const char *text, size_t length, char *out);
 /* 1 when the query names name with a true value ("1", "true", "yes" or empty). */
 int rill_query_flag(const char *query, size_t query_length, const char *name);
 /* 1 when an Accept header value lists text/event-stream. */

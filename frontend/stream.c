@@ -10,8 +10,13 @@
 
 #include "chunk.h"
 #include "event_format.h"
+#include "cursor.h"
+#include "http_api.h"
+#include "rill_id.h"
 #include "rill_log.h"
 
+#include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,10 +39,17 @@ struct rill_stream {
     rill_subscription_t *subscriptions; /* owner_next list, in job order */
     rill_subscription_t *subscriptions_tail;
     uint32_t open_jobs; /* subscriptions without done/error yet */
+    uint32_t topics;    /* topic subscriptions: a stream naming one never ends by itself */
+    uint32_t opening;   /* GET /v1/stream: opening FETCHes not answered yet */
+    int open_status;    /* the first opening FETCH failure (HTTP status), 0 = none */
+    char open_code[24];
+    char open_message[96];
+    char token[1 + RILL_ID_TEXT_SIZE]; /* "s<token>" while subscribed, else "" */
     queue_t pending;
     queue_t in_flight;
     size_t pending_bytes;
     rill_stream_format_t format;
+    uint64_t serial; /* names the stream in debug lines */
     unsigned started : 1;   /* h2o_start_response done */
     unsigned sending : 1;   /* an h2o_send is in flight */
     unsigned in_send : 1;   /* inside our own h2o_send call */
@@ -94,17 +106,38 @@ fail:
     return -1;
 }
 
+static void fetch_free(void *fetch);
+
+static void unsubscribe_token(rill_stream_t *self)
+{
+    if (self->token[0] != '\0') {
+        if (self->frontend->broker != NULL)
+            rill_broker_link_unsubscribe(self->frontend->broker, self->token, strlen(self->token));
+        self->token[0] = '\0';
+    }
+}
+
+/* Drops one subscription of the stream, with its replay if one is in flight. */
+static void subscription_forget(rill_stream_t *self, rill_subscription_t **subscription)
+{
+    if (*subscription != NULL && (*subscription)->fetch != NULL)
+        fetch_free((*subscription)->fetch);
+    rill_subject_registry_remove(self->frontend->subjects, subscription);
+}
+
 static void release_subscriptions(rill_stream_t *self)
 {
+    unsubscribe_token(self);
     rill_subscription_t *subscription = self->subscriptions;
     while (subscription != NULL) {
         rill_subscription_t *next = subscription->owner_next;
-        rill_subject_registry_remove(self->frontend->subjects, &subscription);
+        subscription_forget(self, &subscription);
         subscription = next;
     }
     self->subscriptions = NULL;
     self->subscriptions_tail = NULL;
     self->open_jobs = 0;
+    self->topics = 0;
 }
 
 static void mark_dirty(rill_stream_t *self)
@@ -156,6 +189,12 @@ static void flush_now(rill_stream_t *self, int force)
         release_subscriptions(self);
     }
     arm_heartbeat(self);
+    size_t bytes = 0;
+    for (uint32_t i = 0; i < self->in_flight.count; i++)
+        bytes += self->in_flight.iov[i].len;
+    /* Delivery is counted, and latency observed, here and only here. */
+    rill_frontend_metrics_sent(&self->frontend->metrics, self->in_flight.chunks,
+                               self->in_flight.count, bytes, self->who, self->serial);
     self->sending = 1;
     self->in_send = 1;
     h2o_send(self->req, self->in_flight.iov, self->in_flight.count, state);
@@ -183,7 +222,12 @@ static void on_stop(h2o_generator_t *generator, h2o_req_t *req)
 {
     (void)req;
     rill_stream_t *self = (rill_stream_t *)generator;
-    rill_log_debug(self->who, "stream closed by the client");
+    if (self->final_sent)
+        rill_log_debug(self->who, "stream %llu: client gone after the end",
+                       (unsigned long long)self->serial);
+    else
+        rill_log_info(self->who, "stream %llu: client went away mid-stream (%u job(s) open)",
+                      (unsigned long long)self->serial, self->open_jobs);
     stream_release(self);
 }
 
@@ -205,6 +249,8 @@ static void overflow(rill_stream_t *self)
 {
     static const char line[] = "{\"event\":\"error\",\"data\":{\"code\":\"slow_client\","
                                "\"message\":\"the client reads too slowly; events were dropped\"}}\n";
+    if (!self->ending)
+        self->frontend->metrics.slow_client_drops++;
     rill_log_warn(self->who, "slow client: over %u queued bytes, stream ended",
                   RILL_STREAM_HARD_LIMIT_BYTES);
     queue_release(&self->pending);
@@ -232,31 +278,39 @@ static void enqueue_chunk(rill_stream_t *self, rill_chunk_t *chunk, int take)
         overflow(self);
 }
 
-/* The cursor "<subject>:<last seq>,..." with subscription's last seq = seq. */
+/* A subject's name without its prefix ("j", "t") and suffix ("/"). */
+static const char *subject_name(const rill_subject_t *subject, size_t *length, int *is_topic)
+{
+    *is_topic = subject->topic[0] == 't';
+    *length = subject->topic_length - (*is_topic ? 2 : 1);
+    return subject->topic + 1;
+}
+
+static int fetch_is_live_only(void *fetch);
+
+/* The cursor (cursor.h) with current's last seq = seq, into buffer when
+ * it fits (capacity bytes), else into a malloc'd one. NULL on ENOMEM. A
+ * topic still looking for its start (no since) is left out: resuming
+ * without it starts it live again, as the first time. */
 static char *build_cursor(rill_stream_t *self, rill_subscription_t *current, uint64_t seq,
-                          size_t *length)
+                          char *buffer, size_t capacity, size_t *length)
 {
     size_t size = 1;
     for (rill_subscription_t *s = self->subscriptions; s != NULL; s = s->owner_next)
-        size += s->subject->topic_length + 22;
-    char *cursor = malloc(size);
+        size += s->subject->topic_length + 22; /* ",", name, ":", 20 digits, NUL */
+    char *cursor = size <= capacity ? buffer : malloc(size);
     if (cursor == NULL)
         return NULL;
     size_t at = 0;
+    cursor[0] = '\0';
     for (rill_subscription_t *s = self->subscriptions; s != NULL; s = s->owner_next) {
-        const rill_subject_t *subject = s->subject;
-        size_t name_length = subject->topic_length - 1;
-        if (subject->topic[0] == 't')
-            name_length--; /* "t<name>/" */
-        if (at > 0)
-            cursor[at++] = ',';
-        memcpy(cursor + at, subject->topic + 1, name_length);
-        at += name_length;
-        cursor[at++] = ':';
-        uint64_t last = s == current ? seq : s->next_seq - 1;
-        at += rill_u64_to_text(last, cursor + at);
+        if (s != current && s->fetch != NULL && fetch_is_live_only(s->fetch))
+            continue;
+        int is_topic;
+        size_t name_length;
+        const char *name = subject_name(s->subject, &name_length, &is_topic);
+        at = rill_cursor_append(cursor, at, name, name_length, s == current ? seq : s->next_seq - 1);
     }
-    cursor[at] = '\0';
     *length = at;
     return cursor;
 }
@@ -267,10 +321,12 @@ static void enqueue_event(rill_stream_t *self, rill_subscription_t *subscription
 {
     if (self->format == RILL_STREAM_SSE) {
         size_t cursor_length = 0;
-        char *cursor = build_cursor(self, subscription, seq, &cursor_length);
+        char buffer[1024];
+        char *cursor = build_cursor(self, subscription, seq, buffer, sizeof(buffer), &cursor_length);
         rill_chunk_t *head =
             cursor != NULL ? rill_event_format_sse_head(type, cursor, cursor_length) : NULL;
-        free(cursor);
+        if (cursor != buffer)
+            free(cursor);
         if (head == NULL) {
             if (take)
                 rill_chunk_unref(&line);
@@ -301,8 +357,363 @@ static void job_ended(rill_stream_t *self, rill_subscription_t *subscription)
     subscription->ended = 1;
     if (self->open_jobs > 0)
         self->open_jobs--;
-    if (self->open_jobs == 0)
+    if (self->open_jobs == 0 && self->topics == 0)
         self->ending = 1;
+}
+
+/* ---- replay, resume and repair (FETCH) --------------------------------- */
+
+/* A live event held while its subscription's FETCH is in flight. */
+typedef struct {
+    uint64_t seq;
+    rill_event_type_t type;
+    rill_chunk_t *line; /* one reference */
+} held_event_t;
+
+/* One FETCH in flight for a subscription: the replay that opens a subject
+ * of GET /v1/stream, or the repair of a seq jump on a live one. The
+ * subject's live events are held meanwhile and processed once the last
+ * REPLAY is in, so replayed and live events meet with no duplicate and no
+ * gap (next_seq decides). */
+typedef struct {
+    rill_stream_t *stream;
+    rill_subscription_t *subscription;
+    rill_broker_call_t *call;
+    uint64_t after; /* the resume point asked for */
+    held_event_t *held;
+    uint32_t held_count;
+    uint32_t held_capacity;
+    unsigned opening : 1;   /* counts in stream->opening */
+    unsigned live_only : 1; /* a topic without since: starts after its last message */
+} fetch_t;
+
+/* "After" for a topic that starts live: the largest seq a frame carries,
+ * so nothing is replayed and the REPLAY header still tells the last seq. */
+#define FETCH_AFTER_LATEST UINT64_C(9999999999999999999)
+
+static int fetch_is_live_only(void *fetch)
+{
+    return ((fetch_t *)fetch)->live_only;
+}
+
+static void held_release(held_event_t *held, uint32_t count)
+{
+    for (uint32_t i = 0; i < count; i++)
+        rill_chunk_unref(&held[i].line);
+    free(held);
+}
+
+/* Frees a fetch, its call and its held events; the subscription forgets it. */
+static void fetch_free(void *data)
+{
+    fetch_t *fetch = data;
+    if (fetch == NULL)
+        return;
+    rill_broker_link_cancel(fetch->stream->frontend->broker, &fetch->call);
+    held_release(fetch->held, fetch->held_count);
+    if (fetch->subscription->fetch == fetch)
+        fetch->subscription->fetch = NULL;
+    free(fetch);
+}
+
+static fetch_t *fetch_new(rill_stream_t *self, rill_subscription_t *subscription, uint64_t after)
+{
+    fetch_t *fetch = calloc(1, sizeof(*fetch));
+    if (fetch == NULL)
+        return NULL;
+    fetch->stream = self;
+    fetch->subscription = subscription;
+    fetch->after = after;
+    subscription->fetch = fetch;
+    return fetch;
+}
+
+static int held_push(fetch_t *fetch, uint64_t seq, rill_event_type_t type, rill_chunk_t *line)
+{
+    if (fetch->held_count == fetch->held_capacity) {
+        uint32_t capacity = fetch->held_capacity == 0 ? 8 : fetch->held_capacity * 2;
+        held_event_t *held = realloc(fetch->held, capacity * sizeof(*held));
+        if (held == NULL)
+            return -1;
+        fetch->held = held;
+        fetch->held_capacity = capacity;
+    }
+    held_event_t *slot = &fetch->held[fetch->held_count++];
+    slot->seq = seq;
+    slot->type = type;
+    slot->line = rill_chunk_ref(line);
+    return 0;
+}
+
+static void on_fetch_reply(void *owner, rill_call_outcome_t outcome, const rill_message_t *message);
+
+/* Sends the fetch's FETCH (token "" when the subscription is active). */
+static int fetch_send(fetch_t *fetch, const char *token)
+{
+    rill_subscription_t *s = fetch->subscription;
+    char after[24];
+    rill_frame_t arguments[3] = {
+        rill_frame_from_string(token),
+        {(const uint8_t *)s->subject->topic, s->subject->topic_length},
+        {(const uint8_t *)after, rill_u64_to_text(fetch->after, after)},
+    };
+    fetch->call = rill_broker_link_call(fetch->stream->frontend->broker, RILL_COMMAND_FETCH,
+                                        arguments, 3, on_fetch_reply, fetch);
+    return fetch->call != NULL ? 0 : -1;
+}
+
+/* A gap event for seqs from..to of s (SPEC §2: never a silent loss). */
+static void emit_gap(rill_stream_t *self, rill_subscription_t *s, uint64_t from, uint64_t to)
+{
+    int is_topic;
+    size_t length;
+    const char *name = subject_name(s->subject, &length, &is_topic);
+    rill_log_warn(self->who, "gap on %s: seqs %llu..%llu are gone", s->subject->topic,
+                  (unsigned long long)from, (unsigned long long)to);
+    s->next_seq = to + 1;
+    rill_chunk_t *gap = rill_event_format_gap(is_topic, name, length, from, to);
+    if (gap == NULL) {
+        overflow(self);
+        return;
+    }
+    enqueue_event(self, s, to, "gap", gap, 1);
+    mark_dirty(self);
+}
+
+/* A seq jumped ahead on a live subscription (the XPUB dropped something):
+ * FETCH what is missing. 0, or -1 when no FETCH could be sent. */
+static int start_repair(rill_stream_t *self, rill_subscription_t *s)
+{
+    if (self->frontend->shutting_down)
+        return -1; /* no new call may outlive the broker link */
+    fetch_t *fetch = fetch_new(self, s, s->next_seq - 1);
+    if (fetch == NULL)
+        return -1;
+    if (fetch_send(fetch, "") != 0) {
+        fetch_free(fetch);
+        return -1;
+    }
+    rill_log_info(self->who, "%s: seq jump after %llu, fetching the missing events",
+                  s->subject->topic, (unsigned long long)(s->next_seq - 1));
+    return 0;
+}
+
+/* One event for subscription s: live from the SUB socket, or held during a
+ * fetch. line is borrowed. With allow_repair a seq jump is fetched from the
+ * broker's retention; without, it is reported as a gap at once. */
+static void process_event(rill_stream_t *self, rill_subscription_t *s, uint64_t seq,
+                          rill_event_type_t type, rill_chunk_t *line, int allow_repair)
+{
+    if (s->ended || self->stopped || self->ending || self->final_sent)
+        return;
+    if (s->fetch != NULL) {
+        if (held_push(s->fetch, seq, type, line) != 0)
+            overflow(self);
+        return;
+    }
+    if (seq < s->next_seq) {
+        rill_log_debug(self->who, "duplicate seq %llu on %s dropped", (unsigned long long)seq,
+                       s->subject->topic);
+        return;
+    }
+    if (seq > s->next_seq) {
+        if (allow_repair && start_repair(self, s) == 0) {
+            if (held_push(s->fetch, seq, type, line) != 0)
+                overflow(self);
+            return;
+        }
+        emit_gap(self, s, s->next_seq, seq - 1);
+        if (self->ending)
+            return;
+    }
+    s->next_seq = seq + 1;
+    enqueue_event(self, s, seq, rill_event_type_name(type), line, 0);
+    if (s->subject->topic[0] == 'j' && (type == RILL_EVENT_DONE || type == RILL_EVENT_ERROR))
+        job_ended(self, s);
+    mark_dirty(self);
+}
+
+/* One retained event of a REPLAY: formatted for this stream alone. */
+static void replay_event(rill_stream_t *self, rill_subscription_t *s, rill_frame_t type_frame,
+                         rill_frame_t seq_frame, rill_frame_t data)
+{
+    rill_event_type_t type;
+    uint64_t seq;
+    if (s->ended || self->stopped || self->ending ||
+        rill_event_type_from_name((const char *)type_frame.data, type_frame.size, &type) != 0 ||
+        rill_frame_to_u64(seq_frame, &seq) != 0 || seq < s->next_seq)
+        return;
+    if (seq > s->next_seq) {
+        emit_gap(self, s, s->next_seq, seq - 1); /* retained from seq on only */
+        if (self->ending)
+            return;
+    }
+    int is_topic;
+    size_t length;
+    const char *name = subject_name(s->subject, &length, &is_topic);
+    rill_chunk_t *line = rill_event_format_line(is_topic, name, length, seq,
+                                                rill_event_type_name(type),
+                                                (const char *)data.data, data.size);
+    if (line == NULL) {
+        overflow(self);
+        return;
+    }
+    s->next_seq = seq + 1;
+    enqueue_event(self, s, seq, rill_event_type_name(type), line, 1);
+    if (!is_topic && (type == RILL_EVENT_DONE || type == RILL_EVENT_ERROR))
+        job_ended(self, s);
+    mark_dirty(self);
+}
+
+/* Every opening FETCH has answered: start the stream, or answer the error
+ * (an unknown job makes the whole request 404). */
+static void opening_done(rill_stream_t *self)
+{
+    if (self->opening > 0)
+        self->opening--;
+    if (self->opening > 0)
+        return;
+    unsubscribe_token(self);
+    if (self->open_status != 0) {
+        h2o_req_t *req = self->req;
+        rill_log_info(self->who, "stream %llu refused: %d %s", (unsigned long long)self->serial,
+                      self->open_status, self->open_message);
+        rill_stream_abandon(self);
+        rill_http_send_error(req, self->open_status, self->open_code, self->open_message);
+        return;
+    }
+    rill_log_info(self->who, "stream %llu: replayed, streaming (%u job(s), %u topic(s))",
+                  (unsigned long long)self->serial, self->open_jobs, self->topics);
+    rill_stream_start(self);
+}
+
+/* The last REPLAY is in: what was not retained is a gap, then the held
+ * live events follow. The fetch is freed. */
+static void fetch_finish(fetch_t *fetch, uint64_t last, int ended)
+{
+    rill_stream_t *self = fetch->stream;
+    rill_subscription_t *s = fetch->subscription;
+    int active = !s->ended && !self->stopped && !self->ending;
+    if (active && s->next_seq > last + 1)
+        s->next_seq = last + 1; /* a resume point past the end: from the end */
+    if (active && fetch->live_only) {
+        s->next_seq = last + 1;
+    } else if (active) {
+        /* Seqs up to last that were neither replayed nor held are gone. */
+        uint64_t bound = last;
+        for (uint32_t i = 0; i < fetch->held_count; i++) {
+            if (fetch->held[i].seq >= s->next_seq) {
+                if (fetch->held[i].seq - 1 < bound)
+                    bound = fetch->held[i].seq - 1;
+                break;
+            }
+        }
+        if (bound >= s->next_seq)
+            emit_gap(self, s, s->next_seq, bound);
+    }
+    if (active && ended && s->subject->topic[0] == 'j' && s->next_seq > last && !s->ended) {
+        /* Resumed after the job's end: nothing new, and it is over. */
+        job_ended(self, s);
+        mark_dirty(self);
+    }
+    held_event_t *held = fetch->held;
+    uint32_t held_count = fetch->held_count;
+    int opening = fetch->opening;
+    fetch->held = NULL;
+    fetch->held_count = 0;
+    fetch_free(fetch);
+    for (uint32_t i = 0; i < held_count; i++)
+        process_event(self, s, held[i].seq, held[i].type, held[i].line, 1);
+    held_release(held, held_count);
+    if (opening)
+        opening_done(self);
+}
+
+/* The FETCH failed. Opening: the request fails with status. Repair: the
+ * held events go on, the jump reported as a gap. The fetch is freed. */
+static void fetch_failed(fetch_t *fetch, int status, const char *code, const char *message)
+{
+    rill_stream_t *self = fetch->stream;
+    rill_subscription_t *s = fetch->subscription;
+    if (fetch->opening) {
+        if (self->open_status == 0 || (status == 404 && self->open_status != 404)) {
+            self->open_status = status;
+            snprintf(self->open_code, sizeof(self->open_code), "%s", code);
+            snprintf(self->open_message, sizeof(self->open_message), "%s", message);
+        }
+        fetch_free(fetch);
+        opening_done(self);
+        return;
+    }
+    rill_log_warn(self->who, "%s: repair failed (%s): reporting the gap", s->subject->topic,
+                  message);
+    held_event_t *held = fetch->held;
+    uint32_t held_count = fetch->held_count;
+    fetch->held = NULL;
+    fetch->held_count = 0;
+    fetch_free(fetch);
+    for (uint32_t i = 0; i < held_count; i++)
+        process_event(self, s, held[i].seq, held[i].type, held[i].line, 0);
+    held_release(held, held_count);
+}
+
+static void on_fetch_reply(void *owner, rill_call_outcome_t outcome, const rill_message_t *message)
+{
+    fetch_t *fetch = owner;
+    rill_stream_t *self = fetch->stream;
+    rill_frontend_t *frontend = self->frontend;
+    if (outcome != RILL_CALL_MORE)
+        fetch->call = NULL;
+    if (outcome == RILL_CALL_TIMEOUT || outcome == RILL_CALL_SHUTDOWN) {
+        if (outcome == RILL_CALL_TIMEOUT)
+            fetch_failed(fetch, 504, "timeout", "the broker did not answer in time");
+        else
+            fetch_failed(fetch, 503, "unavailable", "the frontend is shutting down");
+        rill_streams_flush(frontend);
+        return;
+    }
+    if (message->command == RILL_COMMAND_ERROR) {
+        char text[96];
+        rill_frame_t code = message->arguments[1];
+        if (rill_frame_equals(code, "not_found")) {
+            int is_topic;
+            size_t length;
+            const char *name = subject_name(fetch->subscription->subject, &length, &is_topic);
+            snprintf(text, sizeof(text), "no such job: %.*s", (int)length, name);
+            fetch_failed(fetch, 404, "not_found", text);
+        } else {
+            snprintf(text, sizeof(text), "the broker refused the replay: %.*s",
+                     (int)(code.size < 40 ? code.size : 40), (const char *)code.data);
+            fetch_failed(fetch, 502, "bad_gateway", text);
+        }
+        rill_streams_flush(frontend);
+        return;
+    }
+    json_error_t error;
+    json_t *header = message->command == RILL_COMMAND_REPLAY
+                         ? json_loadb((const char *)message->arguments[2].data,
+                                      message->arguments[2].size, 0, &error)
+                         : NULL;
+    json_t *last = json_object_get(header, "last");
+    if (!json_is_integer(last) || json_integer_value(last) < 0) {
+        json_decref(header);
+        if (outcome == RILL_CALL_MORE)
+            rill_broker_link_cancel(frontend->broker, &fetch->call);
+        fetch_failed(fetch, 502, "bad_gateway", "unexpected reply from the broker");
+        rill_streams_flush(frontend);
+        return;
+    }
+    uint64_t last_seq = (uint64_t)json_integer_value(last);
+    int ended = json_is_true(json_object_get(header, "ended"));
+    json_decref(header);
+    rill_subscription_t *s = fetch->subscription;
+    for (size_t i = 3; i + 2 < message->argument_count; i += 3)
+        replay_event(self, s, message->arguments[i], message->arguments[i + 1],
+                     message->arguments[i + 2]);
+    if (outcome == RILL_CALL_REPLIED)
+        fetch_finish(fetch, last_seq, ended);
+    /* Last: a final send may release every subscription and fetch. */
+    rill_streams_flush(frontend);
 }
 
 static void on_heartbeat(h2o_timeout_entry_t *entry);
@@ -320,7 +731,7 @@ rill_stream_t *rill_stream_new(rill_frontend_t *frontend, h2o_req_t *req,
     self->heartbeat.cb = on_heartbeat;
     snprintf(self->who, sizeof(self->who), "%s", who != NULL ? who : "");
     h2o_linklist_insert(&frontend->streams, &self->link);
-    frontend->streams_opened++;
+    self->serial = ++frontend->streams_opened;
     return self;
 }
 
@@ -347,6 +758,77 @@ int rill_stream_add_job(rill_stream_t *self, const char *job_id)
         self->subscriptions = subscription;
     self->subscriptions_tail = subscription;
     self->open_jobs++;
+    return 0;
+}
+
+int rill_stream_add_subject(rill_stream_t *self, int is_topic, const char *name, size_t length,
+                            int has_since, uint64_t since)
+{
+    char topic[RILL_SUBJECT_TOPIC_MAX + 1];
+    if (self->stopped || self->started || length == 0 || length > 128)
+        return -1;
+    topic[0] = is_topic ? 't' : 'j';
+    memcpy(topic + 1, name, length);
+    size_t topic_length = length + 1;
+    if (is_topic)
+        topic[topic_length++] = '/';
+    for (rill_subscription_t *s = self->subscriptions; s != NULL; s = s->owner_next) {
+        if (s->subject->topic_length == topic_length &&
+            memcmp(s->subject->topic, topic, topic_length) == 0)
+            return 0; /* named twice: followed once */
+    }
+    rill_subscription_t *subscription =
+        rill_subject_registry_add(self->frontend->subjects, topic, topic_length, self);
+    if (subscription == NULL)
+        return -1;
+    uint64_t after = has_since ? since : is_topic ? FETCH_AFTER_LATEST : 0;
+    fetch_t *fetch = fetch_new(self, subscription, after);
+    if (fetch == NULL) {
+        rill_subject_registry_remove(self->frontend->subjects, &subscription);
+        return -1;
+    }
+    fetch->opening = 1;
+    fetch->live_only = is_topic && !has_since;
+    subscription->next_seq = has_since ? since + 1 : 1;
+    if (self->subscriptions_tail != NULL)
+        self->subscriptions_tail->owner_next = subscription;
+    else
+        self->subscriptions = subscription;
+    self->subscriptions_tail = subscription;
+    if (is_topic)
+        self->topics++;
+    else
+        self->open_jobs++;
+    return 0;
+}
+
+int rill_stream_open(rill_stream_t *self)
+{
+    char token[RILL_ID_TEXT_SIZE];
+    if (self->stopped || self->subscriptions == NULL || rill_id_generate(token) != 0)
+        return -1;
+    /* Subjects first (rill_stream_add_subject), then the barrier token, then
+     * the FETCHes: PROTOCOL.md, "The barrier". */
+    self->token[0] = 's';
+    memcpy(self->token + 1, token, RILL_ID_TEXT_SIZE);
+    if (rill_broker_link_subscribe(self->frontend->broker, self->token, strlen(self->token)) != 0) {
+        self->token[0] = '\0';
+        return -1;
+    }
+    /* Topics that start live first: the broker answers in order, so their
+     * positions are known before any replayed event needs a cursor. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (rill_subscription_t *s = self->subscriptions; s != NULL; s = s->owner_next) {
+            fetch_t *fetch = s->fetch;
+            if (fetch == NULL || !fetch->opening || fetch->live_only != (pass == 0))
+                continue;
+            if (fetch_send(fetch, token) != 0)
+                return -1; /* the caller abandons the stream: calls sent are cancelled */
+            self->opening++;
+        }
+    }
+    rill_log_debug(self->who, "stream %llu: %u FETCH(es) sent", (unsigned long long)self->serial,
+                   self->opening);
     return 0;
 }
 
@@ -379,7 +861,7 @@ int rill_stream_replace_job(rill_stream_t *self, const char *old_id, const char 
                 self->subscriptions_tail = previous;
             if (!s->ended && self->open_jobs > 0)
                 self->open_jobs--;
-            rill_subject_registry_remove(self->frontend->subjects, &s);
+            subscription_forget(self, &s);
             return 0;
         }
     }
@@ -408,6 +890,16 @@ void rill_stream_start(rill_stream_t *self)
         self->ending = 1;
     }
     self->started = 1;
+    /* h2o puts the headers on the wire with the first body byte only (seen
+     * with HTTP/1.1 and HTTP/2 alike): a stream with nothing to say yet
+     * starts with a heartbeat, so its client knows at once it is open. */
+    if (self->pending.count == 0 && !self->ending) {
+        if (self->format == RILL_STREAM_SSE)
+            queue_push(&self->pending, NULL, RILL_HEARTBEAT_SSE, sizeof(RILL_HEARTBEAT_SSE) - 1);
+        else
+            queue_push(&self->pending, NULL, RILL_HEARTBEAT_NDJSON,
+                       sizeof(RILL_HEARTBEAT_NDJSON) - 1);
+    }
     h2o_start_response(req, &self->generator);
     /* Send at once even when empty: HTTP/2 clients then see the headers. */
     flush_now(self, 1);
@@ -436,18 +928,33 @@ static void on_heartbeat(h2o_timeout_entry_t *entry)
     flush(self);
 }
 
+/* The "received" hop line (--log debug). Its who is the client of the
+ * subject's oldest local stream: for a job submitted here, its submitter. */
+static void log_received(rill_subject_t *subject, const rill_event_t *event)
+{
+    const char *who = NULL;
+    for (rill_subscription_t *s = subject != NULL ? subject->head : NULL; s != NULL; s = s->next)
+        who = ((rill_stream_t *)s->owner)->who;
+    rill_log_debug(who, "hop: %s %.*s %s seq %llu received from broker%s",
+                   event->subject_kind == RILL_SUBJECT_TOPIC ? "topic" : "job",
+                   (int)event->subject.size, (const char *)event->subject.data,
+                   rill_event_type_name(event->type), (unsigned long long)event->seq,
+                   subject == NULL ? " (no local stream wants it)" : "");
+}
+
 void rill_streams_on_event(rill_frontend_t *frontend, const rill_event_t *event)
 {
     frontend->events_received++;
     rill_subject_t *subject = rill_subject_registry_find(
         frontend->subjects, (const char *)event->topic.data, event->topic.size);
+    if (rill_log_enabled(RILL_LOG_DEBUG))
+        log_received(subject, event);
     if (subject == NULL)
         return; /* a late event for a subject nobody here wants any more */
     int is_topic = event->subject_kind == RILL_SUBJECT_TOPIC;
     const char *name = (const char *)event->subject.data;
     size_t name_length = event->subject.size;
     const char *type = rill_event_type_name(event->type);
-    int ends = event->type == RILL_EVENT_DONE || event->type == RILL_EVENT_ERROR;
     rill_chunk_t *line = NULL; /* formatted once, on first need */
     for (rill_subscription_t *s = subject->head; s != NULL;) {
         rill_subscription_t *next = s->next;
@@ -456,38 +963,20 @@ void rill_streams_on_event(rill_frontend_t *frontend, const rill_event_t *event)
             s = next;
             continue;
         }
-        uint64_t from = 0, to = 0;
-        rill_accept_t accept = rill_subscription_accept(s, event->seq, &from, &to);
-        if (accept == RILL_ACCEPT_DUPLICATE) {
-            rill_log_debug(stream->who, "duplicate seq %llu on %s dropped",
-                           (unsigned long long)event->seq, subject->topic);
-            s = next;
-            continue;
-        }
-        if (accept == RILL_ACCEPT_GAP) {
-            rill_log_warn(stream->who, "gap on %s: seqs %llu..%llu missing", subject->topic,
-                          (unsigned long long)from, (unsigned long long)to);
-            rill_chunk_t *gap = rill_event_format_gap(is_topic, name, name_length, from, to);
-            if (gap == NULL) {
-                overflow(stream);
-                s = next;
-                continue;
-            }
-            enqueue_event(stream, s, to, "gap", gap, 1);
-        }
-        if (line == NULL)
+        if (line == NULL) {
             line = rill_event_format_line(is_topic, name, name_length, event->seq, type,
                                           (const char *)event->data.data, event->data.size);
+            if (line != NULL)
+                line->accepted_ns = event->accepted_ns; /* latency: frontend/metrics.h */
+        }
         if (line == NULL) {
             overflow(stream);
-        } else if (!stream->ending) {
-            enqueue_event(stream, s, event->seq, type, line, 0);
-            rill_log_debug(stream->who, "%s %s seq %llu queued", subject->topic, type,
-                           (unsigned long long)event->seq);
+            mark_dirty(stream);
+        } else {
+            /* Duplicates dropped, a seq jump repaired (FETCH), held while
+             * the subscription replays: see process_event. */
+            process_event(stream, s, event->seq, event->type, line, 1);
         }
-        if (ends && !is_topic)
-            job_ended(stream, s);
-        mark_dirty(stream);
         s = next;
     }
     rill_chunk_unref(&line);
@@ -514,6 +1003,24 @@ void rill_streams_broker_restarted(rill_frontend_t *frontend)
             if (s->ended)
                 continue;
             const rill_subject_t *subject = s->subject;
+            if (subject->topic[0] == 't') {
+                /* What the old broker published after next_seq - 1 is lost,
+                 * how much is unknown; the new one numbers from 1 again. */
+                char text[96];
+                int text_length =
+                    snprintf(text, sizeof(text), "{\"from\":%llu,\"to\":null,\"reason\":\"%s\"}",
+                             (unsigned long long)s->next_seq, "broker_restarted");
+                rill_chunk_t *gap = rill_event_format_line(1, subject->topic + 1,
+                                                           subject->topic_length - 2, 0, "gap",
+                                                           text, (size_t)text_length);
+                s->next_seq = 1;
+                if (gap == NULL) {
+                    overflow(stream);
+                    break;
+                }
+                enqueue_event(stream, s, 0, "gap", gap, 1);
+                continue;
+            }
             uint64_t seq = s->next_seq++;
             rill_chunk_t *error = rill_event_format_error(
                 0, subject->topic + 1, subject->topic_length - 1, seq, "broker_restarted",

@@ -1,11 +1,18 @@
 /*
  * stream.h - one streaming HTTP response and the fan-out that feeds it.
  *
- * A stream is the response of a POST /v1/jobs (later also GET /v1/stream):
- * it subscribes to its jobs' subjects, queues references to shared event
- * chunks, and keeps exactly ONE h2o_send in flight - everything queued
+ * A stream is the response of a POST /v1/jobs or a GET /v1/stream: it
+ * subscribes to its jobs' and topics' subjects, queues references to shared
+ * event chunks, and keeps exactly ONE h2o_send in flight - everything queued
  * meanwhile goes out as the iovecs of the next send, when h2o calls proceed.
- * It ends (H2O_SEND_STATE_FINAL) once every job has had its done or error.
+ * It ends (H2O_SEND_STATE_FINAL) once every job has had its done or error,
+ * unless it names a topic.
+ *
+ * Each (stream, subject) pair keeps the next seq it expects: a duplicate is
+ * dropped; retained events are replayed with FETCH (opening a GET
+ * /v1/stream, resuming from a cursor, or repairing a seq jump when the XPUB
+ * dropped something) while live ones are held; what the broker no longer
+ * retains becomes a gap event.
  *
  * Its memory belongs to the request's pool (h2o_mem_alloc_shared): whatever
  * way the request ends - final send written, client gone (stop), connection
@@ -35,6 +42,19 @@ rill_stream_t *rill_stream_new(rill_frontend_t *frontend, h2o_req_t *req,
                                rill_stream_format_t format, const char *who);
 /* Subscribes the stream to job id's subject. Returns 0 or -1. */
 int rill_stream_add_job(rill_stream_t *stream, const char *job_id);
+/* GET /v1/stream: subscribes to a job (is_topic 0) or a topic by name, to
+ * be replayed from since + 1 when has_since, else from the job's first
+ * retained event / the topic's next message. A subject named twice is
+ * followed once. Before rill_stream_open only. Returns 0 or -1. */
+int rill_stream_add_subject(rill_stream_t *stream, int is_topic, const char *name, size_t length,
+                            int has_since, uint64_t since);
+/* Subscribes a barrier token and FETCHes every subject; from then on the
+ * stream answers the request by itself: it starts once every FETCH has
+ * answered (live events that arrive meanwhile are held, so nothing is
+ * doubled or lost), or answers 404 (an unknown job), 504 or 502. Returns 0,
+ * or -1 when the broker cannot be reached (the caller abandons the stream
+ * and answers 503). */
+int rill_stream_open(rill_stream_t *stream);
 /* The broker answered with another id for a job (dedup): follow that one. */
 int rill_stream_replace_job(rill_stream_t *stream, const char *old_id, const char *new_id);
 /* Sends the 200 headers and everything queued so far. */

@@ -31,6 +31,7 @@ struct rill_subscription {
     rill_subscription_t *next;
     rill_subscription_t *owner_next; /* free for the owner's own list */
     uint64_t next_seq;              /* next seq this owner expects; starts at 1 */
+    void *fetch;                    /* the owner's: a replay in flight for it, or NULL */
     unsigned ended : 1;             /* done or error delivered */
 };
 

@@ -156,7 +156,7 @@ void rill_worker_job_set_state(rill_worker_job_t *job, void *state)
 int rill_worker_publish_part(rill_worker_job_t *job, const char *data, size_t length)
 {
     rill_frame_t arguments[2] = {rill_frame_from_string(job->id), {(const uint8_t *)data, length}};
-    rill_log_debug(job->who, "job %s part -> broker (%zu bytes)", job->id, length);
+    rill_log_debug(job->who, "hop: job %s part sent to broker (%zu bytes)", job->id, length);
     return send_command(current_worker, RILL_COMMAND_PART, arguments, 2);
 }
 
@@ -246,9 +246,10 @@ static const rill_worker_kind_t *served_kind(worker_t *worker, const char *name)
     return NULL;
 }
 
-static void refuse_job(worker_t *worker, const char *id, const char *code, const char *message)
+static void refuse_job(worker_t *worker, const char *id, const char *who, const char *code,
+                       const char *message)
 {
-    rill_log_warn(NULL, "job %s refused: %s", id, message);
+    rill_log_warn(who, "job %s refused: %s", id, message);
     rill_frame_t arguments[3] = {rill_frame_from_string(id), rill_frame_from_string(code),
                                  rill_frame_from_string(message)};
     send_command(worker, RILL_COMMAND_FAIL, arguments, 3);
@@ -280,7 +281,7 @@ static void handle_batch(worker_t *worker, rill_frame_t body)
             continue;
         }
         if (zhashx_lookup(worker->jobs, id) != NULL) {
-            rill_log_warn(NULL, "job %s sent twice: ignored", id);
+            rill_log_warn(who, "job %s sent twice: ignored", id);
             continue;
         }
         if (worker->draining) {
@@ -289,13 +290,13 @@ static void handle_batch(worker_t *worker, rill_frame_t body)
         }
         const rill_worker_kind_t *kind = served_kind(worker, kind_name);
         if (kind == NULL) {
-            refuse_job(worker, id, "unknown_kind", "this worker does not serve that kind");
+            refuse_job(worker, id, who, "unknown_kind", "this worker does not serve that kind");
             continue;
         }
         rill_worker_job_t *job = calloc(1, sizeof(*job));
         if (job == NULL || started == NULL) {
             free(job);
-            refuse_job(worker, id, "no_memory", "the worker is out of memory");
+            refuse_job(worker, id, who, "no_memory", "the worker is out of memory");
             continue;
         }
         snprintf(job->id, sizeof(job->id), "%s", id);

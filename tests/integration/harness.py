@@ -66,8 +66,11 @@ class Process:
 class System:
     """A broker, a frontend and workers in a private run directory."""
 
-    def __init__(self, build_dir, workers=2, config=None, worker_args=(), frontend=True):
+    def __init__(self, build_dir, workers=2, config=None, worker_args=(), frontend=True,
+                 log_level=None):
         self.build_dir = build_dir
+        # --log of every process: log_level, else $RILL_TEST_LOG, else info.
+        self.log_level = log_level or os.environ.get("RILL_TEST_LOG", "info")
         self.dir = tempfile.mkdtemp(prefix="rill-test-")
         os.chmod(self.dir, 0o700)
         self.run_dir = os.path.join(self.dir, "run")
@@ -93,7 +96,7 @@ class System:
         return os.path.join(self.build_dir, folder, name)
 
     def common_flags(self):
-        flags = ["--run-dir", self.run_dir, "--log", os.environ.get("RILL_TEST_LOG", "info")]
+        flags = ["--run-dir", self.run_dir, "--log", self.log_level]
         if self.config_path:
             flags += ["--config", self.config_path]
         return flags
@@ -106,9 +109,11 @@ class System:
     def start_broker(self):
         return self.spawn("broker", [self.binary("broker", "rill-broker")] + self.common_flags())
 
-    def start_frontend(self):
-        return self.spawn("frontend", [self.binary("frontend", "rill-frontend"),
-                                       "--listen", "127.0.0.1:%d" % self.port] + self.common_flags())
+    def start_frontend(self, port=None, name="frontend"):
+        """A frontend on port (default: the system's); more than one may run."""
+        port = port or self.port
+        return self.spawn(name, [self.binary("frontend", "rill-frontend"),
+                                 "--listen", "127.0.0.1:%d" % port] + self.common_flags())
 
     def start_worker(self, name=None, extra=()):
         name = name or "worker%d" % (len(self.workers) + 1)
@@ -118,8 +123,8 @@ class System:
         return process
 
     # ---- HTTP ----
-    def connection(self, timeout=30):
-        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+    def connection(self, timeout=30, port=None):
+        return http.client.HTTPConnection("127.0.0.1", port or self.port, timeout=timeout)
 
     def request(self, method, path, body=None, headers=None, timeout=30):
         """A whole request; returns (status, headers dict, body bytes)."""

@@ -29,12 +29,19 @@ int main(void)
     CHECK(config.max_body_bytes == 1048576 && config.max_jobs_per_request == 1000);
     CHECK(config.retain_ms == 60000 && config.retain_parts == 1000);
     CHECK(rill_config_declares_kind(&config, "demo") && !rill_config_declares_kind(&config, "nope"));
+    CHECK(config.topic_retain_messages == 100 && config.topic_retain_ms == 60000);
 
     CHECK(load_text("{\"retain_ms\": 5000, \"kinds\": [\"demo\", \"tail\"]}", &config, error, sizeof(error)) == 0);
     CHECK(config.retain_ms == 5000 && config.kind_count == 2);
     CHECK(rill_config_declares_kind(&config, "tail"));
     CHECK(config.max_body_bytes == 1048576); /* untouched keys keep defaults */
 
+    CHECK(load_text("{\"topic_retain_messages\": 5, \"topic_retain_ms\": 0}", &config, error,
+                    sizeof(error)) == 0);
+    CHECK(config.topic_retain_messages == 5 && config.topic_retain_ms == 0);
+    CHECK(load_text("{\"topic_retain_messages\": 100001}", &config, error, sizeof(error)) == -1);
+    CHECK(strstr(error, "topic_retain_messages") != NULL);
+    CHECK(load_text("{\"topic_retain_ms\": -1}", &config, error, sizeof(error)) == -1);
     CHECK(load_text("{\"retain_msec\": 5}", &config, error, sizeof(error)) == -1);
     CHECK(strstr(error, "unknown setting \"retain_msec\"") != NULL);
     CHECK(load_text("{\"heartbeat_ms\": 1}", &config, error, sizeof(error)) == -1);

@@ -367,6 +367,58 @@ int main(int argc, char **argv)
     send_command(frontend, RILL_COMMAND_FETCH, 4, "f", "", "j0000000000000000000000000000000f", "0");
     expect_error(frontend, "not_found", "fetch of an unknown job");
 
+    /* Topics: PUBLISH -> PUBLISHED with the next seq, a part event, retained
+     * for FETCH; a topic nobody published to is empty, never not_found. */
+    send_command(frontend, RILL_COMMAND_FETCH, 4, "t0", "", "tnews/", "0");
+    expect(frontend, RILL_CHANNEL_TO_FRONTEND, RILL_COMMAND_REPLAY, &received, &message, "REPLAY of a new topic");
+    header = frame_json(message.arguments[2]);
+    CHECK(json_integer_value(json_object_get(header, "first")) == 1 &&
+              json_integer_value(json_object_get(header, "last")) == 0 && message.argument_count == 3,
+          "an unknown topic has nothing");
+    json_decref(header);
+    rill_received_close(&received);
+    zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "tnews/", 6);
+    usleep(100 * 1000); /* the subscription reaches the XPUB */
+    for (int n = 1; n <= 3; n++) {
+        char data[32];
+        snprintf(data, sizeof(data), "{\"n\":%d}", n);
+        send_command(frontend, RILL_COMMAND_PUBLISH, 3, "p", "news", data);
+        expect(frontend, RILL_CHANNEL_TO_FRONTEND, RILL_COMMAND_PUBLISHED, &received, &message, "PUBLISHED");
+        json_t *published = frame_json(message.arguments[1]);
+        CHECK(json_integer_value(json_object_get(published, "seq")) == n, "publish seq %d", n);
+        CHECK(strcmp(json_string_value(json_object_get(published, "topic")), "news") == 0, "topic name");
+        json_decref(published);
+        rill_received_close(&received);
+        CHECK(strcmp(expect_event(sub, "tnews/", "part", (uint64_t)n), data) == 0, "topic data %d", n);
+    }
+    zmq_setsockopt(sub, ZMQ_UNSUBSCRIBE, "tnews/", 6);
+    send_command(frontend, RILL_COMMAND_FETCH, 4, "t1", "", "tnews/", "1");
+    expect(frontend, RILL_CHANNEL_TO_FRONTEND, RILL_COMMAND_REPLAY, &received, &message, "REPLAY of a topic");
+    header = frame_json(message.arguments[2]);
+    CHECK(json_integer_value(json_object_get(header, "first")) == 1 &&
+              json_integer_value(json_object_get(header, "last")) == 3 &&
+              json_is_false(json_object_get(header, "ended")),
+          "topic retains 1..3");
+    CHECK(message.argument_count == 3 + 6 && rill_frame_equals(message.arguments[4], "2") &&
+              rill_frame_equals(message.arguments[5], "{\"n\":2}"),
+          "topic replay after 1");
+    json_decref(header);
+    rill_received_close(&received);
+    /* "After the latest": nothing replayed, last tells where live starts. */
+    send_command(frontend, RILL_COMMAND_FETCH, 4, "t2", "", "tnews/", "9999999999999999999");
+    expect(frontend, RILL_CHANNEL_TO_FRONTEND, RILL_COMMAND_REPLAY, &received, &message, "REPLAY latest");
+    header = frame_json(message.arguments[2]);
+    CHECK(json_integer_value(json_object_get(header, "last")) == 3 && message.argument_count == 3,
+          "latest of a topic");
+    json_decref(header);
+    rill_received_close(&received);
+    send_command(frontend, RILL_COMMAND_PUBLISH, 3, "p", "bad name", "{}");
+    expect_error(frontend, "bad_request", "publish to a bad topic name");
+    send_command(frontend, RILL_COMMAND_PUBLISH, 3, "p", "news", "{\"a\":\n1}");
+    expect_error(frontend, "bad_request", "publish of a message with a line break");
+    send_command(frontend, RILL_COMMAND_PUBLISH, 3, "p", "news", "{\"a\":");
+    expect_error(frontend, "bad_request", "publish of invalid JSON");
+
     /* Job 2: its only subscriber leaves -> cancelled on its worker. */
     const char *id2 = "00000000000000000000000000000002";
     const char *topic2 = "j00000000000000000000000000000002";

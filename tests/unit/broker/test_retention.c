@@ -57,6 +57,40 @@ int main(void)
     }
     rill_retention_destroy(&ring);
 
+    /* Stamped events age out oldest first; a shrink drops the oldest and
+     * the ring keeps its order when it wraps afterwards. */
+    ring = rill_retention_new(8);
+    for (uint64_t seq = 1; seq <= 8; seq++) {
+        zmq_msg_t message;
+        zmq_msg_init_size(&message, 1);
+        memcpy(zmq_msg_data(&message), "1", 1);
+        CHECK(rill_retention_push_at(ring, RILL_EVENT_PART, seq, &message, 100 * seq) == 0);
+        zmq_msg_close(&message);
+    }
+    CHECK(rill_retention_at(ring, 0)->at_ms == 100);
+    CHECK(rill_retention_drop_before(ring, 300) == 2);
+    CHECK(rill_retention_count(ring) == 6 && rill_retention_at(ring, 0)->seq == 3);
+    CHECK(rill_retention_drop_before(ring, 300) == 0);
+    rill_retention_set_capacity(ring, 3);
+    CHECK(rill_retention_count(ring) == 3 && rill_retention_at(ring, 0)->seq == 6);
+    for (uint64_t seq = 9; seq <= 20; seq++) {
+        snprintf(text, sizeof(text), "%llu", (unsigned long long)seq);
+        push_text(ring, seq, text);
+    }
+    CHECK(rill_retention_count(ring) == 3);
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(text, sizeof(text), "%zu", 18 + i);
+        CHECK(rill_retention_at(ring, i)->seq == 18 + i && data_is(rill_retention_at(ring, i), text));
+    }
+    rill_retention_set_capacity(ring, 5);
+    push_text(ring, 21, "21");
+    push_text(ring, 22, "22");
+    push_text(ring, 23, "23");
+    CHECK(rill_retention_count(ring) == 5 && rill_retention_at(ring, 0)->seq == 19);
+    CHECK(rill_retention_at(ring, 4)->seq == 23 && data_is(rill_retention_at(ring, 4), "23"));
+    CHECK(rill_retention_drop_before(ring, UINT64_MAX) == 5 && rill_retention_count(ring) == 0);
+    rill_retention_destroy(&ring);
+
     /* Capacity 0 keeps nothing. */
     ring = rill_retention_new(0);
     push_text(ring, 1, "x");

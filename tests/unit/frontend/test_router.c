@@ -45,6 +45,52 @@ int main(void)
     rill_route_match("GET", 3, NULL, 0, &route);
     CHECK(route.status == 404);
 
+    /* Streams and topics. */
+    route = route_of("GET", "/v1/stream");
+    CHECK(route.id == RILL_ROUTE_STREAM && route.status == 0);
+    CHECK(route_of("POST", "/v1/stream").status == 405);
+    CHECK(route_of("GET", "/v1/streams").status == 404);
+    route = route_of("GET", "/v1/topics/news.eu_1-b");
+    CHECK(route.id == RILL_ROUTE_TOPIC && route.status == 0 && strcmp(route.topic, "news.eu_1-b") == 0);
+    route = route_of("POST", "/v1/topics/news");
+    CHECK(route.id == RILL_ROUTE_TOPIC && route.status == 0);
+    route = route_of("DELETE", "/v1/topics/news");
+    CHECK(route.status == 405 && strcmp(route.allow, "GET, POST") == 0);
+    CHECK(route_of("GET", "/v1/topics/bad name").status == 400);
+    CHECK(route_of("POST", "/v1/topics/a/b").status == 400);
+    CHECK(route_of("GET", "/v1/topics/").status == 404);
+    CHECK(route_of("GET", "/v1/topics").status == 404);
+    char long_path[200];
+    snprintf(long_path, sizeof(long_path), "/v1/topics/%0128d", 7);
+    CHECK(route_of("GET", long_path).status == 0);
+    snprintf(long_path, sizeof(long_path), "/v1/topics/%0129d", 7);
+    CHECK(route_of("GET", long_path).status == 400);
+
+    /* Query pairs, repeated names, percent-decoding. */
+    const char pairs[] = "job=a&&job=b&topic&since=x%3A1%2Cy%3a2";
+    size_t at = 0, name_length, value_length;
+    const char *name, *pair_value;
+    CHECK(rill_query_next(pairs, strlen(pairs), &at, &name, &name_length, &pair_value, &value_length));
+    CHECK_BYTES(name, name_length, "job");
+    CHECK_BYTES(pair_value, value_length, "a");
+    CHECK(rill_query_next(pairs, strlen(pairs), &at, &name, &name_length, &pair_value, &value_length));
+    CHECK_BYTES(pair_value, value_length, "b");
+    CHECK(rill_query_next(pairs, strlen(pairs), &at, &name, &name_length, &pair_value, &value_length));
+    CHECK_BYTES(name, name_length, "topic");
+    CHECK(value_length == 0);
+    CHECK(rill_query_next(pairs, strlen(pairs), &at, &name, &name_length, &pair_value, &value_length));
+    char decoded[64];
+    long decoded_length = rill_percent_decode(pair_value, value_length, decoded);
+    CHECK(decoded_length > 0);
+    CHECK_BYTES(decoded, (size_t)decoded_length, "x:1,y:2");
+    CHECK(!rill_query_next(pairs, strlen(pairs), &at, &name, &name_length, &pair_value, &value_length));
+    CHECK(!rill_query_next(NULL, 0, &at, &name, &name_length, &pair_value, &value_length));
+    CHECK(rill_percent_decode("a+b", 3, decoded) == 3 && memcmp(decoded, "a b", 3) == 0);
+    CHECK(rill_percent_decode("%4", 2, decoded) == -1);
+    CHECK(rill_percent_decode("%zz", 3, decoded) == -1);
+    CHECK(rill_percent_decode("a%00", 4, decoded) == -1);
+    CHECK(rill_percent_decode("", 0, decoded) == 0);
+
     const char *value;
     size_t length;
     const char query[] = "detach=1&format=sse&empty=&flag";

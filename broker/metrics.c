@@ -1,0 +1,145 @@
+/*
+ * metrics.c - the broker's counters as Prometheus text. See metrics.h and
+ * docs/METRICS.md (names, labels and meanings are documented there; keep the
+ * two in step).
+ */
+#include "metrics.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#define LABELS "process=\"broker\""
+
+/* One per-kind family: which field of rill_kind_counters_t, and how. */
+typedef struct {
+    const char *name;
+    const char *type;
+    const char *help;
+    size_t offset;
+} kind_family_t;
+
+static const kind_family_t kind_families[] = {
+    {"rill_jobs_submitted_total", "counter", "Jobs accepted by the broker, by kind.",
+     offsetof(rill_kind_counters_t, submitted)},
+    {"rill_jobs_queued", "gauge",
+     "Jobs waiting for a worker now (queued, waiting, or held by a submit barrier), by kind.",
+     offsetof(rill_kind_counters_t, queued)},
+    {"rill_jobs_running", "gauge", "Jobs on a worker now, by kind.",
+     offsetof(rill_kind_counters_t, running)},
+    {"rill_jobs_done_total", "counter", "Jobs that ended with done, by kind.",
+     offsetof(rill_kind_counters_t, done)},
+    {"rill_jobs_failed_total", "counter",
+     "Jobs that ended with an error (worker failure, timeout, worker lost), by kind.",
+     offsetof(rill_kind_counters_t, failed)},
+    {"rill_jobs_cancelled_total", "counter",
+     "Jobs cancelled (by request, or because nobody listened any more), by kind.",
+     offsetof(rill_kind_counters_t, cancelled)},
+};
+
+/* A plain family: one sample. */
+typedef struct {
+    const char *name;
+    const char *type;
+    const char *help;
+    size_t offset;
+} family_t;
+
+static const family_t families[] = {
+    {"rill_jobs_timed_out_total", "counter", "Jobs failed with code timeout (their deadline passed).",
+     offsetof(rill_counters_t, jobs_timed_out)},
+    {"rill_jobs_retried_total", "counter",
+     "Re-dispatches of jobs whose worker died or handed them back.",
+     offsetof(rill_counters_t, jobs_retried)},
+    {"rill_jobs_retained", "gauge", "Jobs the broker knows now, ended ones kept for replay included.",
+     offsetof(rill_counters_t, jobs_retained)},
+    {"rill_jobs_expired_total", "counter", "Ended jobs forgotten after retain_ms.",
+     offsetof(rill_counters_t, jobs_expired)},
+    {"rill_broker_parts_total", "counter", "Parts accepted from workers and published.",
+     offsetof(rill_counters_t, parts)},
+    {"rill_broker_part_bytes_total", "counter", "Bytes of part data accepted from workers.",
+     offsetof(rill_counters_t, part_bytes)},
+    {"rill_broker_parts_ignored_total", "counter",
+     "PART, DONE, FAIL or RETURN messages for a job not running on that worker (late or stray).",
+     offsetof(rill_counters_t, parts_ignored)},
+    {"rill_broker_events_published_total", "counter",
+     "Events published on the responses subject (parts, done, error, retry).",
+     offsetof(rill_counters_t, events_published)},
+    {"rill_broker_publish_failures_total", "counter", "Events the events socket refused to send.",
+     offsetof(rill_counters_t, publish_failures)},
+    {"rill_batches_dispatched_total", "counter", "Batches sent to workers.",
+     offsetof(rill_counters_t, batches)},
+    {"rill_batch_jobs_total", "counter", "Jobs sent to workers, summed over batches.",
+     offsetof(rill_counters_t, batch_jobs)},
+    {"rill_workers_alive", "gauge", "Workers connected and heard from now.",
+     offsetof(rill_counters_t, workers_alive)},
+    {"rill_workers_joined_total", "counter", "Worker HELLOs accepted.",
+     offsetof(rill_counters_t, workers_joined)},
+    {"rill_workers_lost_total", "counter", "Workers declared gone (silent, unreachable, or left).",
+     offsetof(rill_counters_t, workers_lost)},
+    {"rill_broker_malformed_frames_total", "counter",
+     "Malformed messages from workers or frontends, counted and dropped.",
+     offsetof(rill_counters_t, malformed)},
+    {"rill_broker_refused_version_total", "counter",
+     "Messages refused because the peer spoke another protocol version.",
+     offsetof(rill_counters_t, refused_version)},
+    {"rill_broker_requests_total", "counter", "Well-formed requests from frontends.",
+     offsetof(rill_counters_t, requests)},
+    {"rill_broker_reply_failures_total", "counter", "Replies to frontends that could not be sent.",
+     offsetof(rill_counters_t, reply_failures)},
+    {"rill_barrier_timeouts_total", "counter",
+     "Submit or fetch barriers released after 2 s without their subscription.",
+     offsetof(rill_counters_t, barrier_timeouts)},
+};
+
+static uint64_t field(const void *base, size_t offset)
+{
+    uint64_t value;
+    memcpy(&value, (const char *)base + offset, sizeof(value));
+    return value;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+static void render_kind_family(const rill_counters_t *counters, const rill_config_t *config,
+                               const kind_family_t *family, rill_metrics_text_t *out)
+{
+    static const rill_kind_counters_t none;
+    rill_metrics_family(out, family->name, family->type, family->help);
+    for (size_t i = 0; i < config->kind_count; i++) {
+        const rill_kind_counters_t *kind = zhashx_lookup(counters->kinds, config->kinds[i]);
+        rill_metrics_sample(out, family->name, LABELS, "kind", config->kinds[i],
+                            field(kind != NULL ? kind : &none, family->offset));
+    }
+    /* Kinds with jobs that the config does not (or no longer) declare. */
+    zlistx_t *names = zhashx_keys(counters->kinds);
+    if (names == NULL) {
+        out->failed = 1;
+        return;
+    }
+    zlistx_set_comparator(names, compare_names);
+    zlistx_sort(names);
+    for (const char *name = zlistx_first(names); name != NULL; name = zlistx_next(names)) {
+        if (rill_config_declares_kind(config, name))
+            continue;
+        const rill_kind_counters_t *kind = zhashx_lookup(counters->kinds, name);
+        rill_metrics_sample(out, family->name, LABELS, "kind", name, field(kind, family->offset));
+    }
+    zlistx_destroy(&names);
+}
+
+void rill_broker_metrics_render(const rill_counters_t *counters, const rill_config_t *config,
+                                rill_metrics_text_t *out)
+{
+    for (size_t i = 0; i < sizeof(kind_families) / sizeof(kind_families[0]); i++)
+        render_kind_family(counters, config, &kind_families[i], out);
+    for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
+        rill_metrics_family(out, families[i].name, families[i].type, families[i].help);
+        rill_metrics_sample(out, families[i].name, LABELS, NULL, NULL,
+                            field(counters, families[i].offset));
+    }
+    rill_metrics_histogram(out, "rill_batch_size", "Jobs per batch dispatched to a worker.", LABELS,
+                           &counters->batch_sizes, 1);
+}

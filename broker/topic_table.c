@@ -1,0 +1,158 @@
+/*
+ * topic_table.c - topics by name, their seqs and retained messages. See
+ * topic_table.h. A czmq zhashx keyed by the record's own name (no copy).
+ */
+#include "topic_table.h"
+
+#include <czmq.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct rill_topic_table {
+    zhashx_t *topics; /* name -> rill_topic_t, owned */
+    char key[RILL_TOPIC_NAME_MAX + 1];
+};
+
+/* The record's name is its subject without the "t" and the "/". The hash
+ * key is stored after the subject, so lookups need a NUL-terminated name. */
+typedef struct {
+    rill_topic_t topic;
+    char name[RILL_TOPIC_NAME_MAX + 1];
+} record_t;
+
+static void record_free(void **item)
+{
+    if (item == NULL || *item == NULL)
+        return;
+    record_t *record = *item;
+    rill_retention_destroy(&record->topic.retention);
+    free(record);
+    *item = NULL;
+}
+
+rill_topic_table_t *rill_topic_table_new(void)
+{
+    rill_topic_table_t *self = calloc(1, sizeof(*self));
+    if (self == NULL)
+        return NULL;
+    self->topics = zhashx_new();
+    if (self->topics == NULL) {
+        free(self);
+        return NULL;
+    }
+    zhashx_set_key_duplicator(self->topics, NULL);
+    zhashx_set_key_destructor(self->topics, NULL);
+    zhashx_set_destructor(self->topics, record_free);
+    return self;
+}
+
+void rill_topic_table_destroy(rill_topic_table_t **self_p)
+{
+    if (self_p == NULL || *self_p == NULL)
+        return;
+    rill_topic_table_t *self = *self_p;
+    zhashx_destroy(&self->topics);
+    free(self);
+    *self_p = NULL;
+}
+
+static const char *key_of(rill_topic_table_t *self, const char *name, size_t length)
+{
+    if (!rill_topic_name_is_valid(name, length))
+        return NULL;
+    memcpy(self->key, name, length);
+    self->key[length] = '\0';
+    return self->key;
+}
+
+rill_topic_t *rill_topic_table_find(rill_topic_table_t *self, const char *name, size_t length)
+{
+    const char *key = key_of(self, name, length);
+    if (key == NULL)
+        return NULL;
+    record_t *record = zhashx_lookup(self->topics, key);
+    return record != NULL ? &record->topic : NULL;
+}
+
+rill_topic_t *rill_topic_table_get(rill_topic_table_t *self, const char *name, size_t length)
+{
+    rill_topic_t *topic = rill_topic_table_find(self, name, length);
+    if (topic != NULL || !rill_topic_name_is_valid(name, length))
+        return topic;
+    record_t *record = calloc(1, sizeof(*record));
+    if (record == NULL)
+        return NULL;
+    memcpy(record->name, name, length);
+    record->name[length] = '\0';
+    record->topic.subject[0] = RILL_SUBJECT_TOPIC;
+    memcpy(record->topic.subject + 1, name, length);
+    record->topic.subject[length + 1] = '/';
+    record->topic.subject[length + 2] = '\0';
+    record->topic.subject_length = length + 2;
+    if (zhashx_insert(self->topics, record->name, record) != 0) {
+        free(record);
+        return NULL;
+    }
+    return &record->topic;
+}
+
+uint64_t rill_topic_table_append(rill_topic_table_t *self, rill_topic_t *topic, zmq_msg_t *data,
+                                 uint64_t now_ms, size_t capacity, int *retained)
+{
+    (void)self;
+    uint64_t seq = ++topic->last_seq;
+    *retained = 0;
+    if (capacity == 0) {
+        rill_retention_destroy(&topic->retention);
+        return seq;
+    }
+    if (topic->retention == NULL)
+        topic->retention = rill_retention_new(capacity);
+    if (topic->retention == NULL)
+        return seq;
+    if (rill_retention_capacity(topic->retention) != capacity)
+        rill_retention_set_capacity(topic->retention, capacity); /* after a SIGHUP */
+    *retained = rill_retention_push_at(topic->retention, RILL_EVENT_PART, seq, data, now_ms) == 0;
+    return seq;
+}
+
+void rill_topic_expire(rill_topic_t *topic, uint64_t now_ms, uint64_t retain_ms)
+{
+    if (topic->retention == NULL)
+        return;
+    uint64_t cutoff = now_ms > retain_ms ? now_ms - retain_ms : 0;
+    /* A message retained exactly retain_ms ago has had its time. */
+    rill_retention_drop_before(topic->retention, cutoff + 1);
+    if (rill_retention_count(topic->retention) == 0)
+        rill_retention_destroy(&topic->retention);
+}
+
+void rill_topic_table_expire(rill_topic_table_t *self, uint64_t now_ms, uint64_t retain_ms)
+{
+    for (record_t *record = zhashx_first(self->topics); record != NULL;
+         record = zhashx_next(self->topics))
+        rill_topic_expire(&record->topic, now_ms, retain_ms);
+}
+
+uint64_t rill_topic_first_seq(const rill_topic_t *topic)
+{
+    if (topic->retention == NULL || rill_retention_count(topic->retention) == 0)
+        return topic->last_seq + 1;
+    return rill_retention_at(topic->retention, 0)->seq;
+}
+
+size_t rill_topic_table_size(rill_topic_table_t *self)
+{
+    return zhashx_size(self->topics);
+}
+
+size_t rill_topic_table_retained(rill_topic_table_t *self)
+{
+    size_t total = 0;
+    for (record_t *record = zhashx_first(self->topics); record != NULL;
+         record = zhashx_next(self->topics)) {
+        if (record->topic.retention != NULL)
+            total += rill_retention_count(record->topic.retention);
+    }
+    return total;
+}

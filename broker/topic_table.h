@@ -1,0 +1,53 @@
+/*
+ * topic_table.h - every topic the broker has seen a message for: its seq
+ * and the messages it retains (SPEC §2, POST /v1/topics/{name}).
+ *
+ * A topic is a small record (name, last seq) that lives as long as the
+ * broker, so its seqs never restart while the broker runs; the retained
+ * messages (a retention ring: the last topic_retain_messages, none older
+ * than topic_retain_ms) are dropped as they age, and the ring itself is
+ * freed when it empties. Pure bookkeeping: the XPUB is not touched here.
+ */
+#ifndef RILL_BROKER_TOPIC_TABLE_H
+#define RILL_BROKER_TOPIC_TABLE_H
+
+#include "retention.h"
+#include "rill_protocol.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    uint64_t last_seq;            /* seq of the last message; 0 = none yet */
+    rill_retention_t *retention;  /* NULL while nothing is retained */
+    size_t subject_length;
+    char subject[RILL_TOPIC_NAME_MAX + 3]; /* "t" + name + "/", NUL-terminated */
+} rill_topic_t;
+
+typedef struct rill_topic_table rill_topic_table_t;
+
+rill_topic_table_t *rill_topic_table_new(void);
+void rill_topic_table_destroy(rill_topic_table_t **self_p);
+
+/* The topic named name (length bytes, a valid topic name), or NULL. */
+rill_topic_t *rill_topic_table_find(rill_topic_table_t *self, const char *name, size_t length);
+/* Finds or creates it. NULL on ENOMEM or an invalid name. */
+rill_topic_t *rill_topic_table_get(rill_topic_table_t *self, const char *name, size_t length);
+
+/* Gives the topic its next seq and retains a copy of data (at most
+ * capacity messages; now_ms stamps it). Returns the seq. A message that
+ * cannot be retained (ENOMEM) still gets its seq: *retained says which. */
+uint64_t rill_topic_table_append(rill_topic_table_t *self, rill_topic_t *topic, zmq_msg_t *data,
+                                 uint64_t now_ms, size_t capacity, int *retained);
+/* Drops the topic's messages retained before now_ms - retain_ms. */
+void rill_topic_expire(rill_topic_t *topic, uint64_t now_ms, uint64_t retain_ms);
+/* The same for every topic. */
+void rill_topic_table_expire(rill_topic_table_t *self, uint64_t now_ms, uint64_t retain_ms);
+
+/* The first retained seq (last_seq + 1 when nothing is retained). */
+uint64_t rill_topic_first_seq(const rill_topic_t *topic);
+size_t rill_topic_table_size(rill_topic_table_t *self);
+/* Messages retained over all topics. */
+size_t rill_topic_table_retained(rill_topic_table_t *self);
+
+#endif

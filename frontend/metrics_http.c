@@ -1,0 +1,118 @@
+/*
+ * metrics_http.c - see metrics_http.h. The scrape's state lives in the
+ * request's pool (h2o_mem_alloc_shared with a dispose callback), like every
+ * call to the broker in http_api.c: a client that leaves mid-scrape takes
+ * the pending call and the deadline with it.
+ */
+#include "metrics_http.h"
+
+#include "http_api.h"
+#include "rill_log.h"
+#include "stream.h"
+
+#include <string.h>
+#include <unistd.h>
+
+typedef struct {
+    rill_frontend_t *frontend;
+    h2o_req_t *req;
+    rill_broker_call_t *call;
+    h2o_timeout_entry_t deadline; /* on the context's one_sec_timeout */
+} scrape_t;
+
+#define SCRAPE_OF(entry) ((scrape_t *)((char *)(entry)-offsetof(scrape_t, deadline)))
+
+static void scrape_dispose(void *data)
+{
+    scrape_t *scrape = data;
+    rill_broker_link_cancel(scrape->frontend->broker, &scrape->call);
+    if (h2o_timeout_is_linked(&scrape->deadline))
+        h2o_timeout_unlink(&scrape->deadline);
+}
+
+/* Serves the frontend's part, then the broker's text when there is one. */
+static void respond(scrape_t *scrape, const rill_frame_t *broker_text)
+{
+    rill_frontend_t *frontend = scrape->frontend;
+    h2o_req_t *req = scrape->req;
+    if (h2o_timeout_is_linked(&scrape->deadline))
+        h2o_timeout_unlink(&scrape->deadline);
+    /* A broker answer with a NUL in it is not text: leave it out. */
+    if (broker_text != NULL && memchr(broker_text->data, '\0', broker_text->size) != NULL) {
+        rill_log_warn(NULL, "the broker's METRICS text holds a NUL byte: left out");
+        broker_text = NULL;
+    }
+    rill_frontend_gauges_t gauges = {
+        .broker_up = broker_text != NULL,
+        .streams_open = rill_streams_count(frontend),
+        .streams_opened = frontend->streams_opened,
+        .subjects = rill_subject_registry_size(frontend->subjects),
+        .events_received = frontend->events_received,
+        .malformed = rill_broker_link_malformed(frontend->broker),
+    };
+    rill_metrics_text_t text;
+    rill_metrics_text_init(&text);
+    rill_frontend_metrics_render(&frontend->metrics, &gauges, (long)getpid(), &text);
+    if (broker_text != NULL && broker_text->size > 0) {
+        rill_metrics_append(&text, (const char *)broker_text->data, broker_text->size);
+        if (broker_text->data[broker_text->size - 1] != '\n')
+            rill_metrics_append(&text, "\n", 1);
+    }
+    if (text.failed) {
+        rill_metrics_text_free(&text);
+        rill_http_send_error(req, 500, "internal", "out of memory");
+        return;
+    }
+    req->res.status = 200;
+    req->res.reason = "OK";
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
+                   H2O_STRLIT("text/plain; version=0.0.4; charset=utf-8"));
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
+                   H2O_STRLIT("no-store"));
+    h2o_send_inline(req, text.data, text.length); /* copies into the pool */
+    rill_metrics_text_free(&text);
+}
+
+static void on_reply(void *owner, rill_call_outcome_t outcome, const rill_message_t *message)
+{
+    scrape_t *scrape = owner;
+    scrape->call = NULL;
+    if (outcome == RILL_CALL_REPLIED && message->command == RILL_COMMAND_METRICS) {
+        respond(scrape, &message->arguments[1]);
+        return;
+    }
+    if (outcome == RILL_CALL_REPLIED)
+        rill_log_warn(NULL, "the broker answered METRICS with %s", rill_command_name(message->command));
+    respond(scrape, NULL);
+}
+
+static void on_deadline(h2o_timeout_entry_t *entry)
+{
+    scrape_t *scrape = SCRAPE_OF(entry);
+    rill_broker_link_cancel(scrape->frontend->broker, &scrape->call);
+    scrape->frontend->metrics.broker_scrape_failures++;
+    rill_log_warn(NULL, "the broker did not answer METRICS within %d ms: serving the frontend's part",
+                  RILL_METRICS_BROKER_WAIT_MS);
+    respond(scrape, NULL);
+}
+
+void rill_metrics_http_handle(rill_frontend_t *frontend, h2o_req_t *req)
+{
+    scrape_t *scrape = h2o_mem_alloc_shared(&req->pool, sizeof(*scrape), scrape_dispose);
+    memset(scrape, 0, sizeof(*scrape));
+    scrape->frontend = frontend;
+    scrape->req = req;
+    scrape->deadline.cb = on_deadline;
+    if (!rill_broker_link_is_connected(frontend->broker)) {
+        respond(scrape, NULL);
+        return;
+    }
+    scrape->call = rill_broker_link_call(frontend->broker, RILL_COMMAND_METRICS, NULL, 0, on_reply,
+                                         scrape);
+    if (scrape->call == NULL) {
+        respond(scrape, NULL);
+        return;
+    }
+    /* one_sec_timeout is exactly RILL_METRICS_BROKER_WAIT_MS. */
+    h2o_timeout_link(frontend->context.loop, &frontend->context.one_sec_timeout, &scrape->deadline);
+}
