@@ -76,6 +76,9 @@ static void send_json(h2o_req_t *req, int status, const char *body, size_t lengt
                    H2O_STRLIT("application/json"));
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
                    H2O_STRLIT("no-store"));
+    /* A known length keeps HTTP/1.1 connections alive (h2o closes them
+     * after a body of unknown length). */
+    req->res.content_length = length;
     h2o_send_inline(req, body, length);
 }
 

@@ -69,6 +69,7 @@ static void respond(scrape_t *scrape, const rill_frame_t *broker_text)
                    H2O_STRLIT("text/plain; version=0.0.4; charset=utf-8"));
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
                    H2O_STRLIT("no-store"));
+    req->res.content_length = text.length;
     h2o_send_inline(req, text.data, text.length); /* copies into the pool */
     rill_metrics_text_free(&text);
 }

@@ -215,3 +215,25 @@ def test_worker_killed_mid_job_is_retried(ctx):
     kinds = [e["event"] for e in events]
     check("retry" in kinds and kinds[-1] == "done", "events %r" % kinds)
     check(system.job_status(first["job"])["worker"]["name"] == "survivor")
+
+
+def test_json_answers_keep_the_connection_alive(ctx):
+    # Publishers and pollers reuse one HTTP/1.1 connection: every JSON answer
+    # carries its length, and the connection stays open after it.
+    system = ctx.system(workers=1)
+    system.wait_healthy()
+    conn = system.connection()
+    try:
+        for method, path, body, expected in (("GET", "/healthz", None, 200),
+                                             ("POST", "/v1/topics/alive", '{"n":1}', 202),
+                                             ("GET", "/v1/jobs/nope", None, 404),
+                                             ("POST", "/v1/topics/alive", '{"n":2}', 202)):
+            conn.request(method, path, body=body)
+            response = conn.getresponse()
+            data = response.read()
+            check(response.status == expected, "%s %s: %s %r" % (method, path, response.status, data))
+            check(response.getheader("content-length") == str(len(data)), response.getheaders())
+            check((response.getheader("connection") or "").lower() != "close", response.getheaders())
+        check(json.loads(data)["seq"] == 2, data)
+    finally:
+        conn.close()
