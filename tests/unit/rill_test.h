@@ -9,6 +9,7 @@
 #define RILL_TEST_H
 
 #include <stdio.h>
+#include <string.h>
 
 static int rill_test_passed;
 static int rill_test_failed;
@@ -20,6 +21,21 @@ static int rill_test_failed;
         } else {                                                                                   \
             rill_test_failed++;                                                                    \
             fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #condition);          \
+        }                                                                                          \
+    } while (0)
+
+/* CHECK_BYTES: bytes of a given length equal a C string; prints both when not. */
+#define CHECK_BYTES(bytes, length, expected)                                                       \
+    do {                                                                                           \
+        const char *check_expected = (expected);                                                   \
+        size_t check_length = (length);                                                            \
+        if (check_length == strlen(check_expected) &&                                              \
+            memcmp((bytes), check_expected, check_length) == 0) {                                  \
+            rill_test_passed++;                                                                    \
+        } else {                                                                                   \
+            rill_test_failed++;                                                                    \
+            fprintf(stderr, "%s:%d: got \"%.*s\", expected \"%s\"\n", __FILE__, __LINE__,          \
+                    (int)check_length, (const char *)(bytes), check_expected);                     \
         }                                                                                          \
     } while (0)
 

@@ -1,5 +1,5 @@
 /* test_barrier.c - work held until a token is seen or 2 s pass (broker/barrier.c). */
-#include "check.h"
+#include "rill_test.h"
 #include "barrier.h"
 
 #include <stdlib.h>
@@ -68,5 +68,5 @@ int main(void)
     CHECK(rill_barrier_hold(barrier, "D", 1, item(4)) == 0);
     rill_barrier_destroy(&barrier);
     CHECK(freed == 1 && released[4] == 0 && barrier == NULL);
-    return check_report("broker_barrier");
+    RILL_TEST_END();
 }

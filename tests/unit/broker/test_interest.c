@@ -1,5 +1,5 @@
 /* test_interest.c - subscriber counts from XPUB messages (broker/interest.c). */
-#include "check.h"
+#include "rill_test.h"
 #include "interest.h"
 
 #include <string.h>
@@ -49,5 +49,5 @@ int main(void)
     CHECK(rill_interest_size(interest) == 2);
     rill_interest_destroy(&interest);
     CHECK(interest == NULL);
-    return check_report("broker_interest");
+    RILL_TEST_END();
 }

@@ -1,6 +1,6 @@
 /* test_job_table.c - jobs, states and counters, deadlines, retention expiry
  * and the status JSON (broker/job_table.c). */
-#include "check.h"
+#include "rill_test.h"
 #include "job_table.h"
 
 #include <string.h>
@@ -100,5 +100,5 @@ int main(void)
     rill_job_table_destroy(&table);
     rill_counters_destroy(&counters);
     CHECK(table == NULL && counters == NULL);
-    return check_report("broker_job_table");
+    RILL_TEST_END();
 }

@@ -1,5 +1,5 @@
 /* test_metrics.c - the broker's METRICS text: families, kinds, labels. */
-#include "check.h"
+#include "rill_test.h"
 #include "metrics.h"
 
 #include <string.h>
@@ -25,7 +25,7 @@ int main(void)
     rill_counters_t *counters = rill_counters_new();
     CHECK(counters != NULL);
     if (counters == NULL)
-        return check_report("broker_metrics");
+        RILL_TEST_END();
 
     /* Before any job: every declared kind is there, at 0. */
     rill_metrics_text_t text;
@@ -90,5 +90,5 @@ int main(void)
     }
     rill_metrics_text_free(&text);
     rill_counters_destroy(&counters);
-    return check_report("broker_metrics");
+    RILL_TEST_END();
 }

@@ -1,5 +1,5 @@
 /* test_ready_queue.c - the dispatch order of ready jobs (broker/ready_queue.c). */
-#include "check.h"
+#include "rill_test.h"
 #include "ready_queue.h"
 
 static rill_job_t *make(char digit)
@@ -43,5 +43,5 @@ int main(void)
     CHECK(!rill_ready_queue_contains(b));
     rill_job_destroy(&a);
     rill_job_destroy(&b);
-    return check_report("broker_ready_queue");
+    RILL_TEST_END();
 }

@@ -1,5 +1,5 @@
 /* test_retention.c - the per-job ring of retained events (broker/retention.c). */
-#include "check.h"
+#include "rill_test.h"
 #include "retention.h"
 
 #include <string.h>
@@ -118,5 +118,5 @@ int main(void)
     zmq_msg_close(&small);
     rill_retention_destroy(&ring);
     rill_retention_destroy(&ring); /* idempotent */
-    return check_report("broker_retention");
+    RILL_TEST_END();
 }

@@ -1,5 +1,5 @@
 /* test_topic_table.c - topic seqs and retained messages (broker/topic_table.c). */
-#include "check.h"
+#include "rill_test.h"
 #include "topic_table.h"
 
 #include <string.h>
@@ -74,5 +74,5 @@ int main(void)
     rill_topic_table_destroy(&table);
     CHECK(table == NULL);
     rill_topic_table_destroy(&table);
-    return check_report("broker_topic_table");
+    RILL_TEST_END();
 }

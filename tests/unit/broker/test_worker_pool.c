@@ -1,5 +1,5 @@
 /* test_worker_pool.c - which worker gets a batch (broker/worker_pool.c). */
-#include "check.h"
+#include "rill_test.h"
 #include "worker_pool.h"
 
 static rill_worker_t *add(rill_worker_pool_t *pool, uint8_t id, const char *kind, uint64_t credit)
@@ -68,5 +68,5 @@ int main(void)
     CHECK(rill_worker_pool_find(pool, routing2, 5) == NULL);
     rill_worker_pool_destroy(&pool);
     CHECK(pool == NULL);
-    return check_report("broker_worker_pool");
+    RILL_TEST_END();
 }

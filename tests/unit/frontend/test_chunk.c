@@ -1,5 +1,5 @@
 /* test_chunk.c - refcounted shared bytes: the last unref frees, copies are exact. */
-#include "check.h"
+#include "rill_test.h"
 #include "chunk.h"
 
 #include <stdint.h>
@@ -31,5 +31,5 @@ int main(void)
     CHECK(empty != NULL && empty->length == 0 && empty->capacity == 0);
     rill_chunk_unref(&empty);
     CHECK(rill_chunk_new((size_t)UINT32_MAX + 10) == NULL);
-    CHECK_DONE();
+    RILL_TEST_END();
 }

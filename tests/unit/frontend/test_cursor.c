@@ -1,5 +1,5 @@
 /* test_cursor.c - stream cursors: strict parsing and formatting (frontend/cursor.c). */
-#include "check.h"
+#include "rill_test.h"
 #include "cursor.h"
 
 #include <stdint.h>
@@ -69,5 +69,5 @@ int main(void)
     CHECK(text[at] == '\0');
     CHECK(rill_cursor_parse(text, at - 23, 16, &cursor, &error) == 0 && cursor.count == 2);
     rill_cursor_free(&cursor);
-    CHECK_DONE();
+    RILL_TEST_END();
 }

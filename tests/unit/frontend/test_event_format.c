@@ -1,5 +1,5 @@
 /* test_event_format.c - the exact bytes of NDJSON lines, gaps, errors and SSE heads. */
-#include "check.h"
+#include "rill_test.h"
 #include "event_format.h"
 
 #include <jansson.h>
@@ -71,5 +71,5 @@ int main(void)
     CHECK_BYTES(buffer, length, "\"\\u0001\"");
     CHECK(rill_json_escape(buffer, 4, "abcdef", 6) == 0); /* does not fit: refused */
     CHECK(strlen(RILL_HEARTBEAT_NDJSON) == 22 && RILL_HEARTBEAT_NDJSON[21] == '\n');
-    CHECK_DONE();
+    RILL_TEST_END();
 }

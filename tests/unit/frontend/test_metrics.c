@@ -1,5 +1,5 @@
 /* test_metrics.c - delivery counting at hand-off, latency, the frontend's text. */
-#include "check.h"
+#include "rill_test.h"
 #include "event_format.h"
 #include "metrics.h"
 #include "rill_clock.h"
@@ -24,7 +24,7 @@ int main(void)
     rill_chunk_t *head = rill_event_format_sse_head("part", "x:1", 3);
     CHECK(part != NULL && done != NULL && gap != NULL && head != NULL);
     if (part == NULL || done == NULL || gap == NULL || head == NULL)
-        CHECK_DONE();
+        RILL_TEST_END();
     CHECK(part->kind == RILL_CHUNK_PART);
     CHECK(done->kind == RILL_CHUNK_EVENT);
     CHECK(gap->kind == RILL_CHUNK_GAP);
@@ -94,5 +94,5 @@ int main(void)
     rill_chunk_unref(&done);
     rill_chunk_unref(&gap);
     rill_chunk_unref(&head);
-    CHECK_DONE();
+    RILL_TEST_END();
 }

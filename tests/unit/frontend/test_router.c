@@ -1,5 +1,5 @@
 /* test_router.c - exact routing, 404/405 with Allow, query and Accept parsing. */
-#include "check.h"
+#include "rill_test.h"
 #include "router.h"
 
 static rill_route_t route_of(const char *method, const char *path)
@@ -109,5 +109,5 @@ int main(void)
     CHECK(rill_accept_wants_sse("application/json, Text/Event-Stream;q=0.9", 41) == 1);
     CHECK(rill_accept_wants_sse("*/*", 3) == 0);
     CHECK(rill_accept_wants_sse(NULL, 0) == 0);
-    CHECK_DONE();
+    RILL_TEST_END();
 }

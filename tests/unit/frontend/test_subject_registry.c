@@ -1,5 +1,5 @@
 /* test_subject_registry.c - SUB refcounting per subject and per-stream seq tracking. */
-#include "check.h"
+#include "rill_test.h"
 #include "subject_registry.h"
 
 static int subscribed, unsubscribed, refuse;
@@ -99,5 +99,5 @@ int main(void)
     CHECK(rill_subject_registry_add(registry, topic, 33, &stream_a) != NULL);
     rill_subject_registry_destroy(&registry);
     CHECK(registry == NULL);
-    CHECK_DONE();
+    RILL_TEST_END();
 }
