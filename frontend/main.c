@@ -53,7 +53,8 @@ static void usage(FILE *out)
             "                      default ipc://RUN/events.sock)\n"
             "  --config FILE       configuration file (env RILL_CONFIG)\n"
             "  --log LEVEL         error, warn, info or debug (env RILL_LOG; default info)\n"
-            "  --help              show this text\n",
+            "  --help              show this text\n"
+            "Signals: SIGTERM/SIGINT end every stream and exit; SIGHUP reloads the config file.\n",
             DEFAULT_LISTEN);
 }
 
@@ -61,20 +62,61 @@ static void on_signal(int signal_number)
 {
     int saved = errno;
     char byte = (char)signal_number;
-    stop_requested = 1;
+    if (signal_number != SIGHUP)
+        stop_requested = 1;
     if (signal_pipe[1] >= 0 && write(signal_pipe[1], &byte, 1) < 0) {
         /* the pipe is full: a stop is already pending */
     }
     errno = saved;
 }
 
+/* The config file named at start, re-read on SIGHUP. */
+static const char *config_path_for_reload;
+
+/* h2o's own body limit sits above rill's, so an oversized body gets rill's
+ * JSON 413 instead of h2o's plain-text one. */
+static void apply_body_limit(rill_frontend_t *frontend)
+{
+    uint64_t entity_limit = frontend->config.max_body_bytes * 4;
+    if (entity_limit < 16u * 1024 * 1024)
+        entity_limit = 16u * 1024 * 1024;
+    frontend->globalconf.max_request_entity_size = (size_t)entity_limit;
+}
+
+/* SIGHUP: a good new config replaces the old one for new requests (limits,
+ * declared kinds, heartbeats); a bad one is refused with its reason. Open
+ * streams and pending calls are untouched. */
+static void reload_config(rill_frontend_t *frontend)
+{
+    if (config_path_for_reload == NULL) {
+        rill_log_info(NULL, "SIGHUP: no config file to reload (built-in defaults stay)");
+        return;
+    }
+    rill_config_t config;
+    char error[512];
+    if (rill_config_load(config_path_for_reload, &config, error, sizeof(error)) != 0) {
+        rill_log_error(NULL, "SIGHUP: config refused, the old one stays: %s", error);
+        return;
+    }
+    frontend->config = config;
+    apply_body_limit(frontend);
+    frontend->heartbeat_timeout.timeout = config.stream_heartbeat_ms;
+    rill_log_info(NULL, "SIGHUP: config %s reloaded (%zu kinds)", config_path_for_reload,
+                  config.kind_count);
+}
+
 static void on_signal_readable(h2o_socket_t *sock, const char *err)
 {
-    (void)sock;
     (void)err;
     char buffer[64];
-    while (read(signal_pipe[0], buffer, sizeof(buffer)) > 0) {
+    ssize_t got;
+    int reload = 0;
+    while ((got = read(signal_pipe[0], buffer, sizeof(buffer))) > 0) {
+        for (ssize_t i = 0; i < got; i++)
+            reload |= buffer[i] == SIGHUP;
     }
+    if (reload)
+        reload_config(sock->data);
     /* h2o_evloop_run returns after this callback; main sees stop_requested. */
 }
 
@@ -89,7 +131,8 @@ static int install_signals(void)
         return -1;
     action.sa_handler = on_signal;
     sigemptyset(&action.sa_mask);
-    if (sigaction(SIGTERM, &action, NULL) != 0 || sigaction(SIGINT, &action, NULL) != 0)
+    if (sigaction(SIGTERM, &action, NULL) != 0 || sigaction(SIGINT, &action, NULL) != 0 ||
+        sigaction(SIGHUP, &action, NULL) != 0)
         return -1;
     return 0;
 }
@@ -286,12 +329,7 @@ int main(int argc, char **argv)
 
     /* h2o: one host, one path, one handler that routes by itself. */
     h2o_config_init(&frontend.globalconf);
-    /* Above rill's own limit, so an oversized body gets rill's JSON 413
-     * instead of h2o's plain-text one. */
-    uint64_t entity_limit = frontend.config.max_body_bytes * 4;
-    if (entity_limit < 16u * 1024 * 1024)
-        entity_limit = 16u * 1024 * 1024;
-    frontend.globalconf.max_request_entity_size = (size_t)entity_limit;
+    apply_body_limit(&frontend);
     frontend.globalconf.server_name = h2o_iovec_init(H2O_STRLIT("rill"));
     h2o_hostconf_t *host = h2o_config_register_host(&frontend.globalconf,
                                                     h2o_iovec_init(H2O_STRLIT("default")), 65535);
@@ -328,6 +366,9 @@ int main(int argc, char **argv)
         stop_requested = 1;
     } else {
         h2o_socket_read_start(listener, on_accept);
+        signal_watch->data = &frontend;
+        if (config_path != NULL && config_path[0] != '\0')
+            config_path_for_reload = config_path;
         h2o_socket_read_start(signal_watch, on_signal_readable);
         rill_log_info(NULL, "listening on %s; broker at %s and %s", listen_address,
                       endpoints.control, endpoints.events);

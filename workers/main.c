@@ -29,7 +29,8 @@ static void usage(FILE *out)
             "  --drain-ms N      on SIGTERM, time to finish held jobs before handing them back\n"
             "                    (RILL_WORKER_DRAIN_MS, default 10000)\n"
             "  --log LEVEL       error, warn, info or debug (RILL_LOG, default info)\n"
-            "  --help            this text\n");
+            "  --help            this text\n"
+            "Signals: SIGTERM drains (a second one hands held jobs back at once); SIGHUP reloads the config.\n");
 }
 
 static int parse_number(const char *text, uint64_t minimum, uint64_t maximum, uint64_t *value)
@@ -98,6 +99,7 @@ int main(int argc, char **argv)
         return 2;
     }
     char error[512];
+    options.config_path = config_path;
     if (config_path != NULL) {
         if (rill_config_load(config_path, &options.config, error, sizeof(error)) != 0) {
             fprintf(stderr, "rill-worker: bad configuration: %s\n", error);

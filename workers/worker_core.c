@@ -42,6 +42,7 @@ struct rill_worker_job {
 
 typedef struct {
     const rill_worker_options_t *options;
+    uint64_t heartbeat_ms; /* the config's until a WELCOME names the broker's */
     void *context;
     void *dealer;
     int signal_fd;
@@ -230,6 +231,9 @@ static void handle_welcome(worker_t *worker, rill_frame_t body)
                       worker->broker_instance, instance, zhashx_size(worker->jobs));
         cancel_all_jobs(worker, RILL_COMMAND_INVALID);
     }
+    json_int_t heartbeat_ms = json_integer_value(json_object_get(welcome, "heartbeat_ms"));
+    if (heartbeat_ms >= 10 && heartbeat_ms <= 600000)
+        worker->heartbeat_ms = (uint64_t)heartbeat_ms; /* the broker judges us by its interval */
     if (!worker->welcomed || strcmp(worker->broker_instance, instance) != 0)
         rill_log_info(NULL, "joined broker %s", instance);
     snprintf(worker->broker_instance, sizeof(worker->broker_instance), "%s", instance);
@@ -380,14 +384,14 @@ static void handle_message(worker_t *worker, rill_received_t *received)
 static void heartbeat_tick(void *argument)
 {
     worker_t *worker = argument;
-    uint64_t heartbeat_ns = worker->options->config.heartbeat_ms * 1000000u;
+    uint64_t heartbeat_ns = worker->heartbeat_ms * 1000000u;
     send_command(worker, RILL_COMMAND_PING, NULL, 0);
     if (!worker->broker_silent && rill_clock_monotonic_ns() - worker->last_heard_ns > 3 * heartbeat_ns) {
         worker->broker_silent = 1;
         rill_log_warn(NULL, "broker silent for %llu ms; still trying",
-                      (unsigned long long)(3 * worker->options->config.heartbeat_ms));
+                      (unsigned long long)(3 * worker->heartbeat_ms));
     }
-    rill_worker_timer_start(&worker->heartbeat_timer, worker->options->config.heartbeat_ms,
+    rill_worker_timer_start(&worker->heartbeat_timer, worker->heartbeat_ms,
                             heartbeat_tick, worker);
 }
 
@@ -399,10 +403,34 @@ static void drain_deadline(void *argument)
     worker->running = 0;
 }
 
+/* SIGHUP: re-read the config file; a bad one is refused and the old one stays.
+ * Held jobs are untouched. */
+static void reload_config(worker_t *worker)
+{
+    const char *path = worker->options->config_path;
+    if (path == NULL) {
+        rill_log_info(NULL, "SIGHUP: no config file to reload (built-in defaults stay)");
+        return;
+    }
+    rill_config_t config;
+    char error[512];
+    if (rill_config_load(path, &config, error, sizeof(error)) != 0) {
+        rill_log_error(NULL, "SIGHUP: config refused, the old one stays: %s", error);
+        return;
+    }
+    if (!worker->welcomed)
+        worker->heartbeat_ms = config.heartbeat_ms;
+    rill_log_info(NULL, "SIGHUP: config %s reloaded", path);
+}
+
 static void handle_signal(worker_t *worker)
 {
     struct signalfd_siginfo info;
     while (read(worker->signal_fd, &info, sizeof(info)) == (ssize_t)sizeof(info)) {
+        if (info.ssi_signo == SIGHUP) {
+            reload_config(worker);
+            continue;
+        }
         if (worker->draining) {
             rill_log_info(NULL, "second signal: handing jobs back now");
             drain_deadline(worker);
@@ -448,6 +476,7 @@ static int open_signals(worker_t *worker)
     sigemptyset(&mask);
     sigaddset(&mask, SIGTERM);
     sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGHUP);
     if (sigprocmask(SIG_BLOCK, &mask, NULL) != 0)
         return -1;
     worker->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -473,6 +502,7 @@ int rill_worker_run(const rill_worker_options_t *options)
     worker_t worker;
     memset(&worker, 0, sizeof(worker));
     worker.options = options;
+    worker.heartbeat_ms = options->config.heartbeat_ms;
     worker.signal_fd = -1;
     current_worker = &worker;
     rill_timer_heap_init(&worker.timers);
@@ -499,7 +529,7 @@ int rill_worker_run(const rill_worker_options_t *options)
                   options->endpoints.workers, (unsigned long long)options->credit);
     worker.last_heard_ns = rill_clock_monotonic_ns();
     send_hello(&worker);
-    rill_worker_timer_start(&worker.heartbeat_timer, options->config.heartbeat_ms, heartbeat_tick, &worker);
+    rill_worker_timer_start(&worker.heartbeat_timer, worker.heartbeat_ms, heartbeat_tick, &worker);
 
     worker.running = 1;
     while (worker.running) {

@@ -18,6 +18,7 @@ typedef struct {
     uint64_t credit;      /* jobs held at most */
     uint64_t drain_ms;    /* on SIGTERM: time to finish held jobs before handing them back */
     const char *kinds;    /* comma-separated subset of built-in kinds, or NULL for all */
+    const char *config_path; /* re-read on SIGHUP; NULL = built-in defaults */
 } rill_worker_options_t;
 
 /* Runs until SIGTERM/SIGINT has drained the worker. Returns the exit status. */
