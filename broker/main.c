@@ -126,18 +126,9 @@ static int uses_ipc(const rill_endpoints_t *endpoints)
 
 static void reload(rill_broker_t *broker, const char *path)
 {
-    if (path == NULL || path[0] == '\0') {
-        rill_log_info(NULL, "SIGHUP: no config file to reload (built-in defaults stay)");
-        return;
-    }
-    rill_config_t config;
-    char error[512];
-    if (rill_config_load(path, &config, error, sizeof(error)) != 0) {
-        rill_log_error(NULL, "SIGHUP: config refused, the old one stays: %s", error);
-        return;
-    }
-    rill_broker_set_config(broker, &config);
-    rill_log_info(NULL, "SIGHUP: config %s reloaded (%zu kinds)", path, config.kind_count);
+    rill_config_t config = broker->config;
+    if (rill_config_reload(path, &config) == 0)
+        rill_broker_set_config(broker, &config);
 }
 
 /* Returns 1 when the loop must end. */

@@ -2,6 +2,7 @@
  * rill_config.c - reading and checking the JSON configuration. See rill_config.h.
  */
 #include "rill_config.h"
+#include "rill_log.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -123,5 +124,22 @@ int rill_config_declares_kind(const rill_config_t *config, const char *kind)
         if (strcmp(config->kinds[i], kind) == 0)
             return 1;
     }
+    return 0;
+}
+
+int rill_config_reload(const char *path, rill_config_t *config)
+{
+    if (path == NULL || path[0] == '\0') {
+        rill_log_info(NULL, "SIGHUP: no config file to reload (built-in defaults stay)");
+        return -1;
+    }
+    rill_config_t fresh;
+    char error[512];
+    if (rill_config_load(path, &fresh, error, sizeof(error)) != 0) {
+        rill_log_error(NULL, "SIGHUP: config refused, the old one stays: %s", error);
+        return -1;
+    }
+    *config = fresh;
+    rill_log_info(NULL, "SIGHUP: config %s reloaded (%zu kinds)", path, fresh.kind_count);
     return 0;
 }

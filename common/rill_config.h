@@ -34,5 +34,8 @@ void rill_config_defaults(rill_config_t *config);
 /* Loads path over the defaults. Returns 0, or -1 with the reason in error. */
 int rill_config_load(const char *path, rill_config_t *config, char *error, size_t error_size);
 int rill_config_declares_kind(const rill_config_t *config, const char *kind);
+/* SIGHUP in every process: re-reads path into *config and logs the outcome.
+ * A bad file (or no path) leaves *config untouched. Returns 0 when replaced. */
+int rill_config_reload(const char *path, rill_config_t *config);
 
 #endif

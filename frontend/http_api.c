@@ -478,7 +478,11 @@ static void job_call_dispose(void *data)
     rill_broker_link_cancel(call->frontend->broker, &call->call);
 }
 
-static void on_job_reply(void *owner, rill_call_outcome_t outcome, const rill_message_t *message)
+/* Answers a call whose reply the client gets as it is: the broker's JSON
+ * frame (arguments[1] of the expected command) with the given status, or the
+ * mapped error. */
+static void relay_reply(void *owner, rill_call_outcome_t outcome, const rill_message_t *message,
+                        rill_command_t expected, int status)
 {
     job_call_t *call = owner;
     call->call = NULL;
@@ -491,13 +495,20 @@ static void on_job_reply(void *owner, rill_call_outcome_t outcome, const rill_me
         send_broker_error(req, message);
         return;
     }
-    if (message->command != RILL_COMMAND_STATUS) {
+    if (message->command != expected) {
         rill_http_send_error(req, 502, "bad_gateway", "unexpected reply from the broker");
         return;
     }
-    rill_frame_t status = message->arguments[1];
-    h2o_iovec_t body = h2o_strdup(&req->pool, (const char *)status.data, status.size);
-    send_json(req, 200, body.base, body.len);
+    rill_frame_t answer = message->arguments[1];
+    char *body = h2o_mem_alloc_pool(&req->pool, answer.size + 1);
+    memcpy(body, answer.data, answer.size);
+    body[answer.size] = '\n';
+    send_json(req, status, body, answer.size + 1);
+}
+
+static void on_job_reply(void *owner, rill_call_outcome_t outcome, const rill_message_t *message)
+{
+    relay_reply(owner, outcome, message, RILL_COMMAND_STATUS, 200);
 }
 
 static void handle_job(rill_frontend_t *frontend, h2o_req_t *req, const rill_route_t *route)
@@ -712,26 +723,7 @@ static size_t compact_json(const char *text, size_t length, char *out)
 
 static void on_publish_reply(void *owner, rill_call_outcome_t outcome, const rill_message_t *message)
 {
-    job_call_t *call = owner;
-    call->call = NULL;
-    h2o_req_t *req = call->req;
-    if (outcome != RILL_CALL_REPLIED) {
-        send_call_failure(req, outcome);
-        return;
-    }
-    if (message->command == RILL_COMMAND_ERROR) {
-        send_broker_error(req, message);
-        return;
-    }
-    if (message->command != RILL_COMMAND_PUBLISHED) {
-        rill_http_send_error(req, 502, "bad_gateway", "unexpected reply from the broker");
-        return;
-    }
-    rill_frame_t answer = message->arguments[1];
-    char *body = h2o_mem_alloc_pool(&req->pool, answer.size + 1);
-    memcpy(body, answer.data, answer.size);
-    body[answer.size] = '\n';
-    send_json(req, 202, body, answer.size + 1);
+    relay_reply(owner, outcome, message, RILL_COMMAND_PUBLISHED, 202);
 }
 
 static void handle_publish(rill_frontend_t *frontend, h2o_req_t *req, const char *topic)

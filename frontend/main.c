@@ -88,21 +88,10 @@ static void apply_body_limit(rill_frontend_t *frontend)
  * streams and pending calls are untouched. */
 static void reload_config(rill_frontend_t *frontend)
 {
-    if (config_path_for_reload == NULL) {
-        rill_log_info(NULL, "SIGHUP: no config file to reload (built-in defaults stay)");
+    if (rill_config_reload(config_path_for_reload, &frontend->config) != 0)
         return;
-    }
-    rill_config_t config;
-    char error[512];
-    if (rill_config_load(config_path_for_reload, &config, error, sizeof(error)) != 0) {
-        rill_log_error(NULL, "SIGHUP: config refused, the old one stays: %s", error);
-        return;
-    }
-    frontend->config = config;
     apply_body_limit(frontend);
-    frontend->heartbeat_timeout.timeout = config.stream_heartbeat_ms;
-    rill_log_info(NULL, "SIGHUP: config %s reloaded (%zu kinds)", config_path_for_reload,
-                  config.kind_count);
+    frontend->heartbeat_timeout.timeout = frontend->config.stream_heartbeat_ms;
 }
 
 static void on_signal_readable(h2o_socket_t *sock, const char *err)

@@ -587,6 +587,22 @@ static void opening_done(rill_stream_t *self)
     rill_stream_start(self);
 }
 
+/* Frees the fetch, then processes the live events held while it was in
+ * flight, in order (repaired: 1 when the replay filled what they follow). */
+static void fetch_release_held(fetch_t *fetch, int repaired)
+{
+    rill_stream_t *self = fetch->stream;
+    rill_subscription_t *s = fetch->subscription;
+    held_event_t *held = fetch->held;
+    uint32_t held_count = fetch->held_count;
+    fetch->held = NULL;
+    fetch->held_count = 0;
+    fetch_free(fetch);
+    for (uint32_t i = 0; i < held_count; i++)
+        process_event(self, s, held[i].seq, held[i].type, held[i].line, repaired);
+    held_release(held, held_count);
+}
+
 /* The last REPLAY is in: what was not retained is a gap, then the held
  * live events follow. The fetch is freed. */
 static void fetch_finish(fetch_t *fetch, uint64_t last, int ended)
@@ -616,15 +632,8 @@ static void fetch_finish(fetch_t *fetch, uint64_t last, int ended)
         job_ended(self, s);
         mark_dirty(self);
     }
-    held_event_t *held = fetch->held;
-    uint32_t held_count = fetch->held_count;
     int opening = fetch->opening;
-    fetch->held = NULL;
-    fetch->held_count = 0;
-    fetch_free(fetch);
-    for (uint32_t i = 0; i < held_count; i++)
-        process_event(self, s, held[i].seq, held[i].type, held[i].line, 1);
-    held_release(held, held_count);
+    fetch_release_held(fetch, 1);
     if (opening)
         opening_done(self);
 }
@@ -647,14 +656,7 @@ static void fetch_failed(fetch_t *fetch, int status, const char *code, const cha
     }
     rill_log_warn(self->who, "%s: repair failed (%s): reporting the gap", s->subject->topic,
                   message);
-    held_event_t *held = fetch->held;
-    uint32_t held_count = fetch->held_count;
-    fetch->held = NULL;
-    fetch->held_count = 0;
-    fetch_free(fetch);
-    for (uint32_t i = 0; i < held_count; i++)
-        process_event(self, s, held[i].seq, held[i].type, held[i].line, 0);
-    held_release(held, held_count);
+    fetch_release_held(fetch, 0);
 }
 
 static void on_fetch_reply(void *owner, rill_call_outcome_t outcome, const rill_message_t *message)

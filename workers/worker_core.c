@@ -407,20 +407,9 @@ static void drain_deadline(void *argument)
  * Held jobs are untouched. */
 static void reload_config(worker_t *worker)
 {
-    const char *path = worker->options->config_path;
-    if (path == NULL) {
-        rill_log_info(NULL, "SIGHUP: no config file to reload (built-in defaults stay)");
-        return;
-    }
-    rill_config_t config;
-    char error[512];
-    if (rill_config_load(path, &config, error, sizeof(error)) != 0) {
-        rill_log_error(NULL, "SIGHUP: config refused, the old one stays: %s", error);
-        return;
-    }
-    if (!worker->welcomed)
+    rill_config_t config = worker->options->config;
+    if (rill_config_reload(worker->options->config_path, &config) == 0 && !worker->welcomed)
         worker->heartbeat_ms = config.heartbeat_ms;
-    rill_log_info(NULL, "SIGHUP: config %s reloaded", path);
 }
 
 static void handle_signal(worker_t *worker)
