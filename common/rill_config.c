@@ -28,6 +28,9 @@ static const number_setting_t number_settings[] = {
     SETTING(stream_heartbeat_ms, 100, 300000),
     SETTING(topic_retain_messages, 0, 100000),
     SETTING(topic_retain_ms, 0, 86400000),
+    SETTING(slow_client_hard_bytes, 4096, 1u << 30),
+    SETTING(slow_client_soft_bytes, 4096, 1u << 30),
+    SETTING(slow_client_soft_ms, 0, 3600000),
 };
 
 void rill_config_defaults(rill_config_t *config)
@@ -45,6 +48,10 @@ void rill_config_defaults(rill_config_t *config)
     config->stream_heartbeat_ms = 5000;
     config->topic_retain_messages = 100;
     config->topic_retain_ms = 60000;
+    config->slow_client_hard_bytes = 8u * 1024 * 1024;
+    config->slow_client_soft_bytes = 1024 * 1024;
+    config->slow_client_soft_ms = 10000;
+    config->slow_client_action = RILL_SLOW_CLIENT_CLOSE;
 }
 
 static int load_kinds(json_t *value, rill_config_t *config, char *error, size_t error_size)
@@ -89,6 +96,18 @@ int rill_config_load(const char *path, rill_config_t *config, char *error, size_
     json_t *value;
     json_object_foreach(root, key, value)
     {
+        if (strcmp(key, "slow_client_action") == 0) {
+            const char *action = json_string_value(value);
+            if (action != NULL && strcmp(action, "close") == 0) {
+                config->slow_client_action = RILL_SLOW_CLIENT_CLOSE;
+            } else if (action != NULL && strcmp(action, "gap") == 0) {
+                config->slow_client_action = RILL_SLOW_CLIENT_GAP;
+            } else {
+                snprintf(error, error_size, "%s: \"slow_client_action\" must be \"close\" or \"gap\"", path);
+                goto out;
+            }
+            continue;
+        }
         if (strcmp(key, "kinds") == 0) {
             if (load_kinds(value, config, error, error_size) != 0)
                 goto out;
@@ -111,6 +130,11 @@ int rill_config_load(const char *path, rill_config_t *config, char *error, size_
             goto out;
         }
         *(uint64_t *)((char *)config + setting->offset) = (uint64_t)json_integer_value(value);
+    }
+    if (config->slow_client_soft_bytes > config->slow_client_hard_bytes) {
+        snprintf(error, error_size, "%s: \"slow_client_soft_bytes\" must not exceed \"slow_client_hard_bytes\"",
+                 path);
+        goto out;
     }
     result = 0;
 out:

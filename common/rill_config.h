@@ -15,6 +15,11 @@
 #define RILL_CONFIG_MAX_KINDS 32
 #define RILL_CONFIG_KIND_NAME_MAX 64
 
+typedef enum {
+    RILL_SLOW_CLIENT_CLOSE = 0, /* end the stream with an error event slow_client */
+    RILL_SLOW_CLIENT_GAP,       /* drop what is queued, tell the client with gap events, go on */
+} rill_slow_client_action_t;
+
 typedef struct {
     size_t kind_count;
     char kinds[RILL_CONFIG_MAX_KINDS][RILL_CONFIG_KIND_NAME_MAX]; /* declared job kinds */
@@ -28,6 +33,13 @@ typedef struct {
     uint64_t stream_heartbeat_ms;   /* idle HTTP stream heartbeat; default 5000 */
     uint64_t topic_retain_messages; /* a topic's last messages kept for replay; default 100 */
     uint64_t topic_retain_ms;       /* ... for at most this long; default 60000 */
+    /* Slow clients (SPEC §6), as Redis bounds pub/sub clients: a stream whose
+     * unsent bytes pass the hard limit at once, or stay over the soft limit
+     * for soft_ms, gets slow_client_action. */
+    uint64_t slow_client_hard_bytes; /* default 8 MiB */
+    uint64_t slow_client_soft_bytes; /* default 1 MiB */
+    uint64_t slow_client_soft_ms;    /* default 10000 */
+    rill_slow_client_action_t slow_client_action; /* default close */
 } rill_config_t;
 
 void rill_config_defaults(rill_config_t *config);

@@ -48,6 +48,9 @@ struct rill_stream {
     queue_t pending;
     queue_t in_flight;
     size_t pending_bytes;
+    size_t in_flight_bytes;  /* handed to h2o, not yet proceeded */
+    uint64_t over_soft_since; /* loop ms when unsent bytes went over the soft limit; 0 = under */
+    unsigned dropping : 1;    /* slow client, action gap: events are dropped until h2o is ready */
     rill_stream_format_t format;
     uint64_t serial; /* names the stream in debug lines */
     unsigned started : 1;   /* h2o_start_response done */
@@ -107,6 +110,7 @@ fail:
 }
 
 static void fetch_free(void *fetch);
+static void emit_dropped_gaps(rill_stream_t *self);
 
 static void unsubscribe_token(rill_stream_t *self)
 {
@@ -174,12 +178,17 @@ static void flush_now(rill_stream_t *self, int force)
 {
     if (!self->started || self->stopped || self->final_sent || self->sending || self->in_send)
         return;
+    if (self->dropping)
+        emit_dropped_gaps(self); /* h2o takes bytes again: say what was lost */
     if (self->pending.count == 0 && !self->ending && !force)
         return;
     queue_t swap = self->in_flight;
     self->in_flight = self->pending;
     self->pending = swap;
+    self->in_flight_bytes = self->pending_bytes;
     self->pending_bytes = 0;
+    for (rill_subscription_t *s = self->subscriptions; s != NULL; s = s->owner_next)
+        s->queued_from = 0;
     h2o_send_state_t state = H2O_SEND_STATE_IN_PROGRESS;
     if (self->ending) {
         state = H2O_SEND_STATE_FINAL;
@@ -214,6 +223,9 @@ static void on_proceed(h2o_generator_t *generator, h2o_req_t *req)
     (void)req;
     rill_stream_t *self = (rill_stream_t *)generator;
     self->sending = 0;
+    self->in_flight_bytes = 0;
+    if (self->pending_bytes <= self->frontend->config.slow_client_soft_bytes)
+        self->over_soft_since = 0;
     queue_release(&self->in_flight);
     flush(self);
 }
@@ -244,15 +256,14 @@ static void on_dispose(void *data)
 
 static void enqueue_chunk(rill_stream_t *self, rill_chunk_t *chunk, int take);
 
-/* Ends the stream with an error line: its client reads too slowly. */
+/* Ends the stream with an error line: it cannot be fed any more (its client
+ * reads too slowly, or memory ran out). */
 static void overflow(rill_stream_t *self)
 {
     static const char line[] = "{\"event\":\"error\",\"data\":{\"code\":\"slow_client\","
                                "\"message\":\"the client reads too slowly; events were dropped\"}}\n";
     if (!self->ending)
         self->frontend->metrics.slow_client_drops++;
-    rill_log_warn(self->who, "slow client: over %u queued bytes, stream ended",
-                  RILL_STREAM_HARD_LIMIT_BYTES);
     queue_release(&self->pending);
     self->pending_bytes = 0;
     self->ending = 1;
@@ -261,6 +272,46 @@ static void overflow(rill_stream_t *self)
     /* Subscriptions go with the final send (flush), not here: fan-out may be
      * walking them right now. */
     mark_dirty(self);
+}
+
+/* The client fell behind past a limit. slow_client_action "close" ends the
+ * stream with an error event. "gap" drops what is queued and every event
+ * after it until h2o can take bytes again; then each subject gets one gap
+ * event for what it lost (emit_dropped_gaps), and the stream goes on. */
+static void slow_client(rill_stream_t *self, const char *which)
+{
+    const rill_config_t *config = &self->frontend->config;
+    rill_log_warn(self->who, "stream %llu: slow client, %zu bytes unsent (over the %s limit): %s",
+                  (unsigned long long)self->serial, self->pending_bytes + self->in_flight_bytes, which,
+                  config->slow_client_action == RILL_SLOW_CLIENT_GAP ? "dropping events"
+                                                                      : "stream closed");
+    if (config->slow_client_action != RILL_SLOW_CLIENT_GAP) {
+        overflow(self);
+        return;
+    }
+    self->frontend->metrics.slow_client_drops++;
+    queue_release(&self->pending);
+    self->pending_bytes = 0;
+    self->over_soft_since = 0;
+    self->dropping = 1;
+    for (rill_subscription_t *s = self->subscriptions; s != NULL; s = s->owner_next) {
+        if (s->dropped_from == 0)
+            s->dropped_from = s->queued_from;
+        s->queued_from = 0;
+    }
+}
+
+static void emit_gap(rill_stream_t *self, rill_subscription_t *s, uint64_t from, uint64_t to);
+
+static void emit_dropped_gaps(rill_stream_t *self)
+{
+    self->dropping = 0;
+    for (rill_subscription_t *s = self->subscriptions; s != NULL; s = s->owner_next) {
+        uint64_t from = s->dropped_from;
+        s->dropped_from = 0;
+        if (from != 0 && from < s->next_seq)
+            emit_gap(self, s, from, s->next_seq - 1);
+    }
 }
 
 /* Queues chunk (a new reference is taken unless take). */
@@ -274,8 +325,19 @@ static void enqueue_chunk(rill_stream_t *self, rill_chunk_t *chunk, int take)
         return;
     }
     self->pending_bytes += length;
-    if (self->pending_bytes > RILL_STREAM_HARD_LIMIT_BYTES)
-        overflow(self);
+    const rill_config_t *config = &self->frontend->config;
+    size_t unsent = self->pending_bytes + self->in_flight_bytes;
+    if (unsent <= config->slow_client_soft_bytes || self->ending || self->dropping)
+        return;
+    if (unsent > config->slow_client_hard_bytes) {
+        slow_client(self, "hard");
+        return;
+    }
+    uint64_t now = h2o_now(self->frontend->context.loop);
+    if (self->over_soft_since == 0)
+        self->over_soft_since = now;
+    else if (now - self->over_soft_since >= config->slow_client_soft_ms)
+        slow_client(self, "soft");
 }
 
 /* A subject's name without its prefix ("j", "t") and suffix ("/"). */
@@ -319,6 +381,15 @@ static char *build_cursor(rill_stream_t *self, rill_subscription_t *current, uin
 static void enqueue_event(rill_stream_t *self, rill_subscription_t *subscription, uint64_t seq,
                           const char *type, rill_chunk_t *line, int take)
 {
+    if (self->dropping) {
+        if (subscription->dropped_from == 0)
+            subscription->dropped_from = seq;
+        if (take)
+            rill_chunk_unref(&line);
+        return;
+    }
+    if (subscription->queued_from == 0)
+        subscription->queued_from = seq;
     if (self->format == RILL_STREAM_SSE) {
         size_t cursor_length = 0;
         char buffer[1024];

@@ -26,10 +26,6 @@
 
 #include <h2o.h>
 
-/* A stream past this many queued bytes is a slow client (SPEC §6): its
- * queue is dropped and it ends with an error event "slow_client". */
-#define RILL_STREAM_HARD_LIMIT_BYTES (8u * 1024 * 1024)
-
 typedef struct rill_stream rill_stream_t;
 
 typedef enum {

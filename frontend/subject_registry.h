@@ -32,6 +32,8 @@ struct rill_subscription {
     rill_subscription_t *owner_next; /* free for the owner's own list */
     uint64_t next_seq;              /* next seq this owner expects; starts at 1 */
     void *fetch;                    /* the owner's: a replay in flight for it, or NULL */
+    uint64_t queued_from;           /* the owner's: first seq of it queued, not yet sent; 0 none */
+    uint64_t dropped_from;          /* the owner's: first seq dropped for a slow client; 0 none */
     unsigned ended : 1;             /* done or error delivered */
 };
 

@@ -42,6 +42,16 @@ int main(void)
     CHECK(load_text("{\"topic_retain_messages\": 100001}", &config, error, sizeof(error)) == -1);
     CHECK(strstr(error, "topic_retain_messages") != NULL);
     CHECK(load_text("{\"topic_retain_ms\": -1}", &config, error, sizeof(error)) == -1);
+    CHECK(config.slow_client_action == RILL_SLOW_CLIENT_CLOSE);
+    CHECK(config.slow_client_hard_bytes == 8u * 1024 * 1024 && config.slow_client_soft_ms == 10000);
+    CHECK(load_text("{\"slow_client_action\": \"gap\", \"slow_client_soft_bytes\": 4096}", &config, error,
+                    sizeof(error)) == 0);
+    CHECK(config.slow_client_action == RILL_SLOW_CLIENT_GAP && config.slow_client_soft_bytes == 4096);
+    CHECK(load_text("{\"slow_client_action\": \"drop\"}", &config, error, sizeof(error)) == -1);
+    CHECK(strstr(error, "slow_client_action") != NULL);
+    CHECK(load_text("{\"slow_client_hard_bytes\": 8192, \"slow_client_soft_bytes\": 16384}", &config, error,
+                    sizeof(error)) == -1);
+    CHECK(strstr(error, "must not exceed") != NULL);
     CHECK(load_text("{\"retain_msec\": 5}", &config, error, sizeof(error)) == -1);
     CHECK(strstr(error, "unknown setting \"retain_msec\"") != NULL);
     CHECK(load_text("{\"heartbeat_ms\": 1}", &config, error, sizeof(error)) == -1);
