@@ -78,6 +78,37 @@ static int load_kinds(json_t *value, rill_config_t *config, char *error, size_t 
     return 0;
 }
 
+/* RFC 6750 token68 characters: a bearer token is sent as it is. */
+#define TOKEN_CHARACTERS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/="
+
+static int load_origins(json_t *value, rill_config_t *config, char *error, size_t error_size)
+{
+    if (!json_is_array(value) || json_array_size(value) > RILL_CONFIG_MAX_ORIGINS) {
+        snprintf(error, error_size, "\"cors_origins\" must be an array of at most %d origins",
+                 RILL_CONFIG_MAX_ORIGINS);
+        return -1;
+    }
+    size_t index;
+    json_t *origin;
+    config->cors_origin_count = 0;
+    json_array_foreach(value, index, origin)
+    {
+        const char *text = json_string_value(origin);
+        int valid = text != NULL && strlen(text) < RILL_CONFIG_ORIGIN_MAX &&
+                    (strcmp(text, "*") == 0 || strncmp(text, "http://", 7) == 0 ||
+                     strncmp(text, "https://", 8) == 0) &&
+                    strpbrk(text, " \t\r\n,") == NULL && (strlen(text) < 2 || text[strlen(text) - 1] != '/');
+        if (!valid) {
+            snprintf(error, error_size,
+                     "\"cors_origins\"[%zu] must be \"*\" or an origin such as \"https://app.example\" "
+                     "(scheme://host[:port], no path)", index);
+            return -1;
+        }
+        snprintf(config->cors_origins[config->cors_origin_count++], RILL_CONFIG_ORIGIN_MAX, "%s", text);
+    }
+    return 0;
+}
+
 int rill_config_load(const char *path, rill_config_t *config, char *error, size_t error_size)
 {
     rill_config_defaults(config);
@@ -106,6 +137,23 @@ int rill_config_load(const char *path, rill_config_t *config, char *error, size_
                 snprintf(error, error_size, "%s: \"slow_client_action\" must be \"close\" or \"gap\"", path);
                 goto out;
             }
+            continue;
+        }
+        if (strcmp(key, "cors_origins") == 0) {
+            if (load_origins(value, config, error, error_size) != 0)
+                goto out;
+            continue;
+        }
+        if (strcmp(key, "auth_token") == 0) {
+            const char *token = json_string_value(value);
+            size_t length = token != NULL ? strlen(token) : 0;
+            if (length < 16 || length >= RILL_CONFIG_TOKEN_MAX || strspn(token, TOKEN_CHARACTERS) != length) {
+                snprintf(error, error_size,
+                         "%s: \"auth_token\" must be 16 to %d characters of [A-Za-z0-9._~+/=-]", path,
+                         RILL_CONFIG_TOKEN_MAX - 1);
+                goto out;
+            }
+            memcpy(config->auth_token, token, length + 1);
             continue;
         }
         if (strcmp(key, "kinds") == 0) {

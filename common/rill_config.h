@@ -14,6 +14,9 @@
 
 #define RILL_CONFIG_MAX_KINDS 32
 #define RILL_CONFIG_KIND_NAME_MAX 64
+#define RILL_CONFIG_MAX_ORIGINS 16
+#define RILL_CONFIG_ORIGIN_MAX 256
+#define RILL_CONFIG_TOKEN_MAX 256
 
 typedef enum {
     RILL_SLOW_CLIENT_CLOSE = 0, /* end the stream with an error event slow_client */
@@ -40,6 +43,11 @@ typedef struct {
     uint64_t slow_client_soft_bytes; /* default 1 MiB */
     uint64_t slow_client_soft_ms;    /* default 10000 */
     rill_slow_client_action_t slow_client_action; /* default close */
+    /* Browsers on other origins (CORS): exact origins, or "*"; none by default. */
+    size_t cors_origin_count;
+    char cors_origins[RILL_CONFIG_MAX_ORIGINS][RILL_CONFIG_ORIGIN_MAX];
+    /* When set, submit, publish and cancel need "Authorization: Bearer <token>". */
+    char auth_token[RILL_CONFIG_TOKEN_MAX];
 } rill_config_t;
 
 void rill_config_defaults(rill_config_t *config);

@@ -9,6 +9,8 @@
  */
 #include "http_api.h"
 
+#include "access.h"
+
 #include "cursor.h"
 #include "event_format.h"
 #include "metrics_http.h"
@@ -786,6 +788,8 @@ static int on_request(h2o_handler_t *handler, h2o_req_t *req)
         rill_http_send_error(req, 400, "bad_topic", "a topic name matches [A-Za-z0-9._-]{1,128}");
         return 0;
     }
+    if (rill_access_check(frontend, req, &route))
+        return 0;
     if (route.status == 405) {
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL, route.allow,
                        strlen(route.allow));

@@ -52,6 +52,14 @@ int main(void)
     CHECK(load_text("{\"slow_client_hard_bytes\": 8192, \"slow_client_soft_bytes\": 16384}", &config, error,
                     sizeof(error)) == -1);
     CHECK(strstr(error, "must not exceed") != NULL);
+    CHECK(load_text("{\"cors_origins\": [\"https://app.example\", \"http://localhost:3000\"], "
+                    "\"auth_token\": \"abcdefghijklmnop-_.\"}", &config, error, sizeof(error)) == 0);
+    CHECK(config.cors_origin_count == 2 && strcmp(config.cors_origins[1], "http://localhost:3000") == 0);
+    CHECK(strcmp(config.auth_token, "abcdefghijklmnop-_.") == 0);
+    CHECK(load_text("{\"cors_origins\": [\"app.example\"]}", &config, error, sizeof(error)) == -1);
+    CHECK(load_text("{\"cors_origins\": [\"https://app.example/\"]}", &config, error, sizeof(error)) == -1);
+    CHECK(load_text("{\"auth_token\": \"short\"}", &config, error, sizeof(error)) == -1);
+    CHECK(load_text("{\"auth_token\": \"has a space in it, too long\"}", &config, error, sizeof(error)) == -1);
     CHECK(load_text("{\"retain_msec\": 5}", &config, error, sizeof(error)) == -1);
     CHECK(strstr(error, "unknown setting \"retain_msec\"") != NULL);
     CHECK(load_text("{\"heartbeat_ms\": 1}", &config, error, sizeof(error)) == -1);

@@ -1,0 +1,28 @@
+/*
+ * access.h - who may call the HTTP API: CORS for browsers on other origins
+ * and the optional bearer token (SPEC §2, §6).
+ *
+ * Both are decided before a request reaches its handler, from the config in
+ * force: allowed origins get their CORS headers on every answer (streams
+ * included, so a cross-origin EventSource works), preflights are answered
+ * here, and submit, publish and cancel are refused with 401 unless they
+ * carry the configured token.
+ */
+#ifndef RILL_FRONTEND_ACCESS_H
+#define RILL_FRONTEND_ACCESS_H
+
+#include "frontend.h"
+#include "router.h"
+
+#include <h2o.h>
+
+/* Returns 1 when the request was answered here (a preflight, or a refusal),
+ * 0 when its handler should run. Adds the CORS headers of an allowed origin
+ * to req->res.headers either way. */
+int rill_access_check(rill_frontend_t *frontend, h2o_req_t *req, const rill_route_t *route);
+
+/* The two decisions, without h2o. */
+int rill_access_origin_allowed(const rill_config_t *config, const char *origin, size_t length);
+int rill_access_token_matches(const rill_config_t *config, const char *authorization, size_t length);
+
+#endif
