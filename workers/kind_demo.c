@@ -24,15 +24,27 @@ typedef struct {
     size_t line_capacity;
 } demo_state_t;
 
+/* Jitter needs no cryptographic randomness: xorshift64, seeded once, keeps
+ * the per-part path free of syscalls. */
+static uint64_t jitter_random(void)
+{
+    static uint64_t state;
+    if (state == 0) {
+        if (getrandom(&state, sizeof(state), GRND_NONBLOCK) != sizeof(state) || state == 0)
+            state = rill_clock_monotonic_ns() | 1;
+    }
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+}
+
 static uint64_t next_delay_ms(const demo_state_t *state)
 {
     int64_t delay = state->args.interval_ms;
     if (state->args.jitter_ms > 0) {
-        uint32_t random_value = 0;
-        if (getrandom(&random_value, sizeof(random_value), GRND_NONBLOCK) != sizeof(random_value))
-            random_value = (uint32_t)rill_clock_monotonic_ns();
         int64_t span = 2 * state->args.jitter_ms + 1;
-        delay += (int64_t)(random_value % (uint64_t)span) - state->args.jitter_ms;
+        delay += (int64_t)(jitter_random() % (uint64_t)span) - state->args.jitter_ms;
     }
     return delay < 0 ? 0 : (uint64_t)delay;
 }

@@ -237,3 +237,16 @@ def test_json_answers_keep_the_connection_alive(ctx):
         check(json.loads(data)["seq"] == 2, data)
     finally:
         conn.close()
+
+
+def test_demo_jitter_varies_the_interval(ctx):
+    system = ctx.system(workers=1)
+    system.wait_healthy()
+    stream = system.stream("POST", "/v1/jobs", {"kind": "demo", "args": {"parts": 10, "interval_ms": 100, "jitter_ms": 60}})
+    events = stream.read_all()
+    check_job_events(events, 10)
+    # Emission times as the worker stamped them: each interval is 100 ± 60 ms.
+    stamps = [e["data"]["mono_ns"] / 1e6 for e in events[:-1]]
+    intervals = [b - a for a, b in zip(stamps, stamps[1:])]
+    check(all(30 <= i <= 250 for i in intervals), "intervals out of 100±60 ms (with slack): %r" % intervals)
+    check(max(intervals) - min(intervals) > 15, "no jitter seen: %r" % intervals)
