@@ -443,6 +443,8 @@ static void handle_submit(rill_frontend_t *frontend, h2o_req_t *req)
     if (!detach) {
         /* Subjects first, then the barrier token: PROTOCOL.md, The barrier. */
         submit->stream = rill_stream_new(frontend, req, format, submit->who);
+        if (submit->stream == NULL)
+            goto unavailable;
         for (size_t i = 0; i < submit->job_count; i++) {
             if (rill_stream_add_job(submit->stream, submit->ids[i]) != 0)
                 goto unavailable;
@@ -678,6 +680,10 @@ static void handle_stream(rill_frontend_t *frontend, h2o_req_t *req, const char 
     char who[64];
     client_address(req, who, sizeof(who));
     rill_stream_t *stream = rill_stream_new(frontend, req, format, who);
+    if (stream == NULL) {
+        rill_http_send_error(req, 500, "internal", "out of memory");
+        return;
+    }
     int failed = 0;
     for (size_t i = 0; i < used && !failed; i++) {
         uint64_t since = 0;
