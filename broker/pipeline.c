@@ -23,12 +23,14 @@ struct rill_pipeline_group {
 typedef struct rill_pipeline_batch {
     rill_pipeline_group_t *group;
     size_t remaining; /* jobs of it not ended */
+    rill_link_t link; /* rill_pipelines_t.batches */
 } rill_pipeline_batch_t;
 
 struct rill_pipelines {
     zhashx_t *groups_by_key; /* key -> group (owned through the list) */
     rill_link_t groups;
     rill_link_t debouncing;  /* jobs, through queue_link */
+    rill_link_t batches;     /* in flight (freed with the module at shutdown) */
     zhashx_t *debounced;     /* pipeline 0x1f identity -> debouncing job */
     zhashx_t *remembered;    /* pipeline 0x1f identity -> job (dedup) */
 };
@@ -38,6 +40,9 @@ rill_pipelines_t *rill_pipelines_new(void)
     rill_pipelines_t *self = calloc(1, sizeof(*self));
     if (self == NULL)
         return NULL;
+    rill_list_init(&self->groups);
+    rill_list_init(&self->debouncing);
+    rill_list_init(&self->batches);
     self->groups_by_key = zhashx_new();
     self->debounced = zhashx_new();
     self->remembered = zhashx_new();
@@ -45,8 +50,6 @@ rill_pipelines_t *rill_pipelines_new(void)
         rill_pipelines_destroy(&self);
         return NULL;
     }
-    rill_list_init(&self->groups);
-    rill_list_init(&self->debouncing);
     return self;
 }
 
@@ -67,13 +70,19 @@ void rill_pipelines_destroy(rill_pipelines_t **self_p)
     if (self_p == NULL || *self_p == NULL)
         return;
     rill_pipelines_t *self = *self_p;
-    if (self->groups_by_key != NULL) {
+    {
         while (!rill_list_is_empty(&self->groups))
             group_free(self, rill_container_of(self->groups.next, rill_pipeline_group_t, link));
         while (!rill_list_is_empty(&self->debouncing)) {
             rill_job_t *job = rill_container_of(self->debouncing.next, rill_job_t, queue_link);
             rill_list_remove(&job->queue_link);
             job->debouncing = 0;
+        }
+        /* Jobs still running at shutdown were freed without ending. */
+        while (!rill_list_is_empty(&self->batches)) {
+            rill_pipeline_batch_t *batch = rill_container_of(self->batches.next, rill_pipeline_batch_t, link);
+            rill_list_remove(&batch->link);
+            free(batch);
         }
     }
     zhashx_destroy(&self->groups_by_key);
@@ -279,6 +288,7 @@ void rill_pipelines_job_ended(rill_pipelines_t *self, rill_job_t *job)
             batch->remaining--;
         if (batch->remaining == 0) {
             rill_pipeline_group_t *owner = batch->group;
+            rill_list_remove(&batch->link);
             free(batch);
             if (owner->in_flight > 0)
                 owner->in_flight--;
@@ -393,6 +403,7 @@ void rill_pipelines_start_batch(rill_pipelines_t *self, rill_pipeline_group_t *g
     if (batch != NULL) {
         batch->group = group;
         batch->remaining = count;
+        rill_list_push_back(&self->batches, &batch->link);
         group->in_flight++;
     }
     for (size_t i = 0; i < count; i++) {
@@ -400,7 +411,7 @@ void rill_pipelines_start_batch(rill_pipelines_t *self, rill_pipeline_group_t *g
         jobs[i]->group = NULL;
         jobs[i]->pipeline_batch = batch;
     }
-    (void)self; /* a group left idle by ENOMEM is freed with the module */
+    /* A group left idle by ENOMEM is freed with the module. */
 }
 
 size_t rill_pipelines_group_count(const rill_pipelines_t *self)
