@@ -57,6 +57,13 @@ static zsock_t *open_socket(int type, const char *endpoint, const char *what, ch
     return socket;
 }
 
+/* The job table is about to free an expired job: no dedup join may name it. */
+static void forget_expired(void *argument, rill_job_t *job)
+{
+    rill_broker_t *self = argument;
+    rill_pipelines_forget(self->pipelines, job);
+}
+
 rill_broker_t *rill_broker_new(const rill_config_t *config, const rill_endpoints_t *endpoints,
                                char *error, size_t error_size)
 {
@@ -79,7 +86,10 @@ rill_broker_t *rill_broker_new(const rill_config_t *config, const rill_endpoints
     self->barrier = rill_barrier_new(rill_control_barrier_item_free);
     self->peer_log = rill_peer_log_new();
     self->topics = rill_topic_table_new();
-    if (self->jobs == NULL || self->ready == NULL || self->pool == NULL || self->interest == NULL ||
+    self->pipelines = rill_pipelines_new();
+    if (self->jobs != NULL && self->pipelines != NULL)
+        rill_job_table_on_expire(self->jobs, forget_expired, self);
+    if (self->pipelines == NULL || self->jobs == NULL || self->ready == NULL || self->pool == NULL || self->interest == NULL ||
         self->barrier == NULL || self->peer_log == NULL || self->topics == NULL) {
         snprintf(error, error_size, "out of memory");
         rill_broker_destroy(&self);
@@ -112,6 +122,7 @@ void rill_broker_destroy(rill_broker_t **self_p)
     /* Jobs first: they unlink themselves from queue and worker lists. */
     rill_job_table_destroy(&self->jobs);
     rill_ready_queue_destroy(&self->ready);
+    rill_pipelines_destroy(&self->pipelines);
     rill_worker_pool_destroy(&self->pool);
     rill_barrier_destroy(&self->barrier);
     rill_interest_destroy(&self->interest);
@@ -182,6 +193,11 @@ void rill_broker_end_job(rill_broker_t *self, rill_job_t *job, rill_job_state_t 
         rill_broker_unassign(self, job, 1);
     }
     rill_ready_queue_remove(self->ready, job);
+    if (job->pipeline != NULL) {
+        /* Its batch may end here: the group's next batch may go. */
+        rill_pipelines_job_ended(self->pipelines, job);
+        self->dispatch_needed = 1;
+    }
     job->held = 0;
     if (state == RILL_JOB_DONE) {
         (void)rill_events_publish_json(self, job, RILL_EVENT_DONE,
@@ -204,7 +220,7 @@ void rill_broker_end_job(rill_broker_t *self, rill_job_t *job, rill_job_state_t 
         (void)rill_events_publish_json(self, job, RILL_EVENT_ERROR, data);
     }
     uint64_t now = rill_clock_monotonic_ms();
-    rill_job_table_set_state(self->jobs, job, state, now, self->config.retain_ms);
+    rill_job_table_set_state(self->jobs, job, state, now, job->retain_ms);
     if (state == RILL_JOB_DONE)
         rill_log_info(job->who, "job %s done: %llu parts", job->id, (unsigned long long)job->parts);
     else
@@ -218,7 +234,7 @@ void rill_broker_retry_job(rill_broker_t *self, rill_job_t *job, const char *rea
         return;
     rill_broker_unassign(self, job, 0);
     int lost = strcmp(reason, "worker_lost") == 0;
-    if (lost && job->attempt > self->config.retries) {
+    if (lost && job->attempt > job->retries) {
         char message[160];
         snprintf(message, sizeof(message), "its worker was lost on attempt %llu and no retries remain",
                  (unsigned long long)job->attempt);
@@ -322,9 +338,58 @@ static int send_batch(rill_broker_t *self, rill_worker_t *worker, rill_job_t **j
     return 0;
 }
 
+uint64_t rill_broker_next_due(rill_broker_t *self)
+{
+    return rill_pipelines_next_due(self->pipelines, self->dispatched_ms);
+}
+
+/* A worker for count jobs of kind: one with that much free credit; else an
+ * idle one (it holds nothing) gets what its credit allows, so a batch larger
+ * than any worker's credit is split instead of waiting for ever. *take is
+ * how many it gets. NULL: the batch waits for credit. */
+static rill_worker_t *choose_for_batch(rill_broker_t *self, const char *kind, size_t count, size_t *take)
+{
+    rill_worker_t *worker = rill_worker_pool_choose(self->pool, kind);
+    if (worker == NULL)
+        return NULL;
+    *take = count;
+    if (worker->credit >= count)
+        return worker;
+    if (worker->held == 0 && worker->credit > 0) {
+        *take = (size_t)worker->credit;
+        return worker;
+    }
+    return NULL;
+}
+
+/* Each pipeline group whose window closed (or is full) and that has room in
+ * flight sends one batch, to one worker. */
+static void dispatch_pipelines(rill_broker_t *self, uint64_t now)
+{
+    if (rill_pipelines_release_debounced(self->pipelines, now) > 0)
+        rill_log_debug(NULL, "debounced jobs are quiet: buffered");
+    rill_job_t *jobs[RILL_PIPELINE_BATCH_MAX];
+    rill_pipeline_group_t *group = rill_pipelines_first_ready(self->pipelines, now);
+    while (group != NULL) {
+        size_t count = rill_pipeline_group_peek(group, jobs, RILL_PIPELINE_BATCH_MAX);
+        size_t take = 0;
+        rill_worker_t *worker =
+            count > 0 ? choose_for_batch(self, rill_pipeline_group_kind(group), count, &take) : NULL;
+        if (worker != NULL && send_batch(self, worker, jobs, take) == 0) {
+            rill_pipelines_start_batch(self->pipelines, group, jobs, take);
+            /* A parallel group may send another batch at once. */
+            if (rill_pipeline_group_is_ready(group, now))
+                continue;
+        }
+        group = rill_pipelines_next_ready(self->pipelines, group, now);
+    }
+}
+
 void rill_broker_dispatch(rill_broker_t *self)
 {
     self->dispatch_needed = 0;
+    self->dispatched_ms = rill_clock_monotonic_ms();
+    dispatch_pipelines(self, self->dispatched_ms);
     if (rill_ready_queue_is_empty(self->ready))
         return;
     uint64_t credit = rill_worker_pool_free_credit(self->pool);

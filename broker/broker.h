@@ -17,6 +17,7 @@
 #include "interest.h"
 #include "job_table.h"
 #include "peer_log.h"
+#include "pipeline.h"
 #include "ready_queue.h"
 #include "rill_config.h"
 #include "rill_endpoints.h"
@@ -41,7 +42,8 @@ typedef struct {
     void *events;
     rill_counters_t *counters;
     rill_job_table_t *jobs;
-    rill_ready_queue_t *ready;
+    rill_ready_queue_t *ready;     /* jobs no pipeline matched, and retries */
+    rill_pipelines_t *pipelines;   /* jobs of a declared pipeline (SPEC §3) */
     rill_worker_pool_t *pool;
     rill_interest_t *interest;
     rill_barrier_t *barrier;
@@ -52,6 +54,7 @@ typedef struct {
     uint64_t next_heartbeat_ms;
     uint64_t next_prune_ms;
     int dispatch_needed; /* something may now be dispatchable */
+    uint64_t dispatched_ms; /* monotonic ms of the last dispatch pass */
     int reap_needed;     /* some worker is unreachable */
 } rill_broker_t;
 
@@ -64,8 +67,13 @@ void rill_broker_set_config(rill_broker_t *self, const rill_config_t *config);
 
 /* Timers: heartbeats, dead workers, deadlines, barriers, retention. */
 void rill_broker_tick(rill_broker_t *self, uint64_t now_ms);
-/* Hands ready jobs to workers while credit allows. */
+/* Hands ready jobs to workers while credit allows: due debounced jobs go to
+ * their groups, groups whose window closed send one batch each, then the
+ * ready queue. */
 void rill_broker_dispatch(rill_broker_t *self);
+/* Monotonic ms when a pipeline may next have something to dispatch
+ * (debounce or buffer window), UINT64_MAX if nothing waits on time. */
+uint64_t rill_broker_next_due(rill_broker_t *self);
 /* Declares unreachable workers gone (their jobs retried). */
 void rill_broker_reap(rill_broker_t *self);
 

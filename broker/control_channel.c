@@ -119,6 +119,7 @@ static void handle_ping(rill_broker_t *self, const rill_frame_t *routing)
 /* One job of a SUBMIT, checked. Strings point into the parsed JSON. */
 typedef struct {
     rill_job_spec_t spec;
+    const rill_pipeline_config_t *pipeline; /* the first that matches, or NULL */
 } submitted_job_t;
 
 static int optional_string(json_t *job, const char *field, const char **value)
@@ -208,7 +209,8 @@ static void release_submitted(rill_broker_t *self, const char (*ids)[RILL_ID_TEX
         if (job == NULL || !job->held)
             continue;
         job->held = 0;
-        if (job->state == RILL_JOB_QUEUED)
+        /* A pipeline job waits in its debounce list or group buffer already. */
+        if (job->state == RILL_JOB_QUEUED && job->pipeline == NULL)
             rill_ready_queue_push_back(self->ready, job);
     }
     self->dispatch_needed = 1;
@@ -281,9 +283,10 @@ static void handle_submit(rill_broker_t *self, const rill_frame_t *routing, cons
     }
     submitted_job_t *jobs = calloc(count, sizeof(*jobs));
     rill_job_t **created = calloc(count, sizeof(*created));
+    rill_job_t **accepted = calloc(count, sizeof(*accepted));
     held_request_t *held = token[0] != '\0' ? held_new(routing, req, token) : NULL;
     json_t *ids = json_array();
-    if (jobs == NULL || created == NULL || ids == NULL || (token[0] != '\0' && held == NULL) ||
+    if (jobs == NULL || created == NULL || accepted == NULL || ids == NULL || (token[0] != '\0' && held == NULL) ||
         (held != NULL && (held->job_ids = calloc(count, RILL_ID_TEXT_SIZE)) == NULL)) {
         reply_error(self, routing, req, "internal", "out of memory");
         goto out;
@@ -297,23 +300,75 @@ static void handle_submit(rill_broker_t *self, const rill_frame_t *routing, cons
     /* All or nothing: create every job before registering any. */
     for (size_t i = 0; i < count; i++) {
         created[i] = rill_job_new(&jobs[i].spec);
-        if (created[i] == NULL || json_array_append_new(ids, json_string(jobs[i].spec.id)) != 0) {
+        if (created[i] == NULL) {
             reply_error(self, routing, req, "internal", "out of memory");
             goto out;
+        }
+        const rill_pipeline_config_t *pipeline =
+            rill_config_match_pipeline(&self->config, jobs[i].spec.kind, jobs[i].spec.source);
+        jobs[i].pipeline = pipeline;
+        created[i]->retain_ms = self->config.retain_ms;
+        created[i]->retries = self->config.retries;
+        if (pipeline != NULL) {
+            char *identity = NULL;
+            if (pipeline->debounce_ms > 0 || pipeline->dedup) {
+                identity = rill_pipelines_identity(jobs[i].spec.kind, jobs[i].spec.source,
+                                                   jobs[i].spec.key, jobs[i].spec.args);
+                if (identity == NULL) {
+                    reply_error(self, routing, req, "internal", "out of memory");
+                    goto out;
+                }
+            }
+            if (rill_pipelines_adopt(created[i], pipeline, identity) != 0) {
+                reply_error(self, routing, req, "internal", "out of memory");
+                goto out;
+            }
         }
     }
     uint64_t now = rill_clock_monotonic_ms();
     uint64_t wall = rill_clock_wall_ms();
-    uint64_t deadline = self->config.timeout_ms > 0 ? now + self->config.timeout_ms : 0;
     int hold = held != NULL && !token_ready(self, token);
     for (size_t i = 0; i < count; i++) {
         rill_job_t *job = created[i];
+        const rill_pipeline_config_t *pipeline = jobs[i].pipeline;
+        /* Debounce and dedup: an identical job joins the one there is (an
+         * earlier one of this very request included). */
+        const char *why = NULL;
+        rill_job_t *joined = pipeline != NULL ? rill_pipelines_find_join(self->pipelines, pipeline,
+                                                                         job->identity, now, &why)
+                                              : NULL;
+        if (joined != NULL) {
+            if (strcmp(why, "debounce") == 0)
+                self->counters->debounced_jobs++;
+            else
+                self->counters->dedup_joins++;
+            if (job->detached)
+                joined->detached = 1; /* someone wants it to run regardless */
+            rill_log_info(job->who, "job %s joined %s (%s, pipeline %s)", job->id, joined->id, why,
+                          pipeline->name);
+            rill_job_destroy(&created[i]);
+            accepted[i] = joined;
+            continue;
+        }
+        uint64_t timeout_ms = pipeline != NULL ? pipeline->timeout_ms : self->config.timeout_ms;
+        uint64_t deadline = timeout_ms > 0 ? now + timeout_ms : 0;
         job->submitted_ms = wall;
         job->held = hold;
-        if (rill_job_table_insert(self->jobs, job, deadline) != 0) {
+        int failed = rill_job_table_insert(self->jobs, job, deadline) != 0;
+        if (!failed && pipeline != NULL &&
+            rill_pipelines_submit(self->pipelines, job, pipeline, now) != 0) {
+            /* In the table already: end it with the others below. */
+            created[i] = NULL;
+            accepted[i] = job;
+            rill_broker_end_job(self, job, RILL_JOB_FAILED, "internal", "out of memory", 0);
+            failed = 1;
+        }
+        if (failed) {
             /* Only on ENOMEM (ids were checked): end the ones in the table
              * so the reply's "none" stays true for the frontend. */
             for (size_t j = 0; j < i; j++) {
+                if (created[j] == NULL)
+                    continue; /* joined another */
                 rill_ready_queue_remove(self->ready, created[j]);
                 rill_broker_end_job(self, created[j], RILL_JOB_FAILED, "internal", "out of memory", 0);
                 created[j] = NULL;
@@ -321,18 +376,26 @@ static void handle_submit(rill_broker_t *self, const rill_frame_t *routing, cons
             reply_error(self, routing, req, "internal", "out of memory");
             goto out;
         }
-        if (!hold)
+        accepted[i] = job;
+        if (!hold && pipeline == NULL)
             rill_ready_queue_push_back(self->ready, job);
         if (held != NULL)
             memcpy(held->job_ids[i], job->id, RILL_ID_TEXT_SIZE);
-        rill_log_info(job->who, "job %s submitted: kind %s, source %s%s%s", job->id, job->kind,
+        rill_log_info(job->who, "job %s submitted: kind %s, source %s%s%s%s%s", job->id, job->kind,
                       job->source, job->detached ? ", detached" : "",
-                      hold ? ", held for its barrier" : "");
+                      hold ? ", held for its barrier" : "", pipeline != NULL ? ", pipeline " : "",
+                      pipeline != NULL ? pipeline->name : "");
     }
-    /* The table owns them now. */
-    for (size_t i = 0; i < count; i++)
+    /* The table owns them now; accepted[i] is what job i became. */
+    json_t *flush = json_array();
+    int packed = flush != NULL;
+    for (size_t i = 0; i < count; i++) {
         created[i] = NULL;
-    json_t *answer = json_pack("{s:O}", "jobs", ids);
+        packed = packed && json_array_append_new(ids, json_string(accepted[i]->id)) == 0 &&
+                 json_array_append_new(flush, json_integer((json_int_t)accepted[i]->flush_ms)) == 0;
+    }
+    json_t *answer = packed ? json_pack("{s:O, s:O}", "jobs", ids, "flush_ms", flush) : NULL;
+    json_decref(flush);
     reply_json(self, routing, RILL_COMMAND_SUBMITTED, req, answer);
     if (hold) {
         held->job_count = count;
@@ -349,6 +412,7 @@ out:
             rill_job_destroy(&created[i]);
     }
     free(created);
+    free(accepted);
     free(jobs);
     rill_control_barrier_item_free(held);
     json_decref(ids);
@@ -426,6 +490,7 @@ static void reply_fetch(rill_broker_t *self, const rill_frame_t *routing, rill_f
     uint64_t last_seq;
     const char *ended;
     const char *who = NULL;
+    uint64_t flush_ms = 0;
     if (subject_text[0] == RILL_SUBJECT_TOPIC) {
         /* A topic nobody published to yet exists too: nothing retained,
          * last 0. Aged messages go before they could be replayed. */
@@ -446,6 +511,7 @@ static void reply_fetch(rill_broker_t *self, const rill_frame_t *routing, rill_f
         last_seq = job->last_seq;
         ended = rill_job_is_ended(job) ? "true" : "false";
         who = job->who;
+        flush_ms = job->flush_ms;
     }
     size_t retained = retention != NULL ? rill_retention_count(retention) : 0;
     uint64_t first = retained > 0 ? rill_retention_at(retention, 0)->seq : last_seq + 1;
@@ -462,9 +528,10 @@ static void reply_fetch(rill_broker_t *self, const rill_frame_t *routing, rill_f
             events[3 * n + 2].data = zmq_msg_data(&event->data);
             events[3 * n + 2].size = zmq_msg_size(&event->data);
         }
-        snprintf(header, sizeof(header), "{\"first\":%llu,\"last\":%llu,\"ended\":%s,\"final\":%s}",
+        snprintf(header, sizeof(header),
+                 "{\"first\":%llu,\"last\":%llu,\"ended\":%s,\"final\":%s,\"flush_ms\":%llu}",
                  (unsigned long long)first, (unsigned long long)last_seq, ended,
-                 index >= retained ? "true" : "false");
+                 index >= retained ? "true" : "false", (unsigned long long)flush_ms);
         if (send_replay(self, routing, req, subject, header, events, 3 * n) != 0)
             return;
     } while (index < retained);

@@ -45,6 +45,8 @@ typedef struct {
     uint64_t batches;
     uint64_t batch_jobs;
     rill_histogram_t batch_sizes; /* jobs per batch */
+    uint64_t dedup_joins;    /* submissions joined to an identical job (dedup) */
+    uint64_t debounced_jobs; /* submissions joined to a debouncing identical job */
     /* workers */
     uint64_t workers_alive; /* gauge */
     uint64_t workers_joined;

@@ -13,6 +13,8 @@ struct rill_job_table {
     rill_link_t deadlines; /* not ended, deadline ascending */
     rill_link_t expiries;  /* ended, expiry ascending */
     rill_counters_t *counters;
+    void (*on_expire)(void *argument, rill_job_t *job);
+    void *on_expire_argument;
 };
 
 static char *duplicate(const char *text)
@@ -63,6 +65,8 @@ void rill_job_destroy(rill_job_t **self_p)
     free(job->who);
     free(job->worker_name);
     free(job->worker_host);
+    free(job->pipeline);
+    free(job->identity);
     json_decref(job->args);
     rill_retention_destroy(&job->retention);
     free(job);
@@ -130,11 +134,12 @@ char *rill_job_status_json(const rill_job_t *job, uint64_t subscribers, int kind
                                 optional_time(job->ended_ms));
     /* json_pack's "o" steals its argument even on failure: no leak below. */
     json_t *status = json_pack(
-        "{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:o, s:o, s:n, s:b, s:o, s:o}", "id", job->id, "kind",
+        "{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:o, s:o, s:o, s:b, s:o, s:o}", "id", job->id, "kind",
         job->kind, "source", job->source, "state", rill_job_state_name(job, kind_served), "parts",
         (json_int_t)job->parts, "subscribers", (json_int_t)subscribers, "attempt",
         (json_int_t)job->attempt, "who", optional_string(job->who), "batch",
-        job->batch[0] != '\0' ? json_string(job->batch) : json_null(), "pipeline", "detached",
+        job->batch[0] != '\0' ? json_string(job->batch) : json_null(), "pipeline",
+        optional_string(job->pipeline), "detached",
         job->detached, "worker", worker, "timings", timings);
     if (status == NULL)
         return NULL;
@@ -250,6 +255,13 @@ int rill_job_table_insert(rill_job_table_t *self, rill_job_t *job, uint64_t dead
     return 0;
 }
 
+void rill_job_table_on_expire(rill_job_table_t *self, void (*callback)(void *argument, rill_job_t *job),
+                              void *argument)
+{
+    self->on_expire = callback;
+    self->on_expire_argument = argument;
+}
+
 rill_job_t *rill_job_table_find(rill_job_table_t *self, const char *id)
 {
     return zhashx_lookup(self->jobs, id);
@@ -306,6 +318,8 @@ size_t rill_job_table_expire(rill_job_table_t *self, uint64_t now_ms)
         if (job->expires_ms > now_ms)
             break;
         rill_list_remove(&job->expiry_link);
+        if (self->on_expire != NULL)
+            self->on_expire(self->on_expire_argument, job);
         zhashx_delete(self->jobs, job->id); /* frees it */
         self->counters->jobs_expired++;
         self->counters->jobs_retained--;

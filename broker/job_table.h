@@ -28,6 +28,8 @@ typedef enum {
 } rill_job_state_t;
 
 struct rill_worker;
+struct rill_pipeline_group;
+struct rill_pipeline_batch;
 
 typedef struct rill_job {
     char id[RILL_ID_TEXT_SIZE];
@@ -54,7 +56,20 @@ typedef struct rill_job {
     char *worker_name;             /* the worker that runs / ran it; NULL = none */
     char *worker_host;
     int64_t worker_pid;
-    rill_link_t queue_link;    /* ready queue */
+    /* Settings it was submitted with (its pipeline's, else the config's). */
+    uint64_t retain_ms;
+    uint64_t retries;
+    uint64_t flush_ms;
+    /* Pipelines (pipeline.h); all NULL / 0 for a job no pipeline matched. */
+    char *pipeline;        /* the pipeline's name */
+    char *identity;        /* debounce / dedup identity; NULL = not needed */
+    int debouncing;        /* in the debounce list */
+    int remembered;        /* in the dedup index */
+    uint64_t due_ms;       /* debouncing: monotonic end of its quiet period */
+    uint64_t buffered_ms;  /* buffered: monotonic time it entered the buffer */
+    struct rill_pipeline_group *group;       /* while debouncing or buffered */
+    struct rill_pipeline_batch *pipeline_batch; /* while its batch is in flight */
+    rill_link_t queue_link;    /* ready queue, or a pipeline's debounce list or group buffer */
     rill_link_t deadline_link; /* table: not ended, by deadline */
     rill_link_t expiry_link;   /* table: ended, by expiry */
     rill_link_t worker_link;   /* jobs of its worker */
@@ -86,6 +101,9 @@ typedef struct rill_job_table rill_job_table_t;
 
 rill_job_table_t *rill_job_table_new(rill_counters_t *counters);
 void rill_job_table_destroy(rill_job_table_t **self_p);
+/* Called with each job just before rill_job_table_expire frees it. */
+void rill_job_table_on_expire(rill_job_table_t *self, void (*callback)(void *argument, rill_job_t *job),
+                              void *argument);
 /* Takes ownership of job (state queued). deadline_ms is monotonic, 0 = none.
  * Returns 0, or -1 if the id exists (job not taken) or on ENOMEM. */
 int rill_job_table_insert(rill_job_table_t *self, rill_job_t *job, uint64_t deadline_ms);

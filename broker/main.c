@@ -156,6 +156,10 @@ static int run(rill_broker_t *broker, int signal_fd, const char *config_path)
     for (;;) {
         uint64_t now = rill_clock_monotonic_ms();
         long timeout = next_tick > now ? (long)(next_tick - now) : 0;
+        /* A debounce quiet period or a buffer window may end before the tick. */
+        uint64_t due = rill_broker_next_due(broker);
+        if (due != UINT64_MAX && (due <= now || (long)(due - now) < timeout))
+            timeout = due > now ? (long)(due - now) : 0;
         if (broker->dispatch_needed)
             timeout = 0;
         zmq_pollitem_t items[4] = {
@@ -188,6 +192,8 @@ static int run(rill_broker_t *broker, int signal_fd, const char *config_path)
             next_tick = now + TICK_MS;
         }
         rill_broker_reap(broker);
+        if (due != UINT64_MAX && rill_clock_monotonic_ms() >= due)
+            broker->dispatch_needed = 1;
         if (broker->dispatch_needed)
             rill_broker_dispatch(broker);
     }

@@ -109,6 +109,241 @@ static int load_origins(json_t *value, rill_config_t *config, char *error, size_
     return 0;
 }
 
+#define INHERIT UINT64_MAX /* a pipeline value not given: the top-level one */
+
+typedef struct {
+    const char *name;
+    size_t offset;
+    uint64_t minimum;
+    uint64_t maximum;
+} pipeline_number_t;
+
+#define PIPELINE_NUMBER(field, minimum, maximum) \
+    {#field, offsetof(rill_pipeline_config_t, field), minimum, maximum}
+
+static const pipeline_number_t pipeline_numbers[] = {
+    PIPELINE_NUMBER(buffer_ms, 0, 3600000),
+    PIPELINE_NUMBER(buffer_max, 1, 10000),
+    PIPELINE_NUMBER(debounce_ms, 0, 3600000),
+    PIPELINE_NUMBER(concurrency, 1, 100000),
+    PIPELINE_NUMBER(retain_ms, 0, 86400000),
+    PIPELINE_NUMBER(retain_parts, 0, 10000000),
+    PIPELINE_NUMBER(timeout_ms, 0, 86400000),
+    PIPELINE_NUMBER(retries, 0, 100),
+    PIPELINE_NUMBER(flush_ms, 0, 60000),
+};
+
+static int load_match(json_t *value, rill_pipeline_config_t *pipeline, const char *where, char *error,
+                      size_t error_size)
+{
+    if (!json_is_object(value)) {
+        snprintf(error, error_size, "%s.match must be an object {\"kind\", \"source\"?}", where);
+        return -1;
+    }
+    const char *key;
+    json_t *item;
+    json_object_foreach(value, key, item)
+    {
+        const char *text = json_string_value(item);
+        size_t length = text != NULL ? strlen(text) : 0;
+        if (strcmp(key, "kind") == 0) {
+            if (length == 0 || length >= RILL_CONFIG_KIND_NAME_MAX) {
+                snprintf(error, error_size, "%s.match.kind must be a non-empty string under %d bytes",
+                         where, RILL_CONFIG_KIND_NAME_MAX);
+                return -1;
+            }
+            memcpy(pipeline->kind, text, length + 1);
+        } else if (strcmp(key, "source") == 0) {
+            if (length == 0 || length >= RILL_CONFIG_SOURCE_MAX) {
+                snprintf(error, error_size, "%s.match.source must be a string of 1 to %d bytes", where,
+                         RILL_CONFIG_SOURCE_MAX - 1);
+                return -1;
+            }
+            memcpy(pipeline->source, text, length + 1);
+        } else {
+            snprintf(error, error_size, "%s.match: unknown key \"%.64s\"", where, key);
+            return -1;
+        }
+    }
+    if (pipeline->kind[0] == '\0') {
+        snprintf(error, error_size, "%s.match.kind is required", where);
+        return -1;
+    }
+    return 0;
+}
+
+static int load_pipeline(json_t *value, size_t index, rill_config_t *config, char *error,
+                         size_t error_size)
+{
+    char where[96];
+    rill_pipeline_config_t *pipeline = &config->pipelines[index];
+    memset(pipeline, 0, sizeof(*pipeline));
+    snprintf(where, sizeof(where), "\"pipelines\"[%zu]", index);
+    if (!json_is_object(value)) {
+        snprintf(error, error_size, "%s must be an object", where);
+        return -1;
+    }
+    pipeline->group_by = RILL_GROUP_BY_SOURCE;
+    pipeline->mode = RILL_PIPELINE_ORDERED;
+    pipeline->buffer_max = 1;
+    pipeline->concurrency = INHERIT; /* ordered: 1; parallel: 16 */
+    pipeline->retain_ms = pipeline->retain_parts = pipeline->timeout_ms = pipeline->retries = INHERIT;
+    int has_match = 0;
+    const char *key;
+    json_t *item;
+    json_object_foreach(value, key, item)
+    {
+        if (strcmp(key, "name") == 0) {
+            const char *name = json_string_value(item);
+            size_t length = name != NULL ? strlen(name) : 0;
+            if (length == 0 || length >= RILL_CONFIG_KIND_NAME_MAX) {
+                snprintf(error, error_size, "%s.name must be a non-empty string under %d bytes", where,
+                         RILL_CONFIG_KIND_NAME_MAX);
+                return -1;
+            }
+            memcpy(pipeline->name, name, length + 1);
+            snprintf(where, sizeof(where), "pipeline \"%.40s\"", name);
+            continue;
+        }
+        if (strcmp(key, "match") == 0) {
+            if (load_match(item, pipeline, where, error, error_size) != 0)
+                return -1;
+            has_match = 1;
+            continue;
+        }
+        if (strcmp(key, "group_by") == 0) {
+            const char *text = json_string_value(item);
+            if (text != NULL && strcmp(text, "source") == 0) {
+                pipeline->group_by = RILL_GROUP_BY_SOURCE;
+            } else if (text != NULL && strcmp(text, "kind") == 0) {
+                pipeline->group_by = RILL_GROUP_BY_KIND;
+            } else if (text != NULL && strcmp(text, "none") == 0) {
+                pipeline->group_by = RILL_GROUP_BY_NONE;
+            } else {
+                snprintf(error, error_size, "%s.group_by must be \"source\", \"kind\" or \"none\"", where);
+                return -1;
+            }
+            continue;
+        }
+        if (strcmp(key, "mode") == 0) {
+            const char *text = json_string_value(item);
+            if (text != NULL && strcmp(text, "ordered") == 0) {
+                pipeline->mode = RILL_PIPELINE_ORDERED;
+            } else if (text != NULL && strcmp(text, "parallel") == 0) {
+                pipeline->mode = RILL_PIPELINE_PARALLEL;
+            } else {
+                snprintf(error, error_size, "%s.mode must be \"ordered\" or \"parallel\"", where);
+                return -1;
+            }
+            continue;
+        }
+        if (strcmp(key, "dedup") == 0) {
+            if (!json_is_boolean(item)) {
+                snprintf(error, error_size, "%s.dedup must be true or false", where);
+                return -1;
+            }
+            pipeline->dedup = json_is_true(item);
+            continue;
+        }
+        const pipeline_number_t *number = NULL;
+        for (size_t i = 0; i < sizeof(pipeline_numbers) / sizeof(pipeline_numbers[0]); i++) {
+            if (strcmp(key, pipeline_numbers[i].name) == 0)
+                number = &pipeline_numbers[i];
+        }
+        if (number == NULL) {
+            snprintf(error, error_size, "%s: unknown key \"%.64s\"", where, key);
+            return -1;
+        }
+        if (!json_is_integer(item) || json_integer_value(item) < 0 ||
+            (uint64_t)json_integer_value(item) < number->minimum ||
+            (uint64_t)json_integer_value(item) > number->maximum) {
+            snprintf(error, error_size, "%s.%s must be an integer from %llu to %llu", where, key,
+                     (unsigned long long)number->minimum, (unsigned long long)number->maximum);
+            return -1;
+        }
+        *(uint64_t *)((char *)pipeline + number->offset) = (uint64_t)json_integer_value(item);
+    }
+    if (pipeline->name[0] == '\0') {
+        snprintf(error, error_size, "%s: \"name\" is required", where);
+        return -1;
+    }
+    if (!has_match) {
+        snprintf(error, error_size, "%s: \"match\" is required", where);
+        return -1;
+    }
+    if (pipeline->mode == RILL_PIPELINE_ORDERED && pipeline->concurrency != INHERIT &&
+        pipeline->concurrency != 1) {
+        snprintf(error, error_size, "%s: \"concurrency\" must be 1 (or absent) with mode \"ordered\"",
+                 where);
+        return -1;
+    }
+    for (size_t i = 0; i < index; i++) {
+        if (strcmp(config->pipelines[i].name, pipeline->name) == 0) {
+            snprintf(error, error_size, "%s: the name is used twice", where);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int load_pipelines(json_t *value, rill_config_t *config, char *error, size_t error_size)
+{
+    if (!json_is_array(value) || json_array_size(value) > RILL_CONFIG_MAX_PIPELINES) {
+        snprintf(error, error_size, "\"pipelines\" must be an array of at most %d pipelines",
+                 RILL_CONFIG_MAX_PIPELINES);
+        return -1;
+    }
+    size_t index;
+    json_t *item;
+    config->pipeline_count = 0;
+    json_array_foreach(value, index, item)
+    {
+        if (load_pipeline(item, index, config, error, error_size) != 0)
+            return -1;
+        config->pipeline_count++;
+    }
+    return 0;
+}
+
+/* Pipeline values not given take the top-level ones (known once the whole
+ * file is read); a pipeline of an undeclared kind is refused. */
+static int resolve_pipelines(rill_config_t *config, char *error, size_t error_size)
+{
+    for (size_t i = 0; i < config->pipeline_count; i++) {
+        rill_pipeline_config_t *pipeline = &config->pipelines[i];
+        if (!rill_config_declares_kind(config, pipeline->kind)) {
+            snprintf(error, error_size, "pipeline \"%s\": match.kind \"%s\" is not a declared kind",
+                     pipeline->name, pipeline->kind);
+            return -1;
+        }
+        if (pipeline->concurrency == INHERIT)
+            pipeline->concurrency = pipeline->mode == RILL_PIPELINE_ORDERED ? 1 : 16;
+        if (pipeline->retain_ms == INHERIT)
+            pipeline->retain_ms = config->retain_ms;
+        if (pipeline->retain_parts == INHERIT)
+            pipeline->retain_parts = config->retain_parts;
+        if (pipeline->timeout_ms == INHERIT)
+            pipeline->timeout_ms = config->timeout_ms;
+        if (pipeline->retries == INHERIT)
+            pipeline->retries = config->retries;
+    }
+    return 0;
+}
+
+const rill_pipeline_config_t *rill_config_match_pipeline(const rill_config_t *config, const char *kind,
+                                                         const char *source)
+{
+    if (source == NULL)
+        source = kind;
+    for (size_t i = 0; i < config->pipeline_count; i++) {
+        const rill_pipeline_config_t *pipeline = &config->pipelines[i];
+        if (strcmp(pipeline->kind, kind) == 0 &&
+            (pipeline->source[0] == '\0' || strcmp(pipeline->source, source) == 0))
+            return pipeline;
+    }
+    return NULL;
+}
+
 int rill_config_load(const char *path, rill_config_t *config, char *error, size_t error_size)
 {
     rill_config_defaults(config);
@@ -156,6 +391,14 @@ int rill_config_load(const char *path, rill_config_t *config, char *error, size_
             memcpy(config->auth_token, token, length + 1);
             continue;
         }
+        if (strcmp(key, "pipelines") == 0) {
+            char reason[384];
+            if (load_pipelines(value, config, reason, sizeof(reason)) != 0) {
+                snprintf(error, error_size, "%s: %s", path, reason);
+                goto out;
+            }
+            continue;
+        }
         if (strcmp(key, "kinds") == 0) {
             if (load_kinds(value, config, error, error_size) != 0)
                 goto out;
@@ -182,6 +425,11 @@ int rill_config_load(const char *path, rill_config_t *config, char *error, size_
     if (config->slow_client_soft_bytes > config->slow_client_hard_bytes) {
         snprintf(error, error_size, "%s: \"slow_client_soft_bytes\" must not exceed \"slow_client_hard_bytes\"",
                  path);
+        goto out;
+    }
+    char reason[384];
+    if (resolve_pipelines(config, reason, sizeof(reason)) != 0) {
+        snprintf(error, error_size, "%s: %s", path, reason);
         goto out;
     }
     result = 0;
@@ -212,6 +460,7 @@ int rill_config_reload(const char *path, rill_config_t *config)
         return -1;
     }
     *config = fresh;
-    rill_log_info(NULL, "SIGHUP: config %s reloaded (%zu kinds)", path, fresh.kind_count);
+    rill_log_info(NULL, "SIGHUP: config %s reloaded (%zu kinds, %zu pipelines)", path, fresh.kind_count,
+                  fresh.pipeline_count);
     return 0;
 }

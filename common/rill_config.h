@@ -2,7 +2,7 @@
  * rill_config.h - the configuration file every process reads (docs/CONFIG.md).
  *
  * One JSON file holds what the operator declares: job kinds, request limits,
- * retention, deadlines, heartbeats. Missing keys take the defaults below;
+ * retention, deadlines, heartbeats, and the reactive pipelines of SPEC §3. Missing keys take the defaults below;
  * unknown keys and values out of range are refused with a reason, so a typo
  * never silently becomes a default.
  */
@@ -17,6 +17,39 @@
 #define RILL_CONFIG_MAX_ORIGINS 16
 #define RILL_CONFIG_ORIGIN_MAX 256
 #define RILL_CONFIG_TOKEN_MAX 256
+#define RILL_CONFIG_MAX_PIPELINES 32
+#define RILL_CONFIG_SOURCE_MAX 257 /* a job's source: 1 to 256 bytes */
+
+typedef enum {
+    RILL_GROUP_BY_SOURCE = 0, /* default: each source (default: the kind) is a group */
+    RILL_GROUP_BY_KIND,
+    RILL_GROUP_BY_NONE, /* the whole pipeline is one group */
+} rill_group_by_t;
+
+typedef enum {
+    RILL_PIPELINE_ORDERED = 0, /* concat: one batch of a group in flight at a time */
+    RILL_PIPELINE_PARALLEL,    /* merge: up to concurrency batches of a group in flight */
+} rill_pipeline_mode_t;
+
+/* One declared pipeline (SPEC §3, docs/CONFIG.md "Pipelines"): the operators
+ * applied to the jobs it matches on their way to workers. */
+typedef struct {
+    char name[RILL_CONFIG_KIND_NAME_MAX];
+    char kind[RILL_CONFIG_KIND_NAME_MAX];   /* match.kind */
+    char source[RILL_CONFIG_SOURCE_MAX];    /* match.source; "" = any source */
+    rill_group_by_t group_by;
+    uint64_t buffer_ms;   /* buffer_with_time timespan; 0 = no waiting */
+    uint64_t buffer_max;  /* ... and count: a batch holds at most this many jobs */
+    uint64_t debounce_ms; /* 0 = no debounce */
+    rill_pipeline_mode_t mode;
+    uint64_t concurrency; /* parallel: batches of a group in flight (ordered: 1) */
+    int dedup;
+    uint64_t retain_ms;    /* default: the top-level value */
+    uint64_t retain_parts;
+    uint64_t timeout_ms;
+    uint64_t retries;
+    uint64_t flush_ms;     /* frontend: parts of a stream within this window go as one chunk */
+} rill_pipeline_config_t;
 
 typedef enum {
     RILL_SLOW_CLIENT_CLOSE = 0, /* end the stream with an error event slow_client */
@@ -48,12 +81,18 @@ typedef struct {
     char cors_origins[RILL_CONFIG_MAX_ORIGINS][RILL_CONFIG_ORIGIN_MAX];
     /* When set, submit, publish and cancel need "Authorization: Bearer <token>". */
     char auth_token[RILL_CONFIG_TOKEN_MAX];
+    /* Declared pipelines, in order: a job takes the first that matches. */
+    size_t pipeline_count;
+    rill_pipeline_config_t pipelines[RILL_CONFIG_MAX_PIPELINES];
 } rill_config_t;
 
 void rill_config_defaults(rill_config_t *config);
 /* Loads path over the defaults. Returns 0, or -1 with the reason in error. */
 int rill_config_load(const char *path, rill_config_t *config, char *error, size_t error_size);
 int rill_config_declares_kind(const rill_config_t *config, const char *kind);
+/* The first pipeline matching kind and source (source NULL = the kind), or NULL. */
+const rill_pipeline_config_t *rill_config_match_pipeline(const rill_config_t *config, const char *kind,
+                                                         const char *source);
 /* SIGHUP in every process: re-reads path into *config and logs the outcome.
  * A bad file (or no path) leaves *config untouched. Returns 0 when replaced. */
 int rill_config_reload(const char *path, rill_config_t *config);

@@ -15,6 +15,9 @@
 
 #include <h2o.h>
 
+/* How often windows of flush_ms (pipelines, SPEC §3) are checked. */
+#define RILL_FLUSH_TICK_MS 5
+
 typedef struct rill_frontend {
     rill_config_t config;
     h2o_globalconf_t globalconf;
@@ -25,6 +28,9 @@ typedef struct rill_frontend {
     h2o_linklist_t streams;        /* every rill_stream_t alive */
     h2o_linklist_t dirty_streams;  /* streams with queued bytes to flush */
     h2o_timeout_t heartbeat_timeout; /* config.stream_heartbeat_ms */
+    h2o_linklist_t delayed_streams; /* streams holding bytes for their flush_ms window */
+    h2o_timeout_t flush_timeout;    /* RILL_FLUSH_TICK_MS: checks the windows */
+    h2o_timeout_entry_t flush_entry;
     int shutting_down;
     uint64_t streams_opened;
     uint64_t events_received;

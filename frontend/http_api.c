@@ -208,13 +208,20 @@ static void submit_fail(submit_t *submit)
     }
 }
 
-/* The ids the broker answered, when they are well formed and as many. */
-static json_t *submitted_ids(const rill_message_t *message, size_t expected)
+/* The ids the broker answered, when they are well formed and as many; the
+ * stream (if any) learns each job's flush_ms. */
+static json_t *submitted_ids(const rill_message_t *message, size_t expected, rill_stream_t *stream)
 {
     json_error_t error;
     json_t *reply = json_loadb((const char *)message->arguments[1].data,
                                message->arguments[1].size, 0, &error);
     json_t *jobs = json_object_get(reply, "jobs");
+    json_t *flush = json_object_get(reply, "flush_ms");
+    for (size_t i = 0; stream != NULL && json_is_array(flush) && i < json_array_size(flush); i++) {
+        json_t *value = json_array_get(flush, i);
+        if (json_is_integer(value) && json_integer_value(value) >= 0)
+            rill_stream_note_flush_ms(stream, (uint64_t)json_integer_value(value));
+    }
     if (!json_is_array(jobs) || json_array_size(jobs) != expected) {
         json_decref(reply);
         return NULL;
@@ -256,7 +263,7 @@ static void on_submit_reply(void *owner, rill_call_outcome_t outcome,
         return;
     }
     submit_unsubscribe_token(submit);
-    json_t *ids = submitted_ids(message, submit->job_count);
+    json_t *ids = submitted_ids(message, submit->job_count, submit->stream);
     if (ids == NULL)
         rill_log_warn(submit->who, "SUBMITTED without a usable id list; keeping ours");
     for (size_t i = 0; ids != NULL && i < submit->job_count; i++) {
@@ -271,6 +278,8 @@ static void on_submit_reply(void *owner, rill_call_outcome_t outcome,
         memcpy(submit->ids[i], id, RILL_ID_TEXT_SIZE);
     }
     json_decref(ids);
+    if (submit->stream != NULL && rill_stream_fetch_joined(submit->stream) != 0)
+        rill_log_warn(submit->who, "cannot fetch the joined jobs' events so far");
     if (submit->stream != NULL) {
         rill_log_info(submit->who, "%zu job(s) submitted, streaming", submit->job_count);
         rill_stream_start(submit->stream);

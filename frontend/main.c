@@ -335,6 +335,9 @@ int main(int argc, char **argv)
     rill_frontend_metrics_init(&frontend.metrics);
     h2o_linklist_init_anchor(&frontend.dirty_streams);
     h2o_timeout_init(loop, &frontend.heartbeat_timeout, frontend.config.stream_heartbeat_ms);
+    h2o_linklist_init_anchor(&frontend.delayed_streams);
+    h2o_timeout_init(loop, &frontend.flush_timeout, RILL_FLUSH_TICK_MS);
+    frontend.flush_entry.cb = rill_streams_on_flush_tick;
 
     int exit_code = 0;
     frontend.subjects = rill_subject_registry_new(subscribe_subject, unsubscribe_subject, &frontend);
@@ -399,6 +402,9 @@ int main(int argc, char **argv)
     if (left == 0 && !connections_left) {
         rill_subject_registry_destroy(&frontend.subjects);
         h2o_timeout_dispose(loop, &frontend.heartbeat_timeout);
+        if (h2o_timeout_is_linked(&frontend.flush_entry))
+            h2o_timeout_unlink(&frontend.flush_entry);
+        h2o_timeout_dispose(loop, &frontend.flush_timeout);
         /* h2o_context_request_shutdown armed HTTP/2's GOAWAY re-send timer;
          * with no connection left it has nothing to do. */
         if (h2o_timeout_is_linked(&frontend.context.http2._graceful_shutdown_timeout))

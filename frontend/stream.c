@@ -60,6 +60,11 @@ struct rill_stream {
     unsigned final_sent : 1;
     unsigned stopped : 1;   /* client gone, or abandoned */
     unsigned disposed : 1;
+    unsigned flush_known : 1; /* flush_ms was set by a job */
+    uint64_t flush_ms;        /* write window (pipelines' flush_ms); 0 = at once */
+    uint64_t flush_due_ms;    /* loop ms the held window closes, while delayed */
+    h2o_linklist_t delayed_link; /* frontend->delayed_streams */
+    uint32_t joining;         /* FETCHes of joined jobs in flight (token held) */
     char who[64];
 };
 
@@ -167,6 +172,8 @@ static void stream_release(rill_stream_t *self)
         h2o_timeout_unlink(&self->heartbeat);
     if (h2o_linklist_is_linked(&self->dirty_link))
         h2o_linklist_unlink(&self->dirty_link);
+    if (h2o_linklist_is_linked(&self->delayed_link))
+        h2o_linklist_unlink(&self->delayed_link);
     release_subscriptions(self);
     queue_release(&self->pending);
     self->pending_bytes = 0;
@@ -213,9 +220,49 @@ static void flush_now(rill_stream_t *self, int force)
         flush_now(self, 0);
 }
 
+/* Sends what is queued, or, with a flush_ms window, holds it until the
+ * window that the first held bytes opened closes (the flush tick sends it).
+ * An ending stream goes at once. No allocation: the stream is linked. */
 static void flush(rill_stream_t *self)
 {
+    if (self->flush_ms > 0 && self->started && !self->ending && self->pending.count > 0) {
+        if (h2o_linklist_is_linked(&self->delayed_link))
+            return;
+        rill_frontend_t *frontend = self->frontend;
+        self->flush_due_ms = h2o_now(frontend->context.loop) + self->flush_ms;
+        h2o_linklist_insert(&frontend->delayed_streams, &self->delayed_link);
+        if (!h2o_timeout_is_linked(&frontend->flush_entry))
+            h2o_timeout_link(frontend->context.loop, &frontend->flush_timeout, &frontend->flush_entry);
+        return;
+    }
+    if (h2o_linklist_is_linked(&self->delayed_link))
+        h2o_linklist_unlink(&self->delayed_link);
     flush_now(self, 0);
+}
+
+void rill_streams_on_flush_tick(h2o_timeout_entry_t *entry)
+{
+    rill_frontend_t *frontend = (rill_frontend_t *)((char *)entry - offsetof(rill_frontend_t, flush_entry));
+    uint64_t now = h2o_now(frontend->context.loop);
+    h2o_linklist_t *node = frontend->delayed_streams.next;
+    while (node != &frontend->delayed_streams) {
+        h2o_linklist_t *next = node->next;
+        rill_stream_t *stream = H2O_STRUCT_FROM_MEMBER(rill_stream_t, delayed_link, node);
+        if (stream->flush_due_ms <= now) {
+            h2o_linklist_unlink(&stream->delayed_link);
+            flush_now(stream, 0);
+        }
+        node = next;
+    }
+    if (!h2o_linklist_is_empty(&frontend->delayed_streams) && !h2o_timeout_is_linked(&frontend->flush_entry))
+        h2o_timeout_link(frontend->context.loop, &frontend->flush_timeout, &frontend->flush_entry);
+}
+
+void rill_stream_note_flush_ms(rill_stream_t *self, uint64_t flush_ms)
+{
+    if (!self->flush_known || flush_ms < self->flush_ms)
+        self->flush_ms = flush_ms;
+    self->flush_known = 1;
 }
 
 static void on_proceed(h2o_generator_t *generator, h2o_req_t *req)
@@ -456,6 +503,7 @@ typedef struct {
     uint32_t held_capacity;
     unsigned opening : 1;   /* counts in stream->opening */
     unsigned live_only : 1; /* a topic without since: starts after its last message */
+    unsigned joining : 1;   /* a joined job's replay: counts in stream->joining */
 } fetch_t;
 
 /* "After" for a topic that starts live: the largest seq a frame carries,
@@ -658,6 +706,13 @@ static void opening_done(rill_stream_t *self)
     rill_stream_start(self);
 }
 
+/* A joined job's replay is in: the barrier token goes with the last one. */
+static void joining_done(rill_stream_t *self)
+{
+    if (self->joining > 0 && --self->joining == 0)
+        unsubscribe_token(self);
+}
+
 /* Frees the fetch, then processes the live events held while it was in
  * flight, in order (repaired: 1 when the replay filled what they follow). */
 static void fetch_release_held(fetch_t *fetch, int repaired)
@@ -704,9 +759,12 @@ static void fetch_finish(fetch_t *fetch, uint64_t last, int ended)
         mark_dirty(self);
     }
     int opening = fetch->opening;
+    int joining = fetch->joining;
     fetch_release_held(fetch, 1);
     if (opening)
         opening_done(self);
+    if (joining)
+        joining_done(self);
 }
 
 /* The FETCH failed. Opening: the request fails with status. Repair: the
@@ -727,7 +785,10 @@ static void fetch_failed(fetch_t *fetch, int status, const char *code, const cha
     }
     rill_log_warn(self->who, "%s: repair failed (%s): reporting the gap", s->subject->topic,
                   message);
+    int joining = fetch->joining;
     fetch_release_held(fetch, 0);
+    if (joining)
+        joining_done(self);
 }
 
 static void on_fetch_reply(void *owner, rill_call_outcome_t outcome, const rill_message_t *message)
@@ -778,6 +839,10 @@ static void on_fetch_reply(void *owner, rill_call_outcome_t outcome, const rill_
     }
     uint64_t last_seq = (uint64_t)json_integer_value(last);
     int ended = json_is_true(json_object_get(header, "ended"));
+    json_t *flush_ms = json_object_get(header, "flush_ms");
+    if (fetch->subscription->subject->topic[0] == 'j' && json_is_integer(flush_ms) &&
+        json_integer_value(flush_ms) >= 0)
+        rill_stream_note_flush_ms(self, (uint64_t)json_integer_value(flush_ms));
     json_decref(header);
     rill_subscription_t *s = fetch->subscription;
     for (size_t i = 3; i + 2 < message->argument_count; i += 3)
@@ -923,8 +988,17 @@ int rill_stream_replace_job(rill_stream_t *self, const char *old_id, const char 
         if (s->subject->topic_length == 33 && memcmp(s->subject->topic + 1, old_id, 32) == 0) {
             /* Subscribe the new one first so a shared subject never drops;
              * two jobs joined into one are followed once. */
-            if (find_job(self, new_id) == NULL && rill_stream_add_job(self, new_id) != 0)
-                return -1;
+            if (find_job(self, new_id) == NULL) {
+                if (rill_stream_add_job(self, new_id) != 0)
+                    return -1;
+                /* Its events so far come by FETCH (rill_stream_fetch_joined). */
+                rill_subscription_t *joined = self->subscriptions_tail;
+                fetch_t *fetch = fetch_new(self, joined, 0);
+                if (fetch == NULL)
+                    return -1;
+                fetch->joining = 1;
+                joined->next_seq = 1;
+            }
             rill_subscription_t *next = s->owner_next;
             if (previous != NULL)
                 previous->owner_next = next;
@@ -939,6 +1013,39 @@ int rill_stream_replace_job(rill_stream_t *self, const char *old_id, const char 
         }
     }
     return -1;
+}
+
+int rill_stream_fetch_joined(rill_stream_t *self)
+{
+    uint32_t waiting = 0;
+    for (rill_subscription_t *s = self->subscriptions; s != NULL; s = s->owner_next)
+        waiting += s->fetch != NULL && ((fetch_t *)s->fetch)->joining && ((fetch_t *)s->fetch)->call == NULL;
+    if (waiting == 0)
+        return 0;
+    char token[RILL_ID_TEXT_SIZE];
+    if (self->stopped || self->token[0] != '\0' || rill_id_generate(token) != 0)
+        return -1;
+    /* Subjects are subscribed; now the token, then the FETCHes. */
+    self->token[0] = 's';
+    memcpy(self->token + 1, token, RILL_ID_TEXT_SIZE);
+    if (rill_broker_link_subscribe(self->frontend->broker, self->token, strlen(self->token)) != 0) {
+        self->token[0] = '\0';
+        return -1;
+    }
+    for (rill_subscription_t *s = self->subscriptions; s != NULL; s = s->owner_next) {
+        fetch_t *fetch = s->fetch;
+        if (fetch == NULL || !fetch->joining || fetch->call != NULL)
+            continue;
+        if (fetch_send(fetch, token) != 0) {
+            fetch->joining = 0;
+            fetch_release_held(fetch, 0);
+            continue;
+        }
+        self->joining++;
+    }
+    if (self->joining == 0)
+        unsubscribe_token(self);
+    return 0;
 }
 
 void rill_stream_start(rill_stream_t *self)

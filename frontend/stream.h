@@ -51,8 +51,17 @@ int rill_stream_add_subject(rill_stream_t *stream, int is_topic, const char *nam
  * or -1 when the broker cannot be reached (the caller abandons the stream
  * and answers 503). */
 int rill_stream_open(rill_stream_t *stream);
-/* The broker answered with another id for a job (dedup): follow that one. */
+/* The broker answered with another id for a job (debounce, dedup): follow
+ * that one from its first event (it may have run, even ended, already). */
 int rill_stream_replace_job(rill_stream_t *stream, const char *old_id, const char *new_id);
+/* After the replacements: subscribes a barrier token and FETCHes the
+ * joined jobs from seq 1, so their retained and live events meet with no
+ * gap (PROTOCOL.md, "The barrier"). 0, or -1 (the joined jobs then get gap
+ * events as their live events arrive). */
+int rill_stream_fetch_joined(rill_stream_t *stream);
+/* A job of the stream has this flush_ms (SUBMITTED, REPLAY): the stream
+ * writes its events at most every min(flush_ms of its jobs); 0 = at once. */
+void rill_stream_note_flush_ms(rill_stream_t *stream, uint64_t flush_ms);
 /* Sends the 200 headers and everything queued so far. */
 void rill_stream_start(rill_stream_t *stream);
 /* The submit failed before anything was sent: drop subscriptions and queue;
@@ -64,8 +73,11 @@ const char *rill_stream_who(rill_stream_t *stream);
  * formatted once, queued by reference. Call rill_streams_flush after the
  * drain. */
 void rill_streams_on_event(rill_frontend_t *frontend, const rill_event_t *event);
-/* One h2o_send per stream that got bytes since the last flush. */
+/* One h2o_send per stream that got bytes since the last flush (a stream
+ * with a flush_ms window holds them until the window closes). */
 void rill_streams_flush(rill_frontend_t *frontend);
+/* The flush tick: sends what streams held for windows that closed. */
+void rill_streams_on_flush_tick(h2o_timeout_entry_t *entry);
 /* Every unfinished job of every stream gets error "broker_restarted". */
 void rill_streams_broker_restarted(rill_frontend_t *frontend);
 /* Shutdown: every open stream ends once its queued bytes are written. */

@@ -69,6 +69,48 @@ int main(void)
     CHECK(load_text("{\"retries\": 1, \"retries\": 2}", &config, error, sizeof(error)) == -1);
     CHECK(load_text("[1]", &config, error, sizeof(error)) == -1);
     CHECK(load_text("{not json", &config, error, sizeof(error)) == -1);
+    /* Pipelines: values, defaults from the top level (whatever the key order), matching. */
+    CHECK(load_text("{\"pipelines\": [{\"name\": \"feeds\", \"match\": {\"kind\": \"demo\", \"source\": \"rss\"},"
+                    " \"group_by\": \"kind\", \"buffer_ms\": 200, \"buffer_max\": 5, \"debounce_ms\": 50,"
+                    " \"mode\": \"parallel\", \"concurrency\": 3, \"dedup\": true, \"flush_ms\": 100,"
+                    " \"retain_parts\": 7},"
+                    " {\"name\": \"rest\", \"match\": {\"kind\": \"demo\"}}], \"retain_ms\": 1234, \"retries\": 4}",
+                    &config, error, sizeof(error)) == 0);
+    CHECK(config.pipeline_count == 2);
+    const rill_pipeline_config_t *p = &config.pipelines[0];
+    CHECK(strcmp(p->name, "feeds") == 0 && strcmp(p->source, "rss") == 0);
+    CHECK(p->group_by == RILL_GROUP_BY_KIND && p->buffer_ms == 200 && p->buffer_max == 5);
+    CHECK(p->debounce_ms == 50 && p->mode == RILL_PIPELINE_PARALLEL && p->concurrency == 3);
+    CHECK(p->dedup && p->flush_ms == 100 && p->retain_parts == 7);
+    CHECK(p->retain_ms == 1234 && p->retries == 4 && p->timeout_ms == 600000);
+    p = &config.pipelines[1];
+    CHECK(p->group_by == RILL_GROUP_BY_SOURCE && p->mode == RILL_PIPELINE_ORDERED && p->concurrency == 1);
+    CHECK(p->buffer_max == 1 && p->buffer_ms == 0 && !p->dedup && p->retain_parts == 1000);
+    CHECK(rill_config_match_pipeline(&config, "demo", "rss") == &config.pipelines[0]);
+    CHECK(rill_config_match_pipeline(&config, "demo", NULL) == &config.pipelines[1]);
+    CHECK(rill_config_match_pipeline(&config, "tail", NULL) == NULL);
+    static const char *bad_pipelines[] = {
+        "{\"pipelines\": {}}",
+        "{\"pipelines\": [{\"match\": {\"kind\": \"demo\"}}]}",
+        "{\"pipelines\": [{\"name\": \"a\"}]}",
+        "{\"pipelines\": [{\"name\": \"a\", \"match\": {\"kind\": \"nope\"}}]}",
+        "{\"pipelines\": [{\"name\": \"a\", \"match\": {\"source\": \"x\"}}]}",
+        "{\"pipelines\": [{\"name\": \"a\", \"match\": {\"kind\": \"demo\", \"color\": 1}}]}",
+        "{\"pipelines\": [{\"name\": \"a\", \"match\": {\"kind\": \"demo\"}, \"mode\": \"fast\"}]}",
+        "{\"pipelines\": [{\"name\": \"a\", \"match\": {\"kind\": \"demo\"}, \"group_by\": \"args\"}]}",
+        "{\"pipelines\": [{\"name\": \"a\", \"match\": {\"kind\": \"demo\"}, \"buffer_max\": 0}]}",
+        "{\"pipelines\": [{\"name\": \"a\", \"match\": {\"kind\": \"demo\"}, \"dedup\": 1}]}",
+        "{\"pipelines\": [{\"name\": \"a\", \"match\": {\"kind\": \"demo\"}, \"concurrency\": 2}]}",
+        "{\"pipelines\": [{\"name\": \"a\", \"match\": {\"kind\": \"demo\"}, \"speed\": 2}]}",
+        "{\"pipelines\": [{\"name\": \"a\", \"match\": {\"kind\": \"demo\"}},"
+        " {\"name\": \"a\", \"match\": {\"kind\": \"demo\"}}]}",
+    };
+    for (size_t i = 0; i < sizeof(bad_pipelines) / sizeof(bad_pipelines[0]); i++) {
+        error[0] = '\0';
+        CHECK(load_text(bad_pipelines[i], &config, error, sizeof(error)) == -1);
+        CHECK(error[0] != '\0');
+    }
+    CHECK(load_text(bad_pipelines[6], &config, error, sizeof(error)) == -1 && strstr(error, "mode") != NULL);
     CHECK(rill_config_load("/nonexistent/rill.json", &config, error, sizeof(error)) == -1);
     CHECK(strstr(error, "/nonexistent/rill.json") != NULL);
     RILL_TEST_END();

@@ -1,0 +1,101 @@
+/*
+ * pipeline.h - the reactive operators of SPEC §3 between submission and
+ * dispatch: debounce, dedup, group_by, buffer_with_time, ordered/parallel.
+ *
+ * Kept pure (no sockets, no worker choice) so the decisions can be tested
+ * alone: broker.c asks this module which group has a batch ready, picks the
+ * worker itself (worker_pool.h), and tells the module what it sent. A job
+ * matched by no pipeline never comes here: it goes to the ready queue, as
+ * before pipelines existed.
+ *
+ * Where a pipeline job is, at any time (its queue_link is in one list only):
+ *   debouncing   - in the debounce list until no identical job arrived for
+ *                  debounce_ms (identical: same pipeline and identity);
+ *   buffered     - in its group's buffer, oldest first, until the group's
+ *                  window closes (buffer_ms from the first buffered job) or
+ *                  buffer_max jobs are there, and the group has room in
+ *                  flight (ordered: 1 batch, parallel: concurrency);
+ *   in a batch   - sent to a worker; the batch stays in flight until every
+ *                  job of it ended (a retried job keeps its batch).
+ * Groups are created on first use and freed when they hold nothing.
+ */
+#ifndef RILL_BROKER_PIPELINE_H
+#define RILL_BROKER_PIPELINE_H
+
+#include "job_table.h"
+#include "rill_config.h"
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The most jobs in one batch (buffer_max's maximum in rill_config.c). */
+#define RILL_PIPELINE_BATCH_MAX 10000
+
+typedef struct rill_pipelines rill_pipelines_t;
+typedef struct rill_pipeline_group rill_pipeline_group_t;
+
+rill_pipelines_t *rill_pipelines_new(void);
+/* Jobs still linked are unlinked, not freed (the job table owns them). */
+void rill_pipelines_destroy(rill_pipelines_t **self_p);
+
+/* A job's identity for debounce and dedup: its key when it has one, else
+ * kind, source and canonical args (sorted keys, compact). Caller frees;
+ * NULL on ENOMEM. */
+char *rill_pipelines_identity(const char *kind, const char *source, const char *key, json_t *args);
+
+/* Prepares a new job for pipeline (name copied, retention/deadline/retry
+ * settings taken from it, identity stored when debounce or dedup need it).
+ * identity is consumed. 0, or -1 on ENOMEM. */
+int rill_pipelines_adopt(rill_job_t *job, const rill_pipeline_config_t *pipeline, char *identity);
+
+/* The job an identical submission joins, or NULL: a debouncing one (its
+ * quiet period starts again at now) when the pipeline debounces, else with
+ * dedup one that is queued, running or ended done and still known. *why is
+ * set to "debounce" or "dedup". */
+rill_job_t *rill_pipelines_find_join(rill_pipelines_t *self, const rill_pipeline_config_t *pipeline,
+                                     const char *identity, uint64_t now_ms, const char **why);
+
+/* A new job of a pipeline enters: it debounces, or goes to its group's
+ * buffer. It is also remembered for dedup. 0, or -1 on ENOMEM (nothing
+ * changed). */
+int rill_pipelines_submit(rill_pipelines_t *self, rill_job_t *job, const rill_pipeline_config_t *pipeline,
+                          uint64_t now_ms);
+/* A job held for its submit barrier does not leave the debounce list nor
+ * count in a batch window before this; a buffered held job is skipped. */
+/* Moves debouncing jobs whose quiet period is over (and not held) to their
+ * groups' buffers. Returns how many moved. */
+size_t rill_pipelines_release_debounced(rill_pipelines_t *self, uint64_t now_ms);
+/* The job ended (done, failed, cancelled) wherever it was: it leaves the
+ * debounce list, the buffer, or counts down its batch. */
+void rill_pipelines_job_ended(rill_pipelines_t *self, rill_job_t *job);
+/* The job table forgets the job (retention over): no more dedup joins. */
+void rill_pipelines_forget(rill_pipelines_t *self, rill_job_t *job);
+
+/* The earliest monotonic ms after after_ms at which something may become
+ * dispatchable without a message arriving (a quiet period or a window
+ * ending), or UINT64_MAX. What was due by after_ms (the last dispatch) and
+ * still waits, waits for credit: a worker's message triggers it, not time. */
+uint64_t rill_pipelines_next_due(rill_pipelines_t *self, uint64_t after_ms);
+
+/* Groups whose batch may go now: window closed or full, room in flight.
+ * Iteration: the current group stays valid while start_batch is called. */
+rill_pipeline_group_t *rill_pipelines_first_ready(rill_pipelines_t *self, uint64_t now_ms);
+rill_pipeline_group_t *rill_pipelines_next_ready(rill_pipelines_t *self, rill_pipeline_group_t *group,
+                                                 uint64_t now_ms);
+int rill_pipeline_group_is_ready(const rill_pipeline_group_t *group, uint64_t now_ms);
+const char *rill_pipeline_group_kind(const rill_pipeline_group_t *group);
+/* Fills jobs with the group's next batch, oldest first (at most max and
+ * buffer_max jobs; jobs held by a barrier are skipped). Returns the count. */
+size_t rill_pipeline_group_peek(rill_pipeline_group_t *group, rill_job_t **jobs, size_t max);
+/* The first count jobs peeked were sent as one batch: they leave the
+ * buffer and the group has one more batch in flight (out of memory, the
+ * batch is not counted: it cannot hold the group back). */
+void rill_pipelines_start_batch(rill_pipelines_t *self, rill_pipeline_group_t *group, rill_job_t **jobs,
+                               size_t count);
+
+/* Gauges for tests and logs. */
+size_t rill_pipelines_group_count(const rill_pipelines_t *self);
+size_t rill_pipelines_debouncing(const rill_pipelines_t *self);
+
+#endif
