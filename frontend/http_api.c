@@ -12,6 +12,7 @@
 #include "access.h"
 
 #include "cursor.h"
+#include "dashboard_http.h"
 #include "event_format.h"
 #include "metrics_http.h"
 #include "rill_id.h"
@@ -824,6 +825,9 @@ static int on_request(h2o_handler_t *handler, h2o_req_t *req)
         break;
     case RILL_ROUTE_METRICS:
         rill_metrics_http_handle(frontend, req);
+        break;
+    case RILL_ROUTE_DASHBOARD:
+        rill_dashboard_http_handle(frontend, req);
         break;
     default:
         rill_http_send_error(req, 404, "not_found", "no such resource");
