@@ -2,7 +2,8 @@
  * http_api.c - see http_api.h.
  *
  * Every request is answered with JSON (errors included) except the event
- * streams. A request waiting for the broker keeps its state in its own pool
+ * streams, /metrics and the dashboard page (GET /, dashboard_http.c). A
+ * request waiting for the broker keeps its state in its own pool
  * (h2o_mem_alloc_shared with a dispose callback): when the client vanishes
  * the pool goes, and the dispose drops the pending broker call, so a late
  * reply finds nothing and no freed request is ever touched.
