@@ -2,7 +2,8 @@
  * http_api.c - see http_api.h.
  *
  * Every request is answered with JSON (errors included) except the event
- * streams. A request waiting for the broker keeps its state in its own pool
+ * streams, /metrics and the dashboard page (GET /, dashboard_http.c). A
+ * request waiting for the broker keeps its state in its own pool
  * (h2o_mem_alloc_shared with a dispose callback): when the client vanishes
  * the pool goes, and the dispose drops the pending broker call, so a late
  * reply finds nothing and no freed request is ever touched.
@@ -12,6 +13,7 @@
 #include "access.h"
 
 #include "cursor.h"
+#include "dashboard_http.h"
 #include "event_format.h"
 #include "metrics_http.h"
 #include "rill_id.h"
@@ -839,6 +841,9 @@ static int on_request(h2o_handler_t *handler, h2o_req_t *req)
         break;
     case RILL_ROUTE_METRICS:
         rill_metrics_http_handle(frontend, req);
+        break;
+    case RILL_ROUTE_DASHBOARD:
+        rill_dashboard_http_handle(frontend, req);
         break;
     default:
         rill_http_send_error(req, 404, "not_found", "no such resource");

@@ -52,6 +52,11 @@ void rill_route_match(const char *method, size_t method_length, const char *path
         method_check(route, method, method_length, healthz_methods, "GET, HEAD");
         return;
     }
+    if (equals(path, path_length, "/")) {
+        route->id = RILL_ROUTE_DASHBOARD;
+        method_check(route, method, method_length, healthz_methods, "GET, HEAD");
+        return;
+    }
     if (equals(path, path_length, "/metrics")) {
         route->id = RILL_ROUTE_METRICS;
         method_check(route, method, method_length, healthz_methods, "GET, HEAD");

@@ -37,7 +37,14 @@ int main(void)
     /* Prefixes are not routes. */
     CHECK(route_of("POST", "/v1/jobsx").status == 404);
     CHECK(route_of("GET", "/healthzz").status == 404);
-    CHECK(route_of("GET", "/").status == 404);
+
+    /* The dashboard: GET and HEAD of "/" exactly. */
+    route = route_of("GET", "/");
+    CHECK(route.id == RILL_ROUTE_DASHBOARD && route.status == 0);
+    CHECK(route_of("HEAD", "/").status == 0);
+    route = route_of("POST", "/");
+    CHECK(route.status == 405 && strcmp(route.allow, "GET, HEAD") == 0);
+    CHECK(route_of("GET", "/index.html").status == 404);
     CHECK(route_of("GET", "").status == 404);
     route = route_of("GET", "/healthz");
     CHECK(route.id == RILL_ROUTE_HEALTHZ && route.status == 0);

@@ -1,0 +1,18 @@
+/*
+ * dashboard_http.h - GET / and HEAD /: the dashboard page (SPEC §8).
+ *
+ * Served from the binary (frontend/dashboard.h) with a known length,
+ * Cache-Control: no-cache and a strict Content-Security-Policy that admits
+ * the page's own inline script and style by hash and connections to its own
+ * origin only.
+ */
+#ifndef RILL_FRONTEND_DASHBOARD_HTTP_H
+#define RILL_FRONTEND_DASHBOARD_HTTP_H
+
+#include "frontend.h"
+
+#include <h2o.h>
+
+void rill_dashboard_http_handle(rill_frontend_t *frontend, h2o_req_t *req);
+
+#endif
