@@ -36,8 +36,11 @@ static const number_setting_t number_settings[] = {
 void rill_config_defaults(rill_config_t *config)
 {
     memset(config, 0, sizeof(*config));
-    config->kind_count = 1;
-    snprintf(config->kinds[0], sizeof(config->kinds[0]), "%s", "demo");
+    static const char *const builtin_kinds[] = {"demo", "tail", "http", "exec"};
+    config->kind_count = sizeof(builtin_kinds) / sizeof(builtin_kinds[0]);
+    for (size_t i = 0; i < config->kind_count; i++)
+        snprintf(config->kinds[i], sizeof(config->kinds[i]), "%s", builtin_kinds[i]);
+    snprintf(config->tail_root, sizeof(config->tail_root), "%s", "tail");
     config->max_body_bytes = 1024 * 1024;
     config->max_jobs_per_request = 1000;
     config->retain_ms = 60000;
@@ -286,6 +289,85 @@ static int load_pipeline(json_t *value, size_t index, rill_config_t *config, cha
     return 0;
 }
 
+/* Names of exec commands and upstreams: what clients send, kept simple. */
+static int is_simple_name(const char *name)
+{
+    size_t length = name != NULL ? strlen(name) : 0;
+    return length > 0 && length < RILL_CONFIG_KIND_NAME_MAX &&
+           strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == length;
+}
+
+static int copy_text(json_t *value, char *out, size_t size)
+{
+    const char *text = json_string_value(value);
+    if (text == NULL || text[0] == '\0' || strlen(text) != json_string_length(value) || strlen(text) >= size)
+        return -1;
+    memcpy(out, text, strlen(text) + 1);
+    return 0;
+}
+
+static int load_exec(json_t *value, rill_config_t *config, char *error, size_t error_size)
+{
+    if (!json_is_object(value) || json_object_size(value) > RILL_CONFIG_MAX_EXEC) {
+        snprintf(error, error_size, "\"exec\" must be an object of at most %d commands", RILL_CONFIG_MAX_EXEC);
+        return -1;
+    }
+    config->exec_count = 0;
+    const char *name;
+    json_t *entry;
+    json_object_foreach(value, name, entry)
+    {
+        rill_config_exec_t *command = &config->exec[config->exec_count];
+        memset(command, 0, sizeof(*command));
+        if (!is_simple_name(name)) {
+            snprintf(error, error_size, "\"exec\": command name \"%.64s\" must be 1 to %d characters of "
+                     "[A-Za-z0-9._-]", name, RILL_CONFIG_KIND_NAME_MAX - 1);
+            return -1;
+        }
+        snprintf(command->name, sizeof(command->name), "%s", name);
+        json_t *argv = json_object_get(entry, "argv");
+        if (!json_is_object(entry) || !json_is_array(argv) || json_array_size(argv) == 0 ||
+            json_array_size(argv) > RILL_CONFIG_EXEC_ARGV_MAX) {
+            snprintf(error, error_size, "\"exec\".\"%s\" must be {\"argv\": [\"/absolute/command\", ...up to %d "
+                     "entries], \"max_args\": N}", name, RILL_CONFIG_EXEC_ARGV_MAX);
+            return -1;
+        }
+        const char *field;
+        json_t *field_value;
+        json_object_foreach(entry, field, field_value)
+        {
+            if (strcmp(field, "argv") != 0 && strcmp(field, "max_args") != 0) {
+                snprintf(error, error_size, "\"exec\".\"%s\": unknown setting \"%.64s\"", name, field);
+                return -1;
+            }
+        }
+        size_t index;
+        json_t *argument;
+        json_array_foreach(argv, index, argument)
+        {
+            if (copy_text(argument, command->argv[index], RILL_CONFIG_EXEC_ARG_MAX) != 0) {
+                snprintf(error, error_size, "\"exec\".\"%s\".argv[%zu] must be a non-empty string under %d bytes",
+                         name, index, RILL_CONFIG_EXEC_ARG_MAX);
+                return -1;
+            }
+        }
+        command->argc = json_array_size(argv);
+        if (command->argv[0][0] != '/') {
+            snprintf(error, error_size, "\"exec\".\"%s\".argv[0] must be an absolute path (no PATH lookup)", name);
+            return -1;
+        }
+        json_t *max_args = json_object_get(entry, "max_args");
+        if (max_args != NULL && (!json_is_integer(max_args) || json_integer_value(max_args) < 0 ||
+                                 json_integer_value(max_args) > 64)) {
+            snprintf(error, error_size, "\"exec\".\"%s\".max_args must be an integer from 0 to 64", name);
+            return -1;
+        }
+        command->max_args = max_args != NULL ? (uint64_t)json_integer_value(max_args) : 0;
+        config->exec_count++;
+    }
+    return 0;
+}
+
 static int load_pipelines(json_t *value, rill_config_t *config, char *error, size_t error_size)
 {
     if (!json_is_array(value) || json_array_size(value) > RILL_CONFIG_MAX_PIPELINES) {
@@ -326,6 +408,65 @@ static int resolve_pipelines(rill_config_t *config, char *error, size_t error_si
             pipeline->timeout_ms = config->timeout_ms;
         if (pipeline->retries == INHERIT)
             pipeline->retries = config->retries;
+    }
+    return 0;
+}
+
+static int is_http_url(const char *url)
+{
+    return (strncmp(url, "http://", 7) == 0 && url[7] != '\0' && url[7] != '/') ||
+           (strncmp(url, "https://", 8) == 0 && url[8] != '\0' && url[8] != '/');
+}
+
+static int load_upstreams(json_t *value, rill_config_t *config, char *error, size_t error_size)
+{
+    if (!json_is_object(value) || json_object_size(value) > RILL_CONFIG_MAX_UPSTREAMS) {
+        snprintf(error, error_size, "\"upstreams\" must be an object of at most %d upstreams",
+                 RILL_CONFIG_MAX_UPSTREAMS);
+        return -1;
+    }
+    config->upstream_count = 0;
+    const char *id;
+    json_t *entry;
+    json_object_foreach(value, id, entry)
+    {
+        rill_config_upstream_t *upstream = &config->upstreams[config->upstream_count];
+        memset(upstream, 0, sizeof(*upstream));
+        if (!is_simple_name(id)) {
+            snprintf(error, error_size, "\"upstreams\": id \"%.64s\" must be 1 to %d characters of [A-Za-z0-9._-]",
+                     id, RILL_CONFIG_KIND_NAME_MAX - 1);
+            return -1;
+        }
+        snprintf(upstream->id, sizeof(upstream->id), "%s", id);
+        if (!json_is_object(entry) || copy_text(json_object_get(entry, "url"), upstream->url,
+                                                sizeof(upstream->url)) != 0 || !is_http_url(upstream->url) ||
+            strpbrk(upstream->url, " \t\r\n#") != NULL) {
+            snprintf(error, error_size, "\"upstreams\".\"%s\".url must be an http:// or https:// URL under %d bytes",
+                     id, RILL_CONFIG_URL_MAX);
+            return -1;
+        }
+        const char *field;
+        json_t *field_value;
+        json_object_foreach(entry, field, field_value)
+        {
+            if (strcmp(field, "url") != 0 && strcmp(field, "list_url") != 0) {
+                snprintf(error, error_size, "\"upstreams\".\"%s\": unknown setting \"%.64s\"", id, field);
+                return -1;
+            }
+        }
+        json_t *list_url = json_object_get(entry, "list_url");
+        if (list_url != NULL) {
+            const char *placeholder = NULL;
+            if (copy_text(list_url, upstream->list_url, sizeof(upstream->list_url)) == 0)
+                placeholder = strstr(upstream->list_url, "{ids}");
+            if (placeholder == NULL || strstr(placeholder + 5, "{ids}") != NULL ||
+                !is_http_url(upstream->list_url) || strpbrk(upstream->list_url, " \t\r\n#") != NULL) {
+                snprintf(error, error_size, "\"upstreams\".\"%s\".list_url must be an http(s) URL with one "
+                         "{ids} placeholder", id);
+                return -1;
+            }
+        }
+        config->upstream_count++;
     }
     return 0;
 }
@@ -404,6 +545,24 @@ int rill_config_load(const char *path, rill_config_t *config, char *error, size_
                 goto out;
             continue;
         }
+        if (strcmp(key, "tail_root") == 0) {
+            if (copy_text(value, config->tail_root, sizeof(config->tail_root)) != 0) {
+                snprintf(error, error_size, "%s: \"tail_root\" must be a non-empty path under %d bytes", path,
+                         RILL_CONFIG_PATH_MAX);
+                goto out;
+            }
+            continue;
+        }
+        if (strcmp(key, "exec") == 0 || strcmp(key, "upstreams") == 0) {
+            char reason[400];
+            int loaded = strcmp(key, "exec") == 0 ? load_exec(value, config, reason, sizeof(reason))
+                                                  : load_upstreams(value, config, reason, sizeof(reason));
+            if (loaded != 0) {
+                snprintf(error, error_size, "%s: %s", path, reason);
+                goto out;
+            }
+            continue;
+        }
         const number_setting_t *setting = NULL;
         for (size_t i = 0; i < sizeof(number_settings) / sizeof(number_settings[0]); i++) {
             if (strcmp(key, number_settings[i].name) == 0)
@@ -445,6 +604,24 @@ int rill_config_declares_kind(const rill_config_t *config, const char *kind)
             return 1;
     }
     return 0;
+}
+
+const rill_config_exec_t *rill_config_find_exec(const rill_config_t *config, const char *name)
+{
+    for (size_t i = 0; name != NULL && i < config->exec_count; i++) {
+        if (strcmp(config->exec[i].name, name) == 0)
+            return &config->exec[i];
+    }
+    return NULL;
+}
+
+const rill_config_upstream_t *rill_config_find_upstream(const rill_config_t *config, const char *id)
+{
+    for (size_t i = 0; id != NULL && i < config->upstream_count; i++) {
+        if (strcmp(config->upstreams[i].id, id) == 0)
+            return &config->upstreams[i];
+    }
+    return NULL;
 }
 
 int rill_config_reload(const char *path, rill_config_t *config)

@@ -50,11 +50,32 @@ typedef struct {
     uint64_t retries;
     uint64_t flush_ms;     /* frontend: parts of a stream within this window go as one chunk */
 } rill_pipeline_config_t;
+#define RILL_CONFIG_PATH_MAX 1024
+#define RILL_CONFIG_MAX_EXEC 32        /* commands in the exec allowlist */
+#define RILL_CONFIG_EXEC_ARGV_MAX 8    /* fixed argv entries of one command */
+#define RILL_CONFIG_EXEC_ARG_MAX 256   /* bytes of one fixed argv entry */
+#define RILL_CONFIG_MAX_UPSTREAMS 32
+#define RILL_CONFIG_URL_MAX 512
 
 typedef enum {
     RILL_SLOW_CLIENT_CLOSE = 0, /* end the stream with an error event slow_client */
     RILL_SLOW_CLIENT_GAP,       /* drop what is queued, tell the client with gap events, go on */
 } rill_slow_client_action_t;
+
+/* One command of the exec allowlist: clients name it, never give its path. */
+typedef struct {
+    char name[RILL_CONFIG_KIND_NAME_MAX];
+    size_t argc;                                             /* fixed argv entries, >= 1 */
+    char argv[RILL_CONFIG_EXEC_ARGV_MAX][RILL_CONFIG_EXEC_ARG_MAX]; /* argv[0]: absolute path */
+    uint64_t max_args;                                       /* client args appended at most; default 0 */
+} rill_config_exec_t;
+
+/* One HTTP upstream the http kind may reach; nothing else is reachable. */
+typedef struct {
+    char id[RILL_CONFIG_KIND_NAME_MAX];
+    char url[RILL_CONFIG_URL_MAX];      /* base: a job's "path" is appended */
+    char list_url[RILL_CONFIG_URL_MAX]; /* "" or a URL with one {ids} placeholder */
+} rill_config_upstream_t;
 
 typedef struct {
     size_t kind_count;
@@ -84,6 +105,13 @@ typedef struct {
     /* Declared pipelines, in order: a job takes the first that matches. */
     size_t pipeline_count;
     rill_pipeline_config_t pipelines[RILL_CONFIG_MAX_PIPELINES];
+    /* Built-in kinds (SPEC §2). tail_root: the directory tail jobs' paths are
+     * relative to; a relative tail_root is relative to the run directory. */
+    char tail_root[RILL_CONFIG_PATH_MAX]; /* default "tail" (RUN/tail) */
+    size_t exec_count;
+    rill_config_exec_t exec[RILL_CONFIG_MAX_EXEC];
+    size_t upstream_count;
+    rill_config_upstream_t upstreams[RILL_CONFIG_MAX_UPSTREAMS];
 } rill_config_t;
 
 void rill_config_defaults(rill_config_t *config);
@@ -93,6 +121,9 @@ int rill_config_declares_kind(const rill_config_t *config, const char *kind);
 /* The first pipeline matching kind and source (source NULL = the kind), or NULL. */
 const rill_pipeline_config_t *rill_config_match_pipeline(const rill_config_t *config, const char *kind,
                                                          const char *source);
+/* The allowlisted command / declared upstream of that name, or NULL. */
+const rill_config_exec_t *rill_config_find_exec(const rill_config_t *config, const char *name);
+const rill_config_upstream_t *rill_config_find_upstream(const rill_config_t *config, const char *id);
 /* SIGHUP in every process: re-reads path into *config and logs the outcome.
  * A bad file (or no path) leaves *config untouched. Returns 0 when replaced. */
 int rill_config_reload(const char *path, rill_config_t *config);

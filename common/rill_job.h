@@ -36,4 +36,47 @@ typedef struct {
 /* args may be NULL (all defaults). Returns 0, or -1 with error filled (422). */
 int rill_demo_args_parse(json_t *args, rill_demo_args_t *demo, rill_job_error_t *error);
 
+/* The tail kind's arguments (SPEC §2): path relative to the tail root, and
+ * where to begin. Strings are borrowed from args. */
+typedef struct {
+    const char *path;
+    int from_start; /* "from": "start" (1) or "end" (0, the default) */
+} rill_tail_args_t;
+
+#define RILL_TAIL_PATH_MAX 1024
+
+/* A tail path as a client sent it, checked lexically (the worker still checks
+ * where it really leads): 0 fine, -1 absolute or with a ".." component
+ * (forbidden), -2 empty, too long or with a NUL byte (invalid). */
+int rill_tail_path_check(const char *path, size_t length);
+int rill_tail_args_parse(const rill_config_t *config, json_t *args, rill_tail_args_t *tail,
+                         rill_job_error_t *error);
+
+/* The exec kind's arguments: the allowlisted command (points into config)
+ * and the client's extra arguments (borrowed array of strings, may be NULL). */
+typedef struct {
+    const rill_config_exec_t *command;
+    json_t *args;
+    size_t arg_count;
+} rill_exec_args_t;
+
+#define RILL_EXEC_ARG_MAX 4096 /* bytes of one client argument */
+
+int rill_exec_args_parse(const rill_config_t *config, json_t *args, rill_exec_args_t *exec,
+                         rill_job_error_t *error);
+
+/* The http kind's arguments: a declared upstream (points into config) and
+ * either a path under its url or an item of its list API. */
+typedef struct {
+    const rill_config_upstream_t *upstream;
+    const char *path; /* begins with "/"; NULL when item is set */
+    const char *item; /* [A-Za-z0-9._~-]{1,128}; NULL when path is set */
+} rill_http_args_t;
+
+#define RILL_HTTP_PATH_MAX 2048
+#define RILL_HTTP_ITEM_MAX 128
+
+int rill_http_args_parse(const rill_config_t *config, json_t *args, rill_http_args_t *http,
+                         rill_job_error_t *error);
+
 #endif

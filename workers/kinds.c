@@ -5,6 +5,9 @@
 
 const rill_worker_kind_t *const rill_worker_builtin_kinds[] = {
     &rill_kind_demo,
+    &rill_kind_tail,
+    &rill_kind_http,
+    &rill_kind_exec,
     NULL,
 };
 

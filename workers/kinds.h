@@ -10,6 +10,9 @@
 #include "rill_worker_kind.h"
 
 extern const rill_worker_kind_t rill_kind_demo;
+extern const rill_worker_kind_t rill_kind_tail;
+extern const rill_worker_kind_t rill_kind_http;
+extern const rill_worker_kind_t rill_kind_exec;
 
 /* NULL-terminated list of every built-in kind. */
 extern const rill_worker_kind_t *const rill_worker_builtin_kinds[];

@@ -13,6 +13,9 @@
  * Drain: SIGTERM sends BYE (no new jobs), lets held jobs finish for up to
  * drain_ms, then hands the rest back with RETURN so the broker re-dispatches
  * them, and exits. A second SIGTERM skips the wait.
+ *
+ * The loop polls the broker socket, the signalfd (SIGTERM, SIGINT, SIGHUP,
+ * SIGCHLD) and every fd a kind watches; children are reaped on SIGCHLD.
  */
 #include "worker_core.h"
 
@@ -29,6 +32,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 struct rill_worker_job {
@@ -40,8 +44,37 @@ struct rill_worker_job {
     uint64_t attempt;
 };
 
+/* An fd a kind watches. serial tells a watch from a later one on the same fd. */
+typedef struct {
+    int fd;
+    short events;
+    rill_worker_fd_callback_t callback;
+    void *argument;
+    uint64_t serial;
+} fd_watch_t;
+
+/* A child a kind spawned; terminating: cancelled, killed, reaped silently. */
+typedef struct {
+    pid_t pid;
+    rill_worker_child_callback_t callback;
+    void *argument;
+    int terminating;
+    rill_worker_timer_t kill_timer;
+} child_t;
+
 typedef struct {
     const rill_worker_options_t *options;
+    rill_config_t config; /* options->config, then what SIGHUP loaded */
+    fd_watch_t *watches;
+    size_t watch_count;
+    size_t watch_capacity;
+    uint64_t watch_serial;
+    zmq_pollitem_t *items; /* the loop's poll set: dealer, signalfd, watches */
+    uint64_t *item_serials;
+    size_t item_capacity;
+    child_t **children;
+    size_t child_count;
+    size_t child_capacity;
     uint64_t heartbeat_ms; /* the config's until a WELCOME names the broker's */
     void *context;
     void *dealer;
@@ -60,6 +93,10 @@ typedef struct {
     rill_worker_timer_t drain_timer;
     uint64_t malformed;
 } worker_t;
+
+_Static_assert(RILL_WORKER_FD_IN == ZMQ_POLLIN && RILL_WORKER_FD_OUT == ZMQ_POLLOUT &&
+                   RILL_WORKER_FD_ERR == ZMQ_POLLERR,
+               "rill_worker_kind.h's fd events are zmq_poll's");
 
 /* The plug-in API reaches the one worker of this process through here. */
 static worker_t *current_worker;
@@ -189,6 +226,195 @@ int rill_worker_timer_start(rill_worker_timer_t *timer, uint64_t delay_ms,
 void rill_worker_timer_stop(rill_worker_timer_t *timer)
 {
     rill_timer_heap_disarm(&current_worker->timers, timer);
+}
+
+const rill_config_t *rill_worker_config(void)
+{
+    return &current_worker->config;
+}
+
+const char *rill_worker_run_dir(void)
+{
+    return current_worker->options->endpoints.run_dir;
+}
+
+static fd_watch_t *find_watch(worker_t *worker, int fd)
+{
+    for (size_t i = 0; i < worker->watch_count; i++) {
+        if (worker->watches[i].fd == fd)
+            return &worker->watches[i];
+    }
+    return NULL;
+}
+
+int rill_worker_fd_watch(int fd, short events, rill_worker_fd_callback_t callback, void *argument)
+{
+    worker_t *worker = current_worker;
+    fd_watch_t *watch = find_watch(worker, fd);
+    if (watch == NULL) {
+        if (worker->watch_count == worker->watch_capacity) {
+            size_t capacity = worker->watch_capacity > 0 ? worker->watch_capacity * 2 : 16;
+            fd_watch_t *grown = realloc(worker->watches, capacity * sizeof(*grown));
+            if (grown == NULL)
+                return -1;
+            worker->watches = grown;
+            worker->watch_capacity = capacity;
+        }
+        watch = &worker->watches[worker->watch_count++];
+        watch->fd = fd;
+        watch->serial = ++worker->watch_serial;
+    }
+    watch->events = events;
+    watch->callback = callback;
+    watch->argument = argument;
+    return 0;
+}
+
+void rill_worker_fd_unwatch(int fd)
+{
+    worker_t *worker = current_worker;
+    fd_watch_t *watch = find_watch(worker, fd);
+    if (watch == NULL)
+        return;
+    *watch = worker->watches[--worker->watch_count];
+}
+
+/* Builds the poll set; returns its size, or 0 when memory ran out. */
+static size_t build_poll_items(worker_t *worker)
+{
+    size_t count = 2 + worker->watch_count;
+    if (count > worker->item_capacity) {
+        zmq_pollitem_t *items = realloc(worker->items, count * sizeof(*items));
+        if (items != NULL)
+            worker->items = items;
+        uint64_t *serials = realloc(worker->item_serials, count * sizeof(*serials));
+        if (serials != NULL)
+            worker->item_serials = serials;
+        if (items == NULL || serials == NULL)
+            return 0;
+        worker->item_capacity = count;
+    }
+    worker->items[0] = (zmq_pollitem_t){worker->dealer, 0, ZMQ_POLLIN, 0};
+    worker->items[1] = (zmq_pollitem_t){NULL, worker->signal_fd, ZMQ_POLLIN, 0};
+    for (size_t i = 0; i < worker->watch_count; i++) {
+        worker->items[2 + i] = (zmq_pollitem_t){NULL, worker->watches[i].fd, worker->watches[i].events, 0};
+        worker->item_serials[2 + i] = worker->watches[i].serial;
+    }
+    return count;
+}
+
+/* Calls back the watches that fired and are still the same watch. */
+static void dispatch_fd_events(worker_t *worker, size_t count)
+{
+    for (size_t i = 2; i < count; i++) {
+        if (worker->items[i].revents == 0)
+            continue;
+        fd_watch_t *watch = find_watch(worker, worker->items[i].fd);
+        if (watch == NULL || watch->serial != worker->item_serials[i])
+            continue;
+        watch->callback(watch->argument, watch->fd, worker->items[i].revents);
+    }
+}
+
+static child_t *find_child(worker_t *worker, pid_t pid, size_t *index)
+{
+    for (size_t i = 0; i < worker->child_count; i++) {
+        if (worker->children[i]->pid == pid) {
+            if (index != NULL)
+                *index = i;
+            return worker->children[i];
+        }
+    }
+    return NULL;
+}
+
+int rill_worker_child_watch(pid_t pid, rill_worker_child_callback_t callback, void *argument)
+{
+    worker_t *worker = current_worker;
+    child_t *child = find_child(worker, pid, NULL);
+    if (child == NULL) {
+        if (worker->child_count == worker->child_capacity) {
+            size_t capacity = worker->child_capacity > 0 ? worker->child_capacity * 2 : 8;
+            child_t **grown = realloc(worker->children, capacity * sizeof(*grown));
+            if (grown == NULL)
+                return -1;
+            worker->children = grown;
+            worker->child_capacity = capacity;
+        }
+        child = calloc(1, sizeof(*child));
+        if (child == NULL)
+            return -1;
+        child->pid = pid;
+        worker->children[worker->child_count++] = child;
+    }
+    child->callback = callback;
+    child->argument = argument;
+    return 0;
+}
+
+static void child_kill_now(void *argument)
+{
+    child_t *child = argument;
+    rill_log_info(NULL, "child %d still there after SIGTERM: SIGKILL", (int)child->pid);
+    kill(-child->pid, SIGKILL);
+    kill(child->pid, SIGKILL);
+}
+
+void rill_worker_child_terminate(pid_t pid)
+{
+    worker_t *worker = current_worker;
+    if (pid <= 0)
+        return;
+    if (rill_worker_child_watch(pid, NULL, NULL) != 0) {
+        /* No memory to remember it: kill it at once; SIGCHLD cannot reap an
+         * unknown pid, so wait for it here (SIGKILL makes this short). */
+        kill(-pid, SIGKILL);
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        return;
+    }
+    child_t *child = find_child(worker, pid, NULL);
+    child->terminating = 1;
+    kill(-pid, SIGTERM);
+    kill(pid, SIGTERM);
+    if (rill_worker_timer_start(&child->kill_timer, 1000, child_kill_now, child) != 0)
+        child_kill_now(child);
+}
+
+/* SIGCHLD: reaps every child that exited; calls back the watched ones. */
+static void reap_children(worker_t *worker)
+{
+    for (size_t i = 0; i < worker->child_count;) {
+        child_t *child = worker->children[i];
+        int status = 0;
+        pid_t reaped = waitpid(child->pid, &status, WNOHANG);
+        if (reaped == 0 || (reaped < 0 && errno == EINTR)) {
+            i++;
+            continue;
+        }
+        worker->children[i] = worker->children[--worker->child_count];
+        rill_worker_timer_stop(&child->kill_timer);
+        rill_worker_child_callback_t callback = child->terminating ? NULL : child->callback;
+        void *callback_argument = child->argument;
+        free(child);
+        if (callback != NULL)
+            callback(callback_argument, reaped, status); /* may watch or terminate others: rescan */
+        i = 0;
+    }
+}
+
+static void release_children(worker_t *worker)
+{
+    for (size_t i = 0; i < worker->child_count; i++) {
+        child_t *child = worker->children[i];
+        kill(-child->pid, SIGKILL);
+        kill(child->pid, SIGKILL);
+        waitpid(child->pid, NULL, 0);
+        free(child);
+    }
+    free(worker->children);
+    worker->children = NULL;
+    worker->child_count = 0;
 }
 
 /* ---- messages from the broker ---- */
@@ -407,9 +633,8 @@ static void drain_deadline(void *argument)
  * Held jobs are untouched. */
 static void reload_config(worker_t *worker)
 {
-    rill_config_t config = worker->options->config;
-    if (rill_config_reload(worker->options->config_path, &config) == 0 && !worker->welcomed)
-        worker->heartbeat_ms = config.heartbeat_ms;
+    if (rill_config_reload(worker->options->config_path, &worker->config) == 0 && !worker->welcomed)
+        worker->heartbeat_ms = worker->config.heartbeat_ms;
 }
 
 static void handle_signal(worker_t *worker)
@@ -418,6 +643,10 @@ static void handle_signal(worker_t *worker)
     while (read(worker->signal_fd, &info, sizeof(info)) == (ssize_t)sizeof(info)) {
         if (info.ssi_signo == SIGHUP) {
             reload_config(worker);
+            continue;
+        }
+        if (info.ssi_signo == SIGCHLD) {
+            reap_children(worker);
             continue;
         }
         if (worker->draining) {
@@ -466,6 +695,7 @@ static int open_signals(worker_t *worker)
     sigaddset(&mask, SIGTERM);
     sigaddset(&mask, SIGINT);
     sigaddset(&mask, SIGHUP);
+    sigaddset(&mask, SIGCHLD);
     if (sigprocmask(SIG_BLOCK, &mask, NULL) != 0)
         return -1;
     worker->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -477,6 +707,14 @@ static void worker_release(worker_t *worker)
     if (worker->jobs != NULL)
         cancel_all_jobs(worker, RILL_COMMAND_INVALID);
     zhashx_destroy(&worker->jobs);
+    for (size_t i = 0; i < worker->served_count; i++) {
+        if (worker->served[i]->shutdown != NULL)
+            worker->served[i]->shutdown();
+    }
+    release_children(worker);
+    free(worker->watches);
+    free(worker->items);
+    free(worker->item_serials);
     rill_timer_heap_release(&worker->timers);
     if (worker->dealer != NULL)
         zmq_close(worker->dealer);
@@ -491,6 +729,7 @@ int rill_worker_run(const rill_worker_options_t *options)
     worker_t worker;
     memset(&worker, 0, sizeof(worker));
     worker.options = options;
+    worker.config = options->config;
     worker.heartbeat_ms = options->config.heartbeat_ms;
     worker.signal_fd = -1;
     current_worker = &worker;
@@ -528,11 +767,13 @@ int rill_worker_run(const rill_worker_options_t *options)
             uint64_t now = rill_clock_monotonic_ns();
             timeout_ms = first->due_ns <= now ? 0 : (long)((first->due_ns - now + 999999) / 1000000);
         }
-        zmq_pollitem_t items[2] = {
-            {worker.dealer, 0, ZMQ_POLLIN, 0},
-            {NULL, worker.signal_fd, ZMQ_POLLIN, 0},
-        };
-        if (zmq_poll(items, 2, timeout_ms) < 0) {
+        size_t item_count = build_poll_items(&worker);
+        if (item_count == 0) {
+            rill_log_error(NULL, "out of memory for the poll set");
+            goto out;
+        }
+        zmq_pollitem_t *items = worker.items;
+        if (zmq_poll(items, (int)item_count, timeout_ms) < 0) {
             if (errno == EINTR)
                 continue;
             rill_log_error(NULL, "poll failed: %s", zmq_strerror(errno));
@@ -548,6 +789,7 @@ int rill_worker_run(const rill_worker_options_t *options)
         }
         if (items[1].revents & ZMQ_POLLIN)
             handle_signal(&worker);
+        dispatch_fd_events(&worker, item_count);
         rill_timer_heap_run(&worker.timers, rill_clock_monotonic_ns());
     }
     rill_log_info(NULL, "worker %s stopped", options->name);

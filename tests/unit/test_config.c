@@ -113,5 +113,33 @@ int main(void)
     CHECK(load_text(bad_pipelines[6], &config, error, sizeof(error)) == -1 && strstr(error, "mode") != NULL);
     CHECK(rill_config_load("/nonexistent/rill.json", &config, error, sizeof(error)) == -1);
     CHECK(strstr(error, "/nonexistent/rill.json") != NULL);
+
+    /* Built-in kinds: defaults, allowlist, upstreams. */
+    rill_config_defaults(&config);
+    CHECK(config.kind_count == 4 && rill_config_declares_kind(&config, "exec"));
+    CHECK(strcmp(config.tail_root, "tail") == 0 && config.exec_count == 0 && config.upstream_count == 0);
+    CHECK(load_text("{\"tail_root\": \"/var/log/app\", \"exec\": {\"seq\": {\"argv\": [\"/usr/bin/seq\", \"-s\", \",\"], "
+                    "\"max_args\": 2}, \"date\": {\"argv\": [\"/bin/date\"]}}, \"upstreams\": {\"api\": {\"url\": "
+                    "\"http://127.0.0.1:9000\", \"list_url\": \"http://127.0.0.1:9000/items?ids={ids}\"}}}",
+                    &config, error, sizeof(error)) == 0);
+    CHECK(strcmp(config.tail_root, "/var/log/app") == 0);
+    CHECK(config.exec_count == 2 && rill_config_find_exec(&config, "seq") != NULL);
+    CHECK(rill_config_find_exec(&config, "seq")->argc == 3 && rill_config_find_exec(&config, "seq")->max_args == 2);
+    CHECK(rill_config_find_exec(&config, "date")->max_args == 0 && rill_config_find_exec(&config, "sh") == NULL);
+    CHECK(rill_config_find_upstream(&config, "api") != NULL && rill_config_find_upstream(&config, "x") == NULL);
+    CHECK(strcmp(rill_config_find_upstream(&config, "api")->list_url, "http://127.0.0.1:9000/items?ids={ids}") == 0);
+    CHECK(load_text("{\"exec\": {\"sh\": {\"argv\": [\"sh\", \"-c\"]}}}", &config, error, sizeof(error)) == -1);
+    CHECK(strstr(error, "absolute") != NULL);
+    CHECK(load_text("{\"exec\": {\"x\": {\"argv\": []}}}", &config, error, sizeof(error)) == -1);
+    CHECK(load_text("{\"exec\": {\"x\": {\"argv\": [\"/bin/x\"], \"max_args\": 65}}}", &config, error, sizeof(error)) == -1);
+    CHECK(load_text("{\"exec\": {\"x\": {\"argv\": [\"/bin/x\"], \"shell\": true}}}", &config, error, sizeof(error)) == -1);
+    CHECK(load_text("{\"exec\": {\"a b\": {\"argv\": [\"/bin/x\"]}}}", &config, error, sizeof(error)) == -1);
+    CHECK(load_text("{\"upstreams\": {\"a\": {\"url\": \"ftp://x\"}}}", &config, error, sizeof(error)) == -1);
+    CHECK(load_text("{\"upstreams\": {\"a\": {\"url\": \"http://x\", \"list_url\": \"http://x/items\"}}}", &config,
+                    error, sizeof(error)) == -1);
+    CHECK(strstr(error, "{ids}") != NULL);
+    CHECK(load_text("{\"upstreams\": {\"a\": {\"url\": \"http://x\", \"list_url\": \"http://x/{ids}/{ids}\"}}}", &config,
+                    error, sizeof(error)) == -1);
+    CHECK(load_text("{\"tail_root\": \"\"}", &config, error, sizeof(error)) == -1);
     RILL_TEST_END();
 }

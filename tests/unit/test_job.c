@@ -2,11 +2,12 @@
 #include "rill_job.h"
 #include "rill_test.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static int validate(const rill_config_t *config, const char *text, rill_job_error_t *error)
 {
-    json_t *job = json_loads(text, 0, NULL);
+    json_t *job = json_loads(text, JSON_ALLOW_NUL, NULL);
     int result = rill_job_validate(config, job, error);
     json_decref(job);
     return result;
@@ -42,5 +43,67 @@ int main(void)
     CHECK(rill_demo_args_parse(args, &demo, &error) == 0);
     CHECK(demo.parts == 7 && demo.interval_ms == 50 && demo.jitter_ms == 5 && demo.size == 64);
     json_decref(args);
+
+    /* The built-in kinds are declared by default. */
+    CHECK(rill_config_declares_kind(&config, "tail") && rill_config_declares_kind(&config, "exec") &&
+          rill_config_declares_kind(&config, "http"));
+
+    /* tail: paths out of the root are forbidden (403), other bad args 422. */
+    CHECK(rill_tail_path_check("a.log", 5) == 0);
+    CHECK(rill_tail_path_check("logs/a..b", 9) == 0);
+    CHECK(rill_tail_path_check("...", 3) == 0);
+    CHECK(rill_tail_path_check("/etc/passwd", 11) == -1);
+    CHECK(rill_tail_path_check("..", 2) == -1);
+    CHECK(rill_tail_path_check("../x", 4) == -1);
+    CHECK(rill_tail_path_check("x/..", 4) == -1);
+    CHECK(rill_tail_path_check("x/../y", 6) == -1);
+    CHECK(rill_tail_path_check("", 0) == -2);
+    CHECK(rill_tail_path_check("a\0b", 3) == -2);
+    CHECK(validate(&config, "{\"kind\":\"tail\",\"args\":{\"path\":\"app.log\",\"from\":\"start\"}}", &error) == 0);
+    CHECK(validate(&config, "{\"kind\":\"tail\",\"args\":{\"path\":\"/etc/passwd\"}}", &error) == -1);
+    CHECK(error.status == 403 && strcmp(error.code, "forbidden") == 0);
+    CHECK(validate(&config, "{\"kind\":\"tail\",\"args\":{\"path\":\"a/../../b\"}}", &error) == -1);
+    CHECK(error.status == 403);
+    CHECK(validate(&config, "{\"kind\":\"tail\",\"args\":{\"path\":\"a\\u0000b\"}}", &error) == -1);
+    CHECK(error.status == 422 && strcmp(error.code, "invalid_args") == 0);
+    CHECK(validate(&config, "{\"kind\":\"tail\",\"args\":{\"path\":\"a\",\"from\":\"middle\"}}", &error) == -1);
+    CHECK(error.status == 422);
+    CHECK(validate(&config, "{\"kind\":\"tail\"}", &error) == -1 && error.status == 422);
+
+    /* exec: only the allowlist (403), at most max_args string args (422). */
+    config.exec_count = 1;
+    snprintf(config.exec[0].name, sizeof(config.exec[0].name), "seq");
+    snprintf(config.exec[0].argv[0], sizeof(config.exec[0].argv[0]), "/usr/bin/seq");
+    config.exec[0].argc = 1;
+    config.exec[0].max_args = 2;
+    CHECK(validate(&config, "{\"kind\":\"exec\",\"args\":{\"name\":\"seq\",\"args\":[\"1\",\"5\"]}}", &error) == 0);
+    CHECK(validate(&config, "{\"kind\":\"exec\",\"args\":{\"name\":\"sh\"}}", &error) == -1);
+    CHECK(error.status == 403 && strcmp(error.code, "forbidden") == 0);
+    CHECK(validate(&config, "{\"kind\":\"exec\",\"args\":{\"name\":\"seq\",\"args\":[\"1\",\"2\",\"3\"]}}", &error) == -1);
+    CHECK(error.status == 422);
+    CHECK(validate(&config, "{\"kind\":\"exec\",\"args\":{\"name\":\"seq\",\"args\":[1]}}", &error) == -1);
+    CHECK(error.status == 422);
+    CHECK(validate(&config, "{\"kind\":\"exec\",\"args\":{\"name\":\"seq\",\"args\":[\"a\\u0000\"]}}", &error) == -1);
+    CHECK(error.status == 422);
+
+    /* http: only declared upstreams (403); path or item (422). */
+    config.upstream_count = 2;
+    snprintf(config.upstreams[0].id, sizeof(config.upstreams[0].id), "api");
+    snprintf(config.upstreams[0].url, sizeof(config.upstreams[0].url), "http://127.0.0.1:9000");
+    snprintf(config.upstreams[0].list_url, sizeof(config.upstreams[0].list_url), "http://127.0.0.1:9000/i?ids={ids}");
+    snprintf(config.upstreams[1].id, sizeof(config.upstreams[1].id), "plain");
+    snprintf(config.upstreams[1].url, sizeof(config.upstreams[1].url), "http://127.0.0.1:9001/");
+    config.upstreams[1].list_url[0] = '\0';
+    CHECK(validate(&config, "{\"kind\":\"http\",\"args\":{\"upstream\":\"api\",\"path\":\"/x?y=1\"}}", &error) == 0);
+    CHECK(validate(&config, "{\"kind\":\"http\",\"args\":{\"upstream\":\"api\",\"item\":\"a-1\"}}", &error) == 0);
+    CHECK(validate(&config, "{\"kind\":\"http\",\"args\":{\"upstream\":\"other\",\"path\":\"/\"}}", &error) == -1);
+    CHECK(error.status == 403 && strcmp(error.code, "forbidden") == 0);
+    CHECK(validate(&config, "{\"kind\":\"http\",\"args\":{\"upstream\":\"api\",\"path\":\"@evil.example/\"}}", &error) == -1);
+    CHECK(error.status == 422);
+    CHECK(validate(&config, "{\"kind\":\"http\",\"args\":{\"upstream\":\"api\",\"path\":\"/a b\"}}", &error) == -1);
+    CHECK(validate(&config, "{\"kind\":\"http\",\"args\":{\"upstream\":\"api\"}}", &error) == -1 && error.status == 422);
+    CHECK(validate(&config, "{\"kind\":\"http\",\"args\":{\"upstream\":\"api\",\"item\":\"a,b\"}}", &error) == -1);
+    CHECK(validate(&config, "{\"kind\":\"http\",\"args\":{\"upstream\":\"plain\",\"item\":\"a\"}}", &error) == -1);
+    CHECK(error.status == 422 && strstr(error.message, "list") != NULL);
     RILL_TEST_END();
 }

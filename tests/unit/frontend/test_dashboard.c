@@ -39,9 +39,13 @@ int main(void)
     size_t size = 0;
     char *out = rill_dashboard_render(rill_dashboard_html, rill_dashboard_html_size, &config, &size);
     CHECK(out != NULL && strlen(out) == size);
-    CHECK(out != NULL && strstr(out, "content=\"{&quot;kinds&quot;:[&quot;demo&quot;],"
+    CHECK(out != NULL && strstr(out, "content=\"{&quot;kinds&quot;:[&quot;demo&quot;,&quot;tail&quot;,"
+                                     "&quot;http&quot;,&quot;exec&quot;],"
                                      "&quot;auth&quot;:false,&quot;max_jobs&quot;:1000}\">") != NULL);
     free(out);
+
+    /* One declared kind from here on, so the expected bytes stay short. */
+    config.kind_count = 1;
 
     /* Kinds are escaped for the attribute; the token itself never appears. */
     const char small[] = "<head><meta name=\"rill-config\" content=\"old\"></head>";

@@ -1,0 +1,274 @@
+/*
+ * fake_broker_http_list.c - the http kind's list API, checked at the worker.
+ *
+ * Plays the broker (a ROUTER on ipc:// in a fresh run directory) for a real
+ * rill-worker (argv[1]) and plays the upstream (a listening socket on
+ * 127.0.0.1, served from the same poll loop). It sends ONE BATCH of three
+ * `item` jobs of one upstream and checks that the upstream got exactly ONE
+ * request naming the three items, and that each job got its own item as a
+ * part and then DONE, or FAIL not_found for an item the answer lacks. Ends
+ * with SIGTERM: the worker must exit 0.
+ */
+#include "rill_protocol.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static int failures;
+static pid_t worker_pid;
+
+#define CHECK(condition, ...)                                                                      \
+    do {                                                                                           \
+        if (!(condition)) {                                                                        \
+            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #condition);                   \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fprintf(stderr, "\n");                                                                 \
+            failures++;                                                                            \
+        }                                                                                          \
+    } while (0)
+
+static long now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1000L + t.tv_nsec / 1000000L;
+}
+
+#define JOBS 3
+static const char *const job_ids[JOBS] = {"00000000000000000000000000000001", "00000000000000000000000000000002",
+                                          "00000000000000000000000000000003"};
+static const char *const job_items[JOBS] = {"apple", "pear", "missing"};
+
+typedef struct {
+    char part[256];
+    int parts;
+    int done;
+    char fail_code[64];
+} job_result_t;
+
+/* The upstream: answers a GET /items?ids=a,b,c with {"a":{"id":"a","n":1},...}
+ * for every id but "missing". Records each request line. */
+static int upstream_requests;
+static char upstream_path[512];
+
+static void serve_upstream(int client)
+{
+    char request[4096];
+    size_t length = 0;
+    long deadline = now_ms() + 3000;
+    while (length < sizeof(request) - 1 && now_ms() < deadline) {
+        struct pollfd item = {client, POLLIN, 0};
+        if (poll(&item, 1, 100) <= 0)
+            continue;
+        ssize_t got = read(client, request + length, sizeof(request) - 1 - length);
+        if (got <= 0)
+            break;
+        length += (size_t)got;
+        request[length] = '\0';
+        if (strstr(request, "\r\n\r\n") != NULL)
+            break;
+    }
+    request[length] = '\0';
+    upstream_requests++;
+    char method[8] = "", path[512] = "";
+    sscanf(request, "%7s %511s", method, path);
+    snprintf(upstream_path, sizeof(upstream_path), "%s", path);
+    json_t *answer = json_object();
+    const char *ids = strstr(path, "ids=");
+    if (ids != NULL) {
+        char list[512];
+        snprintf(list, sizeof(list), "%s", ids + 4);
+        for (char *save = NULL, *id = strtok_r(list, ",", &save); id != NULL; id = strtok_r(NULL, ",", &save)) {
+            if (strcmp(id, "missing") != 0)
+                json_object_set_new(answer, id, json_pack("{s:s, s:i}", "id", id, "n", (int)strlen(id)));
+        }
+    }
+    char *body = json_dumps(answer, JSON_COMPACT);
+    char head[256];
+    int head_length = snprintf(head, sizeof(head),
+                               "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+                               "Connection: close\r\n\r\n", strlen(body));
+    CHECK(write(client, head, (size_t)head_length) == head_length, "write head");
+    CHECK(write(client, body, strlen(body)) == (ssize_t)strlen(body), "write body");
+    free(body);
+    json_decref(answer);
+    close(client);
+}
+
+static void send_to_worker(void *router, rill_frame_t routing, rill_command_t command, const char *argument)
+{
+    rill_frame_t frame = rill_frame_from_string(argument != NULL ? argument : "");
+    CHECK(rill_protocol_send_command(router, &routing, command, &frame, argument != NULL ? 1 : 0, 0) == 0,
+          "send %s", rill_command_name(command));
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: fake_broker_http_list PATH-TO-rill-worker\n");
+        return 2;
+    }
+    char run_dir[] = "/tmp/rill-worker-list-XXXXXX";
+    if (mkdtemp(run_dir) == NULL) {
+        perror("mkdtemp");
+        return 1;
+    }
+    /* The upstream's socket. */
+    int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in address = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t address_length = sizeof(address);
+    if (listener < 0 || bind(listener, (struct sockaddr *)&address, sizeof(address)) != 0 ||
+        listen(listener, 16) != 0 || getsockname(listener, (struct sockaddr *)&address, &address_length) != 0) {
+        perror("upstream socket");
+        return 1;
+    }
+    int port = ntohs(address.sin_port);
+    char config_path[512], endpoint[600];
+    snprintf(config_path, sizeof(config_path), "%s/config.json", run_dir);
+    FILE *config = fopen(config_path, "w");
+    if (config == NULL) {
+        perror("config");
+        return 1;
+    }
+    fprintf(config, "{\"heartbeat_ms\":200,\"upstreams\":{\"shop\":{\"url\":\"http://127.0.0.1:%d\","
+                    "\"list_url\":\"http://127.0.0.1:%d/items?ids={ids}\"}}}\n", port, port);
+    fclose(config);
+
+    void *context = zmq_ctx_new();
+    void *router = zmq_socket(context, ZMQ_ROUTER);
+    int linger = 0;
+    zmq_setsockopt(router, ZMQ_LINGER, &linger, sizeof(linger));
+    snprintf(endpoint, sizeof(endpoint), "ipc://%s/workers.sock", run_dir);
+    if (zmq_bind(router, endpoint) != 0) {
+        fprintf(stderr, "bind %s: %s\n", endpoint, zmq_strerror(errno));
+        return 1;
+    }
+    worker_pid = fork();
+    if (worker_pid == 0) {
+        execl(argv[1], argv[1], "--run-dir", run_dir, "--config", config_path, "--kinds", "http", "--name",
+              "list-test", (char *)NULL);
+        _exit(127);
+    }
+
+    job_result_t results[JOBS];
+    memset(results, 0, sizeof(results));
+    uint8_t routing_data[256];
+    rill_frame_t routing = {routing_data, 0};
+    int batch_sent = 0;
+    long deadline = now_ms() + 10000;
+    for (;;) {
+        int ended = 0;
+        for (int i = 0; i < JOBS; i++)
+            ended += results[i].done || results[i].fail_code[0] != '\0';
+        if (ended == JOBS || now_ms() > deadline)
+            break;
+        zmq_pollitem_t items[2] = {{router, 0, ZMQ_POLLIN, 0}, {NULL, listener, ZMQ_POLLIN, 0}};
+        zmq_poll(items, 2, 100);
+        if (items[1].revents & ZMQ_POLLIN) {
+            int client = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
+            if (client >= 0)
+                serve_upstream(client);
+        }
+        rill_received_t received;
+        while (rill_protocol_receive(router, &received) == 1) {
+            rill_message_t message;
+            const char *error = NULL;
+            if (received.count < 2 || rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, received.frames + 1,
+                                                         received.count - 1, &message, &error) != 0) {
+                CHECK(0, "bad message from the worker: %s", error != NULL ? error : "too short");
+                rill_received_close(&received);
+                continue;
+            }
+            routing.size = received.frames[0].size < sizeof(routing_data) ? received.frames[0].size : 0;
+            memcpy(routing_data, received.frames[0].data, routing.size);
+            int index = -1;
+            if (message.argument_count > 0) {
+                for (int i = 0; i < JOBS; i++) {
+                    if (rill_frame_equals(message.arguments[0], job_ids[i]))
+                        index = i;
+                }
+            }
+            switch (message.command) {
+            case RILL_COMMAND_HELLO:
+                send_to_worker(router, routing, RILL_COMMAND_WELCOME,
+                               "{\"broker\":\"fakefakefakefakefakefakefakefake\",\"heartbeat_ms\":200}");
+                if (!batch_sent) {
+                    json_t *jobs = json_array();
+                    for (int i = 0; i < JOBS; i++)
+                        json_array_append_new(jobs, json_pack("{s:s, s:s, s:s, s:{s:s, s:s}, s:i, s:s}", "id",
+                                                              job_ids[i], "kind", "http", "source", "shop", "args",
+                                                              "upstream", "shop", "item", job_items[i], "attempt", 1,
+                                                              "who", "test"));
+                    json_t *batch = json_pack("{s:s, s:o}", "batch", "b0000000000000000000000000000001", "jobs", jobs);
+                    char *text = json_dumps(batch, JSON_COMPACT);
+                    send_to_worker(router, routing, RILL_COMMAND_BATCH, text);
+                    free(text);
+                    json_decref(batch);
+                    batch_sent = 1;
+                }
+                break;
+            case RILL_COMMAND_PART:
+                CHECK(index >= 0, "PART of an unknown job");
+                if (index >= 0) {
+                    results[index].parts++;
+                    snprintf(results[index].part, sizeof(results[index].part), "%.*s",
+                             (int)message.arguments[1].size, message.arguments[1].data);
+                }
+                break;
+            case RILL_COMMAND_DONE:
+                CHECK(index >= 0, "DONE of an unknown job");
+                if (index >= 0)
+                    results[index].done = 1;
+                break;
+            case RILL_COMMAND_FAIL:
+                CHECK(index >= 0, "FAIL of an unknown job");
+                if (index >= 0)
+                    snprintf(results[index].fail_code, sizeof(results[index].fail_code), "%.*s",
+                             (int)message.arguments[1].size, message.arguments[1].data);
+                break;
+            default:
+                break;
+            }
+            rill_received_close(&received);
+        }
+    }
+
+    CHECK(batch_sent, "the worker never said HELLO");
+    CHECK(upstream_requests == 1, "%d upstream requests for one batch, expected 1", upstream_requests);
+    CHECK(strcmp(upstream_path, "/items?ids=apple,pear,missing") == 0, "upstream path %s", upstream_path);
+    CHECK(results[0].done && results[0].parts == 1 && strcmp(results[0].part, "{\"id\":\"apple\",\"n\":5}") == 0,
+          "apple: done %d parts %d part %s fail %s", results[0].done, results[0].parts, results[0].part,
+          results[0].fail_code);
+    CHECK(results[1].done && results[1].parts == 1 && strcmp(results[1].part, "{\"id\":\"pear\",\"n\":4}") == 0,
+          "pear: done %d parts %d part %s fail %s", results[1].done, results[1].parts, results[1].part,
+          results[1].fail_code);
+    CHECK(!results[2].done && results[2].parts == 0 && strcmp(results[2].fail_code, "not_found") == 0,
+          "missing: done %d parts %d fail %s", results[2].done, results[2].parts, results[2].fail_code);
+
+    kill(worker_pid, SIGTERM);
+    int status = 0;
+    waitpid(worker_pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "worker exit status %d", status);
+    zmq_close(router);
+    zmq_ctx_term(context);
+    close(listener);
+    unlink(config_path);
+    rmdir(run_dir);
+    if (failures == 0) {
+        printf("http list batch: one upstream request for %d item jobs, all checks passed\n", JOBS);
+        return 0;
+    }
+    fprintf(stderr, "http list batch: %d failures\n", failures);
+    return 1;
+}

@@ -1,0 +1,474 @@
+/*
+ * kind_http.c - the `http` job kind (SPEC §2): the body of a declared HTTP
+ * upstream, in the chunks it arrives in, each a part {"chunk":"…"}.
+ *
+ * libcurl's multi interface runs inside the worker's loop: curl tells which
+ * sockets to watch (rill_worker_fd_watch) and when to wake it (one worker
+ * timer); no thread, nothing blocks. Only upstreams declared in the config
+ * are reachable: the URL is the upstream's url followed by the job's path
+ * (which begins with "/", so it cannot change the host), redirects are not
+ * followed, only http and https are spoken, and no proxy is used.
+ *
+ * List API: jobs with `item` name items of an upstream's list_url. All item
+ * jobs of one upstream in one BATCH cost ONE request: {ids} is replaced by
+ * their items joined with ",". The answer, once complete, is split back:
+ * either a JSON object keyed by item id ({"a":{…},"b":{…}}) or a JSON array
+ * of objects with an "id" member ([{"id":"a",…},…]). Each job gets one part,
+ * its item's JSON value, then done; an item missing from the answer ends its
+ * job with error `not_found`.
+ *
+ * A chunk cut inside a UTF-8 character keeps the character's first bytes for
+ * the next part; bytes that are not UTF-8 become U+FFFD. An upstream status
+ * of 400 or more ends the job with error `upstream_status` (its body is not
+ * published); a transfer that fails ends it with `upstream_failed`.
+ */
+#include "kind_text.h"
+#include "kinds.h"
+#include "rill_job.h"
+#include "rill_log.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HTTP_LIST_BODY_MAX (64u * 1024 * 1024) /* a list answer larger than this fails its jobs */
+
+typedef struct {
+    CURL *easy;
+    int list;                 /* a list API request for several item jobs */
+    size_t count;             /* jobs (1 for a path request) */
+    rill_worker_job_t **jobs; /* NULL where a job was cancelled */
+    char **items;             /* list: each job's item */
+    size_t alive;             /* jobs not cancelled */
+    long status;              /* HTTP status, once the headers are in */
+    int publish_failed;
+    int too_large;
+    rill_buffer_t body;       /* list: the whole answer; path: bytes held back (a cut character) */
+    rill_buffer_t part;
+} http_request_t;
+
+static struct {
+    CURLM *multi;
+    int global_ready;
+    rill_worker_timer_t timer;
+} http;
+
+static void request_free(http_request_t *request)
+{
+    if (request->easy != NULL) {
+        curl_multi_remove_handle(http.multi, request->easy);
+        curl_easy_cleanup(request->easy);
+    }
+    for (size_t i = 0; request->items != NULL && i < request->count; i++)
+        free(request->items[i]);
+    free(request->items);
+    free(request->jobs);
+    rill_buffer_release(&request->body);
+    rill_buffer_release(&request->part);
+    free(request);
+}
+
+/* Publishes bytes as one {"chunk":…} part of a path request's job. */
+static int publish_chunk(http_request_t *request, const char *bytes, size_t length)
+{
+    if (length == 0)
+        return 0;
+    if (rill_json_part(&request->part, "chunk", bytes, length) != 0 ||
+        rill_worker_publish_part(request->jobs[0], request->part.data, request->part.length) != 0) {
+        request->publish_failed = 1;
+        return -1;
+    }
+    return 0;
+}
+
+static size_t on_data(char *data, size_t size, size_t count, void *argument)
+{
+    http_request_t *request = argument;
+    size_t length = size * count;
+    if (request->status == 0)
+        curl_easy_getinfo(request->easy, CURLINFO_RESPONSE_CODE, &request->status);
+    if (request->list) {
+        if (request->body.length + length > HTTP_LIST_BODY_MAX) {
+            request->too_large = 1;
+            return 0;
+        }
+        return rill_buffer_append(&request->body, data, length) == 0 ? length : 0;
+    }
+    if (request->status >= 400 || request->jobs[0] == NULL)
+        return length; /* an error body is not published */
+    if (rill_buffer_append(&request->body, data, length) != 0)
+        return 0;
+    size_t complete = rill_utf8_complete_length(request->body.data, request->body.length);
+    if (publish_chunk(request, request->body.data, complete) != 0)
+        return 0;
+    rill_buffer_consume(&request->body, complete);
+    return length;
+}
+
+/* The JSON value of item in a list answer, or NULL. */
+static json_t *find_item(json_t *answer, const char *item)
+{
+    if (json_is_object(answer))
+        return json_object_get(answer, item);
+    size_t index;
+    json_t *element;
+    json_array_foreach(answer, index, element)
+    {
+        json_t *id = json_object_get(element, "id");
+        if (json_is_string(id) && strcmp(json_string_value(id), item) == 0)
+            return element;
+        if (json_is_integer(id)) {
+            char text[32];
+            snprintf(text, sizeof(text), "%lld", (long long)json_integer_value(id));
+            if (strcmp(text, item) == 0)
+                return element;
+        }
+    }
+    return NULL;
+}
+
+static void finish_list(http_request_t *request, const char *code, const char *message)
+{
+    json_t *answer = NULL;
+    if (code == NULL) {
+        answer = json_loadb(request->body.data != NULL ? request->body.data : "", request->body.length, 0, NULL);
+        if (!json_is_object(answer) && !json_is_array(answer)) {
+            code = "upstream_invalid";
+            message = "the list answer is not a JSON object or array";
+        }
+    }
+    for (size_t i = 0; i < request->count; i++) {
+        rill_worker_job_t *job = request->jobs[i];
+        if (job == NULL)
+            continue;
+        request->jobs[i] = NULL;
+        rill_worker_job_set_state(job, NULL);
+        if (code != NULL) {
+            rill_worker_job_fail(job, code, message);
+            continue;
+        }
+        json_t *value = find_item(answer, request->items[i]);
+        char *text = value != NULL ? json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+        if (value == NULL)
+            rill_worker_job_fail(job, "not_found", "the upstream's answer has no such item");
+        else if (text == NULL || rill_worker_publish_part(job, text, strlen(text)) != 0)
+            rill_worker_job_fail(job, "publish_failed", "the worker could not queue a part");
+        else
+            rill_worker_job_done(job);
+        free(text);
+    }
+    json_decref(answer);
+}
+
+/* A transfer ended: ends its jobs and frees it. */
+static void finish_request(http_request_t *request, CURLcode result)
+{
+    char message[CURL_ERROR_SIZE + 64];
+    const char *code = NULL;
+    curl_easy_getinfo(request->easy, CURLINFO_RESPONSE_CODE, &request->status);
+    if (request->publish_failed) {
+        code = "publish_failed";
+        snprintf(message, sizeof(message), "the worker could not queue a part");
+    } else if (request->too_large) {
+        code = "upstream_too_large";
+        snprintf(message, sizeof(message), "the list answer exceeds %u bytes", HTTP_LIST_BODY_MAX);
+    } else if (result != CURLE_OK) {
+        code = "upstream_failed";
+        snprintf(message, sizeof(message), "upstream request failed: %s", curl_easy_strerror(result));
+    } else if (request->status >= 400 || request->status < 200) {
+        code = "upstream_status";
+        snprintf(message, sizeof(message), "the upstream answered HTTP %ld", request->status);
+    }
+    if (request->list) {
+        finish_list(request, code, message);
+    } else if (request->jobs[0] != NULL) {
+        rill_worker_job_t *job = request->jobs[0];
+        if (code == NULL && publish_chunk(request, request->body.data, request->body.length) != 0) {
+            code = "publish_failed";
+            snprintf(message, sizeof(message), "the worker could not queue a part");
+        }
+        rill_worker_job_set_state(job, NULL);
+        if (code != NULL)
+            rill_worker_job_fail(job, code, message);
+        else
+            rill_worker_job_done(job);
+    }
+    request_free(request);
+}
+
+static void check_finished(void)
+{
+    CURLMsg *message;
+    int left;
+    while ((message = curl_multi_info_read(http.multi, &left)) != NULL) {
+        if (message->msg != CURLMSG_DONE)
+            continue;
+        http_request_t *request = NULL;
+        curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE, (char **)&request);
+        if (request != NULL)
+            finish_request(request, message->data.result);
+    }
+}
+
+static void on_socket(void *argument, int fd, short revents)
+{
+    (void)argument;
+    int mask = 0;
+    if (revents & RILL_WORKER_FD_IN)
+        mask |= CURL_CSELECT_IN;
+    if (revents & RILL_WORKER_FD_OUT)
+        mask |= CURL_CSELECT_OUT;
+    if (revents & RILL_WORKER_FD_ERR)
+        mask |= CURL_CSELECT_ERR;
+    int running;
+    curl_multi_socket_action(http.multi, fd, mask, &running);
+    check_finished();
+}
+
+static void on_timeout(void *argument)
+{
+    (void)argument;
+    int running;
+    curl_multi_socket_action(http.multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    check_finished();
+}
+
+static int socket_callback(CURL *easy, curl_socket_t fd, int what, void *user, void *socket_data)
+{
+    (void)easy, (void)user, (void)socket_data;
+    if (what == CURL_POLL_REMOVE) {
+        rill_worker_fd_unwatch(fd);
+        return 0;
+    }
+    short events = 0;
+    if (what & CURL_POLL_IN)
+        events |= RILL_WORKER_FD_IN;
+    if (what & CURL_POLL_OUT)
+        events |= RILL_WORKER_FD_OUT;
+    return rill_worker_fd_watch(fd, events, on_socket, NULL) == 0 ? 0 : -1;
+}
+
+static int timer_callback(CURLM *multi, long timeout_ms, void *user)
+{
+    (void)multi, (void)user;
+    if (timeout_ms < 0) {
+        rill_worker_timer_stop(&http.timer);
+        return 0;
+    }
+    return rill_worker_timer_start(&http.timer, (uint64_t)timeout_ms, on_timeout, NULL) == 0 ? 0 : -1;
+}
+
+static int http_ready(void)
+{
+    if (http.multi != NULL)
+        return 0;
+    if (!http.global_ready) {
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+            return -1;
+        http.global_ready = 1;
+    }
+    http.multi = curl_multi_init();
+    if (http.multi == NULL)
+        return -1;
+    curl_multi_setopt(http.multi, CURLMOPT_SOCKETFUNCTION, socket_callback);
+    curl_multi_setopt(http.multi, CURLMOPT_TIMERFUNCTION, timer_callback);
+    return 0;
+}
+
+/* Creates and starts a transfer of url for count jobs. Returns NULL on failure. */
+static http_request_t *request_start(const char *url, rill_worker_job_t **jobs, size_t count, int list)
+{
+    http_request_t *request = calloc(1, sizeof(*request));
+    if (request == NULL)
+        return NULL;
+    request->jobs = calloc(count, sizeof(*request->jobs));
+    request->items = list ? calloc(count, sizeof(*request->items)) : NULL;
+    request->easy = curl_easy_init();
+    if (request->jobs == NULL || (list && request->items == NULL) || request->easy == NULL) {
+        request_free(request);
+        return NULL;
+    }
+    memcpy(request->jobs, jobs, count * sizeof(*jobs));
+    request->count = count;
+    request->alive = count;
+    request->list = list;
+    CURL *easy = request->easy;
+    if (curl_easy_setopt(easy, CURLOPT_URL, url) != CURLE_OK ||
+        curl_easy_setopt(easy, CURLOPT_PRIVATE, (char *)request) != CURLE_OK ||
+        curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_data) != CURLE_OK ||
+        curl_easy_setopt(easy, CURLOPT_WRITEDATA, request) != CURLE_OK ||
+        curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+        curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
+        curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK ||
+        curl_easy_setopt(easy, CURLOPT_PROXY, "") != CURLE_OK ||
+        curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, 10000L) != CURLE_OK ||
+        curl_easy_setopt(easy, CURLOPT_USERAGENT, "rill-worker") != CURLE_OK ||
+        curl_multi_add_handle(http.multi, easy) != CURLM_OK) {
+        request_free(request);
+        return NULL;
+    }
+    return request;
+}
+
+static void start_path_job(rill_worker_job_t *job, const rill_http_args_t *args)
+{
+    const char *base = args->upstream->url;
+    size_t base_length = strlen(base);
+    if (base_length > 0 && base[base_length - 1] == '/')
+        base_length--; /* the path brings its own "/" */
+    char *url = malloc(base_length + strlen(args->path) + 1);
+    if (url == NULL) {
+        rill_worker_job_fail(job, "no_memory", "the worker is out of memory");
+        return;
+    }
+    memcpy(url, base, base_length);
+    strcpy(url + base_length, args->path);
+    http_request_t *request = request_start(url, &job, 1, 0);
+    free(url);
+    if (request == NULL) {
+        rill_worker_job_fail(job, "start_failed", "the worker could not start the request");
+        return;
+    }
+    rill_worker_job_set_state(job, request);
+}
+
+/* One request for every item job of upstream in jobs (marked done in taken). */
+static void start_list_jobs(rill_worker_job_t **jobs, rill_http_args_t *args, int *taken, size_t count,
+                            size_t first)
+{
+    const rill_config_upstream_t *upstream = args[first].upstream;
+    rill_worker_job_t **group = calloc(count, sizeof(*group));
+    size_t group_count = 0;
+    rill_buffer_t ids;
+    rill_buffer_init(&ids);
+    int failed = group == NULL;
+    for (size_t i = first; i < count && !failed; i++) {
+        if (taken[i] || args[i].item == NULL || strcmp(args[i].upstream->id, upstream->id) != 0)
+            continue;
+        taken[i] = 1;
+        group[group_count++] = jobs[i];
+        /* Each distinct item once in {ids}; jobs naming the same item share it. */
+        int seen = 0;
+        for (size_t j = first; j < i; j++)
+            seen |= taken[j] && args[j].item != NULL && strcmp(args[j].upstream->id, upstream->id) == 0 &&
+                    strcmp(args[j].item, args[i].item) == 0;
+        if (!seen && ((ids.length > 0 && rill_buffer_append(&ids, ",", 1) != 0) ||
+                      rill_buffer_append(&ids, args[i].item, strlen(args[i].item)) != 0))
+            failed = 1;
+    }
+    char *items[count];
+    size_t item_count = 0;
+    for (size_t i = first; i < count && !failed; i++) {
+        if (args[i].item != NULL && taken[i] == 1 && strcmp(args[i].upstream->id, upstream->id) == 0) {
+            items[item_count] = strdup(args[i].item);
+            failed |= items[item_count] == NULL;
+            item_count++;
+            taken[i] = 2; /* grouped here */
+        }
+    }
+    rill_buffer_t url;
+    rill_buffer_init(&url);
+    const char *placeholder = strstr(upstream->list_url, "{ids}");
+    http_request_t *request = NULL;
+    if (!failed && placeholder != NULL &&
+        rill_buffer_append(&url, upstream->list_url, (size_t)(placeholder - upstream->list_url)) == 0 &&
+        rill_buffer_append(&url, ids.data, ids.length) == 0 &&
+        rill_buffer_append(&url, placeholder + 5, strlen(placeholder + 5) + 1) == 0) {
+        request = request_start(url.data, group, group_count, 1);
+    }
+    if (request == NULL) {
+        for (size_t i = 0; i < item_count; i++)
+            free(items[i]);
+        for (size_t i = 0; i < group_count; i++)
+            rill_worker_job_fail(group[i], "start_failed", "the worker could not start the request");
+    } else {
+        rill_log_info(NULL, "http: one list request for %zu item jobs of upstream %s", group_count, upstream->id);
+        for (size_t i = 0; i < group_count; i++) {
+            request->items[i] = items[i];
+            rill_worker_job_set_state(group[i], request);
+        }
+    }
+    rill_buffer_release(&url);
+    rill_buffer_release(&ids);
+    free(group);
+}
+
+static int http_start(rill_worker_job_t **jobs, size_t count)
+{
+    if (http_ready() != 0) {
+        for (size_t i = 0; i < count; i++)
+            rill_worker_job_fail(jobs[i], "start_failed", "libcurl could not be initialised");
+        return 0;
+    }
+    rill_http_args_t *args = calloc(count, sizeof(*args));
+    int *taken = calloc(count, sizeof(*taken));
+    if (args == NULL || taken == NULL) {
+        free(args);
+        free(taken);
+        for (size_t i = 0; i < count; i++)
+            rill_worker_job_fail(jobs[i], "no_memory", "the worker is out of memory");
+        return 0;
+    }
+    const rill_config_t *config = rill_worker_config();
+    for (size_t i = 0; i < count; i++) {
+        rill_job_error_t error;
+        if (rill_http_args_parse(config, rill_worker_job_args(jobs[i]), &args[i], &error) != 0) {
+            taken[i] = 3;
+            rill_worker_job_fail(jobs[i], error.code, error.message);
+        }
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (taken[i])
+            continue;
+        if (args[i].path != NULL) {
+            taken[i] = 3;
+            start_path_job(jobs[i], &args[i]);
+        } else {
+            start_list_jobs(jobs, args, taken, count, i);
+        }
+    }
+    free(args);
+    free(taken);
+    /* Let curl start the transfers now rather than at its first timer. */
+    int running;
+    curl_multi_socket_action(http.multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    check_finished();
+    return 0;
+}
+
+static void http_cancel(rill_worker_job_t *job)
+{
+    http_request_t *request = rill_worker_job_state(job);
+    if (request == NULL)
+        return;
+    rill_worker_job_set_state(job, NULL);
+    for (size_t i = 0; i < request->count; i++) {
+        if (request->jobs[i] == job) {
+            request->jobs[i] = NULL;
+            request->alive--;
+        }
+    }
+    if (request->alive == 0)
+        request_free(request); /* nobody left: the transfer stops at once */
+}
+
+static void http_shutdown(void)
+{
+    if (http.multi != NULL) {
+        rill_worker_timer_stop(&http.timer);
+        curl_multi_cleanup(http.multi);
+        http.multi = NULL;
+    }
+    if (http.global_ready) {
+        curl_global_cleanup();
+        http.global_ready = 0;
+    }
+}
+
+const rill_worker_kind_t rill_kind_http = {
+    .name = "http",
+    .start = http_start,
+    .cancel = http_cancel,
+    .shutdown = http_shutdown,
+};

@@ -1,0 +1,347 @@
+/*
+ * kind_tail.c - the `tail` job kind (SPEC §2): each new line of a file that
+ * is being appended to is a part {"line":"…"}, until the job is cancelled.
+ *
+ * The path is relative to the configured tail root (a relative tail_root is
+ * relative to the run directory). Submit refuses absolute paths and ".."
+ * (rill_job.c); here the worker checks where the path really leads: it is
+ * resolved with realpath(), opened with O_NOFOLLOW, and the opened file's
+ * own path (/proc/self/fd) must still be under the root's real path, so a
+ * symlink leading out (even one swapped in between) ends the job with error
+ * `forbidden`.
+ *
+ * Following: inotify watches the file's directory (and the directory of the
+ * path as given, when a symlink inside the root leads elsewhere). On every
+ * event — and every second, in case an event was missed — the worker reads
+ * what was appended; a file shorter than what was read was truncated and is
+ * read again from its start; a path that now names another file (rotation:
+ * rename + new file) makes the worker finish the old file and follow the new
+ * one from its start. A path that names nothing for a while (between rename
+ * and create) is waited for. A line not ended by "\n" is held until it is,
+ * or until the file is left for another.
+ */
+#include "kind_text.h"
+#include "kinds.h"
+#include "rill_job.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define TAIL_READ_PER_TURN (1024 * 1024) /* bytes read per loop turn; more on the next */
+#define TAIL_RECHECK_MS 1000
+
+typedef struct {
+    rill_worker_job_t *job;
+    char root[PATH_MAX];    /* real path of the tail root */
+    char path[PATH_MAX];    /* root + "/" + the job's path, as given */
+    int fd;                 /* the file followed, -1 before it is opened */
+    dev_t device;
+    ino_t inode;
+    off_t offset;           /* bytes of fd read so far */
+    int inotify_fd;
+    int failed;             /* a part could not be queued */
+    rill_worker_timer_t timer;
+    rill_lines_t lines;
+    rill_buffer_t part;
+} tail_state_t;
+
+typedef enum { OPEN_OK, OPEN_MISSING, OPEN_FORBIDDEN, OPEN_ERROR } open_result_t;
+
+static void tail_state_free(tail_state_t *state)
+{
+    rill_worker_timer_stop(&state->timer);
+    if (state->inotify_fd >= 0) {
+        rill_worker_fd_unwatch(state->inotify_fd);
+        close(state->inotify_fd);
+    }
+    if (state->fd >= 0)
+        close(state->fd);
+    rill_lines_release(&state->lines);
+    rill_buffer_release(&state->part);
+    free(state);
+}
+
+/* 1 if path is root itself or below it. */
+static int is_under(const char *root, const char *path)
+{
+    size_t length = strlen(root);
+    if (strcmp(root, "/") == 0)
+        return path[0] == '/';
+    return strncmp(path, root, length) == 0 && (path[length] == '/' || path[length] == '\0');
+}
+
+/* Opens what state->path leads to, if it stays under the root. */
+static open_result_t tail_open(tail_state_t *state, int *fd_out, char *message, size_t message_size)
+{
+    char resolved[PATH_MAX];
+    if (realpath(state->path, resolved) == NULL) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            return OPEN_MISSING;
+        snprintf(message, message_size, "cannot resolve the path: %s", strerror(errno));
+        return OPEN_ERROR;
+    }
+    if (!is_under(state->root, resolved) || strcmp(resolved, state->root) == 0) {
+        snprintf(message, message_size, "the path leads out of the tail root");
+        return OPEN_FORBIDDEN;
+    }
+    int fd = open(resolved, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return OPEN_MISSING;
+        snprintf(message, message_size, "cannot open the file: %s", strerror(errno));
+        return errno == ELOOP ? OPEN_FORBIDDEN : OPEN_ERROR;
+    }
+    /* What was opened, really: a component swapped for a symlink between
+     * realpath() and open() shows here. */
+    char link[64], opened[PATH_MAX];
+    snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+    ssize_t length = readlink(link, opened, sizeof(opened) - 1);
+    struct stat info;
+    if (length <= 0 || fstat(fd, &info) != 0) {
+        snprintf(message, message_size, "cannot check the opened file: %s", strerror(errno));
+        close(fd);
+        return OPEN_ERROR;
+    }
+    opened[length] = '\0';
+    if (!is_under(state->root, opened)) {
+        close(fd);
+        snprintf(message, message_size, "the path leads out of the tail root");
+        return OPEN_FORBIDDEN;
+    }
+    if (!S_ISREG(info.st_mode)) {
+        close(fd);
+        snprintf(message, message_size, "the path does not name a regular file");
+        return OPEN_ERROR;
+    }
+    *fd_out = fd;
+    return OPEN_OK;
+}
+
+static int publish_line(void *argument, const char *line, size_t length)
+{
+    tail_state_t *state = argument;
+    if (rill_json_part(&state->part, "line", line, length) != 0 ||
+        rill_worker_publish_part(state->job, state->part.data, state->part.length) != 0) {
+        state->failed = 1;
+        return -1;
+    }
+    return 0;
+}
+
+/* Reads what was appended, up to budget bytes. Returns 1 if it stopped at
+ * the budget (more to read), 0 at the end of the file, -1 on failure. */
+static int tail_read(tail_state_t *state, size_t budget)
+{
+    struct stat info;
+    if (fstat(state->fd, &info) == 0 && info.st_size < state->offset) {
+        /* Truncated: what was held of a line is given, then the file again from its start. */
+        if (rill_lines_flush(&state->lines, publish_line, state) != 0)
+            return -1;
+        state->offset = 0;
+    }
+    char bytes[65536];
+    size_t total = 0;
+    while (total < budget) {
+        ssize_t got = pread(state->fd, bytes, sizeof(bytes), state->offset);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            return 0;
+        state->offset += got;
+        total += (size_t)got;
+        if (rill_lines_feed(&state->lines, bytes, (size_t)got, publish_line, state) != 0)
+            return -1;
+    }
+    return 1;
+}
+
+static void tail_fail(tail_state_t *state, const char *code, const char *message)
+{
+    rill_worker_job_t *job = state->job;
+    rill_worker_job_set_state(job, NULL);
+    tail_state_free(state);
+    rill_worker_job_fail(job, code, message);
+}
+
+static void tail_check(void *argument);
+
+static void tail_rearm(tail_state_t *state, uint64_t delay_ms)
+{
+    if (rill_worker_timer_start(&state->timer, delay_ms, tail_check, state) != 0)
+        tail_fail(state, "no_memory", "the worker could not arm a timer");
+}
+
+/* Reads the file, then checks the path still names it (rotation). */
+static void tail_check(void *argument)
+{
+    tail_state_t *state = argument;
+    int more = tail_read(state, TAIL_READ_PER_TURN);
+    if (more < 0 || state->failed) {
+        tail_fail(state, "publish_failed", "the worker could not queue a part");
+        return;
+    }
+    if (more > 0) {
+        tail_rearm(state, 0);
+        return;
+    }
+    char message[256];
+    int fd = -1;
+    switch (tail_open(state, &fd, message, sizeof(message))) {
+    case OPEN_MISSING:
+        break; /* renamed away, not yet recreated: keep the old file meanwhile */
+    case OPEN_FORBIDDEN:
+        tail_fail(state, "forbidden", message);
+        return;
+    case OPEN_ERROR:
+        tail_fail(state, "tail_failed", message);
+        return;
+    case OPEN_OK: {
+        struct stat info;
+        if (fstat(fd, &info) == 0 && (info.st_dev != state->device || info.st_ino != state->inode)) {
+            /* Rotated: finish the old file, then follow the new one from its start. */
+            while ((more = tail_read(state, TAIL_READ_PER_TURN)) > 0)
+                ;
+            if (more < 0 || rill_lines_flush(&state->lines, publish_line, state) != 0 || state->failed) {
+                close(fd);
+                tail_fail(state, "publish_failed", "the worker could not queue a part");
+                return;
+            }
+            close(state->fd);
+            state->fd = fd;
+            state->device = info.st_dev;
+            state->inode = info.st_ino;
+            state->offset = 0;
+            tail_check(state);
+            return;
+        }
+        close(fd);
+        break;
+    }
+    }
+    tail_rearm(state, TAIL_RECHECK_MS);
+}
+
+static void tail_notified(void *argument, int fd, short revents)
+{
+    (void)revents;
+    tail_state_t *state = argument;
+    char events[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+    while (read(fd, events, sizeof(events)) > 0)
+        ; /* which event does not matter: the check looks at everything */
+    tail_check(state);
+}
+
+/* Watches the directory that holds path (as given or resolved). */
+static int watch_directory_of(tail_state_t *state, const char *path)
+{
+    char directory[PATH_MAX];
+    snprintf(directory, sizeof(directory), "%s", path);
+    char *slash = strrchr(directory, '/');
+    if (slash == NULL)
+        return -1;
+    if (slash == directory)
+        slash[1] = '\0';
+    else
+        *slash = '\0';
+    uint32_t mask = IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ATTRIB | IN_CLOSE_WRITE;
+    return inotify_add_watch(state->inotify_fd, directory, mask) < 0 ? -1 : 0;
+}
+
+static void tail_start_one(rill_worker_job_t *job)
+{
+    rill_tail_args_t args;
+    rill_job_error_t error;
+    const rill_config_t *config = rill_worker_config();
+    if (rill_tail_args_parse(config, rill_worker_job_args(job), &args, &error) != 0) {
+        rill_worker_job_fail(job, error.code, error.message);
+        return;
+    }
+    tail_state_t *state = calloc(1, sizeof(*state));
+    if (state == NULL) {
+        rill_worker_job_fail(job, "no_memory", "the worker is out of memory");
+        return;
+    }
+    state->job = job;
+    state->fd = -1;
+    state->inotify_fd = -1;
+    rill_lines_init(&state->lines);
+    rill_buffer_init(&state->part);
+    char root[PATH_MAX], message[PATH_MAX + 128];
+    if (config->tail_root[0] == '/')
+        snprintf(root, sizeof(root), "%s", config->tail_root);
+    else
+        snprintf(root, sizeof(root), "%s/%s", rill_worker_run_dir(), config->tail_root);
+    if (realpath(root, state->root) == NULL) {
+        snprintf(message, sizeof(message), "the tail root %s cannot be used: %s", root, strerror(errno));
+        tail_fail(state, "not_found", message);
+        return;
+    }
+    if ((size_t)snprintf(state->path, sizeof(state->path), "%s/%s", state->root, args.path) >= sizeof(state->path)) {
+        tail_fail(state, "invalid_args", "the path is too long");
+        return;
+    }
+    switch (tail_open(state, &state->fd, message, sizeof(message))) {
+    case OPEN_OK:
+        break;
+    case OPEN_MISSING:
+        tail_fail(state, "not_found", "no such file under the tail root");
+        return;
+    case OPEN_FORBIDDEN:
+        tail_fail(state, "forbidden", message);
+        return;
+    case OPEN_ERROR:
+        tail_fail(state, "tail_failed", message);
+        return;
+    }
+    struct stat info;
+    if (fstat(state->fd, &info) != 0) {
+        tail_fail(state, "tail_failed", "cannot stat the file");
+        return;
+    }
+    state->device = info.st_dev;
+    state->inode = info.st_ino;
+    state->offset = args.from_start ? 0 : info.st_size;
+    char resolved[PATH_MAX];
+    state->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (state->inotify_fd < 0 || watch_directory_of(state, state->path) != 0 ||
+        realpath(state->path, resolved) == NULL || watch_directory_of(state, resolved) != 0) {
+        snprintf(message, sizeof(message), "cannot watch the file: %s", strerror(errno));
+        tail_fail(state, "tail_failed", message);
+        return;
+    }
+    if (rill_worker_fd_watch(state->inotify_fd, RILL_WORKER_FD_IN, tail_notified, state) != 0) {
+        tail_fail(state, "no_memory", "the worker is out of memory");
+        return;
+    }
+    rill_worker_job_set_state(job, state);
+    tail_rearm(state, 0); /* from start: the lines already there, at once */
+}
+
+static int tail_start(rill_worker_job_t **jobs, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        tail_start_one(jobs[i]);
+    return 0;
+}
+
+static void tail_cancel(rill_worker_job_t *job)
+{
+    tail_state_t *state = rill_worker_job_state(job);
+    if (state == NULL)
+        return;
+    tail_state_free(state);
+    rill_worker_job_set_state(job, NULL);
+}
+
+const rill_worker_kind_t rill_kind_tail = {
+    .name = "tail",
+    .start = tail_start,
+    .cancel = tail_cancel,
+};
