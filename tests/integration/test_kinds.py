@@ -321,3 +321,39 @@ def test_http_only_declared_upstreams(ctx):
         check(upstream.requests == [], upstream.requests)
     finally:
         upstream.close()
+
+
+def test_http_list_api_batch_through_a_pipeline(ctx):
+    # SPEC §2 + §3 together: a pipeline buffers item jobs into one batch, and
+    # the http kind answers the whole batch with ONE upstream request.
+    upstream = Upstream()
+    try:
+        config = kinds_config(upstream.port, pipelines=[
+            {"name": "items", "match": {"kind": "http"}, "group_by": "kind", "buffer_ms": 500,
+             "buffer_max": 4, "mode": "parallel"}])
+        system = ctx.system(workers=1, config=config)
+        system.wait_healthy()
+        jobs = [{"kind": "http", "args": {"upstream": "local", "item": name}}
+                for name in ("apple", "pear", "plum", "missing")]
+        by_job = {}
+        for event in system.stream("POST", "/v1/jobs", jobs).read_all():
+            by_job.setdefault(event["job"], []).append(event)
+        check(len(by_job) == 4, "events of %d jobs" % len(by_job))
+        list_requests = [r for r in upstream.requests if r.startswith("/items?ids=")]
+        check(len(list_requests) == 1, "expected ONE upstream request, got %r" % list_requests)
+        check(sorted(list_requests[0].split("=", 1)[1].split(",")) == ["apple", "missing", "pear", "plum"],
+              list_requests)
+        found = {}
+        batches = set()
+        for job_id, events in by_job.items():
+            status = system.job_status(job_id)
+            batches.add(status["batch"])
+            check(status["pipeline"] == "items", status)
+            if events[-1]["event"] == "done":
+                found[events[0]["data"]["id"]] = events[0]["data"]["name"]
+            else:
+                check(events[-1]["data"]["code"] == "not_found", events)
+        check(found == {"apple": "item apple", "pear": "item pear", "plum": "item plum"}, found)
+        check(len(batches) == 1, "the four jobs should share one batch: %r" % batches)
+    finally:
+        upstream.close()
