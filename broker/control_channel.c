@@ -637,17 +637,17 @@ void rill_control_barrier_release(void *item, int timed_out, void *argument)
 static void handle_metrics(rill_broker_t *self, const rill_frame_t *routing, const rill_message_t *message)
 {
     rill_frame_t req = message->arguments[0];
-    rill_metrics_text_t text;
-    rill_metrics_text_init(&text);
+    rill_buffer_t text;
+    rill_buffer_init(&text);
     rill_broker_metrics_render(self->counters, &self->config, &text);
     if (text.failed) {
-        rill_metrics_text_free(&text);
+        rill_buffer_release(&text);
         reply_error(self, routing, req, "internal", "out of memory");
         return;
     }
     rill_frame_t arguments[2] = {req, {(const uint8_t *)text.data, text.length}};
     reply(self, routing, RILL_COMMAND_METRICS, arguments, 2);
-    rill_metrics_text_free(&text);
+    rill_buffer_release(&text);
 }
 
 static void handle_message(rill_broker_t *self, rill_received_t *received)

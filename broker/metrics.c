@@ -110,7 +110,7 @@ static int compare_names(const void *a, const void *b)
 }
 
 static void render_kind_family(const rill_counters_t *counters, const rill_config_t *config,
-                               const kind_family_t *family, rill_metrics_text_t *out)
+                               const kind_family_t *family, rill_buffer_t *out)
 {
     static const rill_kind_counters_t none;
     rill_metrics_family(out, family->name, family->type, family->help);
@@ -137,7 +137,7 @@ static void render_kind_family(const rill_counters_t *counters, const rill_confi
 }
 
 void rill_broker_metrics_render(const rill_counters_t *counters, const rill_config_t *config,
-                                rill_metrics_text_t *out)
+                                rill_buffer_t *out)
 {
     for (size_t i = 0; i < sizeof(kind_families) / sizeof(kind_families[0]); i++)
         render_kind_family(counters, config, &kind_families[i], out);

@@ -17,6 +17,6 @@
  * its samples (0 before its first job), then any other kind that had jobs
  * (e.g. one a reload removed). Check out->failed afterwards. */
 void rill_broker_metrics_render(const rill_counters_t *counters, const rill_config_t *config,
-                                rill_metrics_text_t *out);
+                                rill_buffer_t *out);
 
 #endif

@@ -11,6 +11,8 @@
 #ifndef RILL_METRICS_H
 #define RILL_METRICS_H
 
+#include "rill_buffer.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,34 +44,19 @@ static inline void rill_histogram_observe(rill_histogram_t *self, uint64_t value
     self->sum += value;
 }
 
-/* A growing text buffer. Appends never fail loudly: on ENOMEM the buffer is
- * marked failed and later appends do nothing; check failed once at the end. */
-typedef struct {
-    char *data; /* NUL-terminated while not failed */
-    size_t length;
-    size_t capacity;
-    int failed;
-} rill_metrics_text_t;
-
-void rill_metrics_text_init(rill_metrics_text_t *self);
-void rill_metrics_text_free(rill_metrics_text_t *self);
-void rill_metrics_append(rill_metrics_text_t *self, const char *bytes, size_t length);
-void rill_metrics_printf(rill_metrics_text_t *self, const char *format, ...)
-    __attribute__((format(printf, 2, 3)));
-
 /* "# HELP name help\n# TYPE name type\n"; type is counter, gauge or
  * histogram. help is escaped as the format wants (\\ and \n). */
-void rill_metrics_family(rill_metrics_text_t *self, const char *name, const char *type,
+void rill_metrics_family(rill_buffer_t *self, const char *name, const char *type,
                          const char *help);
 /* name{labels[,extra_name="extra_value"]} value. labels is a pre-built,
  * already escaped list such as process="broker" (may be ""); the extra
  * label's value is escaped here (\\, \" and \n). extra_name may be NULL. */
-void rill_metrics_sample(rill_metrics_text_t *self, const char *name, const char *labels,
+void rill_metrics_sample(rill_buffer_t *self, const char *name, const char *labels,
                          const char *extra_name, const char *extra_value, uint64_t value);
 /* A whole histogram family: HELP/TYPE, cumulative name_bucket{…,le="…"}
  * lines ending with le="+Inf", then name_sum and name_count. Bounds and sum
  * are divided by scale when printed (1e9 turns ns into seconds). */
-void rill_metrics_histogram(rill_metrics_text_t *self, const char *name, const char *help,
+void rill_metrics_histogram(rill_buffer_t *self, const char *name, const char *help,
                             const char *labels, const rill_histogram_t *histogram, double scale);
 
 #endif

@@ -95,14 +95,14 @@ void rill_frontend_metrics_sent(rill_frontend_metrics_t *self, rill_chunk_t *con
     }
 }
 
-static void gauge(rill_metrics_text_t *out, const char *labels, const char *name, const char *help,
+static void gauge(rill_buffer_t *out, const char *labels, const char *name, const char *help,
                   uint64_t value)
 {
     rill_metrics_family(out, name, "gauge", help);
     rill_metrics_sample(out, name, labels, NULL, NULL, value);
 }
 
-static void counter(rill_metrics_text_t *out, const char *labels, const char *name,
+static void counter(rill_buffer_t *out, const char *labels, const char *name,
                     const char *help, uint64_t value)
 {
     rill_metrics_family(out, name, "counter", help);
@@ -111,7 +111,7 @@ static void counter(rill_metrics_text_t *out, const char *labels, const char *na
 
 void rill_frontend_metrics_render(const rill_frontend_metrics_t *self,
                                   const rill_frontend_gauges_t *gauges, long pid,
-                                  rill_metrics_text_t *out)
+                                  rill_buffer_t *out)
 {
     char labels[64];
     snprintf(labels, sizeof(labels), "process=\"frontend\",pid=\"%ld\"", pid);

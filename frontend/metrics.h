@@ -50,6 +50,6 @@ void rill_frontend_metrics_sent(rill_frontend_metrics_t *self, rill_chunk_t *con
  * process="frontend",pid="<pid>". */
 void rill_frontend_metrics_render(const rill_frontend_metrics_t *self,
                                   const rill_frontend_gauges_t *gauges, long pid,
-                                  rill_metrics_text_t *out);
+                                  rill_buffer_t *out);
 
 #endif

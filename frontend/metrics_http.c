@@ -50,16 +50,16 @@ static void respond(scrape_t *scrape, const rill_frame_t *broker_text)
         .events_received = frontend->events_received,
         .malformed = rill_broker_link_malformed(frontend->broker),
     };
-    rill_metrics_text_t text;
-    rill_metrics_text_init(&text);
+    rill_buffer_t text;
+    rill_buffer_init(&text);
     rill_frontend_metrics_render(&frontend->metrics, &gauges, (long)getpid(), &text);
     if (broker_text != NULL && broker_text->size > 0) {
-        rill_metrics_append(&text, (const char *)broker_text->data, broker_text->size);
+        rill_buffer_append(&text, (const char *)broker_text->data, broker_text->size);
         if (broker_text->data[broker_text->size - 1] != '\n')
-            rill_metrics_append(&text, "\n", 1);
+            rill_buffer_append(&text, "\n", 1);
     }
     if (text.failed) {
-        rill_metrics_text_free(&text);
+        rill_buffer_release(&text);
         rill_http_send_error(req, 500, "internal", "out of memory");
         return;
     }
@@ -71,7 +71,7 @@ static void respond(scrape_t *scrape, const rill_frame_t *broker_text)
                    H2O_STRLIT("no-store"));
     req->res.content_length = text.length;
     h2o_send_inline(req, text.data, text.length); /* copies into the pool */
-    rill_metrics_text_free(&text);
+    rill_buffer_release(&text);
 }
 
 static void on_reply(void *owner, rill_call_outcome_t outcome, const rill_message_t *message)

@@ -8,49 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void rill_buffer_init(rill_buffer_t *buffer)
-{
-    memset(buffer, 0, sizeof(*buffer));
-}
-
-void rill_buffer_release(rill_buffer_t *buffer)
-{
-    free(buffer->data);
-    rill_buffer_init(buffer);
-}
-
-int rill_buffer_append(rill_buffer_t *buffer, const void *data, size_t length)
-{
-    if (length == 0)
-        return 0;
-    if (buffer->length + length > buffer->capacity) {
-        size_t capacity = buffer->capacity > 0 ? buffer->capacity : 256;
-        while (capacity < buffer->length + length) {
-            if (capacity > SIZE_MAX / 2)
-                return -1;
-            capacity *= 2;
-        }
-        char *grown = realloc(buffer->data, capacity);
-        if (grown == NULL)
-            return -1;
-        buffer->data = grown;
-        buffer->capacity = capacity;
-    }
-    memcpy(buffer->data + buffer->length, data, length);
-    buffer->length += length;
-    return 0;
-}
-
-void rill_buffer_consume(rill_buffer_t *buffer, size_t count)
-{
-    if (count >= buffer->length) {
-        buffer->length = 0;
-        return;
-    }
-    memmove(buffer->data, buffer->data + count, buffer->length - count);
-    buffer->length -= count;
-}
-
 /* Length of the valid UTF-8 sequence at bytes (1-4), or 0 if invalid or
  * truncated (then *truncated says whether more bytes could complete it). */
 static size_t utf8_sequence(const unsigned char *bytes, size_t available, int *truncated)

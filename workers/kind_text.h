@@ -11,19 +11,7 @@
 
 #include <stddef.h>
 
-/* A growable byte buffer. Zero it (or rill_buffer_init) before use. */
-typedef struct {
-    char *data;
-    size_t length;
-    size_t capacity;
-} rill_buffer_t;
-
-void rill_buffer_init(rill_buffer_t *buffer);
-void rill_buffer_release(rill_buffer_t *buffer);
-/* Returns 0, or -1 when memory ran out (the buffer is unchanged). */
-int rill_buffer_append(rill_buffer_t *buffer, const void *data, size_t length);
-/* Drops the first count bytes. */
-void rill_buffer_consume(rill_buffer_t *buffer, size_t count);
+#include "rill_buffer.h"
 
 /* Appends bytes as a JSON string, quotes included: control characters
  * escaped, invalid UTF-8 (bad, overlong, surrogate, truncated) as \ufffd. */

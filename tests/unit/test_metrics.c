@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int contains(const rill_metrics_text_t *text, const char *needle)
+static int contains(const rill_buffer_t *text, const char *needle)
 {
     return text->data != NULL && strstr(text->data, needle) != NULL;
 }
@@ -46,8 +46,8 @@ int main(void)
     for (size_t i = 1; i < rill_latency_bound_count; i++)
         CHECK(rill_latency_bounds_ns[i] > rill_latency_bounds_ns[i - 1]);
 
-    rill_metrics_text_t text;
-    rill_metrics_text_init(&text);
+    rill_buffer_t text;
+    rill_buffer_init(&text);
     rill_metrics_family(&text, "rill_x_total", "counter", "Things\\counted\nhere.");
     rill_metrics_sample(&text, "rill_x_total", "process=\"broker\"", "kind", "a\"b\\c\nd", 7);
     rill_metrics_sample(&text, "rill_y", "", NULL, NULL, 3);
@@ -57,7 +57,7 @@ int main(void)
     CHECK(contains(&text, "rill_x_total{process=\"broker\",kind=\"a\\\"b\\\\c\\nd\"} 7\n"));
     CHECK(contains(&text, "\nrill_y 3\n"));
     CHECK(contains(&text, "\nrill_z{kind=\"k\"} 0\n"));
-    rill_metrics_text_free(&text);
+    rill_buffer_release(&text);
 
     /* Histogram text: cumulative, +Inf equals _count, bounds scaled. */
     static const uint64_t ns_bounds[] = {50000, 1000000, 2500000000ull};
@@ -66,7 +66,7 @@ int main(void)
     rill_histogram_observe(&latency, 10000);
     rill_histogram_observe(&latency, 600000);
     rill_histogram_observe(&latency, 9000000000ull);
-    rill_metrics_text_init(&text);
+    rill_buffer_init(&text);
     rill_metrics_histogram(&text, "rill_lat_seconds", "Latency.", "process=\"frontend\"", &latency, 1e9);
     CHECK(!text.failed);
     CHECK(contains(&text, "# TYPE rill_lat_seconds histogram\n"));
@@ -76,17 +76,17 @@ int main(void)
     CHECK(contains(&text, "rill_lat_seconds_bucket{process=\"frontend\",le=\"+Inf\"} 3\n"));
     CHECK(contains(&text, "rill_lat_seconds_sum{process=\"frontend\"} 9.00061\n"));
     CHECK(contains(&text, "rill_lat_seconds_count{process=\"frontend\"} 3\n"));
-    rill_metrics_text_free(&text);
+    rill_buffer_release(&text);
 
     /* Long appends grow the buffer; printf past its small buffer works. */
-    rill_metrics_text_init(&text);
+    rill_buffer_init(&text);
     char long_help[10000];
     memset(long_help, 'h', sizeof(long_help) - 1);
     long_help[sizeof(long_help) - 1] = '\0';
-    rill_metrics_printf(&text, "%s|%d", long_help, 42);
+    rill_buffer_printf(&text, "%s|%d", long_help, 42);
     CHECK(!text.failed);
     CHECK(text.length == sizeof(long_help) - 1 + 3);
     CHECK(strcmp(text.data + text.length - 3, "|42") == 0);
-    rill_metrics_text_free(&text);
+    rill_buffer_release(&text);
     RILL_TEST_END();
 }

@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-static int has(const rill_metrics_text_t *text, const char *needle)
+static int has(const rill_buffer_t *text, const char *needle)
 {
     return text->data != NULL && strstr(text->data, needle) != NULL;
 }
@@ -28,8 +28,8 @@ int main(void)
         RILL_TEST_END();
 
     /* Before any job: every declared kind is there, at 0. */
-    rill_metrics_text_t text;
-    rill_metrics_text_init(&text);
+    rill_buffer_t text;
+    rill_buffer_init(&text);
     rill_broker_metrics_render(counters, &config, &text);
     CHECK(!text.failed);
     char sample[160];
@@ -40,7 +40,7 @@ int main(void)
     CHECK(has(&text, "# TYPE rill_jobs_submitted_total counter\n"));
     CHECK(has(&text, "rill_workers_alive{process=\"broker\"} 0\n"));
     CHECK(has(&text, "rill_batch_size_bucket{process=\"broker\",le=\"+Inf\"} 0\n"));
-    rill_metrics_text_free(&text);
+    rill_buffer_release(&text);
 
     /* Counts show up; a kind the config does not declare gets its own series. */
     rill_kind_counters_t *demo = rill_counters_kind(counters, config.kinds[0]);
@@ -57,7 +57,7 @@ int main(void)
     counters->malformed = 9;
     rill_histogram_observe(&counters->batch_sizes, 1);
     rill_histogram_observe(&counters->batch_sizes, 3);
-    rill_metrics_text_init(&text);
+    rill_buffer_init(&text);
     rill_broker_metrics_render(counters, &config, &text);
     CHECK(!text.failed);
     snprintf(sample, sizeof(sample), "rill_jobs_done_total{process=\"broker\",kind=\"%s\"} 2\n",
@@ -88,7 +88,7 @@ int main(void)
         }
         line = end + 1;
     }
-    rill_metrics_text_free(&text);
+    rill_buffer_release(&text);
     rill_counters_destroy(&counters);
     RILL_TEST_END();
 }

@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-static int has(const rill_metrics_text_t *text, const char *needle)
+static int has(const rill_buffer_t *text, const char *needle)
 {
     return text->data != NULL && strstr(text->data, needle) != NULL;
 }
@@ -72,8 +72,8 @@ int main(void)
         .broker_up = 0, .streams_open = 3, .streams_opened = 9, .subjects = 2,
         .events_received = 11, .malformed = 5,
     };
-    rill_metrics_text_t text;
-    rill_metrics_text_init(&text);
+    rill_buffer_t text;
+    rill_buffer_init(&text);
     rill_frontend_metrics_render(&metrics, &gauges, 4242, &text);
     CHECK(!text.failed);
     CHECK(has(&text, "# TYPE rill_broker_up gauge\nrill_broker_up{process=\"frontend\",pid=\"4242\"} 0\n"));
@@ -88,7 +88,7 @@ int main(void)
     CHECK(has(&text, "rill_delivery_latency_seconds_bucket{process=\"frontend\",pid=\"4242\",le=\"0.0025\"} 1\n"));
     CHECK(has(&text, "rill_delivery_latency_seconds_bucket{process=\"frontend\",pid=\"4242\",le=\"+Inf\"} 1\n"));
     CHECK(has(&text, "rill_delivery_latency_seconds_count{process=\"frontend\",pid=\"4242\"} 1\n"));
-    rill_metrics_text_free(&text);
+    rill_buffer_release(&text);
 
     rill_chunk_unref(&part);
     rill_chunk_unref(&done);
