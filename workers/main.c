@@ -8,10 +8,12 @@
 #include "rill_log.h"
 #include "worker_core.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void usage(FILE *out)
@@ -47,6 +49,21 @@ static const char *environment(const char *name)
 {
     const char *value = getenv(name);
     return value != NULL && value[0] != '\0' ? value : NULL;
+}
+
+/* A tail_root inside the run directory (the default, "tail") is created if
+ * missing, so `./rill up` and a compose volume work without a manual step.
+ * An absolute tail_root is the operator's: it is used as it is. */
+static void prepare_tail_root(const rill_worker_options_t *options)
+{
+    if (options->config.tail_root[0] == '\0' || options->config.tail_root[0] == '/')
+        return;
+    char path[RILL_ENDPOINT_MAX + RILL_CONFIG_PATH_MAX + 2];
+    snprintf(path, sizeof(path), "%s/%s", options->endpoints.run_dir, options->config.tail_root);
+    if (mkdir(options->endpoints.run_dir, 0700) != 0 && errno != EEXIST)
+        return; /* the run directory is the broker's to create; tail jobs will say not_found */
+    if (mkdir(path, 0700) != 0 && errno != EEXIST)
+        fprintf(stderr, "rill-worker: cannot create tail root %s: %s\n", path, strerror(errno));
 }
 
 int main(int argc, char **argv)
@@ -131,5 +148,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "rill-worker: %s\n", error);
         return 2;
     }
+    prepare_tail_root(&options);
     return rill_worker_run(&options);
 }

@@ -43,7 +43,7 @@ def start(ctx, upstream_port=None, workers=1):
     system = ctx.system(workers=workers, config=kinds_config(upstream_port))
     system.wait_healthy(workers=workers)
     root = os.path.join(system.run_dir, "tail")
-    os.makedirs(root)
+    check(os.path.isdir(root), "the worker should create the default tail root (run dir/tail)")
     return system, root
 
 
