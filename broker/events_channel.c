@@ -19,6 +19,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* One event on the responses subject: [topic] "rill/1" event seq data accepted_ns
+ * (PROTOCOL.md). data is sent (and so released) on success. An XPUB never
+ * blocks: at its HWM it drops the whole message, which the receivers detect
+ * through the seq and repair with FETCH. */
+static int send_event(rill_broker_t *self, const char *topic, size_t topic_length, const char *event,
+                      uint64_t seq, zmq_msg_t *data, uint64_t accepted_ns)
+{
+    char seq_text[24];
+    char accepted_text[24];
+    size_t seq_length = rill_u64_to_text(seq, seq_text);
+    size_t accepted_length = rill_u64_to_text(accepted_ns, accepted_text);
+    int flags = ZMQ_DONTWAIT | ZMQ_SNDMORE;
+    if (zmq_send(self->events, topic, topic_length, flags) < 0 ||
+        zmq_send(self->events, RILL_PROTOCOL_VERSION, strlen(RILL_PROTOCOL_VERSION), flags) < 0 ||
+        zmq_send(self->events, event, strlen(event), flags) < 0 ||
+        zmq_send(self->events, seq_text, seq_length, flags) < 0 || zmq_msg_send(data, self->events, flags) < 0 ||
+        zmq_send(self->events, accepted_text, accepted_length, ZMQ_DONTWAIT) < 0)
+        return -1;
+    return 0;
+}
+
 int rill_events_publish(rill_broker_t *self, rill_job_t *job, rill_event_type_t type, zmq_msg_t *data)
 {
     /* Acceptance time: frontends on this host observe delivery - accepted. */
@@ -33,20 +54,8 @@ int rill_events_publish(rill_broker_t *self, rill_job_t *job, rill_event_type_t 
     if (rill_retention_push(job->retention, type, seq, data) != 0)
         rill_log_warn(job->who, "job %s: out of memory retaining event %llu", job->id,
                       (unsigned long long)seq);
-    char seq_text[24];
-    char accepted_text[24];
     const char *event = rill_event_type_name(type);
-    size_t seq_length = rill_u64_to_text(seq, seq_text);
-    size_t accepted_length = rill_u64_to_text(accepted_ns, accepted_text);
-    int flags = ZMQ_DONTWAIT | ZMQ_SNDMORE;
-    /* An XPUB never blocks: at its HWM it drops the whole message, which the
-     * receivers detect through the seq and repair with FETCH. */
-    if (zmq_send(self->events, job->topic, RILL_JOB_ID_LENGTH + 1, flags) < 0 ||
-        zmq_send(self->events, RILL_PROTOCOL_VERSION, strlen(RILL_PROTOCOL_VERSION), flags) < 0 ||
-        zmq_send(self->events, event, strlen(event), flags) < 0 ||
-        zmq_send(self->events, seq_text, seq_length, flags) < 0 ||
-        zmq_msg_send(data, self->events, flags) < 0 ||
-        zmq_send(self->events, accepted_text, accepted_length, ZMQ_DONTWAIT) < 0) {
+    if (send_event(self, job->topic, RILL_JOB_ID_LENGTH + 1, event, seq, data, accepted_ns) != 0) {
         self->counters->publish_failures++;
         rill_log_warn(job->who, "job %s: publishing %s %llu failed: %s", job->id, event,
                       (unsigned long long)seq, zmq_strerror(errno));
@@ -158,17 +167,8 @@ uint64_t rill_events_publish_topic(rill_broker_t *self, rill_topic_t *topic, zmq
     if (!retained && self->config.topic_retain_messages > 0)
         rill_log_warn(NULL, "topic %s: out of memory retaining message %llu", topic->subject,
                       (unsigned long long)seq);
-    char seq_text[24];
-    char accepted_text[24];
-    size_t seq_length = rill_u64_to_text(seq, seq_text);
-    size_t accepted_length = rill_u64_to_text(accepted_ns, accepted_text);
     size_t size = zmq_msg_size(data);
-    int flags = ZMQ_DONTWAIT | ZMQ_SNDMORE;
-    if (zmq_send(self->events, topic->subject, topic->subject_length, flags) < 0 ||
-        zmq_send(self->events, RILL_PROTOCOL_VERSION, strlen(RILL_PROTOCOL_VERSION), flags) < 0 ||
-        zmq_send(self->events, "part", 4, flags) < 0 || zmq_send(self->events, seq_text, seq_length, flags) < 0 ||
-        zmq_msg_send(data, self->events, flags) < 0 ||
-        zmq_send(self->events, accepted_text, accepted_length, ZMQ_DONTWAIT) < 0) {
+    if (send_event(self, topic->subject, topic->subject_length, "part", seq, data, accepted_ns) != 0) {
         self->counters->publish_failures++;
         rill_log_warn(NULL, "topic %s: publishing seq %llu failed: %s", topic->subject,
                       (unsigned long long)seq, zmq_strerror(errno));

@@ -172,6 +172,21 @@ static rill_job_t *held_job(rill_broker_t *self, rill_worker_t *worker, rill_fra
     return NULL;
 }
 
+/* A part is one line of NDJSON and one SSE data: line on every stream. A
+ * worker (maybe not ours) may send pretty-printed JSON: outside strings a
+ * line break is only whitespace, and inside one it is invalid JSON anyway,
+ * so turning CR and LF into spaces, in place, keeps the framing and the
+ * meaning. Usually there is none: memchr finds that fast. */
+static void flatten_line_breaks(void *bytes, size_t size)
+{
+    char *text = bytes;
+    char *end = text + size;
+    for (char *c = memchr(text, '\n', size); c != NULL; c = memchr(c, '\n', (size_t)(end - c)))
+        *c = ' ';
+    for (char *c = memchr(text, '\r', size); c != NULL; c = memchr(c, '\r', (size_t)(end - c)))
+        *c = ' ';
+}
+
 static void handle_message(rill_broker_t *self, rill_received_t *received, const rill_frame_t *routing)
 {
     const rill_frame_t *frames = received->frames + 1;
@@ -211,8 +226,11 @@ static void handle_message(rill_broker_t *self, rill_received_t *received, const
     }
     case RILL_COMMAND_PART:
         job = held_job(self, worker, message.arguments[0], message.command);
-        if (job != NULL)
-            (void)rill_events_publish(self, job, RILL_EVENT_PART, &received->parts[ARGUMENT_PART(1)]);
+        if (job != NULL) {
+            zmq_msg_t *data = &received->parts[ARGUMENT_PART(1)];
+            flatten_line_breaks(zmq_msg_data(data), zmq_msg_size(data));
+            (void)rill_events_publish(self, job, RILL_EVENT_PART, data);
+        }
         break;
     case RILL_COMMAND_DONE:
         job = held_job(self, worker, message.arguments[0], message.command);

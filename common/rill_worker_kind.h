@@ -30,7 +30,8 @@ typedef struct rill_worker_job rill_worker_job_t;
 typedef struct {
     const char *name;
     /* Starts a batch of jobs of this kind (a pipeline may group several into
-     * one batch). Returns 0; on -1 the core fails every job of the batch. */
+     * one batch). Returns 0; on -1 the core fails every job of the batch the
+     * kind has not ended itself (a kind may end some jobs, then give up). */
     int (*start)(rill_worker_job_t **jobs, size_t count);
     /* Stops one job at once and releases what the kind holds for it. */
     void (*cancel)(rill_worker_job_t *job);

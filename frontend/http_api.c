@@ -704,7 +704,12 @@ static void handle_stream(rill_frontend_t *frontend, h2o_req_t *req, const char 
                                          subjects[i].length, has_since, since) != 0;
     }
     rill_cursor_free(&cursor);
-    if (failed || rill_stream_open(stream) != 0) {
+    if (failed) {
+        rill_stream_abandon(stream);
+        rill_http_send_error(req, 500, "internal", "the stream's subjects could not be subscribed");
+        return;
+    }
+    if (rill_stream_open(stream) != 0) {
         rill_stream_abandon(stream);
         rill_http_send_error(req, 503, "unavailable", "the broker cannot be reached");
         return;

@@ -114,6 +114,25 @@ fail:
     return -1;
 }
 
+/* Queues bytes on the stream's pending queue and counts them: the one place
+ * pending_bytes grows, so the slow-client limits see every byte. */
+static int stream_push(rill_stream_t *self, rill_chunk_t *chunk, const void *base, size_t length)
+{
+    if (queue_push(&self->pending, chunk, base, length) != 0)
+        return -1;
+    self->pending_bytes += length;
+    return 0;
+}
+
+/* An idle stream's heartbeat: a comment line on SSE, a line on NDJSON. */
+static void queue_heartbeat(rill_stream_t *self)
+{
+    if (self->format == RILL_STREAM_SSE)
+        (void)stream_push(self, NULL, RILL_HEARTBEAT_SSE, sizeof(RILL_HEARTBEAT_SSE) - 1);
+    else
+        (void)stream_push(self, NULL, RILL_HEARTBEAT_NDJSON, sizeof(RILL_HEARTBEAT_NDJSON) - 1);
+}
+
 static void fetch_free(void *fetch);
 static void emit_dropped_gaps(rill_stream_t *self);
 
@@ -205,12 +224,9 @@ static void flush_now(rill_stream_t *self, int force)
         release_subscriptions(self);
     }
     arm_heartbeat(self);
-    size_t bytes = 0;
-    for (uint32_t i = 0; i < self->in_flight.count; i++)
-        bytes += self->in_flight.iov[i].len;
     /* Delivery is counted, and latency observed, here and only here. */
     rill_frontend_metrics_sent(&self->frontend->metrics, self->in_flight.chunks,
-                               self->in_flight.count, bytes, self->who, self->serial);
+                               self->in_flight.count, self->in_flight_bytes, self->who, self->serial);
     self->sending = 1;
     self->in_send = 1;
     h2o_send(self->req, self->in_flight.iov, self->in_flight.count, state);
@@ -314,8 +330,7 @@ static void overflow(rill_stream_t *self)
     queue_release(&self->pending);
     self->pending_bytes = 0;
     self->ending = 1;
-    if (queue_push(&self->pending, NULL, line, sizeof(line) - 1) == 0)
-        self->pending_bytes += sizeof(line) - 1;
+    (void)stream_push(self, NULL, line, sizeof(line) - 1);
     /* Subscriptions go with the final send (flush), not here: fan-out may be
      * walking them right now. */
     mark_dirty(self);
@@ -367,11 +382,10 @@ static void enqueue_chunk(rill_stream_t *self, rill_chunk_t *chunk, int take)
     if (!take)
         rill_chunk_ref(chunk);
     size_t length = chunk->length;
-    if (queue_push(&self->pending, chunk, chunk->bytes, length) != 0) {
+    if (stream_push(self, chunk, chunk->bytes, length) != 0) {
         overflow(self);
         return;
     }
-    self->pending_bytes += length;
     const rill_config_t *config = &self->frontend->config;
     size_t unsent = self->pending_bytes + self->in_flight_bytes;
     if (unsent <= config->slow_client_soft_bytes || self->ending || self->dropping)
@@ -457,7 +471,7 @@ static void enqueue_event(rill_stream_t *self, rill_subscription_t *subscription
         enqueue_chunk(self, line, take);
         if (self->ending)
             return;
-        if (queue_push(&self->pending, NULL, RILL_SSE_TAIL, sizeof(RILL_SSE_TAIL) - 1) != 0)
+        if (stream_push(self, NULL, RILL_SSE_TAIL, sizeof(RILL_SSE_TAIL) - 1) != 0)
             overflow(self);
         return;
     }
@@ -1073,13 +1087,8 @@ void rill_stream_start(rill_stream_t *self)
     /* h2o puts the headers on the wire with the first body byte only (seen
      * with HTTP/1.1 and HTTP/2 alike): a stream with nothing to say yet
      * starts with a heartbeat, so its client knows at once it is open. */
-    if (self->pending.count == 0 && !self->ending) {
-        if (self->format == RILL_STREAM_SSE)
-            queue_push(&self->pending, NULL, RILL_HEARTBEAT_SSE, sizeof(RILL_HEARTBEAT_SSE) - 1);
-        else
-            queue_push(&self->pending, NULL, RILL_HEARTBEAT_NDJSON,
-                       sizeof(RILL_HEARTBEAT_NDJSON) - 1);
-    }
+    if (self->pending.count == 0 && !self->ending)
+        queue_heartbeat(self);
     h2o_start_response(req, &self->generator);
     /* Send at once even when empty: HTTP/2 clients then see the headers. */
     flush_now(self, 1);
@@ -1097,13 +1106,8 @@ static void on_heartbeat(h2o_timeout_entry_t *entry)
     rill_stream_t *self = (rill_stream_t *)((char *)entry - offsetof(rill_stream_t, heartbeat));
     if (self->stopped || self->final_sent || !self->started)
         return;
-    if (self->pending.count == 0 && !self->sending) {
-        if (self->format == RILL_STREAM_SSE)
-            queue_push(&self->pending, NULL, RILL_HEARTBEAT_SSE, sizeof(RILL_HEARTBEAT_SSE) - 1);
-        else
-            queue_push(&self->pending, NULL, RILL_HEARTBEAT_NDJSON,
-                       sizeof(RILL_HEARTBEAT_NDJSON) - 1);
-    }
+    if (self->pending.count == 0 && !self->sending)
+        queue_heartbeat(self);
     arm_heartbeat(self);
     flush(self);
 }

@@ -531,6 +531,11 @@ static void handle_batch(worker_t *worker, rill_frame_t body)
         }
         snprintf(job->id, sizeof(job->id), "%s", id);
         job->who = strdup(who != NULL ? who : "-");
+        if (job->who == NULL) {
+            free(job);
+            refuse_job(worker, id, who, "no_memory", "the worker is out of memory");
+            continue;
+        }
         job->args = json_incref(json_object_get(item, "args"));
         job->kind = kind;
         job->attempt = (uint64_t)json_integer_value(json_object_get(item, "attempt"));
@@ -540,23 +545,38 @@ static void handle_batch(worker_t *worker, rill_frame_t body)
         started[started_count++] = job;
     }
     /* One start call per kind present in the batch: a kind sees its whole batch. */
+    rill_worker_job_t **group = started_count > 0 ? malloc(started_count * sizeof(*group)) : NULL;
+    char (*group_ids)[RILL_JOB_ID_LENGTH + 1] =
+        started_count > 0 ? malloc(started_count * sizeof(*group_ids)) : NULL;
     for (size_t i = 0; i < started_count; i++) {
         if (started[i] == NULL)
             continue;
         const rill_worker_kind_t *kind = started[i]->kind;
-        rill_worker_job_t *group[started_count];
         size_t group_count = 0;
         for (size_t j = i; j < started_count; j++) {
             if (started[j] != NULL && started[j]->kind == kind) {
-                group[group_count++] = started[j];
+                if (group != NULL && group_ids != NULL) {
+                    group[group_count] = started[j];
+                    memcpy(group_ids[group_count], started[j]->id, sizeof(group_ids[0]));
+                    group_count++;
+                } else {
+                    rill_worker_job_fail(started[j], "no_memory", "the worker is out of memory");
+                }
                 started[j] = NULL;
             }
         }
-        if (kind->start(group, group_count) != 0) {
-            for (size_t j = 0; j < group_count; j++)
-                rill_worker_job_fail(group[j], "start_failed", "the job kind could not start the batch");
+        if (group_count == 0 || kind->start(group, group_count) == 0)
+            continue;
+        /* The kind may have ended some jobs itself before it gave up: fail
+         * only those still held (the others are freed; go by id). */
+        for (size_t j = 0; j < group_count; j++) {
+            rill_worker_job_t *job = zhashx_lookup(worker->jobs, group_ids[j]);
+            if (job != NULL)
+                rill_worker_job_fail(job, "start_failed", "the job kind could not start the batch");
         }
     }
+    free(group);
+    free(group_ids);
     free(started);
     json_decref(batch);
 }
