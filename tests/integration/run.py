@@ -11,11 +11,21 @@ system; after the function, every system is stopped and must exit cleanly
 import argparse
 import importlib.util
 import os
+import signal
 import sys
 import time
 import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+TEST_TIMEOUT = 180  # seconds; no test comes near it when it passes
+
+
+class TestTimeout(Exception):
+    pass
+
+
+def on_alarm(signum, frame):
+    raise TestTimeout("test timed out after %d s" % TEST_TIMEOUT)
 sys.path.insert(0, HERE)
 
 import harness  # noqa: E402
@@ -64,17 +74,23 @@ def main():
     parser.add_argument("-k", dest="selected")
     arguments = parser.parse_args()
     build_dir = os.path.abspath(arguments.build)
+    signal.signal(signal.SIGALRM, on_alarm)
     passed = failed = 0
     for full, function in discover(arguments.selected):
         context = Context(build_dir)
         started = time.monotonic()
         error = None
+        # A hung test must not hang the run (streams send heartbeats, so a
+        # read can wait for ever): SIGALRM interrupts it after TEST_TIMEOUT.
+        signal.alarm(TEST_TIMEOUT)
         try:
             function(context)
         except Exception:  # a test's failure, whatever its kind, is reported and counted
             error = traceback.format_exc()
             for system in context.systems:
                 error += "\n" + system.logs_tail()
+        finally:
+            signal.alarm(0)
         problems = context.finish(keep_logs=error is not None)
         if problems and error is None:
             error = "processes did not stop cleanly:\n" + "\n".join(problems)
