@@ -451,6 +451,7 @@ void rill_broker_tick(rill_broker_t *self, uint64_t now)
 {
     if (now >= self->next_heartbeat_ms) {
         send_heartbeats(self);
+        rill_events_publish_syncs(self, now);
         self->next_heartbeat_ms = now + self->config.heartbeat_ms;
     }
     bury_silent_workers(self, now);

@@ -110,6 +110,9 @@ int rill_events_publish_json(rill_broker_t *self, rill_job_t *job, rill_event_ty
  * and retains it (topic_retain_*). data is consumed. Returns the seq (a
  * send the XPUB refused is logged: receivers see the gap and FETCH it). */
 uint64_t rill_events_publish_topic(rill_broker_t *self, rill_topic_t *topic, zmq_msg_t *data);
+/* On every heartbeat: a sync event for each recently active subject someone
+ * listens to, so a drop of its last events is noticed (events_channel.c). */
+void rill_events_publish_syncs(rill_broker_t *self, uint64_t now_ms);
 /* Reads subscribe/unsubscribe messages from the XPUB. */
 void rill_events_receive(rill_broker_t *self);
 

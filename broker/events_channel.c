@@ -45,6 +45,7 @@ int rill_events_publish(rill_broker_t *self, rill_job_t *job, rill_event_type_t 
     /* Acceptance time: frontends on this host observe delivery - accepted. */
     uint64_t accepted_ns = rill_clock_monotonic_ns();
     uint64_t seq = ++job->last_seq;
+    job->last_event_ms = accepted_ns / 1000000u;
     size_t size = zmq_msg_size(data);
     if (type == RILL_EVENT_PART) {
         job->parts++;
@@ -164,6 +165,7 @@ uint64_t rill_events_publish_topic(rill_broker_t *self, rill_topic_t *topic, zmq
     int retained = 0;
     uint64_t seq = rill_topic_table_append(self->topics, topic, data, now,
                                            (size_t)self->config.topic_retain_messages, &retained);
+    topic->last_event_ms = now;
     if (!retained && self->config.topic_retain_messages > 0)
         rill_log_warn(NULL, "topic %s: out of memory retaining message %llu", topic->subject,
                       (unsigned long long)seq);
@@ -179,4 +181,62 @@ uint64_t rill_events_publish_topic(rill_broker_t *self, rill_topic_t *topic, zmq
     rill_log_debug(NULL, "hop: topic %s part seq %llu accepted, published (%zu bytes)",
                    topic->subject, (unsigned long long)seq, size);
     return seq;
+}
+
+/* ---- sync: a drop at the very end of a subject is noticed too -------------
+ *
+ * A receiver finds a dropped event by the seq of the next one. When the
+ * dropped events are a subject's last (a frontend stalled through a burst,
+ * then silence), there is no next one. So on every heartbeat the broker
+ * publishes, for each subject that had an event in the last SYNC_WINDOW_MS
+ * and that someone listens to, a `sync` event carrying its last seq;
+ * receivers never deliver it, they FETCH what they find missing. */
+
+#define SYNC_WINDOW_MS 10000
+
+typedef struct {
+    rill_broker_t *broker;
+    uint64_t now_ms;
+} sync_pass_t;
+
+static void send_sync(rill_broker_t *self, const char *topic, size_t topic_length, uint64_t last_seq)
+{
+    zmq_msg_t data;
+    if (zmq_msg_init_size(&data, 2) != 0)
+        return;
+    memcpy(zmq_msg_data(&data), "{}", 2);
+    if (send_event(self, topic, topic_length, rill_event_type_name(RILL_EVENT_SYNC), last_seq, &data,
+                   rill_clock_monotonic_ns()) != 0) {
+        zmq_msg_close(&data);
+        return; /* the next heartbeat tries again */
+    }
+    self->counters->syncs_published++;
+}
+
+static int recently_active(uint64_t last_seq, uint64_t last_event_ms, uint64_t now_ms)
+{
+    return last_seq > 0 && last_event_ms + SYNC_WINDOW_MS >= now_ms;
+}
+
+static void sync_job(void *argument, rill_job_t *job)
+{
+    sync_pass_t *pass = argument;
+    if (recently_active(job->last_seq, job->last_event_ms, pass->now_ms) &&
+        rill_interest_count(pass->broker->interest, job->topic) > 0)
+        send_sync(pass->broker, job->topic, RILL_JOB_ID_LENGTH + 1, job->last_seq);
+}
+
+static void sync_topic(void *argument, rill_topic_t *topic)
+{
+    sync_pass_t *pass = argument;
+    if (recently_active(topic->last_seq, topic->last_event_ms, pass->now_ms) &&
+        rill_interest_count(pass->broker->interest, topic->subject) > 0)
+        send_sync(pass->broker, topic->subject, topic->subject_length, topic->last_seq);
+}
+
+void rill_events_publish_syncs(rill_broker_t *self, uint64_t now_ms)
+{
+    sync_pass_t pass = {self, now_ms};
+    rill_job_table_foreach(self->jobs, sync_job, &pass);
+    rill_topic_table_foreach(self->topics, sync_topic, &pass);
 }

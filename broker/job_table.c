@@ -327,3 +327,10 @@ size_t rill_job_table_expire(rill_job_table_t *self, uint64_t now_ms)
     }
     return removed;
 }
+
+void rill_job_table_foreach(rill_job_table_t *self, void (*visit)(void *argument, rill_job_t *job),
+                            void *argument)
+{
+    for (rill_job_t *job = zhashx_first(self->jobs); job != NULL; job = zhashx_next(self->jobs))
+        visit(argument, job);
+}

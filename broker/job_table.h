@@ -44,6 +44,7 @@ typedef struct rill_job {
     int held;          /* queued but waiting for its submit barrier */
     uint64_t attempt;  /* from 1 */
     uint64_t last_seq; /* seq of the last event published */
+    uint64_t last_event_ms; /* monotonic ms of that event; 0 = none yet (sync: events_channel.c) */
     uint64_t parts;    /* part events published */
     rill_retention_t *retention;
     uint64_t submitted_ms; /* Unix epoch ms; 0 = not yet */
@@ -111,6 +112,9 @@ rill_job_t *rill_job_table_find(rill_job_table_t *self, const char *id);
 /* id given as a frame: any length, not NUL-terminated. */
 rill_job_t *rill_job_table_find_frame(rill_job_table_t *self, const uint8_t *id, size_t length);
 size_t rill_job_table_size(rill_job_table_t *self);
+/* Calls visit for every job; visit must not add or remove jobs. */
+void rill_job_table_foreach(rill_job_table_t *self, void (*visit)(void *argument, rill_job_t *job),
+                            void *argument);
 /* Moves a job to a new state, keeping the counters. Ending it (done, failed,
  * cancelled) stamps ended_ms and schedules its removal retain_ms after now. */
 void rill_job_table_set_state(rill_job_table_t *self, rill_job_t *job, rill_job_state_t state,

@@ -156,3 +156,10 @@ size_t rill_topic_table_retained(rill_topic_table_t *self)
     }
     return total;
 }
+
+void rill_topic_table_foreach(rill_topic_table_t *self, void (*visit)(void *argument, rill_topic_t *topic),
+                              void *argument)
+{
+    for (rill_topic_t *topic = zhashx_first(self->topics); topic != NULL; topic = zhashx_next(self->topics))
+        visit(argument, topic);
+}

@@ -19,6 +19,7 @@
 
 typedef struct {
     uint64_t last_seq;            /* seq of the last message; 0 = none yet */
+    uint64_t last_event_ms;       /* monotonic ms of that message (sync: events_channel.c) */
     rill_retention_t *retention;  /* NULL while nothing is retained */
     size_t subject_length;
     char subject[RILL_TOPIC_NAME_MAX + 3]; /* "t" + name + "/", NUL-terminated */
@@ -47,6 +48,9 @@ void rill_topic_table_expire(rill_topic_table_t *self, uint64_t now_ms, uint64_t
 /* The first retained seq (last_seq + 1 when nothing is retained). */
 uint64_t rill_topic_first_seq(const rill_topic_t *topic);
 size_t rill_topic_table_size(rill_topic_table_t *self);
+/* Calls visit for every topic; visit must not add or remove topics. */
+void rill_topic_table_foreach(rill_topic_table_t *self, void (*visit)(void *argument, rill_topic_t *topic),
+                              void *argument);
 /* Messages retained over all topics. */
 size_t rill_topic_table_retained(rill_topic_table_t *self);
 

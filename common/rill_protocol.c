@@ -99,6 +99,7 @@ static const char *event_names[RILL_EVENT_COUNT] = {
     [RILL_EVENT_ERROR] = "error",
     [RILL_EVENT_RETRY] = "retry",
     [RILL_EVENT_GAP] = "gap",
+    [RILL_EVENT_SYNC] = "sync",
 };
 
 const char *rill_command_name(rill_command_t command)

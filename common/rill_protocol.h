@@ -78,6 +78,7 @@ typedef enum {
     RILL_EVENT_ERROR,
     RILL_EVENT_RETRY,
     RILL_EVENT_GAP,
+    RILL_EVENT_SYNC, /* broker -> frontends only: "the subject's last seq is N" (never delivered) */
     RILL_EVENT_COUNT
 } rill_event_type_t;
 

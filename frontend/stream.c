@@ -1126,6 +1126,22 @@ static void log_received(rill_subject_t *subject, const rill_event_t *event)
                    subject == NULL ? " (no local stream wants it)" : "");
 }
 
+/* The broker says the subject's last seq is last_seq (PROTOCOL.md, sync):
+ * a subscription that has not seen it lost the subject's last events to a
+ * drop, with no later event to show the jump. Fetch them, as for a jump. */
+static void streams_on_sync(rill_subject_t *subject, uint64_t last_seq)
+{
+    for (rill_subscription_t *s = subject->head; s != NULL; s = s->next) {
+        rill_stream_t *stream = s->owner;
+        if (s->ended || s->fetch != NULL || !stream->started || stream->stopped || stream->ending ||
+            stream->final_sent || last_seq < s->next_seq)
+            continue;
+        if (start_repair(stream, s) != 0)
+            emit_gap(stream, s, s->next_seq, last_seq);
+        mark_dirty(stream);
+    }
+}
+
 void rill_streams_on_event(rill_frontend_t *frontend, const rill_event_t *event)
 {
     frontend->events_received++;
@@ -1135,6 +1151,10 @@ void rill_streams_on_event(rill_frontend_t *frontend, const rill_event_t *event)
         log_received(subject, event);
     if (subject == NULL)
         return; /* a late event for a subject nobody here wants any more */
+    if (event->type == RILL_EVENT_SYNC) {
+        streams_on_sync(subject, event->seq);
+        return;
+    }
     int is_topic = event->subject_kind == RILL_SUBJECT_TOPIC;
     const char *name = (const char *)event->subject.data;
     size_t name_length = event->subject.size;

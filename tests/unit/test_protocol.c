@@ -128,6 +128,8 @@ static void test_events(void)
     rill_frame_t unknown_event[] = {F("j" ID), F("rill/1"), F("party"), F("1"), F("{}")};
     CHECK(rill_event_parse(unknown_event, 5, &event, &error) == -1);
     CHECK(rill_event_parse(part, 4, &event, &error) == -1);
+    rill_frame_t sync[] = {F("tnews/"), F("rill/1"), F("sync"), F("12"), F("{}"), F("99")};
+    CHECK(rill_event_parse(sync, 6, &event, &error) == 0 && event.type == RILL_EVENT_SYNC && event.seq == 12);
     rill_event_type_t type;
     CHECK(rill_event_type_from_name("gap", 3, &type) == 0 && type == RILL_EVENT_GAP);
     CHECK(strcmp(rill_event_type_name(RILL_EVENT_RETRY), "retry") == 0);
