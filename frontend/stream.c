@@ -515,6 +515,7 @@ typedef struct {
     held_event_t *held;
     uint32_t held_count;
     uint32_t held_capacity;
+    size_t held_bytes; /* counted against the slow-client hard limit */
     unsigned opening : 1;   /* counts in stream->opening */
     unsigned live_only : 1; /* a topic without since: starts after its last message */
     unsigned joining : 1;   /* a joined job's replay: counts in stream->joining */
@@ -561,8 +562,14 @@ static fetch_t *fetch_new(rill_stream_t *self, rill_subscription_t *subscription
     return fetch;
 }
 
+/* Holds a live event while the fetch is in flight. -1 on ENOMEM, or when
+ * what is held would pass the slow-client hard limit: live events held for
+ * a replay are unsent bytes of the stream like any other (the caller then
+ * ends the stream as a slow client). */
 static int held_push(fetch_t *fetch, uint64_t seq, rill_event_type_t type, rill_chunk_t *line)
 {
+    if (fetch->held_bytes + line->length > fetch->stream->frontend->config.slow_client_hard_bytes)
+        return -1;
     if (fetch->held_count == fetch->held_capacity) {
         uint32_t capacity = fetch->held_capacity == 0 ? 8 : fetch->held_capacity * 2;
         held_event_t *held = realloc(fetch->held, capacity * sizeof(*held));
@@ -575,6 +582,7 @@ static int held_push(fetch_t *fetch, uint64_t seq, rill_event_type_t type, rill_
     slot->seq = seq;
     slot->type = type;
     slot->line = rill_chunk_ref(line);
+    fetch->held_bytes += line->length;
     return 0;
 }
 
@@ -737,6 +745,7 @@ static void fetch_release_held(fetch_t *fetch, int repaired)
     uint32_t held_count = fetch->held_count;
     fetch->held = NULL;
     fetch->held_count = 0;
+    fetch->held_bytes = 0;
     fetch_free(fetch);
     for (uint32_t i = 0; i < held_count; i++)
         process_event(self, s, held[i].seq, held[i].type, held[i].line, repaired);
