@@ -44,12 +44,11 @@ typedef struct {
     char who[64];
 } submit_t;
 
-/* A GET or DELETE /v1/jobs/{id} waiting for STATUS. */
+/* A request whose answer is the broker's reply (status, cancel, publish). */
 typedef struct {
     rill_frontend_t *frontend;
     h2o_req_t *req;
     rill_broker_call_t *call;
-    int cancel;
 } job_call_t;
 
 static const char *reason_of(int status)
@@ -526,9 +525,11 @@ static void on_job_reply(void *owner, rill_call_outcome_t outcome, const rill_me
     relay_reply(owner, outcome, message, RILL_COMMAND_STATUS, 200);
 }
 
-static void handle_job(rill_frontend_t *frontend, h2o_req_t *req, const rill_route_t *route)
+/* Sends one call to the broker on req's behalf; the reply callback answers
+ * the client. A client that goes away meanwhile drops the call (dispose). */
+static void call_broker(rill_frontend_t *frontend, h2o_req_t *req, rill_command_t command,
+                        const rill_frame_t *arguments, size_t count, rill_broker_reply_fn on_reply)
 {
-    int cancel = req->method.len == 6 && memcmp(req->method.base, "DELETE", 6) == 0;
     if (!rill_broker_link_is_connected(frontend->broker)) {
         rill_http_send_error(req, 503, "unavailable", "no broker");
         return;
@@ -537,13 +538,16 @@ static void handle_job(rill_frontend_t *frontend, h2o_req_t *req, const rill_rou
     memset(call, 0, sizeof(*call));
     call->frontend = frontend;
     call->req = req;
-    call->cancel = cancel;
-    rill_frame_t arguments[1] = {rill_frame_from_string(route->job_id)};
-    call->call = rill_broker_link_call(frontend->broker,
-                                       cancel ? RILL_COMMAND_CANCEL : RILL_COMMAND_STATUS,
-                                       arguments, 1, on_job_reply, call);
+    call->call = rill_broker_link_call(frontend->broker, command, arguments, count, on_reply, call);
     if (call->call == NULL)
         rill_http_send_error(req, 503, "unavailable", "the broker cannot be reached");
+}
+
+static void handle_job(rill_frontend_t *frontend, h2o_req_t *req, const rill_route_t *route)
+{
+    int cancel = req->method.len == 6 && memcmp(req->method.base, "DELETE", 6) == 0;
+    rill_frame_t arguments[1] = {rill_frame_from_string(route->job_id)};
+    call_broker(frontend, req, cancel ? RILL_COMMAND_CANCEL : RILL_COMMAND_STATUS, arguments, 1, on_job_reply);
 }
 
 /* ---- GET /healthz ------------------------------------------------------ */
@@ -778,20 +782,8 @@ static void handle_publish(rill_frontend_t *frontend, h2o_req_t *req, const char
     /* Kept byte for byte (numbers are not re-printed), minus line breaks. */
     char *data = h2o_mem_alloc_pool(&req->pool, req->entity.len);
     size_t data_length = compact_json(req->entity.base, req->entity.len, data);
-    if (!rill_broker_link_is_connected(frontend->broker)) {
-        rill_http_send_error(req, 503, "unavailable", "no broker");
-        return;
-    }
-    job_call_t *call = h2o_mem_alloc_shared(&req->pool, sizeof(*call), job_call_dispose);
-    memset(call, 0, sizeof(*call));
-    call->frontend = frontend;
-    call->req = req;
-    rill_frame_t arguments[2] = {rill_frame_from_string(topic),
-                                 {(const uint8_t *)data, data_length}};
-    call->call = rill_broker_link_call(frontend->broker, RILL_COMMAND_PUBLISH, arguments, 2,
-                                       on_publish_reply, call);
-    if (call->call == NULL)
-        rill_http_send_error(req, 503, "unavailable", "the broker cannot be reached");
+    rill_frame_t arguments[2] = {rill_frame_from_string(topic), {(const uint8_t *)data, data_length}};
+    call_broker(frontend, req, RILL_COMMAND_PUBLISH, arguments, 2, on_publish_reply);
 }
 
 /* ---- routing -------------------------------------------------------------- */

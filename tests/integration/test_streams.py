@@ -488,13 +488,15 @@ def test_stream_and_topic_bad_input(ctx):
 
 # ---- repair: what the XPUB dropped is fetched, what is gone is a gap ---------------
 
-def test_dropped_live_events_are_repaired_or_reported(ctx):
-    # A tiny high-water mark makes the broker's XPUB drop what a stalled
-    # frontend cannot take (ZeroMQ's PUB drops silently at its HWM).
+def dropping_system(ctx, config):
+    """A system whose sockets' high-water mark is tiny, so the broker's XPUB
+    drops what a stalled frontend cannot take (ZeroMQ's PUB drops silently at
+    its HWM), plus a second frontend to publish through while the first is
+    stopped. Returns (system, second frontend's port)."""
     saved = os.environ.get("RILL_SOCKET_HWM")
     os.environ["RILL_SOCKET_HWM"] = "10"
     try:
-        system = ctx.system(workers=1, config={"topic_retain_messages": 60})
+        system = ctx.system(workers=1, config=config)
     finally:
         if saved is None:
             del os.environ["RILL_SOCKET_HWM"]
@@ -504,6 +506,11 @@ def test_dropped_live_events_are_repaired_or_reported(ctx):
     port2 = harness.free_port()
     system.start_frontend(port=port2, name="frontend2")
     wait_frontend(system, port2)
+    return system, port2
+
+
+def test_dropped_live_events_are_repaired_or_reported(ctx):
+    system, port2 = dropping_system(ctx, {"topic_retain_messages": 60})
     stream = system.stream("GET", "/v1/topics/flood")
     check(stream.status == 200)
     pad = "x" * 20000
@@ -587,19 +594,7 @@ def test_dropped_last_events_are_noticed_without_a_next_one(ctx):
     # The XPUB drops a burst's tail while the frontend is stalled, and then
     # nothing more is published: no later event shows the jump. The broker's
     # periodic sync (PROTOCOL.md) does, and the frontend FETCHes the rest.
-    saved = os.environ.get("RILL_SOCKET_HWM")
-    os.environ["RILL_SOCKET_HWM"] = "10"
-    try:
-        system = ctx.system(workers=1, config={"topic_retain_messages": 60, "stream_heartbeat_ms": 300})
-    finally:
-        if saved is None:
-            del os.environ["RILL_SOCKET_HWM"]
-        else:
-            os.environ["RILL_SOCKET_HWM"] = saved
-    system.wait_healthy()
-    port2 = harness.free_port()
-    system.start_frontend(port=port2, name="frontend2")
-    wait_frontend(system, port2)
+    system, port2 = dropping_system(ctx, {"topic_retain_messages": 60, "stream_heartbeat_ms": 300})
     stream = system.stream("GET", "/v1/topics/burst")
     check(stream.status == 200)
     pad = "x" * 20000
