@@ -81,6 +81,18 @@ static int load_kinds(json_t *value, rill_config_t *config, char *error, size_t 
     return 0;
 }
 
+/* The index of value's string in names (NULL-terminated), or -1. The
+ * enums of rill_config.h list their values in the order of these names. */
+static int choose(json_t *value, const char *const *names)
+{
+    const char *text = json_string_value(value);
+    for (int i = 0; text != NULL && names[i] != NULL; i++) {
+        if (strcmp(text, names[i]) == 0)
+            return i;
+    }
+    return -1;
+}
+
 /* RFC 6750 token68 characters: a bearer token is sent as it is. */
 #define TOKEN_CHARACTERS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/="
 
@@ -215,29 +227,23 @@ static int load_pipeline(json_t *value, size_t index, rill_config_t *config, cha
             continue;
         }
         if (strcmp(key, "group_by") == 0) {
-            const char *text = json_string_value(item);
-            if (text != NULL && strcmp(text, "source") == 0) {
-                pipeline->group_by = RILL_GROUP_BY_SOURCE;
-            } else if (text != NULL && strcmp(text, "kind") == 0) {
-                pipeline->group_by = RILL_GROUP_BY_KIND;
-            } else if (text != NULL && strcmp(text, "none") == 0) {
-                pipeline->group_by = RILL_GROUP_BY_NONE;
-            } else {
+            static const char *const group_by[] = {"source", "kind", "none", NULL}; /* rill_group_by_t order */
+            int choice = choose(item, group_by);
+            if (choice < 0) {
                 snprintf(error, error_size, "%s.group_by must be \"source\", \"kind\" or \"none\"", where);
                 return -1;
             }
+            pipeline->group_by = (rill_group_by_t)choice;
             continue;
         }
         if (strcmp(key, "mode") == 0) {
-            const char *text = json_string_value(item);
-            if (text != NULL && strcmp(text, "ordered") == 0) {
-                pipeline->mode = RILL_PIPELINE_ORDERED;
-            } else if (text != NULL && strcmp(text, "parallel") == 0) {
-                pipeline->mode = RILL_PIPELINE_PARALLEL;
-            } else {
+            static const char *const modes[] = {"ordered", "parallel", NULL}; /* rill_pipeline_mode_t order */
+            int choice = choose(item, modes);
+            if (choice < 0) {
                 snprintf(error, error_size, "%s.mode must be \"ordered\" or \"parallel\"", where);
                 return -1;
             }
+            pipeline->mode = (rill_pipeline_mode_t)choice;
             continue;
         }
         if (strcmp(key, "dedup") == 0) {
@@ -504,15 +510,13 @@ int rill_config_load(const char *path, rill_config_t *config, char *error, size_
     json_object_foreach(root, key, value)
     {
         if (strcmp(key, "slow_client_action") == 0) {
-            const char *action = json_string_value(value);
-            if (action != NULL && strcmp(action, "close") == 0) {
-                config->slow_client_action = RILL_SLOW_CLIENT_CLOSE;
-            } else if (action != NULL && strcmp(action, "gap") == 0) {
-                config->slow_client_action = RILL_SLOW_CLIENT_GAP;
-            } else {
+            static const char *const actions[] = {"close", "gap", NULL}; /* rill_slow_client_action_t order */
+            int choice = choose(value, actions);
+            if (choice < 0) {
                 snprintf(error, error_size, "%s: \"slow_client_action\" must be \"close\" or \"gap\"", path);
                 goto out;
             }
+            config->slow_client_action = (rill_slow_client_action_t)choice;
             continue;
         }
         if (strcmp(key, "cors_origins") == 0) {

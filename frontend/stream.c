@@ -963,19 +963,30 @@ int rill_stream_add_subject(rill_stream_t *self, int is_topic, const char *name,
     return 0;
 }
 
-int rill_stream_open(rill_stream_t *self)
+/* A fresh barrier token "s<id>", subscribed after the stream's subjects
+ * (PROTOCOL.md, "The barrier"); unsubscribe_token releases it. */
+static int subscribe_token(rill_stream_t *self)
 {
     char token[RILL_ID_TEXT_SIZE];
-    if (self->stopped || self->subscriptions == NULL || rill_id_generate(token) != 0)
+    if (rill_id_generate(token) != 0)
         return -1;
-    /* Subjects first (rill_stream_add_subject), then the barrier token, then
-     * the FETCHes: PROTOCOL.md, "The barrier". */
     self->token[0] = 's';
     memcpy(self->token + 1, token, RILL_ID_TEXT_SIZE);
     if (rill_broker_link_subscribe(self->frontend->broker, self->token, strlen(self->token)) != 0) {
         self->token[0] = '\0';
         return -1;
     }
+    return 0;
+}
+
+int rill_stream_open(rill_stream_t *self)
+{
+    if (self->stopped || self->subscriptions == NULL)
+        return -1;
+    /* Subjects first (rill_stream_add_subject), then the barrier token, then
+     * the FETCHes: PROTOCOL.md, "The barrier". */
+    if (subscribe_token(self) != 0)
+        return -1;
     /* Topics that start live first: the broker answers in order, so their
      * positions are known before any replayed event needs a cursor. */
     for (int pass = 0; pass < 2; pass++) {
@@ -983,7 +994,7 @@ int rill_stream_open(rill_stream_t *self)
             fetch_t *fetch = s->fetch;
             if (fetch == NULL || !fetch->opening || fetch->live_only != (pass == 0))
                 continue;
-            if (fetch_send(fetch, token) != 0)
+            if (fetch_send(fetch, self->token + 1) != 0)
                 return -1; /* the caller abandons the stream: calls sent are cancelled */
             self->opening++;
         }
@@ -1045,21 +1056,16 @@ int rill_stream_fetch_joined(rill_stream_t *self)
         waiting += s->fetch != NULL && ((fetch_t *)s->fetch)->joining && ((fetch_t *)s->fetch)->call == NULL;
     if (waiting == 0)
         return 0;
-    char token[RILL_ID_TEXT_SIZE];
-    if (self->stopped || self->token[0] != '\0' || rill_id_generate(token) != 0)
+    if (self->stopped || self->token[0] != '\0')
         return -1;
     /* Subjects are subscribed; now the token, then the FETCHes. */
-    self->token[0] = 's';
-    memcpy(self->token + 1, token, RILL_ID_TEXT_SIZE);
-    if (rill_broker_link_subscribe(self->frontend->broker, self->token, strlen(self->token)) != 0) {
-        self->token[0] = '\0';
+    if (subscribe_token(self) != 0)
         return -1;
-    }
     for (rill_subscription_t *s = self->subscriptions; s != NULL; s = s->owner_next) {
         fetch_t *fetch = s->fetch;
         if (fetch == NULL || !fetch->joining || fetch->call != NULL)
             continue;
-        if (fetch_send(fetch, token) != 0) {
+        if (fetch_send(fetch, self->token + 1) != 0) {
             fetch->joining = 0;
             fetch_release_held(fetch, 0);
             continue;

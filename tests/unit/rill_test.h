@@ -24,6 +24,19 @@ static int rill_test_failed;
         }                                                                                          \
     } while (0)
 
+/* CHECKF: CHECK with a printf-style explanation of what was seen. */
+#define CHECKF(condition, ...)                                                                     \
+    do {                                                                                           \
+        if (condition) {                                                                           \
+            rill_test_passed++;                                                                    \
+        } else {                                                                                   \
+            rill_test_failed++;                                                                    \
+            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #condition);          \
+            fprintf(stderr, __VA_ARGS__);                                                          \
+            fprintf(stderr, "\n");                                                                 \
+        }                                                                                          \
+    } while (0)
+
 /* CHECK_BYTES: bytes of a given length equal a C string; prints both when not. */
 #define CHECK_BYTES(bytes, length, expected)                                                       \
     do {                                                                                           \

@@ -9,6 +9,7 @@
  * malformed and wrong-version input. Ends with SIGTERM: exit status 0.
  */
 #include "rill_protocol.h"
+#include "rill_test.h"
 
 #include <jansson.h>
 #include <signal.h>
@@ -20,23 +21,12 @@
 #include <time.h>
 #include <unistd.h>
 
-static int failures;
 static pid_t broker_pid;
-
-#define CHECK(condition, ...)                                                                      \
-    do {                                                                                           \
-        if (!(condition)) {                                                                        \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #condition);                   \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fprintf(stderr, "\n");                                                                 \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
 
 #define REQUIRE(condition, ...)                                                                    \
     do {                                                                                           \
         int required_ = (condition) ? 1 : 0;                                                       \
-        CHECK(required_, __VA_ARGS__);                                                             \
+        CHECKF(required_, __VA_ARGS__);                                                             \
         if (!required_)                                                                            \
             finish(1);                                                                             \
     } while (0)
@@ -48,14 +38,14 @@ static void finish(int status)
         int wstatus = 0;
         waitpid(broker_pid, &wstatus, 0);
         if (status == 0) {
-            CHECK(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0, "broker exit status %d", wstatus);
+            CHECKF(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0, "broker exit status %d", wstatus);
         }
     }
-    if (failures == 0 && status == 0) {
+    if (rill_test_failed == 0 && status == 0) {
         printf("broker smoke: all checks passed\n");
         exit(0);
     }
-    fprintf(stderr, "broker smoke: %d failures\n", failures);
+    fprintf(stderr, "broker smoke: %d rill_test_failed\n", rill_test_failed);
     exit(1);
 }
 
@@ -143,10 +133,10 @@ static const char *expect_event(void *sub, const char *topic, const char *event,
         /* A heartbeat's sync (of any subject this SUB follows) is no event. */
         rill_received_close(&received);
     }
-    CHECK(rill_frame_equals(parsed.topic, topic), "topic %.*s", (int)parsed.topic.size, parsed.topic.data);
-    CHECK(strcmp(rill_event_type_name(parsed.type), event) == 0, "event %s, expected %s",
+    CHECKF(rill_frame_equals(parsed.topic, topic), "topic %.*s", (int)parsed.topic.size, parsed.topic.data);
+    CHECKF(strcmp(rill_event_type_name(parsed.type), event) == 0, "event %s, expected %s",
           rill_event_type_name(parsed.type), event);
-    CHECK(parsed.seq == seq, "seq %llu, expected %llu", (unsigned long long)parsed.seq,
+    CHECKF(parsed.seq == seq, "seq %llu, expected %llu", (unsigned long long)parsed.seq,
           (unsigned long long)seq);
     snprintf(data, sizeof(data), "%.*s", (int)parsed.data.size, parsed.data.data);
     rill_received_close(&received);
@@ -172,8 +162,8 @@ static void hello(void *worker, const char *name, int credit)
     rill_message_t message;
     expect(worker, RILL_CHANNEL_TO_WORKER, RILL_COMMAND_WELCOME, &received, &message, "WELCOME");
     json_t *welcome = frame_json(message.arguments[0]);
-    CHECK(json_integer_value(json_object_get(welcome, "heartbeat_ms")) == 100, "heartbeat_ms");
-    CHECK(json_string_length(json_object_get(welcome, "broker")) == 32, "broker id");
+    CHECKF(json_integer_value(json_object_get(welcome, "heartbeat_ms")) == 100, "heartbeat_ms");
+    CHECKF(json_string_length(json_object_get(welcome, "broker")) == 32, "broker id");
     json_decref(welcome);
     rill_received_close(&received);
 }
@@ -188,9 +178,9 @@ static long expect_batch(void *worker, const char *id)
     json_t *jobs = json_object_get(batch, "jobs");
     REQUIRE(json_array_size(jobs) == 1, "batch of one");
     json_t *job = json_array_get(jobs, 0);
-    CHECK(strcmp(json_string_value(json_object_get(job, "id")), id) == 0, "batch job id");
-    CHECK(strcmp(json_string_value(json_object_get(job, "kind")), "demo") == 0, "batch kind");
-    CHECK(json_string_length(json_object_get(batch, "batch")) == 32, "batch id");
+    CHECKF(strcmp(json_string_value(json_object_get(job, "id")), id) == 0, "batch job id");
+    CHECKF(strcmp(json_string_value(json_object_get(job, "kind")), "demo") == 0, "batch kind");
+    CHECKF(json_string_length(json_object_get(batch, "batch")) == 32, "batch id");
     long attempt = (long)json_integer_value(json_object_get(job, "attempt"));
     json_decref(batch);
     rill_received_close(&received);
@@ -220,7 +210,7 @@ static void submit(void *frontend, const char *token, const char *jobs)
     rill_received_t received;
     rill_message_t message;
     expect(frontend, RILL_CHANNEL_TO_FRONTEND, RILL_COMMAND_SUBMITTED, &received, &message, "SUBMITTED");
-    CHECK(rill_frame_equals(message.arguments[0], "r1"), "req echoed");
+    CHECKF(rill_frame_equals(message.arguments[0], "r1"), "req echoed");
     rill_received_close(&received);
 }
 
@@ -229,7 +219,7 @@ static void expect_error(void *frontend, const char *code, const char *what)
     rill_received_t received;
     rill_message_t message;
     expect(frontend, RILL_CHANNEL_TO_FRONTEND, RILL_COMMAND_ERROR, &received, &message, what);
-    CHECK(rill_frame_equals(message.arguments[1], code), "%s: code %.*s, expected %s", what,
+    CHECKF(rill_frame_equals(message.arguments[1], code), "%s: code %.*s, expected %s", what,
           (int)message.arguments[1].size, message.arguments[1].data, code);
     rill_received_close(&received);
 }
@@ -306,8 +296,8 @@ int main(int argc, char **argv)
     send_command(frontend, RILL_COMMAND_PING, 0);
     expect(frontend, RILL_CHANNEL_TO_FRONTEND, RILL_COMMAND_PONG, &received, &message, "PONG");
     json_t *pong = frame_json(message.arguments[0]);
-    CHECK(json_integer_value(json_object_get(pong, "workers")) == 1, "PONG workers");
-    CHECK(json_integer_value(json_object_get(json_object_get(pong, "kinds"), "demo")) == 1, "PONG kinds");
+    CHECKF(json_integer_value(json_object_get(pong, "workers")) == 1, "PONG workers");
+    CHECKF(json_integer_value(json_object_get(json_object_get(pong, "kinds"), "demo")) == 1, "PONG kinds");
     json_decref(pong);
     rill_received_close(&received);
 
@@ -320,27 +310,27 @@ int main(int argc, char **argv)
            "[{\"id\":\"00000000000000000000000000000001\",\"kind\":\"demo\",\"who\":\"smoke\",\"args\":{\"parts\":3}}]");
     send_command(frontend, RILL_COMMAND_SUBMIT, 3, "dup", "", "[{\"id\":\"00000000000000000000000000000001\",\"kind\":\"demo\"}]");
     expect_error(frontend, "conflict", "duplicate id");
-    CHECK(expect_batch(worker, id1) == 1, "attempt 1");
+    CHECKF(expect_batch(worker, id1) == 1, "attempt 1");
     zmq_setsockopt(sub, ZMQ_UNSUBSCRIBE, "stoken1", 7);
     json_t *status = request_status(frontend, id1);
-    CHECK(strcmp(state_of(status), "running") == 0, "running, got %s", state_of(status));
-    CHECK(strcmp(json_string_value(json_object_get(json_object_get(status, "worker"), "name")), "w1") == 0,
+    CHECKF(strcmp(state_of(status), "running") == 0, "running, got %s", state_of(status));
+    CHECKF(strcmp(json_string_value(json_object_get(json_object_get(status, "worker"), "name")), "w1") == 0,
           "worker name");
-    CHECK(json_integer_value(json_object_get(status, "subscribers")) == 1, "1 subscriber");
+    CHECKF(json_integer_value(json_object_get(status, "subscribers")) == 1, "1 subscriber");
     json_decref(status);
     send_command(worker, RILL_COMMAND_PART, 2, id1, "{\"i\":1}");
     send_command(worker, RILL_COMMAND_PART, 2, id1, "{\"i\":2}");
     /* Pretty-printed JSON from a foreign worker: line breaks become spaces. */
     send_command(worker, RILL_COMMAND_PART, 2, id1, "{\r\n  \"i\": 3\n}");
     send_command(worker, RILL_COMMAND_DONE, 1, id1);
-    CHECK(strcmp(expect_event(sub, topic1, "part", 1), "{\"i\":1}") == 0, "part 1 data");
+    CHECKF(strcmp(expect_event(sub, topic1, "part", 1), "{\"i\":1}") == 0, "part 1 data");
     expect_event(sub, topic1, "part", 2);
-    CHECK(strcmp(expect_event(sub, topic1, "part", 3), "{    \"i\": 3 }") == 0, "part 3 flattened");
-    CHECK(strcmp(expect_event(sub, topic1, "done", 4), "{\"parts\":3}") == 0, "done data");
+    CHECKF(strcmp(expect_event(sub, topic1, "part", 3), "{    \"i\": 3 }") == 0, "part 3 flattened");
+    CHECKF(strcmp(expect_event(sub, topic1, "done", 4), "{\"parts\":3}") == 0, "done data");
     status = request_status(frontend, id1);
-    CHECK(strcmp(state_of(status), "done") == 0, "done, got %s", state_of(status));
-    CHECK(json_integer_value(json_object_get(status, "parts")) == 3, "3 parts");
-    CHECK(json_is_integer(json_object_get(json_object_get(status, "timings"), "ended_ms")), "ended_ms");
+    CHECKF(strcmp(state_of(status), "done") == 0, "done, got %s", state_of(status));
+    CHECKF(json_integer_value(json_object_get(status, "parts")) == 3, "3 parts");
+    CHECKF(json_is_integer(json_object_get(json_object_get(status, "timings"), "ended_ms")), "ended_ms");
     json_decref(status);
     send_command(frontend, RILL_COMMAND_CANCEL, 2, "c", id1);
     expect_error(frontend, "conflict", "cancel of an ended job");
@@ -349,15 +339,15 @@ int main(int argc, char **argv)
     send_command(frontend, RILL_COMMAND_FETCH, 4, "f", "", topic1, "2");
     expect(frontend, RILL_CHANNEL_TO_FRONTEND, RILL_COMMAND_REPLAY, &received, &message, "REPLAY");
     json_t *header = frame_json(message.arguments[2]);
-    CHECK(json_integer_value(json_object_get(header, "first")) == 1, "first");
-    CHECK(json_integer_value(json_object_get(header, "last")) == 4, "last");
-    CHECK(json_is_true(json_object_get(header, "ended")) && json_is_true(json_object_get(header, "final")),
+    CHECKF(json_integer_value(json_object_get(header, "first")) == 1, "first");
+    CHECKF(json_integer_value(json_object_get(header, "last")) == 4, "last");
+    CHECKF(json_is_true(json_object_get(header, "ended")) && json_is_true(json_object_get(header, "final")),
           "ended, final");
-    CHECK(message.argument_count == 3 + 6, "two events replayed, got %zu frames", message.argument_count);
+    CHECKF(message.argument_count == 3 + 6, "two events replayed, got %zu frames", message.argument_count);
     if (message.argument_count == 9) {
-        CHECK(rill_frame_equals(message.arguments[3], "part") && rill_frame_equals(message.arguments[4], "3"),
+        CHECKF(rill_frame_equals(message.arguments[3], "part") && rill_frame_equals(message.arguments[4], "3"),
               "replayed part 3");
-        CHECK(rill_frame_equals(message.arguments[6], "done") && rill_frame_equals(message.arguments[7], "4"),
+        CHECKF(rill_frame_equals(message.arguments[6], "done") && rill_frame_equals(message.arguments[7], "4"),
               "replayed done 4");
     }
     json_decref(header);
@@ -367,8 +357,8 @@ int main(int argc, char **argv)
     long asked = now_ms();
     send_command(frontend, RILL_COMMAND_FETCH, 4, "f2", "fetch1", topic1, "0");
     expect(frontend, RILL_CHANNEL_TO_FRONTEND, RILL_COMMAND_REPLAY, &received, &message, "REPLAY after barrier");
-    CHECK(now_ms() - asked < 1000, "barrier released by the subscription, not the 2 s timeout");
-    CHECK(message.argument_count == 3 + 12, "four events replayed, got %zu frames", message.argument_count);
+    CHECKF(now_ms() - asked < 1000, "barrier released by the subscription, not the 2 s timeout");
+    CHECKF(message.argument_count == 3 + 12, "four events replayed, got %zu frames", message.argument_count);
     rill_received_close(&received);
     zmq_setsockopt(sub, ZMQ_UNSUBSCRIBE, "sfetch1", 7);
     send_command(frontend, RILL_COMMAND_FETCH, 4, "f", "", "j0000000000000000000000000000000f", "0");
@@ -379,7 +369,7 @@ int main(int argc, char **argv)
     send_command(frontend, RILL_COMMAND_FETCH, 4, "t0", "", "tnews/", "0");
     expect(frontend, RILL_CHANNEL_TO_FRONTEND, RILL_COMMAND_REPLAY, &received, &message, "REPLAY of a new topic");
     header = frame_json(message.arguments[2]);
-    CHECK(json_integer_value(json_object_get(header, "first")) == 1 &&
+    CHECKF(json_integer_value(json_object_get(header, "first")) == 1 &&
               json_integer_value(json_object_get(header, "last")) == 0 && message.argument_count == 3,
           "an unknown topic has nothing");
     json_decref(header);
@@ -392,21 +382,21 @@ int main(int argc, char **argv)
         send_command(frontend, RILL_COMMAND_PUBLISH, 3, "p", "news", data);
         expect(frontend, RILL_CHANNEL_TO_FRONTEND, RILL_COMMAND_PUBLISHED, &received, &message, "PUBLISHED");
         json_t *published = frame_json(message.arguments[1]);
-        CHECK(json_integer_value(json_object_get(published, "seq")) == n, "publish seq %d", n);
-        CHECK(strcmp(json_string_value(json_object_get(published, "topic")), "news") == 0, "topic name");
+        CHECKF(json_integer_value(json_object_get(published, "seq")) == n, "publish seq %d", n);
+        CHECKF(strcmp(json_string_value(json_object_get(published, "topic")), "news") == 0, "topic name");
         json_decref(published);
         rill_received_close(&received);
-        CHECK(strcmp(expect_event(sub, "tnews/", "part", (uint64_t)n), data) == 0, "topic data %d", n);
+        CHECKF(strcmp(expect_event(sub, "tnews/", "part", (uint64_t)n), data) == 0, "topic data %d", n);
     }
     zmq_setsockopt(sub, ZMQ_UNSUBSCRIBE, "tnews/", 6);
     send_command(frontend, RILL_COMMAND_FETCH, 4, "t1", "", "tnews/", "1");
     expect(frontend, RILL_CHANNEL_TO_FRONTEND, RILL_COMMAND_REPLAY, &received, &message, "REPLAY of a topic");
     header = frame_json(message.arguments[2]);
-    CHECK(json_integer_value(json_object_get(header, "first")) == 1 &&
+    CHECKF(json_integer_value(json_object_get(header, "first")) == 1 &&
               json_integer_value(json_object_get(header, "last")) == 3 &&
               json_is_false(json_object_get(header, "ended")),
           "topic retains 1..3");
-    CHECK(message.argument_count == 3 + 6 && rill_frame_equals(message.arguments[4], "2") &&
+    CHECKF(message.argument_count == 3 + 6 && rill_frame_equals(message.arguments[4], "2") &&
               rill_frame_equals(message.arguments[5], "{\"n\":2}"),
           "topic replay after 1");
     json_decref(header);
@@ -415,7 +405,7 @@ int main(int argc, char **argv)
     send_command(frontend, RILL_COMMAND_FETCH, 4, "t2", "", "tnews/", "9999999999999999999");
     expect(frontend, RILL_CHANNEL_TO_FRONTEND, RILL_COMMAND_REPLAY, &received, &message, "REPLAY latest");
     header = frame_json(message.arguments[2]);
-    CHECK(json_integer_value(json_object_get(header, "last")) == 3 && message.argument_count == 3,
+    CHECKF(json_integer_value(json_object_get(header, "last")) == 3 && message.argument_count == 3,
           "latest of a topic");
     json_decref(header);
     rill_received_close(&received);
@@ -437,10 +427,10 @@ int main(int argc, char **argv)
     expect_event(sub, topic2, "part", 1);
     zmq_setsockopt(sub, ZMQ_UNSUBSCRIBE, topic2, strlen(topic2));
     expect(worker, RILL_CHANNEL_TO_WORKER, RILL_COMMAND_CANCEL, &received, &message, "CANCEL on unsubscribe");
-    CHECK(rill_frame_equals(message.arguments[0], id2), "cancelled job id");
+    CHECKF(rill_frame_equals(message.arguments[0], id2), "cancelled job id");
     rill_received_close(&received);
     status = request_status(frontend, id2);
-    CHECK(strcmp(state_of(status), "cancelled") == 0, "cancelled, got %s", state_of(status));
+    CHECKF(strcmp(state_of(status), "cancelled") == 0, "cancelled, got %s", state_of(status));
     json_decref(status);
     /* A part that crossed the CANCEL is ignored. */
     send_command(worker, RILL_COMMAND_PART, 2, id2, "{\"late\":1}");
@@ -454,21 +444,21 @@ int main(int argc, char **argv)
     zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "stoken3", 7);
     submit(frontend, "token3",
            "[{\"id\":\"00000000000000000000000000000003\",\"kind\":\"demo\",\"detach\":true}]");
-    CHECK(expect_batch(worker2, id3) == 1, "attempt 1 on w2");
+    CHECKF(expect_batch(worker2, id3) == 1, "attempt 1 on w2");
     send_command(worker2, RILL_COMMAND_PART, 2, id3, "{\"w\":2}");
     expect_event(sub, topic3, "part", 1);
     /* worker2 falls silent; worker 1 keeps pinging (wait_message). */
-    CHECK(expect_batch(worker, id3) == 2, "attempt 2 on w1");
-    CHECK(strcmp(expect_event(sub, topic3, "retry", 2), "{\"attempt\":2,\"reason\":\"worker_lost\"}") == 0,
+    CHECKF(expect_batch(worker, id3) == 2, "attempt 2 on w1");
+    CHECKF(strcmp(expect_event(sub, topic3, "retry", 2), "{\"attempt\":2,\"reason\":\"worker_lost\"}") == 0,
           "retry data");
     send_command(worker, RILL_COMMAND_PART, 2, id3, "{\"w\":1}");
     expect_event(sub, topic3, "part", 3);
     send_command(worker, RILL_COMMAND_FAIL, 3, id3, "boom", "it \"broke\"");
-    CHECK(strcmp(expect_event(sub, topic3, "error", 4), "{\"code\":\"boom\",\"message\":\"it \\\"broke\\\"\"}") == 0,
+    CHECKF(strcmp(expect_event(sub, topic3, "error", 4), "{\"code\":\"boom\",\"message\":\"it \\\"broke\\\"\"}") == 0,
           "error data escaped");
     status = request_status(frontend, id3);
-    CHECK(strcmp(state_of(status), "failed") == 0, "failed, got %s", state_of(status));
-    CHECK(json_integer_value(json_object_get(status, "attempt")) == 2, "attempt 2");
+    CHECKF(strcmp(state_of(status), "failed") == 0, "failed, got %s", state_of(status));
+    CHECKF(json_integer_value(json_object_get(status, "attempt")) == 2, "attempt 2");
     json_decref(status);
 
     /* Job 4: CANCEL by request. */
@@ -478,7 +468,7 @@ int main(int argc, char **argv)
     send_command(frontend, RILL_COMMAND_CANCEL, 2, "c4", id4);
     expect(frontend, RILL_CHANNEL_TO_FRONTEND, RILL_COMMAND_STATUS, &received, &message, "CANCEL reply");
     status = frame_json(message.arguments[1]);
-    CHECK(strcmp(state_of(status), "cancelled") == 0, "cancelled by request, got %s", state_of(status));
+    CHECKF(strcmp(state_of(status), "cancelled") == 0, "cancelled by request, got %s", state_of(status));
     json_decref(status);
     rill_received_close(&received);
     expect(worker, RILL_CHANNEL_TO_WORKER, RILL_COMMAND_CANCEL, &received, &message, "CANCEL by request");
@@ -493,7 +483,7 @@ int main(int argc, char **argv)
     expect_batch(worker, id5);
     expect(worker, RILL_CHANNEL_TO_WORKER, RILL_COMMAND_CANCEL, &received, &message, "CANCEL on timeout");
     rill_received_close(&received);
-    CHECK(strstr(expect_event(sub, topic5, "error", 1), "\"code\":\"timeout\"") != NULL, "timeout code");
+    CHECKF(strstr(expect_event(sub, topic5, "error", 1), "\"code\":\"timeout\"") != NULL, "timeout code");
 
     /* SIGHUP: a bad config is refused (old one stays), a good one is used. */
     config = fopen(config_path, "w");
@@ -509,7 +499,7 @@ int main(int argc, char **argv)
     usleep(200000);
     submit(frontend, "", "[{\"id\":\"00000000000000000000000000000006\",\"kind\":\"tail\",\"detach\":true}]");
     status = request_status(frontend, "00000000000000000000000000000006");
-    CHECK(strcmp(state_of(status), "waiting") == 0, "waiting (no tail worker), got %s", state_of(status));
+    CHECKF(strcmp(state_of(status), "waiting") == 0, "waiting (no tail worker), got %s", state_of(status));
     json_decref(status);
 
     /* The broker is still answering after all of that. */

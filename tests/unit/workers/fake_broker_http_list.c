@@ -10,6 +10,7 @@
  * with SIGTERM: the worker must exit 0.
  */
 #include "rill_protocol.h"
+#include "rill_test.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,18 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static int failures;
 static pid_t worker_pid;
-
-#define CHECK(condition, ...)                                                                      \
-    do {                                                                                           \
-        if (!(condition)) {                                                                        \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #condition);                   \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fprintf(stderr, "\n");                                                                 \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
 
 static long now_ms(void)
 {
@@ -99,8 +89,8 @@ static void serve_upstream(int client)
     int head_length = snprintf(head, sizeof(head),
                                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
                                "Connection: close\r\n\r\n", strlen(body));
-    CHECK(write(client, head, (size_t)head_length) == head_length, "write head");
-    CHECK(write(client, body, strlen(body)) == (ssize_t)strlen(body), "write body");
+    CHECKF(write(client, head, (size_t)head_length) == head_length, "write head");
+    CHECKF(write(client, body, strlen(body)) == (ssize_t)strlen(body), "write body");
     free(body);
     json_decref(answer);
     close(client);
@@ -109,7 +99,7 @@ static void serve_upstream(int client)
 static void send_to_worker(void *router, rill_frame_t routing, rill_command_t command, const char *argument)
 {
     rill_frame_t frame = rill_frame_from_string(argument != NULL ? argument : "");
-    CHECK(rill_protocol_send_command(router, &routing, command, &frame, argument != NULL ? 1 : 0, 0) == 0,
+    CHECKF(rill_protocol_send_command(router, &routing, command, &frame, argument != NULL ? 1 : 0, 0) == 0,
           "send %s", rill_command_name(command));
 }
 
@@ -186,7 +176,7 @@ int main(int argc, char **argv)
             const char *error = NULL;
             if (received.count < 2 || rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, received.frames + 1,
                                                          received.count - 1, &message, &error) != 0) {
-                CHECK(0, "bad message from the worker: %s", error != NULL ? error : "too short");
+                CHECKF(0, "bad message from the worker: %s", error != NULL ? error : "too short");
                 rill_received_close(&received);
                 continue;
             }
@@ -219,7 +209,7 @@ int main(int argc, char **argv)
                 }
                 break;
             case RILL_COMMAND_PART:
-                CHECK(index >= 0, "PART of an unknown job");
+                CHECKF(index >= 0, "PART of an unknown job");
                 if (index >= 0) {
                     results[index].parts++;
                     snprintf(results[index].part, sizeof(results[index].part), "%.*s",
@@ -227,12 +217,12 @@ int main(int argc, char **argv)
                 }
                 break;
             case RILL_COMMAND_DONE:
-                CHECK(index >= 0, "DONE of an unknown job");
+                CHECKF(index >= 0, "DONE of an unknown job");
                 if (index >= 0)
                     results[index].done = 1;
                 break;
             case RILL_COMMAND_FAIL:
-                CHECK(index >= 0, "FAIL of an unknown job");
+                CHECKF(index >= 0, "FAIL of an unknown job");
                 if (index >= 0)
                     snprintf(results[index].fail_code, sizeof(results[index].fail_code), "%.*s",
                              (int)message.arguments[1].size, message.arguments[1].data);
@@ -244,31 +234,31 @@ int main(int argc, char **argv)
         }
     }
 
-    CHECK(batch_sent, "the worker never said HELLO");
-    CHECK(upstream_requests == 1, "%d upstream requests for one batch, expected 1", upstream_requests);
-    CHECK(strcmp(upstream_path, "/items?ids=apple,pear,missing") == 0, "upstream path %s", upstream_path);
-    CHECK(results[0].done && results[0].parts == 1 && strcmp(results[0].part, "{\"id\":\"apple\",\"n\":5}") == 0,
+    CHECKF(batch_sent, "the worker never said HELLO");
+    CHECKF(upstream_requests == 1, "%d upstream requests for one batch, expected 1", upstream_requests);
+    CHECKF(strcmp(upstream_path, "/items?ids=apple,pear,missing") == 0, "upstream path %s", upstream_path);
+    CHECKF(results[0].done && results[0].parts == 1 && strcmp(results[0].part, "{\"id\":\"apple\",\"n\":5}") == 0,
           "apple: done %d parts %d part %s fail %s", results[0].done, results[0].parts, results[0].part,
           results[0].fail_code);
-    CHECK(results[1].done && results[1].parts == 1 && strcmp(results[1].part, "{\"id\":\"pear\",\"n\":4}") == 0,
+    CHECKF(results[1].done && results[1].parts == 1 && strcmp(results[1].part, "{\"id\":\"pear\",\"n\":4}") == 0,
           "pear: done %d parts %d part %s fail %s", results[1].done, results[1].parts, results[1].part,
           results[1].fail_code);
-    CHECK(!results[2].done && results[2].parts == 0 && strcmp(results[2].fail_code, "not_found") == 0,
+    CHECKF(!results[2].done && results[2].parts == 0 && strcmp(results[2].fail_code, "not_found") == 0,
           "missing: done %d parts %d fail %s", results[2].done, results[2].parts, results[2].fail_code);
 
     kill(worker_pid, SIGTERM);
     int status = 0;
     waitpid(worker_pid, &status, 0);
-    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "worker exit status %d", status);
+    CHECKF(WIFEXITED(status) && WEXITSTATUS(status) == 0, "worker exit status %d", status);
     zmq_close(router);
     zmq_ctx_term(context);
     close(listener);
     unlink(config_path);
     rmdir(run_dir);
-    if (failures == 0) {
+    if (rill_test_failed == 0) {
         printf("http list batch: one upstream request for %d item jobs, all checks passed\n", JOBS);
         return 0;
     }
-    fprintf(stderr, "http list batch: %d failures\n", failures);
+    fprintf(stderr, "http list batch: %d rill_test_failed\n", rill_test_failed);
     return 1;
 }
