@@ -43,7 +43,7 @@ typedef struct {
     rill_counters_t *counters;
     rill_job_table_t *jobs;
     rill_ready_queue_t *ready;     /* jobs no pipeline matched, and retries */
-    rill_pipelines_t *pipelines;   /* jobs of a declared pipeline (SPEC §3) */
+    rill_pipelines_t *pipelines;   /* jobs of a declared pipeline (docs/CONFIG.md "Pipelines") */
     rill_worker_pool_t *pool;
     rill_interest_t *interest;
     rill_barrier_t *barrier;

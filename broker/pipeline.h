@@ -1,5 +1,5 @@
 /*
- * pipeline.h - the reactive operators of SPEC §3 between submission and
+ * pipeline.h - the reactive operators of docs/CONFIG.md "Pipelines" between submission and
  * dispatch: debounce, dedup, group_by, buffer_with_time, ordered/parallel.
  *
  * Kept pure (no sockets, no worker choice) so the decisions can be tested

@@ -2,7 +2,7 @@
  * ready_queue.h - which jobs are ready to go to a worker, in order.
  *
  * Kept apart from worker choice (worker_pool.h) on purpose: today a ready
- * job forms a batch of one, FIFO; the pipelines of SPEC §3 (group_by,
+ * job forms a batch of one, FIFO; the pipelines of docs/CONFIG.md "Pipelines" (group_by,
  * buffer_ms/buffer_max, ordered/parallel) replace what this module hands
  * out — batches per group, held until their window closes — without
  * touching how a worker is chosen for a batch.

@@ -2,7 +2,7 @@
  * retention.h - the events one job keeps for late subscribers and resumes.
  *
  * A bounded ring of (event, seq, data): when full, the oldest event goes
- * first (SPEC §2: up to retain_parts per job, up to topic_retain_messages
+ * first (docs/API.md: up to retain_parts per job, up to topic_retain_messages
  * per topic; topics also drop what is older than topic_retain_ms). The data is a zmq_msg_t copy
  * of the message the broker published, so a large part is shared with the
  * publish (libzmq reference-counts big buffers) instead of copied again.

@@ -1,6 +1,6 @@
 /*
  * topic_table.h - every topic the broker has seen a message for: its seq
- * and the messages it retains (SPEC §2, POST /v1/topics/{name}).
+ * and the messages it retains (docs/API.md, POST /v1/topics/{name}).
  *
  * A topic is a small record (name, last seq) that lives as long as the
  * broker, so its seqs never restart while the broker runs; the retained

@@ -2,7 +2,7 @@
  * rill_config.h - the configuration file every process reads (docs/CONFIG.md).
  *
  * One JSON file holds what the operator declares: job kinds, request limits,
- * retention, deadlines, heartbeats, and the reactive pipelines of SPEC §3. Missing keys take the defaults below;
+ * retention, deadlines, heartbeats, and the reactive pipelines of docs/CONFIG.md "Pipelines". Missing keys take the defaults below;
  * unknown keys and values out of range are refused with a reason, so a typo
  * never silently becomes a default.
  */
@@ -31,7 +31,7 @@ typedef enum {
     RILL_PIPELINE_PARALLEL,    /* merge: up to concurrency batches of a group in flight */
 } rill_pipeline_mode_t;
 
-/* One declared pipeline (SPEC §3, docs/CONFIG.md "Pipelines"): the operators
+/* One declared pipeline (docs/CONFIG.md "Pipelines"): the operators
  * applied to the jobs it matches on their way to workers. */
 typedef struct {
     char name[RILL_CONFIG_KIND_NAME_MAX];
@@ -90,7 +90,7 @@ typedef struct {
     uint64_t stream_heartbeat_ms;   /* idle HTTP stream heartbeat; default 5000 */
     uint64_t topic_retain_messages; /* a topic's last messages kept for replay; default 100 */
     uint64_t topic_retain_ms;       /* ... for at most this long; default 60000 */
-    /* Slow clients (SPEC §6), as Redis bounds pub/sub clients: a stream whose
+    /* Slow clients (docs/DESIGN.md "Promises"), as Redis bounds pub/sub clients: a stream whose
      * unsent bytes pass the hard limit at once, or stay over the soft limit
      * for soft_ms, gets slow_client_action. */
     uint64_t slow_client_hard_bytes; /* default 8 MiB */
@@ -105,7 +105,7 @@ typedef struct {
     /* Declared pipelines, in order: a job takes the first that matches. */
     size_t pipeline_count;
     rill_pipeline_config_t pipelines[RILL_CONFIG_MAX_PIPELINES];
-    /* Built-in kinds (SPEC §2). tail_root: the directory tail jobs' paths are
+    /* Built-in kinds (docs/API.md). tail_root: the directory tail jobs' paths are
      * relative to; a relative tail_root is relative to the run directory. */
     char tail_root[RILL_CONFIG_PATH_MAX]; /* default "tail" (RUN/tail) */
     size_t exec_count;

@@ -2,7 +2,7 @@
  * rill_job.h - what a job object may say, checked in one place.
  *
  * The frontend refuses a bad job at submit time with a status and a reason
- * (SPEC §6); the worker reads the same arguments with the same code, so the
+ * (docs/DESIGN.md "Promises"); the worker reads the same arguments with the same code, so the
  * two can never disagree on what "valid" means.
  */
 #ifndef RILL_JOB_H
@@ -25,7 +25,7 @@ typedef struct {
  * Returns 0, or -1 with error filled. */
 int rill_job_validate(const rill_config_t *config, json_t *job, rill_job_error_t *error);
 
-/* The demo kind's arguments, defaults applied (SPEC §2). */
+/* The demo kind's arguments, defaults applied (docs/API.md). */
 typedef struct {
     int64_t parts;       /* default 3 */
     int64_t interval_ms; /* default 100 */
@@ -36,7 +36,7 @@ typedef struct {
 /* args may be NULL (all defaults). Returns 0, or -1 with error filled (422). */
 int rill_demo_args_parse(json_t *args, rill_demo_args_t *demo, rill_job_error_t *error);
 
-/* The tail kind's arguments (SPEC §2): path relative to the tail root, and
+/* The tail kind's arguments (docs/API.md): path relative to the tail root, and
  * where to begin. Strings are borrowed from args. */
 typedef struct {
     const char *path;

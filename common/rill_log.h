@@ -1,5 +1,5 @@
 /*
- * rill_log.h - one line per event worth knowing (SPEC §7).
+ * rill_log.h - one line per event worth knowing (docs/LOGGING.md).
  *
  * Every line carries milliseconds since process start, the process role and
  * pid, and the *who*: the client that started the chain of work the line is

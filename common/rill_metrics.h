@@ -1,6 +1,6 @@
 /*
  * rill_metrics.h - the Prometheus text format (version 0.0.4) and the one
- * histogram rill keeps, shared by broker and frontend (SPEC §7,
+ * histogram rill keeps, shared by broker and frontend (docs/METRICS.md,
  * docs/METRICS.md).
  *
  * Counting stays where state changes, as plain integers; this module only

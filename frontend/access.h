@@ -1,6 +1,6 @@
 /*
  * access.h - who may call the HTTP API: CORS for browsers on other origins
- * and the optional bearer token (SPEC §2, §6).
+ * and the optional bearer token (docs/API.md, docs/DESIGN.md "Promises").
  *
  * Both are decided before a request reaches its handler, from the config in
  * force: allowed origins get their CORS headers on every answer (streams

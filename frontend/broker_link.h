@@ -5,7 +5,7 @@
  * the SUB to its events XPUB (every event of the subjects this frontend
  * wants). Both are driven by the h2o evloop through dup()s of their ZMQ_FD;
  * because that fd is edge-triggered, every wakeup and every zmq call on a
- * socket is followed by a full drain (FACTS-h2o-zmq.md).
+ * socket is followed by a full drain (docs/DESIGN.md "Library facts").
  *
  * Requests to the broker are "calls": each gets a fresh req id, a 5 s
  * deadline and a callback that is invoked exactly once - with the reply, or

@@ -1,5 +1,5 @@
 /*
- * chunk.h - refcounted bytes shared by many streams (SPEC §9).
+ * chunk.h - refcounted bytes shared by many streams (docs/DESIGN.md "Performance").
  *
  * An event coming off the SUB socket is formatted ONCE into a chunk; every
  * stream that wants it queues a reference, not a copy. A chunk is freed when

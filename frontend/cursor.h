@@ -1,5 +1,5 @@
 /*
- * cursor.h - a stream's position, as text (SPEC §2, docs/API.md "Cursor").
+ * cursor.h - a stream's position, as text (docs/API.md "Cursor").
  *
  * A cursor lists, for subjects of a stream, the last seq delivered:
  * "<subject>:<seq>,<subject>:<seq>", where a subject is a job id (32

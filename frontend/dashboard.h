@@ -1,5 +1,5 @@
 /*
- * dashboard.h - the dashboard page of GET / (SPEC §8): the page's bytes,
+ * dashboard.h - the dashboard page of GET / (docs/API.md "GET / (the dashboard)"): the page's bytes,
  * its Content-Security-Policy, and the page as served for a config.
  *
  * The page is frontend/dashboard.html, embedded at build time by

@@ -1,5 +1,5 @@
 /*
- * dashboard_http.h - GET / and HEAD /: the dashboard page (SPEC §8).
+ * dashboard_http.h - GET / and HEAD /: the dashboard page (docs/API.md "GET / (the dashboard)").
  *
  * Served from the binary (frontend/dashboard.h) with a known length,
  * Cache-Control: no-cache and a strict Content-Security-Policy that admits

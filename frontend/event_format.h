@@ -1,5 +1,5 @@
 /*
- * event_format.h - the bytes a client reads for one event (SPEC §2).
+ * event_format.h - the bytes a client reads for one event (docs/API.md).
  *
  * Pure functions, no h2o: an event is formatted ONCE per SUB message into a
  * shared chunk (the NDJSON line), and every stream queues that chunk. SSE is

@@ -15,7 +15,7 @@
 
 #include <h2o.h>
 
-/* How often windows of flush_ms (pipelines, SPEC §3) are checked. */
+/* How often windows of flush_ms (pipelines, docs/CONFIG.md) are checked. */
 #define RILL_FLUSH_TICK_MS 5
 
 typedef struct rill_frontend {

@@ -1,5 +1,5 @@
 /*
- * http_api.h - the HTTP API of SPEC §2 on top of h2o: routing, request
+ * http_api.h - the HTTP API of docs/API.md on top of h2o: routing, request
  * validation, JSON error bodies, and the broker calls behind each endpoint.
  */
 #ifndef RILL_FRONTEND_HTTP_API_H

@@ -18,7 +18,7 @@ typedef enum {
     RILL_ROUTE_STREAM,  /* /v1/stream        GET */
     RILL_ROUTE_TOPIC,   /* /v1/topics/{name} GET, POST */
     RILL_ROUTE_METRICS, /* /metrics          GET */
-    RILL_ROUTE_DASHBOARD, /* /             GET (the page of SPEC §8) */
+    RILL_ROUTE_DASHBOARD, /* /             GET (the dashboard page) */
 } rill_route_id_t;
 
 typedef struct {

@@ -603,7 +603,7 @@ static int fetch_send(fetch_t *fetch, const char *token)
     return fetch->call != NULL ? 0 : -1;
 }
 
-/* A gap event for seqs from..to of s (SPEC §2: never a silent loss). */
+/* A gap event for seqs from..to of s (docs/API.md: never a silent loss). */
 static void emit_gap(rill_stream_t *self, rill_subscription_t *s, uint64_t from, uint64_t to)
 {
     int is_topic;

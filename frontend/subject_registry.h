@@ -1,5 +1,5 @@
 /*
- * subject_registry.h - which local streams want which subject (SPEC §2, §9).
+ * subject_registry.h - which local streams want which subject (docs/API.md, docs/DESIGN.md).
  *
  * A subject is a SUB topic: "j<job id>" or "t<name>/". The frontend
  * subscribes its SUB socket to a subject once, when the first local stream

@@ -1,5 +1,5 @@
 /*
- * kind_demo.c - the `demo` job kind (SPEC §2).
+ * kind_demo.c - the `demo` job kind (docs/API.md).
  *
  * Emits `parts` parts, one every interval_ms ± jitter_ms, each
  * {"i":n,"mono_ns":<CLOCK_MONOTONIC at emission>,"pad":"…"}: a stand-in for

@@ -1,5 +1,5 @@
 /*
- * kind_exec.c - the `exec` job kind (SPEC §2): each stdout line of an
+ * kind_exec.c - the `exec` job kind (docs/API.md): each stdout line of an
  * allowlisted command is a part {"line":"…"}.
  *
  * Only commands of the config's `exec` allowlist run, by their absolute argv

@@ -1,5 +1,5 @@
 /*
- * kind_http.c - the `http` job kind (SPEC §2): the body of a declared HTTP
+ * kind_http.c - the `http` job kind (docs/API.md): the body of a declared HTTP
  * upstream, in the chunks it arrives in, each a part {"chunk":"…"}.
  *
  * libcurl's multi interface runs inside the worker's loop: curl tells which

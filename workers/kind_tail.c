@@ -1,5 +1,5 @@
 /*
- * kind_tail.c - the `tail` job kind (SPEC §2): each new line of a file that
+ * kind_tail.c - the `tail` job kind (docs/API.md): each new line of a file that
  * is being appended to is a part {"line":"…"}, until the job is cancelled.
  *
  * The path is relative to the configured tail root (a relative tail_root is

@@ -1,5 +1,5 @@
 """test_access.py - CORS for browsers on other origins, and the optional
-bearer token that guards submit, publish and cancel (SPEC §2, §6)."""
+bearer token that guards submit, publish and cancel (docs/API.md, docs/DESIGN.md "Promises")."""
 import json
 
 from harness import check

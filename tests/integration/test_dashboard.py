@@ -1,4 +1,4 @@
-"""test_dashboard.py - the dashboard at GET / (SPEC §8): its headers, and the
+"""test_dashboard.py - the dashboard at GET / (docs/API.md "GET / (the dashboard)"): its headers, and the
 page itself in a real headless Chromium (tests/integration/browser.py).
 
 The browser tests need the Debian package `chromium` (./rill test installs

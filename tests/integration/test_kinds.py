@@ -1,4 +1,4 @@
-"""test_kinds.py - the built-in kinds tail, exec and http (SPEC §2), with real
+"""test_kinds.py - the built-in kinds tail, exec and http (docs/API.md), with real
 files, real child processes and a real HTTP upstream on 127.0.0.1.
 
 Each test starts a system whose config declares a tail root in a temp
@@ -324,7 +324,7 @@ def test_http_only_declared_upstreams(ctx):
 
 
 def test_http_list_api_batch_through_a_pipeline(ctx):
-    # SPEC §2 + §3 together: a pipeline buffers item jobs into one batch, and
+    # the http kind and a pipeline together: a pipeline buffers item jobs into one batch, and
     # the http kind answers the whole batch with ONE upstream request.
     upstream = Upstream()
     try:

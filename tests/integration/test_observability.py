@@ -1,4 +1,4 @@
-"""test_observability.py - /metrics and the logs (SPEC §7, issue 3 part B).
+"""test_observability.py - /metrics and the logs (docs/METRICS.md, docs/LOGGING.md).
 
 /metrics is read with a strict parser of the Prometheus text format written
 here (no client library), so a malformed exposition fails the test even where

@@ -1,4 +1,4 @@
-"""test_pipelines.py - the declared reactive pipelines of SPEC §3.
+"""test_pipelines.py - the declared reactive pipelines of docs/CONFIG.md "Pipelines".
 
 Each test declares pipelines in the config, runs the real broker, frontend
 and workers, and checks the operators' semantics through HTTP: job status

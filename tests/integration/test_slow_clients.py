@@ -1,5 +1,5 @@
 """test_slow_clients.py - a slow client never slows others and never grows
-memory without bound (SPEC §6): past the hard limit (or over the soft limit
+memory without bound (docs/DESIGN.md "Promises"): past the hard limit (or over the soft limit
 for too long) its stream is closed with an error event, or, with
 slow_client_action "gap", loses what was queued and is told so with gap
 events. The slow client here is a raw socket with a tiny receive buffer that
