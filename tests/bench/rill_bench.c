@@ -222,11 +222,23 @@ static void topic_name(int topic, char *name, size_t size)
     snprintf(name, size, "bench-%d", topic);
 }
 
+/* A path option with its one "%s" replaced by name. The option is the
+ * user's text, so it is never used as a printf format. */
+static void expand_path(const char *template, const char *name, char *path, size_t size)
+{
+    const char *mark = strstr(template, "%s");
+    if (mark == NULL) {
+        snprintf(path, size, "%s", template);
+        return;
+    }
+    snprintf(path, size, "%.*s%s%s", (int)(mark - template), template, name, mark + 2);
+}
+
 static int subscribe(connection_t *connection)
 {
     char name[64], path[256], request[512];
     topic_name(connection->topic, name, sizeof(name));
-    snprintf(path, sizeof(path), options.subscribe_path, name);
+    expand_path(options.subscribe_path, name, path, sizeof(path));
     int length = snprintf(request, sizeof(request), "GET %s HTTP/1.1\r\nHost: %s\r\nTE: chunked\r\n"
                           "Accept: application/x-ndjson\r\n\r\n", path, options.host);
     return queue_request(connection, request, (size_t)length);
@@ -238,7 +250,7 @@ static int publish(connection_t *connection, int topic)
 {
     char name[64], path[256], body[160];
     topic_name(topic, name, sizeof(name));
-    snprintf(path, sizeof(path), options.publish_path, name);
+    expand_path(options.publish_path, name, path, sizeof(path));
     int body_length = snprintf(body, sizeof(body), "{\"mono_ns\":%llu,\"pad\":\"",
                                (unsigned long long)now_ns());
     size_t total_body = (size_t)body_length + (size_t)options.size + 2;
