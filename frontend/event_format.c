@@ -69,40 +69,6 @@ rill_chunk_t *rill_event_format_gap(int is_topic, const char *subject, size_t su
                                   (size_t)length);
 }
 
-size_t rill_json_escape(char *buffer, size_t capacity, const char *s, size_t length)
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t at = 0;
-    if (capacity < 2)
-        return 0;
-    buffer[at++] = '"';
-    for (size_t i = 0; i < length; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (capacity - at < 8)
-            return 0;
-        if (c == '"' || c == '\\') {
-            buffer[at++] = '\\';
-            buffer[at++] = (char)c;
-        } else if (c == '\n') {
-            buffer[at++] = '\\';
-            buffer[at++] = 'n';
-        } else if (c < 0x20 || c == 0x7f) {
-            buffer[at++] = '\\';
-            buffer[at++] = 'u';
-            buffer[at++] = '0';
-            buffer[at++] = '0';
-            buffer[at++] = hex[c >> 4];
-            buffer[at++] = hex[c & 15];
-        } else {
-            buffer[at++] = (char)c;
-        }
-    }
-    if (capacity - at < 1)
-        return 0;
-    buffer[at++] = '"';
-    return at;
-}
-
 rill_chunk_t *rill_event_format_error(int is_topic, const char *subject, size_t subject_length,
                                       uint64_t seq, const char *code, const char *message)
 {

@@ -11,6 +11,7 @@
 #define RILL_FRONTEND_EVENT_FORMAT_H
 
 #include "chunk.h"
+#include "rill_json_text.h" /* rill_json_escape: error events and error bodies */
 
 #include <stddef.h>
 #include <stdint.h>
@@ -38,9 +39,5 @@ rill_chunk_t *rill_event_format_error(int is_topic, const char *subject, size_t 
 /* "event: <type>\nid: <cursor>\ndata: " - followed by the line, then "\n". */
 rill_chunk_t *rill_event_format_sse_head(const char *type, const char *cursor,
                                          size_t cursor_length);
-
-/* Appends s as a JSON string (quotes included) to buffer; returns the bytes
- * written, or 0 when it does not fit (capacity must allow 6 bytes a char). */
-size_t rill_json_escape(char *buffer, size_t capacity, const char *s, size_t length);
 
 #endif

@@ -12,9 +12,10 @@
  * (or `killed`). Cancel terminates the process group (SIGTERM, then SIGKILL
  * after one second) through the core, which reaps it.
  */
-#include "kind_text.h"
 #include "kinds.h"
+#include "lines.h"
 #include "rill_job.h"
+#include "rill_json_text.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -22,9 +22,9 @@
  * of 400 or more ends the job with error `upstream_status` (its body is not
  * published); a transfer that fails ends it with `upstream_failed`.
  */
-#include "kind_text.h"
 #include "kinds.h"
 #include "rill_job.h"
+#include "rill_json_text.h"
 #include "rill_log.h"
 
 #include <curl/curl.h>

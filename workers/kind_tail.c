@@ -20,9 +20,10 @@
  * and create) is waited for. A line not ended by "\n" is held until it is,
  * or until the file is left for another.
  */
-#include "kind_text.h"
 #include "kinds.h"
+#include "lines.h"
 #include "rill_job.h"
+#include "rill_json_text.h"
 
 #include <errno.h>
 #include <fcntl.h>

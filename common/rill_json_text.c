@@ -1,11 +1,13 @@
 /*
- * kind_text.c - line splitting and JSON escaping of raw bytes. See kind_text.h.
+ * rill_json_text.c - JSON strings from raw bytes. See rill_json_text.h.
+ *
+ * One escaping loop writes through a small sink, so the growable-buffer and
+ * the fixed-buffer forms cannot drift apart: the loop hands the sink runs of
+ * bytes copied as they are, and the escape of each byte that needs one.
  */
-#include "kind_text.h"
+#include "rill_json_text.h"
 
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 /* Length of the valid UTF-8 sequence at bytes (1-4), or 0 if invalid or
@@ -63,11 +65,14 @@ size_t rill_utf8_complete_length(const char *bytes, size_t length)
     return length;
 }
 
-int rill_json_append_string(rill_buffer_t *out, const char *bytes, size_t length)
+/* Where escaped text goes: appends length bytes, returns 0 or -1. */
+typedef int (*sink_t)(void *sink, const void *bytes, size_t length);
+
+static int escape_string(const char *bytes, size_t length, sink_t write, void *sink)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *in = (const unsigned char *)bytes;
-    if (rill_buffer_append(out, "\"", 1) != 0)
+    if (write(sink, "\"", 1) != 0)
         return -1;
     size_t run = 0; /* start of bytes copied as they are */
     size_t i = 0;
@@ -75,7 +80,6 @@ int rill_json_append_string(rill_buffer_t *out, const char *bytes, size_t length
         unsigned char c = in[i];
         const char *escape = NULL;
         char unicode[7];
-        size_t skip = 1;
         if (c == '"') {
             escape = "\\\"";
         } else if (c == '\\') {
@@ -102,14 +106,47 @@ int rill_json_append_string(rill_buffer_t *out, const char *bytes, size_t length
             i++;
             continue;
         }
-        if (rill_buffer_append(out, in + run, i - run) != 0 || rill_buffer_append(out, escape, strlen(escape)) != 0)
+        if (write(sink, in + run, i - run) != 0 || write(sink, escape, strlen(escape)) != 0)
             return -1;
-        i += skip;
+        i++;
         run = i;
     }
-    if (rill_buffer_append(out, in + run, i - run) != 0 || rill_buffer_append(out, "\"", 1) != 0)
+    if (write(sink, in + run, i - run) != 0 || write(sink, "\"", 1) != 0)
         return -1;
     return 0;
+}
+
+static int write_buffer(void *sink, const void *bytes, size_t length)
+{
+    return rill_buffer_append(sink, bytes, length);
+}
+
+int rill_json_append_string(rill_buffer_t *out, const char *bytes, size_t length)
+{
+    return escape_string(bytes, length, write_buffer, out);
+}
+
+typedef struct {
+    char *data;
+    size_t capacity;
+    size_t length;
+} fixed_t;
+
+static int write_fixed(void *sink, const void *bytes, size_t length)
+{
+    fixed_t *fixed = sink;
+    if (length > fixed->capacity - fixed->length)
+        return -1;
+    if (length > 0)
+        memcpy(fixed->data + fixed->length, bytes, length);
+    fixed->length += length;
+    return 0;
+}
+
+size_t rill_json_escape(char *buffer, size_t capacity, const char *bytes, size_t length)
+{
+    fixed_t fixed = {buffer, capacity, 0};
+    return escape_string(bytes, length, write_fixed, &fixed) == 0 ? fixed.length : 0;
 }
 
 int rill_json_part(rill_buffer_t *out, const char *key, const char *bytes, size_t length)
@@ -120,68 +157,4 @@ int rill_json_part(rill_buffer_t *out, const char *key, const char *bytes, size_
         rill_buffer_append(out, "}", 1) != 0)
         return -1;
     return 0;
-}
-
-void rill_lines_init(rill_lines_t *lines)
-{
-    rill_buffer_init(&lines->pending);
-}
-
-void rill_lines_release(rill_lines_t *lines)
-{
-    rill_buffer_release(&lines->pending);
-}
-
-static int emit_line(const char *line, size_t length, rill_line_callback_t callback, void *argument)
-{
-    if (length > 0 && line[length - 1] == '\r')
-        length--;
-    return callback(argument, line, length) != 0 ? -1 : 0;
-}
-
-int rill_lines_feed(rill_lines_t *lines, const char *bytes, size_t length, rill_line_callback_t callback,
-                    void *argument)
-{
-    while (length > 0) {
-        const char *newline = memchr(bytes, '\n', length);
-        size_t piece = newline != NULL ? (size_t)(newline - bytes) : length;
-        /* A line too long is cut into pieces of RILL_LINE_MAX bytes. */
-        if (lines->pending.length + piece > RILL_LINE_MAX) {
-            size_t take = RILL_LINE_MAX - lines->pending.length;
-            if (rill_buffer_append(&lines->pending, bytes, take) != 0)
-                return -1;
-            int stopped = callback(argument, lines->pending.data, lines->pending.length);
-            lines->pending.length = 0;
-            if (stopped != 0)
-                return -1;
-            bytes += take;
-            length -= take;
-            continue;
-        }
-        if (newline == NULL)
-            return rill_buffer_append(&lines->pending, bytes, length);
-        int result;
-        if (lines->pending.length > 0) {
-            if (rill_buffer_append(&lines->pending, bytes, piece) != 0)
-                return -1;
-            result = emit_line(lines->pending.data, lines->pending.length, callback, argument);
-            lines->pending.length = 0;
-        } else {
-            result = emit_line(bytes, piece, callback, argument);
-        }
-        if (result != 0)
-            return -1;
-        bytes += piece + 1;
-        length -= piece + 1;
-    }
-    return 0;
-}
-
-int rill_lines_flush(rill_lines_t *lines, rill_line_callback_t callback, void *argument)
-{
-    if (lines->pending.length == 0)
-        return 0;
-    int result = emit_line(lines->pending.data, lines->pending.length, callback, argument);
-    lines->pending.length = 0;
-    return result;
 }
