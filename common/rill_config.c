@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+/* A uint64_t setting given as a JSON integer: its key, where it lives in its
+ * struct (rill_config_t or rill_pipeline_config_t), and its bounds. */
 typedef struct {
     const char *name;
     size_t offset;
@@ -15,23 +17,57 @@ typedef struct {
     uint64_t maximum;
 } number_setting_t;
 
-#define SETTING(field, minimum, maximum) {#field, offsetof(rill_config_t, field), minimum, maximum}
+#define NUMBER(type, field, minimum, maximum) {#field, offsetof(type, field), minimum, maximum}
+#define COUNT(array) (sizeof(array) / sizeof((array)[0]))
 
 static const number_setting_t number_settings[] = {
-    SETTING(max_body_bytes, 1, 1u << 30),
-    SETTING(max_jobs_per_request, 1, 1000000),
-    SETTING(retain_ms, 0, 86400000),
-    SETTING(retain_parts, 0, 10000000),
-    SETTING(timeout_ms, 0, 86400000),
-    SETTING(retries, 0, 100),
-    SETTING(heartbeat_ms, 50, 60000),
-    SETTING(stream_heartbeat_ms, 100, 300000),
-    SETTING(topic_retain_messages, 0, 100000),
-    SETTING(topic_retain_ms, 0, 86400000),
-    SETTING(slow_client_hard_bytes, 4096, 1u << 30),
-    SETTING(slow_client_soft_bytes, 4096, 1u << 30),
-    SETTING(slow_client_soft_ms, 0, 3600000),
+    NUMBER(rill_config_t, max_body_bytes, 1, 1u << 30),
+    NUMBER(rill_config_t, max_jobs_per_request, 1, 1000000),
+    NUMBER(rill_config_t, retain_ms, 0, 86400000),
+    NUMBER(rill_config_t, retain_parts, 0, 10000000),
+    NUMBER(rill_config_t, timeout_ms, 0, 86400000),
+    NUMBER(rill_config_t, retries, 0, 100),
+    NUMBER(rill_config_t, heartbeat_ms, 50, 60000),
+    NUMBER(rill_config_t, stream_heartbeat_ms, 100, 300000),
+    NUMBER(rill_config_t, topic_retain_messages, 0, 100000),
+    NUMBER(rill_config_t, topic_retain_ms, 0, 86400000),
+    NUMBER(rill_config_t, slow_client_hard_bytes, 4096, 1u << 30),
+    NUMBER(rill_config_t, slow_client_soft_bytes, 4096, 1u << 30),
+    NUMBER(rill_config_t, slow_client_soft_ms, 0, 3600000),
 };
+
+static const number_setting_t pipeline_numbers[] = {
+    NUMBER(rill_pipeline_config_t, buffer_ms, 0, 3600000),
+    NUMBER(rill_pipeline_config_t, buffer_max, 1, 10000),
+    NUMBER(rill_pipeline_config_t, debounce_ms, 0, 3600000),
+    NUMBER(rill_pipeline_config_t, concurrency, 1, 100000),
+    NUMBER(rill_pipeline_config_t, retain_ms, 0, 86400000),
+    NUMBER(rill_pipeline_config_t, retain_parts, 0, 10000000),
+    NUMBER(rill_pipeline_config_t, timeout_ms, 0, 86400000),
+    NUMBER(rill_pipeline_config_t, retries, 0, 100),
+    NUMBER(rill_pipeline_config_t, flush_ms, 0, 60000),
+};
+
+static const number_setting_t *find_number(const number_setting_t *settings, size_t count, const char *key)
+{
+    for (size_t i = 0; i < count; i++) {
+        if (strcmp(key, settings[i].name) == 0)
+            return &settings[i];
+    }
+    return NULL;
+}
+
+/* Stores value into the setting's field of target. Returns 0, or -1 when
+ * value is not an integer within the setting's bounds. */
+static int store_number(const number_setting_t *setting, json_t *value, void *target)
+{
+    if (!json_is_integer(value) || json_integer_value(value) < 0 ||
+        (uint64_t)json_integer_value(value) < setting->minimum ||
+        (uint64_t)json_integer_value(value) > setting->maximum)
+        return -1;
+    *(uint64_t *)((char *)target + setting->offset) = (uint64_t)json_integer_value(value);
+    return 0;
+}
 
 void rill_config_defaults(rill_config_t *config)
 {
@@ -125,28 +161,6 @@ static int load_origins(json_t *value, rill_config_t *config, char *error, size_
 }
 
 #define INHERIT UINT64_MAX /* a pipeline value not given: the top-level one */
-
-typedef struct {
-    const char *name;
-    size_t offset;
-    uint64_t minimum;
-    uint64_t maximum;
-} pipeline_number_t;
-
-#define PIPELINE_NUMBER(field, minimum, maximum) \
-    {#field, offsetof(rill_pipeline_config_t, field), minimum, maximum}
-
-static const pipeline_number_t pipeline_numbers[] = {
-    PIPELINE_NUMBER(buffer_ms, 0, 3600000),
-    PIPELINE_NUMBER(buffer_max, 1, 10000),
-    PIPELINE_NUMBER(debounce_ms, 0, 3600000),
-    PIPELINE_NUMBER(concurrency, 1, 100000),
-    PIPELINE_NUMBER(retain_ms, 0, 86400000),
-    PIPELINE_NUMBER(retain_parts, 0, 10000000),
-    PIPELINE_NUMBER(timeout_ms, 0, 86400000),
-    PIPELINE_NUMBER(retries, 0, 100),
-    PIPELINE_NUMBER(flush_ms, 0, 60000),
-};
 
 static int load_match(json_t *value, rill_pipeline_config_t *pipeline, const char *where, char *error,
                       size_t error_size)
@@ -254,23 +268,16 @@ static int load_pipeline(json_t *value, size_t index, rill_config_t *config, cha
             pipeline->dedup = json_is_true(item);
             continue;
         }
-        const pipeline_number_t *number = NULL;
-        for (size_t i = 0; i < sizeof(pipeline_numbers) / sizeof(pipeline_numbers[0]); i++) {
-            if (strcmp(key, pipeline_numbers[i].name) == 0)
-                number = &pipeline_numbers[i];
-        }
+        const number_setting_t *number = find_number(pipeline_numbers, COUNT(pipeline_numbers), key);
         if (number == NULL) {
             snprintf(error, error_size, "%s: unknown key \"%.64s\"", where, key);
             return -1;
         }
-        if (!json_is_integer(item) || json_integer_value(item) < 0 ||
-            (uint64_t)json_integer_value(item) < number->minimum ||
-            (uint64_t)json_integer_value(item) > number->maximum) {
+        if (store_number(number, item, pipeline) != 0) {
             snprintf(error, error_size, "%s.%s must be an integer from %llu to %llu", where, key,
                      (unsigned long long)number->minimum, (unsigned long long)number->maximum);
             return -1;
         }
-        *(uint64_t *)((char *)pipeline + number->offset) = (uint64_t)json_integer_value(item);
     }
     if (pipeline->name[0] == '\0') {
         snprintf(error, error_size, "%s: \"name\" is required", where);
@@ -567,23 +574,16 @@ int rill_config_load(const char *path, rill_config_t *config, char *error, size_
             }
             continue;
         }
-        const number_setting_t *setting = NULL;
-        for (size_t i = 0; i < sizeof(number_settings) / sizeof(number_settings[0]); i++) {
-            if (strcmp(key, number_settings[i].name) == 0)
-                setting = &number_settings[i];
-        }
+        const number_setting_t *setting = find_number(number_settings, COUNT(number_settings), key);
         if (setting == NULL) {
             snprintf(error, error_size, "%s: unknown setting \"%s\"", path, key);
             goto out;
         }
-        if (!json_is_integer(value) || json_integer_value(value) < 0 ||
-            (uint64_t)json_integer_value(value) < setting->minimum ||
-            (uint64_t)json_integer_value(value) > setting->maximum) {
+        if (store_number(setting, value, config) != 0) {
             snprintf(error, error_size, "%s: \"%s\" must be an integer from %llu to %llu", path, key,
                      (unsigned long long)setting->minimum, (unsigned long long)setting->maximum);
             goto out;
         }
-        *(uint64_t *)((char *)config + setting->offset) = (uint64_t)json_integer_value(value);
     }
     if (config->slow_client_soft_bytes > config->slow_client_hard_bytes) {
         snprintf(error, error_size, "%s: \"slow_client_soft_bytes\" must not exceed \"slow_client_hard_bytes\"",

@@ -63,7 +63,16 @@ int main(void)
     CHECK(load_text("{\"retain_msec\": 5}", &config, error, sizeof(error)) == -1);
     CHECK(strstr(error, "unknown setting \"retain_msec\"") != NULL);
     CHECK(load_text("{\"heartbeat_ms\": 1}", &config, error, sizeof(error)) == -1);
-    CHECK(strstr(error, "heartbeat_ms") != NULL);
+    CHECK(strstr(error, "\"heartbeat_ms\" must be an integer from 50 to 60000") != NULL);
+    /* Number settings take their bounds, inclusive, from one table type for
+     * both levels: the top level and each pipeline. */
+    CHECK(load_text("{\"heartbeat_ms\": 60000}", &config, error, sizeof(error)) == 0 && config.heartbeat_ms == 60000);
+    CHECK(load_text("{\"heartbeat_ms\": -50}", &config, error, sizeof(error)) == -1);
+    CHECK(load_text("{\"pipelines\": [{\"name\": \"a\", \"match\": {\"kind\": \"demo\"}, \"buffer_max\": 10000}]}",
+                    &config, error, sizeof(error)) == 0 && config.pipelines[0].buffer_max == 10000);
+    CHECK(load_text("{\"pipelines\": [{\"name\": \"a\", \"match\": {\"kind\": \"demo\"}, \"buffer_max\": 10001}]}",
+                    &config, error, sizeof(error)) == -1);
+    CHECKF(strstr(error, "pipeline \"a\".buffer_max must be an integer from 1 to 10000") != NULL, "%s", error);
     CHECK(load_text("{\"retries\": \"2\"}", &config, error, sizeof(error)) == -1);
     CHECK(load_text("{\"kinds\": []}", &config, error, sizeof(error)) == -1);
     CHECK(load_text("{\"retries\": 1, \"retries\": 2}", &config, error, sizeof(error)) == -1);
