@@ -7,6 +7,7 @@
  * lets a client on the same host measure emission-to-delivery latency).
  */
 #include "kinds.h"
+#include "rill_alloc.h"
 #include "rill_clock.h"
 #include "rill_job.h"
 
@@ -16,6 +17,7 @@
 #include <sys/random.h>
 
 typedef struct {
+    rill_worker_context_t *context;
     rill_worker_job_t *job;
     rill_demo_args_t args;
     int64_t emitted;
@@ -58,10 +60,11 @@ static void demo_state_free(demo_state_t *state)
 static void demo_emit(void *argument)
 {
     demo_state_t *state = argument;
+    rill_worker_context_t *context = state->context;
     rill_worker_job_t *job = state->job;
     if (state->emitted >= state->args.parts) {
         demo_state_free(state);
-        rill_worker_job_done(job);
+        rill_worker_job_done(context, job);
         return;
     }
     state->emitted++;
@@ -72,68 +75,47 @@ static void demo_emit(void *argument)
     position += (size_t)state->args.size;
     memcpy(state->line + position, "\"}", 2);
     position += 2;
-    if (rill_worker_publish_part(job, state->line, position) != 0) {
+    if (rill_worker_publish_part(context, job, state->line, position) != 0) {
         demo_state_free(state);
-        rill_worker_job_fail(job, "publish_failed", "the worker could not queue a part");
+        rill_worker_job_fail(context, job, "publish_failed", "the worker could not queue a part");
         return;
     }
     /* The last part is followed at once by done: no idle interval at the end. */
     uint64_t delay = state->emitted >= state->args.parts ? 0 : next_delay_ms(state);
-    if (rill_worker_timer_start(&state->timer, delay, demo_emit, state) != 0) {
-        demo_state_free(state);
-        rill_worker_job_fail(job, "no_memory", "the worker could not arm a timer");
-    }
+    rill_worker_timer_start(context, &state->timer, delay, demo_emit, state);
 }
 
-static int demo_start_one(rill_worker_job_t *job)
+static void demo_start(rill_worker_context_t *context, rill_worker_job_t *job)
 {
+    rill_demo_args_t args;
     rill_job_error_t error;
-    demo_state_t *state = calloc(1, sizeof(*state));
-    if (state == NULL) {
-        rill_worker_job_fail(job, "no_memory", "the worker is out of memory");
-        return 0;
+    if (rill_demo_args_parse(rill_worker_job_args(job), &args, &error) != 0) {
+        rill_worker_job_fail(context, job, error.code, error.message);
+        return;
     }
-    if (rill_demo_args_parse(rill_worker_job_args(job), &state->args, &error) != 0) {
-        free(state);
-        rill_worker_job_fail(job, error.code, error.message);
-        return 0;
-    }
+    demo_state_t *state = rill_xcalloc(1, sizeof(*state));
+    state->context = context;
     state->job = job;
-    state->line_capacity = 96 + (size_t)state->args.size;
-    state->line = malloc(state->line_capacity);
-    if (state->line == NULL) {
-        free(state);
-        rill_worker_job_fail(job, "no_memory", "the worker is out of memory");
-        return 0;
-    }
+    state->args = args;
+    state->line_capacity = 96 + (size_t)args.size;
+    state->line = rill_xmalloc(state->line_capacity);
     rill_worker_job_set_state(job, state);
-    uint64_t delay = state->args.parts == 0 ? 0 : next_delay_ms(state);
-    if (rill_worker_timer_start(&state->timer, delay, demo_emit, state) != 0) {
-        demo_state_free(state);
-        rill_worker_job_fail(job, "no_memory", "the worker could not arm a timer");
-    }
-    return 0;
+    uint64_t delay = args.parts == 0 ? 0 : next_delay_ms(state);
+    rill_worker_timer_start(context, &state->timer, delay, demo_emit, state);
 }
 
-static int demo_start(rill_worker_job_t **jobs, size_t count)
-{
-    for (size_t i = 0; i < count; i++)
-        demo_start_one(jobs[i]);
-    return 0;
-}
-
-static void demo_cancel(rill_worker_job_t *job)
+static void demo_cancel(rill_worker_context_t *context, rill_worker_job_t *job)
 {
     demo_state_t *state = rill_worker_job_state(job);
     if (state == NULL)
         return;
-    rill_worker_timer_stop(&state->timer);
+    rill_worker_timer_stop(context, &state->timer);
     demo_state_free(state);
     rill_worker_job_set_state(job, NULL);
 }
 
 const rill_worker_kind_t rill_kind_demo = {
     .name = "demo",
-    .start = demo_start,
+    .start_job = demo_start,
     .cancel = demo_cancel,
 };

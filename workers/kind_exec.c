@@ -14,6 +14,7 @@
  */
 #include "kinds.h"
 #include "lines.h"
+#include "rill_alloc.h"
 #include "rill_job.h"
 #include "rill_json_text.h"
 
@@ -28,6 +29,7 @@
 #include <unistd.h>
 
 typedef struct {
+    rill_worker_context_t *context;
     rill_worker_job_t *job;
     pid_t pid;       /* 0 once reaped */
     int stdout_fd;   /* -1 once at its end */
@@ -40,11 +42,11 @@ typedef struct {
 static void exec_state_free(exec_state_t *state)
 {
     if (state->stdout_fd >= 0) {
-        rill_worker_fd_unwatch(state->stdout_fd);
+        rill_worker_fd_unwatch(state->context, state->stdout_fd);
         close(state->stdout_fd);
     }
     if (state->pid > 0)
-        rill_worker_child_terminate(state->pid);
+        rill_worker_child_terminate(state->context, state->pid);
     rill_lines_release(&state->lines);
     rill_buffer_release(&state->part);
     free(state);
@@ -54,7 +56,7 @@ static int publish_line(void *argument, const char *line, size_t length)
 {
     exec_state_t *state = argument;
     if (rill_json_part(&state->part, "line", line, length) != 0 ||
-        rill_worker_publish_part(state->job, state->part.data, state->part.length) != 0) {
+        rill_worker_publish_part(state->context, state->job, state->part.data, state->part.length) != 0) {
         state->failed = 1;
         return -1;
     }
@@ -68,10 +70,11 @@ static void exec_maybe_finish(exec_state_t *state)
         return;
     if (state->pid > 0 && !state->failed)
         return;
+    rill_worker_context_t *context = state->context;
     rill_worker_job_t *job = state->job;
     if (state->failed) {
         exec_state_free(state);
-        rill_worker_job_fail(job, "publish_failed", "the worker could not queue a part");
+        rill_worker_job_fail(context, job, "publish_failed", "the worker could not queue a part");
         return;
     }
     int status = state->wait_status;
@@ -89,14 +92,14 @@ static void exec_maybe_finish(exec_state_t *state)
         code = "killed";
         snprintf(message, sizeof(message), "the command was killed by signal %d", number);
     }
-    int published = rill_worker_publish_part(job, part, strlen(part));
+    int published = rill_worker_publish_part(context, job, part, strlen(part));
     exec_state_free(state);
     if (published != 0)
-        rill_worker_job_fail(job, "publish_failed", "the worker could not queue a part");
+        rill_worker_job_fail(context, job, "publish_failed", "the worker could not queue a part");
     else if (code != NULL)
-        rill_worker_job_fail(job, code, message);
+        rill_worker_job_fail(context, job, code, message);
     else
-        rill_worker_job_done(job);
+        rill_worker_job_done(context, job);
 }
 
 static void exec_readable(void *argument, int fd, short revents)
@@ -118,7 +121,7 @@ static void exec_readable(void *argument, int fd, short revents)
             return;
         /* End of stdout (or a read error): the rest is the last line. */
         rill_lines_flush(&state->lines, publish_line, state);
-        rill_worker_fd_unwatch(state->stdout_fd);
+        rill_worker_fd_unwatch(state->context, state->stdout_fd);
         close(state->stdout_fd);
         state->stdout_fd = -1;
         break;
@@ -197,28 +200,23 @@ static pid_t spawn_command(char *const argv[], int *stdout_fd)
     return -1;
 }
 
-static void exec_start_one(rill_worker_job_t *job)
+static void exec_start(rill_worker_context_t *context, rill_worker_job_t *job)
 {
     rill_exec_args_t args;
     rill_job_error_t error;
-    if (rill_exec_args_parse(rill_worker_config(), rill_worker_job_args(job), &args, &error) != 0) {
-        rill_worker_job_fail(job, error.code, error.message);
+    if (rill_exec_args_parse(rill_worker_config(context), rill_worker_job_args(job), &args, &error) != 0) {
+        rill_worker_job_fail(context, job, error.code, error.message);
         return;
     }
     /* argv: the allowlisted command's fixed entries, then the client's args. */
     size_t argc = args.command->argc + args.arg_count;
-    char **argv = calloc(argc + 1, sizeof(*argv));
-    exec_state_t *state = calloc(1, sizeof(*state));
-    if (argv == NULL || state == NULL) {
-        free(argv);
-        free(state);
-        rill_worker_job_fail(job, "no_memory", "the worker is out of memory");
-        return;
-    }
+    char **argv = rill_xcalloc(argc + 1, sizeof(*argv));
     for (size_t i = 0; i < args.command->argc; i++)
         argv[i] = (char *)args.command->argv[i];
     for (size_t i = 0; i < args.arg_count; i++)
         argv[args.command->argc + i] = (char *)json_string_value(json_array_get(args.args, i));
+    exec_state_t *state = rill_xcalloc(1, sizeof(*state));
+    state->context = context;
     state->job = job;
     state->stdout_fd = -1;
     rill_lines_init(&state->lines);
@@ -231,27 +229,17 @@ static void exec_start_one(rill_worker_job_t *job)
         snprintf(message, sizeof(message), "cannot run \"%s\": %s", args.command->name, strerror(spawn_errno));
         state->pid = 0;
         exec_state_free(state);
-        rill_worker_job_fail(job, "spawn_failed", message);
+        rill_worker_job_fail(context, job, "spawn_failed", message);
         return;
     }
     rill_worker_job_set_state(job, state);
-    if (rill_worker_child_watch(state->pid, exec_exited, state) != 0 ||
-        rill_worker_fd_watch(state->stdout_fd, RILL_WORKER_FD_IN, exec_readable, state) != 0) {
-        rill_worker_job_set_state(job, NULL);
-        exec_state_free(state);
-        rill_worker_job_fail(job, "no_memory", "the worker is out of memory");
-    }
+    rill_worker_child_watch(context, state->pid, exec_exited, state);
+    rill_worker_fd_watch(context, state->stdout_fd, RILL_WORKER_FD_IN, exec_readable, state);
 }
 
-static int exec_start(rill_worker_job_t **jobs, size_t count)
+static void exec_cancel(rill_worker_context_t *context, rill_worker_job_t *job)
 {
-    for (size_t i = 0; i < count; i++)
-        exec_start_one(jobs[i]);
-    return 0;
-}
-
-static void exec_cancel(rill_worker_job_t *job)
-{
+    (void)context;
     exec_state_t *state = rill_worker_job_state(job);
     if (state == NULL)
         return;
@@ -261,6 +249,6 @@ static void exec_cancel(rill_worker_job_t *job)
 
 const rill_worker_kind_t rill_kind_exec = {
     .name = "exec",
-    .start = exec_start,
+    .start_job = exec_start,
     .cancel = exec_cancel,
 };

@@ -23,6 +23,7 @@
  * published); a transfer that fails ends it with `upstream_failed`.
  */
 #include "kinds.h"
+#include "rill_alloc.h"
 #include "rill_job.h"
 #include "rill_json_text.h"
 #include "rill_log.h"
@@ -35,6 +36,7 @@
 #define HTTP_LIST_BODY_MAX (64u * 1024 * 1024) /* a list answer larger than this fails its jobs */
 
 typedef struct {
+    rill_worker_context_t *context;
     CURL *easy;
     int list;                 /* a list API request for several item jobs */
     size_t count;             /* jobs (1 for a path request) */
@@ -48,6 +50,9 @@ typedef struct {
     rill_buffer_t part;
 } http_request_t;
 
+/* What every http job of this worker shares: one curl multi handle, whose
+ * sockets and timer live on the worker's loop (the context is its
+ * CURLMOPT_SOCKETDATA and CURLMOPT_TIMERDATA). */
 static struct {
     CURLM *multi;
     int global_ready;
@@ -75,7 +80,7 @@ static int publish_chunk(http_request_t *request, const char *bytes, size_t leng
     if (length == 0)
         return 0;
     if (rill_json_part(&request->part, "chunk", bytes, length) != 0 ||
-        rill_worker_publish_part(request->jobs[0], request->part.data, request->part.length) != 0) {
+        rill_worker_publish_part(request->context, request->jobs[0], request->part.data, request->part.length) != 0) {
         request->publish_failed = 1;
         return -1;
     }
@@ -130,6 +135,7 @@ static json_t *find_item(json_t *answer, const char *item)
 
 static void finish_list(http_request_t *request, const char *code, const char *message)
 {
+    rill_worker_context_t *context = request->context;
     json_t *answer = NULL;
     if (code == NULL) {
         answer = json_loadb(request->body.data != NULL ? request->body.data : "", request->body.length, 0, NULL);
@@ -145,17 +151,17 @@ static void finish_list(http_request_t *request, const char *code, const char *m
         request->jobs[i] = NULL;
         rill_worker_job_set_state(job, NULL);
         if (code != NULL) {
-            rill_worker_job_fail(job, code, message);
+            rill_worker_job_fail(context, job, code, message);
             continue;
         }
         json_t *value = find_item(answer, request->items[i]);
         char *text = value != NULL ? json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
         if (value == NULL)
-            rill_worker_job_fail(job, "not_found", "the upstream's answer has no such item");
-        else if (text == NULL || rill_worker_publish_part(job, text, strlen(text)) != 0)
-            rill_worker_job_fail(job, "publish_failed", "the worker could not queue a part");
+            rill_worker_job_fail(context, job, "not_found", "the upstream's answer has no such item");
+        else if (text == NULL || rill_worker_publish_part(context, job, text, strlen(text)) != 0)
+            rill_worker_job_fail(context, job, "publish_failed", "the worker could not queue a part");
         else
-            rill_worker_job_done(job);
+            rill_worker_job_done(context, job);
         free(text);
     }
     json_decref(answer);
@@ -190,9 +196,9 @@ static void finish_request(http_request_t *request, CURLcode result)
         }
         rill_worker_job_set_state(job, NULL);
         if (code != NULL)
-            rill_worker_job_fail(job, code, message);
+            rill_worker_job_fail(request->context, job, code, message);
         else
-            rill_worker_job_done(job);
+            rill_worker_job_done(request->context, job);
     }
     request_free(request);
 }
@@ -234,11 +240,11 @@ static void on_timeout(void *argument)
     check_finished();
 }
 
-static int socket_callback(CURL *easy, curl_socket_t fd, int what, void *user, void *socket_data)
+static int socket_callback(CURL *easy, curl_socket_t fd, int what, void *context, void *socket_data)
 {
-    (void)easy, (void)user, (void)socket_data;
+    (void)easy, (void)socket_data;
     if (what == CURL_POLL_REMOVE) {
-        rill_worker_fd_unwatch(fd);
+        rill_worker_fd_unwatch(context, fd);
         return 0;
     }
     short events = 0;
@@ -246,20 +252,21 @@ static int socket_callback(CURL *easy, curl_socket_t fd, int what, void *user, v
         events |= RILL_WORKER_FD_IN;
     if (what & CURL_POLL_OUT)
         events |= RILL_WORKER_FD_OUT;
-    return rill_worker_fd_watch(fd, events, on_socket, NULL) == 0 ? 0 : -1;
+    rill_worker_fd_watch(context, fd, events, on_socket, NULL);
+    return 0;
 }
 
-static int timer_callback(CURLM *multi, long timeout_ms, void *user)
+static int timer_callback(CURLM *multi, long timeout_ms, void *context)
 {
-    (void)multi, (void)user;
-    if (timeout_ms < 0) {
-        rill_worker_timer_stop(&http.timer);
-        return 0;
-    }
-    return rill_worker_timer_start(&http.timer, (uint64_t)timeout_ms, on_timeout, NULL) == 0 ? 0 : -1;
+    (void)multi;
+    if (timeout_ms < 0)
+        rill_worker_timer_stop(context, &http.timer);
+    else
+        rill_worker_timer_start(context, &http.timer, (uint64_t)timeout_ms, on_timeout, NULL);
+    return 0;
 }
 
-static int http_ready(void)
+static int http_ready(rill_worker_context_t *context)
 {
     if (http.multi != NULL)
         return 0;
@@ -272,29 +279,28 @@ static int http_ready(void)
     if (http.multi == NULL)
         return -1;
     curl_multi_setopt(http.multi, CURLMOPT_SOCKETFUNCTION, socket_callback);
+    curl_multi_setopt(http.multi, CURLMOPT_SOCKETDATA, context);
     curl_multi_setopt(http.multi, CURLMOPT_TIMERFUNCTION, timer_callback);
+    curl_multi_setopt(http.multi, CURLMOPT_TIMERDATA, context);
     return 0;
 }
 
-/* Creates and starts a transfer of url for count jobs. Returns NULL on failure. */
-static http_request_t *request_start(const char *url, rill_worker_job_t **jobs, size_t count, int list)
+/* Creates and starts a transfer of url for count jobs; a list request
+ * takes over items (each job's item). Returns NULL when curl refused. */
+static http_request_t *request_start(rill_worker_context_t *context, const char *url, rill_worker_job_t **jobs,
+                                     size_t count, char **items)
 {
-    http_request_t *request = calloc(1, sizeof(*request));
-    if (request == NULL)
-        return NULL;
-    request->jobs = calloc(count, sizeof(*request->jobs));
-    request->items = list ? calloc(count, sizeof(*request->items)) : NULL;
-    request->easy = curl_easy_init();
-    if (request->jobs == NULL || (list && request->items == NULL) || request->easy == NULL) {
-        request_free(request);
-        return NULL;
-    }
+    http_request_t *request = rill_xcalloc(1, sizeof(*request));
+    request->context = context;
+    request->jobs = rill_xcalloc(count, sizeof(*request->jobs));
     memcpy(request->jobs, jobs, count * sizeof(*jobs));
+    request->items = items;
     request->count = count;
     request->alive = count;
-    request->list = list;
+    request->list = items != NULL;
+    request->easy = curl_easy_init();
     CURL *easy = request->easy;
-    if (curl_easy_setopt(easy, CURLOPT_URL, url) != CURLE_OK ||
+    if (easy == NULL || curl_easy_setopt(easy, CURLOPT_URL, url) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_PRIVATE, (char *)request) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_data) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_WRITEDATA, request) != CURLE_OK ||
@@ -311,121 +317,105 @@ static http_request_t *request_start(const char *url, rill_worker_job_t **jobs, 
     return request;
 }
 
-static void start_path_job(rill_worker_job_t *job, const rill_http_args_t *args)
+static void start_path_job(rill_worker_context_t *context, rill_worker_job_t *job, const rill_http_args_t *args)
 {
     const char *base = args->upstream->url;
     size_t base_length = strlen(base);
     if (base_length > 0 && base[base_length - 1] == '/')
         base_length--; /* the path brings its own "/" */
-    char *url = malloc(base_length + strlen(args->path) + 1);
-    if (url == NULL) {
-        rill_worker_job_fail(job, "no_memory", "the worker is out of memory");
-        return;
-    }
+    char *url = rill_xmalloc(base_length + strlen(args->path) + 1);
     memcpy(url, base, base_length);
     strcpy(url + base_length, args->path);
-    http_request_t *request = request_start(url, &job, 1, 0);
+    http_request_t *request = request_start(context, url, &job, 1, NULL);
     free(url);
     if (request == NULL) {
-        rill_worker_job_fail(job, "start_failed", "the worker could not start the request");
+        rill_worker_job_fail(context, job, "start_failed", "the worker could not start the request");
         return;
     }
     rill_worker_job_set_state(job, request);
 }
 
-/* One request for every item job of upstream in jobs (marked done in taken). */
-static void start_list_jobs(rill_worker_job_t **jobs, rill_http_args_t *args, int *taken, size_t count,
-                            size_t first)
+/* One request for every item job of the upstream of jobs[first] not yet
+ * taken (each is marked taken). */
+static void start_list_jobs(rill_worker_context_t *context, rill_worker_job_t **jobs, const rill_http_args_t *args,
+                            int *taken, size_t count, size_t first)
 {
     const rill_config_upstream_t *upstream = args[first].upstream;
-    rill_worker_job_t **group = calloc(count, sizeof(*group));
+    rill_worker_job_t **group = rill_xcalloc(count, sizeof(*group));
+    char **items = rill_xcalloc(count, sizeof(*items));
     size_t group_count = 0;
     rill_buffer_t ids;
     rill_buffer_init(&ids);
-    int failed = group == NULL;
-    for (size_t i = first; i < count && !failed; i++) {
+    for (size_t i = first; i < count; i++) {
         if (taken[i] || args[i].item == NULL || strcmp(args[i].upstream->id, upstream->id) != 0)
             continue;
-        taken[i] = 1;
-        group[group_count++] = jobs[i];
         /* Each distinct item once in {ids}; jobs naming the same item share it. */
         int seen = 0;
-        for (size_t j = first; j < i; j++)
-            seen |= taken[j] && args[j].item != NULL && strcmp(args[j].upstream->id, upstream->id) == 0 &&
-                    strcmp(args[j].item, args[i].item) == 0;
-        if (!seen && ((ids.length > 0 && rill_buffer_append(&ids, ",", 1) != 0) ||
-                      rill_buffer_append(&ids, args[i].item, strlen(args[i].item)) != 0))
-            failed = 1;
-    }
-    char *items[count];
-    size_t item_count = 0;
-    for (size_t i = first; i < count && !failed; i++) {
-        if (args[i].item != NULL && taken[i] == 1 && strcmp(args[i].upstream->id, upstream->id) == 0) {
-            items[item_count] = strdup(args[i].item);
-            failed |= items[item_count] == NULL;
-            item_count++;
-            taken[i] = 2; /* grouped here */
+        for (size_t j = 0; j < group_count; j++)
+            seen |= strcmp(items[j], args[i].item) == 0;
+        if (!seen) {
+            if (ids.length > 0)
+                rill_buffer_append(&ids, ",", 1);
+            rill_buffer_append(&ids, args[i].item, strlen(args[i].item));
         }
+        taken[i] = 1;
+        group[group_count] = jobs[i];
+        items[group_count] = rill_xstrdup(args[i].item);
+        group_count++;
     }
+    /* The config checked that list_url holds one {ids}. */
+    const char *placeholder = strstr(upstream->list_url, "{ids}");
     rill_buffer_t url;
     rill_buffer_init(&url);
-    const char *placeholder = strstr(upstream->list_url, "{ids}");
+    rill_buffer_append(&url, upstream->list_url, (size_t)(placeholder - upstream->list_url));
+    rill_buffer_append(&url, ids.data, ids.length);
+    rill_buffer_append(&url, placeholder + 5, strlen(placeholder + 5));
     http_request_t *request = NULL;
-    if (!failed && placeholder != NULL &&
-        rill_buffer_append(&url, upstream->list_url, (size_t)(placeholder - upstream->list_url)) == 0 &&
-        rill_buffer_append(&url, ids.data, ids.length) == 0 &&
-        rill_buffer_append(&url, placeholder + 5, strlen(placeholder + 5) + 1) == 0) {
-        request = request_start(url.data, group, group_count, 1);
+    if (ids.failed || url.failed) {
+        for (size_t i = 0; i < group_count; i++)
+            free(items[i]);
+        free(items);
+    } else {
+        request = request_start(context, url.data, group, group_count, items);
     }
     if (request == NULL) {
-        for (size_t i = 0; i < item_count; i++)
-            free(items[i]);
         for (size_t i = 0; i < group_count; i++)
-            rill_worker_job_fail(group[i], "start_failed", "the worker could not start the request");
+            rill_worker_job_fail(context, group[i], "start_failed", "the worker could not start the request");
     } else {
         rill_log_info(NULL, "http: one list request for %zu item jobs of upstream %s", group_count, upstream->id);
-        for (size_t i = 0; i < group_count; i++) {
-            request->items[i] = items[i];
+        for (size_t i = 0; i < group_count; i++)
             rill_worker_job_set_state(group[i], request);
-        }
     }
     rill_buffer_release(&url);
     rill_buffer_release(&ids);
     free(group);
 }
 
-static int http_start(rill_worker_job_t **jobs, size_t count)
+static void http_start(rill_worker_context_t *context, rill_worker_job_t **jobs, size_t count)
 {
-    if (http_ready() != 0) {
+    if (http_ready(context) != 0) {
         for (size_t i = 0; i < count; i++)
-            rill_worker_job_fail(jobs[i], "start_failed", "libcurl could not be initialised");
-        return 0;
+            rill_worker_job_fail(context, jobs[i], "start_failed", "libcurl could not be initialised");
+        return;
     }
-    rill_http_args_t *args = calloc(count, sizeof(*args));
-    int *taken = calloc(count, sizeof(*taken));
-    if (args == NULL || taken == NULL) {
-        free(args);
-        free(taken);
-        for (size_t i = 0; i < count; i++)
-            rill_worker_job_fail(jobs[i], "no_memory", "the worker is out of memory");
-        return 0;
-    }
-    const rill_config_t *config = rill_worker_config();
+    rill_http_args_t *args = rill_xcalloc(count, sizeof(*args));
+    int *taken = rill_xcalloc(count, sizeof(*taken));
+    const rill_config_t *config = rill_worker_config(context);
     for (size_t i = 0; i < count; i++) {
         rill_job_error_t error;
         if (rill_http_args_parse(config, rill_worker_job_args(jobs[i]), &args[i], &error) != 0) {
-            taken[i] = 3;
-            rill_worker_job_fail(jobs[i], error.code, error.message);
+            taken[i] = 1;
+            rill_worker_job_fail(context, jobs[i], error.code, error.message);
         }
     }
     for (size_t i = 0; i < count; i++) {
         if (taken[i])
             continue;
         if (args[i].path != NULL) {
-            taken[i] = 3;
-            start_path_job(jobs[i], &args[i]);
+            taken[i] = 1;
+            start_path_job(context, jobs[i], &args[i]);
         } else {
-            start_list_jobs(jobs, args, taken, count, i);
+            start_list_jobs(context, jobs, args, taken, count, i);
         }
     }
     free(args);
@@ -434,11 +424,11 @@ static int http_start(rill_worker_job_t **jobs, size_t count)
     int running;
     curl_multi_socket_action(http.multi, CURL_SOCKET_TIMEOUT, 0, &running);
     check_finished();
-    return 0;
 }
 
-static void http_cancel(rill_worker_job_t *job)
+static void http_cancel(rill_worker_context_t *context, rill_worker_job_t *job)
 {
+    (void)context;
     http_request_t *request = rill_worker_job_state(job);
     if (request == NULL)
         return;
@@ -453,10 +443,10 @@ static void http_cancel(rill_worker_job_t *job)
         request_free(request); /* nobody left: the transfer stops at once */
 }
 
-static void http_shutdown(void)
+static void http_shutdown(rill_worker_context_t *context)
 {
     if (http.multi != NULL) {
-        rill_worker_timer_stop(&http.timer);
+        rill_worker_timer_stop(context, &http.timer);
         curl_multi_cleanup(http.multi);
         http.multi = NULL;
     }
@@ -468,7 +458,7 @@ static void http_shutdown(void)
 
 const rill_worker_kind_t rill_kind_http = {
     .name = "http",
-    .start = http_start,
+    .start_batch = http_start,
     .cancel = http_cancel,
     .shutdown = http_shutdown,
 };

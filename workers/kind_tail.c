@@ -22,6 +22,7 @@
  */
 #include "kinds.h"
 #include "lines.h"
+#include "rill_alloc.h"
 #include "rill_job.h"
 #include "rill_json_text.h"
 
@@ -39,6 +40,7 @@
 #define TAIL_RECHECK_MS 1000
 
 typedef struct {
+    rill_worker_context_t *context;
     rill_worker_job_t *job;
     char root[PATH_MAX];    /* real path of the tail root */
     char path[PATH_MAX];    /* root + "/" + the job's path, as given */
@@ -57,9 +59,9 @@ typedef enum { OPEN_OK, OPEN_MISSING, OPEN_FORBIDDEN, OPEN_ERROR } open_result_t
 
 static void tail_state_free(tail_state_t *state)
 {
-    rill_worker_timer_stop(&state->timer);
+    rill_worker_timer_stop(state->context, &state->timer);
     if (state->inotify_fd >= 0) {
-        rill_worker_fd_unwatch(state->inotify_fd);
+        rill_worker_fd_unwatch(state->context, state->inotify_fd);
         close(state->inotify_fd);
     }
     if (state->fd >= 0)
@@ -129,7 +131,7 @@ static int publish_line(void *argument, const char *line, size_t length)
 {
     tail_state_t *state = argument;
     if (rill_json_part(&state->part, "line", line, length) != 0 ||
-        rill_worker_publish_part(state->job, state->part.data, state->part.length) != 0) {
+        rill_worker_publish_part(state->context, state->job, state->part.data, state->part.length) != 0) {
         state->failed = 1;
         return -1;
     }
@@ -165,18 +167,18 @@ static int tail_read(tail_state_t *state, size_t budget)
 
 static void tail_fail(tail_state_t *state, const char *code, const char *message)
 {
+    rill_worker_context_t *context = state->context;
     rill_worker_job_t *job = state->job;
     rill_worker_job_set_state(job, NULL);
     tail_state_free(state);
-    rill_worker_job_fail(job, code, message);
+    rill_worker_job_fail(context, job, code, message);
 }
 
 static void tail_check(void *argument);
 
 static void tail_rearm(tail_state_t *state, uint64_t delay_ms)
 {
-    if (rill_worker_timer_start(&state->timer, delay_ms, tail_check, state) != 0)
-        tail_fail(state, "no_memory", "the worker could not arm a timer");
+    rill_worker_timer_start(state->context, &state->timer, delay_ms, tail_check, state);
 }
 
 /* Reads the file, then checks the path still names it (rotation). */
@@ -255,20 +257,17 @@ static int watch_directory_of(tail_state_t *state, const char *path)
     return inotify_add_watch(state->inotify_fd, directory, mask) < 0 ? -1 : 0;
 }
 
-static void tail_start_one(rill_worker_job_t *job)
+static void tail_start(rill_worker_context_t *context, rill_worker_job_t *job)
 {
     rill_tail_args_t args;
     rill_job_error_t error;
-    const rill_config_t *config = rill_worker_config();
+    const rill_config_t *config = rill_worker_config(context);
     if (rill_tail_args_parse(config, rill_worker_job_args(job), &args, &error) != 0) {
-        rill_worker_job_fail(job, error.code, error.message);
+        rill_worker_job_fail(context, job, error.code, error.message);
         return;
     }
-    tail_state_t *state = calloc(1, sizeof(*state));
-    if (state == NULL) {
-        rill_worker_job_fail(job, "no_memory", "the worker is out of memory");
-        return;
-    }
+    tail_state_t *state = rill_xcalloc(1, sizeof(*state));
+    state->context = context;
     state->job = job;
     state->fd = -1;
     state->inotify_fd = -1;
@@ -278,7 +277,7 @@ static void tail_start_one(rill_worker_job_t *job)
     if (config->tail_root[0] == '/')
         snprintf(root, sizeof(root), "%s", config->tail_root);
     else
-        snprintf(root, sizeof(root), "%s/%s", rill_worker_run_dir(), config->tail_root);
+        snprintf(root, sizeof(root), "%s/%s", rill_worker_run_dir(context), config->tail_root);
     if (realpath(root, state->root) == NULL) {
         snprintf(message, sizeof(message), "the tail root %s cannot be used: %s", root, strerror(errno));
         tail_fail(state, "not_found", message);
@@ -317,23 +316,14 @@ static void tail_start_one(rill_worker_job_t *job)
         tail_fail(state, "tail_failed", message);
         return;
     }
-    if (rill_worker_fd_watch(state->inotify_fd, RILL_WORKER_FD_IN, tail_notified, state) != 0) {
-        tail_fail(state, "no_memory", "the worker is out of memory");
-        return;
-    }
+    rill_worker_fd_watch(context, state->inotify_fd, RILL_WORKER_FD_IN, tail_notified, state);
     rill_worker_job_set_state(job, state);
     tail_rearm(state, 0); /* from start: the lines already there, at once */
 }
 
-static int tail_start(rill_worker_job_t **jobs, size_t count)
+static void tail_cancel(rill_worker_context_t *context, rill_worker_job_t *job)
 {
-    for (size_t i = 0; i < count; i++)
-        tail_start_one(jobs[i]);
-    return 0;
-}
-
-static void tail_cancel(rill_worker_job_t *job)
-{
+    (void)context;
     tail_state_t *state = rill_worker_job_state(job);
     if (state == NULL)
         return;
@@ -343,6 +333,6 @@ static void tail_cancel(rill_worker_job_t *job)
 
 const rill_worker_kind_t rill_kind_tail = {
     .name = "tail",
-    .start = tail_start,
+    .start_job = tail_start,
     .cancel = tail_cancel,
 };

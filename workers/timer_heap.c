@@ -1,6 +1,9 @@
 /* timer_heap.c - see timer_heap.h. */
 #include "timer_heap.h"
 
+#include "rill_alloc.h"
+#include "rill_clock.h"
+
 #include <stdlib.h>
 
 void rill_timer_heap_init(rill_timer_heap_t *heap)
@@ -71,22 +74,25 @@ void rill_timer_heap_disarm(rill_timer_heap_t *heap, rill_worker_timer_t *timer)
         sift_down(heap, position);
 }
 
-int rill_timer_heap_arm(rill_timer_heap_t *heap, rill_worker_timer_t *timer, uint64_t due_ns)
+void rill_timer_heap_arm(rill_timer_heap_t *heap, rill_worker_timer_t *timer, uint64_t due_ns)
 {
     rill_timer_heap_disarm(heap, timer);
     if (heap->count == heap->capacity) {
-        size_t capacity = heap->capacity == 0 ? 64 : heap->capacity * 2;
-        rill_worker_timer_t **entries = realloc(heap->entries, capacity * sizeof(*entries));
-        if (entries == NULL)
-            return -1;
-        heap->entries = entries;
-        heap->capacity = capacity;
+        heap->capacity = heap->capacity == 0 ? 64 : heap->capacity * 2;
+        heap->entries = rill_xrealloc(heap->entries, heap->capacity * sizeof(*heap->entries));
     }
     timer->due_ns = due_ns;
     place(heap, heap->count, timer);
     heap->count++;
     sift_up(heap, heap->count - 1);
-    return 0;
+}
+
+void rill_timer_heap_start(rill_timer_heap_t *heap, rill_worker_timer_t *timer, uint64_t delay_ms,
+                           rill_worker_timer_callback_t callback, void *argument)
+{
+    timer->callback = callback;
+    timer->argument = argument;
+    rill_timer_heap_arm(heap, timer, rill_clock_monotonic_ns() + delay_ms * 1000000u);
 }
 
 rill_worker_timer_t *rill_timer_heap_first(const rill_timer_heap_t *heap)

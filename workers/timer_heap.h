@@ -19,8 +19,11 @@ typedef struct {
 
 void rill_timer_heap_init(rill_timer_heap_t *heap);
 void rill_timer_heap_release(rill_timer_heap_t *heap);
-/* Arms timer at due_ns (re-arms if armed). Returns 0, or -1 on ENOMEM. */
-int rill_timer_heap_arm(rill_timer_heap_t *heap, rill_worker_timer_t *timer, uint64_t due_ns);
+/* Arms timer at due_ns (re-arms if armed). */
+void rill_timer_heap_arm(rill_timer_heap_t *heap, rill_worker_timer_t *timer, uint64_t due_ns);
+/* Arms timer delay_ms from now, to call callback(argument). */
+void rill_timer_heap_start(rill_timer_heap_t *heap, rill_worker_timer_t *timer, uint64_t delay_ms,
+                           rill_worker_timer_callback_t callback, void *argument);
 void rill_timer_heap_disarm(rill_timer_heap_t *heap, rill_worker_timer_t *timer);
 /* The earliest armed timer, or NULL. */
 rill_worker_timer_t *rill_timer_heap_first(const rill_timer_heap_t *heap);

@@ -1,0 +1,253 @@
+/*
+ * job_registry.c - the jobs one worker holds. See job_registry.h.
+ */
+#include "job_registry.h"
+
+#include "kinds.h"
+#include "rill_alloc.h"
+#include "rill_job.h"
+#include "rill_log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct rill_worker_job {
+    char id[RILL_JOB_ID_LENGTH + 1];
+    char *who;
+    json_t *args;
+    const rill_worker_kind_t *kind;
+    void *state;
+    uint64_t attempt;
+};
+
+/* ---- what a kind reads of its job (rill_worker_kind.h) ---- */
+
+const char *rill_worker_job_id(const rill_worker_job_t *job)
+{
+    return job->id;
+}
+
+const char *rill_worker_job_who(const rill_worker_job_t *job)
+{
+    return job->who;
+}
+
+json_t *rill_worker_job_args(const rill_worker_job_t *job)
+{
+    return job->args;
+}
+
+void *rill_worker_job_state(const rill_worker_job_t *job)
+{
+    return job->state;
+}
+
+void rill_worker_job_set_state(rill_worker_job_t *job, void *state)
+{
+    job->state = state;
+}
+
+/* ---- the registry ---- */
+
+static void job_destroy(rill_worker_job_t **self)
+{
+    if (*self == NULL)
+        return;
+    free((*self)->who);
+    json_decref((*self)->args);
+    free(*self);
+    *self = NULL;
+}
+
+static void job_table_free(void **item)
+{
+    job_destroy((rill_worker_job_t **)item);
+}
+
+void rill_job_registry_init(rill_job_registry_t *self, rill_worker_link_t *link, rill_worker_context_t *context)
+{
+    memset(self, 0, sizeof(*self));
+    self->jobs = zhashx_new();
+    zhashx_set_destructor(self->jobs, job_table_free);
+    self->link = link;
+    self->context = context;
+}
+
+void rill_job_registry_release(rill_job_registry_t *self)
+{
+    if (self->jobs == NULL)
+        return;
+    rill_job_registry_cancel_all(self, RILL_COMMAND_INVALID);
+    zhashx_destroy(&self->jobs);
+    for (size_t i = 0; i < self->served_count; i++) {
+        if (self->served[i]->shutdown != NULL)
+            self->served[i]->shutdown(self->context);
+    }
+}
+
+/* 1 if name is one of list's comma-separated entries. */
+static int listed(const char *list, const char *name)
+{
+    size_t length = strlen(name);
+    for (const char *p = list; p != NULL && *p != '\0'; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL) {
+        if (strncmp(p, name, length) == 0 && (p[length] == ',' || p[length] == '\0'))
+            return 1;
+    }
+    return 0;
+}
+
+int rill_job_registry_serve(rill_job_registry_t *self, const char *list)
+{
+    for (size_t i = 0; rill_worker_builtin_kinds[i] != NULL; i++) {
+        const rill_worker_kind_t *kind = rill_worker_builtin_kinds[i];
+        if ((list == NULL || listed(list, kind->name)) && self->served_count < RILL_WORKER_MAX_KINDS)
+            self->served[self->served_count++] = kind;
+    }
+    if (self->served_count == 0) {
+        rill_log_error(NULL, "no known job kind in \"%s\"", list != NULL ? list : "");
+        return -1;
+    }
+    return 0;
+}
+
+size_t rill_job_registry_count(const rill_job_registry_t *self)
+{
+    return self->jobs != NULL ? zhashx_size(self->jobs) : 0;
+}
+
+rill_worker_job_t *rill_job_registry_find(const rill_job_registry_t *self, const char *id)
+{
+    return zhashx_lookup(self->jobs, id);
+}
+
+static const rill_worker_kind_t *served_kind(const rill_job_registry_t *self, const char *name)
+{
+    for (size_t i = 0; i < self->served_count; i++) {
+        if (strcmp(self->served[i]->name, name) == 0)
+            return self->served[i];
+    }
+    return NULL;
+}
+
+static void send_fail(rill_job_registry_t *self, const char *id, const char *code, const char *message)
+{
+    rill_frame_t arguments[3] = {rill_frame_from_string(id), rill_frame_from_string(code),
+                                 rill_frame_from_string(message)};
+    rill_worker_link_send(self->link, RILL_COMMAND_FAIL, arguments, 3);
+}
+
+/* Takes one BATCH entry: the new held job, or NULL when it is not to run here. */
+static rill_worker_job_t *take_entry(rill_job_registry_t *self, const rill_batch_job_t *entry, int draining)
+{
+    if (!entry->valid) {
+        self->link->malformed++;
+        rill_log_warn(NULL, "malformed job in BATCH: dropped");
+        return NULL;
+    }
+    if (rill_job_registry_find(self, entry->id) != NULL) {
+        rill_log_warn(entry->who, "job %s sent twice: ignored", entry->id);
+        return NULL;
+    }
+    if (draining) {
+        rill_worker_link_send_job(self->link, RILL_COMMAND_RETURN, entry->id);
+        return NULL;
+    }
+    const rill_worker_kind_t *kind = served_kind(self, entry->kind);
+    if (kind == NULL) {
+        rill_log_warn(entry->who, "job %s refused: %s", entry->id, "this worker does not serve that kind");
+        send_fail(self, entry->id, "unknown_kind", "this worker does not serve that kind");
+        return NULL;
+    }
+    rill_worker_job_t *job = rill_xcalloc(1, sizeof(*job));
+    snprintf(job->id, sizeof(job->id), "%s", entry->id);
+    job->who = rill_xstrdup(entry->who != NULL ? entry->who : "-");
+    job->args = json_incref(entry->args);
+    job->kind = kind;
+    job->attempt = entry->attempt;
+    zhashx_insert(self->jobs, job->id, job);
+    rill_log_info(job->who, "job %s (%s) started, attempt %llu", job->id, kind->name,
+                  (unsigned long long)job->attempt);
+    return job;
+}
+
+void rill_job_registry_start(rill_job_registry_t *self, const rill_batch_job_t *entries, size_t count, int draining)
+{
+    rill_worker_job_t **taken = rill_xcalloc(count, sizeof(*taken));
+    rill_worker_job_t **group = rill_xcalloc(count, sizeof(*group));
+    size_t taken_count = 0;
+    for (size_t i = 0; i < count; i++) {
+        rill_worker_job_t *job = take_entry(self, &entries[i], draining);
+        if (job != NULL)
+            taken[taken_count++] = job;
+    }
+    /* Kind by kind, in the order they first appear in the batch: a batch
+     * kind sees all of its jobs at once, a per-job kind gets them one by one. */
+    for (size_t i = 0; i < taken_count; i++) {
+        if (taken[i] == NULL)
+            continue;
+        const rill_worker_kind_t *kind = taken[i]->kind;
+        size_t group_count = 0;
+        for (size_t j = i; j < taken_count; j++) {
+            if (taken[j] != NULL && taken[j]->kind == kind) {
+                group[group_count++] = taken[j];
+                taken[j] = NULL;
+            }
+        }
+        if (kind->start_batch != NULL) {
+            kind->start_batch(self->context, group, group_count);
+            continue;
+        }
+        for (size_t j = 0; j < group_count; j++)
+            kind->start_job(self->context, group[j]);
+    }
+    free(group);
+    free(taken);
+}
+
+/* Ends a job's life in this process: out of the table, freed. */
+static void forget(rill_job_registry_t *self, rill_worker_job_t *job)
+{
+    zhashx_delete(self->jobs, job->id); /* the table's destructor frees it */
+}
+
+int rill_job_registry_publish(rill_job_registry_t *self, rill_worker_job_t *job, const char *data, size_t length)
+{
+    rill_frame_t arguments[2] = {rill_frame_from_string(job->id), {(const uint8_t *)data, length}};
+    rill_log_debug(job->who, "hop: job %s part sent to broker (%zu bytes)", job->id, length);
+    return rill_worker_link_send(self->link, RILL_COMMAND_PART, arguments, 2);
+}
+
+void rill_job_registry_done(rill_job_registry_t *self, rill_worker_job_t *job)
+{
+    rill_log_info(job->who, "job %s done", job->id);
+    rill_worker_link_send_job(self->link, RILL_COMMAND_DONE, job->id);
+    forget(self, job);
+}
+
+void rill_job_registry_fail(rill_job_registry_t *self, rill_worker_job_t *job, const char *code, const char *message)
+{
+    rill_log_info(job->who, "job %s failed: %s: %s", job->id, code, message);
+    send_fail(self, job->id, code, message);
+    forget(self, job);
+}
+
+void rill_job_registry_cancel(rill_job_registry_t *self, rill_worker_job_t *job)
+{
+    job->kind->cancel(self->context, job);
+    forget(self, job);
+}
+
+void rill_job_registry_cancel_all(rill_job_registry_t *self, rill_command_t tell_broker)
+{
+    zlistx_t *ids = zhashx_keys(self->jobs);
+    for (char *id = zlistx_first(ids); id != NULL; id = zlistx_next(ids)) {
+        rill_worker_job_t *job = zhashx_lookup(self->jobs, id);
+        if (job == NULL)
+            continue; /* ended while an earlier one was cancelled */
+        if (tell_broker != RILL_COMMAND_INVALID)
+            rill_worker_link_send_job(self->link, tell_broker, job->id);
+        rill_job_registry_cancel(self, job);
+    }
+    zlistx_destroy(&ids);
+}

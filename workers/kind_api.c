@@ -1,0 +1,67 @@
+/*
+ * kind_api.c - the worker side of rill_worker_kind.h: each call a kind makes
+ * through its context, handed to the part of the worker that owns it. The
+ * job accessors live with the job (job_registry.c).
+ */
+#include "rill_worker_kind.h"
+#include "worker_context.h"
+
+const rill_config_t *rill_worker_config(const rill_worker_context_t *context)
+{
+    return &context->config;
+}
+
+const char *rill_worker_run_dir(const rill_worker_context_t *context)
+{
+    return context->options->endpoints.run_dir;
+}
+
+int rill_worker_publish_part(rill_worker_context_t *context, rill_worker_job_t *job, const char *data,
+                             size_t length)
+{
+    return rill_job_registry_publish(&context->jobs, job, data, length);
+}
+
+void rill_worker_job_done(rill_worker_context_t *context, rill_worker_job_t *job)
+{
+    rill_job_registry_done(&context->jobs, job);
+}
+
+void rill_worker_job_fail(rill_worker_context_t *context, rill_worker_job_t *job, const char *code,
+                          const char *message)
+{
+    rill_job_registry_fail(&context->jobs, job, code, message);
+}
+
+void rill_worker_timer_start(rill_worker_context_t *context, rill_worker_timer_t *timer, uint64_t delay_ms,
+                             rill_worker_timer_callback_t callback, void *argument)
+{
+    rill_timer_heap_start(&context->timers, timer, delay_ms, callback, argument);
+}
+
+void rill_worker_timer_stop(rill_worker_context_t *context, rill_worker_timer_t *timer)
+{
+    rill_timer_heap_disarm(&context->timers, timer);
+}
+
+void rill_worker_fd_watch(rill_worker_context_t *context, int fd, short events, rill_worker_fd_callback_t callback,
+                          void *argument)
+{
+    rill_fd_watches_watch(&context->fd_watches, fd, events, callback, argument);
+}
+
+void rill_worker_fd_unwatch(rill_worker_context_t *context, int fd)
+{
+    rill_fd_watches_unwatch(&context->fd_watches, fd);
+}
+
+void rill_worker_child_watch(rill_worker_context_t *context, pid_t pid, rill_worker_child_callback_t callback,
+                             void *argument)
+{
+    rill_children_watch(&context->children, pid, callback, argument);
+}
+
+void rill_worker_child_terminate(rill_worker_context_t *context, pid_t pid)
+{
+    rill_children_terminate(&context->children, pid);
+}

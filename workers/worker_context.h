@@ -1,0 +1,50 @@
+/*
+ * worker_context.h - what one rill-worker process holds: the context the
+ * core hands every kind (rill_worker_kind.h keeps it opaque).
+ *
+ * It only composes the worker's parts, each the sole owner of its state:
+ * the broker link (worker_link.h), the held jobs (job_registry.h), the
+ * loop's timers (timer_heap.h), watched fds (fd_watches.h) and children
+ * (children.h). worker_core.c runs the loop over them; kind_api.c maps
+ * the kind API onto them. Neither calls the other.
+ */
+#ifndef RILL_WORKER_CONTEXT_H
+#define RILL_WORKER_CONTEXT_H
+
+#include "children.h"
+#include "fd_watches.h"
+#include "job_registry.h"
+#include "rill_config.h"
+#include "rill_endpoints.h"
+#include "timer_heap.h"
+#include "worker_link.h"
+
+#include <stdint.h>
+
+/* What the command line (main.c) tells the worker. */
+typedef struct {
+    rill_config_t config;
+    rill_endpoints_t endpoints;
+    char name[128];
+    uint64_t credit;         /* jobs held at most */
+    uint64_t drain_ms;       /* on SIGTERM: time to finish held jobs before handing them back */
+    const char *kinds;       /* comma-separated subset of built-in kinds, or NULL for all */
+    const char *config_path; /* re-read on SIGHUP; NULL = built-in defaults */
+} rill_worker_options_t;
+
+struct rill_worker_context {
+    const rill_worker_options_t *options;
+    rill_config_t config; /* options->config, then what SIGHUP loaded */
+    rill_worker_link_t link;
+    rill_job_registry_t jobs;
+    rill_timer_heap_t timers;
+    rill_fd_watches_t fd_watches;
+    rill_children_t children;
+    int signal_fd;
+    int draining;
+    int running;
+    rill_worker_timer_t heartbeat_timer;
+    rill_worker_timer_t drain_timer;
+};
+
+#endif

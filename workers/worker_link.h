@@ -1,0 +1,57 @@
+/*
+ * worker_link.h - the worker's link to the broker: one DEALER socket, what
+ * goes over it, and whether the broker is still there.
+ *
+ * The worker says HELLO with its kinds and credit (the job slots it grants:
+ * each job of a BATCH takes one, each DONE/FAIL/RETURN gives one back). It
+ * sends PING every heartbeat_ms; the broker answers an unknown worker with
+ * REJOIN (it restarted) and the worker says HELLO again. A WELCOME names the
+ * broker instance: if it names another one than before, the jobs the worker
+ * held died with the old broker. Everything from the broker is parsed here;
+ * a malformed message is counted and dropped, never acted on.
+ */
+#ifndef RILL_WORKER_LINK_H
+#define RILL_WORKER_LINK_H
+
+#include "rill_protocol.h"
+#include "rill_worker_kind.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    void *zmq_context;
+    void *dealer;
+    uint64_t heartbeat_ms; /* the config's until a WELCOME names the broker's */
+    char broker_instance[64];
+    uint64_t last_heard_ns;
+    int broker_silent;
+    int welcomed;
+    uint64_t malformed; /* messages (or BATCH entries) from the broker dropped as malformed */
+} rill_worker_link_t;
+
+/* Connects to endpoint. Returns 0, or -1 (logged); close it either way. */
+int rill_worker_link_open(rill_worker_link_t *self, const char *endpoint, uint64_t heartbeat_ms);
+void rill_worker_link_close(rill_worker_link_t *self);
+
+/* Sends without blocking. Returns 0, or -1 when the socket refused (logged). */
+int rill_worker_link_send(rill_worker_link_t *self, rill_command_t command, const rill_frame_t *arguments,
+                          size_t count);
+int rill_worker_link_send_job(rill_worker_link_t *self, rill_command_t command, const char *job_id);
+void rill_worker_link_hello(rill_worker_link_t *self, const char *name, const rill_worker_kind_t *const *kinds,
+                            size_t kind_count, uint64_t credit);
+
+/* Reads the next well-formed message. Returns 1 with message set (its frames
+ * live in received: close it after use), or 0 when none is waiting. */
+int rill_worker_link_receive(rill_worker_link_t *self, rill_received_t *received, rill_message_t *message);
+
+/* A WELCOME: remembers the broker instance and heartbeat interval. Returns 1
+ * when it names another broker than the one joined before while held > 0
+ * jobs are held (they died with it: the caller cancels them), else 0. */
+int rill_worker_link_welcome(rill_worker_link_t *self, rill_frame_t body, size_t held);
+
+/* The heartbeat: a PING, and a warning once the broker was silent for three
+ * intervals (the worker keeps trying). */
+void rill_worker_link_ping(rill_worker_link_t *self);
+
+#endif
