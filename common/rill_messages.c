@@ -95,17 +95,24 @@ static int read_count(json_t *value, uint64_t *number)
 
 /* ---- SUBMIT ------------------------------------------------------------ */
 
+/* The fields a SUBMIT job and a BATCH entry begin with, in this order. No
+ * source: the kind is the source (docs/API.md); no args: {}. */
+static json_t *job_object(const char *id, const char *kind, const char *source, json_t *args)
+{
+    json_t *item = json_object();
+    json_object_set_new(item, "id", text_or_null(id));
+    json_object_set_new(item, "kind", text_or_null(kind));
+    json_object_set_new(item, "source", text_or_null(source != NULL ? source : kind));
+    json_object_set_new(item, "args", args != NULL ? json_incref(args) : json_object());
+    return item;
+}
+
 char *rill_submit_encode(const rill_submit_job_t *jobs, size_t count)
 {
     json_t *array = json_array();
     for (size_t i = 0; i < count; i++) {
         const rill_submit_job_t *job = &jobs[i];
-        json_t *item = json_object();
-        json_object_set_new(item, "id", text_or_null(job->id));
-        json_object_set_new(item, "kind", text_or_null(job->kind));
-        /* No source: the kind is the source (docs/API.md). */
-        json_object_set_new(item, "source", text_or_null(job->source != NULL ? job->source : job->kind));
-        json_object_set_new(item, "args", job->args != NULL ? json_incref(job->args) : json_object());
+        json_t *item = job_object(job->id, job->kind, job->source, job->args);
         json_object_set_new(item, "key", text_or_null(job->key));
         json_object_set_new(item, "who", text_or_null(job->who));
         json_object_set_new(item, "detach", json_boolean(job->detach));
@@ -211,6 +218,26 @@ void rill_submit_release(rill_submit_t *submit)
 
 /* ---- SUBMITTED --------------------------------------------------------- */
 
+/* SUBMITTED and BATCH are objects with a "jobs" array: the document (the
+ * caller's to release) and *jobs, or NULL with the reason in error. */
+static json_t *load_with_jobs(const void *bytes, size_t length, const char *frame, json_t **jobs,
+                              char *error, size_t error_size)
+{
+    json_error_t parse_error;
+    json_t *root = json_loadb(bytes, length, 0, &parse_error);
+    if (root == NULL) {
+        fail(error, error_size, "%s is not valid JSON: %s", frame, parse_error.text);
+        return NULL;
+    }
+    *jobs = json_object_get(root, "jobs");
+    if (!json_is_array(*jobs)) {
+        fail(error, error_size, "%s has no \"jobs\" array", frame);
+        json_decref(root);
+        return NULL;
+    }
+    return root;
+}
+
 char *rill_submitted_encode(const char (*ids)[RILL_ID_TEXT_SIZE], const uint64_t *flush_ms,
                             size_t count)
 {
@@ -230,15 +257,10 @@ int rill_submitted_decode(const void *bytes, size_t length, rill_submitted_t *su
                           size_t error_size)
 {
     memset(submitted, 0, sizeof(*submitted));
-    json_error_t parse_error;
-    json_t *root = json_loadb(bytes, length, 0, &parse_error);
+    json_t *jobs;
+    json_t *root = load_with_jobs(bytes, length, "SUBMITTED", &jobs, error, error_size);
     if (root == NULL)
-        return fail(error, error_size, "SUBMITTED is not valid JSON: %s", parse_error.text);
-    json_t *jobs = json_object_get(root, "jobs");
-    if (!json_is_array(jobs)) {
-        json_decref(root);
-        return fail(error, error_size, "SUBMITTED has no \"jobs\" array");
-    }
+        return -1;
     size_t count = json_array_size(jobs);
     for (size_t i = 0; i < count; i++) {
         if (!is_job_id(json_array_get(jobs, i))) {
@@ -275,11 +297,7 @@ char *rill_batch_encode(const char *batch_id, const rill_batch_job_t *jobs, size
     json_t *list = json_array();
     for (size_t i = 0; i < count; i++) {
         const rill_batch_job_t *job = &jobs[i];
-        json_t *entry = json_object();
-        json_object_set_new(entry, "id", text_or_null(job->id));
-        json_object_set_new(entry, "kind", text_or_null(job->kind));
-        json_object_set_new(entry, "source", text_or_null(job->source != NULL ? job->source : job->kind));
-        json_object_set_new(entry, "args", job->args != NULL ? json_incref(job->args) : json_object());
+        json_t *entry = job_object(job->id, job->kind, job->source, job->args);
         json_object_set_new(entry, "attempt", json_integer((json_int_t)job->attempt));
         json_object_set_new(entry, "who", text_or_null(job->who != NULL ? job->who : ""));
         json_array_append_new(list, entry);
@@ -315,15 +333,10 @@ int rill_batch_decode(const void *bytes, size_t length, rill_batch_t *batch, cha
                       size_t error_size)
 {
     memset(batch, 0, sizeof(*batch));
-    json_error_t parse_error;
-    json_t *root = json_loadb(bytes, length, 0, &parse_error);
+    json_t *jobs;
+    json_t *root = load_with_jobs(bytes, length, "BATCH", &jobs, error, error_size);
     if (root == NULL)
-        return fail(error, error_size, "BATCH is not valid JSON: %s", parse_error.text);
-    json_t *jobs = json_object_get(root, "jobs");
-    if (!json_is_array(jobs)) {
-        json_decref(root);
-        return fail(error, error_size, "BATCH has no \"jobs\" array");
-    }
+        return -1;
     batch->root = root;
     batch->batch_id = plain_string(json_object_get(root, "batch"), NULL);
     batch->count = json_array_size(jobs);
