@@ -14,15 +14,14 @@
  */
 #include "worker_core.h"
 
-#include "rill_alloc.h"
 #include "rill_clock.h"
 #include "rill_log.h"
+#include "rill_messages.h"
 #include "rill_protocol.h"
 
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -52,32 +51,16 @@ static int keep_running(rill_worker_context_t *worker)
 
 static void handle_batch(rill_worker_context_t *worker, rill_frame_t body)
 {
-    json_t *batch = json_loadb((const char *)body.data, body.size, 0, NULL);
-    json_t *jobs = json_object_get(batch, "jobs");
-    if (!json_is_array(jobs)) {
+    rill_batch_t batch;
+    char error[256];
+    if (rill_batch_decode(body.data, body.size, &batch, error, sizeof(error)) != 0) {
         worker->link.malformed++;
-        rill_log_warn(NULL, "malformed BATCH from the broker: dropped");
-        json_decref(batch);
+        rill_log_warn(NULL, "malformed BATCH from the broker: dropped (%s)", error);
         return;
     }
-    size_t count = json_array_size(jobs);
-    rill_batch_job_t *entries = rill_xcalloc(count, sizeof(*entries));
-    size_t index;
-    json_t *item;
-    json_array_foreach(jobs, index, item)
-    {
-        rill_batch_job_t *entry = &entries[index];
-        entry->id = json_string_value(json_object_get(item, "id"));
-        entry->kind = json_string_value(json_object_get(item, "kind"));
-        entry->who = json_string_value(json_object_get(item, "who"));
-        entry->args = json_object_get(item, "args");
-        entry->attempt = (uint64_t)json_integer_value(json_object_get(item, "attempt"));
-        entry->valid = entry->id != NULL && rill_job_id_is_valid((const uint8_t *)entry->id, strlen(entry->id)) &&
-                       entry->kind != NULL;
-    }
-    rill_job_registry_start(&worker->jobs, entries, count, worker->draining);
-    free(entries);
-    json_decref(batch);
+    /* A malformed entry (valid = 0) is dropped there; the rest still runs. */
+    rill_job_registry_start(&worker->jobs, batch.jobs, batch.count, worker->draining);
+    rill_batch_release(&batch);
 }
 
 static void handle_cancel(rill_worker_context_t *worker, rill_frame_t job_id)

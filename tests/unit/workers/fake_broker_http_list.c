@@ -6,8 +6,10 @@
  * 127.0.0.1, served from the same poll loop). It sends ONE BATCH of three
  * `item` jobs of one upstream and checks that the upstream got exactly ONE
  * request naming the three items, and that each job got its own item as a
- * part and then DONE, or FAIL not_found for an item the answer lacks. Ends
- * with SIGTERM: the worker must exit 0.
+ * part and then DONE, or FAIL not_found for an item the answer lacks. The
+ * same BATCH carries a job of a kind this worker does not serve (FAIL
+ * unknown_kind) and two malformed entries, which are dropped without a word
+ * while the rest runs. Ends with SIGTERM: the worker must exit 0.
  */
 #include "rill_protocol.h"
 #include "rill_test.h"
@@ -35,10 +37,11 @@ static long now_ms(void)
     return t.tv_sec * 1000L + t.tv_nsec / 1000000L;
 }
 
-#define JOBS 3
+#define JOBS 4
+#define ITEM_JOBS 3 /* the first three; the last is a demo job, a kind this worker does not serve */
 static const char *const job_ids[JOBS] = {"00000000000000000000000000000001", "00000000000000000000000000000002",
-                                          "00000000000000000000000000000003"};
-static const char *const job_items[JOBS] = {"apple", "pear", "missing"};
+                                          "00000000000000000000000000000003", "00000000000000000000000000000004"};
+static const char *const job_items[ITEM_JOBS] = {"apple", "pear", "missing"};
 
 typedef struct {
     char part[256];
@@ -195,11 +198,16 @@ int main(int argc, char **argv)
                                "{\"broker\":\"fakefakefakefakefakefakefakefake\",\"heartbeat_ms\":200}");
                 if (!batch_sent) {
                     json_t *jobs = json_array();
-                    for (int i = 0; i < JOBS; i++)
+                    for (int i = 0; i < ITEM_JOBS; i++)
                         json_array_append_new(jobs, json_pack("{s:s, s:s, s:s, s:{s:s, s:s}, s:i, s:s}", "id",
                                                               job_ids[i], "kind", "http", "source", "shop", "args",
                                                               "upstream", "shop", "item", job_items[i], "attempt", 1,
                                                               "who", "test"));
+                    json_array_append_new(jobs, json_pack("{s:s, s:s, s:i}", "id", job_ids[3], "kind", "demo",
+                                                          "attempt", 1));
+                    /* Malformed: an id that is no job id, an entry without a kind. */
+                    json_array_insert_new(jobs, 1, json_pack("{s:s, s:s}", "id", "not-a-job-id", "kind", "http"));
+                    json_array_append_new(jobs, json_pack("{s:s}", "id", "00000000000000000000000000000005"));
                     json_t *batch = json_pack("{s:s, s:o}", "batch", "b0000000000000000000000000000001", "jobs", jobs);
                     char *text = json_dumps(batch, JSON_COMPACT);
                     send_to_worker(router, routing, RILL_COMMAND_BATCH, text);
@@ -245,6 +253,8 @@ int main(int argc, char **argv)
           results[1].fail_code);
     CHECKF(!results[2].done && results[2].parts == 0 && strcmp(results[2].fail_code, "not_found") == 0,
           "missing: done %d parts %d fail %s", results[2].done, results[2].parts, results[2].fail_code);
+    CHECKF(!results[3].done && results[3].parts == 0 && strcmp(results[3].fail_code, "unknown_kind") == 0,
+          "demo job: done %d parts %d fail %s", results[3].done, results[3].parts, results[3].fail_code);
 
     kill(worker_pid, SIGTERM);
     int status = 0;
@@ -256,7 +266,7 @@ int main(int argc, char **argv)
     unlink(config_path);
     rmdir(run_dir);
     if (rill_test_failed == 0) {
-        printf("http list batch: one upstream request for %d item jobs, all checks passed\n", JOBS);
+        printf("http list batch: one upstream request for %d item jobs, all checks passed\n", ITEM_JOBS);
         return 0;
     }
     fprintf(stderr, "http list batch: %d rill_test_failed\n", rill_test_failed);
