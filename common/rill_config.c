@@ -69,10 +69,16 @@ static int store_number(const number_setting_t *setting, json_t *value, void *ta
     return 0;
 }
 
+/* Declared by default: every built-in kind. */
+static const char *const builtin_kinds[] = {
+#define RILL_KIND(name) #name,
+#include "rill_kind_list.h"
+#undef RILL_KIND
+};
+
 void rill_config_defaults(rill_config_t *config)
 {
     memset(config, 0, sizeof(*config));
-    static const char *const builtin_kinds[] = {"demo", "tail", "http", "exec"};
     config->kind_count = sizeof(builtin_kinds) / sizeof(builtin_kinds[0]);
     for (size_t i = 0; i < config->kind_count; i++)
         snprintf(config->kinds[i], sizeof(config->kinds[i]), "%s", builtin_kinds[i]);

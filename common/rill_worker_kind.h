@@ -1,6 +1,20 @@
 /*
  * rill_worker_kind.h - the interface a job kind implements inside rill-worker.
  *
+ * A kind is one file, workers/kind_<name>.c, in two halves:
+ *  - its arguments: their type, their parser and a rill_kind_t rill_kind_<name>
+ *    (name and check, rill_kind_args.h). librill compiles this half, so the
+ *    frontend refuses bad args at submit without linking anything of the
+ *    worker (no worker core, no libcurl);
+ *  - under #ifdef RILL_WORKER, how a job runs: a rill_worker_kind_t
+ *    rill_worker_kind_<name> (below). rill-worker compiles the whole file
+ *    with -DRILL_WORKER; its running half parses args with the very parser
+ *    the frontend ran. The two builds define different symbols, so nothing
+ *    is defined twice.
+ * Adding a kind: that file, its line in common/rill_kind_list.h (the one
+ * table: it gives librill its checks, the config its default kinds and the
+ * worker its kinds), its name in meson.build's rill_kind_sources, and a test.
+ *
  * The worker core owns jobs, sockets and credit; a kind only starts work,
  * emits parts, and ends each job exactly once. The core hands every call a
  * context (rill_worker_context_t): everything a kind does to the worker -

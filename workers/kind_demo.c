@@ -5,21 +5,68 @@
  * {"i":n,"mono_ns":<CLOCK_MONOTONIC at emission>,"pad":"…"}: a stand-in for
  * systems with varying response times, and the benchmarks' workload (mono_ns
  * lets a client on the same host measure emission-to-delivery latency).
+ *
+ * Two halves, like every kind (rill_worker_kind.h): the arguments, which
+ * librill compiles too (the frontend checks them at submit), and, with
+ * RILL_WORKER, how a job runs.
  */
+#include "rill_kind_args.h"
+
+#include <string.h>
+
+/* ---- arguments ---- */
+
+typedef struct {
+    int64_t parts;       /* default 3 */
+    int64_t interval_ms; /* default 100 */
+    int64_t jitter_ms;   /* default 0, at most interval_ms */
+    int64_t size;        /* bytes of "pad"; default 0 */
+} demo_args_t;
+
+/* args may be NULL (all defaults). */
+static int demo_args_parse(json_t *args, demo_args_t *demo, rill_job_error_t *error)
+{
+    static const char *const allowed[] = {"parts", "interval_ms", "jitter_ms", "size", NULL};
+    demo->parts = 3;
+    demo->interval_ms = 100;
+    demo->jitter_ms = 0;
+    demo->size = 0;
+    if (rill_kind_args_only(args, "demo", allowed, error) != 0 ||
+        rill_kind_args_integer(args, "parts", 0, 1000000, &demo->parts, error) != 0 ||
+        rill_kind_args_integer(args, "interval_ms", 0, 3600000, &demo->interval_ms, error) != 0 ||
+        rill_kind_args_integer(args, "jitter_ms", 0, 3600000, &demo->jitter_ms, error) != 0 ||
+        rill_kind_args_integer(args, "size", 0, 1048576, &demo->size, error) != 0)
+        return -1;
+    if (demo->jitter_ms > demo->interval_ms)
+        return rill_job_error(error, 422, "invalid_args", "\"jitter_ms\" must not exceed \"interval_ms\"");
+    return 0;
+}
+
+#ifndef RILL_WORKER
+
+static int demo_validate(const rill_config_t *config, json_t *args, rill_job_error_t *error)
+{
+    (void)config;
+    demo_args_t demo;
+    return demo_args_parse(args, &demo, error);
+}
+
+const rill_kind_t rill_kind_demo = {.name = "demo", .validate = demo_validate};
+
+#else /* ---- running (rill-worker) ---- */
+
 #include "kinds.h"
 #include "rill_alloc.h"
 #include "rill_clock.h"
-#include "rill_job.h"
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/random.h>
 
 typedef struct {
     rill_worker_context_t *context;
     rill_worker_job_t *job;
-    rill_demo_args_t args;
+    demo_args_t args;
     int64_t emitted;
     rill_worker_timer_t timer;
     char *line; /* reused for every part: {"i":…,"mono_ns":…,"pad":"xxx…"} */
@@ -87,9 +134,9 @@ static void demo_emit(void *argument)
 
 static void demo_start(rill_worker_context_t *context, rill_worker_job_t *job)
 {
-    rill_demo_args_t args;
+    demo_args_t args;
     rill_job_error_t error;
-    if (rill_demo_args_parse(rill_worker_job_args(job), &args, &error) != 0) {
+    if (demo_args_parse(rill_worker_job_args(job), &args, &error) != 0) {
         rill_worker_job_fail(context, job, error.code, error.message);
         return;
     }
@@ -114,8 +161,10 @@ static void demo_cancel(rill_worker_context_t *context, rill_worker_job_t *job)
     rill_worker_job_set_state(job, NULL);
 }
 
-const rill_worker_kind_t rill_kind_demo = {
+const rill_worker_kind_t rill_worker_kind_demo = {
     .name = "demo",
     .start_job = demo_start,
     .cancel = demo_cancel,
 };
+
+#endif

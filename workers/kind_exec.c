@@ -11,11 +11,81 @@
  * {"exit_status":N} (or {"signal":N}) and ends with error code `exit_status`
  * (or `killed`). Cancel terminates the process group (SIGTERM, then SIGKILL
  * after one second) through the core, which reaps it.
+ *
+ * Two halves, like every kind (rill_worker_kind.h): the arguments, which
+ * librill compiles too (the frontend checks them at submit), and, with
+ * RILL_WORKER, how a job runs.
  */
+#include "rill_kind_args.h"
+
+#include <string.h>
+
+/* ---- arguments ---- */
+
+#define EXEC_ARG_MAX 4096 /* bytes of one client argument */
+
+/* The allowlisted command (points into the config) and the client's extra
+ * arguments (borrowed array of strings, may be NULL). */
+typedef struct {
+    const rill_config_exec_t *command;
+    json_t *args;
+    size_t arg_count;
+} exec_args_t;
+
+static int exec_args_parse(const rill_config_t *config, json_t *args, exec_args_t *exec, rill_job_error_t *error)
+{
+    static const char *const allowed[] = {"name", "args", NULL};
+    exec->command = NULL;
+    exec->args = NULL;
+    exec->arg_count = 0;
+    if (args == NULL)
+        return rill_job_error(error, 422, "invalid_args", "exec needs \"name\"");
+    if (rill_kind_args_only(args, "exec", allowed, error) != 0)
+        return -1;
+    json_t *name = json_object_get(args, "name");
+    if (!json_is_string(name))
+        return rill_job_error(error, 422, "invalid_args", "\"name\" is required and must be a string");
+    exec->command = rill_config_find_exec(config, json_string_value(name));
+    if (exec->command == NULL || strlen(json_string_value(name)) != json_string_length(name))
+        return rill_job_error(error, 403, "forbidden", "command \"%.64s\" is not in the exec allowlist",
+                    json_string_value(name));
+    json_t *list = json_object_get(args, "args");
+    if (list == NULL)
+        return 0;
+    if (!json_is_array(list))
+        return rill_job_error(error, 422, "invalid_args", "\"args\" must be an array of strings");
+    if (json_array_size(list) > exec->command->max_args)
+        return rill_job_error(error, 422, "invalid_args", "command \"%s\" takes at most %llu arguments",
+                    exec->command->name, (unsigned long long)exec->command->max_args);
+    size_t index;
+    json_t *argument;
+    json_array_foreach(list, index, argument)
+    {
+        if (!json_is_string(argument) || json_string_length(argument) > EXEC_ARG_MAX ||
+            strlen(json_string_value(argument)) != json_string_length(argument))
+            return rill_job_error(error, 422, "invalid_args", "\"args\"[%zu] must be a string of at most %d bytes without NUL",
+                        index, EXEC_ARG_MAX);
+    }
+    exec->args = list;
+    exec->arg_count = json_array_size(list);
+    return 0;
+}
+
+#ifndef RILL_WORKER
+
+static int exec_validate(const rill_config_t *config, json_t *args, rill_job_error_t *error)
+{
+    exec_args_t exec;
+    return exec_args_parse(config, args, &exec, error);
+}
+
+const rill_kind_t rill_kind_exec = {.name = "exec", .validate = exec_validate};
+
+#else /* ---- running (rill-worker) ---- */
+
 #include "kinds.h"
 #include "lines.h"
 #include "rill_alloc.h"
-#include "rill_job.h"
 #include "rill_json_text.h"
 
 #include <errno.h>
@@ -202,9 +272,9 @@ static pid_t spawn_command(char *const argv[], int *stdout_fd)
 
 static void exec_start(rill_worker_context_t *context, rill_worker_job_t *job)
 {
-    rill_exec_args_t args;
+    exec_args_t args;
     rill_job_error_t error;
-    if (rill_exec_args_parse(rill_worker_config(context), rill_worker_job_args(job), &args, &error) != 0) {
+    if (exec_args_parse(rill_worker_config(context), rill_worker_job_args(job), &args, &error) != 0) {
         rill_worker_job_fail(context, job, error.code, error.message);
         return;
     }
@@ -247,8 +317,10 @@ static void exec_cancel(rill_worker_context_t *context, rill_worker_job_t *job)
     rill_worker_job_set_state(job, NULL);
 }
 
-const rill_worker_kind_t rill_kind_exec = {
+const rill_worker_kind_t rill_worker_kind_exec = {
     .name = "exec",
     .start_job = exec_start,
     .cancel = exec_cancel,
 };
+
+#endif

@@ -21,10 +21,92 @@
  * the next part; bytes that are not UTF-8 become U+FFFD. An upstream status
  * of 400 or more ends the job with error `upstream_status` (its body is not
  * published); a transfer that fails ends it with `upstream_failed`.
+ *
+ * Two halves, like every kind (rill_worker_kind.h): the arguments, which
+ * librill compiles too (the frontend checks them at submit), and, with
+ * RILL_WORKER, how a job runs.
  */
+#include "rill_kind_args.h"
+
+#include <string.h>
+
+/* ---- arguments ---- */
+
+#define HTTP_PATH_MAX 2048
+#define HTTP_ITEM_MAX 128
+
+/* A declared upstream (points into the config) and either a path under its
+ * url or an item of its list API (borrowed from args). */
+typedef struct {
+    const rill_config_upstream_t *upstream;
+    const char *path; /* begins with "/"; NULL when item is set */
+    const char *item; /* [A-Za-z0-9._~-]{1,128}; NULL when path is set */
+} http_args_t;
+
+#define ITEM_CHARACTERS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._~-"
+
+static int http_args_parse(const rill_config_t *config, json_t *args, http_args_t *http, rill_job_error_t *error)
+{
+    static const char *const allowed[] = {"upstream", "path", "item", NULL};
+    http->upstream = NULL;
+    http->path = NULL;
+    http->item = NULL;
+    if (args == NULL)
+        return rill_job_error(error, 422, "invalid_args", "http needs \"upstream\"");
+    if (rill_kind_args_only(args, "http", allowed, error) != 0)
+        return -1;
+    json_t *upstream = json_object_get(args, "upstream");
+    if (!json_is_string(upstream))
+        return rill_job_error(error, 422, "invalid_args", "\"upstream\" is required and must be a string");
+    http->upstream = rill_config_find_upstream(config, json_string_value(upstream));
+    if (http->upstream == NULL || strlen(json_string_value(upstream)) != json_string_length(upstream))
+        return rill_job_error(error, 403, "forbidden", "upstream \"%.64s\" is not declared", json_string_value(upstream));
+    json_t *path = json_object_get(args, "path");
+    json_t *item = json_object_get(args, "item");
+    if ((path == NULL) == (item == NULL))
+        return rill_job_error(error, 422, "invalid_args", "http takes either \"path\" or \"item\"");
+    if (path != NULL) {
+        const char *text = json_string_value(path);
+        size_t length = json_string_length(path);
+        /* Appended to the upstream's url: it must stay a path of that host. */
+        int valid = text != NULL && length > 0 && length <= HTTP_PATH_MAX && text[0] == '/' &&
+                    strlen(text) == length;
+        for (size_t i = 0; valid && i < length; i++) {
+            unsigned char c = (unsigned char)text[i];
+            valid = c > 0x20 && c < 0x7f && c != '#' && c != '\\';
+        }
+        if (!valid)
+            return rill_job_error(error, 422, "invalid_args",
+                        "\"path\" must begin with \"/\" and be at most %d printable ASCII bytes, without spaces or '#'",
+                        HTTP_PATH_MAX);
+        http->path = text;
+        return 0;
+    }
+    const char *text = json_string_value(item);
+    size_t length = json_string_length(item);
+    if (text == NULL || length == 0 || length > HTTP_ITEM_MAX || strspn(text, ITEM_CHARACTERS) != length)
+        return rill_job_error(error, 422, "invalid_args", "\"item\" must be 1 to %d characters of [A-Za-z0-9._~-]",
+                    HTTP_ITEM_MAX);
+    if (http->upstream->list_url[0] == '\0')
+        return rill_job_error(error, 422, "invalid_args", "upstream \"%s\" declares no list API (list_url)", http->upstream->id);
+    http->item = text;
+    return 0;
+}
+
+#ifndef RILL_WORKER
+
+static int http_validate(const rill_config_t *config, json_t *args, rill_job_error_t *error)
+{
+    http_args_t http;
+    return http_args_parse(config, args, &http, error);
+}
+
+const rill_kind_t rill_kind_http = {.name = "http", .validate = http_validate};
+
+#else /* ---- running (rill-worker) ---- */
+
 #include "kinds.h"
 #include "rill_alloc.h"
-#include "rill_job.h"
 #include "rill_json_text.h"
 #include "rill_log.h"
 
@@ -317,7 +399,7 @@ static http_request_t *request_start(rill_worker_context_t *context, const char 
     return request;
 }
 
-static void start_path_job(rill_worker_context_t *context, rill_worker_job_t *job, const rill_http_args_t *args)
+static void start_path_job(rill_worker_context_t *context, rill_worker_job_t *job, const http_args_t *args)
 {
     const char *base = args->upstream->url;
     size_t base_length = strlen(base);
@@ -337,7 +419,7 @@ static void start_path_job(rill_worker_context_t *context, rill_worker_job_t *jo
 
 /* One request for every item job of the upstream of jobs[first] not yet
  * taken (each is marked taken). */
-static void start_list_jobs(rill_worker_context_t *context, rill_worker_job_t **jobs, const rill_http_args_t *args,
+static void start_list_jobs(rill_worker_context_t *context, rill_worker_job_t **jobs, const http_args_t *args,
                             int *taken, size_t count, size_t first)
 {
     const rill_config_upstream_t *upstream = args[first].upstream;
@@ -398,12 +480,12 @@ static void http_start(rill_worker_context_t *context, rill_worker_job_t **jobs,
             rill_worker_job_fail(context, jobs[i], "start_failed", "libcurl could not be initialised");
         return;
     }
-    rill_http_args_t *args = rill_xcalloc(count, sizeof(*args));
+    http_args_t *args = rill_xcalloc(count, sizeof(*args));
     int *taken = rill_xcalloc(count, sizeof(*taken));
     const rill_config_t *config = rill_worker_config(context);
     for (size_t i = 0; i < count; i++) {
         rill_job_error_t error;
-        if (rill_http_args_parse(config, rill_worker_job_args(jobs[i]), &args[i], &error) != 0) {
+        if (http_args_parse(config, rill_worker_job_args(jobs[i]), &args[i], &error) != 0) {
             taken[i] = 1;
             rill_worker_job_fail(context, jobs[i], error.code, error.message);
         }
@@ -456,9 +538,11 @@ static void http_shutdown(rill_worker_context_t *context)
     }
 }
 
-const rill_worker_kind_t rill_kind_http = {
+const rill_worker_kind_t rill_worker_kind_http = {
     .name = "http",
     .start_batch = http_start,
     .cancel = http_cancel,
     .shutdown = http_shutdown,
 };
+
+#endif

@@ -4,7 +4,7 @@
  *
  * The path is relative to the configured tail root (a relative tail_root is
  * relative to the run directory). Submit refuses absolute paths and ".."
- * (rill_job.c); here the worker checks where the path really leads: it is
+ * (the arguments half); the running half checks where the path really leads: it is
  * resolved with realpath(), opened with O_NOFOLLOW, and the opened file's
  * own path (/proc/self/fd) must still be under the root's real path, so a
  * symlink leading out (even one swapped in between) ends the job with error
@@ -19,11 +19,90 @@
  * one from its start. A path that names nothing for a while (between rename
  * and create) is waited for. A line not ended by "\n" is held until it is,
  * or until the file is left for another.
+ *
+ * Two halves, like every kind (rill_worker_kind.h): the arguments, which
+ * librill compiles too (the frontend checks them at submit), and, with
+ * RILL_WORKER, how a job runs.
  */
+#include "rill_kind_args.h"
+
+#include <string.h>
+
+/* ---- arguments ---- */
+
+#define TAIL_PATH_MAX 1024
+
+/* Where to read: a path relative to the tail root (borrowed from args) and
+ * where to begin. */
+typedef struct {
+    const char *path;
+    int from_start; /* "from": "start" (1) or "end" (0, the default) */
+} tail_args_t;
+
+/* A path as a client sent it, checked lexically (the running half still
+ * checks where it really leads): 0 fine, -1 absolute or with a ".."
+ * component (forbidden), -2 empty, too long or with a NUL byte (invalid). */
+static int tail_path_check(const char *path, size_t length)
+{
+    if (path == NULL || length == 0 || length > TAIL_PATH_MAX || memchr(path, '\0', length) != NULL)
+        return -2;
+    if (path[0] == '/')
+        return -1;
+    /* ".." as any component: "..", "../x", "x/..", "x/../y". */
+    for (size_t start = 0; start < length;) {
+        const char *slash = memchr(path + start, '/', length - start);
+        size_t end = slash != NULL ? (size_t)(slash - path) : length;
+        if (end - start == 2 && path[start] == '.' && path[start + 1] == '.')
+            return -1;
+        start = end + 1;
+    }
+    return 0;
+}
+
+static int tail_args_parse(json_t *args, tail_args_t *tail, rill_job_error_t *error)
+{
+    static const char *const allowed[] = {"path", "from", NULL};
+    tail->path = NULL;
+    tail->from_start = 0;
+    if (args == NULL)
+        return rill_job_error(error, 422, "invalid_args", "tail needs \"path\"");
+    if (rill_kind_args_only(args, "tail", allowed, error) != 0)
+        return -1;
+    json_t *path = json_object_get(args, "path");
+    if (!json_is_string(path))
+        return rill_job_error(error, 422, "invalid_args", "\"path\" is required and must be a string");
+    int checked = tail_path_check(json_string_value(path), json_string_length(path));
+    if (checked == -1)
+        return rill_job_error(error, 403, "forbidden", "\"path\" must be relative to the tail root, without \"..\"");
+    if (checked != 0)
+        return rill_job_error(error, 422, "invalid_args", "\"path\" must be 1 to %d bytes without NUL", TAIL_PATH_MAX);
+    tail->path = json_string_value(path);
+    json_t *from = json_object_get(args, "from");
+    if (from != NULL) {
+        const char *text = json_string_value(from);
+        if (text == NULL || (strcmp(text, "start") != 0 && strcmp(text, "end") != 0))
+            return rill_job_error(error, 422, "invalid_args", "\"from\" must be \"start\" or \"end\"");
+        tail->from_start = strcmp(text, "start") == 0;
+    }
+    return 0;
+}
+
+#ifndef RILL_WORKER
+
+static int tail_validate(const rill_config_t *config, json_t *args, rill_job_error_t *error)
+{
+    (void)config;
+    tail_args_t tail;
+    return tail_args_parse(args, &tail, error);
+}
+
+const rill_kind_t rill_kind_tail = {.name = "tail", .validate = tail_validate};
+
+#else /* ---- running (rill-worker) ---- */
+
 #include "kinds.h"
 #include "lines.h"
 #include "rill_alloc.h"
-#include "rill_job.h"
 #include "rill_json_text.h"
 
 #include <errno.h>
@@ -259,10 +338,10 @@ static int watch_directory_of(tail_state_t *state, const char *path)
 
 static void tail_start(rill_worker_context_t *context, rill_worker_job_t *job)
 {
-    rill_tail_args_t args;
+    tail_args_t args;
     rill_job_error_t error;
     const rill_config_t *config = rill_worker_config(context);
-    if (rill_tail_args_parse(config, rill_worker_job_args(job), &args, &error) != 0) {
+    if (tail_args_parse(rill_worker_job_args(job), &args, &error) != 0) {
         rill_worker_job_fail(context, job, error.code, error.message);
         return;
     }
@@ -331,8 +410,10 @@ static void tail_cancel(rill_worker_context_t *context, rill_worker_job_t *job)
     rill_worker_job_set_state(job, NULL);
 }
 
-const rill_worker_kind_t rill_kind_tail = {
+const rill_worker_kind_t rill_worker_kind_tail = {
     .name = "tail",
     .start_job = tail_start,
     .cancel = tail_cancel,
 };
+
+#endif

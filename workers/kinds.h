@@ -1,22 +1,18 @@
 /*
- * kinds.h - the job kinds compiled into rill-worker.
- *
- * Adding a kind: write workers/kind_<name>.c exporting a rill_worker_kind_t,
- * declare it here and list it in kinds.c. Nothing else changes.
+ * kinds.h - the job kinds rill-worker can run: the running half of every
+ * built-in kind (common/rill_kind_list.h lists them; each is one file,
+ * workers/kind_<name>.c, as rill_worker_kind.h describes).
  */
 #ifndef RILL_WORKER_KINDS_H
 #define RILL_WORKER_KINDS_H
 
 #include "rill_worker_kind.h"
 
-extern const rill_worker_kind_t rill_kind_demo;
-extern const rill_worker_kind_t rill_kind_tail;
-extern const rill_worker_kind_t rill_kind_http;
-extern const rill_worker_kind_t rill_kind_exec;
+#define RILL_KIND(name) extern const rill_worker_kind_t rill_worker_kind_##name;
+#include "rill_kind_list.h"
+#undef RILL_KIND
 
-/* NULL-terminated list of every built-in kind. */
+/* NULL-terminated, in rill_kind_list.h's order. */
 extern const rill_worker_kind_t *const rill_worker_builtin_kinds[];
-
-const rill_worker_kind_t *rill_worker_kinds_find(const char *name);
 
 #endif

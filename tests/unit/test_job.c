@@ -1,4 +1,6 @@
-/* test_job.c - job objects and demo arguments: what is accepted, what is refused and how. */
+/* test_job.c - job objects and each built-in kind's arguments (their check is the
+ * arguments half of workers/kind_<name>.c, in librill): what is accepted, what
+ * is refused and how. */
 #include "rill_job.h"
 #include "rill_test.h"
 
@@ -36,29 +38,44 @@ int main(void)
     CHECK(validate(&config, "{\"kind\":\"demo\",\"args\":{\"speed\":1}}", &error) == -1);
     CHECK(validate(&config, "{\"kind\":\"demo\",\"source\":\"\"}", &error) == -1);
 
-    rill_demo_args_t demo;
-    CHECK(rill_demo_args_parse(NULL, &demo, &error) == 0);
-    CHECK(demo.parts == 3 && demo.interval_ms == 100 && demo.jitter_ms == 0 && demo.size == 0);
-    json_t *args = json_pack("{s:i, s:i, s:i, s:i}", "parts", 7, "interval_ms", 50, "jitter_ms", 5, "size", 64);
-    CHECK(rill_demo_args_parse(args, &demo, &error) == 0);
-    CHECK(demo.parts == 7 && demo.interval_ms == 50 && demo.jitter_ms == 5 && demo.size == 64);
-    json_decref(args);
+    CHECK(validate(&config, "{\"kind\":\"demo\",\"args\":{\"parts\":7,\"interval_ms\":50,\"jitter_ms\":5,\"size\":64}}",
+                   &error) == 0);
+    CHECK(validate(&config, "{\"kind\":\"demo\",\"args\":{\"parts\":1000000,\"size\":1048576}}", &error) == 0);
+    CHECK(validate(&config, "{\"kind\":\"demo\",\"args\":{\"parts\":1000001}}", &error) == -1);
+    CHECK(error.status == 422 && strcmp(error.code, "invalid_args") == 0);
+    CHECK(strcmp(error.message, "\"parts\" must be an integer from 0 to 1000000") == 0);
+    CHECK(validate(&config, "{\"kind\":\"demo\",\"args\":{\"speed\":1}}", &error) == -1);
+    CHECK(strcmp(error.message, "demo takes no argument \"speed\"") == 0);
 
-    /* The built-in kinds are declared by default. */
-    CHECK(rill_config_declares_kind(&config, "tail") && rill_config_declares_kind(&config, "exec") &&
-          rill_config_declares_kind(&config, "http"));
+    /* The table of kinds: every built-in kind (rill_kind_list.h) is found and
+     * declared by default; a kind only the config declares takes any args. */
+    CHECK(rill_kind_find("demo") == &rill_kind_demo && rill_kind_find("http") == &rill_kind_http);
+    CHECK(rill_kind_find("nope") == NULL);
+#define RILL_KIND(name) CHECK(rill_kind_find(#name) != NULL && rill_config_declares_kind(&config, #name));
+#include "rill_kind_list.h"
+#undef RILL_KIND
+    CHECK(config.kind_count == 4);
+    rill_config_t custom = config;
+    snprintf(custom.kinds[custom.kind_count++], sizeof(custom.kinds[0]), "report");
+    CHECK(validate(&custom, "{\"kind\":\"report\",\"args\":{\"anything\":[1,2]}}", &error) == 0);
+    CHECK(validate(&custom, "{\"kind\":\"report\",\"args\":[1]}", &error) == -1 && error.status == 422);
 
-    /* tail: paths out of the root are forbidden (403), other bad args 422. */
-    CHECK(rill_tail_path_check("a.log", 5) == 0);
-    CHECK(rill_tail_path_check("logs/a..b", 9) == 0);
-    CHECK(rill_tail_path_check("...", 3) == 0);
-    CHECK(rill_tail_path_check("/etc/passwd", 11) == -1);
-    CHECK(rill_tail_path_check("..", 2) == -1);
-    CHECK(rill_tail_path_check("../x", 4) == -1);
-    CHECK(rill_tail_path_check("x/..", 4) == -1);
-    CHECK(rill_tail_path_check("x/../y", 6) == -1);
-    CHECK(rill_tail_path_check("", 0) == -2);
-    CHECK(rill_tail_path_check("a\0b", 3) == -2);
+    /* tail: paths out of the root are forbidden (403), other bad paths 422. */
+    static const char *const tail_paths_ok[] = {"a.log", "logs/a..b", "...", "x/./y"};
+    for (size_t i = 0; i < sizeof(tail_paths_ok) / sizeof(tail_paths_ok[0]); i++) {
+        json_t *job = json_pack("{s:s, s:{s:s}}", "kind", "tail", "args", "path", tail_paths_ok[i]);
+        CHECKF(rill_job_validate(&config, job, &error) == 0, "%s: %s", tail_paths_ok[i], error.message);
+        json_decref(job);
+    }
+    static const char *const tail_paths_forbidden[] = {"/etc/passwd", "..", "../x", "x/..", "x/../y"};
+    for (size_t i = 0; i < sizeof(tail_paths_forbidden) / sizeof(tail_paths_forbidden[0]); i++) {
+        json_t *job = json_pack("{s:s, s:{s:s}}", "kind", "tail", "args", "path", tail_paths_forbidden[i]);
+        CHECKF(rill_job_validate(&config, job, &error) == -1 && error.status == 403 &&
+                   strcmp(error.code, "forbidden") == 0, "%s", tail_paths_forbidden[i]);
+        json_decref(job);
+    }
+    CHECK(validate(&config, "{\"kind\":\"tail\",\"args\":{\"path\":\"\"}}", &error) == -1);
+    CHECK(error.status == 422 && strcmp(error.code, "invalid_args") == 0);
     CHECK(validate(&config, "{\"kind\":\"tail\",\"args\":{\"path\":\"app.log\",\"from\":\"start\"}}", &error) == 0);
     CHECK(validate(&config, "{\"kind\":\"tail\",\"args\":{\"path\":\"/etc/passwd\"}}", &error) == -1);
     CHECK(error.status == 403 && strcmp(error.code, "forbidden") == 0);

@@ -1,0 +1,47 @@
+/*
+ * rill_kind_args.h - checking a job kind's arguments: the result every check
+ * gives, the helpers the kinds share, and a kind as librill knows it.
+ *
+ * Each built-in kind checks its own args in its own file (workers/kind_<name>.c,
+ * the half compiled into librill: rill_worker_kind.h says why). The frontend
+ * runs that check at submit (rill_job_validate) and answers with its status
+ * and reason; the worker parses the same args with the same code when the
+ * job starts, so the two can never disagree on what "valid" means.
+ */
+#ifndef RILL_KIND_ARGS_H
+#define RILL_KIND_ARGS_H
+
+#include "rill_config.h"
+
+#include <jansson.h>
+#include <stdint.h>
+
+typedef struct {
+    int status;         /* HTTP status: 400, 403 or 422 */
+    const char *code;   /* JSON error code */
+    char message[256];  /* human text */
+} rill_job_error_t;
+
+/* A kind as librill knows it: its name and the check of its args (an
+ * object, or NULL when the job has none). validate returns 0, or -1 with
+ * error filled. */
+typedef struct {
+    const char *name;
+    int (*validate)(const rill_config_t *config, json_t *args, rill_job_error_t *error);
+} rill_kind_t;
+
+/* Fills error; returns -1, so a check can `return rill_job_error(...)`. */
+int rill_job_error(rill_job_error_t *error, int status, const char *code, const char *format, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Reads the optional integer argument name (args may be NULL) within
+ * [minimum, maximum] into *value, which keeps its default when absent.
+ * Returns 0, or -1 (422 invalid_args). */
+int rill_kind_args_integer(json_t *args, const char *name, int64_t minimum, int64_t maximum, int64_t *value,
+                           rill_job_error_t *error);
+
+/* Refuses any argument of args (may be NULL) not in the NULL-terminated
+ * allowed list. Returns 0, or -1 (422 invalid_args, naming kind). */
+int rill_kind_args_only(json_t *args, const char *kind, const char *const *allowed, rill_job_error_t *error);
+
+#endif

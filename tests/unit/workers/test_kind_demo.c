@@ -1,0 +1,69 @@
+/* test_kind_demo.c - the demo kind's running half (workers/kind_demo.c) on a
+ * fake worker: its default args, its parts, its end, and cancel. */
+#include "fake_worker.h"
+#include "kinds.h"
+#include "rill_test.h"
+
+#include <jansson.h>
+#include <string.h>
+
+/* The part's "i" and "pad", checked; mono_ns only present. */
+static void check_part(const char *text, long long i, size_t pad)
+{
+    json_t *part = json_loads(text, 0, NULL);
+    CHECKF(json_is_object(part), "part %s", text);
+    CHECK(json_integer_value(json_object_get(part, "i")) == i);
+    CHECK(json_is_integer(json_object_get(part, "mono_ns")));
+    const char *padding = json_string_value(json_object_get(part, "pad"));
+    CHECK(padding != NULL && strlen(padding) == pad && strspn(padding, "x") == pad);
+    json_decref(part);
+}
+
+int main(void)
+{
+    const rill_worker_kind_t *demo = &rill_worker_kind_demo;
+    CHECK(strcmp(demo->name, "demo") == 0 && demo->start_job != NULL && demo->start_batch == NULL);
+    rill_worker_context_t *worker = fake_worker_new();
+
+    /* No args: the defaults, 3 parts then done. */
+    rill_worker_job_t *plain = fake_worker_job(worker, "00000000000000000000000000000001", NULL);
+    demo->start_job(worker, plain);
+    CHECK(fake_worker_armed_timers(worker) == 1 && plain->part_count == 0);
+    fake_worker_run_timers(worker, 100);
+    CHECK(plain->part_count == 3 && plain->done && plain->fail_code[0] == '\0');
+    for (size_t i = 0; i < 3 && i < plain->part_count; i++)
+        check_part(plain->parts[i], (long long)i + 1, 0);
+    CHECK(fake_worker_armed_timers(worker) == 0);
+
+    /* size pads each part; parts 0 ends at once with no part. */
+    rill_worker_job_t *padded = fake_worker_job(worker, "00000000000000000000000000000002",
+                                                "{\"parts\":2,\"interval_ms\":0,\"size\":5}");
+    rill_worker_job_t *empty = fake_worker_job(worker, "00000000000000000000000000000003", "{\"parts\":0}");
+    demo->start_job(worker, padded);
+    demo->start_job(worker, empty);
+    fake_worker_run_timers(worker, 100);
+    CHECK(padded->part_count == 2 && padded->done);
+    check_part(padded->parts[1], 2, 5);
+    CHECK(empty->part_count == 0 && empty->done);
+
+    /* Args the frontend would refuse fail the job with the same reason. */
+    rill_worker_job_t *bad = fake_worker_job(worker, "00000000000000000000000000000004", "{\"parts\":-1}");
+    demo->start_job(worker, bad);
+    CHECK(strcmp(bad->fail_code, "invalid_args") == 0 && strstr(bad->fail_message, "\"parts\"") != NULL);
+    CHECK(fake_worker_armed_timers(worker) == 0);
+
+    /* Cancel mid-way: its timer is stopped, nothing more is published. */
+    rill_worker_job_t *long_job = fake_worker_job(worker, "00000000000000000000000000000005",
+                                                  "{\"parts\":10,\"interval_ms\":1000}");
+    demo->start_job(worker, long_job);
+    fake_worker_run_timers(worker, 2);
+    CHECK(long_job->part_count == 2 && !long_job->done);
+    demo->cancel(worker, long_job);
+    CHECK(fake_worker_armed_timers(worker) == 0 && rill_worker_job_state(long_job) == NULL);
+    CHECK(long_job->part_count == 2 && !long_job->done && long_job->fail_code[0] == '\0');
+
+    CHECK(fake_worker_misuses(worker) == 0);
+    fake_worker_destroy(&worker);
+    CHECK(worker == NULL);
+    RILL_TEST_END();
+}
