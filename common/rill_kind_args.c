@@ -31,6 +31,20 @@ int rill_kind_args_integer(json_t *args, const char *name, int64_t minimum, int6
     return 0;
 }
 
+json_t *rill_kind_args_required_string(json_t *args, const char *kind, const char *name, rill_job_error_t *error)
+{
+    if (args == NULL) {
+        rill_job_error(error, 422, "invalid_args", "%s needs \"%s\"", kind, name);
+        return NULL;
+    }
+    json_t *value = json_object_get(args, name);
+    if (!json_is_string(value)) {
+        rill_job_error(error, 422, "invalid_args", "\"%s\" is required and must be a string", name);
+        return NULL;
+    }
+    return value;
+}
+
 int rill_kind_args_only(json_t *args, const char *kind, const char *const *allowed, rill_job_error_t *error)
 {
     const char *name;

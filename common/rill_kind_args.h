@@ -44,4 +44,20 @@ int rill_kind_args_integer(json_t *args, const char *name, int64_t minimum, int6
  * allowed list. Returns 0, or -1 (422 invalid_args, naming kind). */
 int rill_kind_args_only(json_t *args, const char *kind, const char *const *allowed, rill_job_error_t *error);
 
+/* The required string argument name of kind's args (may be NULL), or NULL
+ * with error filled (422 invalid_args) when it is absent or no string. */
+json_t *rill_kind_args_required_string(json_t *args, const char *kind, const char *name, rill_job_error_t *error);
+
+/* Defines rill_kind_<kind>, the check librill runs at submit, from the
+ * kind's parser: int parse(const rill_config_t *, json_t *args, args_type *,
+ * rill_job_error_t *). The parsed value is thrown away: only the verdict
+ * counts. A kind file writes it once, in its librill half. */
+#define RILL_KIND_ARGUMENTS(kind, args_type, parse)                                                    \
+    static int kind##_validate(const rill_config_t *config, json_t *args, rill_job_error_t *error)     \
+    {                                                                                                  \
+        args_type parsed;                                                                              \
+        return parse(config, args, &parsed, error);                                                    \
+    }                                                                                                  \
+    const rill_kind_t rill_kind_##kind = {.name = #kind, .validate = kind##_validate};
+
 #endif

@@ -2,10 +2,10 @@
  * rill_worker_kind.h - the interface a job kind implements inside rill-worker.
  *
  * A kind is one file, workers/kind_<name>.c, in two halves:
- *  - its arguments: their type, their parser and a rill_kind_t rill_kind_<name>
- *    (name and check, rill_kind_args.h). librill compiles this half, so the
- *    frontend refuses bad args at submit without linking anything of the
- *    worker (no worker core, no libcurl);
+ *  - its arguments: their type, their parser and, from the parser, the
+ *    check rill_kind_<name> (RILL_KIND_ARGUMENTS, rill_kind_args.h).
+ *    librill compiles this half, so the frontend refuses bad args at
+ *    submit without linking anything of the worker (no core, no libcurl);
  *  - under #ifdef RILL_WORKER, how a job runs: a rill_worker_kind_t
  *    rill_worker_kind_<name> (below). rill-worker compiles the whole file
  *    with -DRILL_WORKER; its running half parses args with the very parser

@@ -24,8 +24,9 @@ typedef struct {
 } demo_args_t;
 
 /* args may be NULL (all defaults). */
-static int demo_args_parse(json_t *args, demo_args_t *demo, rill_job_error_t *error)
+static int demo_args_parse(const rill_config_t *config, json_t *args, demo_args_t *demo, rill_job_error_t *error)
 {
+    (void)config;
     static const char *const allowed[] = {"parts", "interval_ms", "jitter_ms", "size", NULL};
     demo->parts = 3;
     demo->interval_ms = 100;
@@ -43,16 +44,7 @@ static int demo_args_parse(json_t *args, demo_args_t *demo, rill_job_error_t *er
 }
 
 #ifndef RILL_WORKER
-
-static int demo_validate(const rill_config_t *config, json_t *args, rill_job_error_t *error)
-{
-    (void)config;
-    demo_args_t demo;
-    return demo_args_parse(args, &demo, error);
-}
-
-const rill_kind_t rill_kind_demo = {.name = "demo", .validate = demo_validate};
-
+RILL_KIND_ARGUMENTS(demo, demo_args_t, demo_args_parse)
 #else /* ---- running (rill-worker) ---- */
 
 #include "kinds.h"
@@ -136,7 +128,7 @@ static void demo_start(rill_worker_context_t *context, rill_worker_job_t *job)
 {
     demo_args_t args;
     rill_job_error_t error;
-    if (demo_args_parse(rill_worker_job_args(job), &args, &error) != 0) {
+    if (demo_args_parse(rill_worker_config(context), rill_worker_job_args(job), &args, &error) != 0) {
         rill_worker_job_fail(context, job, error.code, error.message);
         return;
     }

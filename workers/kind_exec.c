@@ -38,13 +38,10 @@ static int exec_args_parse(const rill_config_t *config, json_t *args, exec_args_
     exec->command = NULL;
     exec->args = NULL;
     exec->arg_count = 0;
-    if (args == NULL)
-        return rill_job_error(error, 422, "invalid_args", "exec needs \"name\"");
-    if (rill_kind_args_only(args, "exec", allowed, error) != 0)
+    json_t *name;
+    if (rill_kind_args_only(args, "exec", allowed, error) != 0 ||
+        (name = rill_kind_args_required_string(args, "exec", "name", error)) == NULL)
         return -1;
-    json_t *name = json_object_get(args, "name");
-    if (!json_is_string(name))
-        return rill_job_error(error, 422, "invalid_args", "\"name\" is required and must be a string");
     exec->command = rill_config_find_exec(config, json_string_value(name));
     if (exec->command == NULL || strlen(json_string_value(name)) != json_string_length(name))
         return rill_job_error(error, 403, "forbidden", "command \"%.64s\" is not in the exec allowlist",
@@ -72,15 +69,7 @@ static int exec_args_parse(const rill_config_t *config, json_t *args, exec_args_
 }
 
 #ifndef RILL_WORKER
-
-static int exec_validate(const rill_config_t *config, json_t *args, rill_job_error_t *error)
-{
-    exec_args_t exec;
-    return exec_args_parse(config, args, &exec, error);
-}
-
-const rill_kind_t rill_kind_exec = {.name = "exec", .validate = exec_validate};
-
+RILL_KIND_ARGUMENTS(exec, exec_args_t, exec_args_parse)
 #else /* ---- running (rill-worker) ---- */
 
 #include "kinds.h"

@@ -51,13 +51,10 @@ static int http_args_parse(const rill_config_t *config, json_t *args, http_args_
     http->upstream = NULL;
     http->path = NULL;
     http->item = NULL;
-    if (args == NULL)
-        return rill_job_error(error, 422, "invalid_args", "http needs \"upstream\"");
-    if (rill_kind_args_only(args, "http", allowed, error) != 0)
+    json_t *upstream;
+    if (rill_kind_args_only(args, "http", allowed, error) != 0 ||
+        (upstream = rill_kind_args_required_string(args, "http", "upstream", error)) == NULL)
         return -1;
-    json_t *upstream = json_object_get(args, "upstream");
-    if (!json_is_string(upstream))
-        return rill_job_error(error, 422, "invalid_args", "\"upstream\" is required and must be a string");
     http->upstream = rill_config_find_upstream(config, json_string_value(upstream));
     if (http->upstream == NULL || strlen(json_string_value(upstream)) != json_string_length(upstream))
         return rill_job_error(error, 403, "forbidden", "upstream \"%.64s\" is not declared", json_string_value(upstream));
@@ -94,15 +91,7 @@ static int http_args_parse(const rill_config_t *config, json_t *args, http_args_
 }
 
 #ifndef RILL_WORKER
-
-static int http_validate(const rill_config_t *config, json_t *args, rill_job_error_t *error)
-{
-    http_args_t http;
-    return http_args_parse(config, args, &http, error);
-}
-
-const rill_kind_t rill_kind_http = {.name = "http", .validate = http_validate};
-
+RILL_KIND_ARGUMENTS(http, http_args_t, http_args_parse)
 #else /* ---- running (rill-worker) ---- */
 
 #include "kinds.h"

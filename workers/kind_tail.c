@@ -59,18 +59,16 @@ static int tail_path_check(const char *path, size_t length)
     return 0;
 }
 
-static int tail_args_parse(json_t *args, tail_args_t *tail, rill_job_error_t *error)
+static int tail_args_parse(const rill_config_t *config, json_t *args, tail_args_t *tail, rill_job_error_t *error)
 {
+    (void)config;
     static const char *const allowed[] = {"path", "from", NULL};
     tail->path = NULL;
     tail->from_start = 0;
-    if (args == NULL)
-        return rill_job_error(error, 422, "invalid_args", "tail needs \"path\"");
-    if (rill_kind_args_only(args, "tail", allowed, error) != 0)
+    json_t *path;
+    if (rill_kind_args_only(args, "tail", allowed, error) != 0 ||
+        (path = rill_kind_args_required_string(args, "tail", "path", error)) == NULL)
         return -1;
-    json_t *path = json_object_get(args, "path");
-    if (!json_is_string(path))
-        return rill_job_error(error, 422, "invalid_args", "\"path\" is required and must be a string");
     int checked = tail_path_check(json_string_value(path), json_string_length(path));
     if (checked == -1)
         return rill_job_error(error, 403, "forbidden", "\"path\" must be relative to the tail root, without \"..\"");
@@ -88,16 +86,7 @@ static int tail_args_parse(json_t *args, tail_args_t *tail, rill_job_error_t *er
 }
 
 #ifndef RILL_WORKER
-
-static int tail_validate(const rill_config_t *config, json_t *args, rill_job_error_t *error)
-{
-    (void)config;
-    tail_args_t tail;
-    return tail_args_parse(args, &tail, error);
-}
-
-const rill_kind_t rill_kind_tail = {.name = "tail", .validate = tail_validate};
-
+RILL_KIND_ARGUMENTS(tail, tail_args_t, tail_args_parse)
 #else /* ---- running (rill-worker) ---- */
 
 #include "kinds.h"
@@ -341,7 +330,7 @@ static void tail_start(rill_worker_context_t *context, rill_worker_job_t *job)
     tail_args_t args;
     rill_job_error_t error;
     const rill_config_t *config = rill_worker_config(context);
-    if (tail_args_parse(rill_worker_job_args(job), &args, &error) != 0) {
+    if (tail_args_parse(config, rill_worker_job_args(job), &args, &error) != 0) {
         rill_worker_job_fail(context, job, error.code, error.message);
         return;
     }

@@ -86,6 +86,11 @@ int main(void)
     CHECK(validate(&config, "{\"kind\":\"tail\",\"args\":{\"path\":\"a\",\"from\":\"middle\"}}", &error) == -1);
     CHECK(error.status == 422);
     CHECK(validate(&config, "{\"kind\":\"tail\"}", &error) == -1 && error.status == 422);
+    CHECK(strcmp(error.message, "tail needs \"path\"") == 0);
+    CHECK(validate(&config, "{\"kind\":\"tail\",\"args\":{\"path\":7}}", &error) == -1);
+    CHECK(strcmp(error.message, "\"path\" is required and must be a string") == 0);
+    CHECK(validate(&config, "{\"kind\":\"tail\",\"args\":{\"path\":\"a\",\"mode\":1}}", &error) == -1);
+    CHECK(strcmp(error.message, "tail takes no argument \"mode\"") == 0);
 
     /* exec: only the allowlist (403), at most max_args string args (422). */
     config.exec_count = 1;
