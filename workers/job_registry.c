@@ -5,8 +5,8 @@
 
 #include "kinds.h"
 #include "rill_alloc.h"
-#include "rill_job.h"
 #include "rill_log.h"
+#include "rill_protocol.h" /* RILL_JOB_ID_LENGTH */
 
 #include <stdio.h>
 #include <stdlib.h>
