@@ -11,6 +11,7 @@
 #include "broker.h"
 #include "rill_clock.h"
 #include "rill_log.h"
+#include "rill_run_lock.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -227,6 +228,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "rill-broker: %s\n", error);
         return 1;
     }
+    /* One broker per run directory (rill_run_lock.h): held until exit. */
+    int run_lock = -1;
+    if (uses_ipc(&options.endpoints) &&
+        (run_lock = rill_run_lock_acquire(options.endpoints.run_dir, error, sizeof(error))) < 0) {
+        fprintf(stderr, "rill-broker: %s\n", error);
+        return 1;
+    }
     /* Before any ZeroMQ thread exists, so every thread inherits the mask. */
     sigset_t signals;
     sigemptyset(&signals);
@@ -263,5 +271,6 @@ int main(int argc, char **argv)
     rill_broker_destroy(&broker);
     close(signal_fd);
     zsys_shutdown();
+    rill_run_lock_release(&run_lock);
     return status;
 }
