@@ -25,9 +25,9 @@ typedef void (*rill_barrier_item_free_fn)(void *item);
 /* item_free frees items still held when the barrier is destroyed. */
 rill_barrier_t *rill_barrier_new(rill_barrier_item_free_fn item_free);
 void rill_barrier_destroy(rill_barrier_t **self_p);
-/* Holds item until token is seen or deadline_ms (monotonic). 0, or -1 on ENOMEM
- * (the item stays the caller's). */
-int rill_barrier_hold(rill_barrier_t *self, const char *token, uint64_t deadline_ms, void *item);
+/* Holds item (the barrier owns it now) until token is seen or deadline_ms
+ * (monotonic). */
+void rill_barrier_hold(rill_barrier_t *self, const char *token, uint64_t deadline_ms, void *item);
 /* The token's subscription arrived: remember it, release what waits for it. */
 void rill_barrier_seen(rill_barrier_t *self, const char *token, uint64_t now_ms,
                        rill_barrier_release_fn release, void *argument);

@@ -319,10 +319,7 @@ static void handle_submit(rill_broker_t *self, const rill_frame_t *routing, cons
                     goto out;
                 }
             }
-            if (rill_pipelines_adopt(created[i], pipeline, identity) != 0) {
-                reply_error(self, routing, req, "internal", "out of memory");
-                goto out;
-            }
+            rill_pipelines_adopt(created[i], pipeline, identity);
         }
     }
     uint64_t now = rill_clock_monotonic_ms();
@@ -355,14 +352,8 @@ static void handle_submit(rill_broker_t *self, const rill_frame_t *routing, cons
         job->submitted_ms = wall;
         job->held = hold;
         int failed = rill_job_table_insert(self->jobs, job, deadline) != 0;
-        if (!failed && pipeline != NULL &&
-            rill_pipelines_submit(self->pipelines, job, pipeline, now) != 0) {
-            /* In the table already: end it with the others below. */
-            created[i] = NULL;
-            accepted[i] = job;
-            rill_broker_end_job(self, job, RILL_JOB_FAILED, "internal", "out of memory", 0);
-            failed = 1;
-        }
+        if (!failed && pipeline != NULL)
+            rill_pipelines_submit(self->pipelines, job, pipeline, now);
         if (failed) {
             /* Only on ENOMEM (ids were checked): end the ones in the table
              * so the reply's "none" stays true for the frontend. */
@@ -399,11 +390,8 @@ static void handle_submit(rill_broker_t *self, const rill_frame_t *routing, cons
     reply_json(self, routing, RILL_COMMAND_SUBMITTED, req, answer);
     if (hold) {
         held->job_count = count;
-        if (rill_barrier_hold(self->barrier, token, now + RILL_BARRIER_WAIT_MS, held) != 0) {
-            release_submitted(self, (const char(*)[RILL_ID_TEXT_SIZE])held->job_ids, count);
-        } else {
-            held = NULL; /* the barrier owns it */
-        }
+        rill_barrier_hold(self->barrier, token, now + RILL_BARRIER_WAIT_MS, held);
+        held = NULL; /* the barrier owns it */
     }
     self->dispatch_needed = 1;
 out:
@@ -566,10 +554,7 @@ static void handle_fetch(rill_broker_t *self, const rill_frame_t *routing, const
     held->is_fetch = 1;
     memcpy(held->subject, subject_text, subject.size + 1);
     held->after = after;
-    if (rill_barrier_hold(self->barrier, token, rill_clock_monotonic_ms() + RILL_BARRIER_WAIT_MS, held) != 0) {
-        rill_control_barrier_item_free(held);
-        reply_fetch(self, routing, req, subject_text, after);
-    }
+    rill_barrier_hold(self->barrier, token, rill_clock_monotonic_ms() + RILL_BARRIER_WAIT_MS, held);
 }
 
 /* PUBLISH req name data -> PUBLISHED req {"topic":name,"seq":N}; the message

@@ -64,7 +64,7 @@ typedef struct {
 
 rill_counters_t *rill_counters_new(void);
 void rill_counters_destroy(rill_counters_t **self_p);
-/* The counters of one kind, created on first use. NULL only on ENOMEM. */
+/* The counters of one kind, created on first use. */
 rill_kind_counters_t *rill_counters_kind(rill_counters_t *self, const char *kind);
 
 #endif

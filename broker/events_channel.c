@@ -135,10 +135,8 @@ void rill_events_receive(rill_broker_t *self)
         }
         int more = zmq_msg_more(&message);
         rill_interest_change_t change;
-        if (rill_interest_apply(self->interest, zmq_msg_data(&message), zmq_msg_size(&message),
-                                &change) != 0) {
-            rill_log_error(NULL, "out of memory counting a subscription");
-        } else if (change.kind == RILL_INTEREST_IGNORED && zmq_msg_size(&message) > 0) {
+        rill_interest_apply(self->interest, zmq_msg_data(&message), zmq_msg_size(&message), &change);
+        if (change.kind == RILL_INTEREST_IGNORED && zmq_msg_size(&message) > 0) {
             rill_log_debug(NULL, "ignored a subscription message of %zu bytes", zmq_msg_size(&message));
         } else {
             interest_changed(self, &change);
