@@ -47,7 +47,10 @@ char *rill_submit_encode(const rill_submit_job_t *jobs, size_t count);
 /* Checks the shape of every job (not whether its kind is declared, nor
  * whether its id exists: that is the broker's to say). Also refuses an
  * empty array and an id given twice. On -1, error names the job by index,
- * e.g. "job 2: \"kind\" must be a string of 1 to 63 bytes". */
+ * e.g. "job 2: \"kind\" must be a string of 1 to 63 bytes" (the broker's
+ * code bad_request). An id given twice returns -2 instead, with "job <id>
+ * appears twice in the request" (code conflict, as the broker answered it
+ * before this codec); the first bad job decides which. */
 int rill_submit_decode(const void *bytes, size_t length, rill_submit_t *submit, char *error,
                        size_t error_size);
 void rill_submit_release(rill_submit_t *submit);

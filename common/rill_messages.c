@@ -1,0 +1,395 @@
+/*
+ * rill_messages.c - encode and decode of the JSON frames SUBMIT, SUBMITTED,
+ * BATCH and the REPLAY header (docs/PROTOCOL.md). It owns their shape: the
+ * process that builds a frame and the one that reads it share this code, so
+ * the two cannot drift apart.
+ *
+ * The texts are byte for byte what rill wrote before this file existed
+ * (compact JSON, keys in the order of rill_messages.h), and the decoders are
+ * as lenient or as strict as the readers they replace: a SUBMIT is checked
+ * field by field with the broker's messages (it comes from a client through
+ * the frontend); a BATCH, a SUBMITTED and a REPLAY header come from rill's
+ * own broker and only what their reader needs is required.
+ *
+ * Allocation follows rill_alloc.h: it aborts, so the encoders never fail.
+ * Strings given to an encoder are valid UTF-8 (they come from a decoded
+ * frame, a JSON body or the configuration); one that is not is written as
+ * null, which the matching decoder refuses, rather than as invalid JSON.
+ */
+#include "rill_messages.h"
+
+#include "rill_alloc.h"
+#include "rill_config.h"
+#include "rill_protocol.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int fail(char *error, size_t error_size, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Writes the reason (when the caller wants one) and returns -1. */
+static int fail(char *error, size_t error_size, const char *format, ...)
+{
+    if (error != NULL && error_size > 0) {
+        va_list arguments;
+        va_start(arguments, format);
+        vsnprintf(error, error_size, format, arguments);
+        va_end(arguments);
+    }
+    return -1;
+}
+
+/* A string value, or null for NULL (and for text that is not UTF-8). */
+static json_t *text_or_null(const char *text)
+{
+    json_t *value = text != NULL ? json_string(text) : NULL;
+    return value != NULL ? value : json_null();
+}
+
+/* The compact text of a document built by an encoder; consumes it. jansson
+ * reports running out of memory as NULL here, and rill_alloc.h's policy for
+ * that is to abort. */
+static char *dump(json_t *document)
+{
+    char *text = document != NULL ? json_dumps(document, JSON_COMPACT) : NULL;
+    json_decref(document);
+    if (text == NULL) {
+        fprintf(stderr, "rill: out of memory encoding a message\n");
+        abort();
+    }
+    return text;
+}
+
+/* The string of value when it is one without a NUL inside, else NULL. */
+static const char *plain_string(json_t *value, size_t *length)
+{
+    if (!json_is_string(value))
+        return NULL;
+    const char *text = json_string_value(value);
+    size_t size = json_string_length(value);
+    if (memchr(text, '\0', size) != NULL)
+        return NULL;
+    if (length != NULL)
+        *length = size;
+    return text;
+}
+
+static int is_job_id(json_t *value)
+{
+    size_t length;
+    const char *text = plain_string(value, &length);
+    return text != NULL && rill_job_id_is_valid((const uint8_t *)text, length);
+}
+
+/* A non-negative JSON integer into *number. 0, or -1 when value is not one. */
+static int read_count(json_t *value, uint64_t *number)
+{
+    if (!json_is_integer(value) || json_integer_value(value) < 0)
+        return -1;
+    *number = (uint64_t)json_integer_value(value);
+    return 0;
+}
+
+/* ---- SUBMIT ------------------------------------------------------------ */
+
+/* The fields a SUBMIT job and a BATCH entry begin with, in this order. No
+ * source: the kind is the source (docs/API.md); no args: {}. */
+static json_t *job_object(const char *id, const char *kind, const char *source, json_t *args)
+{
+    json_t *item = json_object();
+    json_object_set_new(item, "id", text_or_null(id));
+    json_object_set_new(item, "kind", text_or_null(kind));
+    json_object_set_new(item, "source", text_or_null(source != NULL ? source : kind));
+    json_object_set_new(item, "args", args != NULL ? json_incref(args) : json_object());
+    return item;
+}
+
+char *rill_submit_encode(const rill_submit_job_t *jobs, size_t count)
+{
+    json_t *array = json_array();
+    for (size_t i = 0; i < count; i++) {
+        const rill_submit_job_t *job = &jobs[i];
+        json_t *item = job_object(job->id, job->kind, job->source, job->args);
+        json_object_set_new(item, "key", text_or_null(job->key));
+        json_object_set_new(item, "who", text_or_null(job->who));
+        json_object_set_new(item, "detach", json_boolean(job->detach));
+        json_array_append_new(array, item);
+    }
+    return dump(array);
+}
+
+/* source, key and who: absent or null is none; else a string of at most
+ * RILL_MESSAGE_TEXT_MAX bytes. 0, or -1 when it is neither. */
+static int optional_text(json_t *job, const char *field, const char **value)
+{
+    json_t *item = json_object_get(job, field);
+    *value = NULL;
+    if (item == NULL || json_is_null(item))
+        return 0;
+    size_t length;
+    const char *text = plain_string(item, &length);
+    if (text == NULL || length > RILL_MESSAGE_TEXT_MAX)
+        return -1;
+    *value = text;
+    return 0;
+}
+
+/* Checks job number index of a SUBMIT into *out; the broker's own messages
+ * (docs/PROTOCOL.md, SUBMIT). */
+static int decode_submit_job(json_t *job, size_t index, rill_submit_job_t *out, char *error,
+                             size_t error_size)
+{
+    if (!json_is_object(job))
+        return fail(error, error_size, "job %zu is not a JSON object", index);
+    json_t *id = json_object_get(job, "id");
+    if (!is_job_id(id))
+        return fail(error, error_size, "job %zu: \"id\" must be 32 lower-case hex digits", index);
+    size_t kind_length;
+    const char *kind = plain_string(json_object_get(job, "kind"), &kind_length);
+    if (kind == NULL || kind_length == 0 || kind_length >= RILL_CONFIG_KIND_NAME_MAX)
+        return fail(error, error_size, "job %zu: \"kind\" must be a string of 1 to %d bytes", index,
+                    RILL_CONFIG_KIND_NAME_MAX - 1);
+    if (optional_text(job, "source", &out->source) != 0 || optional_text(job, "key", &out->key) != 0 ||
+        optional_text(job, "who", &out->who) != 0)
+        return fail(error, error_size,
+                    "job %zu: \"source\", \"key\" and \"who\" must be strings of at most %d bytes",
+                    index, RILL_MESSAGE_TEXT_MAX);
+    json_t *args = json_object_get(job, "args");
+    if (args != NULL && !json_is_object(args) && !json_is_null(args))
+        return fail(error, error_size, "job %zu: \"args\" must be a JSON object", index);
+    json_t *detach = json_object_get(job, "detach");
+    if (detach != NULL && !json_is_boolean(detach) && !json_is_null(detach))
+        return fail(error, error_size, "job %zu: \"detach\" must be a boolean", index);
+    memcpy(out->id, json_string_value(id), RILL_ID_TEXT_SIZE);
+    out->kind = kind;
+    out->args = json_is_object(args) ? args : NULL;
+    out->detach = json_is_true(detach);
+    return 0;
+}
+
+int rill_submit_decode(const void *bytes, size_t length, rill_submit_t *submit, char *error,
+                       size_t error_size)
+{
+    memset(submit, 0, sizeof(*submit));
+    json_error_t parse_error;
+    json_t *root = json_loadb(bytes, length, JSON_REJECT_DUPLICATES, &parse_error);
+    if (root == NULL)
+        return fail(error, error_size, "jobs are not valid JSON: %s", parse_error.text);
+    size_t count = json_is_array(root) ? json_array_size(root) : 0;
+    if (count == 0) {
+        json_decref(root);
+        return fail(error, error_size, "jobs must be an array of 1 or more job objects");
+    }
+    rill_submit_job_t *jobs = rill_xcalloc(count, sizeof(*jobs));
+    /* The ids seen so far, as keys: a hash, so a long request costs no
+     * quadratic search. */
+    json_t *seen = json_object();
+    int result = 0;
+    for (size_t i = 0; i < count && result == 0; i++) {
+        result = decode_submit_job(json_array_get(root, i), i, &jobs[i], error, error_size);
+        if (result == 0 && json_object_get(seen, jobs[i].id) != NULL) {
+            fail(error, error_size, "job %s appears twice in the request", jobs[i].id);
+            result = -2; /* a conflict, not a bad shape: rill_messages.h */
+        }
+        if (result == 0)
+            json_object_set_new_nocheck(seen, jobs[i].id, json_null());
+    }
+    json_decref(seen);
+    if (result != 0) {
+        free(jobs);
+        json_decref(root);
+        return result;
+    }
+    submit->root = root;
+    submit->jobs = jobs;
+    submit->count = count;
+    return 0;
+}
+
+void rill_submit_release(rill_submit_t *submit)
+{
+    free(submit->jobs);
+    json_decref(submit->root);
+    memset(submit, 0, sizeof(*submit));
+}
+
+/* ---- SUBMITTED --------------------------------------------------------- */
+
+/* SUBMITTED and BATCH are objects with a "jobs" array: the document (the
+ * caller's to release) and *jobs, or NULL with the reason in error. */
+static json_t *load_with_jobs(const void *bytes, size_t length, const char *frame, json_t **jobs,
+                              char *error, size_t error_size)
+{
+    json_error_t parse_error;
+    json_t *root = json_loadb(bytes, length, 0, &parse_error);
+    if (root == NULL) {
+        fail(error, error_size, "%s is not valid JSON: %s", frame, parse_error.text);
+        return NULL;
+    }
+    *jobs = json_object_get(root, "jobs");
+    if (!json_is_array(*jobs)) {
+        fail(error, error_size, "%s has no \"jobs\" array", frame);
+        json_decref(root);
+        return NULL;
+    }
+    return root;
+}
+
+char *rill_submitted_encode(const char (*ids)[RILL_ID_TEXT_SIZE], const uint64_t *flush_ms,
+                            size_t count)
+{
+    json_t *id_list = json_array();
+    json_t *flush_list = json_array();
+    for (size_t i = 0; i < count; i++) {
+        json_array_append_new(id_list, text_or_null(ids[i]));
+        json_array_append_new(flush_list, json_integer((json_int_t)flush_ms[i]));
+    }
+    json_t *answer = json_object();
+    json_object_set_new(answer, "jobs", id_list);
+    json_object_set_new(answer, "flush_ms", flush_list);
+    return dump(answer);
+}
+
+int rill_submitted_decode(const void *bytes, size_t length, rill_submitted_t *submitted, char *error,
+                          size_t error_size)
+{
+    memset(submitted, 0, sizeof(*submitted));
+    json_t *jobs;
+    json_t *root = load_with_jobs(bytes, length, "SUBMITTED", &jobs, error, error_size);
+    if (root == NULL)
+        return -1;
+    size_t count = json_array_size(jobs);
+    for (size_t i = 0; i < count; i++) {
+        if (!is_job_id(json_array_get(jobs, i))) {
+            json_decref(root);
+            return fail(error, error_size, "SUBMITTED: job %zu is not a job id", i);
+        }
+    }
+    submitted->ids = rill_xcalloc(count, sizeof(*submitted->ids));
+    submitted->flush_ms = rill_xcalloc(count, sizeof(*submitted->flush_ms));
+    submitted->count = count;
+    /* flush_ms is advice (how long the pipeline may hold parts): an entry
+     * that is missing or not a count reads as 0, as from an older broker. */
+    json_t *flush = json_object_get(root, "flush_ms");
+    for (size_t i = 0; i < count; i++) {
+        memcpy(submitted->ids[i], json_string_value(json_array_get(jobs, i)), RILL_ID_TEXT_SIZE);
+        if (read_count(json_array_get(flush, i), &submitted->flush_ms[i]) != 0)
+            submitted->flush_ms[i] = 0;
+    }
+    json_decref(root);
+    return 0;
+}
+
+void rill_submitted_release(rill_submitted_t *submitted)
+{
+    free(submitted->ids);
+    free(submitted->flush_ms);
+    memset(submitted, 0, sizeof(*submitted));
+}
+
+/* ---- BATCH ------------------------------------------------------------- */
+
+char *rill_batch_encode(const char *batch_id, const rill_batch_job_t *jobs, size_t count)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < count; i++) {
+        const rill_batch_job_t *job = &jobs[i];
+        json_t *entry = job_object(job->id, job->kind, job->source, job->args);
+        json_object_set_new(entry, "attempt", json_integer((json_int_t)job->attempt));
+        json_object_set_new(entry, "who", text_or_null(job->who != NULL ? job->who : ""));
+        json_array_append_new(list, entry);
+    }
+    json_t *batch = json_object();
+    json_object_set_new(batch, "batch", text_or_null(batch_id));
+    json_object_set_new(batch, "jobs", list);
+    return dump(batch);
+}
+
+/* One entry: valid when its id is a job id and its kind a string; the rest
+ * is optional (who NULL, attempt 0, source NULL, args NULL). */
+static void decode_batch_job(json_t *entry, rill_batch_job_t *job)
+{
+    memset(job, 0, sizeof(*job));
+    json_t *id = json_object_get(entry, "id");
+    job->kind = plain_string(json_object_get(entry, "kind"), NULL);
+    job->valid = is_job_id(id) && job->kind != NULL;
+    if (!job->valid) {
+        job->kind = NULL;
+        return;
+    }
+    job->id = json_string_value(id);
+    job->source = plain_string(json_object_get(entry, "source"), NULL);
+    job->who = plain_string(json_object_get(entry, "who"), NULL);
+    json_t *args = json_object_get(entry, "args");
+    job->args = json_is_object(args) ? args : NULL;
+    if (read_count(json_object_get(entry, "attempt"), &job->attempt) != 0)
+        job->attempt = 0;
+}
+
+int rill_batch_decode(const void *bytes, size_t length, rill_batch_t *batch, char *error,
+                      size_t error_size)
+{
+    memset(batch, 0, sizeof(*batch));
+    json_t *jobs;
+    json_t *root = load_with_jobs(bytes, length, "BATCH", &jobs, error, error_size);
+    if (root == NULL)
+        return -1;
+    batch->root = root;
+    batch->batch_id = plain_string(json_object_get(root, "batch"), NULL);
+    batch->count = json_array_size(jobs);
+    batch->jobs = rill_xcalloc(batch->count, sizeof(*batch->jobs));
+    for (size_t i = 0; i < batch->count; i++)
+        decode_batch_job(json_array_get(jobs, i), &batch->jobs[i]);
+    return 0;
+}
+
+void rill_batch_release(rill_batch_t *batch)
+{
+    free(batch->jobs);
+    json_decref(batch->root);
+    memset(batch, 0, sizeof(*batch));
+}
+
+/* ---- REPLAY header ----------------------------------------------------- */
+
+size_t rill_replay_header_encode(const rill_replay_header_t *header, char *buffer, size_t size)
+{
+    int length = snprintf(buffer, size,
+                          "{\"first\":%llu,\"last\":%llu,\"ended\":%s,\"final\":%s,\"flush_ms\":%llu}",
+                          (unsigned long long)header->first, (unsigned long long)header->last,
+                          header->ended ? "true" : "false", header->final ? "true" : "false",
+                          (unsigned long long)header->flush_ms);
+    if (length < 0 || (size_t)length >= size) {
+        if (size > 0)
+            buffer[0] = '\0';
+        return 0;
+    }
+    return (size_t)length;
+}
+
+/* Only "last" is required (the frontend's fetch needs it). A header that
+ * cannot be read leaves final = 1: the replay is over, and its reader
+ * reports the bad reply (docs/PROTOCOL.md, FETCH). */
+int rill_replay_header_decode(const void *bytes, size_t length, rill_replay_header_t *header)
+{
+    memset(header, 0, sizeof(*header));
+    header->final = 1;
+    json_t *root = json_loadb(bytes, length, 0, NULL);
+    uint64_t last;
+    if (read_count(json_object_get(root, "last"), &last) != 0) {
+        json_decref(root);
+        return -1;
+    }
+    header->last = last;
+    if (read_count(json_object_get(root, "first"), &header->first) != 0)
+        header->first = last + 1;
+    if (read_count(json_object_get(root, "flush_ms"), &header->flush_ms) != 0)
+        header->flush_ms = 0;
+    header->ended = json_is_true(json_object_get(root, "ended"));
+    header->final = !json_is_false(json_object_get(root, "final"));
+    json_decref(root);
+    return 0;
+}

@@ -1,0 +1,383 @@
+/*
+ * test_messages.c - the typed frames of rill_messages.h: each encodes to the
+ * text rill wrote before the codec existed and decodes back; SUBMIT refuses
+ * every bad shape with the broker's message; no garbage makes a decoder
+ * crash or succeed.
+ */
+#include "rill_messages.h"
+#include "rill_test.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define ID1 "0123456789abcdef0123456789abcdef"
+#define ID2 "fedcba9876543210fedcba9876543210"
+
+/* Decodes text as a SUBMIT: 0 or -1; error gets the reason. */
+static int submit_text(const char *text, char *error, size_t error_size)
+{
+    rill_submit_t submit;
+    int result = rill_submit_decode(text, strlen(text), &submit, error, error_size);
+    rill_submit_release(&submit);
+    return result;
+}
+
+/* SUBMIT text is refused with exactly the message expected: -2 for an id
+ * given twice (the broker's conflict), -1 for any other fault. */
+static void check_refused(const char *text, const char *expected)
+{
+    char error[256] = "";
+    int result = submit_text(text, error, sizeof(error));
+    int twice = strstr(expected, "appears twice") != NULL;
+    CHECKF(result == (twice ? -2 : -1), "for %s: returned %d", text, result);
+    CHECKF(strcmp(error, expected) == 0, "for %s: got \"%s\", expected \"%s\"", text, error, expected);
+}
+
+static void test_submit_round_trip(void)
+{
+    json_t *args = json_pack("{s:i}", "parts", 3);
+    rill_submit_job_t jobs[2] = {
+        {.id = ID1, .kind = "demo", .source = "app", .key = "k1", .who = "10.0.0.1", .args = args},
+        {.id = ID2, .kind = "exec", .who = "10.0.0.1", .detach = 1},
+    };
+    char *text = rill_submit_encode(jobs, 2);
+    /* The shape http_api.c wrote: source defaults to kind, args to {}, key to null. */
+    CHECK_BYTES(text, strlen(text),
+                "[{\"id\":\"" ID1 "\",\"kind\":\"demo\",\"source\":\"app\",\"args\":{\"parts\":3},"
+                "\"key\":\"k1\",\"who\":\"10.0.0.1\",\"detach\":false},"
+                "{\"id\":\"" ID2 "\",\"kind\":\"exec\",\"source\":\"exec\",\"args\":{},"
+                "\"key\":null,\"who\":\"10.0.0.1\",\"detach\":true}]");
+    rill_submit_t submit;
+    char error[256] = "";
+    CHECKF(rill_submit_decode(text, strlen(text), &submit, error, sizeof(error)) == 0, "%s", error);
+    CHECK(submit.count == 2 && submit.root != NULL);
+    CHECK(strcmp(submit.jobs[0].id, ID1) == 0 && strcmp(submit.jobs[1].id, ID2) == 0);
+    CHECK(strcmp(submit.jobs[0].kind, "demo") == 0 && strcmp(submit.jobs[1].kind, "exec") == 0);
+    CHECK(strcmp(submit.jobs[0].source, "app") == 0 && strcmp(submit.jobs[1].source, "exec") == 0);
+    CHECK(strcmp(submit.jobs[0].key, "k1") == 0 && submit.jobs[1].key == NULL);
+    CHECK(strcmp(submit.jobs[1].who, "10.0.0.1") == 0);
+    CHECK(json_equal(submit.jobs[0].args, args));
+    CHECK(json_is_object(submit.jobs[1].args) && json_object_size(submit.jobs[1].args) == 0);
+    CHECK(submit.jobs[0].detach == 0 && submit.jobs[1].detach == 1);
+    rill_submit_release(&submit);
+    CHECK(submit.root == NULL && submit.jobs == NULL && submit.count == 0);
+    rill_submit_release(&submit); /* twice is harmless */
+    free(text);
+    json_decref(args);
+
+    /* Absent and null optional fields are none; a NULL who encodes as null. */
+    CHECK(rill_submit_decode("[{\"id\":\"" ID1 "\",\"kind\":\"demo\",\"source\":null,\"args\":null,"
+                             "\"detach\":null}]",
+                             strlen("[{\"id\":\"" ID1 "\",\"kind\":\"demo\",\"source\":null,"
+                                    "\"args\":null,\"detach\":null}]"),
+                             &submit, NULL, 0) == 0);
+    CHECK(submit.count == 1 && submit.jobs[0].source == NULL && submit.jobs[0].key == NULL &&
+          submit.jobs[0].who == NULL && submit.jobs[0].args == NULL && submit.jobs[0].detach == 0);
+    rill_submit_release(&submit);
+    rill_submit_job_t bare = {.id = ID1, .kind = "demo"};
+    text = rill_submit_encode(&bare, 1);
+    CHECK_BYTES(text, strlen(text),
+                "[{\"id\":\"" ID1 "\",\"kind\":\"demo\",\"source\":\"demo\",\"args\":{},\"key\":null,"
+                "\"who\":null,\"detach\":false}]");
+    free(text);
+}
+
+static void test_submit_refusals(void)
+{
+    char long_text[RILL_MESSAGE_TEXT_MAX + 2];
+    memset(long_text, 'x', sizeof(long_text) - 1);
+    long_text[sizeof(long_text) - 1] = '\0';
+    char body[1024];
+    const char *job1 = "{\"id\":\"" ID1 "\",\"kind\":\"demo\"}";
+
+    check_refused("[]", "jobs must be an array of 1 or more job objects");
+    check_refused("{\"id\":\"" ID1 "\",\"kind\":\"demo\"}", "jobs must be an array of 1 or more job objects");
+    check_refused("[1]", "job 0 is not a JSON object");
+    snprintf(body, sizeof(body), "[%s,null]", job1);
+    check_refused(body, "job 1 is not a JSON object");
+    const char *bad_ids[] = {"{\"kind\":\"demo\"}", "{\"id\":7,\"kind\":\"demo\"}",
+                             "{\"id\":\"0123456789ABCDEF0123456789ABCDEF\",\"kind\":\"demo\"}",
+                             "{\"id\":\"0123456789abcdef\",\"kind\":\"demo\"}",
+                             "{\"id\":\"" ID1 "0\",\"kind\":\"demo\"}"};
+    for (size_t i = 0; i < sizeof(bad_ids) / sizeof(bad_ids[0]); i++) {
+        snprintf(body, sizeof(body), "[%s]", bad_ids[i]);
+        check_refused(body, "job 0: \"id\" must be 32 lower-case hex digits");
+    }
+    char kind64[80];
+    memset(kind64, 'k', 64);
+    kind64[64] = '\0';
+    const char *bad_kinds[] = {"", ",\"kind\":\"\"", ",\"kind\":null", ",\"kind\":[\"demo\"]"};
+    for (size_t i = 0; i < sizeof(bad_kinds) / sizeof(bad_kinds[0]); i++) {
+        snprintf(body, sizeof(body), "[{\"id\":\"" ID1 "\"%s}]", bad_kinds[i]);
+        check_refused(body, "job 0: \"kind\" must be a string of 1 to 63 bytes");
+    }
+    snprintf(body, sizeof(body), "[{\"id\":\"" ID1 "\",\"kind\":\"%s\"}]", kind64);
+    check_refused(body, "job 0: \"kind\" must be a string of 1 to 63 bytes");
+    kind64[63] = '\0'; /* 63 bytes is the longest kind */
+    snprintf(body, sizeof(body), "[{\"id\":\"" ID1 "\",\"kind\":\"%s\"}]", kind64);
+    CHECK(submit_text(body, NULL, 0) == 0);
+
+    const char *text_message =
+        "job 0: \"source\", \"key\" and \"who\" must be strings of at most 256 bytes";
+    const char *fields[] = {"source", "key", "who"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(body, sizeof(body), "[{\"id\":\"" ID1 "\",\"kind\":\"demo\",\"%s\":\"%s\"}]", fields[i],
+                 long_text);
+        check_refused(body, text_message);
+        snprintf(body, sizeof(body), "[{\"id\":\"" ID1 "\",\"kind\":\"demo\",\"%s\":5}]", fields[i]);
+        check_refused(body, text_message);
+        snprintf(body, sizeof(body), "[{\"id\":\"" ID1 "\",\"kind\":\"demo\",\"%s\":\"%.256s\"}]",
+                 fields[i], long_text); /* 256 bytes: allowed */
+        CHECK(submit_text(body, NULL, 0) == 0);
+    }
+    snprintf(body, sizeof(body), "[%s,{\"id\":\"" ID2 "\",\"kind\":\"demo\",\"args\":[1]}]", job1);
+    check_refused(body, "job 1: \"args\" must be a JSON object");
+    snprintf(body, sizeof(body), "[{\"id\":\"" ID1 "\",\"kind\":\"demo\",\"args\":\"{}\"}]");
+    check_refused(body, "job 0: \"args\" must be a JSON object");
+    snprintf(body, sizeof(body), "[{\"id\":\"" ID1 "\",\"kind\":\"demo\",\"detach\":1}]");
+    check_refused(body, "job 0: \"detach\" must be a boolean");
+    snprintf(body, sizeof(body), "[{\"id\":\"" ID1 "\",\"kind\":\"demo\",\"detach\":\"true\"}]");
+    check_refused(body, "job 0: \"detach\" must be a boolean");
+
+    /* An id given twice; the first bad job is the one reported. */
+    snprintf(body, sizeof(body), "[%s,{\"id\":\"" ID2 "\",\"kind\":\"demo\"},%s]", job1, job1);
+    check_refused(body, "job " ID1 " appears twice in the request");
+    snprintf(body, sizeof(body), "[%s,{\"id\":\"" ID1 "\",\"kind\":7},%s]", job1, job1);
+    check_refused(body, "job 1: \"kind\" must be a string of 1 to 63 bytes");
+    snprintf(body, sizeof(body), "[%s,%s,{\"id\":\"x\"}]", job1, job1);
+    check_refused(body, "job " ID1 " appears twice in the request");
+
+    /* Not JSON, duplicate keys (as the broker loaded it), NUL and non-UTF-8. */
+    char error[256] = "";
+    CHECK(submit_text("[{", error, sizeof(error)) == -1);
+    CHECKF(strncmp(error, "jobs are not valid JSON: ", 25) == 0, "got %s", error);
+    snprintf(body, sizeof(body), "[{\"id\":\"" ID1 "\",\"kind\":\"demo\",\"kind\":\"exec\"}]");
+    CHECK(submit_text(body, error, sizeof(error)) == -1);
+    snprintf(body, sizeof(body), "[{\"id\":\"" ID1 "\",\"kind\":\"de\\u0000mo\"}]");
+    CHECK(submit_text(body, error, sizeof(error)) == -1);
+    snprintf(body, sizeof(body), "[{\"id\":\"" ID1 "\",\"kind\":\"demo\",\"who\":\"\\u0000\"}]");
+    CHECK(submit_text(body, error, sizeof(error)) == -1);
+    char with_nul[] = "[{\"id\":\"" ID1 "\",\"kind\":\"demo\"}]";
+    rill_submit_t submit;
+    CHECK(rill_submit_decode(with_nul, sizeof(with_nul), &submit, NULL, 0) == -1); /* trailing NUL */
+    with_nul[20] = '\0';
+    CHECK(rill_submit_decode(with_nul, sizeof(with_nul) - 1, &submit, error, sizeof(error)) == -1);
+    snprintf(body, sizeof(body), "[{\"id\":\"" ID1 "\",\"kind\":\"d\xff\xfemo\"}]");
+    CHECK(submit_text(body, error, sizeof(error)) == -1);
+    CHECK(submit.root == NULL && submit.jobs == NULL && submit.count == 0);
+    /* A short error buffer is cut, never overrun. */
+    char tiny[8];
+    memset(tiny, '#', sizeof(tiny));
+    CHECK(submit_text("[1]", tiny, 5) == -1 && strcmp(tiny, "job ") == 0 && tiny[5] == '#');
+}
+
+static void test_submitted(void)
+{
+    const char ids[2][RILL_ID_TEXT_SIZE] = {ID1, ID2};
+    const uint64_t flush[2] = {0, 250};
+    char *text = rill_submitted_encode(ids, flush, 2);
+    /* control_channel.c's json_pack("{s:O, s:O}", "jobs", ..., "flush_ms", ...). */
+    CHECK_BYTES(text, strlen(text), "{\"jobs\":[\"" ID1 "\",\"" ID2 "\"],\"flush_ms\":[0,250]}");
+    rill_submitted_t submitted;
+    CHECK(rill_submitted_decode(text, strlen(text), &submitted, NULL, 0) == 0);
+    CHECK(submitted.count == 2 && strcmp(submitted.ids[0], ID1) == 0 && strcmp(submitted.ids[1], ID2) == 0);
+    CHECK(submitted.flush_ms[0] == 0 && submitted.flush_ms[1] == 250);
+    rill_submitted_release(&submitted);
+    CHECK(submitted.ids == NULL && submitted.flush_ms == NULL && submitted.count == 0);
+    free(text);
+
+    /* Older brokers: no flush_ms; a bad entry reads as 0. */
+    const char *old = "{\"jobs\":[\"" ID1 "\",\"" ID2 "\"]}";
+    CHECK(rill_submitted_decode(old, strlen(old), &submitted, NULL, 0) == 0);
+    CHECK(submitted.count == 2 && submitted.flush_ms[0] == 0 && submitted.flush_ms[1] == 0);
+    rill_submitted_release(&submitted);
+    const char *odd = "{\"jobs\":[\"" ID1 "\",\"" ID2 "\"],\"flush_ms\":[-5]}";
+    CHECK(rill_submitted_decode(odd, strlen(odd), &submitted, NULL, 0) == 0);
+    CHECK(submitted.flush_ms[0] == 0 && submitted.flush_ms[1] == 0);
+    rill_submitted_release(&submitted);
+    text = rill_submitted_encode(NULL, NULL, 0);
+    CHECK_BYTES(text, strlen(text), "{\"jobs\":[],\"flush_ms\":[]}");
+    CHECK(rill_submitted_decode(text, strlen(text), &submitted, NULL, 0) == 0 && submitted.count == 0);
+    rill_submitted_release(&submitted);
+    free(text);
+
+    const char *bad[] = {"{}", "[]", "{\"jobs\":{}}", "{\"jobs\":[\"" ID1 "\",7]}",
+                         "{\"jobs\":[\"0123\"]}", "{\"jobs\":[\"" ID1 "\"]", "\"jobs\""};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char error[128] = "";
+        CHECKF(rill_submitted_decode(bad[i], strlen(bad[i]), &submitted, error, sizeof(error)) == -1,
+               "accepted %s", bad[i]);
+        CHECKF(error[0] != '\0', "no reason for %s", bad[i]);
+        CHECK(submitted.ids == NULL && submitted.count == 0);
+    }
+}
+
+static void test_batch(void)
+{
+    json_t *args = json_pack("{s:s}", "cmd", "ls");
+    rill_batch_job_t jobs[2] = {
+        {.id = ID1, .kind = "exec", .source = "app", .who = "10.0.0.1", .args = args, .attempt = 2},
+        {.id = ID2, .kind = "demo", .source = "demo", .who = NULL, .args = NULL, .attempt = 1},
+    };
+    char *text = rill_batch_encode("b1", jobs, 2);
+    /* broker.c:send_batch's shape: args {} when none, who "" when none. */
+    CHECK_BYTES(text, strlen(text),
+                "{\"batch\":\"b1\",\"jobs\":[{\"id\":\"" ID1 "\",\"kind\":\"exec\",\"source\":\"app\","
+                "\"args\":{\"cmd\":\"ls\"},\"attempt\":2,\"who\":\"10.0.0.1\"},"
+                "{\"id\":\"" ID2 "\",\"kind\":\"demo\",\"source\":\"demo\",\"args\":{},\"attempt\":1,"
+                "\"who\":\"\"}]}");
+    rill_batch_t batch;
+    CHECK(rill_batch_decode(text, strlen(text), &batch, NULL, 0) == 0);
+    CHECK(batch.count == 2 && strcmp(batch.batch_id, "b1") == 0);
+    CHECK(batch.jobs[0].valid && strcmp(batch.jobs[0].id, ID1) == 0 &&
+          strcmp(batch.jobs[0].kind, "exec") == 0 && strcmp(batch.jobs[0].source, "app") == 0 &&
+          strcmp(batch.jobs[0].who, "10.0.0.1") == 0 && batch.jobs[0].attempt == 2 &&
+          json_equal(batch.jobs[0].args, args));
+    CHECK(batch.jobs[1].valid && strcmp(batch.jobs[1].who, "") == 0 && batch.jobs[1].attempt == 1 &&
+          json_object_size(batch.jobs[1].args) == 0);
+    /* args are borrowed from the document: a caller that keeps them takes a reference. */
+    CHECK(batch.jobs[0].args->refcount == 1);
+    rill_batch_release(&batch);
+    CHECK(batch.root == NULL && batch.jobs == NULL && batch.count == 0);
+    free(text);
+    json_decref(args);
+
+    /* Malformed entries only are skipped; missing who/attempt are NULL/0. */
+    const char *mixed = "{\"batch\":\"b2\",\"jobs\":["
+                        "{\"id\":\"" ID1 "\",\"kind\":\"demo\"},"
+                        "{\"id\":\"nothex\",\"kind\":\"demo\"},"
+                        "{\"id\":\"" ID2 "\"},"
+                        "{\"id\":\"" ID2 "\",\"kind\":3},"
+                        "7,"
+                        "{\"id\":\"" ID2 "\",\"kind\":\"demo\",\"who\":4,\"attempt\":\"x\",\"args\":[1]}"
+                        "]}";
+    CHECK(rill_batch_decode(mixed, strlen(mixed), &batch, NULL, 0) == 0);
+    CHECK(batch.count == 6);
+    CHECK(batch.jobs[0].valid && batch.jobs[0].who == NULL && batch.jobs[0].attempt == 0 &&
+          batch.jobs[0].source == NULL && batch.jobs[0].args == NULL);
+    CHECK(!batch.jobs[1].valid && !batch.jobs[2].valid && !batch.jobs[3].valid && !batch.jobs[4].valid);
+    CHECK(batch.jobs[5].valid && batch.jobs[5].who == NULL && batch.jobs[5].attempt == 0 &&
+          batch.jobs[5].args == NULL);
+    rill_batch_release(&batch);
+    const char *no_id = "{\"jobs\":[]}";
+    CHECK(rill_batch_decode(no_id, strlen(no_id), &batch, NULL, 0) == 0 && batch.count == 0 &&
+          batch.batch_id == NULL);
+    rill_batch_release(&batch);
+
+    const char *bad[] = {"{}", "{\"jobs\":{}}", "[]", "{\"batch\":\"b\",\"jobs\":null}", "{\"jobs\":["};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char error[128] = "";
+        CHECKF(rill_batch_decode(bad[i], strlen(bad[i]), &batch, error, sizeof(error)) == -1,
+               "accepted %s", bad[i]);
+        CHECKF(error[0] != '\0', "no reason for %s", bad[i]);
+        CHECK(batch.root == NULL && batch.jobs == NULL);
+    }
+}
+
+static void test_replay_header(void)
+{
+    rill_replay_header_t header = {.first = 3, .last = 9, .flush_ms = 40, .ended = 1, .final = 0};
+    char buffer[RILL_REPLAY_HEADER_MAX];
+    size_t length = rill_replay_header_encode(&header, buffer, sizeof(buffer));
+    /* The text control_channel.c snprintf'd. */
+    CHECK_BYTES(buffer, length, "{\"first\":3,\"last\":9,\"ended\":true,\"final\":false,\"flush_ms\":40}");
+    rill_replay_header_t decoded;
+    CHECK(rill_replay_header_decode(buffer, length, &decoded) == 0);
+    CHECK(decoded.first == 3 && decoded.last == 9 && decoded.flush_ms == 40 && decoded.ended == 1 &&
+          decoded.final == 0);
+
+    /* The longest header fits in RILL_REPLAY_HEADER_MAX; one byte short is refused. */
+    rill_replay_header_t big = {.first = UINT64_MAX, .last = UINT64_MAX, .flush_ms = UINT64_MAX};
+    length = rill_replay_header_encode(&big, buffer, sizeof(buffer));
+    CHECK(length > 0 && length == strlen(buffer));
+    CHECK(rill_replay_header_encode(&big, buffer, length) == 0 && buffer[0] == '\0');
+    CHECK(rill_replay_header_encode(&big, buffer, length + 1) == length);
+    CHECK(rill_replay_header_encode(&header, NULL, 0) == 0);
+
+    /* Only last is required; first defaults to last + 1, final to true. */
+    const char *minimal = "{\"last\":0}";
+    CHECK(rill_replay_header_decode(minimal, strlen(minimal), &decoded) == 0);
+    CHECK(decoded.last == 0 && decoded.first == 1 && decoded.final == 1 && decoded.ended == 0 &&
+          decoded.flush_ms == 0);
+    const char *bad[] = {"{}", "{\"last\":-1}", "{\"last\":\"9\"}", "[9]", "9", "{\"last\":9"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        CHECKF(rill_replay_header_decode(bad[i], strlen(bad[i]), &decoded) == -1, "accepted %s", bad[i]);
+        CHECK(decoded.final == 1); /* an unreadable header ends the replay */
+    }
+}
+
+/* Garbage, truncations and odd bytes: every decoder answers -1 and nothing leaks or crashes. */
+static void test_garbage(void)
+{
+    const char *valid[] = {
+        "[{\"id\":\"" ID1 "\",\"kind\":\"demo\"}]",
+        "{\"jobs\":[\"" ID1 "\"],\"flush_ms\":[1]}",
+        "{\"batch\":\"b\",\"jobs\":[{\"id\":\"" ID1 "\",\"kind\":\"demo\"}]}",
+        "{\"first\":1,\"last\":2,\"ended\":false,\"final\":true,\"flush_ms\":0}",
+    };
+    int failures = 0;
+    for (size_t v = 0; v < 4; v++) {
+        size_t full = strlen(valid[v]);
+        for (size_t cut = 0; cut < full; cut++) {
+            rill_submit_t submit;
+            rill_submitted_t submitted;
+            rill_batch_t batch;
+            rill_replay_header_t header;
+            failures += rill_submit_decode(valid[v], cut, &submit, NULL, 0) != -1;
+            failures += rill_submitted_decode(valid[v], cut, &submitted, NULL, 0) != -1;
+            failures += rill_batch_decode(valid[v], cut, &batch, NULL, 0) != -1;
+            failures += rill_replay_header_decode(valid[v], cut, &header) != -1;
+        }
+    }
+    CHECKF(failures == 0, "%d truncated frames decoded", failures);
+
+    unsigned int seed = 7;
+    unsigned char noise[64];
+    failures = 0;
+    for (int round = 0; round < 2000; round++) {
+        size_t length = (size_t)(rand_r(&seed) % (int)sizeof(noise));
+        for (size_t i = 0; i < length; i++)
+            noise[i] = (unsigned char)rand_r(&seed);
+        if (length > 0)
+            noise[0] = "[{\x00\xff"[round % 4]; /* start like a frame half of the time */
+        rill_submit_t submit;
+        rill_submitted_t submitted;
+        rill_batch_t batch;
+        rill_replay_header_t header;
+        char error[64];
+        failures += rill_submit_decode(noise, length, &submit, error, sizeof(error)) != -1;
+        failures += rill_submitted_decode(noise, length, &submitted, error, sizeof(error)) != -1;
+        failures += rill_batch_decode(noise, length, &batch, error, sizeof(error)) != -1;
+        failures += rill_replay_header_decode(noise, length, &header) != -1;
+    }
+    CHECKF(failures == 0, "%d noise frames decoded", failures);
+
+    /* NUL inside, non-UTF-8, an empty frame: refused by all. */
+    const char nul_inside[] = "{\"last\":1}\0{\"last\":2}";
+    const char *odd[] = {"{\"jobs\":[\"\xc3\x28\"]}", "", "\xef\xbb\xbf{\"last\":1}", "null"};
+    rill_replay_header_t header;
+    CHECK(rill_replay_header_decode(nul_inside, sizeof(nul_inside) - 1, &header) == -1);
+    rill_batch_t batch;
+    CHECK(rill_batch_decode(nul_inside, sizeof(nul_inside) - 1, &batch, NULL, 0) == -1);
+    for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+        rill_submit_t submit;
+        rill_submitted_t submitted;
+        CHECK(rill_submit_decode(odd[i], strlen(odd[i]), &submit, NULL, 0) == -1);
+        CHECK(rill_submitted_decode(odd[i], strlen(odd[i]), &submitted, NULL, 0) == -1);
+        CHECK(rill_batch_decode(odd[i], strlen(odd[i]), &batch, NULL, 0) == -1);
+        CHECK(rill_replay_header_decode(odd[i], strlen(odd[i]), &header) == -1);
+    }
+    rill_submit_t submit;
+    CHECK(rill_submit_decode(NULL, 0, &submit, NULL, 0) == -1);
+}
+
+int main(void)
+{
+    test_submit_round_trip();
+    test_submit_refusals();
+    test_submitted();
+    test_batch();
+    test_replay_header();
+    test_garbage();
+    RILL_TEST_END();
+}
