@@ -6,7 +6,8 @@
  * that work until the XPUB reports the token's subscription, or until a
  * deadline (2 s) passes. The token's subscription may also arrive BEFORE the
  * request (two pipes, no order), so tokens seen recently are remembered.
- * Items are opaque here: the broker decides what releasing one means.
+ * Items are opaque here: held.c says what an item is and what releasing
+ * one means.
  */
 #ifndef RILL_BROKER_BARRIER_H
 #define RILL_BROKER_BARRIER_H

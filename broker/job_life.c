@@ -154,7 +154,7 @@ static char *status_of(rill_broker_t *self, const rill_job_t *job, rill_broker_e
     char *text = rill_job_status_json(job, rill_interest_count(self->interest, job->topic),
                                       job->state != RILL_JOB_QUEUED || rill_broker_kind_served(self, job->kind));
     if (text == NULL)
-        refuse(error, "internal", "out of memory");
+        refuse(error, "internal", "cannot encode the job's status");
     return text;
 }
 

@@ -44,7 +44,7 @@ typedef struct rill_job {
     int held;          /* queued but waiting for its submit barrier */
     uint64_t attempt;  /* from 1 */
     uint64_t last_seq; /* seq of the last event published */
-    uint64_t last_event_ms; /* monotonic ms of that event; 0 = none yet (sync: events_channel.c) */
+    uint64_t last_event_ms; /* monotonic ms of that event; 0 = none yet (sync: events.c) */
     uint64_t parts;    /* part events published */
     rill_retention_t *retention;
     uint64_t submitted_ms; /* Unix epoch ms; 0 = not yet */

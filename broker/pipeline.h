@@ -3,10 +3,9 @@
  * dispatch: debounce, dedup, group_by, buffer_with_time, ordered/parallel.
  *
  * Kept pure (no sockets, no worker choice) so the decisions can be tested
- * alone: broker.c asks this module which group has a batch ready, picks the
- * worker itself (worker_pool.h), and tells the module what it sent. A job
- * matched by no pipeline never comes here: it goes to the ready queue, as
- * before pipelines existed.
+ * alone: dispatch.c asks this module which group has a batch ready, picks
+ * the worker itself (worker_pool.h), and tells the module what it sent. A
+ * job matched by no pipeline never comes here: it goes to the ready queue.
  *
  * Where a pipeline job is, at any time (its queue_link is in one list only):
  *   debouncing   - in the debounce list until no identical job arrived for

@@ -19,7 +19,7 @@
 
 typedef struct {
     uint64_t last_seq;            /* seq of the last message; 0 = none yet */
-    uint64_t last_event_ms;       /* monotonic ms of that message (sync: events_channel.c) */
+    uint64_t last_event_ms;       /* monotonic ms of that message (sync: events.c) */
     rill_retention_t *retention;  /* NULL while nothing is retained */
     size_t subject_length;
     char subject[RILL_TOPIC_NAME_MAX + 3]; /* "t" + name + "/", NUL-terminated */

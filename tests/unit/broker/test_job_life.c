@@ -111,6 +111,13 @@ static void forget_recorded(void)
     fake.reply_count = 0;
 }
 
+/* The end of a test: the broker goes, and what it sent is forgotten. */
+static void finish(rill_broker_t **broker)
+{
+    rill_broker_destroy(broker);
+    forget_recorded();
+}
+
 static rill_pipeline_config_t pipeline(const char *name, const char *kind)
 {
     rill_pipeline_config_t p;
@@ -226,8 +233,7 @@ static void test_refusals(void)
     CHECK(rill_job_table_size(broker->jobs) == 1 && rill_job_table_find(broker->jobs, id2) == NULL);
     CHECK(rill_ready_queue_length(broker->ready) == 1);
     CHECK(fake.published_count == 0 && fake.command_count == 0 && fake.reply_count == 0);
-    rill_broker_destroy(&broker);
-    forget_recorded();
+    finish(&broker);
 }
 
 /* Submit, dispatch, parts, done; a worker's credit comes back. */
@@ -291,8 +297,7 @@ static void test_a_job_from_submit_to_done(void)
     rill_held_fetch(broker, &routing, rill_frame_from_string("r2"), "", "j00000000000000000000000000000009", 0);
     CHECK(fake.reply_count == 2 && fake.replies[1].command == RILL_COMMAND_ERROR &&
           strcmp(fake.replies[1].frames[1], "not_found") == 0);
-    rill_broker_destroy(&broker);
-    forget_recorded();
+    finish(&broker);
 }
 
 /* Dedup and debounce: an identical job joins the one there is. */
@@ -319,8 +324,7 @@ static void test_joins(void)
     CHECK(rill_broker_submit(broker, quiet, 2, "", ids, flush_ms, &error) == 0);
     CHECK(strcmp(ids[1], "000000000000000000000000000000d1") == 0 && broker->counters->debounced_jobs == 1);
     CHECK(rill_pipelines_debouncing(broker->pipelines) == 1);
-    rill_broker_destroy(&broker);
-    forget_recorded();
+    finish(&broker);
 }
 
 /* A worker dies: its job is retried, then fails when no retry remains. */
@@ -368,8 +372,7 @@ static void test_retry_and_worker_gone(void)
     CHECK(rill_worker_pool_size(broker->pool) == 0 && returned->state == RILL_JOB_QUEUED);
     CHECK(rill_ready_queue_first(broker->ready) == returned);
     fake.workers_unreachable = 0;
-    rill_broker_destroy(&broker);
-    forget_recorded();
+    finish(&broker);
 }
 
 /* Cancel by request, by the last subscriber leaving, by the deadline. */
@@ -416,8 +419,7 @@ static void test_endings(void)
     CHECK(third->state == RILL_JOB_FAILED && broker->counters->jobs_timed_out == 1);
     CHECKF(strstr(last_published()->data, "\"code\":\"timeout\"") != NULL, "%s", last_published()->data);
     CHECK(worker->credit == 3 && rill_list_is_empty(&worker->jobs));
-    rill_broker_destroy(&broker);
-    forget_recorded();
+    finish(&broker);
 }
 
 /* A SUBMIT with a barrier token waits for its subscription. */
@@ -454,8 +456,7 @@ static void test_barrier(void)
     CHECK(submit(broker, &late, 1, "never", ids, &error) == 0);
     rill_broker_tick(broker, rill_clock_monotonic_ms() + RILL_BARRIER_WAIT_MS + 1);
     CHECK(!rill_job_table_find(broker->jobs, id3)->held && broker->counters->barrier_timeouts == 1);
-    rill_broker_destroy(&broker);
-    forget_recorded();
+    finish(&broker);
 }
 
 /* A topic message gets the topic's next seq and is replayed. */
@@ -472,8 +473,7 @@ static void test_topic(void)
     CHECK(fake.reply_count == 1 && fake.replies[0].count == 6 && strcmp(fake.replies[0].frames[4], "2") == 0);
     CHECKF(strcmp(fake.replies[0].frames[2], "{\"first\":1,\"last\":2,\"ended\":false,\"final\":true,\"flush_ms\":0}") == 0,
            "%s", fake.replies[0].frames[2]);
-    rill_broker_destroy(&broker);
-    forget_recorded();
+    finish(&broker);
 }
 
 int main(void)
