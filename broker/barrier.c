@@ -4,6 +4,7 @@
  */
 #include "barrier.h"
 #include "list.h"
+#include "rill_alloc.h"
 
 #include <czmq.h>
 #include <stdlib.h>
@@ -32,14 +33,8 @@ struct rill_barrier {
 
 rill_barrier_t *rill_barrier_new(rill_barrier_item_free_fn item_free)
 {
-    rill_barrier_t *self = calloc(1, sizeof(*self));
-    if (self == NULL)
-        return NULL;
-    self->seen = zhashx_new();
-    if (self->seen == NULL) {
-        free(self);
-        return NULL;
-    }
+    rill_barrier_t *self = rill_xcalloc(1, sizeof(*self));
+    self->seen = zhashx_new(); /* czmq aborts on ENOMEM (rill_alloc.h) */
     rill_list_init(&self->held);
     rill_list_init(&self->seen_order);
     self->item_free = item_free;
@@ -79,16 +74,10 @@ void rill_barrier_destroy(rill_barrier_t **self_p)
     *self_p = NULL;
 }
 
-int rill_barrier_hold(rill_barrier_t *self, const char *token, uint64_t deadline_ms, void *item)
+void rill_barrier_hold(rill_barrier_t *self, const char *token, uint64_t deadline_ms, void *item)
 {
-    held_t *held = calloc(1, sizeof(*held));
-    if (held == NULL)
-        return -1;
-    held->token = strdup(token);
-    if (held->token == NULL) {
-        free(held);
-        return -1;
-    }
+    held_t *held = rill_xcalloc(1, sizeof(*held));
+    held->token = rill_xstrdup(token);
     held->deadline_ms = deadline_ms;
     held->item = item;
     /* Sorted by deadline, searching from the end (usually O(1)). */
@@ -98,28 +87,19 @@ int rill_barrier_hold(rill_barrier_t *self, const char *token, uint64_t deadline
         position = position->prev;
     rill_list_insert_before(position->next, &held->link);
     self->held_count++;
-    return 0;
 }
 
 void rill_barrier_seen(rill_barrier_t *self, const char *token, uint64_t now_ms,
                        rill_barrier_release_fn release, void *argument)
 {
     seen_t *seen = zhashx_lookup(self->seen, token);
-    if (seen != NULL) {
+    if (seen != NULL)
         seen_free(self, seen);
-        seen = NULL;
-    }
-    seen = calloc(1, sizeof(*seen));
-    if (seen != NULL) {
-        seen->token = strdup(token);
-        seen->seen_ms = now_ms;
-        if (seen->token == NULL || zhashx_insert(self->seen, token, seen) != 0) {
-            free(seen->token);
-            free(seen);
-        } else {
-            rill_list_push_back(&self->seen_order, &seen->link);
-        }
-    }
+    seen = rill_xcalloc(1, sizeof(*seen));
+    seen->token = rill_xstrdup(token);
+    seen->seen_ms = now_ms;
+    zhashx_update(self->seen, token, seen);
+    rill_list_push_back(&self->seen_order, &seen->link);
     /* Release matching items; the release callback must not touch the barrier. */
     rill_link_t *link = self->held.next;
     while (link != &self->held) {

@@ -6,7 +6,8 @@
  * that work until the XPUB reports the token's subscription, or until a
  * deadline (2 s) passes. The token's subscription may also arrive BEFORE the
  * request (two pipes, no order), so tokens seen recently are remembered.
- * Items are opaque here: the broker decides what releasing one means.
+ * Items are opaque here: held.c says what an item is and what releasing
+ * one means.
  */
 #ifndef RILL_BROKER_BARRIER_H
 #define RILL_BROKER_BARRIER_H
@@ -25,9 +26,9 @@ typedef void (*rill_barrier_item_free_fn)(void *item);
 /* item_free frees items still held when the barrier is destroyed. */
 rill_barrier_t *rill_barrier_new(rill_barrier_item_free_fn item_free);
 void rill_barrier_destroy(rill_barrier_t **self_p);
-/* Holds item until token is seen or deadline_ms (monotonic). 0, or -1 on ENOMEM
- * (the item stays the caller's). */
-int rill_barrier_hold(rill_barrier_t *self, const char *token, uint64_t deadline_ms, void *item);
+/* Holds item (the barrier owns it now) until token is seen or deadline_ms
+ * (monotonic). */
+void rill_barrier_hold(rill_barrier_t *self, const char *token, uint64_t deadline_ms, void *item);
 /* The token's subscription arrived: remember it, release what waits for it. */
 void rill_barrier_seen(rill_barrier_t *self, const char *token, uint64_t now_ms,
                        rill_barrier_release_fn release, void *argument);

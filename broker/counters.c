@@ -3,6 +3,7 @@
  * See counters.h for why all counting lives in one place.
  */
 #include "counters.h"
+#include "rill_alloc.h"
 
 #include <stdlib.h>
 
@@ -17,14 +18,8 @@ static void free_kind_counters(void **item)
 
 rill_counters_t *rill_counters_new(void)
 {
-    rill_counters_t *self = calloc(1, sizeof(*self));
-    if (self == NULL)
-        return NULL;
-    self->kinds = zhashx_new();
-    if (self->kinds == NULL) {
-        free(self);
-        return NULL;
-    }
+    rill_counters_t *self = rill_xcalloc(1, sizeof(*self));
+    self->kinds = zhashx_new(); /* czmq aborts on ENOMEM (rill_alloc.h) */
     zhashx_set_destructor(self->kinds, free_kind_counters);
     rill_histogram_init(&self->batch_sizes, batch_size_bounds,
                         sizeof(batch_size_bounds) / sizeof(batch_size_bounds[0]));
@@ -46,12 +41,7 @@ rill_kind_counters_t *rill_counters_kind(rill_counters_t *self, const char *kind
     rill_kind_counters_t *counters = zhashx_lookup(self->kinds, kind);
     if (counters != NULL)
         return counters;
-    counters = calloc(1, sizeof(*counters));
-    if (counters == NULL)
-        return NULL;
-    if (zhashx_insert(self->kinds, kind, counters) != 0) {
-        free(counters);
-        return NULL;
-    }
+    counters = rill_xcalloc(1, sizeof(*counters));
+    zhashx_update(self->kinds, kind, counters);
     return counters;
 }

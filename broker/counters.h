@@ -40,7 +40,7 @@ typedef struct {
     uint64_t part_bytes;
     uint64_t parts_ignored; /* PART/DONE/FAIL/RETURN for a job not running there */
     uint64_t events_published;
-    uint64_t syncs_published; /* sync events (events_channel.c): never delivered to clients */
+    uint64_t syncs_published; /* sync events (events.c): never delivered to clients */
     uint64_t publish_failures;
     /* dispatch */
     uint64_t batches;
@@ -64,7 +64,7 @@ typedef struct {
 
 rill_counters_t *rill_counters_new(void);
 void rill_counters_destroy(rill_counters_t **self_p);
-/* The counters of one kind, created on first use. NULL only on ENOMEM. */
+/* The counters of one kind, created on first use. */
 rill_kind_counters_t *rill_counters_kind(rill_counters_t *self, const char *kind);
 
 #endif

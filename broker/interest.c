@@ -2,6 +2,7 @@
  * interest.c - per-subject subscriber counts from XPUB messages. See interest.h.
  */
 #include "interest.h"
+#include "rill_alloc.h"
 #include "rill_protocol.h"
 
 #include <czmq.h>
@@ -20,14 +21,8 @@ static void free_count(void **item)
 
 rill_interest_t *rill_interest_new(void)
 {
-    rill_interest_t *self = calloc(1, sizeof(*self));
-    if (self == NULL)
-        return NULL;
-    self->counts = zhashx_new();
-    if (self->counts == NULL) {
-        free(self);
-        return NULL;
-    }
+    rill_interest_t *self = rill_xcalloc(1, sizeof(*self));
+    self->counts = zhashx_new(); /* czmq aborts on ENOMEM (rill_alloc.h) */
     zhashx_set_destructor(self->counts, free_count);
     return self;
 }
@@ -73,17 +68,17 @@ static rill_interest_kind_t classify(const uint8_t *topic, size_t size)
     }
 }
 
-int rill_interest_apply(rill_interest_t *self, const uint8_t *message, size_t size,
-                        rill_interest_change_t *change)
+void rill_interest_apply(rill_interest_t *self, const uint8_t *message, size_t size,
+                         rill_interest_change_t *change)
 {
     memset(change, 0, sizeof(*change));
     if (size < 1 || (message[0] != 0 && message[0] != 1))
-        return 0;
+        return;
     const uint8_t *topic = message + 1;
     size_t topic_size = size - 1;
     rill_interest_kind_t kind = classify(topic, topic_size);
     if (kind == RILL_INTEREST_IGNORED || topic_size >= sizeof(change->subject))
-        return 0;
+        return;
     memcpy(change->subject, topic, topic_size);
     change->subject[topic_size] = '\0';
     change->subscribe = message[0] == 1;
@@ -91,13 +86,8 @@ int rill_interest_apply(rill_interest_t *self, const uint8_t *message, size_t si
     change->previous = count != NULL ? *count : 0;
     if (change->subscribe) {
         if (count == NULL) {
-            count = calloc(1, sizeof(*count));
-            if (count == NULL)
-                return -1;
-            if (zhashx_insert(self->counts, change->subject, count) != 0) {
-                free(count);
-                return -1;
-            }
+            count = rill_xcalloc(1, sizeof(*count));
+            zhashx_update(self->counts, change->subject, count);
         }
         (*count)++;
         change->count = *count;
@@ -108,7 +98,6 @@ int rill_interest_apply(rill_interest_t *self, const uint8_t *message, size_t si
             zhashx_delete(self->counts, change->subject);
     }
     change->kind = kind;
-    return 0;
 }
 
 uint64_t rill_interest_count(rill_interest_t *self, const char *topic)

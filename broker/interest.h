@@ -37,10 +37,10 @@ typedef struct {
 rill_interest_t *rill_interest_new(void);
 void rill_interest_destroy(rill_interest_t **self_p);
 /* Applies one XPUB message (first byte 1 = subscribe, 0 = unsubscribe, then
- * the topic). Returns 0 with change filled (kind IGNORED for what is not
- * counted), or -1 on ENOMEM. A count never goes below 0. */
-int rill_interest_apply(rill_interest_t *self, const uint8_t *message, size_t size,
-                        rill_interest_change_t *change);
+ * the topic) and fills change (kind IGNORED for what is not counted). A
+ * count never goes below 0. */
+void rill_interest_apply(rill_interest_t *self, const uint8_t *message, size_t size,
+                         rill_interest_change_t *change);
 /* Subscribers of a topic ("j"+id, "t"+name+"/", "s"+token). */
 uint64_t rill_interest_count(rill_interest_t *self, const char *topic);
 size_t rill_interest_size(rill_interest_t *self);

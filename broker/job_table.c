@@ -3,6 +3,7 @@
  * orders, and the status JSON. See job_table.h.
  */
 #include "job_table.h"
+#include "rill_alloc.h"
 #include "rill_clock.h"
 
 #include <stdlib.h>
@@ -19,16 +20,14 @@ struct rill_job_table {
 
 static char *duplicate(const char *text)
 {
-    return text != NULL ? strdup(text) : NULL;
+    return text != NULL ? rill_xstrdup(text) : NULL;
 }
 
 rill_job_t *rill_job_new(const rill_job_spec_t *spec)
 {
     if (spec->id == NULL || strlen(spec->id) != RILL_ID_TEXT_SIZE - 1 || spec->kind == NULL)
         return NULL;
-    rill_job_t *job = calloc(1, sizeof(*job));
-    if (job == NULL)
-        return NULL;
+    rill_job_t *job = rill_xcalloc(1, sizeof(*job));
     memcpy(job->id, spec->id, RILL_ID_TEXT_SIZE);
     job->topic[0] = 'j';
     memcpy(job->topic + 1, spec->id, RILL_ID_TEXT_SIZE);
@@ -37,11 +36,6 @@ rill_job_t *rill_job_new(const rill_job_spec_t *spec)
     job->key = duplicate(spec->key);
     job->who = duplicate(spec->who);
     job->retention = rill_retention_new(spec->retain_parts);
-    if (job->kind == NULL || job->source == NULL || job->retention == NULL ||
-        (spec->key != NULL && job->key == NULL) || (spec->who != NULL && job->who == NULL)) {
-        rill_job_destroy(&job);
-        return NULL;
-    }
     job->args = spec->args != NULL ? json_incref(spec->args) : NULL;
     job->detached = spec->detached;
     job->state = RILL_JOB_QUEUED;
@@ -79,21 +73,13 @@ int rill_job_is_ended(const rill_job_t *job)
            job->state == RILL_JOB_CANCELLED;
 }
 
-int rill_job_set_worker_info(rill_job_t *job, const char *name, const char *host, int64_t pid)
+void rill_job_set_worker_info(rill_job_t *job, const char *name, const char *host, int64_t pid)
 {
-    char *new_name = duplicate(name);
-    char *new_host = duplicate(host);
-    if ((name != NULL && new_name == NULL) || (host != NULL && new_host == NULL)) {
-        free(new_name);
-        free(new_host);
-        return -1;
-    }
     free(job->worker_name);
     free(job->worker_host);
-    job->worker_name = new_name;
-    job->worker_host = new_host;
+    job->worker_name = duplicate(name);
+    job->worker_host = duplicate(host);
     job->worker_pid = name != NULL ? pid : -1;
-    return 0;
 }
 
 const char *rill_job_state_name(const rill_job_t *job, int kind_served)
@@ -155,14 +141,8 @@ static void destroy_job_item(void **item)
 
 rill_job_table_t *rill_job_table_new(rill_counters_t *counters)
 {
-    rill_job_table_t *self = calloc(1, sizeof(*self));
-    if (self == NULL)
-        return NULL;
-    self->jobs = zhashx_new();
-    if (self->jobs == NULL) {
-        free(self);
-        return NULL;
-    }
+    rill_job_table_t *self = rill_xcalloc(1, sizeof(*self));
+    self->jobs = zhashx_new(); /* czmq aborts on ENOMEM (rill_alloc.h) */
     zhashx_set_destructor(self->jobs, destroy_job_item);
     rill_list_init(&self->deadlines);
     rill_list_init(&self->expiries);
@@ -240,8 +220,7 @@ int rill_job_table_insert(rill_job_table_t *self, rill_job_t *job, uint64_t dead
 {
     if (zhashx_lookup(self->jobs, job->id) != NULL)
         return -1;
-    if (zhashx_insert(self->jobs, job->id, job) != 0)
-        return -1;
+    zhashx_update(self->jobs, job->id, job);
     job->deadline_ms = deadline_ms;
     if (deadline_ms != 0)
         insert_sorted(&self->deadlines, job, &job->deadline_link, offsetof(rill_job_t, deadline_link),

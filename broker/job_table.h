@@ -44,7 +44,7 @@ typedef struct rill_job {
     int held;          /* queued but waiting for its submit barrier */
     uint64_t attempt;  /* from 1 */
     uint64_t last_seq; /* seq of the last event published */
-    uint64_t last_event_ms; /* monotonic ms of that event; 0 = none yet (sync: events_channel.c) */
+    uint64_t last_event_ms; /* monotonic ms of that event; 0 = none yet (sync: events.c) */
     uint64_t parts;    /* part events published */
     rill_retention_t *retention;
     uint64_t submitted_ms; /* Unix epoch ms; 0 = not yet */
@@ -87,15 +87,16 @@ typedef struct {
     uint64_t retain_parts;
 } rill_job_spec_t;
 
-/* NULL on ENOMEM. */
+/* NULL when spec has no kind or its id is not 32 characters. */
 rill_job_t *rill_job_new(const rill_job_spec_t *spec);
 void rill_job_destroy(rill_job_t **self_p);
 int rill_job_is_ended(const rill_job_t *job);
-/* Records (copies) which worker runs it; NULL name clears. Returns 0 or -1 (ENOMEM). */
-int rill_job_set_worker_info(rill_job_t *job, const char *name, const char *host, int64_t pid);
+/* Records (copies) which worker runs it; NULL name clears. */
+void rill_job_set_worker_info(rill_job_t *job, const char *name, const char *host, int64_t pid);
 /* "queued", "waiting", "running", "done", "failed", "cancelled". */
 const char *rill_job_state_name(const rill_job_t *job, int kind_served);
-/* The status JSON of docs/PROTOCOL.md; caller frees. NULL on ENOMEM. */
+/* The status JSON of docs/PROTOCOL.md; caller frees. NULL only if jansson
+ * refuses (a string that is not UTF-8: none of a job's are). */
 char *rill_job_status_json(const rill_job_t *job, uint64_t subscribers, int kind_served);
 
 typedef struct rill_job_table rill_job_table_t;
@@ -106,7 +107,7 @@ void rill_job_table_destroy(rill_job_table_t **self_p);
 void rill_job_table_on_expire(rill_job_table_t *self, void (*callback)(void *argument, rill_job_t *job),
                               void *argument);
 /* Takes ownership of job (state queued). deadline_ms is monotonic, 0 = none.
- * Returns 0, or -1 if the id exists (job not taken) or on ENOMEM. */
+ * Returns 0, or -1 if the id exists (job not taken). */
 int rill_job_table_insert(rill_job_table_t *self, rill_job_t *job, uint64_t deadline_ms);
 rill_job_t *rill_job_table_find(rill_job_table_t *self, const char *id);
 /* id given as a frame: any length, not NUL-terminated. */

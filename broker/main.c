@@ -1,6 +1,11 @@
 /*
  * main.c - rill-broker's process: flags, config, signals and the loop.
  *
+ * Here the broker meets its sockets: main.c opens them (sockets.h), gives
+ * the broker an outbox made of the channels' senders (outbox.h), and hands
+ * each channel its socket when poll says it is readable. Nothing else in
+ * broker/ knows both.
+ *
  * Signals are blocked before any ZeroMQ thread exists and read from a
  * signalfd polled with the three sockets, so SIGTERM/SIGINT end the loop
  * cleanly (everything freed: the tests run under LeakSanitizer) and SIGHUP
@@ -9,8 +14,17 @@
  * dispatch if anything may have become dispatchable.
  */
 #include "broker.h"
+#include "control_channel.h"
+#include "dispatch.h"
+#include "events_channel.h"
+#include "rill_alloc.h"
 #include "rill_clock.h"
 #include "rill_log.h"
+#include "rill_run_lock.h"
+#include "sockets.h"
+#include "tick.h"
+#include "worker_channel.h"
+#include "worker_life.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -150,7 +164,7 @@ static int read_signals(int fd, rill_broker_t *broker, const char *config_path)
     return stop;
 }
 
-static int run(rill_broker_t *broker, int signal_fd, const char *config_path)
+static int run(rill_broker_t *broker, rill_broker_sockets_t *sockets, int signal_fd, const char *config_path)
 {
     uint64_t next_tick = rill_clock_monotonic_ms() + TICK_MS;
     for (;;) {
@@ -163,9 +177,9 @@ static int run(rill_broker_t *broker, int signal_fd, const char *config_path)
         if (broker->dispatch_needed)
             timeout = 0;
         zmq_pollitem_t items[4] = {
-            {broker->workers, 0, ZMQ_POLLIN, 0},
-            {broker->control, 0, ZMQ_POLLIN, 0},
-            {broker->events, 0, ZMQ_POLLIN, 0},
+            {sockets->workers, 0, ZMQ_POLLIN, 0},
+            {sockets->control, 0, ZMQ_POLLIN, 0},
+            {sockets->events, 0, ZMQ_POLLIN, 0},
             {NULL, signal_fd, ZMQ_POLLIN, 0},
         };
         if (zmq_poll(items, 4, timeout) < 0) {
@@ -181,11 +195,11 @@ static int run(rill_broker_t *broker, int signal_fd, const char *config_path)
         /* Interest first: a barrier token or an unsubscribe may change what
          * the other two do with their messages. */
         if (items[2].revents & ZMQ_POLLIN)
-            rill_events_receive(broker);
+            rill_events_channel_receive(broker, sockets->events);
         if (items[0].revents & ZMQ_POLLIN)
-            rill_worker_channel_receive(broker);
+            rill_worker_channel_receive(broker, sockets->workers);
         if (items[1].revents & ZMQ_POLLIN)
-            rill_control_channel_receive(broker);
+            rill_control_channel_receive(broker, sockets->control);
         now = rill_clock_monotonic_ms();
         if (now >= next_tick) {
             rill_broker_tick(broker, now);
@@ -201,6 +215,9 @@ static int run(rill_broker_t *broker, int signal_fd, const char *config_path)
 
 int main(int argc, char **argv)
 {
+    /* jansson allocates through rill_alloc.h too: out of memory aborts
+     * there as everywhere, so a NULL from jansson means bad input only. */
+    json_set_alloc_funcs(rill_xmalloc, free);
     rill_log_init("broker");
     options_t options;
     int parsed = parse_options(argc, argv, &options);
@@ -227,6 +244,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "rill-broker: %s\n", error);
         return 1;
     }
+    /* One broker per run directory (rill_run_lock.h): held until exit. */
+    int run_lock = -1;
+    if (uses_ipc(&options.endpoints) &&
+        (run_lock = rill_run_lock_acquire(options.endpoints.run_dir, error, sizeof(error))) < 0) {
+        fprintf(stderr, "rill-broker: %s\n", error);
+        return 1;
+    }
     /* Before any ZeroMQ thread exists, so every thread inherits the mask. */
     sigset_t signals;
     sigemptyset(&signals);
@@ -244,9 +268,18 @@ int main(int argc, char **argv)
         return 1;
     }
     zsys_handler_set(NULL);
-    rill_broker_t *broker = rill_broker_new(&config, &options.endpoints, error, sizeof(error));
+    rill_broker_sockets_t *sockets = rill_broker_sockets_new(&options.endpoints, error, sizeof(error));
+    /* The broker's outbox: the channels' senders over these sockets. */
+    rill_outbox_t outbox = {
+        .context = sockets,
+        .publish = rill_events_channel_publish,
+        .send_worker = rill_worker_channel_send,
+        .reply = rill_control_channel_reply,
+    };
+    rill_broker_t *broker = sockets != NULL ? rill_broker_new(&config, &outbox, error, sizeof(error)) : NULL;
     if (broker == NULL) {
         rill_log_error(NULL, "%s", error);
+        rill_broker_sockets_destroy(&sockets);
         close(signal_fd);
         zsys_shutdown();
         return 1;
@@ -255,13 +288,15 @@ int main(int argc, char **argv)
                   broker->instance_id, options.endpoints.workers, options.endpoints.control,
                   options.endpoints.events, config.kind_count,
                   (unsigned long long)config.heartbeat_ms);
-    int status = run(broker, signal_fd, options.config_path);
+    int status = run(broker, sockets, signal_fd, options.config_path);
     rill_log_info(NULL, "broker %s down: %llu jobs submitted, %llu parts, %llu malformed",
                   broker->instance_id, (unsigned long long)broker->counters->jobs_submitted,
                   (unsigned long long)broker->counters->parts,
                   (unsigned long long)broker->counters->malformed);
     rill_broker_destroy(&broker);
+    rill_broker_sockets_destroy(&sockets);
     close(signal_fd);
     zsys_shutdown();
+    rill_run_lock_release(&run_lock);
     return status;
 }

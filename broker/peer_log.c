@@ -2,6 +2,7 @@
  * peer_log.c - per-peer log rate limit. See peer_log.h.
  */
 #include "peer_log.h"
+#include "rill_alloc.h"
 
 #include <czmq.h>
 #include <stdlib.h>
@@ -18,14 +19,8 @@ static void free_time(void **item)
 
 rill_peer_log_t *rill_peer_log_new(void)
 {
-    rill_peer_log_t *self = calloc(1, sizeof(*self));
-    if (self == NULL)
-        return NULL;
-    self->last = zhashx_new();
-    if (self->last == NULL) {
-        free(self);
-        return NULL;
-    }
+    rill_peer_log_t *self = rill_xcalloc(1, sizeof(*self));
+    self->last = zhashx_new(); /* czmq aborts on ENOMEM (rill_alloc.h) */
     zhashx_set_destructor(self->last, free_time);
     return self;
 }
@@ -48,20 +43,15 @@ int rill_peer_log_allow(rill_peer_log_t *self, const char *peer, uint64_t now_ms
         *last = now_ms;
         return 1;
     }
-    last = malloc(sizeof(*last));
-    if (last == NULL)
-        return 1; /* log anyway: better a line too many than none */
+    last = rill_xmalloc(sizeof(*last));
     *last = now_ms;
-    if (zhashx_insert(self->last, peer, last) != 0)
-        free(last);
+    zhashx_update(self->last, peer, last);
     return 1;
 }
 
 void rill_peer_log_prune(rill_peer_log_t *self, uint64_t now_ms)
 {
     zlistx_t *keys = zhashx_keys(self->last);
-    if (keys == NULL)
-        return;
     for (const char *peer = zlistx_first(keys); peer != NULL; peer = zlistx_next(keys)) {
         uint64_t *last = zhashx_lookup(self->last, peer);
         if (last != NULL && now_ms - *last >= RILL_PEER_LOG_WINDOW_MS)

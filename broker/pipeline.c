@@ -3,6 +3,7 @@
  * pipeline.h for where a job is at each step and why this module is pure.
  */
 #include "pipeline.h"
+#include "rill_alloc.h"
 
 #include <czmq.h>
 #include <stdio.h>
@@ -37,19 +38,14 @@ struct rill_pipelines {
 
 rill_pipelines_t *rill_pipelines_new(void)
 {
-    rill_pipelines_t *self = calloc(1, sizeof(*self));
-    if (self == NULL)
-        return NULL;
+    rill_pipelines_t *self = rill_xcalloc(1, sizeof(*self));
     rill_list_init(&self->groups);
     rill_list_init(&self->debouncing);
     rill_list_init(&self->batches);
+    /* czmq aborts on ENOMEM (rill_alloc.h). */
     self->groups_by_key = zhashx_new();
     self->debounced = zhashx_new();
     self->remembered = zhashx_new();
-    if (self->groups_by_key == NULL || self->debounced == NULL || self->remembered == NULL) {
-        rill_pipelines_destroy(&self);
-        return NULL;
-    }
     return self;
 }
 
@@ -70,20 +66,18 @@ void rill_pipelines_destroy(rill_pipelines_t **self_p)
     if (self_p == NULL || *self_p == NULL)
         return;
     rill_pipelines_t *self = *self_p;
-    {
-        while (!rill_list_is_empty(&self->groups))
-            group_free(self, rill_container_of(self->groups.next, rill_pipeline_group_t, link));
-        while (!rill_list_is_empty(&self->debouncing)) {
-            rill_job_t *job = rill_container_of(self->debouncing.next, rill_job_t, queue_link);
-            rill_list_remove(&job->queue_link);
-            job->debouncing = 0;
-        }
-        /* Jobs still running at shutdown were freed without ending. */
-        while (!rill_list_is_empty(&self->batches)) {
-            rill_pipeline_batch_t *batch = rill_container_of(self->batches.next, rill_pipeline_batch_t, link);
-            rill_list_remove(&batch->link);
-            free(batch);
-        }
+    while (!rill_list_is_empty(&self->groups))
+        group_free(self, rill_container_of(self->groups.next, rill_pipeline_group_t, link));
+    while (!rill_list_is_empty(&self->debouncing)) {
+        rill_job_t *job = rill_container_of(self->debouncing.next, rill_job_t, queue_link);
+        rill_list_remove(&job->queue_link);
+        job->debouncing = 0;
+    }
+    /* Jobs still running at shutdown were freed without ending. */
+    while (!rill_list_is_empty(&self->batches)) {
+        rill_pipeline_batch_t *batch = rill_container_of(self->batches.next, rill_pipeline_batch_t, link);
+        rill_list_remove(&batch->link);
+        free(batch);
     }
     zhashx_destroy(&self->groups_by_key);
     zhashx_destroy(&self->debounced);
@@ -96,49 +90,41 @@ char *rill_pipelines_identity(const char *kind, const char *source, const char *
 {
     if (key != NULL) {
         size_t length = strlen(key);
-        char *text = malloc(length + 5);
-        if (text != NULL)
-            snprintf(text, length + 5, "key\x1f%s", key);
+        char *text = rill_xmalloc(length + 5);
+        snprintf(text, length + 5, "key\x1f%s", key);
         return text;
     }
-    char *canonical = args != NULL ? json_dumps(args, JSON_COMPACT | JSON_SORT_KEYS) : strdup("{}");
-    if (canonical == NULL)
-        return NULL;
+    /* json_dumps of an object fails only when memory does, and the broker
+     * gives jansson rill_xmalloc (main.c), which aborts first. */
+    char *canonical = args != NULL ? json_dumps(args, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    const char *shown = canonical != NULL ? canonical : "{}";
     if (source == NULL)
         source = kind;
-    size_t size = strlen(kind) + strlen(source) + strlen(canonical) + 3;
-    char *text = malloc(size);
-    if (text != NULL)
-        snprintf(text, size, "%s\x1f%s\x1f%s", kind, source, canonical);
+    size_t size = strlen(kind) + strlen(source) + strlen(shown) + 3;
+    char *text = rill_xmalloc(size);
+    snprintf(text, size, "%s\x1f%s\x1f%s", kind, source, shown);
     free(canonical);
     return text;
 }
 
-int rill_pipelines_adopt(rill_job_t *job, const rill_pipeline_config_t *pipeline, char *identity)
+void rill_pipelines_adopt(rill_job_t *job, const rill_pipeline_config_t *pipeline, char *identity)
 {
-    char *name = strdup(pipeline->name);
-    if (name == NULL) {
-        free(identity);
-        return -1;
-    }
     free(job->pipeline);
     free(job->identity);
-    job->pipeline = name;
+    job->pipeline = rill_xstrdup(pipeline->name);
     job->identity = identity;
     job->retain_ms = pipeline->retain_ms;
     job->retries = pipeline->retries;
     job->flush_ms = pipeline->flush_ms;
     rill_retention_set_capacity(job->retention, pipeline->retain_parts);
-    return 0;
 }
 
-/* "pipeline 0x1f identity" into buffer; NULL if it does not fit. */
+/* "pipeline 0x1f identity"; caller frees. */
 static char *index_key(const char *pipeline, const char *identity)
 {
     size_t size = strlen(pipeline) + strlen(identity) + 2;
-    char *key = malloc(size);
-    if (key != NULL)
-        snprintf(key, size, "%s\x1f%s", pipeline, identity);
+    char *key = rill_xmalloc(size);
+    snprintf(key, size, "%s\x1f%s", pipeline, identity);
     return key;
 }
 
@@ -149,8 +135,6 @@ rill_job_t *rill_pipelines_find_join(rill_pipelines_t *self, const rill_pipeline
     if (identity == NULL || (pipeline->debounce_ms == 0 && !pipeline->dedup))
         return NULL;
     char *key = index_key(pipeline->name, identity);
-    if (key == NULL)
-        return NULL;
     rill_job_t *job = NULL;
     if (pipeline->debounce_ms > 0) {
         job = zhashx_lookup(self->debounced, key);
@@ -183,15 +167,10 @@ static rill_pipeline_group_t *group_get(rill_pipelines_t *self, const rill_job_t
     snprintf(key, sizeof(key), "%s\x1f%s", pipeline->name, value);
     rill_pipeline_group_t *group = zhashx_lookup(self->groups_by_key, key);
     if (group == NULL) {
-        group = calloc(1, sizeof(*group));
-        if (group == NULL)
-            return NULL;
+        group = rill_xcalloc(1, sizeof(*group));
         memcpy(group->key, key, sizeof(key));
         rill_list_init(&group->buffer);
-        if (zhashx_insert(self->groups_by_key, group->key, group) != 0) {
-            free(group);
-            return NULL;
-        }
+        zhashx_update(self->groups_by_key, group->key, group);
         rill_list_push_back(&self->groups, &group->link);
     }
     group->config = *pipeline; /* new jobs bring the config in force (SIGHUP) */
@@ -211,17 +190,11 @@ static void buffer_push(rill_pipeline_group_t *group, rill_job_t *job, uint64_t 
     rill_list_push_back(&group->buffer, &job->queue_link);
 }
 
-int rill_pipelines_submit(rill_pipelines_t *self, rill_job_t *job, const rill_pipeline_config_t *pipeline,
-                          uint64_t now_ms)
+void rill_pipelines_submit(rill_pipelines_t *self, rill_job_t *job, const rill_pipeline_config_t *pipeline,
+                           uint64_t now_ms)
 {
     rill_pipeline_group_t *group = group_get(self, job, pipeline);
-    if (group == NULL)
-        return -1;
     char *key = job->identity != NULL ? index_key(pipeline->name, job->identity) : NULL;
-    if (job->identity != NULL && key == NULL) {
-        group_release_if_idle(self, group);
-        return -1;
-    }
     if (pipeline->debounce_ms > 0 && key != NULL) {
         zhashx_update(self->debounced, key, job);
         job->debouncing = 1;
@@ -237,7 +210,6 @@ int rill_pipelines_submit(rill_pipelines_t *self, rill_job_t *job, const rill_pi
         job->remembered = 1;
     }
     free(key);
-    return 0;
 }
 
 /* The debounce entry of job, if it is still its own. */
@@ -304,7 +276,7 @@ void rill_pipelines_forget(rill_pipelines_t *self, rill_job_t *job)
         return;
     job->remembered = 0;
     char *key = index_key(job->pipeline, job->identity);
-    if (key != NULL && zhashx_lookup(self->remembered, key) == job)
+    if (zhashx_lookup(self->remembered, key) == job)
         zhashx_delete(self->remembered, key);
     free(key);
 }
@@ -399,19 +371,18 @@ size_t rill_pipeline_group_peek(rill_pipeline_group_t *group, rill_job_t **jobs,
 void rill_pipelines_start_batch(rill_pipelines_t *self, rill_pipeline_group_t *group, rill_job_t **jobs,
                                 size_t count)
 {
-    rill_pipeline_batch_t *batch = count > 0 ? calloc(1, sizeof(*batch)) : NULL;
-    if (batch != NULL) {
-        batch->group = group;
-        batch->remaining = count;
-        rill_list_push_back(&self->batches, &batch->link);
-        group->in_flight++;
-    }
+    if (count == 0)
+        return;
+    rill_pipeline_batch_t *batch = rill_xcalloc(1, sizeof(*batch));
+    batch->group = group;
+    batch->remaining = count;
+    rill_list_push_back(&self->batches, &batch->link);
+    group->in_flight++;
     for (size_t i = 0; i < count; i++) {
         rill_list_remove(&jobs[i]->queue_link);
         jobs[i]->group = NULL;
         jobs[i]->pipeline_batch = batch;
     }
-    /* A group left idle by ENOMEM is freed with the module. */
 }
 
 size_t rill_pipelines_group_count(const rill_pipelines_t *self)

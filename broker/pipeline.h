@@ -3,10 +3,9 @@
  * dispatch: debounce, dedup, group_by, buffer_with_time, ordered/parallel.
  *
  * Kept pure (no sockets, no worker choice) so the decisions can be tested
- * alone: broker.c asks this module which group has a batch ready, picks the
- * worker itself (worker_pool.h), and tells the module what it sent. A job
- * matched by no pipeline never comes here: it goes to the ready queue, as
- * before pipelines existed.
+ * alone: dispatch.c asks this module which group has a batch ready, picks
+ * the worker itself (worker_pool.h), and tells the module what it sent. A
+ * job matched by no pipeline never comes here: it goes to the ready queue.
  *
  * Where a pipeline job is, at any time (its queue_link is in one list only):
  *   debouncing   - in the debounce list until no identical job arrived for
@@ -40,14 +39,13 @@ rill_pipelines_t *rill_pipelines_new(void);
 void rill_pipelines_destroy(rill_pipelines_t **self_p);
 
 /* A job's identity for debounce and dedup: its key when it has one, else
- * kind, source and canonical args (sorted keys, compact). Caller frees;
- * NULL on ENOMEM. */
+ * kind, source and canonical args (sorted keys, compact). Caller frees. */
 char *rill_pipelines_identity(const char *kind, const char *source, const char *key, json_t *args);
 
 /* Prepares a new job for pipeline (name copied, retention/deadline/retry
  * settings taken from it, identity stored when debounce or dedup need it).
- * identity is consumed. 0, or -1 on ENOMEM. */
-int rill_pipelines_adopt(rill_job_t *job, const rill_pipeline_config_t *pipeline, char *identity);
+ * identity (may be NULL) is consumed. */
+void rill_pipelines_adopt(rill_job_t *job, const rill_pipeline_config_t *pipeline, char *identity);
 
 /* The job an identical submission joins, or NULL: a debouncing one (its
  * quiet period starts again at now) when the pipeline debounces, else with
@@ -57,10 +55,9 @@ rill_job_t *rill_pipelines_find_join(rill_pipelines_t *self, const rill_pipeline
                                      const char *identity, uint64_t now_ms, const char **why);
 
 /* A new job of a pipeline enters: it debounces, or goes to its group's
- * buffer. It is also remembered for dedup. 0, or -1 on ENOMEM (nothing
- * changed). */
-int rill_pipelines_submit(rill_pipelines_t *self, rill_job_t *job, const rill_pipeline_config_t *pipeline,
-                          uint64_t now_ms);
+ * buffer. It is also remembered for dedup. */
+void rill_pipelines_submit(rill_pipelines_t *self, rill_job_t *job, const rill_pipeline_config_t *pipeline,
+                           uint64_t now_ms);
 /* A job held for its submit barrier does not leave the debounce list nor
  * count in a batch window before this; a buffered held job is skipped. */
 /* Moves debouncing jobs whose quiet period is over (and not held) to their
@@ -89,8 +86,7 @@ const char *rill_pipeline_group_kind(const rill_pipeline_group_t *group);
  * buffer_max jobs; jobs held by a barrier are skipped). Returns the count. */
 size_t rill_pipeline_group_peek(rill_pipeline_group_t *group, rill_job_t **jobs, size_t max);
 /* The first count jobs peeked were sent as one batch: they leave the
- * buffer and the group has one more batch in flight (out of memory, the
- * batch is not counted: it cannot hold the group back). */
+ * buffer and the group has one more batch in flight. */
 void rill_pipelines_start_batch(rill_pipelines_t *self, rill_pipeline_group_t *group, rill_job_t **jobs,
                                size_t count);
 

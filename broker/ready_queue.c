@@ -2,6 +2,7 @@
  * ready_queue.c - the FIFO of jobs ready for dispatch. See ready_queue.h.
  */
 #include "ready_queue.h"
+#include "rill_alloc.h"
 
 #include <stdlib.h>
 
@@ -11,9 +12,7 @@ struct rill_ready_queue {
 
 rill_ready_queue_t *rill_ready_queue_new(void)
 {
-    rill_ready_queue_t *self = calloc(1, sizeof(*self));
-    if (self == NULL)
-        return NULL;
+    rill_ready_queue_t *self = rill_xcalloc(1, sizeof(*self));
     rill_list_init(&self->jobs);
     return self;
 }

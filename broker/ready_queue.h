@@ -1,11 +1,14 @@
 /*
- * ready_queue.h - which jobs are ready to go to a worker, in order.
+ * ready_queue.h - the jobs no pipeline holds that are ready to go to a
+ * worker, in order.
  *
- * Kept apart from worker choice (worker_pool.h) on purpose: today a ready
- * job forms a batch of one, FIFO; the pipelines of docs/CONFIG.md "Pipelines" (group_by,
- * buffer_ms/buffer_max, ordered/parallel) replace what this module hands
- * out — batches per group, held until their window closes — without
- * touching how a worker is chosen for a batch.
+ * A job matched by a declared pipeline (docs/CONFIG.md "Pipelines") waits in
+ * that pipeline's debounce list or group buffer and leaves it in batches
+ * (pipeline.h). Every other job waits here, FIFO, and goes as a batch of
+ * one; so does a retried job, a pipeline's included (it keeps its batch in
+ * flight, and goes to the front: it was submitted before the jobs behind
+ * it). Which job goes next is decided here, which worker gets it in
+ * worker_pool.h.
  */
 #ifndef RILL_BROKER_READY_QUEUE_H
 #define RILL_BROKER_READY_QUEUE_H

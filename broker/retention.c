@@ -2,6 +2,7 @@
  * retention.c - the per-job ring of retained events. See retention.h.
  */
 #include "retention.h"
+#include "rill_alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -16,9 +17,7 @@ struct rill_retention {
 
 rill_retention_t *rill_retention_new(size_t capacity)
 {
-    rill_retention_t *self = calloc(1, sizeof(*self));
-    if (self == NULL)
-        return NULL;
+    rill_retention_t *self = rill_xcalloc(1, sizeof(*self));
     self->capacity = capacity;
     return self;
 }
@@ -37,14 +36,12 @@ void rill_retention_destroy(rill_retention_t **self_p)
 
 /* Doubles the slots (up to capacity), moving the ring to start at 0.
  * zmq_msg_t must be moved with zmq_msg_move, never memcpy'd. */
-static int grow(rill_retention_t *self)
+static void grow(rill_retention_t *self)
 {
     size_t allocated = self->allocated == 0 ? 4 : self->allocated * 2;
     if (allocated > self->capacity)
         allocated = self->capacity;
-    rill_retained_event_t *events = calloc(allocated, sizeof(*events));
-    if (events == NULL)
-        return -1;
+    rill_retained_event_t *events = rill_xcalloc(allocated, sizeof(*events));
     for (size_t i = 0; i < self->count; i++) {
         rill_retained_event_t *from = &self->events[(self->start + i) % self->allocated];
         events[i].type = from->type;
@@ -58,7 +55,6 @@ static int grow(rill_retention_t *self)
     self->events = events;
     self->allocated = allocated;
     self->start = 0;
-    return 0;
 }
 
 /* libzmq receives messages of up to its 8 KiB batch size as slices of one
@@ -117,8 +113,8 @@ int rill_retention_push_at(rill_retention_t *self, rill_event_type_t type, uint6
 {
     if (self->capacity == 0)
         return 0;
-    if (self->count == self->allocated && self->allocated < self->capacity && grow(self) != 0)
-        return -1;
+    if (self->count == self->allocated && self->allocated < self->capacity)
+        grow(self);
     /* Full: the oldest goes (after a shrink the ring may hold more slots
      * than its capacity, so the newest goes after the last, not in the
      * oldest's slot). */
@@ -126,7 +122,8 @@ int rill_retention_push_at(rill_retention_t *self, rill_event_type_t type, uint6
         drop_oldest(self);
     rill_retained_event_t *slot = &self->events[(self->start + self->count) % self->allocated];
     if (keep_copy(&slot->data, data) != 0) {
-        /* The slot is free again; the ring is consistent without it. */
+        /* libzmq could not copy it; the slot is free again and the ring
+         * consistent without it. */
         return -1;
     }
     slot->type = type;

@@ -30,11 +30,12 @@ typedef struct {
 
 typedef struct rill_retention rill_retention_t;
 
-/* capacity 0 keeps nothing. NULL on ENOMEM. */
+/* capacity 0 keeps nothing. */
 rill_retention_t *rill_retention_new(size_t capacity);
 void rill_retention_destroy(rill_retention_t **self_p);
 /* Keeps a copy of data (zmq_msg_copy: shared, not duplicated, when large).
- * seq must grow from push to push. Returns 0, or -1 on ENOMEM (nothing kept). */
+ * seq must grow from push to push. Returns 0, or -1 when libzmq cannot copy
+ * the message (nothing kept). */
 int rill_retention_push(rill_retention_t *self, rill_event_type_t type, uint64_t seq, zmq_msg_t *data);
 /* The same, stamping the event with at_ms (for rill_retention_drop_before). */
 int rill_retention_push_at(rill_retention_t *self, rill_event_type_t type, uint64_t seq,

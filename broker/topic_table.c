@@ -3,6 +3,7 @@
  * topic_table.h. A czmq zhashx keyed by the record's own name (no copy).
  */
 #include "topic_table.h"
+#include "rill_alloc.h"
 
 #include <czmq.h>
 #include <stdlib.h>
@@ -32,14 +33,8 @@ static void record_free(void **item)
 
 rill_topic_table_t *rill_topic_table_new(void)
 {
-    rill_topic_table_t *self = calloc(1, sizeof(*self));
-    if (self == NULL)
-        return NULL;
-    self->topics = zhashx_new();
-    if (self->topics == NULL) {
-        free(self);
-        return NULL;
-    }
+    rill_topic_table_t *self = rill_xcalloc(1, sizeof(*self));
+    self->topics = zhashx_new(); /* czmq aborts on ENOMEM (rill_alloc.h) */
     zhashx_set_key_duplicator(self->topics, NULL);
     zhashx_set_key_destructor(self->topics, NULL);
     zhashx_set_destructor(self->topics, record_free);
@@ -79,9 +74,7 @@ rill_topic_t *rill_topic_table_get(rill_topic_table_t *self, const char *name, s
     rill_topic_t *topic = rill_topic_table_find(self, name, length);
     if (topic != NULL || !rill_topic_name_is_valid(name, length))
         return topic;
-    record_t *record = calloc(1, sizeof(*record));
-    if (record == NULL)
-        return NULL;
+    record_t *record = rill_xcalloc(1, sizeof(*record));
     memcpy(record->name, name, length);
     record->name[length] = '\0';
     record->topic.subject[0] = RILL_SUBJECT_TOPIC;
@@ -89,10 +82,7 @@ rill_topic_t *rill_topic_table_get(rill_topic_table_t *self, const char *name, s
     record->topic.subject[length + 1] = '/';
     record->topic.subject[length + 2] = '\0';
     record->topic.subject_length = length + 2;
-    if (zhashx_insert(self->topics, record->name, record) != 0) {
-        free(record);
-        return NULL;
-    }
+    zhashx_update(self->topics, record->name, record);
     return &record->topic;
 }
 
@@ -108,8 +98,6 @@ uint64_t rill_topic_table_append(rill_topic_table_t *self, rill_topic_t *topic, 
     }
     if (topic->retention == NULL)
         topic->retention = rill_retention_new(capacity);
-    if (topic->retention == NULL)
-        return seq;
     if (rill_retention_capacity(topic->retention) != capacity)
         rill_retention_set_capacity(topic->retention, capacity); /* after a SIGHUP */
     *retained = rill_retention_push_at(topic->retention, RILL_EVENT_PART, seq, data, now_ms) == 0;

@@ -19,7 +19,7 @@
 
 typedef struct {
     uint64_t last_seq;            /* seq of the last message; 0 = none yet */
-    uint64_t last_event_ms;       /* monotonic ms of that message (sync: events_channel.c) */
+    uint64_t last_event_ms;       /* monotonic ms of that message (sync: events.c) */
     rill_retention_t *retention;  /* NULL while nothing is retained */
     size_t subject_length;
     char subject[RILL_TOPIC_NAME_MAX + 3]; /* "t" + name + "/", NUL-terminated */
@@ -32,12 +32,13 @@ void rill_topic_table_destroy(rill_topic_table_t **self_p);
 
 /* The topic named name (length bytes, a valid topic name), or NULL. */
 rill_topic_t *rill_topic_table_find(rill_topic_table_t *self, const char *name, size_t length);
-/* Finds or creates it. NULL on ENOMEM or an invalid name. */
+/* Finds or creates it. NULL for an invalid name. */
 rill_topic_t *rill_topic_table_get(rill_topic_table_t *self, const char *name, size_t length);
 
 /* Gives the topic its next seq and retains a copy of data (at most
  * capacity messages; now_ms stamps it). Returns the seq. A message that
- * cannot be retained (ENOMEM) still gets its seq: *retained says which. */
+ * cannot be retained (capacity 0, or libzmq could not copy it) still gets
+ * its seq: *retained says which. */
 uint64_t rill_topic_table_append(rill_topic_table_t *self, rill_topic_t *topic, zmq_msg_t *data,
                                  uint64_t now_ms, size_t capacity, int *retained);
 /* Drops the topic's messages retained before now_ms - retain_ms. */

@@ -3,6 +3,7 @@
  * batch. See worker_pool.h.
  */
 #include "worker_pool.h"
+#include "rill_alloc.h"
 
 #include <czmq.h>
 #include <stdlib.h>
@@ -36,14 +37,8 @@ static void worker_free(rill_worker_t *worker)
 
 rill_worker_pool_t *rill_worker_pool_new(void)
 {
-    rill_worker_pool_t *self = calloc(1, sizeof(*self));
-    if (self == NULL)
-        return NULL;
-    self->by_key = zhashx_new();
-    if (self->by_key == NULL) {
-        free(self);
-        return NULL;
-    }
+    rill_worker_pool_t *self = rill_xcalloc(1, sizeof(*self));
+    self->by_key = zhashx_new(); /* czmq aborts on ENOMEM (rill_alloc.h) */
     rill_list_init(&self->workers);
     return self;
 }
@@ -70,16 +65,14 @@ rill_worker_t *rill_worker_pool_add(rill_worker_pool_t *self, const uint8_t *rou
     if (routing_id_size == 0 || routing_id_size > RILL_ROUTING_ID_MAX ||
         spec->kind_count > RILL_CONFIG_MAX_KINDS)
         return NULL;
-    rill_worker_t *worker = calloc(1, sizeof(*worker));
-    if (worker == NULL)
-        return NULL;
+    rill_worker_t *worker = rill_xcalloc(1, sizeof(*worker));
     rill_list_init(&worker->jobs);
     memcpy(worker->routing_id, routing_id, routing_id_size);
     worker->routing_id_size = routing_id_size;
     routing_key(routing_id, routing_id_size, worker->key);
-    worker->name = strdup(spec->name != NULL ? spec->name : "");
-    worker->host = strdup(spec->host != NULL ? spec->host : "");
-    if (worker->name == NULL || worker->host == NULL || zhashx_lookup(self->by_key, worker->key)) {
+    worker->name = rill_xstrdup(spec->name != NULL ? spec->name : "");
+    worker->host = rill_xstrdup(spec->host != NULL ? spec->host : "");
+    if (zhashx_lookup(self->by_key, worker->key)) {
         worker_free(worker);
         return NULL;
     }
@@ -93,10 +86,7 @@ rill_worker_t *rill_worker_pool_add(rill_worker_pool_t *self, const uint8_t *rou
     }
     worker->credit = spec->credit > RILL_WORKER_CREDIT_MAX ? RILL_WORKER_CREDIT_MAX : spec->credit;
     worker->last_seen_ms = now_ms;
-    if (zhashx_insert(self->by_key, worker->key, worker) != 0) {
-        worker_free(worker);
-        return NULL;
-    }
+    zhashx_update(self->by_key, worker->key, worker);
     rill_list_push_back(&self->workers, &worker->pool_link);
     return worker;
 }

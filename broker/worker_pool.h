@@ -56,7 +56,7 @@ typedef struct rill_worker_pool rill_worker_pool_t;
 rill_worker_pool_t *rill_worker_pool_new(void);
 /* Workers must hold no jobs any more (or the jobs be freed already). */
 void rill_worker_pool_destroy(rill_worker_pool_t **self_p);
-/* NULL if the id is too long, known already, or on ENOMEM. */
+/* NULL if the id is empty, too long or known already, or a kind too long. */
 rill_worker_t *rill_worker_pool_add(rill_worker_pool_t *self, const uint8_t *routing_id,
                                     size_t routing_id_size, const rill_worker_spec_t *spec,
                                     uint64_t now_ms);

@@ -1,0 +1,127 @@
+/*
+ * dispatch.c - pipeline batches and the ready queue to workers, one BATCH
+ * message per batch. See dispatch.h.
+ */
+#include "dispatch.h"
+#include "job_life.h"
+#include "rill_alloc.h"
+#include "rill_clock.h"
+#include "rill_messages.h"
+#include "rill_log.h"
+#include "worker_life.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Sends one batch to worker, and its jobs start there. On failure the jobs
+ * stay where they wait and the worker is marked unreachable. */
+static int send_batch(rill_broker_t *self, rill_worker_t *worker, rill_job_t **jobs, size_t count)
+{
+    char batch_id[RILL_ID_TEXT_SIZE];
+    snprintf(batch_id, sizeof(batch_id), "%.16s%016llx", self->instance_id,
+             (unsigned long long)++self->batch_serial);
+    rill_batch_job_t *entries = rill_xcalloc(count, sizeof(*entries));
+    for (size_t i = 0; i < count; i++) {
+        const rill_job_t *job = jobs[i];
+        entries[i] = (rill_batch_job_t){.id = job->id, .kind = job->kind, .source = job->source,
+                                        .who = job->who, .args = job->args, .attempt = job->attempt};
+    }
+    char *text = rill_batch_encode(batch_id, entries, count);
+    free(entries);
+    rill_frame_t frame = rill_frame_from_string(text);
+    int sent = rill_broker_send_worker(self, worker, RILL_COMMAND_BATCH, &frame, 1);
+    free(text);
+    if (sent != 0)
+        return -1;
+    rill_worker_pool_note_batch(self->pool, worker, count);
+    self->counters->batches++;
+    self->counters->batch_jobs += count;
+    rill_histogram_observe(&self->counters->batch_sizes, count);
+    uint64_t now_wall = rill_clock_wall_ms();
+    for (size_t i = 0; i < count; i++)
+        rill_broker_start_job(self, jobs[i], worker, batch_id, now_wall);
+    return 0;
+}
+
+uint64_t rill_broker_next_due(rill_broker_t *self)
+{
+    return rill_pipelines_next_due(self->pipelines, self->dispatched_ms);
+}
+
+/* A worker for count jobs of kind: one with that much free credit; else an
+ * idle one (it holds nothing) gets what its credit allows, so a batch larger
+ * than any worker's credit is split instead of waiting for ever. *take is
+ * how many it gets. NULL: the batch waits for credit. */
+static rill_worker_t *choose_for_batch(rill_broker_t *self, const char *kind, size_t count, size_t *take)
+{
+    rill_worker_t *worker = rill_worker_pool_choose(self->pool, kind);
+    if (worker == NULL)
+        return NULL;
+    *take = count;
+    if (worker->credit >= count)
+        return worker;
+    if (worker->held == 0 && worker->credit > 0) {
+        *take = (size_t)worker->credit;
+        return worker;
+    }
+    return NULL;
+}
+
+/* Each pipeline group whose window closed (or is full) and that has room in
+ * flight sends one batch, to one worker. */
+static void dispatch_pipelines(rill_broker_t *self, uint64_t now)
+{
+    if (rill_pipelines_release_debounced(self->pipelines, now) > 0)
+        rill_log_debug(NULL, "debounced jobs are quiet: buffered");
+    rill_job_t *jobs[RILL_PIPELINE_BATCH_MAX];
+    rill_pipeline_group_t *group = rill_pipelines_first_ready(self->pipelines, now);
+    while (group != NULL) {
+        size_t count = rill_pipeline_group_peek(group, jobs, RILL_PIPELINE_BATCH_MAX);
+        size_t take = 0;
+        rill_worker_t *worker =
+            count > 0 ? choose_for_batch(self, rill_pipeline_group_kind(group), count, &take) : NULL;
+        if (worker != NULL && send_batch(self, worker, jobs, take) == 0) {
+            rill_pipelines_start_batch(self->pipelines, group, jobs, take);
+            /* A parallel group may send another batch at once. */
+            if (rill_pipeline_group_is_ready(group, now))
+                continue;
+        }
+        group = rill_pipelines_next_ready(self->pipelines, group, now);
+    }
+}
+
+void rill_broker_dispatch(rill_broker_t *self)
+{
+    self->dispatch_needed = 0;
+    self->dispatched_ms = rill_clock_monotonic_ms();
+    dispatch_pipelines(self, self->dispatched_ms);
+    if (rill_ready_queue_is_empty(self->ready))
+        return;
+    uint64_t credit = rill_worker_pool_free_credit(self->pool);
+    /* Kinds found without a worker in this pass: skip their jobs quickly. */
+    const char *starved[2 * RILL_CONFIG_MAX_KINDS];
+    size_t starved_count = 0;
+    rill_job_t *job = rill_ready_queue_first(self->ready);
+    while (job != NULL && credit > 0) {
+        rill_job_t *next = rill_ready_queue_next(self->ready, job);
+        int skip = 0;
+        for (size_t i = 0; i < starved_count && !skip; i++)
+            skip = strcmp(starved[i], job->kind) == 0;
+        if (!skip) {
+            rill_worker_t *worker = rill_worker_pool_choose(self->pool, job->kind);
+            if (worker == NULL) {
+                if (starved_count < sizeof(starved) / sizeof(starved[0]))
+                    starved[starved_count++] = job->kind;
+            } else if (send_batch(self, worker, &job, 1) == 0) {
+                credit--;
+            } else {
+                /* The worker is unreachable now; try this job again. */
+                credit = rill_worker_pool_free_credit(self->pool);
+                continue;
+            }
+        }
+        job = next;
+    }
+    rill_broker_reap(self);
+}

@@ -1,0 +1,248 @@
+/*
+ * events.c - seqs, retention, publishing, sync events and replay of the
+ * responses subject. See events.h; every send goes through the outbox.
+ */
+#include "events.h"
+#include "rill_alloc.h"
+#include "rill_messages.h"
+#include "rill_clock.h"
+#include "rill_log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REPLAY_EVENTS_PER_MESSAGE 16
+
+/* One event through the outbox; data is sent, or still ours on -1. */
+static int send_event(rill_broker_t *self, const char *subject, size_t subject_length, const char *event,
+                      uint64_t seq, zmq_msg_t *data, uint64_t accepted_ns)
+{
+    return self->outbox.publish(self->outbox.context, subject, subject_length, event, seq, data,
+                                accepted_ns);
+}
+
+int rill_events_publish(rill_broker_t *self, rill_job_t *job, rill_event_type_t type, zmq_msg_t *data)
+{
+    /* Acceptance time: frontends on this host observe delivery - accepted. */
+    uint64_t accepted_ns = rill_clock_monotonic_ns();
+    uint64_t seq = ++job->last_seq;
+    job->last_event_ms = accepted_ns / 1000000u;
+    size_t size = zmq_msg_size(data);
+    if (type == RILL_EVENT_PART) {
+        job->parts++;
+        self->counters->parts++;
+        self->counters->part_bytes += size;
+    }
+    if (rill_retention_push(job->retention, type, seq, data) != 0)
+        rill_log_warn(job->who, "job %s: out of memory retaining event %llu", job->id,
+                      (unsigned long long)seq);
+    const char *event = rill_event_type_name(type);
+    if (send_event(self, job->topic, RILL_JOB_ID_LENGTH + 1, event, seq, data, accepted_ns) != 0) {
+        self->counters->publish_failures++;
+        rill_log_warn(job->who, "job %s: publishing %s %llu failed: %s", job->id, event,
+                      (unsigned long long)seq, zmq_strerror(errno));
+        zmq_msg_close(data);
+        return -1;
+    }
+    self->counters->events_published++;
+    rill_log_debug(job->who, "hop: job %s %s seq %llu accepted, published (%zu bytes)", job->id,
+                   event, (unsigned long long)seq, size);
+    return 0;
+}
+
+static void free_dumped(void *data, void *hint)
+{
+    (void)hint;
+    free(data);
+}
+
+int rill_events_publish_json(rill_broker_t *self, rill_job_t *job, rill_event_type_t type, json_t *value)
+{
+    /* NULL only for a value jansson refused to build (json_pack of text
+     * that is not UTF-8): still publish, so the seq and the event are not
+     * lost. */
+    char *text = value != NULL ? json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    json_decref(value);
+    if (text == NULL)
+        text = rill_xstrdup("{}");
+    zmq_msg_t data;
+    if (zmq_msg_init_data(&data, text, strlen(text), free_dumped, NULL) != 0) {
+        free(text);
+        return -1;
+    }
+    return rill_events_publish(self, job, type, &data);
+}
+
+/* One topic message, as a part event with the topic's next seq. data is
+ * consumed. Returns the seq (a send the XPUB refused is logged: receivers
+ * see the gap and FETCH it). */
+static uint64_t publish_topic(rill_broker_t *self, rill_topic_t *topic, zmq_msg_t *data)
+{
+    uint64_t accepted_ns = rill_clock_monotonic_ns();
+    uint64_t now = rill_clock_monotonic_ms();
+    rill_topic_expire(topic, now, self->config.topic_retain_ms);
+    int retained = 0;
+    uint64_t seq = rill_topic_table_append(self->topics, topic, data, now,
+                                           (size_t)self->config.topic_retain_messages, &retained);
+    topic->last_event_ms = now;
+    if (!retained && self->config.topic_retain_messages > 0)
+        rill_log_warn(NULL, "topic %s: out of memory retaining message %llu", topic->subject,
+                      (unsigned long long)seq);
+    size_t size = zmq_msg_size(data);
+    if (send_event(self, topic->subject, topic->subject_length, "part", seq, data, accepted_ns) != 0) {
+        self->counters->publish_failures++;
+        rill_log_warn(NULL, "topic %s: publishing seq %llu failed: %s", topic->subject,
+                      (unsigned long long)seq, zmq_strerror(errno));
+        zmq_msg_close(data);
+        return seq;
+    }
+    self->counters->events_published++;
+    rill_log_debug(NULL, "hop: topic %s part seq %llu accepted, published (%zu bytes)",
+                   topic->subject, (unsigned long long)seq, size);
+    return seq;
+}
+
+int rill_events_publish_message(rill_broker_t *self, const char *name, size_t name_length,
+                                const void *bytes, size_t size, uint64_t *seq)
+{
+    rill_topic_t *topic = rill_topic_table_get(self->topics, name, name_length);
+    zmq_msg_t data;
+    if (topic == NULL || zmq_msg_init_size(&data, size) != 0)
+        return -1;
+    if (size > 0)
+        memcpy(zmq_msg_data(&data), bytes, size);
+    *seq = publish_topic(self, topic, &data);
+    return 0;
+}
+
+/* ---- sync: a drop at the very end of a subject is noticed too -------------
+ *
+ * A receiver finds a dropped event by the seq of the next one. When the
+ * dropped events are a subject's last (a frontend stalled through a burst,
+ * then silence), there is no next one. So on every heartbeat the broker
+ * publishes, for each subject that had an event in the last SYNC_WINDOW_MS
+ * and that someone listens to, a `sync` event carrying its last seq;
+ * receivers never deliver it, they FETCH what they find missing. */
+
+#define SYNC_WINDOW_MS 10000
+
+typedef struct {
+    rill_broker_t *broker;
+    uint64_t now_ms;
+} sync_pass_t;
+
+static void send_sync(rill_broker_t *self, const char *subject, size_t subject_length, uint64_t last_seq)
+{
+    zmq_msg_t data;
+    if (zmq_msg_init_size(&data, 2) != 0)
+        return;
+    memcpy(zmq_msg_data(&data), "{}", 2);
+    if (send_event(self, subject, subject_length, rill_event_type_name(RILL_EVENT_SYNC), last_seq, &data,
+                   rill_clock_monotonic_ns()) != 0) {
+        zmq_msg_close(&data);
+        return; /* the next heartbeat tries again */
+    }
+    self->counters->syncs_published++;
+}
+
+static int recently_active(uint64_t last_seq, uint64_t last_event_ms, uint64_t now_ms)
+{
+    return last_seq > 0 && last_event_ms + SYNC_WINDOW_MS >= now_ms;
+}
+
+static void sync_job(void *argument, rill_job_t *job)
+{
+    sync_pass_t *pass = argument;
+    if (recently_active(job->last_seq, job->last_event_ms, pass->now_ms) &&
+        rill_interest_count(pass->broker->interest, job->topic) > 0)
+        send_sync(pass->broker, job->topic, RILL_JOB_ID_LENGTH + 1, job->last_seq);
+}
+
+static void sync_topic(void *argument, rill_topic_t *topic)
+{
+    sync_pass_t *pass = argument;
+    if (recently_active(topic->last_seq, topic->last_event_ms, pass->now_ms) &&
+        rill_interest_count(pass->broker->interest, topic->subject) > 0)
+        send_sync(pass->broker, topic->subject, topic->subject_length, topic->last_seq);
+}
+
+void rill_events_publish_syncs(rill_broker_t *self, uint64_t now_ms)
+{
+    sync_pass_t pass = {self, now_ms};
+    rill_job_table_foreach(self->jobs, sync_job, &pass);
+    rill_topic_table_foreach(self->topics, sync_topic, &pass);
+}
+
+/* ---- replay ---------------------------------------------------------------- */
+
+/* REPLAY req subject header (event seq data)*: up to
+ * REPLAY_EVENTS_PER_MESSAGE events a message (docs/PROTOCOL.md). */
+static int send_replay(rill_broker_t *self, const rill_frame_t *routing, rill_frame_t req,
+                       rill_frame_t subject, rill_frame_t header, const rill_frame_t *events,
+                       size_t event_frames)
+{
+    rill_frame_t arguments[3 + 3 * REPLAY_EVENTS_PER_MESSAGE];
+    arguments[0] = req;
+    arguments[1] = subject;
+    arguments[2] = header;
+    for (size_t i = 0; i < event_frames; i++)
+        arguments[3 + i] = events[i];
+    return rill_broker_reply(self, routing, RILL_COMMAND_REPLAY, arguments, 3 + event_frames);
+}
+
+void rill_events_replay(rill_broker_t *self, const rill_frame_t *routing, rill_frame_t req,
+                        const char *subject_text, uint64_t after)
+{
+    rill_frame_t subject = rill_frame_from_string(subject_text);
+    rill_replay_header_t header = {0};
+    rill_retention_t *retention;
+    const char *who = NULL;
+    if (subject_text[0] == RILL_SUBJECT_TOPIC) {
+        /* A topic nobody published to yet exists too: nothing retained,
+         * last 0. Aged messages go before they could be replayed. */
+        rill_topic_t *topic = rill_topic_table_find(self->topics, subject_text + 1,
+                                                    strlen(subject_text) - 2);
+        if (topic != NULL)
+            rill_topic_expire(topic, rill_clock_monotonic_ms(), self->config.topic_retain_ms);
+        retention = topic != NULL ? topic->retention : NULL;
+        header.last = topic != NULL ? topic->last_seq : 0;
+    } else {
+        rill_job_t *job = rill_job_table_find(self->jobs, subject_text + 1);
+        if (job == NULL) {
+            rill_broker_reply_error(self, routing, req, "not_found", "no such job");
+            return;
+        }
+        retention = job->retention;
+        header.last = job->last_seq;
+        header.ended = rill_job_is_ended(job);
+        who = job->who;
+        header.flush_ms = job->flush_ms;
+    }
+    size_t retained = retention != NULL ? rill_retention_count(retention) : 0;
+    header.first = retained > 0 ? rill_retention_at(retention, 0)->seq : header.last + 1;
+    size_t index = retained > 0 ? rill_retention_find_after(retention, after) : 0;
+    do {
+        rill_frame_t events[3 * REPLAY_EVENTS_PER_MESSAGE];
+        char seqs[REPLAY_EVENTS_PER_MESSAGE][24];
+        size_t n = 0;
+        for (; n < REPLAY_EVENTS_PER_MESSAGE && index < retained; n++, index++) {
+            rill_retained_event_t *event = rill_retention_at(retention, index);
+            events[3 * n] = rill_frame_from_string(rill_event_type_name(event->type));
+            events[3 * n + 1].data = (const uint8_t *)seqs[n];
+            events[3 * n + 1].size = rill_u64_to_text(event->seq, seqs[n]);
+            events[3 * n + 2].data = zmq_msg_data(&event->data);
+            events[3 * n + 2].size = zmq_msg_size(&event->data);
+        }
+        header.final = index >= retained;
+        char text[RILL_REPLAY_HEADER_MAX];
+        rill_frame_t header_frame = {(const uint8_t *)text,
+                                     rill_replay_header_encode(&header, text, sizeof(text))};
+        if (send_replay(self, routing, req, subject, header_frame, events, 3 * n) != 0)
+            return;
+    } while (index < retained);
+    rill_log_debug(who, "%s: replayed after seq %llu (retained %llu..%llu)", subject_text,
+                   (unsigned long long)after, (unsigned long long)header.first,
+                   (unsigned long long)header.last);
+}

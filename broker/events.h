@@ -1,0 +1,42 @@
+/*
+ * events.h - the responses subject's bookkeeping: every event of a job or a
+ * topic gets its seq, is retained, published once through the outbox, and
+ * replayed on FETCH (docs/PROTOCOL.md, "The responses subject").
+ *
+ * A part's data goes out as the very zmq_msg_t the worker's PART arrived
+ * in; the retained copy is the only one (shared, not copied, when large):
+ * the hot path never parses a part and copies it at most once. The XPUB
+ * itself is events_channel.c's.
+ */
+#ifndef RILL_BROKER_EVENTS_H
+#define RILL_BROKER_EVENTS_H
+
+#include "broker.h"
+
+#include <jansson.h>
+
+/* The longest subject: "t" + topic name + "/" ("j" + id is shorter). */
+#define RILL_SUBJECT_MAX (RILL_TOPIC_NAME_MAX + 2)
+
+/* Publishes one event of a job and retains it. data is consumed (sent or
+ * closed). 0, or -1 when the XPUB refused it (counted, logged: receivers
+ * see the gap in seqs and FETCH it). */
+int rill_events_publish(rill_broker_t *self, rill_job_t *job, rill_event_type_t type, zmq_msg_t *data);
+/* Same with a JSON value, which is consumed (decref'd). */
+int rill_events_publish_json(rill_broker_t *self, rill_job_t *job, rill_event_type_t type, json_t *value);
+/* POST /v1/topics/{name}: publishes the message (size bytes, copied) as a
+ * part event of "t<name>/" with the topic's next seq, and retains it (the
+ * config's topic_retain_*). name must be valid. 0 with *seq set, or -1 when
+ * libzmq cannot allocate the message. */
+int rill_events_publish_message(rill_broker_t *self, const char *name, size_t name_length,
+                                const void *bytes, size_t size, uint64_t *seq);
+/* On every heartbeat: a sync event for each recently active subject someone
+ * listens to, so a drop of its last events is noticed. */
+void rill_events_publish_syncs(rill_broker_t *self, uint64_t now_ms);
+/* Answers a FETCH: REPLAY messages with the retained events of subject
+ * ("j"+id or "t"+name+"/", valid) whose seq is > after, or ERROR
+ * not_found for a job the broker does not know. */
+void rill_events_replay(rill_broker_t *self, const rill_frame_t *routing, rill_frame_t req,
+                        const char *subject, uint64_t after);
+
+#endif

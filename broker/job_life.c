@@ -1,0 +1,350 @@
+/*
+ * job_life.c - submit, start, end, retry and cancel of jobs, the only code
+ * that moves a job between states. See job_life.h for the states and
+ * broker.h for where this file stands in the broker.
+ */
+#include "job_life.h"
+#include "events.h"
+#include "held.h"
+#include "rill_alloc.h"
+#include "rill_clock.h"
+#include "rill_log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+__attribute__((format(printf, 3, 4))) static int refuse(rill_broker_error_t *error, const char *code,
+                                                        const char *format, ...)
+{
+    va_list arguments;
+    va_start(arguments, format);
+    error->code = code;
+    vsnprintf(error->message, sizeof(error->message), format, arguments);
+    va_end(arguments);
+    return -1;
+}
+
+/* ---- submit ---------------------------------------------------------------- */
+
+/* What only the broker can check: the decoder (rill_submit_decode) checked
+ * each job's shape already. Nothing changes before every job passed. */
+static int check_jobs(rill_broker_t *self, const rill_submit_job_t *jobs, size_t count,
+                      rill_broker_error_t *error)
+{
+    if (count == 0 || count > self->config.max_jobs_per_request)
+        return refuse(error, "bad_request", "jobs must be an array of 1 to %llu job objects",
+                      (unsigned long long)self->config.max_jobs_per_request);
+    for (size_t index = 0; index < count; index++) {
+        const rill_submit_job_t *job = &jobs[index];
+        if (!rill_config_declares_kind(&self->config, job->kind))
+            return refuse(error, "unknown_kind", "job %zu: kind \"%.63s\" is not declared", index, job->kind);
+        if (rill_job_table_find(self->jobs, job->id) != NULL)
+            return refuse(error, "conflict", "job %s exists already", job->id);
+        for (size_t other = 0; other < index; other++) {
+            if (strcmp(jobs[other].id, job->id) == 0)
+                return refuse(error, "conflict", "job %s appears twice in the request", job->id);
+        }
+    }
+    return 0;
+}
+
+/* check_jobs and rill_messages.h's contract (a 32-hex-digit id, a kind)
+ * make this unreachable: reaching it is a bug in the broker, not bad input. */
+static void broken_contract(const char *id, const char *what)
+{
+    rill_log_error(NULL, "job %s: %s after the submit checks (a bug)", id, what);
+    abort();
+}
+
+/* One checked job enters. Returns the job it became: itself, or the
+ * identical one it joined (*created says which). */
+static rill_job_t *enter_job(rill_broker_t *self, const rill_submit_job_t *submitted, int hold,
+                             uint64_t now, uint64_t wall, int *created)
+{
+    const rill_pipeline_config_t *pipeline =
+        rill_config_match_pipeline(&self->config, submitted->kind, submitted->source);
+    char *identity = NULL;
+    if (pipeline != NULL && (pipeline->debounce_ms > 0 || pipeline->dedup))
+        identity = rill_pipelines_identity(submitted->kind, submitted->source, submitted->key,
+                                           submitted->args);
+    /* Debounce and dedup: an identical job joins the one there is (an
+     * earlier one of this very request included). */
+    const char *why = NULL;
+    rill_job_t *joined =
+        pipeline != NULL ? rill_pipelines_find_join(self->pipelines, pipeline, identity, now, &why) : NULL;
+    if (joined != NULL) {
+        if (strcmp(why, "debounce") == 0)
+            self->counters->debounced_jobs++;
+        else
+            self->counters->dedup_joins++;
+        if (submitted->detach)
+            joined->detached = 1; /* someone wants it to run regardless */
+        rill_log_info(submitted->who, "job %s joined %s (%s, pipeline %s)", submitted->id, joined->id, why,
+                      pipeline->name);
+        free(identity);
+        *created = 0;
+        return joined;
+    }
+    rill_job_spec_t spec = {
+        .id = submitted->id,
+        .kind = submitted->kind,
+        .source = submitted->source,
+        .key = submitted->key,
+        .who = submitted->who,
+        .args = submitted->args,
+        .detached = submitted->detach,
+        .retain_parts = self->config.retain_parts,
+    };
+    rill_job_t *job = rill_job_new(&spec);
+    if (job == NULL)
+        broken_contract(submitted->id, "rill_job_new refused it");
+    job->retain_ms = self->config.retain_ms;
+    job->retries = self->config.retries;
+    if (pipeline != NULL)
+        rill_pipelines_adopt(job, pipeline, identity);
+    uint64_t timeout_ms = pipeline != NULL ? pipeline->timeout_ms : self->config.timeout_ms;
+    job->submitted_ms = wall;
+    job->held = hold;
+    if (rill_job_table_insert(self->jobs, job, timeout_ms > 0 ? now + timeout_ms : 0) != 0)
+        broken_contract(submitted->id, "its id was taken");
+    if (pipeline != NULL)
+        rill_pipelines_submit(self->pipelines, job, pipeline, now);
+    else if (!hold)
+        rill_ready_queue_push_back(self->ready, job);
+    rill_log_info(job->who, "job %s submitted: kind %s, source %s%s%s%s%s", job->id, job->kind,
+                  job->source, job->detached ? ", detached" : "", hold ? ", held for its barrier" : "",
+                  pipeline != NULL ? ", pipeline " : "", pipeline != NULL ? pipeline->name : "");
+    *created = 1;
+    return job;
+}
+
+int rill_broker_submit(rill_broker_t *self, const rill_submit_job_t *jobs, size_t count, const char *token,
+                       char (*ids)[RILL_ID_TEXT_SIZE], uint64_t *flush_ms, rill_broker_error_t *error)
+{
+    error->code = NULL;
+    error->message[0] = '\0';
+    if (check_jobs(self, jobs, count, error) != 0)
+        return -1;
+    uint64_t now = rill_clock_monotonic_ms();
+    uint64_t wall = rill_clock_wall_ms();
+    int hold = token != NULL && token[0] != '\0' && !rill_held_token_ready(self, token);
+    /* The ids the barrier holds: "" for a job that joined another. */
+    char(*held_ids)[RILL_ID_TEXT_SIZE] = hold ? rill_xcalloc(count, RILL_ID_TEXT_SIZE) : NULL;
+    for (size_t i = 0; i < count; i++) {
+        int created = 0;
+        rill_job_t *job = enter_job(self, &jobs[i], hold, now, wall, &created);
+        memcpy(ids[i], job->id, RILL_ID_TEXT_SIZE);
+        flush_ms[i] = job->flush_ms;
+        if (held_ids != NULL && created)
+            memcpy(held_ids[i], job->id, RILL_ID_TEXT_SIZE);
+    }
+    if (hold)
+        rill_held_submit(self, token, (const char(*)[RILL_ID_TEXT_SIZE])held_ids, count);
+    free(held_ids);
+    self->dispatch_needed = 1;
+    return 0;
+}
+
+/* ---- requests about one job ----------------------------------------------- */
+
+static char *status_of(rill_broker_t *self, const rill_job_t *job, rill_broker_error_t *error)
+{
+    char *text = rill_job_status_json(job, rill_interest_count(self->interest, job->topic),
+                                      job->state != RILL_JOB_QUEUED || rill_broker_kind_served(self, job->kind));
+    if (text == NULL)
+        refuse(error, "internal", "cannot encode the job's status");
+    return text;
+}
+
+char *rill_broker_status(rill_broker_t *self, rill_frame_t id, rill_broker_error_t *error)
+{
+    rill_job_t *job = rill_job_table_find_frame(self->jobs, id.data, id.size);
+    if (job == NULL) {
+        refuse(error, "not_found", "no such job");
+        return NULL;
+    }
+    return status_of(self, job, error);
+}
+
+char *rill_broker_cancel(rill_broker_t *self, rill_frame_t id, rill_broker_error_t *error)
+{
+    rill_job_t *job = rill_job_table_find_frame(self->jobs, id.data, id.size);
+    if (job == NULL) {
+        refuse(error, "not_found", "no such job");
+        return NULL;
+    }
+    if (rill_job_is_ended(job)) {
+        refuse(error, "conflict", "the job has ended already (%s)", rill_job_state_name(job, 1));
+        return NULL;
+    }
+    rill_broker_end_job(self, job, RILL_JOB_CANCELLED, "cancelled", "cancelled by request", 1);
+    return status_of(self, job, error);
+}
+
+rill_job_t *rill_broker_running_job(rill_broker_t *self, rill_worker_t *worker, rill_frame_t id,
+                                    rill_command_t command)
+{
+    rill_job_t *job = rill_job_table_find_frame(self->jobs, id.data, id.size);
+    if (job != NULL && job->state == RILL_JOB_RUNNING && job->worker == worker)
+        return job;
+    self->counters->parts_ignored++;
+    rill_log_debug(job != NULL ? job->who : NULL, "ignored %s for job %.*s from worker %s: %s",
+                   rill_command_name(command), (int)id.size, (const char *)id.data, worker->name,
+                   job == NULL ? "unknown job" : "not running there");
+    return NULL;
+}
+
+/* ---- start, end, retry ----------------------------------------------------- */
+
+void rill_broker_start_job(rill_broker_t *self, rill_job_t *job, rill_worker_t *worker, const char *batch_id,
+                           uint64_t now_wall_ms)
+{
+    rill_ready_queue_remove(self->ready, job);
+    job->worker = worker;
+    rill_list_push_back(&worker->jobs, &job->worker_link);
+    snprintf(job->batch, sizeof(job->batch), "%s", batch_id);
+    if (job->started_ms == 0)
+        job->started_ms = now_wall_ms;
+    rill_job_set_worker_info(job, worker->name, worker->host, worker->pid);
+    rill_job_table_set_state(self->jobs, job, RILL_JOB_RUNNING, 0, 0);
+    rill_log_info(job->who, "job %s dispatched to worker %s (%s pid %lld), attempt %llu, batch %s", job->id,
+                  worker->name, worker->host, (long long)worker->pid, (unsigned long long)job->attempt,
+                  batch_id);
+}
+
+void rill_broker_unassign(rill_broker_t *self, rill_job_t *job, int give_credit)
+{
+    rill_worker_t *worker = job->worker;
+    if (worker == NULL)
+        return;
+    rill_list_remove(&job->worker_link);
+    if (worker->held > 0)
+        worker->held--;
+    if (give_credit) {
+        rill_worker_add_credit(worker, 1);
+        self->dispatch_needed = 1;
+    }
+    job->worker = NULL;
+}
+
+static const char *error_event_name(rill_job_state_t state)
+{
+    return state == RILL_JOB_CANCELLED ? "cancelled" : "failed";
+}
+
+void rill_broker_end_job(rill_broker_t *self, rill_job_t *job, rill_job_state_t state,
+                         const char *code, const char *message, int tell_worker)
+{
+    if (rill_job_is_ended(job))
+        return;
+    if (job->worker != NULL) {
+        if (tell_worker) {
+            rill_frame_t id = {(const uint8_t *)job->id, RILL_JOB_ID_LENGTH};
+            (void)rill_broker_send_worker(self, job->worker, RILL_COMMAND_CANCEL, &id, 1);
+        }
+        /* A cancelled job frees its slot on the worker: the credit comes back
+         * here, and a DONE/FAIL that crossed the CANCEL is ignored. */
+        rill_broker_unassign(self, job, 1);
+    }
+    rill_ready_queue_remove(self->ready, job);
+    if (job->pipeline != NULL) {
+        /* Its batch may end here: the group's next batch may go. */
+        rill_pipelines_job_ended(self->pipelines, job);
+        self->dispatch_needed = 1;
+    }
+    job->held = 0;
+    if (state == RILL_JOB_DONE) {
+        (void)rill_events_publish_json(self, job, RILL_EVENT_DONE,
+                                       json_pack("{s:I}", "parts", (json_int_t)job->parts));
+    } else {
+        /* code and message come from a worker's FAIL: maybe not UTF-8. */
+        json_t *code_value = json_string(code != NULL ? code : "error");
+        json_t *message_value = json_string(message != NULL ? message : "");
+        if (code_value == NULL)
+            code_value = json_string("error");
+        if (message_value == NULL)
+            message_value = json_string("(message was not valid UTF-8)");
+        (void)rill_events_publish_json(self, job, RILL_EVENT_ERROR,
+                                       json_pack("{s:o, s:o}", "code", code_value, "message", message_value));
+    }
+    uint64_t now = rill_clock_monotonic_ms();
+    rill_job_table_set_state(self->jobs, job, state, now, job->retain_ms);
+    if (state == RILL_JOB_DONE)
+        rill_log_info(job->who, "job %s done: %llu parts", job->id, (unsigned long long)job->parts);
+    else
+        rill_log_info(job->who, "job %s %s: %s: %s", job->id, error_event_name(state),
+                      code != NULL ? code : "error", message != NULL ? message : "");
+}
+
+void rill_broker_retry_job(rill_broker_t *self, rill_job_t *job, const char *reason)
+{
+    if (rill_job_is_ended(job))
+        return;
+    rill_broker_unassign(self, job, 0);
+    int lost = strcmp(reason, "worker_lost") == 0;
+    if (lost && job->attempt > job->retries) {
+        char message[160];
+        snprintf(message, sizeof(message), "its worker was lost on attempt %llu and no retries remain",
+                 (unsigned long long)job->attempt);
+        rill_broker_end_job(self, job, RILL_JOB_FAILED, "worker_lost", message, 0);
+        return;
+    }
+    job->attempt++;
+    self->counters->jobs_retried++;
+    (void)rill_events_publish_json(self, job, RILL_EVENT_RETRY,
+                                   json_pack("{s:I, s:s}", "attempt", (json_int_t)job->attempt,
+                                             "reason", reason));
+    rill_job_set_worker_info(job, NULL, NULL, -1);
+    rill_job_table_set_state(self->jobs, job, RILL_JOB_QUEUED, 0, 0);
+    if (!job->held)
+        rill_ready_queue_push_front(self->ready, job);
+    self->dispatch_needed = 1;
+    rill_log_info(job->who, "job %s re-queued for attempt %llu (%s)", job->id,
+                  (unsigned long long)job->attempt, reason);
+}
+
+void rill_broker_end_overdue(rill_broker_t *self, uint64_t now_ms)
+{
+    rill_job_t *job;
+    while ((job = rill_job_table_pop_overdue(self->jobs, now_ms)) != NULL) {
+        if (rill_job_is_ended(job))
+            continue;
+        self->counters->jobs_timed_out++;
+        rill_broker_end_job(self, job, RILL_JOB_FAILED, "timeout", "the job did not end within its timeout", 1);
+    }
+}
+
+/* ---- interest -------------------------------------------------------------- */
+
+void rill_broker_subscription(rill_broker_t *self, const uint8_t *message, size_t size)
+{
+    rill_interest_change_t change;
+    rill_interest_apply(self->interest, message, size, &change);
+    switch (change.kind) {
+    case RILL_INTEREST_BARRIER:
+        if (change.subscribe)
+            rill_barrier_seen(self->barrier, change.subject + 1, rill_clock_monotonic_ms(), rill_held_release,
+                              self);
+        break;
+    case RILL_INTEREST_JOB: {
+        rill_job_t *job = rill_job_table_find(self->jobs, change.subject + 1);
+        rill_log_debug(job != NULL ? job->who : NULL, "%s %s: %llu subscribers",
+                       change.subscribe ? "subscribe" : "unsubscribe", change.subject,
+                       (unsigned long long)change.count);
+        if (!change.subscribe && change.previous == 1 && change.count == 0 && job != NULL &&
+            !job->detached && !rill_job_is_ended(job))
+            rill_broker_end_job(self, job, RILL_JOB_CANCELLED, "cancelled", "no subscriber left", 1);
+        break;
+    }
+    case RILL_INTEREST_TOPIC:
+        rill_log_debug(NULL, "%s %s: %llu subscribers", change.subscribe ? "subscribe" : "unsubscribe",
+                       change.subject, (unsigned long long)change.count);
+        break;
+    case RILL_INTEREST_IGNORED:
+        if (size > 0)
+            rill_log_debug(NULL, "ignored a subscription message of %zu bytes", size);
+        break;
+    }
+}

@@ -1,0 +1,67 @@
+/*
+ * job_life.h - every change of a job's state, and only here.
+ *
+ *   submit  -> queued (held for its barrier, debouncing, buffered, or in
+ *              the ready queue), or joined to an identical job
+ *   start   queued -> running on a worker (dispatch.c chose it)
+ *   end     -> done, failed or cancelled: by its worker, a request, its
+ *              deadline, or its last subscriber leaving
+ *   retry   running -> queued again (its worker died or handed it back)
+ *
+ * Each publishes its event (events.h), counts, and logs with the job's who,
+ * the same way whatever path led there. The channels call these with what
+ * they decoded and encode what comes back; nothing here knows a socket.
+ */
+#ifndef RILL_BROKER_JOB_LIFE_H
+#define RILL_BROKER_JOB_LIFE_H
+
+#include "broker.h"
+#include "rill_messages.h"
+
+/* Why a request was refused: a code of docs/PROTOCOL.md and a message. */
+typedef struct {
+    const char *code;
+    char message[256];
+} rill_broker_error_t;
+
+/* SUBMIT: registers every job or none. Refused (-1, error filled, nothing
+ * changed) when the request has 0 or more than max_jobs_per_request jobs,
+ * or a job's kind is not declared (unknown_kind), or its id is known
+ * already or given twice (conflict). Else each job is queued (held until
+ * token's subscription shows, when token is not "" and not seen yet), or
+ * joins an identical one (pipeline debounce or dedup); ids[i] and
+ * flush_ms[i] (count entries each, the caller's) say what job i became. */
+int rill_broker_submit(rill_broker_t *self, const rill_submit_job_t *jobs, size_t count, const char *token,
+                       char (*ids)[RILL_ID_TEXT_SIZE], uint64_t *flush_ms, rill_broker_error_t *error);
+/* CANCEL by a client. The job's status JSON after (caller frees), or NULL
+ * with error: not_found, or conflict when it has ended. */
+char *rill_broker_cancel(rill_broker_t *self, rill_frame_t id, rill_broker_error_t *error);
+/* STATUS: the job's status JSON (caller frees), or NULL with not_found. */
+char *rill_broker_status(rill_broker_t *self, rill_frame_t id, rill_broker_error_t *error);
+
+/* The job named by id if it runs on worker; else NULL, counted in
+ * parts_ignored (a late or stray PART, DONE, FAIL or RETURN). */
+rill_job_t *rill_broker_running_job(rill_broker_t *self, rill_worker_t *worker, rill_frame_t id,
+                                    rill_command_t command);
+/* The job went to worker in batch batch_id: it runs there now. */
+void rill_broker_start_job(rill_broker_t *self, rill_job_t *job, rill_worker_t *worker, const char *batch_id,
+                           uint64_t now_wall_ms);
+/* Ends a job that has not ended: state is DONE, FAILED or CANCELLED; code and
+ * message are for the error event (ignored for DONE). If a worker runs it and
+ * tell_worker, the worker gets CANCEL; the credit comes back either way. */
+void rill_broker_end_job(rill_broker_t *self, rill_job_t *job, rill_job_state_t state,
+                         const char *code, const char *message, int tell_worker);
+/* Its worker is gone (reason "worker_lost") or handed it back ("worker_left"):
+ * re-queue it with attempt + 1 and a retry event, or (counting retries only
+ * for worker_lost) fail it with code worker_lost when none remain. */
+void rill_broker_retry_job(rill_broker_t *self, rill_job_t *job, const char *reason);
+/* Detaches a job from its worker (credit back if give_credit). */
+void rill_broker_unassign(rill_broker_t *self, rill_job_t *job, int give_credit);
+/* Fails every job whose deadline passed by now_ms (code timeout). */
+void rill_broker_end_overdue(rill_broker_t *self, uint64_t now_ms);
+/* One XPUB subscription message: counts interest; a job whose last
+ * subscriber left is cancelled (unless detached), a barrier token's
+ * subscription releases what waits for it. */
+void rill_broker_subscription(rill_broker_t *self, const uint8_t *message, size_t size);
+
+#endif

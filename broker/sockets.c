@@ -1,0 +1,90 @@
+/*
+ * sockets.c - opening the broker's three sockets and the one burst-receive
+ * loop the two ROUTER channels share. See sockets.h.
+ */
+#include "sockets.h"
+#include "rill_alloc.h"
+#include "rill_log.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+static zsock_t *open_socket(int type, const char *endpoint, const char *what, char *error,
+                            size_t error_size)
+{
+    zsock_t *socket = zsock_new(type);
+    if (socket == NULL) {
+        snprintf(error, error_size, "cannot create the %s socket", what);
+        return NULL;
+    }
+    void *raw = zsock_resolve(socket);
+    int one = 1;
+    int failed = rill_socket_configure(raw) != 0;
+    if (!failed && type == ZMQ_ROUTER)
+        failed = zmq_setsockopt(raw, ZMQ_ROUTER_MANDATORY, &one, sizeof(one)) != 0;
+    if (!failed && type == ZMQ_XPUB)
+        failed = zmq_setsockopt(raw, ZMQ_XPUB_VERBOSER, &one, sizeof(one)) != 0;
+    if (failed) {
+        snprintf(error, error_size, "cannot configure the %s socket: %s", what, zmq_strerror(errno));
+        zsock_destroy(&socket);
+        return NULL;
+    }
+    if (zsock_bind(socket, "%s", endpoint) < 0) {
+        snprintf(error, error_size, "cannot bind the %s socket to %s: %s", what, endpoint,
+                 zmq_strerror(errno));
+        zsock_destroy(&socket);
+        return NULL;
+    }
+    return socket;
+}
+
+rill_broker_sockets_t *rill_broker_sockets_new(const rill_endpoints_t *endpoints, char *error,
+                                               size_t error_size)
+{
+    rill_broker_sockets_t *self = rill_xcalloc(1, sizeof(*self));
+    self->workers_socket = open_socket(ZMQ_ROUTER, endpoints->workers, "workers", error, error_size);
+    if (self->workers_socket != NULL)
+        self->control_socket = open_socket(ZMQ_ROUTER, endpoints->control, "control", error, error_size);
+    if (self->control_socket != NULL)
+        self->events_socket = open_socket(ZMQ_XPUB, endpoints->events, "events", error, error_size);
+    if (self->events_socket == NULL) {
+        rill_broker_sockets_destroy(&self);
+        return NULL;
+    }
+    self->workers = zsock_resolve(self->workers_socket);
+    self->control = zsock_resolve(self->control_socket);
+    self->events = zsock_resolve(self->events_socket);
+    return self;
+}
+
+void rill_broker_sockets_destroy(rill_broker_sockets_t **self_p)
+{
+    if (self_p == NULL || *self_p == NULL)
+        return;
+    rill_broker_sockets_t *self = *self_p;
+    zsock_destroy(&self->events_socket);
+    zsock_destroy(&self->control_socket);
+    zsock_destroy(&self->workers_socket);
+    free(self);
+    *self_p = NULL;
+}
+
+void rill_broker_sockets_receive(void *socket, const char *name,
+                                 void (*handle)(void *argument, rill_received_t *received),
+                                 void *argument)
+{
+    for (int i = 0; i < RILL_BROKER_BURST; i++) {
+        rill_received_t received;
+        int got = rill_protocol_receive(socket, &received);
+        if (got == 0)
+            return;
+        if (got < 0) {
+            if (errno != EINTR && errno != EAGAIN)
+                rill_log_warn(NULL, "%s socket receive failed: %s", name, zmq_strerror(errno));
+            return;
+        }
+        if (received.count >= 1)
+            handle(argument, &received);
+        rill_received_close(&received);
+    }
+}

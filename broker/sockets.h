@@ -1,0 +1,43 @@
+/*
+ * sockets.h - the broker's three sockets: bound, configured, and read a
+ * burst at a time.
+ *
+ * The workers' ROUTER (the jobs subject), the frontends' ROUTER (control)
+ * and the XPUB (the responses subject) of docs/PROTOCOL.md. Only main.c and
+ * the channel files see them: main.c polls them and hands each channel its
+ * socket; the channels' senders are the broker's outbox (outbox.h).
+ */
+#ifndef RILL_BROKER_SOCKETS_H
+#define RILL_BROKER_SOCKETS_H
+
+#include "rill_endpoints.h"
+#include "rill_protocol.h"
+
+#include <czmq.h>
+#include <stddef.h>
+
+/* Messages read from one socket before the others get a turn. */
+#define RILL_BROKER_BURST 512
+
+typedef struct {
+    zsock_t *workers_socket;
+    zsock_t *control_socket;
+    zsock_t *events_socket;
+    void *workers; /* raw libzmq handles of the three */
+    void *control;
+    void *events;
+} rill_broker_sockets_t;
+
+/* Binds the three endpoints. NULL with a reason in error. */
+rill_broker_sockets_t *rill_broker_sockets_new(const rill_endpoints_t *endpoints, char *error,
+                                               size_t error_size);
+void rill_broker_sockets_destroy(rill_broker_sockets_t **self_p);
+
+/* Reads up to RILL_BROKER_BURST whole messages from a ROUTER socket without
+ * blocking and calls handle with each (frames[0] is the routing id; the
+ * message is closed after). name is for the log line of a failed read. */
+void rill_broker_sockets_receive(void *socket, const char *name,
+                                 void (*handle)(void *argument, rill_received_t *received),
+                                 void *argument);
+
+#endif

@@ -1,0 +1,490 @@
+/* test_job_life.c - the broker's job life without sockets: rill_broker_submit
+ * and the operations after it (start, end, retry, cancel, worker gone,
+ * barrier, subscriptions, replay), driven through a fake outbox that records
+ * every event published, command sent to a worker and reply to a frontend. */
+#include "dispatch.h"
+#include "events.h"
+#include "held.h"
+#include "job_life.h"
+#include "rill_clock.h"
+#include "rill_log.h"
+#include "rill_messages.h"
+#include "rill_test.h"
+#include "tick.h"
+#include "worker_life.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RECORDED_MAX 128
+#define FRAMES_MAX 8
+#define FRAME_TEXT_MAX 1024
+
+typedef struct {
+    char subject[160];
+    char event[16];
+    uint64_t seq;
+    char data[FRAME_TEXT_MAX];
+} published_t;
+
+typedef struct {
+    char routing[64];
+    rill_command_t command;
+    size_t count;
+    char frames[FRAMES_MAX][FRAME_TEXT_MAX]; /* the first FRAMES_MAX arguments, as text */
+} sent_t;
+
+typedef struct {
+    published_t published[RECORDED_MAX];
+    size_t published_count;
+    sent_t commands[RECORDED_MAX];
+    size_t command_count;
+    sent_t replies[RECORDED_MAX];
+    size_t reply_count;
+    int workers_unreachable; /* sends to workers fail (EHOSTUNREACH) */
+} fake_t;
+
+static fake_t fake;
+
+static void copy_text(char *text, const void *bytes, size_t size)
+{
+    if (size >= FRAME_TEXT_MAX)
+        size = FRAME_TEXT_MAX - 1;
+    memcpy(text, bytes, size);
+    text[size] = '\0';
+}
+
+static int fake_publish(void *context, const char *subject, size_t subject_length, const char *event,
+                        uint64_t seq, zmq_msg_t *data, uint64_t accepted_ns)
+{
+    (void)context;
+    (void)accepted_ns;
+    if (fake.published_count == RECORDED_MAX)
+        return -1;
+    published_t *record = &fake.published[fake.published_count++];
+    copy_text(record->subject, subject, subject_length);
+    snprintf(record->event, sizeof(record->event), "%s", event);
+    record->seq = seq;
+    copy_text(record->data, zmq_msg_data(data), zmq_msg_size(data));
+    zmq_msg_close(data); /* sent: the outbox releases it */
+    return 0;
+}
+
+static void record(sent_t *sent, const rill_frame_t *routing, rill_command_t command,
+                   const rill_frame_t *arguments, size_t count)
+{
+    copy_text(sent->routing, routing->data, routing->size);
+    sent->command = command;
+    sent->count = count;
+    for (size_t i = 0; i < count && i < FRAMES_MAX; i++)
+        copy_text(sent->frames[i], arguments[i].data, arguments[i].size);
+}
+
+static int fake_send_worker(void *context, const rill_frame_t *routing, rill_command_t command,
+                            const rill_frame_t *arguments, size_t count)
+{
+    (void)context;
+    if (fake.workers_unreachable || fake.command_count == RECORDED_MAX) {
+        errno = EHOSTUNREACH;
+        return -1;
+    }
+    record(&fake.commands[fake.command_count++], routing, command, arguments, count);
+    return 0;
+}
+
+static int fake_reply(void *context, const rill_frame_t *routing, rill_command_t command,
+                      const rill_frame_t *arguments, size_t count)
+{
+    (void)context;
+    if (fake.reply_count == RECORDED_MAX)
+        return -1;
+    record(&fake.replies[fake.reply_count++], routing, command, arguments, count);
+    return 0;
+}
+
+static void forget_recorded(void)
+{
+    fake.published_count = 0;
+    fake.command_count = 0;
+    fake.reply_count = 0;
+}
+
+/* The end of a test: the broker goes, and what it sent is forgotten. */
+static void finish(rill_broker_t **broker)
+{
+    rill_broker_destroy(broker);
+    forget_recorded();
+}
+
+static rill_pipeline_config_t pipeline(const char *name, const char *kind)
+{
+    rill_pipeline_config_t p;
+    memset(&p, 0, sizeof(p));
+    snprintf(p.name, sizeof(p.name), "%s", name);
+    snprintf(p.kind, sizeof(p.kind), "%s", kind);
+    p.buffer_max = 1;
+    p.concurrency = 1;
+    p.retain_ms = 60000;
+    p.retain_parts = 100;
+    p.timeout_ms = 600000;
+    p.retries = 2;
+    return p;
+}
+
+static rill_broker_t *new_broker(void)
+{
+    rill_config_t config;
+    rill_config_defaults(&config);
+    config.max_jobs_per_request = 4;
+    config.retries = 1;
+    config.timeout_ms = 1000;
+    snprintf(config.kinds[config.kind_count++], RILL_CONFIG_KIND_NAME_MAX, "dd");
+    snprintf(config.kinds[config.kind_count++], RILL_CONFIG_KIND_NAME_MAX, "db");
+    config.pipelines[0] = pipeline("dedup", "dd");
+    config.pipelines[0].dedup = 1;
+    config.pipelines[0].flush_ms = 50;
+    config.pipelines[1] = pipeline("debounce", "db");
+    config.pipelines[1].debounce_ms = 100;
+    config.pipeline_count = 2;
+    rill_outbox_t outbox = {NULL, fake_publish, fake_send_worker, fake_reply};
+    char error[128];
+    rill_broker_t *broker = rill_broker_new(&config, &outbox, error, sizeof(error));
+    CHECKF(broker != NULL, "%s", error);
+    return broker;
+}
+
+static rill_submit_job_t submitted(const char *id, const char *kind, const char *key)
+{
+    rill_submit_job_t job;
+    memset(&job, 0, sizeof(job));
+    snprintf(job.id, sizeof(job.id), "%s", id);
+    job.kind = kind;
+    job.key = key;
+    return job;
+}
+
+/* Submits count jobs; 0 or -1 as rill_broker_submit, ids and error filled. */
+static int submit(rill_broker_t *broker, const rill_submit_job_t *jobs, size_t count, const char *token,
+                  char (*ids)[RILL_ID_TEXT_SIZE], rill_broker_error_t *error)
+{
+    uint64_t flush_ms[8];
+    return rill_broker_submit(broker, jobs, count, token, ids, flush_ms, error);
+}
+
+static rill_worker_t *hello(rill_broker_t *broker, const char *name, uint64_t credit)
+{
+    rill_worker_spec_t spec = {.name = name, .host = "test", .pid = 1, .kind_count = 3,
+                               .kinds = {"demo", "dd", "db"}, .credit = credit};
+    rill_frame_t routing = rill_frame_from_string(name);
+    rill_broker_worker_hello(broker, NULL, &routing, &spec);
+    return rill_worker_pool_find(broker->pool, routing.data, routing.size);
+}
+
+static const published_t *last_published(void)
+{
+    return fake.published_count > 0 ? &fake.published[fake.published_count - 1] : NULL;
+}
+
+static const char *id1 = "00000000000000000000000000000001";
+static const char *id2 = "00000000000000000000000000000002";
+static const char *id3 = "00000000000000000000000000000003";
+
+/* Refusals change nothing: all or none. */
+static void test_refusals(void)
+{
+    rill_broker_t *broker = new_broker();
+    char ids[8][RILL_ID_TEXT_SIZE];
+    rill_broker_error_t error;
+
+    rill_submit_job_t unknown[2] = {submitted(id1, "demo", NULL), submitted(id2, "nope", NULL)};
+    CHECK(submit(broker, unknown, 2, "", ids, &error) == -1);
+    CHECKF(strcmp(error.code, "unknown_kind") == 0 &&
+               strcmp(error.message, "job 1: kind \"nope\" is not declared") == 0,
+           "%s: %s", error.code, error.message);
+    CHECK(rill_job_table_size(broker->jobs) == 0 && broker->counters->jobs_submitted == 0);
+    CHECK(rill_ready_queue_is_empty(broker->ready));
+
+    rill_submit_job_t twice[3] = {submitted(id1, "demo", NULL), submitted(id2, "demo", NULL),
+                                  submitted(id1, "demo", NULL)};
+    CHECK(submit(broker, twice, 3, "", ids, &error) == -1);
+    CHECKF(strcmp(error.code, "conflict") == 0 &&
+               strcmp(error.message, "job 00000000000000000000000000000001 appears twice in the request") == 0,
+           "%s: %s", error.code, error.message);
+    CHECK(rill_job_table_size(broker->jobs) == 0);
+
+    rill_submit_job_t five[5] = {submitted(id1, "demo", NULL), submitted(id2, "demo", NULL),
+                                 submitted(id3, "demo", NULL), submitted("00000000000000000000000000000004", "demo", NULL),
+                                 submitted("00000000000000000000000000000005", "demo", NULL)};
+    CHECK(submit(broker, five, 5, "", ids, &error) == -1);
+    CHECKF(strcmp(error.code, "bad_request") == 0 &&
+               strcmp(error.message, "jobs must be an array of 1 to 4 job objects") == 0,
+           "%s: %s", error.code, error.message);
+    CHECK(submit(broker, five, 0, "", ids, &error) == -1 && strcmp(error.code, "bad_request") == 0);
+
+    /* A job that exists: the whole request is refused, the new one too. */
+    CHECK(submit(broker, five, 1, "", ids, &error) == 0 && strcmp(ids[0], id1) == 0);
+    rill_submit_job_t again[2] = {submitted(id2, "demo", NULL), submitted(id1, "demo", NULL)};
+    CHECK(submit(broker, again, 2, "", ids, &error) == -1);
+    CHECKF(strcmp(error.code, "conflict") == 0 &&
+               strcmp(error.message, "job 00000000000000000000000000000001 exists already") == 0,
+           "%s: %s", error.code, error.message);
+    CHECK(rill_job_table_size(broker->jobs) == 1 && rill_job_table_find(broker->jobs, id2) == NULL);
+    CHECK(rill_ready_queue_length(broker->ready) == 1);
+    CHECK(fake.published_count == 0 && fake.command_count == 0 && fake.reply_count == 0);
+    finish(&broker);
+}
+
+/* Submit, dispatch, parts, done; a worker's credit comes back. */
+static void test_a_job_from_submit_to_done(void)
+{
+    rill_broker_t *broker = new_broker();
+    char ids[8][RILL_ID_TEXT_SIZE];
+    rill_broker_error_t error;
+    rill_submit_job_t job = submitted(id1, "demo", NULL);
+    job.who = "alice";
+    CHECK(submit(broker, &job, 1, "", ids, &error) == 0 && strcmp(ids[0], id1) == 0);
+    rill_job_t *running = rill_job_table_find(broker->jobs, id1);
+    CHECK(running != NULL && running->state == RILL_JOB_QUEUED && broker->dispatch_needed);
+    rill_frame_t id_frame = rill_frame_from_string(id1);
+    char *status = rill_broker_status(broker, id_frame, &error);
+    CHECKF(status != NULL && strstr(status, "\"state\":\"waiting\"") != NULL, "%s", status);
+    free(status);
+
+    rill_worker_t *worker = hello(broker, "w1", 2);
+    CHECK(worker != NULL && fake.command_count == 1 && fake.commands[0].command == RILL_COMMAND_WELCOME);
+    CHECK(strcmp(fake.commands[0].routing, "w1") == 0);
+    rill_broker_dispatch(broker);
+    CHECK(fake.command_count == 2 && fake.commands[1].command == RILL_COMMAND_BATCH);
+    rill_batch_t batch;
+    const char *text = fake.commands[1].frames[0];
+    CHECK(rill_batch_decode(text, strlen(text), &batch, NULL, 0) == 0 && batch.count == 1);
+    CHECK(batch.count == 1 && strcmp(batch.jobs[0].id, id1) == 0 && batch.jobs[0].attempt == 1 &&
+          strcmp(batch.jobs[0].who, "alice") == 0);
+    rill_batch_release(&batch);
+    CHECK(running->state == RILL_JOB_RUNNING && running->worker == worker && worker->credit == 1);
+
+    /* PART from that worker only; then DONE. */
+    CHECK(rill_broker_running_job(broker, worker, id_frame, RILL_COMMAND_PART) == running);
+    rill_worker_t *other = hello(broker, "w2", 1);
+    CHECK(rill_broker_running_job(broker, other, id_frame, RILL_COMMAND_PART) == NULL);
+    CHECK(broker->counters->parts_ignored == 1);
+    zmq_msg_t part;
+    zmq_msg_init_size(&part, 7);
+    memcpy(zmq_msg_data(&part), "{\"i\":1}", 7);
+    CHECK(rill_events_publish(broker, running, RILL_EVENT_PART, &part) == 0);
+    rill_broker_end_job(broker, running, RILL_JOB_DONE, NULL, NULL, 0);
+    CHECK(fake.published_count == 2);
+    CHECK(strcmp(fake.published[0].subject, "j00000000000000000000000000000001") == 0 &&
+          strcmp(fake.published[0].event, "part") == 0 && fake.published[0].seq == 1 &&
+          strcmp(fake.published[0].data, "{\"i\":1}") == 0);
+    CHECK(strcmp(fake.published[1].event, "done") == 0 && fake.published[1].seq == 2 &&
+          strcmp(fake.published[1].data, "{\"parts\":1}") == 0);
+    CHECK(running->state == RILL_JOB_DONE && running->worker == NULL && worker->credit == 2);
+    CHECK(broker->counters->jobs_done == 1 && rill_retention_count(running->retention) == 2);
+
+    /* FETCH without a token: one REPLAY with both events, the header first. */
+    rill_frame_t routing = rill_frame_from_string("frontend");
+    rill_held_fetch(broker, &routing, rill_frame_from_string("r1"), "", "j00000000000000000000000000000001", 0);
+    CHECK(fake.reply_count == 1 && fake.replies[0].command == RILL_COMMAND_REPLAY);
+    const sent_t *replay = &fake.replies[0];
+    CHECK(replay->count == 9 && strcmp(replay->frames[0], "r1") == 0);
+    CHECKF(strcmp(replay->frames[2], "{\"first\":1,\"last\":2,\"ended\":true,\"final\":true,\"flush_ms\":0}") == 0,
+           "%s", replay->frames[2]);
+    CHECK(strcmp(replay->frames[3], "part") == 0 && strcmp(replay->frames[4], "1") == 0 &&
+          strcmp(replay->frames[6], "done") == 0);
+    rill_held_fetch(broker, &routing, rill_frame_from_string("r2"), "", "j00000000000000000000000000000009", 0);
+    CHECK(fake.reply_count == 2 && fake.replies[1].command == RILL_COMMAND_ERROR &&
+          strcmp(fake.replies[1].frames[1], "not_found") == 0);
+    finish(&broker);
+}
+
+/* Dedup and debounce: an identical job joins the one there is. */
+static void test_joins(void)
+{
+    rill_broker_t *broker = new_broker();
+    char ids[8][RILL_ID_TEXT_SIZE];
+    uint64_t flush_ms[8];
+    rill_broker_error_t error;
+    rill_submit_job_t first[2] = {submitted(id1, "dd", "k"), submitted(id2, "dd", "k")};
+    CHECK(rill_broker_submit(broker, first, 2, "", ids, flush_ms, &error) == 0);
+    CHECK(strcmp(ids[0], id1) == 0 && strcmp(ids[1], id1) == 0 && flush_ms[1] == 50);
+    CHECK(broker->counters->dedup_joins == 1 && rill_job_table_size(broker->jobs) == 1);
+    rill_job_t *kept = rill_job_table_find(broker->jobs, id1);
+    CHECK(kept != NULL && kept->pipeline != NULL && strcmp(kept->pipeline, "dedup") == 0);
+    /* A detached joiner makes the joined job detached. */
+    rill_submit_job_t later = submitted(id3, "dd", "k");
+    later.detach = 1;
+    CHECK(rill_broker_submit(broker, &later, 1, "", ids, flush_ms, &error) == 0 && strcmp(ids[0], id1) == 0);
+    CHECK(kept->detached && broker->counters->dedup_joins == 2);
+
+    rill_submit_job_t quiet[2] = {submitted("000000000000000000000000000000d1", "db", NULL),
+                                  submitted("000000000000000000000000000000d2", "db", NULL)};
+    CHECK(rill_broker_submit(broker, quiet, 2, "", ids, flush_ms, &error) == 0);
+    CHECK(strcmp(ids[1], "000000000000000000000000000000d1") == 0 && broker->counters->debounced_jobs == 1);
+    CHECK(rill_pipelines_debouncing(broker->pipelines) == 1);
+    finish(&broker);
+}
+
+/* A worker dies: its job is retried, then fails when no retry remains. */
+static void test_retry_and_worker_gone(void)
+{
+    rill_broker_t *broker = new_broker();
+    char ids[8][RILL_ID_TEXT_SIZE];
+    rill_broker_error_t error;
+    rill_submit_job_t job = submitted(id1, "demo", NULL);
+    CHECK(submit(broker, &job, 1, "", ids, &error) == 0);
+    rill_job_t *lost = rill_job_table_find(broker->jobs, id1);
+    rill_worker_t *worker = hello(broker, "w1", 1);
+    rill_broker_dispatch(broker);
+    CHECK(lost->state == RILL_JOB_RUNNING);
+    rill_broker_worker_gone(broker, worker, "died");
+    CHECK(broker->counters->workers_lost == 1 && rill_worker_pool_size(broker->pool) == 0);
+    const published_t *event = last_published();
+    CHECK(event != NULL && strcmp(event->event, "retry") == 0 &&
+          strcmp(event->data, "{\"attempt\":2,\"reason\":\"worker_lost\"}") == 0);
+    CHECK(lost->state == RILL_JOB_QUEUED && rill_ready_queue_first(broker->ready) == lost && lost->attempt == 2);
+
+    /* Attempt 2 of 1 retry: the next loss fails it. */
+    worker = hello(broker, "w2", 1);
+    rill_broker_dispatch(broker);
+    CHECK(lost->state == RILL_JOB_RUNNING && lost->worker == worker);
+    rill_broker_worker_gone(broker, worker, "died");
+    event = last_published();
+    CHECK(lost->state == RILL_JOB_FAILED && event != NULL && strcmp(event->event, "error") == 0);
+    CHECKF(strstr(event->data, "\"code\":\"worker_lost\"") != NULL, "%s", event->data);
+
+    /* RETURN (worker_left) does not count against the retries. */
+    rill_submit_job_t second = submitted(id2, "demo", NULL);
+    CHECK(submit(broker, &second, 1, "", ids, &error) == 0);
+    rill_job_t *returned = rill_job_table_find(broker->jobs, id2);
+    worker = hello(broker, "w3", 1);
+    rill_broker_dispatch(broker);
+    returned->attempt = 5;
+    rill_broker_unassign(broker, returned, 1);
+    rill_broker_retry_job(broker, returned, "worker_left");
+    CHECK(returned->state == RILL_JOB_QUEUED && returned->attempt == 6 && worker->credit == 1);
+
+    /* A worker that cannot be reached is reaped: the job stays queued. */
+    fake.workers_unreachable = 1;
+    rill_broker_dispatch(broker);
+    CHECK(rill_worker_pool_size(broker->pool) == 0 && returned->state == RILL_JOB_QUEUED);
+    CHECK(rill_ready_queue_first(broker->ready) == returned);
+    fake.workers_unreachable = 0;
+    finish(&broker);
+}
+
+/* Cancel by request, by the last subscriber leaving, by the deadline. */
+static void test_endings(void)
+{
+    rill_broker_t *broker = new_broker();
+    char ids[8][RILL_ID_TEXT_SIZE];
+    rill_broker_error_t error;
+    rill_submit_job_t jobs[3] = {submitted(id1, "demo", NULL), submitted(id2, "demo", NULL),
+                                 submitted(id3, "demo", NULL)};
+    CHECK(submit(broker, jobs, 3, "", ids, &error) == 0);
+    rill_worker_t *worker = hello(broker, "w1", 3);
+    rill_broker_dispatch(broker);
+    CHECK(worker->credit == 0);
+    forget_recorded();
+
+    rill_frame_t id_frame = rill_frame_from_string(id1);
+    char *status = rill_broker_cancel(broker, id_frame, &error);
+    CHECKF(status != NULL && strstr(status, "\"state\":\"cancelled\"") != NULL, "%s", status);
+    free(status);
+    CHECK(fake.command_count == 1 && fake.commands[0].command == RILL_COMMAND_CANCEL &&
+          strcmp(fake.commands[0].frames[0], id1) == 0 && worker->credit == 1);
+    CHECK(fake.published_count == 1 && strcmp(fake.published[0].event, "error") == 0 &&
+          strcmp(fake.published[0].data, "{\"code\":\"cancelled\",\"message\":\"cancelled by request\"}") == 0);
+    CHECK(rill_broker_cancel(broker, id_frame, &error) == NULL && strcmp(error.code, "conflict") == 0 &&
+          strcmp(error.message, "the job has ended already (cancelled)") == 0);
+    CHECK(rill_broker_cancel(broker, rill_frame_from_string("nope"), &error) == NULL &&
+          strcmp(error.code, "not_found") == 0);
+
+    /* Job 2 had one subscriber; it leaves. */
+    uint8_t message[64];
+    message[0] = 1;
+    snprintf((char *)message + 1, sizeof(message) - 1, "j%s", id2);
+    rill_broker_subscription(broker, message, 34);
+    message[0] = 0;
+    rill_broker_subscription(broker, message, 34);
+    rill_job_t *second = rill_job_table_find(broker->jobs, id2);
+    CHECK(second->state == RILL_JOB_CANCELLED);
+    CHECKF(strstr(last_published()->data, "no subscriber left") != NULL, "%s", last_published()->data);
+
+    /* Job 3's deadline (timeout_ms 1000) passes. */
+    rill_broker_end_overdue(broker, rill_clock_monotonic_ms() + 2000);
+    rill_job_t *third = rill_job_table_find(broker->jobs, id3);
+    CHECK(third->state == RILL_JOB_FAILED && broker->counters->jobs_timed_out == 1);
+    CHECKF(strstr(last_published()->data, "\"code\":\"timeout\"") != NULL, "%s", last_published()->data);
+    CHECK(worker->credit == 3 && rill_list_is_empty(&worker->jobs));
+    finish(&broker);
+}
+
+/* A SUBMIT with a barrier token waits for its subscription. */
+static void test_barrier(void)
+{
+    rill_broker_t *broker = new_broker();
+    char ids[8][RILL_ID_TEXT_SIZE];
+    rill_broker_error_t error;
+    rill_worker_t *worker = hello(broker, "w1", 4);
+    rill_submit_job_t job = submitted(id1, "demo", NULL);
+    CHECK(submit(broker, &job, 1, "tok", ids, &error) == 0);
+    rill_job_t *held = rill_job_table_find(broker->jobs, id1);
+    CHECK(held->held && rill_ready_queue_is_empty(broker->ready) && rill_barrier_held(broker->barrier) == 1);
+    rill_broker_dispatch(broker);
+    CHECK(held->state == RILL_JOB_QUEUED && worker->credit == 4);
+    /* A FETCH with the same token waits too. */
+    rill_frame_t routing = rill_frame_from_string("frontend");
+    rill_held_fetch(broker, &routing, rill_frame_from_string("r1"), "tok", "tnews/", 0);
+    CHECK(fake.reply_count == 0 && rill_barrier_held(broker->barrier) == 2);
+    const char subscribe[] = "\001stok";
+    rill_broker_subscription(broker, (const uint8_t *)subscribe, 5);
+    CHECK(!held->held && rill_ready_queue_first(broker->ready) == held);
+    CHECK(fake.reply_count == 1 && fake.replies[0].command == RILL_COMMAND_REPLAY &&
+          strcmp(fake.replies[0].routing, "frontend") == 0 && strcmp(fake.replies[0].frames[1], "tnews/") == 0);
+    CHECKF(strcmp(fake.replies[0].frames[2], "{\"first\":1,\"last\":0,\"ended\":false,\"final\":true,\"flush_ms\":0}") == 0,
+           "%s", fake.replies[0].frames[2]);
+    rill_broker_dispatch(broker);
+    CHECK(held->state == RILL_JOB_RUNNING);
+    /* Seen already: a later SUBMIT with that token is not held. */
+    rill_submit_job_t next = submitted(id2, "demo", NULL);
+    CHECK(submit(broker, &next, 1, "tok", ids, &error) == 0 && !rill_job_table_find(broker->jobs, id2)->held);
+    /* A token never seen: released by the tick after 2 s, counted. */
+    rill_submit_job_t late = submitted(id3, "demo", NULL);
+    CHECK(submit(broker, &late, 1, "never", ids, &error) == 0);
+    rill_broker_tick(broker, rill_clock_monotonic_ms() + RILL_BARRIER_WAIT_MS + 1);
+    CHECK(!rill_job_table_find(broker->jobs, id3)->held && broker->counters->barrier_timeouts == 1);
+    finish(&broker);
+}
+
+/* A topic message gets the topic's next seq and is replayed. */
+static void test_topic(void)
+{
+    rill_broker_t *broker = new_broker();
+    uint64_t seq = 0;
+    CHECK(rill_events_publish_message(broker, "news", 4, "{\"a\":1}", 7, &seq) == 0 && seq == 1);
+    CHECK(rill_events_publish_message(broker, "news", 4, "2", 1, &seq) == 0 && seq == 2);
+    CHECK(fake.published_count == 2 && strcmp(fake.published[1].subject, "tnews/") == 0 &&
+          strcmp(fake.published[1].event, "part") == 0 && fake.published[1].seq == 2);
+    rill_frame_t routing = rill_frame_from_string("frontend");
+    rill_held_fetch(broker, &routing, rill_frame_from_string("r"), "", "tnews/", 1);
+    CHECK(fake.reply_count == 1 && fake.replies[0].count == 6 && strcmp(fake.replies[0].frames[4], "2") == 0);
+    CHECKF(strcmp(fake.replies[0].frames[2], "{\"first\":1,\"last\":2,\"ended\":false,\"final\":true,\"flush_ms\":0}") == 0,
+           "%s", fake.replies[0].frames[2]);
+    finish(&broker);
+}
+
+int main(void)
+{
+    rill_log_set_level_name("error");
+    test_refusals();
+    test_a_job_from_submit_to_done();
+    test_joins();
+    test_retry_and_worker_gone();
+    test_endings();
+    test_barrier();
+    test_topic();
+    RILL_TEST_END();
+}
