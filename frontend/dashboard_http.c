@@ -6,7 +6,7 @@
 #include "dashboard_http.h"
 
 #include "dashboard.h"
-#include "http_api.h"
+#include "http_reply.h"
 #include "rill_log.h"
 
 #include <stdlib.h>
@@ -23,14 +23,14 @@ void rill_dashboard_http_handle(rill_frontend_t *frontend, h2o_req_t *req)
             rill_log_error(NULL, "the embedded dashboard has no single inline <style> and <script>");
     }
     if (csp_length < 0) {
-        rill_http_send_error(req, 500, "internal", "the dashboard page is broken");
+        rill_http_reply_error(req, 500, "internal", "the dashboard page is broken");
         return;
     }
     size_t length = 0;
     char *page = rill_dashboard_render(rill_dashboard_html, rill_dashboard_html_size,
                                        &frontend->config, &length);
     if (page == NULL) {
-        rill_http_send_error(req, 500, "internal", "cannot render the dashboard");
+        rill_http_reply_error(req, 500, "internal", "cannot render the dashboard");
         return;
     }
     req->res.status = 200;

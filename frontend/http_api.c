@@ -10,6 +10,9 @@
  */
 #include "http_api.h"
 
+#include "http_reply.h"
+#include "http_request.h"
+
 #include "access.h"
 
 #include "cursor.h"
@@ -50,137 +53,6 @@ typedef struct {
     h2o_req_t *req;
     rill_broker_call_t *call;
 } job_call_t;
-
-static const char *reason_of(int status)
-{
-    switch (status) {
-    case 200: return "OK";
-    case 202: return "Accepted";
-    case 400: return "Bad Request";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 413: return "Payload Too Large";
-    case 422: return "Unprocessable Entity";
-    case 500: return "Internal Server Error";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "Error";
-    }
-}
-
-static void send_json(h2o_req_t *req, int status, const char *body, size_t length)
-{
-    req->res.status = status;
-    req->res.reason = reason_of(status);
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
-                   H2O_STRLIT("application/json"));
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
-                   H2O_STRLIT("no-store"));
-    /* A known length keeps HTTP/1.1 connections alive (h2o closes them
-     * after a body of unknown length). */
-    req->res.content_length = length;
-    h2o_send_inline(req, body, length);
-}
-
-void rill_http_send_error(h2o_req_t *req, int status, const char *code, const char *message)
-{
-    size_t code_length = strlen(code);
-    size_t message_length = strlen(message);
-    size_t capacity = 32 + 6 * (code_length + message_length) + 8;
-    char *body = h2o_mem_alloc_pool(&req->pool, capacity);
-    size_t at = 0;
-    memcpy(body, "{\"error\":", 9);
-    at = 9;
-    at += rill_json_escape(body + at, capacity - at, code, code_length);
-    memcpy(body + at, ",\"message\":", 11);
-    at += 11;
-    at += rill_json_escape(body + at, capacity - at, message, message_length);
-    body[at++] = '}';
-    body[at++] = '\n';
-    send_json(req, status, body, at);
-}
-
-/* "ip:port" of the client, for "who" and the logs. */
-static void client_address(h2o_req_t *req, char *who, size_t size)
-{
-    struct sockaddr_storage address;
-    snprintf(who, size, "unknown");
-    if (req->conn == NULL || req->conn->callbacks->get_peername == NULL)
-        return;
-    socklen_t length = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&address);
-    if (length == 0)
-        return;
-    char host[NI_MAXHOST];
-    size_t host_length = h2o_socket_getnumerichost((struct sockaddr *)&address, length, host);
-    if (host_length == SIZE_MAX || host_length >= sizeof(host))
-        return;
-    host[host_length] = '\0';
-    int32_t port = h2o_socket_getport((struct sockaddr *)&address);
-    if (port < 0)
-        snprintf(who, size, "%.46s", host);
-    else
-        snprintf(who, size, "%.46s:%d", host, (int)port);
-}
-
-static const char *query_of(h2o_req_t *req, size_t *length)
-{
-    if (req->query_at == SIZE_MAX || req->query_at >= req->path.len) {
-        *length = 0;
-        return NULL;
-    }
-    *length = req->path.len - req->query_at - 1;
-    return req->path.base + req->query_at + 1;
-}
-
-static int status_for_broker_error(rill_frame_t code)
-{
-    if (rill_frame_equals(code, "conflict"))
-        return 409;
-    if (rill_frame_equals(code, "unknown_kind") || rill_frame_equals(code, "invalid_job") ||
-        rill_frame_equals(code, "invalid_args"))
-        return 422;
-    if (rill_frame_equals(code, "bad_request") || rill_frame_equals(code, "bad_json"))
-        return 400;
-    if (rill_frame_equals(code, "not_found"))
-        return 404;
-    if (rill_frame_equals(code, "forbidden"))
-        return 403;
-    if (rill_frame_equals(code, "unavailable"))
-        return 503;
-    return 502;
-}
-
-/* Answers with the broker's ERROR, code and message copied to the pool. */
-static void send_broker_error(h2o_req_t *req, const rill_message_t *message)
-{
-    rill_frame_t code = message->arguments[1];
-    rill_frame_t text = message->arguments[2];
-    int status = status_for_broker_error(code);
-    h2o_iovec_t code_copy = h2o_strdup(&req->pool, (const char *)code.data, code.size);
-    h2o_iovec_t text_copy = h2o_strdup(&req->pool, (const char *)text.data, text.size);
-    /* Codes are ASCII words; anything else from the broker is replaced. */
-    for (size_t i = 0; i < code_copy.len; i++) {
-        char c = code_copy.base[i];
-        if (!((c >= 'a' && c <= 'z') || c == '_' || (c >= '0' && c <= '9'))) {
-            code_copy = h2o_strdup(&req->pool, H2O_STRLIT("broker_error"));
-            break;
-        }
-    }
-    if (status == 502 && strcmp(code_copy.base, "broker_error") != 0)
-        rill_log_warn(NULL, "broker error %s: %s", code_copy.base, text_copy.base);
-    rill_http_send_error(req, status, code_copy.base, text_copy.base);
-}
-
-static void send_call_failure(h2o_req_t *req, rill_call_outcome_t outcome)
-{
-    if (outcome == RILL_CALL_TIMEOUT)
-        rill_http_send_error(req, 504, "timeout", "the broker did not answer in time");
-    else
-        rill_http_send_error(req, 503, "unavailable", "the frontend is shutting down");
-}
 
 /* ---- POST /v1/jobs ---------------------------------------------------- */
 
@@ -250,17 +122,17 @@ static void on_submit_reply(void *owner, rill_call_outcome_t outcome,
     submit->call = NULL;
     if (outcome != RILL_CALL_REPLIED) {
         submit_fail(submit);
-        send_call_failure(req, outcome);
+        rill_http_reply_unanswered(req, outcome == RILL_CALL_TIMEOUT);
         return;
     }
     if (message->command == RILL_COMMAND_ERROR) {
         submit_fail(submit);
-        send_broker_error(req, message);
+        rill_http_reply_broker_error(req, message);
         return;
     }
     if (message->command != RILL_COMMAND_SUBMITTED) {
         submit_fail(submit);
-        rill_http_send_error(req, 502, "bad_gateway", "unexpected reply from the broker");
+        rill_http_reply_error(req, 502, "bad_gateway", "unexpected reply from the broker");
         return;
     }
     submit_unsubscribe_token(submit);
@@ -303,7 +175,7 @@ static void on_submit_reply(void *owner, rill_call_outcome_t outcome,
     memcpy(body + at, "]}\n", 3);
     at += 3;
     rill_log_info(submit->who, "%zu detached job(s) submitted", submit->job_count);
-    send_json(req, 202, body, at);
+    rill_http_reply_json(req, 202, body, at);
 }
 
 /* Checks the body; on error answers and returns NULL. Else the job list. */
@@ -311,14 +183,14 @@ static json_t *parse_jobs(rill_frontend_t *frontend, h2o_req_t *req)
 {
     const rill_config_t *config = &frontend->config;
     if (req->entity.base == NULL || req->entity.len == 0) {
-        rill_http_send_error(req, 400, "bad_json", "the body must be a job object or an array of them");
+        rill_http_reply_error(req, 400, "bad_json", "the body must be a job object or an array of them");
         return NULL;
     }
     if (req->entity.len > config->max_body_bytes) {
         char message[128];
         snprintf(message, sizeof(message), "the body is over %llu bytes",
                  (unsigned long long)config->max_body_bytes);
-        rill_http_send_error(req, 413, "body_too_large", message);
+        rill_http_reply_error(req, 413, "body_too_large", message);
         return NULL;
     }
     json_error_t error;
@@ -327,7 +199,7 @@ static json_t *parse_jobs(rill_frontend_t *frontend, h2o_req_t *req)
         char message[256];
         snprintf(message, sizeof(message), "malformed JSON at line %d column %d: %s", error.line,
                  error.column, error.text);
-        rill_http_send_error(req, 400, "bad_json", message);
+        rill_http_reply_error(req, 400, "bad_json", message);
         return NULL;
     }
     json_t *jobs;
@@ -339,13 +211,13 @@ static json_t *parse_jobs(rill_frontend_t *frontend, h2o_req_t *req)
         if (jobs == NULL || json_array_append_new(jobs, body) != 0) {
             json_decref(jobs);
             json_decref(body);
-            rill_http_send_error(req, 500, "internal", "out of memory");
+            rill_http_reply_error(req, 500, "internal", "out of memory");
             return NULL;
         }
     }
     size_t count = json_array_size(jobs);
     if (count == 0) {
-        rill_http_send_error(req, 422, "invalid_job", "the job array is empty");
+        rill_http_reply_error(req, 422, "invalid_job", "the job array is empty");
         json_decref(jobs);
         return NULL;
     }
@@ -353,7 +225,7 @@ static json_t *parse_jobs(rill_frontend_t *frontend, h2o_req_t *req)
         char message[128];
         snprintf(message, sizeof(message), "%zu jobs in one request; at most %llu", count,
                  (unsigned long long)config->max_jobs_per_request);
-        rill_http_send_error(req, 413, "too_many_jobs", message);
+        rill_http_reply_error(req, 413, "too_many_jobs", message);
         json_decref(jobs);
         return NULL;
     }
@@ -367,7 +239,7 @@ static json_t *parse_jobs(rill_frontend_t *frontend, h2o_req_t *req)
             else
                 snprintf(message, sizeof(message), "%s", job_error.message);
             int status = job_error.status >= 400 && job_error.status < 500 ? job_error.status : 422;
-            rill_http_send_error(req, status, job_error.code != NULL ? job_error.code : "invalid_job",
+            rill_http_reply_error(req, status, job_error.code != NULL ? job_error.code : "invalid_job",
                                  message);
             json_decref(jobs);
             return NULL;
@@ -408,25 +280,18 @@ static char *submit_payload(json_t *jobs, submit_t *submit, int detach)
 static void handle_submit(rill_frontend_t *frontend, h2o_req_t *req)
 {
     size_t query_length;
-    const char *query = query_of(req, &query_length);
+    const char *query = rill_http_request_query(req, &query_length);
     int detach = rill_query_flag(query, query_length, "detach");
-    rill_stream_format_t format = RILL_STREAM_NDJSON;
-    const char *value;
-    size_t value_length;
-    if (rill_query_find(query, query_length, "format", &value, &value_length) &&
-        value_length == 3 && memcmp(value, "sse", 3) == 0)
-        format = RILL_STREAM_SSE;
-    ssize_t accept = h2o_find_header(&req->headers, H2O_TOKEN_ACCEPT, -1);
-    if (accept != -1 && rill_accept_wants_sse(req->headers.entries[accept].value.base,
-                                              req->headers.entries[accept].value.len))
-        format = RILL_STREAM_SSE;
+    rill_stream_format_t format;
+    /* A format= of neither sse nor ndjson is NDJSON here, as it always was. */
+    (void)rill_http_request_stream_format(req, &format);
 
     json_t *jobs = parse_jobs(frontend, req);
     if (jobs == NULL)
         return;
     if (!rill_broker_link_is_connected(frontend->broker)) {
         json_decref(jobs);
-        rill_http_send_error(req, 503, "unavailable", "no broker");
+        rill_http_reply_error(req, 503, "unavailable", "no broker");
         return;
     }
     submit_t *submit = h2o_mem_alloc_shared(&req->pool, sizeof(*submit), submit_dispose);
@@ -435,18 +300,18 @@ static void handle_submit(rill_frontend_t *frontend, h2o_req_t *req)
     submit->req = req;
     submit->job_count = json_array_size(jobs);
     submit->ids = h2o_mem_alloc_pool(&req->pool, submit->job_count * sizeof(*submit->ids));
-    client_address(req, submit->who, sizeof(submit->who));
+    rill_http_request_client(req, submit->who, sizeof(submit->who));
     for (size_t i = 0; i < submit->job_count; i++) {
         if (rill_id_generate(submit->ids[i]) != 0) {
             json_decref(jobs);
-            rill_http_send_error(req, 500, "internal", "no randomness for job ids");
+            rill_http_reply_error(req, 500, "internal", "no randomness for job ids");
             return;
         }
     }
     char *payload = submit_payload(jobs, submit, detach);
     json_decref(jobs);
     if (payload == NULL) {
-        rill_http_send_error(req, 500, "internal", "out of memory");
+        rill_http_reply_error(req, 500, "internal", "out of memory");
         return;
     }
     char token[RILL_ID_TEXT_SIZE] = "";
@@ -481,7 +346,7 @@ static void handle_submit(rill_frontend_t *frontend, h2o_req_t *req)
 unavailable:
     free(payload);
     submit_fail(submit);
-    rill_http_send_error(req, 503, "unavailable", "the broker cannot be reached");
+    rill_http_reply_error(req, 503, "unavailable", "the broker cannot be reached");
 }
 
 /* ---- GET / DELETE /v1/jobs/{id} --------------------------------------- */
@@ -502,22 +367,22 @@ static void relay_reply(void *owner, rill_call_outcome_t outcome, const rill_mes
     call->call = NULL;
     h2o_req_t *req = call->req;
     if (outcome != RILL_CALL_REPLIED) {
-        send_call_failure(req, outcome);
+        rill_http_reply_unanswered(req, outcome == RILL_CALL_TIMEOUT);
         return;
     }
     if (message->command == RILL_COMMAND_ERROR) {
-        send_broker_error(req, message);
+        rill_http_reply_broker_error(req, message);
         return;
     }
     if (message->command != expected) {
-        rill_http_send_error(req, 502, "bad_gateway", "unexpected reply from the broker");
+        rill_http_reply_error(req, 502, "bad_gateway", "unexpected reply from the broker");
         return;
     }
     rill_frame_t answer = message->arguments[1];
     char *body = h2o_mem_alloc_pool(&req->pool, answer.size + 1);
     memcpy(body, answer.data, answer.size);
     body[answer.size] = '\n';
-    send_json(req, status, body, answer.size + 1);
+    rill_http_reply_json(req, status, body, answer.size + 1);
 }
 
 static void on_job_reply(void *owner, rill_call_outcome_t outcome, const rill_message_t *message)
@@ -531,7 +396,7 @@ static void call_broker(rill_frontend_t *frontend, h2o_req_t *req, rill_command_
                         const rill_frame_t *arguments, size_t count, rill_broker_reply_fn on_reply)
 {
     if (!rill_broker_link_is_connected(frontend->broker)) {
-        rill_http_send_error(req, 503, "unavailable", "no broker");
+        rill_http_reply_error(req, 503, "unavailable", "no broker");
         return;
     }
     job_call_t *call = h2o_mem_alloc_shared(&req->pool, sizeof(*call), job_call_dispose);
@@ -540,7 +405,7 @@ static void call_broker(rill_frontend_t *frontend, h2o_req_t *req, rill_command_
     call->req = req;
     call->call = rill_broker_link_call(frontend->broker, command, arguments, count, on_reply, call);
     if (call->call == NULL)
-        rill_http_send_error(req, 503, "unavailable", "the broker cannot be reached");
+        rill_http_reply_error(req, 503, "unavailable", "the broker cannot be reached");
 }
 
 static void handle_job(rill_frontend_t *frontend, h2o_req_t *req, const rill_route_t *route)
@@ -555,12 +420,12 @@ static void handle_job(rill_frontend_t *frontend, h2o_req_t *req, const rill_rou
 static void handle_healthz(rill_frontend_t *frontend, h2o_req_t *req)
 {
     if (!rill_broker_link_is_connected(frontend->broker)) {
-        rill_http_send_error(req, 503, "unavailable", "no broker");
+        rill_http_reply_error(req, 503, "unavailable", "no broker");
         return;
     }
     long workers = rill_broker_link_workers(frontend->broker);
     if (workers < 1) {
-        rill_http_send_error(req, 503, "unavailable", "no live worker");
+        rill_http_reply_error(req, 503, "unavailable", "no live worker");
         return;
     }
     const char *broker = rill_broker_link_broker_id(frontend->broker);
@@ -569,7 +434,7 @@ static void handle_healthz(rill_frontend_t *frontend, h2o_req_t *req)
     size_t at = (size_t)snprintf(body, capacity, "{\"status\":\"ok\",\"broker\":");
     at += rill_json_escape(body + at, capacity - at, broker, strlen(broker));
     at += (size_t)snprintf(body + at, capacity - at, ",\"workers\":%ld}\n", workers);
-    send_json(req, 200, body, at);
+    rill_http_reply_json(req, 200, body, at);
 }
 
 /* ---- GET /v1/stream, GET /v1/topics/{name} ------------------------------ */
@@ -602,7 +467,7 @@ static int is_name(const char *name, size_t length, const char *literal)
 static void handle_stream(rill_frontend_t *frontend, h2o_req_t *req, const char *path_topic)
 {
     size_t query_length, at = 0, name_length, value_length, count = 0;
-    const char *query = query_of(req, &query_length);
+    const char *query = rill_http_request_query(req, &query_length);
     const char *name, *value;
     size_t max_subjects = (size_t)frontend->config.max_jobs_per_request;
     while (rill_query_next(query, query_length, &at, &name, &name_length, &value, &value_length))
@@ -613,18 +478,18 @@ static void handle_stream(rill_frontend_t *frontend, h2o_req_t *req, const char 
         char message[128];
         snprintf(message, sizeof(message), "%zu jobs and topics in one stream; at most %zu", count,
                  max_subjects);
-        rill_http_send_error(req, 413, "too_many_subjects", message);
+        rill_http_reply_error(req, 413, "too_many_subjects", message);
         return;
     }
     if (count == 0) {
-        rill_http_send_error(req, 400, "bad_request", "name at least one job= or topic=");
+        rill_http_reply_error(req, 400, "bad_request", "name at least one job= or topic=");
         return;
     }
     stream_subject_t *subjects = h2o_mem_alloc_pool(&req->pool, count * sizeof(*subjects));
     size_t used = 0;
     const char *cursor_text = NULL;
     size_t cursor_length = 0;
-    rill_stream_format_t format = RILL_STREAM_NDJSON;
+    rill_stream_format_t format;
     if (path_topic != NULL) {
         subjects[0].is_topic = 1;
         subjects[0].length = strlen(path_topic);
@@ -641,11 +506,11 @@ static void handle_stream(rill_frontend_t *frontend, h2o_req_t *req, const char 
         if (is_job || is_topic) {
             char *decoded = decode_value(req, value, value_length, &length);
             if (is_job && (decoded == NULL || !rill_job_id_is_valid((const uint8_t *)decoded, length))) {
-                rill_http_send_error(req, 404, "not_found", "no such job (a job id is 32 hex digits)");
+                rill_http_reply_error(req, 404, "not_found", "no such job (a job id is 32 hex digits)");
                 return;
             }
             if (is_topic && (decoded == NULL || !rill_topic_name_is_valid(decoded, length))) {
-                rill_http_send_error(req, 400, "bad_topic", "a topic name matches [A-Za-z0-9._-]{1,128}");
+                rill_http_reply_error(req, 400, "bad_topic", "a topic name matches [A-Za-z0-9._-]{1,128}");
                 return;
             }
             subjects[used].is_topic = is_topic;
@@ -655,22 +520,15 @@ static void handle_stream(rill_frontend_t *frontend, h2o_req_t *req, const char 
         } else if (is_name(name, name_length, "since")) {
             cursor_text = decode_value(req, value, value_length, &cursor_length);
             if (cursor_text == NULL) {
-                rill_http_send_error(req, 400, "bad_cursor", "since= is not a valid cursor");
-                return;
-            }
-        } else if (is_name(name, name_length, "format")) {
-            if (value_length == 3 && memcmp(value, "sse", 3) == 0) {
-                format = RILL_STREAM_SSE;
-            } else if (!(value_length == 6 && memcmp(value, "ndjson", 6) == 0)) {
-                rill_http_send_error(req, 400, "bad_request", "format= is sse or ndjson");
+                rill_http_reply_error(req, 400, "bad_cursor", "since= is not a valid cursor");
                 return;
             }
         }
     }
-    ssize_t accept = h2o_find_header(&req->headers, H2O_TOKEN_ACCEPT, -1);
-    if (accept != -1 && rill_accept_wants_sse(req->headers.entries[accept].value.base,
-                                              req->headers.entries[accept].value.len))
-        format = RILL_STREAM_SSE;
+    if (rill_http_request_stream_format(req, &format) != 0) {
+        rill_http_reply_error(req, 400, "bad_request", "format= is sse or ndjson");
+        return;
+    }
     /* A reconnecting EventSource names where it stopped: newer than since=. */
     ssize_t last_id = h2o_find_header_by_str(&req->headers, H2O_STRLIT("last-event-id"), -1);
     if (last_id != -1) {
@@ -684,19 +542,19 @@ static void handle_stream(rill_frontend_t *frontend, h2o_req_t *req, const char 
         char message[160];
         snprintf(message, sizeof(message), "%s %s", last_id != -1 ? "Last-Event-ID:" : "since:",
                  cursor_error);
-        rill_http_send_error(req, 400, "bad_cursor", message);
+        rill_http_reply_error(req, 400, "bad_cursor", message);
         return;
     }
     if (!rill_broker_link_is_connected(frontend->broker)) {
         rill_cursor_free(&cursor);
-        rill_http_send_error(req, 503, "unavailable", "no broker");
+        rill_http_reply_error(req, 503, "unavailable", "no broker");
         return;
     }
     char who[64];
-    client_address(req, who, sizeof(who));
+    rill_http_request_client(req, who, sizeof(who));
     rill_stream_t *stream = rill_stream_new(frontend, req, format, who);
     if (stream == NULL) {
-        rill_http_send_error(req, 500, "internal", "out of memory");
+        rill_http_reply_error(req, 500, "internal", "out of memory");
         return;
     }
     int failed = 0;
@@ -710,12 +568,12 @@ static void handle_stream(rill_frontend_t *frontend, h2o_req_t *req, const char 
     rill_cursor_free(&cursor);
     if (failed) {
         rill_stream_abandon(stream);
-        rill_http_send_error(req, 500, "internal", "the stream's subjects could not be subscribed");
+        rill_http_reply_error(req, 500, "internal", "the stream's subjects could not be subscribed");
         return;
     }
     if (rill_stream_open(stream) != 0) {
         rill_stream_abandon(stream);
-        rill_http_send_error(req, 503, "unavailable", "the broker cannot be reached");
+        rill_http_reply_error(req, 503, "unavailable", "the broker cannot be reached");
         return;
     }
     rill_log_debug(who, "stream of %zu subject(s) opening%s", used,
@@ -758,14 +616,14 @@ static void handle_publish(rill_frontend_t *frontend, h2o_req_t *req, const char
 {
     const rill_config_t *config = &frontend->config;
     if (req->entity.base == NULL || req->entity.len == 0) {
-        rill_http_send_error(req, 400, "bad_json", "the body must be a JSON text");
+        rill_http_reply_error(req, 400, "bad_json", "the body must be a JSON text");
         return;
     }
     if (req->entity.len > config->max_body_bytes) {
         char message[128];
         snprintf(message, sizeof(message), "the body is over %llu bytes",
                  (unsigned long long)config->max_body_bytes);
-        rill_http_send_error(req, 413, "body_too_large", message);
+        rill_http_reply_error(req, 413, "body_too_large", message);
         return;
     }
     json_error_t error;
@@ -775,7 +633,7 @@ static void handle_publish(rill_frontend_t *frontend, h2o_req_t *req, const char
         char message[256];
         snprintf(message, sizeof(message), "malformed JSON at line %d column %d: %s", error.line,
                  error.column, error.text);
-        rill_http_send_error(req, 400, "bad_json", message);
+        rill_http_reply_error(req, 400, "bad_json", message);
         return;
     }
     json_decref(body);
@@ -795,11 +653,11 @@ static int on_request(h2o_handler_t *handler, h2o_req_t *req)
     rill_route_match(req->method.base, req->method.len, req->path_normalized.base,
                      req->path_normalized.len, &route);
     if (route.status == 404) {
-        rill_http_send_error(req, 404, "not_found", "no such resource");
+        rill_http_reply_error(req, 404, "not_found", "no such resource");
         return 0;
     }
     if (route.status == 400) {
-        rill_http_send_error(req, 400, "bad_topic", "a topic name matches [A-Za-z0-9._-]{1,128}");
+        rill_http_reply_error(req, 400, "bad_topic", "a topic name matches [A-Za-z0-9._-]{1,128}");
         return 0;
     }
     if (rill_access_check(frontend, req, &route))
@@ -809,12 +667,12 @@ static int on_request(h2o_handler_t *handler, h2o_req_t *req)
                        strlen(route.allow));
         char message[96];
         snprintf(message, sizeof(message), "allowed: %s", route.allow);
-        rill_http_send_error(req, 405, "method_not_allowed", message);
+        rill_http_reply_error(req, 405, "method_not_allowed", message);
         return 0;
     }
     if (frontend->shutting_down) {
         req->http1_is_persistent = 0;
-        rill_http_send_error(req, 503, "unavailable", "the frontend is shutting down");
+        rill_http_reply_error(req, 503, "unavailable", "the frontend is shutting down");
         return 0;
     }
     switch (route.id) {
@@ -843,7 +701,7 @@ static int on_request(h2o_handler_t *handler, h2o_req_t *req)
         rill_dashboard_http_handle(frontend, req);
         break;
     default:
-        rill_http_send_error(req, 404, "not_found", "no such resource");
+        rill_http_reply_error(req, 404, "not_found", "no such resource");
         break;
     }
     return 0;

@@ -12,7 +12,4 @@
 /* Registers the one handler that serves every path under pathconf ("/"). */
 int rill_http_api_register(rill_frontend_t *frontend, h2o_pathconf_t *pathconf);
 
-/* Sends {"error":code,"message":message} with status (and the JSON type). */
-void rill_http_send_error(h2o_req_t *req, int status, const char *code, const char *message);
-
 #endif

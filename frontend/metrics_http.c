@@ -6,7 +6,7 @@
  */
 #include "metrics_http.h"
 
-#include "http_api.h"
+#include "http_reply.h"
 #include "rill_log.h"
 #include "stream.h"
 
@@ -60,7 +60,7 @@ static void respond(scrape_t *scrape, const rill_frame_t *broker_text)
     }
     if (text.failed) {
         rill_buffer_release(&text);
-        rill_http_send_error(req, 500, "internal", "out of memory");
+        rill_http_reply_error(req, 500, "internal", "out of memory");
         return;
     }
     req->res.status = 200;

@@ -11,7 +11,7 @@
 #include "chunk.h"
 #include "event_format.h"
 #include "cursor.h"
-#include "http_api.h"
+#include "http_reply.h"
 #include "rill_id.h"
 #include "rill_log.h"
 
@@ -720,7 +720,7 @@ static void opening_done(rill_stream_t *self)
         rill_log_info(self->who, "stream %llu refused: %d %s", (unsigned long long)self->serial,
                       self->open_status, self->open_message);
         rill_stream_abandon(self);
-        rill_http_send_error(req, self->open_status, self->open_code, self->open_message);
+        rill_http_reply_error(req, self->open_status, self->open_code, self->open_message);
         return;
     }
     rill_log_info(self->who, "stream %llu: replayed, streaming (%u job(s), %u topic(s))",

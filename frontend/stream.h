@@ -22,16 +22,13 @@
 #ifndef RILL_FRONTEND_STREAM_H
 #define RILL_FRONTEND_STREAM_H
 
+#include "event_format.h"
 #include "frontend.h"
 
 #include <h2o.h>
 
 typedef struct rill_stream rill_stream_t;
 
-typedef enum {
-    RILL_STREAM_NDJSON = 0,
-    RILL_STREAM_SSE,
-} rill_stream_format_t;
 
 /* A stream for req; nothing is sent until rill_stream_start. NULL on ENOMEM. */
 rill_stream_t *rill_stream_new(rill_frontend_t *frontend, h2o_req_t *req,
