@@ -64,9 +64,8 @@ static int needs_token(h2o_req_t *req, const rill_route_t *route)
     }
 }
 
-int rill_access_check(rill_frontend_t *frontend, h2o_req_t *req, const rill_route_t *route)
+int rill_access_check(const rill_config_t *config, h2o_req_t *req, const rill_route_t *route)
 {
-    const rill_config_t *config = &frontend->config;
     h2o_iovec_t origin = header_value(req, H2O_STRLIT("origin"));
     int allowed = origin.base != NULL && rill_access_origin_allowed(config, origin.base, origin.len);
     if (allowed) {
