@@ -10,7 +10,14 @@
  * Requests to the broker are "calls": each gets a fresh req id, a 5 s
  * deadline and a callback that is invoked exactly once - with the reply, or
  * with no reply on timeout, send failure or shutdown - unless the caller
- * cancels it first (e.g. its client went away).
+ * cancels it first (e.g. its client went away). A FETCH is answered by
+ * one or more REPLAYs: their header is decoded here, once - the link needs
+ * its "final" to know whether the call goes on - and handed to the caller.
+ *
+ * The SUB side also carries barrier tokens (docs/PROTOCOL.md "The
+ * barrier"): a submit or a stream subscribes a fresh one after its subjects
+ * and names it in its call, so the broker answers only once the
+ * subscriptions have reached it.
  */
 #ifndef RILL_FRONTEND_BROKER_LINK_H
 #define RILL_FRONTEND_BROKER_LINK_H

@@ -14,6 +14,7 @@
 #include "dashboard_http.h"
 #include "event_format.h"
 #include "http_reply.h"
+#include "http_request.h"
 #include "metrics_http.h"
 #include "router.h"
 #include "stream_http.h"
@@ -139,27 +140,12 @@ static size_t compact_json(const char *text, size_t length, char *out)
 static void handle_publish(const rill_config_t *config, rill_broker_link_t *broker, h2o_req_t *req,
                            const char *topic)
 {
-    if (req->entity.base == NULL || req->entity.len == 0) {
-        rill_http_reply_error(req, 400, "bad_json", "the body must be a JSON text");
+    /* Checked as JSON, then kept as text: the event carries it as given. */
+    json_t *body = rill_http_request_json_body(req, config->max_body_bytes,
+                                               JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL,
+                                               "the body must be a JSON text");
+    if (body == NULL)
         return;
-    }
-    if (req->entity.len > config->max_body_bytes) {
-        char message[128];
-        snprintf(message, sizeof(message), "the body is over %llu bytes",
-                 (unsigned long long)config->max_body_bytes);
-        rill_http_reply_error(req, 413, "body_too_large", message);
-        return;
-    }
-    json_error_t error;
-    json_t *body = json_loadb(req->entity.base, req->entity.len,
-                              JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL, &error);
-    if (body == NULL) {
-        char message[256];
-        snprintf(message, sizeof(message), "malformed JSON at line %d column %d: %s", error.line,
-                 error.column, error.text);
-        rill_http_reply_error(req, 400, "bad_json", message);
-        return;
-    }
     json_decref(body);
     /* Kept byte for byte (numbers are not re-printed), minus line breaks. */
     char *data = h2o_mem_alloc_pool(&req->pool, req->entity.len);

@@ -3,6 +3,7 @@
  */
 #include "http_request.h"
 
+#include "http_reply.h"
 #include "router.h"
 
 #include <netdb.h>
@@ -46,4 +47,29 @@ int rill_http_request_stream_format(h2o_req_t *req, rill_stream_format_t *format
     ssize_t accept = h2o_find_header(&req->headers, H2O_TOKEN_ACCEPT, -1);
     h2o_iovec_t value = accept != -1 ? req->headers.entries[accept].value : h2o_iovec_init(NULL, 0);
     return rill_query_stream_format(query, query_length, value.base, value.len, format);
+}
+
+json_t *rill_http_request_json_body(h2o_req_t *req, uint64_t max_bytes, size_t flags,
+                                    const char *empty_message)
+{
+    if (req->entity.base == NULL || req->entity.len == 0) {
+        rill_http_reply_error(req, 400, "bad_json", empty_message);
+        return NULL;
+    }
+    if (req->entity.len > max_bytes) {
+        char message[128];
+        snprintf(message, sizeof(message), "the body is over %llu bytes",
+                 (unsigned long long)max_bytes);
+        rill_http_reply_error(req, 413, "body_too_large", message);
+        return NULL;
+    }
+    json_error_t error;
+    json_t *body = json_loadb(req->entity.base, req->entity.len, flags, &error);
+    if (body == NULL) {
+        char message[256];
+        snprintf(message, sizeof(message), "malformed JSON at line %d column %d: %s", error.line,
+                 error.column, error.text);
+        rill_http_reply_error(req, 400, "bad_json", message);
+    }
+    return body;
 }

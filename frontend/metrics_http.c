@@ -1,8 +1,8 @@
 /*
  * metrics_http.c - see metrics_http.h. The scrape's state lives in the
  * request's pool (h2o_mem_alloc_shared with a dispose callback), like every
- * call to the broker in http_api.c: a client that leaves mid-scrape takes
- * the pending call and the deadline with it.
+ * request that waits for the broker (http_api.c, submit_http.c): a client
+ * that leaves mid-scrape takes the pending call and the deadline with it.
  */
 #include "metrics_http.h"
 

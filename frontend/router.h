@@ -9,6 +9,7 @@
 #define RILL_FRONTEND_ROUTER_H
 
 #include "event_format.h"
+#include "rill_protocol.h"
 
 #include <stddef.h>
 
@@ -27,8 +28,8 @@ typedef struct {
     rill_route_id_t id;
     int status;        /* 0 when the route and method match; else 400, 404 or 405 */
     const char *allow; /* for 405: the Allow header value */
-    char job_id[33];   /* RILL_ROUTE_JOB: the id, NUL-terminated */
-    char topic[129];   /* RILL_ROUTE_TOPIC: the name, NUL-terminated */
+    char job_id[RILL_JOB_ID_LENGTH + 1]; /* RILL_ROUTE_JOB: the id, NUL-terminated */
+    char topic[RILL_TOPIC_NAME_MAX + 1]; /* RILL_ROUTE_TOPIC: the name, NUL-terminated */
 } rill_route_t;
 
 /* Fills route for method and path (no query). Always succeeds: an unknown

@@ -137,26 +137,10 @@ static void on_submit_reply(void *owner, rill_call_outcome_t outcome, const rill
 /* Checks the body; on error answers and returns NULL. Else the job list. */
 static json_t *parse_jobs(const rill_config_t *config, h2o_req_t *req)
 {
-    if (req->entity.base == NULL || req->entity.len == 0) {
-        rill_http_reply_error(req, 400, "bad_json", "the body must be a job object or an array of them");
+    json_t *body = rill_http_request_json_body(req, config->max_body_bytes, JSON_DECODE_ANY,
+                                               "the body must be a job object or an array of them");
+    if (body == NULL)
         return NULL;
-    }
-    if (req->entity.len > config->max_body_bytes) {
-        char message[128];
-        snprintf(message, sizeof(message), "the body is over %llu bytes",
-                 (unsigned long long)config->max_body_bytes);
-        rill_http_reply_error(req, 413, "body_too_large", message);
-        return NULL;
-    }
-    json_error_t error;
-    json_t *body = json_loadb(req->entity.base, req->entity.len, JSON_DECODE_ANY, &error);
-    if (body == NULL) {
-        char message[256];
-        snprintf(message, sizeof(message), "malformed JSON at line %d column %d: %s", error.line,
-                 error.column, error.text);
-        rill_http_reply_error(req, 400, "bad_json", message);
-        return NULL;
-    }
     int is_array = json_is_array(body);
     json_t *jobs = body;
     if (!is_array) {
