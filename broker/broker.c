@@ -56,6 +56,7 @@ rill_broker_t *rill_broker_new(const rill_config_t *config, const rill_outbox_t 
     self->topics = rill_topic_table_new();
     self->pipelines = rill_pipelines_new();
     rill_job_table_on_expire(self->jobs, forget_expired, self);
+    rill_list_init(&self->orphans);
     uint64_t now = rill_clock_monotonic_ms();
     self->next_heartbeat_ms = now + self->config.heartbeat_ms;
     self->next_prune_ms = now + RILL_PEER_LOG_WINDOW_MS;

@@ -70,6 +70,7 @@ typedef struct {
     int dispatch_needed; /* something may now be dispatchable */
     uint64_t dispatched_ms; /* monotonic ms of the last dispatch pass */
     int reap_needed;     /* some worker is unreachable */
+    rill_link_t orphans; /* jobs in their orphan grace, by due time (job_life.c) */
 } rill_broker_t;
 
 /* outbox is copied. NULL with a reason in error (no randomness for the

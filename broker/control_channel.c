@@ -1,10 +1,11 @@
 /*
  * control_channel.c - the ROUTER socket frontends talk to.
  *
- * Answers PING, SUBMIT, CANCEL, STATUS, FETCH, PUBLISH and METRICS
- * (docs/PROTOCOL.md, "Frontend ⇄ broker"): each request is decoded here
- * (SUBMIT by common/rill_messages.c), handed to the one operation that
- * decides it (job_life.h, held.h, events.h), and its answer encoded. What
+ * Answers PING, SUBMIT, CANCEL, STATUS, FETCH, PUBLISH and METRICS, and
+ * takes RELEASE, which has no answer (docs/PROTOCOL.md, "Frontend ⇄
+ * broker"): each request is decoded here (SUBMIT by common/rill_messages.c),
+ * handed to the one operation that decides it (job_life.h, held.h,
+ * events.h), and its answer encoded. What
  * the broker may only know itself (is the kind declared, is the id taken,
  * is the barrier token's subscription there) is decided there, not here.
  */
@@ -215,6 +216,12 @@ static void handle_metrics(rill_broker_t *broker, const rill_frame_t *routing, c
     rill_buffer_release(&text);
 }
 
+/* RELEASE id: no reply; job_life.c decides (orphan grace). */
+static void handle_release(rill_broker_t *broker, const rill_message_t *message)
+{
+    rill_broker_release(broker, message->arguments[0]);
+}
+
 static void handle_message(void *argument, rill_received_t *received)
 {
     rill_broker_t *broker = argument;
@@ -253,6 +260,9 @@ static void handle_message(void *argument, rill_received_t *received)
         break;
     case RILL_COMMAND_METRICS:
         handle_metrics(broker, routing, &message);
+        break;
+    case RILL_COMMAND_RELEASE:
+        handle_release(broker, &message);
         break;
     default:
         rill_broker_malformed(broker, "control", routing, frames, count, "command not for the broker");

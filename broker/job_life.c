@@ -316,7 +316,89 @@ void rill_broker_end_overdue(rill_broker_t *self, uint64_t now_ms)
     }
 }
 
-/* ---- interest -------------------------------------------------------------- */
+/* ---- interest and orphan grace ------------------------------------------- */
+
+/* Whether nobody listening to job should end it: not detached, not ended. */
+static int needs_listener(const rill_job_t *job)
+{
+    return job != NULL && !job->detached && !rill_job_is_ended(job);
+}
+
+static void cancel_orphan(rill_broker_t *self, rill_job_t *job, const char *why)
+{
+    rill_list_remove(&job->orphan_link);
+    rill_broker_end_job(self, job, RILL_JOB_CANCELLED, "cancelled", why, 1);
+}
+
+/* Someone listens again: no grace, no release mark. */
+static void stop_orphan_grace(rill_job_t *job)
+{
+    job->released = 0;
+    if (rill_link_is_linked(&job->orphan_link)) {
+        rill_list_remove(&job->orphan_link);
+        rill_log_info(job->who, "job %s has a subscriber again: orphan grace stopped", job->id);
+    }
+}
+
+void rill_broker_watch_orphan(rill_broker_t *self, rill_job_t *job, uint64_t now_ms)
+{
+    if (!needs_listener(job) || rill_link_is_linked(&job->orphan_link) ||
+        rill_interest_count(self->interest, job->topic) > 0)
+        return;
+    job->orphan_due_ms = now_ms + self->config.orphan_grace_ms;
+    /* Sorted by due time; a grace that a reload shortened may be due
+     * before the last ones, so walk back from the tail. */
+    rill_link_t *position = &self->orphans;
+    while (position->prev != &self->orphans &&
+           rill_container_of(position->prev, rill_job_t, orphan_link)->orphan_due_ms > job->orphan_due_ms)
+        position = position->prev;
+    rill_list_insert_before(position, &job->orphan_link);
+    rill_log_info(job->who, "job %s: nobody listens; cancelled in %llu ms unless someone subscribes", job->id,
+                  (unsigned long long)self->config.orphan_grace_ms);
+}
+
+void rill_broker_end_orphans(rill_broker_t *self, uint64_t now_ms)
+{
+    while (!rill_list_is_empty(&self->orphans)) {
+        rill_job_t *job = rill_container_of(self->orphans.next, rill_job_t, orphan_link);
+        if (job->orphan_due_ms > now_ms)
+            return;
+        rill_list_remove(&job->orphan_link);
+        if (needs_listener(job) && rill_interest_count(self->interest, job->topic) == 0)
+            cancel_orphan(self, job, "no subscriber left (orphan grace passed)");
+    }
+}
+
+void rill_broker_release(rill_broker_t *self, rill_frame_t id)
+{
+    rill_job_t *job = rill_job_table_find_frame(self->jobs, id.data, id.size);
+    if (!needs_listener(job))
+        return;
+    rill_log_debug(job->who, "job %s released by a frontend", job->id);
+    if (rill_link_is_linked(&job->orphan_link)) {
+        cancel_orphan(self, job, "no subscriber left");
+        return;
+    }
+    /* Its frontend's unsubscribe may still be on its way (another pipe). */
+    job->released = 1;
+}
+
+/* The job's subscriber count went from previous to count. */
+static void job_interest_changed(rill_broker_t *self, rill_job_t *job, const rill_interest_change_t *change)
+{
+    if (job == NULL)
+        return;
+    if (change->subscribe) {
+        stop_orphan_grace(job);
+        return;
+    }
+    if (change->previous != 1 || change->count != 0 || !needs_listener(job))
+        return;
+    if (job->released)
+        cancel_orphan(self, job, "no subscriber left");
+    else
+        rill_broker_watch_orphan(self, job, rill_clock_monotonic_ms());
+}
 
 void rill_broker_subscription(rill_broker_t *self, const uint8_t *message, size_t size)
 {
@@ -333,9 +415,7 @@ void rill_broker_subscription(rill_broker_t *self, const uint8_t *message, size_
         rill_log_debug(job != NULL ? job->who : NULL, "%s %s: %llu subscribers",
                        change.subscribe ? "subscribe" : "unsubscribe", change.subject,
                        (unsigned long long)change.count);
-        if (!change.subscribe && change.previous == 1 && change.count == 0 && job != NULL &&
-            !job->detached && !rill_job_is_ended(job))
-            rill_broker_end_job(self, job, RILL_JOB_CANCELLED, "cancelled", "no subscriber left", 1);
+        job_interest_changed(self, job, &change);
         break;
     }
     case RILL_INTEREST_TOPIC:

@@ -5,7 +5,8 @@
  *              the ready queue), or joined to an identical job
  *   start   queued -> running on a worker (dispatch.c chose it)
  *   end     -> done, failed or cancelled: by its worker, a request, its
- *              deadline, or its last subscriber leaving
+ *              deadline, or its last subscriber leaving (at once when a
+ *              frontend RELEASEd it, else after its orphan grace)
  *   retry   running -> queued again (its worker died or handed it back)
  *
  * Each publishes its event (events.h), counts, and logs with the job's who,
@@ -59,9 +60,25 @@ void rill_broker_retry_job(rill_broker_t *self, rill_job_t *job, const char *rea
 void rill_broker_unassign(rill_broker_t *self, rill_job_t *job, int give_credit);
 /* Fails every job whose deadline passed by now_ms (code timeout). */
 void rill_broker_end_overdue(rill_broker_t *self, uint64_t now_ms);
-/* One XPUB subscription message: counts interest; a job whose last
- * subscriber left is cancelled (unless detached), a barrier token's
- * subscription releases what waits for it. */
+/* One XPUB subscription message: counts interest; a barrier token's
+ * subscription releases what waits for it. When a job's last subscriber
+ * leaves (a job not detached, not ended), it is cancelled at once if a
+ * frontend RELEASEd it since its last subscribe, else its orphan grace
+ * starts; a subscribe stops the grace and clears the release mark
+ * (docs/PROTOCOL.md, "Interest"). */
 void rill_broker_subscription(rill_broker_t *self, const uint8_t *message, size_t size);
+/* RELEASE: the last client of the job left a live frontend. During the
+ * job's orphan grace it is cancelled at once; else it is marked, and the
+ * loss of its last subscriber cancels it at once. Unknown, detached or
+ * ended jobs: nothing. */
+void rill_broker_release(rill_broker_t *self, rill_frame_t id);
+/* A job nobody may listen to any more (its last subscriber left, or a
+ * restarted broker adopted it from a worker): when no frontend subscribes
+ * to it now, its orphan grace (orphan_grace_ms) starts; it is cancelled
+ * with "no subscriber left" when the grace passes with nobody subscribed. */
+void rill_broker_watch_orphan(rill_broker_t *self, rill_job_t *job, uint64_t now_ms);
+/* Cancels every job whose orphan grace passed by now_ms with nobody
+ * subscribed (tick.c). */
+void rill_broker_end_orphans(rill_broker_t *self, uint64_t now_ms);
 
 #endif

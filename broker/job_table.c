@@ -53,6 +53,7 @@ void rill_job_destroy(rill_job_t **self_p)
     rill_list_remove(&job->deadline_link);
     rill_list_remove(&job->expiry_link);
     rill_list_remove(&job->worker_link);
+    rill_list_remove(&job->orphan_link);
     free(job->kind);
     free(job->source);
     free(job->key);

@@ -74,6 +74,10 @@ typedef struct rill_job {
     rill_link_t deadline_link; /* table: not ended, by deadline */
     rill_link_t expiry_link;   /* table: ended, by expiry */
     rill_link_t worker_link;   /* jobs of its worker */
+    /* Orphan grace (job_life.c; docs/PROTOCOL.md, "Interest"). */
+    int released;              /* a frontend RELEASEd it since its last subscribe */
+    uint64_t orphan_due_ms;    /* monotonic end of its grace, while in the broker's orphans */
+    rill_link_t orphan_link;   /* broker's orphans, by due time */
 } rill_job_t;
 
 typedef struct {

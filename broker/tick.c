@@ -17,6 +17,7 @@ void rill_broker_tick(rill_broker_t *self, uint64_t now)
     rill_broker_bury_silent_workers(self, now);
     rill_broker_reap(self);
     rill_broker_end_overdue(self, now);
+    rill_broker_end_orphans(self, now);
     rill_barrier_expire(self->barrier, now, rill_held_release, self);
     (void)rill_job_table_expire(self->jobs, now);
     if (now >= self->next_topic_expiry_ms) {

@@ -34,6 +34,7 @@ static const number_setting_t number_settings[] = {
     NUMBER(rill_config_t, slow_client_hard_bytes, 4096, 1u << 30),
     NUMBER(rill_config_t, slow_client_soft_bytes, 4096, 1u << 30),
     NUMBER(rill_config_t, slow_client_soft_ms, 0, 3600000),
+    NUMBER(rill_config_t, orphan_grace_ms, 0, 86400000),
 };
 
 static const number_setting_t pipeline_numbers[] = {
@@ -97,6 +98,7 @@ void rill_config_defaults(rill_config_t *config)
     config->slow_client_soft_bytes = 1024 * 1024;
     config->slow_client_soft_ms = 10000;
     config->slow_client_action = RILL_SLOW_CLIENT_CLOSE;
+    config->orphan_grace_ms = 30000;
 }
 
 static int load_kinds(json_t *value, rill_config_t *config, char *error, size_t error_size)

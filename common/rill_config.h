@@ -112,6 +112,10 @@ typedef struct {
     rill_config_exec_t exec[RILL_CONFIG_MAX_EXEC];
     size_t upstream_count;
     rill_config_upstream_t upstreams[RILL_CONFIG_MAX_UPSTREAMS];
+    /* A job nobody listens to any more, whose last client did not leave a
+     * live frontend (docs/PROTOCOL.md, "Interest"), is cancelled only
+     * after this; default 30000. */
+    uint64_t orphan_grace_ms;
 } rill_config_t;
 
 void rill_config_defaults(rill_config_t *config);

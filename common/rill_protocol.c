@@ -1,5 +1,5 @@
 /*
- * rill_protocol.c - parsing and sending of rill/1 messages (docs/PROTOCOL.md).
+ * rill_protocol.c - parsing and sending of rill/2 messages (docs/PROTOCOL.md).
  *
  * Each channel has a table of the commands it may carry and the shape of
  * their argument frames. Parsing checks version, command, frame count and
@@ -51,6 +51,7 @@ static const char *command_names[RILL_COMMAND_COUNT] = {
     [RILL_COMMAND_PUBLISH] = "PUBLISH",
     [RILL_COMMAND_METRICS] = "METRICS",
     [RILL_COMMAND_PUBLISHED] = "PUBLISHED",
+    [RILL_COMMAND_RELEASE] = "RELEASE",
 };
 
 static const command_shape_t to_broker_from_worker[] = {
@@ -80,6 +81,7 @@ static const command_shape_t to_broker_from_frontend[] = {
     {RILL_COMMAND_FETCH, 4, 4, {ARGUMENT_TEXT, ARGUMENT_ANY, ARGUMENT_TEXT, ARGUMENT_NUMBER}},
     {RILL_COMMAND_PUBLISH, 3, 3, {ARGUMENT_TEXT, ARGUMENT_TEXT, ARGUMENT_JSON}},
     {RILL_COMMAND_METRICS, 1, 1, {ARGUMENT_TEXT}},
+    {RILL_COMMAND_RELEASE, 1, 1, {ARGUMENT_JOB_ID}},
 };
 
 /* REPLAY takes 3 frames plus triples; its tail is checked in parse. */

@@ -484,13 +484,7 @@ rill_broker_call_t *rill_broker_link_call(rill_broker_link_t *self, rill_command
     frames[0] = rill_frame_from_string(call->req);
     for (size_t i = 0; i < argument_count; i++)
         frames[1 + i] = arguments[i];
-    int sent = rill_protocol_send_command(self->control, NULL, command, frames, argument_count + 1,
-                                          ZMQ_DONTWAIT);
-    int saved = errno;
-    schedule_drain(self);
-    if (sent != 0) {
-        rill_log_warn(NULL, "%s not sent to broker: %s", rill_command_name(command),
-                      zmq_strerror(saved));
+    if (rill_broker_link_tell(self, command, frames, argument_count + 1) != 0) {
         free(call);
         return NULL;
     }
@@ -500,6 +494,19 @@ rill_broker_call_t *rill_broker_link_call(rill_broker_link_t *self, rill_command
     }
     h2o_timeout_link(self->context->loop, &self->call_timeout, &call->deadline);
     return call;
+}
+
+int rill_broker_link_tell(rill_broker_link_t *self, rill_command_t command,
+                          const rill_frame_t *arguments, size_t argument_count)
+{
+    int sent = rill_protocol_send_command(self->control, NULL, command, arguments, argument_count,
+                                          ZMQ_DONTWAIT);
+    int saved = errno;
+    schedule_drain(self);
+    if (sent != 0)
+        rill_log_warn(NULL, "%s not sent to broker: %s", rill_command_name(command),
+                      zmq_strerror(saved));
+    return sent == 0 ? 0 : -1;
 }
 
 void rill_broker_link_cancel(rill_broker_link_t *self, rill_broker_call_t **call)

@@ -94,6 +94,10 @@ void rill_broker_link_unsubscribe_barrier(rill_broker_link_t *self, char *token)
 rill_broker_call_t *rill_broker_link_call(rill_broker_link_t *self, rill_command_t command,
                                           const rill_frame_t *arguments, size_t argument_count,
                                           rill_broker_reply_fn reply, void *owner);
+/* Sends a command that has no reply (RELEASE): frames [arguments...].
+ * 0, or -1 when it could not be sent (logged). */
+int rill_broker_link_tell(rill_broker_link_t *self, rill_command_t command,
+                          const rill_frame_t *arguments, size_t argument_count);
 /* Forgets a pending call without invoking its callback; clears *call. */
 void rill_broker_link_cancel(rill_broker_link_t *self, rill_broker_call_t **call);
 /* Invokes every pending call's callback with RILL_CALL_SHUTDOWN. */

@@ -54,23 +54,39 @@ static void mark_dirty(rill_stream_t *self)
     rill_output_queue_mark_dirty(&self->output);
 }
 
-/* Drops one subject of the stream, with its FETCH if one is in flight. */
-static void subject_forget(rill_stream_t *self, stream_subject_t *record)
+/* Drops one subject of the stream, with its FETCH if one is in flight.
+ * client_left: the client went away; when it was this frontend's last
+ * client of a job it had not seen end, the broker is told (RELEASE), so the
+ * job is cancelled at once instead of waiting out its orphan grace for a
+ * resume (docs/PROTOCOL.md, "Interest"). A stream the frontend ended
+ * itself (slow client, shutdown) releases nothing: its client may resume. */
+static void subject_forget(rill_stream_t *self, stream_subject_t *record, int client_left)
 {
-    if (record->call != NULL && self->streams->broker != NULL)
-        rill_broker_link_cancel(self->streams->broker, &record->call);
+    rill_streams_t *streams = self->streams;
+    if (record->call != NULL && streams->broker != NULL)
+        rill_broker_link_cancel(streams->broker, &record->call);
     rill_sequencer_release(&record->sequencer);
-    rill_subject_registry_remove(self->streams->subjects, &record->subscription);
+    char topic[1 + RILL_JOB_ID_LENGTH];
+    int release = client_left && !streams->shutting_down && streams->broker != NULL &&
+                  !record->sequencer.ended && !rill_sequencer_is_topic(&record->sequencer) &&
+                  record->sequencer.topic_length == sizeof(topic);
+    if (release)
+        memcpy(topic, record->sequencer.topic, sizeof(topic));
+    rill_subject_registry_remove(streams->subjects, &record->subscription);
+    if (release && rill_subject_registry_find(streams->subjects, topic, sizeof(topic)) == NULL) {
+        rill_frame_t id = {(const uint8_t *)topic + 1, RILL_JOB_ID_LENGTH};
+        (void)rill_broker_link_tell(streams->broker, RILL_COMMAND_RELEASE, &id, 1);
+    }
     free(record);
 }
 
-static void release_subscriptions(rill_stream_t *self)
+static void release_subscriptions(rill_stream_t *self, int client_left)
 {
     rill_broker_link_unsubscribe_barrier(self->streams->broker, self->token);
     stream_subject_t *record = self->subjects;
     while (record != NULL) {
         stream_subject_t *next = record->next;
-        subject_forget(self, record);
+        subject_forget(self, record, client_left);
         record = next;
     }
     self->subjects = NULL;
@@ -80,10 +96,10 @@ static void release_subscriptions(rill_stream_t *self)
 }
 
 /* Releases everything but the pool memory itself; safe to call twice. */
-static void stream_release(rill_stream_t *self)
+static void stream_release(rill_stream_t *self, int client_left)
 {
     rill_output_queue_stop(&self->output);
-    release_subscriptions(self);
+    release_subscriptions(self, client_left);
 }
 
 /* ---- the output queue's events ---------------------------------------- */
@@ -94,7 +110,7 @@ static void on_output_send(rill_output_queue_t *queue, int final)
     for (stream_subject_t *record = self->subjects; record != NULL; record = record->next)
         rill_sequencer_sent(&record->sequencer);
     if (final)
-        release_subscriptions(self); /* nothing more will be sent */
+        release_subscriptions(self, 0); /* nothing more will be sent */
 }
 
 static void on_output_drop(rill_output_queue_t *queue)
@@ -121,7 +137,7 @@ static void on_output_stop(rill_output_queue_t *queue)
     else
         rill_log_info(self->who, "stream %llu: client went away mid-stream (%u job(s) open)",
                       (unsigned long long)queue->serial, self->open_jobs);
-    stream_release(self);
+    stream_release(self, 1);
 }
 
 static const rill_output_events_t output_events = {
@@ -353,7 +369,9 @@ static void on_fetch_reply(void *owner, rill_call_outcome_t outcome, const rill_
 static void on_dispose(void *data)
 {
     rill_stream_t *self = data;
-    stream_release(self);
+    /* Subjects still here: the request went with neither an end nor a stop
+     * (a connection closed before the response started). */
+    stream_release(self, 1);
     rill_output_queue_dispose(&self->output);
     if (h2o_linklist_is_linked(&self->link))
         h2o_linklist_unlink(&self->link);
@@ -500,7 +518,7 @@ int rill_stream_replace_job(rill_stream_t *self, const char *old_id, const char 
             self->subjects_tail = previous;
         if (!record->sequencer.ended && self->open_jobs > 0)
             self->open_jobs--;
-        subject_forget(self, record);
+        subject_forget(self, record, 0); /* the broker knows the joined id only */
         return 0;
     }
     return -1;
@@ -547,7 +565,7 @@ void rill_stream_start(rill_stream_t *self)
 
 void rill_stream_abandon(rill_stream_t *self)
 {
-    stream_release(self);
+    stream_release(self, 0);
     if (h2o_linklist_is_linked(&self->link))
         h2o_linklist_unlink(&self->link);
 }

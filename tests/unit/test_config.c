@@ -42,6 +42,10 @@ int main(void)
     CHECK(load_text("{\"topic_retain_messages\": 100001}", &config, error, sizeof(error)) == -1);
     CHECK(strstr(error, "topic_retain_messages") != NULL);
     CHECK(load_text("{\"topic_retain_ms\": -1}", &config, error, sizeof(error)) == -1);
+    CHECK(config.orphan_grace_ms == 30000);
+    CHECK(load_text("{\"orphan_grace_ms\": 0}", &config, error, sizeof(error)) == 0 && config.orphan_grace_ms == 0);
+    CHECK(load_text("{\"orphan_grace_ms\": 86400001}", &config, error, sizeof(error)) == -1);
+    CHECK(strstr(error, "orphan_grace_ms") != NULL);
     CHECK(config.slow_client_action == RILL_SLOW_CLIENT_CLOSE);
     CHECK(config.slow_client_hard_bytes == 8u * 1024 * 1024 && config.slow_client_soft_ms == 10000);
     CHECK(load_text("{\"slow_client_action\": \"gap\", \"slow_client_soft_bytes\": 4096}", &config, error,

@@ -416,7 +416,8 @@ int main(int argc, char **argv)
     send_command(frontend, RILL_COMMAND_PUBLISH, 3, "p", "news", "{\"a\":");
     expect_error(frontend, "bad_request", "publish of invalid JSON");
 
-    /* Job 2: its only subscriber leaves -> cancelled on its worker. */
+    /* Job 2: its only subscriber leaves a live frontend (RELEASE, then the
+     * unsubscribe) -> cancelled on its worker at once. */
     const char *id2 = "00000000000000000000000000000002";
     const char *topic2 = "j00000000000000000000000000000002";
     zmq_setsockopt(sub, ZMQ_SUBSCRIBE, topic2, strlen(topic2));
@@ -425,6 +426,7 @@ int main(int argc, char **argv)
     expect_batch(worker, id2);
     send_command(worker, RILL_COMMAND_PART, 2, id2, "{\"i\":1}");
     expect_event(sub, topic2, "part", 1);
+    send_command(frontend, RILL_COMMAND_RELEASE, 1, id2);
     zmq_setsockopt(sub, ZMQ_UNSUBSCRIBE, topic2, strlen(topic2));
     expect(worker, RILL_CHANNEL_TO_WORKER, RILL_COMMAND_CANCEL, &received, &message, "CANCEL on unsubscribe");
     CHECKF(rill_frame_equals(message.arguments[0], id2), "cancelled job id");

@@ -402,11 +402,12 @@ static void test_endings(void)
     CHECK(rill_broker_cancel(broker, rill_frame_from_string("nope"), &error) == NULL &&
           strcmp(error.code, "not_found") == 0);
 
-    /* Job 2 had one subscriber; it leaves. */
+    /* Job 2 had one subscriber; its client leaves a live frontend (RELEASE). */
     uint8_t message[64];
     message[0] = 1;
     snprintf((char *)message + 1, sizeof(message) - 1, "j%s", id2);
     rill_broker_subscription(broker, message, 34);
+    rill_broker_release(broker, rill_frame_from_string(id2));
     message[0] = 0;
     rill_broker_subscription(broker, message, 34);
     rill_job_t *second = rill_job_table_find(broker->jobs, id2);
@@ -419,6 +420,86 @@ static void test_endings(void)
     CHECK(third->state == RILL_JOB_FAILED && broker->counters->jobs_timed_out == 1);
     CHECKF(strstr(last_published()->data, "\"code\":\"timeout\"") != NULL, "%s", last_published()->data);
     CHECK(worker->credit == 3 && rill_list_is_empty(&worker->jobs));
+    finish(&broker);
+}
+
+static void subscription(rill_broker_t *broker, int subscribe, const char *id)
+{
+    uint8_t message[2 + RILL_JOB_ID_LENGTH];
+    message[0] = (uint8_t)subscribe;
+    message[1] = 'j';
+    memcpy(message + 2, id, RILL_JOB_ID_LENGTH);
+    rill_broker_subscription(broker, message, sizeof(message));
+}
+
+/* Nobody listens: cancelled at once after a RELEASE (before or after the
+ * unsubscribe), else after orphan_grace_ms; a subscribe stops the grace. */
+static void test_orphan_grace(void)
+{
+    rill_broker_t *broker = new_broker();
+    broker->config.orphan_grace_ms = 1000;
+    broker->config.timeout_ms = 0; /* no deadline gets there first */
+    char ids[8][RILL_ID_TEXT_SIZE];
+    rill_broker_error_t error;
+    static const char *id4 = "00000000000000000000000000000004";
+    rill_submit_job_t jobs[4] = {submitted(id1, "demo", NULL), submitted(id2, "demo", NULL),
+                                 submitted(id3, "demo", NULL), submitted(id4, "demo", NULL)};
+    CHECK(submit(broker, jobs, 4, "", ids, &error) == 0);
+    rill_worker_t *worker = hello(broker, "w1", 4);
+    rill_broker_dispatch(broker);
+    rill_job_t *job[4];
+    for (int i = 0; i < 4; i++) {
+        job[i] = rill_job_table_find(broker->jobs, ids[i]);
+        subscription(broker, 1, ids[i]);
+    }
+    forget_recorded();
+
+    /* Job 1: its frontend went without a RELEASE (killed, or draining). */
+    uint64_t now = rill_clock_monotonic_ms();
+    subscription(broker, 0, id1);
+    CHECK(job[0]->state == RILL_JOB_RUNNING && rill_link_is_linked(&job[0]->orphan_link));
+    CHECK(job[0]->orphan_due_ms >= now + 1000 && fake.published_count == 0);
+    rill_broker_end_orphans(broker, now + 500);
+    CHECK(job[0]->state == RILL_JOB_RUNNING);
+    /* Job 2: orphaned too, then a client resumes on another frontend. */
+    subscription(broker, 0, id2);
+    subscription(broker, 1, id2);
+    CHECK(!rill_link_is_linked(&job[1]->orphan_link));
+    rill_broker_end_orphans(broker, now + 5000); /* tick.c calls it */
+    CHECK(job[0]->state == RILL_JOB_CANCELLED && job[1]->state == RILL_JOB_RUNNING);
+    CHECKF(strcmp(last_published()->data,
+                  "{\"code\":\"cancelled\",\"message\":\"no subscriber left (orphan grace passed)\"}") == 0,
+           "%s", last_published()->data);
+    CHECK(fake.command_count == 1 && fake.commands[0].command == RILL_COMMAND_CANCEL &&
+          strcmp(fake.commands[0].frames[0], id1) == 0);
+    CHECK(rill_list_is_empty(&broker->orphans));
+
+    /* Job 3: the RELEASE comes after the unsubscribe: during the grace. */
+    subscription(broker, 0, id3);
+    CHECK(job[2]->state == RILL_JOB_RUNNING && rill_link_is_linked(&job[2]->orphan_link));
+    rill_broker_release(broker, rill_frame_from_string(id3));
+    CHECK(job[2]->state == RILL_JOB_CANCELLED && !rill_link_is_linked(&job[2]->orphan_link));
+    CHECK(strstr(last_published()->data, "\"no subscriber left\"") != NULL);
+
+    /* Job 4: RELEASEd, then a subscribe clears the mark: the next loss of
+     * its last subscriber (no RELEASE) starts a grace. */
+    rill_broker_release(broker, rill_frame_from_string(id4));
+    CHECK(job[3]->released && job[3]->state == RILL_JOB_RUNNING);
+    subscription(broker, 1, id4); /* a second frontend */
+    CHECK(!job[3]->released);
+    subscription(broker, 0, id4);
+    subscription(broker, 0, id4);
+    CHECK(job[3]->state == RILL_JOB_RUNNING && rill_link_is_linked(&job[3]->orphan_link));
+    /* An ended job leaves the grace with nothing more published. */
+    rill_broker_end_job(broker, job[3], RILL_JOB_DONE, NULL, NULL, 0);
+    size_t published = fake.published_count;
+    rill_broker_end_orphans(broker, now + 10000);
+    CHECK(job[3]->state == RILL_JOB_DONE && fake.published_count == published);
+    CHECK(rill_list_is_empty(&broker->orphans));
+    /* RELEASE of what is unknown, ended or detached changes nothing. */
+    rill_broker_release(broker, rill_frame_from_string("00000000000000000000000000000009"));
+    rill_broker_release(broker, rill_frame_from_string(id1));
+    CHECK(fake.published_count == published && worker->credit == 3);
     finish(&broker);
 }
 
@@ -484,6 +565,7 @@ int main(void)
     test_joins();
     test_retry_and_worker_gone();
     test_endings();
+    test_orphan_grace();
     test_barrier();
     test_topic();
     RILL_TEST_END();
