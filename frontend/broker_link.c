@@ -36,12 +36,15 @@ struct rill_broker_link {
     h2o_timeout_t ping_timeout;
     h2o_timeout_entry_t ping_entry;
     h2o_timeout_t call_timeout;
+    h2o_timeout_t silence_timeout; /* 2 x heartbeat_ms */
+    h2o_timeout_entry_t silence_entry; /* re-armed by every message */
     h2o_timeout_entry_t drain_entry; /* on the context's zero_timeout */
     zhashx_t *calls;                 /* req -> rill_broker_call_t */
     uint64_t next_req;
     uint64_t last_pong_ms;
     char broker_id[128];
     long workers;
+    int silent; /* on_broker_silent was called; no PONG since */
     int draining;
     int drain_again;
     uint64_t malformed;
@@ -94,10 +97,17 @@ static void handle_pong(rill_broker_link_t *self, const rill_message_t *message)
     }
     int restarted = self->broker_id[0] != '\0' && strcmp(self->broker_id, broker) != 0;
     int first = self->broker_id[0] == '\0' || !rill_broker_link_is_connected(self);
+    int back = self->silent;
     snprintf(self->broker_id, sizeof(self->broker_id), "%s", broker);
     self->workers = (long)json_integer_value(workers);
     self->last_pong_ms = rill_clock_monotonic_ms();
+    self->silent = 0;
     json_decref(pong);
+    if (back) {
+        rill_log_info(NULL, "broker %s answers again", self->broker_id);
+        if (self->callbacks.on_broker_back != NULL)
+            self->callbacks.on_broker_back(self->callbacks.context, self->broker_id);
+    }
     if (restarted) {
         rill_log_warn(NULL, "broker restarted: now instance %s", self->broker_id);
         if (self->callbacks.on_broker_restarted != NULL)
@@ -205,6 +215,14 @@ static void handle_event(rill_broker_link_t *self, rill_received_t *received)
         self->callbacks.on_event(self->callbacks.context, &event);
 }
 
+/* A sign of life: the silence starts again from now. */
+static void heard_from_broker(rill_broker_link_t *self)
+{
+    if (h2o_timeout_is_linked(&self->silence_entry))
+        h2o_timeout_unlink(&self->silence_entry);
+    h2o_timeout_link(self->context->loop, &self->silence_timeout, &self->silence_entry);
+}
+
 static int has_input(void *socket)
 {
     int events = 0;
@@ -228,10 +246,12 @@ static void drain(rill_broker_link_t *self)
     do {
         self->drain_again = 0;
         rill_received_t received;
+        int messages = 0;
         for (;;) {
             int got = rill_protocol_receive(self->control, &received);
             if (got <= 0)
                 break;
+            messages++;
             handle_control(self, &received);
             rill_received_close(&received);
         }
@@ -244,6 +264,8 @@ static void drain(rill_broker_link_t *self)
             handle_event(self, &received);
             rill_received_close(&received);
         }
+        if (messages + events > 0)
+            heard_from_broker(self);
         if (events > 0 && self->callbacks.on_drained != NULL)
             self->callbacks.on_drained(self->callbacks.context);
     } while (self->drain_again || has_input(self->control) || has_input(self->events));
@@ -289,6 +311,21 @@ static void on_ping_timer(h2o_timeout_entry_t *entry)
         self->workers = -1;
     }
     link_ping_timer(self);
+}
+
+static void on_silence(h2o_timeout_entry_t *entry)
+{
+    rill_broker_link_t *self = CONTAINER_OF(entry, rill_broker_link_t, silence_entry);
+    /* After a stall of this process the sockets may hold what ends the
+     * silence: read them first. */
+    drain(self);
+    if (h2o_timeout_is_linked(&self->silence_entry) || self->silent)
+        return;
+    self->silent = 1;
+    rill_log_warn(NULL, "nothing from broker %s for %llu ms", self->broker_id,
+                  (unsigned long long)(2 * self->heartbeat_ms));
+    if (self->callbacks.on_broker_silent != NULL)
+        self->callbacks.on_broker_silent(self->callbacks.context);
 }
 
 static void on_call_deadline(h2o_timeout_entry_t *entry)
@@ -346,7 +383,9 @@ rill_broker_link_t *rill_broker_link_new(h2o_context_t *context, const rill_endp
     self->heartbeat_ms = config->heartbeat_ms > 0 ? config->heartbeat_ms : 1000;
     self->drain_entry.cb = on_drain_entry;
     self->ping_entry.cb = on_ping_timer;
+    self->silence_entry.cb = on_silence;
     h2o_timeout_init(context->loop, &self->ping_timeout, self->heartbeat_ms);
+    h2o_timeout_init(context->loop, &self->silence_timeout, 2 * self->heartbeat_ms);
     h2o_timeout_init(context->loop, &self->call_timeout, RILL_BROKER_CALL_TIMEOUT_MS);
     self->calls = zhashx_new(); /* czmq aborts when memory runs out */
     self->zmq_context = zmq_ctx_new();
@@ -386,7 +425,10 @@ void rill_broker_link_destroy(rill_broker_link_t **self_p)
         h2o_timeout_unlink(&self->ping_entry);
     if (h2o_timeout_is_linked(&self->drain_entry))
         h2o_timeout_unlink(&self->drain_entry);
+    if (h2o_timeout_is_linked(&self->silence_entry))
+        h2o_timeout_unlink(&self->silence_entry);
     h2o_timeout_dispose(self->context->loop, &self->ping_timeout);
+    h2o_timeout_dispose(self->context->loop, &self->silence_timeout);
     h2o_timeout_dispose(self->context->loop, &self->call_timeout);
     if (self->control_watch != NULL) {
         h2o_socket_read_stop(self->control_watch);

@@ -14,6 +14,11 @@
  * one or more REPLAYs: their header is decoded here, once - the link needs
  * its "final" to know whether the call goes on - and handed to the caller.
  *
+ * Any message from the broker - a reply, a PONG, an event - is a sign of
+ * life: after 2 x heartbeat_ms without one the link says the broker is
+ * silent, and when a PONG comes again that it is back (and whether it is
+ * another instance: a restarted broker).
+ *
  * The SUB side also carries barrier tokens (docs/PROTOCOL.md "The
  * barrier"): a submit or a stream subscribes a fresh one after its subjects
  * and names it in its call, so the broker answers only once the
@@ -57,6 +62,12 @@ typedef struct {
     void (*on_event)(void *context, const rill_event_t *event);
     /* A drain of the SUB socket is over: time to flush the streams. */
     void (*on_drained)(void *context);
+    /* Nothing came from the broker for 2 x heartbeat_ms (once per
+     * silence). */
+    void (*on_broker_silent)(void *context);
+    /* A PONG after such a silence: the broker (broker_id, maybe a new
+     * instance) answers again. Called before on_broker_restarted. */
+    void (*on_broker_back)(void *context, const char *broker_id);
     /* A PONG named another broker instance than the previous one. */
     void (*on_broker_restarted)(void *context);
     void *context;

@@ -99,9 +99,28 @@ rill_chunk_t *rill_event_format_sse_head(const char *type, const char *cursor,
     char *at = chunk->bytes;
     at = APPEND_LITERAL(at, "event: ");
     at = append(at, type, type_length);
-    at = APPEND_LITERAL(at, "\nid: ");
-    at = append(at, cursor, cursor_length);
+    if (cursor != NULL) {
+        at = APPEND_LITERAL(at, "\nid: ");
+        at = append(at, cursor, cursor_length);
+    }
     at = APPEND_LITERAL(at, "\ndata: ");
+    chunk->length = (uint32_t)(at - chunk->bytes);
+    return chunk;
+}
+
+rill_chunk_t *rill_event_format_notice(const char *type, const char *data, size_t data_length)
+{
+    size_t type_length = strlen(type);
+    rill_chunk_t *chunk =
+        rill_chunk_new(sizeof("{\"event\":\"\",\"data\":}\n") + type_length + data_length);
+    if (chunk == NULL)
+        return NULL;
+    char *at = chunk->bytes;
+    at = APPEND_LITERAL(at, "{\"event\":\"");
+    at = append(at, type, type_length);
+    at = APPEND_LITERAL(at, "\",\"data\":");
+    at = append(at, data, data_length);
+    at = APPEND_LITERAL(at, "}\n");
     chunk->length = (uint32_t)(at - chunk->bytes);
     return chunk;
 }

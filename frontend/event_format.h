@@ -42,8 +42,14 @@ rill_chunk_t *rill_event_format_gap(int is_topic, const char *subject, size_t su
 rill_chunk_t *rill_event_format_error(int is_topic, const char *subject, size_t subject_length,
                                       uint64_t seq, const char *code, const char *message);
 
-/* "event: <type>\nid: <cursor>\ndata: " - followed by the line, then "\n". */
+/* "event: <type>\nid: <cursor>\ndata: " - followed by the line, then "\n".
+ * A NULL cursor writes no id: line (a notice is not part of the cursor). */
 rill_chunk_t *rill_event_format_sse_head(const char *type, const char *cursor,
                                          size_t cursor_length);
+
+/* A notice (docs/API.md, "Notices"): {"event":"<type>","data":<data>}\n,
+ * with no subject and no seq; data is JSON, copied verbatim. One reference,
+ * kind RILL_CHUNK_BYTES (a notice is not an event of a subject). */
+rill_chunk_t *rill_event_format_notice(const char *type, const char *data, size_t data_length);
 
 #endif

@@ -9,10 +9,11 @@
 #include "broker_link.h"
 #include "http_api.h"
 #include "metrics.h"
-#include "stream.h"
+#include "streams.h"
 
 #include "rill_alloc.h"
 #include "rill_clock.h"
+#include "rill_json_text.h"
 #include "rill_log.h"
 
 #include <errno.h>
@@ -136,6 +137,25 @@ static void on_broker_drained(void *context)
     rill_streams_flush(self->streams);
 }
 
+/* Notices (docs/API.md, "Notices"): the broker went silent, and is back. */
+static void on_broker_silent(void *context)
+{
+    rill_frontend_t *self = context;
+    rill_streams_notice(self->streams, "broker_unavailable", "{}");
+}
+
+static void on_broker_back(void *context, const char *broker_id)
+{
+    rill_frontend_t *self = context;
+    char data[sizeof("{\"broker\":}") + 2 * 128 + 8];
+    size_t at = (size_t)snprintf(data, sizeof(data), "{\"broker\":");
+    size_t written = rill_json_escape(data + at, sizeof(data) - at - 2, broker_id, strlen(broker_id));
+    if (written == 0)
+        return;
+    memcpy(data + at + written, "}", 2);
+    rill_streams_notice(self->streams, "broker_available", data);
+}
+
 static void on_broker_restarted(void *context)
 {
     rill_frontend_t *self = context;
@@ -170,6 +190,8 @@ rill_frontend_t *rill_frontend_new(const rill_config_t *config, const rill_endpo
     rill_broker_link_callbacks_t callbacks = {
         .on_event = on_broker_event,
         .on_drained = on_broker_drained,
+        .on_broker_silent = on_broker_silent,
+        .on_broker_back = on_broker_back,
         .on_broker_restarted = on_broker_restarted,
         .context = self,
     };
@@ -216,7 +238,7 @@ void rill_frontend_drain(rill_frontend_t *self)
     /* No new connection, no new request; open streams end after their
      * queued bytes; calls still waiting for the broker get 503. */
     rill_log_info(NULL, "stopping: %zu open stream(s)", rill_streams_count(self->streams));
-    self->streams->shutting_down = 1;
+    rill_streams_stop(self->streams);
     close_listener(self);
     h2o_context_request_shutdown(&self->context);
     rill_broker_link_fail_all(self->broker);
@@ -234,12 +256,12 @@ void rill_frontend_destroy(rill_frontend_t **self_p)
     rill_frontend_t *self = *self_p;
     *self_p = NULL;
     h2o_loop_t *loop = self->context.loop;
-    self->streams->shutting_down = 1;
+    rill_streams_stop(self->streams);
     close_listener(self);
     size_t left = rill_streams_count(self->streams);
     int connections_left = has_connections(self);
     rill_broker_link_destroy(&self->broker);
-    self->streams->broker = NULL;
+    rill_streams_forget_broker(self->streams);
     self->api.broker = NULL;
     h2o_evloop_run(loop, 0); /* frees the sockets closed above */
     if (left > 0 || connections_left) {

@@ -6,9 +6,10 @@
  * to the broker (broker_link.h), every stream and what they share
  * (stream.h: the subject registry, the output queues' lists and timers),
  * and the counters of /metrics. It wires them together - the broker link's
- * events go to the streams, the HTTP handler (http_api.h) gets the rest -
- * so no module reaches another through a global. main.c makes one, runs
- * its loop, and on a signal drains and destroys it.
+ * events, and its silence, return and restart, go to the streams
+ * (streams.h: notices), the HTTP handler (http_api.h) gets the rest - so
+ * no module reaches another through a global. main.c makes one, runs its
+ * loop, and on a signal drains and destroys it.
  */
 #ifndef RILL_FRONTEND_FRONTEND_H
 #define RILL_FRONTEND_FRONTEND_H
@@ -36,8 +37,10 @@ h2o_loop_t *rill_frontend_loop(rill_frontend_t *self);
  * reason. Open streams and pending calls are untouched. */
 void rill_frontend_reload(rill_frontend_t *self, const char *config_path);
 /* Stops accepting, answers the calls still waiting for the broker with
- * 503, ends every open stream once its queued bytes are out, and runs the
- * loop until they are, for at most RILL_FRONTEND_DRAIN_MS. */
+ * 503, gives every open stream its closing notice (with its cursor) and
+ * ends it once its queued bytes are out, and runs the loop until they are,
+ * for at most RILL_FRONTEND_DRAIN_MS. It sends no RELEASE: the jobs of its
+ * streams get their orphan grace, for their clients to resume elsewhere. */
 void rill_frontend_drain(rill_frontend_t *self);
 /* Frees everything and clears *self. A client that never read its last
  * bytes keeps its connection's state: h2o 2.2 cannot close a connection

@@ -3,9 +3,9 @@
  *
  * Reads flags and environment, makes the one frontend (frontend.h), runs
  * h2o's evloop on a single thread, and on SIGTERM or SIGINT drains it -
- * stop accepting, end every open stream with its final chunk (at most
- * RILL_FRONTEND_DRAIN_MS for queued bytes to flush), close the sockets,
- * free everything - and exits 0. SIGHUP reloads the config file. Signals
+ * stop accepting, end every open stream with a closing notice carrying its
+ * cursor (at most RILL_FRONTEND_DRAIN_MS for queued bytes to flush), close
+ * the sockets, free everything - and exits 0. SIGHUP reloads the config file. Signals
  * reach the loop through a self-pipe.
  */
 #include "frontend.h"

@@ -8,6 +8,7 @@
 
 #include "http_reply.h"
 #include "rill_log.h"
+#include "streams.h"
 
 #include <string.h>
 #include <unistd.h>

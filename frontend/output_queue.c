@@ -11,8 +11,11 @@
 #include "rill_alloc.h"
 #include "rill_log.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #define ENTRIES_SHRINK_ABOVE 64 /* entries kept allocated between bursts */
 
@@ -80,6 +83,79 @@ static void arm_heartbeat(rill_output_queue_t *self)
         h2o_timeout_link(self->outputs->loop, &self->outputs->heartbeat_timeout, &self->heartbeat);
 }
 
+/* ---- the HTTP/1.1 connection watch -------------------------------------- */
+
+/* Closes the dup. Before the final send, always: the dup would otherwise
+ * keep the connection open after h2o closes its own fd. */
+static void unwatch_connection(rill_output_queue_t *self)
+{
+    if (self->connection_watch == NULL)
+        return;
+    h2o_socket_read_stop(self->connection_watch);
+    h2o_socket_close(self->connection_watch);
+    self->connection_watch = NULL;
+}
+
+static void flush_now(rill_output_queue_t *self, int force);
+
+/* The client closed the connection: what is queued goes, and the response
+ * ends now; the final send makes h2o write its last bytes and close the
+ * connection, which frees the request. */
+static void client_closed(rill_output_queue_t *self)
+{
+    if (self->stopped || self->final_sent)
+        return;
+    rill_log_info(self->who, "stream %llu: the client closed its connection",
+                  (unsigned long long)self->serial);
+    self->events->on_closed(self);
+    entries_release(&self->pending);
+    self->pending_bytes = 0;
+    self->dropping = 0;
+    self->req->http1_is_persistent = 0;
+    self->ending = 1;
+    if (h2o_linklist_is_linked(&self->delayed_link))
+        h2o_linklist_unlink(&self->delayed_link);
+    flush_now(self, 1); /* or at proceed, when a send is in flight */
+}
+
+/* The connection is readable. EOF or an error: the client is gone. Bytes:
+ * the client sent more (a pipelined request); they are h2o's, so the
+ * watch ends and a later write notices a departure. */
+static void on_connection_readable(h2o_socket_t *sock, const char *err)
+{
+    (void)err;
+    rill_output_queue_t *self = sock->data;
+    char byte;
+    ssize_t got = recv(h2o_socket_get_fd(sock), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return;
+    unwatch_connection(self);
+    if (got <= 0)
+        client_closed(self);
+}
+
+static void watch_connection(rill_output_queue_t *self)
+{
+    h2o_conn_t *conn = self->req->conn;
+    if (self->req->version >= 0x200 || conn->callbacks->get_socket == NULL)
+        return; /* HTTP/2: h2o reads the connection and calls stop at once */
+    h2o_socket_t *sock = conn->callbacks->get_socket(conn);
+    int fd = sock != NULL ? h2o_socket_get_fd(sock) : -1;
+    /* h2o closes what it is given: give it a dup, never the connection's fd. */
+    int copy = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1;
+    if (copy < 0) {
+        rill_log_debug(self->who, "stream %llu: no connection watch (%s)",
+                       (unsigned long long)self->serial, fd < 0 ? "no fd" : strerror(errno));
+        return;
+    }
+    self->connection_watch =
+        h2o_evloop_socket_create(self->outputs->loop, copy, H2O_SOCKET_FLAG_DONT_READ);
+    self->connection_watch->data = self;
+    h2o_socket_read_start(self->connection_watch, on_connection_readable);
+}
+
+/* ---- sending ------------------------------------------------------------ */
+
 /* Sends everything queued as one h2o_send; with force, even nothing (this
  * makes HTTP/2 put the response headers on the wire). */
 static void flush_now(rill_output_queue_t *self, int force)
@@ -101,6 +177,7 @@ static void flush_now(rill_output_queue_t *self, int force)
     if (self->ending) {
         state = H2O_SEND_STATE_FINAL;
         self->final_sent = 1;
+        unwatch_connection(self);
     }
     /* With the final send the owner lets its subjects go at once, so the
      * broker learns that this frontend stopped listening. */
@@ -327,6 +404,17 @@ void rill_output_queue_push_sse(rill_output_queue_t *self, const char *type, con
     push_entry(self, NULL, RILL_SSE_TAIL, sizeof(RILL_SSE_TAIL) - 1);
 }
 
+void rill_output_queue_push_notice(rill_output_queue_t *self, const char *type, rill_chunk_t *line)
+{
+    if (self->dropping || self->stopped || self->final_sent)
+        return;
+    if (self->format == RILL_STREAM_SSE)
+        rill_output_queue_push_sse(self, type, NULL, 0, line);
+    else
+        rill_output_queue_push(self, line);
+    rill_output_queue_mark_dirty(self);
+}
+
 void rill_output_queue_start(rill_output_queue_t *self, int closing)
 {
     if (self->stopped || self->started)
@@ -349,6 +437,8 @@ void rill_output_queue_start(rill_output_queue_t *self, int closing)
         self->ending = 1;
     }
     self->started = 1;
+    if (!closing)
+        watch_connection(self);
     /* h2o puts the headers on the wire with the first body byte only (seen
      * with HTTP/1.1 and HTTP/2 alike): a stream with nothing to say yet
      * starts with a heartbeat, so its client knows at once it is open. */
@@ -369,6 +459,7 @@ void rill_output_queue_end(rill_output_queue_t *self, int close_connection)
 void rill_output_queue_stop(rill_output_queue_t *self)
 {
     self->stopped = 1;
+    unwatch_connection(self);
     if (h2o_timeout_is_linked(&self->heartbeat))
         h2o_timeout_unlink(&self->heartbeat);
     if (h2o_linklist_is_linked(&self->dirty_link))

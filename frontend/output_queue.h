@@ -7,8 +7,11 @@
  * of the next send, when h2o calls proceed (docs/DESIGN.md "Library
  * facts"). It also owns what depends on how fast the client reads: the
  * slow-client limits (docs/CONFIG.md: hard and soft bytes, close or gap),
- * the heartbeat of an idle stream, and the flush_ms window of pipelines
- * that batch their writes.
+ * the heartbeat of an idle stream, the flush_ms window of pipelines that
+ * batch their writes, and - on HTTP/1.1, where h2o does not read a
+ * connection while its response is open - a watch on a dup of the
+ * connection's fd, so a client that closes it is noticed at once, not at
+ * the next write (docs/DESIGN.md "Library facts").
  *
  * It knows bytes, not events: what the events are, and what a dropped one
  * means, is its owner's (stream.c), told through rill_output_events_t.
@@ -63,6 +66,10 @@ typedef struct {
     void (*on_resume)(rill_output_queue_t *queue);
     /* The client went away (h2o's stop). */
     void (*on_stop)(rill_output_queue_t *queue);
+    /* The client closed its HTTP/1.1 connection, seen by the watch before
+     * h2o sees it: nothing more is queued; the response ends now (the
+     * final send closes the connection, and h2o frees it). */
+    void (*on_closed)(rill_output_queue_t *queue);
 } rill_output_events_t;
 
 /* Entries of (iovec, chunk): NULL chunks are static bytes. */
@@ -85,6 +92,7 @@ struct rill_output_queue {
     h2o_linklist_t dirty_link;   /* outputs->dirty */
     h2o_linklist_t delayed_link; /* outputs->delayed */
     h2o_timeout_entry_t heartbeat;
+    h2o_socket_t *connection_watch;  /* HTTP/1.1: a dup of the connection's fd, or NULL */
     rill_output_entries_t pending;   /* fills while in_flight is h2o's */
     rill_output_entries_t in_flight;
     size_t pending_bytes;
@@ -112,9 +120,15 @@ int rill_output_queue_is_open(const rill_output_queue_t *self);
 /* Queues chunk (a reference is taken), then applies the slow-client limits. */
 void rill_output_queue_push(rill_output_queue_t *self, rill_chunk_t *chunk);
 /* Queues one event line as an SSE event: a head naming its type and its
- * cursor (the SSE id: cursor.h), the line as the data, a blank line. */
+ * cursor (the SSE id: cursor.h; none when cursor is NULL), the line as the
+ * data, a blank line. */
 void rill_output_queue_push_sse(rill_output_queue_t *self, const char *type, const char *cursor,
                                 size_t cursor_length, rill_chunk_t *line);
+/* Queues a notice (docs/API.md, "Notices": no subject, no seq, not in
+ * the cursor): the NDJSON line as it is, or on SSE "event: <type>", the
+ * line as the data and no id: line. Skipped while the queue drops events
+ * for a slow client. */
+void rill_output_queue_push_notice(rill_output_queue_t *self, const char *type, rill_chunk_t *line);
 /* The queue has bytes for the next flush (rill_outputs_flush). */
 void rill_output_queue_mark_dirty(rill_output_queue_t *self);
 /* A job of the stream has this flush_ms: the queue writes at most every

@@ -316,38 +316,70 @@ rill_fetch_purpose_t rill_sequencer_fetch_failed(rill_sequencer_t *self, const c
     return purpose;
 }
 
-int rill_sequencer_broker_restarted(rill_sequencer_t *self)
+rill_fetch_purpose_t rill_sequencer_fetch_drop(rill_sequencer_t *self)
 {
-    if (self->ended)
-        return 0;
+    rill_fetch_purpose_t purpose = self->fetch != NULL ? self->fetch->purpose : RILL_FETCH_REPAIR;
+    fetch_free(self);
+    return purpose;
+}
+
+/* A topic after a broker restart: what the old broker published after
+ * next_seq - 1 is lost, how much is unknown; the new one numbers from 1. */
+static void topic_restarted(rill_sequencer_t *self)
+{
+    if (self->fetch != NULL && self->fetch->purpose != RILL_FETCH_OPENING)
+        fetch_free(self); /* its held seqs are the old broker's */
     size_t length;
     const char *name = rill_sequencer_name(self, &length);
-    if (rill_sequencer_is_topic(self)) {
-        /* What the old broker published after next_seq - 1 is lost, how
-         * much is unknown; the new one numbers from 1 again. */
-        char text[96];
-        int text_length = snprintf(text, sizeof(text), "{\"from\":%llu,\"to\":null,\"reason\":\"%s\"}",
-                                   (unsigned long long)self->next_seq, "broker_restarted");
-        rill_chunk_t *gap =
-            rill_event_format_line(1, name, length, 0, "gap", text, (size_t)text_length);
-        self->next_seq = 1;
-        if (gap == NULL) {
-            self->sink->overflow(self);
-            return -1;
-        }
-        self->sink->deliver(self, 0, RILL_EVENT_GAP, gap);
-        rill_chunk_unref(&gap);
-        return 0;
+    char text[96];
+    int text_length = snprintf(text, sizeof(text), "{\"from\":%llu,\"to\":null,\"reason\":\"%s\"}",
+                               (unsigned long long)self->next_seq, "broker_restarted");
+    rill_chunk_t *gap = rill_event_format_line(1, name, length, 0, "gap", text, (size_t)text_length);
+    self->next_seq = 1;
+    if (gap == NULL) {
+        self->sink->overflow(self);
+        return;
     }
+    self->sink->deliver(self, 0, RILL_EVENT_GAP, gap);
+    rill_chunk_unref(&gap);
+}
+
+rill_fetch_t *rill_sequencer_broker_restarted(rill_sequencer_t *self)
+{
+    if (self->ended || !is_open(self))
+        return NULL;
+    if (rill_sequencer_is_topic(self)) {
+        topic_restarted(self);
+        return NULL;
+    }
+    rill_fetch_t *fetch = self->fetch;
+    if (fetch != NULL && fetch->purpose == RILL_FETCH_OPENING)
+        return NULL;
+    if (fetch == NULL)
+        fetch = rill_sequencer_fetch_begin(self, RILL_FETCH_REPAIR, self->next_seq - 1);
+    fetch->recovering = 1;
+    fetch->tries = 0;
+    rill_log_info(self->who, "%s: broker restarted, fetching from seq %llu", self->topic,
+                  (unsigned long long)self->next_seq);
+    return fetch;
+}
+
+rill_fetch_purpose_t rill_sequencer_job_lost(rill_sequencer_t *self)
+{
+    rill_fetch_purpose_t purpose = rill_sequencer_fetch_drop(self);
+    if (self->ended || !is_open(self))
+        return purpose;
+    size_t length;
+    const char *name = rill_sequencer_name(self, &length);
     rill_chunk_t *error = rill_event_format_error(0, name, length, self->next_seq,
                                                   "broker_restarted",
                                                   "the broker restarted and lost this job");
     if (error == NULL) {
         self->next_seq++;
         self->sink->overflow(self);
-        return -1;
+        return purpose;
     }
     deliver_in_order(self, self->next_seq, RILL_EVENT_ERROR, error);
     rill_chunk_unref(&error);
-    return 0;
+    return purpose;
 }

@@ -77,6 +77,8 @@ typedef struct {
     rill_fetch_purpose_t purpose;
     uint64_t after;  /* the resume point asked for */
     int live_only;   /* a topic without since: starts after its last message */
+    int recovering;  /* sent to a restarted broker: not_found means it lost the job */
+    uint32_t tries;  /* sends answered "unavailable" (a broker in recovery) so far */
     rill_held_event_t *held;
     uint32_t held_count;
     uint32_t held_capacity;
@@ -128,10 +130,27 @@ void rill_sequencer_on_event(rill_sequencer_t *self, uint64_t seq, rill_event_ty
 void rill_sequencer_on_sync(rill_sequencer_t *self, uint64_t last_seq);
 /* Seqs from..to are gone: a gap event, and the pair expects to + 1. */
 void rill_sequencer_gap(rill_sequencer_t *self, uint64_t from, uint64_t to);
-/* The broker restarted: a topic gets a gap of unknown end and counts from 1
- * again; an unfinished job gets error "broker_restarted" and ends. Returns
- * -1 when the stream overflowed (the caller stops feeding it), else 0. */
-int rill_sequencer_broker_restarted(rill_sequencer_t *self);
+/* The broker restarted (another instance). A topic gets a gap of unknown
+ * end and counts from 1 again (a FETCH in flight for it is dropped). An
+ * unfinished job is fetched from the new broker from next_seq on - its
+ * workers re-register what they still run (docs/API.md, "Broker
+ * restarts"): the FETCH in flight, or a new RILL_FETCH_REPAIR one, is
+ * marked recovering and returned for the caller to send; live events are
+ * held meanwhile. The caller has cancelled the call of a FETCH in flight:
+ * the old broker will not answer it. NULL when there is nothing to send: a
+ * topic, an ended job, a closed stream, or an opening FETCH (it is answered,
+ * or times out, by itself). */
+rill_fetch_t *rill_sequencer_broker_restarted(rill_sequencer_t *self);
+/* The restarted broker does not know the job (it was queued and on no
+ * worker, or it had ended and its history died with the old broker): the
+ * FETCH and what it held go, the job gets error "broker_restarted" and
+ * ends. Returns the FETCH's purpose (RILL_FETCH_REPAIR when none). */
+rill_fetch_purpose_t rill_sequencer_job_lost(rill_sequencer_t *self);
+/* The stream is closing (the frontend stops): the FETCH and the live
+ * events it held go, nothing is delivered, so next_seq - and the cursor
+ * the client resumes from - stay where the client is. Returns the FETCH's
+ * purpose. */
+rill_fetch_purpose_t rill_sequencer_fetch_drop(rill_sequencer_t *self);
 
 /* What became of the lines the sink was given (seq 0: a line of no seq
  * of its own, e.g. a topic's gap after a broker restart, is no event). */

@@ -1,10 +1,10 @@
 /*
  * stream.c - see stream.h. Owns a stream's life (new, subjects, open,
- * start, abandon, end), the FETCH calls its sequencers ask for and the
- * broker's answers to them, and the fan-out of the SUB socket's events to
- * every stream of the process. What is in order is the sequencer's to say
- * (sequencer.c); how bytes reach the client is the output queue's
- * (output_queue.c).
+ * start, abandon, end), what its FETCHes' ends mean to it, its notices,
+ * and the fan-out of the SUB socket's events to every stream of the
+ * process. What is in order is the sequencer's to say (sequencer.c); the
+ * FETCHes are its subjects' (stream_subject.c); how bytes reach the client
+ * is the output queue's (output_queue.c).
  */
 #include "stream.h"
 
@@ -13,21 +13,13 @@
 #include "rill_alloc.h"
 #include "rill_log.h"
 #include "sequencer.h"
+#include "stream_subject.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct stream_subject stream_subject_t;
-
-/* What a stream keeps for one of its subjects. */
-struct stream_subject {
-    rill_sequencer_t sequencer;
-    rill_stream_t *stream;
-    rill_subscription_t *subscription; /* in the registry; its owner is this record */
-    rill_broker_call_t *call;          /* the sequencer's FETCH in flight, or NULL */
-    stream_subject_t *next;            /* the stream's subjects, in the order named */
-};
+typedef rill_stream_subject_t stream_subject_t;
 
 struct rill_stream {
     rill_output_queue_t output; /* first: its generator is h2o's handle on the stream */
@@ -48,6 +40,7 @@ struct rill_stream {
 
 #define STREAM_OF(queue) H2O_STRUCT_FROM_MEMBER(rill_stream_t, output, queue)
 #define SUBJECT_OF(sequencer_pointer) H2O_STRUCT_FROM_MEMBER(stream_subject_t, sequencer, sequencer_pointer)
+#define OWNER_OF(record) ((rill_stream_t *)(record)->owner)
 
 static void mark_dirty(rill_stream_t *self)
 {
@@ -63,9 +56,7 @@ static void mark_dirty(rill_stream_t *self)
 static void subject_forget(rill_stream_t *self, stream_subject_t *record, int client_left)
 {
     rill_streams_t *streams = self->streams;
-    if (record->call != NULL && streams->broker != NULL)
-        rill_broker_link_cancel(streams->broker, &record->call);
-    rill_sequencer_release(&record->sequencer);
+    rill_stream_subject_release(record);
     char topic[1 + RILL_JOB_ID_LENGTH];
     int release = client_left && !streams->shutting_down && streams->broker != NULL &&
                   !record->sequencer.ended && !rill_sequencer_is_topic(&record->sequencer) &&
@@ -140,11 +131,19 @@ static void on_output_stop(rill_output_queue_t *queue)
     stream_release(self, 1);
 }
 
+/* The client closed its connection: its subjects go at once (RELEASE for
+ * jobs it alone followed), and the queue ends the response. */
+static void on_output_closed(rill_output_queue_t *queue)
+{
+    release_subscriptions(STREAM_OF(queue), 1);
+}
+
 static const rill_output_events_t output_events = {
     .on_send = on_output_send,
     .on_drop = on_output_drop,
     .on_resume = on_output_resume,
     .on_stop = on_output_stop,
+    .on_closed = on_output_closed,
 };
 
 /* ---- what the sequencers ask ------------------------------------------ */
@@ -199,52 +198,31 @@ static void enqueue_event(rill_stream_t *self, stream_subject_t *record, uint64_
 
 static int sequencer_is_open(rill_sequencer_t *sequencer)
 {
-    return rill_output_queue_is_open(&SUBJECT_OF(sequencer)->stream->output);
+    return rill_output_queue_is_open(&OWNER_OF(SUBJECT_OF(sequencer))->output);
 }
 
 static void sequencer_deliver(rill_sequencer_t *sequencer, uint64_t seq, rill_event_type_t type,
                               rill_chunk_t *line)
 {
     stream_subject_t *record = SUBJECT_OF(sequencer);
-    enqueue_event(record->stream, record, seq, rill_event_type_name(type), line);
-    mark_dirty(record->stream);
+    enqueue_event(OWNER_OF(record), record, seq, rill_event_type_name(type), line);
+    mark_dirty(OWNER_OF(record));
 }
 
 static void sequencer_overflow(rill_sequencer_t *sequencer)
 {
-    rill_output_queue_overflow(&SUBJECT_OF(sequencer)->stream->output);
-}
-
-static void on_fetch_reply(void *owner, rill_call_outcome_t outcome, const rill_message_t *message,
-                           const rill_replay_header_t *replay);
-
-/* Sends the sequencer's FETCH (token "" when the subject is live already). */
-static int fetch_send(stream_subject_t *record, const char *token)
-{
-    rill_sequencer_t *sequencer = &record->sequencer;
-    char after[24];
-    rill_frame_t arguments[3] = {
-        rill_frame_from_string(token),
-        {(const uint8_t *)sequencer->topic, sequencer->topic_length},
-        {(const uint8_t *)after, rill_u64_to_text(sequencer->fetch->after, after)},
-    };
-    record->call = rill_broker_link_call(record->stream->streams->broker, RILL_COMMAND_FETCH,
-                                         arguments, 3, on_fetch_reply, record);
-    return record->call != NULL ? 0 : -1;
+    rill_output_queue_overflow(&OWNER_OF(SUBJECT_OF(sequencer))->output);
 }
 
 static int sequencer_repair(rill_sequencer_t *sequencer, uint64_t after)
 {
     (void)after; /* the sequencer's FETCH carries it */
-    stream_subject_t *record = SUBJECT_OF(sequencer);
-    if (record->stream->streams->shutting_down)
-        return -1; /* no new call may outlive the broker link */
-    return fetch_send(record, "");
+    return rill_stream_subject_repair(SUBJECT_OF(sequencer));
 }
 
 static void sequencer_ended(rill_sequencer_t *sequencer)
 {
-    rill_stream_t *self = SUBJECT_OF(sequencer)->stream;
+    rill_stream_t *self = OWNER_OF(SUBJECT_OF(sequencer));
     if (self->open_jobs > 0)
         self->open_jobs--;
     if (self->open_jobs == 0 && self->topics == 0)
@@ -291,78 +269,44 @@ static void joining_done(rill_stream_t *self)
         rill_broker_link_unsubscribe_barrier(self->streams->broker, self->token);
 }
 
-static void fetch_done(rill_stream_t *self, rill_fetch_purpose_t purpose)
+/* An opening FETCH failed: the first failure answers the request, a 404
+ * over any other (an unknown job refuses the whole stream). */
+static void on_fetch_refused(stream_subject_t *record, int status, const char *code,
+                             const char *message)
 {
+    rill_stream_t *self = OWNER_OF(record);
+    if (self->open_status == 0 || (status == 404 && self->open_status != 404)) {
+        self->open_status = status;
+        snprintf(self->open_code, sizeof(self->open_code), "%s", code);
+        snprintf(self->open_message, sizeof(self->open_message), "%s", message);
+    }
+}
+
+static void on_fetch_done(stream_subject_t *record, rill_fetch_purpose_t purpose)
+{
+    rill_stream_t *self = OWNER_OF(record);
     if (purpose == RILL_FETCH_OPENING)
         opening_done(self);
     else if (purpose == RILL_FETCH_JOINING)
         joining_done(self);
 }
 
-/* The FETCH failed. Opening: the request fails with status. Else the held
- * events go on, a jump reported as a gap. */
-static void fetch_failed(stream_subject_t *record, int status, const char *code,
-                         const char *message)
+static void on_fetch_flush_ms(stream_subject_t *record, uint64_t flush_ms)
 {
-    rill_stream_t *self = record->stream;
-    if (record->sequencer.fetch->purpose == RILL_FETCH_OPENING &&
-        (self->open_status == 0 || (status == 404 && self->open_status != 404))) {
-        self->open_status = status;
-        snprintf(self->open_code, sizeof(self->open_code), "%s", code);
-        snprintf(self->open_message, sizeof(self->open_message), "%s", message);
-    }
-    fetch_done(self, rill_sequencer_fetch_failed(&record->sequencer, message));
+    rill_stream_note_flush_ms(OWNER_OF(record), flush_ms);
 }
 
-static void on_fetch_reply(void *owner, rill_call_outcome_t outcome, const rill_message_t *message,
-                           const rill_replay_header_t *replay)
+static void on_fetch_replied(void *context)
 {
-    stream_subject_t *record = owner;
-    rill_stream_t *self = record->stream;
-    rill_streams_t *streams = self->streams;
-    if (outcome != RILL_CALL_MORE)
-        record->call = NULL;
-    if (outcome == RILL_CALL_TIMEOUT || outcome == RILL_CALL_SHUTDOWN) {
-        if (outcome == RILL_CALL_TIMEOUT)
-            fetch_failed(record, 504, "timeout", "the broker did not answer in time");
-        else
-            fetch_failed(record, 503, "unavailable", "the frontend is shutting down");
-        rill_streams_flush(streams);
-        return;
-    }
-    if (message->command == RILL_COMMAND_ERROR) {
-        char text[96];
-        rill_frame_t code = message->arguments[1];
-        if (rill_frame_equals(code, "not_found")) {
-            size_t length;
-            const char *name = rill_sequencer_name(&record->sequencer, &length);
-            snprintf(text, sizeof(text), "no such job: %.*s", (int)length, name);
-            fetch_failed(record, 404, "not_found", text);
-        } else {
-            snprintf(text, sizeof(text), "the broker refused the replay: %.*s",
-                     (int)(code.size < 40 ? code.size : 40), (const char *)code.data);
-            fetch_failed(record, 502, "bad_gateway", text);
-        }
-        rill_streams_flush(streams);
-        return;
-    }
-    if (replay == NULL) { /* not a REPLAY, or its header unreadable */
-        if (outcome == RILL_CALL_MORE)
-            rill_broker_link_cancel(streams->broker, &record->call);
-        fetch_failed(record, 502, "bad_gateway", "unexpected reply from the broker");
-        rill_streams_flush(streams);
-        return;
-    }
-    if (!rill_sequencer_is_topic(&record->sequencer))
-        rill_stream_note_flush_ms(self, replay->flush_ms);
-    for (size_t i = 3; i + 2 < message->argument_count; i += 3)
-        rill_sequencer_on_replay(&record->sequencer, message->arguments[i],
-                                 message->arguments[i + 1], message->arguments[i + 2]);
-    if (outcome == RILL_CALL_REPLIED)
-        fetch_done(self, rill_sequencer_fetch_finish(&record->sequencer, replay->last, replay->ended));
-    /* Last: a final send may release every subject and FETCH. */
-    rill_streams_flush(streams);
+    rill_streams_flush(context);
 }
+
+static const rill_fetch_events_t fetch_events = {
+    .refused = on_fetch_refused,
+    .done = on_fetch_done,
+    .flush_ms = on_fetch_flush_ms,
+    .replied = on_fetch_replied,
+};
 
 /* ---- a stream's life ---------------------------------------------------- */
 
@@ -395,7 +339,7 @@ rill_stream_t *rill_stream_new(rill_streams_t *streams, h2o_req_t *req, rill_str
 static stream_subject_t *subject_add(rill_stream_t *self, const char *topic, size_t length)
 {
     stream_subject_t *record = rill_xcalloc(1, sizeof(*record));
-    record->stream = self;
+    rill_stream_subject_init(record, &self->streams->fetches, self);
     record->subscription = rill_subject_registry_add(self->streams->subjects, topic, length, record);
     if (record->subscription == NULL) {
         free(record);
@@ -472,7 +416,7 @@ int rill_stream_open(rill_stream_t *self)
             if (fetch == NULL || fetch->purpose != RILL_FETCH_OPENING ||
                 fetch->live_only != (pass == 0))
                 continue;
-            if (fetch_send(record, self->token + 1) != 0)
+            if (rill_stream_subject_fetch(record, self->token + 1) != 0)
                 return -1; /* the caller abandons the stream: calls sent are cancelled */
             self->opening++;
         }
@@ -542,7 +486,7 @@ int rill_stream_fetch_joined(rill_stream_t *self)
         const rill_fetch_t *fetch = record->sequencer.fetch;
         if (fetch == NULL || fetch->purpose != RILL_FETCH_JOINING || record->call != NULL)
             continue;
-        if (fetch_send(record, self->token + 1) != 0) {
+        if (rill_stream_subject_fetch(record, self->token + 1) != 0) {
             rill_sequencer_fetch_failed(&record->sequencer, NULL);
             continue;
         }
@@ -593,6 +537,7 @@ rill_streams_t *rill_streams_new(h2o_loop_t *loop, const rill_config_t *config,
     self->config = config;
     self->subjects = rill_subject_registry_new(subscribe_subject, unsubscribe_subject, self);
     rill_outputs_init(&self->outputs, loop, config, metrics);
+    rill_fetches_init(&self->fetches, loop, broker, &fetch_events, self);
     h2o_linklist_init_anchor(&self->all);
     return self;
 }
@@ -605,6 +550,7 @@ void rill_streams_destroy(rill_streams_t **self_p)
     *self_p = NULL;
     rill_subject_registry_destroy(&self->subjects);
     rill_outputs_dispose(&self->outputs);
+    rill_fetches_dispose(&self->fetches);
     free(self);
 }
 
@@ -614,7 +560,7 @@ static void log_received(rill_subject_t *subject, const rill_event_t *event)
 {
     const char *who = NULL;
     for (rill_subscription_t *s = subject != NULL ? subject->head : NULL; s != NULL; s = s->next)
-        who = ((stream_subject_t *)s->owner)->stream->who;
+        who = OWNER_OF((stream_subject_t *)s->owner)->who;
     rill_log_debug(who, "hop: %s %.*s %s seq %llu received from broker%s",
                    event->subject_kind == RILL_SUBJECT_TOPIC ? "topic" : "job",
                    (int)event->subject.size, (const char *)event->subject.data,
@@ -636,7 +582,7 @@ void rill_streams_on_event(rill_streams_t *self, const rill_event_t *event)
     for (rill_subscription_t *s = subject->head; s != NULL;) {
         rill_subscription_t *next = s->next;
         stream_subject_t *record = s->owner;
-        rill_stream_t *stream = record->stream;
+        rill_stream_t *stream = OWNER_OF(record);
         s = next;
         if (record->sequencer.ended || !rill_output_queue_is_open(&stream->output))
             continue;
@@ -668,37 +614,55 @@ void rill_streams_flush(rill_streams_t *self)
     rill_outputs_flush(&self->outputs);
 }
 
-void rill_streams_broker_restarted(rill_streams_t *self)
+/* ---- what the process's events do to one stream (streams.c) ------------ */
+
+rill_stream_t *rill_stream_at(h2o_linklist_t *node)
 {
-    for (h2o_linklist_t *node = self->all.next; node != &self->all; node = node->next) {
-        rill_stream_t *stream = H2O_STRUCT_FROM_MEMBER(rill_stream_t, link, node);
-        if (!rill_output_queue_is_open(&stream->output))
-            continue;
-        for (stream_subject_t *record = stream->subjects; record != NULL; record = record->next) {
-            if (rill_sequencer_broker_restarted(&record->sequencer) != 0)
-                break;
-        }
-        mark_dirty(stream);
-    }
-    rill_streams_flush(self);
+    return H2O_STRUCT_FROM_MEMBER(rill_stream_t, link, node);
 }
 
-void rill_streams_end_all(rill_streams_t *self)
+void rill_stream_broker_restarted(rill_stream_t *self)
 {
-    for (h2o_linklist_t *node = self->all.next; node != &self->all; node = node->next) {
-        rill_stream_t *stream = H2O_STRUCT_FROM_MEMBER(rill_stream_t, link, node);
-        if (stream->output.stopped || stream->output.final_sent)
-            continue;
-        rill_output_queue_end(&stream->output, 1);
-        mark_dirty(stream);
-    }
-    rill_streams_flush(self);
+    if (!rill_output_queue_is_open(&self->output))
+        return;
+    for (stream_subject_t *record = self->subjects; record != NULL; record = record->next)
+        rill_stream_subject_broker_restarted(record);
+    mark_dirty(self);
 }
 
-size_t rill_streams_count(rill_streams_t *self)
+void rill_stream_notice(rill_stream_t *self, const char *type, rill_chunk_t *line)
 {
-    size_t count = 0;
-    for (h2o_linklist_t *node = self->all.next; node != &self->all; node = node->next)
-        count++;
-    return count;
+    if (self->output.started && rill_output_queue_is_open(&self->output))
+        rill_output_queue_push_notice(&self->output, type, line);
+}
+
+/* The closing notice: {"cursor":"<the stream's cursor>"}, to resume from. */
+static void push_closing(rill_stream_t *self)
+{
+    static const char head[] = "{\"cursor\":\"", tail[] = "\"}";
+    size_t cursor_length = 0;
+    char buffer[1024];
+    char *cursor = build_cursor(self, NULL, 0, buffer, sizeof(buffer), &cursor_length);
+    /* Names and seqs need no escaping: [0-9a-f], [A-Za-z0-9._-], digits. */
+    size_t length = sizeof(head) - 1 + cursor_length + sizeof(tail) - 1;
+    char *data = rill_xmalloc(length + 1);
+    memcpy(data, head, sizeof(head) - 1);
+    memcpy(data + sizeof(head) - 1, cursor, cursor_length);
+    memcpy(data + sizeof(head) - 1 + cursor_length, tail, sizeof(tail));
+    rill_chunk_t *line = rill_event_format_notice("closing", data, length);
+    if (line != NULL)
+        rill_stream_notice(self, "closing", line);
+    rill_chunk_unref(&line);
+    free(data);
+    if (cursor != buffer)
+        free(cursor);
+}
+
+void rill_stream_close(rill_stream_t *self)
+{
+    if (self->output.stopped || self->output.final_sent)
+        return;
+    push_closing(self);
+    rill_output_queue_end(&self->output, 1);
+    mark_dirty(self);
 }

@@ -16,8 +16,10 @@
  * exactly once.
  *
  * rill_streams_t is every stream of the process and what they share: the
- * subject registry, the output queues' lists and timers, and the counters
- * /metrics shows. The frontend object (frontend.c) owns the one instance.
+ * subject registry, the output queues' lists and timers, the FETCHes'
+ * retry timer, and the counters /metrics shows. The frontend object
+ * (frontend.c) owns the one instance; what happens to every stream at once
+ * (a broker restart, notices, shutdown) is streams.h's.
  */
 #ifndef RILL_FRONTEND_STREAM_H
 #define RILL_FRONTEND_STREAM_H
@@ -27,6 +29,7 @@
 #include "metrics.h"
 #include "output_queue.h"
 #include "rill_config.h"
+#include "stream_subject.h"
 #include "subject_registry.h"
 
 #include <h2o.h>
@@ -38,10 +41,11 @@ typedef struct rill_streams {
     const rill_config_t *config;       /* borrowed; a reload changes it in place */
     rill_subject_registry_t *subjects; /* which local streams want which subject */
     rill_outputs_t outputs;            /* what every stream's output queue shares */
+    rill_fetches_t fetches;            /* what every stream's subjects' FETCHes share */
     h2o_linklist_t all;                /* every rill_stream_t alive */
     uint64_t opened;                   /* streams ever opened (/metrics) */
     uint64_t events_received;          /* events read off the SUB socket (/metrics) */
-    int shutting_down;                 /* the frontend drains: no new stream, no new FETCH */
+    int shutting_down;                 /* the frontend drains: no new stream, FETCH nor RELEASE */
 } rill_streams_t;
 
 /* The broker link subscribes the subjects on the SUB socket; config and
@@ -92,10 +96,20 @@ void rill_stream_abandon(rill_stream_t *stream);
 void rill_streams_on_event(rill_streams_t *self, const rill_event_t *event);
 /* One h2o_send per stream that got bytes since the last flush. */
 void rill_streams_flush(rill_streams_t *self);
-/* Every unfinished job of every stream gets error "broker_restarted". */
-void rill_streams_broker_restarted(rill_streams_t *self);
-/* Shutdown: every open stream ends once its queued bytes are written. */
-void rill_streams_end_all(rill_streams_t *self);
-size_t rill_streams_count(rill_streams_t *self);
+
+/* ---- what the process's events do to one stream (streams.h) ----------- */
+
+/* The stream linked at node of rill_streams_t.all. */
+rill_stream_t *rill_stream_at(h2o_linklist_t *node);
+/* The broker restarted: each topic of the stream gets a gap with reason
+ * broker_restarted, each unfinished job is fetched from the new broker
+ * (stream_subject.h). */
+void rill_stream_broker_restarted(rill_stream_t *self);
+/* Queues a notice line (docs/API.md, "Notices") when the stream is started
+ * and open. */
+void rill_stream_notice(rill_stream_t *self, const char *type, rill_chunk_t *line);
+/* Shutdown: the closing notice {"cursor":"<the stream's cursor>"}, then the
+ * end of the response (and of its HTTP/1.1 connection). */
+void rill_stream_close(rill_stream_t *self);
 
 #endif

@@ -63,6 +63,19 @@ int main(void)
     rill_chunk_t *head = rill_event_format_sse_head("part", "a:1,b:2", 7);
     CHECK_BYTES(head->bytes, head->length, "event: part\nid: a:1,b:2\ndata: ");
     rill_chunk_unref(&head);
+    /* A notice: no id: line, no subject, no seq. */
+    head = rill_event_format_sse_head("closing", NULL, 0);
+    CHECK_BYTES(head->bytes, head->length, "event: closing\ndata: ");
+    rill_chunk_unref(&head);
+    rill_chunk_t *notice = rill_event_format_notice("closing", "{\"cursor\":\"news:3\"}", 19);
+    CHECK_BYTES(notice->bytes, notice->length,
+                "{\"event\":\"closing\",\"data\":{\"cursor\":\"news:3\"}}\n");
+    CHECK(notice->kind == RILL_CHUNK_BYTES);
+    check_json_line(notice);
+    rill_chunk_unref(&notice);
+    notice = rill_event_format_notice("broker_unavailable", "{}", 2);
+    CHECK_BYTES(notice->bytes, notice->length, "{\"event\":\"broker_unavailable\",\"data\":{}}\n");
+    rill_chunk_unref(&notice);
 
     char buffer[64];
     size_t length = rill_json_escape(buffer, sizeof(buffer), "a\"b", 3);

@@ -265,7 +265,7 @@ static void test_topics(void)
     CHECK(!s->ended && fake.ended == 0 && s->next_seq == 43);
 
     /* The broker restarted: a gap with no end, and seqs start at 1 again. */
-    CHECK(rill_sequencer_broker_restarted(s) == 0);
+    CHECK(rill_sequencer_broker_restarted(s) == NULL);
     CHECK(s->next_seq == 1 && strstr(fake.delivered, "g43-null") != NULL);
     live(&fake, 1, RILL_EVENT_PART);
     CHECK(s->next_seq == 2);
@@ -295,16 +295,52 @@ static void test_jobs_end(void)
     live(&fake, 1, RILL_EVENT_PART);
     live(&fake, 2, RILL_EVENT_ERROR);
     CHECK(s->ended && fake.ended == 1);
-    CHECK(rill_sequencer_broker_restarted(s) == 0); /* over already: no error */
+    CHECK(rill_sequencer_broker_restarted(s) == NULL); /* over already: nothing */
     CHECK_BYTES(fake.delivered, strlen(fake.delivered), "1p 2e");
     rill_sequencer_release(s);
 
-    /* An unfinished job loses its events to a broker restart: error, ended. */
+    /* An unfinished job after a broker restart: fetched from the new broker
+     * from its next seq, live events held; its worker re-registered it, so
+     * it goes on (the parts the new broker did not get are a gap). */
     fake_init(&fake, job_topic);
     live(&fake, 1, RILL_EVENT_PART);
-    CHECK(rill_sequencer_broker_restarted(s) == 0);
+    rill_fetch_t *fetch = rill_sequencer_broker_restarted(s);
+    CHECK(fetch != NULL && fetch->recovering && fetch->purpose == RILL_FETCH_REPAIR && fetch->after == 1);
+    live(&fake, 5, RILL_EVENT_PART);
+    replayed(&fake, "3", "part");
+    replayed(&fake, "4", "part");
+    CHECK(rill_sequencer_fetch_finish(s, 4, 0) == RILL_FETCH_REPAIR);
+    CHECK_BYTES(fake.delivered, strlen(fake.delivered), "1p g2-2 3p 4p 5p");
+    CHECK(!s->ended && s->fetch == NULL && s->next_seq == 6);
+    rill_sequencer_release(s);
+
+    /* A repair in flight when the broker restarted is recovering too. */
+    fake_init(&fake, job_topic);
+    live(&fake, 1, RILL_EVENT_PART);
+    live(&fake, 3, RILL_EVENT_PART);
+    CHECK(fake.repairs == 1 && s->fetch != NULL && !s->fetch->recovering);
+    CHECK(rill_sequencer_broker_restarted(s) == s->fetch && s->fetch->recovering && s->fetch->after == 1);
+    /* The new broker does not know it: error broker_restarted, ended; the
+     * held event goes with the FETCH. */
+    CHECK(rill_sequencer_job_lost(s) == RILL_FETCH_REPAIR);
     CHECK_BYTES(fake.delivered, strlen(fake.delivered), "1p 2e");
-    CHECK(s->ended && fake.ended == 1 && s->next_seq == 3);
+    CHECK(s->ended && fake.ended == 1 && s->next_seq == 3 && s->fetch == NULL);
+    rill_sequencer_release(s);
+
+    /* An opening FETCH is left to its own answer. */
+    fake_init(&fake, job_topic);
+    rill_sequencer_fetch_begin(s, RILL_FETCH_OPENING, 0);
+    CHECK(rill_sequencer_broker_restarted(s) == NULL && s->fetch != NULL && !s->fetch->recovering);
+    rill_sequencer_release(s);
+
+    /* The frontend stops: a FETCH in flight is dropped with what it held,
+     * so the cursor stays at what the client has. */
+    fake_init(&fake, job_topic);
+    live(&fake, 1, RILL_EVENT_PART);
+    live(&fake, 4, RILL_EVENT_PART);
+    CHECK(s->fetch != NULL && rill_sequencer_fetch_drop(s) == RILL_FETCH_REPAIR);
+    CHECK(s->fetch == NULL && s->next_seq == 2);
+    CHECK_BYTES(fake.delivered, strlen(fake.delivered), "1p");
     rill_sequencer_release(s);
 
     /* Resumed after the job's end: nothing new, and it is over. */

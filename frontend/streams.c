@@ -1,0 +1,59 @@
+/*
+ * streams.c - see streams.h. Each walks every stream and leaves what it
+ * means for one stream to stream.c; then everything queued is flushed.
+ */
+#include "streams.h"
+
+#include <string.h>
+
+void rill_streams_stop(rill_streams_t *self)
+{
+    self->shutting_down = 1;
+    self->fetches.stopping = 1;
+}
+
+void rill_streams_forget_broker(rill_streams_t *self)
+{
+    self->broker = NULL;
+    self->fetches.broker = NULL;
+}
+
+#define FOR_EACH_STREAM(self, stream)                                                       \
+    for (h2o_linklist_t *node_ = (self)->all.next;                                          \
+         node_ != &(self)->all && ((stream) = rill_stream_at(node_)) != NULL; node_ = node_->next)
+
+void rill_streams_broker_restarted(rill_streams_t *self)
+{
+    rill_stream_t *stream;
+    FOR_EACH_STREAM(self, stream)
+        rill_stream_broker_restarted(stream);
+    rill_streams_flush(self);
+}
+
+void rill_streams_notice(rill_streams_t *self, const char *type, const char *data)
+{
+    rill_chunk_t *line = rill_event_format_notice(type, data, strlen(data));
+    if (line == NULL)
+        return;
+    rill_stream_t *stream;
+    FOR_EACH_STREAM(self, stream)
+        rill_stream_notice(stream, type, line);
+    rill_chunk_unref(&line);
+    rill_streams_flush(self);
+}
+
+void rill_streams_end_all(rill_streams_t *self)
+{
+    rill_stream_t *stream;
+    FOR_EACH_STREAM(self, stream)
+        rill_stream_close(stream);
+    rill_streams_flush(self);
+}
+
+size_t rill_streams_count(rill_streams_t *self)
+{
+    size_t count = 0;
+    for (h2o_linklist_t *node = self->all.next; node != &self->all; node = node->next)
+        count++;
+    return count;
+}
