@@ -88,39 +88,45 @@ rill_chunk_t *rill_event_format_error(int is_topic, const char *subject, size_t 
     return rill_event_format_line(is_topic, subject, subject_length, seq, "error", data, at);
 }
 
-rill_chunk_t *rill_event_format_sse_head(const char *type, const char *cursor,
-                                         size_t cursor_length)
+/* Bytes to concatenate. */
+typedef struct {
+    const char *bytes;
+    size_t length;
+} piece_t;
+
+#define PIECE(literal) {literal, sizeof(literal) - 1}
+
+/* A chunk holding the pieces one after the other (one reference), or NULL. */
+static rill_chunk_t *concatenate(const piece_t *pieces, size_t count)
 {
-    size_t type_length = strlen(type);
-    rill_chunk_t *chunk =
-        rill_chunk_new(sizeof("event: \nid: \ndata: ") + type_length + cursor_length);
+    size_t length = 0;
+    for (size_t i = 0; i < count; i++)
+        length += pieces[i].length;
+    rill_chunk_t *chunk = rill_chunk_new(length);
     if (chunk == NULL)
         return NULL;
     char *at = chunk->bytes;
-    at = APPEND_LITERAL(at, "event: ");
-    at = append(at, type, type_length);
-    if (cursor != NULL) {
-        at = APPEND_LITERAL(at, "\nid: ");
-        at = append(at, cursor, cursor_length);
-    }
-    at = APPEND_LITERAL(at, "\ndata: ");
-    chunk->length = (uint32_t)(at - chunk->bytes);
+    for (size_t i = 0; i < count; i++)
+        at = append(at, pieces[i].bytes, pieces[i].length);
+    chunk->length = (uint32_t)length;
     return chunk;
+}
+
+rill_chunk_t *rill_event_format_sse_head(const char *type, const char *cursor,
+                                         size_t cursor_length)
+{
+    piece_t pieces[] = {PIECE("event: "), {type, strlen(type)}, PIECE("\nid: "),
+                        {cursor, cursor_length}, PIECE("\ndata: ")};
+    if (cursor == NULL) {
+        pieces[2] = pieces[4];
+        return concatenate(pieces, 3);
+    }
+    return concatenate(pieces, 5);
 }
 
 rill_chunk_t *rill_event_format_notice(const char *type, const char *data, size_t data_length)
 {
-    size_t type_length = strlen(type);
-    rill_chunk_t *chunk =
-        rill_chunk_new(sizeof("{\"event\":\"\",\"data\":}\n") + type_length + data_length);
-    if (chunk == NULL)
-        return NULL;
-    char *at = chunk->bytes;
-    at = APPEND_LITERAL(at, "{\"event\":\"");
-    at = append(at, type, type_length);
-    at = APPEND_LITERAL(at, "\",\"data\":");
-    at = append(at, data, data_length);
-    at = APPEND_LITERAL(at, "}\n");
-    chunk->length = (uint32_t)(at - chunk->bytes);
-    return chunk;
+    piece_t pieces[] = {PIECE("{\"event\":\""), {type, strlen(type)}, PIECE("\",\"data\":"),
+                        {data, data_length}, PIECE("}\n")};
+    return concatenate(pieces, 5);
 }

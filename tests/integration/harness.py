@@ -218,6 +218,17 @@ class System:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+class OnPort:
+    """Lets Stream talk to another frontend of the same system."""
+
+    def __init__(self, system, port):
+        self.system = system
+        self.port = port
+
+    def connection(self, timeout=30):
+        return self.system.connection(timeout, port=self.port)
+
+
 class Stream:
     """A streaming NDJSON response, read event by event as it arrives."""
 

@@ -24,17 +24,6 @@ def demo(parts, interval_ms):
     return {"kind": "demo", "args": {"parts": parts, "interval_ms": interval_ms}}
 
 
-class OnPort:
-    """Lets harness.Stream talk to another frontend of the same system."""
-
-    def __init__(self, system, port):
-        self.system = system
-        self.port = port
-
-    def connection(self, timeout=30):
-        return self.system.connection(timeout, port=self.port)
-
-
 def second_frontend(system):
     port = harness.free_port()
     process = system.start_frontend(port=port, name="frontend2")
@@ -65,8 +54,8 @@ def events_until_end(stream):
 
 def resume_all(system, port, job_id, last_seq):
     """Resumes job_id on the frontend at port from last_seq: the events after it, to the end."""
-    stream = harness.Stream(OnPort(system, port), "GET", "/v1/stream?job=%s&since=%s:%d" % (job_id, job_id, last_seq),
-                            None, None, 30)
+    path = "/v1/stream?job=%s&since=%s:%d" % (job_id, job_id, last_seq)
+    stream = harness.Stream(harness.OnPort(system, port), "GET", path, None, None, 30)
     check(stream.status == 200, "resume answered %s" % stream.status)
     events = events_until_end(stream)
     stream.close()
@@ -88,13 +77,19 @@ def killed(system, process):
     process.expected_exit = -9
 
 
-def test_job_outlives_a_killed_frontend(ctx):
+def streamed_job_and_a_second_frontend(ctx):
+    """A job of 30 parts POST-streamed on the system's frontend, 5 events
+    read, and a second frontend: (system, its port, stream, events, job id)."""
     system = ctx.system(workers=1)
     system.wait_healthy()
     port2, _ = second_frontend(system)
     stream = system.stream("POST", "/v1/jobs", demo(30, 100))
     before = [stream.next_event() for _ in range(5)]
-    job_id = before[0]["job"]
+    return system, port2, stream, before, before[0]["job"]
+
+
+def test_job_outlives_a_killed_frontend(ctx):
+    system, port2, stream, before, job_id = streamed_job_and_a_second_frontend(ctx)
     killed(system, system.frontend)
     stream.close()
     time.sleep(0.5)
@@ -103,12 +98,7 @@ def test_job_outlives_a_killed_frontend(ctx):
 
 
 def test_sigterm_ends_streams_with_closing_and_jobs_go_on(ctx):
-    system = ctx.system(workers=1)
-    system.wait_healthy()
-    port2, _ = second_frontend(system)
-    stream = system.stream("POST", "/v1/jobs", demo(30, 100))
-    before = [stream.next_event() for _ in range(5)]
-    job_id = before[0]["job"]
+    system, port2, stream, before, job_id = streamed_job_and_a_second_frontend(ctx)
     # An SSE stream of the same job: its closing notice has no id: line.
     sse = system.connection(30)
     sse.request("GET", "/v1/stream?job=%s&format=sse" % job_id)

@@ -39,19 +39,8 @@ def publish(system, topic, message, port=None):
     return body["seq"]
 
 
-class OnPort:
-    """Lets harness.Stream talk to another frontend of the same system."""
-
-    def __init__(self, system, port):
-        self.system = system
-        self.port = port
-
-    def connection(self, timeout=30):
-        return self.system.connection(timeout, port=self.port)
-
-
 def ndjson(system, path, headers=None, port=None, timeout=30):
-    target = OnPort(system, port) if port else system
+    target = harness.OnPort(system, port) if port else system
     return harness.Stream(target, "GET", path, None, headers, timeout)
 
 

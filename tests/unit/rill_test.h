@@ -8,8 +8,12 @@
 #ifndef RILL_TEST_H
 #define RILL_TEST_H
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
 
 static int rill_test_passed;
 static int rill_test_failed;
@@ -51,6 +55,35 @@ static int rill_test_failed;
                     (int)check_length, (const char *)(bytes), check_expected);                     \
         }                                                                                          \
     } while (0)
+
+/* REQUIRE: CHECKF for what a test cannot go on without: on failure it calls
+ * the test's own finish(1), which stops what the test started and exits. */
+#define REQUIRE(condition, ...)                                                                    \
+    do {                                                                                           \
+        int required_ = (condition) ? 1 : 0;                                                       \
+        CHECKF(required_, __VA_ARGS__);                                                            \
+        if (!required_)                                                                            \
+            finish(1);                                                                             \
+    } while (0)
+
+/* Stops a process the test started (SIGTERM, then waits for it); with
+ * check_exit, checks that it exited 0. */
+static inline void rill_test_stop_process(pid_t pid, const char *name, int check_exit)
+{
+    kill(pid, SIGTERM);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (check_exit)
+        CHECKF(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s exit status %d", name, status);
+}
+
+/* CLOCK_MONOTONIC in ms, for the deadlines of tests that drive processes. */
+static inline long rill_test_now_ms(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return now.tv_sec * 1000L + now.tv_nsec / 1000000L;
+}
 
 #define RILL_TEST_END()                                                                            \
     do {                                                                                           \

@@ -23,37 +23,16 @@
 
 static pid_t broker_pid;
 
-#define REQUIRE(condition, ...)                                                                    \
-    do {                                                                                           \
-        int required_ = (condition) ? 1 : 0;                                                       \
-        CHECKF(required_, __VA_ARGS__);                                                             \
-        if (!required_)                                                                            \
-            finish(1);                                                                             \
-    } while (0)
-
 static void finish(int status)
 {
-    if (broker_pid > 0) {
-        kill(broker_pid, SIGTERM);
-        int wstatus = 0;
-        waitpid(broker_pid, &wstatus, 0);
-        if (status == 0) {
-            CHECKF(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0, "broker exit status %d", wstatus);
-        }
-    }
+    if (broker_pid > 0)
+        rill_test_stop_process(broker_pid, "broker", status == 0);
     if (rill_test_failed == 0 && status == 0) {
         printf("broker smoke: all checks passed\n");
         exit(0);
     }
     fprintf(stderr, "broker smoke: %d rill_test_failed\n", rill_test_failed);
     exit(1);
-}
-
-static long now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1000L + t.tv_nsec / 1000000L;
 }
 
 static void *context;
@@ -74,13 +53,13 @@ static void send_command(void *socket, rill_command_t command, int count, ...)
 /* Waits for one message on socket; 1 if received within timeout. */
 static int wait_message(void *socket, rill_received_t *received, long timeout)
 {
-    long deadline = now_ms() + timeout;
+    long deadline = rill_test_now_ms() + timeout;
     long next_ping = 0;
     for (;;) {
         int got = rill_protocol_receive(socket, received);
         if (got == 1)
             return 1;
-        long now = now_ms();
+        long now = rill_test_now_ms();
         if (now >= deadline)
             return 0;
         if (pinger != NULL && now >= next_ping) {
@@ -97,9 +76,9 @@ static int wait_message(void *socket, rill_received_t *received, long timeout)
 static void expect(void *socket, rill_channel_t channel, rill_command_t command, rill_received_t *received,
                    rill_message_t *message, const char *what)
 {
-    long deadline = now_ms() + 3000;
-    while (now_ms() < deadline) {
-        if (!wait_message(socket, received, deadline - now_ms()))
+    long deadline = rill_test_now_ms() + 3000;
+    while (rill_test_now_ms() < deadline) {
+        if (!wait_message(socket, received, deadline - rill_test_now_ms()))
             break;
         const char *error = NULL;
         REQUIRE(rill_message_parse(channel, received->frames, received->count, message, &error) == 0,
@@ -354,10 +333,10 @@ int main(int argc, char **argv)
     rill_received_close(&received);
     /* FETCH behind a barrier: answered once the token's subscription is in. */
     zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "sfetch1", 7);
-    long asked = now_ms();
+    long asked = rill_test_now_ms();
     send_command(frontend, RILL_COMMAND_FETCH, 4, "f2", "fetch1", topic1, "0");
     expect(frontend, RILL_CHANNEL_TO_FRONTEND, RILL_COMMAND_REPLAY, &received, &message, "REPLAY after barrier");
-    CHECKF(now_ms() - asked < 1000, "barrier released by the subscription, not the 2 s timeout");
+    CHECKF(rill_test_now_ms() - asked < 1000, "barrier released by the subscription, not the 2 s timeout");
     CHECKF(message.argument_count == 3 + 12, "four events replayed, got %zu frames", message.argument_count);
     rill_received_close(&received);
     zmq_setsockopt(sub, ZMQ_UNSUBSCRIBE, "sfetch1", 7);

@@ -57,12 +57,8 @@ static size_t fetch_count;
 
 static void finish(int status)
 {
-    if (frontend_pid > 0) {
-        kill(frontend_pid, SIGTERM);
-        int wstatus = 0;
-        waitpid(frontend_pid, &wstatus, 0);
-        CHECKF(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0, "frontend exit status %d", wstatus);
-    }
+    if (frontend_pid > 0)
+        rill_test_stop_process(frontend_pid, "frontend", 1);
     if (rill_test_failed == 0 && status == 0) {
         printf("frontend smoke: %d passed, 0 failed\n", rill_test_passed);
         exit(0);
@@ -70,21 +66,6 @@ static void finish(int status)
     fprintf(stderr, "frontend smoke: %d failed; the client read:\n%.*s\n", rill_test_failed,
             (int)received_length, received_text);
     exit(1);
-}
-
-#define REQUIRE(condition, ...)                                                                    \
-    do {                                                                                           \
-        int required_ = (condition) ? 1 : 0;                                                       \
-        CHECKF(required_, __VA_ARGS__);                                                             \
-        if (!required_)                                                                            \
-            finish(1);                                                                             \
-    } while (0)
-
-static long now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1000L + t.tv_nsec / 1000000L;
 }
 
 static void copy_frame(char *text, size_t size, rill_frame_t frame)
@@ -123,7 +104,7 @@ static void on_control(rill_received_t *received)
  * reads the client, for ms. */
 static void serve(long ms)
 {
-    long deadline = now_ms() + ms;
+    long deadline = rill_test_now_ms() + ms;
     do {
         zmq_pollitem_t items[3] = {
             {control, 0, ZMQ_POLLIN, 0}, {events, 0, ZMQ_POLLIN, 0}, {NULL, client, ZMQ_POLLIN, 0}};
@@ -145,14 +126,14 @@ static void serve(long ms)
                 received_length += (size_t)got;
             received_text[received_length] = '\0';
         }
-    } while (now_ms() < deadline);
+    } while (rill_test_now_ms() < deadline);
 }
 
 /* The client reads text after what was expected before, within 3 s. */
 static void expect_text(const char *text, const char *what)
 {
-    long deadline = now_ms() + 3000;
-    while (now_ms() < deadline) {
+    long deadline = rill_test_now_ms() + 3000;
+    while (rill_test_now_ms() < deadline) {
         const char *found = strstr(received_text + scanned, text);
         if (found != NULL) {
             scanned = (size_t)(found - received_text) + strlen(text);
@@ -166,8 +147,8 @@ static void expect_text(const char *text, const char *what)
 /* Waits for the next FETCH of subject; returns it. */
 static fetch_t *expect_fetch(const char *subject, uint64_t after, long within_ms, const char *what)
 {
-    long deadline = now_ms() + within_ms;
-    while (now_ms() < deadline) {
+    long deadline = rill_test_now_ms() + within_ms;
+    while (rill_test_now_ms() < deadline) {
         for (size_t i = 0; i < fetch_count; i++) {
             if (strcmp(fetches[i].subject, subject) == 0) {
                 fetch_t *fetch = &fetches[i];
@@ -250,14 +231,14 @@ static void open_stream(int port, const char *path)
 {
     struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
                                   .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    long deadline = now_ms() + 10000;
+    long deadline = rill_test_now_ms() + 10000;
     for (;;) {
         client = socket(AF_INET, SOCK_STREAM, 0);
         if (connect(client, (struct sockaddr *)&address, sizeof(address)) == 0)
             break;
         close(client);
         client = -1;
-        REQUIRE(now_ms() < deadline, "the frontend does not listen");
+        REQUIRE(rill_test_now_ms() < deadline, "the frontend does not listen");
         serve(50);
     }
     serve(300); /* PING, PONG: the frontend knows its broker */
@@ -294,9 +275,9 @@ int main(int argc, char **argv)
 
     /* The broker says nothing for 5 heartbeats: one broker_unavailable. */
     instance = NULL;
-    long silent_since = now_ms();
+    long silent_since = rill_test_now_ms();
     expect_text("{\"event\":\"broker_unavailable\",\"data\":{}}\n", "silence");
-    CHECKF(now_ms() - silent_since <= 450, "broker_unavailable after %ld ms", now_ms() - silent_since);
+    CHECKF(rill_test_now_ms() - silent_since <= 450, "broker_unavailable after %ld ms", rill_test_now_ms() - silent_since);
     serve(300);
     CHECK(strstr(received_text + scanned, "broker_unavailable") == NULL);
 
@@ -310,9 +291,9 @@ int main(int argc, char **argv)
     reply_error(fetch, "not_found");
     expect_text("{\"job\":\"" JOB2 "\",\"seq\":2,\"event\":\"error\",\"data\":{\"code\":\"broker_restarted\"",
                 "job 2 lost with the old broker");
-    long retried_after = now_ms();
+    long retried_after = rill_test_now_ms();
     fetch = expect_fetch("j" JOB1, 2, 3000, "second recovery FETCH of job 1");
-    CHECKF(now_ms() - retried_after >= 300, "retried after %ld ms", now_ms() - retried_after);
+    CHECKF(rill_test_now_ms() - retried_after >= 300, "retried after %ld ms", rill_test_now_ms() - retried_after);
     reply_error(fetch, "unavailable");
     fetch = expect_fetch("j" JOB1, 2, 3000, "third recovery FETCH of job 1");
     /* Its worker re-registered it and kept parts 5 and 6 (3..4 are gone). */
