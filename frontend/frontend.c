@@ -271,6 +271,7 @@ void rill_frontend_destroy(rill_frontend_t **self_p)
         return;
     }
     rill_streams_destroy(&self->streams);
+    h2o_evloop_run(loop, 0); /* frees the socket of the streams' connection watch */
     /* h2o_context_request_shutdown armed HTTP/2's GOAWAY re-send timer;
      * with no connection left it has nothing to do. */
     if (h2o_timeout_is_linked(&self->context.http2._graceful_shutdown_timeout))

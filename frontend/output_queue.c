@@ -12,10 +12,9 @@
 #include "rill_log.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
+#include <sys/epoll.h>
 
 #define ENTRIES_SHRINK_ABOVE 64 /* entries kept allocated between bursts */
 
@@ -85,15 +84,20 @@ static void arm_heartbeat(rill_output_queue_t *self)
 
 /* ---- the HTTP/1.1 connection watch -------------------------------------- */
 
-/* Closes the dup. Before the final send, always: the dup would otherwise
- * keep the connection open after h2o closes its own fd. */
+/* Each watched connection's fd is in the outputs' own epoll set for
+ * EPOLLRDHUP (the peer closed or shut down its side) and the errors epoll
+ * always reports - not EPOLLIN, so a pipelined request does not count.
+ * Registering h2o's fd in a second epoll set takes no fd of its own (a dup
+ * would double the fds of 10,000 streams) and leaves h2o's own watch alone.
+ * The registration goes before h2o closes the fd: at the final send, or
+ * when the stream stops (h2o calls stop before it closes a connection). */
 static void unwatch_connection(rill_output_queue_t *self)
 {
-    if (self->connection_watch == NULL)
+    if (!self->watched)
         return;
-    h2o_socket_read_stop(self->connection_watch);
-    h2o_socket_close(self->connection_watch);
-    self->connection_watch = NULL;
+    self->watched = 0;
+    (void)epoll_ctl(h2o_socket_get_fd(self->outputs->connections), EPOLL_CTL_DEL, self->watched_fd,
+                    NULL);
 }
 
 static void flush_now(rill_output_queue_t *self, int force);
@@ -103,6 +107,7 @@ static void flush_now(rill_output_queue_t *self, int force);
  * connection, which frees the request. */
 static void client_closed(rill_output_queue_t *self)
 {
+    unwatch_connection(self);
     if (self->stopped || self->final_sent)
         return;
     rill_log_info(self->who, "stream %llu: the client closed its connection",
@@ -118,40 +123,33 @@ static void client_closed(rill_output_queue_t *self)
     flush_now(self, 1); /* or at proceed, when a send is in flight */
 }
 
-/* The connection is readable. EOF or an error: the client is gone. Bytes:
- * the client sent more (a pipelined request); they are h2o's, so the
- * watch ends and a later write notices a departure. */
-static void on_connection_readable(h2o_socket_t *sock, const char *err)
+/* The epoll set has closed connections: one at a time, so an event never
+ * names a queue that handling the one before let go. */
+static void on_connections_ready(h2o_socket_t *sock, const char *err)
 {
     (void)err;
-    rill_output_queue_t *self = sock->data;
-    char byte;
-    ssize_t got = recv(h2o_socket_get_fd(sock), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-        return;
-    unwatch_connection(self);
-    if (got <= 0)
-        client_closed(self);
+    struct epoll_event event;
+    while (epoll_wait(h2o_socket_get_fd(sock), &event, 1, 0) == 1)
+        client_closed(event.data.ptr);
 }
 
 static void watch_connection(rill_output_queue_t *self)
 {
     h2o_conn_t *conn = self->req->conn;
-    if (self->req->version >= 0x200 || conn->callbacks->get_socket == NULL)
+    if (self->outputs->connections == NULL || self->req->version >= 0x200 ||
+        conn->callbacks->get_socket == NULL)
         return; /* HTTP/2: h2o reads the connection and calls stop at once */
     h2o_socket_t *sock = conn->callbacks->get_socket(conn);
     int fd = sock != NULL ? h2o_socket_get_fd(sock) : -1;
-    /* h2o closes what it is given: give it a dup, never the connection's fd. */
-    int copy = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1;
-    if (copy < 0) {
+    struct epoll_event event = {.events = EPOLLRDHUP, .data.ptr = self};
+    if (fd < 0 ||
+        epoll_ctl(h2o_socket_get_fd(self->outputs->connections), EPOLL_CTL_ADD, fd, &event) != 0) {
         rill_log_debug(self->who, "stream %llu: no connection watch (%s)",
                        (unsigned long long)self->serial, fd < 0 ? "no fd" : strerror(errno));
         return;
     }
-    self->connection_watch =
-        h2o_evloop_socket_create(self->outputs->loop, copy, H2O_SOCKET_FLAG_DONT_READ);
-    self->connection_watch->data = self;
-    h2o_socket_read_start(self->connection_watch, on_connection_readable);
+    self->watched = 1;
+    self->watched_fd = fd;
 }
 
 /* ---- sending ------------------------------------------------------------ */
@@ -246,10 +244,25 @@ void rill_outputs_init(rill_outputs_t *self, h2o_loop_t *loop, const rill_config
     h2o_timeout_init(loop, &self->heartbeat_timeout, config->stream_heartbeat_ms);
     h2o_timeout_init(loop, &self->flush_timeout, RILL_FLUSH_TICK_MS);
     self->flush_entry.cb = on_flush_tick;
+    int connections = epoll_create1(EPOLL_CLOEXEC);
+    if (connections < 0) {
+        rill_log_warn(NULL, "no watch on HTTP/1.1 connections (%s): a closed one is seen at a write",
+                      strerror(errno));
+        return;
+    }
+    /* h2o closes what it is given: the epoll set is the socket's. */
+    self->connections = h2o_evloop_socket_create(loop, connections, H2O_SOCKET_FLAG_DONT_READ);
+    self->connections->data = self;
+    h2o_socket_read_start(self->connections, on_connections_ready);
 }
 
 void rill_outputs_dispose(rill_outputs_t *self)
 {
+    if (self->connections != NULL) {
+        h2o_socket_read_stop(self->connections);
+        h2o_socket_close(self->connections);
+        self->connections = NULL;
+    }
     h2o_timeout_dispose(self->loop, &self->heartbeat_timeout);
     if (h2o_timeout_is_linked(&self->flush_entry))
         h2o_timeout_unlink(&self->flush_entry);

@@ -9,8 +9,8 @@
  * slow-client limits (docs/CONFIG.md: hard and soft bytes, close or gap),
  * the heartbeat of an idle stream, the flush_ms window of pipelines that
  * batch their writes, and - on HTTP/1.1, where h2o does not read a
- * connection while its response is open - a watch on a dup of the
- * connection's fd, so a client that closes it is noticed at once, not at
+ * connection while its response is open - a watch on the connection's fd
+ * for EPOLLRDHUP, so a client that closes it is noticed at once, not at
  * the next write (docs/DESIGN.md "Library facts").
  *
  * It knows bytes, not events: what the events are, and what a dropped one
@@ -43,6 +43,7 @@ typedef struct {
     h2o_timeout_t heartbeat_timeout;   /* config->stream_heartbeat_ms */
     h2o_timeout_t flush_timeout;       /* RILL_FLUSH_TICK_MS: checks the windows */
     h2o_timeout_entry_t flush_entry;
+    h2o_socket_t *connections; /* an epoll set of the watched HTTP/1.1 connections; NULL = none */
 } rill_outputs_t;
 
 void rill_outputs_init(rill_outputs_t *self, h2o_loop_t *loop, const rill_config_t *config,
@@ -92,7 +93,7 @@ struct rill_output_queue {
     h2o_linklist_t dirty_link;   /* outputs->dirty */
     h2o_linklist_t delayed_link; /* outputs->delayed */
     h2o_timeout_entry_t heartbeat;
-    h2o_socket_t *connection_watch;  /* HTTP/1.1: a dup of the connection's fd, or NULL */
+    int watched_fd;                  /* HTTP/1.1: the connection's fd, in outputs->connections */
     rill_output_entries_t pending;   /* fills while in_flight is h2o's */
     rill_output_entries_t in_flight;
     size_t pending_bytes;
@@ -109,6 +110,7 @@ struct rill_output_queue {
     unsigned stopped : 1;     /* client gone, or abandoned */
     unsigned disposed : 1;    /* the request's pool is going */
     unsigned flush_known : 1; /* flush_ms was set by a job */
+    unsigned watched : 1;     /* watched_fd is in outputs->connections */
 };
 
 /* Nothing is sent until rill_output_queue_start. who is borrowed. */
