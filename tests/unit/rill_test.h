@@ -77,6 +77,18 @@ static inline void rill_test_stop_process(pid_t pid, const char *name, int check
         CHECKF(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s exit status %d", name, status);
 }
 
+/* Writes text to DIR/config.json (the config of a process the test starts)
+ * and its path into path. 0, or -1 when it cannot be written. */
+static inline int rill_test_write_config(const char *dir, const char *text, char *path, size_t size)
+{
+    snprintf(path, size, "%s/config.json", dir);
+    FILE *file = fopen(path, "w");
+    if (file == NULL)
+        return -1;
+    int written = fputs(text, file) >= 0;
+    return fclose(file) == 0 && written ? 0 : -1;
+}
+
 /* CLOCK_MONOTONIC in ms, for the deadlines of tests that drive processes. */
 static inline long rill_test_now_ms(void)
 {

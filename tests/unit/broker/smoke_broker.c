@@ -212,11 +212,11 @@ int main(int argc, char **argv)
     char run_dir[] = "/tmp/rill-broker-smoke-XXXXXX";
     REQUIRE(mkdtemp(run_dir) != NULL, "mkdtemp");
     char config_path[512], endpoint[600];
-    snprintf(config_path, sizeof(config_path), "%s/config.json", run_dir);
-    FILE *config = fopen(config_path, "w");
-    REQUIRE(config != NULL, "config file");
-    fprintf(config, "{\"kinds\":[\"demo\"],\"heartbeat_ms\":100,\"retries\":1,\"retain_parts\":10,\"timeout_ms\":1500}\n");
-    fclose(config);
+    REQUIRE(rill_test_write_config(run_dir,
+                                   "{\"kinds\":[\"demo\"],\"heartbeat_ms\":100,\"retries\":1,"
+                                   "\"retain_parts\":10,\"timeout_ms\":1500}\n",
+                                   config_path, sizeof(config_path)) == 0,
+            "config file");
     broker_pid = fork();
     if (broker_pid == 0) {
         execl(argv[1], argv[1], "--run-dir", run_dir, "--config", config_path, "--log",
@@ -467,15 +467,15 @@ int main(int argc, char **argv)
     CHECKF(strstr(expect_event(sub, topic5, "error", 1), "\"code\":\"timeout\"") != NULL, "timeout code");
 
     /* SIGHUP: a bad config is refused (old one stays), a good one is used. */
-    config = fopen(config_path, "w");
-    fprintf(config, "{\"kinds\":[\"demo\"],\"heartbeat_ms\":\"fast\"}\n");
-    fclose(config);
+    REQUIRE(rill_test_write_config(run_dir, "{\"kinds\":[\"demo\"],\"heartbeat_ms\":\"fast\"}\n", config_path,
+                                   sizeof(config_path)) == 0,
+            "bad config file");
     kill(broker_pid, SIGHUP);
     send_command(frontend, RILL_COMMAND_SUBMIT, 3, "t", "", "[{\"id\":\"00000000000000000000000000000006\",\"kind\":\"tail\"}]");
     expect_error(frontend, "unknown_kind", "tail before reload");
-    config = fopen(config_path, "w");
-    fprintf(config, "{\"kinds\":[\"demo\",\"tail\"],\"heartbeat_ms\":100}\n");
-    fclose(config);
+    REQUIRE(rill_test_write_config(run_dir, "{\"kinds\":[\"demo\",\"tail\"],\"heartbeat_ms\":100}\n",
+                                   config_path, sizeof(config_path)) == 0,
+            "new config file");
     kill(broker_pid, SIGHUP);
     usleep(200000);
     submit(frontend, "", "[{\"id\":\"00000000000000000000000000000006\",\"kind\":\"tail\",\"detach\":true}]");

@@ -211,11 +211,9 @@ static int free_port(void)
 static void start_frontend(const char *binary, const char *run_dir, int port)
 {
     char config_path[512], listen[64];
-    snprintf(config_path, sizeof(config_path), "%s/config.json", run_dir);
-    FILE *config = fopen(config_path, "w");
-    REQUIRE(config != NULL, "config file");
-    fprintf(config, "{\"heartbeat_ms\":100,\"stream_heartbeat_ms\":100}\n");
-    fclose(config);
+    REQUIRE(rill_test_write_config(run_dir, "{\"heartbeat_ms\":100,\"stream_heartbeat_ms\":100}\n",
+                                   config_path, sizeof(config_path)) == 0,
+            "config file");
     snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
     frontend_pid = fork();
     REQUIRE(frontend_pid >= 0, "fork");
