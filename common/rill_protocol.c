@@ -1,5 +1,5 @@
 /*
- * rill_protocol.c - parsing and sending of rill/1 messages (docs/PROTOCOL.md).
+ * rill_protocol.c - parsing and sending of rill/2 messages (docs/PROTOCOL.md).
  *
  * Each channel has a table of the commands it may carry and the shape of
  * their argument frames. Parsing checks version, command, frame count and
@@ -56,7 +56,7 @@ static const char *command_names[RILL_COMMAND_COUNT] = {
 static const command_shape_t to_broker_from_worker[] = {
     {RILL_COMMAND_HELLO, 1, 1, {ARGUMENT_JSON}},
     {RILL_COMMAND_CREDIT, 1, 1, {ARGUMENT_NUMBER}},
-    {RILL_COMMAND_PART, 2, 2, {ARGUMENT_JOB_ID, ARGUMENT_JSON}},
+    {RILL_COMMAND_PART, 3, 3, {ARGUMENT_JOB_ID, ARGUMENT_NUMBER, ARGUMENT_JSON}}, /* id, seq, data */
     {RILL_COMMAND_DONE, 1, 1, {ARGUMENT_JOB_ID}},
     {RILL_COMMAND_FAIL, 3, 3, {ARGUMENT_JOB_ID, ARGUMENT_TEXT, ARGUMENT_ANY}},
     {RILL_COMMAND_RETURN, 1, 1, {ARGUMENT_JOB_ID}},

@@ -199,10 +199,10 @@ int main(int argc, char **argv)
                 if (!batch_sent) {
                     json_t *jobs = json_array();
                     for (int i = 0; i < ITEM_JOBS; i++)
-                        json_array_append_new(jobs, json_pack("{s:s, s:s, s:s, s:{s:s, s:s}, s:i, s:s}", "id",
+                        json_array_append_new(jobs, json_pack("{s:s, s:s, s:s, s:{s:s, s:s}, s:i, s:s, s:i}", "id",
                                                               job_ids[i], "kind", "http", "source", "shop", "args",
                                                               "upstream", "shop", "item", job_items[i], "attempt", 1,
-                                                              "who", "test"));
+                                                              "who", "test", "seq", 10 * i));
                     json_array_append_new(jobs, json_pack("{s:s, s:s, s:i}", "id", job_ids[3], "kind", "demo",
                                                           "attempt", 1));
                     /* Malformed: an id that is no job id, an entry without a kind. */
@@ -220,8 +220,13 @@ int main(int argc, char **argv)
                 CHECKF(index >= 0, "PART of an unknown job");
                 if (index >= 0) {
                     results[index].parts++;
+                    /* rill/2: the worker numbers the parts on from the BATCH's seq. */
+                    char seq[24];
+                    snprintf(seq, sizeof(seq), "%d", 10 * index + results[index].parts);
+                    CHECKF(rill_frame_equals(message.arguments[1], seq), "part seq %.*s, expected %s",
+                           (int)message.arguments[1].size, message.arguments[1].data, seq);
                     snprintf(results[index].part, sizeof(results[index].part), "%.*s",
-                             (int)message.arguments[1].size, message.arguments[1].data);
+                             (int)message.arguments[2].size, message.arguments[2].data);
                 }
                 break;
             case RILL_COMMAND_DONE:
