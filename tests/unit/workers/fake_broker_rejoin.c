@@ -15,17 +15,14 @@
  *
  * Usage: fake_broker_rejoin PATH-TO-rill-worker
  */
+#include "fake_broker.h"
 #include "rill_messages.h"
-#include "rill_protocol.h"
 #include "rill_test.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #define SEQS_MAX 512
 
@@ -49,15 +46,7 @@ static job_seen_t seen[4] = {{.id = "000000000000000000000000000000a1"},
                              {.id = "000000000000000000000000000000d4"}};
 static int hellos;
 static char last_hello[8192];
-static uint8_t routing_data[256];
-static rill_frame_t routing = {routing_data, 0};
-
-static long now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1000L + t.tv_nsec / 1000000L;
-}
+static fake_broker_t broker;
 
 static job_seen_t *job_of(rill_frame_t id)
 {
@@ -70,27 +59,23 @@ static job_seen_t *job_of(rill_frame_t id)
 
 /* Reads what the worker sends for ms milliseconds, recording it, and
  * PINGs it as a broker does (it would fall silent otherwise). */
-static void pump(void *router, long ms)
+static void pump(long ms)
 {
     static long next_ping;
-    long deadline = now_ms() + ms;
+    long deadline = fake_broker_now_ms() + ms;
     for (;;) {
-        if (routing.size > 0 && now_ms() >= next_ping) {
-            rill_protocol_send_command(router, &routing, RILL_COMMAND_PING, NULL, 0, ZMQ_DONTWAIT);
-            next_ping = now_ms() + 50;
+        if (broker.routing.size > 0 && fake_broker_now_ms() >= next_ping) {
+            fake_broker_send(&broker, RILL_COMMAND_PING, NULL);
+            next_ping = fake_broker_now_ms() + 50;
         }
         rill_received_t received;
-        while (rill_protocol_receive(router, &received) == 1) {
-            rill_message_t message;
-            const char *error = NULL;
-            if (received.count < 2 || rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, received.frames + 1,
-                                                         received.count - 1, &message, &error) != 0) {
-                CHECKF(0, "bad message from the worker: %s", error != NULL ? error : "too short");
-                rill_received_close(&received);
+        rill_message_t message;
+        const char *error = NULL;
+        int got;
+        while ((got = fake_broker_receive(&broker, &received, &message, &error)) != 0) {
+            CHECKF(got == 1, "bad message from the worker: %s", error);
+            if (got != 1)
                 continue;
-            }
-            routing.size = received.frames[0].size < sizeof(routing_data) ? received.frames[0].size : 0;
-            memcpy(routing_data, received.frames[0].data, routing.size);
             job_seen_t *job = message.argument_count > 0 ? job_of(message.arguments[0]) : NULL;
             uint64_t seq = 0;
             switch (message.command) {
@@ -120,38 +105,36 @@ static void pump(void *router, long ms)
             }
             rill_received_close(&received);
         }
-        long left = deadline - now_ms();
+        long left = deadline - fake_broker_now_ms();
         if (left <= 0)
             return;
-        zmq_pollitem_t item = {router, 0, ZMQ_POLLIN, 0};
+        zmq_pollitem_t item = {broker.router, 0, ZMQ_POLLIN, 0};
         zmq_poll(&item, 1, left < 20 ? left : 20);
     }
 }
 
-static void send_to_worker(void *router, rill_command_t command, const char *argument)
+static void send_to_worker(rill_command_t command, const char *argument)
 {
-    rill_frame_t frame = rill_frame_from_string(argument != NULL ? argument : "");
-    CHECKF(rill_protocol_send_command(router, &routing, command, &frame, argument != NULL ? 1 : 0, 0) == 0,
-           "send %s", rill_command_name(command));
+    CHECKF(fake_broker_send(&broker, command, argument) == 0, "send %s", rill_command_name(command));
 }
 
 /* BATCH of one demo job: parts, interval_ms, starting after seq. */
-static void send_job(void *router, const char *id, int parts, int interval_ms, uint64_t seq)
+static void send_job(const char *id, int parts, int interval_ms, uint64_t seq)
 {
     char text[512];
     snprintf(text, sizeof(text),
              "{\"batch\":\"b%s\",\"jobs\":[{\"id\":\"%s\",\"kind\":\"demo\",\"source\":\"demo\","
              "\"args\":{\"parts\":%d,\"interval_ms\":%d},\"attempt\":1,\"who\":\"test\",\"seq\":%llu}]}",
              id + 1, id, parts, interval_ms, (unsigned long long)seq);
-    send_to_worker(router, RILL_COMMAND_BATCH, text);
+    send_to_worker(RILL_COMMAND_BATCH, text);
 }
 
-static void send_welcome(void *router, const char *adopted, const char *cancelled)
+static void send_welcome(const char *adopted, const char *cancelled)
 {
     char text[512];
     snprintf(text, sizeof(text), "{\"broker\":\"fakefakefakefakefakefakefakefake\",\"heartbeat_ms\":100,"
              "\"adopted\":{%s},\"cancelled\":[%s]}", adopted, cancelled);
-    send_to_worker(router, RILL_COMMAND_WELCOME, text);
+    send_to_worker(RILL_COMMAND_WELCOME, text);
 }
 
 /* The job id's entry in the last HELLO, or NULL. */
@@ -182,37 +165,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: fake_broker_rejoin PATH-TO-rill-worker\n");
         return 2;
     }
-    char run_dir[] = "/tmp/rill-worker-rejoin-XXXXXX";
-    if (mkdtemp(run_dir) == NULL) {
-        perror("mkdtemp");
+    if (fake_broker_open(&broker, "/tmp/rill-worker-rejoin-XXXXXX", "{\"heartbeat_ms\":100,\"worker_hold_parts\":5}") != 0)
         return 1;
-    }
-    char config_path[512], endpoint[600];
-    snprintf(config_path, sizeof(config_path), "%s/config.json", run_dir);
-    FILE *config = fopen(config_path, "w");
-    if (config == NULL)
-        return 1;
-    fprintf(config, "{\"heartbeat_ms\":100,\"worker_hold_parts\":5}\n");
-    fclose(config);
-    void *context = zmq_ctx_new();
-    void *router = zmq_socket(context, ZMQ_ROUTER);
-    int linger = 0;
-    zmq_setsockopt(router, ZMQ_LINGER, &linger, sizeof(linger));
-    snprintf(endpoint, sizeof(endpoint), "ipc://%s/workers.sock", run_dir);
-    if (zmq_bind(router, endpoint) != 0) {
-        perror("bind");
-        return 1;
-    }
-    pid_t worker_pid = fork();
-    if (worker_pid == 0) {
-        execl(argv[1], argv[1], "--run-dir", run_dir, "--config", config_path, "--kinds", "demo", "--name",
-              "rejoin-test", "--log", "warn", (char *)NULL);
-        _exit(127);
-    }
+    fake_broker_start_worker(&broker, argv[1], "--kinds", "demo", "--name", "rejoin-test", "--log", "warn", NULL);
 
     /* Join: HELLO with a session, its credit in all, no jobs. */
-    for (long deadline = now_ms() + 5000; hellos == 0 && now_ms() < deadline;)
-        pump(router, 50);
+    for (long deadline = fake_broker_now_ms() + 5000; hellos == 0 && fake_broker_now_ms() < deadline;)
+        pump(50);
     CHECKF(hellos == 1, "%d HELLOs at start", hellos);
     rill_hello_t hello;
     CHECKF(rill_hello_decode(last_hello, strlen(last_hello), &hello, NULL, 0) == 0, "HELLO: %s", last_hello);
@@ -221,12 +180,12 @@ int main(int argc, char **argv)
         snprintf(session, sizeof(session), "%s", hello.session);
     CHECKF(hello.job_count == 0 && hello.credit == 256 && strcmp(hello.name, "rejoin-test") == 0, "%s", last_hello);
     rill_hello_release(&hello);
-    send_welcome(router, "", "");
+    send_welcome("", "");
 
     /* Seqs go on from the BATCH's: B's parts are 8, 9, 10. */
-    send_job(router, job_a, 30, 40, 0);
-    send_job(router, job_b, 3, 10, 7);
-    pump(router, 200);
+    send_job(job_a, 30, 40, 0);
+    send_job(job_b, 3, 10, 7);
+    pump(200);
     CHECKF(seen[1].done == 1 && contiguous(&seen[1], 0, 8, 10), "B: %zu parts, done %d", seen[1].count, seen[1].done);
     CHECKF(seen[0].count >= 2 && contiguous(&seen[0], 0, 1, seen[0].count), "A: %zu parts", seen[0].count);
     uint64_t broker_has = seen[0].count; /* what this fake "published" of A */
@@ -237,10 +196,10 @@ int main(int argc, char **argv)
     hellos = 0;
     size_t parts_before = seen[0].count;
     for (int i = 0; i < 3; i++)
-        send_to_worker(router, RILL_COMMAND_REJOIN, NULL);
-    pump(router, 90); /* a second HELLO may come a heartbeat (100 ms) after the first, not before */
+        send_to_worker(RILL_COMMAND_REJOIN, NULL);
+    pump(90); /* a second HELLO may come a heartbeat (100 ms) after the first, not before */
     CHECKF(hellos == 1, "%d HELLOs for three REJOINs", hellos);
-    pump(router, 360);
+    pump(360);
     CHECKF(hellos >= 2 && hellos <= 6, "%d HELLOs in 450 ms unanswered (heartbeat 100 ms)", hellos);
     CHECKF(seen[0].count == parts_before, "%zu parts sent while not joined", seen[0].count - parts_before);
     CHECKF(rill_hello_decode(last_hello, strlen(last_hello), &hello, NULL, 0) == 0, "HELLO: %s", last_hello);
@@ -258,9 +217,9 @@ int main(int argc, char **argv)
      * broker turns into a gap), once, then goes on to its end. */
     char adopted[128];
     snprintf(adopted, sizeof(adopted), "\"%s\":%llu", job_a, (unsigned long long)broker_has);
-    send_welcome(router, adopted, "");
-    send_welcome(router, adopted, "");
-    pump(router, 1200);
+    send_welcome(adopted, "");
+    send_welcome(adopted, "");
+    pump(1200);
     CHECKF(seen[0].done == 1 && seen[0].done_after == (int)seen[0].count, "A done after its parts: %d", seen[0].done);
     /* From its oldest held part (the ring moved on since that HELLO), each once, to the last. */
     uint64_t resent_from = seen[0].count > parts_before ? seen[0].seqs[parts_before] : 0;
@@ -270,24 +229,24 @@ int main(int argc, char **argv)
            (unsigned long long)resent_from, (unsigned long long)first_held);
 
     /* C: adopted by nobody - the WELCOME cancels it: it stops, no FAIL. */
-    send_job(router, job_c, 100, 20, 0);
-    pump(router, 100);
-    send_to_worker(router, RILL_COMMAND_REJOIN, NULL);
-    pump(router, 50);
+    send_job(job_c, 100, 20, 0);
+    pump(100);
+    send_to_worker(RILL_COMMAND_REJOIN, NULL);
+    pump(50);
     char cancelled[64];
     snprintf(cancelled, sizeof(cancelled), "\"%s\"", job_c);
-    send_welcome(router, "", cancelled);
-    pump(router, 100);
+    send_welcome("", cancelled);
+    pump(100);
     size_t c_parts = seen[2].count;
-    pump(router, 200);
+    pump(200);
     CHECKF(seen[2].count == c_parts && !seen[2].failed && !seen[2].done, "C after its cancel: %zu more parts, fail %d",
            seen[2].count - c_parts, seen[2].failed);
 
     /* D ends while the worker is not joined: its DONE waits for the
      * WELCOME, behind its held parts. */
-    send_to_worker(router, RILL_COMMAND_REJOIN, NULL);
-    send_job(router, job_d, 2, 10, 0);
-    pump(router, 250);
+    send_to_worker(RILL_COMMAND_REJOIN, NULL);
+    send_job(job_d, 2, 10, 0);
+    pump(250);
     CHECKF(seen[3].done == 0, "D's end sent while not joined");
     CHECKF(rill_hello_decode(last_hello, strlen(last_hello), &hello, NULL, 0) == 0, "HELLO: %s", last_hello);
     const rill_hello_job_t *d = hello_job(&hello, job_d);
@@ -295,22 +254,13 @@ int main(int argc, char **argv)
     rill_hello_release(&hello);
     char adopted_d[128];
     snprintf(adopted_d, sizeof(adopted_d), "\"%s\":%llu", job_d, (unsigned long long)(seen[3].count));
-    send_welcome(router, adopted_d, "");
-    pump(router, 200);
+    send_welcome(adopted_d, "");
+    pump(200);
     CHECKF(seen[3].done == 1 && contiguous(&seen[3], 0, 1, 2) && seen[3].done_after == 2,
            "D: %zu parts, done %d after %d", seen[3].count, seen[3].done, seen[3].done_after);
 
-    kill(worker_pid, SIGTERM);
-    int status = 0;
-    waitpid(worker_pid, &status, 0);
+    int status = fake_broker_close(&broker);
     CHECKF(WIFEXITED(status) && WEXITSTATUS(status) == 0, "worker exit status %d", status);
-    zmq_close(router);
-    zmq_ctx_term(context);
-    unlink(config_path);
-    char tail[600];
-    snprintf(tail, sizeof(tail), "%s/tail", run_dir);
-    rmdir(tail);
-    rmdir(run_dir);
     if (rill_test_failed == 0) {
         printf("worker re-join: all %d checks passed\n", rill_test_passed);
         return 0;
