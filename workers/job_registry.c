@@ -250,11 +250,12 @@ int rill_job_registry_publish(rill_job_registry_t *self, rill_worker_job_t *job,
     uint64_t seq = ++job->seq;
     rill_hold_ring_push(&job->held, seq, data, length);
     if (!self->link->joined) {
-        rill_log_debug(job->who, "hop: job %s part %llu held (no broker joined)", job->id, (unsigned long long)seq);
+        rill_log_debug(job->who, "hop: job %s part held, not sent: no broker joined (%zu bytes, seq %llu)", job->id,
+                       length, (unsigned long long)seq);
         return 0;
     }
-    rill_log_debug(job->who, "hop: job %s part %llu sent to broker (%zu bytes)", job->id, (unsigned long long)seq,
-                   length);
+    rill_log_debug(job->who, "hop: job %s part sent to broker (%zu bytes, seq %llu)", job->id, length,
+                   (unsigned long long)seq);
     return send_part(self, job, seq, data, length);
 }
 
