@@ -223,6 +223,15 @@ static void cancel_stale(rill_broker_t *self, rill_worker_t *worker, rill_frame_
         (void)rill_broker_send_worker(self, worker, RILL_COMMAND_CANCEL, &id, 1);
 }
 
+/* A gap event for the seqs after the job's last up to to, itself seq to. */
+static void publish_gap(rill_broker_t *self, rill_job_t *job, uint64_t to)
+{
+    uint64_t from = job->last_seq + 1;
+    self->counters->part_gaps++;
+    (void)rill_events_publish_json_at(self, job, RILL_EVENT_GAP, to,
+                                      json_pack("{s:I, s:I}", "from", (json_int_t)from, "to", (json_int_t)to));
+}
+
 void rill_broker_part(rill_broker_t *self, rill_worker_t *worker, rill_frame_t id, uint64_t seq, zmq_msg_t *data)
 {
     rill_job_t *job = rill_job_table_find_frame(self->jobs, id.data, id.size);
@@ -243,13 +252,9 @@ void rill_broker_part(rill_broker_t *self, rill_worker_t *worker, rill_frame_t i
         /* The worker's hold ring dropped these (or a restarted broker
          * adopted the job late): the receivers are told which seqs they
          * will never get, in the seq just before the part's. */
-        uint64_t from = job->last_seq + 1;
-        self->counters->part_gaps++;
         rill_log_warn(job->who, "job %s: parts %llu to %llu were lost on worker %s", job->id,
-                      (unsigned long long)from, (unsigned long long)(seq - 1), worker->name);
-        (void)rill_events_publish_json_at(self, job, RILL_EVENT_GAP, seq - 1,
-                                          json_pack("{s:I, s:I}", "from", (json_int_t)from, "to",
-                                                    (json_int_t)(seq - 1)));
+                      (unsigned long long)(job->last_seq + 1), (unsigned long long)(seq - 1), worker->name);
+        publish_gap(self, job, seq - 1);
     }
     (void)rill_events_publish_at(self, job, RILL_EVENT_PART, seq, data);
 }
@@ -270,6 +275,7 @@ static void assign(rill_broker_t *self, rill_job_t *job, rill_worker_t *worker)
     job->dispatched_attempt = job->attempt;
     job->not_before_ms = 0;
     job->loss_counted = 0;
+    job->worker_seq = 0;
     rill_job_set_worker_info(job, worker->name, worker->host, worker->pid);
     rill_job_table_set_state(self->jobs, job, RILL_JOB_RUNNING, 0, 0);
 }
@@ -337,6 +343,11 @@ void rill_broker_end_job(rill_broker_t *self, rill_job_t *job, rill_job_state_t 
         self->dispatch_needed = 1;
     }
     job->held = 0;
+    if (job->worker_seq > job->last_seq) {
+        /* Its worker reported parts (HELLO) that never came: gone from its
+         * hold ring. The receivers are told before the end. */
+        publish_gap(self, job, job->worker_seq);
+    }
     if (state == RILL_JOB_DONE) {
         (void)rill_events_publish_json(self, job, RILL_EVENT_DONE,
                                        json_pack("{s:I}", "parts", (json_int_t)job->parts));
@@ -462,8 +473,11 @@ int rill_broker_adopt_job(rill_broker_t *self, rill_worker_t *worker, const rill
     }
     job->rejoin_mark = self->hello_serial;
     *last_seq = job->last_seq;
-    if (job->worker == worker)
+    if (job->worker == worker) {
+        if (reported->seq > job->worker_seq)
+            job->worker_seq = reported->seq;
         return 1;
+    }
     /* Queued again after this very attempt was lost, and no retry event
      * went out: the attempt goes on, and its loss is forgiven. */
     if (job->loss_counted && job->losses > 0)
@@ -471,6 +485,7 @@ int rill_broker_adopt_job(rill_broker_t *self, rill_worker_t *worker, const rill
     job->attempt = reported->attempt;
     job->retry_reason = NULL;
     assign(self, job, worker);
+    job->worker_seq = reported->seq;
     worker->held++;
     self->counters->jobs_adopted++;
     rill_log_info(job->who, "job %s adopted: it goes on on worker %s (attempt %llu, seq %llu)", job->id,

@@ -50,6 +50,7 @@ typedef struct rill_job {
                                  the next attempt is dispatched (static text; NULL = none) */
     uint64_t not_before_ms;   /* monotonic: no dispatch before (retry backoff); 0 = none */
     uint64_t rejoin_mark;     /* the HELLO (worker_life.c's serial) that last reported it */
+    uint64_t worker_seq;      /* the last seq its worker reported for this attempt (HELLO); 0 = none */
     uint64_t last_seq; /* seq of the last event published */
     uint64_t last_event_ms; /* monotonic ms of that event; 0 = none yet (sync: events.c) */
     uint64_t parts;    /* part events published */

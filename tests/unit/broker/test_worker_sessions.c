@@ -259,6 +259,30 @@ static void test_adoption(void)
     finish(&broker);
 }
 
+/* A worker re-joins saying it reached seq 9; only 3 and 4 come (its ring
+ * lost the rest), then DONE: the receivers get a gap for 5..9 before done. */
+static void test_end_after_lost_parts(void)
+{
+    rill_broker_t *broker = new_broker(0, 0);
+    rill_job_t *job = submit_one(broker, id1);
+    rill_worker_t *worker = hello(broker, "w1", session1, 1, NULL, 0);
+    rill_broker_dispatch(broker);
+    part(broker, worker, id1, 1);
+    part(broker, worker, id1, 2);
+    rill_hello_job_t running = {.id = id1, .kind = "demo", .attempt = 1, .seq = 9, .first = 3};
+    hello(broker, "w1", session1, 1, &running, 1);
+    part(broker, worker, id1, 3);
+    part(broker, worker, id1, 4);
+    forget_recorded();
+    rill_broker_end_job(broker, job, RILL_JOB_DONE, NULL, NULL, 0);
+    CHECK(fake.published_count == 2);
+    CHECKF(strcmp(fake.published[0].event, "gap") == 0 && fake.published[0].seq == 9 &&
+               strcmp(fake.published[0].data, "{\"from\":5,\"to\":9}") == 0,
+           "%s %llu %s", fake.published[0].event, (unsigned long long)fake.published[0].seq, fake.published[0].data);
+    CHECK(strcmp(fake.published[1].event, "done") == 0 && fake.published[1].seq == 10);
+    finish(&broker);
+}
+
 /* Credit never leaks: a credit-1 worker that re-joins (its job adopted,
  * then done) takes jobs again. */
 static void test_credit_after_rejoin(void)
@@ -428,6 +452,7 @@ int main(void)
     test_part_seqs();
     test_session_hello();
     test_adoption();
+    test_end_after_lost_parts();
     test_credit_after_rejoin();
     test_retry_backoff();
     test_losses_that_do_not_count();
