@@ -175,3 +175,26 @@ def test_jobs_outlive_a_broker_restart(ctx):
     log = system.broker.log_text()
     check("recovering the jobs workers still run" in log, log[-2000:])
     check(log.count("adopted: it goes on") == 2, log[-3000:])
+
+
+def test_a_paused_broker_loses_no_part(ctx):
+    # The broker stops for 2 s (10 heartbeats): its workers hear nothing,
+    # hold their parts and say HELLO once; the broker, back, does not take
+    # its own pause for their death, and they send what it lacks.
+    system = ctx.system(workers=1, config=FAST)
+    system.wait_healthy()
+    stream = system.stream("POST", "/v1/jobs", demo(30, 100))
+    first = stream.next_event()
+    job_id = first["job"]
+    system.broker.signal(signal.SIGSTOP)
+    time.sleep(2)
+    system.broker.signal(signal.SIGCONT)
+    events = stream.read_all()
+    check(events[-1]["event"] == "done", events[-3:])
+    check_seqs(events)
+    check([e["event"] for e in events].count("retry") == 0, [e["event"] for e in events])
+    check([e["data"]["i"] for e in events if e["event"] == "part"] == list(range(1, 31)), events)
+    status = system.job_status(job_id)
+    check(status["attempt"] == 1, status)
+    check("stalled" in system.broker.log_text(), system.broker.log_text()[-2000:])
+    check(system.workers[0].log_text().count("joined broker") == 2, system.workers[0].log_text()[-2000:])
