@@ -53,11 +53,17 @@ rill_broker_t *rill_broker_new(const rill_config_t *config, const rill_outbox_t 
     self->interest = rill_interest_new();
     self->barrier = rill_barrier_new(free);
     self->peer_log = rill_peer_log_new();
+    self->rejoin_log = rill_peer_log_new();
+    self->stale_log = rill_peer_log_new();
     self->topics = rill_topic_table_new();
     self->pipelines = rill_pipelines_new();
     rill_job_table_on_expire(self->jobs, forget_expired, self);
     rill_list_init(&self->orphans);
     uint64_t now = rill_clock_monotonic_ms();
+    self->recovery_until_ms = now + 3 * self->config.heartbeat_ms + RILL_BROKER_RECOVERY_EXTRA_MS;
+    self->started_wall_ms = rill_clock_wall_ms();
+    self->last_tick_ms = now;
+    self->next_retry_ms = UINT64_MAX;
     self->next_heartbeat_ms = now + self->config.heartbeat_ms;
     self->next_prune_ms = now + RILL_PEER_LOG_WINDOW_MS;
     self->next_topic_expiry_ms = now + RILL_BROKER_TOPIC_SWEEP_MS;
@@ -77,6 +83,8 @@ void rill_broker_destroy(rill_broker_t **self_p)
     rill_barrier_destroy(&self->barrier);
     rill_interest_destroy(&self->interest);
     rill_peer_log_destroy(&self->peer_log);
+    rill_peer_log_destroy(&self->rejoin_log);
+    rill_peer_log_destroy(&self->stale_log);
     rill_topic_table_destroy(&self->topics);
     rill_counters_destroy(&self->counters);
     free(self);
@@ -95,6 +103,16 @@ void rill_broker_set_config(rill_broker_t *self, const rill_config_t *config)
 int rill_broker_kind_served(rill_broker_t *self, const char *kind)
 {
     return rill_worker_pool_serving(self->pool, kind) > 0;
+}
+
+int rill_broker_recovering(const rill_broker_t *self, uint64_t now_ms)
+{
+    return now_ms < self->recovery_until_ms;
+}
+
+void rill_broker_end_recovery(rill_broker_t *self)
+{
+    self->recovery_until_ms = 0;
 }
 
 int rill_broker_send_worker(rill_broker_t *self, rill_worker_t *worker, rill_command_t command,

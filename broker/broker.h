@@ -62,6 +62,8 @@ typedef struct {
     rill_interest_t *interest;
     rill_barrier_t *barrier;       /* items: held.c's, one allocation each */
     rill_peer_log_t *peer_log;
+    rill_peer_log_t *rejoin_log; /* REJOINs sent, by routing id: one per heartbeat */
+    rill_peer_log_t *stale_log;  /* CANCELs for stale parts, by worker and job: one per heartbeat */
     rill_topic_table_t *topics; /* POST /v1/topics messages: seqs, retention */
     uint64_t next_topic_expiry_ms;
     uint64_t batch_serial;
@@ -71,6 +73,11 @@ typedef struct {
     uint64_t dispatched_ms; /* monotonic ms of the last dispatch pass */
     int reap_needed;     /* some worker is unreachable */
     rill_link_t orphans; /* jobs in their orphan grace, by due time (job_life.c) */
+    uint64_t next_retry_ms; /* monotonic: the earliest retry backoff ending; UINT64_MAX = none */
+    uint64_t recovery_until_ms; /* monotonic end of the recovery window; 0 = none */
+    uint64_t started_wall_ms; /* Unix epoch ms of the start (PONG "started_ms") */
+    uint64_t last_tick_ms;    /* monotonic: the last tick (a longer pause is the broker's own stall) */
+    uint64_t hello_serial;    /* HELLOs handled: marks the jobs one reported */
 } rill_broker_t;
 
 /* outbox is copied. NULL with a reason in error (no randomness for the
@@ -82,14 +89,23 @@ void rill_broker_destroy(rill_broker_t **self_p);
 void rill_broker_set_config(rill_broker_t *self, const rill_config_t *config);
 /* Is some available worker serving this kind (else the job is "waiting")? */
 int rill_broker_kind_served(rill_broker_t *self, const char *kind);
+/* The recovery window after the broker started: 3 heartbeats and a second,
+ * while workers that ran jobs for a previous broker register them
+ * (docs/PROTOCOL.md, "Broker restart"). A job the broker does not know may
+ * still come: FETCH, STATUS and CANCEL of it answer unavailable. */
+#define RILL_BROKER_RECOVERY_EXTRA_MS 1000
+int rill_broker_recovering(const rill_broker_t *self, uint64_t now_ms);
+/* No recovery window: no broker ran before this one (main.c: a run
+ * directory without a lock file), so no worker runs a job it could report. */
+void rill_broker_end_recovery(rill_broker_t *self);
 
 /* Sends a command to a known worker; a failure marks it unreachable (the
  * next reap retries its jobs elsewhere: ROUTER_MANDATORY makes a vanished
  * worker a send error). 0 or -1. */
 int rill_broker_send_worker(rill_broker_t *self, rill_worker_t *worker, rill_command_t command,
                             const rill_frame_t *arguments, size_t count);
-/* Sends to a routing id no worker record stands for (REJOIN, the CANCELs
- * of a worker that said HELLO again). A failure is only logged. */
+/* Sends to a routing id no worker record stands for (REJOIN). A failure
+ * is only logged. */
 int rill_broker_send_routing(rill_broker_t *self, const rill_frame_t *routing, rill_command_t command,
                              const rill_frame_t *arguments, size_t count);
 /* Replies to a frontend; a failure is counted (reply_failures). 0 or -1. */

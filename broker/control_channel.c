@@ -15,6 +15,7 @@
 #include "job_life.h"
 #include "metrics.h"
 #include "rill_alloc.h"
+#include "rill_clock.h"
 #include "rill_messages.h"
 #include "sockets.h"
 
@@ -56,8 +57,11 @@ static void handle_ping(rill_broker_t *broker, const rill_frame_t *routing)
             json_object_set_new(kinds, w->kinds[i], json_integer(n != NULL ? json_integer_value(n) + 1 : 1));
         }
     }
-    json_t *pong = json_pack("{s:s, s:I, s:o}", "broker", broker->instance_id, "workers", workers,
-                             "kinds", kinds);
+    /* started_ms and recovering: a frontend tells a restarted broker, and
+     * waits out its recovery before it trusts a not_found. */
+    json_t *pong = json_pack("{s:s, s:I, s:o, s:I, s:b}", "broker", broker->instance_id, "workers", workers,
+                             "kinds", kinds, "started_ms", (json_int_t)broker->started_wall_ms, "recovering",
+                             rill_broker_recovering(broker, rill_clock_monotonic_ms()));
     char *text = pong != NULL ? json_dumps(pong, JSON_COMPACT) : NULL;
     json_decref(pong);
     if (text == NULL)

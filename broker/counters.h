@@ -39,6 +39,9 @@ typedef struct {
     uint64_t parts;
     uint64_t part_bytes;
     uint64_t parts_ignored; /* PART/DONE/FAIL/RETURN for a job not running there */
+    uint64_t parts_stale;     /* PARTs from a worker that is not the job's current one (dropped, CANCEL sent) */
+    uint64_t parts_duplicate; /* PARTs with a seq the job has already (re-sent after a re-join) */
+    uint64_t part_gaps;       /* gap events for a jump in a worker's seqs */
     uint64_t events_published;
     uint64_t syncs_published; /* sync events (events.c): never delivered to clients */
     uint64_t publish_failures;
@@ -52,6 +55,8 @@ typedef struct {
     uint64_t workers_alive; /* gauge */
     uint64_t workers_joined;
     uint64_t workers_lost;
+    uint64_t workers_rejoined; /* HELLOs of a session the broker knew (idempotent) */
+    uint64_t jobs_adopted;     /* jobs a (re-)joining worker reported and goes on with */
     /* peers */
     uint64_t malformed;
     uint64_t refused_version;

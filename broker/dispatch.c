@@ -25,7 +25,8 @@ static int send_batch(rill_broker_t *self, rill_worker_t *worker, rill_job_t **j
     for (size_t i = 0; i < count; i++) {
         const rill_job_t *job = jobs[i];
         entries[i] = (rill_batch_job_t){.id = job->id, .kind = job->kind, .source = job->source,
-                                        .who = job->who, .args = job->args, .attempt = job->attempt};
+                                        .who = job->who, .args = job->args, .attempt = job->attempt,
+                                        .seq = rill_broker_attempt_seq(job)};
     }
     char *text = rill_batch_encode(batch_id, entries, count);
     free(entries);
@@ -46,7 +47,8 @@ static int send_batch(rill_broker_t *self, rill_worker_t *worker, rill_job_t **j
 
 uint64_t rill_broker_next_due(rill_broker_t *self)
 {
-    return rill_pipelines_next_due(self->pipelines, self->dispatched_ms);
+    uint64_t due = rill_pipelines_next_due(self->pipelines, self->dispatched_ms);
+    return due < self->next_retry_ms ? due : self->next_retry_ms;
 }
 
 /* A worker for count jobs of kind: one with that much free credit; else an
@@ -96,6 +98,8 @@ void rill_broker_dispatch(rill_broker_t *self)
     self->dispatch_needed = 0;
     self->dispatched_ms = rill_clock_monotonic_ms();
     dispatch_pipelines(self, self->dispatched_ms);
+    /* Found again below: the retries still in their backoff. */
+    self->next_retry_ms = UINT64_MAX;
     if (rill_ready_queue_is_empty(self->ready))
         return;
     uint64_t credit = rill_worker_pool_free_credit(self->pool);
@@ -106,6 +110,12 @@ void rill_broker_dispatch(rill_broker_t *self)
     while (job != NULL && credit > 0) {
         rill_job_t *next = rill_ready_queue_next(self->ready, job);
         int skip = 0;
+        if (job->not_before_ms > self->dispatched_ms) {
+            /* A retry in its backoff: later (main.c polls until then). */
+            if (job->not_before_ms < self->next_retry_ms)
+                self->next_retry_ms = job->not_before_ms;
+            skip = 1;
+        }
         for (size_t i = 0; i < starved_count && !skip; i++)
             skip = strcmp(starved[i], job->kind) == 0;
         if (!skip) {

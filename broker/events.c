@@ -25,9 +25,15 @@ static int send_event(rill_broker_t *self, const char *subject, size_t subject_l
 
 int rill_events_publish(rill_broker_t *self, rill_job_t *job, rill_event_type_t type, zmq_msg_t *data)
 {
+    return rill_events_publish_at(self, job, type, job->last_seq + 1, data);
+}
+
+int rill_events_publish_at(rill_broker_t *self, rill_job_t *job, rill_event_type_t type, uint64_t seq,
+                           zmq_msg_t *data)
+{
     /* Acceptance time: frontends on this host observe delivery - accepted. */
     uint64_t accepted_ns = rill_clock_monotonic_ns();
-    uint64_t seq = ++job->last_seq;
+    job->last_seq = seq;
     job->last_event_ms = accepted_ns / 1000000u;
     size_t size = zmq_msg_size(data);
     if (type == RILL_EVENT_PART) {
@@ -60,6 +66,12 @@ static void free_dumped(void *data, void *hint)
 
 int rill_events_publish_json(rill_broker_t *self, rill_job_t *job, rill_event_type_t type, json_t *value)
 {
+    return rill_events_publish_json_at(self, job, type, job->last_seq + 1, value);
+}
+
+int rill_events_publish_json_at(rill_broker_t *self, rill_job_t *job, rill_event_type_t type, uint64_t seq,
+                                json_t *value)
+{
     /* NULL only for a value jansson refused to build (json_pack of text
      * that is not UTF-8): still publish, so the seq and the event are not
      * lost. */
@@ -72,7 +84,7 @@ int rill_events_publish_json(rill_broker_t *self, rill_job_t *job, rill_event_ty
         free(text);
         return -1;
     }
-    return rill_events_publish(self, job, type, &data);
+    return rill_events_publish_at(self, job, type, seq, &data);
 }
 
 /* One topic message, as a part event with the topic's next seq. data is
@@ -210,6 +222,11 @@ void rill_events_replay(rill_broker_t *self, const rill_frame_t *routing, rill_f
         header.last = topic != NULL ? topic->last_seq : 0;
     } else {
         rill_job_t *job = rill_job_table_find(self->jobs, subject_text + 1);
+        if (job == NULL && rill_broker_recovering(self, rill_clock_monotonic_ms())) {
+            /* A worker may still report it (docs/PROTOCOL.md, "Broker restart"). */
+            rill_broker_reply_error(self, routing, req, "unavailable", "recovering");
+            return;
+        }
         if (job == NULL) {
             rill_broker_reply_error(self, routing, req, "not_found", "no such job");
             return;

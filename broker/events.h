@@ -24,6 +24,12 @@
 int rill_events_publish(rill_broker_t *self, rill_job_t *job, rill_event_type_t type, zmq_msg_t *data);
 /* Same with a JSON value, which is consumed (decref'd). */
 int rill_events_publish_json(rill_broker_t *self, rill_job_t *job, rill_event_type_t type, json_t *value);
+/* The same two with the seq given (> the job's last seq): a worker's part
+ * carries its own, and the gap before a jump takes the seq before it. */
+int rill_events_publish_at(rill_broker_t *self, rill_job_t *job, rill_event_type_t type, uint64_t seq,
+                           zmq_msg_t *data);
+int rill_events_publish_json_at(rill_broker_t *self, rill_job_t *job, rill_event_type_t type, uint64_t seq,
+                                json_t *value);
 /* POST /v1/topics/{name}: publishes the message (size bytes, copied) as a
  * part event of "t<name>/" with the topic's next seq, and retains it (the
  * config's topic_retain_*). name must be valid. 0 with *seq set, or -1 when
@@ -35,7 +41,8 @@ int rill_events_publish_message(rill_broker_t *self, const char *name, size_t na
 void rill_events_publish_syncs(rill_broker_t *self, uint64_t now_ms);
 /* Answers a FETCH: REPLAY messages with the retained events of subject
  * ("j"+id or "t"+name+"/", valid) whose seq is > after, or ERROR
- * not_found for a job the broker does not know. */
+ * not_found for a job the broker does not know (unavailable "recovering"
+ * during the recovery window: a worker may still report it). */
 void rill_events_replay(rill_broker_t *self, const rill_frame_t *routing, rill_frame_t req,
                         const char *subject, uint64_t after);
 

@@ -58,6 +58,28 @@ static void broken_contract(const char *id, const char *what)
     abort();
 }
 
+/* A new job in the table, with the settings it runs under: its pipeline's
+ * (when one matched), else the config's. identity (may be NULL) is consumed. */
+static rill_job_t *insert_job(rill_broker_t *self, rill_job_spec_t *spec, const rill_pipeline_config_t *pipeline,
+                              char *identity, uint64_t now, uint64_t wall)
+{
+    spec->retain_parts = self->config.retain_parts;
+    rill_job_t *job = rill_job_new(spec);
+    if (job == NULL)
+        broken_contract(spec->id, "rill_job_new refused it");
+    job->retain_ms = self->config.retain_ms;
+    job->retries = self->config.retries;
+    if (pipeline != NULL)
+        rill_pipelines_adopt(job, pipeline, identity);
+    else
+        free(identity);
+    uint64_t timeout_ms = pipeline != NULL ? pipeline->timeout_ms : self->config.timeout_ms;
+    job->submitted_ms = wall;
+    if (rill_job_table_insert(self->jobs, job, timeout_ms > 0 ? now + timeout_ms : 0) != 0)
+        broken_contract(spec->id, "its id was taken");
+    return job;
+}
+
 /* One checked job enters. Returns the job it became: itself, or the
  * identical one it joined (*created says which). */
 static rill_job_t *enter_job(rill_broker_t *self, const rill_submit_job_t *submitted, int hold,
@@ -95,20 +117,9 @@ static rill_job_t *enter_job(rill_broker_t *self, const rill_submit_job_t *submi
         .who = submitted->who,
         .args = submitted->args,
         .detached = submitted->detach,
-        .retain_parts = self->config.retain_parts,
     };
-    rill_job_t *job = rill_job_new(&spec);
-    if (job == NULL)
-        broken_contract(submitted->id, "rill_job_new refused it");
-    job->retain_ms = self->config.retain_ms;
-    job->retries = self->config.retries;
-    if (pipeline != NULL)
-        rill_pipelines_adopt(job, pipeline, identity);
-    uint64_t timeout_ms = pipeline != NULL ? pipeline->timeout_ms : self->config.timeout_ms;
-    job->submitted_ms = wall;
+    rill_job_t *job = insert_job(self, &spec, pipeline, identity, now, wall);
     job->held = hold;
-    if (rill_job_table_insert(self->jobs, job, timeout_ms > 0 ? now + timeout_ms : 0) != 0)
-        broken_contract(submitted->id, "its id was taken");
     if (pipeline != NULL)
         rill_pipelines_submit(self->pipelines, job, pipeline, now);
     else if (!hold)
@@ -158,23 +169,29 @@ static char *status_of(rill_broker_t *self, const rill_job_t *job, rill_broker_e
     return text;
 }
 
-char *rill_broker_status(rill_broker_t *self, rill_frame_t id, rill_broker_error_t *error)
+/* The job named by id, or NULL with the refusal: not_found, or during the
+ * recovery window unavailable (a worker may still report it). */
+static rill_job_t *find_job(rill_broker_t *self, rill_frame_t id, rill_broker_error_t *error)
 {
     rill_job_t *job = rill_job_table_find_frame(self->jobs, id.data, id.size);
-    if (job == NULL) {
+    if (job == NULL && rill_broker_recovering(self, rill_clock_monotonic_ms()))
+        refuse(error, "unavailable", "recovering");
+    else if (job == NULL)
         refuse(error, "not_found", "no such job");
-        return NULL;
-    }
-    return status_of(self, job, error);
+    return job;
+}
+
+char *rill_broker_status(rill_broker_t *self, rill_frame_t id, rill_broker_error_t *error)
+{
+    rill_job_t *job = find_job(self, id, error);
+    return job != NULL ? status_of(self, job, error) : NULL;
 }
 
 char *rill_broker_cancel(rill_broker_t *self, rill_frame_t id, rill_broker_error_t *error)
 {
-    rill_job_t *job = rill_job_table_find_frame(self->jobs, id.data, id.size);
-    if (job == NULL) {
-        refuse(error, "not_found", "no such job");
+    rill_job_t *job = find_job(self, id, error);
+    if (job == NULL)
         return NULL;
-    }
     if (rill_job_is_ended(job)) {
         refuse(error, "conflict", "the job has ended already (%s)", rill_job_state_name(job, 1));
         return NULL;
@@ -196,19 +213,89 @@ rill_job_t *rill_broker_running_job(rill_broker_t *self, rill_worker_t *worker, 
     return NULL;
 }
 
-/* ---- start, end, retry ----------------------------------------------------- */
+/* A part from a worker that does not run the job: it must stop it. Once
+ * per job and worker per heartbeat, whatever the rate of its parts. */
+static void cancel_stale(rill_broker_t *self, rill_worker_t *worker, rill_frame_t id)
+{
+    char key[sizeof(worker->key) + RILL_ID_TEXT_SIZE + 1];
+    snprintf(key, sizeof(key), "%s/%.*s", worker->key, (int)id.size, (const char *)id.data);
+    if (rill_peer_log_allow_every(self->stale_log, key, rill_clock_monotonic_ms(), self->config.heartbeat_ms))
+        (void)rill_broker_send_worker(self, worker, RILL_COMMAND_CANCEL, &id, 1);
+}
 
-void rill_broker_start_job(rill_broker_t *self, rill_job_t *job, rill_worker_t *worker, const char *batch_id,
-                           uint64_t now_wall_ms)
+/* A gap event for the seqs after the job's last up to to, itself seq to. */
+static void publish_gap(rill_broker_t *self, rill_job_t *job, uint64_t to)
+{
+    uint64_t from = job->last_seq + 1;
+    self->counters->part_gaps++;
+    (void)rill_events_publish_json_at(self, job, RILL_EVENT_GAP, to,
+                                      json_pack("{s:I, s:I}", "from", (json_int_t)from, "to", (json_int_t)to));
+}
+
+void rill_broker_part(rill_broker_t *self, rill_worker_t *worker, rill_frame_t id, uint64_t seq, zmq_msg_t *data)
+{
+    rill_job_t *job = rill_job_table_find_frame(self->jobs, id.data, id.size);
+    if (job == NULL || job->state != RILL_JOB_RUNNING || job->worker != worker) {
+        self->counters->parts_ignored++;
+        self->counters->parts_stale++;
+        rill_log_debug(job != NULL ? job->who : NULL, "stale part %llu of job %.*s from worker %s: %s",
+                       (unsigned long long)seq, (int)id.size, (const char *)id.data, worker->name,
+                       job == NULL ? "unknown job" : "it does not run there");
+        cancel_stale(self, worker, id);
+        return;
+    }
+    if (seq <= job->last_seq) {
+        self->counters->parts_duplicate++;
+        return;
+    }
+    if (seq > job->last_seq + 1) {
+        /* The worker's hold ring dropped these (or a restarted broker
+         * adopted the job late): the receivers are told which seqs they
+         * will never get, in the seq just before the part's. */
+        rill_log_warn(job->who, "job %s: parts %llu to %llu were lost on worker %s", job->id,
+                      (unsigned long long)(job->last_seq + 1), (unsigned long long)(seq - 1), worker->name);
+        publish_gap(self, job, seq - 1);
+    }
+    (void)rill_events_publish_at(self, job, RILL_EVENT_PART, seq, data);
+}
+
+/* ---- start, end, retry, adopt ------------------------------------------------ */
+
+uint64_t rill_broker_attempt_seq(const rill_job_t *job)
+{
+    return job->last_seq + (job->retry_reason != NULL ? 1 : 0);
+}
+
+/* Links job to worker as one of the jobs it runs: state running. */
+static void assign(rill_broker_t *self, rill_job_t *job, rill_worker_t *worker)
 {
     rill_ready_queue_remove(self->ready, job);
     job->worker = worker;
     rill_list_push_back(&worker->jobs, &job->worker_link);
+    job->dispatched_attempt = job->attempt;
+    job->not_before_ms = 0;
+    job->loss_counted = 0;
+    job->worker_seq = 0;
+    rill_job_set_worker_info(job, worker->name, worker->host, worker->pid);
+    rill_job_table_set_state(self->jobs, job, RILL_JOB_RUNNING, 0, 0);
+}
+
+void rill_broker_start_job(rill_broker_t *self, rill_job_t *job, rill_worker_t *worker, const char *batch_id,
+                           uint64_t now_wall_ms)
+{
+    if (job->retry_reason != NULL) {
+        /* Published now, not when its last attempt was lost: until this
+         * dispatch the lost attempt could still be adopted and go on. */
+        self->counters->jobs_retried++;
+        (void)rill_events_publish_json(self, job, RILL_EVENT_RETRY,
+                                       json_pack("{s:I, s:s}", "attempt", (json_int_t)job->attempt, "reason",
+                                                 job->retry_reason));
+        job->retry_reason = NULL;
+    }
+    assign(self, job, worker);
     snprintf(job->batch, sizeof(job->batch), "%s", batch_id);
     if (job->started_ms == 0)
         job->started_ms = now_wall_ms;
-    rill_job_set_worker_info(job, worker->name, worker->host, worker->pid);
-    rill_job_table_set_state(self->jobs, job, RILL_JOB_RUNNING, 0, 0);
     rill_log_info(job->who, "job %s dispatched to worker %s (%s pid %lld), attempt %llu, batch %s", job->id,
                   worker->name, worker->host, (long long)worker->pid, (unsigned long long)job->attempt,
                   batch_id);
@@ -249,12 +336,18 @@ void rill_broker_end_job(rill_broker_t *self, rill_job_t *job, rill_job_state_t 
         rill_broker_unassign(self, job, 1);
     }
     rill_ready_queue_remove(self->ready, job);
+    job->retry_reason = NULL;
     if (job->pipeline != NULL) {
         /* Its batch may end here: the group's next batch may go. */
         rill_pipelines_job_ended(self->pipelines, job);
         self->dispatch_needed = 1;
     }
     job->held = 0;
+    if (job->worker_seq > job->last_seq) {
+        /* Its worker reported parts (HELLO) that never came: gone from its
+         * hold ring. The receivers are told before the end. */
+        publish_gap(self, job, job->worker_seq);
+    }
     if (state == RILL_JOB_DONE) {
         (void)rill_events_publish_json(self, job, RILL_EVENT_DONE,
                                        json_pack("{s:I}", "parts", (json_int_t)job->parts));
@@ -278,31 +371,131 @@ void rill_broker_end_job(rill_broker_t *self, rill_job_t *job, rill_job_state_t 
                       code != NULL ? code : "error", message != NULL ? message : "");
 }
 
-void rill_broker_retry_job(rill_broker_t *self, rill_job_t *job, const char *reason)
+/* How long a job lost with its worker waits before its next dispatch. */
+static uint64_t retry_backoff_ms(const rill_broker_t *self, const rill_job_t *job)
+{
+    uint64_t delay = self->config.retry_backoff_ms;
+    for (uint64_t loss = 1; loss < job->losses && delay < RILL_BROKER_RETRY_BACKOFF_MAX_MS; loss++)
+        delay *= 2;
+    return delay < RILL_BROKER_RETRY_BACKOFF_MAX_MS ? delay : RILL_BROKER_RETRY_BACKOFF_MAX_MS;
+}
+
+void rill_broker_retry_job(rill_broker_t *self, rill_job_t *job, const char *reason, int counted)
 {
     if (rill_job_is_ended(job))
         return;
     rill_broker_unassign(self, job, 0);
-    int lost = strcmp(reason, "worker_lost") == 0;
-    if (lost && job->attempt > job->retries) {
+    int left = strcmp(reason, "worker_left") == 0;
+    counted = counted && !left;
+    if (counted && job->losses >= job->retries) {
         char message[160];
         snprintf(message, sizeof(message), "its worker was lost on attempt %llu and no retries remain",
                  (unsigned long long)job->attempt);
         rill_broker_end_job(self, job, RILL_JOB_FAILED, "worker_lost", message, 0);
         return;
     }
+    if (counted)
+        job->losses++;
+    job->loss_counted = counted;
     job->attempt++;
-    self->counters->jobs_retried++;
-    (void)rill_events_publish_json(self, job, RILL_EVENT_RETRY,
-                                   json_pack("{s:I, s:s}", "attempt", (json_int_t)job->attempt,
-                                             "reason", reason));
+    job->retry_reason = left ? "worker_left" : "worker_lost"; /* static: published at the next dispatch */
+    job->not_before_ms = 0;
+    if (!left) {
+        job->not_before_ms = rill_clock_monotonic_ms() + retry_backoff_ms(self, job);
+        if (job->not_before_ms < self->next_retry_ms)
+            self->next_retry_ms = job->not_before_ms;
+    }
     rill_job_set_worker_info(job, NULL, NULL, -1);
     rill_job_table_set_state(self->jobs, job, RILL_JOB_QUEUED, 0, 0);
     if (!job->held)
         rill_ready_queue_push_front(self->ready, job);
     self->dispatch_needed = 1;
-    rill_log_info(job->who, "job %s re-queued for attempt %llu (%s)", job->id,
-                  (unsigned long long)job->attempt, reason);
+    rill_log_info(job->who, "job %s re-queued for attempt %llu (%s%s)", job->id, (unsigned long long)job->attempt,
+                  reason, counted ? "" : ", not counted against its retries");
+}
+
+/* A job the broker does not know, reported by a worker during the recovery
+ * window: it ran for the broker before this one. NULL with *why otherwise. */
+static rill_job_t *recovered_job(rill_broker_t *self, const rill_hello_job_t *reported, const char **why)
+{
+    uint64_t now = rill_clock_monotonic_ms();
+    if (!rill_broker_recovering(self, now)) {
+        *why = "the broker does not know it";
+        return NULL;
+    }
+    if (!rill_config_declares_kind(&self->config, reported->kind)) {
+        *why = "its kind is not declared";
+        return NULL;
+    }
+    rill_job_spec_t spec = {.id = reported->id, .kind = reported->kind, .source = reported->source,
+                            .who = reported->who};
+    rill_job_t *job = insert_job(self, &spec, rill_config_match_pipeline(&self->config, reported->kind,
+                                                                         reported->source),
+                                 NULL, now, rill_clock_wall_ms());
+    job->started_ms = job->submitted_ms;
+    /* What it published before is lost with the old broker; the parts the
+     * worker still holds come again, so the job goes on from the one before
+     * the oldest of them (receivers report the seqs before as a gap). */
+    job->last_seq = reported->first - 1;
+    job->attempt = reported->attempt;
+    job->dispatched_attempt = reported->attempt;
+    return job;
+}
+
+/* Why a known job cannot go on on worker, or NULL when it can. */
+static const char *not_adoptable(const rill_job_t *job, const rill_worker_t *worker,
+                                 const rill_hello_job_t *reported)
+{
+    if (rill_job_is_ended(job))
+        return "it has ended";
+    if (job->worker == worker)
+        return NULL;
+    if (job->worker != NULL)
+        return "it runs on another worker";
+    if (job->retry_reason == NULL || reported->attempt != job->dispatched_attempt)
+        return "another attempt of it was dispatched";
+    return NULL;
+}
+
+int rill_broker_adopt_job(rill_broker_t *self, rill_worker_t *worker, const rill_hello_job_t *reported,
+                          uint64_t *last_seq)
+{
+    const char *why = NULL;
+    rill_job_t *job = rill_job_table_find(self->jobs, reported->id);
+    int recovered = job == NULL;
+    if (job != NULL)
+        why = not_adoptable(job, worker, reported);
+    else
+        job = recovered_job(self, reported, &why);
+    if (why != NULL) {
+        rill_log_info(job != NULL ? job->who : reported->who, "job %s: worker %s still runs attempt %llu, but %s: "
+                      "cancelled there", reported->id, worker->name, (unsigned long long)reported->attempt, why);
+        return 0;
+    }
+    job->rejoin_mark = self->hello_serial;
+    *last_seq = job->last_seq;
+    if (job->worker == worker) {
+        if (reported->seq > job->worker_seq)
+            job->worker_seq = reported->seq;
+        return 1;
+    }
+    /* Queued again after this very attempt was lost, and no retry event
+     * went out: the attempt goes on, and its loss is forgiven. */
+    if (job->loss_counted && job->losses > 0)
+        job->losses--;
+    job->attempt = reported->attempt;
+    job->retry_reason = NULL;
+    assign(self, job, worker);
+    job->worker_seq = reported->seq;
+    worker->held++;
+    self->counters->jobs_adopted++;
+    rill_log_info(job->who, "job %s adopted: it goes on on worker %s (attempt %llu, seq %llu)", job->id,
+                  worker->name, (unsigned long long)job->attempt, (unsigned long long)job->last_seq);
+    /* A job the old broker ran: if no frontend has subscribed to it again
+     * (its clients went with the old broker), it gets the orphan grace. */
+    if (recovered)
+        rill_broker_watch_orphan(self, job, rill_clock_monotonic_ms());
+    return 1;
 }
 
 void rill_broker_end_overdue(rill_broker_t *self, uint64_t now_ms)

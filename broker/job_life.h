@@ -4,10 +4,14 @@
  *   submit  -> queued (held for its barrier, debouncing, buffered, or in
  *              the ready queue), or joined to an identical job
  *   start   queued -> running on a worker (dispatch.c chose it)
+ *   part    a running job's worker sends a part with the seq it gave it
  *   end     -> done, failed or cancelled: by its worker, a request, its
  *              deadline, or its last subscriber leaving (at once when a
  *              frontend RELEASEd it, else after its orphan grace)
- *   retry   running -> queued again (its worker died or handed it back)
+ *   retry   running -> queued again (its worker died or handed it back);
+ *           its retry event is published when the next attempt starts
+ *   adopt   queued again (or not known, after a broker restart) -> running
+ *           on the worker that reports it still runs it (HELLO)
  *
  * Each publishes its event (events.h), counts, and logs with the job's who,
  * the same way whatever path led there. The channels call these with what
@@ -41,21 +45,50 @@ char *rill_broker_cancel(rill_broker_t *self, rill_frame_t id, rill_broker_error
 char *rill_broker_status(rill_broker_t *self, rill_frame_t id, rill_broker_error_t *error);
 
 /* The job named by id if it runs on worker; else NULL, counted in
- * parts_ignored (a late or stray PART, DONE, FAIL or RETURN). */
+ * parts_ignored (a late or stray DONE, FAIL or RETURN). */
 rill_job_t *rill_broker_running_job(rill_broker_t *self, rill_worker_t *worker, rill_frame_t id,
                                     rill_command_t command);
-/* The job went to worker in batch batch_id: it runs there now. */
+/* PART id seq data from worker (docs/PROTOCOL.md, "Parts carry their
+ * seq"). Only the job's current worker is heard: a part from any other is
+ * stale (dropped, counted, and that worker told to CANCEL the job, at most
+ * once per job per heartbeat). A seq the job has is a duplicate (dropped,
+ * counted); the next one is published; one further on is published after
+ * a gap event for the seqs between (whose own seq is seq - 1). data is
+ * consumed when published, else left to the caller. */
+void rill_broker_part(rill_broker_t *self, rill_worker_t *worker, rill_frame_t id, uint64_t seq, zmq_msg_t *data);
+/* The seq the job's next attempt starts after (the BATCH entry's seq): its
+ * last seq, and one more when its retry event is still to be published. */
+uint64_t rill_broker_attempt_seq(const rill_job_t *job);
+/* The job went to worker in batch batch_id: it runs there now (a pending
+ * retry event is published first). */
 void rill_broker_start_job(rill_broker_t *self, rill_job_t *job, rill_worker_t *worker, const char *batch_id,
                            uint64_t now_wall_ms);
+/* A joining worker reports it runs this job (HELLO "jobs"). Returns 1 when
+ * it goes on with it, with *last_seq the job's last seq here (the worker
+ * re-sends its held parts after it): a job running on that worker already,
+ * or queued again after that very attempt was lost (no retry event was
+ * published yet: the attempt just goes on, and its loss does not count), or
+ * during the recovery window a job this broker does not know (it is
+ * created, running there, its last seq the one before the worker's oldest
+ * held part). Returns 0 when the worker must stop it: it ended, runs
+ * elsewhere, was dispatched again, or is unknown after the recovery. The
+ * job is marked with the broker's hello_serial. */
+int rill_broker_adopt_job(rill_broker_t *self, rill_worker_t *worker, const rill_hello_job_t *reported,
+                          uint64_t *last_seq);
 /* Ends a job that has not ended: state is DONE, FAILED or CANCELLED; code and
  * message are for the error event (ignored for DONE). If a worker runs it and
  * tell_worker, the worker gets CANCEL; the credit comes back either way. */
 void rill_broker_end_job(rill_broker_t *self, rill_job_t *job, rill_job_state_t state,
                          const char *code, const char *message, int tell_worker);
 /* Its worker is gone (reason "worker_lost") or handed it back ("worker_left"):
- * re-queue it with attempt + 1 and a retry event, or (counting retries only
- * for worker_lost) fail it with code worker_lost when none remain. */
-void rill_broker_retry_job(rill_broker_t *self, rill_job_t *job, const char *reason);
+ * re-queue it with attempt + 1 (its retry event goes out when that attempt
+ * is dispatched), or, when the loss counts, fail it with code worker_lost
+ * if no retries remain. A lost job waits retry_backoff_ms before its next
+ * dispatch, doubled for each loss of it, at most
+ * RILL_BROKER_RETRY_BACKOFF_MAX_MS. counted: 0 for a loss that is not the
+ * job's (handed back; lost while the broker heard no worker at all). */
+#define RILL_BROKER_RETRY_BACKOFF_MAX_MS 10000
+void rill_broker_retry_job(rill_broker_t *self, rill_job_t *job, const char *reason, int counted);
 /* Detaches a job from its worker (credit back if give_credit). */
 void rill_broker_unassign(rill_broker_t *self, rill_job_t *job, int give_credit);
 /* Fails every job whose deadline passed by now_ms (code timeout). */

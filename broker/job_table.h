@@ -43,6 +43,14 @@ typedef struct rill_job {
     rill_job_state_t state;
     int held;          /* queued but waiting for its submit barrier */
     uint64_t attempt;  /* from 1 */
+    uint64_t dispatched_attempt; /* the attempt of its last BATCH (or adoption); 0 = never on a worker */
+    uint64_t losses;   /* attempts lost with their worker that counted against retries */
+    int loss_counted;  /* queued again by a loss that counted (an adoption gives it back) */
+    const char *retry_reason; /* queued again, its retry event not published yet: it is, when
+                                 the next attempt is dispatched (static text; NULL = none) */
+    uint64_t not_before_ms;   /* monotonic: no dispatch before (retry backoff); 0 = none */
+    uint64_t rejoin_mark;     /* the HELLO (worker_life.c's serial) that last reported it */
+    uint64_t worker_seq;      /* the last seq its worker reported for this attempt (HELLO); 0 = none */
     uint64_t last_seq; /* seq of the last event published */
     uint64_t last_event_ms; /* monotonic ms of that event; 0 = none yet (sync: events.c) */
     uint64_t parts;    /* part events published */

@@ -244,6 +244,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "rill-broker: %s\n", error);
         return 1;
     }
+    /* A run directory a broker used before has its lock file: workers may
+     * run jobs of that broker and report them (the recovery window). */
+    char lock_path[RILL_ENDPOINT_MAX + sizeof(RILL_RUN_LOCK_NAME) + 2];
+    snprintf(lock_path, sizeof(lock_path), "%s/%s", options.endpoints.run_dir, RILL_RUN_LOCK_NAME);
+    int first_broker = uses_ipc(&options.endpoints) && access(lock_path, F_OK) != 0;
     /* One broker per run directory (rill_run_lock.h): held until exit. */
     int run_lock = -1;
     if (uses_ipc(&options.endpoints) &&
@@ -284,10 +289,12 @@ int main(int argc, char **argv)
         zsys_shutdown();
         return 1;
     }
-    rill_log_info(NULL, "broker %s up: workers %s, control %s, events %s; %zu kinds, heartbeat %llu ms",
+    if (first_broker)
+        rill_broker_end_recovery(broker);
+    rill_log_info(NULL, "broker %s up: workers %s, control %s, events %s; %zu kinds, heartbeat %llu ms%s",
                   broker->instance_id, options.endpoints.workers, options.endpoints.control,
-                  options.endpoints.events, config.kind_count,
-                  (unsigned long long)config.heartbeat_ms);
+                  options.endpoints.events, config.kind_count, (unsigned long long)config.heartbeat_ms,
+                  first_broker ? "" : "; recovering the jobs workers still run");
     int status = run(broker, sockets, signal_fd, options.config_path);
     rill_log_info(NULL, "broker %s down: %llu jobs submitted, %llu parts, %llu malformed",
                   broker->instance_id, (unsigned long long)broker->counters->jobs_submitted,

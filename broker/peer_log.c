@@ -36,9 +36,14 @@ void rill_peer_log_destroy(rill_peer_log_t **self_p)
 
 int rill_peer_log_allow(rill_peer_log_t *self, const char *peer, uint64_t now_ms)
 {
+    return rill_peer_log_allow_every(self, peer, now_ms, RILL_PEER_LOG_WINDOW_MS);
+}
+
+int rill_peer_log_allow_every(rill_peer_log_t *self, const char *peer, uint64_t now_ms, uint64_t interval_ms)
+{
     uint64_t *last = zhashx_lookup(self->last, peer);
     if (last != NULL) {
-        if (now_ms - *last < RILL_PEER_LOG_WINDOW_MS)
+        if (now_ms - *last < interval_ms)
             return 0;
         *last = now_ms;
         return 1;

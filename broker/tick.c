@@ -9,6 +9,11 @@
 
 void rill_broker_tick(rill_broker_t *self, uint64_t now)
 {
+    /* A tick is due every 50 ms (main.c); one missed by more than a
+     * heartbeat means the broker did not run, not that workers fell silent. */
+    if (now > self->last_tick_ms && now - self->last_tick_ms > self->config.heartbeat_ms)
+        rill_broker_forgive_stall(self, now, now - self->last_tick_ms);
+    self->last_tick_ms = now;
     if (now >= self->next_heartbeat_ms) {
         rill_broker_ping_workers(self);
         rill_events_publish_syncs(self, now);
@@ -27,6 +32,8 @@ void rill_broker_tick(rill_broker_t *self, uint64_t now)
     }
     if (now >= self->next_prune_ms) {
         rill_peer_log_prune(self->peer_log, now);
+        rill_peer_log_prune(self->rejoin_log, now);
+        rill_peer_log_prune(self->stale_log, now);
         self->next_prune_ms = now + RILL_PEER_LOG_WINDOW_MS;
     }
 }

@@ -12,6 +12,7 @@
 #include "job_life.h"
 #include "rill_alloc.h"
 #include "rill_log.h"
+#include "rill_messages.h"
 #include "sockets.h"
 #include "worker_life.h"
 
@@ -28,72 +29,18 @@ int rill_worker_channel_send(void *context, const rill_frame_t *routing, rill_co
     return rill_protocol_send_command(sockets->workers, routing, command, arguments, count, ZMQ_DONTWAIT);
 }
 
-/* Reads HELLO's json into spec; strings point into root. 0 or -1 with reason. */
-static int parse_hello(json_t *root, rill_worker_spec_t *spec, const char **reason)
+static void handle_hello(rill_broker_t *broker, const rill_frame_t *routing, const rill_frame_t *frames,
+                         size_t count, const rill_message_t *message)
 {
-    memset(spec, 0, sizeof(*spec));
-    json_t *name = json_object_get(root, "name");
-    json_t *host = json_object_get(root, "host");
-    json_t *pid = json_object_get(root, "pid");
-    json_t *kinds = json_object_get(root, "kinds");
-    json_t *credit = json_object_get(root, "credit");
-    if (!json_is_object(root)) {
-        *reason = "HELLO: not a JSON object";
-        return -1;
-    }
-    if (!json_is_string(name) || json_string_length(name) == 0 || json_string_length(name) > 256) {
-        *reason = "HELLO: \"name\" must be a string of 1 to 256 bytes";
-        return -1;
-    }
-    if (host != NULL && (!json_is_string(host) || json_string_length(host) > 256)) {
-        *reason = "HELLO: \"host\" must be a string of at most 256 bytes";
-        return -1;
-    }
-    if (pid != NULL && (!json_is_integer(pid) || json_integer_value(pid) < 0)) {
-        *reason = "HELLO: \"pid\" must be a non-negative integer";
-        return -1;
-    }
-    if (!json_is_array(kinds) || json_array_size(kinds) == 0 ||
-        json_array_size(kinds) > RILL_CONFIG_MAX_KINDS) {
-        *reason = "HELLO: \"kinds\" must be an array of 1 to 32 names";
-        return -1;
-    }
-    if (!json_is_integer(credit) || json_integer_value(credit) < 0 ||
-        json_integer_value(credit) > RILL_WORKER_CREDIT_MAX) {
-        *reason = "HELLO: \"credit\" must be an integer from 0 to 1000000";
-        return -1;
-    }
-    size_t index;
-    json_t *kind;
-    json_array_foreach(kinds, index, kind)
-    {
-        if (!json_is_string(kind) || json_string_length(kind) == 0 ||
-            json_string_length(kind) >= RILL_CONFIG_KIND_NAME_MAX) {
-            *reason = "HELLO: each kind must be a string of 1 to 63 bytes";
-            return -1;
-        }
-        spec->kinds[spec->kind_count++] = json_string_value(kind);
-    }
-    spec->name = json_string_value(name);
-    spec->host = host != NULL ? json_string_value(host) : "";
-    spec->pid = pid != NULL ? (int64_t)json_integer_value(pid) : 0;
-    spec->credit = (uint64_t)json_integer_value(credit);
-    return 0;
-}
-
-static void handle_hello(rill_broker_t *broker, rill_worker_t *known, const rill_frame_t *routing,
-                         const rill_frame_t *frames, size_t count, const rill_message_t *message)
-{
-    json_error_t parse_error;
-    json_t *root = json_loadb((const char *)message->arguments[0].data, message->arguments[0].size,
-                              JSON_REJECT_DUPLICATES, &parse_error);
-    const char *reason = "HELLO: malformed JSON";
-    rill_worker_spec_t spec;
-    if (root == NULL || parse_hello(root, &spec, &reason) != 0)
+    rill_hello_t hello;
+    char reason[256];
+    if (rill_hello_decode(message->arguments[0].data, message->arguments[0].size, &hello, reason,
+                          sizeof(reason)) != 0) {
         rill_broker_malformed(broker, "workers", routing, frames, count, reason);
-    else
-        rill_broker_worker_hello(broker, known, routing, &spec);
-    json_decref(root);
+        return;
+    }
+    rill_broker_worker_hello(broker, routing, &hello);
+    rill_hello_release(&hello);
 }
 
 /* A part is one line of NDJSON and one SSE data: line on every stream. A
@@ -129,14 +76,13 @@ static void handle_message(void *argument, rill_received_t *received)
     }
     rill_worker_t *worker = rill_broker_worker_heard(broker, routing);
     if (message.command == RILL_COMMAND_HELLO) {
-        handle_hello(broker, worker, routing, frames, count, &message);
+        handle_hello(broker, routing, frames, count, &message);
         return;
     }
     if (worker == NULL) {
         /* Known by no one here (the broker restarted, or the worker was
-         * declared dead): ask it to say HELLO again. */
-        rill_log_debug(NULL, "%s from an unknown worker: REJOIN", rill_command_name(message.command));
-        (void)rill_broker_send_routing(broker, routing, RILL_COMMAND_REJOIN, NULL, 0);
+         * declared dead): it is asked to say HELLO again. */
+        rill_broker_worker_unknown(broker, routing, message.command);
         return;
     }
     rill_job_t *job;
@@ -147,14 +93,14 @@ static void handle_message(void *argument, rill_received_t *received)
         rill_broker_worker_credit(broker, worker, credit);
         break;
     }
-    case RILL_COMMAND_PART:
-        job = rill_broker_running_job(broker, worker, message.arguments[0], message.command);
-        if (job != NULL) {
-            zmq_msg_t *data = &received->parts[ARGUMENT_PART(1)];
-            flatten_line_breaks(zmq_msg_data(data), zmq_msg_size(data));
-            (void)rill_events_publish(broker, job, RILL_EVENT_PART, data);
-        }
+    case RILL_COMMAND_PART: {
+        uint64_t seq = 0;
+        (void)rill_frame_to_u64(message.arguments[1], &seq);
+        zmq_msg_t *data = &received->parts[ARGUMENT_PART(2)];
+        flatten_line_breaks(zmq_msg_data(data), zmq_msg_size(data));
+        rill_broker_part(broker, worker, message.arguments[0], seq, data);
         break;
+    }
     case RILL_COMMAND_DONE:
         job = rill_broker_running_job(broker, worker, message.arguments[0], message.command);
         if (job != NULL)
@@ -174,7 +120,7 @@ static void handle_message(void *argument, rill_received_t *received)
         job = rill_broker_running_job(broker, worker, message.arguments[0], message.command);
         if (job != NULL) {
             rill_broker_unassign(broker, job, 1);
-            rill_broker_retry_job(broker, job, "worker_left");
+            rill_broker_retry_job(broker, job, "worker_left", 0);
         }
         break;
     case RILL_COMMAND_BYE:

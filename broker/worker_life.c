@@ -4,11 +4,13 @@
  */
 #include "worker_life.h"
 #include "job_life.h"
+#include "rill_alloc.h"
 #include "rill_clock.h"
 #include "rill_log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 rill_worker_t *rill_broker_worker_heard(rill_broker_t *self, const rill_frame_t *routing)
 {
@@ -18,42 +20,34 @@ rill_worker_t *rill_broker_worker_heard(rill_broker_t *self, const rill_frame_t 
     return worker;
 }
 
-static void welcome(rill_broker_t *self, rill_worker_t *worker)
+void rill_broker_worker_unknown(rill_broker_t *self, const rill_frame_t *routing, rill_command_t command)
 {
-    json_t *value = json_pack("{s:s, s:I}", "broker", self->instance_id, "heartbeat_ms",
-                              (json_int_t)self->config.heartbeat_ms);
-    char *text = value != NULL ? json_dumps(value, JSON_COMPACT) : NULL;
-    json_decref(value);
-    if (text == NULL) {
-        rill_log_error(NULL, "cannot encode the WELCOME of worker %s", worker->name);
+    char key[2 * RILL_ROUTING_ID_MAX + 1];
+    rill_routing_to_text(routing, key, sizeof(key));
+    /* Its queued messages all come from the same unknown id: one REJOIN a
+     * heartbeat, not one per message (the worker then says HELLO once). */
+    if (!rill_peer_log_allow_every(self->rejoin_log, key, rill_clock_monotonic_ms(), self->config.heartbeat_ms))
         return;
-    }
+    rill_log_debug(NULL, "%s from an unknown worker %s: REJOIN", rill_command_name(command), key);
+    (void)rill_broker_send_routing(self, routing, RILL_COMMAND_REJOIN, NULL, 0);
+}
+
+/* WELCOME: the broker, its heartbeat, and what became of the jobs the
+ * HELLO reported. */
+static void welcome(rill_broker_t *self, rill_worker_t *worker, const rill_welcome_job_t *adopted,
+                    size_t adopted_count, const char **cancelled, size_t cancelled_count)
+{
+    rill_welcome_t message = {.broker = self->instance_id, .heartbeat_ms = self->config.heartbeat_ms,
+                              .adopted = (rill_welcome_job_t *)adopted, .adopted_count = adopted_count,
+                              .cancelled = cancelled, .cancelled_count = cancelled_count};
+    char *text = rill_welcome_encode(&message);
     rill_frame_t frame = rill_frame_from_string(text);
     (void)rill_broker_send_worker(self, worker, RILL_COMMAND_WELCOME, &frame, 1);
     free(text);
 }
 
-void rill_broker_worker_hello(rill_broker_t *self, rill_worker_t *known, const rill_frame_t *routing,
-                              const rill_worker_spec_t *spec)
+static void log_joined(rill_broker_t *self, const rill_worker_t *worker)
 {
-    if (known != NULL) {
-        /* Same connection says HELLO again: it lost its session. Its jobs
-         * are stopped and retried like those of a lost worker. */
-        for (rill_link_t *link = known->jobs.next; link != &known->jobs; link = link->next) {
-            rill_job_t *job = rill_container_of(link, rill_job_t, worker_link);
-            rill_frame_t id = {(const uint8_t *)job->id, RILL_JOB_ID_LENGTH};
-            (void)rill_broker_send_routing(self, routing, RILL_COMMAND_CANCEL, &id, 1);
-        }
-        rill_broker_worker_gone(self, known, "said HELLO again");
-    }
-    rill_worker_t *worker =
-        rill_worker_pool_add(self->pool, routing->data, routing->size, spec, rill_clock_monotonic_ms());
-    if (worker == NULL) {
-        rill_log_error(NULL, "cannot register worker %s: bad routing id or kind", spec->name);
-        return;
-    }
-    self->counters->workers_alive++;
-    self->counters->workers_joined++;
     char kinds[RILL_CONFIG_MAX_KINDS * RILL_CONFIG_KIND_NAME_MAX];
     size_t used = 0;
     kinds[0] = '\0';
@@ -66,15 +60,97 @@ void rill_broker_worker_hello(rill_broker_t *self, rill_worker_t *known, const r
                           worker->name, worker->kinds[i]);
     }
     rill_log_info(NULL, "worker %s (%s pid %lld) joined: kinds %s, credit %llu", worker->name,
-                  worker->host, (long long)worker->pid, kinds, (unsigned long long)worker->credit);
+                  worker->host, (long long)worker->pid, kinds, (unsigned long long)worker->capacity);
+}
+
+/* The worker record a HELLO from routing stands for: the one of its
+ * session (moved to routing when the worker reconnected: *reconnected), or
+ * a new one. NULL when it cannot be registered. */
+static rill_worker_t *hello_worker(rill_broker_t *self, const rill_frame_t *routing, const rill_hello_t *hello,
+                                   int *reconnected)
+{
+    rill_worker_spec_t spec = {.name = hello->name, .host = hello->host, .pid = hello->pid,
+                               .kind_count = hello->kind_count, .credit = hello->credit,
+                               .session = hello->session};
+    memcpy(spec.kinds, hello->kinds, sizeof(spec.kinds));
+    uint64_t now = rill_clock_monotonic_ms();
+    rill_worker_t *worker = rill_worker_pool_find(self->pool, routing->data, routing->size);
+    if (worker != NULL && strcmp(worker->session, hello->session) != 0) {
+        /* One connection, another session: the worker started over, and
+         * the jobs of its old session are lost with it. */
+        rill_broker_worker_gone(self, worker, "started a new session", 1);
+        worker = NULL;
+    }
+    *reconnected = 0;
+    if (worker == NULL && (worker = rill_worker_pool_find_session(self->pool, hello->session)) != NULL) {
+        if (rill_worker_pool_rekey(self->pool, worker, routing->data, routing->size) != 0)
+            return NULL;
+        *reconnected = 1;
+    }
+    if (worker != NULL) {
+        if (rill_worker_pool_update(worker, &spec) != 0)
+            return NULL;
+        worker->last_seen_ms = now;
+        worker->unreachable = 0; /* a send to its old connection may have failed */
+        self->counters->workers_rejoined++;
+        return worker;
+    }
+    worker = rill_worker_pool_add(self->pool, routing->data, routing->size, &spec, now);
+    if (worker == NULL)
+        return NULL;
     worker->heartbeat_ms = self->config.heartbeat_ms;
-    welcome(self, worker);
+    self->counters->workers_alive++;
+    self->counters->workers_joined++;
+    log_joined(self, worker);
+    return worker;
+}
+
+void rill_broker_worker_hello(rill_broker_t *self, const rill_frame_t *routing, const rill_hello_t *hello)
+{
+    int reconnected = 0;
+    rill_worker_t *worker = hello_worker(self, routing, hello, &reconnected);
+    if (worker == NULL) {
+        rill_log_error(NULL, "cannot register worker %s: bad routing id or kind", hello->name);
+        return;
+    }
+    self->hello_serial++;
+    size_t count = hello->job_count;
+    rill_welcome_job_t *adopted = rill_xcalloc(count > 0 ? count : 1, sizeof(*adopted));
+    const char **cancelled = rill_xcalloc(count > 0 ? count : 1, sizeof(*cancelled));
+    size_t adopted_count = 0, cancelled_count = 0;
+    for (size_t i = 0; i < count; i++) {
+        uint64_t last_seq = 0;
+        if (rill_broker_adopt_job(self, worker, &hello->jobs[i], &last_seq))
+            adopted[adopted_count++] = (rill_welcome_job_t){hello->jobs[i].id, last_seq};
+        else
+            cancelled[cancelled_count++] = hello->jobs[i].id;
+    }
+    if (reconnected) {
+        /* What went to its old connection and is not in its list was lost
+         * on the way (a BATCH in flight): not the job's failure. On the same
+         * connection such a job may still be on its way: it stays. */
+        rill_link_t *link = worker->jobs.next;
+        while (link != &worker->jobs) {
+            rill_job_t *job = rill_container_of(link, rill_job_t, worker_link);
+            link = link->next;
+            if (job->rejoin_mark != self->hello_serial)
+                rill_broker_retry_job(self, job, "worker_lost", 0);
+        }
+    }
+    rill_worker_recount_credit(worker);
+    if (hello->job_count > 0 || reconnected)
+        rill_log_info(NULL, "worker %s (%s pid %lld) joined again%s: %zu jobs adopted, %zu cancelled, credit %llu",
+                      worker->name, worker->host, (long long)worker->pid, reconnected ? " (reconnected)" : "",
+                      adopted_count, cancelled_count, (unsigned long long)worker->credit);
+    welcome(self, worker, adopted, adopted_count, cancelled, cancelled_count);
+    free(adopted);
+    free((void *)cancelled);
     self->dispatch_needed = 1;
 }
 
 void rill_broker_worker_credit(rill_broker_t *self, rill_worker_t *worker, uint64_t credit)
 {
-    rill_worker_add_credit(worker, credit);
+    rill_worker_grant_credit(worker, credit);
     self->dispatch_needed = 1;
 }
 
@@ -87,7 +163,7 @@ void rill_broker_worker_bye(rill_broker_t *self, rill_worker_t *worker)
     worker->draining = 1;
 }
 
-void rill_broker_worker_gone(rill_broker_t *self, rill_worker_t *worker, const char *why)
+void rill_broker_worker_gone(rill_broker_t *self, rill_worker_t *worker, const char *why, int counted)
 {
     rill_log_info(NULL, "worker %s (%s pid %lld) %s; it held %llu jobs", worker->name, worker->host,
                   (long long)worker->pid, why, (unsigned long long)worker->held);
@@ -95,7 +171,7 @@ void rill_broker_worker_gone(rill_broker_t *self, rill_worker_t *worker, const c
      * order is kept. */
     while (!rill_list_is_empty(&worker->jobs)) {
         rill_job_t *job = rill_container_of(worker->jobs.prev, rill_job_t, worker_link);
-        rill_broker_retry_job(self, job, "worker_lost");
+        rill_broker_retry_job(self, job, "worker_lost", counted);
     }
     self->counters->workers_alive--;
     self->counters->workers_lost++;
@@ -112,7 +188,7 @@ void rill_broker_reap(rill_broker_t *self)
     while (worker != NULL) {
         rill_worker_t *next = rill_worker_pool_next(self->pool, worker);
         if (worker->unreachable)
-            rill_broker_worker_gone(self, worker, "is unreachable");
+            rill_broker_worker_gone(self, worker, "is unreachable", 1);
         worker = next;
     }
 }
@@ -126,20 +202,45 @@ void rill_broker_ping_workers(rill_broker_t *self)
     }
 }
 
+/* The silence after which a worker is dead: three of its heartbeats. */
+static uint64_t dead_window(const rill_broker_t *self, const rill_worker_t *worker)
+{
+    uint64_t heartbeat = worker->heartbeat_ms > self->config.heartbeat_ms ? worker->heartbeat_ms
+                                                                          : self->config.heartbeat_ms;
+    return 3 * heartbeat;
+}
+
 void rill_broker_bury_silent_workers(rill_broker_t *self, uint64_t now)
 {
+    /* When no worker at all was heard within its window, the broker was
+     * cut off (or stalled) rather than each worker dead: the attempts lost
+     * then do not count against the jobs' retries. */
+    int any_heard = 0;
+    for (rill_worker_t *w = rill_worker_pool_first(self->pool); w != NULL && !any_heard;
+         w = rill_worker_pool_next(self->pool, w))
+        any_heard = now - w->last_seen_ms <= dead_window(self, w);
     rill_worker_t *worker = rill_worker_pool_first(self->pool);
     while (worker != NULL) {
         rill_worker_t *next = rill_worker_pool_next(self->pool, worker);
-        uint64_t heartbeat = worker->heartbeat_ms > self->config.heartbeat_ms ? worker->heartbeat_ms
-                                                                              : self->config.heartbeat_ms;
-        if (now - worker->last_seen_ms > 3 * heartbeat) {
-            char why[96];
-            snprintf(why, sizeof(why), "%s: silent for %llu ms",
+        if (now - worker->last_seen_ms > dead_window(self, worker)) {
+            char why[128];
+            snprintf(why, sizeof(why), "%s: silent for %llu ms%s",
                      worker->draining && worker->held == 0 ? "left" : "died",
-                     (unsigned long long)(now - worker->last_seen_ms));
-            rill_broker_worker_gone(self, worker, why);
+                     (unsigned long long)(now - worker->last_seen_ms),
+                     any_heard ? "" : " (no worker was heard: its jobs' retries are not used up)");
+            rill_broker_worker_gone(self, worker, why, any_heard);
         }
         worker = next;
+    }
+}
+
+void rill_broker_forgive_stall(rill_broker_t *self, uint64_t now, uint64_t stalled_ms)
+{
+    rill_log_warn(NULL, "the broker itself was stalled for %llu ms: every worker gets a fresh heartbeat window",
+                  (unsigned long long)stalled_ms);
+    for (rill_worker_t *w = rill_worker_pool_first(self->pool); w != NULL; w = rill_worker_pool_next(self->pool, w)) {
+        w->last_seen_ms += stalled_ms;
+        if (w->last_seen_ms > now)
+            w->last_seen_ms = now;
     }
 }

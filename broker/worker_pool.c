@@ -6,11 +6,13 @@
 #include "rill_alloc.h"
 
 #include <czmq.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct rill_worker_pool {
     zhashx_t *by_key;     /* hex routing id -> worker (not owning) */
+    zhashx_t *by_session; /* session -> worker (not owning) */
     rill_link_t workers;  /* owning, in join order */
     uint64_t batch_serial;
 };
@@ -39,6 +41,7 @@ rill_worker_pool_t *rill_worker_pool_new(void)
 {
     rill_worker_pool_t *self = rill_xcalloc(1, sizeof(*self));
     self->by_key = zhashx_new(); /* czmq aborts on ENOMEM (rill_alloc.h) */
+    self->by_session = zhashx_new();
     rill_list_init(&self->workers);
     return self;
 }
@@ -54,6 +57,7 @@ void rill_worker_pool_destroy(rill_worker_pool_t **self_p)
         worker_free(worker);
     }
     zhashx_destroy(&self->by_key);
+    zhashx_destroy(&self->by_session);
     free(self);
     *self_p = NULL;
 }
@@ -70,23 +74,16 @@ rill_worker_t *rill_worker_pool_add(rill_worker_pool_t *self, const uint8_t *rou
     memcpy(worker->routing_id, routing_id, routing_id_size);
     worker->routing_id_size = routing_id_size;
     routing_key(routing_id, routing_id_size, worker->key);
-    worker->name = rill_xstrdup(spec->name != NULL ? spec->name : "");
-    worker->host = rill_xstrdup(spec->host != NULL ? spec->host : "");
-    if (zhashx_lookup(self->by_key, worker->key)) {
+    if (zhashx_lookup(self->by_key, worker->key) != NULL ||
+        (spec->session != NULL && zhashx_lookup(self->by_session, spec->session) != NULL) ||
+        rill_worker_pool_update(worker, spec) != 0) {
         worker_free(worker);
         return NULL;
     }
-    worker->pid = spec->pid;
-    for (size_t i = 0; i < spec->kind_count; i++) {
-        if (spec->kinds[i] == NULL || strlen(spec->kinds[i]) >= RILL_CONFIG_KIND_NAME_MAX) {
-            worker_free(worker);
-            return NULL;
-        }
-        strcpy(worker->kinds[worker->kind_count++], spec->kinds[i]);
-    }
-    worker->credit = spec->credit > RILL_WORKER_CREDIT_MAX ? RILL_WORKER_CREDIT_MAX : spec->credit;
     worker->last_seen_ms = now_ms;
     zhashx_update(self->by_key, worker->key, worker);
+    if (worker->session[0] != '\0')
+        zhashx_update(self->by_session, worker->session, worker);
     rill_list_push_back(&self->workers, &worker->pool_link);
     return worker;
 }
@@ -101,12 +98,67 @@ rill_worker_t *rill_worker_pool_find(rill_worker_pool_t *self, const uint8_t *ro
     return zhashx_lookup(self->by_key, key);
 }
 
+rill_worker_t *rill_worker_pool_find_session(rill_worker_pool_t *self, const char *session)
+{
+    return session != NULL && session[0] != '\0' ? zhashx_lookup(self->by_session, session) : NULL;
+}
+
+int rill_worker_pool_rekey(rill_worker_pool_t *self, rill_worker_t *worker, const uint8_t *routing_id,
+                           size_t routing_id_size)
+{
+    char key[2 * RILL_ROUTING_ID_MAX + 1];
+    if (routing_id_size == 0 || routing_id_size > RILL_ROUTING_ID_MAX)
+        return -1;
+    routing_key(routing_id, routing_id_size, key);
+    rill_worker_t *holder = zhashx_lookup(self->by_key, key);
+    if (holder == worker)
+        return 0;
+    if (holder != NULL)
+        return -1;
+    zhashx_delete(self->by_key, worker->key);
+    memcpy(worker->routing_id, routing_id, routing_id_size);
+    worker->routing_id_size = routing_id_size;
+    memcpy(worker->key, key, sizeof(key));
+    zhashx_update(self->by_key, worker->key, worker);
+    return 0;
+}
+
+int rill_worker_pool_update(rill_worker_t *worker, const rill_worker_spec_t *spec)
+{
+    if (spec->kind_count > RILL_CONFIG_MAX_KINDS)
+        return -1;
+    for (size_t i = 0; i < spec->kind_count; i++) {
+        if (spec->kinds[i] == NULL || strlen(spec->kinds[i]) >= RILL_CONFIG_KIND_NAME_MAX)
+            return -1;
+    }
+    worker->kind_count = 0;
+    for (size_t i = 0; i < spec->kind_count; i++)
+        strcpy(worker->kinds[worker->kind_count++], spec->kinds[i]);
+    free(worker->name);
+    free(worker->host);
+    worker->name = rill_xstrdup(spec->name != NULL ? spec->name : "");
+    worker->host = rill_xstrdup(spec->host != NULL ? spec->host : "");
+    worker->pid = spec->pid;
+    if (spec->session != NULL && worker->session[0] == '\0')
+        snprintf(worker->session, sizeof(worker->session), "%s", spec->session);
+    worker->capacity = spec->credit > RILL_WORKER_CREDIT_MAX ? RILL_WORKER_CREDIT_MAX : spec->credit;
+    rill_worker_recount_credit(worker);
+    return 0;
+}
+
+void rill_worker_recount_credit(rill_worker_t *worker)
+{
+    worker->credit = worker->capacity > worker->held ? worker->capacity - worker->held : 0;
+}
+
 void rill_worker_pool_remove(rill_worker_pool_t *self, rill_worker_t **worker_p)
 {
     if (worker_p == NULL || *worker_p == NULL)
         return;
     rill_worker_t *worker = *worker_p;
     zhashx_delete(self->by_key, worker->key);
+    if (worker->session[0] != '\0' && zhashx_lookup(self->by_session, worker->session) == worker)
+        zhashx_delete(self->by_session, worker->session);
     rill_list_remove(&worker->pool_link);
     worker_free(worker);
     *worker_p = NULL;
@@ -183,6 +235,14 @@ void rill_worker_pool_note_batch(rill_worker_pool_t *self, rill_worker_t *worker
     worker->credit = worker->credit > jobs ? worker->credit - jobs : 0;
     worker->held += jobs;
     worker->last_batch = ++self->batch_serial;
+}
+
+void rill_worker_grant_credit(rill_worker_t *worker, uint64_t credit)
+{
+    worker->capacity += credit;
+    if (worker->capacity > RILL_WORKER_CREDIT_MAX)
+        worker->capacity = RILL_WORKER_CREDIT_MAX;
+    rill_worker_add_credit(worker, credit);
 }
 
 void rill_worker_add_credit(rill_worker_t *worker, uint64_t credit)

@@ -2,9 +2,13 @@
  * worker_pool.h - the workers the broker knows, their credit and liveness,
  * and which of them gets the next batch.
  *
- * A worker is known by its ROUTER routing id. It serves a set of kinds and
- * holds at most the credit it granted (docs/PROTOCOL.md): free credit goes
- * down by one per job sent and up by one per job finished or cancelled. The
+ * A worker is known by its ROUTER routing id, and by the session id its
+ * HELLO carries (one per worker process): a worker that reconnects comes
+ * back on a new routing id with the same session, and its record moves to
+ * the new id (rill_worker_pool_rekey). It serves a set of kinds and holds
+ * at most the credit it granted (docs/PROTOCOL.md): free credit is that
+ * capacity minus the jobs it holds, down by one per job sent and up by one
+ * per job finished or cancelled. The
  * choice of worker for a batch is here and only here: the live,
  * non-draining worker serving the kind with the most free credit, ties going
  * to the one that got a batch least recently (round-robin among equals).
@@ -14,23 +18,27 @@
 
 #include "list.h"
 #include "rill_config.h"
+#include "rill_id.h"
+#include "rill_messages.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
-#define RILL_WORKER_CREDIT_MAX 1000000
+#define RILL_WORKER_CREDIT_MAX RILL_MESSAGE_CREDIT_MAX
 #define RILL_ROUTING_ID_MAX 255
 
 typedef struct rill_worker {
     uint8_t routing_id[RILL_ROUTING_ID_MAX];
     size_t routing_id_size;
     char key[2 * RILL_ROUTING_ID_MAX + 1]; /* routing id in hex: logs and lookups */
+    char session[RILL_ID_TEXT_SIZE];       /* its HELLO's session; "" = none */
     char *name;
     char *host;
     int64_t pid;
     size_t kind_count;
     char kinds[RILL_CONFIG_MAX_KINDS][RILL_CONFIG_KIND_NAME_MAX];
-    uint64_t credit;     /* free slots */
+    uint64_t capacity;   /* the credit it granted in all (HELLO, then CREDIT) */
+    uint64_t credit;     /* free slots: capacity - held, at most */
     uint64_t held;       /* jobs it runs for us */
     int draining;        /* sent BYE: no more batches */
     int unreachable;     /* a send failed: to be reaped */
@@ -49,6 +57,7 @@ typedef struct {
     size_t kind_count;
     const char *kinds[RILL_CONFIG_MAX_KINDS];
     uint64_t credit;
+    const char *session; /* NULL: none */
 } rill_worker_spec_t;
 
 typedef struct rill_worker_pool rill_worker_pool_t;
@@ -62,6 +71,16 @@ rill_worker_t *rill_worker_pool_add(rill_worker_pool_t *self, const uint8_t *rou
                                     uint64_t now_ms);
 rill_worker_t *rill_worker_pool_find(rill_worker_pool_t *self, const uint8_t *routing_id,
                                      size_t routing_id_size);
+/* The worker whose HELLO carried session, or NULL. */
+rill_worker_t *rill_worker_pool_find_session(rill_worker_pool_t *self, const char *session);
+/* The worker reconnected: it is known by this routing id from now on. -1
+ * (nothing changed) when the id is empty, too long, or another worker's. */
+int rill_worker_pool_rekey(rill_worker_pool_t *self, rill_worker_t *worker, const uint8_t *routing_id,
+                           size_t routing_id_size);
+/* A HELLO of a known session: name, host, pid, kinds and capacity are
+ * spec's now; its free credit is the capacity less the jobs it holds (so no
+ * credit leaks across a re-join). -1 (nothing changed) for a kind too long. */
+int rill_worker_pool_update(rill_worker_t *worker, const rill_worker_spec_t *spec);
 /* Frees the worker. Its jobs list must be empty. */
 void rill_worker_pool_remove(rill_worker_pool_t *self, rill_worker_t **worker_p);
 size_t rill_worker_pool_size(rill_worker_pool_t *self);
@@ -78,6 +97,10 @@ rill_worker_t *rill_worker_pool_choose(rill_worker_pool_t *self, const char *kin
 void rill_worker_pool_note_batch(rill_worker_pool_t *self, rill_worker_t *worker, size_t jobs);
 /* Gives back credit (job finished, returned or cancelled), bounded. */
 void rill_worker_add_credit(rill_worker_t *worker, uint64_t credit);
+/* Free credit = capacity - jobs held (none when it holds more). */
+void rill_worker_recount_credit(rill_worker_t *worker);
+/* CREDIT: the worker grants credit more slots (its capacity grows). */
+void rill_worker_grant_credit(rill_worker_t *worker, uint64_t credit);
 /* Iteration: the current worker may be removed if next was fetched first. */
 rill_worker_t *rill_worker_pool_first(rill_worker_pool_t *self);
 rill_worker_t *rill_worker_pool_next(rill_worker_pool_t *self, rill_worker_t *worker);

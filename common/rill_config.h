@@ -90,6 +90,13 @@ typedef struct {
     uint64_t stream_heartbeat_ms;   /* idle HTTP stream heartbeat; default 5000 */
     uint64_t topic_retain_messages; /* a topic's last messages kept for replay; default 100 */
     uint64_t topic_retain_ms;       /* ... for at most this long; default 60000 */
+    /* Faults (docs/PROTOCOL.md, "Worker sessions"): a job lost with its
+     * worker waits retry_backoff_ms before its next dispatch, doubled per
+     * loss, at most 10 s; a worker keeps each job's last worker_hold_parts
+     * parts (and worker_hold_bytes in all) to send again after a re-join. */
+    uint64_t retry_backoff_ms;      /* default 500 */
+    uint64_t worker_hold_parts;     /* default 1000 */
+    uint64_t worker_hold_bytes;     /* default 8 MiB */
     /* Slow clients (docs/DESIGN.md "Promises"), as Redis bounds pub/sub clients: a stream whose
      * unsent bytes pass the hard limit at once, or stay over the soft limit
      * for soft_ms, gets slow_client_action. */

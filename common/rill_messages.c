@@ -1,6 +1,6 @@
 /*
  * rill_messages.c - encode and decode of the JSON frames SUBMIT, SUBMITTED,
- * BATCH and the REPLAY header (docs/PROTOCOL.md). It owns their shape: the
+ * BATCH, the REPLAY header, HELLO and WELCOME (docs/PROTOCOL.md). It owns their shape: the
  * process that builds a frame and the one that reads it share this code, so
  * the two cannot drift apart.
  *
@@ -300,6 +300,7 @@ char *rill_batch_encode(const char *batch_id, const rill_batch_job_t *jobs, size
         json_t *entry = job_object(job->id, job->kind, job->source, job->args);
         json_object_set_new(entry, "attempt", json_integer((json_int_t)job->attempt));
         json_object_set_new(entry, "who", text_or_null(job->who != NULL ? job->who : ""));
+        json_object_set_new(entry, "seq", json_integer((json_int_t)job->seq));
         json_array_append_new(list, entry);
     }
     json_t *batch = json_object();
@@ -327,6 +328,8 @@ static void decode_batch_job(json_t *entry, rill_batch_job_t *job)
     job->args = json_is_object(args) ? args : NULL;
     if (read_count(json_object_get(entry, "attempt"), &job->attempt) != 0)
         job->attempt = 0;
+    if (read_count(json_object_get(entry, "seq"), &job->seq) != 0)
+        job->seq = 0;
 }
 
 int rill_batch_decode(const void *bytes, size_t length, rill_batch_t *batch, char *error,
@@ -392,4 +395,210 @@ int rill_replay_header_decode(const void *bytes, size_t length, rill_replay_head
     header->final = !json_is_false(json_object_get(root, "final"));
     json_decref(root);
     return 0;
+}
+
+/* ---- HELLO --------------------------------------------------------------- */
+
+char *rill_hello_encode(const rill_hello_t *hello)
+{
+    json_t *kinds = json_array();
+    for (size_t i = 0; i < hello->kind_count; i++)
+        json_array_append_new(kinds, text_or_null(hello->kinds[i]));
+    json_t *jobs = json_array();
+    for (size_t i = 0; i < hello->job_count; i++) {
+        const rill_hello_job_t *job = &hello->jobs[i];
+        json_t *entry = json_object();
+        json_object_set_new(entry, "id", text_or_null(job->id));
+        json_object_set_new(entry, "kind", text_or_null(job->kind));
+        json_object_set_new(entry, "source", text_or_null(job->source != NULL ? job->source : job->kind));
+        json_object_set_new(entry, "who", text_or_null(job->who));
+        json_object_set_new(entry, "attempt", json_integer((json_int_t)job->attempt));
+        json_object_set_new(entry, "seq", json_integer((json_int_t)job->seq));
+        json_object_set_new(entry, "first", json_integer((json_int_t)job->first));
+        json_array_append_new(jobs, entry);
+    }
+    json_t *document = json_object();
+    json_object_set_new(document, "name", text_or_null(hello->name));
+    json_object_set_new(document, "host", text_or_null(hello->host != NULL ? hello->host : ""));
+    json_object_set_new(document, "pid", json_integer((json_int_t)hello->pid));
+    json_object_set_new(document, "kinds", kinds);
+    json_object_set_new(document, "credit", json_integer((json_int_t)hello->credit));
+    json_object_set_new(document, "session", text_or_null(hello->session));
+    json_object_set_new(document, "jobs", jobs);
+    return dump(document);
+}
+
+/* A non-empty string of fewer than limit bytes, or NULL. */
+static const char *short_text(json_t *value, size_t limit)
+{
+    size_t length;
+    const char *text = plain_string(value, &length);
+    return text != NULL && length > 0 && length < limit ? text : NULL;
+}
+
+/* One job of a HELLO: what the broker needs to adopt it (docs/PROTOCOL.md). */
+static int decode_hello_job(json_t *entry, size_t index, rill_hello_job_t *job, char *error, size_t error_size)
+{
+    memset(job, 0, sizeof(*job));
+    if (!json_is_object(entry) || !is_job_id(json_object_get(entry, "id")))
+        return fail(error, error_size, "HELLO: job %zu has no job id", index);
+    job->id = json_string_value(json_object_get(entry, "id"));
+    job->kind = short_text(json_object_get(entry, "kind"), RILL_CONFIG_KIND_NAME_MAX);
+    if (job->kind == NULL)
+        return fail(error, error_size, "HELLO: job %zu: \"kind\" must be a string of 1 to %d bytes", index,
+                    RILL_CONFIG_KIND_NAME_MAX - 1);
+    if (optional_text(entry, "source", &job->source) != 0 || optional_text(entry, "who", &job->who) != 0)
+        return fail(error, error_size, "HELLO: job %zu: \"source\" and \"who\" must be strings of at most %d bytes",
+                    index, RILL_MESSAGE_TEXT_MAX);
+    if (read_count(json_object_get(entry, "attempt"), &job->attempt) != 0 || job->attempt == 0 ||
+        read_count(json_object_get(entry, "seq"), &job->seq) != 0)
+        return fail(error, error_size, "HELLO: job %zu: \"attempt\" (from 1) and \"seq\" must be counts", index);
+    json_t *first = json_object_get(entry, "first");
+    if (first == NULL)
+        job->first = job->seq + 1;
+    else if (read_count(first, &job->first) != 0 || job->first == 0 || job->first > job->seq + 1)
+        return fail(error, error_size, "HELLO: job %zu: \"first\" must be a count from 1 to seq + 1", index);
+    return 0;
+}
+
+/* The fields of a HELLO besides its jobs (the checks the broker made
+ * before this codec, with its messages). */
+static int decode_hello_worker(json_t *root, rill_hello_t *hello, char *error, size_t error_size)
+{
+    hello->name = plain_string(json_object_get(root, "name"), NULL);
+    if (hello->name == NULL || hello->name[0] == '\0' || strlen(hello->name) > RILL_MESSAGE_TEXT_MAX)
+        return fail(error, error_size, "HELLO: \"name\" must be a string of 1 to 256 bytes");
+    json_t *host = json_object_get(root, "host");
+    hello->host = host != NULL ? plain_string(host, NULL) : "";
+    if (hello->host == NULL || strlen(hello->host) > RILL_MESSAGE_TEXT_MAX)
+        return fail(error, error_size, "HELLO: \"host\" must be a string of at most 256 bytes");
+    json_t *pid = json_object_get(root, "pid");
+    if (pid != NULL && (!json_is_integer(pid) || json_integer_value(pid) < 0))
+        return fail(error, error_size, "HELLO: \"pid\" must be a non-negative integer");
+    hello->pid = pid != NULL ? (int64_t)json_integer_value(pid) : 0;
+    json_t *kinds = json_object_get(root, "kinds");
+    if (!json_is_array(kinds) || json_array_size(kinds) == 0 || json_array_size(kinds) > RILL_CONFIG_MAX_KINDS)
+        return fail(error, error_size, "HELLO: \"kinds\" must be an array of 1 to %d names", RILL_CONFIG_MAX_KINDS);
+    for (size_t i = 0; i < json_array_size(kinds); i++) {
+        hello->kinds[i] = short_text(json_array_get(kinds, i), RILL_CONFIG_KIND_NAME_MAX);
+        if (hello->kinds[i] == NULL)
+            return fail(error, error_size, "HELLO: each kind must be a string of 1 to %d bytes",
+                        RILL_CONFIG_KIND_NAME_MAX - 1);
+    }
+    hello->kind_count = json_array_size(kinds);
+    if (read_count(json_object_get(root, "credit"), &hello->credit) != 0 || hello->credit > RILL_MESSAGE_CREDIT_MAX)
+        return fail(error, error_size, "HELLO: \"credit\" must be an integer from 0 to %d", RILL_MESSAGE_CREDIT_MAX);
+    json_t *session = json_object_get(root, "session");
+    if (!is_job_id(session))
+        return fail(error, error_size, "HELLO: \"session\" must be 32 lower-case hex digits");
+    hello->session = json_string_value(session);
+    return 0;
+}
+
+int rill_hello_decode(const void *bytes, size_t length, rill_hello_t *hello, char *error, size_t error_size)
+{
+    memset(hello, 0, sizeof(*hello));
+    json_error_t parse_error;
+    json_t *root = json_loadb(bytes, length, JSON_REJECT_DUPLICATES, &parse_error);
+    if (!json_is_object(root)) {
+        json_decref(root);
+        return fail(error, error_size, "HELLO: not a JSON object");
+    }
+    hello->root = root;
+    json_t *jobs = json_object_get(root, "jobs");
+    size_t count = json_is_array(jobs) ? json_array_size(jobs) : 0;
+    int result = decode_hello_worker(root, hello, error, error_size);
+    if (result == 0 && jobs != NULL && (!json_is_array(jobs) || count > RILL_MESSAGE_CREDIT_MAX))
+        result = fail(error, error_size, "HELLO: \"jobs\" must be an array of at most %d jobs",
+                      RILL_MESSAGE_CREDIT_MAX);
+    if (result == 0 && count > 0) {
+        hello->jobs = rill_xcalloc(count, sizeof(*hello->jobs));
+        hello->job_count = count;
+    }
+    for (size_t i = 0; i < count && result == 0; i++)
+        result = decode_hello_job(json_array_get(jobs, i), i, &hello->jobs[i], error, error_size);
+    if (result != 0)
+        rill_hello_release(hello);
+    return result;
+}
+
+void rill_hello_release(rill_hello_t *hello)
+{
+    free(hello->jobs);
+    json_decref(hello->root);
+    memset(hello, 0, sizeof(*hello));
+}
+
+/* ---- WELCOME --------------------------------------------------------------- */
+
+char *rill_welcome_encode(const rill_welcome_t *welcome)
+{
+    json_t *adopted = json_object();
+    for (size_t i = 0; i < welcome->adopted_count; i++)
+        json_object_set_new(adopted, welcome->adopted[i].id, json_integer((json_int_t)welcome->adopted[i].last_seq));
+    json_t *cancelled = json_array();
+    for (size_t i = 0; i < welcome->cancelled_count; i++)
+        json_array_append_new(cancelled, text_or_null(welcome->cancelled[i]));
+    json_t *document = json_object();
+    json_object_set_new(document, "broker", text_or_null(welcome->broker));
+    json_object_set_new(document, "heartbeat_ms", json_integer((json_int_t)welcome->heartbeat_ms));
+    json_object_set_new(document, "adopted", adopted);
+    json_object_set_new(document, "cancelled", cancelled);
+    return dump(document);
+}
+
+/* The adopted object and the cancelled array into welcome. */
+static int decode_welcome_jobs(json_t *adopted, json_t *cancelled, rill_welcome_t *welcome, char *error,
+                               size_t error_size)
+{
+    if ((adopted != NULL && !json_is_object(adopted)) || (cancelled != NULL && !json_is_array(cancelled)))
+        return fail(error, error_size, "WELCOME: \"adopted\" must be an object, \"cancelled\" an array");
+    size_t count = json_object_size(adopted);
+    welcome->adopted = rill_xcalloc(count > 0 ? count : 1, sizeof(*welcome->adopted));
+    const char *id;
+    json_t *last_seq;
+    json_object_foreach(adopted, id, last_seq)
+    {
+        rill_welcome_job_t *job = &welcome->adopted[welcome->adopted_count];
+        if (!rill_job_id_is_valid((const uint8_t *)id, strlen(id)) || read_count(last_seq, &job->last_seq) != 0)
+            return fail(error, error_size, "WELCOME: an adopted job is not a job id with its last seq");
+        job->id = id;
+        welcome->adopted_count++;
+    }
+    count = json_array_size(cancelled);
+    welcome->cancelled = rill_xcalloc(count > 0 ? count : 1, sizeof(*welcome->cancelled));
+    for (size_t i = 0; i < count; i++) {
+        if (!is_job_id(json_array_get(cancelled, i)))
+            return fail(error, error_size, "WELCOME: cancelled job %zu is not a job id", i);
+        welcome->cancelled[welcome->cancelled_count++] = json_string_value(json_array_get(cancelled, i));
+    }
+    return 0;
+}
+
+int rill_welcome_decode(const void *bytes, size_t length, rill_welcome_t *welcome, char *error,
+                        size_t error_size)
+{
+    memset(welcome, 0, sizeof(*welcome));
+    json_t *root = json_loadb(bytes, length, JSON_REJECT_DUPLICATES, NULL);
+    welcome->root = root;
+    welcome->broker = short_text(json_object_get(root, "broker"), 64);
+    int result = 0;
+    if (welcome->broker == NULL)
+        result = fail(error, error_size, "WELCOME: \"broker\" must be a string of 1 to 63 bytes");
+    if (result == 0 && read_count(json_object_get(root, "heartbeat_ms"), &welcome->heartbeat_ms) != 0)
+        welcome->heartbeat_ms = 0;
+    if (result == 0)
+        result = decode_welcome_jobs(json_object_get(root, "adopted"), json_object_get(root, "cancelled"), welcome,
+                                     error, error_size);
+    if (result != 0)
+        rill_welcome_release(welcome);
+    return result;
+}
+
+void rill_welcome_release(rill_welcome_t *welcome)
+{
+    free(welcome->adopted);
+    free((void *)welcome->cancelled);
+    json_decref(welcome->root);
+    memset(welcome, 0, sizeof(*welcome));
 }

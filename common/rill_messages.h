@@ -5,8 +5,11 @@
  *
  *   SUBMIT     frontend -> broker   [{"id","kind","source","args","key","who","detach"}, ...]
  *   SUBMITTED  broker -> frontend   {"jobs":[id, ...],"flush_ms":[N, ...]}
- *   BATCH      broker -> worker     {"batch":id,"jobs":[{"id","kind","source","args","attempt","who"}, ...]}
+ *   BATCH      broker -> worker     {"batch":id,"jobs":[{"id","kind","source","args","attempt","who","seq"}, ...]}
  *   REPLAY     broker -> frontend   header {"first":F,"last":L,"ended":b,"final":b,"flush_ms":N}
+ *   HELLO      worker -> broker     {"name","host","pid","kinds":[...],"credit":N,"session":id,
+ *                                    "jobs":[{"id","kind","source","who","attempt","seq","first"}, ...]}
+ *   WELCOME    broker -> worker     {"broker":id,"heartbeat_ms":N,"adopted":{id:last_seq, ...},"cancelled":[id, ...]}
  *
  * Encoders return a JSON text the caller frees (free()); they never fail
  * (rill_alloc.h: allocation aborts). Decoders check everything a peer
@@ -17,6 +20,7 @@
 #ifndef RILL_MESSAGES_H
 #define RILL_MESSAGES_H
 
+#include "rill_config.h"
 #include "rill_id.h"
 
 #include <jansson.h>
@@ -78,6 +82,7 @@ typedef struct {
     const char *who; /* "" or NULL on encode: none */
     json_t *args;    /* an object, or NULL */
     uint64_t attempt;
+    uint64_t seq; /* the job's last seq so far: this attempt's parts are seq+1, seq+2, ... */
     int valid; /* decode only: 0 = this entry is malformed (bad id or kind); skip it */
 } rill_batch_job_t;
 
@@ -110,5 +115,64 @@ typedef struct {
 #define RILL_REPLAY_HEADER_MAX 128
 size_t rill_replay_header_encode(const rill_replay_header_t *header, char *buffer, size_t size);
 int rill_replay_header_decode(const void *bytes, size_t length, rill_replay_header_t *header);
+
+/* The most credit a worker may grant (HELLO "credit"), and so the most jobs
+ * a HELLO may report. */
+#define RILL_MESSAGE_CREDIT_MAX 1000000
+
+/* HELLO: a worker joins, or joins again with the jobs it still runs. */
+typedef struct {
+    const char *id;
+    const char *kind;
+    const char *source; /* NULL on encode: the kind */
+    const char *who;    /* NULL: none */
+    uint64_t attempt;
+    uint64_t seq;   /* the last seq it gave a part of this attempt (the BATCH's seq when none yet) */
+    uint64_t first; /* the seq of the oldest part it still holds; seq + 1 when it holds none */
+} rill_hello_job_t;
+
+typedef struct {
+    json_t *root;       /* decode only */
+    const char *name;   /* 1..256 bytes */
+    const char *host;   /* at most 256 bytes; "" when none */
+    int64_t pid;
+    size_t kind_count;  /* 1..RILL_CONFIG_MAX_KINDS */
+    const char *kinds[RILL_CONFIG_MAX_KINDS];
+    uint64_t credit;    /* the jobs it may hold at once, in all (not what is left) */
+    const char *session; /* 32 lower-case hex digits, drawn once per worker process */
+    rill_hello_job_t *jobs;
+    size_t job_count;
+} rill_hello_t;
+
+char *rill_hello_encode(const rill_hello_t *hello);
+/* Refuses (-1, error says what, "HELLO: ..." for the broker's log) a HELLO
+ * whose name, host, pid, kinds, credit, session or any job is malformed;
+ * a missing "jobs" is none. */
+int rill_hello_decode(const void *bytes, size_t length, rill_hello_t *hello, char *error, size_t error_size);
+void rill_hello_release(rill_hello_t *hello);
+
+/* WELCOME: the broker's answer to HELLO; what became of the jobs it listed. */
+typedef struct {
+    const char *id;
+    uint64_t last_seq; /* the job's last seq the broker has: re-send the held parts after it */
+} rill_welcome_job_t;
+
+typedef struct {
+    json_t *root;       /* decode only */
+    const char *broker; /* the broker's instance id */
+    uint64_t heartbeat_ms;
+    rill_welcome_job_t *adopted; /* the jobs to go on with */
+    size_t adopted_count;
+    const char **cancelled;      /* the jobs to stop, without telling the broker */
+    size_t cancelled_count;
+} rill_welcome_t;
+
+char *rill_welcome_encode(const rill_welcome_t *welcome);
+/* Refuses a WELCOME without a broker id of 1..63 bytes, or with an adopted
+ * entry or a cancelled id that is not a job id and a count. Missing
+ * "adopted" and "cancelled" are empty; a missing heartbeat_ms is 0. */
+int rill_welcome_decode(const void *bytes, size_t length, rill_welcome_t *welcome, char *error,
+                        size_t error_size);
+void rill_welcome_release(rill_welcome_t *welcome);
 
 #endif

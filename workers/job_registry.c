@@ -15,10 +15,18 @@
 struct rill_worker_job {
     char id[RILL_JOB_ID_LENGTH + 1];
     char *who;
+    char *source; /* NULL: the kind */
     json_t *args;
     const rill_worker_kind_t *kind;
     void *state;
     uint64_t attempt;
+    uint64_t seq;        /* the last seq given to a part (the BATCH's before any) */
+    uint64_t sent_seq;   /* the highest seq sent to a broker */
+    uint64_t sent_epoch; /* the link's join_epoch when it was sent */
+    rill_hold_ring_t held;
+    int ended;           /* the kind ended it while not joined: the end waits for a WELCOME */
+    char *fail_code;     /* that end, when it failed (NULL: done) */
+    char *fail_message;
 };
 
 /* ---- what a kind reads of its job (rill_worker_kind.h) ---- */
@@ -55,6 +63,10 @@ static void job_destroy(rill_worker_job_t **self)
     if (*self == NULL)
         return;
     free((*self)->who);
+    free((*self)->source);
+    free((*self)->fail_code);
+    free((*self)->fail_message);
+    rill_hold_ring_release(&(*self)->held);
     json_decref((*self)->args);
     free(*self);
     *self = NULL;
@@ -111,6 +123,12 @@ int rill_job_registry_serve(rill_job_registry_t *self, const char *list)
     return 0;
 }
 
+void rill_job_registry_set_hold(rill_job_registry_t *self, uint64_t parts, uint64_t bytes)
+{
+    self->hold_parts = (size_t)parts;
+    self->hold_budget.max_bytes = bytes;
+}
+
 size_t rill_job_registry_count(const rill_job_registry_t *self)
 {
     return self->jobs != NULL ? zhashx_size(self->jobs) : 0;
@@ -161,10 +179,14 @@ static rill_worker_job_t *take_entry(rill_job_registry_t *self, const rill_batch
     }
     rill_worker_job_t *job = rill_xcalloc(1, sizeof(*job));
     snprintf(job->id, sizeof(job->id), "%s", entry->id);
-    job->who = rill_xstrdup(entry->who != NULL ? entry->who : "-");
+    job->who = rill_xstrdup(entry->who != NULL && entry->who[0] != '\0' ? entry->who : "-");
+    job->source = entry->source != NULL ? rill_xstrdup(entry->source) : NULL;
     job->args = json_incref(entry->args);
     job->kind = kind;
     job->attempt = entry->attempt;
+    job->seq = entry->seq;
+    job->sent_seq = entry->seq;
+    rill_hold_ring_init(&job->held, self->hold_parts, &self->hold_budget);
     zhashx_insert(self->jobs, job->id, job);
     rill_log_info(job->who, "job %s (%s) started, attempt %llu", job->id, kind->name,
                   (unsigned long long)job->attempt);
@@ -211,30 +233,78 @@ static void forget(rill_job_registry_t *self, rill_worker_job_t *job)
     zhashx_delete(self->jobs, job->id); /* the table's destructor frees it */
 }
 
+/* PART id seq data. */
+static int send_part(rill_job_registry_t *self, rill_worker_job_t *job, uint64_t seq, const char *data, size_t length)
+{
+    char seq_text[24];
+    rill_frame_t arguments[3] = {rill_frame_from_string(job->id), {(const uint8_t *)seq_text, 0},
+                                 {(const uint8_t *)data, length}};
+    arguments[1].size = rill_u64_to_text(seq, seq_text);
+    job->sent_seq = seq;
+    job->sent_epoch = self->link->join_epoch;
+    return rill_worker_link_send(self->link, RILL_COMMAND_PART, arguments, 3);
+}
+
 int rill_job_registry_publish(rill_job_registry_t *self, rill_worker_job_t *job, const char *data, size_t length)
 {
-    rill_frame_t arguments[2] = {rill_frame_from_string(job->id), {(const uint8_t *)data, length}};
-    rill_log_debug(job->who, "hop: job %s part sent to broker (%zu bytes)", job->id, length);
-    return rill_worker_link_send(self->link, RILL_COMMAND_PART, arguments, 2);
+    uint64_t seq = ++job->seq;
+    rill_hold_ring_push(&job->held, seq, data, length);
+    if (!self->link->joined) {
+        rill_log_debug(job->who, "hop: job %s part held, not sent: no broker joined (%zu bytes, seq %llu)", job->id,
+                       length, (unsigned long long)seq);
+        return 0;
+    }
+    rill_log_debug(job->who, "hop: job %s part sent to broker (%zu bytes, seq %llu)", job->id, length,
+                   (unsigned long long)seq);
+    return send_part(self, job, seq, data, length);
+}
+
+/* The end of a job the kind ended: DONE, or FAIL code message. */
+static void send_end(rill_job_registry_t *self, rill_worker_job_t *job, const char *code, const char *message)
+{
+    if (code == NULL)
+        rill_worker_link_send_job(self->link, RILL_COMMAND_DONE, job->id);
+    else
+        send_fail(self, job->id, code, message);
+}
+
+/* Not joined: the broker would not take the end (or not know the job).
+ * The job stays, ended, until a WELCOME says what became of it. */
+static void hold_end(rill_job_registry_t *self, rill_worker_job_t *job, const char *code, const char *message)
+{
+    (void)self;
+    job->ended = 1;
+    job->fail_code = code != NULL ? rill_xstrdup(code) : NULL;
+    job->fail_message = message != NULL ? rill_xstrdup(message) : NULL;
+    rill_log_info(job->who, "job %s ended while no broker is joined: its end waits for the next WELCOME", job->id);
 }
 
 void rill_job_registry_done(rill_job_registry_t *self, rill_worker_job_t *job)
 {
     rill_log_info(job->who, "job %s done", job->id);
-    rill_worker_link_send_job(self->link, RILL_COMMAND_DONE, job->id);
+    if (!self->link->joined) {
+        hold_end(self, job, NULL, NULL);
+        return;
+    }
+    send_end(self, job, NULL, NULL);
     forget(self, job);
 }
 
 void rill_job_registry_fail(rill_job_registry_t *self, rill_worker_job_t *job, const char *code, const char *message)
 {
     rill_log_info(job->who, "job %s failed: %s: %s", job->id, code, message);
-    send_fail(self, job->id, code, message);
+    if (!self->link->joined) {
+        hold_end(self, job, code, message);
+        return;
+    }
+    send_end(self, job, code, message);
     forget(self, job);
 }
 
 void rill_job_registry_cancel(rill_job_registry_t *self, rill_worker_job_t *job)
 {
-    job->kind->cancel(self->context, job);
+    if (!job->ended) /* an ended job is the kind's no more */
+        job->kind->cancel(self->context, job);
     forget(self, job);
 }
 
@@ -245,9 +315,78 @@ void rill_job_registry_cancel_all(rill_job_registry_t *self, rill_command_t tell
         rill_worker_job_t *job = zhashx_lookup(self->jobs, id);
         if (job == NULL)
             continue; /* ended while an earlier one was cancelled */
-        if (tell_broker != RILL_COMMAND_INVALID)
+        if (tell_broker != RILL_COMMAND_INVALID && job->ended)
+            send_end(self, job, job->fail_code, job->fail_message);
+        else if (tell_broker != RILL_COMMAND_INVALID)
             rill_worker_link_send_job(self->link, tell_broker, job->id);
         rill_job_registry_cancel(self, job);
+    }
+    zlistx_destroy(&ids);
+}
+
+size_t rill_job_registry_report(const rill_job_registry_t *self, rill_hello_job_t **jobs)
+{
+    size_t count = rill_job_registry_count(self);
+    *jobs = count > 0 ? rill_xcalloc(count, sizeof(**jobs)) : NULL;
+    size_t index = 0;
+    for (rill_worker_job_t *job = zhashx_first(self->jobs); job != NULL && index < count;
+         job = zhashx_next(self->jobs)) {
+        (*jobs)[index++] = (rill_hello_job_t){
+            .id = job->id,
+            .kind = job->kind->name,
+            .source = job->source,
+            .who = strcmp(job->who, "-") != 0 ? job->who : NULL,
+            .attempt = job->attempt > 0 ? job->attempt : 1,
+            .seq = job->seq,
+            .first = rill_hold_ring_first_seq(&job->held, job->seq + 1),
+        };
+    }
+    return index;
+}
+
+/* Sends the held parts of job with a seq after after. */
+static void send_held_after(rill_job_registry_t *self, rill_worker_job_t *job, uint64_t after)
+{
+    size_t count = rill_hold_ring_count(&job->held);
+    for (size_t i = 0; i < count; i++) {
+        const rill_held_part_t *part = rill_hold_ring_at(&job->held, i);
+        if (part->seq > after && send_part(self, job, part->seq, part->data, part->length) != 0)
+            return; /* the link refused: the rest would be refused too */
+    }
+}
+
+void rill_job_registry_rejoined(rill_job_registry_t *self, const rill_welcome_t *welcome)
+{
+    for (size_t i = 0; i < welcome->cancelled_count; i++) {
+        rill_worker_job_t *job = rill_job_registry_find(self, welcome->cancelled[i]);
+        if (job == NULL)
+            continue;
+        rill_log_info(job->who, "job %s stopped: the broker runs it elsewhere or it ended", job->id);
+        rill_job_registry_cancel(self, job);
+    }
+    for (size_t i = 0; i < welcome->adopted_count; i++) {
+        rill_worker_job_t *job = rill_job_registry_find(self, welcome->adopted[i].id);
+        if (job == NULL)
+            continue;
+        /* From what the broker has; a WELCOME that answers an earlier HELLO
+         * of this same join finds these sent already. */
+        uint64_t after = welcome->adopted[i].last_seq;
+        if (job->sent_epoch == self->link->join_epoch && job->sent_seq > after)
+            after = job->sent_seq;
+        send_held_after(self, job, after);
+    }
+    /* Every job: what it held and never sent (a job the WELCOME did not
+     * name came in a BATCH after the HELLO), then the ends that waited. */
+    zlistx_t *ids = zhashx_keys(self->jobs);
+    for (char *id = zlistx_first(ids); id != NULL; id = zlistx_next(ids)) {
+        rill_worker_job_t *job = zhashx_lookup(self->jobs, id);
+        if (job == NULL)
+            continue;
+        send_held_after(self, job, job->sent_seq);
+        if (job->ended) {
+            send_end(self, job, job->fail_code, job->fail_message);
+            forget(self, job);
+        }
     }
     zlistx_destroy(&ids);
 }

@@ -8,10 +8,20 @@
  * cancel one, and a draining or restarted worker cancels them all. Every
  * end tells the broker (DONE, FAIL, RETURN) over the link, which gives the
  * job's credit back, except when the broker itself is gone.
+ *
+ * Parts carry the seqs the worker gives them, from the BATCH's seq on
+ * (docs/PROTOCOL.md, "Parts carry their seq"), and each job keeps its last
+ * ones in a hold ring (hold_ring.h). While the link is not joined (no
+ * broker welcomed this worker since a REJOIN or a silence), parts go only
+ * to the ring and a job's end waits: the kinds keep running, memory stays
+ * bounded. The jobs are reported in the next HELLO; its WELCOME says which
+ * go on (their held parts after the broker's last seq are sent again, then
+ * the ends that waited) and which stop, without a word to the broker.
  */
 #ifndef RILL_WORKER_JOB_REGISTRY_H
 #define RILL_WORKER_JOB_REGISTRY_H
 
+#include "hold_ring.h"
 #include "rill_messages.h"
 #include "rill_worker_kind.h"
 #include "worker_link.h"
@@ -27,6 +37,8 @@ typedef struct {
     size_t served_count;
     rill_worker_link_t *link;
     rill_worker_context_t *context; /* what the kinds are handed */
+    rill_hold_budget_t hold_budget; /* worker_hold_bytes over every job's hold ring */
+    size_t hold_parts;              /* worker_hold_parts: each new job's ring */
 } rill_job_registry_t;
 
 void rill_job_registry_init(rill_job_registry_t *self, rill_worker_link_t *link, rill_worker_context_t *context);
@@ -36,6 +48,10 @@ void rill_job_registry_release(rill_job_registry_t *self);
 /* Serves the built-in kinds named in list (comma-separated; NULL: all).
  * Returns 0, or -1 when it names none (logged). */
 int rill_job_registry_serve(rill_job_registry_t *self, const char *list);
+
+/* The config's worker_hold_parts (for jobs started from now on) and
+ * worker_hold_bytes (over all held parts, from now on). */
+void rill_job_registry_set_hold(rill_job_registry_t *self, uint64_t parts, uint64_t bytes);
 
 size_t rill_job_registry_count(const rill_job_registry_t *self);
 rill_worker_job_t *rill_job_registry_find(const rill_job_registry_t *self, const char *id);
@@ -51,9 +67,20 @@ void rill_job_registry_done(rill_job_registry_t *self, rill_worker_job_t *job);
 void rill_job_registry_fail(rill_job_registry_t *self, rill_worker_job_t *job, const char *code, const char *message);
 void rill_job_registry_cancel(rill_job_registry_t *self, rill_worker_job_t *job);
 /* Cancels every held job, first telling the broker tell_broker for each
- * (RETURN when draining) unless it is RILL_COMMAND_INVALID. */
+ * (RETURN when draining) unless it is RILL_COMMAND_INVALID; a job whose end
+ * waited for a WELCOME tells its end instead. */
 void rill_job_registry_cancel_all(rill_job_registry_t *self, rill_command_t tell_broker);
 
+/* A part of job: given the job's next seq and held; sent when the link is
+ * joined. Returns 0, or -1 when the link refused it. */
 int rill_job_registry_publish(rill_job_registry_t *self, rill_worker_job_t *job, const char *data, size_t length);
+
+/* The jobs for a HELLO, in an array the caller frees (*jobs NULL when
+ * none); the strings are the jobs' own. Returns how many. */
+size_t rill_job_registry_report(const rill_job_registry_t *self, rill_hello_job_t **jobs);
+/* After a WELCOME (the link joined again): the cancelled jobs stop, the
+ * adopted ones re-send their held parts after the broker's last seq; every
+ * job sends what it held and never sent, and the ends that waited go out. */
+void rill_job_registry_rejoined(rill_job_registry_t *self, const rill_welcome_t *welcome);
 
 #endif

@@ -5,7 +5,7 @@
  * SIGCHLD) and every fd a kind watches, then runs the timers that are due.
  * Messages from the broker are dispatched here: BATCH and CANCEL to the job
  * registry, WELCOME and REJOIN to the link (worker_link.h says what they
- * mean).
+ * mean) and then to the registry (which jobs go on, which stop).
  *
  * Drain: SIGTERM sends BYE (no new jobs), lets held jobs finish for up to
  * drain_ms, then hands the rest back with RETURN so the broker re-dispatches
@@ -22,21 +22,21 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-static uint64_t credit_left(const rill_worker_context_t *worker)
-{
-    uint64_t held = rill_job_registry_count(&worker->jobs);
-    uint64_t credit = worker->options->credit;
-    return worker->draining || held >= credit ? 0 : credit - held;
-}
-
+/* HELLO (when none is unanswered): the credit it grants in all - none
+ * beyond what it holds while draining - and the jobs it runs. */
 static void send_hello(rill_worker_context_t *worker)
 {
+    uint64_t held = rill_job_registry_count(&worker->jobs);
+    rill_hello_job_t *jobs = NULL;
+    size_t count = rill_job_registry_report(&worker->jobs, &jobs);
     rill_worker_link_hello(&worker->link, worker->options->name, worker->jobs.served, worker->jobs.served_count,
-                           credit_left(worker));
+                           worker->draining ? held : worker->options->credit, jobs, count);
+    free(jobs);
 }
 
 /* A draining worker stops once it holds no job. */
@@ -75,12 +75,25 @@ static void handle_cancel(rill_worker_context_t *worker, rill_frame_t job_id)
     }
 }
 
+static void handle_welcome(rill_worker_context_t *worker, rill_frame_t body)
+{
+    rill_welcome_t welcome;
+    char error[256];
+    if (rill_welcome_decode(body.data, body.size, &welcome, error, sizeof(error)) != 0) {
+        worker->link.malformed++;
+        rill_log_warn(NULL, "malformed WELCOME from the broker: dropped (%s)", error);
+        return;
+    }
+    rill_worker_link_welcome(&worker->link, &welcome);
+    rill_job_registry_rejoined(&worker->jobs, &welcome);
+    rill_welcome_release(&welcome);
+}
+
 static void handle_message(rill_worker_context_t *worker, const rill_message_t *message)
 {
     switch (message->command) {
     case RILL_COMMAND_WELCOME:
-        if (rill_worker_link_welcome(&worker->link, message->arguments[0], rill_job_registry_count(&worker->jobs)))
-            rill_job_registry_cancel_all(&worker->jobs, RILL_COMMAND_INVALID);
+        handle_welcome(worker, message->arguments[0]);
         break;
     case RILL_COMMAND_BATCH:
         handle_batch(worker, message->arguments[0]);
@@ -89,7 +102,7 @@ static void handle_message(rill_worker_context_t *worker, const rill_message_t *
         handle_cancel(worker, message->arguments[0]);
         break;
     case RILL_COMMAND_REJOIN:
-        rill_log_info(NULL, "broker does not know this worker: joining again");
+        rill_worker_link_unjoin(&worker->link, "the broker does not know this worker");
         send_hello(worker);
         break;
     case RILL_COMMAND_PING:
@@ -114,6 +127,8 @@ static void heartbeat_tick(void *argument)
 {
     rill_worker_context_t *worker = argument;
     rill_worker_link_ping(&worker->link);
+    if (!worker->link.joined)
+        send_hello(worker); /* not before the last one is a heartbeat old */
     rill_timer_heap_start(&worker->timers, &worker->heartbeat_timer, worker->link.heartbeat_ms, heartbeat_tick, worker);
 }
 
@@ -129,8 +144,11 @@ static void drain_deadline(void *argument)
  * Held jobs are untouched. */
 static void reload_config(rill_worker_context_t *worker)
 {
-    if (rill_config_reload(worker->options->config_path, &worker->config) == 0 && !worker->link.welcomed)
+    if (rill_config_reload(worker->options->config_path, &worker->config) != 0)
+        return;
+    if (!worker->link.welcomed)
         worker->link.heartbeat_ms = worker->config.heartbeat_ms;
+    rill_job_registry_set_hold(&worker->jobs, worker->config.worker_hold_parts, worker->config.worker_hold_bytes);
 }
 
 static void start_draining(rill_worker_context_t *worker, unsigned signal_number)
@@ -238,6 +256,7 @@ int rill_worker_run(const rill_worker_options_t *options)
     rill_timer_heap_init(&worker.timers);
     rill_children_init(&worker.children, &worker.timers);
     rill_job_registry_init(&worker.jobs, &worker.link, &worker);
+    rill_job_registry_set_hold(&worker.jobs, worker.config.worker_hold_parts, worker.config.worker_hold_bytes);
     int status = 1;
     if (rill_job_registry_serve(&worker.jobs, options->kinds) != 0)
         goto out;

@@ -7,7 +7,6 @@
 #include "rill_log.h"
 
 #include <errno.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,10 @@ int rill_worker_link_open(rill_worker_link_t *self, const char *endpoint, uint64
     memset(self, 0, sizeof(*self));
     self->heartbeat_ms = heartbeat_ms;
     self->last_heard_ns = rill_clock_monotonic_ns();
+    if (rill_id_generate(self->session) != 0) {
+        rill_log_error(NULL, "no randomness for the worker's session id");
+        return -1;
+    }
     self->zmq_context = zmq_ctx_new();
     self->dealer = self->zmq_context != NULL ? zmq_socket(self->zmq_context, ZMQ_DEALER) : NULL;
     if (self->dealer == NULL || rill_socket_configure(self->dealer) != 0) {
@@ -57,26 +60,37 @@ int rill_worker_link_send_job(rill_worker_link_t *self, rill_command_t command, 
     return rill_worker_link_send(self, command, &argument, 1);
 }
 
-void rill_worker_link_hello(rill_worker_link_t *self, const char *name, const rill_worker_kind_t *const *kinds,
-                            size_t kind_count, uint64_t credit)
+int rill_worker_link_hello(rill_worker_link_t *self, const char *name, const rill_worker_kind_t *const *kinds,
+                           size_t kind_count, uint64_t credit, const rill_hello_job_t *jobs, size_t job_count)
 {
+    uint64_t now = rill_clock_monotonic_ns();
+    /* One at a time: its answer may be on the way (a broker that comes
+     * back answers every HELLO it finds queued). */
+    if (self->hello_pending && now - self->hello_sent_ns < self->heartbeat_ms * 1000000u)
+        return 0;
     char host[256] = "unknown";
     if (gethostname(host, sizeof(host) - 1) != 0)
         snprintf(host, sizeof(host), "unknown");
-    json_t *names = json_array();
-    for (size_t i = 0; i < kind_count; i++)
-        json_array_append_new(names, json_string(kinds[i]->name));
-    json_t *hello = json_pack("{s:s, s:s, s:i, s:o, s:I}", "name", name, "host", host, "pid", (int)getpid(),
-                              "kinds", names, "credit", (json_int_t)credit);
-    char *text = hello != NULL ? json_dumps(hello, JSON_COMPACT) : NULL;
-    if (text != NULL) {
-        rill_frame_t argument = rill_frame_from_string(text);
-        rill_worker_link_send(self, RILL_COMMAND_HELLO, &argument, 1);
-    } else {
-        rill_log_error(NULL, "cannot build HELLO"); /* a name that is not UTF-8 */
-    }
+    rill_hello_t hello = {.name = name, .host = host, .pid = (int64_t)getpid(), .credit = credit,
+                          .session = self->session, .jobs = (rill_hello_job_t *)jobs, .job_count = job_count};
+    for (size_t i = 0; i < kind_count && i < RILL_CONFIG_MAX_KINDS; i++)
+        hello.kinds[hello.kind_count++] = kinds[i]->name;
+    char *text = rill_hello_encode(&hello);
+    rill_frame_t argument = rill_frame_from_string(text);
+    rill_worker_link_send(self, RILL_COMMAND_HELLO, &argument, 1);
     free(text);
-    json_decref(hello);
+    self->hello_pending = 1;
+    self->hello_sent_ns = now;
+    return 1;
+}
+
+void rill_worker_link_unjoin(rill_worker_link_t *self, const char *why)
+{
+    if (!self->joined)
+        return;
+    self->joined = 0;
+    self->join_epoch++;
+    rill_log_warn(NULL, "%s: joining again; parts are held until the broker welcomes this worker", why);
 }
 
 int rill_worker_link_receive(rill_worker_link_t *self, rill_received_t *received, rill_message_t *message)
@@ -102,30 +116,22 @@ int rill_worker_link_receive(rill_worker_link_t *self, rill_received_t *received
     return 0;
 }
 
-int rill_worker_link_welcome(rill_worker_link_t *self, rill_frame_t body, size_t held)
+int rill_worker_link_welcome(rill_worker_link_t *self, const rill_welcome_t *welcome)
 {
-    json_t *welcome = json_loadb((const char *)body.data, body.size, 0, NULL);
-    const char *instance = json_string_value(json_object_get(welcome, "broker"));
-    if (instance == NULL) {
-        self->malformed++;
-        rill_log_warn(NULL, "malformed WELCOME from the broker: dropped");
-        json_decref(welcome);
-        return 0;
-    }
-    int changed = strcmp(self->broker_instance, instance) != 0;
-    int orphaned = self->broker_instance[0] != '\0' && changed && held > 0;
-    if (orphaned)
-        rill_log_warn(NULL, "broker restarted (%s -> %s): cancelling %zu jobs of the old one",
-                      self->broker_instance, instance, held);
-    json_int_t heartbeat_ms = json_integer_value(json_object_get(welcome, "heartbeat_ms"));
-    if (heartbeat_ms >= 10 && heartbeat_ms <= 600000)
-        self->heartbeat_ms = (uint64_t)heartbeat_ms; /* the broker judges us by its interval */
-    if (!self->welcomed || changed)
-        rill_log_info(NULL, "joined broker %s", instance);
-    snprintf(self->broker_instance, sizeof(self->broker_instance), "%s", instance);
+    int changed = strcmp(self->broker_instance, welcome->broker) != 0;
+    if (self->broker_instance[0] != '\0' && changed)
+        rill_log_warn(NULL, "broker restarted (%s -> %s): its jobs were reported to the new one",
+                      self->broker_instance, welcome->broker);
+    if (welcome->heartbeat_ms >= 10 && welcome->heartbeat_ms <= 600000)
+        self->heartbeat_ms = welcome->heartbeat_ms; /* the broker judges us by its interval */
+    if (!self->joined || changed)
+        rill_log_info(NULL, "joined broker %s: %zu jobs go on, %zu cancelled", welcome->broker,
+                      welcome->adopted_count, welcome->cancelled_count);
+    snprintf(self->broker_instance, sizeof(self->broker_instance), "%s", welcome->broker);
     self->welcomed = 1;
-    json_decref(welcome);
-    return orphaned;
+    self->joined = 1;
+    self->hello_pending = 0;
+    return changed;
 }
 
 void rill_worker_link_ping(rill_worker_link_t *self)
@@ -135,5 +141,6 @@ void rill_worker_link_ping(rill_worker_link_t *self)
     if (!self->broker_silent && rill_clock_monotonic_ns() - self->last_heard_ns > 3 * heartbeat_ns) {
         self->broker_silent = 1;
         rill_log_warn(NULL, "broker silent for %llu ms; still trying", (unsigned long long)(3 * self->heartbeat_ms));
+        rill_worker_link_unjoin(self, "the broker fell silent");
     }
 }

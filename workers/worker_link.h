@@ -2,17 +2,22 @@
  * worker_link.h - the worker's link to the broker: one DEALER socket, what
  * goes over it, and whether the broker is still there.
  *
- * The worker says HELLO with its kinds and credit (the job slots it grants:
- * each job of a BATCH takes one, each DONE/FAIL/RETURN gives one back). It
- * sends PING every heartbeat_ms; the broker answers an unknown worker with
- * REJOIN (it restarted) and the worker says HELLO again. A WELCOME names the
- * broker instance: if it names another one than before, the jobs the worker
- * held died with the old broker. Everything from the broker is parsed here;
- * a malformed message is counted and dropped, never acted on.
+ * The worker says HELLO with its kinds, its credit (the job slots it
+ * grants in all: each job of a BATCH takes one, each DONE/FAIL/RETURN gives
+ * one back), its session (drawn once per process) and the jobs it runs. It
+ * sends PING every heartbeat_ms. It is "joined" from a WELCOME until the
+ * broker answers with REJOIN (it does not know this worker: restarted, or
+ * declared it dead) or falls silent for three heartbeats; then it says
+ * HELLO again - one at a time, never a second while one is unanswered for
+ * less than a heartbeat - and, until the next WELCOME, parts are only held
+ * (job_registry.h). Everything from the broker is parsed here; a malformed
+ * message is counted and dropped, never acted on.
  */
 #ifndef RILL_WORKER_LINK_H
 #define RILL_WORKER_LINK_H
 
+#include "rill_id.h"
+#include "rill_messages.h"
 #include "rill_protocol.h"
 #include "rill_worker_kind.h"
 
@@ -26,11 +31,17 @@ typedef struct {
     char broker_instance[64];
     uint64_t last_heard_ns;
     int broker_silent;
-    int welcomed;
+    int welcomed;          /* some broker welcomed this worker once (its heartbeat_ms is in force) */
+    int joined;            /* welcomed, and not since told REJOIN nor met silence: parts are sent */
+    uint64_t join_epoch;   /* + 1 each time it stops being joined */
+    int hello_pending;     /* a HELLO is unanswered... */
+    uint64_t hello_sent_ns; /* ... since then */
+    char session[RILL_ID_TEXT_SIZE]; /* drawn once per process */
     uint64_t malformed; /* messages (or BATCH entries) from the broker dropped as malformed */
 } rill_worker_link_t;
 
-/* Connects to endpoint. Returns 0, or -1 (logged); close it either way. */
+/* Draws the session and connects to endpoint. Returns 0, or -1 (logged);
+ * close it either way. */
 int rill_worker_link_open(rill_worker_link_t *self, const char *endpoint, uint64_t heartbeat_ms);
 void rill_worker_link_close(rill_worker_link_t *self);
 
@@ -38,20 +49,25 @@ void rill_worker_link_close(rill_worker_link_t *self);
 int rill_worker_link_send(rill_worker_link_t *self, rill_command_t command, const rill_frame_t *arguments,
                           size_t count);
 int rill_worker_link_send_job(rill_worker_link_t *self, rill_command_t command, const char *job_id);
-void rill_worker_link_hello(rill_worker_link_t *self, const char *name, const rill_worker_kind_t *const *kinds,
-                            size_t kind_count, uint64_t credit);
+/* HELLO with the link's session, unless one is unanswered for less than a
+ * heartbeat. credit: the slots it grants in all; jobs: those it runs.
+ * Returns 1 when it was sent. */
+int rill_worker_link_hello(rill_worker_link_t *self, const char *name, const rill_worker_kind_t *const *kinds,
+                           size_t kind_count, uint64_t credit, const rill_hello_job_t *jobs, size_t job_count);
+/* REJOIN or silence: not joined any more (why is logged). */
+void rill_worker_link_unjoin(rill_worker_link_t *self, const char *why);
 
 /* Reads the next well-formed message. Returns 1 with message set (its frames
  * live in received: close it after use), or 0 when none is waiting. */
 int rill_worker_link_receive(rill_worker_link_t *self, rill_received_t *received, rill_message_t *message);
 
-/* A WELCOME: remembers the broker instance and heartbeat interval. Returns 1
- * when it names another broker than the one joined before while held > 0
- * jobs are held (they died with it: the caller cancels them), else 0. */
-int rill_worker_link_welcome(rill_worker_link_t *self, rill_frame_t body, size_t held);
+/* A decoded WELCOME: joined, with the broker instance and heartbeat
+ * interval it names. Returns 1 when it names another broker than the one
+ * before (a restart: the jobs the HELLO listed were registered with it). */
+int rill_worker_link_welcome(rill_worker_link_t *self, const rill_welcome_t *welcome);
 
-/* The heartbeat: a PING, and a warning once the broker was silent for three
- * intervals (the worker keeps trying). */
+/* The heartbeat: a PING; after three intervals of silence from the broker,
+ * a warning and the link is not joined any more (the caller says HELLO). */
 void rill_worker_link_ping(rill_worker_link_t *self);
 
 #endif

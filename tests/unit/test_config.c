@@ -78,6 +78,16 @@ int main(void)
                     &config, error, sizeof(error)) == -1);
     CHECKF(strstr(error, "pipeline \"a\".buffer_max must be an integer from 1 to 10000") != NULL, "%s", error);
     CHECK(load_text("{\"retries\": \"2\"}", &config, error, sizeof(error)) == -1);
+    /* Faults: the retry backoff and what a worker holds for a re-join. */
+    rill_config_defaults(&config);
+    CHECK(config.retry_backoff_ms == 500 && config.worker_hold_parts == 1000 &&
+          config.worker_hold_bytes == 8u * 1024 * 1024);
+    CHECK(load_text("{\"retry_backoff_ms\": 0, \"worker_hold_parts\": 0, \"worker_hold_bytes\": 0}", &config, error,
+                    sizeof(error)) == 0 &&
+          config.retry_backoff_ms == 0 && config.worker_hold_parts == 0 && config.worker_hold_bytes == 0);
+    CHECK(load_text("{\"retry_backoff_ms\": 10001}", &config, error, sizeof(error)) == -1);
+    CHECKF(strstr(error, "\"retry_backoff_ms\" must be an integer from 0 to 10000") != NULL, "%s", error);
+    CHECK(load_text("{\"worker_hold_parts\": 1000001}", &config, error, sizeof(error)) == -1);
     CHECK(load_text("{\"kinds\": []}", &config, error, sizeof(error)) == -1);
     CHECK(load_text("{\"retries\": 1, \"retries\": 2}", &config, error, sizeof(error)) == -1);
     CHECK(load_text("[1]", &config, error, sizeof(error)) == -1);

@@ -216,23 +216,24 @@ static void test_batch(void)
 {
     json_t *args = json_pack("{s:s}", "cmd", "ls");
     rill_batch_job_t jobs[2] = {
-        {.id = ID1, .kind = "exec", .source = "app", .who = "10.0.0.1", .args = args, .attempt = 2},
+        {.id = ID1, .kind = "exec", .source = "app", .who = "10.0.0.1", .args = args, .attempt = 2, .seq = 41},
         {.id = ID2, .kind = "demo", .source = "demo", .who = NULL, .args = NULL, .attempt = 1},
     };
     char *text = rill_batch_encode("b1", jobs, 2);
-    /* broker.c:send_batch's shape: args {} when none, who "" when none. */
+    /* broker.c:send_batch's shape: args {} when none, who "" when none;
+     * rill/2 adds the job's last seq (its parts go on from seq + 1). */
     CHECK_BYTES(text, strlen(text),
                 "{\"batch\":\"b1\",\"jobs\":[{\"id\":\"" ID1 "\",\"kind\":\"exec\",\"source\":\"app\","
-                "\"args\":{\"cmd\":\"ls\"},\"attempt\":2,\"who\":\"10.0.0.1\"},"
+                "\"args\":{\"cmd\":\"ls\"},\"attempt\":2,\"who\":\"10.0.0.1\",\"seq\":41},"
                 "{\"id\":\"" ID2 "\",\"kind\":\"demo\",\"source\":\"demo\",\"args\":{},\"attempt\":1,"
-                "\"who\":\"\"}]}");
+                "\"who\":\"\",\"seq\":0}]}");
     rill_batch_t batch;
     CHECK(rill_batch_decode(text, strlen(text), &batch, NULL, 0) == 0);
     CHECK(batch.count == 2 && strcmp(batch.batch_id, "b1") == 0);
     CHECK(batch.jobs[0].valid && strcmp(batch.jobs[0].id, ID1) == 0 &&
           strcmp(batch.jobs[0].kind, "exec") == 0 && strcmp(batch.jobs[0].source, "app") == 0 &&
           strcmp(batch.jobs[0].who, "10.0.0.1") == 0 && batch.jobs[0].attempt == 2 &&
-          json_equal(batch.jobs[0].args, args));
+          batch.jobs[0].seq == 41 && json_equal(batch.jobs[0].args, args));
     CHECK(batch.jobs[1].valid && strcmp(batch.jobs[1].who, "") == 0 && batch.jobs[1].attempt == 1 &&
           json_object_size(batch.jobs[1].args) == 0);
     /* args are borrowed from the document: a caller that keeps them takes a reference. */
@@ -306,6 +307,150 @@ static void test_replay_header(void)
     }
 }
 
+#define SESSION "00112233445566778899aabbccddeeff"
+#define HELLO_TEXT                                                                                           \
+    "{\"name\":\"w1\",\"host\":\"h\",\"pid\":7,\"kinds\":[\"demo\",\"exec\"],\"credit\":4,\"session\":\"" SESSION \
+    "\",\"jobs\":[{\"id\":\"" ID1 "\",\"kind\":\"demo\",\"source\":\"app\",\"who\":\"10.0.0.1\",\"attempt\":2,"  \
+    "\"seq\":120,\"first\":21},{\"id\":\"" ID2 "\",\"kind\":\"exec\",\"source\":\"exec\",\"who\":null,"          \
+    "\"attempt\":1,\"seq\":0,\"first\":1}]}"
+
+/* HELLO: a worker's name, kinds, credit in all, session, and the jobs it runs. */
+static void test_hello(void)
+{
+    rill_hello_job_t jobs[2] = {
+        {.id = ID1, .kind = "demo", .source = "app", .who = "10.0.0.1", .attempt = 2, .seq = 120, .first = 21},
+        {.id = ID2, .kind = "exec", .attempt = 1, .seq = 0, .first = 1},
+    };
+    rill_hello_t hello = {.name = "w1", .host = "h", .pid = 7, .kind_count = 2, .kinds = {"demo", "exec"},
+                          .credit = 4, .session = SESSION, .jobs = jobs, .job_count = 2};
+    char *text = rill_hello_encode(&hello);
+    CHECK_BYTES(text, strlen(text), HELLO_TEXT);
+    rill_hello_t decoded;
+    char error[256] = "";
+    CHECKF(rill_hello_decode(text, strlen(text), &decoded, error, sizeof(error)) == 0, "%s", error);
+    CHECK(strcmp(decoded.name, "w1") == 0 && strcmp(decoded.host, "h") == 0 && decoded.pid == 7);
+    CHECK(decoded.kind_count == 2 && strcmp(decoded.kinds[1], "exec") == 0 && decoded.credit == 4);
+    CHECK(strcmp(decoded.session, SESSION) == 0 && decoded.job_count == 2);
+    CHECK(strcmp(decoded.jobs[0].id, ID1) == 0 && strcmp(decoded.jobs[0].kind, "demo") == 0 &&
+          strcmp(decoded.jobs[0].source, "app") == 0 && strcmp(decoded.jobs[0].who, "10.0.0.1") == 0 &&
+          decoded.jobs[0].attempt == 2 && decoded.jobs[0].seq == 120 && decoded.jobs[0].first == 21);
+    CHECK(decoded.jobs[1].who == NULL && decoded.jobs[1].seq == 0 && decoded.jobs[1].first == 1);
+    rill_hello_release(&decoded);
+    CHECK(decoded.root == NULL && decoded.jobs == NULL);
+    free(text);
+
+    /* A worker that runs nothing may leave "jobs" and "host" out; a job
+     * without "first" holds no part. */
+    const char *bare = "{\"name\":\"w\",\"kinds\":[\"demo\"],\"credit\":0,\"session\":\"" SESSION "\"}";
+    CHECK(rill_hello_decode(bare, strlen(bare), &decoded, NULL, 0) == 0 && decoded.job_count == 0 &&
+          strcmp(decoded.host, "") == 0 && decoded.pid == 0);
+    rill_hello_release(&decoded);
+    const char *no_first = "{\"name\":\"w\",\"kinds\":[\"demo\"],\"credit\":1,\"session\":\"" SESSION
+                           "\",\"jobs\":[{\"id\":\"" ID1 "\",\"kind\":\"demo\",\"attempt\":1,\"seq\":5}]}";
+    CHECK(rill_hello_decode(no_first, strlen(no_first), &decoded, NULL, 0) == 0 && decoded.jobs[0].first == 6 &&
+          decoded.jobs[0].source == NULL);
+    rill_hello_release(&decoded);
+}
+
+/* A HELLO is refused with a reason naming what is wrong. */
+static void check_hello_refused(const char *text, const char *expected)
+{
+    rill_hello_t hello;
+    char error[256] = "";
+    CHECKF(rill_hello_decode(text, strlen(text), &hello, error, sizeof(error)) == -1, "accepted %s", text);
+    CHECKF(strcmp(error, expected) == 0, "for %s: got \"%s\", expected \"%s\"", text, error, expected);
+    CHECK(hello.root == NULL && hello.jobs == NULL);
+}
+
+static void test_hello_refusals(void)
+{
+#define WORKER "\"name\":\"w\",\"kinds\":[\"demo\"],\"credit\":2,\"session\":\"" SESSION "\""
+#define JOB "\"id\":\"" ID1 "\",\"kind\":\"demo\",\"attempt\":1,\"seq\":3"
+    check_hello_refused("[]", "HELLO: not a JSON object");
+    check_hello_refused("{\"name\":\"\",\"kinds\":[\"demo\"],\"credit\":1}",
+                        "HELLO: \"name\" must be a string of 1 to 256 bytes");
+    check_hello_refused("{\"name\":\"w\",\"host\":7,\"kinds\":[\"demo\"],\"credit\":1}",
+                        "HELLO: \"host\" must be a string of at most 256 bytes");
+    check_hello_refused("{\"name\":\"w\",\"pid\":-1,\"kinds\":[\"demo\"],\"credit\":1}",
+                        "HELLO: \"pid\" must be a non-negative integer");
+    check_hello_refused("{\"name\":\"w\",\"kinds\":[],\"credit\":1}", "HELLO: \"kinds\" must be an array of 1 to 32 names");
+    check_hello_refused("{\"name\":\"w\",\"kinds\":[\"\"],\"credit\":1}", "HELLO: each kind must be a string of 1 to 63 bytes");
+    check_hello_refused("{\"name\":\"w\",\"kinds\":[\"demo\"],\"credit\":1000001}",
+                        "HELLO: \"credit\" must be an integer from 0 to 1000000");
+    check_hello_refused("{\"name\":\"w\",\"kinds\":[\"demo\"],\"credit\":1}",
+                        "HELLO: \"session\" must be 32 lower-case hex digits");
+    check_hello_refused("{" WORKER ",\"jobs\":{}}", "HELLO: \"jobs\" must be an array of at most 1000000 jobs");
+    check_hello_refused("{" WORKER ",\"jobs\":[{\"id\":\"x\"}]}", "HELLO: job 0 has no job id");
+    check_hello_refused("{" WORKER ",\"jobs\":[{" JOB "},{\"id\":\"" ID2 "\",\"attempt\":1,\"seq\":0}]}",
+                        "HELLO: job 1: \"kind\" must be a string of 1 to 63 bytes");
+    check_hello_refused("{" WORKER ",\"jobs\":[{" JOB ",\"who\":5}]}",
+                        "HELLO: job 0: \"source\" and \"who\" must be strings of at most 256 bytes");
+    check_hello_refused("{" WORKER ",\"jobs\":[{\"id\":\"" ID1 "\",\"kind\":\"demo\",\"attempt\":0,\"seq\":3}]}",
+                        "HELLO: job 0: \"attempt\" (from 1) and \"seq\" must be counts");
+    check_hello_refused("{" WORKER ",\"jobs\":[{" JOB ",\"first\":5}]}",
+                        "HELLO: job 0: \"first\" must be a count from 1 to seq + 1");
+    check_hello_refused("{" WORKER ",\"name\":\"twice\"}", "HELLO: not a JSON object");
+#undef WORKER
+#undef JOB
+}
+
+/* WELCOME: the broker's id and heartbeat, the jobs adopted with the last
+ * seq it has of each, the jobs to stop. */
+static void test_welcome(void)
+{
+    rill_welcome_job_t adopted[2] = {{ID1, 17}, {ID2, 0}};
+    const char *cancelled[1] = {ID2};
+    rill_welcome_t welcome = {.broker = "b1", .heartbeat_ms = 1000, .adopted = adopted, .adopted_count = 2,
+                              .cancelled = cancelled, .cancelled_count = 1};
+    char *text = rill_welcome_encode(&welcome);
+    CHECK_BYTES(text, strlen(text),
+                "{\"broker\":\"b1\",\"heartbeat_ms\":1000,\"adopted\":{\"" ID1 "\":17,\"" ID2 "\":0},"
+                "\"cancelled\":[\"" ID2 "\"]}");
+    rill_welcome_t decoded;
+    char error[256] = "";
+    CHECKF(rill_welcome_decode(text, strlen(text), &decoded, error, sizeof(error)) == 0, "%s", error);
+    CHECK(strcmp(decoded.broker, "b1") == 0 && decoded.heartbeat_ms == 1000);
+    CHECK(decoded.adopted_count == 2 && decoded.cancelled_count == 1);
+    if (decoded.adopted_count == 2) {
+        CHECK(strcmp(decoded.adopted[0].id, ID1) == 0 && decoded.adopted[0].last_seq == 17);
+        CHECK(strcmp(decoded.adopted[1].id, ID2) == 0 && decoded.adopted[1].last_seq == 0);
+    }
+    CHECK(decoded.cancelled_count == 1 && strcmp(decoded.cancelled[0], ID2) == 0);
+    rill_welcome_release(&decoded);
+    free(text);
+    /* rill/1's WELCOME (no lists) reads as nothing adopted, nothing cancelled. */
+    const char *plain = "{\"broker\":\"b2\",\"heartbeat_ms\":100}";
+    CHECK(rill_welcome_decode(plain, strlen(plain), &decoded, NULL, 0) == 0 && decoded.adopted_count == 0 &&
+          decoded.cancelled_count == 0 && decoded.heartbeat_ms == 100);
+    rill_welcome_release(&decoded);
+    const char *bad[] = {"{}", "{\"broker\":\"\"}", "{\"broker\":\"b\",\"adopted\":[]}",
+                         "{\"broker\":\"b\",\"adopted\":{\"x\":1}}", "{\"broker\":\"b\",\"adopted\":{\"" ID1 "\":-1}}",
+                         "{\"broker\":\"b\",\"cancelled\":[\"x\"]}", "{\"broker\":\"b\",\"cancelled\":{}}"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        CHECKF(rill_welcome_decode(bad[i], strlen(bad[i]), &decoded, error, sizeof(error)) == -1, "accepted %s", bad[i]);
+        CHECK(decoded.root == NULL && decoded.adopted == NULL && decoded.cancelled == NULL);
+    }
+}
+
+/* How many of the HELLO and WELCOME decoders accept bytes (0, 1 or 2);
+ * what they decoded is released. */
+static int hello_or_welcome_decodes(const void *bytes, size_t length)
+{
+    rill_hello_t hello;
+    rill_welcome_t welcome;
+    char error[64];
+    int accepted = 0;
+    if (rill_hello_decode(bytes, length, &hello, error, sizeof(error)) == 0) {
+        accepted++;
+        rill_hello_release(&hello);
+    }
+    if (rill_welcome_decode(bytes, length, &welcome, error, sizeof(error)) == 0) {
+        accepted++;
+        rill_welcome_release(&welcome);
+    }
+    return accepted;
+}
+
 /* Garbage, truncations and odd bytes: every decoder answers -1 and nothing leaks or crashes. */
 static void test_garbage(void)
 {
@@ -314,9 +459,11 @@ static void test_garbage(void)
         "{\"jobs\":[\"" ID1 "\"],\"flush_ms\":[1]}",
         "{\"batch\":\"b\",\"jobs\":[{\"id\":\"" ID1 "\",\"kind\":\"demo\"}]}",
         "{\"first\":1,\"last\":2,\"ended\":false,\"final\":true,\"flush_ms\":0}",
+        HELLO_TEXT,
+        "{\"broker\":\"b\",\"adopted\":{\"" ID1 "\":3}}",
     };
     int failures = 0;
-    for (size_t v = 0; v < 4; v++) {
+    for (size_t v = 0; v < sizeof(valid) / sizeof(valid[0]); v++) {
         size_t full = strlen(valid[v]);
         for (size_t cut = 0; cut < full; cut++) {
             rill_submit_t submit;
@@ -327,6 +474,7 @@ static void test_garbage(void)
             failures += rill_submitted_decode(valid[v], cut, &submitted, NULL, 0) != -1;
             failures += rill_batch_decode(valid[v], cut, &batch, NULL, 0) != -1;
             failures += rill_replay_header_decode(valid[v], cut, &header) != -1;
+            failures += hello_or_welcome_decodes(valid[v], cut);
         }
     }
     CHECKF(failures == 0, "%d truncated frames decoded", failures);
@@ -349,6 +497,7 @@ static void test_garbage(void)
         failures += rill_submitted_decode(noise, length, &submitted, error, sizeof(error)) != -1;
         failures += rill_batch_decode(noise, length, &batch, error, sizeof(error)) != -1;
         failures += rill_replay_header_decode(noise, length, &header) != -1;
+        failures += hello_or_welcome_decodes(noise, length);
     }
     CHECKF(failures == 0, "%d noise frames decoded", failures);
 
@@ -366,6 +515,7 @@ static void test_garbage(void)
         CHECK(rill_submitted_decode(odd[i], strlen(odd[i]), &submitted, NULL, 0) == -1);
         CHECK(rill_batch_decode(odd[i], strlen(odd[i]), &batch, NULL, 0) == -1);
         CHECK(rill_replay_header_decode(odd[i], strlen(odd[i]), &header) == -1);
+        CHECK(hello_or_welcome_decodes(odd[i], strlen(odd[i])) == 0);
     }
     rill_submit_t submit;
     CHECK(rill_submit_decode(NULL, 0, &submit, NULL, 0) == -1);
@@ -378,6 +528,9 @@ int main(void)
     test_submitted();
     test_batch();
     test_replay_header();
+    test_hello();
+    test_hello_refusals();
+    test_welcome();
     test_garbage();
     RILL_TEST_END();
 }

@@ -40,20 +40,27 @@ static void test_worker_channel(void)
 {
     rill_message_t message;
     const char *error = NULL;
-    rill_frame_t part[] = {F("rill/2"), F("PART"), F(ID), F("{\"i\":1}")};
-    CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, part, 4, &message, &error) == 0);
-    CHECK(message.command == RILL_COMMAND_PART && message.argument_count == 2);
-    CHECK(rill_frame_equals(message.arguments[0], ID));
+    /* rill/2: PART carries the seq the worker gave the part. */
+    rill_frame_t part[] = {F("rill/2"), F("PART"), F(ID), F("17"), F("{\"i\":1}")};
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, part, 5, &message, &error) == 0);
+    CHECK(message.command == RILL_COMMAND_PART && message.argument_count == 3);
+    CHECK(rill_frame_equals(message.arguments[0], ID) && rill_frame_equals(message.arguments[1], "17"));
+    /* rill/1's PART (no seq) is refused, and so is a seq that is no number. */
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, (rill_frame_t[]){F("rill/2"), F("PART"), F(ID),
+                             F("{}")}, 4, &message, &error) == -1);
+    CHECK(strcmp(error, "wrong number of frames") == 0);
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, (rill_frame_t[]){F("rill/2"), F("PART"), F(ID),
+                             F("x"), F("{}")}, 5, &message, &error) == -1);
 
-    rill_frame_t wrong_version[] = {F("rill/1"), F("PART"), F(ID), F("{}")};
-    CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, wrong_version, 4, &message, &error) == -1);
+    rill_frame_t wrong_version[] = {F("rill/1"), F("PART"), F(ID), F("1"), F("{}")};
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, wrong_version, 5, &message, &error) == -1);
     CHECK(strcmp(error, "wrong protocol version") == 0);
 
-    rill_frame_t bad_id[] = {F("rill/2"), F("PART"), F("xyz"), F("{}")};
-    CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, bad_id, 4, &message, &error) == -1);
+    rill_frame_t bad_id[] = {F("rill/2"), F("PART"), F("xyz"), F("1"), F("{}")};
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, bad_id, 5, &message, &error) == -1);
 
-    rill_frame_t bad_json[] = {F("rill/2"), F("PART"), F(ID), F("<html>")};
-    CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, bad_json, 4, &message, &error) == -1);
+    rill_frame_t bad_json[] = {F("rill/2"), F("PART"), F(ID), F("1"), F("<html>")};
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, bad_json, 5, &message, &error) == -1);
 
     rill_frame_t too_many[] = {F("rill/2"), F("DONE"), F(ID), F("extra")};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, too_many, 4, &message, &error) == -1);
@@ -166,10 +173,10 @@ static void test_send_receive(void)
     rill_received_t received;
     CHECK(rill_protocol_receive(server, &received) == 0); /* nothing waiting */
 
-    rill_frame_t arguments[] = {F(ID), F("{\"i\":1}")};
-    CHECK(rill_protocol_send_command(client, NULL, RILL_COMMAND_PART, arguments, 2, 0) == 0);
+    rill_frame_t arguments[] = {F(ID), F("1"), F("{\"i\":1}")};
+    CHECK(rill_protocol_send_command(client, NULL, RILL_COMMAND_PART, arguments, 3, 0) == 0);
     CHECK(rill_protocol_receive(server, &received) == 1);
-    CHECK(received.count == 4 && !received.truncated);
+    CHECK(received.count == 5 && !received.truncated);
     rill_message_t message;
     const char *error;
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, received.frames, received.count,

@@ -134,8 +134,10 @@ static void *connect_socket(int type, const char *endpoint)
 static void hello(void *worker, const char *name, int credit)
 {
     char text[256];
-    snprintf(text, sizeof(text), "{\"name\":\"%s\",\"host\":\"smoke\",\"pid\":%d,\"kinds\":[\"demo\"],\"credit\":%d}",
-             name, (int)getpid(), credit);
+    snprintf(text, sizeof(text),
+             "{\"name\":\"%s\",\"host\":\"smoke\",\"pid\":%d,\"kinds\":[\"demo\"],\"credit\":%d,"
+             "\"session\":\"%032x\"}",
+             name, (int)getpid(), credit, (unsigned)credit);
     send_command(worker, RILL_COMMAND_HELLO, 1, text);
     rill_received_t received;
     rill_message_t message;
@@ -146,6 +148,8 @@ static void hello(void *worker, const char *name, int credit)
     json_decref(welcome);
     rill_received_close(&received);
 }
+
+static long last_batch_seq; /* the seq of the last BATCH's job */
 
 /* Expects a BATCH holding job id; returns its attempt. */
 static long expect_batch(void *worker, const char *id)
@@ -161,6 +165,7 @@ static long expect_batch(void *worker, const char *id)
     CHECKF(strcmp(json_string_value(json_object_get(job, "kind")), "demo") == 0, "batch kind");
     CHECKF(json_string_length(json_object_get(batch, "batch")) == 32, "batch id");
     long attempt = (long)json_integer_value(json_object_get(job, "attempt"));
+    last_batch_seq = (long)json_integer_value(json_object_get(job, "seq"));
     json_decref(batch);
     rill_received_close(&received);
     return attempt;
@@ -248,12 +253,24 @@ int main(int argc, char **argv)
         }
     }
     REQUIRE(ponged, "no PONG from the broker");
+    /* The first broker of a run directory has nothing to recover: the PONG
+     * says when it started and that it is not recovering; an unknown job is
+     * not_found at once. */
+    send_command(frontend, RILL_COMMAND_PING, 0);
+    expect(frontend, RILL_CHANNEL_TO_FRONTEND, RILL_COMMAND_PONG, &received, &message, "PONG");
+    json_t *first_pong = frame_json(message.arguments[0]);
+    CHECKF(json_integer_value(json_object_get(first_pong, "started_ms")) > 1600000000000LL, "started_ms");
+    CHECKF(json_is_false(json_object_get(first_pong, "recovering")), "not recovering");
+    json_decref(first_pong);
+    rill_received_close(&received);
+    send_command(frontend, RILL_COMMAND_STATUS, 2, "s0", "ffffffffffffffffffffffffffffffff");
+    expect_error(frontend, "not_found", "status of an unknown job at start");
     /* Drain extra PONGs. */
     while (wait_message(frontend, &received, 200))
         rill_received_close(&received);
 
     /* Malformed input and a wrong version: dropped, broker stays up. */
-    const char *wrong[] = {"rill/2", "HELLO", "{}"};
+    const char *wrong[] = {"rill/1", "HELLO", "{}"};
     rill_frame_t frames[3] = {rill_frame_from_string(wrong[0]), rill_frame_from_string(wrong[1]),
                               rill_frame_from_string(wrong[2])};
     rill_protocol_send(stranger, NULL, frames, 3, 0);
@@ -297,10 +314,11 @@ int main(int argc, char **argv)
           "worker name");
     CHECKF(json_integer_value(json_object_get(status, "subscribers")) == 1, "1 subscriber");
     json_decref(status);
-    send_command(worker, RILL_COMMAND_PART, 2, id1, "{\"i\":1}");
-    send_command(worker, RILL_COMMAND_PART, 2, id1, "{\"i\":2}");
+    send_command(worker, RILL_COMMAND_PART, 3, id1, "1", "{\"i\":1}");
+    send_command(worker, RILL_COMMAND_PART, 3, id1, "2", "{\"i\":2}");
+    send_command(worker, RILL_COMMAND_PART, 3, id1, "2", "{\"i\":2}"); /* re-sent: dropped */
     /* Pretty-printed JSON from a foreign worker: line breaks become spaces. */
-    send_command(worker, RILL_COMMAND_PART, 2, id1, "{\r\n  \"i\": 3\n}");
+    send_command(worker, RILL_COMMAND_PART, 3, id1, "3", "{\r\n  \"i\": 3\n}");
     send_command(worker, RILL_COMMAND_DONE, 1, id1);
     CHECKF(strcmp(expect_event(sub, topic1, "part", 1), "{\"i\":1}") == 0, "part 1 data");
     expect_event(sub, topic1, "part", 2);
@@ -403,7 +421,7 @@ int main(int argc, char **argv)
     zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "stoken2", 7);
     submit(frontend, "token2", "[{\"id\":\"00000000000000000000000000000002\",\"kind\":\"demo\"}]");
     expect_batch(worker, id2);
-    send_command(worker, RILL_COMMAND_PART, 2, id2, "{\"i\":1}");
+    send_command(worker, RILL_COMMAND_PART, 3, id2, "1", "{\"i\":1}");
     expect_event(sub, topic2, "part", 1);
     send_command(frontend, RILL_COMMAND_RELEASE, 1, id2);
     zmq_setsockopt(sub, ZMQ_UNSUBSCRIBE, topic2, strlen(topic2));
@@ -414,7 +432,7 @@ int main(int argc, char **argv)
     CHECKF(strcmp(state_of(status), "cancelled") == 0, "cancelled, got %s", state_of(status));
     json_decref(status);
     /* A part that crossed the CANCEL is ignored. */
-    send_command(worker, RILL_COMMAND_PART, 2, id2, "{\"late\":1}");
+    send_command(worker, RILL_COMMAND_PART, 3, id2, "2", "{\"late\":1}");
 
     /* Job 3 (detached): worker2 (more credit) takes it and goes silent;
      * it is retried on worker 1 with attempt 2 and a retry event. */
@@ -426,13 +444,14 @@ int main(int argc, char **argv)
     submit(frontend, "token3",
            "[{\"id\":\"00000000000000000000000000000003\",\"kind\":\"demo\",\"detach\":true}]");
     CHECKF(expect_batch(worker2, id3) == 1, "attempt 1 on w2");
-    send_command(worker2, RILL_COMMAND_PART, 2, id3, "{\"w\":2}");
+    send_command(worker2, RILL_COMMAND_PART, 3, id3, "1", "{\"w\":2}");
     expect_event(sub, topic3, "part", 1);
     /* worker2 falls silent; worker 1 keeps pinging (wait_message). */
     CHECKF(expect_batch(worker, id3) == 2, "attempt 2 on w1");
+    CHECKF(last_batch_seq == 2, "attempt 2 goes on after its retry event, seq 2: %ld", last_batch_seq);
     CHECKF(strcmp(expect_event(sub, topic3, "retry", 2), "{\"attempt\":2,\"reason\":\"worker_lost\"}") == 0,
           "retry data");
-    send_command(worker, RILL_COMMAND_PART, 2, id3, "{\"w\":1}");
+    send_command(worker, RILL_COMMAND_PART, 3, id3, "3", "{\"w\":1}");
     expect_event(sub, topic3, "part", 3);
     send_command(worker, RILL_COMMAND_FAIL, 3, id3, "boom", "it \"broke\"");
     CHECKF(strcmp(expect_event(sub, topic3, "error", 4), "{\"code\":\"boom\",\"message\":\"it \\\"broke\\\"\"}") == 0,

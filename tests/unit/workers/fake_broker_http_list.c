@@ -11,7 +11,7 @@
  * unknown_kind) and two malformed entries, which are dropped without a word
  * while the rest runs. Ends with SIGTERM: the worker must exit 0.
  */
-#include "rill_protocol.h"
+#include "fake_broker.h"
 #include "rill_test.h"
 
 #include <arpa/inet.h>
@@ -28,14 +28,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static pid_t worker_pid;
-
-static long now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1000L + t.tv_nsec / 1000000L;
-}
 
 #define JOBS 4
 #define ITEM_JOBS 3 /* the first three; the last is a demo job, a kind this worker does not serve */
@@ -59,8 +51,8 @@ static void serve_upstream(int client)
 {
     char request[4096];
     size_t length = 0;
-    long deadline = now_ms() + 3000;
-    while (length < sizeof(request) - 1 && now_ms() < deadline) {
+    long deadline = fake_broker_now_ms() + 3000;
+    while (length < sizeof(request) - 1 && fake_broker_now_ms() < deadline) {
         struct pollfd item = {client, POLLIN, 0};
         if (poll(&item, 1, 100) <= 0)
             continue;
@@ -99,11 +91,9 @@ static void serve_upstream(int client)
     close(client);
 }
 
-static void send_to_worker(void *router, rill_frame_t routing, rill_command_t command, const char *argument)
+static void send_to_worker(fake_broker_t *broker, rill_command_t command, const char *argument)
 {
-    rill_frame_t frame = rill_frame_from_string(argument != NULL ? argument : "");
-    CHECKF(rill_protocol_send_command(router, &routing, command, &frame, argument != NULL ? 1 : 0, 0) == 0,
-          "send %s", rill_command_name(command));
+    CHECKF(fake_broker_send(broker, command, argument) == 0, "send %s", rill_command_name(command));
 }
 
 int main(int argc, char **argv)
@@ -111,11 +101,6 @@ int main(int argc, char **argv)
     if (argc < 2) {
         fprintf(stderr, "usage: fake_broker_http_list PATH-TO-rill-worker\n");
         return 2;
-    }
-    char run_dir[] = "/tmp/rill-worker-list-XXXXXX";
-    if (mkdtemp(run_dir) == NULL) {
-        perror("mkdtemp");
-        return 1;
     }
     /* The upstream's socket. */
     int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -127,44 +112,25 @@ int main(int argc, char **argv)
         return 1;
     }
     int port = ntohs(address.sin_port);
-    char config_path[512], endpoint[600];
-    snprintf(config_path, sizeof(config_path), "%s/config.json", run_dir);
-    FILE *config = fopen(config_path, "w");
-    if (config == NULL) {
-        perror("config");
+    char config[512];
+    snprintf(config, sizeof(config),
+             "{\"heartbeat_ms\":200,\"upstreams\":{\"shop\":{\"url\":\"http://127.0.0.1:%d\","
+             "\"list_url\":\"http://127.0.0.1:%d/items?ids={ids}\"}}}", port, port);
+    fake_broker_t broker;
+    if (fake_broker_open(&broker, "/tmp/rill-worker-list-XXXXXX", config) != 0)
         return 1;
-    }
-    fprintf(config, "{\"heartbeat_ms\":200,\"upstreams\":{\"shop\":{\"url\":\"http://127.0.0.1:%d\","
-                    "\"list_url\":\"http://127.0.0.1:%d/items?ids={ids}\"}}}\n", port, port);
-    fclose(config);
-
-    void *context = zmq_ctx_new();
-    void *router = zmq_socket(context, ZMQ_ROUTER);
-    int linger = 0;
-    zmq_setsockopt(router, ZMQ_LINGER, &linger, sizeof(linger));
-    snprintf(endpoint, sizeof(endpoint), "ipc://%s/workers.sock", run_dir);
-    if (zmq_bind(router, endpoint) != 0) {
-        fprintf(stderr, "bind %s: %s\n", endpoint, zmq_strerror(errno));
-        return 1;
-    }
-    worker_pid = fork();
-    if (worker_pid == 0) {
-        execl(argv[1], argv[1], "--run-dir", run_dir, "--config", config_path, "--kinds", "http", "--name",
-              "list-test", (char *)NULL);
-        _exit(127);
-    }
+    void *router = broker.router;
+    fake_broker_start_worker(&broker, argv[1], "--kinds", "http", "--name", "list-test", NULL);
 
     job_result_t results[JOBS];
     memset(results, 0, sizeof(results));
-    uint8_t routing_data[256];
-    rill_frame_t routing = {routing_data, 0};
     int batch_sent = 0;
-    long deadline = now_ms() + 10000;
+    long deadline = fake_broker_now_ms() + 10000;
     for (;;) {
         int ended = 0;
         for (int i = 0; i < JOBS; i++)
             ended += results[i].done || results[i].fail_code[0] != '\0';
-        if (ended == JOBS || now_ms() > deadline)
+        if (ended == JOBS || fake_broker_now_ms() > deadline)
             break;
         zmq_pollitem_t items[2] = {{router, 0, ZMQ_POLLIN, 0}, {NULL, listener, ZMQ_POLLIN, 0}};
         zmq_poll(items, 2, 100);
@@ -174,17 +140,13 @@ int main(int argc, char **argv)
                 serve_upstream(client);
         }
         rill_received_t received;
-        while (rill_protocol_receive(router, &received) == 1) {
-            rill_message_t message;
-            const char *error = NULL;
-            if (received.count < 2 || rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, received.frames + 1,
-                                                         received.count - 1, &message, &error) != 0) {
-                CHECKF(0, "bad message from the worker: %s", error != NULL ? error : "too short");
-                rill_received_close(&received);
+        rill_message_t message;
+        const char *error = NULL;
+        int got;
+        while ((got = fake_broker_receive(&broker, &received, &message, &error)) != 0) {
+            CHECKF(got == 1, "bad message from the worker: %s", error);
+            if (got != 1)
                 continue;
-            }
-            routing.size = received.frames[0].size < sizeof(routing_data) ? received.frames[0].size : 0;
-            memcpy(routing_data, received.frames[0].data, routing.size);
             int index = -1;
             if (message.argument_count > 0) {
                 for (int i = 0; i < JOBS; i++) {
@@ -194,15 +156,15 @@ int main(int argc, char **argv)
             }
             switch (message.command) {
             case RILL_COMMAND_HELLO:
-                send_to_worker(router, routing, RILL_COMMAND_WELCOME,
+                send_to_worker(&broker, RILL_COMMAND_WELCOME,
                                "{\"broker\":\"fakefakefakefakefakefakefakefake\",\"heartbeat_ms\":200}");
                 if (!batch_sent) {
                     json_t *jobs = json_array();
                     for (int i = 0; i < ITEM_JOBS; i++)
-                        json_array_append_new(jobs, json_pack("{s:s, s:s, s:s, s:{s:s, s:s}, s:i, s:s}", "id",
+                        json_array_append_new(jobs, json_pack("{s:s, s:s, s:s, s:{s:s, s:s}, s:i, s:s, s:i}", "id",
                                                               job_ids[i], "kind", "http", "source", "shop", "args",
                                                               "upstream", "shop", "item", job_items[i], "attempt", 1,
-                                                              "who", "test"));
+                                                              "who", "test", "seq", 10 * i));
                     json_array_append_new(jobs, json_pack("{s:s, s:s, s:i}", "id", job_ids[3], "kind", "demo",
                                                           "attempt", 1));
                     /* Malformed: an id that is no job id, an entry without a kind. */
@@ -210,7 +172,7 @@ int main(int argc, char **argv)
                     json_array_append_new(jobs, json_pack("{s:s}", "id", "00000000000000000000000000000005"));
                     json_t *batch = json_pack("{s:s, s:o}", "batch", "b0000000000000000000000000000001", "jobs", jobs);
                     char *text = json_dumps(batch, JSON_COMPACT);
-                    send_to_worker(router, routing, RILL_COMMAND_BATCH, text);
+                    send_to_worker(&broker, RILL_COMMAND_BATCH, text);
                     free(text);
                     json_decref(batch);
                     batch_sent = 1;
@@ -220,8 +182,13 @@ int main(int argc, char **argv)
                 CHECKF(index >= 0, "PART of an unknown job");
                 if (index >= 0) {
                     results[index].parts++;
+                    /* rill/2: the worker numbers the parts on from the BATCH's seq. */
+                    char seq[24];
+                    snprintf(seq, sizeof(seq), "%d", 10 * index + results[index].parts);
+                    CHECKF(rill_frame_equals(message.arguments[1], seq), "part seq %.*s, expected %s",
+                           (int)message.arguments[1].size, message.arguments[1].data, seq);
                     snprintf(results[index].part, sizeof(results[index].part), "%.*s",
-                             (int)message.arguments[1].size, message.arguments[1].data);
+                             (int)message.arguments[2].size, message.arguments[2].data);
                 }
                 break;
             case RILL_COMMAND_DONE:
@@ -256,15 +223,9 @@ int main(int argc, char **argv)
     CHECKF(!results[3].done && results[3].parts == 0 && strcmp(results[3].fail_code, "unknown_kind") == 0,
           "demo job: done %d parts %d fail %s", results[3].done, results[3].parts, results[3].fail_code);
 
-    kill(worker_pid, SIGTERM);
-    int status = 0;
-    waitpid(worker_pid, &status, 0);
+    int status = fake_broker_close(&broker);
     CHECKF(WIFEXITED(status) && WEXITSTATUS(status) == 0, "worker exit status %d", status);
-    zmq_close(router);
-    zmq_ctx_term(context);
     close(listener);
-    unlink(config_path);
-    rmdir(run_dir);
     if (rill_test_failed == 0) {
         printf("http list batch: one upstream request for %d item jobs, all checks passed\n", ITEM_JOBS);
         return 0;

@@ -1,0 +1,95 @@
+/*
+ * fake_outbox.c - an outbox that records instead of sending. See
+ * fake_outbox.h.
+ */
+#include "fake_outbox.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+fake_t fake;
+
+static void copy_text(char *text, const void *bytes, size_t size)
+{
+    if (size >= FRAME_TEXT_MAX)
+        size = FRAME_TEXT_MAX - 1;
+    memcpy(text, bytes, size);
+    text[size] = '\0';
+}
+
+static int fake_publish(void *context, const char *subject, size_t subject_length, const char *event,
+                        uint64_t seq, zmq_msg_t *data, uint64_t accepted_ns)
+{
+    (void)context;
+    (void)accepted_ns;
+    if (fake.published_count == RECORDED_MAX)
+        return -1;
+    published_t *record = &fake.published[fake.published_count++];
+    copy_text(record->subject, subject, subject_length);
+    snprintf(record->event, sizeof(record->event), "%s", event);
+    record->seq = seq;
+    copy_text(record->data, zmq_msg_data(data), zmq_msg_size(data));
+    zmq_msg_close(data); /* sent: the outbox releases it */
+    return 0;
+}
+
+static void record(sent_t *sent, const rill_frame_t *routing, rill_command_t command,
+                   const rill_frame_t *arguments, size_t count)
+{
+    copy_text(sent->routing, routing->data, routing->size);
+    sent->command = command;
+    sent->count = count;
+    for (size_t i = 0; i < count && i < FRAMES_MAX; i++)
+        copy_text(sent->frames[i], arguments[i].data, arguments[i].size);
+}
+
+static int fake_send_worker(void *context, const rill_frame_t *routing, rill_command_t command,
+                            const rill_frame_t *arguments, size_t count)
+{
+    (void)context;
+    if (fake.workers_unreachable || fake.command_count == RECORDED_MAX) {
+        errno = EHOSTUNREACH;
+        return -1;
+    }
+    record(&fake.commands[fake.command_count++], routing, command, arguments, count);
+    return 0;
+}
+
+static int fake_reply(void *context, const rill_frame_t *routing, rill_command_t command,
+                      const rill_frame_t *arguments, size_t count)
+{
+    (void)context;
+    if (fake.reply_count == RECORDED_MAX)
+        return -1;
+    record(&fake.replies[fake.reply_count++], routing, command, arguments, count);
+    return 0;
+}
+
+rill_outbox_t fake_outbox(void)
+{
+    rill_outbox_t outbox = {NULL, fake_publish, fake_send_worker, fake_reply};
+    return outbox;
+}
+
+void forget_recorded(void)
+{
+    fake.published_count = 0;
+    fake.command_count = 0;
+    fake.reply_count = 0;
+}
+
+const published_t *last_published(void)
+{
+    return fake.published_count > 0 ? &fake.published[fake.published_count - 1] : NULL;
+}
+
+const sent_t *last_command(const char *routing, rill_command_t command)
+{
+    for (size_t i = fake.command_count; i > 0; i--) {
+        const sent_t *sent = &fake.commands[i - 1];
+        if (sent->command == command && strcmp(sent->routing, routing) == 0)
+            return sent;
+    }
+    return NULL;
+}

@@ -1,0 +1,51 @@
+/*
+ * fake_outbox.h - the broker's outbox (broker/outbox.h) for tests without
+ * sockets: it records every event published, command sent to a worker and
+ * reply to a frontend, so a test reads what would have gone out.
+ */
+#ifndef RILL_TEST_FAKE_OUTBOX_H
+#define RILL_TEST_FAKE_OUTBOX_H
+
+#include "outbox.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define RECORDED_MAX 256
+#define FRAMES_MAX 8
+#define FRAME_TEXT_MAX 1024
+
+typedef struct {
+    char subject[160];
+    char event[16];
+    uint64_t seq;
+    char data[FRAME_TEXT_MAX];
+} published_t;
+
+typedef struct {
+    char routing[64];
+    rill_command_t command;
+    size_t count;
+    char frames[FRAMES_MAX][FRAME_TEXT_MAX]; /* the first FRAMES_MAX arguments, as text */
+} sent_t;
+
+typedef struct {
+    published_t published[RECORDED_MAX];
+    size_t published_count;
+    sent_t commands[RECORDED_MAX];
+    size_t command_count;
+    sent_t replies[RECORDED_MAX];
+    size_t reply_count;
+    int workers_unreachable; /* sends to workers fail (EHOSTUNREACH) */
+} fake_t;
+
+extern fake_t fake;
+
+/* An outbox whose three senders record into fake. */
+rill_outbox_t fake_outbox(void);
+void forget_recorded(void);
+const published_t *last_published(void);
+/* The last command sent to routing, of that command; NULL if none. */
+const sent_t *last_command(const char *routing, rill_command_t command);
+
+#endif

@@ -1,0 +1,115 @@
+/*
+ * fake_broker.c - the broker's end of workers.sock for worker tests. See
+ * fake_broker.h.
+ */
+#include "fake_broker.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define WORKER_ARGUMENTS_MAX 24
+
+long fake_broker_now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1000L + t.tv_nsec / 1000000L;
+}
+
+int fake_broker_open(fake_broker_t *self, const char *run_dir_template, const char *config_text)
+{
+    memset(self, 0, sizeof(*self));
+    self->routing.data = self->routing_data;
+    snprintf(self->run_dir, sizeof(self->run_dir), "%s", run_dir_template);
+    if (mkdtemp(self->run_dir) == NULL) {
+        perror("mkdtemp");
+        return -1;
+    }
+    snprintf(self->config_path, sizeof(self->config_path), "%s/config.json", self->run_dir);
+    FILE *config = fopen(self->config_path, "w");
+    if (config == NULL) {
+        perror("config");
+        return -1;
+    }
+    fprintf(config, "%s\n", config_text);
+    fclose(config);
+    char endpoint[160];
+    snprintf(endpoint, sizeof(endpoint), "ipc://%s/workers.sock", self->run_dir);
+    self->context = zmq_ctx_new();
+    self->router = zmq_socket(self->context, ZMQ_ROUTER);
+    int linger = 0;
+    zmq_setsockopt(self->router, ZMQ_LINGER, &linger, sizeof(linger));
+    if (zmq_bind(self->router, endpoint) != 0) {
+        fprintf(stderr, "bind %s: %s\n", endpoint, zmq_strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+void fake_broker_start_worker(fake_broker_t *self, const char *worker_path, ...)
+{
+    const char *arguments[WORKER_ARGUMENTS_MAX + 6] = {worker_path, "--run-dir", self->run_dir, "--config",
+                                                       self->config_path};
+    size_t count = 5;
+    va_list list;
+    va_start(list, worker_path);
+    for (const char *flag = va_arg(list, const char *); flag != NULL && count < WORKER_ARGUMENTS_MAX + 5;
+         flag = va_arg(list, const char *))
+        arguments[count++] = flag;
+    va_end(list);
+    arguments[count] = NULL;
+    self->worker_pid = fork();
+    if (self->worker_pid == 0) {
+        execv(worker_path, (char *const *)arguments);
+        _exit(127);
+    }
+}
+
+int fake_broker_receive(fake_broker_t *self, rill_received_t *received, rill_message_t *message,
+                        const char **error)
+{
+    if (rill_protocol_receive(self->router, received) != 1)
+        return 0;
+    *error = "too short";
+    if (received->count < 2 || rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, received->frames + 1,
+                                                  received->count - 1, message, error) != 0) {
+        rill_received_close(received);
+        return -1;
+    }
+    self->routing.size = received->frames[0].size < sizeof(self->routing_data) ? received->frames[0].size : 0;
+    memcpy(self->routing_data, received->frames[0].data, self->routing.size);
+    return 1;
+}
+
+int fake_broker_send(fake_broker_t *self, rill_command_t command, const char *argument)
+{
+    rill_frame_t frame = rill_frame_from_string(argument != NULL ? argument : "");
+    return rill_protocol_send_command(self->router, &self->routing, command, &frame, argument != NULL ? 1 : 0,
+                                      ZMQ_DONTWAIT);
+}
+
+int fake_broker_close(fake_broker_t *self)
+{
+    int status = -1;
+    if (self->worker_pid > 0) {
+        kill(self->worker_pid, SIGTERM);
+        waitpid(self->worker_pid, &status, 0);
+    }
+    if (self->router != NULL)
+        zmq_close(self->router);
+    if (self->context != NULL)
+        zmq_ctx_term(self->context);
+    unlink(self->config_path);
+    char tail[96];
+    snprintf(tail, sizeof(tail), "%s/tail", self->run_dir);
+    rmdir(tail); /* the worker makes the default tail_root */
+    rmdir(self->run_dir);
+    return status;
+}

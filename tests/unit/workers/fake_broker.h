@@ -1,0 +1,45 @@
+/*
+ * fake_broker.h - the broker's end of workers.sock, for tests that drive a
+ * real rill-worker process: a fresh run directory with a config file, a
+ * ROUTER bound there, the worker started on it, and its messages received
+ * parsed with the routing id to answer. It checks nothing itself: the
+ * tests check what it returns (rill_test.h's counts are per file).
+ */
+#ifndef RILL_TEST_FAKE_BROKER_H
+#define RILL_TEST_FAKE_BROKER_H
+
+#include "rill_protocol.h"
+
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef struct {
+    char run_dir[64];
+    char config_path[128];
+    void *context;
+    void *router;
+    uint8_t routing_data[256];
+    rill_frame_t routing; /* the worker's, from its last message; size 0 before any */
+    pid_t worker_pid;
+} fake_broker_t;
+
+long fake_broker_now_ms(void);
+/* A run directory named after prefix ("/tmp/rill-worker-X-XXXXXX"), its
+ * config.json holding config_text, the ROUTER bound to its workers.sock.
+ * 0, or -1 (printed). */
+int fake_broker_open(fake_broker_t *self, const char *run_dir_template, const char *config_text);
+/* Starts worker_path on the run directory with that config, more flags
+ * after (NULL-terminated). */
+void fake_broker_start_worker(fake_broker_t *self, const char *worker_path, ...);
+/* The next message from the worker, parsed: 1 (close received after use),
+ * 0 when none is waiting, -1 for one that does not parse (*error says why;
+ * nothing to close). */
+int fake_broker_receive(fake_broker_t *self, rill_received_t *received, rill_message_t *message,
+                        const char **error);
+/* command [argument] to the worker (argument NULL: none). 0 or -1. */
+int fake_broker_send(fake_broker_t *self, rill_command_t command, const char *argument);
+/* SIGTERM to the worker, then the socket, the config file and the run
+ * directory go. Returns the worker's wait status. */
+int fake_broker_close(fake_broker_t *self);
+
+#endif
