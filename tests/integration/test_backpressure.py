@@ -23,6 +23,7 @@ import time
 
 import harness
 from harness import check
+from test_streams import dropping_system, publish
 
 SEQ_LINES = 1000000
 # The frontend's slow-client bound (docs/CONFIG.md) is for clients slower
@@ -188,50 +189,19 @@ def test_frontend_stopped_briefly_loses_nothing(ctx):
     # A tiny HWM fills the XPUB's pipe to the stopped frontend at once; the
     # broker holds what it refuses (for up to heartbeat_ms without progress,
     # 3 s here) and sends it when the frontend reads again: no gap, no repair.
-    saved = os.environ.get("RILL_SOCKET_HWM")
-    os.environ["RILL_SOCKET_HWM"] = "10"
-    try:
-        system = ctx.system(workers=0, config={"heartbeat_ms": 3000})
-    finally:
-        if saved is None:
-            del os.environ["RILL_SOCKET_HWM"]
-        else:
-            os.environ["RILL_SOCKET_HWM"] = saved
-    system.wait_listening()
-    system.wait_for(lambda: "worker" in (system.json_request("GET", "/healthz")[1] or {}).get("message", ""),
-                    what="the frontend to know the broker")
-    port2 = harness.free_port()
-    system.start_frontend(port=port2, name="frontend2")
+    system, port2 = dropping_system(ctx, {"heartbeat_ms": 3000})
     stream = system.stream("GET", "/v1/topics/held")
     check(stream.status == 200)
     pad = "x" * 20000
-    system.wait_for(lambda: publish_ok(system, port2, {"n": 0, "pad": ""}), timeout=20, what="frontend2 up")
-    first = stream.next_event()
-    check(first["data"]["n"] == 0, first)
     system.frontend.signal(signal.SIGSTOP)
     try:
         for n in range(1, 61):
-            check(publish_ok(system, port2, {"n": n, "pad": pad}), "publish %d failed" % n)
+            publish(system, "held", {"n": n, "pad": pad}, port=port2)
     finally:
         system.frontend.signal(signal.SIGCONT)
     got = [stream.next_event() for _ in range(60)]
     stream.close()
-    check([(e["event"], e["seq"], e["data"]["n"]) for e in got] == [("part", n + 1, n) for n in range(1, 61)],
+    check([(e["event"], e["seq"], e["data"]["n"]) for e in got] == [("part", n, n) for n in range(1, 61)],
           "after the stop: %r" % [(e["event"], e["seq"]) for e in got])
     check("fetching the missing events" not in system.frontend.log_text(), "a repair was needed: events were dropped")
     check("took no event" not in system.broker.log_text(), "the broker gave up holding")
-
-
-def publish_ok(system, port, message):
-    """POST /v1/topics/held through the frontend on port; True on 202."""
-    try:
-        conn = system.connection(10, port=port)
-        try:
-            conn.request("POST", "/v1/topics/held", body=json.dumps(message))
-            response = conn.getresponse()
-            response.read()
-            return response.status == 202
-        finally:
-            conn.close()
-    except OSError:
-        return False
