@@ -3,7 +3,7 @@
  */
 #include "access.h"
 
-#include "http_api.h"
+#include "http_reply.h"
 
 #include <string.h>
 
@@ -64,9 +64,8 @@ static int needs_token(h2o_req_t *req, const rill_route_t *route)
     }
 }
 
-int rill_access_check(rill_frontend_t *frontend, h2o_req_t *req, const rill_route_t *route)
+int rill_access_check(const rill_config_t *config, h2o_req_t *req, const rill_route_t *route)
 {
-    const rill_config_t *config = &frontend->config;
     h2o_iovec_t origin = header_value(req, H2O_STRLIT("origin"));
     int allowed = origin.base != NULL && rill_access_origin_allowed(config, origin.base, origin.len);
     if (allowed) {
@@ -76,7 +75,7 @@ int rill_access_check(rill_frontend_t *frontend, h2o_req_t *req, const rill_rout
     }
     if (method_is(req, "OPTIONS") && route->id != RILL_ROUTE_NONE) {
         if (origin.base != NULL && !allowed) {
-            rill_http_send_error(req, 403, "cors_forbidden", "this origin is not allowed (cors_origins)");
+            rill_http_reply_error(req, 403, "cors_forbidden", "this origin is not allowed (cors_origins)");
             return 1;
         }
         const char *methods = route->allow != NULL ? route->allow : "GET";
@@ -100,7 +99,7 @@ int rill_access_check(rill_frontend_t *frontend, h2o_req_t *req, const rill_rout
         if (authorization.base == NULL || !rill_access_token_matches(config, authorization.base, authorization.len)) {
             h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_WWW_AUTHENTICATE, NULL,
                            H2O_STRLIT("Bearer realm=\"rill\""));
-            rill_http_send_error(req, 401, "unauthorized",
+            rill_http_reply_error(req, 401, "unauthorized",
                                  authorization.base == NULL ? "this request needs \"Authorization: Bearer <token>\""
                                                             : "the bearer token is not valid");
             return 1;

@@ -11,7 +11,7 @@
 #ifndef RILL_FRONTEND_ACCESS_H
 #define RILL_FRONTEND_ACCESS_H
 
-#include "frontend.h"
+#include "rill_config.h"
 #include "router.h"
 
 #include <h2o.h>
@@ -19,7 +19,7 @@
 /* Returns 1 when the request was answered here (a preflight, or a refusal),
  * 0 when its handler should run. Adds the CORS headers of an allowed origin
  * to req->res.headers either way. */
-int rill_access_check(rill_frontend_t *frontend, h2o_req_t *req, const rill_route_t *route);
+int rill_access_check(const rill_config_t *config, h2o_req_t *req, const rill_route_t *route);
 
 /* The two decisions, without h2o. */
 int rill_access_origin_allowed(const rill_config_t *config, const char *origin, size_t length);

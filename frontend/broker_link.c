@@ -3,6 +3,7 @@
  */
 #include "broker_link.h"
 
+#include "rill_alloc.h"
 #include "rill_clock.h"
 #include "rill_log.h"
 
@@ -115,25 +116,13 @@ static void forget_call(rill_broker_link_t *self, rill_broker_call_t *call)
 }
 
 static void finish_call(rill_broker_link_t *self, rill_broker_call_t *call,
-                        rill_call_outcome_t outcome, const rill_message_t *message)
+                        rill_call_outcome_t outcome, const rill_message_t *message,
+                        const rill_replay_header_t *replay)
 {
     rill_broker_reply_fn reply = call->reply;
     void *owner = call->owner;
     forget_call(self, call);
-    reply(owner, outcome, message);
-}
-
-/* A REPLAY's header says whether more follow; a header that cannot be read
- * ends the call (its owner reports the malformed reply). */
-static int replay_is_final(const rill_message_t *message)
-{
-    json_error_t error;
-    json_t *header = json_loadb((const char *)message->arguments[2].data,
-                                message->arguments[2].size, 0, &error);
-    json_t *final = json_object_get(header, "final");
-    int result = !json_is_false(final);
-    json_decref(header);
-    return result;
+    reply(owner, outcome, message, replay);
 }
 
 static void handle_control(rill_broker_link_t *self, rill_received_t *received)
@@ -174,19 +163,27 @@ static void handle_control(rill_broker_link_t *self, rill_received_t *received)
                            req);
             return;
         }
-        if (message.command == RILL_COMMAND_REPLAY && !replay_is_final(&message)) {
+        /* A REPLAY's header says whether more follow; one that cannot be
+         * read ends the call (its owner reports the malformed reply). */
+        rill_replay_header_t header;
+        const rill_replay_header_t *replay = NULL;
+        if (message.command == RILL_COMMAND_REPLAY &&
+            rill_replay_header_decode(message.arguments[2].data, message.arguments[2].size,
+                                      &header) == 0)
+            replay = &header;
+        if (replay != NULL && !replay->final) {
             /* One of several: the call stays, with a fresh deadline. */
             if (h2o_timeout_is_linked(&call->deadline))
                 h2o_timeout_unlink(&call->deadline);
             h2o_timeout_link(self->context->loop, &self->call_timeout, &call->deadline);
             call->in_callback = 1;
-            call->reply(call->owner, RILL_CALL_MORE, &message);
+            call->reply(call->owner, RILL_CALL_MORE, &message, replay);
             call->in_callback = 0;
             if (call->cancelled)
                 forget_call(self, call);
             return;
         }
-        finish_call(self, call, RILL_CALL_REPLIED, &message);
+        finish_call(self, call, RILL_CALL_REPLIED, &message, replay);
         return;
     }
     default:
@@ -299,7 +296,7 @@ static void on_call_deadline(h2o_timeout_entry_t *entry)
     rill_broker_call_t *call = CONTAINER_OF(entry, rill_broker_call_t, deadline);
     rill_log_warn(NULL, "broker did not answer req %s within %d ms", call->req,
                   RILL_BROKER_CALL_TIMEOUT_MS);
-    finish_call(call->link, call, RILL_CALL_TIMEOUT, NULL);
+    finish_call(call->link, call, RILL_CALL_TIMEOUT, NULL, NULL);
 }
 
 static h2o_socket_t *watch(rill_broker_link_t *self, void *socket)
@@ -312,12 +309,9 @@ static h2o_socket_t *watch(rill_broker_link_t *self, void *socket)
     int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
     if (copy < 0)
         return NULL;
+    /* h2o's allocation aborts when memory runs out (rill_alloc.h). */
     h2o_socket_t *sock = h2o_evloop_socket_create(self->context->loop, copy,
                                                   H2O_SOCKET_FLAG_DONT_READ);
-    if (sock == NULL) {
-        close(copy);
-        return NULL;
-    }
     sock->data = self;
     h2o_socket_read_start(sock, on_readable);
     return sock;
@@ -346,9 +340,7 @@ rill_broker_link_t *rill_broker_link_new(h2o_context_t *context, const rill_endp
                                          const rill_config_t *config,
                                          const rill_broker_link_callbacks_t *callbacks)
 {
-    rill_broker_link_t *self = calloc(1, sizeof(*self));
-    if (self == NULL)
-        return NULL;
+    rill_broker_link_t *self = rill_xcalloc(1, sizeof(*self));
     self->context = context;
     self->callbacks = *callbacks;
     self->heartbeat_ms = config->heartbeat_ms > 0 ? config->heartbeat_ms : 1000;
@@ -356,9 +348,9 @@ rill_broker_link_t *rill_broker_link_new(h2o_context_t *context, const rill_endp
     self->ping_entry.cb = on_ping_timer;
     h2o_timeout_init(context->loop, &self->ping_timeout, self->heartbeat_ms);
     h2o_timeout_init(context->loop, &self->call_timeout, RILL_BROKER_CALL_TIMEOUT_MS);
-    self->calls = zhashx_new();
+    self->calls = zhashx_new(); /* czmq aborts when memory runs out */
     self->zmq_context = zmq_ctx_new();
-    if (self->calls == NULL || self->zmq_context == NULL)
+    if (self->zmq_context == NULL)
         goto fail;
     zhashx_set_key_duplicator(self->calls, NULL);
     zhashx_set_key_destructor(self->calls, NULL);
@@ -456,6 +448,26 @@ void rill_broker_link_unsubscribe(rill_broker_link_t *self, const char *topic, s
     schedule_drain(self);
 }
 
+int rill_broker_link_subscribe_barrier(rill_broker_link_t *self, char *token)
+{
+    token[0] = '\0';
+    if (rill_id_generate(token + 1) != 0)
+        return -1;
+    token[0] = RILL_SUBJECT_BARRIER;
+    if (rill_broker_link_subscribe(self, token, RILL_BARRIER_TOKEN_SIZE - 1) != 0) {
+        token[0] = '\0';
+        return -1;
+    }
+    return 0;
+}
+
+void rill_broker_link_unsubscribe_barrier(rill_broker_link_t *self, char *token)
+{
+    if (token[0] != '\0' && self != NULL)
+        rill_broker_link_unsubscribe(self, token, RILL_BARRIER_TOKEN_SIZE - 1);
+    token[0] = '\0';
+}
+
 rill_broker_call_t *rill_broker_link_call(rill_broker_link_t *self, rill_command_t command,
                                           const rill_frame_t *arguments, size_t argument_count,
                                           rill_broker_reply_fn reply, void *owner)
@@ -463,9 +475,7 @@ rill_broker_call_t *rill_broker_link_call(rill_broker_link_t *self, rill_command
     rill_frame_t frames[8];
     if (argument_count + 1 > sizeof(frames) / sizeof(frames[0]))
         return NULL;
-    rill_broker_call_t *call = calloc(1, sizeof(*call));
-    if (call == NULL)
-        return NULL;
+    rill_broker_call_t *call = rill_xcalloc(1, sizeof(*call));
     call->link = self;
     call->reply = reply;
     call->owner = owner;
@@ -507,5 +517,5 @@ void rill_broker_link_fail_all(rill_broker_link_t *self)
 {
     rill_broker_call_t *call;
     while ((call = zhashx_first(self->calls)) != NULL)
-        finish_call(self, call, RILL_CALL_SHUTDOWN, NULL);
+        finish_call(self, call, RILL_CALL_SHUTDOWN, NULL, NULL);
 }

@@ -10,13 +10,22 @@
  * Requests to the broker are "calls": each gets a fresh req id, a 5 s
  * deadline and a callback that is invoked exactly once - with the reply, or
  * with no reply on timeout, send failure or shutdown - unless the caller
- * cancels it first (e.g. its client went away).
+ * cancels it first (e.g. its client went away). A FETCH is answered by
+ * one or more REPLAYs: their header is decoded here, once - the link needs
+ * its "final" to know whether the call goes on - and handed to the caller.
+ *
+ * The SUB side also carries barrier tokens (docs/PROTOCOL.md "The
+ * barrier"): a submit or a stream subscribes a fresh one after its subjects
+ * and names it in its call, so the broker answers only once the
+ * subscriptions have reached it.
  */
 #ifndef RILL_FRONTEND_BROKER_LINK_H
 #define RILL_FRONTEND_BROKER_LINK_H
 
 #include "rill_config.h"
 #include "rill_endpoints.h"
+#include "rill_id.h"
+#include "rill_messages.h"
 #include "rill_protocol.h"
 
 #include <h2o.h>
@@ -35,10 +44,13 @@ typedef enum {
 } rill_call_outcome_t;
 
 /* message is NULL unless outcome is RILL_CALL_REPLIED or RILL_CALL_MORE; it
- * and its frames live only during the callback. The call is already freed
- * when this runs, except for RILL_CALL_MORE (it may be cancelled then). */
+ * and its frames live only during the callback. For a REPLAY, replay is its
+ * header, decoded once here (NULL when it cannot be read: the owner reports
+ * the bad reply); else NULL. The call is already freed when this runs,
+ * except for RILL_CALL_MORE (it may be cancelled then). */
 typedef void (*rill_broker_reply_fn)(void *owner, rill_call_outcome_t outcome,
-                                     const rill_message_t *message);
+                                     const rill_message_t *message,
+                                     const rill_replay_header_t *replay);
 
 typedef struct {
     /* One event from the SUB socket (already parsed and checked). */
@@ -67,6 +79,15 @@ uint64_t rill_broker_link_malformed(rill_broker_link_t *self);
 /* SUB subscriptions; a drain is scheduled after each. */
 int rill_broker_link_subscribe(rill_broker_link_t *self, const char *topic, size_t length);
 void rill_broker_link_unsubscribe(rill_broker_link_t *self, const char *topic, size_t length);
+
+/* A barrier token (PROTOCOL.md, "The barrier"): 's' and a fresh id, NUL-terminated. */
+#define RILL_BARRIER_TOKEN_SIZE (1 + RILL_ID_TEXT_SIZE)
+/* Subscribes a fresh barrier token, written into token: after the subjects
+ * it guards, before the call that names it. 0, or -1 with token "". */
+int rill_broker_link_subscribe_barrier(rill_broker_link_t *self, char *token);
+/* Unsubscribes token unless it is "", and clears it. self may be NULL (the
+ * link is gone): token is only cleared. */
+void rill_broker_link_unsubscribe_barrier(rill_broker_link_t *self, char *token);
 
 /* Sends command with frames [req, arguments...]. Returns the pending call,
  * or NULL when the message could not be sent (broker unreachable). */

@@ -3,6 +3,8 @@
  */
 #include "chunk.h"
 
+#include "rill_alloc.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,9 +12,7 @@ rill_chunk_t *rill_chunk_new(size_t capacity)
 {
     if (capacity > UINT32_MAX - sizeof(rill_chunk_t))
         return NULL;
-    rill_chunk_t *chunk = malloc(sizeof(*chunk) + capacity);
-    if (chunk == NULL)
-        return NULL;
+    rill_chunk_t *chunk = rill_xmalloc(sizeof(*chunk) + capacity);
     chunk->references = 1;
     chunk->length = 0;
     chunk->capacity = (uint32_t)capacity;

@@ -30,10 +30,10 @@ typedef struct {
     char bytes[];
 } rill_chunk_t;
 
-/* A chunk of capacity bytes, length 0, one reference. NULL on ENOMEM or
- * capacity over 4 GiB. */
+/* A chunk of capacity bytes, length 0, one reference. NULL when capacity
+ * is over 4 GiB (allocation itself never fails: rill_alloc.h). */
 rill_chunk_t *rill_chunk_new(size_t capacity);
-/* A chunk holding a copy of text (one reference). */
+/* A chunk holding a copy of text (one reference); NULL as rill_chunk_new. */
 rill_chunk_t *rill_chunk_new_copy(const char *text, size_t length);
 rill_chunk_t *rill_chunk_ref(rill_chunk_t *chunk);
 /* Drops one reference and clears *chunk; frees at zero. NULL is fine. */

@@ -3,6 +3,7 @@
  */
 #include "cursor.h"
 
+#include "rill_alloc.h"
 #include "rill_protocol.h"
 
 #include <stdlib.h>
@@ -36,9 +37,7 @@ int rill_cursor_parse(const char *text, size_t length, size_t max_entries, rill_
         commas += text[i] == ',';
     if (commas + 1 > max_entries)
         return fail(cursor, error, "the cursor names more subjects than a stream may have");
-    cursor->entries = calloc(commas + 1, sizeof(*cursor->entries));
-    if (cursor->entries == NULL)
-        return fail(cursor, error, "out of memory");
+    cursor->entries = rill_xcalloc(commas + 1, sizeof(*cursor->entries));
     size_t at = 0;
     while (at <= length) {
         const char *entry = text + at;

@@ -11,11 +11,13 @@
 #ifndef RILL_FRONTEND_CURSOR_H
 #define RILL_FRONTEND_CURSOR_H
 
+#include "rill_protocol.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
-/* The longest "name:seq" entry: a 128-byte name, ':', 20 digits. */
-#define RILL_CURSOR_ENTRY_MAX (128 + 1 + 20)
+/* The longest "name:seq" entry: a topic name, ':', 20 digits. */
+#define RILL_CURSOR_ENTRY_MAX (RILL_TOPIC_NAME_MAX + 1 + 20)
 
 typedef struct {
     const char *name; /* points into the parsed text */

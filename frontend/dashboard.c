@@ -3,6 +3,8 @@
  */
 #include "dashboard.h"
 
+#include "rill_alloc.h"
+
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -126,11 +128,7 @@ char *rill_dashboard_render(const char *page, size_t length, const rill_config_t
         return NULL;
     size_t head = (size_t)(value - page);
     size_t tail = length - (size_t)(value_end - page);
-    char *out = malloc(head + 6 * strlen(json) + tail + 1);
-    if (out == NULL) {
-        free(json);
-        return NULL;
-    }
+    char *out = rill_xmalloc(head + 6 * strlen(json) + tail + 1);
     memcpy(out, page, head);
     size_t at = head + escape_attribute(json, out + head);
     memcpy(out + at, value_end, tail);

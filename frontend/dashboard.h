@@ -28,8 +28,9 @@ extern const size_t rill_dashboard_html_size;
 long rill_dashboard_csp(const char *page, size_t length, char *out, size_t size);
 
 /* The page with its rill-config meta filled from config: a malloc'd buffer
- * of *out_length bytes (free it), or NULL when out of memory or the page has
- * no <meta name="rill-config" content="...">. */
+ * of *out_length bytes (free it), or NULL when the page has no
+ * <meta name="rill-config" content="..."> or the config cannot be written
+ * as JSON. */
 char *rill_dashboard_render(const char *page, size_t length, const rill_config_t *config,
                             size_t *out_length);
 

@@ -6,7 +6,7 @@
 #include "dashboard_http.h"
 
 #include "dashboard.h"
-#include "http_api.h"
+#include "http_reply.h"
 #include "rill_log.h"
 
 #include <stdlib.h>
@@ -14,7 +14,7 @@
 static char csp[512];
 static long csp_length; /* 0: not computed yet; -1: the page is broken */
 
-void rill_dashboard_http_handle(rill_frontend_t *frontend, h2o_req_t *req)
+void rill_dashboard_http_handle(const rill_config_t *config, h2o_req_t *req)
 {
     if (csp_length == 0) {
         csp_length = rill_dashboard_csp(rill_dashboard_html, rill_dashboard_html_size, csp,
@@ -23,14 +23,14 @@ void rill_dashboard_http_handle(rill_frontend_t *frontend, h2o_req_t *req)
             rill_log_error(NULL, "the embedded dashboard has no single inline <style> and <script>");
     }
     if (csp_length < 0) {
-        rill_http_send_error(req, 500, "internal", "the dashboard page is broken");
+        rill_http_reply_error(req, 500, "internal", "the dashboard page is broken");
         return;
     }
     size_t length = 0;
     char *page = rill_dashboard_render(rill_dashboard_html, rill_dashboard_html_size,
-                                       &frontend->config, &length);
+                                       config, &length);
     if (page == NULL) {
-        rill_http_send_error(req, 500, "internal", "cannot render the dashboard");
+        rill_http_reply_error(req, 500, "internal", "cannot render the dashboard");
         return;
     }
     req->res.status = 200;

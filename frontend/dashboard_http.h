@@ -9,10 +9,10 @@
 #ifndef RILL_FRONTEND_DASHBOARD_HTTP_H
 #define RILL_FRONTEND_DASHBOARD_HTTP_H
 
-#include "frontend.h"
+#include "rill_config.h"
 
 #include <h2o.h>
 
-void rill_dashboard_http_handle(rill_frontend_t *frontend, h2o_req_t *req);
+void rill_dashboard_http_handle(const rill_config_t *config, h2o_req_t *req);
 
 #endif

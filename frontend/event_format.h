@@ -16,6 +16,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* What a stream's client reads: NDJSON lines, or Server-Sent Events. */
+typedef enum {
+    RILL_STREAM_NDJSON = 0,
+    RILL_STREAM_SSE,
+} rill_stream_format_t;
+
 #define RILL_HEARTBEAT_NDJSON "{\"event\":\"heartbeat\"}\n"
 #define RILL_HEARTBEAT_SSE ":\n\n"
 #define RILL_SSE_TAIL "\n"

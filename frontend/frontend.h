@@ -1,40 +1,47 @@
 /*
- * frontend.h - the state one rill-frontend process shares between modules.
+ * frontend.h - the rill-frontend process as one object.
  *
- * One instance lives for the whole process (main.c). It ties the h2o
- * context, the broker link, the subject registry and the set of open
- * streams together, so each module can reach the others without globals.
+ * A frontend owns everything the process serves with: the config in force,
+ * h2o's configuration, context and evloop, the listening socket, the link
+ * to the broker (broker_link.h), every stream and what they share
+ * (stream.h: the subject registry, the output queues' lists and timers),
+ * and the counters of /metrics. It wires them together - the broker link's
+ * events go to the streams, the HTTP handler (http_api.h) gets the rest -
+ * so no module reaches another through a global. main.c makes one, runs
+ * its loop, and on a signal drains and destroys it.
  */
 #ifndef RILL_FRONTEND_FRONTEND_H
 #define RILL_FRONTEND_FRONTEND_H
 
-#include "broker_link.h"
-#include "metrics.h"
 #include "rill_config.h"
-#include "subject_registry.h"
+#include "rill_endpoints.h"
 
 #include <h2o.h>
 
-/* How often windows of flush_ms (pipelines, docs/CONFIG.md) are checked. */
-#define RILL_FLUSH_TICK_MS 5
+/* At most this long for the bytes queued at shutdown to reach the clients. */
+#define RILL_FRONTEND_DRAIN_MS 2000
 
-typedef struct rill_frontend {
-    rill_config_t config;
-    h2o_globalconf_t globalconf;
-    h2o_context_t context;
-    h2o_accept_ctx_t accept_context;
-    rill_broker_link_t *broker;
-    rill_subject_registry_t *subjects;
-    h2o_linklist_t streams;        /* every rill_stream_t alive */
-    h2o_linklist_t dirty_streams;  /* streams with queued bytes to flush */
-    h2o_timeout_t heartbeat_timeout; /* config.stream_heartbeat_ms */
-    h2o_linklist_t delayed_streams; /* streams holding bytes for their flush_ms window */
-    h2o_timeout_t flush_timeout;    /* RILL_FLUSH_TICK_MS: checks the windows */
-    h2o_timeout_entry_t flush_entry;
-    int shutting_down;
-    uint64_t streams_opened;
-    uint64_t events_received;
-    rill_frontend_metrics_t metrics; /* /metrics: frontend/metrics.h */
-} rill_frontend_t;
+typedef struct rill_frontend rill_frontend_t;
+
+/* Listens on listen_address ("HOST:PORT", "[V6]:PORT" or ":PORT") and
+ * connects to the broker at endpoints; config is copied. NULL, with the
+ * reason logged, when the address cannot be listened on or the broker's
+ * sockets cannot be made. */
+rill_frontend_t *rill_frontend_new(const rill_config_t *config, const rill_endpoints_t *endpoints,
+                                   const char *listen_address);
+/* The loop main runs (h2o_evloop_run) until it is told to stop. */
+h2o_loop_t *rill_frontend_loop(rill_frontend_t *self);
+/* SIGHUP: a good config at path replaces the one in force for new requests
+ * (limits, declared kinds, heartbeats); a bad one is refused with its
+ * reason. Open streams and pending calls are untouched. */
+void rill_frontend_reload(rill_frontend_t *self, const char *config_path);
+/* Stops accepting, answers the calls still waiting for the broker with
+ * 503, ends every open stream once its queued bytes are out, and runs the
+ * loop until they are, for at most RILL_FRONTEND_DRAIN_MS. */
+void rill_frontend_drain(rill_frontend_t *self);
+/* Frees everything and clears *self. A client that never read its last
+ * bytes keeps its connection's state: h2o 2.2 cannot close a connection
+ * from outside, so that state (and the frontend) stays reachable at exit. */
+void rill_frontend_destroy(rill_frontend_t **self);
 
 #endif

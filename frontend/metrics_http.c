@@ -1,20 +1,21 @@
 /*
  * metrics_http.c - see metrics_http.h. The scrape's state lives in the
  * request's pool (h2o_mem_alloc_shared with a dispose callback), like every
- * call to the broker in http_api.c: a client that leaves mid-scrape takes
- * the pending call and the deadline with it.
+ * request that waits for the broker (http_api.c, submit_http.c): a client
+ * that leaves mid-scrape takes the pending call and the deadline with it.
  */
 #include "metrics_http.h"
 
-#include "http_api.h"
+#include "http_reply.h"
 #include "rill_log.h"
-#include "stream.h"
 
 #include <string.h>
 #include <unistd.h>
 
 typedef struct {
-    rill_frontend_t *frontend;
+    rill_broker_link_t *broker;
+    rill_streams_t *streams;
+    rill_frontend_metrics_t *metrics;
     h2o_req_t *req;
     rill_broker_call_t *call;
     h2o_timeout_entry_t deadline; /* on the context's one_sec_timeout */
@@ -25,7 +26,7 @@ typedef struct {
 static void scrape_dispose(void *data)
 {
     scrape_t *scrape = data;
-    rill_broker_link_cancel(scrape->frontend->broker, &scrape->call);
+    rill_broker_link_cancel(scrape->broker, &scrape->call);
     if (h2o_timeout_is_linked(&scrape->deadline))
         h2o_timeout_unlink(&scrape->deadline);
 }
@@ -33,7 +34,7 @@ static void scrape_dispose(void *data)
 /* Serves the frontend's part, then the broker's text when there is one. */
 static void respond(scrape_t *scrape, const rill_frame_t *broker_text)
 {
-    rill_frontend_t *frontend = scrape->frontend;
+    rill_streams_t *streams = scrape->streams;
     h2o_req_t *req = scrape->req;
     if (h2o_timeout_is_linked(&scrape->deadline))
         h2o_timeout_unlink(&scrape->deadline);
@@ -44,15 +45,15 @@ static void respond(scrape_t *scrape, const rill_frame_t *broker_text)
     }
     rill_frontend_gauges_t gauges = {
         .broker_up = broker_text != NULL,
-        .streams_open = rill_streams_count(frontend),
-        .streams_opened = frontend->streams_opened,
-        .subjects = rill_subject_registry_size(frontend->subjects),
-        .events_received = frontend->events_received,
-        .malformed = rill_broker_link_malformed(frontend->broker),
+        .streams_open = rill_streams_count(streams),
+        .streams_opened = streams->opened,
+        .subjects = rill_subject_registry_size(streams->subjects),
+        .events_received = streams->events_received,
+        .malformed = rill_broker_link_malformed(scrape->broker),
     };
     rill_buffer_t text;
     rill_buffer_init(&text);
-    rill_frontend_metrics_render(&frontend->metrics, &gauges, (long)getpid(), &text);
+    rill_frontend_metrics_render(scrape->metrics, &gauges, (long)getpid(), &text);
     if (broker_text != NULL && broker_text->size > 0) {
         rill_buffer_append(&text, (const char *)broker_text->data, broker_text->size);
         if (broker_text->data[broker_text->size - 1] != '\n')
@@ -60,7 +61,7 @@ static void respond(scrape_t *scrape, const rill_frame_t *broker_text)
     }
     if (text.failed) {
         rill_buffer_release(&text);
-        rill_http_send_error(req, 500, "internal", "out of memory");
+        rill_http_reply_error(req, 500, "internal", "out of memory");
         return;
     }
     req->res.status = 200;
@@ -74,8 +75,10 @@ static void respond(scrape_t *scrape, const rill_frame_t *broker_text)
     rill_buffer_release(&text);
 }
 
-static void on_reply(void *owner, rill_call_outcome_t outcome, const rill_message_t *message)
+static void on_reply(void *owner, rill_call_outcome_t outcome, const rill_message_t *message,
+                     const rill_replay_header_t *replay)
 {
+    (void)replay;
     scrape_t *scrape = owner;
     scrape->call = NULL;
     if (outcome == RILL_CALL_REPLIED && message->command == RILL_COMMAND_METRICS) {
@@ -90,30 +93,34 @@ static void on_reply(void *owner, rill_call_outcome_t outcome, const rill_messag
 static void on_deadline(h2o_timeout_entry_t *entry)
 {
     scrape_t *scrape = SCRAPE_OF(entry);
-    rill_broker_link_cancel(scrape->frontend->broker, &scrape->call);
-    scrape->frontend->metrics.broker_scrape_failures++;
+    rill_broker_link_cancel(scrape->broker, &scrape->call);
+    scrape->metrics->broker_scrape_failures++;
     rill_log_warn(NULL, "the broker did not answer METRICS within %d ms: serving the frontend's part",
                   RILL_METRICS_BROKER_WAIT_MS);
     respond(scrape, NULL);
 }
 
-void rill_metrics_http_handle(rill_frontend_t *frontend, h2o_req_t *req)
+void rill_metrics_http_handle(h2o_req_t *req, rill_broker_link_t *broker, rill_streams_t *streams,
+                              rill_frontend_metrics_t *metrics)
 {
     scrape_t *scrape = h2o_mem_alloc_shared(&req->pool, sizeof(*scrape), scrape_dispose);
     memset(scrape, 0, sizeof(*scrape));
-    scrape->frontend = frontend;
+    scrape->broker = broker;
+    scrape->streams = streams;
+    scrape->metrics = metrics;
     scrape->req = req;
     scrape->deadline.cb = on_deadline;
-    if (!rill_broker_link_is_connected(frontend->broker)) {
+    if (!rill_broker_link_is_connected(broker)) {
         respond(scrape, NULL);
         return;
     }
-    scrape->call = rill_broker_link_call(frontend->broker, RILL_COMMAND_METRICS, NULL, 0, on_reply,
+    scrape->call = rill_broker_link_call(broker, RILL_COMMAND_METRICS, NULL, 0, on_reply,
                                          scrape);
     if (scrape->call == NULL) {
         respond(scrape, NULL);
         return;
     }
     /* one_sec_timeout is exactly RILL_METRICS_BROKER_WAIT_MS. */
-    h2o_timeout_link(frontend->context.loop, &frontend->context.one_sec_timeout, &scrape->deadline);
+    h2o_context_t *context = req->conn->ctx;
+    h2o_timeout_link(context->loop, &context->one_sec_timeout, &scrape->deadline);
 }

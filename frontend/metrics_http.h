@@ -9,12 +9,15 @@
 #ifndef RILL_FRONTEND_METRICS_HTTP_H
 #define RILL_FRONTEND_METRICS_HTTP_H
 
-#include "frontend.h"
+#include "broker_link.h"
+#include "metrics.h"
+#include "stream.h"
 
 #include <h2o.h>
 
 #define RILL_METRICS_BROKER_WAIT_MS 1000
 
-void rill_metrics_http_handle(rill_frontend_t *frontend, h2o_req_t *req);
+void rill_metrics_http_handle(h2o_req_t *req, rill_broker_link_t *broker, rill_streams_t *streams,
+                              rill_frontend_metrics_t *metrics);
 
 #endif

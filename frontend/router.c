@@ -196,3 +196,23 @@ int rill_accept_wants_sse(const char *accept, size_t length)
     }
     return 0;
 }
+
+int rill_query_stream_format(const char *query, size_t query_length, const char *accept,
+                             size_t accept_length, rill_stream_format_t *format)
+{
+    const char *name, *value;
+    size_t name_length, value_length, at = 0;
+    int result = 0;
+    *format = RILL_STREAM_NDJSON;
+    while (rill_query_next(query, query_length, &at, &name, &name_length, &value, &value_length)) {
+        if (!equals(name, name_length, "format"))
+            continue;
+        if (equals(value, value_length, "sse"))
+            *format = RILL_STREAM_SSE;
+        else if (!equals(value, value_length, "ndjson"))
+            result = -1;
+    }
+    if (rill_accept_wants_sse(accept, accept_length))
+        *format = RILL_STREAM_SSE;
+    return result;
+}

@@ -8,6 +8,9 @@
 #ifndef RILL_FRONTEND_ROUTER_H
 #define RILL_FRONTEND_ROUTER_H
 
+#include "event_format.h"
+#include "rill_protocol.h"
+
 #include <stddef.h>
 
 typedef enum {
@@ -25,8 +28,8 @@ typedef struct {
     rill_route_id_t id;
     int status;        /* 0 when the route and method match; else 400, 404 or 405 */
     const char *allow; /* for 405: the Allow header value */
-    char job_id[33];   /* RILL_ROUTE_JOB: the id, NUL-terminated */
-    char topic[129];   /* RILL_ROUTE_TOPIC: the name, NUL-terminated */
+    char job_id[RILL_JOB_ID_LENGTH + 1]; /* RILL_ROUTE_JOB: the id, NUL-terminated */
+    char topic[RILL_TOPIC_NAME_MAX + 1]; /* RILL_ROUTE_TOPIC: the name, NUL-terminated */
 } rill_route_t;
 
 /* Fills route for method and path (no query). Always succeeds: an unknown
@@ -53,5 +56,11 @@ long rill_percent_decode(const char *text, size_t length, char *out);
 int rill_query_flag(const char *query, size_t query_length, const char *name);
 /* 1 when an Accept header value lists text/event-stream. */
 int rill_accept_wants_sse(const char *accept, size_t length);
+/* The format a stream's client asked for (docs/API.md): SSE when a
+ * format=sse is in the query or the Accept header value (accept may be
+ * NULL) lists text/event-stream, else NDJSON. Returns 0, or -1 when a
+ * format= value is neither sse nor ndjson (*format is still set). */
+int rill_query_stream_format(const char *query, size_t query_length, const char *accept,
+                             size_t accept_length, rill_stream_format_t *format);
 
 #endif

@@ -1,41 +1,59 @@
 /*
- * stream.h - one streaming HTTP response and the fan-out that feeds it.
+ * stream.h - one streaming HTTP response: its life, and the fan-out that
+ * feeds every stream of the process.
  *
  * A stream is the response of a POST /v1/jobs or a GET /v1/stream: it
- * subscribes to its jobs' and topics' subjects, queues references to shared
- * event chunks, and keeps exactly ONE h2o_send in flight - everything queued
- * meanwhile goes out as the iovecs of the next send, when h2o calls proceed.
- * It ends (H2O_SEND_STATE_FINAL) once every job has had its done or error,
- * unless it names a topic.
+ * subscribes to its jobs' and topics' subjects (subject_registry.h), keeps
+ * one sequencer per subject (sequencer.h: order, duplicates, gaps, FETCH)
+ * and writes through its output queue (output_queue.h: one h2o_send in
+ * flight, slow clients, heartbeats). It ends (H2O_SEND_STATE_FINAL) once
+ * every job has had its done or error, unless it names a topic.
  *
- * Each (stream, subject) pair keeps the next seq it expects: a duplicate is
- * dropped; retained events are replayed with FETCH (opening a GET
- * /v1/stream, resuming from a cursor, or repairing a seq jump when the XPUB
- * dropped something) while live ones are held; what the broker no longer
- * retains becomes a gap event.
+ * Its memory belongs to the request's pool (h2o_mem_alloc_shared):
+ * whatever way the request ends - final send written, client gone (stop),
+ * connection reset before the response started - the pool's dispose
+ * callback releases the subscriptions, the queued chunks and the timers
+ * exactly once.
  *
- * Its memory belongs to the request's pool (h2o_mem_alloc_shared): whatever
- * way the request ends - final send written, client gone (stop), connection
- * reset before the response started - the pool's dispose callback releases
- * the subscriptions, the queued chunks and the timers exactly once.
+ * rill_streams_t is every stream of the process and what they share: the
+ * subject registry, the output queues' lists and timers, and the counters
+ * /metrics shows. The frontend object (frontend.c) owns the one instance.
  */
 #ifndef RILL_FRONTEND_STREAM_H
 #define RILL_FRONTEND_STREAM_H
 
-#include "frontend.h"
+#include "broker_link.h"
+#include "event_format.h"
+#include "metrics.h"
+#include "output_queue.h"
+#include "rill_config.h"
+#include "subject_registry.h"
 
 #include <h2o.h>
 
 typedef struct rill_stream rill_stream_t;
 
-typedef enum {
-    RILL_STREAM_NDJSON = 0,
-    RILL_STREAM_SSE,
-} rill_stream_format_t;
+typedef struct rill_streams {
+    rill_broker_link_t *broker;        /* borrowed; NULL once the link is gone */
+    const rill_config_t *config;       /* borrowed; a reload changes it in place */
+    rill_subject_registry_t *subjects; /* which local streams want which subject */
+    rill_outputs_t outputs;            /* what every stream's output queue shares */
+    h2o_linklist_t all;                /* every rill_stream_t alive */
+    uint64_t opened;                   /* streams ever opened (/metrics) */
+    uint64_t events_received;          /* events read off the SUB socket (/metrics) */
+    int shutting_down;                 /* the frontend drains: no new stream, no new FETCH */
+} rill_streams_t;
 
-/* A stream for req; nothing is sent until rill_stream_start. NULL on ENOMEM. */
-rill_stream_t *rill_stream_new(rill_frontend_t *frontend, h2o_req_t *req,
-                               rill_stream_format_t format, const char *who);
+/* The broker link subscribes the subjects on the SUB socket; config and
+ * metrics are the frontend's. */
+rill_streams_t *rill_streams_new(h2o_loop_t *loop, const rill_config_t *config,
+                                 rill_broker_link_t *broker, rill_frontend_metrics_t *metrics);
+/* Every stream must be gone. */
+void rill_streams_destroy(rill_streams_t **self);
+
+/* A stream for req; nothing is sent until rill_stream_start. */
+rill_stream_t *rill_stream_new(rill_streams_t *streams, h2o_req_t *req, rill_stream_format_t format,
+                               const char *who);
 /* Subscribes the stream to job id's subject. Returns 0 or -1. */
 int rill_stream_add_job(rill_stream_t *stream, const char *job_id);
 /* GET /v1/stream: subscribes to a job (is_topic 0) or a topic by name, to
@@ -64,24 +82,20 @@ int rill_stream_fetch_joined(rill_stream_t *stream);
 void rill_stream_note_flush_ms(rill_stream_t *stream, uint64_t flush_ms);
 /* Sends the 200 headers and everything queued so far. */
 void rill_stream_start(rill_stream_t *stream);
-/* The submit failed before anything was sent: drop subscriptions and queue;
- * the caller answers the request with an error. */
+/* The request fails before anything was sent: drop subscriptions and
+ * queue; the caller answers the request with an error. */
 void rill_stream_abandon(rill_stream_t *stream);
-const char *rill_stream_who(rill_stream_t *stream);
 
 /* Fan-out of one SUB event to every local stream that wants its subject:
  * formatted once, queued by reference. Call rill_streams_flush after the
  * drain. */
-void rill_streams_on_event(rill_frontend_t *frontend, const rill_event_t *event);
-/* One h2o_send per stream that got bytes since the last flush (a stream
- * with a flush_ms window holds them until the window closes). */
-void rill_streams_flush(rill_frontend_t *frontend);
-/* The flush tick: sends what streams held for windows that closed. */
-void rill_streams_on_flush_tick(h2o_timeout_entry_t *entry);
+void rill_streams_on_event(rill_streams_t *self, const rill_event_t *event);
+/* One h2o_send per stream that got bytes since the last flush. */
+void rill_streams_flush(rill_streams_t *self);
 /* Every unfinished job of every stream gets error "broker_restarted". */
-void rill_streams_broker_restarted(rill_frontend_t *frontend);
+void rill_streams_broker_restarted(rill_streams_t *self);
 /* Shutdown: every open stream ends once its queued bytes are written. */
-void rill_streams_end_all(rill_frontend_t *frontend);
-size_t rill_streams_count(rill_frontend_t *frontend);
+void rill_streams_end_all(rill_streams_t *self);
+size_t rill_streams_count(rill_streams_t *self);
 
 #endif

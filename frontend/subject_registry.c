@@ -6,6 +6,8 @@
  */
 #include "subject_registry.h"
 
+#include "rill_alloc.h"
+
 #include <czmq.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,14 +23,8 @@ rill_subject_registry_t *rill_subject_registry_new(rill_subject_subscribe_fn sub
                                                    rill_subject_unsubscribe_fn unsubscribe,
                                                    void *context)
 {
-    rill_subject_registry_t *self = calloc(1, sizeof(*self));
-    if (self == NULL)
-        return NULL;
-    self->subjects = zhashx_new();
-    if (self->subjects == NULL) {
-        free(self);
-        return NULL;
-    }
+    rill_subject_registry_t *self = rill_xcalloc(1, sizeof(*self));
+    self->subjects = zhashx_new(); /* czmq aborts when memory runs out */
     /* Keys point into the subject itself: no duplicate, no destructor. */
     zhashx_set_key_duplicator(self->subjects, NULL);
     zhashx_set_key_destructor(self->subjects, NULL);
@@ -90,9 +86,7 @@ rill_subscription_t *rill_subject_registry_add(rill_subject_registry_t *self, co
     if (subject == NULL) {
         if (length == 0 || length > RILL_SUBJECT_TOPIC_MAX || memchr(topic, '\0', length) != NULL)
             return NULL;
-        subject = calloc(1, sizeof(*subject) + length + 1);
-        if (subject == NULL)
-            return NULL;
+        subject = rill_xcalloc(1, sizeof(*subject) + length + 1);
         memcpy(subject->topic, topic, length);
         subject->topic[length] = '\0';
         subject->topic_length = length;
@@ -102,30 +96,21 @@ rill_subscription_t *rill_subject_registry_add(rill_subject_registry_t *self, co
         }
         created = 1;
     }
-    rill_subscription_t *subscription = calloc(1, sizeof(*subscription));
-    if (subscription == NULL)
-        goto undo;
     if (created && self->subscribe != NULL &&
         self->subscribe(self->context, subject->topic, subject->topic_length) != 0) {
-        free(subscription);
-        goto undo;
+        zhashx_delete(self->subjects, subject->topic);
+        free(subject);
+        return NULL;
     }
+    rill_subscription_t *subscription = rill_xcalloc(1, sizeof(*subscription));
     subscription->subject = subject;
     subscription->owner = owner;
-    subscription->next_seq = 1;
     subscription->next = subject->head;
     if (subject->head != NULL)
         subject->head->previous = subscription;
     subject->head = subscription;
     subject->count++;
     return subscription;
-
-undo:
-    if (created) {
-        zhashx_delete(self->subjects, subject->topic);
-        free(subject);
-    }
-    return NULL;
 }
 
 void rill_subject_registry_remove(rill_subject_registry_t *self,
@@ -150,19 +135,4 @@ void rill_subject_registry_remove(rill_subject_registry_t *self,
         zhashx_delete(self->subjects, subject->topic);
         free(subject);
     }
-}
-
-rill_accept_t rill_subscription_accept(rill_subscription_t *subscription, uint64_t seq,
-                                       uint64_t *gap_from, uint64_t *gap_to)
-{
-    if (seq < subscription->next_seq)
-        return RILL_ACCEPT_DUPLICATE;
-    rill_accept_t result = RILL_ACCEPT_DELIVER;
-    if (seq > subscription->next_seq) {
-        *gap_from = subscription->next_seq;
-        *gap_to = seq - 1;
-        result = RILL_ACCEPT_GAP;
-    }
-    subscription->next_seq = seq + 1;
-    return result;
 }

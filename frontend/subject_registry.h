@@ -5,8 +5,8 @@
  * subscribes its SUB socket to a subject once, when the first local stream
  * wants it, and unsubscribes when the last one leaves: the broker counts
  * frontends, the frontend counts its own clients (PROTOCOL.md, Interest).
- * Each (stream, subject) pair is a subscription that also remembers the next
- * seq it expects, which is how duplicates and gaps are found per stream.
+ * Each (stream, subject) pair is a subscription; what the stream keeps for
+ * the pair (the seq it expects: sequencer.h) is the owner's.
  *
  * Pure bookkeeping: the SUB socket is reached through two callbacks, so the
  * module is unit-tested without ZeroMQ or h2o.
@@ -14,11 +14,13 @@
 #ifndef RILL_FRONTEND_SUBJECT_REGISTRY_H
 #define RILL_FRONTEND_SUBJECT_REGISTRY_H
 
+#include "rill_protocol.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
-/* "t" + a topic name of at most 128 bytes + "/" (PROTOCOL.md). */
-#define RILL_SUBJECT_TOPIC_MAX (128 + 2)
+/* "t" + a topic name + "/" (PROTOCOL.md). */
+#define RILL_SUBJECT_TOPIC_MAX (RILL_TOPIC_NAME_MAX + 2)
 
 typedef struct rill_subject rill_subject_t;
 typedef struct rill_subscription rill_subscription_t;
@@ -26,15 +28,9 @@ typedef struct rill_subject_registry rill_subject_registry_t;
 
 struct rill_subscription {
     rill_subject_t *subject;
-    void *owner;                    /* the stream that wants the subject */
-    rill_subscription_t *previous;  /* in the subject's list */
+    void *owner;                   /* what the stream keeps for this subject */
+    rill_subscription_t *previous; /* in the subject's list */
     rill_subscription_t *next;
-    rill_subscription_t *owner_next; /* free for the owner's own list */
-    uint64_t next_seq;              /* next seq this owner expects; starts at 1 */
-    void *fetch;                    /* the owner's: a replay in flight for it, or NULL */
-    uint64_t queued_from;           /* the owner's: first seq of it queued, not yet sent; 0 none */
-    uint64_t dropped_from;          /* the owner's: first seq dropped for a slow client; 0 none */
-    unsigned ended : 1;             /* done or error delivered */
 };
 
 struct rill_subject {
@@ -49,21 +45,15 @@ struct rill_subject {
 typedef int (*rill_subject_subscribe_fn)(void *context, const char *topic, size_t length);
 typedef void (*rill_subject_unsubscribe_fn)(void *context, const char *topic, size_t length);
 
-typedef enum {
-    RILL_ACCEPT_DELIVER = 0, /* seq is the next one expected */
-    RILL_ACCEPT_DUPLICATE,   /* seq already delivered: drop */
-    RILL_ACCEPT_GAP,         /* seqs gap_from..gap_to are missing; then deliver */
-} rill_accept_t;
-
 rill_subject_registry_t *rill_subject_registry_new(rill_subject_subscribe_fn subscribe,
                                                    rill_subject_unsubscribe_fn unsubscribe,
                                                    void *context);
-/* Every subscription must have been removed first (remaining ones are freed
- * without callbacks). */
+/* Every subscription should have been removed first (remaining ones are
+ * freed without callbacks). */
 void rill_subject_registry_destroy(rill_subject_registry_t **self);
 
 /* A new subscription of owner to topic (length bytes, at most
- * RILL_SUBJECT_TOPIC_MAX). NULL on ENOMEM, bad topic or subscribe failure. */
+ * RILL_SUBJECT_TOPIC_MAX). NULL on a bad topic or a subscribe failure. */
 rill_subscription_t *rill_subject_registry_add(rill_subject_registry_t *self, const char *topic,
                                                size_t length, void *owner);
 /* Removes and frees *subscription, clears it. NULL is fine. */
@@ -73,10 +63,5 @@ void rill_subject_registry_remove(rill_subject_registry_t *self,
 rill_subject_t *rill_subject_registry_find(rill_subject_registry_t *self, const char *topic,
                                            size_t length);
 size_t rill_subject_registry_size(rill_subject_registry_t *self);
-
-/* Decides what to do with seq for this subscription and advances next_seq
- * past it unless it is a duplicate. */
-rill_accept_t rill_subscription_accept(rill_subscription_t *subscription, uint64_t seq,
-                                       uint64_t *gap_from, uint64_t *gap_to);
 
 #endif

@@ -32,50 +32,6 @@ def processes_using(run_dir):
     return found
 
 
-def test_rill_up_serves_jobs_and_stops_everything(ctx):
-    port = free_port()
-    work = tempfile.mkdtemp(prefix="rill-up-")
-    run_dir = os.path.join(work, "run")
-    env = dict(os.environ, RILL_NO_INSTALL="1", NO_COLOR="1")
-    launcher = subprocess.Popen([os.path.join(TOP, "rill"), "up", "--port", str(port), "--workers", "2",
-                                 "--run-dir", run_dir], cwd=TOP, env=env, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        url = None
-        deadline = time.time() + 120  # may have to build first
-        lines = []
-        while time.time() < deadline and url is None:
-            line = launcher.stdout.readline().decode("utf-8", "replace")
-            if not line:
-                break
-            lines.append(line)
-            if "rill: up: " in line:
-                url = line.split("rill: up: ")[1].split()[0]
-        check(url == "http://127.0.0.1:%d/" % port, "no URL printed: %s" % "".join(lines[-20:]))
-        with urllib.request.urlopen(url + "healthz", timeout=10) as response:
-            health = json.loads(response.read())
-        check(health["workers"] == 2, health)
-        request = urllib.request.Request(url + "v1/jobs", data=b'{"kind":"demo","args":{"parts":3,"interval_ms":10}}')
-        with urllib.request.urlopen(request, timeout=10) as response:
-            events = [json.loads(line) for line in response.read().splitlines()]
-        events = [e for e in events if e["event"] != "heartbeat"]
-        check([e["event"] for e in events] == ["part", "part", "part", "done"], events)
-        check(len(processes_using(run_dir)) >= 4, "broker, frontend and two workers should run")
-        check(oct(os.stat(run_dir).st_mode & 0o777) == "0o700", "run dir mode")
-        launcher.send_signal(signal.SIGTERM)
-        check(launcher.wait(30) == 0, "launcher exit status")
-        time.sleep(0.2)
-        left = processes_using(run_dir)
-        check(left == [], "processes left after SIGTERM: %r" % left)
-    finally:
-        if launcher.poll() is None:
-            launcher.kill()
-            launcher.wait()
-        for pid in processes_using(run_dir):
-            os.kill(pid, signal.SIGKILL)
-        shutil.rmtree(work, ignore_errors=True)
-
-
 def start_launcher(port, run_dir, extra=()):
     env = dict(os.environ, RILL_NO_INSTALL="1", NO_COLOR="1")
     return subprocess.Popen([os.path.join(TOP, "rill"), "up", "--port", str(port), "--workers", "2",
@@ -134,6 +90,32 @@ def health(url):
 
 def healthy_workers(url):
     return health(url).get("workers")
+
+
+def test_rill_up_serves_jobs_and_stops_everything(ctx):
+    port = free_port()
+    work = tempfile.mkdtemp(prefix="rill-up-")
+    run_dir = os.path.join(work, "run")
+    launcher = start_launcher(port, run_dir)  # the default build: `up` builds it first
+    try:
+        url = wait_up(launcher)
+        check(url == "http://127.0.0.1:%d/" % port, "printed URL %s" % url)
+        check(healthy_workers(url) == 2, "workers in /healthz")
+        check(run_demo_job(url) == ["part", "part", "part", "done"], "a demo job")
+        check(len(processes_using(run_dir)) >= 4, "broker, frontend and two workers should run")
+        check(oct(os.stat(run_dir).st_mode & 0o777) == "0o700", "run dir mode")
+        launcher.send_signal(signal.SIGTERM)
+        check(launcher.wait(30) == 0, "launcher exit status")
+        time.sleep(0.2)
+        left = processes_using(run_dir)
+        check(left == [], "processes left after SIGTERM: %r" % left)
+    finally:
+        if launcher.poll() is None:
+            launcher.kill()
+            launcher.wait()
+        for pid in processes_using(run_dir):
+            os.kill(pid, signal.SIGKILL)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def test_rill_up_supervises_and_refuses_a_second_instance(ctx):

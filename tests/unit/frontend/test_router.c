@@ -116,5 +116,21 @@ int main(void)
     CHECK(rill_accept_wants_sse("application/json, Text/Event-Stream;q=0.9", 41) == 1);
     CHECK(rill_accept_wants_sse("*/*", 3) == 0);
     CHECK(rill_accept_wants_sse(NULL, 0) == 0);
+
+    /* The stream format: format= in the query, or the Accept header. */
+    rill_stream_format_t format = RILL_STREAM_SSE;
+    CHECK(rill_query_stream_format(NULL, 0, NULL, 0, &format) == 0 && format == RILL_STREAM_NDJSON);
+    CHECK(rill_query_stream_format(query, strlen(query), NULL, 0, &format) == 0 &&
+          format == RILL_STREAM_SSE);
+    CHECK(rill_query_stream_format("format=ndjson", 13, NULL, 0, &format) == 0 &&
+          format == RILL_STREAM_NDJSON);
+    CHECK(rill_query_stream_format("format=ndjson", 13, "text/event-stream", 17, &format) == 0 &&
+          format == RILL_STREAM_SSE);
+    CHECK(rill_query_stream_format("job=x", 5, "*/*", 3, &format) == 0 &&
+          format == RILL_STREAM_NDJSON);
+    CHECK(rill_query_stream_format("format=xml", 10, NULL, 0, &format) == -1 &&
+          format == RILL_STREAM_NDJSON);
+    CHECK(rill_query_stream_format("format=xml&format=sse", 21, NULL, 0, &format) == -1 &&
+          format == RILL_STREAM_SSE);
     RILL_TEST_END();
 }

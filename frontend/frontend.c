@@ -1,0 +1,261 @@
+/*
+ * frontend.c - see frontend.h. The order of construction is the order of
+ * dependence: h2o's configuration and context, the broker link (its events
+ * come back through callbacks registered here, so the link knows nothing
+ * of streams), the streams, then the HTTP handler that uses them all.
+ */
+#include "frontend.h"
+
+#include "broker_link.h"
+#include "http_api.h"
+#include "metrics.h"
+#include "stream.h"
+
+#include "rill_alloc.h"
+#include "rill_clock.h"
+#include "rill_log.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define LISTEN_BACKLOG 4096
+
+struct rill_frontend {
+    rill_config_t config;
+    h2o_globalconf_t globalconf;
+    h2o_context_t context;
+    h2o_accept_ctx_t accept_context;
+    h2o_socket_t *listener;
+    rill_broker_link_t *broker;
+    rill_streams_t *streams;
+    rill_frontend_metrics_t metrics; /* /metrics: frontend/metrics.h */
+    rill_http_api_context_t api;     /* what the HTTP handler is lent */
+};
+
+/* What must stay reachable at exit, for LeakSanitizer: a frontend whose
+ * clients never read their last bytes (frontend.h), and the multithread
+ * queue h2o_context_init makes - h2o 2.2's h2o_context_dispose closes it
+ * but never frees it (evloop builds; later versions of h2o do). */
+static rill_frontend_t *left_at_exit;
+static h2o_multithread_queue_t *h2o_queue_at_exit;
+
+/* "HOST:PORT", "[V6]:PORT" or ":PORT" -> a listening socket, or -1. */
+static int open_listener(const char *listen_address)
+{
+    char host[256];
+    const char *colon = strrchr(listen_address, ':');
+    if (colon == NULL || colon[1] == '\0' || (size_t)(colon - listen_address) >= sizeof(host)) {
+        rill_log_error(NULL, "--listen wants HOST:PORT, not \"%s\"", listen_address);
+        return -1;
+    }
+    const char *start = listen_address;
+    size_t host_length = (size_t)(colon - listen_address);
+    if (host_length >= 2 && start[0] == '[' && start[host_length - 1] == ']') {
+        start++;
+        host_length -= 2;
+    }
+    memcpy(host, start, host_length);
+    host[host_length] = '\0';
+    struct addrinfo hints, *addresses = NULL;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    int status = getaddrinfo(host_length > 0 ? host : NULL, colon + 1, &hints, &addresses);
+    if (status != 0) {
+        rill_log_error(NULL, "cannot resolve %s: %s", listen_address, gai_strerror(status));
+        return -1;
+    }
+    int fd = -1;
+    for (struct addrinfo *address = addresses; address != NULL; address = address->ai_next) {
+        fd = socket(address->ai_family, address->ai_socktype | SOCK_CLOEXEC, address->ai_protocol);
+        if (fd < 0)
+            continue;
+        int on = 1;
+        if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == 0 &&
+            bind(fd, address->ai_addr, address->ai_addrlen) == 0 && listen(fd, LISTEN_BACKLOG) == 0)
+            break;
+        status = errno;
+        close(fd);
+        fd = -1;
+        errno = status;
+    }
+    freeaddrinfo(addresses);
+    if (fd < 0)
+        rill_log_error(NULL, "cannot listen on %s: %s", listen_address, strerror(errno));
+    return fd;
+}
+
+static void on_accept(h2o_socket_t *listener, const char *err)
+{
+    rill_frontend_t *self = listener->data;
+    if (err != NULL)
+        return;
+    /* A few per wakeup: the listening socket is level-triggered. */
+    for (int i = 0; i < 64; i++) {
+        h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
+        if (sock == NULL)
+            return;
+        h2o_accept(&self->accept_context, sock);
+    }
+}
+
+static void close_listener(rill_frontend_t *self)
+{
+    if (self->listener == NULL)
+        return;
+    h2o_socket_read_stop(self->listener);
+    h2o_socket_close(self->listener);
+    self->listener = NULL;
+}
+
+/* h2o's own body limit sits above rill's, so an oversized body gets rill's
+ * JSON 413 instead of h2o's plain-text one. */
+static void apply_body_limit(rill_frontend_t *self)
+{
+    uint64_t entity_limit = self->config.max_body_bytes * 4;
+    if (entity_limit < 16u * 1024 * 1024)
+        entity_limit = 16u * 1024 * 1024;
+    self->globalconf.max_request_entity_size = (size_t)entity_limit;
+}
+
+/* The broker link's events, for the streams. */
+static void on_broker_event(void *context, const rill_event_t *event)
+{
+    rill_frontend_t *self = context;
+    rill_streams_on_event(self->streams, event);
+}
+
+static void on_broker_drained(void *context)
+{
+    rill_frontend_t *self = context;
+    rill_streams_flush(self->streams);
+}
+
+static void on_broker_restarted(void *context)
+{
+    rill_frontend_t *self = context;
+    rill_streams_broker_restarted(self->streams);
+}
+
+rill_frontend_t *rill_frontend_new(const rill_config_t *config, const rill_endpoints_t *endpoints,
+                                   const char *listen_address)
+{
+    int listen_fd = open_listener(listen_address);
+    if (listen_fd < 0)
+        return NULL;
+    rill_frontend_t *self = rill_xcalloc(1, sizeof(*self));
+    self->config = *config;
+    rill_frontend_metrics_init(&self->metrics);
+
+    /* h2o: one host, one path, one handler that routes by itself. */
+    h2o_config_init(&self->globalconf);
+    apply_body_limit(self);
+    self->globalconf.server_name = h2o_iovec_init(H2O_STRLIT("rill"));
+    h2o_hostconf_t *host = h2o_config_register_host(&self->globalconf,
+                                                    h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
+    rill_http_api_register(path, &self->api);
+    h2o_context_init(&self->context, h2o_evloop_create(), &self->globalconf);
+    h2o_loop_t *loop = self->context.loop;
+    self->accept_context.ctx = &self->context;
+    self->accept_context.hosts = self->globalconf.hosts;
+    self->listener = h2o_evloop_socket_create(loop, listen_fd, H2O_SOCKET_FLAG_DONT_READ);
+    self->listener->data = self;
+
+    rill_broker_link_callbacks_t callbacks = {
+        .on_event = on_broker_event,
+        .on_drained = on_broker_drained,
+        .on_broker_restarted = on_broker_restarted,
+        .context = self,
+    };
+    self->broker = rill_broker_link_new(&self->context, endpoints, &self->config, &callbacks);
+    self->streams = rill_streams_new(loop, &self->config, self->broker, &self->metrics);
+    self->api = (rill_http_api_context_t){
+        .config = &self->config,
+        .broker = self->broker,
+        .streams = self->streams,
+        .metrics = &self->metrics,
+    };
+    if (self->broker == NULL) {
+        rill_log_error(NULL, "cannot start: the broker's sockets were refused");
+        rill_frontend_destroy(&self);
+        return NULL;
+    }
+    h2o_socket_read_start(self->listener, on_accept);
+    rill_log_info(NULL, "listening on %s; broker at %s and %s", listen_address, endpoints->control,
+                  endpoints->events);
+    return self;
+}
+
+h2o_loop_t *rill_frontend_loop(rill_frontend_t *self)
+{
+    return self->context.loop;
+}
+
+void rill_frontend_reload(rill_frontend_t *self, const char *config_path)
+{
+    if (rill_config_reload(config_path, &self->config) != 0)
+        return;
+    apply_body_limit(self);
+    rill_outputs_set_heartbeat_ms(&self->streams->outputs, self->config.stream_heartbeat_ms);
+}
+
+static int has_connections(rill_frontend_t *self)
+{
+    return !h2o_linklist_is_empty(&self->context.http1._conns) ||
+           !h2o_linklist_is_empty(&self->context.http2._conns);
+}
+
+void rill_frontend_drain(rill_frontend_t *self)
+{
+    /* No new connection, no new request; open streams end after their
+     * queued bytes; calls still waiting for the broker get 503. */
+    rill_log_info(NULL, "stopping: %zu open stream(s)", rill_streams_count(self->streams));
+    self->streams->shutting_down = 1;
+    close_listener(self);
+    h2o_context_request_shutdown(&self->context);
+    rill_broker_link_fail_all(self->broker);
+    rill_streams_end_all(self->streams);
+    uint64_t deadline = rill_clock_monotonic_ms() + RILL_FRONTEND_DRAIN_MS;
+    while (rill_clock_monotonic_ms() < deadline &&
+           (rill_streams_count(self->streams) > 0 || has_connections(self)))
+        h2o_evloop_run(self->context.loop, 50);
+}
+
+void rill_frontend_destroy(rill_frontend_t **self_p)
+{
+    if (self_p == NULL || *self_p == NULL)
+        return;
+    rill_frontend_t *self = *self_p;
+    *self_p = NULL;
+    h2o_loop_t *loop = self->context.loop;
+    self->streams->shutting_down = 1;
+    close_listener(self);
+    size_t left = rill_streams_count(self->streams);
+    int connections_left = has_connections(self);
+    rill_broker_link_destroy(&self->broker);
+    self->streams->broker = NULL;
+    self->api.broker = NULL;
+    h2o_evloop_run(loop, 0); /* frees the sockets closed above */
+    if (left > 0 || connections_left) {
+        rill_log_warn(NULL, "%zu stream(s) still open after %d ms; exiting anyway", left,
+                      RILL_FRONTEND_DRAIN_MS);
+        left_at_exit = self;
+        return;
+    }
+    rill_streams_destroy(&self->streams);
+    /* h2o_context_request_shutdown armed HTTP/2's GOAWAY re-send timer;
+     * with no connection left it has nothing to do. */
+    if (h2o_timeout_is_linked(&self->context.http2._graceful_shutdown_timeout))
+        h2o_timeout_unlink(&self->context.http2._graceful_shutdown_timeout);
+    h2o_queue_at_exit = self->context.queue;
+    h2o_context_dispose(&self->context);
+    h2o_evloop_destroy(loop);
+    h2o_config_dispose(&self->globalconf);
+    free(self);
+}

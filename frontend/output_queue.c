@@ -1,0 +1,388 @@
+/*
+ * output_queue.c - see output_queue.h.
+ *
+ * Two small arrays of (iovec, chunk): "pending" fills while "in flight" is
+ * owned by h2o; on proceed the in-flight chunks are unref'd and the arrays
+ * swap roles. Both start empty (no allocation for an idle stream) and
+ * shrink back after a burst, so 10,000 idle streams stay cheap.
+ */
+#include "output_queue.h"
+
+#include "rill_alloc.h"
+#include "rill_log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define ENTRIES_SHRINK_ABOVE 64 /* entries kept allocated between bursts */
+
+static void entries_release(rill_output_entries_t *entries)
+{
+    for (uint32_t i = 0; i < entries->count; i++)
+        rill_chunk_unref(&entries->chunks[i]);
+    entries->count = 0;
+    if (entries->capacity > ENTRIES_SHRINK_ABOVE) {
+        free(entries->iov);
+        free(entries->chunks);
+        entries->iov = NULL;
+        entries->chunks = NULL;
+        entries->capacity = 0;
+    }
+}
+
+static void entries_free(rill_output_entries_t *entries)
+{
+    entries_release(entries);
+    free(entries->iov);
+    free(entries->chunks);
+    memset(entries, 0, sizeof(*entries));
+}
+
+/* Queues bytes on the pending entries and counts them: the one place
+ * pending_bytes grows, so the slow-client limits see every byte. Takes
+ * over one reference of chunk (NULL for static bytes). */
+static void push_entry(rill_output_queue_t *self, rill_chunk_t *chunk, const void *base,
+                       size_t length)
+{
+    rill_output_entries_t *entries = &self->pending;
+    if (entries->count == entries->capacity) {
+        entries->capacity = entries->capacity == 0 ? 4 : entries->capacity * 2;
+        entries->iov = rill_xrealloc(entries->iov, entries->capacity * sizeof(*entries->iov));
+        entries->chunks =
+            rill_xrealloc(entries->chunks, entries->capacity * sizeof(*entries->chunks));
+    }
+    entries->iov[entries->count] = h2o_iovec_init(base, length);
+    entries->chunks[entries->count] = chunk;
+    entries->count++;
+    self->pending_bytes += length;
+}
+
+/* An idle stream's heartbeat: a comment line on SSE, a line on NDJSON. */
+static void push_heartbeat(rill_output_queue_t *self)
+{
+    if (self->format == RILL_STREAM_SSE)
+        push_entry(self, NULL, RILL_HEARTBEAT_SSE, sizeof(RILL_HEARTBEAT_SSE) - 1);
+    else
+        push_entry(self, NULL, RILL_HEARTBEAT_NDJSON, sizeof(RILL_HEARTBEAT_NDJSON) - 1);
+}
+
+void rill_output_queue_mark_dirty(rill_output_queue_t *self)
+{
+    if (!h2o_linklist_is_linked(&self->dirty_link))
+        h2o_linklist_insert(&self->outputs->dirty, &self->dirty_link);
+}
+
+static void arm_heartbeat(rill_output_queue_t *self)
+{
+    if (h2o_timeout_is_linked(&self->heartbeat))
+        h2o_timeout_unlink(&self->heartbeat);
+    if (!self->final_sent && !self->stopped)
+        h2o_timeout_link(self->outputs->loop, &self->outputs->heartbeat_timeout, &self->heartbeat);
+}
+
+/* Sends everything queued as one h2o_send; with force, even nothing (this
+ * makes HTTP/2 put the response headers on the wire). */
+static void flush_now(rill_output_queue_t *self, int force)
+{
+    if (!self->started || self->stopped || self->final_sent || self->sending || self->in_send)
+        return;
+    if (self->dropping) {
+        self->dropping = 0;
+        self->events->on_resume(self); /* h2o takes bytes again: say what was lost */
+    }
+    if (self->pending.count == 0 && !self->ending && !force)
+        return;
+    rill_output_entries_t swap = self->in_flight;
+    self->in_flight = self->pending;
+    self->pending = swap;
+    self->in_flight_bytes = self->pending_bytes;
+    self->pending_bytes = 0;
+    h2o_send_state_t state = H2O_SEND_STATE_IN_PROGRESS;
+    if (self->ending) {
+        state = H2O_SEND_STATE_FINAL;
+        self->final_sent = 1;
+    }
+    /* With the final send the owner lets its subjects go at once, so the
+     * broker learns that this frontend stopped listening. */
+    self->events->on_send(self, self->final_sent);
+    arm_heartbeat(self);
+    /* Delivery is counted, and latency observed, here and only here. */
+    rill_frontend_metrics_sent(self->outputs->metrics, self->in_flight.chunks, self->in_flight.count,
+                               self->in_flight_bytes, self->who, self->serial);
+    self->sending = 1;
+    self->in_send = 1;
+    h2o_send(self->req, self->in_flight.iov, self->in_flight.count, state);
+    self->in_send = 0;
+    /* proceed may have run inside h2o_send: send what it left queued. */
+    if (!self->sending && !self->disposed)
+        flush_now(self, 0);
+}
+
+/* Sends what is queued, or, with a flush_ms window, holds it until the
+ * window that the first held bytes opened closes (the flush tick sends it).
+ * An ending stream goes at once. No allocation: the queue is linked. */
+static void flush(rill_output_queue_t *self)
+{
+    if (self->flush_ms > 0 && self->started && !self->ending && self->pending.count > 0) {
+        if (h2o_linklist_is_linked(&self->delayed_link))
+            return;
+        rill_outputs_t *outputs = self->outputs;
+        self->flush_due_ms = h2o_now(outputs->loop) + self->flush_ms;
+        h2o_linklist_insert(&outputs->delayed, &self->delayed_link);
+        if (!h2o_timeout_is_linked(&outputs->flush_entry))
+            h2o_timeout_link(outputs->loop, &outputs->flush_timeout, &outputs->flush_entry);
+        return;
+    }
+    if (h2o_linklist_is_linked(&self->delayed_link))
+        h2o_linklist_unlink(&self->delayed_link);
+    flush_now(self, 0);
+}
+
+/* The flush tick: sends what queues held for windows that closed. */
+static void on_flush_tick(h2o_timeout_entry_t *entry)
+{
+    rill_outputs_t *outputs = H2O_STRUCT_FROM_MEMBER(rill_outputs_t, flush_entry, entry);
+    uint64_t now = h2o_now(outputs->loop);
+    h2o_linklist_t *node = outputs->delayed.next;
+    while (node != &outputs->delayed) {
+        h2o_linklist_t *next = node->next;
+        rill_output_queue_t *queue = H2O_STRUCT_FROM_MEMBER(rill_output_queue_t, delayed_link, node);
+        if (queue->flush_due_ms <= now) {
+            h2o_linklist_unlink(&queue->delayed_link);
+            flush_now(queue, 0);
+        }
+        node = next;
+    }
+    if (!h2o_linklist_is_empty(&outputs->delayed) && !h2o_timeout_is_linked(&outputs->flush_entry))
+        h2o_timeout_link(outputs->loop, &outputs->flush_timeout, &outputs->flush_entry);
+}
+
+void rill_outputs_init(rill_outputs_t *self, h2o_loop_t *loop, const rill_config_t *config,
+                       rill_frontend_metrics_t *metrics)
+{
+    memset(self, 0, sizeof(*self));
+    self->loop = loop;
+    self->config = config;
+    self->metrics = metrics;
+    h2o_linklist_init_anchor(&self->dirty);
+    h2o_linklist_init_anchor(&self->delayed);
+    h2o_timeout_init(loop, &self->heartbeat_timeout, config->stream_heartbeat_ms);
+    h2o_timeout_init(loop, &self->flush_timeout, RILL_FLUSH_TICK_MS);
+    self->flush_entry.cb = on_flush_tick;
+}
+
+void rill_outputs_dispose(rill_outputs_t *self)
+{
+    h2o_timeout_dispose(self->loop, &self->heartbeat_timeout);
+    if (h2o_timeout_is_linked(&self->flush_entry))
+        h2o_timeout_unlink(&self->flush_entry);
+    h2o_timeout_dispose(self->loop, &self->flush_timeout);
+}
+
+void rill_outputs_set_heartbeat_ms(rill_outputs_t *self, uint64_t heartbeat_ms)
+{
+    self->heartbeat_timeout.timeout = heartbeat_ms;
+}
+
+void rill_outputs_flush(rill_outputs_t *self)
+{
+    while (!h2o_linklist_is_empty(&self->dirty)) {
+        rill_output_queue_t *queue =
+            H2O_STRUCT_FROM_MEMBER(rill_output_queue_t, dirty_link, self->dirty.next);
+        h2o_linklist_unlink(&queue->dirty_link);
+        flush(queue);
+    }
+}
+
+void rill_output_queue_note_flush_ms(rill_output_queue_t *self, uint64_t flush_ms)
+{
+    if (!self->flush_known || flush_ms < self->flush_ms)
+        self->flush_ms = flush_ms;
+    self->flush_known = 1;
+}
+
+static void on_proceed(h2o_generator_t *generator, h2o_req_t *req)
+{
+    (void)req;
+    rill_output_queue_t *self = (rill_output_queue_t *)generator;
+    self->sending = 0;
+    self->in_flight_bytes = 0;
+    if (self->pending_bytes <= self->outputs->config->slow_client_soft_bytes)
+        self->over_soft_since = 0;
+    entries_release(&self->in_flight);
+    flush(self);
+}
+
+static void on_stop(h2o_generator_t *generator, h2o_req_t *req)
+{
+    (void)req;
+    rill_output_queue_t *self = (rill_output_queue_t *)generator;
+    self->events->on_stop(self);
+}
+
+static void on_heartbeat(h2o_timeout_entry_t *entry)
+{
+    rill_output_queue_t *self = H2O_STRUCT_FROM_MEMBER(rill_output_queue_t, heartbeat, entry);
+    if (self->stopped || self->final_sent || !self->started)
+        return;
+    if (self->pending.count == 0 && !self->sending)
+        push_heartbeat(self);
+    arm_heartbeat(self);
+    flush(self);
+}
+
+void rill_output_queue_init(rill_output_queue_t *self, rill_outputs_t *outputs, h2o_req_t *req,
+                            const rill_output_events_t *events, rill_stream_format_t format,
+                            const char *who, uint64_t serial)
+{
+    memset(self, 0, sizeof(*self));
+    self->generator.proceed = on_proceed;
+    self->generator.stop = on_stop;
+    self->outputs = outputs;
+    self->events = events;
+    self->req = req;
+    self->format = format;
+    self->who = who;
+    self->serial = serial;
+    self->heartbeat.cb = on_heartbeat;
+}
+
+int rill_output_queue_is_open(const rill_output_queue_t *self)
+{
+    return !self->stopped && !self->ending && !self->final_sent;
+}
+
+void rill_output_queue_overflow(rill_output_queue_t *self)
+{
+    static const char line[] = "{\"event\":\"error\",\"data\":{\"code\":\"slow_client\","
+                               "\"message\":\"the client reads too slowly; events were dropped\"}}\n";
+    if (!self->ending)
+        self->outputs->metrics->slow_client_drops++;
+    entries_release(&self->pending);
+    self->pending_bytes = 0;
+    self->ending = 1;
+    push_entry(self, NULL, line, sizeof(line) - 1);
+    /* The owner's subjects go with the final send, not here: its fan-out
+     * may be walking them right now. */
+    rill_output_queue_mark_dirty(self);
+}
+
+/* The client fell behind past a limit. slow_client_action "close" ends the
+ * stream with an error event. "gap" drops what is queued and every event
+ * after it until h2o can take bytes again; then the owner tells the client
+ * what it lost (on_resume), and the stream goes on. */
+static void slow_client(rill_output_queue_t *self, const char *which)
+{
+    const rill_config_t *config = self->outputs->config;
+    rill_log_warn(self->who, "stream %llu: slow client, %zu bytes unsent (over the %s limit): %s",
+                  (unsigned long long)self->serial, self->pending_bytes + self->in_flight_bytes, which,
+                  config->slow_client_action == RILL_SLOW_CLIENT_GAP ? "dropping events"
+                                                                      : "stream closed");
+    if (config->slow_client_action != RILL_SLOW_CLIENT_GAP) {
+        rill_output_queue_overflow(self);
+        return;
+    }
+    self->outputs->metrics->slow_client_drops++;
+    entries_release(&self->pending);
+    self->pending_bytes = 0;
+    self->over_soft_since = 0;
+    self->dropping = 1;
+    self->events->on_drop(self);
+}
+
+void rill_output_queue_push(rill_output_queue_t *self, rill_chunk_t *chunk)
+{
+    push_entry(self, rill_chunk_ref(chunk), chunk->bytes, chunk->length);
+    const rill_config_t *config = self->outputs->config;
+    size_t unsent = self->pending_bytes + self->in_flight_bytes;
+    if (unsent <= config->slow_client_soft_bytes || self->ending || self->dropping)
+        return;
+    if (unsent > config->slow_client_hard_bytes) {
+        slow_client(self, "hard");
+        return;
+    }
+    uint64_t now = h2o_now(self->outputs->loop);
+    if (self->over_soft_since == 0)
+        self->over_soft_since = now;
+    else if (now - self->over_soft_since >= config->slow_client_soft_ms)
+        slow_client(self, "soft");
+}
+
+void rill_output_queue_push_sse(rill_output_queue_t *self, const char *type, const char *cursor,
+                                size_t cursor_length, rill_chunk_t *line)
+{
+    rill_chunk_t *head = rill_event_format_sse_head(type, cursor, cursor_length);
+    if (head == NULL) {
+        rill_output_queue_overflow(self);
+        return;
+    }
+    rill_output_queue_push(self, head);
+    rill_chunk_unref(&head);
+    /* The head may have tipped a slow client over: then no half event. */
+    if (self->ending || self->dropping)
+        return;
+    rill_output_queue_push(self, line);
+    if (self->ending)
+        return;
+    push_entry(self, NULL, RILL_SSE_TAIL, sizeof(RILL_SSE_TAIL) - 1);
+}
+
+void rill_output_queue_start(rill_output_queue_t *self, int closing)
+{
+    if (self->stopped || self->started)
+        return;
+    h2o_req_t *req = self->req;
+    req->res.status = 200;
+    req->res.reason = "OK";
+    if (self->format == RILL_STREAM_SSE)
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
+                       H2O_STRLIT("text/event-stream"));
+    else
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
+                       H2O_STRLIT("application/x-ndjson"));
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
+                   H2O_STRLIT("no-cache"));
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-accel-buffering"), 0, NULL,
+                          H2O_STRLIT("no"));
+    if (closing) {
+        req->http1_is_persistent = 0;
+        self->ending = 1;
+    }
+    self->started = 1;
+    /* h2o puts the headers on the wire with the first body byte only (seen
+     * with HTTP/1.1 and HTTP/2 alike): a stream with nothing to say yet
+     * starts with a heartbeat, so its client knows at once it is open. */
+    if (self->pending.count == 0 && !self->ending)
+        push_heartbeat(self);
+    h2o_start_response(req, &self->generator);
+    /* Send at once even when empty: HTTP/2 clients then see the headers. */
+    flush_now(self, 1);
+}
+
+void rill_output_queue_end(rill_output_queue_t *self, int close_connection)
+{
+    if (close_connection)
+        self->req->http1_is_persistent = 0;
+    self->ending = 1;
+}
+
+void rill_output_queue_stop(rill_output_queue_t *self)
+{
+    self->stopped = 1;
+    if (h2o_timeout_is_linked(&self->heartbeat))
+        h2o_timeout_unlink(&self->heartbeat);
+    if (h2o_linklist_is_linked(&self->dirty_link))
+        h2o_linklist_unlink(&self->dirty_link);
+    if (h2o_linklist_is_linked(&self->delayed_link))
+        h2o_linklist_unlink(&self->delayed_link);
+    entries_release(&self->pending);
+    self->pending_bytes = 0;
+}
+
+void rill_output_queue_dispose(rill_output_queue_t *self)
+{
+    rill_output_queue_stop(self);
+    entries_free(&self->in_flight);
+    entries_free(&self->pending);
+    self->disposed = 1;
+}

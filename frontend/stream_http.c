@@ -1,0 +1,171 @@
+/*
+ * stream_http.c - see stream_http.h.
+ */
+#include "stream_http.h"
+
+#include "cursor.h"
+#include "http_reply.h"
+#include "http_request.h"
+#include "rill_log.h"
+#include "router.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+    int is_topic;
+    size_t length;
+    char name[RILL_TOPIC_NAME_MAX + 1];
+} named_subject_t;
+
+/* Percent-decodes a query value into the pool; NULL when malformed. */
+static char *decode_value(h2o_req_t *req, const char *value, size_t length, size_t *decoded)
+{
+    char *out = h2o_mem_alloc_pool(&req->pool, length + 1);
+    long used = rill_percent_decode(value, length, out);
+    if (used < 0)
+        return NULL;
+    out[used] = '\0';
+    *decoded = (size_t)used;
+    return out;
+}
+
+static int is_name(const char *name, size_t length, const char *literal)
+{
+    return length == strlen(literal) && memcmp(name, literal, length) == 0;
+}
+
+/* The subjects and the cursor text the query names, into subjects (count
+ * entries) and *cursor_text; on error answers and returns -1. */
+static int read_query(h2o_req_t *req, const char *path_topic, named_subject_t *subjects,
+                      size_t *used, const char **cursor_text, size_t *cursor_length)
+{
+    size_t query_length, at = 0, name_length, value_length;
+    const char *query = rill_http_request_query(req, &query_length);
+    const char *name, *value;
+    while (rill_query_next(query, query_length, &at, &name, &name_length, &value, &value_length)) {
+        int is_job = is_name(name, name_length, "job");
+        int is_topic = is_name(name, name_length, "topic");
+        size_t length = 0;
+        if ((is_job || is_topic) && path_topic != NULL)
+            continue; /* /v1/topics/{name} streams that topic alone */
+        if (is_job || is_topic) {
+            char *decoded = decode_value(req, value, value_length, &length);
+            if (is_job && (decoded == NULL || !rill_job_id_is_valid((const uint8_t *)decoded, length))) {
+                rill_http_reply_error(req, 404, "not_found", "no such job (a job id is 32 hex digits)");
+                return -1;
+            }
+            if (is_topic && (decoded == NULL || !rill_topic_name_is_valid(decoded, length))) {
+                rill_http_reply_error(req, 400, "bad_topic", "a topic name matches [A-Za-z0-9._-]{1,128}");
+                return -1;
+            }
+            subjects[*used].is_topic = is_topic;
+            subjects[*used].length = length;
+            memcpy(subjects[*used].name, decoded, length + 1);
+            (*used)++;
+        } else if (is_name(name, name_length, "since")) {
+            *cursor_text = decode_value(req, value, value_length, cursor_length);
+            if (*cursor_text == NULL) {
+                rill_http_reply_error(req, 400, "bad_cursor", "since= is not a valid cursor");
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Subscribes the stream to every subject, each resumed where the cursor
+ * says (subjects of the cursor the query does not name are ignored), and
+ * opens it. On error answers (the stream abandoned) and returns -1. */
+static int open_stream(h2o_req_t *req, rill_stream_t *stream, const named_subject_t *subjects,
+                       size_t used, const rill_cursor_t *cursor)
+{
+    for (size_t i = 0; i < used; i++) {
+        uint64_t since = 0;
+        int has_since = rill_cursor_find(cursor, subjects[i].name, subjects[i].length, &since);
+        if (rill_stream_add_subject(stream, subjects[i].is_topic, subjects[i].name,
+                                    subjects[i].length, has_since, since) != 0) {
+            rill_stream_abandon(stream);
+            rill_http_reply_error(req, 500, "internal", "the stream's subjects could not be subscribed");
+            return -1;
+        }
+    }
+    if (rill_stream_open(stream) != 0) {
+        rill_stream_abandon(stream);
+        rill_http_reply_error(req, 503, "unavailable", "the broker cannot be reached");
+        return -1;
+    }
+    return 0;
+}
+
+void rill_stream_http_handle(h2o_req_t *req, const rill_config_t *config,
+                             rill_broker_link_t *broker, rill_streams_t *streams,
+                             const char *path_topic)
+{
+    size_t query_length, at = 0, name_length, value_length, count = 0;
+    const char *query = rill_http_request_query(req, &query_length);
+    const char *name, *value;
+    size_t max_subjects = (size_t)config->max_jobs_per_request;
+    while (rill_query_next(query, query_length, &at, &name, &name_length, &value, &value_length))
+        count += is_name(name, name_length, "job") || is_name(name, name_length, "topic");
+    if (path_topic != NULL)
+        count = 1;
+    if (count > max_subjects) {
+        char message[128];
+        snprintf(message, sizeof(message), "%zu jobs and topics in one stream; at most %zu", count,
+                 max_subjects);
+        rill_http_reply_error(req, 413, "too_many_subjects", message);
+        return;
+    }
+    if (count == 0) {
+        rill_http_reply_error(req, 400, "bad_request", "name at least one job= or topic=");
+        return;
+    }
+    named_subject_t *subjects = h2o_mem_alloc_pool(&req->pool, count * sizeof(*subjects));
+    size_t used = 0;
+    if (path_topic != NULL) {
+        subjects[0].is_topic = 1;
+        subjects[0].length = strlen(path_topic);
+        memcpy(subjects[0].name, path_topic, subjects[0].length + 1);
+        used = 1;
+    }
+    const char *cursor_text = NULL;
+    size_t cursor_length = 0;
+    if (read_query(req, path_topic, subjects, &used, &cursor_text, &cursor_length) != 0)
+        return;
+    rill_stream_format_t format;
+    if (rill_http_request_stream_format(req, &format) != 0) {
+        rill_http_reply_error(req, 400, "bad_request", "format= is sse or ndjson");
+        return;
+    }
+    /* A reconnecting EventSource names where it stopped: newer than since=. */
+    ssize_t last_id = h2o_find_header_by_str(&req->headers, H2O_STRLIT("last-event-id"), -1);
+    if (last_id != -1) {
+        cursor_text = req->headers.entries[last_id].value.base;
+        cursor_length = req->headers.entries[last_id].value.len;
+    }
+    rill_cursor_t cursor = {0, NULL};
+    const char *cursor_error = NULL;
+    if (cursor_text != NULL &&
+        rill_cursor_parse(cursor_text, cursor_length, max_subjects, &cursor, &cursor_error) != 0) {
+        char message[160];
+        snprintf(message, sizeof(message), "%s %s", last_id != -1 ? "Last-Event-ID:" : "since:",
+                 cursor_error);
+        rill_http_reply_error(req, 400, "bad_cursor", message);
+        return;
+    }
+    if (!rill_broker_link_is_connected(broker)) {
+        rill_cursor_free(&cursor);
+        rill_http_reply_error(req, 503, "unavailable", "no broker");
+        return;
+    }
+    char who[64];
+    rill_http_request_client(req, who, sizeof(who));
+    rill_stream_t *stream = rill_stream_new(streams, req, format, who);
+    int failed = open_stream(req, stream, subjects, used, &cursor);
+    rill_cursor_free(&cursor);
+    if (failed)
+        return;
+    rill_log_debug(who, "stream of %zu subject(s) opening%s", used,
+                   cursor_text != NULL ? ", resuming" : "");
+}
