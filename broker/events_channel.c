@@ -68,8 +68,7 @@ int rill_events_channel_flush(rill_broker_sockets_t *sockets, uint64_t now_ms, u
         sockets->events_lossy_until_ms = 0;
         set_lossy(sockets, 0);
     }
-    size_t before = rill_send_queue_messages(waiting);
-    if (before == 0)
+    if (rill_send_queue_messages(waiting) == 0)
         return 0;
     int flushed = rill_send_queue_flush(waiting);
     if (flushed < 0) {
@@ -80,20 +79,20 @@ int rill_events_channel_flush(rill_broker_sockets_t *sockets, uint64_t now_ms, u
         rill_send_queue_release(waiting);
     }
     if (rill_send_queue_messages(waiting) == 0) {
-        sockets->events_moved_ms = 0;
+        sockets->events_waiting_since_ms = 0;
         return 0;
     }
-    if (sockets->events_moved_ms == 0 || rill_send_queue_messages(waiting) < before)
-        sockets->events_moved_ms = now_ms;
-    if (now_ms - sockets->events_moved_ms < patience_ms)
+    if (sockets->events_waiting_since_ms == 0)
+        sockets->events_waiting_since_ms = now_ms;
+    if (now_ms - sockets->events_waiting_since_ms < patience_ms)
         return 1;
-    rill_log_warn(NULL, "a frontend took no event for %llu ms: dropping what it cannot take for %llu ms "
-                        "(it repairs from retention or reports a gap)",
+    rill_log_warn(NULL, "events waited %llu ms for a frontend that is behind: dropping what it cannot take "
+                        "for %llu ms (it repairs from retention or reports a gap)",
                   (unsigned long long)patience_ms, (unsigned long long)(10 * patience_ms));
     set_lossy(sockets, 1);
     sockets->events_lossy_until_ms = now_ms + 10 * patience_ms;
     rill_send_queue_flush(waiting);
-    sockets->events_moved_ms = 0;
+    sockets->events_waiting_since_ms = 0;
     return rill_send_queue_messages(waiting) > 0;
 }
 

@@ -11,13 +11,13 @@
  * (common/rill_send_queue.h). So a frontend slower than the workers slows
  * them down and loses nothing.
  *
- * A frontend that takes nothing at all (stopped, hung) must not stop the
- * broker, nor keep it from hearing its workers for the three heartbeats
- * after which they count as dead. When the waiting events have not moved
- * for `patience_ms` (main.c: one heartbeat), they are sent lossy: the XPUB
- * drops them only for the full pipe (that frontend repairs them with FETCH
- * or tells its clients of the gap, as before), and it stays lossy for ten
- * patiences before it holds events again.
+ * A frontend that takes nothing (stopped, hung) or far too little must not
+ * stop the broker, nor keep it from hearing its workers for the three
+ * heartbeats after which they count as dead. When events have waited
+ * without a break for `patience_ms` (main.c: one heartbeat), they are sent
+ * lossy: the XPUB drops them only for the full pipe (that frontend repairs
+ * them with FETCH or tells its clients of the gap, as before), and it stays
+ * lossy for ten patiences before it holds events again.
  */
 #ifndef RILL_BROKER_EVENTS_CHANNEL_H
 #define RILL_BROKER_EVENTS_CHANNEL_H

@@ -32,7 +32,7 @@ typedef struct {
     void *control;
     void *events;
     rill_send_queue_t events_waiting; /* events the XPUB refused, oldest first */
-    uint64_t events_moved_ms;         /* when waiting events last went out (0: none wait) */
+    uint64_t events_waiting_since_ms; /* since when events wait without a break (0: none wait) */
     uint64_t events_lossy_until_ms;   /* the XPUB drops for a stalled frontend until then (0: it holds) */
 } rill_broker_sockets_t;
 

@@ -187,8 +187,7 @@ def test_hundred_detached_demo_jobs_all_done_every_part_streamed(ctx):
 
 def test_frontend_stopped_briefly_loses_nothing(ctx):
     # A tiny HWM fills the XPUB's pipe to the stopped frontend at once; the
-    # broker holds what it refuses (for up to heartbeat_ms without progress,
-    # 3 s here) and sends it when the frontend reads again: no gap, no repair.
+    # broker holds what it refuses (for up to heartbeat_ms, 3 s here) and sends it when the frontend reads again: no gap, no repair.
     system, port2 = dropping_system(ctx, {"heartbeat_ms": 3000})
     stream = system.stream("GET", "/v1/topics/held")
     check(stream.status == 200)
@@ -204,4 +203,4 @@ def test_frontend_stopped_briefly_loses_nothing(ctx):
     check([(e["event"], e["seq"], e["data"]["n"]) for e in got] == [("part", n, n) for n in range(1, 61)],
           "after the stop: %r" % [(e["event"], e["seq"]) for e in got])
     check("fetching the missing events" not in system.frontend.log_text(), "a repair was needed: events were dropped")
-    check("took no event" not in system.broker.log_text(), "the broker gave up holding")
+    check("for a frontend that is behind" not in system.broker.log_text(), "the broker gave up holding")

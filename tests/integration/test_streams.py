@@ -513,7 +513,7 @@ def dropping_system(ctx, config):
 def broker_gave_up_holding(system, times=1):
     """The broker held events for the stopped frontend for a heartbeat, then
     dropped them for it (it logs each time it stops holding)."""
-    system.wait_for(lambda: system.broker.log_text().count("took no event") >= times, timeout=15,
+    system.wait_for(lambda: system.broker.log_text().count("for a frontend that is behind") >= times, timeout=15,
                     what="the broker to stop holding events for the stopped frontend")
 
 
