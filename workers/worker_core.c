@@ -3,6 +3,9 @@
  *
  * The loop polls the broker socket, the signalfd (SIGTERM, SIGINT, SIGHUP,
  * SIGCHLD) and every fd a kind watches, then runs the timers that are due.
+ * Messages from the broker are dispatched here: BATCH and CANCEL to the job
+ * registry, WELCOME and REJOIN to the link (worker_link.h says what they
+ * mean).
  *
  * Back-pressure: what the worker sends waits in the link's outbox until the
  * socket takes it (the broker socket is polled for POLLOUT meanwhile).
@@ -12,9 +15,6 @@
  * file is not read and an upstream body waits in TCP; the core's own work
  * (messages from the broker, signals, heartbeats, children) goes on. Under
  * the low-water mark the kinds are served again (worker_link.h).
- * Messages from the broker are dispatched here: BATCH and CANCEL to the job
- * registry, WELCOME and REJOIN to the link (worker_link.h says what they
- * mean).
  *
  * Drain: SIGTERM sends BYE (no new jobs), lets held jobs finish for up to
  * drain_ms, then hands the rest back with RETURN so the broker re-dispatches

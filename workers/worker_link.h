@@ -54,10 +54,11 @@ int rill_worker_link_open(rill_worker_link_t *self, const char *endpoint, uint64
 void rill_worker_link_close(rill_worker_link_t *self);
 
 /* Sends without blocking, through the outbox: a message the socket does not
- * take at once waits there, in order. Returns 0; -1 only for a PART while
- * the outbox is full and no broker listens (no WELCOME yet, or the broker
+ * take at once waits there, in order. Returns 0; -1 for a PART while the
+ * outbox is full and no broker listens (no WELCOME yet, or the broker
  * silent): a part is not kept without bound for a broker that may never
- * take it (the job then fails; that FAIL is queued like any message). */
+ * take it (the job then fails; that FAIL is queued like any message); -1
+ * too for more arguments than a message has frames (a bug, not a peer). */
 int rill_worker_link_send(rill_worker_link_t *self, rill_command_t command, const rill_frame_t *arguments,
                           size_t count);
 int rill_worker_link_send_job(rill_worker_link_t *self, rill_command_t command, const char *job_id);
