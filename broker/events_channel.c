@@ -15,25 +15,85 @@
 #include <errno.h>
 #include <string.h>
 
-/* An XPUB never blocks: at its HWM it drops the whole message, which the
- * receivers detect through the seq and repair with FETCH. */
+/* The rest of an event whose first frame the XPUB took: the XPUB checks its
+ * high-water marks once per message, so the rest goes too. */
+static int send_rest(void *socket, const rill_frame_t *frames, zmq_msg_t *data)
+{
+    int flags = ZMQ_DONTWAIT | ZMQ_SNDMORE;
+    if (zmq_send(socket, frames[1].data, frames[1].size, flags) < 0 ||
+        zmq_send(socket, frames[2].data, frames[2].size, flags) < 0 ||
+        zmq_send(socket, frames[3].data, frames[3].size, flags) < 0 || zmq_msg_send(data, socket, flags) < 0 ||
+        zmq_send(socket, frames[5].data, frames[5].size, ZMQ_DONTWAIT) < 0)
+        return -1;
+    return 0;
+}
+
 int rill_events_channel_publish(void *context, const char *subject, size_t subject_length, const char *event,
                                 uint64_t seq, zmq_msg_t *data, uint64_t accepted_ns)
 {
     rill_broker_sockets_t *sockets = context;
-    void *socket = sockets->events;
     char seq_text[24];
     char accepted_text[24];
-    size_t seq_length = rill_u64_to_text(seq, seq_text);
-    size_t accepted_length = rill_u64_to_text(accepted_ns, accepted_text);
-    int flags = ZMQ_DONTWAIT | ZMQ_SNDMORE;
-    if (zmq_send(socket, subject, subject_length, flags) < 0 ||
-        zmq_send(socket, RILL_PROTOCOL_VERSION, strlen(RILL_PROTOCOL_VERSION), flags) < 0 ||
-        zmq_send(socket, event, strlen(event), flags) < 0 || zmq_send(socket, seq_text, seq_length, flags) < 0 ||
-        zmq_msg_send(data, socket, flags) < 0 ||
-        zmq_send(socket, accepted_text, accepted_length, ZMQ_DONTWAIT) < 0)
-        return -1;
+    rill_frame_t frames[6] = {
+        {(const uint8_t *)subject, subject_length},
+        rill_frame_from_string(RILL_PROTOCOL_VERSION),
+        rill_frame_from_string(event),
+        {(const uint8_t *)seq_text, rill_u64_to_text(seq, seq_text)},
+        {zmq_msg_data(data), zmq_msg_size(data)},
+        {(const uint8_t *)accepted_text, rill_u64_to_text(accepted_ns, accepted_text)},
+    };
+    if (rill_send_queue_messages(&sockets->events_waiting) == 0) {
+        /* Nothing waits: the data goes without a copy. */
+        if (zmq_send(sockets->events, frames[0].data, frames[0].size, ZMQ_DONTWAIT | ZMQ_SNDMORE) >= 0)
+            return send_rest(sockets->events, frames, data);
+        if (errno != EAGAIN)
+            return -1;
+    }
+    rill_send_queue_push(&sockets->events_waiting, frames, 6);
+    zmq_msg_close(data);
     return 0;
+}
+
+static void set_lossy(rill_broker_sockets_t *sockets, int lossy)
+{
+    int nodrop = !lossy;
+    if (zmq_setsockopt(sockets->events, ZMQ_XPUB_NODROP, &nodrop, sizeof(nodrop)) != 0)
+        rill_log_warn(NULL, "cannot set the events socket's ZMQ_XPUB_NODROP: %s", zmq_strerror(errno));
+}
+
+int rill_events_channel_flush(rill_broker_sockets_t *sockets, uint64_t now_ms, uint64_t patience_ms)
+{
+    rill_send_queue_t *waiting = &sockets->events_waiting;
+    if (sockets->events_lossy_until_ms != 0 && now_ms >= sockets->events_lossy_until_ms) {
+        sockets->events_lossy_until_ms = 0;
+        set_lossy(sockets, 0);
+    }
+    if (rill_send_queue_messages(waiting) == 0)
+        return 0;
+    int flushed = rill_send_queue_flush(waiting);
+    if (flushed < 0) {
+        /* Not a full pipe: the socket itself failed. The events are
+         * retained; frontends repair what they miss. */
+        rill_log_warn(NULL, "events socket: %s; %zu waiting events dropped", zmq_strerror(errno),
+                      rill_send_queue_messages(waiting));
+        rill_send_queue_release(waiting);
+    }
+    if (rill_send_queue_messages(waiting) == 0) {
+        sockets->events_waiting_since_ms = 0;
+        return 0;
+    }
+    if (sockets->events_waiting_since_ms == 0)
+        sockets->events_waiting_since_ms = now_ms;
+    if (now_ms - sockets->events_waiting_since_ms < patience_ms)
+        return 1;
+    rill_log_warn(NULL, "events waited %llu ms for a frontend that is behind: dropping what it cannot take "
+                        "for %llu ms (it repairs from retention or reports a gap)",
+                  (unsigned long long)patience_ms, (unsigned long long)(10 * patience_ms));
+    set_lossy(sockets, 1);
+    sockets->events_lossy_until_ms = now_ms + 10 * patience_ms;
+    rill_send_queue_flush(waiting);
+    sockets->events_waiting_since_ms = 0;
+    return rill_send_queue_messages(waiting) > 0;
 }
 
 void rill_events_channel_receive(rill_broker_t *broker, void *socket)

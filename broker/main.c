@@ -176,8 +176,13 @@ static int run(rill_broker_t *broker, rill_broker_sockets_t *sockets, int signal
             timeout = due > now ? (long)(due - now) : 0;
         if (broker->dispatch_needed)
             timeout = 0;
+        /* Events the XPUB refused go first; while any wait, the workers
+         * are not read (back-pressure: events_channel.h). */
+        int events_wait = rill_events_channel_flush(sockets, now, broker->config.heartbeat_ms);
+        if (events_wait && timeout > 1)
+            timeout = 1;
         zmq_pollitem_t items[4] = {
-            {sockets->workers, 0, ZMQ_POLLIN, 0},
+            {sockets->workers, 0, events_wait ? 0 : ZMQ_POLLIN, 0},
             {sockets->control, 0, ZMQ_POLLIN, 0},
             {sockets->events, 0, ZMQ_POLLIN, 0},
             {NULL, signal_fd, ZMQ_POLLIN, 0},

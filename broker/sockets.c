@@ -23,7 +23,8 @@ static zsock_t *open_socket(int type, const char *endpoint, const char *what, ch
     if (!failed && type == ZMQ_ROUTER)
         failed = zmq_setsockopt(raw, ZMQ_ROUTER_MANDATORY, &one, sizeof(one)) != 0;
     if (!failed && type == ZMQ_XPUB)
-        failed = zmq_setsockopt(raw, ZMQ_XPUB_VERBOSER, &one, sizeof(one)) != 0;
+        failed = zmq_setsockopt(raw, ZMQ_XPUB_VERBOSER, &one, sizeof(one)) != 0 ||
+                 zmq_setsockopt(raw, ZMQ_XPUB_NODROP, &one, sizeof(one)) != 0;
     if (failed) {
         snprintf(error, error_size, "cannot configure the %s socket: %s", what, zmq_strerror(errno));
         zsock_destroy(&socket);
@@ -54,6 +55,7 @@ rill_broker_sockets_t *rill_broker_sockets_new(const rill_endpoints_t *endpoints
     self->workers = zsock_resolve(self->workers_socket);
     self->control = zsock_resolve(self->control_socket);
     self->events = zsock_resolve(self->events_socket);
+    rill_send_queue_init(&self->events_waiting, zmq_send, self->events);
     return self;
 }
 
@@ -62,6 +64,7 @@ void rill_broker_sockets_destroy(rill_broker_sockets_t **self_p)
     if (self_p == NULL || *self_p == NULL)
         return;
     rill_broker_sockets_t *self = *self_p;
+    rill_send_queue_release(&self->events_waiting);
     zsock_destroy(&self->events_socket);
     zsock_destroy(&self->control_socket);
     zsock_destroy(&self->workers_socket);

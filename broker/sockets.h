@@ -6,12 +6,17 @@
  * and the XPUB (the responses subject) of docs/PROTOCOL.md. Only main.c and
  * the channel files see them: main.c polls them and hands each channel its
  * socket; the channels' senders are the broker's outbox (outbox.h).
+ *
+ * The XPUB holds events instead of dropping them (ZMQ_XPUB_NODROP): what it
+ * refuses waits in events_waiting, in order (events_channel.h says why and
+ * for how long).
  */
 #ifndef RILL_BROKER_SOCKETS_H
 #define RILL_BROKER_SOCKETS_H
 
 #include "rill_endpoints.h"
 #include "rill_protocol.h"
+#include "rill_send_queue.h"
 
 #include <czmq.h>
 #include <stddef.h>
@@ -26,6 +31,9 @@ typedef struct {
     void *workers; /* raw libzmq handles of the three */
     void *control;
     void *events;
+    rill_send_queue_t events_waiting; /* events the XPUB refused, oldest first */
+    uint64_t events_waiting_since_ms; /* since when events wait without a break (0: none wait) */
+    uint64_t events_lossy_until_ms;   /* the XPUB drops for a stalled frontend until then (0: it holds) */
 } rill_broker_sockets_t;
 
 /* Binds the three endpoints. NULL with a reason in error. */

@@ -71,11 +71,14 @@ zmq_pollitem_t *rill_fd_watches_poll_set(rill_fd_watches_t *self, const zmq_poll
     return self->items;
 }
 
-void rill_fd_watches_dispatch(rill_fd_watches_t *self, size_t fixed_count, size_t count)
+void rill_fd_watches_dispatch(rill_fd_watches_t *self, size_t fixed_count, size_t count,
+                              int (*stop)(void *argument), void *argument)
 {
     for (size_t i = fixed_count; i < count; i++) {
         if (self->items[i].revents == 0)
             continue;
+        if (stop != NULL && stop(argument))
+            return;
         rill_fd_watch_t *watch = find_watch(self, self->items[i].fd);
         if (watch == NULL || watch->serial != self->item_serials[i])
             continue;

@@ -45,7 +45,9 @@ void rill_fd_watches_unwatch(rill_fd_watches_t *self, int fd);
 zmq_pollitem_t *rill_fd_watches_poll_set(rill_fd_watches_t *self, const zmq_pollitem_t *fixed, size_t fixed_count,
                                          size_t *count);
 /* After zmq_poll on that set: calls back the watches that fired and are
- * still the watch that was polled. */
-void rill_fd_watches_dispatch(rill_fd_watches_t *self, size_t fixed_count, size_t count);
+ * still the watch that was polled, while stop(argument) is 0 (stop may be
+ * NULL). An event left undispatched is polled again next turn. */
+void rill_fd_watches_dispatch(rill_fd_watches_t *self, size_t fixed_count, size_t count,
+                              int (*stop)(void *argument), void *argument);
 
 #endif

@@ -36,12 +36,12 @@ void rill_worker_job_fail(rill_worker_context_t *context, rill_worker_job_t *job
 void rill_worker_timer_start(rill_worker_context_t *context, rill_worker_timer_t *timer, uint64_t delay_ms,
                              rill_worker_timer_callback_t callback, void *argument)
 {
-    rill_timer_heap_start(&context->timers, timer, delay_ms, callback, argument);
+    rill_timer_heap_start(&context->kind_timers, timer, delay_ms, callback, argument);
 }
 
 void rill_worker_timer_stop(rill_worker_context_t *context, rill_worker_timer_t *timer)
 {
-    rill_timer_heap_disarm(&context->timers, timer);
+    rill_timer_heap_disarm(&context->kind_timers, timer);
 }
 
 void rill_worker_fd_watch(rill_worker_context_t *context, int fd, short events, rill_worker_fd_callback_t callback,

@@ -102,9 +102,16 @@ rill_worker_timer_t *rill_timer_heap_first(const rill_timer_heap_t *heap)
 
 size_t rill_timer_heap_run(rill_timer_heap_t *heap, uint64_t now_ns)
 {
+    return rill_timer_heap_run_until(heap, now_ns, NULL, NULL);
+}
+
+size_t rill_timer_heap_run_until(rill_timer_heap_t *heap, uint64_t now_ns, int (*stop)(void *argument),
+                                 void *argument)
+{
     size_t fired = 0;
     rill_worker_timer_t *timer;
-    while ((timer = rill_timer_heap_first(heap)) != NULL && timer->due_ns <= now_ns) {
+    while ((timer = rill_timer_heap_first(heap)) != NULL && timer->due_ns <= now_ns &&
+           (stop == NULL || !stop(argument))) {
         rill_timer_heap_disarm(heap, timer);
         fired++;
         timer->callback(timer->argument);

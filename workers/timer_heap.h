@@ -30,5 +30,8 @@ rill_worker_timer_t *rill_timer_heap_first(const rill_timer_heap_t *heap);
 /* Fires every timer due at now_ns, earliest first; each is disarmed before its
  * callback runs, so a callback may re-arm it. Returns how many fired. */
 size_t rill_timer_heap_run(rill_timer_heap_t *heap, uint64_t now_ns);
+/* The same, but only while stop(argument) is 0: the rest stay armed, due. */
+size_t rill_timer_heap_run_until(rill_timer_heap_t *heap, uint64_t now_ns, int (*stop)(void *argument),
+                                 void *argument);
 
 #endif

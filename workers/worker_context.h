@@ -37,7 +37,8 @@ struct rill_worker_context {
     rill_config_t config; /* options->config, then what SIGHUP loaded */
     rill_worker_link_t link;
     rill_job_registry_t jobs;
-    rill_timer_heap_t timers;
+    rill_timer_heap_t timers;      /* the core's: heartbeat, drain, children's kill timers */
+    rill_timer_heap_t kind_timers; /* the kinds': not run while the link is congested */
     rill_fd_watches_t fd_watches;
     rill_children_t children;
     int signal_fd;

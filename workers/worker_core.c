@@ -7,6 +7,15 @@
  * registry, WELCOME and REJOIN to the link (worker_link.h says what they
  * mean) and then to the registry (which jobs go on, which stop).
  *
+ * Back-pressure: what the worker sends waits in the link's outbox until the
+ * socket takes it (the broker socket is polled for POLLOUT meanwhile).
+ * While the outbox is over its high-water mark and a broker listens, the
+ * kinds are not served: their fds are not polled and their timers (a heap
+ * of their own) do not run, so a child blocks on its stdout pipe, a tailed
+ * file is not read and an upstream body waits in TCP; the core's own work
+ * (messages from the broker, signals, heartbeats, children) goes on. Under
+ * the low-water mark the kinds are served again (worker_link.h).
+ *
  * Drain: SIGTERM sends BYE (no new jobs), lets held jobs finish for up to
  * drain_ms, then hands the rest back with RETURN so the broker re-dispatches
  * them, and exits. A second SIGTERM skips the wait. SIGHUP re-reads the
@@ -197,9 +206,20 @@ static int open_signals(rill_worker_context_t *worker)
 
 /* ---- the loop ---- */
 
-static long poll_timeout_ms(const rill_worker_context_t *worker)
+/* The path to the broker is full: the kinds wait (the loop's predicate). */
+static int congested(void *argument)
+{
+    rill_worker_context_t *worker = argument;
+    return rill_worker_link_congested(&worker->link);
+}
+
+/* Until the first timer that may run: the core's, and the kinds' unless paused. */
+static long poll_timeout_ms(const rill_worker_context_t *worker, int paused)
 {
     rill_worker_timer_t *first = rill_timer_heap_first(&worker->timers);
+    rill_worker_timer_t *kind = paused ? NULL : rill_timer_heap_first(&worker->kind_timers);
+    if (first == NULL || (kind != NULL && kind->due_ns < first->due_ns))
+        first = kind;
     if (first == NULL)
         return -1;
     uint64_t now = rill_clock_monotonic_ns();
@@ -216,21 +236,30 @@ static int run_loop(rill_worker_context_t *worker)
     };
     worker->running = 1;
     while (keep_running(worker)) {
-        long timeout_ms = poll_timeout_ms(worker);
-        size_t count;
-        zmq_pollitem_t *items = rill_fd_watches_poll_set(&worker->fd_watches, fixed, FIXED_ITEMS, &count);
+        rill_worker_link_flush(&worker->link);
+        int paused = congested(worker);
+        fixed[BROKER].events = (short)(ZMQ_POLLIN | (rill_worker_link_pending(&worker->link) ? ZMQ_POLLOUT : 0));
+        long timeout_ms = poll_timeout_ms(worker, paused);
+        size_t count = FIXED_ITEMS;
+        zmq_pollitem_t *items =
+            paused ? fixed : rill_fd_watches_poll_set(&worker->fd_watches, fixed, FIXED_ITEMS, &count);
         if (zmq_poll(items, (int)count, timeout_ms) < 0) {
             if (errno == EINTR)
                 continue;
             rill_log_error(NULL, "poll failed: %s", zmq_strerror(errno));
             return -1;
         }
+        if (items[BROKER].revents & ZMQ_POLLOUT)
+            rill_worker_link_flush(&worker->link);
         if (items[BROKER].revents & ZMQ_POLLIN)
             receive_messages(worker);
         if (items[SIGNALS].revents & ZMQ_POLLIN)
             handle_signals(worker);
-        rill_fd_watches_dispatch(&worker->fd_watches, FIXED_ITEMS, count);
-        rill_timer_heap_run(&worker->timers, rill_clock_monotonic_ns());
+        if (!paused)
+            rill_fd_watches_dispatch(&worker->fd_watches, FIXED_ITEMS, count, congested, worker);
+        uint64_t now = rill_clock_monotonic_ns();
+        rill_timer_heap_run(&worker->timers, now);
+        rill_timer_heap_run_until(&worker->kind_timers, now, congested, worker);
     }
     return 0;
 }
@@ -240,6 +269,7 @@ static void worker_release(rill_worker_context_t *worker)
     rill_job_registry_release(&worker->jobs);
     rill_children_release(&worker->children);
     rill_fd_watches_release(&worker->fd_watches);
+    rill_timer_heap_release(&worker->kind_timers);
     rill_timer_heap_release(&worker->timers);
     rill_worker_link_close(&worker->link);
     if (worker->signal_fd >= 0)
@@ -254,6 +284,7 @@ int rill_worker_run(const rill_worker_options_t *options)
     worker.config = options->config;
     worker.signal_fd = -1;
     rill_timer_heap_init(&worker.timers);
+    rill_timer_heap_init(&worker.kind_timers);
     rill_children_init(&worker.children, &worker.timers);
     rill_job_registry_init(&worker.jobs, &worker.link, &worker);
     rill_job_registry_set_hold(&worker.jobs, worker.config.worker_hold_parts, worker.config.worker_hold_bytes);

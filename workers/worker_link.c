@@ -27,15 +27,49 @@ int rill_worker_link_open(rill_worker_link_t *self, const char *endpoint, uint64
         rill_log_error(NULL, "cannot create the broker socket: %s", zmq_strerror(errno));
         return -1;
     }
+    /* The socket holds little, the outbox the rest (worker_link.h). */
+    int hwm = RILL_WORKER_OUTBOX_HIGH_MESSAGES;
+    int configured = 0; /* RILL_SOCKET_HWM may make it smaller still */
+    size_t configured_size = sizeof(configured);
+    if (zmq_getsockopt(self->dealer, ZMQ_SNDHWM, &configured, &configured_size) == 0 && configured > 0 &&
+        configured < hwm)
+        hwm = configured;
+    if (zmq_setsockopt(self->dealer, ZMQ_SNDHWM, &hwm, sizeof(hwm)) != 0) {
+        rill_log_error(NULL, "cannot configure the broker socket: %s", zmq_strerror(errno));
+        return -1;
+    }
     if (zmq_connect(self->dealer, endpoint) != 0) {
         rill_log_error(NULL, "cannot connect to %s: %s", endpoint, zmq_strerror(errno));
         return -1;
     }
+    rill_send_queue_init(&self->outbox, zmq_send, self->dealer);
+    rill_send_queue_set_marks(&self->outbox, RILL_WORKER_OUTBOX_HIGH_MESSAGES, RILL_WORKER_OUTBOX_HIGH_BYTES,
+                              RILL_WORKER_OUTBOX_LOW_MESSAGES, RILL_WORKER_OUTBOX_LOW_BYTES);
     return 0;
+}
+
+/* Stopping: what waits in the outbox (the last DONE, RETURN, BYE) gets the
+ * socket's linger time to go, as what the socket holds does. */
+static void flush_before_close(rill_worker_link_t *self)
+{
+    uint64_t deadline_ms = rill_clock_monotonic_ms() + RILL_SOCKET_LINGER_MS;
+    while (self->dealer != NULL && rill_send_queue_flush(&self->outbox) > 0) {
+        uint64_t now_ms = rill_clock_monotonic_ms();
+        if (now_ms >= deadline_ms)
+            break;
+        zmq_pollitem_t item = {self->dealer, 0, ZMQ_POLLOUT, 0};
+        if (zmq_poll(&item, 1, (long)(deadline_ms - now_ms)) < 0 && errno != EINTR)
+            break;
+    }
 }
 
 void rill_worker_link_close(rill_worker_link_t *self)
 {
+    flush_before_close(self);
+    if (rill_send_queue_messages(&self->outbox) > 0)
+        rill_log_warn(NULL, "stopping with %zu messages the broker did not take",
+                      rill_send_queue_messages(&self->outbox));
+    rill_send_queue_release(&self->outbox);
     if (self->dealer != NULL)
         zmq_close(self->dealer);
     if (self->zmq_context != NULL)
@@ -44,14 +78,45 @@ void rill_worker_link_close(rill_worker_link_t *self)
     self->zmq_context = NULL;
 }
 
+/* A broker listens: it welcomed this worker and has not asked it to join
+ * again nor fallen silent since (rill_worker_link_unjoin). While none does,
+ * parts are only held (job_registry.c), so there is nothing to pause. */
+static int broker_listens(const rill_worker_link_t *self)
+{
+    return self->joined;
+}
+
 int rill_worker_link_send(rill_worker_link_t *self, rill_command_t command, const rill_frame_t *arguments,
                           size_t count)
 {
-    if (rill_protocol_send_command(self->dealer, NULL, command, arguments, count, ZMQ_DONTWAIT) != 0) {
-        rill_log_warn(NULL, "cannot send %s to the broker: %s", rill_command_name(command), zmq_strerror(errno));
-        return -1;
-    }
+    rill_frame_t frames[RILL_MESSAGE_MAX_FRAMES];
+    if (count + 2 > RILL_MESSAGE_MAX_FRAMES)
+        return -1; /* no message of ours has that many frames */
+    frames[0] = rill_frame_from_string(RILL_PROTOCOL_VERSION);
+    frames[1] = rill_frame_from_string(rill_command_name(command));
+    for (size_t i = 0; i < count; i++)
+        frames[2 + i] = arguments[i];
+    rill_send_queue_send(&self->outbox, frames, count + 2);
     return 0;
+}
+
+void rill_worker_link_flush(rill_worker_link_t *self)
+{
+    if (rill_send_queue_flush(&self->outbox) < 0 && !self->socket_failed) {
+        self->socket_failed = 1;
+        rill_log_error(NULL, "cannot send to the broker: %s (%zu messages wait)", zmq_strerror(errno),
+                       rill_send_queue_messages(&self->outbox));
+    }
+}
+
+int rill_worker_link_pending(const rill_worker_link_t *self)
+{
+    return rill_send_queue_messages(&self->outbox) > 0;
+}
+
+int rill_worker_link_congested(const rill_worker_link_t *self)
+{
+    return rill_send_queue_full(&self->outbox) && broker_listens(self);
 }
 
 int rill_worker_link_send_job(rill_worker_link_t *self, rill_command_t command, const char *job_id)

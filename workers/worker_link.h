@@ -12,6 +12,12 @@
  * less than a heartbeat - and, until the next WELCOME, parts are only held
  * (job_registry.h). Everything from the broker is parsed here; a malformed
  * message is counted and dropped, never acted on.
+ *
+ * Everything to the broker goes through one outbox (rill_send_queue.h):
+ * nothing the worker says is dropped because the socket was full, and a
+ * full outbox tells the core to stop making parts (rill_worker_link_congested).
+ * The DEALER itself holds only RILL_WORKER_OUTBOX_HIGH_MESSAGES, so a full
+ * path is seen after a thousand messages, not a hundred thousand.
  */
 #ifndef RILL_WORKER_LINK_H
 #define RILL_WORKER_LINK_H
@@ -19,10 +25,19 @@
 #include "rill_id.h"
 #include "rill_messages.h"
 #include "rill_protocol.h"
+#include "rill_send_queue.h"
 #include "rill_worker_kind.h"
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* The outbox's marks: full above either high mark, served again at or
+ * under both low marks. Most parts are a few hundred bytes, so the count
+ * usually decides; the bytes bound big parts. */
+#define RILL_WORKER_OUTBOX_HIGH_MESSAGES 1000
+#define RILL_WORKER_OUTBOX_HIGH_BYTES (4u * 1024 * 1024)
+#define RILL_WORKER_OUTBOX_LOW_MESSAGES 250
+#define RILL_WORKER_OUTBOX_LOW_BYTES (1u * 1024 * 1024)
 
 typedef struct {
     void *zmq_context;
@@ -38,6 +53,8 @@ typedef struct {
     uint64_t hello_sent_ns; /* ... since then */
     char session[RILL_ID_TEXT_SIZE]; /* drawn once per process */
     uint64_t malformed; /* messages (or BATCH entries) from the broker dropped as malformed */
+    rill_send_queue_t outbox;    /* what the DEALER has not taken yet */
+    int socket_failed;           /* a send failed for another reason than a full socket (logged once) */
 } rill_worker_link_t;
 
 /* Draws the session and connects to endpoint. Returns 0, or -1 (logged);
@@ -45,7 +62,12 @@ typedef struct {
 int rill_worker_link_open(rill_worker_link_t *self, const char *endpoint, uint64_t heartbeat_ms);
 void rill_worker_link_close(rill_worker_link_t *self);
 
-/* Sends without blocking. Returns 0, or -1 when the socket refused (logged). */
+/* Sends without blocking, through the outbox: a message the socket does not
+ * take at once waits there, in order. Returns 0; -1 for a PART while the
+ * outbox is full and no broker listens (no WELCOME yet, or the broker
+ * silent): a part is not kept without bound for a broker that may never
+ * take it (the job then fails; that FAIL is queued like any message); -1
+ * too for more arguments than a message has frames (a bug, not a peer). */
 int rill_worker_link_send(rill_worker_link_t *self, rill_command_t command, const rill_frame_t *arguments,
                           size_t count);
 int rill_worker_link_send_job(rill_worker_link_t *self, rill_command_t command, const char *job_id);
@@ -56,6 +78,16 @@ int rill_worker_link_hello(rill_worker_link_t *self, const char *name, const ril
                            size_t kind_count, uint64_t credit, const rill_hello_job_t *jobs, size_t job_count);
 /* REJOIN or silence: not joined any more (why is logged). */
 void rill_worker_link_unjoin(rill_worker_link_t *self, const char *why);
+
+/* Sends what the outbox holds while the socket takes it (the loop calls it
+ * every turn, and when poll says the socket takes messages again). */
+void rill_worker_link_flush(rill_worker_link_t *self);
+/* 1 while the outbox holds messages: the loop polls the socket for POLLOUT. */
+int rill_worker_link_pending(const rill_worker_link_t *self);
+/* 1 while the outbox is full and a broker listens: the core stops serving
+ * the kinds until it drains (back-pressure, outbox.h). While no broker
+ * listens the kinds go on: their parts are refused instead. */
+int rill_worker_link_congested(const rill_worker_link_t *self);
 
 /* Reads the next well-formed message. Returns 1 with message set (its frames
  * live in received: close it after use), or 0 when none is waiting. */

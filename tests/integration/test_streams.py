@@ -479,9 +479,10 @@ def test_stream_and_topic_bad_input(ctx):
 
 def dropping_system(ctx, config):
     """A system whose sockets' high-water mark is tiny, so the broker's XPUB
-    drops what a stalled frontend cannot take (ZeroMQ's PUB drops silently at
-    its HWM), plus a second frontend to publish through while the first is
-    stopped. Returns (system, second frontend's port)."""
+    is full at once for a stalled frontend: the broker holds the events for
+    one heartbeat, then drops what that frontend cannot take
+    (broker/events_channel.h), plus a second frontend to publish through
+    while the first is stopped. Returns (system, second frontend's port)."""
     saved = os.environ.get("RILL_SOCKET_HWM")
     os.environ["RILL_SOCKET_HWM"] = "10"
     try:
@@ -498,6 +499,13 @@ def dropping_system(ctx, config):
     return system, port2
 
 
+def broker_gave_up_holding(system, times=1):
+    """The broker held events for the stopped frontend for a heartbeat, then
+    dropped them for it (it logs each time it stops holding)."""
+    system.wait_for(lambda: system.broker.log_text().count("for a frontend that is behind") >= times, timeout=15,
+                    what="the broker to stop holding events for the stopped frontend")
+
+
 def test_dropped_live_events_are_repaired_or_reported(ctx):
     system, port2 = dropping_system(ctx, {"topic_retain_messages": 60})
     stream = system.stream("GET", "/v1/topics/flood")
@@ -507,6 +515,7 @@ def test_dropped_live_events_are_repaired_or_reported(ctx):
     try:
         for n in range(1, 101):
             publish(system, "flood", {"n": n, "pad": pad}, port=port2)
+        broker_gave_up_holding(system)
     finally:
         system.frontend.signal(signal.SIGCONT)
     # The next live message, or the broker's sync before it, shows the jump;
@@ -539,6 +548,9 @@ def test_dropped_live_events_are_repaired_or_reported(ctx):
     try:
         for n in range(102, 152):
             publish(system, "flood", {"n": n, "pad": pad}, port=port2)
+        # Still dropping for it (ten heartbeats after giving up), or holding
+        # for a heartbeat and giving up again: dropped either way.
+        time.sleep(1.5)
     finally:
         system.frontend.signal(signal.SIGCONT)
     publish(system, "flood", {"n": 152, "pad": pad}, port=port2)
@@ -580,9 +592,10 @@ def test_broker_restart_ends_jobs_and_marks_topics(ctx):
 
 
 def test_dropped_last_events_are_noticed_without_a_next_one(ctx):
-    # The XPUB drops a burst's tail while the frontend is stalled, and then
-    # nothing more is published: no later event shows the jump. The broker's
-    # periodic sync (PROTOCOL.md) does, and the frontend FETCHes the rest.
+    # The XPUB drops a burst's tail while the frontend is stalled (after the
+    # broker held it for a heartbeat), and then nothing more is published: no
+    # later event shows the jump. The broker's periodic sync (PROTOCOL.md)
+    # does, and the frontend FETCHes the rest.
     system, port2 = dropping_system(ctx, {"topic_retain_messages": 60, "stream_heartbeat_ms": 300})
     stream = system.stream("GET", "/v1/topics/burst")
     check(stream.status == 200)
@@ -591,6 +604,7 @@ def test_dropped_last_events_are_noticed_without_a_next_one(ctx):
     try:
         for n in range(1, 41):
             publish(system, "burst", {"n": n, "pad": pad}, port=port2)
+        broker_gave_up_holding(system)
     finally:
         system.frontend.signal(signal.SIGCONT)
     covered = []

@@ -1,4 +1,6 @@
-/* test_timer_heap.c - the worker's timers fire in due order, once, and can be stopped. */
+/* test_timer_heap.c - the worker's timers fire in due order, once, and can be
+ * stopped; run_until leaves the rest armed once its predicate says stop (the
+ * worker's back-pressure). */
 #include "timer_heap.h"
 #include "rill_test.h"
 
@@ -10,6 +12,12 @@ static int fired_count;
 static void record(void *argument)
 {
     fired_order[fired_count++] = (int)(size_t)argument;
+}
+
+/* Stops once three more timers fired. */
+static int three_fired(void *argument)
+{
+    return fired_count >= *(int *)argument + 3;
 }
 
 int main(void)
@@ -39,6 +47,14 @@ int main(void)
     CHECK(ordered);
     CHECK(rill_timer_heap_first(&heap) == NULL);
     CHECK(timers[5].heap_index == 0 && timers[20].heap_index == 0);
+
+    for (int i = 0; i < 5; i++)
+        rill_timer_heap_arm(&heap, &timers[i], 2000 + (uint64_t)i);
+    int start = fired_count;
+    CHECK(rill_timer_heap_run_until(&heap, 3000, three_fired, &start) == 3);
+    CHECK(fired_order[start] == 0 && fired_order[start + 2] == 2);
+    CHECK(rill_timer_heap_first(&heap) == &timers[3] && timers[4].heap_index != 0);
+    CHECK(rill_timer_heap_run_until(&heap, 3000, NULL, NULL) == 2);
     rill_timer_heap_release(&heap);
     RILL_TEST_END();
 }
