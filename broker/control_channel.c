@@ -2,7 +2,7 @@
  * control_channel.c - the ROUTER socket frontends talk to.
  *
  * Answers PING, SUBMIT, CANCEL, STATUS, FETCH, PUBLISH and METRICS, and
- * takes RELEASE, which has no answer (docs/PROTOCOL.md, "Frontend ⇄
+ * takes RELEASE and FLOW, which have no answer (docs/PROTOCOL.md, "Frontend ⇄
  * broker"): each request is decoded here (SUBMIT by common/rill_messages.c),
  * handed to the one operation that decides it (job_life.h, held.h,
  * events.h), and its answer encoded. What
@@ -226,6 +226,12 @@ static void handle_release(rill_broker_t *broker, const rill_message_t *message)
     rill_broker_release(broker, message->arguments[0]);
 }
 
+/* FLOW id 0|1: no reply; job_life.c decides whether the job pauses. */
+static void handle_flow(rill_broker_t *broker, const rill_frame_t *routing, const rill_message_t *message)
+{
+    rill_broker_flow(broker, routing, message->arguments[0], message->arguments[1].data[0] == '1');
+}
+
 static void handle_message(void *argument, rill_received_t *received)
 {
     rill_broker_t *broker = argument;
@@ -267,6 +273,9 @@ static void handle_message(void *argument, rill_received_t *received)
         break;
     case RILL_COMMAND_RELEASE:
         handle_release(broker, &message);
+        break;
+    case RILL_COMMAND_FLOW:
+        handle_flow(broker, routing, &message);
         break;
     default:
         rill_broker_malformed(broker, "control", routing, frames, count, "command not for the broker");

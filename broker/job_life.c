@@ -266,6 +266,16 @@ uint64_t rill_broker_attempt_seq(const rill_job_t *job)
     return job->last_seq + (job->retry_reason != NULL ? 1 : 0);
 }
 
+/* Tells the job's worker whether it is paused (docs/PROTOCOL.md, "Flow"). */
+static void send_pause(rill_broker_t *self, rill_job_t *job)
+{
+    if (job->worker == NULL)
+        return;
+    rill_frame_t arguments[2] = {{(const uint8_t *)job->id, RILL_JOB_ID_LENGTH},
+                                 rill_frame_from_string(job->paused ? "1" : "0")};
+    (void)rill_broker_send_worker(self, job->worker, RILL_COMMAND_PAUSE, arguments, 2);
+}
+
 /* Links job to worker as one of the jobs it runs: state running. */
 static void assign(rill_broker_t *self, rill_job_t *job, rill_worker_t *worker)
 {
@@ -299,6 +309,10 @@ void rill_broker_start_job(rill_broker_t *self, rill_job_t *job, rill_worker_t *
     rill_log_info(job->who, "job %s dispatched to worker %s (%s pid %lld), attempt %llu, batch %s", job->id,
                   worker->name, worker->host, (long long)worker->pid, (unsigned long long)job->attempt,
                   batch_id);
+    /* A new attempt starts unpaused: it learns, after its BATCH, that all
+     * its listeners are still behind. */
+    if (job->paused)
+        send_pause(self, job);
 }
 
 void rill_broker_unassign(rill_broker_t *self, rill_job_t *job, int give_credit)
@@ -343,6 +357,8 @@ void rill_broker_end_job(rill_broker_t *self, rill_job_t *job, rill_job_state_t 
         self->dispatch_needed = 1;
     }
     job->held = 0;
+    rill_job_flow_clear(job);
+    job->paused = 0;
     if (job->worker_seq > job->last_seq) {
         /* Its worker reported parts (HELLO) that never came: gone from its
          * hold ring. The receivers are told before the end. */
@@ -474,6 +490,8 @@ int rill_broker_adopt_job(rill_broker_t *self, rill_worker_t *worker, const rill
     }
     job->rejoin_mark = self->hello_serial;
     *last_seq = job->last_seq;
+    if (job->paused)
+        send_pause(self, job); /* it may have been told otherwise before it left */
     if (job->worker == worker) {
         if (reported->seq > job->worker_seq)
             job->worker_seq = reported->seq;
@@ -488,6 +506,8 @@ int rill_broker_adopt_job(rill_broker_t *self, rill_worker_t *worker, const rill
     assign(self, job, worker);
     job->worker_seq = reported->seq;
     worker->held++;
+    if (job->paused)
+        send_pause(self, job);
     self->counters->jobs_adopted++;
     rill_log_info(job->who, "job %s adopted: it goes on on worker %s (attempt %llu, seq %llu)", job->id,
                   worker->name, (unsigned long long)job->attempt, (unsigned long long)job->last_seq);
@@ -576,11 +596,43 @@ void rill_broker_release(rill_broker_t *self, rill_frame_t id)
     job->released = 1;
 }
 
+/* ---- flow ------------------------------------------------------------------ */
+
+/* Paused while every frontend that listens has said its clients are behind;
+ * the worker hears of a change only (docs/PROTOCOL.md, "Flow"). */
+static void flow_update(rill_broker_t *self, rill_job_t *job)
+{
+    uint64_t listening = rill_interest_count(self->interest, job->topic);
+    int paused = listening > 0 && job->flow_pauser_count >= listening && !rill_job_is_ended(job);
+    if (paused == job->paused)
+        return;
+    job->paused = paused;
+    rill_log_debug(job->who, "job %s %s: %zu of %llu listening frontends behind", job->id,
+                   paused ? "paused" : "resumed", job->flow_pauser_count, (unsigned long long)listening);
+    send_pause(self, job);
+}
+
+void rill_broker_flow(rill_broker_t *self, const rill_frame_t *routing, rill_frame_t id, int paused)
+{
+    rill_job_t *job = rill_job_table_find_frame(self->jobs, id.data, id.size);
+    if (job == NULL || rill_job_is_ended(job) || routing == NULL)
+        return;
+    if (rill_job_flow_mark(job, routing->data, routing->size, paused))
+        flow_update(self, job);
+}
+
 /* The job's subscriber count went from previous to count. */
 static void job_interest_changed(rill_broker_t *self, rill_job_t *job, const rill_interest_change_t *change)
 {
     if (job == NULL)
         return;
+    if (!change->subscribe && change->count < change->previous) {
+        /* A listener left and the XPUB does not say which: a pauser that
+         * died must not keep the job paused for the others, so everyone
+         * starts over unpaused (a frontend still behind says so again). */
+        rill_job_flow_clear(job);
+    }
+    flow_update(self, job);
     if (change->subscribe) {
         stop_orphan_grace(job);
         return;

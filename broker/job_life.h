@@ -100,6 +100,14 @@ void rill_broker_end_overdue(rill_broker_t *self, uint64_t now_ms);
  * starts; a subscribe stops the grace and clears the release mark
  * (docs/PROTOCOL.md, "Interest"). */
 void rill_broker_subscription(rill_broker_t *self, const uint8_t *message, size_t size);
+/* FLOW id 0|1 from the frontend with this routing id: all its clients of
+ * the job are behind (1) or not any more (0). The job is paused while
+ * every listening frontend (its interest count) paused it, and its worker
+ * is sent PAUSE on each change, and again when the job starts on another
+ * worker or is adopted. A listener leaving clears the pausers (the XPUB
+ * does not say which frontend left): frontends still behind re-assert.
+ * Unknown or ended jobs: nothing. (docs/PROTOCOL.md, "Flow") */
+void rill_broker_flow(rill_broker_t *self, const rill_frame_t *routing, rill_frame_t id, int paused);
 /* RELEASE: the last client of the job left a live frontend. During the
  * job's orphan grace it is cancelled at once; else it is marked, and the
  * loss of its last subscriber cancels it at once. Unknown, detached or

@@ -44,6 +44,41 @@ rill_job_t *rill_job_new(const rill_job_spec_t *spec)
     return job;
 }
 
+int rill_job_flow_mark(rill_job_t *job, const uint8_t *routing, size_t size, int paused)
+{
+    for (size_t i = 0; i < job->flow_pauser_count; i++) {
+        if (job->flow_pauser_sizes[i] != size || memcmp(job->flow_pausers[i], routing, size) != 0)
+            continue;
+        if (paused)
+            return 0;
+        free(job->flow_pausers[i]);
+        job->flow_pauser_count--;
+        job->flow_pausers[i] = job->flow_pausers[job->flow_pauser_count];
+        job->flow_pauser_sizes[i] = job->flow_pauser_sizes[job->flow_pauser_count];
+        return 1;
+    }
+    if (!paused)
+        return 0;
+    size_t count = job->flow_pauser_count + 1;
+    job->flow_pausers = rill_xrealloc(job->flow_pausers, count * sizeof(*job->flow_pausers));
+    job->flow_pauser_sizes = rill_xrealloc(job->flow_pauser_sizes, count * sizeof(*job->flow_pauser_sizes));
+    job->flow_pausers[job->flow_pauser_count] = rill_xmemdup_text(routing, size);
+    job->flow_pauser_sizes[job->flow_pauser_count] = size;
+    job->flow_pauser_count = count;
+    return 1;
+}
+
+void rill_job_flow_clear(rill_job_t *job)
+{
+    for (size_t i = 0; i < job->flow_pauser_count; i++)
+        free(job->flow_pausers[i]);
+    free(job->flow_pausers);
+    free(job->flow_pauser_sizes);
+    job->flow_pausers = NULL;
+    job->flow_pauser_sizes = NULL;
+    job->flow_pauser_count = 0;
+}
+
 void rill_job_destroy(rill_job_t **self_p)
 {
     if (self_p == NULL || *self_p == NULL)
@@ -54,6 +89,7 @@ void rill_job_destroy(rill_job_t **self_p)
     rill_list_remove(&job->expiry_link);
     rill_list_remove(&job->worker_link);
     rill_list_remove(&job->orphan_link);
+    rill_job_flow_clear(job);
     free(job->kind);
     free(job->source);
     free(job->key);

@@ -86,6 +86,13 @@ typedef struct rill_job {
     int released;              /* a frontend RELEASEd it since its last subscribe */
     uint64_t orphan_due_ms;    /* monotonic end of its grace, while in the broker's orphans */
     rill_link_t orphan_link;   /* broker's orphans, by due time */
+    /* Flow (job_life.c; docs/PROTOCOL.md, "Flow"): the routing ids of the
+     * frontends whose every client of the job is behind (FLOW 1), and
+     * whether the job is paused at its worker because all its listeners are. */
+    char **flow_pausers;       /* each a copy of a routing id (NUL added) */
+    size_t *flow_pauser_sizes;
+    size_t flow_pauser_count;
+    int paused;
 } rill_job_t;
 
 typedef struct {
@@ -105,6 +112,11 @@ void rill_job_destroy(rill_job_t **self_p);
 int rill_job_is_ended(const rill_job_t *job);
 /* Records (copies) which worker runs it; NULL name clears. */
 void rill_job_set_worker_info(rill_job_t *job, const char *name, const char *host, int64_t pid);
+/* Adds (paused 1) or removes (0) a frontend's routing id in the job's
+ * pausers. Returns 1 when the set changed. */
+int rill_job_flow_mark(rill_job_t *job, const uint8_t *routing, size_t size, int paused);
+/* Forgets every pauser (a listener left: which one is not known). */
+void rill_job_flow_clear(rill_job_t *job);
 /* "queued", "waiting", "running", "done", "failed", "cancelled". */
 const char *rill_job_state_name(const rill_job_t *job, int kind_served);
 /* The status JSON of docs/PROTOCOL.md; caller frees. NULL only if jansson

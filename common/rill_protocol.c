@@ -17,6 +17,7 @@ typedef enum {
     ARGUMENT_TEXT,     /* non-empty */
     ARGUMENT_JOB_ID,
     ARGUMENT_NUMBER,
+    ARGUMENT_FLAG, /* "0" or "1" */
     ARGUMENT_JSON,     /* non-empty; starts like a JSON text (full check is the user's) */
 } argument_type_t;
 
@@ -52,6 +53,8 @@ static const char *command_names[RILL_COMMAND_COUNT] = {
     [RILL_COMMAND_METRICS] = "METRICS",
     [RILL_COMMAND_PUBLISHED] = "PUBLISHED",
     [RILL_COMMAND_RELEASE] = "RELEASE",
+    [RILL_COMMAND_FLOW] = "FLOW",
+    [RILL_COMMAND_PAUSE] = "PAUSE",
 };
 
 static const command_shape_t to_broker_from_worker[] = {
@@ -71,6 +74,7 @@ static const command_shape_t to_worker[] = {
     {RILL_COMMAND_CANCEL, 1, 1, {ARGUMENT_JOB_ID}},
     {RILL_COMMAND_PING, 0, 0, {0}},
     {RILL_COMMAND_REJOIN, 0, 0, {0}},
+    {RILL_COMMAND_PAUSE, 2, 2, {ARGUMENT_JOB_ID, ARGUMENT_FLAG}}, /* id, 0|1 */
 };
 
 static const command_shape_t to_broker_from_frontend[] = {
@@ -82,6 +86,7 @@ static const command_shape_t to_broker_from_frontend[] = {
     {RILL_COMMAND_PUBLISH, 3, 3, {ARGUMENT_TEXT, ARGUMENT_TEXT, ARGUMENT_JSON}},
     {RILL_COMMAND_METRICS, 1, 1, {ARGUMENT_TEXT}},
     {RILL_COMMAND_RELEASE, 1, 1, {ARGUMENT_JOB_ID}},
+    {RILL_COMMAND_FLOW, 2, 2, {ARGUMENT_JOB_ID, ARGUMENT_FLAG}}, /* id, 0|1 */
 };
 
 /* REPLAY takes 3 frames plus triples; its tail is checked in parse. */
@@ -219,6 +224,8 @@ static int argument_is_valid(argument_type_t type, rill_frame_t frame)
         return rill_job_id_is_valid(frame.data, frame.size);
     case ARGUMENT_NUMBER:
         return rill_frame_to_u64(frame, &ignored) == 0;
+    case ARGUMENT_FLAG:
+        return frame.size == 1 && (frame.data[0] == '0' || frame.data[0] == '1');
     case ARGUMENT_JSON:
         if (frame.size == 0)
             return 0;

@@ -56,6 +56,9 @@ typedef enum {
     RILL_COMMAND_PUBLISHED,
     /* frontend -> broker, no reply */
     RILL_COMMAND_RELEASE,
+    RILL_COMMAND_FLOW, /* job id, 0|1: this frontend's clients of the job are behind (1) or not */
+    /* broker -> worker */
+    RILL_COMMAND_PAUSE, /* job id, 0|1: stop (1) or go on (0) reading the job's source */
     RILL_COMMAND_COUNT
 } rill_command_t;
 

@@ -64,6 +64,15 @@ typedef struct {
     /* Optional (may be NULL): called once when the worker stops, after every
      * job was cancelled, to release what the kind shares between jobs. */
     void (*shutdown)(rill_worker_context_t *context);
+    /* Optional (may be NULL): every client of the job is behind (paused 1:
+     * the broker's PAUSE, docs/PROTOCOL.md "Flow"), or no longer (0).
+     * Called on a change only, never for a job that ended. While paused
+     * the kind stops reading the job's source - unwatches the child's
+     * stdout (the child blocks on its pipe), stops reading the file, the
+     * upstream body, stops its timers - and picks up where it stopped when
+     * resumed. It may still publish what it already read. A kind without
+     * it just goes on (its clients meet the slow-client limits). */
+    void (*pause)(rill_worker_context_t *context, rill_worker_job_t *job, int paused);
 } rill_worker_kind_t;
 
 /* The worker's configuration as it is now (a SIGHUP may replace it between

@@ -291,6 +291,22 @@ void rill_output_queue_note_flush_ms(rill_output_queue_t *self, uint64_t flush_m
     self->flush_known = 1;
 }
 
+/* The pause marks of on_behind: over half the soft limit the client is
+ * behind; under a quarter it caught up (hysteresis, so a job does not flap
+ * between paused and running with every send). */
+static void check_behind(rill_output_queue_t *self)
+{
+    if (self->events->on_behind == NULL || self->stopped || self->disposed)
+        return;
+    uint64_t soft = self->outputs->config->slow_client_soft_bytes;
+    uint64_t unsent = self->pending_bytes + self->in_flight_bytes;
+    int behind = self->behind ? unsent >= soft / 4 : unsent > soft / 2;
+    if (behind == (int)self->behind)
+        return;
+    self->behind = (unsigned)behind;
+    self->events->on_behind(self);
+}
+
 static void on_proceed(h2o_generator_t *generator, h2o_req_t *req)
 {
     (void)req;
@@ -300,6 +316,7 @@ static void on_proceed(h2o_generator_t *generator, h2o_req_t *req)
     if (self->pending_bytes <= self->outputs->config->slow_client_soft_bytes)
         self->over_soft_since = 0;
     entries_release(&self->in_flight);
+    check_behind(self); /* before the flush: the same count, and the queue surely alive */
     flush(self);
 }
 
@@ -380,9 +397,8 @@ static void slow_client(rill_output_queue_t *self, const char *which)
     self->events->on_drop(self);
 }
 
-void rill_output_queue_push(rill_output_queue_t *self, rill_chunk_t *chunk)
+static void apply_limits(rill_output_queue_t *self)
 {
-    push_entry(self, rill_chunk_ref(chunk), chunk->bytes, chunk->length);
     const rill_config_t *config = self->outputs->config;
     size_t unsent = self->pending_bytes + self->in_flight_bytes;
     if (unsent <= config->slow_client_soft_bytes || self->ending || self->dropping)
@@ -396,6 +412,13 @@ void rill_output_queue_push(rill_output_queue_t *self, rill_chunk_t *chunk)
         self->over_soft_since = now;
     else if (now - self->over_soft_since >= config->slow_client_soft_ms)
         slow_client(self, "soft");
+}
+
+void rill_output_queue_push(rill_output_queue_t *self, rill_chunk_t *chunk)
+{
+    push_entry(self, rill_chunk_ref(chunk), chunk->bytes, chunk->length);
+    apply_limits(self);
+    check_behind(self);
 }
 
 void rill_output_queue_push_sse(rill_output_queue_t *self, const char *type, const char *cursor,

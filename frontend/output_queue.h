@@ -71,6 +71,11 @@ typedef struct {
      * h2o sees it: nothing more is queued; the response ends now (the
      * final send closes the connection, and h2o frees it). */
     void (*on_closed)(rill_output_queue_t *queue);
+    /* Optional: the queue's behind flag changed. Behind: its unsent bytes
+     * rose over half of slow_client_soft_bytes; no longer: they fell under
+     * a quarter (hysteresis), or were dropped. The owner may pause its
+     * jobs at their source (flow.h). */
+    void (*on_behind)(rill_output_queue_t *queue);
 } rill_output_events_t;
 
 /* Entries of (iovec, chunk): NULL chunks are static bytes. */
@@ -111,6 +116,7 @@ struct rill_output_queue {
     unsigned disposed : 1;    /* the request's pool is going */
     unsigned flush_known : 1; /* flush_ms was set by a job */
     unsigned watched : 1;     /* watched_fd is in outputs->connections */
+    unsigned behind : 1;      /* unsent bytes over the pause mark (on_behind) */
 };
 
 /* Nothing is sent until rill_output_queue_start. who is borrowed. */

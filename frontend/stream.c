@@ -9,6 +9,7 @@
 #include "stream.h"
 
 #include "cursor.h"
+#include "flow.h"
 #include "http_reply.h"
 #include "rill_alloc.h"
 #include "rill_log.h"
@@ -47,6 +48,14 @@ static void mark_dirty(rill_stream_t *self)
     rill_output_queue_mark_dirty(&self->output);
 }
 
+/* Whether the stream of a subscription is behind, or reads no more. */
+static int subscription_behind(const rill_subscription_t *subscription)
+{
+    const stream_subject_t *record = subscription->owner;
+    const rill_stream_t *stream = OWNER_OF(record);
+    return stream->output.behind || !rill_output_queue_is_open(&stream->output);
+}
+
 /* Drops one subject of the stream, with its FETCH if one is in flight.
  * client_left: the client went away; when it was this frontend's last
  * client of a job it had not seen end, the broker is told (RELEASE), so the
@@ -63,7 +72,11 @@ static void subject_forget(rill_stream_t *self, stream_subject_t *record, int cl
                   record->sequencer.topic_length == sizeof(topic);
     if (release)
         memcpy(topic, record->sequencer.topic, sizeof(topic));
+    rill_subject_t *subject = record->subscription != NULL ? record->subscription->subject : NULL;
+    int last = subject == NULL || subject->count <= 1;
     rill_subject_registry_remove(streams->subjects, &record->subscription);
+    if (!last)
+        rill_flow_update(streams->broker, subject, subscription_behind); /* the others may all be behind */
     if (release && rill_subject_registry_find(streams->subjects, topic, sizeof(topic)) == NULL) {
         rill_frame_t id = {(const uint8_t *)topic + 1, RILL_JOB_ID_LENGTH};
         (void)rill_broker_link_tell(streams->broker, RILL_COMMAND_RELEASE, &id, 1);
@@ -138,7 +151,18 @@ static void on_output_closed(rill_output_queue_t *queue)
     release_subscriptions(STREAM_OF(queue), 1);
 }
 
+/* The client fell behind or caught up: each job it follows may pause or
+ * resume at its source (flow.h). */
+static void on_output_behind(rill_output_queue_t *queue)
+{
+    rill_stream_t *self = STREAM_OF(queue);
+    for (stream_subject_t *record = self->subjects; record != NULL; record = record->next)
+        if (!record->sequencer.ended && record->subscription != NULL)
+            rill_flow_update(self->streams->broker, record->subscription->subject, subscription_behind);
+}
+
 static const rill_output_events_t output_events = {
+    .on_behind = on_output_behind,
     .on_send = on_output_send,
     .on_drop = on_output_drop,
     .on_resume = on_output_resume,
@@ -345,7 +369,8 @@ static stream_subject_t *subject_add(rill_stream_t *self, const char *topic, siz
         free(record);
         return NULL;
     }
-    const rill_subject_t *subject = record->subscription->subject;
+    rill_subject_t *subject = record->subscription->subject;
+    rill_flow_update(self->streams->broker, subject, subscription_behind); /* one more that reads */
     rill_sequencer_init(&record->sequencer, &sequencer_sink, subject->topic, subject->topic_length,
                         self->who, &self->streams->config->slow_client_hard_bytes);
     if (self->subjects_tail != NULL)

@@ -36,6 +36,7 @@ struct rill_subscription {
 struct rill_subject {
     rill_subscription_t *head;
     size_t count;
+    unsigned flow_paused; /* this frontend told the broker FLOW 1 (flow.h) */
     size_t topic_length;
     char topic[]; /* NUL-terminated: "j<id>" or "t<name>/" */
 };

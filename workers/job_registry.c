@@ -25,6 +25,7 @@ struct rill_worker_job {
     uint64_t sent_epoch; /* the link's join_epoch when it was sent */
     rill_hold_ring_t held;
     int ended;           /* the kind ended it while not joined: the end waits for a WELCOME */
+    int paused;          /* the broker said every client of it is behind (PAUSE) */
     char *fail_code;     /* that end, when it failed (NULL: done) */
     char *fail_message;
 };
@@ -299,6 +300,17 @@ void rill_job_registry_fail(rill_job_registry_t *self, rill_worker_job_t *job, c
     }
     send_end(self, job, code, message);
     forget(self, job);
+}
+
+void rill_job_registry_pause(rill_job_registry_t *self, rill_worker_job_t *job, int paused)
+{
+    if (job->ended || job->paused == paused)
+        return;
+    job->paused = paused;
+    rill_log_debug(job->who, "job %s %s: its clients are %s", job->id, paused ? "paused" : "resumed",
+                   paused ? "behind" : "reading again");
+    if (job->kind->pause != NULL)
+        job->kind->pause(self->context, job, paused);
 }
 
 void rill_job_registry_cancel(rill_job_registry_t *self, rill_worker_job_t *job)

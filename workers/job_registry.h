@@ -66,6 +66,9 @@ void rill_job_registry_start(rill_job_registry_t *self, const rill_batch_job_t *
 void rill_job_registry_done(rill_job_registry_t *self, rill_worker_job_t *job);
 void rill_job_registry_fail(rill_job_registry_t *self, rill_worker_job_t *job, const char *code, const char *message);
 void rill_job_registry_cancel(rill_job_registry_t *self, rill_worker_job_t *job);
+/* PAUSE from the broker: on a change, the kind's pause() is called (an
+ * ended job, or a kind without pause(), only remembers it). */
+void rill_job_registry_pause(rill_job_registry_t *self, rill_worker_job_t *job, int paused);
 /* Cancels every held job, first telling the broker tell_broker for each
  * (RETURN when draining) unless it is RILL_COMMAND_INVALID; a job whose end
  * waited for a WELCOME tells its end instead. */

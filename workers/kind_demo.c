@@ -153,10 +153,26 @@ static void demo_cancel(rill_worker_context_t *context, rill_worker_job_t *job)
     rill_worker_job_set_state(job, NULL);
 }
 
+/* Every client is behind: the timer waits; resumed, the next part comes
+ * one interval later (at once when only done is left). */
+static void demo_pause(rill_worker_context_t *context, rill_worker_job_t *job, int paused)
+{
+    demo_state_t *state = rill_worker_job_state(job);
+    if (state == NULL)
+        return;
+    if (paused) {
+        rill_worker_timer_stop(context, &state->timer);
+        return;
+    }
+    uint64_t delay = state->emitted >= state->args.parts ? 0 : next_delay_ms(state);
+    rill_worker_timer_start(context, &state->timer, delay, demo_emit, state);
+}
+
 const rill_worker_kind_t rill_worker_kind_demo = {
     .name = "demo",
     .start_job = demo_start,
     .cancel = demo_cancel,
+    .pause = demo_pause,
 };
 
 #endif

@@ -306,10 +306,24 @@ static void exec_cancel(rill_worker_context_t *context, rill_worker_job_t *job)
     rill_worker_job_set_state(job, NULL);
 }
 
+/* Every client is behind: stop reading stdout, so the child blocks on its
+ * full pipe; it exits only after we read again (the job ends then). */
+static void exec_pause(rill_worker_context_t *context, rill_worker_job_t *job, int paused)
+{
+    exec_state_t *state = rill_worker_job_state(job);
+    if (state == NULL || state->stdout_fd < 0)
+        return;
+    if (paused)
+        rill_worker_fd_unwatch(context, state->stdout_fd);
+    else
+        rill_worker_fd_watch(context, state->stdout_fd, RILL_WORKER_FD_IN, exec_readable, state);
+}
+
 const rill_worker_kind_t rill_worker_kind_exec = {
     .name = "exec",
     .start_job = exec_start,
     .cancel = exec_cancel,
+    .pause = exec_pause,
 };
 
 #endif

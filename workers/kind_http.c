@@ -514,6 +514,22 @@ static void http_cancel(rill_worker_context_t *context, rill_worker_job_t *job)
         request_free(request); /* nobody left: the transfer stops at once */
 }
 
+/* Every client is behind: a path request's transfer stops receiving (TCP
+ * holds the sender); resumed, curl delivers what it kept and reads on. A
+ * list request is not paused: it serves several jobs, and its parts come
+ * only once its whole answer is in. */
+static void http_pause(rill_worker_context_t *context, rill_worker_job_t *job, int paused)
+{
+    (void)context;
+    http_request_t *request = rill_worker_job_state(job);
+    if (request == NULL || request->list || request->easy == NULL)
+        return;
+    CURLcode result = curl_easy_pause(request->easy, paused ? CURLPAUSE_RECV : CURLPAUSE_CONT);
+    if (result != CURLE_OK)
+        rill_log_warn(rill_worker_job_who(job), "job %s: cannot %s its transfer: %s", rill_worker_job_id(job),
+                      paused ? "pause" : "resume", curl_easy_strerror(result));
+}
+
 static void http_shutdown(rill_worker_context_t *context)
 {
     if (http.multi != NULL) {
@@ -532,6 +548,7 @@ const rill_worker_kind_t rill_worker_kind_http = {
     .start_batch = http_start,
     .cancel = http_cancel,
     .shutdown = http_shutdown,
+    .pause = http_pause,
 };
 
 #endif

@@ -118,6 +118,7 @@ typedef struct {
     off_t offset;           /* bytes of fd read so far */
     int inotify_fd;
     int failed;             /* a part could not be queued */
+    int paused;             /* every client is behind: read nothing (kind pause) */
     rill_worker_timer_t timer;
     rill_lines_t lines;
     rill_buffer_t part;
@@ -253,6 +254,8 @@ static void tail_rearm(tail_state_t *state, uint64_t delay_ms)
 static void tail_check(void *argument)
 {
     tail_state_t *state = argument;
+    if (state->paused)
+        return; /* resuming checks again */
     int more = tail_read(state, TAIL_READ_PER_TURN);
     if (more < 0 || state->failed) {
         tail_fail(state, "publish_failed", "the worker could not queue a part");
@@ -399,10 +402,25 @@ static void tail_cancel(rill_worker_context_t *context, rill_worker_job_t *job)
     rill_worker_job_set_state(job, NULL);
 }
 
+/* Every client is behind: read nothing (the file keeps what is appended);
+ * resumed, read on from the offset reached. */
+static void tail_pause(rill_worker_context_t *context, rill_worker_job_t *job, int paused)
+{
+    tail_state_t *state = rill_worker_job_state(job);
+    if (state == NULL)
+        return;
+    state->paused = paused;
+    if (paused)
+        rill_worker_timer_stop(context, &state->timer);
+    else
+        tail_rearm(state, 0);
+}
+
 const rill_worker_kind_t rill_worker_kind_tail = {
     .name = "tail",
     .start_job = tail_start,
     .cancel = tail_cancel,
+    .pause = tail_pause,
 };
 
 #endif

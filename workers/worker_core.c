@@ -3,7 +3,7 @@
  *
  * The loop polls the broker socket, the signalfd (SIGTERM, SIGINT, SIGHUP,
  * SIGCHLD) and every fd a kind watches, then runs the timers that are due.
- * Messages from the broker are dispatched here: BATCH and CANCEL to the job
+ * Messages from the broker are dispatched here: BATCH, CANCEL and PAUSE to the job
  * registry, WELCOME and REJOIN to the link (worker_link.h says what they
  * mean) and then to the registry (which jobs go on, which stop).
  *
@@ -84,6 +84,17 @@ static void handle_cancel(rill_worker_context_t *worker, rill_frame_t job_id)
     }
 }
 
+/* PAUSE id 0|1: a job this worker no longer holds is none of its business. */
+static void handle_pause(rill_worker_context_t *worker, rill_frame_t job_id, rill_frame_t flag)
+{
+    char id[RILL_JOB_ID_LENGTH + 1];
+    memcpy(id, job_id.data, RILL_JOB_ID_LENGTH);
+    id[RILL_JOB_ID_LENGTH] = '\0';
+    rill_worker_job_t *job = rill_job_registry_find(&worker->jobs, id);
+    if (job != NULL)
+        rill_job_registry_pause(&worker->jobs, job, flag.data[0] == '1');
+}
+
 static void handle_welcome(rill_worker_context_t *worker, rill_frame_t body)
 {
     rill_welcome_t welcome;
@@ -109,6 +120,9 @@ static void handle_message(rill_worker_context_t *worker, const rill_message_t *
         break;
     case RILL_COMMAND_CANCEL:
         handle_cancel(worker, message->arguments[0]);
+        break;
+    case RILL_COMMAND_PAUSE:
+        handle_pause(worker, message->arguments[0], message->arguments[1]);
         break;
     case RILL_COMMAND_REJOIN:
         rill_worker_link_unjoin(&worker->link, "the broker does not know this worker");

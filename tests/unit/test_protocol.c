@@ -122,6 +122,27 @@ static void test_frontend_channels(void)
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_FRONTEND, release_bad_id, 3, &message, &error) == -1);
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, release, 3, &message, &error) == -1);
     CHECK(rill_message_parse(RILL_CHANNEL_TO_FRONTEND, release, 3, &message, &error) == -1);
+    /* FLOW (frontend -> broker) and PAUSE (broker -> worker): a job id and
+     * a flag that is exactly "0" or "1"; each only on its own channel. */
+    rill_frame_t flow[] = {F("rill/2"), F("FLOW"), F(ID), F("1")};
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_FRONTEND, flow, 4, &message, &error) == 0);
+    CHECK(message.command == RILL_COMMAND_FLOW && message.argument_count == 2);
+    CHECK(message.arguments[1].size == 1 && message.arguments[1].data[0] == '1');
+    CHECK(strcmp(rill_command_name(RILL_COMMAND_FLOW), "FLOW") == 0);
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_WORKER, flow, 4, &message, &error) == -1);
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_FRONTEND, flow, 3, &message, &error) == -1);
+    rill_frame_t flow_bad[] = {F("rill/2"), F("FLOW"), F(ID), F("2")};
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_FRONTEND, flow_bad, 4, &message, &error) == -1);
+    rill_frame_t flow_long[] = {F("rill/2"), F("FLOW"), F(ID), F("01")};
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_FRONTEND, flow_long, 4, &message, &error) == -1);
+    rill_frame_t pause[] = {F("rill/2"), F("PAUSE"), F(ID), F("0")};
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_WORKER, pause, 4, &message, &error) == 0);
+    CHECK(message.command == RILL_COMMAND_PAUSE && message.argument_count == 2);
+    CHECK(strcmp(rill_command_name(RILL_COMMAND_PAUSE), "PAUSE") == 0);
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_FRONTEND, pause, 4, &message, &error) == -1);
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, pause, 4, &message, &error) == -1);
+    rill_frame_t pause_bad_id[] = {F("rill/2"), F("PAUSE"), F("x"), F("0")};
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_WORKER, pause_bad_id, 4, &message, &error) == -1);
     /* The version is rill/2: a rill/1 peer is refused. */
     rill_frame_t old_version[] = {F("rill/1"), F("RELEASE"), F(ID)};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_FRONTEND, old_version, 3, &message, &error) == -1);

@@ -422,6 +422,88 @@ static void test_orphan_grace(void)
     finish(&broker);
 }
 
+/* FLOW from frontends, PAUSE to the worker: paused only while every
+ * listening frontend is behind; a new attempt hears it again. */
+static int pause_count(const char *worker)
+{
+    int count = 0;
+    for (size_t i = 0; i < fake.command_count; i++)
+        if (fake.commands[i].command == RILL_COMMAND_PAUSE && strcmp(fake.commands[i].routing, worker) == 0)
+            count++;
+    return count;
+}
+
+static void flow(rill_broker_t *broker, const char *frontend, const char *id, int paused)
+{
+    rill_frame_t routing = rill_frame_from_string(frontend);
+    rill_broker_flow(broker, &routing, rill_frame_from_string(id), paused);
+}
+
+static void test_flow(void)
+{
+    rill_broker_t *broker = new_broker();
+    broker->config.timeout_ms = 0;
+    char ids[8][RILL_ID_TEXT_SIZE];
+    rill_broker_error_t error;
+    rill_submit_job_t job = submitted(id1, "demo", NULL);
+    CHECK(submit(broker, &job, 1, "", ids, &error) == 0);
+    rill_worker_t *worker = hello(broker, "w1", 1);
+    rill_broker_dispatch(broker);
+    rill_job_t *running = rill_job_table_find(broker->jobs, id1);
+    subscription(broker, 1, id1);
+    forget_recorded();
+
+    /* One frontend listens and is behind: paused; said twice, sent once. */
+    flow(broker, "f1", id1, 1);
+    flow(broker, "f1", id1, 1);
+    const sent_t *sent = last_command("w1", RILL_COMMAND_PAUSE);
+    CHECK(running->paused && pause_count("w1") == 1 && sent != NULL && sent->count == 2);
+    CHECK(strcmp(sent->frames[0], id1) == 0 && strcmp(sent->frames[1], "1") == 0);
+    /* It catches up: resumed. */
+    flow(broker, "f1", id1, 0);
+    sent = last_command("w1", RILL_COMMAND_PAUSE);
+    CHECK(!running->paused && pause_count("w1") == 2 && strcmp(sent->frames[1], "0") == 0);
+
+    /* Two frontends listen, one is behind: it goes on; both: paused. */
+    subscription(broker, 1, id1);
+    flow(broker, "f1", id1, 1);
+    CHECK(!running->paused && pause_count("w1") == 2);
+    flow(broker, "f2", id1, 1);
+    CHECK(running->paused && pause_count("w1") == 3);
+    /* A third frontend subscribes: it is not behind, the job goes on. */
+    subscription(broker, 1, id1);
+    CHECK(!running->paused && pause_count("w1") == 4);
+    /* A listener leaves (the XPUB does not say which): pausers start over. */
+    subscription(broker, 0, id1);
+    CHECK(!running->paused && running->flow_pauser_count == 0 && pause_count("w1") == 4);
+    flow(broker, "f1", id1, 1);
+    flow(broker, "f2", id1, 1);
+    CHECK(running->paused && pause_count("w1") == 5);
+
+    /* Its worker dies: the next attempt is told at once after its BATCH. */
+    rill_broker_worker_gone(broker, worker, "died", 1);
+    CHECK(running->state == RILL_JOB_QUEUED && running->paused);
+    forget_recorded();
+    hello(broker, "w2", 1);
+    rill_broker_dispatch(broker);
+    size_t n = fake.command_count; /* WELCOME, BATCH, PAUSE */
+    CHECKF(running->state == RILL_JOB_RUNNING && n == 3, "%zu", n);
+    CHECK(fake.commands[n - 2].command == RILL_COMMAND_BATCH && fake.commands[n - 1].command == RILL_COMMAND_PAUSE);
+    CHECK(strcmp(fake.commands[n - 1].frames[1], "1") == 0);
+    flow(broker, "f2", id1, 0);
+    sent = last_command("w2", RILL_COMMAND_PAUSE);
+    CHECK(!running->paused && sent != NULL && strcmp(sent->frames[1], "0") == 0);
+
+    /* Unknown or ended jobs: nothing; an ended job forgets its pausers. */
+    size_t commands = fake.command_count;
+    flow(broker, "f1", "00000000000000000000000000000009", 1);
+    rill_broker_end_job(broker, running, RILL_JOB_DONE, NULL, NULL, 0);
+    CHECK(running->flow_pauser_count == 0 && !running->paused);
+    flow(broker, "f2", id1, 1);
+    CHECK(fake.command_count == commands && running->flow_pauser_count == 0);
+    finish(&broker);
+}
+
 /* A SUBMIT with a barrier token waits for its subscription. */
 static void test_barrier(void)
 {
@@ -485,6 +567,7 @@ int main(void)
     test_retry_and_worker_gone();
     test_endings();
     test_orphan_grace();
+    test_flow();
     test_barrier();
     test_topic();
     RILL_TEST_END();

@@ -215,6 +215,7 @@ static void test_adoption(void)
     rill_broker_worker_gone(broker, w1, "died: silent", 1);
     CHECK(job->state == RILL_JOB_QUEUED && job->losses == 1 && job->attempt == 2 && job->retry_reason != NULL);
     forget_recorded();
+    job->paused = 1; /* every listener behind (FLOW: test_job_life.c) */
     /* Back on a new connection, same session: it ran attempt 1 up to seq 5. */
     rill_hello_job_t running = {.id = id1, .kind = "demo", .attempt = 1, .seq = 5, .first = 1};
     w1 = hello(broker, "w1b", session1, 1, &running, 1);
@@ -224,6 +225,10 @@ static void test_adoption(void)
     rill_welcome_t welcome;
     CHECK(last_welcome("w1b", &welcome) == 0 && welcome.adopted_count == 1 && welcome.adopted[0].last_seq == 2);
     rill_welcome_release(&welcome);
+    /* Adopted while paused: its worker hears it again. */
+    CHECK(count_commands("w1b", RILL_COMMAND_PAUSE) == 1 && last_command("w1b", RILL_COMMAND_PAUSE) != NULL &&
+          strcmp(last_command("w1b", RILL_COMMAND_PAUSE)->frames[1], "1") == 0);
+    job->paused = 0;
     /* It re-sends what the broker lacks; the seqs go on. */
     part(broker, w1, id1, 3);
     CHECK(job->last_seq == 3 && fake.published_count == 1 && fake.published[0].seq == 3);
