@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 static zsock_t *open_socket(int type, const char *endpoint, const char *what, char *error,
                             size_t error_size)
@@ -22,6 +23,9 @@ static zsock_t *open_socket(int type, const char *endpoint, const char *what, ch
     int failed = rill_socket_configure(raw) != 0;
     if (!failed && type == ZMQ_ROUTER)
         failed = zmq_setsockopt(raw, ZMQ_ROUTER_MANDATORY, &one, sizeof(one)) != 0;
+    /* A worker's parts wait in its own outbox, not here (rill_protocol.h). */
+    if (!failed && strcmp(what, "workers") == 0)
+        failed = rill_socket_cap_hwm(raw, ZMQ_RCVHWM, RILL_WORKER_PIPE_HWM) != 0;
     if (!failed && type == ZMQ_XPUB)
         failed = zmq_setsockopt(raw, ZMQ_XPUB_VERBOSER, &one, sizeof(one)) != 0 ||
                  zmq_setsockopt(raw, ZMQ_XPUB_NODROP, &one, sizeof(one)) != 0;

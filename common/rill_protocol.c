@@ -468,3 +468,14 @@ int rill_socket_configure(void *socket)
         return -1;
     return 0;
 }
+
+int rill_socket_cap_hwm(void *socket, int option, int cap)
+{
+    int hwm = 0;
+    size_t size = sizeof(hwm);
+    if (zmq_getsockopt(socket, option, &hwm, &size) != 0)
+        return -1;
+    if (hwm > 0 && hwm <= cap)
+        return 0;
+    return zmq_setsockopt(socket, option, &cap, sizeof(cap));
+}

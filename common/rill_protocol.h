@@ -156,4 +156,16 @@ void rill_received_close(rill_received_t *received);
  * The environment variable RILL_SOCKET_HWM overrides RILL_SOCKET_HWM. */
 int rill_socket_configure(void *socket);
 
+/* Messages the worker <-> broker pipe holds on each side (the worker's
+ * DEALER send side, the broker's ROUTER receive side). Small on purpose:
+ * what a worker made and the broker has not taken waits in the worker's
+ * outbox, whose high-water mark pauses the kinds, so little is in flight
+ * when a job is paused for its slow clients (docs/PROTOCOL.md, "Flow"). */
+#define RILL_WORKER_PIPE_HWM 1000
+
+/* Lowers the high-water mark option (ZMQ_SNDHWM or ZMQ_RCVHWM) of a
+ * configured socket to at most cap (RILL_SOCKET_HWM may have made it
+ * smaller still). Returns 0, or -1 with errno set. */
+int rill_socket_cap_hwm(void *socket, int option, int cap);
+
 #endif

@@ -28,13 +28,7 @@ int rill_worker_link_open(rill_worker_link_t *self, const char *endpoint, uint64
         return -1;
     }
     /* The socket holds little, the outbox the rest (worker_link.h). */
-    int hwm = RILL_WORKER_OUTBOX_HIGH_MESSAGES;
-    int configured = 0; /* RILL_SOCKET_HWM may make it smaller still */
-    size_t configured_size = sizeof(configured);
-    if (zmq_getsockopt(self->dealer, ZMQ_SNDHWM, &configured, &configured_size) == 0 && configured > 0 &&
-        configured < hwm)
-        hwm = configured;
-    if (zmq_setsockopt(self->dealer, ZMQ_SNDHWM, &hwm, sizeof(hwm)) != 0) {
+    if (rill_socket_cap_hwm(self->dealer, ZMQ_SNDHWM, RILL_WORKER_PIPE_HWM) != 0) {
         rill_log_error(NULL, "cannot configure the broker socket: %s", zmq_strerror(errno));
         return -1;
     }

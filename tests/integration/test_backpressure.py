@@ -101,19 +101,10 @@ def test_seq_million_lines_every_line_once_in_order(ctx):
     # "Flow") instead of the stream being cut with error slow_client. On the
     # way the broker is stopped for a moment, so the worker's outbox fills
     # and its kinds pause too, and no part nor the last DONE is dropped.
-    # What is in flight when the job pauses still arrives: after the broker's
-    # stop that is up to a socket HWM of parts at once, and 100,000 of them
-    # (the default) overrun the 8 MiB limit by themselves. 10,000 keep that
-    # burst near 1 MiB.
-    saved = os.environ.get("RILL_SOCKET_HWM")
-    os.environ["RILL_SOCKET_HWM"] = "10000"
-    try:
-        system = ctx.system(workers=1, config={"exec": SEQ_EXEC})
-    finally:
-        if saved is None:
-            del os.environ["RILL_SOCKET_HWM"]
-        else:
-            os.environ["RILL_SOCKET_HWM"] = saved
+    # What is in flight when the job pauses still arrives: the worker <->
+    # broker pipe holds RILL_WORKER_PIPE_HWM (1,000) messages on each side,
+    # the rest waits in the worker's outbox (docs/PROTOCOL.md, "Flow").
+    system = ctx.system(workers=1, config={"exec": SEQ_EXEC})
     system.wait_healthy()
     body = {"kind": "exec", "args": {"name": "seq", "args": ["1", str(SEQ_LINES)]}}
     started = time.monotonic()
