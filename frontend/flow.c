@@ -8,7 +8,7 @@
 void rill_flow_update(rill_broker_link_t *broker, rill_subject_t *subject, rill_flow_behind_fn behind)
 {
     if (broker == NULL || subject == NULL || subject->topic_length != 1 + RILL_JOB_ID_LENGTH ||
-        subject->topic[0] != 'j')
+        subject->topic[0] != RILL_SUBJECT_JOB)
         return;
     int paused = subject->head != NULL;
     for (const rill_subscription_t *s = subject->head; s != NULL && paused; s = s->next)
