@@ -32,6 +32,24 @@ def processes_using(run_dir):
     return found
 
 
+def stop_and_check(launcher, run_dir):
+    """SIGTERM stops the launcher with status 0 and every process it started."""
+    launcher.send_signal(signal.SIGTERM)
+    check(launcher.wait(30) == 0, "launcher exit status")
+    time.sleep(0.2)
+    left = processes_using(run_dir)
+    check(left == [], "processes left after SIGTERM: %r" % left)
+
+
+def clean_up(launcher, run_dir, work):
+    if launcher.poll() is None:
+        launcher.kill()
+        launcher.wait()
+    for pid in processes_using(run_dir):
+        os.kill(pid, signal.SIGKILL)
+    shutil.rmtree(work, ignore_errors=True)
+
+
 def start_launcher(port, run_dir, extra=()):
     env = dict(os.environ, RILL_NO_INSTALL="1", NO_COLOR="1")
     return subprocess.Popen([os.path.join(TOP, "rill"), "up", "--port", str(port), "--workers", "2",
@@ -104,18 +122,9 @@ def test_rill_up_serves_jobs_and_stops_everything(ctx):
         check(run_demo_job(url) == ["part", "part", "part", "done"], "a demo job")
         check(len(processes_using(run_dir)) >= 4, "broker, frontend and two workers should run")
         check(oct(os.stat(run_dir).st_mode & 0o777) == "0o700", "run dir mode")
-        launcher.send_signal(signal.SIGTERM)
-        check(launcher.wait(30) == 0, "launcher exit status")
-        time.sleep(0.2)
-        left = processes_using(run_dir)
-        check(left == [], "processes left after SIGTERM: %r" % left)
+        stop_and_check(launcher, run_dir)
     finally:
-        if launcher.poll() is None:
-            launcher.kill()
-            launcher.wait()
-        for pid in processes_using(run_dir):
-            os.kill(pid, signal.SIGKILL)
-        shutil.rmtree(work, ignore_errors=True)
+        clean_up(launcher, run_dir, work)
 
 
 def test_rill_up_supervises_and_refuses_a_second_instance(ctx):
@@ -173,14 +182,6 @@ def test_rill_up_supervises_and_refuses_a_second_instance(ctx):
         check(processes_using(other_run_dir) == [], "nothing left of the refused instance")
         check(run_demo_job(url) == ["part", "part", "part", "done"], "the first instance is unharmed")
 
-        launcher.send_signal(signal.SIGTERM)
-        check(launcher.wait(30) == 0, "launcher exit status")
-        time.sleep(0.2)
-        check(processes_using(run_dir) == [], "processes left after SIGTERM")
+        stop_and_check(launcher, run_dir)
     finally:
-        if launcher.poll() is None:
-            launcher.kill()
-            launcher.wait()
-        for pid in processes_using(run_dir):
-            os.kill(pid, signal.SIGKILL)
-        shutil.rmtree(work, ignore_errors=True)
+        clean_up(launcher, run_dir, work)
