@@ -9,6 +9,7 @@
 #ifndef RILL_BROKER_COUNTERS_H
 #define RILL_BROKER_COUNTERS_H
 
+#include "retention.h"
 #include "rill_metrics.h"
 
 #include <czmq.h>
@@ -45,6 +46,7 @@ typedef struct {
     uint64_t events_published;
     uint64_t syncs_published; /* sync events (events.c): never delivered to clients */
     uint64_t publish_failures;
+    rill_retention_totals_t retention; /* every job's retained bytes (gauge), parts evicted for bytes */
     /* dispatch */
     uint64_t batches;
     uint64_t batch_jobs;

@@ -41,9 +41,13 @@ int rill_events_publish_at(rill_broker_t *self, rill_job_t *job, rill_event_type
         self->counters->parts++;
         self->counters->part_bytes += size;
     }
-    if (rill_retention_push(job->retention, type, seq, data) != 0)
+    if (rill_retention_push_at(job->retention, type, seq, data, job->last_event_ms) != 0)
         rill_log_warn(job->who, "job %s: out of memory retaining event %llu", job->id,
                       (unsigned long long)seq);
+    /* All jobs' retention is bounded too: what goes is what a FETCH
+     * reports as a gap (the REPLAY header's first moves past it). */
+    if (self->counters->retention.bytes > self->config.retain_total_bytes)
+        rill_job_table_evict(self->jobs, self->config.retain_total_bytes);
     const char *event = rill_event_type_name(type);
     if (send_event(self, job->topic, RILL_JOB_ID_LENGTH + 1, event, seq, data, accepted_ns) != 0) {
         self->counters->publish_failures++;

@@ -64,6 +64,7 @@ static rill_job_t *insert_job(rill_broker_t *self, rill_job_spec_t *spec, const 
                               char *identity, uint64_t now, uint64_t wall)
 {
     spec->retain_parts = self->config.retain_parts;
+    spec->retain_bytes = self->config.retain_bytes;
     rill_job_t *job = rill_job_new(spec);
     if (job == NULL)
         broken_contract(spec->id, "rill_job_new refused it");

@@ -36,6 +36,8 @@ rill_job_t *rill_job_new(const rill_job_spec_t *spec)
     job->key = duplicate(spec->key);
     job->who = duplicate(spec->who);
     job->retention = rill_retention_new(spec->retain_parts);
+    if (spec->retain_bytes != 0)
+        rill_retention_set_max_bytes(job->retention, spec->retain_bytes);
     job->args = spec->args != NULL ? json_incref(spec->args) : NULL;
     job->detached = spec->detached;
     job->state = RILL_JOB_QUEUED;
@@ -258,6 +260,7 @@ int rill_job_table_insert(rill_job_table_t *self, rill_job_t *job, uint64_t dead
     if (zhashx_lookup(self->jobs, job->id) != NULL)
         return -1;
     zhashx_update(self->jobs, job->id, job);
+    rill_retention_set_totals(job->retention, &self->counters->retention);
     job->deadline_ms = deadline_ms;
     if (deadline_ms != 0)
         insert_sorted(&self->deadlines, job, &job->deadline_link, offsetof(rill_job_t, deadline_link),
@@ -324,6 +327,49 @@ rill_job_t *rill_job_table_pop_overdue(rill_job_table_t *self, uint64_t now_ms)
         return NULL;
     rill_list_remove(&job->deadline_link);
     return job;
+}
+
+/* The job still going whose oldest retained event is the oldest; NULL when
+ * none retains anything. A scan: it runs only while ended jobs hold
+ * nothing more to evict. */
+static rill_job_t *oldest_going(rill_job_table_t *self)
+{
+    rill_job_t *oldest = NULL;
+    uint64_t oldest_ms = 0;
+    for (rill_job_t *job = zhashx_first(self->jobs); job != NULL; job = zhashx_next(self->jobs)) {
+        rill_retained_event_t *event = rill_retention_at(job->retention, 0);
+        if (rill_job_is_ended(job) || event == NULL)
+            continue;
+        if (oldest == NULL || event->at_ms < oldest_ms) {
+            oldest = job;
+            oldest_ms = event->at_ms;
+        }
+    }
+    return oldest;
+}
+
+size_t rill_job_table_evict(rill_job_table_t *self, uint64_t max_bytes)
+{
+    size_t evicted = 0;
+    rill_retention_totals_t *totals = &self->counters->retention;
+    rill_link_t *link = self->expiries.next;
+    while (totals->bytes > max_bytes && link != &self->expiries) {
+        rill_job_t *job = rill_container_of(link, rill_job_t, expiry_link);
+        if (rill_retention_count(job->retention) == 0) {
+            link = link->next;
+            continue;
+        }
+        rill_retention_evict_oldest(job->retention);
+        evicted++;
+    }
+    while (totals->bytes > max_bytes) {
+        rill_job_t *job = oldest_going(self);
+        if (job == NULL)
+            break;
+        rill_retention_evict_oldest(job->retention);
+        evicted++;
+    }
+    return evicted;
 }
 
 size_t rill_job_table_expire(rill_job_table_t *self, uint64_t now_ms)

@@ -104,6 +104,7 @@ typedef struct {
     json_t *args; /* borrowed; the job takes a reference */
     int detached;
     uint64_t retain_parts;
+    uint64_t retain_bytes; /* most data bytes retained; 0 = no byte limit */
 } rill_job_spec_t;
 
 /* NULL when spec has no kind or its id is not 32 characters. */
@@ -146,6 +147,12 @@ void rill_job_table_set_state(rill_job_table_t *self, rill_job_t *job, rill_job_
                               uint64_t now_ms, uint64_t retain_ms);
 /* The next job whose deadline is <= now (unlinked from the deadline order), or NULL. */
 rill_job_t *rill_job_table_pop_overdue(rill_job_table_t *self, uint64_t now_ms);
+/* Evicts retained events until every job's together hold at most
+ * max_bytes (docs/CONFIG.md retain_total_bytes): the oldest events of
+ * ended jobs first, in the order they expire, then the oldest of the jobs
+ * still going (the one whose oldest event is oldest, each time). Returns
+ * how many events went. */
+size_t rill_job_table_evict(rill_job_table_t *self, uint64_t max_bytes);
 /* Removes and frees ended jobs whose retention is over. Returns how many. */
 size_t rill_job_table_expire(rill_job_table_t *self, uint64_t now_ms);
 

@@ -117,6 +117,8 @@ void rill_pipelines_adopt(rill_job_t *job, const rill_pipeline_config_t *pipelin
     job->retries = pipeline->retries;
     job->flush_ms = pipeline->flush_ms;
     rill_retention_set_capacity(job->retention, pipeline->retain_parts);
+    if (pipeline->retain_bytes != 0) /* 0: a config not loaded (unit tests) */
+        rill_retention_set_max_bytes(job->retention, pipeline->retain_bytes);
 }
 
 /* "pipeline 0x1f identity"; caller frees. */

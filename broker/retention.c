@@ -13,12 +13,16 @@ struct rill_retention {
     size_t start;     /* index of the oldest */
     size_t count;
     rill_retained_event_t *events;
+    uint64_t bytes;     /* data bytes of the events held */
+    uint64_t max_bytes; /* the most data it may hold */
+    rill_retention_totals_t *totals; /* NULL = none */
 };
 
 rill_retention_t *rill_retention_new(size_t capacity)
 {
     rill_retention_t *self = rill_xcalloc(1, sizeof(*self));
     self->capacity = capacity;
+    self->max_bytes = UINT64_MAX;
     return self;
 }
 
@@ -29,6 +33,8 @@ void rill_retention_destroy(rill_retention_t **self_p)
     rill_retention_t *self = *self_p;
     for (size_t i = 0; i < self->count; i++)
         zmq_msg_close(&self->events[(self->start + i) % self->allocated].data);
+    if (self->totals != NULL)
+        self->totals->bytes -= self->bytes;
     free(self->events);
     free(self);
     *self_p = NULL;
@@ -83,12 +89,47 @@ int rill_retention_push(rill_retention_t *self, rill_event_type_t type, uint64_t
     return rill_retention_push_at(self, type, seq, data, 0);
 }
 
-/* Closes the oldest event and frees its slot. */
-static void drop_oldest(rill_retention_t *self)
+/* Closes the oldest event and frees its slot. Returns its bytes. */
+static uint64_t drop_oldest(rill_retention_t *self)
 {
+    uint64_t size = zmq_msg_size(&self->events[self->start].data);
     zmq_msg_close(&self->events[self->start].data);
     self->start = (self->start + 1) % self->allocated;
     self->count--;
+    self->bytes -= size;
+    if (self->totals != NULL)
+        self->totals->bytes -= size;
+    return size;
+}
+
+uint64_t rill_retention_evict_oldest(rill_retention_t *self)
+{
+    if (self->count == 0)
+        return 0;
+    if (self->totals != NULL)
+        self->totals->evicted++;
+    return drop_oldest(self);
+}
+
+void rill_retention_set_max_bytes(rill_retention_t *self, uint64_t max_bytes)
+{
+    self->max_bytes = max_bytes;
+    while (self->bytes > max_bytes)
+        rill_retention_evict_oldest(self);
+}
+
+void rill_retention_set_totals(rill_retention_t *self, rill_retention_totals_t *totals)
+{
+    if (self->totals != NULL)
+        self->totals->bytes -= self->bytes;
+    self->totals = totals;
+    if (totals != NULL)
+        totals->bytes += self->bytes;
+}
+
+uint64_t rill_retention_bytes(const rill_retention_t *self)
+{
+    return self->bytes;
 }
 
 size_t rill_retention_drop_before(rill_retention_t *self, uint64_t cutoff_ms)
@@ -113,6 +154,18 @@ int rill_retention_push_at(rill_retention_t *self, rill_event_type_t type, uint6
 {
     if (self->capacity == 0)
         return 0;
+    uint64_t size = zmq_msg_size(data);
+    if (size > self->max_bytes) {
+        /* Too large to keep: it is lost to replay, and so is everything
+         * older, or the ring would hold a hole `first` does not show. */
+        while (self->count > 0)
+            rill_retention_evict_oldest(self);
+        if (self->totals != NULL)
+            self->totals->evicted++;
+        return 0;
+    }
+    while (self->count > 0 && self->bytes + size > self->max_bytes)
+        rill_retention_evict_oldest(self);
     if (self->count == self->allocated && self->allocated < self->capacity)
         grow(self);
     /* Full: the oldest goes (after a shrink the ring may hold more slots
@@ -130,6 +183,9 @@ int rill_retention_push_at(rill_retention_t *self, rill_event_type_t type, uint6
     slot->seq = seq;
     slot->at_ms = at_ms;
     self->count++;
+    self->bytes += size;
+    if (self->totals != NULL)
+        self->totals->bytes += size;
     return 0;
 }
 

@@ -9,6 +9,14 @@
  * (Parts up to RILL_RETENTION_SHARE_MIN bytes are copied instead: see
  * retention.c.) The ring grows by doubling, so a job with three parts does not pay for a
  * thousand slots.
+ *
+ * Bytes are bounded too (docs/CONFIG.md retain_bytes, retain_total_bytes):
+ * a ring keeps at most max_bytes of data, the oldest going first, and
+ * adds what it holds to a totals struct the rings of all jobs share, so
+ * the job table can evict across jobs when the sum passes its limit.
+ * What a ring keeps is always its newest events, contiguous: an event too
+ * large to keep drops every older one too, so the oldest retained seq
+ * (the REPLAY header's `first`) says where the loss ends.
  */
 #ifndef RILL_BROKER_RETENTION_H
 #define RILL_BROKER_RETENTION_H
@@ -30,6 +38,12 @@ typedef struct {
 
 typedef struct rill_retention rill_retention_t;
 
+/* Shared by rings (the jobs'): what they hold and what byte limits took. */
+typedef struct {
+    uint64_t bytes;   /* gauge: data bytes retained now */
+    uint64_t evicted; /* events dropped for a byte limit (or too large to keep) */
+} rill_retention_totals_t;
+
 /* capacity 0 keeps nothing. */
 rill_retention_t *rill_retention_new(size_t capacity);
 void rill_retention_destroy(rill_retention_t **self_p);
@@ -44,6 +58,16 @@ int rill_retention_push_at(rill_retention_t *self, rill_event_type_t type, uint6
 size_t rill_retention_drop_before(rill_retention_t *self, uint64_t cutoff_ms);
 /* Changes the most it may hold; shrinking drops the oldest at once. */
 void rill_retention_set_capacity(rill_retention_t *self, size_t capacity);
+/* At most max_bytes of data (default: no byte limit; 0 keeps nothing);
+ * lowering it drops the oldest at once (counted as evicted). */
+void rill_retention_set_max_bytes(rill_retention_t *self, uint64_t max_bytes);
+/* Adds what the ring holds now, and will hold, to totals (NULL: none). */
+void rill_retention_set_totals(rill_retention_t *self, rill_retention_totals_t *totals);
+/* Data bytes retained. */
+uint64_t rill_retention_bytes(const rill_retention_t *self);
+/* Drops the oldest event for a byte limit (counted as evicted). Returns
+ * its bytes; 0 when empty. */
+uint64_t rill_retention_evict_oldest(rill_retention_t *self);
 size_t rill_retention_count(const rill_retention_t *self);
 size_t rill_retention_capacity(const rill_retention_t *self);
 /* index 0 is the oldest retained event; NULL past the end. */

@@ -38,6 +38,10 @@ static const number_setting_t number_settings[] = {
     NUMBER(rill_config_t, slow_client_soft_bytes, 4096, 1u << 30),
     NUMBER(rill_config_t, slow_client_soft_ms, 0, 3600000),
     NUMBER(rill_config_t, orphan_grace_ms, 0, 86400000),
+    NUMBER(rill_config_t, retain_bytes, 1, 1ull << 40),
+    NUMBER(rill_config_t, retain_total_bytes, 0, 1ull << 40),
+    NUMBER(rill_config_t, max_part_bytes, 1, 1u << 30),
+    NUMBER(rill_config_t, max_request_bytes, 1, 1ull << 40),
 };
 
 static const number_setting_t pipeline_numbers[] = {
@@ -50,6 +54,7 @@ static const number_setting_t pipeline_numbers[] = {
     NUMBER(rill_pipeline_config_t, timeout_ms, 0, 86400000),
     NUMBER(rill_pipeline_config_t, retries, 0, 100),
     NUMBER(rill_pipeline_config_t, flush_ms, 0, 60000),
+    NUMBER(rill_pipeline_config_t, retain_bytes, 1, 1ull << 40),
 };
 
 static const number_setting_t *find_number(const number_setting_t *settings, size_t count, const char *key)
@@ -105,6 +110,10 @@ void rill_config_defaults(rill_config_t *config)
     config->slow_client_soft_ms = 10000;
     config->slow_client_action = RILL_SLOW_CLIENT_CLOSE;
     config->orphan_grace_ms = 30000;
+    config->retain_bytes = 8u * 1024 * 1024;
+    config->retain_total_bytes = 256u * 1024 * 1024;
+    config->max_part_bytes = 1024 * 1024;
+    config->max_request_bytes = 256u * 1024 * 1024;
 }
 
 static int load_kinds(json_t *value, rill_config_t *config, char *error, size_t error_size)
@@ -231,6 +240,7 @@ static int load_pipeline(json_t *value, size_t index, rill_config_t *config, cha
     pipeline->buffer_max = 1;
     pipeline->concurrency = INHERIT; /* ordered: 1; parallel: 16 */
     pipeline->retain_ms = pipeline->retain_parts = pipeline->timeout_ms = pipeline->retries = INHERIT;
+    pipeline->retain_bytes = INHERIT;
     int has_match = 0;
     const char *key;
     json_t *item;
@@ -431,6 +441,8 @@ static int resolve_pipelines(rill_config_t *config, char *error, size_t error_si
             pipeline->retain_ms = config->retain_ms;
         if (pipeline->retain_parts == INHERIT)
             pipeline->retain_parts = config->retain_parts;
+        if (pipeline->retain_bytes == INHERIT)
+            pipeline->retain_bytes = config->retain_bytes;
         if (pipeline->timeout_ms == INHERIT)
             pipeline->timeout_ms = config->timeout_ms;
         if (pipeline->retries == INHERIT)

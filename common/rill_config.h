@@ -49,6 +49,7 @@ typedef struct {
     uint64_t timeout_ms;
     uint64_t retries;
     uint64_t flush_ms;     /* frontend: parts of a stream within this window go as one chunk */
+    uint64_t retain_bytes; /* default: the top-level value */
 } rill_pipeline_config_t;
 #define RILL_CONFIG_PATH_MAX 1024
 #define RILL_CONFIG_MAX_EXEC 32        /* commands in the exec allowlist */
@@ -123,6 +124,15 @@ typedef struct {
      * live frontend (docs/PROTOCOL.md, "Interest"), is cancelled only
      * after this; default 30000. */
     uint64_t orphan_grace_ms;
+    /* Bounded memory (docs/CONFIG.md): a job's retained events hold at
+     * most retain_bytes of data, all jobs' together retain_total_bytes
+     * (ended jobs' oldest go first); a part over max_part_bytes fails its
+     * job (part_too_large); one request's demo jobs may ask for at most
+     * max_request_bytes of parts (413 request_too_large). */
+    uint64_t retain_bytes;       /* default 8 MiB */
+    uint64_t retain_total_bytes; /* default 256 MiB */
+    uint64_t max_part_bytes;     /* default 1 MiB */
+    uint64_t max_request_bytes;  /* default 256 MiB */
 } rill_config_t;
 
 void rill_config_defaults(rill_config_t *config);

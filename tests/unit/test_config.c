@@ -43,6 +43,13 @@ int main(void)
     CHECK(strstr(error, "topic_retain_messages") != NULL);
     CHECK(load_text("{\"topic_retain_ms\": -1}", &config, error, sizeof(error)) == -1);
     CHECK(config.orphan_grace_ms == 30000);
+    /* Byte bounds (issue 9): defaults, and retain_bytes 0 is refused. */
+    CHECK(config.retain_bytes == 8u * 1024 * 1024 && config.retain_total_bytes == 256u * 1024 * 1024);
+    CHECK(config.max_part_bytes == 1024 * 1024 && config.max_request_bytes == 256u * 1024 * 1024);
+    CHECK(load_text("{\"retain_bytes\": 0}", &config, error, sizeof(error)) == -1);
+    CHECK(load_text("{\"retain_total_bytes\": 1000, \"max_part_bytes\": 10}", &config, error,
+                    sizeof(error)) == 0);
+    CHECK(config.retain_total_bytes == 1000 && config.max_part_bytes == 10);
     CHECK(load_text("{\"orphan_grace_ms\": 0}", &config, error, sizeof(error)) == 0 && config.orphan_grace_ms == 0);
     CHECK(load_text("{\"orphan_grace_ms\": 86400001}", &config, error, sizeof(error)) == -1);
     CHECK(strstr(error, "orphan_grace_ms") != NULL);
@@ -109,6 +116,7 @@ int main(void)
     p = &config.pipelines[1];
     CHECK(p->group_by == RILL_GROUP_BY_SOURCE && p->mode == RILL_PIPELINE_ORDERED && p->concurrency == 1);
     CHECK(p->buffer_max == 1 && p->buffer_ms == 0 && !p->dedup && p->retain_parts == 1000);
+    CHECK(p->retain_bytes == 8u * 1024 * 1024); /* inherited */
     CHECK(rill_config_match_pipeline(&config, "demo", "rss") == &config.pipelines[0]);
     CHECK(rill_config_match_pipeline(&config, "demo", NULL) == &config.pipelines[1]);
     CHECK(rill_config_match_pipeline(&config, "tail", NULL) == NULL);

@@ -11,6 +11,77 @@ static rill_job_t *make_job(const char *id, const char *kind)
     return rill_job_new(&spec);
 }
 
+/* n parts of size bytes each, stamped at_ms (from seq 1 on). */
+static void retain_parts(rill_job_t *job, int n, size_t size, uint64_t at_ms)
+{
+    for (int i = 0; i < n; i++) {
+        zmq_msg_t part;
+        zmq_msg_init_size(&part, size);
+        memset(zmq_msg_data(&part), 'p', size);
+        job->last_seq++;
+        CHECK(rill_retention_push_at(job->retention, RILL_EVENT_PART, job->last_seq, &part, at_ms) == 0);
+        zmq_msg_close(&part);
+    }
+}
+
+static uint64_t first_seq(rill_job_t *job)
+{
+    rill_retained_event_t *event = rill_retention_at(job->retention, 0);
+    return event != NULL ? event->seq : job->last_seq + 1;
+}
+
+/* retain_bytes per job, retain_total_bytes across jobs: ended jobs' oldest
+ * events go first (in expiry order), then the oldest of running ones. */
+static void test_eviction_order(void)
+{
+    rill_counters_t *counters = rill_counters_new();
+    rill_job_table_t *table = rill_job_table_new(counters);
+    const char *ids[4] = {"10000000000000000000000000000000", "20000000000000000000000000000000",
+                          "30000000000000000000000000000000", "40000000000000000000000000000000"};
+    rill_job_t *jobs[4];
+    for (int i = 0; i < 4; i++) {
+        rill_job_spec_t spec = {.id = ids[i], .kind = "demo", .retain_parts = 1000, .retain_bytes = 1000};
+        jobs[i] = rill_job_new(&spec);
+        CHECK(rill_job_table_insert(table, jobs[i], 0) == 0);
+    }
+    /* Per job: 15 parts of 100 bytes keep the last 10. */
+    retain_parts(jobs[0], 15, 100, 10);
+    CHECK(rill_retention_count(jobs[0]->retention) == 10 && first_seq(jobs[0]) == 6);
+    CHECK(counters->retention.bytes == 1000 && counters->retention.evicted == 5);
+    /* 0 (running, oldest parts), 1 (running), 2 (ended second), 3 (ended first). */
+    retain_parts(jobs[1], 10, 100, 20);
+    retain_parts(jobs[2], 10, 100, 30);
+    retain_parts(jobs[3], 10, 100, 40);
+    CHECK(counters->retention.bytes == 4000);
+    rill_job_table_set_state(table, jobs[3], RILL_JOB_DONE, 100, 1000);
+    rill_job_table_set_state(table, jobs[2], RILL_JOB_FAILED, 200, 1000);
+    CHECK(rill_job_table_evict(table, 4000) == 0);
+    /* Job 3 expires first: its parts go first, oldest first. */
+    CHECK(rill_job_table_evict(table, 3500) == 5);
+    CHECK(first_seq(jobs[3]) == 6 && rill_retention_count(jobs[2]->retention) == 10);
+    CHECK(rill_job_table_evict(table, 2500) == 10);
+    CHECK(rill_retention_count(jobs[3]->retention) == 0 && first_seq(jobs[3]) == 11);
+    CHECK(rill_retention_count(jobs[2]->retention) == 5 && first_seq(jobs[2]) == 6);
+    /* Then job 2, then the running job whose oldest part is oldest (0). */
+    CHECK(rill_job_table_evict(table, 1500) == 10);
+    CHECK(rill_retention_count(jobs[2]->retention) == 0);
+    CHECK(rill_retention_count(jobs[0]->retention) == 5 && first_seq(jobs[0]) == 11);
+    CHECK(rill_retention_count(jobs[1]->retention) == 10);
+    CHECK(counters->retention.bytes == 1500 && counters->retention.evicted == 30);
+    /* Running jobs' oldest events by age, across jobs: 0's rest, then 1's. */
+    CHECK(rill_job_table_evict(table, 700) == 8);
+    CHECK(rill_retention_count(jobs[0]->retention) == 0 && rill_retention_count(jobs[1]->retention) == 7);
+    CHECK(rill_job_table_evict(table, 0) == 7 && counters->retention.bytes == 0);
+    CHECK(rill_job_table_evict(table, 0) == 0);
+    /* Expiry gives the bytes back. */
+    retain_parts(jobs[3], 3, 100, 50);
+    CHECK(counters->retention.bytes == 300);
+    CHECK(rill_job_table_expire(table, 1100) == 1 && counters->retention.bytes == 0);
+    rill_job_table_destroy(&table);
+    CHECK(counters->retention.bytes == 0);
+    rill_counters_destroy(&counters);
+}
+
 int main(void)
 {
     rill_counters_t *counters = rill_counters_new();
@@ -98,7 +169,9 @@ int main(void)
     CHECK(counters->jobs_expired == 2 && counters->jobs_retained == 1);
 
     rill_job_table_destroy(&table);
+    CHECK(counters->retention.bytes == 0);
     rill_counters_destroy(&counters);
+    test_eviction_order();
     CHECK(table == NULL && counters == NULL);
     RILL_TEST_END();
 }

@@ -118,5 +118,43 @@ int main(void)
     zmq_msg_close(&small);
     rill_retention_destroy(&ring);
     rill_retention_destroy(&ring); /* idempotent */
+
+    /* Bytes are bounded: the oldest go first, and the shared totals follow
+     * every push, eviction and destroy. */
+    rill_retention_totals_t totals = {0};
+    ring = rill_retention_new(100);
+    rill_retention_set_totals(ring, &totals);
+    rill_retention_set_max_bytes(ring, 10);
+    push_text(ring, 1, "aaaa");
+    push_text(ring, 2, "bbbb");
+    CHECK(rill_retention_bytes(ring) == 8 && totals.bytes == 8 && totals.evicted == 0);
+    push_text(ring, 3, "cccc"); /* 12 > 10: seq 1 goes */
+    CHECK(rill_retention_count(ring) == 2 && rill_retention_at(ring, 0)->seq == 2);
+    CHECK(rill_retention_bytes(ring) == 8 && totals.bytes == 8 && totals.evicted == 1);
+    push_text(ring, 4, "dddddddddd"); /* exactly the limit: alone */
+    CHECK(rill_retention_count(ring) == 1 && rill_retention_at(ring, 0)->seq == 4);
+    CHECK(totals.bytes == 10 && totals.evicted == 3);
+    /* Too large to keep: not kept, and nothing older either (first moves
+     * past it), then the next fits again. */
+    push_text(ring, 5, "eeeeeeeeeee");
+    CHECK(rill_retention_count(ring) == 0 && totals.bytes == 0 && totals.evicted == 5);
+    push_text(ring, 6, "ff");
+    CHECK(rill_retention_count(ring) == 1 && rill_retention_at(ring, 0)->seq == 6);
+    CHECK(rill_retention_find_after(ring, 0) == 0);
+    /* evict_oldest, as the job table uses it across jobs. */
+    push_text(ring, 7, "gg");
+    CHECK(rill_retention_evict_oldest(ring) == 2 && rill_retention_at(ring, 0)->seq == 7);
+    CHECK(totals.bytes == 2 && totals.evicted == 6);
+    /* Lowering the limit drops at once; a second ring adds to the totals. */
+    rill_retention_t *other = rill_retention_new(10);
+    rill_retention_set_totals(other, &totals);
+    push_text(other, 1, "hhh");
+    CHECK(totals.bytes == 5);
+    rill_retention_set_max_bytes(ring, 1);
+    CHECK(rill_retention_count(ring) == 0 && totals.bytes == 3 && totals.evicted == 7);
+    CHECK(rill_retention_evict_oldest(ring) == 0 && totals.evicted == 7);
+    rill_retention_destroy(&other);
+    CHECK(totals.bytes == 0);
+    rill_retention_destroy(&ring);
     RILL_TEST_END();
 }
