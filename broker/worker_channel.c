@@ -16,6 +16,7 @@
 #include "sockets.h"
 #include "worker_life.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,6 +98,19 @@ static void handle_message(void *argument, rill_received_t *received)
         uint64_t seq = 0;
         (void)rill_frame_to_u64(message.arguments[1], &seq);
         zmq_msg_t *data = &received->parts[ARGUMENT_PART(2)];
+        if (zmq_msg_size(data) > broker->config.max_part_bytes) {
+            /* Our workers refuse such a part themselves; a foreign one's
+             * is dropped and fails its job (docs/CONFIG.md max_part_bytes). */
+            job = rill_broker_running_job(broker, worker, message.arguments[0], message.command);
+            if (job != NULL) {
+                char text[128];
+                snprintf(text, sizeof(text), "a part of %zu bytes is over max_part_bytes (%llu)",
+                         zmq_msg_size(data), (unsigned long long)broker->config.max_part_bytes);
+                rill_log_warn(job->who, "job %s: %s: dropped, the job fails", job->id, text);
+                rill_broker_end_job(broker, job, RILL_JOB_FAILED, "part_too_large", text, 1);
+            }
+            break;
+        }
         flatten_line_breaks(zmq_msg_data(data), zmq_msg_size(data));
         rill_broker_part(broker, worker, message.arguments[0], seq, data);
         break;

@@ -58,3 +58,24 @@ int rill_job_validate(const rill_config_t *config, json_t *job, rill_job_error_t
     return builtin != NULL ? builtin->validate(config, args, error) : 0;
 }
 
+int rill_job_request_budget(const rill_config_t *config, json_t *jobs, rill_job_error_t *error)
+{
+    uint64_t total = 0;
+    size_t index;
+    json_t *job;
+    json_array_foreach(jobs, index, job)
+    {
+        const char *kind = json_string_value(json_object_get(job, "kind"));
+        const rill_kind_t *builtin = kind != NULL ? rill_kind_find(kind) : NULL;
+        if (builtin == NULL || builtin->request_bytes == NULL)
+            continue;
+        /* Each is at most max_request_bytes (its own check): no overflow. */
+        total += builtin->request_bytes(config, json_object_get(job, "args"));
+        if (total > config->max_request_bytes)
+            return rill_job_error(error, 413, "request_too_large",
+                                  "the jobs ask for more than max_request_bytes (%llu) of parts",
+                                  (unsigned long long)config->max_request_bytes);
+    }
+    return 0;
+}
+

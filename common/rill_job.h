@@ -21,6 +21,12 @@
  * Returns 0, or -1 with error filled. */
 int rill_job_validate(const rill_config_t *config, json_t *job, rill_job_error_t *error);
 
+/* Checks a request's checked jobs (a JSON array) against
+ * max_request_bytes: the part bytes their kinds say they ask for
+ * (rill_kind_t.request_bytes), summed. Returns 0, or -1 with error filled
+ * (413 request_too_large). */
+int rill_job_request_budget(const rill_config_t *config, json_t *jobs, rill_job_error_t *error);
+
 /* The built-in kind of that name, or NULL (a kind the config declares
  * without rill knowing it: its args are any object). */
 const rill_kind_t *rill_kind_find(const char *name);

@@ -24,10 +24,13 @@ typedef struct {
 
 /* A kind as librill knows it: its name and the check of its args (an
  * object, or NULL when the job has none). validate returns 0, or -1 with
- * error filled. */
+ * error filled. request_bytes (NULL: the kind does not say) is how many
+ * part bytes args that validate ask for, counted against a request's
+ * max_request_bytes (rill_job_request_budget). */
 typedef struct {
     const char *name;
     int (*validate)(const rill_config_t *config, json_t *args, rill_job_error_t *error);
+    uint64_t (*request_bytes)(const rill_config_t *config, json_t *args);
 } rill_kind_t;
 
 /* Fills error; returns -1, so a check can `return rill_job_error(...)`. */
@@ -58,6 +61,23 @@ json_t *rill_kind_args_required_string(json_t *args, const char *kind, const cha
         args_type parsed;                                                                              \
         return parse(config, args, &parsed, error);                                                    \
     }                                                                                                  \
-    const rill_kind_t rill_kind_##kind = {.name = #kind, .validate = kind##_validate};
+    const rill_kind_t rill_kind_##kind = {.name = #kind, .validate = kind##_validate, .request_bytes = NULL};
+
+/* The same, for a kind whose args ask for a known amount of part bytes:
+ * bytes(const args_type *) says how many (rill_kind_t.request_bytes). */
+#define RILL_KIND_ARGUMENTS_BUDGETED(kind, args_type, parse, bytes)                                    \
+    static int kind##_validate(const rill_config_t *config, json_t *args, rill_job_error_t *error)     \
+    {                                                                                                  \
+        args_type parsed;                                                                              \
+        return parse(config, args, &parsed, error);                                                    \
+    }                                                                                                  \
+    static uint64_t kind##_request_bytes(const rill_config_t *config, json_t *args)                    \
+    {                                                                                                  \
+        args_type parsed;                                                                              \
+        rill_job_error_t error;                                                                        \
+        return parse(config, args, &parsed, &error) == 0 ? bytes(&parsed) : 0;                         \
+    }                                                                                                  \
+    const rill_kind_t rill_kind_##kind = {                                                             \
+        .name = #kind, .validate = kind##_validate, .request_bytes = kind##_request_bytes};
 
 #endif

@@ -177,6 +177,12 @@ static json_t *parse_jobs(const rill_config_t *config, h2o_req_t *req)
             return NULL;
         }
     }
+    rill_job_error_t budget_error;
+    if (rill_job_request_budget(config, jobs, &budget_error) != 0) {
+        rill_http_reply_error(req, budget_error.status, budget_error.code, budget_error.message);
+        json_decref(jobs);
+        return NULL;
+    }
     return jobs;
 }
 

@@ -26,7 +26,6 @@ typedef struct {
 /* args may be NULL (all defaults). */
 static int demo_args_parse(const rill_config_t *config, json_t *args, demo_args_t *demo, rill_job_error_t *error)
 {
-    (void)config;
     static const char *const allowed[] = {"parts", "interval_ms", "jitter_ms", "size", NULL};
     demo->parts = 3;
     demo->interval_ms = 100;
@@ -40,11 +39,25 @@ static int demo_args_parse(const rill_config_t *config, json_t *args, demo_args_
         return -1;
     if (demo->jitter_ms > demo->interval_ms)
         return rill_job_error(error, 422, "invalid_args", "\"jitter_ms\" must not exceed \"interval_ms\"");
+    /* One job alone over the request budget is refused as a request would
+     * be (docs/API.md "Errors"): 413, the same code. */
+    uint64_t bytes = (uint64_t)demo->parts * (uint64_t)demo->size;
+    if (config != NULL && bytes > config->max_request_bytes)
+        return rill_job_error(error, 413, "request_too_large",
+                              "parts x size = %llu bytes is over max_request_bytes (%llu)",
+                              (unsigned long long)bytes, (unsigned long long)config->max_request_bytes);
     return 0;
 }
 
 #ifndef RILL_WORKER
-RILL_KIND_ARGUMENTS(demo, demo_args_t, demo_args_parse)
+/* The part bytes a demo job asks for: its pads (the rest of a part is a
+ * few dozen bytes). */
+static uint64_t demo_args_bytes(const demo_args_t *demo)
+{
+    return (uint64_t)demo->parts * (uint64_t)demo->size;
+}
+
+RILL_KIND_ARGUMENTS_BUDGETED(demo, demo_args_t, demo_args_parse, demo_args_bytes)
 #else /* ---- running (rill-worker) ---- */
 
 #include "kinds.h"
