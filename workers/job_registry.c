@@ -7,7 +7,6 @@
 #include "rill_alloc.h"
 #include "rill_log.h"
 #include "rill_protocol.h" /* RILL_JOB_ID_LENGTH */
-#include "rill_worker_kind.h" /* rill_worker_config */
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +28,8 @@ struct rill_worker_job {
     int paused;          /* the broker said every client of it is behind (PAUSE) */
     char *fail_code;     /* that end, when it failed (NULL: done) */
     char *fail_message;
-    size_t refused_bytes; /* a part over max_part_bytes was refused: its size (0 = none) */
+    size_t refused_bytes;    /* a part over max_part_bytes was refused: its size (0 = none) */
+    uint64_t refused_limit;  /* ... and the limit it was over */
 };
 
 /* ---- what a kind reads of its job (rill_worker_kind.h) ---- */
@@ -250,16 +250,6 @@ static int send_part(rill_job_registry_t *self, rill_worker_job_t *job, uint64_t
 
 int rill_job_registry_publish(rill_job_registry_t *self, rill_worker_job_t *job, const char *data, size_t length)
 {
-    /* A part over max_part_bytes is never sent (docs/CONFIG.md): the kind
-     * sees -1 and fails the job, which then ends part_too_large whatever
-     * code the kind gives (rill_job_registry_fail). */
-    uint64_t max_part_bytes = rill_worker_config(self->context)->max_part_bytes;
-    if (length > max_part_bytes) {
-        job->refused_bytes = length;
-        rill_log_warn(job->who, "job %s: a part of %zu bytes is over max_part_bytes (%llu): refused", job->id,
-                      length, (unsigned long long)max_part_bytes);
-        return -1;
-    }
     uint64_t seq = ++job->seq;
     rill_hold_ring_push(&job->held, seq, data, length);
     if (!self->link->joined) {
@@ -270,6 +260,16 @@ int rill_job_registry_publish(rill_job_registry_t *self, rill_worker_job_t *job,
     rill_log_debug(job->who, "hop: job %s part sent to broker (%zu bytes, seq %llu)", job->id, length,
                    (unsigned long long)seq);
     return send_part(self, job, seq, data, length);
+}
+
+void rill_job_registry_refuse_part(rill_job_registry_t *self, rill_worker_job_t *job, size_t length,
+                                   uint64_t max_part_bytes)
+{
+    (void)self;
+    job->refused_bytes = length;
+    job->refused_limit = max_part_bytes;
+    rill_log_warn(job->who, "job %s: a part of %zu bytes is over max_part_bytes (%llu): refused", job->id, length,
+                  (unsigned long long)max_part_bytes);
 }
 
 /* The end of a job the kind ended: DONE, or FAIL code message. */
@@ -308,7 +308,7 @@ void rill_job_registry_fail(rill_job_registry_t *self, rill_worker_job_t *job, c
     char refusal[128];
     if (job->refused_bytes != 0) {
         snprintf(refusal, sizeof(refusal), "a part of %zu bytes is over max_part_bytes (%llu)", job->refused_bytes,
-                 (unsigned long long)rill_worker_config(self->context)->max_part_bytes);
+                 (unsigned long long)job->refused_limit);
         code = "part_too_large";
         message = refusal;
     }

@@ -77,6 +77,11 @@ void rill_job_registry_cancel_all(rill_job_registry_t *self, rill_command_t tell
 /* A part of job: given the job's next seq and held; sent when the link is
  * joined. Returns 0, or -1 when the link refused it. */
 int rill_job_registry_publish(rill_job_registry_t *self, rill_worker_job_t *job, const char *data, size_t length);
+/* A part of length bytes was over max_part_bytes and not published
+ * (kind_api.c): when the kind fails the job, as it must, it ends with code
+ * part_too_large whatever code the kind gives (docs/CONFIG.md). */
+void rill_job_registry_refuse_part(rill_job_registry_t *self, rill_worker_job_t *job, size_t length,
+                                   uint64_t max_part_bytes);
 
 /* The jobs for a HELLO, in an array the caller frees (*jobs NULL when
  * none); the strings are the jobs' own. Returns how many. */

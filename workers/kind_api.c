@@ -19,6 +19,12 @@ const char *rill_worker_run_dir(const rill_worker_context_t *context)
 int rill_worker_publish_part(rill_worker_context_t *context, rill_worker_job_t *job, const char *data,
                              size_t length)
 {
+    /* A part over max_part_bytes is never sent: -1, and the job fails
+     * part_too_large (rill_job_registry_refuse_part). */
+    if (length > context->config.max_part_bytes) {
+        rill_job_registry_refuse_part(&context->jobs, job, length, context->config.max_part_bytes);
+        return -1;
+    }
     return rill_job_registry_publish(&context->jobs, job, data, length);
 }
 
