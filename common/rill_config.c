@@ -113,7 +113,7 @@ void rill_config_defaults(rill_config_t *config)
     config->retain_bytes = 8u * 1024 * 1024;
     config->retain_total_bytes = 256u * 1024 * 1024;
     config->max_part_bytes = 1024 * 1024;
-    config->max_request_bytes = 256u * 1024 * 1024;
+    config->max_request_bytes = 1024u * 1024 * 1024;
 }
 
 static int load_kinds(json_t *value, rill_config_t *config, char *error, size_t error_size)

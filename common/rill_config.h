@@ -132,7 +132,7 @@ typedef struct {
     uint64_t retain_bytes;       /* default 8 MiB */
     uint64_t retain_total_bytes; /* default 256 MiB */
     uint64_t max_part_bytes;     /* default 1 MiB */
-    uint64_t max_request_bytes;  /* default 256 MiB */
+    uint64_t max_request_bytes;  /* default 1 GiB */
 } rill_config_t;
 
 void rill_config_defaults(rill_config_t *config);

@@ -45,7 +45,7 @@ int main(void)
     CHECK(config.orphan_grace_ms == 30000);
     /* Byte bounds (issue 9): defaults, and retain_bytes 0 is refused. */
     CHECK(config.retain_bytes == 8u * 1024 * 1024 && config.retain_total_bytes == 256u * 1024 * 1024);
-    CHECK(config.max_part_bytes == 1024 * 1024 && config.max_request_bytes == 256u * 1024 * 1024);
+    CHECK(config.max_part_bytes == 1024 * 1024 && config.max_request_bytes == 1024u * 1024 * 1024);
     CHECK(load_text("{\"retain_bytes\": 0}", &config, error, sizeof(error)) == -1);
     CHECK(load_text("{\"retain_total_bytes\": 1000, \"max_part_bytes\": 10}", &config, error,
                     sizeof(error)) == 0);
