@@ -485,6 +485,27 @@ int main(int argc, char **argv)
     rill_received_close(&received);
     CHECKF(strstr(expect_event(sub, topic5, "error", 1), "\"code\":\"timeout\"") != NULL, "timeout code");
 
+    /* Job 7: a PART over max_part_bytes (1 MiB) from a foreign worker is
+     * dropped and fails its job part_too_large; the worker gets CANCEL. */
+    const char *id7 = "00000000000000000000000000000007";
+    const char *topic7 = "j00000000000000000000000000000007";
+    zmq_setsockopt(sub, ZMQ_SUBSCRIBE, topic7, strlen(topic7));
+    zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "stoken7", 7);
+    submit(frontend, "token7", "[{\"id\":\"00000000000000000000000000000007\",\"kind\":\"demo\"}]");
+    expect_batch(worker, id7);
+    size_t huge_size = 1024 * 1024 + 1;
+    char *huge = malloc(huge_size + 1);
+    REQUIRE(huge != NULL, "malloc");
+    memset(huge, ' ', huge_size);
+    huge[0] = '1';
+    huge[huge_size] = '\0';
+    send_command(worker, RILL_COMMAND_PART, 3, id7, "1", huge);
+    free(huge);
+    expect(worker, RILL_CHANNEL_TO_WORKER, RILL_COMMAND_CANCEL, &received, &message, "CANCEL of a too large part");
+    rill_received_close(&received);
+    CHECKF(strstr(expect_event(sub, topic7, "error", 1), "\"code\":\"part_too_large\"") != NULL,
+           "part_too_large");
+
     /* SIGHUP: a bad config is refused (old one stays), a good one is used. */
     REQUIRE(rill_test_write_config(run_dir, "{\"kinds\":[\"demo\"],\"heartbeat_ms\":\"fast\"}\n", config_path,
                                    sizeof(config_path)) == 0,
