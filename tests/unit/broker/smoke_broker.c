@@ -198,6 +198,21 @@ static void submit(void *frontend, const char *token, const char *jobs)
     rill_received_close(&received);
 }
 
+/* Follows demo job id ("j" + id) and its barrier token "token" + n, submits
+ * it, and waits for its BATCH on worker. */
+static void submit_followed(void *frontend, void *sub, void *worker, const char *id, int n)
+{
+    char topic[64], token[16], subscription[20], jobs[96];
+    snprintf(topic, sizeof(topic), "j%s", id);
+    snprintf(token, sizeof(token), "token%d", n);
+    snprintf(subscription, sizeof(subscription), "s%s", token);
+    snprintf(jobs, sizeof(jobs), "[{\"id\":\"%s\",\"kind\":\"demo\"}]", id);
+    zmq_setsockopt(sub, ZMQ_SUBSCRIBE, topic, strlen(topic));
+    zmq_setsockopt(sub, ZMQ_SUBSCRIBE, subscription, strlen(subscription));
+    submit(frontend, token, jobs);
+    expect_batch(worker, id);
+}
+
 static void expect_error(void *frontend, const char *code, const char *what)
 {
     rill_received_t received;
@@ -417,10 +432,7 @@ int main(int argc, char **argv)
      * unsubscribe) -> cancelled on its worker at once. */
     const char *id2 = "00000000000000000000000000000002";
     const char *topic2 = "j00000000000000000000000000000002";
-    zmq_setsockopt(sub, ZMQ_SUBSCRIBE, topic2, strlen(topic2));
-    zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "stoken2", 7);
-    submit(frontend, "token2", "[{\"id\":\"00000000000000000000000000000002\",\"kind\":\"demo\"}]");
-    expect_batch(worker, id2);
+    submit_followed(frontend, sub, worker, id2, 2);
     send_command(worker, RILL_COMMAND_PART, 3, id2, "1", "{\"i\":1}");
     expect_event(sub, topic2, "part", 1);
     send_command(frontend, RILL_COMMAND_RELEASE, 1, id2);
@@ -489,10 +501,7 @@ int main(int argc, char **argv)
      * dropped and fails its job part_too_large; the worker gets CANCEL. */
     const char *id7 = "00000000000000000000000000000007";
     const char *topic7 = "j00000000000000000000000000000007";
-    zmq_setsockopt(sub, ZMQ_SUBSCRIBE, topic7, strlen(topic7));
-    zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "stoken7", 7);
-    submit(frontend, "token7", "[{\"id\":\"00000000000000000000000000000007\",\"kind\":\"demo\"}]");
-    expect_batch(worker, id7);
+    submit_followed(frontend, sub, worker, id7, 7);
     size_t huge_size = 1024 * 1024 + 1;
     char *huge = malloc(huge_size + 1);
     REQUIRE(huge != NULL, "malloc");
