@@ -138,7 +138,8 @@ rill_job_t *rill_job_table_find(rill_job_table_t *self, const char *id);
 /* id given as a frame: any length, not NUL-terminated. */
 rill_job_t *rill_job_table_find_frame(rill_job_table_t *self, const uint8_t *id, size_t length);
 size_t rill_job_table_size(rill_job_table_t *self);
-/* Calls visit for every job; visit must not add or remove jobs. */
+/* Calls visit for every job; visit must not add or remove jobs, nor
+ * retain a job's event (rill_job_table_evict walks the table too). */
 void rill_job_table_foreach(rill_job_table_t *self, void (*visit)(void *argument, rill_job_t *job),
                             void *argument);
 /* Moves a job to a new state, keeping the counters. Ending it (done, failed,
