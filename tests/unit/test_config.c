@@ -120,6 +120,9 @@ int main(void)
     CHECK(rill_config_match_pipeline(&config, "demo", "rss") == &config.pipelines[0]);
     CHECK(rill_config_match_pipeline(&config, "demo", NULL) == &config.pipelines[1]);
     CHECK(rill_config_match_pipeline(&config, "tail", NULL) == NULL);
+    CHECK(load_text("{\"pipelines\": [{\"name\": \"big\", \"match\": {\"kind\": \"demo\"},"
+                    " \"retain_bytes\": 4096}]}", &config, error, sizeof(error)) == 0);
+    CHECK(config.pipelines[0].retain_bytes == 4096);
     static const char *bad_pipelines[] = {
         "{\"pipelines\": {}}",
         "{\"pipelines\": [{\"match\": {\"kind\": \"demo\"}}]}",
