@@ -45,9 +45,12 @@ int rill_events_publish_at(rill_broker_t *self, rill_job_t *job, rill_event_type
         rill_log_warn(job->who, "job %s: out of memory retaining event %llu", job->id,
                       (unsigned long long)seq);
     /* All jobs' retention is bounded too: what goes is what a FETCH
-     * reports as a gap (the REPLAY header's first moves past it). */
-    if (self->counters->retention.bytes > self->config.retain_total_bytes)
-        rill_job_table_evict(self->jobs, self->config.retain_total_bytes);
+     * reports as a gap (the REPLAY header's first moves past it). Down to
+     * 15/16 of the limit, as a low-water mark: the walk over the jobs then
+     * runs once per limit/16 bytes published, not once per part. */
+    uint64_t limit = self->config.retain_total_bytes;
+    if (self->counters->retention.bytes > limit)
+        rill_job_table_evict(self->jobs, limit - limit / 16);
     const char *event = rill_event_type_name(type);
     if (send_event(self, job->topic, RILL_JOB_ID_LENGTH + 1, event, seq, data, accepted_ns) != 0) {
         self->counters->publish_failures++;
