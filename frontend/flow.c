@@ -10,10 +10,16 @@ void rill_flow_update(rill_broker_link_t *broker, rill_subject_t *subject, rill_
     if (broker == NULL || subject == NULL || subject->topic_length != 1 + RILL_JOB_ID_LENGTH ||
         subject->topic[0] != RILL_SUBJECT_JOB)
         return;
-    int paused = subject->head != NULL;
-    for (const rill_subscription_t *s = subject->head; s != NULL && paused; s = s->next)
-        paused = behind(s);
-    if (paused == (int)subject->flow_paused)
+    size_t voters = 0, behind_count = 0;
+    for (const rill_subscription_t *s = subject->head; s != NULL; s = s->next) {
+        int where = behind(s);
+        voters += where != RILL_FLOW_LEAVING;
+        behind_count += where == RILL_FLOW_BEHIND;
+    }
+    /* Only streams that go on decide; when none does, this frontend's
+     * unsubscribe is what the broker will hear (it clears the pauses). */
+    int paused = voters > 0 && behind_count == voters;
+    if (voters == 0 || paused == (int)subject->flow_paused)
         return;
     rill_frame_t arguments[2] = {{(const uint8_t *)subject->topic + 1, RILL_JOB_ID_LENGTH},
                                  rill_frame_from_string(paused ? "1" : "0")};

@@ -2,7 +2,7 @@
  * flow.h - whether this frontend holds a job back at its source.
  *
  * A job is paused by this frontend while EVERY local stream following it
- * is behind (its unsent bytes rose over half of slow_client_soft_bytes and
+ * (and not leaving) is behind (its unsent bytes rose over half of slow_client_soft_bytes and
  * did not fall under a quarter since: output_queue.h): one stream that
  * keeps up keeps the job going, and a slow one then meets the ordinary
  * slow-client limits, so a slow client never slows the others. On a change
@@ -18,7 +18,14 @@
 #include "broker_link.h"
 #include "subject_registry.h"
 
-/* Is the stream of this subscription behind (or no longer reading)? */
+/* Where the stream of a subscription stands. A stream that is ending
+ * (its client left, the frontend stops, a slow client was cut) is LEAVING
+ * and has no say: were it counted as behind, the FLOW 1 it caused could
+ * reach the broker after this frontend's unsubscribe (two pipes, no order)
+ * and pause the job for the frontends still reading it. */
+#define RILL_FLOW_READING 0
+#define RILL_FLOW_BEHIND 1
+#define RILL_FLOW_LEAVING (-1)
 typedef int (*rill_flow_behind_fn)(const rill_subscription_t *subscription);
 
 /* Recomputes subject's pause (job subjects only; NULL and topics are

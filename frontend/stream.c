@@ -53,7 +53,9 @@ static int subscription_behind(const rill_subscription_t *subscription)
 {
     const stream_subject_t *record = subscription->owner;
     const rill_stream_t *stream = OWNER_OF(record);
-    return stream->output.behind || !rill_output_queue_is_open(&stream->output);
+    if (!rill_output_queue_is_open(&stream->output))
+        return RILL_FLOW_LEAVING; /* about to go: it has no say (flow.h) */
+    return stream->output.behind ? RILL_FLOW_BEHIND : RILL_FLOW_READING;
 }
 
 /* Drops one subject of the stream, with its FETCH if one is in flight.
