@@ -8,6 +8,7 @@
 
 #include "broker_link.h"
 #include "http_api.h"
+#include "memory_trim.h"
 #include "metrics.h"
 #include "streams.h"
 
@@ -17,6 +18,7 @@
 #include "rill_log.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +37,13 @@ struct rill_frontend {
     rill_streams_t *streams;
     rill_frontend_metrics_t metrics; /* /metrics: frontend/metrics.h */
     rill_http_api_context_t api;     /* what the HTTP handler is lent */
+    /* Freed memory back to the kernel after a burst (memory_trim.h): a
+     * tick every RILL_MEMORY_TRIM_TICK_MS while connections are open or
+     * a trim is due, armed again by the next accept. */
+    uint64_t accepted;
+    rill_memory_trim_t trim;
+    h2o_timeout_t trim_timeout;
+    h2o_timeout_entry_t trim_entry;
 };
 
 /* What must stay reachable at exit, for LeakSanitizer: a frontend whose
@@ -91,16 +100,34 @@ static int open_listener(const char *listen_address)
     return fd;
 }
 
+static int has_connections(rill_frontend_t *self)
+{
+    return !h2o_linklist_is_empty(&self->context.http1._conns) ||
+           !h2o_linklist_is_empty(&self->context.http2._conns);
+}
+
+static void on_trim_tick(h2o_timeout_entry_t *entry)
+{
+    rill_frontend_t *self = H2O_STRUCT_FROM_MEMBER(rill_frontend_t, trim_entry, entry);
+    if (rill_memory_trim_tick(&self->trim, self->accepted, rill_streams_count(self->streams)))
+        (void)malloc_trim(0); /* 1 if memory went back, 0 if there was none to give */
+    if (self->trim.dirty || has_connections(self))
+        h2o_timeout_link(self->context.loop, &self->trim_timeout, &self->trim_entry);
+}
+
 static void on_accept(h2o_socket_t *listener, const char *err)
 {
     rill_frontend_t *self = listener->data;
     if (err != NULL)
         return;
+    if (!h2o_timeout_is_linked(&self->trim_entry))
+        h2o_timeout_link(self->context.loop, &self->trim_timeout, &self->trim_entry);
     /* A few per wakeup: the listening socket is level-triggered. */
     for (int i = 0; i < 64; i++) {
         h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
         if (sock == NULL)
             return;
+        self->accepted++;
         h2o_accept(&self->accept_context, sock);
     }
 }
@@ -182,6 +209,9 @@ rill_frontend_t *rill_frontend_new(const rill_config_t *config, const rill_endpo
     rill_http_api_register(path, &self->api);
     h2o_context_init(&self->context, h2o_evloop_create(), &self->globalconf);
     h2o_loop_t *loop = self->context.loop;
+    rill_memory_trim_init(&self->trim);
+    h2o_timeout_init(loop, &self->trim_timeout, RILL_MEMORY_TRIM_TICK_MS);
+    self->trim_entry.cb = on_trim_tick;
     self->accept_context.ctx = &self->context;
     self->accept_context.hosts = self->globalconf.hosts;
     self->listener = h2o_evloop_socket_create(loop, listen_fd, H2O_SOCKET_FLAG_DONT_READ);
@@ -227,12 +257,6 @@ void rill_frontend_reload(rill_frontend_t *self, const char *config_path)
     rill_outputs_set_heartbeat_ms(&self->streams->outputs, self->config.stream_heartbeat_ms);
 }
 
-static int has_connections(rill_frontend_t *self)
-{
-    return !h2o_linklist_is_empty(&self->context.http1._conns) ||
-           !h2o_linklist_is_empty(&self->context.http2._conns);
-}
-
 void rill_frontend_drain(rill_frontend_t *self)
 {
     /* No new connection, no new request; open streams end after their
@@ -256,6 +280,9 @@ void rill_frontend_destroy(rill_frontend_t **self_p)
     rill_frontend_t *self = *self_p;
     *self_p = NULL;
     h2o_loop_t *loop = self->context.loop;
+    if (h2o_timeout_is_linked(&self->trim_entry))
+        h2o_timeout_unlink(&self->trim_entry);
+    h2o_timeout_dispose(loop, &self->trim_timeout);
     rill_streams_stop(self->streams);
     close_listener(self);
     size_t left = rill_streams_count(self->streams);

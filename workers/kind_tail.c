@@ -11,10 +11,15 @@
  * `forbidden`.
  *
  * Following: inotify watches the file's directory (and the directory of the
- * path as given, when a symlink inside the root leads elsewhere). On every
- * event — and every second, in case an event was missed — the worker reads
- * what was appended; a file shorter than what was read was truncated and is
- * read again from its start; a path that now names another file (rotation:
+ * path as given, when a symlink inside the root leads elsewhere). One inotify
+ * instance serves every tail job of the worker (created with the first job,
+ * closed at shutdown), so the per-user limit on instances
+ * (fs.inotify.max_user_instances, 128 by default) does not cap the jobs: a
+ * directory is watched once, and each event goes to the jobs whose file it
+ * names (tail_watches below). On every event for its file — and every
+ * second, in case an event was missed or the file renamed away was written
+ * to — the worker reads what was appended; a file shorter than what was
+ * read was truncated and is read again from its start; a path that now names another file (rotation:
  * rename + new file) makes the worker finish the old file and follow the new
  * one from its start. A path that names nothing for a while (between rename
  * and create) is waited for. A line not ended by "\n" is held until it is,
@@ -116,7 +121,6 @@ typedef struct {
     dev_t device;
     ino_t inode;
     off_t offset;           /* bytes of fd read so far */
-    int inotify_fd;
     int failed;             /* a part could not be queued */
     int paused;             /* every client is behind: read nothing (kind pause) */
     rill_worker_timer_t timer;
@@ -126,13 +130,107 @@ typedef struct {
 
 typedef enum { OPEN_OK, OPEN_MISSING, OPEN_FORBIDDEN, OPEN_ERROR } open_result_t;
 
+static void tail_check(void *argument);
+static void tail_rearm(tail_state_t *state, uint64_t delay_ms);
+
+/* ---- the worker's one inotify instance, shared by its tail jobs ----
+ * A small table of (watch descriptor, file name, job): a job watches up to
+ * two directories, for one name in each. inotify gives one descriptor per
+ * directory and instance, so jobs in one directory share it; the watch is
+ * removed when its last job leaves. An event wakes the jobs whose name it
+ * carries (all of them for an event without a name, or an overflow) by
+ * arming their timer at 0: the check runs from the loop, never while the
+ * table is being walked. Linear scans: a worker runs hundreds of tail jobs,
+ * not millions, and an event costs one strcmp per registration. */
+typedef struct {
+    int wd;
+    tail_state_t *state;
+    char name[NAME_MAX + 1];
+} tail_watch_t;
+
+static struct {
+    int fd; /* -1 until the first tail job; closed by tail_shutdown */
+    tail_watch_t *watches;
+    size_t count, capacity;
+} tail_watches = {.fd = -1};
+
+static void tail_watches_notified(void *argument, int fd, short revents)
+{
+    (void)argument;
+    (void)revents;
+    char events[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+    ssize_t got;
+    while ((got = read(fd, events, sizeof(events))) > 0) {
+        for (ssize_t at = 0; at < got;) {
+            const struct inotify_event *event = (const struct inotify_event *)(events + at);
+            at += (ssize_t)(sizeof(*event) + event->len);
+            int everyone = (event->mask & IN_Q_OVERFLOW) != 0;
+            for (size_t i = 0; i < tail_watches.count; i++) {
+                tail_watch_t *watch = &tail_watches.watches[i];
+                int named = watch->wd == event->wd && (event->len == 0 || strcmp(watch->name, event->name) == 0);
+                if (everyone || named)
+                    tail_rearm(watch->state, 0);
+            }
+        }
+    }
+}
+
+/* Watches the directory that holds path (as given or resolved) for state. */
+static int tail_watches_add(tail_state_t *state, const char *path)
+{
+    if (tail_watches.fd < 0) {
+        tail_watches.fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        if (tail_watches.fd < 0)
+            return -1;
+        rill_worker_fd_watch(state->context, tail_watches.fd, RILL_WORKER_FD_IN, tail_watches_notified, NULL);
+    }
+    char directory[PATH_MAX];
+    snprintf(directory, sizeof(directory), "%s", path);
+    char *slash = strrchr(directory, '/');
+    if (slash == NULL || strlen(slash + 1) > NAME_MAX)
+        return -1;
+    tail_watch_t watch = {.state = state};
+    snprintf(watch.name, sizeof(watch.name), "%s", slash + 1);
+    if (slash == directory)
+        slash[1] = '\0';
+    else
+        *slash = '\0';
+    uint32_t mask = IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ATTRIB | IN_CLOSE_WRITE;
+    watch.wd = inotify_add_watch(tail_watches.fd, directory, mask);
+    if (watch.wd < 0)
+        return -1;
+    if (tail_watches.count == tail_watches.capacity) {
+        tail_watches.capacity = tail_watches.capacity == 0 ? 64 : tail_watches.capacity * 2;
+        tail_watches.watches = rill_xrealloc(tail_watches.watches, tail_watches.capacity * sizeof(tail_watch_t));
+    }
+    tail_watches.watches[tail_watches.count++] = watch;
+    return 0;
+}
+
+/* Forgets state's watches; a directory no other job watches is unwatched. */
+static void tail_watches_remove(tail_state_t *state)
+{
+    for (size_t i = 0; i < tail_watches.count;) {
+        if (tail_watches.watches[i].state != state) {
+            i++;
+            continue;
+        }
+        int wd = tail_watches.watches[i].wd;
+        tail_watches.watches[i] = tail_watches.watches[--tail_watches.count];
+        int shared = 0;
+        for (size_t j = 0; j < tail_watches.count && !shared; j++)
+            shared = tail_watches.watches[j].wd == wd;
+        if (!shared)
+            (void)inotify_rm_watch(tail_watches.fd, wd); /* EINVAL: the directory went, and its watch */
+    }
+}
+
+/* ---- a job ---- */
+
 static void tail_state_free(tail_state_t *state)
 {
     rill_worker_timer_stop(state->context, &state->timer);
-    if (state->inotify_fd >= 0) {
-        rill_worker_fd_unwatch(state->context, state->inotify_fd);
-        close(state->inotify_fd);
-    }
+    tail_watches_remove(state);
     if (state->fd >= 0)
         close(state->fd);
     rill_lines_release(&state->lines);
@@ -243,8 +341,6 @@ static void tail_fail(tail_state_t *state, const char *code, const char *message
     rill_worker_job_fail(context, job, code, message);
 }
 
-static void tail_check(void *argument);
-
 static void tail_rearm(tail_state_t *state, uint64_t delay_ms)
 {
     rill_worker_timer_start(state->context, &state->timer, delay_ms, tail_check, state);
@@ -302,32 +398,6 @@ static void tail_check(void *argument)
     tail_rearm(state, TAIL_RECHECK_MS);
 }
 
-static void tail_notified(void *argument, int fd, short revents)
-{
-    (void)revents;
-    tail_state_t *state = argument;
-    char events[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-    while (read(fd, events, sizeof(events)) > 0)
-        ; /* which event does not matter: the check looks at everything */
-    tail_check(state);
-}
-
-/* Watches the directory that holds path (as given or resolved). */
-static int watch_directory_of(tail_state_t *state, const char *path)
-{
-    char directory[PATH_MAX];
-    snprintf(directory, sizeof(directory), "%s", path);
-    char *slash = strrchr(directory, '/');
-    if (slash == NULL)
-        return -1;
-    if (slash == directory)
-        slash[1] = '\0';
-    else
-        *slash = '\0';
-    uint32_t mask = IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_ATTRIB | IN_CLOSE_WRITE;
-    return inotify_add_watch(state->inotify_fd, directory, mask) < 0 ? -1 : 0;
-}
-
 static void tail_start(rill_worker_context_t *context, rill_worker_job_t *job)
 {
     tail_args_t args;
@@ -341,7 +411,6 @@ static void tail_start(rill_worker_context_t *context, rill_worker_job_t *job)
     state->context = context;
     state->job = job;
     state->fd = -1;
-    state->inotify_fd = -1;
     rill_lines_init(&state->lines);
     rill_buffer_init(&state->part);
     char root[PATH_MAX], message[PATH_MAX + 128];
@@ -380,14 +449,12 @@ static void tail_start(rill_worker_context_t *context, rill_worker_job_t *job)
     state->inode = info.st_ino;
     state->offset = args.from_start ? 0 : info.st_size;
     char resolved[PATH_MAX];
-    state->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-    if (state->inotify_fd < 0 || watch_directory_of(state, state->path) != 0 ||
-        realpath(state->path, resolved) == NULL || watch_directory_of(state, resolved) != 0) {
+    if (tail_watches_add(state, state->path) != 0 || realpath(state->path, resolved) == NULL ||
+        tail_watches_add(state, resolved) != 0) {
         snprintf(message, sizeof(message), "cannot watch the file: %s", strerror(errno));
         tail_fail(state, "tail_failed", message);
         return;
     }
-    rill_worker_fd_watch(context, state->inotify_fd, RILL_WORKER_FD_IN, tail_notified, state);
     rill_worker_job_set_state(job, state);
     tail_rearm(state, 0); /* from start: the lines already there, at once */
 }
@@ -416,10 +483,24 @@ static void tail_pause(rill_worker_context_t *context, rill_worker_job_t *job, i
         tail_rearm(state, 0);
 }
 
+/* Every job was cancelled: the shared inotify instance goes. */
+static void tail_shutdown(rill_worker_context_t *context)
+{
+    if (tail_watches.fd >= 0) {
+        rill_worker_fd_unwatch(context, tail_watches.fd);
+        close(tail_watches.fd);
+        tail_watches.fd = -1;
+    }
+    free(tail_watches.watches);
+    tail_watches.watches = NULL;
+    tail_watches.count = tail_watches.capacity = 0;
+}
+
 const rill_worker_kind_t rill_worker_kind_tail = {
     .name = "tail",
     .start_job = tail_start,
     .cancel = tail_cancel,
+    .shutdown = tail_shutdown,
     .pause = tail_pause,
 };
 
