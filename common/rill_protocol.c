@@ -60,7 +60,9 @@ static const char *command_names[RILL_COMMAND_COUNT] = {
 static const command_shape_t to_broker_from_worker[] = {
     {RILL_COMMAND_HELLO, 1, 1, {ARGUMENT_JSON}},
     {RILL_COMMAND_CREDIT, 1, 1, {ARGUMENT_NUMBER}},
-    {RILL_COMMAND_PART, 3, 3, {ARGUMENT_JOB_ID, ARGUMENT_NUMBER, ARGUMENT_JSON}}, /* id, seq, data */
+    /* data: any bytes here; the broker checks it whole (rill_json_check) and
+     * fails the job of a bad one, rather than drop it unseen. */
+    {RILL_COMMAND_PART, 3, 3, {ARGUMENT_JOB_ID, ARGUMENT_NUMBER, ARGUMENT_ANY}}, /* id, seq, data */
     {RILL_COMMAND_DONE, 1, 1, {ARGUMENT_JOB_ID}},
     {RILL_COMMAND_FAIL, 3, 3, {ARGUMENT_JOB_ID, ARGUMENT_TEXT, ARGUMENT_ANY}},
     {RILL_COMMAND_RETURN, 1, 1, {ARGUMENT_JOB_ID}},
