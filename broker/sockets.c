@@ -10,8 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static zsock_t *open_socket(int type, const char *endpoint, const char *what, char *error,
-                            size_t error_size)
+static zsock_t *open_socket(int type, const char *endpoint, const char *what, uint64_t max_message_bytes,
+                            char *error, size_t error_size)
 {
     zsock_t *socket = zsock_new(type);
     if (socket == NULL) {
@@ -20,7 +20,7 @@ static zsock_t *open_socket(int type, const char *endpoint, const char *what, ch
     }
     void *raw = zsock_resolve(socket);
     int one = 1;
-    int failed = rill_socket_configure(raw) != 0;
+    int failed = rill_socket_configure(raw, max_message_bytes) != 0;
     if (!failed && type == ZMQ_ROUTER)
         failed = zmq_setsockopt(raw, ZMQ_ROUTER_MANDATORY, &one, sizeof(one)) != 0;
     /* A worker's parts wait in its own outbox, not here (rill_protocol.h). */
@@ -43,15 +43,15 @@ static zsock_t *open_socket(int type, const char *endpoint, const char *what, ch
     return socket;
 }
 
-rill_broker_sockets_t *rill_broker_sockets_new(const rill_endpoints_t *endpoints, char *error,
-                                               size_t error_size)
+rill_broker_sockets_t *rill_broker_sockets_new(const rill_endpoints_t *endpoints, uint64_t max_message_bytes,
+                                               char *error, size_t error_size)
 {
     rill_broker_sockets_t *self = rill_xcalloc(1, sizeof(*self));
-    self->workers_socket = open_socket(ZMQ_ROUTER, endpoints->workers, "workers", error, error_size);
+    self->workers_socket = open_socket(ZMQ_ROUTER, endpoints->workers, "workers", max_message_bytes, error, error_size);
     if (self->workers_socket != NULL)
-        self->control_socket = open_socket(ZMQ_ROUTER, endpoints->control, "control", error, error_size);
+        self->control_socket = open_socket(ZMQ_ROUTER, endpoints->control, "control", max_message_bytes, error, error_size);
     if (self->control_socket != NULL)
-        self->events_socket = open_socket(ZMQ_XPUB, endpoints->events, "events", error, error_size);
+        self->events_socket = open_socket(ZMQ_XPUB, endpoints->events, "events", max_message_bytes, error, error_size);
     if (self->events_socket == NULL) {
         rill_broker_sockets_destroy(&self);
         return NULL;

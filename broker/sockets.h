@@ -36,9 +36,10 @@ typedef struct {
     uint64_t events_lossy_until_ms;   /* the XPUB drops for a stalled frontend until then (0: it holds) */
 } rill_broker_sockets_t;
 
-/* Binds the three endpoints. NULL with a reason in error. */
-rill_broker_sockets_t *rill_broker_sockets_new(const rill_endpoints_t *endpoints, char *error,
-                                               size_t error_size);
+/* NULL with a reason in error.
+ * Binds the three endpoints, each refusing frames over max_message_bytes. */
+rill_broker_sockets_t *rill_broker_sockets_new(const rill_endpoints_t *endpoints, uint64_t max_message_bytes,
+                                               char *error, size_t error_size);
 void rill_broker_sockets_destroy(rill_broker_sockets_t **self_p);
 
 /* Reads up to RILL_BROKER_BURST whole messages from a ROUTER socket without

@@ -38,6 +38,8 @@ static const number_setting_t number_settings[] = {
     NUMBER(rill_config_t, slow_client_soft_bytes, 4096, 1u << 30),
     NUMBER(rill_config_t, slow_client_soft_ms, 0, 3600000),
     NUMBER(rill_config_t, orphan_grace_ms, 0, 86400000),
+    NUMBER(rill_config_t, max_message_bytes, 65536, 1u << 30),
+    NUMBER(rill_config_t, max_worker_credit, 1, 1000000),
 };
 
 static const number_setting_t pipeline_numbers[] = {
@@ -94,6 +96,8 @@ void rill_config_defaults(rill_config_t *config)
     config->timeout_ms = 600000;
     config->retries = 2;
     config->heartbeat_ms = 1000;
+    config->max_message_bytes = 16 * 1024 * 1024;
+    config->max_worker_credit = 64;
     config->stream_heartbeat_ms = 5000;
     config->topic_retain_messages = 100;
     config->topic_retain_ms = 60000;

@@ -449,7 +449,7 @@ void rill_received_close(rill_received_t *received)
     received->count = 0;
 }
 
-int rill_socket_configure(void *socket)
+int rill_socket_configure(void *socket, uint64_t max_message_bytes)
 {
     int hwm = RILL_SOCKET_HWM;
     /* RILL_SOCKET_HWM in the environment overrides it (1..10,000,000): the
@@ -467,6 +467,9 @@ int rill_socket_configure(void *socket)
     if (zmq_setsockopt(socket, ZMQ_RCVHWM, &hwm, sizeof(hwm)) != 0)
         return -1;
     if (zmq_setsockopt(socket, ZMQ_LINGER, &linger, sizeof(linger)) != 0)
+        return -1;
+    int64_t max_size = max_message_bytes > 0 && max_message_bytes <= INT64_MAX ? (int64_t)max_message_bytes : -1;
+    if (zmq_setsockopt(socket, ZMQ_MAXMSGSIZE, &max_size, sizeof(max_size)) != 0)
         return -1;
     return 0;
 }

@@ -191,7 +191,7 @@ static void test_send_receive(void)
     void *context = zmq_ctx_new();
     void *server = zmq_socket(context, ZMQ_PAIR);
     void *client = zmq_socket(context, ZMQ_PAIR);
-    CHECK(rill_socket_configure(server) == 0 && rill_socket_configure(client) == 0);
+    CHECK(rill_socket_configure(server, 1u << 20) == 0 && rill_socket_configure(client, 1u << 20) == 0);
     CHECK(zmq_bind(server, "inproc://protocol-test") == 0);
     CHECK(zmq_connect(client, "inproc://protocol-test") == 0);
 
