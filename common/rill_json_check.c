@@ -37,17 +37,6 @@ static void skip_space(scanner_t *s)
     }
 }
 
-static int hex_value(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* The four hex digits after "\u" at s->at; -1 when they are not. */
 static long unicode_escape(scanner_t *s)
 {
@@ -55,7 +44,7 @@ static long unicode_escape(scanner_t *s)
         return -1;
     long code = 0;
     for (int i = 0; i < 4; i++) {
-        int digit = hex_value(s->bytes[s->at + (size_t)i]);
+        int digit = rill_hex_digit_value(s->bytes[s->at + (size_t)i]);
         if (digit < 0)
             return -1;
         code = code * 16 + digit;

@@ -41,4 +41,8 @@ size_t rill_utf8_complete_length(const char *bytes, size_t length);
  * holds strings to the same rules. */
 size_t rill_utf8_sequence_length(const char *bytes, size_t available);
 
+/* The value (0-15) of a hex digit of either case, or -1: the digits of a
+ * \u escape (rill_json_check) and of a %XX in a URL (frontend/router.c). */
+int rill_hex_digit_value(int c);
+
 #endif

@@ -19,7 +19,7 @@ except ImportError:  # a python3 other than Debian's: its python3-zmq still fits
     sys.path.append("/usr/lib/python3/dist-packages")
     import zmq
 
-from harness import check
+from harness import check, metric
 
 MAX_MESSAGE_BYTES = 256 * 1024
 MAX_CREDIT = 4
@@ -88,16 +88,6 @@ def read_lines(stream, seconds=15):
         if event.get("event") != "heartbeat":
             lines.append(event)
     return lines
-
-
-def metric(system, name):
-    status, _, body = system.request("GET", "/metrics", timeout=10)
-    check(status == 200, "/metrics answered %s" % status)
-    total = 0.0
-    for line in body.decode("utf-8").splitlines():
-        if line.startswith(name + "{") or line.startswith(name + " "):
-            total += float(line.rsplit(" ", 1)[1])
-    return total
 
 
 def submit(system, parts=5):
