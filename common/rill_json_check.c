@@ -27,14 +27,15 @@ static int fail(scanner_t *s, size_t offset, const char *reason)
     return -1;
 }
 
+/* The hot loops work on locals: a store through an unsigned char pointer
+ * may alias any field, so s->at would be reloaded at every byte. */
 static void skip_space(scanner_t *s)
 {
-    while (s->at < s->length) {
-        unsigned char c = s->bytes[s->at];
-        if (c != ' ' && c != '\n' && c != '\r' && c != '\t')
-            return;
-        s->at++;
-    }
+    const unsigned char *bytes = s->bytes;
+    size_t at = s->at, length = s->length;
+    while (at < length && (bytes[at] == ' ' || bytes[at] == '\n' || bytes[at] == '\r' || bytes[at] == '\t'))
+        at++;
+    s->at = at;
 }
 
 /* The four hex digits after "\u" at s->at; -1 when they are not. */
@@ -53,17 +54,29 @@ static long unicode_escape(scanner_t *s)
     return code;
 }
 
+/* 1 for the bytes a string holds as they are: printable ASCII but '"' and
+ * '\\'. One load and one test a byte, four bytes a turn: strings are most
+ * of a part's bytes, and this loop most of the check's cost. */
+static const unsigned char plain[256] = {
+    [0x20] = 1, [0x21] = 1, [0x23 ... 0x5b] = 1, [0x5d ... 0x7f] = 1, /* GNU C ranges: no '"', no '\\' */
+};
+
 /* A string whose opening quote is at s->at; leaves s->at after its end. */
 static int scan_string(scanner_t *s)
 {
     size_t start = s->at++;
     const unsigned char *bytes = s->bytes;
     while (s->at < s->length) {
-        unsigned char c = bytes[s->at];
-        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-            s->at++;
-            continue;
-        }
+        size_t at = s->at, length = s->length;
+        while (length - at >= 4 && plain[bytes[at]] & plain[bytes[at + 1]] & plain[bytes[at + 2]] &
+                                       plain[bytes[at + 3]])
+            at += 4;
+        while (at < length && plain[bytes[at]])
+            at++;
+        s->at = at;
+        if (at == length)
+            break;
+        unsigned char c = bytes[at];
         if (c == '"') {
             s->at++;
             return 0;
@@ -106,10 +119,12 @@ static int scan_string(scanner_t *s)
 
 static int scan_digits(scanner_t *s)
 {
-    size_t start = s->at;
-    while (s->at < s->length && s->bytes[s->at] >= '0' && s->bytes[s->at] <= '9')
-        s->at++;
-    return s->at > start ? 0 : -1;
+    const unsigned char *bytes = s->bytes;
+    size_t start = s->at, at = s->at, length = s->length;
+    while (at < length && bytes[at] >= '0' && bytes[at] <= '9')
+        at++;
+    s->at = at;
+    return at > start ? 0 : -1;
 }
 
 /* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
