@@ -61,11 +61,14 @@ rill_broker_sockets_t *rill_broker_sockets_new(const rill_endpoints_t *endpoints
                                                char *error, size_t error_size)
 {
     rill_broker_sockets_t *self = rill_xcalloc(1, sizeof(*self));
-    self->workers_socket = open_socket(ZMQ_ROUTER, endpoints->workers, "workers", max_message_bytes, error, error_size);
+    self->workers_socket = open_socket(ZMQ_ROUTER, endpoints->workers, "workers", max_message_bytes,
+                                       error, error_size);
     if (self->workers_socket != NULL)
-        self->control_socket = open_socket(ZMQ_ROUTER, endpoints->control, "control", max_message_bytes, error, error_size);
+        self->control_socket = open_socket(ZMQ_ROUTER, endpoints->control, "control", max_message_bytes,
+                                           error, error_size);
     if (self->control_socket != NULL)
-        self->events_socket = open_socket(ZMQ_XPUB, endpoints->events, "events", max_message_bytes, error, error_size);
+        self->events_socket = open_socket(ZMQ_XPUB, endpoints->events, "events", max_message_bytes,
+                                          error, error_size);
     if (self->events_socket == NULL) {
         rill_broker_sockets_destroy(&self);
         return NULL;

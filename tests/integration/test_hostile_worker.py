@@ -151,7 +151,8 @@ def test_hostile_worker_cannot_break_clients_or_broker(ctx):
         check(system.broker.popen.poll() is None, "the broker died")
         status, body = system.json_request("GET", "/healthz")
         check(status == 200, "healthz after the oversized frame: %s %r" % (status, body))
-        check("a peer of the workers socket disconnected" in system.broker.log_text(), "the disconnect was not logged:\n%s" % system.logs_tail())
+        check("a peer of the workers socket disconnected" in system.broker.log_text(),
+              "the disconnect was not logged:\n%s" % system.logs_tail())
         events = read_lines(system.stream("GET", "/v1/stream?job=%s&since=0" % held), seconds=2) \
             if system.job_status(held)["state"] != "running" else []
         check(all(len(json.dumps(e)) < MAX_MESSAGE_BYTES for e in events), "the oversized part reached a client")
