@@ -608,6 +608,12 @@ int rill_config_load(const char *path, rill_config_t *config, char *error, size_
                  path);
         goto out;
     }
+    /* A request's jobs (or a topic message) reach the broker re-encoded in
+     * one frame: a frame over max_message_bytes would cut the frontend off. */
+    if (config->max_message_bytes < 2 * config->max_body_bytes) {
+        snprintf(error, error_size, "%s: \"max_message_bytes\" must be at least twice \"max_body_bytes\"", path);
+        goto out;
+    }
     char reason[384];
     if (resolve_pipelines(config, reason, sizeof(reason)) != 0) {
         snprintf(error, error_size, "%s: %s", path, reason);

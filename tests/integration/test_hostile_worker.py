@@ -23,7 +23,8 @@ from harness import check, metric
 
 MAX_MESSAGE_BYTES = 256 * 1024
 MAX_CREDIT = 4
-CONFIG = {"max_message_bytes": MAX_MESSAGE_BYTES, "max_worker_credit": MAX_CREDIT, "heartbeat_ms": 500}
+CONFIG = {"max_message_bytes": MAX_MESSAGE_BYTES, "max_body_bytes": 65536, "max_worker_credit": MAX_CREDIT,
+          "heartbeat_ms": 500}
 
 
 class FakeWorker:

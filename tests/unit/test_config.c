@@ -72,8 +72,11 @@ int main(void)
     /* The bounds on peers (docs/PROTOCOL.md, "Bounds"). */
     CHECK(load_text("{\"max_message_bytes\": 1000}", &config, error, sizeof(error)) == -1);
     CHECK(load_text("{\"max_worker_credit\": 0}", &config, error, sizeof(error)) == -1);
-    CHECK(load_text("{\"max_message_bytes\": 65536, \"max_worker_credit\": 1}", &config, error, sizeof(error)) == 0);
+    CHECK(load_text("{\"max_message_bytes\": 65536, \"max_body_bytes\": 32768, \"max_worker_credit\": 1}", &config,
+                    error, sizeof(error)) == 0);
     CHECK(config.max_message_bytes == 65536 && config.max_worker_credit == 1);
+    CHECK(load_text("{\"max_body_bytes\": 16777216}", &config, error, sizeof(error)) == -1);
+    CHECK(strstr(error, "\"max_message_bytes\" must be at least twice \"max_body_bytes\"") != NULL);
     /* Number settings take their bounds, inclusive, from one table type for
      * both levels: the top level and each pipeline. */
     CHECK(load_text("{\"heartbeat_ms\": 60000}", &config, error, sizeof(error)) == 0 && config.heartbeat_ms == 60000);
