@@ -42,6 +42,7 @@ typedef struct {
     uint64_t parts_ignored; /* PART/DONE/FAIL/RETURN for a job not running there */
     uint64_t parts_stale;     /* PARTs from a worker that is not the job's current one (dropped, CANCEL sent) */
     uint64_t parts_duplicate; /* PARTs with a seq the job has already (re-sent after a re-join) */
+    uint64_t bad_parts;       /* PARTs that were not one JSON value in valid UTF-8: their job failed (bad_part) */
     uint64_t part_gaps;       /* gap events for a jump in a worker's seqs */
     uint64_t events_published;
     uint64_t syncs_published; /* sync events (events.c): never delivered to clients */

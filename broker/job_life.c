@@ -233,7 +233,9 @@ static void publish_gap(rill_broker_t *self, rill_job_t *job, uint64_t to)
                                       json_pack("{s:I, s:I}", "from", (json_int_t)from, "to", (json_int_t)to));
 }
 
-void rill_broker_part(rill_broker_t *self, rill_worker_t *worker, rill_frame_t id, uint64_t seq, zmq_msg_t *data)
+/* The job a PART from worker may go to: NULL when the part is stale or a
+ * duplicate (counted; a stale sender is told to CANCEL). */
+static rill_job_t *part_job(rill_broker_t *self, rill_worker_t *worker, rill_frame_t id, uint64_t seq)
 {
     rill_job_t *job = rill_job_table_find_frame(self->jobs, id.data, id.size);
     if (job == NULL || job->state != RILL_JOB_RUNNING || job->worker != worker) {
@@ -243,12 +245,20 @@ void rill_broker_part(rill_broker_t *self, rill_worker_t *worker, rill_frame_t i
                        (unsigned long long)seq, (int)id.size, (const char *)id.data, worker->name,
                        job == NULL ? "unknown job" : "it does not run there");
         cancel_stale(self, worker, id);
-        return;
+        return NULL;
     }
     if (seq <= job->last_seq) {
         self->counters->parts_duplicate++;
-        return;
+        return NULL;
     }
+    return job;
+}
+
+void rill_broker_part(rill_broker_t *self, rill_worker_t *worker, rill_frame_t id, uint64_t seq, zmq_msg_t *data)
+{
+    rill_job_t *job = part_job(self, worker, id, seq);
+    if (job == NULL)
+        return;
     if (seq > job->last_seq + 1) {
         /* The worker's hold ring dropped these (or a restarted broker
          * adopted the job late): the receivers are told which seqs they
@@ -258,6 +268,20 @@ void rill_broker_part(rill_broker_t *self, rill_worker_t *worker, rill_frame_t i
         publish_gap(self, job, seq - 1);
     }
     (void)rill_events_publish_at(self, job, RILL_EVENT_PART, seq, data);
+}
+
+void rill_broker_bad_part(rill_broker_t *self, rill_worker_t *worker, rill_frame_t id, uint64_t seq,
+                          const rill_json_check_error_t *why)
+{
+    rill_job_t *job = part_job(self, worker, id, seq);
+    if (job == NULL)
+        return;
+    self->counters->bad_parts++;
+    char message[160];
+    snprintf(message, sizeof(message), "part %llu from worker %s is not one JSON value: %s at byte %zu",
+             (unsigned long long)seq, worker->name, why->reason, why->offset);
+    rill_log_warn(job->who, "job %s: %s", job->id, message);
+    rill_broker_end_job(self, job, RILL_JOB_FAILED, "bad_part", message, 1);
 }
 
 /* ---- start, end, retry, adopt ------------------------------------------------ */

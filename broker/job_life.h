@@ -21,6 +21,7 @@
 #define RILL_BROKER_JOB_LIFE_H
 
 #include "broker.h"
+#include "rill_json_check.h"
 #include "rill_messages.h"
 
 /* Why a request was refused: a code of docs/PROTOCOL.md and a message. */
@@ -56,6 +57,13 @@ rill_job_t *rill_broker_running_job(rill_broker_t *self, rill_worker_t *worker, 
  * a gap event for the seqs between (whose own seq is seq - 1). data is
  * consumed when published, else left to the caller. */
 void rill_broker_part(rill_broker_t *self, rill_worker_t *worker, rill_frame_t id, uint64_t seq, zmq_msg_t *data);
+/* A PART whose data is not one JSON value in valid UTF-8 (why: where and
+ * why rill_json_check stopped): stale and duplicate parts as above; else
+ * the job fails with code bad_part, is cancelled on its worker and counted
+ * (bad_parts). The part reaches no one (docs/PROTOCOL.md, "Parts are
+ * checked"). */
+void rill_broker_bad_part(rill_broker_t *self, rill_worker_t *worker, rill_frame_t id, uint64_t seq,
+                          const rill_json_check_error_t *why);
 /* The seq the job's next attempt starts after (the BATCH entry's seq): its
  * last seq, and one more when its retry event is still to be published. */
 uint64_t rill_broker_attempt_seq(const rill_job_t *job);

@@ -181,13 +181,15 @@ static int run(rill_broker_t *broker, rill_broker_sockets_t *sockets, int signal
         int events_wait = rill_events_channel_flush(sockets, now, broker->config.heartbeat_ms);
         if (events_wait && timeout > 1)
             timeout = 1;
-        zmq_pollitem_t items[4] = {
+        zmq_pollitem_t items[6] = {
             {sockets->workers, 0, events_wait ? 0 : ZMQ_POLLIN, 0},
             {sockets->control, 0, ZMQ_POLLIN, 0},
             {sockets->events, 0, ZMQ_POLLIN, 0},
             {NULL, signal_fd, ZMQ_POLLIN, 0},
+            {zsock_resolve(sockets->workers_monitor), 0, ZMQ_POLLIN, 0},
+            {zsock_resolve(sockets->control_monitor), 0, ZMQ_POLLIN, 0},
         };
-        if (zmq_poll(items, 4, timeout) < 0) {
+        if (zmq_poll(items, 6, timeout) < 0) {
             if (errno == EINTR)
                 continue;
             if (errno == ETERM)
@@ -205,6 +207,10 @@ static int run(rill_broker_t *broker, rill_broker_sockets_t *sockets, int signal
             rill_worker_channel_receive(broker, sockets->workers);
         if (items[1].revents & ZMQ_POLLIN)
             rill_control_channel_receive(broker, sockets->control);
+        if (items[4].revents & ZMQ_POLLIN)
+            rill_broker_sockets_read_monitor(sockets, sockets->workers_monitor, "workers");
+        if (items[5].revents & ZMQ_POLLIN)
+            rill_broker_sockets_read_monitor(sockets, sockets->control_monitor, "control");
         now = rill_clock_monotonic_ms();
         if (now >= next_tick) {
             rill_broker_tick(broker, now);
@@ -278,7 +284,8 @@ int main(int argc, char **argv)
         return 1;
     }
     zsys_handler_set(NULL);
-    rill_broker_sockets_t *sockets = rill_broker_sockets_new(&options.endpoints, error, sizeof(error));
+    rill_broker_sockets_t *sockets =
+        rill_broker_sockets_new(&options.endpoints, config.max_message_bytes, error, sizeof(error));
     /* The broker's outbox: the channels' senders over these sockets. */
     rill_outbox_t outbox = {
         .context = sockets,

@@ -10,8 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static zsock_t *open_socket(int type, const char *endpoint, const char *what, char *error,
-                            size_t error_size)
+static zsock_t *open_socket(int type, const char *endpoint, const char *what, uint64_t max_message_bytes,
+                            char *error, size_t error_size)
 {
     zsock_t *socket = zsock_new(type);
     if (socket == NULL) {
@@ -20,7 +20,7 @@ static zsock_t *open_socket(int type, const char *endpoint, const char *what, ch
     }
     void *raw = zsock_resolve(socket);
     int one = 1;
-    int failed = rill_socket_configure(raw) != 0;
+    int failed = rill_socket_configure(raw, max_message_bytes) != 0;
     if (!failed && type == ZMQ_ROUTER)
         failed = zmq_setsockopt(raw, ZMQ_ROUTER_MANDATORY, &one, sizeof(one)) != 0;
     /* A worker's parts wait in its own outbox, not here (rill_protocol.h). */
@@ -43,16 +43,41 @@ static zsock_t *open_socket(int type, const char *endpoint, const char *what, ch
     return socket;
 }
 
-rill_broker_sockets_t *rill_broker_sockets_new(const rill_endpoints_t *endpoints, char *error,
-                                               size_t error_size)
+/* A PAIR that receives the disconnects of raw (docs/PROTOCOL.md, "Bounds"). */
+static zsock_t *open_monitor(void *raw, const char *what, char *error, size_t error_size)
+{
+    char endpoint[64];
+    snprintf(endpoint, sizeof(endpoint), "inproc://rill-monitor-%s", what);
+    zsock_t *monitor = NULL;
+    if (zmq_socket_monitor(raw, endpoint, ZMQ_EVENT_DISCONNECTED) == 0 &&
+        (monitor = zsock_new(ZMQ_PAIR)) != NULL && zsock_connect(monitor, "%s", endpoint) != 0)
+        zsock_destroy(&monitor);
+    if (monitor == NULL)
+        snprintf(error, error_size, "cannot monitor the %s socket: %s", what, zmq_strerror(errno));
+    return monitor;
+}
+
+rill_broker_sockets_t *rill_broker_sockets_new(const rill_endpoints_t *endpoints, uint64_t max_message_bytes,
+                                               char *error, size_t error_size)
 {
     rill_broker_sockets_t *self = rill_xcalloc(1, sizeof(*self));
-    self->workers_socket = open_socket(ZMQ_ROUTER, endpoints->workers, "workers", error, error_size);
+    self->workers_socket = open_socket(ZMQ_ROUTER, endpoints->workers, "workers", max_message_bytes,
+                                       error, error_size);
     if (self->workers_socket != NULL)
-        self->control_socket = open_socket(ZMQ_ROUTER, endpoints->control, "control", error, error_size);
+        self->control_socket = open_socket(ZMQ_ROUTER, endpoints->control, "control", max_message_bytes,
+                                           error, error_size);
     if (self->control_socket != NULL)
-        self->events_socket = open_socket(ZMQ_XPUB, endpoints->events, "events", error, error_size);
+        self->events_socket = open_socket(ZMQ_XPUB, endpoints->events, "events", max_message_bytes,
+                                          error, error_size);
     if (self->events_socket == NULL) {
+        rill_broker_sockets_destroy(&self);
+        return NULL;
+    }
+    self->max_message_bytes = max_message_bytes;
+    self->workers_monitor = open_monitor(zsock_resolve(self->workers_socket), "workers", error, error_size);
+    if (self->workers_monitor != NULL)
+        self->control_monitor = open_monitor(zsock_resolve(self->control_socket), "control", error, error_size);
+    if (self->control_monitor == NULL) {
         rill_broker_sockets_destroy(&self);
         return NULL;
     }
@@ -69,6 +94,8 @@ void rill_broker_sockets_destroy(rill_broker_sockets_t **self_p)
         return;
     rill_broker_sockets_t *self = *self_p;
     rill_send_queue_release(&self->events_waiting);
+    zsock_destroy(&self->control_monitor);
+    zsock_destroy(&self->workers_monitor);
     zsock_destroy(&self->events_socket);
     zsock_destroy(&self->control_socket);
     zsock_destroy(&self->workers_socket);
@@ -92,6 +119,27 @@ void rill_broker_sockets_receive(void *socket, const char *name,
         }
         if (received.count >= 1)
             handle(argument, &received);
+        rill_received_close(&received);
+    }
+}
+
+void rill_broker_sockets_read_monitor(rill_broker_sockets_t *self, zsock_t *monitor, const char *name)
+{
+    void *raw = zsock_resolve(monitor);
+    for (int i = 0; i < RILL_BROKER_BURST; i++) {
+        rill_received_t received;
+        if (rill_protocol_receive(raw, &received) != 1)
+            return;
+        /* [uint16 event, uint32 fd] [endpoint]: only DISCONNECTED is asked for. */
+        if (received.count == 2 && received.frames[0].size == 6) {
+            uint16_t event;
+            memcpy(&event, received.frames[0].data, sizeof(event));
+            if (event == ZMQ_EVENT_DISCONNECTED)
+                rill_log_info(NULL, "a peer of the %s socket disconnected (%.*s): it went away, or libzmq "
+                              "refused what it sent (a frame over max_message_bytes %llu)", name,
+                              (int)received.frames[1].size, (const char *)received.frames[1].data,
+                              (unsigned long long)self->max_message_bytes);
+        }
         rill_received_close(&received);
     }
 }

@@ -28,6 +28,12 @@ typedef struct {
     zsock_t *workers_socket;
     zsock_t *control_socket;
     zsock_t *events_socket;
+    /* PAIRs that hear the two ROUTERs' ZMQ_EVENT_DISCONNECTED: libzmq
+     * disconnects a peer that sends a frame over max_message_bytes by
+     * itself, and this is how the broker gets to log it. */
+    zsock_t *workers_monitor;
+    zsock_t *control_monitor;
+    uint64_t max_message_bytes;
     void *workers; /* raw libzmq handles of the three */
     void *control;
     void *events;
@@ -36,10 +42,16 @@ typedef struct {
     uint64_t events_lossy_until_ms;   /* the XPUB drops for a stalled frontend until then (0: it holds) */
 } rill_broker_sockets_t;
 
-/* Binds the three endpoints. NULL with a reason in error. */
-rill_broker_sockets_t *rill_broker_sockets_new(const rill_endpoints_t *endpoints, char *error,
-                                               size_t error_size);
+/* NULL with a reason in error.
+ * Binds the three endpoints, each refusing frames over max_message_bytes. */
+rill_broker_sockets_t *rill_broker_sockets_new(const rill_endpoints_t *endpoints, uint64_t max_message_bytes,
+                                               char *error, size_t error_size);
 void rill_broker_sockets_destroy(rill_broker_sockets_t **self_p);
+
+/* Logs what a monitor (workers_monitor or control_monitor) heard: each
+ * peer of that socket that was disconnected, because it went away or
+ * because libzmq refused what it sent (docs/PROTOCOL.md, "Bounds"). */
+void rill_broker_sockets_read_monitor(rill_broker_sockets_t *self, zsock_t *monitor, const char *name);
 
 /* Reads up to RILL_BROKER_BURST whole messages from a ROUTER socket without
  * blocking and calls handle with each (frames[0] is the routing id; the

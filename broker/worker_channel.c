@@ -11,6 +11,7 @@
 #include "events.h"
 #include "job_life.h"
 #include "rill_alloc.h"
+#include "rill_json_check.h"
 #include "rill_log.h"
 #include "rill_messages.h"
 #include "sockets.h"
@@ -45,10 +46,10 @@ static void handle_hello(rill_broker_t *broker, const rill_frame_t *routing, con
 }
 
 /* A part is one line of NDJSON and one SSE data: line on every stream. A
- * worker (maybe not ours) may send pretty-printed JSON: outside strings a
- * line break is only whitespace, and inside one it is invalid JSON anyway,
- * so turning CR and LF into spaces, in place, keeps the framing and the
- * meaning. Usually there is none: memchr finds that fast. */
+ * worker (maybe not ours) may send pretty-printed JSON: in a part that
+ * rill_json_check accepted a line break is only whitespace (inside a string
+ * it is refused), so turning CR and LF into spaces, in place, keeps the
+ * framing and the meaning. Usually there is none: memchr finds that fast. */
 static void flatten_line_breaks(void *bytes, size_t size)
 {
     char *text = bytes;
@@ -109,6 +110,14 @@ static void handle_message(void *argument, rill_received_t *received)
                 rill_log_warn(job->who, "job %s: %s: dropped, the job fails", job->id, text);
                 rill_broker_end_job(broker, job, RILL_JOB_FAILED, "part_too_large", text, 1);
             }
+            break;
+        }
+        /* No malformed part reaches a client (docs/PROTOCOL.md, "Parts are
+         * checked"): checked before the line breaks are flattened, so a
+         * raw line break inside a string stays the error it is. */
+        rill_json_check_error_t why;
+        if (rill_json_check(zmq_msg_data(data), zmq_msg_size(data), &why) != 0) {
+            rill_broker_bad_part(broker, worker, message.arguments[0], seq, &why);
             break;
         }
         flatten_line_breaks(zmq_msg_data(data), zmq_msg_size(data));

@@ -72,6 +72,14 @@ static rill_worker_t *hello_worker(rill_broker_t *self, const rill_frame_t *rout
     rill_worker_spec_t spec = {.name = hello->name, .host = hello->host, .pid = hello->pid,
                                .kind_count = hello->kind_count, .credit = hello->credit,
                                .session = hello->session};
+    if (spec.credit > self->config.max_worker_credit) {
+        /* A worker that asks for every job would sit on them until their
+         * deadline: the broker believes max_worker_credit of it. */
+        rill_log_warn(NULL, "worker %s (%s pid %lld) announced credit %llu: capped at max_worker_credit %llu",
+                      hello->name, hello->host, (long long)hello->pid, (unsigned long long)hello->credit,
+                      (unsigned long long)self->config.max_worker_credit);
+        spec.credit = self->config.max_worker_credit;
+    }
     memcpy(spec.kinds, hello->kinds, sizeof(spec.kinds));
     uint64_t now = rill_clock_monotonic_ms();
     rill_worker_t *worker = rill_worker_pool_find(self->pool, routing->data, routing->size);
@@ -150,6 +158,16 @@ void rill_broker_worker_hello(rill_broker_t *self, const rill_frame_t *routing, 
 
 void rill_broker_worker_credit(rill_broker_t *self, rill_worker_t *worker, uint64_t credit)
 {
+    uint64_t room = self->config.max_worker_credit > worker->capacity
+                        ? self->config.max_worker_credit - worker->capacity : 0;
+    if (credit > room) {
+        /* Logged when the cap is reached, not for each CREDIT past it. */
+        if (room > 0)
+            rill_log_warn(NULL, "worker %s (%s pid %lld) granted credit %llu more: capped at max_worker_credit %llu",
+                          worker->name, worker->host, (long long)worker->pid, (unsigned long long)credit,
+                          (unsigned long long)self->config.max_worker_credit);
+        credit = room;
+    }
     rill_worker_grant_credit(worker, credit);
     self->dispatch_needed = 1;
 }

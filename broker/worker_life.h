@@ -25,7 +25,9 @@ void rill_broker_worker_unknown(rill_broker_t *self, const rill_frame_t *routing
  * (rill_broker_adopt_job); its free credit is its credit less the jobs it
  * holds; WELCOME tells it all. */
 void rill_broker_worker_hello(rill_broker_t *self, const rill_frame_t *routing, const rill_hello_t *hello);
-/* CREDIT: the worker can take credit more jobs. */
+/* CREDIT: the worker can take credit more jobs. What it announces in all
+ * (HELLO, then CREDIT) is believed up to the config's max_worker_credit;
+ * past it the credit is capped, and logged. */
 void rill_broker_worker_credit(rill_broker_t *self, rill_worker_t *worker, uint64_t credit);
 /* BYE: it takes no more batches and leaves once its jobs ended. */
 void rill_broker_worker_bye(rill_broker_t *self, rill_worker_t *worker);

@@ -42,6 +42,8 @@ static const number_setting_t number_settings[] = {
     NUMBER(rill_config_t, retain_total_bytes, 0, 1ull << 40),
     NUMBER(rill_config_t, max_part_bytes, 1, 1u << 30),
     NUMBER(rill_config_t, max_request_bytes, 1, 1ull << 40),
+    NUMBER(rill_config_t, max_message_bytes, 65536, 1u << 30),
+    NUMBER(rill_config_t, max_worker_credit, 1, 1000000),
 };
 
 static const number_setting_t pipeline_numbers[] = {
@@ -99,6 +101,8 @@ void rill_config_defaults(rill_config_t *config)
     config->timeout_ms = 600000;
     config->retries = 2;
     config->heartbeat_ms = 1000;
+    config->max_message_bytes = 16 * 1024 * 1024;
+    config->max_worker_credit = 64;
     config->stream_heartbeat_ms = 5000;
     config->topic_retain_messages = 100;
     config->topic_retain_ms = 60000;
@@ -614,6 +618,12 @@ int rill_config_load(const char *path, rill_config_t *config, char *error, size_
     if (config->slow_client_soft_bytes > config->slow_client_hard_bytes) {
         snprintf(error, error_size, "%s: \"slow_client_soft_bytes\" must not exceed \"slow_client_hard_bytes\"",
                  path);
+        goto out;
+    }
+    /* A request's jobs (or a topic message) reach the broker re-encoded in
+     * one frame: a frame over max_message_bytes would cut the frontend off. */
+    if (config->max_message_bytes < 2 * config->max_body_bytes) {
+        snprintf(error, error_size, "%s: \"max_message_bytes\" must be at least twice \"max_body_bytes\"", path);
         goto out;
     }
     char reason[384];

@@ -88,6 +88,11 @@ typedef struct {
     uint64_t timeout_ms;            /* job deadline from submission; default 600000; 0 = none */
     uint64_t retries;               /* re-dispatches after a worker died; default 2 */
     uint64_t heartbeat_ms;          /* process-to-process heartbeats; default 1000 */
+    /* Bounds on what a peer may make a process hold (docs/PROTOCOL.md,
+     * "Bounds"): every ZeroMQ socket's ZMQ_MAXMSGSIZE, and the credit the
+     * broker believes of one worker. */
+    uint64_t max_message_bytes;     /* default 16 MiB */
+    uint64_t max_worker_credit;     /* default 64 */
     uint64_t stream_heartbeat_ms;   /* idle HTTP stream heartbeat; default 5000 */
     uint64_t topic_retain_messages; /* a topic's last messages kept for replay; default 100 */
     uint64_t topic_retain_ms;       /* ... for at most this long; default 60000 */

@@ -50,6 +50,23 @@ static size_t utf8_sequence(const unsigned char *bytes, size_t available, int *t
     return need;
 }
 
+int rill_hex_digit_value(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+size_t rill_utf8_sequence_length(const char *bytes, size_t available)
+{
+    int truncated;
+    return available > 0 ? utf8_sequence((const unsigned char *)bytes, available, &truncated) : 0;
+}
+
 size_t rill_utf8_complete_length(const char *bytes, size_t length)
 {
     /* Only the last 3 bytes can start an incomplete sequence. */

@@ -36,4 +36,13 @@ int rill_json_part(rill_buffer_t *out, const char *key, const char *bytes, size_
  * should be kept for the next chunk. */
 size_t rill_utf8_complete_length(const char *bytes, size_t length);
 
+/* The length (1 to 4) of the valid UTF-8 sequence that starts bytes, or 0
+ * when it is invalid or truncated at available bytes. rill_json_check
+ * holds strings to the same rules. */
+size_t rill_utf8_sequence_length(const char *bytes, size_t available);
+
+/* The value (0-15) of a hex digit of either case, or -1: the digits of a
+ * \u escape (rill_json_check) and of a %XX in a URL (frontend/router.c). */
+int rill_hex_digit_value(int c);
+
 #endif

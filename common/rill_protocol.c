@@ -60,7 +60,9 @@ static const char *command_names[RILL_COMMAND_COUNT] = {
 static const command_shape_t to_broker_from_worker[] = {
     {RILL_COMMAND_HELLO, 1, 1, {ARGUMENT_JSON}},
     {RILL_COMMAND_CREDIT, 1, 1, {ARGUMENT_NUMBER}},
-    {RILL_COMMAND_PART, 3, 3, {ARGUMENT_JOB_ID, ARGUMENT_NUMBER, ARGUMENT_JSON}}, /* id, seq, data */
+    /* data: any bytes here; the broker checks it whole (rill_json_check) and
+     * fails the job of a bad one, rather than drop it unseen. */
+    {RILL_COMMAND_PART, 3, 3, {ARGUMENT_JOB_ID, ARGUMENT_NUMBER, ARGUMENT_ANY}}, /* id, seq, data */
     {RILL_COMMAND_DONE, 1, 1, {ARGUMENT_JOB_ID}},
     {RILL_COMMAND_FAIL, 3, 3, {ARGUMENT_JOB_ID, ARGUMENT_TEXT, ARGUMENT_ANY}},
     {RILL_COMMAND_RETURN, 1, 1, {ARGUMENT_JOB_ID}},
@@ -447,7 +449,7 @@ void rill_received_close(rill_received_t *received)
     received->count = 0;
 }
 
-int rill_socket_configure(void *socket)
+int rill_socket_configure(void *socket, uint64_t max_message_bytes)
 {
     int hwm = RILL_SOCKET_HWM;
     /* RILL_SOCKET_HWM in the environment overrides it (1..10,000,000): the
@@ -465,6 +467,9 @@ int rill_socket_configure(void *socket)
     if (zmq_setsockopt(socket, ZMQ_RCVHWM, &hwm, sizeof(hwm)) != 0)
         return -1;
     if (zmq_setsockopt(socket, ZMQ_LINGER, &linger, sizeof(linger)) != 0)
+        return -1;
+    int64_t max_size = max_message_bytes > 0 && max_message_bytes <= INT64_MAX ? (int64_t)max_message_bytes : -1;
+    if (zmq_setsockopt(socket, ZMQ_MAXMSGSIZE, &max_size, sizeof(max_size)) != 0)
         return -1;
     return 0;
 }

@@ -152,9 +152,12 @@ int rill_protocol_send_command(void *socket, const rill_frame_t *routing_id, ril
 int rill_protocol_receive(void *socket, rill_received_t *received);
 void rill_received_close(rill_received_t *received);
 
-/* Applies rill's deliberate socket options (HWMs, linger) to a raw socket.
- * The environment variable RILL_SOCKET_HWM overrides RILL_SOCKET_HWM. */
-int rill_socket_configure(void *socket);
+/* Applies rill's deliberate socket options (HWMs, linger, and
+ * ZMQ_MAXMSGSIZE = max_message_bytes: a peer that sends a larger frame is
+ * disconnected by libzmq) to a raw socket. Every socket of the three
+ * processes goes through here. The environment variable RILL_SOCKET_HWM
+ * overrides RILL_SOCKET_HWM. */
+int rill_socket_configure(void *socket, uint64_t max_message_bytes);
 
 /* Messages the worker <-> broker pipe holds on each side (the worker's
  * DEALER send side, the broker's ROUTER receive side). Small on purpose:

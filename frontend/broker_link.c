@@ -28,6 +28,7 @@ struct rill_broker_link {
     h2o_context_t *context;
     rill_broker_link_callbacks_t callbacks;
     uint64_t heartbeat_ms;
+    uint64_t max_message_bytes; /* each socket's ZMQ_MAXMSGSIZE (config) */
     void *zmq_context;
     void *control; /* DEALER -> broker ROUTER */
     void *events;  /* SUB <- broker XPUB */
@@ -360,7 +361,7 @@ static void *open_socket(rill_broker_link_t *self, int type, const char *endpoin
     if (socket == NULL)
         return NULL;
     int immediate = 1;
-    if (rill_socket_configure(socket) != 0 ||
+    if (rill_socket_configure(socket, self->max_message_bytes) != 0 ||
         /* DEALER: queue nothing for a broker that is not connected, so a
          * request fails at once instead of reaching a later broker. */
         (type == ZMQ_DEALER &&
@@ -381,6 +382,7 @@ rill_broker_link_t *rill_broker_link_new(h2o_context_t *context, const rill_endp
     self->context = context;
     self->callbacks = *callbacks;
     self->heartbeat_ms = config->heartbeat_ms > 0 ? config->heartbeat_ms : 1000;
+    self->max_message_bytes = config->max_message_bytes;
     self->drain_entry.cb = on_drain_entry;
     self->ping_entry.cb = on_ping_timer;
     self->silence_entry.cb = on_silence;

@@ -3,6 +3,7 @@
  */
 #include "router.h"
 
+#include "rill_json_text.h"
 #include "rill_protocol.h"
 
 #include <string.h>
@@ -139,17 +140,6 @@ int rill_query_next(const char *query, size_t query_length, size_t *at, const ch
     return 0;
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 long rill_percent_decode(const char *text, size_t length, char *out)
 {
     size_t used = 0;
@@ -158,8 +148,8 @@ long rill_percent_decode(const char *text, size_t length, char *out)
         if (c == '%') {
             if (i + 2 >= length)
                 return -1;
-            int high = hex_value(text[i + 1]);
-            int low = hex_value(text[i + 2]);
+            int high = rill_hex_digit_value((unsigned char)text[i + 1]);
+            int low = rill_hex_digit_value((unsigned char)text[i + 2]);
             if (high < 0 || low < 0)
                 return -1;
             c = (char)(high * 16 + low);

@@ -309,7 +309,8 @@ int rill_worker_run(const rill_worker_options_t *options)
         rill_log_error(NULL, "cannot watch signals: %s", strerror(errno));
         goto out;
     }
-    if (rill_worker_link_open(&worker.link, options->endpoints.workers, options->config.heartbeat_ms) != 0)
+    if (rill_worker_link_open(&worker.link, options->endpoints.workers, options->config.heartbeat_ms,
+                              options->config.max_message_bytes) != 0)
         goto out;
     rill_log_info(NULL, "worker %s connecting to %s (credit %llu)", options->name, options->endpoints.workers,
                   (unsigned long long)options->credit);

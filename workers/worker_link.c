@@ -12,7 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-int rill_worker_link_open(rill_worker_link_t *self, const char *endpoint, uint64_t heartbeat_ms)
+int rill_worker_link_open(rill_worker_link_t *self, const char *endpoint, uint64_t heartbeat_ms,
+                          uint64_t max_message_bytes)
 {
     memset(self, 0, sizeof(*self));
     self->heartbeat_ms = heartbeat_ms;
@@ -23,7 +24,7 @@ int rill_worker_link_open(rill_worker_link_t *self, const char *endpoint, uint64
     }
     self->zmq_context = zmq_ctx_new();
     self->dealer = self->zmq_context != NULL ? zmq_socket(self->zmq_context, ZMQ_DEALER) : NULL;
-    if (self->dealer == NULL || rill_socket_configure(self->dealer) != 0) {
+    if (self->dealer == NULL || rill_socket_configure(self->dealer, max_message_bytes) != 0) {
         rill_log_error(NULL, "cannot create the broker socket: %s", zmq_strerror(errno));
         return -1;
     }

@@ -59,7 +59,8 @@ typedef struct {
 
 /* Draws the session and connects to endpoint. Returns 0, or -1 (logged);
  * close it either way. */
-int rill_worker_link_open(rill_worker_link_t *self, const char *endpoint, uint64_t heartbeat_ms);
+int rill_worker_link_open(rill_worker_link_t *self, const char *endpoint, uint64_t heartbeat_ms,
+                          uint64_t max_message_bytes);
 void rill_worker_link_close(rill_worker_link_t *self);
 
 /* Sends without blocking, through the outbox: a message the socket does not

@@ -272,6 +272,17 @@ class Stream:
         self.conn.close()
 
 
+def metric(system, name):
+    """The sum of a /metrics counter over its labels (0 when absent)."""
+    status, _, body = system.request("GET", "/metrics", timeout=10)
+    check(status == 200, "/metrics answered %s" % status)
+    total = 0.0
+    for line in body.decode("utf-8").splitlines():
+        if line.startswith(name + "{") or line.startswith(name + " "):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
 def events_by_job(events):
     jobs = {}
     for e in events:

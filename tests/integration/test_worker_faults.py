@@ -9,7 +9,7 @@ import re
 import signal
 import time
 
-from harness import check
+from harness import check, metric
 
 FAST = {"heartbeat_ms": 200, "retry_backoff_ms": 100}
 
@@ -40,16 +40,6 @@ def parts_of_last_attempt(events):
     kinds = [e["event"] for e in events]
     start = len(kinds) - kinds[::-1].index("retry") if "retry" in kinds else 0
     return [e["data"]["i"] for e in events[start:] if e["event"] == "part"]
-
-
-def metric(system, name):
-    status, _, body = system.request("GET", "/metrics", timeout=10)
-    check(status == 200, "/metrics answered %s" % status)
-    total = 0.0
-    for line in body.decode("utf-8").splitlines():
-        if line.startswith(name + "{") or line.startswith(name + " "):
-            total += float(line.rsplit(" ", 1)[1])
-    return total
 
 
 def test_paused_worker_is_replaced_and_its_attempt_cancelled(ctx):

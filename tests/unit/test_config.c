@@ -30,6 +30,7 @@ int main(void)
     CHECK(config.retain_ms == 60000 && config.retain_parts == 1000);
     CHECK(rill_config_declares_kind(&config, "demo") && !rill_config_declares_kind(&config, "nope"));
     CHECK(config.topic_retain_messages == 100 && config.topic_retain_ms == 60000);
+    CHECK(config.max_message_bytes == 16777216 && config.max_worker_credit == 64);
 
     CHECK(load_text("{\"retain_ms\": 5000, \"kinds\": [\"demo\", \"tail\"]}", &config, error, sizeof(error)) == 0);
     CHECK(config.retain_ms == 5000 && config.kind_count == 2);
@@ -75,6 +76,14 @@ int main(void)
     CHECK(strstr(error, "unknown setting \"retain_msec\"") != NULL);
     CHECK(load_text("{\"heartbeat_ms\": 1}", &config, error, sizeof(error)) == -1);
     CHECK(strstr(error, "\"heartbeat_ms\" must be an integer from 50 to 60000") != NULL);
+    /* The bounds on peers (docs/PROTOCOL.md, "Bounds"). */
+    CHECK(load_text("{\"max_message_bytes\": 1000}", &config, error, sizeof(error)) == -1);
+    CHECK(load_text("{\"max_worker_credit\": 0}", &config, error, sizeof(error)) == -1);
+    CHECK(load_text("{\"max_message_bytes\": 65536, \"max_body_bytes\": 32768, \"max_worker_credit\": 1}", &config,
+                    error, sizeof(error)) == 0);
+    CHECK(config.max_message_bytes == 65536 && config.max_worker_credit == 1);
+    CHECK(load_text("{\"max_body_bytes\": 16777216}", &config, error, sizeof(error)) == -1);
+    CHECK(strstr(error, "\"max_message_bytes\" must be at least twice \"max_body_bytes\"") != NULL);
     /* Number settings take their bounds, inclusive, from one table type for
      * both levels: the top level and each pipeline. */
     CHECK(load_text("{\"heartbeat_ms\": 60000}", &config, error, sizeof(error)) == 0 && config.heartbeat_ms == 60000);
