@@ -163,8 +163,12 @@ int rill_socket_configure(void *socket, uint64_t max_message_bytes);
  * DEALER send side, the broker's ROUTER receive side). Small on purpose:
  * what a worker made and the broker has not taken waits in the worker's
  * outbox, whose high-water mark pauses the kinds, so little is in flight
- * when a job is paused for its slow clients (docs/PROTOCOL.md, "Flow"). */
-#define RILL_WORKER_PIPE_HWM 1000
+ * when a job is paused for its slow clients (docs/PROTOCOL.md, "Flow").
+ * ZeroMQ counts messages, not bytes, so the count is what bounds the bytes
+ * in flight: 32 parts of max_part_bytes each way. With 1,000, two streams
+ * of 1 MB parts left up to ~100 MB in the broker's receive pipe; 32 costs
+ * the smallest parts ~20 % of throughput (docs/BENCHMARKS.md). */
+#define RILL_WORKER_PIPE_HWM 32
 
 /* Lowers the high-water mark option (ZMQ_SNDHWM or ZMQ_RCVHWM) of a
  * configured socket to at most cap (RILL_SOCKET_HWM may have made it

@@ -16,8 +16,9 @@
  * Everything to the broker goes through one outbox (rill_send_queue.h):
  * nothing the worker says is dropped because the socket was full, and a
  * full outbox tells the core to stop making parts (rill_worker_link_congested).
- * The DEALER itself holds only RILL_WORKER_OUTBOX_HIGH_MESSAGES, so a full
- * path is seen after a thousand messages, not a hundred thousand.
+ * The DEALER itself holds only RILL_WORKER_PIPE_HWM messages
+ * (rill_protocol.h), so a full path is seen at once, and the bytes in
+ * flight stay bounded.
  */
 #ifndef RILL_WORKER_LINK_H
 #define RILL_WORKER_LINK_H

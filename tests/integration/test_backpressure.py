@@ -102,7 +102,7 @@ def test_seq_million_lines_every_line_once_in_order(ctx):
     # way the broker is stopped for a moment, so the worker's outbox fills
     # and its kinds pause too, and no part nor the last DONE is dropped.
     # What is in flight when the job pauses still arrives: the worker <->
-    # broker pipe holds RILL_WORKER_PIPE_HWM (1,000) messages on each side,
+    # broker pipe holds RILL_WORKER_PIPE_HWM (32) messages on each side,
     # the rest waits in the worker's outbox (docs/PROTOCOL.md, "Flow").
     system = ctx.system(workers=1, config={"exec": SEQ_EXEC})
     system.wait_healthy()
