@@ -284,6 +284,19 @@ void rill_broker_bad_part(rill_broker_t *self, rill_worker_t *worker, rill_frame
     rill_broker_end_job(self, job, RILL_JOB_FAILED, "bad_part", message, 1);
 }
 
+void rill_broker_oversized_part(rill_broker_t *self, rill_worker_t *worker, rill_frame_t id, uint64_t seq,
+                                size_t size)
+{
+    rill_job_t *job = part_job(self, worker, id, seq);
+    if (job == NULL)
+        return;
+    char message[128];
+    snprintf(message, sizeof(message), "a part of %zu bytes is over max_part_bytes (%llu)", size,
+             (unsigned long long)self->config.max_part_bytes);
+    rill_log_warn(job->who, "job %s: %s: dropped, the job fails", job->id, message);
+    rill_broker_end_job(self, job, RILL_JOB_FAILED, "part_too_large", message, 1);
+}
+
 /* ---- start, end, retry, adopt ------------------------------------------------ */
 
 uint64_t rill_broker_attempt_seq(const rill_job_t *job)

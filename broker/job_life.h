@@ -64,6 +64,12 @@ void rill_broker_part(rill_broker_t *self, rill_worker_t *worker, rill_frame_t i
  * checked"). */
 void rill_broker_bad_part(rill_broker_t *self, rill_worker_t *worker, rill_frame_t id, uint64_t seq,
                           const rill_json_check_error_t *why);
+/* A part over max_part_bytes (our workers refuse such parts themselves; a
+ * foreign worker's is dropped here): stale and duplicate parts as above;
+ * else the job fails with code part_too_large and is cancelled on its
+ * worker (docs/CONFIG.md, max_part_bytes). */
+void rill_broker_oversized_part(rill_broker_t *self, rill_worker_t *worker, rill_frame_t id, uint64_t seq,
+                                size_t size);
 /* The seq the job's next attempt starts after (the BATCH entry's seq): its
  * last seq, and one more when its retry event is still to be published. */
 uint64_t rill_broker_attempt_seq(const rill_job_t *job);

@@ -100,16 +100,7 @@ static void handle_message(void *argument, rill_received_t *received)
         (void)rill_frame_to_u64(message.arguments[1], &seq);
         zmq_msg_t *data = &received->parts[ARGUMENT_PART(2)];
         if (zmq_msg_size(data) > broker->config.max_part_bytes) {
-            /* Our workers refuse such a part themselves; a foreign one's
-             * is dropped and fails its job (docs/CONFIG.md max_part_bytes). */
-            job = rill_broker_running_job(broker, worker, message.arguments[0], message.command);
-            if (job != NULL) {
-                char text[128];
-                snprintf(text, sizeof(text), "a part of %zu bytes is over max_part_bytes (%llu)",
-                         zmq_msg_size(data), (unsigned long long)broker->config.max_part_bytes);
-                rill_log_warn(job->who, "job %s: %s: dropped, the job fails", job->id, text);
-                rill_broker_end_job(broker, job, RILL_JOB_FAILED, "part_too_large", text, 1);
-            }
+            rill_broker_oversized_part(broker, worker, message.arguments[0], seq, zmq_msg_size(data));
             break;
         }
         /* No malformed part reaches a client (docs/PROTOCOL.md, "Parts are
