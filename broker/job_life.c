@@ -270,31 +270,17 @@ void rill_broker_part(rill_broker_t *self, rill_worker_t *worker, rill_frame_t i
     (void)rill_events_publish_at(self, job, RILL_EVENT_PART, seq, data);
 }
 
-void rill_broker_bad_part(rill_broker_t *self, rill_worker_t *worker, rill_frame_t id, uint64_t seq,
-                          const rill_json_check_error_t *why)
+void rill_broker_refuse_part(rill_broker_t *self, rill_worker_t *worker, rill_frame_t id, uint64_t seq,
+                             const char *code, const char *message)
 {
     rill_job_t *job = part_job(self, worker, id, seq);
     if (job == NULL)
         return;
-    self->counters->bad_parts++;
-    char message[160];
-    snprintf(message, sizeof(message), "part %llu from worker %s is not one JSON value: %s at byte %zu",
-             (unsigned long long)seq, worker->name, why->reason, why->offset);
-    rill_log_warn(job->who, "job %s: %s", job->id, message);
-    rill_broker_end_job(self, job, RILL_JOB_FAILED, "bad_part", message, 1);
-}
-
-void rill_broker_oversized_part(rill_broker_t *self, rill_worker_t *worker, rill_frame_t id, uint64_t seq,
-                                size_t size)
-{
-    rill_job_t *job = part_job(self, worker, id, seq);
-    if (job == NULL)
-        return;
-    char message[128];
-    snprintf(message, sizeof(message), "a part of %zu bytes is over max_part_bytes (%llu)", size,
-             (unsigned long long)self->config.max_part_bytes);
-    rill_log_warn(job->who, "job %s: %s: dropped, the job fails", job->id, message);
-    rill_broker_end_job(self, job, RILL_JOB_FAILED, "part_too_large", message, 1);
+    if (strcmp(code, "bad_part") == 0)
+        self->counters->bad_parts++;
+    rill_log_warn(job->who, "job %s: part %llu from worker %s refused: %s", job->id, (unsigned long long)seq,
+                  worker->name, message);
+    rill_broker_end_job(self, job, RILL_JOB_FAILED, code, message, 1);
 }
 
 /* ---- start, end, retry, adopt ------------------------------------------------ */

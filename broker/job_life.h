@@ -57,19 +57,13 @@ rill_job_t *rill_broker_running_job(rill_broker_t *self, rill_worker_t *worker, 
  * a gap event for the seqs between (whose own seq is seq - 1). data is
  * consumed when published, else left to the caller. */
 void rill_broker_part(rill_broker_t *self, rill_worker_t *worker, rill_frame_t id, uint64_t seq, zmq_msg_t *data);
-/* A PART whose data is not one JSON value in valid UTF-8 (why: where and
- * why rill_json_check stopped): stale and duplicate parts as above; else
- * the job fails with code bad_part, is cancelled on its worker and counted
- * (bad_parts). The part reaches no one (docs/PROTOCOL.md, "Parts are
- * checked"). */
-void rill_broker_bad_part(rill_broker_t *self, rill_worker_t *worker, rill_frame_t id, uint64_t seq,
-                          const rill_json_check_error_t *why);
-/* A part over max_part_bytes (our workers refuse such parts themselves; a
- * foreign worker's is dropped here): stale and duplicate parts as above;
- * else the job fails with code part_too_large and is cancelled on its
- * worker (docs/CONFIG.md, max_part_bytes). */
-void rill_broker_oversized_part(rill_broker_t *self, rill_worker_t *worker, rill_frame_t id, uint64_t seq,
-                                size_t size);
+/* A part that must reach no one (docs/PROTOCOL.md, "Parts are checked";
+ * docs/CONFIG.md, max_part_bytes): stale and duplicate parts are ignored as
+ * above; else the job fails with code (bad_part: not one JSON value in
+ * valid UTF-8, counted in bad_parts; part_too_large: over max_part_bytes)
+ * and message, and is cancelled on its worker. */
+void rill_broker_refuse_part(rill_broker_t *self, rill_worker_t *worker, rill_frame_t id, uint64_t seq,
+                             const char *code, const char *message);
 /* The seq the job's next attempt starts after (the BATCH entry's seq): its
  * last seq, and one more when its retry event is still to be published. */
 uint64_t rill_broker_attempt_seq(const rill_job_t *job);

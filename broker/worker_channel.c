@@ -99,8 +99,11 @@ static void handle_message(void *argument, rill_received_t *received)
         uint64_t seq = 0;
         (void)rill_frame_to_u64(message.arguments[1], &seq);
         zmq_msg_t *data = &received->parts[ARGUMENT_PART(2)];
+        char refusal[160];
         if (zmq_msg_size(data) > broker->config.max_part_bytes) {
-            rill_broker_oversized_part(broker, worker, message.arguments[0], seq, zmq_msg_size(data));
+            snprintf(refusal, sizeof(refusal), "a part of %zu bytes is over max_part_bytes (%llu)",
+                     zmq_msg_size(data), (unsigned long long)broker->config.max_part_bytes);
+            rill_broker_refuse_part(broker, worker, message.arguments[0], seq, "part_too_large", refusal);
             break;
         }
         /* No malformed part reaches a client (docs/PROTOCOL.md, "Parts are
@@ -108,7 +111,9 @@ static void handle_message(void *argument, rill_received_t *received)
          * raw line break inside a string stays the error it is. */
         rill_json_check_error_t why;
         if (rill_json_check(zmq_msg_data(data), zmq_msg_size(data), &why) != 0) {
-            rill_broker_bad_part(broker, worker, message.arguments[0], seq, &why);
+            snprintf(refusal, sizeof(refusal), "part %llu from worker %s is not one JSON value: %s at byte %zu",
+                     (unsigned long long)seq, worker->name, why.reason, why.offset);
+            rill_broker_refuse_part(broker, worker, message.arguments[0], seq, "bad_part", refusal);
             break;
         }
         flatten_line_breaks(zmq_msg_data(data), zmq_msg_size(data));
