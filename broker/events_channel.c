@@ -1,7 +1,7 @@
 /*
  * events_channel.c - the responses subject's socket, the XPUB.
  *
- * Outgoing: one event is one message [subject, "rill/2", event, seq, data,
+ * Outgoing: one event is one message [subject, "rill/3", event, seq, data,
  * accepted_ns]; accepted_ns is this host's CLOCK_MONOTONIC at acceptance,
  * for the frontends' latency histogram. What to publish, with which seq,
  * is events.c's. Incoming: each subscribe/unsubscribe message goes to

@@ -24,7 +24,7 @@
 typedef struct {
     void *context; /* given back to each function */
     /* One event on the responses subject:
-     * [subject] "rill/2" event seq data accepted_ns (docs/PROTOCOL.md).
+     * [subject] "rill/3" event seq data accepted_ns (docs/PROTOCOL.md).
      * On 0 data was sent (so released); on -1 it is still the caller's. */
     int (*publish)(void *context, const char *subject, size_t subject_length, const char *event,
                    uint64_t seq, zmq_msg_t *data, uint64_t accepted_ns);

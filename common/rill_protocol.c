@@ -1,5 +1,5 @@
 /*
- * rill_protocol.c - parsing and sending of rill/2 messages (docs/PROTOCOL.md).
+ * rill_protocol.c - parsing and sending of rill/3 messages (docs/PROTOCOL.md).
  *
  * Each channel has a table of the commands it may carry and the shape of
  * their argument frames. Parsing checks version, command, frame count and

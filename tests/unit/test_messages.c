@@ -221,7 +221,7 @@ static void test_batch(void)
     };
     char *text = rill_batch_encode("b1", jobs, 2);
     /* broker.c:send_batch's shape: args {} when none, who "" when none;
-     * rill/2 adds the job's last seq (its parts go on from seq + 1). */
+     * rill/3 adds the job's last seq (its parts go on from seq + 1). */
     CHECK_BYTES(text, strlen(text),
                 "{\"batch\":\"b1\",\"jobs\":[{\"id\":\"" ID1 "\",\"kind\":\"exec\",\"source\":\"app\","
                 "\"args\":{\"cmd\":\"ls\"},\"attempt\":2,\"who\":\"10.0.0.1\",\"seq\":41},"

@@ -251,7 +251,7 @@ static void test_retry_and_worker_gone(void)
     rill_broker_worker_gone(broker, worker, "died", 1);
     CHECK(broker->counters->workers_lost == 1 && rill_worker_pool_size(broker->pool) == 0);
     CHECK(lost->state == RILL_JOB_QUEUED && rill_ready_queue_first(broker->ready) == lost && lost->attempt == 2);
-    /* rill/2: the retry event goes out with the next attempt's dispatch
+    /* rill/3: the retry event goes out with the next attempt's dispatch
      * (until then the lost attempt may be adopted and go on). */
     CHECK(fake.published_count == 0 && broker->counters->jobs_retried == 0);
 
