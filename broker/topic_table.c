@@ -86,6 +86,13 @@ rill_topic_t *rill_topic_table_get(rill_topic_table_t *self, const char *name, s
     return &record->topic;
 }
 
+void rill_topic_table_remove(rill_topic_table_t *self, rill_topic_t *topic)
+{
+    /* The record's name follows its topic (record_t): the hash key. */
+    record_t *record = (record_t *)topic;
+    zhashx_delete(self->topics, record->name);
+}
+
 uint64_t rill_topic_table_append(rill_topic_table_t *self, rill_topic_t *topic, zmq_msg_t *data,
                                  uint64_t now_ms, size_t capacity, int *retained)
 {

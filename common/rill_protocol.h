@@ -59,6 +59,11 @@ typedef enum {
     RILL_COMMAND_FLOW, /* job id, 0|1: this frontend's clients of the job are behind (1) or not */
     /* broker -> worker */
     RILL_COMMAND_PAUSE, /* job id, 0|1: stop (1) or go on (0) reading the job's source */
+    /* frontend -> broker, rill/3: topics (broker/topic_admin.c) */
+    RILL_COMMAND_TOPIC_DELETE,  /* req, name -> TOPIC_DELETED req json | ERROR */
+    RILL_COMMAND_TOPIC_DELETED,
+    RILL_COMMAND_TOPIC_MATCH,   /* req, prefix -> TOPIC_MATCHED req json | ERROR */
+    RILL_COMMAND_TOPIC_MATCHED,
     RILL_COMMAND_COUNT
 } rill_command_t;
 
@@ -84,6 +89,7 @@ typedef enum {
     RILL_EVENT_RETRY,
     RILL_EVENT_GAP,
     RILL_EVENT_SYNC, /* broker -> frontends only: "the subject's last seq is N" (never delivered) */
+    RILL_EVENT_DELETED, /* rill/3, topics only: the topic was deleted (a topic_deleted notice) */
     RILL_EVENT_COUNT
 } rill_event_type_t;
 

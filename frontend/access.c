@@ -50,13 +50,14 @@ static int method_is(h2o_req_t *req, const char *method)
     return req->method.len == length && memcmp(req->method.base, method, length) == 0;
 }
 
-/* Submit, publish and cancel change something: those need the token. */
+/* Submit, publish, cancel and a topic's DELETE change something: those need the token. */
 static int needs_token(h2o_req_t *req, const rill_route_t *route)
 {
     switch (route->id) {
     case RILL_ROUTE_JOBS:
-    case RILL_ROUTE_TOPIC:
         return method_is(req, "POST");
+    case RILL_ROUTE_TOPIC:
+        return method_is(req, "POST") || method_is(req, "DELETE");
     case RILL_ROUTE_JOB:
         return method_is(req, "DELETE");
     default:

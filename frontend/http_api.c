@@ -19,6 +19,7 @@
 #include "router.h"
 #include "stream_http.h"
 #include "submit_http.h"
+#include "topics_http.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -225,6 +226,8 @@ static int on_request(h2o_handler_t *handler, h2o_req_t *req)
     case RILL_ROUTE_TOPIC:
         if (req->method.len == 4 && memcmp(req->method.base, "POST", 4) == 0)
             handle_publish(config, broker, req, route.topic);
+        else if (req->method.len == 6 && memcmp(req->method.base, "DELETE", 6) == 0)
+            rill_topics_http_delete(broker, req, route.topic); /* rill/3 */
         else
             rill_stream_http_handle(req, config, broker, context->streams, route.topic);
         break;
