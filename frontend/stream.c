@@ -14,7 +14,6 @@
 #include "rill_alloc.h"
 #include "rill_log.h"
 #include "sequencer.h"
-#include "stream_private.h"
 #include "stream_subject.h"
 #include "topic_patterns.h"
 #include "topic_streams.h"
@@ -227,7 +226,7 @@ static const rill_sequencer_sink_t sequencer_sink = {
 
 /* Every opening FETCH has answered: start the stream, or answer the error
  * (an unknown job makes the whole request 404). */
-void rill_stream_opening_done(rill_stream_t *self)
+static void opening_done(rill_stream_t *self)
 {
     if (self->opening > 0)
         self->opening--;
@@ -256,15 +255,6 @@ static void joining_done(rill_stream_t *self)
 
 /* An opening FETCH failed: the first failure answers the request, a 404
  * over any other (an unknown job refuses the whole stream). */
-void rill_stream_opening_refused(rill_stream_t *self, int status, const char *code, const char *message)
-{
-    if (self->open_status == 0 || (status == 404 && self->open_status != 404)) {
-        self->open_status = status;
-        snprintf(self->open_code, sizeof(self->open_code), "%s", code);
-        snprintf(self->open_message, sizeof(self->open_message), "%s", message);
-    }
-}
-
 static void on_fetch_refused(stream_subject_t *record, int status, const char *code, const char *message)
 {
     rill_stream_opening_refused(OWNER_OF(record), status, code, message);
@@ -274,7 +264,7 @@ static void on_fetch_done(stream_subject_t *record, rill_fetch_purpose_t purpose
 {
     rill_stream_t *self = OWNER_OF(record);
     if (purpose == RILL_FETCH_OPENING)
-        rill_stream_opening_done(self);
+        opening_done(self);
     else if (purpose == RILL_FETCH_JOINING)
         joining_done(self);
 }
@@ -504,6 +494,37 @@ void rill_stream_abandon(rill_stream_t *self)
         h2o_linklist_unlink(&self->link);
 }
 
+/* ---- for the topic files (stream_state.h: rill_stream_calls_t) ----------------- */
+
+static stream_subject_t *topic_add(rill_stream_t *self, const char *topic, size_t length)
+{
+    stream_subject_t *record = subject_add(self, topic, length);
+    self->topics += record != NULL;
+    return record;
+}
+
+static void topic_drop(rill_stream_t *self, stream_subject_t *record)
+{
+    stream_subject_t **link = &self->subjects, *previous = NULL;
+    while (*link != NULL && *link != record)
+        previous = *link, link = &(*link)->next;
+    if (*link == NULL)
+        return;
+    *link = record->next;
+    if (self->subjects_tail == record)
+        self->subjects_tail = previous;
+    subject_forget(self, record, 0);
+    if (self->topics > 0 && --self->topics == 0 && self->open_jobs == 0)
+        rill_output_queue_end(&self->output, 0);
+    mark_dirty(self);
+}
+
+static const rill_stream_calls_t stream_calls = {
+    .topic_add = topic_add,
+    .topic_drop = topic_drop,
+    .opening_done = opening_done,
+};
+
 /* ---- every stream: fan-out and the process's events --------------------- */
 
 static int subscribe_subject(void *context, const char *topic, size_t length)
@@ -526,6 +547,7 @@ rill_streams_t *rill_streams_new(h2o_loop_t *loop, const rill_config_t *config,
     self->broker = broker;
     self->config = config;
     self->subjects = rill_subject_registry_new(subscribe_subject, unsubscribe_subject, self);
+    self->calls = &stream_calls;
     rill_outputs_init(&self->outputs, loop, config, metrics);
     rill_fetches_init(&self->fetches, loop, broker, &fetch_events, self);
     h2o_linklist_init_anchor(&self->all);
@@ -649,41 +671,6 @@ static void push_closing(rill_stream_t *self)
     if (cursor != buffer)
         free(cursor);
 }
-
-/* ---- for the topic files (stream_private.h) ------------------------------- */
-
-stream_subject_t *rill_stream_topic_add(rill_stream_t *self, const char *topic, size_t length)
-{
-    stream_subject_t *record = subject_add(self, topic, length);
-    self->topics += record != NULL;
-    return record;
-}
-
-void rill_stream_topic_drop(rill_stream_t *self, stream_subject_t *record)
-{
-    stream_subject_t **link = &self->subjects, *previous = NULL;
-    while (*link != NULL && *link != record)
-        previous = *link, link = &(*link)->next;
-    if (*link == NULL)
-        return;
-    *link = record->next;
-    if (self->subjects_tail == record)
-        self->subjects_tail = previous;
-    subject_forget(self, record, 0);
-    if (self->topics > 0 && --self->topics == 0 && self->open_jobs == 0)
-        rill_output_queue_end(&self->output, 0);
-    mark_dirty(self);
-}
-
-stream_subject_t *rill_stream_find_subject(rill_stream_t *self, const char *topic, size_t length)
-{
-    stream_subject_t *record = self->subjects;
-    while (record != NULL && (record->sequencer.topic_length != length ||
-                              memcmp(record->sequencer.topic, topic, length) != 0))
-        record = record->next;
-    return record;
-}
-
 
 void rill_stream_close(rill_stream_t *self)
 {

@@ -6,7 +6,7 @@
 #include "rill_alloc.h"
 #include "rill_log.h"
 #include "rill_topic_pattern.h"
-#include "stream_private.h"
+#include "stream_state.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -159,7 +159,7 @@ static void follow_listed(rill_topic_pattern_t *self, json_t *topics)
         subject[length + 1] = '/';
         stream_subject_t *record = rill_stream_find_subject(stream, subject, length + 2);
         if (record == NULL)
-            record = rill_stream_topic_add(stream, subject, length + 2);
+            record = stream->streams->calls->topic_add(stream, subject, length + 2);
         else if (!is_waiting(record))
             continue; /* named by the stream itself, or by another pattern */
         if (record != NULL)
@@ -199,8 +199,8 @@ static void on_matched(void *owner, rill_call_outcome_t outcome, const rill_mess
         rill_stream_opening_refused(stream, 502, "bad_gateway", "the broker could not list the matching topics");
     }
     json_decref(answer);
-    rill_stream_opening_done(stream); /* last: the stream (self too) may be gone after it */
-    rill_streams_flush(streams);
+    streams->calls->opening_done(stream); /* last: the stream (self too) may be gone after it */
+    rill_outputs_flush(&streams->outputs);
 }
 
 int rill_topic_patterns_open(rill_stream_t *stream)
@@ -242,7 +242,7 @@ int rill_topic_patterns_on_event(rill_streams_t *streams, const rill_event_t *ev
             if (!rill_output_queue_is_open(&stream->output) ||
                 rill_stream_find_subject(stream, topic, event->topic.size) != NULL)
                 continue;
-            stream_subject_t *record = rill_stream_topic_add(stream, topic, event->topic.size);
+            stream_subject_t *record = streams->calls->topic_add(stream, topic, event->topic.size);
             if (record == NULL)
                 continue;
             added = 1;

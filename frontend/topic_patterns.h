@@ -26,7 +26,7 @@
 #define RILL_FRONTEND_TOPIC_PATTERNS_H
 
 #include "cursor.h"
-#include "stream.h"
+#include "stream_state.h"
 
 /* GET /v1/stream: follows the pattern (`alerts.*`, valid:
  * rill_topic_pattern.h), resumed from the cursor's entries of its matched

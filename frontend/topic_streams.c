@@ -6,7 +6,7 @@
 
 #include "event_format.h"
 #include "rill_log.h"
-#include "stream_private.h"
+#include "stream_state.h"
 #include "topic_patterns.h"
 
 #include <stdio.h>
@@ -39,12 +39,14 @@ static void topic_deleted(rill_subject_t *subject, const rill_event_t *event)
         if (stream->output.started && rill_output_queue_is_open(&stream->output)) {
             if (notice == NULL)
                 notice = deleted_notice(event);
-            if (notice != NULL)
-                rill_stream_notice(stream, "topic_deleted", notice);
+            if (notice != NULL) {
+                rill_output_queue_push_notice(&stream->output, "topic_deleted", notice);
+                rill_output_queue_mark_dirty(&stream->output);
+            }
         }
         rill_log_info(stream->who, "stream %llu: topic %.*s deleted", (unsigned long long)stream->output.serial,
                       (int)event->subject.size, (const char *)event->subject.data);
-        rill_stream_topic_drop(stream, record);
+        stream->streams->calls->topic_drop(stream, record);
     }
     rill_chunk_unref(&notice);
 }

@@ -12,7 +12,7 @@
 #ifndef RILL_FRONTEND_TOPIC_STREAMS_H
 #define RILL_FRONTEND_TOPIC_STREAMS_H
 
-#include "stream.h"
+#include "stream_state.h"
 
 /* One topic event from the SUB socket; *subject is the registry's subject
  * for it (NULL: no local stream follows it) and is looked up again when a

@@ -1,11 +1,15 @@
 /*
- * stream_cursor.c - a stream's cursor text (docs/API.md, "Cursor and
- * resume"): for each subject, the last seq delivered. See stream_private.h.
+ * stream_state.c - what needs no more than a stream's fields: its cursor
+ * text (docs/API.md, "Cursor and resume"), finding one of its subjects, an
+ * opening failure. See stream_state.h.
  */
-#include "stream_private.h"
+#include "stream_state.h"
 
 #include "cursor.h"
 #include "rill_alloc.h"
+
+#include <stdio.h>
+#include <string.h>
 
 /* A topic still looking for its start is left out: one without since
  * (resuming without it starts it live again, as the first time), or one
@@ -36,4 +40,22 @@ char *rill_stream_build_cursor(rill_stream_t *self, stream_subject_t *current, u
     }
     *length = at;
     return cursor;
+}
+
+stream_subject_t *rill_stream_find_subject(rill_stream_t *self, const char *topic, size_t length)
+{
+    stream_subject_t *record = self->subjects;
+    while (record != NULL && (record->sequencer.topic_length != length ||
+                              memcmp(record->sequencer.topic, topic, length) != 0))
+        record = record->next;
+    return record;
+}
+
+void rill_stream_opening_refused(rill_stream_t *self, int status, const char *code, const char *message)
+{
+    if (self->open_status == 0 || (status == 404 && self->open_status != 404)) {
+        self->open_status = status;
+        snprintf(self->open_code, sizeof(self->open_code), "%s", code);
+        snprintf(self->open_message, sizeof(self->open_message), "%s", message);
+    }
 }
