@@ -64,6 +64,8 @@ typedef struct {
     size_t prefix_length;
     rill_buffer_t *text;
     size_t count;
+    size_t limit;  /* bytes: the reply stays one frame well under max_message_bytes */
+    int truncated; /* topics left out past the limit */
 } match_pass_t;
 
 static void match_topic(void *argument, rill_topic_t *topic)
@@ -73,6 +75,10 @@ static void match_topic(void *argument, rill_topic_t *topic)
     size_t length = topic->subject_length - 2;
     if (!rill_topic_pattern_matches(pass->prefix, pass->prefix_length, name, length))
         return;
+    if (pass->text->length + length + 40 > pass->limit) {
+        pass->truncated = 1;
+        return;
+    }
     rill_buffer_printf(pass->text, "%s{\"topic\":\"%.*s\",\"last\":%llu}", pass->count > 0 ? "," : "",
                        (int)length, name, (unsigned long long)topic->last_seq);
     pass->count++;
@@ -90,9 +96,12 @@ void rill_topic_admin_match(rill_broker_t *self, const rill_frame_t *routing, co
     rill_buffer_t text;
     rill_buffer_init(&text);
     rill_buffer_append(&text, "{\"topics\":[", 11);
-    match_pass_t pass = {(const char *)prefix.data, prefix.size, &text, 0};
+    match_pass_t pass = {(const char *)prefix.data, prefix.size, &text, 0, self->config.max_message_bytes / 2, 0};
     rill_topic_table_foreach(self->topics, match_topic, &pass);
-    rill_buffer_append(&text, "]}", 2);
+    rill_buffer_printf(&text, "]%s}", pass.truncated ? ",\"truncated\":true" : "");
+    if (pass.truncated)
+        rill_log_warn(NULL, "TOPIC_MATCH %.*s: more topics than one reply holds; the rest start from seq 1",
+                      (int)prefix.size, (const char *)prefix.data);
     if (text.failed) {
         rill_buffer_release(&text);
         rill_broker_reply_error(self, routing, req, "internal", "out of memory");

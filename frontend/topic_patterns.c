@@ -136,7 +136,7 @@ static void topic_start(rill_topic_pattern_t *self, stream_subject_t *record, in
         fetch->after = RILL_FETCH_AFTER_LATEST;
         fetch->live_only = 1;
     }
-    if (rill_stream_subject_fetch(record, "") != 0)
+    if (rill_stream_subject_repair(record) != 0) /* none while the frontend drains */
         rill_sequencer_fetch_failed(sequencer, "the broker cannot be reached");
 }
 
