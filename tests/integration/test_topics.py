@@ -255,3 +255,50 @@ def test_last_n_on_connect(ctx):
     for query in ("last=abc", "last=-1", "last=", "last=101", "last=1e2"):
         status, _, data = system.request("GET", "/v1/topics/hist?" + query)
         check(status == 400 and json.loads(data)["error"] == "bad_request", "%s answered %s %r" % (query, status, data))
+
+
+def test_wildcard_opened_while_publishing_has_no_duplicate_nor_gap(ctx):
+    """Streams open on a wildcard while its topics are being published to,
+    some of them created meanwhile: each stream sees each topic's seqs
+    contiguous, each once (the list, the held events and the live ones
+    meet without a duplicate or a gap)."""
+    import threading
+    system = ctx.system(workers=1)
+    system.wait_healthy()
+    publish(system, "race.a", {"n": 0})
+    stop = threading.Event()
+
+    def publisher():
+        conn = system.connection(10)
+        n = 0
+        while not stop.is_set() and n < 3000:
+            n += 1
+            topic = "race.a" if n % 3 else "race.t%d" % (n // 300)  # a new topic every 300
+            conn.request("POST", "/v1/topics/" + topic, body=json.dumps({"n": n}))
+            response = conn.getresponse()
+            response.read()
+            check(response.status == 202, response.status)
+        conn.close()
+
+    thread = threading.Thread(target=publisher)
+    thread.start()
+    try:
+        for round_ in range(6):
+            query = "/v1/stream?topic=race.*" + ("&last=5" if round_ % 2 else "")
+            stream = system.stream("GET", query)
+            check(stream.status == 200, stream.status)
+            seen = {}
+            for _ in range(60):
+                event = stream.next_event()
+                check(event is not None, "the stream ended")
+                if "topic" not in event:
+                    continue
+                check(event["event"] == "part", "unexpected event %r" % event)
+                previous = seen.get(event["topic"])
+                check(previous is None or event["seq"] == previous + 1,
+                      "%s: seq %d after %r (%r)" % (event["topic"], event["seq"], previous, query))
+                seen[event["topic"]] = event["seq"]
+            stream.close()
+    finally:
+        stop.set()
+        thread.join()
