@@ -5,6 +5,7 @@ with Python's http.client (NDJSON and SSE streams read line by line).
 """
 import json
 
+import harness
 from harness import check
 
 TOKEN = "topics-token-0123456789abcdef"
@@ -302,3 +303,41 @@ def test_wildcard_opened_while_publishing_has_no_duplicate_nor_gap(ctx):
     finally:
         stop.set()
         thread.join()
+
+
+def test_delete_and_wildcards_across_two_frontends(ctx):
+    """A DELETE through one frontend reaches the subscribers of another; a
+    wildcard on one sees the topics created through the other."""
+    system = ctx.system(workers=1)
+    system.wait_healthy()
+    port2 = harness.free_port()
+    system.start_frontend(port=port2, name="frontend2")
+
+    def healthy():
+        try:
+            conn = system.connection(2, port=port2)
+            conn.request("GET", "/healthz")
+            ok = conn.getresponse().status == 200
+            conn.close()
+            return ok
+        except OSError:
+            return False
+    system.wait_for(healthy, timeout=20, what="frontend2 healthy")
+    on_two = lambda path: harness.Stream(harness.OnPort(system, port2), "GET", path, None, None, 30)
+    publish(system, "x.one", {"o": 1})
+    named = on_two("/v1/topics/x.one")
+    wildcard = on_two("/v1/topics/x.*")
+    check(named.status == 200 and wildcard.status == 200, (named.status, wildcard.status))
+    publish(system, "x.two", {"t": 1})           # created through frontend 1
+    publish(system, "x.one", {"o": 2})
+    check(topic_events(named, 1) == [("x.one", 2, {"o": 2})], named.events)
+    check(until(wildcard, "x.one", {"o": 2}) == [("x.two", 1, {"t": 1}), ("x.one", 2, {"o": 2})], wildcard.events)
+    check(delete(system, "x.one")[0] == 200)     # through frontend 1
+    for stream in (named, wildcard):
+        notice = next_notice(stream)
+        check(notice["event"] == "topic_deleted" and notice["data"] == {"topic": "x.one"}, notice)
+    check(named.next_event() is None, "the named stream went on after its topic was deleted")
+    publish(system, "x.two", {"t": 2})
+    check(topic_events(wildcard, 1) == [("x.two", 2, {"t": 2})], wildcard.events)
+    named.close()
+    wildcard.close()
