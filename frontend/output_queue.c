@@ -386,7 +386,13 @@ void rill_output_queue_overflow(rill_output_queue_t *self)
     entries_release(&self->pending);
     self->pending_bytes = 0;
     self->ending = 1;
+    /* On SSE an error event like a job's: its data the same JSON line. */
+    static const char sse_head[] = "event: error\ndata: ";
+    if (self->format == RILL_STREAM_SSE)
+        push_entry(self, NULL, sse_head, sizeof(sse_head) - 1);
     push_entry(self, NULL, line, sizeof(line) - 1);
+    if (self->format == RILL_STREAM_SSE)
+        push_entry(self, NULL, RILL_SSE_TAIL, sizeof(RILL_SSE_TAIL) - 1);
     /* The owner's subjects go with the final send, not here: its fan-out
      * may be walking them right now. */
     rill_output_queue_mark_dirty(self);

@@ -385,3 +385,48 @@ def test_event_source_error_listener_tells_job_errors_from_connection_errors(ctx
     # EventSource keeps trying (CONNECTING, 0) after a connection error.
     check(conn_log["connectionErrors"][0]["state"] == 0, conn_log)
     check(problems == [], problems)
+
+
+def test_slow_sse_client_gets_an_error_event_with_json_data(ctx):
+    # The stream-level error (slow_client) is an SSE event like a job's:
+    # event: error, its data the JSON line, no id.
+    system = ctx.system(workers=1, config={"slow_client_hard_bytes": 262144,
+                                           "slow_client_soft_bytes": 65536, "slow_client_soft_ms": 500})
+    system.wait_healthy()
+    slow = socket.socket()
+    slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    slow.connect(("127.0.0.1", system.port))
+    slow.sendall(b"GET /v1/topics/firehose?format=sse HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    time.sleep(0.5)
+    conn = system.connection()
+    for i in range(300):
+        conn.request("POST", "/v1/topics/firehose", body=json.dumps({"n": i + 1, "pad": "x" * 16000}))
+        response = conn.getresponse()
+        response.read()
+        check(response.status == 202, response.status)
+    conn.close()
+    slow.settimeout(30)
+    data = b""
+    while True:
+        got = slow.recv(1 << 20)
+        if not got:
+            break
+        data += got
+    slow.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    check(head.startswith(b"HTTP/1.1 200"), head[:100])
+    payload = b""
+    while body:
+        size_line, _, rest = body.partition(b"\r\n")
+        size = int(size_line, 16)
+        if size == 0:
+            break
+        payload += rest[:size]
+        body = rest[size + 2:]
+    check(payload.startswith(RETRY), payload[:40])
+    blocks = sse_blocks(payload)
+    last = blocks[-1]
+    check(set(last) == {"event", "data"} and last["event"] == "error", last)
+    error = json.loads(last["data"])
+    check(error["event"] == "error" and error["data"]["code"] == "slow_client", error)
+    check(all(b.get("event") == "part" for b in blocks[1:-1]) and len(blocks) < 300, len(blocks))
