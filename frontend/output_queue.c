@@ -511,15 +511,16 @@ void rill_output_queue_start(rill_output_queue_t *self, int closing)
         watch_connection(self);
     /* h2o puts the headers on the wire with the first body byte only (seen
      * with HTTP/1.1 and HTTP/2 alike): a stream with nothing to say yet
-     * starts with a heartbeat, so its client knows at once it is open. */
-    if (self->pending.count == 0 && !self->ending)
-        push_heartbeat(self);
+     * (no retry: field, no accepted notice, no event) starts with a
+     * heartbeat, so its client knows at once it is open. */
     if (self->format == RILL_STREAM_SSE) {
         /* EventSource's reconnection delay, before anything else. */
         uint32_t from = self->pending.count;
         push_entry(self, NULL, RILL_SSE_RETRY, sizeof(RILL_SSE_RETRY) - 1);
         pending_to_front(self, from);
     }
+    if (self->pending.count == 0 && !self->ending)
+        push_heartbeat(self);
     h2o_start_response(req, &self->generator);
     /* Send at once even when empty: HTTP/2 clients then see the headers. */
     flush_now(self, 1);
