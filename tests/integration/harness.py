@@ -242,6 +242,7 @@ class Stream:
         self.status = self.response.status
         self.headers = {k.lower(): v for k, v in self.response.getheaders()}
         self.events = []
+        self.accepted = None  # the data of the POST stream's accepted notice
 
     def next_line(self):
         line = self.response.readline()
@@ -258,6 +259,9 @@ class Stream:
             check(line.endswith(b"\n"), "NDJSON line not terminated: %r" % line)
             event = json.loads(line)
             if skip_heartbeats and event.get("event") == "heartbeat":
+                continue
+            if event.get("event") == "accepted" and "seq" not in event and self.accepted is None:
+                self.accepted = event["data"]  # a notice, not an event (test_sse.py checks it)
                 continue
             event["at"] = time.monotonic() - self.started
             self.events.append(event)

@@ -86,7 +86,7 @@ def run_demo_job(url):
     request = urllib.request.Request(url + "v1/jobs", data=b'{"kind":"demo","args":{"parts":3,"interval_ms":10}}')
     with urllib.request.urlopen(request, timeout=20) as response:
         events = [json.loads(line) for line in response.read().splitlines()]
-    return [e["event"] for e in events if e["event"] != "heartbeat"]
+    return [e["event"] for e in events if e["event"] not in ("heartbeat", "accepted")]
 
 
 def wait_for(condition, timeout, what):
