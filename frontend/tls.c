@@ -66,12 +66,17 @@ static int resolve(char *out, size_t size, const char *flag, const char *configu
 
 /* OpenSSL's reason for a failure (the first in its queue is the most
  * precise: "no start line" before "PEM lib"), and a clean error queue:
- * h2o reads SSL_get_error on every connection, which a stale entry confuses. */
-static const char *openssl_reason(void)
+ * h2o reads SSL_get_error on every connection, which a stale entry
+ * confuses. *mismatch tells a key that does not pair with the certificate. */
+static const char *openssl_reason(int *mismatch)
 {
-    unsigned long code = ERR_peek_error();
-    const char *reason = code != 0 ? ERR_reason_error_string(code) : NULL;
-    ERR_clear_error();
+    unsigned long first = ERR_peek_error(), code;
+    const char *reason = first != 0 ? ERR_reason_error_string(first) : NULL;
+    while ((code = ERR_get_error()) != 0) {
+        if (mismatch != NULL && ERR_GET_LIB(code) == ERR_LIB_X509 &&
+            (ERR_GET_REASON(code) == X509_R_KEY_VALUES_MISMATCH || ERR_GET_REASON(code) == X509_R_KEY_TYPE_MISMATCH))
+            *mismatch = 1;
+    }
     return reason != NULL ? reason : "unknown OpenSSL error";
 }
 
@@ -124,7 +129,7 @@ static SSL_CTX *build_context(const char *cert, const char *key, char *error, si
         return NULL;
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
     if (ctx == NULL) {
-        snprintf(error, error_size, "cannot make a TLS context: %s", openssl_reason());
+        snprintf(error, error_size, "cannot make a TLS context: %s", openssl_reason(NULL));
         return NULL;
     }
     /* TLS 1.2 at least (HTTP/2 asks for it); renegotiation, which HTTP/2
@@ -139,16 +144,20 @@ static SSL_CTX *build_context(const char *cert, const char *key, char *error, si
     SSL_CTX_set_default_passwd_cb(ctx, refuse_passphrase);
     if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
         snprintf(error, error_size, "tls_cert %s refused: %s (a PEM certificate, then its chain)", cert,
-                 openssl_reason());
+                 openssl_reason(NULL));
         goto fail;
     }
+    int mismatch = 0;
     if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
-        snprintf(error, error_size, "tls_key %s refused: %s (a PEM private key without passphrase)", key,
-                 openssl_reason());
-        goto fail;
+        const char *reason = openssl_reason(&mismatch);
+        if (!mismatch) {
+            snprintf(error, error_size, "tls_key %s refused: %s (a PEM private key without passphrase)", key,
+                     reason);
+            goto fail;
+        }
     }
-    if (SSL_CTX_check_private_key(ctx) != 1) {
-        (void)openssl_reason();
+    if (mismatch || SSL_CTX_check_private_key(ctx) != 1) {
+        (void)openssl_reason(NULL);
         snprintf(error, error_size, "tls_key %s does not match the certificate in %s", key, cert);
         goto fail;
     }
