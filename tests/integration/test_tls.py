@@ -246,3 +246,30 @@ def test_tls_bad_certificate_or_key_stops_the_frontend_at_start(ctx):
     process.expected_exit = wait_exit(process)
     check(process.expected_exit > 0, process.expected_exit)
     check("the certificate is set but its key is not" in process.log_text(), process.log_text())
+
+
+def test_tls_sigterm_with_handshakes_pending_exits_cleanly(ctx):
+    system = tls_system(ctx)
+    # Connections that never finish (or never start) their TLS handshake:
+    # h2o holds them until its handshake timeout; SIGTERM must not wait
+    # for it, nor trip over them while freeing.
+    silent = socket.create_connection(("127.0.0.1", system.port), timeout=10)
+    partial = socket.create_connection(("127.0.0.1", system.port), timeout=10)
+    partial.sendall(b"\x16\x03\x01\x02\x00")  # the start of a ClientHello record
+    stream = system.stream("POST", "/v1/jobs", {"kind": "demo", "args": {"parts": 15, "interval_ms": 100}})
+    check(stream.next_event()["event"] == "part")
+    time.sleep(0.3)
+    started = time.monotonic()
+    status = system.frontend.stop()
+    check(status == 0, "the frontend exited with %r:\n%s" % (status, system.frontend.log_text()))
+    check(time.monotonic() - started < 5, "SIGTERM waited for the pending handshakes")
+    rest = []
+    while True:
+        event = stream.next_event()
+        if event is None:
+            break
+        rest.append(event)
+    check(rest and rest[-1]["event"] == "closing", "no closing notice over TLS: %r" % rest[-3:])
+    for sock in (silent, partial):
+        check(sock.recv(100) == b"", "a pending handshake's connection was not closed")
+        sock.close()
