@@ -211,6 +211,34 @@ def test_tls_sighup_reloads_the_certificate_and_keeps_streams(ctx):
     check(system.frontend.popen.poll() is None, "the frontend died on SIGHUP")
 
 
+def test_tls_connection_accepted_before_a_reload_still_handshakes(ctx):
+    # Accepted before the reload, its ClientHello sent after: h2o keeps a
+    # bare pointer to the old context for it, which must still be alive
+    # when no open connection holds it any more (tls.c "Why a wait"; the
+    # ASan build turns a too-early free into a failure here).
+    system = tls_system(ctx)
+    early = socket.create_connection(("127.0.0.1", system.port), timeout=10)
+    time.sleep(0.2)
+    new_cert, new_key, new_der = make_certificate(os.path.dirname(system.cert), "next", "rill-test-two")
+    shutil.copyfile(new_key, system.key)
+    shutil.copyfile(new_cert, system.cert)
+    system.frontend.signal(signal.SIGHUP)
+    system.wait_for(lambda: peer_certificate(system) == new_der, timeout=10, what="the new certificate")
+    system.frontend.signal(signal.SIGHUP)  # another reload: contexts old enough to go are freed now
+    system.wait_for(lambda: system.frontend.log_text().count("reloaded for new connections") == 2, timeout=10,
+                    what="the second reload")
+    with unverified_tls_context().wrap_socket(early) as tls:
+        check(tls.getpeercert(binary_form=True) == system.der, "the early connection's certificate")
+        tls.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        answer = b""
+        while True:
+            chunk = tls.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+        check(answer.startswith(b"HTTP/1.1 200"), answer[:200])
+
+
 def wait_exit(process, timeout=15.0):
     try:
         return process.popen.wait(timeout)
