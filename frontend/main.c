@@ -47,6 +47,8 @@ static void usage(FILE *out)
             "  --config FILE       configuration file (env RILL_CONFIG)\n"
             "  --log LEVEL         error, warn, info or debug (env RILL_LOG; default info)\n"
             "  --help              show this text\n"
+            "Env RILL_START_EPOCH_MS: the system's start (ms since the epoch; ./rill up sets it):\n"
+            "log lines count ms from it, else from this process's start.\n"
             "Signals: SIGTERM/SIGINT end every stream and exit; SIGHUP reloads the config file.\n",
             DEFAULT_LISTEN);
 }
