@@ -50,6 +50,8 @@ static void usage(FILE *out)
             "  --tls-key FILE      ... and this PEM private key (env RILL_TLS_KEY; else tls_key)\n"
             "  --log LEVEL         error, warn, info or debug (env RILL_LOG; default info)\n"
             "  --help              show this text\n"
+            "Env RILL_START_EPOCH_MS: the system's start (ms since the epoch; ./rill up sets it):\n"
+            "log lines count ms from it, else from this process's start.\n"
             "Signals: SIGTERM/SIGINT end every stream and exit; SIGHUP reloads the config file\n"
             "and the TLS certificate.\n",
             DEFAULT_LISTEN);
