@@ -151,7 +151,8 @@ static int newest_first(const void *a, const void *b)
 static char *write_page(entries_t *entries, const char *name, uint64_t limit, uint64_t max_bytes,
                         char *(*render)(void *context, const void *item), void *context)
 {
-    qsort(entries->entries, entries->count, sizeof(*entries->entries), newest_first);
+    if (entries->count > 0)
+        qsort(entries->entries, entries->count, sizeof(*entries->entries), newest_first);
     rill_buffer_t out;
     rill_buffer_init(&out);
     rill_buffer_printf(&out, "{\"%s\":[", name);
