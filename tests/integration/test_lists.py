@@ -213,11 +213,20 @@ def test_topic_presence_over_two_frontends(ctx):
     status, body = get_json(system, "/v1/topics/room?info&format=sse")
     check(status == 400, "info takes no other parameter: %s %r" % (status, body))
 
-    # A frontend that goes away stops counting: B's listener goes with it.
-    b1.close()
+    # A frontend that dies stops counting: its broker subscription goes at
+    # once, its PRESENCE snapshot (2 streams here) after 3 heartbeats.
+    b2 = harness.Stream(harness.OnPort(system, port_b), "GET", "/v1/stream?topic=room", None, None, 30)
+    check(b2.status == 200, "stream answered %s" % b2.status)
+    system.wait_for(lambda: topic_info(system, "room")["subscribers"] == 3, timeout=10,
+                    what="3 subscribers (1 on A, 2 on B)")
+    frontend_b = [p for p in system.processes if p.name == "frontend2"][0]
+    frontend_b.expected_exit = -9
+    frontend_b.signal(9)
+    frontend_b.popen.wait(10)
     system.wait_for(lambda: topic_info(system, "room")["subscribers"] == 1, timeout=10,
-                    what="1 subscriber")
-    a1.close()
+                    what="1 subscriber after frontend B died")
+    for stream in (a1, b1, b2):
+        stream.close()
 
 
 def test_job_subscribers_count_streams(ctx):
