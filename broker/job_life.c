@@ -163,8 +163,7 @@ int rill_broker_submit(rill_broker_t *self, const rill_submit_job_t *jobs, size_
 
 static char *status_of(rill_broker_t *self, const rill_job_t *job, rill_broker_error_t *error)
 {
-    char *text = rill_job_status_json(job, rill_interest_count(self->interest, job->topic),
-                                      job->state != RILL_JOB_QUEUED || rill_broker_kind_served(self, job->kind));
+    char *text = rill_broker_job_status(self, job);
     if (text == NULL)
         refuse(error, "internal", "cannot encode the job's status");
     return text;

@@ -55,6 +55,8 @@ static const char *command_names[RILL_COMMAND_COUNT] = {
     [RILL_COMMAND_RELEASE] = "RELEASE",
     [RILL_COMMAND_FLOW] = "FLOW",
     [RILL_COMMAND_PAUSE] = "PAUSE",
+    [RILL_COMMAND_LIST] = "LIST",
+    [RILL_COMMAND_PRESENCE] = "PRESENCE",
 };
 
 static const command_shape_t to_broker_from_worker[] = {
@@ -89,6 +91,8 @@ static const command_shape_t to_broker_from_frontend[] = {
     {RILL_COMMAND_METRICS, 1, 1, {ARGUMENT_TEXT}},
     {RILL_COMMAND_RELEASE, 1, 1, {ARGUMENT_JOB_ID}},
     {RILL_COMMAND_FLOW, 2, 2, {ARGUMENT_JOB_ID, ARGUMENT_FLAG}}, /* id, 0|1 */
+    {RILL_COMMAND_LIST, 3, 3, {ARGUMENT_TEXT, ARGUMENT_TEXT, ARGUMENT_JSON}}, /* req, what, query */
+    {RILL_COMMAND_PRESENCE, 1, 1, {ARGUMENT_JSON}},
 };
 
 /* REPLAY takes 3 frames plus triples; its tail is checked in parse. */
@@ -100,6 +104,7 @@ static const command_shape_t to_frontend[] = {
     {RILL_COMMAND_REPLAY, 3, 3 + 3 * 16, {ARGUMENT_TEXT, ARGUMENT_TEXT, ARGUMENT_JSON}},
     {RILL_COMMAND_PUBLISHED, 2, 2, {ARGUMENT_TEXT, ARGUMENT_JSON}},
     {RILL_COMMAND_METRICS, 2, 2, {ARGUMENT_TEXT, ARGUMENT_ANY}},
+    {RILL_COMMAND_LIST, 2, 2, {ARGUMENT_TEXT, ARGUMENT_JSON}},
 };
 
 static const char *event_names[RILL_EVENT_COUNT] = {

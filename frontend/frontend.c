@@ -10,6 +10,7 @@
 #include "http_api.h"
 #include "memory_trim.h"
 #include "metrics.h"
+#include "presence.h"
 #include "streams.h"
 #include "tls.h"
 
@@ -37,6 +38,7 @@ struct rill_frontend {
     rill_tls_t *tls; /* NULL: cleartext (tls.h) */
     rill_broker_link_t *broker;
     rill_streams_t *streams;
+    rill_presence_reporter_t *presence; /* PRESENCE to the broker (presence.h) */
     rill_frontend_metrics_t metrics; /* /metrics: frontend/metrics.h */
     rill_http_api_context_t api;     /* what the HTTP handler is lent */
     /* Freed memory back to the kernel after a burst (memory_trim.h): a
@@ -236,6 +238,9 @@ rill_frontend_t *rill_frontend_new(const rill_config_t *config, const rill_endpo
     };
     self->broker = rill_broker_link_new(&self->context, endpoints, &self->config, &callbacks);
     self->streams = rill_streams_new(loop, &self->config, self->broker, &self->metrics);
+    if (self->broker != NULL)
+        self->presence = rill_presence_reporter_new(loop, self->streams->subjects, self->broker,
+                                                    self->config.heartbeat_ms, self->config.max_message_bytes / 2);
     self->api = (rill_http_api_context_t){
         .config = &self->config,
         .broker = self->broker,
@@ -309,6 +314,7 @@ void rill_frontend_destroy(rill_frontend_t **self_p)
     close_handshakes(self);
     size_t left = rill_streams_count(self->streams);
     int connections_left = has_connections(self);
+    rill_presence_reporter_destroy(&self->presence);
     rill_broker_link_destroy(&self->broker);
     rill_streams_forget_broker(self->streams);
     self->api.broker = NULL;
