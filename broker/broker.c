@@ -51,6 +51,7 @@ rill_broker_t *rill_broker_new(const rill_config_t *config, const rill_outbox_t 
     self->ready = rill_ready_queue_new();
     self->pool = rill_worker_pool_new();
     self->interest = rill_interest_new();
+    self->presence = rill_presence_new();
     self->barrier = rill_barrier_new(free);
     self->peer_log = rill_peer_log_new();
     self->rejoin_log = rill_peer_log_new();
@@ -82,6 +83,7 @@ void rill_broker_destroy(rill_broker_t **self_p)
     rill_worker_pool_destroy(&self->pool);
     rill_barrier_destroy(&self->barrier);
     rill_interest_destroy(&self->interest);
+    rill_presence_destroy(&self->presence);
     rill_peer_log_destroy(&self->peer_log);
     rill_peer_log_destroy(&self->rejoin_log);
     rill_peer_log_destroy(&self->stale_log);
@@ -89,6 +91,20 @@ void rill_broker_destroy(rill_broker_t **self_p)
     rill_counters_destroy(&self->counters);
     free(self);
     *self_p = NULL;
+}
+
+uint64_t rill_broker_subscribers(rill_broker_t *self, const char *subject)
+{
+    uint64_t frontends = rill_interest_count(self->interest, subject);
+    if (frontends == 0)
+        return 0;
+    return frontends + rill_presence_extra(self->presence, subject, rill_clock_monotonic_ms());
+}
+
+char *rill_broker_job_status(rill_broker_t *self, const rill_job_t *job)
+{
+    return rill_job_status_json(job, rill_broker_subscribers(self, job->topic),
+                                job->state != RILL_JOB_QUEUED || rill_broker_kind_served(self, job->kind));
 }
 
 void rill_broker_set_config(rill_broker_t *self, const rill_config_t *config)

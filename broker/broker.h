@@ -39,6 +39,7 @@
 #include "outbox.h"
 #include "peer_log.h"
 #include "pipeline.h"
+#include "presence.h"
 #include "ready_queue.h"
 #include "rill_config.h"
 #include "rill_id.h"
@@ -60,6 +61,7 @@ typedef struct {
     rill_pipelines_t *pipelines;   /* jobs of a declared pipeline (docs/CONFIG.md "Pipelines") */
     rill_worker_pool_t *pool;
     rill_interest_t *interest;
+    rill_presence_t *presence;     /* frontends' PRESENCE reports: client streams per subject */
     rill_barrier_t *barrier;       /* items: held.c's, one allocation each */
     rill_peer_log_t *peer_log;
     rill_peer_log_t *rejoin_log; /* REJOINs sent, by routing id: one per heartbeat */
@@ -87,6 +89,14 @@ rill_broker_t *rill_broker_new(const rill_config_t *config, const rill_outbox_t 
 void rill_broker_destroy(rill_broker_t **self_p);
 /* Replaces the config in force (new jobs use it; running ones keep theirs). */
 void rill_broker_set_config(rill_broker_t *self, const rill_config_t *config);
+/* Client streams following subject ("j<id>", "t<name>/") over every
+ * frontend: the frontends listening (XPUB) plus the extra streams their
+ * PRESENCE reports name (presence.h). 0 when no frontend listens. */
+uint64_t rill_broker_subscribers(rill_broker_t *self, const char *subject);
+/* The status JSON of a job (docs/PROTOCOL.md; caller frees): STATUS, CANCEL
+ * and the job lists (listing.h) all build it here. NULL only if jansson
+ * refuses. */
+char *rill_broker_job_status(rill_broker_t *self, const rill_job_t *job);
 /* Is some available worker serving this kind (else the job is "waiting")? */
 int rill_broker_kind_served(rill_broker_t *self, const char *kind);
 /* The recovery window after the broker started: 3 heartbeats and a second,

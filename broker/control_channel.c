@@ -13,6 +13,7 @@
 #include "events.h"
 #include "held.h"
 #include "job_life.h"
+#include "listing.h"
 #include "metrics.h"
 #include "rill_alloc.h"
 #include "rill_clock.h"
@@ -221,6 +222,25 @@ static void handle_metrics(rill_broker_t *broker, const rill_frame_t *routing, c
     rill_buffer_release(&text);
 }
 
+/* LIST req what query -> LIST req json (listing.c). */
+static void handle_list(rill_broker_t *broker, const rill_frame_t *routing, const rill_message_t *message)
+{
+    rill_broker_error_t error;
+    rill_frame_t what = message->arguments[1], query = message->arguments[2];
+    char *text = rill_listing_answer(broker, (const char *)what.data, what.size, (const char *)query.data,
+                                     query.size, &error);
+    reply_text(broker, routing, RILL_COMMAND_LIST, message->arguments[0], text, &error);
+}
+
+/* PRESENCE json: no reply; presence.c keeps this frontend's report. */
+static void handle_presence(rill_broker_t *broker, const rill_frame_t *routing, const rill_message_t *message)
+{
+    rill_frame_t json = message->arguments[0];
+    if (rill_presence_report(broker->presence, routing->data, routing->size, (const char *)json.data, json.size,
+                             rill_clock_monotonic_ms()) != 0)
+        rill_broker_malformed(broker, "control", routing, NULL, 0, "PRESENCE is not {\"interval_ms\",\"subjects\"}");
+}
+
 /* RELEASE id: no reply; job_life.c decides (orphan grace). */
 static void handle_release(rill_broker_t *broker, const rill_message_t *message)
 {
@@ -277,6 +297,12 @@ static void handle_message(void *argument, rill_received_t *received)
         break;
     case RILL_COMMAND_FLOW:
         handle_flow(broker, routing, &message);
+        break;
+    case RILL_COMMAND_LIST:
+        handle_list(broker, routing, &message);
+        break;
+    case RILL_COMMAND_PRESENCE:
+        handle_presence(broker, routing, &message);
         break;
     case RILL_COMMAND_TOPIC_DELETE: /* rill/3: broker/topic_admin.c */
         rill_topic_admin_delete(broker, routing, &message);

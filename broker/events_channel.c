@@ -109,6 +109,11 @@ void rill_events_channel_receive(rill_broker_t *broker, void *socket)
             return;
         }
         int more = zmq_msg_more(&message);
+        const uint8_t *bytes = zmq_msg_data(&message);
+        size_t size = zmq_msg_size(&message);
+        /* A topic is known from its first listener on (GET /v1/topics). */
+        if (size >= 4 && bytes[0] == 1 && bytes[1] == RILL_SUBJECT_TOPIC && bytes[size - 1] == '/')
+            (void)rill_topic_table_get(broker->topics, (const char *)bytes + 2, size - 3);
         rill_broker_subscription(broker, zmq_msg_data(&message), zmq_msg_size(&message));
         zmq_msg_close(&message);
         /* A subscription is one frame; drain any rest of a stray multipart. */

@@ -163,8 +163,7 @@ int rill_broker_submit(rill_broker_t *self, const rill_submit_job_t *jobs, size_
 
 static char *status_of(rill_broker_t *self, const rill_job_t *job, rill_broker_error_t *error)
 {
-    char *text = rill_job_status_json(job, rill_interest_count(self->interest, job->topic),
-                                      job->state != RILL_JOB_QUEUED || rill_broker_kind_served(self, job->kind));
+    char *text = rill_broker_job_status(self, job);
     if (text == NULL)
         refuse(error, "internal", "cannot encode the job's status");
     return text;
@@ -197,7 +196,7 @@ char *rill_broker_cancel(rill_broker_t *self, rill_frame_t id, rill_broker_error
         refuse(error, "conflict", "the job has ended already (%s)", rill_job_state_name(job, 1));
         return NULL;
     }
-    rill_broker_end_job(self, job, RILL_JOB_CANCELLED, "cancelled", "cancelled by request", 1);
+    rill_broker_end_job(self, job, RILL_JOB_CANCELLED, "cancelled", "requested by a client", 1);
     return status_of(self, job, error);
 }
 
@@ -384,8 +383,7 @@ void rill_broker_end_job(rill_broker_t *self, rill_job_t *job, rill_job_state_t 
     rill_job_flow_clear(job);
     job->paused = 0;
     if (job->worker_seq > job->last_seq) {
-        /* Its worker reported parts (HELLO) that never came: gone from its
-         * hold ring. The receivers are told before the end. */
+        /* Parts its worker reported (HELLO) never came: the receivers are told before the end. */
         publish_gap(self, job, job->worker_seq);
     }
     if (state == RILL_JOB_DONE) {
@@ -406,6 +404,8 @@ void rill_broker_end_job(rill_broker_t *self, rill_job_t *job, rill_job_state_t 
     rill_job_table_set_state(self->jobs, job, state, now, job->retain_ms);
     if (state == RILL_JOB_DONE)
         rill_log_info(job->who, "job %s done: %llu parts", job->id, (unsigned long long)job->parts);
+    else if (code != NULL && strcmp(code, error_event_name(state)) == 0) /* the code names the state: said once */
+        rill_log_info(job->who, "job %s %s: %s", job->id, code, message != NULL ? message : "");
     else
         rill_log_info(job->who, "job %s %s: %s: %s", job->id, error_event_name(state),
                       code != NULL ? code : "error", message != NULL ? message : "");

@@ -14,6 +14,7 @@ struct rill_job_table {
     rill_link_t deadlines; /* not ended, deadline ascending */
     rill_link_t expiries;  /* ended, expiry ascending */
     rill_counters_t *counters;
+    uint64_t serial; /* the last job's serial */
     void (*on_expire)(void *argument, rill_job_t *job);
     void *on_expire_argument;
 };
@@ -260,6 +261,7 @@ int rill_job_table_insert(rill_job_table_t *self, rill_job_t *job, uint64_t dead
     if (zhashx_lookup(self->jobs, job->id) != NULL)
         return -1;
     zhashx_update(self->jobs, job->id, job);
+    job->serial = ++self->serial;
     rill_retention_set_totals(job->retention, &self->counters->retention);
     job->deadline_ms = deadline_ms;
     if (deadline_ms != 0)

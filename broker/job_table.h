@@ -34,6 +34,7 @@ struct rill_pipeline_batch;
 typedef struct rill_job {
     char id[RILL_ID_TEXT_SIZE];
     char topic[RILL_ID_TEXT_SIZE + 1]; /* "j" + id: its subject on the XPUB */
+    uint64_t serial;   /* from 1, in insertion order: the lists' newest first (listing.h) */
     char *kind;
     char *source;
     char *key;  /* may be NULL */

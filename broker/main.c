@@ -57,6 +57,8 @@ static void usage(FILE *out)
             "  --log LEVEL     error, warn, info or debug (env RILL_LOG; default info)\n"
             "  --help          this text\n"
             "\n"
+            "Env RILL_START_EPOCH_MS: the system's start (ms since the epoch; ./rill up\n"
+            "sets it): log lines count ms from it, else from this process's start.\n"
             "Signals: SIGTERM/SIGINT exit cleanly; SIGHUP reloads the config file.\n");
 }
 

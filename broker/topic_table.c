@@ -11,6 +11,7 @@
 
 struct rill_topic_table {
     zhashx_t *topics; /* name -> rill_topic_t, owned */
+    uint64_t serial;  /* the last topic's serial */
     char key[RILL_TOPIC_NAME_MAX + 1];
 };
 
@@ -82,8 +83,38 @@ rill_topic_t *rill_topic_table_get(rill_topic_table_t *self, const char *name, s
     record->topic.subject[length + 1] = '/';
     record->topic.subject[length + 2] = '\0';
     record->topic.subject_length = length + 2;
+    record->topic.serial = ++self->serial;
     zhashx_update(self->topics, record->name, record);
     return &record->topic;
+}
+
+/* The ring's slots of seconds that passed since rate_second are emptied. */
+static void advance_rate(rill_topic_t *topic, uint64_t second)
+{
+    if (second <= topic->rate_second)
+        return;
+    uint64_t passed = second - topic->rate_second;
+    if (passed > RILL_TOPIC_RATE_SECONDS)
+        passed = RILL_TOPIC_RATE_SECONDS;
+    for (uint64_t i = 1; i <= passed; i++)
+        topic->rate_counts[(topic->rate_second + i) % RILL_TOPIC_RATE_SECONDS] = 0;
+    topic->rate_second = second;
+}
+
+static void count_rate(rill_topic_t *topic, uint64_t now_ms)
+{
+    advance_rate(topic, now_ms / 1000);
+    topic->rate_counts[topic->rate_second % RILL_TOPIC_RATE_SECONDS]++;
+}
+
+double rill_topic_rate(const rill_topic_t *topic, uint64_t now_ms)
+{
+    rill_topic_t copy = *topic;
+    advance_rate(&copy, now_ms / 1000);
+    uint64_t total = 0;
+    for (size_t i = 0; i < RILL_TOPIC_RATE_SECONDS; i++)
+        total += copy.rate_counts[i];
+    return (double)total / RILL_TOPIC_RATE_SECONDS;
 }
 
 void rill_topic_table_remove(rill_topic_table_t *self, rill_topic_t *topic)
@@ -98,6 +129,7 @@ uint64_t rill_topic_table_append(rill_topic_table_t *self, rill_topic_t *topic, 
 {
     (void)self;
     uint64_t seq = ++topic->last_seq;
+    count_rate(topic, now_ms);
     *retained = 0;
     if (capacity == 0) {
         rill_retention_destroy(&topic->retention);

@@ -17,12 +17,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A topic's rate is its messages over the last this many seconds, per
+ * second (docs/API.md, "Lists"). */
+#define RILL_TOPIC_RATE_SECONDS 10
+
 typedef struct {
     uint64_t last_seq;            /* seq of the last message; 0 = none yet */
     uint64_t last_event_ms;       /* monotonic ms of that message (sync: events.c) */
     rill_retention_t *retention;  /* NULL while nothing is retained */
     size_t subject_length;
     char subject[RILL_TOPIC_NAME_MAX + 3]; /* "t" + name + "/", NUL-terminated */
+    uint64_t serial;              /* from 1, in the order topics were first seen (listing.h) */
+    uint64_t rate_second;         /* monotonic second of rate_counts[that % N] */
+    uint32_t rate_counts[RILL_TOPIC_RATE_SECONDS]; /* messages per second, a ring */
 } rill_topic_t;
 
 typedef struct rill_topic_table rill_topic_table_t;
@@ -51,6 +58,8 @@ void rill_topic_expire(rill_topic_t *topic, uint64_t now_ms, uint64_t retain_ms)
 /* The same for every topic. */
 void rill_topic_table_expire(rill_topic_table_t *self, uint64_t now_ms, uint64_t retain_ms);
 
+/* Messages per second over the last RILL_TOPIC_RATE_SECONDS seconds. */
+double rill_topic_rate(const rill_topic_t *topic, uint64_t now_ms);
 /* The first retained seq (last_seq + 1 when nothing is retained). */
 uint64_t rill_topic_first_seq(const rill_topic_t *topic);
 size_t rill_topic_table_size(rill_topic_table_t *self);

@@ -4,6 +4,7 @@
  */
 #include "worker_pool.h"
 #include "rill_alloc.h"
+#include "rill_clock.h"
 
 #include <czmq.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@ struct rill_worker_pool {
     zhashx_t *by_session; /* session -> worker (not owning) */
     rill_link_t workers;  /* owning, in join order */
     uint64_t batch_serial;
+    uint64_t join_serial; /* the last worker's serial */
 };
 
 static void routing_key(const uint8_t *routing_id, size_t size, char *key)
@@ -81,6 +83,8 @@ rill_worker_t *rill_worker_pool_add(rill_worker_pool_t *self, const uint8_t *rou
         return NULL;
     }
     worker->last_seen_ms = now_ms;
+    worker->serial = ++self->join_serial;
+    worker->joined_wall_ms = rill_clock_wall_ms();
     zhashx_update(self->by_key, worker->key, worker);
     if (worker->session[0] != '\0')
         zhashx_update(self->by_session, worker->session, worker);

@@ -46,6 +46,8 @@ typedef struct rill_worker {
     uint64_t heartbeat_ms;  /* the interval its WELCOME announced (a reload
                                must not make a worker look dead) */
     uint64_t last_batch;    /* dispatch serial of its last batch: round-robin */
+    uint64_t serial;        /* from 1, in the order workers joined (listing.h) */
+    uint64_t joined_wall_ms; /* Unix epoch ms it joined (a re-join keeps it) */
     rill_link_t jobs;       /* rill_job_t.worker_link */
     rill_link_t pool_link;
 } rill_worker_t;

@@ -586,9 +586,13 @@ int rill_config_load(const char *path, rill_config_t *config, char *error, size_
                 goto out;
             continue;
         }
-        if (strcmp(key, "tail_root") == 0) {
-            if (copy_text(value, config->tail_root, sizeof(config->tail_root)) != 0) {
-                snprintf(error, error_size, "%s: \"tail_root\" must be a non-empty path under %d bytes", path,
+        char *path_setting = strcmp(key, "tail_root") == 0  ? config->tail_root
+                             : strcmp(key, "tls_cert") == 0 ? config->tls_cert
+                             : strcmp(key, "tls_key") == 0  ? config->tls_key
+                                                            : NULL;
+        if (path_setting != NULL) {
+            if (copy_text(value, path_setting, RILL_CONFIG_PATH_MAX) != 0) {
+                snprintf(error, error_size, "%s: \"%s\" must be a non-empty path under %d bytes", path, key,
                          RILL_CONFIG_PATH_MAX);
                 goto out;
             }

@@ -125,6 +125,10 @@ typedef struct {
     rill_config_exec_t exec[RILL_CONFIG_MAX_EXEC];
     size_t upstream_count;
     rill_config_upstream_t upstreams[RILL_CONFIG_MAX_UPSTREAMS];
+    /* HTTPS (docs/CONFIG.md "TLS"): PEM files, read by the frontend only;
+     * "" = cleartext. A relative path is relative to the config file. */
+    char tls_cert[RILL_CONFIG_PATH_MAX];
+    char tls_key[RILL_CONFIG_PATH_MAX];
     /* A job nobody listens to any more, whose last client did not leave a
      * live frontend (docs/PROTOCOL.md, "Interest"), is cancelled only
      * after this; default 30000. */

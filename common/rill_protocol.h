@@ -59,6 +59,9 @@ typedef enum {
     RILL_COMMAND_FLOW, /* job id, 0|1: this frontend's clients of the job are behind (1) or not */
     /* broker -> worker */
     RILL_COMMAND_PAUSE, /* job id, 0|1: stop (1) or go on (0) reading the job's source */
+    /* frontend -> broker (rill/3): the HTTP lists; also the broker's reply */
+    RILL_COMMAND_LIST,     /* req, what (jobs|workers|topics|topic), query json -> LIST req json */
+    RILL_COMMAND_PRESENCE, /* json: this frontend's subjects followed by 2+ local streams (no reply) */
     /* frontend -> broker, rill/3: topics (broker/topic_admin.c) */
     RILL_COMMAND_TOPIC_DELETE,  /* req, name -> TOPIC_DELETED req json | ERROR */
     RILL_COMMAND_TOPIC_DELETED,

@@ -4,6 +4,7 @@
 #include "access.h"
 
 #include "http_reply.h"
+#include "lists_http.h"
 
 #include <string.h>
 
@@ -50,14 +51,17 @@ static int method_is(h2o_req_t *req, const char *method)
     return req->method.len == length && memcmp(req->method.base, method, length) == 0;
 }
 
-/* Submit, publish, cancel and a topic's DELETE change something: those need the token. */
+/* Submit, publish, cancel and a topic's DELETE change something: those need the token. So
+ * do the lists: they show job ids, which let anyone follow a job. */
 static int needs_token(h2o_req_t *req, const rill_route_t *route)
 {
     switch (route->id) {
     case RILL_ROUTE_JOBS:
-        return method_is(req, "POST");
+    case RILL_ROUTE_WORKERS:
+    case RILL_ROUTE_TOPICS:
+        return 1;
     case RILL_ROUTE_TOPIC:
-        return method_is(req, "POST") || method_is(req, "DELETE");
+        return method_is(req, "POST") || method_is(req, "DELETE") || rill_lists_http_wants_info(req);
     case RILL_ROUTE_JOB:
         return method_is(req, "DELETE");
     default:

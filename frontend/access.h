@@ -5,8 +5,8 @@
  * Both are decided before a request reaches its handler, from the config in
  * force: allowed origins get their CORS headers on every answer (streams
  * included, so a cross-origin EventSource works), preflights are answered
- * here, and submit, publish and cancel are refused with 401 unless they
- * carry the configured token.
+ * here, and submit, publish, cancel and the lists (job ids let anyone
+ * follow a job) are refused with 401 unless they carry the configured token.
  */
 #ifndef RILL_FRONTEND_ACCESS_H
 #define RILL_FRONTEND_ACCESS_H

@@ -160,7 +160,8 @@ static void handle_control(rill_broker_link_t *self, rill_received_t *received)
     case RILL_COMMAND_PUBLISHED:
     case RILL_COMMAND_TOPIC_DELETED: /* rill/3 */
     case RILL_COMMAND_TOPIC_MATCHED:
-    case RILL_COMMAND_METRICS: {
+    case RILL_COMMAND_METRICS:
+    case RILL_COMMAND_LIST: {
         char req[24];
         rill_frame_t frame = message.arguments[0];
         if (frame.size >= sizeof(req)) {

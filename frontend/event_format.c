@@ -130,3 +130,31 @@ rill_chunk_t *rill_event_format_notice(const char *type, const char *data, size_
                         {data, data_length}, PIECE("}\n")};
     return concatenate(pieces, 5);
 }
+
+rill_chunk_t *rill_event_format_closing(const char *cursor, size_t cursor_length)
+{
+    piece_t pieces[] = {PIECE("{\"event\":\"closing\",\"data\":{\"cursor\":\""),
+                        {cursor, cursor_length}, PIECE("\"}}\n")};
+    return concatenate(pieces, 3);
+}
+
+rill_chunk_t *rill_event_format_accepted(const char (*ids)[RILL_ID_TEXT_SIZE], size_t count)
+{
+    static const char head[] = "{\"event\":\"accepted\",\"data\":{\"jobs\":[", tail[] = "]}}\n";
+    const size_t id_length = RILL_ID_TEXT_SIZE - 1;
+    /* Ids are 32 hex digits: nothing to escape. */
+    rill_chunk_t *chunk = rill_chunk_new(sizeof(head) + count * (id_length + 3) + sizeof(tail));
+    if (chunk == NULL)
+        return NULL;
+    char *at = APPEND_LITERAL(chunk->bytes, head);
+    for (size_t i = 0; i < count; i++) {
+        if (i > 0)
+            *at++ = ',';
+        *at++ = '"';
+        at = append(at, ids[i], id_length);
+        *at++ = '"';
+    }
+    at = APPEND_LITERAL(at, tail);
+    chunk->length = (uint32_t)(at - chunk->bytes);
+    return chunk;
+}

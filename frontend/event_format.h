@@ -11,6 +11,7 @@
 #define RILL_FRONTEND_EVENT_FORMAT_H
 
 #include "chunk.h"
+#include "rill_id.h"
 #include "rill_json_text.h" /* rill_json_escape: error events and error bodies */
 
 #include <stddef.h>
@@ -25,6 +26,9 @@ typedef enum {
 #define RILL_HEARTBEAT_NDJSON "{\"event\":\"heartbeat\"}\n"
 #define RILL_HEARTBEAT_SSE ":\n\n"
 #define RILL_SSE_TAIL "\n"
+/* The first bytes of every SSE stream: EventSource waits this long before
+ * it reconnects (docs/API.md, "Server-Sent Events"). */
+#define RILL_SSE_RETRY "retry: 3000\n\n"
 
 /* {"job":"<id>","seq":N,"event":"<type>","data":<data>}\n, or "topic"
  * instead of "job" when is_topic. data is copied verbatim (it is JSON);
@@ -51,5 +55,14 @@ rill_chunk_t *rill_event_format_sse_head(const char *type, const char *cursor,
  * with no subject and no seq; data is JSON, copied verbatim. One reference,
  * kind RILL_CHUNK_BYTES (a notice is not an event of a subject). */
 rill_chunk_t *rill_event_format_notice(const char *type, const char *data, size_t data_length);
+
+/* The closing notice, {"event":"closing","data":{"cursor":"<cursor>"}}\n
+ * (a cursor needs no escaping: cursor.h). */
+rill_chunk_t *rill_event_format_closing(const char *cursor, size_t cursor_length);
+
+/* The accepted notice of a POST /v1/jobs, {"event":"accepted","data":
+ * {"jobs":["<id>",…]}}\n: count ids of RILL_ID_TEXT_SIZE bytes (hex, NUL
+ * at the end), in request order. */
+rill_chunk_t *rill_event_format_accepted(const char (*ids)[RILL_ID_TEXT_SIZE], size_t count);
 
 #endif

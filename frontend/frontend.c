@@ -10,7 +10,9 @@
 #include "http_api.h"
 #include "memory_trim.h"
 #include "metrics.h"
+#include "presence.h"
 #include "streams.h"
+#include "tls.h"
 
 #include "rill_alloc.h"
 #include "rill_clock.h"
@@ -33,8 +35,10 @@ struct rill_frontend {
     h2o_context_t context;
     h2o_accept_ctx_t accept_context;
     h2o_socket_t *listener;
+    rill_tls_t *tls; /* NULL: cleartext (tls.h) */
     rill_broker_link_t *broker;
     rill_streams_t *streams;
+    rill_presence_reporter_t *presence; /* PRESENCE to the broker (presence.h) */
     rill_frontend_metrics_t metrics; /* /metrics: frontend/metrics.h */
     rill_http_api_context_t api;     /* what the HTTP handler is lent */
     /* Freed memory back to the kernel after a burst (memory_trim.h): a
@@ -190,12 +194,18 @@ static void on_broker_restarted(void *context)
 }
 
 rill_frontend_t *rill_frontend_new(const rill_config_t *config, const rill_endpoints_t *endpoints,
-                                   const char *listen_address)
+                                   const char *listen_address, const rill_tls_options_t *tls_options)
 {
-    int listen_fd = open_listener(listen_address);
-    if (listen_fd < 0)
+    rill_tls_t *tls = NULL;
+    if (rill_tls_open(&tls, tls_options, config) != 0)
         return NULL;
+    int listen_fd = open_listener(listen_address);
+    if (listen_fd < 0) {
+        rill_tls_destroy(&tls);
+        return NULL;
+    }
     rill_frontend_t *self = rill_xcalloc(1, sizeof(*self));
+    self->tls = tls;
     self->config = *config;
     rill_frontend_metrics_init(&self->metrics);
 
@@ -214,6 +224,7 @@ rill_frontend_t *rill_frontend_new(const rill_config_t *config, const rill_endpo
     self->trim_entry.cb = on_trim_tick;
     self->accept_context.ctx = &self->context;
     self->accept_context.hosts = self->globalconf.hosts;
+    self->accept_context.ssl_ctx = rill_tls_ssl_ctx(self->tls);
     self->listener = h2o_evloop_socket_create(loop, listen_fd, H2O_SOCKET_FLAG_DONT_READ);
     self->listener->data = self;
 
@@ -227,6 +238,9 @@ rill_frontend_t *rill_frontend_new(const rill_config_t *config, const rill_endpo
     };
     self->broker = rill_broker_link_new(&self->context, endpoints, &self->config, &callbacks);
     self->streams = rill_streams_new(loop, &self->config, self->broker, &self->metrics);
+    if (self->broker != NULL)
+        self->presence = rill_presence_reporter_new(loop, self->streams->subjects, self->broker,
+                                                    self->config.heartbeat_ms, self->config.max_message_bytes / 2);
     self->api = (rill_http_api_context_t){
         .config = &self->config,
         .broker = self->broker,
@@ -239,8 +253,8 @@ rill_frontend_t *rill_frontend_new(const rill_config_t *config, const rill_endpo
         return NULL;
     }
     h2o_socket_read_start(self->listener, on_accept);
-    rill_log_info(NULL, "listening on %s; broker at %s and %s", listen_address, endpoints->control,
-                  endpoints->events);
+    rill_log_info(NULL, "listening on %s (%s); broker at %s and %s", listen_address,
+                  self->tls != NULL ? "https" : "http", endpoints->control, endpoints->events);
     return self;
 }
 
@@ -251,10 +265,21 @@ h2o_loop_t *rill_frontend_loop(rill_frontend_t *self)
 
 void rill_frontend_reload(rill_frontend_t *self, const char *config_path)
 {
-    if (rill_config_reload(config_path, &self->config) != 0)
-        return;
-    apply_body_limit(self);
-    rill_outputs_set_heartbeat_ms(&self->streams->outputs, self->config.stream_heartbeat_ms);
+    if (rill_config_reload(config_path, &self->config) == 0) {
+        apply_body_limit(self);
+        rill_outputs_set_heartbeat_ms(&self->streams->outputs, self->config.stream_heartbeat_ms);
+    }
+    /* The certificate files are re-read even when the config was refused
+     * or there is none (flags only): that is how a certificate rotates. */
+    rill_tls_reload(self->tls, &self->config, self->globalconf.handshake_timeout);
+    self->accept_context.ssl_ctx = rill_tls_ssl_ctx(self->tls);
+}
+
+/* TLS connections still in their handshake belong to no HTTP connection
+ * list: h2o closes them at its handshake timeout, so make it now. */
+static void close_handshakes(rill_frontend_t *self)
+{
+    h2o_timeout_run(self->context.loop, &self->context.handshake_timeout, UINT64_MAX);
 }
 
 void rill_frontend_drain(rill_frontend_t *self)
@@ -264,6 +289,7 @@ void rill_frontend_drain(rill_frontend_t *self)
     rill_log_info(NULL, "stopping: %zu open stream(s)", rill_streams_count(self->streams));
     rill_streams_stop(self->streams);
     close_listener(self);
+    close_handshakes(self);
     h2o_context_request_shutdown(&self->context);
     rill_broker_link_fail_all(self->broker);
     rill_streams_end_all(self->streams);
@@ -285,8 +311,10 @@ void rill_frontend_destroy(rill_frontend_t **self_p)
     h2o_timeout_dispose(loop, &self->trim_timeout);
     rill_streams_stop(self->streams);
     close_listener(self);
+    close_handshakes(self);
     size_t left = rill_streams_count(self->streams);
     int connections_left = has_connections(self);
+    rill_presence_reporter_destroy(&self->presence);
     rill_broker_link_destroy(&self->broker);
     rill_streams_forget_broker(self->streams);
     self->api.broker = NULL;
@@ -307,5 +335,6 @@ void rill_frontend_destroy(rill_frontend_t **self_p)
     h2o_context_dispose(&self->context);
     h2o_evloop_destroy(loop);
     h2o_config_dispose(&self->globalconf);
+    rill_tls_destroy(&self->tls);
     free(self);
 }

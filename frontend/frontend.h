@@ -16,6 +16,7 @@
 
 #include "rill_config.h"
 #include "rill_endpoints.h"
+#include "tls.h"
 
 #include <h2o.h>
 
@@ -25,16 +26,18 @@
 typedef struct rill_frontend rill_frontend_t;
 
 /* Listens on listen_address ("HOST:PORT", "[V6]:PORT" or ":PORT") and
- * connects to the broker at endpoints; config is copied. NULL, with the
- * reason logged, when the address cannot be listened on or the broker's
- * sockets cannot be made. */
+ * connects to the broker at endpoints; config is copied. Serves HTTPS when
+ * tls_options or config name a certificate (tls.h). NULL, with the reason
+ * logged, when the certificate or key is refused, the address cannot be
+ * listened on or the broker's sockets cannot be made. */
 rill_frontend_t *rill_frontend_new(const rill_config_t *config, const rill_endpoints_t *endpoints,
-                                   const char *listen_address);
+                                   const char *listen_address, const rill_tls_options_t *tls_options);
 /* The loop main runs (h2o_evloop_run) until it is told to stop. */
 h2o_loop_t *rill_frontend_loop(rill_frontend_t *self);
 /* SIGHUP: a good config at path replaces the one in force for new requests
  * (limits, declared kinds, heartbeats); a bad one is refused with its
- * reason. Open streams and pending calls are untouched. */
+ * reason. The TLS certificate is re-read for new connections (tls.h).
+ * Open streams and pending calls are untouched. */
 void rill_frontend_reload(rill_frontend_t *self, const char *config_path);
 /* Stops accepting, answers the calls still waiting for the broker with
  * 503, gives every open stream its closing notice (with its cursor) and

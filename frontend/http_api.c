@@ -15,6 +15,7 @@
 #include "event_format.h"
 #include "http_reply.h"
 #include "http_request.h"
+#include "lists_http.h"
 #include "metrics_http.h"
 #include "router.h"
 #include "stream_http.h"
@@ -212,7 +213,16 @@ static int on_request(h2o_handler_t *handler, h2o_req_t *req)
     }
     switch (route.id) {
     case RILL_ROUTE_JOBS:
-        rill_submit_http_handle(req, config, broker, context->streams);
+        if (req->method.len == 3 && memcmp(req->method.base, "GET", 3) == 0)
+            rill_lists_http_handle(req, broker, "jobs", NULL);
+        else
+            rill_submit_http_handle(req, config, broker, context->streams);
+        break;
+    case RILL_ROUTE_WORKERS:
+        rill_lists_http_handle(req, broker, "workers", NULL);
+        break;
+    case RILL_ROUTE_TOPICS:
+        rill_lists_http_handle(req, broker, "topics", NULL);
         break;
     case RILL_ROUTE_JOB:
         handle_job(broker, req, &route);
@@ -228,6 +238,8 @@ static int on_request(h2o_handler_t *handler, h2o_req_t *req)
             handle_publish(config, broker, req, route.topic);
         else if (req->method.len == 6 && memcmp(req->method.base, "DELETE", 6) == 0)
             rill_topics_http_delete(broker, req, route.topic); /* rill/3 */
+        else if (rill_lists_http_wants_info(req))
+            rill_lists_http_handle(req, broker, "topic", route.topic);
         else
             rill_stream_http_handle(req, config, broker, context->streams, route.topic);
         break;

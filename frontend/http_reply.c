@@ -42,6 +42,16 @@ void rill_http_reply_json(h2o_req_t *req, int status, const char *body, size_t l
     h2o_send_inline(req, body, length);
 }
 
+void rill_http_reply_no_content(h2o_req_t *req)
+{
+    req->res.status = 204;
+    req->res.reason = "No Content";
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
+                   H2O_STRLIT("no-store"));
+    req->res.content_length = 0;
+    h2o_send_inline(req, NULL, 0);
+}
+
 void rill_http_reply_error(h2o_req_t *req, int status, const char *code, const char *message)
 {
     size_t code_length = strlen(code);

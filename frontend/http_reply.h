@@ -18,6 +18,9 @@
 /* Sends body (copied into the request's pool by h2o) as application/json
  * with a known length, which keeps HTTP/1.1 connections alive. */
 void rill_http_reply_json(h2o_req_t *req, int status, const char *body, size_t length);
+/* 204 No Content, no body (a resumed stream with nothing more to say:
+ * docs/API.md, "Server-Sent Events"). */
+void rill_http_reply_no_content(h2o_req_t *req);
 /* Sends {"error":code,"message":message} with status. */
 void rill_http_reply_error(h2o_req_t *req, int status, const char *code, const char *message);
 /* Answers with the broker's ERROR message (frames: req, code, message),

@@ -5,8 +5,8 @@
  * h2o's evloop on a single thread, and on SIGTERM or SIGINT drains it -
  * stop accepting, end every open stream with a closing notice carrying its
  * cursor (at most RILL_FRONTEND_DRAIN_MS for queued bytes to flush), close
- * the sockets, free everything - and exits 0. SIGHUP reloads the config file. Signals
- * reach the loop through a self-pipe.
+ * the sockets, free everything - and exits 0. SIGHUP reloads the config file
+ * and the TLS certificate (tls.h). Signals reach the loop through a self-pipe.
  */
 #include "frontend.h"
 
@@ -45,9 +45,15 @@ static void usage(FILE *out)
             "  --events EP         broker events endpoint (env RILL_EVENTS_ENDPOINT;\n"
             "                      default ipc://RUN/events.sock)\n"
             "  --config FILE       configuration file (env RILL_CONFIG)\n"
+            "  --tls-cert FILE     serve HTTPS (HTTP/2 by ALPN) with this PEM certificate chain\n"
+            "                      (env RILL_TLS_CERT; else the config's tls_cert)\n"
+            "  --tls-key FILE      ... and this PEM private key (env RILL_TLS_KEY; else tls_key)\n"
             "  --log LEVEL         error, warn, info or debug (env RILL_LOG; default info)\n"
             "  --help              show this text\n"
-            "Signals: SIGTERM/SIGINT end every stream and exit; SIGHUP reloads the config file.\n",
+            "Env RILL_START_EPOCH_MS: the system's start (ms since the epoch; ./rill up sets it):\n"
+            "log lines count ms from it, else from this process's start.\n"
+            "Signals: SIGTERM/SIGINT end every stream and exit; SIGHUP reloads the config file\n"
+            "and the TLS certificate.\n",
             DEFAULT_LISTEN);
 }
 
@@ -118,6 +124,7 @@ typedef struct {
     const char *listen_address;
     const char *config_path;
     const char *log_level;
+    rill_tls_options_t tls; /* its config_path is set once the flags are read */
 } flags_t;
 
 /* Returns -1 to go on, else the exit status (help, or a bad flag). */
@@ -128,6 +135,7 @@ static int read_flags(int argc, char **argv, flags_t *flags)
         {"control", required_argument, NULL, 'c'}, {"events", required_argument, NULL, 'e'},
         {"workers", required_argument, NULL, 'w'}, {"config", required_argument, NULL, 'f'},
         {"log", required_argument, NULL, 'L'},     {"help", no_argument, NULL, 'h'},
+        {"tls-cert", required_argument, NULL, 'C'}, {"tls-key", required_argument, NULL, 'K'},
         {NULL, 0, NULL, 0},
     };
     rill_endpoints_from_environment(&flags->endpoints);
@@ -135,7 +143,10 @@ static int read_flags(int argc, char **argv, flags_t *flags)
     if (flags->listen_address == NULL || flags->listen_address[0] == '\0')
         flags->listen_address = DEFAULT_LISTEN;
     flags->config_path = getenv("RILL_CONFIG");
+    flags->tls.config_path = NULL;
     flags->log_level = getenv("RILL_LOG");
+    flags->tls.cert_flag = getenv("RILL_TLS_CERT");
+    flags->tls.key_flag = getenv("RILL_TLS_KEY");
     int option;
     while ((option = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         switch (option) {
@@ -161,6 +172,12 @@ static int read_flags(int argc, char **argv, flags_t *flags)
             break;
         case 'L':
             flags->log_level = optarg;
+            break;
+        case 'C':
+            flags->tls.cert_flag = optarg;
+            break;
+        case 'K':
+            flags->tls.key_flag = optarg;
             break;
         case 'h':
             usage(stdout);
@@ -212,7 +229,8 @@ int main(int argc, char **argv)
         return 1;
     }
     raise_file_limit();
-    rill_frontend_t *frontend = rill_frontend_new(&config, &flags.endpoints, flags.listen_address);
+    flags.tls.config_path = flags.config_path;
+    rill_frontend_t *frontend = rill_frontend_new(&config, &flags.endpoints, flags.listen_address, &flags.tls);
     if (frontend == NULL)
         return 1;
     h2o_loop_t *loop = rill_frontend_loop(frontend);

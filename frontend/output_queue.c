@@ -59,6 +59,24 @@ static void push_entry(rill_output_queue_t *self, rill_chunk_t *chunk, const voi
     self->pending_bytes += length;
 }
 
+/* Moves the pending entries from `from` on ahead of the ones before it,
+ * keeping the order within each part: what is pushed before the start and
+ * must come first (the SSE retry field, the accepted notice). */
+static void pending_to_front(rill_output_queue_t *self, uint32_t from)
+{
+    rill_output_entries_t *entries = &self->pending;
+    for (uint32_t moved = 0; from + moved < entries->count; moved++) {
+        uint32_t at = from + moved;
+        h2o_iovec_t iov = entries->iov[at];
+        rill_chunk_t *chunk = entries->chunks[at];
+        memmove(entries->iov + moved + 1, entries->iov + moved, (at - moved) * sizeof(*entries->iov));
+        memmove(entries->chunks + moved + 1, entries->chunks + moved,
+                (at - moved) * sizeof(*entries->chunks));
+        entries->iov[moved] = iov;
+        entries->chunks[moved] = chunk;
+    }
+}
+
 /* An idle stream's heartbeat: a comment line on SSE, a line on NDJSON. */
 static void push_heartbeat(rill_output_queue_t *self)
 {
@@ -368,7 +386,13 @@ void rill_output_queue_overflow(rill_output_queue_t *self)
     entries_release(&self->pending);
     self->pending_bytes = 0;
     self->ending = 1;
+    /* On SSE an error event like a job's: its data the same JSON line. */
+    static const char sse_head[] = "event: error\ndata: ";
+    if (self->format == RILL_STREAM_SSE)
+        push_entry(self, NULL, sse_head, sizeof(sse_head) - 1);
     push_entry(self, NULL, line, sizeof(line) - 1);
+    if (self->format == RILL_STREAM_SSE)
+        push_entry(self, NULL, RILL_SSE_TAIL, sizeof(RILL_SSE_TAIL) - 1);
     /* The owner's subjects go with the final send, not here: its fan-out
      * may be walking them right now. */
     rill_output_queue_mark_dirty(self);
@@ -451,6 +475,16 @@ void rill_output_queue_push_notice(rill_output_queue_t *self, const char *type, 
     rill_output_queue_mark_dirty(self);
 }
 
+void rill_output_queue_push_notice_first(rill_output_queue_t *self, const char *type,
+                                         rill_chunk_t *line)
+{
+    if (self->started || self->stopped)
+        return;
+    uint32_t from = self->pending.count;
+    rill_output_queue_push_notice(self, type, line);
+    pending_to_front(self, from);
+}
+
 void rill_output_queue_start(rill_output_queue_t *self, int closing)
 {
     if (self->stopped || self->started)
@@ -477,7 +511,14 @@ void rill_output_queue_start(rill_output_queue_t *self, int closing)
         watch_connection(self);
     /* h2o puts the headers on the wire with the first body byte only (seen
      * with HTTP/1.1 and HTTP/2 alike): a stream with nothing to say yet
-     * starts with a heartbeat, so its client knows at once it is open. */
+     * (no retry: field, no accepted notice, no event) starts with a
+     * heartbeat, so its client knows at once it is open. */
+    if (self->format == RILL_STREAM_SSE) {
+        /* EventSource's reconnection delay, before anything else. */
+        uint32_t from = self->pending.count;
+        push_entry(self, NULL, RILL_SSE_RETRY, sizeof(RILL_SSE_RETRY) - 1);
+        pending_to_front(self, from);
+    }
     if (self->pending.count == 0 && !self->ending)
         push_heartbeat(self);
     h2o_start_response(req, &self->generator);

@@ -137,12 +137,18 @@ void rill_output_queue_push_sse(rill_output_queue_t *self, const char *type, con
  * line as the data and no id: line. Skipped while the queue drops events
  * for a slow client. */
 void rill_output_queue_push_notice(rill_output_queue_t *self, const char *type, rill_chunk_t *line);
+/* Before the start only: queues a notice AHEAD of everything queued so far
+ * (the accepted notice of a POST /v1/jobs: the first line of the stream,
+ * even when events of its jobs arrived before the broker's answer). */
+void rill_output_queue_push_notice_first(rill_output_queue_t *self, const char *type,
+                                         rill_chunk_t *line);
 /* The queue has bytes for the next flush (rill_outputs_flush). */
 void rill_output_queue_mark_dirty(rill_output_queue_t *self);
 /* A job of the stream has this flush_ms: the queue writes at most every
  * min(flush_ms of its jobs); 0 = at once. */
 void rill_output_queue_note_flush_ms(rill_output_queue_t *self, uint64_t flush_ms);
-/* Sends the 200 headers and everything queued so far; closing: the
+/* Sends the 200 headers and everything queued so far (an SSE stream
+ * starts with its retry: field, RILL_SSE_RETRY); closing: the
  * frontend is shutting down, so the response ends with what is queued. */
 void rill_output_queue_start(rill_output_queue_t *self, int closing);
 /* The response ends once what is queued is out; close_connection: and the

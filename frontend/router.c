@@ -32,7 +32,7 @@ static void method_check(rill_route_t *route, const char *method, size_t method_
 void rill_route_match(const char *method, size_t method_length, const char *path,
                       size_t path_length, rill_route_t *route)
 {
-    static const char *const jobs_methods[] = {"POST", NULL};
+    static const char *const jobs_methods[] = {"POST", "GET", NULL};
     static const char *const job_methods[] = {"GET", "HEAD", "DELETE", NULL};
     static const char *const healthz_methods[] = {"GET", "HEAD", NULL};
     static const char *const stream_methods[] = {"GET", NULL};
@@ -46,7 +46,12 @@ void rill_route_match(const char *method, size_t method_length, const char *path
         return;
     if (equals(path, path_length, "/v1/jobs")) {
         route->id = RILL_ROUTE_JOBS;
-        method_check(route, method, method_length, jobs_methods, "POST");
+        method_check(route, method, method_length, jobs_methods, "GET, POST");
+        return;
+    }
+    if (equals(path, path_length, "/v1/workers") || equals(path, path_length, "/v1/topics")) {
+        route->id = path_length == strlen("/v1/workers") ? RILL_ROUTE_WORKERS : RILL_ROUTE_TOPICS;
+        method_check(route, method, method_length, stream_methods, "GET");
         return;
     }
     if (equals(path, path_length, "/healthz")) {

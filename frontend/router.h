@@ -15,13 +15,15 @@
 
 typedef enum {
     RILL_ROUTE_NONE = 0,
-    RILL_ROUTE_JOBS,    /* /v1/jobs          POST */
+    RILL_ROUTE_JOBS,    /* /v1/jobs          POST, GET (the list) */
     RILL_ROUTE_JOB,     /* /v1/jobs/{id}     GET, DELETE */
     RILL_ROUTE_HEALTHZ, /* /healthz          GET */
     RILL_ROUTE_STREAM,  /* /v1/stream        GET */
     RILL_ROUTE_TOPIC,   /* /v1/topics/{name} GET, POST, DELETE (GET: also a wildcard) */
     RILL_ROUTE_METRICS, /* /metrics          GET */
     RILL_ROUTE_DASHBOARD, /* /             GET (the dashboard page) */
+    RILL_ROUTE_WORKERS, /* /v1/workers       GET (lists_http.h) */
+    RILL_ROUTE_TOPICS,  /* /v1/topics        GET (lists_http.h) */
 } rill_route_id_t;
 
 typedef struct {

@@ -233,12 +233,20 @@ static void opening_done(rill_stream_t *self)
     if (self->opening > 0)
         return;
     rill_broker_link_unsubscribe_barrier(self->streams->broker, self->token);
+    if (self->open_status == 0 && self->open_jobs == 0 && self->topics == 0 &&
+        self->output.pending.count == 0) {
+        self->open_status = 204; /* resumed past every job's end: EventSource then stops */
+        snprintf(self->open_message, sizeof(self->open_message), "every job ended");
+    }
     if (self->open_status != 0) {
         h2o_req_t *req = self->output.req;
         rill_log_info(self->who, "stream %llu refused: %d %s",
                       (unsigned long long)self->output.serial, self->open_status, self->open_message);
         rill_stream_abandon(self);
-        rill_http_reply_error(req, self->open_status, self->open_code, self->open_message);
+        if (self->open_status == 204)
+            rill_http_reply_no_content(req);
+        else
+            rill_http_reply_error(req, self->open_status, self->open_code, self->open_message);
         return;
     }
     rill_log_info(self->who, "stream %llu: replayed, streaming (%u job(s), %u topic(s))",
@@ -650,24 +658,21 @@ void rill_stream_notice(rill_stream_t *self, const char *type, rill_chunk_t *lin
         rill_output_queue_push_notice(&self->output, type, line);
 }
 
+void rill_stream_notice_first(rill_stream_t *self, const char *type, rill_chunk_t *line)
+{
+    rill_output_queue_push_notice_first(&self->output, type, line);
+}
+
 /* The closing notice: {"cursor":"<the stream's cursor>"}, to resume from. */
 static void push_closing(rill_stream_t *self)
 {
-    static const char head[] = "{\"cursor\":\"", tail[] = "\"}";
     size_t cursor_length = 0;
     char buffer[1024];
     char *cursor = rill_stream_build_cursor(self, NULL, 0, buffer, sizeof(buffer), &cursor_length);
-    /* Names and seqs need no escaping: [0-9a-f], [A-Za-z0-9._-], digits. */
-    size_t length = sizeof(head) - 1 + cursor_length + sizeof(tail) - 1;
-    char *data = rill_xmalloc(length + 1);
-    memcpy(data, head, sizeof(head) - 1);
-    memcpy(data + sizeof(head) - 1, cursor, cursor_length);
-    memcpy(data + sizeof(head) - 1 + cursor_length, tail, sizeof(tail));
-    rill_chunk_t *line = rill_event_format_notice("closing", data, length);
+    rill_chunk_t *line = rill_event_format_closing(cursor, cursor_length);
     if (line != NULL)
         rill_stream_notice(self, "closing", line);
     rill_chunk_unref(&line);
-    free(data);
     if (cursor != buffer)
         free(cursor);
 }

@@ -95,6 +95,9 @@ void rill_stream_broker_restarted(rill_stream_t *self);
 /* Queues a notice line (docs/API.md, "Notices") when the stream is started
  * and open. */
 void rill_stream_notice(rill_stream_t *self, const char *type, rill_chunk_t *line);
+/* Before rill_stream_start: queues a notice ahead of every event queued so
+ * far, so it is the stream's first line (accepted: docs/API.md). */
+void rill_stream_notice_first(rill_stream_t *self, const char *type, rill_chunk_t *line);
 /* Shutdown: the closing notice {"cursor":"<the stream's cursor>"}, then the
  * end of the response (and of its HTTP/1.1 connection). */
 void rill_stream_close(rill_stream_t *self);

@@ -136,3 +136,12 @@ void rill_subject_registry_remove(rill_subject_registry_t *self,
         free(subject);
     }
 }
+
+void rill_subject_registry_foreach(rill_subject_registry_t *self,
+                                   void (*visit)(void *argument, const rill_subject_t *subject),
+                                   void *argument)
+{
+    for (rill_subject_t *subject = zhashx_first(self->subjects); subject != NULL;
+         subject = zhashx_next(self->subjects))
+        visit(argument, subject);
+}

@@ -64,5 +64,10 @@ void rill_subject_registry_remove(rill_subject_registry_t *self,
 rill_subject_t *rill_subject_registry_find(rill_subject_registry_t *self, const char *topic,
                                            size_t length);
 size_t rill_subject_registry_size(rill_subject_registry_t *self);
+/* Calls visit for every subject (its count is its local streams); visit
+ * must not add or remove subscriptions. */
+void rill_subject_registry_foreach(rill_subject_registry_t *self,
+                                   void (*visit)(void *argument, const rill_subject_t *subject),
+                                   void *argument);
 
 #endif

@@ -3,7 +3,8 @@
  * keeps its state in its own pool (h2o_mem_alloc_shared with a dispose
  * callback): when the client vanishes the pool goes, and the dispose drops
  * the pending broker call and the barrier token, so a late reply finds
- * nothing and no freed request is ever touched.
+ * nothing and no freed request is ever touched. A streamed submit's first
+ * line is the accepted notice, as soon as SUBMITTED names the ids.
  */
 #include "submit_http.h"
 
@@ -129,6 +130,13 @@ static void on_submit_reply(void *owner, rill_call_outcome_t outcome, const rill
     }
     if (rill_stream_fetch_joined(submit->stream) != 0)
         rill_log_warn(submit->who, "cannot fetch the joined jobs' events so far");
+    /* The ids (as the broker named them) before any event: docs/API.md,
+     * "Notices", accepted. */
+    rill_chunk_t *accepted = rill_event_format_accepted(
+        (const char(*)[RILL_ID_TEXT_SIZE])submit->ids, submit->job_count);
+    if (accepted != NULL)
+        rill_stream_notice_first(submit->stream, "accepted", accepted);
+    rill_chunk_unref(&accepted);
     rill_log_info(submit->who, "%zu job(s) submitted, streaming", submit->job_count);
     rill_stream_start(submit->stream);
     submit->stream = NULL;

@@ -25,6 +25,14 @@
  * and create) is waited for. A line not ended by "\n" is held until it is,
  * or until the file is left for another.
  *
+ * A file missing at start is waited for, as `tail -F` does (arg "wait",
+ * default true; false fails at once with not_found): inotify watches the
+ * nearest directory of the path that exists (the root at least) for the
+ * next component's name, again after each event (a directory of the path
+ * may appear first), and the file, once there, is followed from its start.
+ * A directory on the way that leads out of the root ends the job with
+ * `forbidden`, and so does the file, when it appears, by the same checks.
+ *
  * Two halves, like every kind (rill_worker_kind.h): the arguments, which
  * librill compiles too (the frontend checks them at submit), and, with
  * RILL_WORKER, how a job runs.
@@ -42,6 +50,7 @@
 typedef struct {
     const char *path;
     int from_start; /* "from": "start" (1) or "end" (0, the default) */
+    int wait;       /* "wait": a missing file is waited for (1, the default) */
 } tail_args_t;
 
 /* A path as a client sent it, checked lexically (the running half still
@@ -67,9 +76,10 @@ static int tail_path_check(const char *path, size_t length)
 static int tail_args_parse(const rill_config_t *config, json_t *args, tail_args_t *tail, rill_job_error_t *error)
 {
     (void)config;
-    static const char *const allowed[] = {"path", "from", NULL};
+    static const char *const allowed[] = {"path", "from", "wait", NULL};
     tail->path = NULL;
     tail->from_start = 0;
+    tail->wait = 1;
     json_t *path;
     if (rill_kind_args_only(args, "tail", allowed, error) != 0 ||
         (path = rill_kind_args_required_string(args, "tail", "path", error)) == NULL)
@@ -87,6 +97,12 @@ static int tail_args_parse(const rill_config_t *config, json_t *args, tail_args_
             return rill_job_error(error, 422, "invalid_args", "\"from\" must be \"start\" or \"end\"");
         tail->from_start = strcmp(text, "start") == 0;
     }
+    json_t *wait = json_object_get(args, "wait");
+    if (wait != NULL) {
+        if (!json_is_boolean(wait))
+            return rill_job_error(error, 422, "invalid_args", "\"wait\" must be true or false");
+        tail->wait = json_is_true(wait);
+    }
     return 0;
 }
 
@@ -98,6 +114,7 @@ RILL_KIND_ARGUMENTS(tail, tail_args_t, tail_args_parse)
 #include "lines.h"
 #include "rill_alloc.h"
 #include "rill_json_text.h"
+#include "rill_log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -117,7 +134,7 @@ typedef struct {
     rill_worker_job_t *job;
     char root[PATH_MAX];    /* real path of the tail root */
     char path[PATH_MAX];    /* root + "/" + the job's path, as given */
-    int fd;                 /* the file followed, -1 before it is opened */
+    int fd;                 /* the file followed, -1 while it is waited for */
     dev_t device;
     ino_t inode;
     off_t offset;           /* bytes of fd read so far */
@@ -132,6 +149,7 @@ typedef enum { OPEN_OK, OPEN_MISSING, OPEN_FORBIDDEN, OPEN_ERROR } open_result_t
 
 static void tail_check(void *argument);
 static void tail_rearm(tail_state_t *state, uint64_t delay_ms);
+static void tail_wait(tail_state_t *state);
 
 /* ---- the worker's one inotify instance, shared by its tail jobs ----
  * A small table of (watch descriptor, file name, job): a job watches up to
@@ -294,6 +312,73 @@ static open_result_t tail_open(tail_state_t *state, int *fd_out, char *message, 
     return OPEN_OK;
 }
 
+/* Starts following fd (opened by tail_open) from its start or its end. */
+static int tail_follow(tail_state_t *state, int fd, int from_start, char *message, size_t message_size)
+{
+    struct stat info;
+    char resolved[PATH_MAX];
+    if (fstat(fd, &info) != 0) {
+        close(fd);
+        snprintf(message, message_size, "cannot stat the file: %s", strerror(errno));
+        return -1;
+    }
+    state->fd = fd;
+    state->device = info.st_dev;
+    state->inode = info.st_ino;
+    state->offset = from_start ? 0 : info.st_size;
+    tail_watches_remove(state); /* those of the wait, if any */
+    if (tail_watches_add(state, state->path) != 0 || realpath(state->path, resolved) == NULL ||
+        tail_watches_add(state, resolved) != 0) {
+        snprintf(message, message_size, "cannot watch the file: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* The file is missing: (re)watches the nearest existing directory of its
+ * path under the root for the next component's name. */
+static open_result_t tail_watch_missing(tail_state_t *state, char *message, size_t message_size)
+{
+    char directory[PATH_MAX], name[NAME_MAX + 1] = "", resolved[PATH_MAX], watched[PATH_MAX + NAME_MAX + 2];
+    snprintf(directory, sizeof(directory), "%s", state->root);
+    const char *rest = state->path + strlen(state->root) + 1;
+    while (*rest != '\0') {
+        size_t length = strcspn(rest, "/");
+        const char *next = rest + length + (rest[length] == '/');
+        if (length == 0 || (length == 1 && rest[0] == '.')) {
+            rest = next;
+            continue;
+        }
+        if (length > NAME_MAX) {
+            snprintf(message, message_size, "a component of the path is too long");
+            return OPEN_ERROR;
+        }
+        snprintf(name, sizeof(name), "%.*s", (int)length, rest);
+        char candidate[PATH_MAX];
+        struct stat info;
+        if (*next == '\0' || (size_t)snprintf(candidate, sizeof(candidate), "%s/%s", directory, name) >=
+                                  sizeof(candidate) || stat(candidate, &info) != 0 || !S_ISDIR(info.st_mode))
+            break;
+        memcpy(directory, candidate, sizeof(directory));
+        rest = next;
+    }
+    if (realpath(directory, resolved) == NULL) {
+        snprintf(message, message_size, "cannot resolve %s: %s", directory, strerror(errno));
+        return OPEN_ERROR;
+    }
+    if (!is_under(state->root, resolved)) {
+        snprintf(message, message_size, "the path leads out of the tail root");
+        return OPEN_FORBIDDEN;
+    }
+    tail_watches_remove(state);
+    snprintf(watched, sizeof(watched), "%s/%s", strcmp(resolved, "/") == 0 ? "" : resolved, name);
+    if (tail_watches_add(state, watched) != 0) {
+        snprintf(message, message_size, "cannot watch %s: %s", resolved, strerror(errno));
+        return OPEN_ERROR;
+    }
+    return OPEN_OK;
+}
+
 static int publish_line(void *argument, const char *line, size_t length)
 {
     tail_state_t *state = argument;
@@ -352,6 +437,10 @@ static void tail_check(void *argument)
     tail_state_t *state = argument;
     if (state->paused)
         return; /* resuming checks again */
+    if (state->fd < 0) {
+        tail_wait(state);
+        return;
+    }
     int more = tail_read(state, TAIL_READ_PER_TURN);
     if (more < 0 || state->failed) {
         tail_fail(state, "publish_failed", "the worker could not queue a part");
@@ -398,6 +487,37 @@ static void tail_check(void *argument)
     tail_rearm(state, TAIL_RECHECK_MS);
 }
 
+/* Waiting for the file: watch first, then look, so a file created in
+ * between is not missed; the timer looks again every second meanwhile. */
+static void tail_wait(tail_state_t *state)
+{
+    char message[PATH_MAX + 128];
+    int fd = -1;
+    open_result_t result = tail_watch_missing(state, message, sizeof(message));
+    if (result == OPEN_OK)
+        result = tail_open(state, &fd, message, sizeof(message));
+    switch (result) {
+    case OPEN_MISSING:
+        tail_rearm(state, TAIL_RECHECK_MS);
+        return;
+    case OPEN_FORBIDDEN:
+        tail_fail(state, "forbidden", message);
+        return;
+    case OPEN_ERROR:
+        tail_fail(state, "tail_failed", message);
+        return;
+    case OPEN_OK:
+        break;
+    }
+    rill_log_info(rill_worker_job_who(state->job), "job %s: %s appeared, following it from its start",
+                  rill_worker_job_id(state->job), state->path + strlen(state->root) + 1);
+    if (tail_follow(state, fd, 1, message, sizeof(message)) != 0) {
+        tail_fail(state, "tail_failed", message);
+        return;
+    }
+    tail_rearm(state, 0);
+}
+
 static void tail_start(rill_worker_context_t *context, rill_worker_job_t *job)
 {
     tail_args_t args;
@@ -427,11 +547,17 @@ static void tail_start(rill_worker_context_t *context, rill_worker_job_t *job)
         tail_fail(state, "invalid_args", "the path is too long");
         return;
     }
-    switch (tail_open(state, &state->fd, message, sizeof(message))) {
+    int fd = -1;
+    switch (tail_open(state, &fd, message, sizeof(message))) {
     case OPEN_OK:
         break;
     case OPEN_MISSING:
-        tail_fail(state, "not_found", "no such file under the tail root");
+        if (!args.wait) {
+            tail_fail(state, "not_found", "no such file under the tail root");
+            return;
+        }
+        rill_worker_job_set_state(job, state);
+        tail_wait(state); /* state->fd stays -1 until the file is there */
         return;
     case OPEN_FORBIDDEN:
         tail_fail(state, "forbidden", message);
@@ -440,18 +566,7 @@ static void tail_start(rill_worker_context_t *context, rill_worker_job_t *job)
         tail_fail(state, "tail_failed", message);
         return;
     }
-    struct stat info;
-    if (fstat(state->fd, &info) != 0) {
-        tail_fail(state, "tail_failed", "cannot stat the file");
-        return;
-    }
-    state->device = info.st_dev;
-    state->inode = info.st_ino;
-    state->offset = args.from_start ? 0 : info.st_size;
-    char resolved[PATH_MAX];
-    if (tail_watches_add(state, state->path) != 0 || realpath(state->path, resolved) == NULL ||
-        tail_watches_add(state, resolved) != 0) {
-        snprintf(message, sizeof(message), "cannot watch the file: %s", strerror(errno));
+    if (tail_follow(state, fd, args.from_start, message, sizeof(message)) != 0) {
         tail_fail(state, "tail_failed", message);
         return;
     }

@@ -32,6 +32,8 @@ static void usage(FILE *out)
             "                    (RILL_WORKER_DRAIN_MS, default 10000)\n"
             "  --log LEVEL       error, warn, info or debug (RILL_LOG, default info)\n"
             "  --help            this text\n"
+            "Env RILL_START_EPOCH_MS: the system's start (ms since the epoch; ./rill up sets it):\n"
+            "log lines count ms from it, else from this process's start.\n"
             "Signals: SIGTERM drains (a second one hands held jobs back at once); SIGHUP reloads the config.\n");
 }
 

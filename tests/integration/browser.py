@@ -40,7 +40,8 @@ def find_chromium():
 
 
 class Browser:
-    def __init__(self, width=1280, height=1000, start_timeout=30.0):
+    def __init__(self, width=1280, height=1000, start_timeout=30.0, extra_args=()):
+        """extra_args: more Chromium flags, e.g. ("--ignore-certificate-errors",)."""
         binary = find_chromium()
         if binary is None:
             raise BrowserMissing("no chromium on PATH (Debian package `chromium`; ./rill test installs it)")
@@ -63,7 +64,7 @@ class Browser:
                 "--no-first-run", "--no-default-browser-check", "--disable-extensions",
                 "--disable-background-networking", "--disable-component-update", "--mute-audio",
                 "--remote-debugging-pipe", "--user-data-dir=" + self.profile,
-                "--window-size=%d,%d" % (width, height), "about:blank"]
+                "--window-size=%d,%d" % (width, height)] + list(extra_args) + ["about:blank"]
         self.log_path = os.path.join(self.profile, "chromium.log")
         self.log = open(self.log_path, "wb")
         try:

@@ -12,6 +12,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import time
@@ -83,6 +84,9 @@ class System:
         self.env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=0")
         self.env["NO_COLOR"] = "1"
         self.config_path = None
+        # True once the frontend serves HTTPS (test_tls.py): connection()
+        # then speaks TLS, without checking the test's self-signed certificate.
+        self.https = False
         if config is not None:
             self.config_path = os.path.join(self.dir, "rill.json")
             with open(self.config_path, "w") as f:
@@ -109,11 +113,11 @@ class System:
     def start_broker(self):
         return self.spawn("broker", [self.binary("broker", "rill-broker")] + self.common_flags())
 
-    def start_frontend(self, port=None, name="frontend"):
+    def start_frontend(self, port=None, name="frontend", extra=()):
         """A frontend on port (default: the system's); more than one may run."""
         port = port or self.port
         return self.spawn(name, [self.binary("frontend", "rill-frontend"),
-                                 "--listen", "127.0.0.1:%d" % port] + self.common_flags())
+                                 "--listen", "127.0.0.1:%d" % port] + self.common_flags() + list(extra))
 
     def start_worker(self, name=None, extra=()):
         name = name or "worker%d" % (len(self.workers) + 1)
@@ -124,7 +128,13 @@ class System:
 
     # ---- HTTP ----
     def connection(self, timeout=30, port=None):
+        if self.https:
+            return http.client.HTTPSConnection("127.0.0.1", port or self.port, timeout=timeout,
+                                               context=unverified_tls_context())
         return http.client.HTTPConnection("127.0.0.1", port or self.port, timeout=timeout)
+
+    def url(self, path="/"):
+        return "%s://127.0.0.1:%d%s" % ("https" if self.https else "http", self.port, path)
 
     def request(self, method, path, body=None, headers=None, timeout=30):
         """A whole request; returns (status, headers dict, body bytes)."""
@@ -218,6 +228,16 @@ class System:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def unverified_tls_context(alpn=("http/1.1",)):
+    """A TLS client context that accepts any certificate (the tests' are self-signed)."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    if alpn:
+        context.set_alpn_protocols(list(alpn))
+    return context
+
+
 class OnPort:
     """Lets Stream talk to another frontend of the same system."""
 
@@ -242,6 +262,7 @@ class Stream:
         self.status = self.response.status
         self.headers = {k.lower(): v for k, v in self.response.getheaders()}
         self.events = []
+        self.accepted = None  # the data of the POST stream's accepted notice
 
     def next_line(self):
         line = self.response.readline()
@@ -258,6 +279,9 @@ class Stream:
             check(line.endswith(b"\n"), "NDJSON line not terminated: %r" % line)
             event = json.loads(line)
             if skip_heartbeats and event.get("event") == "heartbeat":
+                continue
+            if event.get("event") == "accepted" and "seq" not in event and self.accepted is None:
+                self.accepted = event["data"]  # a notice, not an event (test_sse.py checks it)
                 continue
             event["at"] = time.monotonic() - self.started
             self.events.append(event)

@@ -72,7 +72,7 @@ def read_lines_slowly(stream, pause_after, pause_s, out):
             break
         lines = (buffered + block).split(b"\n")
         buffered = lines.pop()
-        out.extend(line for line in lines if b'"heartbeat"' not in line[:40])
+        out.extend(line for line in lines if b'"heartbeat"' not in line[:40] and b'"accepted"' not in line[:40])
         if not paused and len(out) >= pause_after:
             paused = True
             time.sleep(pause_s)

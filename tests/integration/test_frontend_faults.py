@@ -133,7 +133,7 @@ def test_client_leaving_a_live_frontend_cancels_at_once(ctx):
     system = ctx.system(workers=1, config={"stream_heartbeat_ms": 60000})
     system.wait_healthy()
     stream = system.stream("POST", "/v1/jobs", demo(10, 10000))
-    check(stream.status == 200 and json.loads(stream.next_line()) == {"event": "heartbeat"})
+    check(stream.status == 200 and json.loads(stream.next_line())["event"] == "accepted")
     job_id = system.wait_for(lambda: re.findall(r"job ([0-9a-f]{32}) dispatched", system.broker.log_text()),
                              what="the job dispatched")[0]
     check(system.job_status(job_id)["state"] == "running")

@@ -86,7 +86,7 @@ def read_lines(stream, seconds=15):
             event = json.loads(line.decode("utf-8"))
         except ValueError as error:
             raise AssertionError("a client got a line that is not JSON (%s): %r" % (error, line[:200]))
-        if event.get("event") != "heartbeat":
+        if event.get("event") not in ("heartbeat", "accepted"):
             lines.append(event)
     return lines
 

@@ -121,7 +121,8 @@ def test_bad_input_gets_json_errors(ctx):
         ("GET", "/v1/jobs/not-an-id", None, 404),
         ("DELETE", "/v1/jobs/0123456789abcdef0123456789abcdef", None, 404),
         ("PUT", "/v1/jobs", b"{}", 405),
-        ("GET", "/v1/jobs", None, 405),
+        ("GET", "/v1/jobs?state=bogus", None, 400),  # the list (test_lists.py)
+        ("POST", "/v1/workers", b"{}", 405),
         ("POST", "/healthz", b"", 405),
         ("GET", "/no/such/path", None, 404),
     ]

@@ -153,8 +153,9 @@ def test_tail_refuses_paths_out_of_the_root(ctx):
             events = stream.read_all()
             check(len(events) == 1 and events[0]["event"] == "error", "%s: %r" % (path, events))
             check(events[0]["data"]["code"] == "forbidden", events)
-        # Missing file: not_found.
-        events = system.stream("POST", "/v1/jobs", {"kind": "tail", "args": {"path": "nope.log"}}).read_all()
+        # Missing file, not waited for ("wait": false): not_found.
+        events = system.stream("POST", "/v1/jobs", {"kind": "tail", "args": {"path": "nope.log", "wait": False}}
+                               ).read_all()
         check(events[-1]["event"] == "error" and events[-1]["data"]["code"] == "not_found", events)
     finally:
         os.unlink(outside.name)

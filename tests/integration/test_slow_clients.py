@@ -44,7 +44,7 @@ def read_events(sock, timeout=30):
         payload += rest[:size]
         body = rest[size + 2:]
     events = [json.loads(line) for line in payload.splitlines() if line]
-    return [e for e in events if e.get("event") != "heartbeat"]
+    return [e for e in events if e.get("event") not in ("heartbeat", "accepted")]
 
 
 def fast_reader(system, topic, count, into):

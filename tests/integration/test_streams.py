@@ -83,6 +83,8 @@ class Sse:
                 return event
             if line.startswith(":"):
                 continue  # a comment: the heartbeat
+            if line.startswith("retry:") and not fields:
+                continue  # the reconnection delay (test_sse.py checks it)
             name, _, value = line.partition(":")
             if value.startswith(" "):
                 value = value[1:]
@@ -123,7 +125,7 @@ class Curl:
             if not line:
                 return None
             event = json.loads(line)
-            if event.get("event") != "heartbeat":
+            if event.get("event") not in ("heartbeat", "accepted"):
                 return event
 
     def close(self):
@@ -149,7 +151,7 @@ def curl(port, method, path, body=None, headers=(), max_time=20):
 
 def ndjson_events(body):
     events = [json.loads(line) for line in body.splitlines() if line.strip()]
-    return [e for e in events if e.get("event") != "heartbeat"]
+    return [e for e in events if e.get("event") not in ("heartbeat", "accepted")]
 
 
 def wait_frontend(system, port):
@@ -268,9 +270,9 @@ def test_sse_resume_with_last_event_id(ctx):
           "after resume: %r" % rest)
     check([e["data"]["i"] for e in rest[:3]] == [4, 5, 6], rest)
     check(rest[-1]["sse_id"] == "%s:7" % job_id, rest[-1])
-    # Resuming after the end replays nothing and ends the stream.
+    # Resuming after the end has nothing to say: 204, so EventSource stops.
     over = Sse(system, "/v1/stream?job=" + job_id, last_event_id=rest[-1]["sse_id"])
-    check(over.status == 200 and over.read_all() == [], over.events)
+    check(over.status == 204 and over.read_all() == [], over.events)
 
 
 def test_sse_resume_of_a_multiplexed_stream(ctx):
@@ -348,9 +350,9 @@ def test_ndjson_resume_with_since(ctx):
     events = system.stream("GET", "/v1/stream?job=%s&since=%s:3" % (job_id, job_id)).read_all()
     check([(e["event"], e["seq"]) for e in events] == [("part", 4), ("part", 5), ("part", 6), ("done", 7)],
           events)
-    # After the end: nothing, and the stream ends at once.
+    # After the end: nothing to say, 204 (NDJSON as SSE).
     stream = system.stream("GET", "/v1/stream?job=%s&since=%s:7" % (job_id, job_id))
-    check(stream.status == 200 and stream.read_all() == [], stream.events)
+    check(stream.status == 204 and stream.read_all() == [], stream.events)
     # Subjects of the cursor that the query does not name are ignored.
     events = system.stream("GET", "/v1/stream?job=%s&since=other:9,%s:5" % (job_id, job_id)).read_all()
     check([e["seq"] for e in events] == [6, 7], events)

@@ -184,5 +184,14 @@ int main(void)
     CHECK(load_text("{\"upstreams\": {\"a\": {\"url\": \"http://x\", \"list_url\": \"http://x/{ids}/{ids}\"}}}", &config,
                     error, sizeof(error)) == -1);
     CHECK(load_text("{\"tail_root\": \"\"}", &config, error, sizeof(error)) == -1);
+
+    /* TLS: two paths, none by default; an empty or non-text one is refused by name. */
+    rill_config_defaults(&config);
+    CHECK(config.tls_cert[0] == '\0' && config.tls_key[0] == '\0');
+    CHECK(load_text("{\"tls_cert\": \"tls/server.crt\", \"tls_key\": \"/etc/rill/server.key\"}", &config, error,
+                    sizeof(error)) == 0);
+    CHECK(strcmp(config.tls_cert, "tls/server.crt") == 0 && strcmp(config.tls_key, "/etc/rill/server.key") == 0);
+    CHECK(load_text("{\"tls_key\": \"\"}", &config, error, sizeof(error)) == -1 && strstr(error, "tls_key") != NULL);
+    CHECK(load_text("{\"tls_cert\": 1}", &config, error, sizeof(error)) == -1 && strstr(error, "tls_cert") != NULL);
     RILL_TEST_END();
 }

@@ -147,6 +147,23 @@ static void test_frontend_channels(void)
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, pause, 4, &message, &error) == -1);
     rill_frame_t pause_bad_id[] = {F("rill/3"), F("PAUSE"), F("x"), F("0")};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_WORKER, pause_bad_id, 4, &message, &error) == -1);
+    /* LIST (rill/3): req, what, query json to the broker; req, json back. */
+    rill_frame_t list[] = {F("rill/3"), F("LIST"), F("9"), F("jobs"), F("{\"limit\":2}")};
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_FRONTEND, list, 5, &message, &error) == 0);
+    CHECK(message.command == RILL_COMMAND_LIST && message.argument_count == 3);
+    CHECK(strcmp(rill_command_name(RILL_COMMAND_LIST), "LIST") == 0);
+    rill_frame_t list_not_json[] = {F("rill/3"), F("LIST"), F("9"), F("jobs"), F("limit=2")};
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_FRONTEND, list_not_json, 5, &message, &error) == -1);
+    rill_frame_t listed[] = {F("rill/3"), F("LIST"), F("9"), F("{\"jobs\":[],\"next\":null}")};
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_FRONTEND, listed, 4, &message, &error) == 0);
+    CHECK(message.command == RILL_COMMAND_LIST && message.argument_count == 2);
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_WORKER, listed, 4, &message, &error) == -1);
+    /* PRESENCE (rill/3): one json frame, frontend -> broker only. */
+    rill_frame_t presence[] = {F("rill/3"), F("PRESENCE"), F("{\"interval_ms\":1000,\"subjects\":{}}")};
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_FRONTEND, presence, 3, &message, &error) == 0);
+    CHECK(message.command == RILL_COMMAND_PRESENCE && message.argument_count == 1);
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_FRONTEND, presence, 3, &message, &error) == -1);
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_FRONTEND, presence, 2, &message, &error) == -1);
     /* The version is rill/3: a rill/1 peer is refused. */
     rill_frame_t old_version[] = {F("rill/1"), F("RELEASE"), F(ID)};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_FRONTEND, old_version, 3, &message, &error) == -1);

@@ -315,7 +315,7 @@ static void test_endings(void)
     CHECK(fake.command_count == 1 && fake.commands[0].command == RILL_COMMAND_CANCEL &&
           strcmp(fake.commands[0].frames[0], id1) == 0 && worker->credit == 1);
     CHECK(fake.published_count == 1 && strcmp(fake.published[0].event, "error") == 0 &&
-          strcmp(fake.published[0].data, "{\"code\":\"cancelled\",\"message\":\"cancelled by request\"}") == 0);
+          strcmp(fake.published[0].data, "{\"code\":\"cancelled\",\"message\":\"requested by a client\"}") == 0);
     CHECK(rill_broker_cancel(broker, id_frame, &error) == NULL && strcmp(error.code, "conflict") == 0 &&
           strcmp(error.message, "the job has ended already (cancelled)") == 0);
     CHECK(rill_broker_cancel(broker, rill_frame_from_string("nope"), &error) == NULL &&

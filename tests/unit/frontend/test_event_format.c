@@ -76,6 +76,25 @@ int main(void)
     notice = rill_event_format_notice("broker_unavailable", "{}", 2);
     CHECK_BYTES(notice->bytes, notice->length, "{\"event\":\"broker_unavailable\",\"data\":{}}\n");
     rill_chunk_unref(&notice);
+    notice = rill_event_format_closing("a:1,news:3", 10);
+    CHECK_BYTES(notice->bytes, notice->length,
+                "{\"event\":\"closing\",\"data\":{\"cursor\":\"a:1,news:3\"}}\n");
+    rill_chunk_unref(&notice);
+    /* The accepted notice: the ids in order, one or many. */
+    char ids[2][RILL_ID_TEXT_SIZE] = {"0123456789abcdef0123456789abcdef",
+                                      "fedcba9876543210fedcba9876543210"};
+    notice = rill_event_format_accepted((const char(*)[RILL_ID_TEXT_SIZE])ids, 2);
+    CHECK_BYTES(notice->bytes, notice->length,
+                "{\"event\":\"accepted\",\"data\":{\"jobs\":[\"0123456789abcdef0123456789abcdef\","
+                "\"fedcba9876543210fedcba9876543210\"]}}\n");
+    CHECK(notice->kind == RILL_CHUNK_BYTES && notice->length <= notice->capacity);
+    check_json_line(notice);
+    rill_chunk_unref(&notice);
+    notice = rill_event_format_accepted((const char(*)[RILL_ID_TEXT_SIZE])ids + 1, 1);
+    CHECK_BYTES(notice->bytes, notice->length,
+                "{\"event\":\"accepted\",\"data\":{\"jobs\":[\"fedcba9876543210fedcba9876543210\"]}}\n");
+    rill_chunk_unref(&notice);
+    CHECK_BYTES(RILL_SSE_RETRY, strlen(RILL_SSE_RETRY), "retry: 3000\n\n");
 
     char buffer[64];
     size_t length = rill_json_escape(buffer, sizeof(buffer), "a\"b", 3);

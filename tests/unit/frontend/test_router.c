@@ -16,8 +16,16 @@ int main(void)
 
     rill_route_t route = route_of("POST", "/v1/jobs");
     CHECK(route.id == RILL_ROUTE_JOBS && route.status == 0);
-    route = route_of("GET", "/v1/jobs");
-    CHECK(route.status == 405 && strcmp(route.allow, "POST") == 0);
+    route = route_of("GET", "/v1/jobs"); /* the list */
+    CHECK(route.id == RILL_ROUTE_JOBS && route.status == 0);
+    route = route_of("PUT", "/v1/jobs");
+    CHECK(route.status == 405 && strcmp(route.allow, "GET, POST") == 0);
+    route = route_of("GET", "/v1/workers");
+    CHECK(route.id == RILL_ROUTE_WORKERS && route.status == 0);
+    route = route_of("GET", "/v1/topics");
+    CHECK(route.id == RILL_ROUTE_TOPICS && route.status == 0);
+    CHECK(route_of("POST", "/v1/workers").status == 405);
+    CHECK(route_of("DELETE", "/v1/topics").status == 405);
 
     snprintf(path, sizeof(path), "/v1/jobs/%s", id);
     route = route_of("GET", path);
@@ -75,7 +83,7 @@ int main(void)
     CHECK(route_of("GET", "/v1/topics/bad name").status == 400);
     CHECK(route_of("POST", "/v1/topics/a/b").status == 400);
     CHECK(route_of("GET", "/v1/topics/").status == 404);
-    CHECK(route_of("GET", "/v1/topics").status == 404);
+    CHECK(route_of("GET", "/v1/topics").status == 0); /* the list */
     char long_path[200];
     snprintf(long_path, sizeof(long_path), "/v1/topics/%0128d", 7);
     CHECK(route_of("GET", long_path).status == 0);
