@@ -62,7 +62,7 @@ def sse_events(conn_response, count):
         check(line, "the SSE stream ended after %r" % events)
         line = line.decode("utf-8").rstrip("\n")
         if line == "":
-            if current:
+            if "data" in current:  # a block of its own (retry:) is no event
                 events.append(current)
             current = {}
         elif line.startswith(":"):
