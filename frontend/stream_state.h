@@ -54,6 +54,7 @@ struct rill_stream {
     char who[64];
     uint64_t last_n;                 /* ?last=N: topics without since start with their last N */
     rill_topic_pattern_t *patterns;  /* wildcard topics (topic_patterns.h) */
+    uint64_t follows_mark;           /* topic_patterns.c: this event's topic is followed already */
 };
 
 struct rill_streams {

@@ -112,29 +112,39 @@ static int is_waiting(const stream_subject_t *record)
            !h2o_timeout_is_linked((h2o_timeout_entry_t *)&record->retry);
 }
 
-/* Sends the FETCH that starts a matched topic: listed (it existed when the
- * broker listed the matches) from the cursor's seq, its last N, its first
- * retained message when resuming, or live; not listed (created since)
- * from seq 1. */
-static void topic_start(rill_topic_pattern_t *self, stream_subject_t *record, int listed)
+/* Starts a matched topic: listed (it existed when the broker listed the
+ * matches, its last seq then was last) from the cursor's seq, its last N
+ * or its first retained message when resuming (a FETCH each), or else live
+ * after last: no FETCH, since a FETCH's own "last" could already count a
+ * message the client published after the stream answered; not listed
+ * (created since) from seq 1, fetched. */
+static void topic_start(rill_topic_pattern_t *self, stream_subject_t *record, int listed, uint64_t last)
 {
     rill_sequencer_t *sequencer = &record->sequencer;
-    rill_fetch_t *fetch = sequencer->fetch;
-    if (fetch == NULL)
-        fetch = rill_sequencer_fetch_begin(sequencer, RILL_FETCH_REPAIR, 0);
     size_t length;
     const char *name = rill_sequencer_name(sequencer, &length);
     uint64_t since = 0;
+    int resumed = listed && resume_find(self, name, length, &since);
+    if (listed && !resumed && self->stream->last_n == 0 && !self->resuming) {
+        if (sequencer->fetch == NULL) {
+            sequencer->next_seq = last + 1;
+            return;
+        }
+        /* Live events came before the list: they go on from last + 1. */
+        sequencer->fetch->live_only = 1;
+        rill_sequencer_fetch_finish(sequencer, last, 0);
+        return;
+    }
+    rill_fetch_t *fetch = sequencer->fetch;
+    if (fetch == NULL)
+        fetch = rill_sequencer_fetch_begin(sequencer, RILL_FETCH_REPAIR, 0);
     fetch->after = 0;
     sequencer->next_seq = 1;
-    if (listed && resume_find(self, name, length, &since)) {
+    if (resumed) {
         fetch->after = since; /* since wins over last */
         sequencer->next_seq = since + 1;
     } else if (listed && self->stream->last_n > 0) {
         fetch->last_n = self->stream->last_n;
-    } else if (listed && !self->resuming) {
-        fetch->after = RILL_FETCH_AFTER_LATEST;
-        fetch->live_only = 1;
     }
     if (rill_stream_subject_repair(record) != 0) /* none while the frontend drains */
         rill_sequencer_fetch_failed(sequencer, "the broker cannot be reached");
@@ -150,8 +160,10 @@ static void follow_listed(rill_topic_pattern_t *self, json_t *topics)
     char subject[RILL_TOPIC_NAME_MAX + 3];
     json_array_foreach(topics, index, item) {
         const char *name = json_string_value(json_object_get(item, "topic"));
+        json_t *last = json_object_get(item, "last");
         size_t length = name != NULL ? strlen(name) : 0;
-        if (name == NULL || !rill_topic_name_is_valid(name, length) ||
+        if (name == NULL || !json_is_integer(last) || json_integer_value(last) < 0 ||
+            !rill_topic_name_is_valid(name, length) ||
             !rill_topic_pattern_matches(prefix, prefix_length, name, length))
             continue;
         subject[0] = RILL_SUBJECT_TOPIC;
@@ -163,14 +175,14 @@ static void follow_listed(rill_topic_pattern_t *self, json_t *topics)
         else if (!is_waiting(record))
             continue; /* named by the stream itself, or by another pattern */
         if (record != NULL)
-            topic_start(self, record, 1);
+            topic_start(self, record, 1, (uint64_t)json_integer_value(last));
     }
     for (stream_subject_t *record = stream->subjects; record != NULL; record = record->next) {
         size_t length;
         const char *name = rill_sequencer_name(&record->sequencer, &length);
         if (rill_sequencer_is_topic(&record->sequencer) && is_waiting(record) &&
             rill_topic_pattern_matches(prefix, prefix_length, name, length))
-            topic_start(self, record, 0);
+            topic_start(self, record, 0, 0);
     }
 }
 
@@ -227,7 +239,8 @@ int rill_topic_patterns_on_event(rill_streams_t *streams, const rill_event_t *ev
     const char *name = (const char *)event->subject.data;
     size_t length = event->subject.size;
     char key[RILL_TOPIC_NAME_MAX + 2];
-    int added = 0;
+    int added = 0, marked = 0;
+    static uint64_t mark;
     key[0] = RILL_SUBJECT_TOPIC;
     /* Each dot with a byte after it ends a prefix a pattern may name. */
     for (size_t i = 0; i + 1 < length && i < RILL_TOPIC_NAME_MAX; i++) {
@@ -235,23 +248,33 @@ int rill_topic_patterns_on_event(rill_streams_t *streams, const rill_event_t *ev
         if (name[i] != '.')
             continue;
         rill_subject_t *subject = rill_subject_registry_find(streams->subjects, key, i + 2);
+        if (subject != NULL && !marked) {
+            /* The streams that follow the topic already, marked once per
+             * event: a check per pattern stream, not a search. */
+            marked = 1;
+            mark++;
+            rill_subject_t *exact = rill_subject_registry_find(streams->subjects, (const char *)event->topic.data,
+                                                               event->topic.size);
+            for (rill_subscription_t *s = exact != NULL ? exact->head : NULL; s != NULL; s = s->next)
+                ((rill_stream_t *)((stream_subject_t *)s->owner)->owner)->follows_mark = mark;
+        }
         for (rill_subscription_t *s = subject != NULL ? subject->head : NULL; s != NULL; s = s->next) {
             rill_topic_pattern_t *self = s->owner;
             rill_stream_t *stream = self->stream;
             const char *topic = (const char *)event->topic.data;
-            if (!rill_output_queue_is_open(&stream->output) ||
-                rill_stream_find_subject(stream, topic, event->topic.size) != NULL)
+            if (!rill_output_queue_is_open(&stream->output) || stream->follows_mark == mark)
                 continue;
             stream_subject_t *record = streams->calls->topic_add(stream, topic, event->topic.size);
             if (record == NULL)
                 continue;
+            stream->follows_mark = mark; /* a second pattern of the stream that matches finds it */
             added = 1;
             rill_log_debug(stream->who, "stream %llu: now follows topic %.*s (%s*)",
                            (unsigned long long)stream->output.serial, (int)length, name, self->subject + 1);
             if (!self->listed)
                 rill_sequencer_fetch_begin(&record->sequencer, RILL_FETCH_REPAIR, 0); /* held until listed */
             else if (event->type != RILL_EVENT_PART || event->seq != 1)
-                topic_start(self, record, 0);
+                topic_start(self, record, 0, 0);
             /* else a new topic's first message: it is delivered live */
         }
     }

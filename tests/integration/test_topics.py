@@ -341,3 +341,18 @@ def test_delete_and_wildcards_across_two_frontends(ctx):
     check(topic_events(wildcard, 1) == [("x.two", 2, {"t": 2})], wildcard.events)
     named.close()
     wildcard.close()
+
+
+def test_wildcard_live_start_is_the_list_not_a_later_fetch(ctx):
+    """A message published right after a wildcard stream answers reaches it:
+    a matched topic that starts live starts after the seq the broker listed,
+    whatever reaches the broker first afterwards."""
+    system = ctx.system(workers=1)
+    system.wait_healthy()
+    for i in range(25):
+        publish(system, "quick%d.a" % i, {"n": 1})
+        stream = system.stream("GET", "/v1/stream?topic=quick%d.*" % i)
+        check(stream.status == 200, stream.status)
+        publish(system, "quick%d.a" % i, {"n": 2})
+        check(topic_events(stream, 1) == [("quick%d.a" % i, 2, {"n": 2})], stream.events)
+        stream.close()
