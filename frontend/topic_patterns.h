@@ -14,7 +14,8 @@
  *   (TOPIC_MATCH, one opening step of the stream), and follows each: from
  *   the cursor's seq when it names the topic (since wins), else with its
  *   last N (?last=N), else from its first retained message when resuming
- *   (a topic created while the client was away), else live;
+ *   (a topic created while the client was away), else live after the seq
+ *   the list gave;
  * - a matched topic whose events arrive before the broker's list are held
  *   (a FETCH begun, not sent) until the list says where it starts; one
  *   that appears later starts at seq 1, fetched when its first event seen
