@@ -15,8 +15,10 @@
 #include <string.h>
 
 /* Sends one batch to worker, and its jobs start there. On failure the jobs
- * stay where they wait and the worker is marked unreachable. */
-static int send_batch(rill_broker_t *self, rill_worker_t *worker, rill_job_t **jobs, size_t count)
+ * stay where they wait and the worker is marked unreachable. ordered: an
+ * ordered pipeline's batch, whose jobs the worker runs one after another
+ * (docs/PROTOCOL.md, BATCH). */
+static int send_batch(rill_broker_t *self, rill_worker_t *worker, rill_job_t **jobs, size_t count, int ordered)
 {
     char batch_id[RILL_ID_TEXT_SIZE];
     snprintf(batch_id, sizeof(batch_id), "%.16s%016llx", self->instance_id,
@@ -28,7 +30,7 @@ static int send_batch(rill_broker_t *self, rill_worker_t *worker, rill_job_t **j
                                         .who = job->who, .args = job->args, .attempt = job->attempt,
                                         .seq = rill_broker_attempt_seq(job)};
     }
-    char *text = rill_batch_encode(batch_id, entries, count);
+    char *text = rill_batch_encode(batch_id, ordered && count > 1, entries, count);
     free(entries);
     rill_frame_t frame = rill_frame_from_string(text);
     int sent = rill_broker_send_worker(self, worker, RILL_COMMAND_BATCH, &frame, 1);
@@ -83,7 +85,7 @@ static void dispatch_pipelines(rill_broker_t *self, uint64_t now)
         size_t take = 0;
         rill_worker_t *worker =
             count > 0 ? choose_for_batch(self, rill_pipeline_group_kind(group), count, &take) : NULL;
-        if (worker != NULL && send_batch(self, worker, jobs, take) == 0) {
+        if (worker != NULL && send_batch(self, worker, jobs, take, rill_pipeline_group_ordered(group)) == 0) {
             rill_pipelines_start_batch(self->pipelines, group, jobs, take);
             /* A parallel group may send another batch at once. */
             if (rill_pipeline_group_is_ready(group, now))
@@ -123,7 +125,7 @@ void rill_broker_dispatch(rill_broker_t *self)
             if (worker == NULL) {
                 if (starved_count < sizeof(starved) / sizeof(starved[0]))
                     starved[starved_count++] = job->kind;
-            } else if (send_batch(self, worker, &job, 1) == 0) {
+            } else if (send_batch(self, worker, &job, 1, 0) == 0) {
                 credit--;
             } else {
                 /* The worker is unreachable now; try this job again. */

@@ -30,7 +30,13 @@ typedef struct {
     char message[256];
 } rill_broker_error_t;
 
-/* SUBMIT: registers every job or none. Refused (-1, error filled, nothing
+/* A new job in the table, with the settings it runs under: its pipeline's
+ * (when one matched), else the config's. identity (may be NULL) is
+ * consumed. For SUBMIT (job_submit.c) and a recovered job. */
+rill_job_t *rill_broker_insert_job(rill_broker_t *self, rill_job_spec_t *spec, const rill_pipeline_config_t *pipeline,
+                                   char *identity, uint64_t now, uint64_t wall);
+
+/* SUBMIT (job_submit.c): registers every job or none. Refused (-1, error filled, nothing
  * changed) when the request has 0 or more than max_jobs_per_request jobs,
  * or a job's kind is not declared (unknown_kind), or its id is known
  * already or given twice (conflict). Else each job is queued (held until

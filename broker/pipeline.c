@@ -4,6 +4,7 @@
  */
 #include "pipeline.h"
 #include "rill_alloc.h"
+#include "rill_job.h"
 
 #include <czmq.h>
 #include <stdio.h>
@@ -98,8 +99,7 @@ char *rill_pipelines_identity(const char *kind, const char *source, const char *
      * gives jansson rill_xmalloc (main.c), which aborts first. */
     char *canonical = args != NULL ? json_dumps(args, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     const char *shown = canonical != NULL ? canonical : "{}";
-    if (source == NULL)
-        source = kind;
+    source = rill_job_source(kind, source, args);
     size_t size = strlen(kind) + strlen(source) + strlen(shown) + 3;
     char *text = rill_xmalloc(size);
     snprintf(text, size, "%s\x1f%s\x1f%s", kind, source, shown);
@@ -355,6 +355,11 @@ rill_pipeline_group_t *rill_pipelines_first_ready(rill_pipelines_t *self, uint64
 const char *rill_pipeline_group_kind(const rill_pipeline_group_t *group)
 {
     return group->config.kind;
+}
+
+int rill_pipeline_group_ordered(const rill_pipeline_group_t *group)
+{
+    return group->config.mode == RILL_PIPELINE_ORDERED;
 }
 
 size_t rill_pipeline_group_peek(rill_pipeline_group_t *group, rill_job_t **jobs, size_t max)

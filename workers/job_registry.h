@@ -39,6 +39,7 @@ typedef struct {
     rill_worker_context_t *context; /* what the kinds are handed */
     rill_hold_budget_t hold_budget; /* worker_hold_bytes over every job's hold ring */
     size_t hold_parts;              /* worker_hold_parts: each new job's ring */
+    int stopping;                   /* jobs are being cancelled together: no ordered turn starts */
 } rill_job_registry_t;
 
 void rill_job_registry_init(rill_job_registry_t *self, rill_worker_link_t *link, rill_worker_context_t *context);
@@ -59,8 +60,12 @@ rill_worker_job_t *rill_job_registry_find(const rill_job_registry_t *self, const
 /* The jobs of one BATCH. A malformed entry is dropped (counted on the
  * link), a job already held is ignored, one of a kind not served is refused
  * (FAIL unknown_kind); while draining every job goes back at once (RETURN).
- * The others are held and started. */
-void rill_job_registry_start(rill_job_registry_t *self, const rill_batch_job_t *entries, size_t count, int draining);
+ * The others are held and started; in an ordered batch (rill/3) a per-job
+ * kind's jobs start one after another, each when the one before ended (its
+ * end sent to the broker), so their parts never interleave; a batch kind
+ * gets them all and ends them in order (rill_worker_kind.h). */
+void rill_job_registry_start(rill_job_registry_t *self, const rill_batch_job_t *entries, size_t count, int ordered,
+                             int draining);
 
 /* Ends of a job; after each, the job is freed. */
 void rill_job_registry_done(rill_job_registry_t *self, rill_worker_job_t *job);

@@ -68,7 +68,7 @@ static void handle_batch(rill_worker_context_t *worker, rill_frame_t body)
         return;
     }
     /* A malformed entry (valid = 0) is dropped there; the rest still runs. */
-    rill_job_registry_start(&worker->jobs, batch.jobs, batch.count, worker->draining);
+    rill_job_registry_start(&worker->jobs, batch.jobs, batch.count, batch.ordered, worker->draining);
     rill_batch_release(&batch);
 }
 
