@@ -132,6 +132,22 @@ static void publish_gap(rill_broker_t *self, rill_job_t *job, uint64_t to)
                                       json_pack("{s:I, s:I}", "from", (json_int_t)from, "to", (json_int_t)to));
 }
 
+/* The retry event a new attempt owes, if it owes one: published at its
+ * dispatch, not when its last attempt was lost (until this dispatch the
+ * lost attempt could still be adopted and go on), or later for a job after
+ * the first of an ordered batch (rill_broker_start_job). */
+static void publish_retry(rill_broker_t *self, rill_job_t *job)
+{
+    if (job->retry_reason == NULL)
+        return;
+    self->counters->jobs_retried++;
+    job->parts = 0; /* done.parts and status count the attempt that ends (docs/API.md) */
+    (void)rill_events_publish_json(self, job, RILL_EVENT_RETRY,
+                                   json_pack("{s:I, s:s}", "attempt", (json_int_t)job->attempt, "reason",
+                                             job->retry_reason));
+    job->retry_reason = NULL;
+}
+
 /* The job a PART from worker may go to: NULL when the part is stale or a
  * duplicate (counted; a stale sender is told to CANCEL). */
 static rill_job_t *part_job(rill_broker_t *self, rill_worker_t *worker, rill_frame_t id, uint64_t seq)
@@ -158,6 +174,7 @@ void rill_broker_part(rill_broker_t *self, rill_worker_t *worker, rill_frame_t i
     rill_job_t *job = part_job(self, worker, id, seq);
     if (job == NULL)
         return;
+    publish_retry(self, job); /* one it still owes (its seq was kept: the BATCH's seq + 0) */
     if (seq > job->last_seq + 1) {
         /* The worker's hold ring dropped these (or a restarted broker
          * adopted the job late): the receivers are told which seqs they
@@ -214,17 +231,10 @@ static void assign(rill_broker_t *self, rill_job_t *job, rill_worker_t *worker)
 }
 
 void rill_broker_start_job(rill_broker_t *self, rill_job_t *job, rill_worker_t *worker, const char *batch_id,
-                           uint64_t now_wall_ms)
+                           uint64_t now_wall_ms, int owe_retry)
 {
-    if (job->retry_reason != NULL) {
-        /* Published now, not when its last attempt was lost: until this
-         * dispatch the lost attempt could still be adopted and go on. */
-        self->counters->jobs_retried++;
-        (void)rill_events_publish_json(self, job, RILL_EVENT_RETRY,
-                                       json_pack("{s:I, s:s}", "attempt", (json_int_t)job->attempt, "reason",
-                                                 job->retry_reason));
-        job->retry_reason = NULL;
-    }
+    if (!owe_retry)
+        publish_retry(self, job);
     assign(self, job, worker);
     snprintf(job->batch, sizeof(job->batch), "%s", batch_id);
     if (job->started_ms == 0)
@@ -264,6 +274,7 @@ void rill_broker_end_job(rill_broker_t *self, rill_job_t *job, rill_job_state_t 
     if (rill_job_is_ended(job))
         return;
     if (job->worker != NULL) {
+        publish_retry(self, job); /* an attempt that owes its retry event: before its end */
         if (tell_worker) {
             rill_frame_t id = {(const uint8_t *)job->id, RILL_JOB_ID_LENGTH};
             (void)rill_broker_send_worker(self, job->worker, RILL_COMMAND_CANCEL, &id, 1);

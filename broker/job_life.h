@@ -74,9 +74,11 @@ void rill_broker_refuse_part(rill_broker_t *self, rill_worker_t *worker, rill_fr
  * last seq, and one more when its retry event is still to be published. */
 uint64_t rill_broker_attempt_seq(const rill_job_t *job);
 /* The job went to worker in batch batch_id: it runs there now (a pending
- * retry event is published first). */
+ * retry event is published first; with owe_retry, a job after the first of
+ * an ordered batch, only before its first part or its end, so that it comes
+ * after the events of the jobs before it: docs/CONFIG.md "Pipelines"). */
 void rill_broker_start_job(rill_broker_t *self, rill_job_t *job, rill_worker_t *worker, const char *batch_id,
-                           uint64_t now_wall_ms);
+                           uint64_t now_wall_ms, int owe_retry);
 /* A joining worker reports it runs this job (HELLO "jobs"). Returns 1 when
  * it goes on with it, with *last_seq the job's last seq here (the worker
  * re-sends its held parts after it): a job running on that worker already,

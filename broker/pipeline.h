@@ -94,6 +94,12 @@ size_t rill_pipeline_group_peek(rill_pipeline_group_t *group, rill_job_t **jobs,
 void rill_pipelines_start_batch(rill_pipelines_t *self, rill_pipeline_group_t *group, rill_job_t **jobs,
                                size_t count);
 
+/* job is queued again (its worker was lost) and its batch was an ordered
+ * one: the jobs of that batch queued again (job among them), in the
+ * batch's order, to go together as one ordered batch again (caller frees;
+ * *count of them). NULL (count 0) for a job of no ordered batch. */
+rill_job_t **rill_pipelines_ordered_retry(const rill_job_t *job, size_t *count);
+
 /* Gauges for tests and logs. */
 size_t rill_pipelines_group_count(const rill_pipelines_t *self);
 size_t rill_pipelines_debouncing(const rill_pipelines_t *self);
