@@ -5,10 +5,12 @@ and workers, and checks the operators' semantics through HTTP: job status
 (pipeline, batch, worker, timings) and the streamed events. Timing bounds
 are generous: they test what happens, not how fast.
 """
+import os
+import subprocess
 import threading
 import time
 
-from harness import check, check_job_events, events_by_job
+from harness import check, check_job_events, events_by_job, free_port
 
 
 def pipeline(**fields):
@@ -361,3 +363,17 @@ def test_ordered_batch_runs_its_jobs_one_after_another(ctx):
     order, interleaved = job_order(events)
     check(len(order) == 3 and interleaved, "a parallel batch ran serially: %r" % [e.get("job") for e in events])
     check(len({system.job_status(j)["batch"] for j in order}) == 1, "one parallel batch")
+
+
+def test_the_list_api_example_runs_in_one_command(ctx):
+    # examples/list-api/run.sh as a user runs it, on the build under test
+    # and free ports: 10 item jobs, ONE upstream call.
+    script = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "list-api", "run.sh")
+    env = dict(os.environ, BUILD=ctx.build_dir, PORT=str(free_port()), UPSTREAM_PORT=str(free_port()),
+               ITEMS="10")
+    result = subprocess.run(["bash", script], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            timeout=90)
+    output = result.stdout.decode("utf-8", "replace")
+    check(result.returncode == 0, "run.sh exited %d:\n%s" % (result.returncode, output))
+    check("10 of 10 jobs done; upstream calls: 1 (" in output, output)
+    check(sum(1 for line in output.splitlines() if " part {" in line) == 10, output)
