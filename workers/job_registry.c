@@ -100,13 +100,15 @@ static void job_table_free(void **item)
     job_destroy((rill_worker_job_t **)item);
 }
 
-void rill_job_registry_init(rill_job_registry_t *self, rill_worker_link_t *link, rill_worker_context_t *context)
+void rill_job_registry_init(rill_job_registry_t *self, rill_worker_link_t *link, rill_worker_context_t *context,
+                            rill_timer_heap_t *timers)
 {
     memset(self, 0, sizeof(*self));
     self->jobs = zhashx_new();
     zhashx_set_destructor(self->jobs, job_table_free);
     self->link = link;
     self->context = context;
+    self->timers = timers;
 }
 
 void rill_job_registry_release(rill_job_registry_t *self)
@@ -114,6 +116,8 @@ void rill_job_registry_release(rill_job_registry_t *self)
     if (self->jobs == NULL)
         return;
     rill_job_registry_cancel_all(self, RILL_COMMAND_INVALID);
+    if (self->timers != NULL)
+        rill_timer_heap_disarm(self->timers, &self->turn_timer);
     zhashx_destroy(&self->jobs);
     for (size_t i = 0; i < self->served_count; i++) {
         if (self->served[i]->shutdown != NULL)
@@ -313,16 +317,22 @@ void rill_job_registry_start(rill_job_registry_t *self, const rill_batch_job_t *
     free(taken);
 }
 
+static void advance_all(rill_job_registry_t *self);
+
+static void next_turns(void *argument)
+{
+    advance_all(argument);
+}
+
 /* Ends a job's life in this process: out of the table, freed. In an
- * ordered batch, the next job's turn comes (its end went to the broker). */
+ * ordered batch, the next job's turn comes (its end went to the broker):
+ * from the loop, at once, not inside the kind's callback that ended it. */
 static void forget(rill_job_registry_t *self, rill_worker_job_t *job)
 {
-    ordered_run_t *run = job->run;
-    if (run != NULL)
-        run->refs++;
+    int ordered = job->run != NULL;
     zhashx_delete(self->jobs, job->id); /* the table's destructor frees it */
-    run_advance(self, run);
-    run_release(&run);
+    if (ordered && !self->stopping && self->timers != NULL)
+        rill_timer_heap_start(self->timers, &self->turn_timer, 0, next_turns, self);
 }
 
 /* PART id seq data. */
