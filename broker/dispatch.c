@@ -15,8 +15,10 @@
 #include <string.h>
 
 /* Sends one batch to worker, and its jobs start there. On failure the jobs
- * stay where they wait and the worker is marked unreachable. */
-static int send_batch(rill_broker_t *self, rill_worker_t *worker, rill_job_t **jobs, size_t count)
+ * stay where they wait and the worker is marked unreachable. ordered: an
+ * ordered pipeline's batch, whose jobs the worker runs one after another
+ * (docs/PROTOCOL.md, BATCH). */
+static int send_batch(rill_broker_t *self, rill_worker_t *worker, rill_job_t **jobs, size_t count, int ordered)
 {
     char batch_id[RILL_ID_TEXT_SIZE];
     snprintf(batch_id, sizeof(batch_id), "%.16s%016llx", self->instance_id,
@@ -28,7 +30,7 @@ static int send_batch(rill_broker_t *self, rill_worker_t *worker, rill_job_t **j
                                         .who = job->who, .args = job->args, .attempt = job->attempt,
                                         .seq = rill_broker_attempt_seq(job)};
     }
-    char *text = rill_batch_encode(batch_id, entries, count);
+    char *text = rill_batch_encode(batch_id, ordered && count > 1, entries, count);
     free(entries);
     rill_frame_t frame = rill_frame_from_string(text);
     int sent = rill_broker_send_worker(self, worker, RILL_COMMAND_BATCH, &frame, 1);
@@ -41,7 +43,7 @@ static int send_batch(rill_broker_t *self, rill_worker_t *worker, rill_job_t **j
     rill_histogram_observe(&self->counters->batch_sizes, count);
     uint64_t now_wall = rill_clock_wall_ms();
     for (size_t i = 0; i < count; i++)
-        rill_broker_start_job(self, jobs[i], worker, batch_id, now_wall);
+        rill_broker_start_job(self, jobs[i], worker, batch_id, now_wall, ordered && i > 0);
     return 0;
 }
 
@@ -83,7 +85,7 @@ static void dispatch_pipelines(rill_broker_t *self, uint64_t now)
         size_t take = 0;
         rill_worker_t *worker =
             count > 0 ? choose_for_batch(self, rill_pipeline_group_kind(group), count, &take) : NULL;
-        if (worker != NULL && send_batch(self, worker, jobs, take) == 0) {
+        if (worker != NULL && send_batch(self, worker, jobs, take, rill_pipeline_group_ordered(group)) == 0) {
             rill_pipelines_start_batch(self->pipelines, group, jobs, take);
             /* A parallel group may send another batch at once. */
             if (rill_pipeline_group_is_ready(group, now))
@@ -91,6 +93,30 @@ static void dispatch_pipelines(rill_broker_t *self, uint64_t now)
         }
         group = rill_pipelines_next_ready(self->pipelines, group, now);
     }
+}
+
+/* The jobs of an ordered batch whose worker was lost go again together, in
+ * their order, as one ordered batch (else they could run at once on two
+ * workers, or in the ready queue's order). 1: sent; 0: they wait (a backoff,
+ * or no worker with credit for them: *starved); -1: the worker is
+ * unreachable. */
+static int dispatch_ordered_retry(rill_broker_t *self, rill_job_t **jobs, size_t count, int *starved)
+{
+    *starved = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (jobs[i]->not_before_ms > self->dispatched_ms) {
+            if (jobs[i]->not_before_ms < self->next_retry_ms)
+                self->next_retry_ms = jobs[i]->not_before_ms;
+            return 0;
+        }
+    }
+    size_t take = 0;
+    rill_worker_t *worker = choose_for_batch(self, jobs[0]->kind, count, &take);
+    if (worker == NULL) {
+        *starved = 1;
+        return 0;
+    }
+    return send_batch(self, worker, jobs, take, 1) == 0 ? 1 : -1;
 }
 
 void rill_broker_dispatch(rill_broker_t *self)
@@ -118,12 +144,30 @@ void rill_broker_dispatch(rill_broker_t *self)
         }
         for (size_t i = 0; i < starved_count && !skip; i++)
             skip = strcmp(starved[i], job->kind) == 0;
+        size_t together = 0;
+        rill_job_t **batch = !skip ? rill_pipelines_ordered_retry(job, &together) : NULL;
+        if (together > 1) {
+            int starved_now = 0;
+            int sent = dispatch_ordered_retry(self, batch, together, &starved_now);
+            free(batch);
+            if (starved_now && starved_count < sizeof(starved) / sizeof(starved[0]))
+                starved[starved_count++] = job->kind;
+            credit = rill_worker_pool_free_credit(self->pool);
+            if (sent != 0) {
+                /* Jobs after this one may have left the queue: from the start. */
+                job = rill_ready_queue_first(self->ready);
+                continue;
+            }
+            job = next;
+            continue;
+        }
+        free(batch);
         if (!skip) {
             rill_worker_t *worker = rill_worker_pool_choose(self->pool, job->kind);
             if (worker == NULL) {
                 if (starved_count < sizeof(starved) / sizeof(starved[0]))
                     starved[starved_count++] = job->kind;
-            } else if (send_batch(self, worker, &job, 1) == 0) {
+            } else if (send_batch(self, worker, &job, 1, 0) == 0) {
                 credit--;
             } else {
                 /* The worker is unreachable now; try this job again. */

@@ -26,29 +26,7 @@ __attribute__((format(printf, 3, 4))) static int refuse(rill_broker_error_t *err
     return -1;
 }
 
-/* ---- submit ---------------------------------------------------------------- */
-
-/* What only the broker can check: the decoder (rill_submit_decode) checked
- * each job's shape already. Nothing changes before every job passed. */
-static int check_jobs(rill_broker_t *self, const rill_submit_job_t *jobs, size_t count,
-                      rill_broker_error_t *error)
-{
-    if (count == 0 || count > self->config.max_jobs_per_request)
-        return refuse(error, "bad_request", "jobs must be an array of 1 to %llu job objects",
-                      (unsigned long long)self->config.max_jobs_per_request);
-    for (size_t index = 0; index < count; index++) {
-        const rill_submit_job_t *job = &jobs[index];
-        if (!rill_config_declares_kind(&self->config, job->kind))
-            return refuse(error, "unknown_kind", "job %zu: kind \"%.63s\" is not declared", index, job->kind);
-        if (rill_job_table_find(self->jobs, job->id) != NULL)
-            return refuse(error, "conflict", "job %s exists already", job->id);
-        for (size_t other = 0; other < index; other++) {
-            if (strcmp(jobs[other].id, job->id) == 0)
-                return refuse(error, "conflict", "job %s appears twice in the request", job->id);
-        }
-    }
-    return 0;
-}
+/* ---- a new job in the table ------------------------------------------------- */
 
 /* check_jobs and rill_messages.h's contract (a 32-hex-digit id, a kind)
  * make this unreachable: reaching it is a bug in the broker, not bad input. */
@@ -58,10 +36,9 @@ static void broken_contract(const char *id, const char *what)
     abort();
 }
 
-/* A new job in the table, with the settings it runs under: its pipeline's
- * (when one matched), else the config's. identity (may be NULL) is consumed. */
-static rill_job_t *insert_job(rill_broker_t *self, rill_job_spec_t *spec, const rill_pipeline_config_t *pipeline,
-                              char *identity, uint64_t now, uint64_t wall)
+rill_job_t *rill_broker_insert_job(rill_broker_t *self, rill_job_spec_t *spec,
+                                   const rill_pipeline_config_t *pipeline, char *identity, uint64_t now,
+                                   uint64_t wall)
 {
     spec->retain_parts = self->config.retain_parts;
     spec->retain_bytes = self->config.retain_bytes;
@@ -79,84 +56,6 @@ static rill_job_t *insert_job(rill_broker_t *self, rill_job_spec_t *spec, const 
     if (rill_job_table_insert(self->jobs, job, timeout_ms > 0 ? now + timeout_ms : 0) != 0)
         broken_contract(spec->id, "its id was taken");
     return job;
-}
-
-/* One checked job enters. Returns the job it became: itself, or the
- * identical one it joined (*created says which). */
-static rill_job_t *enter_job(rill_broker_t *self, const rill_submit_job_t *submitted, int hold,
-                             uint64_t now, uint64_t wall, int *created)
-{
-    const rill_pipeline_config_t *pipeline =
-        rill_config_match_pipeline(&self->config, submitted->kind, submitted->source);
-    char *identity = NULL;
-    if (pipeline != NULL && (pipeline->debounce_ms > 0 || pipeline->dedup))
-        identity = rill_pipelines_identity(submitted->kind, submitted->source, submitted->key,
-                                           submitted->args);
-    /* Debounce and dedup: an identical job joins the one there is (an
-     * earlier one of this very request included). */
-    const char *why = NULL;
-    rill_job_t *joined =
-        pipeline != NULL ? rill_pipelines_find_join(self->pipelines, pipeline, identity, now, &why) : NULL;
-    if (joined != NULL) {
-        if (strcmp(why, "debounce") == 0)
-            self->counters->debounced_jobs++;
-        else
-            self->counters->dedup_joins++;
-        if (submitted->detach)
-            joined->detached = 1; /* someone wants it to run regardless */
-        rill_log_info(submitted->who, "job %s joined %s (%s, pipeline %s)", submitted->id, joined->id, why,
-                      pipeline->name);
-        free(identity);
-        *created = 0;
-        return joined;
-    }
-    rill_job_spec_t spec = {
-        .id = submitted->id,
-        .kind = submitted->kind,
-        .source = submitted->source,
-        .key = submitted->key,
-        .who = submitted->who,
-        .args = submitted->args,
-        .detached = submitted->detach,
-    };
-    rill_job_t *job = insert_job(self, &spec, pipeline, identity, now, wall);
-    job->held = hold;
-    if (pipeline != NULL)
-        rill_pipelines_submit(self->pipelines, job, pipeline, now);
-    else if (!hold)
-        rill_ready_queue_push_back(self->ready, job);
-    rill_log_info(job->who, "job %s submitted: kind %s, source %s%s%s%s%s", job->id, job->kind,
-                  job->source, job->detached ? ", detached" : "", hold ? ", held for its barrier" : "",
-                  pipeline != NULL ? ", pipeline " : "", pipeline != NULL ? pipeline->name : "");
-    *created = 1;
-    return job;
-}
-
-int rill_broker_submit(rill_broker_t *self, const rill_submit_job_t *jobs, size_t count, const char *token,
-                       char (*ids)[RILL_ID_TEXT_SIZE], uint64_t *flush_ms, rill_broker_error_t *error)
-{
-    error->code = NULL;
-    error->message[0] = '\0';
-    if (check_jobs(self, jobs, count, error) != 0)
-        return -1;
-    uint64_t now = rill_clock_monotonic_ms();
-    uint64_t wall = rill_clock_wall_ms();
-    int hold = token != NULL && token[0] != '\0' && !rill_held_token_ready(self, token);
-    /* The ids the barrier holds: "" for a job that joined another. */
-    char(*held_ids)[RILL_ID_TEXT_SIZE] = hold ? rill_xcalloc(count, RILL_ID_TEXT_SIZE) : NULL;
-    for (size_t i = 0; i < count; i++) {
-        int created = 0;
-        rill_job_t *job = enter_job(self, &jobs[i], hold, now, wall, &created);
-        memcpy(ids[i], job->id, RILL_ID_TEXT_SIZE);
-        flush_ms[i] = job->flush_ms;
-        if (held_ids != NULL && created)
-            memcpy(held_ids[i], job->id, RILL_ID_TEXT_SIZE);
-    }
-    if (hold)
-        rill_held_submit(self, token, (const char(*)[RILL_ID_TEXT_SIZE])held_ids, count);
-    free(held_ids);
-    self->dispatch_needed = 1;
-    return 0;
 }
 
 /* ---- requests about one job ----------------------------------------------- */
@@ -232,6 +131,22 @@ static void publish_gap(rill_broker_t *self, rill_job_t *job, uint64_t to)
                                       json_pack("{s:I, s:I}", "from", (json_int_t)from, "to", (json_int_t)to));
 }
 
+/* The retry event a new attempt owes, if it owes one: published at its
+ * dispatch, not when its last attempt was lost (until this dispatch the
+ * lost attempt could still be adopted and go on), or later for a job after
+ * the first of an ordered batch (rill_broker_start_job). */
+static void publish_retry(rill_broker_t *self, rill_job_t *job)
+{
+    if (job->retry_reason == NULL)
+        return;
+    self->counters->jobs_retried++;
+    job->parts = 0; /* done.parts and status count the attempt that ends (docs/API.md) */
+    (void)rill_events_publish_json(self, job, RILL_EVENT_RETRY,
+                                   json_pack("{s:I, s:s}", "attempt", (json_int_t)job->attempt, "reason",
+                                             job->retry_reason));
+    job->retry_reason = NULL;
+}
+
 /* The job a PART from worker may go to: NULL when the part is stale or a
  * duplicate (counted; a stale sender is told to CANCEL). */
 static rill_job_t *part_job(rill_broker_t *self, rill_worker_t *worker, rill_frame_t id, uint64_t seq)
@@ -258,6 +173,7 @@ void rill_broker_part(rill_broker_t *self, rill_worker_t *worker, rill_frame_t i
     rill_job_t *job = part_job(self, worker, id, seq);
     if (job == NULL)
         return;
+    publish_retry(self, job); /* one it still owes (its seq was kept: the BATCH's seq + 0) */
     if (seq > job->last_seq + 1) {
         /* The worker's hold ring dropped these (or a restarted broker
          * adopted the job late): the receivers are told which seqs they
@@ -314,17 +230,10 @@ static void assign(rill_broker_t *self, rill_job_t *job, rill_worker_t *worker)
 }
 
 void rill_broker_start_job(rill_broker_t *self, rill_job_t *job, rill_worker_t *worker, const char *batch_id,
-                           uint64_t now_wall_ms)
+                           uint64_t now_wall_ms, int owe_retry)
 {
-    if (job->retry_reason != NULL) {
-        /* Published now, not when its last attempt was lost: until this
-         * dispatch the lost attempt could still be adopted and go on. */
-        self->counters->jobs_retried++;
-        (void)rill_events_publish_json(self, job, RILL_EVENT_RETRY,
-                                       json_pack("{s:I, s:s}", "attempt", (json_int_t)job->attempt, "reason",
-                                                 job->retry_reason));
-        job->retry_reason = NULL;
-    }
+    if (!owe_retry)
+        publish_retry(self, job);
     assign(self, job, worker);
     snprintf(job->batch, sizeof(job->batch), "%s", batch_id);
     if (job->started_ms == 0)
@@ -364,6 +273,7 @@ void rill_broker_end_job(rill_broker_t *self, rill_job_t *job, rill_job_state_t 
     if (rill_job_is_ended(job))
         return;
     if (job->worker != NULL) {
+        publish_retry(self, job); /* an attempt that owes its retry event: before its end */
         if (tell_worker) {
             rill_frame_t id = {(const uint8_t *)job->id, RILL_JOB_ID_LENGTH};
             (void)rill_broker_send_worker(self, job->worker, RILL_COMMAND_CANCEL, &id, 1);
@@ -469,7 +379,7 @@ static rill_job_t *recovered_job(rill_broker_t *self, const rill_hello_job_t *re
     }
     rill_job_spec_t spec = {.id = reported->id, .kind = reported->kind, .source = reported->source,
                             .who = reported->who};
-    rill_job_t *job = insert_job(self, &spec, rill_config_match_pipeline(&self->config, reported->kind,
+    rill_job_t *job = rill_broker_insert_job(self, &spec, rill_config_match_pipeline(&self->config, reported->kind,
                                                                          reported->source),
                                  NULL, now, rill_clock_wall_ms());
     job->started_ms = job->submitted_ms;

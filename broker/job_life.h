@@ -30,7 +30,13 @@ typedef struct {
     char message[256];
 } rill_broker_error_t;
 
-/* SUBMIT: registers every job or none. Refused (-1, error filled, nothing
+/* A new job in the table, with the settings it runs under: its pipeline's
+ * (when one matched), else the config's. identity (may be NULL) is
+ * consumed. For SUBMIT (job_submit.c) and a recovered job. */
+rill_job_t *rill_broker_insert_job(rill_broker_t *self, rill_job_spec_t *spec, const rill_pipeline_config_t *pipeline,
+                                   char *identity, uint64_t now, uint64_t wall);
+
+/* SUBMIT (job_submit.c): registers every job or none. Refused (-1, error filled, nothing
  * changed) when the request has 0 or more than max_jobs_per_request jobs,
  * or a job's kind is not declared (unknown_kind), or its id is known
  * already or given twice (conflict). Else each job is queued (held until
@@ -68,9 +74,11 @@ void rill_broker_refuse_part(rill_broker_t *self, rill_worker_t *worker, rill_fr
  * last seq, and one more when its retry event is still to be published. */
 uint64_t rill_broker_attempt_seq(const rill_job_t *job);
 /* The job went to worker in batch batch_id: it runs there now (a pending
- * retry event is published first). */
+ * retry event is published first; with owe_retry, a job after the first of
+ * an ordered batch, only before its first part or its end, so that it comes
+ * after the events of the jobs before it: docs/CONFIG.md "Pipelines"). */
 void rill_broker_start_job(rill_broker_t *self, rill_job_t *job, rill_worker_t *worker, const char *batch_id,
-                           uint64_t now_wall_ms);
+                           uint64_t now_wall_ms, int owe_retry);
 /* A joining worker reports it runs this job (HELLO "jobs"). Returns 1 when
  * it goes on with it, with *last_seq the job's last seq here (the worker
  * re-sends its held parts after it): a job running on that worker already,

@@ -54,7 +54,7 @@ typedef struct rill_job {
     uint64_t worker_seq;      /* the last seq its worker reported for this attempt (HELLO); 0 = none */
     uint64_t last_seq; /* seq of the last event published */
     uint64_t last_event_ms; /* monotonic ms of that event; 0 = none yet (sync: events.c) */
-    uint64_t parts;    /* part events published */
+    uint64_t parts;    /* part events published in its current attempt (reset by a retry) */
     rill_retention_t *retention;
     uint64_t submitted_ms; /* Unix epoch ms; 0 = not yet */
     uint64_t started_ms;

@@ -4,6 +4,7 @@
  */
 #include "pipeline.h"
 #include "rill_alloc.h"
+#include "rill_job.h"
 
 #include <czmq.h>
 #include <stdio.h>
@@ -25,6 +26,9 @@ typedef struct rill_pipeline_batch {
     rill_pipeline_group_t *group;
     size_t remaining; /* jobs of it not ended */
     rill_link_t link; /* rill_pipelines_t.batches */
+    rill_job_t **jobs; /* an ordered batch's jobs in order (NULL once ended), for a retry; else NULL */
+    size_t count;
+    size_t first;     /* jobs[] before it ended (they end in order, mostly) */
 } rill_pipeline_batch_t;
 
 struct rill_pipelines {
@@ -77,6 +81,7 @@ void rill_pipelines_destroy(rill_pipelines_t **self_p)
     while (!rill_list_is_empty(&self->batches)) {
         rill_pipeline_batch_t *batch = rill_container_of(self->batches.next, rill_pipeline_batch_t, link);
         rill_list_remove(&batch->link);
+        free(batch->jobs);
         free(batch);
     }
     zhashx_destroy(&self->groups_by_key);
@@ -98,8 +103,7 @@ char *rill_pipelines_identity(const char *kind, const char *source, const char *
      * gives jansson rill_xmalloc (main.c), which aborts first. */
     char *canonical = args != NULL ? json_dumps(args, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     const char *shown = canonical != NULL ? canonical : "{}";
-    if (source == NULL)
-        source = kind;
+    source = rill_job_source(kind, source, args);
     size_t size = strlen(kind) + strlen(source) + strlen(shown) + 3;
     char *text = rill_xmalloc(size);
     snprintf(text, size, "%s\x1f%s\x1f%s", kind, source, shown);
@@ -258,11 +262,20 @@ void rill_pipelines_job_ended(rill_pipelines_t *self, rill_job_t *job)
     rill_pipeline_batch_t *batch = job->pipeline_batch;
     job->pipeline_batch = NULL;
     if (batch != NULL) {
+        for (size_t i = batch->first; batch->jobs != NULL && i < batch->count; i++) {
+            if (batch->jobs[i] == job) {
+                batch->jobs[i] = NULL;
+                break;
+            }
+        }
+        while (batch->jobs != NULL && batch->first < batch->count && batch->jobs[batch->first] == NULL)
+            batch->first++;
         if (batch->remaining > 0)
             batch->remaining--;
         if (batch->remaining == 0) {
             rill_pipeline_group_t *owner = batch->group;
             rill_list_remove(&batch->link);
+            free(batch->jobs);
             free(batch);
             if (owner->in_flight > 0)
                 owner->in_flight--;
@@ -357,6 +370,11 @@ const char *rill_pipeline_group_kind(const rill_pipeline_group_t *group)
     return group->config.kind;
 }
 
+int rill_pipeline_group_ordered(const rill_pipeline_group_t *group)
+{
+    return group->config.mode == RILL_PIPELINE_ORDERED;
+}
+
 size_t rill_pipeline_group_peek(rill_pipeline_group_t *group, rill_job_t **jobs, size_t max)
 {
     size_t count = 0;
@@ -378,6 +396,11 @@ void rill_pipelines_start_batch(rill_pipelines_t *self, rill_pipeline_group_t *g
     rill_pipeline_batch_t *batch = rill_xcalloc(1, sizeof(*batch));
     batch->group = group;
     batch->remaining = count;
+    if (group->config.mode == RILL_PIPELINE_ORDERED && count > 1) {
+        batch->jobs = rill_xcalloc(count, sizeof(*batch->jobs));
+        memcpy(batch->jobs, jobs, count * sizeof(*jobs));
+        batch->count = count;
+    }
     rill_list_push_back(&self->batches, &batch->link);
     group->in_flight++;
     for (size_t i = 0; i < count; i++) {
@@ -385,6 +408,21 @@ void rill_pipelines_start_batch(rill_pipelines_t *self, rill_pipeline_group_t *g
         jobs[i]->group = NULL;
         jobs[i]->pipeline_batch = batch;
     }
+}
+
+rill_job_t **rill_pipelines_ordered_retry(const rill_job_t *job, size_t *count)
+{
+    const rill_pipeline_batch_t *batch = job->pipeline_batch;
+    *count = 0;
+    if (batch == NULL || batch->jobs == NULL)
+        return NULL;
+    rill_job_t **jobs = rill_xcalloc(batch->count, sizeof(*jobs));
+    for (size_t i = batch->first; i < batch->count; i++) {
+        rill_job_t *candidate = batch->jobs[i];
+        if (candidate != NULL && candidate->state == RILL_JOB_QUEUED && !candidate->held)
+            jobs[(*count)++] = candidate;
+    }
+    return jobs;
 }
 
 size_t rill_pipelines_group_count(const rill_pipelines_t *self)

@@ -39,7 +39,8 @@ rill_pipelines_t *rill_pipelines_new(void);
 void rill_pipelines_destroy(rill_pipelines_t **self_p);
 
 /* A job's identity for debounce and dedup: its key when it has one, else
- * kind, source and canonical args (sorted keys, compact). Caller frees. */
+ * kind, source (rill_job_source) and canonical args (sorted keys,
+ * compact). Caller frees. */
 char *rill_pipelines_identity(const char *kind, const char *source, const char *key, json_t *args);
 
 /* Prepares a new job for pipeline (name copied, retention/deadline/retry
@@ -82,6 +83,9 @@ rill_pipeline_group_t *rill_pipelines_next_ready(rill_pipelines_t *self, rill_pi
                                                  uint64_t now_ms);
 int rill_pipeline_group_is_ready(const rill_pipeline_group_t *group, uint64_t now_ms);
 const char *rill_pipeline_group_kind(const rill_pipeline_group_t *group);
+/* 1 for an ordered pipeline's group: its batches run their jobs one after
+ * another (the worker enforces it: docs/CONFIG.md "Pipelines"). */
+int rill_pipeline_group_ordered(const rill_pipeline_group_t *group);
 /* Fills jobs with the group's next batch, oldest first (at most max and
  * buffer_max jobs; jobs held by a barrier are skipped). Returns the count. */
 size_t rill_pipeline_group_peek(rill_pipeline_group_t *group, rill_job_t **jobs, size_t max);
@@ -89,6 +93,12 @@ size_t rill_pipeline_group_peek(rill_pipeline_group_t *group, rill_job_t **jobs,
  * buffer and the group has one more batch in flight. */
 void rill_pipelines_start_batch(rill_pipelines_t *self, rill_pipeline_group_t *group, rill_job_t **jobs,
                                size_t count);
+
+/* job is queued again (its worker was lost) and its batch was an ordered
+ * one: the jobs of that batch queued again (job among them), in the
+ * batch's order, to go together as one ordered batch again (caller frees;
+ * *count of them). NULL (count 0) for a job of no ordered batch. */
+rill_job_t **rill_pipelines_ordered_retry(const rill_job_t *job, size_t *count);
 
 /* Gauges for tests and logs. */
 size_t rill_pipelines_group_count(const rill_pipelines_t *self);

@@ -58,6 +58,18 @@ int rill_job_validate(const rill_config_t *config, json_t *job, rill_job_error_t
     return builtin != NULL ? builtin->validate(config, args, error) : 0;
 }
 
+const char *rill_job_source(const char *kind, const char *source, json_t *args)
+{
+    if (source != NULL && source[0] != '\0')
+        return source; /* an explicit source overrides */
+    if (strcmp(kind, "http") == 0 || strcmp(kind, "subscribe") == 0) {
+        const char *upstream = json_string_value(json_object_get(args, "upstream"));
+        if (upstream != NULL && upstream[0] != '\0' && strlen(upstream) <= RILL_JOB_TEXT_MAX)
+            return upstream;
+    }
+    return kind;
+}
+
 int rill_job_request_budget(const rill_config_t *config, json_t *jobs, rill_job_error_t *error)
 {
     uint64_t total = 0;

@@ -21,6 +21,13 @@
  * Returns 0, or -1 with error filled. */
 int rill_job_validate(const rill_config_t *config, json_t *job, rill_job_error_t *error);
 
+/* A job's source, decided here and nowhere else (docs/API.md, "Job
+ * object"): its "source" when it names one, else its "upstream" argument for
+ * the http and subscribe kinds (the item jobs of one upstream group
+ * together), else its kind. What status, dedup, a pipeline's match.source
+ * and group_by see. The result points into source, args or kind. */
+const char *rill_job_source(const char *kind, const char *source, json_t *args);
+
 /* Checks a request's checked jobs (a JSON array) against
  * max_request_bytes: the part bytes their kinds say they ask for
  * (rill_kind_t.request_bytes), summed. Returns 0, or -1 with error filled

@@ -96,13 +96,13 @@ static int read_count(json_t *value, uint64_t *number)
 /* ---- SUBMIT ------------------------------------------------------------ */
 
 /* The fields a SUBMIT job and a BATCH entry begin with, in this order. No
- * source: the kind is the source (docs/API.md); no args: {}. */
+ * source: null (the broker decides it: rill_job_source); no args: {}. */
 static json_t *job_object(const char *id, const char *kind, const char *source, json_t *args)
 {
     json_t *item = json_object();
     json_object_set_new(item, "id", text_or_null(id));
     json_object_set_new(item, "kind", text_or_null(kind));
-    json_object_set_new(item, "source", text_or_null(source != NULL ? source : kind));
+    json_object_set_new(item, "source", source != NULL ? json_string(source) : json_null());
     json_object_set_new(item, "args", args != NULL ? json_incref(args) : json_object());
     return item;
 }
@@ -292,12 +292,12 @@ void rill_submitted_release(rill_submitted_t *submitted)
 
 /* ---- BATCH ------------------------------------------------------------- */
 
-char *rill_batch_encode(const char *batch_id, const rill_batch_job_t *jobs, size_t count)
+char *rill_batch_encode(const char *batch_id, int ordered, const rill_batch_job_t *jobs, size_t count)
 {
     json_t *list = json_array();
     for (size_t i = 0; i < count; i++) {
         const rill_batch_job_t *job = &jobs[i];
-        json_t *entry = job_object(job->id, job->kind, job->source, job->args);
+        json_t *entry = job_object(job->id, job->kind, job->source != NULL ? job->source : job->kind, job->args);
         json_object_set_new(entry, "attempt", json_integer((json_int_t)job->attempt));
         json_object_set_new(entry, "who", text_or_null(job->who != NULL ? job->who : ""));
         json_object_set_new(entry, "seq", json_integer((json_int_t)job->seq));
@@ -306,6 +306,8 @@ char *rill_batch_encode(const char *batch_id, const rill_batch_job_t *jobs, size
     json_t *batch = json_object();
     json_object_set_new(batch, "batch", text_or_null(batch_id));
     json_object_set_new(batch, "jobs", list);
+    if (ordered) /* rill/3: run one after another, in this order */
+        json_object_set_new(batch, "ordered", json_true());
     return dump(batch);
 }
 
@@ -342,6 +344,7 @@ int rill_batch_decode(const void *bytes, size_t length, rill_batch_t *batch, cha
         return -1;
     batch->root = root;
     batch->batch_id = plain_string(json_object_get(root, "batch"), NULL);
+    batch->ordered = json_is_true(json_object_get(root, "ordered")); /* absent, or not true: parallel */
     batch->count = json_array_size(jobs);
     batch->jobs = rill_xcalloc(batch->count, sizeof(*batch->jobs));
     for (size_t i = 0; i < batch->count; i++)

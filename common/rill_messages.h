@@ -5,7 +5,8 @@
  *
  *   SUBMIT     frontend -> broker   [{"id","kind","source","args","key","who","detach"}, ...]
  *   SUBMITTED  broker -> frontend   {"jobs":[id, ...],"flush_ms":[N, ...]}
- *   BATCH      broker -> worker     {"batch":id,"jobs":[{"id","kind","source","args","attempt","who","seq"}, ...]}
+ *   BATCH      broker -> worker     {"batch":id,"jobs":[{"id","kind","source","args","attempt","who","seq"}, ...],
+ *                                    "ordered":true (only when it is)}
  *   REPLAY     broker -> frontend   header {"first":F,"last":L,"ended":b,"final":b,"flush_ms":N}
  *   HELLO      worker -> broker     {"name","host","pid","kinds":[...],"credit":N,"session":id,
  *                                    "jobs":[{"id","kind","source","who","attempt","seq","first"}, ...]}
@@ -91,9 +92,12 @@ typedef struct {
     const char *batch_id;
     rill_batch_job_t *jobs;
     size_t count;
+    int ordered; /* rill/3: the jobs run one after another, in their order (an ordered pipeline's batch) */
 } rill_batch_t;
 
-char *rill_batch_encode(const char *batch_id, const rill_batch_job_t *jobs, size_t count);
+/* ordered: the batch of an ordered pipeline ("ordered":true, written only
+ * then); a job without source is sent with its kind as source. */
+char *rill_batch_encode(const char *batch_id, int ordered, const rill_batch_job_t *jobs, size_t count);
 /* -1 when the frame is not a batch at all (no "jobs" array); a malformed
  * entry only gets valid = 0, so the rest of the batch still runs. */
 int rill_batch_decode(const void *bytes, size_t length, rill_batch_t *batch, char *error,

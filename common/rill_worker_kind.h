@@ -27,6 +27,9 @@
  * instead and is called once per BATCH with all of its jobs there. Either
  * way the kind ends, at once or later, every job it was given: a job it
  * cannot start it fails itself (rill_worker_job_fail) with a reason.
+ * An ordered BATCH (docs/PROTOCOL.md, rill/3): start_job is called for
+ * each job only once the one before it ended; start_batch gets the jobs at
+ * once, in order, and should publish and end them in that order.
  *
  * Ownership: the core allocates every rill_worker_job_t and frees it after
  * the kind ended it (rill_worker_job_done / _fail) or after cancel()

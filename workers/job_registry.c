@@ -12,6 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The jobs of one ordered BATCH, in its order (docs/PROTOCOL.md, BATCH):
+ * one of them runs at a time; shared by its jobs, freed with the last. */
+typedef struct {
+    size_t refs;
+    size_t count;
+    char (*ids)[RILL_JOB_ID_LENGTH + 1];
+} ordered_run_t;
+
 struct rill_worker_job {
     char id[RILL_JOB_ID_LENGTH + 1];
     char *who;
@@ -30,6 +38,8 @@ struct rill_worker_job {
     char *fail_message;
     size_t refused_bytes;    /* a part over max_part_bytes was refused: its size (0 = none) */
     uint64_t refused_limit;  /* ... and the limit it was over */
+    ordered_run_t *run;      /* its ordered batch, or NULL */
+    int waiting;             /* in an ordered batch, its turn has not come: not started */
 };
 
 /* ---- what a kind reads of its job (rill_worker_kind.h) ---- */
@@ -61,10 +71,20 @@ void rill_worker_job_set_state(rill_worker_job_t *job, void *state)
 
 /* ---- the registry ---- */
 
+static void run_release(ordered_run_t **run)
+{
+    if (*run != NULL && --(*run)->refs == 0) {
+        free((*run)->ids);
+        free(*run);
+    }
+    *run = NULL;
+}
+
 static void job_destroy(rill_worker_job_t **self)
 {
     if (*self == NULL)
         return;
+    run_release(&(*self)->run);
     free((*self)->who);
     free((*self)->source);
     free((*self)->fail_code);
@@ -80,13 +100,15 @@ static void job_table_free(void **item)
     job_destroy((rill_worker_job_t **)item);
 }
 
-void rill_job_registry_init(rill_job_registry_t *self, rill_worker_link_t *link, rill_worker_context_t *context)
+void rill_job_registry_init(rill_job_registry_t *self, rill_worker_link_t *link, rill_worker_context_t *context,
+                            rill_timer_heap_t *timers)
 {
     memset(self, 0, sizeof(*self));
     self->jobs = zhashx_new();
     zhashx_set_destructor(self->jobs, job_table_free);
     self->link = link;
     self->context = context;
+    self->timers = timers;
 }
 
 void rill_job_registry_release(rill_job_registry_t *self)
@@ -94,6 +116,8 @@ void rill_job_registry_release(rill_job_registry_t *self)
     if (self->jobs == NULL)
         return;
     rill_job_registry_cancel_all(self, RILL_COMMAND_INVALID);
+    if (self->timers != NULL)
+        rill_timer_heap_disarm(self->timers, &self->turn_timer);
     zhashx_destroy(&self->jobs);
     for (size_t i = 0; i < self->served_count; i++) {
         if (self->served[i]->shutdown != NULL)
@@ -196,7 +220,58 @@ static rill_worker_job_t *take_entry(rill_job_registry_t *self, const rill_batch
     return job;
 }
 
-void rill_job_registry_start(rill_job_registry_t *self, const rill_batch_job_t *entries, size_t count, int draining)
+/* Starts one job of a per-job kind, or the waiting job whose turn came. */
+static void start_one(rill_job_registry_t *self, rill_worker_job_t *job)
+{
+    job->waiting = 0;
+    job->kind->start_job(self->context, job);
+    /* It may have ended at once (freed then); else a PAUSE that came while
+     * it waited applies now. */
+    rill_worker_job_t *still = rill_job_registry_find(self, job->id);
+    if (still == job && job->paused && !job->ended && job->kind->pause != NULL)
+        job->kind->pause(self->context, job, 1);
+}
+
+/* The next job of run, when none of it runs: started (and the next after
+ * it, when it ended at once). Not while every job is being cancelled. */
+static void run_advance(rill_job_registry_t *self, ordered_run_t *run)
+{
+    if (run == NULL || self->stopping)
+        return;
+    run->refs++; /* the jobs started here may end, and free, at once */
+    for (size_t i = 0; i < run->count; i++) {
+        rill_worker_job_t *job = rill_job_registry_find(self, run->ids[i]);
+        if (job == NULL || job->run != run)
+            continue; /* ended */
+        if (!job->waiting)
+            break; /* its turn: it runs (or its end waits for a WELCOME) */
+        rill_log_debug(job->who, "job %s: its turn in its ordered batch", job->id);
+        start_one(self, job);
+        if (rill_job_registry_find(self, run->ids[i]) == job)
+            break; /* it runs */
+    }
+    run_release(&run);
+}
+
+/* An ordered batch: its per-job kind's jobs wait for their turn, one
+ * running at a time; a batch kind (start_batch) gets them all at once and
+ * ends them in order itself (rill_worker_kind.h). */
+static ordered_run_t *run_new(rill_worker_job_t **jobs, size_t count)
+{
+    ordered_run_t *run = rill_xcalloc(1, sizeof(*run));
+    run->ids = rill_xcalloc(count, sizeof(*run->ids));
+    run->count = count;
+    run->refs = count;
+    for (size_t i = 0; i < count; i++) {
+        memcpy(run->ids[i], jobs[i]->id, sizeof(run->ids[i]));
+        jobs[i]->run = run;
+        jobs[i]->waiting = jobs[i]->kind->start_batch == NULL;
+    }
+    return run;
+}
+
+void rill_job_registry_start(rill_job_registry_t *self, const rill_batch_job_t *entries, size_t count, int ordered,
+                             int draining)
 {
     rill_worker_job_t **taken = rill_xcalloc(count, sizeof(*taken));
     rill_worker_job_t **group = rill_xcalloc(count, sizeof(*group));
@@ -205,6 +280,18 @@ void rill_job_registry_start(rill_job_registry_t *self, const rill_batch_job_t *
         rill_worker_job_t *job = take_entry(self, &entries[i], draining);
         if (job != NULL)
             taken[taken_count++] = job;
+    }
+    if (ordered && taken_count > 1) {
+        ordered_run_t *run = run_new(taken, taken_count);
+        if (taken[0]->kind->start_batch != NULL) {
+            /* One kind per pipeline: all at once, in order. */
+            taken[0]->kind->start_batch(self->context, taken, taken_count);
+        } else {
+            run_advance(self, run);
+        }
+        free(group);
+        free(taken);
+        return;
     }
     /* Kind by kind, in the order they first appear in the batch: a batch
      * kind sees all of its jobs at once, a per-job kind gets them one by one. */
@@ -230,10 +317,22 @@ void rill_job_registry_start(rill_job_registry_t *self, const rill_batch_job_t *
     free(taken);
 }
 
-/* Ends a job's life in this process: out of the table, freed. */
+static void advance_all(rill_job_registry_t *self);
+
+static void next_turns(void *argument)
+{
+    advance_all(argument);
+}
+
+/* Ends a job's life in this process: out of the table, freed. In an
+ * ordered batch, the next job's turn comes (its end went to the broker):
+ * from the loop, at once, not inside the kind's callback that ended it. */
 static void forget(rill_job_registry_t *self, rill_worker_job_t *job)
 {
+    int ordered = job->run != NULL;
     zhashx_delete(self->jobs, job->id); /* the table's destructor frees it */
+    if (ordered && !self->stopping && self->timers != NULL)
+        rill_timer_heap_start(self->timers, &self->turn_timer, 0, next_turns, self);
 }
 
 /* PART id seq data. */
@@ -328,19 +427,20 @@ void rill_job_registry_pause(rill_job_registry_t *self, rill_worker_job_t *job, 
     job->paused = paused;
     rill_log_debug(job->who, "job %s %s: its clients are %s", job->id, paused ? "paused" : "resumed",
                    paused ? "behind" : "reading again");
-    if (job->kind->pause != NULL)
+    if (job->kind->pause != NULL && !job->waiting) /* a waiting job is paused when it starts */
         job->kind->pause(self->context, job, paused);
 }
 
 void rill_job_registry_cancel(rill_job_registry_t *self, rill_worker_job_t *job)
 {
-    if (!job->ended) /* an ended job is the kind's no more */
+    if (!job->ended && !job->waiting) /* an ended job is the kind's no more; a waiting one never was */
         job->kind->cancel(self->context, job);
     forget(self, job);
 }
 
 void rill_job_registry_cancel_all(rill_job_registry_t *self, rill_command_t tell_broker)
 {
+    self->stopping++; /* no waiting job starts while they all go */
     zlistx_t *ids = zhashx_keys(self->jobs);
     for (char *id = zlistx_first(ids); id != NULL; id = zlistx_next(ids)) {
         rill_worker_job_t *job = zhashx_lookup(self->jobs, id);
@@ -353,6 +453,7 @@ void rill_job_registry_cancel_all(rill_job_registry_t *self, rill_command_t tell
         rill_job_registry_cancel(self, job);
     }
     zlistx_destroy(&ids);
+    self->stopping--;
 }
 
 size_t rill_job_registry_report(const rill_job_registry_t *self, rill_hello_job_t **jobs)
@@ -375,6 +476,18 @@ size_t rill_job_registry_report(const rill_job_registry_t *self, rill_hello_job_
     return index;
 }
 
+/* Each ordered batch whose running job went: its next one's turn. */
+static void advance_all(rill_job_registry_t *self)
+{
+    zlistx_t *ids = zhashx_keys(self->jobs);
+    for (char *id = zlistx_first(ids); id != NULL; id = zlistx_next(ids)) {
+        rill_worker_job_t *job = zhashx_lookup(self->jobs, id);
+        if (job != NULL && job->waiting)
+            run_advance(self, job->run);
+    }
+    zlistx_destroy(&ids);
+}
+
 /* Sends the held parts of job with a seq after after. */
 static void send_held_after(rill_job_registry_t *self, rill_worker_job_t *job, uint64_t after)
 {
@@ -388,6 +501,9 @@ static void send_held_after(rill_job_registry_t *self, rill_worker_job_t *job, u
 
 void rill_job_registry_rejoined(rill_job_registry_t *self, const rill_welcome_t *welcome)
 {
+    /* The stopped jobs first, none of their ordered batch started in
+     * between: then each batch's next turn. */
+    self->stopping++;
     for (size_t i = 0; i < welcome->cancelled_count; i++) {
         rill_worker_job_t *job = rill_job_registry_find(self, welcome->cancelled[i]);
         if (job == NULL)
@@ -395,6 +511,8 @@ void rill_job_registry_rejoined(rill_job_registry_t *self, const rill_welcome_t 
         rill_log_info(job->who, "job %s stopped: the broker runs it elsewhere or it ended", job->id);
         rill_job_registry_cancel(self, job);
     }
+    self->stopping--;
+    advance_all(self);
     for (size_t i = 0; i < welcome->adopted_count; i++) {
         rill_worker_job_t *job = rill_job_registry_find(self, welcome->adopted[i].id);
         if (job == NULL)

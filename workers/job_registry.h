@@ -24,6 +24,7 @@
 #include "hold_ring.h"
 #include "rill_messages.h"
 #include "rill_worker_kind.h"
+#include "timer_heap.h"
 #include "worker_link.h"
 
 #include <czmq.h>
@@ -39,9 +40,15 @@ typedef struct {
     rill_worker_context_t *context; /* what the kinds are handed */
     rill_hold_budget_t hold_budget; /* worker_hold_bytes over every job's hold ring */
     size_t hold_parts;              /* worker_hold_parts: each new job's ring */
+    int stopping;                   /* jobs are being cancelled together: no ordered turn starts */
+    rill_timer_heap_t *timers;      /* the kinds' timers (set by the core): next turns start from there */
+    rill_worker_timer_t turn_timer; /* armed when a job of an ordered batch ended */
 } rill_job_registry_t;
 
-void rill_job_registry_init(rill_job_registry_t *self, rill_worker_link_t *link, rill_worker_context_t *context);
+/* timers: the heap the kinds' timers run in (an ordered batch's next job
+ * starts from it, never inside the callback that ended the one before). */
+void rill_job_registry_init(rill_job_registry_t *self, rill_worker_link_t *link, rill_worker_context_t *context,
+                            rill_timer_heap_t *timers);
 /* Cancels every job (the broker is not told), then lets each served kind
  * release what it shares (its shutdown). */
 void rill_job_registry_release(rill_job_registry_t *self);
@@ -59,8 +66,12 @@ rill_worker_job_t *rill_job_registry_find(const rill_job_registry_t *self, const
 /* The jobs of one BATCH. A malformed entry is dropped (counted on the
  * link), a job already held is ignored, one of a kind not served is refused
  * (FAIL unknown_kind); while draining every job goes back at once (RETURN).
- * The others are held and started. */
-void rill_job_registry_start(rill_job_registry_t *self, const rill_batch_job_t *entries, size_t count, int draining);
+ * The others are held and started; in an ordered batch (rill/3) a per-job
+ * kind's jobs start one after another, each when the one before ended (its
+ * end sent to the broker), so their parts never interleave; a batch kind
+ * gets them all and ends them in order (rill_worker_kind.h). */
+void rill_job_registry_start(rill_job_registry_t *self, const rill_batch_job_t *entries, size_t count, int ordered,
+                             int draining);
 
 /* Ends of a job; after each, the job is freed. */
 void rill_job_registry_done(rill_job_registry_t *self, rill_worker_job_t *job);

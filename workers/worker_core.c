@@ -68,7 +68,7 @@ static void handle_batch(rill_worker_context_t *worker, rill_frame_t body)
         return;
     }
     /* A malformed entry (valid = 0) is dropped there; the rest still runs. */
-    rill_job_registry_start(&worker->jobs, batch.jobs, batch.count, worker->draining);
+    rill_job_registry_start(&worker->jobs, batch.jobs, batch.count, batch.ordered, worker->draining);
     rill_batch_release(&batch);
 }
 
@@ -300,7 +300,7 @@ int rill_worker_run(const rill_worker_options_t *options)
     rill_timer_heap_init(&worker.timers);
     rill_timer_heap_init(&worker.kind_timers);
     rill_children_init(&worker.children, &worker.timers);
-    rill_job_registry_init(&worker.jobs, &worker.link, &worker);
+    rill_job_registry_init(&worker.jobs, &worker.link, &worker, &worker.kind_timers);
     rill_job_registry_set_hold(&worker.jobs, worker.config.worker_hold_parts, worker.config.worker_hold_bytes);
     int status = 1;
     if (rill_job_registry_serve(&worker.jobs, options->kinds) != 0)

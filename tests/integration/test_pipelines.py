@@ -5,10 +5,12 @@ and workers, and checks the operators' semantics through HTTP: job status
 (pipeline, batch, worker, timings) and the streamed events. Timing bounds
 are generous: they test what happens, not how fast.
 """
+import os
+import subprocess
 import threading
 import time
 
-from harness import check, check_job_events, events_by_job
+from harness import check, check_job_events, events_by_job, free_port
 
 
 def pipeline(**fields):
@@ -242,3 +244,136 @@ def test_bad_pipeline_config_is_refused(ctx):
     check(status != 0, "broker started with a bad pipeline")
     system.broker.expected_exit = status
     check("mode" in system.broker.log_text(), system.broker.log_text())
+
+
+# ---- a job's default source (docs/API.md, "Job object") ----
+
+def test_item_jobs_without_source_group_by_their_upstream(ctx):
+    # No "source" anywhere: an http item job's source is its upstream, so a
+    # pipeline matching that source and grouping by it makes ONE list call.
+    from test_kinds import Upstream, kinds_config
+    upstream = Upstream()
+    try:
+        config = kinds_config(upstream.port, pipelines=[
+            {"name": "items", "match": {"kind": "http", "source": "local"}, "group_by": "source",
+             "buffer_ms": 500, "buffer_max": 50}])
+        system = ctx.system(workers=1, config=config)
+        system.wait_healthy()
+        names = ["i%d" % n for n in range(6)]
+        jobs = [{"kind": "http", "args": {"upstream": "local", "item": name}} for name in names]
+        by_job = events_by_job([e for e in system.stream("POST", "/v1/jobs", jobs).read_all() if "job" in e])
+        check(len(by_job) == 6, "events of %d jobs" % len(by_job))
+        list_requests = [r for r in upstream.requests if r.startswith("/items?ids=")]
+        check(len(list_requests) == 1, "expected ONE upstream request, got %r" % list_requests)
+        got = {}
+        for job_id, events in by_job.items():
+            check([e["event"] for e in events] == ["part", "done"], events)
+            got[events[0]["data"]["id"]] = job_id
+            status = system.job_status(job_id)
+            check(status["source"] == "local" and status["pipeline"] == "items", status)
+        check(sorted(got) == names, "each job its own item: %r" % got)
+        check(len({system.job_status(j)["batch"] for j in got.values()}) == 1, "one batch")
+        # An explicit source stays an override: it matches no pipeline here.
+        events = system.stream("POST", "/v1/jobs", {"kind": "http", "source": "mine",
+                                                    "args": {"upstream": "local", "item": "x"}}).read_all()
+        status = system.job_status([e for e in events if "job" in e][0]["job"])
+        check(status["source"] == "mine" and status["pipeline"] is None, status)
+        # Other kinds: the kind.
+        events = system.stream("POST", "/v1/jobs", {"kind": "demo", "args": {"parts": 1}}).read_all()
+        status = system.job_status([e for e in events if "job" in e][0]["job"])
+        check(status["source"] == "demo", status)
+    finally:
+        upstream.close()
+
+
+def test_dedup_sees_the_default_source(ctx):
+    # Same kind and args, the one with the explicit source that equals the
+    # default is identical: joined; another source is not.
+    system = system_with(ctx, [pipeline(dedup=True, mode="parallel")])
+    job = {"kind": "demo", "args": {"parts": 2, "interval_ms": 300}}
+    status, body = system.json_request("POST", "/v1/jobs?detach=1",
+                                       [job, dict(job, source="demo"), dict(job, source="other")])
+    check(status == 202, body)
+    ids = body["jobs"]
+    check(ids[0] == ids[1] and ids[2] != ids[0], ids)
+
+
+# ---- ordered pipelines: a group's jobs in submission order (docs/CONFIG.md) ----
+
+def job_order(events):
+    """The jobs in the order their events came, each once, and whether any
+    two jobs' events interleaved."""
+    order = []
+    interleaved = False
+    for e in events:
+        if "job" not in e:
+            continue  # a notice
+        if not order or order[-1] != e["job"]:
+            interleaved |= e["job"] in order
+            order.append(e["job"])
+    return [j for i, j in enumerate(order) if j not in order[:i]], interleaved
+
+
+def ordered_jobs(source, count=3):
+    return [{"kind": "demo", "source": source,
+             "args": {"parts": 3, "interval_ms": 50, "jitter_ms": 25, "size": i}} for i in range(count)]
+
+
+def test_ordered_batch_runs_its_jobs_one_after_another(ctx):
+    system = system_with(ctx, [
+        pipeline(name="ord", match={"kind": "demo", "source": "ord"}, buffer_ms=600, buffer_max=10,
+                 mode="ordered"),
+        pipeline(name="par", match={"kind": "demo", "source": "par"}, buffer_ms=600, buffer_max=10,
+                 mode="parallel"),
+    ], workers=1)
+    # The submitter's stream: the jobs by their pad size (their submission order).
+    events = system.stream("POST", "/v1/jobs", ordered_jobs("ord")).read_all()
+    order, interleaved = job_order(events)
+    check(len(order) == 3 and not interleaved, "interleaved: %r" % [(e.get("job"), e["event"]) for e in events])
+    sizes = [len(events_by_job(events)[j][0]["data"]["pad"]) for j in order]
+    check(sizes == [0, 1, 2], "not in submission order: %r" % sizes)
+    for job_id in order:
+        check_job_events(events_by_job(events)[job_id], 3, job_id)
+    check(len({system.job_status(j)["batch"] for j in order}) == 1, "the three jobs should share one batch")
+    # Two other subscribers of the jobs, open before the batch goes.
+    status, body = system.json_request("POST", "/v1/jobs?detach=1", ordered_jobs("ord"))
+    check(status == 202, body)
+    ids = body["jobs"]
+    query = "/v1/stream?" + "&".join("job=" + i for i in ids)
+    streams = [system.stream("GET", query) for _ in range(2)]
+    results = [None, None]
+
+    def read(index):
+        results[index] = streams[index].read_all()
+    threads = [threading.Thread(target=read, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    for events in results:
+        check(events is not None, "a subscriber did not end")
+        order, interleaved = job_order(events)
+        check(order == ids and not interleaved,
+              "subscriber saw %r" % [(ids.index(e["job"]) if e.get("job") in ids else None, e["event"])
+                                     for e in events])
+        check(sum(1 for e in events if e["event"] == "part") == 9, events)
+    check(len({system.job_status(j)["batch"] for j in ids}) == 1, "one batch")
+    # Parallel: the jobs of one batch run at once.
+    events = system.stream("POST", "/v1/jobs", ordered_jobs("par")).read_all()
+    order, interleaved = job_order(events)
+    check(len(order) == 3 and interleaved, "a parallel batch ran serially: %r" % [e.get("job") for e in events])
+    check(len({system.job_status(j)["batch"] for j in order}) == 1, "one parallel batch")
+
+
+def test_the_list_api_example_runs_in_one_command(ctx):
+    # examples/list-api/run.sh as a user runs it, on the build under test
+    # and free ports: 10 item jobs, ONE upstream call.
+    script = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "list-api", "run.sh")
+    env = dict(os.environ, BUILD=ctx.build_dir, PORT=str(free_port()), UPSTREAM_PORT=str(free_port()),
+               ITEMS="10")
+    result = subprocess.run(["bash", script], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            timeout=90)
+    output = result.stdout.decode("utf-8", "replace")
+    check(result.returncode == 0, "run.sh exited %d:\n%s" % (result.returncode, output))
+    check("10 of 10 jobs done; upstream calls: 1 (" in output, output)
+    check(sum(1 for line in output.splitlines() if " part {" in line) == 10, output)

@@ -38,8 +38,25 @@ static void check_request_budget(const rill_config_t *defaults)
     CHECK(budget(&config, "[{\"kind\":\"demo\"},{\"kind\":\"unknown\"}]", &error) == 0);
 }
 
+/* A job's source: its own, else its upstream (http, subscribe), else its kind. */
+static void check_source(void)
+{
+    json_t *args = json_pack("{s:s, s:s}", "upstream", "shop", "item", "a1");
+    CHECK(strcmp(rill_job_source("http", NULL, args), "shop") == 0);
+    CHECK(strcmp(rill_job_source("subscribe", NULL, args), "shop") == 0);
+    CHECK(strcmp(rill_job_source("http", "mine", args), "mine") == 0); /* an override */
+    CHECK(strcmp(rill_job_source("http", "", args), "shop") == 0);
+    CHECK(strcmp(rill_job_source("demo", NULL, args), "demo") == 0);
+    CHECK(strcmp(rill_job_source("http", NULL, NULL), "http") == 0);
+    json_t *odd = json_pack("{s:i}", "upstream", 3);
+    CHECK(strcmp(rill_job_source("http", NULL, odd), "http") == 0);
+    json_decref(odd);
+    json_decref(args);
+}
+
 int main(void)
 {
+    check_source();
     rill_config_t config;
     rill_config_defaults(&config);
     rill_job_error_t error;

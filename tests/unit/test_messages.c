@@ -41,11 +41,12 @@ static void test_submit_round_trip(void)
         {.id = ID2, .kind = "exec", .who = "10.0.0.1", .detach = 1},
     };
     char *text = rill_submit_encode(jobs, 2);
-    /* The shape http_api.c wrote: source defaults to kind, args to {}, key to null. */
+    /* The shape submit_http.c writes: no source is null (the broker decides
+     * it, rill_job_source), args default to {}, key to null. */
     CHECK_BYTES(text, strlen(text),
                 "[{\"id\":\"" ID1 "\",\"kind\":\"demo\",\"source\":\"app\",\"args\":{\"parts\":3},"
                 "\"key\":\"k1\",\"who\":\"10.0.0.1\",\"detach\":false},"
-                "{\"id\":\"" ID2 "\",\"kind\":\"exec\",\"source\":\"exec\",\"args\":{},"
+                "{\"id\":\"" ID2 "\",\"kind\":\"exec\",\"source\":null,\"args\":{},"
                 "\"key\":null,\"who\":\"10.0.0.1\",\"detach\":true}]");
     rill_submit_t submit;
     char error[256] = "";
@@ -53,7 +54,7 @@ static void test_submit_round_trip(void)
     CHECK(submit.count == 2 && submit.root != NULL);
     CHECK(strcmp(submit.jobs[0].id, ID1) == 0 && strcmp(submit.jobs[1].id, ID2) == 0);
     CHECK(strcmp(submit.jobs[0].kind, "demo") == 0 && strcmp(submit.jobs[1].kind, "exec") == 0);
-    CHECK(strcmp(submit.jobs[0].source, "app") == 0 && strcmp(submit.jobs[1].source, "exec") == 0);
+    CHECK(strcmp(submit.jobs[0].source, "app") == 0 && submit.jobs[1].source == NULL);
     CHECK(strcmp(submit.jobs[0].key, "k1") == 0 && submit.jobs[1].key == NULL);
     CHECK(strcmp(submit.jobs[1].who, "10.0.0.1") == 0);
     CHECK(json_equal(submit.jobs[0].args, args));
@@ -77,7 +78,7 @@ static void test_submit_round_trip(void)
     rill_submit_job_t bare = {.id = ID1, .kind = "demo"};
     text = rill_submit_encode(&bare, 1);
     CHECK_BYTES(text, strlen(text),
-                "[{\"id\":\"" ID1 "\",\"kind\":\"demo\",\"source\":\"demo\",\"args\":{},\"key\":null,"
+                "[{\"id\":\"" ID1 "\",\"kind\":\"demo\",\"source\":null,\"args\":{},\"key\":null,"
                 "\"who\":null,\"detach\":false}]");
     free(text);
 }
@@ -219,7 +220,7 @@ static void test_batch(void)
         {.id = ID1, .kind = "exec", .source = "app", .who = "10.0.0.1", .args = args, .attempt = 2, .seq = 41},
         {.id = ID2, .kind = "demo", .source = "demo", .who = NULL, .args = NULL, .attempt = 1},
     };
-    char *text = rill_batch_encode("b1", jobs, 2);
+    char *text = rill_batch_encode("b1", 0, jobs, 2);
     /* broker.c:send_batch's shape: args {} when none, who "" when none;
      * rill/3 adds the job's last seq (its parts go on from seq + 1). */
     CHECK_BYTES(text, strlen(text),
@@ -240,7 +241,22 @@ static void test_batch(void)
     CHECK(batch.jobs[0].args->refcount == 1);
     rill_batch_release(&batch);
     CHECK(batch.root == NULL && batch.jobs == NULL && batch.count == 0);
+    CHECK(strstr(text, "ordered") == NULL); /* a parallel batch says nothing (rill/2's shape) */
     free(text);
+
+    /* rill/3: an ordered pipeline's batch says so; a job without source goes with its kind. */
+    rill_batch_job_t bare = {.id = ID2, .kind = "demo", .attempt = 1};
+    text = rill_batch_encode("b3", 1, &bare, 1);
+    CHECK_BYTES(text, strlen(text),
+                "{\"batch\":\"b3\",\"jobs\":[{\"id\":\"" ID2 "\",\"kind\":\"demo\",\"source\":\"demo\","
+                "\"args\":{},\"attempt\":1,\"who\":\"\",\"seq\":0}],\"ordered\":true}");
+    CHECK(rill_batch_decode(text, strlen(text), &batch, NULL, 0) == 0);
+    CHECK(batch.ordered == 1 && batch.count == 1 && strcmp(batch.jobs[0].source, "demo") == 0);
+    rill_batch_release(&batch);
+    free(text);
+    const char *not_true = "{\"batch\":\"b4\",\"jobs\":[],\"ordered\":1}";
+    CHECK(rill_batch_decode(not_true, strlen(not_true), &batch, NULL, 0) == 0 && batch.ordered == 0);
+    rill_batch_release(&batch);
     json_decref(args);
 
     /* Malformed entries only are skipped; missing who/attempt are NULL/0. */

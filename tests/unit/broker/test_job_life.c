@@ -50,12 +50,15 @@ static rill_broker_t *new_broker(void)
     config.timeout_ms = 1000;
     snprintf(config.kinds[config.kind_count++], RILL_CONFIG_KIND_NAME_MAX, "dd");
     snprintf(config.kinds[config.kind_count++], RILL_CONFIG_KIND_NAME_MAX, "db");
+    snprintf(config.kinds[config.kind_count++], RILL_CONFIG_KIND_NAME_MAX, "do");
     config.pipelines[0] = pipeline("dedup", "dd");
     config.pipelines[0].dedup = 1;
     config.pipelines[0].flush_ms = 50;
     config.pipelines[1] = pipeline("debounce", "db");
     config.pipelines[1].debounce_ms = 100;
-    config.pipeline_count = 2;
+    config.pipelines[2] = pipeline("ordered", "do"); /* ordered, batches of up to 3 at once */
+    config.pipelines[2].buffer_max = 3;
+    config.pipeline_count = 3;
     config.retry_backoff_ms = 0; /* test_worker_sessions.c tests the backoff */
     rill_outbox_t outbox = fake_outbox();
     char error[128];
@@ -89,8 +92,8 @@ static rill_worker_t *hello(rill_broker_t *broker, const char *name, uint64_t cr
     /* A session per name: "w1" -> "0...0" + hex of the name's bytes. */
     char session[RILL_ID_TEXT_SIZE];
     snprintf(session, sizeof(session), "%032x", (unsigned)name[0] << 8 | (unsigned)name[1]);
-    rill_hello_t message = {.name = name, .host = "test", .pid = 1, .kind_count = 3,
-                            .kinds = {"demo", "dd", "db"}, .credit = credit, .session = session};
+    rill_hello_t message = {.name = name, .host = "test", .pid = 1, .kind_count = 4,
+                            .kinds = {"demo", "dd", "db", "do"}, .credit = credit, .session = session};
     rill_frame_t routing = rill_frame_from_string(name);
     rill_broker_worker_hello(broker, &routing, &message);
     return rill_worker_pool_find(broker->pool, routing.data, routing.size);
@@ -291,6 +294,68 @@ static void test_retry_and_worker_gone(void)
     CHECK(rill_worker_pool_size(broker->pool) == 0 && returned->state == RILL_JOB_QUEUED);
     CHECK(rill_ready_queue_first(broker->ready) == returned);
     fake.workers_unreachable = 0;
+    finish(&broker);
+}
+
+static void part(rill_broker_t *broker, rill_worker_t *worker, const char *id, uint64_t seq)
+{
+    zmq_msg_t data;
+    zmq_msg_init_size(&data, 2);
+    memcpy(zmq_msg_data(&data), "{}", 2);
+    rill_broker_part(broker, worker, rill_frame_from_string(id), seq, &data);
+    zmq_msg_close(&data); /* harmless once published (it was moved) */
+}
+
+/* An ordered batch says so; lost with its worker, it goes again whole and
+ * in order, the later jobs' retry events only before their first event;
+ * done.parts counts the attempt that finished. */
+static void test_ordered_batch_retry(void)
+{
+    rill_broker_t *broker = new_broker();
+    char ids[8][RILL_ID_TEXT_SIZE];
+    rill_broker_error_t error;
+    rill_submit_job_t jobs[3] = {submitted(id1, "do", NULL), submitted(id2, "do", NULL),
+                                 submitted(id3, "do", NULL)};
+    CHECK(submit(broker, jobs, 3, "", ids, &error) == 0);
+    rill_job_t *first = rill_job_table_find(broker->jobs, id1);
+    CHECK(first != NULL && strcmp(first->source, "do") == 0); /* no source: the kind */
+    rill_worker_t *worker = hello(broker, "w1", 3);
+    rill_broker_dispatch(broker);
+    const sent_t *sent = last_command("w1", RILL_COMMAND_BATCH);
+    rill_batch_t batch;
+    CHECK(sent != NULL && rill_batch_decode(sent->frames[0], strlen(sent->frames[0]), &batch, NULL, 0) == 0);
+    CHECK(batch.ordered && batch.count == 3 && strcmp(batch.jobs[0].id, id1) == 0 &&
+          strcmp(batch.jobs[2].id, id3) == 0);
+    rill_batch_release(&batch);
+    part(broker, worker, id1, 1);
+    part(broker, worker, id1, 2);
+    CHECK(first->parts == 2 && fake.published_count == 2);
+    rill_broker_worker_gone(broker, worker, "died", 1);
+
+    worker = hello(broker, "w2", 3);
+    rill_broker_dispatch(broker);
+    sent = last_command("w2", RILL_COMMAND_BATCH);
+    CHECK(sent != NULL && rill_batch_decode(sent->frames[0], strlen(sent->frames[0]), &batch, NULL, 0) == 0);
+    CHECK(batch.ordered && batch.count == 3 && strcmp(batch.jobs[0].id, id1) == 0 &&
+          strcmp(batch.jobs[1].id, id2) == 0 && strcmp(batch.jobs[2].id, id3) == 0);
+    CHECK(batch.jobs[0].seq == 3 && batch.jobs[1].seq == 1 && batch.jobs[2].seq == 1);
+    rill_batch_release(&batch);
+    /* Only the first job's retry went out; the others owe theirs. */
+    CHECK(fake.published_count == 3 && strcmp(last_published()->event, "retry") == 0 &&
+          strcmp(last_published()->subject + 1, id1) == 0 && first->parts == 0);
+    part(broker, worker, id1, 4);
+    rill_broker_end_job(broker, first, RILL_JOB_DONE, NULL, NULL, 0);
+    CHECKF(strcmp(last_published()->data, "{\"parts\":1}") == 0, "%s", last_published()->data);
+    part(broker, worker, id2, 2);
+    CHECK(fake.published_count == 7);
+    CHECK(strcmp(fake.published[5].event, "retry") == 0 && fake.published[5].seq == 1 &&
+          strcmp(fake.published[5].subject + 1, id2) == 0);
+    CHECK(strcmp(fake.published[6].event, "part") == 0 && fake.published[6].seq == 2);
+    /* Cancelled before its first part: its retry event, then its end. */
+    char *status = rill_broker_cancel(broker, rill_frame_from_string(id3), &error);
+    free(status);
+    CHECK(fake.published_count == 9 && strcmp(fake.published[7].event, "retry") == 0 &&
+          strcmp(fake.published[8].event, "error") == 0 && fake.published[8].seq == 2);
     finish(&broker);
 }
 
@@ -565,6 +630,7 @@ int main(void)
     test_a_job_from_submit_to_done();
     test_joins();
     test_retry_and_worker_gone();
+    test_ordered_batch_retry();
     test_endings();
     test_orphan_grace();
     test_flow();

@@ -69,6 +69,18 @@ int main(void)
     CHECK(rill_pipeline_group_peek(group, batch, 16) == 3 && batch[0] == jobs[0] && batch[2] == jobs[2]);
     rill_pipelines_start_batch(self, group, batch, 3);
     CHECK(jobs[0]->pipeline_batch != NULL && jobs[0]->pipeline_batch == jobs[2]->pipeline_batch);
+    /* An ordered batch lost with its worker goes again whole, in its order:
+     * the jobs queued again (not a held one, not one that runs). */
+    size_t again = 9;
+    jobs[0]->state = RILL_JOB_RUNNING;
+    rill_job_t **retry = rill_pipelines_ordered_retry(jobs[2], &again);
+    CHECK(retry != NULL && again == 2 && retry[0] == jobs[1] && retry[1] == jobs[2]);
+    free(retry);
+    jobs[0]->state = RILL_JOB_QUEUED;
+    retry = rill_pipelines_ordered_retry(jobs[1], &again);
+    CHECK(again == 3 && retry[0] == jobs[0] && retry[2] == jobs[2]);
+    free(retry);
+    CHECK(rill_pipelines_ordered_retry(jobs[3], &again) == NULL && again == 0); /* in no batch */
     /* Ordered: the rest of group a waits for that batch, group b for 1105. */
     CHECK(rill_pipelines_first_ready(self, 1010) == NULL);
     CHECK(rill_pipelines_next_due(self, 1010) == 1105);
@@ -79,6 +91,9 @@ int main(void)
     CHECK(rill_pipelines_group_count(self) == 1);
     rill_pipelines_job_ended(self, jobs[0]);
     rill_pipelines_job_ended(self, jobs[1]);
+    retry = rill_pipelines_ordered_retry(jobs[2], &again); /* the ended ones are not in it */
+    CHECK(again == 1 && retry[0] == jobs[2]);
+    free(retry);
     CHECK(rill_pipelines_first_ready(self, 5000) == NULL); /* jobs[2] still runs */
     rill_pipelines_job_ended(self, jobs[2]);
     group = rill_pipelines_first_ready(self, 5000); /* 2 left, window long closed */

@@ -1,0 +1,130 @@
+/*
+ * job_submit.c - SUBMIT: the jobs of one request enter the broker, or none
+ * does. Each job's source is decided here (rill_job_source), its pipeline
+ * matched, an identical job joined (debounce, dedup), or the new job queued.
+ * Split from job_life.c (the state changes; job_life.h declares
+ * rill_broker_submit), whose rill_broker_insert_job makes the job.
+ */
+#include "job_life.h"
+#include "held.h"
+#include "rill_alloc.h"
+#include "rill_clock.h"
+#include "rill_job.h"
+#include "rill_log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+__attribute__((format(printf, 3, 4))) static int refuse(rill_broker_error_t *error, const char *code,
+                                                        const char *format, ...)
+{
+    va_list arguments;
+    va_start(arguments, format);
+    error->code = code;
+    vsnprintf(error->message, sizeof(error->message), format, arguments);
+    va_end(arguments);
+    return -1;
+}
+
+/* What only the broker can check: the decoder (rill_submit_decode) checked
+ * each job's shape already. Nothing changes before every job passed. */
+static int check_jobs(rill_broker_t *self, const rill_submit_job_t *jobs, size_t count,
+                      rill_broker_error_t *error)
+{
+    if (count == 0 || count > self->config.max_jobs_per_request)
+        return refuse(error, "bad_request", "jobs must be an array of 1 to %llu job objects",
+                      (unsigned long long)self->config.max_jobs_per_request);
+    for (size_t index = 0; index < count; index++) {
+        const rill_submit_job_t *job = &jobs[index];
+        if (!rill_config_declares_kind(&self->config, job->kind))
+            return refuse(error, "unknown_kind", "job %zu: kind \"%.63s\" is not declared", index, job->kind);
+        if (rill_job_table_find(self->jobs, job->id) != NULL)
+            return refuse(error, "conflict", "job %s exists already", job->id);
+        for (size_t other = 0; other < index; other++) {
+            if (strcmp(jobs[other].id, job->id) == 0)
+                return refuse(error, "conflict", "job %s appears twice in the request", job->id);
+        }
+    }
+    return 0;
+}
+
+/* One checked job enters. Returns the job it became: itself, or the
+ * identical one it joined (*created says which). */
+static rill_job_t *enter_job(rill_broker_t *self, const rill_submit_job_t *submitted, int hold,
+                             uint64_t now, uint64_t wall, int *created)
+{
+    /* Its source, decided once, here: what matching, dedup, grouping and
+     * its status see. */
+    const char *source = rill_job_source(submitted->kind, submitted->source, submitted->args);
+    const rill_pipeline_config_t *pipeline = rill_config_match_pipeline(&self->config, submitted->kind, source);
+    char *identity = NULL;
+    if (pipeline != NULL && (pipeline->debounce_ms > 0 || pipeline->dedup))
+        identity = rill_pipelines_identity(submitted->kind, source, submitted->key, submitted->args);
+    /* Debounce and dedup: an identical job joins the one there is (an
+     * earlier one of this very request included). */
+    const char *why = NULL;
+    rill_job_t *joined =
+        pipeline != NULL ? rill_pipelines_find_join(self->pipelines, pipeline, identity, now, &why) : NULL;
+    if (joined != NULL) {
+        if (strcmp(why, "debounce") == 0)
+            self->counters->debounced_jobs++;
+        else
+            self->counters->dedup_joins++;
+        if (submitted->detach)
+            joined->detached = 1; /* someone wants it to run regardless */
+        rill_log_info(submitted->who, "job %s joined %s (%s, pipeline %s)", submitted->id, joined->id, why,
+                      pipeline->name);
+        free(identity);
+        *created = 0;
+        return joined;
+    }
+    rill_job_spec_t spec = {
+        .id = submitted->id,
+        .kind = submitted->kind,
+        .source = source,
+        .key = submitted->key,
+        .who = submitted->who,
+        .args = submitted->args,
+        .detached = submitted->detach,
+    };
+    rill_job_t *job = rill_broker_insert_job(self, &spec, pipeline, identity, now, wall);
+    job->held = hold;
+    if (pipeline != NULL)
+        rill_pipelines_submit(self->pipelines, job, pipeline, now);
+    else if (!hold)
+        rill_ready_queue_push_back(self->ready, job);
+    rill_log_info(job->who, "job %s submitted: kind %s, source %s%s%s%s%s", job->id, job->kind,
+                  job->source, job->detached ? ", detached" : "", hold ? ", held for its barrier" : "",
+                  pipeline != NULL ? ", pipeline " : "", pipeline != NULL ? pipeline->name : "");
+    *created = 1;
+    return job;
+}
+
+int rill_broker_submit(rill_broker_t *self, const rill_submit_job_t *jobs, size_t count, const char *token,
+                       char (*ids)[RILL_ID_TEXT_SIZE], uint64_t *flush_ms, rill_broker_error_t *error)
+{
+    error->code = NULL;
+    error->message[0] = '\0';
+    if (check_jobs(self, jobs, count, error) != 0)
+        return -1;
+    uint64_t now = rill_clock_monotonic_ms();
+    uint64_t wall = rill_clock_wall_ms();
+    int hold = token != NULL && token[0] != '\0' && !rill_held_token_ready(self, token);
+    /* The ids the barrier holds: "" for a job that joined another. */
+    char(*held_ids)[RILL_ID_TEXT_SIZE] = hold ? rill_xcalloc(count, RILL_ID_TEXT_SIZE) : NULL;
+    for (size_t i = 0; i < count; i++) {
+        int created = 0;
+        rill_job_t *job = enter_job(self, &jobs[i], hold, now, wall, &created);
+        memcpy(ids[i], job->id, RILL_ID_TEXT_SIZE);
+        flush_ms[i] = job->flush_ms;
+        if (held_ids != NULL && created)
+            memcpy(held_ids[i], job->id, RILL_ID_TEXT_SIZE);
+    }
+    if (hold)
+        rill_held_submit(self, token, (const char(*)[RILL_ID_TEXT_SIZE])held_ids, count);
+    free(held_ids);
+    self->dispatch_needed = 1;
+    return 0;
+}
