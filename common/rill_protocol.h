@@ -62,6 +62,11 @@ typedef enum {
     /* frontend -> broker (rill/3): the HTTP lists; also the broker's reply */
     RILL_COMMAND_LIST,     /* req, what (jobs|workers|topics|topic), query json -> LIST req json */
     RILL_COMMAND_PRESENCE, /* json: this frontend's subjects followed by 2+ local streams (no reply) */
+    /* frontend -> broker, rill/3: topics (broker/topic_admin.c) */
+    RILL_COMMAND_TOPIC_DELETE,  /* req, name -> TOPIC_DELETED req json | ERROR */
+    RILL_COMMAND_TOPIC_DELETED,
+    RILL_COMMAND_TOPIC_MATCH,   /* req, prefix -> TOPIC_MATCHED req json | ERROR */
+    RILL_COMMAND_TOPIC_MATCHED,
     RILL_COMMAND_COUNT
 } rill_command_t;
 
@@ -87,6 +92,7 @@ typedef enum {
     RILL_EVENT_RETRY,
     RILL_EVENT_GAP,
     RILL_EVENT_SYNC, /* broker -> frontends only: "the subject's last seq is N" (never delivered) */
+    RILL_EVENT_DELETED, /* rill/3, topics only: the topic was deleted (a topic_deleted notice) */
     RILL_EVENT_COUNT
 } rill_event_type_t;
 
