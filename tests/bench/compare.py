@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""compare.py - the ratios of one tests/bench/run.sh run: rill against its peers.
+
+Reads the JSON lines run.sh collected (one per rill-bench run, each labelled
+with its "workload") and, for every workload that ran against rill and a
+peer (the reference stack "seed", or "nchan"), prints:
+
+  * on stdout one JSON line {"tool":"run.sh","comparisons":[...]}: per pair,
+    rill's and the peer's rate (jobs/s for job workloads, delivered/s
+    otherwise), p50/p99, CPU µs per part, and the ratios
+    rate_ratio = rill / peer (higher is better for rill) and
+    p99_ratio = rill p99 / peer p99 (lower is better for rill);
+  * on stderr the same as a table, and the per-process CPU of each run.
+
+Usage: compare.py RESULTS.jsonl
+"""
+import json
+import sys
+
+
+def rate(run):
+    return run.get("jobs_per_s", run.get("delivered_per_s", 0))
+
+
+def main():
+    runs = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+    by = {}
+    for run in runs:
+        by.setdefault(run["workload"], {})[run["target"]] = run
+    comparisons = []
+    for workload, targets in by.items():
+        rill = targets.get("rill")
+        for peer_name, peer in targets.items():
+            if rill is None or peer_name == "rill":
+                continue
+            entry = {
+                "workload": workload, "peer": peer_name,
+                "unit": "jobs/s" if "jobs_per_s" in rill else "deliveries/s",
+                "rill": rate(rill), "peer_rate": rate(peer),
+                "rate_ratio": round(rate(rill) / rate(peer), 2) if rate(peer) else None,
+                "rill_p50_ms": rill["latency_ms"]["p50"], "peer_p50_ms": peer["latency_ms"]["p50"],
+                "rill_p99_ms": rill["latency_ms"]["p99"], "peer_p99_ms": peer["latency_ms"]["p99"],
+                "p99_ratio": round(rill["latency_ms"]["p99"] / peer["latency_ms"]["p99"], 3)
+                if peer["latency_ms"]["p99"] else None,
+                "rill_errors": rill.get("errors", rill.get("subscriber_errors", 0)),
+                "peer_errors": peer.get("errors", peer.get("subscriber_errors", 0)),
+            }
+            for name, run in (("rill", rill), ("peer", peer)):
+                cpu = run.get("cpu", {}).get("servers_total", {})
+                unit = "us_per_part" if "us_per_part" in cpu else "us_per_event"
+                entry[name + "_cpu_percent"] = cpu.get("percent")
+                entry[name + "_cpu_" + unit] = cpu.get(unit)
+            if "broker_us_per_part" in rill:
+                entry["broker_us_per_part"] = rill["broker_us_per_part"]
+            comparisons.append(entry)
+    print(json.dumps({"tool": "run.sh", "comparisons": comparisons}, separators=(",", ":")))
+
+    err = sys.stderr
+    err.write("\n%-9s %-6s %12s %12s %7s %9s %9s %9s %8s %8s\n" % (
+        "workload", "peer", "rill", "peer", "ratio", "rill p99", "peer p99", "p99 r/p", "rill err", "peer err"))
+    for c in comparisons:
+        err.write("%-9s %-6s %12.0f %12.0f %6.2fx %9.2f %9.2f %9.3f %8s %8s\n" % (
+            c["workload"], c["peer"], c["rill"], c["peer_rate"], c["rate_ratio"] or 0, c["rill_p99_ms"],
+            c["peer_p99_ms"], c["p99_ratio"] or 0, c["rill_errors"], c["peer_errors"]))
+    err.write("\nCPU over each measured window (%% of one core; us per delivered part/event)\n")
+    for run in runs:
+        cpu = run.get("cpu")
+        if not cpu:
+            continue
+        cells = []
+        for p in cpu["processes"]:
+            per = p.get("us_per_part", p.get("us_per_event"))
+            cells.append("%s %s%% %s" % (p["name"], p.get("percent"), "%.2fus" % per if per is not None else "-"))
+        err.write("  %-9s %-6s %s\n" % (run["workload"], run["target"], ", ".join(cells)))
+
+
+if __name__ == "__main__":
+    main()
