@@ -12,7 +12,12 @@ peer (the reference stack "seed", or "nchan"), prints:
     p99_ratio = rill p99 / peer p99 (lower is better for rill);
   * on stderr the same as a table, and the per-process CPU of each run.
 
-Usage: compare.py RESULTS.jsonl
+With --sweep DIR (run.sh --sweep), instead: the tables of how cost grows
+(jobs/s and p99 against clients, deliveries/s and p99 against subscribers,
+rill beside the peers that ran) as markdown on stderr, the same as one JSON
+line on stdout, and DIR/clients.dat, DIR/subscribers.dat for sweep.gp.
+
+Usage: compare.py [--sweep DIR] RESULTS.jsonl
 """
 import json
 import sys
@@ -22,7 +27,41 @@ def rate(run):
     return run.get("jobs_per_s", run.get("delivered_per_s", 0))
 
 
+def sweep(directory, runs):
+    """Tables and gnuplot data of run.sh --sweep (workloads clients-N, subscribers-N)."""
+    out = {"tool": "run.sh", "sweep": {}}
+    for axis, peer, unit in (("clients", "seed", "jobs/s"), ("subscribers", "nchan", "deliveries/s")):
+        rows = {}
+        for run in runs:
+            if run["workload"].startswith(axis + "-"):
+                rows.setdefault(int(run["workload"].split("-")[1]), {})[run["target"]] = run
+        if not rows:
+            continue
+        table = []
+        with open("%s/%s.dat" % (directory, axis), "w") as dat:
+            dat.write("# %s rill_rate rill_p99_ms %s_rate %s_p99_ms\n" % (axis, peer, peer))
+            for n in sorted(rows):
+                cells = [n]
+                for target in ("rill", peer):
+                    run = rows[n].get(target)
+                    cells += [rate(run), run["latency_ms"]["p99"]] if run else [None, None]
+                table.append(cells)
+                dat.write(" ".join("NaN" if c is None else str(c) for c in cells) + "\n")
+        out["sweep"][axis] = {"unit": unit, "peer": peer, "rows": table}
+        sys.stderr.write("\n| %s | rill %s | rill p99 ms | %s %s | %s p99 ms | ratio |\n|---|---|---|---|---|---|\n"
+                         % (axis, unit, peer, unit, peer))
+        for n, rr, rp, pr, pp in table:
+            fmt = lambda v, f: "-" if v is None else f % v
+            sys.stderr.write("| %s | %s | %s | %s | %s | %s |\n" % (
+                "{:,}".format(n), fmt(rr, "%.0f"), fmt(rp, "%.2f"), fmt(pr, "%.0f"),
+                fmt(pp, "%.2f"), "%.2fx" % (rr / pr) if rr and pr else "-"))
+    print(json.dumps(out, separators=(",", ":")))
+
+
 def main():
+    if sys.argv[1] == "--sweep":
+        sweep(sys.argv[2], [json.loads(line) for line in open(sys.argv[3]) if line.strip()])
+        return
     runs = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
     by = {}
     for run in runs:
@@ -62,7 +101,7 @@ def main():
         err.write("%-9s %-6s %12.0f %12.0f %6.2fx %9.2f %9.2f %9.3f %8s %8s\n" % (
             c["workload"], c["peer"], c["rill"], c["peer_rate"], c["rate_ratio"] or 0, c["rill_p99_ms"],
             c["peer_p99_ms"], c["p99_ratio"] or 0, c["rill_errors"], c["peer_errors"]))
-    err.write("\nCPU over each measured window (%% of one core; us per delivered part/event)\n")
+    err.write("\nCPU over each measured window (% of one core; us per delivered part/event)\n")
     for run in runs:
         cpu = run.get("cpu")
         if not cpu:
