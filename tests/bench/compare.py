@@ -72,6 +72,11 @@ def main():
         for peer_name, peer in targets.items():
             if rill is None or peer_name == "rill":
                 continue
+            if "server_rss_kib" in rill and "server_rss_kib" in peer:
+                comparisons.append({"workload": workload, "peer": peer_name, "unit": "KiB per idle stream",
+                                    "rill_kib_per_stream": rill["server_rss_kib"]["per_stream"],
+                                    "peer_kib_per_stream": peer["server_rss_kib"]["per_stream"]})
+                continue
             entry = {
                 "workload": workload, "peer": peer_name,
                 "unit": "jobs/s" if "jobs_per_s" in rill else "deliveries/s",
@@ -98,6 +103,10 @@ def main():
     err.write("\n%-9s %-6s %12s %12s %7s %9s %9s %9s %8s %8s\n" % (
         "workload", "peer", "rill", "peer", "ratio", "rill p99", "peer p99", "p99 r/p", "rill err", "peer err"))
     for c in comparisons:
+        if "rill_kib_per_stream" in c:
+            err.write("%-9s %-6s %9.2f KiB %8.2f KiB per idle stream\n" % (
+                c["workload"], c["peer"], c["rill_kib_per_stream"], c["peer_kib_per_stream"]))
+            continue
         err.write("%-9s %-6s %12.0f %12.0f %6.2fx %9.2f %9.2f %9.3f %8s %8s\n" % (
             c["workload"], c["peer"], c["rill"], c["peer_rate"], c["rate_ratio"] or 0, c["rill_p99_ms"],
             c["peer_p99_ms"], c["p99_ratio"] or 0, c["rill_errors"], c["peer_errors"]))

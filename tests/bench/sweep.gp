@@ -8,6 +8,7 @@ set terminal png size 1400,560 font ",11"
 set output out
 set multiplot layout 1,2
 set key below
+set bmargin 7
 set grid
 set logscale x
 set logscale y
