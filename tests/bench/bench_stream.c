@@ -378,3 +378,110 @@ void bench_stream_free(bench_stream_t *stream)
     stream->input = NULL;
     stream->line = NULL;
 }
+
+/* --- self-test: canned answers, fed whole and split at every byte --- */
+
+static uint64_t test_parts;
+static void test_on_part(void *context, uint64_t mono_ns, uint64_t received_ns)
+{
+    (void)context;
+    (void)mono_ns;
+    (void)received_ns;
+    test_parts++;
+}
+static void test_on_job_end(void *context, int complete, uint64_t received_ns)
+{
+    (void)context;
+    (void)complete;
+    (void)received_ns;
+}
+
+/* Chunked body of the given lines, each line its own chunk but the first two together. */
+static size_t test_answer(char *out, size_t size, const char *status, const char *const *lines)
+{
+    size_t at = (size_t)snprintf(out, size, "HTTP/1.1 %s\r\nServer: t\r\nTransfer-Encoding: chunked\r\n\r\n", status);
+    for (int i = 0; lines[i] != NULL; i++) {
+        char chunk[512];
+        int length = i == 0 && lines[1] != NULL ? snprintf(chunk, sizeof(chunk), "%s\n%s\n", lines[0], lines[1])
+                                                : snprintf(chunk, sizeof(chunk), "%s\n", lines[i]);
+        if (i == 0 && lines[1] != NULL)
+            i++;
+        at += (size_t)snprintf(out + at, size - at, "%x\r\n%s\r\n", (unsigned)length, chunk);
+    }
+    at += (size_t)snprintf(out + at, size - at, "0\r\n\r\n");
+    return at;
+}
+
+/* Feeds answer in pieces of `piece` bytes; 0 when it ended on its last byte with the counts expected. */
+static int test_feed(const char *answer, size_t length, size_t piece, int first_index, uint64_t complete,
+                     uint64_t incomplete, uint64_t http_errors)
+{
+    bench_stream_t stream = {0};
+    bench_stream_callbacks_t callbacks = {test_on_part, test_on_job_end, NULL};
+    int result = bench_stream_begin(&stream, 2, 2, first_index) == 0 ? 0 : -1;
+    for (size_t at = 0; result == 0 && at < length; at += piece) {
+        size_t take = length - at < piece ? length - at : piece;
+        result = bench_stream_feed(&stream, answer + at, take, 1, &callbacks);
+        if (result == 1 && at + take != length)
+            result = -1; /* ended early */
+    }
+    int ok = result == 1 && stream.jobs_complete == complete && stream.jobs_incomplete == incomplete &&
+             stream.http_errors == http_errors && stream.stream_errors == 0;
+    bench_stream_free(&stream);
+    return ok ? 0 : -1;
+}
+
+int bench_stream_self_test(void)
+{
+    static const char *const good[] = {
+        "{\"event\":\"accepted\",\"data\":{\"jobs\":[\"a\",\"b\"]}}",
+        "{\"job\":\"a\",\"seq\":1,\"event\":\"part\",\"data\":{\"i\":1,\"mono_ns\":5}}",
+        "{\"job\":\"b\",\"seq\":1,\"event\":\"part\",\"data\":{\"i\":1,\"mono_ns\":6}}",
+        "{\"event\":\"heartbeat\"}",
+        "{\"job\":\"a\",\"seq\":2,\"event\":\"part\",\"data\":{\"i\":2,\"mono_ns\":7,\"pad\":\"xx\"}}",
+        "{\"job\":\"a\",\"seq\":3,\"event\":\"done\",\"data\":{\"parts\":2}}",
+        "{\"job\":\"b\",\"seq\":2,\"event\":\"part\",\"data\":{\"i\":2,\"mono_ns\":8}}",
+        "{\"job\":\"b\",\"seq\":3,\"event\":\"done\",\"data\":{\"parts\":2}}", NULL};
+    static const char *const seed[] = {
+        "", "{\"job\":\"j1\",\"seq\":0,\"event\":\"part\",\"data\":{\"i\":0,\"mono_ns\":5}}",
+        "{\"job\":\"j2\",\"seq\":0,\"event\":\"part\",\"data\":{\"i\":0,\"mono_ns\":6}}",
+        "{\"job\":\"j1\",\"seq\":1,\"event\":\"part\",\"data\":{\"i\":1,\"mono_ns\":7}}",
+        "{\"job\":\"j2\",\"seq\":1,\"event\":\"part\",\"data\":{\"i\":1,\"mono_ns\":8}}",
+        "{\"job\":\"j2\",\"seq\":2,\"event\":\"done\",\"data\":{\"parts\":2}}",
+        "{\"job\":\"j1\",\"seq\":2,\"event\":\"done\",\"data\":{\"parts\":2}}", NULL};
+    static const char *const doubled[] = { /* b's part 1 twice, its part 2 never */
+        "{\"job\":\"a\",\"seq\":1,\"event\":\"part\",\"data\":{\"i\":1,\"mono_ns\":5}}",
+        "{\"job\":\"a\",\"seq\":2,\"event\":\"part\",\"data\":{\"i\":2,\"mono_ns\":5}}",
+        "{\"job\":\"b\",\"seq\":1,\"event\":\"part\",\"data\":{\"i\":1,\"mono_ns\":6}}",
+        "{\"job\":\"b\",\"seq\":2,\"event\":\"part\",\"data\":{\"i\":1,\"mono_ns\":6}}",
+        "{\"job\":\"a\",\"seq\":3,\"event\":\"done\",\"data\":{\"parts\":2}}",
+        "{\"job\":\"b\",\"seq\":3,\"event\":\"done\",\"data\":{\"parts\":2}}", NULL};
+    static const char *const short_done[] = { /* b never ends, a's done miscounts */
+        "{\"job\":\"a\",\"seq\":1,\"event\":\"part\",\"data\":{\"i\":1,\"mono_ns\":5}}",
+        "{\"job\":\"a\",\"seq\":2,\"event\":\"part\",\"data\":{\"i\":2,\"mono_ns\":5}}",
+        "{\"job\":\"a\",\"seq\":3,\"event\":\"done\",\"data\":{\"parts\":3}}", NULL};
+    static const char refused[] = "HTTP/1.1 422 Unprocessable\r\ncontent-length: 20\r\n\r\n{\"error\":\"x\",\"m\":1}\n";
+    char answer[4096];
+    struct {
+        const char *const *lines;
+        const char *status;
+        int first_index;
+        uint64_t complete, incomplete, http_errors, parts;
+    } cases[] = {{good, "200 OK", 1, 2, 0, 0, 4}, {seed, "200 OK", 0, 2, 0, 0, 4},
+                 {doubled, "200 OK", 1, 1, 1, 0, 4}, {short_done, "200 OK", 1, 0, 2, 0, 2},
+                 {NULL, NULL, 1, 0, 2, 1, 0}};
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        size_t length = cases[c].lines ? test_answer(answer, sizeof(answer), cases[c].status, cases[c].lines)
+                                       : sizeof(refused) - 1;
+        const char *bytes = cases[c].lines ? answer : refused;
+        for (size_t piece = 1; piece <= length; piece++) {
+            test_parts = 0;
+            if (test_feed(bytes, length, piece, cases[c].first_index, cases[c].complete, cases[c].incomplete,
+                          cases[c].http_errors) != 0 || test_parts != cases[c].parts) {
+                fprintf(stderr, "bench_stream self-test: case %zu fed %zu bytes at a time failed\n", c, piece);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}

@@ -73,4 +73,8 @@ int bench_stream_active(const bench_stream_t *stream);
 
 void bench_stream_free(bench_stream_t *stream);
 
+/* Canned answers of both dialects (good, a doubled part, a missing done, a
+ * 4xx) fed whole and split at every byte: 0 when every count is right. */
+int bench_stream_self_test(void);
+
 #endif

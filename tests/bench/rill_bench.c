@@ -357,8 +357,9 @@ static void read_job(connection_t *connection, const char *data, size_t length, 
     if (ended == 1) {
         connection->busy = 0;
     } else if (ended < 0) {
+        if (!bench_stream_active(&connection->stream))
+            connection->stream.stream_errors++; /* bytes after the answer (abort counts the others) */
         bench_stream_abort(&connection->stream, received_ns, &job_callbacks);
-        connection->stream.stream_errors++;
         reconnect(connection);
     }
 }
@@ -459,7 +460,7 @@ static void usage(FILE *out)
             "  --api rill|seed                   answer dialect: rill, or the reference stack\n"
             "  --drain S                         seconds to let job answers end after the window (10)\n"
             "  --cpu NAME=PID                    (repeatable) CPU of that process over the window\n"
-            "  --pid PID                         server pid whose RSS idle mode measures\n");
+            "  --pid PID  server pid whose RSS idle mode measures;  --self-test  check the answer parser\n");
 }
 
 static void wait_loop(connection_t **connections, int count, uint64_t until_ns, int publishing,
@@ -524,7 +525,7 @@ int main(int argc, char **argv)
         {"concurrency", required_argument, NULL, 'c'}, {"parts", required_argument, NULL, 'n'},
         {"interval-ms", required_argument, NULL, 'i'}, {"pid", required_argument, NULL, 'x'},
         {"jobs-per-request", required_argument, NULL, 'J'}, {"api", required_argument, NULL, 'A'},
-        {"cpu", required_argument, NULL, 'C'}, {"drain", required_argument, NULL, 'D'},
+        {"cpu", required_argument, NULL, 'C'}, {"drain", required_argument, NULL, 'D'}, {"self-test", 0, NULL, 'Y'},
         {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
     };
     int flag;
@@ -561,6 +562,7 @@ int main(int argc, char **argv)
             }
             break;
         case 'D': options.drain = atof(optarg); break;
+        case 'Y': return bench_stream_self_test() == 0 ? 0 : 1;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
