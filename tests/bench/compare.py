@@ -33,7 +33,7 @@ def sweep(directory, runs):
     for axis, peer, unit in (("clients", "seed", "jobs/s"), ("subscribers", "nchan", "deliveries/s")):
         rows = {}
         for run in runs:
-            if run["workload"].startswith(axis + "-"):
+            if run["workload"].startswith(axis + "-") and "latency_ms" in run:
                 rows.setdefault(int(run["workload"].split("-")[1]), {})[run["target"]] = run
         if not rows:
             continue
@@ -55,6 +55,15 @@ def sweep(directory, runs):
             sys.stderr.write("| %s | %s | %s | %s | %s | %s |\n" % (
                 "{:,}".format(n), fmt(rr, "%.0f"), fmt(rp, "%.2f"), fmt(pr, "%.0f"),
                 fmt(pp, "%.2f"), "%.2fx" % (rr / pr) if rr and pr else "-"))
+    memory = sorted((r for r in runs if r["workload"].startswith("memory-")), key=lambda r: r["jobs_retained"] or 0)
+    if memory:
+        out["sweep"]["broker_memory"] = [[r["jobs_retained"], r["retained_bytes"], r["broker_rss_kib"]] for r in memory]
+        sys.stderr.write("\n| after the run of | jobs retained | retained bytes | broker RSS KiB | RSS per retained job |\n"
+                         "|---|---|---|---|---|\n")
+        for r in memory:
+            per = "%.0f B" % (r["broker_rss_kib"] * 1024.0 / r["jobs_retained"]) if r["jobs_retained"] else "-"
+            sys.stderr.write("| %s clients | %s | %s | %s | %s |\n" % (
+                r["workload"].split("-")[1], r["jobs_retained"], r["retained_bytes"], r["broker_rss_kib"], per))
     print(json.dumps(out, separators=(",", ":")))
 
 

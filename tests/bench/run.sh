@@ -5,7 +5,7 @@
 #   tests/bench/run.sh [--build DIR] [--short] [--nchan] [--seed] [--sweep]
 #                      [--subscribers M] [--rate R] [--duration S] [--idle N]
 #                      [--clients C] [--jobs-per-request J] [--parts P]
-#                      [--only W[,W...]]
+#                      [--only W[,W...]] [--perf PROCESS]
 #
 # Starts its own broker, frontend and two workers in a private run
 # directory on a free port and runs each workload of rill-bench, printing
@@ -44,6 +44,11 @@
 # stderr, a PNG chart drawn by gnuplot (Debian gnuplot-nox, installed when
 # missing) into $RILL_BENCH_CHART (default docs/bench-sweep.png).
 #
+# --perf PROCESS (broker, frontend, worker1, worker2): each rill run is also
+# sampled by `perf record -g` (999 Hz) on that process, and the top symbols
+# (self time) are printed on stderr; with RILL_PERF_DIR the perf.data files
+# are kept there as WORKLOAD-PROCESS.data, for `perf report -i`.
+#
 # --short is CI's smoke mode: small numbers, no peers, no timing asserts; a
 # failure only if a run delivered nothing or saw errors.
 set -euo pipefail
@@ -51,7 +56,7 @@ cd "$(dirname "$0")/../.."
 TOP=$(pwd)
 
 build=build short=0 nchan=0 seed=0 sweep=0 subscribers=1000 rate=200 duration=5 idle=10000 only=""
-clients=50 per_request=4 parts=10 warmup=1
+clients=50 per_request=4 parts=10 warmup=1 perf=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --build) build=$2; shift 2 ;;
@@ -67,11 +72,12 @@ while [ $# -gt 0 ]; do
         --jobs-per-request) per_request=$2; shift 2 ;;
         --parts) parts=$2; shift 2 ;;
         --only) only=$2; shift 2 ;;
+        --perf) perf=$2; shift 2 ;;
         *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
 if [ "$short" = 1 ]; then
-    subscribers=50 rate=100 duration=1 idle=200 clients=10 warmup=0.5 nchan=0 seed=0 sweep=0
+    subscribers=50 rate=100 duration=1 idle=200 clients=10 warmup=0.5 nchan=0 seed=0 sweep=0 perf=""
 fi
 case "$build" in /*) ;; *) build="$TOP/$build" ;; esac
 bench="$build/tests/rill-bench"
@@ -132,10 +138,16 @@ pids+=("$broker_pid")
 "$build/frontend/rill-frontend" --listen "127.0.0.1:$port" "${flags[@]}" 2>>"$work/rill.log" & frontend_pid=$!
 pids+=("$frontend_pid")
 rill_cpu=(--cpu "broker=$broker_pid" --cpu "frontend=$frontend_pid")
+declare -A rill_pid=([broker]=$broker_pid [frontend]=$frontend_pid)
 for i in 1 2; do
     "$build/workers/rill-worker" --name "bench$i" --credit 5000 "${flags[@]}" 2>>"$work/rill.log" & pids+=($!)
     rill_cpu+=(--cpu "worker$i=$!")
+    rill_pid[worker$i]=$!
 done
+if [ -n "$perf" ]; then
+    [ -n "${rill_pid[$perf]:-}" ] || { echo "run.sh: --perf wants broker, frontend, worker1 or worker2" >&2; exit 2; }
+    command -v perf >/dev/null || { echo "run.sh: --perf needs perf (apt-get install linux-perf)" >&2; exit 2; }
+fi
 for _ in $(seq 1 100); do
     curl -fs "http://127.0.0.1:$port/healthz" 2>/dev/null | grep -q '"workers":2' && break
     sleep 0.1
@@ -169,9 +181,22 @@ failures=0
 # run LABEL MODE ARGS...: one rill-bench run; its JSON on stdout, labelled.
 run() {
     local label=$1 mode=$2; shift 2
-    local out
+    local out recorder=""
+    if [ -n "$perf" ] && [[ " $* " == *" --target rill "* ]]; then
+        perf record -q -F 999 -g -p "${rill_pid[$perf]}" -o "$work/perf.data" 2>>"$work/perf.log" & recorder=$!
+    fi
     if ! out=$("$bench" --mode "$mode" --warmup "$warmup" "$@"); then
         failures=$((failures + 1))
+    fi
+    if [ -n "$recorder" ]; then
+        kill -INT "$recorder" 2>/dev/null || true
+        wait "$recorder" 2>/dev/null || true
+        echo "run.sh: perf of $perf during $label, self time by library, then top symbols:" >&2
+        perf report -i "$work/perf.data" --stdio --no-children --sort dso 2>/dev/null |
+            grep -E '^ +[0-9.]+%' | head -8 >&2 || true
+        perf report -i "$work/perf.data" --stdio --no-children --sort dso,symbol 2>/dev/null |
+            grep -E '^ +[0-9.]+%' | sed 's/ *- *- *$//' | head -25 >&2 || true
+        if [ -n "${RILL_PERF_DIR:-}" ]; then mkdir -p "$RILL_PERF_DIR" && cp "$work/perf.data" "$RILL_PERF_DIR/$label-$perf.data"; fi
     fi
     out="{\"workload\":\"$label\",${out#\{}"
     echo "$out"
