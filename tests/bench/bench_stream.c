@@ -291,7 +291,8 @@ int bench_stream_feed(bench_stream_t *stream, const char *data, size_t length, u
             const char *head = stream->input + at;
             const char *encoding = strcasestr(head, "\ntransfer-encoding:");
             const char *content = strcasestr(head, "\ncontent-length:");
-            int chunked = encoding != NULL && strncasecmp(encoding + 19 + strspn(encoding + 19, " "), "chunked", 7) == 0;
+            int chunked = encoding != NULL &&
+                          strncasecmp(encoding + 19 + strspn(encoding + 19, " "), "chunked", 7) == 0;
             *end = saved;
             at += head_length;
             if (chunked) {

@@ -308,7 +308,7 @@ static void on_job_end(void *context, int complete, uint64_t received_ns)
 
 static const bench_stream_callbacks_t job_callbacks = {on_part, on_job_end, NULL};
 
-/* A job connection the server closed (or broke): a fresh one in its place. */
+/* A job or publisher connection the server closed (or broke): a fresh one in its place. */
 static void reconnect(connection_t *connection)
 {
     if (connection->fd >= 0) {
@@ -318,6 +318,7 @@ static void reconnect(connection_t *connection)
     free(connection->pending);
     connection->pending = NULL;
     connection->busy = 0;
+    connection->response_length = 0;
     connection->fd = open_connection();
     if (connection->fd < 0)
         return;
@@ -419,6 +420,11 @@ static void handle_readable(connection_t *connection, uint64_t received_ns)
             if (connection->fd < 0 || !connection->busy)
                 return;
             continue;
+        }
+        if (n == 0 && connection->role == ROLE_PUBLISHER) {
+            publish_errors += (uint64_t)connection->busy; /* closed while its answer was due */
+            reconnect(connection); /* the server ended keep-alive (nginx: keepalive_requests) */
+            return;
         }
         if (n == 0) {
             if (connection->role == ROLE_SUBSCRIBER)
@@ -603,9 +609,8 @@ int main(int argc, char **argv)
         if (!jobs)
             subscribe(connections[i]);
     }
-    /* Let every subscription reach the server before measuring. */
-    if (!jobs)
-        wait_loop(connections, count, now_ns() + (uint64_t)options.subscribe_first_wait_ms * 1000000u, 0, NULL, 0);
+    /* Let every subscription reach the server before measuring (jobs: nothing to wait for). */
+    wait_loop(connections, count, now_ns() + (jobs ? 0u : options.subscribe_first_wait_ms * 1000000ull), 0, NULL, 0);
     bench_cpu_add_self();
 
     int publisher_count = (fanout || topics) ? 4 : 0;
@@ -679,18 +684,13 @@ int main(int argc, char **argv)
         printf(",\"server_rss_kib\":{\"before\":%ld,\"after\":%ld,\"per_stream\":%.2f}", rss_before,
                rss_after, opened > 0 ? (double)(rss_after - rss_before) / opened : 0.0);
     printf("}\n");
-    for (int i = 0; i < count; i++) {
-        if (connections[i]->fd >= 0)
-            close(connections[i]->fd);
-        free(connections[i]->pending);
-        bench_stream_free(&connections[i]->stream);
-        free(connections[i]);
-    }
-    for (int p = 0; p < publisher_count; p++) {
-        if (publishers[p]->fd >= 0)
-            close(publishers[p]->fd);
-        free(publishers[p]->pending);
-        free(publishers[p]);
+    for (int i = 0; i < count + publisher_count; i++) {
+        connection_t *connection = i < count ? connections[i] : publishers[i - count];
+        if (connection->fd >= 0)
+            close(connection->fd);
+        free(connection->pending);
+        bench_stream_free(&connection->stream);
+        free(connection);
     }
     free(connections);
     bench_latency_free();

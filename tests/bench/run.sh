@@ -17,6 +17,8 @@
 #   capacity  C clients (50), each POSTing J (4) demo jobs of P (10) parts with
 #             interval_ms 0 in ONE request, back to back (issue 11's workload)
 #   paced     the same with interval_ms 10
+#   lowload   one subscriber of one topic at 1,000 msg/s (issue 11's point 3:
+#             the tail at low load, against Nchan with --nchan)
 #   idle      N idle streams, RSS per stream
 #
 # Every summary carries the CPU of each process over the measured window
@@ -244,6 +246,10 @@ fi
 if wanted paced; then
     run paced jobs "${rill[@]}" "${rill_cpu[@]}" "${paced[@]}"
     [ "$seed" = 1 ] && run paced jobs "${seed_flags[@]}" "${paced[@]}"
+fi
+if wanted lowload; then
+    run lowload fanout "${rill[@]}" "${rill_cpu[@]}" --subscribers 1 --rate 1000
+    [ "$nchan" = 1 ] && run lowload fanout "${nchan_flags[@]}" --subscribers 1 --rate 1000
 fi
 if wanted idle; then
     run idle idle "${rill[@]}" --subscribers "$idle" --pid "$frontend_pid" --warmup 3
