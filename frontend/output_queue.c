@@ -8,6 +8,7 @@
  */
 #include "output_queue.h"
 
+#include "request_bytes.h"
 #include "rill_alloc.h"
 #include "rill_log.h"
 
@@ -524,6 +525,10 @@ void rill_output_queue_start(rill_output_queue_t *self, int closing)
     h2o_start_response(req, &self->generator);
     /* Send at once even when empty: HTTP/2 clients then see the headers. */
     flush_now(self, 1);
+    /* The request is read and answered: an open HTTP/1.1 stream keeps its
+     * request's bytes, not h2o's 8 KiB read buffer (request_bytes.h). */
+    if (!self->ending && !self->stopped && !self->disposed)
+        (void)rill_request_bytes_shrink(req);
 }
 
 void rill_output_queue_end(rill_output_queue_t *self, int close_connection)
