@@ -3,8 +3,9 @@
  *
  * Two small arrays of (iovec, chunk): "pending" fills while "in flight" is
  * owned by h2o; on proceed the in-flight chunks are unref'd and the arrays
- * swap roles. Both start empty (no allocation for an idle stream) and
- * shrink back after a burst, so 10,000 idle streams stay cheap.
+ * swap roles. Both start empty and shrink back after a burst, and an idle
+ * stream (a heartbeat now and then) keeps one pair, so 10,000 idle streams
+ * stay cheap.
  */
 #include "output_queue.h"
 
@@ -335,6 +336,13 @@ static void on_proceed(h2o_generator_t *generator, h2o_req_t *req)
     if (self->pending_bytes <= self->outputs->config->slow_client_soft_bytes)
         self->over_soft_since = 0;
     entries_release(&self->in_flight);
+    if (self->pending.capacity == 0 && self->in_flight.capacity != 0) {
+        /* Nothing came while the send was out (an idle stream's heartbeat):
+         * the next bytes reuse these arrays, so an idle stream holds one
+         * pair of them, not two. */
+        self->pending = self->in_flight;
+        memset(&self->in_flight, 0, sizeof(self->in_flight));
+    }
     check_behind(self); /* before the flush: the same count, and the queue surely alive */
     flush(self);
 }
