@@ -3,11 +3,13 @@
  *
  * Two small arrays of (iovec, chunk): "pending" fills while "in flight" is
  * owned by h2o; on proceed the in-flight chunks are unref'd and the arrays
- * swap roles. Both start empty (no allocation for an idle stream) and
- * shrink back after a burst, so 10,000 idle streams stay cheap.
+ * swap roles. Both start empty and shrink back after a burst, and an idle
+ * stream (a heartbeat now and then) keeps one pair, so 10,000 idle streams
+ * stay cheap.
  */
 #include "output_queue.h"
 
+#include "request_bytes.h"
 #include "rill_alloc.h"
 #include "rill_log.h"
 
@@ -334,6 +336,13 @@ static void on_proceed(h2o_generator_t *generator, h2o_req_t *req)
     if (self->pending_bytes <= self->outputs->config->slow_client_soft_bytes)
         self->over_soft_since = 0;
     entries_release(&self->in_flight);
+    if (self->pending.capacity == 0 && self->in_flight.capacity != 0) {
+        /* Nothing came while the send was out (an idle stream's heartbeat):
+         * the next bytes reuse these arrays, so an idle stream holds one
+         * pair of them, not two. */
+        self->pending = self->in_flight;
+        memset(&self->in_flight, 0, sizeof(self->in_flight));
+    }
     check_behind(self); /* before the flush: the same count, and the queue surely alive */
     flush(self);
 }
@@ -524,6 +533,10 @@ void rill_output_queue_start(rill_output_queue_t *self, int closing)
     h2o_start_response(req, &self->generator);
     /* Send at once even when empty: HTTP/2 clients then see the headers. */
     flush_now(self, 1);
+    /* The request is read and answered: an open HTTP/1.1 stream keeps its
+     * request's bytes, not h2o's 8 KiB read buffer (request_bytes.h). */
+    if (!self->ending && !self->stopped && !self->disposed)
+        (void)rill_request_bytes_shrink(req);
 }
 
 void rill_output_queue_end(rill_output_queue_t *self, int close_connection)

@@ -11,6 +11,7 @@
 #include "cursor.h"
 #include "flow.h"
 #include "http_reply.h"
+#include "pool_place.h"
 #include "rill_alloc.h"
 #include "rill_log.h"
 #include "sequencer.h"
@@ -310,7 +311,7 @@ static void on_dispose(void *data)
 rill_stream_t *rill_stream_new(rill_streams_t *streams, h2o_req_t *req, rill_stream_format_t format,
                                const char *who)
 {
-    rill_stream_t *self = h2o_mem_alloc_shared(&req->pool, sizeof(*self), on_dispose);
+    rill_stream_t *self = rill_pool_place(&req->pool, sizeof(*self), on_dispose);
     memset(self, 0, sizeof(*self));
     self->streams = streams;
     snprintf(self->who, sizeof(self->who), "%s", who != NULL ? who : "");

@@ -6,6 +6,7 @@
 #include "cursor.h"
 #include "http_reply.h"
 #include "http_request.h"
+#include "request_bytes.h"
 #include "rill_log.h"
 #include "router.h"
 #include "rill_topic_pattern.h"
@@ -202,4 +203,8 @@ void rill_stream_http_handle(h2o_req_t *req, const rill_config_t *config,
         return;
     rill_log_debug(who, "stream of %zu subject(s) opening%s", used,
                    cursor_text != NULL ? ", resuming" : "");
+    /* Everything of the request is read: its bytes leave h2o's read buffer
+     * now, before the broker answers, so a burst of connections reuses one
+     * buffer instead of holding one each (request_bytes.h). */
+    (void)rill_request_bytes_shrink(req);
 }
