@@ -320,12 +320,45 @@ int rill_message_parse(rill_channel_t channel, const rill_frame_t *frames, size_
     return 0;
 }
 
+/* Splits a one-frame event into the frames of the multi-frame form:
+ * "<topic> <version> <event> <seq> <accepted_ns>\n<data>". */
+static int split_event_frame(rill_frame_t frame, rill_frame_t fields[6])
+{
+    const uint8_t *end = frame.data + frame.size;
+    const uint8_t *newline = frame.size > 0 ? memchr(frame.data, '\n', frame.size) : NULL;
+    if (newline == NULL)
+        return -1;
+    const uint8_t *at = frame.data;
+    for (int i = 0; i < 5; i++) {
+        const uint8_t *stop = i < 4 ? memchr(at, ' ', (size_t)(newline - at)) : newline;
+        if (stop == NULL)
+            return -1;
+        fields[i].data = at;
+        fields[i].size = (size_t)(stop - at);
+        at = stop + 1;
+    }
+    /* The multi-frame form has data before accepted_ns. */
+    fields[5] = fields[4];
+    fields[4].data = newline + 1;
+    fields[4].size = (size_t)(end - (newline + 1));
+    return 0;
+}
+
 int rill_event_parse(const rill_frame_t *frames, size_t count, rill_event_t *event,
                      const char **error)
 {
     memset(event, 0, sizeof(*event));
+    rill_frame_t split[6];
+    if (count == 1) {
+        if (split_event_frame(frames[0], split) != 0) {
+            *error = "malformed event frame";
+            return -1;
+        }
+        frames = split;
+        count = 6;
+    }
     if (count != 5 && count != 6) {
-        *error = "an event has 5 or 6 frames";
+        *error = "an event has 1, 5 or 6 frames";
         return -1;
     }
     rill_frame_t topic = frames[0];
@@ -379,6 +412,40 @@ int rill_event_parse(const rill_frame_t *frames, size_t count, rill_event_t *eve
         *error = "malformed accepted_ns";
         return -1;
     }
+    return 0;
+}
+
+int rill_event_encode(zmq_msg_t *message, const char *topic, size_t topic_length, rill_event_type_t type,
+                      uint64_t seq, uint64_t accepted_ns, const void *data, size_t size,
+                      size_t *data_offset)
+{
+    if (topic_length > RILL_TOPIC_NAME_MAX + 2 || type >= RILL_EVENT_COUNT) {
+        errno = EINVAL;
+        return -1;
+    }
+    char header[RILL_EVENT_HEADER_MAX];
+    size_t length = 0;
+    memcpy(header, topic, topic_length);
+    length += topic_length;
+    header[length++] = ' ';
+    memcpy(header + length, RILL_PROTOCOL_VERSION, sizeof(RILL_PROTOCOL_VERSION) - 1);
+    length += sizeof(RILL_PROTOCOL_VERSION) - 1;
+    header[length++] = ' ';
+    size_t name_length = strlen(event_names[type]);
+    memcpy(header + length, event_names[type], name_length);
+    length += name_length;
+    header[length++] = ' ';
+    length += rill_u64_to_text(seq, header + length);
+    header[length++] = ' ';
+    length += rill_u64_to_text(accepted_ns, header + length);
+    header[length++] = '\n';
+    if (zmq_msg_init_size(message, length + size) != 0)
+        return -1;
+    uint8_t *bytes = zmq_msg_data(message);
+    memcpy(bytes, header, length);
+    if (size > 0)
+        memcpy(bytes + length, data, size);
+    *data_offset = length;
     return 0;
 }
 

@@ -120,9 +120,24 @@ typedef struct {
 int rill_message_parse(rill_channel_t channel, const rill_frame_t *frames, size_t count,
                        rill_message_t *message, const char **error);
 
-/* Parse frames [topic, version, event, seq, data, (accepted_ns)] as an event. */
+/* Parse an event (docs/PROTOCOL.md, "Responses subject"): ONE frame
+ * "<topic> rill/3 <event> <seq> <accepted_ns>\n<data>" (rill/3, what the
+ * broker sends), or the frames [topic, version, event, seq, data,
+ * (accepted_ns)]. The event's frames point into the given frames. */
 int rill_event_parse(const rill_frame_t *frames, size_t count, rill_event_t *event,
                      const char **error);
+
+/* The longest header of a one-frame event: topic, version, event name, seq
+ * and accepted_ns with their separators. */
+#define RILL_EVENT_HEADER_MAX (RILL_TOPIC_NAME_MAX + 2 + 1 + 6 + 1 + 5 + 1 + 20 + 1 + 20 + 2)
+
+/* Builds the one-frame event into message (initialised here; the caller
+ * sends or closes it): one allocation, the data copied once. topic is the
+ * whole topic ("j<id>", "t<name>/"). *data_offset: where data starts in the
+ * message. Returns 0, or -1 when libzmq cannot allocate it. */
+int rill_event_encode(zmq_msg_t *message, const char *topic, size_t topic_length, rill_event_type_t type,
+                      uint64_t seq, uint64_t accepted_ns, const void *data, size_t size,
+                      size_t *data_offset);
 
 const char *rill_command_name(rill_command_t command);
 const char *rill_event_type_name(rill_event_type_t type);

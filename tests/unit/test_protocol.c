@@ -197,6 +197,38 @@ static void test_events(void)
     CHECK(rill_event_parse(part, 4, &event, &error) == -1);
     rill_frame_t sync[] = {F("tnews/"), F("rill/3"), F("sync"), F("12"), F("{}"), F("99")};
     CHECK(rill_event_parse(sync, 6, &event, &error) == 0 && event.type == RILL_EVENT_SYNC && event.seq == 12);
+
+    /* rill/3: one frame, as the broker sends it. */
+    zmq_msg_t message;
+    size_t offset = 0;
+    CHECK(rill_event_encode(&message, "j" ID, 33, RILL_EVENT_PART, 17, 123456789u, "{\"i\":17}", 8, &offset) == 0);
+    const char *expected = "j" ID " rill/3 part 17 123456789\n{\"i\":17}";
+    CHECK(zmq_msg_size(&message) == strlen(expected) && memcmp(zmq_msg_data(&message), expected, strlen(expected)) == 0);
+    CHECK(offset == strlen(expected) - 8);
+    rill_frame_t one = {zmq_msg_data(&message), zmq_msg_size(&message)};
+    CHECK(rill_event_parse(&one, 1, &event, &error) == 0);
+    CHECK(event.subject_kind == RILL_SUBJECT_JOB && rill_frame_equals(event.subject, ID));
+    CHECK(rill_frame_equals(event.topic, "j" ID) && event.type == RILL_EVENT_PART && event.seq == 17);
+    CHECK(event.accepted_ns == 123456789u && rill_frame_equals(event.data, "{\"i\":17}"));
+    zmq_msg_close(&message);
+    /* Data may hold anything after the header's line break, even line breaks. */
+    CHECK(rill_event_encode(&message, "tnews/", 6, RILL_EVENT_SYNC, 12, 0, "{}", 2, &offset) == 0);
+    one.data = zmq_msg_data(&message);
+    one.size = zmq_msg_size(&message);
+    CHECK(rill_event_parse(&one, 1, &event, &error) == 0 && event.type == RILL_EVENT_SYNC && event.seq == 12);
+    CHECK(rill_frame_equals(event.subject, "news") && rill_frame_equals(event.data, "{}"));
+    zmq_msg_close(&message);
+    const char *bad_frames[] = {
+        "", "j" ID " rill/3 part 1 5", /* no line break */
+        "j" ID " rill/3 part 1\n{}", /* no accepted_ns */
+        "j" ID " rill/2 part 1 5\n{}", "j" ID " rill/3 part 0 5\n{}", "j" ID " rill/3 party 1 5\n{}",
+        "j" ID " rill/3 part 1 5\n", "j" ID " rill/3 part 1 5 6\n{}", "tnews rill/3 part 1 5\n{}",
+        "jxyz rill/3 part 1 5\n{}", "j" ID " rill/3 part 1 soon\n{}",
+    };
+    for (size_t i = 0; i < sizeof(bad_frames) / sizeof(bad_frames[0]); i++) {
+        rill_frame_t bad = F(bad_frames[i]);
+        CHECKF(rill_event_parse(&bad, 1, &event, &error) == -1, "bad event frame %zu accepted", i);
+    }
     rill_event_type_t type;
     CHECK(rill_event_type_from_name("gap", 3, &type) == 0 && type == RILL_EVENT_GAP);
     CHECK(strcmp(rill_event_type_name(RILL_EVENT_RETRY), "retry") == 0);
