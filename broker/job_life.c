@@ -168,7 +168,8 @@ static rill_job_t *part_job(rill_broker_t *self, rill_worker_t *worker, rill_fra
     return job;
 }
 
-void rill_broker_part(rill_broker_t *self, rill_worker_t *worker, rill_frame_t id, uint64_t seq, zmq_msg_t *data)
+void rill_broker_part(rill_broker_t *self, rill_worker_t *worker, rill_frame_t id, uint64_t seq, const void *data,
+                      size_t size)
 {
     rill_job_t *job = part_job(self, worker, id, seq);
     if (job == NULL)
@@ -182,7 +183,7 @@ void rill_broker_part(rill_broker_t *self, rill_worker_t *worker, rill_frame_t i
                       (unsigned long long)(job->last_seq + 1), (unsigned long long)(seq - 1), worker->name);
         publish_gap(self, job, seq - 1);
     }
-    (void)rill_events_publish_at(self, job, RILL_EVENT_PART, seq, data);
+    (void)rill_events_publish_bytes(self, job, RILL_EVENT_PART, seq, data, size);
 }
 
 void rill_broker_refuse_part(rill_broker_t *self, rill_worker_t *worker, rill_frame_t id, uint64_t seq,
