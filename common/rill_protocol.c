@@ -184,28 +184,45 @@ int rill_frame_to_u64(rill_frame_t frame, uint64_t *value)
 
 size_t rill_u64_to_text(uint64_t value, char *buffer)
 {
-    char reversed[21];
-    size_t length = 0;
-    do {
-        reversed[length++] = (char)('0' + value % 10);
-        value /= 10;
-    } while (value != 0);
-    for (size_t i = 0; i < length; i++)
-        buffer[i] = reversed[length - 1 - i];
+    /* Two digits a step, written from the end: on every event's header. */
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                "8081828384858687888990919293949596979899";
+    char reversed[24];
+    char *end = reversed + sizeof(reversed);
+    char *at = end;
+    while (value >= 100) {
+        unsigned pair = (unsigned)(value % 100) * 2;
+        value /= 100;
+        *--at = pairs[pair + 1];
+        *--at = pairs[pair];
+    }
+    if (value >= 10) {
+        *--at = pairs[value * 2 + 1];
+        *--at = pairs[value * 2];
+    } else {
+        *--at = (char)('0' + value);
+    }
+    size_t length = (size_t)(end - at);
+    memcpy(buffer, at, length);
     buffer[length] = '\0';
     return length;
 }
+
+/* 1 for the lower-case hex digits a job id is made of. */
+static const uint8_t job_id_digit[256] = {
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+};
 
 int rill_job_id_is_valid(const uint8_t *id, size_t length)
 {
     if (length != RILL_JOB_ID_LENGTH)
         return 0;
-    for (size_t i = 0; i < length; i++) {
-        uint8_t c = id[i];
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-            return 0;
-    }
-    return 1;
+    unsigned valid = 1;
+    for (size_t i = 0; i < RILL_JOB_ID_LENGTH; i++)
+        valid &= job_id_digit[id[i]];
+    return (int)valid;
 }
 
 int rill_topic_name_is_valid(const char *name, size_t length)
