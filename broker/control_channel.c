@@ -19,6 +19,7 @@
 #include "rill_clock.h"
 #include "rill_messages.h"
 #include "sockets.h"
+#include "topic_admin.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -302,6 +303,12 @@ static void handle_message(void *argument, rill_received_t *received)
         break;
     case RILL_COMMAND_PRESENCE:
         handle_presence(broker, routing, &message);
+        break;
+    case RILL_COMMAND_TOPIC_DELETE: /* rill/3: broker/topic_admin.c */
+        rill_topic_admin_delete(broker, routing, &message);
+        break;
+    case RILL_COMMAND_TOPIC_MATCH:
+        rill_topic_admin_match(broker, routing, &message);
         break;
     default:
         rill_broker_malformed(broker, "control", routing, frames, count, "command not for the broker");

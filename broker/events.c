@@ -198,7 +198,8 @@ static void sync_topic(void *argument, rill_topic_t *topic)
 {
     sync_pass_t *pass = argument;
     if (recently_active(topic->last_seq, topic->last_event_ms, pass->now_ms) &&
-        rill_interest_count(pass->broker->interest, topic->subject) > 0)
+        (rill_interest_count(pass->broker->interest, topic->subject) > 0 ||
+         rill_interest_pattern_count(pass->broker->interest, topic->subject + 1, topic->subject_length - 2) > 0))
         send_sync(pass->broker, topic->subject, topic->subject_length, topic->last_seq);
 }
 

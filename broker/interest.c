@@ -4,6 +4,7 @@
 #include "interest.h"
 #include "rill_alloc.h"
 #include "rill_protocol.h"
+#include "rill_topic_pattern.h"
 
 #include <czmq.h>
 #include <stdlib.h>
@@ -56,6 +57,8 @@ static rill_interest_kind_t classify(const uint8_t *topic, size_t size)
     case RILL_SUBJECT_JOB:
         return rill_job_id_is_valid(topic + 1, size - 1) ? RILL_INTEREST_JOB : RILL_INTEREST_IGNORED;
     case RILL_SUBJECT_TOPIC:
+        if (rill_topic_prefix_is_valid((const char *)topic + 1, size - 1))
+            return RILL_INTEREST_PATTERN;
         return size >= 3 && topic[size - 1] == '/' &&
                        rill_topic_name_is_valid((const char *)topic + 1, size - 2)
                    ? RILL_INTEREST_TOPIC
@@ -109,4 +112,22 @@ uint64_t rill_interest_count(rill_interest_t *self, const char *topic)
 size_t rill_interest_size(rill_interest_t *self)
 {
     return zhashx_size(self->counts);
+}
+
+uint64_t rill_interest_pattern_count(rill_interest_t *self, const char *name, size_t length)
+{
+    char key[RILL_TOPIC_NAME_MAX + 2];
+    uint64_t total = 0;
+    if (length > RILL_TOPIC_NAME_MAX)
+        return 0;
+    key[0] = RILL_SUBJECT_TOPIC;
+    /* Each dot with a byte after it ends a prefix that may be subscribed. */
+    for (size_t i = 0; i + 1 < length; i++) {
+        key[i + 1] = name[i];
+        if (name[i] != '.')
+            continue;
+        key[i + 2] = '\0';
+        total += rill_interest_count(self, key);
+    }
+    return total;
 }

@@ -5,7 +5,9 @@
  * Each frontend's SUB socket subscribes a subject once however many of its
  * clients want it (docs/PROTOCOL.md), so the count of a subject is the number
  * of frontends listening. Only well-formed subjects are counted: "j"+job id,
- * "t"+name+"/", "s"+barrier token; anything else is reported as ignored.
+ * "t"+name+"/", "s"+barrier token, and (rill/3) "t"+a wildcard pattern's
+ * prefix, which ends with '.' where a topic's subject ends with '/';
+ * anything else is reported as ignored.
  * A subject's entry disappears when its count reaches 0, so the table only
  * holds what someone listens to.
  */
@@ -24,6 +26,7 @@ typedef enum {
     RILL_INTEREST_JOB,
     RILL_INTEREST_TOPIC,
     RILL_INTEREST_BARRIER,
+    RILL_INTEREST_PATTERN, /* rill/3: "t" + a wildcard's prefix ("talerts."), see rill_topic_pattern.h */
 } rill_interest_kind_t;
 
 typedef struct {
@@ -44,6 +47,10 @@ void rill_interest_apply(rill_interest_t *self, const uint8_t *message, size_t s
 /* Subscribers of a topic ("j"+id, "t"+name+"/", "s"+token). */
 uint64_t rill_interest_count(rill_interest_t *self, const char *topic);
 size_t rill_interest_size(rill_interest_t *self);
+/* Frontends listening to a topic (name, length bytes) through wildcard
+ * patterns: the sum over the patterns that match it ("talerts." for
+ * "alerts.cpu"). */
+uint64_t rill_interest_pattern_count(rill_interest_t *self, const char *name, size_t length);
 /* Is text a usable barrier token (printable ASCII, 1..128 bytes)? */
 int rill_barrier_token_is_valid(const uint8_t *token, size_t size);
 

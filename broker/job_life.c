@@ -602,7 +602,7 @@ void rill_broker_subscription(rill_broker_t *self, const uint8_t *message, size_
         job_interest_changed(self, job, &change);
         break;
     }
-    case RILL_INTEREST_TOPIC:
+    case RILL_INTEREST_TOPIC: case RILL_INTEREST_PATTERN: /* rill/3: a wildcard prefix */
         rill_log_debug(NULL, "%s %s: %llu subscribers", change.subscribe ? "subscribe" : "unsubscribe",
                        change.subject, (unsigned long long)change.count);
         break;

@@ -117,6 +117,13 @@ double rill_topic_rate(const rill_topic_t *topic, uint64_t now_ms)
     return (double)total / RILL_TOPIC_RATE_SECONDS;
 }
 
+void rill_topic_table_remove(rill_topic_table_t *self, rill_topic_t *topic)
+{
+    /* The record's name follows its topic (record_t): the hash key. */
+    record_t *record = (record_t *)topic;
+    zhashx_delete(self->topics, record->name);
+}
+
 uint64_t rill_topic_table_append(rill_topic_table_t *self, rill_topic_t *topic, zmq_msg_t *data,
                                  uint64_t now_ms, size_t capacity, int *retained)
 {

@@ -42,6 +42,11 @@ rill_topic_t *rill_topic_table_find(rill_topic_table_t *self, const char *name, 
 /* Finds or creates it. NULL for an invalid name. */
 rill_topic_t *rill_topic_table_get(rill_topic_table_t *self, const char *name, size_t length);
 
+/* Forgets the topic (rill/3, DELETE /v1/topics/{name}): its retained
+ * messages and its seq go; a later message creates it anew from seq 1.
+ * The pointer is invalid afterwards. */
+void rill_topic_table_remove(rill_topic_table_t *self, rill_topic_t *topic);
+
 /* Gives the topic its next seq and retains a copy of data (at most
  * capacity messages; now_ms stamps it). Returns the seq. A message that
  * cannot be retained (capacity 0, or libzmq could not copy it) still gets

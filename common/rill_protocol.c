@@ -58,6 +58,10 @@ static const char *command_names[RILL_COMMAND_COUNT] = {
     [RILL_COMMAND_LIST] = "LIST",
     [RILL_COMMAND_PRESENCE] = "PRESENCE",
     [RILL_COMMAND_PARTS] = "PARTS",
+    [RILL_COMMAND_TOPIC_DELETE] = "TOPIC_DELETE",
+    [RILL_COMMAND_TOPIC_DELETED] = "TOPIC_DELETED",
+    [RILL_COMMAND_TOPIC_MATCH] = "TOPIC_MATCH",
+    [RILL_COMMAND_TOPIC_MATCHED] = "TOPIC_MATCHED",
 };
 
 static const command_shape_t to_broker_from_worker[] = {
@@ -96,6 +100,8 @@ static const command_shape_t to_broker_from_frontend[] = {
     {RILL_COMMAND_FLOW, 2, 2, {ARGUMENT_JOB_ID, ARGUMENT_FLAG}}, /* id, 0|1 */
     {RILL_COMMAND_LIST, 3, 3, {ARGUMENT_TEXT, ARGUMENT_TEXT, ARGUMENT_JSON}}, /* req, what, query */
     {RILL_COMMAND_PRESENCE, 1, 1, {ARGUMENT_JSON}},
+    {RILL_COMMAND_TOPIC_DELETE, 2, 2, {ARGUMENT_TEXT, ARGUMENT_TEXT}},  /* req, name */
+    {RILL_COMMAND_TOPIC_MATCH, 2, 2, {ARGUMENT_TEXT, ARGUMENT_TEXT}},   /* req, prefix */
 };
 
 /* REPLAY takes 3 frames plus triples; its tail is checked in parse. */
@@ -108,6 +114,8 @@ static const command_shape_t to_frontend[] = {
     {RILL_COMMAND_PUBLISHED, 2, 2, {ARGUMENT_TEXT, ARGUMENT_JSON}},
     {RILL_COMMAND_METRICS, 2, 2, {ARGUMENT_TEXT, ARGUMENT_ANY}},
     {RILL_COMMAND_LIST, 2, 2, {ARGUMENT_TEXT, ARGUMENT_JSON}},
+    {RILL_COMMAND_TOPIC_DELETED, 2, 2, {ARGUMENT_TEXT, ARGUMENT_JSON}},
+    {RILL_COMMAND_TOPIC_MATCHED, 2, 2, {ARGUMENT_TEXT, ARGUMENT_JSON}},
 };
 
 static const char *event_names[RILL_EVENT_COUNT] = {
@@ -117,6 +125,7 @@ static const char *event_names[RILL_EVENT_COUNT] = {
     [RILL_EVENT_RETRY] = "retry",
     [RILL_EVENT_GAP] = "gap",
     [RILL_EVENT_SYNC] = "sync",
+    [RILL_EVENT_DELETED] = "deleted",
 };
 
 const char *rill_command_name(rill_command_t command)
@@ -444,6 +453,11 @@ int rill_event_encode(zmq_msg_t *message, const char *topic, size_t topic_length
         return -1;
     }
     char header[RILL_EVENT_HEADER_MAX];
+    size_t name_length = strlen(event_names[type]);
+    if (name_length > 16) { /* RILL_EVENT_HEADER_MAX has room for 16 */
+        errno = EINVAL;
+        return -1;
+    }
     size_t length = 0;
     memcpy(header, topic, topic_length);
     length += topic_length;
@@ -451,7 +465,6 @@ int rill_event_encode(zmq_msg_t *message, const char *topic, size_t topic_length
     memcpy(header + length, RILL_PROTOCOL_VERSION, sizeof(RILL_PROTOCOL_VERSION) - 1);
     length += sizeof(RILL_PROTOCOL_VERSION) - 1;
     header[length++] = ' ';
-    size_t name_length = strlen(event_names[type]);
     memcpy(header + length, event_names[type], name_length);
     length += name_length;
     header[length++] = ' ';

@@ -64,6 +64,11 @@ typedef enum {
     RILL_COMMAND_PRESENCE, /* json: this frontend's subjects followed by 2+ local streams (no reply) */
     /* worker -> broker (rill/3): several parts in one frame (rill_parts_next) */
     RILL_COMMAND_PARTS,
+    /* frontend -> broker, rill/3: topics (broker/topic_admin.c) */
+    RILL_COMMAND_TOPIC_DELETE,  /* req, name -> TOPIC_DELETED req json | ERROR */
+    RILL_COMMAND_TOPIC_DELETED,
+    RILL_COMMAND_TOPIC_MATCH,   /* req, prefix -> TOPIC_MATCHED req json | ERROR */
+    RILL_COMMAND_TOPIC_MATCHED,
     RILL_COMMAND_COUNT
 } rill_command_t;
 
@@ -89,6 +94,7 @@ typedef enum {
     RILL_EVENT_RETRY,
     RILL_EVENT_GAP,
     RILL_EVENT_SYNC, /* broker -> frontends only: "the subject's last seq is N" (never delivered) */
+    RILL_EVENT_DELETED, /* rill/3, topics only: the topic was deleted (a topic_deleted notice) */
     RILL_EVENT_COUNT
 } rill_event_type_t;
 
@@ -131,7 +137,7 @@ int rill_event_parse(const rill_frame_t *frames, size_t count, rill_event_t *eve
 
 /* The longest header of a one-frame event: topic, version, event name, seq
  * and accepted_ns with their separators. */
-#define RILL_EVENT_HEADER_MAX (RILL_TOPIC_NAME_MAX + 2 + 1 + 6 + 1 + 5 + 1 + 20 + 1 + 20 + 2)
+#define RILL_EVENT_HEADER_MAX (RILL_TOPIC_NAME_MAX + 2 + 1 + 6 + 1 + 16 + 1 + 20 + 1 + 20 + 2)
 
 /* Builds the one-frame event into message (initialised here; the caller
  * sends or closes it): one allocation, the data copied once. topic is the

@@ -51,7 +51,7 @@ static int method_is(h2o_req_t *req, const char *method)
     return req->method.len == length && memcmp(req->method.base, method, length) == 0;
 }
 
-/* Submit, publish and cancel change something: those need the token. So
+/* Submit, publish, cancel and a topic's DELETE change something: those need the token. So
  * do the lists: they show job ids, which let anyone follow a job. */
 static int needs_token(h2o_req_t *req, const rill_route_t *route)
 {
@@ -61,7 +61,7 @@ static int needs_token(h2o_req_t *req, const rill_route_t *route)
     case RILL_ROUTE_TOPICS:
         return 1;
     case RILL_ROUTE_TOPIC:
-        return method_is(req, "POST") || rill_lists_http_wants_info(req);
+        return method_is(req, "POST") || method_is(req, "DELETE") || rill_lists_http_wants_info(req);
     case RILL_ROUTE_JOB:
         return method_is(req, "DELETE");
     default:

@@ -158,6 +158,8 @@ static void handle_control(rill_broker_link_t *self, rill_received_t *received)
     case RILL_COMMAND_ERROR:
     case RILL_COMMAND_REPLAY:
     case RILL_COMMAND_PUBLISHED:
+    case RILL_COMMAND_TOPIC_DELETED: /* rill/3 */
+    case RILL_COMMAND_TOPIC_MATCHED:
     case RILL_COMMAND_METRICS:
     case RILL_COMMAND_LIST: {
         char req[24];

@@ -20,6 +20,7 @@
 #include "router.h"
 #include "stream_http.h"
 #include "submit_http.h"
+#include "topics_http.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -235,6 +236,8 @@ static int on_request(h2o_handler_t *handler, h2o_req_t *req)
     case RILL_ROUTE_TOPIC:
         if (req->method.len == 4 && memcmp(req->method.base, "POST", 4) == 0)
             handle_publish(config, broker, req, route.topic);
+        else if (req->method.len == 6 && memcmp(req->method.base, "DELETE", 6) == 0)
+            rill_topics_http_delete(broker, req, route.topic); /* rill/3 */
         else if (rill_lists_http_wants_info(req))
             rill_lists_http_handle(req, broker, "topic", route.topic);
         else

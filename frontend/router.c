@@ -5,6 +5,7 @@
 
 #include "rill_json_text.h"
 #include "rill_protocol.h"
+#include "rill_topic_pattern.h"
 
 #include <string.h>
 #include <strings.h>
@@ -35,7 +36,7 @@ void rill_route_match(const char *method, size_t method_length, const char *path
     static const char *const job_methods[] = {"GET", "HEAD", "DELETE", NULL};
     static const char *const healthz_methods[] = {"GET", "HEAD", NULL};
     static const char *const stream_methods[] = {"GET", NULL};
-    static const char *const topic_methods[] = {"GET", "POST", NULL};
+    static const char *const topic_methods[] = {"GET", "POST", "DELETE", NULL};
     static const char prefix[] = "/v1/jobs/";
     static const char topics_prefix[] = "/v1/topics/";
 
@@ -78,8 +79,10 @@ void rill_route_match(const char *method, size_t method_length, const char *path
         const char *name = path + sizeof(topics_prefix) - 1;
         size_t name_length = path_length - (sizeof(topics_prefix) - 1);
         route->id = RILL_ROUTE_TOPIC;
-        method_check(route, method, method_length, topic_methods, "GET, POST");
-        if (route->status == 0 && !rill_topic_name_is_valid(name, name_length))
+        method_check(route, method, method_length, topic_methods, "GET, POST, DELETE");
+        /* GET also takes a wildcard (rill/3): alerts.* */
+        int pattern = equals(method, method_length, "GET") && rill_topic_pattern_is_valid(name, name_length);
+        if (route->status == 0 && !pattern && !rill_topic_name_is_valid(name, name_length))
             route->status = 400;
         if (route->status == 0) {
             memcpy(route->topic, name, name_length);

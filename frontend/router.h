@@ -19,7 +19,7 @@ typedef enum {
     RILL_ROUTE_JOB,     /* /v1/jobs/{id}     GET, DELETE */
     RILL_ROUTE_HEALTHZ, /* /healthz          GET */
     RILL_ROUTE_STREAM,  /* /v1/stream        GET */
-    RILL_ROUTE_TOPIC,   /* /v1/topics/{name} GET, POST */
+    RILL_ROUTE_TOPIC,   /* /v1/topics/{name} GET, POST, DELETE (GET: also a wildcard) */
     RILL_ROUTE_METRICS, /* /metrics          GET */
     RILL_ROUTE_DASHBOARD, /* /             GET (the dashboard page) */
     RILL_ROUTE_WORKERS, /* /v1/workers       GET (lists_http.h) */

@@ -230,6 +230,19 @@ void rill_sequencer_on_sync(rill_sequencer_t *self, uint64_t last_seq)
         rill_sequencer_gap(self, self->next_seq, last_seq);
 }
 
+void rill_sequencer_on_replay_header(rill_sequencer_t *self, uint64_t first, uint64_t last)
+{
+    rill_fetch_t *fetch = self->fetch;
+    if (fetch == NULL || fetch->last_n == 0)
+        return;
+    uint64_t from = last >= fetch->last_n ? last - fetch->last_n + 1 : 1;
+    if (from < first)
+        from = first; /* at most what is retained */
+    if (from > self->next_seq)
+        self->next_seq = from;
+    fetch->last_n = 0;
+}
+
 void rill_sequencer_on_replay(rill_sequencer_t *self, rill_frame_t type_frame,
                               rill_frame_t seq_frame, rill_frame_t data)
 {
@@ -260,6 +273,8 @@ void rill_sequencer_on_replay(rill_sequencer_t *self, rill_frame_t type_frame,
     rill_chunk_unref(&line);
 }
 
+static void topic_renumbered(rill_sequencer_t *self, const char *reason);
+
 /* The FETCH is gone; the live events held meanwhile are processed in order
  * (repaired: 1 when the replay filled what they follow). */
 static void release_held(rill_sequencer_t *self, int repaired)
@@ -280,6 +295,16 @@ rill_fetch_purpose_t rill_sequencer_fetch_finish(rill_sequencer_t *self, uint64_
     rill_fetch_t *fetch = self->fetch;
     rill_fetch_purpose_t purpose = fetch->purpose;
     int active = !self->ended && is_open(self);
+    if (active && rill_sequencer_is_topic(self) && !fetch->live_only && self->next_seq > last + 1) {
+        /* Resumed past the topic's end: it was reset since (deleted, or a
+         * restarted broker), and numbers from 1 again. Nothing of it was
+         * replayed: the held events go on from 1, else it is fetched anew. */
+        topic_renumbered(self, "topic_reset");
+        release_held(self, 1);
+        if (self->fetch == NULL && last >= self->next_seq && is_open(self) && start_repair(self) != 0)
+            rill_sequencer_gap(self, self->next_seq, last);
+        return purpose;
+    }
     if (active && self->next_seq > last + 1)
         self->next_seq = last + 1; /* a resume point past the end: from the end */
     if (active && fetch->live_only) {
@@ -329,11 +354,17 @@ static void topic_restarted(rill_sequencer_t *self)
 {
     if (self->fetch != NULL && self->fetch->purpose != RILL_FETCH_OPENING)
         fetch_free(self); /* its held seqs are the old broker's */
+    topic_renumbered(self, "broker_restarted");
+}
+
+/* The topic numbers from 1 again: a gap of unknown end from next_seq. */
+static void topic_renumbered(rill_sequencer_t *self, const char *reason)
+{
     size_t length;
     const char *name = rill_sequencer_name(self, &length);
     char text[96];
     int text_length = snprintf(text, sizeof(text), "{\"from\":%llu,\"to\":null,\"reason\":\"%s\"}",
-                               (unsigned long long)self->next_seq, "broker_restarted");
+                               (unsigned long long)self->next_seq, reason);
     rill_chunk_t *gap = rill_event_format_line(1, name, length, 0, "gap", text, (size_t)text_length);
     self->next_seq = 1;
     if (gap == NULL) {

@@ -77,6 +77,8 @@ typedef struct {
     rill_fetch_purpose_t purpose;
     uint64_t after;  /* the resume point asked for */
     int live_only;   /* a topic without since: starts after its last message */
+    uint64_t last_n; /* ?last=N (rill/3): a topic starts with its last N retained
+                        messages; 0 once the first REPLAY header said where */
     int recovering;  /* sent to a restarted broker: not_found means it lost the job */
     uint32_t tries;  /* sends answered "unavailable" (a broker in recovery) so far */
     rill_held_event_t *held;
@@ -170,12 +172,19 @@ void rill_sequencer_report_dropped(rill_sequencer_t *self);
  * FETCH is in flight. */
 rill_fetch_t *rill_sequencer_fetch_begin(rill_sequencer_t *self, rill_fetch_purpose_t purpose,
                                          uint64_t after);
+/* A REPLAY's header (each message of the FETCH has one): with last_n,
+ * the stream starts at seq max(first, last - N + 1); earlier replayed
+ * events are then skipped as duplicates. */
+void rill_sequencer_on_replay_header(rill_sequencer_t *self, uint64_t first, uint64_t last);
 /* One retained event of a REPLAY: formatted for this stream alone. */
 void rill_sequencer_on_replay(rill_sequencer_t *self, rill_frame_t type, rill_frame_t seq,
                               rill_frame_t data);
 /* The last REPLAY is in (last: the subject's last seq; ended: the job is
  * over): what was neither replayed nor held is a gap, then the held live
- * events follow. Returns the FETCH's purpose; the FETCH is gone. */
+ * events follow. A topic resumed past its last seq was reset since (it
+ * was deleted, or the broker restarted: rill/3): a gap of unknown end with
+ * reason "topic_reset", then the topic from seq 1 (fetched again). Returns
+ * the FETCH's purpose; the FETCH is gone. */
 rill_fetch_purpose_t rill_sequencer_fetch_finish(rill_sequencer_t *self, uint64_t last, int ended);
 /* The FETCH failed or could not be sent. An opening one only goes (the
  * stream answers with an error); any other lets the held events go on

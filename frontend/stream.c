@@ -15,29 +15,12 @@
 #include "rill_log.h"
 #include "sequencer.h"
 #include "stream_subject.h"
+#include "topic_patterns.h"
+#include "topic_streams.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-typedef rill_stream_subject_t stream_subject_t;
-
-struct rill_stream {
-    rill_output_queue_t output; /* first: its generator is h2o's handle on the stream */
-    rill_streams_t *streams;
-    h2o_linklist_t link; /* streams->all */
-    stream_subject_t *subjects;
-    stream_subject_t *subjects_tail;
-    uint32_t open_jobs; /* jobs without done/error yet */
-    uint32_t topics;    /* topics: a stream naming one never ends by itself */
-    uint32_t opening;   /* GET /v1/stream: opening FETCHes not answered yet */
-    uint32_t joining;   /* FETCHes of joined jobs in flight (token held) */
-    int open_status;    /* the first opening FETCH failure (HTTP status), 0 = none */
-    char open_code[24];
-    char open_message[96];
-    char token[RILL_BARRIER_TOKEN_SIZE]; /* the barrier token while subscribed, else "" */
-    char who[64];
-};
 
 #define STREAM_OF(queue) H2O_STRUCT_FROM_MEMBER(rill_stream_t, output, queue)
 #define SUBJECT_OF(sequencer_pointer) H2O_STRUCT_FROM_MEMBER(stream_subject_t, sequencer, sequencer_pointer)
@@ -99,6 +82,7 @@ static void release_subscriptions(rill_stream_t *self, int client_left)
     self->subjects_tail = NULL;
     self->open_jobs = 0;
     self->topics = 0;
+    rill_topic_patterns_release(self);
 }
 
 /* Releases everything but the pool memory itself; safe to call twice. */
@@ -174,32 +158,6 @@ static const rill_output_events_t output_events = {
 
 /* ---- what the sequencers ask ------------------------------------------ */
 
-/* The cursor (cursor.h) with current's last seq = seq, into buffer when
- * it fits (capacity bytes), else into a malloc'd one. A topic still
- * looking for its start (no since) is left out: resuming without it
- * starts it live again, as the first time. */
-static char *build_cursor(rill_stream_t *self, stream_subject_t *current, uint64_t seq,
-                          char *buffer, size_t capacity, size_t *length)
-{
-    size_t size = 1;
-    for (stream_subject_t *record = self->subjects; record != NULL; record = record->next)
-        size += record->sequencer.topic_length + 22; /* ",", name, ":", 20 digits, NUL */
-    char *cursor = size <= capacity ? buffer : rill_xmalloc(size);
-    size_t at = 0;
-    cursor[0] = '\0';
-    for (stream_subject_t *record = self->subjects; record != NULL; record = record->next) {
-        const rill_sequencer_t *sequencer = &record->sequencer;
-        if (record != current && sequencer->fetch != NULL && sequencer->fetch->live_only)
-            continue;
-        size_t name_length;
-        const char *name = rill_sequencer_name(sequencer, &name_length);
-        at = rill_cursor_append(cursor, at, name, name_length,
-                                record == current ? seq : sequencer->next_seq - 1);
-    }
-    *length = at;
-    return cursor;
-}
-
 /* Queues one event line (borrowed) of a subject, in the stream's format. */
 static void enqueue_event(rill_stream_t *self, stream_subject_t *record, uint64_t seq,
                           const char *type, rill_chunk_t *line)
@@ -216,7 +174,7 @@ static void enqueue_event(rill_stream_t *self, stream_subject_t *record, uint64_
     }
     size_t cursor_length = 0;
     char buffer[1024];
-    char *cursor = build_cursor(self, record, seq, buffer, sizeof(buffer), &cursor_length);
+    char *cursor = rill_stream_build_cursor(self, record, seq, buffer, sizeof(buffer), &cursor_length);
     rill_output_queue_push_sse(output, type, cursor, cursor_length, line);
     if (cursor != buffer)
         free(cursor);
@@ -305,15 +263,9 @@ static void joining_done(rill_stream_t *self)
 
 /* An opening FETCH failed: the first failure answers the request, a 404
  * over any other (an unknown job refuses the whole stream). */
-static void on_fetch_refused(stream_subject_t *record, int status, const char *code,
-                             const char *message)
+static void on_fetch_refused(stream_subject_t *record, int status, const char *code, const char *message)
 {
-    rill_stream_t *self = OWNER_OF(record);
-    if (self->open_status == 0 || (status == 404 && self->open_status != 404)) {
-        self->open_status = status;
-        snprintf(self->open_code, sizeof(self->open_code), "%s", code);
-        snprintf(self->open_message, sizeof(self->open_message), "%s", message);
-    }
+    rill_stream_opening_refused(OWNER_OF(record), status, code, message);
 }
 
 static void on_fetch_done(stream_subject_t *record, rill_fetch_purpose_t purpose)
@@ -416,17 +368,16 @@ int rill_stream_add_subject(rill_stream_t *self, int is_topic, const char *name,
     size_t topic_length = length + 1;
     if (is_topic)
         topic[topic_length++] = '/';
-    for (stream_subject_t *record = self->subjects; record != NULL; record = record->next) {
-        if (record->sequencer.topic_length == topic_length &&
-            memcmp(record->sequencer.topic, topic, topic_length) == 0)
-            return 0; /* named twice: followed once */
-    }
+    if (rill_stream_find_subject(self, topic, topic_length) != NULL)
+        return 0; /* named twice: followed once */
     stream_subject_t *record = subject_add(self, topic, topic_length);
     if (record == NULL)
         return -1;
-    uint64_t after = has_since ? since : is_topic ? RILL_FETCH_AFTER_LATEST : 0;
+    int last_n = is_topic && !has_since && self->last_n > 0; /* since wins (rill/3) */
+    uint64_t after = has_since || last_n ? since : is_topic ? RILL_FETCH_AFTER_LATEST : 0;
     rill_fetch_t *fetch = rill_sequencer_fetch_begin(&record->sequencer, RILL_FETCH_OPENING, after);
-    fetch->live_only = is_topic && !has_since;
+    fetch->live_only = is_topic && !has_since && !last_n;
+    fetch->last_n = last_n ? self->last_n : 0;
     record->sequencer.next_seq = has_since ? since + 1 : 1;
     if (is_topic)
         self->topics++;
@@ -437,7 +388,7 @@ int rill_stream_add_subject(rill_stream_t *self, int is_topic, const char *name,
 
 int rill_stream_open(rill_stream_t *self)
 {
-    if (self->output.stopped || self->subjects == NULL)
+    if (self->output.stopped || (self->subjects == NULL && self->patterns == NULL))
         return -1;
     /* Subjects first (rill_stream_add_subject), then the barrier token, then
      * the FETCHes: PROTOCOL.md, "The barrier". */
@@ -449,13 +400,15 @@ int rill_stream_open(rill_stream_t *self)
         for (stream_subject_t *record = self->subjects; record != NULL; record = record->next) {
             const rill_fetch_t *fetch = record->sequencer.fetch;
             if (fetch == NULL || fetch->purpose != RILL_FETCH_OPENING ||
-                fetch->live_only != (pass == 0))
+                (fetch->live_only || fetch->last_n != 0) != (pass == 0))
                 continue;
             if (rill_stream_subject_fetch(record, self->token + 1) != 0)
                 return -1; /* the caller abandons the stream: calls sent are cancelled */
             self->opening++;
         }
     }
+    if (rill_topic_patterns_open(self) != 0) /* wildcards: TOPIC_MATCH each */
+        return -1;
     rill_log_debug(self->who, "stream %llu: %u FETCH(es) sent",
                    (unsigned long long)self->output.serial, self->opening);
     return 0;
@@ -549,6 +502,37 @@ void rill_stream_abandon(rill_stream_t *self)
         h2o_linklist_unlink(&self->link);
 }
 
+/* ---- for the topic files (stream_state.h: rill_stream_calls_t) ----------------- */
+
+static stream_subject_t *topic_add(rill_stream_t *self, const char *topic, size_t length)
+{
+    stream_subject_t *record = subject_add(self, topic, length);
+    self->topics += record != NULL;
+    return record;
+}
+
+static void topic_drop(rill_stream_t *self, stream_subject_t *record)
+{
+    stream_subject_t **link = &self->subjects, *previous = NULL;
+    while (*link != NULL && *link != record)
+        previous = *link, link = &(*link)->next;
+    if (*link == NULL)
+        return;
+    *link = record->next;
+    if (self->subjects_tail == record)
+        self->subjects_tail = previous;
+    subject_forget(self, record, 0);
+    if (self->topics > 0 && --self->topics == 0 && self->open_jobs == 0)
+        rill_output_queue_end(&self->output, 0);
+    mark_dirty(self);
+}
+
+static const rill_stream_calls_t stream_calls = {
+    .topic_add = topic_add,
+    .topic_drop = topic_drop,
+    .opening_done = opening_done,
+};
+
 /* ---- every stream: fan-out and the process's events --------------------- */
 
 static int subscribe_subject(void *context, const char *topic, size_t length)
@@ -571,6 +555,7 @@ rill_streams_t *rill_streams_new(h2o_loop_t *loop, const rill_config_t *config,
     self->broker = broker;
     self->config = config;
     self->subjects = rill_subject_registry_new(subscribe_subject, unsubscribe_subject, self);
+    self->calls = &stream_calls;
     rill_outputs_init(&self->outputs, loop, config, metrics);
     rill_fetches_init(&self->fetches, loop, broker, &fetch_events, self);
     h2o_linklist_init_anchor(&self->all);
@@ -610,6 +595,8 @@ void rill_streams_on_event(rill_streams_t *self, const rill_event_t *event)
         self->subjects, (const char *)event->topic.data, event->topic.size);
     if (rill_log_enabled(RILL_LOG_DEBUG))
         log_received(subject, event);
+    if (event->subject_kind == RILL_SUBJECT_TOPIC && rill_topic_streams_on_event(self, event, &subject))
+        return; /* a deleted topic (topic_streams.h) */
     if (subject == NULL)
         return; /* a late event for a subject nobody here wants any more */
     int is_topic = event->subject_kind == RILL_SUBJECT_TOPIC;
@@ -681,7 +668,7 @@ static void push_closing(rill_stream_t *self)
 {
     size_t cursor_length = 0;
     char buffer[1024];
-    char *cursor = build_cursor(self, NULL, 0, buffer, sizeof(buffer), &cursor_length);
+    char *cursor = rill_stream_build_cursor(self, NULL, 0, buffer, sizeof(buffer), &cursor_length);
     rill_chunk_t *line = rill_event_format_closing(cursor, cursor_length);
     if (line != NULL)
         rill_stream_notice(self, "closing", line);

@@ -31,22 +31,9 @@
 #include "rill_config.h"
 #include "stream_subject.h"
 #include "subject_registry.h"
+#include "stream_state.h" /* rill_streams_t, struct rill_stream */
 
 #include <h2o.h>
-
-typedef struct rill_stream rill_stream_t;
-
-typedef struct rill_streams {
-    rill_broker_link_t *broker;        /* borrowed; NULL once the link is gone */
-    const rill_config_t *config;       /* borrowed; a reload changes it in place */
-    rill_subject_registry_t *subjects; /* which local streams want which subject */
-    rill_outputs_t outputs;            /* what every stream's output queue shares */
-    rill_fetches_t fetches;            /* what every stream's subjects' FETCHes share */
-    h2o_linklist_t all;                /* every rill_stream_t alive */
-    uint64_t opened;                   /* streams ever opened (/metrics) */
-    uint64_t events_received;          /* events read off the SUB socket (/metrics) */
-    int shutting_down;                 /* the frontend drains: no new stream, FETCH nor RELEASE */
-} rill_streams_t;
 
 /* The broker link subscribes the subjects on the SUB socket; config and
  * metrics are the frontend's. */

@@ -8,12 +8,16 @@
 #include "http_request.h"
 #include "rill_log.h"
 #include "router.h"
+#include "rill_topic_pattern.h"
+#include "topic_patterns.h"
+#include "topic_streams.h"
 
 #include <stdio.h>
 #include <string.h>
 
 typedef struct {
     int is_topic;
+    int is_pattern; /* a wildcard topic, alerts.* (rill/3: topic_patterns.h) */
     size_t length;
     char name[RILL_TOPIC_NAME_MAX + 1];
 } named_subject_t;
@@ -35,10 +39,26 @@ static int is_name(const char *name, size_t length, const char *literal)
     return length == strlen(literal) && memcmp(name, literal, length) == 0;
 }
 
+/* ?last=N (rill/3): topics without since start with their last N retained
+ * messages; N is 0 to bound (topic_retain_messages). On error answers, -1. */
+static int read_last(h2o_req_t *req, const char *value, size_t length, uint64_t bound, uint64_t *last_n)
+{
+    rill_frame_t frame = {(const uint8_t *)value, length};
+    if (rill_frame_to_u64(frame, last_n) != 0 || *last_n > bound) {
+        char message[128];
+        snprintf(message, sizeof(message), "last= is a number of messages from 0 to %llu (topic_retain_messages)",
+                 (unsigned long long)bound);
+        rill_http_reply_error(req, 400, "bad_request", message);
+        return -1;
+    }
+    return 0;
+}
+
 /* The subjects and the cursor text the query names, into subjects (count
  * entries) and *cursor_text; on error answers and returns -1. */
 static int read_query(h2o_req_t *req, const char *path_topic, named_subject_t *subjects,
-                      size_t *used, const char **cursor_text, size_t *cursor_length)
+                      size_t *used, const char **cursor_text, size_t *cursor_length,
+                      uint64_t last_bound, uint64_t *last_n)
 {
     size_t query_length, at = 0, name_length, value_length;
     const char *query = rill_http_request_query(req, &query_length);
@@ -55,14 +75,21 @@ static int read_query(h2o_req_t *req, const char *path_topic, named_subject_t *s
                 rill_http_reply_error(req, 404, "not_found", "no such job (a job id is 32 hex digits)");
                 return -1;
             }
-            if (is_topic && (decoded == NULL || !rill_topic_name_is_valid(decoded, length))) {
-                rill_http_reply_error(req, 400, "bad_topic", "a topic name matches [A-Za-z0-9._-]{1,128}");
+            int is_pattern = is_topic && decoded != NULL && rill_topic_pattern_is_valid(decoded, length);
+            if (is_topic && !is_pattern && (decoded == NULL || !rill_topic_name_is_valid(decoded, length))) {
+                rill_http_reply_error(req, 400, "bad_topic",
+                                      "a topic name matches [A-Za-z0-9._-]{1,128}; a wildcard is a name "
+                                      "prefix ending with '.' and then '*' (alerts.*)");
                 return -1;
             }
             subjects[*used].is_topic = is_topic;
+            subjects[*used].is_pattern = is_pattern;
             subjects[*used].length = length;
             memcpy(subjects[*used].name, decoded, length + 1);
             (*used)++;
+        } else if (is_name(name, name_length, "last") &&
+                   read_last(req, value, value_length, last_bound, last_n) != 0) {
+            return -1;
         } else if (is_name(name, name_length, "since")) {
             *cursor_text = decode_value(req, value, value_length, cursor_length);
             if (*cursor_text == NULL) {
@@ -83,8 +110,11 @@ static int open_stream(h2o_req_t *req, rill_stream_t *stream, const named_subjec
     for (size_t i = 0; i < used; i++) {
         uint64_t since = 0;
         int has_since = rill_cursor_find(cursor, subjects[i].name, subjects[i].length, &since);
-        if (rill_stream_add_subject(stream, subjects[i].is_topic, subjects[i].name,
-                                    subjects[i].length, has_since, since) != 0) {
+        int failed = subjects[i].is_pattern
+                         ? rill_stream_add_pattern(stream, subjects[i].name, subjects[i].length, cursor)
+                         : rill_stream_add_subject(stream, subjects[i].is_topic, subjects[i].name,
+                                                   subjects[i].length, has_since, since);
+        if (failed != 0) {
             rill_stream_abandon(stream);
             rill_http_reply_error(req, 500, "internal", "the stream's subjects could not be subscribed");
             return -1;
@@ -126,12 +156,15 @@ void rill_stream_http_handle(h2o_req_t *req, const rill_config_t *config,
     if (path_topic != NULL) {
         subjects[0].is_topic = 1;
         subjects[0].length = strlen(path_topic);
+        subjects[0].is_pattern = rill_topic_pattern_is_valid(path_topic, subjects[0].length);
         memcpy(subjects[0].name, path_topic, subjects[0].length + 1);
         used = 1;
     }
     const char *cursor_text = NULL;
     size_t cursor_length = 0;
-    if (read_query(req, path_topic, subjects, &used, &cursor_text, &cursor_length) != 0)
+    uint64_t last_n = 0;
+    if (read_query(req, path_topic, subjects, &used, &cursor_text, &cursor_length,
+                   config->topic_retain_messages, &last_n) != 0)
         return;
     rill_stream_format_t format;
     if (rill_http_request_stream_format(req, &format) != 0) {
@@ -162,6 +195,7 @@ void rill_stream_http_handle(h2o_req_t *req, const rill_config_t *config,
     char who[64];
     rill_http_request_client(req, who, sizeof(who));
     rill_stream_t *stream = rill_stream_new(streams, req, format, who);
+    rill_stream_set_last_n(stream, last_n);
     int failed = open_stream(req, stream, subjects, used, &cursor);
     rill_cursor_free(&cursor);
     if (failed)

@@ -35,6 +35,19 @@ int main(void)
     CHECK(change.kind == RILL_INTEREST_BARRIER && strcmp(change.subject, "stoken-1") == 0);
     change = apply(interest, 1, "tnews.eu/");
     CHECK(change.kind == RILL_INTEREST_TOPIC && change.count == 1);
+    /* rill/3: a wildcard's prefix is a pattern, never a topic. */
+    change = apply(interest, 1, "talerts.");
+    CHECK(change.kind == RILL_INTEREST_PATTERN && change.count == 1);
+    apply(interest, 1, "talerts.cpu.");
+    CHECK(rill_interest_pattern_count(interest, "alerts.cpu.high", 15) == 2);
+    CHECK(rill_interest_pattern_count(interest, "alerts.cpu", 10) == 1);
+    CHECK(rill_interest_pattern_count(interest, "alerts.", 7) == 0); /* nothing after the dot */
+    CHECK(rill_interest_pattern_count(interest, "alertsX", 7) == 0);
+    CHECK(rill_interest_count(interest, "talerts./") == 0);
+    apply(interest, 0, "talerts.");
+    apply(interest, 0, "talerts.cpu.");
+    CHECK(rill_interest_pattern_count(interest, "alerts.cpu.high", 15) == 0);
+    CHECK(apply(interest, 1, "t.").kind == RILL_INTEREST_IGNORED);
     /* Not rill subjects: ignored, not counted. */
     CHECK(apply(interest, 1, "tnews").kind == RILL_INTEREST_IGNORED);
     CHECK(apply(interest, 1, "j0123").kind == RILL_INTEREST_IGNORED);

@@ -71,6 +71,13 @@ int main(void)
     CHECK(other != NULL && other != news);
     CHECK(append(table, other, "{}", 1, 100) == 1);
     CHECK(rill_topic_table_size(table) == 3);
+
+    /* rill/3: a deleted topic is forgotten, retention and seq; it starts anew. */
+    CHECK(append(table, other, "{}", 2, 100) == 2);
+    rill_topic_table_remove(table, other);
+    CHECK(rill_topic_table_find(table, "a.b_c-D9", 8) == NULL && rill_topic_table_size(table) == 2);
+    other = rill_topic_table_get(table, "a.b_c-D9", 8);
+    CHECK(other != NULL && other->last_seq == 0 && append(table, other, "{}", 3, 100) == 1);
     rill_topic_table_destroy(&table);
     CHECK(table == NULL);
     rill_topic_table_destroy(&table);

@@ -70,7 +70,16 @@ int main(void)
     route = route_of("POST", "/v1/topics/news");
     CHECK(route.id == RILL_ROUTE_TOPIC && route.status == 0);
     route = route_of("DELETE", "/v1/topics/news");
-    CHECK(route.status == 405 && strcmp(route.allow, "GET, POST") == 0);
+    CHECK(route.id == RILL_ROUTE_TOPIC && route.status == 0 && strcmp(route.topic, "news") == 0);
+    route = route_of("PUT", "/v1/topics/news");
+    CHECK(route.status == 405 && strcmp(route.allow, "GET, POST, DELETE") == 0);
+    /* A wildcard (rill/3): GET only, a trailing ".*" after a name prefix. */
+    route = route_of("GET", "/v1/topics/alerts.*");
+    CHECK(route.status == 0 && strcmp(route.topic, "alerts.*") == 0);
+    CHECK(route_of("POST", "/v1/topics/alerts.*").status == 400);
+    CHECK(route_of("DELETE", "/v1/topics/alerts.*").status == 400);
+    CHECK(route_of("GET", "/v1/topics/alerts*").status == 400);
+    CHECK(route_of("GET", "/v1/topics/al*rts.*").status == 400);
     CHECK(route_of("GET", "/v1/topics/bad name").status == 400);
     CHECK(route_of("POST", "/v1/topics/a/b").status == 400);
     CHECK(route_of("GET", "/v1/topics/").status == 404);

@@ -287,6 +287,63 @@ static void test_topics(void)
     rill_sequencer_release(s);
 }
 
+/* rill/3: ?last=N, and a topic resumed past its end (reset since). */
+static void test_topic_last_n_and_reset(void)
+{
+    fake_t fake;
+    fake_init(&fake, news_topic);
+    rill_sequencer_t *s = &fake.sequencer;
+    /* last=3 of a topic at seq 10 that retains 4..10: 8, 9, 10, then live. */
+    rill_fetch_t *fetch = rill_sequencer_fetch_begin(s, RILL_FETCH_OPENING, 0);
+    fetch->last_n = 3;
+    live(&fake, 11, RILL_EVENT_PART); /* held */
+    rill_sequencer_on_replay_header(s, 4, 10);
+    CHECK(s->next_seq == 8 && fetch->last_n == 0);
+    for (int seq = 4; seq <= 10; seq++) {
+        char text[8];
+        snprintf(text, sizeof(text), "%d", seq);
+        replayed(&fake, text, "part");
+    }
+    rill_sequencer_on_replay_header(s, 4, 10); /* a second REPLAY header changes nothing */
+    CHECK(rill_sequencer_fetch_finish(s, 10, 0) == RILL_FETCH_OPENING);
+    CHECK_BYTES(fake.delivered, strlen(fake.delivered), "8p 9p 10p 11p");
+    rill_sequencer_release(s);
+
+    /* More asked than retained (6..7 of a topic at 7): what is retained, no gap. */
+    fake_init(&fake, news_topic);
+    fetch = rill_sequencer_fetch_begin(s, RILL_FETCH_OPENING, 0);
+    fetch->last_n = 50;
+    rill_sequencer_on_replay_header(s, 6, 7);
+    replayed(&fake, "6", "part");
+    replayed(&fake, "7", "part");
+    rill_sequencer_fetch_finish(s, 7, 0);
+    CHECK_BYTES(fake.delivered, strlen(fake.delivered), "6p 7p");
+    rill_sequencer_release(s);
+
+    /* Resumed at 57 a topic whose last seq is 2: it was reset. A gap of
+     * unknown end, then the topic is fetched from seq 1. */
+    fake_init(&fake, news_topic);
+    fetch = rill_sequencer_fetch_begin(s, RILL_FETCH_OPENING, 57);
+    s->next_seq = 58;
+    CHECK(rill_sequencer_fetch_finish(s, 2, 0) == RILL_FETCH_OPENING);
+    CHECK(strstr(fake.delivered, "g58-null") != NULL && strstr(fake.delivered, "topic_reset") == NULL);
+    CHECK(s->next_seq == 1 && fake.repairs == 1 && fake.repair_after == 0 && s->fetch != NULL);
+    replayed(&fake, "1", "part");
+    replayed(&fake, "2", "part");
+    rill_sequencer_fetch_finish(s, 2, 0);
+    CHECK(strstr(fake.delivered, "1p 2p") != NULL && s->next_seq == 3);
+    rill_sequencer_release(s);
+
+    /* ... with a live event of the new topic held meanwhile: it goes on from 1. */
+    fake_init(&fake, news_topic);
+    fetch = rill_sequencer_fetch_begin(s, RILL_FETCH_OPENING, 57);
+    s->next_seq = 58;
+    live(&fake, 1, RILL_EVENT_PART);
+    rill_sequencer_fetch_finish(s, 0, 0);
+    CHECK(strstr(fake.delivered, "g58-null 1p") != NULL && s->next_seq == 2 && fake.repairs == 0);
+    rill_sequencer_release(s);
+}
+
 static void test_jobs_end(void)
 {
     fake_t fake;
@@ -413,6 +470,7 @@ int main(void)
     test_final_replay_gap();
     test_hold_during_opening_fetch();
     test_topics();
+    test_topic_last_n_and_reset();
     test_jobs_end();
     test_hold_limit();
     test_slow_client_losses();
