@@ -62,6 +62,9 @@ int rill_events_publish_bytes(rill_broker_t *self, rill_job_t *job, rill_event_t
     uint64_t accepted_ns = rill_clock_monotonic_ns();
     job->last_seq = seq;
     job->last_event_ms = accepted_ns / 1000000u;
+    /* The newest event last: the sync pass reads only this list. */
+    rill_list_remove(&job->active_link);
+    rill_list_push_back(&self->active_jobs, &job->active_link);
     if (type == RILL_EVENT_PART) {
         job->parts++;
         self->counters->parts++;
@@ -186,12 +189,23 @@ static int recently_active(uint64_t last_seq, uint64_t last_event_ms, uint64_t n
     return last_seq > 0 && last_event_ms + SYNC_WINDOW_MS >= now_ms;
 }
 
-static void sync_job(void *argument, rill_job_t *job)
+/* The jobs: only those on the active list (an event in the window), not
+ * every job the table holds; the list is in order of their last event, so
+ * those that left the window are at its front. */
+static void sync_jobs(rill_broker_t *self, uint64_t now_ms)
 {
-    sync_pass_t *pass = argument;
-    if (recently_active(job->last_seq, job->last_event_ms, pass->now_ms) &&
-        rill_interest_count(pass->broker->interest, job->topic) > 0)
-        send_sync(pass->broker, job->topic, RILL_JOB_ID_LENGTH + 1, job->last_seq);
+    rill_link_t *head = &self->active_jobs;
+    while (!rill_list_is_empty(head)) {
+        rill_job_t *oldest = rill_container_of(head->next, rill_job_t, active_link);
+        if (recently_active(oldest->last_seq, oldest->last_event_ms, now_ms))
+            break;
+        rill_list_remove(&oldest->active_link);
+    }
+    for (rill_link_t *link = head->next; link != head; link = link->next) {
+        rill_job_t *job = rill_container_of(link, rill_job_t, active_link);
+        if (rill_interest_count(self->interest, job->topic) > 0)
+            send_sync(self, job->topic, RILL_JOB_ID_LENGTH + 1, job->last_seq);
+    }
 }
 
 static void sync_topic(void *argument, rill_topic_t *topic)
@@ -206,7 +220,7 @@ static void sync_topic(void *argument, rill_topic_t *topic)
 void rill_events_publish_syncs(rill_broker_t *self, uint64_t now_ms)
 {
     sync_pass_t pass = {self, now_ms};
-    rill_job_table_foreach(self->jobs, sync_job, &pass);
+    sync_jobs(self, now_ms);
     rill_topic_table_foreach(self->topics, sync_topic, &pass);
 }
 

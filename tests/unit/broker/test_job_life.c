@@ -619,6 +619,37 @@ static void test_topic(void)
     finish(&broker);
 }
 
+/* Syncs go to the subjects with an event in the last 10 s that someone
+ * listens to, found on the broker's active list, not by a walk of every job. */
+static void test_syncs(void)
+{
+    rill_broker_t *broker = new_broker();
+    char ids[8][RILL_ID_TEXT_SIZE];
+    rill_broker_error_t error;
+    rill_submit_job_t jobs[2] = {submitted(id1, "demo", NULL), submitted(id2, "demo", NULL)};
+    CHECK(submit(broker, jobs, 2, "", ids, &error) == 0);
+    rill_worker_t *worker = hello(broker, "w1", 2);
+    rill_broker_dispatch(broker);
+    subscription(broker, 1, id1);
+    part(broker, worker, id1, 1);
+    part(broker, worker, id2, 1); /* nobody listens to it */
+    forget_recorded();
+    uint64_t now = rill_clock_monotonic_ms();
+    rill_events_publish_syncs(broker, now);
+    CHECK(fake.published_count == 1 && strcmp(fake.published[0].event, "sync") == 0);
+    CHECK(strcmp(fake.published[0].subject + 1, id1) == 0 && fake.published[0].seq == 1);
+    /* Out of the window: nothing, and both left the list. */
+    rill_events_publish_syncs(broker, now + 10001);
+    CHECK(fake.published_count == 1 && rill_list_is_empty(&broker->active_jobs));
+    /* A new event brings a job back; its end too (the last seq is the done's). */
+    part(broker, worker, id1, 2);
+    rill_broker_end_job(broker, rill_job_table_find(broker->jobs, id1), RILL_JOB_DONE, NULL, NULL, 0);
+    forget_recorded();
+    rill_events_publish_syncs(broker, rill_clock_monotonic_ms());
+    CHECK(fake.published_count == 1 && fake.published[0].seq == 3);
+    finish(&broker);
+}
+
 int main(void)
 {
     rill_log_set_level_name("error");
@@ -632,5 +663,6 @@ int main(void)
     test_flow();
     test_barrier();
     test_topic();
+    test_syncs();
     RILL_TEST_END();
 }
