@@ -86,8 +86,8 @@ static int object_extent(cursor_t *c, const char **start, size_t *length)
 
 static json_t *args_object(const char *start, size_t length)
 {
-    if (length == 2)
-        return json_object(); /* "{}" */
+    if (length == 2 && start[1] == '}')
+        return json_object(); /* "{}": no parse */
     json_t *args = json_loadb(start, length, JSON_REJECT_DUPLICATES, NULL);
     if (args != NULL && !json_is_object(args)) {
         json_decref(args);
