@@ -44,10 +44,11 @@ void rill_retention_destroy(rill_retention_t **self_p)
  * zmq_msg_t must be moved with zmq_msg_move, never memcpy'd. */
 static void grow(rill_retention_t *self)
 {
-    size_t allocated = self->allocated == 0 ? 4 : self->allocated * 2;
+    size_t allocated = self->allocated == 0 ? 8 : self->allocated * 2;
     if (allocated > self->capacity)
         allocated = self->capacity;
-    rill_retained_event_t *events = rill_xcalloc(allocated, sizeof(*events));
+    /* Not zeroed: a slot is written whole when an event goes in. */
+    rill_retained_event_t *events = rill_xmalloc(allocated * sizeof(*events));
     for (size_t i = 0; i < self->count; i++) {
         rill_retained_event_t *from = &self->events[(self->start + i) % self->allocated];
         events[i].type = from->type;

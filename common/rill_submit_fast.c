@@ -145,11 +145,17 @@ int rill_submit_decode_fast(const void *bytes, size_t length, rill_submit_t *sub
     char *text = rill_xmalloc(length);
     memcpy(text, bytes, length);
     cursor_t c = {text + 1, text + length};
-    rill_submit_job_t *jobs = rill_xcalloc(FAST_JOBS_MAX, sizeof(*jobs));
+    size_t capacity = 4;
+    rill_submit_job_t *jobs = rill_xmalloc(capacity * sizeof(*jobs));
     json_t *root = json_array();
     size_t count = 0;
     int ok = root != NULL;
     while (ok) {
+        if (count == capacity) {
+            capacity *= 2;
+            jobs = rill_xrealloc(jobs, capacity * sizeof(*jobs));
+        }
+        memset(&jobs[count], 0, sizeof(*jobs));
         ok = count < FAST_JOBS_MAX && read_job(&c, &jobs[count], root) == 0 && !seen_before(jobs, count);
         if (!ok)
             break;
