@@ -15,8 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-__attribute__((format(printf, 3, 4))) static int refuse(rill_broker_error_t *error, const char *code,
-                                                        const char *format, ...)
+int rill_broker_refuse(rill_broker_error_t *error, const char *code, const char *format, ...)
 {
     va_list arguments;
     va_start(arguments, format);
@@ -64,7 +63,7 @@ static char *status_of(rill_broker_t *self, const rill_job_t *job, rill_broker_e
 {
     char *text = rill_broker_job_status(self, job);
     if (text == NULL)
-        refuse(error, "internal", "cannot encode the job's status");
+        rill_broker_refuse(error, "internal", "cannot encode the job's status");
     return text;
 }
 
@@ -74,9 +73,9 @@ static rill_job_t *find_job(rill_broker_t *self, rill_frame_t id, rill_broker_er
 {
     rill_job_t *job = rill_job_table_find_frame(self->jobs, id.data, id.size);
     if (job == NULL && rill_broker_recovering(self, rill_clock_monotonic_ms()))
-        refuse(error, "unavailable", "recovering");
+        rill_broker_refuse(error, "unavailable", "recovering");
     else if (job == NULL)
-        refuse(error, "not_found", "no such job");
+        rill_broker_refuse(error, "not_found", "no such job");
     return job;
 }
 
@@ -92,7 +91,7 @@ char *rill_broker_cancel(rill_broker_t *self, rill_frame_t id, rill_broker_error
     if (job == NULL)
         return NULL;
     if (rill_job_is_ended(job)) {
-        refuse(error, "conflict", "the job has ended already (%s)", rill_job_state_name(job, 1));
+        rill_broker_refuse(error, "conflict", "the job has ended already (%s)", rill_job_state_name(job, 1));
         return NULL;
     }
     rill_broker_end_job(self, job, RILL_JOB_CANCELLED, "cancelled", "requested by a client", 1);

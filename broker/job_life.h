@@ -30,6 +30,11 @@ typedef struct {
     char message[256];
 } rill_broker_error_t;
 
+/* Fills error with code and the formatted message; returns -1, so a
+ * refusal is one statement: return rill_broker_refuse(error, ...). */
+__attribute__((format(printf, 3, 4))) int rill_broker_refuse(rill_broker_error_t *error, const char *code,
+                                                             const char *format, ...);
+
 /* A new job in the table, with the settings it runs under: its pipeline's
  * (when one matched), else the config's. identity (may be NULL) is
  * consumed. For SUBMIT (job_submit.c) and a recovered job. */

@@ -17,34 +17,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-__attribute__((format(printf, 3, 4))) static int refuse(rill_broker_error_t *error, const char *code,
-                                                        const char *format, ...)
-{
-    va_list arguments;
-    va_start(arguments, format);
-    error->code = code;
-    vsnprintf(error->message, sizeof(error->message), format, arguments);
-    va_end(arguments);
-    return -1;
-}
-
 /* What only the broker can check: the decoder (rill_submit_decode) checked
  * each job's shape already. Nothing changes before every job passed. */
 static int check_jobs(rill_broker_t *self, const rill_submit_job_t *jobs, size_t count,
                       rill_broker_error_t *error)
 {
     if (count == 0 || count > self->config.max_jobs_per_request)
-        return refuse(error, "bad_request", "jobs must be an array of 1 to %llu job objects",
+        return rill_broker_refuse(error, "bad_request", "jobs must be an array of 1 to %llu job objects",
                       (unsigned long long)self->config.max_jobs_per_request);
     for (size_t index = 0; index < count; index++) {
         const rill_submit_job_t *job = &jobs[index];
         if (!rill_config_declares_kind(&self->config, job->kind))
-            return refuse(error, "unknown_kind", "job %zu: kind \"%.63s\" is not declared", index, job->kind);
+            return rill_broker_refuse(error, "unknown_kind", "job %zu: kind \"%.63s\" is not declared", index, job->kind);
         if (rill_job_table_find(self->jobs, job->id) != NULL)
-            return refuse(error, "conflict", "job %s exists already", job->id);
+            return rill_broker_refuse(error, "conflict", "job %s exists already", job->id);
         for (size_t other = 0; other < index; other++) {
             if (strcmp(jobs[other].id, job->id) == 0)
-                return refuse(error, "conflict", "job %s appears twice in the request", job->id);
+                return rill_broker_refuse(error, "conflict", "job %s appears twice in the request", job->id);
         }
     }
     return 0;

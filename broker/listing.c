@@ -21,16 +21,6 @@
 /* Room kept under max_message_bytes for the frames around the answer. */
 #define LISTING_MARGIN_BYTES 4096
 
-__attribute__((format(printf, 3, 4))) static void refuse(rill_broker_error_t *error, const char *code,
-                                                         const char *format, ...)
-{
-    error->code = code;
-    va_list arguments;
-    va_start(arguments, format);
-    vsnprintf(error->message, sizeof(error->message), format, arguments);
-    va_end(arguments);
-}
-
 /* ---- the query ------------------------------------------------------------ */
 
 typedef struct {
@@ -47,7 +37,7 @@ static int read_query(json_t *root, const char *const *allowed, query_t *out, ri
     out->limit = RILL_LISTING_DEFAULT_LIMIT;
     out->below = UINT64_MAX;
     if (!json_is_object(root)) {
-        refuse(error, "bad_request", "the query must be a JSON object");
+        (void)rill_broker_refuse(error, "bad_request", "the query must be a JSON object");
         return -1;
     }
     const char *key;
@@ -58,20 +48,20 @@ static int read_query(json_t *root, const char *const *allowed, query_t *out, ri
         for (size_t i = 0; allowed[i] != NULL && !known; i++)
             known = strcmp(allowed[i], key) == 0;
         if (!known) {
-            refuse(error, "bad_request", "unknown parameter \"%.64s\"", key);
+            (void)rill_broker_refuse(error, "bad_request", "unknown parameter \"%.64s\"", key);
             return -1;
         }
         if (strcmp(key, "limit") == 0) {
             if (!json_is_integer(value) || json_integer_value(value) < 1 ||
                 json_integer_value(value) > RILL_LISTING_MAX_LIMIT) {
-                refuse(error, "bad_request", "limit must be an integer from 1 to %d", RILL_LISTING_MAX_LIMIT);
+                (void)rill_broker_refuse(error, "bad_request", "limit must be an integer from 1 to %d", RILL_LISTING_MAX_LIMIT);
                 return -1;
             }
             out->limit = (uint64_t)json_integer_value(value);
             continue;
         }
         if (!json_is_string(value) || json_string_length(value) == 0 || json_string_length(value) > 256) {
-            refuse(error, "bad_request", "%.64s must be a string of 1 to 256 bytes", key);
+            (void)rill_broker_refuse(error, "bad_request", "%.64s must be a string of 1 to 256 bytes", key);
             return -1;
         }
         const char *text = json_string_value(value);
@@ -80,7 +70,7 @@ static int read_query(json_t *root, const char *const *allowed, query_t *out, ri
             errno = 0;
             unsigned long long below = strtoull(text, &end, 10);
             if (text[0] < '0' || text[0] > '9' || *end != '\0' || errno != 0 || below == 0) {
-                refuse(error, "bad_request", "next must be the token a previous page gave");
+                (void)rill_broker_refuse(error, "bad_request", "next must be the token a previous page gave");
                 return -1;
             }
             out->below = below;
@@ -90,7 +80,7 @@ static int read_query(json_t *root, const char *const *allowed, query_t *out, ri
             for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++)
                 valid |= strcmp(states[i], text) == 0;
             if (!valid) {
-                refuse(error, "bad_request",
+                (void)rill_broker_refuse(error, "bad_request",
                        "state must be queued, waiting, running, done, failed or cancelled");
                 return -1;
             }
@@ -319,7 +309,7 @@ static char *topic_info(rill_broker_t *broker, const query_t *query, rill_broker
                                                                       strlen(query->name))
                                               : NULL;
     if (topic == NULL) {
-        refuse(error, "not_found", "no such topic (never published to nor subscribed)");
+        (void)rill_broker_refuse(error, "not_found", "no such topic (never published to nor subscribed)");
         return NULL;
     }
     return render_topic(broker, topic);
@@ -344,7 +334,7 @@ char *rill_listing_answer(rill_broker_t *broker, const char *what, size_t what_l
             which = i;
     }
     if (which == sizeof(lists) / sizeof(lists[0])) {
-        refuse(error, "bad_request", "LIST takes jobs, workers, topics or topic");
+        (void)rill_broker_refuse(error, "bad_request", "LIST takes jobs, workers, topics or topic");
         return NULL;
     }
     json_t *root = json_loadb(query, query_length, 0, NULL);
@@ -371,6 +361,6 @@ char *rill_listing_answer(rill_broker_t *broker, const char *what, size_t what_l
     }
     json_decref(root);
     if (text == NULL)
-        refuse(error, "internal", "cannot encode the list");
+        (void)rill_broker_refuse(error, "internal", "cannot encode the list");
     return text;
 }

@@ -107,7 +107,8 @@ void rill_broker_sockets_receive(void *socket, const char *name,
                                  void (*handle)(void *argument, rill_received_t *received),
                                  void *argument)
 {
-    for (int i = 0; i < RILL_BROKER_BURST; i++) {
+    size_t bytes = 0;
+    for (int i = 0; i < RILL_BROKER_BURST && bytes < RILL_BROKER_BURST_BYTES; i++) {
         rill_received_t received;
         int got = rill_protocol_receive(socket, &received);
         if (got == 0)
@@ -117,6 +118,8 @@ void rill_broker_sockets_receive(void *socket, const char *name,
                 rill_log_warn(NULL, "%s socket receive failed: %s", name, zmq_strerror(errno));
             return;
         }
+        for (size_t frame = 0; frame < received.count; frame++)
+            bytes += received.frames[frame].size;
         if (received.count >= 1)
             handle(argument, &received);
         rill_received_close(&received);

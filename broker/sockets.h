@@ -23,6 +23,11 @@
 
 /* Messages read from one socket before the others get a turn. */
 #define RILL_BROKER_BURST 512
+/* ... or until this many bytes were read: checking and retaining 512 parts
+ * of 1 MiB takes seconds (far more under a sanitizer or a loaded machine),
+ * and the loop's tick - heartbeats, deadlines - must not wait that long, or
+ * workers take the broker for gone and join again. */
+#define RILL_BROKER_BURST_BYTES (4u << 20)
 
 typedef struct {
     zsock_t *workers_socket;
@@ -53,7 +58,7 @@ void rill_broker_sockets_destroy(rill_broker_sockets_t **self_p);
  * because libzmq refused what it sent (docs/PROTOCOL.md, "Bounds"). */
 void rill_broker_sockets_read_monitor(rill_broker_sockets_t *self, zsock_t *monitor, const char *name);
 
-/* Reads up to RILL_BROKER_BURST whole messages from a ROUTER socket without
+/* Reads up to RILL_BROKER_BURST whole messages (or RILL_BROKER_BURST_BYTES) from a ROUTER socket without
  * blocking and calls handle with each (frames[0] is the routing id; the
  * message is closed after). name is for the log line of a failed read. */
 void rill_broker_sockets_receive(void *socket, const char *name,

@@ -3,14 +3,14 @@
  *
  * Every request is answered with JSON (errors included) except the event
  * streams, /metrics and the dashboard page. A request waiting for the
- * broker keeps its state in its own pool (h2o_mem_alloc_shared with a
- * dispose callback): when the client vanishes the pool goes, and the
- * dispose drops the pending broker call, so a late reply finds nothing and
- * no freed request is ever touched.
+ * broker keeps its state in its own pool (broker_call_http.h): when the
+ * client vanishes the pool goes and the pending broker call with it, so a
+ * late reply finds nothing and no freed request is ever touched.
  */
 #include "http_api.h"
 
 #include "access.h"
+#include "broker_call_http.h"
 #include "dashboard_http.h"
 #include "event_format.h"
 #include "http_reply.h"
@@ -31,87 +31,14 @@ typedef struct {
     const rill_http_api_context_t *context;
 } api_handler_t;
 
-/* A request whose answer is the broker's reply (status, cancel, publish). */
-typedef struct {
-    rill_broker_link_t *broker;
-    h2o_req_t *req;
-    rill_broker_call_t *call;
-} job_call_t;
-
 /* ---- GET / DELETE /v1/jobs/{id}, POST /v1/topics/{name} ----------------- */
-
-static void job_call_dispose(void *data)
-{
-    job_call_t *call = data;
-    rill_broker_link_cancel(call->broker, &call->call);
-}
-
-/* Answers a call whose reply the client gets as it is: the broker's JSON
- * frame (arguments[1] of the expected command) with the given status, or the
- * mapped error. */
-static void relay_reply(void *owner, rill_call_outcome_t outcome, const rill_message_t *message,
-                        rill_command_t expected, int status)
-{
-    job_call_t *call = owner;
-    call->call = NULL;
-    h2o_req_t *req = call->req;
-    if (outcome != RILL_CALL_REPLIED) {
-        rill_http_reply_unanswered(req, outcome == RILL_CALL_TIMEOUT);
-        return;
-    }
-    if (message->command == RILL_COMMAND_ERROR) {
-        rill_http_reply_broker_error(req, message);
-        return;
-    }
-    if (message->command != expected) {
-        rill_http_reply_error(req, 502, "bad_gateway", "unexpected reply from the broker");
-        return;
-    }
-    rill_frame_t answer = message->arguments[1];
-    char *body = h2o_mem_alloc_pool(&req->pool, answer.size + 1);
-    memcpy(body, answer.data, answer.size);
-    body[answer.size] = '\n';
-    rill_http_reply_json(req, status, body, answer.size + 1);
-}
-
-static void on_job_reply(void *owner, rill_call_outcome_t outcome, const rill_message_t *message,
-                         const rill_replay_header_t *replay)
-{
-    (void)replay;
-    relay_reply(owner, outcome, message, RILL_COMMAND_STATUS, 200);
-}
-
-static void on_publish_reply(void *owner, rill_call_outcome_t outcome,
-                             const rill_message_t *message, const rill_replay_header_t *replay)
-{
-    (void)replay;
-    relay_reply(owner, outcome, message, RILL_COMMAND_PUBLISHED, 202);
-}
-
-/* Sends one call to the broker on req's behalf; the reply callback answers
- * the client. A client that goes away meanwhile drops the call (dispose). */
-static void call_broker(rill_broker_link_t *broker, h2o_req_t *req, rill_command_t command,
-                        const rill_frame_t *arguments, size_t count, rill_broker_reply_fn on_reply)
-{
-    if (!rill_broker_link_is_connected(broker)) {
-        rill_http_reply_error(req, 503, "unavailable", "no broker");
-        return;
-    }
-    job_call_t *call = h2o_mem_alloc_shared(&req->pool, sizeof(*call), job_call_dispose);
-    memset(call, 0, sizeof(*call));
-    call->broker = broker;
-    call->req = req;
-    call->call = rill_broker_link_call(broker, command, arguments, count, on_reply, call);
-    if (call->call == NULL)
-        rill_http_reply_error(req, 503, "unavailable", "the broker cannot be reached");
-}
 
 static void handle_job(rill_broker_link_t *broker, h2o_req_t *req, const rill_route_t *route)
 {
     int cancel = req->method.len == 6 && memcmp(req->method.base, "DELETE", 6) == 0;
     rill_frame_t arguments[1] = {rill_frame_from_string(route->job_id)};
-    call_broker(broker, req, cancel ? RILL_COMMAND_CANCEL : RILL_COMMAND_STATUS, arguments, 1,
-                on_job_reply);
+    rill_http_call_broker(broker, req, cancel ? RILL_COMMAND_CANCEL : RILL_COMMAND_STATUS, arguments, 1,
+                          RILL_COMMAND_STATUS, 200, NULL);
 }
 
 /* valid JSON text without the whitespace between its tokens (an event is
@@ -153,7 +80,7 @@ static void handle_publish(const rill_config_t *config, rill_broker_link_t *brok
     char *data = h2o_mem_alloc_pool(&req->pool, req->entity.len);
     size_t data_length = compact_json(req->entity.base, req->entity.len, data);
     rill_frame_t arguments[2] = {rill_frame_from_string(topic), {(const uint8_t *)data, data_length}};
-    call_broker(broker, req, RILL_COMMAND_PUBLISH, arguments, 2, on_publish_reply);
+    rill_http_call_broker(broker, req, RILL_COMMAND_PUBLISH, arguments, 2, RILL_COMMAND_PUBLISHED, 202, NULL);
 }
 
 /* ---- GET /healthz ------------------------------------------------------ */

@@ -4,6 +4,7 @@
  */
 #include "lists_http.h"
 
+#include "broker_call_http.h"
 #include "http_reply.h"
 #include "http_request.h"
 #include "router.h"
@@ -15,46 +16,6 @@
 
 #define LISTS_VALUE_MAX 256
 #define LISTS_LIMIT_MAX 1000
-
-/* A LIST waiting for the broker, in the request's pool: the dispose drops
- * the call when the client goes away first. */
-typedef struct {
-    rill_broker_link_t *broker;
-    h2o_req_t *req;
-    rill_broker_call_t *call;
-} list_call_t;
-
-static void list_call_dispose(void *data)
-{
-    list_call_t *call = data;
-    rill_broker_link_cancel(call->broker, &call->call);
-}
-
-static void on_reply(void *owner, rill_call_outcome_t outcome, const rill_message_t *message,
-                     const rill_replay_header_t *replay)
-{
-    (void)replay;
-    list_call_t *call = owner;
-    call->call = NULL;
-    h2o_req_t *req = call->req;
-    if (outcome != RILL_CALL_REPLIED) {
-        rill_http_reply_unanswered(req, outcome == RILL_CALL_TIMEOUT);
-        return;
-    }
-    if (message->command == RILL_COMMAND_ERROR) {
-        rill_http_reply_broker_error(req, message);
-        return;
-    }
-    if (message->command != RILL_COMMAND_LIST) {
-        rill_http_reply_error(req, 502, "bad_gateway", "unexpected reply from the broker");
-        return;
-    }
-    rill_frame_t answer = message->arguments[1];
-    char *body = h2o_mem_alloc_pool(&req->pool, answer.size + 1);
-    memcpy(body, answer.data, answer.size);
-    body[answer.size] = '\n';
-    rill_http_reply_json(req, 200, body, answer.size + 1);
-}
 
 static int name_is(const char *name, size_t length, const char *literal)
 {
@@ -139,20 +100,9 @@ void rill_lists_http_handle(h2o_req_t *req, rill_broker_link_t *broker, const ch
         rill_http_reply_error(req, 500, "internal", "cannot encode the query");
         return;
     }
-    if (!rill_broker_link_is_connected(broker)) {
-        free(text);
-        rill_http_reply_error(req, 503, "unavailable", "no broker");
-        return;
-    }
-    list_call_t *call = h2o_mem_alloc_shared(&req->pool, sizeof(*call), list_call_dispose);
-    memset(call, 0, sizeof(*call));
-    call->broker = broker;
-    call->req = req;
     rill_frame_t arguments[2] = {rill_frame_from_string(what), rill_frame_from_string(text)};
-    call->call = rill_broker_link_call(broker, RILL_COMMAND_LIST, arguments, 2, on_reply, call);
+    rill_http_call_broker(broker, req, RILL_COMMAND_LIST, arguments, 2, RILL_COMMAND_LIST, 200, NULL);
     free(text);
-    if (call->call == NULL)
-        rill_http_reply_error(req, 503, "unavailable", "the broker cannot be reached");
 }
 
 int rill_lists_http_wants_info(h2o_req_t *req)

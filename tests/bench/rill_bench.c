@@ -11,10 +11,17 @@
  *
  *   fanout  M subscribers on one topic, a publisher at --rate messages/s
  *   topics  M subscribers spread over --topics topics, publishing round-robin
- *   jobs    --concurrency open POST /v1/jobs streams of demo jobs, resubmitted
- *           as each ends
+ *   jobs    --concurrency clients, each POSTing --jobs-per-request demo jobs of
+ *           --parts parts (--interval-ms apart) in one request and the next
+ *           request as soon as the streamed answer ends. Every answer is
+ *           checked (bench_stream.c): each job's parts once, then its done.
+ *           --api seed drives the reference stack (Flask + gevent + RxPY),
+ *           whose answers number parts from 0 and carry no notice.
  *   idle    M idle streams held open; reports the server's RSS growth per
  *           stream (--pid)
+ *
+ * --cpu NAME=PID (repeatable) adds each process's CPU over the measured
+ * window to the summary (bench_cpu.c), with µs per delivered part or event.
  *
  * Prints one JSON summary per run on stdout.
  */
@@ -34,6 +41,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_cpu.h"
+#include "bench_latency.h"
+#include "bench_stream.h"
+
 #define READ_BUFFER 65536
 #define MARK "\"mono_ns\":"
 #define MARK_LENGTH (sizeof(MARK) - 1)
@@ -44,19 +55,18 @@ typedef struct {
     int fd;
     role_t role;
     int topic;
-    int connected;
     int got_status;
     int status;
     char carry[64]; /* tail of the previous read, so a mark split across reads is found */
     size_t carry_length;
     /* publisher / job: response framing */
     int busy;
+    int watching_out; /* EPOLLOUT asked: only while request bytes wait */
     char *pending; /* request bytes not yet written */
     size_t pending_length, pending_offset;
-    size_t header_bytes;
-    uint64_t events;
     char response[8192]; /* publisher: the response being read */
     size_t response_length;
+    bench_stream_t stream; /* job: the answer being read */
 } connection_t;
 
 typedef struct {
@@ -75,6 +85,9 @@ typedef struct {
     int concurrency;
     int parts;
     int interval_ms;
+    int jobs_per_request;
+    int api_seed; /* --api seed: the reference stack's dialect */
+    double drain;
     int pid;
     int subscribe_first_wait_ms;
 } options_t;
@@ -84,14 +97,13 @@ static options_t options = {
     .publish_path = "/v1/topics/%s", .subscribe_path = "/v1/topics/%s",
     .target = "rill", .subscribers = 100, .topics = 1, .rate = 1000, .duration = 5,
     .warmup = 1, .size = 0, .concurrency = 50, .parts = 10, .interval_ms = 10,
-    .subscribe_first_wait_ms = 1000,
+    .jobs_per_request = 1, .drain = 10, .subscribe_first_wait_ms = 1000,
 };
 
-static uint64_t *latencies;
-static size_t latency_count, latency_capacity;
 static uint64_t measure_from_ns, measure_until_ns;
 static uint64_t delivered_in_window, published, publish_errors, subscriber_errors;
-static int epoll_fd;
+static uint64_t jobs_submitted, jobs_complete_in_window, job_connects;
+static int epoll_fd, cpu_started, submitting = 1;
 
 static uint64_t now_ns(void)
 {
@@ -105,16 +117,7 @@ static void record_latency(uint64_t sent_ns, uint64_t received_ns)
     if (received_ns < measure_from_ns || received_ns > measure_until_ns)
         return;
     delivered_in_window++;
-    if (latency_count == latency_capacity) {
-        latency_capacity = latency_capacity ? latency_capacity * 2 : 1 << 20;
-        uint64_t *grown = realloc(latencies, latency_capacity * sizeof(*grown));
-        if (grown == NULL) {
-            fprintf(stderr, "rill-bench: out of memory\n");
-            exit(1);
-        }
-        latencies = grown;
-    }
-    latencies[latency_count++] = received_ns > sent_ns ? received_ns - sent_ns : 0;
+    bench_latency_add(received_ns > sent_ns ? received_ns - sent_ns : 0);
 }
 
 /* Finds every mono_ns mark in data (with the carried tail of the last read). */
@@ -137,7 +140,6 @@ static void scan(connection_t *connection, const char *data, size_t length, uint
             consumed = (size_t)(found - joined);
             goto carry;
         }
-        connection->events++;
         record_latency(value, received_ns);
         position = (size_t)(p - joined);
     }
@@ -183,17 +185,32 @@ static int queue_request(connection_t *connection, const char *request, size_t l
     return 0;
 }
 
+/* Asks for EPOLLOUT only while bytes wait to be written: a socket that is
+ * always writable would wake the loop at once, forever, and the load
+ * generator would burn a core of the two the servers share with it. */
+static void watch_out(connection_t *connection, int out)
+{
+    if (connection->fd < 0 || connection->watching_out == out)
+        return;
+    struct epoll_event event = {.events = EPOLLIN | EPOLLRDHUP | (out ? EPOLLOUT : 0), .data.ptr = connection};
+    if (epoll_ctl(epoll_fd, EPOLL_CTL_MOD, connection->fd, &event) == 0)
+        connection->watching_out = out;
+}
+
 static void flush_pending(connection_t *connection)
 {
     while (connection->pending != NULL && connection->pending_offset < connection->pending_length) {
         ssize_t n = write(connection->fd, connection->pending + connection->pending_offset,
                           connection->pending_length - connection->pending_offset);
-        if (n < 0)
-            return; /* EAGAIN: EPOLLOUT brings us back */
+        if (n < 0) {
+            watch_out(connection, 1); /* EAGAIN (or connecting): EPOLLOUT brings us back */
+            return;
+        }
         connection->pending_offset += (size_t)n;
     }
     free(connection->pending);
     connection->pending = NULL;
+    watch_out(connection, 0);
 }
 
 static connection_t *connection_new(role_t role, int topic)
@@ -208,6 +225,7 @@ static connection_t *connection_new(role_t role, int topic)
     }
     connection->role = role;
     connection->topic = topic;
+    connection->watching_out = 1;
     struct epoll_event event = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP, .data.ptr = connection};
     if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, connection->fd, &event) != 0) {
         close(connection->fd);
@@ -268,27 +286,83 @@ static int publish(connection_t *connection, int topic)
     int result = queue_request(connection, request, length);
     free(request);
     connection->busy = 1;
-    connection->header_bytes = 0;
     published++;
     flush_pending(connection);
     return result;
 }
 
+static void on_part(void *context, uint64_t mono_ns, uint64_t received_ns)
+{
+    (void)context;
+    record_latency(mono_ns, received_ns);
+}
+
+static void on_job_end(void *context, int complete, uint64_t received_ns)
+{
+    (void)context;
+    if (received_ns < measure_from_ns || received_ns > measure_until_ns)
+        return;
+    if (complete)
+        jobs_complete_in_window++;
+}
+
+static const bench_stream_callbacks_t job_callbacks = {on_part, on_job_end, NULL};
+
+/* A job or publisher connection the server closed (or broke): a fresh one in its place. */
+static void reconnect(connection_t *connection)
+{
+    if (connection->fd >= 0) {
+        epoll_ctl(epoll_fd, EPOLL_CTL_DEL, connection->fd, NULL);
+        close(connection->fd);
+    }
+    free(connection->pending);
+    connection->pending = NULL;
+    connection->busy = 0;
+    connection->response_length = 0;
+    connection->fd = open_connection();
+    if (connection->fd < 0)
+        return;
+    connection->watching_out = 1;
+    struct epoll_event event = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP, .data.ptr = connection};
+    if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, connection->fd, &event) != 0) {
+        close(connection->fd);
+        connection->fd = -1;
+        return;
+    }
+    job_connects++;
+}
+
+/* One request of --jobs-per-request demo jobs (bench_stream_request). */
 static int submit_job(connection_t *connection)
 {
-    char body[256], request[512];
-    int body_length = snprintf(body, sizeof(body),
-                               "{\"kind\":\"demo\",\"args\":{\"parts\":%d,\"interval_ms\":%d,\"size\":%d}}",
-                               options.parts, options.interval_ms, options.size);
-    int length = snprintf(request, sizeof(request), "POST /v1/jobs HTTP/1.1\r\nHost: %s\r\n"
-                          "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
-                          options.host, body_length, body);
-    connection->busy = 1;
-    connection->got_status = 0;
-    if (queue_request(connection, request, (size_t)length) != 0)
+    size_t length;
+    char *request = bench_stream_request(options.host, options.jobs_per_request, options.parts,
+                                         options.interval_ms, options.size, &length);
+    if (request == NULL)
         return -1;
+    connection->busy = 1;
+    int result = queue_request(connection, request, length);
+    free(request);
+    if (result != 0 || bench_stream_begin(&connection->stream, options.jobs_per_request, options.parts,
+                                          options.api_seed ? 0 : 1) != 0)
+        return -1;
+    jobs_submitted += (uint64_t)options.jobs_per_request;
     flush_pending(connection);
     return 0;
+}
+
+/* Bytes of a job connection's answer. */
+static void read_job(connection_t *connection, const char *data, size_t length, uint64_t received_ns)
+{
+    int ended = bench_stream_feed(&connection->stream, data, length, received_ns, &job_callbacks);
+    if (ended == 1) {
+        connection->busy = 0;
+    } else if (ended < 0) {
+        if (!bench_stream_active(&connection->stream))
+            connection->stream.stream_errors++; /* bytes after the answer (abort counts the others) */
+        bench_stream_abort(&connection->stream, received_ns, &job_callbacks);
+        reconnect(connection);
+    }
 }
 
 /* A publisher's response: headers then Content-Length bytes (rill and Nchan both send one). */
@@ -333,6 +407,25 @@ static void handle_readable(connection_t *connection, uint64_t received_ns)
     char data[READ_BUFFER];
     for (;;) {
         ssize_t n = read(connection->fd, data, sizeof(data));
+        if (connection->role == ROLE_JOB && n <= 0) {
+            if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+                /* closed: mid-answer it is an error; between answers the server just ended keep-alive */
+                bench_stream_abort(&connection->stream, received_ns, &job_callbacks);
+                reconnect(connection);
+            }
+            return;
+        }
+        if (connection->role == ROLE_JOB) {
+            read_job(connection, data, (size_t)n, received_ns);
+            if (connection->fd < 0 || !connection->busy)
+                return;
+            continue;
+        }
+        if (n == 0 && connection->role == ROLE_PUBLISHER) {
+            publish_errors += (uint64_t)connection->busy; /* closed while its answer was due */
+            reconnect(connection); /* the server ended keep-alive (nginx: keepalive_requests) */
+            return;
+        }
         if (n == 0) {
             if (connection->role == ROLE_SUBSCRIBER)
                 subscriber_errors++;
@@ -354,9 +447,6 @@ static void handle_readable(connection_t *connection, uint64_t received_ns)
             continue;
         }
         scan(connection, data, (size_t)n, received_ns);
-        /* A finished job stream ends with the last chunk: submit the next. */
-        if (connection->role == ROLE_JOB && memmem(data, (size_t)n, "\r\n0\r\n\r\n", 7) != NULL)
-            connection->busy = 0;
     }
 }
 
@@ -372,37 +462,11 @@ static void usage(FILE *out)
             "  --subscribers M  --topics K  --rate MSG_PER_S  --size PAD_BYTES\n"
             "  --duration S  --warmup S\n"
             "  --concurrency C --parts P --interval-ms I   (jobs mode)\n"
-            "  --pid PID                         server pid whose RSS idle mode measures\n");
-}
-
-static long rss_kib(int pid)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof(path), "/proc/%d/status", pid);
-    FILE *file = fopen(path, "r");
-    if (file == NULL)
-        return -1;
-    long value = -1;
-    while (fgets(line, sizeof(line), file) != NULL) {
-        if (strncmp(line, "VmRSS:", 6) == 0)
-            value = strtol(line + 6, NULL, 10);
-    }
-    fclose(file);
-    return value;
-}
-
-static int compare_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double percentile_ms(double fraction)
-{
-    if (latency_count == 0)
-        return 0;
-    size_t index = (size_t)(fraction * (double)(latency_count - 1));
-    return (double)latencies[index] / 1e6;
+            "  --jobs-per-request J              demo jobs POSTed in one request (jobs mode, default 1)\n"
+            "  --api rill|seed                   answer dialect: rill, or the reference stack\n"
+            "  --drain S                         seconds to let job answers end after the window (10)\n"
+            "  --cpu NAME=PID                    (repeatable) CPU of that process over the window\n"
+            "  --pid PID  server pid whose RSS idle mode measures;  --self-test  check the answer parser\n");
 }
 
 static void wait_loop(connection_t **connections, int count, uint64_t until_ns, int publishing,
@@ -412,12 +476,14 @@ static void wait_loop(connection_t **connections, int count, uint64_t until_ns, 
     double interval_ns = options.rate > 0 ? 1e9 / options.rate : 0;
     uint64_t next_publish = now_ns();
     int next_topic = 0;
-    (void)connections;
-    (void)count;
     while (now_ns() < until_ns) {
         int timeout = 1;
         int ready = epoll_wait(epoll_fd, events, 512, timeout);
         uint64_t received = now_ns();
+        if (!cpu_started && received >= measure_from_ns) {
+            bench_cpu_sample_start();
+            cpu_started = 1;
+        }
         for (int i = 0; i < ready; i++) {
             connection_t *connection = events[i].data.ptr;
             if (connection->fd < 0)
@@ -439,10 +505,16 @@ static void wait_loop(connection_t **connections, int count, uint64_t until_ns, 
             }
         }
         if (strcmp(options.mode, "jobs") == 0) {
+            int active = 0;
             for (int c = 0; c < count; c++) {
-                if (!connections[c]->busy && connections[c]->fd >= 0)
+                if (connections[c]->fd < 0)
+                    reconnect(connections[c]);
+                if (submitting && !connections[c]->busy && connections[c]->fd >= 0)
                     submit_job(connections[c]);
+                active += connections[c]->busy;
             }
+            if (!submitting && active == 0)
+                return; /* drained: every answer read to its end */
         }
     }
 }
@@ -458,6 +530,8 @@ int main(int argc, char **argv)
         {"duration", required_argument, NULL, 'd'}, {"warmup", required_argument, NULL, 'w'},
         {"concurrency", required_argument, NULL, 'c'}, {"parts", required_argument, NULL, 'n'},
         {"interval-ms", required_argument, NULL, 'i'}, {"pid", required_argument, NULL, 'x'},
+        {"jobs-per-request", required_argument, NULL, 'J'}, {"api", required_argument, NULL, 'A'},
+        {"cpu", required_argument, NULL, 'C'}, {"drain", required_argument, NULL, 'D'}, {"self-test", 0, NULL, 'Y'},
         {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
     };
     int flag;
@@ -479,6 +553,22 @@ int main(int argc, char **argv)
         case 'n': options.parts = atoi(optarg); break;
         case 'i': options.interval_ms = atoi(optarg); break;
         case 'x': options.pid = atoi(optarg); break;
+        case 'J': options.jobs_per_request = atoi(optarg); break;
+        case 'A':
+            if (strcmp(optarg, "rill") != 0 && strcmp(optarg, "seed") != 0) {
+                usage(stderr);
+                return 2;
+            }
+            options.api_seed = strcmp(optarg, "seed") == 0;
+            break;
+        case 'C':
+            if (bench_cpu_add(optarg) != 0) {
+                fprintf(stderr, "rill-bench: --cpu wants NAME=PID, not %s\n", optarg);
+                return 2;
+            }
+            break;
+        case 'D': options.drain = atof(optarg); break;
+        case 'Y': return bench_stream_self_test() == 0 ? 0 : 1;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -486,7 +576,8 @@ int main(int argc, char **argv)
     int fanout = strcmp(options.mode, "fanout") == 0, topics = strcmp(options.mode, "topics") == 0;
     int jobs = strcmp(options.mode, "jobs") == 0, idle = strcmp(options.mode, "idle") == 0;
     if (!(fanout || topics || jobs || idle) || options.subscribers < 0 || options.topics < 1 ||
-        options.size < 0 || options.duration <= 0 || options.concurrency < 1) {
+        options.size < 0 || options.duration <= 0 || options.concurrency < 1 || options.parts < 1 ||
+        options.parts > 1000000 || options.jobs_per_request < 1 || options.jobs_per_request > 1000) {
         usage(stderr);
         return 2;
     }
@@ -505,7 +596,7 @@ int main(int argc, char **argv)
 
     int count = jobs ? options.concurrency : options.subscribers;
     connection_t **connections = calloc((size_t)count + 1, sizeof(*connections));
-    long rss_before = options.pid > 0 ? rss_kib(options.pid) : -1;
+    long rss_before = options.pid > 0 ? bench_rss_kib(options.pid) : -1;
     int opened = 0;
     for (int i = 0; i < count; i++) {
         connections[i] = connection_new(jobs ? ROLE_JOB : ROLE_SUBSCRIBER, i % options.topics);
@@ -518,8 +609,9 @@ int main(int argc, char **argv)
         if (!jobs)
             subscribe(connections[i]);
     }
-    /* Let every subscription reach the server before measuring. */
-    wait_loop(connections, count, now_ns() + (uint64_t)options.subscribe_first_wait_ms * 1000000u, 0, NULL, 0);
+    /* Let every subscription reach the server before measuring (jobs: nothing to wait for). */
+    wait_loop(connections, count, now_ns() + (jobs ? 0u : options.subscribe_first_wait_ms * 1000000ull), 0, NULL, 0);
+    bench_cpu_add_self();
 
     int publisher_count = (fanout || topics) ? 4 : 0;
     connection_t *publishers[4] = {0};
@@ -537,12 +629,31 @@ int main(int argc, char **argv)
         wait_loop(connections, count, measure_until_ns, fanout || topics, publishers, publisher_count);
     else
         wait_loop(connections, count, measure_from_ns, 0, NULL, 0);
-    long rss_after = options.pid > 0 ? rss_kib(options.pid) : -1;
-    /* Drain what was published inside the window. */
-    if (!idle)
+    if (!cpu_started)
+        bench_cpu_sample_start();
+    bench_cpu_sample_end();
+    long rss_after = options.pid > 0 ? bench_rss_kib(options.pid) : -1;
+    /* Drain what was published inside the window; job answers to their end. */
+    submitting = 0;
+    if (jobs)
+        wait_loop(connections, count, now_ns() + (uint64_t)(options.drain * 1e9), 0, publishers, 0);
+    else if (!idle)
         wait_loop(connections, count, now_ns() + 500000000u, 0, publishers, 0);
+    uint64_t http_errors = 0, stream_errors = 0, jobs_complete = 0, jobs_incomplete = 0, unfinished = 0;
+    for (int i = 0; jobs && i < count; i++) {
+        bench_stream_t *stream = &connections[i]->stream;
+        if (bench_stream_active(stream)) {
+            unfinished++; /* still streaming --drain seconds after the window */
+            bench_stream_abort(stream, now_ns(), &job_callbacks);
+        }
+        http_errors += stream->http_errors;
+        stream_errors += stream->stream_errors;
+        jobs_complete += stream->jobs_complete;
+        jobs_incomplete += stream->jobs_incomplete;
+    }
+    uint64_t job_errors = http_errors + stream_errors + jobs_incomplete;
 
-    qsort(latencies, latency_count, sizeof(*latencies), compare_u64);
+    bench_latency_sort();
     double seconds = options.duration;
     printf("{\"tool\":\"rill-bench\",\"mode\":\"%s\",\"target\":\"%s\",\"subscribers\":%d,\"topics\":%d,"
            "\"connections\":%d,\"rate\":%.0f,\"size\":%d,\"duration_s\":%.1f,"
@@ -552,27 +663,38 @@ int main(int argc, char **argv)
            options.mode, options.target, jobs ? 0 : opened, options.topics, opened, options.rate,
            options.size, seconds, (unsigned long long)published, (unsigned long long)publish_errors,
            (unsigned long long)subscriber_errors, (unsigned long long)delivered_in_window,
-           (double)delivered_in_window / seconds, percentile_ms(0.50), percentile_ms(0.90),
-           percentile_ms(0.99), latency_count ? (double)latencies[latency_count - 1] / 1e6 : 0.0);
+           (double)delivered_in_window / seconds, bench_latency_percentile_ms(0.50),
+           bench_latency_percentile_ms(0.90), bench_latency_percentile_ms(0.99), bench_latency_max_ms());
+    if (jobs)
+        printf(",\"api\":\"%s\",\"clients\":%d,\"jobs_per_request\":%d,\"parts\":%d,\"interval_ms\":%d,"
+               "\"jobs_per_s\":%.0f,\"parts_per_s\":%.0f,\"jobs_submitted\":%llu,\"jobs_complete\":%llu,"
+               "\"jobs_incomplete\":%llu,\"jobs_unfinished_after_drain\":%llu,\"http_errors\":%llu,"
+               "\"stream_errors\":%llu,\"reconnects\":%llu,\"errors\":%llu,\"every_part_delivered\":%s",
+               options.api_seed ? "seed" : "rill", opened, options.jobs_per_request, options.parts,
+               options.interval_ms, (double)jobs_complete_in_window / seconds,
+               (double)delivered_in_window / seconds, (unsigned long long)jobs_submitted,
+               (unsigned long long)jobs_complete, (unsigned long long)jobs_incomplete,
+               (unsigned long long)unfinished, (unsigned long long)http_errors,
+               (unsigned long long)stream_errors, (unsigned long long)job_connects,
+               (unsigned long long)job_errors,
+               job_errors == 0 && jobs_complete == jobs_submitted && jobs_complete > 0 ? "true" : "false");
+    if (!idle)
+        bench_cpu_print(stdout, seconds, delivered_in_window, jobs ? "part" : "event");
     if (options.pid > 0)
         printf(",\"server_rss_kib\":{\"before\":%ld,\"after\":%ld,\"per_stream\":%.2f}", rss_before,
                rss_after, opened > 0 ? (double)(rss_after - rss_before) / opened : 0.0);
     printf("}\n");
-    for (int i = 0; i < count; i++) {
-        if (connections[i]->fd >= 0)
-            close(connections[i]->fd);
-        free(connections[i]->pending);
-        free(connections[i]);
-    }
-    for (int p = 0; p < publisher_count; p++) {
-        if (publishers[p]->fd >= 0)
-            close(publishers[p]->fd);
-        free(publishers[p]->pending);
-        free(publishers[p]);
+    for (int i = 0; i < count + publisher_count; i++) {
+        connection_t *connection = i < count ? connections[i] : publishers[i - count];
+        if (connection->fd >= 0)
+            close(connection->fd);
+        free(connection->pending);
+        bench_stream_free(&connection->stream);
+        free(connection);
     }
     free(connections);
-    free(latencies);
+    bench_latency_free();
     free(padding);
     close(epoll_fd);
-    return subscriber_errors == 0 && publish_errors == 0 ? 0 : 1;
+    return subscriber_errors == 0 && publish_errors == 0 && job_errors == 0 ? 0 : 1;
 }

@@ -1,40 +1,125 @@
 #!/usr/bin/env bash
-# run.sh - runs rill-bench against a live rill system (and Nchan, same run).
+# run.sh - runs rill-bench against a live rill system, and against its peers
+# (Nchan; the reference stack) in the same run.
 #
-#   tests/bench/run.sh [--build DIR] [--short] [--nchan] [--subscribers M] [--rate R]
-#                      [--duration S] [--idle N] [--only MODE]
+#   tests/bench/run.sh [--build DIR] [--short] [--nchan] [--seed] [--sweep]
+#                      [--subscribers M] [--rate R] [--duration S] [--idle N]
+#                      [--clients C] [--jobs-per-request J] [--parts P]
+#                      [--only W[,W...]] [--perf PROCESS]
 #
 # Starts its own broker, frontend and two workers in a private run
-# directory on a free port, runs each mode of rill-bench (fanout, topics,
-# jobs, idle) and prints one JSON summary per run. With --nchan, nginx +
-# libnginx-mod-nchan is started on another port and measured with the same
-# fan-out and idle parameters, right after rill, so the two compare within
-# one run. --short is CI's smoke mode: small numbers, and a failure if any
-# run delivered nothing or saw errors.
+# directory on a free port and runs each workload of rill-bench, printing
+# one JSON summary per run on stdout. Workloads (--only picks some):
+#
+#   fanout    M subscribers on one topic, R msg/s
+#   topics    M subscribers over 100 topics, R msg/s
+#   jobs      min(M, 200) open streams of one demo job of 10 parts, 10 ms apart
+#   capacity  C clients (50), each POSTing J (4) demo jobs of P (10) parts with
+#             interval_ms 0 in ONE request, back to back (issue 11's workload)
+#   paced     the same with interval_ms 10
+#   lowload   one subscriber of one topic at 1,000 msg/s (issue 11's point 3:
+#             the tail at low load, against Nchan with --nchan)
+#   idle      N idle streams, RSS per stream
+#
+# Every summary carries the CPU of each process over the measured window
+# (utime + stime of /proc/PID/stat: broker, frontend, worker1, worker2, or
+# the peer's process) and, for job runs, microseconds of CPU per delivered
+# part; "broker_us_per_part" is the headline of the broker's cost.
+#
+# --nchan: nginx + libnginx-mod-nchan on another port, measured with the same
+# fanout, topics and idle parameters right after rill.
+# --seed: the reference stack rill was built from (Flask + gevent + RxPY in
+# one Python process), started from ../shared/peers/seed_server.py next to
+# the repository (or $RILL_SEED_SERVER); capacity and paced run against it
+# right after rill's, with `rill-bench --api seed` (its parts are numbered
+# from 0 and carry the same CLOCK_MONOTONIC mono_ns at emission, so the
+# latency is the same publish-to-delivery span). Needs Debian's
+# python3-flask python3-gevent python3-rx, installed when missing (apt-get,
+# as ./rill does; RILL_NO_INSTALL=1 skips them, and the peer with them).
+# When the server file is absent, run.sh says so and skips it.
+# With --nchan or --seed, a last JSON line {"tool":"run.sh",...} gives the
+# ratios of the run, and a table of them goes to stderr.
+#
+# --sweep: instead of the workloads above, how cost grows: capacity and p99
+# against concurrent clients (50, 200, 1000) and fan-out deliveries/s against
+# subscribers (1, 100, 1000), with the peers given beside rill; tables on
+# stderr, a PNG chart drawn by gnuplot (Debian gnuplot-nox, installed when
+# missing) into $RILL_BENCH_CHART (default docs/bench-sweep.png).
+#
+# --perf PROCESS (broker, frontend, worker1, worker2): each rill run is also
+# sampled by `perf record -g` (999 Hz) on that process, and the top symbols
+# (self time) are printed on stderr; with RILL_PERF_DIR the perf.data files
+# are kept there as WORKLOAD-PROCESS.data, for `perf report -i`.
+#
+# --short is CI's smoke mode: small numbers, no peers, no timing asserts; a
+# failure only if a run delivered nothing or saw errors.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 TOP=$(pwd)
 
-build=build short=0 nchan=0 subscribers=1000 rate=200 duration=5 idle=10000 only=""
+build=build short=0 nchan=0 seed=0 sweep=0 subscribers=1000 rate=200 duration=5 idle=10000 only=""
+clients=50 per_request=4 parts=10 warmup=1 perf=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --build) build=$2; shift 2 ;;
         --short) short=1; shift ;;
         --nchan) nchan=1; shift ;;
+        --seed) seed=1; shift ;;
+        --sweep) sweep=1; shift ;;
         --subscribers) subscribers=$2; shift 2 ;;
         --rate) rate=$2; shift 2 ;;
         --duration) duration=$2; shift 2 ;;
         --idle) idle=$2; shift 2 ;;
+        --clients) clients=$2; shift 2 ;;
+        --jobs-per-request) per_request=$2; shift 2 ;;
+        --parts) parts=$2; shift 2 ;;
         --only) only=$2; shift 2 ;;
+        --perf) perf=$2; shift 2 ;;
         *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
 if [ "$short" = 1 ]; then
-    subscribers=50 rate=100 duration=1 idle=200
+    subscribers=50 rate=100 duration=1 idle=200 clients=10 warmup=0.5 nchan=0 seed=0 sweep=0 perf=""
 fi
-bench="$TOP/$build/tests/rill-bench"
+case "$build" in /*) ;; *) build="$TOP/$build" ;; esac
+bench="$build/tests/rill-bench"
 [ -x "$bench" ] || { echo "run.sh: $bench not built" >&2; exit 2; }
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+# The job answers' checker itself first (canned answers split at every byte).
+"$bench" --self-test || { echo "run.sh: rill-bench --self-test failed" >&2; exit 1; }
+
+# install_packages PACKAGE...: what is missing, with apt-get (as ./rill does).
+install_packages() {
+    local missing=() package
+    for package in "$@"; do
+        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "${RILL_NO_INSTALL:-0}" = 1 ]; then
+        echo "run.sh: missing packages (RILL_NO_INSTALL=1, not installing): ${missing[*]}" >&2
+        return 1
+    fi
+    local sudo=()
+    [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+    echo "run.sh: installing ${missing[*]}" >&2
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 || return 1
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null || return 1
+}
+
+seed_server=${RILL_SEED_SERVER:-$TOP/../shared/peers/seed_server.py}
+if [ "$seed" = 1 ]; then
+    if [ ! -f "$seed_server" ]; then
+        echo "run.sh: the reference stack's server $seed_server is absent: skipping it (RILL_SEED_SERVER=PATH names another)" >&2
+        seed=0
+    elif ! install_packages python3-flask python3-gevent python3-rx; then
+        echo "run.sh: the reference stack needs python3-flask python3-gevent python3-rx: skipping it" >&2
+        seed=0
+    fi
+fi
+if [ "$nchan" = 1 ] && [ ! -f /usr/lib/nginx/modules/ngx_nchan_module.so ]; then
+    echo "run.sh: Nchan not installed (apt-get install -y nginx-light libnginx-mod-nchan)" >&2
+    exit 1
+fi
 
 work=$(mktemp -d /tmp/rill-bench-XXXXXX)
 chmod 700 "$work"
@@ -49,46 +134,44 @@ trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 port=$(free_port)
-flags=(--run-dir "$work/run" --config "$TOP/config/rill.json" --log warn)
-"$build/broker/rill-broker" "${flags[@]}" 2>>"$work/rill.log" & pids+=($!)
+# The project's config, but the broker believes the workers' --credit 5000
+# (max_worker_credit, 64 by default, would otherwise cap 2 workers at 128
+# jobs at once and queue the rest of the 200 of capacity and paced).
+python3 -c 'import json, sys; c = json.load(open(sys.argv[1])); c["max_worker_credit"] = 5000; json.dump(c, open(sys.argv[2], "w"))' \
+    "$TOP/config/rill.json" "$work/rill.json"
+flags=(--run-dir "$work/run" --config "$work/rill.json" --log warn)
+"$build/broker/rill-broker" "${flags[@]}" 2>>"$work/rill.log" & broker_pid=$!
+pids+=("$broker_pid")
 "$build/frontend/rill-frontend" --listen "127.0.0.1:$port" "${flags[@]}" 2>>"$work/rill.log" & frontend_pid=$!
 pids+=("$frontend_pid")
+rill_cpu=(--cpu "broker=$broker_pid" --cpu "frontend=$frontend_pid")
+declare -A rill_pid=([broker]=$broker_pid [frontend]=$frontend_pid)
 for i in 1 2; do
     "$build/workers/rill-worker" --name "bench$i" --credit 5000 "${flags[@]}" 2>>"$work/rill.log" & pids+=($!)
+    rill_cpu+=(--cpu "worker$i=$!")
+    rill_pid[worker$i]=$!
 done
+if [ -n "$perf" ]; then
+    [ -n "${rill_pid[$perf]:-}" ] || { echo "run.sh: --perf wants broker, frontend, worker1 or worker2" >&2; exit 2; }
+    command -v perf >/dev/null || { echo "run.sh: --perf needs perf (apt-get install linux-perf)" >&2; exit 2; }
+fi
 for _ in $(seq 1 100); do
     curl -fs "http://127.0.0.1:$port/healthz" 2>/dev/null | grep -q '"workers":2' && break
     sleep 0.1
 done
 curl -fs "http://127.0.0.1:$port/healthz" >/dev/null || { echo "run.sh: rill did not come up" >&2; cat "$work/rill.log" >&2; exit 1; }
 
-failures=0
-# run MODE ARGS...: one rill-bench run; its JSON on stdout.
-run() {
-    local mode=$1; shift
-    if [ -n "$only" ] && [ "$only" != "$mode" ]; then return 0; fi
-    local out
-    if ! out=$("$bench" --mode "$mode" "$@"); then
-        failures=$((failures + 1))
-    fi
-    echo "$out"
-    if [ "$short" = 1 ] && [ "$mode" != idle ] && ! grep -q '"delivered":[1-9]' <<<"$out"; then
-        echo "run.sh: $mode delivered nothing" >&2
-        failures=$((failures + 1))
-    fi
-}
-
-rill=(--port "$port" --target rill --duration "$duration")
-run fanout "${rill[@]}" --subscribers "$subscribers" --rate "$rate"
-run topics "${rill[@]}" --subscribers "$subscribers" --topics 100 --rate "$rate"
-run jobs "${rill[@]}" --concurrency $((subscribers < 200 ? subscribers : 200)) --parts 10 --interval-ms 10
-run idle "${rill[@]}" --subscribers "$idle" --pid "$frontend_pid" --warmup 3
-
+if [ "$seed" = 1 ]; then
+    sport=$(free_port)
+    /usr/bin/python3 "$seed_server" --port "$sport" >>"$work/seed.log" 2>&1 & seed_pid=$!
+    pids+=("$seed_pid")
+    for _ in $(seq 1 100); do
+        curl -fs "http://127.0.0.1:$sport/healthz" >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+    curl -fs "http://127.0.0.1:$sport/healthz" >/dev/null || { echo "run.sh: the reference stack did not come up" >&2; cat "$work/seed.log" >&2; exit 1; }
+fi
 if [ "$nchan" = 1 ]; then
-    if [ ! -f /usr/lib/nginx/modules/ngx_nchan_module.so ]; then
-        echo "run.sh: Nchan not installed (apt-get install -y nginx-light libnginx-mod-nchan)" >&2
-        exit 1
-    fi
     nport=$(free_port)
     mkdir -p "$work/nchan/logs" "$work/nchan/tmp"
     sed "s/NCHAN_PORT/$nport/" tests/bench/nchan.conf >"$work/nchan/nchan.conf"
@@ -98,10 +181,83 @@ if [ "$nchan" = 1 ]; then
         sleep 0.1
     done
     nchan_worker=$(pgrep -P "$(cat "$work/nchan/nginx.pid")" | head -1)
-    nchan_flags=(--port "$nport" --target nchan --duration "$duration" --publish-path /pub/%s --subscribe-path /sub/%s)
-    run fanout "${nchan_flags[@]}" --subscribers "$subscribers" --rate "$rate"
-    run topics "${nchan_flags[@]}" --subscribers "$subscribers" --topics 100 --rate "$rate"
-    run idle "${nchan_flags[@]}" --subscribers "$idle" --pid "$nchan_worker" --warmup 3
+fi
+
+failures=0
+: >"$work/results.jsonl"
+# run LABEL MODE ARGS...: one rill-bench run; its JSON on stdout, labelled.
+run() {
+    local label=$1 mode=$2; shift 2
+    local out recorder=""
+    if [ -n "$perf" ] && [[ " $* " == *" --target rill "* ]]; then
+        perf record -q -F 999 -g -p "${rill_pid[$perf]}" -o "$work/perf.data" 2>>"$work/perf.log" & recorder=$!
+    fi
+    if ! out=$("$bench" --mode "$mode" --warmup "$warmup" "$@"); then
+        failures=$((failures + 1))
+    fi
+    if [ -n "$recorder" ]; then
+        kill -INT "$recorder" 2>/dev/null || true
+        wait "$recorder" 2>/dev/null || true
+        echo "run.sh: perf of $perf during $label, self time by library, then top symbols:" >&2
+        perf report -i "$work/perf.data" --stdio --no-children --sort dso 2>/dev/null |
+            grep -E '^ +[0-9.]+%' | head -8 >&2 || true
+        perf report -i "$work/perf.data" --stdio --no-children --sort dso,symbol 2>/dev/null |
+            grep -E '^ +[0-9.]+%' | sed 's/ *- *- *$//' | head -25 >&2 || true
+        if [ -n "${RILL_PERF_DIR:-}" ]; then mkdir -p "$RILL_PERF_DIR" && cp "$work/perf.data" "$RILL_PERF_DIR/$label-$perf.data"; fi
+    fi
+    out="{\"workload\":\"$label\",${out#\{}"
+    echo "$out"
+    echo "$out" >>"$work/results.jsonl"
+    if [ "$short" = 1 ] && [ "$mode" != idle ] && ! grep -q '"delivered":[1-9]' <<<"$out"; then
+        echo "run.sh: $label delivered nothing" >&2
+        failures=$((failures + 1))
+    fi
+}
+wanted() { [ -z "$only" ] || [[ ",$only," == *",$1,"* ]]; }
+
+rill=(--port "$port" --target rill --duration "$duration")
+seed_flags=(--port "${sport:-0}" --target seed --api seed --duration "$duration" --cpu "seed=${seed_pid:-0}")
+nchan_flags=(--port "${nport:-0}" --target nchan --duration "$duration" --publish-path /pub/%s --subscribe-path /sub/%s
+             --cpu "nginx=${nchan_worker:-0}")
+capacity=(--concurrency "$clients" --jobs-per-request "$per_request" --parts "$parts" --interval-ms 0)
+paced=(--concurrency "$clients" --jobs-per-request "$per_request" --parts "$parts" --interval-ms 10)
+
+if [ "$sweep" = 1 ]; then
+    # shellcheck source=tests/bench/sweep.sh
+    . tests/bench/sweep.sh
+    exit 0
+fi
+
+if wanted fanout; then
+    run fanout fanout "${rill[@]}" "${rill_cpu[@]}" --subscribers "$subscribers" --rate "$rate"
+    [ "$nchan" = 1 ] && run fanout fanout "${nchan_flags[@]}" --subscribers "$subscribers" --rate "$rate"
+fi
+if wanted topics; then
+    run topics topics "${rill[@]}" "${rill_cpu[@]}" --subscribers "$subscribers" --topics 100 --rate "$rate"
+    [ "$nchan" = 1 ] && run topics topics "${nchan_flags[@]}" --subscribers "$subscribers" --topics 100 --rate "$rate"
+fi
+if wanted jobs; then
+    run jobs jobs "${rill[@]}" "${rill_cpu[@]}" --concurrency $((subscribers < 200 ? subscribers : 200)) --parts 10 --interval-ms 10
+fi
+if wanted capacity; then
+    run capacity jobs "${rill[@]}" "${rill_cpu[@]}" "${capacity[@]}"
+    [ "$seed" = 1 ] && run capacity jobs "${seed_flags[@]}" "${capacity[@]}"
+fi
+if wanted paced; then
+    run paced jobs "${rill[@]}" "${rill_cpu[@]}" "${paced[@]}"
+    [ "$seed" = 1 ] && run paced jobs "${seed_flags[@]}" "${paced[@]}"
+fi
+if wanted lowload; then
+    run lowload fanout "${rill[@]}" "${rill_cpu[@]}" --subscribers 1 --rate 1000
+    [ "$nchan" = 1 ] && run lowload fanout "${nchan_flags[@]}" --subscribers 1 --rate 1000
+fi
+if wanted idle; then
+    run idle idle "${rill[@]}" --subscribers "$idle" --pid "$frontend_pid" --warmup 3
+    [ "$nchan" = 1 ] && run idle idle "${nchan_flags[@]}" --subscribers "$idle" --pid "$nchan_worker" --warmup 3
+fi
+
+if [ "$nchan" = 1 ] || [ "$seed" = 1 ]; then
+    python3 tests/bench/compare.py "$work/results.jsonl"
 fi
 
 if [ "$failures" -gt 0 ]; then
