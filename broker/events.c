@@ -189,9 +189,10 @@ static int recently_active(uint64_t last_seq, uint64_t last_event_ms, uint64_t n
     return last_seq > 0 && last_event_ms + SYNC_WINDOW_MS >= now_ms;
 }
 
-/* The jobs: only those on the active list (an event in the window), not
- * every job the table holds; the list is in order of their last event, so
- * those that left the window are at its front. */
+/* The jobs: only those on the active list (an event in the window, and
+ * listened to at the last heartbeat), not every job the table holds; the
+ * list is in order of their last event, so those that left the window are
+ * at its front. */
 static void sync_jobs(rill_broker_t *self, uint64_t now_ms)
 {
     rill_link_t *head = &self->active_jobs;
@@ -201,10 +202,17 @@ static void sync_jobs(rill_broker_t *self, uint64_t now_ms)
             break;
         rill_list_remove(&oldest->active_link);
     }
-    for (rill_link_t *link = head->next; link != head; link = link->next) {
+    /* One nobody listens to leaves the list too: a frontend that comes
+     * later FETCHes what the job has, and the job's next event puts it
+     * back. So a job costs one look-up after its last event, not one per
+     * heartbeat of the window. */
+    for (rill_link_t *link = head->next, *next; link != head; link = next) {
+        next = link->next;
         rill_job_t *job = rill_container_of(link, rill_job_t, active_link);
         if (rill_interest_count(self->interest, job->topic) > 0)
             send_sync(self, job->topic, RILL_JOB_ID_LENGTH + 1, job->last_seq);
+        else
+            rill_list_remove(&job->active_link);
     }
 }
 

@@ -638,6 +638,9 @@ static void test_syncs(void)
     rill_events_publish_syncs(broker, now);
     CHECK(fake.published_count == 1 && strcmp(fake.published[0].event, "sync") == 0);
     CHECK(strcmp(fake.published[0].subject + 1, id1) == 0 && fake.published[0].seq == 1);
+    /* The one nobody listens to left the list at once. */
+    CHECK(rill_job_table_find(broker->jobs, id2)->active_link.next == NULL);
+    CHECK(rill_job_table_find(broker->jobs, id1)->active_link.next != NULL);
     /* Out of the window: nothing, and both left the list. */
     rill_events_publish_syncs(broker, now + 10001);
     CHECK(fake.published_count == 1 && rill_list_is_empty(&broker->active_jobs));
