@@ -15,12 +15,30 @@
 
 #define REPLAY_EVENTS_PER_MESSAGE 16
 
-/* One event through the outbox; data is sent, or still ours on -1. */
-static int send_event(rill_broker_t *self, const char *subject, size_t subject_length, const char *event,
-                      uint64_t seq, zmq_msg_t *data, uint64_t accepted_ns)
+/* Builds the one-frame event (rill_event_encode) and publishes it through
+ * the outbox; when retention is given, it keeps the very same message
+ * (shared, not copied) first. Returns 0, or -1 (the event is gone). */
+static int publish_event(rill_broker_t *self, const char *subject, size_t subject_length, rill_event_type_t type,
+                         uint64_t seq, const void *bytes, size_t size, uint64_t accepted_ns,
+                         rill_retention_t *retention, uint64_t at_ms, int *retained)
 {
-    return self->outbox.publish(self->outbox.context, subject, subject_length, event, seq, data,
-                                accepted_ns);
+    zmq_msg_t event;
+    size_t offset;
+    if (rill_event_encode(&event, subject, subject_length, type, seq, accepted_ns, bytes, size, &offset) != 0) {
+        if (retained != NULL)
+            *retained = 0;
+        return -1;
+    }
+    if (retention != NULL) {
+        int kept = rill_retention_push_event(retention, type, seq, &event, offset, at_ms) == 0;
+        if (retained != NULL)
+            *retained = kept;
+    }
+    if (self->outbox.publish(self->outbox.context, &event) != 0) {
+        zmq_msg_close(&event);
+        return -1;
+    }
+    return 0;
 }
 
 int rill_events_publish(rill_broker_t *self, rill_job_t *job, rill_event_type_t type, zmq_msg_t *data)
@@ -31,17 +49,31 @@ int rill_events_publish(rill_broker_t *self, rill_job_t *job, rill_event_type_t 
 int rill_events_publish_at(rill_broker_t *self, rill_job_t *job, rill_event_type_t type, uint64_t seq,
                            zmq_msg_t *data)
 {
+    int published = rill_events_publish_bytes(self, job, type, seq, zmq_msg_data(data), zmq_msg_size(data));
+    zmq_msg_close(data);
+    zmq_msg_init(data);
+    return published;
+}
+
+int rill_events_publish_bytes(rill_broker_t *self, rill_job_t *job, rill_event_type_t type, uint64_t seq,
+                              const void *bytes, size_t size)
+{
     /* Acceptance time: frontends on this host observe delivery - accepted. */
     uint64_t accepted_ns = rill_clock_monotonic_ns();
     job->last_seq = seq;
     job->last_event_ms = accepted_ns / 1000000u;
-    size_t size = zmq_msg_size(data);
+    /* The newest event last: the sync pass reads only this list. */
+    rill_list_remove(&job->active_link);
+    rill_list_push_back(&self->active_jobs, &job->active_link);
     if (type == RILL_EVENT_PART) {
         job->parts++;
         self->counters->parts++;
         self->counters->part_bytes += size;
     }
-    if (rill_retention_push_at(job->retention, type, seq, data, job->last_event_ms) != 0)
+    int retained = 0;
+    int failed = publish_event(self, job->topic, RILL_JOB_ID_LENGTH + 1, type, seq, bytes, size, accepted_ns,
+                               job->retention, job->last_event_ms, &retained) != 0;
+    if (!retained && rill_retention_capacity(job->retention) > 0)
         rill_log_warn(job->who, "job %s: out of memory retaining event %llu", job->id,
                       (unsigned long long)seq);
     /* All jobs' retention is bounded too: what goes is what a FETCH
@@ -52,23 +84,16 @@ int rill_events_publish_at(rill_broker_t *self, rill_job_t *job, rill_event_type
     if (self->counters->retention.bytes > limit)
         rill_job_table_evict(self->jobs, limit - limit / 16);
     const char *event = rill_event_type_name(type);
-    if (send_event(self, job->topic, RILL_JOB_ID_LENGTH + 1, event, seq, data, accepted_ns) != 0) {
+    if (failed) {
         self->counters->publish_failures++;
         rill_log_warn(job->who, "job %s: publishing %s %llu failed: %s", job->id, event,
                       (unsigned long long)seq, zmq_strerror(errno));
-        zmq_msg_close(data);
         return -1;
     }
     self->counters->events_published++;
     rill_log_debug(job->who, "hop: job %s %s seq %llu accepted, published (%zu bytes)", job->id,
                    event, (unsigned long long)seq, size);
     return 0;
-}
-
-static void free_dumped(void *data, void *hint)
-{
-    (void)hint;
-    free(data);
 }
 
 int rill_events_publish_json(rill_broker_t *self, rill_job_t *job, rill_event_type_t type, json_t *value)
@@ -86,12 +111,9 @@ int rill_events_publish_json_at(rill_broker_t *self, rill_job_t *job, rill_event
     json_decref(value);
     if (text == NULL)
         text = rill_xstrdup("{}");
-    zmq_msg_t data;
-    if (zmq_msg_init_data(&data, text, strlen(text), free_dumped, NULL) != 0) {
-        free(text);
-        return -1;
-    }
-    return rill_events_publish_at(self, job, type, seq, &data);
+    int published = rill_events_publish_bytes(self, job, type, seq, text, strlen(text));
+    free(text);
+    return published;
 }
 
 /* One topic message, as a part event with the topic's next seq. data is
@@ -110,11 +132,13 @@ static uint64_t publish_topic(rill_broker_t *self, rill_topic_t *topic, zmq_msg_
         rill_log_warn(NULL, "topic %s: out of memory retaining message %llu", topic->subject,
                       (unsigned long long)seq);
     size_t size = zmq_msg_size(data);
-    if (send_event(self, topic->subject, topic->subject_length, "part", seq, data, accepted_ns) != 0) {
+    int failed = publish_event(self, topic->subject, topic->subject_length, RILL_EVENT_PART, seq,
+                               zmq_msg_data(data), size, accepted_ns, NULL, 0, NULL) != 0;
+    zmq_msg_close(data);
+    if (failed) {
         self->counters->publish_failures++;
         rill_log_warn(NULL, "topic %s: publishing seq %llu failed: %s", topic->subject,
                       (unsigned long long)seq, zmq_strerror(errno));
-        zmq_msg_close(data);
         return seq;
     }
     self->counters->events_published++;
@@ -154,15 +178,9 @@ typedef struct {
 
 static void send_sync(rill_broker_t *self, const char *subject, size_t subject_length, uint64_t last_seq)
 {
-    zmq_msg_t data;
-    if (zmq_msg_init_size(&data, 2) != 0)
-        return;
-    memcpy(zmq_msg_data(&data), "{}", 2);
-    if (send_event(self, subject, subject_length, rill_event_type_name(RILL_EVENT_SYNC), last_seq, &data,
-                   rill_clock_monotonic_ns()) != 0) {
-        zmq_msg_close(&data);
+    if (publish_event(self, subject, subject_length, RILL_EVENT_SYNC, last_seq, "{}", 2,
+                      rill_clock_monotonic_ns(), NULL, 0, NULL) != 0)
         return; /* the next heartbeat tries again */
-    }
     self->counters->syncs_published++;
 }
 
@@ -171,12 +189,31 @@ static int recently_active(uint64_t last_seq, uint64_t last_event_ms, uint64_t n
     return last_seq > 0 && last_event_ms + SYNC_WINDOW_MS >= now_ms;
 }
 
-static void sync_job(void *argument, rill_job_t *job)
+/* The jobs: only those on the active list (an event in the window, and
+ * listened to at the last heartbeat), not every job the table holds; the
+ * list is in order of their last event, so those that left the window are
+ * at its front. */
+static void sync_jobs(rill_broker_t *self, uint64_t now_ms)
 {
-    sync_pass_t *pass = argument;
-    if (recently_active(job->last_seq, job->last_event_ms, pass->now_ms) &&
-        rill_interest_count(pass->broker->interest, job->topic) > 0)
-        send_sync(pass->broker, job->topic, RILL_JOB_ID_LENGTH + 1, job->last_seq);
+    rill_link_t *head = &self->active_jobs;
+    while (!rill_list_is_empty(head)) {
+        rill_job_t *oldest = rill_container_of(head->next, rill_job_t, active_link);
+        if (recently_active(oldest->last_seq, oldest->last_event_ms, now_ms))
+            break;
+        rill_list_remove(&oldest->active_link);
+    }
+    /* One nobody listens to leaves the list too: a frontend that comes
+     * later FETCHes what the job has, and the job's next event puts it
+     * back. So a job costs one look-up after its last event, not one per
+     * heartbeat of the window. */
+    for (rill_link_t *link = head->next, *next; link != head; link = next) {
+        next = link->next;
+        rill_job_t *job = rill_container_of(link, rill_job_t, active_link);
+        if (rill_interest_count(self->interest, job->topic) > 0)
+            send_sync(self, job->topic, RILL_JOB_ID_LENGTH + 1, job->last_seq);
+        else
+            rill_list_remove(&job->active_link);
+    }
 }
 
 static void sync_topic(void *argument, rill_topic_t *topic)
@@ -191,7 +228,7 @@ static void sync_topic(void *argument, rill_topic_t *topic)
 void rill_events_publish_syncs(rill_broker_t *self, uint64_t now_ms)
 {
     sync_pass_t pass = {self, now_ms};
-    rill_job_table_foreach(self->jobs, sync_job, &pass);
+    sync_jobs(self, now_ms);
     rill_topic_table_foreach(self->topics, sync_topic, &pass);
 }
 
@@ -257,8 +294,8 @@ void rill_events_replay(rill_broker_t *self, const rill_frame_t *routing, rill_f
             events[3 * n] = rill_frame_from_string(rill_event_type_name(event->type));
             events[3 * n + 1].data = (const uint8_t *)seqs[n];
             events[3 * n + 1].size = rill_u64_to_text(event->seq, seqs[n]);
-            events[3 * n + 2].data = zmq_msg_data(&event->data);
-            events[3 * n + 2].size = zmq_msg_size(&event->data);
+            events[3 * n + 2].data = rill_retained_data(event);
+            events[3 * n + 2].size = rill_retained_size(event);
         }
         header.final = index >= retained;
         char text[RILL_REPLAY_HEADER_MAX];

@@ -3,10 +3,11 @@
  * topic gets its seq, is retained, published once through the outbox, and
  * replayed on FETCH (docs/PROTOCOL.md, "The responses subject").
  *
- * A part's data goes out as the very zmq_msg_t the worker's PART arrived
- * in; the retained copy is the only one (shared, not copied, when large):
- * the hot path never parses a part and copies it at most once. The XPUB
- * itself is events_channel.c's.
+ * An event goes out as ONE frame (rill/3: rill_event_encode), built once
+ * with the part's data copied into it once; the job's retention keeps that
+ * very message (shared by reference), so the hot path never parses a part
+ * (rill_json_check is a scan, not a parse) and allocates once per part.
+ * The XPUB itself is events_channel.c's.
  */
 #ifndef RILL_BROKER_EVENTS_H
 #define RILL_BROKER_EVENTS_H
@@ -28,6 +29,9 @@ int rill_events_publish_json(rill_broker_t *self, rill_job_t *job, rill_event_ty
  * carries its own, and the gap before a jump takes the seq before it. */
 int rill_events_publish_at(rill_broker_t *self, rill_job_t *job, rill_event_type_t type, uint64_t seq,
                            zmq_msg_t *data);
+/* The same with the data's bytes (copied into the event). */
+int rill_events_publish_bytes(rill_broker_t *self, rill_job_t *job, rill_event_type_t type, uint64_t seq,
+                              const void *bytes, size_t size);
 int rill_events_publish_json_at(rill_broker_t *self, rill_job_t *job, rill_event_type_t type, uint64_t seq,
                                 json_t *value);
 /* POST /v1/topics/{name}: publishes the message (size bytes, copied) as a

@@ -1,9 +1,10 @@
 /*
  * events_channel.c - the responses subject's socket, the XPUB.
  *
- * Outgoing: one event is one message [subject, "rill/3", event, seq, data,
- * accepted_ns]; accepted_ns is this host's CLOCK_MONOTONIC at acceptance,
- * for the frontends' latency histogram. What to publish, with which seq,
+ * Outgoing: one event is one message of ONE frame (rill/3), "<subject>
+ * rill/3 <event> <seq> <accepted_ns>\n<data>" (rill_event_encode), which
+ * the XPUB filters by its subject prefix; accepted_ns is this host's
+ * CLOCK_MONOTONIC at acceptance, for the frontends' latency histogram. What to publish, with which seq,
  * is events.c's. Incoming: each subscribe/unsubscribe message goes to
  * rill_broker_subscription (job_life.h).
  */
@@ -15,42 +16,19 @@
 #include <errno.h>
 #include <string.h>
 
-/* The rest of an event whose first frame the XPUB took: the XPUB checks its
- * high-water marks once per message, so the rest goes too. */
-static int send_rest(void *socket, const rill_frame_t *frames, zmq_msg_t *data)
-{
-    int flags = ZMQ_DONTWAIT | ZMQ_SNDMORE;
-    if (zmq_send(socket, frames[1].data, frames[1].size, flags) < 0 ||
-        zmq_send(socket, frames[2].data, frames[2].size, flags) < 0 ||
-        zmq_send(socket, frames[3].data, frames[3].size, flags) < 0 || zmq_msg_send(data, socket, flags) < 0 ||
-        zmq_send(socket, frames[5].data, frames[5].size, ZMQ_DONTWAIT) < 0)
-        return -1;
-    return 0;
-}
-
-int rill_events_channel_publish(void *context, const char *subject, size_t subject_length, const char *event,
-                                uint64_t seq, zmq_msg_t *data, uint64_t accepted_ns)
+int rill_events_channel_publish(void *context, zmq_msg_t *event)
 {
     rill_broker_sockets_t *sockets = context;
-    char seq_text[24];
-    char accepted_text[24];
-    rill_frame_t frames[6] = {
-        {(const uint8_t *)subject, subject_length},
-        rill_frame_from_string(RILL_PROTOCOL_VERSION),
-        rill_frame_from_string(event),
-        {(const uint8_t *)seq_text, rill_u64_to_text(seq, seq_text)},
-        {zmq_msg_data(data), zmq_msg_size(data)},
-        {(const uint8_t *)accepted_text, rill_u64_to_text(accepted_ns, accepted_text)},
-    };
     if (rill_send_queue_messages(&sockets->events_waiting) == 0) {
-        /* Nothing waits: the data goes without a copy. */
-        if (zmq_send(sockets->events, frames[0].data, frames[0].size, ZMQ_DONTWAIT | ZMQ_SNDMORE) >= 0)
-            return send_rest(sockets->events, frames, data);
+        /* Nothing waits: the event goes without a copy. */
+        if (zmq_msg_send(event, sockets->events, ZMQ_DONTWAIT) >= 0)
+            return 0;
         if (errno != EAGAIN)
             return -1;
     }
-    rill_send_queue_push(&sockets->events_waiting, frames, 6);
-    zmq_msg_close(data);
+    rill_frame_t frame = {zmq_msg_data(event), zmq_msg_size(event)};
+    rill_send_queue_push(&sockets->events_waiting, &frame, 1);
+    zmq_msg_close(event);
     return 0;
 }
 

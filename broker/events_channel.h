@@ -26,8 +26,7 @@
 #include "sockets.h"
 
 /* outbox.h's publish; context is the rill_broker_sockets_t. */
-int rill_events_channel_publish(void *context, const char *subject, size_t subject_length, const char *event,
-                                uint64_t seq, zmq_msg_t *data, uint64_t accepted_ns);
+int rill_events_channel_publish(void *context, zmq_msg_t *event);
 /* Sends the events that wait while the XPUB takes them (lossy once they
  * waited too long: above). Returns 1 while events still wait: main.c then
  * reads nothing from the workers and calls again within a millisecond (an

@@ -126,8 +126,10 @@ static void publish_gap(rill_broker_t *self, rill_job_t *job, uint64_t to)
 {
     uint64_t from = job->last_seq + 1;
     self->counters->part_gaps++;
-    (void)rill_events_publish_json_at(self, job, RILL_EVENT_GAP, to,
-                                      json_pack("{s:I, s:I}", "from", (json_int_t)from, "to", (json_int_t)to));
+    char data[64];
+    int length = snprintf(data, sizeof(data), "{\"from\":%llu,\"to\":%llu}", (unsigned long long)from,
+                          (unsigned long long)to);
+    (void)rill_events_publish_bytes(self, job, RILL_EVENT_GAP, to, data, (size_t)length);
 }
 
 /* The retry event a new attempt owes, if it owes one: published at its
@@ -167,7 +169,8 @@ static rill_job_t *part_job(rill_broker_t *self, rill_worker_t *worker, rill_fra
     return job;
 }
 
-void rill_broker_part(rill_broker_t *self, rill_worker_t *worker, rill_frame_t id, uint64_t seq, zmq_msg_t *data)
+void rill_broker_part(rill_broker_t *self, rill_worker_t *worker, rill_frame_t id, uint64_t seq, const void *data,
+                      size_t size)
 {
     rill_job_t *job = part_job(self, worker, id, seq);
     if (job == NULL)
@@ -181,7 +184,7 @@ void rill_broker_part(rill_broker_t *self, rill_worker_t *worker, rill_frame_t i
                       (unsigned long long)(job->last_seq + 1), (unsigned long long)(seq - 1), worker->name);
         publish_gap(self, job, seq - 1);
     }
-    (void)rill_events_publish_at(self, job, RILL_EVENT_PART, seq, data);
+    (void)rill_events_publish_bytes(self, job, RILL_EVENT_PART, seq, data, size);
 }
 
 void rill_broker_refuse_part(rill_broker_t *self, rill_worker_t *worker, rill_frame_t id, uint64_t seq,
@@ -296,8 +299,10 @@ void rill_broker_end_job(rill_broker_t *self, rill_job_t *job, rill_job_state_t 
         publish_gap(self, job, job->worker_seq);
     }
     if (state == RILL_JOB_DONE) {
-        (void)rill_events_publish_json(self, job, RILL_EVENT_DONE,
-                                       json_pack("{s:I}", "parts", (json_int_t)job->parts));
+        /* Every job's last event: written directly, no jansson tree. */
+        char data[40];
+        int length = snprintf(data, sizeof(data), "{\"parts\":%llu}", (unsigned long long)job->parts);
+        (void)rill_events_publish_bytes(self, job, RILL_EVENT_DONE, job->last_seq + 1, data, (size_t)length);
     } else {
         /* code and message come from a worker's FAIL: maybe not UTF-8. */
         json_t *code_value = json_string(code != NULL ? code : "error");

@@ -65,9 +65,10 @@ rill_job_t *rill_broker_running_job(rill_broker_t *self, rill_worker_t *worker, 
  * stale (dropped, counted, and that worker told to CANCEL the job, at most
  * once per job per heartbeat). A seq the job has is a duplicate (dropped,
  * counted); the next one is published; one further on is published after
- * a gap event for the seqs between (whose own seq is seq - 1). data is
- * consumed when published, else left to the caller. */
-void rill_broker_part(rill_broker_t *self, rill_worker_t *worker, rill_frame_t id, uint64_t seq, zmq_msg_t *data);
+ * a gap event for the seqs between (whose own seq is seq - 1). data (size
+ * bytes, a checked part) is copied into the event. */
+void rill_broker_part(rill_broker_t *self, rill_worker_t *worker, rill_frame_t id, uint64_t seq, const void *data,
+                      size_t size);
 /* A part that must reach no one (docs/PROTOCOL.md, "Parts are checked";
  * docs/CONFIG.md, max_part_bytes): stale and duplicate parts are ignored as
  * above; else the job fails with code (bad_part: not one JSON value in

@@ -92,6 +92,7 @@ void rill_job_destroy(rill_job_t **self_p)
     rill_list_remove(&job->expiry_link);
     rill_list_remove(&job->worker_link);
     rill_list_remove(&job->orphan_link);
+    rill_list_remove(&job->active_link);
     rill_job_flow_clear(job);
     free(job->kind);
     free(job->source);

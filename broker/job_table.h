@@ -87,6 +87,7 @@ typedef struct rill_job {
     int released;              /* a frontend RELEASEd it since its last subscribe */
     uint64_t orphan_due_ms;    /* monotonic end of its grace, while in the broker's orphans */
     rill_link_t orphan_link;   /* broker's orphans, by due time */
+    rill_link_t active_link;   /* broker's recently active jobs, by last event (events.c: syncs) */
     /* Flow (job_life.c; docs/PROTOCOL.md, "Flow"): the routing ids of the
      * frontends whose every client of the job is behind (FLOW 1), and
      * whether the job is paused at its worker because all its listeners are. */

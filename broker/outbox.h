@@ -23,11 +23,11 @@
 
 typedef struct {
     void *context; /* given back to each function */
-    /* One event on the responses subject:
-     * [subject] "rill/3" event seq data accepted_ns (docs/PROTOCOL.md).
-     * On 0 data was sent (so released); on -1 it is still the caller's. */
-    int (*publish)(void *context, const char *subject, size_t subject_length, const char *event,
-                   uint64_t seq, zmq_msg_t *data, uint64_t accepted_ns);
+    /* One event on the responses subject, ONE frame built by
+     * rill_event_encode: "<subject> rill/3 <event> <seq> <accepted_ns>\n<data>"
+     * (docs/PROTOCOL.md). On 0 it was sent or queued (so released); on -1
+     * it is still the caller's. */
+    int (*publish)(void *context, zmq_msg_t *event);
     /* A command to the worker with this routing id (the jobs subject). */
     int (*send_worker)(void *context, const rill_frame_t *routing, rill_command_t command,
                        const rill_frame_t *arguments, size_t count);

@@ -44,15 +44,17 @@ void rill_retention_destroy(rill_retention_t **self_p)
  * zmq_msg_t must be moved with zmq_msg_move, never memcpy'd. */
 static void grow(rill_retention_t *self)
 {
-    size_t allocated = self->allocated == 0 ? 4 : self->allocated * 2;
+    size_t allocated = self->allocated == 0 ? 8 : self->allocated * 2;
     if (allocated > self->capacity)
         allocated = self->capacity;
-    rill_retained_event_t *events = rill_xcalloc(allocated, sizeof(*events));
+    /* Not zeroed: a slot is written whole when an event goes in. */
+    rill_retained_event_t *events = rill_xmalloc(allocated * sizeof(*events));
     for (size_t i = 0; i < self->count; i++) {
         rill_retained_event_t *from = &self->events[(self->start + i) % self->allocated];
         events[i].type = from->type;
         events[i].seq = from->seq;
         events[i].at_ms = from->at_ms;
+        events[i].offset = from->offset;
         zmq_msg_init(&events[i].data);
         zmq_msg_move(&events[i].data, &from->data);
         zmq_msg_close(&from->data);
@@ -92,7 +94,7 @@ int rill_retention_push(rill_retention_t *self, rill_event_type_t type, uint64_t
 /* Closes the oldest event and frees its slot. Returns its bytes. */
 static uint64_t drop_oldest(rill_retention_t *self)
 {
-    uint64_t size = zmq_msg_size(&self->events[self->start].data);
+    uint64_t size = rill_retained_size(&self->events[self->start]);
     zmq_msg_close(&self->events[self->start].data);
     self->start = (self->start + 1) % self->allocated;
     self->count--;
@@ -149,12 +151,12 @@ void rill_retention_set_capacity(rill_retention_t *self, size_t capacity)
     self->capacity = capacity;
 }
 
-int rill_retention_push_at(rill_retention_t *self, rill_event_type_t type, uint64_t seq,
-                           zmq_msg_t *data, uint64_t at_ms)
+/* Makes room for an event of size data bytes. Returns the slot it goes
+ * in, or NULL when it is not kept (capacity 0, or too large to keep). */
+static rill_retained_event_t *make_room(rill_retention_t *self, uint64_t size)
 {
     if (self->capacity == 0)
-        return 0;
-    uint64_t size = zmq_msg_size(data);
+        return NULL;
     if (size > self->max_bytes) {
         /* Too large to keep: it is lost to replay, and so is everything
          * older, or the ring would hold a hole `first` does not show. */
@@ -162,7 +164,7 @@ int rill_retention_push_at(rill_retention_t *self, rill_event_type_t type, uint6
             rill_retention_evict_oldest(self);
         if (self->totals != NULL)
             self->totals->evicted++;
-        return 0;
+        return NULL;
     }
     while (self->count > 0 && self->bytes + size > self->max_bytes)
         rill_retention_evict_oldest(self);
@@ -173,19 +175,53 @@ int rill_retention_push_at(rill_retention_t *self, rill_event_type_t type, uint6
      * oldest's slot). */
     while (self->count >= self->capacity)
         drop_oldest(self);
-    rill_retained_event_t *slot = &self->events[(self->start + self->count) % self->allocated];
-    if (keep_copy(&slot->data, data) != 0) {
-        /* libzmq could not copy it; the slot is free again and the ring
-         * consistent without it. */
-        return -1;
-    }
+    return &self->events[(self->start + self->count) % self->allocated];
+}
+
+static void kept(rill_retention_t *self, rill_retained_event_t *slot, rill_event_type_t type, uint64_t seq,
+                 size_t offset, uint64_t size, uint64_t at_ms)
+{
     slot->type = type;
     slot->seq = seq;
     slot->at_ms = at_ms;
+    slot->offset = offset;
     self->count++;
     self->bytes += size;
     if (self->totals != NULL)
         self->totals->bytes += size;
+}
+
+int rill_retention_push_at(rill_retention_t *self, rill_event_type_t type, uint64_t seq,
+                           zmq_msg_t *data, uint64_t at_ms)
+{
+    uint64_t size = zmq_msg_size(data);
+    rill_retained_event_t *slot = make_room(self, size);
+    if (slot == NULL)
+        return 0;
+    /* libzmq could not copy it: the slot is free again and the ring
+     * consistent without it. */
+    if (keep_copy(&slot->data, data) != 0)
+        return -1;
+    kept(self, slot, type, seq, 0, size, at_ms);
+    return 0;
+}
+
+int rill_retention_push_event(rill_retention_t *self, rill_event_type_t type, uint64_t seq,
+                              zmq_msg_t *event, size_t offset, uint64_t at_ms)
+{
+    size_t total = zmq_msg_size(event);
+    if (offset > total)
+        return -1;
+    uint64_t size = total - offset;
+    rill_retained_event_t *slot = make_room(self, size);
+    if (slot == NULL)
+        return 0;
+    zmq_msg_init(&slot->data);
+    if (zmq_msg_copy(&slot->data, event) != 0) {
+        zmq_msg_close(&slot->data);
+        return -1;
+    }
+    kept(self, slot, type, seq, offset, size, at_ms);
     return 0;
 }
 

@@ -3,11 +3,13 @@
  *
  * A bounded ring of (event, seq, data): when full, the oldest event goes
  * first (docs/API.md: up to retain_parts per job, up to topic_retain_messages
- * per topic; topics also drop what is older than topic_retain_ms). The data is a zmq_msg_t copy
- * of the message the broker published, so a large part is shared with the
- * publish (libzmq reference-counts big buffers) instead of copied again.
- * (Parts up to RILL_RETENTION_SHARE_MIN bytes are copied instead: see
- * retention.c.) The ring grows by doubling, so a job with three parts does not pay for a
+ * per topic; topics also drop what is older than topic_retain_ms). A job's
+ * ring keeps the very one-frame event the broker published
+ * (rill_retention_push_event: shared by reference, no allocation, no copy;
+ * the data starts after its header). rill_retention_push_at keeps a
+ * zmq_msg_t copy of a bare message instead (the topics'): large ones are
+ * shared (libzmq reference-counts big buffers), those up to
+ * RILL_RETENTION_SHARE_MIN bytes copied (see retention.c). The ring grows by doubling, so a job with three parts does not pay for a
  * thousand slots.
  *
  * Bytes are bounded too (docs/CONFIG.md retain_bytes, retain_total_bytes):
@@ -34,7 +36,19 @@ typedef struct {
     uint64_t seq;
     uint64_t at_ms; /* when it was retained (monotonic); 0 unless pushed with _push_at */
     zmq_msg_t data;
+    size_t offset; /* where the event's data starts in data: 0, or after the
+                      header of a published one-frame event (push_event) */
 } rill_retained_event_t;
+
+/* The event's data (its JSON), without any header. */
+static inline const uint8_t *rill_retained_data(rill_retained_event_t *event)
+{
+    return (const uint8_t *)zmq_msg_data(&event->data) + event->offset;
+}
+static inline size_t rill_retained_size(rill_retained_event_t *event)
+{
+    return zmq_msg_size(&event->data) - event->offset;
+}
 
 typedef struct rill_retention rill_retention_t;
 
@@ -54,6 +68,13 @@ int rill_retention_push(rill_retention_t *self, rill_event_type_t type, uint64_t
 /* The same, stamping the event with at_ms (for rill_retention_drop_before). */
 int rill_retention_push_at(rill_retention_t *self, rill_event_type_t type, uint64_t seq,
                            zmq_msg_t *data, uint64_t at_ms);
+/* Keeps the very event message the broker publishes (rill_event_encode),
+ * shared by reference, not copied: the retention path costs no allocation
+ * and no copy. event must own its buffer (one the broker built, never a
+ * received frame); its data starts at offset, and only those bytes count
+ * against the byte limits. Returns 0, or -1 (nothing kept). */
+int rill_retention_push_event(rill_retention_t *self, rill_event_type_t type, uint64_t seq,
+                              zmq_msg_t *event, size_t offset, uint64_t at_ms);
 /* Drops the oldest events stamped before cutoff_ms. Returns how many. */
 size_t rill_retention_drop_before(rill_retention_t *self, uint64_t cutoff_ms);
 /* Changes the most it may hold; shrinking drops the oldest at once. */

@@ -18,16 +18,15 @@ static void publish_deleted(rill_broker_t *self, const rill_topic_t *topic, cons
 {
     char text[RILL_TOPIC_NAME_MAX + 16];
     int size = snprintf(text, sizeof(text), "{\"topic\":\"%.*s\"}", (int)length, name);
-    zmq_msg_t data;
-    if (zmq_msg_init_size(&data, (size_t)size) != 0)
-        return;
-    memcpy(zmq_msg_data(&data), text, (size_t)size);
     uint64_t seq = topic->last_seq > 0 ? topic->last_seq : 1; /* an event's seq is never 0 */
-    if (self->outbox.publish(self->outbox.context, topic->subject, topic->subject_length,
-                             rill_event_type_name(RILL_EVENT_DELETED), seq, &data,
-                             rill_clock_monotonic_ns()) != 0) {
+    zmq_msg_t event; /* one frame (rill/3, rill_event_encode) */
+    size_t offset;
+    if (rill_event_encode(&event, topic->subject, topic->subject_length, RILL_EVENT_DELETED, seq,
+                          rill_clock_monotonic_ns(), text, (size_t)size, &offset) != 0)
+        return;
+    if (self->outbox.publish(self->outbox.context, &event) != 0) {
         self->counters->publish_failures++;
-        zmq_msg_close(&data);
+        zmq_msg_close(&event);
         rill_log_warn(NULL, "topic %.*s: publishing its deletion failed", (int)length, name);
         return;
     }

@@ -60,6 +60,32 @@ static void flatten_line_breaks(void *bytes, size_t size)
         *c = ' ';
 }
 
+/* One part, from PART or an entry of PARTS: refused when too large or not
+ * one JSON value, else published. data is writable (flattened in place). */
+static void handle_part(rill_broker_t *broker, rill_worker_t *worker, rill_frame_t id, uint64_t seq, uint8_t *data,
+                        size_t size)
+{
+    char refusal[160];
+    if (size > broker->config.max_part_bytes) {
+        snprintf(refusal, sizeof(refusal), "a part of %zu bytes is over max_part_bytes (%llu)", size,
+                 (unsigned long long)broker->config.max_part_bytes);
+        rill_broker_refuse_part(broker, worker, id, seq, "part_too_large", refusal);
+        return;
+    }
+    /* No malformed part reaches a client (docs/PROTOCOL.md, "Parts are
+     * checked"): checked before the line breaks are flattened, so a raw
+     * line break inside a string stays the error it is. */
+    rill_json_check_error_t why;
+    if (rill_json_check(data, size, &why) != 0) {
+        snprintf(refusal, sizeof(refusal), "part %llu from worker %s is not one JSON value: %s at byte %zu",
+                 (unsigned long long)seq, worker->name, why.reason, why.offset);
+        rill_broker_refuse_part(broker, worker, id, seq, "bad_part", refusal);
+        return;
+    }
+    flatten_line_breaks(data, size);
+    rill_broker_part(broker, worker, id, seq, data, size);
+}
+
 static void handle_message(void *argument, rill_received_t *received)
 {
     rill_broker_t *broker = argument;
@@ -99,25 +125,22 @@ static void handle_message(void *argument, rill_received_t *received)
         uint64_t seq = 0;
         (void)rill_frame_to_u64(message.arguments[1], &seq);
         zmq_msg_t *data = &received->parts[ARGUMENT_PART(2)];
-        char refusal[160];
-        if (zmq_msg_size(data) > broker->config.max_part_bytes) {
-            snprintf(refusal, sizeof(refusal), "a part of %zu bytes is over max_part_bytes (%llu)",
-                     zmq_msg_size(data), (unsigned long long)broker->config.max_part_bytes);
-            rill_broker_refuse_part(broker, worker, message.arguments[0], seq, "part_too_large", refusal);
-            break;
-        }
-        /* No malformed part reaches a client (docs/PROTOCOL.md, "Parts are
-         * checked"): checked before the line breaks are flattened, so a
-         * raw line break inside a string stays the error it is. */
-        rill_json_check_error_t why;
-        if (rill_json_check(zmq_msg_data(data), zmq_msg_size(data), &why) != 0) {
-            snprintf(refusal, sizeof(refusal), "part %llu from worker %s is not one JSON value: %s at byte %zu",
-                     (unsigned long long)seq, worker->name, why.reason, why.offset);
-            rill_broker_refuse_part(broker, worker, message.arguments[0], seq, "bad_part", refusal);
-            break;
-        }
-        flatten_line_breaks(zmq_msg_data(data), zmq_msg_size(data));
-        rill_broker_part(broker, worker, message.arguments[0], seq, data);
+        handle_part(broker, worker, message.arguments[0], seq, zmq_msg_data(data), zmq_msg_size(data));
+        break;
+    }
+    case RILL_COMMAND_PARTS: {
+        /* Entry by entry, as PARTs in a row (docs/PROTOCOL.md, "Parts in
+         * batches"); a malformed entry ends the batch there. */
+        zmq_msg_t *frame = &received->parts[ARGUMENT_PART(0)];
+        rill_frame_t batch = {zmq_msg_data(frame), zmq_msg_size(frame)};
+        size_t offset = 0;
+        rill_parts_entry_t entry;
+        const char *why = NULL;
+        int got;
+        while ((got = rill_parts_next(batch, &offset, &entry, &why)) == 1)
+            handle_part(broker, worker, entry.id, entry.seq, (uint8_t *)entry.data.data, entry.data.size);
+        if (got < 0)
+            rill_broker_malformed(broker, "workers", routing, frames, count, why);
         break;
     }
     case RILL_COMMAND_DONE:

@@ -20,7 +20,9 @@
 
 #include "rill_alloc.h"
 #include "rill_config.h"
+#include "rill_json_text.h"
 #include "rill_protocol.h"
+#include "rill_submit_fast.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -61,6 +63,43 @@ static char *dump(json_t *document)
         abort();
     }
     return text;
+}
+
+/* ---- hand-written encoders: the broker's per-job messages ----------------
+ *
+ * SUBMITTED and BATCH go out for every job, so they are written straight
+ * into a buffer (the same bytes json_dumps(JSON_COMPACT) gives) rather than
+ * built as a jansson tree and dumped: a fraction of the instructions and
+ * allocations (docs/DESIGN.md, "The path of one part"). */
+
+static void append(rill_buffer_t *out, const char *text)
+{
+    (void)rill_buffer_append(out, text, strlen(text));
+}
+
+/* A JSON string, or null for NULL. */
+static void append_text(rill_buffer_t *out, const char *text)
+{
+    if (text == NULL)
+        append(out, "null");
+    else
+        (void)rill_json_append_string(out, text, strlen(text));
+}
+
+static void append_number(rill_buffer_t *out, uint64_t value)
+{
+    char digits[24];
+    (void)rill_buffer_append(out, digits, rill_u64_to_text(value, digits));
+}
+
+/* The buffer's text, NUL-terminated, for the caller to free. */
+static char *finish(rill_buffer_t *out)
+{
+    if (rill_buffer_append(out, "", 1) != 0) {
+        fprintf(stderr, "rill: out of memory encoding a message\n");
+        abort();
+    }
+    return out->data;
 }
 
 /* The string of value when it is one without a NUL inside, else NULL. */
@@ -173,7 +212,9 @@ static int decode_submit_job(json_t *job, size_t index, rill_submit_job_t *out, 
 int rill_submit_decode(const void *bytes, size_t length, rill_submit_t *submit, char *error,
                        size_t error_size)
 {
-    memset(submit, 0, sizeof(*submit));
+    /* What every frontend sends: read without a parser (rill_submit_fast.h). */
+    if (rill_submit_decode_fast(bytes, length, submit) == 1)
+        return 0;
     json_error_t parse_error;
     json_t *root = json_loadb(bytes, length, JSON_REJECT_DUPLICATES, &parse_error);
     if (root == NULL)
@@ -212,6 +253,7 @@ int rill_submit_decode(const void *bytes, size_t length, rill_submit_t *submit, 
 void rill_submit_release(rill_submit_t *submit)
 {
     free(submit->jobs);
+    free(submit->text);
     json_decref(submit->root);
     memset(submit, 0, sizeof(*submit));
 }
@@ -241,16 +283,22 @@ static json_t *load_with_jobs(const void *bytes, size_t length, const char *fram
 char *rill_submitted_encode(const char (*ids)[RILL_ID_TEXT_SIZE], const uint64_t *flush_ms,
                             size_t count)
 {
-    json_t *id_list = json_array();
-    json_t *flush_list = json_array();
+    rill_buffer_t out;
+    rill_buffer_init(&out);
+    append(&out, "{\"jobs\":[");
     for (size_t i = 0; i < count; i++) {
-        json_array_append_new(id_list, text_or_null(ids[i]));
-        json_array_append_new(flush_list, json_integer((json_int_t)flush_ms[i]));
+        if (i > 0)
+            append(&out, ",");
+        append_text(&out, ids[i]);
     }
-    json_t *answer = json_object();
-    json_object_set_new(answer, "jobs", id_list);
-    json_object_set_new(answer, "flush_ms", flush_list);
-    return dump(answer);
+    append(&out, "],\"flush_ms\":[");
+    for (size_t i = 0; i < count; i++) {
+        if (i > 0)
+            append(&out, ",");
+        append_number(&out, flush_ms[i]);
+    }
+    append(&out, "]}");
+    return finish(&out);
 }
 
 int rill_submitted_decode(const void *bytes, size_t length, rill_submitted_t *submitted, char *error,
@@ -294,21 +342,36 @@ void rill_submitted_release(rill_submitted_t *submitted)
 
 char *rill_batch_encode(const char *batch_id, int ordered, const rill_batch_job_t *jobs, size_t count)
 {
-    json_t *list = json_array();
+    rill_buffer_t out;
+    rill_buffer_init(&out);
+    append(&out, "{\"batch\":");
+    append_text(&out, batch_id);
+    append(&out, ",\"jobs\":[");
     for (size_t i = 0; i < count; i++) {
         const rill_batch_job_t *job = &jobs[i];
-        json_t *entry = job_object(job->id, job->kind, job->source != NULL ? job->source : job->kind, job->args);
-        json_object_set_new(entry, "attempt", json_integer((json_int_t)job->attempt));
-        json_object_set_new(entry, "who", text_or_null(job->who != NULL ? job->who : ""));
-        json_object_set_new(entry, "seq", json_integer((json_int_t)job->seq));
-        json_array_append_new(list, entry);
+        append(&out, i > 0 ? ",{\"id\":" : "{\"id\":");
+        append_text(&out, job->id);
+        append(&out, ",\"kind\":");
+        append_text(&out, job->kind);
+        append(&out, ",\"source\":");
+        append_text(&out, job->source != NULL ? job->source : job->kind);
+        append(&out, ",\"args\":");
+        char *args = job->args != NULL ? json_dumps(job->args, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+        append(&out, args != NULL ? args : "{}");
+        free(args);
+        append(&out, ",\"attempt\":");
+        append_number(&out, job->attempt);
+        append(&out, ",\"who\":");
+        append_text(&out, job->who != NULL ? job->who : "");
+        append(&out, ",\"seq\":");
+        append_number(&out, job->seq);
+        append(&out, "}");
     }
-    json_t *batch = json_object();
-    json_object_set_new(batch, "batch", text_or_null(batch_id));
-    json_object_set_new(batch, "jobs", list);
+    append(&out, "]");
     if (ordered) /* rill/3: run one after another, in this order */
-        json_object_set_new(batch, "ordered", json_true());
-    return dump(batch);
+        append(&out, ",\"ordered\":true");
+    append(&out, "}");
+    return finish(&out);
 }
 
 /* One entry: valid when its id is a job id and its kind a string; the rest

@@ -28,25 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The longest source, key or who a job may carry (bytes). */
-#define RILL_MESSAGE_TEXT_MAX 256
-
-/* SUBMIT: one job as the frontend hands it to the broker. */
-typedef struct {
-    char id[RILL_ID_TEXT_SIZE]; /* 32 lower-case hex digits */
-    const char *kind;           /* 1..RILL_CONFIG_KIND_NAME_MAX-1 bytes */
-    const char *source;         /* NULL: none given */
-    const char *key;            /* NULL: none given */
-    const char *who;            /* NULL: none given */
-    json_t *args;               /* an object, or NULL */
-    int detach;
-} rill_submit_job_t;
-
-typedef struct {
-    json_t *root;
-    rill_submit_job_t *jobs;
-    size_t count;
-} rill_submit_t;
+#include "rill_submit.h"
 
 char *rill_submit_encode(const rill_submit_job_t *jobs, size_t count);
 /* Checks the shape of every job (not whether its kind is declared, nor

@@ -57,6 +57,7 @@ static const char *command_names[RILL_COMMAND_COUNT] = {
     [RILL_COMMAND_PAUSE] = "PAUSE",
     [RILL_COMMAND_LIST] = "LIST",
     [RILL_COMMAND_PRESENCE] = "PRESENCE",
+    [RILL_COMMAND_PARTS] = "PARTS",
     [RILL_COMMAND_TOPIC_DELETE] = "TOPIC_DELETE",
     [RILL_COMMAND_TOPIC_DELETED] = "TOPIC_DELETED",
     [RILL_COMMAND_TOPIC_MATCH] = "TOPIC_MATCH",
@@ -69,6 +70,8 @@ static const command_shape_t to_broker_from_worker[] = {
     /* data: any bytes here; the broker checks it whole (rill_json_check) and
      * fails the job of a bad one, rather than drop it unseen. */
     {RILL_COMMAND_PART, 3, 3, {ARGUMENT_JOB_ID, ARGUMENT_NUMBER, ARGUMENT_ANY}}, /* id, seq, data */
+    /* entries id seq size + data (rill_parts_next): checked entry by entry */
+    {RILL_COMMAND_PARTS, 1, 1, {ARGUMENT_TEXT}},
     {RILL_COMMAND_DONE, 1, 1, {ARGUMENT_JOB_ID}},
     {RILL_COMMAND_FAIL, 3, 3, {ARGUMENT_JOB_ID, ARGUMENT_TEXT, ARGUMENT_ANY}},
     {RILL_COMMAND_RETURN, 1, 1, {ARGUMENT_JOB_ID}},
@@ -190,28 +193,45 @@ int rill_frame_to_u64(rill_frame_t frame, uint64_t *value)
 
 size_t rill_u64_to_text(uint64_t value, char *buffer)
 {
-    char reversed[21];
-    size_t length = 0;
-    do {
-        reversed[length++] = (char)('0' + value % 10);
-        value /= 10;
-    } while (value != 0);
-    for (size_t i = 0; i < length; i++)
-        buffer[i] = reversed[length - 1 - i];
+    /* Two digits a step, written from the end: on every event's header. */
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                "8081828384858687888990919293949596979899";
+    char reversed[24];
+    char *end = reversed + sizeof(reversed);
+    char *at = end;
+    while (value >= 100) {
+        unsigned pair = (unsigned)(value % 100) * 2;
+        value /= 100;
+        *--at = pairs[pair + 1];
+        *--at = pairs[pair];
+    }
+    if (value >= 10) {
+        *--at = pairs[value * 2 + 1];
+        *--at = pairs[value * 2];
+    } else {
+        *--at = (char)('0' + value);
+    }
+    size_t length = (size_t)(end - at);
+    memcpy(buffer, at, length);
     buffer[length] = '\0';
     return length;
 }
+
+/* 1 for the lower-case hex digits a job id is made of. */
+static const uint8_t job_id_digit[256] = {
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+};
 
 int rill_job_id_is_valid(const uint8_t *id, size_t length)
 {
     if (length != RILL_JOB_ID_LENGTH)
         return 0;
-    for (size_t i = 0; i < length; i++) {
-        uint8_t c = id[i];
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-            return 0;
-    }
-    return 1;
+    unsigned valid = 1;
+    for (size_t i = 0; i < RILL_JOB_ID_LENGTH; i++)
+        valid &= job_id_digit[id[i]];
+    return (int)valid;
 }
 
 int rill_topic_name_is_valid(const char *name, size_t length)
@@ -329,12 +349,45 @@ int rill_message_parse(rill_channel_t channel, const rill_frame_t *frames, size_
     return 0;
 }
 
+/* Splits a one-frame event into the frames of the multi-frame form:
+ * "<topic> <version> <event> <seq> <accepted_ns>\n<data>". */
+static int split_event_frame(rill_frame_t frame, rill_frame_t fields[6])
+{
+    const uint8_t *end = frame.data + frame.size;
+    const uint8_t *newline = frame.size > 0 ? memchr(frame.data, '\n', frame.size) : NULL;
+    if (newline == NULL)
+        return -1;
+    const uint8_t *at = frame.data;
+    for (int i = 0; i < 5; i++) {
+        const uint8_t *stop = i < 4 ? memchr(at, ' ', (size_t)(newline - at)) : newline;
+        if (stop == NULL)
+            return -1;
+        fields[i].data = at;
+        fields[i].size = (size_t)(stop - at);
+        at = stop + 1;
+    }
+    /* The multi-frame form has data before accepted_ns. */
+    fields[5] = fields[4];
+    fields[4].data = newline + 1;
+    fields[4].size = (size_t)(end - (newline + 1));
+    return 0;
+}
+
 int rill_event_parse(const rill_frame_t *frames, size_t count, rill_event_t *event,
                      const char **error)
 {
     memset(event, 0, sizeof(*event));
+    rill_frame_t split[6];
+    if (count == 1) {
+        if (split_event_frame(frames[0], split) != 0) {
+            *error = "malformed event frame";
+            return -1;
+        }
+        frames = split;
+        count = 6;
+    }
     if (count != 5 && count != 6) {
-        *error = "an event has 5 or 6 frames";
+        *error = "an event has 1, 5 or 6 frames";
         return -1;
     }
     rill_frame_t topic = frames[0];
@@ -389,6 +442,98 @@ int rill_event_parse(const rill_frame_t *frames, size_t count, rill_event_t *eve
         return -1;
     }
     return 0;
+}
+
+int rill_event_encode(zmq_msg_t *message, const char *topic, size_t topic_length, rill_event_type_t type,
+                      uint64_t seq, uint64_t accepted_ns, const void *data, size_t size,
+                      size_t *data_offset)
+{
+    if (topic_length > RILL_TOPIC_NAME_MAX + 2 || type >= RILL_EVENT_COUNT) {
+        errno = EINVAL;
+        return -1;
+    }
+    char header[RILL_EVENT_HEADER_MAX];
+    size_t name_length = strlen(event_names[type]);
+    if (name_length > 16) { /* RILL_EVENT_HEADER_MAX has room for 16 */
+        errno = EINVAL;
+        return -1;
+    }
+    size_t length = 0;
+    memcpy(header, topic, topic_length);
+    length += topic_length;
+    header[length++] = ' ';
+    memcpy(header + length, RILL_PROTOCOL_VERSION, sizeof(RILL_PROTOCOL_VERSION) - 1);
+    length += sizeof(RILL_PROTOCOL_VERSION) - 1;
+    header[length++] = ' ';
+    memcpy(header + length, event_names[type], name_length);
+    length += name_length;
+    header[length++] = ' ';
+    length += rill_u64_to_text(seq, header + length);
+    header[length++] = ' ';
+    length += rill_u64_to_text(accepted_ns, header + length);
+    header[length++] = '\n';
+    if (zmq_msg_init_size(message, length + size) != 0)
+        return -1;
+    uint8_t *bytes = zmq_msg_data(message);
+    memcpy(bytes, header, length);
+    if (size > 0)
+        memcpy(bytes + length, data, size);
+    *data_offset = length;
+    return 0;
+}
+
+/* A decimal number ending at stop, at most 19 digits. */
+static const uint8_t *read_number(const uint8_t *at, const uint8_t *end, uint8_t stop, uint64_t *value)
+{
+    size_t limit = (size_t)(end - at) < 20 ? (size_t)(end - at) : 20;
+    const uint8_t *found = memchr(at, stop, limit);
+    if (found == NULL)
+        return NULL;
+    rill_frame_t digits = {at, (size_t)(found - at)};
+    if (rill_frame_to_u64(digits, value) != 0)
+        return NULL;
+    return found + 1;
+}
+
+int rill_parts_next(rill_frame_t frame, size_t *offset, rill_parts_entry_t *entry, const char **error)
+{
+    if (*offset >= frame.size)
+        return 0;
+    const uint8_t *at = frame.data + *offset;
+    const uint8_t *end = frame.data + frame.size;
+    uint64_t size = 0;
+    if ((size_t)(end - at) < RILL_JOB_ID_LENGTH + 1 || !rill_job_id_is_valid(at, RILL_JOB_ID_LENGTH) ||
+        at[RILL_JOB_ID_LENGTH] != ' ') {
+        *error = "malformed job id in PARTS";
+        return -1;
+    }
+    entry->id.data = at;
+    entry->id.size = RILL_JOB_ID_LENGTH;
+    at += RILL_JOB_ID_LENGTH + 1;
+    if ((at = read_number(at, end, ' ', &entry->seq)) == NULL || (at = read_number(at, end, '\n', &size)) == NULL) {
+        *error = "malformed seq or size in PARTS";
+        return -1;
+    }
+    if (size > (uint64_t)(end - at)) {
+        *error = "a PARTS entry runs past its frame";
+        return -1;
+    }
+    entry->data.data = at;
+    entry->data.size = (size_t)size;
+    *offset = (size_t)(at + size - frame.data);
+    return 1;
+}
+
+size_t rill_parts_entry_header(char *buffer, const char *id, uint64_t seq, size_t size)
+{
+    size_t length = RILL_JOB_ID_LENGTH;
+    memcpy(buffer, id, RILL_JOB_ID_LENGTH);
+    buffer[length++] = ' ';
+    length += rill_u64_to_text(seq, buffer + length);
+    buffer[length++] = ' ';
+    length += rill_u64_to_text(size, buffer + length);
+    buffer[length++] = '\n';
+    return length;
 }
 
 int rill_protocol_send(void *socket, const rill_frame_t *routing_id, const rill_frame_t *frames,

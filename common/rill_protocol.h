@@ -62,6 +62,8 @@ typedef enum {
     /* frontend -> broker (rill/3): the HTTP lists; also the broker's reply */
     RILL_COMMAND_LIST,     /* req, what (jobs|workers|topics|topic), query json -> LIST req json */
     RILL_COMMAND_PRESENCE, /* json: this frontend's subjects followed by 2+ local streams (no reply) */
+    /* worker -> broker (rill/3): several parts in one frame (rill_parts_next) */
+    RILL_COMMAND_PARTS,
     /* frontend -> broker, rill/3: topics (broker/topic_admin.c) */
     RILL_COMMAND_TOPIC_DELETE,  /* req, name -> TOPIC_DELETED req json | ERROR */
     RILL_COMMAND_TOPIC_DELETED,
@@ -126,9 +128,24 @@ typedef struct {
 int rill_message_parse(rill_channel_t channel, const rill_frame_t *frames, size_t count,
                        rill_message_t *message, const char **error);
 
-/* Parse frames [topic, version, event, seq, data, (accepted_ns)] as an event. */
+/* Parse an event (docs/PROTOCOL.md, "Responses subject"): ONE frame
+ * "<topic> rill/3 <event> <seq> <accepted_ns>\n<data>" (rill/3, what the
+ * broker sends), or the frames [topic, version, event, seq, data,
+ * (accepted_ns)]. The event's frames point into the given frames. */
 int rill_event_parse(const rill_frame_t *frames, size_t count, rill_event_t *event,
                      const char **error);
+
+/* The longest header of a one-frame event: topic, version, event name, seq
+ * and accepted_ns with their separators. */
+#define RILL_EVENT_HEADER_MAX (RILL_TOPIC_NAME_MAX + 2 + 1 + 6 + 1 + 16 + 1 + 20 + 1 + 20 + 2)
+
+/* Builds the one-frame event into message (initialised here; the caller
+ * sends or closes it): one allocation, the data copied once. topic is the
+ * whole topic ("j<id>", "t<name>/"). *data_offset: where data starts in the
+ * message. Returns 0, or -1 when libzmq cannot allocate it. */
+int rill_event_encode(zmq_msg_t *message, const char *topic, size_t topic_length, rill_event_type_t type,
+                      uint64_t seq, uint64_t accepted_ns, const void *data, size_t size,
+                      size_t *data_offset);
 
 const char *rill_command_name(rill_command_t command);
 const char *rill_event_type_name(rill_event_type_t type);
@@ -167,6 +184,31 @@ void rill_received_close(rill_received_t *received);
  * processes goes through here. The environment variable RILL_SOCKET_HWM
  * overrides RILL_SOCKET_HWM. */
 int rill_socket_configure(void *socket, uint64_t max_message_bytes);
+
+/* PARTS (rill/3, docs/PROTOCOL.md "Parts in batches"): one frame of
+ * entries "<job id> <seq> <size>\n" followed by size bytes of data, back to
+ * back. A worker puts in one the small parts its kinds made in one loop
+ * turn: the broker reads, checks and forwards them for the cost of one
+ * message. The most a batch holds (a larger part goes alone as PART): */
+#define RILL_PARTS_MAX_ENTRIES 32
+#define RILL_PARTS_MAX_BYTES (32u * 1024)   /* a batch's frame, about */
+#define RILL_PARTS_ENTRY_MAX_DATA (16u * 1024) /* larger parts go as PART */
+/* An entry's header: id, seq, size with separators. */
+#define RILL_PARTS_ENTRY_HEADER_MAX (RILL_JOB_ID_LENGTH + 1 + 20 + 1 + 20 + 1)
+
+typedef struct {
+    rill_frame_t id;
+    uint64_t seq;
+    rill_frame_t data; /* points into the PARTS frame (writable when the frame is) */
+} rill_parts_entry_t;
+
+/* Reads the entry of a PARTS frame at *offset and moves *offset past it.
+ * Returns 1 with entry set, 0 at the end of the frame, -1 when the rest is
+ * malformed (*error says why; nothing after it can be trusted). */
+int rill_parts_next(rill_frame_t frame, size_t *offset, rill_parts_entry_t *entry, const char **error);
+/* Writes an entry's header for a part of size bytes into buffer (at least
+ * RILL_PARTS_ENTRY_HEADER_MAX bytes); returns its length. id is a job id. */
+size_t rill_parts_entry_header(char *buffer, const char *id, uint64_t seq, size_t size);
 
 /* Messages the worker <-> broker pipe holds on each side (the worker's
  * DEALER send side, the broker's ROUTER receive side). Small on purpose:

@@ -335,16 +335,12 @@ static void forget(rill_job_registry_t *self, rill_worker_job_t *job)
         rill_timer_heap_start(self->timers, &self->turn_timer, 0, next_turns, self);
 }
 
-/* PART id seq data. */
+/* PART id seq data: batched with the loop turn's other parts (PARTS). */
 static int send_part(rill_job_registry_t *self, rill_worker_job_t *job, uint64_t seq, const char *data, size_t length)
 {
-    char seq_text[24];
-    rill_frame_t arguments[3] = {rill_frame_from_string(job->id), {(const uint8_t *)seq_text, 0},
-                                 {(const uint8_t *)data, length}};
-    arguments[1].size = rill_u64_to_text(seq, seq_text);
     job->sent_seq = seq;
     job->sent_epoch = self->link->join_epoch;
-    return rill_worker_link_send(self->link, RILL_COMMAND_PART, arguments, 3);
+    return rill_worker_link_send_part(self->link, job->id, seq, data, length);
 }
 
 int rill_job_registry_publish(rill_job_registry_t *self, rill_worker_job_t *job, const char *data, size_t length)

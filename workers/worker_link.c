@@ -3,6 +3,7 @@
  */
 #include "worker_link.h"
 
+#include "rill_alloc.h"
 #include "rill_clock.h"
 #include "rill_log.h"
 
@@ -58,13 +59,30 @@ static void flush_before_close(rill_worker_link_t *self)
     }
 }
 
+/* The parts of this turn, as one PARTS message, into the outbox. */
+static void seal_batch(rill_worker_link_t *self)
+{
+    if (self->batch_entries == 0)
+        return;
+    rill_frame_t frames[3] = {rill_frame_from_string(RILL_PROTOCOL_VERSION),
+                              rill_frame_from_string(rill_command_name(RILL_COMMAND_PARTS)),
+                              {(const uint8_t *)self->batch, self->batch_length}};
+    rill_send_queue_send(&self->outbox, frames, 3);
+    self->batch_length = 0;
+    self->batch_entries = 0;
+}
+
 void rill_worker_link_close(rill_worker_link_t *self)
 {
+    seal_batch(self);
     flush_before_close(self);
     if (rill_send_queue_messages(&self->outbox) > 0)
         rill_log_warn(NULL, "stopping with %zu messages the broker did not take",
                       rill_send_queue_messages(&self->outbox));
     rill_send_queue_release(&self->outbox);
+    free(self->batch);
+    self->batch = NULL;
+    self->batch_length = self->batch_capacity = self->batch_entries = 0;
     if (self->dealer != NULL)
         zmq_close(self->dealer);
     if (self->zmq_context != NULL)
@@ -91,12 +109,40 @@ int rill_worker_link_send(rill_worker_link_t *self, rill_command_t command, cons
     frames[1] = rill_frame_from_string(rill_command_name(command));
     for (size_t i = 0; i < count; i++)
         frames[2 + i] = arguments[i];
+    seal_batch(self); /* the parts before it go first */
     rill_send_queue_send(&self->outbox, frames, count + 2);
+    return 0;
+}
+
+int rill_worker_link_send_part(rill_worker_link_t *self, const char *job_id, uint64_t seq, const char *data,
+                               size_t length)
+{
+    if (length > RILL_PARTS_ENTRY_MAX_DATA) {
+        char seq_text[24];
+        rill_frame_t arguments[3] = {rill_frame_from_string(job_id), {(const uint8_t *)seq_text, 0},
+                                     {(const uint8_t *)data, length}};
+        arguments[1].size = rill_u64_to_text(seq, seq_text);
+        return rill_worker_link_send(self, RILL_COMMAND_PART, arguments, 3);
+    }
+    if (self->batch_entries > 0 && (self->batch_entries >= RILL_PARTS_MAX_ENTRIES ||
+                                    self->batch_length + RILL_PARTS_ENTRY_HEADER_MAX + length > RILL_PARTS_MAX_BYTES))
+        seal_batch(self);
+    size_t need = self->batch_length + RILL_PARTS_ENTRY_HEADER_MAX + length;
+    if (need > self->batch_capacity) {
+        self->batch_capacity = need > 4096 ? need * 2 : 4096;
+        self->batch = rill_xrealloc(self->batch, self->batch_capacity);
+    }
+    self->batch_length += rill_parts_entry_header(self->batch + self->batch_length, job_id, seq, length);
+    if (length > 0)
+        memcpy(self->batch + self->batch_length, data, length);
+    self->batch_length += length;
+    self->batch_entries++;
     return 0;
 }
 
 void rill_worker_link_flush(rill_worker_link_t *self)
 {
+    seal_batch(self);
     if (rill_send_queue_flush(&self->outbox) < 0 && !self->socket_failed) {
         self->socket_failed = 1;
         rill_log_error(NULL, "cannot send to the broker: %s (%zu messages wait)", zmq_strerror(errno),
@@ -106,7 +152,7 @@ void rill_worker_link_flush(rill_worker_link_t *self)
 
 int rill_worker_link_pending(const rill_worker_link_t *self)
 {
-    return rill_send_queue_messages(&self->outbox) > 0;
+    return rill_send_queue_messages(&self->outbox) > 0 || self->batch_entries > 0;
 }
 
 int rill_worker_link_congested(const rill_worker_link_t *self)

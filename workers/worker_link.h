@@ -55,6 +55,8 @@ typedef struct {
     char session[RILL_ID_TEXT_SIZE]; /* drawn once per process */
     uint64_t malformed; /* messages (or BATCH entries) from the broker dropped as malformed */
     rill_send_queue_t outbox;    /* what the DEALER has not taken yet */
+    char *batch;                 /* PARTS entries of this loop turn, not yet in the outbox */
+    size_t batch_length, batch_capacity, batch_entries;
     int socket_failed;           /* a send failed for another reason than a full socket (logged once) */
 } rill_worker_link_t;
 
@@ -73,6 +75,13 @@ void rill_worker_link_close(rill_worker_link_t *self);
 int rill_worker_link_send(rill_worker_link_t *self, rill_command_t command, const rill_frame_t *arguments,
                           size_t count);
 int rill_worker_link_send_job(rill_worker_link_t *self, rill_command_t command, const char *job_id);
+/* PART job_id seq data, gathered with the other parts of this loop turn
+ * into ONE PARTS message (rill/3, docs/PROTOCOL.md "Parts in batches"):
+ * the batch goes into the outbox before any other message, at the next
+ * rill_worker_link_flush (the loop's turn), or when it is full. A part over
+ * RILL_PARTS_ENTRY_MAX_DATA goes alone as PART. Returns 0. */
+int rill_worker_link_send_part(rill_worker_link_t *self, const char *job_id, uint64_t seq, const char *data,
+                               size_t length);
 /* HELLO with the link's session, unless one is unanswered for less than a
  * heartbeat. credit: the slots it grants in all; jobs: those it runs.
  * Returns 1 when it was sent. */
@@ -81,7 +90,8 @@ int rill_worker_link_hello(rill_worker_link_t *self, const char *name, const ril
 /* REJOIN or silence: not joined any more (why is logged). */
 void rill_worker_link_unjoin(rill_worker_link_t *self, const char *why);
 
-/* Sends what the outbox holds while the socket takes it (the loop calls it
+/* Puts the parts gathered (send_part) into the outbox as one PARTS, then
+ * sends what the outbox holds while the socket takes it (the loop calls it
  * every turn, and when poll says the socket takes messages again). */
 void rill_worker_link_flush(rill_worker_link_t *self);
 /* 1 while the outbox holds messages: the loop polls the socket for POLLOUT. */

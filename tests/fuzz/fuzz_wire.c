@@ -8,7 +8,7 @@
  * exactly its size so ASan catches any read outside it. The frames go to
  * rill_message_parse on every channel and to rill_event_parse; the last
  * frame also goes to every JSON frame decoder (SUBMIT, SUBMITTED, BATCH,
- * HELLO, WELCOME, the REPLAY header). Beside memory errors and leaks it
+ * HELLO, WELCOME, the REPLAY header) and to the PARTS entry reader. Beside memory errors and leaks it
  * checks what must hold for every input: a refusal names a reason, and an
  * accepted message has no more arguments than frames.
  *
@@ -87,6 +87,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     if (count > 0)
         decode_json_frames(frames[count - 1].data, frames[count - 1].size);
+    if (count > 0) {
+        /* A PARTS frame (rill/3): every entry stays inside the frame. */
+        rill_frame_t last = frames[count - 1];
+        size_t offset = 0, before = 0;
+        rill_parts_entry_t entry;
+        int got;
+        while ((got = rill_parts_next(last, &offset, &entry, &error)) == 1) {
+            if (offset <= before || offset > last.size || entry.data.data + entry.data.size > last.data + last.size)
+                abort();
+            before = offset;
+        }
+        if (got < 0 && error == NULL)
+            abort();
+    }
     for (size_t i = 0; i < count; i++)
         free(copies[i]);
     return 0;

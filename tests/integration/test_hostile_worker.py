@@ -44,6 +44,11 @@ class FakeWorker:
     def send(self, *frames):
         self.socket.send_multipart([b"rill/3"] + [f if isinstance(f, bytes) else f.encode() for f in frames])
 
+    def parts(self, *entries):
+        """One PARTS message (rill/3) of (job, seq, data) entries."""
+        batch = b"".join(b"%s %d %d\n" % (job.encode(), seq, len(data)) + data for job, seq, data in entries)
+        self.send("PARTS", batch)
+
     def hello(self):
         self.send("HELLO", json.dumps({"name": "hostile", "host": "test", "pid": os.getpid(), "kinds": ["demo"],
                                        "credit": self.credit, "session": self.session, "jobs": []}))
@@ -109,7 +114,8 @@ def test_hostile_worker_cannot_break_clients_or_broker(ctx):
         check("announced credit 1000000: capped at max_worker_credit %d" % MAX_CREDIT in log,
               "the giant credit was not capped in the log:\n%s" % system.logs_tail())
 
-        # Invalid JSON after a valid part, then invalid UTF-8: each ends its job.
+        # Invalid JSON after a valid part, then invalid UTF-8: each ends its
+        # job, whether it came alone (PART) or in a batch (PARTS, rill/3).
         bad_parts = [b'{"x":1}garbage', b'"\xff"', b'{"a":"\xed\xa0\x80"}', b'[1,2']
         for number, bad in enumerate(bad_parts):
             stream = submit(system)
@@ -117,8 +123,11 @@ def test_hostile_worker_cannot_break_clients_or_broker(ctx):
             check(len(worker.jobs) == number + 1, "no BATCH for job %d" % number)
             job = worker.jobs[number]
             watcher = system.stream("GET", "/v1/stream?job=" + job)
-            worker.send("PART", job, "1", b'{"i":1}')
-            worker.send("PART", job, "2", bad)
+            if number % 2 == 0:
+                worker.send("PART", job, "1", b'{"i":1}')
+                worker.send("PART", job, "2", bad)
+            else:
+                worker.parts((job, 1, b'{"i":1}'), (job, 2, bad))
             worker.pump(5, until=lambda: job in worker.cancelled)
             check(job in worker.cancelled, "job %s was not cancelled on its worker" % job)
             for lines in (read_lines(stream), read_lines(watcher)):
@@ -144,6 +153,23 @@ def test_hostile_worker_cannot_break_clients_or_broker(ctx):
         worker.pump(1.5)
         check(len(worker.jobs) - before == MAX_CREDIT,
               "a worker that announced credit 1000000 got %d jobs, not %d" % (len(worker.jobs) - before, MAX_CREDIT))
+
+        # A PARTS whose entry runs past its frame is malformed: its good
+        # entries before it go, the rest is dropped and counted.
+        malformed = metric(system, "rill_broker_malformed_frames_total")
+        batched = worker.jobs[before + 1]
+        watcher = system.stream("GET", "/v1/stream?job=" + batched)
+        worker.send("PARTS", b"%s 1 7\n{\"i\":1}%s 2 99\n{}" % (batched.encode(), batched.encode()))
+        worker.pump(1)
+        check(metric(system, "rill_broker_malformed_frames_total") == malformed + 1, "the malformed PARTS was not counted")
+        worker.parts((batched, 2, b'{"i":2}'), (batched, 3, b'{"i":3}'))
+        worker.send("DONE", batched)
+        worker.pump(1)
+        raw = read_lines(watcher)
+        lines = [e for e in raw if "event" in e]
+        check([e["event"] for e in lines] == ["part", "part", "part", "done"] and
+              [e["data"] for e in lines[:3]] == [{"i": 1}, {"i": 2}, {"i": 3}], "batched job's events %r" % raw)
+        watcher.close()
 
         # An oversized frame: libzmq disconnects the sender; the broker goes on.
         held = worker.jobs[before]

@@ -197,9 +197,85 @@ static void test_events(void)
     CHECK(rill_event_parse(part, 4, &event, &error) == -1);
     rill_frame_t sync[] = {F("tnews/"), F("rill/3"), F("sync"), F("12"), F("{}"), F("99")};
     CHECK(rill_event_parse(sync, 6, &event, &error) == 0 && event.type == RILL_EVENT_SYNC && event.seq == 12);
+
+    /* rill/3: one frame, as the broker sends it. */
+    zmq_msg_t message;
+    size_t offset = 0;
+    CHECK(rill_event_encode(&message, "j" ID, 33, RILL_EVENT_PART, 17, 123456789u, "{\"i\":17}", 8, &offset) == 0);
+    const char *expected = "j" ID " rill/3 part 17 123456789\n{\"i\":17}";
+    CHECK(zmq_msg_size(&message) == strlen(expected) && memcmp(zmq_msg_data(&message), expected, strlen(expected)) == 0);
+    CHECK(offset == strlen(expected) - 8);
+    rill_frame_t one = {zmq_msg_data(&message), zmq_msg_size(&message)};
+    CHECK(rill_event_parse(&one, 1, &event, &error) == 0);
+    CHECK(event.subject_kind == RILL_SUBJECT_JOB && rill_frame_equals(event.subject, ID));
+    CHECK(rill_frame_equals(event.topic, "j" ID) && event.type == RILL_EVENT_PART && event.seq == 17);
+    CHECK(event.accepted_ns == 123456789u && rill_frame_equals(event.data, "{\"i\":17}"));
+    zmq_msg_close(&message);
+    /* Data may hold anything after the header's line break, even line breaks. */
+    CHECK(rill_event_encode(&message, "tnews/", 6, RILL_EVENT_SYNC, 12, 0, "{}", 2, &offset) == 0);
+    one.data = zmq_msg_data(&message);
+    one.size = zmq_msg_size(&message);
+    CHECK(rill_event_parse(&one, 1, &event, &error) == 0 && event.type == RILL_EVENT_SYNC && event.seq == 12);
+    CHECK(rill_frame_equals(event.subject, "news") && rill_frame_equals(event.data, "{}"));
+    zmq_msg_close(&message);
+    const char *bad_frames[] = {
+        "", "j" ID " rill/3 part 1 5", /* no line break */
+        "j" ID " rill/3 part 1\n{}", /* no accepted_ns */
+        "j" ID " rill/2 part 1 5\n{}", "j" ID " rill/3 part 0 5\n{}", "j" ID " rill/3 party 1 5\n{}",
+        "j" ID " rill/3 part 1 5\n", "j" ID " rill/3 part 1 5 6\n{}", "tnews rill/3 part 1 5\n{}",
+        "jxyz rill/3 part 1 5\n{}", "j" ID " rill/3 part 1 soon\n{}",
+    };
+    for (size_t i = 0; i < sizeof(bad_frames) / sizeof(bad_frames[0]); i++) {
+        rill_frame_t bad = F(bad_frames[i]);
+        CHECKF(rill_event_parse(&bad, 1, &event, &error) == -1, "bad event frame %zu accepted", i);
+    }
     rill_event_type_t type;
     CHECK(rill_event_type_from_name("gap", 3, &type) == 0 && type == RILL_EVENT_GAP);
     CHECK(strcmp(rill_event_type_name(RILL_EVENT_RETRY), "retry") == 0);
+}
+
+/* PARTS (rill/3): entries written by the header helper read back; every
+ * malformation ends the batch there. */
+static void test_parts(void)
+{
+    char batch[512];
+    size_t length = rill_parts_entry_header(batch, ID, 7, 7);
+    CHECK(length == 32 + strlen(" 7 7\n") && memcmp(batch + 32, " 7 7\n", 5) == 0);
+    memcpy(batch + length, "{\"i\":7}", 7);
+    length += 7;
+    length += rill_parts_entry_header(batch + length, ID, 8, 0); /* an empty part is still an entry */
+    length += rill_parts_entry_header(batch + length, ID, 123456, 4);
+    memcpy(batch + length, "\"\n\"x", 4); /* data may hold line breaks */
+    length += 4;
+    rill_frame_t frame = {(const uint8_t *)batch, length};
+    size_t offset = 0;
+    rill_parts_entry_t entry;
+    const char *error = NULL;
+    CHECK(rill_parts_next(frame, &offset, &entry, &error) == 1 && entry.seq == 7);
+    CHECK(rill_frame_equals(entry.id, ID) && rill_frame_equals(entry.data, "{\"i\":7}"));
+    CHECK(rill_parts_next(frame, &offset, &entry, &error) == 1 && entry.seq == 8 && entry.data.size == 0);
+    CHECK(rill_parts_next(frame, &offset, &entry, &error) == 1 && entry.seq == 123456);
+    CHECK(entry.data.size == 4 && memcmp(entry.data.data, "\"\n\"x", 4) == 0);
+    CHECK(rill_parts_next(frame, &offset, &entry, &error) == 0 && offset == length);
+
+    const char *bad[] = {
+        "xyz 1 2\n{}", ID "1 2\n{}", ID " 1 3\n{}", ID " 1 2{}", ID " a 2\n{}", ID " 1 -2\n{}",
+        ID " 1 99999999999999999999\n{}", ID " 1", ID " 1 2\n{}" "ABCDEF",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        rill_frame_t one = F(bad[i]);
+        offset = 0;
+        int got;
+        error = NULL;
+        while ((got = rill_parts_next(one, &offset, &entry, &error)) == 1)
+            ;
+        CHECKF(got == -1 && error != NULL, "bad PARTS %zu accepted", i);
+    }
+    rill_message_t message;
+    rill_frame_t parts[] = {F("rill/3"), F("PARTS"), F(ID " 1 2\n{}")};
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, parts, 3, &message, &error) == 0);
+    CHECK(message.command == RILL_COMMAND_PARTS && message.argument_count == 1);
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_WORKER, parts, 3, &message, &error) == -1);
 }
 
 /* Round trip through real ZeroMQ sockets, including an over-long message. */
@@ -251,6 +327,7 @@ int main(void)
     test_worker_channel();
     test_frontend_channels();
     test_events();
+    test_parts();
     test_send_receive();
     RILL_TEST_END();
 }

@@ -18,19 +18,24 @@ static void copy_text(char *text, const void *bytes, size_t size)
     text[size] = '\0';
 }
 
-static int fake_publish(void *context, const char *subject, size_t subject_length, const char *event,
-                        uint64_t seq, zmq_msg_t *data, uint64_t accepted_ns)
+static int fake_publish(void *context, zmq_msg_t *message)
 {
     (void)context;
-    (void)accepted_ns;
     if (fake.published_count == RECORDED_MAX)
         return -1;
+    rill_frame_t frame = {zmq_msg_data(message), zmq_msg_size(message)};
+    rill_event_t event;
+    const char *error = NULL;
+    if (rill_event_parse(&frame, 1, &event, &error) != 0) {
+        fprintf(stderr, "fake outbox: the broker published a malformed event: %s\n", error);
+        return -1;
+    }
     published_t *record = &fake.published[fake.published_count++];
-    copy_text(record->subject, subject, subject_length);
-    snprintf(record->event, sizeof(record->event), "%s", event);
-    record->seq = seq;
-    copy_text(record->data, zmq_msg_data(data), zmq_msg_size(data));
-    zmq_msg_close(data); /* sent: the outbox releases it */
+    copy_text(record->subject, event.topic.data, event.topic.size);
+    snprintf(record->event, sizeof(record->event), "%s", rill_event_type_name(event.type));
+    record->seq = event.seq;
+    copy_text(record->data, event.data.data, event.data.size);
+    zmq_msg_close(message); /* sent: the outbox releases it */
     return 0;
 }
 

@@ -299,11 +299,7 @@ static void test_retry_and_worker_gone(void)
 
 static void part(rill_broker_t *broker, rill_worker_t *worker, const char *id, uint64_t seq)
 {
-    zmq_msg_t data;
-    zmq_msg_init_size(&data, 2);
-    memcpy(zmq_msg_data(&data), "{}", 2);
-    rill_broker_part(broker, worker, rill_frame_from_string(id), seq, &data);
-    zmq_msg_close(&data); /* harmless once published (it was moved) */
+    rill_broker_part(broker, worker, rill_frame_from_string(id), seq, "{}", 2);
 }
 
 /* An ordered batch says so; lost with its worker, it goes again whole and
@@ -623,6 +619,40 @@ static void test_topic(void)
     finish(&broker);
 }
 
+/* Syncs go to the subjects with an event in the last 10 s that someone
+ * listens to, found on the broker's active list, not by a walk of every job. */
+static void test_syncs(void)
+{
+    rill_broker_t *broker = new_broker();
+    char ids[8][RILL_ID_TEXT_SIZE];
+    rill_broker_error_t error;
+    rill_submit_job_t jobs[2] = {submitted(id1, "demo", NULL), submitted(id2, "demo", NULL)};
+    CHECK(submit(broker, jobs, 2, "", ids, &error) == 0);
+    rill_worker_t *worker = hello(broker, "w1", 2);
+    rill_broker_dispatch(broker);
+    subscription(broker, 1, id1);
+    part(broker, worker, id1, 1);
+    part(broker, worker, id2, 1); /* nobody listens to it */
+    forget_recorded();
+    uint64_t now = rill_clock_monotonic_ms();
+    rill_events_publish_syncs(broker, now);
+    CHECK(fake.published_count == 1 && strcmp(fake.published[0].event, "sync") == 0);
+    CHECK(strcmp(fake.published[0].subject + 1, id1) == 0 && fake.published[0].seq == 1);
+    /* The one nobody listens to left the list at once. */
+    CHECK(rill_job_table_find(broker->jobs, id2)->active_link.next == NULL);
+    CHECK(rill_job_table_find(broker->jobs, id1)->active_link.next != NULL);
+    /* Out of the window: nothing, and both left the list. */
+    rill_events_publish_syncs(broker, now + 10001);
+    CHECK(fake.published_count == 1 && rill_list_is_empty(&broker->active_jobs));
+    /* A new event brings a job back; its end too (the last seq is the done's). */
+    part(broker, worker, id1, 2);
+    rill_broker_end_job(broker, rill_job_table_find(broker->jobs, id1), RILL_JOB_DONE, NULL, NULL, 0);
+    forget_recorded();
+    rill_events_publish_syncs(broker, rill_clock_monotonic_ms());
+    CHECK(fake.published_count == 1 && fake.published[0].seq == 3);
+    finish(&broker);
+}
+
 int main(void)
 {
     rill_log_set_level_name("error");
@@ -636,5 +666,6 @@ int main(void)
     test_flow();
     test_barrier();
     test_topic();
+    test_syncs();
     RILL_TEST_END();
 }

@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#define JOB_TOPIC "j0123456789abcdef0123456789abcdef"
+
 static void push_text(rill_retention_t *ring, uint64_t seq, const char *text)
 {
     zmq_msg_t message;
@@ -118,6 +120,28 @@ int main(void)
     zmq_msg_close(&small);
     rill_retention_destroy(&ring);
     rill_retention_destroy(&ring); /* idempotent */
+
+    /* A published event (always over libzmq's 33 bytes of inline data) is
+     * kept by reference, header and all; only its
+     * data counts, and replay reads the data after the header. */
+    ring = rill_retention_new(2);
+    zmq_msg_t event;
+    size_t offset = 0;
+    CHECK(rill_event_encode(&event, JOB_TOPIC, 33, RILL_EVENT_PART, 1, 5, "{\"i\":1}", 7, &offset) == 0);
+    CHECK(rill_retention_push_event(ring, RILL_EVENT_PART, 1, &event, offset, 42) == 0);
+    CHECK(zmq_msg_data(&rill_retention_at(ring, 0)->data) == zmq_msg_data(&event)); /* shared */
+    zmq_msg_close(&event);
+    CHECK(rill_retention_bytes(ring) == 7 && rill_retention_at(ring, 0)->at_ms == 42);
+    CHECK(rill_retained_size(rill_retention_at(ring, 0)) == 7);
+    CHECK(memcmp(rill_retained_data(rill_retention_at(ring, 0)), "{\"i\":1}", 7) == 0);
+    for (uint64_t seq = 2; seq <= 4; seq++) { /* through a grow and a wrap */
+        CHECK(rill_event_encode(&event, JOB_TOPIC, 33, RILL_EVENT_PART, seq, 5, "12", 2, &offset) == 0);
+        CHECK(rill_retention_push_event(ring, RILL_EVENT_PART, seq, &event, offset, 0) == 0);
+        zmq_msg_close(&event);
+    }
+    CHECK(rill_retention_count(ring) == 2 && rill_retention_bytes(ring) == 4);
+    CHECK(rill_retention_at(ring, 0)->seq == 3 && memcmp(rill_retained_data(rill_retention_at(ring, 1)), "12", 2) == 0);
+    rill_retention_destroy(&ring);
 
     /* Bytes are bounded: the oldest go first, and the shared totals follow
      * every push, eviction and destroy. */

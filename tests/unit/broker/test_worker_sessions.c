@@ -89,11 +89,7 @@ static void part(rill_broker_t *broker, rill_worker_t *worker, const char *id, u
 {
     char text[32];
     int length = snprintf(text, sizeof(text), "{\"i\":%llu}", (unsigned long long)seq);
-    zmq_msg_t data;
-    zmq_msg_init_size(&data, (size_t)length);
-    memcpy(zmq_msg_data(&data), text, (size_t)length);
-    rill_broker_part(broker, worker, rill_frame_from_string(id), seq, &data);
-    zmq_msg_close(&data);
+    rill_broker_part(broker, worker, rill_frame_from_string(id), seq, text, (size_t)length);
 }
 
 static size_t count_commands(const char *routing, rill_command_t command)

@@ -72,9 +72,39 @@ void fake_broker_start_worker(fake_broker_t *self, const char *worker_path, ...)
     }
 }
 
+/* The next entry of the PARTS batch being handed out, as a PART: 1, or 0
+ * when none is left (-1: a malformed entry). */
+static int next_batched_part(fake_broker_t *self, rill_received_t *received, rill_message_t *message,
+                             const char **error)
+{
+    if (self->batch == NULL)
+        return 0;
+    rill_frame_t batch = {self->batch, self->batch_size};
+    rill_parts_entry_t entry;
+    int got = rill_parts_next(batch, &self->batch_offset, &entry, error);
+    if (got != 1) {
+        free(self->batch);
+        self->batch = NULL;
+        return got;
+    }
+    received->count = 0; /* the caller closes it: nothing to close */
+    received->truncated = 0;
+    memset(message, 0, sizeof(*message));
+    message->command = RILL_COMMAND_PART;
+    message->argument_count = 3;
+    message->arguments[0] = entry.id;
+    message->arguments[1].data = (const uint8_t *)self->seq_text;
+    message->arguments[1].size = rill_u64_to_text(entry.seq, self->seq_text);
+    message->arguments[2] = entry.data;
+    return 1;
+}
+
 int fake_broker_receive(fake_broker_t *self, rill_received_t *received, rill_message_t *message,
                         const char **error)
 {
+    int batched = next_batched_part(self, received, message, error);
+    if (batched != 0)
+        return batched;
     if (rill_protocol_receive(self->router, received) != 1)
         return 0;
     *error = "too short";
@@ -85,6 +115,16 @@ int fake_broker_receive(fake_broker_t *self, rill_received_t *received, rill_mes
     }
     self->routing.size = received->frames[0].size < sizeof(self->routing_data) ? received->frames[0].size : 0;
     memcpy(self->routing_data, received->frames[0].data, self->routing.size);
+    if (message->command == RILL_COMMAND_PARTS) {
+        /* rill/3: handed out entry by entry, as the PARTs they stand for. */
+        self->batch_size = message->arguments[0].size;
+        self->batch = malloc(self->batch_size);
+        self->batch_offset = 0;
+        if (self->batch != NULL)
+            memcpy(self->batch, message->arguments[0].data, self->batch_size);
+        rill_received_close(received);
+        return next_batched_part(self, received, message, error) == 1 ? 1 : -1;
+    }
     return 1;
 }
 
@@ -102,6 +142,8 @@ int fake_broker_close(fake_broker_t *self)
         kill(self->worker_pid, SIGTERM);
         waitpid(self->worker_pid, &status, 0);
     }
+    free(self->batch);
+    self->batch = NULL;
     if (self->router != NULL)
         zmq_close(self->router);
     if (self->context != NULL)

@@ -21,6 +21,10 @@ typedef struct {
     uint8_t routing_data[256];
     rill_frame_t routing; /* the worker's, from its last message; size 0 before any */
     pid_t worker_pid;
+    /* A PARTS batch being handed out as PARTs (fake_broker_receive). */
+    uint8_t *batch;
+    size_t batch_size, batch_offset;
+    char seq_text[24];
 } fake_broker_t;
 
 long fake_broker_now_ms(void);

@@ -1,0 +1,28 @@
+/*
+ * rill_submit_fast.h - a SUBMIT frame read without a JSON parser, when it
+ * is in the exact layout rill_submit_encode writes (what every rill
+ * frontend sends): one job is
+ *
+ *   {"id":"<32 hex>","kind":"k","source":"s"|null,"args":{...},"key":"k"|null,
+ *    "who":"w"|null,"detach":true|false}
+ *
+ * in an array, no whitespace, strings of printable ASCII without escapes.
+ * A SUBMIT comes with every request, and jansson's parse of it was the
+ * broker's largest cost per job; here only a non-empty args object goes
+ * through jansson. Anything else (another key order, whitespace, an
+ * escape, non-ASCII text, a limit passed, an id given twice) is left to the
+ * full decoder (rill_messages.c), which decides and names what is wrong:
+ * so the two accept the same frames and give the same values.
+ */
+#ifndef RILL_SUBMIT_FAST_H
+#define RILL_SUBMIT_FAST_H
+
+#include "rill_submit.h"
+
+#include <stddef.h>
+
+/* 1 with submit filled (release it as any decoded SUBMIT: rill_submit_release),
+ * or 0 when the frame is not in that layout (submit left empty). */
+int rill_submit_decode_fast(const void *bytes, size_t length, rill_submit_t *submit);
+
+#endif
