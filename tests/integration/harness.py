@@ -136,9 +136,9 @@ class System:
     def url(self, path="/"):
         return "%s://127.0.0.1:%d%s" % ("https" if self.https else "http", self.port, path)
 
-    def request(self, method, path, body=None, headers=None, timeout=30):
+    def request(self, method, path, body=None, headers=None, timeout=30, port=None):
         """A whole request; returns (status, headers dict, body bytes)."""
-        conn = self.connection(timeout)
+        conn = self.connection(timeout, port=port)
         try:
             if isinstance(body, (dict, list)):
                 body = json.dumps(body)
@@ -149,8 +149,8 @@ class System:
         finally:
             conn.close()
 
-    def json_request(self, method, path, body=None, headers=None):
-        status, headers, data = self.request(method, path, body, headers)
+    def json_request(self, method, path, body=None, headers=None, port=None):
+        status, headers, data = self.request(method, path, body, headers, port=port)
         try:
             parsed = json.loads(data) if data else None
         except ValueError:
@@ -170,12 +170,14 @@ class System:
                 time.sleep(0.02)
         raise TestFailure("frontend not listening after %.0fs\n%s" % (timeout, self.logs_tail()))
 
-    def wait_healthy(self, timeout=20.0, workers=1):
+    def wait_healthy(self, timeout=20.0, workers=1, port=None):
+        """Until the frontend on port (default: the system's) answers
+        /healthz with 200 and counts at least `workers` workers."""
         deadline = time.time() + timeout
         last = None
         while time.time() < deadline:
             try:
-                status, body = self.json_request("GET", "/healthz")
+                status, body = self.json_request("GET", "/healthz", port=port)
                 last = (status, body)
                 if status == 200 and body.get("workers", 0) >= workers:
                     return body
@@ -294,6 +296,19 @@ class Stream:
 
     def close(self):
         self.conn.close()
+
+
+def dechunk(body):
+    """The payload of an HTTP/1.1 chunked body (bytes after the headers)."""
+    payload = b""
+    while body:
+        size_line, _, rest = body.partition(b"\r\n")
+        size = int(size_line, 16)
+        if size == 0:
+            break
+        payload += rest[:size]
+        body = rest[size + 2:]
+    return payload
 
 
 def metric(system, name):

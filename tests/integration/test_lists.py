@@ -41,16 +41,6 @@ def cancel(system, *ids):
         check(status == 200, "cancel answered %s" % status)
 
 
-def wait_frontend(system, port):
-    def healthy():
-        try:
-            status, _ = get_json(system, "/healthz", port=port)
-            return status == 200
-        except OSError:
-            return False
-    system.wait_for(healthy, timeout=20, what="frontend on port %d healthy" % port)
-
-
 # ---- GET /v1/jobs ------------------------------------------------------------
 
 def test_job_list_filters_and_newest_first(ctx):
@@ -172,7 +162,7 @@ def test_topic_presence_over_two_frontends(ctx):
     system.wait_healthy()
     port_b = harness.free_port()
     system.start_frontend(port=port_b, name="frontend2")
-    wait_frontend(system, port_b)
+    system.wait_healthy(port=port_b)
     status, body = get_json(system, "/v1/topics/room?info")
     check(status == 404 and body["error"] == "not_found", "a topic never seen: %s %r" % (status, body))
 

@@ -10,6 +10,7 @@ import socket
 import threading
 import time
 
+import harness
 from harness import check
 
 LIMITS = {"slow_client_hard_bytes": 262144, "slow_client_soft_bytes": 65536, "slow_client_soft_ms": 500}
@@ -35,14 +36,7 @@ def read_events(sock, timeout=30):
         data += got
     head, _, body = data.partition(b"\r\n\r\n")
     check(head.startswith(b"HTTP/1.1 200"), head[:100])
-    payload = b""
-    while body:
-        size_line, _, rest = body.partition(b"\r\n")
-        size = int(size_line, 16)
-        if size == 0:
-            break
-        payload += rest[:size]
-        body = rest[size + 2:]
+    payload = harness.dechunk(body)
     events = [json.loads(line) for line in payload.splitlines() if line]
     return [e for e in events if e.get("event") not in ("heartbeat", "accepted")]
 

@@ -415,14 +415,7 @@ def test_slow_sse_client_gets_an_error_event_with_json_data(ctx):
     slow.close()
     head, _, body = data.partition(b"\r\n\r\n")
     check(head.startswith(b"HTTP/1.1 200"), head[:100])
-    payload = b""
-    while body:
-        size_line, _, rest = body.partition(b"\r\n")
-        size = int(size_line, 16)
-        if size == 0:
-            break
-        payload += rest[:size]
-        body = rest[size + 2:]
+    payload = harness.dechunk(body)
     check(payload.startswith(RETRY), payload[:40])
     blocks = sse_blocks(payload)
     last = blocks[-1]

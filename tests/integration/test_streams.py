@@ -154,19 +154,6 @@ def ndjson_events(body):
     return [e for e in events if e.get("event") not in ("heartbeat", "accepted")]
 
 
-def wait_frontend(system, port):
-    def healthy():
-        try:
-            conn = system.connection(2, port=port)
-            conn.request("GET", "/healthz")
-            ok = conn.getresponse().status == 200
-            conn.close()
-            return ok
-        except OSError:
-            return False
-    system.wait_for(healthy, timeout=20, what="frontend on port %d healthy" % port)
-
-
 # ---- (a) late subscribers ------------------------------------------------------
 
 def test_late_subscriber_gets_every_part_once(ctx):
@@ -365,7 +352,7 @@ def test_topic_reaches_every_subscriber_on_two_frontends(ctx):
     system.wait_healthy()
     port2 = harness.free_port()
     system.start_frontend(port=port2, name="frontend2")
-    wait_frontend(system, port2)
+    system.wait_healthy(port=port2)
     python_subscribers = [ndjson(system, "/v1/topics/alerts") for _ in range(3)]
     python_subscribers += [ndjson(system, "/v1/stream?topic=alerts", port=port2) for _ in range(2)]
     curl_subscribers = [Curl(system.port, "/v1/topics/alerts") for _ in range(2)]
@@ -498,7 +485,7 @@ def dropping_system(ctx, config):
     system.wait_healthy()
     port2 = harness.free_port()
     system.start_frontend(port=port2, name="frontend2")
-    wait_frontend(system, port2)
+    system.wait_healthy(port=port2)
     return system, port2
 
 

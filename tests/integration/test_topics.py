@@ -313,16 +313,7 @@ def test_delete_and_wildcards_across_two_frontends(ctx):
     port2 = harness.free_port()
     system.start_frontend(port=port2, name="frontend2")
 
-    def healthy():
-        try:
-            conn = system.connection(2, port=port2)
-            conn.request("GET", "/healthz")
-            ok = conn.getresponse().status == 200
-            conn.close()
-            return ok
-        except OSError:
-            return False
-    system.wait_for(healthy, timeout=20, what="frontend2 healthy")
+    system.wait_healthy(port=port2)
     on_two = lambda path: harness.Stream(harness.OnPort(system, port2), "GET", path, None, None, 30)
     publish(system, "x.one", {"o": 1})
     named = on_two("/v1/topics/x.one")
