@@ -250,15 +250,10 @@ static void drain(rill_broker_link_t *self)
     do {
         self->drain_again = 0;
         rill_received_t received;
-        int messages = 0;
-        for (;;) {
-            int got = rill_protocol_receive(self->control, &received);
-            if (got <= 0)
-                break;
-            messages++;
-            handle_control(self, &received);
-            rill_received_close(&received);
-        }
+        /* Events first, and their streams flushed before any reply is
+         * handled: a publish's event and its PUBLISHED come together, and
+         * the subscribers' bytes should not wait behind the publisher's
+         * answer (two sockets: no order between them to keep). */
         int events = 0;
         for (;;) {
             int got = rill_protocol_receive(self->events, &received);
@@ -268,10 +263,19 @@ static void drain(rill_broker_link_t *self)
             handle_event(self, &received);
             rill_received_close(&received);
         }
-        if (messages + events > 0)
-            heard_from_broker(self);
         if (events > 0 && self->callbacks.on_drained != NULL)
             self->callbacks.on_drained(self->callbacks.context);
+        int messages = 0;
+        for (;;) {
+            int got = rill_protocol_receive(self->control, &received);
+            if (got <= 0)
+                break;
+            messages++;
+            handle_control(self, &received);
+            rill_received_close(&received);
+        }
+        if (messages + events > 0)
+            heard_from_broker(self);
     } while (self->drain_again || has_input(self->control) || has_input(self->events));
     self->draining = 0;
 }
