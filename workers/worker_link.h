@@ -34,10 +34,14 @@
 
 /* The outbox's marks: full above either high mark, served again at or
  * under both low marks. Most parts are a few hundred bytes, so the count
- * usually decides; the bytes bound big parts. */
-#define RILL_WORKER_OUTBOX_HIGH_MESSAGES 1000
+ * usually decides; the bytes bound big parts. A message is a PARTS batch
+ * of up to RILL_PARTS_MAX_ENTRIES parts, so 32 messages hold up to 1,024
+ * parts: what a paused job still delivers after its PAUSE (docs/PROTOCOL.md,
+ * "Flow") must stay well under a stream's hard limit (1,000 messages of 32
+ * small parts let a paused `seq` job overrun 8 MiB). */
+#define RILL_WORKER_OUTBOX_HIGH_MESSAGES 32
 #define RILL_WORKER_OUTBOX_HIGH_BYTES (4u * 1024 * 1024)
-#define RILL_WORKER_OUTBOX_LOW_MESSAGES 250
+#define RILL_WORKER_OUTBOX_LOW_MESSAGES 8
 #define RILL_WORKER_OUTBOX_LOW_BYTES (1u * 1024 * 1024)
 
 typedef struct {
