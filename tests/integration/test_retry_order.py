@@ -43,7 +43,7 @@ def test_an_ordered_batch_is_retried_in_order(ctx):
                                     "buffer_max": 10, "mode": "ordered"}])
     system = ctx.system(workers=1, config=config)
     system.wait_healthy()
-    jobs = [{"kind": "demo", "args": {"parts": 4, "interval_ms": 100, "size": i}} for i in range(3)]
+    jobs = [{"kind": "demo", "args": {"parts": 10, "interval_ms": 100, "size": i}} for i in range(3)]
     stream = system.stream("POST", "/v1/jobs", jobs)
     first = stream.next_event()
     while "job" not in first:
