@@ -426,6 +426,12 @@ static void tail_fail(tail_state_t *state, const char *code, const char *message
     rill_worker_job_fail(context, job, code, message);
 }
 
+/* A path that cannot be followed: forbidden (out of the root) or not. */
+static void tail_fail_open(tail_state_t *state, open_result_t result, const char *message)
+{
+    tail_fail(state, result == OPEN_FORBIDDEN ? "forbidden" : "tail_failed", message);
+}
+
 static void tail_rearm(tail_state_t *state, uint64_t delay_ms)
 {
     rill_worker_timer_start(state->context, &state->timer, delay_ms, tail_check, state);
@@ -452,14 +458,13 @@ static void tail_check(void *argument)
     }
     char message[256];
     int fd = -1;
-    switch (tail_open(state, &fd, message, sizeof(message))) {
+    open_result_t result = tail_open(state, &fd, message, sizeof(message));
+    switch (result) {
     case OPEN_MISSING:
         break; /* renamed away, not yet recreated: keep the old file meanwhile */
     case OPEN_FORBIDDEN:
-        tail_fail(state, "forbidden", message);
-        return;
     case OPEN_ERROR:
-        tail_fail(state, "tail_failed", message);
+        tail_fail_open(state, result, message);
         return;
     case OPEN_OK: {
         struct stat info;
@@ -501,10 +506,8 @@ static void tail_wait(tail_state_t *state)
         tail_rearm(state, TAIL_RECHECK_MS);
         return;
     case OPEN_FORBIDDEN:
-        tail_fail(state, "forbidden", message);
-        return;
     case OPEN_ERROR:
-        tail_fail(state, "tail_failed", message);
+        tail_fail_open(state, result, message);
         return;
     case OPEN_OK:
         break;
@@ -548,7 +551,8 @@ static void tail_start(rill_worker_context_t *context, rill_worker_job_t *job)
         return;
     }
     int fd = -1;
-    switch (tail_open(state, &fd, message, sizeof(message))) {
+    open_result_t result = tail_open(state, &fd, message, sizeof(message));
+    switch (result) {
     case OPEN_OK:
         break;
     case OPEN_MISSING:
@@ -560,10 +564,8 @@ static void tail_start(rill_worker_context_t *context, rill_worker_job_t *job)
         tail_wait(state); /* state->fd stays -1 until the file is there */
         return;
     case OPEN_FORBIDDEN:
-        tail_fail(state, "forbidden", message);
-        return;
     case OPEN_ERROR:
-        tail_fail(state, "tail_failed", message);
+        tail_fail_open(state, result, message);
         return;
     }
     if (tail_follow(state, fd, args.from_start, message, sizeof(message)) != 0) {
