@@ -3,7 +3,7 @@
 # each process, counted by callgrind: repeatable on a shared, noisy machine
 # where timings are not (the same binary and workload give the same count).
 #
-#   tests/bench/instructions.sh [--build DIR] [--jobs 20] [--parts 50]
+#   tests/bench/instructions.sh [--build DIR] [--jobs 20] [--parts 50] [--per-job] [--keep DIR]
 #
 # Runs broker, frontend and one worker under `valgrind --tool=callgrind`,
 # streams JOBS demo jobs (interval 0) twice over — once with PARTS parts
@@ -12,24 +12,34 @@
 # the first): the cost of one more part, with start-up, shutdown and most
 # timer work cancelled out. Compare two builds (e.g. two commits) with the
 # same arguments, as a ratio.
+#
+# --per-job turns it around: JOBS and 3 x JOBS jobs of PARTS parts each (use
+# a small PARTS, e.g. 10), and prints the cost of one more job with its
+# request and its parts ("instructions_per_job"): what a job costs besides
+# its parts (its submit, its subscriptions, its batch, its end).
+#
+# --keep DIR keeps the callgrind files of the larger run (DIR/broker.out,
+# frontend.out, worker.out) for callgrind_annotate.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 TOP=$(pwd)
-build=build jobs=20 parts=50
+build=build jobs=20 parts=50 per_job=0 keep=
 while [ $# -gt 0 ]; do
     case "$1" in
         --build) build=$2; shift 2 ;;
         --jobs) jobs=$2; shift 2 ;;
         --parts) parts=$2; shift 2 ;;
+        --per-job) per_job=1; shift ;;
+        --keep) keep=$2; shift 2 ;;
         *) echo "instructions.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
 command -v valgrind >/dev/null || { echo "instructions.sh: needs valgrind (apt-get install valgrind)" >&2; exit 2; }
 case "$build" in /*) ;; *) build="$TOP/$build" ;; esac
 
-# measure PARTS: one system, JOBS jobs of PARTS parts; prints "role instructions" lines.
+# measure PARTS [JOBS]: one system, JOBS jobs of PARTS parts; prints "role instructions" lines.
 measure() {
-    local job_parts=$1 work port pids=()
+    local job_parts=$1 jobs=${2:-$jobs} work port pids=()
     work=$(mktemp -d /tmp/rill-instructions-XXXXXX)
     chmod 700 "$work"
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -70,15 +80,22 @@ EOF
     for role in broker frontend worker; do
         echo "$role $(sed -n 's/^summary: *\([0-9]*\).*/\1/p' "$work/$role.out")"
     done
+    if [ -n "$keep" ]; then mkdir -p "$keep" && cp "$work"/*.out "$keep"/; fi
     rm -rf "$work"
 }
 
-small=$(measure "$parts")
-large=$(measure $((parts * 3)))
-extra=$((jobs * parts * 2))
-per_part=$(for role in broker frontend worker; do
+if [ "$per_job" = 1 ]; then
+    small=$(measure "$parts" "$jobs")
+    large=$(measure "$parts" $((jobs * 3)))
+    extra=$((jobs * 2)) unit=job
+else
+    small=$(measure "$parts")
+    large=$(measure $((parts * 3)))
+    extra=$((jobs * parts * 2)) unit=part
+fi
+per_unit=$(for role in broker frontend worker; do
     a=$(awk -v r=$role '$1 == r {print $2}' <<<"$small")
     b=$(awk -v r=$role '$1 == r {print $2}' <<<"$large")
     printf '"%s":%d\n' "$role" $(((b - a) / extra))
 done | paste -sd, -)
-echo "{\"tool\":\"instructions.sh\",\"build\":\"$build\",\"jobs\":$jobs,\"parts\":[$parts,$((parts * 3))],\"instructions_per_part\":{$per_part}}"
+echo "{\"tool\":\"instructions.sh\",\"build\":\"$build\",\"jobs\":$jobs,\"parts\":$parts,\"per_job\":$per_job,\"instructions_per_$unit\":{$per_unit}}"
