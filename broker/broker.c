@@ -102,9 +102,27 @@ uint64_t rill_broker_subscribers(rill_broker_t *self, const char *subject)
     return frontends + rill_presence_extra(self->presence, subject, rill_clock_monotonic_ms());
 }
 
+/* Followers whose frontend's follow subscription is at the XPUB. */
+static uint64_t live_followers(rill_broker_t *self, const rill_job_t *job)
+{
+    uint64_t live = 0;
+    for (size_t i = 0; i < job->followers.count; i++)
+        live += rill_interest_count(self->interest, job->followers.subjects[i]) > 0;
+    return live;
+}
+
+uint64_t rill_broker_listeners(rill_broker_t *self, const rill_job_t *job)
+{
+    return job->followers.count > 0 ? job->subscribed + live_followers(self, job) : job->subscribed;
+}
+
 char *rill_broker_job_status(rill_broker_t *self, const rill_job_t *job)
 {
-    return rill_job_status_json(job, rill_broker_subscribers(self, job->topic),
+    /* Its followers (rill/4) are listening frontends as much as its subscribers. */
+    uint64_t frontends = rill_broker_listeners(self, job);
+    uint64_t subscribers =
+        frontends > 0 ? frontends + rill_presence_extra(self->presence, job->topic, rill_clock_monotonic_ms()) : 0;
+    return rill_job_status_json(job, subscribers,
                                 job->state != RILL_JOB_QUEUED || rill_broker_kind_served(self, job->kind));
 }
 

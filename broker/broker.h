@@ -94,6 +94,10 @@ void rill_broker_set_config(rill_broker_t *self, const rill_config_t *config);
  * frontend: the frontends listening (XPUB) plus the extra streams their
  * PRESENCE reports name (presence.h). 0 when no frontend listens. */
 uint64_t rill_broker_subscribers(rill_broker_t *self, const char *subject);
+/* The frontends listening to a job: those subscribed to its subject on
+ * the XPUB, plus its followers whose follow subject is subscribed there
+ * (rill/4, docs/PROTOCOL.md "Direct delivery"). */
+uint64_t rill_broker_listeners(rill_broker_t *self, const rill_job_t *job);
 /* The status JSON of a job (docs/PROTOCOL.md; caller frees): STATUS, CANCEL
  * and the job lists (listing.h) all build it here. NULL only if jansson
  * refuses. */

@@ -86,7 +86,7 @@ static int read_token(rill_frame_t frame, char *text)
     return 0;
 }
 
-/* SUBMIT req token jobs -> SUBMITTED req {"jobs":[...],"flush_ms":[...]} */
+/* SUBMIT req token jobs [follow] -> SUBMITTED req {"jobs":[...],"flush_ms":[...]} */
 static void handle_submit(rill_broker_t *broker, const rill_frame_t *routing, const rill_message_t *message)
 {
     rill_frame_t req = message->arguments[0];
@@ -95,6 +95,18 @@ static void handle_submit(rill_broker_t *broker, const rill_frame_t *routing, co
         rill_broker_reply_error(broker, routing, req, "bad_request",
                                 "the barrier token must be 1 to 128 printable bytes");
         return;
+    }
+    /* rill/4: the frontend's follow subject, "" or left out for none. */
+    char follow[RILL_FOLLOW_SUBJECT_MAX + 1] = "";
+    if (message->argument_count > 3 && message->arguments[3].size > 0) {
+        rill_frame_t frame = message->arguments[3];
+        if (!rill_follow_subject_is_valid(frame.data, frame.size)) {
+            rill_broker_reply_error(broker, routing, req, "bad_request",
+                                    "the follow subject must be \"d\", 8 to 64 bytes of [0-9A-Za-z_-], \"/\"");
+            return;
+        }
+        memcpy(follow, frame.data, frame.size);
+        follow[frame.size] = '\0';
     }
     rill_submit_t submit;
     char reason[256];
@@ -107,7 +119,7 @@ static void handle_submit(rill_broker_t *broker, const rill_frame_t *routing, co
     char(*ids)[RILL_ID_TEXT_SIZE] = rill_xcalloc(submit.count, RILL_ID_TEXT_SIZE);
     uint64_t *flush_ms = rill_xcalloc(submit.count, sizeof(*flush_ms));
     rill_broker_error_t error;
-    if (rill_broker_submit(broker, submit.jobs, submit.count, token, ids, flush_ms, &error) != 0) {
+    if (rill_broker_submit_followed(broker, submit.jobs, submit.count, token, follow, ids, flush_ms, &error) != 0) {
         rill_broker_reply_error(broker, routing, req, error.code, error.message);
     } else {
         char *text = rill_submitted_encode((const char(*)[RILL_ID_TEXT_SIZE])ids, flush_ms, submit.count);
@@ -247,6 +259,17 @@ static void handle_release(rill_broker_t *broker, const rill_message_t *message)
     rill_broker_release(broker, message->arguments[0]);
 }
 
+/* UNFOLLOW id follow 0|1 (rill/4): no reply; job_life.c decides. */
+static void handle_unfollow(rill_broker_t *broker, const rill_frame_t *routing, const rill_message_t *message)
+{
+    rill_frame_t follow = message->arguments[1];
+    if (!rill_follow_subject_is_valid(follow.data, follow.size)) {
+        rill_broker_malformed(broker, "control", routing, NULL, 0, "UNFOLLOW with a bad follow subject");
+        return;
+    }
+    rill_broker_unfollow(broker, message->arguments[0], follow, message->arguments[2].data[0] == '1');
+}
+
 /* FLOW id 0|1: no reply; job_life.c decides whether the job pauses. */
 static void handle_flow(rill_broker_t *broker, const rill_frame_t *routing, const rill_message_t *message)
 {
@@ -297,6 +320,9 @@ static void handle_message(void *argument, rill_received_t *received)
         break;
     case RILL_COMMAND_FLOW:
         handle_flow(broker, routing, &message);
+        break;
+    case RILL_COMMAND_UNFOLLOW:
+        handle_unfollow(broker, routing, &message);
         break;
     case RILL_COMMAND_LIST:
         handle_list(broker, routing, &message);

@@ -66,6 +66,7 @@ typedef struct {
     uint64_t requests;
     uint64_t reply_failures;
     uint64_t barrier_timeouts;
+    uint64_t subscription_messages; /* XPUB subscribe/unsubscribe messages read (rill/4: not per streamed job) */
     /* per declared kind: key = kind name, value = rill_kind_counters_t */
     zhashx_t *kinds;
 } rill_counters_t;

@@ -41,6 +41,36 @@ static int publish_event(rill_broker_t *self, const char *subject, size_t subjec
     return 0;
 }
 
+/* A job's event goes to its subject ("j<id>") and to each follower
+ * ("d<token>/j<id>", rill/4: docs/PROTOCOL.md "Direct delivery"): one
+ * message each, the first one built kept by retention. A job with
+ * followers and no subscriber (the usual streamed submit) costs one. */
+static int publish_job_event(rill_broker_t *self, rill_job_t *job, rill_event_type_t type, uint64_t seq,
+                             const void *bytes, size_t size, uint64_t accepted_ns, rill_retention_t *retention,
+                             uint64_t at_ms, int *retained)
+{
+    const size_t job_topic_length = RILL_JOB_ID_LENGTH + 1;
+    if (job->followers.count == 0)
+        return publish_event(self, job->topic, job_topic_length, type, seq, bytes, size, accepted_ns, retention,
+                             at_ms, retained);
+    int failed = 0;
+    if (job->subscribed > 0) {
+        failed |= publish_event(self, job->topic, job_topic_length, type, seq, bytes, size, accepted_ns,
+                                retention, at_ms, retained) != 0;
+        retention = NULL;
+    }
+    for (size_t i = 0; i < job->followers.count; i++) {
+        char topic[RILL_FOLLOW_SUBJECT_MAX + RILL_ID_TEXT_SIZE + 1];
+        size_t follow_length = strlen(job->followers.subjects[i]);
+        memcpy(topic, job->followers.subjects[i], follow_length);
+        memcpy(topic + follow_length, job->topic, job_topic_length);
+        failed |= publish_event(self, topic, follow_length + job_topic_length, type, seq, bytes, size,
+                                accepted_ns, retention, at_ms, retention != NULL ? retained : NULL) != 0;
+        retention = NULL;
+    }
+    return failed ? -1 : 0;
+}
+
 int rill_events_publish(rill_broker_t *self, rill_job_t *job, rill_event_type_t type, zmq_msg_t *data)
 {
     return rill_events_publish_at(self, job, type, job->last_seq + 1, data);
@@ -71,8 +101,8 @@ int rill_events_publish_bytes(rill_broker_t *self, rill_job_t *job, rill_event_t
         self->counters->part_bytes += size;
     }
     int retained = 0;
-    int failed = publish_event(self, job->topic, RILL_JOB_ID_LENGTH + 1, type, seq, bytes, size, accepted_ns,
-                               job->retention, job->last_event_ms, &retained) != 0;
+    int failed = publish_job_event(self, job, type, seq, bytes, size, accepted_ns, job->retention,
+                                   job->last_event_ms, &retained) != 0;
     if (!retained && rill_retention_capacity(job->retention) > 0)
         rill_log_warn(job->who, "job %s: out of memory retaining event %llu", job->id,
                       (unsigned long long)seq);
@@ -209,10 +239,11 @@ static void sync_jobs(rill_broker_t *self, uint64_t now_ms)
     for (rill_link_t *link = head->next, *next; link != head; link = next) {
         next = link->next;
         rill_job_t *job = rill_container_of(link, rill_job_t, active_link);
-        if (rill_interest_count(self->interest, job->topic) > 0)
-            send_sync(self, job->topic, RILL_JOB_ID_LENGTH + 1, job->last_seq);
-        else
+        if (rill_broker_listeners(self, job) == 0)
             rill_list_remove(&job->active_link);
+        else if (publish_job_event(self, job, RILL_EVENT_SYNC, job->last_seq, "{}", 2, rill_clock_monotonic_ns(),
+                                   NULL, 0, NULL) == 0)
+            self->counters->syncs_published++;
     }
 }
 

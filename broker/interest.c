@@ -66,6 +66,8 @@ static rill_interest_kind_t classify(const uint8_t *topic, size_t size)
     case RILL_SUBJECT_BARRIER:
         return rill_barrier_token_is_valid(topic + 1, size - 1) ? RILL_INTEREST_BARRIER
                                                                 : RILL_INTEREST_IGNORED;
+    case RILL_SUBJECT_FOLLOW:
+        return rill_follow_subject_is_valid(topic, size) ? RILL_INTEREST_FOLLOW : RILL_INTEREST_IGNORED;
     default:
         return RILL_INTEREST_IGNORED;
     }

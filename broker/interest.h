@@ -5,8 +5,9 @@
  * Each frontend's SUB socket subscribes a subject once however many of its
  * clients want it (docs/PROTOCOL.md), so the count of a subject is the number
  * of frontends listening. Only well-formed subjects are counted: "j"+job id,
- * "t"+name+"/", "s"+barrier token, and (rill/3) "t"+a wildcard pattern's
- * prefix, which ends with '.' where a topic's subject ends with '/';
+ * "t"+name+"/", "s"+barrier token, (rill/3) "t"+a wildcard pattern's
+ * prefix, which ends with '.' where a topic's subject ends with '/', and
+ * (rill/4) "d"+a frontend's follow token+"/";
  * anything else is reported as ignored.
  * A subject's entry disappears when its count reaches 0, so the table only
  * holds what someone listens to.
@@ -27,6 +28,7 @@ typedef enum {
     RILL_INTEREST_TOPIC,
     RILL_INTEREST_BARRIER,
     RILL_INTEREST_PATTERN, /* rill/3: "t" + a wildcard's prefix ("talerts."), see rill_topic_pattern.h */
+    RILL_INTEREST_FOLLOW,  /* rill/4: "d" + a frontend's follow token + "/" (followers.h) */
 } rill_interest_kind_t;
 
 typedef struct {

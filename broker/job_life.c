@@ -52,6 +52,7 @@ rill_job_t *rill_broker_insert_job(rill_broker_t *self, rill_job_spec_t *spec,
         free(identity);
     uint64_t timeout_ms = pipeline != NULL ? pipeline->timeout_ms : self->config.timeout_ms;
     job->submitted_ms = wall;
+    job->subscribed = rill_interest_count(self->interest, job->topic); /* a frontend may be first */
     if (rill_job_table_insert(self->jobs, job, timeout_ms > 0 ? now + timeout_ms : 0) != 0)
         broken_contract(spec->id, "its id was taken");
     return job;
@@ -493,8 +494,7 @@ static void stop_orphan_grace(rill_job_t *job)
 
 void rill_broker_watch_orphan(rill_broker_t *self, rill_job_t *job, uint64_t now_ms)
 {
-    if (!needs_listener(job) || rill_link_is_linked(&job->orphan_link) ||
-        rill_interest_count(self->interest, job->topic) > 0)
+    if (!needs_listener(job) || rill_link_is_linked(&job->orphan_link) || rill_broker_listeners(self, job) > 0)
         return;
     job->orphan_due_ms = now_ms + self->config.orphan_grace_ms;
     /* Sorted by due time; a grace that a reload shortened may be due
@@ -515,7 +515,7 @@ void rill_broker_end_orphans(rill_broker_t *self, uint64_t now_ms)
         if (job->orphan_due_ms > now_ms)
             return;
         rill_list_remove(&job->orphan_link);
-        if (needs_listener(job) && rill_interest_count(self->interest, job->topic) == 0)
+        if (needs_listener(job) && rill_broker_listeners(self, job) == 0)
             cancel_orphan(self, job, "no subscriber left (orphan grace passed)");
     }
 }
@@ -540,7 +540,7 @@ void rill_broker_release(rill_broker_t *self, rill_frame_t id)
  * the worker hears of a change only (docs/PROTOCOL.md, "Flow"). */
 static void flow_update(rill_broker_t *self, rill_job_t *job)
 {
-    uint64_t listening = rill_interest_count(self->interest, job->topic);
+    uint64_t listening = rill_broker_listeners(self, job);
     int paused = listening > 0 && job->flow_pauser_count >= listening && !rill_job_is_ended(job);
     if (paused == job->paused)
         return;
@@ -559,23 +559,25 @@ void rill_broker_flow(rill_broker_t *self, const rill_frame_t *routing, rill_fra
         flow_update(self, job);
 }
 
-/* The job's subscriber count went from previous to count. */
-static void job_interest_changed(rill_broker_t *self, rill_job_t *job, const rill_interest_change_t *change)
+/* The job's listening frontends (rill_broker_listeners) went from previous
+ * to count; subscribe: one came (else one left). */
+static void job_interest_changed(rill_broker_t *self, rill_job_t *job, int subscribe, uint64_t previous,
+                                 uint64_t count)
 {
     if (job == NULL)
         return;
-    if (!change->subscribe && change->count < change->previous) {
+    if (!subscribe && count < previous) {
         /* A listener left and the XPUB does not say which: a pauser that
          * died must not keep the job paused for the others, so everyone
          * starts over unpaused (a frontend still behind says so again). */
         rill_job_flow_clear(job);
     }
     flow_update(self, job);
-    if (change->subscribe) {
+    if (subscribe) {
         stop_orphan_grace(job);
         return;
     }
-    if (change->previous != 1 || change->count != 0 || !needs_listener(job))
+    if (previous != 1 || count != 0 || !needs_listener(job))
         return;
     if (job->released)
         cancel_orphan(self, job, "no subscriber left");
@@ -583,9 +585,78 @@ static void job_interest_changed(rill_broker_t *self, rill_job_t *job, const ril
         rill_broker_watch_orphan(self, job, rill_clock_monotonic_ms());
 }
 
+/* ---- direct delivery (rill/4, followers.h) --------------------------------- */
+
+void rill_broker_follow(rill_broker_t *self, rill_job_t *job, const char *follow)
+{
+    if (!rill_followers_add(&job->followers, follow, strlen(follow)))
+        return;
+    if (rill_interest_count(self->interest, follow) == 0)
+        return; /* not live yet: its subscription's arrival counts it */
+    uint64_t count = rill_broker_listeners(self, job);
+    job_interest_changed(self, job, 1, count - 1, count);
+}
+
+void rill_broker_unfollow(rill_broker_t *self, rill_frame_t id, rill_frame_t follow, int release)
+{
+    rill_job_t *job = rill_job_table_find_frame(self->jobs, id.data, id.size);
+    if (job == NULL || !rill_followers_remove(&job->followers, (const char *)follow.data, follow.size))
+        return;
+    char subject[RILL_FOLLOW_SUBJECT_MAX + 1];
+    if (follow.size >= sizeof(subject))
+        return;
+    memcpy(subject, follow.data, follow.size);
+    subject[follow.size] = '\0';
+    if (rill_interest_count(self->interest, subject) == 0)
+        return; /* it did not count */
+    uint64_t count = rill_broker_listeners(self, job);
+    rill_log_debug(job->who, "job %s unfollowed by %s%s: %llu listening", job->id, subject,
+                   release ? " (its last client left)" : "", (unsigned long long)count);
+    /* Unlike RELEASE, the leaving and the release arrive together: a
+     * release counts only when it takes the last listener. */
+    if (release && count == 0 && needs_listener(job))
+        job->released = 1;
+    job_interest_changed(self, job, 0, count + 1, count);
+}
+
+typedef struct {
+    rill_broker_t *broker;
+    const char *follow;
+    int subscribe;
+} follow_change_t;
+
+static void follow_changed(void *argument, rill_job_t *job)
+{
+    follow_change_t *change = argument;
+    if (job->followers.count == 0 ||
+        !rill_followers_has(&job->followers, change->follow, strlen(change->follow)))
+        return;
+    uint64_t count = rill_broker_listeners(change->broker, job);
+    job_interest_changed(change->broker, job, change->subscribe, change->subscribe ? count - 1 : count + 1, count);
+}
+
+/* A frontend's follow subscription came (its start, a reconnect) or went
+ * (it stopped, died, or its link broke): every job it follows gains or
+ * loses a listener. Rare, so a walk over the table is fine. */
+static void follow_subscription(rill_broker_t *self, const rill_interest_change_t *change)
+{
+    if (change->subscribe) {
+        rill_barrier_seen(self->barrier, change->subject, rill_clock_monotonic_ms(), rill_held_release, self);
+        if (change->previous != 0)
+            return;
+    } else if (change->count != 0 || change->previous == 0) {
+        return;
+    }
+    rill_log_info(NULL, "frontend follow subject %s %s", change->subject,
+                  change->subscribe ? "subscribed" : "gone");
+    follow_change_t pass = {self, change->subject, change->subscribe};
+    rill_job_table_foreach(self->jobs, follow_changed, &pass);
+}
+
 void rill_broker_subscription(rill_broker_t *self, const uint8_t *message, size_t size)
 {
     rill_interest_change_t change;
+    self->counters->subscription_messages++;
     rill_interest_apply(self->interest, message, size, &change);
     switch (change.kind) {
     case RILL_INTEREST_BARRIER:
@@ -595,12 +666,26 @@ void rill_broker_subscription(rill_broker_t *self, const uint8_t *message, size_
         break;
     case RILL_INTEREST_JOB: {
         rill_job_t *job = rill_job_table_find(self->jobs, change.subject + 1);
+        if (job != NULL)
+            job->subscribed = change.count;
         rill_log_debug(job != NULL ? job->who : NULL, "%s %s: %llu subscribers",
                        change.subscribe ? "subscribe" : "unsubscribe", change.subject,
                        (unsigned long long)change.count);
-        job_interest_changed(self, job, &change);
+        if (job != NULL && job->followers.count > 0) {
+            /* Followed too: the XPUB's count is only a part of it. */
+            uint64_t count = rill_broker_listeners(self, job);
+            job_interest_changed(self, job, change.subscribe,
+                                 change.subscribe ? count - (change.count - change.previous)
+                                                  : count + (change.previous - change.count),
+                                 count);
+        } else {
+            job_interest_changed(self, job, change.subscribe, change.previous, change.count);
+        }
         break;
     }
+    case RILL_INTEREST_FOLLOW:
+        follow_subscription(self, &change);
+        break;
     case RILL_INTEREST_TOPIC: case RILL_INTEREST_PATTERN: /* rill/3: a wildcard prefix */
         rill_log_debug(NULL, "%s %s: %llu subscribers", change.subscribe ? "subscribe" : "unsubscribe",
                        change.subject, (unsigned long long)change.count);

@@ -50,6 +50,13 @@ rill_job_t *rill_broker_insert_job(rill_broker_t *self, rill_job_spec_t *spec, c
  * flush_ms[i] (count entries each, the caller's) say what job i became. */
 int rill_broker_submit(rill_broker_t *self, const rill_submit_job_t *jobs, size_t count, const char *token,
                        char (*ids)[RILL_ID_TEXT_SIZE], uint64_t *flush_ms, rill_broker_error_t *error);
+/* rill_broker_submit with a follow subject (rill/4, followers.h; "" =
+ * none): every job the request became (its own or the one it joined) is
+ * followed by it, and the request is held until that subscription shows
+ * at the XPUB if it has not yet (as for a barrier token). */
+int rill_broker_submit_followed(rill_broker_t *self, const rill_submit_job_t *jobs, size_t count,
+                                const char *token, const char *follow, char (*ids)[RILL_ID_TEXT_SIZE],
+                                uint64_t *flush_ms, rill_broker_error_t *error);
 /* CANCEL by a client. The job's status JSON after (caller frees), or NULL
  * with error: not_found, or conflict when it has ended. */
 char *rill_broker_cancel(rill_broker_t *self, rill_frame_t id, rill_broker_error_t *error);
@@ -135,6 +142,15 @@ void rill_broker_flow(rill_broker_t *self, const rill_frame_t *routing, rill_fra
  * loss of its last subscriber cancels it at once. Unknown, detached or
  * ended jobs: nothing. */
 void rill_broker_release(rill_broker_t *self, rill_frame_t id);
+/* Adds follow (a valid follow subject) to the job's followers; a live one
+ * counts as a subscribe (stops an orphan grace). */
+void rill_broker_follow(rill_broker_t *self, rill_job_t *job, const char *follow);
+/* UNFOLLOW id follow release (rill/4): the frontend of that follow subject
+ * stops following the job. release 1: its last client left, so the job is
+ * cancelled at once if nobody listens any more; 0: the frontend ended the
+ * stream itself (a slow client, shutdown), so an orphan grace starts
+ * instead. Unknown job, or not a follower: nothing. */
+void rill_broker_unfollow(rill_broker_t *self, rill_frame_t id, rill_frame_t follow, int release);
 /* A job nobody may listen to any more (its last subscriber left, or a
  * restarted broker adopted it from a worker): when no frontend subscribes
  * to it now, its orphan grace (orphan_grace_ms) starts; it is cancelled

@@ -94,13 +94,27 @@ static rill_job_t *enter_job(rill_broker_t *self, const rill_submit_job_t *submi
 int rill_broker_submit(rill_broker_t *self, const rill_submit_job_t *jobs, size_t count, const char *token,
                        char (*ids)[RILL_ID_TEXT_SIZE], uint64_t *flush_ms, rill_broker_error_t *error)
 {
+    return rill_broker_submit_followed(self, jobs, count, token, "", ids, flush_ms, error);
+}
+
+int rill_broker_submit_followed(rill_broker_t *self, const rill_submit_job_t *jobs, size_t count,
+                                const char *token, const char *follow, char (*ids)[RILL_ID_TEXT_SIZE],
+                                uint64_t *flush_ms, rill_broker_error_t *error)
+{
     error->code = NULL;
     error->message[0] = '\0';
     if (check_jobs(self, jobs, count, error) != 0)
         return -1;
     uint64_t now = rill_clock_monotonic_ms();
     uint64_t wall = rill_clock_wall_ms();
-    int hold = token != NULL && token[0] != '\0' && !rill_held_token_ready(self, token);
+    /* What the jobs wait for: the follow subject's subscription (rill/4),
+     * held under the subject itself, or the barrier token's. */
+    const char *barrier = NULL;
+    if (follow[0] != '\0' && rill_interest_count(self->interest, follow) == 0)
+        barrier = follow;
+    else if (token != NULL && token[0] != '\0' && !rill_held_token_ready(self, token))
+        barrier = token;
+    int hold = barrier != NULL;
     /* The ids the barrier holds: "" for a job that joined another. */
     char(*held_ids)[RILL_ID_TEXT_SIZE] = hold ? rill_xcalloc(count, RILL_ID_TEXT_SIZE) : NULL;
     for (size_t i = 0; i < count; i++) {
@@ -110,9 +124,11 @@ int rill_broker_submit(rill_broker_t *self, const rill_submit_job_t *jobs, size_
         flush_ms[i] = job->flush_ms;
         if (held_ids != NULL && created)
             memcpy(held_ids[i], job->id, RILL_ID_TEXT_SIZE);
+        if (follow[0] != '\0')
+            rill_broker_follow(self, job, follow);
     }
     if (hold)
-        rill_held_submit(self, token, (const char(*)[RILL_ID_TEXT_SIZE])held_ids, count);
+        rill_held_submit(self, barrier, (const char(*)[RILL_ID_TEXT_SIZE])held_ids, count);
     free(held_ids);
     self->dispatch_needed = 1;
     return 0;

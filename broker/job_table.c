@@ -94,6 +94,7 @@ void rill_job_destroy(rill_job_t **self_p)
     rill_list_remove(&job->orphan_link);
     rill_list_remove(&job->active_link);
     rill_job_flow_clear(job);
+    rill_followers_clear(&job->followers);
     free(job->kind);
     free(job->source);
     free(job->key);

@@ -12,6 +12,7 @@
 #define RILL_BROKER_JOB_TABLE_H
 
 #include "counters.h"
+#include "followers.h"
 #include "list.h"
 #include "retention.h"
 #include "rill_id.h"
@@ -95,6 +96,11 @@ typedef struct rill_job {
     size_t *flow_pauser_sizes;
     size_t flow_pauser_count;
     int paused;
+    /* rill/4: the frontends it is delivered to directly (followers.h), and
+     * how many subscribe its subject on the XPUB (the interest table's
+     * count, kept here so an event costs no look-up). */
+    rill_followers_t followers;
+    uint64_t subscribed;
 } rill_job_t;
 
 typedef struct {

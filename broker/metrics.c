@@ -122,6 +122,9 @@ static const family_t families[] = {
     {"rill_barrier_timeouts_total", "counter",
      "Submit or fetch barriers released after 2 s without their subscription.",
      offsetof(rill_counters_t, barrier_timeouts)},
+    {"rill_broker_subscription_messages_total", "counter",
+     "Subscribe and unsubscribe messages the XPUB reported (a streamed submit's jobs cost none: they are followed).",
+     offsetof(rill_counters_t, subscription_messages)},
 };
 
 static uint64_t field(const void *base, size_t offset)

@@ -1,5 +1,5 @@
 /*
- * rill_protocol.c - parsing and sending of rill/3 messages (docs/PROTOCOL.md).
+ * rill_protocol.c - parsing and sending of rill/4 messages (docs/PROTOCOL.md).
  *
  * Each channel has a table of the commands it may carry and the shape of
  * their argument frames. Parsing checks version, command, frame count and
@@ -62,6 +62,7 @@ static const char *command_names[RILL_COMMAND_COUNT] = {
     [RILL_COMMAND_TOPIC_DELETED] = "TOPIC_DELETED",
     [RILL_COMMAND_TOPIC_MATCH] = "TOPIC_MATCH",
     [RILL_COMMAND_TOPIC_MATCHED] = "TOPIC_MATCHED",
+    [RILL_COMMAND_UNFOLLOW] = "UNFOLLOW",
 };
 
 static const command_shape_t to_broker_from_worker[] = {
@@ -90,7 +91,8 @@ static const command_shape_t to_worker[] = {
 
 static const command_shape_t to_broker_from_frontend[] = {
     {RILL_COMMAND_PING, 0, 0, {0}},
-    {RILL_COMMAND_SUBMIT, 3, 3, {ARGUMENT_TEXT, ARGUMENT_ANY, ARGUMENT_JSON}},
+    /* req, barrier token, jobs, (rill/4) follow subject: may be empty or left out */
+    {RILL_COMMAND_SUBMIT, 3, 4, {ARGUMENT_TEXT, ARGUMENT_ANY, ARGUMENT_JSON, ARGUMENT_ANY}},
     {RILL_COMMAND_CANCEL, 2, 2, {ARGUMENT_TEXT, ARGUMENT_JOB_ID}},
     {RILL_COMMAND_STATUS, 2, 2, {ARGUMENT_TEXT, ARGUMENT_JOB_ID}},
     {RILL_COMMAND_FETCH, 4, 4, {ARGUMENT_TEXT, ARGUMENT_ANY, ARGUMENT_TEXT, ARGUMENT_NUMBER}},
@@ -102,6 +104,7 @@ static const command_shape_t to_broker_from_frontend[] = {
     {RILL_COMMAND_PRESENCE, 1, 1, {ARGUMENT_JSON}},
     {RILL_COMMAND_TOPIC_DELETE, 2, 2, {ARGUMENT_TEXT, ARGUMENT_TEXT}},  /* req, name */
     {RILL_COMMAND_TOPIC_MATCH, 2, 2, {ARGUMENT_TEXT, ARGUMENT_TEXT}},   /* req, prefix */
+    {RILL_COMMAND_UNFOLLOW, 3, 3, {ARGUMENT_JOB_ID, ARGUMENT_TEXT, ARGUMENT_FLAG}}, /* rill/4 */
 };
 
 /* REPLAY takes 3 frames plus triples; its tail is checked in parse. */
@@ -127,6 +130,19 @@ static const char *event_names[RILL_EVENT_COUNT] = {
     [RILL_EVENT_SYNC] = "sync",
     [RILL_EVENT_DELETED] = "deleted",
 };
+
+int rill_follow_subject_is_valid(const uint8_t *subject, size_t size)
+{
+    if (size < RILL_FOLLOW_TOKEN_MIN + 2 || size > RILL_FOLLOW_SUBJECT_MAX || subject[0] != RILL_SUBJECT_FOLLOW ||
+        subject[size - 1] != '/')
+        return 0;
+    for (size_t i = 1; i + 1 < size; i++) {
+        uint8_t c = subject[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
 
 const char *rill_command_name(rill_command_t command)
 {
@@ -391,6 +407,25 @@ int rill_event_parse(const rill_frame_t *frames, size_t count, rill_event_t *eve
         return -1;
     }
     rill_frame_t topic = frames[0];
+    if (topic.size > 0 && topic.data[0] == RILL_SUBJECT_FOLLOW) {
+        /* rill/4: a followed job's event, "d<token>/j<id>" (docs/PROTOCOL.md,
+         * "Direct delivery"): the subject is what follows the '/'. */
+        const uint8_t *slash = memchr(topic.data, '/', topic.size < RILL_FOLLOW_SUBJECT_MAX ? topic.size
+                                                                                     : RILL_FOLLOW_SUBJECT_MAX);
+        size_t follow_size = slash != NULL ? (size_t)(slash - topic.data) + 1 : 0;
+        /* Its shape only: the SUB socket passed it because it is this
+         * receiver's own follow subject (rill_follow_subject_is_valid would
+         * cost ~450 instructions an event). */
+        if (follow_size < RILL_FOLLOW_TOKEN_MIN + 2 || topic.size <= follow_size ||
+            topic.data[follow_size] != RILL_SUBJECT_JOB) {
+            *error = "malformed follow topic";
+            return -1;
+        }
+        event->follow.data = topic.data;
+        event->follow.size = follow_size;
+        topic.data += follow_size;
+        topic.size -= follow_size;
+    }
     if (topic.size < 2) {
         *error = "topic too short";
         return -1;

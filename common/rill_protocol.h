@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <zmq.h>
 
-#define RILL_PROTOCOL_VERSION "rill/3"
+#define RILL_PROTOCOL_VERSION "rill/4"
 #define RILL_JOB_ID_LENGTH 32          /* hex digits: 128 random bits */
 #define RILL_TOPIC_NAME_MAX 128
 #define RILL_MESSAGE_MAX_FRAMES 64 /* REPLAY carries up to 16 events per message */
@@ -69,6 +69,7 @@ typedef enum {
     RILL_COMMAND_TOPIC_DELETED,
     RILL_COMMAND_TOPIC_MATCH,   /* req, prefix -> TOPIC_MATCHED req json | ERROR */
     RILL_COMMAND_TOPIC_MATCHED,
+    RILL_COMMAND_UNFOLLOW,      /* rill/4: job id, follow subject, 0|1 release (no reply) */
     RILL_COMMAND_COUNT
 } rill_command_t;
 
@@ -102,11 +103,21 @@ typedef enum {
     RILL_SUBJECT_JOB = 'j',
     RILL_SUBJECT_TOPIC = 't',
     RILL_SUBJECT_BARRIER = 's',
+    RILL_SUBJECT_FOLLOW = 'd', /* rill/4: "d" + a frontend's token + "/": its direct delivery */
 } rill_subject_kind_t;
+
+/* A follow subject (rill/4, docs/PROTOCOL.md "Direct delivery"): "d", a
+ * token of 8 to 64 bytes of [0-9A-Za-z_-], "/". */
+#define RILL_FOLLOW_TOKEN_MIN 8
+#define RILL_FOLLOW_TOKEN_MAX 64
+#define RILL_FOLLOW_SUBJECT_MAX (RILL_FOLLOW_TOKEN_MAX + 2)
+int rill_follow_subject_is_valid(const uint8_t *subject, size_t size);
 
 /* One event on the responses subject. */
 typedef struct {
-    rill_frame_t topic;          /* the whole topic frame, prefix included */
+    rill_frame_t topic;          /* the subject's topic ("j<id>", "t<name>/"), prefix included; for a
+                                    followed job's event (rill/4) without the "d<token>/" before it */
+    rill_frame_t follow;         /* rill/4: that "d<token>/" (size 0 when the event came by subject) */
     rill_subject_kind_t subject_kind;
     rill_frame_t subject;        /* job id or topic name, without prefix/suffix */
     rill_event_type_t type;

@@ -10,6 +10,7 @@
 #include <czmq.h>
 #include <errno.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -50,6 +51,10 @@ struct rill_broker_link {
     int drain_again;
     uint64_t malformed;
     uint64_t malformed_logged_ms;
+    /* rill/4: "d" + a random id + "/", subscribed for the link's life: the
+     * broker publishes the jobs this frontend's submits stream under it
+     * (docs/PROTOCOL.md, "Direct delivery"). */
+    char follow[RILL_BROKER_FOLLOW_SIZE];
 };
 
 #define CONTAINER_OF(pointer, type, member) ((type *)((char *)(pointer)-offsetof(type, member)))
@@ -402,9 +407,15 @@ rill_broker_link_t *rill_broker_link_new(h2o_context_t *context, const rill_endp
         goto fail;
     zhashx_set_key_duplicator(self->calls, NULL);
     zhashx_set_key_destructor(self->calls, NULL);
+    char id[RILL_ID_TEXT_SIZE];
+    if (rill_id_generate(id) != 0)
+        goto fail;
+    snprintf(self->follow, sizeof(self->follow), "%c%s/", RILL_SUBJECT_FOLLOW, id);
     self->control = open_socket(self, ZMQ_DEALER, endpoints->control);
     self->events = open_socket(self, ZMQ_SUB, endpoints->events);
-    if (self->control == NULL || self->events == NULL)
+    /* Subscribed once: a reconnecting SUB sends it again by itself. */
+    if (self->control == NULL || self->events == NULL ||
+        zmq_setsockopt(self->events, ZMQ_SUBSCRIBE, self->follow, strlen(self->follow)) != 0)
         goto fail;
     self->control_watch = watch(self, self->control);
     self->events_watch = watch(self, self->events);
@@ -460,6 +471,11 @@ void rill_broker_link_destroy(rill_broker_link_t **self_p)
     if (self->zmq_context != NULL)
         zmq_ctx_term(self->zmq_context);
     free(self);
+}
+
+const char *rill_broker_link_follow_subject(rill_broker_link_t *self)
+{
+    return self->follow;
 }
 
 int rill_broker_link_is_connected(rill_broker_link_t *self)

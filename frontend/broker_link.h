@@ -91,6 +91,12 @@ uint64_t rill_broker_link_malformed(rill_broker_link_t *self);
 int rill_broker_link_subscribe(rill_broker_link_t *self, const char *topic, size_t length);
 void rill_broker_link_unsubscribe(rill_broker_link_t *self, const char *topic, size_t length);
 
+/* rill/4: this link's follow subject, "d<id>/" (docs/PROTOCOL.md "Direct
+ * delivery"), subscribed for the link's life. A SUBMIT that names it has
+ * its jobs' events published to it: no per-job subscription. */
+#define RILL_BROKER_FOLLOW_SIZE (RILL_ID_TEXT_SIZE + 2)
+const char *rill_broker_link_follow_subject(rill_broker_link_t *self);
+
 /* A barrier token (PROTOCOL.md, "The barrier"): 's' and a fresh id, NUL-terminated. */
 #define RILL_BARRIER_TOKEN_SIZE (1 + RILL_ID_TEXT_SIZE)
 /* Subscribes a fresh barrier token, written into token: after the subjects

@@ -52,21 +52,14 @@ static void subject_forget(rill_stream_t *self, stream_subject_t *record, int cl
 {
     rill_streams_t *streams = self->streams;
     rill_stream_subject_release(record);
-    char topic[1 + RILL_JOB_ID_LENGTH];
-    int release = client_left && !streams->shutting_down && streams->broker != NULL &&
-                  !record->sequencer.ended && !rill_sequencer_is_topic(&record->sequencer) &&
-                  record->sequencer.topic_length == sizeof(topic);
-    if (release)
-        memcpy(topic, record->sequencer.topic, sizeof(topic));
     rill_subject_t *subject = record->subscription != NULL ? record->subscription->subject : NULL;
     int last = subject == NULL || subject->count <= 1;
+    int followed = subject != NULL && subject->followed;
     rill_subject_registry_remove(streams->subjects, &record->subscription);
     if (!last)
         rill_flow_update(streams->broker, subject, subscription_behind); /* the others may all be behind */
-    if (release && rill_subject_registry_find(streams->subjects, topic, sizeof(topic)) == NULL) {
-        rill_frame_t id = {(const uint8_t *)topic + 1, RILL_JOB_ID_LENGTH};
-        (void)rill_broker_link_tell(streams->broker, RILL_COMMAND_RELEASE, &id, 1);
-    }
+    else if (!streams->shutting_down)
+        rill_stream_subject_left(record, streams->broker, followed, client_left);
     free(record);
 }
 
@@ -327,7 +320,10 @@ static stream_subject_t *subject_add(rill_stream_t *self, const char *topic, siz
 {
     stream_subject_t *record = rill_xcalloc(1, sizeof(*record));
     rill_stream_subject_init(record, &self->streams->fetches, self);
-    record->subscription = rill_subject_registry_add(self->streams->subjects, topic, length, record);
+    /* A job of a streamed submit comes by the follow subject (rill/4). */
+    record->subscription = self->follows_directly && topic[0] == RILL_SUBJECT_JOB
+                               ? rill_subject_registry_add_followed(self->streams->subjects, topic, length, record)
+                               : rill_subject_registry_add(self->streams->subjects, topic, length, record);
     if (record->subscription == NULL) {
         free(record);
         return NULL;
@@ -342,6 +338,11 @@ static stream_subject_t *subject_add(rill_stream_t *self, const char *topic, siz
         self->subjects = record;
     self->subjects_tail = record;
     return record;
+}
+
+void rill_stream_follow_directly(rill_stream_t *self)
+{
+    self->follows_directly = self->streams->broker != NULL;
 }
 
 int rill_stream_add_job(rill_stream_t *self, const char *job_id)

@@ -47,6 +47,10 @@ rill_stream_t *rill_stream_new(rill_streams_t *streams, h2o_req_t *req, rill_str
                                const char *who);
 /* Subscribes the stream to job id's subject. Returns 0 or -1. */
 int rill_stream_add_job(rill_stream_t *stream, const char *job_id);
+/* Before its jobs are added: they come to this frontend through the
+ * broker link's follow subject, named in the SUBMIT (rill/4, docs/PROTOCOL.md
+ * "Direct delivery"), not through a subscription each. */
+void rill_stream_follow_directly(rill_stream_t *stream);
 /* GET /v1/stream: subscribes to a job (is_topic 0) or a topic by name, to
  * be replayed from since + 1 when has_since, else from the job's first
  * retained event / the topic's next message. A subject named twice is

@@ -55,6 +55,7 @@ struct rill_stream {
     uint64_t last_n;                 /* ?last=N: topics without since start with their last N */
     rill_topic_pattern_t *patterns;  /* wildcard topics (topic_patterns.h) */
     uint64_t follows_mark;           /* topic_patterns.c: this event's topic is followed already */
+    int follows_directly;            /* rill/4: its jobs come through the link's follow subject */
 };
 
 struct rill_streams {

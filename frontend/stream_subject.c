@@ -47,6 +47,24 @@ static void cancel_call(rill_stream_subject_t *self)
         h2o_timeout_unlink(&self->retry);
 }
 
+void rill_stream_subject_left(rill_stream_subject_t *self, rill_broker_link_t *broker, int followed,
+                              int release)
+{
+    const rill_sequencer_t *sequencer = &self->sequencer;
+    if (broker == NULL || sequencer->ended || rill_sequencer_is_topic(sequencer) ||
+        sequencer->topic_length != 1 + RILL_JOB_ID_LENGTH || (!followed && !release))
+        return;
+    rill_frame_t arguments[3] = {
+        {(const uint8_t *)sequencer->topic + 1, RILL_JOB_ID_LENGTH},
+        rill_frame_from_string(rill_broker_link_follow_subject(broker)),
+        rill_frame_from_string(release ? "1" : "0"),
+    };
+    if (followed)
+        (void)rill_broker_link_tell(broker, RILL_COMMAND_UNFOLLOW, arguments, 3);
+    else
+        (void)rill_broker_link_tell(broker, RILL_COMMAND_RELEASE, arguments, 1);
+}
+
 void rill_stream_subject_release(rill_stream_subject_t *self)
 {
     cancel_call(self);

@@ -77,6 +77,15 @@ void rill_stream_subject_init(rill_stream_subject_t *self, rill_fetches_t *fetch
 /* Cancels the FETCH in flight or waiting, frees the sequencer's state. */
 void rill_stream_subject_release(rill_stream_subject_t *self);
 
+/* The record was this frontend's last of its subject, and is gone from
+ * the registry. For a job that had not ended the broker is told: through
+ * UNFOLLOW when it was followed (rill/4; release: its client left, else
+ * the frontend ended the stream), through RELEASE when its client left
+ * (the unsubscribe told it the rest). docs/PROTOCOL.md, "Interest" and
+ * "Direct delivery". broker may be NULL (the link is gone): nothing. */
+void rill_stream_subject_left(rill_stream_subject_t *self, rill_broker_link_t *broker, int followed,
+                              int release);
+
 /* Sends the sequencer's FETCH: token is a barrier token without its 's',
  * or "" when the subject is live already. 0, or -1 when it cannot be sent. */
 int rill_stream_subject_fetch(rill_stream_subject_t *self, const char *token);

@@ -3,6 +3,7 @@
  * means for one stream to stream.c; then everything queued is flushed.
  */
 #include "streams.h"
+#include "rill_log.h"
 
 #include <string.h>
 
@@ -24,6 +25,11 @@ void rill_streams_forget_broker(rill_streams_t *self)
 
 void rill_streams_broker_restarted(rill_streams_t *self)
 {
+    /* A restarted broker knows no follower (rill/4): the followed jobs are
+     * subscribed, before each stream FETCHes what it lacks. */
+    size_t subscribed = rill_subject_registry_subscribe_followed(self->subjects);
+    if (subscribed > 0)
+        rill_log_info(NULL, "broker restarted: %zu followed job(s) subscribed instead", subscribed);
     rill_stream_t *stream;
     FOR_EACH_STREAM(self, stream)
         rill_stream_broker_restarted(stream);

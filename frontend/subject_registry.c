@@ -78,8 +78,8 @@ size_t rill_subject_registry_size(rill_subject_registry_t *self)
     return zhashx_size(self->subjects);
 }
 
-rill_subscription_t *rill_subject_registry_add(rill_subject_registry_t *self, const char *topic,
-                                               size_t length, void *owner)
+static rill_subscription_t *add(rill_subject_registry_t *self, const char *topic, size_t length, void *owner,
+                                int followed)
 {
     rill_subject_t *subject = rill_subject_registry_find(self, topic, length);
     int created = 0;
@@ -96,8 +96,10 @@ rill_subscription_t *rill_subject_registry_add(rill_subject_registry_t *self, co
         }
         created = 1;
     }
-    if (created && self->subscribe != NULL &&
-        self->subscribe(self->context, subject->topic, subject->topic_length) != 0) {
+    if (created && followed)
+        subject->followed = 1;
+    else if (created && self->subscribe != NULL &&
+             self->subscribe(self->context, subject->topic, subject->topic_length) != 0) {
         zhashx_delete(self->subjects, subject->topic);
         free(subject);
         return NULL;
@@ -111,6 +113,35 @@ rill_subscription_t *rill_subject_registry_add(rill_subject_registry_t *self, co
     subject->head = subscription;
     subject->count++;
     return subscription;
+}
+
+rill_subscription_t *rill_subject_registry_add(rill_subject_registry_t *self, const char *topic,
+                                               size_t length, void *owner)
+{
+    return add(self, topic, length, owner, 0);
+}
+
+rill_subscription_t *rill_subject_registry_add_followed(rill_subject_registry_t *self, const char *topic,
+                                                        size_t length, void *owner)
+{
+    return add(self, topic, length, owner, 1);
+}
+
+size_t rill_subject_registry_subscribe_followed(rill_subject_registry_t *self)
+{
+    size_t count = 0;
+    for (rill_subject_t *subject = zhashx_first(self->subjects); subject != NULL;
+         subject = zhashx_next(self->subjects)) {
+        if (!subject->followed)
+            continue;
+        /* A failed subscribe leaves it followed: the sync and FETCH repair
+         * nothing then, and its stream ends at the job's deadline at worst. */
+        if (self->subscribe != NULL && self->subscribe(self->context, subject->topic, subject->topic_length) != 0)
+            continue;
+        subject->followed = 0;
+        count++;
+    }
+    return count;
 }
 
 void rill_subject_registry_remove(rill_subject_registry_t *self,
@@ -130,7 +161,7 @@ void rill_subject_registry_remove(rill_subject_registry_t *self,
     subject->count--;
     free(subscription);
     if (subject->count == 0) {
-        if (self->unsubscribe != NULL)
+        if (self->unsubscribe != NULL && !subject->followed)
             self->unsubscribe(self->context, subject->topic, subject->topic_length);
         zhashx_delete(self->subjects, subject->topic);
         free(subject);

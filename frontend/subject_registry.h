@@ -37,6 +37,9 @@ struct rill_subject {
     rill_subscription_t *head;
     size_t count;
     unsigned flow_paused; /* this frontend told the broker FLOW 1 (flow.h) */
+    unsigned followed;    /* rill/4: delivered through the follow subject, not subscribed
+                             (docs/PROTOCOL.md "Direct delivery"): its removal calls no
+                             unsubscribe; its owner tells the broker (UNFOLLOW) */
     size_t topic_length;
     char topic[]; /* NUL-terminated: "j<id>" or "t<name>/" */
 };
@@ -57,6 +60,14 @@ void rill_subject_registry_destroy(rill_subject_registry_t **self);
  * RILL_SUBJECT_TOPIC_MAX). NULL on a bad topic or a subscribe failure. */
 rill_subscription_t *rill_subject_registry_add(rill_subject_registry_t *self, const char *topic,
                                                size_t length, void *owner);
+/* rill_subject_registry_add for a job the broker delivers to this frontend
+ * directly (rill/4): a subject created here is marked followed and not
+ * subscribed; one that exists stays as it is. */
+rill_subscription_t *rill_subject_registry_add_followed(rill_subject_registry_t *self, const char *topic,
+                                                        size_t length, void *owner);
+/* Subscribes every followed subject and clears its mark (a restarted
+ * broker knows no follower). Returns how many. */
+size_t rill_subject_registry_subscribe_followed(rill_subject_registry_t *self);
 /* Removes and frees *subscription, clears it. NULL is fine. */
 void rill_subject_registry_remove(rill_subject_registry_t *self,
                                   rill_subscription_t **subscription);

@@ -213,16 +213,21 @@ static char *submit_payload(json_t *jobs, const submit_t *submit, int detach)
     return payload;
 }
 
-/* The stream that answers a non-detached submit, subscribed to its jobs
- * and then to the barrier token. -1 when the broker cannot be reached. */
+/* The stream that answers a non-detached submit, following its jobs. -1
+ * when the broker cannot be reached. */
 static int open_stream(submit_t *submit, rill_streams_t *streams, rill_stream_format_t format)
 {
     submit->stream = rill_stream_new(streams, submit->req, format, submit->who);
+    /* rill/4: the jobs come through the link's follow subject, which the
+     * SUBMIT names; the broker holds the jobs until it sees that
+     * subscription (at once, but for a frontend just started), so no
+     * barrier token either. */
+    rill_stream_follow_directly(submit->stream);
     for (size_t i = 0; i < submit->job_count; i++) {
         if (rill_stream_add_job(submit->stream, submit->ids[i]) != 0)
             return -1;
     }
-    return rill_broker_link_subscribe_barrier(submit->broker, submit->token);
+    return 0;
 }
 
 void rill_submit_http_handle(h2o_req_t *req, const rill_config_t *config,
@@ -258,13 +263,14 @@ void rill_submit_http_handle(h2o_req_t *req, const rill_config_t *config,
     }
     char *payload = submit_payload(jobs, submit, detach);
     json_decref(jobs);
-    /* Subjects first, then the barrier token: PROTOCOL.md, The barrier. */
     if (!detach && open_stream(submit, streams, format) != 0)
         goto unavailable;
-    /* The SUBMIT names the token without its 's'; "" when detached. */
-    const char *barrier = submit->token[0] != '\0' ? submit->token + 1 : "";
-    rill_frame_t arguments[2] = {rill_frame_from_string(barrier), rill_frame_from_string(payload)};
-    submit->call = rill_broker_link_call(broker, RILL_COMMAND_SUBMIT, arguments, 2, on_submit_reply,
+    /* SUBMIT req token jobs follow: no barrier token; the follow subject
+     * when streaming, "" when detached (docs/PROTOCOL.md). */
+    const char *follow = detach ? "" : rill_broker_link_follow_subject(broker);
+    rill_frame_t arguments[3] = {rill_frame_from_string(""), rill_frame_from_string(payload),
+                                 rill_frame_from_string(follow)};
+    submit->call = rill_broker_link_call(broker, RILL_COMMAND_SUBMIT, arguments, 3, on_submit_reply,
                                          submit);
     if (submit->call == NULL)
         goto unavailable;

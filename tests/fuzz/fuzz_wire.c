@@ -88,7 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (count > 0)
         decode_json_frames(frames[count - 1].data, frames[count - 1].size);
     if (count > 0) {
-        /* A PARTS frame (rill/3): every entry stays inside the frame. */
+        /* A PARTS frame (rill/4): every entry stays inside the frame. */
         rill_frame_t last = frames[count - 1];
         size_t offset = 0, before = 0;
         rill_parts_entry_t entry;

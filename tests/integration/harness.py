@@ -160,6 +160,17 @@ class System:
     def stream(self, method, path, body=None, headers=None, timeout=30):
         return Stream(self, method, path, body, headers, timeout)
 
+    def stream_on(self, port, method, path, body=None, headers=None, timeout=30):
+        """A stream from another frontend of this system (start_frontend(port=...))."""
+        return Stream(OnPort(self, port), method, path, body, headers, timeout)
+
+    def start_frontend_on_free_port(self, name="frontend2", workers=1):
+        """Another frontend on a free port, once it answers /healthz; its port."""
+        port = free_port()
+        self.start_frontend(port=port, name=name)
+        self.wait_healthy(port=port, workers=workers)
+        return port
+
     def wait_listening(self, timeout=20.0):
         deadline = time.time() + timeout
         while time.time() < deadline:

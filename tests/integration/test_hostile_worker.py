@@ -1,7 +1,7 @@
 """test_hostile_worker.py - a worker that breaks the rules (issue 9,
 docs/PROTOCOL.md "Bounds" and "Parts are checked").
 
-A fake worker written here in Python (Debian's python3-zmq) speaks rill/3
+A fake worker written here in Python (Debian's python3-zmq) speaks rill/4
 on the broker's workers socket: it announces a giant credit, sends a part
 that is not one JSON value, one that is not UTF-8, and a frame larger than
 max_message_bytes. The broker must stay healthy, fail each job with
@@ -42,7 +42,7 @@ class FakeWorker:
         self.last_ping = 0.0
 
     def send(self, *frames):
-        self.socket.send_multipart([b"rill/3"] + [f if isinstance(f, bytes) else f.encode() for f in frames])
+        self.socket.send_multipart([b"rill/4"] + [f if isinstance(f, bytes) else f.encode() for f in frames])
 
     def parts(self, *entries):
         """One PARTS message (rill/3) of (job, seq, data) entries."""

@@ -291,7 +291,7 @@ static void test_batch(void)
     };
     char *text = rill_batch_encode("b1", 0, jobs, 2);
     /* broker.c:send_batch's shape: args {} when none, who "" when none;
-     * rill/3 adds the job's last seq (its parts go on from seq + 1). */
+     * rill/4 adds the job's last seq (its parts go on from seq + 1). */
     CHECK_BYTES(text, strlen(text),
                 "{\"batch\":\"b1\",\"jobs\":[{\"id\":\"" ID1 "\",\"kind\":\"exec\",\"source\":\"app\","
                 "\"args\":{\"cmd\":\"ls\"},\"attempt\":2,\"who\":\"10.0.0.1\",\"seq\":41},"
@@ -313,7 +313,7 @@ static void test_batch(void)
     CHECK(strstr(text, "ordered") == NULL); /* a parallel batch says nothing (rill/2's shape) */
     free(text);
 
-    /* rill/3: an ordered pipeline's batch says so; a job without source goes with its kind. */
+    /* rill/4: an ordered pipeline's batch says so; a job without source goes with its kind. */
     rill_batch_job_t bare = {.id = ID2, .kind = "demo", .attempt = 1};
     text = rill_batch_encode("b3", 1, &bare, 1);
     CHECK_BYTES(text, strlen(text),

@@ -31,6 +31,7 @@ static int fake_publish(void *context, zmq_msg_t *message)
         return -1;
     }
     published_t *record = &fake.published[fake.published_count++];
+    copy_text(record->follow, event.follow.data, event.follow.size);
     copy_text(record->subject, event.topic.data, event.topic.size);
     snprintf(record->event, sizeof(record->event), "%s", rill_event_type_name(event.type));
     record->seq = event.seq;

@@ -16,6 +16,7 @@
 #define FRAME_TEXT_MAX 1024
 
 typedef struct {
+    char follow[80];   /* rill/4: the follow subject it went to ("d<token>/"), "" = its subject */
     char subject[160];
     char event[16];
     uint64_t seq;

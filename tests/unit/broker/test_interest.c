@@ -35,7 +35,7 @@ int main(void)
     CHECK(change.kind == RILL_INTEREST_BARRIER && strcmp(change.subject, "stoken-1") == 0);
     change = apply(interest, 1, "tnews.eu/");
     CHECK(change.kind == RILL_INTEREST_TOPIC && change.count == 1);
-    /* rill/3: a wildcard's prefix is a pattern, never a topic. */
+    /* rill/4: a wildcard's prefix is a pattern, never a topic. */
     change = apply(interest, 1, "talerts.");
     CHECK(change.kind == RILL_INTEREST_PATTERN && change.count == 1);
     apply(interest, 1, "talerts.cpu.");

@@ -254,7 +254,7 @@ static void test_retry_and_worker_gone(void)
     rill_broker_worker_gone(broker, worker, "died", 1);
     CHECK(broker->counters->workers_lost == 1 && rill_worker_pool_size(broker->pool) == 0);
     CHECK(lost->state == RILL_JOB_QUEUED && rill_ready_queue_first(broker->ready) == lost && lost->attempt == 2);
-    /* rill/3: the retry event goes out with the next attempt's dispatch
+    /* rill/4: the retry event goes out with the next attempt's dispatch
      * (until then the lost attempt may be adopted and go on). */
     CHECK(fake.published_count == 0 && broker->counters->jobs_retried == 0);
 
@@ -653,6 +653,93 @@ static void test_syncs(void)
     finish(&broker);
 }
 
+static void follow_subscription(rill_broker_t *broker, int subscribe, const char *follow)
+{
+    uint8_t message[80];
+    size_t length = strlen(follow);
+    message[0] = (uint8_t)subscribe;
+    memcpy(message + 1, follow, length);
+    rill_broker_subscription(broker, message, length + 1);
+}
+
+static void unfollow(rill_broker_t *broker, const char *id, const char *follow, int release)
+{
+    rill_broker_unfollow(broker, rill_frame_from_string(id), rill_frame_from_string(follow), release);
+}
+
+/* rill/4, direct delivery: a followed job's events go to its follower as
+ * "d<token>/j<id>", and to its subject only when a frontend subscribed it;
+ * a follower counts as a listener while its follow subject is subscribed;
+ * UNFOLLOW with a release cancels at once, without one starts the grace. */
+static void test_direct_delivery(void)
+{
+    rill_broker_t *broker = new_broker();
+    broker->config.orphan_grace_ms = 1000;
+    const char *follow = "dfrontend-0001/";
+    char ids[8][RILL_ID_TEXT_SIZE];
+    uint64_t flush_ms[8];
+    rill_broker_error_t error;
+    rill_submit_job_t jobs[3] = {submitted(id1, "demo", NULL), submitted(id2, "demo", NULL),
+                                 submitted(id3, "demo", NULL)};
+    /* A frontend just started: its follow subject is not at the XPUB yet. */
+    CHECK(rill_broker_submit_followed(broker, jobs, 3, "", follow, ids, flush_ms, &error) == 0);
+    rill_job_t *first = rill_job_table_find(broker->jobs, id1);
+    rill_job_t *second = rill_job_table_find(broker->jobs, id2);
+    rill_job_t *third = rill_job_table_find(broker->jobs, id3);
+    CHECK(first->held && first->followers.count == 1 && strcmp(first->followers.subjects[0], follow) == 0);
+    CHECK(rill_broker_listeners(broker, first) == 0 && rill_ready_queue_is_empty(broker->ready));
+    follow_subscription(broker, 1, follow);
+    CHECK(!first->held && !rill_ready_queue_is_empty(broker->ready));
+    CHECK(rill_broker_listeners(broker, first) == 1 && rill_broker_listeners(broker, second) == 1);
+    rill_worker_t *worker = hello(broker, "w1", 3);
+    rill_broker_dispatch(broker);
+
+    /* Followed only: one message, to the follower. */
+    forget_recorded();
+    part(broker, worker, id1, 1);
+    CHECK(fake.published_count == 1 && strcmp(fake.published[0].follow, follow) == 0 &&
+          strcmp(fake.published[0].subject + 1, id1) == 0 && fake.published[0].seq == 1);
+    /* Another frontend subscribes the job: one message each way, one seq. */
+    subscription(broker, 1, id1);
+    CHECK(rill_broker_listeners(broker, first) == 2);
+    forget_recorded();
+    part(broker, worker, id1, 2);
+    CHECK(fake.published_count == 2 && fake.published[0].follow[0] == '\0' &&
+          strcmp(fake.published[1].follow, follow) == 0 && fake.published[0].seq == 2 && fake.published[1].seq == 2);
+    CHECK(rill_retention_count(first->retention) == 2); /* kept once */
+    /* Syncs go both ways too. */
+    forget_recorded();
+    rill_events_publish_syncs(broker, rill_clock_monotonic_ms());
+    CHECK(fake.published_count == 2 && strcmp(fake.published[0].event, "sync") == 0);
+    subscription(broker, 0, id1);
+
+    /* The frontend's follow subject goes (it died): its jobs are orphans. */
+    follow_subscription(broker, 0, follow);
+    CHECK(rill_broker_listeners(broker, first) == 0 && rill_link_is_linked(&first->orphan_link) &&
+          rill_link_is_linked(&third->orphan_link));
+    /* ... and it comes back (a reconnect): the grace stops. */
+    follow_subscription(broker, 1, follow);
+    CHECK(rill_broker_listeners(broker, first) == 1 && !rill_link_is_linked(&first->orphan_link) &&
+          !rill_link_is_linked(&third->orphan_link));
+
+    /* UNFOLLOW with a release: its client left, nobody else listens. */
+    unfollow(broker, id2, follow, 1);
+    CHECK(second->state == RILL_JOB_CANCELLED && second->followers.count == 0);
+    CHECKF(strstr(last_published()->data, "no subscriber left") != NULL, "%s", last_published()->data);
+    /* Without one (the frontend ended the stream): the grace starts. */
+    unfollow(broker, id3, follow, 0);
+    CHECK(third->state == RILL_JOB_RUNNING && rill_link_is_linked(&third->orphan_link));
+    /* Not a follower, or an unknown job: nothing. */
+    unfollow(broker, id1, "dsomebody-else/", 1);
+    unfollow(broker, "0000000000000000000000000000000f", follow, 1);
+    CHECK(first->state == RILL_JOB_RUNNING && rill_broker_listeners(broker, first) == 1);
+    /* The job's status counts its follower. */
+    char *status = rill_broker_job_status(broker, first);
+    CHECKF(status != NULL && strstr(status, "\"subscribers\":1") != NULL, "%s", status);
+    free(status);
+    finish(&broker);
+}
+
 int main(void)
 {
     rill_log_set_level_name("error");
@@ -667,5 +754,6 @@ int main(void)
     test_barrier();
     test_topic();
     test_syncs();
+    test_direct_delivery();
     RILL_TEST_END();
 }

@@ -72,7 +72,7 @@ int main(void)
     CHECK(append(table, other, "{}", 1, 100) == 1);
     CHECK(rill_topic_table_size(table) == 3);
 
-    /* rill/3: a deleted topic is forgotten, retention and seq; it starts anew. */
+    /* rill/4: a deleted topic is forgotten, retention and seq; it starts anew. */
     CHECK(append(table, other, "{}", 2, 100) == 2);
     rill_topic_table_remove(table, other);
     CHECK(rill_topic_table_find(table, "a.b_c-D9", 8) == NULL && rill_topic_table_size(table) == 2);

@@ -1,4 +1,4 @@
-/* test_worker_sessions.c - rill/3's worker sessions without sockets
+/* test_worker_sessions.c - rill/4's worker sessions without sockets
  * (docs/PROTOCOL.md, "Worker sessions"): parts with the worker's seqs
  * (duplicates dropped, a jump becomes a gap, a stale sender is told to
  * CANCEL), HELLO of a known session (idempotent, or a reconnect), adoption

@@ -73,7 +73,7 @@ int main(void)
     CHECK(route.id == RILL_ROUTE_TOPIC && route.status == 0 && strcmp(route.topic, "news") == 0);
     route = route_of("PUT", "/v1/topics/news");
     CHECK(route.status == 405 && strcmp(route.allow, "GET, POST, DELETE") == 0);
-    /* A wildcard (rill/3): GET only, a trailing ".*" after a name prefix. */
+    /* A wildcard (rill/4): GET only, a trailing ".*" after a name prefix. */
     route = route_of("GET", "/v1/topics/alerts.*");
     CHECK(route.status == 0 && strcmp(route.topic, "alerts.*") == 0);
     CHECK(route_of("POST", "/v1/topics/alerts.*").status == 400);

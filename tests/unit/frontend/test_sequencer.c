@@ -287,7 +287,7 @@ static void test_topics(void)
     rill_sequencer_release(s);
 }
 
-/* rill/3: ?last=N, and a topic resumed past its end (reset since). */
+/* rill/4: ?last=N, and a topic resumed past its end (reset since). */
 static void test_topic_last_n_and_reset(void)
 {
     fake_t fake;

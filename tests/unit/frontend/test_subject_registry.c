@@ -57,6 +57,28 @@ int main(void)
     CHECK(rill_subject_registry_size(registry) == 0);
     CHECK(rill_subject_registry_find(registry, topic, 33) == NULL);
 
+    /* rill/4: a followed job is not subscribed, on add nor on removal; a
+     * second stream of it changes nothing; a broker restart subscribes it. */
+    rill_subscription_t *f = rill_subject_registry_add_followed(registry, topic, 33, &stream_a);
+    CHECK(f != NULL && f->subject->followed == 1 && subscribed == 1 && unsubscribed == 1);
+    rill_subscription_t *g = rill_subject_registry_add(registry, topic, 33, &stream_b);
+    CHECK(g != NULL && g->subject == f->subject && subscribed == 1);
+    rill_subject_registry_remove(registry, &g);
+    rill_subject_registry_remove(registry, &f);
+    CHECK(subscribed == 1 && unsubscribed == 1 && rill_subject_registry_size(registry) == 0);
+    f = rill_subject_registry_add_followed(registry, topic, 33, &stream_a);
+    CHECK(rill_subject_registry_subscribe_followed(registry) == 1 && subscribed == 2 && !f->subject->followed);
+    CHECK(rill_subject_registry_subscribe_followed(registry) == 0 && subscribed == 2);
+    rill_subject_registry_remove(registry, &f);
+    CHECK(unsubscribed == 2 && strcmp(last_topic, topic) == 0);
+    /* A subscribed subject stays subscribed when a followed stream joins. */
+    a = rill_subject_registry_add(registry, topic, 33, &stream_a);
+    f = rill_subject_registry_add_followed(registry, topic, 33, &stream_b);
+    CHECK(subscribed == 3 && !f->subject->followed);
+    rill_subject_registry_remove(registry, &a);
+    rill_subject_registry_remove(registry, &f);
+    CHECK(unsubscribed == 3);
+
     /* A refused SUB subscribe leaves nothing behind. */
     refuse = 1;
     CHECK(rill_subject_registry_add(registry, "tnews/", 6, &stream_a) == NULL);

@@ -182,7 +182,7 @@ int main(int argc, char **argv)
                 CHECKF(index >= 0, "PART of an unknown job");
                 if (index >= 0) {
                     results[index].parts++;
-                    /* rill/3: the worker numbers the parts on from the BATCH's seq. */
+                    /* rill/4: the worker numbers the parts on from the BATCH's seq. */
                     char seq[24];
                     snprintf(seq, sizeof(seq), "%d", 10 * index + results[index].parts);
                     CHECKF(rill_frame_equals(message.arguments[1], seq), "part seq %.*s, expected %s",

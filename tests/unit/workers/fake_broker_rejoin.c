@@ -1,6 +1,6 @@
 /*
  * fake_broker_rejoin.c - a real rill-worker against a fake broker (a ROUTER
- * this test drives), for rill/3's re-join (docs/PROTOCOL.md, "Worker
+ * this test drives), for rill/4's re-join (docs/PROTOCOL.md, "Worker
  * sessions", "The worker holds parts"):
  *
  *  - parts are numbered on from each BATCH entry's seq;

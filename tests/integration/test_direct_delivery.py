@@ -1,0 +1,103 @@
+"""test_direct_delivery.py - rill/4: a streamed submit's jobs reach their
+frontend through its follow subject, not a subscription each
+(docs/PROTOCOL.md, "Direct delivery").
+
+What must hold: no subscribe/unsubscribe per job at the broker's XPUB; the
+follower counts as a listener (status subscribers, cancel when the client
+leaves, orphan grace when the frontend goes); another frontend following
+the same job by GET gets the same events; a joined job (dedup) reaches its
+second submitter too.
+"""
+import signal
+
+from harness import check, check_job_events, events_by_job, metric
+
+SUBSCRIPTIONS = "rill_broker_subscription_messages_total"
+
+
+def test_streamed_jobs_cost_the_xpub_no_subscription(ctx):
+    system = ctx.system(workers=2)
+    system.wait_healthy()
+    before = metric(system, SUBSCRIPTIONS)
+    for _ in range(10):
+        jobs = [{"kind": "demo", "args": {"parts": 3, "interval_ms": 0}} for _ in range(4)]
+        stream = system.stream("POST", "/v1/jobs", jobs)
+        check(stream.status == 200, "status %s" % stream.status)
+        by_job = events_by_job(stream.read_all())
+        check(len(by_job) == 4, "events of %d jobs" % len(by_job))
+        for job_id, events in by_job.items():
+            check_job_events(events, 3, job_id)
+    after = metric(system, SUBSCRIPTIONS)
+    # Before rill/4: 4 per job (its subject and the barrier, each on and off), 160 here.
+    check(after - before == 0, "40 streamed jobs cost %d subscription messages" % (after - before))
+    # A GET stream still subscribes (its subject and its barrier token).
+    job_id = next(iter(by_job))
+    status, _, _ = system.request("GET", "/v1/stream?job=%s" % job_id)
+    check(status == 200, "GET answered %s" % status)
+    system.wait_for(lambda: metric(system, SUBSCRIPTIONS) - after >= 2, what="the GET's subscriptions")
+
+
+def test_follower_is_a_subscriber_and_its_leaving_cancels(ctx):
+    system = ctx.system(workers=1)
+    system.wait_healthy()
+    stream = system.stream("POST", "/v1/jobs", {"kind": "demo", "args": {"parts": 100, "interval_ms": 100}})
+    first = stream.next_event()
+    job_id = first["job"]
+    status = system.job_status(job_id)
+    check(status["state"] == "running" and status["subscribers"] == 1, "status %r" % status)
+    stream.close()  # the client leaves: UNFOLLOW with the release, cancelled at once
+    system.wait_for(lambda: system.job_status(job_id)["state"] == "cancelled", timeout=5,
+                    what="the job cancelled when its only client left")
+
+
+def test_a_second_frontend_follows_a_followed_job(ctx):
+    system = ctx.system(workers=1)
+    system.wait_healthy()
+    other_port = system.start_frontend_on_free_port("frontend2")
+    stream = system.stream("POST", "/v1/jobs", {"kind": "demo", "args": {"parts": 8, "interval_ms": 100}})
+    job_id = stream.next_event()["job"]
+    watcher = system.stream_on(other_port, "GET", "/v1/stream?job=%s" % job_id)
+    check(watcher.status == 200, "GET on the second frontend answered %s" % watcher.status)
+    mine = [e for e in stream.read_all()]
+    theirs = watcher.read_all()
+    check_job_events(mine, 8, job_id)
+    check_job_events(theirs, 8, job_id)
+
+
+def test_frontend_killed_leaves_followed_job_to_its_orphan_grace(ctx):
+    system = ctx.system(workers=1, config={"orphan_grace_ms": 3000})
+    system.wait_healthy()
+    stream = system.stream("POST", "/v1/jobs", {"kind": "demo", "args": {"parts": 100, "interval_ms": 50}})
+    event = stream.next_event()
+    job_id = event["job"]
+    cursor = "%s:%d" % (job_id, event["seq"])
+    system.frontend.popen.send_signal(signal.SIGKILL)
+    system.frontend.popen.wait()
+    system.frontend.expected_exit = -9
+    stream.close()
+    port = system.start_frontend_on_free_port("frontend2")
+    # The follow subject went with the frontend: nobody listens, the grace runs...
+    system.wait_for(lambda: system.json_request("GET", "/v1/jobs/%s" % job_id, port=port)[1]["subscribers"] == 0,
+                    timeout=5, what="the killed frontend's follower no longer counted")
+    status = system.json_request("GET", "/v1/jobs/%s" % job_id, port=port)[1]
+    check(status["state"] == "running", "status %r" % status)
+    # ...and a resume by cursor on the new frontend ends it: nothing lost, nothing twice.
+    resumed = system.stream_on(port, "GET", "/v1/stream?job=%s&since=%s" % (job_id, cursor))
+    events = resumed.read_all()
+    check(events[0].get("seq") == event["seq"] + 1, "resumed at %r" % events[:2])
+    check(events[-1]["event"] == "done" and events[-1]["seq"] == 101, "ended with %r" % events[-1:])
+
+
+def test_a_joined_job_reaches_both_submitters(ctx):
+    config = {"pipelines": [{"name": "once", "match": {"kind": "demo"}, "dedup": True, "mode": "parallel"}]}
+    system = ctx.system(workers=1, config=config)
+    system.wait_healthy()
+    job = {"kind": "demo", "key": "same", "args": {"parts": 6, "interval_ms": 100}}
+    first = system.stream("POST", "/v1/jobs", job)
+    job_id = first.next_event()["job"]
+    second = system.stream("POST", "/v1/jobs", job)
+    check(second.status == 200)
+    theirs = second.read_all()
+    check(second.accepted == {"jobs": [job_id]}, "accepted %r" % second.accepted)
+    check_job_events(theirs, 6, job_id)
+    check_job_events(first.read_all(), 6, job_id)
