@@ -54,12 +54,12 @@ static void subject_forget(rill_stream_t *self, stream_subject_t *record, int cl
     rill_stream_subject_release(record);
     rill_subject_t *subject = record->subscription != NULL ? record->subscription->subject : NULL;
     int last = subject == NULL || subject->count <= 1;
-    int followed = subject != NULL && subject->followed;
+    /* Told before the removal: the sequencer's topic is the subject's. */
+    if (last && !streams->shutting_down)
+        rill_stream_subject_left(record, streams->broker, subject != NULL && subject->followed, client_left);
     rill_subject_registry_remove(streams->subjects, &record->subscription);
     if (!last)
         rill_flow_update(streams->broker, subject, subscription_behind); /* the others may all be behind */
-    else if (!streams->shutting_down)
-        rill_stream_subject_left(record, streams->broker, followed, client_left);
     free(record);
 }
 

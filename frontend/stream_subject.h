@@ -77,8 +77,8 @@ void rill_stream_subject_init(rill_stream_subject_t *self, rill_fetches_t *fetch
 /* Cancels the FETCH in flight or waiting, frees the sequencer's state. */
 void rill_stream_subject_release(rill_stream_subject_t *self);
 
-/* The record was this frontend's last of its subject, and is gone from
- * the registry. For a job that had not ended the broker is told: through
+/* The record is this frontend's last of its subject, about to leave the
+ * registry. For a job that had not ended the broker is told: through
  * UNFOLLOW when it was followed (rill/4; release: its client left, else
  * the frontend ended the stream), through RELEASE when its client left
  * (the unsubscribe told it the rest). docs/PROTOCOL.md, "Interest" and
