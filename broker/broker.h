@@ -76,6 +76,11 @@ typedef struct {
     int reap_needed;     /* some worker is unreachable */
     rill_link_t orphans; /* jobs in their orphan grace, by due time (job_life.c) */
     rill_link_t active_jobs; /* jobs with an event in the sync window, oldest event first (events.c) */
+    /* Monotonic: the last moment an event could have been lost on its way
+     * (events held or dropped at the XPUB, a publish failed, a follow
+     * subject came back); 0 = never. Followed jobs get syncs only within
+     * the sync window after it (events.c). */
+    uint64_t events_at_risk_ms;
     uint64_t next_retry_ms; /* monotonic: the earliest retry backoff ending; UINT64_MAX = none */
     uint64_t recovery_until_ms; /* monotonic end of the recovery window; 0 = none */
     uint64_t started_wall_ms; /* Unix epoch ms of the start (PONG "started_ms") */

@@ -55,6 +55,7 @@ int rill_events_channel_flush(rill_broker_sockets_t *sockets, uint64_t now_ms, u
         rill_log_warn(NULL, "events socket: %s; %zu waiting events dropped", zmq_strerror(errno),
                       rill_send_queue_messages(waiting));
         rill_send_queue_release(waiting);
+        sockets->events_lost = 1;
     }
     if (rill_send_queue_messages(waiting) == 0) {
         sockets->events_waiting_since_ms = 0;
@@ -72,6 +73,13 @@ int rill_events_channel_flush(rill_broker_sockets_t *sockets, uint64_t now_ms, u
     rill_send_queue_flush(waiting);
     sockets->events_waiting_since_ms = 0;
     return rill_send_queue_messages(waiting) > 0;
+}
+
+int rill_events_channel_take_risk(rill_broker_sockets_t *sockets)
+{
+    int lost = sockets->events_lost;
+    sockets->events_lost = 0;
+    return lost || sockets->events_lossy_until_ms != 0;
 }
 
 void rill_events_channel_receive(rill_broker_t *broker, void *socket)

@@ -32,6 +32,10 @@ int rill_events_channel_publish(void *context, zmq_msg_t *event);
  * reads nothing from the workers and calls again within a millisecond (an
  * XPUB's POLLOUT is always set, so poll cannot say when it takes events). */
 int rill_events_channel_flush(rill_broker_sockets_t *sockets, uint64_t now_ms, uint64_t patience_ms);
+/* 1 while the XPUB drops what a frontend's full pipe cannot take, or when
+ * waiting events were dropped since the last call (main.c marks the
+ * broker's events_at_risk_ms: syncs repair such losses, events.c). */
+int rill_events_channel_take_risk(rill_broker_sockets_t *sockets);
 /* Reads up to a burst of subscription messages from socket (the XPUB). */
 void rill_events_channel_receive(rill_broker_t *broker, void *socket);
 

@@ -632,6 +632,10 @@ static void follow_changed(void *argument, rill_job_t *job)
         !rill_followers_has(&job->followers, change->follow, strlen(change->follow)))
         return;
     uint64_t count = rill_broker_listeners(change->broker, job);
+    /* Back after a broken link: what was published meanwhile missed it, and
+     * the syncs of the window tell it what it lacks (events.c). */
+    if (change->subscribe)
+        change->broker->events_at_risk_ms = rill_clock_monotonic_ms();
     job_interest_changed(change->broker, job, change->subscribe, change->subscribe ? count - 1 : count + 1, count);
 }
 

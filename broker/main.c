@@ -181,6 +181,8 @@ static int run(rill_broker_t *broker, rill_broker_sockets_t *sockets, int signal
         /* Events the XPUB refused go first; while any wait, the workers
          * are not read (back-pressure: events_channel.h). */
         int events_wait = rill_events_channel_flush(sockets, now, broker->config.heartbeat_ms);
+        if (rill_events_channel_take_risk(sockets))
+            broker->events_at_risk_ms = now;
         if (events_wait && timeout > 1)
             timeout = 1;
         zmq_pollitem_t items[6] = {
@@ -214,6 +216,8 @@ static int run(rill_broker_t *broker, rill_broker_sockets_t *sockets, int signal
         if (items[5].revents & ZMQ_POLLIN)
             rill_broker_sockets_read_monitor(sockets, sockets->control_monitor, "control");
         now = rill_clock_monotonic_ms();
+        if (rill_events_channel_take_risk(sockets)) /* before the tick's syncs */
+            broker->events_at_risk_ms = now;
         if (now >= next_tick) {
             rill_broker_tick(broker, now);
             next_tick = now + TICK_MS;

@@ -45,6 +45,7 @@ typedef struct {
     rill_send_queue_t events_waiting; /* events the XPUB refused, oldest first */
     uint64_t events_waiting_since_ms; /* since when events wait without a break (0: none wait) */
     uint64_t events_lossy_until_ms;   /* the XPUB drops for a stalled frontend until then (0: it holds) */
+    int events_lost;                /* events were dropped since rill_events_channel_take_risk last looked */
 } rill_broker_sockets_t;
 
 /* NULL with a reason in error.

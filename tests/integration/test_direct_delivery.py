@@ -11,6 +11,7 @@ second submitter too.
 import signal
 
 from harness import check, check_job_events, events_by_job, metric
+from test_streams import broker_gave_up_holding, dropping_system
 
 SUBSCRIPTIONS = "rill_broker_subscription_messages_total"
 
@@ -101,3 +102,25 @@ def test_a_joined_job_reaches_both_submitters(ctx):
     check(second.accepted == {"jobs": [job_id]}, "accepted %r" % second.accepted)
     check_job_events(theirs, 6, job_id)
     check_job_events(first.read_all(), 6, job_id)
+
+
+def test_a_followed_job_whose_end_was_dropped_still_ends(ctx):
+    """The XPUB dropped a followed job's last events (its frontend stalled
+    past a heartbeat): the broker's syncs, sent while such a loss is
+    possible, make the frontend FETCH them, so the stream ends complete."""
+    system, port2 = dropping_system(ctx, {})
+    pad = 20000
+    stream = system.stream("POST", "/v1/jobs",
+                           {"kind": "demo", "args": {"parts": 40, "interval_ms": 20, "size": pad}})
+    first = stream.next_event()
+    job_id = first["job"]
+    system.frontend.signal(signal.SIGSTOP)
+    try:
+        broker_gave_up_holding(system)
+        system.wait_for(lambda: system.json_request("GET", "/v1/jobs/%s" % job_id, port=port2)[1]["state"] == "done",
+                        timeout=15, what="the job's end while its frontend is stopped")
+    finally:
+        system.frontend.signal(signal.SIGCONT)
+    events = [first] + [e for e in stream.read_all() if e is not first]
+    check_job_events(events, 40, job_id)
+    check(metric(system, "rill_broker_syncs_published_total") > 0, "no sync was sent")

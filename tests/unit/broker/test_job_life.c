@@ -712,6 +712,17 @@ static void test_direct_delivery(void)
     rill_events_publish_syncs(broker, rill_clock_monotonic_ms());
     CHECK(fake.published_count == 2 && strcmp(fake.published[0].event, "sync") == 0);
     subscription(broker, 0, id1);
+    /* Followed only, a job gets syncs only while an event may have been
+     * lost (here: the follow subject came back to jobs that it follows). */
+    CHECK(broker->events_at_risk_ms != 0);
+    broker->events_at_risk_ms = 0;
+    forget_recorded();
+    rill_events_publish_syncs(broker, rill_clock_monotonic_ms());
+    CHECK(fake.published_count == 0 && first->active_link.next != NULL); /* still listed */
+    broker->events_at_risk_ms = rill_clock_monotonic_ms(); /* e.g. the XPUB dropped for a stalled frontend */
+    rill_events_publish_syncs(broker, rill_clock_monotonic_ms());
+    CHECK(fake.published_count == 1 && strcmp(fake.published[0].follow, follow) == 0 &&
+          strcmp(fake.published[0].event, "sync") == 0 && fake.published[0].seq == 2);
 
     /* The frontend's follow subject goes (it died): its jobs are orphans. */
     follow_subscription(broker, 0, follow);
