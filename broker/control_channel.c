@@ -9,6 +9,7 @@
  * the broker may only know itself (is the kind declared, is the id taken,
  * is the barrier token's subscription there) is decided there, not here.
  */
+#include "listeners.h"
 #include "control_channel.h"
 #include "events.h"
 #include "held.h"

@@ -6,8 +6,9 @@
  * the XPUB filters by its subject prefix; accepted_ns is this host's
  * CLOCK_MONOTONIC at acceptance, for the frontends' latency histogram. What to publish, with which seq,
  * is events.c's. Incoming: each subscribe/unsubscribe message goes to
- * rill_broker_subscription (job_life.h).
+ * rill_broker_subscription (listeners.h).
  */
+#include "listeners.h"
 #include "events_channel.h"
 #include "job_life.h"
 #include "rill_log.h"

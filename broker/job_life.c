@@ -561,8 +561,8 @@ void rill_broker_flow(rill_broker_t *self, const rill_frame_t *routing, rill_fra
 
 /* The job's listening frontends (rill_broker_listeners) went from previous
  * to count; subscribe: one came (else one left). */
-static void job_interest_changed(rill_broker_t *self, rill_job_t *job, int subscribe, uint64_t previous,
-                                 uint64_t count)
+void rill_broker_listeners_changed(rill_broker_t *self, rill_job_t *job, int subscribe, uint64_t previous,
+                                   uint64_t count)
 {
     if (job == NULL)
         return;
@@ -583,120 +583,4 @@ static void job_interest_changed(rill_broker_t *self, rill_job_t *job, int subsc
         cancel_orphan(self, job, "no subscriber left");
     else
         rill_broker_watch_orphan(self, job, rill_clock_monotonic_ms());
-}
-
-/* ---- direct delivery (rill/4, followers.h) --------------------------------- */
-
-void rill_broker_follow(rill_broker_t *self, rill_job_t *job, const char *follow)
-{
-    if (!rill_followers_add(&job->followers, follow, strlen(follow)))
-        return;
-    if (rill_interest_count(self->interest, follow) == 0)
-        return; /* not live yet: its subscription's arrival counts it */
-    uint64_t count = rill_broker_listeners(self, job);
-    job_interest_changed(self, job, 1, count - 1, count);
-}
-
-void rill_broker_unfollow(rill_broker_t *self, rill_frame_t id, rill_frame_t follow, int release)
-{
-    rill_job_t *job = rill_job_table_find_frame(self->jobs, id.data, id.size);
-    if (job == NULL || !rill_followers_remove(&job->followers, (const char *)follow.data, follow.size))
-        return;
-    char subject[RILL_FOLLOW_SUBJECT_MAX + 1];
-    if (follow.size >= sizeof(subject))
-        return;
-    memcpy(subject, follow.data, follow.size);
-    subject[follow.size] = '\0';
-    if (rill_interest_count(self->interest, subject) == 0)
-        return; /* it did not count */
-    uint64_t count = rill_broker_listeners(self, job);
-    rill_log_debug(job->who, "job %s unfollowed by %s%s: %llu listening", job->id, subject,
-                   release ? " (its last client left)" : "", (unsigned long long)count);
-    /* Unlike RELEASE, the leaving and the release arrive together: a
-     * release counts only when it takes the last listener. */
-    if (release && count == 0 && needs_listener(job))
-        job->released = 1;
-    job_interest_changed(self, job, 0, count + 1, count);
-}
-
-typedef struct {
-    rill_broker_t *broker;
-    const char *follow;
-    int subscribe;
-} follow_change_t;
-
-static void follow_changed(void *argument, rill_job_t *job)
-{
-    follow_change_t *change = argument;
-    if (job->followers.count == 0 ||
-        !rill_followers_has(&job->followers, change->follow, strlen(change->follow)))
-        return;
-    uint64_t count = rill_broker_listeners(change->broker, job);
-    /* Back after a broken link: what was published meanwhile missed it, and
-     * the syncs of the window tell it what it lacks (events.c). */
-    if (change->subscribe)
-        change->broker->events_at_risk_ms = rill_clock_monotonic_ms();
-    job_interest_changed(change->broker, job, change->subscribe, change->subscribe ? count - 1 : count + 1, count);
-}
-
-/* A frontend's follow subscription came (its start, a reconnect) or went
- * (it stopped, died, or its link broke): every job it follows gains or
- * loses a listener. Rare, so a walk over the table is fine. */
-static void follow_subscription(rill_broker_t *self, const rill_interest_change_t *change)
-{
-    if (change->subscribe) {
-        rill_barrier_seen(self->barrier, change->subject, rill_clock_monotonic_ms(), rill_held_release, self);
-        if (change->previous != 0)
-            return;
-    } else if (change->count != 0 || change->previous == 0) {
-        return;
-    }
-    rill_log_info(NULL, "frontend follow subject %s %s", change->subject,
-                  change->subscribe ? "subscribed" : "gone");
-    follow_change_t pass = {self, change->subject, change->subscribe};
-    rill_job_table_foreach(self->jobs, follow_changed, &pass);
-}
-
-void rill_broker_subscription(rill_broker_t *self, const uint8_t *message, size_t size)
-{
-    rill_interest_change_t change;
-    self->counters->subscription_messages++;
-    rill_interest_apply(self->interest, message, size, &change);
-    switch (change.kind) {
-    case RILL_INTEREST_BARRIER:
-        if (change.subscribe)
-            rill_barrier_seen(self->barrier, change.subject + 1, rill_clock_monotonic_ms(), rill_held_release,
-                              self);
-        break;
-    case RILL_INTEREST_JOB: {
-        rill_job_t *job = rill_job_table_find(self->jobs, change.subject + 1);
-        if (job != NULL)
-            job->subscribed = change.count;
-        rill_log_debug(job != NULL ? job->who : NULL, "%s %s: %llu subscribers",
-                       change.subscribe ? "subscribe" : "unsubscribe", change.subject,
-                       (unsigned long long)change.count);
-        if (job != NULL && job->followers.count > 0) {
-            /* Followed too: the XPUB's count is only a part of it. */
-            uint64_t count = rill_broker_listeners(self, job);
-            job_interest_changed(self, job, change.subscribe,
-                                 change.subscribe ? count - (change.count - change.previous)
-                                                  : count + (change.previous - change.count),
-                                 count);
-        } else {
-            job_interest_changed(self, job, change.subscribe, change.previous, change.count);
-        }
-        break;
-    }
-    case RILL_INTEREST_FOLLOW:
-        follow_subscription(self, &change);
-        break;
-    case RILL_INTEREST_TOPIC: case RILL_INTEREST_PATTERN: /* rill/3: a wildcard prefix */
-        rill_log_debug(NULL, "%s %s: %llu subscribers", change.subscribe ? "subscribe" : "unsubscribe",
-                       change.subject, (unsigned long long)change.count);
-        break;
-    case RILL_INTEREST_IGNORED:
-        if (size > 0)
-            rill_log_debug(NULL, "ignored a subscription message of %zu bytes", size);
-        break;
-    }
 }

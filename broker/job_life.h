@@ -122,13 +122,13 @@ void rill_broker_retry_job(rill_broker_t *self, rill_job_t *job, const char *rea
 void rill_broker_unassign(rill_broker_t *self, rill_job_t *job, int give_credit);
 /* Fails every job whose deadline passed by now_ms (code timeout). */
 void rill_broker_end_overdue(rill_broker_t *self, uint64_t now_ms);
-/* One XPUB subscription message: counts interest; a barrier token's
- * subscription releases what waits for it. When a job's last subscriber
- * leaves (a job not detached, not ended), it is cancelled at once if a
- * frontend RELEASEd it since its last subscribe, else its orphan grace
- * starts; a subscribe stops the grace and clears the release mark
- * (docs/PROTOCOL.md, "Interest"). */
-void rill_broker_subscription(rill_broker_t *self, const uint8_t *message, size_t size);
+/* A job's listening frontends (rill_broker_listeners) went from previous to
+ * count; subscribe: one came, else one left. A subscribe stops its orphan
+ * grace; its last listener leaving cancels it (released) or starts the
+ * grace; flow is updated (a listener leaving clears the pausers). */
+void rill_broker_listeners_changed(rill_broker_t *self, rill_job_t *job, int subscribe, uint64_t previous,
+                                   uint64_t count);
+
 /* FLOW id 0|1 from the frontend with this routing id: all its clients of
  * the job are behind (1) or not any more (0). The job is paused while
  * every listening frontend (its interest count) paused it, and its worker
@@ -142,15 +142,6 @@ void rill_broker_flow(rill_broker_t *self, const rill_frame_t *routing, rill_fra
  * loss of its last subscriber cancels it at once. Unknown, detached or
  * ended jobs: nothing. */
 void rill_broker_release(rill_broker_t *self, rill_frame_t id);
-/* Adds follow (a valid follow subject) to the job's followers; a live one
- * counts as a subscribe (stops an orphan grace). */
-void rill_broker_follow(rill_broker_t *self, rill_job_t *job, const char *follow);
-/* UNFOLLOW id follow release (rill/4): the frontend of that follow subject
- * stops following the job. release 1: its last client left, so the job is
- * cancelled at once if nobody listens any more; 0: the frontend ended the
- * stream itself (a slow client, shutdown), so an orphan grace starts
- * instead. Unknown job, or not a follower: nothing. */
-void rill_broker_unfollow(rill_broker_t *self, rill_frame_t id, rill_frame_t follow, int release);
 /* A job nobody may listen to any more (its last subscriber left, or a
  * restarted broker adopted it from a worker): when no frontend subscribes
  * to it now, its orphan grace (orphan_grace_ms) starts; it is cancelled

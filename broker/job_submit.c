@@ -5,6 +5,7 @@
  * Split from job_life.c (the state changes; job_life.h declares
  * rill_broker_submit), whose rill_broker_insert_job makes the job.
  */
+#include "listeners.h"
 #include "job_life.h"
 #include "held.h"
 #include "rill_alloc.h"

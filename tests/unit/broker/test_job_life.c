@@ -2,6 +2,7 @@
  * and the operations after it (start, end, retry, cancel, worker gone,
  * barrier, subscriptions, replay), driven through a fake outbox that records
  * every event published, command sent to a worker and reply to a frontend. */
+#include "listeners.h"
 #include "dispatch.h"
 #include "events.h"
 #include "fake_outbox.h"

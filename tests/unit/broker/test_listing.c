@@ -2,6 +2,7 @@
  * without sockets: jobs newest first, filtered and paged with no duplicate
  * and no miss while jobs come; the workers list; topics with subscribers
  * counted over frontends (XPUB) plus the frontends' PRESENCE reports. */
+#include "listeners.h"
 #include "dispatch.h"
 #include "events.h"
 #include "fake_outbox.h"
