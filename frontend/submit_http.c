@@ -11,7 +11,9 @@
 #include "http_reply.h"
 #include "http_request.h"
 #include "rill_alloc.h"
+#include "rill_buffer.h"
 #include "rill_job.h"
+#include "rill_json_compact.h"
 #include "rill_log.h"
 #include "rill_messages.h"
 #include "router.h"
@@ -194,10 +196,47 @@ static json_t *parse_jobs(const rill_config_t *config, h2o_req_t *req)
     return jobs;
 }
 
+static int dump_to_buffer(const char *bytes, size_t length, void *data)
+{
+    return rill_buffer_append(data, bytes, length);
+}
+
+/* Each job's args as compact text into out: the client's own text (found
+ * in the body, which jansson loaded already) without its whitespace, when
+ * that is what jansson would write (rill_json_compact.h), else the tree
+ * dumped as before. starts[i], lengths[i] say where job i's are; length 0:
+ * none. */
+static void args_texts(json_t *jobs, h2o_req_t *req, size_t count, rill_buffer_t *out, size_t *starts,
+                       size_t *lengths)
+{
+    const char *body = req->entity.base;
+    size_t *found_starts = rill_xcalloc(count, sizeof(*found_starts));
+    size_t *found_lengths = rill_xcalloc(count, sizeof(*found_lengths));
+    long found = rill_json_compact_find_members(body, req->entity.len, "args", count, found_starts, found_lengths);
+    for (size_t i = 0; i < count; i++) {
+        json_t *args = json_object_get(json_array_get(jobs, i), "args");
+        starts[i] = out->length;
+        if (args != NULL && !(found == (long)count && found_lengths[i] > 0 &&
+                              rill_json_compact_append(out, body + found_starts[i], found_lengths[i]) == 0) &&
+            json_dump_callback(args, dump_to_buffer, out, JSON_COMPACT) != 0) {
+            fprintf(stderr, "rill: out of memory encoding a SUBMIT\n");
+            abort();
+        }
+        lengths[i] = out->length - starts[i];
+    }
+    free(found_starts);
+    free(found_lengths);
+}
+
 /* The SUBMIT frame of the checked jobs (rill_messages.h). */
 static char *submit_payload(json_t *jobs, const submit_t *submit, int detach)
 {
     rill_submit_job_t *items = rill_xcalloc(submit->job_count, sizeof(*items));
+    size_t *starts = rill_xcalloc(submit->job_count, sizeof(*starts));
+    size_t *lengths = rill_xcalloc(submit->job_count, sizeof(*lengths));
+    rill_buffer_t args;
+    rill_buffer_init(&args);
+    args_texts(jobs, submit->req, submit->job_count, &args, starts, lengths);
     for (size_t i = 0; i < submit->job_count; i++) {
         json_t *job = json_array_get(jobs, i);
         memcpy(items[i].id, submit->ids[i], RILL_ID_TEXT_SIZE);
@@ -205,10 +244,14 @@ static char *submit_payload(json_t *jobs, const submit_t *submit, int detach)
         items[i].source = json_string_value(json_object_get(job, "source"));
         items[i].key = json_string_value(json_object_get(job, "key"));
         items[i].who = submit->who;
-        items[i].args = json_object_get(job, "args");
+        items[i].args = lengths[i] > 0 ? args.data + starts[i] : NULL;
+        items[i].args_length = lengths[i];
         items[i].detach = detach;
     }
     char *payload = rill_submit_encode(items, submit->job_count);
+    rill_buffer_release(&args);
+    free(starts);
+    free(lengths);
     free(items);
     return payload;
 }
