@@ -17,6 +17,8 @@
 #include "rill_json_text.h"
 
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct {
@@ -156,6 +158,19 @@ int rill_json_compact_append(rill_buffer_t *out, const char *bytes, size_t lengt
 int rill_json_compact_is_exact(const char *bytes, size_t length)
 {
     return rill_json_check(bytes, length, NULL) == 0 && scan(bytes, length, NULL) == 0;
+}
+
+static int dump_to_buffer(const char *bytes, size_t length, void *data)
+{
+    return rill_buffer_append(data, bytes, length);
+}
+
+void rill_json_compact_dump(rill_buffer_t *out, json_t *value)
+{
+    if (json_dump_callback(value, dump_to_buffer, out, JSON_COMPACT | JSON_ENCODE_ANY) != 0) {
+        fprintf(stderr, "rill: out of memory writing JSON\n");
+        abort();
+    }
 }
 
 int rill_json_compact_string(rill_buffer_t *out, const char *text, size_t length)

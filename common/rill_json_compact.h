@@ -15,6 +15,7 @@
 
 #include "rill_buffer.h"
 
+#include <jansson.h>
 #include <stddef.h>
 
 /* Appends the value bytes[0..length) without the whitespace between its
@@ -32,6 +33,10 @@ int rill_json_compact_is_exact(const char *bytes, size_t length);
 
 #define RILL_JSON_COMPACT_KEYS_MAX 128
 #define RILL_JSON_COMPACT_DEPTH_MAX 64
+
+/* Appends jansson's own compact dump of value: the fallback when the text
+ * cannot be used (rill_alloc.h's policy: running out of memory aborts). */
+void rill_json_compact_dump(rill_buffer_t *out, json_t *value);
 
 /* Appends text as jansson writes a string: '"', '\\', \b, \f, \n, \r and \t
  * as two-character escapes, other control characters as \u00XX (upper-case

@@ -133,44 +133,7 @@ static int read_count(json_t *value, uint64_t *number)
     return 0;
 }
 
-/* ---- SUBMIT ------------------------------------------------------------ */
-
-/* A JSON string as jansson writes it, or null for NULL. */
-static void append_jansson_text(rill_buffer_t *out, const char *text)
-{
-    if (text == NULL)
-        append(out, "null");
-    else
-        (void)rill_json_compact_string(out, text, strlen(text));
-}
-
-char *rill_submit_encode(const rill_submit_job_t *jobs, size_t count)
-{
-    rill_buffer_t out;
-    rill_buffer_init(&out);
-    append(&out, "[");
-    for (size_t i = 0; i < count; i++) {
-        const rill_submit_job_t *job = &jobs[i];
-        append(&out, i > 0 ? ",{\"id\":" : "{\"id\":");
-        append_jansson_text(&out, job->id);
-        append(&out, ",\"kind\":");
-        append_jansson_text(&out, job->kind);
-        append(&out, ",\"source\":");
-        append_jansson_text(&out, job->source);
-        append(&out, ",\"args\":");
-        if (job->args != NULL)
-            (void)rill_buffer_append(&out, job->args, job->args_length);
-        else
-            append(&out, "{}");
-        append(&out, ",\"key\":");
-        append_jansson_text(&out, job->key);
-        append(&out, ",\"who\":");
-        append_jansson_text(&out, job->who);
-        append(&out, job->detach ? ",\"detach\":true}" : ",\"detach\":false}");
-    }
-    append(&out, "]");
-    return finish(&out);
-}
+/* ---- SUBMIT (written in rill_submit_fast.c) ---------------------------- */
 
 /* source, key and who: absent or null is none; else a string of at most
  * RILL_MESSAGE_TEXT_MAX bytes. 0, or -1 when it is neither. */
@@ -221,11 +184,6 @@ static int decode_submit_job(json_t *job, size_t index, rill_submit_job_t *out, 
     return 0;
 }
 
-static int dump_to_buffer(const char *bytes, size_t length, void *data)
-{
-    return rill_buffer_append(data, bytes, length);
-}
-
 /* The jobs' args as compact text, one after another in submit->args_text
  * (args[i] NULL: none). */
 static void dump_args(rill_submit_t *submit, json_t **args)
@@ -235,10 +193,8 @@ static void dump_args(rill_submit_t *submit, json_t **args)
     size_t *starts = rill_xcalloc(submit->count, sizeof(*starts));
     for (size_t i = 0; i < submit->count; i++) {
         starts[i] = out.length;
-        if (args[i] != NULL && json_dump_callback(args[i], dump_to_buffer, &out, JSON_COMPACT) != 0) {
-            fprintf(stderr, "rill: out of memory decoding a message\n");
-            abort();
-        }
+        if (args[i] != NULL)
+            rill_json_compact_dump(&out, args[i]);
         submit->jobs[i].args_length = out.length - starts[i];
     }
     submit->args_text = finish(&out);
@@ -401,13 +357,12 @@ char *rill_batch_encode(const char *batch_id, int ordered, const rill_batch_job_
         append(&out, ",\"source\":");
         append_text(&out, job->source != NULL ? job->source : job->kind);
         append(&out, ",\"args\":");
-        if (job->args_text != NULL) {
+        if (job->args_text != NULL)
             (void)rill_buffer_append(&out, job->args_text, job->args_text_length);
-        } else {
-            char *args = job->args != NULL ? json_dumps(job->args, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-            append(&out, args != NULL ? args : "{}");
-            free(args);
-        }
+        else if (job->args != NULL)
+            rill_json_compact_dump(&out, job->args);
+        else
+            append(&out, "{}");
         append(&out, ",\"attempt\":");
         append_number(&out, job->attempt);
         append(&out, ",\"who\":");

@@ -29,10 +29,9 @@
 #include <stdint.h>
 
 #include "rill_submit.h"
+#include "rill_submit_fast.h"
 
-/* Written straight into a buffer, the bytes a jansson tree's compact dump
- * gave: each job's args (compact text, rill_submit.h) copied as they are. */
-char *rill_submit_encode(const rill_submit_job_t *jobs, size_t count);
+/* rill_submit_encode: rill_submit_fast.h, with the reader of its layout. */
 /* Checks the shape of every job (not whether its kind is declared, nor
  * whether its id exists: that is the broker's to say). Also refuses an
  * empty array and an id given twice. On -1, error names the job by index,

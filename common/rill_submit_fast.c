@@ -1,6 +1,7 @@
 /*
- * rill_submit_fast.c - the SUBMIT layout rill_submit_encode writes, read
- * without a JSON parser. See rill_submit_fast.h.
+ * rill_submit_fast.c - the SUBMIT layout: rill_submit_encode writes it, and
+ * it is read back without a JSON parser; SUBMITTED read likewise. See
+ * rill_submit_fast.h.
  */
 #include "rill_submit_fast.h"
 #include "rill_alloc.h"
@@ -8,8 +9,59 @@
 #include "rill_protocol.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* ---- SUBMIT, written ---------------------------------------------------- */
+
+static void append(rill_buffer_t *out, const char *text)
+{
+    (void)rill_buffer_append(out, text, strlen(text));
+}
+
+/* A JSON string as jansson writes it, or null for NULL. */
+static void append_jansson_text(rill_buffer_t *out, const char *text)
+{
+    if (text == NULL)
+        append(out, "null");
+    else
+        (void)rill_json_compact_string(out, text, strlen(text));
+}
+
+char *rill_submit_encode(const rill_submit_job_t *jobs, size_t count)
+{
+    rill_buffer_t out;
+    rill_buffer_init(&out);
+    append(&out, "[");
+    for (size_t i = 0; i < count; i++) {
+        const rill_submit_job_t *job = &jobs[i];
+        append(&out, i > 0 ? ",{\"id\":" : "{\"id\":");
+        append_jansson_text(&out, job->id);
+        append(&out, ",\"kind\":");
+        append_jansson_text(&out, job->kind);
+        append(&out, ",\"source\":");
+        append_jansson_text(&out, job->source);
+        append(&out, ",\"args\":");
+        if (job->args != NULL)
+            (void)rill_buffer_append(&out, job->args, job->args_length);
+        else
+            append(&out, "{}");
+        append(&out, ",\"key\":");
+        append_jansson_text(&out, job->key);
+        append(&out, ",\"who\":");
+        append_jansson_text(&out, job->who);
+        append(&out, job->detach ? ",\"detach\":true}" : ",\"detach\":false}");
+    }
+    append(&out, "]");
+    if (out.failed || rill_buffer_append(&out, "", 1) != 0) {
+        fprintf(stderr, "rill: out of memory encoding a message\n");
+        abort();
+    }
+    return out.data;
+}
+
+/* ---- SUBMIT, read ---------------------------------------------------------- */
 
 typedef struct {
     char *at; /* in a writable copy of the frame: strings are ended in place */

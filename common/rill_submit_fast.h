@@ -1,7 +1,7 @@
 /*
- * rill_submit_fast.h - a SUBMIT frame read without a JSON parser, when it
- * is in the exact layout rill_submit_encode writes (what every rill
- * frontend sends): one job is
+ * rill_submit_fast.h - the SUBMIT frame written, and read without a JSON
+ * parser when it is in the exact layout rill_submit_encode writes (what
+ * every rill frontend sends); SUBMITTED read likewise. One SUBMIT job is
  *
  *   {"id":"<32 hex>","kind":"k","source":"s"|null,"args":{...},"key":"k"|null,
  *    "who":"w"|null,"detach":true|false}
@@ -22,6 +22,11 @@
 #include "rill_submit.h"
 
 #include <stddef.h>
+
+/* Written straight into a buffer (the caller frees the text), the bytes a
+ * jansson tree's compact dump gave: strings escaped as jansson does, each
+ * job's args (compact text, rill_submit.h) copied as they are. */
+char *rill_submit_encode(const rill_submit_job_t *jobs, size_t count);
 
 /* 1 with submit filled (release it as any decoded SUBMIT: rill_submit_release),
  * or 0 when the frame is not in that layout (submit left empty). */

@@ -196,11 +196,6 @@ static json_t *parse_jobs(const rill_config_t *config, h2o_req_t *req)
     return jobs;
 }
 
-static int dump_to_buffer(const char *bytes, size_t length, void *data)
-{
-    return rill_buffer_append(data, bytes, length);
-}
-
 /* Each job's args as compact text into out: the client's own text (found
  * in the body, which jansson loaded already) without its whitespace, when
  * that is what jansson would write (rill_json_compact.h), else the tree
@@ -217,11 +212,8 @@ static void args_texts(json_t *jobs, h2o_req_t *req, size_t count, rill_buffer_t
         json_t *args = json_object_get(json_array_get(jobs, i), "args");
         starts[i] = out->length;
         if (args != NULL && !(found == (long)count && found_lengths[i] > 0 &&
-                              rill_json_compact_append(out, body + found_starts[i], found_lengths[i]) == 0) &&
-            json_dump_callback(args, dump_to_buffer, out, JSON_COMPACT) != 0) {
-            fprintf(stderr, "rill: out of memory encoding a SUBMIT\n");
-            abort();
-        }
+                              rill_json_compact_append(out, body + found_starts[i], found_lengths[i]) == 0))
+            rill_json_compact_dump(out, args);
         lengths[i] = out->length - starts[i];
     }
     free(found_starts);
