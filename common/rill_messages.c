@@ -78,13 +78,24 @@ static void append(rill_buffer_t *out, const char *text)
     (void)rill_buffer_append(out, text, strlen(text));
 }
 
-/* A JSON string, or null for NULL. */
+/* A JSON string, or null for NULL. Printable ASCII without '"' or '\\'
+ * (ids, kinds, most sources) needs no escaping: copied in one go. */
 static void append_text(rill_buffer_t *out, const char *text)
 {
-    if (text == NULL)
+    if (text == NULL) {
         append(out, "null");
-    else
+        return;
+    }
+    size_t length = 0;
+    while (text[length] >= 0x20 && text[length] < 0x7f && text[length] != '"' && text[length] != '\\')
+        length++;
+    if (text[length] != '\0') {
         (void)rill_json_append_string(out, text, strlen(text));
+        return;
+    }
+    (void)rill_buffer_append(out, "\"", 1);
+    (void)rill_buffer_append(out, text, length);
+    (void)rill_buffer_append(out, "\"", 1);
 }
 
 static void append_number(rill_buffer_t *out, uint64_t value)
