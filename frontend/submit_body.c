@@ -226,6 +226,93 @@ static int read_job(cursor_t *c, fields_t *job)
     }
 }
 
+/* The end of a string without escapes whose opening quote is at, or NULL. */
+static const char *string_end(const char *at, const char *end)
+{
+    for (at++; at < end && *at != '"'; at++) {
+        if (*at == '\\')
+            return NULL;
+    }
+    return at < end ? at + 1 : NULL;
+}
+
+static const char *skip_blank(const char *at, const char *end)
+{
+    while (at < end && (*at == ' ' || *at == '\n' || *at == '\r' || *at == '\t'))
+        at++;
+    return at;
+}
+
+/* One member value of a flat object: an integer of at most 18 digits, a
+ * string without escapes, true, false or null; NULL for anything else. */
+static json_t *flat_value(const char **at, const char *end)
+{
+    const char *p = *at;
+    if (*p == '"') {
+        const char *close = string_end(p, end);
+        if (close == NULL)
+            return NULL;
+        *at = close;
+        return json_stringn_nocheck(p + 1, (size_t)(close - 1 - (p + 1)));
+    }
+    if (*p == '-' || (*p >= '0' && *p <= '9')) {
+        int negative = *p == '-';
+        const char *digits = p + negative;
+        json_int_t value = 0;
+        for (p = digits; p < end && *p >= '0' && *p <= '9'; p++)
+            value = value * 10 + (*p - '0');
+        if (p == digits || p - digits > 18 || (p < end && (*p == '.' || *p == 'e' || *p == 'E')))
+            return NULL;
+        *at = p;
+        return json_integer(negative ? -value : value);
+    }
+    static const struct {
+        const char *word;
+        size_t length;
+    } words[] = {{"true", 4}, {"false", 5}, {"null", 4}};
+    for (size_t i = 0; i < 3; i++) {
+        if ((size_t)(end - p) >= words[i].length && memcmp(p, words[i].word, words[i].length) == 0) {
+            *at = p + words[i].length;
+            return i == 0 ? json_true() : i == 1 ? json_false() : json_null();
+        }
+    }
+    return NULL;
+}
+
+/* A flat args object (text already valid JSON) as a tree, built without
+ * jansson's parser, which costs several times more for the few members
+ * args usually have. NULL when args are not flat (nested, a real, an
+ * escape): they are parsed then. */
+static json_t *flat_args(const char *start, size_t length)
+{
+    const char *end = start + length, *at = skip_blank(start + 1, end);
+    json_t *object = json_object();
+    if (at < end && *at == '}')
+        return object;
+    while (object != NULL && at < end && *at == '"') {
+        const char *key_end = string_end(at, end);
+        if (key_end == NULL)
+            break;
+        const char *key = at + 1;
+        at = skip_blank(key_end, end);
+        if (at >= end || *at != ':')
+            break;
+        at = skip_blank(at + 1, end);
+        json_t *value = at < end ? flat_value(&at, end) : NULL;
+        if (value == NULL ||
+            json_object_setn_new_nocheck(object, key, (size_t)(key_end - 1 - key), value) != 0)
+            break;
+        at = skip_blank(at, end);
+        if (at < end && *at == '}')
+            return at + 1 == end ? object : (json_decref(object), NULL);
+        if (at >= end || *at != ',')
+            break;
+        at = skip_blank(at + 1, end);
+    }
+    json_decref(object);
+    return NULL;
+}
+
 /* What rill_job_validate and the budget check of one job: 0 when it
  * passes (*bytes: the part bytes it asks for), else -1. */
 static int check_job(const rill_config_t *config, const fields_t *job, uint64_t *bytes)
@@ -240,7 +327,9 @@ static int check_job(const rill_config_t *config, const fields_t *job, uint64_t 
         return 0;
     json_t *args = NULL;
     if (job->args_start != NULL) {
-        args = json_loadb(job->args_start, job->args_length, 0, NULL);
+        args = flat_args(job->args_start, job->args_length);
+        if (args == NULL)
+            args = json_loadb(job->args_start, job->args_length, 0, NULL);
         if (!json_is_object(args)) {
             json_decref(args);
             return -1;

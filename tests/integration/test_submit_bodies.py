@@ -45,9 +45,11 @@ def test_every_body_shape_runs_with_its_args(ctx):
                ' {"kind": "exec", "args": {"name": "seq", "args": ["2", "4"]}}]')
     events = system.stream("POST", "/v1/jobs", several).read_all()
     check(sorted(lines_of(events)) == ["1", "2", "2", "3", "4"], "events %r" % events)
-    body = '{"kind": "demo", "args": {\n\t"parts" : 2 ,\r\n "interval_ms": 0, "size": 1 }}'
-    events = system.stream("POST", "/v1/jobs", body).read_all()
-    check([e["event"] for e in events] == ["part", "part", "done"], "events %r" % events)
+    for body in ('{"kind": "demo", "args": {\n\t"parts" : 2 ,\r\n "interval_ms": 0, "size": 1 }}',
+                 '{"kind":"demo","args":{"parts":2,"interval_ms":-0}}',
+                 '{"kind":"demo","args":{"parts":2,"parts":2,"interval_ms":0}}'):
+        events = system.stream("POST", "/v1/jobs", body).read_all()
+        check([e["event"] for e in events] == ["part", "part", "done"], "%s: events %r" % (body, events))
 
 
 def test_bad_bodies_are_refused_as_before(ctx):
@@ -73,6 +75,10 @@ def test_bad_bodies_are_refused_as_before(ctx):
         ('{"kind":"demo","args":null}', 422, "invalid_args", "\"args\" must be a JSON object"),
         ('{"kind":"demo","args":{"parts":1.5}}', 422, "invalid_args", None),
         ('{"kind":"demo","args":{"bogus":1}}', 422, "invalid_args", "demo takes no argument \"bogus\""),
+        ('{"kind":"demo","args":{"parts":true}}', 422, "invalid_args", None),
+        ('{"kind":"demo","args":{"parts":"3"}}', 422, "invalid_args", None),
+        ('{"kind":"demo","args":{"parts":2000000}}', 422, "invalid_args", None),
+        ('{"kind":"demo","args":{"parts":-1}}', 422, "invalid_args", None),
         ('[{"kind":"demo"},{"kind":"demo","key":5}]', 422, "invalid_job",
          "job 1: \"key\" must be a string of 1 to 256 bytes"),
         ('[{"kind":"demo","args":{"parts":10,"size":60}},{"kind":"demo","args":{"parts":10,"size":60}}]',
