@@ -258,11 +258,13 @@ static json_t *flat_value(const char **at, const char *end)
     if (*p == '-' || (*p >= '0' && *p <= '9')) {
         int negative = *p == '-';
         const char *digits = p + negative;
-        json_int_t value = 0;
         for (p = digits; p < end && *p >= '0' && *p <= '9'; p++)
-            value = value * 10 + (*p - '0');
+            ;
         if (p == digits || p - digits > 18 || (p < end && (*p == '.' || *p == 'e' || *p == 'E')))
-            return NULL;
+            return NULL; /* counted first: 18 digits cannot overflow */
+        json_int_t value = 0;
+        for (const char *digit = digits; digit < p; digit++)
+            value = value * 10 + (*digit - '0');
         *at = p;
         return json_integer(negative ? -value : value);
     }
