@@ -27,7 +27,8 @@ static int send_batch(rill_broker_t *self, rill_worker_t *worker, rill_job_t **j
     for (size_t i = 0; i < count; i++) {
         const rill_job_t *job = jobs[i];
         entries[i] = (rill_batch_job_t){.id = job->id, .kind = job->kind, .source = job->source,
-                                        .who = job->who, .args = job->args, .attempt = job->attempt,
+                                        .who = job->who, .args_text = job->args,
+                                        .args_text_length = job->args_length, .attempt = job->attempt,
                                         .seq = rill_broker_attempt_seq(job)};
     }
     char *text = rill_batch_encode(batch_id, ordered && count > 1, entries, count);

@@ -40,6 +40,26 @@ static int check_jobs(rill_broker_t *self, const rill_submit_job_t *jobs, size_t
     return 0;
 }
 
+/* The job's args as a jansson tree, parsed on first use (*tree, the
+ * caller's to release): only its source (http, subscribe) and a pipeline's
+ * identity need one; the job keeps the text. NULL: no args (the decoder
+ * checked the text is an object). */
+static json_t *args_tree(const rill_submit_job_t *submitted, json_t **tree)
+{
+    if (*tree == NULL && submitted->args != NULL)
+        *tree = json_loadb(submitted->args, submitted->args_length, 0, NULL);
+    return *tree;
+}
+
+/* The job's source (rill_job_source), looking into its args only when it
+ * has to: an http or subscribe job without a source of its own. */
+static const char *job_source(const rill_submit_job_t *submitted, json_t **tree)
+{
+    int needs_args = (submitted->source == NULL || submitted->source[0] == '\0') &&
+                     (strcmp(submitted->kind, "http") == 0 || strcmp(submitted->kind, "subscribe") == 0);
+    return rill_job_source(submitted->kind, submitted->source, needs_args ? args_tree(submitted, tree) : NULL);
+}
+
 /* One checked job enters. Returns the job it became: itself, or the
  * identical one it joined (*created says which). */
 static rill_job_t *enter_job(rill_broker_t *self, const rill_submit_job_t *submitted, int hold,
@@ -47,11 +67,13 @@ static rill_job_t *enter_job(rill_broker_t *self, const rill_submit_job_t *submi
 {
     /* Its source, decided once, here: what matching, dedup, grouping and
      * its status see. */
-    const char *source = rill_job_source(submitted->kind, submitted->source, submitted->args);
+    json_t *tree = NULL; /* the args, parsed only if needed */
+    const char *source = job_source(submitted, &tree);
     const rill_pipeline_config_t *pipeline = rill_config_match_pipeline(&self->config, submitted->kind, source);
     char *identity = NULL;
     if (pipeline != NULL && (pipeline->debounce_ms > 0 || pipeline->dedup))
-        identity = rill_pipelines_identity(submitted->kind, source, submitted->key, submitted->args);
+        identity = rill_pipelines_identity(submitted->kind, source, submitted->key,
+                                           submitted->key == NULL ? args_tree(submitted, &tree) : NULL);
     /* Debounce and dedup: an identical job joins the one there is (an
      * earlier one of this very request included). */
     const char *why = NULL;
@@ -67,6 +89,7 @@ static rill_job_t *enter_job(rill_broker_t *self, const rill_submit_job_t *submi
         rill_log_info(submitted->who, "job %s joined %s (%s, pipeline %s)", submitted->id, joined->id, why,
                       pipeline->name);
         free(identity);
+        json_decref(tree);
         *created = 0;
         return joined;
     }
@@ -77,9 +100,11 @@ static rill_job_t *enter_job(rill_broker_t *self, const rill_submit_job_t *submi
         .key = submitted->key,
         .who = submitted->who,
         .args = submitted->args,
+        .args_length = submitted->args_length,
         .detached = submitted->detach,
     };
     rill_job_t *job = rill_broker_insert_job(self, &spec, pipeline, identity, now, wall);
+    json_decref(tree); /* after the job copied its source, which may point into it */
     job->held = hold;
     if (pipeline != NULL)
         rill_pipelines_submit(self->pipelines, job, pipeline, now);

@@ -39,7 +39,12 @@ rill_job_t *rill_job_new(const rill_job_spec_t *spec)
     job->retention = rill_retention_new(spec->retain_parts);
     if (spec->retain_bytes != 0)
         rill_retention_set_max_bytes(job->retention, spec->retain_bytes);
-    job->args = spec->args != NULL ? json_incref(spec->args) : NULL;
+    if (spec->args != NULL) {
+        job->args = rill_xmalloc(spec->args_length + 1);
+        memcpy(job->args, spec->args, spec->args_length);
+        job->args[spec->args_length] = '\0';
+        job->args_length = spec->args_length;
+    }
     job->detached = spec->detached;
     job->state = RILL_JOB_QUEUED;
     job->attempt = 1;
@@ -103,7 +108,7 @@ void rill_job_destroy(rill_job_t **self_p)
     free(job->worker_host);
     free(job->pipeline);
     free(job->identity);
-    json_decref(job->args);
+    free(job->args);
     rill_retention_destroy(&job->retention);
     free(job);
     *self_p = NULL;

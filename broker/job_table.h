@@ -40,7 +40,8 @@ typedef struct rill_job {
     char *source;
     char *key;  /* may be NULL */
     char *who;  /* may be NULL */
-    json_t *args; /* owned; may be NULL */
+    char *args;   /* owned: the args object as compact JSON text (rill_submit.h); NULL = none ({}) */
+    size_t args_length;
     int detached;
     rill_job_state_t state;
     int held;          /* queued but waiting for its submit barrier */
@@ -109,7 +110,8 @@ typedef struct {
     const char *source; /* NULL = the kind */
     const char *key;
     const char *who;
-    json_t *args; /* borrowed; the job takes a reference */
+    const char *args; /* compact JSON text, args_length bytes (copied); NULL = none */
+    size_t args_length;
     int detached;
     uint64_t retain_parts;
     uint64_t retain_bytes; /* most data bytes retained; 0 = no byte limit */

@@ -20,6 +20,7 @@
 
 #include "rill_alloc.h"
 #include "rill_config.h"
+#include "rill_json_compact.h"
 #include "rill_json_text.h"
 #include "rill_protocol.h"
 #include "rill_submit_fast.h"
@@ -77,13 +78,24 @@ static void append(rill_buffer_t *out, const char *text)
     (void)rill_buffer_append(out, text, strlen(text));
 }
 
-/* A JSON string, or null for NULL. */
+/* A JSON string, or null for NULL. Printable ASCII without '"' or '\\'
+ * (ids, kinds, most sources) needs no escaping: copied in one go. */
 static void append_text(rill_buffer_t *out, const char *text)
 {
-    if (text == NULL)
+    if (text == NULL) {
         append(out, "null");
-    else
+        return;
+    }
+    size_t length = 0;
+    while (text[length] >= 0x20 && text[length] < 0x7f && text[length] != '"' && text[length] != '\\')
+        length++;
+    if (text[length] != '\0') {
         (void)rill_json_append_string(out, text, strlen(text));
+        return;
+    }
+    (void)rill_buffer_append(out, "\"", 1);
+    (void)rill_buffer_append(out, text, length);
+    (void)rill_buffer_append(out, "\"", 1);
 }
 
 static void append_number(rill_buffer_t *out, uint64_t value)
@@ -132,33 +144,7 @@ static int read_count(json_t *value, uint64_t *number)
     return 0;
 }
 
-/* ---- SUBMIT ------------------------------------------------------------ */
-
-/* The fields a SUBMIT job and a BATCH entry begin with, in this order. No
- * source: null (the broker decides it: rill_job_source); no args: {}. */
-static json_t *job_object(const char *id, const char *kind, const char *source, json_t *args)
-{
-    json_t *item = json_object();
-    json_object_set_new(item, "id", text_or_null(id));
-    json_object_set_new(item, "kind", text_or_null(kind));
-    json_object_set_new(item, "source", source != NULL ? json_string(source) : json_null());
-    json_object_set_new(item, "args", args != NULL ? json_incref(args) : json_object());
-    return item;
-}
-
-char *rill_submit_encode(const rill_submit_job_t *jobs, size_t count)
-{
-    json_t *array = json_array();
-    for (size_t i = 0; i < count; i++) {
-        const rill_submit_job_t *job = &jobs[i];
-        json_t *item = job_object(job->id, job->kind, job->source, job->args);
-        json_object_set_new(item, "key", text_or_null(job->key));
-        json_object_set_new(item, "who", text_or_null(job->who));
-        json_object_set_new(item, "detach", json_boolean(job->detach));
-        json_array_append_new(array, item);
-    }
-    return dump(array);
-}
+/* ---- SUBMIT (written in rill_submit_fast.c) ---------------------------- */
 
 /* source, key and who: absent or null is none; else a string of at most
  * RILL_MESSAGE_TEXT_MAX bytes. 0, or -1 when it is neither. */
@@ -178,8 +164,8 @@ static int optional_text(json_t *job, const char *field, const char **value)
 
 /* Checks job number index of a SUBMIT into *out; the broker's own messages
  * (docs/PROTOCOL.md, SUBMIT). */
-static int decode_submit_job(json_t *job, size_t index, rill_submit_job_t *out, char *error,
-                             size_t error_size)
+static int decode_submit_job(json_t *job, size_t index, rill_submit_job_t *out, json_t **args_out,
+                             char *error, size_t error_size)
 {
     if (!json_is_object(job))
         return fail(error, error_size, "job %zu is not a JSON object", index);
@@ -204,9 +190,28 @@ static int decode_submit_job(json_t *job, size_t index, rill_submit_job_t *out, 
         return fail(error, error_size, "job %zu: \"detach\" must be a boolean", index);
     memcpy(out->id, json_string_value(id), RILL_ID_TEXT_SIZE);
     out->kind = kind;
-    out->args = json_is_object(args) ? args : NULL;
+    *args_out = json_is_object(args) ? args : NULL;
     out->detach = json_is_true(detach);
     return 0;
+}
+
+/* The jobs' args as compact text, one after another in submit->args_text
+ * (args[i] NULL: none). */
+static void dump_args(rill_submit_t *submit, json_t **args)
+{
+    rill_buffer_t out;
+    rill_buffer_init(&out);
+    size_t *starts = rill_xcalloc(submit->count, sizeof(*starts));
+    for (size_t i = 0; i < submit->count; i++) {
+        starts[i] = out.length;
+        if (args[i] != NULL)
+            rill_json_compact_dump(&out, args[i]);
+        submit->jobs[i].args_length = out.length - starts[i];
+    }
+    submit->args_text = finish(&out);
+    for (size_t i = 0; i < submit->count; i++)
+        submit->jobs[i].args = args[i] != NULL ? submit->args_text + starts[i] : NULL;
+    free(starts);
 }
 
 int rill_submit_decode(const void *bytes, size_t length, rill_submit_t *submit, char *error,
@@ -225,12 +230,13 @@ int rill_submit_decode(const void *bytes, size_t length, rill_submit_t *submit, 
         return fail(error, error_size, "jobs must be an array of 1 or more job objects");
     }
     rill_submit_job_t *jobs = rill_xcalloc(count, sizeof(*jobs));
+    json_t **args = rill_xcalloc(count, sizeof(*args));
     /* The ids seen so far, as keys: a hash, so a long request costs no
      * quadratic search. */
     json_t *seen = json_object();
     int result = 0;
     for (size_t i = 0; i < count && result == 0; i++) {
-        result = decode_submit_job(json_array_get(root, i), i, &jobs[i], error, error_size);
+        result = decode_submit_job(json_array_get(root, i), i, &jobs[i], &args[i], error, error_size);
         if (result == 0 && json_object_get(seen, jobs[i].id) != NULL) {
             fail(error, error_size, "job %s appears twice in the request", jobs[i].id);
             result = -2; /* a conflict, not a bad shape: rill_messages.h */
@@ -240,6 +246,7 @@ int rill_submit_decode(const void *bytes, size_t length, rill_submit_t *submit, 
     }
     json_decref(seen);
     if (result != 0) {
+        free(args);
         free(jobs);
         json_decref(root);
         return result;
@@ -247,6 +254,8 @@ int rill_submit_decode(const void *bytes, size_t length, rill_submit_t *submit, 
     submit->root = root;
     submit->jobs = jobs;
     submit->count = count;
+    dump_args(submit, args);
+    free(args);
     return 0;
 }
 
@@ -254,6 +263,7 @@ void rill_submit_release(rill_submit_t *submit)
 {
     free(submit->jobs);
     free(submit->text);
+    free(submit->args_text);
     json_decref(submit->root);
     memset(submit, 0, sizeof(*submit));
 }
@@ -304,7 +314,9 @@ char *rill_submitted_encode(const char (*ids)[RILL_ID_TEXT_SIZE], const uint64_t
 int rill_submitted_decode(const void *bytes, size_t length, rill_submitted_t *submitted, char *error,
                           size_t error_size)
 {
-    memset(submitted, 0, sizeof(*submitted));
+    /* What rill-broker writes: read without a parser (rill_submit_fast.h). */
+    if (rill_submitted_decode_fast(bytes, length, submitted) == 1)
+        return 0;
     json_t *jobs;
     json_t *root = load_with_jobs(bytes, length, "SUBMITTED", &jobs, error, error_size);
     if (root == NULL)
@@ -356,9 +368,12 @@ char *rill_batch_encode(const char *batch_id, int ordered, const rill_batch_job_
         append(&out, ",\"source\":");
         append_text(&out, job->source != NULL ? job->source : job->kind);
         append(&out, ",\"args\":");
-        char *args = job->args != NULL ? json_dumps(job->args, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-        append(&out, args != NULL ? args : "{}");
-        free(args);
+        if (job->args_text != NULL)
+            (void)rill_buffer_append(&out, job->args_text, job->args_text_length);
+        else if (job->args != NULL)
+            rill_json_compact_dump(&out, job->args);
+        else
+            append(&out, "{}");
         append(&out, ",\"attempt\":");
         append_number(&out, job->attempt);
         append(&out, ",\"who\":");

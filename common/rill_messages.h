@@ -29,8 +29,9 @@
 #include <stdint.h>
 
 #include "rill_submit.h"
+#include "rill_submit_fast.h"
 
-char *rill_submit_encode(const rill_submit_job_t *jobs, size_t count);
+/* rill_submit_encode: rill_submit_fast.h, with the reader of its layout. */
 /* Checks the shape of every job (not whether its kind is declared, nor
  * whether its id exists: that is the broker's to say). Also refuses an
  * empty array and an id given twice. On -1, error names the job by index,
@@ -42,14 +43,7 @@ int rill_submit_decode(const void *bytes, size_t length, rill_submit_t *submit, 
                        size_t error_size);
 void rill_submit_release(rill_submit_t *submit);
 
-/* SUBMITTED: the id the broker gave each job (another one when the job
- * joined an identical one: debounce, dedup) and its pipeline's flush_ms. */
-typedef struct {
-    char (*ids)[RILL_ID_TEXT_SIZE];
-    uint64_t *flush_ms;
-    size_t count;
-} rill_submitted_t;
-
+/* SUBMITTED: rill_submitted_t (rill_submit.h). */
 char *rill_submitted_encode(const char (*ids)[RILL_ID_TEXT_SIZE], const uint64_t *flush_ms,
                             size_t count);
 /* A missing "flush_ms" array decodes as zeros (older brokers). */
@@ -64,6 +58,10 @@ typedef struct {
     const char *source;
     const char *who; /* "" or NULL on encode: none */
     json_t *args;    /* an object, or NULL */
+    /* Encode only: the args as compact JSON text (args_text_length bytes),
+     * copied as they are; NULL: args is dumped (NULL args: {}). */
+    const char *args_text;
+    size_t args_text_length;
     uint64_t attempt;
     uint64_t seq; /* the job's last seq so far: this attempt's parts are seq+1, seq+2, ... */
     int valid; /* decode only: 0 = this entry is malformed (bad id or kind); skip it */

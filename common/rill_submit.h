@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* The longest source, key or who a job may carry (bytes). */
 #define RILL_MESSAGE_TEXT_MAX 256
@@ -22,7 +23,13 @@ typedef struct {
     const char *source;         /* NULL: none given */
     const char *key;            /* NULL: none given */
     const char *who;            /* NULL: none given */
-    json_t *args;               /* an object, or NULL */
+    /* The args object as compact JSON text, args_length bytes (not
+     * NUL-terminated), byte for byte what jansson's compact dump of it
+     * writes (rill_json_compact.h); NULL: none, which is {}. Kept as text
+     * from the request body to the BATCH: nothing on the way parses it
+     * unless it needs a field (rill_job_source, a pipeline's identity). */
+    const char *args;
+    size_t args_length;
     int detach;
 } rill_submit_job_t;
 
@@ -31,6 +38,15 @@ typedef struct {
     rill_submit_job_t *jobs;
     size_t count;
     char *text; /* the frame's copy the strings point into (rill_submit_fast.h), or NULL */
+    char *args_text; /* the full decoder's args, dumped one after another; the jobs' args point into it */
 } rill_submit_t;
+
+/* SUBMITTED: the id the broker gave each job (another one when the job
+ * joined an identical one: debounce, dedup) and its pipeline's flush_ms. */
+typedef struct {
+    char (*ids)[RILL_ID_TEXT_SIZE];
+    uint64_t *flush_ms;
+    size_t count;
+} rill_submitted_t;
 
 #endif

@@ -1,13 +1,67 @@
 /*
- * rill_submit_fast.c - the SUBMIT layout rill_submit_encode writes, read
- * without a JSON parser. See rill_submit_fast.h.
+ * rill_submit_fast.c - the SUBMIT layout: rill_submit_encode writes it, and
+ * it is read back without a JSON parser; SUBMITTED read likewise. See
+ * rill_submit_fast.h.
  */
 #include "rill_submit_fast.h"
 #include "rill_alloc.h"
+#include "rill_json_compact.h"
 #include "rill_protocol.h"
 
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* ---- SUBMIT, written ---------------------------------------------------- */
+
+static void append(rill_buffer_t *out, const char *text)
+{
+    (void)rill_buffer_append(out, text, strlen(text));
+}
+
+/* A JSON string as jansson writes it, or null for NULL. */
+static void append_jansson_text(rill_buffer_t *out, const char *text)
+{
+    if (text == NULL)
+        append(out, "null");
+    else
+        (void)rill_json_compact_string(out, text, strlen(text));
+}
+
+char *rill_submit_encode(const rill_submit_job_t *jobs, size_t count)
+{
+    rill_buffer_t out;
+    rill_buffer_init(&out);
+    append(&out, "[");
+    for (size_t i = 0; i < count; i++) {
+        const rill_submit_job_t *job = &jobs[i];
+        append(&out, i > 0 ? ",{\"id\":" : "{\"id\":");
+        append_jansson_text(&out, job->id);
+        append(&out, ",\"kind\":");
+        append_jansson_text(&out, job->kind);
+        append(&out, ",\"source\":");
+        append_jansson_text(&out, job->source);
+        append(&out, ",\"args\":");
+        if (job->args != NULL)
+            (void)rill_buffer_append(&out, job->args, job->args_length);
+        else
+            append(&out, "{}");
+        append(&out, ",\"key\":");
+        append_jansson_text(&out, job->key);
+        append(&out, ",\"who\":");
+        append_jansson_text(&out, job->who);
+        append(&out, job->detach ? ",\"detach\":true}" : ",\"detach\":false}");
+    }
+    append(&out, "]");
+    if (out.failed || rill_buffer_append(&out, "", 1) != 0) {
+        fprintf(stderr, "rill: out of memory encoding a message\n");
+        abort();
+    }
+    return out.data;
+}
+
+/* ---- SUBMIT, read ---------------------------------------------------------- */
 
 typedef struct {
     char *at; /* in a writable copy of the frame: strings are ended in place */
@@ -56,7 +110,7 @@ static int optional(cursor_t *c, const char **value)
 }
 
 /* The bytes of the object at the cursor: brackets counted outside strings
- * (jansson checks the rest). */
+ * (rill_json_compact_is_exact checks the rest). */
 static int object_extent(cursor_t *c, const char **start, size_t *length)
 {
     if (c->at >= c->end || *c->at != '{')
@@ -84,20 +138,8 @@ static int object_extent(cursor_t *c, const char **start, size_t *length)
     return -1;
 }
 
-static json_t *args_object(const char *start, size_t length)
-{
-    if (length == 2 && start[1] == '}')
-        return json_object(); /* "{}": no parse */
-    json_t *args = json_loadb(start, length, JSON_REJECT_DUPLICATES, NULL);
-    if (args != NULL && !json_is_object(args)) {
-        json_decref(args);
-        return NULL;
-    }
-    return args;
-}
-
-/* One job of the layout into out; its args joins root. */
-static int read_job(cursor_t *c, rill_submit_job_t *out, json_t *root)
+/* One job of the layout into out; its args point into the frame's copy. */
+static int read_job(cursor_t *c, rill_submit_job_t *out)
 {
     const char *id, *args_start;
     size_t id_length, kind_length, args_length;
@@ -115,11 +157,13 @@ static int read_job(cursor_t *c, rill_submit_job_t *out, json_t *root)
         return -1;
     if (EXPECT(c, "}") != 0)
         return -1;
-    json_t *args = args_object(args_start, args_length);
-    if (args == NULL)
+    /* Sent on as they are (BATCH): so they must be what the full decoder
+     * would make of them, jansson's compact dump (rill_json_compact.h). "{}"
+     * is the common case. */
+    if (!(args_length == 2 && args_start[1] == '}') && !rill_json_compact_is_exact(args_start, args_length))
         return -1;
-    json_array_append_new(root, args);
-    out->args = args;
+    out->args = args_start;
+    out->args_length = args_length;
     memcpy(out->id, id, RILL_JOB_ID_LENGTH);
     out->id[RILL_JOB_ID_LENGTH] = '\0';
     return 0;
@@ -147,16 +191,15 @@ int rill_submit_decode_fast(const void *bytes, size_t length, rill_submit_t *sub
     cursor_t c = {text + 1, text + length};
     size_t capacity = 4;
     rill_submit_job_t *jobs = rill_xmalloc(capacity * sizeof(*jobs));
-    json_t *root = json_array();
     size_t count = 0;
-    int ok = root != NULL;
+    int ok = 1;
     while (ok) {
         if (count == capacity) {
             capacity *= 2;
             jobs = rill_xrealloc(jobs, capacity * sizeof(*jobs));
         }
         memset(&jobs[count], 0, sizeof(*jobs));
-        ok = count < FAST_JOBS_MAX && read_job(&c, &jobs[count], root) == 0 && !seen_before(jobs, count);
+        ok = count < FAST_JOBS_MAX && read_job(&c, &jobs[count]) == 0 && !seen_before(jobs, count);
         if (!ok)
             break;
         count++;
@@ -165,14 +208,82 @@ int rill_submit_decode_fast(const void *bytes, size_t length, rill_submit_t *sub
         ok = EXPECT(&c, ",") == 0;
     }
     if (!ok || c.at != c.end) {
-        json_decref(root);
         free(jobs);
         free(text);
         return 0;
     }
-    submit->root = root;
     submit->jobs = jobs;
     submit->count = count;
     submit->text = text;
+    return 1;
+}
+
+/* ---- SUBMITTED ----------------------------------------------------------- */
+
+/* A count of 1 to 18 digits without a leading zero (what JSON allows and
+ * surely fits). */
+static int count_value(cursor_t *c, uint64_t *value)
+{
+    const char *start = c->at;
+    uint64_t number = 0;
+    while (c->at < c->end && *c->at >= '0' && *c->at <= '9')
+        number = number * 10 + (uint64_t)(*c->at++ - '0');
+    size_t digits = (size_t)(c->at - start);
+    if (digits == 0 || digits > 18 || (digits > 1 && *start == '0'))
+        return -1;
+    *value = number;
+    return 0;
+}
+
+/* Counts the ids of the "jobs" array at the cursor (its '[' passed),
+ * checking the layout: the array's end is where the cursor stops. */
+static long count_ids(const char *at, const char *end)
+{
+    long count = 0;
+    if (at < end && *at == ']')
+        return 0;
+    for (;;) {
+        if (end - at < RILL_JOB_ID_LENGTH + 3 || at[0] != '"' || at[RILL_JOB_ID_LENGTH + 1] != '"' ||
+            !rill_job_id_is_valid((const uint8_t *)at + 1, RILL_JOB_ID_LENGTH))
+            return -1;
+        at += RILL_JOB_ID_LENGTH + 2;
+        count++;
+        if (*at == ']')
+            return count;
+        if (*at++ != ',')
+            return -1;
+    }
+}
+
+int rill_submitted_decode_fast(const void *bytes, size_t length, rill_submitted_t *submitted)
+{
+    memset(submitted, 0, sizeof(*submitted));
+    /* Only read here: the cursor's text is not written. */
+    cursor_t c = {(char *)bytes, (char *)bytes + length};
+    if (EXPECT(&c, "{\"jobs\":[") != 0)
+        return 0;
+    long count = count_ids(c.at, c.end);
+    if (count < 0)
+        return 0;
+    char(*ids)[RILL_ID_TEXT_SIZE] = rill_xcalloc(count > 0 ? (size_t)count : 1, RILL_ID_TEXT_SIZE);
+    uint64_t *flush_ms = rill_xcalloc(count > 0 ? (size_t)count : 1, sizeof(*flush_ms));
+    for (long i = 0; i < count; i++) {
+        memcpy(ids[i], c.at + 1, RILL_JOB_ID_LENGTH);
+        ids[i][RILL_JOB_ID_LENGTH] = '\0';
+        c.at += RILL_JOB_ID_LENGTH + 3; /* the quotes, and the ',' or ']' */
+    }
+    if (count == 0)
+        c.at++; /* the ']' */
+    int ok = EXPECT(&c, ",\"flush_ms\":[") == 0;
+    for (long i = 0; ok && i < count; i++)
+        ok = (i == 0 || EXPECT(&c, ",") == 0) && count_value(&c, &flush_ms[i]) == 0;
+    if (!ok || EXPECT(&c, "]}") != 0 || c.at != c.end) {
+        free(ids);
+        free(flush_ms);
+        return 0;
+    }
+    submitted->ids = ids;
+    submitted->flush_ms = flush_ms;
+    submitted->count = (size_t)count;
     return 1;
 }

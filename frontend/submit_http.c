@@ -15,6 +15,7 @@
 #include "rill_log.h"
 #include "rill_messages.h"
 #include "router.h"
+#include "submit_body.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -142,75 +143,15 @@ static void on_submit_reply(void *owner, rill_call_outcome_t outcome, const rill
     submit->stream = NULL;
 }
 
-/* Checks the body; on error answers and returns NULL. Else the job list. */
-static json_t *parse_jobs(const rill_config_t *config, h2o_req_t *req)
-{
-    json_t *body = rill_http_request_json_body(req, config->max_body_bytes, JSON_DECODE_ANY,
-                                               "the body must be a job object or an array of them");
-    if (body == NULL)
-        return NULL;
-    int is_array = json_is_array(body);
-    json_t *jobs = body;
-    if (!is_array) {
-        jobs = json_array();
-        json_array_append_new(jobs, body);
-    }
-    size_t count = json_array_size(jobs);
-    if (count == 0) {
-        rill_http_reply_error(req, 422, "invalid_job", "the job array is empty");
-        json_decref(jobs);
-        return NULL;
-    }
-    if (count > config->max_jobs_per_request) {
-        char message[128];
-        snprintf(message, sizeof(message), "%zu jobs in one request; at most %llu", count,
-                 (unsigned long long)config->max_jobs_per_request);
-        rill_http_reply_error(req, 413, "too_many_jobs", message);
-        json_decref(jobs);
-        return NULL;
-    }
-    for (size_t i = 0; i < count; i++) {
-        rill_job_error_t job_error;
-        memset(&job_error, 0, sizeof(job_error));
-        if (rill_job_validate(config, json_array_get(jobs, i), &job_error) != 0) {
-            char message[320];
-            if (is_array)
-                snprintf(message, sizeof(message), "job %zu: %s", i, job_error.message);
-            else
-                snprintf(message, sizeof(message), "%s", job_error.message);
-            int status = job_error.status >= 400 && job_error.status < 500 ? job_error.status : 422;
-            rill_http_reply_error(req, status, job_error.code != NULL ? job_error.code : "invalid_job",
-                                  message);
-            json_decref(jobs);
-            return NULL;
-        }
-    }
-    rill_job_error_t budget_error;
-    if (rill_job_request_budget(config, jobs, &budget_error) != 0) {
-        rill_http_reply_error(req, budget_error.status, budget_error.code, budget_error.message);
-        json_decref(jobs);
-        return NULL;
-    }
-    return jobs;
-}
-
 /* The SUBMIT frame of the checked jobs (rill_messages.h). */
-static char *submit_payload(json_t *jobs, const submit_t *submit, int detach)
+static char *submit_payload(rill_submit_body_t *body, const submit_t *submit, int detach)
 {
-    rill_submit_job_t *items = rill_xcalloc(submit->job_count, sizeof(*items));
     for (size_t i = 0; i < submit->job_count; i++) {
-        json_t *job = json_array_get(jobs, i);
-        memcpy(items[i].id, submit->ids[i], RILL_ID_TEXT_SIZE);
-        items[i].kind = json_string_value(json_object_get(job, "kind"));
-        items[i].source = json_string_value(json_object_get(job, "source"));
-        items[i].key = json_string_value(json_object_get(job, "key"));
-        items[i].who = submit->who;
-        items[i].args = json_object_get(job, "args");
-        items[i].detach = detach;
+        memcpy(body->jobs[i].id, submit->ids[i], RILL_ID_TEXT_SIZE);
+        body->jobs[i].who = submit->who;
+        body->jobs[i].detach = detach;
     }
-    char *payload = rill_submit_encode(items, submit->job_count);
-    free(items);
-    return payload;
+    return rill_submit_encode(body->jobs, submit->job_count);
 }
 
 /* The stream that answers a non-detached submit, following its jobs. -1
@@ -239,11 +180,11 @@ void rill_submit_http_handle(h2o_req_t *req, const rill_config_t *config,
     rill_stream_format_t format;
     /* A format= of neither sse nor ndjson is NDJSON here, as it always was. */
     (void)rill_http_request_stream_format(req, &format);
-    json_t *jobs = parse_jobs(config, req);
-    if (jobs == NULL)
+    rill_submit_body_t body;
+    if (rill_submit_body_read(req, config, &body) != 0)
         return;
     if (!rill_broker_link_is_connected(broker)) {
-        json_decref(jobs);
+        rill_submit_body_release(&body);
         rill_http_reply_error(req, 503, "unavailable", "no broker");
         return;
     }
@@ -251,18 +192,18 @@ void rill_submit_http_handle(h2o_req_t *req, const rill_config_t *config,
     memset(submit, 0, sizeof(*submit));
     submit->broker = broker;
     submit->req = req;
-    submit->job_count = json_array_size(jobs);
+    submit->job_count = body.count;
     submit->ids = h2o_mem_alloc_pool(&req->pool, submit->job_count * sizeof(*submit->ids));
     rill_http_request_client(req, submit->who, sizeof(submit->who));
     for (size_t i = 0; i < submit->job_count; i++) {
         if (rill_id_generate(submit->ids[i]) != 0) {
-            json_decref(jobs);
+            rill_submit_body_release(&body);
             rill_http_reply_error(req, 500, "internal", "no randomness for job ids");
             return;
         }
     }
-    char *payload = submit_payload(jobs, submit, detach);
-    json_decref(jobs);
+    char *payload = submit_payload(&body, submit, detach);
+    rill_submit_body_release(&body);
     if (!detach && open_stream(submit, streams, format) != 0)
         goto unavailable;
     /* SUBMIT req token jobs follow: no barrier token; the follow subject

@@ -5,6 +5,7 @@
  * crash or succeed.
  */
 #include "rill_messages.h"
+#include "rill_submit_fast.h"
 #include "rill_test.h"
 
 #include <stdlib.h>
@@ -33,11 +34,21 @@ static void check_refused(const char *text, const char *expected)
     CHECKF(strcmp(error, expected) == 0, "for %s: got \"%s\", expected \"%s\"", text, error, expected);
 }
 
+/* A job's args as rill_submit_job_t holds them: compact text. */
+#define ARGS(literal) .args = (literal), .args_length = sizeof(literal) - 1
+
+/* A decoded job's args are exactly text (NULL: none). */
+static int args_are(const rill_submit_job_t *job, const char *text)
+{
+    if (text == NULL || job->args == NULL)
+        return text == NULL && job->args == NULL;
+    return job->args_length == strlen(text) && memcmp(job->args, text, job->args_length) == 0;
+}
+
 static void test_submit_round_trip(void)
 {
-    json_t *args = json_pack("{s:i}", "parts", 3);
     rill_submit_job_t jobs[2] = {
-        {.id = ID1, .kind = "demo", .source = "app", .key = "k1", .who = "10.0.0.1", .args = args},
+        {.id = ID1, .kind = "demo", .source = "app", .key = "k1", .who = "10.0.0.1", ARGS("{\"parts\":3}")},
         {.id = ID2, .kind = "exec", .who = "10.0.0.1", .detach = 1},
     };
     char *text = rill_submit_encode(jobs, 2);
@@ -51,20 +62,18 @@ static void test_submit_round_trip(void)
     rill_submit_t submit;
     char error[256] = "";
     CHECKF(rill_submit_decode(text, strlen(text), &submit, error, sizeof(error)) == 0, "%s", error);
-    CHECK(submit.count == 2 && submit.root != NULL);
+    CHECK(submit.count == 2 && submit.text != NULL); /* the fast path */
     CHECK(strcmp(submit.jobs[0].id, ID1) == 0 && strcmp(submit.jobs[1].id, ID2) == 0);
     CHECK(strcmp(submit.jobs[0].kind, "demo") == 0 && strcmp(submit.jobs[1].kind, "exec") == 0);
     CHECK(strcmp(submit.jobs[0].source, "app") == 0 && submit.jobs[1].source == NULL);
     CHECK(strcmp(submit.jobs[0].key, "k1") == 0 && submit.jobs[1].key == NULL);
     CHECK(strcmp(submit.jobs[1].who, "10.0.0.1") == 0);
-    CHECK(json_equal(submit.jobs[0].args, args));
-    CHECK(json_is_object(submit.jobs[1].args) && json_object_size(submit.jobs[1].args) == 0);
+    CHECK(args_are(&submit.jobs[0], "{\"parts\":3}") && args_are(&submit.jobs[1], "{}"));
     CHECK(submit.jobs[0].detach == 0 && submit.jobs[1].detach == 1);
     rill_submit_release(&submit);
     CHECK(submit.root == NULL && submit.jobs == NULL && submit.count == 0);
     rill_submit_release(&submit); /* twice is harmless */
     free(text);
-    json_decref(args);
 
     /* Absent and null optional fields are none; a NULL who encodes as null. */
     CHECK(rill_submit_decode("[{\"id\":\"" ID1 "\",\"kind\":\"demo\",\"source\":null,\"args\":null,"
@@ -92,7 +101,8 @@ static int same_submit(const rill_submit_t *a, const rill_submit_t *b)
         const rill_submit_job_t *x = &a->jobs[i], *y = &b->jobs[i];
 #define SAME_TEXT(f) ((x->f == NULL && y->f == NULL) || (x->f != NULL && y->f != NULL && strcmp(x->f, y->f) == 0))
         if (strcmp(x->id, y->id) != 0 || !SAME_TEXT(kind) || !SAME_TEXT(source) || !SAME_TEXT(key) ||
-            !SAME_TEXT(who) || x->detach != y->detach || !json_equal(x->args, y->args))
+            !SAME_TEXT(who) || x->detach != y->detach || x->args_length != y->args_length ||
+            (x->args == NULL) != (y->args == NULL) || (x->args != NULL && memcmp(x->args, y->args, x->args_length) != 0))
             return 0;
 #undef SAME_TEXT
     }
@@ -106,10 +116,10 @@ static int same_submit(const rill_submit_t *a, const rill_submit_t *b)
 static void test_submit_fast_path(void)
 {
     rill_submit_job_t jobs[3] = {
-        {.id = ID1, .kind = "demo", .args = json_pack("{s:i, s:s}", "parts", 10, "pad", "}{\\\"]")},
+        {.id = ID1, .kind = "demo", ARGS("{\"parts\":10,\"pad\":\"}{\\\"]\"}")},
         {.id = ID2, .kind = "exec", .source = "app", .key = "k 1", .who = "10.0.0.1", .detach = 1},
         {.id = "00000000000000000000000000000003", .kind = "http", .who = "caf\xc3\xa9",
-         .args = json_pack("{s:[i,{s:s}]}", "a", 1, "b", "x")},
+         ARGS("{\"a\":[1,{\"b\":\"x\"}]}")},
     };
     char error[256];
     for (size_t n = 1; n <= 3; n++) {
@@ -129,7 +139,6 @@ static void test_submit_fast_path(void)
         json_decref(document);
         free(text);
     }
-    CHECK(jobs[0].args != NULL && jobs[2].args != NULL);
     /* An id twice: the same refusal (conflict) as ever. */
     rill_submit_job_t twice[2] = {{.id = ID1, .kind = "demo"}, {.id = ID1, .kind = "demo"}};
     char *text = rill_submit_encode(twice, 2);
@@ -148,8 +157,68 @@ static void test_submit_fast_path(void)
     const char *wrong = "[{\"id\":\"" ID1 "\",\"kind\":\"demo\",\"source\":null,\"args\":{],\"key\":null,"
                         "\"who\":null,\"detach\":false}]";
     CHECK(rill_submit_decode(wrong, strlen(wrong), &submit, error, sizeof(error)) == -1);
-    json_decref(jobs[0].args);
-    json_decref(jobs[2].args);
+}
+
+/* A SUBMIT's args go on to the BATCH as the text the decoder gives: what
+ * jansson's compact dump of them is, whichever decoder read them. Args
+ * the fast reader cannot vouch for are the full decoder's. */
+static void test_submit_args_text(void)
+{
+    const char *cases[][2] = {
+        {"{\"a\":1}", "{\"a\":1}"},                                       /* fast */
+        {"{\"a\": 1 ,\"b\":[ ]}", "{\"a\":1,\"b\":[]}"},                   /* whitespace */
+        {"{\"r\":0.1}", "{\"r\":0.10000000000000001}"},                     /* a real */
+        {"{\"s\":\"\\u00e9\\/\"}", "{\"s\":\"\xc3\xa9/\"}"},                  /* escapes */
+        {"{\"z\":-0,\"n\":null}", "{\"z\":0,\"n\":null}"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char frame[512];
+        snprintf(frame, sizeof(frame),
+                 "[{\"id\":\"" ID1 "\",\"kind\":\"demo\",\"source\":null,\"args\":%s,\"key\":null,"
+                 "\"who\":null,\"detach\":false}]",
+                 cases[i][0]);
+        rill_submit_t submit;
+        char error[256] = "";
+        CHECKF(rill_submit_decode(frame, strlen(frame), &submit, error, sizeof(error)) == 0, "%s", error);
+        CHECKF(submit.count == 1 && args_are(&submit.jobs[0], cases[i][1]), "%s: %.*s", cases[i][0],
+               (int)submit.jobs[0].args_length, submit.jobs[0].args);
+        CHECK((submit.text != NULL) == (i == 0)); /* only the first is read without jansson */
+        rill_submit_release(&submit);
+    }
+    /* A key twice in args is refused, as jansson's JSON_REJECT_DUPLICATES did. */
+    const char *twice = "[{\"id\":\"" ID1 "\",\"kind\":\"demo\",\"source\":null,\"args\":{\"a\":1,\"a\":2},"
+                        "\"key\":null,\"who\":null,\"detach\":false}]";
+    rill_submit_t submit;
+    CHECK(rill_submit_decode(twice, strlen(twice), &submit, NULL, 0) == -1);
+}
+
+/* The encoder writes strings as jansson did (a tree dumped compactly):
+ * \b, \f, \u00XX in upper case, DEL and UTF-8 as they are; text that is
+ * not UTF-8 as null. */
+static void test_submit_encode_strings(void)
+{
+    const char *texts[] = {"plain", "q\"b\\n\nt\tr\rb\bf\f", "\x01\x1f\x7f", "caf\xc3\xa9 \xf0\x9f\x98\x80", "bad\xff", ""};
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        rill_submit_job_t job = {.id = ID1, .kind = "demo", .source = texts[i], .key = texts[i], .who = texts[i]};
+        char *text = rill_submit_encode(&job, 1);
+        json_t *item = json_object();
+        json_object_set_new(item, "id", json_string(ID1));
+        json_object_set_new(item, "kind", json_string("demo"));
+        json_t *string = json_string(texts[i]);
+        json_object_set_new(item, "source", string != NULL ? json_incref(string) : json_null());
+        json_object_set_new(item, "args", json_object());
+        json_object_set_new(item, "key", string != NULL ? json_incref(string) : json_null());
+        json_object_set_new(item, "who", string != NULL ? json_incref(string) : json_null());
+        json_object_set_new(item, "detach", json_false());
+        json_t *array = json_array();
+        json_array_append_new(array, item);
+        char *expected = json_dumps(array, JSON_COMPACT);
+        CHECKF(strcmp(text, expected) == 0, "%s, jansson %s", text, expected);
+        free(expected);
+        free(text);
+        json_decref(string);
+        json_decref(array);
+    }
 }
 
 static void test_submit_refusals(void)
@@ -254,7 +323,27 @@ static void test_submitted(void)
     CHECK(submitted.flush_ms[0] == 0 && submitted.flush_ms[1] == 250);
     rill_submitted_release(&submitted);
     CHECK(submitted.ids == NULL && submitted.flush_ms == NULL && submitted.count == 0);
+    /* rill-broker's layout is read without jansson, with the same values. */
+    CHECK(rill_submitted_decode_fast(text, strlen(text), &submitted) == 1 && submitted.count == 2 &&
+          strcmp(submitted.ids[1], ID2) == 0 && submitted.flush_ms[1] == 250);
+    rill_submitted_release(&submitted);
     free(text);
+    const uint64_t large[2] = {999999999999999999ull, 1000000000000000000ull};
+    text = rill_submitted_encode(ids, large, 2);
+    CHECK(rill_submitted_decode_fast(text, strlen(text), &submitted) == 0 && submitted.ids == NULL);
+    CHECK(rill_submitted_decode(text, strlen(text), &submitted, NULL, 0) == 0 &&
+          submitted.flush_ms[0] == large[0] && submitted.flush_ms[1] == large[1]);
+    rill_submitted_release(&submitted);
+    free(text);
+    /* Any other layout is the full decoder's (same values, or its refusal). */
+    const char *others[] = {"{\"jobs\":[\"" ID1 "\"],\"flush_ms\":[1,2]}", "{\"jobs\":[\"" ID1 "\"],\"flush_ms\":[01]}",
+                            "{\"jobs\":[\"" ID1 "\"], \"flush_ms\":[1]}", "{\"jobs\":[\"" ID1 "\"],\"flush_ms\":[1]} ",
+                            "{\"jobs\":[\"" ID1 "\",],\"flush_ms\":[1]}", "{\"jobs\":[\"0123456789ABCDEF0123456789abcdef\"],\"flush_ms\":[1]}",
+                            "{\"jobs\":[\"" ID1 "\"],\"flush_ms\":[]}", "{\"jobs\":[\"" ID1 "\"]}", "{\"jobs\":["};
+    for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+        CHECKF(rill_submitted_decode_fast(others[i], strlen(others[i]), &submitted) == 0, "fast: %s", others[i]);
+        CHECK(submitted.ids == NULL && submitted.count == 0);
+    }
 
     /* Older brokers: no flush_ms; a bad entry reads as 0. */
     const char *old = "{\"jobs\":[\"" ID1 "\",\"" ID2 "\"]}";
@@ -609,6 +698,8 @@ static void test_garbage(void)
 int main(void)
 {
     test_submit_fast_path();
+    test_submit_args_text();
+    test_submit_encode_strings();
     test_submit_round_trip();
     test_submit_refusals();
     test_submitted();
