@@ -321,8 +321,10 @@ static ordered_run_t *run_new(rill_worker_job_t **jobs, size_t count)
 void rill_job_registry_start(rill_job_registry_t *self, const rill_batch_entry_t *entries, size_t count, int ordered,
                              int draining)
 {
-    rill_worker_job_t **taken = rill_xcalloc(count, sizeof(*taken));
-    rill_worker_job_t **group = rill_xcalloc(count, sizeof(*group));
+    /* A batch of a few jobs (one, without a pipeline) allocates nothing here. */
+    rill_worker_job_t *taken_few[16], *group_few[16];
+    rill_worker_job_t **taken = count <= 16 ? taken_few : rill_xcalloc(count, sizeof(*taken));
+    rill_worker_job_t **group = count <= 16 ? group_few : rill_xcalloc(count, sizeof(*group));
     size_t taken_count = 0;
     for (size_t i = 0; i < count; i++) {
         rill_worker_job_t *job = take_entry(self, &entries[i], draining);
@@ -337,8 +339,10 @@ void rill_job_registry_start(rill_job_registry_t *self, const rill_batch_entry_t
         } else {
             run_advance(self, run);
         }
-        free(group);
-        free(taken);
+        if (taken != taken_few) {
+            free(group);
+            free(taken);
+        }
         return;
     }
     /* Kind by kind, in the order they first appear in the batch: a batch
@@ -361,8 +365,10 @@ void rill_job_registry_start(rill_job_registry_t *self, const rill_batch_entry_t
         for (size_t j = 0; j < group_count; j++)
             kind->start_job(self->context, group[j]);
     }
-    free(group);
-    free(taken);
+    if (taken != taken_few) {
+        free(group);
+        free(taken);
+    }
 }
 
 static void advance_all(rill_job_registry_t *self);

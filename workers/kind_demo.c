@@ -90,7 +90,7 @@ typedef struct {
     demo_args_t args;
     int64_t emitted;
     rill_worker_timer_t timer;
-    char *line; /* reused for every part: {"i":…,"mono_ns":…,"pad":"xxx…"} (at most 66 + size bytes) */
+    char *line; /* in the state's allocation, reused for every part: {"i":…,"mono_ns":…,"pad":"xxx…"} (at most 66 + size bytes) */
     size_t line_capacity;
 } demo_state_t;
 
@@ -121,8 +121,7 @@ static uint64_t next_delay_ms(const demo_state_t *state)
 
 static void demo_state_free(demo_state_t *state)
 {
-    free(state->line);
-    free(state);
+    free(state); /* and its line */
 }
 
 static void demo_emit(void *argument)
@@ -184,12 +183,13 @@ static void demo_start(rill_worker_context_t *context, rill_worker_job_t *job)
         rill_worker_job_fail(context, job, error.code, error.message);
         return;
     }
-    demo_state_t *state = rill_xcalloc(1, sizeof(*state));
+    size_t line_capacity = 96 + (size_t)args.size;
+    demo_state_t *state = rill_xcalloc(1, sizeof(*state) + line_capacity); /* the line right after it */
     state->context = context;
     state->job = job;
     state->args = args;
-    state->line_capacity = 96 + (size_t)args.size;
-    state->line = rill_xmalloc(state->line_capacity);
+    state->line_capacity = line_capacity;
+    state->line = (char *)(state + 1);
     rill_worker_job_set_state(job, state);
     uint64_t delay = args.parts == 0 ? 0 : next_delay_ms(state);
     rill_worker_timer_start(context, &state->timer, delay, demo_emit, state);
