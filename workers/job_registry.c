@@ -421,10 +421,14 @@ void rill_job_registry_refuse_part(rill_job_registry_t *self, rill_worker_job_t 
                   (unsigned long long)max_part_bytes);
 }
 
-/* The end of a job the kind ended: DONE, or FAIL code message. */
+/* The end of a job the kind ended: DONE, or FAIL code message. It goes
+ * after the turn's batch of parts (rill_worker_link_send_end), except in
+ * an ordered batch, where it must precede the next job's parts. */
 static void send_end(rill_job_registry_t *self, rill_worker_job_t *job, const char *code, const char *message)
 {
-    if (code == NULL)
+    if (job->run == NULL)
+        rill_worker_link_send_end(self->link, job->id, code, message);
+    else if (code == NULL)
         rill_worker_link_send_job(self->link, RILL_COMMAND_DONE, job->id);
     else
         send_fail(self, job->id, code, message);
