@@ -155,9 +155,14 @@ static void demo_emit(void *argument)
         rill_worker_job_fail(context, job, "publish_failed", "the worker could not queue a part");
         return;
     }
-    /* The last part is followed at once by done: no idle interval at the end. */
-    uint64_t delay = state->emitted >= state->args.parts ? 0 : next_delay_ms(state);
-    rill_worker_timer_start(context, &state->timer, delay, demo_emit, state);
+    /* The last part is followed at once by done, in the same turn (its
+     * DONE goes right after the turn's PARTS): no idle interval, no timer. */
+    if (state->emitted >= state->args.parts) {
+        demo_state_free(state);
+        rill_worker_job_done(context, job);
+        return;
+    }
+    rill_worker_timer_start(context, &state->timer, next_delay_ms(state), demo_emit, state);
 }
 
 /* The job's args: from their text when they are plain integers (no JSON

@@ -92,6 +92,13 @@ int main(void)
     CHECK(fake_worker_armed_timers(worker) == 0 && rill_worker_job_state(long_job) == NULL);
     CHECK(long_job->part_count == 2 && !long_job->done && long_job->fail_code[0] == '\0');
 
+    /* The last part ends the job in the same callback: two timers for two
+     * parts, none more for done. */
+    rill_worker_job_t *brief = fake_worker_job(worker, "0000000000000000000000000000000a",
+                                               "{\"parts\":2,\"interval_ms\":0}");
+    demo->start_job(worker, brief);
+    CHECK(fake_worker_run_timers(worker, 100) == 2 && brief->part_count == 2 && brief->done);
+
     CHECK(fake_worker_misuses(worker) == 0);
     fake_worker_destroy(&worker);
     CHECK(worker == NULL);
