@@ -4,6 +4,7 @@
 #include "rill_kind_args.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -58,4 +59,93 @@ int rill_kind_args_only(json_t *args, const char *kind, const char *const *allow
             return rill_job_error(error, 422, "invalid_args", "%s takes no argument \"%.64s\"", kind, name);
     }
     return 0;
+}
+
+int rill_kind_args_integers(json_t *args, const char *kind, const rill_kind_args_integer_t *specs, size_t count,
+                            rill_job_error_t *error)
+{
+    const char *name;
+    json_t *value;
+    json_object_foreach(args, name, value)
+    {
+        int known = 0;
+        for (size_t i = 0; i < count; i++)
+            known |= strcmp(name, specs[i].name) == 0;
+        if (!known)
+            return rill_job_error(error, 422, "invalid_args", "%s takes no argument \"%.64s\"", kind, name);
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (rill_kind_args_integer(args, specs[i].name, specs[i].minimum, specs[i].maximum, specs[i].value,
+                                   error) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+#define INTEGERS_TEXT_MAX 16
+
+/* An integer as compact JSON writes it: -?(0|[1-9][0-9]{0,17}). Moves *at
+ * past it; 0, or -1. */
+static int text_integer(const char **at, const char *end, int64_t *value)
+{
+    const char *p = *at;
+    int negative = p < end && *p == '-';
+    p += negative;
+    const char *digits = p;
+    int64_t number = 0;
+    while (p < end && *p >= '0' && *p <= '9' && p - digits < 19) {
+        number = number * 10 + (*p - '0');
+        p++;
+    }
+    size_t length = (size_t)(p - digits);
+    if (length == 0 || length > 18 || (length > 1 && digits[0] == '0'))
+        return -1;
+    *value = negative ? -number : number;
+    *at = p;
+    return 0;
+}
+
+int rill_kind_args_integers_text(const char *text, size_t length, const rill_kind_args_integer_t *specs,
+                                 size_t count)
+{
+    int64_t values[INTEGERS_TEXT_MAX];
+    bool seen[INTEGERS_TEXT_MAX] = {false};
+    const char *at = text, *end = text + length;
+    if (text == NULL || count > INTEGERS_TEXT_MAX || length < 2 || *at++ != '{')
+        return 0;
+    if (*at == '}')
+        return at + 1 == end;
+    for (;;) {
+        /* "name": a plain name, one of specs (no escape: else the parse decides) */
+        if (at >= end || *at++ != '"')
+            return 0;
+        const char *name = at;
+        while (at < end && *at != '"' && *at != '\\')
+            at++;
+        if (at >= end || *at != '"')
+            return 0;
+        size_t name_length = (size_t)(at - name);
+        at++;
+        size_t index = 0;
+        while (index < count && (strncmp(specs[index].name, name, name_length) != 0 ||
+                                 specs[index].name[name_length] != '\0'))
+            index++;
+        if (index == count || seen[index] || at >= end || *at++ != ':' ||
+            text_integer(&at, end, &values[index]) != 0 || values[index] < specs[index].minimum ||
+            values[index] > specs[index].maximum)
+            return 0;
+        seen[index] = true;
+        if (at < end && *at == ',') {
+            at++;
+            continue;
+        }
+        if (at + 1 != end || *at != '}')
+            return 0;
+        break;
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (seen[i])
+            *specs[i].value = values[i];
+    }
+    return 1;
 }

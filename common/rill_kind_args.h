@@ -14,6 +14,7 @@
 #include "rill_config.h"
 
 #include <jansson.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct {
@@ -42,6 +43,33 @@ int rill_job_error(rill_job_error_t *error, int status, const char *code, const 
  * Returns 0, or -1 (422 invalid_args). */
 int rill_kind_args_integer(json_t *args, const char *name, int64_t minimum, int64_t maximum, int64_t *value,
                            rill_job_error_t *error);
+
+/* One optional integer argument: its name, its range, where its value goes
+ * (which keeps its default when the argument is absent). */
+typedef struct {
+    const char *name;
+    int64_t minimum;
+    int64_t maximum;
+    int64_t *value;
+} rill_kind_args_integer_t;
+
+/* A kind whose args are only integers: refuses any argument not in specs
+ * (as rill_kind_args_only), then reads each (as rill_kind_args_integer), in
+ * the order of specs. Returns 0, or -1 with the error of the first check
+ * that fails. */
+int rill_kind_args_integers(json_t *args, const char *kind, const rill_kind_args_integer_t *specs, size_t count,
+                            rill_job_error_t *error);
+
+/* The same args read from their JSON text (the worker's
+ * rill_worker_job_args_text), without a parser, when the text is a flat
+ * object of such arguments in compact JSON: {} or {"name":N,...}, each
+ * name one of specs and given once, each N an integer of at most 18 digits
+ * within its range. Returns 1 with the values set; 0 for any other text,
+ * values untouched: the caller then decides with rill_kind_args_integers
+ * on the parsed args, which accepts every text this one accepts, with the
+ * same values, and names what is wrong. At most 16 specs. */
+int rill_kind_args_integers_text(const char *text, size_t length, const rill_kind_args_integer_t *specs,
+                                 size_t count);
 
 /* Refuses any argument of args (may be NULL) not in the NULL-terminated
  * allowed list. Returns 0, or -1 (422 invalid_args, naming kind). */

@@ -87,6 +87,13 @@ const char *rill_worker_run_dir(const rill_worker_context_t *context);
 const char *rill_worker_job_id(const rill_worker_job_t *job);
 const char *rill_worker_job_who(const rill_worker_job_t *job);
 json_t *rill_worker_job_args(const rill_worker_job_t *job); /* borrowed; may be NULL */
+/* The same args as the JSON text of an object, as the BATCH carried them
+ * (compact, no escapes: rill_batch_fast.h), or NULL with *length 0 when
+ * there is none at hand (no args, or a BATCH the worker had to decode in
+ * full: then only rill_worker_job_args has them). Borrowed. A kind that
+ * reads what it needs from the text (rill_kind_args_integers_text) spares
+ * the job a JSON parse; rill_worker_job_args parses it on its first call. */
+const char *rill_worker_job_args_text(const rill_worker_job_t *job, size_t *length);
 void *rill_worker_job_state(const rill_worker_job_t *job);
 void rill_worker_job_set_state(rill_worker_job_t *job, void *state);
 

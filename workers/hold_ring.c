@@ -16,32 +16,36 @@ void rill_hold_ring_init(rill_hold_ring_t *self, size_t max_parts, rill_hold_bud
     self->budget = budget;
 }
 
-/* Drops the oldest part. */
+/* Drops the oldest part: its bytes are the first of the buffer's. */
 static void drop_oldest(rill_hold_ring_t *self)
 {
     rill_held_part_t *oldest = &self->parts[self->head];
     if (self->budget != NULL)
         self->budget->bytes -= oldest->length;
-    free(oldest->data);
+    self->bytes_head += oldest->length;
     oldest->data = NULL;
     self->head = (self->head + 1) % self->capacity;
     self->count--;
     self->dropped++;
+    if (self->count == 0)
+        self->bytes_head = self->bytes_end = 0;
 }
 
 void rill_hold_ring_release(rill_hold_ring_t *self)
 {
-    while (self->count > 0)
-        drop_oldest(self);
+    if (self->budget != NULL)
+        self->budget->bytes -= self->bytes_end - self->bytes_head;
+    free(self->bytes);
     free(self->parts);
     memset(self, 0, sizeof(*self));
 }
 
 /* Room for one more slot: the buffer doubles (up to max_parts), keeping
- * the order, so a job with three parts does not pay for a thousand. */
+ * the order, so a job with three parts does not pay for a thousand (16
+ * first: the benchmarks' jobs of 10 parts grow it once). */
 static void grow(rill_hold_ring_t *self)
 {
-    size_t capacity = self->capacity > 0 ? 2 * self->capacity : 8;
+    size_t capacity = self->capacity > 0 ? 2 * self->capacity : 16;
     if (capacity > self->max_parts)
         capacity = self->max_parts;
     rill_held_part_t *parts = rill_xcalloc(capacity, sizeof(*parts));
@@ -51,6 +55,38 @@ static void grow(rill_hold_ring_t *self)
     self->parts = parts;
     self->capacity = capacity;
     self->head = 0;
+}
+
+/* Room for length more bytes at the buffer's end. The held bytes move to
+ * its start when they then take at most 3/4 of it (each byte moved buys
+ * at least a third of a byte of room), else to a buffer 1.5 times what
+ * they need (1 KiB at least); the parts' data follow them. */
+static void make_room(rill_hold_ring_t *self, size_t length)
+{
+    if (self->bytes_end + length <= self->bytes_capacity)
+        return;
+    size_t held = self->bytes_end - self->bytes_head;
+    char *bytes = self->bytes;
+    if ((held + length) * 4 > self->bytes_capacity * 3) {
+        self->bytes_capacity = (held + length) + (held + length) / 2;
+        if (self->bytes_capacity < 1024)
+            self->bytes_capacity = 1024; /* the first: a short job's parts in one go */
+        bytes = rill_xmalloc(self->bytes_capacity);
+    }
+    if (held > 0)
+        memmove(bytes, self->bytes + self->bytes_head, held);
+    if (bytes != self->bytes) {
+        free(self->bytes);
+        self->bytes = bytes;
+    }
+    size_t offset = 0;
+    for (size_t i = 0; i < self->count; i++) {
+        rill_held_part_t *part = &self->parts[(self->head + i) % self->capacity];
+        part->data = bytes + offset;
+        offset += part->length;
+    }
+    self->bytes_head = 0;
+    self->bytes_end = held;
 }
 
 static int over_budget(const rill_hold_ring_t *self, size_t length)
@@ -73,12 +109,15 @@ int rill_hold_ring_push(rill_hold_ring_t *self, uint64_t seq, const char *data, 
     }
     if (self->count == self->capacity)
         grow(self);
+    if (length > 0)
+        make_room(self, length);
     rill_held_part_t *slot = &self->parts[(self->head + self->count) % self->capacity];
     slot->seq = seq;
     slot->length = length;
-    slot->data = rill_xmalloc(length > 0 ? length : 1);
+    slot->data = length > 0 ? self->bytes + self->bytes_end : "";
     if (length > 0)
-        memcpy(slot->data, data, length);
+        memcpy(self->bytes + self->bytes_end, data, length);
+    self->bytes_end += length;
     self->count++;
     if (self->budget != NULL)
         self->budget->bytes += length;

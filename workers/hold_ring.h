@@ -27,7 +27,7 @@ typedef struct {
 typedef struct {
     uint64_t seq;
     size_t length;
-    char *data; /* owned; not NUL-terminated */
+    const char *data; /* in the ring's byte buffer, valid until its next push; not NUL-terminated */
 } rill_held_part_t;
 
 typedef struct {
@@ -35,6 +35,13 @@ typedef struct {
     size_t capacity;
     size_t head;  /* index of the oldest */
     size_t count;
+    /* The parts' bytes, oldest first, back to back in one buffer: a part
+     * costs a copy, not a malloc and a free (the parts come and go in
+     * order, so what is held is always bytes[bytes_head, bytes_end)). */
+    char *bytes;
+    size_t bytes_capacity;
+    size_t bytes_head;
+    size_t bytes_end;
     size_t max_parts;
     rill_hold_budget_t *budget; /* shared; may be NULL (no byte bound) */
     uint64_t dropped; /* parts dropped at a bound, oldest first */

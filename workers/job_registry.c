@@ -22,9 +22,11 @@ typedef struct {
 
 struct rill_worker_job {
     char id[RILL_JOB_ID_LENGTH + 1];
-    char *who;
-    char *source; /* NULL: the kind */
-    json_t *args;
+    const char *who;       /* in the job's own allocation, as source and args_text */
+    const char *source;    /* NULL: the kind */
+    const char *args_text; /* the args object's JSON text as the BATCH carried it, or NULL */
+    size_t args_length;
+    json_t *args;          /* decoded: by the BATCH's full decoder, or when a kind first asks */
     const rill_worker_kind_t *kind;
     void *state;
     uint64_t attempt;
@@ -56,7 +58,24 @@ const char *rill_worker_job_who(const rill_worker_job_t *job)
 
 json_t *rill_worker_job_args(const rill_worker_job_t *job)
 {
+    if (job->args == NULL && job->args_text != NULL) {
+        /* Parsed once, when a kind first asks (most read the text instead);
+         * the fast BATCH reader let only text jansson reads through
+         * (rill_batch_fast.h). The cache is the job's own: the const is the
+         * kind's view, not the object's. */
+        json_t *args = json_loadb(job->args_text, job->args_length, 0, NULL);
+        if (json_is_object(args))
+            ((rill_worker_job_t *)job)->args = args;
+        else
+            json_decref(args);
+    }
     return job->args;
+}
+
+const char *rill_worker_job_args_text(const rill_worker_job_t *job, size_t *length)
+{
+    *length = job->args_text != NULL ? job->args_length : 0;
+    return job->args_text;
 }
 
 void *rill_worker_job_state(const rill_worker_job_t *job)
@@ -85,8 +104,6 @@ static void job_destroy(rill_worker_job_t **self)
     if (*self == NULL)
         return;
     run_release(&(*self)->run);
-    free((*self)->who);
-    free((*self)->source);
     free((*self)->fail_code);
     free((*self)->fail_message);
     rill_hold_ring_release(&(*self)->held);
@@ -182,8 +199,42 @@ static void send_fail(rill_job_registry_t *self, const char *id, const char *cod
     rill_worker_link_send(self->link, RILL_COMMAND_FAIL, arguments, 3);
 }
 
+/* Copies text (length bytes) to *at, NUL-terminated; returns the copy and
+ * moves *at past it. */
+static const char *place_text(char **at, const char *text, size_t length)
+{
+    char *copy = *at;
+    memcpy(copy, text, length);
+    copy[length] = '\0';
+    *at += length + 1;
+    return copy;
+}
+
+/* One allocation for the job and its texts (who, source, args): a job
+ * costs one malloc and one free, not four. */
+static rill_worker_job_t *job_new(const rill_batch_entry_t *entry)
+{
+    const char *who = entry->who != NULL && entry->who[0] != '\0' ? entry->who : "-";
+    size_t who_length = strlen(who);
+    size_t source_length = entry->source != NULL ? strlen(entry->source) : 0;
+    size_t args_length = entry->args_text != NULL ? entry->args_length : 0;
+    size_t size = sizeof(rill_worker_job_t) + who_length + 1 + (entry->source != NULL ? source_length + 1 : 0) +
+                  (entry->args_text != NULL ? args_length + 1 : 0);
+    rill_worker_job_t *job = rill_xcalloc(1, size);
+    char *at = (char *)(job + 1);
+    job->who = place_text(&at, who, who_length);
+    if (entry->source != NULL)
+        job->source = place_text(&at, entry->source, source_length);
+    if (entry->args_text != NULL) {
+        job->args_text = place_text(&at, entry->args_text, args_length);
+        job->args_length = args_length;
+    }
+    job->args = json_incref(entry->args);
+    return job;
+}
+
 /* Takes one BATCH entry: the new held job, or NULL when it is not to run here. */
-static rill_worker_job_t *take_entry(rill_job_registry_t *self, const rill_batch_job_t *entry, int draining)
+static rill_worker_job_t *take_entry(rill_job_registry_t *self, const rill_batch_entry_t *entry, int draining)
 {
     if (!entry->valid) {
         self->link->malformed++;
@@ -204,11 +255,8 @@ static rill_worker_job_t *take_entry(rill_job_registry_t *self, const rill_batch
         send_fail(self, entry->id, "unknown_kind", "this worker does not serve that kind");
         return NULL;
     }
-    rill_worker_job_t *job = rill_xcalloc(1, sizeof(*job));
-    snprintf(job->id, sizeof(job->id), "%s", entry->id);
-    job->who = rill_xstrdup(entry->who != NULL && entry->who[0] != '\0' ? entry->who : "-");
-    job->source = entry->source != NULL ? rill_xstrdup(entry->source) : NULL;
-    job->args = json_incref(entry->args);
+    rill_worker_job_t *job = job_new(entry);
+    memcpy(job->id, entry->id, RILL_JOB_ID_LENGTH); /* a valid entry's id is a job id */
     job->kind = kind;
     job->attempt = entry->attempt;
     job->seq = entry->seq;
@@ -270,11 +318,13 @@ static ordered_run_t *run_new(rill_worker_job_t **jobs, size_t count)
     return run;
 }
 
-void rill_job_registry_start(rill_job_registry_t *self, const rill_batch_job_t *entries, size_t count, int ordered,
+void rill_job_registry_start(rill_job_registry_t *self, const rill_batch_entry_t *entries, size_t count, int ordered,
                              int draining)
 {
-    rill_worker_job_t **taken = rill_xcalloc(count, sizeof(*taken));
-    rill_worker_job_t **group = rill_xcalloc(count, sizeof(*group));
+    /* A batch of a few jobs (one, without a pipeline) allocates nothing here. */
+    rill_worker_job_t *taken_few[16], *group_few[16];
+    rill_worker_job_t **taken = count <= 16 ? taken_few : rill_xcalloc(count, sizeof(*taken));
+    rill_worker_job_t **group = count <= 16 ? group_few : rill_xcalloc(count, sizeof(*group));
     size_t taken_count = 0;
     for (size_t i = 0; i < count; i++) {
         rill_worker_job_t *job = take_entry(self, &entries[i], draining);
@@ -289,8 +339,10 @@ void rill_job_registry_start(rill_job_registry_t *self, const rill_batch_job_t *
         } else {
             run_advance(self, run);
         }
-        free(group);
-        free(taken);
+        if (taken != taken_few) {
+            free(group);
+            free(taken);
+        }
         return;
     }
     /* Kind by kind, in the order they first appear in the batch: a batch
@@ -313,8 +365,10 @@ void rill_job_registry_start(rill_job_registry_t *self, const rill_batch_job_t *
         for (size_t j = 0; j < group_count; j++)
             kind->start_job(self->context, group[j]);
     }
-    free(group);
-    free(taken);
+    if (taken != taken_few) {
+        free(group);
+        free(taken);
+    }
 }
 
 static void advance_all(rill_job_registry_t *self);
@@ -367,10 +421,14 @@ void rill_job_registry_refuse_part(rill_job_registry_t *self, rill_worker_job_t 
                   (unsigned long long)max_part_bytes);
 }
 
-/* The end of a job the kind ended: DONE, or FAIL code message. */
+/* The end of a job the kind ended: DONE, or FAIL code message. It goes
+ * after the turn's batch of parts (rill_worker_link_send_end), except in
+ * an ordered batch, where it must precede the next job's parts. */
 static void send_end(rill_job_registry_t *self, rill_worker_job_t *job, const char *code, const char *message)
 {
-    if (code == NULL)
+    if (job->run == NULL)
+        rill_worker_link_send_end(self->link, job->id, code, message);
+    else if (code == NULL)
         rill_worker_link_send_job(self->link, RILL_COMMAND_DONE, job->id);
     else
         send_fail(self, job->id, code, message);

@@ -22,6 +22,7 @@
 #define RILL_WORKER_JOB_REGISTRY_H
 
 #include "hold_ring.h"
+#include "rill_batch_fast.h"
 #include "rill_messages.h"
 #include "rill_worker_kind.h"
 #include "timer_heap.h"
@@ -70,7 +71,7 @@ rill_worker_job_t *rill_job_registry_find(const rill_job_registry_t *self, const
  * kind's jobs start one after another, each when the one before ended (its
  * end sent to the broker), so their parts never interleave; a batch kind
  * gets them all and ends them in order (rill_worker_kind.h). */
-void rill_job_registry_start(rill_job_registry_t *self, const rill_batch_job_t *entries, size_t count, int ordered,
+void rill_job_registry_start(rill_job_registry_t *self, const rill_batch_entry_t *entries, size_t count, int ordered,
                              int draining);
 
 /* Ends of a job; after each, the job is freed. */

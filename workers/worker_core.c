@@ -60,16 +60,16 @@ static int keep_running(rill_worker_context_t *worker)
 
 static void handle_batch(rill_worker_context_t *worker, rill_frame_t body)
 {
-    rill_batch_t batch;
+    rill_batch_read_t batch;
     char error[256];
-    if (rill_batch_decode(body.data, body.size, &batch, error, sizeof(error)) != 0) {
+    if (rill_batch_read(body.data, body.size, &batch, error, sizeof(error)) != 0) {
         worker->link.malformed++;
         rill_log_warn(NULL, "malformed BATCH from the broker: dropped (%s)", error);
         return;
     }
     /* A malformed entry (valid = 0) is dropped there; the rest still runs. */
     rill_job_registry_start(&worker->jobs, batch.jobs, batch.count, batch.ordered, worker->draining);
-    rill_batch_release(&batch);
+    rill_batch_read_release(&batch);
 }
 
 static void handle_cancel(rill_worker_context_t *worker, rill_frame_t job_id)

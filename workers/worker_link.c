@@ -59,17 +59,47 @@ static void flush_before_close(rill_worker_link_t *self)
     }
 }
 
-/* The parts of this turn, as one PARTS message, into the outbox. */
+/* A job's end waiting for the turn's PARTS (rill_worker_link_send_end). */
+struct rill_worker_link_end {
+    char job_id[RILL_JOB_ID_LENGTH + 1];
+    char *code; /* NULL: DONE */
+    char *message;
+};
+
+/* The ends that waited for the batch, in their order, into the outbox. */
+static void send_ends(rill_worker_link_t *self)
+{
+    for (size_t i = 0; i < self->end_count; i++) {
+        struct rill_worker_link_end *end = &self->ends[i];
+        int done = end->code == NULL;
+        rill_frame_t frames[5] = {rill_frame_from_string(RILL_PROTOCOL_VERSION),
+                                  rill_frame_from_string(rill_command_name(done ? RILL_COMMAND_DONE : RILL_COMMAND_FAIL)),
+                                  rill_frame_from_string(end->job_id)};
+        if (!done) {
+            frames[3] = rill_frame_from_string(end->code);
+            frames[4] = rill_frame_from_string(end->message);
+        }
+        rill_send_queue_send(&self->outbox, frames, done ? 3 : 5);
+        free(end->code);
+        free(end->message);
+    }
+    self->end_count = 0;
+}
+
+/* The parts of this turn, as one PARTS message, into the outbox; then the
+ * ends that waited for them. */
 static void seal_batch(rill_worker_link_t *self)
 {
-    if (self->batch_entries == 0)
-        return;
-    rill_frame_t frames[3] = {rill_frame_from_string(RILL_PROTOCOL_VERSION),
-                              rill_frame_from_string(rill_command_name(RILL_COMMAND_PARTS)),
-                              {(const uint8_t *)self->batch, self->batch_length}};
-    rill_send_queue_send(&self->outbox, frames, 3);
-    self->batch_length = 0;
-    self->batch_entries = 0;
+    if (self->batch_entries > 0) {
+        rill_frame_t frames[3] = {rill_frame_from_string(RILL_PROTOCOL_VERSION),
+                                  rill_frame_from_string(rill_command_name(RILL_COMMAND_PARTS)),
+                                  {(const uint8_t *)self->batch, self->batch_length}};
+        rill_send_queue_send(&self->outbox, frames, 3);
+        self->batch_length = 0;
+        self->batch_entries = 0;
+    }
+    if (self->end_count > 0)
+        send_ends(self);
 }
 
 void rill_worker_link_close(rill_worker_link_t *self)
@@ -82,6 +112,9 @@ void rill_worker_link_close(rill_worker_link_t *self)
     rill_send_queue_release(&self->outbox);
     free(self->batch);
     self->batch = NULL;
+    free(self->ends); /* empty: seal_batch sent them */
+    self->ends = NULL;
+    self->end_count = self->end_capacity = 0;
     self->batch_length = self->batch_capacity = self->batch_entries = 0;
     if (self->dealer != NULL)
         zmq_close(self->dealer);
@@ -140,6 +173,25 @@ int rill_worker_link_send_part(rill_worker_link_t *self, const char *job_id, uin
     return 0;
 }
 
+int rill_worker_link_send_end(rill_worker_link_t *self, const char *job_id, const char *code, const char *message)
+{
+    if (self->batch_entries == 0) { /* no part to wait for: at once */
+        rill_frame_t arguments[3] = {rill_frame_from_string(job_id), rill_frame_from_string(code != NULL ? code : ""),
+                                     rill_frame_from_string(message != NULL ? message : "")};
+        return rill_worker_link_send(self, code == NULL ? RILL_COMMAND_DONE : RILL_COMMAND_FAIL, arguments,
+                                     code == NULL ? 1 : 3);
+    }
+    if (self->end_count == self->end_capacity) {
+        self->end_capacity = self->end_capacity > 0 ? 2 * self->end_capacity : 16;
+        self->ends = rill_xrealloc(self->ends, self->end_capacity * sizeof(*self->ends));
+    }
+    struct rill_worker_link_end *end = &self->ends[self->end_count++];
+    snprintf(end->job_id, sizeof(end->job_id), "%s", job_id);
+    end->code = code != NULL ? rill_xstrdup(code) : NULL;
+    end->message = code != NULL ? rill_xstrdup(message != NULL ? message : "") : NULL;
+    return 0;
+}
+
 void rill_worker_link_flush(rill_worker_link_t *self)
 {
     seal_batch(self);
@@ -152,7 +204,7 @@ void rill_worker_link_flush(rill_worker_link_t *self)
 
 int rill_worker_link_pending(const rill_worker_link_t *self)
 {
-    return rill_send_queue_messages(&self->outbox) > 0 || self->batch_entries > 0;
+    return rill_send_queue_messages(&self->outbox) > 0 || self->batch_entries > 0 || self->end_count > 0;
 }
 
 int rill_worker_link_congested(const rill_worker_link_t *self)

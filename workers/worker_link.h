@@ -61,6 +61,8 @@ typedef struct {
     rill_send_queue_t outbox;    /* what the DEALER has not taken yet */
     char *batch;                 /* PARTS entries of this loop turn, not yet in the outbox */
     size_t batch_length, batch_capacity, batch_entries;
+    struct rill_worker_link_end *ends; /* DONE/FAIL that go right after that batch (send_end) */
+    size_t end_count, end_capacity;
     int socket_failed;           /* a send failed for another reason than a full socket (logged once) */
 } rill_worker_link_t;
 
@@ -86,6 +88,15 @@ int rill_worker_link_send_job(rill_worker_link_t *self, rill_command_t command, 
  * RILL_PARTS_ENTRY_MAX_DATA goes alone as PART. Returns 0. */
 int rill_worker_link_send_part(rill_worker_link_t *self, const char *job_id, uint64_t seq, const char *data,
                                size_t length);
+/* The end of a job: DONE job_id (code NULL), or FAIL job_id code message.
+ * While parts of this turn wait to be batched (send_part), it waits too
+ * and goes right after their PARTS, with the ends of the turn's other jobs:
+ * never before its job's parts, and without cutting the turn's batch in
+ * two (an end sent at once seals the batch: one more message for both
+ * sides, per job). The caller sends an end that must precede parts of
+ * this turn (an ordered batch's job) with rill_worker_link_send instead.
+ * Returns 0. */
+int rill_worker_link_send_end(rill_worker_link_t *self, const char *job_id, const char *code, const char *message);
 /* HELLO with the link's session, unless one is unanswered for less than a
  * heartbeat. credit: the slots it grants in all; jobs: those it runs.
  * Returns 1 when it was sent. */

@@ -116,7 +116,8 @@ int fake_broker_receive(fake_broker_t *self, rill_received_t *received, rill_mes
     self->routing.size = received->frames[0].size < sizeof(self->routing_data) ? received->frames[0].size : 0;
     memcpy(self->routing_data, received->frames[0].data, self->routing.size);
     if (message->command == RILL_COMMAND_PARTS) {
-        /* rill/4: handed out entry by entry, as the PARTs they stand for. */
+        /* rill/3: handed out entry by entry, as the PARTs they stand for. */
+        self->parts_messages++;
         self->batch_size = message->arguments[0].size;
         self->batch = malloc(self->batch_size);
         self->batch_offset = 0;

@@ -25,6 +25,7 @@ typedef struct {
     uint8_t *batch;
     size_t batch_size, batch_offset;
     char seq_text[24];
+    size_t parts_messages; /* PARTS messages received (each handed out as its PARTs) */
 } fake_broker_t;
 
 long fake_broker_now_ms(void);

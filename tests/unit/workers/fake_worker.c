@@ -35,6 +35,7 @@ void fake_worker_destroy(rill_worker_context_t **self)
         return;
     for (size_t i = 0; i < (*self)->job_count; i++) {
         json_decref((*self)->jobs[i]->args);
+        free((*self)->jobs[i]->args_text);
         free((*self)->jobs[i]);
     }
     rill_timer_heap_release(&(*self)->timers);
@@ -49,6 +50,7 @@ rill_worker_job_t *fake_worker_job(rill_worker_context_t *self, const char *id, 
     rill_worker_job_t *job = calloc(1, sizeof(*job));
     snprintf(job->id, sizeof(job->id), "%s", id);
     job->args = args != NULL ? json_loads(args, 0, NULL) : NULL;
+    job->args_text = args != NULL ? strdup(args) : NULL;
     self->jobs[self->job_count++] = job;
     return job;
 }
@@ -114,7 +116,14 @@ const char *rill_worker_job_who(const rill_worker_job_t *job)
 
 json_t *rill_worker_job_args(const rill_worker_job_t *job)
 {
+    ((rill_worker_job_t *)job)->args_asked++;
     return job->args;
+}
+
+const char *rill_worker_job_args_text(const rill_worker_job_t *job, size_t *length)
+{
+    *length = job->args_text != NULL ? strlen(job->args_text) : 0;
+    return job->args_text;
 }
 
 void *rill_worker_job_state(const rill_worker_job_t *job)

@@ -20,6 +20,8 @@
 struct rill_worker_job {
     char id[33];
     json_t *args;
+    char *args_text;    /* what rill_worker_job_args_text gives (NULL: none; a test may drop it) */
+    size_t args_asked;  /* calls of rill_worker_job_args: the JSON document was asked for */
     void *state;
     size_t part_count;
     char parts[FAKE_WORKER_PARTS_MAX][FAKE_WORKER_PART_MAX];
@@ -30,7 +32,8 @@ struct rill_worker_job {
 
 rill_worker_context_t *fake_worker_new(void);
 void fake_worker_destroy(rill_worker_context_t **self);
-/* A job with args given as JSON text (NULL: none), owned by the fake. */
+/* A job with args given as JSON text (NULL: none), owned by the fake; the
+ * kind sees that text too (rill_worker_job_args_text). */
 rill_worker_job_t *fake_worker_job(rill_worker_context_t *self, const char *id, const char *args);
 /* Fires every armed timer, and the ones they arm, until none is left or
  * limit fired. Returns how many fired. */

@@ -5,6 +5,7 @@
 #include "rill_test.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void push_text(rill_hold_ring_t *ring, uint64_t seq)
@@ -91,10 +92,52 @@ static void test_nothing_held(void)
     rill_hold_ring_release(&ring);
 }
 
+/* The parts' bytes share one buffer that moves as parts come and go:
+ * against random sizes, every held part still reads as pushed, the budget
+ * counts exactly what is held, and the buffer stays within 1.5 times the
+ * most the ring needed at once (or its 1 KiB floor). */
+static void test_bytes_move(void)
+{
+    rill_hold_budget_t budget = {0, 4000};
+    rill_hold_ring_t ring;
+    rill_hold_ring_init(&ring, 37, &budget);
+    unsigned int seed = 3;
+    char data[600];
+    size_t most = 0;
+    int intact = 1, counted = 1, bounded = 1;
+    for (uint64_t seq = 1; seq <= 20000; seq++) {
+        size_t length = (size_t)(rand_r(&seed) % (seq % 1000 < 500 ? 40 : 600));
+        memset(data, 'a' + (int)(seq % 26), length);
+        size_t held_before = ring.bytes_end - ring.bytes_head;
+        if (held_before + length > most)
+            most = held_before + length;
+        rill_hold_ring_push(&ring, seq, data, length);
+        size_t sum = 0;
+        uint64_t last = 0;
+        for (size_t i = 0; i < rill_hold_ring_count(&ring); i++) {
+            const rill_held_part_t *part = rill_hold_ring_at(&ring, i);
+            intact &= part->seq > last && part->data != NULL;
+            for (size_t j = 0; j < part->length; j++)
+                intact &= part->data[j] == 'a' + (int)(part->seq % 26);
+            last = part->seq;
+            sum += part->length;
+        }
+        counted &= budget.bytes == sum && ring.bytes_end - ring.bytes_head == sum;
+        bounded &= ring.bytes_capacity <= (most + most / 2 > 1024 ? most + most / 2 : 1024);
+    }
+    CHECK(intact);
+    CHECK(counted);
+    CHECK(bounded);
+    CHECK(ring.dropped > 0 && rill_hold_ring_count(&ring) > 0);
+    rill_hold_ring_release(&ring);
+    CHECK(budget.bytes == 0 && ring.bytes == NULL);
+}
+
 int main(void)
 {
     test_part_bound();
     test_byte_budget();
     test_nothing_held();
+    test_bytes_move();
     RILL_TEST_END();
 }

@@ -5,6 +5,7 @@
 #include "rill_test.h"
 
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The part's "i" and "pad", checked; mono_ns only present. */
@@ -45,6 +46,35 @@ int main(void)
     CHECK(padded->part_count == 2 && padded->done);
     check_part(padded->parts[1], 2, 5);
     CHECK(empty->part_count == 0 && empty->done);
+    /* Plain integer args are read from their text: no JSON document asked for. */
+    CHECK(padded->args_asked == 0 && empty->args_asked == 0);
+
+    /* Args text the quick read does not take (whitespace), or no text at
+     * all (a BATCH decoded in full): the parsed args, the same job. */
+    rill_worker_job_t *spaced = fake_worker_job(worker, "00000000000000000000000000000006",
+                                                "{ \"parts\": 2, \"interval_ms\": 0, \"size\": 5 }");
+    rill_worker_job_t *decoded = fake_worker_job(worker, "00000000000000000000000000000007",
+                                                 "{\"parts\":2,\"interval_ms\":0,\"size\":5}");
+    free(decoded->args_text);
+    decoded->args_text = NULL;
+    demo->start_job(worker, spaced);
+    demo->start_job(worker, decoded);
+    fake_worker_run_timers(worker, 100);
+    CHECK(spaced->args_asked == 1 && spaced->part_count == 2 && spaced->done);
+    CHECK(decoded->args_asked == 1 && decoded->part_count == 2 && decoded->done);
+    check_part(spaced->parts[1], 2, 5);
+    check_part(decoded->parts[1], 2, 5);
+
+    /* Values in range that do not go together: refused on either path. */
+    rill_worker_job_t *jitter = fake_worker_job(worker, "00000000000000000000000000000008",
+                                                "{\"interval_ms\":1,\"jitter_ms\":2}");
+    demo->start_job(worker, jitter);
+    CHECK(jitter->args_asked == 0 && strcmp(jitter->fail_code, "invalid_args") == 0 &&
+          strstr(jitter->fail_message, "jitter_ms") != NULL);
+    rill_worker_job_t *unknown = fake_worker_job(worker, "00000000000000000000000000000009", "{\"other\":1}");
+    demo->start_job(worker, unknown);
+    CHECK(unknown->args_asked == 1 && strcmp(unknown->fail_code, "invalid_args") == 0 &&
+          strcmp(unknown->fail_message, "demo takes no argument \"other\"") == 0);
 
     /* Args the frontend would refuse fail the job with the same reason. */
     rill_worker_job_t *bad = fake_worker_job(worker, "00000000000000000000000000000004", "{\"parts\":-1}");
@@ -61,6 +91,13 @@ int main(void)
     demo->cancel(worker, long_job);
     CHECK(fake_worker_armed_timers(worker) == 0 && rill_worker_job_state(long_job) == NULL);
     CHECK(long_job->part_count == 2 && !long_job->done && long_job->fail_code[0] == '\0');
+
+    /* The last part ends the job in the same callback: two timers for two
+     * parts, none more for done. */
+    rill_worker_job_t *brief = fake_worker_job(worker, "0000000000000000000000000000000a",
+                                               "{\"parts\":2,\"interval_ms\":0}");
+    demo->start_job(worker, brief);
+    CHECK(fake_worker_run_timers(worker, 100) == 2 && brief->part_count == 2 && brief->done);
 
     CHECK(fake_worker_misuses(worker) == 0);
     fake_worker_destroy(&worker);
