@@ -2,7 +2,7 @@
  * events_channel.c - the responses subject's socket, the XPUB.
  *
  * Outgoing: one event is one message of ONE frame (rill/3), "<subject>
- * rill/3 <event> <seq> <accepted_ns>\n<data>" (rill_event_encode), which
+ * rill/4 <event> <seq> <accepted_ns>\n<data>" (rill_event_encode), which
  * the XPUB filters by its subject prefix; accepted_ns is this host's
  * CLOCK_MONOTONIC at acceptance, for the frontends' latency histogram. What to publish, with which seq,
  * is events.c's. Incoming: each subscribe/unsubscribe message goes to

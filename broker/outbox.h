@@ -24,7 +24,7 @@
 typedef struct {
     void *context; /* given back to each function */
     /* One event on the responses subject, ONE frame built by
-     * rill_event_encode: "<subject> rill/3 <event> <seq> <accepted_ns>\n<data>"
+     * rill_event_encode: "<subject> rill/4 <event> <seq> <accepted_ns>\n<data>"
      * (docs/PROTOCOL.md). On 0 it was sent or queued (so released); on -1
      * it is still the caller's. */
     int (*publish)(void *context, zmq_msg_t *event);

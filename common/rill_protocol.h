@@ -140,7 +140,7 @@ int rill_message_parse(rill_channel_t channel, const rill_frame_t *frames, size_
                        rill_message_t *message, const char **error);
 
 /* Parse an event (docs/PROTOCOL.md, "Responses subject"): ONE frame
- * "<topic> rill/3 <event> <seq> <accepted_ns>\n<data>" (rill/3, what the
+ * "<topic> rill/4 <event> <seq> <accepted_ns>\n<data>" (rill/3, what the
  * broker sends), or the frames [topic, version, event, seq, data,
  * (accepted_ns)]. The event's frames point into the given frames. */
 int rill_event_parse(const rill_frame_t *frames, size_t count, rill_event_t *event,
