@@ -7,67 +7,18 @@
 
 #include "rill_alloc.h"
 #include "rill_json_check.h"
+#include "rill_json_cursor.h"
 #include "rill_protocol.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-    char *at; /* in a writable copy of the frame: strings are ended in place */
-    char *end;
-} cursor_t;
 
-static int expect(cursor_t *c, const char *text, size_t length)
-{
-    if ((size_t)(c->end - c->at) < length || memcmp(c->at, text, length) != 0)
-        return -1;
-    c->at += length;
-    return 0;
-}
-#define EXPECT(c, literal) expect((c), (literal), sizeof(literal) - 1)
 
-/* A string of printable ASCII without escapes, NUL-terminated in place
- * (over its closing quote): the same bytes jansson would give. */
-static int plain(cursor_t *c, const char **value, size_t *length)
-{
-    if (c->at >= c->end || *c->at != '"')
-        return -1;
-    char *start = ++c->at;
-    while (c->at < c->end && *c->at != '"') {
-        unsigned char ch = (unsigned char)*c->at;
-        if (ch < 0x20 || ch > 0x7e || ch == '\\')
-            return -1;
-        c->at++;
-    }
-    if (c->at >= c->end)
-        return -1;
-    *c->at++ = '\0';
-    *value = start;
-    if (length != NULL)
-        *length = (size_t)(c->at - 1 - start);
-    return 0;
-}
-
-/* A count as rill_u64_to_text writes it: 0, or 1 to 18 digits without a
- * leading zero (no more: jansson refuses an integer past INT64_MAX). */
-static int count(cursor_t *c, uint64_t *value)
-{
-    const char *first = c->at;
-    uint64_t number = 0;
-    while (c->at < c->end && *c->at >= '0' && *c->at <= '9' && c->at - first < 19) {
-        number = number * 10 + (uint64_t)(*c->at - '0');
-        c->at++;
-    }
-    size_t digits = (size_t)(c->at - first);
-    if (digits == 0 || digits > 18 || (digits > 1 && *first == '0'))
-        return -1;
-    *value = number;
-    return 0;
-}
 
 /* The bytes of the args object at the cursor, when jansson would read them
  * as rill_json_check does (rill_batch_fast.h says what that excludes). */
-static int args_extent(cursor_t *c, const char **start, size_t *length)
+static int args_extent(rill_json_cursor_t *c, const char **start, size_t *length)
 {
     if (c->at >= c->end || *c->at != '{')
         return -1;
@@ -106,17 +57,19 @@ static int args_extent(cursor_t *c, const char **start, size_t *length)
 
 /* One entry of the layout into job: valid, or -1 (the full decoder takes
  * the frame, and decides about an entry that is not valid). */
-static int read_job(cursor_t *c, rill_batch_entry_t *job)
+static int read_job(rill_json_cursor_t *c, rill_batch_entry_t *job)
 {
     size_t id_length;
     memset(job, 0, sizeof(*job));
-    if (EXPECT(c, "{\"id\":") != 0 || plain(c, &job->id, &id_length) != 0 ||
-        !rill_job_id_is_valid((const uint8_t *)job->id, id_length) || EXPECT(c, ",\"kind\":") != 0 ||
-        plain(c, &job->kind, NULL) != 0 || EXPECT(c, ",\"source\":") != 0 || plain(c, &job->source, NULL) != 0 ||
-        EXPECT(c, ",\"args\":") != 0 || args_extent(c, &job->args_text, &job->args_length) != 0 ||
-        EXPECT(c, ",\"attempt\":") != 0 || count(c, &job->attempt) != 0 || EXPECT(c, ",\"who\":") != 0 ||
-        plain(c, &job->who, NULL) != 0 || EXPECT(c, ",\"seq\":") != 0 || count(c, &job->seq) != 0 ||
-        EXPECT(c, "}") != 0)
+    if (RILL_JSON_CURSOR_EXPECT(c, "{\"id\":") != 0 || rill_json_cursor_plain(c, &job->id, &id_length) != 0 ||
+        !rill_job_id_is_valid((const uint8_t *)job->id, id_length) ||
+        RILL_JSON_CURSOR_EXPECT(c, ",\"kind\":") != 0 || rill_json_cursor_plain(c, &job->kind, NULL) != 0 ||
+        RILL_JSON_CURSOR_EXPECT(c, ",\"source\":") != 0 || rill_json_cursor_plain(c, &job->source, NULL) != 0 ||
+        RILL_JSON_CURSOR_EXPECT(c, ",\"args\":") != 0 || args_extent(c, &job->args_text, &job->args_length) != 0 ||
+        RILL_JSON_CURSOR_EXPECT(c, ",\"attempt\":") != 0 || rill_json_cursor_count(c, &job->attempt) != 0 ||
+        RILL_JSON_CURSOR_EXPECT(c, ",\"who\":") != 0 || rill_json_cursor_plain(c, &job->who, NULL) != 0 ||
+        RILL_JSON_CURSOR_EXPECT(c, ",\"seq\":") != 0 || rill_json_cursor_count(c, &job->seq) != 0 ||
+        RILL_JSON_CURSOR_EXPECT(c, "}") != 0)
         return -1;
     job->valid = 1;
     return 0;
@@ -131,11 +84,12 @@ static int read_fast(const void *bytes, size_t length, rill_batch_read_t *batch)
         return 0;
     char *text = rill_xmalloc(length);
     memcpy(text, bytes, length);
-    cursor_t c = {text + sizeof(head) - 2, text + length};
+    rill_json_cursor_t c = {text + sizeof(head) - 2, text + length};
     size_t capacity = 0, used = 0;
     rill_batch_entry_t *jobs = NULL;
-    int ok = plain(&c, &batch->batch_id, NULL) == 0 && EXPECT(&c, ",\"jobs\":[") == 0;
-    if (ok && EXPECT(&c, "]") != 0) {
+    int ok = rill_json_cursor_plain(&c, &batch->batch_id, NULL) == 0 &&
+        RILL_JSON_CURSOR_EXPECT(&c, ",\"jobs\":[") == 0;
+    if (ok && RILL_JSON_CURSOR_EXPECT(&c, "]") != 0) {
         for (;;) {
             if (used == capacity) {
                 capacity = capacity > 0 ? 2 * capacity : 4;
@@ -146,17 +100,17 @@ static int read_fast(const void *bytes, size_t length, rill_batch_read_t *batch)
                 break;
             }
             used++;
-            if (EXPECT(&c, "]") == 0)
+            if (RILL_JSON_CURSOR_EXPECT(&c, "]") == 0)
                 break;
-            if (EXPECT(&c, ",") != 0) {
+            if (RILL_JSON_CURSOR_EXPECT(&c, ",") != 0) {
                 ok = 0;
                 break;
             }
         }
     }
-    if (ok && EXPECT(&c, ",\"ordered\":true") == 0)
+    if (ok && RILL_JSON_CURSOR_EXPECT(&c, ",\"ordered\":true") == 0)
         batch->ordered = 1;
-    if (!ok || EXPECT(&c, "}") != 0 || c.at != c.end) {
+    if (!ok || RILL_JSON_CURSOR_EXPECT(&c, "}") != 0 || c.at != c.end) {
         free(jobs);
         free(text);
         memset(batch, 0, sizeof(*batch));

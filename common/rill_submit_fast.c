@@ -6,6 +6,7 @@
 #include "rill_submit_fast.h"
 #include "rill_alloc.h"
 #include "rill_json_compact.h"
+#include "rill_json_cursor.h"
 #include "rill_protocol.h"
 
 #include <stdint.h>
@@ -63,99 +64,40 @@ char *rill_submit_encode(const rill_submit_job_t *jobs, size_t count)
 
 /* ---- SUBMIT, read ---------------------------------------------------------- */
 
-typedef struct {
-    char *at; /* in a writable copy of the frame: strings are ended in place */
-    char *end;
-} cursor_t;
 
-static int expect(cursor_t *c, const char *text, size_t length)
-{
-    if ((size_t)(c->end - c->at) < length || memcmp(c->at, text, length) != 0)
-        return -1;
-    c->at += length;
-    return 0;
-}
-#define EXPECT(c, literal) expect((c), (literal), sizeof(literal) - 1)
-
-/* A string of printable ASCII without escapes, NUL-terminated in place
- * (over its closing quote). */
-static int plain(cursor_t *c, const char **value, size_t *length)
-{
-    if (c->at >= c->end || *c->at != '"')
-        return -1;
-    char *start = ++c->at;
-    while (c->at < c->end && *c->at != '"') {
-        unsigned char ch = (unsigned char)*c->at;
-        if (ch < 0x20 || ch > 0x7e || ch == '\\')
-            return -1;
-        c->at++;
-    }
-    if (c->at >= c->end)
-        return -1;
-    *c->at++ = '\0';
-    *value = start;
-    *length = (size_t)(c->at - 1 - start);
-    return 0;
-}
 
 /* null, or a plain string of at most RILL_MESSAGE_TEXT_MAX bytes. */
-static int optional(cursor_t *c, const char **value)
+static int optional(rill_json_cursor_t *c, const char **value)
 {
     size_t length;
-    if (EXPECT(c, "null") == 0) {
+    if (RILL_JSON_CURSOR_EXPECT(c, "null") == 0) {
         *value = NULL;
         return 0;
     }
-    return plain(c, value, &length) == 0 && length <= RILL_MESSAGE_TEXT_MAX ? 0 : -1;
+    return rill_json_cursor_plain(c, value, &length) == 0 && length <= RILL_MESSAGE_TEXT_MAX ? 0 : -1;
 }
 
-/* The bytes of the object at the cursor: brackets counted outside strings
- * (rill_json_compact_is_exact checks the rest). */
-static int object_extent(cursor_t *c, const char **start, size_t *length)
-{
-    if (c->at >= c->end || *c->at != '{')
-        return -1;
-    const char *first = c->at;
-    int depth = 0, in_string = 0;
-    for (; c->at < c->end; c->at++) {
-        char ch = *c->at;
-        if (in_string) {
-            if (ch == '\\')
-                c->at++;
-            else if (ch == '"')
-                in_string = 0;
-        } else if (ch == '"') {
-            in_string = 1;
-        } else if (ch == '{' || ch == '[') {
-            depth++;
-        } else if ((ch == '}' || ch == ']') && --depth == 0) {
-            c->at++;
-            *start = first;
-            *length = (size_t)(c->at - first);
-            return 0;
-        }
-    }
-    return -1;
-}
 
 /* One job of the layout into out; its args point into the frame's copy. */
-static int read_job(cursor_t *c, rill_submit_job_t *out)
+static int read_job(rill_json_cursor_t *c, rill_submit_job_t *out)
 {
     const char *id, *args_start;
     size_t id_length, kind_length, args_length;
-    if (EXPECT(c, "{\"id\":") != 0 || plain(c, &id, &id_length) != 0 ||
-        !rill_job_id_is_valid((const uint8_t *)id, id_length) || EXPECT(c, ",\"kind\":") != 0 ||
-        plain(c, &out->kind, &kind_length) != 0 || kind_length == 0 || kind_length >= RILL_CONFIG_KIND_NAME_MAX ||
-        EXPECT(c, ",\"source\":") != 0 || optional(c, &out->source) != 0 || EXPECT(c, ",\"args\":") != 0 ||
-        object_extent(c, &args_start, &args_length) != 0 || EXPECT(c, ",\"key\":") != 0 ||
-        optional(c, &out->key) != 0 || EXPECT(c, ",\"who\":") != 0 || optional(c, &out->who) != 0 ||
-        EXPECT(c, ",\"detach\":") != 0)
+    if (RILL_JSON_CURSOR_EXPECT(c, "{\"id\":") != 0 || rill_json_cursor_plain(c, &id, &id_length) != 0 ||
+        !rill_job_id_is_valid((const uint8_t *)id, id_length) || RILL_JSON_CURSOR_EXPECT(c, ",\"kind\":") != 0 ||
+        rill_json_cursor_plain(c, &out->kind, &kind_length) != 0 || kind_length == 0 ||
+        kind_length >= RILL_CONFIG_KIND_NAME_MAX || RILL_JSON_CURSOR_EXPECT(c, ",\"source\":") != 0 ||
+        optional(c, &out->source) != 0 || RILL_JSON_CURSOR_EXPECT(c, ",\"args\":") != 0 ||
+        rill_json_cursor_object(c, &args_start, &args_length) != 0 ||
+        RILL_JSON_CURSOR_EXPECT(c, ",\"key\":") != 0 || optional(c, &out->key) != 0 ||
+        RILL_JSON_CURSOR_EXPECT(c, ",\"who\":") != 0 || optional(c, &out->who) != 0 ||
+        RILL_JSON_CURSOR_EXPECT(c, ",\"detach\":") != 0)
         return -1;
-    if (EXPECT(c, "true") == 0)
+    if (RILL_JSON_CURSOR_EXPECT(c, "true") == 0)
         out->detach = 1;
-    else if (EXPECT(c, "false") != 0)
+    else if (RILL_JSON_CURSOR_EXPECT(c, "false") != 0)
         return -1;
-    if (EXPECT(c, "}") != 0)
+    if (RILL_JSON_CURSOR_EXPECT(c, "}") != 0)
         return -1;
     /* Sent on as they are (BATCH): so they must be what the full decoder
      * would make of them, jansson's compact dump (rill_json_compact.h). "{}"
@@ -188,7 +130,7 @@ int rill_submit_decode_fast(const void *bytes, size_t length, rill_submit_t *sub
         return 0;
     char *text = rill_xmalloc(length);
     memcpy(text, bytes, length);
-    cursor_t c = {text + 1, text + length};
+    rill_json_cursor_t c = {text + 1, text + length};
     size_t capacity = 4;
     rill_submit_job_t *jobs = rill_xmalloc(capacity * sizeof(*jobs));
     size_t count = 0;
@@ -203,9 +145,9 @@ int rill_submit_decode_fast(const void *bytes, size_t length, rill_submit_t *sub
         if (!ok)
             break;
         count++;
-        if (EXPECT(&c, "]") == 0)
+        if (RILL_JSON_CURSOR_EXPECT(&c, "]") == 0)
             break;
-        ok = EXPECT(&c, ",") == 0;
+        ok = RILL_JSON_CURSOR_EXPECT(&c, ",") == 0;
     }
     if (!ok || c.at != c.end) {
         free(jobs);
@@ -220,20 +162,6 @@ int rill_submit_decode_fast(const void *bytes, size_t length, rill_submit_t *sub
 
 /* ---- SUBMITTED ----------------------------------------------------------- */
 
-/* A count of 1 to 18 digits without a leading zero (what JSON allows and
- * surely fits). */
-static int count_value(cursor_t *c, uint64_t *value)
-{
-    const char *start = c->at;
-    uint64_t number = 0;
-    while (c->at < c->end && *c->at >= '0' && *c->at <= '9')
-        number = number * 10 + (uint64_t)(*c->at++ - '0');
-    size_t digits = (size_t)(c->at - start);
-    if (digits == 0 || digits > 18 || (digits > 1 && *start == '0'))
-        return -1;
-    *value = number;
-    return 0;
-}
 
 /* Counts the ids of the "jobs" array at the cursor (its '[' passed),
  * checking the layout: the array's end is where the cursor stops. */
@@ -259,8 +187,8 @@ int rill_submitted_decode_fast(const void *bytes, size_t length, rill_submitted_
 {
     memset(submitted, 0, sizeof(*submitted));
     /* Only read here: the cursor's text is not written. */
-    cursor_t c = {(char *)bytes, (char *)bytes + length};
-    if (EXPECT(&c, "{\"jobs\":[") != 0)
+    rill_json_cursor_t c = {(char *)bytes, (char *)bytes + length};
+    if (RILL_JSON_CURSOR_EXPECT(&c, "{\"jobs\":[") != 0)
         return 0;
     long count = count_ids(c.at, c.end);
     if (count < 0)
@@ -274,10 +202,10 @@ int rill_submitted_decode_fast(const void *bytes, size_t length, rill_submitted_
     }
     if (count == 0)
         c.at++; /* the ']' */
-    int ok = EXPECT(&c, ",\"flush_ms\":[") == 0;
+    int ok = RILL_JSON_CURSOR_EXPECT(&c, ",\"flush_ms\":[") == 0;
     for (long i = 0; ok && i < count; i++)
-        ok = (i == 0 || EXPECT(&c, ",") == 0) && count_value(&c, &flush_ms[i]) == 0;
-    if (!ok || EXPECT(&c, "]}") != 0 || c.at != c.end) {
+        ok = (i == 0 || RILL_JSON_CURSOR_EXPECT(&c, ",") == 0) && rill_json_cursor_count(&c, &flush_ms[i]) == 0;
+    if (!ok || RILL_JSON_CURSOR_EXPECT(&c, "]}") != 0 || c.at != c.end) {
         free(ids);
         free(flush_ms);
         return 0;

@@ -19,6 +19,7 @@
 #include "rill_job.h"
 #include "rill_json_check.h"
 #include "rill_json_compact.h"
+#include "rill_json_cursor.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,7 +93,7 @@ static void args_texts(rill_submit_body_t *body, h2o_req_t *req, size_t *starts)
         json_t *args = json_object_get(json_array_get(body->tree, i), "args");
         starts[i] = body->args.length;
         if (args != NULL && !(found == (long)body->count && found_lengths[i] > 0 &&
-                              rill_json_compact_append(&body->args, text + found_starts[i], found_lengths[i]) == 0))
+            rill_json_compact_append(&body->args, text + found_starts[i], found_lengths[i]) == 0))
             rill_json_compact_dump(&body->args, args);
         body->jobs[i].args_length = body->args.length - starts[i];
     }
@@ -123,12 +124,7 @@ static int read_full(h2o_req_t *req, const rill_config_t *config, rill_submit_bo
 
 /* ---- the fast reader ------------------------------------------------------ */
 
-typedef struct {
-    char *at; /* in the body's copy: strings are ended in place */
-    char *end;
-} cursor_t;
-
-static void skip_space(cursor_t *c)
+static void skip_space(rill_json_cursor_t *c)
 {
     while (c->at < c->end && (*c->at == ' ' || *c->at == '\n' || *c->at == '\r' || *c->at == '\t'))
         c->at++;
@@ -136,7 +132,7 @@ static void skip_space(cursor_t *c)
 
 /* A string without escapes, NUL-terminated in place over its closing quote
  * (the text is valid JSON: rill_json_check). NULL when it is not one. */
-static const char *plain_string(cursor_t *c, size_t *length)
+static const char *plain_string(rill_json_cursor_t *c, size_t *length)
 {
     if (c->at >= c->end || *c->at != '"')
         return NULL;
@@ -150,31 +146,6 @@ static const char *plain_string(cursor_t *c, size_t *length)
     return start;
 }
 
-/* The object at the cursor: brackets counted outside strings. */
-static int object_span(cursor_t *c, const char **start, size_t *length)
-{
-    if (c->at >= c->end || *c->at != '{')
-        return -1;
-    const char *first = c->at;
-    size_t depth = 0;
-    for (; c->at < c->end; c->at++) {
-        char ch = *c->at;
-        if (ch == '"') {
-            for (c->at++; c->at < c->end && *c->at != '"'; c->at++) {
-                if (*c->at == '\\')
-                    c->at++;
-            }
-        } else if (ch == '{' || ch == '[') {
-            depth++;
-        } else if ((ch == '}' || ch == ']') && --depth == 0) {
-            c->at++;
-            *start = first;
-            *length = (size_t)(c->at - first);
-            return 0;
-        }
-    }
-    return -1;
-}
 
 /* A job object's fields; args_start NULL when it has none. */
 typedef struct {
@@ -183,7 +154,7 @@ typedef struct {
 } fields_t;
 
 /* One job object at the cursor, in the shape the fast reader takes. */
-static int read_job(cursor_t *c, fields_t *job)
+static int read_job(rill_json_cursor_t *c, fields_t *job)
 {
     memset(job, 0, sizeof(*job));
     if (c->at >= c->end || *c->at != '{')
@@ -207,11 +178,13 @@ static int read_job(cursor_t *c, fields_t *job)
         else if (strcmp(name, "key") == 0 && job->key == NULL)
             job->key = plain_string(c, &job->key_length);
         else if (strcmp(name, "args") == 0 && job->args_start == NULL)
-            (void)object_span(c, &job->args_start, &job->args_length);
+            (void)rill_json_cursor_object(c, &job->args_start, &job->args_length);
         else
             return -1; /* a field unknown or twice: the full reader's to refuse */
-        if ((strcmp(name, "kind") == 0 && job->kind == NULL) || (strcmp(name, "source") == 0 && job->source == NULL) ||
-            (strcmp(name, "key") == 0 && job->key == NULL) || (strcmp(name, "args") == 0 && job->args_start == NULL))
+        if ((strcmp(name, "kind") == 0 && job->kind == NULL) ||
+            (strcmp(name, "source") == 0 && job->source == NULL) ||
+            (strcmp(name, "key") == 0 && job->key == NULL) ||
+            (strcmp(name, "args") == 0 && job->args_start == NULL))
             return -1;
         skip_space(c);
         if (c->at < c->end && *c->at == ',') {
@@ -354,7 +327,7 @@ static int read_fast(h2o_req_t *req, const rill_config_t *config, rill_submit_bo
         return 0;
     body->text = rill_xmalloc(length);
     memcpy(body->text, req->entity.base, length);
-    cursor_t c = {body->text, body->text + length};
+    rill_json_cursor_t c = {body->text, body->text + length};
     skip_space(&c);
     int is_array = c.at < c.end && *c.at == '[';
     if (is_array) {
