@@ -136,6 +136,32 @@ int fake_broker_send(fake_broker_t *self, rill_command_t command, const char *ar
                                       ZMQ_DONTWAIT);
 }
 
+void fake_broker_pump(fake_broker_t *self, long ms, int (*stop)(void *context), fake_broker_message_fn on_message,
+                      void *context)
+{
+    long deadline = fake_broker_now_ms() + ms, next_ping = 0;
+    while (stop == NULL || !stop(context)) {
+        if (self->routing.size > 0 && fake_broker_now_ms() >= next_ping) {
+            fake_broker_send(self, RILL_COMMAND_PING, NULL);
+            next_ping = fake_broker_now_ms() + 50;
+        }
+        rill_received_t received;
+        rill_message_t message;
+        const char *error = NULL;
+        int got;
+        while ((got = fake_broker_receive(self, &received, &message, &error)) != 0) {
+            on_message(context, got == 1 ? &message : NULL, error);
+            if (got == 1)
+                rill_received_close(&received);
+        }
+        long left = deadline - fake_broker_now_ms();
+        if (left <= 0)
+            return;
+        zmq_pollitem_t item = {self->router, 0, ZMQ_POLLIN, 0};
+        zmq_poll(&item, 1, left < 20 ? left : 20);
+    }
+}
+
 int fake_broker_close(fake_broker_t *self)
 {
     int status = -1;

@@ -41,6 +41,15 @@ void fake_broker_start_worker(fake_broker_t *self, const char *worker_path, ...)
  * nothing to close). */
 int fake_broker_receive(fake_broker_t *self, rill_received_t *received, rill_message_t *message,
                         const char **error);
+/* What fake_broker_pump hands over: a message that parsed, or NULL and
+ * why it did not. */
+typedef void (*fake_broker_message_fn)(void *context, const rill_message_t *message, const char *error);
+/* Reads what the worker sends for up to ms milliseconds, each message to
+ * on_message, PINGing the worker every 50 ms as a broker does (it would
+ * fall silent otherwise); returns early once stop(context) says 1 (stop
+ * may be NULL). */
+void fake_broker_pump(fake_broker_t *self, long ms, int (*stop)(void *context), fake_broker_message_fn on_message,
+                      void *context);
 /* command [argument] to the worker (argument NULL: none). 0 or -1. */
 int fake_broker_send(fake_broker_t *self, rill_command_t command, const char *argument);
 /* SIGTERM to the worker, then the socket, the config file and the run

@@ -56,62 +56,64 @@ static int ended(size_t first, size_t count)
     return 1;
 }
 
+/* One message from the worker, recorded. */
+static void on_message(void *context, const rill_message_t *message, const char *error)
+{
+    (void)context;
+    CHECKF(message != NULL, "bad message from the worker: %s", error);
+    if (message == NULL)
+        return;
+    job_seen_t *job = message->argument_count > 0 ? job_of(message->arguments[0]) : NULL;
+    uint64_t seq = 0;
+    switch (message->command) {
+    case RILL_COMMAND_HELLO:
+        hellos++;
+        break;
+    case RILL_COMMAND_PART:
+        CHECKF(job != NULL && rill_frame_to_u64(message->arguments[1], &seq) == 0, "a PART of a job we sent");
+        if (job != NULL) {
+            job->in_order &= seq == job->last_seq + 1 && !job->done;
+            job->last_seq = seq;
+            job->parts++;
+        }
+        break;
+    case RILL_COMMAND_DONE:
+        CHECKF(job != NULL, "a DONE of a job we sent");
+        if (job != NULL) {
+            job->done++;
+            job->done_after = job->parts;
+        }
+        break;
+    case RILL_COMMAND_FAIL:
+        CHECKF(job != NULL && message->argument_count == 3, "a FAIL of a job we sent");
+        if (job != NULL) {
+            job->failed++;
+            snprintf(job->fail, sizeof(job->fail), "%.*s: %.*s", (int)message->arguments[1].size,
+                     (const char *)message->arguments[1].data, (int)message->arguments[2].size,
+                     (const char *)message->arguments[2].data);
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+typedef struct {
+    size_t first, count;
+} awaited_t;
+
+static int all_ended(void *context)
+{
+    const awaited_t *awaited = context;
+    return awaited->count > 0 && ended(awaited->first, awaited->count);
+}
+
 /* Reads what the worker sends until jobs [first, first + count) ended or
- * ms passed; PINGs it as a broker does. */
+ * ms passed (fake_broker_pump). */
 static void pump_until_ended(size_t first, size_t count, long ms)
 {
-    long deadline = fake_broker_now_ms() + ms, next_ping = 0;
-    while (fake_broker_now_ms() < deadline && (count == 0 || !ended(first, count))) {
-        if (broker.routing.size > 0 && fake_broker_now_ms() >= next_ping) {
-            fake_broker_send(&broker, RILL_COMMAND_PING, NULL);
-            next_ping = fake_broker_now_ms() + 50;
-        }
-        rill_received_t received;
-        rill_message_t message;
-        const char *error = NULL;
-        int got;
-        while ((got = fake_broker_receive(&broker, &received, &message, &error)) != 0) {
-            CHECKF(got == 1, "bad message from the worker: %s", error);
-            if (got != 1)
-                continue;
-            job_seen_t *job = message.argument_count > 0 ? job_of(message.arguments[0]) : NULL;
-            uint64_t seq = 0;
-            switch (message.command) {
-            case RILL_COMMAND_HELLO:
-                hellos++;
-                break;
-            case RILL_COMMAND_PART:
-                CHECKF(job != NULL && rill_frame_to_u64(message.arguments[1], &seq) == 0, "a PART of a job we sent");
-                if (job != NULL) {
-                    job->in_order &= seq == job->last_seq + 1 && !job->done;
-                    job->last_seq = seq;
-                    job->parts++;
-                }
-                break;
-            case RILL_COMMAND_DONE:
-                CHECKF(job != NULL, "a DONE of a job we sent");
-                if (job != NULL) {
-                    job->done++;
-                    job->done_after = job->parts;
-                }
-                break;
-            case RILL_COMMAND_FAIL:
-                CHECKF(job != NULL && message.argument_count == 3, "a FAIL of a job we sent");
-                if (job != NULL) {
-                    job->failed++;
-                    snprintf(job->fail, sizeof(job->fail), "%.*s: %.*s", (int)message.arguments[1].size,
-                             (const char *)message.arguments[1].data, (int)message.arguments[2].size,
-                             (const char *)message.arguments[2].data);
-                }
-                break;
-            default:
-                break;
-            }
-            rill_received_close(&received);
-        }
-        zmq_pollitem_t item = {broker.router, 0, ZMQ_POLLIN, 0};
-        zmq_poll(&item, 1, 20);
-    }
+    awaited_t awaited = {first, count};
+    fake_broker_pump(&broker, ms, all_ended, on_message, &awaited);
 }
 
 /* One demo entry in the broker's layout. */

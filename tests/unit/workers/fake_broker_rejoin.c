@@ -57,60 +57,46 @@ static job_seen_t *job_of(rill_frame_t id)
     return NULL;
 }
 
-/* Reads what the worker sends for ms milliseconds, recording it, and
- * PINGs it as a broker does (it would fall silent otherwise). */
+/* One message from the worker, recorded. */
+static void on_message(void *context, const rill_message_t *message, const char *error)
+{
+    (void)context;
+    CHECKF(message != NULL, "bad message from the worker: %s", error);
+    if (message == NULL)
+        return;
+    job_seen_t *job = message->argument_count > 0 ? job_of(message->arguments[0]) : NULL;
+    uint64_t seq = 0;
+    switch (message->command) {
+    case RILL_COMMAND_HELLO:
+        hellos++;
+        snprintf(last_hello, sizeof(last_hello), "%.*s", (int)message->arguments[0].size,
+                 message->arguments[0].data);
+        break;
+    case RILL_COMMAND_PART:
+        CHECKF(job != NULL && rill_frame_to_u64(message->arguments[1], &seq) == 0, "a PART of a job we sent");
+        if (job != NULL && job->count < SEQS_MAX)
+            job->seqs[job->count++] = seq;
+        break;
+    case RILL_COMMAND_DONE:
+        CHECKF(job != NULL, "a DONE of a job we sent");
+        if (job != NULL) {
+            job->done++;
+            job->done_after = (int)job->count;
+        }
+        break;
+    case RILL_COMMAND_FAIL:
+        if (job != NULL)
+            job->failed++;
+        break;
+    default:
+        break;
+    }
+}
+
+/* Reads what the worker sends for ms milliseconds (fake_broker_pump). */
 static void pump(long ms)
 {
-    static long next_ping;
-    long deadline = fake_broker_now_ms() + ms;
-    for (;;) {
-        if (broker.routing.size > 0 && fake_broker_now_ms() >= next_ping) {
-            fake_broker_send(&broker, RILL_COMMAND_PING, NULL);
-            next_ping = fake_broker_now_ms() + 50;
-        }
-        rill_received_t received;
-        rill_message_t message;
-        const char *error = NULL;
-        int got;
-        while ((got = fake_broker_receive(&broker, &received, &message, &error)) != 0) {
-            CHECKF(got == 1, "bad message from the worker: %s", error);
-            if (got != 1)
-                continue;
-            job_seen_t *job = message.argument_count > 0 ? job_of(message.arguments[0]) : NULL;
-            uint64_t seq = 0;
-            switch (message.command) {
-            case RILL_COMMAND_HELLO:
-                hellos++;
-                snprintf(last_hello, sizeof(last_hello), "%.*s", (int)message.arguments[0].size,
-                         message.arguments[0].data);
-                break;
-            case RILL_COMMAND_PART:
-                CHECKF(job != NULL && rill_frame_to_u64(message.arguments[1], &seq) == 0, "a PART of a job we sent");
-                if (job != NULL && job->count < SEQS_MAX)
-                    job->seqs[job->count++] = seq;
-                break;
-            case RILL_COMMAND_DONE:
-                CHECKF(job != NULL, "a DONE of a job we sent");
-                if (job != NULL) {
-                    job->done++;
-                    job->done_after = (int)job->count;
-                }
-                break;
-            case RILL_COMMAND_FAIL:
-                if (job != NULL)
-                    job->failed++;
-                break;
-            default:
-                break;
-            }
-            rill_received_close(&received);
-        }
-        long left = deadline - fake_broker_now_ms();
-        if (left <= 0)
-            return;
-        zmq_pollitem_t item = {broker.router, 0, ZMQ_POLLIN, 0};
-        zmq_poll(&item, 1, left < 20 ? left : 20);
-    }
+    fake_broker_pump(&broker, ms, NULL, on_message, NULL);
 }
 
 static void send_to_worker(rill_command_t command, const char *argument)
