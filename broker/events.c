@@ -3,6 +3,7 @@
  * responses subject. See events.h; every send goes through the outbox.
  */
 #include "events.h"
+#include "follower_batches.h"
 #include "rill_alloc.h"
 #include "rill_messages.h"
 #include "rill_clock.h"
@@ -45,166 +46,51 @@ static int publish_event(rill_broker_t *self, const char *subject, size_t subjec
 /* ---- follower batches (rill/4) ---------------------------------------------
  *
  * A followed job's event goes to its follower as an entry of that follow
- * subject's batch (docs/PROTOCOL.md "Direct delivery"): the XPUB, libzmq's
- * I/O thread and the kernel cost per message, not per byte, and one PARTS
- * of a worker is typically 32 parts of jobs one frontend follows. A batch
- * lives for one pass of the loop at most: rill_events_flush sends it
- * before main.c polls again, so an event never waits for a later pass.
- *
- * Each buffer keeps BATCH_HEADROOM bytes in front of its entries: the
- * header (its count known only at the end) is written there at send time,
- * and the buffer becomes the message as it is (zmq_msg_init_data), so the
- * entries are copied once. */
-
-#define BATCH_HEADROOM RILL_EVENT_BATCH_HEADER_MAX
-#define BATCH_FIRST_CAPACITY 2048
-
-typedef struct {
-    char follow[RILL_FOLLOW_SUBJECT_MAX + 1];
-    size_t follow_length;
-    uint8_t *buffer; /* BATCH_HEADROOM bytes, then the entries; NULL when empty */
-    size_t size;     /* bytes used, the headroom included */
-    size_t capacity;
-    size_t count; /* events */
-} pending_batch_t;
-
-struct rill_event_batches {
-    pending_batch_t *items; /* the follow subjects of this pass */
-    size_t count;
-    size_t allocated;
-};
+ * subject's batch (follower_batches.h): the XPUB, libzmq's I/O thread and
+ * the kernel cost per message, not per byte. A batch lives for one pass of
+ * the loop at most: rill_events_flush sends it before main.c polls again. */
 
 /* The most entry bytes a batch holds: RILL_EVENT_BATCH_MAX_BYTES, and the
  * whole message never above max_message_bytes (receivers drop larger). */
 static size_t batch_limit(const rill_broker_t *self)
 {
     uint64_t most = self->config.max_message_bytes;
-    if (most <= BATCH_HEADROOM)
+    if (most <= RILL_EVENT_BATCH_HEADER_MAX)
         return 0;
-    most -= BATCH_HEADROOM;
+    most -= RILL_EVENT_BATCH_HEADER_MAX;
     return most < RILL_EVENT_BATCH_MAX_BYTES ? (size_t)most : RILL_EVENT_BATCH_MAX_BYTES;
 }
 
-static void free_batch_buffer(void *data, void *hint)
+/* follower_batches.h's send: a failure is what a failed publish is:
+ * counted, and followers repair it (the seq jump, or the syncs
+ * events_at_risk_ms turns on). */
+static void send_batch(void *context, const char *follow, zmq_msg_t *message, size_t events)
 {
-    (void)data;
-    free(hint);
-}
-
-/* Sends batch as one message (its buffer goes with it) and empties it. A
- * failure is what a failed publish is: counted, and followers repair it
- * (the seq jump, or the syncs events_at_risk_ms turns on). */
-static void send_batch(rill_broker_t *self, pending_batch_t *batch)
-{
-    if (batch->count == 0)
-        return;
-    char header[RILL_EVENT_BATCH_HEADER_MAX];
-    size_t length = rill_event_batch_header(header, batch->follow, batch->follow_length, batch->count);
-    size_t start = BATCH_HEADROOM - length;
-    uint8_t *buffer = batch->buffer;
-    size_t size = batch->size;
-    size_t events = batch->count;
-    batch->buffer = NULL;
-    batch->size = batch->capacity = batch->count = 0;
-    memcpy(buffer + start, header, length);
-    zmq_msg_t message;
-    if (zmq_msg_init_data(&message, buffer + start, size - start, free_batch_buffer, buffer) != 0) {
-        free(buffer);
-    } else if (self->outbox.publish(self->outbox.context, &message) != 0) {
-        zmq_msg_close(&message);
-    } else {
+    rill_broker_t *self = context;
+    if (message != NULL && self->outbox.publish(self->outbox.context, message) == 0) {
         self->counters->event_messages++;
         return;
     }
+    if (message != NULL)
+        zmq_msg_close(message);
     self->events_at_risk_ms = rill_clock_monotonic_ms();
     self->counters->publish_failures++;
-    rill_log_warn(NULL, "%s: publishing a batch of %zu events failed: %s", batch->follow, events,
-                  zmq_strerror(errno));
+    rill_log_warn(NULL, "%s: publishing a batch of %zu events failed: %s", follow, events, zmq_strerror(errno));
 }
 
-static pending_batch_t *find_batch(rill_broker_t *self, const char *follow, size_t follow_length)
-{
-    if (self->event_batches == NULL)
-        self->event_batches = rill_xcalloc(1, sizeof(*self->event_batches));
-    struct rill_event_batches *batches = self->event_batches;
-    for (size_t i = 0; i < batches->count; i++) {
-        pending_batch_t *batch = &batches->items[i];
-        if (batch->follow_length == follow_length && memcmp(batch->follow, follow, follow_length) == 0)
-            return batch;
-    }
-    if (follow_length > RILL_FOLLOW_SUBJECT_MAX)
-        return NULL;
-    if (batches->count == batches->allocated) {
-        batches->allocated = batches->allocated == 0 ? 4 : 2 * batches->allocated;
-        batches->items = rill_xrealloc(batches->items, batches->allocated * sizeof(*batches->items));
-    }
-    pending_batch_t *batch = &batches->items[batches->count++];
-    memset(batch, 0, sizeof(*batch));
-    memcpy(batch->follow, follow, follow_length);
-    batch->follow_length = follow_length;
-    return batch;
-}
-
-/* Adds a job's one-frame event (frame: "j<id> rill/4 ...") to follow's
- * batch; a full batch goes first. 0, or 1 when the event is too large for
- * any batch: the caller sends it alone (the pending batch went before it,
- * so the order holds). */
 static int batch_append(rill_broker_t *self, const char *follow, size_t follow_length, const uint8_t *frame,
                         size_t size)
 {
-    pending_batch_t *batch = find_batch(self, follow, follow_length);
-    size_t limit = batch_limit(self);
-    char prefix[RILL_EVENT_BATCH_PREFIX_MAX];
-    size_t prefix_length = rill_event_batch_prefix(prefix, size);
-    size_t entry = prefix_length + size;
-    if (batch == NULL || entry > limit) {
-        if (batch != NULL)
-            send_batch(self, batch);
-        return 1;
-    }
-    if (batch->count == RILL_EVENT_BATCH_MAX_EVENTS || batch->size - BATCH_HEADROOM + entry > limit)
-        send_batch(self, batch);
-    if (batch->buffer == NULL) {
-        batch->capacity = BATCH_HEADROOM + BATCH_FIRST_CAPACITY;
-        batch->buffer = rill_xmalloc(batch->capacity);
-        batch->size = BATCH_HEADROOM;
-    }
-    if (batch->size + entry > batch->capacity) {
-        size_t capacity = batch->capacity;
-        while (capacity < batch->size + entry)
-            capacity *= 2;
-        if (capacity > BATCH_HEADROOM + limit)
-            capacity = BATCH_HEADROOM + limit;
-        batch->buffer = rill_xrealloc(batch->buffer, capacity);
-        batch->capacity = capacity;
-    }
-    memcpy(batch->buffer + batch->size, prefix, prefix_length);
-    memcpy(batch->buffer + batch->size + prefix_length, frame, size);
-    batch->size += entry;
-    batch->count++;
-    return 0;
+    if (self->follower_batches == NULL)
+        self->follower_batches = rill_follower_batches_new();
+    return rill_follower_batches_add(self->follower_batches, follow, follow_length, frame, size, batch_limit(self),
+                                     send_batch, self);
 }
 
 void rill_events_flush(rill_broker_t *self)
 {
-    struct rill_event_batches *batches = self->event_batches;
-    if (batches == NULL || batches->count == 0)
-        return;
-    for (size_t i = 0; i < batches->count; i++)
-        send_batch(self, &batches->items[i]);
-    batches->count = 0;
-}
-
-void rill_events_discard(rill_broker_t *self)
-{
-    struct rill_event_batches *batches = self->event_batches;
-    if (batches == NULL)
-        return;
-    for (size_t i = 0; i < batches->count; i++)
-        free(batches->items[i].buffer);
-    free(batches->items);
-    free(batches);
-    self->event_batches = NULL;
+    if (self->follower_batches != NULL)
+        rill_follower_batches_flush(self->follower_batches, send_batch, self);
 }
 
 /* A job's event goes to its subject ("j<id>") when a frontend subscribed

@@ -19,6 +19,7 @@
 #define RILL_BROKER_EVENTS_H
 
 #include "broker.h"
+#include "rill_event_batch.h"
 
 #include <jansson.h>
 
@@ -54,8 +55,6 @@ void rill_events_publish_syncs(rill_broker_t *self, uint64_t now_ms);
  * subject. main.c calls it at the end of every pass of its loop, before it
  * polls again, so no event waits for a later pass. */
 void rill_events_flush(rill_broker_t *self);
-/* Frees the batches not sent (rill_broker_destroy). */
-void rill_events_discard(rill_broker_t *self);
 /* Answers a FETCH: REPLAY messages with the retained events of subject
  * ("j"+id or "t"+name+"/", valid) whose seq is > after, or ERROR
  * not_found for a job the broker does not know (unavailable "recovering"

@@ -1,6 +1,7 @@
 /*
  * broker_link.c - see broker_link.h. The only file that touches ZeroMQ.
  */
+#include "rill_event_batch.h"
 #include "broker_link.h"
 
 #include "rill_alloc.h"

@@ -1,4 +1,5 @@
 /* test_protocol.c - the wire codec: parse every channel, refuse every malformation. */
+#include "rill_event_batch.h"
 #include "rill_protocol.h"
 #include "rill_test.h"
 

@@ -2,6 +2,7 @@
  * fake_outbox.c - an outbox that records instead of sending. See
  * fake_outbox.h.
  */
+#include "rill_event_batch.h"
 #include "fake_outbox.h"
 
 #include <errno.h>
