@@ -6,7 +6,8 @@ What must hold: no subscribe/unsubscribe per job at the broker's XPUB; the
 follower counts as a listener (status subscribers, cancel when the client
 leaves, orphan grace when the frontend goes); another frontend following
 the same job by GET gets the same events; a joined job (dedup) reaches its
-second submitter too.
+second submitter too; a follower's events of one broker pass travel as one
+message (a batch), complete and in order.
 """
 import signal
 
@@ -14,6 +15,8 @@ from harness import check, check_job_events, events_by_job, metric
 from test_streams import broker_gave_up_holding, dropping_system
 
 SUBSCRIPTIONS = "rill_broker_subscription_messages_total"
+EVENTS = "rill_broker_events_published_total"
+MESSAGES = "rill_broker_event_messages_total"
 
 
 def test_streamed_jobs_cost_the_xpub_no_subscription(ctx):
@@ -124,3 +127,27 @@ def test_a_followed_job_whose_end_was_dropped_still_ends(ctx):
     events = [first] + [e for e in stream.read_all() if e is not first]
     check_job_events(events, 40, job_id)
     check(metric(system, "rill_broker_syncs_published_total") > 0, "no sync was sent")
+
+
+def test_a_streamed_submit_of_small_jobs_comes_in_batches(ctx):
+    """rill/4 batches: 100 jobs x 10 parts, the worker sending each turn's
+    parts as one PARTS: every job complete and in seq order on the stream,
+    while the broker's XPUB sent far fewer messages than events (before
+    batches: one message per event)."""
+    system = ctx.system(workers=1)
+    system.wait_healthy()
+    events_before = metric(system, EVENTS)
+    messages_before = metric(system, MESSAGES)
+    jobs = [{"kind": "demo", "args": {"parts": 10, "interval_ms": 0}} for _ in range(100)]
+    stream = system.stream("POST", "/v1/jobs", jobs)
+    check(stream.status == 200, "status %s" % stream.status)
+    by_job = events_by_job(stream.read_all())
+    check(len(by_job) == 100, "events of %d jobs" % len(by_job))
+    for job_id, events in by_job.items():
+        check_job_events(events, 10, job_id)
+    events = metric(system, EVENTS) - events_before
+    messages = metric(system, MESSAGES) - messages_before
+    check(events >= 1100, "%d events published" % events)
+    check(messages > 0, "no event messages counted")
+    check(messages * 4 <= events, "%d messages for %d events: not batched" % (messages, events))
+    print("%d events in %d messages" % (events, messages))
