@@ -5,6 +5,7 @@
  * above it in broker.h's map do.
  */
 #include "broker.h"
+#include "follower_batches.h"
 #include "rill_alloc.h"
 #include "rill_clock.h"
 #include "rill_log.h"
@@ -89,6 +90,7 @@ void rill_broker_destroy(rill_broker_t **self_p)
     rill_peer_log_destroy(&self->rejoin_log);
     rill_peer_log_destroy(&self->stale_log);
     rill_topic_table_destroy(&self->topics);
+    rill_follower_batches_destroy(&self->follower_batches);
     rill_counters_destroy(&self->counters);
     free(self);
     *self_p = NULL;

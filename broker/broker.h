@@ -34,6 +34,7 @@
 
 #include "barrier.h"
 #include "counters.h"
+#include "follower_batches.h"
 #include "interest.h"
 #include "job_table.h"
 #include "outbox.h"
@@ -81,6 +82,9 @@ typedef struct {
      * subject came back); 0 = never. Followed jobs get syncs only within
      * the sync window after it (events.c). */
     uint64_t events_at_risk_ms;
+    /* Events for followers collected during one pass of the loop, one
+     * batch per follow subject, sent by rill_events_flush (events.c). */
+    rill_follower_batches_t *follower_batches; /* NULL until the first */
     uint64_t next_retry_ms; /* monotonic: the earliest retry backoff ending; UINT64_MAX = none */
     uint64_t recovery_until_ms; /* monotonic end of the recovery window; 0 = none */
     uint64_t started_wall_ms; /* Unix epoch ms of the start (PONG "started_ms") */

@@ -46,6 +46,7 @@ typedef struct {
     uint64_t part_gaps;       /* gap events for a jump in a worker's seqs */
     uint64_t events_published;
     uint64_t syncs_published; /* sync events (events.c): never delivered to clients */
+    uint64_t event_messages;  /* XPUB messages that carried events: one per event, or per follower's batch */
     uint64_t publish_failures;
     rill_retention_totals_t retention; /* every job's retained bytes (gauge), parts evicted for bytes */
     /* dispatch */

@@ -3,6 +3,7 @@
  * responses subject. See events.h; every send goes through the outbox.
  */
 #include "events.h"
+#include "follower_batches.h"
 #include "rill_alloc.h"
 #include "rill_messages.h"
 #include "rill_clock.h"
@@ -38,13 +39,65 @@ static int publish_event(rill_broker_t *self, const char *subject, size_t subjec
         zmq_msg_close(&event);
         return -1;
     }
+    self->counters->event_messages++;
     return 0;
 }
 
-/* A job's event goes to its subject ("j<id>") and to each follower
- * ("d<token>/j<id>", rill/4: docs/PROTOCOL.md "Direct delivery"): one
- * message each, the first one built kept by retention. A job with
- * followers and no subscriber (the usual streamed submit) costs one. */
+/* ---- follower batches (rill/4) ---------------------------------------------
+ *
+ * A followed job's event goes to its follower as an entry of that follow
+ * subject's batch (follower_batches.h): the XPUB, libzmq's I/O thread and
+ * the kernel cost per message, not per byte. A batch lives for one pass of
+ * the loop at most: rill_events_flush sends it before main.c polls again. */
+
+/* The most entry bytes a batch holds: RILL_EVENT_BATCH_MAX_BYTES, and the
+ * whole message never above max_message_bytes (receivers drop larger). */
+static size_t batch_limit(const rill_broker_t *self)
+{
+    uint64_t most = self->config.max_message_bytes;
+    if (most <= RILL_EVENT_BATCH_HEADER_MAX)
+        return 0;
+    most -= RILL_EVENT_BATCH_HEADER_MAX;
+    return most < RILL_EVENT_BATCH_MAX_BYTES ? (size_t)most : RILL_EVENT_BATCH_MAX_BYTES;
+}
+
+/* follower_batches.h's send: a failure is what a failed publish is:
+ * counted, and followers repair it (the seq jump, or the syncs
+ * events_at_risk_ms turns on). */
+static void send_batch(void *context, const char *follow, zmq_msg_t *message, size_t events)
+{
+    rill_broker_t *self = context;
+    if (message != NULL && self->outbox.publish(self->outbox.context, message) == 0) {
+        self->counters->event_messages++;
+        return;
+    }
+    if (message != NULL)
+        zmq_msg_close(message);
+    self->events_at_risk_ms = rill_clock_monotonic_ms();
+    self->counters->publish_failures++;
+    rill_log_warn(NULL, "%s: publishing a batch of %zu events failed: %s", follow, events, zmq_strerror(errno));
+}
+
+static int batch_append(rill_broker_t *self, const char *follow, size_t follow_length, const uint8_t *frame,
+                        size_t size)
+{
+    if (self->follower_batches == NULL)
+        self->follower_batches = rill_follower_batches_new();
+    return rill_follower_batches_add(self->follower_batches, follow, follow_length, frame, size, batch_limit(self),
+                                     send_batch, self);
+}
+
+void rill_events_flush(rill_broker_t *self)
+{
+    if (self->follower_batches != NULL)
+        rill_follower_batches_flush(self->follower_batches, send_batch, self);
+}
+
+/* A job's event goes to its subject ("j<id>") when a frontend subscribed
+ * it, and into each follower's batch (above). The one message built is
+ * what retention keeps, what goes to "j<id>", and what each batch copies
+ * as its entry. An event too large for a batch goes to its follower alone,
+ * as "d<token>/j<id> rill/4 ..." (rill/4's single form). */
 static int publish_job_event(rill_broker_t *self, rill_job_t *job, rill_event_type_t type, uint64_t seq,
                              const void *bytes, size_t size, uint64_t accepted_ns, rill_retention_t *retention,
                              uint64_t at_ms, int *retained)
@@ -53,20 +106,40 @@ static int publish_job_event(rill_broker_t *self, rill_job_t *job, rill_event_ty
     if (job->followers.count == 0)
         return publish_event(self, job->topic, job_topic_length, type, seq, bytes, size, accepted_ns, retention,
                              at_ms, retained);
-    int failed = 0;
-    if (job->subscribed > 0) {
-        failed |= publish_event(self, job->topic, job_topic_length, type, seq, bytes, size, accepted_ns,
-                                retention, at_ms, retained) != 0;
-        retention = NULL;
+    zmq_msg_t event;
+    size_t offset;
+    if (rill_event_encode(&event, job->topic, job_topic_length, type, seq, accepted_ns, bytes, size, &offset) !=
+        0) {
+        if (retained != NULL)
+            *retained = 0;
+        return -1;
     }
+    if (retention != NULL) {
+        int kept = rill_retention_push_event(retention, type, seq, &event, offset, at_ms) == 0;
+        if (retained != NULL)
+            *retained = kept;
+    }
+    int failed = 0;
     for (size_t i = 0; i < job->followers.count; i++) {
+        const char *follow = job->followers.subjects[i];
+        size_t follow_length = strlen(follow);
+        if (batch_append(self, follow, follow_length, zmq_msg_data(&event), zmq_msg_size(&event)) == 0)
+            continue;
         char topic[RILL_FOLLOW_SUBJECT_MAX + RILL_ID_TEXT_SIZE + 1];
-        size_t follow_length = strlen(job->followers.subjects[i]);
-        memcpy(topic, job->followers.subjects[i], follow_length);
+        memcpy(topic, follow, follow_length);
         memcpy(topic + follow_length, job->topic, job_topic_length);
-        failed |= publish_event(self, topic, follow_length + job_topic_length, type, seq, bytes, size,
-                                accepted_ns, retention, at_ms, retention != NULL ? retained : NULL) != 0;
-        retention = NULL;
+        failed |= publish_event(self, topic, follow_length + job_topic_length, type, seq, bytes, size, accepted_ns,
+                                NULL, 0, NULL) != 0;
+    }
+    if (job->subscribed > 0) {
+        if (self->outbox.publish(self->outbox.context, &event) != 0) {
+            zmq_msg_close(&event);
+            failed = 1;
+        } else {
+            self->counters->event_messages++;
+        }
+    } else {
+        zmq_msg_close(&event);
     }
     return failed ? -1 : 0;
 }

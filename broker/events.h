@@ -8,11 +8,18 @@
  * very message (shared by reference), so the hot path never parses a part
  * (rill_json_check is a scan, not a parse) and allocates once per part.
  * The XPUB itself is events_channel.c's.
+ *
+ * A followed job's events (rill/4) are not sent one message each: during
+ * one pass of the broker's loop (a burst of worker messages, a tick) each
+ * follow subject collects its events in a batch, and rill_events_flush
+ * sends each batch as ONE message (rill_event_batch_header): the XPUB's
+ * cost is per message, not per byte.
  */
 #ifndef RILL_BROKER_EVENTS_H
 #define RILL_BROKER_EVENTS_H
 
 #include "broker.h"
+#include "rill_event_batch.h"
 
 #include <jansson.h>
 
@@ -43,6 +50,11 @@ int rill_events_publish_message(rill_broker_t *self, const char *name, size_t na
 /* On every heartbeat: a sync event for each recently active subject someone
  * listens to, so a drop of its last events is noticed. */
 void rill_events_publish_syncs(rill_broker_t *self, uint64_t now_ms);
+/* Sends the batches of follower events collected since the last call
+ * (rill/4, docs/PROTOCOL.md "Direct delivery"): one message per follow
+ * subject. main.c calls it at the end of every pass of its loop, before it
+ * polls again, so no event waits for a later pass. */
+void rill_events_flush(rill_broker_t *self);
 /* Answers a FETCH: REPLAY messages with the retained events of subject
  * ("j"+id or "t"+name+"/", valid) whose seq is > after, or ERROR
  * not_found for a job the broker does not know (unavailable "recovering"

@@ -4,8 +4,10 @@
  * Outgoing: one event is one message of ONE frame (rill/3), "<subject>
  * rill/4 <event> <seq> <accepted_ns>\n<data>" (rill_event_encode), which
  * the XPUB filters by its subject prefix; accepted_ns is this host's
- * CLOCK_MONOTONIC at acceptance, for the frontends' latency histogram. What to publish, with which seq,
- * is events.c's. Incoming: each subscribe/unsubscribe message goes to
+ * CLOCK_MONOTONIC at acceptance, for the frontends' latency histogram; a
+ * follower's events of one pass go as ONE batch message (rill/4,
+ * follower_batches.h), held or dropped here like any other message. What
+ * to publish, with which seq, is events.c's. Incoming: each subscribe/unsubscribe message goes to
  * rill_broker_subscription (listeners.h).
  */
 #include "listeners.h"

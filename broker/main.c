@@ -16,6 +16,7 @@
 #include "broker.h"
 #include "control_channel.h"
 #include "dispatch.h"
+#include "events.h"
 #include "events_channel.h"
 #include "rill_alloc.h"
 #include "rill_clock.h"
@@ -178,6 +179,9 @@ static int run(rill_broker_t *broker, rill_broker_sockets_t *sockets, int signal
             timeout = due > now ? (long)(due - now) : 0;
         if (broker->dispatch_needed)
             timeout = 0;
+        /* The previous pass's follower batches leave now, before poll
+         * (events.h): an event never waits for a later pass. */
+        rill_events_flush(broker);
         /* Events the XPUB refused go first; while any wait, the workers
          * are not read (back-pressure: events_channel.h). */
         int events_wait = rill_events_channel_flush(sockets, now, broker->config.heartbeat_ms);

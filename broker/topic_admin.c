@@ -31,6 +31,7 @@ static void publish_deleted(rill_broker_t *self, const rill_topic_t *topic, cons
         return;
     }
     self->counters->events_published++;
+    self->counters->event_messages++;
 }
 
 void rill_topic_admin_delete(rill_broker_t *self, const rill_frame_t *routing, const rill_message_t *message)

@@ -1,6 +1,7 @@
 /*
  * broker_link.c - see broker_link.h. The only file that touches ZeroMQ.
  */
+#include "rill_event_batch.h"
 #include "broker_link.h"
 
 #include "rill_alloc.h"
@@ -211,10 +212,36 @@ static void handle_control(rill_broker_link_t *self, rill_received_t *received)
     }
 }
 
+/* rill/4: a follower's batch (docs/PROTOCOL.md "Direct delivery"): each
+ * entry goes to on_event in order, exactly as if it had come alone. Bad
+ * framing drops the batch whole; a bad entry is dropped alone, as a lone
+ * malformed event would be (the seq jump after it is repaired by FETCH). */
+static void handle_batch(rill_broker_link_t *self, rill_frame_t frame)
+{
+    rill_event_batch_t batch;
+    const char *error = NULL;
+    if (rill_event_batch_open(frame, &batch, &error) != 0) {
+        count_malformed(self, "event batch", error);
+        return;
+    }
+    rill_event_t event;
+    int got;
+    while ((got = rill_event_batch_next(&batch, &event, &error)) != 0) {
+        if (got < 0)
+            count_malformed(self, "event", error);
+        else if (self->callbacks.on_event != NULL)
+            self->callbacks.on_event(self->callbacks.context, &event);
+    }
+}
+
 static void handle_event(rill_broker_link_t *self, rill_received_t *received)
 {
     rill_event_t event;
     const char *error = NULL;
+    if (!received->truncated && received->count == 1 && rill_event_is_batch(received->frames[0])) {
+        handle_batch(self, received->frames[0]);
+        return;
+    }
     if (received->truncated ||
         rill_event_parse(received->frames, received->count, &event, &error) != 0) {
         count_malformed(self, "event", received->truncated ? "too many frames" : error);

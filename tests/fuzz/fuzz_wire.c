@@ -6,7 +6,8 @@
  * The input is split into ZeroMQ-like frames at each 0x00 0xFF pair (a
  * separator no text frame needs), each frame copied into a buffer of
  * exactly its size so ASan catches any read outside it. The frames go to
- * rill_message_parse on every channel and to rill_event_parse; the last
+ * rill_message_parse on every channel and to rill_event_parse (a lone frame
+ * to the event batch reader too, rill/4); the last
  * frame also goes to every JSON frame decoder (SUBMIT, SUBMITTED, BATCH,
  * HELLO, WELCOME, the REPLAY header) and to the PARTS entry reader. Beside memory errors and leaks it
  * checks what must hold for every input: a refusal names a reason, and an
@@ -14,6 +15,7 @@
  *
  *     build-fuzz/tests/fuzz_wire -max_total_time=600 NEW_DIR tests/fuzz/corpus/wire
  */
+#include "rill_event_batch.h"
 #include "rill_messages.h"
 #include "rill_protocol.h"
 
@@ -85,6 +87,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *error = NULL;
     if (rill_event_parse(frames, count, &event, &error) != 0 && error == NULL)
         abort();
+    if (count == 1) {
+        /* A follower's batch (rill/4): every entry stays inside the frame,
+         * and no more entries come than it announced. */
+        rill_event_batch_t batch;
+        if (rill_event_batch_open(frames[0], &batch, &error) == 0) {
+            size_t entries = 0;
+            int got;
+            while ((got = rill_event_batch_next(&batch, &event, &error)) != 0) {
+                if (++entries > batch.count || (got < 0 && error == NULL))
+                    abort();
+                if (got > 0 && (event.data.data < frames[0].data ||
+                                event.data.data + event.data.size > frames[0].data + frames[0].size))
+                    abort();
+            }
+            if (entries != batch.count)
+                abort();
+        } else if (error == NULL) {
+            abort();
+        }
+    }
     if (count > 0)
         decode_json_frames(frames[count - 1].data, frames[count - 1].size);
     if (count > 0) {

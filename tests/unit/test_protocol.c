@@ -1,4 +1,5 @@
 /* test_protocol.c - the wire codec: parse every channel, refuse every malformation. */
+#include "rill_event_batch.h"
 #include "rill_protocol.h"
 #include "rill_test.h"
 
@@ -272,6 +273,89 @@ static void test_events(void)
 
 /* PARTS (rill/4): entries written by the header helper read back; every
  * malformation ends the batch there. */
+/* rill/4: a follower's batch: "d<token>/ rill/4 batch <count>\n" then
+ * "<len> <frame>" per event; the framing is checked whole before any entry
+ * is read; an entry is parsed as a lone event (a bad one fails alone). */
+static void test_event_batches(void)
+{
+    char header[RILL_EVENT_BATCH_HEADER_MAX];
+    size_t length = rill_event_batch_header(header, "dfrontend-0001/", 15, 3);
+    CHECK(length == strlen("dfrontend-0001/ rill/4 batch 3\n") &&
+          memcmp(header, "dfrontend-0001/ rill/4 batch 3\n", length) == 0);
+    char prefix[RILL_EVENT_BATCH_PREFIX_MAX];
+    CHECK(rill_event_batch_prefix(prefix, 1234) == 5 && memcmp(prefix, "1234 ", 5) == 0);
+
+    /* Encoded as the broker does: header, then each entry. */
+    const char *frames[] = {"j" ID " rill/4 part 1 7\n{\"i\":1}", "j" ID " rill/4 part 2 8\n\"two\nlines\"",
+                            "j" ID " rill/4 done 3 9\n{\"parts\":2}"};
+    char text[1024];
+    size_t size = rill_event_batch_header(text, "dfrontend-0001/", 15, 3);
+    for (size_t i = 0; i < 3; i++) {
+        size += rill_event_batch_prefix(text + size, strlen(frames[i]));
+        memcpy(text + size, frames[i], strlen(frames[i]));
+        size += strlen(frames[i]);
+    }
+    rill_frame_t frame = {(const uint8_t *)text, size};
+    CHECK(rill_event_is_batch(frame));
+    rill_event_batch_t batch;
+    const char *error = NULL;
+    CHECK(rill_event_batch_open(frame, &batch, &error) == 0 && batch.count == 3);
+    CHECK(rill_frame_equals(batch.follow, "dfrontend-0001/"));
+    rill_event_t event;
+    for (uint64_t seq = 1; seq <= 3; seq++) {
+        CHECK(rill_event_batch_next(&batch, &event, &error) == 1);
+        CHECK(event.seq == seq && rill_frame_equals(event.subject, ID) && rill_frame_equals(event.follow, "dfrontend-0001/"));
+        CHECK(event.type == (seq == 3 ? RILL_EVENT_DONE : RILL_EVENT_PART) && event.accepted_ns == 6 + seq);
+    }
+    CHECK(rill_frame_equals(event.data, "{\"parts\":2}"));
+    CHECK(rill_event_batch_next(&batch, &event, &error) == 0);
+
+    /* A lone event is not a batch, nor is a topic's. */
+    rill_frame_t lone = F("dfrontend-0001/j" ID " rill/4 part 3 5\n{}");
+    CHECK(!rill_event_is_batch(lone));
+    rill_frame_t topic = F("tnews/ rill/4 part 3 5\n{}");
+    CHECK(!rill_event_is_batch(topic));
+
+    /* Bad framing: the batch is refused whole. */
+    const char *bad[] = {
+        "dfrontend-0001/ rill/4 batch 1\n",                                /* no entry */
+        "dfrontend-0001/ rill/4 batch 0\n",                                /* empty */
+        "dfrontend-0001/ rill/4 batch 65\n2 {}",                           /* over the count bound */
+        "dfrontend-0001/ rill/3 batch 1\n2 {}",                            /* version */
+        "dfrontend-0001/ rill/4 bunch 1\n2 {}",                            /* word */
+        "dfrontend-0001/ rill/4 batch 1\n3 {}",                            /* entry past the end */
+        "dfrontend-0001/ rill/4 batch 1\n1 {}",                            /* bytes after the entries */
+        "dfrontend-0001/ rill/4 batch 2\n2 {}",                            /* fewer entries than said */
+        "dfrontend-0001/ rill/4 batch 1\n0 ",                              /* empty entry */
+        "dfrontend-0001/ rill/4 batch 1\nx {}",                            /* length not a number */
+        "dfrontend-0001/ rill/4 batch one\n2 {}",                          /* count not a number */
+        "dfrontend-0001/ rill/4 batch 1",                                  /* no line break */
+        "dshort/ rill/4 batch 1\n2 {}",                                    /* token too short */
+        "dfrontend-0001/ rill/4 batch 1\n99999999999999999999999 {}",      /* length too long */
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        rill_frame_t b = F(bad[i]);
+        error = NULL;
+        CHECKF(rill_event_batch_open(b, &batch, &error) == -1 && error != NULL, "bad batch %zu accepted", i);
+    }
+    /* A bad entry fails alone; the next one is read. */
+    const char *entries[] = {"tnews/ rill/4 part 1 5\n{}", "dfrontend-0001/j" ID " rill/4 part 1 5\n{}",
+                             "j" ID " rill/4 part 0 5\n{}", "j" ID " rill/4 part 4 5\n{}"};
+    size = rill_event_batch_header(text, "dfrontend-0001/", 15, 4);
+    for (size_t i = 0; i < 4; i++) {
+        size += rill_event_batch_prefix(text + size, strlen(entries[i]));
+        memcpy(text + size, entries[i], strlen(entries[i]));
+        size += strlen(entries[i]);
+    }
+    frame.size = size;
+    CHECK(rill_event_batch_open(frame, &batch, &error) == 0);
+    CHECK(rill_event_batch_next(&batch, &event, &error) == -1);
+    CHECK(rill_event_batch_next(&batch, &event, &error) == -1);
+    CHECK(rill_event_batch_next(&batch, &event, &error) == -1);
+    CHECK(rill_event_batch_next(&batch, &event, &error) == 1 && event.seq == 4);
+    CHECK(rill_event_batch_next(&batch, &event, &error) == 0);
+}
+
 static void test_parts(void)
 {
     char batch[512];
@@ -363,6 +447,7 @@ int main(void)
     test_worker_channel();
     test_frontend_channels();
     test_events();
+    test_event_batches();
     test_parts();
     test_send_receive();
     RILL_TEST_END();

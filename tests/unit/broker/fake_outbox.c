@@ -2,6 +2,7 @@
  * fake_outbox.c - an outbox that records instead of sending. See
  * fake_outbox.h.
  */
+#include "rill_event_batch.h"
 #include "fake_outbox.h"
 
 #include <errno.h>
@@ -18,24 +19,51 @@ static void copy_text(char *text, const void *bytes, size_t size)
     text[size] = '\0';
 }
 
+static int record_event(const rill_event_t *event, size_t batch)
+{
+    if (fake.published_count == RECORDED_MAX)
+        return -1;
+    published_t *record = &fake.published[fake.published_count++];
+    copy_text(record->follow, event->follow.data, event->follow.size);
+    copy_text(record->subject, event->topic.data, event->topic.size);
+    snprintf(record->event, sizeof(record->event), "%s", rill_event_type_name(event->type));
+    record->seq = event->seq;
+    copy_text(record->data, event->data.data, event->data.size);
+    record->message = fake.message_count;
+    record->batch = batch;
+    return 0;
+}
+
 static int fake_publish(void *context, zmq_msg_t *message)
 {
     (void)context;
-    if (fake.published_count == RECORDED_MAX)
-        return -1;
     rill_frame_t frame = {zmq_msg_data(message), zmq_msg_size(message)};
     rill_event_t event;
     const char *error = NULL;
-    if (rill_event_parse(&frame, 1, &event, &error) != 0) {
-        fprintf(stderr, "fake outbox: the broker published a malformed event: %s\n", error);
-        return -1;
+    if (rill_event_is_batch(frame)) {
+        rill_event_batch_t batch;
+        if (rill_event_batch_open(frame, &batch, &error) != 0) {
+            fprintf(stderr, "fake outbox: the broker published a malformed batch: %s\n", error);
+            return -1;
+        }
+        int got;
+        while ((got = rill_event_batch_next(&batch, &event, &error)) == 1) {
+            if (record_event(&event, batch.count) != 0)
+                return -1;
+        }
+        if (got < 0) {
+            fprintf(stderr, "fake outbox: the broker published a malformed batch entry: %s\n", error);
+            return -1;
+        }
+    } else {
+        if (rill_event_parse(&frame, 1, &event, &error) != 0) {
+            fprintf(stderr, "fake outbox: the broker published a malformed event: %s\n", error);
+            return -1;
+        }
+        if (record_event(&event, 0) != 0)
+            return -1;
     }
-    published_t *record = &fake.published[fake.published_count++];
-    copy_text(record->follow, event.follow.data, event.follow.size);
-    copy_text(record->subject, event.topic.data, event.topic.size);
-    snprintf(record->event, sizeof(record->event), "%s", rill_event_type_name(event.type));
-    record->seq = event.seq;
-    copy_text(record->data, event.data.data, event.data.size);
+    fake.message_count++;
     zmq_msg_close(message); /* sent: the outbox releases it */
     return 0;
 }
@@ -81,6 +109,7 @@ rill_outbox_t fake_outbox(void)
 void forget_recorded(void)
 {
     fake.published_count = 0;
+    fake.message_count = 0;
     fake.command_count = 0;
     fake.reply_count = 0;
 }

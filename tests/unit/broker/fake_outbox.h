@@ -1,7 +1,9 @@
 /*
  * fake_outbox.h - the broker's outbox (broker/outbox.h) for tests without
  * sockets: it records every event published, command sent to a worker and
- * reply to a frontend, so a test reads what would have gone out.
+ * reply to a frontend, so a test reads what would have gone out. A
+ * follower's batch (rill/4) is recorded as its events, in order, each with
+ * the message it came in.
  */
 #ifndef RILL_TEST_FAKE_OUTBOX_H
 #define RILL_TEST_FAKE_OUTBOX_H
@@ -21,6 +23,8 @@ typedef struct {
     char event[16];
     uint64_t seq;
     char data[FRAME_TEXT_MAX];
+    size_t message; /* index of the XPUB message it went in (a batch holds several: rill/4) */
+    size_t batch;   /* events in that message's batch; 0 = it went alone */
 } published_t;
 
 typedef struct {
@@ -33,6 +37,7 @@ typedef struct {
 typedef struct {
     published_t published[RECORDED_MAX];
     size_t published_count;
+    size_t message_count; /* XPUB messages (a follower's batch is one) */
     sent_t commands[RECORDED_MAX];
     size_t command_count;
     sent_t replies[RECORDED_MAX];

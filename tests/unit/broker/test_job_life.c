@@ -698,19 +698,24 @@ static void test_direct_delivery(void)
     /* Followed only: one message, to the follower. */
     forget_recorded();
     part(broker, worker, id1, 1);
-    CHECK(fake.published_count == 1 && strcmp(fake.published[0].follow, follow) == 0 &&
+    CHECK(fake.published_count == 0); /* batched until the pass ends */
+    rill_events_flush(broker);
+    CHECK(fake.published_count == 1 && fake.message_count == 1 && fake.published[0].batch == 1 &&
+          strcmp(fake.published[0].follow, follow) == 0 &&
           strcmp(fake.published[0].subject + 1, id1) == 0 && fake.published[0].seq == 1);
     /* Another frontend subscribes the job: one message each way, one seq. */
     subscription(broker, 1, id1);
     CHECK(rill_broker_listeners(broker, first) == 2);
     forget_recorded();
     part(broker, worker, id1, 2);
+    rill_events_flush(broker);
     CHECK(fake.published_count == 2 && fake.published[0].follow[0] == '\0' &&
           strcmp(fake.published[1].follow, follow) == 0 && fake.published[0].seq == 2 && fake.published[1].seq == 2);
     CHECK(rill_retention_count(first->retention) == 2); /* kept once */
     /* Syncs go both ways too. */
     forget_recorded();
     rill_events_publish_syncs(broker, rill_clock_monotonic_ms());
+    rill_events_flush(broker);
     CHECK(fake.published_count == 2 && strcmp(fake.published[0].event, "sync") == 0);
     subscription(broker, 0, id1);
     /* Followed only, a job gets syncs only while an event may have been
@@ -722,6 +727,7 @@ static void test_direct_delivery(void)
     CHECK(fake.published_count == 0 && first->active_link.next != NULL); /* still listed */
     broker->events_at_risk_ms = rill_clock_monotonic_ms(); /* e.g. the XPUB dropped for a stalled frontend */
     rill_events_publish_syncs(broker, rill_clock_monotonic_ms());
+    rill_events_flush(broker);
     CHECK(fake.published_count == 1 && strcmp(fake.published[0].follow, follow) == 0 &&
           strcmp(fake.published[0].event, "sync") == 0 && fake.published[0].seq == 2);
 
@@ -736,6 +742,7 @@ static void test_direct_delivery(void)
 
     /* UNFOLLOW with a release: its client left, nobody else listens. */
     unfollow(broker, id2, follow, 1);
+    rill_events_flush(broker);
     CHECK(second->state == RILL_JOB_CANCELLED && second->followers.count == 0);
     CHECKF(strstr(last_published()->data, "no subscriber left") != NULL, "%s", last_published()->data);
     /* Without one (the frontend ended the stream): the grace starts. */
@@ -749,6 +756,109 @@ static void test_direct_delivery(void)
     char *status = rill_broker_job_status(broker, first);
     CHECKF(status != NULL && strstr(status, "\"subscribers\":1") != NULL, "%s", status);
     free(status);
+    finish(&broker);
+}
+
+/* rill/4: the events published to one follow subject within a pass go as
+ * ONE message, in the order published, across jobs; at most
+ * RILL_EVENT_BATCH_MAX_EVENTS events and the byte bound a message; an event
+ * too large for a batch goes alone, after what was batched before it; a
+ * j<id> subscriber still gets one message per event. */
+static void test_follower_batches(void)
+{
+    rill_broker_t *broker = new_broker();
+    const char *follow = "dfrontend-0001/";
+    const char *other = "dfrontend-0002/";
+    char ids[8][RILL_ID_TEXT_SIZE];
+    uint64_t flush_ms[8];
+    rill_broker_error_t error;
+    rill_submit_job_t jobs[2] = {submitted(id1, "demo", NULL), submitted(id2, "demo", NULL)};
+    follow_subscription(broker, 1, follow);
+    follow_subscription(broker, 1, other);
+    CHECK(rill_broker_submit_followed(broker, jobs, 2, "", follow, ids, flush_ms, &error) == 0);
+    rill_submit_job_t joined[1] = {submitted(id3, "demo", NULL)};
+    CHECK(rill_broker_submit_followed(broker, joined, 1, "", other, ids, flush_ms, &error) == 0);
+    rill_worker_t *worker = hello(broker, "w1", 3);
+    rill_broker_dispatch(broker);
+    rill_job_t *first = rill_job_table_find(broker->jobs, id1);
+
+    /* One pass: parts of two jobs of one follower, one of another's. */
+    forget_recorded();
+    part(broker, worker, id1, 1);
+    part(broker, worker, id2, 1);
+    part(broker, worker, id1, 2);
+    part(broker, worker, id3, 1);
+    part(broker, worker, id2, 2);
+    CHECK(fake.message_count == 0);
+    uint64_t messages = broker->counters->event_messages;
+    rill_events_flush(broker);
+    CHECKF(fake.message_count == 2 && fake.published_count == 5, "%zu %zu", fake.message_count,
+           fake.published_count);
+    CHECK(broker->counters->event_messages == messages + 2);
+    const char *order[4][2] = {{id1, "1"}, {id2, "1"}, {id1, "2"}, {id2, "2"}};
+    for (size_t i = 0; i < 4; i++) {
+        const published_t *event = &fake.published[i];
+        CHECKF(strcmp(event->follow, follow) == 0 && strcmp(event->subject + 1, order[i][0]) == 0 &&
+                   event->seq == strtoull(order[i][1], NULL, 10) && event->message == 0 && event->batch == 4,
+               "event %zu: %s %s %llu", i, event->follow, event->subject, (unsigned long long)event->seq);
+    }
+    CHECK(strcmp(fake.published[4].follow, other) == 0 && strcmp(fake.published[4].subject + 1, id3) == 0 &&
+          fake.published[4].message == 1 && fake.published[4].batch == 1);
+    /* Retention keeps each event's own data, as before. */
+    CHECK(rill_retention_count(first->retention) == 2 && rill_retention_bytes(first->retention) == 4);
+    rill_retained_event_t *kept = rill_retention_at(first->retention, 1);
+    CHECK(kept->seq == 2 && rill_retained_size(kept) == 2 && memcmp(rill_retained_data(kept), "{}", 2) == 0);
+    /* Nothing left: a second flush sends nothing. */
+    rill_events_flush(broker);
+    CHECK(fake.message_count == 2);
+
+    /* More than a batch holds: 64, then the rest. */
+    forget_recorded();
+    for (uint64_t seq = 3; seq < 3 + RILL_EVENT_BATCH_MAX_EVENTS + 6; seq++)
+        part(broker, worker, id1, seq);
+    rill_events_flush(broker);
+    CHECKF(fake.message_count == 2 && fake.published_count == RILL_EVENT_BATCH_MAX_EVENTS + 6, "%zu",
+           fake.message_count);
+    CHECK(fake.published[RILL_EVENT_BATCH_MAX_EVENTS - 1].message == 0 &&
+          fake.published[RILL_EVENT_BATCH_MAX_EVENTS].message == 1 &&
+          fake.published[RILL_EVENT_BATCH_MAX_EVENTS].seq == 3 + RILL_EVENT_BATCH_MAX_EVENTS);
+    uint64_t seq = 3 + RILL_EVENT_BATCH_MAX_EVENTS + 6;
+
+    /* The byte bound (never above max_message_bytes), and an event too
+     * large for any batch: alone, in its place. */
+    broker->config.max_message_bytes = RILL_EVENT_BATCH_HEADER_MAX + 300;
+    forget_recorded();
+    part(broker, worker, id1, seq++); /* ~70 bytes an entry: 4 fit in 300 */
+    part(broker, worker, id1, seq++);
+    part(broker, worker, id1, seq++);
+    part(broker, worker, id1, seq++);
+    part(broker, worker, id1, seq++);
+    char big[600];
+    memset(big, 'a', sizeof(big));
+    big[0] = '"';
+    big[sizeof(big) - 1] = '"';
+    rill_broker_part(broker, worker, rill_frame_from_string(id1), seq++, big, sizeof(big));
+    part(broker, worker, id1, seq++);
+    rill_events_flush(broker);
+    CHECKF(fake.message_count == 4 && fake.published_count == 7, "%zu %zu", fake.message_count,
+           fake.published_count);
+    CHECK(fake.published[3].message == 0 && fake.published[4].message == 1 && fake.published[4].batch == 1);
+    CHECK(fake.published[5].message == 2 && fake.published[5].batch == 0 &&
+          strcmp(fake.published[5].follow, follow) == 0 && fake.published[5].data[1] == 'a');
+    CHECK(fake.published[6].message == 3 && fake.published[6].seq == seq - 1);
+    for (size_t i = 1; i < 7; i++)
+        CHECK(fake.published[i].seq == fake.published[i - 1].seq + 1);
+
+    /* A subscriber of j<id> gets the event alone; the follower in its batch. */
+    broker->config.max_message_bytes = 16u << 20;
+    subscription(broker, 1, id1);
+    forget_recorded();
+    part(broker, worker, id1, seq++);
+    part(broker, worker, id1, seq++);
+    CHECK(fake.message_count == 2 && fake.published[0].follow[0] == '\0' && fake.published[0].batch == 0);
+    rill_events_flush(broker);
+    CHECK(fake.message_count == 3 && fake.published_count == 4 && fake.published[2].batch == 2 &&
+          strcmp(fake.published[3].follow, follow) == 0);
     finish(&broker);
 }
 
@@ -767,5 +877,6 @@ int main(void)
     test_topic();
     test_syncs();
     test_direct_delivery();
+    test_follower_batches();
     RILL_TEST_END();
 }
