@@ -139,11 +139,11 @@ int fake_broker_send(fake_broker_t *self, rill_command_t command, const char *ar
 void fake_broker_pump(fake_broker_t *self, long ms, int (*stop)(void *context), fake_broker_message_fn on_message,
                       void *context)
 {
-    long deadline = fake_broker_now_ms() + ms, next_ping = 0;
+    long deadline = fake_broker_now_ms() + ms;
     while (stop == NULL || !stop(context)) {
-        if (self->routing.size > 0 && fake_broker_now_ms() >= next_ping) {
+        if (self->routing.size > 0 && fake_broker_now_ms() >= self->next_ping_ms) {
             fake_broker_send(self, RILL_COMMAND_PING, NULL);
-            next_ping = fake_broker_now_ms() + 50;
+            self->next_ping_ms = fake_broker_now_ms() + 50;
         }
         rill_received_t received;
         rill_message_t message;

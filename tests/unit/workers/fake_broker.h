@@ -26,6 +26,7 @@ typedef struct {
     size_t batch_size, batch_offset;
     char seq_text[24];
     size_t parts_messages; /* PARTS messages received (each handed out as its PARTs) */
+    long next_ping_ms;     /* fake_broker_pump: PINGs every 50 ms, across calls */
 } fake_broker_t;
 
 long fake_broker_now_ms(void);
