@@ -35,20 +35,6 @@ int rill_event_is_batch(rill_frame_t frame)
     return space != NULL && space > frame.data && space[-1] == '/';
 }
 
-/* "<digits><stop>" within [at, end), at most 19 digits: the number, and
- * where what follows stop starts; NULL if malformed. */
-static const uint8_t *read_number(const uint8_t *at, const uint8_t *end, uint8_t stop, uint64_t *value)
-{
-    size_t limit = (size_t)(end - at) < 20 ? (size_t)(end - at) : 20;
-    const uint8_t *found = memchr(at, stop, limit);
-    if (found == NULL)
-        return NULL;
-    rill_frame_t digits = {at, (size_t)(found - at)};
-    if (rill_frame_to_u64(digits, value) != 0)
-        return NULL;
-    return found + 1;
-}
-
 int rill_event_batch_open(rill_frame_t frame, rill_event_batch_t *batch, const char **error)
 {
     memset(batch, 0, sizeof(*batch));
@@ -71,7 +57,7 @@ int rill_event_batch_open(rill_frame_t frame, rill_event_batch_t *batch, const c
     }
     at += sizeof(BATCH_WORD) - 1;
     uint64_t count = 0;
-    at = read_number(at, end, '\n', &count);
+    at = rill_number_before(at, end, '\n', &count);
     if (at == NULL || count == 0 || count > RILL_EVENT_BATCH_MAX_EVENTS) {
         *error = "malformed batch count";
         return -1;
@@ -81,7 +67,7 @@ int rill_event_batch_open(rill_frame_t frame, rill_event_batch_t *batch, const c
     const uint8_t *entries = at;
     for (uint64_t i = 0; i < count; i++) {
         uint64_t length = 0;
-        at = read_number(at, end, ' ', &length);
+        at = rill_number_before(at, end, ' ', &length);
         if (at == NULL || length == 0 || length > (uint64_t)(end - at)) {
             *error = "malformed batch entry";
             return -1;
@@ -105,7 +91,7 @@ int rill_event_batch_next(rill_event_batch_t *batch, rill_event_t *event, const 
     if (batch->index >= batch->count)
         return 0;
     uint64_t length = 0;
-    const uint8_t *at = read_number(batch->at, batch->end, ' ', &length);
+    const uint8_t *at = rill_number_before(batch->at, batch->end, ' ', &length);
     if (at == NULL || length == 0 || length > (uint64_t)(batch->end - at)) {
         /* Only for a batch that was not opened: stop here. */
         batch->index = batch->count;

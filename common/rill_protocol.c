@@ -517,8 +517,7 @@ int rill_event_encode(zmq_msg_t *message, const char *topic, size_t topic_length
     return 0;
 }
 
-/* A decimal number ending at stop, at most 19 digits. */
-static const uint8_t *read_number(const uint8_t *at, const uint8_t *end, uint8_t stop, uint64_t *value)
+const uint8_t *rill_number_before(const uint8_t *at, const uint8_t *end, uint8_t stop, uint64_t *value)
 {
     size_t limit = (size_t)(end - at) < 20 ? (size_t)(end - at) : 20;
     const uint8_t *found = memchr(at, stop, limit);
@@ -545,7 +544,7 @@ int rill_parts_next(rill_frame_t frame, size_t *offset, rill_parts_entry_t *entr
     entry->id.data = at;
     entry->id.size = RILL_JOB_ID_LENGTH;
     at += RILL_JOB_ID_LENGTH + 1;
-    if ((at = read_number(at, end, ' ', &entry->seq)) == NULL || (at = read_number(at, end, '\n', &size)) == NULL) {
+    if ((at = rill_number_before(at, end, ' ', &entry->seq)) == NULL || (at = rill_number_before(at, end, '\n', &size)) == NULL) {
         *error = "malformed seq or size in PARTS";
         return -1;
     }

@@ -164,6 +164,9 @@ int rill_event_type_from_name(const char *name, size_t length, rill_event_type_t
 
 /* Strict unsigned decimal: digits only, 1..19 of them. */
 int rill_frame_to_u64(rill_frame_t frame, uint64_t *value);
+/* "<digits><stop>" within [at, end), at most 19 digits: the number in
+ * *value, and where what follows stop starts; NULL if malformed. */
+const uint8_t *rill_number_before(const uint8_t *at, const uint8_t *end, uint8_t stop, uint64_t *value);
 /* Writes the decimal form into buffer (>= 21 bytes); returns its length. */
 size_t rill_u64_to_text(uint64_t value, char *buffer);
 int rill_frame_equals(rill_frame_t frame, const char *text);

@@ -19,18 +19,25 @@ EVENTS = "rill_broker_events_published_total"
 MESSAGES = "rill_broker_event_messages_total"
 
 
+def stream_demo_jobs(system, count, parts):
+    """POSTs count demo jobs of parts parts in one request and checks that
+    each arrives whole and in order; returns the events by job."""
+    jobs = [{"kind": "demo", "args": {"parts": parts, "interval_ms": 0}} for _ in range(count)]
+    stream = system.stream("POST", "/v1/jobs", jobs)
+    check(stream.status == 200, "status %s" % stream.status)
+    by_job = events_by_job(stream.read_all())
+    check(len(by_job) == count, "events of %d jobs" % len(by_job))
+    for job_id, events in by_job.items():
+        check_job_events(events, parts, job_id)
+    return by_job
+
+
 def test_streamed_jobs_cost_the_xpub_no_subscription(ctx):
     system = ctx.system(workers=2)
     system.wait_healthy()
     before = metric(system, SUBSCRIPTIONS)
     for _ in range(10):
-        jobs = [{"kind": "demo", "args": {"parts": 3, "interval_ms": 0}} for _ in range(4)]
-        stream = system.stream("POST", "/v1/jobs", jobs)
-        check(stream.status == 200, "status %s" % stream.status)
-        by_job = events_by_job(stream.read_all())
-        check(len(by_job) == 4, "events of %d jobs" % len(by_job))
-        for job_id, events in by_job.items():
-            check_job_events(events, 3, job_id)
+        by_job = stream_demo_jobs(system, 4, 3)
     after = metric(system, SUBSCRIPTIONS)
     # Before rill/4: 4 per job (its subject and the barrier, each on and off), 160 here.
     check(after - before == 0, "40 streamed jobs cost %d subscription messages" % (after - before))
@@ -138,13 +145,7 @@ def test_a_streamed_submit_of_small_jobs_comes_in_batches(ctx):
     system.wait_healthy()
     events_before = metric(system, EVENTS)
     messages_before = metric(system, MESSAGES)
-    jobs = [{"kind": "demo", "args": {"parts": 10, "interval_ms": 0}} for _ in range(100)]
-    stream = system.stream("POST", "/v1/jobs", jobs)
-    check(stream.status == 200, "status %s" % stream.status)
-    by_job = events_by_job(stream.read_all())
-    check(len(by_job) == 100, "events of %d jobs" % len(by_job))
-    for job_id, events in by_job.items():
-        check_job_events(events, 10, job_id)
+    stream_demo_jobs(system, 100, 10)
     events = metric(system, EVENTS) - events_before
     messages = metric(system, MESSAGES) - messages_before
     check(events >= 1100, "%d events published" % events)
