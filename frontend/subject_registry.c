@@ -134,8 +134,8 @@ size_t rill_subject_registry_subscribe_followed(rill_subject_registry_t *self)
          subject = zhashx_next(self->subjects)) {
         if (!subject->followed)
             continue;
-        /* A failed subscribe leaves it followed: the sync and FETCH repair
-         * nothing then, and its stream ends at the job's deadline at worst. */
+        /* A failed subscribe (the socket is gone: the frontend stops)
+         * leaves it as it was. */
         if (self->subscribe != NULL && self->subscribe(self->context, subject->topic, subject->topic_length) != 0)
             continue;
         subject->followed = 0;

@@ -2,9 +2,9 @@
  * submit_http.c - see submit_http.h. The request waiting for SUBMITTED
  * keeps its state in its own pool (h2o_mem_alloc_shared with a dispose
  * callback): when the client vanishes the pool goes, and the dispose drops
- * the pending broker call and the barrier token, so a late reply finds
- * nothing and no freed request is ever touched. A streamed submit's first
- * line is the accepted notice, as soon as SUBMITTED names the ids.
+ * the pending broker call, so a late reply finds nothing and no freed
+ * request is ever touched. A streamed submit's first line is the accepted
+ * notice, as soon as SUBMITTED names the ids.
  */
 #include "submit_http.h"
 
@@ -30,7 +30,6 @@ typedef struct {
     rill_stream_t *stream; /* NULL when detached, or handed over */
     size_t job_count;
     char (*ids)[RILL_ID_TEXT_SIZE];
-    char token[RILL_BARRIER_TOKEN_SIZE]; /* the barrier token while subscribed, else "" */
     char who[64];
 } submit_t;
 
@@ -38,12 +37,10 @@ static void submit_dispose(void *data)
 {
     submit_t *submit = data;
     rill_broker_link_cancel(submit->broker, &submit->call);
-    rill_broker_link_unsubscribe_barrier(submit->broker, submit->token);
 }
 
 static void submit_fail(submit_t *submit)
 {
-    rill_broker_link_unsubscribe_barrier(submit->broker, submit->token);
     if (submit->stream != NULL) {
         rill_stream_abandon(submit->stream);
         submit->stream = NULL;
@@ -123,7 +120,6 @@ static void on_submit_reply(void *owner, rill_call_outcome_t outcome, const rill
         rill_http_reply_error(req, 502, "bad_gateway", "unexpected reply from the broker");
         return;
     }
-    rill_broker_link_unsubscribe_barrier(submit->broker, submit->token);
     follow_submitted(submit, message);
     if (submit->stream == NULL) {
         reply_detached(submit);
