@@ -21,6 +21,7 @@
 #include "rill_messages.h"
 #include "sockets.h"
 #include "topic_admin.h"
+#include "worker_metrics.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -218,21 +219,28 @@ static void handle_publish(rill_broker_t *broker, const rill_frame_t *routing, c
     (void)rill_broker_reply(broker, routing, RILL_COMMAND_PUBLISHED, arguments, 2);
 }
 
-/* METRICS req -> METRICS req text (broker/metrics.c). */
+/* METRICS req -> METRICS req text processes (broker/metrics.c,
+ * worker_metrics.h; the processes' stats since rill/5). */
 static void handle_metrics(rill_broker_t *broker, const rill_frame_t *routing, const rill_message_t *message)
 {
     rill_frame_t req = message->arguments[0];
-    rill_buffer_t text;
+    rill_buffer_t text, processes;
     rill_buffer_init(&text);
+    rill_buffer_init(&processes);
     rill_broker_metrics_render(broker->counters, &broker->config, &text);
-    if (text.failed) {
+    rill_worker_metrics_render(broker->pool, &text);
+    rill_worker_metrics_processes_json(broker->pool, &processes);
+    if (text.failed || processes.failed) {
         rill_buffer_release(&text);
+        rill_buffer_release(&processes);
         rill_broker_reply_error(broker, routing, req, "internal", "out of memory");
         return;
     }
-    rill_frame_t arguments[2] = {req, {(const uint8_t *)text.data, text.length}};
-    (void)rill_broker_reply(broker, routing, RILL_COMMAND_METRICS, arguments, 2);
+    rill_frame_t arguments[3] = {req, {(const uint8_t *)text.data, text.length},
+                                 {(const uint8_t *)processes.data, processes.length}};
+    (void)rill_broker_reply(broker, routing, RILL_COMMAND_METRICS, arguments, 3);
     rill_buffer_release(&text);
+    rill_buffer_release(&processes);
 }
 
 /* LIST req what query -> LIST req json (listing.c). */

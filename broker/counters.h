@@ -24,6 +24,15 @@ typedef struct {
     uint64_t cancelled;
 } rill_kind_counters_t;
 
+/* Per pipeline (docs/CONFIG.md "Pipelines"), by its name. */
+typedef struct {
+    uint64_t jobs;        /* new jobs it took */
+    uint64_t batches;     /* batches of its jobs dispatched */
+    uint64_t batch_jobs;  /* jobs in those batches (retries included) */
+    uint64_t dedup_joins;
+    uint64_t debounced;
+} rill_pipeline_counters_t;
+
 typedef struct {
     /* jobs */
     uint64_t jobs_submitted;
@@ -70,11 +79,15 @@ typedef struct {
     uint64_t subscription_messages; /* XPUB subscribe/unsubscribe messages read (rill/4: not per streamed job) */
     /* per declared kind: key = kind name, value = rill_kind_counters_t */
     zhashx_t *kinds;
+    /* per pipeline: key = pipeline name, value = rill_pipeline_counters_t */
+    zhashx_t *pipelines;
 } rill_counters_t;
 
 rill_counters_t *rill_counters_new(void);
 void rill_counters_destroy(rill_counters_t **self_p);
 /* The counters of one kind, created on first use. */
 rill_kind_counters_t *rill_counters_kind(rill_counters_t *self, const char *kind);
+/* The counters of one pipeline, created on first use. */
+rill_pipeline_counters_t *rill_counters_pipeline(rill_counters_t *self, const char *pipeline);
 
 #endif

@@ -42,6 +42,11 @@ static int send_batch(rill_broker_t *self, rill_worker_t *worker, rill_job_t **j
     self->counters->batches++;
     self->counters->batch_jobs += count;
     rill_histogram_observe(&self->counters->batch_sizes, count);
+    if (jobs[0]->pipeline != NULL) {
+        rill_pipeline_counters_t *pipeline = rill_counters_pipeline(self->counters, jobs[0]->pipeline);
+        pipeline->batches++;
+        pipeline->batch_jobs += count;
+    }
     uint64_t now_wall = rill_clock_wall_ms();
     for (size_t i = 0; i < count; i++)
         rill_broker_start_job(self, jobs[i], worker, batch_id, now_wall, ordered && i > 0);

@@ -80,10 +80,14 @@ static rill_job_t *enter_job(rill_broker_t *self, const rill_submit_job_t *submi
     rill_job_t *joined =
         pipeline != NULL ? rill_pipelines_find_join(self->pipelines, pipeline, identity, now, &why) : NULL;
     if (joined != NULL) {
-        if (strcmp(why, "debounce") == 0)
+        rill_pipeline_counters_t *counted = rill_counters_pipeline(self->counters, pipeline->name);
+        if (strcmp(why, "debounce") == 0) {
             self->counters->debounced_jobs++;
-        else
+            counted->debounced++;
+        } else {
             self->counters->dedup_joins++;
+            counted->dedup_joins++;
+        }
         if (submitted->detach)
             joined->detached = 1; /* someone wants it to run regardless */
         rill_log_info(submitted->who, "job %s joined %s (%s, pipeline %s)", submitted->id, joined->id, why,
@@ -106,8 +110,10 @@ static rill_job_t *enter_job(rill_broker_t *self, const rill_submit_job_t *submi
     rill_job_t *job = rill_broker_insert_job(self, &spec, pipeline, identity, now, wall);
     json_decref(tree); /* after the job copied its source, which may point into it */
     job->held = hold;
-    if (pipeline != NULL)
+    if (pipeline != NULL) {
+        rill_counters_pipeline(self->counters, pipeline->name)->jobs++;
         rill_pipelines_submit(self->pipelines, job, pipeline, now);
+    }
     else if (!hold)
         rill_ready_queue_push_back(self->ready, job);
     rill_log_info(job->who, "job %s submitted: kind %s, source %s%s%s%s%s", job->id, job->kind,

@@ -165,9 +165,39 @@ static void render_kind_family(const rill_counters_t *counters, const rill_confi
     zlistx_destroy(&names);
 }
 
+/* Per pipeline: every pipeline the config declares (0 before its first
+ * job); one a reload removed is no longer shown. */
+static const kind_family_t pipeline_families[] = {
+    {"rill_pipeline_jobs_total", "counter", "New jobs a pipeline took.", offsetof(rill_pipeline_counters_t, jobs)},
+    {"rill_pipeline_batches_total", "counter", "Batches of a pipeline's jobs dispatched to workers.",
+     offsetof(rill_pipeline_counters_t, batches)},
+    {"rill_pipeline_batch_jobs_total", "counter", "Jobs in a pipeline's dispatched batches (retries included).",
+     offsetof(rill_pipeline_counters_t, batch_jobs)},
+    {"rill_pipeline_dedup_joins_total", "counter", "Submissions a pipeline's dedup joined to an identical job.",
+     offsetof(rill_pipeline_counters_t, dedup_joins)},
+    {"rill_pipeline_debounced_total", "counter",
+     "Submissions joined to an identical job in a pipeline's debounce quiet period.",
+     offsetof(rill_pipeline_counters_t, debounced)},
+};
+
+static void render_pipeline_families(const rill_counters_t *counters, const rill_config_t *config,
+                                     rill_buffer_t *out)
+{
+    static const rill_pipeline_counters_t none;
+    for (size_t f = 0; f < sizeof(pipeline_families) / sizeof(pipeline_families[0]); f++) {
+        rill_metrics_family(out, pipeline_families[f].name, pipeline_families[f].type, pipeline_families[f].help);
+        for (size_t i = 0; i < config->pipeline_count; i++) {
+            const rill_pipeline_counters_t *pipeline = zhashx_lookup(counters->pipelines, config->pipelines[i].name);
+            rill_metrics_sample(out, pipeline_families[f].name, LABELS, "pipeline", config->pipelines[i].name,
+                                field(pipeline != NULL ? pipeline : &none, pipeline_families[f].offset));
+        }
+    }
+}
+
 void rill_broker_metrics_render(const rill_counters_t *counters, const rill_config_t *config,
                                 rill_buffer_t *out)
 {
+    render_pipeline_families(counters, config, out);
     for (size_t i = 0; i < sizeof(kind_families) / sizeof(kind_families[0]); i++)
         render_kind_family(counters, config, &kind_families[i], out);
     for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {

@@ -83,6 +83,7 @@ static void handle_part(rill_broker_t *broker, rill_worker_t *worker, rill_frame
         return;
     }
     flatten_line_breaks(data, size);
+    worker->parts++;
     rill_broker_part(broker, worker, id, seq, data, size);
 }
 
@@ -169,6 +170,10 @@ static void handle_message(void *argument, rill_received_t *received)
         rill_broker_worker_bye(broker, worker);
         break;
     case RILL_COMMAND_PING:
+        /* rill/5: its process stats, for METRICS (worker_metrics.h). */
+        if (message.argument_count >= 1)
+            worker->has_process = rill_process_stats_from_json((const char *)message.arguments[0].data,
+                                                               message.arguments[0].size, &worker->process) == 0;
         break;
     default:
         rill_broker_malformed(broker, "workers", routing, frames, count, "command not for the broker");

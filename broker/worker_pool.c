@@ -238,6 +238,7 @@ void rill_worker_pool_note_batch(rill_worker_pool_t *self, rill_worker_t *worker
 {
     worker->credit = worker->credit > jobs ? worker->credit - jobs : 0;
     worker->held += jobs;
+    worker->batches++;
     worker->last_batch = ++self->batch_serial;
 }
 

@@ -20,6 +20,7 @@
 #include "rill_config.h"
 #include "rill_id.h"
 #include "rill_messages.h"
+#include "rill_process_stats.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -48,6 +49,10 @@ typedef struct rill_worker {
     uint64_t last_batch;    /* dispatch serial of its last batch: round-robin */
     uint64_t serial;        /* from 1, in the order workers joined (listing.h) */
     uint64_t joined_wall_ms; /* Unix epoch ms it joined (a re-join keeps it) */
+    uint64_t parts;          /* parts accepted from it (worker_metrics.h) */
+    uint64_t batches;        /* batches sent to it */
+    rill_process_stats_t process; /* from its last PING (rill/5); all 0 before */
+    int has_process;
     rill_link_t jobs;       /* rill_job_t.worker_link */
     rill_link_t pool_link;
 } rill_worker_t;

@@ -44,6 +44,11 @@ static void append_escaped(rill_buffer_t *self, const char *text, int quote)
     }
 }
 
+void rill_metrics_label_value(rill_buffer_t *self, const char *value)
+{
+    append_escaped(self, value, 1);
+}
+
 void rill_metrics_family(rill_buffer_t *self, const char *name, const char *type,
                          const char *help)
 {

@@ -44,6 +44,9 @@ static inline void rill_histogram_observe(rill_histogram_t *self, uint64_t value
     self->sum += value;
 }
 
+/* value escaped as a label value wants (\\, \" and \n), without quotes. */
+void rill_metrics_label_value(rill_buffer_t *self, const char *value);
+
 /* "# HELP name help\n# TYPE name type\n"; type is counter, gauge or
  * histogram. help is escaped as the format wants (\\ and \n). */
 void rill_metrics_family(rill_buffer_t *self, const char *name, const char *type,

@@ -76,7 +76,8 @@ static const command_shape_t to_broker_from_worker[] = {
     {RILL_COMMAND_DONE, 1, 1, {ARGUMENT_JOB_ID}},
     {RILL_COMMAND_FAIL, 3, 3, {ARGUMENT_JOB_ID, ARGUMENT_TEXT, ARGUMENT_ANY}},
     {RILL_COMMAND_RETURN, 1, 1, {ARGUMENT_JOB_ID}},
-    {RILL_COMMAND_PING, 0, 0, {0}},
+    /* (rill/5) the worker's process stats, rill_process_stats.h: optional */
+    {RILL_COMMAND_PING, 0, 1, {ARGUMENT_JSON}},
     {RILL_COMMAND_BYE, 0, 0, {0}},
 };
 
@@ -115,7 +116,8 @@ static const command_shape_t to_frontend[] = {
     {RILL_COMMAND_ERROR, 3, 3, {ARGUMENT_TEXT, ARGUMENT_TEXT, ARGUMENT_ANY}},
     {RILL_COMMAND_REPLAY, 3, 3 + 3 * 16, {ARGUMENT_TEXT, ARGUMENT_TEXT, ARGUMENT_JSON}},
     {RILL_COMMAND_PUBLISHED, 2, 2, {ARGUMENT_TEXT, ARGUMENT_JSON}},
-    {RILL_COMMAND_METRICS, 2, 2, {ARGUMENT_TEXT, ARGUMENT_ANY}},
+    /* req, text, (rill/5) the processes' stats: optional */
+    {RILL_COMMAND_METRICS, 2, 3, {ARGUMENT_TEXT, ARGUMENT_ANY, ARGUMENT_JSON}},
     {RILL_COMMAND_LIST, 2, 2, {ARGUMENT_TEXT, ARGUMENT_JSON}},
     {RILL_COMMAND_TOPIC_DELETED, 2, 2, {ARGUMENT_TEXT, ARGUMENT_JSON}},
     {RILL_COMMAND_TOPIC_MATCHED, 2, 2, {ARGUMENT_TEXT, ARGUMENT_JSON}},

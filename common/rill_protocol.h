@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <zmq.h>
 
-#define RILL_PROTOCOL_VERSION "rill/4"
+#define RILL_PROTOCOL_VERSION "rill/5"
 #define RILL_JOB_ID_LENGTH 32          /* hex digits: 128 random bits */
 #define RILL_TOPIC_NAME_MAX 128
 #define RILL_MESSAGE_MAX_FRAMES 64 /* REPLAY carries up to 16 events per message */

@@ -7,6 +7,7 @@
 #include "metrics_http.h"
 
 #include "http_reply.h"
+#include "process_metrics.h"
 #include "rill_log.h"
 #include "streams.h"
 
@@ -32,8 +33,9 @@ static void scrape_dispose(void *data)
         h2o_timeout_unlink(&scrape->deadline);
 }
 
-/* Serves the frontend's part, then the broker's text when there is one. */
-static void respond(scrape_t *scrape, const rill_frame_t *broker_text)
+/* Serves the processes' families, the frontend's part, then the broker's
+ * text when there is one. */
+static void respond(scrape_t *scrape, const rill_frame_t *broker_text, const rill_frame_t *processes)
 {
     rill_streams_t *streams = scrape->streams;
     h2o_req_t *req = scrape->req;
@@ -54,6 +56,8 @@ static void respond(scrape_t *scrape, const rill_frame_t *broker_text)
     };
     rill_buffer_t text;
     rill_buffer_init(&text);
+    rill_process_metrics_render(&text, (long)getpid(), broker_text != NULL && processes != NULL ?
+                                (const char *)processes->data : NULL, processes != NULL ? processes->size : 0);
     rill_frontend_metrics_render(scrape->metrics, &gauges, (long)getpid(), &text);
     if (broker_text != NULL && broker_text->size > 0) {
         rill_buffer_append(&text, (const char *)broker_text->data, broker_text->size);
@@ -83,12 +87,12 @@ static void on_reply(void *owner, rill_call_outcome_t outcome, const rill_messag
     scrape_t *scrape = owner;
     scrape->call = NULL;
     if (outcome == RILL_CALL_REPLIED && message->command == RILL_COMMAND_METRICS) {
-        respond(scrape, &message->arguments[1]);
+        respond(scrape, &message->arguments[1], message->argument_count >= 3 ? &message->arguments[2] : NULL);
         return;
     }
     if (outcome == RILL_CALL_REPLIED)
         rill_log_warn(NULL, "the broker answered METRICS with %s", rill_command_name(message->command));
-    respond(scrape, NULL);
+    respond(scrape, NULL, NULL);
 }
 
 static void on_deadline(h2o_timeout_entry_t *entry)
@@ -98,7 +102,7 @@ static void on_deadline(h2o_timeout_entry_t *entry)
     scrape->metrics->broker_scrape_failures++;
     rill_log_warn(NULL, "the broker did not answer METRICS within %d ms: serving the frontend's part",
                   RILL_METRICS_BROKER_WAIT_MS);
-    respond(scrape, NULL);
+    respond(scrape, NULL, NULL);
 }
 
 void rill_metrics_http_handle(h2o_req_t *req, rill_broker_link_t *broker, rill_streams_t *streams,
@@ -112,13 +116,13 @@ void rill_metrics_http_handle(h2o_req_t *req, rill_broker_link_t *broker, rill_s
     scrape->req = req;
     scrape->deadline.cb = on_deadline;
     if (!rill_broker_link_is_connected(broker)) {
-        respond(scrape, NULL);
+        respond(scrape, NULL, NULL);
         return;
     }
     scrape->call = rill_broker_link_call(broker, RILL_COMMAND_METRICS, NULL, 0, on_reply,
                                          scrape);
     if (scrape->call == NULL) {
-        respond(scrape, NULL);
+        respond(scrape, NULL, NULL);
         return;
     }
     /* one_sec_timeout is exactly RILL_METRICS_BROKER_WAIT_MS. */

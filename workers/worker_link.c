@@ -6,6 +6,7 @@
 #include "rill_alloc.h"
 #include "rill_clock.h"
 #include "rill_log.h"
+#include "rill_process_stats.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -295,7 +296,17 @@ int rill_worker_link_welcome(rill_worker_link_t *self, const rill_welcome_t *wel
 void rill_worker_link_ping(rill_worker_link_t *self)
 {
     uint64_t heartbeat_ns = self->heartbeat_ms * 1000000u;
-    rill_worker_link_send(self, RILL_COMMAND_PING, NULL, 0);
+    /* rill/5: the PING carries what this process costs, for the broker's
+     * METRICS reply (docs/METRICS.md "Processes"). */
+    rill_process_stats_t stats;
+    char stats_json[512];
+    (void)rill_process_stats_read(&stats);
+    if (rill_process_stats_to_json(&stats, stats_json, sizeof(stats_json)) == 0) {
+        rill_frame_t frame = rill_frame_from_string(stats_json);
+        rill_worker_link_send(self, RILL_COMMAND_PING, &frame, 1);
+    } else {
+        rill_worker_link_send(self, RILL_COMMAND_PING, NULL, 0);
+    }
     if (!self->broker_silent && rill_clock_monotonic_ns() - self->last_heard_ns > 3 * heartbeat_ns) {
         self->broker_silent = 1;
         rill_log_warn(NULL, "broker silent for %llu ms; still trying", (unsigned long long)(3 * self->heartbeat_ms));

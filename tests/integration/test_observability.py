@@ -5,8 +5,11 @@ here (no client library), so a malformed exposition fails the test even where
 a lenient scraper would shrug. docs/METRICS.md names what is checked.
 """
 import math
+import os
 import re
+import shutil
 import signal
+import subprocess
 import time
 
 from harness import TestFailure, check, check_job_events
@@ -178,14 +181,19 @@ def scrape(system):
 def test_metrics_parse_and_count(ctx):
     system = ctx.system(workers=2)
     system.wait_healthy(workers=2)
+    # The workers' process stats come with their PINGs (every heartbeat).
+    system.wait_for(lambda: len([1 for n, l, _ in scrape(system) if n == "process_open_fds"
+                                 and l.get("process") == "worker"]) == 2, what="both workers' process stats")
     before = scrape(system)
     processes = {l.get("process") for _, l, _ in before}
-    check(processes == {"frontend", "broker"}, "process labels %r" % processes)
+    check(processes == {"frontend", "broker", "worker"}, "process labels %r" % processes)
     frontend_pid = str(system.frontend.popen.pid)
     for name, labels, _ in before:
         check("process" in labels, "%s without a process label" % name)
         if labels["process"] == "frontend":
             check(labels.get("pid") == frontend_pid, "%s%r: pid is not %s" % (name, labels, frontend_pid))
+        if labels["process"] == "worker":
+            check(name.startswith("process_") or name == "rill_build_info", "%s from a worker" % name)
     check(value(before, "rill_broker_up", process="frontend") == 1)
 
     stream = system.stream("POST", "/v1/jobs", {"kind": "demo", "args": {"parts": 5, "interval_ms": 20}})
@@ -225,6 +233,108 @@ def test_metrics_parse_and_count(ctx):
     # Debug lines stay off at the default level.
     for process in system.processes:
         check("hop:" not in process.log_text(), "%s logs hop lines at info" % process.name)
+
+
+def promtool():
+    """Debian's promtool (package prometheus), which ./rill test unpacks
+    into build/tools (docs/METRICS.md); on CI its absence is a failure."""
+    top = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+    for path in (os.environ.get("RILL_PROMTOOL"), os.path.join(top, "build", "tools", "usr", "bin", "promtool"),
+                 shutil.which("promtool")):
+        if path and os.access(path, os.X_OK):
+            return path
+    check(os.environ.get("CI") != "true", "promtool missing (./rill test unpacks it into build/tools)")
+    return None
+
+
+def git_commit():
+    top = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+    try:
+        return subprocess.run(["git", "-C", top, "rev-parse", "--short=12", "HEAD"], capture_output=True,
+                              text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def test_processes_workers_pipelines(ctx):
+    """process_* and rill_build_info for every process (the workers' come
+    through the broker, rill/5), per-worker and per-pipeline series, and
+    promtool's own check of the whole exposition."""
+    config = {"pipelines": [{"name": "batched", "match": {"kind": "demo", "source": "grouped"},
+                             "buffer_ms": 50, "buffer_max": 4}]}
+    system = ctx.system(workers=2, config=config)
+    system.wait_healthy(workers=2)
+    system.wait_for(lambda: len([1 for n, l, _ in scrape(system) if n == "process_start_time_seconds"]) == 4,
+                    what="four processes' stats")
+    jobs = [{"kind": "demo", "source": "grouped", "args": {"parts": 2}} for _ in range(4)]
+    events = system.stream("POST", "/v1/jobs", jobs).read_all()
+    check(len([e for e in events if e.get("event") == "done"]) == 4, "4 jobs done: %r" % events[-3:])
+    body = system.request("GET", "/metrics", timeout=10)[2].decode()
+    samples = parse_metrics(body)
+    now = time.time()
+    pids = {"frontend": system.frontend.popen.pid, "broker": system.broker.popen.pid}
+    for who in ({"process": "frontend"}, {"process": "broker"}, {"process": "worker", "worker": "worker1"},
+                {"process": "worker", "worker": "worker2"}):
+        resident = value(samples, "process_resident_memory_bytes", **who)
+        check(resident > 1 << 20, "%r: resident %r" % (who, resident))
+        fds = value(samples, "process_open_fds", **who)
+        check(3 <= fds <= value(samples, "process_max_fds", **who), "%r: %r fds" % (who, fds))
+        check(value(samples, "process_virtual_memory_bytes", **who) >= resident)
+        started = value(samples, "process_start_time_seconds", **who)
+        check(now - 600 < started <= now + 2, "%r started at %r, now %r" % (who, started, now))
+        check(value(samples, "process_cpu_seconds_total", **who) >= 0)
+        info = [l for n, l, _ in samples if n == "rill_build_info"
+                and all(l.get(k) == v for k, v in who.items())]
+        check(len(info) == 1 and info[0]["version"] == "0.1.0" and info[0]["commit"] == git_commit(),
+              "%r: build info %r (commit %s)" % (who, info, git_commit()))
+    # The frontend's own stats are its own: its pid's /proc says the same.
+    with open("/proc/%d/stat" % pids["frontend"]) as stat:
+        threads = stat.read().rsplit(")", 1)[1].split()[17]
+    check(int(threads) >= 1)
+    # Per worker: both labelled, with what they did.
+    for name in ("worker1", "worker2"):
+        check(value(samples, "rill_worker_capacity", process="broker", worker=name) >= 1)
+        check(value(samples, "rill_worker_jobs", process="broker", worker=name) == 0)
+    parts = sum(value(samples, "rill_worker_parts_total", process="broker", worker=n) for n in ("worker1", "worker2"))
+    check(parts >= 8, "parts by worker %r" % parts)
+    check(value(samples, "rill_workers_unlabelled", process="broker") == 0)
+    # Per pipeline: 4 jobs through "batched", in batches of up to 4.
+    check(value(samples, "rill_pipeline_jobs_total", process="broker", pipeline="batched") == 4)
+    batches = value(samples, "rill_pipeline_batches_total", process="broker", pipeline="batched")
+    check(1 <= batches < 4, "batched made %r batches of 4 jobs" % batches)
+    check(value(samples, "rill_pipeline_batch_jobs_total", process="broker", pipeline="batched") == 4)
+    tool = promtool()
+    if tool is not None:
+        result = subprocess.run([tool, "check", "metrics"], input=body, capture_output=True, text=True)
+        check(result.returncode == 0, "promtool check metrics: %s%s" % (result.stdout, result.stderr))
+
+
+def test_grafana_dashboard_names_existing_metrics(ctx):
+    """deploy/grafana/rill-dashboard.json: every metric a query names is one
+    a live /metrics serves (a histogram's _bucket included), and every
+    panel has at least one query."""
+    import json
+    top = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+    with open(os.path.join(top, "deploy", "grafana", "rill-dashboard.json")) as f:
+        dashboard = json.load(f)
+    check(dashboard.get("panels"), "no panels")
+    config = {"pipelines": [{"name": "p", "match": {"kind": "demo"}}]}
+    system = ctx.system(workers=1, config=config)
+    system.wait_healthy(workers=1)
+    system.wait_for(lambda: any(n == "process_open_fds" and l.get("process") == "worker"
+                                for n, l, _ in scrape(system)), what="the worker's process stats")
+    served = {n for n, _, _ in scrape(system)}
+    named = set()
+    for panel in dashboard["panels"]:
+        exprs = [t.get("expr", "") for t in panel.get("targets", [])]
+        check(exprs and all(exprs), "panel %r has no query" % panel.get("title"))
+        for expr in exprs:
+            metrics = set(re.findall(r"\b((?:rill|process)_[a-zA-Z0-9_]+)\b", expr))
+            check(metrics, "panel %r: %r names no rill metric" % (panel.get("title"), expr))
+            named |= metrics
+    missing = sorted(named - served)
+    check(not missing, "the dashboard names metrics /metrics does not serve: %r" % missing)
+    check(len(named) >= 15, "only %d metrics on the dashboard" % len(named))
 
 
 def test_client_disconnect_releases_stream(ctx):
