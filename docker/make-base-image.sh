@@ -1,48 +1,43 @@
 #!/usr/bin/env bash
-# docker/make-base-image.sh - builds rill's Debian 12 base image with no image
-# registry: debootstrap installs Debian bookworm from Debian's package mirror
-# into a directory, and `docker import` turns that directory into the image
-# the Dockerfile starts FROM (rill-base:bookworm).
+# docker/make-base-image.sh - builds rill's two Debian 12 base images with no
+# image registry: debootstrap installs Debian bookworm from Debian's package
+# mirror into a directory, and `docker import` turns that directory into an
+# image. The Dockerfile's stages start FROM them when told to
+# (--build-arg BUILD_BASE=… RUNTIME_BASE=…; by default they start from the
+# public debian:bookworm images instead):
+#   rill-build-base:bookworm    compiler, meson, ninja, the -dev packages;
+#   rill-runtime-base:bookworm  the runtime libraries, curl, tini; no docs,
+#                               man pages or locales (the slim image's base).
 #
-#   docker/make-base-image.sh [--force] [--image NAME] [--mirror URL]
+#   docker/make-base-image.sh [--force] [--mirror URL]
 #
-# The base holds everything the Dockerfile needs (compiler, meson, ninja, the
-# -dev packages, curl for health checks, tini as PID 1), so `docker build`
-# then needs no network at all. An existing image is kept unless --force.
-# Environment twins: RILL_BASE_IMAGE, RILL_DEBIAN_MIRROR; RILL_NO_INSTALL=1
-# does not install debootstrap when it is missing. Needs root (or sudo).
+# Both hold every package their stage needs, so `docker build` then needs no
+# network at all. An existing image is kept unless --force (or its package
+# list changed). Environment: RILL_BUILD_BASE_IMAGE, RILL_RUNTIME_BASE_IMAGE
+# (the names), RILL_DEBIAN_MIRROR; RILL_NO_INSTALL=1 does not install
+# debootstrap when it is missing. Needs root (or sudo).
 set -euo pipefail
 
-image=${RILL_BASE_IMAGE:-rill-base:bookworm}
+build_image=${RILL_BUILD_BASE_IMAGE:-rill-build-base:bookworm}
+runtime_image=${RILL_RUNTIME_BASE_IMAGE:-rill-runtime-base:bookworm}
 mirror=${RILL_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 force=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --force) force=1; shift ;;
-        --image) image=$2; shift 2 ;;
         --mirror) mirror=$2; shift 2 ;;
-        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
         *) echo "make-base-image: unknown option $1" >&2; exit 2 ;;
     esac
 done
 
-# What the Dockerfile uses: keep in step with the Dockerfile and ./rill's PACKAGES.
-# libcurl4-openssl-dev is for the `http` job kind (docs/API.md).
-packages=(build-essential meson ninja-build pkg-config libzmq3-dev libczmq-dev libh2o-evloop-dev
-          libjansson-dev libssl-dev libcurl4-openssl-dev curl ca-certificates tini)
+# What the Dockerfile's stages use: keep in step with its BUILD_PACKAGES and
+# RUNTIME_PACKAGES, and with ./rill's PACKAGES.
+build_packages=(build-essential meson ninja-build pkg-config libzmq3-dev libczmq-dev libh2o-evloop-dev
+                libjansson-dev libssl-dev libcurl4-openssl-dev)
+runtime_packages=(libzmq5 libczmq4 libh2o-evloop0.13 libjansson4 libssl3 libcurl4 curl ca-certificates tini)
 
 say() { printf 'make-base-image: %s\n' "$*" >&2; }
-
-# The package list is a label of the image: a changed list rebuilds by itself.
-wanted="${packages[*]}"
-if [ "$force" = 0 ] && docker image inspect "$image" >/dev/null 2>&1; then
-    have=$(docker image inspect -f '{{index .Config.Labels "org.rill.packages"}}' "$image" 2>/dev/null || true)
-    if [ "$have" = "$wanted" ]; then
-        say "$image exists (use --force to rebuild)"
-        exit 0
-    fi
-    say "$image holds other packages than wanted: rebuilding"
-fi
 
 sudo=()
 [ "$(id -u)" -eq 0 ] || sudo=(sudo)
@@ -61,33 +56,58 @@ debootstrap=$(command -v debootstrap || echo /usr/sbin/debootstrap)
 work=$(mktemp -d "${TMPDIR:-/var/tmp}/rill-base.XXXXXX")
 cleanup() { "${sudo[@]}" rm -rf --one-file-system "$work"; }
 trap cleanup EXIT
+mkdir -p "$work/cache" # the .debs both images share
 
-started=$(date +%s)
-say "debootstrap bookworm from $mirror into $work/root (a few minutes)"
-include=$(IFS=,; echo "${packages[*]}")
-if ! "${sudo[@]}" "$debootstrap" --variant=minbase --include="$include" \
-        bookworm "$work/root" "$mirror" >"$work/debootstrap.log" 2>&1; then
-    tail -n 30 "$work/debootstrap.log" >&2
-    [ -f "$work/root/debootstrap/debootstrap.log" ] && tail -n 30 "$work/root/debootstrap/debootstrap.log" >&2
-    say "debootstrap failed"
-    exit 1
-fi
+# make_base IMAGE SLIM PACKAGE...: debootstrap + docker import, unless IMAGE
+# exists with these packages. SLIM=1 also drops docs, man pages and locales.
+make_base() {
+    local image=$1 slim=$2; shift 2
+    local wanted="$*"
+    if [ "$force" = 0 ] && docker image inspect "$image" >/dev/null 2>&1; then
+        local have
+        have=$(docker image inspect -f '{{index .Config.Labels "org.rill.packages"}}' "$image" 2>/dev/null || true)
+        if [ "$have" = "$wanted" ]; then
+            say "$image exists (use --force to rebuild)"
+            return 0
+        fi
+        say "$image holds other packages than wanted: rebuilding"
+    fi
+    local started root="$work/root-${image//[^a-z]/_}"
+    started=$(date +%s)
+    say "debootstrap bookworm from $mirror for $image (a minute or two)"
+    local include
+    include=$(IFS=,; echo "$*")
+    if ! "${sudo[@]}" "$debootstrap" --variant=minbase --cache-dir="$work/cache" --include="$include" \
+            bookworm "$root" "$mirror" >"$work/debootstrap.log" 2>&1; then
+        tail -n 30 "$work/debootstrap.log" >&2
+        [ -f "$root/debootstrap/debootstrap.log" ] && tail -n 30 "$root/debootstrap/debootstrap.log" >&2
+        say "debootstrap failed"
+        return 1
+    fi
+    # Smaller and reproducible-ish: no package cache, no apt lists, no host traces.
+    "${sudo[@]}" rm -rf "$root/var/cache/apt/archives/"*.deb "$root/var/lib/apt/lists/"* \
+        "$root/var/log/"*.log "$root/tmp/"* "$root/etc/hostname"
+    if [ "$slim" = 1 ]; then
+        "${sudo[@]}" rm -rf "$root/usr/share/doc/"* "$root/usr/share/man/"* "$root/usr/share/info/"* \
+            "$root/usr/share/locale/"* "$root/var/cache/debconf/"*-old "$root/var/cache/ldconfig/"*
+    fi
+    printf 'deb %s bookworm main\n' "$mirror" | "${sudo[@]}" tee "$root/etc/apt/sources.list" >/dev/null
+    say "importing as $image"
+    local old new
+    old=$(docker image inspect -f '{{.Id}}' "$image" 2>/dev/null || true)
+    "${sudo[@]}" tar --numeric-owner -C "$root" -c . | docker import \
+        --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+        --change 'ENV LANG=C.UTF-8' \
+        --change "LABEL org.rill.base=debootstrap-bookworm org.rill.packages=\"$wanted\"" \
+        --change 'CMD ["/bin/bash"]' \
+        --message "rill base: debootstrap bookworm $mirror" - "$image" >/dev/null
+    new=$(docker image inspect -f '{{.Id}}' "$image" 2>/dev/null || true)
+    if [ -n "$old" ] && [ "$old" != "$new" ]; then
+        docker rmi "$old" >/dev/null 2>&1 || true   # the superseded base, unless something uses it
+    fi
+    "${sudo[@]}" rm -rf --one-file-system "$root"
+    say "$image built in $(( $(date +%s) - started ))s"
+}
 
-# Smaller and reproducible-ish: no package cache, no apt lists, no host traces.
-"${sudo[@]}" rm -rf "$work/root/var/cache/apt/archives/"*.deb "$work/root/var/lib/apt/lists/"* \
-    "$work/root/var/log/"*.log "$work/root/tmp/"* "$work/root/etc/hostname"
-printf 'deb %s bookworm main\n' "$mirror" | "${sudo[@]}" tee "$work/root/etc/apt/sources.list" >/dev/null
-
-say "importing as $image"
-old=$(docker image inspect -f '{{.Id}}' "$image" 2>/dev/null || true)
-"${sudo[@]}" tar --numeric-owner -C "$work/root" -c . | docker import \
-    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-    --change 'ENV LANG=C.UTF-8' \
-    --change "LABEL org.rill.base=debootstrap-bookworm org.rill.packages=\"$wanted\"" \
-    --change 'CMD ["/bin/bash"]' \
-    --message "rill base: debootstrap bookworm $mirror" - "$image" >/dev/null
-new=$(docker image inspect -f '{{.Id}}' "$image" 2>/dev/null || true)
-if [ -n "$old" ] && [ "$old" != "$new" ]; then
-    docker rmi "$old" >/dev/null 2>&1 || true   # the superseded base, unless something uses it
-fi
-say "$image built in $(( $(date +%s) - started ))s"
+make_base "$runtime_image" 1 "${runtime_packages[@]}"
+make_base "$build_image" 0 "${build_packages[@]}"
