@@ -169,10 +169,13 @@ int main(int argc, char **argv)
         return 2;
     }
     char health_path[RILL_ENDPOINT_MAX + 256];
+    int too_long;
     if (health_file != NULL)
-        snprintf(health_path, sizeof(health_path), "%s", health_file);
-    if (health_file == NULL &&
-        rill_worker_health_default_path(options.endpoints.run_dir, options.name, health_path, sizeof(health_path)) != 0) {
+        too_long = snprintf(health_path, sizeof(health_path), "%s", health_file) >= (int)sizeof(health_path);
+    else
+        too_long = rill_worker_health_default_path(options.endpoints.run_dir, options.name, health_path,
+                                                   sizeof(health_path)) != 0;
+    if (too_long) {
         fprintf(stderr, "rill-worker: health file path too long\n");
         return 2;
     }
