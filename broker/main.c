@@ -14,6 +14,7 @@
  * dispatch if anything may have become dispatchable.
  */
 #include "broker.h"
+#include "check.h"
 #include "control_channel.h"
 #include "dispatch.h"
 #include "events.h"
@@ -56,6 +57,10 @@ static void usage(FILE *out)
             "                  default ipc://DIR/workers.sock)\n"
             "  --config FILE   JSON configuration (env RILL_CONFIG; default: built-in)\n"
             "  --log LEVEL     error, warn, info or debug (env RILL_LOG; default info)\n"
+            "  --check         start no broker: PING the one at the control endpoint (a\n"
+            "                  tcp://*:PORT bind is reached at 127.0.0.1:PORT) and exit 0\n"
+            "                  when it answers, else 1 with the reason (a probe)\n"
+            "  --timeout-ms N  how long --check waits for the answer (default 2000)\n"
             "  --help          this text\n"
             "\n"
             "Env RILL_START_EPOCH_MS: the system's start (ms since the epoch; ./rill up\n"
@@ -67,6 +72,8 @@ typedef struct {
     rill_endpoints_t endpoints;
     const char *config_path;
     const char *log_level;
+    int check;           /* --check: probe a running broker, start none */
+    uint64_t timeout_ms; /* --timeout-ms: its wait */
 } options_t;
 
 /* 0 to run, 1 to exit 0 (help), 2 to exit 2 (usage). */
@@ -76,11 +83,14 @@ static int parse_options(int argc, char **argv, options_t *options)
         {"help", no_argument, NULL, 'h'},      {"run-dir", required_argument, NULL, 'r'},
         {"control", required_argument, NULL, 'c'}, {"events", required_argument, NULL, 'e'},
         {"workers", required_argument, NULL, 'w'}, {"config", required_argument, NULL, 'f'},
-        {"log", required_argument, NULL, 'l'},     {NULL, 0, NULL, 0},
+        {"log", required_argument, NULL, 'l'},     {"check", no_argument, NULL, 'k'},
+        {"timeout-ms", required_argument, NULL, 't'}, {NULL, 0, NULL, 0},
     };
     rill_endpoints_from_environment(&options->endpoints);
     options->config_path = getenv("RILL_CONFIG");
     options->log_level = getenv("RILL_LOG");
+    options->check = 0;
+    options->timeout_ms = 2000;
     opterr = 0;
     int option;
     while ((option = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
@@ -107,6 +117,19 @@ static int parse_options(int argc, char **argv, options_t *options)
         case 'l':
             options->log_level = optarg;
             break;
+        case 'k':
+            options->check = 1;
+            break;
+        case 't': {
+            char *end = NULL;
+            unsigned long long value = strtoull(optarg, &end, 10);
+            if (optarg[0] < '0' || optarg[0] > '9' || *end != '\0' || value < 1 || value > 600000) {
+                fprintf(stderr, "rill-broker: --timeout-ms must be a number from 1 to 600000\n");
+                return 2;
+            }
+            options->timeout_ms = value;
+            break;
+        }
         default:
             fprintf(stderr, "rill-broker: unknown option or missing value: %s\n",
                     optind > 0 && optind <= argc ? argv[optind - 1] : "?");
@@ -260,6 +283,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "rill-broker: %s\n", error);
         return 2;
     }
+    if (options.check)
+        return rill_broker_check_run(options.endpoints.control, options.timeout_ms, config.max_message_bytes,
+                                     stdout, stderr);
     if (uses_ipc(&options.endpoints) &&
         rill_endpoints_prepare_run_dir(&options.endpoints, error, sizeof(error)) != 0) {
         fprintf(stderr, "rill-broker: %s\n", error);

@@ -556,6 +556,14 @@ int rill_config_load(const char *path, rill_config_t *config, char *error, size_
             config->slow_client_action = (rill_slow_client_action_t)choice;
             continue;
         }
+        if (strcmp(key, "ready_requires_worker") == 0) {
+            if (!json_is_boolean(value)) {
+                snprintf(error, error_size, "%s: \"ready_requires_worker\" must be true or false", path);
+                goto out;
+            }
+            config->ready_requires_worker = json_is_true(value);
+            continue;
+        }
         if (strcmp(key, "cors_origins") == 0) {
             if (load_origins(value, config, error, error_size) != 0)
                 goto out;

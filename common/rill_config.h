@@ -142,6 +142,9 @@ typedef struct {
     uint64_t retain_total_bytes; /* default 256 MiB */
     uint64_t max_part_bytes;     /* default 1 MiB */
     uint64_t max_request_bytes;  /* default 1 GiB */
+    /* The frontend's GET /readyz: 200 only with a live worker too (else a
+     * broker link is enough); default 0. /healthz always needs one. */
+    int ready_requires_worker;
 } rill_config_t;
 
 void rill_config_defaults(rill_config_t *config);

@@ -83,16 +83,19 @@ static void handle_publish(const rill_config_t *config, rill_broker_link_t *brok
     rill_http_call_broker(broker, req, RILL_COMMAND_PUBLISH, arguments, 2, RILL_COMMAND_PUBLISHED, 202, NULL);
 }
 
-/* ---- GET /healthz ------------------------------------------------------ */
+/* ---- GET /healthz, /readyz, /livez ----------------------------------------- */
 
-static void handle_healthz(rill_broker_link_t *broker, h2o_req_t *req)
+/* /healthz (need_worker 1) and /readyz: 200 with the broker and its live
+ * workers while the broker link is up (and a worker lives, when needed);
+ * 503 with the reason otherwise. */
+static void handle_health(rill_broker_link_t *broker, h2o_req_t *req, int need_worker)
 {
     if (!rill_broker_link_is_connected(broker)) {
         rill_http_reply_error(req, 503, "unavailable", "no broker");
         return;
     }
     long workers = rill_broker_link_workers(broker);
-    if (workers < 1) {
+    if (need_worker && workers < 1) {
         rill_http_reply_error(req, 503, "unavailable", "no live worker");
         return;
     }
@@ -103,6 +106,15 @@ static void handle_healthz(rill_broker_link_t *broker, h2o_req_t *req)
     at += rill_json_escape(body + at, capacity - at, broker_id, strlen(broker_id));
     at += (size_t)snprintf(body + at, capacity - at, ",\"workers\":%ld}\n", workers);
     rill_http_reply_json(req, 200, body, at);
+}
+
+/* /livez: the loop runs and answers - nothing else is asked, not even
+ * whether the frontend is draining (a liveness probe must not restart a
+ * frontend for its broker's or its workers' trouble, nor while it drains). */
+static void handle_livez(h2o_req_t *req)
+{
+    static const char body[] = "{\"status\":\"ok\"}\n";
+    rill_http_reply_json(req, 200, body, sizeof(body) - 1);
 }
 
 /* ---- routing -------------------------------------------------------------- */
@@ -133,6 +145,10 @@ static int on_request(h2o_handler_t *handler, h2o_req_t *req)
         rill_http_reply_error(req, 405, "method_not_allowed", message);
         return 0;
     }
+    if (route.id == RILL_ROUTE_LIVEZ) {
+        handle_livez(req);
+        return 0;
+    }
     if (context->streams->shutting_down) {
         req->http1_is_persistent = 0;
         rill_http_reply_error(req, 503, "unavailable", "the frontend is shutting down");
@@ -155,7 +171,10 @@ static int on_request(h2o_handler_t *handler, h2o_req_t *req)
         handle_job(broker, req, &route);
         break;
     case RILL_ROUTE_HEALTHZ:
-        handle_healthz(broker, req);
+        handle_health(broker, req, 1);
+        break;
+    case RILL_ROUTE_READYZ:
+        handle_health(broker, req, config->ready_requires_worker);
         break;
     case RILL_ROUTE_STREAM:
         rill_stream_http_handle(req, config, broker, context->streams, NULL);

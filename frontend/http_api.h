@@ -4,7 +4,8 @@
  * and hands it to its endpoint. Submit (submit_http.h), streams
  * (stream_http.h), /metrics (metrics_http.h) and the dashboard page
  * (dashboard_http.h) have their own files; the small endpoints that only
- * relay a broker call (job status and cancel, publish) and /healthz are here.
+ * relay a broker call (job status and cancel, publish) and the probes
+ * (/healthz, /readyz, /livez) are here.
  */
 #ifndef RILL_FRONTEND_HTTP_API_H
 #define RILL_FRONTEND_HTTP_API_H

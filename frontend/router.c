@@ -54,8 +54,9 @@ void rill_route_match(const char *method, size_t method_length, const char *path
         method_check(route, method, method_length, stream_methods, "GET");
         return;
     }
-    if (equals(path, path_length, "/healthz")) {
-        route->id = RILL_ROUTE_HEALTHZ;
+    if (equals(path, path_length, "/healthz") || equals(path, path_length, "/livez") ||
+        equals(path, path_length, "/readyz")) {
+        route->id = path[1] == 'h' ? RILL_ROUTE_HEALTHZ : path[1] == 'l' ? RILL_ROUTE_LIVEZ : RILL_ROUTE_READYZ;
         method_check(route, method, method_length, healthz_methods, "GET, HEAD");
         return;
     }

@@ -18,6 +18,8 @@ typedef enum {
     RILL_ROUTE_JOBS,    /* /v1/jobs          POST, GET (the list) */
     RILL_ROUTE_JOB,     /* /v1/jobs/{id}     GET, DELETE */
     RILL_ROUTE_HEALTHZ, /* /healthz          GET */
+    RILL_ROUTE_LIVEZ,   /* /livez            GET (the process serves) */
+    RILL_ROUTE_READYZ,  /* /readyz           GET (it can serve jobs) */
     RILL_ROUTE_STREAM,  /* /v1/stream        GET */
     RILL_ROUTE_TOPIC,   /* /v1/topics/{name} GET, POST, DELETE (GET: also a wildcard) */
     RILL_ROUTE_METRICS, /* /metrics          GET */

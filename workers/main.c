@@ -3,6 +3,7 @@
  * core loop (worker_core.c). Every flag has an environment twin so Docker
  * Compose and ./rill up start workers the same way.
  */
+#include "health_file.h"
 #include "rill_config.h"
 #include "rill_endpoints.h"
 #include "rill_log.h"
@@ -31,6 +32,11 @@ static void usage(FILE *out)
             "  --drain-ms N      on SIGTERM, time to finish held jobs before handing them back\n"
             "                    (RILL_WORKER_DRAIN_MS, default 10000)\n"
             "  --log LEVEL       error, warn, info or debug (RILL_LOG, default info)\n"
+            "  --health-file F   the file the worker rewrites each heartbeat (RILL_WORKER_HEALTH_FILE,\n"
+            "                    default DIR/health/NAME.json)\n"
+            "  --check           start no worker: exit 0 when the worker of that file (--name or\n"
+            "                    --health-file) is alive and joined to a broker, else 1 with the reason\n"
+            "  --check-alive     the same, joined or not (a liveness probe)\n"
             "  --help            this text\n"
             "Env RILL_START_EPOCH_MS: the system's start (ms since the epoch; ./rill up sets it):\n"
             "log lines count ms from it, else from this process's start.\n"
@@ -80,13 +86,17 @@ int main(int argc, char **argv)
     const char *credit = environment("RILL_WORKER_CREDIT");
     const char *drain = environment("RILL_WORKER_DRAIN_MS");
     options.kinds = environment("RILL_WORKER_KINDS");
+    const char *health_file = environment("RILL_WORKER_HEALTH_FILE");
+    int check = 0; /* 1: --check (joined), 2: --check-alive */
 
     static const struct option flags[] = {
         {"run-dir", required_argument, NULL, 'r'}, {"workers", required_argument, NULL, 'w'},
         {"config", required_argument, NULL, 'c'},  {"name", required_argument, NULL, 'n'},
         {"credit", required_argument, NULL, 'k'},  {"kinds", required_argument, NULL, 'K'},
         {"drain-ms", required_argument, NULL, 'd'}, {"log", required_argument, NULL, 'l'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+        {"health-file", required_argument, NULL, 'H'}, {"check", no_argument, NULL, 'C'},
+        {"check-alive", no_argument, NULL, 'A'},   {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     int flag;
     while ((flag = getopt_long(argc, argv, "", flags, NULL)) != -1) {
@@ -104,6 +114,9 @@ int main(int argc, char **argv)
         case 'K': options.kinds = optarg; break;
         case 'd': drain = optarg; break;
         case 'l': log_level = optarg; break;
+        case 'H': health_file = optarg; break;
+        case 'C': check = check == 0 ? 1 : check; break;
+        case 'A': check = 2; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -137,6 +150,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "rill-worker: --drain-ms must be a number from 0 to 3600000\n");
         return 2;
     }
+    if (check != 0 && name == NULL && health_file == NULL) {
+        fprintf(stderr, "rill-worker: --check needs the worker's --name or --health-file "
+                        "(RILL_WORKER_NAME, RILL_WORKER_HEALTH_FILE)\n");
+        return 2;
+    }
     if (name != NULL) {
         snprintf(options.name, sizeof(options.name), "%s", name);
     } else {
@@ -150,6 +168,23 @@ int main(int argc, char **argv)
         fprintf(stderr, "rill-worker: %s\n", error);
         return 2;
     }
+    char health_path[RILL_ENDPOINT_MAX + 256];
+    int too_long;
+    if (health_file != NULL)
+        too_long = snprintf(health_path, sizeof(health_path), "%s", health_file) >= (int)sizeof(health_path);
+    else
+        too_long = rill_worker_health_default_path(options.endpoints.run_dir, options.name, health_path,
+                                                   sizeof(health_path)) != 0;
+    if (too_long) {
+        fprintf(stderr, "rill-worker: health file path too long\n");
+        return 2;
+    }
+    if (check != 0)
+        return rill_worker_health_check(health_path, check == 1, stdout, stderr);
     prepare_tail_root(&options);
-    return rill_worker_run(&options);
+    /* Without its health file a worker still works: --check then says so. */
+    (void)rill_worker_health_open(health_path, options.name);
+    int status = rill_worker_run(&options);
+    rill_worker_health_close();
+    return status;
 }

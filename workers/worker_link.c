@@ -3,6 +3,7 @@
  */
 #include "worker_link.h"
 
+#include "health_file.h"
 #include "rill_alloc.h"
 #include "rill_clock.h"
 #include "rill_log.h"
@@ -290,6 +291,7 @@ int rill_worker_link_welcome(rill_worker_link_t *self, const rill_welcome_t *wel
     self->welcomed = 1;
     self->joined = 1;
     self->hello_pending = 0;
+    rill_worker_health_write(1, self->broker_instance, self->heartbeat_ms);
     return changed;
 }
 
@@ -312,4 +314,6 @@ void rill_worker_link_ping(rill_worker_link_t *self)
         rill_log_warn(NULL, "broker silent for %llu ms; still trying", (unsigned long long)(3 * self->heartbeat_ms));
         rill_worker_link_unjoin(self, "the broker fell silent");
     }
+    /* Each heartbeat says the loop runs, and whether it is joined (health_file.h). */
+    rill_worker_health_write(self->joined, self->broker_instance, self->heartbeat_ms);
 }

@@ -7,8 +7,9 @@
 # workers, streams jobs through the container frontend until jobs ran on more
 # than one worker container, scales the workers to one and back to three while
 # a job stream is open (every job must end with `done`, seqs without a gap),
-# stops everything with SIGTERM (every process must exit 0) and tears the
-# project down. Then the tcp:// set-up: a second project standing for another
+# checks the containers' health checks (the probes), scales the frontends to
+# two on a host port range and submits a job through each, stops everything
+# with SIGTERM (every process must exit 0) and tears the project down. Then the tcp:// set-up: a second project standing for another
 # host runs a frontend and workers that reach the broker only over tcp://.
 # No container, network or volume may be left.
 #
@@ -52,16 +53,35 @@ if [ ${#missing[@]} -gt 0 ]; then
     fi
 fi
 
-# The project must be ours alone: a unique name, a free port, ipc:// endpoints.
+# The project must be ours alone: a unique name, free ports, ipc:// endpoints.
+# RILL_PORT is a range of 4 free ports: each frontend takes one of them
+# (--scale frontend=2 below); which one, `compose port` says.
 project="rilltest$$$(date +%N | cut -c1-4)"
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+ports=$(python3 - <<'PY'
+import random, socket
+for _ in range(200):
+    first = random.randrange(20000, 60000)
+    sockets = []
+    try:
+        for port in range(first, first + 4):
+            s = socket.socket(); s.bind(("127.0.0.1", port)); sockets.append(s)
+    except OSError:
+        continue
+    finally:
+        for s in sockets:
+            s.close()
+    print("%d-%d" % (first, first + 3))
+    break
+PY
+)
+port=
 base_image=rill-base:bookworm
 image=rill:local
-export RILL_IMAGE=$image RILL_PORT=$port RILL_PUBLISH_ADDR=127.0.0.1 RILL_LOG=info
+export RILL_IMAGE=$image RILL_PORT=$ports RILL_PUBLISH_ADDR=127.0.0.1 RILL_LOG=info
 unset COMPOSE_FILE COMPOSE_PROJECT_NAME RILL_CONTROL_ENDPOINT RILL_EVENTS_ENDPOINT RILL_WORKERS_ENDPOINT \
       RILL_BROKER_CONTROL_BIND RILL_BROKER_EVENTS_BIND RILL_BROKER_WORKERS_BIND \
       RILL_BROKER_CONTROL_PORT RILL_BROKER_EVENTS_PORT RILL_BROKER_WORKERS_PORT RILL_BROKER_PUBLISH_ADDR
-url="http://127.0.0.1:$port"
+url=
 work=$(mktemp -d "${TMPDIR:-/tmp}/rill-docker-test.XXXXXX")
 compose() { timeout 300 "$TOP/docker/compose.sh" -p "$project" "$@"; }
 project_filter=(--filter "label=com.docker.compose.project=$project")
@@ -212,7 +232,7 @@ else
     fail "docker-compose.yml is valid"
 fi
 
-say "up: project $project, frontend on 127.0.0.1:$port, --scale worker=3"
+say "up: project $project, frontend on a port of 127.0.0.1:$ports, --scale worker=3"
 projects+=("$project")
 if compose up -d --no-build --scale worker=3 >"$work/up.log" 2>&1; then
     pass "compose up -d --scale worker=3"
@@ -222,6 +242,20 @@ else
     exit 1
 fi
 
+# host_port INDEX: the host port of frontend replica INDEX (compose port).
+host_port() {
+    local published
+    published=$(compose port --index="$1" frontend 8080 2>/dev/null | tail -n 1)
+    [[ "$published" == *:* ]] && echo "${published##*:}"
+}
+port=$(host_port 1)
+if [ -n "$port" ]; then
+    pass "the frontend took host port $port of the range $ports"
+else
+    fail "compose port --index=1 frontend 8080 names no host port (range $ports)"
+    exit 1
+fi
+url="http://127.0.0.1:$port"
 healthy=0
 for _ in $(seq 1 90); do
     if curl -fsS --max-time 3 -o /dev/null "$url/healthz" 2>/dev/null; then healthy=1; break; fi
@@ -333,6 +367,63 @@ if [ "$(job_workers "$port" $(sed -n 's/^id //p' <<<"$result") | awk '$2 == "don
     pass "GET /v1/jobs/{id}: all 12 jobs are done"
 else
     fail "GET /v1/jobs/{id} states: $states"
+fi
+
+# ---------------------------------------------------------------- health checks (the probes)
+# health SERVICE: the health states of its containers, e.g. "healthy healthy".
+health() {
+    docker ps -q "${project_filter[@]}" --filter "label=com.docker.compose.service=$1" |
+        xargs -r docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' | tr '\n' ' '
+}
+for _ in $(seq 1 60); do
+    states="$(health broker)$(health frontend)$(health worker)"
+    [ -n "$states" ] && [ -z "$(tr -d ' ' <<<"${states//healthy/}")" ] && break
+    sleep 1
+done
+if [ -n "$states" ] && [ -z "$(tr -d ' ' <<<"${states//healthy/}")" ]; then
+    pass "health checks: broker (rill-broker --check), frontend (/readyz), 3 workers (rill-worker --check) healthy"
+else
+    fail "health checks not all healthy within 60 s: broker [$(health broker)] frontend [$(health frontend)] workers [$(health worker)]"
+fi
+
+# ---------------------------------------------------------------- two frontends on the port range
+say "scale: up -d --no-recreate --scale frontend=2 (RILL_PORT=$ports)"
+compose up -d --no-build --no-deps --no-recreate --scale frontend=2 frontend >"$work/frontends.log" 2>&1
+rc=$?
+port2=$(host_port 2)
+if [ "$rc" -eq 0 ] && [ -n "$port2" ] && [ "$port2" != "$port" ]; then
+    pass "scaled to 2 frontends: host ports $port and $port2"
+else
+    sed 's/^/    /' "$work/frontends.log"
+    fail "scale to 2 frontends: compose exit $rc, second frontend's port '${port2:-none}'"
+fi
+ready2=0
+for _ in $(seq 1 60); do
+    if [ -n "$port2" ] && curl -fsS --max-time 3 -o /dev/null "http://127.0.0.1:$port2/readyz" 2>/dev/null; then
+        ready2=1; break
+    fi
+    sleep 1
+done
+# A job through each frontend; each job's status is read through the other one.
+each_ok=1
+for pair in "$port:$port2" "$port2:$port"; do
+    through=${pair%%:*} other=${pair##*:}
+    curl -sS -N --max-time 60 -d '{"kind":"demo","args":{"parts":3,"interval_ms":50}}' \
+        "http://127.0.0.1:$through/v1/jobs" >"$work/front-$through.ndjson" 2>"$work/front-$through.err"
+    rc=$?
+    result=$(analyze "$work/front-$through.ndjson")
+    read -r _ n_jobs _ n_done _ n_errors _ _ _ _ _ n_badseq _ <<<"$(head -n 1 <<<"$result")"
+    state=$(job_workers "$other" $(sed -n 's/^id //p' <<<"$result") | awk '{print $2}')
+    say "  through $through: $(head -n 1 <<<"$result"); state through $other: ${state:-none}"
+    if [ "$rc" -ne 0 ] || [ "$n_jobs" -ne 1 ] || [ "$n_done" -ne 1 ] || [ "$n_errors" -ne 0 ] || [ "$state" != done ]; then
+        each_ok=0
+        sed 's/^/    /' "$work/front-$through.err"
+    fi
+done
+if [ "$ready2" = 1 ] && [ "$each_ok" = 1 ]; then
+    pass "a job submitted through each of the 2 frontends ended done, and the other frontend reports it done"
+else
+    fail "two frontends: second /readyz 200: $ready2; a job through each done and seen by the other: $each_ok"
 fi
 
 # ---------------------------------------------------------------- SIGTERM: stop, then down

@@ -61,6 +61,11 @@ int main(void)
     CHECK(config.slow_client_action == RILL_SLOW_CLIENT_GAP && config.slow_client_soft_bytes == 4096);
     CHECK(load_text("{\"slow_client_action\": \"drop\"}", &config, error, sizeof(error)) == -1);
     CHECK(strstr(error, "slow_client_action") != NULL);
+    CHECK(config.ready_requires_worker == 0);
+    CHECK(load_text("{\"ready_requires_worker\": true}", &config, error, sizeof(error)) == 0);
+    CHECK(config.ready_requires_worker == 1);
+    CHECK(load_text("{\"ready_requires_worker\": 1}", &config, error, sizeof(error)) == -1);
+    CHECK(strstr(error, "ready_requires_worker") != NULL);
     CHECK(load_text("{\"slow_client_hard_bytes\": 8192, \"slow_client_soft_bytes\": 16384}", &config, error,
                     sizeof(error)) == -1);
     CHECK(strstr(error, "must not exceed") != NULL);

@@ -57,6 +57,12 @@ int main(void)
     route = route_of("GET", "/healthz");
     CHECK(route.id == RILL_ROUTE_HEALTHZ && route.status == 0);
     CHECK(route_of("POST", "/healthz").status == 405);
+    route = route_of("GET", "/livez");
+    CHECK(route.id == RILL_ROUTE_LIVEZ && route.status == 0);
+    route = route_of("HEAD", "/readyz");
+    CHECK(route.id == RILL_ROUTE_READYZ && route.status == 0);
+    CHECK(route_of("POST", "/readyz").status == 405);
+    CHECK(route_of("GET", "/readyzz").status == 404 && route_of("GET", "/live").status == 404);
     rill_route_match("GET", 3, NULL, 0, &route);
     CHECK(route.status == 404);
 
