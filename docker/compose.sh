@@ -22,6 +22,18 @@ for ((i = 0; i < ${#arguments[@]}; i++)); do
     esac
 done
 
+# The image's build arguments (docker-compose.yml): the offline bases of
+# docker/make-base-image.sh when they exist, else the public Debian images;
+# the commit for rill_build_info from git.
+if [ -z "${RILL_BUILD_BASE:-}" ] && docker image inspect rill-build-base:bookworm >/dev/null 2>&1; then
+    export RILL_BUILD_BASE=rill-build-base:bookworm
+fi
+if [ -z "${RILL_RUNTIME_BASE:-}" ] && docker image inspect rill-runtime-base:bookworm >/dev/null 2>&1; then
+    export RILL_RUNTIME_BASE=rill-runtime-base:bookworm
+fi
+[ -n "${RILL_COMMIT:-}" ] || RILL_COMMIT=$(git -C "$top" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+export RILL_COMMIT
+
 if docker compose version >/dev/null 2>&1; then
     exec docker compose "${file[@]}" "$@"
 elif command -v docker-compose >/dev/null 2>&1; then

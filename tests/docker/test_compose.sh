@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # tests/docker/test_compose.sh - rill under Docker Compose, for real.
 #
-# Builds the Debian 12 base image locally (docker/make-base-image.sh:
-# debootstrap + docker import, no registry) and rill's image (with no network
-# at all), brings docker-compose.yml up as a unique project with three
+# Builds the two Debian 12 base images locally (docker/make-base-image.sh:
+# debootstrap + docker import, no registry) and rill's slim image from them
+# (with no network at all; it must stay under 150 MB), brings docker-compose.yml up as a unique project with three
 # workers, streams jobs through the container frontend until jobs ran on more
 # than one worker container, scales the workers to one and back to three while
 # a job stream is open (every job must end with `done`, seqs without a gap),
@@ -75,7 +75,8 @@ for _ in range(200):
 PY
 )
 port=
-base_image=rill-base:bookworm
+build_base=rill-build-base:bookworm
+runtime_base=rill-runtime-base:bookworm
 image=rill:local
 export RILL_IMAGE=$image RILL_PORT=$ports RILL_PUBLISH_ADDR=127.0.0.1 RILL_LOG=info
 unset COMPOSE_FILE COMPOSE_PROJECT_NAME RILL_CONTROL_ENDPOINT RILL_EVENTS_ENDPOINT RILL_WORKERS_ENDPOINT \
@@ -200,12 +201,12 @@ else
     say "compose: $(docker-compose version --short 2>&1) (docker-compose)"
 fi
 
-say "base image: docker/make-base-image.sh (kept when it exists)"
+say "base images: docker/make-base-image.sh (kept when they exist)"
 if timeout 1800 docker/make-base-image.sh >"$work/base.log" 2>&1; then
-    pass "base image $base_image from debootstrap + docker import ($(tail -n 1 "$work/base.log" | sed 's/^make-base-image: //'))"
+    pass "base images $build_base and $runtime_base from debootstrap + docker import ($(grep -o 'built in .*\|exists' "$work/base.log" | tr '\n' ' '))"
 else
     sed 's/^/    /' "$work/base.log" | tail -n 30
-    fail "base image $base_image"
+    fail "base images"
     exit 1
 fi
 
@@ -214,14 +215,25 @@ fi
 # base) is pruned: every rill image carries the base's label.
 say "rill image: docker build --network none -t $image . (build stage tagged rill:build)"
 build_started=$(date +%s)
-if timeout 1800 docker build --network none --target build -t rill:build . >"$work/build.log" 2>&1 &&
-   timeout 1800 docker build --network none -t "$image" . >>"$work/build.log" 2>&1; then
-    pass "rill image builds FROM $base_image with no network ($(( $(date +%s) - build_started ))s)"
+build_args=(--build-arg "BUILD_BASE=$build_base" --build-arg "RUNTIME_BASE=$runtime_base"
+            --build-arg "RILL_COMMIT=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)")
+if timeout 1800 docker build --network none "${build_args[@]}" --target build -t rill:build . >"$work/build.log" 2>&1 &&
+   timeout 1800 docker build --network none "${build_args[@]}" -t "$image" . >>"$work/build.log" 2>&1; then
+    pass "rill image builds FROM $build_base and $runtime_base with no network ($(( $(date +%s) - build_started ))s)"
     docker image prune -f --filter label=org.rill.base=debootstrap-bookworm >/dev/null 2>&1 || true
 else
     sed 's/^/    /' "$work/build.log" | tail -n 40
     fail "rill image build"
     exit 1
+fi
+
+# The slim image: the runtime stage holds no compiler and no -dev package.
+size=$(docker image inspect -f '{{.Size}}' "$image" 2>/dev/null || echo 0)
+if [ "$size" -gt 0 ] && [ "$size" -lt $((150 * 1000 * 1000)) ] &&
+   ! docker run --rm --entrypoint /bin/sh "$image" -c 'command -v cc || command -v gcc || ls /usr/include/zmq.h' >/dev/null 2>&1; then
+    pass "image $image is $((size / 1000000)) MB (under 150), with no compiler or headers"
+else
+    fail "image $image is $((size / 1000000)) MB (want under 150, no compiler, no headers)"
 fi
 
 # ---------------------------------------------------------------- up, 3 workers
