@@ -32,7 +32,6 @@
 
 /* ---- arguments ---- */
 
-#define HTTP_PATH_MAX 2048
 #define HTTP_ITEM_MAX 128
 
 /* A declared upstream (points into the config) and either a path under its
@@ -51,34 +50,15 @@ static int http_args_parse(const rill_config_t *config, json_t *args, http_args_
     http->upstream = NULL;
     http->path = NULL;
     http->item = NULL;
-    json_t *upstream;
-    if (rill_kind_args_only(args, "http", allowed, error) != 0 ||
-        (upstream = rill_kind_args_required_string(args, "http", "upstream", error)) == NULL)
+    if (rill_kind_args_only(args, "http", allowed, error) != 0)
         return -1;
-    http->upstream = rill_config_find_upstream(config, json_string_value(upstream));
-    if (http->upstream == NULL || strlen(json_string_value(upstream)) != json_string_length(upstream))
-        return rill_job_error(error, 403, "forbidden", "upstream \"%.64s\" is not declared", json_string_value(upstream));
-    json_t *path = json_object_get(args, "path");
+    if (rill_kind_args_upstream_path(config, args, "http", 1, &http->upstream, &http->path, error) != 0)
+        return -1;
     json_t *item = json_object_get(args, "item");
-    if ((path == NULL) == (item == NULL))
+    if ((http->path == NULL) == (item == NULL))
         return rill_job_error(error, 422, "invalid_args", "http takes either \"path\" or \"item\"");
-    if (path != NULL) {
-        const char *text = json_string_value(path);
-        size_t length = json_string_length(path);
-        /* Appended to the upstream's url: it must stay a path of that host. */
-        int valid = text != NULL && length > 0 && length <= HTTP_PATH_MAX && text[0] == '/' &&
-                    strlen(text) == length;
-        for (size_t i = 0; valid && i < length; i++) {
-            unsigned char c = (unsigned char)text[i];
-            valid = c > 0x20 && c < 0x7f && c != '#' && c != '\\';
-        }
-        if (!valid)
-            return rill_job_error(error, 422, "invalid_args",
-                        "\"path\" must begin with \"/\" and be at most %d printable ASCII bytes, without spaces or '#'",
-                        HTTP_PATH_MAX);
-        http->path = text;
+    if (http->path != NULL)
         return 0;
-    }
     const char *text = json_string_value(item);
     size_t length = json_string_length(item);
     if (text == NULL || length == 0 || length > HTTP_ITEM_MAX || strspn(text, ITEM_CHARACTERS) != length)
