@@ -159,7 +159,8 @@ int main(void)
 
     /* Built-in kinds: defaults, allowlist, upstreams. */
     rill_config_defaults(&config);
-    CHECK(config.kind_count == 4 && rill_config_declares_kind(&config, "exec"));
+    CHECK(config.kind_count == 5 && rill_config_declares_kind(&config, "exec") &&
+          rill_config_declares_kind(&config, "subscribe"));
     CHECK(strcmp(config.tail_root, "tail") == 0 && config.exec_count == 0 && config.upstream_count == 0);
     CHECK(load_text("{\"tail_root\": \"/var/log/app\", \"exec\": {\"seq\": {\"argv\": [\"/usr/bin/seq\", \"-s\", \",\"], "
                     "\"max_args\": 2}, \"date\": {\"argv\": [\"/bin/date\"]}}, \"upstreams\": {\"api\": {\"url\": "
