@@ -58,8 +58,8 @@ static int subscribe_args_parse(const rill_config_t *config, json_t *args, subsc
         return rill_job_error(error, 422, "invalid_args", "\"to_topic\" must be a topic name, [A-Za-z0-9._-]{1,128}");
     /* A worker has no way to publish on a topic in protocol rill/4 (only a
      * frontend's PUBLISH on control.sock): refused until it has one. */
-    return rill_job_error(error, 422, "unsupported",
-                          "\"to_topic\" is not available yet: workers cannot publish on topics in this version");
+    return rill_job_error(error, 422, "invalid_args",
+                          "\"to_topic\" is not available yet: a worker cannot publish on a topic in this version");
 }
 
 #ifndef RILL_WORKER

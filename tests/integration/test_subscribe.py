@@ -34,7 +34,7 @@ class Upstream:
 
     def __init__(self):
         self.requests = []  # (path, last_event_id or None)
-        self.closed = threading.Event()  # a /hold connection was closed by its client
+        self.closed = threading.Semaphore(0)  # released when the worker closes a /hold connection
         self.lock = threading.Lock()
         self.ndjson_connections = 0
         upstream = self
@@ -130,7 +130,7 @@ class Upstream:
                     pass
             except OSError:
                 return
-            self.closed.set()
+            self.closed.release()
             return
         if path == "/html":
             answer("200 OK", "text/html")
@@ -223,11 +223,18 @@ def test_subscribe_cancel_closes_the_upstream_connection(ctx):
         # The job's source is its upstream (docs/API.md "Job object").
         status = system.job_status(job)
         check(status["source"] == "local" and status["state"] == "running", status)
-        check(not upstream.closed.is_set(), "the upstream connection closed before the cancel")
+        check(not upstream.closed.acquire(timeout=0.2), "the upstream connection closed before the cancel")
         code, body = system.json_request("DELETE", "/v1/jobs/" + job)
         check(code == 200 and body["state"] == "cancelled", (code, body))
-        check(upstream.closed.wait(10), "the worker kept the upstream connection after the cancel")
-        check([r for r in upstream.requests if r[0] == "/hold"] == [("/hold", None)], upstream.requests)
+        check(upstream.closed.acquire(timeout=10), "the worker kept the upstream connection after the cancel")
+        # The last client leaving cancels the job too: the connection closes.
+        stream = submit(system, "/hold")
+        event = stream.next_event()
+        check(event is not None and event["data"] == {"data": "held"}, event)
+        stream.close()
+        check(upstream.closed.acquire(timeout=10), "the worker kept the upstream connection after its client left")
+        check(system.wait_for(lambda: system.job_status(event["job"])["state"] == "cancelled", what="cancelled"))
+        check(upstream.requests == [("/hold", None), ("/hold", None)], upstream.requests)
     finally:
         upstream.close()
 
@@ -267,7 +274,8 @@ def test_subscribe_only_declared_upstreams(ctx):
         # to_topic needs a worker -> broker message this protocol does not have yet.
         status, body = system.json_request("POST", "/v1/jobs", {"kind": "subscribe", "args": {
             "upstream": "local", "path": "/sse", "to_topic": "news"}})
-        check(status == 422 and body["error"] == "unsupported", "answered %s %r" % (status, body))
+        check(status == 422 and body["error"] == "invalid_args" and "not available" in body["message"],
+              "answered %s %r" % (status, body))
         check(upstream.requests == [], upstream.requests)
     finally:
         upstream.close()
