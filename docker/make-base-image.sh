@@ -27,9 +27,10 @@ while [ $# -gt 0 ]; do
 done
 
 # What the Dockerfile uses: keep in step with the Dockerfile and ./rill's PACKAGES.
-# libcurl4-openssl-dev is for the `http` job kind (docs/API.md).
+# libcurl4-openssl-dev is for the `http` and `subscribe` job kinds, libwslay-dev
+# for `subscribe`'s WebSocket upstreams (docs/API.md).
 packages=(build-essential meson ninja-build pkg-config libzmq3-dev libczmq-dev libh2o-evloop-dev
-          libjansson-dev libssl-dev libcurl4-openssl-dev curl ca-certificates tini)
+          libjansson-dev libssl-dev libcurl4-openssl-dev libwslay-dev curl ca-certificates tini)
 
 say() { printf 'make-base-image: %s\n' "$*" >&2; }
 

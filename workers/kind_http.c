@@ -54,6 +54,9 @@ static int http_args_parse(const rill_config_t *config, json_t *args, http_args_
         return -1;
     if (rill_kind_args_upstream_path(config, args, "http", 1, &http->upstream, &http->path, error) != 0)
         return -1;
+    if (strncmp(http->upstream->url, "ws", 2) == 0)
+        return rill_job_error(error, 422, "invalid_args", "upstream \"%s\" is a WebSocket: subscribe to it",
+                              http->upstream->id);
     json_t *item = json_object_get(args, "item");
     if ((http->path == NULL) == (item == NULL))
         return rill_job_error(error, 422, "invalid_args", "http takes either \"path\" or \"item\"");

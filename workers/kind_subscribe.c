@@ -1,11 +1,13 @@
 /*
  * kind_subscribe.c - the `subscribe` job kind (docs/API.md): a live stream of
  * a declared upstream - Server-Sent Events or newline-delimited JSON over
- * chunked HTTP - kept open, each upstream message a part, until cancelled
- * or the upstream says it is over.
+ * chunked HTTP, or a WebSocket - kept open, each upstream message a part,
+ * until cancelled or the upstream says it is over.
  *
- * The stream's format is its Content-Type (text/event-stream: SSE; the
- * NDJSON family: lines, workers/sse_parser.h). A drop - the connection
+ * An HTTP stream's format is its Content-Type (text/event-stream: SSE; the
+ * NDJSON family: lines; workers/sse_parser.h). A ws:// or wss:// upstream
+ * is connected by curl (CONNECT_ONLY: TCP, TLS) and spoken to by
+ * ws_client.c (handshake, then wslay's frames). A drop - the connection
  * closed, cleanly or not, or could not be made, or a 5xx/408/429 answer -
  * is followed by a reconnect after a backoff (100 ms, or the stream's
  * retry:, doubled per failed attempt up to 5 s, less up to a quarter of it
@@ -13,18 +15,18 @@
  * stayed up 5 s). An SSE stream is resumed: the reconnect sends
  * Last-Event-ID. Every drop and every reconnect is a part of its own, so a
  * client sees them: {"upstream":"dropped",…} and {"upstream":"reconnected",
- * "resumed":true|false,…} ("resumed":false with "gap":true when messages
- * may be missing: NDJSON, or SSE before any id). An upstream that answers
- * 204 No Content ends the job (done), as it ends an EventSource; any other
- * status of 300 or more but 408/429/5xx ends it at once with error
- * `upstream_status`, and so do 5 such answers in a row; a 2xx answer of
- * another Content-Type ends it with `upstream_invalid`.
+ * "resumed":true|false,…} ("gap":true when messages may be missing:
+ * NDJSON, WebSocket, or SSE before any id). An upstream that answers 204
+ * No Content, or closes its WebSocket with 1000 (normal closure), ends the
+ * job (done); any other status of 300 or more but 408/429/5xx ends it at
+ * once with error `upstream_status`, and so do 5 such answers in a row; a
+ * 2xx answer of another Content-Type ends it with `upstream_invalid`.
  *
  * Only declared upstreams are reachable, as for `http` (kind_http.c): the
  * upstream's url followed by the job's path, no redirect, http and https
- * only, no proxy. libcurl's multi interface runs inside the worker's loop
- * (a multi handle of this kind's own: its sockets and its timer on the
- * worker's loop, as kind_http.c's).
+ * only (ws and wss over them), no proxy. libcurl's multi interface runs
+ * inside the worker's loop (curl_loop.h); a callback of curl never ends a
+ * job (it records why, stop()): the job ends once curl let go of it.
  *
  * Two halves, like every kind (rill_worker_kind.h): the arguments, which
  * librill compiles too, and, with RILL_WORKER, how a job runs.
@@ -66,12 +68,14 @@ static int subscribe_args_parse(const rill_config_t *config, json_t *args, subsc
 RILL_KIND_ARGUMENTS(subscribe, subscribe_args_t, subscribe_args_parse)
 #else /* ---- running (rill-worker) ---- */
 
+#include "curl_loop.h"
 #include "kinds.h"
 #include "rill_alloc.h"
 #include "rill_clock.h"
 #include "rill_json_text.h"
 #include "rill_log.h"
 #include "sse_parser.h"
+#include "ws_client.h"
 
 #include <curl/curl.h>
 #include <stdarg.h>
@@ -111,13 +115,17 @@ typedef struct {
     int reconnect_due;          /* the backoff ended while paused */
     const char *stop_code;      /* set by a callback: end the job with it once curl let go */
     char stop_message[256];
+    /* A ws:// or wss:// upstream: curl connects (CONNECT_ONLY), ws_client.c speaks WebSocket. */
+    int websocket;
+    char *ws_host;              /* the Host header */
+    char *ws_path;              /* the request target */
+    rill_ws_client_t *ws;       /* once connected */
+    int ws_fd;                  /* the connection's socket, watched while ws is set */
 } subscription_t;
 
 static struct {
-    CURLM *multi;
-    int global_ready;
-    rill_worker_timer_t timer;
-    unsigned random_state;
+    rill_curl_loop_t curl; /* every subscription's connections */
+    unsigned random_state; /* the backoff's jitter */
 } subscribe;
 
 static uint64_t now_ms(void)
@@ -142,8 +150,12 @@ static void stop(subscription_t *subscription, const char *code, const char *for
 
 static void connection_close(subscription_t *subscription)
 {
+    if (subscription->ws != NULL) {
+        rill_worker_fd_unwatch(subscription->context, subscription->ws_fd);
+        rill_ws_client_destroy(&subscription->ws);
+    }
     if (subscription->easy != NULL) {
-        curl_multi_remove_handle(subscribe.multi, subscription->easy);
+        curl_multi_remove_handle(subscribe.curl.multi, subscription->easy);
         curl_easy_cleanup(subscription->easy);
         subscription->easy = NULL;
     }
@@ -157,6 +169,8 @@ static void subscription_free(subscription_t *subscription)
     rill_worker_timer_stop(subscription->context, &subscription->retry_timer);
     rill_stream_parser_release(&subscription->parser);
     rill_buffer_release(&subscription->part);
+    free(subscription->ws_host);
+    free(subscription->ws_path);
     free(subscription->url);
     free(subscription);
 }
@@ -217,6 +231,8 @@ static int status_retried(long status)
     return status >= 500 || status == 408 || status == 429;
 }
 
+static int accept_connection(subscription_t *subscription, int format);
+
 /* The answer's headers are in: is it a stream this kind follows? */
 static int on_headers_end(subscription_t *subscription)
 {
@@ -237,6 +253,13 @@ static int on_headers_end(subscription_t *subscription)
              type != NULL ? type : "");
         return -1;
     }
+    return accept_connection(subscription, format);
+}
+
+/* The upstream took the request (a stream of that format follows); after
+ * a drop, the clients are told whether it resumes. */
+static int accept_connection(subscription_t *subscription, int format)
+{
     rill_stream_parser_restart(&subscription->parser, (rill_stream_format_t)format);
     subscription->accepted = 1;
     subscription->accepted_ms = now_ms();
@@ -316,32 +339,24 @@ static int schedule_reconnect(subscription_t *subscription, const char *reason)
     return 0;
 }
 
-/* A transfer ended: the job ends, or the stream is reconnected. */
-static void finish_connection(subscription_t *subscription, CURLcode result)
+/* A connection ended: the job ends (done when the upstream said so:
+ * upstream_done), or the stream is reconnected. */
+static void end_connection(subscription_t *subscription, const char *reason, int upstream_done)
 {
     rill_worker_context_t *context = subscription->context;
     rill_worker_job_t *job = subscription->job;
     long status = subscription->status;
-    char reason[CURL_ERROR_SIZE + 64];
-    if (subscription->stop_code == NULL && status == 204) {
-        connection_close(subscription);
+    connection_close(subscription);
+    if (subscription->stop_code == NULL && upstream_done) {
         rill_worker_job_set_state(job, NULL);
         subscription_free(subscription);
         rill_worker_job_done(context, job);
         return;
     }
     if (subscription->stop_code == NULL && status_retried(status) &&
-        ++subscription->status_failures >= SUBSCRIBE_STATUS_RETRIES) {
+        ++subscription->status_failures >= SUBSCRIBE_STATUS_RETRIES)
         stop(subscription, "upstream_status", "the upstream answered HTTP %ld (%u times in a row)", status,
              subscription->status_failures);
-    }
-    if (status_retried(status))
-        snprintf(reason, sizeof(reason), "the upstream answered HTTP %ld", status);
-    else if (result == CURLE_OK)
-        snprintf(reason, sizeof(reason), "the upstream ended the stream");
-    else
-        snprintf(reason, sizeof(reason), "%s", curl_easy_strerror(result));
-    connection_close(subscription);
     if (subscription->stop_code == NULL && schedule_reconnect(subscription, reason) == 0)
         return;
     rill_worker_job_set_state(job, NULL);
@@ -352,87 +367,128 @@ static void finish_connection(subscription_t *subscription, CURLcode result)
     rill_worker_job_fail(context, job, code, message);
 }
 
-static void check_finished(void)
+static void ws_open(subscription_t *subscription);
+
+/* A transfer ended: for a WebSocket upstream, the connection is made. */
+static void finish_connection(subscription_t *subscription, CURLcode result)
 {
-    CURLMsg *message;
-    int left;
-    while ((message = curl_multi_info_read(subscribe.multi, &left)) != NULL) {
-        if (message->msg != CURLMSG_DONE)
-            continue;
-        subscription_t *subscription = NULL;
-        curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE, (char **)&subscription);
-        if (subscription != NULL)
-            finish_connection(subscription, message->data.result);
+    if (subscription->websocket && result == CURLE_OK && subscription->stop_code == NULL) {
+        ws_open(subscription);
+        return;
     }
-}
-
-static void on_socket(void *argument, int fd, short revents)
-{
-    (void)argument;
-    int mask = 0;
-    if (revents & RILL_WORKER_FD_IN)
-        mask |= CURL_CSELECT_IN;
-    if (revents & RILL_WORKER_FD_OUT)
-        mask |= CURL_CSELECT_OUT;
-    if (revents & RILL_WORKER_FD_ERR)
-        mask |= CURL_CSELECT_ERR;
-    int running;
-    curl_multi_socket_action(subscribe.multi, fd, mask, &running);
-    check_finished();
-}
-
-static void on_timeout(void *argument)
-{
-    (void)argument;
-    int running;
-    curl_multi_socket_action(subscribe.multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    check_finished();
-}
-
-static int socket_callback(CURL *easy, curl_socket_t fd, int what, void *context, void *socket_data)
-{
-    (void)easy, (void)socket_data;
-    if (what == CURL_POLL_REMOVE) {
-        rill_worker_fd_unwatch(context, fd);
-        return 0;
-    }
-    short events = 0;
-    if (what & CURL_POLL_IN)
-        events |= RILL_WORKER_FD_IN;
-    if (what & CURL_POLL_OUT)
-        events |= RILL_WORKER_FD_OUT;
-    rill_worker_fd_watch(context, fd, events, on_socket, NULL);
-    return 0;
-}
-
-static int timer_callback(CURLM *multi, long timeout_ms, void *context)
-{
-    (void)multi;
-    if (timeout_ms < 0)
-        rill_worker_timer_stop(context, &subscribe.timer);
+    char reason[CURL_ERROR_SIZE + 64];
+    if (status_retried(subscription->status))
+        snprintf(reason, sizeof(reason), "the upstream answered HTTP %ld", subscription->status);
+    else if (result == CURLE_OK)
+        snprintf(reason, sizeof(reason), "the upstream ended the stream");
     else
-        rill_worker_timer_start(context, &subscribe.timer, (uint64_t)timeout_ms, on_timeout, NULL);
-    return 0;
+        snprintf(reason, sizeof(reason), "%s", curl_easy_strerror(result));
+    end_connection(subscription, reason, subscription->status == 204);
 }
 
-static int subscribe_ready(rill_worker_context_t *context)
+static void on_transfer_done(CURL *easy, CURLcode result)
 {
-    if (subscribe.multi != NULL)
-        return 0;
-    if (!subscribe.global_ready) {
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-            return -1;
-        subscribe.global_ready = 1;
-        subscribe.random_state = (unsigned)rill_clock_monotonic_ns();
+    subscription_t *subscription = NULL;
+    curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&subscription);
+    if (subscription != NULL)
+        finish_connection(subscription, result);
+}
+
+/* ---- WebSocket upstreams: curl made the connection, ws_client.c speaks on it ---- */
+
+static ssize_t ws_recv(void *argument, void *buffer, size_t length)
+{
+    subscription_t *subscription = argument;
+    size_t got = 0;
+    CURLcode result = curl_easy_recv(subscription->easy, buffer, length, &got);
+    if (result == CURLE_AGAIN)
+        return RILL_WS_AGAIN;
+    return result == CURLE_OK ? (ssize_t)got : RILL_WS_IO_ERROR;
+}
+
+static ssize_t ws_send(void *argument, const void *buffer, size_t length)
+{
+    subscription_t *subscription = argument;
+    size_t sent = 0;
+    CURLcode result = curl_easy_send(subscription->easy, buffer, length, &sent);
+    if (result == CURLE_AGAIN || (result == CURLE_OK && sent == 0))
+        return RILL_WS_AGAIN;
+    return result == CURLE_OK ? (ssize_t)sent : RILL_WS_IO_ERROR;
+}
+
+static int ws_on_open(void *argument)
+{
+    subscription_t *subscription = argument;
+    subscription->status = 101;
+    subscription->status_failures = 0;
+    return accept_connection(subscription, RILL_STREAM_NDJSON); /* no resume, as NDJSON */
+}
+
+static int ws_on_message(void *argument, const char *data, size_t length, int binary)
+{
+    (void)binary; /* bytes either way: a JSON value, else a string */
+    rill_stream_message_t message = {.data = data, .data_length = length};
+    return on_message(argument, &message);
+}
+
+static void on_ws_socket(void *argument, int fd, short revents);
+
+/* Reads and writes what the connection takes now; ends it when it is over. */
+static void ws_step(subscription_t *subscription)
+{
+    rill_ws_state_t state = rill_ws_client_io(subscription->ws);
+    if (state == RILL_WS_OPEN) {
+        short events = (subscription->paused ? 0 : RILL_WORKER_FD_IN) |
+                       (rill_ws_client_wants_write(subscription->ws) ? RILL_WORKER_FD_OUT : 0);
+        if (events == 0)
+            rill_worker_fd_unwatch(subscription->context, subscription->ws_fd);
+        else
+            rill_worker_fd_watch(subscription->context, subscription->ws_fd, events, on_ws_socket, subscription);
+        return;
     }
-    subscribe.multi = curl_multi_init();
-    if (subscribe.multi == NULL)
-        return -1;
-    curl_multi_setopt(subscribe.multi, CURLMOPT_SOCKETFUNCTION, socket_callback);
-    curl_multi_setopt(subscribe.multi, CURLMOPT_SOCKETDATA, context);
-    curl_multi_setopt(subscribe.multi, CURLMOPT_TIMERFUNCTION, timer_callback);
-    curl_multi_setopt(subscribe.multi, CURLMOPT_TIMERDATA, context);
-    return 0;
+    long status = rill_ws_client_status(subscription->ws);
+    char reason[224];
+    if (state == RILL_WS_CLOSED) {
+        unsigned code = rill_ws_client_close_code(subscription->ws);
+        snprintf(reason, sizeof(reason), "the upstream closed the WebSocket (code %u)", code);
+        end_connection(subscription, reason, code == 1000); /* a normal closure is the end */
+        return;
+    }
+    snprintf(reason, sizeof(reason), "%s", rill_ws_client_error(subscription->ws));
+    if (rill_ws_client_too_large(subscription->ws))
+        stop(subscription, "upstream_too_large", "%s", "an upstream message is over max_part_bytes");
+    if (status != 0 && status != 101) {
+        subscription->status = status;
+        if (status >= 300 && !status_retried(status))
+            stop(subscription, "upstream_status", "the upstream answered HTTP %ld", status);
+        else if (status < 300 && status != 204)
+            stop(subscription, "upstream_invalid", "the upstream answered HTTP %ld, not 101", status);
+    }
+    end_connection(subscription, reason, status == 204);
+}
+
+static void on_ws_socket(void *argument, int fd, short revents)
+{
+    (void)fd, (void)revents;
+    ws_step(argument);
+}
+
+static void ws_open(subscription_t *subscription)
+{
+    curl_socket_t fd = CURL_SOCKET_BAD;
+    rill_ws_callbacks_t callbacks = {
+        .recv = ws_recv, .send = ws_send, .on_open = ws_on_open, .on_message = ws_on_message,
+        .argument = subscription,
+    };
+    if (curl_easy_getinfo(subscription->easy, CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK || fd == CURL_SOCKET_BAD ||
+        (subscription->ws = rill_ws_client_new(subscription->ws_host, subscription->ws_path,
+                                               rill_worker_config(subscription->context)->max_part_bytes,
+                                               &callbacks)) == NULL) {
+        end_connection(subscription, "the worker could not start the WebSocket", 0);
+        return;
+    }
+    subscription->ws_fd = fd;
+    ws_step(subscription);
 }
 
 /* Opens a connection; one that cannot even be set up is a drop like any. */
@@ -466,8 +522,9 @@ static void connect_now(subscription_t *subscription)
         curl_easy_setopt(easy, CURLOPT_PROXY, "") != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, 10000L) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L) != CURLE_OK ||
+        curl_easy_setopt(easy, CURLOPT_CONNECT_ONLY, subscription->websocket ? 1L : 0L) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_USERAGENT, "rill-worker") != CURLE_OK ||
-        curl_multi_add_handle(subscribe.multi, easy) != CURLM_OK) {
+        curl_multi_add_handle(subscribe.curl.multi, easy) != CURLM_OK) {
         connection_close(subscription);
         if (schedule_reconnect(subscription, "the worker could not start the request") != 0) {
             rill_worker_context_t *context = subscription->context;
@@ -478,10 +535,7 @@ static void connect_now(subscription_t *subscription)
         }
         return;
     }
-    /* Let curl start the transfer now rather than at its first timer. */
-    int running;
-    curl_multi_socket_action(subscribe.multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    check_finished();
+    rill_curl_loop_kick(&subscribe.curl);
 }
 
 static void subscribe_start(rill_worker_context_t *context, rill_worker_job_t *job)
@@ -493,7 +547,9 @@ static void subscribe_start(rill_worker_context_t *context, rill_worker_job_t *j
         rill_worker_job_fail(context, job, error.code, error.message);
         return;
     }
-    if (subscribe_ready(context) != 0) {
+    if (subscribe.random_state == 0)
+        subscribe.random_state = (unsigned)rill_clock_monotonic_ns() | 1u;
+    if (rill_curl_loop_ready(&subscribe.curl, context, on_transfer_done) != 0) {
         rill_worker_job_fail(context, job, "start_failed", "libcurl could not be initialised");
         return;
     }
@@ -504,9 +560,25 @@ static void subscribe_start(rill_worker_context_t *context, rill_worker_job_t *j
     size_t base_length = strlen(base);
     if (base_length > 0 && base[base_length - 1] == '/')
         base_length--; /* the path brings its own "/" */
-    subscription->url = rill_xmalloc(base_length + strlen(args.path) + 1);
-    memcpy(subscription->url, base, base_length);
-    strcpy(subscription->url + base_length, args.path);
+    rill_buffer_t url;
+    rill_buffer_init(&url);
+    subscription->websocket = strncmp(base, "ws", 2) == 0;
+    if (subscription->websocket) {
+        /* curl connects to http(s)://host; the handshake asks for the path. */
+        const char *host = strstr(base, "://") + 3;
+        const char *slash = memchr(host, '/', (size_t)(base + base_length - host));
+        size_t host_length = slash != NULL ? (size_t)(slash - host) : (size_t)(base + base_length - host);
+        subscription->ws_host = rill_xstrndup(host, host_length);
+        rill_buffer_printf(&url, "%.*s%s", slash != NULL ? (int)(base + base_length - slash) : 0,
+                           slash != NULL ? slash : "", args.path);
+        subscription->ws_path = rill_xstrdup(url.data);
+        rill_buffer_consume(&url, url.length);
+        rill_buffer_printf(&url, "http%.*s", (int)(host + host_length - base - 2), base + 2);
+    } else {
+        rill_buffer_printf(&url, "%.*s%s", (int)base_length, base, args.path);
+    }
+    subscription->url = rill_xstrdup(url.data);
+    rill_buffer_release(&url);
     rill_stream_parser_init(&subscription->parser, RILL_STREAM_SSE, (size_t)config->max_part_bytes);
     rill_worker_job_set_state(job, subscription);
     connect_now(subscription);
@@ -531,7 +603,9 @@ static void subscribe_pause(rill_worker_context_t *context, rill_worker_job_t *j
     if (subscription == NULL)
         return;
     subscription->paused = paused;
-    if (subscription->easy != NULL) {
+    if (subscription->ws != NULL) {
+        ws_step(subscription); /* paused: the socket is no longer read; resumed: read what waits */
+    } else if (subscription->easy != NULL) {
         CURLcode result = curl_easy_pause(subscription->easy, paused ? CURLPAUSE_RECV : CURLPAUSE_CONT);
         if (result != CURLE_OK)
             rill_log_warn(rill_worker_job_who(job), "job %s: cannot %s its stream: %s", rill_worker_job_id(job),
@@ -543,15 +617,7 @@ static void subscribe_pause(rill_worker_context_t *context, rill_worker_job_t *j
 
 static void subscribe_shutdown(rill_worker_context_t *context)
 {
-    if (subscribe.multi != NULL) {
-        rill_worker_timer_stop(context, &subscribe.timer);
-        curl_multi_cleanup(subscribe.multi);
-        subscribe.multi = NULL;
-    }
-    if (subscribe.global_ready) {
-        curl_global_cleanup();
-        subscribe.global_ready = 0;
-    }
+    rill_curl_loop_shutdown(&subscribe.curl, context);
 }
 
 const rill_worker_kind_t rill_worker_kind_subscribe = {

@@ -7,6 +7,8 @@ answers by hand (chunked encoding, abrupt drops), records every request it
 got (path and Last-Event-ID) and notices when a connection is closed by the
 worker.
 """
+import base64
+import hashlib
 import json
 import socket
 import socketserver
@@ -17,9 +19,40 @@ from harness import check
 
 
 def subscribe_config(port):
-    return {"kinds": ["subscribe", "demo"],
-            "upstreams": {"local": {"url": "http://127.0.0.1:%d" % port}},
-            "retain_parts": 10000}
+    return {"kinds": ["subscribe", "demo", "http"],
+            "upstreams": {"local": {"url": "http://127.0.0.1:%d" % port},
+                          "ws": {"url": "ws://127.0.0.1:%d/base" % port}},
+            "retain_parts": 10000, "max_part_bytes": 65536}
+
+
+def ws_frame(opcode, payload, fin=True):
+    head = bytes([(0x80 if fin else 0) | opcode])
+    if len(payload) < 126:
+        return head + bytes([len(payload)]) + payload
+    if len(payload) < 65536:
+        return head + bytes([126]) + len(payload).to_bytes(2, "big") + payload
+    return head + bytes([127]) + len(payload).to_bytes(8, "big") + payload
+
+
+def ws_read_frame(sock):
+    """One frame from the client (masked): (opcode, payload), or None at the end."""
+    def exactly(n):
+        data = b""
+        while len(data) < n:
+            piece = sock.recv(n - len(data))
+            if not piece:
+                return None
+            data += piece
+        return data
+    head = exactly(2)
+    if head is None:
+        return None
+    length = head[1] & 0x7f
+    if length == 126:
+        length = int.from_bytes(exactly(2), "big")
+    mask = exactly(4) if head[1] & 0x80 else b"\0\0\0\0"
+    payload = exactly(length) if length else b""
+    return head[0] & 0x0f, bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
 
 
 class Upstream:
@@ -37,6 +70,9 @@ class Upstream:
         self.closed = threading.Semaphore(0)  # released when the worker closes a /hold connection
         self.lock = threading.Lock()
         self.ndjson_connections = 0
+        self.ws_connections = 0
+        self.pongs = []  # payloads of the pongs the worker sent
+        self.ws_closes = []  # what ended a /base/ws-hold connection: "close frame" or "tcp"
         upstream = self
 
         class Handler(socketserver.BaseRequestHandler):
@@ -132,6 +168,12 @@ class Upstream:
                 return
             self.closed.release()
             return
+        if path.startswith("/base/ws"):
+            return self.serve_websocket(sock, path, headers)
+        if path == "/big":
+            answer("200 OK", "text/event-stream")
+            chunk(b"data: " + b"x" * 70000 + b"\n\n")
+            return end()
         if path == "/html":
             answer("200 OK", "text/html")
             chunk(b"<html></html>")
@@ -140,6 +182,47 @@ class Upstream:
             sock.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n")
             return
         sock.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+
+
+    def serve_websocket(self, sock, path, headers):
+        if path == "/base/ws-refused" or headers.get("upgrade", "").lower() != "websocket":
+            sock.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+            return
+        accept = base64.b64encode(hashlib.sha1((headers["sec-websocket-key"] +
+                                                "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest())
+        sock.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                     b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n")
+        if path == "/base/ws-big":
+            sock.sendall(ws_frame(1, b'"' + b"x" * 70000 + b'"'))
+            frame = ws_read_frame(sock)
+            self.ws_closes.append("big: %s" % (frame[0] if frame else None))
+            return
+        if path == "/base/ws-hold":
+            sock.sendall(ws_frame(1, b"held"))
+            frame = ws_read_frame(sock)
+            self.ws_closes.append("close frame" if frame and frame[0] == 8 else "tcp")
+            self.closed.release()
+            return
+        with self.lock:
+            self.ws_connections += 1
+            connection = self.ws_connections
+        if connection == 1:
+            sock.sendall(ws_frame(1, b'{"n": 1}') + ws_frame(1, b"hello"))
+            sock.sendall(ws_frame(9, b"ping!"))
+            frame = ws_read_frame(sock)
+            if frame and frame[0] == 10:
+                self.pongs.append(frame[1])
+            # A message in two fragments, then a binary one, then the TCP connection drops.
+            sock.sendall(ws_frame(1, b'{"frag', fin=False) + ws_frame(0, b'": true}'))
+            sock.sendall(ws_frame(2, b"\xff"))
+            time.sleep(0.1)
+            sock.shutdown(socket.SHUT_RDWR)
+            return
+        sock.sendall(ws_frame(1, b'{"n": 2}') + ws_frame(1, b'{"n": 3}'))
+        # A normal closure (1000) ends the subscription; the worker answers it.
+        sock.sendall(ws_frame(8, (1000).to_bytes(2, "big") + b"bye"))
+        frame = ws_read_frame(sock)
+        self.ws_closes.append("answered %s" % (frame[0] if frame else None))
 
 
 def start(ctx, upstream):
@@ -247,6 +330,9 @@ def test_subscribe_upstream_errors_end_the_job(ctx):
         check(end["event"] == "error" and end["data"]["code"] == "upstream_status", end)
         _, end = parts_and_end(submit(system, "/html"))
         check(end["event"] == "error" and end["data"]["code"] == "upstream_invalid", end)
+        # A message over max_part_bytes (64 KiB here).
+        _, end = parts_and_end(submit(system, "/big"))
+        check(end["event"] == "error" and end["data"]["code"] == "upstream_too_large", end)
         # 503 is retried, 5 answers in a row at most.
         started = time.monotonic()
         parts, end = parts_and_end(submit(system, "/busy"))
@@ -277,5 +363,45 @@ def test_subscribe_only_declared_upstreams(ctx):
         check(status == 422 and body["error"] == "invalid_args" and "not available" in body["message"],
               "answered %s %r" % (status, body))
         check(upstream.requests == [], upstream.requests)
+    finally:
+        upstream.close()
+
+
+def submit_ws(system, path):
+    return system.stream("POST", "/v1/jobs", {"kind": "subscribe", "args": {"upstream": "ws", "path": path}})
+
+
+def test_subscribe_websocket_upstream(ctx):
+    upstream = Upstream()
+    try:
+        system = start(ctx, upstream)
+        parts, end = parts_and_end(submit_ws(system, "/ws"))
+        check(end["event"] == "done", "ended with %r" % end)
+        check(parts[:4] == [{"data": {"n": 1}}, {"data": "hello"}, {"data": {"frag": True}}, {"data": "\ufffd"}],
+              parts)
+        check(parts[4]["upstream"] == "dropped" and parts[4]["attempt"] == 1, parts)
+        check(parts[5:] == [{"upstream": "reconnected", "connection": 2, "resumed": False, "gap": True},
+                            {"data": {"n": 2}}, {"data": {"n": 3}}], parts)
+        check(upstream.pongs == [b"ping!"], upstream.pongs)
+        check(upstream.ws_closes == ["answered 8"], upstream.ws_closes)  # the close frame was answered
+        check([r[0] for r in upstream.requests] == ["/base/ws", "/base/ws"], upstream.requests)
+        # Cancel closes the connection.
+        stream = submit_ws(system, "/ws-hold")
+        event = stream.next_event()
+        check(event is not None and event["data"] == {"data": "held"}, event)
+        code, body = system.json_request("DELETE", "/v1/jobs/" + event["job"])
+        check(code == 200 and body["state"] == "cancelled", (code, body))
+        check(upstream.closed.acquire(timeout=10), "the worker kept the WebSocket after the cancel")
+        # A message over max_part_bytes: refused with close 1009, the job fails.
+        _, end = parts_and_end(submit_ws(system, "/ws-big"))
+        check(end["event"] == "error" and end["data"]["code"] == "upstream_too_large", end)
+        check(upstream.ws_closes[-1] == "big: 8", upstream.ws_closes)
+        # A refused handshake ends the job like an HTTP status.
+        _, end = parts_and_end(submit_ws(system, "/ws-refused"))
+        check(end["event"] == "error" and end["data"]["code"] == "upstream_status", end)
+        # The http kind does not take a WebSocket upstream.
+        status, body = system.json_request("POST", "/v1/jobs", {"kind": "http", "args": {"upstream": "ws",
+                                                                                          "path": "/ws"}})
+        check(status == 422 and body["error"] == "invalid_args", (status, body))
     finally:
         upstream.close()

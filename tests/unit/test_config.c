@@ -179,6 +179,12 @@ int main(void)
     CHECK(load_text("{\"exec\": {\"x\": {\"argv\": [\"/bin/x\"], \"shell\": true}}}", &config, error, sizeof(error)) == -1);
     CHECK(load_text("{\"exec\": {\"a b\": {\"argv\": [\"/bin/x\"]}}}", &config, error, sizeof(error)) == -1);
     CHECK(load_text("{\"upstreams\": {\"a\": {\"url\": \"ftp://x\"}}}", &config, error, sizeof(error)) == -1);
+    /* A WebSocket upstream (the subscribe kind's): ws:// and wss:// urls, never a list_url. */
+    CHECK(load_text("{\"upstreams\": {\"a\": {\"url\": \"ws://x:1/feed\"}, \"b\": {\"url\": \"wss://y\"}}}", &config,
+                    error, sizeof(error)) == 0 && config.upstream_count == 2);
+    CHECK(load_text("{\"upstreams\": {\"a\": {\"url\": \"ws:///x\"}}}", &config, error, sizeof(error)) == -1);
+    CHECK(load_text("{\"upstreams\": {\"a\": {\"url\": \"http://x\", \"list_url\": \"ws://x/{ids}\"}}}", &config,
+                    error, sizeof(error)) == -1);
     CHECK(load_text("{\"upstreams\": {\"a\": {\"url\": \"http://x\", \"list_url\": \"http://x/items\"}}}", &config,
                     error, sizeof(error)) == -1);
     CHECK(strstr(error, "{ids}") != NULL);
