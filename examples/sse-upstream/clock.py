@@ -6,6 +6,8 @@
                      A request with Last-Event-ID: K first gets the events
                      after K it missed (the last 1000 are kept), then live ones.
   GET /events.ndjson the same ticks as newline-delimited JSON (no resume).
+  GET /ws            the same ticks as WebSocket text messages (no resume);
+                     --stop-after closes it with 1000 (normal closure).
 
 Options:
   --port P          listen on 127.0.0.1:P (default 9100)
@@ -16,6 +18,8 @@ Options:
 Usage: clock.py [--port 9100] [--drop-every 5] [--stop-after 30]
 """
 import argparse
+import base64
+import hashlib
 import http.server
 import json
 import sys
@@ -49,7 +53,48 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
         self.wfile.flush()
 
+    def websocket(self):
+        """The ticks as WebSocket text frames (RFC 6455; server frames are not masked)."""
+        key = self.headers.get("Sec-WebSocket-Key", "")
+        accept = base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest())
+        self.send_response(101)
+        self.send_header("Upgrade", "websocket")
+        self.send_header("Connection", "Upgrade")
+        self.send_header("Sec-WebSocket-Accept", accept.decode())
+        self.end_headers()
+        self.close_connection = True
+
+        def frame(opcode, payload):
+            head = bytes([0x80 | opcode, len(payload)]) if len(payload) < 126 else \
+                bytes([0x80 | opcode, 126]) + len(payload).to_bytes(2, "big")
+            self.wfile.write(head + payload)
+            self.wfile.flush()
+
+        with changed:
+            next_n = (history[-1][0] if history else 0) + 1
+        sent = 0
+        try:
+            while True:
+                with changed:
+                    changed.wait_for(lambda: history and history[-1][0] >= next_n, 5)
+                    ready = [t for t in history if t[0] >= next_n]
+                for n, at in ready:
+                    frame(1, json.dumps({"n": n, "time": at}).encode())
+                    next_n = n + 1
+                    sent += 1
+                    if options.stop_after and n >= options.stop_after:
+                        frame(8, (1000).to_bytes(2, "big") + b"that was the last tick")
+                        return
+                    if options.drop_every and sent >= options.drop_every:
+                        self.log_message("/ws: dropping the connection after %d messages", sent)
+                        return  # no close frame: an abrupt end
+        except (BrokenPipeError, ConnectionResetError):
+            self.log_message("/ws: the subscriber left")
+
     def do_GET(self):
+        if self.path == "/ws" and self.headers.get("Upgrade", "").lower() == "websocket":
+            self.log_message("/ws: a WebSocket subscriber")
+            return self.websocket()
         sse = self.path == "/events"
         if not sse and self.path != "/events.ndjson":
             self.send_response(404)
@@ -110,7 +155,8 @@ def main():
     threading.Thread(target=ticker, daemon=True).start()
     server = http.server.ThreadingHTTPServer(("127.0.0.1", options.port), Handler)
     server.daemon_threads = True
-    sys.stderr.write("clock: http://127.0.0.1:%d/events (SSE) and /events.ndjson\n" % options.port)
+    sys.stderr.write("clock: http://127.0.0.1:%d/events (SSE), /events.ndjson and ws://127.0.0.1:%d/ws\n"
+                     % (options.port, options.port))
     try:
         server.serve_forever()
     except KeyboardInterrupt:
