@@ -2,8 +2,8 @@
  * curl_loop.h - a libcurl multi handle run by the worker's loop: curl says
  * which sockets to watch (rill_worker_fd_watch) and when to wake it (one
  * worker timer); nothing blocks and no thread is started. A kind that
- * speaks HTTP keeps one (the subscribe kind; kind_http.c has the same
- * plumbing of its own) and adds its easy handles to loop->multi.
+ * speaks HTTP (http, subscribe) keeps one and adds its easy handles to
+ * loop->multi.
  */
 #ifndef RILL_WORKER_CURL_LOOP_H
 #define RILL_WORKER_CURL_LOOP_H
