@@ -523,6 +523,9 @@ static void connect_now(subscription_t *subscription)
         curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, 10000L) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_CONNECT_ONLY, subscription->websocket ? 1L : 0L) != CURLE_OK ||
+        /* The handshake is HTTP/1.1: wss must not agree on h2 by ALPN. */
+        (subscription->websocket &&
+         curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1) != CURLE_OK) ||
         curl_easy_setopt(easy, CURLOPT_USERAGENT, "rill-worker") != CURLE_OK ||
         curl_multi_add_handle(subscribe.curl.multi, easy) != CURLM_OK) {
         connection_close(subscription);
