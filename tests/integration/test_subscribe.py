@@ -185,6 +185,7 @@ class Upstream:
 
 
     def serve_websocket(self, sock, path, headers):
+        sock.settimeout(10)  # a client that never answers fails the test, it does not hang it
         if path == "/base/ws-refused" or headers.get("upgrade", "").lower() != "websocket":
             sock.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
             return
