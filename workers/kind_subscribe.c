@@ -58,10 +58,8 @@ static int subscribe_args_parse(const rill_config_t *config, json_t *args, subsc
         return 0;
     if (!json_is_string(topic) || !rill_topic_name_is_valid(json_string_value(topic), json_string_length(topic)))
         return rill_job_error(error, 422, "invalid_args", "\"to_topic\" must be a topic name, [A-Za-z0-9._-]{1,128}");
-    /* A worker has no way to publish on a topic in protocol rill/4 (only a
-     * frontend's PUBLISH on control.sock): refused until it has one. */
-    return rill_job_error(error, 422, "invalid_args",
-                          "\"to_topic\" is not available yet: a worker cannot publish on a topic in this version");
+    subscribe->to_topic = json_string_value(topic);
+    return 0;
 }
 
 #ifndef RILL_WORKER
@@ -97,6 +95,7 @@ typedef struct {
     rill_worker_context_t *context;
     rill_worker_job_t *job;
     char *url;
+    char *to_topic;             /* rill/5 TOPIC: its messages go there, not in parts; NULL: parts */
     CURL *easy;                 /* NULL between connections */
     struct curl_slist *headers;
     rill_stream_parser_t parser;
@@ -172,13 +171,18 @@ static void subscription_free(subscription_t *subscription)
     free(subscription->ws_host);
     free(subscription->ws_path);
     free(subscription->url);
+    free(subscription->to_topic);
     free(subscription);
 }
 
 static int publish(subscription_t *subscription)
 {
-    if (subscription->part.failed || rill_worker_publish_part(subscription->context, subscription->job,
-                                                              subscription->part.data, subscription->part.length) != 0) {
+    rill_buffer_t *part = &subscription->part;
+    if (part->failed ||
+        (subscription->to_topic != NULL
+             ? rill_worker_publish_topic(subscription->context, subscription->job, subscription->to_topic, part->data,
+                                         part->length)
+             : rill_worker_publish_part(subscription->context, subscription->job, part->data, part->length)) != 0) {
         stop(subscription, "publish_failed", "%s", "the worker could not queue a part");
         return -1;
     }
@@ -559,6 +563,7 @@ static void subscribe_start(rill_worker_context_t *context, rill_worker_job_t *j
     subscription_t *subscription = rill_xcalloc(1, sizeof(*subscription));
     subscription->context = context;
     subscription->job = job;
+    subscription->to_topic = args.to_topic != NULL ? rill_xstrdup(args.to_topic) : NULL;
     const char *base = args.upstream->url;
     size_t base_length = strlen(base);
     if (base_length > 0 && base[base_length - 1] == '/')

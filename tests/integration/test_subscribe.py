@@ -358,11 +358,6 @@ def test_subscribe_only_declared_upstreams(ctx):
                      {"upstream": "local", "path": "/", "to_topic": "bad name"}):
             status, body = system.json_request("POST", "/v1/jobs", {"kind": "subscribe", "args": args})
             check(status == 422 and body["error"] == "invalid_args", "%r answered %s %r" % (args, status, body))
-        # to_topic needs a worker -> broker message this protocol does not have yet.
-        status, body = system.json_request("POST", "/v1/jobs", {"kind": "subscribe", "args": {
-            "upstream": "local", "path": "/sse", "to_topic": "news"}})
-        check(status == 422 and body["error"] == "invalid_args" and "not available" in body["message"],
-              "answered %s %r" % (status, body))
         check(upstream.requests == [], upstream.requests)
     finally:
         upstream.close()
@@ -405,4 +400,47 @@ def test_subscribe_websocket_upstream(ctx):
                                                                                           "path": "/ws"}})
         check(status == 422 and body["error"] == "invalid_args", (status, body))
     finally:
+        upstream.close()
+
+
+def test_subscribe_websocket_relayed_to_a_topic_with_100_subscribers(ctx):
+    """to_topic (rill/5 TOPIC): a WebSocket upstream's messages, and its
+    drop and reconnect markers, go to a topic, each once, numbered by the
+    topic's seq, to all of its 100 subscribers in the same order; the job
+    itself has no part."""
+    upstream = Upstream()
+    streams = []
+    try:
+        system = start(ctx, upstream)
+        for _ in range(100):
+            streams.append(system.stream("GET", "/v1/topics/relay"))
+        def subscribed():
+            status, _, body = system.request("GET", "/v1/topics/relay?info")
+            return status == 200 and json.loads(body)["subscribers"] == 100
+        system.wait_for(subscribed, timeout=15, what="100 subscribers of relay")
+        status, body = system.json_request("POST", "/v1/jobs?detach=1", {"kind": "subscribe", "args": {
+            "upstream": "ws", "path": "/ws", "to_topic": "relay"}})
+        check(status == 202, (status, body))
+        job = body["jobs"][0]
+        system.wait_for(lambda: system.job_status(job)["state"] == "done", timeout=20, what="the relay job done")
+        check(system.job_status(job)["parts"] == 0, system.job_status(job))
+        expected = [{"data": {"n": 1}}, {"data": "hello"}, {"data": {"frag": True}}, {"data": "\ufffd"}]
+        first = None
+        for stream in streams:
+            events = []
+            while len(events) < 8:
+                event = stream.next_event()
+                check(event is not None, "a subscriber's stream ended after %r" % events)
+                events.append(event)
+            check([e["seq"] for e in events] == list(range(1, 9)), [e["seq"] for e in events])
+            check(all(e["topic"] == "relay" and e["event"] == "part" for e in events), events)
+            data = [e["data"] for e in events]
+            check(data[:4] == expected and data[4]["upstream"] == "dropped" and
+                  data[5] == {"upstream": "reconnected", "connection": 2, "resumed": False, "gap": True} and
+                  data[6:] == [{"data": {"n": 2}}, {"data": {"n": 3}}], data)
+            first = first or data
+            check(data == first, "subscribers disagree: %r / %r" % (data, first))
+    finally:
+        for stream in streams:
+            stream.close()
         upstream.close()
