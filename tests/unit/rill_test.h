@@ -89,6 +89,15 @@ static inline int rill_test_write_config(const char *dir, const char *text, char
     return fclose(file) == 0 && written ? 0 : -1;
 }
 
+/* How many times needle occurs in text (overlapping ones too). */
+static inline size_t rill_test_count_of(const char *text, const char *needle)
+{
+    size_t count = 0;
+    for (const char *at = strstr(text, needle); at != NULL; at = strstr(at + 1, needle))
+        count++;
+    return count;
+}
+
 /* CLOCK_MONOTONIC in ms, for the deadlines of tests that drive processes. */
 static inline long rill_test_now_ms(void)
 {

@@ -9,14 +9,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static size_t count_of(const char *text, const char *needle)
-{
-    size_t count = 0;
-    for (const char *at = strstr(text, needle); at != NULL; at = strstr(at + 1, needle))
-        count++;
-    return count;
-}
-
 int main(void)
 {
     /* This very process. */
@@ -78,9 +70,9 @@ int main(void)
     for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
         char line[128];
         snprintf(line, sizeof(line), "# TYPE %s ", families[i]);
-        CHECKF(count_of(text.data, line) == 1, "%s", families[i]);
+        CHECKF(rill_test_count_of(text.data, line) == 1, "%s", families[i]);
         snprintf(line, sizeof(line), "\n%s{", families[i]);
-        CHECKF(count_of(text.data, line) == 2, "%s", families[i]);
+        CHECKF(rill_test_count_of(text.data, line) == 2, "%s", families[i]);
     }
     CHECK(strstr(text.data, "rill_build_info{process=\"worker\",worker=\"w\",version=\"") != NULL);
     CHECK(strstr(text.data, ",commit=\"unknown\"} 1\n") != NULL);

@@ -9,14 +9,6 @@ static int has(const rill_buffer_t *text, const char *needle)
     return text->data != NULL && strstr(text->data, needle) != NULL;
 }
 
-static size_t count_of(const char *haystack, const char *needle)
-{
-    size_t count = 0;
-    for (const char *at = strstr(haystack, needle); at != NULL; at = strstr(at + 1, needle))
-        count++;
-    return count;
-}
-
 int main(void)
 {
     rill_config_t config;
@@ -75,7 +67,7 @@ int main(void)
     CHECK(has(&text, "rill_batch_size_sum{process=\"broker\"} 4\n"));
     CHECK(has(&text, "rill_batch_size_count{process=\"broker\"} 2\n"));
     /* One TYPE per family, every sample labelled by process, text ends in \n. */
-    CHECK(count_of(text.data, "# TYPE rill_jobs_done_total ") == 1);
+    CHECK(rill_test_count_of(text.data, "# TYPE rill_jobs_done_total ") == 1);
     CHECK(text.length > 0 && text.data[text.length - 1] == '\n');
     for (const char *line = text.data; line != NULL && *line != '\0';) {
         const char *end = strchr(line, '\n');
