@@ -8,6 +8,7 @@
  * administrator's request, never on the path of a part.
  */
 #include "listing.h"
+#include "pipeline_listing.h"
 #include "rill_alloc.h"
 #include "rill_buffer.h"
 #include "rill_clock.h"
@@ -324,17 +325,19 @@ char *rill_listing_answer(rill_broker_t *broker, const char *what, size_t what_l
     static const char *const worker_keys[] = {"kind", "limit", "next", NULL};
     static const char *const topic_keys[] = {"prefix", "limit", "next", NULL};
     static const char *const info_keys[] = {"name", NULL};
+    static const char *const no_keys[] = {NULL};
     static const struct {
         const char *what;
         const char *const *keys;
-    } lists[] = {{"jobs", job_keys}, {"workers", worker_keys}, {"topics", topic_keys}, {"topic", info_keys}};
+    } lists[] = {{"jobs", job_keys}, {"workers", worker_keys}, {"topics", topic_keys}, {"topic", info_keys},
+                 {"pipelines", no_keys}};
     size_t which = sizeof(lists) / sizeof(lists[0]);
     for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
         if (strlen(lists[i].what) == what_length && memcmp(lists[i].what, what, what_length) == 0)
             which = i;
     }
     if (which == sizeof(lists) / sizeof(lists[0])) {
-        (void)rill_broker_refuse(error, "bad_request", "LIST takes jobs, workers, topics or topic");
+        (void)rill_broker_refuse(error, "bad_request", "LIST takes jobs, workers, topics, topic or pipelines");
         return NULL;
     }
     json_t *root = json_loadb(query, query_length, 0, NULL);
@@ -354,10 +357,13 @@ char *rill_listing_answer(rill_broker_t *broker, const char *what, size_t what_l
     case 2:
         text = list_topics(broker, &parsed);
         break;
-    default:
+    case 3:
         text = topic_info(broker, &parsed, error);
         json_decref(root);
         return text;
+    default:
+        json_decref(root);
+        return rill_pipeline_listing_answer(broker, error);
     }
     json_decref(root);
     if (text == NULL)

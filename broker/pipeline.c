@@ -434,3 +434,25 @@ size_t rill_pipelines_debouncing(const rill_pipelines_t *self)
 {
     return rill_list_length(&self->debouncing);
 }
+
+void rill_pipelines_foreach_group(rill_pipelines_t *self,
+                                  void (*visit)(void *argument, const rill_pipeline_group_view_t *view),
+                                  void *argument)
+{
+    for (rill_link_t *link = self->groups.next; link != &self->groups; link = link->next) {
+        rill_pipeline_group_t *group = rill_container_of(link, rill_pipeline_group_t, link);
+        /* key: pipeline name, 0x1f, group value */
+        char name[GROUP_KEY_MAX];
+        snprintf(name, sizeof(name), "%s", group->key);
+        char *separator = strchr(name, 0x1f);
+        const char *value = "";
+        if (separator != NULL) {
+            *separator = '\0';
+            value = separator + 1;
+        }
+        rill_pipeline_group_view_t view = {.pipeline = name, .group = value,
+                                           .queued = rill_list_length(&group->buffer),
+                                           .in_flight = group->in_flight, .debouncing = group->debouncing};
+        visit(argument, &view);
+    }
+}

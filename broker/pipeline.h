@@ -100,6 +100,20 @@ void rill_pipelines_start_batch(rill_pipelines_t *self, rill_pipeline_group_t *g
  * *count of them). NULL (count 0) for a job of no ordered batch. */
 rill_job_t **rill_pipelines_ordered_retry(const rill_job_t *job, size_t *count);
 
+/* What GET /v1/pipelines shows of a group (broker/pipeline_listing.c). */
+typedef struct {
+    const char *pipeline; /* its pipeline's name */
+    const char *group;    /* the group's value: a source, a kind, or "" (group_by none) */
+    size_t queued;        /* jobs in its buffer */
+    uint64_t in_flight;   /* its batches sent and not ended */
+    size_t debouncing;    /* its jobs in a debounce quiet period */
+} rill_pipeline_group_view_t;
+
+/* Calls visit for every group there is now, in the order they appeared. */
+void rill_pipelines_foreach_group(rill_pipelines_t *self,
+                                  void (*visit)(void *argument, const rill_pipeline_group_view_t *view),
+                                  void *argument);
+
 /* Gauges for tests and logs. */
 size_t rill_pipelines_group_count(const rill_pipelines_t *self);
 size_t rill_pipelines_debouncing(const rill_pipelines_t *self);

@@ -87,6 +87,44 @@ static void handle_part(rill_broker_t *broker, rill_worker_t *worker, rill_frame
     rill_broker_part(broker, worker, id, seq, data, size);
 }
 
+/* TOPIC job name data (rill/5): a message of a running job on a topic, as
+ * a frontend's PUBLISH would make it (events.h), checked as a part is: a
+ * bad one fails the job and reaches no one. data is writable. */
+static void handle_topic(rill_broker_t *broker, rill_worker_t *worker, const rill_message_t *message, uint8_t *data,
+                         size_t size)
+{
+    rill_job_t *job = rill_broker_running_job(broker, worker, message->arguments[0], message->command);
+    if (job == NULL)
+        return;
+    rill_frame_t name = message->arguments[1];
+    char refusal[200];
+    const char *code = "bad_part";
+    rill_json_check_error_t why;
+    if (!rill_topic_name_is_valid((const char *)name.data, name.size)) {
+        snprintf(refusal, sizeof(refusal), "a topic name matches [A-Za-z0-9._-]{1,128}");
+    } else if (size > broker->config.max_part_bytes) {
+        code = "part_too_large";
+        snprintf(refusal, sizeof(refusal), "a topic message of %zu bytes is over max_part_bytes (%llu)", size,
+                 (unsigned long long)broker->config.max_part_bytes);
+    } else if (rill_json_check(data, size, &why) != 0) {
+        snprintf(refusal, sizeof(refusal), "a topic message from worker %s is not one JSON value: %s at byte %zu",
+                 worker->name, why.reason, why.offset);
+    } else {
+        flatten_line_breaks(data, size);
+        uint64_t seq = 0;
+        if (rill_events_publish_message(broker, (const char *)name.data, name.size, data, size, &seq) != 0)
+            rill_log_warn(job->who, "job %s: a message for topic %.*s could not be published", job->id,
+                          (int)name.size, (const char *)name.data);
+        else
+            rill_log_debug(job->who, "hop: job %s published seq %llu on topic %.*s", job->id,
+                           (unsigned long long)seq, (int)name.size, (const char *)name.data);
+        return;
+    }
+    broker->counters->bad_parts += strcmp(code, "bad_part") == 0;
+    rill_log_warn(job->who, "job %s: topic message refused: %s", job->id, refusal);
+    rill_broker_end_job(broker, job, RILL_JOB_FAILED, code, refusal, 1);
+}
+
 static void handle_message(void *argument, rill_received_t *received)
 {
     rill_broker_t *broker = argument;
@@ -142,6 +180,11 @@ static void handle_message(void *argument, rill_received_t *received)
             handle_part(broker, worker, entry.id, entry.seq, (uint8_t *)entry.data.data, entry.data.size);
         if (got < 0)
             rill_broker_malformed(broker, "workers", routing, frames, count, why);
+        break;
+    }
+    case RILL_COMMAND_TOPIC: {
+        zmq_msg_t *data = &received->parts[ARGUMENT_PART(2)];
+        handle_topic(broker, worker, &message, zmq_msg_data(data), zmq_msg_size(data));
         break;
     }
     case RILL_COMMAND_DONE:

@@ -455,10 +455,12 @@ static int resolve_pipelines(rill_config_t *config, char *error, size_t error_si
     return 0;
 }
 
-static int is_http_url(const char *url)
+/* websocket: ws:// and wss:// too (an upstream's url: the subscribe kind's). */
+static int is_http_url(const char *url, int websocket)
 {
-    return (strncmp(url, "http://", 7) == 0 && url[7] != '\0' && url[7] != '/') ||
-           (strncmp(url, "https://", 8) == 0 && url[8] != '\0' && url[8] != '/');
+    size_t scheme = strncmp(url, "http://", 7) == 0 ? 7 : strncmp(url, "https://", 8) == 0 ? 8
+                    : !websocket ? 0 : strncmp(url, "ws://", 5) == 0 ? 5 : strncmp(url, "wss://", 6) == 0 ? 6 : 0;
+    return scheme > 0 && url[scheme] != '\0' && url[scheme] != '/';
 }
 
 static int load_upstreams(json_t *value, rill_config_t *config, char *error, size_t error_size)
@@ -482,9 +484,9 @@ static int load_upstreams(json_t *value, rill_config_t *config, char *error, siz
         }
         snprintf(upstream->id, sizeof(upstream->id), "%s", id);
         if (!json_is_object(entry) || copy_text(json_object_get(entry, "url"), upstream->url,
-                                                sizeof(upstream->url)) != 0 || !is_http_url(upstream->url) ||
+                                                sizeof(upstream->url)) != 0 || !is_http_url(upstream->url, 1) ||
             strpbrk(upstream->url, " \t\r\n#") != NULL) {
-            snprintf(error, error_size, "\"upstreams\".\"%s\".url must be an http:// or https:// URL under %d bytes",
+            snprintf(error, error_size, "\"upstreams\".\"%s\".url must be an http(s):// or ws(s):// URL under %d bytes",
                      id, RILL_CONFIG_URL_MAX);
             return -1;
         }
@@ -503,7 +505,7 @@ static int load_upstreams(json_t *value, rill_config_t *config, char *error, siz
             if (copy_text(list_url, upstream->list_url, sizeof(upstream->list_url)) == 0)
                 placeholder = strstr(upstream->list_url, "{ids}");
             if (placeholder == NULL || strstr(placeholder + 5, "{ids}") != NULL ||
-                !is_http_url(upstream->list_url) || strpbrk(upstream->list_url, " \t\r\n#") != NULL) {
+                !is_http_url(upstream->list_url, 0) || strpbrk(upstream->list_url, " \t\r\n#") != NULL) {
                 snprintf(error, error_size, "\"upstreams\".\"%s\".list_url must be an http(s) URL with one "
                          "{ids} placeholder", id);
                 return -1;

@@ -149,3 +149,34 @@ int rill_kind_args_integers_text(const char *text, size_t length, const rill_kin
     }
     return 1;
 }
+
+int rill_kind_args_upstream_path(const rill_config_t *config, json_t *args, const char *kind, int path_optional,
+                                 const rill_config_upstream_t **upstream, const char **path, rill_job_error_t *error)
+{
+    *upstream = NULL;
+    *path = NULL;
+    json_t *name = rill_kind_args_required_string(args, kind, "upstream", error);
+    if (name == NULL)
+        return -1;
+    *upstream = rill_config_find_upstream(config, json_string_value(name));
+    if (*upstream == NULL || strlen(json_string_value(name)) != json_string_length(name))
+        return rill_job_error(error, 403, "forbidden", "upstream \"%.64s\" is not declared", json_string_value(name));
+    json_t *value = json_object_get(args, "path");
+    if (value == NULL && path_optional)
+        return 0;
+    const char *text = json_string_value(value);
+    size_t length = json_string_length(value);
+    /* Appended to the upstream's url: it must stay a path of that host. */
+    int valid = text != NULL && length > 0 && length <= RILL_KIND_ARGS_PATH_MAX && text[0] == '/' &&
+                strlen(text) == length;
+    for (size_t i = 0; valid && i < length; i++) {
+        unsigned char c = (unsigned char)text[i];
+        valid = c > 0x20 && c < 0x7f && c != '#' && c != '\\';
+    }
+    if (!valid)
+        return rill_job_error(error, 422, "invalid_args",
+                              "\"path\" must begin with \"/\" and be at most %d printable ASCII bytes, without "
+                              "spaces or '#'", RILL_KIND_ARGS_PATH_MAX);
+    *path = text;
+    return 0;
+}

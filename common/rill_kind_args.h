@@ -79,6 +79,16 @@ int rill_kind_args_only(json_t *args, const char *kind, const char *const *allow
  * with error filled (422 invalid_args) when it is absent or no string. */
 json_t *rill_kind_args_required_string(json_t *args, const char *kind, const char *name, rill_job_error_t *error);
 
+/* The "upstream" and "path" arguments of a kind that reaches a declared
+ * upstream (http, subscribe): *upstream is the config's (403 forbidden when
+ * not declared); *path (NULL when absent, if path_optional) begins with "/"
+ * and is at most RILL_KIND_ARGS_PATH_MAX printable ASCII bytes without
+ * spaces, '#' or '\\', so that appended to the upstream's url it stays a
+ * path of that host (422 invalid_args). Returns 0 or -1. */
+#define RILL_KIND_ARGS_PATH_MAX 2048
+int rill_kind_args_upstream_path(const rill_config_t *config, json_t *args, const char *kind, int path_optional,
+                                 const rill_config_upstream_t **upstream, const char **path, rill_job_error_t *error);
+
 /* Defines rill_kind_<kind>, the check librill runs at submit, from the
  * kind's parser: int parse(const rill_config_t *, json_t *args, args_type *,
  * rill_job_error_t *). The parsed value is thrown away: only the verdict

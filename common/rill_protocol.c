@@ -63,6 +63,7 @@ static const char *command_names[RILL_COMMAND_COUNT] = {
     [RILL_COMMAND_TOPIC_MATCH] = "TOPIC_MATCH",
     [RILL_COMMAND_TOPIC_MATCHED] = "TOPIC_MATCHED",
     [RILL_COMMAND_UNFOLLOW] = "UNFOLLOW",
+    [RILL_COMMAND_TOPIC] = "TOPIC",
 };
 
 static const command_shape_t to_broker_from_worker[] = {
@@ -79,6 +80,9 @@ static const command_shape_t to_broker_from_worker[] = {
     /* (rill/5) the worker's process stats, rill_process_stats.h: optional */
     {RILL_COMMAND_PING, 0, 1, {ARGUMENT_JSON}},
     {RILL_COMMAND_BYE, 0, 0, {0}},
+    /* (rill/5) job id, topic name, data: a message of the job on a topic;
+     * data is checked whole, as a part's */
+    {RILL_COMMAND_TOPIC, 3, 3, {ARGUMENT_JOB_ID, ARGUMENT_TEXT, ARGUMENT_ANY}},
 };
 
 static const command_shape_t to_worker[] = {

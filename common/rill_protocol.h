@@ -70,6 +70,7 @@ typedef enum {
     RILL_COMMAND_TOPIC_MATCH,   /* req, prefix -> TOPIC_MATCHED req json | ERROR */
     RILL_COMMAND_TOPIC_MATCHED,
     RILL_COMMAND_UNFOLLOW,      /* rill/4: job id, follow subject, 0|1 release (no reply) */
+    RILL_COMMAND_TOPIC,         /* rill/5, worker -> broker: job id, topic name, data (no reply) */
     RILL_COMMAND_COUNT
 } rill_command_t;
 

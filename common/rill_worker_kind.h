@@ -101,6 +101,14 @@ void rill_worker_job_set_state(rill_worker_job_t *job, void *state);
  * could not be queued to the broker (the job should fail). */
 int rill_worker_publish_part(rill_worker_context_t *context, rill_worker_job_t *job, const char *data,
                              size_t length);
+/* Publishes data (a JSON text) as one message on the topic named topic
+ * (rill/5 TOPIC; the broker numbers it in the topic's sequence, as a
+ * POST /v1/topics/{name} would), for as long as the job runs. Unlike a
+ * part it is not held for a re-send after a broker restart: while no broker
+ * is joined it is dropped and counted in the worker's log. Returns 0, or -1
+ * when data is over max_part_bytes (the job should fail). */
+int rill_worker_publish_topic(rill_worker_context_t *context, rill_worker_job_t *job, const char *topic,
+                              const char *data, size_t length);
 void rill_worker_job_done(rill_worker_context_t *context, rill_worker_job_t *job);
 void rill_worker_job_fail(rill_worker_context_t *context, rill_worker_job_t *job, const char *code,
                           const char *message);

@@ -59,6 +59,7 @@ static int needs_token(h2o_req_t *req, const rill_route_t *route)
     case RILL_ROUTE_JOBS:
     case RILL_ROUTE_WORKERS:
     case RILL_ROUTE_TOPICS:
+    case RILL_ROUTE_PIPELINES:
         return 1;
     case RILL_ROUTE_TOPIC:
         return method_is(req, "POST") || method_is(req, "DELETE") || rill_lists_http_wants_info(req);

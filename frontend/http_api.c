@@ -167,6 +167,9 @@ static int on_request(h2o_handler_t *handler, h2o_req_t *req)
     case RILL_ROUTE_TOPICS:
         rill_lists_http_handle(req, broker, "topics", NULL);
         break;
+    case RILL_ROUTE_PIPELINES:
+        rill_lists_http_handle(req, broker, "pipelines", NULL);
+        break;
     case RILL_ROUTE_JOB:
         handle_job(broker, req, &route);
         break;

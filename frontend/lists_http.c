@@ -85,10 +85,12 @@ void rill_lists_http_handle(h2o_req_t *req, rill_broker_link_t *broker, const ch
     static const char *const worker_keys[] = {"kind", "limit", "next", NULL};
     static const char *const topic_keys[] = {"prefix", "limit", "next", NULL};
     static const char *const info_keys[] = {"info", NULL};
-    const char *const *keys = strcmp(what, "jobs") == 0      ? job_keys
-                              : strcmp(what, "workers") == 0 ? worker_keys
-                              : strcmp(what, "topics") == 0  ? topic_keys
-                                                             : info_keys;
+    static const char *const no_keys[] = {NULL};
+    const char *const *keys = strcmp(what, "jobs") == 0        ? job_keys
+                              : strcmp(what, "workers") == 0   ? worker_keys
+                              : strcmp(what, "topics") == 0    ? topic_keys
+                              : strcmp(what, "pipelines") == 0 ? no_keys
+                                                               : info_keys;
     json_t *query = read_query(req, keys);
     if (query == NULL)
         return;

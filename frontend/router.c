@@ -49,8 +49,9 @@ void rill_route_match(const char *method, size_t method_length, const char *path
         method_check(route, method, method_length, jobs_methods, "GET, POST");
         return;
     }
-    if (equals(path, path_length, "/v1/workers") || equals(path, path_length, "/v1/topics")) {
-        route->id = path_length == strlen("/v1/workers") ? RILL_ROUTE_WORKERS : RILL_ROUTE_TOPICS;
+    if (equals(path, path_length, "/v1/workers") || equals(path, path_length, "/v1/topics") ||
+        equals(path, path_length, "/v1/pipelines")) {
+        route->id = path[4] == 'w' ? RILL_ROUTE_WORKERS : path[4] == 't' ? RILL_ROUTE_TOPICS : RILL_ROUTE_PIPELINES;
         method_check(route, method, method_length, stream_methods, "GET");
         return;
     }

@@ -26,6 +26,7 @@ typedef enum {
     RILL_ROUTE_DASHBOARD, /* /             GET (the dashboard page) */
     RILL_ROUTE_WORKERS, /* /v1/workers       GET (lists_http.h) */
     RILL_ROUTE_TOPICS,  /* /v1/topics        GET (lists_http.h) */
+    RILL_ROUTE_PIPELINES, /* /v1/pipelines   GET (lists_http.h) */
 } rill_route_id_t;
 
 typedef struct {

@@ -6,6 +6,8 @@
 #include "rill_worker_kind.h"
 #include "worker_context.h"
 
+#include "rill_log.h"
+
 const rill_config_t *rill_worker_config(const rill_worker_context_t *context)
 {
     return &context->config;
@@ -26,6 +28,28 @@ int rill_worker_publish_part(rill_worker_context_t *context, rill_worker_job_t *
         return -1;
     }
     return rill_job_registry_publish(&context->jobs, job, data, length);
+}
+
+int rill_worker_publish_topic(rill_worker_context_t *context, rill_worker_job_t *job, const char *topic,
+                              const char *data, size_t length)
+{
+    if (length > context->config.max_part_bytes) {
+        rill_job_registry_refuse_part(&context->jobs, job, length, context->config.max_part_bytes);
+        return -1;
+    }
+    const char *id = rill_worker_job_id(job);
+    if (!context->link.joined) {
+        context->topic_messages_dropped++;
+        rill_log_warn(rill_worker_job_who(job), "job %s: a message for topic %s dropped: no broker joined (%llu so far)",
+                      id, topic, (unsigned long long)context->topic_messages_dropped);
+        return 0;
+    }
+    rill_frame_t frames[3] = {rill_frame_from_string(id), rill_frame_from_string(topic),
+                              {(const uint8_t *)data, length}};
+    rill_log_debug(rill_worker_job_who(job), "hop: job %s message for topic %s sent to broker (%zu bytes)", id, topic,
+                   length);
+    rill_worker_link_send(&context->link, RILL_COMMAND_TOPIC, frames, 3);
+    return 0;
 }
 
 void rill_worker_job_done(rill_worker_context_t *context, rill_worker_job_t *job)

@@ -2,9 +2,9 @@
  * kind_http.c - the `http` job kind (docs/API.md): the body of a declared HTTP
  * upstream, in the chunks it arrives in, each a part {"chunk":"…"}.
  *
- * libcurl's multi interface runs inside the worker's loop: curl tells which
- * sockets to watch (rill_worker_fd_watch) and when to wake it (one worker
- * timer); no thread, nothing blocks. Only upstreams declared in the config
+ * libcurl's multi interface runs inside the worker's loop (curl_loop.h):
+ * curl tells which sockets to watch and when to wake it; no thread,
+ * nothing blocks. Only upstreams declared in the config
  * are reachable: the URL is the upstream's url followed by the job's path
  * (which begins with "/", so it cannot change the host), redirects are not
  * followed, only http and https are spoken, and no proxy is used.
@@ -32,7 +32,6 @@
 
 /* ---- arguments ---- */
 
-#define HTTP_PATH_MAX 2048
 #define HTTP_ITEM_MAX 128
 
 /* A declared upstream (points into the config) and either a path under its
@@ -51,34 +50,18 @@ static int http_args_parse(const rill_config_t *config, json_t *args, http_args_
     http->upstream = NULL;
     http->path = NULL;
     http->item = NULL;
-    json_t *upstream;
-    if (rill_kind_args_only(args, "http", allowed, error) != 0 ||
-        (upstream = rill_kind_args_required_string(args, "http", "upstream", error)) == NULL)
+    if (rill_kind_args_only(args, "http", allowed, error) != 0)
         return -1;
-    http->upstream = rill_config_find_upstream(config, json_string_value(upstream));
-    if (http->upstream == NULL || strlen(json_string_value(upstream)) != json_string_length(upstream))
-        return rill_job_error(error, 403, "forbidden", "upstream \"%.64s\" is not declared", json_string_value(upstream));
-    json_t *path = json_object_get(args, "path");
+    if (rill_kind_args_upstream_path(config, args, "http", 1, &http->upstream, &http->path, error) != 0)
+        return -1;
+    if (strncmp(http->upstream->url, "ws", 2) == 0)
+        return rill_job_error(error, 422, "invalid_args", "upstream \"%s\" is a WebSocket: subscribe to it",
+                              http->upstream->id);
     json_t *item = json_object_get(args, "item");
-    if ((path == NULL) == (item == NULL))
+    if ((http->path == NULL) == (item == NULL))
         return rill_job_error(error, 422, "invalid_args", "http takes either \"path\" or \"item\"");
-    if (path != NULL) {
-        const char *text = json_string_value(path);
-        size_t length = json_string_length(path);
-        /* Appended to the upstream's url: it must stay a path of that host. */
-        int valid = text != NULL && length > 0 && length <= HTTP_PATH_MAX && text[0] == '/' &&
-                    strlen(text) == length;
-        for (size_t i = 0; valid && i < length; i++) {
-            unsigned char c = (unsigned char)text[i];
-            valid = c > 0x20 && c < 0x7f && c != '#' && c != '\\';
-        }
-        if (!valid)
-            return rill_job_error(error, 422, "invalid_args",
-                        "\"path\" must begin with \"/\" and be at most %d printable ASCII bytes, without spaces or '#'",
-                        HTTP_PATH_MAX);
-        http->path = text;
+    if (http->path != NULL)
         return 0;
-    }
     const char *text = json_string_value(item);
     size_t length = json_string_length(item);
     if (text == NULL || length == 0 || length > HTTP_ITEM_MAX || strspn(text, ITEM_CHARACTERS) != length)
@@ -94,6 +77,7 @@ static int http_args_parse(const rill_config_t *config, json_t *args, http_args_
 RILL_KIND_ARGUMENTS(http, http_args_t, http_args_parse)
 #else /* ---- running (rill-worker) ---- */
 
+#include "curl_loop.h"
 #include "kinds.h"
 #include "rill_alloc.h"
 #include "rill_json_text.h"
@@ -121,19 +105,16 @@ typedef struct {
     rill_buffer_t part;
 } http_request_t;
 
-/* What every http job of this worker shares: one curl multi handle, whose
- * sockets and timer live on the worker's loop (the context is its
- * CURLMOPT_SOCKETDATA and CURLMOPT_TIMERDATA). */
+/* What every http job of this worker shares: one curl multi handle on the
+ * worker's loop. */
 static struct {
-    CURLM *multi;
-    int global_ready;
-    rill_worker_timer_t timer;
+    rill_curl_loop_t curl;
 } http;
 
 static void request_free(http_request_t *request)
 {
     if (request->easy != NULL) {
-        curl_multi_remove_handle(http.multi, request->easy);
+        curl_multi_remove_handle(http.curl.multi, request->easy);
         curl_easy_cleanup(request->easy);
     }
     for (size_t i = 0; request->items != NULL && i < request->count; i++)
@@ -274,86 +255,12 @@ static void finish_request(http_request_t *request, CURLcode result)
     request_free(request);
 }
 
-static void check_finished(void)
+static void on_transfer_done(CURL *easy, CURLcode result)
 {
-    CURLMsg *message;
-    int left;
-    while ((message = curl_multi_info_read(http.multi, &left)) != NULL) {
-        if (message->msg != CURLMSG_DONE)
-            continue;
-        http_request_t *request = NULL;
-        curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE, (char **)&request);
-        if (request != NULL)
-            finish_request(request, message->data.result);
-    }
-}
-
-static void on_socket(void *argument, int fd, short revents)
-{
-    (void)argument;
-    int mask = 0;
-    if (revents & RILL_WORKER_FD_IN)
-        mask |= CURL_CSELECT_IN;
-    if (revents & RILL_WORKER_FD_OUT)
-        mask |= CURL_CSELECT_OUT;
-    if (revents & RILL_WORKER_FD_ERR)
-        mask |= CURL_CSELECT_ERR;
-    int running;
-    curl_multi_socket_action(http.multi, fd, mask, &running);
-    check_finished();
-}
-
-static void on_timeout(void *argument)
-{
-    (void)argument;
-    int running;
-    curl_multi_socket_action(http.multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    check_finished();
-}
-
-static int socket_callback(CURL *easy, curl_socket_t fd, int what, void *context, void *socket_data)
-{
-    (void)easy, (void)socket_data;
-    if (what == CURL_POLL_REMOVE) {
-        rill_worker_fd_unwatch(context, fd);
-        return 0;
-    }
-    short events = 0;
-    if (what & CURL_POLL_IN)
-        events |= RILL_WORKER_FD_IN;
-    if (what & CURL_POLL_OUT)
-        events |= RILL_WORKER_FD_OUT;
-    rill_worker_fd_watch(context, fd, events, on_socket, NULL);
-    return 0;
-}
-
-static int timer_callback(CURLM *multi, long timeout_ms, void *context)
-{
-    (void)multi;
-    if (timeout_ms < 0)
-        rill_worker_timer_stop(context, &http.timer);
-    else
-        rill_worker_timer_start(context, &http.timer, (uint64_t)timeout_ms, on_timeout, NULL);
-    return 0;
-}
-
-static int http_ready(rill_worker_context_t *context)
-{
-    if (http.multi != NULL)
-        return 0;
-    if (!http.global_ready) {
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-            return -1;
-        http.global_ready = 1;
-    }
-    http.multi = curl_multi_init();
-    if (http.multi == NULL)
-        return -1;
-    curl_multi_setopt(http.multi, CURLMOPT_SOCKETFUNCTION, socket_callback);
-    curl_multi_setopt(http.multi, CURLMOPT_SOCKETDATA, context);
-    curl_multi_setopt(http.multi, CURLMOPT_TIMERFUNCTION, timer_callback);
-    curl_multi_setopt(http.multi, CURLMOPT_TIMERDATA, context);
-    return 0;
+    http_request_t *request = NULL;
+    curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&request);
+    if (request != NULL)
+        finish_request(request, result);
 }
 
 /* Creates and starts a transfer of url for count jobs; a list request
@@ -381,7 +288,7 @@ static http_request_t *request_start(rill_worker_context_t *context, const char 
         curl_easy_setopt(easy, CURLOPT_PROXY, "") != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, 10000L) != CURLE_OK ||
         curl_easy_setopt(easy, CURLOPT_USERAGENT, "rill-worker") != CURLE_OK ||
-        curl_multi_add_handle(http.multi, easy) != CURLM_OK) {
+        curl_multi_add_handle(http.curl.multi, easy) != CURLM_OK) {
         request_free(request);
         return NULL;
     }
@@ -464,7 +371,7 @@ static void start_list_jobs(rill_worker_context_t *context, rill_worker_job_t **
 
 static void http_start(rill_worker_context_t *context, rill_worker_job_t **jobs, size_t count)
 {
-    if (http_ready(context) != 0) {
+    if (rill_curl_loop_ready(&http.curl, context, on_transfer_done) != 0) {
         for (size_t i = 0; i < count; i++)
             rill_worker_job_fail(context, jobs[i], "start_failed", "libcurl could not be initialised");
         return;
@@ -492,9 +399,7 @@ static void http_start(rill_worker_context_t *context, rill_worker_job_t **jobs,
     free(args);
     free(taken);
     /* Let curl start the transfers now rather than at its first timer. */
-    int running;
-    curl_multi_socket_action(http.multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    check_finished();
+    rill_curl_loop_kick(&http.curl);
 }
 
 static void http_cancel(rill_worker_context_t *context, rill_worker_job_t *job)
@@ -532,15 +437,7 @@ static void http_pause(rill_worker_context_t *context, rill_worker_job_t *job, i
 
 static void http_shutdown(rill_worker_context_t *context)
 {
-    if (http.multi != NULL) {
-        rill_worker_timer_stop(context, &http.timer);
-        curl_multi_cleanup(http.multi);
-        http.multi = NULL;
-    }
-    if (http.global_ready) {
-        curl_global_cleanup();
-        http.global_ready = 0;
-    }
+    rill_curl_loop_shutdown(&http.curl, context);
 }
 
 const rill_worker_kind_t rill_worker_kind_http = {

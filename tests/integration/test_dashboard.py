@@ -42,7 +42,7 @@ def test_dashboard_page_and_headers(ctx):
     meta = re.search(r'<meta name="rill-config" content="([^"]*)">', page)
     check(meta is not None, "no rill-config meta")
     config = json.loads(html.unescape(meta.group(1)))
-    check(config == {"kinds": ["demo", "tail", "http", "exec"], "auth": False, "max_jobs": 1000}, config)
+    check(config == {"kinds": ["demo", "tail", "http", "exec", "subscribe"], "auth": False, "max_jobs": 1000}, config)
 
     status, headers, body = system.request("HEAD", "/")
     check(status == 200 and body == b"" and headers.get("content-type", "").startswith("text/html"),

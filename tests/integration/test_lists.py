@@ -241,7 +241,8 @@ def test_lists_need_the_token_when_one_is_set(ctx):
     good = {"Authorization": "Bearer " + TOKEN}
     status, body = system.json_request("POST", "/v1/topics/news", {"a": 1}, good)
     check(status == 202, body)
-    for path in ("/v1/jobs", "/v1/workers", "/v1/topics", "/v1/topics/news?info", "/v1/jobs?state=done"):
+    for path in ("/v1/jobs", "/v1/workers", "/v1/topics", "/v1/topics/news?info", "/v1/jobs?state=done",
+                 "/v1/pipelines"):
         for headers in ({}, {"Authorization": "Bearer wrong"}):
             status, body = get_json(system, path, headers=headers)
             check(status == 401 and body["error"] == "unauthorized", "%s %r: %s %r" % (path, headers, status, body))
@@ -256,6 +257,46 @@ def test_lists_need_the_token_when_one_is_set(ctx):
 def test_lists_are_open_without_a_token(ctx):
     system = ctx.system(workers=1)
     system.wait_healthy()
-    for path in ("/v1/jobs", "/v1/workers", "/v1/topics"):
+    for path in ("/v1/jobs", "/v1/workers", "/v1/topics", "/v1/pipelines"):
         status, body = get_json(system, path)
         check(status == 200, "%s: %s %r" % (path, status, body))
+    status, body = get_json(system, "/v1/pipelines")
+    check(body == {"pipelines": []}, "no pipeline declared: %r" % body)
+
+
+def test_pipelines_show_groups_queued_and_batches(ctx):
+    """GET /v1/pipelines: each declared pipeline with its operators, its
+    counters and its groups now: jobs buffered in their group until the
+    window ends, then one batch per group."""
+    config = {"pipelines": [
+        {"name": "windowed", "match": {"kind": "demo"}, "group_by": "source", "buffer_ms": 1500,
+         "buffer_max": 10, "mode": "ordered"},
+        {"name": "idle", "match": {"kind": "exec"}, "debounce_ms": 200, "dedup": True}]}
+    system = ctx.system(workers=1, config=config)
+    system.wait_healthy()
+    jobs = [{"kind": "demo", "source": s, "args": {"parts": 1}} for s in ("a", "a", "a", "b", "b")]
+    status, body = system.json_request("POST", "/v1/jobs?detach=1", jobs)
+    check(status == 202, body)
+    status, body = get_json(system, "/v1/pipelines")
+    check(status == 200, body)
+    check([p["name"] for p in body["pipelines"]] == ["windowed", "idle"], body)
+    windowed, idle = body["pipelines"]
+    check(windowed["match"] == {"kind": "demo", "source": None} and windowed["group_by"] == "source" and
+          windowed["buffer_ms"] == 1500 and windowed["buffer_max"] == 10 and windowed["mode"] == "ordered" and
+          windowed["dedup"] is False, windowed)
+    groups = {g["group"]: g for g in windowed["groups"]}
+    check(set(groups) == {"a", "b"}, windowed)
+    check(groups["a"]["queued"] == 3 and groups["b"]["queued"] == 2, windowed)
+    check(all(g["in_flight"] == 0 for g in groups.values()), windowed)
+    check(windowed["jobs_total"] == 5 and windowed["batches_total"] == 0, windowed)
+    check(idle["match"] == {"kind": "exec", "source": None} and idle["debounce_ms"] == 200 and idle["dedup"] is True and
+          idle["groups"] == [] and idle["jobs_total"] == 0, idle)
+    # The window ends: one batch per group, and the jobs run.
+    def dispatched():
+        status, body = get_json(system, "/v1/pipelines")
+        return status == 200 and body["pipelines"][0]["batches_total"] == 2
+    system.wait_for(dispatched, timeout=15, what="two batches")
+    status, body = get_json(system, "/v1/pipelines?limit=5")
+    check(status == 400 and body["error"] == "bad_request", "a parameter: %s %r" % (status, body))
+    status, _, _ = system.request("POST", "/v1/pipelines", b"{}")
+    check(status == 405, "POST answered %s" % status)

@@ -164,7 +164,8 @@ int main(void)
 
     /* Built-in kinds: defaults, allowlist, upstreams. */
     rill_config_defaults(&config);
-    CHECK(config.kind_count == 4 && rill_config_declares_kind(&config, "exec"));
+    CHECK(config.kind_count == 5 && rill_config_declares_kind(&config, "exec") &&
+          rill_config_declares_kind(&config, "subscribe"));
     CHECK(strcmp(config.tail_root, "tail") == 0 && config.exec_count == 0 && config.upstream_count == 0);
     CHECK(load_text("{\"tail_root\": \"/var/log/app\", \"exec\": {\"seq\": {\"argv\": [\"/usr/bin/seq\", \"-s\", \",\"], "
                     "\"max_args\": 2}, \"date\": {\"argv\": [\"/bin/date\"]}}, \"upstreams\": {\"api\": {\"url\": "
@@ -183,6 +184,12 @@ int main(void)
     CHECK(load_text("{\"exec\": {\"x\": {\"argv\": [\"/bin/x\"], \"shell\": true}}}", &config, error, sizeof(error)) == -1);
     CHECK(load_text("{\"exec\": {\"a b\": {\"argv\": [\"/bin/x\"]}}}", &config, error, sizeof(error)) == -1);
     CHECK(load_text("{\"upstreams\": {\"a\": {\"url\": \"ftp://x\"}}}", &config, error, sizeof(error)) == -1);
+    /* A WebSocket upstream (the subscribe kind's): ws:// and wss:// urls, never a list_url. */
+    CHECK(load_text("{\"upstreams\": {\"a\": {\"url\": \"ws://x:1/feed\"}, \"b\": {\"url\": \"wss://y\"}}}", &config,
+                    error, sizeof(error)) == 0 && config.upstream_count == 2);
+    CHECK(load_text("{\"upstreams\": {\"a\": {\"url\": \"ws:///x\"}}}", &config, error, sizeof(error)) == -1);
+    CHECK(load_text("{\"upstreams\": {\"a\": {\"url\": \"http://x\", \"list_url\": \"ws://x/{ids}\"}}}", &config,
+                    error, sizeof(error)) == -1);
     CHECK(load_text("{\"upstreams\": {\"a\": {\"url\": \"http://x\", \"list_url\": \"http://x/items\"}}}", &config,
                     error, sizeof(error)) == -1);
     CHECK(strstr(error, "{ids}") != NULL);

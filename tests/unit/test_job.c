@@ -101,7 +101,7 @@ int main(void)
 #define RILL_KIND(name) CHECK(rill_kind_find(#name) != NULL && rill_config_declares_kind(&config, #name));
 #include "rill_kind_list.h"
 #undef RILL_KIND
-    CHECK(config.kind_count == 4);
+    CHECK(config.kind_count == 5);
     rill_config_t custom = config;
     snprintf(custom.kinds[custom.kind_count++], sizeof(custom.kinds[0]), "report");
     CHECK(validate(&custom, "{\"kind\":\"report\",\"args\":{\"anything\":[1,2]}}", &error) == 0);

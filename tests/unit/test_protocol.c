@@ -71,6 +71,19 @@ static void test_worker_channel(void)
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, too_many, 4, &message, &error) == -1);
     CHECK(strcmp(error, "wrong number of frames") == 0);
 
+    /* rill/5: TOPIC job name data from a worker; PING may carry its stats. */
+    rill_frame_t topic[] = {F("rill/5"), F("TOPIC"), F(ID), F("news"), F("{\"a\":1}")};
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, topic, 5, &message, &error) == 0);
+    CHECK(message.command == RILL_COMMAND_TOPIC && message.argument_count == 3);
+    rill_frame_t topic_bad_id[] = {F("rill/5"), F("TOPIC"), F("nope"), F("news"), F("{}")};
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, topic_bad_id, 5, &message, &error) == -1);
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_FRONTEND, topic, 5, &message, &error) == -1);
+    rill_frame_t ping_stats[] = {F("rill/5"), F("PING"), F("{\"open_fds\":3}")};
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, ping_stats, 3, &message, &error) == 0);
+    CHECK(message.command == RILL_COMMAND_PING && message.argument_count == 1);
+    rill_frame_t ping_junk[] = {F("rill/5"), F("PING"), F("<html>")};
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, ping_junk, 3, &message, &error) == -1);
+
     /* A command of another channel is unknown here. */
     rill_frame_t batch[] = {F("rill/5"), F("BATCH"), F("{}")};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, batch, 3, &message, &error) == -1);

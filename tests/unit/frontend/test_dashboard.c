@@ -40,7 +40,7 @@ int main(void)
     char *out = rill_dashboard_render(rill_dashboard_html, rill_dashboard_html_size, &config, &size);
     CHECK(out != NULL && strlen(out) == size);
     CHECK(out != NULL && strstr(out, "content=\"{&quot;kinds&quot;:[&quot;demo&quot;,&quot;tail&quot;,"
-                                     "&quot;http&quot;,&quot;exec&quot;],"
+                                     "&quot;http&quot;,&quot;exec&quot;,&quot;subscribe&quot;],"
                                      "&quot;auth&quot;:false,&quot;max_jobs&quot;:1000}\">") != NULL);
     free(out);
 

@@ -26,6 +26,10 @@ int main(void)
     CHECK(route.id == RILL_ROUTE_TOPICS && route.status == 0);
     CHECK(route_of("POST", "/v1/workers").status == 405);
     CHECK(route_of("DELETE", "/v1/topics").status == 405);
+    route = route_of("GET", "/v1/pipelines");
+    CHECK(route.id == RILL_ROUTE_PIPELINES && route.status == 0);
+    CHECK(route_of("POST", "/v1/pipelines").status == 405);
+    CHECK(route_of("GET", "/v1/pipeline").status == 404);
 
     snprintf(path, sizeof(path), "/v1/jobs/%s", id);
     route = route_of("GET", path);
