@@ -3,7 +3,10 @@ page itself in a real headless Chromium (tests/integration/browser.py).
 
 The browser tests need the Debian package `chromium` (./rill test installs
 it). Without it they FAIL; RILL_NO_BROWSER=1 turns them into a loud SKIPPED.
-RILL_DASHBOARD_SCREENSHOT=FILE.png saves what the browser rendered.
+RILL_DASHBOARD_SCREENSHOT=FILE.png saves what the browser rendered (the whole
+page, after the demo); RILL_DASHBOARD_SCREENSHOTS=FOLDER saves one PNG of each
+view as the tests drive it, dashboard-{workers,jobs,topics,chart,log,pipelines}.png
+(README.md shows those of docs/: RILL_DASHBOARD_SCREENSHOTS=docs).
 """
 import base64
 import hashlib
@@ -163,15 +166,17 @@ def test_dashboard_streams_its_jobs_in_a_browser(ctx):
         attrs = job["attrs"]
         check(attrs["data-state"] == "done" and attrs["data-kind"] == "demo", attrs)
         check(re.fullmatch(r"[0-9a-f]{32}", attrs["data-job"]), attrs)
-        parts = [e for e in dom.having("li", "part") if job in e["parents"]]
+        parts = [e for e in dom.having("li", "part") if any(p is job for p in e["parents"])]
         seqs = [int(p["attrs"]["data-seq"]) for p in parts]
         check(seqs == list(range(1, int(attrs["data-parts"]) + 1)), "seqs of %s: %r" % (attrs["data-job"], seqs))
         times = [float(p["attrs"]["data-at"]) for p in parts]
         check(times == sorted(times), "parts of %s out of order in time: %r" % (attrs["data-job"], times))
         check("done" in job["text"], "no done shown for %s" % attrs["data-job"])
         # Every part in the job's log, not the last one only.
-        lines = [e for e in dom.having("li") if job in e["parents"] and "log" in e["parents"][-1]["attrs"].get("class", "")]
-        check([int(x["attrs"]["data-seq"]) for x in lines] == seqs, "log of %s: %r" % (attrs["data-job"], lines))
+        lines = [e for e in dom.having("li") if e["parents"][-1]["attrs"].get("class") == "log"
+                 and any(p is job for p in e["parents"])]
+        logged = [int(x["attrs"]["data-seq"]) for x in lines]
+        check(logged == seqs, "seqs in the log of %s: %r" % (attrs["data-job"], logged))
         for number, line in enumerate(lines, 1):
             check(line["text"].startswith('%d{"i":%d,' % (number, number)), "log line %r" % line["text"][:80])
         check(attrs["data-log-lines"] == attrs["data-parts"], attrs)
@@ -258,10 +263,10 @@ def test_dashboard_forms_follow_cancel_and_errors_in_a_browser(ctx):
 SHOTS = os.environ.get("RILL_DASHBOARD_SCREENSHOTS")  # a folder: one PNG per view (docs/dashboard-*.png)
 
 
-def shoot(page, view, name):
+def shoot(page, selector, name):
     if SHOTS:
-        page.evaluate("document.getElementById(%s).scrollIntoView()" % json.dumps(view))
-        page.screenshot_element("#" + view, os.path.join(SHOTS, "dashboard-%s.png" % name))
+        page.evaluate("document.querySelector(%s).scrollIntoView()" % json.dumps(selector))
+        page.screenshot_element(selector, os.path.join(SHOTS, "dashboard-%s.png" % name))
 
 
 def table_rows(page, table):
@@ -360,12 +365,13 @@ def test_dashboard_operator_views_in_a_browser(ctx):
         page.wait_for("%s.dataset.logTotal === '1207' && %s.querySelector('ol.log').lastElementChild.textContent"
                       " === '1207and the last one'" % (card, card), 10, "live lines appended to the log")
         page.wait_for("document.querySelector('#jobs-table tr[data-job=\"%s\"]').classList.contains('following')"
-                      % tail, 5, "the followed row marked")
+                      " && document.querySelector('#jobs-table tr[data-job=\"%s\"] button').textContent === 'Following'"
+                      % (tail, tail), 5, "the followed row marked, in words too")
         # The log stays scrolled to its newest line.
         page.wait_for("(() => { const l = %s.querySelector('ol.log');"
                       " return l.scrollHeight > l.clientHeight && l.scrollTop + l.clientHeight >= l.scrollHeight - 8; })()"
                       % card, 5, "the log scrolled to its end")
-        shoot(page, "streams-view", "log")
+        shoot(page, 'article.job[data-job="%s"]' % tail, "log")
 
         # ---- Topics: listed with subscribers and last seq; subscribe; publish; a bad body.
         status, body = system.json_request("POST", "/v1/topics/news", {"headline": "first"})
@@ -392,9 +398,9 @@ def test_dashboard_operator_views_in_a_browser(ctx):
                       10, "the API's message for a bad body")
         status, info = system.json_request("GET", "/v1/topics/news?info")
         check(info["last_seq"] == 2, "the bad body was published: %r" % info)
-        shoot(page, "topics-view", "topics")
-        shoot(page, "jobs-view", "jobs")
-        shoot(page, "workers-view", "workers")
+        shoot(page, "#topics-view", "topics")
+        shoot(page, "#jobs-view", "jobs")
+        shoot(page, "#workers-view", "workers")
 
         # ---- The chart: samples of /metrics deltas, the 1,207 parts as a peak.
         page.wait_for("Number(document.getElementById('chart').dataset.samples) >= 4", 15, "4 chart samples")
@@ -407,7 +413,7 @@ def test_dashboard_operator_views_in_a_browser(ctx):
         check(chart["streams"] >= 1, "no open stream on the chart: %r" % chart)
         check(chart["inked"] > 2000, "nothing drawn on the canvas: %r" % chart)
         check(chart["summary"].startswith("Now ") and "peak was" in chart["summary"], chart)
-        shoot(page, "throughput-view", "chart")
+        shoot(page, "#throughput-view", "chart")
 
         # ---- One request per list per period; none while the tab is hidden.
         page.evaluate("performance.setResourceTimingBufferSize(100000); performance.clearResourceTimings()")
@@ -502,3 +508,55 @@ def test_dashboard_keyboard_and_screen_reader_basics(ctx):
               "the topic form after the jobs: %r" % names)
         problems = [p for p in page.problems() if "Failed to load resource" not in p]
     check(problems == [], "the page reported problems: %r" % problems)
+
+
+PIPELINES = [
+    # Jobs of source "held" wait in their group's buffer (10 min, or 100 jobs): queued.
+    {"name": "held", "match": {"kind": "demo", "source": "held"}, "group_by": "source",
+     "buffer_ms": 600000, "buffer_max": 100, "mode": "parallel", "concurrency": 4},
+    # One batch of a group at a time: one in flight, the others queued behind it.
+    {"name": "in-order", "match": {"kind": "demo"}, "group_by": "source", "mode": "ordered"},
+]
+
+
+def test_dashboard_pipelines_view_in_a_browser(ctx):
+    system = ctx.system(workers=1, config={"pipelines": PIPELINES})
+    system.wait_healthy()
+    jobs = []
+    for source, count in (("held", 3), ("slow", 3)):
+        status, body = system.json_request("POST", "/v1/jobs?detach=1", [
+            {"kind": "demo", "source": source, "args": {"parts": 200, "interval_ms": 100}}] * count)
+        check(status == 202, body)
+        jobs += body["jobs"]
+    chromium = open_browser()
+    if chromium is None:
+        return
+    with chromium:
+        page = chromium.open(system.url("/"))
+        page.wait_for("document.body.dataset.demo === 'ended'", 30, "the demo")
+        # The demo's jobs (sources demo-*) went through in-order too: 3 slow + 3 demo jobs, 3 + 1 batches.
+        rows = wait_rows(page, "pipelines-table", lambda r: len(r) == 2 and r[1]["cells"][5:7] == ["6", "4"], 10,
+                         "both pipelines, 6 jobs and 4 batches in in-order")
+        status, api = system.json_request("GET", "/v1/pipelines")
+        check(status == 200, api)
+        held, ordered = rows[0]["cells"], rows[1]["cells"]
+        check(held[0] == "held" and held[1] == "demo / source held" and held[2] == "source", held)
+        check(held[3] == "600000 ms, max 100" and held[4] == "parallel, concurrency 4", held)
+        check(held[5] == "3" and held[6] == "0", "3 jobs, no batch yet: %r" % held)
+        check(ordered[0] == "in-order" and ordered[1] == "demo" and ordered[4] == "ordered, concurrency 1", ordered)
+        check([p["name"] for p in api["pipelines"]] == ["held", "in-order"], api)
+        check(held[5] == str(api["pipelines"][0]["jobs_total"]), (held, api))
+        groups = wait_rows(page, "groups-table", lambda r: [x["cells"][:2] for x in r] ==
+                           [["held", "held"], ["in-order", "slow"]], 10, "the groups with work")
+        check(groups[0]["cells"][2:] == ["3", "0", "0"], "held: 3 queued, none in flight: %r" % groups[0])
+        check(groups[1]["cells"][2:] == ["2", "1", "0"], "slow: 2 queued behind 1 in flight: %r" % groups[1])
+        api_groups = {(p["name"], g["group"]): g for p in api["pipelines"] for g in p["groups"]}
+        check(api_groups[("held", "held")]["queued"] == 3 and api_groups[("in-order", "slow")]["in_flight"] == 1,
+              api_groups)
+        page.wait_for("document.getElementById('pipelines-status').textContent === '2 pipelines, 2 groups'", 5,
+                      "the pipelines' summary")
+        shoot(page, "#pipelines-view", "pipelines")
+        problems = page.problems()
+    check(problems == [], "the page reported problems: %r" % problems)
+    for job in jobs:
+        system.request("DELETE", "/v1/jobs/" + job)
