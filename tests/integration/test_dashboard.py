@@ -405,13 +405,14 @@ def test_dashboard_operator_views_in_a_browser(ctx):
         # ---- The chart: samples of /metrics deltas, the 1,207 parts as a peak.
         page.wait_for("Number(document.getElementById('chart').dataset.samples) >= 4", 15, "4 chart samples")
         chart = page.evaluate("""(() => { const c = document.getElementById('chart');
-            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height / 2).data;
+            // The right half of the top band, below its label: the samples only.
+            const d = c.getContext('2d').getImageData(c.width / 2, c.height * 0.12, c.width / 2, c.height * 0.33).data;
             let inked = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) inked++;
             return {peak: Number(c.dataset.peakRate), streams: Number(c.dataset.peakStreams), inked,
                     summary: document.getElementById('chart-summary').textContent}; })()""")
         check(chart["peak"] >= 100, "the burst of tail lines is no peak on the chart: %r" % chart)
         check(chart["streams"] >= 1, "no open stream on the chart: %r" % chart)
-        check(chart["inked"] > 2000, "nothing drawn on the canvas: %r" % chart)
+        check(chart["inked"] > 300, "the rate is not drawn on the canvas: %r" % chart)
         check(chart["summary"].startswith("Now ") and "peak was" in chart["summary"], chart)
         shoot(page, "#throughput-view", "chart")
 
