@@ -217,3 +217,22 @@ class Page:
                                  session=self.session, timeout=30)["data"]
         with open(path, "wb") as f:
             f.write(base64.b64decode(data))
+
+    def screenshot_element(self, selector, path, margin=8):
+        """A PNG of one element (document.querySelector(selector)) and a margin around it."""
+        box = self.evaluate("(() => { const r = document.querySelector(%s).getBoundingClientRect();"
+                            " return [r.left + scrollX, r.top + scrollY, r.width, r.height]; })()"
+                            % json.dumps(selector))
+        x, y = max(0, box[0] - margin), max(0, box[1] - margin)
+        clip = {"x": x, "y": y, "width": box[2] + 2 * margin, "height": min(box[3] + 2 * margin, 4000), "scale": 1}
+        data = self.browser.call("Page.captureScreenshot",
+                                 {"format": "png", "clip": clip, "captureBeyondViewport": True},
+                                 session=self.session, timeout=30)["data"]
+        with open(path, "wb") as f:
+            f.write(base64.b64decode(data))
+
+    def press(self, key, code=None, key_code=0):
+        """One key pressed and released (e.g. "Tab"), as the keyboard would."""
+        params = {"key": key, "code": code or key, "windowsVirtualKeyCode": key_code}
+        self.browser.call("Input.dispatchKeyEvent", dict(params, type="rawKeyDown"), session=self.session)
+        self.browser.call("Input.dispatchKeyEvent", dict(params, type="keyUp"), session=self.session)

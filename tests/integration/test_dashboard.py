@@ -3,7 +3,10 @@ page itself in a real headless Chromium (tests/integration/browser.py).
 
 The browser tests need the Debian package `chromium` (./rill test installs
 it). Without it they FAIL; RILL_NO_BROWSER=1 turns them into a loud SKIPPED.
-RILL_DASHBOARD_SCREENSHOT=FILE.png saves what the browser rendered.
+RILL_DASHBOARD_SCREENSHOT=FILE.png saves what the browser rendered (the whole
+page, after the demo); RILL_DASHBOARD_SCREENSHOTS=FOLDER saves one PNG of each
+view as the tests drive it, dashboard-{workers,jobs,topics,chart,log,pipelines}.png
+(README.md shows those of docs/: RILL_DASHBOARD_SCREENSHOTS=docs).
 """
 import base64
 import hashlib
@@ -163,12 +166,20 @@ def test_dashboard_streams_its_jobs_in_a_browser(ctx):
         attrs = job["attrs"]
         check(attrs["data-state"] == "done" and attrs["data-kind"] == "demo", attrs)
         check(re.fullmatch(r"[0-9a-f]{32}", attrs["data-job"]), attrs)
-        parts = [e for e in dom.having("li", "part") if job in e["parents"]]
+        parts = [e for e in dom.having("li", "part") if any(p is job for p in e["parents"])]
         seqs = [int(p["attrs"]["data-seq"]) for p in parts]
         check(seqs == list(range(1, int(attrs["data-parts"]) + 1)), "seqs of %s: %r" % (attrs["data-job"], seqs))
         times = [float(p["attrs"]["data-at"]) for p in parts]
         check(times == sorted(times), "parts of %s out of order in time: %r" % (attrs["data-job"], times))
         check("done" in job["text"], "no done shown for %s" % attrs["data-job"])
+        # Every part in the job's log, not the last one only.
+        lines = [e for e in dom.having("li") if e["parents"][-1]["attrs"].get("class") == "log"
+                 and any(p is job for p in e["parents"])]
+        logged = [int(x["attrs"]["data-seq"]) for x in lines]
+        check(logged == seqs, "seqs in the log of %s: %r" % (attrs["data-job"], logged))
+        for number, line in enumerate(lines, 1):
+            check(line["text"].startswith('%d{"i":%d,' % (number, number)), "log line %r" % line["text"][:80])
+        check(attrs["data-log-lines"] == attrs["data-parts"], attrs)
         first_part = min(first_part, float(attrs["data-first-part-at"]))
         last_end = max(last_end, float(attrs["data-end-at"]))
         # Streamed: a job's parts came spread over its run, not in one burst.
@@ -245,3 +256,308 @@ def test_dashboard_forms_follow_cancel_and_errors_in_a_browser(ctx):
         problems = [p for p in page.problems() if "Failed to load resource" not in p]
     check(problems == [], "the page reported problems: %r" % problems)
     check(system.job_status(job)["state"] == "cancelled", "the job was not cancelled")
+
+
+# ---- the operator's views: workers, jobs, topics, chart, full log -----------
+
+SHOTS = os.environ.get("RILL_DASHBOARD_SCREENSHOTS")  # a folder: one PNG per view (docs/dashboard-*.png)
+
+
+def shoot(page, selector, name):
+    if SHOTS:
+        page.evaluate("document.querySelector(%s).scrollIntoView()" % json.dumps(selector))
+        page.screenshot_element(selector, os.path.join(SHOTS, "dashboard-%s.png" % name))
+
+
+def table_rows(page, table):
+    """The body rows of a table on the page: [{key, data-*, cells: [text…]}]."""
+    return page.evaluate("""[...document.getElementById(%s).tBodies[0].rows].map(r => ({
+        key: r.dataset.key, job: r.dataset.job || null, cls: r.className,
+        cells: [...r.cells].map(c => c.dataset.text === undefined ? c.textContent : c.dataset.text)}))"""
+                         % json.dumps(table))
+
+
+def wait_rows(page, table, condition, timeout, what):
+    """Until the rows of table make condition(rows) true (checked in Python)."""
+    import time
+    deadline = time.monotonic() + timeout
+    rows = None
+    while time.monotonic() < deadline:
+        rows = table_rows(page, table)
+        if condition(rows):
+            return rows
+        time.sleep(0.2)
+    raise TestFailure("timed out after %ds waiting for %s; rows: %r" % (timeout, what, rows))
+
+
+def test_dashboard_operator_views_in_a_browser(ctx):
+    import time
+    # The broker keeps all 1,205 parts (retain_parts): the page's own cap is what is tested.
+    system = ctx.system(workers=2, config={"retain_parts": 5000})
+    system.wait_healthy(workers=2)
+    root = os.path.join(system.run_dir, "tail")
+    os.makedirs(root, exist_ok=True)
+    log_path = os.path.join(root, "app.log")
+    with open(log_path, "w") as f:
+        f.write("".join("line %d of the log\n" % i for i in range(1, 1206)))
+    chromium = open_browser()
+    if chromium is None:
+        return
+    with chromium:
+        page = chromium.open(system.url("/"))
+        page.wait_for("document.body && document.body.dataset.demo === 'ended'", 30, "the demo request to end")
+
+        # ---- Workers: both, as the API lists them; a third joins live.
+        status, api = system.json_request("GET", "/v1/workers")
+        check(status == 200, api)
+        rows = wait_rows(page, "workers-table", lambda r: len(r) == 2, 10, "two workers")
+        by_name = {r["key"]: r["cells"] for r in rows}
+        for worker in api["workers"]:
+            cells = by_name.get(worker["name"])
+            check(cells is not None, "worker %s not on the page: %r" % (worker["name"], rows))
+            check(cells[1] == worker["host"] and cells[2] == str(worker["pid"]), cells)
+            check(cells[3] == ", ".join(worker["kinds"]), cells)
+            check(cells[4] == "%d / %d" % (worker["credit"], worker["capacity"]), (cells, worker))
+            check(cells[5] == str(worker["held"]) and cells[6].endswith(" ago"), cells)
+        check(sorted(int(c[2]) for c in by_name.values()) == sorted(w.popen.pid for w in system.workers),
+              "pids on the page %r" % rows)
+        system.start_worker()
+        rows = wait_rows(page, "workers-table", lambda r: len(r) == 3, 10, "the third worker, live")
+        check(rows[0]["key"] == "worker3", "newest first: %r" % rows)
+
+        # ---- Jobs: the demo's three done, a detached tail job newest, filters.
+        status, body = system.json_request("POST", "/v1/jobs?detach=1",
+                                           {"kind": "tail", "args": {"path": "app.log", "from": "start"}})
+        check(status == 202, body)
+        tail = body["jobs"][0]
+        rows = wait_rows(page, "jobs-table", lambda r: len(r) == 4 and r[0]["job"] == tail
+                         and r[0]["cells"][1] == "running", 10, "the tail job first, running")
+        check(rows[0]["cells"][2] == "tail" and rows[0]["cells"][3].startswith("worker"), rows[0])
+        check(all(r["cells"][1] == "done" and r["cells"][2] == "demo" and r["cells"][6] in ("4", "6", "12")
+                  for r in rows[1:]), rows)
+        check(rows[0]["cells"][0].startswith(tail[:12]), rows[0])
+        page.evaluate("document.getElementById('jobs-state').value = 'running';"
+                      "document.getElementById('jobs-state').dispatchEvent(new Event('change'))")
+        wait_rows(page, "jobs-table", lambda r: [x["job"] for x in r] == [tail], 10, "only the running job")
+        page.evaluate("document.getElementById('jobs-state').value = '';"
+                      "document.getElementById('jobs-kind').value = 'demo';"
+                      "document.getElementById('jobs-kind').dispatchEvent(new Event('change'))")
+        rows = wait_rows(page, "jobs-table", lambda r: len(r) == 3, 10, "only the demo jobs")
+        check(all(r["cells"][2] == "demo" for r in rows), rows)
+        page.evaluate("document.getElementById('jobs-kind').value = '';"
+                      "document.getElementById('jobs-kind').dispatchEvent(new Event('change'))")
+        wait_rows(page, "jobs-table", lambda r: len(r) == 4, 10, "every job again")
+
+        # ---- Click the tail job's row: followed, its WHOLE output as a log (capped).
+        page.evaluate("document.querySelector('#jobs-table tr[data-job=\"%s\"] td').click()" % tail)
+        card = "document.querySelector('article.job[data-job=\"%s\"]')" % tail
+        page.wait_for("%s && %s.dataset.logTotal === '1205'" % (card, card), 20, "1,205 lines of the tail job")
+        log = page.evaluate("""(() => { const c = %s; const items = [...c.querySelectorAll('ol.log li')];
+            return {n: items.length, first: items[0].textContent, last: items[items.length - 1].textContent,
+                    seqs: items.map(i => Number(i.dataset.seq)), note: c.querySelector('.log-note').textContent,
+                    lines: c.dataset.logLines}; })()""" % card)
+        check(log["n"] == 1000 and log["lines"] == "1000", log["n"])
+        check(log["seqs"] == list(range(206, 1206)), "seqs kept: %r…" % log["seqs"][:5])
+        check(log["first"] == "206line 206 of the log" and log["last"] == "1205line 1205 of the log", log)
+        check("last 1,000 of 1,205 lines" in log["note"], log["note"])
+        with open(log_path, "a") as f:
+            f.write("one more line\nand the last one\n")
+        page.wait_for("%s.dataset.logTotal === '1207' && %s.querySelector('ol.log').lastElementChild.textContent"
+                      " === '1207and the last one'" % (card, card), 10, "live lines appended to the log")
+        page.wait_for("document.querySelector('#jobs-table tr[data-job=\"%s\"]').classList.contains('following')"
+                      " && document.querySelector('#jobs-table tr[data-job=\"%s\"] button').textContent === 'Following'"
+                      % (tail, tail), 5, "the followed row marked, in words too")
+        # The log stays scrolled to its newest line.
+        page.wait_for("(() => { const l = %s.querySelector('ol.log');"
+                      " return l.scrollHeight > l.clientHeight && l.scrollTop + l.clientHeight >= l.scrollHeight - 8; })()"
+                      % card, 5, "the log scrolled to its end")
+        shoot(page, 'article.job[data-job="%s"]' % tail, "log")
+
+        # ---- Topics: listed with subscribers and last seq; subscribe; publish; a bad body.
+        status, body = system.json_request("POST", "/v1/topics/news", {"headline": "first"})
+        check(status == 202, body)
+        wait_rows(page, "topics-table", lambda r: [x["cells"][:3] for x in r] == [["news", "0", "1"]], 10,
+                  "the topic news, no subscriber, seq 1")
+        page.evaluate("document.querySelector('#topics-table button[aria-label=\"Subscribe to topic news\"]').click()")
+        topic = "document.querySelector('article.topic[data-topic=\"news\"]')"
+        page.wait_for("document.querySelector('section.request[data-state=streaming] .what')"
+                      ".textContent === 'topic news'", 10, "the topic stream open")
+        wait_rows(page, "topics-table", lambda r: r[0]["cells"][1] == "1", 10, "one subscriber counted")
+        page.evaluate("document.getElementById('topic-name').value = 'news';"
+                      "document.getElementById('topic-body').value = '{\"headline\": \"from the page\"}';"
+                      "document.getElementById('publish').click()")
+        page.wait_for("document.getElementById('publish-result').textContent === 'Published to news as seq 2.'",
+                      10, "the publish answered")
+        page.wait_for("%s && %s.querySelector('ol.log li[data-seq=\"2\"]').textContent"
+                      " === '2{\"headline\":\"from the page\"}'" % (topic, topic), 10, "the message on the stream")
+        wait_rows(page, "topics-table", lambda r: r[0]["cells"][2] == "2", 10, "last seq 2")
+        page.evaluate("document.getElementById('topic-body').value = '{bad';"
+                      "document.getElementById('publish').click()")
+        page.wait_for("document.getElementById('errors').textContent.includes('400 bad_json: malformed JSON')"
+                      " && document.getElementById('publish-result').textContent.startsWith('Not published: 400')",
+                      10, "the API's message for a bad body")
+        status, info = system.json_request("GET", "/v1/topics/news?info")
+        check(info["last_seq"] == 2, "the bad body was published: %r" % info)
+        shoot(page, "#topics-view", "topics")
+        shoot(page, "#jobs-view", "jobs")
+        shoot(page, "#workers-view", "workers")
+
+        # ---- The chart: samples of /metrics deltas, the 1,207 parts as a peak.
+        page.wait_for("Number(document.getElementById('chart').dataset.samples) >= 4", 15, "4 chart samples")
+        chart = page.evaluate("""(() => { const c = document.getElementById('chart');
+            // The right half of the top band, below its label: the samples only.
+            const d = c.getContext('2d').getImageData(c.width / 2, c.height * 0.12, c.width / 2, c.height * 0.33).data;
+            let inked = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) inked++;
+            return {peak: Number(c.dataset.peakRate), streams: Number(c.dataset.peakStreams), inked,
+                    summary: document.getElementById('chart-summary').textContent}; })()""")
+        check(chart["peak"] >= 100, "the burst of tail lines is no peak on the chart: %r" % chart)
+        check(chart["streams"] >= 1, "no open stream on the chart: %r" % chart)
+        check(chart["inked"] > 300, "the rate is not drawn on the canvas: %r" % chart)
+        check(chart["summary"].startswith("Now ") and "peak was" in chart["summary"], chart)
+        shoot(page, "#throughput-view", "chart")
+
+        # ---- One request per list per period; none while the tab is hidden.
+        page.evaluate("performance.setResourceTimingBufferSize(100000); performance.clearResourceTimings()")
+        time.sleep(6.2)
+        counts = page.evaluate("""(() => { const n = {}; for (const e of performance.getEntriesByType('resource')) {
+            const p = new URL(e.name).pathname; n[p] = (n[p] || 0) + 1; } return n; })()""")
+        for path in ("/v1/workers", "/v1/jobs", "/v1/topics", "/metrics", "/healthz"):
+            check(2 <= counts.get(path, 0) <= 4, "%s asked %s times in 6 s: %r" % (path, counts.get(path), counts))
+        page.evaluate("Object.defineProperty(document, 'visibilityState', {value: 'hidden', configurable: true});"
+                      "document.dispatchEvent(new Event('visibilitychange'))")
+        time.sleep(2.5)  # a poll in flight may end
+        before = page.evaluate("performance.clearResourceTimings(); Number(document.body.dataset.polls)")
+        time.sleep(5)
+        hidden = page.evaluate("[Number(document.body.dataset.polls),"
+                               " performance.getEntriesByType('resource').map(e => e.name)]")
+        check(hidden[0] == before and hidden[1] == [], "a hidden tab still polls: %r" % hidden)
+        page.evaluate("Object.defineProperty(document, 'visibilityState', {value: 'visible', configurable: true});"
+                      "document.dispatchEvent(new Event('visibilitychange'))")
+        page.wait_for("Number(document.body.dataset.polls) > %d" % before, 2, "polling again once visible")
+
+        # ---- Stop the topic stream from the page.
+        page.evaluate("document.querySelector('section.request[data-state=streaming] .what').parentNode"
+                      ".querySelector('button').click()")
+        page.wait_for("document.getElementById('stream-status').textContent.endsWith(': stopped')", 5,
+                      "the stopped stream announced")
+        problems = [p for p in page.problems() if "400 (Bad Request)" not in p]
+    check(problems == [], "the page reported problems: %r" % problems)
+    status, _, _ = system.request("DELETE", "/v1/jobs/" + tail)
+    check(status == 200, "cancel the tail job: %s" % status)
+
+
+def test_dashboard_keyboard_and_screen_reader_basics(ctx):
+    system = ctx.system(workers=1, config={"auth_token": TOKEN})
+    system.wait_healthy()
+    chromium = open_browser()
+    if chromium is None:
+        return
+    with chromium:
+        page = chromium.open(system.url("/"))
+        page.wait_for("document.body.dataset.demo === 'skipped'", 15, "the page asking for the token")
+        # The lists need the token too: the views say so instead of asking.
+        page.wait_for("['workers', 'jobs', 'topics'].every(v => document.getElementById(v + '-status')"
+                      ".textContent.startsWith('needs the bearer token'))", 10, "the views asking for the token")
+        page.evaluate("document.getElementById('token').value = %s;"
+                      "document.getElementById('run-demo').click()" % json.dumps(TOKEN))
+        page.wait_for("document.body.dataset.demo === 'ended'"
+                      " && document.querySelectorAll('#jobs-table tbody tr').length === 3"
+                      " && document.querySelectorAll('#workers-table tbody tr').length === 1", 30,
+                      "the demo and the lists with the token")
+        page.wait_for("document.getElementById('stream-status').textContent === 'Request #1: ended'", 5,
+                      "the stream's end announced")
+        # Every control labelled.
+        unlabelled = page.evaluate("""[...document.querySelectorAll('input, select, textarea, button, canvas')]
+            .filter(e => !(e.getAttribute('aria-label') || (e.id && document.querySelector('label[for="' + e.id + '"]'))
+                           || (e.tagName === 'BUTTON' && e.textContent.trim())))
+            .map(e => e.outerHTML.slice(0, 120))""")
+        check(unlabelled == [], "controls without a label: %r" % unlabelled)
+        # Tables: header cells with a scope, a caption or label; live regions.
+        tables = page.evaluate("""[...document.querySelectorAll('table')].map(t => ({id: t.id,
+            labelled: !!t.getAttribute('aria-labelledby'),
+            bad: [...t.querySelectorAll('th')].filter(h => !['col', 'row'].includes(h.getAttribute('scope'))).length,
+            rowheads: [...t.tBodies[0].rows].every(r => r.cells[0].tagName === 'TH' && r.cells[0].scope === 'row')}))""")
+        check(len(tables) == 5 and all(t["labelled"] and t["bad"] == 0 and t["rowheads"] for t in tables), tables)
+        live = page.evaluate("[...document.querySelectorAll('[aria-live=polite]')].map(e => e.id)")
+        check({"stream-status", "announce", "publish-result"} <= set(live), live)
+        check(page.evaluate("document.querySelectorAll('[tabindex]:not([tabindex=\"0\"]):not([tabindex=\"-1\"])').length") == 0,
+              "a positive tabindex breaks the focus order")
+        # The keyboard: Tab goes through the page in reading order, each stop visibly outlined.
+        page.evaluate("document.activeElement.blur(); window.scrollTo(0, 0)")
+        stops = []
+        for _ in range(60):
+            page.press("Tab", key_code=9)
+            stops.append(page.evaluate("""(() => { const e = document.activeElement; const s = getComputedStyle(e);
+                return {id: e.id || e.getAttribute('aria-label') || e.textContent.trim().slice(0, 30), tag: e.tagName,
+                        outline: s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2}; })()"""))
+        stops = [s for s in stops if s["tag"] != "BODY"]  # past the last control, the page itself
+        names = [s["id"] for s in stops]
+        check("System" in names, "Tab never reaches the first link: %r" % names)
+        stops = stops[names.index("System"):]  # from the top of the page
+        names = names[names.index("System"):]
+        not_outlined = [s for s in stops if not s["outline"]]
+        check(not_outlined == [], "focus not visible on %r" % not_outlined)
+        order = ["System", "token", "kind", "raw", "follow-id", "run-demo", "clear", "jobs-state", "jobs-kind"]
+        places = []
+        for name in order:
+            check(name in names, "Tab never reaches %r: %r" % (name, names))
+            places.append(names.index(name))
+        check(places == sorted(places), "focus order %r" % names)
+        check(any(n.startswith("Follow job ") for n in names[places[-1]:]), "no job row reached: %r" % names)
+        topic = names.index("topic-name")
+        check(topic > places[-1] and names[topic:topic + 4] == ["topic-name", "topic-body", "publish", "subscribe"],
+              "the topic form after the jobs: %r" % names)
+        problems = [p for p in page.problems() if "Failed to load resource" not in p]
+    check(problems == [], "the page reported problems: %r" % problems)
+
+
+PIPELINES = [
+    # Jobs of source "held" wait in their group's buffer (10 min, or 100 jobs): queued.
+    {"name": "held", "match": {"kind": "demo", "source": "held"}, "group_by": "source",
+     "buffer_ms": 600000, "buffer_max": 100, "mode": "parallel", "concurrency": 4},
+    # One batch of a group at a time: one in flight, the others queued behind it.
+    {"name": "in-order", "match": {"kind": "demo"}, "group_by": "source", "mode": "ordered"},
+]
+
+
+def test_dashboard_pipelines_view_in_a_browser(ctx):
+    system = ctx.system(workers=1, config={"pipelines": PIPELINES})
+    system.wait_healthy()
+    jobs = []
+    for source, count in (("held", 3), ("slow", 3)):
+        status, body = system.json_request("POST", "/v1/jobs?detach=1", [
+            {"kind": "demo", "source": source, "args": {"parts": 200, "interval_ms": 100}}] * count)
+        check(status == 202, body)
+        jobs += body["jobs"]
+    chromium = open_browser()
+    if chromium is None:
+        return
+    with chromium:
+        page = chromium.open(system.url("/"))
+        page.wait_for("document.body.dataset.demo === 'ended'", 30, "the demo")
+        # The demo's jobs (sources demo-*) went through in-order too: 3 slow + 3 demo jobs, 3 + 1 batches.
+        rows = wait_rows(page, "pipelines-table", lambda r: len(r) == 2 and r[1]["cells"][5:7] == ["6", "4"], 10,
+                         "both pipelines, 6 jobs and 4 batches in in-order")
+        status, api = system.json_request("GET", "/v1/pipelines")
+        check(status == 200, api)
+        held, ordered = rows[0]["cells"], rows[1]["cells"]
+        check(held[0] == "held" and held[1] == "demo / source held" and held[2] == "source", held)
+        check(held[3] == "600000 ms, max 100" and held[4] == "parallel, concurrency 4", held)
+        check(held[5] == "3" and held[6] == "0", "3 jobs, no batch yet: %r" % held)
+        check(ordered[0] == "in-order" and ordered[1] == "demo" and ordered[4] == "ordered, concurrency 1", ordered)
+        check([p["name"] for p in api["pipelines"]] == ["held", "in-order"], api)
+        check(held[5] == str(api["pipelines"][0]["jobs_total"]), (held, api))
+        groups = wait_rows(page, "groups-table", lambda r: [x["cells"][:2] for x in r] ==
+                           [["held", "held"], ["in-order", "slow"]], 10, "the groups with work")
+        check(groups[0]["cells"][2:] == ["3", "0", "0"], "held: 3 queued, none in flight: %r" % groups[0])
+        check(groups[1]["cells"][2:] == ["2", "1", "0"], "slow: 2 queued behind 1 in flight: %r" % groups[1])
+        api_groups = {(p["name"], g["group"]): g for p in api["pipelines"] for g in p["groups"]}
+        check(api_groups[("held", "held")]["queued"] == 3 and api_groups[("in-order", "slow")]["in_flight"] == 1,
+              api_groups)
+        page.wait_for("document.getElementById('pipelines-status').textContent === '2 pipelines, 2 groups'", 5,
+                      "the pipelines' summary")
+        shoot(page, "#pipelines-view", "pipelines")
+        problems = page.problems()
+    check(problems == [], "the page reported problems: %r" % problems)
+    for job in jobs:
+        system.request("DELETE", "/v1/jobs/" + job)
