@@ -6,6 +6,7 @@
 
 #include "rill_alloc.h"
 #include "rill_clock.h"
+#include "rill_liveness.h"
 #include "rill_log.h"
 
 #include <czmq.h>
@@ -401,6 +402,7 @@ static void *open_socket(rill_broker_link_t *self, int type, const char *endpoin
         return NULL;
     int immediate = 1;
     if (rill_socket_configure(socket, self->max_message_bytes) != 0 ||
+        rill_liveness_configure(socket, endpoint, self->heartbeat_ms) != 0 ||
         /* DEALER: queue nothing for a broker that is not connected, so a
          * request fails at once instead of reaching a later broker. */
         (type == ZMQ_DEALER &&

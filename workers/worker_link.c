@@ -5,6 +5,7 @@
 
 #include "rill_alloc.h"
 #include "rill_clock.h"
+#include "rill_liveness.h"
 #include "rill_log.h"
 
 #include <errno.h>
@@ -30,7 +31,8 @@ int rill_worker_link_open(rill_worker_link_t *self, const char *endpoint, uint64
         return -1;
     }
     /* The socket holds little, the outbox the rest (worker_link.h). */
-    if (rill_socket_cap_hwm(self->dealer, ZMQ_SNDHWM, RILL_WORKER_PIPE_HWM) != 0) {
+    if (rill_socket_cap_hwm(self->dealer, ZMQ_SNDHWM, RILL_WORKER_PIPE_HWM) != 0 ||
+        rill_liveness_configure(self->dealer, endpoint, heartbeat_ms) != 0) {
         rill_log_error(NULL, "cannot configure the broker socket: %s", zmq_strerror(errno));
         return -1;
     }

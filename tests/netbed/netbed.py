@@ -156,12 +156,31 @@ class Bed:
         ip("-n", self.bridge_namespace, "link", "set", inner, "netns", namespace)
         ip("-n", self.bridge_namespace, "link", "set", outer, "master", "br0")
         ip("-n", self.bridge_namespace, "link", "set", outer, "up")
+        # A MAC of its own number: a host replaced at the same address is
+        # reached at once, as a real one announcing itself (gratuitous ARP)
+        # would be, not after the peers' ARP entries age out.
+        ip("-n", namespace, "link", "set", inner, "address", "02:77:00:00:00:%02x" % number)
         ip("-n", namespace, "addr", "add", address + "/24", "dev", inner)
         ip("-n", namespace, "link", "set", inner, "up")
         ip("-n", namespace, "link", "set", "lo", "up")
         host = Host(name, namespace, address, outer)
+        host.number = number
         self.hosts[name] = host
         return host
+
+    def replace_host(self, host):
+        """The host's machine replaced: its cable out first (its last words
+        reach no one, as when a machine dies), every process in it killed,
+        its namespace (its TCP state) gone, and a new one at the same
+        address and MAC, cable in. Returns the new Host."""
+        self.cut(host)
+        for process in host.processes:
+            self.kill(process, signal.SIGKILL)
+        kill_inside(host.namespace)
+        ip("-n", self.bridge_namespace, "link", "delete", host.port)  # both ends, now (a namespace goes later)
+        ip("netns", "delete", host.namespace)
+        del self.hosts[host.name]
+        return self.add_host(host.name, host.number)
 
     def cut(self, host):
         ip("-n", self.bridge_namespace, "link", "set", host.port, "down")

@@ -17,8 +17,9 @@ Scenarios:
   worker-cut      worker host 1's link down 15 s while it runs jobs
   frontend-cut    frontend host 1's link down 5 s
   broker-cut      the broker host's link down 5 s
-  broker-replace  the broker killed (SIGKILL), a new one started at once on
-                  the same host and address
+  broker-replace  the broker host replaced: its link cut, the broker killed,
+                  the host's namespace (its TCP state) deleted, a new one
+                  made at the same address and MAC with a new broker
 
 Per scenario one row: jobs done / failed / run twice, parts missing outside
 a reported `gap`, and seconds to recover, then "N passed, N failed".
@@ -283,15 +284,32 @@ def probe_live(cluster, index, job, timeout):
     return False
 
 
-def wait_recovered(cluster, since, workers, frontends, jobs, limit=20.0):
-    """Seconds from since until every worker named is listed by the broker on
-    every frontend and every frontend index in frontends delivers live
+def joined_since(cluster, name, since):
+    """When worker name (w1 ...) last logged that a broker welcomed it, if at or after since (a time.time())."""
+    since_ms = (since - int(cluster.epoch_ms) / 1000.0) * 1000
+    for line in reversed(cluster.log("worker" + name[1:]).splitlines()):
+        match = JOINED_LINE.match(line)
+        if match is not None:
+            at_ms = int(match.group(1))
+            return int(cluster.epoch_ms) / 1000.0 + at_ms / 1000.0 if at_ms >= since_ms else None
+    return None
+
+
+def wait_recovered(cluster, since, fault_at, workers, frontends, jobs, limit=20.0):
+    """Seconds from since until every worker named was welcomed again by the
+    broker (its log says so, after fault_at) and is listed by the broker on
+    every frontend, and every frontend index in frontends delivers live
     parts again; None when that did not happen within limit."""
     deadline = since + limit
     listed_at = None
+    joined = {}
     delivering = {}
     while time.time() < deadline:
-        now = time.time()
+        for name in workers:
+            if name not in joined:
+                at = joined_since(cluster, name, fault_at)
+                if at is not None:
+                    joined[name] = at
         if listed_at is None:
             ok = True
             for index in range(len(cluster.frontends)):
@@ -300,7 +318,7 @@ def wait_recovered(cluster, since, workers, frontends, jobs, limit=20.0):
                     ok = False
                     break
             if ok:
-                listed_at = now
+                listed_at = time.time()
         running = [job for job in jobs if job.end is None]
         for index in frontends:
             if index in delivering or not running:
@@ -308,14 +326,14 @@ def wait_recovered(cluster, since, workers, frontends, jobs, limit=20.0):
             job = max(running, key=lambda j: j.last_part_at)
             if probe_live(cluster, index, job, 0.5):
                 delivering[index] = time.time()
-        if listed_at is not None and all(index in delivering for index in frontends):
-            return max([listed_at] + list(delivering.values())) - since
-        if not running and listed_at is not None:
-            return listed_at - since
+        workers_back = listed_at is not None and len(joined) == len(workers)
+        if workers_back and (not running or all(index in delivering for index in frontends)):
+            return max([listed_at] + list(joined.values()) + list(delivering.values())) - since
         time.sleep(0.05)
     return None
 
 
+JOINED_LINE = re.compile(r"^\s*(\d+)ms worker\[\d+\] \w+\s+- joined broker ")
 LOG_LINE = re.compile(r"^\s*(\d+)ms worker\[\d+\] \w+\s+\S+ job ([0-9a-f]{32}) (.*)$")
 
 
@@ -422,11 +440,12 @@ def scenario_cut(cluster, host, seconds, parts, workers, frontends, target=2.0):
     deadline = time.time() + parts * 0.1 + seconds + 45
     threads = follow_all(cluster, jobs, stop, deadline)
     time.sleep(3)
+    cut_at = time.time()
     cluster.bed.cut(host)
     time.sleep(seconds)
     cluster.bed.restore(host)
     back = time.time()
-    recovery = wait_recovered(cluster, back, workers, frontends, jobs)
+    recovery = wait_recovered(cluster, back, cut_at, workers, frontends, jobs)
     settled = back + (recovery or 0) + 3 * HEARTBEAT_MS / 1000.0
     return finish(cluster, jobs, threads, stop, deadline, recovery, settled, target,
                   ["cut %d s" % seconds])
@@ -450,12 +469,13 @@ def scenario_broker_replace(cluster):
     deadline = time.time() + 12 + 60
     threads = follow_all(cluster, jobs, stop, deadline)
     time.sleep(3)
-    cluster.bed.kill(cluster.broker, signal.SIGKILL)
+    killed_at = time.time()
+    cluster.broker_host = cluster.bed.replace_host(cluster.broker_host)
     cluster.start_broker()
     started = cluster.broker_started
-    recovery = wait_recovered(cluster, started, ["w1", "w2", "w3"], [0, 1], jobs)
+    recovery = wait_recovered(cluster, started, killed_at, ["w1", "w2", "w3"], [0, 1], jobs)
     settled = started + (recovery or 0) + 3 * HEARTBEAT_MS / 1000.0
-    return finish(cluster, jobs, threads, stop, deadline, recovery, settled, 3.0, ["SIGKILL, new broker"])
+    return finish(cluster, jobs, threads, stop, deadline, recovery, settled, 3.0, ["new host, new broker"])
 
 
 SCENARIOS = [
