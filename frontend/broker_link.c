@@ -104,8 +104,8 @@ static void handle_pong(rill_broker_link_t *self, const rill_message_t *message)
         return;
     }
     int restarted = self->broker_id[0] != '\0' && strcmp(self->broker_id, broker) != 0;
-    int first = self->broker_id[0] == '\0' || !rill_broker_link_is_connected(self);
     int back = self->silent;
+    int first = !back && (self->broker_id[0] == '\0' || !rill_broker_link_is_connected(self));
     snprintf(self->broker_id, sizeof(self->broker_id), "%s", broker);
     self->workers = (long)json_integer_value(workers);
     self->last_pong_ms = rill_clock_monotonic_ms();
@@ -509,7 +509,10 @@ const char *rill_broker_link_follow_subject(rill_broker_link_t *self)
 
 int rill_broker_link_is_connected(rill_broker_link_t *self)
 {
-    return self->last_pong_ms != 0 &&
+    /* Silent (nothing for 2 x heartbeat_ms, on_silence): not connected
+     * from that moment, so a submit gets 503 at once, not after a PONG
+     * older than 3 x heartbeat_ms or a call's timeout. */
+    return self->last_pong_ms != 0 && !self->silent &&
            rill_clock_monotonic_ms() - self->last_pong_ms <= 3 * self->heartbeat_ms;
 }
 

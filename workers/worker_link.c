@@ -300,7 +300,10 @@ void rill_worker_link_ping(rill_worker_link_t *self)
     rill_worker_link_send(self, RILL_COMMAND_PING, NULL, 0);
     if (!self->broker_silent && rill_clock_monotonic_ns() - self->last_heard_ns > 3 * heartbeat_ns) {
         self->broker_silent = 1;
-        rill_log_warn(NULL, "broker silent for %llu ms; still trying", (unsigned long long)(3 * self->heartbeat_ms));
+        /* Over tcp:// the DEALER's ZeroMQ heartbeat has closed the dead
+         * connection by now and connects again by itself, keeping what it
+         * queued (rill_liveness.h); the HELLO goes out on the new one. */
+        rill_log_warn(NULL, "broker silent for %llu ms: connecting again", (unsigned long long)(3 * self->heartbeat_ms));
         rill_worker_link_unjoin(self, "the broker fell silent");
     }
 }

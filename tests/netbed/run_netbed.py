@@ -173,12 +173,15 @@ class Job:
         self.reconnects = 0
         self.problem = None
         self.last_part_at = 0.0
+        self.unavailable = 0  # broker_unavailable notices seen
 
     def last_seq(self):
         return self.seqs[-1] if self.seqs else 0
 
     def take(self, event):
         kind = event.get("event")
+        if kind == "broker_unavailable":
+            self.unavailable += 1
         if "seq" not in event or event.get("seq") == 0:
             return
         self.seqs.append(event["seq"])
@@ -256,6 +259,49 @@ def submit(cluster, index, parts, interval_ms, count):
     if status != 202 or not answer or len(answer.get("jobs", [])) != count:
         raise RuntimeError("submit on frontend %d answered %s %s" % (index + 1, status, answer))
     return [Job(job_id) for job_id in answer["jobs"]]
+
+
+def streamed(cluster, index, parts, interval_ms, job, stop, deadline):
+    """A job submitted by a POST that streams it (not detached), read from
+    that response; when it breaks, followed as any other (follow)."""
+    body = json.dumps({"kind": "demo", "args": {"parts": parts, "interval_ms": interval_ms}})
+    try:
+        connection = http.client.HTTPConnection(cluster.address(index), HTTP_PORT, timeout=SILENT_S)
+        connection.request("POST", "/v1/jobs", body=body, headers={"Content-Type": "application/json"})
+        response = connection.getresponse()
+        if response.status != 200:
+            job.problem = "POST answered %d" % response.status
+            job.ready.set()
+            return
+        accepted = json.loads(response.readline())
+        job.id = accepted["data"]["jobs"][0]
+        job.ready.set()
+        read_stream(response, job, stop)
+        connection.close()
+    except (OSError, http.client.HTTPException, ValueError, KeyError, IndexError):
+        pass
+    job.ready.set()
+    if job.id is None:
+        job.problem = job.problem or "the POST's stream broke before its accepted notice"
+        return
+    job.reconnects += 1
+    follow(cluster, job, 1 - index, stop, deadline)
+
+
+def start_streamed(cluster, parts, stop, deadline):
+    """One streamed job per frontend; returns (jobs, threads) once each has its id."""
+    jobs, threads = [], []
+    for index in range(len(cluster.frontends)):
+        job = Job(None)
+        job.ready = threading.Event()
+        thread = threading.Thread(target=streamed, args=(cluster, index, parts, 100, job, stop, deadline),
+                                  daemon=True)
+        thread.start()
+        jobs.append(job)
+        threads.append(thread)
+    for job in jobs:
+        job.ready.wait(10)
+    return jobs, threads
 
 
 def probe_live(cluster, index, job, timeout):
@@ -434,21 +480,43 @@ def scenario_spread(cluster):
     return row
 
 
-def scenario_cut(cluster, host, seconds, parts, workers, frontends, target=2.0):
+def submit_refused_at_once(cluster, index):
+    """'' when a submit on frontend index is answered 503 within 0.5 s, else what happened."""
+    body = json.dumps({"kind": "demo", "args": {"parts": 1}})
+    started = time.time()
+    status, _ = request(cluster.address(index), "POST", "/v1/jobs?detach=1", body=body, timeout=5)
+    took = time.time() - started
+    if status == 503 and took <= 0.5:
+        return ""
+    return "submit on frontend %d during the cut: %s after %.1f s" % (index + 1, status, took)
+
+
+def scenario_cut(cluster, host, seconds, parts, workers, frontends, target=2.0, during=None):
     stop = threading.Event()
-    jobs = submit(cluster, 0, parts, 100, 6) + submit(cluster, 1, parts, 100, 6)
     deadline = time.time() + parts * 0.1 + seconds + 45
+    jobs = submit(cluster, 0, parts, 100, 5) + submit(cluster, 1, parts, 100, 5)
     threads = follow_all(cluster, jobs, stop, deadline)
+    more, more_threads = start_streamed(cluster, parts, stop, deadline)
+    jobs += more
+    threads += more_threads
     time.sleep(3)
     cut_at = time.time()
     cluster.bed.cut(host)
-    time.sleep(seconds)
+    notes = ["cut %d s" % seconds]
+    if during is not None:
+        time.sleep(min(seconds, 3.5))
+        problem = during(cluster, jobs)
+        if problem:
+            notes.append(problem)
+    time.sleep(max(0, cut_at + seconds - time.time()))
     cluster.bed.restore(host)
     back = time.time()
     recovery = wait_recovered(cluster, back, cut_at, workers, frontends, jobs)
     settled = back + (recovery or 0) + 3 * HEARTBEAT_MS / 1000.0
-    return finish(cluster, jobs, threads, stop, deadline, recovery, settled, target,
-                  ["cut %d s" % seconds])
+    row = finish(cluster, jobs, threads, stop, deadline, recovery, settled, target, notes)
+    if len(notes) > 1 and during is not None:
+        row["ok"] = False
+    return row
 
 
 def scenario_worker_cut(cluster):
@@ -459,15 +527,28 @@ def scenario_frontend_cut(cluster):
     return scenario_cut(cluster, cluster.frontend_hosts[0], 5, 120, [], [0])
 
 
+def broker_gone_told(cluster, jobs):
+    """3.5 s into a broker cut: both frontends refuse a submit at once (503),
+    and every open stream was told broker_unavailable."""
+    problems = [p for p in (submit_refused_at_once(cluster, 0), submit_refused_at_once(cluster, 1)) if p]
+    untold = [job for job in jobs if job.end is None and job.unavailable == 0]
+    if untold:
+        problems.append("%d open stream(s) not told broker_unavailable" % len(untold))
+    return "; ".join(problems)
+
+
 def scenario_broker_cut(cluster):
-    return scenario_cut(cluster, cluster.broker_host, 5, 120, ["w1", "w2", "w3"], [0, 1])
+    return scenario_cut(cluster, cluster.broker_host, 5, 120, ["w1", "w2", "w3"], [0, 1], during=broker_gone_told)
 
 
 def scenario_broker_replace(cluster):
     stop = threading.Event()
-    jobs = submit(cluster, 0, 120, 100, 6) + submit(cluster, 1, 120, 100, 6)
     deadline = time.time() + 12 + 60
+    jobs = submit(cluster, 0, 120, 100, 5) + submit(cluster, 1, 120, 100, 5)
     threads = follow_all(cluster, jobs, stop, deadline)
+    more, more_threads = start_streamed(cluster, 120, stop, deadline)
+    jobs += more
+    threads += more_threads
     time.sleep(3)
     killed_at = time.time()
     cluster.broker_host = cluster.bed.replace_host(cluster.broker_host)
