@@ -29,7 +29,9 @@ no part missing, and recovery within 2 s after a link comes back (3 s after
 a new broker's start). Recovery is the latest of: every worker the fault
 touched is listed again by the broker (GET /v1/workers, on each frontend),
 and each frontend delivers live parts again (a fresh stream of a running
-job, resumed at the part last seen, gets a newer part).
+job, resumed at the part last seen, gets a part made after it opened: not
+a replay, which the broker answers over the control link, but one that came
+over the frontend's events link).
 
 "Run twice" is read from the workers' logs (one time base: every process
 gets the same RILL_START_EPOCH_MS): a job ran twice when more than one
@@ -304,10 +306,18 @@ def start_streamed(cluster, parts, stop, deadline):
     return jobs, threads
 
 
+LIVE_AFTER_NS = 150 * 1000000
+
+
 def probe_live(cluster, index, job, timeout):
     """A fresh stream of job on frontend index, resumed at the last part the
-    client saw: True when a newer part comes within timeout."""
+    client saw: True when a part made after the stream opened comes within
+    timeout. What the stream replays (the broker's FETCH at its start) is
+    older: a part a worker made LIVE_AFTER_NS after the open can only come
+    by the frontend's events link (a demo part says when it was made,
+    data.mono_ns: CLOCK_MONOTONIC, one clock for every namespace)."""
     since = job.last_seq()
+    opened_ns = time.monotonic_ns()
     try:
         connection = http.client.HTTPConnection(cluster.address(index), HTTP_PORT, timeout=timeout)
         connection.request("GET", "/v1/stream?job=%s&since=%s:%d" % (job.id, job.id, since))
@@ -320,12 +330,12 @@ def probe_live(cluster, index, job, timeout):
             if not line:
                 return False
             event = json.loads(line)
-            if event.get("event") == "part" and event.get("seq", 0) > since:
+            if event.get("event") == "part" and event["data"].get("mono_ns", 0) >= opened_ns + LIVE_AFTER_NS:
                 connection.close()
                 return True
             if event.get("event") in ("done", "error"):
                 return False
-    except (OSError, http.client.HTTPException, ValueError):
+    except (OSError, http.client.HTTPException, ValueError, KeyError, TypeError):
         return False
     return False
 
@@ -370,7 +380,7 @@ def wait_recovered(cluster, since, fault_at, workers, frontends, jobs, limit=20.
             if index in delivering or not running:
                 continue
             job = max(running, key=lambda j: j.last_part_at)
-            if probe_live(cluster, index, job, 0.5):
+            if probe_live(cluster, index, job, 1.0):
                 delivering[index] = time.time()
         workers_back = listed_at is not None and len(joined) == len(workers)
         if workers_back and (not running or all(index in delivering for index in frontends)):
