@@ -28,7 +28,7 @@ int rill_liveness_configure(void *socket, const char *endpoint, uint64_t heartbe
     if (set_int(socket, ZMQ_HEARTBEAT_IVL, heartbeat_ms) != 0 ||
         set_int(socket, ZMQ_HEARTBEAT_TIMEOUT, 2 * heartbeat_ms) != 0 ||
         set_int(socket, ZMQ_HEARTBEAT_TTL, 3 * heartbeat_ms) != 0 ||
-        set_int(socket, ZMQ_CONNECT_TIMEOUT, heartbeat_ms) != 0 ||
+        set_int(socket, ZMQ_CONNECT_TIMEOUT, heartbeat_ms / 2 < 100 ? 100 : heartbeat_ms / 2) != 0 ||
         set_int(socket, ZMQ_TCP_KEEPALIVE, 1) != 0 ||
         set_int(socket, ZMQ_TCP_KEEPALIVE_IDLE, 2 * seconds) != 0 ||
         set_int(socket, ZMQ_TCP_KEEPALIVE_INTVL, seconds) != 0 ||

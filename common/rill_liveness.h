@@ -15,10 +15,12 @@
  *   peer is told to do the same after 3 x heartbeat_ms (ZMQ_HEARTBEAT_TTL).
  *   A connecting socket (DEALER, SUB) then connects again by itself,
  *   keeping what it had queued, and a SUB sends its subscriptions again.
- * - ZMQ_CONNECT_TIMEOUT = heartbeat_ms: a connect into a silent link (its
- *   SYN unanswered) is given up and tried again, so a link that comes back
- *   is used within a heartbeat, not at the kernel's next SYN retry
- *   (1, 3, 7, 15 ... s).
+ * - ZMQ_CONNECT_TIMEOUT = heartbeat_ms / 2 (at least 100 ms): a connect
+ *   into a silent link (its SYN unanswered) is given up and tried again,
+ *   so a link that comes back is used within about half a heartbeat, not
+ *   at the kernel's next SYN retry (1, 3, 7, 15 ... s). A handshake that
+ *   needs longer (a round trip over half a heartbeat) never completes:
+ *   raise heartbeat_ms for such links.
  * - TCP keepalive (idle 2 x heartbeat_ms, then every heartbeat_ms, 3
  *   probes; whole seconds): the same for an idle connection whose peer's
  *   libzmq does not answer ZMTP heartbeats.

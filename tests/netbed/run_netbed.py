@@ -137,6 +137,11 @@ class Cluster:
             time.sleep(0.1)
         raise RuntimeError("cluster not ready in %d s" % timeout)
 
+    def mark(self, what):
+        """A line in bed.log on the processes' clock: what the bed did when."""
+        with open(self.log_path("bed"), "a") as f:
+            f.write("%8dms bed %s\n" % (int(time.time() * 1000) - int(self.epoch_ms), what))
+
     def log(self, name):
         try:
             with open(self.log_path(name), "r", errors="replace") as f:
@@ -351,15 +356,31 @@ def joined_since(cluster, name, since):
     return None
 
 
-def wait_recovered(cluster, since, fault_at, workers, frontends, jobs, limit=20.0):
+def wait_recovered(cluster, since, fault_at, workers, frontends, jobs, limit=20.0, recovery_detail=None):
     """Seconds from since until every worker named was welcomed again by the
-    broker (its log says so, after fault_at) and is listed by the broker on
-    every frontend, and every frontend index in frontends delivers live
+    broker (its log says so, after fault_at; and the broker lists it on
+    every frontend) and every frontend index in frontends delivers live
     parts again; None when that did not happen within limit."""
+    if recovery_detail is None:
+        recovery_detail = []
     deadline = since + limit
     listed_at = None
     joined = {}
     delivering = {}
+
+    def probe(index):  # one prober per frontend, so one's wait does not delay the other's
+        while index not in delivering and time.time() < deadline:
+            running = [job for job in jobs if job.end is None]
+            if not running:
+                return
+            job = max(running, key=lambda j: j.last_part_at)
+            if probe_live(cluster, index, job, 1.0):
+                delivering[index] = time.time()
+            else:
+                time.sleep(0.05)
+
+    for index in frontends:
+        threading.Thread(target=probe, args=(index,), daemon=True).start()
     while time.time() < deadline:
         for name in workers:
             if name not in joined:
@@ -376,15 +397,17 @@ def wait_recovered(cluster, since, fault_at, workers, frontends, jobs, limit=20.
             if ok:
                 listed_at = time.time()
         running = [job for job in jobs if job.end is None]
-        for index in frontends:
-            if index in delivering or not running:
-                continue
-            job = max(running, key=lambda j: j.last_part_at)
-            if probe_live(cluster, index, job, 1.0):
-                delivering[index] = time.time()
         workers_back = listed_at is not None and len(joined) == len(workers)
         if workers_back and (not running or all(index in delivering for index in frontends)):
-            return max([listed_at] + list(joined.values()) + list(delivering.values())) - since
+            parts = []
+            if workers:
+                parts.append("workers %.1f" % (max(joined.values()) - since))
+            if delivering:
+                parts.append("frontends %.1f" % (max(delivering.values()) - since))
+            recovery_detail.append(", ".join(parts))
+            # The listing is a check, not a time: its request may wait for
+            # a frontend's own link to come back.
+            return max([since] + list(joined.values()) + list(delivering.values())) - since
         time.sleep(0.05)
     return None
 
@@ -512,7 +535,9 @@ def scenario_cut(cluster, host, seconds, parts, workers, frontends, target=2.0, 
     time.sleep(3)
     cut_at = time.time()
     cluster.bed.cut(host)
+    cluster.mark("cut " + host.name)
     notes = ["cut %d s" % seconds]
+    problem = ""
     if during is not None:
         time.sleep(min(seconds, 3.5))
         problem = during(cluster, jobs)
@@ -521,10 +546,11 @@ def scenario_cut(cluster, host, seconds, parts, workers, frontends, target=2.0, 
     time.sleep(max(0, cut_at + seconds - time.time()))
     cluster.bed.restore(host)
     back = time.time()
-    recovery = wait_recovered(cluster, back, cut_at, workers, frontends, jobs)
+    cluster.mark("restored " + host.name)
+    recovery = wait_recovered(cluster, back, cut_at, workers, frontends, jobs, recovery_detail=notes)
     settled = back + (recovery or 0) + 3 * HEARTBEAT_MS / 1000.0
     row = finish(cluster, jobs, threads, stop, deadline, recovery, settled, target, notes)
-    if len(notes) > 1 and during is not None:
+    if problem:
         row["ok"] = False
     return row
 
@@ -563,10 +589,12 @@ def scenario_broker_replace(cluster):
     killed_at = time.time()
     cluster.broker_host = cluster.bed.replace_host(cluster.broker_host)
     cluster.start_broker()
+    cluster.mark("broker host replaced, new broker started")
     started = cluster.broker_started
-    recovery = wait_recovered(cluster, started, killed_at, ["w1", "w2", "w3"], [0, 1], jobs)
+    notes = ["new host, new broker"]
+    recovery = wait_recovered(cluster, started, killed_at, ["w1", "w2", "w3"], [0, 1], jobs, recovery_detail=notes)
     settled = started + (recovery or 0) + 3 * HEARTBEAT_MS / 1000.0
-    return finish(cluster, jobs, threads, stop, deadline, recovery, settled, 3.0, ["new host, new broker"])
+    return finish(cluster, jobs, threads, stop, deadline, recovery, settled, 3.0, notes)
 
 
 SCENARIOS = [
