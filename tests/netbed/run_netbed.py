@@ -17,6 +17,8 @@ Scenarios:
   worker-cut      worker host 1's link down 15 s while it runs jobs
   frontend-cut    frontend host 1's link down 5 s
   broker-cut      the broker host's link down 5 s
+  broker-cut-ending  the same while the jobs end: their DONEs go into
+                  connections that die with the cut
   broker-replace  the broker host replaced: its link cut, the broker killed,
                   the host's namespace (its TCP state) deleted, a new one
                   made at the same address and MAC with a new broker
@@ -312,6 +314,7 @@ def start_streamed(cluster, parts, stop, deadline):
 
 
 LIVE_AFTER_NS = 150 * 1000000
+SANITIZER = re.compile(r"ERROR: (Address|Leak)Sanitizer|runtime error: ")
 
 
 def probe_live(cluster, index, job, timeout):
@@ -577,6 +580,12 @@ def scenario_broker_cut(cluster):
     return scenario_cut(cluster, cluster.broker_host, 5, 120, ["w1", "w2", "w3"], [0, 1], during=broker_gone_told)
 
 
+def scenario_broker_cut_ending(cluster):
+    """The broker cut while the jobs end: their DONEs go into connections
+    that die with the cut."""
+    return scenario_cut(cluster, cluster.broker_host, 5, 32, ["w1", "w2", "w3"], [0, 1])
+
+
 def scenario_broker_replace(cluster):
     stop = threading.Event()
     deadline = time.time() + 12 + 60
@@ -602,6 +611,7 @@ SCENARIOS = [
     ("worker-cut", scenario_worker_cut, True),
     ("frontend-cut", scenario_frontend_cut, True),
     ("broker-cut", scenario_broker_cut, True),
+    ("broker-cut-ending", scenario_broker_cut_ending, True),
     ("broker-replace", scenario_broker_replace, True),
 ]
 
@@ -654,6 +664,12 @@ def main():
         finally:
             if cluster is not None:
                 cluster.teardown()
+        if cluster is not None:  # a sanitizer build's report in a log fails the scenario
+            reports = [log for log in os.listdir(work) if log.endswith(".log") and
+                       SANITIZER.search(cluster.log(log[:-4]))]
+            if reports:
+                row["ok"] = False
+                row["notes"].append("sanitizer report in %s" % ", ".join(sorted(reports)))
         print_row(name, row)
         if row["ok"]:
             passed += 1
