@@ -620,7 +620,7 @@ def print_row(name, row):
     recovery = "-" if row.get("recovery") is None else "%.1f" % row["recovery"]
     if row.get("target") is not None and row.get("recovery") is None:
         recovery = "never"
-    print("%-15s %4s %6s %5s %7s %9s  %-4s %s" % (
+    print("%-18s %5s %6s %5s %7s %9s  %-4s %s" % (
         name, "%d/%d" % (row["done"], row["jobs"]), row["failed"] + row["never"], row["twice"],
         row["missing"] + row["duplicates"], recovery, "ok" if row["ok"] else "FAIL", "; ".join(row["notes"])))
     sys.stdout.flush()
@@ -645,7 +645,7 @@ def main():
         return 0
     netbed.clean_leftovers()
     passed = failed = 0
-    print("%-15s %4s %6s %5s %7s %9s  %s" % ("scenario", "done", "failed", "twice", "missing", "recover_s",
+    print("%-18s %5s %6s %5s %7s %9s  %s" % ("scenario", "done", "failed", "twice", "missing", "recover_s",
                                             "result"))
     sys.stdout.flush()
     for name, function, default in SCENARIOS:
