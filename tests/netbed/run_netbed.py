@@ -77,6 +77,13 @@ class Cluster:
         with open(self.config_path, "w") as f:
             json.dump(CONFIG, f)
         self.bed = netbed.Bed()
+        try:
+            self._build(build, workers, credit)
+        except BaseException:
+            self.bed.teardown()  # the next scenario's bed takes the same names
+            raise
+
+    def _build(self, build, workers, credit):
         self.broker_host = self.bed.add_host("broker", 1)
         self.frontend_hosts = [self.bed.add_host("front%d" % i, 10 + i) for i in (1, 2)]
         self.worker_hosts = [self.bed.add_host("work%d" % i, 20 + i) for i in range(1, workers + 1)]
