@@ -86,6 +86,14 @@ typedef struct {
      * batch per follow subject, sent by rill_events_flush (events.c). */
     rill_follower_batches_t *follower_batches; /* NULL until the first */
     uint64_t next_retry_ms; /* monotonic: the earliest retry backoff ending; UINT64_MAX = none */
+    /* A partition between the broker and every worker (worker_life.c,
+     * rill_broker_bury_silent_workers): the jobs it lost are not given to
+     * another worker until those cut off with them had a chance to come
+     * back and report them. cut_off: no worker heard since the workers
+     * were buried unheard; cut_hold_until_ms: monotonic, until then (set
+     * when the first worker is heard again). */
+    int cut_off;
+    uint64_t cut_hold_until_ms;
     uint64_t recovery_until_ms; /* monotonic end of the recovery window; 0 = none */
     uint64_t started_wall_ms; /* Unix epoch ms of the start (PONG "started_ms") */
     uint64_t last_tick_ms;    /* monotonic: the last tick (a longer pause is the broker's own stall) */

@@ -125,6 +125,14 @@ static int dispatch_ordered_retry(rill_broker_t *self, rill_job_t **jobs, size_t
     return send_batch(self, worker, jobs, take, 1) == 0 ? 1 : -1;
 }
 
+/* Queued again by a loss that did not count: its worker went while the
+ * broker heard no worker at all (a cut, worker_life.c). While the cut
+ * lasts, and for the hold after it, it waits for its worker to report it. */
+static int lost_in_cut(const rill_job_t *job)
+{
+    return !job->loss_counted && job->retry_reason != NULL && strcmp(job->retry_reason, "worker_lost") == 0;
+}
+
 void rill_broker_dispatch(rill_broker_t *self)
 {
     self->dispatch_needed = 0;
@@ -142,10 +150,15 @@ void rill_broker_dispatch(rill_broker_t *self)
     while (job != NULL && credit > 0) {
         rill_job_t *next = rill_ready_queue_next(self->ready, job);
         int skip = 0;
-        if (job->not_before_ms > self->dispatched_ms) {
+        uint64_t not_before = job->not_before_ms;
+        if (lost_in_cut(job) && self->cut_off)
+            not_before = UINT64_MAX; /* until a worker is heard (worker_life.c) */
+        else if (lost_in_cut(job) && self->cut_hold_until_ms > not_before)
+            not_before = self->cut_hold_until_ms;
+        if (not_before > self->dispatched_ms) {
             /* A retry in its backoff: later (main.c polls until then). */
-            if (job->not_before_ms < self->next_retry_ms)
-                self->next_retry_ms = job->not_before_ms;
+            if (not_before < self->next_retry_ms)
+                self->next_retry_ms = not_before;
             skip = 1;
         }
         for (size_t i = 0; i < starved_count && !skip; i++)

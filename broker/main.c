@@ -321,7 +321,8 @@ int main(int argc, char **argv)
     }
     zsys_handler_set(NULL);
     rill_broker_sockets_t *sockets =
-        rill_broker_sockets_new(&options.endpoints, config.max_message_bytes, error, sizeof(error));
+        rill_broker_sockets_new(&options.endpoints, config.max_message_bytes, config.heartbeat_ms, error,
+                                sizeof(error));
     /* The broker's outbox: the channels' senders over these sockets. */
     rill_outbox_t outbox = {
         .context = sockets,

@@ -4,6 +4,7 @@
  */
 #include "sockets.h"
 #include "rill_alloc.h"
+#include "rill_liveness.h"
 #include "rill_log.h"
 
 #include <errno.h>
@@ -11,7 +12,7 @@
 #include <string.h>
 
 static zsock_t *open_socket(int type, const char *endpoint, const char *what, uint64_t max_message_bytes,
-                            char *error, size_t error_size)
+                            uint64_t heartbeat_ms, char *error, size_t error_size)
 {
     zsock_t *socket = zsock_new(type);
     if (socket == NULL) {
@@ -21,6 +22,9 @@ static zsock_t *open_socket(int type, const char *endpoint, const char *what, ui
     void *raw = zsock_resolve(socket);
     int one = 1;
     int failed = rill_socket_configure(raw, max_message_bytes) != 0;
+    /* tcp://: a silent peer's connection is closed (rill_liveness.h). */
+    if (!failed)
+        failed = rill_liveness_configure(raw, endpoint, heartbeat_ms) != 0;
     if (!failed && type == ZMQ_ROUTER)
         failed = zmq_setsockopt(raw, ZMQ_ROUTER_MANDATORY, &one, sizeof(one)) != 0;
     /* A worker's parts wait in its own outbox, not here (rill_protocol.h). */
@@ -58,17 +62,17 @@ static zsock_t *open_monitor(void *raw, const char *what, char *error, size_t er
 }
 
 rill_broker_sockets_t *rill_broker_sockets_new(const rill_endpoints_t *endpoints, uint64_t max_message_bytes,
-                                               char *error, size_t error_size)
+                                               uint64_t heartbeat_ms, char *error, size_t error_size)
 {
     rill_broker_sockets_t *self = rill_xcalloc(1, sizeof(*self));
     self->workers_socket = open_socket(ZMQ_ROUTER, endpoints->workers, "workers", max_message_bytes,
-                                       error, error_size);
+                                       heartbeat_ms, error, error_size);
     if (self->workers_socket != NULL)
         self->control_socket = open_socket(ZMQ_ROUTER, endpoints->control, "control", max_message_bytes,
-                                           error, error_size);
+                                           heartbeat_ms, error, error_size);
     if (self->control_socket != NULL)
         self->events_socket = open_socket(ZMQ_XPUB, endpoints->events, "events", max_message_bytes,
-                                          error, error_size);
+                                          heartbeat_ms, error, error_size);
     if (self->events_socket == NULL) {
         rill_broker_sockets_destroy(&self);
         return NULL;

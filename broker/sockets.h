@@ -49,9 +49,11 @@ typedef struct {
 } rill_broker_sockets_t;
 
 /* NULL with a reason in error.
- * Binds the three endpoints, each refusing frames over max_message_bytes. */
+ * Binds the three endpoints, each refusing frames over max_message_bytes;
+ * a tcp:// one closes a silent peer's connection after about 2 x
+ * heartbeat_ms (rill_liveness.h). */
 rill_broker_sockets_t *rill_broker_sockets_new(const rill_endpoints_t *endpoints, uint64_t max_message_bytes,
-                                               char *error, size_t error_size);
+                                               uint64_t heartbeat_ms, char *error, size_t error_size);
 void rill_broker_sockets_destroy(rill_broker_sockets_t **self_p);
 
 /* Logs what a monitor (workers_monitor or control_monitor) heard: each

@@ -15,8 +15,19 @@
 rill_worker_t *rill_broker_worker_heard(rill_broker_t *self, const rill_frame_t *routing)
 {
     rill_worker_t *worker = rill_worker_pool_find(self->pool, routing->data, routing->size);
+    uint64_t now = rill_clock_monotonic_ms();
     if (worker != NULL)
-        worker->last_seen_ms = rill_clock_monotonic_ms();
+        worker->last_seen_ms = now;
+    if (self->cut_off) {
+        /* The first word from any worker after a cut: the others cut off
+         * with it get two heartbeats to say HELLO and report their jobs
+         * (adopted then) before those jobs go to another worker. */
+        self->cut_off = 0;
+        self->cut_hold_until_ms = now + 2 * self->config.heartbeat_ms;
+        self->dispatch_needed = 1;
+        rill_log_info(NULL, "a worker is heard again after the cut: the jobs lost in it wait %llu ms for their "
+                      "workers to report them", (unsigned long long)(2 * self->config.heartbeat_ms));
+    }
     return worker;
 }
 
@@ -230,17 +241,23 @@ static uint64_t dead_window(const rill_broker_t *self, const rill_worker_t *work
 
 void rill_broker_bury_silent_workers(rill_broker_t *self, uint64_t now)
 {
-    /* When no worker at all was heard within its window, the broker was
+    /* When no worker at all was heard within the last heartbeat and a
+     * half (each sends at least a PING every heartbeat), the broker was
      * cut off (or stalled) rather than each worker dead: the attempts lost
-     * then do not count against the jobs' retries. */
+     * then do not count against the jobs' retries, and wait for their
+     * workers to come back (cut_off). Not "within its dead window": the
+     * workers of one cut cross theirs one after another, and the first
+     * would be judged while the others still looked alive. */
     int any_heard = 0;
     for (rill_worker_t *w = rill_worker_pool_first(self->pool); w != NULL && !any_heard;
          w = rill_worker_pool_next(self->pool, w))
-        any_heard = now - w->last_seen_ms <= dead_window(self, w);
+        any_heard = now - w->last_seen_ms <= dead_window(self, w) / 2;
     rill_worker_t *worker = rill_worker_pool_first(self->pool);
     while (worker != NULL) {
         rill_worker_t *next = rill_worker_pool_next(self->pool, worker);
         if (now - worker->last_seen_ms > dead_window(self, worker)) {
+            if (!any_heard)
+                self->cut_off = 1; /* their jobs wait for them (rill_broker_worker_heard) */
             char why[128];
             snprintf(why, sizeof(why), "%s: silent for %llu ms%s",
                      worker->draining && worker->held == 0 ? "left" : "died",

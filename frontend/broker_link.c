@@ -6,6 +6,7 @@
 
 #include "rill_alloc.h"
 #include "rill_clock.h"
+#include "rill_liveness.h"
 #include "rill_log.h"
 
 #include <czmq.h>
@@ -103,8 +104,8 @@ static void handle_pong(rill_broker_link_t *self, const rill_message_t *message)
         return;
     }
     int restarted = self->broker_id[0] != '\0' && strcmp(self->broker_id, broker) != 0;
-    int first = self->broker_id[0] == '\0' || !rill_broker_link_is_connected(self);
     int back = self->silent;
+    int first = !back && (self->broker_id[0] == '\0' || !rill_broker_link_is_connected(self));
     snprintf(self->broker_id, sizeof(self->broker_id), "%s", broker);
     self->workers = (long)json_integer_value(workers);
     self->last_pong_ms = rill_clock_monotonic_ms();
@@ -401,6 +402,7 @@ static void *open_socket(rill_broker_link_t *self, int type, const char *endpoin
         return NULL;
     int immediate = 1;
     if (rill_socket_configure(socket, self->max_message_bytes) != 0 ||
+        rill_liveness_configure(socket, endpoint, self->heartbeat_ms) != 0 ||
         /* DEALER: queue nothing for a broker that is not connected, so a
          * request fails at once instead of reaching a later broker. */
         (type == ZMQ_DEALER &&
@@ -507,7 +509,10 @@ const char *rill_broker_link_follow_subject(rill_broker_link_t *self)
 
 int rill_broker_link_is_connected(rill_broker_link_t *self)
 {
-    return self->last_pong_ms != 0 &&
+    /* Silent (nothing for 2 x heartbeat_ms, on_silence): not connected
+     * from that moment, so a submit gets 503 at once, not after a PONG
+     * older than 3 x heartbeat_ms or a call's timeout. */
+    return self->last_pong_ms != 0 && !self->silent &&
            rill_clock_monotonic_ms() - self->last_pong_ms <= 3 * self->heartbeat_ms;
 }
 

@@ -79,7 +79,8 @@ rill_broker_link_t *rill_broker_link_new(h2o_context_t *context, const rill_endp
 /* Pending calls are dropped without callback: fail them first if needed. */
 void rill_broker_link_destroy(rill_broker_link_t **self);
 
-/* 1 when a PONG arrived within 3 x heartbeat_ms. */
+/* 1 when a PONG arrived within 3 x heartbeat_ms and the broker has not
+ * been silent (nothing at all) for 2 x heartbeat_ms since. */
 int rill_broker_link_is_connected(rill_broker_link_t *self);
 /* The last PONG's broker instance id ("" before any) and live worker count. */
 const char *rill_broker_link_broker_id(rill_broker_link_t *self);

@@ -5,6 +5,7 @@
 
 #include "kinds.h"
 #include "rill_alloc.h"
+#include "rill_clock.h"
 #include "rill_log.h"
 #include "rill_protocol.h" /* RILL_JOB_ID_LENGTH */
 
@@ -126,6 +127,12 @@ void rill_job_registry_init(rill_job_registry_t *self, rill_worker_link_t *link,
     self->link = link;
     self->context = context;
     self->timers = timers;
+    rill_sent_ends_init(&self->sent);
+}
+
+void rill_job_registry_prune_ends(rill_job_registry_t *self, uint64_t older_than_ns)
+{
+    rill_sent_ends_prune(&self->sent, older_than_ns);
 }
 
 void rill_job_registry_release(rill_job_registry_t *self)
@@ -136,6 +143,7 @@ void rill_job_registry_release(rill_job_registry_t *self)
     if (self->timers != NULL)
         rill_timer_heap_disarm(self->timers, &self->turn_timer);
     zhashx_destroy(&self->jobs);
+    rill_sent_ends_release(&self->sent);
     for (size_t i = 0; i < self->served_count; i++) {
         if (self->served[i]->shutdown != NULL)
             self->served[i]->shutdown(self->context);
@@ -245,6 +253,7 @@ static rill_worker_job_t *take_entry(rill_job_registry_t *self, const rill_batch
         rill_log_warn(entry->who, "job %s sent twice: ignored", entry->id);
         return NULL;
     }
+    rill_sent_ends_forget(&self->sent, entry->id); /* given to this worker again: that end is over */
     if (draining) {
         rill_worker_link_send_job(self->link, RILL_COMMAND_RETURN, entry->id);
         return NULL;
@@ -434,6 +443,17 @@ static void send_end(rill_job_registry_t *self, rill_worker_job_t *job, const ch
         send_fail(self, job->id, code, message);
 }
 
+/* Joined: the end goes, and is kept with the job's held parts until it
+ * cannot have been lost with a dying connection (sent_ends.h). */
+static void send_and_keep_end(rill_job_registry_t *self, rill_worker_job_t *job, const char *code,
+                              const char *message)
+{
+    send_end(self, job, code, message);
+    rill_sent_ends_add(&self->sent, job->id, job->kind->name, job->source, job->who, job->attempt, job->seq,
+                       &job->held, code, message, self->link->join_epoch, rill_clock_monotonic_ns());
+    forget(self, job);
+}
+
 /* Not joined: the broker would not take the end (or not know the job).
  * The job stays, ended, until a WELCOME says what became of it. */
 static void hold_end(rill_job_registry_t *self, rill_worker_job_t *job, const char *code, const char *message)
@@ -452,8 +472,7 @@ void rill_job_registry_done(rill_job_registry_t *self, rill_worker_job_t *job)
         hold_end(self, job, NULL, NULL);
         return;
     }
-    send_end(self, job, NULL, NULL);
-    forget(self, job);
+    send_and_keep_end(self, job, NULL, NULL);
 }
 
 void rill_job_registry_fail(rill_job_registry_t *self, rill_worker_job_t *job, const char *code, const char *message)
@@ -470,8 +489,7 @@ void rill_job_registry_fail(rill_job_registry_t *self, rill_worker_job_t *job, c
         hold_end(self, job, code, message);
         return;
     }
-    send_end(self, job, code, message);
-    forget(self, job);
+    send_and_keep_end(self, job, code, message);
 }
 
 void rill_job_registry_pause(rill_job_registry_t *self, rill_worker_job_t *job, int paused)
@@ -512,9 +530,11 @@ void rill_job_registry_cancel_all(rill_job_registry_t *self, rill_command_t tell
 
 size_t rill_job_registry_report(const rill_job_registry_t *self, rill_hello_job_t **jobs)
 {
-    size_t count = rill_job_registry_count(self);
+    size_t running = rill_job_registry_count(self);
+    size_t count = running + rill_sent_ends_count(&self->sent, self->link->join_epoch);
     *jobs = count > 0 ? rill_xcalloc(count, sizeof(**jobs)) : NULL;
-    size_t index = 0;
+    /* First the ends kept from before the link stopped being joined. */
+    size_t index = count > running ? rill_sent_ends_report(&self->sent, self->link->join_epoch, *jobs, count) : 0;
     for (rill_worker_job_t *job = zhashx_first(self->jobs); job != NULL && index < count;
          job = zhashx_next(self->jobs)) {
         (*jobs)[index++] = (rill_hello_job_t){
@@ -560,8 +580,10 @@ void rill_job_registry_rejoined(rill_job_registry_t *self, const rill_welcome_t 
     self->stopping++;
     for (size_t i = 0; i < welcome->cancelled_count; i++) {
         rill_worker_job_t *job = rill_job_registry_find(self, welcome->cancelled[i]);
-        if (job == NULL)
+        if (job == NULL) {
+            rill_sent_ends_welcomed(&self->sent, self->link, welcome->cancelled[i], 0, 0); /* it arrived */
             continue;
+        }
         rill_log_info(job->who, "job %s stopped: the broker runs it elsewhere or it ended", job->id);
         rill_job_registry_cancel(self, job);
     }
@@ -569,8 +591,10 @@ void rill_job_registry_rejoined(rill_job_registry_t *self, const rill_welcome_t 
     advance_all(self);
     for (size_t i = 0; i < welcome->adopted_count; i++) {
         rill_worker_job_t *job = rill_job_registry_find(self, welcome->adopted[i].id);
-        if (job == NULL)
+        if (job == NULL) {
+            rill_sent_ends_welcomed(&self->sent, self->link, welcome->adopted[i].id, 1, welcome->adopted[i].last_seq);
             continue;
+        }
         /* From what the broker has; a WELCOME that answers an earlier HELLO
          * of this same join finds these sent already. */
         uint64_t after = welcome->adopted[i].last_seq;

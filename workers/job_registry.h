@@ -16,7 +16,9 @@
  * to the ring and a job's end waits: the kinds keep running, memory stays
  * bounded. The jobs are reported in the next HELLO; its WELCOME says which
  * go on (their held parts after the broker's last seq are sent again, then
- * the ends that waited) and which stop, without a word to the broker.
+ * the ends that waited) and which stop, without a word to the broker. An
+ * end sent while joined is kept a few heartbeats (sent_ends.h): the next
+ * HELLO lists its job too when the link stopped being joined meanwhile.
  */
 #ifndef RILL_WORKER_JOB_REGISTRY_H
 #define RILL_WORKER_JOB_REGISTRY_H
@@ -25,6 +27,7 @@
 #include "rill_batch_fast.h"
 #include "rill_messages.h"
 #include "rill_worker_kind.h"
+#include "sent_ends.h"
 #include "timer_heap.h"
 #include "worker_link.h"
 
@@ -44,6 +47,7 @@ typedef struct {
     int stopping;                   /* jobs are being cancelled together: no ordered turn starts */
     rill_timer_heap_t *timers;      /* the kinds' timers (set by the core): next turns start from there */
     rill_worker_timer_t turn_timer; /* armed when a job of an ordered batch ended */
+    rill_sent_ends_t sent;          /* ends sent while joined, for a few heartbeats (sent_ends.h) */
 } rill_job_registry_t;
 
 /* timers: the heap the kinds' timers run in (an ordered batch's next job
@@ -56,6 +60,10 @@ void rill_job_registry_release(rill_job_registry_t *self);
 /* Serves the built-in kinds named in list (comma-separated; NULL: all).
  * Returns 0, or -1 when it names none (logged). */
 int rill_job_registry_serve(rill_job_registry_t *self, const char *list);
+
+/* While joined: forgets the kept ends sent before older_than_ns
+ * (sent_ends.h); the core calls it every heartbeat. */
+void rill_job_registry_prune_ends(rill_job_registry_t *self, uint64_t older_than_ns);
 
 /* The config's worker_hold_parts (for jobs started from now on) and
  * worker_hold_bytes (over all held parts, from now on). */

@@ -152,6 +152,9 @@ static void heartbeat_tick(void *argument)
     rill_worker_link_ping(&worker->link);
     if (!worker->link.joined)
         send_hello(worker); /* not before the last one is a heartbeat old */
+    else /* an end older than this was not lost with a dying connection (sent_ends.h) */
+        rill_job_registry_prune_ends(&worker->jobs, rill_clock_monotonic_ns() -
+                                     RILL_SENT_END_KEEP_HEARTBEATS * worker->link.heartbeat_ms * 1000000u);
     rill_timer_heap_start(&worker->timers, &worker->heartbeat_timer, worker->link.heartbeat_ms, heartbeat_tick, worker);
 }
 

@@ -6,6 +6,7 @@
 #include "health_file.h"
 #include "rill_alloc.h"
 #include "rill_clock.h"
+#include "rill_liveness.h"
 #include "rill_log.h"
 #include "rill_process_stats.h"
 
@@ -32,7 +33,8 @@ int rill_worker_link_open(rill_worker_link_t *self, const char *endpoint, uint64
         return -1;
     }
     /* The socket holds little, the outbox the rest (worker_link.h). */
-    if (rill_socket_cap_hwm(self->dealer, ZMQ_SNDHWM, RILL_WORKER_PIPE_HWM) != 0) {
+    if (rill_socket_cap_hwm(self->dealer, ZMQ_SNDHWM, RILL_WORKER_PIPE_HWM) != 0 ||
+        rill_liveness_configure(self->dealer, endpoint, heartbeat_ms) != 0) {
         rill_log_error(NULL, "cannot configure the broker socket: %s", zmq_strerror(errno));
         return -1;
     }
@@ -311,7 +313,10 @@ void rill_worker_link_ping(rill_worker_link_t *self)
     }
     if (!self->broker_silent && rill_clock_monotonic_ns() - self->last_heard_ns > 3 * heartbeat_ns) {
         self->broker_silent = 1;
-        rill_log_warn(NULL, "broker silent for %llu ms; still trying", (unsigned long long)(3 * self->heartbeat_ms));
+        /* Over tcp:// the DEALER's ZeroMQ heartbeat has closed the dead
+         * connection by now and connects again by itself, keeping what it
+         * queued (rill_liveness.h); the HELLO goes out on the new one. */
+        rill_log_warn(NULL, "broker silent for %llu ms: connecting again", (unsigned long long)(3 * self->heartbeat_ms));
         rill_worker_link_unjoin(self, "the broker fell silent");
     }
     /* Each heartbeat says the loop runs, and whether it is joined (health_file.h). */

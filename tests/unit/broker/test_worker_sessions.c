@@ -372,20 +372,55 @@ static void test_losses_that_do_not_count(void)
     rill_broker_bury_silent_workers(broker, now);
     CHECK(rill_worker_pool_size(broker->pool) == 0 && broker->counters->workers_lost == 2);
     CHECK(job->state == RILL_JOB_QUEUED && job->losses == 0 && second->losses == 0 && job->attempt == 2);
-    /* One silent, one heard: the silent one's job counts. */
+    CHECK(broker->cut_off);
+    /* They wait for the workers cut off with them: not while no worker
+     * is heard, nor for two heartbeats after the first word from one (two
+     * new workers join, not reporting them: still queued). */
     w1 = hello(broker, "w1", session1, 1, NULL, 0);
+    rill_broker_dispatch(broker);
+    CHECK(job->state == RILL_JOB_QUEUED && second->state == RILL_JOB_QUEUED);
+    rill_frame_t routing_w1 = rill_frame_from_string("w1");
+    uint64_t heard_at = rill_clock_monotonic_ms();
+    CHECK(rill_broker_worker_heard(broker, &routing_w1) == w1 && !broker->cut_off &&
+          broker->cut_hold_until_ms >= heard_at + 2 * HEARTBEAT_MS);
     w2 = hello(broker, "w2", session2, 1, NULL, 0);
     rill_broker_dispatch(broker);
+    CHECK(job->state == RILL_JOB_QUEUED && second->state == RILL_JOB_QUEUED &&
+          broker->next_retry_ms == broker->cut_hold_until_ms);
+    broker->cut_hold_until_ms = rill_clock_monotonic_ms(); /* the two heartbeats passed */
+    rill_broker_dispatch(broker);
+    CHECK(job->state == RILL_JOB_RUNNING && second->state == RILL_JOB_RUNNING);
+    /* One silent, one heard: the silent one's job counts. */
     rill_job_t *on_w1 = job->worker == w1 ? job : second;
     w1->last_seen_ms = now - 3 * HEARTBEAT_MS - 1;
-    w2->last_seen_ms = now;
+    w2->last_seen_ms = now - HEARTBEAT_MS;
     rill_broker_bury_silent_workers(broker, now);
-    CHECK(rill_worker_pool_size(broker->pool) == 1 && on_w1->losses == 1);
+    CHECK(rill_worker_pool_size(broker->pool) == 1 && on_w1->losses == 1 && !broker->cut_off);
     /* The broker's own loop stopped for 5 s: its worker is not buried. */
     broker->last_tick_ms = now;
     w2->last_seen_ms = now;
     rill_broker_tick(broker, now + 5000);
     CHECK(rill_worker_pool_size(broker->pool) == 1 && w2->last_seen_ms == now + 5000);
+    finish(&broker);
+}
+
+/* The workers of one cut cross their dead windows one after another: the
+ * first one buried, while the other is silent too but not yet past its
+ * window, is a cut all the same (its job's loss does not count). */
+static void test_cut_workers_buried_one_by_one(void)
+{
+    rill_broker_t *broker = new_broker(0, 0);
+    rill_job_t *job = submit_one(broker, id1);
+    rill_worker_t *w1 = hello(broker, "w1", session1, 1, NULL, 0);
+    rill_broker_dispatch(broker);
+    rill_worker_t *w2 = hello(broker, "w2", session2, 1, NULL, 0);
+    CHECK(job->worker == w1);
+    uint64_t now = rill_clock_monotonic_ms();
+    w1->last_seen_ms = now - 3 * HEARTBEAT_MS - 1;
+    w2->last_seen_ms = now - 2 * HEARTBEAT_MS;
+    rill_broker_bury_silent_workers(broker, now);
+    CHECK(rill_worker_pool_size(broker->pool) == 1 && job->state == RILL_JOB_QUEUED && job->losses == 0 &&
+          broker->cut_off);
     finish(&broker);
 }
 
@@ -457,6 +492,7 @@ int main(void)
     test_credit_after_rejoin();
     test_retry_backoff();
     test_losses_that_do_not_count();
+    test_cut_workers_buried_one_by_one();
     test_recovery();
     test_rejoin_once();
     RILL_TEST_END();

@@ -30,6 +30,7 @@ static const char *const job_a = "000000000000000000000000000000a1";
 static const char *const job_b = "000000000000000000000000000000b2";
 static const char *const job_c = "000000000000000000000000000000c3";
 static const char *const job_d = "000000000000000000000000000000d4";
+static const char *const job_e = "000000000000000000000000000000e5";
 
 typedef struct {
     const char *id;
@@ -40,10 +41,11 @@ typedef struct {
     int done_after; /* the count of parts received when DONE came */
 } job_seen_t;
 
-static job_seen_t seen[4] = {{.id = "000000000000000000000000000000a1"},
+static job_seen_t seen[5] = {{.id = "000000000000000000000000000000a1"},
                              {.id = "000000000000000000000000000000b2"},
                              {.id = "000000000000000000000000000000c3"},
-                             {.id = "000000000000000000000000000000d4"}};
+                             {.id = "000000000000000000000000000000d4"},
+                             {.id = "000000000000000000000000000000e5"}};
 static int hellos;
 static char last_hello[8192];
 static fake_broker_t broker;
@@ -195,17 +197,24 @@ int main(int argc, char **argv)
                strcmp(a->kind, "demo") == 0 && strcmp(a->source, "demo") == 0 && strcmp(a->who, "test") == 0,
            "A in the HELLO: %s", last_hello);
     uint64_t first_held = a != NULL ? a->first : 0;
-    CHECKF(hello_job(&hello, job_b) == NULL, "B ended: not listed");
+    /* B's DONE went 2 heartbeats before the REJOIN: within the 5 its end
+     * is kept (it might have died with a connection): listed. */
+    const rill_hello_job_t *b = hello_job(&hello, job_b);
+    CHECKF(b != NULL && b->seq == 10, "B ended 2 heartbeats ago: listed: %s", last_hello);
     rill_hello_release(&hello);
 
     /* Two WELCOMEs (answers to two of its HELLOs): A re-sends what it
      * holds after what the broker has (its ring kept only 5: a jump the
-     * broker turns into a gap), once, then goes on to its end. */
-    char adopted[128];
+     * broker turns into a gap), once, then goes on to its end. B is
+     * cancelled (its DONE arrived): nothing more of it. */
+    char adopted[128], cancelled_b[64];
     snprintf(adopted, sizeof(adopted), "\"%s\":%llu", job_a, (unsigned long long)broker_has);
-    send_welcome(adopted, "");
-    send_welcome(adopted, "");
+    snprintf(cancelled_b, sizeof(cancelled_b), "\"%s\"", job_b);
+    send_welcome(adopted, cancelled_b);
+    send_welcome(adopted, cancelled_b);
     pump(1200);
+    CHECKF(seen[1].done == 1 && seen[1].count == 3, "B after its cancel: %d DONEs, %zu parts", seen[1].done,
+           seen[1].count);
     CHECKF(seen[0].done == 1 && seen[0].done_after == (int)seen[0].count, "A done after its parts: %d", seen[0].done);
     /* From its oldest held part (the ring moved on since that HELLO), each once, to the last. */
     uint64_t resent_from = seen[0].count > parts_before ? seen[0].seqs[parts_before] : 0;
@@ -244,6 +253,36 @@ int main(int argc, char **argv)
     pump(200);
     CHECKF(seen[3].done == 1 && contiguous(&seen[3], 0, 1, 2) && seen[3].done_after == 2,
            "D: %zu parts, done %d after %d", seen[3].count, seen[3].done, seen[3].done_after);
+
+    /* E ends while joined; a REJOIN comes a heartbeat later and the
+     * broker had not got its last part nor its DONE (a connection that
+     * died): listed, adopted from seq 1, its parts 2 and 3 and its DONE
+     * come again. Then, 5 heartbeats on, its end is no longer kept. */
+    send_job(job_e, 3, 10, 0);
+    pump(100);
+    CHECKF(seen[4].done == 1 && contiguous(&seen[4], 0, 1, 3), "E: %zu parts, done %d", seen[4].count,
+           seen[4].done);
+    send_to_worker(RILL_COMMAND_REJOIN, NULL);
+    pump(50);
+    CHECKF(rill_hello_decode(last_hello, strlen(last_hello), &hello, NULL, 0) == 0, "HELLO: %s", last_hello);
+    const rill_hello_job_t *e = hello_job(&hello, job_e);
+    CHECKF(e != NULL && e->seq == 3 && e->first == 1, "E ended a heartbeat ago: listed: %s", last_hello);
+    rill_hello_release(&hello);
+    char adopted_e[128];
+    snprintf(adopted_e, sizeof(adopted_e), "\"%s\":1", job_e);
+    send_welcome(adopted_e, "");
+    pump(200);
+    CHECKF(seen[4].done == 2 && seen[4].count == 5 && seen[4].seqs[3] == 2 && seen[4].seqs[4] == 3 &&
+               seen[4].done_after == 5,
+           "E after its adoption: %zu parts, done %d after %d", seen[4].count, seen[4].done, seen[4].done_after);
+    pump(700);
+    send_to_worker(RILL_COMMAND_REJOIN, NULL);
+    pump(50);
+    CHECKF(rill_hello_decode(last_hello, strlen(last_hello), &hello, NULL, 0) == 0, "HELLO: %s", last_hello);
+    CHECKF(hello_job(&hello, job_e) == NULL, "E ended 9 heartbeats ago: not listed: %s", last_hello);
+    rill_hello_release(&hello);
+    send_welcome("", "");
+    pump(100);
 
     int status = fake_broker_close(&broker);
     CHECKF(WIFEXITED(status) && WEXITSTATUS(status) == 0, "worker exit status %d", status);
