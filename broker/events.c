@@ -339,6 +339,14 @@ static void sync_topic(void *argument, rill_topic_t *topic)
         send_sync(pass->broker, topic->subject, topic->subject_length, topic->last_seq);
 }
 
+void rill_events_sync_job(rill_broker_t *self, rill_job_t *job)
+{
+    /* On its subject only: its followers have their own repair (the
+     * follow subject's return, listeners.c). */
+    if (job->last_seq > 0)
+        send_sync(self, job->topic, RILL_JOB_ID_LENGTH + 1, job->last_seq);
+}
+
 void rill_events_publish_syncs(rill_broker_t *self, uint64_t now_ms)
 {
     sync_pass_t pass = {self, now_ms};

@@ -50,6 +50,9 @@ int rill_events_publish_message(rill_broker_t *self, const char *name, size_t na
 /* On every heartbeat: a sync event for each recently active subject someone
  * listens to, so a drop of its last events is noticed. */
 void rill_events_publish_syncs(rill_broker_t *self, uint64_t now_ms);
+/* A sync event for one job now (its last seq): for a frontend whose
+ * subscription to it came (back) after events it may have missed. */
+void rill_events_sync_job(rill_broker_t *self, rill_job_t *job);
 /* Sends the batches of follower events collected since the last call
  * (rill/4, docs/PROTOCOL.md "Direct delivery"): one message per follow
  * subject. main.c calls it at the end of every pass of its loop, before it

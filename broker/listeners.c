@@ -9,6 +9,7 @@
  */
 #include "listeners.h"
 #include "job_life.h"
+#include "events.h"
 #include "held.h"
 #include "rill_clock.h"
 #include "rill_log.h"
@@ -102,6 +103,15 @@ void rill_broker_subscription(rill_broker_t *self, const uint8_t *message, size_
         rill_log_debug(job != NULL ? job->who : NULL, "%s %s: %llu subscribers",
                        change.subscribe ? "subscribe" : "unsubscribe", change.subject,
                        (unsigned long long)change.count);
+        /* A frontend whose events link broke and came back subscribes
+         * again by itself (libzmq) and thinks it missed nothing, while
+         * events published in between matched no subscription: the job's
+         * end among them, it would wait for ever (a job nobody listened to
+         * left the sync list, events.c). A sync now shows it what it has
+         * not; for a new subscriber, which FETCHes anyway, it is one more
+         * small message. */
+        if (job != NULL && change.subscribe)
+            rill_events_sync_job(self, job);
         if (job != NULL && job->followers.count > 0) {
             /* Followed too: the XPUB's count is only a part of it. */
             uint64_t count = rill_broker_listeners(self, job);

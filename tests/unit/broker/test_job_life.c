@@ -651,6 +651,21 @@ static void test_syncs(void)
     forget_recorded();
     rill_events_publish_syncs(broker, rill_clock_monotonic_ms());
     CHECK(fake.published_count == 1 && fake.published[0].seq == 3);
+    /* A frontend's link broke while the job ended (its unsubscribe came,
+     * so the job left the sync list) and came back: its subscription's
+     * return gets a sync at once, or it would wait for the done it missed. */
+    subscription(broker, 0, id1);
+    rill_events_publish_syncs(broker, rill_clock_monotonic_ms());
+    CHECK(rill_job_table_find(broker->jobs, id1)->active_link.next == NULL);
+    forget_recorded();
+    subscription(broker, 1, id1);
+    CHECK(fake.published_count == 1 && strcmp(fake.published[0].event, "sync") == 0 && fake.published[0].seq == 3);
+    CHECK(strcmp(fake.published[0].subject + 1, id1) == 0);
+    /* A job with no event yet has nothing to sync. */
+    forget_recorded();
+    subscription(broker, 1, id2);
+    subscription(broker, 0, id2);
+    CHECK(fake.published_count == 1); /* id2 has seq 1: its sync */
     finish(&broker);
 }
 
