@@ -11,6 +11,78 @@
 #include <strings.h>
 
 #define HEADER_MAX 1024 /* bytes of the encoded header we look at */
+#define CACHE_SLOTS 256   /* verified tokens remembered (direct-mapped) */
+#define CACHE_TOKEN_MAX 2048
+
+/* Verified tokens, so a client's every request does not pay libjwt's key
+ * load again (OpenSSL 3 decodes the PEM on each jwt_decode: ~0.5 ms for an
+ * RS256 or ES256 key, against a few us for the signature itself). A hit
+ * needs the same token, byte for byte, and the key that verified it still
+ * configured, byte for byte (by its FNV-1a over alg and key: a key rotated
+ * by SIGHUP misses). exp and nbf are checked on every request still. The
+ * frontend runs one thread: no lock. */
+typedef struct {
+    char *token;
+    size_t length;
+    uint64_t key_hash;
+    char *claims; /* the payload's JSON text */
+} cache_entry_t;
+static cache_entry_t cache[CACHE_SLOTS];
+
+static uint64_t fnv1a(uint64_t hash, const void *data, size_t length)
+{
+    const unsigned char *bytes = data;
+    for (size_t i = 0; i < length; i++)
+        hash = (hash ^ bytes[i]) * 1099511628211ull;
+    return hash;
+}
+
+static uint64_t key_hash(const rill_config_jwt_key_t *key)
+{
+    return fnv1a(fnv1a(14695981039346656037ull, key->alg, strlen(key->alg)), key->key, key->key_length);
+}
+
+static cache_entry_t *cache_slot(const char *token, size_t length)
+{
+    return &cache[fnv1a(14695981039346656037ull, token, length) % CACHE_SLOTS];
+}
+
+/* The cached payload of token when a key of alg that verified it is still
+ * configured, or NULL. */
+static json_t *cache_find(const rill_config_jwt_t *config, const char *alg, const char *token, size_t length)
+{
+    const cache_entry_t *entry = cache_slot(token, length);
+    if (entry->token == NULL || entry->length != length || memcmp(entry->token, token, length) != 0)
+        return NULL;
+    for (size_t i = 0; i < config->key_count; i++) {
+        if (strcmp(config->keys[i].alg, alg) == 0 && key_hash(&config->keys[i]) == entry->key_hash) {
+            json_error_t error;
+            return json_loads(entry->claims, 0, &error);
+        }
+    }
+    return NULL;
+}
+
+static void cache_store(const rill_config_jwt_key_t *key, const char *token, size_t length, const json_t *payload)
+{
+    if (length > CACHE_TOKEN_MAX)
+        return;
+    cache_entry_t *entry = cache_slot(token, length);
+    char *claims = json_dumps(payload, JSON_COMPACT);
+    char *copy = malloc(length);
+    if (claims == NULL || copy == NULL) {
+        free(claims);
+        free(copy);
+        return;
+    }
+    memcpy(copy, token, length);
+    free(entry->token);
+    free(entry->claims);
+    entry->token = copy;
+    entry->length = length;
+    entry->key_hash = key_hash(key);
+    entry->claims = claims;
+}
 
 /* The alg named by the token's header (base64url JSON), into alg; -1 when
  * the header is not readable. Only reads: libjwt verifies. */
@@ -87,6 +159,9 @@ int rill_access_jwt_verify(const rill_config_jwt_t *config, const char *token, s
                                             : "the token's alg is not allowed (no configured key has it)";
         return -1;
     }
+    json_t *payload = cache_find(config, alg, token, length);
+    if (payload != NULL)
+        goto verified;
     char *text = malloc(length + 1);
     if (text == NULL) {
         *why = "out of memory";
@@ -94,17 +169,19 @@ int rill_access_jwt_verify(const rill_config_jwt_t *config, const char *token, s
     }
     memcpy(text, token, length);
     text[length] = '\0';
-    json_t *payload = NULL;
     int verified = 0;
     for (size_t i = 0; i < config->key_count && !verified; i++) {
-        if (strcmp(config->keys[i].alg, alg) == 0)
-            verified = decode_with(&config->keys[i], text, &payload) == 0;
+        if (strcmp(config->keys[i].alg, alg) == 0 && decode_with(&config->keys[i], text, &payload) == 0) {
+            verified = 1;
+            cache_store(&config->keys[i], token, length, payload);
+        }
     }
     free(text);
     if (!verified) {
         *why = "bad signature, or a malformed token";
         return -1;
     }
+verified:
     if (rill_access_claims_check_time(payload, now_s, config->leeway_s, why) != 0) {
         json_decref(payload);
         return -1;

@@ -126,6 +126,14 @@ def test_jwt_topics_need_claims(ctx):
     # Leeway: expired a second ago is still good with leeway_s 2.
     opens(system, "/v1/topics/news", bearer(hs256({"sub": "alice", "exp": now - 1, "rill": {"subscribe": ["news"]}})))
 
+    # A token verified once (the frontend remembers verified tokens) still
+    # expires: exp is checked on every request.
+    start = int(time.time())
+    soon = hs256({"sub": "alice", "exp": start + 2, "rill": {"subscribe": ["news"]}})  # good for 3 s at least
+    opens(system, "/v1/topics/news", bearer(soon))
+    time.sleep(max(0.0, start + 2 + 2 + 1.2 - time.time()))  # past exp + leeway_s
+    refused(system, "GET", "/v1/topics/news", bearer(soon), 401, "expired")
+
     # The cookie path (EventSource cannot set headers); the header wins when both are there.
     opens(system, "/v1/topics/news", {"Cookie": "theme=dark; rill_jwt=%s; other=1" % alice})
     refused(system, "GET", "/v1/topics/secret", {"Cookie": "rill_jwt=" + alice}, 403)
