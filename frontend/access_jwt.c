@@ -106,6 +106,8 @@ static int header_alg(const char *token, size_t length, char *alg, size_t alg_si
     if (decoded_length < 0)
         return -1;
     decoded_length -= (int)(padded - encoded); /* EVP_DecodeBlock counts the padding's zero bytes */
+    if (decoded_length <= 0)
+        return -1;
     json_error_t error;
     json_t *header = json_loadb((const char *)decoded, (size_t)decoded_length, 0, &error);
     const char *name = json_string_value(json_object_get(header, "alg"));
