@@ -120,6 +120,9 @@ def test_jwt_topics_need_claims(ctx):
     refused(system, "GET", "/v1/topics/news", bearer(unsigned({"sub": "alice", "rill": {"subscribe": ["*"]}})),
             401, "alg none")
     refused(system, "GET", "/v1/topics/news", bearer("not-a-jwt"), 401, "not a JWT")
+    for junk in ("a.b", "e.x.y", ".x.y", "eyJhbGciOiJIUzI1NiJ9", "eyJhbGciOiJIUzI1NiJ9..", "%%%.x.y",
+                 b64url(b'{"alg":"HS256"}') + ".!!.!!", "x" * 9000):
+        refused(system, "GET", "/v1/topics/news", bearer(junk), 401)
     refused(system, "GET", "/v1/topics/news", {"Authorization": "Basic " + alice}, 401, "Bearer")
     answer_status, headers, _ = system.request("GET", "/v1/topics/news", None, bearer(forged))
     check('error="invalid_token"' in headers.get("www-authenticate", ""), headers)
