@@ -78,7 +78,8 @@ static void grant_dispose(void *data)
 }
 
 /* 401 with WWW-Authenticate (RFC 6750): invalid_token says the token was
- * there but not good, and why. */
+ * there but not good, and why (a static text without '"' or '\\', so it
+ * fits the quoted string as it is). */
 static void refuse_unauthorized(h2o_req_t *req, const char *why, int invalid_token)
 {
     if (invalid_token) {
@@ -190,7 +191,7 @@ static int jwt_check(const rill_config_t *config, h2o_req_t *req, const rill_rou
     h2o_iovec_t token = h2o_iovec_init(NULL, 0);
     if (authorization.base != NULL) {
         if (authorization.len <= sizeof(scheme) - 1 || strncasecmp(authorization.base, scheme, sizeof(scheme) - 1) != 0) {
-            refuse_unauthorized(req, "the Authorization header must be \"Bearer <token>\"", 1);
+            refuse_unauthorized(req, "the Authorization header must be: Bearer <token>", 1);
             return 1;
         }
         if (config->auth_token[0] != '\0' && rill_access_token_matches(config, authorization.base, authorization.len))
