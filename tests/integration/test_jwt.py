@@ -6,11 +6,13 @@ ES256 keys with the `openssl` command, their tokens signed with Debian's
 python3-jwt (PyJWT, on python3-cryptography: ./rill's TEST_PACKAGES). The
 cookie path is also driven from a real EventSource in headless Chromium.
 """
+import atexit
 import base64
 import hashlib
 import hmac
 import json
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -202,6 +204,7 @@ def test_jwt_jobs_belong_to_their_sub(ctx):
 def keys():
     """RS256 and ES256 key pairs made by openssl, in a fresh folder."""
     folder = tempfile.mkdtemp(prefix="rill-jwt-keys-")
+    atexit.register(shutil.rmtree, folder, True)
     commands = [["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "rs.key"],
                 ["pkey", "-in", "rs.key", "-pubout", "-out", "rs.pem"],
                 ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "es.key"],
