@@ -20,7 +20,7 @@ FROM ${BUILD_BASE} AS build
 LABEL org.rill.stage=build
 # Keep in step with docker/make-base-image.sh and ./rill's PACKAGES.
 ARG BUILD_PACKAGES="build-essential meson ninja-build pkg-config libzmq3-dev libczmq-dev \
-libh2o-evloop-dev libjansson-dev libssl-dev libcurl4-openssl-dev libwslay-dev"
+libh2o-evloop-dev libjansson-dev libssl-dev libcurl4-openssl-dev libwslay-dev libjwt-dev"
 RUN missing=$(for p in $BUILD_PACKAGES; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null \
         | grep -q 'install ok installed' || echo "$p"; done) \
  && if [ -n "$missing" ]; then apt-get update -qq \
@@ -40,7 +40,7 @@ FROM ${RUNTIME_BASE}
 # What the three binaries link (ldd), curl for the health checks, tini as
 # PID 1. Keep in step with docker/make-base-image.sh.
 ARG RUNTIME_PACKAGES="libzmq5 libczmq4 libh2o-evloop0.13 libjansson4 libssl3 libcurl4 libwslay1 \
-curl ca-certificates tini"
+libjwt0 curl ca-certificates tini"
 RUN missing=$(for p in $RUNTIME_PACKAGES; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null \
         | grep -q 'install ok installed' || echo "$p"; done) \
  && if [ -n "$missing" ]; then apt-get update -qq \

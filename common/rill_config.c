@@ -608,10 +608,12 @@ int rill_config_load(const char *path, rill_config_t *config, char *error, size_
             }
             continue;
         }
-        if (strcmp(key, "exec") == 0 || strcmp(key, "upstreams") == 0) {
-            char reason[400];
-            int loaded = strcmp(key, "exec") == 0 ? load_exec(value, config, reason, sizeof(reason))
-                                                  : load_upstreams(value, config, reason, sizeof(reason));
+        if (strcmp(key, "exec") == 0 || strcmp(key, "upstreams") == 0 || strcmp(key, "jwt") == 0) {
+            char reason[1400];
+            int loaded = strcmp(key, "exec") == 0        ? load_exec(value, config, reason, sizeof(reason))
+                         : strcmp(key, "upstreams") == 0 ? load_upstreams(value, config, reason, sizeof(reason))
+                                                         : rill_config_jwt_load(value, path, &config->jwt, reason,
+                                                                                sizeof(reason));
             if (loaded != 0) {
                 snprintf(error, error_size, "%s: %s", path, reason);
                 goto out;

@@ -9,6 +9,8 @@
 #ifndef RILL_CONFIG_H
 #define RILL_CONFIG_H
 
+#include "rill_config_jwt.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -115,6 +117,8 @@ typedef struct {
     char cors_origins[RILL_CONFIG_MAX_ORIGINS][RILL_CONFIG_ORIGIN_MAX];
     /* When set, submit, publish and cancel need "Authorization: Bearer <token>". */
     char auth_token[RILL_CONFIG_TOKEN_MAX];
+    /* JWT access per topic and per job (docs/API.md "Access"); off without keys. */
+    rill_config_jwt_t jwt;
     /* Declared pipelines, in order: a job takes the first that matches. */
     size_t pipeline_count;
     rill_pipeline_config_t pipelines[RILL_CONFIG_MAX_PIPELINES];

@@ -34,11 +34,12 @@ done
 # What the Dockerfile's stages use: keep in step with its BUILD_PACKAGES and
 # RUNTIME_PACKAGES, and with ./rill's PACKAGES. libcurl4-openssl-dev is for
 # the `http` and `subscribe` job kinds, libwslay-dev for `subscribe`'s
-# WebSocket upstreams (docs/API.md); libwslay1 comes with libh2o-evloop0.13.
+# WebSocket upstreams (docs/API.md); libwslay1 comes with libh2o-evloop0.13;
+# libjwt-dev/libjwt0 for the frontend's JWT access (docs/API.md "Access").
 build_packages=(build-essential meson ninja-build pkg-config libzmq3-dev libczmq-dev libh2o-evloop-dev
-                libjansson-dev libssl-dev libcurl4-openssl-dev libwslay-dev)
-runtime_packages=(libzmq5 libczmq4 libh2o-evloop0.13 libjansson4 libssl3 libcurl4 libwslay1 curl ca-certificates
-                  tini)
+                libjansson-dev libssl-dev libcurl4-openssl-dev libwslay-dev libjwt-dev)
+runtime_packages=(libzmq5 libczmq4 libh2o-evloop0.13 libjansson4 libssl3 libcurl4 libwslay1 libjwt0 curl
+                  ca-certificates tini)
 
 say() { printf 'make-base-image: %s\n' "$*" >&2; }
 

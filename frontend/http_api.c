@@ -15,6 +15,7 @@
 #include "event_format.h"
 #include "http_reply.h"
 #include "http_request.h"
+#include "job_owner_http.h"
 #include "lists_http.h"
 #include "metrics_http.h"
 #include "router.h"
@@ -39,6 +40,34 @@ static void handle_job(rill_broker_link_t *broker, h2o_req_t *req, const rill_ro
     rill_frame_t arguments[1] = {rill_frame_from_string(route->job_id)};
     rill_http_call_broker(broker, req, cancel ? RILL_COMMAND_CANCEL : RILL_COMMAND_STATUS, arguments, 1,
                           RILL_COMMAND_STATUS, 200, NULL);
+}
+
+/* A job the token's claims do not name: read (or cancelled) once the
+ * broker says it is the token's sub's (job_owner_http.h). */
+typedef struct {
+    rill_broker_link_t *broker;
+    rill_route_t route;
+    const char *ids[1];
+} job_resume_t;
+
+static void resume_job(h2o_req_t *req, void *data)
+{
+    job_resume_t *resume = data;
+    handle_job(resume->broker, req, &resume->route);
+}
+
+static void handle_job_access(rill_broker_link_t *broker, h2o_req_t *req, const rill_route_t *route,
+                              rill_access_grant_t *grant)
+{
+    if (rill_access_may_read_job_by_claim(grant, route->job_id)) {
+        handle_job(broker, req, route);
+        return;
+    }
+    job_resume_t *resume = h2o_mem_alloc_pool(&req->pool, sizeof(*resume));
+    resume->broker = broker;
+    resume->route = *route;
+    resume->ids[0] = resume->route.job_id;
+    rill_job_owner_check(broker, req, grant, resume->ids, 1, resume_job, resume);
 }
 
 /* valid JSON text without the whitespace between its tokens (an event is
@@ -125,6 +154,7 @@ static int on_request(h2o_handler_t *handler, h2o_req_t *req)
     const rill_config_t *config = context->config;
     rill_broker_link_t *broker = context->broker;
     rill_route_t route;
+    rill_access_grant_t *grant = NULL;
     rill_route_match(req->method.base, req->method.len, req->path_normalized.base,
                      req->path_normalized.len, &route);
     if (route.status == 404) {
@@ -135,7 +165,7 @@ static int on_request(h2o_handler_t *handler, h2o_req_t *req)
         rill_http_reply_error(req, 400, "bad_topic", "a topic name matches [A-Za-z0-9._-]{1,128}");
         return 0;
     }
-    if (rill_access_check(config, req, &route))
+    if (rill_access_check(config, req, &route, &grant))
         return 0;
     if (route.status == 405) {
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL, route.allow,
@@ -159,7 +189,7 @@ static int on_request(h2o_handler_t *handler, h2o_req_t *req)
         if (req->method.len == 3 && memcmp(req->method.base, "GET", 3) == 0)
             rill_lists_http_handle(req, broker, "jobs", NULL);
         else
-            rill_submit_http_handle(req, config, broker, context->streams);
+            rill_submit_http_handle(req, config, broker, context->streams, grant);
         break;
     case RILL_ROUTE_WORKERS:
         rill_lists_http_handle(req, broker, "workers", NULL);
@@ -171,7 +201,7 @@ static int on_request(h2o_handler_t *handler, h2o_req_t *req)
         rill_lists_http_handle(req, broker, "pipelines", NULL);
         break;
     case RILL_ROUTE_JOB:
-        handle_job(broker, req, &route);
+        handle_job_access(broker, req, &route, grant);
         break;
     case RILL_ROUTE_HEALTHZ:
         handle_health(broker, req, 1);
@@ -180,7 +210,7 @@ static int on_request(h2o_handler_t *handler, h2o_req_t *req)
         handle_health(broker, req, config->ready_requires_worker);
         break;
     case RILL_ROUTE_STREAM:
-        rill_stream_http_handle(req, config, broker, context->streams, NULL);
+        rill_stream_http_handle(req, config, broker, context->streams, NULL, grant);
         break;
     case RILL_ROUTE_TOPIC:
         if (req->method.len == 4 && memcmp(req->method.base, "POST", 4) == 0)
@@ -190,7 +220,7 @@ static int on_request(h2o_handler_t *handler, h2o_req_t *req)
         else if (rill_lists_http_wants_info(req))
             rill_lists_http_handle(req, broker, "topic", route.topic);
         else
-            rill_stream_http_handle(req, config, broker, context->streams, route.topic);
+            rill_stream_http_handle(req, config, broker, context->streams, route.topic, grant);
         break;
     case RILL_ROUTE_METRICS:
         rill_metrics_http_handle(req, broker, context->streams, context->metrics);

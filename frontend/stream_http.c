@@ -5,6 +5,7 @@
 
 #include "cursor.h"
 #include "http_reply.h"
+#include "job_owner_http.h"
 #include "http_request.h"
 #include "request_bytes.h"
 #include "rill_log.h"
@@ -129,9 +130,59 @@ static int open_stream(h2o_req_t *req, rill_stream_t *stream, const named_subjec
     return 0;
 }
 
+typedef struct {
+    const rill_config_t *config;
+    rill_broker_link_t *broker;
+    rill_streams_t *streams;
+    char *path_topic;
+    rill_access_grant_t *grant;
+} stream_resume_t;
+
+static void resume_stream(h2o_req_t *req, void *data)
+{
+    stream_resume_t *resume = data;
+    rill_stream_http_handle(req, resume->config, resume->broker, resume->streams, resume->path_topic,
+                            resume->grant);
+}
+
+/* JWT access (access.h): 0 when the grant allows every subject; else -1,
+ * the request answered (403) or waiting for its jobs' owners (then the
+ * handler runs again, with grant->jobs_verified). */
+static int check_grant(h2o_req_t *req, const rill_config_t *config, rill_broker_link_t *broker,
+                       rill_streams_t *streams, const char *path_topic, rill_access_grant_t *grant,
+                       const named_subject_t *subjects, size_t used)
+{
+    if (grant == NULL || grant->everything)
+        return 0;
+    const char **ids = NULL;
+    size_t id_count = 0;
+    for (size_t i = 0; i < used; i++) {
+        if (subjects[i].is_topic) {
+            if (!rill_access_may_subscribe(grant, subjects[i].name, subjects[i].length)) {
+                rill_http_reply_error(req, 403, "forbidden", "the token's rill.subscribe claim does not name this topic");
+                return -1;
+            }
+        } else if (!grant->jobs_verified && !rill_access_may_read_job_by_claim(grant, subjects[i].name)) {
+            if (ids == NULL)
+                ids = h2o_mem_alloc_pool(&req->pool, used * sizeof(*ids));
+            ids[id_count++] = subjects[i].name;
+        }
+    }
+    if (id_count == 0)
+        return 0;
+    stream_resume_t *resume = h2o_mem_alloc_pool(&req->pool, sizeof(*resume));
+    resume->config = config;
+    resume->broker = broker;
+    resume->streams = streams;
+    resume->path_topic = path_topic != NULL ? h2o_strdup(&req->pool, path_topic, SIZE_MAX).base : NULL;
+    resume->grant = grant;
+    rill_job_owner_check(broker, req, grant, ids, id_count, resume_stream, resume);
+    return -1;
+}
+
 void rill_stream_http_handle(h2o_req_t *req, const rill_config_t *config,
                              rill_broker_link_t *broker, rill_streams_t *streams,
-                             const char *path_topic)
+                             const char *path_topic, rill_access_grant_t *grant)
 {
     size_t query_length, at = 0, name_length, value_length, count = 0;
     const char *query = rill_http_request_query(req, &query_length);
@@ -166,6 +217,8 @@ void rill_stream_http_handle(h2o_req_t *req, const rill_config_t *config,
     uint64_t last_n = 0;
     if (read_query(req, path_topic, subjects, &used, &cursor_text, &cursor_length,
                    config->topic_retain_messages, &last_n) != 0)
+        return;
+    if (check_grant(req, config, broker, streams, path_topic, grant, subjects, used) != 0)
         return;
     rill_stream_format_t format;
     if (rill_http_request_stream_format(req, &format) != 0) {

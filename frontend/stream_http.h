@@ -10,15 +10,18 @@
 #ifndef RILL_FRONTEND_STREAM_HTTP_H
 #define RILL_FRONTEND_STREAM_HTTP_H
 
+#include "access_claims.h"
 #include "broker_link.h"
 #include "rill_config.h"
 #include "stream.h"
 
 #include <h2o.h>
 
-/* path_topic: the topic of /v1/topics/{name}, or NULL for /v1/stream. */
+/* path_topic: the topic of /v1/topics/{name}, or NULL for /v1/stream.
+ * grant (access.h): the query's topics need its subscribe claim, and its
+ * jobs its jobs claim or its sub's ownership (asked of the broker first). */
 void rill_stream_http_handle(h2o_req_t *req, const rill_config_t *config,
                              rill_broker_link_t *broker, rill_streams_t *streams,
-                             const char *path_topic);
+                             const char *path_topic, rill_access_grant_t *grant);
 
 #endif

@@ -30,7 +30,7 @@ typedef struct {
     rill_stream_t *stream; /* NULL when detached, or handed over */
     size_t job_count;
     char (*ids)[RILL_ID_TEXT_SIZE];
-    char who[64];
+    char who[256]; /* the client, and the owner's sub with JWT access (access_claims.h) */
 } submit_t;
 
 static void submit_dispose(void *data)
@@ -168,7 +168,8 @@ static int open_stream(submit_t *submit, rill_streams_t *streams, rill_stream_fo
 }
 
 void rill_submit_http_handle(h2o_req_t *req, const rill_config_t *config,
-                             rill_broker_link_t *broker, rill_streams_t *streams)
+                             rill_broker_link_t *broker, rill_streams_t *streams,
+                             const rill_access_grant_t *grant)
 {
     size_t query_length;
     const char *query = rill_http_request_query(req, &query_length);
@@ -190,7 +191,9 @@ void rill_submit_http_handle(h2o_req_t *req, const rill_config_t *config,
     submit->req = req;
     submit->job_count = body.count;
     submit->ids = h2o_mem_alloc_pool(&req->pool, submit->job_count * sizeof(*submit->ids));
-    rill_http_request_client(req, submit->who, sizeof(submit->who));
+    char client[64];
+    rill_http_request_client(req, client, sizeof(client));
+    rill_access_owner_who(grant, client, submit->who, sizeof(submit->who));
     for (size_t i = 0; i < submit->job_count; i++) {
         if (rill_id_generate(submit->ids[i]) != 0) {
             rill_submit_body_release(&body);

@@ -12,13 +12,17 @@
 #ifndef RILL_FRONTEND_SUBMIT_HTTP_H
 #define RILL_FRONTEND_SUBMIT_HTTP_H
 
+#include "access_claims.h"
 #include "broker_link.h"
 #include "rill_config.h"
 #include "stream.h"
 
 #include <h2o.h>
 
+/* grant (access.h): with JWT access, the jobs belong to its sub (written
+ * into each job's who, access_claims.h). */
 void rill_submit_http_handle(h2o_req_t *req, const rill_config_t *config,
-                             rill_broker_link_t *broker, rill_streams_t *streams);
+                             rill_broker_link_t *broker, rill_streams_t *streams,
+                             const rill_access_grant_t *grant);
 
 #endif
