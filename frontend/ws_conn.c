@@ -37,7 +37,11 @@ struct rill_ws_conn {
     unsigned in_pump : 1;
     unsigned pump_again : 1;
     unsigned close_queued : 1; /* we started the close handshake */
-    unsigned close_ticks;      /* ticks since close_queued */
+    unsigned close_issued : 1; /* ... and wslay has its close frame */
+    uint16_t close_code;
+    const char *close_reason; /* a literal */
+    unsigned close_ticks;      /* ticks since close_queued, the close frame unsent */
+    unsigned answer_ticks;     /* ticks since the close frame went */
     unsigned missed;           /* pings without anything heard back */
 };
 
@@ -64,10 +68,11 @@ static void accept_key(char out[29], const char *key)
 }
 
 /* The end, once: the socket closes, the owner hears it. */
-static void finish(rill_ws_conn_t *self)
+static void finish(rill_ws_conn_t *self, const char *why)
 {
     if (self->phase == WS_CLOSED)
         return;
+    rill_log_debug(NULL, "websocket: connection ends (%s)", why);
     self->phase = WS_CLOSED;
     if (self->sock != NULL) {
         h2o_socket_close(self->sock);
@@ -84,7 +89,7 @@ static void on_write_complete(h2o_socket_t *sock, const char *err)
     self->writing = 0;
     self->write_length = 0;
     if (err != NULL) {
-        finish(self);
+        finish(self, err);
         return;
     }
     pump(self);
@@ -96,7 +101,7 @@ static void on_read(h2o_socket_t *sock, const char *err)
 {
     rill_ws_conn_t *self = sock->data;
     if (err != NULL) {
-        finish(self); /* the peer went away */
+        finish(self, err); /* the peer went away */
         return;
     }
     pump(self);
@@ -123,6 +128,15 @@ static void pump(rill_ws_conn_t *self)
             failed = wslay_event_recv(self->wslay) != 0;
         if (!failed && self->phase == WS_OPEN && !self->writing && wslay_event_want_write(self->wslay))
             failed = wslay_event_send(self->wslay) != 0;
+        if (!failed && self->close_code != 0 && !self->close_issued &&
+            wslay_event_get_queued_msg_count(self->wslay) == 0) {
+            /* wslay sends control frames ahead of data: the close frame is
+             * queued only once every frame before it is in the buffer. */
+            self->close_issued = 1;
+            (void)wslay_event_queue_close(self->wslay, self->close_code, (const uint8_t *)self->close_reason,
+                                          strlen(self->close_reason));
+            self->pump_again = 1;
+        }
         if (!failed && self->phase == WS_OPEN && !self->writing && self->write_length > 0) {
             h2o_iovec_t buffer = h2o_iovec_init(self->write_buffer, self->write_length);
             self->writing = 1;
@@ -133,7 +147,7 @@ static void pump(rill_ws_conn_t *self)
     if (self->phase != WS_OPEN)
         return; /* an event of the owner ended it */
     if (failed)
-        finish(self);
+        finish(self, "a bad frame, or a failed write");
     else if (wslay_event_want_read(self->wslay)) {
         if (!h2o_socket_is_reading(self->sock))
             h2o_socket_read_start(self->sock, on_read);
@@ -141,7 +155,7 @@ static void pump(rill_ws_conn_t *self)
     else if (self->writing || wslay_event_want_write(self->wslay))
         h2o_socket_read_stop(self->sock);
     else
-        finish(self); /* both close frames went: the handshake is over */
+        finish(self, "close handshake done"); /* both close frames went */
 }
 
 static ssize_t on_wslay_recv(wslay_event_context_ptr context, uint8_t *buffer, size_t length, int flags,
@@ -193,7 +207,7 @@ static void on_upgraded(void *data, h2o_socket_t *sock, size_t request_size)
 {
     rill_ws_conn_t *self = data;
     if (sock == NULL) {
-        finish(self); /* the 101 could not be written */
+        finish(self, "the 101 could not be written");
         return;
     }
     self->sock = sock;
@@ -259,7 +273,8 @@ void rill_ws_conn_close(rill_ws_conn_t *self, uint16_t code, const char *reason)
     if (self->phase == WS_CLOSED || self->close_queued)
         return;
     self->close_queued = 1;
-    (void)wslay_event_queue_close(self->wslay, code, (const uint8_t *)reason, strlen(reason));
+    self->close_code = code;
+    self->close_reason = reason;
     pump(self);
 }
 
@@ -268,8 +283,11 @@ void rill_ws_conn_tick(rill_ws_conn_t *self)
     if (self->phase != WS_OPEN)
         return;
     if (self->close_queued) {
-        if (self->close_ticks++ >= 1)
-            finish(self); /* our close frame was not answered */
+        /* Our close frame waits for a peer that reads nothing, or for its
+         * answer: RILL_WS_MISSED_PINGS ticks to take it, one to answer. */
+        int sent = wslay_event_get_close_sent(self->wslay) && !self->writing; /* on the wire */
+        if (sent ? self->answer_ticks++ >= 1 : self->close_ticks++ >= RILL_WS_MISSED_PINGS)
+            finish(self, sent ? "no answer to our close frame" : "our close frame was never read");
         return;
     }
     if (self->missed >= RILL_WS_MISSED_PINGS) {

@@ -250,3 +250,203 @@ def test_ws_bad_input_gets_error_frames(ctx):
                                                                  "Sec-WebSocket-Key": "short",
                                                                  "Sec-WebSocket-Version": "13"})
     check(status == 400, "a malformed key answered %s" % status)
+
+
+# ---- with a raw socket: frames the test controls --------------------------------
+
+
+class RawWebSocket:
+    """A client WebSocket on a plain socket: it answers nothing by itself."""
+
+    def __init__(self, system, path, rcvbuf=None, headers=""):
+        self.sock = socket.socket()
+        if rcvbuf:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.sock.connect(("127.0.0.1", system.port))
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.sock.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                           "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n%s\r\n"
+                           % (path, key, headers)).encode())
+        self.data = b""
+        self.sock.settimeout(15)
+        while b"\r\n\r\n" not in self.data:
+            got = self.sock.recv(4096)
+            check(got, "the connection closed during the handshake: %r" % self.data)
+            self.data += got
+        head, _, self.data = self.data.partition(b"\r\n\r\n")
+        check(head.startswith(b"HTTP/1.1 101"), "the handshake answered %r" % head[:200])
+        accept = base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode())
+                                  .digest()).decode()
+        check(accept.encode() in head, "no right Sec-WebSocket-Accept in %r" % head)
+
+    def _need(self, count, deadline):
+        while len(self.data) < count:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise socket.timeout()
+            self.sock.settimeout(left)
+            got = self.sock.recv(1 << 20)
+            if not got:
+                return False
+            self.data += got
+        return True
+
+    def frame(self, timeout=15):
+        """(opcode, payload), or None when the server closed the connection."""
+        deadline = time.monotonic() + timeout
+        if not self._need(2, deadline):
+            return None
+        length = self.data[1] & 0x7F
+        header = 2
+        if length == 126:
+            header = 4
+        elif length == 127:
+            header = 10
+        if not self._need(header, deadline):
+            return None
+        if length == 126:
+            length = struct.unpack(">H", self.data[2:4])[0]
+        elif length == 127:
+            length = struct.unpack(">Q", self.data[2:10])[0]
+        check(not self.data[1] & 0x80, "a server frame must not be masked")
+        if not self._need(header + length, deadline):
+            return None
+        opcode, payload = self.data[0] & 0x0F, self.data[header:header + length]
+        self.data = self.data[header + length:]
+        return opcode, payload
+
+    def send(self, opcode, payload=b""):
+        mask = os.urandom(4)
+        head = bytes([0x80 | opcode])
+        if len(payload) < 126:
+            head += bytes([0x80 | len(payload)])
+        else:
+            head += bytes([0x80 | 126]) + struct.pack(">H", len(payload))
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        self.sock.sendall(head + mask + masked)
+
+    def close(self):
+        self.sock.close()
+
+
+def test_ws_ping_pong_and_close_handshake(ctx):
+    system = ctx.system(workers=1, config={"stream_heartbeat_ms": 200})
+    system.wait_healthy()
+    # Answering every ping keeps the socket open, long past 3 intervals.
+    ws = RawWebSocket(system, "/v1/topics/ws.ping")
+    pings, started = 0, time.monotonic()
+    while time.monotonic() - started < 2.0:
+        frame = ws.frame(5)
+        check(frame is not None, "closed although every ping was answered (after %d pings)" % pings)
+        if frame[0] == 0x9:
+            pings += 1
+            ws.send(0xA, frame[1])
+    check(pings >= 5, "only %d pings in 2 s at 200 ms" % pings)
+    # The close handshake from the client: the server echoes 1000 and closes.
+    ws.send(0x8, struct.pack(">H", 1000) + b"bye")
+    frames = []
+    while True:
+        frame = ws.frame(5)
+        if frame is None:
+            break
+        frames.append(frame)
+    closes = [f for f in frames if f[0] == 0x8]
+    check(closes and struct.unpack(">H", closes[0][1][:2])[0] == 1000, "close echo: %r" % frames)
+    ws.close()
+
+    # A client that answers no ping is cut after 3 intervals, with close 4000.
+    ws = RawWebSocket(system, "/v1/topics/ws.ping")
+    started = time.monotonic()
+    frames = []
+    while True:
+        frame = ws.frame(10)
+        if frame is None:
+            break
+        frames.append(frame)
+    elapsed = time.monotonic() - started
+    ws.close()
+    check(0.5 <= elapsed <= 3.0, "a silent client was cut after %.1f s (3 pings at 200 ms)" % elapsed)
+    closes = [f for f in frames if f[0] == 0x8]
+    check(closes and struct.unpack(">H", closes[0][1][:2])[0] == 4000, "close 4000 expected: %r" % frames)
+    # And the server's resources went with it (no stream left behind).
+    system.wait_for(lambda: harness.metric(system, "rill_streams_open") == 0, what="no open stream left")
+
+
+LIMITS = {"slow_client_hard_bytes": 262144, "slow_client_soft_bytes": 65536, "slow_client_soft_ms": 500}
+PAD = "x" * 16000
+
+
+def publish_many(system, topic, count):
+    conn = system.connection(30)
+    for n in range(1, count + 1):
+        conn.request("POST", "/v1/topics/" + topic, body=json.dumps({"n": n, "pad": PAD}))
+        response = conn.getresponse()
+        response.read()
+        check(response.status == 202, "publish answered %s" % response.status)
+    conn.close()
+
+
+def test_ws_slow_client_is_cut(ctx):
+    system = ctx.system(workers=1, config=LIMITS)
+    system.wait_healthy()
+    fast = []
+
+    def fast_reader():
+        stream = system.stream("GET", "/v1/topics/ws.hose")
+        while len(fast) < 600:
+            event = stream.next_event()
+            if event is None:
+                break
+            fast.append(event)
+
+    reader = threading.Thread(target=fast_reader)
+    reader.start()
+    slow = RawWebSocket(system, "/v1/topics/ws.hose", rcvbuf=4096)
+    check(slow.frame()[1].startswith(b'{"event":"subscribed"'), "subscribed first")
+    time.sleep(0.3)
+    publish_many(system, "ws.hose", 600)
+    reader.join(60)
+    check([e["data"]["n"] for e in fast] == list(range(1, 601)), "the fast reader got %d of 600" % len(fast))
+    # Now the slow one reads: what the limits let through, then the end.
+    texts, closes = [], []
+    while True:
+        frame = slow.frame(30)
+        if frame is None:
+            break
+        if frame[0] == 0x1:
+            texts.append(json.loads(frame[1]))
+        elif frame[0] == 0x8:
+            closes.append(struct.unpack(">H", frame[1][:2])[0])
+    slow.close()
+    parts = [t for t in texts if t.get("event") == "part"]
+    check(len(parts) < 600, "the slow client should have lost messages")
+    check([p["seq"] for p in parts] == list(range(1, len(parts) + 1)), "what came is in order, from 1")
+    drops = harness.metric(system, "rill_slow_client_drops_total")
+    check(drops >= 1, "rill_slow_client_drops_total %r" % drops)
+    check(texts and texts[-1].get("event") == "error" and texts[-1]["data"]["code"] == "slow_client",
+          "the last frame: %r" % [(t.get("event"), t.get("seq")) for t in texts[-1:]])
+    check(closes == [1008], "close 1008 after the slow_client error: %r" % closes)
+
+
+def test_ws_slow_client_gets_a_gap(ctx):
+    system = ctx.system(workers=1, config=dict(LIMITS, slow_client_action="gap", stream_heartbeat_ms=60000))
+    system.wait_healthy()
+    slow = RawWebSocket(system, "/v1/topics/ws.gappy", rcvbuf=4096)
+    check(slow.frame()[1].startswith(b'{"event":"subscribed"'), "subscribed first")
+    publish_many(system, "ws.gappy", 400)
+    threading.Thread(target=lambda: (time.sleep(1.0), publish_many(system, "ws.gappy", 1))).start()
+    covered, texts = [], []
+    while 401 not in covered:
+        frame = slow.frame(30)
+        check(frame is not None and frame[0] != 0x8, "the socket ended: %r after %r" % (frame, texts[-3:]))
+        if frame[0] != 0x1:
+            continue
+        event = json.loads(frame[1])
+        texts.append(event)
+        if event.get("event") == "gap":
+            covered.extend(range(event["data"]["from"], event["data"]["to"] + 1))
+        elif event.get("event") == "part":
+            covered.append(event["seq"])
+    slow.close()
+    check(covered == list(range(1, 402)), "every seq once, as a part or in a gap")
+    check(any(t.get("event") == "gap" for t in texts), "some were dropped as a gap")
