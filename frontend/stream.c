@@ -562,6 +562,7 @@ rill_streams_t *rill_streams_new(h2o_loop_t *loop, const rill_config_t *config,
     rill_outputs_init(&self->outputs, loop, config, metrics);
     rill_fetches_init(&self->fetches, loop, broker, &fetch_events, self);
     h2o_linklist_init_anchor(&self->all);
+    h2o_linklist_init_anchor(&self->websockets);
     return self;
 }
 

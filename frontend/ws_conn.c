@@ -148,6 +148,9 @@ static void pump(rill_ws_conn_t *self)
         return; /* an event of the owner ended it */
     if (failed)
         finish(self, "a bad frame, or a failed write");
+    else if (self->close_code == RILL_WS_CLOSE_GOING_AWAY && wslay_event_get_close_sent(self->wslay) &&
+             !self->writing)
+        finish(self, "going away"); /* the frontend stops: no wait for the answer */
     else if (wslay_event_want_read(self->wslay)) {
         if (!h2o_socket_is_reading(self->sock))
             h2o_socket_read_start(self->sock, on_read);

@@ -65,6 +65,7 @@ struct ws_session {
     ws_publish_t *publishes;
     h2o_timeout_entry_t tick; /* streams->outputs.heartbeat_timeout: pings */
     h2o_timeout_entry_t reap;
+    h2o_linklist_t link;      /* streams->websockets */
     char who[64];
     int may_publish;
     uint16_t close_code;      /* close once every subscription is out (shutdown) */
@@ -292,6 +293,10 @@ static void op_subscribe(ws_session_t *self, json_t *message, json_t *id)
         return;
     if (find_sub(self, subject.is_topic, subject.name, subject.length) != NULL) {
         reply_error(self, "subscribe", id, "conflict", "already subscribed");
+        return;
+    }
+    if (self->streams->shutting_down || self->close_code != 0) {
+        reply_error(self, "subscribe", id, "unavailable", "the frontend is shutting down");
         return;
     }
     if (live_subs(self) >= config->max_jobs_per_request) {
@@ -525,9 +530,19 @@ static void on_reap(h2o_timeout_entry_t *entry)
         h2o_timeout_unlink(&self->tick);
     if (h2o_timeout_is_linked(&self->reap))
         h2o_timeout_unlink(&self->reap);
+    h2o_linklist_unlink(&self->link);
     rill_log_debug(self->who, "websocket closed");
     rill_ws_conn_destroy(&self->conn);
     free(self);
+}
+
+void rill_ws_sessions_close_all(h2o_linklist_t *sessions)
+{
+    for (h2o_linklist_t *node = sessions->next; node != sessions; node = node->next) {
+        ws_session_t *self = H2O_STRUCT_FROM_MEMBER(ws_session_t, link, node);
+        self->close_code = RILL_WS_CLOSE_GOING_AWAY;
+        schedule_reap(self);
+    }
 }
 
 /* ---- the upgrade ------------------------------------------------------------- */
@@ -576,6 +591,7 @@ void rill_ws_session_start(h2o_req_t *req, const char *key, rill_streams_t *stre
     self->tick.cb = on_tick;
     self->reap.cb = on_reap;
     rill_http_request_client(req, self->who, sizeof(self->who));
+    h2o_linklist_insert(&streams->websockets, &self->link);
     self->conn = rill_ws_conn_upgrade(req, key, config->max_body_bytes + ENVELOPE_BYTES, &conn_events, self);
     h2o_timeout_link(self->context->loop, &streams->outputs.heartbeat_timeout, &self->tick);
     rill_log_debug(self->who, "websocket open, %zu subject(s)%s", count, self->may_publish ? "" : ", no publish");

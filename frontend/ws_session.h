@@ -42,4 +42,8 @@ void rill_ws_session_start(h2o_req_t *req, const char *key, rill_streams_t *stre
                            const rill_named_subject_t *subjects, size_t count, const rill_cursor_t *cursor,
                            uint64_t last_n);
 
+/* Shutdown (streams.h): every session closes with 1001 once its
+ * subscriptions have sent their closing notices. */
+void rill_ws_sessions_close_all(h2o_linklist_t *sessions);
+
 #endif

@@ -450,3 +450,80 @@ def test_ws_slow_client_gets_a_gap(ctx):
     slow.close()
     check(covered == list(range(1, 402)), "every seq once, as a part or in a gap")
     check(any(t.get("event") == "gap" for t in texts), "some were dropped as a gap")
+
+
+def test_ws_shutdown_sends_closing_then_1001(ctx):
+    import signal
+    system = ctx.system(workers=1)
+    system.wait_healthy()
+    subscribed = RawWebSocket(system, "/v1/topics/ws.s")
+    check(subscribed.frame()[1].startswith(b'{"event":"subscribed"'), "subscribed first")
+    idle = RawWebSocket(system, "/v1/stream")  # no subscription at all
+    publish(system, "ws.s", {"n": 1})
+    publish(system, "ws.s", {"n": 2})
+    check(json.loads(subscribed.frame()[1])["seq"] == 1 and json.loads(subscribed.frame()[1])["seq"] == 2,
+          "the two messages")
+    system.frontend.signal(signal.SIGTERM)
+    results = []
+    for ws in (subscribed, idle):
+        texts, closes = [], []
+        while True:
+            frame = ws.frame(10)
+            if frame is None:
+                break
+            if frame[0] == 0x1:
+                texts.append(json.loads(frame[1]))
+            elif frame[0] == 0x8:
+                closes.append(struct.unpack(">H", frame[1][:2])[0])
+        ws.close()
+        results.append((texts, closes))
+    (texts, closes), (idle_texts, idle_closes) = results
+    check([t["event"] for t in texts] == ["closing"] and texts[0]["data"] == {"cursor": "ws.s:2"},
+          "the closing notice with the cursor: %r" % texts)
+    check(closes == [1001] and idle_closes == [1001] and idle_texts == [],
+          "close 1001 for both: %r %r %r" % (closes, idle_closes, idle_texts))
+    check(system.frontend.popen.wait(10) == 0, "the frontend exits 0")
+
+
+# ---- the browser's own WebSocket -----------------------------------------------
+
+
+def test_ws_in_a_browser(ctx):
+    if os.environ.get("RILL_NO_BROWSER") == "1":
+        print("!!!!! SKIPPED: WebSocket browser test (RILL_NO_BROWSER=1) !!!!!", flush=True)
+        return
+    import browser
+    system = ctx.system(workers=1)
+    system.wait_healthy()
+    try:
+        chromium = browser.Browser()
+    except browser.BrowserMissing as error:
+        raise harness.TestFailure("the WebSocket is tested in a real browser, and none could start: %s" % error)
+    with chromium:
+        page = chromium.open(system.url("/livez"))  # same origin, a page with no script of its own
+        page.wait_for("document.readyState === 'complete'", 15, "the page")
+        page.evaluate("""
+            window.got = [];
+            window.ws = new WebSocket('ws://' + location.host + '/v1/topics/ws.browser');
+            ws.onmessage = (e) => got.push(JSON.parse(e.data));
+            ws.onclose = (e) => { window.closeCode = e.code; };
+            true""")
+        page.wait_for("got.some(f => f.event === 'subscribed')", 15, "the subscribed notice")
+        for n in range(1, 4):
+            publish(system, "ws.browser", {"n": n})
+        # And one published by the browser itself, on the same socket.
+        page.evaluate("ws.send(JSON.stringify({op: 'publish', topic: 'ws.browser', data: {n: 4}, id: 'b'})); true")
+        page.wait_for("got.filter(f => f.topic === 'ws.browser').length === 4 && "
+                      "got.some(f => f.event === 'published')", 15, "four messages and the published answer")
+        got = page.evaluate("got")
+        page.evaluate("ws.close(1000); true")
+        page.wait_for("window.closeCode !== undefined", 15, "the close handshake")
+        closed = page.evaluate("window.closeCode")
+        problems = [p for p in page.problems() if "favicon.ico" not in p]
+    messages = [f for f in got if f.get("topic") == "ws.browser"]
+    check([(m["seq"], m["data"]["n"]) for m in messages] == [(1, 1), (2, 2), (3, 3), (4, 4)],
+          "the browser got %r" % messages)
+    published = [f for f in got if f.get("event") == "published"]
+    check(published[0]["data"] == {"topic": "ws.browser", "seq": 4, "id": "b"}, "published: %r" % published)
+    check(problems == [], "the page reported problems: %r" % problems)
+    check(closed == 1000, "the close code the browser saw: %r" % closed)
