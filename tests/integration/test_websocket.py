@@ -527,3 +527,32 @@ def test_ws_in_a_browser(ctx):
     check(published[0]["data"] == {"topic": "ws.browser", "seq": 4, "id": "b"}, "published: %r" % published)
     check(problems == [], "the page reported problems: %r" % problems)
     check(closed == 1000, "the close code the browser saw: %r" % closed)
+
+
+def test_ws_message_limits(ctx):
+    import websockets
+    system = ctx.system(workers=1, config={"max_body_bytes": 1000})
+    system.wait_healthy()
+
+    async def scenario():
+        out = {}
+        async with websockets.connect(ws_url(system, "/v1/stream")) as ws:
+            # data over max_body_bytes: an error frame, the socket goes on.
+            await ws.send(json.dumps({"op": "publish", "topic": "ws.big", "data": "x" * 2000}))
+            out["too_large"] = await next_frame(ws)
+            await ws.send(json.dumps({"op": "publish", "topic": "ws.big", "data": "small"}))
+            out["small"] = await next_frame(ws)
+            # A message over max_body_bytes + 4 KiB: wslay closes with 1009.
+            await ws.send("x" * 6000)
+            try:
+                await asyncio.wait_for(ws.recv(), 10)
+                out["closed"] = None
+            except websockets.exceptions.ConnectionClosed as closed:
+                out["closed"] = closed.code
+        return out
+
+    out = run(scenario())
+    check(out["too_large"]["event"] == "error" and out["too_large"]["data"]["code"] == "body_too_large",
+          "too large: %r" % out["too_large"])
+    check(out["small"]["event"] == "published", "then a small one: %r" % out["small"])
+    check(out["closed"] == 1009, "an oversized message: close %r" % out["closed"])
