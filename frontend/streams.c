@@ -64,6 +64,12 @@ size_t rill_streams_count(rill_streams_t *self)
     size_t count = 0;
     for (h2o_linklist_t *node = self->all.next; node != &self->all; node = node->next)
         count++;
+    return count;
+}
+
+size_t rill_streams_left(rill_streams_t *self)
+{
+    size_t count = rill_streams_count(self);
     /* A WebSocket counts until its socket is closed, subscribed or not. */
     for (h2o_linklist_t *node = self->websockets.next; node != &self->websockets; node = node->next)
         count++;

@@ -556,3 +556,23 @@ def test_ws_message_limits(ctx):
           "too large: %r" % out["too_large"])
     check(out["small"]["event"] == "published", "then a small one: %r" % out["small"])
     check(out["closed"] == 1009, "an oversized message: close %r" % out["closed"])
+
+
+def test_ws_vanished_client_is_noticed_at_once(ctx):
+    """A socket that just goes (no close frame) is noticed at once, not at a
+    ping: its subscriptions are let go within a second."""
+    system = ctx.system(workers=1)  # stream_heartbeat_ms 5 s: no ping comes in the time allowed
+    system.wait_healthy()
+    (job,) = detach(system, demo(1000, 50))
+    ws = RawWebSocket(system, "/v1/stream?topic=ws.gone&job=" + job)
+    while True:
+        opcode, payload = ws.frame()
+        if opcode == 0x1 and json.loads(payload).get("event") == "part":
+            break
+    check(harness.metric(system, "rill_streams_open") == 2, "one stream per subscription")
+    ws.sock.close()
+    started = time.monotonic()
+    system.wait_for(lambda: harness.metric(system, "rill_streams_open") == 0, timeout=10, what="no stream left")
+    check(time.monotonic() - started < 1.5, "noticed after %.1f s" % (time.monotonic() - started))
+    status, _ = system.json_request("DELETE", "/v1/jobs/" + job)
+    check(status == 200, "cancel answered %s" % status)
