@@ -576,3 +576,21 @@ def test_ws_vanished_client_is_noticed_at_once(ctx):
     check(time.monotonic() - started < 1.5, "noticed after %.1f s" % (time.monotonic() - started))
     status, _ = system.json_request("DELETE", "/v1/jobs/" + job)
     check(status == 200, "cancel answered %s" % status)
+
+
+def test_wss_over_tls(ctx):
+    import ssl
+    import websockets
+    import test_tls
+    system = test_tls.tls_system(ctx)
+    context = ssl.create_default_context(cafile=system.cert)  # ALPN none: h2o picks http/1.1
+
+    async def scenario():
+        async with websockets.connect("wss://127.0.0.1:%d/v1/topics/ws.tls" % system.port, ssl=context) as ws:
+            await until(ws, lambda f: is_notice(f, "subscribed", topic="ws.tls"), "subscribed")
+            await in_thread(publish, system, "ws.tls", {"over": "tls"})
+            await ws.send(json.dumps({"op": "publish", "topic": "ws.tls", "data": {"from": "socket"}}))
+            return await until(ws, lambda f: f.get("seq") == 2, "both messages")
+
+    got = run(scenario())
+    check([f["data"] for f in got if "seq" in f] == [{"over": "tls"}, {"from": "socket"}], "over TLS: %r" % got)
