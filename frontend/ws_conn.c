@@ -22,6 +22,7 @@
 #include <wslay/wslay.h>
 
 #define WRITE_BUFFER_BYTES (64 * 1024) /* one write: many frames */
+#define WRITE_BUFFER_MIN 1024          /* an idle socket keeps none (10,000 idle ones) */
 
 typedef enum { WS_UPGRADING = 0, WS_OPEN, WS_CLOSED } ws_phase_t;
 
@@ -31,8 +32,9 @@ struct rill_ws_conn {
     const rill_ws_conn_events_t *events;
     void *data;
     ws_phase_t phase;
-    char *write_buffer; /* WRITE_BUFFER_BYTES; referenced by the write in flight */
+    char *write_buffer; /* grown up to WRITE_BUFFER_BYTES; referenced by the write in flight */
     size_t write_length;
+    size_t write_capacity;
     unsigned writing : 1;
     unsigned in_pump : 1;
     unsigned pump_again : 1;
@@ -93,6 +95,12 @@ static void on_write_complete(h2o_socket_t *sock, const char *err)
         return;
     }
     pump(self);
+    if (!self->writing) { /* nothing more to write now: an idle socket holds no buffer */
+        free(self->write_buffer);
+        self->write_buffer = NULL;
+        self->write_capacity = 0;
+        self->write_length = 0;
+    }
     if (self->phase == WS_OPEN && !self->writing && wslay_event_get_queued_msg_count(self->wslay) == 0)
         self->events->on_drained(self->data);
 }
@@ -126,6 +134,12 @@ static void pump(rill_ws_conn_t *self)
         self->pump_again = 0;
         if (self->sock->input->size > 0 && wslay_event_want_read(self->wslay))
             failed = wslay_event_recv(self->wslay) != 0;
+        if (self->sock->input->size == 0 && self->sock->input->bytes != NULL) {
+            /* all read: h2o's read buffer goes back to its prototype, so an
+             * idle socket holds none (h2o reserves one at its next read) */
+            h2o_buffer_dispose(&self->sock->input);
+            h2o_buffer_init(&self->sock->input, &h2o_socket_buffer_prototype);
+        }
         if (!failed && self->phase == WS_OPEN && !self->writing && wslay_event_want_write(self->wslay))
             failed = wslay_event_send(self->wslay) != 0;
         if (!failed && self->close_code != 0 && !self->close_issued &&
@@ -183,7 +197,19 @@ static ssize_t on_wslay_send(wslay_event_context_ptr context, const uint8_t *dat
 {
     (void)flags;
     rill_ws_conn_t *self = argument;
-    size_t room = WRITE_BUFFER_BYTES - self->write_length;
+    if (!self->writing && self->write_length + length > self->write_capacity &&
+        self->write_capacity < WRITE_BUFFER_BYTES) {
+        size_t capacity = self->write_capacity * 2;
+        if (capacity < self->write_length + length)
+            capacity = self->write_length + length;
+        if (capacity < WRITE_BUFFER_MIN)
+            capacity = WRITE_BUFFER_MIN;
+        if (capacity > WRITE_BUFFER_BYTES)
+            capacity = WRITE_BUFFER_BYTES;
+        self->write_buffer = rill_xrealloc(self->write_buffer, capacity);
+        self->write_capacity = capacity;
+    }
+    size_t room = self->write_capacity - self->write_length;
     if (self->writing || room == 0) {
         wslay_event_set_error(context, WSLAY_ERR_WOULDBLOCK);
         return -1;
@@ -234,7 +260,6 @@ rill_ws_conn_t *rill_ws_conn_upgrade(h2o_req_t *req, const char *key, size_t max
     if (wslay_event_context_server_init(&self->wslay, &callbacks, self) != 0)
         abort(); /* only out of memory (rill_alloc.h) */
     wslay_event_config_set_max_recv_msg_length(self->wslay, max_message);
-    self->write_buffer = rill_xmalloc(WRITE_BUFFER_BYTES);
     self->events = events;
     self->data = data;
     char accept[29];
