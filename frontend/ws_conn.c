@@ -35,7 +35,9 @@ struct rill_ws_conn {
     char *write_buffer; /* grown up to WRITE_BUFFER_BYTES; referenced by the write in flight */
     size_t write_length;
     size_t write_capacity;
+    size_t read_hold;
     unsigned writing : 1;
+    unsigned read_paused : 1; /* rill_ws_conn_hold_reading */
     unsigned in_pump : 1;
     unsigned pump_again : 1;
     unsigned close_queued : 1; /* we started the close handshake */
@@ -115,6 +117,14 @@ static void on_read(h2o_socket_t *sock, const char *err)
     pump(self);
 }
 
+/* Back-pressure on the peer's messages: none is read while the owner holds
+ * reading, or while the answers already queued are over read_hold bytes (a
+ * client that sends and does not read). */
+static int reads_held(rill_ws_conn_t *self)
+{
+    return self->read_paused || rill_ws_conn_queued_bytes(self) >= self->read_hold;
+}
+
 /* Reads what the socket has, writes what wslay queued, and ends the
  * connection when wslay wants neither (the close handshake is over). The
  * owner's events run inside wslay_event_recv and may queue frames and pump
@@ -132,7 +142,7 @@ static void pump(rill_ws_conn_t *self)
     int failed = 0;
     do {
         self->pump_again = 0;
-        if (self->sock->input->size > 0 && wslay_event_want_read(self->wslay))
+        if (self->sock->input->size > 0 && wslay_event_want_read(self->wslay) && !reads_held(self))
             failed = wslay_event_recv(self->wslay) != 0;
         if (self->sock->input->size == 0 && self->sock->input->bytes != NULL) {
             /* all read: h2o's read buffer goes back to its prototype, so an
@@ -166,10 +176,11 @@ static void pump(rill_ws_conn_t *self)
              !self->writing)
         finish(self, "going away"); /* the frontend stops: no wait for the answer */
     else if (wslay_event_want_read(self->wslay)) {
-        if (!h2o_socket_is_reading(self->sock))
+        if (reads_held(self))
+            h2o_socket_read_stop(self->sock); /* pumped again when a write completes, or on resume */
+        else if (!h2o_socket_is_reading(self->sock))
             h2o_socket_read_start(self->sock, on_read);
-    }
-    else if (self->writing || wslay_event_want_write(self->wslay))
+    } else if (self->writing || wslay_event_want_write(self->wslay))
         h2o_socket_read_stop(self->sock);
     else
         finish(self, "close handshake done"); /* both close frames went */
@@ -181,7 +192,7 @@ static ssize_t on_wslay_recv(wslay_event_context_ptr context, uint8_t *buffer, s
     (void)flags;
     rill_ws_conn_t *self = argument;
     h2o_buffer_t *input = self->sock->input;
-    if (input->size == 0) {
+    if (input->size == 0 || reads_held(self)) {
         wslay_event_set_error(context, WSLAY_ERR_WOULDBLOCK);
         return -1;
     }
@@ -248,10 +259,11 @@ static void on_upgraded(void *data, h2o_socket_t *sock, size_t request_size)
         self->events->on_drained(self->data);
 }
 
-rill_ws_conn_t *rill_ws_conn_upgrade(h2o_req_t *req, const char *key, size_t max_message,
+rill_ws_conn_t *rill_ws_conn_upgrade(h2o_req_t *req, const char *key, size_t max_message, size_t read_hold,
                                      const rill_ws_conn_events_t *events, void *data)
 {
     rill_ws_conn_t *self = rill_xcalloc(1, sizeof(*self));
+    self->read_hold = read_hold;
     struct wslay_event_callbacks callbacks = {
         .recv_callback = on_wslay_recv,
         .send_callback = on_wslay_send,
@@ -289,6 +301,14 @@ void rill_ws_conn_flush(rill_ws_conn_t *self)
 size_t rill_ws_conn_queued_bytes(rill_ws_conn_t *self)
 {
     return wslay_event_get_queued_msg_length(self->wslay) + self->write_length;
+}
+
+void rill_ws_conn_hold_reading(rill_ws_conn_t *self, int hold)
+{
+    if ((int)self->read_paused == (hold != 0))
+        return;
+    self->read_paused = hold != 0;
+    pump(self);
 }
 
 int rill_ws_conn_is_open(rill_ws_conn_t *self)

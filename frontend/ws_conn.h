@@ -48,9 +48,12 @@ typedef struct {
  * malformed key; 0 otherwise. */
 int rill_ws_conn_is_handshake(h2o_req_t *req, const char **key);
 /* Answers 101 and takes the request's socket; the request is gone after
- * this. max_message bounds the peer's messages (close 1009 past it). */
-rill_ws_conn_t *rill_ws_conn_upgrade(h2o_req_t *req, const char *key, size_t max_message,
+ * this. max_message bounds the peer's messages (close 1009 past it); no
+ * message is read while read_hold bytes or more wait to be written. */
+rill_ws_conn_t *rill_ws_conn_upgrade(h2o_req_t *req, const char *key, size_t max_message, size_t read_hold,
                                      const rill_ws_conn_events_t *events, void *data);
+/* hold 1: read no more messages until called again with 0. */
+void rill_ws_conn_hold_reading(rill_ws_conn_t *self, int hold);
 /* Queues one text frame (the bytes are copied). 0, or -1 when the
  * connection takes no more (closing, closed). */
 int rill_ws_conn_send_text(rill_ws_conn_t *self, const char *bytes, size_t length);

@@ -31,6 +31,7 @@
 #include <string.h>
 
 #define ENVELOPE_BYTES 4096 /* a message's room beyond max_body_bytes of data */
+#define MAX_PUBLISHES 64    /* publishes waiting for the broker; past it no message is read */
 
 typedef struct ws_session ws_session_t;
 
@@ -63,6 +64,7 @@ struct ws_session {
     h2o_context_t *context;   /* its zero_timeout runs the reap */
     ws_sub_t *subs;
     ws_publish_t *publishes;
+    size_t publishing;        /* publishes waiting */
     h2o_timeout_entry_t tick; /* streams->outputs.heartbeat_timeout: pings */
     h2o_timeout_entry_t reap;
     h2o_linklist_t link;      /* streams->websockets */
@@ -360,6 +362,9 @@ static void publish_forget(ws_publish_t *publish)
     while (*link != publish)
         link = &(*link)->next;
     *link = publish->next;
+    ws_session_t *self = publish->session;
+    if (self->publishing-- == MAX_PUBLISHES && !self->closed)
+        rill_ws_conn_hold_reading(self->conn, 0);
     json_decref(publish->id);
     free(publish);
 }
@@ -427,6 +432,8 @@ static void op_publish(ws_session_t *self, json_t *message, json_t *id)
     publish->id = id != NULL ? json_incref(id) : NULL;
     publish->next = self->publishes;
     self->publishes = publish;
+    if (++self->publishing == MAX_PUBLISHES)
+        rill_ws_conn_hold_reading(self->conn, 1); /* a client faster than the broker waits */
     rill_frame_t arguments[2] = {{(const uint8_t *)subject.name, subject.length},
                                  {(const uint8_t *)text, strlen(text)}};
     if (rill_broker_link_is_connected(self->broker))
@@ -592,7 +599,8 @@ void rill_ws_session_start(h2o_req_t *req, const char *key, rill_streams_t *stre
     self->reap.cb = on_reap;
     rill_http_request_client(req, self->who, sizeof(self->who));
     h2o_linklist_insert(&streams->websockets, &self->link);
-    self->conn = rill_ws_conn_upgrade(req, key, config->max_body_bytes + ENVELOPE_BYTES, &conn_events, self);
+    self->conn = rill_ws_conn_upgrade(req, key, config->max_body_bytes + ENVELOPE_BYTES, config->slow_client_soft_bytes,
+                                      &conn_events, self);
     h2o_timeout_link(self->context->loop, &streams->outputs.heartbeat_timeout, &self->tick);
     rill_log_debug(self->who, "websocket open, %zu subject(s)%s", count, self->may_publish ? "" : ", no publish");
     /* The request is gone with the 101: nothing of it is read below. */
