@@ -514,6 +514,8 @@ void rill_output_queue_push_notice(rill_output_queue_t *self, const char *type, 
 {
     if (self->dropping || self->stopped || self->final_sent)
         return;
+    if (self->sink != NULL && !self->sink->keep_notice(self, type))
+        return;
     if (self->format == RILL_STREAM_SSE)
         rill_output_queue_push_sse(self, type, NULL, 0, line);
     else

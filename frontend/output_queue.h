@@ -92,6 +92,9 @@ typedef struct {
     /* The stream is refused before its start: the HTTP status it would
      * answer (204: resumed past the end of every job), code and message. */
     void (*refuse)(rill_output_queue_t *queue, int status, const char *code, const char *message);
+    /* A notice of type is about to be queued: 0 drops it (a notice about
+     * the whole process goes once per socket, not once per subscription). */
+    int (*keep_notice)(rill_output_queue_t *queue, const char *type);
 } rill_output_sink_t;
 
 /* Entries of (iovec, chunk): NULL chunks are static bytes. */

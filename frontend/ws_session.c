@@ -189,7 +189,22 @@ static void sink_refuse(rill_output_queue_t *queue, int status, const char *code
     reply(sub->session, "error", data, sub->id);
 }
 
+/* broker_unavailable and broker_available are about the process: of all
+ * the socket's subscriptions, the newest started one carries them. Any
+ * other notice (closing with its cursor, topic_deleted) is its own. */
+static int sink_keep_notice(rill_output_queue_t *queue, const char *type)
+{
+    ws_sub_t *sub = queue->sink_data;
+    if (strncmp(type, "broker_", 7) != 0)
+        return 1;
+    ws_sub_t *carrier = sub->session->subs;
+    while (carrier != NULL && (carrier->ended || !carrier->stream->output.started))
+        carrier = carrier->next;
+    return carrier == sub;
+}
+
 static const rill_output_sink_t sink = {
+    .keep_notice = sink_keep_notice,
     .send = sink_send,
     .start = sink_start,
     .refuse = sink_refuse,

@@ -631,3 +631,30 @@ def test_ws_client_that_sends_and_does_not_read_is_held(ctx):
     # The message cut by the timeout may have gone in part: at most one answer missing.
     check(sent - 1 <= len(answers) <= sent, "%d answers to %d messages" % (len(answers), sent))
     check(all(a["event"] == "error" and a["data"]["code"] == "bad_request" for a in answers), "answers")
+
+
+def test_ws_broker_notices_once_per_socket(ctx):
+    import signal
+    import websockets
+    heartbeat = 250
+    system = ctx.system(workers=1, config={"heartbeat_ms": heartbeat})
+    system.wait_healthy()
+
+    async def scenario():
+        async with websockets.connect(ws_url(system, "/v1/stream?topic=ws.n1&topic=ws.n2&topic=ws.n3")) as ws:
+            await until(ws, lambda f: is_notice(f, "subscribed", topic="ws.n3"), "three subscribed", timeout=10)
+            system.broker.signal(signal.SIGSTOP)
+            try:
+                frames = await until(ws, lambda f: f.get("event") == "broker_unavailable", "broker_unavailable")
+                await asyncio.sleep(4 * heartbeat / 1000.0)
+            finally:
+                system.broker.signal(signal.SIGCONT)
+            frames += await until(ws, lambda f: f.get("event") == "broker_available", "broker_available")
+            await in_thread(publish, system, "ws.n2", {"after": "outage"})
+            frames += await until(ws, lambda f: f.get("topic") == "ws.n2", "a message after it")
+            return frames
+
+    frames = run(scenario())
+    names = [f.get("event") for f in frames if "seq" not in f]
+    check(names.count("broker_unavailable") == 1 and names.count("broker_available") == 1,
+          "each notice once on the socket, not once per subscription: %r" % names)
