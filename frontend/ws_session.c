@@ -165,7 +165,9 @@ static void sink_send(rill_output_queue_t *queue, const h2o_iovec_t *iov, size_t
         }
     }
     if (queued == 0 || final) {
-        rill_output_queue_sent(queue); /* nothing to wait for */
+        rill_output_queue_sent(queue); /* nothing to wait for: the frames are wslay's copies */
+        if (queued > 0 && !self->closed)
+            rill_ws_conn_flush(self->conn);
         return;
     }
     sub->sending = 1;
