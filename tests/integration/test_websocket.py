@@ -146,6 +146,26 @@ def test_ws_resume_by_cursor_after_a_drop(ctx):
     check(is_notice(got[0], "subscribed", topic="ws.r"), "subscribed comes first: %r" % got[0])
     check([f["seq"] for f in again if "seq" in f] == [6, 7], "since 5 by message: %r" % again)
 
+    # A job and a topic resumed by one cursor on the upgrade.
+    (job,) = detach(system, demo(6, 20))
+    system.wait_for(lambda: system.job_status(job)["state"] == "done", what="the job done")
+
+    async def both():
+        path = "/v1/stream?job=%s&topic=ws.r&since=%s:3,ws.r:6" % (job, job)
+        async with websockets.connect(ws_url(system, path)) as ws:
+            got = []  # the two subscriptions' frames interleave
+            while not (any(f.get("topic") == "ws.r" for f in got) and
+                       any(is_notice(f, "unsubscribed", job=job, reason="ended") for f in got)):
+                got.append(await next_frame(ws))
+            return got
+
+    got = run(both())
+    check([f["seq"] for f in got if f.get("job") == job] == [4, 5, 6, 7], "the job after 3: %r" % got)
+    check([f["seq"] for f in got if f.get("topic") == "ws.r"] == [7], "the topic after 6: %r" % got)
+    ends = [i for i, f in enumerate(got) if f.get("job") == job and f["event"] == "done" or
+            is_notice(f, "unsubscribed", job=job)]
+    check(len(ends) == 2 and got[ends[0]].get("event") == "done", "done, then unsubscribed: %r" % got)
+
 
 def test_ws_publish_with_the_token(ctx):
     import websockets
