@@ -295,7 +295,7 @@ void rill_frontend_drain(rill_frontend_t *self)
     rill_streams_end_all(self->streams);
     uint64_t deadline = rill_clock_monotonic_ms() + RILL_FRONTEND_DRAIN_MS;
     while (rill_clock_monotonic_ms() < deadline &&
-           (rill_streams_count(self->streams) > 0 || has_connections(self)))
+           (rill_streams_left(self->streams) > 0 || has_connections(self)))
         h2o_evloop_run(self->context.loop, 50);
 }
 
@@ -312,7 +312,7 @@ void rill_frontend_destroy(rill_frontend_t **self_p)
     rill_streams_stop(self->streams);
     close_listener(self);
     close_handshakes(self);
-    size_t left = rill_streams_count(self->streams);
+    size_t left = rill_streams_left(self->streams);
     int connections_left = has_connections(self);
     rill_presence_reporter_destroy(&self->presence);
     rill_broker_link_destroy(&self->broker);

@@ -9,6 +9,7 @@
  */
 #include "output_queue.h"
 
+#include "http_reply.h"
 #include "request_bytes.h"
 #include "rill_alloc.h"
 #include "rill_log.h"
@@ -96,6 +97,8 @@ void rill_output_queue_mark_dirty(rill_output_queue_t *self)
 
 static void arm_heartbeat(rill_output_queue_t *self)
 {
+    if (self->sink != NULL)
+        return; /* the sink keeps its transport alive (WebSocket pings) */
     if (h2o_timeout_is_linked(&self->heartbeat))
         h2o_timeout_unlink(&self->heartbeat);
     if (!self->final_sent && !self->stopped)
@@ -155,6 +158,8 @@ static void on_connections_ready(h2o_socket_t *sock, const char *err)
 
 static void watch_connection(rill_output_queue_t *self)
 {
+    if (self->sink != NULL)
+        return;
     h2o_conn_t *conn = self->req->conn;
     if (self->outputs->connections == NULL || self->req->version >= 0x200 ||
         conn->callbacks->get_socket == NULL)
@@ -206,7 +211,10 @@ static void flush_now(rill_output_queue_t *self, int force)
                                self->in_flight_bytes, self->who, self->serial);
     self->sending = 1;
     self->in_send = 1;
-    h2o_send(self->req, self->in_flight.iov, self->in_flight.count, state);
+    if (self->sink != NULL)
+        self->sink->send(self, self->in_flight.iov, self->in_flight.count, self->final_sent);
+    else
+        h2o_send(self->req, self->in_flight.iov, self->in_flight.count, state);
     self->in_send = 0;
     /* proceed may have run inside h2o_send: send what it left queued. */
     if (!self->sending && !self->disposed)
@@ -381,6 +389,34 @@ void rill_output_queue_init(rill_output_queue_t *self, rill_outputs_t *outputs, 
     self->heartbeat.cb = on_heartbeat;
 }
 
+void rill_output_queue_set_sink(rill_output_queue_t *self, const rill_output_sink_t *sink, void *data)
+{
+    self->sink = sink;
+    self->sink_data = data;
+    self->req = NULL;
+}
+
+void rill_output_queue_sent(rill_output_queue_t *self)
+{
+    if (self->sending)
+        on_proceed(&self->generator, NULL);
+}
+
+void rill_output_queue_client_gone(rill_output_queue_t *self)
+{
+    self->events->on_stop(self);
+}
+
+void rill_output_queue_refuse(rill_output_queue_t *self, int status, const char *code, const char *message)
+{
+    if (self->sink != NULL)
+        self->sink->refuse(self, status, code, message);
+    else if (status == 204)
+        rill_http_reply_no_content(self->req);
+    else
+        rill_http_reply_error(self->req, status, code, message);
+}
+
 int rill_output_queue_is_open(const rill_output_queue_t *self)
 {
     return !self->stopped && !self->ending && !self->final_sent;
@@ -392,6 +428,7 @@ void rill_output_queue_overflow(rill_output_queue_t *self)
                                "\"message\":\"the client reads too slowly; events were dropped\"}}\n";
     if (!self->ending)
         self->outputs->metrics->slow_client_drops++;
+    self->overflowed = 1;
     entries_release(&self->pending);
     self->pending_bytes = 0;
     self->ending = 1;
@@ -477,6 +514,8 @@ void rill_output_queue_push_notice(rill_output_queue_t *self, const char *type, 
 {
     if (self->dropping || self->stopped || self->final_sent)
         return;
+    if (self->sink != NULL && !self->sink->keep_notice(self, type))
+        return;
     if (self->format == RILL_STREAM_SSE)
         rill_output_queue_push_sse(self, type, NULL, 0, line);
     else
@@ -498,6 +537,13 @@ void rill_output_queue_start(rill_output_queue_t *self, int closing)
 {
     if (self->stopped || self->started)
         return;
+    if (self->sink != NULL) {
+        self->sink->start(self);
+        self->started = 1;
+        self->ending |= (unsigned)closing;
+        flush_now(self, 1);
+        return;
+    }
     h2o_req_t *req = self->req;
     req->res.status = 200;
     req->res.reason = "OK";
@@ -541,8 +587,9 @@ void rill_output_queue_start(rill_output_queue_t *self, int closing)
 
 void rill_output_queue_end(rill_output_queue_t *self, int close_connection)
 {
-    if (close_connection)
+    if (close_connection && self->req != NULL)
         self->req->http1_is_persistent = 0;
+    self->closes |= (unsigned)(close_connection != 0);
     self->ending = 1;
 }
 

@@ -78,6 +78,25 @@ typedef struct {
     void (*on_behind)(rill_output_queue_t *queue);
 } rill_output_events_t;
 
+/* Optional: where a queue's bytes go instead of h2o_send - a WebSocket
+ * (ws_session.h), where each queued entry is one whole message (an NDJSON
+ * line). Limits, drops and gaps stay the queue's; the sink owns the
+ * transport, its liveness (pings instead of heartbeat lines) and its end. */
+typedef struct {
+    /* count entries go out; final: the queue's last send. The sink calls
+     * rill_output_queue_sent once they are written (at once for count 0). */
+    void (*send)(rill_output_queue_t *queue, const h2o_iovec_t *iov, size_t count, int final);
+    /* The stream starts (every opening FETCH answered): before its first
+     * send, so a notice pushed first comes ahead of every event. */
+    void (*start)(rill_output_queue_t *queue);
+    /* The stream is refused before its start: the HTTP status it would
+     * answer (204: resumed past the end of every job), code and message. */
+    void (*refuse)(rill_output_queue_t *queue, int status, const char *code, const char *message);
+    /* A notice of type is about to be queued: 0 drops it (a notice about
+     * the whole process goes once per socket, not once per subscription). */
+    int (*keep_notice)(rill_output_queue_t *queue, const char *type);
+} rill_output_sink_t;
+
 /* Entries of (iovec, chunk): NULL chunks are static bytes. */
 typedef struct {
     h2o_iovec_t *iov;
@@ -91,7 +110,9 @@ struct rill_output_queue {
     h2o_generator_t generator; /* first: h2o hands it back to proceed and stop */
     rill_outputs_t *outputs;
     const rill_output_events_t *events;
-    h2o_req_t *req;
+    h2o_req_t *req;                 /* NULL with a sink */
+    const rill_output_sink_t *sink; /* NULL: h2o_send on req */
+    void *sink_data;
     rill_stream_format_t format;
     const char *who;  /* the client, for the logs (borrowed) */
     uint64_t serial;  /* names the stream in the logs */
@@ -117,12 +138,23 @@ struct rill_output_queue {
     unsigned flush_known : 1; /* flush_ms was set by a job */
     unsigned watched : 1;     /* watched_fd is in outputs->connections */
     unsigned behind : 1;      /* unsent bytes over the pause mark (on_behind) */
+    unsigned closes : 1;      /* ending with its connection (shutdown) */
+    unsigned overflowed : 1;  /* ending with the slow_client error */
 };
 
 /* Nothing is sent until rill_output_queue_start. who is borrowed. */
 void rill_output_queue_init(rill_output_queue_t *self, rill_outputs_t *outputs, h2o_req_t *req,
                             const rill_output_events_t *events, rill_stream_format_t format,
                             const char *who, uint64_t serial);
+/* Right after init: the queue writes through sink, not h2o (req NULL). */
+void rill_output_queue_set_sink(rill_output_queue_t *self, const rill_output_sink_t *sink, void *data);
+/* A sink wrote what its send got: the queue may send again. */
+void rill_output_queue_sent(rill_output_queue_t *self);
+/* A sink's client went away: the owner's on_stop. */
+void rill_output_queue_client_gone(rill_output_queue_t *self);
+/* The stream is refused before its start: the HTTP answer (204 or the
+ * error), or the sink's refuse. */
+void rill_output_queue_refuse(rill_output_queue_t *self, int status, const char *code, const char *message);
 /* 1 while events may still be queued: neither ending nor stopped. */
 int rill_output_queue_is_open(const rill_output_queue_t *self);
 /* Queues chunk (a reference is taken), then applies the slow-client limits. */

@@ -10,7 +10,6 @@
 
 #include "cursor.h"
 #include "flow.h"
-#include "http_reply.h"
 #include "pool_place.h"
 #include "rill_alloc.h"
 #include "rill_log.h"
@@ -233,14 +232,10 @@ static void opening_done(rill_stream_t *self)
         snprintf(self->open_message, sizeof(self->open_message), "every job ended");
     }
     if (self->open_status != 0) {
-        h2o_req_t *req = self->output.req;
         rill_log_info(self->who, "stream %llu refused: %d %s",
                       (unsigned long long)self->output.serial, self->open_status, self->open_message);
         rill_stream_abandon(self);
-        if (self->open_status == 204)
-            rill_http_reply_no_content(req);
-        else
-            rill_http_reply_error(req, self->open_status, self->open_code, self->open_message);
+        rill_output_queue_refuse(&self->output, self->open_status, self->open_code, self->open_message);
         return;
     }
     rill_log_info(self->who, "stream %llu: replayed, streaming (%u job(s), %u topic(s))",
@@ -304,7 +299,13 @@ static void on_dispose(void *data)
 rill_stream_t *rill_stream_new(rill_streams_t *streams, h2o_req_t *req, rill_stream_format_t format,
                                const char *who)
 {
-    rill_stream_t *self = rill_pool_place(&req->pool, sizeof(*self), on_dispose);
+    return rill_stream_new_in(streams, &req->pool, req, format, who);
+}
+
+rill_stream_t *rill_stream_new_in(rill_streams_t *streams, h2o_mem_pool_t *pool, h2o_req_t *req,
+                                  rill_stream_format_t format, const char *who)
+{
+    rill_stream_t *self = rill_pool_place(pool, sizeof(*self), on_dispose);
     memset(self, 0, sizeof(*self));
     self->streams = streams;
     snprintf(self->who, sizeof(self->who), "%s", who != NULL ? who : "");
@@ -561,6 +562,7 @@ rill_streams_t *rill_streams_new(h2o_loop_t *loop, const rill_config_t *config,
     rill_outputs_init(&self->outputs, loop, config, metrics);
     rill_fetches_init(&self->fetches, loop, broker, &fetch_events, self);
     h2o_linklist_init_anchor(&self->all);
+    h2o_linklist_init_anchor(&self->websockets);
     return self;
 }
 

@@ -45,6 +45,10 @@ void rill_streams_destroy(rill_streams_t **self);
 /* A stream for req; nothing is sent until rill_stream_start. */
 rill_stream_t *rill_stream_new(rill_streams_t *streams, h2o_req_t *req, rill_stream_format_t format,
                                const char *who);
+/* The same in pool, which it lives and dies with; req NULL: a WebSocket's
+ * subscription, whose queue gets its sink next (ws_session.h). */
+rill_stream_t *rill_stream_new_in(rill_streams_t *streams, h2o_mem_pool_t *pool, h2o_req_t *req,
+                                  rill_stream_format_t format, const char *who);
 /* Subscribes the stream to job id's subject. Returns 0 or -1. */
 int rill_stream_add_job(rill_stream_t *stream, const char *job_id);
 /* Before its jobs are added: they come to this frontend through the

@@ -13,16 +13,13 @@
 #include "rill_topic_pattern.h"
 #include "topic_patterns.h"
 #include "topic_streams.h"
+#include "ws_conn.h"
+#include "ws_session.h"
 
 #include <stdio.h>
 #include <string.h>
 
-typedef struct {
-    int is_topic;
-    int is_pattern; /* a wildcard topic, alerts.* (rill/3: topic_patterns.h) */
-    size_t length;
-    char name[RILL_TOPIC_NAME_MAX + 1];
-} named_subject_t;
+typedef rill_named_subject_t named_subject_t; /* alerts.*: rill/3, topic_patterns.h */
 
 /* Percent-decodes a query value into the pool; NULL when malformed. */
 static char *decode_value(h2o_req_t *req, const char *value, size_t length, size_t *decoded)
@@ -192,6 +189,13 @@ void rill_stream_http_handle(h2o_req_t *req, const rill_config_t *config,
         count += is_name(name, name_length, "job") || is_name(name, name_length, "topic");
     if (path_topic != NULL)
         count = 1;
+    /* Upgrade: websocket (HTTP/1.1): the same query, then frames (ws_session.h). */
+    const char *ws_key = NULL;
+    int websocket = rill_ws_conn_is_handshake(req, &ws_key);
+    if (websocket < 0) {
+        rill_http_reply_error(req, 400, "bad_request", "Sec-WebSocket-Key is not 24 characters");
+        return;
+    }
     if (count > max_subjects) {
         char message[128];
         snprintf(message, sizeof(message), "%zu jobs and topics in one stream; at most %zu", count,
@@ -199,11 +203,11 @@ void rill_stream_http_handle(h2o_req_t *req, const rill_config_t *config,
         rill_http_reply_error(req, 413, "too_many_subjects", message);
         return;
     }
-    if (count == 0) {
+    if (count == 0 && !websocket) {
         rill_http_reply_error(req, 400, "bad_request", "name at least one job= or topic=");
         return;
     }
-    named_subject_t *subjects = h2o_mem_alloc_pool(&req->pool, count * sizeof(*subjects));
+    named_subject_t *subjects = h2o_mem_alloc_pool(&req->pool, (count + 1) * sizeof(*subjects));
     size_t used = 0;
     if (path_topic != NULL) {
         subjects[0].is_topic = 1;
@@ -244,6 +248,11 @@ void rill_stream_http_handle(h2o_req_t *req, const rill_config_t *config,
     if (!rill_broker_link_is_connected(broker)) {
         rill_cursor_free(&cursor);
         rill_http_reply_error(req, 503, "unavailable", "no broker");
+        return;
+    }
+    if (websocket) {
+        rill_ws_session_start(req, ws_key, streams, broker, subjects, used, &cursor, last_n);
+        rill_cursor_free(&cursor);
         return;
     }
     char who[64];

@@ -65,6 +65,7 @@ struct rill_streams {
     rill_outputs_t outputs;            /* what every stream's output queue shares */
     rill_fetches_t fetches;            /* what every stream's subjects' FETCHes share */
     h2o_linklist_t all;                /* every rill_stream_t alive */
+    h2o_linklist_t websockets;         /* every WebSocket session alive (ws_session.h) */
     uint64_t opened;                   /* streams ever opened (/metrics) */
     uint64_t events_received;          /* events read off the SUB socket (/metrics) */
     int shutting_down;                 /* the frontend drains: no new stream, FETCH nor RELEASE */

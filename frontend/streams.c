@@ -3,7 +3,9 @@
  * means for one stream to stream.c; then everything queued is flushed.
  */
 #include "streams.h"
+
 #include "rill_log.h"
+#include "ws_session.h"
 
 #include <string.h>
 
@@ -54,12 +56,22 @@ void rill_streams_end_all(rill_streams_t *self)
     FOR_EACH_STREAM(self, stream)
         rill_stream_close(stream);
     rill_streams_flush(self);
+    rill_ws_sessions_close_all(&self->websockets); /* 1001, after their closing notices */
 }
 
 size_t rill_streams_count(rill_streams_t *self)
 {
     size_t count = 0;
     for (h2o_linklist_t *node = self->all.next; node != &self->all; node = node->next)
+        count++;
+    return count;
+}
+
+size_t rill_streams_left(rill_streams_t *self)
+{
+    size_t count = rill_streams_count(self);
+    /* A WebSocket counts until its socket is closed, subscribed or not. */
+    for (h2o_linklist_t *node = self->websockets.next; node != &self->websockets; node = node->next)
         count++;
     return count;
 }

@@ -32,5 +32,9 @@ void rill_streams_forget_broker(rill_streams_t *self);
 void rill_streams_end_all(rill_streams_t *self);
 /* Streams alive now (/metrics, shutdown). */
 size_t rill_streams_count(rill_streams_t *self);
+/* What shutdown waits for: the streams, and the WebSocket sessions (each
+ * subscription of one is a stream; a session counts until its socket is
+ * closed, subscribed or not). */
+size_t rill_streams_left(rill_streams_t *self);
 
 #endif

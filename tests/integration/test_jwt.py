@@ -323,3 +323,42 @@ def test_jwt_cookie_from_a_browser_eventsource(ctx):
         page.wait_for("got.some(d => d.hello === 'browser' || (d.data && d.data.hello === 'browser'))", 15, "the message in the browser")
         page.wait_for("denied.readyState === 2 && deniedErrors >= 1", 15, "the forbidden EventSource failed")
         check(page.evaluate("got.length") == 1, "the allowed stream got %r" % page.evaluate("JSON.stringify(got)"))
+
+
+def test_jwt_websocket_reads_what_its_token_allows(ctx):
+    """A WebSocket's upgrade is checked as an HTTP stream is (the subjects
+    it names against the token's claims); on the open socket, subscribe and
+    publish messages are refused under JWT access (they are not checked
+    against the claims), so nothing outside the token's claims is read."""
+    import asyncio
+    import websockets
+    system = ctx.system(workers=1, config=hs_config())
+    system.wait_healthy()
+    now = int(time.time())
+    token = hs256({"sub": "alice", "exp": now + 600, "rill": {"subscribe": ["ws.ok"], "publish": ["ws.ok"]}})
+    url = "ws://127.0.0.1:%d" % system.port
+
+    async def scenario():
+        try:
+            async with websockets.connect(url + "/v1/topics/ws.secret", extra_headers=bearer(token)):
+                pass
+            raise TestFailure("a WebSocket on a topic the token does not allow was opened")
+        except websockets.exceptions.InvalidStatusCode as refusal:
+            check(refusal.status_code == 403, "the upgrade answered %s" % refusal.status_code)
+        async with websockets.connect(url + "/v1/topics/ws.ok", extra_headers=bearer(token)) as ws:
+            await asyncio.sleep(0.5)
+            status, body = await asyncio.get_running_loop().run_in_executor(
+                None, lambda: system.json_request("POST", "/v1/topics/ws.ok", {"n": 1}, bearer(token)))
+            check(status == 202, (status, body))
+            frame = None
+            while frame is None or frame.get("event") != "part":
+                frame = json.loads(await asyncio.wait_for(ws.recv(), 15))
+            check(frame["topic"] == "ws.ok" and frame["data"] == {"n": 1}, frame)
+            for op in ({"op": "subscribe", "topic": "ws.secret", "id": 1},
+                       {"op": "publish", "topic": "ws.ok", "data": 2, "id": 2}):
+                await ws.send(json.dumps(op))
+                reply = None
+                while reply is None or reply.get("event") != "error":
+                    reply = json.loads(await asyncio.wait_for(ws.recv(), 15))
+                check(reply["data"]["code"] == "forbidden" and reply["data"]["op"] == op["op"], reply)
+    asyncio.run(asyncio.wait_for(scenario(), 60))
