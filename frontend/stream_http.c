@@ -251,7 +251,7 @@ void rill_stream_http_handle(h2o_req_t *req, const rill_config_t *config,
         return;
     }
     if (websocket) {
-        rill_ws_session_start(req, ws_key, streams, broker, subjects, used, &cursor, last_n);
+        rill_ws_session_start(req, ws_key, streams, broker, subjects, used, &cursor, last_n, grant);
         rill_cursor_free(&cursor);
         return;
     }

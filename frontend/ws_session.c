@@ -70,6 +70,10 @@ struct ws_session {
     h2o_linklist_t link;      /* streams->websockets */
     char who[64];
     int may_publish;
+    /* What the upgrade's token allows (JWT access, access_claims.h; its
+     * payload held here): the open socket's subscribe and publish are
+     * checked against it. everything=1 without JWT access. */
+    rill_access_grant_t grant;
     uint16_t close_code;      /* close once every subscription is out (shutdown) */
     unsigned closed : 1;      /* the socket is gone */
 };
@@ -310,6 +314,14 @@ static void op_subscribe(ws_session_t *self, json_t *message, json_t *id)
     rill_named_subject_t subject;
     if (read_subject(self, message, "subscribe", id, 1, &subject) != 0)
         return;
+    if (subject.is_topic ? !rill_access_may_subscribe(&self->grant, subject.name, subject.length)
+                         : !rill_access_may_read_job_by_claim(&self->grant, subject.name)) {
+        reply_error(self, "subscribe", id, "forbidden",
+                    subject.is_topic ? "the token's claims do not allow this topic (rill.subscribe)"
+                                     : "the token's claims do not name this job (rill.jobs); a job of your own: "
+                                       "name it on the upgrade request, where its owner is checked");
+        return;
+    }
     if (find_sub(self, subject.is_topic, subject.name, subject.length) != NULL) {
         reply_error(self, "subscribe", id, "conflict", "already subscribed");
         return;
@@ -433,6 +445,10 @@ static void op_publish(ws_session_t *self, json_t *message, json_t *id)
         reply_error(self, "publish", id, "bad_request", "publish names a \"topic\"");
         return;
     }
+    if (!rill_access_may_publish(&self->grant, subject.name, subject.length)) {
+        reply_error(self, "publish", id, "forbidden", "the token's claims do not allow publishing here (rill.publish)");
+        return;
+    }
     json_t *data = json_object_get(message, "data");
     if (data == NULL) {
         reply_error(self, "publish", id, "bad_json", "\"data\" is the message: any JSON value");
@@ -476,15 +492,7 @@ static void on_message(void *data, const char *bytes, size_t length)
     }
     json_t *id = json_object_get(message, "id");
     const char *op = json_string_value(json_object_get(message, "op"));
-    /* With JWT access (docs/API.md), what a socket may read and publish is
-     * what its upgrade request named and its token allowed: the open
-     * socket's own subscribe and publish are not checked against the
-     * token's claims yet, so they are refused rather than let through. */
-    if (op != NULL && (strcmp(op, "subscribe") == 0 || strcmp(op, "publish") == 0) &&
-        self->streams->config->jwt.key_count > 0)
-        reply_error(self, op, id, "forbidden",
-                    "with JWT access, name the jobs and topics on the upgrade request (its token is checked there)");
-    else if (op != NULL && strcmp(op, "subscribe") == 0)
+    if (op != NULL && strcmp(op, "subscribe") == 0)
         op_subscribe(self, message, id);
     else if (op != NULL && strcmp(op, "unsubscribe") == 0)
         op_unsubscribe(self, message, id);
@@ -565,6 +573,7 @@ static void on_reap(h2o_timeout_entry_t *entry)
     h2o_linklist_unlink(&self->link);
     rill_log_debug(self->who, "websocket closed");
     rill_ws_conn_destroy(&self->conn);
+    rill_access_grant_clear(&self->grant);
     free(self);
 }
 
@@ -605,10 +614,13 @@ static int read_token(h2o_req_t *req, const rill_config_t *config)
 
 void rill_ws_session_start(h2o_req_t *req, const char *key, rill_streams_t *streams, rill_broker_link_t *broker,
                            const rill_named_subject_t *subjects, size_t count, const rill_cursor_t *cursor,
-                           uint64_t last_n)
+                           uint64_t last_n, const rill_access_grant_t *grant)
 {
     const rill_config_t *config = streams->config;
-    int token = read_token(req, config);
+    /* With JWT access the request's token was checked already (access.c)
+     * and its grant decides, message by message; else the bearer token. */
+    int jwt = config->jwt.key_count > 0 && grant != NULL;
+    int token = jwt ? 1 : read_token(req, config);
     if (token < 0) {
         h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_WWW_AUTHENTICATE, NULL,
                        H2O_STRLIT("Bearer realm=\"rill\""));
@@ -620,6 +632,12 @@ void rill_ws_session_start(h2o_req_t *req, const char *key, rill_streams_t *stre
     self->broker = broker;
     self->context = req->conn->ctx;
     self->may_publish = token == 1;
+    if (jwt) {
+        self->grant = *grant;
+        json_incref(self->grant.payload); /* the arrays it points at live in it */
+    } else {
+        self->grant.everything = 1;
+    }
     self->tick.cb = on_tick;
     self->reap.cb = on_reap;
     rill_http_request_client(req, self->who, sizeof(self->who));

@@ -20,6 +20,7 @@
 #ifndef RILL_FRONTEND_WS_SESSION_H
 #define RILL_FRONTEND_WS_SESSION_H
 
+#include "access_claims.h"
 #include "broker_link.h"
 #include "cursor.h"
 #include "stream.h"
@@ -40,7 +41,7 @@ typedef struct {
  * subject, resumed from cursor, topics starting with their last last_n. */
 void rill_ws_session_start(h2o_req_t *req, const char *key, rill_streams_t *streams, rill_broker_link_t *broker,
                            const rill_named_subject_t *subjects, size_t count, const rill_cursor_t *cursor,
-                           uint64_t last_n);
+                           uint64_t last_n, const rill_access_grant_t *grant);
 
 /* Shutdown (streams.h): every session closes with 1001 once its
  * subscriptions have sent their closing notices. */

@@ -327,16 +327,22 @@ def test_jwt_cookie_from_a_browser_eventsource(ctx):
 
 def test_jwt_websocket_reads_what_its_token_allows(ctx):
     """A WebSocket's upgrade is checked as an HTTP stream is (the subjects
-    it names against the token's claims); on the open socket, subscribe and
-    publish messages are refused under JWT access (they are not checked
-    against the claims), so nothing outside the token's claims is read."""
+    it names against the token's claims), and so is every subscribe and
+    publish message on the open socket, against the upgrade's token."""
     import asyncio
     import websockets
     system = ctx.system(workers=1, config=hs_config())
     system.wait_healthy()
     now = int(time.time())
-    token = hs256({"sub": "alice", "exp": now + 600, "rill": {"subscribe": ["ws.ok"], "publish": ["ws.ok"]}})
+    token = hs256({"sub": "alice", "exp": now + 600,
+                   "rill": {"subscribe": ["ws.ok", "ws.more"], "publish": ["ws.ok"]}})
     url = "ws://127.0.0.1:%d" % system.port
+
+    async def frame_where(ws, predicate):
+        while True:
+            frame = json.loads(await asyncio.wait_for(ws.recv(), 15))
+            if predicate(frame):
+                return frame
 
     async def scenario():
         try:
@@ -347,18 +353,19 @@ def test_jwt_websocket_reads_what_its_token_allows(ctx):
             check(refusal.status_code == 403, "the upgrade answered %s" % refusal.status_code)
         async with websockets.connect(url + "/v1/topics/ws.ok", extra_headers=bearer(token)) as ws:
             await asyncio.sleep(0.5)
-            status, body = await asyncio.get_running_loop().run_in_executor(
-                None, lambda: system.json_request("POST", "/v1/topics/ws.ok", {"n": 1}, bearer(token)))
-            check(status == 202, (status, body))
-            frame = None
-            while frame is None or frame.get("event") != "part":
-                frame = json.loads(await asyncio.wait_for(ws.recv(), 15))
-            check(frame["topic"] == "ws.ok" and frame["data"] == {"n": 1}, frame)
-            for op in ({"op": "subscribe", "topic": "ws.secret", "id": 1},
-                       {"op": "publish", "topic": "ws.ok", "data": 2, "id": 2}):
+            # Refused on the open socket: a topic, a job, a publish the claims do not allow.
+            for number, op in enumerate(({"op": "subscribe", "topic": "ws.secret"},
+                                         {"op": "subscribe", "topic": "ws.*"},
+                                         {"op": "subscribe", "job": "0" * 32},
+                                         {"op": "publish", "topic": "ws.more", "data": 1})):
+                op["id"] = number
                 await ws.send(json.dumps(op))
-                reply = None
-                while reply is None or reply.get("event") != "error":
-                    reply = json.loads(await asyncio.wait_for(ws.recv(), 15))
-                check(reply["data"]["code"] == "forbidden" and reply["data"]["op"] == op["op"], reply)
+                reply = await frame_where(ws, lambda f: f.get("event") == "error")
+                check(reply["data"]["code"] == "forbidden" and reply["data"]["op"] == op["op"] and
+                      reply["data"].get("id") == number, (op, reply))
+            # Allowed: another topic of the claims, and a publish on the socket.
+            await ws.send(json.dumps({"op": "subscribe", "topic": "ws.more", "id": 10}))
+            await ws.send(json.dumps({"op": "publish", "topic": "ws.ok", "data": {"n": 1}, "id": 11}))
+            frame = await frame_where(ws, lambda f: f.get("event") in ("part", "error"))
+            check(frame["event"] == "part" and frame["topic"] == "ws.ok" and frame["data"] == {"n": 1}, frame)
     asyncio.run(asyncio.wait_for(scenario(), 60))
