@@ -340,6 +340,18 @@ def events_by_job(events):
     return jobs
 
 
+def demo(parts, interval_ms):
+    """A demo job of parts parts, interval_ms apart."""
+    return {"kind": "demo", "args": {"parts": parts, "interval_ms": interval_ms}}
+
+
+def detach(system, *jobs):
+    """Submits jobs detached (?detach=1); their ids."""
+    status, body = system.json_request("POST", "/v1/jobs?detach=1", list(jobs))
+    check(status == 202, "detach answered %s %r" % (status, body))
+    return body["jobs"]
+
+
 def check_job_events(events, parts, job_id=None):
     """parts then done, seqs 1..parts+1 in order."""
     check(len(events) == parts + 1, "expected %d events, got %d: %r" % (parts + 1, len(events), events))

@@ -17,11 +17,7 @@ import socket
 import time
 
 import harness
-from harness import check
-
-
-def demo(parts, interval_ms):
-    return {"kind": "demo", "args": {"parts": parts, "interval_ms": interval_ms}}
+from harness import check, demo
 
 
 def second_frontend(system):

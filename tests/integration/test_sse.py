@@ -23,13 +23,9 @@ import socket
 import time
 
 import harness
-from harness import check
+from harness import check, demo
 
 RETRY = b"retry: 3000\n\n"
-
-
-def demo(parts, interval_ms):
-    return {"kind": "demo", "args": {"parts": parts, "interval_ms": interval_ms}}
 
 
 class Raw:

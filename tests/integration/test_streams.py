@@ -11,15 +11,9 @@ import time
 import urllib.parse
 
 import harness
-from harness import check, check_job_events, events_by_job
+from harness import check, check_job_events, detach, events_by_job
 
 DEMO = "demo"
-
-
-def detach(system, *jobs):
-    status, body = system.json_request("POST", "/v1/jobs?detach=1", list(jobs))
-    check(status == 202, "detach answered %s %r" % (status, body))
-    return body["jobs"]
 
 
 def demo(parts, interval_ms):

@@ -17,19 +17,9 @@ import threading
 import time
 
 import harness
-from harness import check
+from harness import check, demo, detach
 
 TOKEN = "ws-token-0123456789abcdef"
-
-
-def demo(parts, interval_ms):
-    return {"kind": "demo", "args": {"parts": parts, "interval_ms": interval_ms}}
-
-
-def detach(system, *jobs):
-    status, body = system.json_request("POST", "/v1/jobs?detach=1", list(jobs))
-    check(status == 202, "detach answered %s %r" % (status, body))
-    return body["jobs"]
 
 
 def publish(system, topic, message):
@@ -345,6 +335,21 @@ class RawWebSocket:
         masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
         self.sock.sendall(head + mask + masked)
 
+    def read_to_end(self, timeout):
+        """Every frame until the server closes: (JSON texts, close codes);
+        the socket is closed after."""
+        texts, closes = [], []
+        while True:
+            frame = self.frame(timeout)
+            if frame is None:
+                break
+            if frame[0] == 0x1:
+                texts.append(json.loads(frame[1]))
+            elif frame[0] == 0x8:
+                closes.append(struct.unpack(">H", frame[1][:2])[0])
+        self.close()
+        return texts, closes
+
     def close(self):
         self.sock.close()
 
@@ -428,16 +433,7 @@ def test_ws_slow_client_is_cut(ctx):
     reader.join(60)
     check([e["data"]["n"] for e in fast] == list(range(1, 601)), "the fast reader got %d of 600" % len(fast))
     # Now the slow one reads: what the limits let through, then the end.
-    texts, closes = [], []
-    while True:
-        frame = slow.frame(30)
-        if frame is None:
-            break
-        if frame[0] == 0x1:
-            texts.append(json.loads(frame[1]))
-        elif frame[0] == 0x8:
-            closes.append(struct.unpack(">H", frame[1][:2])[0])
-    slow.close()
+    texts, closes = slow.read_to_end(30)
     parts = [t for t in texts if t.get("event") == "part"]
     check(len(parts) < 600, "the slow client should have lost messages")
     check([p["seq"] for p in parts] == list(range(1, len(parts) + 1)), "what came is in order, from 1")
@@ -486,17 +482,7 @@ def test_ws_shutdown_sends_closing_then_1001(ctx):
     system.frontend.signal(signal.SIGTERM)
     results = []
     for ws in (subscribed, idle):
-        texts, closes = [], []
-        while True:
-            frame = ws.frame(10)
-            if frame is None:
-                break
-            if frame[0] == 0x1:
-                texts.append(json.loads(frame[1]))
-            elif frame[0] == 0x8:
-                closes.append(struct.unpack(">H", frame[1][:2])[0])
-        ws.close()
-        results.append((texts, closes))
+        results.append(ws.read_to_end(10))
     (texts, closes), (idle_texts, idle_closes) = results
     check([t["event"] for t in texts] == ["closing"] and texts[0]["data"] == {"cursor": "ws.s:2"},
           "the closing notice with the cursor: %r" % texts)

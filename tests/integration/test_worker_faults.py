@@ -9,19 +9,9 @@ import re
 import signal
 import time
 
-from harness import check, metric
+from harness import check, demo, detach, metric
 
 FAST = {"heartbeat_ms": 200, "retry_backoff_ms": 100}
-
-
-def demo(parts, interval_ms):
-    return {"kind": "demo", "args": {"parts": parts, "interval_ms": interval_ms}}
-
-
-def detach(system, *jobs):
-    status, body = system.json_request("POST", "/v1/jobs?detach=1", list(jobs))
-    check(status == 202, "detach answered %s %r" % (status, body))
-    return body["jobs"]
 
 
 def worker_named(system, name):
