@@ -347,3 +347,40 @@ def test_wildcard_live_start_is_the_list_not_a_later_fetch(ctx):
         publish(system, "quick%d.a" % i, {"n": 2})
         check(topic_events(stream, 1) == [("quick%d.a" % i, 2, {"n": 2})], stream.events)
         stream.close()
+
+
+# ---- max_topics --------------------------------------------------------------------
+
+def test_max_topics_evicts_idle_topics_and_refuses_when_all_are_in_use(ctx):
+    # Topic records are bounded: a client publishing to ever new names does
+    # not grow the broker. Nothing retained here, so a topic nobody streams
+    # is idle and gives its place to a new one; one with a listener never.
+    system = ctx.system(workers=1, config={"max_topics": 2, "topic_retain_messages": 0})
+    system.wait_healthy()
+    listened = system.stream("GET", "/v1/topics/kept")
+    check(listened.status == 200, listened.status)
+    check(publish(system, "kept", {"n": 1}) == 1)
+    check(topic_events(listened, 1) == [("kept", 1, {"n": 1})], listened.events)
+    check(publish(system, "x1", {"n": 1}) == 1)
+    check(publish(system, "x1", {"n": 2}) == 2)
+    check(publish(system, "x2", {"n": 1}) == 1)  # x1 (idle) made room
+    check(harness.metric(system, "rill_broker_topics_evicted_total") == 1,
+          harness.metric(system, "rill_broker_topics_evicted_total"))
+    status, body = system.json_request("GET", "/v1/topics")
+    names = sorted(topic["name"] for topic in body["topics"])
+    check(status == 200 and names == ["kept", "x2"], (status, body))
+    # x1 is new again: from seq 1, as a deleted topic (a resume is told topic_reset).
+    check(publish(system, "x1", {"n": 3}) == 1)
+    check(publish(system, "kept", {"n": 2}) == 2)  # the listened one never went
+    check(topic_events(listened, 1) == [("kept", 2, {"n": 2})], listened.events)
+    # Every topic in use (both listened): a new one is refused, 503, and nothing changes.
+    other = system.stream("GET", "/v1/topics/x1")
+    check(other.status == 200, other.status)
+    system.wait_for(lambda: next((t["subscribers"] for t in system.json_request("GET", "/v1/topics")[1]["topics"]
+                                  if t["name"] == "x1"), 0) >= 1, what="x1 listened")
+    status, body = system.json_request("POST", "/v1/topics/x3", {"n": 1})
+    check(status == 503 and body["error"] == "unavailable" and "max_topics" in body["message"], (status, body))
+    check(publish(system, "x1", {"n": 4}) == 2)
+    check(topic_events(other, 1) == [("x1", 2, {"n": 4})], other.events)
+    listened.close()
+    other.close()
