@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define ENVELOPE_BYTES 4096 /* a message's room beyond max_body_bytes of data */
 #define MAX_PUBLISHES 64    /* publishes waiting for the broker; past it no message is read */
@@ -529,11 +530,29 @@ static const rill_ws_conn_events_t conn_events = {
     .on_closed = on_closed,
 };
 
+/* The upgrade's JWT has passed its exp (and the leeway). An HTTP stream is
+ * authorized once, for the subjects it named; an open socket keeps taking
+ * subscribe and publish messages on the token's authority, so that
+ * authority ends with the token (docs/API.md "WebSocket"). */
+static int token_expired(const ws_session_t *self)
+{
+    const char *why = NULL;
+    return self->grant.payload != NULL &&
+           rill_access_claims_check_time(self->grant.payload, (int64_t)time(NULL),
+                                         self->streams->config->jwt.leeway_s, &why) != 0;
+}
+
 static void on_tick(h2o_timeout_entry_t *entry)
 {
     ws_session_t *self = H2O_STRUCT_FROM_MEMBER(ws_session_t, tick, entry);
     if (self->closed)
         return;
+    if (token_expired(self)) {
+        rill_log_info(self->who, "websocket closed: its token expired");
+        reply_error(self, NULL, NULL, "token_expired", "the token has expired: connect again with a fresh one");
+        rill_ws_conn_close(self->conn, RILL_WS_CLOSE_TOKEN_EXPIRED, "token expired");
+        return;
+    }
     rill_ws_conn_tick(self->conn);
     if (!self->closed)
         h2o_timeout_link(self->context->loop, &self->streams->outputs.heartbeat_timeout, &self->tick);
