@@ -6,11 +6,14 @@
 #include "topic_table.h"
 #include "list.h"
 #include "rill_alloc.h"
+#include "rill_id.h"
 
 #include <czmq.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 struct rill_topic_table {
     zhashx_t *topics; /* name -> rill_topic_t, owned */
@@ -150,6 +153,16 @@ rill_topic_t *rill_topic_table_get(rill_topic_table_t *self, const char *name, s
     record->topic.subject[length + 2] = '\0';
     record->topic.subject_length = length + 2;
     record->topic.serial = ++self->serial;
+    /* A new numbering: a cursor of an earlier record of this name (deleted,
+     * evicted, a restarted broker's) must not be read against it. Without
+     * randomness (never seen) the serial and the clock still differ. */
+    char id[RILL_ID_TEXT_SIZE];
+    if (rill_id_generate(id) == 0)
+        memcpy(record->topic.epoch, id, RILL_TOPIC_EPOCH_LENGTH);
+    else
+        snprintf(record->topic.epoch, sizeof(record->topic.epoch), "%08llx",
+                 (unsigned long long)((self->serial * 2654435761u) ^ (uint64_t)time(NULL)) & 0xffffffffu);
+    record->topic.epoch[RILL_TOPIC_EPOCH_LENGTH] = '\0';
     zhashx_update(self->topics, record->name, record);
     rill_list_push_back(&self->used, &record->used);
     return &record->topic;

@@ -33,6 +33,7 @@ typedef struct {
     size_t subject_length;
     char subject[RILL_TOPIC_NAME_MAX + 3]; /* "t" + name + "/", NUL-terminated */
     uint64_t serial;              /* from 1, in the order topics were first seen (listing.h) */
+    char epoch[RILL_TOPIC_EPOCH_LENGTH + 1]; /* drawn with the record: which numbering its seqs are of */
     uint64_t rate_second;         /* monotonic second of rate_counts[that % N] */
     uint32_t rate_counts[RILL_TOPIC_RATE_SECONDS]; /* messages per second, a ring */
 } rill_topic_t;

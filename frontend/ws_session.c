@@ -254,12 +254,15 @@ static void sub_open(ws_session_t *self, const rill_named_subject_t *subject, co
     rill_output_queue_set_sink(&stream->output, &sink, sub);
     sub->stream = stream;
     rill_stream_set_last_n(stream, last_n);
-    if (!has_since && cursor != NULL && !subject->is_pattern)
+    const char *epoch = NULL; /* a numeric "since" has none; the upgrade's cursor may */
+    if (!has_since && cursor != NULL && !subject->is_pattern) {
         has_since = rill_cursor_find(cursor, subject->name, subject->length, &since);
+        epoch = rill_cursor_epoch(cursor, subject->name, subject->length);
+    }
     int failed = subject->is_pattern
                      ? rill_stream_add_pattern(stream, subject->name, subject->length, cursor)
                      : rill_stream_add_subject(stream, subject->is_topic, subject->name, subject->length,
-                                               has_since, since);
+                                               has_since, since, epoch);
     if (failed == 0 && rill_broker_link_is_connected(self->broker))
         failed = rill_stream_open(stream);
     else
