@@ -39,9 +39,13 @@ int rill_worker_publish_topic(rill_worker_context_t *context, rill_worker_job_t 
     }
     const char *id = rill_worker_job_id(job);
     if (!context->link.joined) {
-        context->topic_messages_dropped++;
-        rill_log_warn(rill_worker_job_who(job), "job %s: a message for topic %s dropped: no broker joined (%llu so far)",
-                      id, topic, (unsigned long long)context->topic_messages_dropped);
+        /* The broker numbers a topic's messages: one lost before it saw it
+         * would leave no trace. Held until the next WELCOME (topic_hold.h). */
+        if (rill_topic_hold_count(context->topic_hold) == 0)
+            rill_log_info(rill_worker_job_who(job), "job %s: holding messages for topic %s until a broker is joined",
+                          id, topic);
+        rill_topic_hold_add(context->topic_hold, id, topic, data, length, context->config.worker_hold_parts,
+                            context->config.worker_hold_bytes);
         return 0;
     }
     rill_frame_t frames[3] = {rill_frame_from_string(id), rill_frame_from_string(topic),

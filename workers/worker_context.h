@@ -17,6 +17,7 @@
 #include "rill_config.h"
 #include "rill_endpoints.h"
 #include "timer_heap.h"
+#include "topic_hold.h"
 #include "worker_link.h"
 
 #include <stdint.h>
@@ -46,7 +47,7 @@ struct rill_worker_context {
     int running;
     rill_worker_timer_t heartbeat_timer;
     rill_worker_timer_t drain_timer;
-    uint64_t topic_messages_dropped; /* rill_worker_publish_topic while no broker was joined */
+    rill_topic_hold_t *topic_hold; /* rill_worker_publish_topic while no broker is joined (topic_hold.h) */
 };
 
 #endif

@@ -95,6 +95,30 @@ static void handle_pause(rill_worker_context_t *worker, rill_frame_t job_id, ril
         rill_job_registry_pause(&worker->jobs, job, flag.data[0] == '1');
 }
 
+static void send_topic_message(void *argument, const char *job_id, const char *topic, const char *data, size_t length)
+{
+    rill_worker_context_t *worker = argument;
+    rill_frame_t frames[3] = {rill_frame_from_string(job_id), rill_frame_from_string(topic),
+                              {(const uint8_t *)data, length}};
+    rill_worker_link_send(&worker->link, RILL_COMMAND_TOPIC, frames, 3);
+}
+
+/* Joined again: the topic messages made meanwhile go now, after the
+ * WELCOME's cancels (a cancelled job's are ignored by the broker). */
+static void send_held_topic_messages(rill_worker_context_t *worker)
+{
+    size_t held = rill_topic_hold_count(worker->topic_hold);
+    uint64_t dropped = rill_topic_hold_dropped(worker->topic_hold);
+    if (held == 0 && dropped == 0)
+        return;
+    rill_topic_hold_send(worker->topic_hold, send_topic_message, worker);
+    rill_log_info(NULL, "sent %zu topic message(s) held while no broker was joined%s", held,
+                  dropped > 0 ? " (and markers for those dropped past the hold's bound)" : "");
+    if (dropped > 0)
+        rill_log_warn(NULL, "%llu topic message(s) dropped past the hold's bound (worker_hold_parts, worker_hold_bytes)",
+                      (unsigned long long)dropped);
+}
+
 static void handle_welcome(rill_worker_context_t *worker, rill_frame_t body)
 {
     rill_welcome_t welcome;
@@ -107,6 +131,7 @@ static void handle_welcome(rill_worker_context_t *worker, rill_frame_t body)
     rill_worker_link_welcome(&worker->link, &welcome);
     rill_job_registry_rejoined(&worker->jobs, &welcome);
     rill_welcome_release(&welcome);
+    send_held_topic_messages(worker);
 }
 
 static void handle_message(rill_worker_context_t *worker, const rill_message_t *message)
@@ -284,6 +309,7 @@ static int run_loop(rill_worker_context_t *worker)
 static void worker_release(rill_worker_context_t *worker)
 {
     rill_job_registry_release(&worker->jobs);
+    rill_topic_hold_destroy(&worker->topic_hold);
     rill_children_release(&worker->children);
     rill_fd_watches_release(&worker->fd_watches);
     rill_timer_heap_release(&worker->kind_timers);
@@ -300,6 +326,7 @@ int rill_worker_run(const rill_worker_options_t *options)
     worker.options = options;
     worker.config = options->config;
     worker.signal_fd = -1;
+    worker.topic_hold = rill_topic_hold_new();
     rill_timer_heap_init(&worker.timers);
     rill_timer_heap_init(&worker.kind_timers);
     rill_children_init(&worker.children, &worker.timers);

@@ -67,6 +67,8 @@ class Upstream:
 
     def __init__(self):
         self.requests = []  # (path, last_event_id or None)
+        self.ticks = []     # /ticks: (n, time.monotonic() it was sent)
+        self.ticks_connections = 0
         self.closed = threading.Semaphore(0)  # released when the worker closes a /hold connection
         self.lock = threading.Lock()
         self.ndjson_connections = 0
@@ -168,6 +170,19 @@ class Upstream:
                 return
             self.closed.release()
             return
+        if path == "/ticks":
+            # 40 NDJSON lines, one every 100 ms, when each went recorded; then no more.
+            with self.lock:
+                self.ticks_connections += 1
+                if self.ticks_connections > 1:
+                    return no_content()
+            answer("200 OK", "application/x-ndjson")
+            for n in range(1, 41):
+                with self.lock:
+                    self.ticks.append((n, time.monotonic()))
+                chunk(b'{"n": %d}\n' % n)
+                time.sleep(0.1)
+            return end()
         if path.startswith("/base/ws"):
             return self.serve_websocket(sock, path, headers)
         if path == "/big":
@@ -443,4 +458,52 @@ def test_subscribe_websocket_relayed_to_a_topic_with_100_subscribers(ctx):
     finally:
         for stream in streams:
             stream.close()
+        upstream.close()
+
+
+def test_subscribe_to_topic_messages_made_while_no_broker_is_joined_are_held(ctx):
+    """to_topic: the broker numbers a topic's messages, so one a worker
+    dropped while no broker was there would leave no trace. Those made
+    after the worker found its broker gone wait in the worker and are
+    published once it joins the restarted broker."""
+    upstream = Upstream()
+    try:
+        config = subscribe_config(upstream.port)
+        config["heartbeat_ms"] = 200
+        system = ctx.system(workers=1, config=config)
+        system.wait_healthy(workers=1)
+        status, body = system.json_request("POST", "/v1/jobs?detach=1", {"kind": "subscribe", "args": {
+            "upstream": "local", "path": "/ticks", "to_topic": "ticks"}})
+        check(status == 202, (status, body))
+        system.wait_for(lambda: len(upstream.ticks) >= 5, what="the upstream's first lines")
+        system.broker.popen.kill()
+        system.broker.popen.wait()
+        system.broker.expected_exit = -9
+        killed = time.monotonic()
+        time.sleep(1.5)  # the worker finds the broker silent after 3 heartbeats (0.6 s)
+        restarted = time.monotonic()
+        system.broker = system.start_broker()
+        system.wait_for(lambda: len(upstream.ticks) >= 40, timeout=20, what="the upstream's last line")
+        time.sleep(1.0)
+        stream = system.stream("GET", "/v1/topics/ticks?since=ticks:0", timeout=10)
+        check(stream.status == 200, stream.status)
+        got = []
+        deadline = time.time() + 15
+        try:
+            while {"data": {"n": 40}} not in got:
+                check(time.time() < deadline, "no n 40 within 15 s: %r" % got)
+                event = stream.next_event()
+                check(event is not None, "the stream ended after %r" % got)
+                if event.get("topic") == "ticks" and event["event"] == "part":
+                    got.append(event["data"])
+        except OSError as error:
+            check(False, "%s after %r" % (error, got))
+        stream.close()
+        numbers = [d["data"]["n"] for d in got if "data" in d]
+        # Made while the worker knew no broker (after it found it silent, before the restart): all there.
+        silent = [n for n, at in upstream.ticks if killed + 0.9 < at < restarted - 0.1]
+        check(silent, "no line was made while the broker was away: %r" % upstream.ticks)
+        check(all(n in numbers for n in silent), "held messages missing: %r not all in %r" % (silent, numbers))
+        check(numbers == sorted(numbers) and numbers[-1] == 40, numbers)
+    finally:
         upstream.close()
