@@ -247,8 +247,8 @@ void rill_standby_read_link(rill_standby_t *self, uint64_t now_ms)
 
 void rill_standby_read_monitor(rill_standby_t *self, uint64_t now_ms)
 {
-    if (!rill_peer_link_read_monitor(self->link))
-        return;
+    if (!rill_peer_link_read_monitor(self->link) || self->pair.peer_closed)
+        return; /* a reconnect that failed again is no news */
     rill_log_info(NULL, "standby: the peer link's connection closed: the peer is lost");
     rill_pair_peer_closed(&self->pair);
     rill_standby_tick(self, now_ms);

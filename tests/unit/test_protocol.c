@@ -225,7 +225,7 @@ static void test_events(void)
     zmq_msg_t message;
     size_t offset = 0;
     CHECK(rill_event_encode(&message, "j" ID, 33, RILL_EVENT_PART, 17, 123456789u, "{\"i\":17}", 8, &offset) == 0);
-    const char *expected = "j" ID " rill/5 part 17 123456789\n{\"i\":17}";
+    const char *expected = "j" ID " rill/6 part 17 123456789\n{\"i\":17}";
     CHECK(zmq_msg_size(&message) == strlen(expected) && memcmp(zmq_msg_data(&message), expected, strlen(expected)) == 0);
     CHECK(offset == strlen(expected) - 8);
     rill_frame_t one = {zmq_msg_data(&message), zmq_msg_size(&message)};
@@ -242,11 +242,11 @@ static void test_events(void)
     CHECK(rill_frame_equals(event.subject, "news") && rill_frame_equals(event.data, "{}"));
     zmq_msg_close(&message);
     const char *bad_frames[] = {
-        "", "j" ID " rill/5 part 1 5", /* no line break */
-        "j" ID " rill/5 part 1\n{}", /* no accepted_ns */
-        "j" ID " rill/2 part 1 5\n{}", "j" ID " rill/5 part 0 5\n{}", "j" ID " rill/5 party 1 5\n{}",
-        "j" ID " rill/5 part 1 5\n", "j" ID " rill/5 part 1 5 6\n{}", "tnews rill/5 part 1 5\n{}",
-        "jxyz rill/5 part 1 5\n{}", "j" ID " rill/5 part 1 soon\n{}",
+        "", "j" ID " rill/6 part 1 5", /* no line break */
+        "j" ID " rill/6 part 1\n{}", /* no accepted_ns */
+        "j" ID " rill/2 part 1 5\n{}", "j" ID " rill/6 part 0 5\n{}", "j" ID " rill/6 party 1 5\n{}",
+        "j" ID " rill/6 part 1 5\n", "j" ID " rill/6 part 1 5 6\n{}", "tnews rill/6 part 1 5\n{}",
+        "jxyz rill/6 part 1 5\n{}", "j" ID " rill/6 part 1 soon\n{}",
     };
     for (size_t i = 0; i < sizeof(bad_frames) / sizeof(bad_frames[0]); i++) {
         rill_frame_t bad = F(bad_frames[i]);
@@ -254,17 +254,17 @@ static void test_events(void)
     }
     /* rill/4: a followed job's event, "d<token>/j<id> ...": the topic is the
      * job's, the follow subject kept aside. */
-    rill_frame_t followed = F("dfrontend-0001/j" ID " rill/5 part 3 5\n{\"a\":1}");
+    rill_frame_t followed = F("dfrontend-0001/j" ID " rill/6 part 3 5\n{\"a\":1}");
     CHECK(rill_event_parse(&followed, 1, &event, &error) == 0 && event.seq == 3);
     CHECK(rill_frame_equals(event.follow, "dfrontend-0001/") && rill_frame_equals(event.topic, "j" ID));
     CHECK(rill_frame_equals(event.subject, ID) && event.subject_kind == RILL_SUBJECT_JOB);
-    rill_frame_t plain = F("j" ID " rill/5 part 3 5\n{}");
+    rill_frame_t plain = F("j" ID " rill/6 part 3 5\n{}");
     CHECK(rill_event_parse(&plain, 1, &event, &error) == 0 && event.follow.size == 0);
     const char *bad_follows[] = {
-        "dfrontend-0001j" ID " rill/5 part 3 5\n{}",   /* no '/' */
-        "dshort/j" ID " rill/5 part 3 5\n{}",          /* token under 8 bytes */
-        "dfrontend-0001/tnews/ rill/5 part 3 5\n{}",   /* only jobs are followed */
-        "dfrontend-0001/ rill/5 part 3 5\n{}",         /* nothing after it */
+        "dfrontend-0001j" ID " rill/6 part 3 5\n{}",   /* no '/' */
+        "dshort/j" ID " rill/6 part 3 5\n{}",          /* token under 8 bytes */
+        "dfrontend-0001/tnews/ rill/6 part 3 5\n{}",   /* only jobs are followed */
+        "dfrontend-0001/ rill/6 part 3 5\n{}",         /* nothing after it */
     };
     for (size_t i = 0; i < sizeof(bad_follows) / sizeof(bad_follows[0]); i++) {
         rill_frame_t bad = F(bad_follows[i]);
@@ -286,21 +286,21 @@ static void test_events(void)
 
 /* PARTS (rill/4): entries written by the header helper read back; every
  * malformation ends the batch there. */
-/* rill/4: a follower's batch: "d<token>/ rill/5 batch <count>\n" then
+/* rill/4: a follower's batch: "d<token>/ rill/6 batch <count>\n" then
  * "<len> <frame>" per event; the framing is checked whole before any entry
  * is read; an entry is parsed as a lone event (a bad one fails alone). */
 static void test_event_batches(void)
 {
     char header[RILL_EVENT_BATCH_HEADER_MAX];
     size_t length = rill_event_batch_header(header, "dfrontend-0001/", 15, 3);
-    CHECK(length == strlen("dfrontend-0001/ rill/5 batch 3\n") &&
-          memcmp(header, "dfrontend-0001/ rill/5 batch 3\n", length) == 0);
+    CHECK(length == strlen("dfrontend-0001/ rill/6 batch 3\n") &&
+          memcmp(header, "dfrontend-0001/ rill/6 batch 3\n", length) == 0);
     char prefix[RILL_EVENT_BATCH_PREFIX_MAX];
     CHECK(rill_event_batch_prefix(prefix, 1234) == 5 && memcmp(prefix, "1234 ", 5) == 0);
 
     /* Encoded as the broker does: header, then each entry. */
-    const char *frames[] = {"j" ID " rill/5 part 1 7\n{\"i\":1}", "j" ID " rill/5 part 2 8\n\"two\nlines\"",
-                            "j" ID " rill/5 done 3 9\n{\"parts\":2}"};
+    const char *frames[] = {"j" ID " rill/6 part 1 7\n{\"i\":1}", "j" ID " rill/6 part 2 8\n\"two\nlines\"",
+                            "j" ID " rill/6 done 3 9\n{\"parts\":2}"};
     char text[1024];
     size_t size = rill_event_batch_header(text, "dfrontend-0001/", 15, 3);
     for (size_t i = 0; i < 3; i++) {
@@ -324,27 +324,27 @@ static void test_event_batches(void)
     CHECK(rill_event_batch_next(&batch, &event, &error) == 0);
 
     /* A lone event is not a batch, nor is a topic's. */
-    rill_frame_t lone = F("dfrontend-0001/j" ID " rill/5 part 3 5\n{}");
+    rill_frame_t lone = F("dfrontend-0001/j" ID " rill/6 part 3 5\n{}");
     CHECK(!rill_event_is_batch(lone));
-    rill_frame_t topic = F("tnews/ rill/5 part 3 5\n{}");
+    rill_frame_t topic = F("tnews/ rill/6 part 3 5\n{}");
     CHECK(!rill_event_is_batch(topic));
 
     /* Bad framing: the batch is refused whole. */
     const char *bad[] = {
-        "dfrontend-0001/ rill/5 batch 1\n",                                /* no entry */
-        "dfrontend-0001/ rill/5 batch 0\n",                                /* empty */
-        "dfrontend-0001/ rill/5 batch 65\n2 {}",                           /* over the count bound */
+        "dfrontend-0001/ rill/6 batch 1\n",                                /* no entry */
+        "dfrontend-0001/ rill/6 batch 0\n",                                /* empty */
+        "dfrontend-0001/ rill/6 batch 65\n2 {}",                           /* over the count bound */
         "dfrontend-0001/ rill/3 batch 1\n2 {}",                            /* version */
-        "dfrontend-0001/ rill/5 bunch 1\n2 {}",                            /* word */
-        "dfrontend-0001/ rill/5 batch 1\n3 {}",                            /* entry past the end */
-        "dfrontend-0001/ rill/5 batch 1\n1 {}",                            /* bytes after the entries */
-        "dfrontend-0001/ rill/5 batch 2\n2 {}",                            /* fewer entries than said */
-        "dfrontend-0001/ rill/5 batch 1\n0 ",                              /* empty entry */
-        "dfrontend-0001/ rill/5 batch 1\nx {}",                            /* length not a number */
-        "dfrontend-0001/ rill/5 batch one\n2 {}",                          /* count not a number */
-        "dfrontend-0001/ rill/5 batch 1",                                  /* no line break */
-        "dshort/ rill/5 batch 1\n2 {}",                                    /* token too short */
-        "dfrontend-0001/ rill/5 batch 1\n99999999999999999999999 {}",      /* length too long */
+        "dfrontend-0001/ rill/6 bunch 1\n2 {}",                            /* word */
+        "dfrontend-0001/ rill/6 batch 1\n3 {}",                            /* entry past the end */
+        "dfrontend-0001/ rill/6 batch 1\n1 {}",                            /* bytes after the entries */
+        "dfrontend-0001/ rill/6 batch 2\n2 {}",                            /* fewer entries than said */
+        "dfrontend-0001/ rill/6 batch 1\n0 ",                              /* empty entry */
+        "dfrontend-0001/ rill/6 batch 1\nx {}",                            /* length not a number */
+        "dfrontend-0001/ rill/6 batch one\n2 {}",                          /* count not a number */
+        "dfrontend-0001/ rill/6 batch 1",                                  /* no line break */
+        "dshort/ rill/6 batch 1\n2 {}",                                    /* token too short */
+        "dfrontend-0001/ rill/6 batch 1\n99999999999999999999999 {}",      /* length too long */
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         rill_frame_t b = F(bad[i]);
@@ -352,8 +352,8 @@ static void test_event_batches(void)
         CHECKF(rill_event_batch_open(b, &batch, &error) == -1 && error != NULL, "bad batch %zu accepted", i);
     }
     /* A bad entry fails alone; the next one is read. */
-    const char *entries[] = {"tnews/ rill/5 part 1 5\n{}", "dfrontend-0001/j" ID " rill/5 part 1 5\n{}",
-                             "j" ID " rill/5 part 0 5\n{}", "j" ID " rill/5 part 4 5\n{}"};
+    const char *entries[] = {"tnews/ rill/6 part 1 5\n{}", "dfrontend-0001/j" ID " rill/6 part 1 5\n{}",
+                             "j" ID " rill/6 part 0 5\n{}", "j" ID " rill/6 part 4 5\n{}"};
     size = rill_event_batch_header(text, "dfrontend-0001/", 15, 4);
     for (size_t i = 0; i < 4; i++) {
         size += rill_event_batch_prefix(text + size, strlen(entries[i]));
