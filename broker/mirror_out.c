@@ -160,7 +160,8 @@ static void collect(rill_mirror_out_t *self, rill_broker_t *broker, rill_buffer_
     }
 }
 
-int rill_mirror_out_flush(rill_mirror_out_t *self, rill_broker_t *broker, rill_peer_link_t *link, uint64_t now_ms)
+int rill_mirror_out_flush(rill_mirror_out_t *self, rill_broker_t *broker, rill_mirror_send_fn send, void *context,
+                          uint64_t now_ms)
 {
     if (self->out_of_sync && now_ms >= self->resync_at_ms)
         rill_mirror_out_start(self, broker);
@@ -174,7 +175,7 @@ int rill_mirror_out_flush(rill_mirror_out_t *self, rill_broker_t *broker, rill_p
         char seq[24];
         rill_frame_t arguments[2] = {{(const uint8_t *)seq, rill_u64_to_text(self->seq + 1, seq)},
                                      {(const uint8_t *)out.data, out.length}};
-        failed = rill_peer_link_send(link, RILL_COMMAND_MIRROR, arguments, 2) != 0;
+        failed = send(context, arguments, 2) != 0;
         if (!failed) {
             self->seq++;
             self->messages++;

@@ -21,7 +21,6 @@
 #define RILL_BROKER_MIRROR_OUT_H
 
 #include "broker.h"
-#include "peer_link.h"
 
 /* The most record bytes one MIRROR message carries (less when
  * max_message_bytes is smaller). */
@@ -45,8 +44,12 @@ void rill_mirror_out_start(rill_mirror_out_t *self, rill_broker_t *broker);
 int rill_mirror_out_running(const rill_mirror_out_t *self, const rill_broker_t *broker);
 /* No passive listens any more: nothing is marked. */
 void rill_mirror_out_stop(rill_mirror_out_t *self, rill_broker_t *broker);
+/* How a MIRROR leaves (standby.c: the peer link): its two argument frames
+ * (seq, records). 0, or -1 when it could not be sent. */
+typedef int (*rill_mirror_send_fn)(void *context, const rill_frame_t *arguments, size_t count);
 /* Sends what is marked, up to the budget. Returns 1 when some is left
  * (the loop must come back at once), else 0. */
-int rill_mirror_out_flush(rill_mirror_out_t *self, rill_broker_t *broker, rill_peer_link_t *link, uint64_t now_ms);
+int rill_mirror_out_flush(rill_mirror_out_t *self, rill_broker_t *broker, rill_mirror_send_fn send, void *context,
+                          uint64_t now_ms);
 
 #endif

@@ -317,9 +317,14 @@ void rill_standby_tick(rill_standby_t *self, uint64_t now_ms)
         zhashx_purge(self->heard);
 }
 
+static int send_mirror(void *context, const rill_frame_t *arguments, size_t count)
+{
+    return rill_peer_link_send(context, RILL_COMMAND_MIRROR, arguments, count);
+}
+
 int rill_standby_flush(rill_standby_t *self, uint64_t now_ms)
 {
     if (self->pair.state != RILL_PAIR_ACTIVE)
         return 0;
-    return rill_mirror_out_flush(&self->out, self->broker, self->link, now_ms);
+    return rill_mirror_out_flush(&self->out, self->broker, send_mirror, self->link, now_ms);
 }
