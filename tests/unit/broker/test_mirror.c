@@ -192,6 +192,15 @@ static void test_mirror_and_takeover(void)
     for (size_t i = 0; i < fake.published_count; i++)
         CHECK(strcmp(fake.published[i].event, "retry") != 0);
 
+    /* The old active yields (two actives): it forgets everything, and
+     * its gauges say so. */
+    CHECK(rill_job_table_size(active->jobs) == 1 && active->counters->workers_alive == 1);
+    rill_takeover_yield(active);
+    CHECK(rill_job_table_size(active->jobs) == 0 && rill_worker_pool_size(active->pool) == 0);
+    CHECK(rill_topic_table_size(active->topics) == 0 && active->counters->workers_alive == 0);
+    CHECK(active->counters->jobs_running == 0 && active->counters->jobs_queued == 0);
+    CHECK(active->counters->retention.bytes == 0);
+
     rill_broker_destroy(&active);
     rill_broker_destroy(&link.passive);
     forget_recorded();
