@@ -138,7 +138,13 @@ class Client:
                 return answer
         return None
 
+    def drain(self):
+        """Drops the answers that came late (to PINGs already given up on)."""
+        while self.receive(0) is not None:
+            pass
+
     def ping(self, timeout=0.5):
+        self.drain()
         answer = self.request(timeout, "PING")
         return json.loads(answer[2]) if answer is not None else None
 
