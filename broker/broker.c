@@ -37,6 +37,15 @@ static void forget_expired(void *argument, rill_job_t *job)
     rill_mirror_mark_forgotten_job(self->mirror, job->id);
 }
 
+/* A topic with a listener (its subject, or a wildcard that matches it) is
+ * never evicted for max_topics (topic_table.h). */
+static int topic_listened(void *argument, const rill_topic_t *topic)
+{
+    rill_broker_t *self = argument;
+    return rill_interest_count(self->interest, topic->subject) > 0 ||
+           rill_interest_pattern_count(self->interest, topic->subject + 1, topic->subject_length - 2) > 0;
+}
+
 rill_broker_t *rill_broker_new(const rill_config_t *config, const rill_outbox_t *outbox, char *error,
                                size_t error_size)
 {
@@ -60,6 +69,8 @@ rill_broker_t *rill_broker_new(const rill_config_t *config, const rill_outbox_t 
     self->rejoin_log = rill_peer_log_new();
     self->stale_log = rill_peer_log_new();
     self->topics = rill_topic_table_new();
+    rill_topic_table_set_bound(self->topics, (size_t)self->config.max_topics, topic_listened, self,
+                               &self->counters->topics_evicted);
     self->pipelines = rill_pipelines_new();
     rill_job_table_on_expire(self->jobs, forget_expired, self);
     rill_list_init(&self->orphans);
@@ -183,6 +194,8 @@ char *rill_broker_job_status(rill_broker_t *self, const rill_job_t *job)
 void rill_broker_set_config(rill_broker_t *self, const rill_config_t *config)
 {
     self->config = *config;
+    rill_topic_table_set_bound(self->topics, (size_t)config->max_topics, topic_listened, self,
+                               &self->counters->topics_evicted);
     uint64_t now = rill_clock_monotonic_ms();
     if (self->next_heartbeat_ms > now + config->heartbeat_ms)
         self->next_heartbeat_ms = now + config->heartbeat_ms;

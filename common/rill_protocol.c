@@ -270,6 +270,18 @@ int rill_topic_name_is_valid(const char *name, size_t length)
     return 1;
 }
 
+int rill_topic_epoch_is_valid(const char *epoch, size_t length)
+{
+    if (length != RILL_TOPIC_EPOCH_LENGTH)
+        return 0;
+    for (size_t i = 0; i < length; i++) {
+        char c = epoch[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return 0;
+    }
+    return 1;
+}
+
 static int argument_is_valid(argument_type_t type, rill_frame_t frame)
 {
     uint64_t ignored;
