@@ -128,8 +128,8 @@ static int write_topic(rill_buffer_t *out, rill_topic_t *topic, const limits_t *
     const char *name = topic->subject + 1;
     size_t name_length = topic->subject_length - 2;
     char header[RILL_TOPIC_NAME_MAX + 48];
-    int length = snprintf(header, sizeof(header), "%.*s %llu", (int)name_length, name,
-                          (unsigned long long)topic->last_seq);
+    int length = snprintf(header, sizeof(header), "%.*s %llu %s", (int)name_length, name,
+                          (unsigned long long)topic->last_seq, topic->epoch);
     (void)rill_mirror_record_append(out, RILL_MIRROR_TOPIC, header, (size_t)length, NULL, 0);
     size_t count = topic->retention != NULL ? rill_retention_count(topic->retention) : 0;
     size_t index = count > 0 ? rill_retention_find_after(topic->retention, topic->mirrored_seq) : 0;

@@ -140,6 +140,9 @@ static void test_mirror_and_takeover(void)
     rill_topic_t *topic = rill_topic_table_find(passive->topics, "news", 4);
     CHECK(topic != NULL && topic->last_seq == 1 && topic->retention != NULL &&
           rill_retention_count(topic->retention) == 1);
+    /* The same numbering: a cursor of the active's topic resumes on the passive. */
+    rill_topic_t *original = rill_topic_table_find(active->topics, "news", 4);
+    CHECK(topic != NULL && original != NULL && strcmp(topic->epoch, original->epoch) == 0);
     /* Nothing was published by the passive. */
     CHECK(passive->counters->events_published == 0);
 
