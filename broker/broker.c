@@ -34,6 +34,7 @@ static void forget_expired(void *argument, rill_job_t *job)
 {
     rill_broker_t *self = argument;
     rill_pipelines_forget(self->pipelines, job);
+    rill_mirror_mark_forgotten_job(self->mirror, job->id);
 }
 
 /* A topic with a listener (its subject, or a wildcard that matches it) is
@@ -51,11 +52,12 @@ rill_broker_t *rill_broker_new(const rill_config_t *config, const rill_outbox_t 
     rill_broker_t *self = rill_xcalloc(1, sizeof(*self));
     self->config = *config;
     self->outbox = *outbox;
-    if (rill_id_generate(self->instance_id) != 0) {
+    if (rill_id_generate(self->own_id) != 0) {
         snprintf(error, error_size, "no randomness for the instance id");
         free(self);
         return NULL;
     }
+    memcpy(self->instance_id, self->own_id, sizeof(self->instance_id));
     self->counters = rill_counters_new();
     self->jobs = rill_job_table_new(self->counters);
     self->ready = rill_ready_queue_new();
@@ -91,6 +93,7 @@ void rill_broker_destroy(rill_broker_t **self_p)
     rill_broker_t *self = *self_p;
     /* Jobs first: they unlink themselves from queue and worker lists. */
     rill_job_table_destroy(&self->jobs);
+    rill_mirror_marks_destroy(&self->mirror);
     rill_ready_queue_destroy(&self->ready);
     rill_pipelines_destroy(&self->pipelines);
     rill_worker_pool_destroy(&self->pool);
@@ -105,6 +108,55 @@ void rill_broker_destroy(rill_broker_t **self_p)
     rill_counters_destroy(&self->counters);
     free(self);
     *self_p = NULL;
+}
+
+/* Collects what a table holds (its walk must not remove). */
+typedef struct {
+    void **items;
+    size_t count;
+} collected_t;
+
+static void collect_job(void *argument, rill_job_t *job)
+{
+    collected_t *collected = argument;
+    collected->items[collected->count++] = job;
+}
+
+static void collect_topic(void *argument, rill_topic_t *topic)
+{
+    collected_t *collected = argument;
+    collected->items[collected->count++] = topic;
+}
+
+void rill_broker_forget_state(rill_broker_t *self)
+{
+    /* The tables are emptied, not replaced: what points at them (the
+     * counters' gauges, a topic bound) stays right. Jobs first: they
+     * unlink themselves from queue, worker, orphan and mirror lists. */
+    collected_t jobs = {rill_xcalloc(rill_job_table_size(self->jobs) + 1, sizeof(void *)), 0};
+    rill_job_table_foreach(self->jobs, collect_job, &jobs);
+    for (size_t i = 0; i < jobs.count; i++)
+        rill_job_table_forget(self->jobs, jobs.items[i]);
+    free(jobs.items);
+    rill_worker_t *worker = rill_worker_pool_first(self->pool);
+    while (worker != NULL) {
+        rill_worker_t *next = rill_worker_pool_next(self->pool, worker);
+        rill_worker_pool_remove(self->pool, &worker);
+        self->counters->workers_alive--;
+        worker = next;
+    }
+    collected_t topics = {rill_xcalloc(rill_topic_table_size(self->topics) + 1, sizeof(void *)), 0};
+    rill_topic_table_foreach(self->topics, collect_topic, &topics);
+    for (size_t i = 0; i < topics.count; i++)
+        rill_topic_table_remove(self->topics, topics.items[i]);
+    free(topics.items);
+    rill_barrier_destroy(&self->barrier);
+    self->barrier = rill_barrier_new(free);
+    rill_follower_batches_destroy(&self->follower_batches);
+    rill_mirror_marks_clear(self->mirror);
+    self->next_retry_ms = UINT64_MAX;
+    self->cut_off = 0;
+    self->cut_hold_until_ms = 0;
 }
 
 uint64_t rill_broker_subscribers(rill_broker_t *self, const char *subject)

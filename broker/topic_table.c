@@ -45,6 +45,7 @@ static void record_free(void **item)
     record_t *record = *item;
     rill_list_remove(&record->used);
     rill_retention_destroy(&record->topic.retention);
+    rill_list_remove(&record->topic.mirror_link);
     free(record);
     *item = NULL;
 }
