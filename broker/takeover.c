@@ -6,6 +6,7 @@
 #include "rill_alloc.h"
 #include "rill_clock.h"
 #include "rill_log.h"
+#include "sockets.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -25,13 +26,34 @@ static void collect(void *argument, rill_job_t *job)
     list->jobs[list->count++] = job;
 }
 
+/* How far a topic's seqs jump at a takeover when it had a message in the
+ * moments before: the old active publishes a topic's message on the XPUB
+ * as it takes it and mirrors it at the end of that pass of its loop, so a
+ * pass it died in may have given followers seqs the mirror never had, up
+ * to one burst of each client socket. Numbering on from the mirrored last
+ * seq would give those seqs to other messages (a follower that had the old
+ * one would drop the new one as a duplicate: lost silently); numbering on
+ * after the jump makes the seqs between a gap its followers are told of. */
+#define TOPIC_SEQ_JUMP (2 * RILL_BROKER_BURST)
+
+typedef struct {
+    uint64_t now_ms;
+    uint64_t busy_since_ms; /* a topic mirrored since then may have lost a pass */
+    size_t jumped;
+} topic_pass_t;
+
 /* The syncs a frontend needs to see what it missed over the takeover
  * (events.c): every job still going or ended lately, every topic. */
 static void recent_topic(void *argument, rill_topic_t *topic)
 {
-    const uint64_t *now_ms = argument;
-    if (topic->last_seq > 0)
-        topic->last_event_ms = *now_ms;
+    topic_pass_t *pass = argument;
+    if (topic->last_seq == 0)
+        return;
+    if (topic->last_event_ms >= pass->busy_since_ms) {
+        topic->last_seq += TOPIC_SEQ_JUMP;
+        pass->jumped++;
+    }
+    topic->last_event_ms = pass->now_ms;
 }
 
 static void mark_recent(rill_broker_t *broker, rill_job_t *job, uint64_t now_ms, uint64_t wall_ms)
@@ -83,14 +105,18 @@ void rill_takeover_run(rill_broker_t *broker, const char *mirrored, uint64_t sta
         rill_broker_watch_orphan(broker, job, now_ms);
     }
     free(list.jobs);
-    rill_topic_table_foreach(broker->topics, recent_topic, &now_ms);
+    /* The peer was lost within 2 heartbeats of its last word (pair.h): a
+     * topic mirrored within 3 may have had a message the mirror missed. */
+    uint64_t busy = 3 * broker->config.heartbeat_ms;
+    topic_pass_t topics = {now_ms, now_ms > busy ? now_ms - busy : 0, 0};
+    rill_topic_table_foreach(broker->topics, recent_topic, &topics);
     broker->events_at_risk_ms = now_ms; /* followed jobs get their syncs too */
     broker->dispatch_needed = 1;
     rill_log_info(NULL, "standby: taking over as broker %s%s: %zu jobs were running (they wait %llu ms for their "
-                  "workers), %zu queued, %zu jobs and %zu topics known",
+                  "workers), %zu queued, %zu jobs and %zu topics known (%zu busy ones number on %d further)",
                   broker->instance_id, same ? " (the mirrored broker's identity)" : " (no complete mirror: a new identity)",
                   running, (unsigned long long)window, queued, rill_job_table_size(broker->jobs),
-                  rill_topic_table_size(broker->topics));
+                  rill_topic_table_size(broker->topics), topics.jumped, TOPIC_SEQ_JUMP);
 }
 
 void rill_takeover_yield(rill_broker_t *broker)
