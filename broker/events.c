@@ -282,9 +282,15 @@ typedef struct {
     uint64_t now_ms;
 } sync_pass_t;
 
-static void send_sync(rill_broker_t *self, const char *subject, size_t subject_length, uint64_t last_seq)
+/* epoch: a topic's (rill/6: {"epoch":"…"}, so a receiver that met the
+ * topic live, with no REPLAY header, learns its numbering), or NULL. */
+static void send_sync(rill_broker_t *self, const char *subject, size_t subject_length, uint64_t last_seq,
+                      const char *epoch)
 {
-    if (publish_event(self, subject, subject_length, RILL_EVENT_SYNC, last_seq, "{}", 2,
+    char data[32];
+    int length = epoch != NULL ? snprintf(data, sizeof(data), "{\"epoch\":\"%s\"}", epoch)
+                               : snprintf(data, sizeof(data), "{}");
+    if (publish_event(self, subject, subject_length, RILL_EVENT_SYNC, last_seq, data, (size_t)length,
                       rill_clock_monotonic_ns(), NULL, 0, NULL) != 0)
         return; /* the next heartbeat tries again */
     self->counters->syncs_published++;
@@ -338,7 +344,7 @@ static void sync_topic(void *argument, rill_topic_t *topic)
     if (recently_active(topic->last_seq, topic->last_event_ms, pass->now_ms) &&
         (rill_interest_count(pass->broker->interest, topic->subject) > 0 ||
          rill_interest_pattern_count(pass->broker->interest, topic->subject + 1, topic->subject_length - 2) > 0))
-        send_sync(pass->broker, topic->subject, topic->subject_length, topic->last_seq);
+        send_sync(pass->broker, topic->subject, topic->subject_length, topic->last_seq, topic->epoch);
 }
 
 void rill_events_sync_job(rill_broker_t *self, rill_job_t *job)
@@ -346,7 +352,7 @@ void rill_events_sync_job(rill_broker_t *self, rill_job_t *job)
     /* On its subject only: its followers have their own repair (the
      * follow subject's return, listeners.c). */
     if (job->last_seq > 0)
-        send_sync(self, job->topic, RILL_JOB_ID_LENGTH + 1, job->last_seq);
+        send_sync(self, job->topic, RILL_JOB_ID_LENGTH + 1, job->last_seq, NULL);
 }
 
 void rill_events_publish_syncs(rill_broker_t *self, uint64_t now_ms)

@@ -230,6 +230,19 @@ void rill_sequencer_on_sync(rill_sequencer_t *self, uint64_t last_seq)
         rill_sequencer_gap(self, self->next_seq, last_seq);
 }
 
+void rill_sequencer_on_sync_data(rill_sequencer_t *self, const uint8_t *data, size_t size)
+{
+    static const char prefix[] = "{\"epoch\":\"";
+    size_t prefix_length = sizeof(prefix) - 1;
+    if (self->epoch[0] != '\0' || self->fetch != NULL || !rill_sequencer_is_topic(self) ||
+        size != prefix_length + RILL_TOPIC_EPOCH_LENGTH + 2 || memcmp(data, prefix, prefix_length) != 0 ||
+        memcmp(data + size - 2, "\"}", 2) != 0 ||
+        !rill_topic_epoch_is_valid((const char *)data + prefix_length, RILL_TOPIC_EPOCH_LENGTH))
+        return;
+    memcpy(self->epoch, data + prefix_length, RILL_TOPIC_EPOCH_LENGTH);
+    self->epoch[RILL_TOPIC_EPOCH_LENGTH] = '\0';
+}
+
 void rill_sequencer_on_replay_header(rill_sequencer_t *self, uint64_t first, uint64_t last)
 {
     rill_fetch_t *fetch = self->fetch;

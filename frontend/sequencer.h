@@ -134,6 +134,10 @@ void rill_sequencer_on_event(rill_sequencer_t *self, uint64_t seq, rill_event_ty
  * when the pair has not seen it, its last events were dropped with no
  * later event to show the jump; they are fetched, as for a jump. */
 void rill_sequencer_on_sync(rill_sequencer_t *self, uint64_t last_seq);
+/* A topic's sync data (rill/6: {"epoch":"<8 hex>"}): a pair that met the
+ * topic live, with no REPLAY header (a wildcard stream's new topic), learns
+ * its epoch, so its cursor names it from then on. */
+void rill_sequencer_on_sync_data(rill_sequencer_t *self, const uint8_t *data, size_t size);
 /* Seqs from..to are gone: a gap event, and the pair expects to + 1. */
 void rill_sequencer_gap(rill_sequencer_t *self, uint64_t from, uint64_t to);
 /* The broker restarted (another instance). A topic gets a gap of unknown

@@ -617,6 +617,8 @@ void rill_streams_on_event(rill_streams_t *self, const rill_event_t *event)
         if (event->type == RILL_EVENT_SYNC) {
             if (stream->output.started) {
                 rill_sequencer_on_sync(&record->sequencer, event->seq);
+                if (is_topic)
+                    rill_sequencer_on_sync_data(&record->sequencer, event->data.data, event->data.size);
                 mark_dirty(stream);
             }
             continue;

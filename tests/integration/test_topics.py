@@ -5,6 +5,7 @@ with Python's http.client (NDJSON and SSE streams read line by line).
 """
 import json
 import re
+import time
 
 import harness
 from harness import check
@@ -452,3 +453,23 @@ def test_a_cursor_from_before_a_broker_restart_is_not_read_against_its_new_seqs(
     check(gap["event"] == "gap" and gap["data"] == {"from": 4, "to": None, "reason": "topic_reset"}, gap)
     check(topic_events(stream, 5) == [("boot", n, {"new": n}) for n in range(1, 6)], stream.events)
     stream.close()
+
+
+def test_a_topic_a_wildcard_met_live_gets_its_epoch_from_the_sync(ctx):
+    # A topic created after a wildcard stream opened is followed from its
+    # first message, live, with no REPLAY header to name its epoch: the
+    # broker's sync (each heartbeat) names it, and the cursor then does.
+    system = ctx.system(workers=1, config={"heartbeat_ms": 200})
+    system.wait_healthy()
+    conn = system.connection(30)
+    conn.request("GET", "/v1/topics/live.*", headers={"Accept": "text/event-stream"})
+    response = conn.getresponse()
+    check(response.status == 200, response.status)
+    publish(system, "live.new", {"n": 1})
+    first = sse_events(response, 1)[0]
+    check(first["id"] == "live.new:1", first)  # not known yet
+    time.sleep(0.6)  # a sync or two
+    publish(system, "live.new", {"n": 2})
+    second = sse_events(response, 1)[0]
+    conn.close()
+    check(re.fullmatch(r"live\.new:2@[0-9a-f]{8}", second["id"]), second)
