@@ -192,14 +192,20 @@ def pong_of(client, timeout):
     return None
 
 
+def primary_pong(client, primary):
+    """The primary's first PONG to client (it must answer within 10 s)."""
+    pong = pong_of(client, 10)
+    check(pong is not None, "the primary never answered:\n" + primary.logs_tail())
+    return pong
+
+
 def test_standby_cut_alone_never_two_actives(ctx):
     zctx = zmq.Context()
     primary, backup, proxy = start_pair(ctx, None)
     to_primary = Client(zctx, endpoint(primary, "control"))
     to_backup = Client(zctx, endpoint(backup, "control"))
     try:
-        first = pong_of(to_primary, 10)
-        check(first is not None, "the primary never answered:\n" + primary.logs_tail())
+        first = primary_pong(to_primary, primary)
         wait(lambda: "backup -> passive" in backup.broker.log_text(), 10, "the backup to go passive")
         check(to_backup.ping(1.0) is None, "a passive backup answered a PING")
         # That PING was a client coming to the backup: the cut comes after
@@ -312,8 +318,7 @@ def test_standby_takes_over_with_the_mirror(ctx):
     frontend = Client(zctx, endpoint(primary, "control"))
     worker = FakeWorker(zctx, endpoint(primary, "workers"))
     try:
-        first = pong_of(frontend, 10)
-        check(first is not None, "the primary never answered:\n" + primary.logs_tail())
+        first = primary_pong(frontend, primary)
         wait(lambda: "mirror of broker" in backup.broker.log_text(), 10, "the backup's first snapshot")
         worker.hello()
         worker.pump(3, until=lambda: worker.welcomes)

@@ -403,6 +403,18 @@ def sse_cursor_after(system, path, count):
     return events[-1]["id"]
 
 
+def resumed_after_a_reset(system, topic, cursor, gap_from, new_count):
+    """A resume from cursor: the topic_reset gap from gap_from, then the new
+    numbering's messages {"new": 1..new_count} from seq 1."""
+    stream = system.stream("GET", "/v1/topics/%s?since=%s" % (topic, cursor))
+    check(stream.status == 200, stream.status)
+    gap = stream.next_event()
+    check(gap["event"] == "gap" and gap["data"] == {"from": gap_from, "to": None, "reason": "topic_reset"}, gap)
+    expected = [(topic, n, {"new": n}) for n in range(1, new_count + 1)]
+    check(topic_events(stream, new_count) == expected, stream.events)
+    stream.close()
+
+
 def test_a_cursor_of_a_topic_made_again_is_not_read_against_its_new_seqs(ctx):
     # The topic is deleted and made again, and its new numbering has passed
     # the old cursor's seq: a resume must not take new 6, 7 for the old 5's
@@ -416,12 +428,7 @@ def test_a_cursor_of_a_topic_made_again_is_not_read_against_its_new_seqs(ctx):
     check(re.fullmatch(r"again:5@[0-9a-f]{8}", cursor), cursor)
     check(delete(system, "again")[0] == 200)
     check([publish(system, "again", {"new": n}) for n in range(1, 8)] == list(range(1, 8)))
-    stream = system.stream("GET", "/v1/topics/again?since=" + cursor)
-    check(stream.status == 200, stream.status)
-    gap = stream.next_event()
-    check(gap["event"] == "gap" and gap["data"] == {"from": 6, "to": None, "reason": "topic_reset"}, gap)
-    check(topic_events(stream, 7) == [("again", n, {"new": n}) for n in range(1, 8)], stream.events)
-    stream.close()
+    resumed_after_a_reset(system, "again", cursor, 6, 7)
     # The cursor of the new numbering resumes it as usual.
     cursor = sse_cursor_after(system, "/v1/topics/again?since=again:5", 2)
     check(re.fullmatch(r"again:7@[0-9a-f]{8}", cursor), cursor)
@@ -447,12 +454,7 @@ def test_a_cursor_from_before_a_broker_restart_is_not_read_against_its_new_seqs(
     system.wait_for(lambda: system.json_request("POST", "/v1/topics/boot", {"new": 1})[0] == 202,
                     what="a publish after the restart")
     check([publish(system, "boot", {"new": n}) for n in range(2, 6)] == list(range(2, 6)))
-    stream = system.stream("GET", "/v1/topics/boot?since=" + cursor)
-    check(stream.status == 200, stream.status)
-    gap = stream.next_event()
-    check(gap["event"] == "gap" and gap["data"] == {"from": 4, "to": None, "reason": "topic_reset"}, gap)
-    check(topic_events(stream, 5) == [("boot", n, {"new": n}) for n in range(1, 6)], stream.events)
-    stream.close()
+    resumed_after_a_reset(system, "boot", cursor, 4, 5)
 
 
 def test_a_topic_a_wildcard_met_live_gets_its_epoch_from_the_sync(ctx):
