@@ -97,13 +97,14 @@ def check_references(documents):
                "%s: its selector matches its pods' labels" % name_of(workload))
         for container in containers_of(workload):
             for variable in container.get("env", []):
-                value = variable.get("value", "")
-                if not value.startswith("tcp://") or value.startswith("tcp://*"):
-                    continue
-                host, _, port = value[len("tcp://"):].rpartition(":")
-                service = services.get(host)
-                ok = service is not None and any(str(p["port"]) == port for p in service["spec"]["ports"])
-                report(ok, "%s: %s=%s names a Service port" % (name_of(workload), variable["name"], value))
+                # One endpoint, or a broker and its standby: "tcp://a:5561,tcp://b:5561".
+                for value in variable.get("value", "").split(","):
+                    if not value.startswith("tcp://") or value.startswith("tcp://*"):
+                        continue
+                    host, _, port = value[len("tcp://"):].rpartition(":")
+                    service = services.get(host)
+                    ok = service is not None and any(str(p["port"]) == port for p in service["spec"]["ports"])
+                    report(ok, "%s: %s=%s names a Service port" % (name_of(workload), variable["name"], value))
             report(container.get("image") == "rill:local", "%s: image rill:local" % name_of(workload),
                    str(container.get("image")))
         for volume in workload["spec"]["template"]["spec"].get("volumes", []):
@@ -139,7 +140,8 @@ def container_env(container, scratch):
         if value.startswith("/"):
             value = os.path.join(scratch, value.lstrip("/"))
         elif value.startswith("tcp://"):
-            value = "ipc://" + os.path.join(scratch, "nothing.sock")
+            value = ",".join("ipc://" + os.path.join(scratch, "nothing%d.sock" % i)
+                             for i in range(len(value.split(","))))
         env[variable["name"]] = value
     return env
 
@@ -158,6 +160,12 @@ def check_command_lines(documents, build, scratch):
             for kind in ("readinessProbe", "livenessProbe", "startupProbe"):
                 probe = container.get(kind)
                 if probe is None:
+                    continue
+                if "tcpSocket" in probe:
+                    port = probe["tcpSocket"].get("port")
+                    ports = {p.get("name") for p in container.get("ports", [])} | \
+                        {p.get("containerPort") for p in container.get("ports", [])}
+                    report(port in ports, "%s: %s TCP %s is a container port" % (name_of(workload), kind, port))
                     continue
                 if "httpGet" in probe:
                     path = probe["httpGet"].get("path")
