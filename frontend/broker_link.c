@@ -6,7 +6,7 @@
 
 #include "rill_alloc.h"
 #include "rill_clock.h"
-#include "rill_liveness.h"
+#include "rill_failover.h"
 #include "rill_log.h"
 
 #include <czmq.h>
@@ -37,6 +37,11 @@ struct rill_broker_link {
     void *events;  /* SUB <- broker XPUB */
     h2o_socket_t *control_watch;
     h2o_socket_t *events_watch;
+    /* A broker and its standby (rill_failover.h): both sockets switch
+     * together; the monitor's fd is watched only with two endpoints. */
+    rill_failover_t failover;
+    h2o_socket_t *monitor_watch;
+    int switched; /* switched since the last PONG: the next one says who answers */
     h2o_timeout_t ping_timeout;
     h2o_timeout_entry_t ping_entry;
     h2o_timeout_t call_timeout;
@@ -105,6 +110,10 @@ static void handle_pong(rill_broker_link_t *self, const rill_message_t *message)
     }
     int restarted = self->broker_id[0] != '\0' && strcmp(self->broker_id, broker) != 0;
     int back = self->silent;
+    /* The standby of the broker that went answers with the same id (the
+     * pair's): "back", and what the old connection missed is repaired. */
+    int switched = self->switched && !restarted;
+    self->switched = 0;
     int first = !back && (self->broker_id[0] == '\0' || !rill_broker_link_is_connected(self));
     snprintf(self->broker_id, sizeof(self->broker_id), "%s", broker);
     self->workers = (long)json_integer_value(workers);
@@ -115,6 +124,12 @@ static void handle_pong(rill_broker_link_t *self, const rill_message_t *message)
         rill_log_info(NULL, "broker %s answers again", self->broker_id);
         if (self->callbacks.on_broker_back != NULL)
             self->callbacks.on_broker_back(self->callbacks.context, self->broker_id);
+    }
+    if (switched) {
+        rill_log_info(NULL, "broker %s answers at %s: repairing what the switch missed", self->broker_id,
+                      rill_failover_endpoint(&self->failover, 0));
+        if (self->callbacks.on_broker_switched != NULL)
+            self->callbacks.on_broker_switched(self->callbacks.context);
     }
     if (restarted) {
         rill_log_warn(NULL, "broker restarted: now instance %s", self->broker_id);
@@ -354,19 +369,59 @@ static void on_ping_timer(h2o_timeout_entry_t *entry)
     link_ping_timer(self);
 }
 
-static void on_silence(h2o_timeout_entry_t *entry)
+/* Silent from now: once per silence, the owner is told. */
+static void become_silent(rill_broker_link_t *self)
 {
-    rill_broker_link_t *self = CONTAINER_OF(entry, rill_broker_link_t, silence_entry);
-    /* After a stall of this process the sockets may hold what ends the
-     * silence: read them first. */
-    drain(self);
-    if (h2o_timeout_is_linked(&self->silence_entry) || self->silent)
+    if (self->silent)
         return;
     self->silent = 1;
     rill_log_warn(NULL, "nothing from broker %s for %llu ms", self->broker_id,
                   (unsigned long long)(2 * self->heartbeat_ms));
     if (self->callbacks.on_broker_silent != NULL)
         self->callbacks.on_broker_silent(self->callbacks.context);
+}
+
+/* To the other broker of the pair (rill_failover.h): silent until it
+ * PONGs (PINGed at once, then every 100 ms); its silence moves on again. */
+static void switch_broker(rill_broker_link_t *self, const char *why)
+{
+    if (rill_failover_switch(&self->failover, why) != 0)
+        return;
+    self->switched = 1;
+    become_silent(self);
+    heard_from_broker(self); /* the silence counts from the switch */
+    send_ping(self);
+    if (h2o_timeout_is_linked(&self->ping_entry))
+        h2o_timeout_unlink(&self->ping_entry);
+    link_ping_timer(self);
+}
+
+static void on_silence(h2o_timeout_entry_t *entry)
+{
+    rill_broker_link_t *self = CONTAINER_OF(entry, rill_broker_link_t, silence_entry);
+    /* After a stall of this process the sockets may hold what ends the
+     * silence: read them first. */
+    drain(self);
+    if (h2o_timeout_is_linked(&self->silence_entry))
+        return;
+    if (!rill_failover_enabled(&self->failover)) {
+        become_silent(self);
+        return;
+    }
+    if (rill_failover_may_switch(&self->failover))
+        switch_broker(self, "was silent for 2 heartbeats");
+    else
+        heard_from_broker(self); /* switched moments ago: judged again later */
+}
+
+/* The monitor (two endpoints only): the broker closed the connection. */
+static void on_monitor_readable(h2o_socket_t *sock, const char *err)
+{
+    rill_broker_link_t *self = sock->data;
+    if (err != NULL)
+        rill_log_warn(NULL, "zmq monitor fd watch: %s", err);
+    if (rill_failover_disconnected(&self->failover) && rill_failover_may_switch(&self->failover))
+        switch_broker(self, "closed the connection");
 }
 
 static void on_call_deadline(h2o_timeout_entry_t *entry)
@@ -377,7 +432,7 @@ static void on_call_deadline(h2o_timeout_entry_t *entry)
     finish_call(call->link, call, RILL_CALL_TIMEOUT, NULL, NULL);
 }
 
-static h2o_socket_t *watch(rill_broker_link_t *self, void *socket)
+static h2o_socket_t *watch(rill_broker_link_t *self, void *socket, h2o_socket_cb on_ready)
 {
     int fd;
     size_t size = sizeof(fd);
@@ -391,24 +446,28 @@ static h2o_socket_t *watch(rill_broker_link_t *self, void *socket)
     h2o_socket_t *sock = h2o_evloop_socket_create(self->context->loop, copy,
                                                   H2O_SOCKET_FLAG_DONT_READ);
     sock->data = self;
-    h2o_socket_read_start(sock, on_readable);
+    h2o_socket_read_start(sock, on_ready);
     return sock;
 }
 
-static void *open_socket(rill_broker_link_t *self, int type, const char *endpoint)
+/* endpoints: one, or a broker and its standby (rill_failover.h). */
+static void *open_socket(rill_broker_link_t *self, int type, const char *endpoints, const char *name)
 {
     void *socket = zmq_socket(self->zmq_context, type);
     if (socket == NULL)
         return NULL;
     int immediate = 1;
     if (rill_socket_configure(socket, self->max_message_bytes) != 0 ||
-        rill_liveness_configure(socket, endpoint, self->heartbeat_ms) != 0 ||
         /* DEALER: queue nothing for a broker that is not connected, so a
          * request fails at once instead of reaching a later broker. */
         (type == ZMQ_DEALER &&
-         zmq_setsockopt(socket, ZMQ_IMMEDIATE, &immediate, sizeof(immediate)) != 0) ||
-        zmq_connect(socket, endpoint) != 0) {
-        rill_log_error(NULL, "cannot connect to %s: %s", endpoint, zmq_strerror(errno));
+         zmq_setsockopt(socket, ZMQ_IMMEDIATE, &immediate, sizeof(immediate)) != 0)) {
+        rill_log_error(NULL, "cannot set up the %s socket: %s", name, zmq_strerror(errno));
+        zmq_close(socket);
+        return NULL;
+    }
+    /* Liveness options, then the connect to the first endpoint. */
+    if (rill_failover_add(&self->failover, socket, endpoints, name) != 0) {
         zmq_close(socket);
         return NULL;
     }
@@ -440,15 +499,21 @@ rill_broker_link_t *rill_broker_link_new(h2o_context_t *context, const rill_endp
     if (rill_id_generate(id) != 0)
         goto fail;
     snprintf(self->follow, sizeof(self->follow), "%c%s/", RILL_SUBJECT_FOLLOW, id);
-    self->control = open_socket(self, ZMQ_DEALER, endpoints->control);
-    self->events = open_socket(self, ZMQ_SUB, endpoints->events);
-    /* Subscribed once: a reconnecting SUB sends it again by itself. */
+    rill_failover_init(&self->failover, self->zmq_context, self->heartbeat_ms);
+    self->control = open_socket(self, ZMQ_DEALER, endpoints->control, "control");
+    self->events = self->control != NULL ? open_socket(self, ZMQ_SUB, endpoints->events, "events") : NULL;
+    /* Subscribed once: a reconnecting SUB sends it again by itself (to a
+     * switched-to broker too). */
     if (self->control == NULL || self->events == NULL ||
-        zmq_setsockopt(self->events, ZMQ_SUBSCRIBE, self->follow, strlen(self->follow)) != 0)
+        zmq_setsockopt(self->events, ZMQ_SUBSCRIBE, self->follow, strlen(self->follow)) != 0 ||
+        rill_failover_start(&self->failover) != 0)
         goto fail;
-    self->control_watch = watch(self, self->control);
-    self->events_watch = watch(self, self->events);
+    self->control_watch = watch(self, self->control, on_readable);
+    self->events_watch = watch(self, self->events, on_readable);
     if (self->control_watch == NULL || self->events_watch == NULL)
+        goto fail;
+    if (rill_failover_monitor(&self->failover) != NULL &&
+        (self->monitor_watch = watch(self, rill_failover_monitor(&self->failover), on_monitor_readable)) == NULL)
         goto fail;
     send_ping(self);
     link_ping_timer(self);
@@ -487,6 +552,11 @@ void rill_broker_link_destroy(rill_broker_link_t **self_p)
         h2o_socket_read_stop(self->events_watch);
         h2o_socket_close(self->events_watch);
     }
+    if (self->monitor_watch != NULL) {
+        h2o_socket_read_stop(self->monitor_watch);
+        h2o_socket_close(self->monitor_watch);
+    }
+    rill_failover_release(&self->failover);
     /* Exit must not wait for a broker that is gone: drop what is unsent. */
     int linger = 0;
     if (self->control != NULL) {

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-int rill_worker_link_open(rill_worker_link_t *self, const char *endpoint, uint64_t heartbeat_ms,
+int rill_worker_link_open(rill_worker_link_t *self, const char *endpoints, uint64_t heartbeat_ms,
                           uint64_t max_message_bytes)
 {
     memset(self, 0, sizeof(*self));
@@ -33,15 +33,16 @@ int rill_worker_link_open(rill_worker_link_t *self, const char *endpoint, uint64
         return -1;
     }
     /* The socket holds little, the outbox the rest (worker_link.h). */
-    if (rill_socket_cap_hwm(self->dealer, ZMQ_SNDHWM, RILL_WORKER_PIPE_HWM) != 0 ||
-        rill_liveness_configure(self->dealer, endpoint, heartbeat_ms) != 0) {
+    if (rill_socket_cap_hwm(self->dealer, ZMQ_SNDHWM, RILL_WORKER_PIPE_HWM) != 0) {
         rill_log_error(NULL, "cannot configure the broker socket: %s", zmq_strerror(errno));
         return -1;
     }
-    if (zmq_connect(self->dealer, endpoint) != 0) {
-        rill_log_error(NULL, "cannot connect to %s: %s", endpoint, zmq_strerror(errno));
+    /* Liveness options (rill_liveness.h), the connect, and with a standby
+     * the monitor of the connection. */
+    rill_failover_init(&self->failover, self->zmq_context, heartbeat_ms);
+    if (rill_failover_add(&self->failover, self->dealer, endpoints, "workers") != 0 ||
+        rill_failover_start(&self->failover) != 0)
         return -1;
-    }
     rill_send_queue_init(&self->outbox, zmq_send, self->dealer);
     rill_send_queue_set_marks(&self->outbox, RILL_WORKER_OUTBOX_HIGH_MESSAGES, RILL_WORKER_OUTBOX_HIGH_BYTES,
                               RILL_WORKER_OUTBOX_LOW_MESSAGES, RILL_WORKER_OUTBOX_LOW_BYTES);
@@ -120,6 +121,7 @@ void rill_worker_link_close(rill_worker_link_t *self)
     self->ends = NULL;
     self->end_count = self->end_capacity = 0;
     self->batch_length = self->batch_capacity = self->batch_entries = 0;
+    rill_failover_release(&self->failover);
     if (self->dealer != NULL)
         zmq_close(self->dealer);
     if (self->zmq_context != NULL)
@@ -284,8 +286,10 @@ int rill_worker_link_welcome(rill_worker_link_t *self, const rill_welcome_t *wel
     if (self->broker_instance[0] != '\0' && changed)
         rill_log_warn(NULL, "broker restarted (%s -> %s): its jobs were reported to the new one",
                       self->broker_instance, welcome->broker);
-    if (welcome->heartbeat_ms >= 10 && welcome->heartbeat_ms <= 600000)
+    if (welcome->heartbeat_ms >= 10 && welcome->heartbeat_ms <= 600000) {
         self->heartbeat_ms = welcome->heartbeat_ms; /* the broker judges us by its interval */
+        self->failover.hold_ms = 2 * self->heartbeat_ms;
+    }
     if (!self->joined || changed)
         rill_log_info(NULL, "joined broker %s: %zu jobs go on, %zu cancelled", welcome->broker,
                       welcome->adopted_count, welcome->cancelled_count);
@@ -321,4 +325,29 @@ void rill_worker_link_ping(rill_worker_link_t *self)
     }
     /* Each heartbeat says the loop runs, and whether it is joined (health_file.h). */
     rill_worker_health_write(self->joined, self->broker_instance, self->heartbeat_ms);
+}
+
+void *rill_worker_link_monitor(const rill_worker_link_t *self)
+{
+    return rill_failover_monitor(&self->failover);
+}
+
+int rill_worker_link_failover(rill_worker_link_t *self, int disconnected)
+{
+    if (!rill_failover_may_switch(&self->failover))
+        return 0;
+    /* Silence counts from the last message, or from the last switch. */
+    uint64_t now = rill_clock_monotonic_ns();
+    uint64_t since = self->last_heard_ns;
+    uint64_t switched_ns = self->failover.switched_ms * 1000000u;
+    if (switched_ns > since)
+        since = switched_ns;
+    int silent = now - since > 2 * self->heartbeat_ms * 1000000u;
+    if (!disconnected && !silent)
+        return 0;
+    if (rill_failover_switch(&self->failover, disconnected ? "closed the connection" : "was silent for 2 heartbeats") != 0)
+        return 0;
+    rill_worker_link_unjoin(self, "switched to the other broker");
+    self->hello_pending = 0; /* one asked of the broker left behind is moot */
+    return 1;
 }
