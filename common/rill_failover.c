@@ -15,7 +15,8 @@ void rill_failover_init(rill_failover_t *self, void *zmq_context, uint64_t heart
     memset(self, 0, sizeof(*self));
     self->zmq_context = zmq_context;
     self->hold_ms = 2 * heartbeat_ms;
-    self->switched_ms = rill_clock_monotonic_ms();
+    /* switched_ms 0: the first switch may come at once (a broker killed
+     * moments after the client started). */
 }
 
 int rill_failover_add(rill_failover_t *self, void *socket, const char *list, const char *name)

@@ -44,7 +44,7 @@ typedef struct {
     void *sockets[RILL_FAILOVER_SOCKETS];
     char endpoints[RILL_FAILOVER_SOCKETS][RILL_ENDPOINT_LIST_MAX][RILL_ENDPOINT_MAX];
     void *monitor;       /* PAIR reading sockets[0]'s DISCONNECTED events; NULL with one endpoint */
-    uint64_t switched_ms; /* the last switch (or the start) */
+    uint64_t switched_ms; /* the last switch (0: none yet) */
     uint64_t switches;
 } rill_failover_t;
 

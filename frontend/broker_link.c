@@ -517,6 +517,9 @@ rill_broker_link_t *rill_broker_link_new(h2o_context_t *context, const rill_endp
         goto fail;
     send_ping(self);
     link_ping_timer(self);
+    /* With a standby, a first broker that never answers is left too. */
+    if (rill_failover_enabled(&self->failover))
+        heard_from_broker(self);
     return self;
 fail:
     rill_broker_link_destroy(&self);
