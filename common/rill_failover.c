@@ -60,12 +60,17 @@ int rill_failover_start(rill_failover_t *self)
     char address[64];
     snprintf(address, sizeof(address), "inproc://rill-failover-%p", (void *)self);
     self->monitor = zmq_socket(self->zmq_context, ZMQ_PAIR);
-    if (self->monitor == NULL || zmq_socket_monitor(self->sockets[0], address, ZMQ_EVENT_DISCONNECTED) != 0 ||
+    if (self->monitor == NULL || zmq_socket_monitor(self->sockets[0], address,
+                                                             ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED) != 0 ||
         zmq_connect(self->monitor, address) != 0) {
         rill_log_error(NULL, "cannot watch the broker connection: %s", zmq_strerror(errno));
         rill_failover_release(self);
         return -1;
     }
+    /* Read it empty once: until a read finds its pipe empty, libzmq does
+     * not wake its ZMQ_FD for a new event (an fd watched edge-triggered
+     * would never fire). */
+    (void)rill_failover_disconnected(self);
     rill_log_info(NULL, "brokers %s (first) and %s (its standby): switching on a closed connection or "
                   "%llu ms of silence", self->endpoints[0][0], self->endpoints[0][1],
                   (unsigned long long)self->hold_ms);
@@ -133,6 +138,8 @@ int rill_failover_disconnected(rill_failover_t *self)
         zmq_msg_close(&where);
         if (event == ZMQ_EVENT_DISCONNECTED && !from_other)
             disconnected = 1;
+        else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED && !from_other)
+            self->connected = 1;
     }
     return disconnected;
 }
@@ -167,6 +174,7 @@ int rill_failover_switch(rill_failover_t *self, const char *why)
     rill_log_warn(NULL, "broker %s %s: switching to %s (switch %llu)", self->endpoints[0][self->current], why,
                   self->endpoints[0][next], (unsigned long long)(self->switches + 1));
     self->current = next;
+    self->connected = 0;
     self->switched_ms = rill_clock_monotonic_ms();
     self->switches++;
     return 0;

@@ -46,6 +46,7 @@ typedef struct {
     void *monitor;       /* PAIR reading sockets[0]'s DISCONNECTED events; NULL with one endpoint */
     uint64_t switched_ms; /* the last switch (0: none yet) */
     uint64_t switches;
+    int connected;        /* the monitor saw the current broker's connection made */
 } rill_failover_t;
 
 void rill_failover_init(rill_failover_t *self, void *zmq_context, uint64_t heartbeat_ms);
@@ -68,7 +69,9 @@ void *rill_failover_monitor(const rill_failover_t *self);
 const char *rill_failover_endpoint(const rill_failover_t *self, size_t index);
 
 /* Reads what the monitor holds (never blocks). Returns 1 when the current
- * broker closed a connection of the first socket. */
+ * broker closed a connection of the first socket. A connection to it made
+ * sets self->connected (the owner clears it): a DEALER with ZMQ_IMMEDIATE
+ * can send from then on. */
 int rill_failover_disconnected(rill_failover_t *self);
 /* 1 when a switch may happen now (2 x heartbeat_ms since the last). */
 int rill_failover_may_switch(const rill_failover_t *self);

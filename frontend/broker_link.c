@@ -37,9 +37,7 @@ struct rill_broker_link {
     void *events;  /* SUB <- broker XPUB */
     h2o_socket_t *control_watch;
     h2o_socket_t *events_watch;
-    /* A broker and its standby (rill_failover.h): both sockets switch
-     * together; the monitor's fd is watched only with two endpoints. */
-    rill_failover_t failover;
+    rill_failover_t failover; /* one broker, or one and its standby */
     h2o_socket_t *monitor_watch;
     int switched; /* switched since the last PONG: the next one says who answers */
     h2o_timeout_t ping_timeout;
@@ -110,8 +108,7 @@ static void handle_pong(rill_broker_link_t *self, const rill_message_t *message)
     }
     int restarted = self->broker_id[0] != '\0' && strcmp(self->broker_id, broker) != 0;
     int back = self->silent;
-    /* The standby of the broker that went answers with the same id (the
-     * pair's): "back", and what the old connection missed is repaired. */
+    /* The standby answers with the pair's id: repair what the switch missed. */
     int switched = self->switched && !restarted;
     self->switched = 0;
     int first = !back && (self->broker_id[0] == '\0' || !rill_broker_link_is_connected(self));
@@ -328,20 +325,36 @@ static void drain(rill_broker_link_t *self)
     self->draining = 0;
 }
 
+static int send_ping(rill_broker_link_t *self)
+{
+    int sent = rill_protocol_send_command(self->control, NULL, RILL_COMMAND_PING, NULL, 0, ZMQ_DONTWAIT);
+    if (sent != 0)
+        rill_log_debug(NULL, "PING not sent: %s", zmq_strerror(errno));
+    schedule_drain(self);
+    return sent;
+}
+
+/* Switched, and the handshake with the other broker is done: PING now (a
+ * refusal until the DEALER attaches the pipe is tried at its next wakeup). */
+static void ping_when_connected(rill_broker_link_t *self)
+{
+    if (self->switched && self->failover.connected && send_ping(self) == 0)
+        self->failover.connected = 0;
+}
+
+static void switch_broker(rill_broker_link_t *self, const char *why);
+
 static void on_readable(h2o_socket_t *sock, const char *err)
 {
     rill_broker_link_t *self = sock->data;
     if (err != NULL)
         rill_log_warn(NULL, "zmq fd watch: %s", err);
-    drain(self);
-}
-
-static void send_ping(rill_broker_link_t *self)
-{
-    if (rill_protocol_send_command(self->control, NULL, RILL_COMMAND_PING, NULL, 0, ZMQ_DONTWAIT) !=
-        0)
-        rill_log_debug(NULL, "PING not sent: %s", zmq_strerror(errno));
-    schedule_drain(self);
+    /* The monitor (with a standby only): the broker closed the connection. */
+    if (sock != self->monitor_watch)
+        drain(self);
+    else if (rill_failover_disconnected(&self->failover) && rill_failover_may_switch(&self->failover))
+        switch_broker(self, "closed the connection");
+    ping_when_connected(self);
 }
 
 /* Every heartbeat_ms when connected; every 100 ms while looking for a
@@ -370,13 +383,14 @@ static void on_ping_timer(h2o_timeout_entry_t *entry)
 }
 
 /* Silent from now: once per silence, the owner is told. */
-static void become_silent(rill_broker_link_t *self)
+static void become_silent(rill_broker_link_t *self, int switched)
 {
     if (self->silent)
         return;
     self->silent = 1;
-    rill_log_warn(NULL, "nothing from broker %s for %llu ms", self->broker_id,
-                  (unsigned long long)(2 * self->heartbeat_ms));
+    if (!switched) /* else the switch's line says it */
+        rill_log_warn(NULL, "nothing from broker %s for %llu ms", self->broker_id,
+                      (unsigned long long)(2 * self->heartbeat_ms));
     if (self->callbacks.on_broker_silent != NULL)
         self->callbacks.on_broker_silent(self->callbacks.context);
 }
@@ -388,7 +402,8 @@ static void switch_broker(rill_broker_link_t *self, const char *why)
     if (rill_failover_switch(&self->failover, why) != 0)
         return;
     self->switched = 1;
-    become_silent(self);
+    self->workers = -1; /* the silence is the switch's: no "no PONG" line */
+    become_silent(self, 1);
     heard_from_broker(self); /* the silence counts from the switch */
     send_ping(self);
     if (h2o_timeout_is_linked(&self->ping_entry))
@@ -405,23 +420,13 @@ static void on_silence(h2o_timeout_entry_t *entry)
     if (h2o_timeout_is_linked(&self->silence_entry))
         return;
     if (!rill_failover_enabled(&self->failover)) {
-        become_silent(self);
+        become_silent(self, 0);
         return;
     }
     if (rill_failover_may_switch(&self->failover))
         switch_broker(self, "was silent for 2 heartbeats");
     else
         heard_from_broker(self); /* switched moments ago: judged again later */
-}
-
-/* The monitor (two endpoints only): the broker closed the connection. */
-static void on_monitor_readable(h2o_socket_t *sock, const char *err)
-{
-    rill_broker_link_t *self = sock->data;
-    if (err != NULL)
-        rill_log_warn(NULL, "zmq monitor fd watch: %s", err);
-    if (rill_failover_disconnected(&self->failover) && rill_failover_may_switch(&self->failover))
-        switch_broker(self, "closed the connection");
 }
 
 static void on_call_deadline(h2o_timeout_entry_t *entry)
@@ -432,7 +437,7 @@ static void on_call_deadline(h2o_timeout_entry_t *entry)
     finish_call(call->link, call, RILL_CALL_TIMEOUT, NULL, NULL);
 }
 
-static h2o_socket_t *watch(rill_broker_link_t *self, void *socket, h2o_socket_cb on_ready)
+static h2o_socket_t *watch(rill_broker_link_t *self, void *socket)
 {
     int fd;
     size_t size = sizeof(fd);
@@ -446,7 +451,7 @@ static h2o_socket_t *watch(rill_broker_link_t *self, void *socket, h2o_socket_cb
     h2o_socket_t *sock = h2o_evloop_socket_create(self->context->loop, copy,
                                                   H2O_SOCKET_FLAG_DONT_READ);
     sock->data = self;
-    h2o_socket_read_start(sock, on_ready);
+    h2o_socket_read_start(sock, on_readable);
     return sock;
 }
 
@@ -508,18 +513,17 @@ rill_broker_link_t *rill_broker_link_new(h2o_context_t *context, const rill_endp
         zmq_setsockopt(self->events, ZMQ_SUBSCRIBE, self->follow, strlen(self->follow)) != 0 ||
         rill_failover_start(&self->failover) != 0)
         goto fail;
-    self->control_watch = watch(self, self->control, on_readable);
-    self->events_watch = watch(self, self->events, on_readable);
+    self->control_watch = watch(self, self->control);
+    self->events_watch = watch(self, self->events);
     if (self->control_watch == NULL || self->events_watch == NULL)
         goto fail;
     if (rill_failover_monitor(&self->failover) != NULL &&
-        (self->monitor_watch = watch(self, rill_failover_monitor(&self->failover), on_monitor_readable)) == NULL)
+        (self->monitor_watch = watch(self, rill_failover_monitor(&self->failover))) == NULL)
         goto fail;
     send_ping(self);
     link_ping_timer(self);
-    /* With a standby, a first broker that never answers is left too. */
     if (rill_failover_enabled(&self->failover))
-        heard_from_broker(self);
+        heard_from_broker(self); /* a first broker that never answers is left too */
     return self;
 fail:
     rill_broker_link_destroy(&self);
@@ -538,37 +542,29 @@ void rill_broker_link_destroy(rill_broker_link_t **self_p)
             forget_call(self, call);
         zhashx_destroy(&self->calls);
     }
-    if (h2o_timeout_is_linked(&self->ping_entry))
-        h2o_timeout_unlink(&self->ping_entry);
-    if (h2o_timeout_is_linked(&self->drain_entry))
-        h2o_timeout_unlink(&self->drain_entry);
-    if (h2o_timeout_is_linked(&self->silence_entry))
-        h2o_timeout_unlink(&self->silence_entry);
+    h2o_timeout_entry_t *entries[] = {&self->ping_entry, &self->drain_entry, &self->silence_entry};
+    for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]); i++)
+        if (h2o_timeout_is_linked(entries[i]))
+            h2o_timeout_unlink(entries[i]);
     h2o_timeout_dispose(self->context->loop, &self->ping_timeout);
     h2o_timeout_dispose(self->context->loop, &self->silence_timeout);
     h2o_timeout_dispose(self->context->loop, &self->call_timeout);
-    if (self->control_watch != NULL) {
-        h2o_socket_read_stop(self->control_watch);
-        h2o_socket_close(self->control_watch);
+    h2o_socket_t *watches[] = {self->control_watch, self->events_watch, self->monitor_watch};
+    for (size_t i = 0; i < sizeof(watches) / sizeof(watches[0]); i++) {
+        if (watches[i] != NULL) {
+            h2o_socket_read_stop(watches[i]);
+            h2o_socket_close(watches[i]);
+        }
     }
-    if (self->events_watch != NULL) {
-        h2o_socket_read_stop(self->events_watch);
-        h2o_socket_close(self->events_watch);
-    }
-    if (self->monitor_watch != NULL) {
-        h2o_socket_read_stop(self->monitor_watch);
-        h2o_socket_close(self->monitor_watch);
-    }
-    rill_failover_release(&self->failover);
+    rill_failover_release(&self->failover); /* before the socket it monitors */
     /* Exit must not wait for a broker that is gone: drop what is unsent. */
     int linger = 0;
-    if (self->control != NULL) {
-        zmq_setsockopt(self->control, ZMQ_LINGER, &linger, sizeof(linger));
-        zmq_close(self->control);
-    }
-    if (self->events != NULL) {
-        zmq_setsockopt(self->events, ZMQ_LINGER, &linger, sizeof(linger));
-        zmq_close(self->events);
+    void *sockets[] = {self->control, self->events};
+    for (size_t i = 0; i < sizeof(sockets) / sizeof(sockets[0]); i++) {
+        if (sockets[i] != NULL) {
+            zmq_setsockopt(sockets[i], ZMQ_LINGER, &linger, sizeof(linger));
+            zmq_close(sockets[i]);
+        }
     }
     if (self->zmq_context != NULL)
         zmq_ctx_term(self->zmq_context);
