@@ -1,4 +1,4 @@
-"""test_standby.py - a broker and its standby (docs/PROTOCOL.md "Standby
+"""test_standby_clients.py - a broker and its standby (docs/PROTOCOL.md "Standby
 broker", docs/CONFIG.md): frontends and workers are given both endpoints
 and switch to the standby when the primary is killed.
 
