@@ -34,6 +34,7 @@ static void forget_expired(void *argument, rill_job_t *job)
 {
     rill_broker_t *self = argument;
     rill_pipelines_forget(self->pipelines, job);
+    rill_mirror_mark_forgotten_job(self->mirror, job->id);
 }
 
 rill_broker_t *rill_broker_new(const rill_config_t *config, const rill_outbox_t *outbox, char *error,
@@ -42,11 +43,12 @@ rill_broker_t *rill_broker_new(const rill_config_t *config, const rill_outbox_t 
     rill_broker_t *self = rill_xcalloc(1, sizeof(*self));
     self->config = *config;
     self->outbox = *outbox;
-    if (rill_id_generate(self->instance_id) != 0) {
+    if (rill_id_generate(self->own_id) != 0) {
         snprintf(error, error_size, "no randomness for the instance id");
         free(self);
         return NULL;
     }
+    memcpy(self->instance_id, self->own_id, sizeof(self->instance_id));
     self->counters = rill_counters_new();
     self->jobs = rill_job_table_new(self->counters);
     self->ready = rill_ready_queue_new();
@@ -80,6 +82,7 @@ void rill_broker_destroy(rill_broker_t **self_p)
     rill_broker_t *self = *self_p;
     /* Jobs first: they unlink themselves from queue and worker lists. */
     rill_job_table_destroy(&self->jobs);
+    rill_mirror_marks_destroy(&self->mirror);
     rill_ready_queue_destroy(&self->ready);
     rill_pipelines_destroy(&self->pipelines);
     rill_worker_pool_destroy(&self->pool);
@@ -94,6 +97,33 @@ void rill_broker_destroy(rill_broker_t **self_p)
     rill_counters_destroy(&self->counters);
     free(self);
     *self_p = NULL;
+}
+
+void rill_broker_forget_state(rill_broker_t *self)
+{
+    /* Jobs first: they unlink themselves from queue, worker and mirror lists. */
+    rill_job_table_destroy(&self->jobs);
+    rill_ready_queue_destroy(&self->ready);
+    rill_pipelines_destroy(&self->pipelines);
+    rill_worker_pool_destroy(&self->pool);
+    rill_barrier_destroy(&self->barrier);
+    rill_topic_table_destroy(&self->topics);
+    rill_follower_batches_destroy(&self->follower_batches);
+    rill_counters_destroy(&self->counters);
+    rill_mirror_marks_clear(self->mirror);
+    self->counters = rill_counters_new();
+    self->jobs = rill_job_table_new(self->counters);
+    self->ready = rill_ready_queue_new();
+    self->pool = rill_worker_pool_new();
+    self->barrier = rill_barrier_new(free);
+    self->topics = rill_topic_table_new();
+    self->pipelines = rill_pipelines_new();
+    rill_job_table_on_expire(self->jobs, forget_expired, self);
+    rill_list_init(&self->orphans);
+    rill_list_init(&self->active_jobs);
+    self->next_retry_ms = UINT64_MAX;
+    self->cut_off = 0;
+    self->cut_hold_until_ms = 0;
 }
 
 uint64_t rill_broker_subscribers(rill_broker_t *self, const char *subject)

@@ -37,6 +37,7 @@
 #include "follower_batches.h"
 #include "interest.h"
 #include "job_table.h"
+#include "mirror_marks.h"
 #include "outbox.h"
 #include "peer_log.h"
 #include "pipeline.h"
@@ -54,7 +55,10 @@
 
 typedef struct {
     rill_config_t config;
+    /* The identity it presents (PONG, WELCOME): its own, or (rill/6) that
+     * of the pair's broker whose state it mirrored and took over. */
     char instance_id[RILL_ID_TEXT_SIZE];
+    char own_id[RILL_ID_TEXT_SIZE]; /* drawn at its start: batch ids (unique across a pair) */
     rill_outbox_t outbox;
     rill_counters_t *counters;
     rill_job_table_t *jobs;
@@ -98,6 +102,9 @@ typedef struct {
     uint64_t started_wall_ms; /* Unix epoch ms of the start (PONG "started_ms") */
     uint64_t last_tick_ms;    /* monotonic: the last tick (a longer pause is the broker's own stall) */
     uint64_t hello_serial;    /* HELLOs handled: marks the jobs one reported */
+    /* rill/6, a standby pair: what changed since the passive was told
+     * (mirror_marks.h); NULL without a pair, so no hook costs anything. */
+    rill_mirror_marks_t *mirror;
 } rill_broker_t;
 
 /* outbox is copied. NULL with a reason in error (no randomness for the
@@ -105,6 +112,10 @@ typedef struct {
 rill_broker_t *rill_broker_new(const rill_config_t *config, const rill_outbox_t *outbox, char *error,
                                size_t error_size);
 void rill_broker_destroy(rill_broker_t **self_p);
+/* rill/6, a standby pair: forgets every job, worker and topic (a passive
+ * that takes a snapshot, or an active that yields); interest and presence
+ * stay (they are the frontends'). */
+void rill_broker_forget_state(rill_broker_t *self);
 /* Replaces the config in force (new jobs use it; running ones keep theirs). */
 void rill_broker_set_config(rill_broker_t *self, const rill_config_t *config);
 /* Client streams following subject ("j<id>", "t<name>/") over every

@@ -21,7 +21,7 @@
 static int send_batch(rill_broker_t *self, rill_worker_t *worker, rill_job_t **jobs, size_t count, int ordered)
 {
     char batch_id[RILL_ID_TEXT_SIZE];
-    snprintf(batch_id, sizeof(batch_id), "%.16s%016llx", self->instance_id,
+    snprintf(batch_id, sizeof(batch_id), "%.16s%016llx", self->own_id,
              (unsigned long long)++self->batch_serial);
     rill_batch_job_t *entries = rill_xcalloc(count, sizeof(*entries));
     for (size_t i = 0; i < count; i++) {

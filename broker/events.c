@@ -165,6 +165,7 @@ int rill_events_publish_bytes(rill_broker_t *self, rill_job_t *job, rill_event_t
     uint64_t accepted_ns = rill_clock_monotonic_ns();
     job->last_seq = seq;
     job->last_event_ms = accepted_ns / 1000000u;
+    rill_mirror_mark_job(self->mirror, job, 0);
     /* The newest event last: the sync pass reads only this list. */
     rill_list_remove(&job->active_link);
     rill_list_push_back(&self->active_jobs, &job->active_link);
@@ -232,6 +233,7 @@ static uint64_t publish_topic(rill_broker_t *self, rill_topic_t *topic, zmq_msg_
     uint64_t seq = rill_topic_table_append(self->topics, topic, data, now,
                                            (size_t)self->config.topic_retain_messages, &retained);
     topic->last_event_ms = now;
+    rill_mirror_mark_topic(self->mirror, topic);
     if (!retained && self->config.topic_retain_messages > 0)
         rill_log_warn(NULL, "topic %s: out of memory retaining message %llu", topic->subject,
                       (unsigned long long)seq);

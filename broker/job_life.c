@@ -55,6 +55,7 @@ rill_job_t *rill_broker_insert_job(rill_broker_t *self, rill_job_spec_t *spec,
     job->subscribed = rill_interest_count(self->interest, job->topic); /* a frontend may be first */
     if (rill_job_table_insert(self->jobs, job, timeout_ms > 0 ? now + timeout_ms : 0) != 0)
         broken_contract(spec->id, "its id was taken");
+    rill_mirror_mark_job(self->mirror, job, 1);
     return job;
 }
 
@@ -230,6 +231,7 @@ static void assign(rill_broker_t *self, rill_job_t *job, rill_worker_t *worker)
     job->worker_seq = 0;
     rill_job_set_worker_info(job, worker->name, worker->host, worker->pid);
     rill_job_table_set_state(self->jobs, job, RILL_JOB_RUNNING, 0, 0);
+    rill_mirror_mark_job(self->mirror, job, 1);
 }
 
 void rill_broker_start_job(rill_broker_t *self, rill_job_t *job, rill_worker_t *worker, const char *batch_id,
@@ -317,6 +319,7 @@ void rill_broker_end_job(rill_broker_t *self, rill_job_t *job, rill_job_state_t 
     }
     uint64_t now = rill_clock_monotonic_ms();
     rill_job_table_set_state(self->jobs, job, state, now, job->retain_ms);
+    rill_mirror_mark_job(self->mirror, job, 1);
     if (state == RILL_JOB_DONE)
         rill_log_info(job->who, "job %s done: %llu parts", job->id, (unsigned long long)job->parts);
     else if (code != NULL && strcmp(code, error_event_name(state)) == 0) /* the code names the state: said once */
@@ -362,6 +365,7 @@ void rill_broker_retry_job(rill_broker_t *self, rill_job_t *job, const char *rea
     }
     rill_job_set_worker_info(job, NULL, NULL, -1);
     rill_job_table_set_state(self->jobs, job, RILL_JOB_QUEUED, 0, 0);
+    rill_mirror_mark_job(self->mirror, job, 1);
     if (!job->held)
         rill_ready_queue_push_front(self->ready, job);
     self->dispatch_needed = 1;

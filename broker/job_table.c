@@ -98,6 +98,7 @@ void rill_job_destroy(rill_job_t **self_p)
     rill_list_remove(&job->worker_link);
     rill_list_remove(&job->orphan_link);
     rill_list_remove(&job->active_link);
+    rill_list_remove(&job->mirror_link);
     rill_job_flow_clear(job);
     rill_followers_clear(&job->followers);
     free(job->kind);
@@ -423,6 +424,16 @@ size_t rill_job_table_expire(rill_job_table_t *self, uint64_t now_ms)
         removed++;
     }
     return removed;
+}
+
+void rill_job_table_forget(rill_job_table_t *self, rill_job_t *job)
+{
+    count_state(self, job, job->state, -1);
+    if (self->on_expire != NULL)
+        self->on_expire(self->on_expire_argument, job);
+    zhashx_delete(self->jobs, job->id); /* frees it, unlinking it everywhere */
+    self->counters->jobs_expired++;
+    self->counters->jobs_retained--;
 }
 
 void rill_job_table_foreach(rill_job_table_t *self, void (*visit)(void *argument, rill_job_t *job),

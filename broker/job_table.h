@@ -102,6 +102,12 @@ typedef struct rill_job {
      * count, kept here so an event costs no look-up). */
     rill_followers_t followers;
     uint64_t subscribed;
+    /* rill/6, a standby pair (mirror_marks.h): changed since last mirrored
+     * (mirror_record: more than new events), and the last seq of its
+     * events the passive was sent. */
+    rill_link_t mirror_link;
+    int mirror_record;
+    uint64_t mirrored_seq;
 } rill_job_t;
 
 typedef struct {
@@ -150,6 +156,9 @@ rill_job_t *rill_job_table_find_frame(rill_job_table_t *self, const uint8_t *id,
 size_t rill_job_table_size(rill_job_table_t *self);
 /* Calls visit for every job; visit must not add or remove jobs, nor
  * retain a job's event (rill_job_table_evict walks the table too). */
+/* Removes and frees one job now, whatever its state (rill/6: a passive
+ * drops what its active forgot). */
+void rill_job_table_forget(rill_job_table_t *self, rill_job_t *job);
 void rill_job_table_foreach(rill_job_table_t *self, void (*visit)(void *argument, rill_job_t *job),
                             void *argument);
 /* Moves a job to a new state, keeping the counters. Ending it (done, failed,

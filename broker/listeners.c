@@ -20,6 +20,7 @@ void rill_broker_follow(rill_broker_t *self, rill_job_t *job, const char *follow
 {
     if (!rill_followers_add(&job->followers, follow, strlen(follow)))
         return;
+    rill_mirror_mark_job(self->mirror, job, 1);
     if (rill_interest_count(self->interest, follow) == 0)
         return; /* not live yet: its subscription's arrival counts it */
     uint64_t count = rill_broker_listeners(self, job);
@@ -31,6 +32,7 @@ void rill_broker_unfollow(rill_broker_t *self, rill_frame_t id, rill_frame_t fol
     rill_job_t *job = rill_job_table_find_frame(self->jobs, id.data, id.size);
     if (job == NULL || !rill_followers_remove(&job->followers, (const char *)follow.data, follow.size))
         return;
+    rill_mirror_mark_job(self->mirror, job, 1);
     char subject[RILL_FOLLOW_SUBJECT_MAX + 1];
     if (follow.size >= sizeof(subject))
         return;

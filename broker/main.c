@@ -24,6 +24,7 @@
 #include "rill_log.h"
 #include "rill_run_lock.h"
 #include "sockets.h"
+#include "standby.h"
 #include "tick.h"
 #include "worker_channel.h"
 #include "worker_life.h"
@@ -57,6 +58,10 @@ static void usage(FILE *out)
             "                  default ipc://DIR/workers.sock)\n"
             "  --config FILE   JSON configuration (env RILL_CONFIG; default: built-in)\n"
             "  --log LEVEL     error, warn, info or debug (env RILL_LOG; default info)\n"
+            "  --pair-bind EP  be the primary of a standby pair: bind the peer link there\n"
+            "                  (env RILL_PAIR_BIND; docs/RELIABILITY.md \"Standby broker\")\n"
+            "  --standby-of EP be the backup of the primary whose --pair-bind is EP\n"
+            "                  (env RILL_STANDBY_OF)\n"
             "  --check         start no broker: PING the one at the control endpoint (a\n"
             "                  tcp://*:PORT bind is reached at 127.0.0.1:PORT) and exit 0\n"
             "                  when it answers, else 1 with the reason (a probe)\n"
@@ -74,6 +79,8 @@ typedef struct {
     const char *log_level;
     int check;           /* --check: probe a running broker, start none */
     uint64_t timeout_ms; /* --timeout-ms: its wait */
+    const char *pair_bind;  /* --pair-bind: the primary of a standby pair (rill/6) */
+    const char *standby_of; /* --standby-of: its backup */
 } options_t;
 
 /* 0 to run, 1 to exit 0 (help), 2 to exit 2 (usage). */
@@ -84,13 +91,16 @@ static int parse_options(int argc, char **argv, options_t *options)
         {"control", required_argument, NULL, 'c'}, {"events", required_argument, NULL, 'e'},
         {"workers", required_argument, NULL, 'w'}, {"config", required_argument, NULL, 'f'},
         {"log", required_argument, NULL, 'l'},     {"check", no_argument, NULL, 'k'},
-        {"timeout-ms", required_argument, NULL, 't'}, {NULL, 0, NULL, 0},
+        {"timeout-ms", required_argument, NULL, 't'}, {"pair-bind", required_argument, NULL, 'p'},
+        {"standby-of", required_argument, NULL, 's'},   {NULL, 0, NULL, 0},
     };
     rill_endpoints_from_environment(&options->endpoints);
     options->config_path = getenv("RILL_CONFIG");
     options->log_level = getenv("RILL_LOG");
     options->check = 0;
     options->timeout_ms = 2000;
+    options->pair_bind = getenv("RILL_PAIR_BIND");
+    options->standby_of = getenv("RILL_STANDBY_OF");
     opterr = 0;
     int option;
     while ((option = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
@@ -120,6 +130,12 @@ static int parse_options(int argc, char **argv, options_t *options)
         case 'k':
             options->check = 1;
             break;
+        case 'p':
+            options->pair_bind = optarg;
+            break;
+        case 's':
+            options->standby_of = optarg;
+            break;
         case 't': {
             char *end = NULL;
             unsigned long long value = strtoull(optarg, &end, 10);
@@ -140,6 +156,14 @@ static int parse_options(int argc, char **argv, options_t *options)
             fprintf(stderr, "rill-broker: --%s value too long\n", name);
             return 2;
         }
+    }
+    if (options->pair_bind != NULL && options->pair_bind[0] == '\0')
+        options->pair_bind = NULL;
+    if (options->standby_of != NULL && options->standby_of[0] == '\0')
+        options->standby_of = NULL;
+    if (options->pair_bind != NULL && options->standby_of != NULL) {
+        fprintf(stderr, "rill-broker: --pair-bind (the primary) and --standby-of (the backup) exclude each other\n");
+        return 2;
     }
     if (optind < argc) {
         fprintf(stderr, "rill-broker: unexpected argument: %s\n", argv[optind]);
@@ -190,7 +214,8 @@ static int read_signals(int fd, rill_broker_t *broker, const char *config_path)
     return stop;
 }
 
-static int run(rill_broker_t *broker, rill_broker_sockets_t *sockets, int signal_fd, const char *config_path)
+static int run(rill_broker_t *broker, rill_broker_sockets_t *sockets, rill_standby_t *standby, int signal_fd,
+               const char *config_path)
 {
     uint64_t next_tick = rill_clock_monotonic_ms() + TICK_MS;
     for (;;) {
@@ -205,6 +230,9 @@ static int run(rill_broker_t *broker, rill_broker_sockets_t *sockets, int signal
         /* The previous pass's follower batches leave now, before poll
          * (events.h): an event never waits for a later pass. */
         rill_events_flush(broker);
+        /* A standby pair's active mirrors this pass's changes (standby.h). */
+        if (standby != NULL && rill_standby_flush(standby, now))
+            timeout = 0;
         /* Events the XPUB refused go first; while any wait, the workers
          * are not read (back-pressure: events_channel.h). */
         int events_wait = rill_events_channel_flush(sockets, now, broker->config.heartbeat_ms);
@@ -212,15 +240,17 @@ static int run(rill_broker_t *broker, rill_broker_sockets_t *sockets, int signal
             broker->events_at_risk_ms = now;
         if (events_wait && timeout > 1)
             timeout = 1;
-        zmq_pollitem_t items[6] = {
+        zmq_pollitem_t items[8] = {
             {sockets->workers, 0, events_wait ? 0 : ZMQ_POLLIN, 0},
             {sockets->control, 0, ZMQ_POLLIN, 0},
             {sockets->events, 0, ZMQ_POLLIN, 0},
             {NULL, signal_fd, ZMQ_POLLIN, 0},
             {zsock_resolve(sockets->workers_monitor), 0, ZMQ_POLLIN, 0},
             {zsock_resolve(sockets->control_monitor), 0, ZMQ_POLLIN, 0},
+            {standby != NULL ? rill_standby_link_socket(standby) : NULL, -1, ZMQ_POLLIN, 0},
+            {standby != NULL ? rill_standby_monitor_socket(standby) : NULL, -1, ZMQ_POLLIN, 0},
         };
-        if (zmq_poll(items, 6, timeout) < 0) {
+        if (zmq_poll(items, standby != NULL ? 8 : 6, timeout) < 0) {
             if (errno == EINTR)
                 continue;
             if (errno == ETERM)
@@ -234,10 +264,21 @@ static int run(rill_broker_t *broker, rill_broker_sockets_t *sockets, int signal
          * the other two do with their messages. */
         if (items[2].revents & ZMQ_POLLIN)
             rill_events_channel_receive(broker, sockets->events);
-        if (items[0].revents & ZMQ_POLLIN)
+        now = rill_clock_monotonic_ms();
+        if (standby != NULL && (items[6].revents & ZMQ_POLLIN))
+            rill_standby_read_link(standby, now);
+        if (standby != NULL && (items[7].revents & ZMQ_POLLIN))
+            rill_standby_read_monitor(standby, now);
+        /* A broker of a pair that is not the active one answers nobody. */
+        int serving = standby == NULL || rill_standby_serves(standby);
+        if ((items[0].revents & ZMQ_POLLIN) && serving)
             rill_worker_channel_receive(broker, sockets->workers);
-        if (items[1].revents & ZMQ_POLLIN)
+        else if (items[0].revents & ZMQ_POLLIN)
+            rill_standby_drop_clients(standby, sockets->workers, 1, now);
+        if ((items[1].revents & ZMQ_POLLIN) && serving)
             rill_control_channel_receive(broker, sockets->control);
+        else if (items[1].revents & ZMQ_POLLIN)
+            rill_standby_drop_clients(standby, sockets->control, 0, now);
         if (items[4].revents & ZMQ_POLLIN)
             rill_broker_sockets_read_monitor(sockets, sockets->workers_monitor, "workers");
         if (items[5].revents & ZMQ_POLLIN)
@@ -246,9 +287,14 @@ static int run(rill_broker_t *broker, rill_broker_sockets_t *sockets, int signal
         if (rill_events_channel_take_risk(sockets)) /* before the tick's syncs */
             broker->events_at_risk_ms = now;
         if (now >= next_tick) {
-            rill_broker_tick(broker, now);
+            if (standby != NULL)
+                rill_standby_tick(standby, now);
+            if (standby == NULL || rill_standby_serves(standby))
+                rill_broker_tick(broker, now);
             next_tick = now + TICK_MS;
         }
+        if (standby != NULL && !rill_standby_serves(standby))
+            continue; /* nor dispatch: the active does */
         rill_broker_reap(broker);
         if (due != UINT64_MAX && rill_clock_monotonic_ms() >= due)
             broker->dispatch_needed = 1;
@@ -340,11 +386,26 @@ int main(int argc, char **argv)
     }
     if (first_broker)
         rill_broker_end_recovery(broker);
+    rill_standby_t *standby = NULL;
+    if (options.pair_bind != NULL || options.standby_of != NULL) {
+        standby = rill_standby_new(broker, options.pair_bind != NULL ? options.pair_bind : options.standby_of,
+                                   options.pair_bind != NULL, error, sizeof(error));
+        if (standby == NULL) {
+            rill_log_error(NULL, "%s", error);
+            rill_broker_destroy(&broker);
+            rill_broker_sockets_destroy(&sockets);
+            close(signal_fd);
+            zsys_shutdown();
+            rill_run_lock_release(&run_lock);
+            return 1;
+        }
+    }
     rill_log_info(NULL, "broker %s up: workers %s, control %s, events %s; %zu kinds, heartbeat %llu ms%s",
                   broker->instance_id, options.endpoints.workers, options.endpoints.control,
                   options.endpoints.events, config.kind_count, (unsigned long long)config.heartbeat_ms,
                   first_broker ? "" : "; recovering the jobs workers still run");
-    int status = run(broker, sockets, signal_fd, options.config_path);
+    int status = run(broker, sockets, standby, signal_fd, options.config_path);
+    rill_standby_destroy(&standby);
     rill_log_info(NULL, "broker %s down: %llu jobs submitted, %llu parts, %llu malformed",
                   broker->instance_id, (unsigned long long)broker->counters->jobs_submitted,
                   (unsigned long long)broker->counters->parts,

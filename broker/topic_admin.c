@@ -50,6 +50,7 @@ void rill_topic_admin_delete(rill_broker_t *self, const rill_frame_t *routing, c
     }
     uint64_t last = topic->last_seq;
     publish_deleted(self, topic, name, length);
+    rill_mirror_mark_deleted_topic(self->mirror, topic->subject, topic->subject_length);
     rill_topic_table_remove(self->topics, topic);
     rill_log_info(NULL, "topic %.*s deleted at seq %llu", (int)length, name, (unsigned long long)last);
     char answer[RILL_TOPIC_NAME_MAX + 64];

@@ -28,6 +28,7 @@ static void record_free(void **item)
         return;
     record_t *record = *item;
     rill_retention_destroy(&record->topic.retention);
+    rill_list_remove(&record->topic.mirror_link);
     free(record);
     *item = NULL;
 }

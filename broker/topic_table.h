@@ -11,6 +11,7 @@
 #ifndef RILL_BROKER_TOPIC_TABLE_H
 #define RILL_BROKER_TOPIC_TABLE_H
 
+#include "list.h"
 #include "retention.h"
 #include "rill_protocol.h"
 
@@ -30,6 +31,10 @@ typedef struct {
     uint64_t serial;              /* from 1, in the order topics were first seen (listing.h) */
     uint64_t rate_second;         /* monotonic second of rate_counts[that % N] */
     uint32_t rate_counts[RILL_TOPIC_RATE_SECONDS]; /* messages per second, a ring */
+    /* rill/6, a standby pair (mirror_marks.h): changed since last mirrored,
+     * and the last seq the passive was sent. */
+    rill_link_t mirror_link;
+    uint64_t mirrored_seq;
 } rill_topic_t;
 
 typedef struct rill_topic_table rill_topic_table_t;

@@ -1,5 +1,5 @@
 /*
- * rill_protocol.c - parsing and sending of rill/4 messages (docs/PROTOCOL.md).
+ * rill_protocol.c - parsing and sending of rill/6 messages (docs/PROTOCOL.md).
  *
  * Each channel has a table of the commands it may carry and the shape of
  * their argument frames. Parsing checks version, command, frame count and
@@ -64,6 +64,9 @@ static const char *command_names[RILL_COMMAND_COUNT] = {
     [RILL_COMMAND_TOPIC_MATCHED] = "TOPIC_MATCHED",
     [RILL_COMMAND_UNFOLLOW] = "UNFOLLOW",
     [RILL_COMMAND_TOPIC] = "TOPIC",
+    [RILL_COMMAND_STATE] = "STATE",
+    [RILL_COMMAND_SYNC] = "SYNC",
+    [RILL_COMMAND_MIRROR] = "MIRROR",
 };
 
 static const command_shape_t to_broker_from_worker[] = {
@@ -125,6 +128,13 @@ static const command_shape_t to_frontend[] = {
     {RILL_COMMAND_LIST, 2, 2, {ARGUMENT_TEXT, ARGUMENT_JSON}},
     {RILL_COMMAND_TOPIC_DELETED, 2, 2, {ARGUMENT_TEXT, ARGUMENT_JSON}},
     {RILL_COMMAND_TOPIC_MATCHED, 2, 2, {ARGUMENT_TEXT, ARGUMENT_JSON}},
+};
+
+/* rill/6: the peer link of a standby pair, both ways. */
+static const command_shape_t peer[] = {
+    {RILL_COMMAND_STATE, 1, 1, {ARGUMENT_TEXT}},
+    {RILL_COMMAND_SYNC, 0, 0, {0}},
+    {RILL_COMMAND_MIRROR, 2, 2, {ARGUMENT_NUMBER, ARGUMENT_ANY}}, /* mirror seq, records */
 };
 
 static const char *event_names[RILL_EVENT_COUNT] = {
@@ -315,6 +325,9 @@ static const command_shape_t *channel_table(rill_channel_t channel, size_t *coun
     case RILL_CHANNEL_TO_FRONTEND:
         *count = sizeof(to_frontend) / sizeof(to_frontend[0]);
         return to_frontend;
+    case RILL_CHANNEL_PEER:
+        *count = sizeof(peer) / sizeof(peer[0]);
+        return peer;
     }
     *count = 0;
     return NULL;

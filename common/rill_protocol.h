@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <zmq.h>
 
-#define RILL_PROTOCOL_VERSION "rill/5"
+#define RILL_PROTOCOL_VERSION "rill/6"
 #define RILL_JOB_ID_LENGTH 32          /* hex digits: 128 random bits */
 #define RILL_TOPIC_NAME_MAX 128
 #define RILL_MESSAGE_MAX_FRAMES 64 /* REPLAY carries up to 16 events per message */
@@ -71,6 +71,10 @@ typedef enum {
     RILL_COMMAND_TOPIC_MATCHED,
     RILL_COMMAND_UNFOLLOW,      /* rill/4: job id, follow subject, 0|1 release (no reply) */
     RILL_COMMAND_TOPIC,         /* rill/5, worker -> broker: job id, topic name, data (no reply) */
+    /* broker <-> broker, rill/6: the peer link of a standby pair (broker/pair.h) */
+    RILL_COMMAND_STATE,  /* state name ("primary", "backup", "active", "passive"): a heartbeat */
+    RILL_COMMAND_SYNC,   /* the passive asks the active for a snapshot */
+    RILL_COMMAND_MIRROR, /* mirror seq, records (broker/mirror_codec.h): the active's changes */
     RILL_COMMAND_COUNT
 } rill_command_t;
 
@@ -81,6 +85,7 @@ typedef enum {
     RILL_CHANNEL_TO_WORKER,
     RILL_CHANNEL_TO_BROKER_FROM_FRONTEND,
     RILL_CHANNEL_TO_FRONTEND,
+    RILL_CHANNEL_PEER, /* rill/6: broker <-> broker (docs/PROTOCOL.md "Standby broker") */
 } rill_channel_t;
 
 typedef struct {
