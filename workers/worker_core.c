@@ -125,7 +125,7 @@ static void handle_message(rill_worker_context_t *worker, const rill_message_t *
         handle_pause(worker, message->arguments[0], message->arguments[1]);
         break;
     case RILL_COMMAND_REJOIN:
-        rill_worker_link_unjoin(&worker->link, "the broker does not know this worker");
+        rill_worker_link_rejoin(&worker->link);
         send_hello(worker);
         break;
     case RILL_COMMAND_PING:

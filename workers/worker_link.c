@@ -257,6 +257,15 @@ void rill_worker_link_unjoin(rill_worker_link_t *self, const char *why)
     rill_log_warn(NULL, "%s: joining again; parts are held until the broker welcomes this worker", why);
 }
 
+void rill_worker_link_rejoin(rill_worker_link_t *self)
+{
+    rill_worker_link_unjoin(self, "the broker does not know this worker");
+    if (self->hello_unheard) {
+        self->hello_unheard = 0;
+        self->hello_pending = 0;
+    }
+}
+
 int rill_worker_link_receive(rill_worker_link_t *self, rill_received_t *received, rill_message_t *message)
 {
     while (rill_protocol_receive(self->dealer, received) > 0) {
@@ -297,6 +306,7 @@ int rill_worker_link_welcome(rill_worker_link_t *self, const rill_welcome_t *wel
     self->welcomed = 1;
     self->joined = 1;
     self->hello_pending = 0;
+    self->hello_unheard = 0;
     rill_worker_health_write(1, self->broker_instance, self->heartbeat_ms);
     return changed;
 }
@@ -349,5 +359,6 @@ int rill_worker_link_failover(rill_worker_link_t *self, int disconnected)
         return 0;
     rill_worker_link_unjoin(self, "switched to the other broker");
     self->hello_pending = 0; /* one asked of the broker left behind is moot */
+    self->hello_unheard = 1;
     return 1;
 }

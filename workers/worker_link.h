@@ -71,6 +71,7 @@ typedef struct {
     size_t end_count, end_capacity;
     int socket_failed;           /* a send failed for another reason than a full socket (logged once) */
     rill_failover_t failover;    /* one endpoint, or a broker and its standby */
+    int hello_unheard;           /* switched: the HELLO pending went to a passive standby */
 } rill_worker_link_t;
 
 /* Draws the session and connects to endpoints' first (one endpoint, or a
@@ -119,6 +120,10 @@ int rill_worker_link_hello(rill_worker_link_t *self, const char *name, const ril
                            size_t kind_count, uint64_t credit, const rill_hello_job_t *jobs, size_t job_count);
 /* REJOIN or silence: not joined any more (why is logged). */
 void rill_worker_link_unjoin(rill_worker_link_t *self, const char *why);
+/* REJOIN: unjoined. The first one after a switch comes from a standby that
+ * just became active: it answered nothing while passive, so the HELLO sent
+ * to it then is not pending any more (the caller's HELLO goes at once). */
+void rill_worker_link_rejoin(rill_worker_link_t *self);
 
 /* Puts the parts gathered (send_part) into the outbox as one PARTS, then
  * sends what the outbox holds while the socket takes it (the loop calls it

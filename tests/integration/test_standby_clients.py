@@ -117,8 +117,9 @@ def test_standby_takeover_keeps_streams(ctx):
         topic.close()
         return
 
-    check(recovered is not None and recovered <= 3.0,
+    check(recovered is not None and recovered <= 2.0,
           "takeover took %r s (target 2 s)\n%s" % (recovered, system.logs_tail()))
+    in_gaps = 0
     for s in streams:
         events = s.events
         kinds = [e["event"] for e in events]
@@ -132,11 +133,14 @@ def test_standby_takeover_keeps_streams(ctx):
         parts = [e["data"]["i"] for e in events if e["event"] == "part"]
         check(parts == sorted(set(parts)), "parts twice or out of order: %r" % parts)
         gaps = [e for e in events if e["event"] == "gap"]
+        in_gaps += 40 - len(parts)
         check(len(parts) == 40 or gaps, "parts missing outside a gap: %r" % parts)
         job_id = events[-1]["job"]
         status = system.job_status(job_id)
         check(status["state"] == "done" and status["attempt"] == 1, status)
         s.close()
+    print("standby takeover: %d jobs done, 0 failed, 0 run twice, 0 parts missing, %d inside gaps"
+          % (len(streams), in_gaps))
     # The topic's subscription reached the standby: a message after the
     # takeover arrives, numbered after the one before (mirrored, not reset).
     check(publish(system, "news", {"n": 2}) == 2)
