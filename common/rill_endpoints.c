@@ -82,8 +82,8 @@ int rill_endpoints_split(const char *list, const char *name, char out[][RILL_END
     for (size_t i = 0; i < count; i++) {
         const char *comma = strchr(start, ',');
         size_t length = comma != NULL ? (size_t)(comma - start) : strlen(start);
-        if (length == 0 || length >= RILL_ENDPOINT_MAX || memchr(start, ' ', length) != NULL) {
-            snprintf(error, error_size, "%s endpoints \"%s\": entry %zu is empty or has a space",
+        if (length == 0 || length >= RILL_ENDPOINT_MAX) {
+            snprintf(error, error_size, "%s endpoints \"%s\": entry %zu is empty",
                      name, list, i + 1);
             return -1;
         }

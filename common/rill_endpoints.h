@@ -48,7 +48,7 @@ void rill_endpoints_allow_lists(rill_endpoints_t *endpoints);
  * error. */
 int rill_endpoints_finish(rill_endpoints_t *endpoints, char *error, size_t error_size);
 /* Splits a comma-separated list into out[0..count-1]. Each entry must be
- * non-empty, have no space in it, and differ from the other; at most
+ * non-empty (a run dir's path may have spaces), and differ from the other; at most
  * RILL_ENDPOINT_LIST_MAX entries. Returns the count (>= 1), or -1 with
  * error (name names the list in it: "control", "events", "workers"). */
 int rill_endpoints_split(const char *list, const char *name, char out[][RILL_ENDPOINT_MAX],
