@@ -193,3 +193,42 @@ def test_endpoint_lists_are_checked(ctx):
     check(worker.popen.wait(10) == 2, "a worker given three endpoints started")
     worker.expected_exit = 2
     check("at most 2" in worker.log_text(), worker.log_text())
+
+
+def test_returning_primary_is_passive_and_takes_over_again(ctx):
+    # After a takeover the primary comes back (passive: the clients stay on
+    # the standby, which is active); then the standby dies and the clients
+    # switch back to it. A streamed job lives through both switches.
+    system = ctx.system(workers=1, config={"heartbeat_ms": 300, "retry_backoff_ms": 100}, standby=True)
+    if not system.paired:
+        print("standby: this broker has no --standby-of: nothing to fail back to")
+        return
+    system.wait_healthy()
+    stream = system.stream("POST", "/v1/jobs", demo(80, 100))
+    reader = Reader(stream)
+    reader.start()
+    system.wait_for(lambda: len(stream.events) >= 5, what="the job under way")
+    system.broker.popen.kill()
+    system.broker.popen.wait()
+    system.broker.expected_exit = -9
+    system.wait_for(lambda: "passive -> active" in system.backup.log_text(), what="the standby active")
+    system.broker = system.start_broker(name="broker-again")
+    system.wait_for(lambda: "-> passive" in system.broker.log_text(), timeout=10, what="the primary passive")
+    time.sleep(1)  # the returned primary mirrors the active one
+    check(system.frontend.log_text().count("switching to") == 1, system.frontend.log_text()[-2000:])
+    system.backup.popen.kill()
+    system.backup.popen.wait()
+    system.backup.expected_exit = -9
+    reader.join(60)
+    check(not reader.is_alive(), "the stream did not end:\n%s" % system.logs_tail())
+    events = stream.events
+    kinds = [e["event"] for e in events]
+    check(kinds[-1] == "done" and "error" not in kinds and "retry" not in kinds, kinds)
+    covered = covered_seqs(events)
+    check(covered == list(range(1, len(covered) + 1)), "seqs: %r" % covered)
+    parts = [e["data"]["i"] for e in events if e["event"] == "part"]
+    check(parts == sorted(set(parts)), "parts twice or out of order: %r" % parts)
+    check(system.frontend.log_text().count("switching to") == 2, system.frontend.log_text()[-2000:])
+    check(not any(e["event"] == "gap" and e["data"].get("reason") == "broker_restarted" for e in events), events)
+    print("fail-back: %d parts, %d inside gaps" % (len(parts), 80 - len(parts)))
+    stream.close()
