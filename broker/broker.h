@@ -22,6 +22,13 @@
  *                decode a message, call one operation above, encode the
  *                answer; their senders are the outbox (sockets.c opens the
  *                sockets)
+ *   standby      (rill/6, only with --pair-bind / --standby-of) pair.c the
+ *                Binary Star states, peer_link.c the socket between two
+ *                brokers, mirror_marks.c what changed (the hooks above
+ *                call it: one branch without a pair), mirror_codec.c and
+ *                mirror_job.c the records, mirror_out.c / mirror_in.c the
+ *                active's and the passive's side, takeover.c the switch,
+ *                standby.c all of it for main.c
  *   main.c       flags, config, signals, the poll loop; wires the outbox
  *
  * So one place moves a job between states, every path (done, fail, cancel,

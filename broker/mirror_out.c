@@ -37,8 +37,15 @@ void rill_mirror_out_start(rill_mirror_out_t *self, rill_broker_t *broker)
     self->snapshot_open = 1;
     self->out_of_sync = 0;
     self->snapshots++;
+    self->started_ms = rill_clock_monotonic_ms();
+    self->started_seq = self->seq;
     rill_log_info(NULL, "standby: sending the passive a snapshot (%zu jobs, %zu topics)",
                   rill_job_table_size(broker->jobs), rill_topic_table_size(broker->topics));
+}
+
+int rill_mirror_out_running(const rill_mirror_out_t *self, const rill_broker_t *broker)
+{
+    return self->out_of_sync || (broker->mirror != NULL && broker->mirror->on);
 }
 
 void rill_mirror_out_stop(rill_mirror_out_t *self, rill_broker_t *broker)
@@ -148,10 +155,13 @@ static void collect(rill_mirror_out_t *self, rill_broker_t *broker, rill_buffer_
     if (self->snapshot_open && rill_list_is_empty(&marks->jobs) && rill_list_is_empty(&marks->topics)) {
         (void)rill_mirror_record_append(out, RILL_MIRROR_END, NULL, 0, NULL, 0);
         self->snapshot_open = 0;
+        rill_log_info(NULL, "standby: the snapshot went in %llu messages",
+                      (unsigned long long)(self->seq + 1 - self->started_seq));
     }
 }
 
-int rill_mirror_out_flush(rill_mirror_out_t *self, rill_broker_t *broker, rill_peer_link_t *link, uint64_t now_ms)
+int rill_mirror_out_flush(rill_mirror_out_t *self, rill_broker_t *broker, rill_mirror_send_fn send, void *context,
+                          uint64_t now_ms)
 {
     if (self->out_of_sync && now_ms >= self->resync_at_ms)
         rill_mirror_out_start(self, broker);
@@ -165,7 +175,7 @@ int rill_mirror_out_flush(rill_mirror_out_t *self, rill_broker_t *broker, rill_p
         char seq[24];
         rill_frame_t arguments[2] = {{(const uint8_t *)seq, rill_u64_to_text(self->seq + 1, seq)},
                                      {(const uint8_t *)out.data, out.length}};
-        failed = rill_peer_link_send(link, RILL_COMMAND_MIRROR, arguments, 2) != 0;
+        failed = send(context, arguments, 2) != 0;
         if (!failed) {
             self->seq++;
             self->messages++;

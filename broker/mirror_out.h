@@ -21,7 +21,6 @@
 #define RILL_BROKER_MIRROR_OUT_H
 
 #include "broker.h"
-#include "peer_link.h"
 
 /* The most record bytes one MIRROR message carries (less when
  * max_message_bytes is smaller). */
@@ -33,16 +32,24 @@ typedef struct {
     int snapshot_open;      /* BEGIN sent, END not yet */
     int out_of_sync;        /* a send failed: a snapshot starts at resync_at_ms */
     uint64_t resync_at_ms;
+    uint64_t started_ms;    /* monotonic: the last snapshot's start */
+    uint64_t started_seq;   /* seq of the message before it */
     uint64_t messages;      /* MIRROR messages sent */
     uint64_t snapshots;     /* snapshots started */
 } rill_mirror_out_t;
 
 /* The passive asked for a snapshot (SYNC): every job and topic is marked. */
 void rill_mirror_out_start(rill_mirror_out_t *self, rill_broker_t *broker);
+/* Does a passive receive the mirror now (or will, once out of sync)? */
+int rill_mirror_out_running(const rill_mirror_out_t *self, const rill_broker_t *broker);
 /* No passive listens any more: nothing is marked. */
 void rill_mirror_out_stop(rill_mirror_out_t *self, rill_broker_t *broker);
+/* How a MIRROR leaves (standby.c: the peer link): its two argument frames
+ * (seq, records). 0, or -1 when it could not be sent. */
+typedef int (*rill_mirror_send_fn)(void *context, const rill_frame_t *arguments, size_t count);
 /* Sends what is marked, up to the budget. Returns 1 when some is left
  * (the loop must come back at once), else 0. */
-int rill_mirror_out_flush(rill_mirror_out_t *self, rill_broker_t *broker, rill_peer_link_t *link, uint64_t now_ms);
+int rill_mirror_out_flush(rill_mirror_out_t *self, rill_broker_t *broker, rill_mirror_send_fn send, void *context,
+                          uint64_t now_ms);
 
 #endif

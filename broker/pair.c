@@ -80,6 +80,12 @@ int rill_pair_peer_state(rill_pair_t *self, rill_pair_state_t peer, uint64_t now
     return 0;
 }
 
+void rill_pair_peer_heard(rill_pair_t *self, uint64_t now_ms)
+{
+    self->peer_heard_ms = now_ms;
+    self->peer_closed = 0;
+}
+
 void rill_pair_peer_closed(rill_pair_t *self)
 {
     self->peer_closed = 1;

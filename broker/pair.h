@@ -52,6 +52,8 @@ typedef struct {
 void rill_pair_init(rill_pair_t *self, int primary, uint64_t heartbeat_ms, uint64_t now_ms);
 /* A STATE from the peer. Returns 1 when this broker's state changed. */
 int rill_pair_peer_state(rill_pair_t *self, rill_pair_state_t peer, uint64_t now_ms);
+/* Any other message from the peer (SYNC, MIRROR): it is alive. */
+void rill_pair_peer_heard(rill_pair_t *self, uint64_t now_ms);
 /* The peer link's connection closed (a socket monitor said so). */
 void rill_pair_peer_closed(rill_pair_t *self);
 /* A client's message (workers.sock or control.sock) came. */

@@ -207,13 +207,24 @@ static void handle(rill_standby_t *self, const rill_message_t *message, uint64_t
             rill_log_info(NULL, "standby: the peer is heard again (%s)", rill_pair_state_name(peer));
         if (lost && self->pair.state == RILL_PAIR_PASSIVE)
             self->sync_asked_ms = 0; /* the link came back: a fresh snapshot */
+        /* A passive this active stopped mirroring (it took it for lost)
+         * may not know: it gets a snapshot without asking, at most one
+         * per 2 heartbeats. */
+        if (self->pair.state == RILL_PAIR_ACTIVE && peer == RILL_PAIR_PASSIVE &&
+            !rill_mirror_out_running(&self->out, self->broker) &&
+            now_ms - self->out.started_ms >= 2 * self->broker->config.heartbeat_ms)
+            rill_mirror_out_start(&self->out, self->broker);
         break;
     }
     case RILL_COMMAND_SYNC:
-        if (self->pair.state == RILL_PAIR_ACTIVE)
+        rill_pair_peer_heard(&self->pair, now_ms);
+        /* A snapshot that just began answers this SYNC already. */
+        if (self->pair.state == RILL_PAIR_ACTIVE &&
+            !(self->out.snapshot_open && now_ms - self->out.started_ms < self->broker->config.heartbeat_ms))
             rill_mirror_out_start(&self->out, self->broker);
         break;
     case RILL_COMMAND_MIRROR: {
+        rill_pair_peer_heard(&self->pair, now_ms);
         if (self->pair.state != RILL_PAIR_PASSIVE)
             return;
         uint64_t seq = 0;
@@ -306,9 +317,14 @@ void rill_standby_tick(rill_standby_t *self, uint64_t now_ms)
         zhashx_purge(self->heard);
 }
 
+static int send_mirror(void *context, const rill_frame_t *arguments, size_t count)
+{
+    return rill_peer_link_send(context, RILL_COMMAND_MIRROR, arguments, count);
+}
+
 int rill_standby_flush(rill_standby_t *self, uint64_t now_ms)
 {
     if (self->pair.state != RILL_PAIR_ACTIVE)
         return 0;
-    return rill_mirror_out_flush(&self->out, self->broker, self->link, now_ms);
+    return rill_mirror_out_flush(&self->out, self->broker, send_mirror, self->link, now_ms);
 }

@@ -4,6 +4,7 @@
 #include "takeover.h"
 #include "job_life.h"
 #include "rill_alloc.h"
+#include "rill_clock.h"
 #include "rill_log.h"
 
 #include <stdlib.h>
@@ -14,11 +15,32 @@ typedef struct {
     size_t count;
 } job_list_t;
 
+/* The sync window of events.c: a job or topic with an event that recent
+ * gets a sync each heartbeat while someone listens. */
+#define RECENT_MS 10000
+
 static void collect(void *argument, rill_job_t *job)
 {
     job_list_t *list = argument;
-    if (!rill_job_is_ended(job))
-        list->jobs[list->count++] = job;
+    list->jobs[list->count++] = job;
+}
+
+/* The syncs a frontend needs to see what it missed over the takeover
+ * (events.c): every job still going or ended lately, every topic. */
+static void recent_topic(void *argument, rill_topic_t *topic)
+{
+    const uint64_t *now_ms = argument;
+    if (topic->last_seq > 0)
+        topic->last_event_ms = *now_ms;
+}
+
+static void mark_recent(rill_broker_t *broker, rill_job_t *job, uint64_t now_ms, uint64_t wall_ms)
+{
+    if (job->last_seq == 0 || (rill_job_is_ended(job) && job->ended_ms + RECENT_MS < wall_ms))
+        return;
+    job->last_event_ms = now_ms;
+    rill_list_remove(&job->active_link);
+    rill_list_push_back(&broker->active_jobs, &job->active_link);
 }
 
 void rill_takeover_run(rill_broker_t *broker, const char *mirrored, uint64_t started_ms, uint64_t now_ms)
@@ -38,8 +60,12 @@ void rill_takeover_run(rill_broker_t *broker, const char *mirrored, uint64_t sta
     job_list_t list = {rill_xcalloc(rill_job_table_size(broker->jobs) + 1, sizeof(rill_job_t *)), 0};
     rill_job_table_foreach(broker->jobs, collect, &list);
     size_t running = 0, queued = 0;
+    uint64_t wall_ms = rill_clock_wall_ms();
     for (size_t i = 0; i < list.count; i++) {
         rill_job_t *job = list.jobs[i];
+        mark_recent(broker, job, now_ms, wall_ms);
+        if (rill_job_is_ended(job))
+            continue;
         job->held = 0;
         if (job->state == RILL_JOB_RUNNING) {
             /* Its worker re-joins within the window and is adopted (the
@@ -54,6 +80,8 @@ void rill_takeover_run(rill_broker_t *broker, const char *mirrored, uint64_t sta
         rill_broker_watch_orphan(broker, job, now_ms);
     }
     free(list.jobs);
+    rill_topic_table_foreach(broker->topics, recent_topic, &now_ms);
+    broker->events_at_risk_ms = now_ms; /* followed jobs get their syncs too */
     broker->dispatch_needed = 1;
     rill_log_info(NULL, "standby: taking over as broker %s%s: %zu jobs were running (they wait %llu ms for their "
                   "workers), %zu queued, %zu jobs and %zu topics known",

@@ -215,6 +215,18 @@ def test_standby_cut_alone_never_two_actives(ctx):
         check(to_backup.ping(1.0) is None, "the backup answered after the heal")
         check(to_primary.ping(1.0) is not None, "the primary does not answer after the heal")
         check("-> active" not in backup.broker.log_text(), "the backup became active")
+
+        # A partition that clients cross: a client comes to the cut-off
+        # backup, which serves (two actives while the cut lasts); when it
+        # heals, the backup yields and says so, and falls silent.
+        proxy.cut()
+        wait(lambda: backup.broker.log_text().count("the peer is lost") >= 2, 5, "the backup to see the 2nd cut", 0.1)
+        check(pong_of(to_backup, 3) is not None, "the cut-off backup did not serve a client that came")
+        proxy.heal()
+        wait(lambda: "two actives: the backup yields" in backup.broker.log_text(), 10, "the backup to yield")
+        time.sleep(0.2)
+        check(to_backup.ping(1.0) is None, "the backup answers after it yielded")
+        check(to_primary.ping(1.0) is not None, "the primary does not answer after the backup yielded")
     finally:
         to_primary.close()
         to_backup.close()
@@ -350,8 +362,78 @@ def test_standby_takes_over_with_the_mirror(ctx):
         check([(e[0], e[1]) for e in events] == [("part", 1), ("part", 2), ("part", 3), ("part", 4), ("done", 5)],
               "the adopted job's events: %r" % events)
         check("broker_restarted" not in repr(events), "a broker_restarted")
+
+        # The primary comes back: it hears the active backup and goes
+        # passive, mirroring it (the pair's identity still); the backup dies
+        # in turn, and the primary takes over with the same id and jobs.
+        primary.broker = primary.start_broker()
+        wait(lambda: "primary -> passive" in primary.broker.log_text(), 10, "the returning primary to go passive")
+        wait(lambda: "is complete" in primary.broker.log_text(), 10, "the returning primary's mirror")
+        check(frontend.ping(1.0) is not None, "the backup stopped serving when the primary came back")
+        backup.broker.popen.kill()
+        backup.broker.expected_exit = -signal.SIGKILL
+        frontend.close()
+        frontend = Client(zctx, endpoint(primary, "control"))
+        pong = pong_of(frontend, 5)
+        check(pong is not None and pong["broker"] == identity, "the primary back presents %r" % (pong,))
+        header, events = fetch(frontend, "j" + running)
+        check([(e[0], e[1]) for e in events][-1] == ("done", 5), "the job after two takeovers: %r" % events)
+        header, events = fetch(frontend, "talerts/")
+        check(header is not None and header["last"] == 1, "the topic after two takeovers: %r" % header)
     finally:
         frontend.close()
         worker.close()
         proxy.close()
+        zctx.term()
+
+
+def test_standby_snapshot_in_chunks(ctx):
+    """A primary with hundreds of jobs (1 MiB of args in all) when its
+    backup starts: the snapshot goes in several MIRROR messages and the
+    backup, after a takeover, knows every job."""
+    zctx = zmq.Context()
+    port = free_port()
+    os.environ["RILL_PAIR_BIND"] = "tcp://127.0.0.1:%d" % port
+    try:
+        primary = ctx.system(workers=0, frontend=False, config=CONFIG)
+    finally:
+        del os.environ["RILL_PAIR_BIND"]
+    frontend = Client(zctx, endpoint(primary, "control"))
+    to_backup = None
+    try:
+        # Alone, the primary waits 2 heartbeats and a client before it serves.
+        first = pong_of(frontend, 10)
+        check(first is not None, "the lonely primary never served:\n" + primary.logs_tail())
+        check("primary -> active (the peer is lost and a client came)" in primary.broker.log_text(),
+              "the lonely primary's start: " + primary.logs_tail())
+        ids = [os.urandom(16).hex() for _ in range(400)]
+        filler = "x" * 2500
+        for start in range(0, len(ids), 50):
+            jobs = [{"id": i, "kind": "demo", "source": None, "args": {"filler": filler, "n": n}, "key": None,
+                     "who": None, "detach": True} for n, i in enumerate(ids[start:start + 50], start)]
+            answer = frontend.request(5, "SUBMIT", "s%d" % start, "", json.dumps(jobs))
+            check(answer is not None and answer[1] == b"SUBMITTED", "SUBMIT: %r" % (answer,))
+        os.environ["RILL_STANDBY_OF"] = "tcp://127.0.0.1:%d" % port
+        try:
+            backup = ctx.system(workers=0, frontend=False, config=CONFIG)
+        finally:
+            del os.environ["RILL_STANDBY_OF"]
+        wait(lambda: "is complete: 400 jobs" in backup.broker.log_text(), 15, "the backup's whole snapshot")
+        sent = [line for line in primary.broker.log_text().splitlines() if "the snapshot went in" in line]
+        check(sent and int(sent[-1].split("went in ")[1].split()[0]) >= 2,
+              "the snapshot was not sent in chunks: %r" % sent)
+        primary.broker.popen.kill()
+        primary.broker.expected_exit = -signal.SIGKILL
+        to_backup = Client(zctx, endpoint(backup, "control"))
+        pong = pong_of(to_backup, 5)
+        check(pong is not None and pong["broker"] == first["broker"], "the backup presents %r" % (pong,))
+        for job in (ids[0], ids[199], ids[-1]):
+            answer = to_backup.request(3, "STATUS", "st", job)
+            check(answer is not None and answer[1] == b"STATUS", "STATUS of %s after the takeover: %r" % (job, answer))
+            status = json.loads(answer[3])
+            check(status["state"] in ("queued", "waiting") and status["detached"], "status: %r" % status)
+    finally:
+        frontend.close()
+        if to_backup is not None:
+            to_backup.close()
         zctx.term()

@@ -15,7 +15,8 @@ static void copy_text(char *text, const void *bytes, size_t size)
 {
     if (size >= FRAME_TEXT_MAX)
         size = FRAME_TEXT_MAX - 1;
-    memcpy(text, bytes, size);
+    if (size > 0)
+        memcpy(text, bytes, size);
     text[size] = '\0';
 }
 

@@ -1,0 +1,218 @@
+/*
+ * test_mirror.c - a standby's mirror end to end without sockets: an active
+ * broker's changes (mirror_out.h) applied to a passive one (mirror_in.h),
+ * then the passive's takeover (takeover.h) and a worker's re-join there.
+ */
+#include "dispatch.h"
+#include "events.h"
+#include "fake_outbox.h"
+#include "job_life.h"
+#include "listeners.h"
+#include "mirror_in.h"
+#include "mirror_out.h"
+#include "rill_clock.h"
+#include "rill_test.h"
+#include "takeover.h"
+#include "worker_life.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define HEARTBEAT_MS 100
+
+static const char *id1 = "00000000000000000000000000000001";
+static const char *id2 = "00000000000000000000000000000002";
+static const char *follow = "dfollow-token-1/";
+
+typedef struct {
+    rill_broker_t *passive;
+    rill_mirror_in_t in;
+    int fail;      /* the next send fails (a full pipe) */
+    int broken;    /* an apply failed */
+    size_t messages;
+} link_t;
+
+static int deliver(void *context, const rill_frame_t *arguments, size_t count)
+{
+    link_t *link = context;
+    if (link->fail)
+        return -1;
+    uint64_t seq = 0;
+    CHECK(count == 2 && rill_frame_to_u64(arguments[0], &seq) == 0);
+    link->messages++;
+    if (rill_mirror_in_apply(&link->in, link->passive, seq, arguments[1], rill_clock_monotonic_ms()) != 0)
+        link->broken = 1;
+    return 0;
+}
+
+static void flush_all(rill_mirror_out_t *out, rill_broker_t *active, link_t *link)
+{
+    for (int i = 0; i < 100 && rill_mirror_out_flush(out, active, deliver, link, rill_clock_monotonic_ms()); i++)
+        ;
+}
+
+static rill_broker_t *new_broker(void)
+{
+    rill_config_t config;
+    rill_config_defaults(&config);
+    config.heartbeat_ms = HEARTBEAT_MS;
+    rill_outbox_t outbox = fake_outbox();
+    char error[128];
+    rill_broker_t *broker = rill_broker_new(&config, &outbox, error, sizeof(error));
+    CHECKF(broker != NULL, "%s", error);
+    rill_broker_end_recovery(broker);
+    return broker;
+}
+
+static rill_job_t *submit_one(rill_broker_t *broker, const char *id, int detach)
+{
+    rill_submit_job_t job;
+    memset(&job, 0, sizeof(job));
+    snprintf(job.id, sizeof(job.id), "%s", id);
+    job.kind = "demo";
+    job.detach = detach;
+    char ids[1][RILL_ID_TEXT_SIZE];
+    uint64_t flush_ms[1];
+    rill_broker_error_t error;
+    CHECK(rill_broker_submit(broker, &job, 1, "", ids, flush_ms, &error) == 0);
+    return rill_job_table_find(broker->jobs, id);
+}
+
+static rill_worker_t *hello(rill_broker_t *broker, const char *name, rill_hello_job_t *jobs, size_t count)
+{
+    rill_hello_t message = {.name = name, .host = "test", .pid = 7, .kind_count = 1, .kinds = {"demo"},
+                            .credit = 4, .session = "5e5510000000000000000000000000a1", .jobs = jobs,
+                            .job_count = count};
+    rill_frame_t routing = rill_frame_from_string(name);
+    rill_broker_worker_hello(broker, &routing, &message);
+    return rill_worker_pool_find(broker->pool, routing.data, routing.size);
+}
+
+static void part(rill_broker_t *broker, rill_worker_t *worker, const char *id, uint64_t seq)
+{
+    char text[32];
+    int length = snprintf(text, sizeof(text), "{\"i\":%llu}", (unsigned long long)seq);
+    rill_broker_part(broker, worker, rill_frame_from_string(id), seq, text, (size_t)length);
+}
+
+static void test_mirror_and_takeover(void)
+{
+    rill_broker_t *active = new_broker();
+    link_t link = {.passive = new_broker()};
+    rill_mirror_out_t out = {0};
+    /* Jobs before the passive asked: the snapshot carries them. */
+    rill_job_t *running = submit_one(active, id1, 1);
+    rill_job_t *ended = submit_one(active, id2, 0);
+    rill_broker_follow(active, ended, follow);
+    rill_worker_t *worker = hello(active, "w1", NULL, 0);
+    rill_broker_dispatch(active);
+    CHECK(running->worker == worker && ended->worker == worker);
+    part(active, worker, id1, 1);
+    part(active, worker, id2, 1);
+    part(active, worker, id2, 2);
+    rill_broker_end_job(active, ended, RILL_JOB_DONE, NULL, NULL, 0);
+    uint64_t seq = 0;
+    CHECK(rill_events_publish_message(active, "news", 4, "{\"a\":1}", 7, &seq) == 0 && seq == 1);
+
+    rill_mirror_out_start(&out, active);
+    flush_all(&out, active, &link);
+    rill_broker_t *passive = link.passive;
+    CHECK(!link.broken && link.in.complete && strcmp(link.in.broker, active->instance_id) == 0);
+    rill_job_t *copy = rill_job_table_find(passive->jobs, id1);
+    CHECK(copy != NULL && copy->state == RILL_JOB_RUNNING && copy->last_seq == 1 && copy->detached);
+    CHECK(copy != NULL && copy->worker_name != NULL && strcmp(copy->worker_name, "w1") == 0 && copy->worker == NULL);
+    CHECK(copy != NULL && copy->dispatched_attempt == 1 && copy->attempt == 1);
+    rill_job_t *copy2 = rill_job_table_find(passive->jobs, id2);
+    CHECK(copy2 != NULL && copy2->state == RILL_JOB_DONE && copy2->last_seq == 3 && copy2->parts == 2);
+    CHECK(copy2 != NULL && rill_retention_count(copy2->retention) == 3 &&
+          rill_retention_at(copy2->retention, 2)->type == RILL_EVENT_DONE);
+    CHECK(copy2 != NULL && copy2->followers.count == 1 && strcmp(copy2->followers.subjects[0], follow) == 0);
+    rill_topic_t *topic = rill_topic_table_find(passive->topics, "news", 4);
+    CHECK(topic != NULL && topic->last_seq == 1 && topic->retention != NULL &&
+          rill_retention_count(topic->retention) == 1);
+    /* Nothing was published by the passive. */
+    CHECK(passive->counters->events_published == 0);
+
+    /* Changes after the snapshot, one message per pass. */
+    size_t before = link.messages;
+    part(active, worker, id1, 2);
+    part(active, worker, id1, 3);
+    CHECK(rill_events_publish_message(active, "news", 4, "{\"a\":2}", 7, &seq) == 0 && seq == 2);
+    CHECK(rill_mirror_out_flush(&out, active, deliver, &link, rill_clock_monotonic_ms()) == 0);
+    CHECK(link.messages == before + 1 && !link.broken);
+    CHECK(copy->last_seq == 3 && rill_retention_count(copy->retention) == 3);
+    CHECK(topic->last_seq == 2 && rill_retention_count(topic->retention) == 2);
+    /* Nothing changed: nothing sent. */
+    CHECK(rill_mirror_out_flush(&out, active, deliver, &link, rill_clock_monotonic_ms()) == 0);
+    CHECK(link.messages == before + 1);
+
+    /* A forgotten job goes on the passive too. */
+    rill_job_table_forget(active->jobs, rill_job_table_find(active->jobs, id2));
+    flush_all(&out, active, &link);
+    CHECK(rill_job_table_find(passive->jobs, id2) == NULL && !link.broken);
+
+    /* A missed message breaks the mirror: the passive must ask again. */
+    link.fail = 1;
+    part(active, worker, id1, 4);
+    CHECK(rill_mirror_out_flush(&out, active, deliver, &link, rill_clock_monotonic_ms()) == 0);
+    CHECK(out.out_of_sync && rill_mirror_out_running(&out, active) && !active->mirror->on);
+    link.fail = 0;
+    rill_frame_t records = {(const uint8_t *)"P 6 0\nnews 9", 12};
+    CHECK(rill_mirror_in_apply(&link.in, passive, out.seq + 5, records, rill_clock_monotonic_ms()) == -1);
+    CHECK(!link.in.receiving);
+    /* The resync a heartbeat later brings it back whole. */
+    (void)rill_mirror_out_flush(&out, active, deliver, &link, rill_clock_monotonic_ms() + HEARTBEAT_MS);
+    CHECK(!out.out_of_sync && out.snapshots == 2);
+    flush_all(&out, active, &link);
+    CHECK(link.in.receiving && link.in.complete && !link.broken);
+    copy = rill_job_table_find(passive->jobs, id1);
+    CHECK(copy != NULL && copy->last_seq == 4 && rill_retention_count(copy->retention) == 4);
+    topic = rill_topic_table_find(passive->topics, "news", 4);
+    CHECK(topic != NULL && topic->last_seq == 2);
+
+    /* The takeover: the pair's identity, the job waits for its worker. */
+    uint64_t now = rill_clock_monotonic_ms();
+    rill_takeover_run(passive, link.in.broker, link.in.started_ms, now);
+    CHECK(strcmp(passive->instance_id, active->instance_id) == 0 && strcmp(passive->own_id, active->own_id) != 0);
+    CHECK(passive->started_wall_ms == active->started_wall_ms && rill_broker_recovering(passive, now));
+    CHECK(copy->state == RILL_JOB_QUEUED && copy->retry_reason != NULL && copy->attempt == 2);
+    rill_broker_dispatch(passive); /* no worker yet: nothing */
+    forget_recorded();
+    rill_hello_job_t reported = {.id = id1, .kind = "demo", .source = "demo", .who = NULL, .attempt = 1, .seq = 4,
+                                 .first = 1};
+    rill_worker_t *back = hello(passive, "w1b", &reported, 1);
+    CHECK(back != NULL && copy->worker == back && copy->state == RILL_JOB_RUNNING && copy->attempt == 1);
+    const sent_t *welcome = last_command("w1b", RILL_COMMAND_WELCOME);
+    CHECKF(welcome != NULL && strstr(welcome->frames[0], "\"adopted\":{\"00000000000000000000000000000001\":4}"),
+           "%s", welcome != NULL ? welcome->frames[0] : "(none)");
+    CHECK(welcome != NULL && strstr(welcome->frames[0], active->instance_id) != NULL);
+    /* The job goes on at seq 5, no retry event. */
+    part(passive, back, id1, 5);
+    CHECK(copy->last_seq == 5 && fake.published_count >= 1 && strcmp(last_published()->event, "part") == 0);
+    for (size_t i = 0; i < fake.published_count; i++)
+        CHECK(strcmp(fake.published[i].event, "retry") != 0);
+
+    rill_broker_destroy(&active);
+    rill_broker_destroy(&link.passive);
+    forget_recorded();
+}
+
+/* A passive that never completed a snapshot takes over as itself. */
+static void test_takeover_without_mirror(void)
+{
+    rill_broker_t *broker = new_broker();
+    char own[RILL_ID_TEXT_SIZE];
+    memcpy(own, broker->instance_id, sizeof(own));
+    uint64_t now = rill_clock_monotonic_ms();
+    rill_takeover_run(broker, NULL, 0, now);
+    CHECK(strcmp(broker->instance_id, own) == 0 && rill_broker_recovering(broker, now));
+    rill_broker_destroy(&broker);
+    forget_recorded();
+}
+
+int main(void)
+{
+    test_mirror_and_takeover();
+    test_takeover_without_mirror();
+    RILL_TEST_END();
+}
