@@ -23,6 +23,7 @@ Scenarios:
                   the host's namespace (its TCP state) deleted, a new one
                   made at the same address and MAC with a new broker
   standby-takeover  the primary of a standby pair killed (standby_takeover.py)
+  standby-host-cut  the primary's host cut off for good (standby_takeover.py)
 
 Per scenario one row: jobs done / failed / run twice, parts missing outside
 a reported `gap`, and seconds to recover, then "N passed, N failed".
@@ -619,9 +620,9 @@ SCENARIOS = [
     ("broker-cut", scenario_broker_cut, True),
     ("broker-cut-ending", scenario_broker_cut_ending, False),  # flaky: docs/RELIABILITY.md
     ("broker-replace", scenario_broker_replace, True),
-    ("standby-takeover", lambda cluster: standby_takeover.scenario(cluster, sys.modules[__name__]), True),
 ]
-CLUSTERS = {"standby-takeover": standby_takeover.cluster_class(Cluster, PORTS)}  # else Cluster
+CLUSTERS = {}  # a scenario's Cluster class, when not Cluster
+standby_takeover.register(sys.modules[__name__])  # standby-takeover, standby-host-cut
 
 
 def print_row(name, row):

@@ -9,6 +9,11 @@ The row: jobs done / failed / run twice, parts missing outside a reported
 gap, and seconds from the kill until every worker joined the standby and
 each frontend delivers live parts again through it (run_netbed's
 recovery). Target: as every scenario's, and recovery within 2 s.
+
+standby-host-cut: the primary's host cut off for good
+instead; nothing closes a connection, so the clients switch after 2
+heartbeats of silence and the backup takes over once it has missed the
+primary's heartbeats for as long: target 4 s.
 """
 import os
 import signal
@@ -54,8 +59,18 @@ def cluster_class(base, ports):
     return StandbyCluster
 
 
-def scenario(cluster, lib):
-    """The scenario; lib is run_netbed (its clients, recovery and row)."""
+def register(lib):
+    """Adds the scenarios to run_netbed (lib): its SCENARIOS and CLUSTERS."""
+    standby = cluster_class(lib.Cluster, lib.PORTS)
+    lib.SCENARIOS.append(("standby-takeover", lambda cluster: scenario(cluster, lib), True))
+    lib.SCENARIOS.append(("standby-host-cut", lambda cluster: scenario(cluster, lib, cut=True), True))
+    lib.CLUSTERS.update({"standby-takeover": standby, "standby-host-cut": standby})
+
+
+def scenario(cluster, lib, cut=False):
+    """The scenario; lib is run_netbed (its clients, recovery and row). cut:
+    the primary's host cut off for good instead (nothing closes a
+    connection: the clients and the backup go by silence)."""
     stop = threading.Event()
     deadline = time.time() + 12 + 60
     jobs = lib.submit(cluster, 0, 120, 100, 5) + lib.submit(cluster, 1, 120, 100, 5)
@@ -65,13 +80,19 @@ def scenario(cluster, lib):
     threads += more_threads
     time.sleep(3)
     killed_at = time.time()
-    cluster.bed.kill(cluster.broker, signal.SIGKILL)
-    cluster.mark("primary broker killed (SIGKILL)")
-    notes = ["primary killed"]
+    if cut:
+        cluster.bed.cut(cluster.broker_host)
+        cluster.mark("primary broker host cut off")
+        notes = ["primary host cut off"]
+    else:
+        cluster.bed.kill(cluster.broker, signal.SIGKILL)
+        cluster.mark("primary broker killed (SIGKILL)")
+        notes = ["primary killed"]
     recovery = lib.wait_recovered(cluster, killed_at, killed_at, ["w1", "w2", "w3"], [0, 1], jobs,
                                   recovery_detail=notes)
     settled = killed_at + (recovery or 0) + 3 * lib.HEARTBEAT_MS / 1000.0
-    row = lib.finish(cluster, jobs, threads, stop, deadline, recovery, settled, 2.0, notes)
+    # Silence takes 2 heartbeats to judge, for the clients and the backup alike.
+    row = lib.finish(cluster, jobs, threads, stop, deadline, recovery, settled, 4.0 if cut else 2.0, notes)
     restarted = [name for name in ("frontend1", "frontend2") if "broker restarted" in cluster.log(name)]
     if restarted:  # the standby must present the pair's identity
         row["notes"].append("broker_restarted on %s" % ", ".join(restarted))
