@@ -55,7 +55,8 @@ static void subject_forget(rill_stream_t *self, stream_subject_t *record, int cl
     int last = subject == NULL || subject->count <= 1;
     /* Told before the removal: the sequencer's topic is the subject's. */
     if (last && !streams->shutting_down)
-        rill_stream_subject_left(record, streams->broker, subject != NULL && (subject->followed || subject->refollowed), client_left);
+        rill_stream_subject_left(record, streams->broker,
+                                 subject != NULL && (subject->followed || subject->refollowed), client_left);
     rill_subject_registry_remove(streams->subjects, &record->subscription);
     if (!last)
         rill_flow_update(streams->broker, subject, subscription_behind); /* the others may all be behind */

@@ -6,7 +6,6 @@
 #include "health_file.h"
 #include "rill_alloc.h"
 #include "rill_clock.h"
-#include "rill_liveness.h"
 #include "rill_log.h"
 #include "rill_process_stats.h"
 
@@ -355,7 +354,8 @@ int rill_worker_link_failover(rill_worker_link_t *self, int disconnected)
     int silent = now - since > 2 * self->heartbeat_ms * 1000000u;
     if (!disconnected && !silent)
         return 0;
-    if (rill_failover_switch(&self->failover, disconnected ? "closed the connection" : "was silent for 2 heartbeats") != 0)
+    const char *why = disconnected ? "closed the connection" : "was silent for 2 heartbeats";
+    if (rill_failover_switch(&self->failover, why) != 0)
         return 0;
     rill_worker_link_unjoin(self, "switched to the other broker");
     self->hello_pending = 0; /* one asked of the broker left behind is moot */
