@@ -37,6 +37,15 @@ static void forget_expired(void *argument, rill_job_t *job)
     rill_mirror_mark_forgotten_job(self->mirror, job->id);
 }
 
+/* A topic with a listener (its subject, or a wildcard that matches it) is
+ * never evicted for max_topics (topic_table.h). */
+static int topic_listened(void *argument, const rill_topic_t *topic)
+{
+    rill_broker_t *self = argument;
+    return rill_interest_count(self->interest, topic->subject) > 0 ||
+           rill_interest_pattern_count(self->interest, topic->subject + 1, topic->subject_length - 2) > 0;
+}
+
 rill_broker_t *rill_broker_new(const rill_config_t *config, const rill_outbox_t *outbox, char *error,
                                size_t error_size)
 {
@@ -60,6 +69,8 @@ rill_broker_t *rill_broker_new(const rill_config_t *config, const rill_outbox_t 
     self->rejoin_log = rill_peer_log_new();
     self->stale_log = rill_peer_log_new();
     self->topics = rill_topic_table_new();
+    rill_topic_table_set_bound(self->topics, (size_t)self->config.max_topics, topic_listened, self,
+                               &self->counters->topics_evicted);
     self->pipelines = rill_pipelines_new();
     rill_job_table_on_expire(self->jobs, forget_expired, self);
     rill_list_init(&self->orphans);
@@ -99,28 +110,50 @@ void rill_broker_destroy(rill_broker_t **self_p)
     *self_p = NULL;
 }
 
+/* Collects what a table holds (its walk must not remove). */
+typedef struct {
+    void **items;
+    size_t count;
+} collected_t;
+
+static void collect_job(void *argument, rill_job_t *job)
+{
+    collected_t *collected = argument;
+    collected->items[collected->count++] = job;
+}
+
+static void collect_topic(void *argument, rill_topic_t *topic)
+{
+    collected_t *collected = argument;
+    collected->items[collected->count++] = topic;
+}
+
 void rill_broker_forget_state(rill_broker_t *self)
 {
-    /* Jobs first: they unlink themselves from queue, worker and mirror lists. */
-    rill_job_table_destroy(&self->jobs);
-    rill_ready_queue_destroy(&self->ready);
-    rill_pipelines_destroy(&self->pipelines);
-    rill_worker_pool_destroy(&self->pool);
+    /* The tables are emptied, not replaced: what points at them (the
+     * counters' gauges, a topic bound) stays right. Jobs first: they
+     * unlink themselves from queue, worker, orphan and mirror lists. */
+    collected_t jobs = {rill_xcalloc(rill_job_table_size(self->jobs) + 1, sizeof(void *)), 0};
+    rill_job_table_foreach(self->jobs, collect_job, &jobs);
+    for (size_t i = 0; i < jobs.count; i++)
+        rill_job_table_forget(self->jobs, jobs.items[i]);
+    free(jobs.items);
+    rill_worker_t *worker = rill_worker_pool_first(self->pool);
+    while (worker != NULL) {
+        rill_worker_t *next = rill_worker_pool_next(self->pool, worker);
+        rill_worker_pool_remove(self->pool, &worker);
+        self->counters->workers_alive--;
+        worker = next;
+    }
+    collected_t topics = {rill_xcalloc(rill_topic_table_size(self->topics) + 1, sizeof(void *)), 0};
+    rill_topic_table_foreach(self->topics, collect_topic, &topics);
+    for (size_t i = 0; i < topics.count; i++)
+        rill_topic_table_remove(self->topics, topics.items[i]);
+    free(topics.items);
     rill_barrier_destroy(&self->barrier);
-    rill_topic_table_destroy(&self->topics);
-    rill_follower_batches_destroy(&self->follower_batches);
-    rill_counters_destroy(&self->counters);
-    rill_mirror_marks_clear(self->mirror);
-    self->counters = rill_counters_new();
-    self->jobs = rill_job_table_new(self->counters);
-    self->ready = rill_ready_queue_new();
-    self->pool = rill_worker_pool_new();
     self->barrier = rill_barrier_new(free);
-    self->topics = rill_topic_table_new();
-    self->pipelines = rill_pipelines_new();
-    rill_job_table_on_expire(self->jobs, forget_expired, self);
-    rill_list_init(&self->orphans);
-    rill_list_init(&self->active_jobs);
+    rill_follower_batches_destroy(&self->follower_batches);
+    rill_mirror_marks_clear(self->mirror);
     self->next_retry_ms = UINT64_MAX;
     self->cut_off = 0;
     self->cut_hold_until_ms = 0;
@@ -161,6 +194,8 @@ char *rill_broker_job_status(rill_broker_t *self, const rill_job_t *job)
 void rill_broker_set_config(rill_broker_t *self, const rill_config_t *config)
 {
     self->config = *config;
+    rill_topic_table_set_bound(self->topics, (size_t)config->max_topics, topic_listened, self,
+                               &self->counters->topics_evicted);
     uint64_t now = rill_clock_monotonic_ms();
     if (self->next_heartbeat_ms > now + config->heartbeat_ms)
         self->next_heartbeat_ms = now + config->heartbeat_ms;

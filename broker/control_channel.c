@@ -23,6 +23,7 @@
 #include "topic_admin.h"
 #include "worker_metrics.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,7 +210,14 @@ static void handle_publish(rill_broker_t *broker, const rill_frame_t *routing, c
     json_decref(value);
     uint64_t seq = 0;
     if (rill_events_publish_message(broker, (const char *)name.data, name.size, data.data, data.size, &seq) != 0) {
-        rill_broker_reply_error(broker, routing, req, "internal", "out of memory");
+        if (errno == ENOSPC) {
+            char text[160];
+            snprintf(text, sizeof(text), "too many topics: max_topics (%llu) reached and every one is in use",
+                     (unsigned long long)broker->config.max_topics);
+            rill_broker_reply_error(broker, routing, req, "unavailable", text);
+        } else {
+            rill_broker_reply_error(broker, routing, req, "internal", "out of memory");
+        }
         return;
     }
     char answer[RILL_TOPIC_NAME_MAX + 64];

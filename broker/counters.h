@@ -57,6 +57,7 @@ typedef struct {
     uint64_t syncs_published; /* sync events (events.c): never delivered to clients */
     uint64_t event_messages;  /* XPUB messages that carried events: one per event, or per follower's batch */
     uint64_t publish_failures;
+    uint64_t topics_evicted;  /* idle topic records forgotten for max_topics (topic_table.h) */
     rill_retention_totals_t retention; /* every job's retained bytes (gauge), parts evicted for bytes */
     /* dispatch */
     uint64_t batches;

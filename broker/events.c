@@ -381,12 +381,15 @@ void rill_events_replay(rill_broker_t *self, const rill_frame_t *routing, rill_f
     rill_retention_t *retention;
     const char *who = NULL;
     if (subject_text[0] == RILL_SUBJECT_TOPIC) {
-        /* A topic nobody published to yet exists too: nothing retained,
-         * last 0. Aged messages go before they could be replayed. */
-        rill_topic_t *topic = rill_topic_table_find(self->topics, subject_text + 1,
-                                                    strlen(subject_text) - 2);
-        if (topic != NULL)
+        /* A topic nobody published to yet is made here, with its epoch
+         * (a stream resuming on it later compares it): nothing retained,
+         * last 0. Past max_topics it may not be: then no epoch. Aged
+         * messages go before they could be replayed. */
+        rill_topic_t *topic = rill_topic_table_get(self->topics, subject_text + 1, strlen(subject_text) - 2);
+        if (topic != NULL) {
             rill_topic_expire(topic, rill_clock_monotonic_ms(), self->config.topic_retain_ms);
+            memcpy(header.epoch, topic->epoch, sizeof(header.epoch)); /* rill/6 */
+        }
         retention = topic != NULL ? topic->retention : NULL;
         header.last = topic != NULL ? topic->last_seq : 0;
     } else {

@@ -222,10 +222,12 @@ static int run(rill_broker_t *broker, rill_broker_sockets_t *sockets, rill_stand
         uint64_t now = rill_clock_monotonic_ms();
         long timeout = next_tick > now ? (long)(next_tick - now) : 0;
         /* A debounce quiet period or a buffer window may end before the tick. */
-        uint64_t due = rill_broker_next_due(broker);
+        /* (Not for a standby that does not serve: it dispatches nothing.) */
+        int idle = standby != NULL && !rill_standby_serves(standby);
+        uint64_t due = idle ? UINT64_MAX : rill_broker_next_due(broker);
         if (due != UINT64_MAX && (due <= now || (long)(due - now) < timeout))
             timeout = due > now ? (long)(due - now) : 0;
-        if (broker->dispatch_needed)
+        if (broker->dispatch_needed && !idle)
             timeout = 0;
         /* The previous pass's follower batches leave now, before poll
          * (events.h): an event never waits for a later pass. */

@@ -75,16 +75,29 @@ static int event(rill_broker_t *broker, const rill_mirror_record_t *record, uint
     return 0;
 }
 
+/* P "<name> <last seq> <epoch>", T "<name> <seq>". */
 static int topic_record(rill_broker_t *broker, const rill_mirror_record_t *record, uint64_t now_ms, int message)
 {
     char name[RILL_TOPIC_NAME_MAX + 1];
     uint64_t seq = 0;
-    if (split_number(record->header, record->header_size, name, sizeof(name), &seq) != 0)
+    size_t size = record->header_size;
+    const uint8_t *epoch = NULL;
+    if (!message) {
+        /* The epoch last: the seqs of the topic are in the active's numbering. */
+        if (size < RILL_TOPIC_EPOCH_LENGTH + 2 || record->header[size - RILL_TOPIC_EPOCH_LENGTH - 1] != ' ')
+            return -1;
+        epoch = record->header + size - RILL_TOPIC_EPOCH_LENGTH;
+        size -= RILL_TOPIC_EPOCH_LENGTH + 1;
+    }
+    if (split_number(record->header, size, name, sizeof(name), &seq) != 0 ||
+        !rill_topic_name_is_valid(name, strlen(name)))
         return -1;
     rill_topic_t *topic = rill_topic_table_get(broker->topics, name, strlen(name));
     if (topic == NULL)
-        return -1;
+        return 0; /* past max_topics with none idle: bounded as the active is */
     if (!message) {
+        memcpy(topic->epoch, epoch, RILL_TOPIC_EPOCH_LENGTH);
+        topic->epoch[RILL_TOPIC_EPOCH_LENGTH] = '\0';
         if (seq > topic->last_seq)
             topic->last_seq = seq;
         return 0;

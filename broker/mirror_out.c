@@ -59,11 +59,32 @@ void rill_mirror_out_stop(rill_mirror_out_t *self, rill_broker_t *broker)
     self->out_of_sync = 0;
 }
 
+/* How much one message may carry: the budget (more records wait for the
+ * next pass once it is reached), and the most a message may ever be (the
+ * passive's socket refuses a larger one: max_message_bytes). */
+typedef struct {
+    size_t budget;
+    size_t most;
+} limits_t;
+
+/* 1: a record of size data bytes goes in this message; 0: the message is
+ * full (the next pass); -1: it fits in no message (skipped: the passive's
+ * FETCH then reports it as a gap). */
+static int room(const rill_buffer_t *out, const limits_t *limits, size_t size)
+{
+    size_t need = size + RILL_TOPIC_NAME_MAX + 64 + RILL_MIRROR_RECORD_OVERHEAD;
+    if (need > limits->most)
+        return -1;
+    if (out->length >= limits->budget || out->length + need > limits->most)
+        return 0;
+    return 1;
+}
+
 /* The job's record when it changed, or when events it published are not
  * retained (the passive learns its last seq from the record); then its
  * retained events after the last seq mirrored, while the budget lasts.
  * Returns 1 when all of it went, 0 when the budget ran out first. */
-static int write_job(rill_buffer_t *out, rill_job_t *job, size_t budget, uint64_t now_ms)
+static int write_job(rill_buffer_t *out, rill_job_t *job, const limits_t *limits, uint64_t now_ms)
 {
     rill_retention_t *retention = job->retention;
     size_t count = rill_retention_count(retention);
@@ -71,7 +92,12 @@ static int write_job(rill_buffer_t *out, rill_job_t *job, size_t budget, uint64_
     uint64_t first_kept = index < count ? rill_retention_at(retention, index)->seq : job->last_seq + 1;
     if (job->mirror_record || first_kept > job->mirrored_seq + 1) {
         char *record = rill_mirror_job_encode(job, now_ms);
-        if (record != NULL)
+        int fits = record != NULL ? room(out, limits, strlen(record)) : -1;
+        if (fits == 0) {
+            free(record);
+            return 0;
+        }
+        if (fits > 0)
             (void)rill_mirror_record_append(out, RILL_MIRROR_JOB, job->id, RILL_JOB_ID_LENGTH, record, strlen(record));
         else
             rill_log_warn(job->who, "job %s: its mirror record could not be written", job->id);
@@ -79,55 +105,63 @@ static int write_job(rill_buffer_t *out, rill_job_t *job, size_t budget, uint64_
         job->mirror_record = 0;
     }
     for (; index < count; index++) {
-        if (out->length >= budget)
-            return 0;
         rill_retained_event_t *event = rill_retention_at(retention, index);
+        int fits = room(out, limits, rill_retained_size(event));
+        if (fits == 0)
+            return 0;
+        job->mirrored_seq = event->seq;
+        if (fits < 0)
+            continue;
         char header[RILL_JOB_ID_LENGTH + 48];
         int length = snprintf(header, sizeof(header), "%s %s %llu", job->id, rill_event_type_name(event->type),
                               (unsigned long long)event->seq);
         (void)rill_mirror_record_append(out, RILL_MIRROR_EVENT, header, (size_t)length, rill_retained_data(event),
                                         rill_retained_size(event));
-        job->mirrored_seq = event->seq;
     }
     if (job->last_seq > job->mirrored_seq)
         job->mirrored_seq = job->last_seq;
     return 1;
 }
 
-static int write_topic(rill_buffer_t *out, rill_topic_t *topic, size_t budget)
+static int write_topic(rill_buffer_t *out, rill_topic_t *topic, const limits_t *limits)
 {
     const char *name = topic->subject + 1;
     size_t name_length = topic->subject_length - 2;
     char header[RILL_TOPIC_NAME_MAX + 48];
-    int length = snprintf(header, sizeof(header), "%.*s %llu", (int)name_length, name,
-                          (unsigned long long)topic->last_seq);
+    int length = snprintf(header, sizeof(header), "%.*s %llu %s", (int)name_length, name,
+                          (unsigned long long)topic->last_seq, topic->epoch);
     (void)rill_mirror_record_append(out, RILL_MIRROR_TOPIC, header, (size_t)length, NULL, 0);
     size_t count = topic->retention != NULL ? rill_retention_count(topic->retention) : 0;
     size_t index = count > 0 ? rill_retention_find_after(topic->retention, topic->mirrored_seq) : 0;
     for (; index < count; index++) {
-        if (out->length >= budget)
-            return 0;
         rill_retained_event_t *event = rill_retention_at(topic->retention, index);
+        int fits = room(out, limits, rill_retained_size(event));
+        if (fits == 0)
+            return 0;
+        topic->mirrored_seq = event->seq;
+        if (fits < 0)
+            continue;
         length = snprintf(header, sizeof(header), "%.*s %llu", (int)name_length, name, (unsigned long long)event->seq);
         (void)rill_mirror_record_append(out, RILL_MIRROR_MESSAGE, header, (size_t)length, rill_retained_data(event),
                                         rill_retained_size(event));
-        topic->mirrored_seq = event->seq;
     }
     topic->mirrored_seq = topic->last_seq;
     return 1;
 }
 
-static size_t budget_of(const rill_broker_t *broker)
+static limits_t limits_of(const rill_broker_t *broker)
 {
-    uint64_t most = broker->config.max_message_bytes / 2;
-    return most < RILL_MIRROR_BUDGET ? (size_t)most : RILL_MIRROR_BUDGET;
+    uint64_t half = broker->config.max_message_bytes / 2;
+    limits_t limits = {half < RILL_MIRROR_BUDGET ? (size_t)half : RILL_MIRROR_BUDGET,
+                       (size_t)(broker->config.max_message_bytes - broker->config.max_message_bytes / 16)};
+    return limits;
 }
 
 /* Fills out from the marks, up to the budget. */
 static void collect(rill_mirror_out_t *self, rill_broker_t *broker, rill_buffer_t *out, uint64_t now_ms)
 {
     rill_mirror_marks_t *marks = broker->mirror;
-    size_t budget = budget_of(broker);
+    limits_t limits = limits_of(broker);
     if (self->begin_due) {
         char identity[128];
         int length = snprintf(identity, sizeof(identity), "{\"broker\":\"%s\",\"started_ms\":%llu}",
@@ -140,15 +174,15 @@ static void collect(rill_mirror_out_t *self, rill_broker_t *broker, rill_buffer_
         rill_buffer_release(&marks->gone);
         rill_buffer_init(&marks->gone);
     }
-    while (!rill_list_is_empty(&marks->jobs) && out->length < budget) {
+    while (!rill_list_is_empty(&marks->jobs) && out->length < limits.budget) {
         rill_job_t *job = rill_container_of(marks->jobs.next, rill_job_t, mirror_link);
-        if (!write_job(out, job, budget, now_ms))
+        if (!write_job(out, job, &limits, now_ms))
             return;
         rill_list_remove(&job->mirror_link);
     }
-    while (!rill_list_is_empty(&marks->topics) && out->length < budget) {
+    while (!rill_list_is_empty(&marks->topics) && out->length < limits.budget) {
         rill_topic_t *topic = rill_container_of(marks->topics.next, rill_topic_t, mirror_link);
-        if (!write_topic(out, topic, budget))
+        if (!write_topic(out, topic, &limits))
             return;
         rill_list_remove(&topic->mirror_link);
     }

@@ -10,6 +10,17 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Each command: its name and its arguments' count. */
+static const struct {
+    const char *name;
+    size_t arguments;
+} commands[] = {
+    [RILL_PEER_STATE] = {"STATE", 1},
+    [RILL_PEER_SYNC] = {"SYNC", 0},
+    [RILL_PEER_MIRROR] = {"MIRROR", 2},
+};
+#define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
+
 static int configure(void *raw, const char *endpoint, int bound, uint64_t max_message_bytes, uint64_t heartbeat_ms)
 {
     int one = 1;
@@ -70,19 +81,59 @@ void rill_peer_link_destroy(rill_peer_link_t **self_p)
     *self_p = NULL;
 }
 
-int rill_peer_link_send(rill_peer_link_t *self, rill_command_t command, const rill_frame_t *arguments,
+int rill_peer_link_send(rill_peer_link_t *self, rill_peer_command_t command, const rill_frame_t *arguments,
                         size_t count)
 {
     if (self->bound && self->peer_size == 0) {
         errno = EHOSTUNREACH;
         return -1;
     }
+    if ((size_t)command >= COMMAND_COUNT || count > 2) {
+        errno = EINVAL;
+        return -1;
+    }
+    rill_frame_t frames[4] = {rill_frame_from_string(RILL_PROTOCOL_VERSION),
+                              rill_frame_from_string(commands[command].name)};
+    for (size_t i = 0; i < count; i++)
+        frames[2 + i] = arguments[i];
     rill_frame_t routing = {self->peer, self->peer_size};
-    return rill_protocol_send_command(self->raw, self->bound ? &routing : NULL, command, arguments, count,
-                                      ZMQ_DONTWAIT);
+    return rill_protocol_send(self->raw, self->bound ? &routing : NULL, frames, 2 + count, ZMQ_DONTWAIT);
 }
 
-int rill_peer_link_receive(rill_peer_link_t *self, rill_received_t *received, rill_message_t *message,
+/* [version, command, arguments…]: 0, or -1 with *why. */
+static int parse(const rill_frame_t *frames, size_t count, rill_peer_message_t *message, const char **why)
+{
+    if (count < 2 || !rill_frame_equals(frames[0], RILL_PROTOCOL_VERSION)) {
+        *why = "not " RILL_PROTOCOL_VERSION;
+        return -1;
+    }
+    for (size_t i = 0; i < COMMAND_COUNT; i++) {
+        if (!rill_frame_equals(frames[1], commands[i].name))
+            continue;
+        if (count - 2 != commands[i].arguments) {
+            *why = "the wrong number of frames";
+            return -1;
+        }
+        message->command = (rill_peer_command_t)i;
+        message->argument_count = count - 2;
+        for (size_t j = 0; j < message->argument_count; j++)
+            message->arguments[j] = frames[2 + j];
+        if (message->command == RILL_PEER_STATE && frames[2].size == 0) {
+            *why = "an empty state";
+            return -1;
+        }
+        uint64_t seq;
+        if (message->command == RILL_PEER_MIRROR && rill_frame_to_u64(frames[2], &seq) != 0) {
+            *why = "a malformed mirror seq";
+            return -1;
+        }
+        return 0;
+    }
+    *why = "an unknown command";
+    return -1;
+}
+
+int rill_peer_link_receive(rill_peer_link_t *self, rill_received_t *received, rill_peer_message_t *message,
                            const char **why)
 {
     int got = rill_protocol_receive(self->raw, received);
@@ -94,7 +145,7 @@ int rill_peer_link_receive(rill_peer_link_t *self, rill_received_t *received, ri
         rill_received_close(received);
         return -1;
     }
-    if (rill_message_parse(RILL_CHANNEL_PEER, received->frames + skip, received->count - skip, message, why) != 0) {
+    if (parse(received->frames + skip, received->count - skip, message, why) != 0) {
         rill_received_close(received);
         return -1;
     }

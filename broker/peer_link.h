@@ -10,6 +10,10 @@
  * deliberately (RILL_PEER_LINK_HWM messages each way, each at most a
  * MIRROR budget): a send that does not fit fails at once (never blocks,
  * never drops silently), and the active then puts the passive out of sync.
+ *
+ * The peer link's three commands are coded here, not in rill_protocol.c
+ * (only brokers speak them): [routing] "rill/6" command arguments…, as
+ * every rill message.
  */
 #ifndef RILL_BROKER_PEER_LINK_H
 #define RILL_BROKER_PEER_LINK_H
@@ -22,6 +26,18 @@
 
 #define RILL_PEER_LINK_HWM 256
 #define RILL_PEER_ROUTING_MAX 255
+
+typedef enum {
+    RILL_PEER_STATE = 0, /* state name: a heartbeat */
+    RILL_PEER_SYNC,      /* the passive asks for a snapshot */
+    RILL_PEER_MIRROR,    /* mirror seq, records (mirror_codec.h) */
+} rill_peer_command_t;
+
+typedef struct {
+    rill_peer_command_t command;
+    size_t argument_count;
+    rill_frame_t arguments[2];
+} rill_peer_message_t;
 
 typedef struct {
     zsock_t *socket;
@@ -39,12 +55,12 @@ rill_peer_link_t *rill_peer_link_new(const char *endpoint, int bound, uint64_t m
 void rill_peer_link_destroy(rill_peer_link_t **self_p);
 /* Sends a command to the peer without waiting. 0, or -1 (no peer heard
  * yet on a ROUTER, its pipe full, not connected). */
-int rill_peer_link_send(rill_peer_link_t *self, rill_command_t command, const rill_frame_t *arguments,
+int rill_peer_link_send(rill_peer_link_t *self, rill_peer_command_t command, const rill_frame_t *arguments,
                         size_t count);
 /* Reads one message without waiting: 1 with message parsed (its frames
  * point into received, which the caller closes), 0 when none waits, -1
  * for a message that does not parse (*why says why; received is closed). */
-int rill_peer_link_receive(rill_peer_link_t *self, rill_received_t *received, rill_message_t *message,
+int rill_peer_link_receive(rill_peer_link_t *self, rill_received_t *received, rill_peer_message_t *message,
                            const char **why);
 /* Reads what the monitor heard: 1 when the peer's connection closed. */
 int rill_peer_link_read_monitor(rill_peer_link_t *self);

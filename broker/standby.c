@@ -128,7 +128,7 @@ static void send_state(rill_standby_t *self, uint64_t now_ms)
 {
     rill_frame_t state = rill_frame_from_string(rill_pair_state_name(self->pair.state));
     /* Lost when the peer is not there yet: the next heartbeat goes again. */
-    (void)rill_peer_link_send(self->link, RILL_COMMAND_STATE, &state, 1);
+    (void)rill_peer_link_send(self->link, RILL_PEER_STATE, &state, 1);
     self->next_state_ms = now_ms + self->broker->config.heartbeat_ms;
 }
 
@@ -185,15 +185,15 @@ static void ask_snapshot(rill_standby_t *self, uint64_t now_ms)
         return;
     if (self->sync_asked_ms != 0 && now_ms - self->sync_asked_ms < 2 * self->broker->config.heartbeat_ms)
         return;
-    if (rill_peer_link_send(self->link, RILL_COMMAND_SYNC, NULL, 0) == 0)
+    if (rill_peer_link_send(self->link, RILL_PEER_SYNC, NULL, 0) == 0)
         self->sync_asked_ms = now_ms;
 }
 
-static void handle(rill_standby_t *self, const rill_message_t *message, uint64_t now_ms)
+static void handle(rill_standby_t *self, const rill_peer_message_t *message, uint64_t now_ms)
 {
     rill_pair_state_t was = self->pair.state;
     switch (message->command) {
-    case RILL_COMMAND_STATE: {
+    case RILL_PEER_STATE: {
         int lost = rill_pair_peer_lost(&self->pair, now_ms);
         rill_pair_state_t peer = rill_pair_state_from_name((const char *)message->arguments[0].data,
                                                            message->arguments[0].size);
@@ -216,14 +216,14 @@ static void handle(rill_standby_t *self, const rill_message_t *message, uint64_t
             rill_mirror_out_start(&self->out, self->broker);
         break;
     }
-    case RILL_COMMAND_SYNC:
+    case RILL_PEER_SYNC:
         rill_pair_peer_heard(&self->pair, now_ms);
         /* A snapshot that just began answers this SYNC already. */
         if (self->pair.state == RILL_PAIR_ACTIVE &&
             !(self->out.snapshot_open && now_ms - self->out.started_ms < self->broker->config.heartbeat_ms))
             rill_mirror_out_start(&self->out, self->broker);
         break;
-    case RILL_COMMAND_MIRROR: {
+    case RILL_PEER_MIRROR: {
         rill_pair_peer_heard(&self->pair, now_ms);
         if (self->pair.state != RILL_PAIR_PASSIVE)
             return;
@@ -242,7 +242,7 @@ void rill_standby_read_link(rill_standby_t *self, uint64_t now_ms)
 {
     for (int i = 0; i < RILL_BROKER_BURST; i++) {
         rill_received_t received;
-        rill_message_t message;
+        rill_peer_message_t message;
         const char *why = NULL;
         int got = rill_peer_link_receive(self->link, &received, &message, &why);
         if (got == 0)
@@ -319,7 +319,7 @@ void rill_standby_tick(rill_standby_t *self, uint64_t now_ms)
 
 static int send_mirror(void *context, const rill_frame_t *arguments, size_t count)
 {
-    return rill_peer_link_send(context, RILL_COMMAND_MIRROR, arguments, count);
+    return rill_peer_link_send(context, RILL_PEER_MIRROR, arguments, count);
 }
 
 int rill_standby_flush(rill_standby_t *self, uint64_t now_ms)

@@ -77,6 +77,9 @@ void rill_takeover_run(rill_broker_t *broker, const char *mirrored, uint64_t sta
             rill_ready_queue_push_back(broker->ready, job);
             queued++;
         }
+        /* A grace the passive's XPUB started (a frontend left it) runs
+         * from now, as every other. */
+        rill_list_remove(&job->orphan_link);
         rill_broker_watch_orphan(broker, job, now_ms);
     }
     free(list.jobs);

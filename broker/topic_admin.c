@@ -80,8 +80,8 @@ static void match_topic(void *argument, rill_topic_t *topic)
         pass->truncated = 1;
         return;
     }
-    rill_buffer_printf(pass->text, "%s{\"topic\":\"%.*s\",\"last\":%llu}", pass->count > 0 ? "," : "",
-                       (int)length, name, (unsigned long long)topic->last_seq);
+    rill_buffer_printf(pass->text, "%s{\"topic\":\"%.*s\",\"last\":%llu,\"epoch\":\"%s\"}", pass->count > 0 ? "," : "",
+                       (int)length, name, (unsigned long long)topic->last_seq, topic->epoch);
     pass->count++;
 }
 

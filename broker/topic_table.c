@@ -1,17 +1,28 @@
 /*
  * topic_table.c - topics by name, their seqs and retained messages. See
- * topic_table.h. A czmq zhashx keyed by the record's own name (no copy).
+ * topic_table.h. A czmq zhashx keyed by the record's own name (no copy),
+ * and a list of the records, least recently used first, for the bound.
  */
 #include "topic_table.h"
+#include "list.h"
 #include "rill_alloc.h"
+#include "rill_id.h"
 
 #include <czmq.h>
+#include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 struct rill_topic_table {
     zhashx_t *topics; /* name -> rill_topic_t, owned */
+    rill_link_t used; /* the records, least recently used first */
     uint64_t serial;  /* the last topic's serial */
+    size_t max;       /* 0: no bound */
+    rill_topic_listened_fn listened;
+    void *listened_argument;
+    uint64_t *evicted;
     char key[RILL_TOPIC_NAME_MAX + 1];
 };
 
@@ -19,14 +30,20 @@ struct rill_topic_table {
  * key is stored after the subject, so lookups need a NUL-terminated name. */
 typedef struct {
     rill_topic_t topic;
+    rill_link_t used;
     char name[RILL_TOPIC_NAME_MAX + 1];
 } record_t;
+
+/* How many records one creation looks at for an idle one to evict: the
+ * busy ones it passes go to the end, so the next look starts further on. */
+#define EVICTION_LOOK 64
 
 static void record_free(void **item)
 {
     if (item == NULL || *item == NULL)
         return;
     record_t *record = *item;
+    rill_list_remove(&record->used);
     rill_retention_destroy(&record->topic.retention);
     rill_list_remove(&record->topic.mirror_link);
     free(record);
@@ -40,7 +57,51 @@ rill_topic_table_t *rill_topic_table_new(void)
     zhashx_set_key_duplicator(self->topics, NULL);
     zhashx_set_key_destructor(self->topics, NULL);
     zhashx_set_destructor(self->topics, record_free);
+    rill_list_init(&self->used);
     return self;
+}
+
+void rill_topic_table_set_bound(rill_topic_table_t *self, size_t max, rill_topic_listened_fn listened,
+                                void *argument, uint64_t *evicted)
+{
+    self->max = max;
+    self->listened = listened;
+    self->listened_argument = argument;
+    self->evicted = evicted;
+}
+
+static void touch(rill_topic_table_t *self, record_t *record)
+{
+    rill_list_remove(&record->used);
+    rill_list_push_back(&self->used, &record->used);
+}
+
+static int is_idle(rill_topic_table_t *self, const rill_topic_t *topic)
+{
+    if (topic->retention != NULL && rill_retention_count(topic->retention) > 0)
+        return 0;
+    return self->listened == NULL || !self->listened(self->listened_argument, topic);
+}
+
+/* Makes room for one more topic: 0, or -1 when none of the least recently
+ * used ones is idle. */
+static int make_room(rill_topic_table_t *self)
+{
+    if (self->max == 0 || zhashx_size(self->topics) < self->max)
+        return 0;
+    for (int looked = 0; looked < EVICTION_LOOK && !rill_list_is_empty(&self->used); looked++) {
+        record_t *record = rill_container_of(self->used.next, record_t, used);
+        if (is_idle(self, &record->topic)) {
+            zhashx_delete(self->topics, record->name);
+            if (self->evicted != NULL)
+                (*self->evicted)++;
+            if (zhashx_size(self->topics) < self->max)
+                return 0;
+        } else {
+            touch(self, record);
+        }
+    }
+    return -1;
 }
 
 void rill_topic_table_destroy(rill_topic_table_t **self_p)
@@ -74,8 +135,16 @@ rill_topic_t *rill_topic_table_find(rill_topic_table_t *self, const char *name, 
 rill_topic_t *rill_topic_table_get(rill_topic_table_t *self, const char *name, size_t length)
 {
     rill_topic_t *topic = rill_topic_table_find(self, name, length);
-    if (topic != NULL || !rill_topic_name_is_valid(name, length))
+    if (topic != NULL)
         return topic;
+    if (!rill_topic_name_is_valid(name, length)) {
+        errno = EINVAL;
+        return NULL;
+    }
+    if (make_room(self) != 0) {
+        errno = ENOSPC;
+        return NULL;
+    }
     record_t *record = rill_xcalloc(1, sizeof(*record));
     memcpy(record->name, name, length);
     record->name[length] = '\0';
@@ -85,7 +154,18 @@ rill_topic_t *rill_topic_table_get(rill_topic_table_t *self, const char *name, s
     record->topic.subject[length + 2] = '\0';
     record->topic.subject_length = length + 2;
     record->topic.serial = ++self->serial;
+    /* A new numbering: a cursor of an earlier record of this name (deleted,
+     * evicted, a restarted broker's) must not be read against it. Without
+     * randomness (never seen) the serial and the clock still differ. */
+    char id[RILL_ID_TEXT_SIZE];
+    if (rill_id_generate(id) == 0)
+        memcpy(record->topic.epoch, id, RILL_TOPIC_EPOCH_LENGTH);
+    else
+        snprintf(record->topic.epoch, sizeof(record->topic.epoch), "%08llx",
+                 (unsigned long long)((self->serial * 2654435761u) ^ (uint64_t)time(NULL)) & 0xffffffffu);
+    record->topic.epoch[RILL_TOPIC_EPOCH_LENGTH] = '\0';
     zhashx_update(self->topics, record->name, record);
+    rill_list_push_back(&self->used, &record->used);
     return &record->topic;
 }
 
@@ -128,7 +208,7 @@ void rill_topic_table_remove(rill_topic_table_t *self, rill_topic_t *topic)
 uint64_t rill_topic_table_append(rill_topic_table_t *self, rill_topic_t *topic, zmq_msg_t *data,
                                  uint64_t now_ms, size_t capacity, int *retained)
 {
-    (void)self;
+    touch(self, (record_t *)topic);
     uint64_t seq = ++topic->last_seq;
     count_rate(topic, now_ms);
     *retained = 0;

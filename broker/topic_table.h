@@ -2,11 +2,16 @@
  * topic_table.h - every topic the broker has seen a message for: its seq
  * and the messages it retains (docs/API.md, POST /v1/topics/{name}).
  *
- * A topic is a small record (name, last seq) that lives as long as the
- * broker, so its seqs never restart while the broker runs; the retained
- * messages (a retention ring: the last topic_retain_messages, none older
- * than topic_retain_ms) are dropped as they age, and the ring itself is
- * freed when it empties. Pure bookkeeping: the XPUB is not touched here.
+ * A topic is a small record (name, last seq), so its seqs do not restart
+ * while the broker runs; the retained messages (a retention ring: the last
+ * topic_retain_messages, none older than topic_retain_ms) are dropped as
+ * they age, and the ring itself is freed when it empties. The records are
+ * bounded too (max_topics): a client publishing to, or subscribing, ever
+ * new names must not grow the broker without end. Past the bound a new
+ * topic takes the place of an idle one (nothing retained, nobody listening),
+ * the least recently used first, which is forgotten as a deleted topic is
+ * (a client resuming it later is told topic_reset); with none idle, no new
+ * topic is made. Pure bookkeeping: the XPUB is not touched here.
  */
 #ifndef RILL_BROKER_TOPIC_TABLE_H
 #define RILL_BROKER_TOPIC_TABLE_H
@@ -29,6 +34,7 @@ typedef struct {
     size_t subject_length;
     char subject[RILL_TOPIC_NAME_MAX + 3]; /* "t" + name + "/", NUL-terminated */
     uint64_t serial;              /* from 1, in the order topics were first seen (listing.h) */
+    char epoch[RILL_TOPIC_EPOCH_LENGTH + 1]; /* drawn with the record: which numbering its seqs are of */
     uint64_t rate_second;         /* monotonic second of rate_counts[that % N] */
     uint32_t rate_counts[RILL_TOPIC_RATE_SECONDS]; /* messages per second, a ring */
     /* rill/6, a standby pair (mirror_marks.h): changed since last mirrored,
@@ -42,9 +48,19 @@ typedef struct rill_topic_table rill_topic_table_t;
 rill_topic_table_t *rill_topic_table_new(void);
 void rill_topic_table_destroy(rill_topic_table_t **self_p);
 
+/* Whether someone listens to the topic now (the broker's interest): such
+ * a topic is never evicted. */
+typedef int (*rill_topic_listened_fn)(void *argument, const rill_topic_t *topic);
+
+/* At most max topics (0: no bound), evicting idle ones past it; listened
+ * tells which are idle; *evicted (may be NULL) counts the evictions. */
+void rill_topic_table_set_bound(rill_topic_table_t *self, size_t max, rill_topic_listened_fn listened,
+                                void *argument, uint64_t *evicted);
+
 /* The topic named name (length bytes, a valid topic name), or NULL. */
 rill_topic_t *rill_topic_table_find(rill_topic_table_t *self, const char *name, size_t length);
-/* Finds or creates it. NULL for an invalid name. */
+/* Finds or creates it. NULL for an invalid name (errno EINVAL), or when
+ * creating it would pass the bound and no topic is idle (errno ENOSPC). */
 rill_topic_t *rill_topic_table_get(rill_topic_table_t *self, const char *name, size_t length);
 
 /* Forgets the topic (rill/3, DELETE /v1/topics/{name}): its retained

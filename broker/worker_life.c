@@ -208,19 +208,6 @@ void rill_broker_worker_gone(rill_broker_t *self, rill_worker_t *worker, const c
     self->dispatch_needed = 1;
 }
 
-void rill_broker_reap(rill_broker_t *self)
-{
-    if (!self->reap_needed)
-        return;
-    self->reap_needed = 0;
-    rill_worker_t *worker = rill_worker_pool_first(self->pool);
-    while (worker != NULL) {
-        rill_worker_t *next = rill_worker_pool_next(self->pool, worker);
-        if (worker->unreachable)
-            rill_broker_worker_gone(self, worker, "is unreachable", 1);
-        worker = next;
-    }
-}
 
 void rill_broker_ping_workers(rill_broker_t *self)
 {
@@ -239,19 +226,51 @@ static uint64_t dead_window(const rill_broker_t *self, const rill_worker_t *work
     return 3 * heartbeat;
 }
 
+/* When no worker at all was heard within the last heartbeat and a half
+ * (each sends at least a PING every heartbeat), the broker was cut off (or
+ * stalled) rather than each worker lost: the attempts lost then do not
+ * count against the jobs' retries, and wait for their workers to come back
+ * (cut_off). Not "within its dead window": the workers of one cut cross
+ * theirs one after another, and the first would be judged while the
+ * others still looked alive. */
+static int any_worker_heard(const rill_broker_t *self, uint64_t now)
+{
+    for (rill_worker_t *w = rill_worker_pool_first(self->pool); w != NULL; w = rill_worker_pool_next(self->pool, w))
+        if (now - w->last_seen_ms <= dead_window(self, w) / 2)
+            return 1;
+    return 0;
+}
+
+void rill_broker_reap(rill_broker_t *self)
+{
+    if (!self->reap_needed)
+        return;
+    self->reap_needed = 0;
+    /* Over tcp:// a cut closes every worker's connection (its ZeroMQ
+     * heartbeat times out) before the workers' dead windows pass, and a
+     * send to a closed one fails: such workers are reaped here first. A
+     * cut is judged as for silent workers, or their jobs would be sent to
+     * the first worker that comes back while their own workers, coming
+     * back a moment later, still run them (run twice). */
+    int any_heard = any_worker_heard(self, rill_clock_monotonic_ms());
+    rill_worker_t *worker = rill_worker_pool_first(self->pool);
+    while (worker != NULL) {
+        rill_worker_t *next = rill_worker_pool_next(self->pool, worker);
+        if (worker->unreachable) {
+            if (!any_heard)
+                self->cut_off = 1; /* their jobs wait for them (rill_broker_worker_heard) */
+            rill_broker_worker_gone(self, worker,
+                                    any_heard ? "is unreachable"
+                                              : "is unreachable (no worker was heard: its jobs' retries are not used up)",
+                                    any_heard);
+        }
+        worker = next;
+    }
+}
+
 void rill_broker_bury_silent_workers(rill_broker_t *self, uint64_t now)
 {
-    /* When no worker at all was heard within the last heartbeat and a
-     * half (each sends at least a PING every heartbeat), the broker was
-     * cut off (or stalled) rather than each worker dead: the attempts lost
-     * then do not count against the jobs' retries, and wait for their
-     * workers to come back (cut_off). Not "within its dead window": the
-     * workers of one cut cross theirs one after another, and the first
-     * would be judged while the others still looked alive. */
-    int any_heard = 0;
-    for (rill_worker_t *w = rill_worker_pool_first(self->pool); w != NULL && !any_heard;
-         w = rill_worker_pool_next(self->pool, w))
-        any_heard = now - w->last_seen_ms <= dead_window(self, w) / 2;
+    int any_heard = any_worker_heard(self, now); /* a cut, not each worker dead */
     rill_worker_t *worker = rill_worker_pool_first(self->pool);
     while (worker != NULL) {
         rill_worker_t *next = rill_worker_pool_next(self->pool, worker);

@@ -1,6 +1,4 @@
-/*
- * rill_config.c - reading and checking the JSON configuration. See rill_config.h.
- */
+/* rill_config.c - reading and checking the JSON configuration. See rill_config.h. */
 #include "rill_config.h"
 #include "rill_log.h"
 
@@ -31,6 +29,7 @@ static const number_setting_t number_settings[] = {
     NUMBER(rill_config_t, stream_heartbeat_ms, 100, 300000),
     NUMBER(rill_config_t, topic_retain_messages, 0, 100000),
     NUMBER(rill_config_t, topic_retain_ms, 0, 86400000),
+    NUMBER(rill_config_t, max_topics, 0, 100000000),
     NUMBER(rill_config_t, retry_backoff_ms, 0, 10000),
     NUMBER(rill_config_t, worker_hold_parts, 0, 1000000),
     NUMBER(rill_config_t, worker_hold_bytes, 0, 1u << 30),
@@ -106,6 +105,7 @@ void rill_config_defaults(rill_config_t *config)
     config->stream_heartbeat_ms = 5000;
     config->topic_retain_messages = 100;
     config->topic_retain_ms = 60000;
+    config->max_topics = 100000;
     config->retry_backoff_ms = 500;
     config->worker_hold_parts = 1000;
     config->worker_hold_bytes = 8u * 1024 * 1024;

@@ -98,6 +98,7 @@ typedef struct {
     uint64_t stream_heartbeat_ms;   /* idle HTTP stream heartbeat; default 5000 */
     uint64_t topic_retain_messages; /* a topic's last messages kept for replay; default 100 */
     uint64_t topic_retain_ms;       /* ... for at most this long; default 60000 */
+    uint64_t max_topics;            /* topic records the broker keeps; idle ones evicted past it; default 100000 */
     /* Faults (docs/PROTOCOL.md, "Worker sessions"): a job lost with its
      * worker waits retry_backoff_ms before its next dispatch, doubled per
      * loss, at most 10 s; a worker keeps each job's last worker_hold_parts

@@ -441,11 +441,13 @@ void rill_batch_release(rill_batch_t *batch)
 
 size_t rill_replay_header_encode(const rill_replay_header_t *header, char *buffer, size_t size)
 {
+    int epoch = rill_topic_epoch_is_valid(header->epoch, strlen(header->epoch));
     int length = snprintf(buffer, size,
-                          "{\"first\":%llu,\"last\":%llu,\"ended\":%s,\"final\":%s,\"flush_ms\":%llu}",
+                          "{\"first\":%llu,\"last\":%llu,\"ended\":%s,\"final\":%s,\"flush_ms\":%llu%s%s%s}",
                           (unsigned long long)header->first, (unsigned long long)header->last,
                           header->ended ? "true" : "false", header->final ? "true" : "false",
-                          (unsigned long long)header->flush_ms);
+                          (unsigned long long)header->flush_ms, epoch ? ",\"epoch\":\"" : "",
+                          epoch ? header->epoch : "", epoch ? "\"" : "");
     if (length < 0 || (size_t)length >= size) {
         if (size > 0)
             buffer[0] = '\0';
@@ -474,6 +476,10 @@ int rill_replay_header_decode(const void *bytes, size_t length, rill_replay_head
         header->flush_ms = 0;
     header->ended = json_is_true(json_object_get(root, "ended"));
     header->final = !json_is_false(json_object_get(root, "final"));
+    /* rill/6: optional; one that is not an epoch reads as none. */
+    const char *epoch = json_string_value(json_object_get(root, "epoch"));
+    if (epoch != NULL && rill_topic_epoch_is_valid(epoch, strlen(epoch)))
+        memcpy(header->epoch, epoch, RILL_TOPIC_EPOCH_LENGTH + 1);
     json_decref(root);
     return 0;
 }

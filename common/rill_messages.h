@@ -23,6 +23,7 @@
 
 #include "rill_config.h"
 #include "rill_id.h"
+#include "rill_protocol.h"
 
 #include <jansson.h>
 #include <stddef.h>
@@ -91,12 +92,13 @@ typedef struct {
     uint64_t flush_ms;
     int ended;      /* the job has ended (done or error published) */
     int final;      /* no more REPLAY follows for this FETCH */
+    char epoch[RILL_TOPIC_EPOCH_LENGTH + 1]; /* rill/6: a topic's epoch; "" for a job (or none known) */
 } rill_replay_header_t;
 
 /* Writes the header into buffer (no allocation: it is on the broker's
  * replay path). Returns its length, or 0 when size is too small
  * (RILL_REPLAY_HEADER_MAX always suffices). */
-#define RILL_REPLAY_HEADER_MAX 128
+#define RILL_REPLAY_HEADER_MAX 160
 size_t rill_replay_header_encode(const rill_replay_header_t *header, char *buffer, size_t size);
 int rill_replay_header_decode(const void *bytes, size_t length, rill_replay_header_t *header);
 

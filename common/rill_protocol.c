@@ -1,5 +1,5 @@
 /*
- * rill_protocol.c - parsing and sending of rill/6 messages (docs/PROTOCOL.md).
+ * rill_protocol.c - parsing and sending of rill/4 messages (docs/PROTOCOL.md).
  *
  * Each channel has a table of the commands it may carry and the shape of
  * their argument frames. Parsing checks version, command, frame count and
@@ -64,9 +64,6 @@ static const char *command_names[RILL_COMMAND_COUNT] = {
     [RILL_COMMAND_TOPIC_MATCHED] = "TOPIC_MATCHED",
     [RILL_COMMAND_UNFOLLOW] = "UNFOLLOW",
     [RILL_COMMAND_TOPIC] = "TOPIC",
-    [RILL_COMMAND_STATE] = "STATE",
-    [RILL_COMMAND_SYNC] = "SYNC",
-    [RILL_COMMAND_MIRROR] = "MIRROR",
 };
 
 static const command_shape_t to_broker_from_worker[] = {
@@ -128,13 +125,6 @@ static const command_shape_t to_frontend[] = {
     {RILL_COMMAND_LIST, 2, 2, {ARGUMENT_TEXT, ARGUMENT_JSON}},
     {RILL_COMMAND_TOPIC_DELETED, 2, 2, {ARGUMENT_TEXT, ARGUMENT_JSON}},
     {RILL_COMMAND_TOPIC_MATCHED, 2, 2, {ARGUMENT_TEXT, ARGUMENT_JSON}},
-};
-
-/* rill/6: the peer link of a standby pair, both ways. */
-static const command_shape_t peer[] = {
-    {RILL_COMMAND_STATE, 1, 1, {ARGUMENT_TEXT}},
-    {RILL_COMMAND_SYNC, 0, 0, {0}},
-    {RILL_COMMAND_MIRROR, 2, 2, {ARGUMENT_NUMBER, ARGUMENT_ANY}}, /* mirror seq, records */
 };
 
 static const char *event_names[RILL_EVENT_COUNT] = {
@@ -280,6 +270,18 @@ int rill_topic_name_is_valid(const char *name, size_t length)
     return 1;
 }
 
+int rill_topic_epoch_is_valid(const char *epoch, size_t length)
+{
+    if (length != RILL_TOPIC_EPOCH_LENGTH)
+        return 0;
+    for (size_t i = 0; i < length; i++) {
+        char c = epoch[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return 0;
+    }
+    return 1;
+}
+
 static int argument_is_valid(argument_type_t type, rill_frame_t frame)
 {
     uint64_t ignored;
@@ -325,9 +327,6 @@ static const command_shape_t *channel_table(rill_channel_t channel, size_t *coun
     case RILL_CHANNEL_TO_FRONTEND:
         *count = sizeof(to_frontend) / sizeof(to_frontend[0]);
         return to_frontend;
-    case RILL_CHANNEL_PEER:
-        *count = sizeof(peer) / sizeof(peer[0]);
-        return peer;
     }
     *count = 0;
     return NULL;

@@ -16,6 +16,10 @@
 #define RILL_PROTOCOL_VERSION "rill/6"
 #define RILL_JOB_ID_LENGTH 32          /* hex digits: 128 random bits */
 #define RILL_TOPIC_NAME_MAX 128
+/* A topic's epoch (rill/6): 8 lower-case hex digits drawn when the broker
+ * makes the topic's record, so a cursor's seq is never read against another
+ * numbering of the same name (a deleted, evicted or restarted topic). */
+#define RILL_TOPIC_EPOCH_LENGTH 8
 #define RILL_MESSAGE_MAX_FRAMES 64 /* REPLAY carries up to 16 events per message */
 #define RILL_SOCKET_HWM 100000
 #define RILL_SOCKET_LINGER_MS 1000
@@ -71,10 +75,6 @@ typedef enum {
     RILL_COMMAND_TOPIC_MATCHED,
     RILL_COMMAND_UNFOLLOW,      /* rill/4: job id, follow subject, 0|1 release (no reply) */
     RILL_COMMAND_TOPIC,         /* rill/5, worker -> broker: job id, topic name, data (no reply) */
-    /* broker <-> broker, rill/6: the peer link of a standby pair (broker/pair.h) */
-    RILL_COMMAND_STATE,  /* state name ("primary", "backup", "active", "passive"): a heartbeat */
-    RILL_COMMAND_SYNC,   /* the passive asks the active for a snapshot */
-    RILL_COMMAND_MIRROR, /* mirror seq, records (broker/mirror_codec.h): the active's changes */
     RILL_COMMAND_COUNT
 } rill_command_t;
 
@@ -85,7 +85,6 @@ typedef enum {
     RILL_CHANNEL_TO_WORKER,
     RILL_CHANNEL_TO_BROKER_FROM_FRONTEND,
     RILL_CHANNEL_TO_FRONTEND,
-    RILL_CHANNEL_PEER, /* rill/6: broker <-> broker (docs/PROTOCOL.md "Standby broker") */
 } rill_channel_t;
 
 typedef struct {
@@ -182,6 +181,8 @@ char *rill_frame_strdup(rill_frame_t frame);
 
 int rill_job_id_is_valid(const uint8_t *id, size_t length);
 int rill_topic_name_is_valid(const char *name, size_t length);
+/* Exactly RILL_TOPIC_EPOCH_LENGTH lower-case hex digits. */
+int rill_topic_epoch_is_valid(const char *epoch, size_t length);
 
 /* Sends frames as one multipart message (non-blocking unless flags say so).
  * When routing_id is non-NULL it goes first (ROUTER sockets). The version

@@ -55,7 +55,17 @@ int rill_cursor_parse(const char *text, size_t length, size_t max_entries, rill_
         size_t name_length = (size_t)(colon - entry);
         if (!rill_topic_name_is_valid(entry, name_length))
             return fail(cursor, error, "a cursor entry names no valid job id or topic");
-        rill_frame_t seq_frame = {(const uint8_t *)colon + 1, entry_length - name_length - 1};
+        size_t seq_length = entry_length - name_length - 1;
+        const char *at_sign = memchr(colon + 1, '@', seq_length);
+        const char *epoch = NULL;
+        if (at_sign != NULL) {
+            epoch = at_sign + 1;
+            size_t epoch_length = seq_length - (size_t)(epoch - colon - 1);
+            if (!rill_topic_epoch_is_valid(epoch, epoch_length))
+                return fail(cursor, error, "a cursor epoch (after '@') is not 8 lower-case hex digits");
+            seq_length = (size_t)(at_sign - colon - 1);
+        }
+        rill_frame_t seq_frame = {(const uint8_t *)colon + 1, seq_length};
         uint64_t seq;
         if (rill_frame_to_u64(seq_frame, &seq) != 0)
             return fail(cursor, error, "a cursor seq is not a decimal number");
@@ -66,6 +76,7 @@ int rill_cursor_parse(const char *text, size_t length, size_t max_entries, rill_
         slot->name = entry;
         slot->length = name_length;
         slot->seq = seq;
+        slot->epoch = epoch;
         if (end == NULL)
             break;
         at += entry_length + 1;
@@ -85,7 +96,18 @@ int rill_cursor_find(const rill_cursor_t *cursor, const char *name, size_t lengt
     return 0;
 }
 
-size_t rill_cursor_append(char *buffer, size_t at, const char *name, size_t length, uint64_t seq)
+const char *rill_cursor_epoch(const rill_cursor_t *cursor, const char *name, size_t length)
+{
+    for (size_t i = 0; i < cursor->count; i++) {
+        const rill_cursor_entry_t *entry = &cursor->entries[i];
+        if (entry->length == length && memcmp(entry->name, name, length) == 0)
+            return entry->epoch;
+    }
+    return NULL;
+}
+
+size_t rill_cursor_append(char *buffer, size_t at, const char *name, size_t length, uint64_t seq,
+                          const char *epoch)
 {
     if (at > 0)
         buffer[at++] = ',';
@@ -93,6 +115,11 @@ size_t rill_cursor_append(char *buffer, size_t at, const char *name, size_t leng
     at += length;
     buffer[at++] = ':';
     at += rill_u64_to_text(seq, buffer + at);
+    if (epoch != NULL && rill_topic_epoch_is_valid(epoch, strlen(epoch))) {
+        buffer[at++] = '@';
+        memcpy(buffer + at, epoch, RILL_TOPIC_EPOCH_LENGTH);
+        at += RILL_TOPIC_EPOCH_LENGTH;
+    }
     buffer[at] = '\0';
     return at;
 }

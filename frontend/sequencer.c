@@ -243,12 +243,35 @@ void rill_sequencer_on_replay_header(rill_sequencer_t *self, uint64_t first, uin
     fetch->last_n = 0;
 }
 
+void rill_sequencer_on_epoch(rill_sequencer_t *self, const char *epoch)
+{
+    rill_fetch_t *fetch = self->fetch;
+    if (fetch == NULL || !rill_sequencer_is_topic(self) || epoch == NULL ||
+        !rill_topic_epoch_is_valid(epoch, strlen(epoch)))
+        return;
+    memcpy(fetch->epoch, epoch, sizeof(fetch->epoch));
+    /* With none known, it is the numbering from now on: the cursor of each
+     * replayed event names it. Another than the known one is settled when
+     * the FETCH finishes (rill_sequencer_fetch_finish). */
+    if (self->epoch[0] == '\0' || fetch->live_only)
+        memcpy(self->epoch, epoch, sizeof(self->epoch));
+}
+
+/* The FETCH resumes the topic in one numbering and the broker answers in
+ * another (rill/6): what it replays is not after the client's seq. */
+static int replay_of_other_epoch(const rill_sequencer_t *self)
+{
+    const rill_fetch_t *fetch = self->fetch;
+    return fetch != NULL && !fetch->live_only && fetch->epoch[0] != '\0' && self->epoch[0] != '\0' &&
+           strcmp(fetch->epoch, self->epoch) != 0;
+}
+
 void rill_sequencer_on_replay(rill_sequencer_t *self, rill_frame_t type_frame,
                               rill_frame_t seq_frame, rill_frame_t data)
 {
     rill_event_type_t type;
     uint64_t seq;
-    if (self->ended || !is_open(self) ||
+    if (self->ended || !is_open(self) || replay_of_other_epoch(self) ||
         rill_event_type_from_name((const char *)type_frame.data, type_frame.size, &type) != 0 ||
         rill_frame_to_u64(seq_frame, &seq) != 0)
         return;
@@ -295,10 +318,17 @@ rill_fetch_purpose_t rill_sequencer_fetch_finish(rill_sequencer_t *self, uint64_
     rill_fetch_t *fetch = self->fetch;
     rill_fetch_purpose_t purpose = fetch->purpose;
     int active = !self->ended && is_open(self);
-    if (active && rill_sequencer_is_topic(self) && !fetch->live_only && self->next_seq > last + 1) {
-        /* Resumed past the topic's end: it was reset since (deleted, or a
-         * restarted broker), and numbers from 1 again. Nothing of it was
-         * replayed: the held events go on from 1, else it is fetched anew. */
+    /* rill/6: the numbering the topic's seqs are in now, when the broker said. */
+    const char *epoch = rill_sequencer_is_topic(self) && fetch->epoch[0] != '\0' ? fetch->epoch : NULL;
+    int other_epoch = epoch != NULL && self->epoch[0] != '\0' && strcmp(self->epoch, epoch) != 0;
+    if (epoch != NULL)
+        memcpy(self->epoch, epoch, sizeof(self->epoch));
+    if (active && rill_sequencer_is_topic(self) && !fetch->live_only && (other_epoch || self->next_seq > last + 1)) {
+        /* Resumed past the topic's end, or in another epoch: it was reset
+         * since (deleted or evicted, or a restarted broker), and numbers
+         * from 1 again. Nothing of it was replayed (a replay of the new
+         * numbering after the old seq is not the client's): the held
+         * events go on from 1, else it is fetched anew. */
         topic_renumbered(self, "topic_reset");
         release_held(self, 1);
         if (self->fetch == NULL && last >= self->next_seq && is_open(self) && start_repair(self) != 0)

@@ -80,6 +80,7 @@ typedef struct {
     uint64_t last_n; /* ?last=N (rill/3): a topic starts with its last N retained
                         messages; 0 once the first REPLAY header said where */
     int recovering;  /* sent to a restarted broker: not_found means it lost the job */
+    char epoch[RILL_TOPIC_EPOCH_LENGTH + 1]; /* rill/6: the numbering its REPLAY header gave a topic; "" none */
     uint32_t tries;  /* sends answered "unavailable" (a broker in recovery) so far */
     rill_held_event_t *held;
     uint32_t held_count;
@@ -102,6 +103,9 @@ struct rill_sequencer {
     uint64_t queued_from;       /* first seq queued for the client, not yet sent; 0 = none */
     uint64_t dropped_from;      /* first seq dropped for a slow client, not reported; 0 = none */
     rill_fetch_t *fetch;        /* the FETCH in flight, or NULL */
+    /* rill/6: a topic's numbering that next_seq counts in (its epoch: a
+     * cursor's, then each REPLAY's); "" while unknown. */
+    char epoch[RILL_TOPIC_EPOCH_LENGTH + 1];
     unsigned ended : 1;         /* a job whose done or error was delivered */
 };
 
@@ -176,14 +180,18 @@ rill_fetch_t *rill_sequencer_fetch_begin(rill_sequencer_t *self, rill_fetch_purp
  * the stream starts at seq max(first, last - N + 1); earlier replayed
  * events are then skipped as duplicates. */
 void rill_sequencer_on_replay_header(rill_sequencer_t *self, uint64_t first, uint64_t last);
+/* A REPLAY header's epoch (rill/6; NULL or "" when it gave none): which
+ * numbering the topic's seqs are in now. */
+void rill_sequencer_on_epoch(rill_sequencer_t *self, const char *epoch);
 /* One retained event of a REPLAY: formatted for this stream alone. */
 void rill_sequencer_on_replay(rill_sequencer_t *self, rill_frame_t type, rill_frame_t seq,
                               rill_frame_t data);
 /* The last REPLAY is in (last: the subject's last seq; ended: the job is
  * over): what was neither replayed nor held is a gap, then the held live
- * events follow. A topic resumed past its last seq was reset since (it
- * was deleted, or the broker restarted: rill/3): a gap of unknown end with
- * reason "topic_reset", then the topic from seq 1 (fetched again). Returns
+ * events follow. A topic resumed past its last seq, or (rill/6) resumed in
+ * another epoch than the REPLAY's, was reset since (it was deleted or
+ * evicted, or the broker restarted): a gap of unknown end with reason
+ * "topic_reset", then the topic from seq 1 (fetched again). Returns
  * the FETCH's purpose; the FETCH is gone. */
 rill_fetch_purpose_t rill_sequencer_fetch_finish(rill_sequencer_t *self, uint64_t last, int ended);
 /* The FETCH failed or could not be sent. An opening one only goes (the

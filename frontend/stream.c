@@ -362,7 +362,7 @@ int rill_stream_add_job(rill_stream_t *self, const char *job_id)
 }
 
 int rill_stream_add_subject(rill_stream_t *self, int is_topic, const char *name, size_t length,
-                            int has_since, uint64_t since)
+                            int has_since, uint64_t since, const char *epoch)
 {
     char topic[RILL_SUBJECT_TOPIC_MAX + 1];
     if (self->output.stopped || self->output.started || length == 0 || length > RILL_TOPIC_NAME_MAX)
@@ -383,6 +383,8 @@ int rill_stream_add_subject(rill_stream_t *self, int is_topic, const char *name,
     fetch->live_only = is_topic && !has_since && !last_n;
     fetch->last_n = last_n ? self->last_n : 0;
     record->sequencer.next_seq = has_since ? since + 1 : 1;
+    if (is_topic && has_since && epoch != NULL)
+        memcpy(record->sequencer.epoch, epoch, RILL_TOPIC_EPOCH_LENGTH); /* rill/6: the cursor's numbering */
     if (is_topic)
         self->topics++;
     else

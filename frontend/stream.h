@@ -57,10 +57,12 @@ int rill_stream_add_job(rill_stream_t *stream, const char *job_id);
 void rill_stream_follow_directly(rill_stream_t *stream);
 /* GET /v1/stream: subscribes to a job (is_topic 0) or a topic by name, to
  * be replayed from since + 1 when has_since, else from the job's first
- * retained event / the topic's next message. A subject named twice is
- * followed once. Before rill_stream_open only. Returns 0 or -1. */
+ * retained event / the topic's next message. epoch (RILL_TOPIC_EPOCH_LENGTH
+ * bytes, or NULL) is the numbering a topic's since is in (rill/6: the
+ * cursor's "@epoch"). A subject named twice is followed once. Before
+ * rill_stream_open only. Returns 0 or -1. */
 int rill_stream_add_subject(rill_stream_t *stream, int is_topic, const char *name, size_t length,
-                            int has_since, uint64_t since);
+                            int has_since, uint64_t since, const char *epoch);
 /* Subscribes a barrier token and FETCHes every subject; from then on the
  * stream answers the request by itself: it starts once every FETCH has
  * answered (live events that arrive meanwhile are held, so nothing is

@@ -112,7 +112,8 @@ static int open_stream(h2o_req_t *req, rill_stream_t *stream, const named_subjec
         int failed = subjects[i].is_pattern
                          ? rill_stream_add_pattern(stream, subjects[i].name, subjects[i].length, cursor)
                          : rill_stream_add_subject(stream, subjects[i].is_topic, subjects[i].name,
-                                                   subjects[i].length, has_since, since);
+                                                   subjects[i].length, has_since, since,
+                                                   rill_cursor_epoch(cursor, subjects[i].name, subjects[i].length));
         if (failed != 0) {
             rill_stream_abandon(stream);
             rill_http_reply_error(req, 500, "internal", "the stream's subjects could not be subscribed");

@@ -25,7 +25,7 @@ char *rill_stream_build_cursor(rill_stream_t *self, stream_subject_t *current, u
 {
     size_t size = 1;
     for (stream_subject_t *record = self->subjects; record != NULL; record = record->next)
-        size += record->sequencer.topic_length + 22; /* ",", name, ":", 20 digits, NUL */
+        size += record->sequencer.topic_length + 22 + 1 + RILL_TOPIC_EPOCH_LENGTH; /* ",", name, ":", 20 digits, "@", epoch, NUL */
     char *cursor = size <= capacity ? buffer : rill_xmalloc(size);
     size_t at = 0;
     cursor[0] = '\0';
@@ -36,7 +36,7 @@ char *rill_stream_build_cursor(rill_stream_t *self, stream_subject_t *current, u
         size_t name_length;
         const char *name = rill_sequencer_name(sequencer, &name_length);
         at = rill_cursor_append(cursor, at, name, name_length,
-                                record == current ? seq : sequencer->next_seq - 1);
+                                record == current ? seq : sequencer->next_seq - 1, sequencer->epoch);
     }
     *length = at;
     return cursor;

@@ -224,6 +224,7 @@ static void on_fetch_reply(void *owner, rill_call_outcome_t outcome, const rill_
     } else {
         if (!rill_sequencer_is_topic(sequencer))
             events->flush_ms(self, replay->flush_ms);
+        rill_sequencer_on_epoch(sequencer, replay->epoch); /* rill/6, before its events */
         rill_sequencer_on_replay_header(sequencer, replay->first, replay->last); /* ?last=N */
         for (size_t i = 3; i + 2 < message->argument_count; i += 3)
             rill_sequencer_on_replay(sequencer, message->arguments[i], message->arguments[i + 1],

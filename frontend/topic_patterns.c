@@ -16,6 +16,7 @@ typedef struct {
     uint64_t seq;
     size_t length;
     char name[RILL_TOPIC_NAME_MAX + 1];
+    char epoch[RILL_TOPIC_EPOCH_LENGTH + 1]; /* rill/6: the cursor's numbering; "" none */
 } resume_point_t;
 
 struct rill_topic_pattern {
@@ -71,6 +72,8 @@ int rill_stream_add_pattern(rill_stream_t *stream, const char *pattern, size_t l
         point->seq = entry->seq;
         point->length = entry->length;
         memcpy(point->name, entry->name, entry->length);
+        if (entry->epoch != NULL)
+            memcpy(point->epoch, entry->epoch, RILL_TOPIC_EPOCH_LENGTH);
     }
     self->next = stream->patterns;
     stream->patterns = self;
@@ -92,15 +95,13 @@ void rill_topic_patterns_release(rill_stream_t *stream)
     }
 }
 
-static int resume_find(const rill_topic_pattern_t *self, const char *name, size_t length, uint64_t *seq)
+static const resume_point_t *resume_find(const rill_topic_pattern_t *self, const char *name, size_t length)
 {
     for (size_t i = 0; i < self->resume_count; i++) {
-        if (self->resume[i].length == length && memcmp(self->resume[i].name, name, length) == 0) {
-            *seq = self->resume[i].seq;
-            return 1;
-        }
+        if (self->resume[i].length == length && memcmp(self->resume[i].name, name, length) == 0)
+            return &self->resume[i];
     }
-    return 0;
+    return NULL;
 }
 
 /* A record this file made before the broker's list came: its FETCH is
@@ -118,14 +119,18 @@ static int is_waiting(const stream_subject_t *record)
  * after last: no FETCH, since a FETCH's own "last" could already count a
  * message the client published after the stream answered; not listed
  * (created since) from seq 1, fetched. */
-static void topic_start(rill_topic_pattern_t *self, stream_subject_t *record, int listed, uint64_t last)
+static void topic_start(rill_topic_pattern_t *self, stream_subject_t *record, int listed, uint64_t last,
+                        const char *epoch)
 {
     rill_sequencer_t *sequencer = &record->sequencer;
     size_t length;
     const char *name = rill_sequencer_name(sequencer, &length);
-    uint64_t since = 0;
-    int resumed = listed && resume_find(self, name, length, &since);
+    const resume_point_t *point = listed ? resume_find(self, name, length) : NULL;
+    int resumed = point != NULL;
+    uint64_t since = resumed ? point->seq : 0;
     if (listed && !resumed && self->stream->last_n == 0 && !self->resuming) {
+        if (epoch != NULL) /* rill/6: the list's; a cursor made of this stream names it */
+            memcpy(sequencer->epoch, epoch, RILL_TOPIC_EPOCH_LENGTH);
         if (sequencer->fetch == NULL) {
             sequencer->next_seq = last + 1;
             return;
@@ -143,6 +148,7 @@ static void topic_start(rill_topic_pattern_t *self, stream_subject_t *record, in
     if (resumed) {
         fetch->after = since; /* since wins over last */
         sequencer->next_seq = since + 1;
+        memcpy(sequencer->epoch, point->epoch, sizeof(sequencer->epoch)); /* rill/6 */
     } else if (listed && self->stream->last_n > 0) {
         fetch->last_n = self->stream->last_n;
     }
@@ -174,15 +180,18 @@ static void follow_listed(rill_topic_pattern_t *self, json_t *topics)
             record = stream->streams->calls->topic_add(stream, subject, length + 2);
         else if (!is_waiting(record))
             continue; /* named by the stream itself, or by another pattern */
+        const char *epoch = json_string_value(json_object_get(item, "epoch")); /* rill/6 */
+        if (epoch != NULL && !rill_topic_epoch_is_valid(epoch, strlen(epoch)))
+            epoch = NULL;
         if (record != NULL)
-            topic_start(self, record, 1, (uint64_t)json_integer_value(last));
+            topic_start(self, record, 1, (uint64_t)json_integer_value(last), epoch);
     }
     for (stream_subject_t *record = stream->subjects; record != NULL; record = record->next) {
         size_t length;
         const char *name = rill_sequencer_name(&record->sequencer, &length);
         if (rill_sequencer_is_topic(&record->sequencer) && is_waiting(record) &&
             rill_topic_pattern_matches(prefix, prefix_length, name, length))
-            topic_start(self, record, 0, 0);
+            topic_start(self, record, 0, 0, NULL);
     }
 }
 
@@ -274,7 +283,7 @@ int rill_topic_patterns_on_event(rill_streams_t *streams, const rill_event_t *ev
             if (!self->listed)
                 rill_sequencer_fetch_begin(&record->sequencer, RILL_FETCH_REPAIR, 0); /* held until listed */
             else if (event->type != RILL_EVENT_PART || event->seq != 1)
-                topic_start(self, record, 0, 0);
+                topic_start(self, record, 0, 0, NULL);
             /* else a new topic's first message: it is delivered live */
         }
     }

@@ -29,6 +29,7 @@
 #define RILL_WS_CLOSE_GOING_AWAY 1001     /* the frontend is shutting down */
 #define RILL_WS_CLOSE_POLICY 1008         /* slow client (after its error frame) */
 #define RILL_WS_CLOSE_NO_PONG 4000        /* missed pings (sent, maybe never read) */
+#define RILL_WS_CLOSE_TOKEN_EXPIRED 4001  /* the upgrade's JWT passed its exp (after its error frame) */
 
 typedef struct rill_ws_conn rill_ws_conn_t;
 

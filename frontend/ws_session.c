@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define ENVELOPE_BYTES 4096 /* a message's room beyond max_body_bytes of data */
 #define MAX_PUBLISHES 64    /* publishes waiting for the broker; past it no message is read */
@@ -253,12 +254,15 @@ static void sub_open(ws_session_t *self, const rill_named_subject_t *subject, co
     rill_output_queue_set_sink(&stream->output, &sink, sub);
     sub->stream = stream;
     rill_stream_set_last_n(stream, last_n);
-    if (!has_since && cursor != NULL && !subject->is_pattern)
+    const char *epoch = NULL; /* a numeric "since" has none; the upgrade's cursor may */
+    if (!has_since && cursor != NULL && !subject->is_pattern) {
         has_since = rill_cursor_find(cursor, subject->name, subject->length, &since);
+        epoch = rill_cursor_epoch(cursor, subject->name, subject->length);
+    }
     int failed = subject->is_pattern
                      ? rill_stream_add_pattern(stream, subject->name, subject->length, cursor)
                      : rill_stream_add_subject(stream, subject->is_topic, subject->name, subject->length,
-                                               has_since, since);
+                                               has_since, since, epoch);
     if (failed == 0 && rill_broker_link_is_connected(self->broker))
         failed = rill_stream_open(stream);
     else
@@ -529,11 +533,29 @@ static const rill_ws_conn_events_t conn_events = {
     .on_closed = on_closed,
 };
 
+/* The upgrade's JWT has passed its exp (and the leeway). An HTTP stream is
+ * authorized once, for the subjects it named; an open socket keeps taking
+ * subscribe and publish messages on the token's authority, so that
+ * authority ends with the token (docs/API.md "WebSocket"). */
+static int token_expired(const ws_session_t *self)
+{
+    const char *why = NULL;
+    return self->grant.payload != NULL &&
+           rill_access_claims_check_time(self->grant.payload, (int64_t)time(NULL),
+                                         self->streams->config->jwt.leeway_s, &why) != 0;
+}
+
 static void on_tick(h2o_timeout_entry_t *entry)
 {
     ws_session_t *self = H2O_STRUCT_FROM_MEMBER(ws_session_t, tick, entry);
     if (self->closed)
         return;
+    if (token_expired(self)) {
+        rill_log_info(self->who, "websocket closed: its token expired");
+        reply_error(self, NULL, NULL, "token_expired", "the token has expired: connect again with a fresh one");
+        rill_ws_conn_close(self->conn, RILL_WS_CLOSE_TOKEN_EXPIRED, "token expired");
+        return;
+    }
     rill_ws_conn_tick(self->conn);
     if (!self->closed)
         h2o_timeout_link(self->context->loop, &self->streams->outputs.heartbeat_timeout, &self->tick);

@@ -369,3 +369,45 @@ def test_jwt_websocket_reads_what_its_token_allows(ctx):
             frame = await frame_where(ws, lambda f: f.get("event") in ("part", "error"))
             check(frame["event"] == "part" and frame["topic"] == "ws.ok" and frame["data"] == {"n": 1}, frame)
     asyncio.run(asyncio.wait_for(scenario(), 60))
+
+
+def test_jwt_websocket_closes_when_its_token_expires(ctx):
+    """An open WebSocket acts on its upgrade token's claims; when that token
+    passes exp (and the leeway), the socket gets a token_expired error frame
+    and close 4001 within a heartbeat, while a socket with a longer token
+    goes on."""
+    import asyncio
+    import websockets
+    system = ctx.system(workers=1, config=hs_config(jwt={"keys": [{"alg": "HS256", "secret": SECRET}], "leeway_s": 0},
+                                                    stream_heartbeat_ms=300, auth_token=ADMIN_TOKEN))
+    system.wait_healthy()
+    now = int(time.time())
+    claims = {"sub": "alice", "rill": {"subscribe": ["ws.exp"]}}
+    short = hs256(dict(claims, exp=now + 3))
+    long = hs256(dict(claims, exp=now + 600))
+    url = "ws://127.0.0.1:%d/v1/topics/ws.exp" % system.port
+
+    async def scenario():
+        async with websockets.connect(url, extra_headers=bearer(short)) as expiring, \
+                websockets.connect(url, extra_headers=bearer(long)) as lasting:
+            frames = []
+            try:
+                while True:
+                    frames.append(json.loads(await asyncio.wait_for(expiring.recv(), 15)))
+            except websockets.exceptions.ConnectionClosed as closed:
+                code = closed.code
+            took = time.time() - now
+            errors = [f for f in frames if f.get("event") == "error"]
+            check(code == 4001, "closed with %s, not 4001" % code)
+            check(errors and errors[-1]["data"]["code"] == "token_expired", frames)
+            check(2.0 <= took <= 6.0, "closed %.1f s after the token was made (exp in 3 s)" % took)
+            # The other socket is still served.
+            status, _ = system.json_request("POST", "/v1/topics/ws.exp", {"n": 1},
+                                            headers={"Authorization": "Bearer " + ADMIN_TOKEN})
+            check(status == 202, status)
+            while True:
+                frame = json.loads(await asyncio.wait_for(lasting.recv(), 15))
+                if frame.get("event") == "part":
+                    check(frame["data"] == {"n": 1}, frame)
+                    break
+    asyncio.run(asyncio.wait_for(scenario(), 60))

@@ -138,7 +138,13 @@ class Client:
                 return answer
         return None
 
+    def drain(self):
+        """Drops the answers that came late (to PINGs already given up on)."""
+        while self.receive(0) is not None:
+            pass
+
     def ping(self, timeout=0.5):
+        self.drain()
         answer = self.request(timeout, "PING")
         return json.loads(answer[2]) if answer is not None else None
 
@@ -406,6 +412,16 @@ def test_standby_snapshot_in_chunks(ctx):
         check(first is not None, "the lonely primary never served:\n" + primary.logs_tail())
         check("primary -> active (the peer is lost and a client came)" in primary.broker.log_text(),
               "the lonely primary's start: " + primary.logs_tail())
+        # Junk on the peer link is dropped and logged; the primary serves on.
+        junk = zctx.socket(zmq.DEALER)
+        junk.setsockopt(zmq.LINGER, 0)
+        junk.connect("tcp://127.0.0.1:%d" % port)
+        for frames in ([b"rill/6", b"STATE"], [b"rill/5", b"SYNC"], [b"rill/6", b"MIRROR", b"x", b""],
+                       [b"rill/6", b"NOPE"], [b"rill/6", b"STATE", b""]):
+            junk.send_multipart(frames)
+        wait(lambda: primary.broker.log_text().count("malformed message from the peer") >= 5, 5, "the junk dropped")
+        junk.close()
+        check(frontend.ping(1.0) is not None, "the primary stopped serving after junk on the peer link")
         ids = [os.urandom(16).hex() for _ in range(400)]
         filler = "x" * 2500
         for start in range(0, len(ids), 50):

@@ -618,7 +618,7 @@ SCENARIOS = [
     ("worker-cut", scenario_worker_cut, True),
     ("frontend-cut", scenario_frontend_cut, True),
     ("broker-cut", scenario_broker_cut, True),
-    ("broker-cut-ending", scenario_broker_cut_ending, False),  # flaky: docs/RELIABILITY.md
+    ("broker-cut-ending", scenario_broker_cut_ending, True),
     ("broker-replace", scenario_broker_replace, True),
 ]
 CLUSTERS = {}  # a scenario's Cluster class, when not Cluster

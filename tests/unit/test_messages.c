@@ -479,6 +479,15 @@ static void test_replay_header(void)
         CHECKF(rill_replay_header_decode(bad[i], strlen(bad[i]), &decoded) == -1, "accepted %s", bad[i]);
         CHECK(decoded.final == 1); /* an unreadable header ends the replay */
     }
+    /* rill/6: a topic's epoch, optional both ways; a bad one reads as none. */
+    rill_replay_header_t topic = {.first = 1, .last = 2, .final = 1};
+    memcpy(topic.epoch, "0123abcd", 9);
+    length = rill_replay_header_encode(&topic, buffer, sizeof(buffer));
+    CHECK(strstr(buffer, ",\"epoch\":\"0123abcd\"}") != NULL);
+    CHECK(rill_replay_header_decode(buffer, length, &decoded) == 0 && strcmp(decoded.epoch, "0123abcd") == 0);
+    const char *bad_epoch = "{\"last\":2,\"epoch\":\"XYZ\"}";
+    CHECK(rill_replay_header_decode(bad_epoch, strlen(bad_epoch), &decoded) == 0 && decoded.epoch[0] == '\0');
+    CHECK(rill_replay_header_decode("{\"last\":2}", 10, &decoded) == 0 && decoded.epoch[0] == '\0');
 }
 
 #define SESSION "00112233445566778899aabbccddeeff"

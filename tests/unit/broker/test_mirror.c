@@ -28,6 +28,7 @@ typedef struct {
     rill_broker_t *passive;
     rill_mirror_in_t in;
     int fail;      /* the next send fails (a full pipe) */
+    size_t largest; /* the largest records frame sent */
     int broken;    /* an apply failed */
     size_t messages;
 } link_t;
@@ -40,6 +41,8 @@ static int deliver(void *context, const rill_frame_t *arguments, size_t count)
     uint64_t seq = 0;
     CHECK(count == 2 && rill_frame_to_u64(arguments[0], &seq) == 0);
     link->messages++;
+    if (arguments[1].size > link->largest)
+        link->largest = arguments[1].size;
     if (rill_mirror_in_apply(&link->in, link->passive, seq, arguments[1], rill_clock_monotonic_ms()) != 0)
         link->broken = 1;
     return 0;
@@ -51,10 +54,12 @@ static void flush_all(rill_mirror_out_t *out, rill_broker_t *active, link_t *lin
         ;
 }
 
-static rill_broker_t *new_broker(void)
+static rill_broker_t *new_broker_sized(uint64_t max_message_bytes)
 {
     rill_config_t config;
     rill_config_defaults(&config);
+    if (max_message_bytes != 0)
+        config.max_message_bytes = max_message_bytes;
     config.heartbeat_ms = HEARTBEAT_MS;
     rill_outbox_t outbox = fake_outbox();
     char error[128];
@@ -62,6 +67,11 @@ static rill_broker_t *new_broker(void)
     CHECKF(broker != NULL, "%s", error);
     rill_broker_end_recovery(broker);
     return broker;
+}
+
+static rill_broker_t *new_broker(void)
+{
+    return new_broker_sized(0);
 }
 
 static rill_job_t *submit_one(rill_broker_t *broker, const char *id, int detach)
@@ -130,6 +140,9 @@ static void test_mirror_and_takeover(void)
     rill_topic_t *topic = rill_topic_table_find(passive->topics, "news", 4);
     CHECK(topic != NULL && topic->last_seq == 1 && topic->retention != NULL &&
           rill_retention_count(topic->retention) == 1);
+    /* The same numbering: a cursor of the active's topic resumes on the passive. */
+    rill_topic_t *original = rill_topic_table_find(active->topics, "news", 4);
+    CHECK(topic != NULL && original != NULL && strcmp(topic->epoch, original->epoch) == 0);
     /* Nothing was published by the passive. */
     CHECK(passive->counters->events_published == 0);
 
@@ -192,6 +205,15 @@ static void test_mirror_and_takeover(void)
     for (size_t i = 0; i < fake.published_count; i++)
         CHECK(strcmp(fake.published[i].event, "retry") != 0);
 
+    /* The old active yields (two actives): it forgets everything, and
+     * its gauges say so. */
+    CHECK(rill_job_table_size(active->jobs) == 1 && active->counters->workers_alive == 1);
+    rill_takeover_yield(active);
+    CHECK(rill_job_table_size(active->jobs) == 0 && rill_worker_pool_size(active->pool) == 0);
+    CHECK(rill_topic_table_size(active->topics) == 0 && active->counters->workers_alive == 0);
+    CHECK(active->counters->jobs_running == 0 && active->counters->jobs_queued == 0);
+    CHECK(active->counters->retention.bytes == 0);
+
     rill_broker_destroy(&active);
     rill_broker_destroy(&link.passive);
     forget_recorded();
@@ -210,8 +232,36 @@ static void test_takeover_without_mirror(void)
     forget_recorded();
 }
 
+/* Messages stay within max_message_bytes: large parts go a few a message. */
+static void test_small_messages(void)
+{
+    rill_broker_t *active = new_broker_sized(65536);
+    link_t link = {.passive = new_broker_sized(65536)};
+    rill_mirror_out_t out = {0};
+    rill_job_t *job = submit_one(active, id1, 1);
+    rill_worker_t *worker = hello(active, "w1", NULL, 0);
+    rill_broker_dispatch(active);
+    CHECK(job->worker == worker);
+    static char big[20002];
+    memset(big, 'x', sizeof(big));
+    big[0] = '"';
+    big[sizeof(big) - 1] = '"';
+    for (uint64_t seq = 1; seq <= 10; seq++)
+        rill_broker_part(active, worker, rill_frame_from_string(id1), seq, big, sizeof(big));
+    rill_mirror_out_start(&out, active);
+    flush_all(&out, active, &link);
+    CHECKF(link.largest <= 65536 - 4096 && link.messages >= 4, "largest %zu in %zu messages", link.largest,
+           link.messages);
+    rill_job_t *copy = rill_job_table_find(link.passive->jobs, id1);
+    CHECK(copy != NULL && copy->last_seq == 10 && rill_retention_count(copy->retention) == 10 && link.in.complete);
+    rill_broker_destroy(&active);
+    rill_broker_destroy(&link.passive);
+    forget_recorded();
+}
+
 int main(void)
 {
+    test_small_messages();
     test_mirror_and_takeover();
     test_takeover_without_mirror();
     RILL_TEST_END();

@@ -2,6 +2,8 @@
 #include "rill_test.h"
 #include "topic_table.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 static uint64_t append(rill_topic_table_t *table, rill_topic_t *topic, const char *text,
@@ -17,8 +19,65 @@ static uint64_t append(rill_topic_table_t *table, rill_topic_t *topic, const cha
     return seq;
 }
 
+/* The test's "interest": topics whose name starts with 'L' are listened to. */
+static int listened(void *argument, const rill_topic_t *topic)
+{
+    (void)argument;
+    return topic->subject[1] == 'L';
+}
+
+/* max_topics: past the bound an idle topic (nothing retained, nobody
+ * listening), the least recently used, makes room; with none idle, no new
+ * topic. */
+static void test_bound(void)
+{
+    rill_topic_table_t *table = rill_topic_table_new();
+    uint64_t evicted = 0;
+    rill_topic_table_set_bound(table, 3, listened, NULL, &evicted);
+    rill_topic_t *a = rill_topic_table_get(table, "a", 1);
+    rill_topic_t *listened_topic = rill_topic_table_get(table, "L1", 2);
+    rill_topic_t *b = rill_topic_table_get(table, "b", 1);
+    CHECK(a != NULL && listened_topic != NULL && b != NULL && rill_topic_table_size(table) == 3);
+    CHECK(append(table, a, "1", 10, 5) == 1);  /* a retains: not idle; and now most recent */
+    CHECK(append(table, b, "1", 11, 0) == 1);  /* b keeps nothing: idle */
+    /* The fourth: b (idle) goes, though a was used before it: a retains. */
+    rill_topic_t *c = rill_topic_table_get(table, "c", 1);
+    CHECK(c != NULL && rill_topic_table_size(table) == 3 && evicted == 1);
+    CHECK(rill_topic_table_find(table, "b", 1) == NULL);
+    CHECK(rill_topic_table_find(table, "a", 1) == a && rill_topic_table_find(table, "L1", 2) == listened_topic);
+    /* A lookup of an existing topic never evicts. */
+    CHECK(rill_topic_table_get(table, "c", 1) == c && evicted == 1);
+    /* c idle goes next; then a retains, L1 is listened, d is the newest. */
+    rill_topic_t *d = rill_topic_table_get(table, "d", 1);
+    CHECK(d != NULL && evicted == 2 && rill_topic_table_find(table, "c", 1) == NULL);
+    CHECK(append(table, d, "1", 12, 5) == 1);
+    errno = 0;
+    CHECK(rill_topic_table_get(table, "e", 1) == NULL && errno == ENOSPC);
+    CHECK(rill_topic_table_size(table) == 3 && evicted == 2);
+    errno = 0;
+    CHECK(rill_topic_table_get(table, "bad name", 8) == NULL && errno == EINVAL);
+    /* a's message ages out: a is idle again, and makes room. */
+    rill_topic_expire(a, 100000, 1000);
+    rill_topic_t *e = rill_topic_table_get(table, "e", 1);
+    CHECK(e != NULL && evicted == 3 && rill_topic_table_find(table, "a", 1) == NULL);
+    /* A topic made again after its eviction starts from seq 1, as a deleted one. */
+    rill_topic_expire(d, 100000, 1000);
+    rill_topic_t *b_again = rill_topic_table_get(table, "b", 1);
+    CHECK(b_again != NULL && b_again->last_seq == 0 && evicted == 4);
+    /* Bound 0: none. */
+    rill_topic_table_set_bound(table, 0, listened, NULL, &evicted);
+    for (int i = 0; i < 10; i++) {
+        char name[8];
+        snprintf(name, sizeof(name), "n%d", i);
+        CHECK(rill_topic_table_get(table, name, strlen(name)) != NULL);
+    }
+    CHECK(rill_topic_table_size(table) == 13 && evicted == 4);
+    rill_topic_table_destroy(&table);
+}
+
 int main(void)
 {
+    test_bound();
     rill_topic_table_t *table = rill_topic_table_new();
     CHECK(table != NULL);
     CHECK(rill_topic_table_find(table, "news", 4) == NULL);

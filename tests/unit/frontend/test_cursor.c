@@ -61,13 +61,31 @@ int main(void)
 
     /* Formatting round-trips. */
     size_t at = 0;
-    at = rill_cursor_append(text, at, id, 32, 5);
-    at = rill_cursor_append(text, at, "news", 4, 12);
-    at = rill_cursor_append(text, at, "t", 1, UINT64_MAX);
+    at = rill_cursor_append(text, at, id, 32, 5, NULL);
+    at = rill_cursor_append(text, at, "news", 4, 12, "");
+    at = rill_cursor_append(text, at, "t", 1, UINT64_MAX, NULL);
     snprintf(long_name, sizeof(long_name), "%s:5,news:12,t:18446744073709551615", id);
     CHECK_BYTES(text, at, long_name);
     CHECK(text[at] == '\0');
     CHECK(rill_cursor_parse(text, at - 23, 16, &cursor, &error) == 0 && cursor.count == 2);
     rill_cursor_free(&cursor);
+
+    /* rill/6: a topic's seq may name its epoch, "news:12@0a1b2c3d". */
+    CHECK(rill_cursor_parse("news:12@0a1b2c3d,x:3", 20, 16, &cursor, &error) == 0 && cursor.count == 2);
+    CHECK(rill_cursor_find(&cursor, "news", 4, &seq) == 1 && seq == 12);
+    const char *epoch = rill_cursor_epoch(&cursor, "news", 4);
+    CHECK(epoch != NULL && memcmp(epoch, "0a1b2c3d", 8) == 0);
+    CHECK(rill_cursor_epoch(&cursor, "x", 1) == NULL && rill_cursor_epoch(&cursor, "y", 1) == NULL);
+    rill_cursor_free(&cursor);
+    CHECK(!parses("news:12@"));
+    CHECK(!parses("news:12@0a1b2c3"));   /* 7 digits */
+    CHECK(!parses("news:12@0a1b2c3d4")); /* 9 */
+    CHECK(!parses("news:12@0A1B2C3D"));  /* upper case */
+    CHECK(!parses("news:@0a1b2c3d"));
+    CHECK(!parses("news:1@0a1b2c3d@0a1b2c3d"));
+    CHECK(!parses("news@0a1b2c3d:1"));
+    at = rill_cursor_append(text, 0, "news", 4, 12, "0a1b2c3d");
+    at = rill_cursor_append(text, at, "t", 1, 3, "bad");
+    CHECK_BYTES(text, at, "news:12@0a1b2c3d,t:3");
     RILL_TEST_END();
 }
