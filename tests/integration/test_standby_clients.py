@@ -232,3 +232,34 @@ def test_returning_primary_is_passive_and_takes_over_again(ctx):
     check(not any(e["event"] == "gap" and e["data"].get("reason") == "broker_restarted" for e in events), events)
     print("fail-back: %d parts, %d inside gaps" % (len(parts), 80 - len(parts)))
     stream.close()
+
+
+def switch_times_ms(process):
+    """When process logged each switch (ms on the run's clock)."""
+    return [int(line.split("ms", 1)[0]) for line in process.log_text().splitlines()
+            if "switching to" in line]
+
+
+def test_clients_alternate_between_two_dead_brokers(ctx):
+    # Both brokers down: the clients try one, then the other, staying 2
+    # heartbeats on each; a broker that comes back is found.
+    system = ctx.system(workers=0, config={"heartbeat_ms": 300}, standby=True, frontend=False)
+    for broker in (system.broker, system.backup):
+        broker.popen.kill()
+        broker.popen.wait()
+        broker.expected_exit = -9
+    system.frontend = system.start_frontend()
+    worker = system.start_worker()
+    time.sleep(3.0)
+    for process in (system.frontend, worker):
+        times = switch_times_ms(process)
+        check(3 <= len(times) <= 6, "%s switched %d times in 3 s: %r" % (process.name, len(times), times))
+        gaps = [b - a for a, b in zip(times, times[1:])]
+        check(all(gap >= 590 for gap in gaps), "%s switched faster than 2 heartbeats: %r" % (process.name, gaps))
+        endpoints = [line.split("switching to ", 1)[1].split(" ")[0]
+                     for line in process.log_text().splitlines() if "switching to" in line]
+        check(all(a != b for a, b in zip(endpoints, endpoints[1:])), endpoints)
+    system.broker = system.start_broker(name="broker-again")
+    system.wait_healthy(timeout=15)
+    events = system.stream("POST", "/v1/jobs", demo(3, 10)).read_all()
+    check([e["event"] for e in events] == ["part"] * 3 + ["done"], events)
