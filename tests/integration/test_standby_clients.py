@@ -128,6 +128,9 @@ def test_standby_takeover_keeps_streams(ctx):
         check(not any(e["event"] == "gap" and e["data"].get("reason") == "broker_restarted" for e in events),
               "a broker_restarted gap: %r" % events)
         check(not any(e["event"] == "broker_restarted" for e in events), kinds)
+        # Told of the switch with notices: away, then back (the pair's id).
+        check("broker_unavailable" in kinds and "broker_available" in kinds and
+              kinds.index("broker_unavailable") < kinds.index("broker_available"), kinds)
         covered = covered_seqs(events)
         check(covered == list(range(1, len(covered) + 1)), "seqs: %r" % covered)
         parts = [e["data"]["i"] for e in events if e["event"] == "part"]
