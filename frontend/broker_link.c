@@ -342,21 +342,6 @@ static void ping_when_connected(rill_broker_link_t *self)
         self->failover.connected = 0;
 }
 
-static void switch_broker(rill_broker_link_t *self, const char *why);
-
-static void on_readable(h2o_socket_t *sock, const char *err)
-{
-    rill_broker_link_t *self = sock->data;
-    if (err != NULL)
-        rill_log_warn(NULL, "zmq fd watch: %s", err);
-    /* The monitor (with a standby only): the broker closed the connection. */
-    if (sock != self->monitor_watch)
-        drain(self);
-    else if (rill_failover_disconnected(&self->failover) && rill_failover_may_switch(&self->failover))
-        switch_broker(self, "closed the connection");
-    ping_when_connected(self);
-}
-
 /* Every heartbeat_ms when connected; every 100 ms while looking for a
  * broker, so a frontend is ready moments after its broker is. */
 static void link_ping_timer(rill_broker_link_t *self)
@@ -365,21 +350,6 @@ static void link_ping_timer(rill_broker_link_t *self)
                                  ? &self->ping_timeout
                                  : &self->context->hundred_ms_timeout;
     h2o_timeout_link(self->context->loop, timeout, &self->ping_entry);
-}
-
-static void on_ping_timer(h2o_timeout_entry_t *entry)
-{
-    rill_broker_link_t *self = CONTAINER_OF(entry, rill_broker_link_t, ping_entry);
-    send_ping(self);
-    if (self->last_pong_ms != 0 && !rill_broker_link_is_connected(self) &&
-        self->broker_id[0] != '\0') {
-        /* Logged once per loss: the id stays, so a restart is still seen. */
-        if (self->workers != -1)
-            rill_log_warn(NULL, "no PONG from broker %s for %llu ms", self->broker_id,
-                          (unsigned long long)(3 * self->heartbeat_ms));
-        self->workers = -1;
-    }
-    link_ping_timer(self);
 }
 
 /* Silent from now: once per silence, the owner is told. */
@@ -408,6 +378,34 @@ static void switch_broker(rill_broker_link_t *self, const char *why)
     send_ping(self);
     if (h2o_timeout_is_linked(&self->ping_entry))
         h2o_timeout_unlink(&self->ping_entry);
+    link_ping_timer(self);
+}
+
+static void on_readable(h2o_socket_t *sock, const char *err)
+{
+    rill_broker_link_t *self = sock->data;
+    if (err != NULL)
+        rill_log_warn(NULL, "zmq fd watch: %s", err);
+    /* The monitor (with a standby only): the broker closed the connection. */
+    if (sock != self->monitor_watch)
+        drain(self);
+    else if (rill_failover_disconnected(&self->failover) && rill_failover_may_switch(&self->failover))
+        switch_broker(self, "closed the connection");
+    ping_when_connected(self);
+}
+
+static void on_ping_timer(h2o_timeout_entry_t *entry)
+{
+    rill_broker_link_t *self = CONTAINER_OF(entry, rill_broker_link_t, ping_entry);
+    send_ping(self);
+    if (self->last_pong_ms != 0 && !rill_broker_link_is_connected(self) &&
+        self->broker_id[0] != '\0') {
+        /* Logged once per loss: the id stays, so a restart is still seen. */
+        if (self->workers != -1)
+            rill_log_warn(NULL, "no PONG from broker %s for %llu ms", self->broker_id,
+                          (unsigned long long)(3 * self->heartbeat_ms));
+        self->workers = -1;
+    }
     link_ping_timer(self);
 }
 
@@ -593,6 +591,11 @@ const char *rill_broker_link_broker_id(rill_broker_link_t *self)
 uint64_t rill_broker_link_malformed(rill_broker_link_t *self)
 {
     return self->malformed;
+}
+
+uint64_t rill_broker_link_switches(rill_broker_link_t *self)
+{
+    return self->failover.switches;
 }
 
 long rill_broker_link_workers(rill_broker_link_t *self)

@@ -97,6 +97,8 @@ const char *rill_broker_link_broker_id(rill_broker_link_t *self);
 long rill_broker_link_workers(rill_broker_link_t *self);
 /* Messages from the broker counted and dropped as malformed (/metrics). */
 uint64_t rill_broker_link_malformed(rill_broker_link_t *self);
+/* Switches to the other broker of a standby pair so far (/metrics). */
+uint64_t rill_broker_link_switches(rill_broker_link_t *self);
 
 /* SUB subscriptions; a drain is scheduled after each. */
 int rill_broker_link_subscribe(rill_broker_link_t *self, const char *topic, size_t length);

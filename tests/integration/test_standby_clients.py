@@ -12,7 +12,7 @@ second broker is a restart.
 import threading
 import time
 
-from harness import check, demo, detach
+from harness import check, demo, detach, metric
 
 # heartbeat_ms as the defaults: the takeover target (2 s) is for them.
 CONFIG = {"heartbeat_ms": 1000, "retry_backoff_ms": 100}
@@ -104,6 +104,7 @@ def test_standby_takeover_keeps_streams(ctx):
               "%s switched late:\n%s" % (process.name, process.log_text()[-2000:]))
     # A job submitted after the takeover runs (workers joined the standby).
     system.wait_healthy(workers=2)
+    check(metric(system, "rill_frontend_broker_switches_total") == 1, "switches counted")
     late = system.stream("POST", "/v1/jobs", demo(5, 20))
     late_events = late.read_all()
     check([e["event"] for e in late_events] == ["part"] * 5 + ["done"], late_events)
