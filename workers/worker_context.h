@@ -46,6 +46,7 @@ struct rill_worker_context {
     int running;
     rill_worker_timer_t heartbeat_timer;
     rill_worker_timer_t drain_timer;
+    rill_worker_timer_t failover_timer; /* with a standby: a broker's silence judged on time */
     uint64_t topic_messages_dropped; /* rill_worker_publish_topic while no broker was joined */
 };
 

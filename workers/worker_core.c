@@ -146,12 +146,23 @@ static void receive_messages(rill_worker_context_t *worker)
 
 /* ---- timers and signals ---- */
 
+static void failover_tick(void *argument);
+
 /* A broker and its standby (rill_failover.h): on the other one, HELLO at
- * once (the re-join: its jobs and held parts). */
+ * once (the re-join: its jobs and held parts). The broker's silence is
+ * judged again when it would reach 2 heartbeats, not a heartbeat later. */
 static void check_failover(rill_worker_context_t *worker, int disconnected)
 {
     if (rill_worker_link_failover(&worker->link, disconnected))
         send_hello(worker);
+    uint64_t due_ms = rill_worker_link_silence_due_ms(&worker->link);
+    if (due_ms != UINT64_MAX)
+        rill_timer_heap_start(&worker->timers, &worker->failover_timer, due_ms, failover_tick, worker);
+}
+
+static void failover_tick(void *argument)
+{
+    check_failover(argument, 0);
 }
 
 static void heartbeat_tick(void *argument)

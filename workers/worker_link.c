@@ -341,17 +341,27 @@ void *rill_worker_link_monitor(const rill_worker_link_t *self)
     return rill_failover_monitor(&self->failover);
 }
 
+/* Silence counts from the last message, or from the last switch. */
+static uint64_t silent_from_ns(const rill_worker_link_t *self)
+{
+    uint64_t switched_ns = self->failover.switched_ms * 1000000u;
+    return switched_ns > self->last_heard_ns ? switched_ns : self->last_heard_ns;
+}
+
+uint64_t rill_worker_link_silence_due_ms(const rill_worker_link_t *self)
+{
+    if (!rill_failover_enabled(&self->failover))
+        return UINT64_MAX;
+    uint64_t due_ns = silent_from_ns(self) + 2 * self->heartbeat_ms * 1000000u;
+    uint64_t now = rill_clock_monotonic_ns();
+    return due_ns <= now ? 0 : (due_ns - now + 999999) / 1000000;
+}
+
 int rill_worker_link_failover(rill_worker_link_t *self, int disconnected)
 {
     if (!rill_failover_may_switch(&self->failover))
         return 0;
-    /* Silence counts from the last message, or from the last switch. */
-    uint64_t now = rill_clock_monotonic_ns();
-    uint64_t since = self->last_heard_ns;
-    uint64_t switched_ns = self->failover.switched_ms * 1000000u;
-    if (switched_ns > since)
-        since = switched_ns;
-    int silent = now - since > 2 * self->heartbeat_ms * 1000000u;
+    int silent = rill_clock_monotonic_ns() - silent_from_ns(self) >= 2 * self->heartbeat_ms * 1000000u;
     if (!disconnected && !silent)
         return 0;
     const char *why = disconnected ? "closed the connection" : "was silent for 2 heartbeats";

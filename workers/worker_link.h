@@ -86,6 +86,9 @@ void *rill_worker_link_monitor(const rill_worker_link_t *self);
  * Returns 1 when it switched: not joined, no HELLO pending; the caller
  * says HELLO at once. */
 int rill_worker_link_failover(rill_worker_link_t *self, int disconnected);
+/* With two endpoints: ms from now until the broker's silence reaches 2 x
+ * heartbeat_ms (0: it has); UINT64_MAX with one endpoint. */
+uint64_t rill_worker_link_silence_due_ms(const rill_worker_link_t *self);
 void rill_worker_link_close(rill_worker_link_t *self);
 
 /* Sends without blocking, through the outbox: a message the socket does not
