@@ -78,6 +78,12 @@ typedef struct {
     uint64_t reply_failures;
     uint64_t barrier_timeouts;
     uint64_t subscription_messages; /* XPUB subscribe/unsubscribe messages read (rill/4: not per streamed job) */
+    /* rill/6, a standby pair (standby.c): its Binary Star state (gauge: 0
+     * no pair, 1 primary, 2 backup, 3 active, 4 passive), MIRROR messages
+     * sent and snapshots begun as the active. */
+    uint64_t standby_state;
+    uint64_t mirror_messages;
+    uint64_t mirror_snapshots;
     /* per declared kind: key = kind name, value = rill_kind_counters_t */
     zhashx_t *kinds;
     /* per pipeline: key = pipeline name, value = rill_pipeline_counters_t */

@@ -131,6 +131,14 @@ static const family_t families[] = {
     {"rill_broker_subscription_messages_total", "counter",
      "Subscribe and unsubscribe messages the XPUB reported (a streamed submit's jobs cost none: they are followed).",
      offsetof(rill_counters_t, subscription_messages)},
+    {"rill_broker_standby_state", "gauge",
+     "A standby pair's state of this broker: 0 no pair, 1 primary, 2 backup, 3 active, 4 passive.",
+     offsetof(rill_counters_t, standby_state)},
+    {"rill_broker_mirror_messages_total", "counter", "MIRROR messages this broker sent its passive standby.",
+     offsetof(rill_counters_t, mirror_messages)},
+    {"rill_broker_mirror_snapshots_total", "counter",
+     "Snapshots this broker began sending its passive standby (more than one: it fell out of sync).",
+     offsetof(rill_counters_t, mirror_snapshots)},
 };
 
 static uint64_t field(const void *base, size_t offset)

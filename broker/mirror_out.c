@@ -37,6 +37,7 @@ void rill_mirror_out_start(rill_mirror_out_t *self, rill_broker_t *broker)
     self->snapshot_open = 1;
     self->out_of_sync = 0;
     self->snapshots++;
+    broker->counters->mirror_snapshots++;
     self->started_ms = rill_clock_monotonic_ms();
     self->started_seq = self->seq;
     rill_log_info(NULL, "standby: sending the passive a snapshot (%zu jobs, %zu topics)",
@@ -213,6 +214,7 @@ int rill_mirror_out_flush(rill_mirror_out_t *self, rill_broker_t *broker, rill_m
         if (!failed) {
             self->seq++;
             self->messages++;
+            broker->counters->mirror_messages++;
         }
     }
     rill_buffer_release(&out);

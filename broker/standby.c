@@ -86,6 +86,7 @@ rill_standby_t *rill_standby_new(rill_broker_t *broker, const char *endpoint, in
     }
     uint64_t now = rill_clock_monotonic_ms();
     rill_pair_init(&self->pair, primary, broker->config.heartbeat_ms, now);
+    broker->counters->standby_state = (uint64_t)self->pair.state;
     self->serving = broker->outbox;
     set_serving(self, 0);
     self->heard = zhashx_new();
@@ -152,6 +153,7 @@ static void rejoin_workers(rill_standby_t *self, uint64_t now_ms)
 static void changed(rill_standby_t *self, rill_pair_state_t was, uint64_t now_ms)
 {
     rill_pair_state_t state = self->pair.state;
+    self->broker->counters->standby_state = (uint64_t)state;
     if (state == RILL_PAIR_PASSIVE && was == RILL_PAIR_ACTIVE)
         rill_log_warn(NULL, "standby: %s -> %s (%s): clients leave this broker on its silence",
                       rill_pair_state_name(was), rill_pair_state_name(state), self->pair.why);

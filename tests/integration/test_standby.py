@@ -293,6 +293,19 @@ def fetch(frontend, subject, after=0):
     return header, events
 
 
+def metrics(frontend):
+    """The broker's METRICS samples without labels: {name: value}."""
+    answer = frontend.request(3, "METRICS", "m1")
+    check(answer is not None and answer[1] == b"METRICS", "METRICS: %r" % (answer,))
+    samples = {}
+    for line in answer[3].decode().splitlines():
+        if line and not line.startswith("#") and "{" in line:
+            name, rest = line.split("{", 1)
+            if 'worker="' not in rest:
+                samples[name] = float(rest.rsplit(" ", 1)[1])
+    return samples
+
+
 def test_standby_takes_over_with_the_mirror(ctx):
     zctx = zmq.Context()
     primary, backup, proxy = start_pair(ctx, None)
@@ -323,6 +336,10 @@ def test_standby_takes_over_with_the_mirror(ctx):
         check(header is not None and [e[0] for e in events] == ["part", "part", "done"],
               "the primary's own FETCH: %r %r" % (header, events))
         identity = first["broker"]
+        samples = metrics(frontend)
+        check(samples.get("rill_broker_standby_state") == 3 and samples.get("rill_broker_mirror_snapshots_total", 0) >= 1
+              and samples.get("rill_broker_mirror_messages_total", 0) >= 2, "the active's metrics: %r" %
+              {k: v for k, v in samples.items() if "standby" in k or "mirror" in k})
 
         # The primary dies; the clients come to the backup.
         primary.broker.popen.kill()
@@ -341,6 +358,7 @@ def test_standby_takes_over_with_the_mirror(ctx):
         check(pong["broker"] == identity, "the backup presents %s, not the pair's %s" % (pong["broker"], identity))
         check(pong["started_ms"] == first["started_ms"], "started_ms changed: %r %r" % (pong, first))
         check(pong["recovering"] is True, "the new active is not recovering: %r" % pong)
+        check(metrics(frontend).get("rill_broker_standby_state") == 3, "the backup's state after the takeover")
 
         # The mirror: the ended job's events, a topic, STATUS.
         header, events = fetch(frontend, "j" + ended)
