@@ -6,7 +6,7 @@
 
 #include "rill_alloc.h"
 #include "rill_clock.h"
-#include "rill_liveness.h"
+#include "rill_failover.h"
 #include "rill_log.h"
 
 #include <czmq.h>
@@ -37,6 +37,9 @@ struct rill_broker_link {
     void *events;  /* SUB <- broker XPUB */
     h2o_socket_t *control_watch;
     h2o_socket_t *events_watch;
+    rill_failover_t failover; /* one broker, or one and its standby */
+    h2o_socket_t *monitor_watch;
+    int switched; /* switched since the last PONG: the next one says who answers */
     h2o_timeout_t ping_timeout;
     h2o_timeout_entry_t ping_entry;
     h2o_timeout_t call_timeout;
@@ -105,6 +108,9 @@ static void handle_pong(rill_broker_link_t *self, const rill_message_t *message)
     }
     int restarted = self->broker_id[0] != '\0' && strcmp(self->broker_id, broker) != 0;
     int back = self->silent;
+    /* The standby answers with the pair's id: repair what the switch missed. */
+    int switched = self->switched && !restarted;
+    self->switched = 0;
     int first = !back && (self->broker_id[0] == '\0' || !rill_broker_link_is_connected(self));
     snprintf(self->broker_id, sizeof(self->broker_id), "%s", broker);
     self->workers = (long)json_integer_value(workers);
@@ -115,6 +121,12 @@ static void handle_pong(rill_broker_link_t *self, const rill_message_t *message)
         rill_log_info(NULL, "broker %s answers again", self->broker_id);
         if (self->callbacks.on_broker_back != NULL)
             self->callbacks.on_broker_back(self->callbacks.context, self->broker_id);
+    }
+    if (switched) {
+        rill_log_info(NULL, "broker %s answers at %s: repairing what the switch missed", self->broker_id,
+                      rill_failover_endpoint(&self->failover, 0));
+        if (self->callbacks.on_broker_switched != NULL)
+            self->callbacks.on_broker_switched(self->callbacks.context);
     }
     if (restarted) {
         rill_log_warn(NULL, "broker restarted: now instance %s", self->broker_id);
@@ -313,20 +325,21 @@ static void drain(rill_broker_link_t *self)
     self->draining = 0;
 }
 
-static void on_readable(h2o_socket_t *sock, const char *err)
+static int send_ping(rill_broker_link_t *self)
 {
-    rill_broker_link_t *self = sock->data;
-    if (err != NULL)
-        rill_log_warn(NULL, "zmq fd watch: %s", err);
-    drain(self);
-}
-
-static void send_ping(rill_broker_link_t *self)
-{
-    if (rill_protocol_send_command(self->control, NULL, RILL_COMMAND_PING, NULL, 0, ZMQ_DONTWAIT) !=
-        0)
+    int sent = rill_protocol_send_command(self->control, NULL, RILL_COMMAND_PING, NULL, 0, ZMQ_DONTWAIT);
+    if (sent != 0)
         rill_log_debug(NULL, "PING not sent: %s", zmq_strerror(errno));
     schedule_drain(self);
+    return sent;
+}
+
+/* Switched, and the handshake with the other broker is done: PING now (a
+ * refusal until the DEALER attaches the pipe is tried at its next wakeup). */
+static void ping_when_connected(rill_broker_link_t *self)
+{
+    if (self->switched && self->failover.connected && send_ping(self) == 0)
+        self->failover.connected = 0;
 }
 
 /* Every heartbeat_ms when connected; every 100 ms while looking for a
@@ -337,6 +350,48 @@ static void link_ping_timer(rill_broker_link_t *self)
                                  ? &self->ping_timeout
                                  : &self->context->hundred_ms_timeout;
     h2o_timeout_link(self->context->loop, timeout, &self->ping_entry);
+}
+
+/* Silent from now: once per silence, the owner is told. */
+static void become_silent(rill_broker_link_t *self, int switched)
+{
+    if (self->silent)
+        return;
+    self->silent = 1;
+    if (!switched) /* else the switch's line says it */
+        rill_log_warn(NULL, "nothing from broker %s for %llu ms", self->broker_id,
+                      (unsigned long long)(2 * self->heartbeat_ms));
+    if (self->callbacks.on_broker_silent != NULL)
+        self->callbacks.on_broker_silent(self->callbacks.context);
+}
+
+/* To the other broker of the pair (rill_failover.h): silent until it
+ * PONGs (PINGed at once, then every 100 ms); its silence moves on again. */
+static void switch_broker(rill_broker_link_t *self, const char *why)
+{
+    if (rill_failover_switch(&self->failover, why) != 0)
+        return;
+    self->switched = 1;
+    self->workers = -1; /* the silence is the switch's: no "no PONG" line */
+    become_silent(self, 1);
+    heard_from_broker(self); /* the silence counts from the switch */
+    send_ping(self);
+    if (h2o_timeout_is_linked(&self->ping_entry))
+        h2o_timeout_unlink(&self->ping_entry);
+    link_ping_timer(self);
+}
+
+static void on_readable(h2o_socket_t *sock, const char *err)
+{
+    rill_broker_link_t *self = sock->data;
+    if (err != NULL)
+        rill_log_warn(NULL, "zmq fd watch: %s", err);
+    /* The monitor (with a standby only): the broker closed the connection. */
+    if (sock != self->monitor_watch)
+        drain(self);
+    else if (rill_failover_disconnected(&self->failover) && rill_failover_may_switch(&self->failover))
+        switch_broker(self, "closed the connection");
+    ping_when_connected(self);
 }
 
 static void on_ping_timer(h2o_timeout_entry_t *entry)
@@ -360,13 +415,16 @@ static void on_silence(h2o_timeout_entry_t *entry)
     /* After a stall of this process the sockets may hold what ends the
      * silence: read them first. */
     drain(self);
-    if (h2o_timeout_is_linked(&self->silence_entry) || self->silent)
+    if (h2o_timeout_is_linked(&self->silence_entry))
         return;
-    self->silent = 1;
-    rill_log_warn(NULL, "nothing from broker %s for %llu ms", self->broker_id,
-                  (unsigned long long)(2 * self->heartbeat_ms));
-    if (self->callbacks.on_broker_silent != NULL)
-        self->callbacks.on_broker_silent(self->callbacks.context);
+    if (!rill_failover_enabled(&self->failover)) {
+        become_silent(self, 0);
+        return;
+    }
+    if (rill_failover_may_switch(&self->failover))
+        switch_broker(self, "was silent for 2 heartbeats");
+    else
+        heard_from_broker(self); /* switched moments ago: judged again later */
 }
 
 static void on_call_deadline(h2o_timeout_entry_t *entry)
@@ -395,20 +453,24 @@ static h2o_socket_t *watch(rill_broker_link_t *self, void *socket)
     return sock;
 }
 
-static void *open_socket(rill_broker_link_t *self, int type, const char *endpoint)
+/* endpoints: one, or a broker and its standby (rill_failover.h). */
+static void *open_socket(rill_broker_link_t *self, int type, const char *endpoints, const char *name)
 {
     void *socket = zmq_socket(self->zmq_context, type);
     if (socket == NULL)
         return NULL;
     int immediate = 1;
     if (rill_socket_configure(socket, self->max_message_bytes) != 0 ||
-        rill_liveness_configure(socket, endpoint, self->heartbeat_ms) != 0 ||
         /* DEALER: queue nothing for a broker that is not connected, so a
          * request fails at once instead of reaching a later broker. */
         (type == ZMQ_DEALER &&
-         zmq_setsockopt(socket, ZMQ_IMMEDIATE, &immediate, sizeof(immediate)) != 0) ||
-        zmq_connect(socket, endpoint) != 0) {
-        rill_log_error(NULL, "cannot connect to %s: %s", endpoint, zmq_strerror(errno));
+         zmq_setsockopt(socket, ZMQ_IMMEDIATE, &immediate, sizeof(immediate)) != 0)) {
+        rill_log_error(NULL, "cannot set up the %s socket: %s", name, zmq_strerror(errno));
+        zmq_close(socket);
+        return NULL;
+    }
+    /* Liveness options, then the connect to the first endpoint. */
+    if (rill_failover_add(&self->failover, socket, endpoints, name) != 0) {
         zmq_close(socket);
         return NULL;
     }
@@ -440,18 +502,26 @@ rill_broker_link_t *rill_broker_link_new(h2o_context_t *context, const rill_endp
     if (rill_id_generate(id) != 0)
         goto fail;
     snprintf(self->follow, sizeof(self->follow), "%c%s/", RILL_SUBJECT_FOLLOW, id);
-    self->control = open_socket(self, ZMQ_DEALER, endpoints->control);
-    self->events = open_socket(self, ZMQ_SUB, endpoints->events);
-    /* Subscribed once: a reconnecting SUB sends it again by itself. */
+    rill_failover_init(&self->failover, self->zmq_context, self->heartbeat_ms);
+    self->control = open_socket(self, ZMQ_DEALER, endpoints->control, "control");
+    self->events = self->control != NULL ? open_socket(self, ZMQ_SUB, endpoints->events, "events") : NULL;
+    /* Subscribed once: a reconnecting SUB sends it again by itself (to a
+     * switched-to broker too). */
     if (self->control == NULL || self->events == NULL ||
-        zmq_setsockopt(self->events, ZMQ_SUBSCRIBE, self->follow, strlen(self->follow)) != 0)
+        zmq_setsockopt(self->events, ZMQ_SUBSCRIBE, self->follow, strlen(self->follow)) != 0 ||
+        rill_failover_start(&self->failover) != 0)
         goto fail;
     self->control_watch = watch(self, self->control);
     self->events_watch = watch(self, self->events);
     if (self->control_watch == NULL || self->events_watch == NULL)
         goto fail;
+    if (rill_failover_monitor(&self->failover) != NULL &&
+        (self->monitor_watch = watch(self, rill_failover_monitor(&self->failover))) == NULL)
+        goto fail;
     send_ping(self);
     link_ping_timer(self);
+    if (rill_failover_enabled(&self->failover))
+        heard_from_broker(self); /* a first broker that never answers is left too */
     return self;
 fail:
     rill_broker_link_destroy(&self);
@@ -470,32 +540,29 @@ void rill_broker_link_destroy(rill_broker_link_t **self_p)
             forget_call(self, call);
         zhashx_destroy(&self->calls);
     }
-    if (h2o_timeout_is_linked(&self->ping_entry))
-        h2o_timeout_unlink(&self->ping_entry);
-    if (h2o_timeout_is_linked(&self->drain_entry))
-        h2o_timeout_unlink(&self->drain_entry);
-    if (h2o_timeout_is_linked(&self->silence_entry))
-        h2o_timeout_unlink(&self->silence_entry);
+    h2o_timeout_entry_t *entries[] = {&self->ping_entry, &self->drain_entry, &self->silence_entry};
+    for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]); i++)
+        if (h2o_timeout_is_linked(entries[i]))
+            h2o_timeout_unlink(entries[i]);
     h2o_timeout_dispose(self->context->loop, &self->ping_timeout);
     h2o_timeout_dispose(self->context->loop, &self->silence_timeout);
     h2o_timeout_dispose(self->context->loop, &self->call_timeout);
-    if (self->control_watch != NULL) {
-        h2o_socket_read_stop(self->control_watch);
-        h2o_socket_close(self->control_watch);
+    h2o_socket_t *watches[] = {self->control_watch, self->events_watch, self->monitor_watch};
+    for (size_t i = 0; i < sizeof(watches) / sizeof(watches[0]); i++) {
+        if (watches[i] != NULL) {
+            h2o_socket_read_stop(watches[i]);
+            h2o_socket_close(watches[i]);
+        }
     }
-    if (self->events_watch != NULL) {
-        h2o_socket_read_stop(self->events_watch);
-        h2o_socket_close(self->events_watch);
-    }
+    rill_failover_release(&self->failover); /* before the socket it monitors */
     /* Exit must not wait for a broker that is gone: drop what is unsent. */
     int linger = 0;
-    if (self->control != NULL) {
-        zmq_setsockopt(self->control, ZMQ_LINGER, &linger, sizeof(linger));
-        zmq_close(self->control);
-    }
-    if (self->events != NULL) {
-        zmq_setsockopt(self->events, ZMQ_LINGER, &linger, sizeof(linger));
-        zmq_close(self->events);
+    void *sockets[] = {self->control, self->events};
+    for (size_t i = 0; i < sizeof(sockets) / sizeof(sockets[0]); i++) {
+        if (sockets[i] != NULL) {
+            zmq_setsockopt(sockets[i], ZMQ_LINGER, &linger, sizeof(linger));
+            zmq_close(sockets[i]);
+        }
     }
     if (self->zmq_context != NULL)
         zmq_ctx_term(self->zmq_context);
@@ -524,6 +591,11 @@ const char *rill_broker_link_broker_id(rill_broker_link_t *self)
 uint64_t rill_broker_link_malformed(rill_broker_link_t *self)
 {
     return self->malformed;
+}
+
+uint64_t rill_broker_link_switches(rill_broker_link_t *self)
+{
+    return self->failover.switches;
 }
 
 long rill_broker_link_workers(rill_broker_link_t *self)

@@ -19,6 +19,11 @@
  * silent, and when a PONG comes again that it is back (and whether it is
  * another instance: a restarted broker).
  *
+ * Given two endpoints each (a broker and its standby), both sockets switch
+ * to the other broker together when the one they are on closes the
+ * connection or is silent for 2 x heartbeat_ms (rill_failover.h); the
+ * link is silent from the switch until the other answers.
+ *
  * The SUB side also carries barrier tokens (docs/PROTOCOL.md "The
  * barrier"): a submit or a stream subscribes a fresh one after its subjects
  * and names it in its call, so the broker answers only once the
@@ -70,6 +75,11 @@ typedef struct {
     void (*on_broker_back)(void *context, const char *broker_id);
     /* A PONG named another broker instance than the previous one. */
     void (*on_broker_restarted)(void *context);
+    /* The first PONG after a switch to the other broker of a pair
+     * (rill_failover.h) named the same broker: the standby took over with
+     * what the primary had. The new connection missed what was published
+     * meanwhile: repair it. Called after on_broker_back. */
+    void (*on_broker_switched)(void *context);
     void *context;
 } rill_broker_link_callbacks_t;
 
@@ -87,6 +97,8 @@ const char *rill_broker_link_broker_id(rill_broker_link_t *self);
 long rill_broker_link_workers(rill_broker_link_t *self);
 /* Messages from the broker counted and dropped as malformed (/metrics). */
 uint64_t rill_broker_link_malformed(rill_broker_link_t *self);
+/* Switches to the other broker of a standby pair so far (/metrics). */
+uint64_t rill_broker_link_switches(rill_broker_link_t *self);
 
 /* SUB subscriptions; a drain is scheduled after each. */
 int rill_broker_link_subscribe(rill_broker_link_t *self, const char *topic, size_t length);

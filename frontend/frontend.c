@@ -193,6 +193,12 @@ static void on_broker_restarted(void *context)
     rill_streams_broker_restarted(self->streams);
 }
 
+static void on_broker_switched(void *context)
+{
+    rill_frontend_t *self = context;
+    rill_streams_broker_switched(self->streams);
+}
+
 rill_frontend_t *rill_frontend_new(const rill_config_t *config, const rill_endpoints_t *endpoints,
                                    const char *listen_address, const rill_tls_options_t *tls_options)
 {
@@ -234,6 +240,7 @@ rill_frontend_t *rill_frontend_new(const rill_config_t *config, const rill_endpo
         .on_broker_silent = on_broker_silent,
         .on_broker_back = on_broker_back,
         .on_broker_restarted = on_broker_restarted,
+        .on_broker_switched = on_broker_switched,
         .context = self,
     };
     self->broker = rill_broker_link_new(&self->context, endpoints, &self->config, &callbacks);

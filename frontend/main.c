@@ -41,9 +41,11 @@ static void usage(FILE *out)
             "  --listen HOST:PORT  address to serve HTTP on (env RILL_LISTEN; default %s)\n"
             "  --run-dir DIR       run directory of the ipc sockets (env RILL_RUN_DIR; default ./run)\n"
             "  --control EP        broker control endpoint (env RILL_CONTROL_ENDPOINT;\n"
-            "                      default ipc://RUN/control.sock)\n"
+            "                      default ipc://RUN/control.sock); EP,EP: a broker\n"
+            "                      and its standby (docs/CONFIG.md \"Standby broker\")\n"
             "  --events EP         broker events endpoint (env RILL_EVENTS_ENDPOINT;\n"
-            "                      default ipc://RUN/events.sock)\n"
+            "                      default ipc://RUN/events.sock); a list as long as\n"
+            "                      --control's, in the same order\n"
             "  --config FILE       configuration file (env RILL_CONFIG)\n"
             "  --tls-cert FILE     serve HTTPS (HTTP/2 by ALPN) with this PEM certificate chain\n"
             "                      (env RILL_TLS_CERT; else the config's tls_cert)\n"
@@ -139,6 +141,7 @@ static int read_flags(int argc, char **argv, flags_t *flags)
         {NULL, 0, NULL, 0},
     };
     rill_endpoints_from_environment(&flags->endpoints);
+    rill_endpoints_allow_lists(&flags->endpoints); /* a broker and its standby */
     flags->listen_address = getenv("RILL_LISTEN");
     if (flags->listen_address == NULL || flags->listen_address[0] == '\0')
         flags->listen_address = DEFAULT_LISTEN;
@@ -217,6 +220,12 @@ int main(int argc, char **argv)
     }
     if (rill_endpoints_finish(&flags.endpoints, error, sizeof(error)) != 0) {
         rill_log_error(NULL, "%s", error);
+        return 2;
+    }
+    /* Index i of each list is one broker: they switch together. */
+    if (rill_endpoints_count(flags.endpoints.control) != rill_endpoints_count(flags.endpoints.events)) {
+        rill_log_error(NULL, "control endpoints \"%s\" and events endpoints \"%s\" must list as many "
+                       "brokers, in the same order", flags.endpoints.control, flags.endpoints.events);
         return 2;
     }
     if ((endpoint_is_ipc(flags.endpoints.control) || endpoint_is_ipc(flags.endpoints.events)) &&

@@ -143,6 +143,8 @@ void rill_frontend_metrics_render(const rill_frontend_metrics_t *self,
             self->slow_client_drops);
     counter(out, labels, "rill_frontend_malformed_frames_total",
             "Malformed messages from the broker, counted and dropped.", gauges->malformed);
+    counter(out, labels, "rill_frontend_broker_switches_total",
+            "Switches to the other broker of a standby pair (docs/CONFIG.md).", gauges->broker_switches);
     counter(out, labels, "rill_broker_scrape_failures_total",
             "Scrapes of /metrics the broker did not answer within 1 s.",
             self->broker_scrape_failures);

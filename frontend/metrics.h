@@ -36,6 +36,7 @@ typedef struct {
     uint64_t subjects;        /* subjects subscribed on the SUB socket now */
     uint64_t events_received; /* events read from the broker's events socket */
     uint64_t malformed;       /* frames from the broker counted and dropped */
+    uint64_t broker_switches; /* switches to the other broker of a standby pair */
 } rill_frontend_gauges_t;
 
 void rill_frontend_metrics_init(rill_frontend_metrics_t *self);

@@ -53,6 +53,7 @@ static void respond(scrape_t *scrape, const rill_frame_t *broker_text, const ril
         .subjects = rill_subject_registry_size(streams->subjects),
         .events_received = streams->events_received,
         .malformed = rill_broker_link_malformed(scrape->broker),
+        .broker_switches = rill_broker_link_switches(scrape->broker),
     };
     rill_buffer_t text;
     rill_buffer_init(&text);

@@ -55,7 +55,8 @@ static void subject_forget(rill_stream_t *self, stream_subject_t *record, int cl
     int last = subject == NULL || subject->count <= 1;
     /* Told before the removal: the sequencer's topic is the subject's. */
     if (last && !streams->shutting_down)
-        rill_stream_subject_left(record, streams->broker, subject != NULL && subject->followed, client_left);
+        rill_stream_subject_left(record, streams->broker,
+                                 subject != NULL && (subject->followed || subject->refollowed), client_left);
     rill_subject_registry_remove(streams->subjects, &record->subscription);
     if (!last)
         rill_flow_update(streams->broker, subject, subscription_behind); /* the others may all be behind */
@@ -651,12 +652,12 @@ rill_stream_t *rill_stream_at(h2o_linklist_t *node)
     return H2O_STRUCT_FROM_MEMBER(rill_stream_t, link, node);
 }
 
-void rill_stream_broker_restarted(rill_stream_t *self)
+void rill_stream_broker_changed(rill_stream_t *self, int restarted)
 {
     if (!rill_output_queue_is_open(&self->output))
         return;
     for (stream_subject_t *record = self->subjects; record != NULL; record = record->next)
-        rill_stream_subject_broker_restarted(record);
+        (restarted ? rill_stream_subject_broker_restarted : rill_stream_subject_broker_switched)(record);
     mark_dirty(self);
 }
 

@@ -98,10 +98,11 @@ void rill_streams_flush(rill_streams_t *self);
 
 /* The stream linked at node of rill_streams_t.all. */
 rill_stream_t *rill_stream_at(h2o_linklist_t *node);
-/* The broker restarted: each topic of the stream gets a gap with reason
- * broker_restarted, each unfinished job is fetched from the new broker
- * (stream_subject.h). */
-void rill_stream_broker_restarted(rill_stream_t *self);
+/* restarted: the broker restarted: each topic of the stream gets a gap
+ * with reason broker_restarted, each unfinished job is fetched from the
+ * new broker (stream_subject.h). Else the link switched to the standby of
+ * the same broker: each subject fetches what it missed. */
+void rill_stream_broker_changed(rill_stream_t *self, int restarted);
 /* Queues a notice line (docs/API.md, "Notices") when the stream is started
  * and open. */
 void rill_stream_notice(rill_stream_t *self, const char *type, rill_chunk_t *line);

@@ -154,6 +154,25 @@ void rill_stream_subject_broker_restarted(rill_stream_subject_t *self)
         fetch_failed(self, 503, "unavailable", "the broker cannot be reached");
 }
 
+void rill_stream_subject_broker_switched(rill_stream_subject_t *self)
+{
+    rill_sequencer_t *sequencer = &self->sequencer;
+    if (sequencer->ended || !sequencer->sink->is_open(sequencer) || self->fetches->stopping)
+        return;
+    if (sequencer->fetch == NULL) {
+        if (rill_sequencer_fetch_begin(sequencer, RILL_FETCH_REPAIR, sequencer->next_seq - 1) == NULL)
+            return;
+    } else if (self->call == NULL) {
+        return; /* a retry is due: it goes to the new broker */
+    }
+    cancel_call(self); /* asked of the old broker: no answer will come */
+    if (!rill_sequencer_is_topic(sequencer) && sequencer->fetch->purpose != RILL_FETCH_OPENING)
+        sequencer->fetch->recovering = 1; /* not_found: the job did not reach the standby */
+    sequencer->fetch->tries = 0;
+    if (rill_stream_subject_fetch(self, "") != 0 && !retry_later(self))
+        fetch_failed(self, 503, "unavailable", "the broker cannot be reached");
+}
+
 /* An ERROR answer: not_found, unavailable (the broker recovers from a
  * restart), or anything else (a bad gateway). */
 static void on_fetch_error(rill_stream_subject_t *self, rill_frame_t code)

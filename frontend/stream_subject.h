@@ -96,5 +96,10 @@ int rill_stream_subject_repair(rill_stream_subject_t *self);
  * while the broker answers "unavailable", and ends with error
  * broker_restarted when the new broker does not know it. */
 void rill_stream_subject_broker_restarted(rill_stream_subject_t *self);
+/* The link switched to the standby of the same broker: a FETCH in flight
+ * was asked of the old one (no answer will come) and goes again to the
+ * new one; a subject with none FETCHes what it missed after its next seq
+ * - 1. A job the new broker does not know ends as after a restart. */
+void rill_stream_subject_broker_switched(rill_stream_subject_t *self);
 
 #endif

@@ -34,7 +34,18 @@ void rill_streams_broker_restarted(rill_streams_t *self)
         rill_log_info(NULL, "broker restarted: %zu followed job(s) subscribed instead", subscribed);
     rill_stream_t *stream;
     FOR_EACH_STREAM(self, stream)
-        rill_stream_broker_restarted(stream);
+        rill_stream_broker_changed(stream, 1);
+    rill_streams_flush(self);
+}
+
+void rill_streams_broker_switched(rill_streams_t *self)
+{
+    size_t subscribed = rill_subject_registry_subscribe_followed_too(self->subjects);
+    if (subscribed > 0)
+        rill_log_info(NULL, "broker switched: %zu followed job(s) subscribed too", subscribed);
+    rill_stream_t *stream;
+    FOR_EACH_STREAM(self, stream)
+        rill_stream_broker_changed(stream, 0);
     rill_streams_flush(self);
 }
 

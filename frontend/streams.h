@@ -19,6 +19,11 @@
  * worker re-registers it), or gets error broker_restarted when the new
  * broker does not know it (docs/API.md, "Broker restarts"). */
 void rill_streams_broker_restarted(rill_streams_t *self);
+/* The link switched to the standby of the same broker (docs/PROTOCOL.md
+ * "Standby broker"): the followed jobs are subscribed too (the new
+ * active's followers may lag), and every subject FETCHes what it missed
+ * after its next seq - 1 (replayed, or a gap where it is not retained). */
+void rill_streams_broker_switched(rill_streams_t *self);
 /* The notice {"event":type,"data":data} to every started open stream;
  * data is JSON. */
 void rill_streams_notice(rill_streams_t *self, const char *type, const char *data);

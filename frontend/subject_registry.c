@@ -127,7 +127,7 @@ rill_subscription_t *rill_subject_registry_add_followed(rill_subject_registry_t 
     return add(self, topic, length, owner, 1);
 }
 
-size_t rill_subject_registry_subscribe_followed(rill_subject_registry_t *self)
+static size_t subscribe_followed(rill_subject_registry_t *self, unsigned refollowed)
 {
     size_t count = 0;
     for (rill_subject_t *subject = zhashx_first(self->subjects); subject != NULL;
@@ -139,9 +139,20 @@ size_t rill_subject_registry_subscribe_followed(rill_subject_registry_t *self)
         if (self->subscribe != NULL && self->subscribe(self->context, subject->topic, subject->topic_length) != 0)
             continue;
         subject->followed = 0;
+        subject->refollowed = refollowed;
         count++;
     }
     return count;
+}
+
+size_t rill_subject_registry_subscribe_followed(rill_subject_registry_t *self)
+{
+    return subscribe_followed(self, 0);
+}
+
+size_t rill_subject_registry_subscribe_followed_too(rill_subject_registry_t *self)
+{
+    return subscribe_followed(self, 1);
 }
 
 void rill_subject_registry_remove(rill_subject_registry_t *self,

@@ -40,6 +40,8 @@ struct rill_subject {
     unsigned followed;    /* rill/4: delivered through the follow subject, not subscribed
                              (docs/PROTOCOL.md "Direct delivery"): its removal calls no
                              unsubscribe; its owner tells the broker (UNFOLLOW) */
+    unsigned refollowed;  /* followed, and subscribed too after a switch to a standby
+                             broker: its removal unsubscribes AND its owner sends UNFOLLOW */
     size_t topic_length;
     char topic[]; /* NUL-terminated: "j<id>" or "t<name>/" */
 };
@@ -68,6 +70,9 @@ rill_subscription_t *rill_subject_registry_add_followed(rill_subject_registry_t 
 /* Subscribes every followed subject and clears its mark (a restarted
  * broker knows no follower). Returns how many. */
 size_t rill_subject_registry_subscribe_followed(rill_subject_registry_t *self);
+/* The same after a switch to a standby broker, which may know the
+ * followers: each is marked refollowed (its owner still UNFOLLOWs it). */
+size_t rill_subject_registry_subscribe_followed_too(rill_subject_registry_t *self);
 /* Removes and frees *subscription, clears it. NULL is fine. */
 void rill_subject_registry_remove(rill_subject_registry_t *self,
                                   rill_subscription_t **subscription);

@@ -24,7 +24,8 @@ static void usage(FILE *out)
             "Runs jobs the rill broker dispatches and publishes their parts.\n\n"
             "  --run-dir DIR     run directory of the ipc sockets (RILL_RUN_DIR, default ./run)\n"
             "  --workers EP      broker's worker endpoint (RILL_WORKERS_ENDPOINT,\n"
-            "                    default ipc://DIR/workers.sock; tcp://host:port works too)\n"
+            "                    default ipc://DIR/workers.sock; tcp://host:port works too);\n"
+            "                    EP,EP: a broker and its standby (docs/CONFIG.md)\n"
             "  --config FILE     configuration file (RILL_CONFIG; default: built-in defaults)\n"
             "  --name NAME       worker name in job status (RILL_WORKER_NAME, default host-pid)\n"
             "  --credit N        jobs held at most at once (RILL_WORKER_CREDIT, default 256)\n"
@@ -80,6 +81,7 @@ int main(int argc, char **argv)
     rill_worker_options_t options;
     memset(&options, 0, sizeof(options));
     rill_endpoints_from_environment(&options.endpoints);
+    rill_endpoints_allow_lists(&options.endpoints); /* a broker and its standby */
     const char *config_path = environment("RILL_CONFIG");
     const char *log_level = environment("RILL_LOG");
     const char *name = environment("RILL_WORKER_NAME");

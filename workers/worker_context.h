@@ -47,6 +47,7 @@ struct rill_worker_context {
     int running;
     rill_worker_timer_t heartbeat_timer;
     rill_worker_timer_t drain_timer;
+    rill_worker_timer_t failover_timer; /* with a standby: a broker's silence judged on time */
     rill_topic_hold_t *topic_hold; /* rill_worker_publish_topic while no broker is joined (topic_hold.h) */
 };
 

@@ -150,7 +150,7 @@ static void handle_message(rill_worker_context_t *worker, const rill_message_t *
         handle_pause(worker, message->arguments[0], message->arguments[1]);
         break;
     case RILL_COMMAND_REJOIN:
-        rill_worker_link_unjoin(&worker->link, "the broker does not know this worker");
+        rill_worker_link_rejoin(&worker->link);
         send_hello(worker);
         break;
     case RILL_COMMAND_PING:
@@ -171,9 +171,29 @@ static void receive_messages(rill_worker_context_t *worker)
 
 /* ---- timers and signals ---- */
 
+static void failover_tick(void *argument);
+
+/* A broker and its standby (rill_failover.h): on the other one, HELLO at
+ * once (the re-join: its jobs and held parts). The broker's silence is
+ * judged again when it would reach 2 heartbeats, not a heartbeat later. */
+static void check_failover(rill_worker_context_t *worker, int disconnected)
+{
+    if (rill_worker_link_failover(&worker->link, disconnected))
+        send_hello(worker);
+    uint64_t due_ms = rill_worker_link_silence_due_ms(&worker->link);
+    if (due_ms != UINT64_MAX)
+        rill_timer_heap_start(&worker->timers, &worker->failover_timer, due_ms, failover_tick, worker);
+}
+
+static void failover_tick(void *argument)
+{
+    check_failover(argument, 0);
+}
+
 static void heartbeat_tick(void *argument)
 {
     rill_worker_context_t *worker = argument;
+    check_failover(worker, 0);
     rill_worker_link_ping(&worker->link);
     if (!worker->link.joined)
         send_hello(worker); /* not before the last one is a heartbeat old */
@@ -271,10 +291,13 @@ static long poll_timeout_ms(const rill_worker_context_t *worker, int paused)
 /* Runs until stopped; returns 0, or -1 when polling failed. */
 static int run_loop(rill_worker_context_t *worker)
 {
-    enum { BROKER, SIGNALS, FIXED_ITEMS };
+    enum { BROKER, SIGNALS, MONITOR, FIXED_ITEMS };
+    void *monitor = rill_worker_link_monitor(&worker->link);
     zmq_pollitem_t fixed[FIXED_ITEMS] = {
         [BROKER] = {worker->link.dealer, 0, ZMQ_POLLIN, 0},
         [SIGNALS] = {NULL, worker->signal_fd, ZMQ_POLLIN, 0},
+        /* Only with a standby: else an fd poll(2) ignores. */
+        [MONITOR] = {monitor, -1, monitor != NULL ? ZMQ_POLLIN : 0, 0},
     };
     worker->running = 1;
     while (keep_running(worker)) {
@@ -297,6 +320,8 @@ static int run_loop(rill_worker_context_t *worker)
             receive_messages(worker);
         if (items[SIGNALS].revents & ZMQ_POLLIN)
             handle_signals(worker);
+        if (items[MONITOR].revents & ZMQ_POLLIN)
+            check_failover(worker, rill_failover_disconnected(&worker->link.failover));
         if (!paused)
             rill_fd_watches_dispatch(&worker->fd_watches, FIXED_ITEMS, count, congested, worker);
         uint64_t now = rill_clock_monotonic_ns();

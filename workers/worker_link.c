@@ -6,7 +6,6 @@
 #include "health_file.h"
 #include "rill_alloc.h"
 #include "rill_clock.h"
-#include "rill_liveness.h"
 #include "rill_log.h"
 #include "rill_process_stats.h"
 
@@ -16,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-int rill_worker_link_open(rill_worker_link_t *self, const char *endpoint, uint64_t heartbeat_ms,
+int rill_worker_link_open(rill_worker_link_t *self, const char *endpoints, uint64_t heartbeat_ms,
                           uint64_t max_message_bytes)
 {
     memset(self, 0, sizeof(*self));
@@ -33,15 +32,16 @@ int rill_worker_link_open(rill_worker_link_t *self, const char *endpoint, uint64
         return -1;
     }
     /* The socket holds little, the outbox the rest (worker_link.h). */
-    if (rill_socket_cap_hwm(self->dealer, ZMQ_SNDHWM, RILL_WORKER_PIPE_HWM) != 0 ||
-        rill_liveness_configure(self->dealer, endpoint, heartbeat_ms) != 0) {
+    if (rill_socket_cap_hwm(self->dealer, ZMQ_SNDHWM, RILL_WORKER_PIPE_HWM) != 0) {
         rill_log_error(NULL, "cannot configure the broker socket: %s", zmq_strerror(errno));
         return -1;
     }
-    if (zmq_connect(self->dealer, endpoint) != 0) {
-        rill_log_error(NULL, "cannot connect to %s: %s", endpoint, zmq_strerror(errno));
+    /* Liveness options (rill_liveness.h), the connect, and with a standby
+     * the monitor of the connection. */
+    rill_failover_init(&self->failover, self->zmq_context, heartbeat_ms);
+    if (rill_failover_add(&self->failover, self->dealer, endpoints, "workers") != 0 ||
+        rill_failover_start(&self->failover) != 0)
         return -1;
-    }
     rill_send_queue_init(&self->outbox, zmq_send, self->dealer);
     rill_send_queue_set_marks(&self->outbox, RILL_WORKER_OUTBOX_HIGH_MESSAGES, RILL_WORKER_OUTBOX_HIGH_BYTES,
                               RILL_WORKER_OUTBOX_LOW_MESSAGES, RILL_WORKER_OUTBOX_LOW_BYTES);
@@ -120,6 +120,7 @@ void rill_worker_link_close(rill_worker_link_t *self)
     self->ends = NULL;
     self->end_count = self->end_capacity = 0;
     self->batch_length = self->batch_capacity = self->batch_entries = 0;
+    rill_failover_release(&self->failover);
     if (self->dealer != NULL)
         zmq_close(self->dealer);
     if (self->zmq_context != NULL)
@@ -255,6 +256,15 @@ void rill_worker_link_unjoin(rill_worker_link_t *self, const char *why)
     rill_log_warn(NULL, "%s: joining again; parts are held until the broker welcomes this worker", why);
 }
 
+void rill_worker_link_rejoin(rill_worker_link_t *self)
+{
+    rill_worker_link_unjoin(self, "the broker does not know this worker");
+    if (self->hello_unheard) {
+        self->hello_unheard = 0;
+        self->hello_pending = 0;
+    }
+}
+
 int rill_worker_link_receive(rill_worker_link_t *self, rill_received_t *received, rill_message_t *message)
 {
     while (rill_protocol_receive(self->dealer, received) > 0) {
@@ -284,8 +294,10 @@ int rill_worker_link_welcome(rill_worker_link_t *self, const rill_welcome_t *wel
     if (self->broker_instance[0] != '\0' && changed)
         rill_log_warn(NULL, "broker restarted (%s -> %s): its jobs were reported to the new one",
                       self->broker_instance, welcome->broker);
-    if (welcome->heartbeat_ms >= 10 && welcome->heartbeat_ms <= 600000)
+    if (welcome->heartbeat_ms >= 10 && welcome->heartbeat_ms <= 600000) {
         self->heartbeat_ms = welcome->heartbeat_ms; /* the broker judges us by its interval */
+        self->failover.hold_ms = 2 * self->heartbeat_ms;
+    }
     if (!self->joined || changed)
         rill_log_info(NULL, "joined broker %s: %zu jobs go on, %zu cancelled", welcome->broker,
                       welcome->adopted_count, welcome->cancelled_count);
@@ -293,6 +305,7 @@ int rill_worker_link_welcome(rill_worker_link_t *self, const rill_welcome_t *wel
     self->welcomed = 1;
     self->joined = 1;
     self->hello_pending = 0;
+    self->hello_unheard = 0;
     rill_worker_health_write(1, self->broker_instance, self->heartbeat_ms);
     return changed;
 }
@@ -321,4 +334,41 @@ void rill_worker_link_ping(rill_worker_link_t *self)
     }
     /* Each heartbeat says the loop runs, and whether it is joined (health_file.h). */
     rill_worker_health_write(self->joined, self->broker_instance, self->heartbeat_ms);
+}
+
+void *rill_worker_link_monitor(const rill_worker_link_t *self)
+{
+    return rill_failover_monitor(&self->failover);
+}
+
+/* Silence counts from the last message, or from the last switch. */
+static uint64_t silent_from_ns(const rill_worker_link_t *self)
+{
+    uint64_t switched_ns = self->failover.switched_ms * 1000000u;
+    return switched_ns > self->last_heard_ns ? switched_ns : self->last_heard_ns;
+}
+
+uint64_t rill_worker_link_silence_due_ms(const rill_worker_link_t *self)
+{
+    if (!rill_failover_enabled(&self->failover))
+        return UINT64_MAX;
+    uint64_t due_ns = silent_from_ns(self) + 2 * self->heartbeat_ms * 1000000u;
+    uint64_t now = rill_clock_monotonic_ns();
+    return due_ns <= now ? 0 : (due_ns - now + 999999) / 1000000;
+}
+
+int rill_worker_link_failover(rill_worker_link_t *self, int disconnected)
+{
+    if (!rill_failover_may_switch(&self->failover))
+        return 0;
+    int silent = rill_clock_monotonic_ns() - silent_from_ns(self) >= 2 * self->heartbeat_ms * 1000000u;
+    if (!disconnected && !silent)
+        return 0;
+    const char *why = disconnected ? "closed the connection" : "was silent for 2 heartbeats";
+    if (rill_failover_switch(&self->failover, why) != 0)
+        return 0;
+    rill_worker_link_unjoin(self, "switched to the other broker");
+    self->hello_pending = 0; /* one asked of the broker left behind is moot */
+    self->hello_unheard = 1;
+    return 1;
 }

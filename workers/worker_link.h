@@ -13,6 +13,11 @@
  * (job_registry.h). Everything from the broker is parsed here; a malformed
  * message is counted and dropped, never acted on.
  *
+ * Given two endpoints (a broker and its standby), the DEALER switches to
+ * the other when the one it is on closes the connection or is silent for
+ * 2 x heartbeat_ms (rill_failover.h); the worker is then not joined, and
+ * says HELLO there with its jobs and held parts (the re-join above).
+ *
  * Everything to the broker goes through one outbox (rill_send_queue.h):
  * nothing the worker says is dropped because the socket was full, and a
  * full outbox tells the core to stop making parts (rill_worker_link_congested).
@@ -23,6 +28,7 @@
 #ifndef RILL_WORKER_LINK_H
 #define RILL_WORKER_LINK_H
 
+#include "rill_failover.h"
 #include "rill_id.h"
 #include "rill_messages.h"
 #include "rill_protocol.h"
@@ -64,12 +70,25 @@ typedef struct {
     struct rill_worker_link_end *ends; /* DONE/FAIL that go right after that batch (send_end) */
     size_t end_count, end_capacity;
     int socket_failed;           /* a send failed for another reason than a full socket (logged once) */
+    rill_failover_t failover;    /* one endpoint, or a broker and its standby */
+    int hello_unheard;           /* switched: the HELLO pending went to a passive standby */
 } rill_worker_link_t;
 
-/* Draws the session and connects to endpoint. Returns 0, or -1 (logged);
- * close it either way. */
-int rill_worker_link_open(rill_worker_link_t *self, const char *endpoint, uint64_t heartbeat_ms,
+/* Draws the session and connects to endpoints' first (one endpoint, or a
+ * broker and its standby). Returns 0, or -1 (logged); close it either way. */
+int rill_worker_link_open(rill_worker_link_t *self, const char *endpoints, uint64_t heartbeat_ms,
                           uint64_t max_message_bytes);
+/* With two endpoints: the monitor socket to poll (else NULL). */
+void *rill_worker_link_monitor(const rill_worker_link_t *self);
+/* With two endpoints: switches to the other broker when the one it is on
+ * closed the connection (disconnected: rill_failover_disconnected said so)
+ * or was silent for 2 x heartbeat_ms, at most once per 2 x heartbeat_ms.
+ * Returns 1 when it switched: not joined, no HELLO pending; the caller
+ * says HELLO at once. */
+int rill_worker_link_failover(rill_worker_link_t *self, int disconnected);
+/* With two endpoints: ms from now until the broker's silence reaches 2 x
+ * heartbeat_ms (0: it has); UINT64_MAX with one endpoint. */
+uint64_t rill_worker_link_silence_due_ms(const rill_worker_link_t *self);
 void rill_worker_link_close(rill_worker_link_t *self);
 
 /* Sends without blocking, through the outbox: a message the socket does not
@@ -104,6 +123,10 @@ int rill_worker_link_hello(rill_worker_link_t *self, const char *name, const ril
                            size_t kind_count, uint64_t credit, const rill_hello_job_t *jobs, size_t job_count);
 /* REJOIN or silence: not joined any more (why is logged). */
 void rill_worker_link_unjoin(rill_worker_link_t *self, const char *why);
+/* REJOIN: unjoined. The first one after a switch comes from a standby that
+ * just became active: it answered nothing while passive, so the HELLO sent
+ * to it then is not pending any more (the caller's HELLO goes at once). */
+void rill_worker_link_rejoin(rill_worker_link_t *self);
 
 /* Puts the parts gathered (send_part) into the outbox as one PARTS, then
  * sends what the outbox holds while the socket takes it (the loop calls it

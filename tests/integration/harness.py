@@ -68,7 +68,7 @@ class System:
     """A broker, a frontend and workers in a private run directory."""
 
     def __init__(self, build_dir, workers=2, config=None, worker_args=(), frontend=True,
-                 log_level=None):
+                 log_level=None, standby=False):
         self.build_dir = build_dir
         # --log of every process: log_level, else $RILL_TEST_LOG, else info.
         self.log_level = log_level or os.environ.get("RILL_TEST_LOG", "info")
@@ -91,7 +91,20 @@ class System:
             self.config_path = os.path.join(self.dir, "rill.json")
             with open(self.config_path, "w") as f:
                 json.dump(config, f)
+        # standby=True: a second broker (self.backup, its own run dir),
+        # the standby of the first (--pair-bind / --standby-of, when this
+        # build's broker has them: self.paired); frontends and workers are
+        # given both endpoints (docs/CONFIG.md "Standby broker").
+        self.backup = None
+        self.paired = False
+        self.run_dir2 = None
+        if standby:
+            self.run_dir2 = os.path.join(self.dir, "run2")
+            self.pair_endpoint = "ipc://%s/pair.sock" % self.dir
+            self.paired = broker_has_flag(self.binary("broker", "rill-broker"), "--standby-of")
         self.broker = self.start_broker()
+        if standby:
+            self.backup = self.start_backup()
         self.frontend = self.start_frontend() if frontend else None
         for _ in range(workers):
             self.start_worker()
@@ -110,19 +123,38 @@ class System:
         self.processes.append(process)
         return process
 
-    def start_broker(self):
-        return self.spawn("broker", [self.binary("broker", "rill-broker")] + self.common_flags())
+    def start_broker(self, name="broker"):
+        """The broker (with a standby: the primary, binding the pair link)."""
+        extra = ["--pair-bind", self.pair_endpoint] if self.paired else []
+        return self.spawn(name, [self.binary("broker", "rill-broker")] + self.common_flags() + extra)
+
+    def start_backup(self, name="backup"):
+        """The standby broker, in its own run dir (standby=True only)."""
+        flags = ["--run-dir", self.run_dir2] + self.common_flags()[2:]
+        extra = ["--standby-of", self.pair_endpoint] if self.paired else []
+        return self.spawn(name, [self.binary("broker", "rill-broker")] + flags + extra)
+
+    def client_flags(self, *names):
+        """With a standby: each named endpoint as a list of both brokers'."""
+        if self.run_dir2 is None:
+            return []
+        flags = []
+        for name in names:
+            flags += ["--" + name, "ipc://%s/%s.sock,ipc://%s/%s.sock" % (self.run_dir, name, self.run_dir2, name)]
+        return flags
 
     def start_frontend(self, port=None, name="frontend", extra=()):
         """A frontend on port (default: the system's); more than one may run."""
         port = port or self.port
         return self.spawn(name, [self.binary("frontend", "rill-frontend"),
-                                 "--listen", "127.0.0.1:%d" % port] + self.common_flags() + list(extra))
+                                 "--listen", "127.0.0.1:%d" % port] + self.common_flags()
+                          + self.client_flags("control", "events") + list(extra))
 
     def start_worker(self, name=None, extra=()):
         name = name or "worker%d" % (len(self.workers) + 1)
         process = self.spawn(name, [self.binary("workers", "rill-worker"), "--name", name]
-                             + self.common_flags() + self.worker_args + list(extra))
+                             + self.common_flags() + self.client_flags("workers") + self.worker_args
+                             + list(extra))
         self.workers.append(process)
         return process
 
@@ -221,8 +253,9 @@ class System:
     def stop(self):
         """Stops everything; returns a list of problems (unclean exits, sanitizer reports)."""
         problems = []
-        # Workers and frontend first, the broker last, as an operator would.
-        order = [p for p in self.processes if p is not self.broker] + [self.broker]
+        # Workers and frontend first, the brokers last, as an operator would.
+        brokers = [self.broker] + ([self.backup] if self.backup is not None else [])
+        order = [p for p in self.processes if p not in brokers] + brokers
         for p in order:
             already = p.popen.poll()
             status = p.stop() if already is None else already
@@ -239,6 +272,16 @@ class System:
 
     def cleanup(self):
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def broker_has_flag(binary, flag):
+    """1 when rill-broker --help names flag (a standby needs --standby-of)."""
+    try:
+        done = subprocess.run([binary, "--help"], capture_output=True, timeout=10)
+        text = done.stdout + done.stderr
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return flag.encode() in text
 
 
 def unverified_tls_context(alpn=("http/1.1",)):

@@ -22,6 +22,8 @@ Scenarios:
   broker-replace  the broker host replaced: its link cut, the broker killed,
                   the host's namespace (its TCP state) deleted, a new one
                   made at the same address and MAC with a new broker
+  standby-takeover  the primary of a standby pair killed (standby_takeover.py)
+  standby-host-cut  the primary's host cut off for good (standby_takeover.py)
 
 Per scenario one row: jobs done / failed / run twice, parts missing outside
 a reported `gap`, and seconds to recover, then "N passed, N failed".
@@ -58,6 +60,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import netbed  # noqa: E402
+import standby_takeover  # noqa: E402
 
 HEARTBEAT_MS = 1000
 HTTP_PORT = 8080
@@ -460,10 +463,7 @@ def run_twice(cluster, settled_ms):
 
 
 def worker_spread(cluster):
-    used = set()
-    for by_worker in runs(cluster).values():
-        used.update(by_worker)
-    return len(used)
+    return len(set().union(*runs(cluster).values()))  # the workers that ran some job
 
 
 def follow_all(cluster, jobs, stop, deadline):
@@ -621,6 +621,8 @@ SCENARIOS = [
     ("broker-cut-ending", scenario_broker_cut_ending, True),
     ("broker-replace", scenario_broker_replace, True),
 ]
+CLUSTERS = {}  # a scenario's Cluster class, when not Cluster
+standby_takeover.register(sys.modules[__name__])  # standby-takeover, standby-host-cut
 
 
 def print_row(name, row):
@@ -663,7 +665,7 @@ def main():
         work = tempfile.mkdtemp(prefix="rill-netbed-")
         cluster = None
         try:
-            cluster = Cluster(build, work)
+            cluster = CLUSTERS.get(name, Cluster)(build, work)
             row = function(cluster)
         except Exception as error:  # a harness failure fails the scenario, not the suite
             row = {"done": 0, "jobs": 0, "failed": 0, "never": 0, "twice": 0, "missing": 0, "duplicates": 0,

@@ -40,5 +40,42 @@ int main(void)
     memset(long_value, 'a', sizeof(long_value) - 1);
     long_value[sizeof(long_value) - 1] = '\0';
     CHECK(rill_endpoints_set(&endpoints, "control", long_value) == -1);
+
+    /* Lists (a broker and its standby): refused where one is bound. */
+    unsetenv("RILL_EVENTS_ENDPOINT");
+    setenv("RILL_WORKERS_ENDPOINT", "tcp://10.0.0.1:7002,tcp://10.0.0.2:7002", 1);
+    rill_endpoints_from_environment(&endpoints);
+    CHECK(rill_endpoints_finish(&endpoints, error, sizeof(error)) == -1);
+    CHECK(strstr(error, "workers endpoint") != NULL && strstr(error, "binds exactly one") != NULL);
+    rill_endpoints_from_environment(&endpoints);
+    rill_endpoints_allow_lists(&endpoints);
+    CHECK(rill_endpoints_finish(&endpoints, error, sizeof(error)) == 0);
+    CHECK(rill_endpoints_count(endpoints.workers) == 2 && rill_endpoints_count(endpoints.control) == 1);
+    unsetenv("RILL_WORKERS_ENDPOINT");
+
+    char out[RILL_ENDPOINT_LIST_MAX][RILL_ENDPOINT_MAX];
+    CHECK(rill_endpoints_split("ipc:///a.sock", "control", out, error, sizeof(error)) == 1);
+    CHECK(strcmp(out[0], "ipc:///a.sock") == 0);
+    CHECK(rill_endpoints_split("tcp://a:1,tcp://b:1", "control", out, error, sizeof(error)) == 2);
+    CHECK(strcmp(out[0], "tcp://a:1") == 0 && strcmp(out[1], "tcp://b:1") == 0);
+    CHECK(rill_endpoints_split("tcp://a:1,tcp://b:1,tcp://c:1", "events", out, error, sizeof(error)) == -1);
+    CHECK(strstr(error, "events endpoints") != NULL && strstr(error, "at most 2") != NULL);
+    CHECK(rill_endpoints_split("tcp://a:1,", "control", out, error, sizeof(error)) == -1);
+    CHECK(rill_endpoints_split(",tcp://a:1", "control", out, error, sizeof(error)) == -1);
+    CHECK(rill_endpoints_split("", "control", out, error, sizeof(error)) == -1);
+    /* A run dir's path may have a space: an ipc:// endpoint then has one. */
+    CHECK(rill_endpoints_split("ipc:///tmp/my dir/a.sock,ipc:///b", "control", out, error, sizeof(error)) == 2);
+    CHECK(strcmp(out[0], "ipc:///tmp/my dir/a.sock") == 0);
+    CHECK(rill_endpoints_split("tcp://a:1,tcp://a:1", "control", out, error, sizeof(error)) == -1);
+    CHECK(strstr(error, "the same endpoint twice") != NULL);
+
+    rill_endpoints_from_environment(&endpoints);
+    rill_endpoints_allow_lists(&endpoints);
+    CHECK(rill_endpoints_set(&endpoints, "control", "tcp://a:1,,") == 0);
+    CHECK(rill_endpoints_finish(&endpoints, error, sizeof(error)) == -1);
+    /* A broker's single endpoint is left to its bind, as before. */
+    rill_endpoints_from_environment(&endpoints);
+    CHECK(rill_endpoints_set(&endpoints, "control", "tcp://a:1") == 0);
+    CHECK(rill_endpoints_finish(&endpoints, error, sizeof(error)) == 0);
     RILL_TEST_END();
 }

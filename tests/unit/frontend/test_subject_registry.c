@@ -78,6 +78,18 @@ int main(void)
     rill_subject_registry_remove(registry, &a);
     rill_subject_registry_remove(registry, &f);
     CHECK(unsubscribed == 3);
+    /* A switch to a standby broker subscribes it too, and keeps it marked
+     * refollowed (its owner still UNFOLLOWs it); a restart does not. */
+    f = rill_subject_registry_add_followed(registry, topic, 33, &stream_a);
+    CHECK(rill_subject_registry_subscribe_followed_too(registry) == 1 && subscribed == 4);
+    CHECK(!f->subject->followed && f->subject->refollowed);
+    CHECK(rill_subject_registry_subscribe_followed_too(registry) == 0 && subscribed == 4);
+    rill_subject_registry_remove(registry, &f);
+    CHECK(unsubscribed == 4);
+    f = rill_subject_registry_add_followed(registry, topic, 33, &stream_a);
+    CHECK(rill_subject_registry_subscribe_followed(registry) == 1 && !f->subject->refollowed);
+    rill_subject_registry_remove(registry, &f);
+    CHECK(subscribed == 5 && unsubscribed == 5);
 
     /* A refused SUB subscribe leaves nothing behind. */
     refuse = 1;

@@ -1,0 +1,269 @@
+"""test_standby_clients.py - a broker and its standby (docs/PROTOCOL.md "Standby
+broker", docs/CONFIG.md): frontends and workers are given both endpoints
+and switch to the standby when the primary is killed.
+
+With a broker that has --pair-bind / --standby-of (harness: system.paired)
+the standby mirrors the primary and takes over: streams go on without
+broker_restarted, every part once and in order (or inside a reported gap),
+no job failed nor run twice. A broker without them is two independent
+brokers: the clients still switch (what these tests can check then), and the
+second broker is a restart.
+"""
+import threading
+import time
+
+from harness import check, demo, detach, metric
+
+# heartbeat_ms as the defaults: the takeover target (2 s) is for them.
+CONFIG = {"heartbeat_ms": 1000, "retry_backoff_ms": 100}
+
+
+class Reader(threading.Thread):
+    """Reads one stream to its end in the background, stamping arrivals."""
+
+    def __init__(self, stream):
+        super().__init__(daemon=True)
+        self.stream = stream
+        self.error = None
+
+    def run(self):
+        try:
+            while True:
+                event = self.stream.next_event()
+                if event is None:
+                    return
+                event["mono"] = time.monotonic()
+                if event.get("event") in ("done", "error") and "topic" not in event:
+                    return
+        except Exception as error:  # reported by the test
+            self.error = error
+
+
+def covered_seqs(events):
+    """The seqs the events cover: a part (or done) its own, a gap from..to."""
+    covered = []
+    for e in events:
+        if "seq" not in e:
+            continue  # a notice
+        if e["event"] == "gap":
+            covered += list(range(e["data"]["from"], e["data"]["to"] + 1))
+        else:
+            covered.append(e["seq"])
+    return covered
+
+
+def publish(system, topic, message):
+    status, body = system.json_request("POST", "/v1/topics/" + topic, message)
+    check(status == 202, "publish answered %s %r" % (status, body))
+    return body["seq"]
+
+
+def switched(process):
+    return "switching to" in process.log_text()
+
+
+def test_standby_takeover_keeps_streams(ctx):
+    system = ctx.system(workers=2, config=CONFIG, standby=True)
+    system.wait_healthy(workers=2)
+    # Streams of demo jobs (one submit each, followed directly), one job
+    # streamed by GET, and a topic.
+    streams = [system.stream("POST", "/v1/jobs", demo(40, 100)) for _ in range(4)]
+    (detached,) = detach(system, demo(40, 100))
+    streams.append(system.stream("GET", "/v1/stream?job=%s" % detached))
+    topic = system.stream("GET", "/v1/topics/news")
+    check(all(s.status == 200 for s in streams + [topic]), [s.status for s in streams])
+    readers = [Reader(s) for s in streams]
+    for reader in readers:
+        reader.start()
+    publish(system, "news", {"n": 1})
+    first = topic.next_event()
+    check(first is not None and first["seq"] == 1, first)
+    system.wait_for(lambda: all(len([e for e in s.events if e["event"] == "part"]) >= 5 for s in streams),
+                    timeout=20, what="every stream under way")
+
+    killed = time.monotonic()
+    system.broker.popen.kill()
+    system.broker.popen.wait()
+    system.broker.expected_exit = -9
+
+    for reader in readers:
+        reader.join(60)
+        check(not reader.is_alive(), "a stream did not end within 60 s:\n%s" % system.logs_tail())
+        check(reader.error is None, "a stream failed: %r" % reader.error)
+    after = sorted(e["mono"] for s in streams for e in s.events
+                   if e["event"] == "part" and e["mono"] > killed)
+    recovered = after[0] - killed if after else None
+    print("standby takeover: first live part %s s after the kill (target <= 2 s)"
+          % ("%.2f" % recovered if recovered is not None else "never"))
+
+    # Every client switched to the standby, at once: the killed broker's
+    # connections closed (not 2 heartbeats of silence).
+    for process in [system.frontend] + system.workers:
+        check(switched(process), "%s did not switch:\n%s" % (process.name, system.logs_tail()))
+        check("closed the connection: switching to" in process.log_text(),
+              "%s switched late:\n%s" % (process.name, process.log_text()[-2000:]))
+    # A job submitted after the takeover runs (workers joined the standby).
+    system.wait_healthy(workers=2)
+    check(metric(system, "rill_frontend_broker_switches_total") == 1, "switches counted")
+    late = system.stream("POST", "/v1/jobs", demo(5, 20))
+    late_events = late.read_all()
+    check([e["event"] for e in late_events] == ["part"] * 5 + ["done"], late_events)
+
+    if not system.paired:
+        # Two independent brokers: the second one is a restart; what it
+        # cannot know ends jobs. The switch itself is all there is to check.
+        print("standby: this broker has no --standby-of: checked the switch only")
+        for s in streams:
+            s.close()
+        topic.close()
+        return
+
+    check(recovered is not None and recovered <= 2.0,
+          "takeover took %r s (target 2 s)\n%s" % (recovered, system.logs_tail()))
+    in_gaps = 0
+    for s in streams:
+        events = s.events
+        kinds = [e["event"] for e in events]
+        check(kinds and kinds[-1] == "done", "stream ended with %r" % events[-3:])
+        check("error" not in kinds and "retry" not in kinds, "failed or ran twice: %r" % kinds)
+        check(not any(e["event"] == "gap" and e["data"].get("reason") == "broker_restarted" for e in events),
+              "a broker_restarted gap: %r" % events)
+        check(not any(e["event"] == "broker_restarted" for e in events), kinds)
+        # Told of the switch with notices: away, then back (the pair's id).
+        check("broker_unavailable" in kinds and "broker_available" in kinds and
+              kinds.index("broker_unavailable") < kinds.index("broker_available"), kinds)
+        covered = covered_seqs(events)
+        check(covered == list(range(1, len(covered) + 1)), "seqs: %r" % covered)
+        parts = [e["data"]["i"] for e in events if e["event"] == "part"]
+        check(parts == sorted(set(parts)), "parts twice or out of order: %r" % parts)
+        gaps = [e for e in events if e["event"] == "gap"]
+        in_gaps += 40 - len(parts)
+        check(len(parts) == 40 or gaps, "parts missing outside a gap: %r" % parts)
+        job_id = events[-1]["job"]
+        status = system.job_status(job_id)
+        check(status["state"] == "done" and status["attempt"] == 1, status)
+        s.close()
+    print("standby takeover: %d jobs done, 0 failed, 0 run twice, 0 parts missing, %d inside gaps"
+          % (len(streams), in_gaps))
+    # The topic's subscription reached the standby: a message after the
+    # takeover arrives, numbered after the one before (mirrored, not reset).
+    check(publish(system, "news", {"n": 2}) == 2)
+    event = topic.next_event()
+    while event is not None and event["event"] != "part":
+        check(event["event"] != "gap", "topic gap: %r" % event)
+        event = topic.next_event()
+    check(event is not None and event["seq"] == 2 and event["data"] == {"n": 2}, event)
+    topic.close()
+
+
+def test_clients_find_the_standby_when_the_first_broker_is_down(ctx):
+    # The first endpoint has no broker at all (nothing to close a
+    # connection): silence for 2 heartbeats moves the clients on.
+    system = ctx.system(workers=0, config={"heartbeat_ms": 300}, standby=True, frontend=False)
+    system.broker.popen.kill()
+    system.broker.popen.wait()
+    system.broker.expected_exit = -9
+    started = time.monotonic()
+    system.frontend = system.start_frontend()
+    system.start_worker()
+    system.wait_healthy(workers=1)
+    took = time.monotonic() - started
+    print("clients on the standby %.2f s after they started" % took)
+    check(took < 10, took)
+    events = system.stream("POST", "/v1/jobs", demo(3, 10)).read_all()
+    check([e["event"] for e in events] == ["part"] * 3 + ["done"], events)
+    check(switched(system.frontend) and switched(system.workers[0]), system.logs_tail())
+    check("was silent" in system.frontend.log_text(), system.frontend.log_text()[-2000:])
+
+
+def test_endpoint_lists_are_checked(ctx):
+    # A broker binds one endpoint: a list is refused with the reason; a
+    # frontend's control and events lists must be as long as each other.
+    system = ctx.system(workers=0, frontend=False)
+    broker = system.spawn("listed-broker", [system.binary("broker", "rill-broker"), "--run-dir",
+                                            system.run_dir + "x", "--control",
+                                            "ipc:///tmp/rill-a.sock,ipc:///tmp/rill-b.sock"])
+    check(broker.popen.wait(10) == 2, "a broker given a list did not refuse it")
+    broker.expected_exit = 2
+    check("binds exactly one" in broker.log_text(), broker.log_text())
+    frontend = system.spawn("listed-frontend", [system.binary("frontend", "rill-frontend"), "--listen",
+                                                "127.0.0.1:%d" % system.port, "--run-dir", system.run_dir,
+                                                "--control", "ipc:///tmp/rill-a.sock,ipc:///tmp/rill-b.sock"])
+    check(frontend.popen.wait(10) == 2, "a frontend with lists of two lengths started")
+    frontend.expected_exit = 2
+    check("as many" in frontend.log_text(), frontend.log_text())
+    worker = system.spawn("listed-worker", [system.binary("workers", "rill-worker"), "--run-dir",
+                                            system.run_dir, "--workers", "ipc:///a,ipc:///b,ipc:///c"])
+    check(worker.popen.wait(10) == 2, "a worker given three endpoints started")
+    worker.expected_exit = 2
+    check("at most 2" in worker.log_text(), worker.log_text())
+
+
+def test_returning_primary_is_passive_and_takes_over_again(ctx):
+    # After a takeover the primary comes back (passive: the clients stay on
+    # the standby, which is active); then the standby dies and the clients
+    # switch back to it. A streamed job lives through both switches.
+    system = ctx.system(workers=1, config={"heartbeat_ms": 300, "retry_backoff_ms": 100}, standby=True)
+    if not system.paired:
+        print("standby: this broker has no --standby-of: nothing to fail back to")
+        return
+    system.wait_healthy()
+    stream = system.stream("POST", "/v1/jobs", demo(80, 100))
+    reader = Reader(stream)
+    reader.start()
+    system.wait_for(lambda: len(stream.events) >= 5, what="the job under way")
+    system.broker.popen.kill()
+    system.broker.popen.wait()
+    system.broker.expected_exit = -9
+    system.wait_for(lambda: "passive -> active" in system.backup.log_text(), what="the standby active")
+    system.broker = system.start_broker(name="broker-again")
+    system.wait_for(lambda: "-> passive" in system.broker.log_text(), timeout=10, what="the primary passive")
+    time.sleep(1)  # the returned primary mirrors the active one
+    check(system.frontend.log_text().count("switching to") == 1, system.frontend.log_text()[-2000:])
+    system.backup.popen.kill()
+    system.backup.popen.wait()
+    system.backup.expected_exit = -9
+    reader.join(60)
+    check(not reader.is_alive(), "the stream did not end:\n%s" % system.logs_tail())
+    events = stream.events
+    kinds = [e["event"] for e in events]
+    check(kinds[-1] == "done" and "error" not in kinds and "retry" not in kinds, kinds)
+    covered = covered_seqs(events)
+    check(covered == list(range(1, len(covered) + 1)), "seqs: %r" % covered)
+    parts = [e["data"]["i"] for e in events if e["event"] == "part"]
+    check(parts == sorted(set(parts)), "parts twice or out of order: %r" % parts)
+    check(system.frontend.log_text().count("switching to") == 2, system.frontend.log_text()[-2000:])
+    check(not any(e["event"] == "gap" and e["data"].get("reason") == "broker_restarted" for e in events), events)
+    print("fail-back: %d parts, %d inside gaps" % (len(parts), 80 - len(parts)))
+    stream.close()
+
+
+def switch_times_ms(process):
+    """When process logged each switch (ms on the run's clock)."""
+    return [int(line.split("ms", 1)[0]) for line in process.log_text().splitlines()
+            if "switching to" in line]
+
+
+def test_clients_alternate_between_two_dead_brokers(ctx):
+    # Both brokers down: the clients try one, then the other, staying 2
+    # heartbeats on each; a broker that comes back is found.
+    system = ctx.system(workers=0, config={"heartbeat_ms": 300}, standby=True, frontend=False)
+    for broker in (system.broker, system.backup):
+        broker.popen.kill()
+        broker.popen.wait()
+        broker.expected_exit = -9
+    system.frontend = system.start_frontend()
+    worker = system.start_worker()
+    time.sleep(3.0)
+    for process in (system.frontend, worker):
+        times = switch_times_ms(process)
+        check(3 <= len(times) <= 6, "%s switched %d times in 3 s: %r" % (process.name, len(times), times))
+        gaps = [b - a for a, b in zip(times, times[1:])]
+        check(all(gap >= 590 for gap in gaps), "%s switched faster than 2 heartbeats: %r" % (process.name, gaps))
+        endpoints = [line.split("switching to ", 1)[1].split(" ")[0]
+                     for line in process.log_text().splitlines() if "switching to" in line]
+        check(all(a != b for a, b in zip(endpoints, endpoints[1:])), endpoints)
+    system.broker = system.start_broker(name="broker-again")
+    system.wait_healthy(timeout=15)
+    events = system.stream("POST", "/v1/jobs", demo(3, 10)).read_all()
+    check([e["event"] for e in events] == ["part"] * 3 + ["done"], events)
