@@ -614,7 +614,7 @@ PY
     docker start "$primary" >/dev/null 2>&1
     passive=0
     for _ in $(seq 1 30); do
-        docker logs "$primary" 2>&1 | grep -qi 'passive' && { passive=1; break; }
+        docker logs "$primary" 2>&1 | grep -q 'primary -> passive' && { passive=1; break; }
         sleep 1
     done
     if [ "$n_done" = 1 ] && [ "$passive" = 1 ]; then
