@@ -11,6 +11,8 @@
 # two on a host port range and submits a job through each, stops everything
 # with SIGTERM (every process must exit 0) and tears the project down. Then the tcp:// set-up: a second project standing for another
 # host runs a frontend and workers that reach the broker only over tcp://.
+# Last, a standby broker (docker-compose.standby.yml): the primary's
+# container is killed under four job streams, which must end done.
 # No container, network or volume may be left.
 #
 # Ends with "N passed, N failed". Only when `docker info` fails does it skip,
@@ -526,4 +528,101 @@ PY
     timeout 300 docker/compose.sh -p "$tcp_b" down -v --remove-orphans --timeout 30 >/dev/null 2>&1
     timeout 300 docker/compose.sh -p "$tcp_a" down -v --remove-orphans --timeout 30 >/dev/null 2>&1
 fi
+# ---------------------------------------------------------------- a standby broker (Binary Star)
+# docker-compose.standby.yml: the primary and a backup broker over tcp://,
+# frontends and workers given both. Four jobs stream through the frontend;
+# the primary's container is killed (SIGKILL) in the middle: every job must
+# still end `done` with its seqs in order (a reported `gap` allowed, counted),
+# no `broker_restarted`, the parts going on within seconds of the kill, and
+# a job submitted afterwards runs. Then the old primary is started again and
+# must come back as the passive one.
+say "standby: a primary and a backup broker (docker-compose.standby.yml); the primary killed mid-stream"
+sb=${project}s
+projects+=("$sb")
+port_s=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+sb_compose() {
+    RILL_PORT="$port_s" timeout 300 "$TOP/docker/compose.sh" -p "$sb" -f "$TOP/docker-compose.yml" \
+        -f "$TOP/docker-compose.standby.yml" "$@"
+}
+sb_container() { docker ps -aq --filter "label=com.docker.compose.project=$sb" --filter "label=com.docker.compose.service=$1"; }
+sb_compose up -d --no-build --scale worker=2 >"$work/sb-up.log" 2>&1
+rc=$?
+seen=""
+for _ in $(seq 1 60); do
+    seen=$(curl -sS --max-time 3 "http://127.0.0.1:$port_s/healthz" 2>/dev/null |
+           python3 -c 'import json, sys; print(json.load(sys.stdin).get("workers", ""))' 2>/dev/null)
+    [ "$seen" = 2 ] && break
+    sleep 1
+done
+if [ "$rc" -ne 0 ] || [ "$seen" != 2 ]; then
+    sed 's/^/    /' "$work/sb-up.log"
+    fail "standby: compose up exit $rc, the frontend sees ${seen:-no} workers, not 2"
+else
+    # The stream's lines with their receipt time, for the time from the kill to the next part.
+    python3 - "$port_s" "$work/sb.timed" <<'PY' >"$work/sb-reader.log" 2>&1 &
+import http.client, json, sys, time
+port, out = sys.argv[1], sys.argv[2]
+jobs = [{"kind": "demo", "args": {"parts": 40, "interval_ms": 100}} for _ in range(4)]
+connection = http.client.HTTPConnection("127.0.0.1", int(port), timeout=60)
+connection.request("POST", "/v1/jobs", json.dumps(jobs), {"Content-Type": "application/json"})
+response = connection.getresponse()
+with open(out, "w") as timed:
+    while True:
+        line = response.readline()
+        if not line:
+            break
+        timed.write("%.3f %s" % (time.time(), line.decode("utf-8", "replace")))
+        timed.flush()
+PY
+    stream_pid=$!
+    sleep 2
+    primary=$(sb_container broker)
+    killed_at=$(date +%s.%N)
+    docker kill "$primary" >/dev/null 2>&1
+    wait "$stream_pid"
+    stream_pid=
+    cut -d' ' -f2- "$work/sb.timed" >"$work/sb.ndjson"
+    result=$(analyze "$work/sb.ndjson")
+    read -r _ n_jobs _ n_done _ n_errors _ n_gaps _ _ _ n_badseq _ <<<"$(head -n 1 <<<"$result")"
+    after=$(python3 - "$work/sb.timed" "$killed_at" <<'PY'
+import json, sys
+killed = float(sys.argv[2])
+for line in open(sys.argv[1]):
+    stamp, _, text = line.partition(" ")
+    try:
+        event = json.loads(text)
+    except ValueError:
+        continue
+    if float(stamp) > killed and event.get("event") == "part":
+        print("%.1f" % (float(stamp) - killed))
+        break
+PY
+)
+    restarted=$(grep -c broker_restarted "$work/sb.ndjson")
+    say "  $(head -n 1 <<<"$result"); first part ${after:-never} s after the kill; broker_restarted: $restarted"
+    if [ "$n_jobs" -eq 4 ] && [ "$n_done" -eq 4 ] && [ "$n_errors" -eq 0 ] && [ "$n_badseq" -eq 0 ] &&
+       [ "$restarted" -eq 0 ] && [ -n "$after" ] && awk "BEGIN { exit !($after <= 5) }"; then
+        pass "standby: the primary killed mid-stream, the backup took over: 4 jobs done, seqs in order ($n_gaps gap(s)), parts again ${after} s after the kill, no broker_restarted"
+    else
+        sed 's/^/    /' "$work/sb-reader.log"
+        grep '^problem' <<<"$result" | sed 's/^/    /'
+        fail "standby: after the primary was killed: $(head -n 1 <<<"$result"), parts again after ${after:-never} s, broker_restarted $restarted"
+    fi
+    curl -sS -N --max-time 30 -d '{"kind":"demo","args":{"parts":3}}' "http://127.0.0.1:$port_s/v1/jobs" \
+        >"$work/sb-after.ndjson" 2>/dev/null
+    read -r _ n_jobs _ n_done _ <<<"$(analyze "$work/sb-after.ndjson" | head -n 1)"
+    docker start "$primary" >/dev/null 2>&1
+    passive=0
+    for _ in $(seq 1 30); do
+        docker logs "$primary" 2>&1 | grep -q 'primary -> passive' && { passive=1; break; }
+        sleep 1
+    done
+    if [ "$n_done" = 1 ] && [ "$passive" = 1 ]; then
+        pass "standby: a job after the takeover ran on the backup; the old primary, started again, is the passive one"
+    else
+        docker logs --tail 20 "$primary" 2>&1 | sed 's/^/    /'
+        fail "standby: a job after the takeover done: ${n_done:-0}/1; the old primary passive: $passive"
+    fi
+fi
+sb_compose down -v --remove-orphans --timeout 30 >/dev/null 2>&1
 exit 0
