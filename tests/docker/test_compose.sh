@@ -187,6 +187,19 @@ for job in sys.argv[2:]:
 PY
 }
 
+# workers_seen PORT N: the workers the frontend on PORT reports (/healthz),
+# once it reports N or after 60 s.
+workers_seen() {
+    local seen=""
+    for _ in $(seq 1 60); do
+        seen=$(curl -sS --max-time 3 "http://127.0.0.1:$1/healthz" 2>/dev/null |
+               python3 -c 'import json, sys; print(json.load(sys.stdin).get("workers", ""))' 2>/dev/null)
+        [ "$seen" = "$2" ] && break
+        sleep 1
+    done
+    echo "$seen"
+}
+
 running_workers() {
     docker ps -q "${project_filter[@]}" --filter label=com.docker.compose.service=worker \
         --filter status=running | wc -l
@@ -496,13 +509,7 @@ PY
         timeout 300 docker/compose.sh -p "$tcp_b" up -d --no-build --no-deps --scale worker=2 frontend worker \
         >"$work/tcp-b.log" 2>&1
     rc_b=$?
-    seen=""
-    for _ in $(seq 1 60); do
-        seen=$(curl -sS --max-time 3 "http://127.0.0.1:$port_b/healthz" 2>/dev/null |
-               python3 -c 'import json, sys; print(json.load(sys.stdin).get("workers", ""))' 2>/dev/null)
-        [ "$seen" = 3 ] && break
-        sleep 1
-    done
+    seen=$(workers_seen "$port_b" 3)
     if [ "$rc_a" -eq 0 ] && [ "$rc_b" -eq 0 ] && [ "$seen" = 3 ]; then
         pass "tcp://: the other host's frontend sees the broker over tcp with 3 workers (1 local, 2 remote)"
     else
@@ -547,13 +554,7 @@ sb_compose() {
 sb_container() { docker ps -aq --filter "label=com.docker.compose.project=$sb" --filter "label=com.docker.compose.service=$1"; }
 sb_compose up -d --no-build --scale worker=2 >"$work/sb-up.log" 2>&1
 rc=$?
-seen=""
-for _ in $(seq 1 60); do
-    seen=$(curl -sS --max-time 3 "http://127.0.0.1:$port_s/healthz" 2>/dev/null |
-           python3 -c 'import json, sys; print(json.load(sys.stdin).get("workers", ""))' 2>/dev/null)
-    [ "$seen" = 2 ] && break
-    sleep 1
-done
+seen=$(workers_seen "$port_s" 2)
 if [ "$rc" -ne 0 ] || [ "$seen" != 2 ]; then
     sed 's/^/    /' "$work/sb-up.log"
     fail "standby: compose up exit $rc, the frontend sees ${seen:-no} workers, not 2"
