@@ -5,7 +5,7 @@
 #   tests/bench/run.sh [--build DIR] [--short] [--nchan] [--seed] [--sweep]
 #                      [--subscribers M] [--rate R] [--duration S] [--idle N]
 #                      [--clients C] [--jobs-per-request J] [--parts P]
-#                      [--only W[,W...]] [--perf PROCESS]
+#                      [--only W[,W...]] [--perf PROCESS] [--standby]
 #
 # Starts its own broker, frontend and two workers in a private run
 # directory on a free port and runs each workload of rill-bench, printing
@@ -53,13 +53,17 @@
 # (self time) are printed on stderr; with RILL_PERF_DIR the perf.data files
 # are kept there as WORKLOAD-PROCESS.data, for `perf report -i`.
 #
+# --standby: the broker has a standby (a backup broker mirroring it over
+# ipc://, docs/RELIABILITY.md "Standby broker"); frontend and workers are
+# given both; the backup's CPU is reported as "standby": the mirror's cost.
+#
 # --short is CI's smoke mode: small numbers, no peers, no timing asserts; a
 # failure only if a run delivered nothing or saw errors.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 TOP=$(pwd)
 
-build=build short=0 nchan=0 seed=0 sweep=0 subscribers=1000 rate=200 duration=5 idle=10000 only=""
+build=build short=0 nchan=0 seed=0 sweep=0 standby=0 subscribers=1000 rate=200 duration=5 idle=10000 only=""
 clients=50 per_request=4 parts=10 warmup=1 perf=""
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -68,6 +72,7 @@ while [ $# -gt 0 ]; do
         --nchan) nchan=1; shift ;;
         --seed) seed=1; shift ;;
         --sweep) sweep=1; shift ;;
+        --standby) standby=1; shift ;;
         --subscribers) subscribers=$2; shift 2 ;;
         --rate) rate=$2; shift 2 ;;
         --duration) duration=$2; shift 2 ;;
@@ -142,14 +147,28 @@ port=$(free_port)
 python3 -c 'import json, sys; c = json.load(open(sys.argv[1])); c["max_worker_credit"] = 5000; json.dump(c, open(sys.argv[2], "w"))' \
     "$TOP/config/rill.json" "$work/rill.json"
 flags=(--run-dir "$work/run" --config "$work/rill.json" --log warn)
-"$build/broker/rill-broker" "${flags[@]}" 2>>"$work/rill.log" & broker_pid=$!
+# --standby: a backup broker (docs/RELIABILITY.md "Standby broker") mirrors
+# the broker; the clients are given both; the backup's CPU is "standby".
+frontend_flags=() worker_flags=()
+if [ "$standby" = 1 ]; then
+    RILL_PAIR_BIND="ipc://$work/peer.sock" "$build/broker/rill-broker" "${flags[@]}" 2>>"$work/rill.log" & broker_pid=$!
+    "$build/broker/rill-broker" --run-dir "$work/run-b" --config "$work/rill.json" --log info \
+        --standby-of "ipc://$work/peer.sock" 2>>"$work/standby.log" & standby_pid=$!
+    pids+=("$standby_pid")
+    frontend_flags=(--control "ipc://$work/run/control.sock,ipc://$work/run-b/control.sock"
+                    --events "ipc://$work/run/events.sock,ipc://$work/run-b/events.sock")
+    worker_flags=(--workers "ipc://$work/run/workers.sock,ipc://$work/run-b/workers.sock")
+else
+    "$build/broker/rill-broker" "${flags[@]}" 2>>"$work/rill.log" & broker_pid=$!
+fi
 pids+=("$broker_pid")
-"$build/frontend/rill-frontend" --listen "127.0.0.1:$port" "${flags[@]}" 2>>"$work/rill.log" & frontend_pid=$!
+"$build/frontend/rill-frontend" --listen "127.0.0.1:$port" "${flags[@]}" "${frontend_flags[@]}" 2>>"$work/rill.log" & frontend_pid=$!
 pids+=("$frontend_pid")
 rill_cpu=(--cpu "broker=$broker_pid" --cpu "frontend=$frontend_pid")
+[ "$standby" = 1 ] && rill_cpu+=(--cpu "standby=$standby_pid")
 declare -A rill_pid=([broker]=$broker_pid [frontend]=$frontend_pid)
 for i in 1 2; do
-    "$build/workers/rill-worker" --name "bench$i" --credit 5000 "${flags[@]}" 2>>"$work/rill.log" & pids+=($!)
+    "$build/workers/rill-worker" --name "bench$i" --credit 5000 "${flags[@]}" "${worker_flags[@]}" 2>>"$work/rill.log" & pids+=($!)
     rill_cpu+=(--cpu "worker$i=$!")
     rill_pid[worker$i]=$!
 done
@@ -162,6 +181,13 @@ for _ in $(seq 1 100); do
     sleep 0.1
 done
 curl -fs "http://127.0.0.1:$port/healthz" >/dev/null || { echo "run.sh: rill did not come up" >&2; cat "$work/rill.log" >&2; exit 1; }
+if [ "$standby" = 1 ]; then
+    for _ in $(seq 1 100); do
+        grep -q 'mirror of broker' "$work/standby.log" 2>/dev/null && break
+        sleep 0.1
+    done
+    grep -q 'mirror of broker' "$work/standby.log" || { echo "run.sh: the standby never mirrored" >&2; cat "$work/standby.log" >&2; exit 1; }
+fi
 
 if [ "$seed" = 1 ]; then
     sport=$(free_port)
