@@ -46,6 +46,15 @@ static int topic_listened(void *argument, const rill_topic_t *topic)
            rill_interest_pattern_count(self->interest, topic->subject + 1, topic->subject_length - 2) > 0;
 }
 
+/* A topic evicted for max_topics: counted, and forgotten by a standby's
+ * mirror as a deleted one (its next record there is a new numbering). */
+static void topic_evicted(void *argument, const rill_topic_t *topic)
+{
+    rill_broker_t *self = argument;
+    self->counters->topics_evicted++;
+    rill_mirror_mark_deleted_topic(self->mirror, topic->subject, topic->subject_length);
+}
+
 rill_broker_t *rill_broker_new(const rill_config_t *config, const rill_outbox_t *outbox, char *error,
                                size_t error_size)
 {
@@ -69,8 +78,7 @@ rill_broker_t *rill_broker_new(const rill_config_t *config, const rill_outbox_t 
     self->rejoin_log = rill_peer_log_new();
     self->stale_log = rill_peer_log_new();
     self->topics = rill_topic_table_new();
-    rill_topic_table_set_bound(self->topics, (size_t)self->config.max_topics, topic_listened, self,
-                               &self->counters->topics_evicted);
+    rill_topic_table_set_bound(self->topics, (size_t)self->config.max_topics, topic_listened, topic_evicted, self);
     self->pipelines = rill_pipelines_new();
     rill_job_table_on_expire(self->jobs, forget_expired, self);
     rill_list_init(&self->orphans);
@@ -194,8 +202,7 @@ char *rill_broker_job_status(rill_broker_t *self, const rill_job_t *job)
 void rill_broker_set_config(rill_broker_t *self, const rill_config_t *config)
 {
     self->config = *config;
-    rill_topic_table_set_bound(self->topics, (size_t)config->max_topics, topic_listened, self,
-                               &self->counters->topics_evicted);
+    rill_topic_table_set_bound(self->topics, (size_t)config->max_topics, topic_listened, topic_evicted, self);
     uint64_t now = rill_clock_monotonic_ms();
     if (self->next_heartbeat_ms > now + config->heartbeat_ms)
         self->next_heartbeat_ms = now + config->heartbeat_ms;

@@ -21,8 +21,8 @@ struct rill_topic_table {
     uint64_t serial;  /* the last topic's serial */
     size_t max;       /* 0: no bound */
     rill_topic_listened_fn listened;
-    void *listened_argument;
-    uint64_t *evicted;
+    rill_topic_evicted_fn evicted;
+    void *bound_argument;
     char key[RILL_TOPIC_NAME_MAX + 1];
 };
 
@@ -62,12 +62,12 @@ rill_topic_table_t *rill_topic_table_new(void)
 }
 
 void rill_topic_table_set_bound(rill_topic_table_t *self, size_t max, rill_topic_listened_fn listened,
-                                void *argument, uint64_t *evicted)
+                                rill_topic_evicted_fn evicted, void *argument)
 {
     self->max = max;
     self->listened = listened;
-    self->listened_argument = argument;
     self->evicted = evicted;
+    self->bound_argument = argument;
 }
 
 static void touch(rill_topic_table_t *self, record_t *record)
@@ -80,7 +80,7 @@ static int is_idle(rill_topic_table_t *self, const rill_topic_t *topic)
 {
     if (topic->retention != NULL && rill_retention_count(topic->retention) > 0)
         return 0;
-    return self->listened == NULL || !self->listened(self->listened_argument, topic);
+    return self->listened == NULL || !self->listened(self->bound_argument, topic);
 }
 
 /* Makes room for one more topic: 0, or -1 when none of the least recently
@@ -92,9 +92,9 @@ static int make_room(rill_topic_table_t *self)
     for (int looked = 0; looked < EVICTION_LOOK && !rill_list_is_empty(&self->used); looked++) {
         record_t *record = rill_container_of(self->used.next, record_t, used);
         if (is_idle(self, &record->topic)) {
-            zhashx_delete(self->topics, record->name);
             if (self->evicted != NULL)
-                (*self->evicted)++;
+                self->evicted(self->bound_argument, &record->topic);
+            zhashx_delete(self->topics, record->name);
             if (zhashx_size(self->topics) < self->max)
                 return 0;
         } else {

@@ -52,10 +52,14 @@ void rill_topic_table_destroy(rill_topic_table_t **self_p);
  * a topic is never evicted. */
 typedef int (*rill_topic_listened_fn)(void *argument, const rill_topic_t *topic);
 
+/* Told of a topic the bound evicts, just before it is forgotten (the
+ * broker counts it and tells a standby's mirror, as of a deleted topic). */
+typedef void (*rill_topic_evicted_fn)(void *argument, const rill_topic_t *topic);
+
 /* At most max topics (0: no bound), evicting idle ones past it; listened
- * tells which are idle; *evicted (may be NULL) counts the evictions. */
+ * tells which are idle, evicted (may be NULL) hears of each eviction. */
 void rill_topic_table_set_bound(rill_topic_table_t *self, size_t max, rill_topic_listened_fn listened,
-                                void *argument, uint64_t *evicted);
+                                rill_topic_evicted_fn evicted, void *argument);
 
 /* The topic named name (length bytes, a valid topic name), or NULL. */
 rill_topic_t *rill_topic_table_find(rill_topic_table_t *self, const char *name, size_t length);

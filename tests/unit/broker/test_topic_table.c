@@ -26,6 +26,12 @@ static int listened(void *argument, const rill_topic_t *topic)
     return topic->subject[1] == 'L';
 }
 
+static void count_eviction(void *argument, const rill_topic_t *topic)
+{
+    (void)topic;
+    (*(uint64_t *)argument)++;
+}
+
 /* max_topics: past the bound an idle topic (nothing retained, nobody
  * listening), the least recently used, makes room; with none idle, no new
  * topic. */
@@ -33,7 +39,7 @@ static void test_bound(void)
 {
     rill_topic_table_t *table = rill_topic_table_new();
     uint64_t evicted = 0;
-    rill_topic_table_set_bound(table, 3, listened, NULL, &evicted);
+    rill_topic_table_set_bound(table, 3, listened, count_eviction, &evicted);
     rill_topic_t *a = rill_topic_table_get(table, "a", 1);
     rill_topic_t *listened_topic = rill_topic_table_get(table, "L1", 2);
     rill_topic_t *b = rill_topic_table_get(table, "b", 1);
@@ -65,7 +71,7 @@ static void test_bound(void)
     rill_topic_t *b_again = rill_topic_table_get(table, "b", 1);
     CHECK(b_again != NULL && b_again->last_seq == 0 && evicted == 4);
     /* Bound 0: none. */
-    rill_topic_table_set_bound(table, 0, listened, NULL, &evicted);
+    rill_topic_table_set_bound(table, 0, listened, count_eviction, &evicted);
     for (int i = 0; i < 10; i++) {
         char name[8];
         snprintf(name, sizeof(name), "n%d", i);
