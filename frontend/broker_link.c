@@ -421,10 +421,9 @@ static void on_silence(h2o_timeout_entry_t *entry)
         become_silent(self, 0);
         return;
     }
-    if (rill_failover_may_switch(&self->failover))
-        switch_broker(self, "was silent for 2 heartbeats");
-    else
-        heard_from_broker(self); /* switched moments ago: judged again later */
+    /* Every switch re-arms this timer: the hold has passed by the loop's
+     * clock (the monotonic one, ahead of it, once skipped a period). */
+    switch_broker(self, "was silent for 2 heartbeats");
 }
 
 static void on_call_deadline(h2o_timeout_entry_t *entry)
