@@ -22,6 +22,7 @@
 #include "rill_alloc.h"
 #include "rill_clock.h"
 #include "rill_log.h"
+#include "rill_scheduler.h"
 #include "rill_run_lock.h"
 #include "sockets.h"
 #include "standby.h"
@@ -323,6 +324,11 @@ int main(int argc, char **argv)
     }
     rill_config_t config;
     char error[512];
+    /* Before any thread: libzmq's inherit it (rill_scheduler.h). */
+    if (rill_scheduler_apply_from_environment(error, sizeof(error)) != 0) {
+        fprintf(stderr, "rill-broker: %s\n", error);
+        return 2;
+    }
     if (load_config(options.config_path, &config, error, sizeof(error)) != 0) {
         fprintf(stderr, "rill-broker: bad config: %s\n", error);
         return 2;

@@ -13,6 +13,7 @@
 #include "rill_config.h"
 #include "rill_endpoints.h"
 #include "rill_log.h"
+#include "rill_scheduler.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -211,6 +212,11 @@ int main(int argc, char **argv)
     if (status >= 0)
         return status;
     char error[512];
+    /* Before any thread: libzmq's inherit it (rill_scheduler.h). */
+    if (rill_scheduler_apply_from_environment(error, sizeof(error)) != 0) {
+        fprintf(stderr, "rill-frontend: %s\n", error);
+        return 2;
+    }
     static rill_config_t config; /* large: not on the stack */
     rill_config_defaults(&config);
     if (flags.config_path != NULL && flags.config_path[0] != '\0' &&

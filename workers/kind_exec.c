@@ -80,6 +80,7 @@ RILL_KIND_ARGUMENTS(exec, exec_args_t, exec_args_parse)
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sched.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -229,8 +230,12 @@ static pid_t spawn_command(char *const argv[], int *stdout_fd)
         (error = posix_spawnattr_setsigmask(&attributes, &empty)) == 0 &&
         (error = posix_spawnattr_setsigdefault(&attributes, &all)) == 0 &&
         (error = posix_spawnattr_setpgroup(&attributes, 0)) == 0 &&
+        /* Linux's default policy again: the worker's SCHED_BATCH is rill's
+         * choice (rill_scheduler.h), not its commands'. */
+        (error = posix_spawnattr_setschedpolicy(&attributes, SCHED_OTHER)) == 0 &&
+        (error = posix_spawnattr_setschedparam(&attributes, &(struct sched_param){.sched_priority = 0})) == 0 &&
         (error = posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-                                                           POSIX_SPAWN_SETPGROUP)) == 0) {
+                                                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSCHEDULER)) == 0) {
         static char *const environment[] = {"PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8", NULL};
         pid_t pid = 0;
         error = posix_spawn(&pid, argv[0], &actions, &attributes, argv, environment);

@@ -7,6 +7,7 @@
 #include "rill_config.h"
 #include "rill_endpoints.h"
 #include "rill_log.h"
+#include "rill_scheduler.h"
 #include "worker_core.h"
 
 #include <errno.h>
@@ -133,6 +134,11 @@ int main(int argc, char **argv)
         return 2;
     }
     char error[512];
+    /* Before any thread: libzmq's and curl's inherit it (rill_scheduler.h). */
+    if (rill_scheduler_apply_from_environment(error, sizeof(error)) != 0) {
+        fprintf(stderr, "rill-worker: %s\n", error);
+        return 2;
+    }
     options.config_path = config_path;
     if (config_path != NULL) {
         if (rill_config_load(config_path, &options.config, error, sizeof(error)) != 0) {

@@ -1,0 +1,75 @@
+"""The CPU scheduling policy of rill's processes (common/rill_scheduler.h):
+every thread of the broker, the frontend and a worker runs under SCHED_BATCH
+by default, RILL_SCHEDULER=normal gives Linux's default, a bad value stops
+the process at start with its reason, and a command of the exec kind runs
+under Linux's default whatever the worker's."""
+import os
+import shutil
+import time
+
+from harness import check
+
+SCHED_OTHER, SCHED_BATCH = 0, 3
+SLEEP = shutil.which("sleep") or "/bin/sleep"
+
+
+def thread_policies(pid):
+    """{thread id: policy} of every thread of pid (/proc's stat, field 41)."""
+    policies = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        policies[int(tid)] = int(fields[38])  # field 41 of stat; 3 before these
+    return policies
+
+
+def children_of(pid):
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry) as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(entry))
+            except (OSError, IndexError, ValueError):
+                pass
+    return found
+
+
+def test_processes_run_under_sched_batch_and_their_commands_do_not(ctx):
+    system = ctx.system(workers=1, config={"exec": {"slow": {"argv": [SLEEP, "60"]}}})
+    system.wait_healthy(workers=1)
+    for process in [system.broker, system.frontend] + system.workers:
+        policies = thread_policies(process.popen.pid)
+        # The loop and libzmq's I/O thread at least: the threads inherit it.
+        check(len(policies) >= 2, "%s: threads %r" % (process.name, policies))
+        check(set(policies.values()) == {SCHED_BATCH}, "%s: policies %r" % (process.name, policies))
+    # The exec kind's command: Linux's default again.
+    stream = system.stream("POST", "/v1/jobs", {"kind": "exec", "args": {"name": "slow"}})
+    check(stream.status == 200, stream.status)
+    worker_pid = system.workers[0].popen.pid
+    deadline = time.monotonic() + 10
+    while not children_of(worker_pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    children = children_of(worker_pid)
+    check(len(children) == 1, "the worker's children: %r" % children)
+    check(set(thread_policies(children[0]).values()) == {SCHED_OTHER}, thread_policies(children[0]))
+    stream.close()
+
+    # RILL_SCHEDULER=normal: Linux's default in every thread of a new worker.
+    system.env = dict(system.env, RILL_SCHEDULER="normal")
+    normal = system.start_worker(name="normal")
+    system.wait_healthy(workers=2)
+    policies = thread_policies(normal.popen.pid)
+    check(len(policies) >= 2 and set(policies.values()) == {SCHED_OTHER}, policies)
+
+    # A bad value: exit 2 at start, the reason on stderr.
+    system.env = dict(system.env, RILL_SCHEDULER="realtime")
+    for folder, binary in (("broker", "rill-broker"), ("workers", "rill-worker"), ("frontend", "rill-frontend")):
+        bad = system.spawn("bad-" + folder, [system.binary(folder, binary), "--run-dir",
+                                             os.path.join(system.dir, "bad-run-" + folder)])
+        bad.expected_exit = 2
+        check(bad.popen.wait(10) == 2, "%s with RILL_SCHEDULER=realtime exited %s" % (binary, bad.popen.returncode))
+        with open(bad.log_path) as f:
+            text = f.read()
+        check('"realtime"' in text and "batch" in text, "%s said: %r" % (binary, text))
