@@ -83,6 +83,7 @@ rill_broker_t *rill_broker_new(const rill_config_t *config, const rill_outbox_t 
     rill_job_table_on_expire(self->jobs, forget_expired, self);
     rill_list_init(&self->orphans);
     rill_list_init(&self->active_jobs);
+    rill_list_init(&self->followed_jobs);
     uint64_t now = rill_clock_monotonic_ms();
     self->recovery_until_ms = now + 3 * self->config.heartbeat_ms + RILL_BROKER_RECOVERY_EXTRA_MS;
     self->started_wall_ms = rill_clock_wall_ms();

@@ -88,6 +88,7 @@ typedef struct {
     int reap_needed;     /* some worker is unreachable */
     rill_link_t orphans; /* jobs in their orphan grace, by due time (job_life.c) */
     rill_link_t active_jobs; /* jobs with an event in the sync window, oldest event first (events.c) */
+    rill_link_t followed_jobs; /* the same, for jobs only their followers listen to: walked only at risk */
     /* Monotonic: the last moment an event could have been lost on its way
      * (events held or dropped at the XPUB, a publish failed, a follow
      * subject came back); 0 = never. Followed jobs get syncs only within

@@ -51,6 +51,10 @@ int rill_events_publish_message(rill_broker_t *self, const char *name, size_t na
 /* On every heartbeat: a sync event for each recently active subject someone
  * listens to, so a drop of its last events is noticed. */
 void rill_events_publish_syncs(rill_broker_t *self, uint64_t now_ms);
+/* Puts job, which just had an event, at the end of its sync list: the one
+ * walked every heartbeat, or, when only its followers listen to it, the
+ * one walked only while an event can have been lost (events.c). */
+void rill_events_list_recent(rill_broker_t *self, rill_job_t *job);
 /* A sync event for one job now (its last seq): for a frontend whose
  * subscription to it came (back) after events it may have missed. */
 void rill_events_sync_job(rill_broker_t *self, rill_job_t *job);

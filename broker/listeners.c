@@ -114,6 +114,9 @@ void rill_broker_subscription(rill_broker_t *self, const uint8_t *message, size_
          * small message. */
         if (job != NULL && change.subscribe)
             rill_events_sync_job(self, job);
+        /* Listed as only followed: now on the list every heartbeat reads. */
+        if (job != NULL && change.subscribe && rill_link_is_linked(&job->active_link))
+            rill_events_list_recent(self, job);
         if (job != NULL && job->followers.count > 0) {
             /* Followed too: the XPUB's count is only a part of it. */
             uint64_t count = rill_broker_listeners(self, job);

@@ -2,6 +2,7 @@
  * takeover.c - a standby broker starts serving, or stops. See takeover.h.
  */
 #include "takeover.h"
+#include "events.h"
 #include "job_life.h"
 #include "rill_alloc.h"
 #include "rill_clock.h"
@@ -61,8 +62,7 @@ static void mark_recent(rill_broker_t *broker, rill_job_t *job, uint64_t now_ms,
     if (job->last_seq == 0 || (rill_job_is_ended(job) && job->ended_ms + RECENT_MS < wall_ms))
         return;
     job->last_event_ms = now_ms;
-    rill_list_remove(&job->active_link);
-    rill_list_push_back(&broker->active_jobs, &job->active_link);
+    rill_events_list_recent(broker, job);
 }
 
 void rill_takeover_run(rill_broker_t *broker, const char *mirrored, uint64_t started_ms, uint64_t now_ms)

@@ -637,6 +637,15 @@ static void test_topic(void)
     finish(&broker);
 }
 
+/* 1 when link is on the list of head. */
+static int on_list(const rill_link_t *head, const rill_link_t *link)
+{
+    for (const rill_link_t *at = head->next; at != head; at = at->next)
+        if (at == link)
+            return 1;
+    return 0;
+}
+
 /* Syncs go to the subjects with an event in the last 10 s that someone
  * listens to, found on the broker's active list, not by a walk of every job. */
 static void test_syncs(void)
@@ -735,9 +744,12 @@ static void test_direct_delivery(void)
     CHECK(fake.published_count == 1 && fake.message_count == 1 && fake.published[0].batch == 1 &&
           strcmp(fake.published[0].follow, follow) == 0 &&
           strcmp(fake.published[0].subject + 1, id1) == 0 && fake.published[0].seq == 1);
+    /* Listed for syncs apart: the heartbeat walks that list only at risk. */
+    CHECK(on_list(&broker->followed_jobs, &first->active_link) && !on_list(&broker->active_jobs, &first->active_link));
     /* Another frontend subscribes the job: one message each way, one seq. */
     subscription(broker, 1, id1);
     CHECK(rill_broker_listeners(broker, first) == 2);
+    CHECK(on_list(&broker->active_jobs, &first->active_link)); /* moved: the heartbeat reads it now */
     forget_recorded();
     part(broker, worker, id1, 2);
     rill_events_flush(broker);
