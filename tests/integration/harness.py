@@ -274,6 +274,22 @@ class System:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def child_pids_of(pid):
+    """The pids of the processes whose parent is pid (from /proc)."""
+    children = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                children.append(int(entry))
+        except (OSError, IndexError, ValueError):
+            pass
+    return children
+
+
 def broker_has_flag(binary, flag):
     """1 when rill-broker --help names flag (a standby needs --standby-of)."""
     try:

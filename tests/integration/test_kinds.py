@@ -13,7 +13,7 @@ import tempfile
 import threading
 import time
 
-from harness import check
+from harness import check, child_pids_of
 
 SEQ = shutil.which("seq") or "/usr/bin/seq"
 SLEEP = shutil.which("sleep") or "/bin/sleep"
@@ -190,21 +190,6 @@ def test_exec_refuses_what_is_not_allowlisted(ctx):
                  {"name": "seq", "args": "1"}, {}):
         status, body = system.json_request("POST", "/v1/jobs", {"kind": "exec", "args": args})
         check(status == 422 and body["error"] == "invalid_args", "%r answered %s %r" % (args, status, body))
-
-
-def child_pids_of(pid):
-    children = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % entry) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            if int(fields[1]) == pid:
-                children.append(int(entry))
-        except (OSError, IndexError, ValueError):
-            pass
-    return children
 
 
 def test_exec_cancel_kills_the_child(ctx):

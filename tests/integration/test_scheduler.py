@@ -7,7 +7,7 @@ import os
 import shutil
 import time
 
-from harness import check
+from harness import check, child_pids_of
 
 SCHED_OTHER, SCHED_BATCH = 0, 3
 SLEEP = shutil.which("sleep") or "/bin/sleep"
@@ -23,19 +23,6 @@ def thread_policies(pid):
     return policies
 
 
-def children_of(pid):
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open("/proc/%s/stat" % entry) as f:
-                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
-                        found.append(int(entry))
-            except (OSError, IndexError, ValueError):
-                pass
-    return found
-
-
 def test_processes_run_under_sched_batch_and_their_commands_do_not(ctx):
     system = ctx.system(workers=1, config={"exec": {"slow": {"argv": [SLEEP, "60"]}}})
     system.wait_healthy(workers=1)
@@ -49,9 +36,9 @@ def test_processes_run_under_sched_batch_and_their_commands_do_not(ctx):
     check(stream.status == 200, stream.status)
     worker_pid = system.workers[0].popen.pid
     deadline = time.monotonic() + 10
-    while not children_of(worker_pid) and time.monotonic() < deadline:
+    while not child_pids_of(worker_pid) and time.monotonic() < deadline:
         time.sleep(0.05)
-    children = children_of(worker_pid)
+    children = child_pids_of(worker_pid)
     check(len(children) == 1, "the worker's children: %r" % children)
     check(set(thread_policies(children[0]).values()) == {SCHED_OTHER}, thread_policies(children[0]))
     stream.close()
