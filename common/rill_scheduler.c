@@ -1,5 +1,5 @@
 /* rill_scheduler.c - the CPU scheduling policy of rill's processes. See
- * rill_scheduler.h for why SCHED_BATCH is the default. */
+ * rill_scheduler.h for what SCHED_BATCH buys and costs. */
 #include "rill_scheduler.h"
 #include "rill_log.h"
 
@@ -37,7 +37,7 @@ int rill_scheduler_apply(rill_scheduler_policy_t policy)
 int rill_scheduler_apply_from_environment(char *error, size_t error_size)
 {
     const char *text = getenv("RILL_SCHEDULER");
-    rill_scheduler_policy_t policy = RILL_SCHEDULER_BATCH;
+    rill_scheduler_policy_t policy = RILL_SCHEDULER_NORMAL;
     if (text != NULL && text[0] != '\0' && rill_scheduler_parse(text, &policy) != 0) {
         snprintf(error, error_size, "RILL_SCHEDULER must be \"batch\" or \"normal\", not \"%s\"", text);
         return -1;

@@ -12,14 +12,20 @@
  *
  * SCHED_BATCH is the same fair share (nice values still count) without
  * wakeup preemption: a woken rill thread waits for the running one to
- * sleep or to use up its slice, or runs at once on an idle core. That cut
- * the broker's CPU per part by 15-25 % with the same latency percentiles
- * (docs/BENCHMARKS.md, 2026-11-30 08:00). It needs no privilege.
+ * sleep or to use up its slice, or runs at once on an idle core. On a
+ * machine with room that cut the broker's CPU per part by 15-25 % with the
+ * same latency percentiles (docs/BENCHMARKS.md, 2026-11-30 07:35). Its
+ * price shows when the cores are contended: every wakeup may wait a slice,
+ * control messages too, and a flow-control pause (docs/PROTOCOL.md "Flow")
+ * then reached a job that fills 8 MiB in ~100 ms too late, half the time
+ * on a loaded machine (tests/integration/test_backpressure.py's million
+ * lines). So it is not the default.
  *
- * RILL_SCHEDULER chooses: "batch" (the default) or "normal" (SCHED_OTHER,
- * e.g. to share a machine with latency-critical programs that rely on
- * preempting). The commands a worker starts (the exec kind) are spawned
- * under SCHED_OTHER again: the policy is rill's, not its commands'.
+ * RILL_SCHEDULER chooses: "normal" (SCHED_OTHER, Linux's default; the
+ * default) or "batch" (SCHED_BATCH, for a host where rill has cores to
+ * itself and throughput counts). It needs no privilege. The commands a
+ * worker starts (the exec kind) are spawned under SCHED_OTHER always: the
+ * policy is rill's, not its commands'.
  */
 #ifndef RILL_SCHEDULER_H
 #define RILL_SCHEDULER_H
@@ -27,8 +33,8 @@
 #include <stddef.h>
 
 typedef enum {
-    RILL_SCHEDULER_BATCH = 0, /* SCHED_BATCH: the default */
-    RILL_SCHEDULER_NORMAL,    /* SCHED_OTHER: Linux's default */
+    RILL_SCHEDULER_NORMAL = 0, /* SCHED_OTHER: Linux's default, and rill's */
+    RILL_SCHEDULER_BATCH,      /* SCHED_BATCH */
 } rill_scheduler_policy_t;
 
 /* "batch" or "normal" into *policy. Returns 0, or -1 for anything else. */
@@ -42,7 +48,7 @@ const char *rill_scheduler_name(rill_scheduler_policy_t policy);
  * Returns 0, or -1 with errno set (the process then runs as it was). */
 int rill_scheduler_apply(rill_scheduler_policy_t policy);
 
-/* RILL_SCHEDULER (unset or empty: "batch") applied as above, with one log
+/* RILL_SCHEDULER (unset or empty: "normal") applied as above, with one log
  * line when it fails to apply. Returns 0, or -1 with error filled when the
  * variable holds neither name: a start-up error (exit 2). */
 int rill_scheduler_apply_from_environment(char *error, size_t error_size);

@@ -1,8 +1,8 @@
 """The CPU scheduling policy of rill's processes (common/rill_scheduler.h):
-every thread of the broker, the frontend and a worker runs under SCHED_BATCH
-by default, RILL_SCHEDULER=normal gives Linux's default, a bad value stops
-the process at start with its reason, and a command of the exec kind runs
-under Linux's default whatever the worker's."""
+every thread of the broker, the frontend and a worker runs under Linux's
+default (SCHED_OTHER) unless RILL_SCHEDULER=batch asks for SCHED_BATCH, a
+bad value stops the process at start with its reason, and a command of the
+exec kind runs under Linux's default whatever the worker's."""
 import os
 import shutil
 import time
@@ -23,32 +23,34 @@ def thread_policies(pid):
     return policies
 
 
-def test_processes_run_under_sched_batch_and_their_commands_do_not(ctx):
+def test_scheduling_policy_by_default_with_batch_and_for_commands(ctx):
     system = ctx.system(workers=1, config={"exec": {"slow": {"argv": [SLEEP, "60"]}}})
     system.wait_healthy(workers=1)
     for process in [system.broker, system.frontend] + system.workers:
         policies = thread_policies(process.popen.pid)
         # The loop and libzmq's I/O thread at least: the threads inherit it.
         check(len(policies) >= 2, "%s: threads %r" % (process.name, policies))
-        check(set(policies.values()) == {SCHED_BATCH}, "%s: policies %r" % (process.name, policies))
-    # The exec kind's command: Linux's default again.
+        check(set(policies.values()) == {SCHED_OTHER}, "%s: policies %r" % (process.name, policies))
+
+    # RILL_SCHEDULER=batch: SCHED_BATCH in every thread of a new worker ...
+    system.env = dict(system.env, RILL_SCHEDULER="batch")
+    batch = system.start_worker(name="batch")
+    system.wait_healthy(workers=2)
+    policies = thread_policies(batch.popen.pid)
+    check(len(policies) >= 2 and set(policies.values()) == {SCHED_BATCH}, policies)
+    # ... but its exec command runs under Linux's default.
+    system.workers[0].stop()
+    system.wait_for(lambda: [w["name"] for w in system.json_request("GET", "/v1/workers")[1]["workers"]] == ["batch"],
+                    timeout=10, what="the batch worker alone")
     stream = system.stream("POST", "/v1/jobs", {"kind": "exec", "args": {"name": "slow"}})
     check(stream.status == 200, stream.status)
-    worker_pid = system.workers[0].popen.pid
     deadline = time.monotonic() + 10
-    while not child_pids_of(worker_pid) and time.monotonic() < deadline:
+    while not child_pids_of(batch.popen.pid) and time.monotonic() < deadline:
         time.sleep(0.05)
-    children = child_pids_of(worker_pid)
+    children = child_pids_of(batch.popen.pid)
     check(len(children) == 1, "the worker's children: %r" % children)
     check(set(thread_policies(children[0]).values()) == {SCHED_OTHER}, thread_policies(children[0]))
     stream.close()
-
-    # RILL_SCHEDULER=normal: Linux's default in every thread of a new worker.
-    system.env = dict(system.env, RILL_SCHEDULER="normal")
-    normal = system.start_worker(name="normal")
-    system.wait_healthy(workers=2)
-    policies = thread_policies(normal.popen.pid)
-    check(len(policies) >= 2 and set(policies.values()) == {SCHED_OTHER}, policies)
 
     # A bad value: exit 2 at start, the reason on stderr.
     system.env = dict(system.env, RILL_SCHEDULER="realtime")

@@ -37,23 +37,24 @@ int main(void)
     CHECK(strcmp(rill_scheduler_name(RILL_SCHEDULER_NORMAL), "normal") == 0);
 
     char error[256] = "";
-    /* Unset: the default, batch; a thread made afterwards inherits it. */
-    unsetenv("RILL_SCHEDULER");
+    /* batch: a thread made afterwards inherits it (no privilege needed). */
+    setenv("RILL_SCHEDULER", "batch", 1);
     CHECK(rill_scheduler_apply_from_environment(error, sizeof(error)) == 0);
     CHECK(sched_getscheduler(0) == SCHED_BATCH);
     CHECKF(thread_policy() == SCHED_BATCH, "a new thread runs under policy %d", thread_policy());
-    /* normal: Linux's default again (no privilege needed either way). */
-    setenv("RILL_SCHEDULER", "normal", 1);
-    CHECK(rill_scheduler_apply_from_environment(error, sizeof(error)) == 0);
-    CHECK(sched_getscheduler(0) == SCHED_OTHER && thread_policy() == SCHED_OTHER);
     /* A bad value: an error naming it, and the policy left as it was. */
     setenv("RILL_SCHEDULER", "fifo", 1);
     CHECK(rill_scheduler_apply_from_environment(error, sizeof(error)) == -1);
     CHECKF(strstr(error, "\"fifo\"") != NULL, "error: %s", error);
-    CHECK(sched_getscheduler(0) == SCHED_OTHER);
+    CHECK(sched_getscheduler(0) == SCHED_BATCH);
+    /* Unset: the default, Linux's own, again. */
+    unsetenv("RILL_SCHEDULER");
+    CHECK(rill_scheduler_apply_from_environment(error, sizeof(error)) == 0);
+    CHECK(sched_getscheduler(0) == SCHED_OTHER && thread_policy() == SCHED_OTHER);
+    setenv("RILL_SCHEDULER", "batch", 1);
+    CHECK(rill_scheduler_apply_from_environment(error, sizeof(error)) == 0 && sched_getscheduler(0) == SCHED_BATCH);
     setenv("RILL_SCHEDULER", "", 1); /* empty: the default */
     CHECK(rill_scheduler_apply_from_environment(error, sizeof(error)) == 0);
-    CHECK(sched_getscheduler(0) == SCHED_BATCH);
-    CHECK(rill_scheduler_apply(RILL_SCHEDULER_NORMAL) == 0 && sched_getscheduler(0) == SCHED_OTHER);
+    CHECK(sched_getscheduler(0) == SCHED_OTHER);
     RILL_TEST_END();
 }
