@@ -28,7 +28,9 @@ static void empty_pool_in_child(void)
 
 static void register_fork_handler(void)
 {
-    (void)pthread_atfork(NULL, NULL, empty_pool_in_child); /* fails only without memory: then it aborts nothing */
+    /* It fails only without memory; a fork() child would then reuse the
+     * parent's block, and rill forks no child that makes ids. */
+    (void)pthread_atfork(NULL, NULL, empty_pool_in_child);
 }
 
 /* Fills the pool from the kernel. Returns 0, or -1 with errno set. */
