@@ -38,7 +38,11 @@ int rill_scheduler_apply_from_environment(char *error, size_t error_size)
 {
     const char *text = getenv("RILL_SCHEDULER");
     rill_scheduler_policy_t policy = RILL_SCHEDULER_NORMAL;
-    if (text != NULL && text[0] != '\0' && rill_scheduler_parse(text, &policy) != 0) {
+    /* Unset: the policy the process was started with stands (an operator's
+     * chrt, systemd's CPUSchedulingPolicy=); Linux's default otherwise. */
+    if (text == NULL || text[0] == '\0')
+        return 0;
+    if (rill_scheduler_parse(text, &policy) != 0) {
         snprintf(error, error_size, "RILL_SCHEDULER must be \"batch\" or \"normal\", not \"%s\"", text);
         return -1;
     }

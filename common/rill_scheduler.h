@@ -21,9 +21,10 @@
  * on a loaded machine (tests/integration/test_backpressure.py's million
  * lines). So it is not the default.
  *
- * RILL_SCHEDULER chooses: "normal" (SCHED_OTHER, Linux's default; the
- * default) or "batch" (SCHED_BATCH, for a host where rill has cores to
- * itself and throughput counts). It needs no privilege. The commands a
+ * RILL_SCHEDULER chooses: "normal" (SCHED_OTHER, Linux's default) or
+ * "batch" (SCHED_BATCH, for a host where rill has cores to itself and
+ * throughput counts); unset, the process keeps the policy it was started
+ * with (Linux's default unless an operator chose another). It needs no privilege. The commands a
  * worker starts (the exec kind) are spawned under SCHED_OTHER always: the
  * policy is rill's, not its commands'.
  */
@@ -33,7 +34,7 @@
 #include <stddef.h>
 
 typedef enum {
-    RILL_SCHEDULER_NORMAL = 0, /* SCHED_OTHER: Linux's default, and rill's */
+    RILL_SCHEDULER_NORMAL = 0, /* SCHED_OTHER: Linux's default */
     RILL_SCHEDULER_BATCH,      /* SCHED_BATCH */
 } rill_scheduler_policy_t;
 
@@ -48,8 +49,9 @@ const char *rill_scheduler_name(rill_scheduler_policy_t policy);
  * Returns 0, or -1 with errno set (the process then runs as it was). */
 int rill_scheduler_apply(rill_scheduler_policy_t policy);
 
-/* RILL_SCHEDULER (unset or empty: "normal") applied as above, with one log
- * line when it fails to apply. Returns 0, or -1 with error filled when the
+/* RILL_SCHEDULER applied as above, with one log line when it fails to
+ * apply; unset or empty changes nothing, so a policy given from outside
+ * (chrt, systemd's CPUSchedulingPolicy=) stands. Returns 0, or -1 with error filled when the
  * variable holds neither name: a start-up error (exit 2). */
 int rill_scheduler_apply_from_environment(char *error, size_t error_size);
 

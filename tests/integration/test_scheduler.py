@@ -1,8 +1,10 @@
 """The CPU scheduling policy of rill's processes (common/rill_scheduler.h):
-every thread of the broker, the frontend and a worker runs under Linux's
-default (SCHED_OTHER) unless RILL_SCHEDULER=batch asks for SCHED_BATCH, a
-bad value stops the process at start with its reason, and a command of the
-exec kind runs under Linux's default whatever the worker's."""
+every thread of the broker, the frontend and a worker runs under the policy
+it was started with (Linux's default, SCHED_OTHER, here; SCHED_BATCH when
+started so from outside) unless RILL_SCHEDULER asks for SCHED_BATCH
+("batch") or SCHED_OTHER ("normal"), a bad value stops the process at start
+with its reason, and a command of the exec kind runs under Linux's default
+whatever the worker's."""
 import os
 import shutil
 import time
@@ -51,6 +53,23 @@ def test_scheduling_policy_by_default_with_batch_and_for_commands(ctx):
     check(len(children) == 1, "the worker's children: %r" % children)
     check(set(thread_policies(children[0]).values()) == {SCHED_OTHER}, thread_policies(children[0]))
     stream.close()
+
+    # Started under SCHED_BATCH from outside (as by chrt or systemd's
+    # CPUSchedulingPolicy=): unset, RILL_SCHEDULER leaves that policy to
+    # every thread; "normal" gives Linux's default back.
+    os.sched_setscheduler(0, SCHED_BATCH, os.sched_param(0))  # inherited by the fork
+    try:
+        system.env = {k: v for k, v in system.env.items() if k != "RILL_SCHEDULER"}
+        outside = system.start_worker(name="outside")
+        system.env = dict(system.env, RILL_SCHEDULER="normal")
+        normal = system.start_worker(name="normal")
+    finally:
+        os.sched_setscheduler(0, SCHED_OTHER, os.sched_param(0))
+    system.wait_healthy(workers=3)
+    policies = thread_policies(outside.popen.pid)
+    check(len(policies) >= 2 and set(policies.values()) == {SCHED_BATCH}, "unset: %r" % policies)
+    policies = thread_policies(normal.popen.pid)
+    check(len(policies) >= 2 and set(policies.values()) == {SCHED_OTHER}, "normal: %r" % policies)
 
     # A bad value: exit 2 at start, the reason on stderr.
     system.env = dict(system.env, RILL_SCHEDULER="realtime")

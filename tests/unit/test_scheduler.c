@@ -1,7 +1,8 @@
 /* test_scheduler.c - the CPU scheduling policy of rill's processes
  * (rill_scheduler.h): names parse both ways, RILL_SCHEDULER is applied to
  * the calling thread and inherited by a thread created afterwards, a bad
- * value is an error that changes nothing. */
+ * value is an error that changes nothing, and unset it leaves the policy
+ * the process was started with. */
 #include "rill_scheduler.h"
 #include "rill_test.h"
 
@@ -47,14 +48,18 @@ int main(void)
     CHECK(rill_scheduler_apply_from_environment(error, sizeof(error)) == -1);
     CHECKF(strstr(error, "\"fifo\"") != NULL, "error: %s", error);
     CHECK(sched_getscheduler(0) == SCHED_BATCH);
-    /* Unset: the default, Linux's own, again. */
+    /* Unset or empty: the policy the process had stands (an operator's
+     * chrt); only an explicit "normal" gives Linux's default back. */
     unsetenv("RILL_SCHEDULER");
     CHECK(rill_scheduler_apply_from_environment(error, sizeof(error)) == 0);
-    CHECK(sched_getscheduler(0) == SCHED_OTHER && thread_policy() == SCHED_OTHER);
-    setenv("RILL_SCHEDULER", "batch", 1);
-    CHECK(rill_scheduler_apply_from_environment(error, sizeof(error)) == 0 && sched_getscheduler(0) == SCHED_BATCH);
-    setenv("RILL_SCHEDULER", "", 1); /* empty: the default */
+    CHECK(sched_getscheduler(0) == SCHED_BATCH && thread_policy() == SCHED_BATCH);
+    setenv("RILL_SCHEDULER", "", 1);
     CHECK(rill_scheduler_apply_from_environment(error, sizeof(error)) == 0);
-    CHECK(sched_getscheduler(0) == SCHED_OTHER);
+    CHECK(sched_getscheduler(0) == SCHED_BATCH);
+    setenv("RILL_SCHEDULER", "normal", 1);
+    CHECK(rill_scheduler_apply_from_environment(error, sizeof(error)) == 0);
+    CHECK(sched_getscheduler(0) == SCHED_OTHER && thread_policy() == SCHED_OTHER);
+    unsetenv("RILL_SCHEDULER");
+    CHECK(rill_scheduler_apply_from_environment(error, sizeof(error)) == 0 && sched_getscheduler(0) == SCHED_OTHER);
     RILL_TEST_END();
 }
