@@ -324,8 +324,9 @@ int main(int argc, char **argv)
     }
     rill_config_t config;
     char error[512];
-    /* Before any thread: libzmq's inherit it (rill_scheduler.h). */
-    if (rill_scheduler_apply_from_environment(error, sizeof(error)) != 0) {
+    /* Before any thread: libzmq's inherit it. The broker's default is
+     * SCHED_BATCH (rill_scheduler.h). */
+    if (rill_scheduler_apply_from_environment(RILL_SCHEDULER_BATCH, error, sizeof(error)) != 0) {
         fprintf(stderr, "rill-broker: %s\n", error);
         return 2;
     }

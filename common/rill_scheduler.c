@@ -34,20 +34,27 @@ int rill_scheduler_apply(rill_scheduler_policy_t policy)
     return sched_setscheduler(0, policy == RILL_SCHEDULER_BATCH ? SCHED_BATCH : SCHED_OTHER, &parameters);
 }
 
-int rill_scheduler_apply_from_environment(char *error, size_t error_size)
+int rill_scheduler_apply_from_environment(rill_scheduler_policy_t fallback, char *error, size_t error_size)
 {
     const char *text = getenv("RILL_SCHEDULER");
-    rill_scheduler_policy_t policy = RILL_SCHEDULER_NORMAL;
-    /* Unset: the policy the process was started with stands (an operator's
-     * chrt, systemd's CPUSchedulingPolicy=); Linux's default otherwise. */
-    if (text == NULL || text[0] == '\0')
-        return 0;
-    if (rill_scheduler_parse(text, &policy) != 0) {
+    rill_scheduler_policy_t policy = fallback;
+    int chosen = text != NULL && text[0] != '\0';
+    if (chosen && rill_scheduler_parse(text, &policy) != 0) {
         snprintf(error, error_size, "RILL_SCHEDULER must be \"batch\" or \"normal\", not \"%s\"", text);
         return -1;
     }
-    if (rill_scheduler_apply(policy) != 0)
-        rill_log_warn(NULL, "could not run under the %s CPU scheduling policy: %s (running as before)",
-                      rill_scheduler_name(policy), strerror(errno));
+    /* Unset: a policy the process was started with stands (an operator's
+     * chrt, systemd's CPUSchedulingPolicy=); only Linux's default gives
+     * way to the process's own. */
+    if (!chosen && sched_getscheduler(0) != SCHED_OTHER)
+        return 0;
+    if (rill_scheduler_apply(policy) != 0) {
+        if (chosen)
+            rill_log_warn(NULL, "could not run under the %s CPU scheduling policy: %s (running as before)",
+                          rill_scheduler_name(policy), strerror(errno));
+        else
+            rill_log_info(NULL, "the %s CPU scheduling policy was refused (%s): running as started",
+                          rill_scheduler_name(policy), strerror(errno));
+    }
     return 0;
 }

@@ -11,22 +11,28 @@
  * was kernel time, most of it in task switches.
  *
  * SCHED_BATCH is the same fair share (nice values still count) without
- * wakeup preemption: a woken rill thread waits for the running one to
- * sleep or to use up its slice, or runs at once on an idle core. On a
- * machine with room that cut the broker's CPU per part by 15-25 % with the
- * same latency percentiles (docs/BENCHMARKS.md, 2026-11-30 07:35). Its
- * price shows when the cores are contended: every wakeup may wait a slice,
- * control messages too, and a flow-control pause (docs/PROTOCOL.md "Flow")
- * then reached a job that fills 8 MiB in ~100 ms too late, half the time
- * on a loaded machine (tests/integration/test_backpressure.py's million
- * lines). So it is not the default.
+ * wakeup preemption: a woken thread waits for the running one to sleep or
+ * to use up its slice, or runs at once on an idle core. At ~55 k parts/s
+ * that took 15 % off the broker's CPU per part (docs/BENCHMARKS.md,
+ * 2026-11-30 10:50).
  *
- * RILL_SCHEDULER chooses: "normal" (SCHED_OTHER, Linux's default) or
- * "batch" (SCHED_BATCH, for a host where rill has cores to itself and
- * throughput counts); unset, the process keeps the policy it was started
- * with (Linux's default unless an operator chose another). It needs no privilege. The commands a
- * worker starts (the exec kind) are spawned under SCHED_OTHER always: the
- * policy is rill's, not its commands'.
+ * Its price is that a wakeup may wait a slice when the cores are busy, and
+ * one process must not pay it: the frontend, which has to keep up with the
+ * events and tell a job's source to pause when its clients fall behind
+ * (docs/PROTOCOL.md "Flow"). With the frontend under SCHED_BATCH too, a
+ * job that fills 8 MiB in ~100 ms had overrun its slow client's hard limit
+ * before the pause reached it, in a third of the runs of
+ * tests/integration/test_backpressure.py's million lines; with the frontend
+ * under Linux's default, none of 18.
+ *
+ * So each process has its own default: SCHED_BATCH for the broker and the
+ * workers, Linux's default (SCHED_OTHER) for the frontend. RILL_SCHEDULER
+ * overrides it for a process: "batch" or "normal". Unset, a process that was
+ * started under another policy than Linux's default keeps it (an operator's
+ * chrt, systemd's CPUSchedulingPolicy=). None needs a privilege; where the
+ * kernel refuses one (a seccomp filter), the process runs as started. The
+ * commands a worker starts (the exec kind) are spawned under SCHED_OTHER
+ * always: the policy is rill's, not its commands'.
  */
 #ifndef RILL_SCHEDULER_H
 #define RILL_SCHEDULER_H
@@ -49,10 +55,11 @@ const char *rill_scheduler_name(rill_scheduler_policy_t policy);
  * Returns 0, or -1 with errno set (the process then runs as it was). */
 int rill_scheduler_apply(rill_scheduler_policy_t policy);
 
-/* RILL_SCHEDULER applied as above, with one log line when it fails to
- * apply; unset or empty changes nothing, so a policy given from outside
- * (chrt, systemd's CPUSchedulingPolicy=) stands. Returns 0, or -1 with error filled when the
- * variable holds neither name: a start-up error (exit 2). */
-int rill_scheduler_apply_from_environment(char *error, size_t error_size);
+/* RILL_SCHEDULER applied as above; unset or empty, fallback (the process's
+ * own default) when the process runs under Linux's default, else nothing.
+ * A policy the kernel refuses is logged (a warning when asked for by name).
+ * Returns 0, or -1 with error filled when the variable holds neither name:
+ * a start-up error (exit 2). */
+int rill_scheduler_apply_from_environment(rill_scheduler_policy_t fallback, char *error, size_t error_size);
 
 #endif

@@ -212,8 +212,9 @@ int main(int argc, char **argv)
     if (status >= 0)
         return status;
     char error[512];
-    /* Before any thread: libzmq's inherit it (rill_scheduler.h). */
-    if (rill_scheduler_apply_from_environment(error, sizeof(error)) != 0) {
+    /* Before any thread: libzmq's inherit it. The frontend's default is
+     * Linux's, so it keeps up with the events (rill_scheduler.h). */
+    if (rill_scheduler_apply_from_environment(RILL_SCHEDULER_NORMAL, error, sizeof(error)) != 0) {
         fprintf(stderr, "rill-frontend: %s\n", error);
         return 2;
     }

@@ -134,8 +134,9 @@ int main(int argc, char **argv)
         return 2;
     }
     char error[512];
-    /* Before any thread: libzmq's and curl's inherit it (rill_scheduler.h). */
-    if (rill_scheduler_apply_from_environment(error, sizeof(error)) != 0) {
+    /* Before any thread: libzmq's and curl's inherit it. A worker's
+     * default is SCHED_BATCH (rill_scheduler.h). */
+    if (rill_scheduler_apply_from_environment(RILL_SCHEDULER_BATCH, error, sizeof(error)) != 0) {
         fprintf(stderr, "rill-worker: %s\n", error);
         return 2;
     }

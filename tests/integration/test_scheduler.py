@@ -1,10 +1,10 @@
 """The CPU scheduling policy of rill's processes (common/rill_scheduler.h):
-every thread of the broker, the frontend and a worker runs under the policy
-it was started with (Linux's default, SCHED_OTHER, here; SCHED_BATCH when
-started so from outside) unless RILL_SCHEDULER asks for SCHED_BATCH
-("batch") or SCHED_OTHER ("normal"), a bad value stops the process at start
-with its reason, and a command of the exec kind runs under Linux's default
-whatever the worker's."""
+every thread of the broker and of a worker runs under SCHED_BATCH, every
+thread of the frontend under Linux's default (SCHED_OTHER), unless
+RILL_SCHEDULER names one ("batch", "normal") or the process was started
+under another policy than Linux's default, which then stands; a bad value
+stops the process at start with its reason, and a command of the exec kind
+runs under Linux's default whatever the worker's."""
 import os
 import shutil
 import time
@@ -28,48 +28,53 @@ def thread_policies(pid):
 def test_scheduling_policy_by_default_with_batch_and_for_commands(ctx):
     system = ctx.system(workers=1, config={"exec": {"slow": {"argv": [SLEEP, "60"]}}})
     system.wait_healthy(workers=1)
-    for process in [system.broker, system.frontend] + system.workers:
+    # By default the broker and the workers run under SCHED_BATCH, the
+    # frontend under Linux's default: every thread (the loop and libzmq's
+    # I/O thread at least) inherits its process's.
+    for process, policy in [(system.broker, SCHED_BATCH), (system.frontend, SCHED_OTHER),
+                            (system.workers[0], SCHED_BATCH)]:
         policies = thread_policies(process.popen.pid)
-        # The loop and libzmq's I/O thread at least: the threads inherit it.
         check(len(policies) >= 2, "%s: threads %r" % (process.name, policies))
-        check(set(policies.values()) == {SCHED_OTHER}, "%s: policies %r" % (process.name, policies))
+        check(set(policies.values()) == {policy}, "%s: policies %r" % (process.name, policies))
 
-    # RILL_SCHEDULER=batch: SCHED_BATCH in every thread of a new worker ...
-    system.env = dict(system.env, RILL_SCHEDULER="batch")
-    batch = system.start_worker(name="batch")
-    system.wait_healthy(workers=2)
-    policies = thread_policies(batch.popen.pid)
-    check(len(policies) >= 2 and set(policies.values()) == {SCHED_BATCH}, policies)
-    # ... but its exec command runs under Linux's default.
-    system.workers[0].stop()
-    system.wait_for(lambda: [w["name"] for w in system.json_request("GET", "/v1/workers")[1]["workers"]] == ["batch"],
-                    timeout=10, what="the batch worker alone")
+    # A batch worker's exec command runs under Linux's default.
     stream = system.stream("POST", "/v1/jobs", {"kind": "exec", "args": {"name": "slow"}})
     check(stream.status == 200, stream.status)
+    worker = system.workers[0].popen.pid
     deadline = time.monotonic() + 10
-    while not child_pids_of(batch.popen.pid) and time.monotonic() < deadline:
+    while not child_pids_of(worker) and time.monotonic() < deadline:
         time.sleep(0.05)
-    children = child_pids_of(batch.popen.pid)
+    children = child_pids_of(worker)
     check(len(children) == 1, "the worker's children: %r" % children)
     check(set(thread_policies(children[0]).values()) == {SCHED_OTHER}, thread_policies(children[0]))
     stream.close()
 
-    # Started under SCHED_BATCH from outside (as by chrt or systemd's
-    # CPUSchedulingPolicy=): unset, RILL_SCHEDULER leaves that policy to
-    # every thread; "normal" gives Linux's default back.
-    os.sched_setscheduler(0, SCHED_BATCH, os.sched_param(0))  # inherited by the fork
-    try:
-        system.env = {k: v for k, v in system.env.items() if k != "RILL_SCHEDULER"}
-        outside = system.start_worker(name="outside")
-        system.env = dict(system.env, RILL_SCHEDULER="normal")
-        normal = system.start_worker(name="normal")
-    finally:
-        os.sched_setscheduler(0, SCHED_OTHER, os.sched_param(0))
-    system.wait_healthy(workers=3)
-    policies = thread_policies(outside.popen.pid)
-    check(len(policies) >= 2 and set(policies.values()) == {SCHED_BATCH}, "unset: %r" % policies)
+    # RILL_SCHEDULER names a policy for every thread: "normal" for a worker,
+    # "batch" for a frontend.
+    system.env = dict(system.env, RILL_SCHEDULER="normal")
+    normal = system.start_worker(name="normal")
+    system.env = dict(system.env, RILL_SCHEDULER="batch")
+    batch_port = system.start_frontend_on_free_port(name="frontend-batch", workers=2)
+    system.wait_healthy(workers=2)
     policies = thread_policies(normal.popen.pid)
     check(len(policies) >= 2 and set(policies.values()) == {SCHED_OTHER}, "normal: %r" % policies)
+    batch_frontend = [p for p in system.processes if p.name == "frontend-batch"][0]
+    policies = thread_policies(batch_frontend.popen.pid)
+    check(len(policies) >= 2 and set(policies.values()) == {SCHED_BATCH}, "batch: %r" % policies)
+    check(batch_port != system.port, batch_port)
+
+    # Started under SCHED_BATCH from outside (as by chrt or systemd's
+    # CPUSchedulingPolicy=), a frontend keeps it when RILL_SCHEDULER is
+    # unset, though its own default is Linux's.
+    system.env = {k: v for k, v in system.env.items() if k != "RILL_SCHEDULER"}
+    os.sched_setscheduler(0, SCHED_BATCH, os.sched_param(0))  # inherited by the fork
+    try:
+        system.start_frontend_on_free_port(name="frontend-outside", workers=2)
+    finally:
+        os.sched_setscheduler(0, SCHED_OTHER, os.sched_param(0))
+    outside = [p for p in system.processes if p.name == "frontend-outside"][0]
+    policies = thread_policies(outside.popen.pid)
+    check(len(policies) >= 2 and set(policies.values()) == {SCHED_BATCH}, "unset: %r" % policies)
 
     # A bad value: exit 2 at start, the reason on stderr.
     system.env = dict(system.env, RILL_SCHEDULER="realtime")

@@ -1,8 +1,9 @@
 /* test_scheduler.c - the CPU scheduling policy of rill's processes
  * (rill_scheduler.h): names parse both ways, RILL_SCHEDULER is applied to
  * the calling thread and inherited by a thread created afterwards, a bad
- * value is an error that changes nothing, and unset it leaves the policy
- * the process was started with. */
+ * value is an error that changes nothing, and unset it gives the process's
+ * own default unless the process was started under another policy than
+ * Linux's default. */
 #include "rill_scheduler.h"
 #include "rill_test.h"
 
@@ -38,28 +39,31 @@ int main(void)
     CHECK(strcmp(rill_scheduler_name(RILL_SCHEDULER_NORMAL), "normal") == 0);
 
     char error[256] = "";
-    /* batch: a thread made afterwards inherits it (no privilege needed). */
-    setenv("RILL_SCHEDULER", "batch", 1);
-    CHECK(rill_scheduler_apply_from_environment(error, sizeof(error)) == 0);
-    CHECK(sched_getscheduler(0) == SCHED_BATCH);
+#define APPLY(fallback) rill_scheduler_apply_from_environment(fallback, error, sizeof(error))
+    /* Started under Linux's default, unset: the process's own default (the
+     * broker's and a worker's: batch), inherited by a thread made after. */
+    unsetenv("RILL_SCHEDULER");
+    CHECK(rill_scheduler_apply(RILL_SCHEDULER_NORMAL) == 0); /* however the test was started */
+    CHECK(APPLY(RILL_SCHEDULER_NORMAL) == 0 && sched_getscheduler(0) == SCHED_OTHER); /* the frontend's */
+    CHECK(APPLY(RILL_SCHEDULER_BATCH) == 0 && sched_getscheduler(0) == SCHED_BATCH);
     CHECKF(thread_policy() == SCHED_BATCH, "a new thread runs under policy %d", thread_policy());
+    /* Started under another policy (an operator's chrt), unset or empty:
+     * it stands, whatever the process's default. */
+    CHECK(APPLY(RILL_SCHEDULER_NORMAL) == 0 && sched_getscheduler(0) == SCHED_BATCH);
+    setenv("RILL_SCHEDULER", "", 1);
+    CHECK(APPLY(RILL_SCHEDULER_NORMAL) == 0 && sched_getscheduler(0) == SCHED_BATCH);
+    /* By name: "normal" gives Linux's default back, "batch" batch. */
+    setenv("RILL_SCHEDULER", "normal", 1);
+    CHECK(APPLY(RILL_SCHEDULER_BATCH) == 0 && sched_getscheduler(0) == SCHED_OTHER);
+    CHECK(thread_policy() == SCHED_OTHER);
+    setenv("RILL_SCHEDULER", "batch", 1);
+    CHECK(APPLY(RILL_SCHEDULER_NORMAL) == 0 && sched_getscheduler(0) == SCHED_BATCH);
     /* A bad value: an error naming it, and the policy left as it was. */
     setenv("RILL_SCHEDULER", "fifo", 1);
-    CHECK(rill_scheduler_apply_from_environment(error, sizeof(error)) == -1);
+    CHECK(APPLY(RILL_SCHEDULER_NORMAL) == -1);
     CHECKF(strstr(error, "\"fifo\"") != NULL, "error: %s", error);
     CHECK(sched_getscheduler(0) == SCHED_BATCH);
-    /* Unset or empty: the policy the process had stands (an operator's
-     * chrt); only an explicit "normal" gives Linux's default back. */
-    unsetenv("RILL_SCHEDULER");
-    CHECK(rill_scheduler_apply_from_environment(error, sizeof(error)) == 0);
-    CHECK(sched_getscheduler(0) == SCHED_BATCH && thread_policy() == SCHED_BATCH);
-    setenv("RILL_SCHEDULER", "", 1);
-    CHECK(rill_scheduler_apply_from_environment(error, sizeof(error)) == 0);
-    CHECK(sched_getscheduler(0) == SCHED_BATCH);
     setenv("RILL_SCHEDULER", "normal", 1);
-    CHECK(rill_scheduler_apply_from_environment(error, sizeof(error)) == 0);
-    CHECK(sched_getscheduler(0) == SCHED_OTHER && thread_policy() == SCHED_OTHER);
-    unsetenv("RILL_SCHEDULER");
-    CHECK(rill_scheduler_apply_from_environment(error, sizeof(error)) == 0 && sched_getscheduler(0) == SCHED_OTHER);
+    CHECK(APPLY(RILL_SCHEDULER_BATCH) == 0 && sched_getscheduler(0) == SCHED_OTHER);
     RILL_TEST_END();
 }
