@@ -183,10 +183,15 @@ int main(void)
     json_decref(status);
     free(text);
 
-    /* Retention: removed in expiry order, then not found. */
+    /* Retention: removed in expiry order, then not found, also right after
+     * being the last job found (the table remembers it: job_table.c). */
     CHECK(rill_job_table_expire(table, 1299) == 0);
+    rill_job_t *found_c = rill_job_table_find(table, c);
+    CHECK(found_c != NULL && rill_job_table_find_frame(table, (const uint8_t *)c, strlen(c)) == found_c);
+    CHECK(rill_job_table_find(table, b) == job_b && rill_job_table_find(table, c) == found_c);
     CHECK(rill_job_table_expire(table, 1300) == 1); /* c: ended 1200 + 100 */
     CHECK(rill_job_table_find(table, c) == NULL);
+    CHECK(rill_job_table_find_frame(table, (const uint8_t *)c, strlen(c)) == NULL);
     CHECK(rill_job_table_expire(table, 1499) == 0);
     CHECK(rill_job_table_expire(table, 1500) == 1);
     CHECK(rill_job_table_find(table, a) == NULL);
