@@ -17,8 +17,8 @@
 #define REPLAY_EVENTS_PER_MESSAGE 16
 
 /* Builds the one-frame event (rill_event_encode) and publishes it through
- * the outbox; when retention is given, it keeps the very same message
- * (shared, not copied) first. Returns 0, or -1 (the event is gone). */
+ * the outbox; when retention is given, it keeps a copy of the data first
+ * (retention.h). Returns 0, or -1 (the event is gone). */
 static int publish_event(rill_broker_t *self, const char *subject, size_t subject_length, rill_event_type_t type,
                          uint64_t seq, const void *bytes, size_t size, uint64_t accepted_ns,
                          rill_retention_t *retention, uint64_t at_ms, int *retained)

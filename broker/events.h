@@ -4,9 +4,11 @@
  * replayed on FETCH (docs/PROTOCOL.md, "The responses subject").
  *
  * An event goes out as ONE frame (rill/3: rill_event_encode), built once
- * with the part's data copied into it once; the job's retention keeps that
- * very message (shared by reference), so the hot path never parses a part
- * (rill_json_check is a scan, not a parse) and allocates once per part.
+ * with the part's data copied into it once; the job's retention copies the
+ * data once more into its own buffer (retention.h: a few hundred bytes of
+ * memcpy cost less than holding each message, header and all, for
+ * retain_ms), so the hot path never parses a part (rill_json_check is a
+ * scan, not a parse) and allocates once per part.
  * The XPUB itself is events_channel.c's.
  *
  * A followed job's events (rill/4) are not sent one message each: during

@@ -317,6 +317,10 @@ void rill_broker_end_job(rill_broker_t *self, rill_job_t *job, rill_job_state_t 
         (void)rill_events_publish_json(self, job, RILL_EVENT_ERROR,
                                        json_pack("{s:o, s:o}", "code", code_value, "message", message_value));
     }
+    /* Its last event is kept: what it keeps for retain_ms is trimmed to
+     * size (retention.h). */
+    if (job->retention != NULL)
+        rill_retention_trim(job->retention);
     uint64_t now = rill_clock_monotonic_ms();
     rill_job_table_set_state(self->jobs, job, state, now, job->retain_ms);
     rill_mirror_mark_job(self->mirror, job, 1);

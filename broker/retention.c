@@ -1,5 +1,14 @@
 /*
  * retention.c - the per-job ring of retained events. See retention.h.
+ *
+ * Two rings side by side: the events (type, seq, time, where the data is)
+ * and the data bytes, back to back in one buffer in the same order, so
+ * the oldest event's bytes are always at the buffer's front and a new
+ * event's go after the newest's. A dropped event frees its bytes by
+ * moving the front; the buffer is compacted (or grown, or shrunk) only
+ * when a new event does not fit after the newest one, which costs a copy
+ * of what is live and a pass that moves the events' pointers: amortized,
+ * a constant per byte kept.
  */
 #include "retention.h"
 #include "rill_alloc.h"
@@ -7,12 +16,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The smallest data buffer: a demo part is ~80 bytes of data. */
+#define BUFFER_MIN 256
+
 struct rill_retention {
-    size_t capacity;  /* the most it may ever hold */
+    size_t capacity;  /* the most events it may ever hold */
     size_t allocated; /* slots in events */
     size_t start;     /* index of the oldest */
     size_t count;
     rill_retained_event_t *events;
+    uint8_t *buffer;    /* the data of the events held, oldest first */
+    size_t buffer_size; /* bytes allocated */
+    size_t front;       /* offset of the oldest event's data */
+    size_t back;        /* offset just past the newest event's data */
     uint64_t bytes;     /* data bytes of the events held */
     uint64_t max_bytes; /* the most data it may hold */
     rill_retention_totals_t *totals; /* NULL = none */
@@ -31,73 +47,87 @@ void rill_retention_destroy(rill_retention_t **self_p)
     if (self_p == NULL || *self_p == NULL)
         return;
     rill_retention_t *self = *self_p;
-    for (size_t i = 0; i < self->count; i++)
-        zmq_msg_close(&self->events[(self->start + i) % self->allocated].data);
     if (self->totals != NULL)
         self->totals->bytes -= self->bytes;
     free(self->events);
+    free(self->buffer);
     free(self);
     *self_p = NULL;
 }
 
-/* Doubles the slots (up to capacity), moving the ring to start at 0.
- * zmq_msg_t must be moved with zmq_msg_move, never memcpy'd. */
-static void grow(rill_retention_t *self)
+/* Moves the events into an array of `allocated` slots, starting at 0. */
+static void resize_slots(rill_retention_t *self, size_t allocated)
 {
-    size_t allocated = self->allocated == 0 ? 8 : self->allocated * 2;
-    if (allocated > self->capacity)
-        allocated = self->capacity;
-    /* Not zeroed: a slot is written whole when an event goes in. */
     rill_retained_event_t *events = rill_xmalloc(allocated * sizeof(*events));
-    for (size_t i = 0; i < self->count; i++) {
-        rill_retained_event_t *from = &self->events[(self->start + i) % self->allocated];
-        events[i].type = from->type;
-        events[i].seq = from->seq;
-        events[i].at_ms = from->at_ms;
-        events[i].offset = from->offset;
-        zmq_msg_init(&events[i].data);
-        zmq_msg_move(&events[i].data, &from->data);
-        zmq_msg_close(&from->data);
-    }
+    for (size_t i = 0; i < self->count; i++)
+        events[i] = self->events[(self->start + i) % self->allocated];
     free(self->events);
     self->events = events;
     self->allocated = allocated;
     self->start = 0;
 }
 
-/* libzmq receives messages of up to its 8 KiB batch size as slices of one
- * shared buffer: keeping such a slice by reference would pin the whole
- * buffer for as long as the part is retained. Those are copied (once);
- * larger ones own their buffer, which zmq_msg_copy shares. */
-static int keep_copy(zmq_msg_t *slot, zmq_msg_t *data)
+/* Doubles the slots (up to capacity). */
+static void grow_slots(rill_retention_t *self)
 {
-    size_t size = zmq_msg_size(data);
-    if (size > RILL_RETENTION_SHARE_MIN) {
-        zmq_msg_init(slot);
-        if (zmq_msg_copy(slot, data) == 0)
-            return 0;
-        zmq_msg_close(slot);
-        return -1;
+    size_t allocated = self->allocated == 0 ? 8 : self->allocated * 2;
+    resize_slots(self, allocated > self->capacity ? self->capacity : allocated);
+}
+
+/* Moves the live bytes to the front of a buffer of buffer_size bytes (the
+ * same one when it is the same size) and the events' pointers with them. */
+static void move_bytes(rill_retention_t *self, size_t buffer_size)
+{
+    size_t live = self->back - self->front;
+    uint8_t *buffer = self->buffer;
+    if (buffer_size != self->buffer_size) {
+        buffer = rill_xmalloc(buffer_size);
+        if (live > 0)
+            memcpy(buffer, self->buffer + self->front, live);
+    } else if (live > 0 && self->front > 0) {
+        memmove(buffer, self->buffer + self->front, live);
     }
-    if (zmq_msg_init_size(slot, size) != 0)
-        return -1;
-    if (size > 0)
-        memcpy(zmq_msg_data(slot), zmq_msg_data(data), size);
-    return 0;
+    for (size_t i = 0; i < self->count; i++) {
+        rill_retained_event_t *event = &self->events[(self->start + i) % self->allocated];
+        event->data = buffer + (size_t)(event->data - (self->buffer + self->front));
+    }
+    if (buffer != self->buffer)
+        free(self->buffer);
+    self->buffer = buffer;
+    self->buffer_size = buffer_size;
+    self->front = 0;
+    self->back = live;
 }
 
-int rill_retention_push(rill_retention_t *self, rill_event_type_t type, uint64_t seq, zmq_msg_t *data)
+/* Room for size more bytes after the newest event's. The buffer becomes
+ * twice what it must hold (at least BUFFER_MIN), so it also shrinks when
+ * most of it was dropped. */
+static void make_byte_room(rill_retention_t *self, size_t size)
 {
-    return rill_retention_push_at(self, type, seq, data, 0);
+    if (self->buffer != NULL && self->buffer_size - self->back >= size)
+        return;
+    size_t need = self->back - self->front + size;
+    size_t target = BUFFER_MIN;
+    while (target < 2 * need)
+        target *= 2;
+    if (target < self->buffer_size && need <= self->buffer_size / 2)
+        move_bytes(self, target); /* mostly empty: a smaller one */
+    else if (need <= self->buffer_size && self->front >= self->buffer_size / 2)
+        move_bytes(self, self->buffer_size); /* half dropped: compact */
+    else
+        move_bytes(self, target > self->buffer_size ? target : self->buffer_size * 2);
 }
 
-/* Closes the oldest event and frees its slot. Returns its bytes. */
+/* Drops the oldest event and frees its bytes. Returns its size. */
 static uint64_t drop_oldest(rill_retention_t *self)
 {
-    uint64_t size = rill_retained_size(&self->events[self->start]);
-    zmq_msg_close(&self->events[self->start].data);
+    rill_retained_event_t *oldest = &self->events[self->start];
+    uint64_t size = oldest->size;
     self->start = (self->start + 1) % self->allocated;
     self->count--;
+    self->front = self->count > 0 ? (size_t)(self->events[self->start].data - self->buffer) : 0;
+    if (self->count == 0)
+        self->back = 0;
     self->bytes -= size;
     if (self->totals != NULL)
         self->totals->bytes -= size;
@@ -151,12 +181,31 @@ void rill_retention_set_capacity(rill_retention_t *self, size_t capacity)
     self->capacity = capacity;
 }
 
-/* Makes room for an event of size data bytes. Returns the slot it goes
- * in, or NULL when it is not kept (capacity 0, or too large to keep). */
-static rill_retained_event_t *make_room(rill_retention_t *self, uint64_t size)
+void rill_retention_trim(rill_retention_t *self)
+{
+    if (self->count == 0) {
+        free(self->events);
+        free(self->buffer);
+        self->events = NULL;
+        self->buffer = NULL;
+        self->allocated = self->start = self->buffer_size = self->front = self->back = 0;
+        return;
+    }
+    if (self->allocated > self->count)
+        resize_slots(self, self->count);
+    size_t live = self->back - self->front;
+    if (live > 0 && self->buffer_size > live)
+        move_bytes(self, live);
+}
+
+/* Keeps a copy of size bytes at data. Returns 0, or 0 with nothing kept
+ * when the ring keeps nothing or the event is too large to keep (and then
+ * nothing older either: retention.h). */
+static int keep(rill_retention_t *self, rill_event_type_t type, uint64_t seq, const void *data, size_t size,
+                uint64_t at_ms)
 {
     if (self->capacity == 0)
-        return NULL;
+        return 0;
     if (size > self->max_bytes) {
         /* Too large to keep: it is lost to replay, and so is everything
          * older, or the ring would hold a hole `first` does not show. */
@@ -164,46 +213,41 @@ static rill_retained_event_t *make_room(rill_retention_t *self, uint64_t size)
             rill_retention_evict_oldest(self);
         if (self->totals != NULL)
             self->totals->evicted++;
-        return NULL;
+        return 0;
     }
     while (self->count > 0 && self->bytes + size > self->max_bytes)
         rill_retention_evict_oldest(self);
-    if (self->count == self->allocated && self->allocated < self->capacity)
-        grow(self);
-    /* Full: the oldest goes (after a shrink the ring may hold more slots
-     * than its capacity, so the newest goes after the last, not in the
-     * oldest's slot). */
+    /* Full: the oldest goes. */
     while (self->count >= self->capacity)
         drop_oldest(self);
-    return &self->events[(self->start + self->count) % self->allocated];
-}
-
-static void kept(rill_retention_t *self, rill_retained_event_t *slot, rill_event_type_t type, uint64_t seq,
-                 size_t offset, uint64_t size, uint64_t at_ms)
-{
+    if (self->count == self->allocated)
+        grow_slots(self);
+    make_byte_room(self, size);
+    rill_retained_event_t *slot = &self->events[(self->start + self->count) % self->allocated];
     slot->type = type;
     slot->seq = seq;
     slot->at_ms = at_ms;
-    slot->offset = offset;
+    slot->data = self->buffer + self->back;
+    slot->size = size;
+    if (size > 0)
+        memcpy(self->buffer + self->back, data, size);
+    self->back += size;
     self->count++;
     self->bytes += size;
     if (self->totals != NULL)
         self->totals->bytes += size;
+    return 0;
+}
+
+int rill_retention_push(rill_retention_t *self, rill_event_type_t type, uint64_t seq, zmq_msg_t *data)
+{
+    return rill_retention_push_at(self, type, seq, data, 0);
 }
 
 int rill_retention_push_at(rill_retention_t *self, rill_event_type_t type, uint64_t seq,
                            zmq_msg_t *data, uint64_t at_ms)
 {
-    uint64_t size = zmq_msg_size(data);
-    rill_retained_event_t *slot = make_room(self, size);
-    if (slot == NULL)
-        return 0;
-    /* libzmq could not copy it: the slot is free again and the ring
-     * consistent without it. */
-    if (keep_copy(&slot->data, data) != 0)
-        return -1;
-    kept(self, slot, type, seq, 0, size, at_ms);
-    return 0;
+    return keep(self, type, seq, zmq_msg_data(data), zmq_msg_size(data), at_ms);
 }
 
 int rill_retention_push_event(rill_retention_t *self, rill_event_type_t type, uint64_t seq,
@@ -212,17 +256,7 @@ int rill_retention_push_event(rill_retention_t *self, rill_event_type_t type, ui
     size_t total = zmq_msg_size(event);
     if (offset > total)
         return -1;
-    uint64_t size = total - offset;
-    rill_retained_event_t *slot = make_room(self, size);
-    if (slot == NULL)
-        return 0;
-    zmq_msg_init(&slot->data);
-    if (zmq_msg_copy(&slot->data, event) != 0) {
-        zmq_msg_close(&slot->data);
-        return -1;
-    }
-    kept(self, slot, type, seq, offset, size, at_ms);
-    return 0;
+    return keep(self, type, seq, (const uint8_t *)zmq_msg_data(event) + offset, total - offset, at_ms);
 }
 
 size_t rill_retention_count(const rill_retention_t *self)

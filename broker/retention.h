@@ -3,14 +3,16 @@
  *
  * A bounded ring of (event, seq, data): when full, the oldest event goes
  * first (docs/API.md: up to retain_parts per job, up to topic_retain_messages
- * per topic; topics also drop what is older than topic_retain_ms). A job's
- * ring keeps the very one-frame event the broker published
- * (rill_retention_push_event: shared by reference, no allocation, no copy;
- * the data starts after its header). rill_retention_push_at keeps a
- * zmq_msg_t copy of a bare message instead (the topics'): large ones are
- * shared (libzmq reference-counts big buffers), those up to
- * RILL_RETENTION_SHARE_MIN bytes copied (see retention.c). The ring grows by doubling, so a job with three parts does not pay for a
- * thousand slots.
+ * per topic; topics also drop what is older than topic_retain_ms). The ring
+ * copies each event's data (a job's: from the one-frame event the broker
+ * published, without its header) into one buffer it owns, back to back, so
+ * a retained event costs its data and 40 bytes: a job of ten demo parts
+ * keeps ~1.3 KiB instead of the ~3.5 KiB its published messages and their
+ * slots held when they were kept by reference (docs/BENCHMARKS.md,
+ * 2026-11-30 11:10). The event slots grow by doubling and the buffer to
+ * twice what it holds, so a job with three parts does not pay for a
+ * thousand slots; rill_retention_trim gives the slack back once a job has
+ * ended.
  *
  * Bytes are bounded too (docs/CONFIG.md retain_bytes, retain_total_bytes):
  * a ring keeps at most max_bytes of data, the oldest going first, and
@@ -29,25 +31,22 @@
 #include <stdint.h>
 #include <zmq.h>
 
-#define RILL_RETENTION_SHARE_MIN 8192
-
 typedef struct {
     rill_event_type_t type;
     uint64_t seq;
-    uint64_t at_ms; /* when it was retained (monotonic); 0 unless pushed with _push_at */
-    zmq_msg_t data;
-    size_t offset; /* where the event's data starts in data: 0, or after the
-                      header of a published one-frame event (push_event) */
+    uint64_t at_ms;      /* when it was retained (monotonic); 0 unless pushed with _push_at */
+    const uint8_t *data; /* its data (JSON), in the ring's buffer: valid until the next push or trim */
+    size_t size;
 } rill_retained_event_t;
 
 /* The event's data (its JSON), without any header. */
-static inline const uint8_t *rill_retained_data(rill_retained_event_t *event)
+static inline const uint8_t *rill_retained_data(const rill_retained_event_t *event)
 {
-    return (const uint8_t *)zmq_msg_data(&event->data) + event->offset;
+    return event->data;
 }
-static inline size_t rill_retained_size(rill_retained_event_t *event)
+static inline size_t rill_retained_size(const rill_retained_event_t *event)
 {
-    return zmq_msg_size(&event->data) - event->offset;
+    return event->size;
 }
 
 typedef struct rill_retention rill_retention_t;
@@ -61,24 +60,25 @@ typedef struct {
 /* capacity 0 keeps nothing. */
 rill_retention_t *rill_retention_new(size_t capacity);
 void rill_retention_destroy(rill_retention_t **self_p);
-/* Keeps a copy of data (zmq_msg_copy: shared, not duplicated, when large).
- * seq must grow from push to push. Returns 0, or -1 when libzmq cannot copy
- * the message (nothing kept). */
+/* Keeps a copy of data's bytes. seq must grow from push to push. Returns 0
+ * (also when it keeps nothing: capacity 0, or too large to keep). */
 int rill_retention_push(rill_retention_t *self, rill_event_type_t type, uint64_t seq, zmq_msg_t *data);
 /* The same, stamping the event with at_ms (for rill_retention_drop_before). */
 int rill_retention_push_at(rill_retention_t *self, rill_event_type_t type, uint64_t seq,
                            zmq_msg_t *data, uint64_t at_ms);
-/* Keeps the very event message the broker publishes (rill_event_encode),
- * shared by reference, not copied: the retention path costs no allocation
- * and no copy. event must own its buffer (one the broker built, never a
- * received frame); its data starts at offset, and only those bytes count
- * against the byte limits. Returns 0, or -1 (nothing kept). */
+/* Keeps the data of an event message the broker publishes
+ * (rill_event_encode): its bytes from offset on, which alone count against
+ * the byte limits. Returns 0, or -1 when offset is past its end (nothing
+ * kept). */
 int rill_retention_push_event(rill_retention_t *self, rill_event_type_t type, uint64_t seq,
                               zmq_msg_t *event, size_t offset, uint64_t at_ms);
 /* Drops the oldest events stamped before cutoff_ms. Returns how many. */
 size_t rill_retention_drop_before(rill_retention_t *self, uint64_t cutoff_ms);
 /* Changes the most it may hold; shrinking drops the oldest at once. */
 void rill_retention_set_capacity(rill_retention_t *self, size_t capacity);
+/* Gives back what the ring holds beyond its events and their bytes (for a
+ * job that has ended: nothing more is pushed, though a push still works). */
+void rill_retention_trim(rill_retention_t *self);
 /* At most max_bytes of data (default: no byte limit; 0 keeps nothing);
  * lowering it drops the oldest at once (counted as evicted). */
 void rill_retention_set_max_bytes(rill_retention_t *self, uint64_t max_bytes);

@@ -17,8 +17,8 @@ static void push_text(rill_retention_t *ring, uint64_t seq, const char *text)
 
 static int data_is(rill_retained_event_t *event, const char *text)
 {
-    return event != NULL && zmq_msg_size(&event->data) == strlen(text) &&
-           memcmp(zmq_msg_data(&event->data), text, strlen(text)) == 0;
+    return event != NULL && rill_retained_size(event) == strlen(text) &&
+           memcmp(rill_retained_data(event), text, strlen(text)) == 0;
 }
 
 int main(void)
@@ -100,37 +100,38 @@ int main(void)
     CHECK(rill_retention_find_after(ring, 0) == 0);
     rill_retention_destroy(&ring);
 
-    /* A large part is shared with the message it came from, not copied. */
+    /* Parts large and small are copied into the ring's own buffer: the
+     * message they came from may go. */
     ring = rill_retention_new(2);
     zmq_msg_t large;
     zmq_msg_init_size(&large, 65536);
     memset(zmq_msg_data(&large), 'a', 65536);
     CHECK(rill_retention_push(ring, RILL_EVENT_PART, 1, &large) == 0);
-    CHECK(zmq_msg_data(&rill_retention_at(ring, 0)->data) == zmq_msg_data(&large));
+    CHECK(rill_retained_data(rill_retention_at(ring, 0)) != zmq_msg_data(&large));
     zmq_msg_close(&large);
     CHECK(rill_retention_at(ring, 0)->type == RILL_EVENT_PART);
-    CHECK(((char *)zmq_msg_data(&rill_retention_at(ring, 0)->data))[65535] == 'a');
-    /* A small one is copied: it must not pin a shared receive buffer. */
+    CHECK(rill_retained_size(rill_retention_at(ring, 0)) == 65536);
+    CHECK(rill_retained_data(rill_retention_at(ring, 0))[65535] == 'a');
     zmq_msg_t small;
     zmq_msg_init_size(&small, 100);
     memset(zmq_msg_data(&small), 'b', 100);
     CHECK(rill_retention_push(ring, RILL_EVENT_PART, 2, &small) == 0);
-    CHECK(zmq_msg_data(&rill_retention_at(ring, 1)->data) != zmq_msg_data(&small));
-    CHECK(zmq_msg_size(&rill_retention_at(ring, 1)->data) == 100);
+    CHECK(rill_retained_data(rill_retention_at(ring, 1)) != zmq_msg_data(&small));
     zmq_msg_close(&small);
+    CHECK(rill_retained_size(rill_retention_at(ring, 1)) == 100 && rill_retained_data(rill_retention_at(ring, 1))[99] == 'b');
+    CHECK(rill_retained_data(rill_retention_at(ring, 0))[0] == 'a');
     rill_retention_destroy(&ring);
     rill_retention_destroy(&ring); /* idempotent */
 
-    /* A published event (always over libzmq's 33 bytes of inline data) is
-     * kept by reference, header and all; only its
-     * data counts, and replay reads the data after the header. */
+    /* A published event: only its data is kept, and only that counts. */
     ring = rill_retention_new(2);
     zmq_msg_t event;
     size_t offset = 0;
     CHECK(rill_event_encode(&event, JOB_TOPIC, 33, RILL_EVENT_PART, 1, 5, "{\"i\":1}", 7, &offset) == 0);
     CHECK(rill_retention_push_event(ring, RILL_EVENT_PART, 1, &event, offset, 42) == 0);
-    CHECK(zmq_msg_data(&rill_retention_at(ring, 0)->data) == zmq_msg_data(&event)); /* shared */
+    CHECK(rill_retention_push_event(ring, RILL_EVENT_PART, 2, &event, zmq_msg_size(&event) + 1, 42) == -1);
     zmq_msg_close(&event);
+    CHECK(rill_retention_count(ring) == 1);
     CHECK(rill_retention_bytes(ring) == 7 && rill_retention_at(ring, 0)->at_ms == 42);
     CHECK(rill_retained_size(rill_retention_at(ring, 0)) == 7);
     CHECK(memcmp(rill_retained_data(rill_retention_at(ring, 0)), "{\"i\":1}", 7) == 0);
@@ -141,6 +142,52 @@ int main(void)
     }
     CHECK(rill_retention_count(ring) == 2 && rill_retention_bytes(ring) == 4);
     CHECK(rill_retention_at(ring, 0)->seq == 3 && memcmp(rill_retained_data(rill_retention_at(ring, 1)), "12", 2) == 0);
+    rill_retention_destroy(&ring);
+
+    /* The data buffer through many pushes of every size: each event keeps
+     * its bytes while older ones go and the buffer is compacted, grown and
+     * shrunk under it; then trimmed, and pushed to again. */
+    ring = rill_retention_new(50);
+    char big[3000];
+    for (uint64_t seq = 1; seq <= 2000; seq++) {
+        size_t size = seq % 97 == 0 ? 2000 + seq % 1000 : seq % 13; /* now and then a large one */
+        memset(big, 'a' + (int)(seq % 26), size);
+        zmq_msg_t message;
+        zmq_msg_init_size(&message, size);
+        memcpy(zmq_msg_data(&message), big, size);
+        CHECK(rill_retention_push(ring, RILL_EVENT_PART, seq, &message) == 0);
+        zmq_msg_close(&message);
+        if (seq % 500 == 0)
+            rill_retention_trim(ring);
+    }
+    int intact = 1;
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < rill_retention_count(ring); i++) {
+        rill_retained_event_t *kept = rill_retention_at(ring, i);
+        uint64_t seq = 2000 - 49 + i;
+        size_t size = seq % 97 == 0 ? 2000 + seq % 1000 : seq % 13;
+        intact &= kept->seq == seq && rill_retained_size(kept) == size;
+        for (size_t b = 0; b < size && intact; b++)
+            intact &= rill_retained_data(kept)[b] == 'a' + (int)(seq % 26);
+        bytes += size;
+    }
+    CHECKF(intact && rill_retention_count(ring) == 50, "count %zu", rill_retention_count(ring));
+    CHECK(rill_retention_bytes(ring) == bytes);
+    rill_retention_trim(ring);
+    CHECK(rill_retention_count(ring) == 50 && rill_retention_at(ring, 49)->seq == 2000);
+    push_text(ring, 2001, "after the trim");
+    CHECK(data_is(rill_retention_at(ring, 49), "after the trim") && rill_retention_at(ring, 0)->seq == 1952);
+    rill_retention_set_capacity(ring, 3); /* fewer slots than it has */
+    push_text(ring, 2002, "x");
+    CHECK(rill_retention_count(ring) == 3 && data_is(rill_retention_at(ring, 1), "after the trim"));
+    CHECK(data_is(rill_retention_at(ring, 2), "x"));
+    rill_retention_set_capacity(ring, 0);
+    rill_retention_trim(ring); /* empty: holds nothing */
+    CHECK(rill_retention_count(ring) == 0 && rill_retention_bytes(ring) == 0);
+    rill_retention_set_capacity(ring, 5);
+    push_text(ring, 2003, "");
+    push_text(ring, 2004, "y");
+    CHECK(rill_retention_count(ring) == 2 && data_is(rill_retention_at(ring, 0), "") && data_is(rill_retention_at(ring, 1), "y"));
     rill_retention_destroy(&ring);
 
     /* Bytes are bounded: the oldest go first, and the shared totals follow
