@@ -9,7 +9,7 @@
  * a retained event costs its data and 40 bytes: a job of ten demo parts
  * keeps ~1.3 KiB instead of the ~3.5 KiB its published messages and their
  * slots held when they were kept by reference (docs/BENCHMARKS.md,
- * 2026-11-30 11:10). The event slots grow by doubling and the buffer to
+ * 2026-11-30 10:05). The event slots grow by doubling and the buffer to
  * twice what it holds, so a job with three parts does not pay for a
  * thousand slots; rill_retention_trim gives the slack back once a job has
  * ended.

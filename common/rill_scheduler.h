@@ -13,8 +13,8 @@
  * SCHED_BATCH is the same fair share (nice values still count) without
  * wakeup preemption: a woken thread waits for the running one to sleep or
  * to use up its slice, or runs at once on an idle core. At ~55 k parts/s
- * that took 15 % off the broker's CPU per part (docs/BENCHMARKS.md,
- * 2026-11-30 10:50).
+ * that took ~20 % off the broker's CPU per part (docs/BENCHMARKS.md,
+ * 2026-11-30 10:05).
  *
  * Its price is that a wakeup may wait a slice when the cores are busy, and
  * one process must not pay it: the frontend, which has to keep up with the
