@@ -31,7 +31,7 @@ static int publish_event(rill_broker_t *self, const char *subject, size_t subjec
         return -1;
     }
     if (retention != NULL) {
-        int kept = rill_retention_push_event(retention, type, seq, &event, offset, at_ms) == 0;
+        int kept = rill_retention_push_bytes(retention, type, seq, bytes, size, at_ms) == 0;
         if (retained != NULL)
             *retained = kept;
     }
@@ -95,8 +95,8 @@ void rill_events_flush(rill_broker_t *self)
 
 /* A job's event goes to its subject ("j<id>") when a frontend subscribed
  * it, and into each follower's batch (above). The one message built is
- * what retention keeps, what goes to "j<id>", and what each batch copies
- * as its entry. An event too large for a batch goes to its follower alone,
+ * what goes to "j<id>" and what each batch copies as its entry; retention
+ * keeps a copy of the data. An event too large for a batch goes to its follower alone,
  * as "d<token>/j<id> rill/4 ..." (rill/4's single form). */
 static int publish_job_event(rill_broker_t *self, rill_job_t *job, rill_event_type_t type, uint64_t seq,
                              const void *bytes, size_t size, uint64_t accepted_ns, rill_retention_t *retention,
@@ -115,7 +115,7 @@ static int publish_job_event(rill_broker_t *self, rill_job_t *job, rill_event_ty
         return -1;
     }
     if (retention != NULL) {
-        int kept = rill_retention_push_event(retention, type, seq, &event, offset, at_ms) == 0;
+        int kept = rill_retention_push_bytes(retention, type, seq, bytes, size, at_ms) == 0;
         if (retained != NULL)
             *retained = kept;
     }

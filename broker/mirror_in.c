@@ -4,7 +4,6 @@
 #include "mirror_in.h"
 #include "mirror_codec.h"
 #include "mirror_job.h"
-#include "rill_clock.h"
 #include "rill_log.h"
 
 #include <stdio.h>
@@ -60,13 +59,7 @@ static int event(rill_broker_t *broker, const rill_mirror_record_t *record, uint
     size_t count = rill_retention_count(job->retention);
     if (count > 0 && rill_retention_at(job->retention, count - 1)->seq >= seq)
         return 0; /* had it */
-    zmq_msg_t message;
-    size_t offset;
-    if (rill_event_encode(&message, job->topic, RILL_JOB_ID_LENGTH + 1, type, seq, rill_clock_monotonic_ns(),
-                          record->data, record->data_size, &offset) != 0)
-        return 0; /* out of memory: a gap on a FETCH, as on the active */
-    (void)rill_retention_push_event(job->retention, type, seq, &message, offset, now_ms);
-    zmq_msg_close(&message);
+    (void)rill_retention_push_bytes(job->retention, type, seq, record->data, record->data_size, now_ms);
     if (seq > job->last_seq)
         job->last_seq = seq;
     uint64_t limit = broker->config.retain_total_bytes;

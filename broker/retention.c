@@ -198,11 +198,11 @@ void rill_retention_trim(rill_retention_t *self)
         move_bytes(self, live);
 }
 
-/* Keeps a copy of size bytes at data. Returns 0, or 0 with nothing kept
+/* Keeps a copy of size bytes at data. Returns 0, also with nothing kept
  * when the ring keeps nothing or the event is too large to keep (and then
  * nothing older either: retention.h). */
-static int keep(rill_retention_t *self, rill_event_type_t type, uint64_t seq, const void *data, size_t size,
-                uint64_t at_ms)
+int rill_retention_push_bytes(rill_retention_t *self, rill_event_type_t type, uint64_t seq, const void *data,
+                              size_t size, uint64_t at_ms)
 {
     if (self->capacity == 0)
         return 0;
@@ -247,16 +247,7 @@ int rill_retention_push(rill_retention_t *self, rill_event_type_t type, uint64_t
 int rill_retention_push_at(rill_retention_t *self, rill_event_type_t type, uint64_t seq,
                            zmq_msg_t *data, uint64_t at_ms)
 {
-    return keep(self, type, seq, zmq_msg_data(data), zmq_msg_size(data), at_ms);
-}
-
-int rill_retention_push_event(rill_retention_t *self, rill_event_type_t type, uint64_t seq,
-                              zmq_msg_t *event, size_t offset, uint64_t at_ms)
-{
-    size_t total = zmq_msg_size(event);
-    if (offset > total)
-        return -1;
-    return keep(self, type, seq, (const uint8_t *)zmq_msg_data(event) + offset, total - offset, at_ms);
+    return rill_retention_push_bytes(self, type, seq, zmq_msg_data(data), zmq_msg_size(data), at_ms);
 }
 
 size_t rill_retention_count(const rill_retention_t *self)

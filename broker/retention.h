@@ -4,8 +4,8 @@
  * A bounded ring of (event, seq, data): when full, the oldest event goes
  * first (docs/API.md: up to retain_parts per job, up to topic_retain_messages
  * per topic; topics also drop what is older than topic_retain_ms). The ring
- * copies each event's data (a job's: from the one-frame event the broker
- * published, without its header) into one buffer it owns, back to back, so
+ * copies each event's data (without the header of the one-frame event the
+ * broker publishes) into one buffer it owns, back to back, so
  * a retained event costs its data and 40 bytes: a job of ten demo parts
  * keeps ~1.3 KiB instead of the ~3.5 KiB its published messages and their
  * slots held when they were kept by reference (docs/BENCHMARKS.md,
@@ -66,12 +66,10 @@ int rill_retention_push(rill_retention_t *self, rill_event_type_t type, uint64_t
 /* The same, stamping the event with at_ms (for rill_retention_drop_before). */
 int rill_retention_push_at(rill_retention_t *self, rill_event_type_t type, uint64_t seq,
                            zmq_msg_t *data, uint64_t at_ms);
-/* Keeps the data of an event message the broker publishes
- * (rill_event_encode): its bytes from offset on, which alone count against
- * the byte limits. Returns 0, or -1 when offset is past its end (nothing
- * kept). */
-int rill_retention_push_event(rill_retention_t *self, rill_event_type_t type, uint64_t seq,
-                              zmq_msg_t *event, size_t offset, uint64_t at_ms);
+/* Keeps a copy of size bytes at data (an event's data, without any
+ * header), stamped with at_ms. Returns 0. */
+int rill_retention_push_bytes(rill_retention_t *self, rill_event_type_t type, uint64_t seq, const void *data,
+                              size_t size, uint64_t at_ms);
 /* Drops the oldest events stamped before cutoff_ms. Returns how many. */
 size_t rill_retention_drop_before(rill_retention_t *self, uint64_t cutoff_ms);
 /* Changes the most it may hold; shrinking drops the oldest at once. */
