@@ -78,13 +78,13 @@ static void send_batch(void *context, const char *follow, zmq_msg_t *message, si
     rill_log_warn(NULL, "%s: publishing a batch of %zu events failed: %s", follow, events, zmq_strerror(errno));
 }
 
-static int batch_append(rill_broker_t *self, const char *follow, size_t follow_length, const uint8_t *frame,
-                        size_t size)
+static int batch_append(rill_broker_t *self, const char *follow, size_t follow_length, const char *header,
+                        size_t header_length, const void *bytes, size_t size)
 {
     if (self->follower_batches == NULL)
         self->follower_batches = rill_follower_batches_new();
-    return rill_follower_batches_add(self->follower_batches, follow, follow_length, frame, size, batch_limit(self),
-                                     send_batch, self);
+    return rill_follower_batches_add(self->follower_batches, follow, follow_length, header, header_length, bytes,
+                                     size, batch_limit(self), send_batch, self);
 }
 
 void rill_events_flush(rill_broker_t *self)
@@ -93,11 +93,13 @@ void rill_events_flush(rill_broker_t *self)
         rill_follower_batches_flush(self->follower_batches, send_batch, self);
 }
 
-/* A job's event goes to its subject ("j<id>") when a frontend subscribed
- * it, and into each follower's batch (above). The one message built is
- * what goes to "j<id>" and what each batch copies as its entry; retention
- * keeps a copy of the data. An event too large for a batch goes to its follower alone,
- * as "d<token>/j<id> rill/4 ..." (rill/4's single form). */
+/* A job's event goes into each follower's batch (above), and to its
+ * subject ("j<id>") when a frontend subscribed it; retention keeps a copy
+ * of the data. A batch entry is the event's header and data copied
+ * straight in: a job only followed (the usual case: its submitter's
+ * stream) builds no message of its own, so a part costs no allocation
+ * here. An event too large for a batch goes to its follower alone, as
+ * "d<token>/j<id> rill/4 ..." (rill/4's single form). */
 static int publish_job_event(rill_broker_t *self, rill_job_t *job, rill_event_type_t type, uint64_t seq,
                              const void *bytes, size_t size, uint64_t accepted_ns, rill_retention_t *retention,
                              uint64_t at_ms, int *retained)
@@ -106,10 +108,9 @@ static int publish_job_event(rill_broker_t *self, rill_job_t *job, rill_event_ty
     if (job->followers.count == 0)
         return publish_event(self, job->topic, job_topic_length, type, seq, bytes, size, accepted_ns, retention,
                              at_ms, retained);
-    zmq_msg_t event;
-    size_t offset;
-    if (rill_event_encode(&event, job->topic, job_topic_length, type, seq, accepted_ns, bytes, size, &offset) !=
-        0) {
+    char header[RILL_EVENT_HEADER_MAX];
+    size_t header_length = rill_event_header_encode(header, job->topic, job_topic_length, type, seq, accepted_ns);
+    if (header_length == 0) {
         if (retained != NULL)
             *retained = 0;
         return -1;
@@ -123,7 +124,7 @@ static int publish_job_event(rill_broker_t *self, rill_job_t *job, rill_event_ty
     for (size_t i = 0; i < job->followers.count; i++) {
         const char *follow = job->followers.subjects[i];
         size_t follow_length = strlen(follow);
-        if (batch_append(self, follow, follow_length, zmq_msg_data(&event), zmq_msg_size(&event)) == 0)
+        if (batch_append(self, follow, follow_length, header, header_length, bytes, size) == 0)
             continue;
         char topic[RILL_FOLLOW_SUBJECT_MAX + RILL_ID_TEXT_SIZE + 1];
         memcpy(topic, follow, follow_length);
@@ -131,16 +132,9 @@ static int publish_job_event(rill_broker_t *self, rill_job_t *job, rill_event_ty
         failed |= publish_event(self, topic, follow_length + job_topic_length, type, seq, bytes, size, accepted_ns,
                                 NULL, 0, NULL) != 0;
     }
-    if (job->subscribed > 0) {
-        if (self->outbox.publish(self->outbox.context, &event) != 0) {
-            zmq_msg_close(&event);
-            failed = 1;
-        } else {
-            self->counters->event_messages++;
-        }
-    } else {
-        zmq_msg_close(&event);
-    }
+    if (job->subscribed > 0)
+        failed |= publish_event(self, job->topic, job_topic_length, type, seq, bytes, size, accepted_ns, NULL, 0,
+                                NULL) != 0;
     return failed ? -1 : 0;
 }
 

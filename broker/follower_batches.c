@@ -96,9 +96,10 @@ static batch_t *find(rill_follower_batches_t *self, const char *follow, size_t f
 }
 
 int rill_follower_batches_add(rill_follower_batches_t *self, const char *follow, size_t follow_length,
-                              const uint8_t *frame, size_t size, size_t limit, rill_follower_batches_send_t send,
-                              void *context)
+                              const void *head, size_t head_size, const void *body, size_t body_size, size_t limit,
+                              rill_follower_batches_send_t send, void *context)
 {
+    size_t size = head_size + body_size;
     batch_t *batch = find(self, follow, follow_length);
     char prefix[RILL_EVENT_BATCH_PREFIX_MAX];
     size_t prefix_length = rill_event_batch_prefix(prefix, size);
@@ -123,7 +124,9 @@ int rill_follower_batches_add(rill_follower_batches_t *self, const char *follow,
         batch->capacity = capacity;
     }
     memcpy(batch->buffer + batch->size, prefix, prefix_length);
-    memcpy(batch->buffer + batch->size + prefix_length, frame, size);
+    memcpy(batch->buffer + batch->size + prefix_length, head, head_size);
+    if (body_size > 0)
+        memcpy(batch->buffer + batch->size + prefix_length + head_size, body, body_size);
     batch->size += entry;
     batch->count++;
     return 0;

@@ -33,14 +33,16 @@ typedef void (*rill_follower_batches_send_t)(void *context, const char *follow, 
 rill_follower_batches_t *rill_follower_batches_new(void);
 /* Frees what was not sent. */
 void rill_follower_batches_destroy(rill_follower_batches_t **self_p);
-/* Adds a job's one-frame event (frame: "j<id> rill/4 ...", size bytes) to
- * follow's batch; a batch that it would take past RILL_EVENT_BATCH_MAX_EVENTS
- * events or limit bytes of entries is sent first. 0, or 1 when the event
- * is not added (too large for any batch, or follow too long): follow's
- * batch was sent, so the caller sends the event alone and the order holds. */
+/* Adds a job's one-frame event ("j<id> rill/4 ...") to follow's batch, as
+ * its header (head_size bytes) and its data (body_size bytes), which the
+ * entry joins: the caller need not build the event as one piece first. A
+ * batch that it would take past RILL_EVENT_BATCH_MAX_EVENTS events or limit
+ * bytes of entries is sent first. 0, or 1 when the event is not added (too
+ * large for any batch, or follow too long): follow's batch was sent, so
+ * the caller sends the event alone and the order holds. */
 int rill_follower_batches_add(rill_follower_batches_t *self, const char *follow, size_t follow_length,
-                              const uint8_t *frame, size_t size, size_t limit, rill_follower_batches_send_t send,
-                              void *context);
+                              const void *head, size_t head_size, const void *body, size_t body_size, size_t limit,
+                              rill_follower_batches_send_t send, void *context);
 /* Sends every batch waiting; they are empty after. */
 void rill_follower_batches_flush(rill_follower_batches_t *self, rill_follower_batches_send_t send, void *context);
 

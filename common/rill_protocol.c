@@ -497,20 +497,14 @@ int rill_event_parse(const rill_frame_t *frames, size_t count, rill_event_t *eve
     return 0;
 }
 
-int rill_event_encode(zmq_msg_t *message, const char *topic, size_t topic_length, rill_event_type_t type,
-                      uint64_t seq, uint64_t accepted_ns, const void *data, size_t size,
-                      size_t *data_offset)
+size_t rill_event_header_encode(char header[RILL_EVENT_HEADER_MAX], const char *topic, size_t topic_length,
+                                rill_event_type_t type, uint64_t seq, uint64_t accepted_ns)
 {
-    if (topic_length > RILL_TOPIC_NAME_MAX + 2 || type >= RILL_EVENT_COUNT) {
-        errno = EINVAL;
-        return -1;
-    }
-    char header[RILL_EVENT_HEADER_MAX];
+    if (topic_length > RILL_TOPIC_NAME_MAX + 2 || type >= RILL_EVENT_COUNT)
+        return 0;
     size_t name_length = strlen(event_names[type]);
-    if (name_length > 16) { /* RILL_EVENT_HEADER_MAX has room for 16 */
-        errno = EINVAL;
-        return -1;
-    }
+    if (name_length > 16) /* RILL_EVENT_HEADER_MAX has room for 16 */
+        return 0;
     size_t length = 0;
     memcpy(header, topic, topic_length);
     length += topic_length;
@@ -525,6 +519,19 @@ int rill_event_encode(zmq_msg_t *message, const char *topic, size_t topic_length
     header[length++] = ' ';
     length += rill_u64_to_text(accepted_ns, header + length);
     header[length++] = '\n';
+    return length;
+}
+
+int rill_event_encode(zmq_msg_t *message, const char *topic, size_t topic_length, rill_event_type_t type,
+                      uint64_t seq, uint64_t accepted_ns, const void *data, size_t size,
+                      size_t *data_offset)
+{
+    char header[RILL_EVENT_HEADER_MAX];
+    size_t length = rill_event_header_encode(header, topic, topic_length, type, seq, accepted_ns);
+    if (length == 0) {
+        errno = EINVAL;
+        return -1;
+    }
     if (zmq_msg_init_size(message, length + size) != 0)
         return -1;
     uint8_t *bytes = zmq_msg_data(message);

@@ -155,6 +155,12 @@ int rill_event_parse(const rill_frame_t *frames, size_t count, rill_event_t *eve
  * and accepted_ns with their separators. */
 #define RILL_EVENT_HEADER_MAX (RILL_TOPIC_NAME_MAX + 2 + 1 + 6 + 1 + 16 + 1 + 20 + 1 + 20 + 2)
 
+/* Writes the one-frame event's header (everything before its data) into
+ * header; returns its length, or 0 when topic is too long or type unknown.
+ * For a caller that copies the event straight into a buffer of its own
+ * (the broker's follower batches) instead of building a message. */
+size_t rill_event_header_encode(char header[RILL_EVENT_HEADER_MAX], const char *topic, size_t topic_length,
+                                rill_event_type_t type, uint64_t seq, uint64_t accepted_ns);
 /* Builds the one-frame event into message (initialised here; the caller
  * sends or closes it): one allocation, the data copied once. topic is the
  * whole topic ("j<id>", "t<name>/"). *data_offset: where data starts in the

@@ -234,6 +234,15 @@ static void test_events(void)
     CHECK(rill_frame_equals(event.topic, "j" ID) && event.type == RILL_EVENT_PART && event.seq == 17);
     CHECK(event.accepted_ns == 123456789u && rill_frame_equals(event.data, "{\"i\":17}"));
     zmq_msg_close(&message);
+    /* The header alone is what precedes the data in the message. */
+    char header[RILL_EVENT_HEADER_MAX];
+    size_t header_length = rill_event_header_encode(header, "j" ID, 33, RILL_EVENT_PART, 17, 123456789u);
+    CHECK(header_length == strlen(expected) - 8 && memcmp(header, expected, header_length) == 0);
+    CHECK(rill_event_header_encode(header, "j" ID, 33, RILL_EVENT_COUNT, 17, 0) == 0);
+    char long_topic[RILL_TOPIC_NAME_MAX + 4];
+    memset(long_topic, 'x', sizeof(long_topic));
+    CHECK(rill_event_header_encode(header, long_topic, sizeof(long_topic), RILL_EVENT_PART, 1, 0) == 0);
+    CHECK(rill_event_encode(&message, long_topic, sizeof(long_topic), RILL_EVENT_PART, 1, 0, "{}", 2, &offset) == -1);
     /* Data may hold anything after the header's line break, even line breaks. */
     CHECK(rill_event_encode(&message, "tnews/", 6, RILL_EVENT_SYNC, 12, 0, "{}", 2, &offset) == 0);
     one.data = zmq_msg_data(&message);
