@@ -3,6 +3,7 @@
  * orders, and the status JSON. See job_table.h.
  */
 #include "job_table.h"
+#include "id_index.h"
 #include "rill_alloc.h"
 #include "rill_clock.h"
 
@@ -10,7 +11,7 @@
 #include <string.h>
 
 struct rill_job_table {
-    zhashx_t *jobs;       /* id -> rill_job_t, owned */
+    rill_id_index_t *jobs; /* by id (id_index.h); the table owns the jobs */
     rill_link_t deadlines; /* not ended, deadline ascending */
     rill_link_t expiries;  /* ended, expiry ascending */
     rill_counters_t *counters;
@@ -19,7 +20,7 @@ struct rill_job_table {
     void *on_expire_argument;
     /* The job the last lookup found: a worker's PARTS carries a job's parts
      * one after the other, then its DONE, and a lookup in a table of a
-     * million retained jobs costs a few cache misses. Cleared before a job
+     * million retained jobs costs a cache miss or two. Cleared before a job
      * is freed. */
     rill_job_t *last_found;
 };
@@ -187,47 +188,15 @@ char *rill_job_status_json(const rill_job_t *job, uint64_t subscribers, int kind
     return text;
 }
 
-static void destroy_job_item(void **item)
+static const char *job_id_of(const void *item)
 {
-    rill_job_destroy((rill_job_t **)item);
-}
-
-/* A job id is 32 hex digits (rill_id.h): four 8-byte words mixed hash it
- * with no loop over its bytes, where czmq's default walks every byte (~5 %
- * of the broker's CPU at 50 k parts/s, one lookup per part). Every word
- * counts: ids that share a prefix (a test's, a careless client's) must not
- * collide, or zhashx grows its table for ever. Another key (a lookup with
- * text that is no id) is hashed byte by byte. */
-static size_t hash_id(const void *key)
-{
-    const char *text = key;
-    if (strnlen(text, RILL_ID_TEXT_SIZE) != RILL_ID_TEXT_SIZE - 1) {
-        size_t hash = 5381;
-        for (; *text != '\0'; text++)
-            hash = hash * 33 + (unsigned char)*text;
-        return hash;
-    }
-    uint64_t hash = 0;
-    for (int i = 0; i < 4; i++) {
-        uint64_t word;
-        memcpy(&word, text + 8 * i, sizeof(word));
-        hash = (hash ^ word) * 0x9e3779b97f4a7c15ULL;
-        hash ^= hash >> 29;
-    }
-    return (size_t)hash;
+    return ((const rill_job_t *)item)->id;
 }
 
 rill_job_table_t *rill_job_table_new(rill_counters_t *counters)
 {
     rill_job_table_t *self = rill_xcalloc(1, sizeof(*self));
-    self->jobs = zhashx_new(); /* czmq aborts on ENOMEM (rill_alloc.h) */
-    zhashx_set_destructor(self->jobs, destroy_job_item);
-    zhashx_set_key_hasher(self->jobs, hash_id);
-    /* Keys point into the job itself (its id), no copy: a lookup reads the
-     * job's first cache line instead of a string of its own, and a job
-     * costs one allocation less. The job outlives its item's key. */
-    zhashx_set_key_duplicator(self->jobs, NULL);
-    zhashx_set_key_destructor(self->jobs, NULL);
+    self->jobs = rill_id_index_new(job_id_of);
     rill_list_init(&self->deadlines);
     rill_list_init(&self->expiries);
     self->counters = counters;
@@ -279,7 +248,11 @@ void rill_job_table_destroy(rill_job_table_t **self_p)
     if (self_p == NULL || *self_p == NULL)
         return;
     rill_job_table_t *self = *self_p;
-    zhashx_destroy(&self->jobs);
+    size_t position = 0;
+    rill_job_t *job;
+    while ((job = rill_id_index_next(self->jobs, &position)) != NULL)
+        rill_job_destroy(&job);
+    rill_id_index_destroy(&self->jobs);
     free(self);
     *self_p = NULL;
 }
@@ -302,9 +275,8 @@ static void insert_sorted(rill_link_t *head, rill_job_t *job, rill_link_t *link,
 
 int rill_job_table_insert(rill_job_table_t *self, rill_job_t *job, uint64_t deadline_ms)
 {
-    if (zhashx_lookup(self->jobs, job->id) != NULL)
+    if (rill_id_index_insert(self->jobs, job) != 0)
         return -1;
-    zhashx_update(self->jobs, job->id, job);
     job->serial = ++self->serial;
     rill_retention_set_totals(job->retention, &self->counters->retention);
     job->deadline_ms = deadline_ms;
@@ -327,13 +299,13 @@ void rill_job_table_on_expire(rill_job_table_t *self, void (*callback)(void *arg
     self->on_expire_argument = argument;
 }
 
-/* id is the text of a job id (RILL_ID_TEXT_SIZE - 1 characters, NUL at
- * the end); the last job found, or the table's. */
+/* id is the text of a job id (RILL_ID_TEXT_SIZE - 1 characters, no NUL
+ * needed); the last job found, or the table's. */
 static rill_job_t *find_id(rill_job_table_t *self, const char *id)
 {
-    if (self->last_found != NULL && memcmp(self->last_found->id, id, RILL_ID_TEXT_SIZE) == 0)
+    if (self->last_found != NULL && memcmp(self->last_found->id, id, RILL_ID_TEXT_SIZE - 1) == 0)
         return self->last_found;
-    rill_job_t *job = zhashx_lookup(self->jobs, id);
+    rill_job_t *job = rill_id_index_find(self->jobs, id, RILL_ID_TEXT_SIZE - 1);
     if (job != NULL)
         self->last_found = job;
     return job;
@@ -343,22 +315,19 @@ rill_job_t *rill_job_table_find(rill_job_table_t *self, const char *id)
 {
     if (strnlen(id, RILL_ID_TEXT_SIZE) == RILL_ID_TEXT_SIZE - 1)
         return find_id(self, id);
-    return zhashx_lookup(self->jobs, id);
+    return rill_id_index_find(self->jobs, id, strlen(id));
 }
 
 rill_job_t *rill_job_table_find_frame(rill_job_table_t *self, const uint8_t *id, size_t length)
 {
-    char key[RILL_ID_TEXT_SIZE];
     if (length != RILL_ID_TEXT_SIZE - 1)
         return NULL;
-    memcpy(key, id, length);
-    key[length] = '\0';
-    return find_id(self, key);
+    return find_id(self, (const char *)id);
 }
 
 size_t rill_job_table_size(rill_job_table_t *self)
 {
-    return zhashx_size(self->jobs);
+    return rill_id_index_size(self->jobs);
 }
 
 void rill_job_table_set_state(rill_job_table_t *self, rill_job_t *job, rill_job_state_t state,
@@ -396,7 +365,9 @@ static rill_job_t *oldest_going(rill_job_table_t *self)
 {
     rill_job_t *oldest = NULL;
     uint64_t oldest_ms = 0;
-    for (rill_job_t *job = zhashx_first(self->jobs); job != NULL; job = zhashx_next(self->jobs)) {
+    size_t position = 0;
+    rill_job_t *job;
+    while ((job = rill_id_index_next(self->jobs, &position)) != NULL) {
         rill_retained_event_t *event = rill_retention_at(job->retention, 0);
         if (rill_job_is_ended(job) || event == NULL)
             continue;
@@ -444,7 +415,8 @@ size_t rill_job_table_expire(rill_job_table_t *self, uint64_t now_ms)
             self->on_expire(self->on_expire_argument, job);
         if (job == self->last_found)
             self->last_found = NULL;
-        zhashx_delete(self->jobs, job->id); /* frees it */
+        (void)rill_id_index_remove(self->jobs, job);
+        rill_job_destroy(&job); /* unlinks it everywhere */
         self->counters->jobs_expired++;
         self->counters->jobs_retained--;
         removed++;
@@ -459,7 +431,8 @@ void rill_job_table_forget(rill_job_table_t *self, rill_job_t *job)
         self->on_expire(self->on_expire_argument, job);
     if (job == self->last_found)
         self->last_found = NULL;
-    zhashx_delete(self->jobs, job->id); /* frees it, unlinking it everywhere */
+    (void)rill_id_index_remove(self->jobs, job);
+    rill_job_destroy(&job); /* unlinks it everywhere */
     self->counters->jobs_expired++;
     self->counters->jobs_retained--;
 }
@@ -467,6 +440,8 @@ void rill_job_table_forget(rill_job_table_t *self, rill_job_t *job)
 void rill_job_table_foreach(rill_job_table_t *self, void (*visit)(void *argument, rill_job_t *job),
                             void *argument)
 {
-    for (rill_job_t *job = zhashx_first(self->jobs); job != NULL; job = zhashx_next(self->jobs))
+    size_t position = 0;
+    rill_job_t *job;
+    while ((job = rill_id_index_next(self->jobs, &position)) != NULL)
         visit(argument, job);
 }
