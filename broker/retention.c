@@ -55,9 +55,17 @@ void rill_retention_destroy(rill_retention_t **self_p)
     *self_p = NULL;
 }
 
-/* Moves the events into an array of `allocated` slots, starting at 0. */
+/* Moves the events into an array of `allocated` slots, starting at 0.
+ * Unwrapped (the usual case: a job under retain_parts), realloc does it,
+ * often in place. */
 static void resize_slots(rill_retention_t *self, size_t allocated)
 {
+    if (self->start == 0 || self->count == 0) {
+        self->events = rill_xrealloc(self->events, allocated * sizeof(*self->events));
+        self->allocated = allocated;
+        self->start = 0;
+        return;
+    }
     rill_retained_event_t *events = rill_xmalloc(allocated * sizeof(*events));
     for (size_t i = 0; i < self->count; i++)
         events[i] = self->events[(self->start + i) % self->allocated];
@@ -75,25 +83,29 @@ static void grow_slots(rill_retention_t *self)
 }
 
 /* Moves the live bytes to the front of a buffer of buffer_size bytes (the
- * same one when it is the same size) and the events' pointers with them. */
+ * same one when it is the same size; realloc'd, often in place, when they
+ * are at its front already: a job's growing ring, or its trim) and points
+ * the events at them: back to back from the front, as they were. */
 static void move_bytes(rill_retention_t *self, size_t buffer_size)
 {
     size_t live = self->back - self->front;
-    uint8_t *buffer = self->buffer;
-    if (buffer_size != self->buffer_size) {
-        buffer = rill_xmalloc(buffer_size);
+    if (buffer_size != self->buffer_size && self->front == 0) {
+        self->buffer = rill_xrealloc(self->buffer, buffer_size);
+    } else if (buffer_size != self->buffer_size) {
+        uint8_t *buffer = rill_xmalloc(buffer_size);
         if (live > 0)
             memcpy(buffer, self->buffer + self->front, live);
+        free(self->buffer);
+        self->buffer = buffer;
     } else if (live > 0 && self->front > 0) {
-        memmove(buffer, self->buffer + self->front, live);
+        memmove(self->buffer, self->buffer + self->front, live);
     }
+    size_t offset = 0;
     for (size_t i = 0; i < self->count; i++) {
         rill_retained_event_t *event = &self->events[(self->start + i) % self->allocated];
-        event->data = buffer + (size_t)(event->data - (self->buffer + self->front));
+        event->data = self->buffer + offset;
+        offset += event->size;
     }
-    if (buffer != self->buffer)
-        free(self->buffer);
-    self->buffer = buffer;
     self->buffer_size = buffer_size;
     self->front = 0;
     self->back = live;
