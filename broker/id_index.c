@@ -159,6 +159,11 @@ int rill_id_index_remove(rill_id_index_t *self, const void *item)
     return 0;
 }
 
+void rill_id_index_prefetch(const rill_id_index_t *self, const char *key, size_t length)
+{
+    __builtin_prefetch(&self->slots[(size_t)hash_key(key, length) & (self->capacity - 1)]);
+}
+
 size_t rill_id_index_size(const rill_id_index_t *self)
 {
     return self->size;

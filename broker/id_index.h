@@ -39,6 +39,10 @@ int rill_id_index_insert(rill_id_index_t *self, void *item);
 void *rill_id_index_find(const rill_id_index_t *self, const char *key, size_t length);
 /* Removes item (found by its key). 0, or -1 when it is not indexed. */
 int rill_id_index_remove(rill_id_index_t *self, const void *item);
+/* Asks the CPU to fetch the slot where key's probe starts, so that a find
+ * of it a little later hits the cache: a caller with a list of keys to look
+ * up (a PARTS message's entries) prefetches the next while it handles one. */
+void rill_id_index_prefetch(const rill_id_index_t *self, const char *key, size_t length);
 size_t rill_id_index_size(const rill_id_index_t *self);
 /* Iteration in no given order: *position starts at 0; returns the next
  * item, or NULL at the end. The index must not change meanwhile. */

@@ -325,6 +325,11 @@ rill_job_t *rill_job_table_find_frame(rill_job_table_t *self, const uint8_t *id,
     return find_id(self, (const char *)id);
 }
 
+void rill_job_table_prefetch(rill_job_table_t *self, const uint8_t *id, size_t length)
+{
+    rill_id_index_prefetch(self->jobs, (const char *)id, length);
+}
+
 size_t rill_job_table_size(rill_job_table_t *self)
 {
     return rill_id_index_size(self->jobs);

@@ -153,6 +153,9 @@ int rill_job_table_insert(rill_job_table_t *self, rill_job_t *job, uint64_t dead
 rill_job_t *rill_job_table_find(rill_job_table_t *self, const char *id);
 /* id given as a frame: any length, not NUL-terminated. */
 rill_job_t *rill_job_table_find_frame(rill_job_table_t *self, const uint8_t *id, size_t length);
+/* A hint that id will be looked up soon (id_index.h): its slot is fetched
+ * meanwhile. */
+void rill_job_table_prefetch(rill_job_table_t *self, const uint8_t *id, size_t length);
 size_t rill_job_table_size(rill_job_table_t *self);
 /* Calls visit for every job; visit must not add or remove jobs, nor
  * retain a job's event (rill_job_table_evict walks the table too). */

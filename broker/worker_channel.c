@@ -169,15 +169,23 @@ static void handle_message(void *argument, rill_received_t *received)
     }
     case RILL_COMMAND_PARTS: {
         /* Entry by entry, as PARTs in a row (docs/PROTOCOL.md, "Parts in
-         * batches"); a malformed entry ends the batch there. */
+         * batches"); a malformed entry ends the batch there. Each entry is
+         * read one ahead, and its job's slot prefetched, while the one
+         * before is handled: the entries are mostly of different jobs, and
+         * the job table's lookup is a cache miss (id_index.h). */
         zmq_msg_t *frame = &received->parts[ARGUMENT_PART(0)];
         rill_frame_t batch = {zmq_msg_data(frame), zmq_msg_size(frame)};
         size_t offset = 0;
-        rill_parts_entry_t entry;
+        rill_parts_entry_t entry, next;
         const char *why = NULL;
-        int got;
-        while ((got = rill_parts_next(batch, &offset, &entry, &why)) == 1)
+        int got = rill_parts_next(batch, &offset, &entry, &why);
+        while (got == 1) {
+            got = rill_parts_next(batch, &offset, &next, &why);
+            if (got == 1)
+                rill_job_table_prefetch(broker->jobs, next.id.data, next.id.size);
             handle_part(broker, worker, entry.id, entry.seq, (uint8_t *)entry.data.data, entry.data.size);
+            entry = next;
+        }
         if (got < 0)
             rill_broker_malformed(broker, "workers", routing, frames, count, why);
         break;
