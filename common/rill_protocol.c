@@ -1,10 +1,9 @@
 /*
- * rill_protocol.c - parsing and sending of rill/4 messages (docs/PROTOCOL.md).
+ * rill_protocol.c - parsing and sending of rill's messages (docs/PROTOCOL.md).
  *
- * Each channel has a table of the commands it may carry and the shape of
- * their argument frames. Parsing checks version, command, frame count and
- * the argument types, so the processes above never look at a frame that is
- * not what the protocol says; they count and drop what fails here.
+ * Each channel's table names its commands and their arguments' shape; parsing
+ * checks version, command, frame count and argument types, so the processes
+ * above see only frames the protocol allows; they count and drop the rest.
  */
 #include "rill_protocol.h"
 
@@ -500,18 +499,15 @@ int rill_event_parse(const rill_frame_t *frames, size_t count, rill_event_t *eve
 size_t rill_event_header_encode(char header[RILL_EVENT_HEADER_MAX], const char *topic, size_t topic_length,
                                 rill_event_type_t type, uint64_t seq, uint64_t accepted_ns)
 {
-    if (topic_length > RILL_TOPIC_NAME_MAX + 2 || type >= RILL_EVENT_COUNT)
+    size_t name_length = type < RILL_EVENT_COUNT ? strlen(event_names[type]) : 0;
+    /* RILL_EVENT_HEADER_MAX has room for such a topic and a name of 16. */
+    if (topic_length > RILL_TOPIC_NAME_MAX + 2 || name_length == 0 || name_length > 16)
         return 0;
-    size_t name_length = strlen(event_names[type]);
-    if (name_length > 16) /* RILL_EVENT_HEADER_MAX has room for 16 */
-        return 0;
-    size_t length = 0;
     memcpy(header, topic, topic_length);
-    length += topic_length;
+    size_t length = topic_length;
     header[length++] = ' ';
-    memcpy(header + length, RILL_PROTOCOL_VERSION, sizeof(RILL_PROTOCOL_VERSION) - 1);
-    length += sizeof(RILL_PROTOCOL_VERSION) - 1;
-    header[length++] = ' ';
+    memcpy(header + length, RILL_PROTOCOL_VERSION " ", sizeof(RILL_PROTOCOL_VERSION)); /* with its space */
+    length += sizeof(RILL_PROTOCOL_VERSION);
     memcpy(header + length, event_names[type], name_length);
     length += name_length;
     header[length++] = ' ';
