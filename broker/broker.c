@@ -81,6 +81,7 @@ rill_broker_t *rill_broker_new(const rill_config_t *config, const rill_outbox_t 
     rill_topic_table_set_bound(self->topics, (size_t)self->config.max_topics, topic_listened, topic_evicted, self);
     self->pipelines = rill_pipelines_new();
     rill_job_table_on_expire(self->jobs, forget_expired, self);
+    rill_job_table_set_bound(self->jobs, (size_t)self->config.max_retained_jobs);
     rill_list_init(&self->orphans);
     rill_list_init(&self->active_jobs);
     rill_list_init(&self->followed_jobs);
@@ -204,6 +205,7 @@ void rill_broker_set_config(rill_broker_t *self, const rill_config_t *config)
 {
     self->config = *config;
     rill_topic_table_set_bound(self->topics, (size_t)config->max_topics, topic_listened, topic_evicted, self);
+    rill_job_table_set_bound(self->jobs, (size_t)config->max_retained_jobs);
     uint64_t now = rill_clock_monotonic_ms();
     if (self->next_heartbeat_ms > now + config->heartbeat_ms)
         self->next_heartbeat_ms = now + config->heartbeat_ms;

@@ -44,6 +44,7 @@ typedef struct {
     uint64_t jobs_timed_out;
     uint64_t jobs_retried;
     uint64_t jobs_expired; /* removed after retain_ms */
+    uint64_t jobs_expired_early; /* removed before it, for max_retained_jobs */
     uint64_t jobs_retained; /* gauge: jobs in the table, ended or not */
     /* events */
     uint64_t parts;

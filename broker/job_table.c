@@ -14,6 +14,8 @@ struct rill_job_table {
     rill_id_index_t *jobs; /* by id (id_index.h); the table owns the jobs */
     rill_link_t deadlines; /* not ended, deadline ascending */
     rill_link_t expiries;  /* ended, expiry ascending */
+    size_t ended;          /* jobs in expiries */
+    size_t max_ended;      /* 0 = no bound (docs/CONFIG.md max_retained_jobs) */
     rill_counters_t *counters;
     uint64_t serial; /* the last job's serial */
     void (*on_expire)(void *argument, rill_job_t *job);
@@ -349,6 +351,7 @@ void rill_job_table_set_state(rill_job_table_t *self, rill_job_t *job, rill_job_
         job->expires_ms = now_ms + retain_ms;
         insert_sorted(&self->expiries, job, &job->expiry_link, offsetof(rill_job_t, expiry_link),
                       offsetof(rill_job_t, expires_ms));
+        self->ended++;
     }
 }
 
@@ -408,6 +411,26 @@ size_t rill_job_table_evict(rill_job_table_t *self, uint64_t max_bytes)
     return evicted;
 }
 
+void rill_job_table_set_bound(rill_job_table_t *self, size_t max_ended)
+{
+    self->max_ended = max_ended;
+}
+
+/* Removes and frees the ended job that expires first. */
+static void expire_first(rill_job_table_t *self)
+{
+    rill_job_t *job = rill_container_of(self->expiries.next, rill_job_t, expiry_link);
+    rill_list_remove(&job->expiry_link);
+    self->ended--;
+    if (self->on_expire != NULL)
+        self->on_expire(self->on_expire_argument, job);
+    if (job == self->last_found)
+        self->last_found = NULL;
+    (void)rill_id_index_remove(self->jobs, job);
+    rill_job_destroy(&job); /* unlinks it everywhere */
+    self->counters->jobs_retained--;
+}
+
 size_t rill_job_table_expire(rill_job_table_t *self, uint64_t now_ms)
 {
     size_t removed = 0;
@@ -415,15 +438,15 @@ size_t rill_job_table_expire(rill_job_table_t *self, uint64_t now_ms)
         rill_job_t *job = rill_container_of(self->expiries.next, rill_job_t, expiry_link);
         if (job->expires_ms > now_ms)
             break;
-        rill_list_remove(&job->expiry_link);
-        if (self->on_expire != NULL)
-            self->on_expire(self->on_expire_argument, job);
-        if (job == self->last_found)
-            self->last_found = NULL;
-        (void)rill_id_index_remove(self->jobs, job);
-        rill_job_destroy(&job); /* unlinks it everywhere */
+        expire_first(self);
         self->counters->jobs_expired++;
-        self->counters->jobs_retained--;
+        removed++;
+    }
+    /* Past the bound, the ones that would expire first go now: a job's
+     * record costs ~1 KiB however few events it keeps (docs/CONFIG.md). */
+    while (self->max_ended != 0 && self->ended > self->max_ended) {
+        expire_first(self);
+        self->counters->jobs_expired_early++;
         removed++;
     }
     return removed;
@@ -432,6 +455,8 @@ size_t rill_job_table_expire(rill_job_table_t *self, uint64_t now_ms)
 void rill_job_table_forget(rill_job_table_t *self, rill_job_t *job)
 {
     count_state(self, job, job->state, -1);
+    if (rill_link_is_linked(&job->expiry_link))
+        self->ended--;
     if (self->on_expire != NULL)
         self->on_expire(self->on_expire_argument, job);
     if (job == self->last_found)

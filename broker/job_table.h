@@ -176,7 +176,12 @@ rill_job_t *rill_job_table_pop_overdue(rill_job_table_t *self, uint64_t now_ms);
  * still going (the one whose oldest event is oldest, each time). Returns
  * how many events went. */
 size_t rill_job_table_evict(rill_job_table_t *self, uint64_t max_bytes);
-/* Removes and frees ended jobs whose retention is over. Returns how many. */
+/* At most max_ended ended jobs are kept (0: no bound; docs/CONFIG.md
+ * max_retained_jobs): rill_job_table_expire removes the ones that would
+ * expire first, early, past it. */
+void rill_job_table_set_bound(rill_job_table_t *self, size_t max_ended);
+/* Removes and frees ended jobs whose retention is over, then, past the
+ * bound, the ended jobs that expire first. Returns how many. */
 size_t rill_job_table_expire(rill_job_table_t *self, uint64_t now_ms);
 
 #endif

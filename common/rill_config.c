@@ -6,8 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* A uint64_t setting given as a JSON integer: its key, where it lives in its
- * struct (rill_config_t or rill_pipeline_config_t), and its bounds. */
+/* A JSON integer setting: its key, its field (rill_config_t or rill_pipeline_config_t), its bounds. */
 typedef struct {
     const char *name;
     size_t offset;
@@ -30,6 +29,7 @@ static const number_setting_t number_settings[] = {
     NUMBER(rill_config_t, topic_retain_messages, 0, 100000),
     NUMBER(rill_config_t, topic_retain_ms, 0, 86400000),
     NUMBER(rill_config_t, max_topics, 0, 100000000),
+    NUMBER(rill_config_t, max_retained_jobs, 0, 100000000),
     NUMBER(rill_config_t, retry_backoff_ms, 0, 10000),
     NUMBER(rill_config_t, worker_hold_parts, 0, 1000000),
     NUMBER(rill_config_t, worker_hold_bytes, 0, 1u << 30),
@@ -106,6 +106,7 @@ void rill_config_defaults(rill_config_t *config)
     config->topic_retain_messages = 100;
     config->topic_retain_ms = 60000;
     config->max_topics = 100000;
+    config->max_retained_jobs = 1000000;
     config->retry_backoff_ms = 500;
     config->worker_hold_parts = 1000;
     config->worker_hold_bytes = 8u * 1024 * 1024;
@@ -144,8 +145,7 @@ static int load_kinds(json_t *value, rill_config_t *config, char *error, size_t 
     return 0;
 }
 
-/* The index of value's string in names (NULL-terminated), or -1. The
- * enums of rill_config.h list their values in the order of these names. */
+/* value's index in names (NULL-terminated; rill_config.h's enums follow their order), or -1. */
 static int choose(json_t *value, const char *const *names)
 {
     const char *text = json_string_value(value);

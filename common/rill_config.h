@@ -145,6 +145,7 @@ typedef struct {
      * max_request_bytes of parts (413 request_too_large). */
     uint64_t retain_bytes;       /* default 8 MiB */
     uint64_t retain_total_bytes; /* default 256 MiB */
+    uint64_t max_retained_jobs;  /* ended jobs kept; past it the first to expire go early; 0 = no bound; 1000000 */
     uint64_t max_part_bytes;     /* default 1 MiB */
     uint64_t max_request_bytes;  /* default 1 GiB */
     /* The frontend's GET /readyz: 200 only with a live worker too (else a

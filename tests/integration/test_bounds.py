@@ -11,10 +11,13 @@ max_request_bytes).
 - A part over max_part_bytes fails its job with `error` part_too_large.
 - A request asking for more than max_request_bytes gets 413
   request_too_large; one job alone over it too.
+- max_retained_jobs: of 100 ended jobs the broker keeps 30, the ones that
+  ended last; the others are forgotten early (404, counted apart from
+  those retain_ms ended), and new jobs still run.
 """
 import time
 
-from harness import check
+from harness import check, metric
 from test_backpressure import sanitized
 from test_observability import scrape, value
 
@@ -111,6 +114,35 @@ def test_total_retention_evicts_ended_jobs_first(ctx):
     kinds_first = [e["event"] for e in by_job[first]]
     check(kinds_first[0] == "gap" and kinds_first[-1] == "done", "first job: %r" % kinds_first)
     check(kinds_first.count("part") <= 1, "first job kept %r" % kinds_first)
+
+
+def test_max_retained_jobs_forgets_the_first_to_expire_early(ctx):
+    system = ctx.system(workers=1, config={"max_retained_jobs": 30})
+    system.wait_healthy()
+    job_ids = []
+    for _ in range(4):
+        job_ids += submit_detached(system, [{"kind": "demo", "args": {"parts": 1, "interval_ms": 0}}] * 25)
+    check(len(set(job_ids)) == 100, "ids %r" % job_ids)
+    system.wait_for(lambda: metric(system, "rill_broker_jobs_expired_early_total") >= 70,
+                    what="70 jobs forgotten early")
+    time.sleep(0.3)  # a few broker ticks: no more go
+    known = {}
+    for job_id in job_ids:
+        status, body = system.json_request("GET", "/v1/jobs/" + job_id)
+        check(status in (200, 404), "GET /v1/jobs/%s answered %s %r" % (job_id, status, body))
+        if status == 200:
+            known[job_id] = body
+    check(len(known) == 30, "%d jobs known, not 30" % len(known))
+    check(all(b["state"] == "done" for b in known.values()), "states %r" % known)
+    check(metric(system, "rill_broker_jobs_expired_early_total") == 70, "early count")
+    check(metric(system, "rill_jobs_expired_total") == 0, "none reached retain_ms")
+    check(metric(system, "rill_jobs_retained") == 30, "retained gauge")
+    # A new job runs and is kept in the place of the oldest.
+    events = system.stream("POST", "/v1/jobs", {"kind": "demo", "args": {"parts": 2, "interval_ms": 0}}).read_all()
+    check([e["event"] for e in events] == ["part", "part", "done"], "events %r" % events)
+    system.wait_for(lambda: metric(system, "rill_broker_jobs_expired_early_total") == 71, what="one more early")
+    status, _ = system.json_request("GET", "/v1/jobs/" + events[-1]["job"])
+    check(status == 200, "the new job answered %s" % status)
 
 
 def test_part_over_max_part_bytes_fails_its_job(ctx):

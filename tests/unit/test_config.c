@@ -46,12 +46,15 @@ int main(void)
     CHECK(config.orphan_grace_ms == 30000);
     /* Byte bounds (issue 9): defaults, and retain_bytes 0 is refused. */
     CHECK(config.retain_bytes == 8u * 1024 * 1024 && config.retain_total_bytes == 256u * 1024 * 1024);
+    CHECK(config.max_retained_jobs == 1000000);
     CHECK(config.max_part_bytes == 1024 * 1024 && config.max_request_bytes == 1024u * 1024 * 1024);
     CHECK(load_text("{\"retain_bytes\": 0}", &config, error, sizeof(error)) == -1);
     CHECK(load_text("{\"retain_total_bytes\": 1000, \"max_part_bytes\": 10}", &config, error,
                     sizeof(error)) == 0);
     CHECK(config.retain_total_bytes == 1000 && config.max_part_bytes == 10);
     CHECK(load_text("{\"orphan_grace_ms\": 0}", &config, error, sizeof(error)) == 0 && config.orphan_grace_ms == 0);
+    CHECK(load_text("{\"max_retained_jobs\": 0}", &config, error, sizeof(error)) == 0 && config.max_retained_jobs == 0);
+    CHECK(load_text("{\"max_retained_jobs\": 100000001}", &config, error, sizeof(error)) == -1);
     CHECK(load_text("{\"orphan_grace_ms\": 86400001}", &config, error, sizeof(error)) == -1);
     CHECK(strstr(error, "orphan_grace_ms") != NULL);
     CHECK(config.slow_client_action == RILL_SLOW_CLIENT_CLOSE);

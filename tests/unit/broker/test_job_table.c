@@ -106,9 +106,53 @@ static void test_ids_sharing_a_prefix(void)
     rill_counters_destroy(&counters);
 }
 
+/* max_retained_jobs: past the bound, the ended jobs that would expire
+ * first go early, counted apart; running jobs and the bound 0 are left. */
+static void test_bound_on_ended_jobs(void)
+{
+    rill_counters_t *counters = rill_counters_new();
+    rill_job_table_t *table = rill_job_table_new(counters);
+    rill_job_table_set_bound(table, 3);
+    char id[RILL_ID_TEXT_SIZE];
+    rill_job_t *jobs[8];
+    for (int i = 0; i < 8; i++) {
+        snprintf(id, sizeof(id), "%032x", i);
+        jobs[i] = make_job(id, "demo");
+        CHECK(jobs[i] != NULL && rill_job_table_insert(table, jobs[i], 0) == 0);
+    }
+    /* Six end, in an order other than their expiry's (retain_ms differs);
+     * two keep running for now. */
+    const int order[6] = {5, 0, 3, 1, 4, 2};
+    const uint64_t retain[6] = {600, 100, 400, 200, 500, 300}; /* job i expires at 1000 + 100 * (i + 1) */
+    for (int k = 0; k < 6; k++)
+        rill_job_table_set_state(table, jobs[order[k]], RILL_JOB_DONE, 1000, retain[k]);
+    CHECK(rill_job_table_expire(table, 1000) == 3); /* none is due: the three that expire first go */
+    CHECK(counters->jobs_expired_early == 3 && counters->jobs_expired == 0 && counters->jobs_retained == 5);
+    for (int i = 0; i < 8; i++) {
+        snprintf(id, sizeof(id), "%032x", i);
+        CHECK((rill_job_table_find(table, id) == NULL) == (i < 3));
+    }
+    CHECK(rill_job_table_expire(table, 1000) == 0); /* at the bound: nothing more */
+    /* Forgetting an ended job makes room, as expiring one does. */
+    rill_job_table_forget(table, jobs[3]);
+    rill_job_table_set_state(table, jobs[6], RILL_JOB_FAILED, 1000, 1000);
+    CHECK(rill_job_table_expire(table, 1000) == 0);
+    rill_job_table_set_state(table, jobs[7], RILL_JOB_CANCELLED, 1000, 1000);
+    CHECK(rill_job_table_expire(table, 1000) == 1 && counters->jobs_expired_early == 4);
+    snprintf(id, sizeof(id), "%032x", 4);
+    CHECK(rill_job_table_find(table, id) == NULL); /* job 4 expired first of those left */
+    /* By time, then no bound at all. */
+    CHECK(rill_job_table_expire(table, 1600) == 1 && counters->jobs_expired == 2); /* the forgotten one too */
+    rill_job_table_set_bound(table, 0);
+    CHECK(rill_job_table_expire(table, 1600) == 0 && rill_job_table_size(table) == 2);
+    rill_job_table_destroy(&table);
+    rill_counters_destroy(&counters);
+}
+
 int main(void)
 {
     test_ids_sharing_a_prefix();
+    test_bound_on_ended_jobs();
     rill_counters_t *counters = rill_counters_new();
     rill_job_table_t *table = rill_job_table_new(counters);
     CHECK(counters != NULL && table != NULL);
