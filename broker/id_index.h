@@ -7,7 +7,7 @@
  * thousands at full rate), so the lookup is a cache miss per step. zhashx
  * walks a chain of separately allocated items, each pointing at its key:
  * three misses and a strcmp per hit, about 9 % of the broker's main thread
- * at 50 k parts/s (docs/BENCHMARKS.md, 2026-11-30 afternoon). Here a slot
+ * at 50 k parts/s (docs/BENCHMARKS.md, 2026-11-30, 12:50). Here a slot
  * holds the key's 64-bit hash next to the item: a lookup reads one slot
  * (four to a cache line), compares hashes, and touches only the item it
  * returns, which the caller reads next anyway.
