@@ -416,12 +416,11 @@ void rill_job_table_set_bound(rill_job_table_t *self, size_t max_ended)
     self->max_ended = max_ended;
 }
 
-/* Removes and frees the ended job that expires first. */
-static void expire_first(rill_job_table_t *self)
+/* Removes and frees job, telling on_expire first. */
+static void remove_job(rill_job_table_t *self, rill_job_t *job)
 {
-    rill_job_t *job = rill_container_of(self->expiries.next, rill_job_t, expiry_link);
-    rill_list_remove(&job->expiry_link);
-    self->ended--;
+    if (rill_link_is_linked(&job->expiry_link))
+        self->ended--;
     if (self->on_expire != NULL)
         self->on_expire(self->on_expire_argument, job);
     if (job == self->last_found)
@@ -429,6 +428,12 @@ static void expire_first(rill_job_table_t *self)
     (void)rill_id_index_remove(self->jobs, job);
     rill_job_destroy(&job); /* unlinks it everywhere */
     self->counters->jobs_retained--;
+}
+
+/* Removes and frees the ended job that expires first. */
+static void expire_first(rill_job_table_t *self)
+{
+    remove_job(self, rill_container_of(self->expiries.next, rill_job_t, expiry_link));
 }
 
 size_t rill_job_table_expire(rill_job_table_t *self, uint64_t now_ms)
@@ -455,16 +460,8 @@ size_t rill_job_table_expire(rill_job_table_t *self, uint64_t now_ms)
 void rill_job_table_forget(rill_job_table_t *self, rill_job_t *job)
 {
     count_state(self, job, job->state, -1);
-    if (rill_link_is_linked(&job->expiry_link))
-        self->ended--;
-    if (self->on_expire != NULL)
-        self->on_expire(self->on_expire_argument, job);
-    if (job == self->last_found)
-        self->last_found = NULL;
-    (void)rill_id_index_remove(self->jobs, job);
-    rill_job_destroy(&job); /* unlinks it everywhere */
+    remove_job(self, job);
     self->counters->jobs_expired++;
-    self->counters->jobs_retained--;
 }
 
 void rill_job_table_foreach(rill_job_table_t *self, void (*visit)(void *argument, rill_job_t *job),
