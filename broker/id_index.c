@@ -49,10 +49,11 @@ static uint64_t hash_key(const char *key, size_t length)
     return hash != 0 ? hash : 1;
 }
 
+/* Exactly key[0..length): a key holding a NUL, or a prefix, is another. */
 static int key_equals(const rill_id_index_t *self, const void *item, const char *key, size_t length)
 {
     const char *item_key = self->key_of(item);
-    return strncmp(item_key, key, length) == 0 && item_key[length] == '\0';
+    return strnlen(item_key, length + 1) == length && memcmp(item_key, key, length) == 0;
 }
 
 rill_id_index_t *rill_id_index_new(rill_id_index_key_of_t key_of)

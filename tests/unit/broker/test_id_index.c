@@ -75,6 +75,12 @@ int main(void)
     memcpy(longer, items[3].key, 32);
     memcpy(longer + 32, "0", 2);
     CHECK(rill_id_index_find(index, longer, 33) == NULL);
+    /* A key with a NUL inside is not the key before the NUL. */
+    item_t short_item = {"abc", 1};
+    CHECK(rill_id_index_insert(index, &short_item) == 0);
+    CHECK(rill_id_index_find(index, "abc", 3) == &short_item);
+    CHECK(rill_id_index_find(index, "abc\0xyz", 7) == NULL && rill_id_index_find(index, "ab", 2) == NULL);
+    CHECK(rill_id_index_remove(index, &short_item) == 0);
 
     /* Removal in random order, checked as it goes (backward shift must
      * leave every other probe run whole). */
