@@ -111,23 +111,26 @@ static void move_bytes(rill_retention_t *self, size_t buffer_size)
     self->back = live;
 }
 
-/* Room for size more bytes after the newest event's. The buffer becomes
- * twice what it must hold (at least BUFFER_MIN), so it also shrinks when
- * most of it was dropped. */
+/* Room for size more bytes after the newest event's. The buffer is made
+ * twice what it must hold while that is small (a job's few parts: trimmed
+ * when it ends), 1.5 times beyond 64 KiB: a ring at retain_bytes keeps
+ * about 1.5 times that resident, not twice. When the buffer is big enough
+ * for that, the live bytes are compacted to its front instead, which
+ * leaves room for at least half as many again before the next compaction:
+ * a byte is copied at most about twice. A buffer over twice what it needs
+ * shrinks. */
 static void make_byte_room(rill_retention_t *self, size_t size)
 {
     if (self->buffer != NULL && self->buffer_size - self->back >= size)
         return;
     size_t need = self->back - self->front + size;
-    size_t target = BUFFER_MIN;
-    while (target < 2 * need)
-        target *= 2;
-    if (target < self->buffer_size && need <= self->buffer_size / 2)
-        move_bytes(self, target); /* mostly empty: a smaller one */
-    else if (need <= self->buffer_size && self->front >= self->buffer_size / 2)
-        move_bytes(self, self->buffer_size); /* half dropped: compact */
+    size_t target = need < 65536 ? 2 * need : need + need / 2;
+    if (target < BUFFER_MIN)
+        target = BUFFER_MIN;
+    if (target <= self->buffer_size && self->buffer_size <= 2 * target)
+        move_bytes(self, self->buffer_size); /* compact */
     else
-        move_bytes(self, target > self->buffer_size ? target : self->buffer_size * 2);
+        move_bytes(self, target); /* grow, or shrink */
 }
 
 /* Drops the oldest event and frees its bytes. Returns its size. */
