@@ -129,8 +129,12 @@ def test_jwt_topics_need_claims(ctx):
     answer_status, headers, _ = system.request("GET", "/v1/topics/news", None, bearer(forged))
     check('error="invalid_token"' in headers.get("www-authenticate", ""), headers)
     check(headers["www-authenticate"].endswith('error_description="bad signature, or a malformed token"'), headers)
-    # Leeway: expired a second ago is still good with leeway_s 2.
-    opens(system, "/v1/topics/news", bearer(hs256({"sub": "alice", "exp": now - 1, "rill": {"subscribe": ["news"]}})))
+    # Leeway: expired just under a second ago is still good with leeway_s 2
+    # (the frontend counts whole seconds). Read now, not from `now`, which
+    # may be more than a second old by here: that token could fail.
+    just_expired = time.time() - 0.99
+    opens(system, "/v1/topics/news", bearer(hs256({"sub": "alice", "exp": just_expired,
+                                                   "rill": {"subscribe": ["news"]}})))
 
     # A token verified once (the frontend remembers verified tokens) still
     # expires: exp is checked on every request.
