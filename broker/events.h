@@ -3,12 +3,14 @@
  * topic gets its seq, is retained, published once through the outbox, and
  * replayed on FETCH (docs/PROTOCOL.md, "The responses subject").
  *
- * An event goes out as ONE frame (rill/3: rill_event_encode), built once
- * with the part's data copied into it once; the job's retention copies the
- * data once more into its own buffer (retention.h: a few hundred bytes of
- * memcpy cost less than holding each message, header and all, for
- * retain_ms), so the hot path never parses a part (rill_json_check is a
- * scan, not a parse) and allocates once per part.
+ * An event goes out as ONE frame (rill/3: rill_event_encode); for a job
+ * only followed (rill/4, below) its header and data are copied straight
+ * into the follower's batch instead, and no message of its own is built.
+ * The job's retention copies the data once more into its own buffer
+ * (retention.h: a few hundred bytes of memcpy cost less than holding each
+ * message, header and all, for retain_ms). So the hot path never parses a
+ * part (rill_json_check is a scan, not a parse) and allocates nothing per
+ * followed part but what a ring's growth takes.
  * The XPUB itself is events_channel.c's.
  *
  * A followed job's events (rill/4) are not sent one message each: during

@@ -312,13 +312,13 @@ int main(int argc, char **argv)
     /* jansson allocates through rill_alloc.h too: out of memory aborts
      * there as everywhere, so a NULL from jansson means bad input only. */
     json_set_alloc_funcs(rill_xmalloc, free);
+    rill_log_init("broker");
     /* Blocks of 4 MiB and more (the retention rings of jobs with large
      * parts, the job index) get their own mappings: freed, they go back to
      * the kernel, and a ring grows by mremap without a second copy. glibc
      * would otherwise raise this threshold each time such a block is freed
      * and serve the next ones from its heap, where the holes they leave stay
      * resident (test_bounds.py's broker: 71-88 MB peak without it, 66-73 MB with it). */
-    rill_log_init("broker");
     if (mallopt(M_MMAP_THRESHOLD, 4 << 20) != 1) /* refused under ASan's allocator */
         rill_log_debug(NULL, "mallopt(M_MMAP_THRESHOLD) refused: large blocks stay in the heap");
     options_t options;

@@ -10,8 +10,8 @@
  * keeps ~1.3 KiB instead of the ~3.5 KiB its published messages and their
  * slots held when they were kept by reference (docs/BENCHMARKS.md,
  * 2026-11-30 10:05). The event slots grow by doubling and the buffer to
- * twice what it holds, so a job with three parts does not pay for a
- * thousand slots; rill_retention_trim gives the slack back once a job has
+ * twice what it holds (1.5 times past 64 KiB: retention.c), so a job with
+ * three parts does not pay for a thousand slots; rill_retention_trim gives the slack back once a job has
  * ended.
  *
  * Bytes are bounded too (docs/CONFIG.md retain_bytes, retain_total_bytes):
