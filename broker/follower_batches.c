@@ -26,6 +26,10 @@ struct rill_follower_batches {
     batch_t *items; /* the follow subjects of this pass */
     size_t count;
     size_t allocated;
+    /* The largest batch lately, decaying by 1/8 a batch: a new batch's
+     * buffer starts that big, so a busy pass fills it without a chain of
+     * reallocs (each a copy of all before). */
+    size_t typical_size;
 };
 
 rill_follower_batches_t *rill_follower_batches_new(void)
@@ -53,10 +57,14 @@ static void free_buffer(void *data, void *hint)
 
 /* The buffer goes with the message (libzmq frees it once sent); the batch
  * is empty after. */
-static void send_batch(batch_t *batch, rill_follower_batches_send_t send, void *context)
+static void send_batch(rill_follower_batches_t *self, batch_t *batch, rill_follower_batches_send_t send,
+                       void *context)
 {
     if (batch->count == 0)
         return;
+    self->typical_size -= self->typical_size / 8;
+    if (batch->size > self->typical_size)
+        self->typical_size = batch->size;
     char header[RILL_EVENT_BATCH_HEADER_MAX];
     size_t length = rill_event_batch_header(header, batch->follow, batch->follow_length, batch->count);
     size_t start = HEADROOM - length;
@@ -106,13 +114,14 @@ int rill_follower_batches_add(rill_follower_batches_t *self, const char *follow,
     size_t entry = prefix_length + size;
     if (batch == NULL || size == 0 || entry > limit) {
         if (batch != NULL)
-            send_batch(batch, send, context);
+            send_batch(self, batch, send, context);
         return 1;
     }
     if (batch->count == RILL_EVENT_BATCH_MAX_EVENTS || batch->size - HEADROOM + entry > limit)
-        send_batch(batch, send, context);
+        send_batch(self, batch, send, context);
     if (batch->buffer == NULL) {
-        batch->capacity = HEADROOM + (entry > FIRST_CAPACITY ? entry : FIRST_CAPACITY);
+        size_t first = self->typical_size > FIRST_CAPACITY ? self->typical_size : FIRST_CAPACITY;
+        batch->capacity = HEADROOM + (entry > first ? entry : first);
         batch->buffer = rill_xmalloc(batch->capacity);
         batch->size = HEADROOM;
     }
@@ -135,6 +144,6 @@ int rill_follower_batches_add(rill_follower_batches_t *self, const char *follow,
 void rill_follower_batches_flush(rill_follower_batches_t *self, rill_follower_batches_send_t send, void *context)
 {
     for (size_t i = 0; i < self->count; i++)
-        send_batch(&self->items[i], send, context);
+        send_batch(self, &self->items[i], send, context);
     self->count = 0;
 }

@@ -18,6 +18,9 @@
 
 /* The smallest data buffer: a demo part is ~80 bytes of data. */
 #define BUFFER_MIN 256
+/* A ring's first buffer is never made larger than this from what others
+ * held: the rings of jobs with large parts grow as they need. */
+#define TYPICAL_BYTES_MAX 65536
 
 struct rill_retention {
     size_t capacity;  /* the most events it may ever hold */
@@ -111,6 +114,26 @@ static void move_bytes(rill_retention_t *self, size_t buffer_size)
     self->back = live;
 }
 
+/* The first push of a ring that shares totals: the slots and the buffer a
+ * ring trimmed lately ended with (rill_retention_trim keeps the averages),
+ * so a job like the ones before fills its ring without a realloc; the
+ * trim at its end gives back what it did not use. */
+static void size_like_the_last(rill_retention_t *self, size_t size)
+{
+    if (self->totals == NULL || self->allocated > 0 || self->buffer != NULL)
+        return;
+    size_t events = (size_t)(self->totals->typical_events16 / 16);
+    size_t bytes = (size_t)(self->totals->typical_bytes16 / 16);
+    if (events > 8) {
+        if (events > self->capacity)
+            events = self->capacity;
+        resize_slots(self, events);
+    }
+    bytes += bytes / 8; /* the jobs vary a little */
+    if (bytes > BUFFER_MIN && bytes >= size && bytes <= TYPICAL_BYTES_MAX)
+        move_bytes(self, bytes);
+}
+
 /* Room for size more bytes after the newest event's. The buffer is made
  * twice what it must hold while that is small (a job's few parts: trimmed
  * when it ends), 1.5 times beyond 64 KiB: a ring at retain_bytes keeps
@@ -198,6 +221,12 @@ void rill_retention_set_capacity(rill_retention_t *self, size_t capacity)
 
 void rill_retention_trim(rill_retention_t *self)
 {
+    if (self->totals != NULL) {
+        /* Averages over the last ~16 trimmed rings (size_like_the_last). */
+        rill_retention_totals_t *totals = self->totals;
+        totals->typical_events16 += self->count - totals->typical_events16 / 16;
+        totals->typical_bytes16 += (self->back - self->front) - totals->typical_bytes16 / 16;
+    }
     if (self->count == 0) {
         free(self->events);
         free(self->buffer);
@@ -235,6 +264,7 @@ int rill_retention_push_bytes(rill_retention_t *self, rill_event_type_t type, ui
     /* Full: the oldest goes. */
     while (self->count >= self->capacity)
         drop_oldest(self);
+    size_like_the_last(self, size);
     if (self->count == self->allocated)
         grow_slots(self);
     make_byte_room(self, size);

@@ -55,6 +55,11 @@ typedef struct rill_retention rill_retention_t;
 typedef struct {
     uint64_t bytes;   /* gauge: data bytes retained now */
     uint64_t evicted; /* events dropped for a byte limit (or too large to keep) */
+    /* What the rings trimmed lately held (running averages, in 1/16ths):
+     * a ring's first push allocates that much at once, so the rings of a
+     * workload of like jobs never grow by realloc (retention.c). */
+    uint64_t typical_events16;
+    uint64_t typical_bytes16;
 } rill_retention_totals_t;
 
 /* capacity 0 keeps nothing. */

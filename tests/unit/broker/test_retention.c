@@ -217,5 +217,41 @@ int main(void)
     rill_retention_destroy(&other);
     CHECK(totals.bytes == 0);
     rill_retention_destroy(&ring);
+
+    /* Rings that share totals learn from the ones trimmed before them
+     * (the first push allocates what those held): the averages follow the
+     * trimmed rings, and a ring sized so keeps every byte right, also
+     * past what the others held. */
+    rill_retention_totals_t learned = {0};
+    for (int job = 0; job < 40; job++) {
+        rill_retention_t *done = rill_retention_new(1000);
+        rill_retention_set_totals(done, &learned);
+        for (uint64_t seq = 1; seq <= 20; seq++)
+            push_text(done, seq, "0123456789012345678901234567890123456789");
+        rill_retention_trim(done);
+        rill_retention_destroy(&done);
+    }
+    CHECK(learned.typical_events16 / 16 >= 18 && learned.typical_events16 / 16 <= 20);
+    CHECK(learned.typical_bytes16 / 16 >= 720 && learned.typical_bytes16 / 16 <= 800);
+    rill_retention_t *like = rill_retention_new(1000);
+    rill_retention_set_totals(like, &learned);
+    char filler[2100];
+    for (uint64_t seq = 1; seq <= 60; seq++) {
+        size_t size = seq == 30 ? 2000 : 40; /* one larger than the others held in all */
+        memset(filler, (int)('a' + seq % 26), size);
+        filler[size] = 0;
+        push_text(like, seq, filler);
+    }
+    CHECK(rill_retention_count(like) == 60 && rill_retention_bytes(like) == 59 * 40 + 2000);
+    int kept_right = 1;
+    for (size_t i = 0; i < 60; i++) {
+        rill_retained_event_t *event = rill_retention_at(like, i);
+        size_t size = i + 1 == 30 ? 2000 : 40;
+        kept_right &= event->seq == i + 1 && event->size == size && event->data[0] == 'a' + (i + 1) % 26 &&
+                  event->data[size - 1] == 'a' + (i + 1) % 26;
+    }
+    CHECK(kept_right);
+    rill_retention_destroy(&like);
+    CHECK(learned.bytes == 0);
     RILL_TEST_END();
 }
