@@ -66,6 +66,10 @@ typedef struct {
      * of the pair's broker whose state it mirrored and took over. */
     char instance_id[RILL_ID_TEXT_SIZE];
     char own_id[RILL_ID_TEXT_SIZE]; /* drawn at its start: batch ids (unique across a pair) */
+    /* Nonzero while the parts of one PARTS message are handled: the moment
+     * it was read, the acceptance time of every event it makes (a clock
+     * read a message, not one a part: events.c). */
+    uint64_t accepting_ns;
     rill_outbox_t outbox;
     rill_counters_t *counters;
     rill_job_table_t *jobs;

@@ -20,9 +20,14 @@
  * (docs/PROTOCOL.md, BATCH). */
 static int send_batch(rill_broker_t *self, rill_worker_t *worker, rill_job_t **jobs, size_t count, int ordered)
 {
+    /* The broker's own id's first half, then the serial in 16 hex digits
+     * (by hand: snprintf cost ~4k instructions a job here). */
     char batch_id[RILL_ID_TEXT_SIZE];
-    snprintf(batch_id, sizeof(batch_id), "%.16s%016llx", self->own_id,
-             (unsigned long long)++self->batch_serial);
+    memcpy(batch_id, self->own_id, 16);
+    uint64_t serial = ++self->batch_serial;
+    for (int digit = 31; digit >= 16; digit--, serial >>= 4)
+        batch_id[digit] = "0123456789abcdef"[serial & 15];
+    batch_id[32] = '\0';
     rill_batch_job_t *entries = rill_xcalloc(count, sizeof(*entries));
     for (size_t i = 0; i < count; i++) {
         const rill_job_t *job = jobs[i];

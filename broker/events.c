@@ -156,7 +156,7 @@ int rill_events_publish_bytes(rill_broker_t *self, rill_job_t *job, rill_event_t
                               const void *bytes, size_t size)
 {
     /* Acceptance time: frontends on this host observe delivery - accepted. */
-    uint64_t accepted_ns = rill_clock_monotonic_ns();
+    uint64_t accepted_ns = self->accepting_ns != 0 ? self->accepting_ns : rill_clock_monotonic_ns();
     job->last_seq = seq;
     job->last_event_ms = accepted_ns / 1000000u;
     rill_mirror_mark_job(self->mirror, job, 0);

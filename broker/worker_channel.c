@@ -11,6 +11,7 @@
 #include "events.h"
 #include "job_life.h"
 #include "rill_alloc.h"
+#include "rill_clock.h"
 #include "rill_json_check.h"
 #include "rill_log.h"
 #include "rill_messages.h"
@@ -179,6 +180,7 @@ static void handle_message(void *argument, rill_received_t *received)
         rill_parts_entry_t entry, next;
         const char *why = NULL;
         int got = rill_parts_next(batch, &offset, &entry, &why);
+        broker->accepting_ns = rill_clock_monotonic_ns();
         while (got == 1) {
             got = rill_parts_next(batch, &offset, &next, &why);
             if (got == 1)
@@ -186,6 +188,7 @@ static void handle_message(void *argument, rill_received_t *received)
             handle_part(broker, worker, entry.id, entry.seq, (uint8_t *)entry.data.data, entry.data.size);
             entry = next;
         }
+        broker->accepting_ns = 0;
         if (got < 0)
             rill_broker_malformed(broker, "workers", routing, frames, count, why);
         break;
