@@ -12,7 +12,7 @@
  * never drops silently), and the active then puts the passive out of sync.
  *
  * The peer link's three commands are coded here, not in rill_protocol.c
- * (only brokers speak them): [routing] "rill/6" command arguments…, as
+ * (only brokers speak them): [routing] version command arguments…, as
  * every rill message.
  */
 #ifndef RILL_BROKER_PEER_LINK_H

@@ -15,6 +15,7 @@
 #include "rill_json_check.h"
 #include "rill_log.h"
 #include "rill_messages.h"
+#include "rill_parts_batch.h"
 #include "sockets.h"
 #include "worker_life.h"
 
@@ -126,6 +127,29 @@ static void handle_topic(rill_broker_t *broker, rill_worker_t *worker, const ril
     rill_broker_end_job(broker, job, RILL_JOB_FAILED, code, refusal, 1);
 }
 
+/* DONE id: the job ends well (its DONE, or an id of a PARTS's done frame). */
+static void handle_done(rill_broker_t *broker, rill_worker_t *worker, rill_frame_t id)
+{
+    rill_job_t *job = rill_broker_running_job(broker, worker, id, RILL_COMMAND_DONE);
+    if (job != NULL)
+        rill_broker_end_job(broker, job, RILL_JOB_DONE, NULL, NULL, 0);
+}
+
+/* PARTS's done frame (rill/7, rill_parts_batch.h): id by id, as DONEs in a
+ * row; a malformed id ends it there, counted as a malformed frame. */
+static void handle_done_frame(rill_broker_t *broker, rill_worker_t *worker, rill_frame_t done,
+                              const rill_frame_t *routing, const rill_frame_t *frames, size_t count)
+{
+    size_t offset = 0;
+    rill_frame_t id;
+    const char *why = NULL;
+    int got;
+    while ((got = rill_parts_next_done(done, &offset, &id, &why)) == 1)
+        handle_done(broker, worker, id);
+    if (got < 0)
+        rill_broker_malformed(broker, "workers", routing, frames, count, why);
+}
+
 static void handle_message(void *argument, rill_received_t *received)
 {
     rill_broker_t *broker = argument;
@@ -191,6 +215,10 @@ static void handle_message(void *argument, rill_received_t *received)
         broker->accepting_ns = 0;
         if (got < 0)
             rill_broker_malformed(broker, "workers", routing, frames, count, why);
+        /* (rill/7) The jobs done after those parts: each as its DONE would
+         * be, also after a malformed entry (their DONEs were sent). */
+        if (message.argument_count > 1)
+            handle_done_frame(broker, worker, message.arguments[1], routing, frames, count);
         break;
     }
     case RILL_COMMAND_TOPIC: {
@@ -199,9 +227,7 @@ static void handle_message(void *argument, rill_received_t *received)
         break;
     }
     case RILL_COMMAND_DONE:
-        job = rill_broker_running_job(broker, worker, message.arguments[0], message.command);
-        if (job != NULL)
-            rill_broker_end_job(broker, job, RILL_JOB_DONE, NULL, NULL, 0);
+        handle_done(broker, worker, message.arguments[0]);
         break;
     case RILL_COMMAND_FAIL:
         job = rill_broker_running_job(broker, worker, message.arguments[0], message.command);

@@ -71,8 +71,9 @@ static const command_shape_t to_broker_from_worker[] = {
     /* data: any bytes here; the broker checks it whole (rill_json_check) and
      * fails the job of a bad one, rather than drop it unseen. */
     {RILL_COMMAND_PART, 3, 3, {ARGUMENT_JOB_ID, ARGUMENT_NUMBER, ARGUMENT_ANY}}, /* id, seq, data */
-    /* entries id seq size + data (rill_parts_next): checked entry by entry */
-    {RILL_COMMAND_PARTS, 1, 1, {ARGUMENT_TEXT}},
+    /* entries id seq size + data (rill_parts_next), checked entry by entry;
+     * (rill/7) the ids of jobs done after them (rill_parts_next_done) */
+    {RILL_COMMAND_PARTS, 1, 2, {ARGUMENT_TEXT, ARGUMENT_ANY}},
     {RILL_COMMAND_DONE, 1, 1, {ARGUMENT_JOB_ID}},
     {RILL_COMMAND_FAIL, 3, 3, {ARGUMENT_JOB_ID, ARGUMENT_TEXT, ARGUMENT_ANY}},
     {RILL_COMMAND_RETURN, 1, 1, {ARGUMENT_JOB_ID}},
@@ -548,47 +549,6 @@ const uint8_t *rill_number_before(const uint8_t *at, const uint8_t *end, uint8_t
     if (rill_frame_to_u64(digits, value) != 0)
         return NULL;
     return found + 1;
-}
-
-int rill_parts_next(rill_frame_t frame, size_t *offset, rill_parts_entry_t *entry, const char **error)
-{
-    if (*offset >= frame.size)
-        return 0;
-    const uint8_t *at = frame.data + *offset;
-    const uint8_t *end = frame.data + frame.size;
-    uint64_t size = 0;
-    if ((size_t)(end - at) < RILL_JOB_ID_LENGTH + 1 || !rill_job_id_is_valid(at, RILL_JOB_ID_LENGTH) ||
-        at[RILL_JOB_ID_LENGTH] != ' ') {
-        *error = "malformed job id in PARTS";
-        return -1;
-    }
-    entry->id.data = at;
-    entry->id.size = RILL_JOB_ID_LENGTH;
-    at += RILL_JOB_ID_LENGTH + 1;
-    if ((at = rill_number_before(at, end, ' ', &entry->seq)) == NULL || (at = rill_number_before(at, end, '\n', &size)) == NULL) {
-        *error = "malformed seq or size in PARTS";
-        return -1;
-    }
-    if (size > (uint64_t)(end - at)) {
-        *error = "a PARTS entry runs past its frame";
-        return -1;
-    }
-    entry->data.data = at;
-    entry->data.size = (size_t)size;
-    *offset = (size_t)(at + size - frame.data);
-    return 1;
-}
-
-size_t rill_parts_entry_header(char *buffer, const char *id, uint64_t seq, size_t size)
-{
-    size_t length = RILL_JOB_ID_LENGTH;
-    memcpy(buffer, id, RILL_JOB_ID_LENGTH);
-    buffer[length++] = ' ';
-    length += rill_u64_to_text(seq, buffer + length);
-    buffer[length++] = ' ';
-    length += rill_u64_to_text(size, buffer + length);
-    buffer[length++] = '\n';
-    return length;
 }
 
 int rill_protocol_send(void *socket, const rill_frame_t *routing_id, const rill_frame_t *frames,

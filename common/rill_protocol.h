@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <zmq.h>
 
-#define RILL_PROTOCOL_VERSION "rill/6"
+#define RILL_PROTOCOL_VERSION "rill/7"
 #define RILL_JOB_ID_LENGTH 32          /* hex digits: 128 random bits */
 #define RILL_TOPIC_NAME_MAX 128
 /* A topic's epoch (rill/6): 8 lower-case hex digits drawn when the broker
@@ -211,31 +211,6 @@ void rill_received_close(rill_received_t *received);
  * processes goes through here. The environment variable RILL_SOCKET_HWM
  * overrides RILL_SOCKET_HWM. */
 int rill_socket_configure(void *socket, uint64_t max_message_bytes);
-
-/* PARTS (rill/3, docs/PROTOCOL.md "Parts in batches"): one frame of
- * entries "<job id> <seq> <size>\n" followed by size bytes of data, back to
- * back. A worker puts in one the small parts its kinds made in one loop
- * turn: the broker reads, checks and forwards them for the cost of one
- * message. The most a batch holds (a larger part goes alone as PART): */
-#define RILL_PARTS_MAX_ENTRIES 32
-#define RILL_PARTS_MAX_BYTES (32u * 1024)   /* a batch's frame, about */
-#define RILL_PARTS_ENTRY_MAX_DATA (16u * 1024) /* larger parts go as PART */
-/* An entry's header: id, seq, size with separators. */
-#define RILL_PARTS_ENTRY_HEADER_MAX (RILL_JOB_ID_LENGTH + 1 + 20 + 1 + 20 + 1)
-
-typedef struct {
-    rill_frame_t id;
-    uint64_t seq;
-    rill_frame_t data; /* points into the PARTS frame (writable when the frame is) */
-} rill_parts_entry_t;
-
-/* Reads the entry of a PARTS frame at *offset and moves *offset past it.
- * Returns 1 with entry set, 0 at the end of the frame, -1 when the rest is
- * malformed (*error says why; nothing after it can be trusted). */
-int rill_parts_next(rill_frame_t frame, size_t *offset, rill_parts_entry_t *entry, const char **error);
-/* Writes an entry's header for a part of size bytes into buffer (at least
- * RILL_PARTS_ENTRY_HEADER_MAX bytes); returns its length. id is a job id. */
-size_t rill_parts_entry_header(char *buffer, const char *id, uint64_t seq, size_t size);
 
 /* Messages the worker <-> broker pipe holds on each side (the worker's
  * DEALER send side, the broker's ROUTER receive side). Small on purpose:

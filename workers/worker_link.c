@@ -70,12 +70,16 @@ struct rill_worker_link_end {
     char *message;
 };
 
-/* The ends that waited for the batch, in their order, into the outbox. */
+/* The ends that waited for the batch, in their order, into the outbox,
+ * but the DONEs the PARTS message carried (marked sent: code NULL, job id
+ * emptied). */
 static void send_ends(rill_worker_link_t *self)
 {
     for (size_t i = 0; i < self->end_count; i++) {
         struct rill_worker_link_end *end = &self->ends[i];
         int done = end->code == NULL;
+        if (done && end->job_id[0] == '\0')
+            continue;
         rill_frame_t frames[5] = {rill_frame_from_string(RILL_PROTOCOL_VERSION),
                                   rill_frame_from_string(rill_command_name(done ? RILL_COMMAND_DONE : RILL_COMMAND_FAIL)),
                                   rill_frame_from_string(end->job_id)};
@@ -90,15 +94,27 @@ static void send_ends(rill_worker_link_t *self)
     self->end_count = 0;
 }
 
-/* The parts of this turn, as one PARTS message, into the outbox; then the
- * ends that waited for them. */
+/* The parts of this turn, as one PARTS message, into the outbox, with the
+ * ids of the jobs done after them in its second frame (rill/7, up to
+ * RILL_PARTS_MAX_DONE); then the other ends that waited for them. */
 static void seal_batch(rill_worker_link_t *self)
 {
     if (self->batch_entries > 0) {
-        rill_frame_t frames[3] = {rill_frame_from_string(RILL_PROTOCOL_VERSION),
+        char done[RILL_PARTS_MAX_DONE * (RILL_JOB_ID_LENGTH + 1)];
+        size_t done_length = 0, done_count = 0;
+        for (size_t i = 0; i < self->end_count && done_count < RILL_PARTS_MAX_DONE; i++) {
+            struct rill_worker_link_end *end = &self->ends[i];
+            if (end->code != NULL)
+                continue;
+            rill_parts_add_done(done, &done_length, end->job_id);
+            end->job_id[0] = '\0';
+            done_count++;
+        }
+        rill_frame_t frames[4] = {rill_frame_from_string(RILL_PROTOCOL_VERSION),
                                   rill_frame_from_string(rill_command_name(RILL_COMMAND_PARTS)),
-                                  {(const uint8_t *)self->batch, self->batch_length}};
-        rill_send_queue_send(&self->outbox, frames, 3);
+                                  {(const uint8_t *)self->batch, self->batch_length},
+                                  {(const uint8_t *)done, done_length}};
+        rill_send_queue_send(&self->outbox, frames, done_count > 0 ? 4 : 3);
         self->batch_length = 0;
         self->batch_entries = 0;
     }

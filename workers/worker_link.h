@@ -31,6 +31,7 @@
 #include "rill_failover.h"
 #include "rill_id.h"
 #include "rill_messages.h"
+#include "rill_parts_batch.h"
 #include "rill_protocol.h"
 #include "rill_send_queue.h"
 #include "rill_worker_kind.h"
@@ -112,7 +113,8 @@ int rill_worker_link_send_part(rill_worker_link_t *self, const char *job_id, uin
  * and goes right after their PARTS, with the ends of the turn's other jobs:
  * never before its job's parts, and without cutting the turn's batch in
  * two (an end sent at once seals the batch: one more message for both
- * sides, per job). The caller sends an end that must precede parts of
+ * sides, per job). A DONE that waited goes IN the PARTS message, as an id
+ * of its done frame (rill/7): no message of its own. The caller sends an end that must precede parts of
  * this turn (an ordered batch's job) with rill_worker_link_send instead.
  * Returns 0. */
 int rill_worker_link_send_end(rill_worker_link_t *self, const char *job_id, const char *code, const char *message);

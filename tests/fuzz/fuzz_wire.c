@@ -16,6 +16,7 @@
  *     build-fuzz/tests/fuzz_wire -max_total_time=600 NEW_DIR tests/fuzz/corpus/wire
  */
 #include "rill_event_batch.h"
+#include "rill_parts_batch.h"
 #include "rill_messages.h"
 #include "rill_protocol.h"
 

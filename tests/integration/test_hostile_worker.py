@@ -42,7 +42,7 @@ class FakeWorker:
         self.last_ping = 0.0
 
     def send(self, *frames):
-        self.socket.send_multipart([b"rill/6"] + [f if isinstance(f, bytes) else f.encode() for f in frames])
+        self.socket.send_multipart([b"rill/7"] + [f if isinstance(f, bytes) else f.encode() for f in frames])
 
     def parts(self, *entries):
         """One PARTS message (rill/3) of (job, seq, data) entries."""
@@ -162,8 +162,15 @@ def test_hostile_worker_cannot_break_clients_or_broker(ctx):
         worker.send("PARTS", b"%s 1 7\n{\"i\":1}%s 2 99\n{}" % (batched.encode(), batched.encode()))
         worker.pump(1)
         check(metric(system, "rill_broker_malformed_frames_total") == malformed + 1, "the malformed PARTS was not counted")
-        worker.parts((batched, 2, b'{"i":2}'), (batched, 3, b'{"i":3}'))
-        worker.send("DONE", batched)
+        # rill/7: a done frame with a malformed id is counted too, and ends
+        # nothing; its batch's entries stand.
+        worker.send("PARTS", b'%s 2 7\n{"i":2}' % batched.encode(), b"not-a-job-id")
+        worker.pump(1)
+        check(metric(system, "rill_broker_malformed_frames_total") == malformed + 2,
+              "the malformed done frame was not counted")
+        check(system.job_status(batched)["state"] == "running", "a malformed done frame ended the job")
+        # The job's last part and its end in one PARTS: its done frame.
+        worker.send("PARTS", b'%s 3 7\n{"i":3}' % batched.encode(), batched.encode())
         worker.pump(1)
         raw = read_lines(watcher)
         lines = [e for e in raw if "event" in e]

@@ -34,7 +34,7 @@ except ImportError:  # a python3 other than Debian's: its python3-zmq still fits
 
 from harness import check, free_port
 
-VERSION = b"rill/6"
+VERSION = b"rill/7"
 HEARTBEAT_MS = 500
 CONFIG = {"heartbeat_ms": HEARTBEAT_MS}
 
@@ -111,7 +111,7 @@ class Proxy:
 
 
 class Client:
-    """A DEALER on one broker's socket, speaking rill/6."""
+    """A DEALER on one broker's socket, speaking the protocol (VERSION)."""
 
     def __init__(self, context, endpoint):
         self.socket = context.socket(zmq.DEALER)
@@ -443,8 +443,8 @@ def test_standby_snapshot_in_chunks(ctx):
         junk = zctx.socket(zmq.DEALER)
         junk.setsockopt(zmq.LINGER, 0)
         junk.connect("tcp://127.0.0.1:%d" % port)
-        for frames in ([b"rill/6", b"STATE"], [b"rill/5", b"SYNC"], [b"rill/6", b"MIRROR", b"x", b""],
-                       [b"rill/6", b"NOPE"], [b"rill/6", b"STATE", b""]):
+        for frames in ([b"rill/7", b"STATE"], [b"rill/5", b"SYNC"], [b"rill/7", b"MIRROR", b"x", b""],
+                       [b"rill/7", b"NOPE"], [b"rill/7", b"STATE", b""]):
             junk.send_multipart(frames)
         wait(lambda: primary.broker.log_text().count("malformed message from the peer") >= 5, 5, "the junk dropped")
         junk.close()

@@ -72,20 +72,45 @@ void fake_broker_start_worker(fake_broker_t *self, const char *worker_path, ...)
     }
 }
 
-/* The next entry of the PARTS batch being handed out, as a PART: 1, or 0
- * when none is left (-1: a malformed entry). */
+/* The next id of the done frame being handed out, as a DONE: 1, or 0 when
+ * none is left (-1: a malformed id). */
+static int next_batched_done(fake_broker_t *self, rill_received_t *received, rill_message_t *message,
+                             const char **error)
+{
+    if (self->done == NULL)
+        return 0;
+    rill_frame_t done = {self->done, self->done_size};
+    rill_frame_t id;
+    int got = rill_parts_next_done(done, &self->done_offset, &id, error);
+    if (got != 1) {
+        free(self->done);
+        self->done = NULL;
+        return got;
+    }
+    received->count = 0; /* the caller closes it: nothing to close */
+    received->truncated = 0;
+    memset(message, 0, sizeof(*message));
+    message->command = RILL_COMMAND_DONE;
+    message->argument_count = 1;
+    message->arguments[0] = id;
+    self->batched_dones++;
+    return 1;
+}
+
+/* The next entry of the PARTS batch being handed out, as a PART, then the
+ * ids of its done frame: 1, or 0 when none is left (-1: a malformed entry). */
 static int next_batched_part(fake_broker_t *self, rill_received_t *received, rill_message_t *message,
                              const char **error)
 {
     if (self->batch == NULL)
-        return 0;
+        return next_batched_done(self, received, message, error);
     rill_frame_t batch = {self->batch, self->batch_size};
     rill_parts_entry_t entry;
     int got = rill_parts_next(batch, &self->batch_offset, &entry, error);
     if (got != 1) {
         free(self->batch);
         self->batch = NULL;
-        return got;
+        return got == 0 ? next_batched_done(self, received, message, error) : got;
     }
     received->count = 0; /* the caller closes it: nothing to close */
     received->truncated = 0;
@@ -123,6 +148,11 @@ int fake_broker_receive(fake_broker_t *self, rill_received_t *received, rill_mes
         self->batch_offset = 0;
         if (self->batch != NULL)
             memcpy(self->batch, message->arguments[0].data, self->batch_size);
+        self->done_size = message->argument_count > 1 ? message->arguments[1].size : 0;
+        self->done = self->done_size > 0 ? malloc(self->done_size) : NULL;
+        self->done_offset = 0;
+        if (self->done != NULL)
+            memcpy(self->done, message->arguments[1].data, self->done_size);
         rill_received_close(received);
         return next_batched_part(self, received, message, error) == 1 ? 1 : -1;
     }
@@ -170,6 +200,7 @@ int fake_broker_close(fake_broker_t *self)
         waitpid(self->worker_pid, &status, 0);
     }
     free(self->batch);
+    free(self->done);
     self->batch = NULL;
     if (self->router != NULL)
         zmq_close(self->router);

@@ -8,6 +8,7 @@
 #ifndef RILL_TEST_FAKE_BROKER_H
 #define RILL_TEST_FAKE_BROKER_H
 
+#include "rill_parts_batch.h"
 #include "rill_protocol.h"
 
 #include <stdint.h>
@@ -21,9 +22,13 @@ typedef struct {
     uint8_t routing_data[256];
     rill_frame_t routing; /* the worker's, from its last message; size 0 before any */
     pid_t worker_pid;
-    /* A PARTS batch being handed out as PARTs (fake_broker_receive). */
+    /* A PARTS batch being handed out as PARTs, then its done frame's ids
+     * as DONEs (fake_broker_receive). */
     uint8_t *batch;
     size_t batch_size, batch_offset;
+    uint8_t *done;
+    size_t done_size, done_offset;
+    size_t batched_dones; /* DONEs that came in a PARTS's done frame (rill/7) */
     char seq_text[24];
     size_t parts_messages; /* PARTS messages received (each handed out as its PARTs) */
     long next_ping_ms;     /* fake_broker_pump: PINGs every 50 ms, across calls */

@@ -148,6 +148,7 @@ int main(int argc, char **argv)
     entry(a3, sizeof(a3), seen[2].id, "{\"parts\":5,\"interval_ms\":0}");
     snprintf(text, sizeof(text), "{\"batch\":\"ba\",\"jobs\":[%s,%s,%s]}", a1, a2, a3);
     size_t messages_before = broker.parts_messages;
+    size_t dones_before = broker.batched_dones;
     fake_broker_send(&broker, RILL_COMMAND_BATCH, text);
     pump_until_ended(0, 3, 5000);
     for (size_t i = 0; i < 3; i++) {
@@ -158,6 +159,9 @@ int main(int argc, char **argv)
     }
     size_t messages = broker.parts_messages - messages_before;
     CHECKF(messages <= 5, "11 parts in %zu PARTS messages: a DONE cut a turn's batch", messages);
+    /* rill/7: a DONE of a turn with parts rides in its PARTS message. */
+    CHECKF(broker.batched_dones - dones_before == 3, "%zu of 3 DONEs in a PARTS's done frame",
+           broker.batched_dones - dones_before);
 
     /* Not the broker's layout: whitespace, and an escape in a string. Both
      * decoded in full, and run as the same args would in the layout. */
