@@ -9,7 +9,8 @@
  * rill_message_parse on every channel and to rill_event_parse (a lone frame
  * to the event batch reader too, rill/4); the last
  * frame also goes to every JSON frame decoder (SUBMIT, SUBMITTED, BATCH,
- * HELLO, WELCOME, the REPLAY header) and to the PARTS entry reader. Beside memory errors and leaks it
+ * HELLO, WELCOME, the REPLAY header) and to the PARTS entry and done frame
+ * readers. Beside memory errors and leaks it
  * checks what must hold for every input: a refusal names a reason, and an
  * accepted message has no more arguments than frames.
  *
@@ -118,6 +119,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         int got;
         while ((got = rill_parts_next(last, &offset, &entry, &error)) == 1) {
             if (offset <= before || offset > last.size || entry.data.data + entry.data.size > last.data + last.size)
+                abort();
+            before = offset;
+        }
+        if (got < 0 && error == NULL)
+            abort();
+        /* The same frame as a PARTS's done frame (rill/7): every id is one,
+         * inside the frame, and the reading moves on. */
+        rill_frame_t id;
+        offset = before = 0;
+        error = NULL;
+        while ((got = rill_parts_next_done(last, &offset, &id, &error)) == 1) {
+            if (offset <= before || offset > last.size || id.size != RILL_JOB_ID_LENGTH ||
+                !rill_job_id_is_valid(id.data, id.size) || id.data + id.size > last.data + last.size)
                 abort();
             before = offset;
         }
