@@ -70,6 +70,11 @@ typedef struct {
      * it was read, the acceptance time of every event it makes (a clock
      * read a message, not one a part: events.c). */
     uint64_t accepting_ns;
+    /* The last acceptance time written in decimal, for the next event of
+     * the same moment (events.c: a PARTS message's events share it). */
+    uint64_t accepted_text_ns;
+    char accepted_text[24];
+    size_t accepted_text_length;
     rill_outbox_t outbox;
     rill_counters_t *counters;
     rill_job_table_t *jobs;

@@ -109,7 +109,12 @@ static int publish_job_event(rill_broker_t *self, rill_job_t *job, rill_event_ty
         return publish_event(self, job->topic, job_topic_length, type, seq, bytes, size, accepted_ns, retention,
                              at_ms, retained);
     char header[RILL_EVENT_HEADER_MAX];
-    size_t header_length = rill_event_header_encode(header, job->topic, job_topic_length, type, seq, accepted_ns);
+    if (accepted_ns != self->accepted_text_ns || self->accepted_text_length == 0) {
+        self->accepted_text_length = rill_u64_to_text(accepted_ns, self->accepted_text);
+        self->accepted_text_ns = accepted_ns;
+    }
+    size_t header_length = rill_event_header_encode_text(header, job->topic, job_topic_length, type, seq,
+                                                         self->accepted_text, self->accepted_text_length);
     if (header_length == 0) {
         if (retained != NULL)
             *retained = 0;

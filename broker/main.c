@@ -244,17 +244,18 @@ static int run(rill_broker_t *broker, rill_broker_sockets_t *sockets, rill_stand
             broker->events_at_risk_ms = now;
         if (events_wait && timeout > 1)
             timeout = 1;
-        zmq_pollitem_t items[8] = {
+        /* The two monitors (disconnects, only logged) are read on the
+         * tick, not polled: zmq_poll costs each socket a few syscalls a
+         * pass (libzmq's mailbox checks). */
+        zmq_pollitem_t items[6] = {
             {sockets->workers, 0, events_wait ? 0 : ZMQ_POLLIN, 0},
             {sockets->control, 0, ZMQ_POLLIN, 0},
             {sockets->events, 0, ZMQ_POLLIN, 0},
             {NULL, signal_fd, ZMQ_POLLIN, 0},
-            {zsock_resolve(sockets->workers_monitor), 0, ZMQ_POLLIN, 0},
-            {zsock_resolve(sockets->control_monitor), 0, ZMQ_POLLIN, 0},
             {standby != NULL ? rill_standby_link_socket(standby) : NULL, -1, ZMQ_POLLIN, 0},
             {standby != NULL ? rill_standby_monitor_socket(standby) : NULL, -1, ZMQ_POLLIN, 0},
         };
-        if (zmq_poll(items, standby != NULL ? 8 : 6, timeout) < 0) {
+        if (zmq_poll(items, standby != NULL ? 6 : 4, timeout) < 0) {
             if (errno == EINTR)
                 continue;
             if (errno == ETERM)
@@ -269,9 +270,9 @@ static int run(rill_broker_t *broker, rill_broker_sockets_t *sockets, rill_stand
         if (items[2].revents & ZMQ_POLLIN)
             rill_events_channel_receive(broker, sockets->events);
         now = rill_clock_monotonic_ms();
-        if (standby != NULL && (items[6].revents & ZMQ_POLLIN))
+        if (standby != NULL && (items[4].revents & ZMQ_POLLIN))
             rill_standby_read_link(standby, now);
-        if (standby != NULL && (items[7].revents & ZMQ_POLLIN))
+        if (standby != NULL && (items[5].revents & ZMQ_POLLIN))
             rill_standby_read_monitor(standby, now);
         /* A broker of a pair that is not the active one answers nobody. */
         int serving = standby == NULL || rill_standby_serves(standby);
@@ -283,14 +284,12 @@ static int run(rill_broker_t *broker, rill_broker_sockets_t *sockets, rill_stand
             rill_control_channel_receive(broker, sockets->control);
         else if (items[1].revents & ZMQ_POLLIN)
             rill_standby_drop_clients(standby, sockets->control, 0, now);
-        if (items[4].revents & ZMQ_POLLIN)
-            rill_broker_sockets_read_monitor(sockets, sockets->workers_monitor, "workers");
-        if (items[5].revents & ZMQ_POLLIN)
-            rill_broker_sockets_read_monitor(sockets, sockets->control_monitor, "control");
         now = rill_clock_monotonic_ms();
         if (rill_events_channel_take_risk(sockets)) /* before the tick's syncs */
             broker->events_at_risk_ms = now;
         if (now >= next_tick) {
+            rill_broker_sockets_read_monitor(sockets, sockets->workers_monitor, "workers");
+            rill_broker_sockets_read_monitor(sockets, sockets->control_monitor, "control");
             if (standby != NULL)
                 rill_standby_tick(standby, now);
             if (standby == NULL || rill_standby_serves(standby))

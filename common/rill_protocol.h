@@ -161,6 +161,12 @@ int rill_event_parse(const rill_frame_t *frames, size_t count, rill_event_t *eve
  * (the broker's follower batches) instead of building a message. */
 size_t rill_event_header_encode(char header[RILL_EVENT_HEADER_MAX], const char *topic, size_t topic_length,
                                 rill_event_type_t type, uint64_t seq, uint64_t accepted_ns);
+/* The same with accepted_ns already written in decimal (accepted, its
+ * length, at most 20): a caller with many events of one acceptance time
+ * (a PARTS message's) writes the number once. */
+size_t rill_event_header_encode_text(char header[RILL_EVENT_HEADER_MAX], const char *topic, size_t topic_length,
+                                     rill_event_type_t type, uint64_t seq, const char *accepted,
+                                     size_t accepted_length);
 /* Builds the one-frame event into message (initialised here; the caller
  * sends or closes it): one allocation, the data copied once. topic is the
  * whole topic ("j<id>", "t<name>/"). *data_offset: where data starts in the

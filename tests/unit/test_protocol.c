@@ -29,6 +29,18 @@ static void test_ids_and_topics(void)
     CHECK(rill_job_id_is_valid((const uint8_t *)ID, 32));
     CHECK(!rill_job_id_is_valid((const uint8_t *)ID, 31));
     CHECK(!rill_job_id_is_valid((const uint8_t *)"0123456789ABCDEF0123456789abcdef", 32));
+    /* Every byte value at every place: valid exactly for 0-9 and a-f. */
+    int every_byte_right = 1;
+    for (size_t place = 0; place < 32; place++) {
+        for (int value = 0; value < 256; value++) {
+            uint8_t id[32];
+            memcpy(id, ID, 32);
+            id[place] = (uint8_t)value;
+            int hex = (value >= '0' && value <= '9') || (value >= 'a' && value <= 'f');
+            every_byte_right &= rill_job_id_is_valid(id, 32) == hex;
+        }
+    }
+    CHECK(every_byte_right);
     CHECK(rill_topic_name_is_valid("news.eu-west_1", 14));
     CHECK(!rill_topic_name_is_valid("", 0));
     CHECK(!rill_topic_name_is_valid("a/b", 3));
