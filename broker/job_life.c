@@ -240,7 +240,9 @@ void rill_broker_start_job(rill_broker_t *self, rill_job_t *job, rill_worker_t *
     if (!owe_retry)
         publish_retry(self, job);
     assign(self, job, worker);
-    snprintf(job->batch, sizeof(job->batch), "%s", batch_id);
+    size_t batch_length = strnlen(batch_id, sizeof(job->batch) - 1); /* a copy, cut to fit: no snprintf a job */
+    memcpy(job->batch, batch_id, batch_length);
+    job->batch[batch_length] = '\0';
     if (job->started_ms == 0)
         job->started_ms = now_wall_ms;
     rill_log_info(job->who, "job %s dispatched to worker %s (%s pid %lld), attempt %llu, batch %s", job->id,
@@ -303,9 +305,11 @@ void rill_broker_end_job(rill_broker_t *self, rill_job_t *job, rill_job_state_t 
     }
     if (state == RILL_JOB_DONE) {
         /* Every job's last event: written directly, no jansson tree. */
-        char data[40];
-        int length = snprintf(data, sizeof(data), "{\"parts\":%llu}", (unsigned long long)job->parts);
-        (void)rill_events_publish_bytes(self, job, RILL_EVENT_DONE, job->last_seq + 1, data, (size_t)length);
+        char data[40] = "{\"parts\":";
+        size_t length = sizeof("{\"parts\":") - 1;
+        length += rill_u64_to_text(job->parts, data + length);
+        data[length++] = '}';
+        (void)rill_events_publish_bytes(self, job, RILL_EVENT_DONE, job->last_seq + 1, data, length);
     } else {
         /* code and message come from a worker's FAIL: maybe not UTF-8. */
         json_t *code_value = json_string(code != NULL ? code : "error");
