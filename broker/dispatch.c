@@ -1,6 +1,7 @@
 /*
- * dispatch.c - pipeline batches and the ready queue to workers, one BATCH
- * message per batch. See dispatch.h.
+ * dispatch.c - pipeline batches and the ready queue to workers: a
+ * pipeline's batch as a BATCH of its own, the ready queue's batches of one
+ * job held per worker and sent as one BATCH a pass. See dispatch.h.
  */
 #include "dispatch.h"
 #include "job_life.h"
@@ -14,21 +15,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Sends one batch to worker, and its jobs start there. On failure the jobs
- * stay where they wait and the worker is marked unreachable. ordered: an
- * ordered pipeline's batch, whose jobs the worker runs one after another
- * (docs/PROTOCOL.md, BATCH). */
-static int send_batch(rill_broker_t *self, rill_worker_t *worker, rill_job_t **jobs, size_t count, int ordered)
+/* The batch id: the broker's own id's first half, then a serial in 16 hex
+ * digits (by hand: snprintf cost ~4k instructions a job here). */
+static void next_batch_id(rill_broker_t *self, char batch_id[RILL_ID_TEXT_SIZE])
 {
-    /* The broker's own id's first half, then the serial in 16 hex digits
-     * (by hand: snprintf cost ~4k instructions a job here). */
-    char batch_id[RILL_ID_TEXT_SIZE];
     memcpy(batch_id, self->own_id, 16);
     uint64_t serial = ++self->batch_serial;
     for (int digit = 31; digit >= 16; digit--, serial >>= 4)
         batch_id[digit] = "0123456789abcdef"[serial & 15];
     batch_id[32] = '\0';
-    rill_batch_job_t *entries = rill_xcalloc(count, sizeof(*entries));
+}
+
+/* A batch's BATCH frame (its JSON), for the caller to free. */
+static char *encode_batch(const char *batch_id, rill_job_t **jobs, size_t count, int ordered)
+{
+    rill_batch_job_t few[4] = {{0}};
+    rill_batch_job_t *entries = count <= 4 ? few : rill_xcalloc(count, sizeof(*entries));
     for (size_t i = 0; i < count; i++) {
         const rill_job_t *job = jobs[i];
         entries[i] = (rill_batch_job_t){.id = job->id, .kind = job->kind, .source = job->source,
@@ -37,13 +39,15 @@ static int send_batch(rill_broker_t *self, rill_worker_t *worker, rill_job_t **j
                                         .seq = rill_broker_attempt_seq(job)};
     }
     char *text = rill_batch_encode(batch_id, ordered && count > 1, entries, count);
-    free(entries);
-    rill_frame_t frame = rill_frame_from_string(text);
-    int sent = rill_broker_send_worker(self, worker, RILL_COMMAND_BATCH, &frame, 1);
-    free(text);
-    if (sent != 0)
-        return -1;
-    rill_worker_pool_note_batch(self->pool, worker, count);
+    if (entries != few)
+        free(entries);
+    return text;
+}
+
+/* A batch went to worker: counted, and its jobs start there. */
+static void batch_sent(rill_broker_t *self, rill_worker_t *worker, const char *batch_id, rill_job_t **jobs,
+                       size_t count, int ordered, uint64_t now_wall)
+{
     self->counters->batches++;
     self->counters->batch_jobs += count;
     rill_histogram_observe(&self->counters->batch_sizes, count);
@@ -52,10 +56,96 @@ static int send_batch(rill_broker_t *self, rill_worker_t *worker, rill_job_t **j
         pipeline->batches++;
         pipeline->batch_jobs += count;
     }
-    uint64_t now_wall = rill_clock_wall_ms();
     for (size_t i = 0; i < count; i++)
         rill_broker_start_job(self, jobs[i], worker, batch_id, now_wall, ordered && i > 0);
+}
+
+/* Sends one batch to worker at once, and its jobs start there. On failure
+ * the jobs stay where they wait and the worker is marked unreachable.
+ * ordered: an ordered pipeline's batch, whose jobs the worker runs one after
+ * another (docs/PROTOCOL.md, BATCH). */
+static int send_batch(rill_broker_t *self, rill_worker_t *worker, rill_job_t **jobs, size_t count, int ordered)
+{
+    char batch_id[RILL_ID_TEXT_SIZE];
+    next_batch_id(self, batch_id);
+    char *text = encode_batch(batch_id, jobs, count, ordered);
+    rill_frame_t frame = rill_frame_from_string(text);
+    int sent = rill_broker_send_worker(self, worker, RILL_COMMAND_BATCH, &frame, 1);
+    free(text);
+    if (sent != 0)
+        return -1;
+    rill_worker_pool_note_batch(self->pool, worker, count);
+    batch_sent(self, worker, batch_id, jobs, count, ordered, rill_clock_wall_ms());
     return 0;
+}
+
+/* ---- the ready queue's batches of one job, one message per worker ---------
+ *
+ * The ready queue's jobs each go as a batch of their own, and a pass
+ * dispatches many (a request of four jobs: four). They are held per worker
+ * and leave at the end of the pass as ONE BATCH message of several batch
+ * frames (rill/7): libzmq, the kernel and the worker cost per message. The
+ * worker's credit is taken when a job is held, so the pass's choices see
+ * it; the job starts (job_life.h) only once its message went, and a message
+ * that could not go gives the credit back and leaves its jobs queued, as a
+ * batch sent at once that failed does. */
+
+#define HELD_WORKERS 8
+
+typedef struct {
+    rill_worker_t *worker;
+    size_t count;
+    rill_job_t *jobs[RILL_BATCHES_PER_MESSAGE];
+    char *texts[RILL_BATCHES_PER_MESSAGE];
+    char ids[RILL_BATCHES_PER_MESSAGE][RILL_ID_TEXT_SIZE];
+} held_batches_t;
+
+static void send_held(rill_broker_t *self, held_batches_t *held, uint64_t now_wall)
+{
+    if (held->count == 0)
+        return;
+    rill_frame_t frames[RILL_BATCHES_PER_MESSAGE];
+    for (size_t i = 0; i < held->count; i++)
+        frames[i] = rill_frame_from_string(held->texts[i]);
+    int sent = rill_broker_send_worker(self, held->worker, RILL_COMMAND_BATCH, frames, held->count);
+    for (size_t i = 0; i < held->count; i++) {
+        free(held->texts[i]);
+        if (sent == 0)
+            batch_sent(self, held->worker, held->ids[i], &held->jobs[i], 1, 0, now_wall);
+    }
+    if (sent != 0) {
+        /* Still queued: the next pass offers them to the other workers. */
+        for (size_t i = 0; i < held->count; i++)
+            rill_worker_pool_forget_batch(self->pool, held->worker, 1);
+        self->dispatch_needed = 1;
+    }
+    held->count = 0;
+}
+
+/* Holds job's batch of one for worker (sending what worker holds first
+ * when full, and the oldest worker's when every slot is taken). */
+static void hold_batch(rill_broker_t *self, held_batches_t *held, size_t *held_count, rill_worker_t *worker,
+                       rill_job_t *job, uint64_t now_wall)
+{
+    held_batches_t *slot = NULL;
+    for (size_t i = 0; i < *held_count && slot == NULL; i++)
+        if (held[i].worker == worker)
+            slot = &held[i];
+    if (slot == NULL && *held_count == HELD_WORKERS) {
+        slot = &held[0];
+        send_held(self, slot, now_wall);
+    } else if (slot == NULL) {
+        slot = &held[(*held_count)++];
+        slot->count = 0;
+    }
+    if (slot->count == RILL_BATCHES_PER_MESSAGE)
+        send_held(self, slot, now_wall);
+    slot->worker = worker;
+    size_t at = slot->count++;
+    slot->jobs[at] = job;
+    next_batch_id(self, slot->ids[at]);
+    slot->texts[at] = encode_batch(slot->ids[at], &job, 1, 0);
+    rill_worker_pool_note_batch(self->pool, worker, 1);
 }
 
 uint64_t rill_broker_next_due(rill_broker_t *self)
@@ -148,6 +238,9 @@ void rill_broker_dispatch(rill_broker_t *self)
     if (rill_ready_queue_is_empty(self->ready))
         return;
     uint64_t credit = rill_worker_pool_free_credit(self->pool);
+    held_batches_t held[HELD_WORKERS];
+    size_t held_count = 0;
+    uint64_t now_wall = rill_clock_wall_ms();
     /* Kinds found without a worker in this pass: skip their jobs quickly. */
     const char *starved[2 * RILL_CONFIG_MAX_KINDS];
     size_t starved_count = 0;
@@ -191,15 +284,14 @@ void rill_broker_dispatch(rill_broker_t *self)
             if (worker == NULL) {
                 if (starved_count < sizeof(starved) / sizeof(starved[0]))
                     starved[starved_count++] = job->kind;
-            } else if (send_batch(self, worker, &job, 1, 0) == 0) {
-                credit--;
             } else {
-                /* The worker is unreachable now; try this job again. */
-                credit = rill_worker_pool_free_credit(self->pool);
-                continue;
+                hold_batch(self, held, &held_count, worker, job, now_wall);
+                credit--;
             }
         }
         job = next;
     }
+    for (size_t i = 0; i < held_count; i++)
+        send_held(self, &held[i], now_wall);
     rill_broker_reap(self);
 }

@@ -5,6 +5,9 @@
  * closed sends one batch (pipeline.h), then the ready queue goes FIFO, a
  * batch of one per job. The worker for a batch is worker_pool.h's choice;
  * the BATCH goes out through the outbox and each job starts (job_life.h).
+ * A pipeline's batch goes at once; the ready queue's batches of one job go
+ * at the end of the pass, those for one worker in ONE BATCH message of a
+ * frame each (rill/7), and start once it went.
  */
 #ifndef RILL_BROKER_DISPATCH_H
 #define RILL_BROKER_DISPATCH_H

@@ -242,6 +242,14 @@ void rill_worker_pool_note_batch(rill_worker_pool_t *self, rill_worker_t *worker
     worker->last_batch = ++self->batch_serial;
 }
 
+void rill_worker_pool_forget_batch(rill_worker_pool_t *self, rill_worker_t *worker, size_t jobs)
+{
+    (void)self;
+    worker->credit += jobs;
+    worker->held = worker->held > jobs ? worker->held - jobs : 0;
+    worker->batches = worker->batches > 0 ? worker->batches - 1 : 0;
+}
+
 void rill_worker_grant_credit(rill_worker_t *worker, uint64_t credit)
 {
     worker->capacity += credit;

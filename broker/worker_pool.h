@@ -102,6 +102,8 @@ uint64_t rill_worker_pool_free_credit(rill_worker_pool_t *self);
 rill_worker_t *rill_worker_pool_choose(rill_worker_pool_t *self, const char *kind);
 /* Records that worker received a batch of jobs: takes credit, rotates ties. */
 void rill_worker_pool_note_batch(rill_worker_pool_t *self, rill_worker_t *worker, size_t jobs);
+/* Undoes a note_batch of jobs whose BATCH could not be sent (dispatch.c). */
+void rill_worker_pool_forget_batch(rill_worker_pool_t *self, rill_worker_t *worker, size_t jobs);
 /* Gives back credit (job finished, returned or cancelled), bounded. */
 void rill_worker_add_credit(rill_worker_t *worker, uint64_t credit);
 /* Free credit = capacity - jobs held (none when it holds more). */

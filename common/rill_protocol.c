@@ -87,7 +87,8 @@ static const command_shape_t to_broker_from_worker[] = {
 
 static const command_shape_t to_worker[] = {
     {RILL_COMMAND_WELCOME, 1, 1, {ARGUMENT_JSON}},
-    {RILL_COMMAND_BATCH, 1, 1, {ARGUMENT_JSON}},
+    /* (rill/7) one batch per frame, up to RILL_BATCHES_PER_MESSAGE */
+    {RILL_COMMAND_BATCH, 1, RILL_BATCHES_PER_MESSAGE, {ARGUMENT_JSON, ARGUMENT_JSON, ARGUMENT_JSON, ARGUMENT_JSON}},
     {RILL_COMMAND_CANCEL, 1, 1, {ARGUMENT_JOB_ID}},
     {RILL_COMMAND_PING, 0, 0, {0}},
     {RILL_COMMAND_REJOIN, 0, 0, {0}},

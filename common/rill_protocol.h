@@ -21,6 +21,8 @@
  * numbering of the same name (a deleted, evicted or restarted topic). */
 #define RILL_TOPIC_EPOCH_LENGTH 8
 #define RILL_MESSAGE_MAX_FRAMES 64 /* REPLAY carries up to 16 events per message */
+/* (rill/7) The most batch frames one BATCH message carries. */
+#define RILL_BATCHES_PER_MESSAGE 32
 #define RILL_SOCKET_HWM 100000
 #define RILL_SOCKET_LINGER_MS 1000
 

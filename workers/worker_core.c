@@ -141,7 +141,9 @@ static void handle_message(rill_worker_context_t *worker, const rill_message_t *
         handle_welcome(worker, message->arguments[0]);
         break;
     case RILL_COMMAND_BATCH:
-        handle_batch(worker, message->arguments[0]);
+        /* (rill/7) Several batches in one message: each as if it came alone. */
+        for (size_t i = 0; i < message->argument_count; i++)
+            handle_batch(worker, message->arguments[i]);
         break;
     case RILL_COMMAND_CANCEL:
         handle_cancel(worker, message->arguments[0]);

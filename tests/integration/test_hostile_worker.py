@@ -65,8 +65,8 @@ class FakeWorker:
             if self.socket.poll(50):
                 frames = self.socket.recv_multipart()
                 command = frames[1].decode()
-                if command == "BATCH":
-                    self.jobs += [job["id"] for job in json.loads(frames[2])["jobs"]]
+                if command == "BATCH":  # rill/7: one batch a frame
+                    self.jobs += [job["id"] for frame in frames[2:] for job in json.loads(frame)["jobs"]]
                 elif command == "CANCEL":
                     self.cancelled.append(frames[2].decode())
                 elif command == "REJOIN":

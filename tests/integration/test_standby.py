@@ -265,8 +265,8 @@ class FakeWorker(Client):
             if message is None:
                 self.send("PING")
                 continue
-            if message[1] == b"BATCH":
-                self.batches.append(json.loads(message[2]))
+            if message[1] == b"BATCH":  # rill/7: one batch a frame
+                self.batches += [json.loads(frame) for frame in message[2:]]
             elif message[1] == b"WELCOME":
                 self.welcomes.append(json.loads(message[2]))
             elif message[1] == b"REJOIN":
