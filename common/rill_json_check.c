@@ -10,6 +10,7 @@
 #include "rill_json_text.h"
 
 #include <stdint.h>
+#include <string.h>
 
 typedef struct {
     const unsigned char *bytes;
@@ -61,6 +62,43 @@ static const unsigned char plain[256] = {
     [0x20] = 1, [0x21] = 1, [0x23 ... 0x5b] = 1, [0x5d ... 0x7f] = 1, /* GNU C ranges: no '"', no '\\' */
 };
 
+/* Eight bytes at a time (SWAR): the high bit of each byte of the result is
+ * set for a byte that is '"', '\\', below 0x20 or above 0x7f, and perhaps
+ * for bytes after such a byte (a borrow), never before it: the lowest set
+ * bit finds the first byte that ends a plain run. */
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+
+static uint64_t special_bytes(uint64_t word)
+{
+    uint64_t quote = word ^ (ONES * '"');
+    uint64_t backslash = word ^ (ONES * '\\');
+    uint64_t zero_quote = (quote - ONES) & ~quote;
+    uint64_t zero_backslash = (backslash - ONES) & ~backslash;
+    uint64_t control = (word - ONES * 0x20) & ~word;
+    return (zero_quote | zero_backslash | control | word) & HIGHS;
+}
+
+/* The length of the plain run at bytes[at..length): bytes a string holds
+ * as they are. */
+static size_t plain_run(const unsigned char *bytes, size_t at, size_t length)
+{
+    size_t from = at;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    while (length - at >= 8) {
+        uint64_t word;
+        memcpy(&word, bytes + at, sizeof(word)); /* little-endian: byte 0 is the lowest */
+        uint64_t special = special_bytes(word);
+        if (special != 0)
+            return at - from + (size_t)__builtin_ctzll(special) / 8;
+        at += 8;
+    }
+#endif
+    while (at < length && plain[bytes[at]])
+        at++;
+    return at - from;
+}
+
 /* A string whose opening quote is at s->at; leaves s->at after its end. */
 static int scan_string(scanner_t *s)
 {
@@ -68,11 +106,7 @@ static int scan_string(scanner_t *s)
     const unsigned char *bytes = s->bytes;
     while (s->at < s->length) {
         size_t at = s->at, length = s->length;
-        while (length - at >= 4 && plain[bytes[at]] & plain[bytes[at + 1]] & plain[bytes[at + 2]] &
-                                       plain[bytes[at + 3]])
-            at += 4;
-        while (at < length && plain[bytes[at]])
-            at++;
+        at += plain_run(bytes, at, length);
         s->at = at;
         if (at == length)
             break;

@@ -6,6 +6,7 @@
 #include "rill_test.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static int valid(const char *text, size_t length)
 {
@@ -146,11 +147,46 @@ static void test_depth(void)
     free(text);
 }
 
+/* Strings are read eight bytes at a time: every byte value at every place
+ * of a long string (and of its first and last word) gives the answer of
+ * the byte-by-byte rules: printable ASCII but '"' and '\\' stands; '"' ends
+ * the string early (bytes after the value); '\\' starts an escape ("\\a"
+ * is not one); a control byte is refused, and so is a lone byte over 0x7f
+ * (not UTF-8); and where it was found is the offset given. */
+static void test_every_byte_in_a_long_string(void)
+{
+    int all_right = 1;
+    char text[40];
+    for (size_t place = 1; place < 39 && all_right; place++) {
+        for (int value = 1; value < 256; value++) {
+            memset(text, 'a', sizeof(text));
+            text[0] = '"';
+            text[39] = '"';
+            text[place] = (char)value;
+            rill_json_check_error_t error = {0, NULL};
+            int accepted = rill_json_check(text, sizeof(text), &error) == 0;
+            int plain = value >= 0x20 && value < 0x80 && value != '"' && value != '\\';
+            /* (a '\\' just before the closing quote escapes it: the string
+             * never ends, said at its start) */
+            int expected_offset = value == '\\' ? (place == 38 ? 0 : (int)place)
+                                  : value == '"' ? (int)place + 1 : (int)place;
+            if (accepted != plain || (!accepted && (int)error.offset != expected_offset)) {
+                fprintf(stderr, "  byte 0x%02x at %zu: accepted %d, offset %zu\n", value, place, accepted,
+                        error.offset);
+                all_right = 0;
+                break;
+            }
+        }
+    }
+    CHECK(all_right);
+}
+
 int main(void)
 {
     test_valid();
     test_invalid();
     test_offsets();
     test_depth();
+    test_every_byte_in_a_long_string();
     RILL_TEST_END();
 }
