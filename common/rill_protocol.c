@@ -560,14 +560,21 @@ int rill_event_encode(zmq_msg_t *message, const char *topic, size_t topic_length
 
 const uint8_t *rill_number_before(const uint8_t *at, const uint8_t *end, uint8_t stop, uint64_t *value)
 {
-    size_t limit = (size_t)(end - at) < 20 ? (size_t)(end - at) : 20;
-    const uint8_t *found = memchr(at, stop, limit);
-    if (found == NULL)
-        return NULL;
-    rill_frame_t digits = {at, (size_t)(found - at)};
-    if (rill_frame_to_u64(digits, value) != 0)
-        return NULL;
-    return found + 1;
+    /* One pass, no memchr first: 1 to 19 digits, then stop. */
+    uint64_t result = 0;
+    for (size_t digits = 0; at < end && digits < 20; digits++, at++) {
+        uint8_t c = *at;
+        if (c == stop) {
+            if (digits == 0)
+                return NULL;
+            *value = result;
+            return at + 1;
+        }
+        if (c < '0' || c > '9' || digits == 19)
+            return NULL;
+        result = result * 10 + (uint64_t)(c - '0');
+    }
+    return NULL;
 }
 
 int rill_protocol_send(void *socket, const rill_frame_t *routing_id, const rill_frame_t *frames,
