@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 fake_t fake;
@@ -128,4 +129,17 @@ const sent_t *last_command(const char *routing, rill_command_t command)
             return sent;
     }
     return NULL;
+}
+
+rill_broker_t *fake_outbox_broker(const rill_config_t *config)
+{
+    rill_outbox_t outbox = fake_outbox();
+    char error[128];
+    rill_broker_t *broker = rill_broker_new(config, &outbox, error, sizeof(error));
+    if (broker == NULL) {
+        fprintf(stderr, "cannot make a broker: %s\n", error);
+        exit(1);
+    }
+    rill_broker_end_recovery(broker);
+    return broker;
 }

@@ -8,6 +8,7 @@
 #ifndef RILL_TEST_FAKE_OUTBOX_H
 #define RILL_TEST_FAKE_OUTBOX_H
 
+#include "broker.h"
 #include "outbox.h"
 
 #include <stddef.h>
@@ -49,6 +50,10 @@ extern fake_t fake;
 
 /* An outbox whose three senders record into fake. */
 rill_outbox_t fake_outbox(void);
+/* A broker of config on that outbox, past its recovery window (an unknown
+ * job is not_found; test_worker_sessions.c has the window). A broker that
+ * cannot be made ends the test program with the reason. */
+rill_broker_t *fake_outbox_broker(const rill_config_t *config);
 void forget_recorded(void);
 const published_t *last_published(void);
 /* The last command sent to routing, of that command; NULL if none. */

@@ -29,12 +29,7 @@ static rill_broker_t *new_broker(void)
     grouped->retain_ms = 60000;
     grouped->retain_parts = 100;
     grouped->timeout_ms = 600000;
-    rill_outbox_t outbox = fake_outbox();
-    char error[128];
-    rill_broker_t *broker = rill_broker_new(&config, &outbox, error, sizeof(error));
-    CHECKF(broker != NULL, "%s", error);
-    rill_broker_end_recovery(broker);
-    return broker;
+    return fake_outbox_broker(&config);
 }
 
 static rill_worker_t *hello(rill_broker_t *broker, const char *name, uint64_t credit)

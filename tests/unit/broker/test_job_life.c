@@ -61,13 +61,7 @@ static rill_broker_t *new_broker(void)
     config.pipelines[2].buffer_max = 3;
     config.pipeline_count = 3;
     config.retry_backoff_ms = 0; /* test_worker_sessions.c tests the backoff */
-    rill_outbox_t outbox = fake_outbox();
-    char error[128];
-    rill_broker_t *broker = rill_broker_new(&config, &outbox, error, sizeof(error));
-    CHECKF(broker != NULL, "%s", error);
-    /* Past its recovery window: an unknown job is not_found (test_worker_sessions.c has the window). */
-    rill_broker_end_recovery(broker);
-    return broker;
+    return fake_outbox_broker(&config);
 }
 
 static rill_submit_job_t submitted(const char *id, const char *kind, const char *key)

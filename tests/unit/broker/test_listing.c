@@ -23,12 +23,7 @@ static rill_broker_t *new_broker(void)
 {
     rill_config_t config;
     rill_config_defaults(&config);
-    rill_outbox_t outbox = fake_outbox();
-    char error[128];
-    rill_broker_t *broker = rill_broker_new(&config, &outbox, error, sizeof(error));
-    CHECKF(broker != NULL, "%s", error);
-    rill_broker_end_recovery(broker);
-    return broker;
+    return fake_outbox_broker(&config);
 }
 
 static void submit_one(rill_broker_t *broker, unsigned number, const char *kind, const char *source)

@@ -61,12 +61,7 @@ static rill_broker_t *new_broker_sized(uint64_t max_message_bytes)
     if (max_message_bytes != 0)
         config.max_message_bytes = max_message_bytes;
     config.heartbeat_ms = HEARTBEAT_MS;
-    rill_outbox_t outbox = fake_outbox();
-    char error[128];
-    rill_broker_t *broker = rill_broker_new(&config, &outbox, error, sizeof(error));
-    CHECKF(broker != NULL, "%s", error);
-    rill_broker_end_recovery(broker);
-    return broker;
+    return fake_outbox_broker(&config);
 }
 
 static rill_broker_t *new_broker(void)
