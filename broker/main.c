@@ -23,6 +23,7 @@
 #include "rill_clock.h"
 #include "rill_log.h"
 #include "rill_scheduler.h"
+#include "colocate.h"
 #include "rill_run_lock.h"
 #include "sockets.h"
 #include "standby.h"
@@ -72,6 +73,9 @@ static void usage(FILE *out)
             "\n"
             "Env RILL_START_EPOCH_MS: the system's start (ms since the epoch; ./rill up\n"
             "sets it): log lines count ms from it, else from this process's start.\n"
+            "Env RILL_SCHEDULER: batch (default) or normal. Env RILL_COLOCATE_PARTS_PER_S:\n"
+            "from that many job parts a second (default 30000; 0: never) every thread\n"
+            "shares one CPU (docs/CONFIG.md).\n"
             "Signals: SIGTERM/SIGINT exit cleanly; SIGHUP reloads the config file.\n");
 }
 
@@ -216,8 +220,8 @@ static int read_signals(int fd, rill_broker_t *broker, const char *config_path)
     return stop;
 }
 
-static int run(rill_broker_t *broker, rill_broker_sockets_t *sockets, rill_standby_t *standby, int signal_fd,
-               const char *config_path)
+static int run(rill_broker_t *broker, rill_broker_sockets_t *sockets, rill_standby_t *standby,
+               rill_colocate_t *colocate, int signal_fd, const char *config_path)
 {
     uint64_t next_tick = rill_clock_monotonic_ms() + TICK_MS;
     for (;;) {
@@ -288,6 +292,8 @@ static int run(rill_broker_t *broker, rill_broker_sockets_t *sockets, rill_stand
         if (rill_events_channel_take_risk(sockets)) /* before the tick's syncs */
             broker->events_at_risk_ms = now;
         if (now >= next_tick) {
+            /* Busy, its threads share a CPU (colocate.h). */
+            rill_colocate_tick(colocate, broker->counters->parts, now);
             rill_broker_sockets_read_monitor(sockets, sockets->workers_monitor, "workers");
             rill_broker_sockets_read_monitor(sockets, sockets->control_monitor, "control");
             if (standby != NULL)
@@ -335,6 +341,11 @@ int main(int argc, char **argv)
     /* Before any thread: libzmq's inherit it. The broker's default is
      * SCHED_BATCH (rill_scheduler.h). */
     if (rill_scheduler_apply_from_environment(RILL_SCHEDULER_BATCH, error, sizeof(error)) != 0) {
+        fprintf(stderr, "rill-broker: %s\n", error);
+        return 2;
+    }
+    uint64_t colocate_above = 0;
+    if (rill_colocate_threshold_from_environment(&colocate_above, error, sizeof(error)) != 0) {
         fprintf(stderr, "rill-broker: %s\n", error);
         return 2;
     }
@@ -421,7 +432,9 @@ int main(int argc, char **argv)
                   broker->instance_id, options.endpoints.workers, options.endpoints.control,
                   options.endpoints.events, config.kind_count, (unsigned long long)config.heartbeat_ms,
                   first_broker ? "" : "; recovering the jobs workers still run");
-    int status = run(broker, sockets, standby, signal_fd, options.config_path);
+    rill_colocate_t *colocate = rill_colocate_new(colocate_above);
+    int status = run(broker, sockets, standby, colocate, signal_fd, options.config_path);
+    rill_colocate_destroy(&colocate);
     rill_standby_destroy(&standby);
     rill_log_info(NULL, "broker %s down: %llu jobs submitted, %llu parts, %llu malformed",
                   broker->instance_id, (unsigned long long)broker->counters->jobs_submitted,

@@ -86,3 +86,62 @@ def test_scheduling_policy_by_default_with_batch_and_for_commands(ctx):
         with open(bad.log_path) as f:
             text = f.read()
         check('"realtime"' in text and "batch" in text, "%s said: %r" % (binary, text))
+
+
+def thread_cpus(pid):
+    """{thread id: the set of CPUs it may run on} of every thread of pid."""
+    return {int(tid): os.sched_getaffinity(int(tid)) for tid in os.listdir("/proc/%d/task" % pid)}
+
+
+def test_a_busy_broker_keeps_its_threads_on_one_cpu(ctx):
+    """broker/colocate.h: from RILL_COLOCATE_PARTS_PER_S job parts a second
+    (over a second) every thread of the broker shares the CPU its loop is
+    on; under half that rate they get their CPUs back. A bad value stops the
+    broker at start."""
+    os.environ["RILL_COLOCATE_PARTS_PER_S"] = "100"
+    try:
+        system = ctx.system(workers=1)
+    finally:
+        del os.environ["RILL_COLOCATE_PARTS_PER_S"]
+    system.wait_healthy(workers=1)
+    broker = system.broker.popen.pid
+    start = thread_cpus(broker)
+    check(len(start) >= 2, "broker threads %r" % start)
+    allowed = os.sched_getaffinity(broker)
+    # ~400 parts a second for ~2.5 s.
+    status, body = system.json_request("POST", "/v1/jobs?detach=1",
+                                       [{"kind": "demo", "args": {"parts": 500, "interval_ms": 5}}
+                                        for _ in range(2)])
+    check(status == 202, "detach answered %s %r" % (status, body))
+    if len(allowed) < 2:
+        print("one CPU here: nothing to share")
+        return
+    deadline = time.monotonic() + 8
+    pinned = {}
+    while time.monotonic() < deadline:
+        pinned = thread_cpus(broker)
+        if all(len(cpus) == 1 for cpus in pinned.values()):
+            break
+        time.sleep(0.1)
+    check(all(len(cpus) == 1 for cpus in pinned.values()) and len(set(map(frozenset, pinned.values()))) == 1,
+          "busy, the broker's threads did not share one CPU: %r" % pinned)
+    check("the broker's threads share CPU" in system.broker.log_text(), system.logs_tail())
+    # The jobs end; the next second is quiet: every thread has its CPUs back.
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        back = thread_cpus(broker)
+        if all(cpus == allowed for cpus in back.values()):
+            break
+        time.sleep(0.2)
+    check(all(cpus == allowed for cpus in thread_cpus(broker).values()),
+          "quiet, the broker's threads stayed on one CPU: %r" % thread_cpus(broker))
+    check("run on any of their CPUs again" in system.broker.log_text(), system.logs_tail())
+
+    system.env = dict(system.env, RILL_COLOCATE_PARTS_PER_S="lots")
+    bad = system.spawn("bad-colocate", [system.binary("broker", "rill-broker"), "--run-dir",
+                                        os.path.join(system.dir, "bad-run-colocate")])
+    bad.expected_exit = 2
+    check(bad.popen.wait(10) == 2, "RILL_COLOCATE_PARTS_PER_S=lots: exited %s" % bad.popen.returncode)
+    with open(bad.log_path) as f:
+        text = f.read()
+    check("RILL_COLOCATE_PARTS_PER_S" in text and '"lots"' in text, "the broker said: %r" % text)

@@ -1,0 +1,146 @@
+/*
+ * colocate.c - under load, the broker's threads share one CPU. See
+ * colocate.h for why, and what it costs.
+ */
+#include "colocate.h"
+#include "rill_alloc.h"
+#include "rill_log.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+
+#define WINDOW_MS 1000
+
+struct rill_colocate {
+    uint64_t above;     /* parts a second that pin (0: never) */
+    cpu_set_t original; /* the CPUs the process had at start */
+    int cpu;            /* the CPU they share; -1 when not pinned */
+    uint64_t window_start_ms;
+    uint64_t window_parts;
+    int refused; /* the kernel refused once: not tried again */
+};
+
+rill_colocate_t *rill_colocate_new(uint64_t above)
+{
+    rill_colocate_t *self = rill_xcalloc(1, sizeof(*self));
+    self->above = above;
+    self->cpu = -1;
+    if (sched_getaffinity(0, sizeof(self->original), &self->original) != 0) {
+        free(self);
+        return NULL;
+    }
+    return self;
+}
+
+/* Sets the CPUs of every thread of the process (libzmq's too: each thread
+ * has its own mask). Returns 0, or -1 when the kernel refused one. */
+static int set_every_thread(const cpu_set_t *cpus)
+{
+    DIR *tasks = opendir("/proc/self/task");
+    if (tasks == NULL)
+        return -1;
+    int failed = 0;
+    struct dirent *entry;
+    while ((entry = readdir(tasks)) != NULL) {
+        char *end = NULL;
+        long tid = strtol(entry->d_name, &end, 10);
+        if (end == entry->d_name || *end != '\0' || tid <= 0)
+            continue;
+        if (sched_setaffinity((pid_t)tid, sizeof(*cpus), cpus) != 0)
+            failed = 1;
+    }
+    closedir(tasks);
+    return failed ? -1 : 0;
+}
+
+static void unpin(rill_colocate_t *self, const char *why)
+{
+    if (self->cpu < 0)
+        return;
+    if (set_every_thread(&self->original) != 0)
+        rill_log_warn(NULL, "cannot give the broker's threads their CPUs back: %s", strerror(errno));
+    rill_log_info(NULL, "%s: the broker's threads run on any of their CPUs again (they shared CPU %d)", why,
+                  self->cpu);
+    self->cpu = -1;
+}
+
+void rill_colocate_destroy(rill_colocate_t **self_p)
+{
+    if (self_p == NULL || *self_p == NULL)
+        return;
+    unpin(*self_p, "stopping");
+    free(*self_p);
+    *self_p = NULL;
+}
+
+int rill_colocate_threshold_from_environment(uint64_t *above, char *error, size_t error_size)
+{
+    const char *text = getenv("RILL_COLOCATE_PARTS_PER_S");
+    *above = RILL_COLOCATE_DEFAULT_PARTS_PER_S;
+    if (text == NULL || text[0] == '\0')
+        return 0;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long value = strtoull(text, &end, 10);
+    if (text[0] < '0' || text[0] > '9' || *end != '\0' || errno != 0) {
+        snprintf(error, error_size, "RILL_COLOCATE_PARTS_PER_S must be a number of parts a second (0: never), "
+                 "not \"%.40s\"", text);
+        return -1;
+    }
+    *above = value;
+    return 0;
+}
+
+void rill_colocate_tick(rill_colocate_t *self, uint64_t parts, uint64_t now_ms)
+{
+    if (self == NULL)
+        return;
+    if (self->window_start_ms == 0 || parts < self->window_parts) {
+        self->window_start_ms = now_ms;
+        self->window_parts = parts;
+        return;
+    }
+    uint64_t elapsed = now_ms - self->window_start_ms;
+    if (elapsed < WINDOW_MS)
+        return;
+    uint64_t rate = (parts - self->window_parts) * 1000 / elapsed;
+    self->window_start_ms = now_ms;
+    self->window_parts = parts;
+    if (self->cpu >= 0 && (self->above == 0 || rate < self->above / 2)) {
+        unpin(self, "the job path is quiet");
+        return;
+    }
+    if (self->cpu >= 0 || self->above == 0 || rate < self->above || self->refused)
+        return;
+    int cpu = sched_getcpu();
+    if (cpu < 0 || cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &self->original) || CPU_COUNT(&self->original) < 2)
+        return; /* one CPU anyway, or not one of ours */
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    if (set_every_thread(&one) != 0) {
+        self->refused = 1;
+        (void)set_every_thread(&self->original);
+        rill_log_warn(NULL, "cannot keep the broker's threads on one CPU (%s): they run as they were",
+                      strerror(errno));
+        return;
+    }
+    self->cpu = cpu;
+    rill_log_info(NULL, "busy (%llu parts a second): the broker's threads share CPU %d", (unsigned long long)rate,
+                  cpu);
+}
+
+int rill_colocate_pinned(const rill_colocate_t *self)
+{
+    return self != NULL && self->cpu >= 0;
+}
+
+int rill_colocate_cpu(const rill_colocate_t *self)
+{
+    return self != NULL ? self->cpu : -1;
+}
