@@ -6,8 +6,8 @@
  * and libzmq's I/O thread, and each crossing wakes the other thread. On a
  * virtual machine a wakeup on another CPU is an inter-processor interrupt
  * and a VM exit: measured at ~50 k parts/s on a 2-vCPU KVM guest, the
- * broker spent ~25 % less CPU per part with both threads on one CPU (3.1-3.6
- * -> 2.4-2.6 us; docs/BENCHMARKS.md, 2026-11-30 15:40), the loop and the
+ * broker spent 14-25 % less CPU per part with both threads on one CPU (3.1-3.8
+ * -> 2.4-3.2 us; docs/BENCHMARKS.md, 2026-11-30 15:40), the loop and the
  * I/O thread then taking turns (SCHED_BATCH: no wakeup preemption) instead
  * of waking each other across CPUs. At a low rate the same pinning costs
  * latency instead (a paced run's p99 1.7-2.4 -> 3.8 ms: a thread that must
