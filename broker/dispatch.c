@@ -271,7 +271,12 @@ void rill_broker_dispatch(rill_broker_t *self)
                 starved[starved_count++] = job->kind;
             credit = rill_worker_pool_free_credit(self->pool);
             if (sent != 0) {
-                /* Jobs after this one may have left the queue: from the start. */
+                /* Jobs after this one may have left the queue: from the
+                 * start, once the held batches went (their jobs still sit in
+                 * the queue until they start: held twice otherwise). */
+                for (size_t i = 0; i < held_count; i++)
+                    send_held(self, &held[i], now_wall);
+                held_count = 0;
                 job = rill_ready_queue_first(self->ready);
                 continue;
             }

@@ -18,7 +18,20 @@ static rill_broker_t *new_broker(void)
     rill_config_t config;
     rill_config_defaults(&config);
     config.max_jobs_per_request = 64;
+    config.retry_backoff_ms = 0; /* a lost batch goes again at once */
     snprintf(config.kinds[config.kind_count++], RILL_CONFIG_KIND_NAME_MAX, "grouped");
+    snprintf(config.kinds[config.kind_count++], RILL_CONFIG_KIND_NAME_MAX, "inorder");
+    rill_pipeline_config_t *inorder = &config.pipelines[config.pipeline_count++];
+    memset(inorder, 0, sizeof(*inorder));
+    snprintf(inorder->name, sizeof(inorder->name), "inorder");
+    snprintf(inorder->kind, sizeof(inorder->kind), "inorder");
+    inorder->mode = RILL_PIPELINE_ORDERED;
+    inorder->buffer_max = 2;
+    inorder->concurrency = 1;
+    inorder->retain_ms = 60000;
+    inorder->retain_parts = 100;
+    inorder->timeout_ms = 600000;
+    inorder->retries = 2;
     rill_pipeline_config_t *grouped = &config.pipelines[config.pipeline_count++];
     memset(grouped, 0, sizeof(*grouped));
     snprintf(grouped->name, sizeof(grouped->name), "grouped");
@@ -36,8 +49,8 @@ static rill_worker_t *hello(rill_broker_t *broker, const char *name, uint64_t cr
 {
     char session[RILL_ID_TEXT_SIZE];
     snprintf(session, sizeof(session), "%032x", (unsigned)name[0] << 8 | (unsigned)name[1]);
-    rill_hello_t message = {.name = name, .host = "test", .pid = 1, .kind_count = 2,
-                            .kinds = {"demo", "grouped"}, .credit = credit, .session = session};
+    rill_hello_t message = {.name = name, .host = "test", .pid = 1, .kind_count = 3,
+                            .kinds = {"demo", "grouped", "inorder"}, .credit = credit, .session = session};
     rill_frame_t routing = rill_frame_from_string(name);
     rill_broker_worker_hello(broker, &routing, &message);
     return rill_worker_pool_find(broker->pool, routing.data, routing.size);
@@ -170,6 +183,31 @@ static void test_pipeline_batch_alone(void)
     forget_recorded();
 }
 
+/* A lost ordered batch goes again whole, at once, and the pass then starts
+ * over from the queue's head: a job held before it for the same worker is
+ * sent once, not held a second time. */
+static void test_held_once_across_an_ordered_retry(void)
+{
+    rill_broker_t *broker = new_broker();
+    rill_worker_t *w1 = hello(broker, "w1", 3);
+    submit(broker, "demo", 3, 1);    /* a batch of one, first */
+    rill_broker_dispatch(broker);
+    submit(broker, "inorder", 1, 2); /* then one ordered batch of two */
+    rill_broker_dispatch(broker);
+    CHECK(w1->held == 3 && w1->credit == 0);
+    rill_broker_worker_gone(broker, w1, "died", 1); /* all three queued again */
+    rill_worker_t *w2 = hello(broker, "w2", 5);
+    size_t before = fake.command_count, frames = 0;
+    rill_broker_dispatch(broker);
+    CHECKF(batch_messages(before, "w2", &frames) == 2 && frames == 2, "%zu batches to w2", frames);
+    rill_job_t *plain = rill_job_table_find(broker->jobs, "00000000000000000000000000000003");
+    CHECK(plain != NULL && plain->state == RILL_JOB_RUNNING && plain->worker == w2);
+    CHECKF(w2->held == 3 && w2->credit == 2, "w2 holds %llu, credit %llu", (unsigned long long)w2->held,
+           (unsigned long long)w2->credit);
+    rill_broker_destroy(&broker);
+    forget_recorded();
+}
+
 int main(void)
 {
     rill_log_set_level_name("error");
@@ -177,5 +215,6 @@ int main(void)
     test_many_for_one_worker();
     test_unreachable();
     test_pipeline_batch_alone();
+    test_held_once_across_an_ordered_retry();
     RILL_TEST_END();
 }
