@@ -18,9 +18,12 @@
 
 /* The smallest data buffer: a demo part is ~80 bytes of data. */
 #define BUFFER_MIN 256
-/* A ring's first buffer is never made larger than this from what others
- * held: the rings of jobs with large parts grow as they need. */
-#define TYPICAL_BYTES_MAX 65536
+/* A ring's first slots and buffer are never made larger than this from
+ * what others held (a job runs with them until it ends and is trimmed:
+ * ten thousand running jobs hold at most ~16 MiB more so); the rings of
+ * jobs with many or large parts grow as they need. */
+#define TYPICAL_EVENTS_MAX 64
+#define TYPICAL_BYTES_MAX 16384
 
 struct rill_retention {
     size_t capacity;  /* the most events it may ever hold */
@@ -125,12 +128,16 @@ static void size_like_the_last(rill_retention_t *self, size_t size)
     size_t events = (size_t)(self->totals->typical_events16 / 16);
     size_t bytes = (size_t)(self->totals->typical_bytes16 / 16);
     if (events > 8) {
+        if (events > TYPICAL_EVENTS_MAX)
+            events = TYPICAL_EVENTS_MAX;
         if (events > self->capacity)
             events = self->capacity;
         resize_slots(self, events);
     }
     bytes += bytes / 8; /* the jobs vary a little */
-    if (bytes > BUFFER_MIN && bytes >= size && bytes <= TYPICAL_BYTES_MAX)
+    if (bytes > TYPICAL_BYTES_MAX)
+        bytes = TYPICAL_BYTES_MAX;
+    if (bytes > BUFFER_MIN && bytes >= size)
         move_bytes(self, bytes);
 }
 
