@@ -242,7 +242,7 @@ size_t rill_u64_to_text(uint64_t value, char *buffer)
 }
 
 /* A job id is checked on every PARTS entry: 32 bytes, 16 at a time with
- * GCC's vector extensions (SSE2 on x86-64, NEON elsewhere), where a table
+ * GCC's vector extensions (SSE2 instructions on x86-64), where a table
  * lookup a byte cost ~240 instructions an id. A byte is a digit when it is
  * in '0'..'9' or 'a'..'f'; the compares give all-ones lanes for true. */
 typedef unsigned char id_lanes_t __attribute__((vector_size(16)));

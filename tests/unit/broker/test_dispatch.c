@@ -13,35 +13,32 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Declares kind name with a pipeline of its own, buffers of two jobs, one
+ * batch of a group in flight; the caller sets what differs. */
+static rill_pipeline_config_t *add_pipeline(rill_config_t *config, const char *name)
+{
+    snprintf(config->kinds[config->kind_count++], RILL_CONFIG_KIND_NAME_MAX, "%s", name);
+    rill_pipeline_config_t *pipeline = &config->pipelines[config->pipeline_count++];
+    memset(pipeline, 0, sizeof(*pipeline));
+    snprintf(pipeline->name, sizeof(pipeline->name), "%s", name);
+    snprintf(pipeline->kind, sizeof(pipeline->kind), "%s", name);
+    pipeline->mode = RILL_PIPELINE_ORDERED;
+    pipeline->buffer_max = 2;
+    pipeline->concurrency = 1;
+    pipeline->retain_ms = 60000;
+    pipeline->retain_parts = 100;
+    pipeline->timeout_ms = 600000;
+    return pipeline;
+}
+
 static rill_broker_t *new_broker(void)
 {
     rill_config_t config;
     rill_config_defaults(&config);
     config.max_jobs_per_request = 64;
     config.retry_backoff_ms = 0; /* a lost batch goes again at once */
-    snprintf(config.kinds[config.kind_count++], RILL_CONFIG_KIND_NAME_MAX, "grouped");
-    snprintf(config.kinds[config.kind_count++], RILL_CONFIG_KIND_NAME_MAX, "inorder");
-    rill_pipeline_config_t *inorder = &config.pipelines[config.pipeline_count++];
-    memset(inorder, 0, sizeof(*inorder));
-    snprintf(inorder->name, sizeof(inorder->name), "inorder");
-    snprintf(inorder->kind, sizeof(inorder->kind), "inorder");
-    inorder->mode = RILL_PIPELINE_ORDERED;
-    inorder->buffer_max = 2;
-    inorder->concurrency = 1;
-    inorder->retain_ms = 60000;
-    inorder->retain_parts = 100;
-    inorder->timeout_ms = 600000;
-    inorder->retries = 2;
-    rill_pipeline_config_t *grouped = &config.pipelines[config.pipeline_count++];
-    memset(grouped, 0, sizeof(*grouped));
-    snprintf(grouped->name, sizeof(grouped->name), "grouped");
-    snprintf(grouped->kind, sizeof(grouped->kind), "grouped");
-    grouped->buffer_max = 2;
-    grouped->buffer_ms = 60000;
-    grouped->concurrency = 1;
-    grouped->retain_ms = 60000;
-    grouped->retain_parts = 100;
-    grouped->timeout_ms = 600000;
+    add_pipeline(&config, "inorder")->retries = 2;
+    add_pipeline(&config, "grouped")->buffer_ms = 60000;
     return fake_outbox_broker(&config);
 }
 
