@@ -240,6 +240,12 @@ void rill_broker_dispatch(rill_broker_t *self)
     uint64_t credit = rill_worker_pool_free_credit(self->pool);
     held_batches_t held[HELD_WORKERS];
     size_t held_count = 0;
+    /* The worker the pass gave its last job keeps getting them while the
+     * load stays even (rill_worker_pool_choose_near): a request of four
+     * jobs is one BATCH message to one worker, not one to each (~6 % of
+     * the broker's CPU a part at ~50 k parts/s; docs/BENCHMARKS.md,
+     * 2026-11-30 19:00); the next pass starts from the most free credit. */
+    rill_worker_t *last_held = NULL;
     uint64_t now_wall = rill_clock_wall_ms();
     /* Kinds found without a worker in this pass: skip their jobs quickly. */
     const char *starved[2 * RILL_CONFIG_MAX_KINDS];
@@ -285,12 +291,13 @@ void rill_broker_dispatch(rill_broker_t *self)
         }
         free(batch);
         if (!skip) {
-            rill_worker_t *worker = rill_worker_pool_choose(self->pool, job->kind);
+            rill_worker_t *worker = rill_worker_pool_choose_near(self->pool, job->kind, last_held);
             if (worker == NULL) {
                 if (starved_count < sizeof(starved) / sizeof(starved[0]))
                     starved[starved_count++] = job->kind;
             } else {
                 hold_batch(self, held, &held_count, worker, job, now_wall);
+                last_held = worker;
                 credit--;
             }
         }

@@ -234,6 +234,17 @@ rill_worker_t *rill_worker_pool_choose(rill_worker_pool_t *self, const char *kin
     return best;
 }
 
+rill_worker_t *rill_worker_pool_choose_near(rill_worker_pool_t *self, const char *kind, rill_worker_t *preferred)
+{
+    rill_worker_t *best = rill_worker_pool_choose(self, kind);
+    if (best == NULL || preferred == NULL || preferred == best)
+        return best;
+    if (rill_worker_is_available(preferred) && preferred->credit > 0 && rill_worker_serves(preferred, kind) &&
+        preferred->credit + preferred->capacity / 16 >= best->credit)
+        return preferred;
+    return best;
+}
+
 void rill_worker_pool_note_batch(rill_worker_pool_t *self, rill_worker_t *worker, size_t jobs)
 {
     worker->credit = worker->credit > jobs ? worker->credit - jobs : 0;

@@ -100,6 +100,13 @@ size_t rill_worker_pool_serving(rill_worker_pool_t *self, const char *kind);
 uint64_t rill_worker_pool_free_credit(rill_worker_pool_t *self);
 /* Who gets the next batch of this kind, or NULL (none with free credit). */
 rill_worker_t *rill_worker_pool_choose(rill_worker_pool_t *self, const char *kind);
+/* The same, except that `preferred` (the worker the caller gave its last
+ * job, NULL for none) is chosen again while it serves kind, has credit,
+ * and has no less free credit than the best less 1/16 of its capacity:
+ * the ready queue's jobs of one dispatch pass then leave in one BATCH
+ * message (dispatch.c), and the load stays even to within 1/16 of a
+ * worker's capacity (4 jobs of max_worker_credit's default 64). */
+rill_worker_t *rill_worker_pool_choose_near(rill_worker_pool_t *self, const char *kind, rill_worker_t *preferred);
 /* Records that worker received a batch of jobs: takes credit, rotates ties. */
 void rill_worker_pool_note_batch(rill_worker_pool_t *self, rill_worker_t *worker, size_t jobs);
 /* Undoes a note_batch of jobs whose BATCH could not be sent (dispatch.c). */

@@ -1,6 +1,6 @@
 /* test_dispatch.c - dispatch.c through the fake outbox: the ready queue's
  * batches of one job leave as one BATCH message per worker and pass
- * (rill/7), a message that cannot go leaves its jobs queued with their
+ * (rill/7), a pass's jobs stay with one worker while the load allows, a message that cannot go leaves its jobs queued with their
  * credit given back, and a pipeline's batch still goes alone. */
 #include "dispatch.h"
 #include "fake_outbox.h"
@@ -118,6 +118,36 @@ static void test_one_message_per_worker(void)
     forget_recorded();
 }
 
+/* With room on both, a request's jobs go to one worker, in one message;
+ * the next request's to the other (it has more free credit then), and a
+ * large pass alternates in runs, the load even to within 1/16 of a
+ * worker's capacity (4 jobs of max_worker_credit's default 64). */
+static void test_a_pass_stays_with_one_worker(void)
+{
+    rill_broker_t *broker = new_broker();
+    rill_worker_t *w1 = hello(broker, "w1", 64);
+    rill_worker_t *w2 = hello(broker, "w2", 64);
+    size_t before = fake.command_count, frames1 = 0, frames2 = 0;
+    submit(broker, "demo", 1, 4);
+    rill_broker_dispatch(broker);
+    size_t messages = batch_messages(before, "w1", &frames1) + batch_messages(before, "w2", &frames2);
+    CHECKF(messages == 1 && frames1 + frames2 == 4, "%zu messages, %zu + %zu batches", messages, frames1,
+           frames2);
+    rill_worker_t *first = frames1 == 4 ? w1 : w2;
+    rill_worker_t *other = first == w1 ? w2 : w1;
+    before = fake.command_count;
+    submit(broker, "demo", 5, 4);
+    rill_broker_dispatch(broker);
+    CHECK(other->held == 4 && first->held == 4 && fake.command_count == before + 1);
+    submit(broker, "demo", 9, 60);
+    rill_broker_dispatch(broker);
+    uint64_t difference = w1->held > w2->held ? w1->held - w2->held : w2->held - w1->held;
+    CHECKF(w1->held + w2->held == 68 && difference <= 5, "w1 holds %llu, w2 %llu",
+           (unsigned long long)w1->held, (unsigned long long)w2->held);
+    rill_broker_destroy(&broker);
+    forget_recorded();
+}
+
 static void test_many_for_one_worker(void)
 {
     rill_broker_t *broker = new_broker();
@@ -209,6 +239,7 @@ int main(void)
 {
     rill_log_set_level_name("error");
     test_one_message_per_worker();
+    test_a_pass_stays_with_one_worker();
     test_many_for_one_worker();
     test_unreachable();
     test_pipeline_batch_alone();

@@ -43,6 +43,16 @@ int main(void)
     /* Most free credit wins. */
     rill_worker_add_credit(w2, 3);
     CHECK(rill_worker_pool_choose(pool, "demo") == w2);
+    /* ... unless the preferred worker is within 1/16 of its capacity of it
+     * (one dispatch pass's jobs to one worker): w1 has 6 free, w2 9. */
+    w1->capacity = 48; /* 3 */
+    CHECK(rill_worker_pool_choose_near(pool, "demo", w1) == w1);
+    w1->capacity = 47; /* 2 */
+    CHECK(rill_worker_pool_choose_near(pool, "demo", w1) == w2);
+    w1->capacity = 10;
+    CHECK(rill_worker_pool_choose_near(pool, "demo", NULL) == w2);
+    CHECK(rill_worker_pool_choose_near(pool, "demo", w3) == w2); /* w3 does not serve demo */
+    CHECK(rill_worker_pool_choose_near(pool, "tail", w1) == w3);
     /* Kind filter. */
     CHECK(rill_worker_pool_choose(pool, "tail") == w3);
     CHECK(rill_worker_pool_choose(pool, "exec") == NULL);
@@ -52,10 +62,12 @@ int main(void)
     rill_worker_pool_note_batch(pool, w3, 1);
     CHECK(w3->credit == 0);
     CHECK(rill_worker_pool_choose(pool, "tail") == NULL);
+    CHECK(rill_worker_pool_choose_near(pool, "tail", w3) == NULL); /* no credit, even preferred */
     CHECK(rill_worker_pool_serving(pool, "tail") == 1); /* still serves: "queued", not "waiting" */
     /* Draining and unreachable workers get nothing and serve nothing. */
     w2->draining = 1;
     CHECK(rill_worker_pool_choose(pool, "demo") == w1);
+    CHECK(rill_worker_pool_choose_near(pool, "demo", w2) == w1); /* preferred, but draining */
     w1->unreachable = 1;
     CHECK(rill_worker_pool_choose(pool, "demo") == NULL);
     CHECK(rill_worker_pool_serving(pool, "demo") == 0);
