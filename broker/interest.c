@@ -12,6 +12,11 @@
 
 struct rill_interest {
     zhashx_t *counts; /* topic -> uint64_t* */
+    /* How many subjects in counts begin with each byte: a subject kind no
+     * frontend subscribes to (a job's "j<id>" when every frontend follows
+     * its jobs directly, rill/4) is answered without hashing it, and that
+     * is asked of every job. */
+    uint32_t by_first_byte[256];
 };
 
 static void free_count(void **item)
@@ -93,20 +98,25 @@ void rill_interest_apply(rill_interest_t *self, const uint8_t *message, size_t s
         if (count == NULL) {
             count = rill_xcalloc(1, sizeof(*count));
             zhashx_update(self->counts, change->subject, count);
+            self->by_first_byte[(unsigned char)change->subject[0]]++;
         }
         (*count)++;
         change->count = *count;
     } else if (count != NULL) {
         (*count)--;
         change->count = *count;
-        if (*count == 0)
+        if (*count == 0) {
             zhashx_delete(self->counts, change->subject);
+            self->by_first_byte[(unsigned char)change->subject[0]]--;
+        }
     }
     change->kind = kind;
 }
 
 uint64_t rill_interest_count(rill_interest_t *self, const char *topic)
 {
+    if (self->by_first_byte[(unsigned char)topic[0]] == 0)
+        return 0;
     uint64_t *count = zhashx_lookup(self->counts, topic);
     return count != NULL ? *count : 0;
 }

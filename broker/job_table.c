@@ -27,9 +27,14 @@ struct rill_job_table {
     rill_job_t *last_found;
 };
 
-static char *duplicate(const char *text)
+/* Copies length bytes of text and a NUL at *cursor, and moves it past them. */
+static char *place(char **cursor, const char *text, size_t length)
 {
-    return text != NULL ? rill_xstrdup(text) : NULL;
+    char *at = *cursor;
+    memcpy(at, text, length);
+    at[length] = '\0';
+    *cursor += length + 1;
+    return at;
 }
 
 rill_job_t *rill_job_new(const rill_job_spec_t *spec)
@@ -40,19 +45,24 @@ rill_job_t *rill_job_new(const rill_job_spec_t *spec)
     memcpy(job->id, spec->id, RILL_ID_TEXT_SIZE);
     job->topic[0] = 'j';
     memcpy(job->topic + 1, spec->id, RILL_ID_TEXT_SIZE);
-    job->kind = duplicate(spec->kind);
-    job->source = duplicate(spec->source != NULL ? spec->source : spec->kind);
-    job->key = duplicate(spec->key);
-    job->who = duplicate(spec->who);
+    const char *source = spec->source != NULL ? spec->source : spec->kind;
+    size_t kind_length = strlen(spec->kind), source_length = strlen(source);
+    size_t key_length = spec->key != NULL ? strlen(spec->key) : 0;
+    size_t who_length = spec->who != NULL ? strlen(spec->who) : 0;
+    size_t args_length = spec->args != NULL ? spec->args_length : 0;
+    job->strings = rill_xmalloc(kind_length + source_length + key_length + who_length + args_length + 5);
+    char *cursor = job->strings;
+    job->kind = place(&cursor, spec->kind, kind_length);
+    job->source = place(&cursor, source, source_length);
+    job->key = spec->key != NULL ? place(&cursor, spec->key, key_length) : NULL;
+    job->who = spec->who != NULL ? place(&cursor, spec->who, who_length) : NULL;
+    if (spec->args != NULL) {
+        job->args = place(&cursor, spec->args, args_length);
+        job->args_length = args_length;
+    }
     job->retention = rill_retention_new(spec->retain_parts);
     if (spec->retain_bytes != 0)
         rill_retention_set_max_bytes(job->retention, spec->retain_bytes);
-    if (spec->args != NULL) {
-        job->args = rill_xmalloc(spec->args_length + 1);
-        memcpy(job->args, spec->args, spec->args_length);
-        job->args[spec->args_length] = '\0';
-        job->args_length = spec->args_length;
-    }
     job->detached = spec->detached;
     job->state = RILL_JOB_QUEUED;
     job->attempt = 1;
@@ -109,15 +119,10 @@ void rill_job_destroy(rill_job_t **self_p)
     rill_list_remove(&job->mirror_link);
     rill_job_flow_clear(job);
     rill_followers_clear(&job->followers);
-    free(job->kind);
-    free(job->source);
-    free(job->key);
-    free(job->who);
-    free(job->worker_name);
-    free(job->worker_host);
+    free(job->strings);
+    free(job->worker_name); /* and worker_host with it */
     free(job->pipeline);
     free(job->identity);
-    free(job->args);
     rill_retention_destroy(&job->retention);
     free(job);
     *self_p = NULL;
@@ -131,10 +136,14 @@ int rill_job_is_ended(const rill_job_t *job)
 
 void rill_job_set_worker_info(rill_job_t *job, const char *name, const char *host, int64_t pid)
 {
-    free(job->worker_name);
-    free(job->worker_host);
-    job->worker_name = duplicate(name);
-    job->worker_host = duplicate(host);
+    free(job->worker_name); /* the host's text is in the same block */
+    job->worker_name = job->worker_host = NULL;
+    if (name != NULL) {
+        size_t name_length = strlen(name), host_length = host != NULL ? strlen(host) : 0;
+        char *cursor = rill_xmalloc(name_length + host_length + 2);
+        job->worker_name = place(&cursor, name, name_length);
+        job->worker_host = host != NULL ? place(&cursor, host, host_length) : NULL;
+    }
     job->worker_pid = name != NULL ? pid : -1;
 }
 

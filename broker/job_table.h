@@ -36,11 +36,14 @@ typedef struct rill_job {
     char id[RILL_ID_TEXT_SIZE];
     char topic[RILL_ID_TEXT_SIZE + 1]; /* "j" + id: its subject on the XPUB */
     uint64_t serial;   /* from 1, in insertion order: the lists' newest first (listing.h) */
+    /* kind, source, key, who and args live in one block the job owns
+     * (strings): one allocation a job instead of five. */
     char *kind;
     char *source;
     char *key;  /* may be NULL */
     char *who;  /* may be NULL */
-    char *args;   /* owned: the args object as compact JSON text (rill_submit.h); NULL = none ({}) */
+    char *args; /* the args object as compact JSON text (rill_submit.h); NULL = none ({}) */
+    char *strings;
     size_t args_length;
     int detached;
     rill_job_state_t state;
@@ -66,7 +69,7 @@ typedef struct rill_job {
     char batch[RILL_ID_TEXT_SIZE]; /* last batch it went in; "" = none */
     struct rill_worker *worker;    /* while running */
     char *worker_name;             /* the worker that runs / ran it; NULL = none */
-    char *worker_host;
+    char *worker_host;             /* in worker_name's block; NULL with it */
     int64_t worker_pid;
     /* Settings it was submitted with (its pipeline's, else the config's). */
     uint64_t retain_ms;

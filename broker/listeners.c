@@ -23,7 +23,8 @@ void rill_broker_follow(rill_broker_t *self, rill_job_t *job, const char *follow
     rill_mirror_mark_job(self->mirror, job, 1);
     if (rill_interest_count(self->interest, follow) == 0)
         return; /* not live yet: its subscription's arrival counts it */
-    uint64_t count = rill_broker_listeners(self, job);
+    /* Its one follower is live (a new job's case: no second lookup). */
+    uint64_t count = job->followers.count == 1 ? job->subscribed + 1 : rill_broker_listeners(self, job);
     rill_broker_listeners_changed(self, job, 1, count - 1, count);
 }
 

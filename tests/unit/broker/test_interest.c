@@ -30,6 +30,18 @@ int main(void)
     CHECK(rill_interest_count(interest, job) == 0 && rill_interest_size(interest) == 0);
     change = apply(interest, 0, job); /* never below 0, and not another 1 -> 0 */
     CHECK(change.previous == 0 && change.count == 0);
+    /* Two subjects of one kind (one first byte): the count of the one left
+     * is still found once the other went (the lookup is skipped only while
+     * no subject begins with that byte). */
+    const char *other = "jfedcba9876543210fedcba9876543210";
+    apply(interest, 1, job);
+    apply(interest, 1, other);
+    apply(interest, 0, job);
+    CHECK(rill_interest_count(interest, other) == 1 && rill_interest_count(interest, job) == 0);
+    apply(interest, 0, other);
+    CHECK(rill_interest_count(interest, other) == 0);
+    CHECK(apply(interest, 1, other).count == 1 && rill_interest_count(interest, other) == 1);
+    apply(interest, 0, other);
 
     change = apply(interest, 1, "stoken-1");
     CHECK(change.kind == RILL_INTEREST_BARRIER && strcmp(change.subject, "stoken-1") == 0);
