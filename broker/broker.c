@@ -182,7 +182,7 @@ static uint64_t live_followers(rill_broker_t *self, const rill_job_t *job)
 {
     uint64_t live = 0;
     for (size_t i = 0; i < job->followers.count; i++)
-        live += rill_interest_count(self->interest, job->followers.subjects[i]) > 0;
+        live += rill_interest_count(self->interest, job->followers.subjects[i].text) > 0;
     return live;
 }
 

@@ -127,8 +127,8 @@ static int publish_job_event(rill_broker_t *self, rill_job_t *job, rill_event_ty
     }
     int failed = 0;
     for (size_t i = 0; i < job->followers.count; i++) {
-        const char *follow = job->followers.subjects[i];
-        size_t follow_length = strlen(follow);
+        const char *follow = job->followers.subjects[i].text;
+        size_t follow_length = job->followers.subjects[i].length;
         if (batch_append(self, follow, follow_length, header, header_length, bytes, size) == 0)
             continue;
         char topic[RILL_FOLLOW_SUBJECT_MAX + RILL_ID_TEXT_SIZE + 1];

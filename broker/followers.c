@@ -12,7 +12,7 @@
 static ptrdiff_t find(const rill_followers_t *self, const char *subject, size_t size)
 {
     for (size_t i = 0; i < self->count; i++) {
-        if (strlen(self->subjects[i]) == size && memcmp(self->subjects[i], subject, size) == 0)
+        if (self->subjects[i].length == size && memcmp(self->subjects[i].text, subject, size) == 0)
             return (ptrdiff_t)i;
     }
     return -1;
@@ -25,10 +25,13 @@ int rill_followers_has(const rill_followers_t *self, const char *subject, size_t
 
 int rill_followers_add(rill_followers_t *self, const char *subject, size_t size)
 {
-    if (find(self, subject, size) >= 0)
+    if (size > RILL_FOLLOW_SUBJECT_MAX || find(self, subject, size) >= 0)
         return 0;
     self->subjects = rill_xrealloc(self->subjects, (self->count + 1) * sizeof(*self->subjects));
-    self->subjects[self->count++] = rill_xmemdup_text(subject, size);
+    rill_follower_t *added = &self->subjects[self->count++];
+    memcpy(added->text, subject, size);
+    added->text[size] = '\0';
+    added->length = size;
     return 1;
 }
 
@@ -37,7 +40,6 @@ int rill_followers_remove(rill_followers_t *self, const char *subject, size_t si
     ptrdiff_t at = find(self, subject, size);
     if (at < 0)
         return 0;
-    free(self->subjects[at]);
     self->subjects[at] = self->subjects[--self->count];
     if (self->count == 0) {
         free(self->subjects);
@@ -48,8 +50,6 @@ int rill_followers_remove(rill_followers_t *self, const char *subject, size_t si
 
 void rill_followers_clear(rill_followers_t *self)
 {
-    for (size_t i = 0; i < self->count; i++)
-        free(self->subjects[i]);
     free(self->subjects);
     self->subjects = NULL;
     self->count = 0;

@@ -16,15 +16,26 @@
 #ifndef RILL_BROKER_FOLLOWERS_H
 #define RILL_BROKER_FOLLOWERS_H
 
+#include "rill_protocol.h"
+
 #include <stddef.h>
 
+/* One follow subject, "d<token>/", NUL-terminated, with its length: an
+ * event's header is built from it for every event (no strlen), and a job's
+ * one follower costs one allocation, not two. */
 typedef struct {
-    char **subjects; /* each "d<token>/", NUL-terminated, owned */
+    size_t length;
+    char text[RILL_FOLLOW_SUBJECT_MAX + 1];
+} rill_follower_t;
+
+typedef struct {
+    rill_follower_t *subjects; /* owned */
     size_t count;
 } rill_followers_t;
 
-/* Adds subject (size bytes, a valid follow subject). Returns 1 when added,
- * 0 when it was there already. */
+/* Adds subject (size bytes, a valid follow subject: at most
+ * RILL_FOLLOW_SUBJECT_MAX). Returns 1 when added, 0 when it was there
+ * already or is too long. */
 int rill_followers_add(rill_followers_t *self, const char *subject, size_t size);
 /* Removes subject. Returns 1 when it was there. */
 int rill_followers_remove(rill_followers_t *self, const char *subject, size_t size);

@@ -23,7 +23,7 @@ char *rill_mirror_job_encode(const rill_job_t *job, uint64_t now_ms)
                            "pid", (json_int_t)job->worker_pid);
     json_t *follow = json_array();
     for (size_t i = 0; follow != NULL && i < job->followers.count; i++)
-        json_array_append_new(follow, json_string(job->followers.subjects[i]));
+        json_array_append_new(follow, json_string(job->followers.subjects[i].text));
     uint64_t left = 0;
     if (job->deadline_ms != 0 && !rill_job_is_ended(job))
         left = job->deadline_ms > now_ms ? job->deadline_ms - now_ms : 1;

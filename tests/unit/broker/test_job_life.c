@@ -722,7 +722,7 @@ static void test_direct_delivery(void)
     rill_job_t *first = rill_job_table_find(broker->jobs, id1);
     rill_job_t *second = rill_job_table_find(broker->jobs, id2);
     rill_job_t *third = rill_job_table_find(broker->jobs, id3);
-    CHECK(first->held && first->followers.count == 1 && strcmp(first->followers.subjects[0], follow) == 0);
+    CHECK(first->held && first->followers.count == 1 && strcmp(first->followers.subjects[0].text, follow) == 0);
     CHECK(rill_broker_listeners(broker, first) == 0 && rill_ready_queue_is_empty(broker->ready));
     follow_subscription(broker, 1, follow);
     CHECK(!first->held && !rill_ready_queue_is_empty(broker->ready));

@@ -131,7 +131,7 @@ static void test_mirror_and_takeover(void)
     CHECK(copy2 != NULL && copy2->state == RILL_JOB_DONE && copy2->last_seq == 3 && copy2->parts == 2);
     CHECK(copy2 != NULL && rill_retention_count(copy2->retention) == 3 &&
           rill_retention_at(copy2->retention, 2)->type == RILL_EVENT_DONE);
-    CHECK(copy2 != NULL && copy2->followers.count == 1 && strcmp(copy2->followers.subjects[0], follow) == 0);
+    CHECK(copy2 != NULL && copy2->followers.count == 1 && strcmp(copy2->followers.subjects[0].text, follow) == 0);
     rill_topic_t *topic = rill_topic_table_find(passive->topics, "news", 4);
     CHECK(topic != NULL && topic->last_seq == 1 && topic->retention != NULL &&
           rill_retention_count(topic->retention) == 1);
