@@ -242,9 +242,9 @@ void rill_broker_dispatch(rill_broker_t *self)
     size_t held_count = 0;
     /* The worker the pass gave its last job keeps getting them while the
      * load stays even (rill_worker_pool_choose_near): a request of four
-     * jobs is one BATCH message to one worker, not one to each (~6 % of
+     * jobs is one BATCH message to one worker, not one to each (~7 % of
      * the broker's CPU a part at ~50 k parts/s; docs/BENCHMARKS.md,
-     * 2026-11-30 19:00); the next pass starts from the most free credit. */
+     * 2026-11-30 18:35); the next pass starts from the most free credit. */
     rill_worker_t *last_held = NULL;
     uint64_t now_wall = rill_clock_wall_ms();
     /* Kinds found without a worker in this pass: skip their jobs quickly. */
