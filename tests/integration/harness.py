@@ -238,6 +238,21 @@ class System:
             time.sleep(0.05)
         raise TestFailure("timed out waiting for %s" % what)
 
+    def wait_started(self, job_ids, kind, process=None, timeout=30.0):
+        """Until a worker (process, else any) has logged "job <id> (<kind>)
+        started" for each job: it took the job from its BATCH and starts it in
+        the same loop turn (workers/job_registry.c). The broker's "running"
+        says only that it sent the job, not that the worker has it."""
+        if isinstance(job_ids, str):
+            job_ids = [job_ids]
+        processes = [process] if process is not None else self.workers
+        needles = ["job %s (%s) started" % (job_id, kind) for job_id in job_ids]
+
+        def all_logged():
+            text = "".join(p.log_text() for p in processes)
+            return all(needle in text for needle in needles)
+        self.wait_for(all_logged, timeout=timeout, what="%d %s job(s) started by a worker" % (len(needles), kind))
+
     def job_status(self, job_id):
         status, body = self.json_request("GET", "/v1/jobs/" + job_id)
         check(status == 200, "GET /v1/jobs/%s answered %s %r" % (job_id, status, body))
@@ -288,6 +303,18 @@ def child_pids_of(pid):
         except (OSError, IndexError, ValueError):
             pass
     return children
+
+
+def open_files(process):
+    """What the process's fds are open on, as /proc/<pid>/fd's links read."""
+    folder = "/proc/%d/fd" % process.popen.pid
+    targets = []
+    for name in os.listdir(folder):
+        try:
+            targets.append(os.readlink(os.path.join(folder, name)))
+        except OSError:
+            pass  # closed meanwhile
+    return targets
 
 
 def broker_has_flag(binary, flag):

@@ -13,7 +13,7 @@ import tempfile
 import threading
 import time
 
-from harness import check, child_pids_of
+from harness import check, child_pids_of, open_files
 
 SEQ = shutil.which("seq") or "/usr/bin/seq"
 SLEEP = shutil.which("sleep") or "/bin/sleep"
@@ -65,9 +65,11 @@ def test_tail_follows_appended_lines_live(ctx):
     job_id = body["jobs"][0]
     stream = system.stream("GET", "/v1/stream?job=" + job_id)
     check(stream.status == 200, "status %s" % stream.status)
-    # The worker must have opened the file before lines are appended ("from end").
-    system.wait_for(lambda: system.job_status(job_id)["state"] == "running", what="tail job running")
-    time.sleep(0.3)
+    # The worker must have opened the file before lines are appended ("from end"):
+    # it started the job and holds the file open (its end is taken as it opens it).
+    system.wait_started(job_id, "tail")
+    system.wait_for(lambda: open_files(system.workers[0]).count(os.path.realpath(path)) == 1,
+                    what="the worker to open the file")
     with open(path, "a", encoding="utf-8") as f:
         f.write("first\n")
         f.flush()

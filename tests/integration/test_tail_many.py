@@ -7,7 +7,7 @@ is cancelled.
 """
 import os
 
-from harness import check
+from harness import check, open_files
 from test_kinds import kinds_config
 
 JOBS = 500
@@ -17,14 +17,7 @@ DIRECTORIES = 5
 
 def inotify_instances(process):
     """How many inotify instances the process holds (its fds that are one)."""
-    folder = "/proc/%d/fd" % process.popen.pid
-    count = 0
-    for name in os.listdir(folder):
-        try:
-            count += os.readlink(os.path.join(folder, name)) == "anon_inode:inotify"
-        except OSError:
-            pass  # closed meanwhile
-    return count
+    return open_files(process).count("anon_inode:inotify")
 
 
 def config_for_many_jobs():
@@ -64,6 +57,13 @@ def test_500_tail_jobs_share_one_inotify_instance(ctx):
                 waiting.discard(job_id)
         return not waiting
     system.wait_for(all_running, timeout=60, what="%d tail jobs running" % JOBS)
+    # "running" says the broker sent them; lines are appended only once the
+    # worker started every job and holds its file open (each takes the
+    # file's end as it opens it: a line appended before would not be a part).
+    system.wait_started(job_ids, "tail", timeout=60)
+    real_root = os.path.realpath(root) + "/"
+    system.wait_for(lambda: sum(target.startswith(real_root) for target in open_files(system.workers[0])) == JOBS,
+                    timeout=60, what="the worker to open the files of %d tail jobs" % JOBS)
     instances = inotify_instances(system.workers[0])
     check(instances == 1, "the worker holds %d inotify instances for %d tail jobs" % (instances, JOBS))
 

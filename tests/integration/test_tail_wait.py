@@ -36,7 +36,7 @@ def test_tail_waits_for_a_missing_file_then_follows_it_from_its_start(ctx):
     job_id = submit(system, {"path": "later/deeper/app.log"})  # neither the directories nor the file exist
     stream = system.stream("GET", "/v1/stream?job=" + job_id)
     check(stream.status == 200, "status %s" % stream.status)
-    system.wait_for(lambda: system.job_status(job_id)["state"] == "running", what="tail job running")
+    system.wait_started(job_id, "tail")  # "running" says only that the broker sent it
     time.sleep(1.5)  # more than the worker's 1 s recheck: still waiting, no error
     info = system.job_status(job_id)
     check(info["state"] == "running" and "error" not in info, "waiting job: %r" % info)
@@ -81,7 +81,7 @@ def test_tail_wait_false_fails_at_once_and_a_waiting_job_can_be_cancelled(ctx):
     # A job waiting for its file is cancelled like any other; the file
     # appearing later changes nothing.
     job_id = submit(system, {"path": "never.log"})
-    system.wait_for(lambda: system.job_status(job_id)["state"] == "running", what="tail job running")
+    system.wait_started(job_id, "tail")
     status, body = system.json_request("DELETE", "/v1/jobs/" + job_id)
     check(status == 200 and body["state"] == "cancelled", "cancel answered %s %r" % (status, body))
     with open(os.path.join(root, "never.log"), "w") as f:
@@ -100,8 +100,8 @@ def test_tail_wait_refuses_what_appears_out_of_the_root(ctx):
         file_job = submit(system, {"path": "escape.log", "from": "start"})
         # A directory of the path appears as a symlink that leads out.
         directory_job = submit(system, {"path": "out/secret.log", "from": "start"})
-        for job_id in (file_job, directory_job):
-            system.wait_for(lambda: system.job_status(job_id)["state"] == "running", what="tail job running")
+        # Both wait for their path before it appears ("running" says only that the broker sent them).
+        system.wait_started([file_job, directory_job], "tail")
         os.symlink(os.path.join(outside, "secret.log"), os.path.join(root, "escape.log"))
         os.symlink(outside, os.path.join(root, "out"))
         for job_id in (file_job, directory_job):
