@@ -409,6 +409,10 @@ def test_subscribe_websocket_upstream(ctx):
         # A message over max_part_bytes: refused with close 1009, the job fails.
         _, end = parts_and_end(submit_ws(system, "/ws-big"))
         check(end["event"] == "error" and end["data"]["code"] == "upstream_too_large", end)
+        # The upstream's thread records the close frame as it reads it, which
+        # may be after the job's end reached us.
+        system.wait_for(lambda: any(c.startswith("big: ") for c in upstream.ws_closes), timeout=5,
+                        what="the upstream to read what ended /ws-big: %r" % upstream.ws_closes)
         check(upstream.ws_closes[-1] == "big: 8", upstream.ws_closes)
         # A refused handshake ends the job like an HTTP status.
         _, end = parts_and_end(submit_ws(system, "/ws-refused"))
