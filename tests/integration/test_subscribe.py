@@ -486,8 +486,16 @@ def test_subscribe_to_topic_messages_made_while_no_broker_is_joined_are_held(ctx
         system.broker.popen.kill()
         system.broker.popen.wait()
         system.broker.expected_exit = -9
-        killed = time.monotonic()
-        time.sleep(1.5)  # the worker finds the broker silent after 3 heartbeats (0.6 s)
+        # The worker finds the broker silent after 3 heartbeats (0.6 s, later
+        # on a loaded machine): lines it reads from then on are held. The
+        # window starts when its log says so, not at a guessed moment.
+        worker = system.workers[0]
+        system.wait_for(lambda: "the broker fell silent: joining again" in worker.log_text(), timeout=20,
+                        what="the worker to find the broker silent")
+        silent_from = time.monotonic()
+        # Two of them at least (100 ms apart): the first is in the window below.
+        system.wait_for(lambda: len([n for n, at in upstream.ticks if at > silent_from]) >= 2, timeout=20,
+                        what="lines made while the worker knew no broker")
         restarted = time.monotonic()
         system.broker = system.start_broker()
         system.wait_for(lambda: len(upstream.ticks) >= 40, timeout=20, what="the upstream's last line")
@@ -508,7 +516,7 @@ def test_subscribe_to_topic_messages_made_while_no_broker_is_joined_are_held(ctx
         stream.close()
         numbers = [d["data"]["n"] for d in got if "data" in d]
         # Made while the worker knew no broker (after it found it silent, before the restart): all there.
-        silent = [n for n, at in upstream.ticks if killed + 0.9 < at < restarted - 0.1]
+        silent = [n for n, at in upstream.ticks if silent_from < at < restarted - 0.1]
         check(silent, "no line was made while the broker was away: %r" % upstream.ticks)
         check(all(n in numbers for n in silent), "held messages missing: %r not all in %r" % (silent, numbers))
         check(numbers == sorted(numbers) and numbers[-1] == 40, numbers)
