@@ -46,6 +46,14 @@ def test_scheduling_policy_by_default_with_batch_and_for_commands(ctx):
         time.sleep(0.05)
     children = child_pids_of(worker)
     check(len(children) == 1, "the worker's children: %r" % children)
+    # posix_spawn's child is in /proc before it set its policy and ran the
+    # command: its policy is looked at once it is the command.
+    def executed():
+        try:
+            return os.readlink("/proc/%d/exe" % children[0]) == os.path.realpath(SLEEP)
+        except OSError:
+            return False
+    system.wait_for(executed, timeout=10, what="the exec job's child to run %s" % SLEEP)
     check(set(thread_policies(children[0]).values()) == {SCHED_OTHER}, thread_policies(children[0]))
     stream.close()
 
