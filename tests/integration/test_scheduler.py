@@ -133,7 +133,9 @@ def test_a_busy_broker_keeps_its_threads_on_one_cpu(ctx):
         time.sleep(0.1)
     check(all(len(cpus) == 1 for cpus in pinned.values()) and len(set(map(frozenset, pinned.values()))) == 1,
           "busy, the broker's threads did not share one CPU: %r" % pinned)
-    check("the broker's threads share CPU" in system.broker.log_text(), system.logs_tail())
+    # The broker logs it once every thread is moved: after what was seen above.
+    system.wait_for(lambda: "the broker's threads share CPU" in system.broker.log_text(), timeout=10,
+                    what="the broker to log that its threads share a CPU")
     # The jobs end; the next second is quiet: every thread has its CPUs back.
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
@@ -143,7 +145,8 @@ def test_a_busy_broker_keeps_its_threads_on_one_cpu(ctx):
         time.sleep(0.2)
     check(all(cpus == allowed for cpus in thread_cpus(broker).values()),
           "quiet, the broker's threads stayed on one CPU: %r" % thread_cpus(broker))
-    check("run on any of their CPUs again" in system.broker.log_text(), system.logs_tail())
+    system.wait_for(lambda: "run on any of their CPUs again" in system.broker.log_text(), timeout=10,
+                    what="the broker to log that its threads have their CPUs back")
 
     system.env = dict(system.env, RILL_COLOCATE_PARTS_PER_S="lots")
     bad = system.spawn("bad-colocate", [system.binary("broker", "rill-broker"), "--run-dir",
