@@ -356,7 +356,9 @@ def test_jwt_websocket_reads_what_its_token_allows(ctx):
         except websockets.exceptions.InvalidStatusCode as refusal:
             check(refusal.status_code == 403, "the upgrade answered %s" % refusal.status_code)
         async with websockets.connect(url + "/v1/topics/ws.ok", extra_headers=bearer(token)) as ws:
-            await asyncio.sleep(0.5)
+            # The socket's own subscription is known to the broker (its
+            # notice) before anything is published on it below.
+            await frame_where(ws, lambda f: f.get("event") == "subscribed" and f["data"].get("topic") == "ws.ok")
             # Refused on the open socket: a topic, a job, a publish the claims do not allow.
             for number, op in enumerate(({"op": "subscribe", "topic": "ws.secret"},
                                          {"op": "subscribe", "topic": "ws.*"},
