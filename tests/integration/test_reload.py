@@ -2,7 +2,6 @@
 dropping a stream or a job; a bad config is refused and the old one stays."""
 import json
 import signal
-import time
 
 from harness import check, check_job_events
 
@@ -24,7 +23,10 @@ def test_sighup_reloads_without_dropping_streams(ctx):
         f.write('{"max_jobs_per_request": "many"}')
     for process in system.processes:
         process.signal(signal.SIGHUP)
-    time.sleep(0.5)
+    # Each process has read the bad config and refused it before the old one is checked.
+    for process in system.processes:
+        system.wait_for(lambda: "config refused" in process.log_text(), timeout=15,
+                        what="%s to refuse the bad config" % process.name)
     status, _, body = system.request("POST", "/v1/jobs?detach=1", [{"kind": "demo"}] * 2)
     check(status == 202, "the old (reloaded) config should stay in force: %s %r" % (status, body))
     check(system.request("POST", "/v1/jobs?detach=1", [{"kind": "demo"}] * 3)[0] == 413)
