@@ -395,6 +395,22 @@ class Stream:
         self.conn.close()
 
 
+def headers_arrived(sock, timeout=30):
+    """Waits until the response's status and headers are in sock's receive
+    buffer (peeked at, left there to be read). The frontend sends them
+    once the broker answered the stream's subscription (frontend/stream.c,
+    opening_done): from then on what is published reaches it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        sock.settimeout(max(0.1, deadline - time.monotonic()))
+        data = sock.recv(65536, socket.MSG_PEEK)
+        check(data, "the connection closed before the response's headers")
+        if b"\r\n\r\n" in data:
+            return
+        check(time.monotonic() < deadline, "no response headers within %d s: %r" % (timeout, data[:200]))
+        time.sleep(0.02)  # a part of them: peeking again at once would find the same bytes
+
+
 def dechunk(body):
     """The payload of an HTTP/1.1 chunked body (bytes after the headers)."""
     payload = b""

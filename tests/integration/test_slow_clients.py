@@ -41,8 +41,9 @@ def read_events(sock, timeout=30):
     return [e for e in events if e.get("event") not in ("heartbeat", "accepted")]
 
 
-def fast_reader(system, topic, count, into):
+def fast_reader(system, topic, count, into, opened):
     stream = system.stream("GET", "/v1/topics/" + topic)
+    opened.set()  # its headers are in: subscribed
     while len(into) < count:
         event = stream.next_event()
         if event is None:
@@ -63,10 +64,13 @@ def publish_many(system, topic, count):
 
 def run_firehose(system, topic, count):
     fast = []
-    reader = threading.Thread(target=fast_reader, args=(system, topic, count, fast))
+    opened = threading.Event()
+    reader = threading.Thread(target=fast_reader, args=(system, topic, count, fast, opened))
     reader.start()
     slow = open_slow_client(system, topic)
-    time.sleep(0.5)  # both subscriptions in place
+    # Both subscriptions in place: each stream's headers have arrived.
+    check(opened.wait(30), "the fast subscriber's stream did not open")
+    harness.headers_arrived(slow)
     publish_many(system, topic, count)
     reader.join(60)
     # The fast subscriber got every message, in order, though the slow one read nothing.
