@@ -398,7 +398,7 @@ def test_slow_sse_client_gets_an_error_event_with_json_data(ctx):
     slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     slow.connect(("127.0.0.1", system.port))
     slow.sendall(b"GET /v1/topics/firehose?format=sse HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-    time.sleep(0.5)
+    harness.headers_arrived(slow)  # subscribed before the first publish
     conn = system.connection()
     for i in range(300):
         conn.request("POST", "/v1/topics/firehose", body=json.dumps({"n": i + 1, "pad": "x" * 16000}))
