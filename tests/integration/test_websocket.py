@@ -416,9 +416,11 @@ def test_ws_slow_client_is_cut(ctx):
     system = ctx.system(workers=1, config=LIMITS)
     system.wait_healthy()
     fast = []
+    opened = threading.Event()
 
     def fast_reader():
         stream = system.stream("GET", "/v1/topics/ws.hose")
+        opened.set()  # its headers are in: the frontend sends them once the broker answered its subscription
         while len(fast) < 600:
             event = stream.next_event()
             if event is None:
@@ -429,7 +431,7 @@ def test_ws_slow_client_is_cut(ctx):
     reader.start()
     slow = RawWebSocket(system, "/v1/topics/ws.hose", rcvbuf=4096)
     check(slow.frame()[1].startswith(b'{"event":"subscribed"'), "subscribed first")
-    time.sleep(0.3)
+    check(opened.wait(30), "the fast reader's stream did not open")
     publish_many(system, "ws.hose", 600)
     reader.join(60)
     check([e["data"]["n"] for e in fast] == list(range(1, 601)), "the fast reader got %d of 600" % len(fast))
