@@ -222,7 +222,9 @@ def test_returning_primary_is_passive_and_takes_over_again(ctx):
     system.wait_for(lambda: "passive -> active" in system.backup.log_text(), what="the standby active")
     system.broker = system.start_broker(name="broker-again")
     system.wait_for(lambda: "-> passive" in system.broker.log_text(), timeout=10, what="the primary passive")
-    time.sleep(1)  # the returned primary mirrors the active one
+    # The returned primary mirrors the active one before that one dies.
+    system.wait_for(lambda: "is complete" in system.broker.log_text(), timeout=15,
+                    what="the returned primary's mirror complete")
     check(system.frontend.log_text().count("switching to") == 1, system.frontend.log_text()[-2000:])
     system.backup.popen.kill()
     system.backup.popen.wait()
