@@ -5,7 +5,6 @@ with Python's http.client (NDJSON and SSE streams read line by line).
 """
 import json
 import re
-import time
 
 import harness
 from harness import check
@@ -470,7 +469,12 @@ def test_a_topic_a_wildcard_met_live_gets_its_epoch_from_the_sync(ctx):
     publish(system, "live.new", {"n": 1})
     first = sse_events(response, 1)[0]
     check(first["id"] == "live.new:1", first)  # not known yet
-    time.sleep(0.6)  # a sync or two
+    # A sync or two of the topic published since (each heartbeat; the
+    # broker publishes them after n 1, on the same way to the frontend,
+    # so it has read one before n 2).
+    synced = harness.metric(system, "rill_broker_syncs_published_total")
+    system.wait_for(lambda: harness.metric(system, "rill_broker_syncs_published_total") >= synced + 2, timeout=15,
+                    what="two syncs of live.new")
     publish(system, "live.new", {"n": 2})
     second = sse_events(response, 1)[0]
     conn.close()
