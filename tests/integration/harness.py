@@ -305,9 +305,9 @@ def child_pids_of(pid):
     return children
 
 
-def open_files(process):
-    """What the process's fds are open on, as /proc/<pid>/fd's links read."""
-    folder = "/proc/%d/fd" % process.popen.pid
+def open_files(pid):
+    """What the fds of the process pid are open on, as /proc/<pid>/fd's links read."""
+    folder = "/proc/%d/fd" % pid
     targets = []
     for name in os.listdir(folder):
         try:

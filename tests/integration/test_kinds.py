@@ -68,7 +68,7 @@ def test_tail_follows_appended_lines_live(ctx):
     # The worker must have opened the file before lines are appended ("from end"):
     # it started the job and holds the file open (its end is taken as it opens it).
     system.wait_started(job_id, "tail")
-    system.wait_for(lambda: open_files(system.workers[0]).count(os.path.realpath(path)) == 1,
+    system.wait_for(lambda: open_files(system.workers[0].popen.pid).count(os.path.realpath(path)) == 1,
                     what="the worker to open the file")
     with open(path, "a", encoding="utf-8") as f:
         f.write("first\n")

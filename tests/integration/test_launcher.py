@@ -18,7 +18,7 @@ import time
 import urllib.error
 import urllib.request
 
-from harness import check, free_port
+from harness import check, free_port, open_files
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
@@ -325,7 +325,11 @@ def test_rill_down_status_reload_logs_and_one_time_base(ctx):
         follower = subprocess.Popen([os.path.join(TOP, "rill"), "logs", "--run-dir", run_dir, "--follow",
                                      "--lines", "0"], cwd=TOP, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         try:
-            time.sleep(0.5)
+            # It follows from the end (--lines 0): the kill's lines are
+            # written once it is there. GNU tail sets up its inotify
+            # instance once it has read to the file's end.
+            wait_for(lambda: "anon_inode:inotify" in open_files(follower.pid), 10,
+                     "the follower at the log's end")
             killed_at_ms = time.time() * 1000 - start_ms
             os.kill(int(rows["worker1"][0]), signal.SIGKILL)
             # The line of the restarted worker comes through the follower.

@@ -17,7 +17,7 @@ DIRECTORIES = 5
 
 def inotify_instances(process):
     """How many inotify instances the process holds (its fds that are one)."""
-    return open_files(process).count("anon_inode:inotify")
+    return open_files(process.popen.pid).count("anon_inode:inotify")
 
 
 def config_for_many_jobs():
@@ -62,7 +62,8 @@ def test_500_tail_jobs_share_one_inotify_instance(ctx):
     # file's end as it opens it: a line appended before would not be a part).
     system.wait_started(job_ids, "tail", timeout=60)
     real_root = os.path.realpath(root) + "/"
-    system.wait_for(lambda: sum(target.startswith(real_root) for target in open_files(system.workers[0])) == JOBS,
+    worker_pid = system.workers[0].popen.pid
+    system.wait_for(lambda: sum(target.startswith(real_root) for target in open_files(worker_pid)) == JOBS,
                     timeout=60, what="the worker to open the files of %d tail jobs" % JOBS)
     instances = inotify_instances(system.workers[0])
     check(instances == 1, "the worker holds %d inotify instances for %d tail jobs" % (instances, JOBS))
