@@ -150,7 +150,9 @@ def test_hostile_worker_cannot_break_clients_or_broker(ctx):
         status, body = system.json_request("POST", "/v1/jobs?detach=1",
                                            [{"kind": "demo", "args": {"parts": 1}} for _ in range(10)])
         check(status == 202, "detach answered %s %r" % (status, body))
-        worker.pump(1.5)
+        # Its MAX_CREDIT jobs are waited for; then a second more, in which no other may come.
+        worker.pump(20, until=lambda: len(worker.jobs) - before >= MAX_CREDIT)
+        worker.pump(1)
         check(len(worker.jobs) - before == MAX_CREDIT,
               "a worker that announced credit 1000000 got %d jobs, not %d" % (len(worker.jobs) - before, MAX_CREDIT))
 
@@ -160,12 +162,13 @@ def test_hostile_worker_cannot_break_clients_or_broker(ctx):
         batched = worker.jobs[before + 1]
         watcher = system.stream("GET", "/v1/stream?job=" + batched)
         worker.send("PARTS", b"%s 1 7\n{\"i\":1}%s 2 99\n{}" % (batched.encode(), batched.encode()))
-        worker.pump(1)
+        worker.pump(20, until=lambda: metric(system, "rill_broker_malformed_frames_total") >= malformed + 1)
         check(metric(system, "rill_broker_malformed_frames_total") == malformed + 1, "the malformed PARTS was not counted")
         # rill/7: a done frame with a malformed id is counted too, and ends
         # nothing; its batch's entries stand.
         worker.send("PARTS", b'%s 2 7\n{"i":2}' % batched.encode(), b"not-a-job-id")
-        worker.pump(1)
+        # Counted, the message was read whole: had its done frame ended the job, it would be ended now.
+        worker.pump(20, until=lambda: metric(system, "rill_broker_malformed_frames_total") >= malformed + 2)
         check(metric(system, "rill_broker_malformed_frames_total") == malformed + 2,
               "the malformed done frame was not counted")
         check(system.job_status(batched)["state"] == "running", "a malformed done frame ended the job")
