@@ -114,15 +114,16 @@ def test_tail_from_start_rotation_and_truncation(ctx):
         f.write(b"four (new file)\n")
     got = [first_event(stream)["data"]["line"] for _ in range(2)]
     check(got == ["three (old file)", "four (new file)"], got)
-    # Truncation: the file is emptied and written again from its start.
-    time.sleep(0.2)
+    # Truncation: the file is emptied and written again from its start. The
+    # worker sees a truncation as a size under what it read (kind_tail.c):
+    # the new line is shorter than the 16 bytes read, so it is read from the
+    # start whether or not the worker looked between the two writes.
     with open(path, "wb") as f:
         f.write(b"")
-    time.sleep(0.3)
     with open(path, "ab") as f:
-        f.write(b"five after truncation\n")
+        f.write(b"five\n")
     event = first_event(stream)
-    check(event["data"] == {"line": "five after truncation"}, event)
+    check(event["data"] == {"line": "five"}, event)
     # Bytes that are not UTF-8 still make valid JSON.
     with open(path, "ab") as f:
         f.write(b"bad \xff\xfe bytes \x01\n")
