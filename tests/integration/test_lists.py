@@ -268,22 +268,30 @@ def test_pipelines_show_groups_queued_and_batches(ctx):
     """GET /v1/pipelines: each declared pipeline with its operators, its
     counters and its groups now: jobs buffered in their group until the
     window ends, then one batch per group."""
+    window = 3.0
     config = {"pipelines": [
-        {"name": "windowed", "match": {"kind": "demo"}, "group_by": "source", "buffer_ms": 1500,
+        {"name": "windowed", "match": {"kind": "demo"}, "group_by": "source", "buffer_ms": int(window * 1000),
          "buffer_max": 10, "mode": "ordered"},
         {"name": "idle", "match": {"kind": "exec"}, "debounce_ms": 200, "dedup": True}]}
     system = ctx.system(workers=1, config=config)
     system.wait_healthy()
     jobs = [{"kind": "demo", "source": s, "args": {"parts": 1}} for s in ("a", "a", "a", "b", "b")]
+    # Before the POST: the groups' windows (buffer_ms from their first job's
+    # entry, in whole milliseconds) cannot close before started + window.
+    started = time.monotonic()
     status, body = system.json_request("POST", "/v1/jobs?detach=1", jobs)
     check(status == 202, body)
     status, body = get_json(system, "/v1/pipelines")
     check(status == 200, body)
+    # The groups as buffered count only if the list was read while their
+    # windows were certainly open (a millisecond kept for whole milliseconds).
+    check(time.monotonic() - started < window - 0.002,
+          "the POST and the list took longer than the %.0f s window" % window)
     check([p["name"] for p in body["pipelines"]] == ["windowed", "idle"], body)
     windowed, idle = body["pipelines"]
     check(windowed["match"] == {"kind": "demo", "source": None} and windowed["group_by"] == "source" and
-          windowed["buffer_ms"] == 1500 and windowed["buffer_max"] == 10 and windowed["mode"] == "ordered" and
-          windowed["dedup"] is False, windowed)
+          windowed["buffer_ms"] == int(window * 1000) and windowed["buffer_max"] == 10 and
+          windowed["mode"] == "ordered" and windowed["dedup"] is False, windowed)
     groups = {g["group"]: g for g in windowed["groups"]}
     check(set(groups) == {"a", "b"}, windowed)
     check(groups["a"]["queued"] == 3 and groups["b"]["queued"] == 2, windowed)
