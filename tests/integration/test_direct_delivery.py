@@ -78,6 +78,10 @@ def test_a_second_frontend_follows_a_followed_job(ctx):
 def test_frontend_killed_leaves_followed_job_to_its_orphan_grace(ctx):
     system = ctx.system(workers=1, config={"orphan_grace_ms": 3000})
     system.wait_healthy()
+    # The frontend the client resumes on is up (it answers /healthz, its
+    # broker connected) before the job starts: its start, slow under load
+    # and ASan, is no part of the grace (3 s) nor of the job's 5 s.
+    port = system.start_frontend_on_free_port("frontend2")
     stream = system.stream("POST", "/v1/jobs", {"kind": "demo", "args": {"parts": 100, "interval_ms": 50}})
     event = stream.next_event()
     job_id = event["job"]
@@ -86,7 +90,6 @@ def test_frontend_killed_leaves_followed_job_to_its_orphan_grace(ctx):
     system.frontend.popen.wait()
     system.frontend.expected_exit = -9
     stream.close()
-    port = system.start_frontend_on_free_port("frontend2")
     # The follow subject went with the frontend: nobody listens, the grace runs...
     system.wait_for(lambda: system.json_request("GET", "/v1/jobs/%s" % job_id, port=port)[1]["subscribers"] == 0,
                     timeout=5, what="the killed frontend's follower no longer counted")
