@@ -190,6 +190,7 @@ int rill_mirror_in_apply(rill_mirror_in_t *self, rill_broker_t *broker, uint64_t
         self->receiving = 0;
         return -1;
     }
+    rill_log_debug(NULL, "standby: mirror message %llu applied", (unsigned long long)seq);
     return 0;
 }
 

@@ -19,6 +19,7 @@ goes through a TCP proxy in this test, so it can be cut alone.
 """
 import json
 import os
+import re
 import signal
 import socket
 import sys
@@ -152,8 +153,9 @@ class Client:
         self.socket.close()
 
 
-def start_pair(ctx, tmp, proxy_for_backup=True):
-    """The primary and the backup brokers; returns (primary, backup, proxy)."""
+def start_pair(ctx, tmp, proxy_for_backup=True, backup_log=None):
+    """The primary and the backup brokers; returns (primary, backup, proxy).
+    backup_log: the backup's --log level (debug: each MIRROR it applied)."""
     port = free_port()
     os.environ["RILL_PAIR_BIND"] = "tcp://127.0.0.1:%d" % port
     try:
@@ -163,7 +165,7 @@ def start_pair(ctx, tmp, proxy_for_backup=True):
     proxy = Proxy(port)
     os.environ["RILL_STANDBY_OF"] = "tcp://127.0.0.1:%d" % proxy.port
     try:
-        backup = ctx.system(workers=0, frontend=False, config=CONFIG)
+        backup = ctx.system(workers=0, frontend=False, config=CONFIG, log_level=backup_log)
     finally:
         del os.environ["RILL_STANDBY_OF"]
     return primary, backup, proxy
@@ -312,9 +314,16 @@ def metrics(frontend):
     return samples
 
 
+def mirror_applied(backup):
+    """The seq of the last MIRROR the passive backup applied (its debug
+    line, broker/mirror_in.c), 0 before any."""
+    seqs = re.findall(r"standby: mirror message (\d+) applied", backup.broker.log_text())
+    return int(seqs[-1]) if seqs else 0
+
+
 def test_standby_takes_over_with_the_mirror(ctx):
     zctx = zmq.Context()
-    primary, backup, proxy = start_pair(ctx, None)
+    primary, backup, proxy = start_pair(ctx, None, backup_log="debug")
     frontend = Client(zctx, endpoint(primary, "control"))
     worker = FakeWorker(zctx, endpoint(primary, "workers"))
     try:
@@ -336,7 +345,13 @@ def test_standby_takes_over_with_the_mirror(ctx):
         worker.send("DONE", ended)
         answer = frontend.request(3, "PUBLISH", "p1", "alerts", '{"level":"high"}')
         check(answer is not None and answer[1] == b"PUBLISHED", "PUBLISH was not answered")
-        worker.pump(1)
+
+        def primary_has_the_done():
+            worker.pump(0.1)  # the worker stays heard meanwhile
+            return [e[0] for e in fetch(frontend, "j" + ended)[1]][-1:] == ["done"]
+        # The DONE came after the PARTS on the worker's socket: once the
+        # primary has it, it has the parts of both jobs (and answered PUBLISH).
+        wait(primary_has_the_done, 10, "the primary to take the parts and the DONE")
         header, events = fetch(frontend, "j" + ended)
         check(header is not None and [e[0] for e in events] == ["part", "part", "done"],
               "the primary's own FETCH: %r %r" % (header, events))
@@ -345,6 +360,11 @@ def test_standby_takes_over_with_the_mirror(ctx):
         check(samples.get("rill_broker_standby_state") == 3 and samples.get("rill_broker_mirror_snapshots_total", 0) >= 1
               and samples.get("rill_broker_mirror_messages_total", 0) >= 2, "the active's metrics: %r" %
               {k: v for k, v in samples.items() if "standby" in k or "mirror" in k})
+        # The MIRRORs of the passes that took all that went before METRICS was
+        # answered (one per pass, at its end; their seqs count from 1 as the
+        # counter): the backup must have applied them before the primary dies.
+        sent = int(samples["rill_broker_mirror_messages_total"])
+        wait(lambda: mirror_applied(backup) >= sent, 10, "the backup to apply MIRROR %d" % sent)
 
         # The primary dies; the clients come to the backup.
         primary.broker.popen.kill()
@@ -389,7 +409,11 @@ def test_standby_takes_over_with_the_mirror(ctx):
         check(worker.welcomes[0]["adopted"] == {running: 3}, "not adopted at seq 3: %r" % worker.welcomes)
         worker.send("PART", running, "4", '{"r":4}')
         worker.send("DONE", running)
-        worker.pump(1)
+
+        def backup_has_the_done():
+            worker.pump(0.1)
+            return [e[0] for e in fetch(frontend, "j" + running)[1]][-1:] == ["done"]
+        wait(backup_has_the_done, 10, "the backup to take the adopted job's part 4 and DONE")
         header, events = fetch(frontend, "j" + running)
         check([(e[0], e[1]) for e in events] == [("part", 1), ("part", 2), ("part", 3), ("part", 4), ("done", 5)],
               "the adopted job's events: %r" % events)
