@@ -41,9 +41,18 @@ def stop_and_check(launcher, run_dir):
     """SIGTERM stops the launcher with status 0 and every process it started."""
     launcher.send_signal(signal.SIGTERM)
     check(launcher.wait(30) == 0, "launcher exit status")
-    time.sleep(0.2)
-    left = processes_using(run_dir)
-    check(left == [], "processes left after SIGTERM: %r" % left)
+    # Waited for, not 0.2 s: a supervisor gives its log sink (tee, the run
+    # dir's logs in its command line) up to 3 s to copy its process's last
+    # lines (./rill, supervise), so one may end just after the launcher.
+    left = []
+
+    def none_left():
+        left[:] = processes_using(run_dir)
+        return not left
+    try:
+        wait_for(none_left, 10, "the processes to end")
+    except AssertionError:
+        check(False, "processes left 10 s after SIGTERM: %r" % left)
 
 
 def clean_up(launcher, run_dir, work):
