@@ -6,6 +6,7 @@ ES256 keys with the `openssl` command, their tokens signed with Debian's
 python3-jwt (PyJWT, on python3-cryptography: ./rill's TEST_PACKAGES). The
 cookie path is also driven from a real EventSource in headless Chromium.
 """
+import asyncio
 import atexit
 import base64
 import hashlib
@@ -329,11 +330,18 @@ def test_jwt_cookie_from_a_browser_eventsource(ctx):
         check(page.evaluate("got.length") == 1, "the allowed stream got %r" % page.evaluate("JSON.stringify(got)"))
 
 
+async def frame_where(ws, predicate):
+    """The first JSON frame on ws that predicate accepts (15 s for each frame)."""
+    while True:
+        frame = json.loads(await asyncio.wait_for(ws.recv(), 15))
+        if predicate(frame):
+            return frame
+
+
 def test_jwt_websocket_reads_what_its_token_allows(ctx):
     """A WebSocket's upgrade is checked as an HTTP stream is (the subjects
     it names against the token's claims), and so is every subscribe and
     publish message on the open socket, against the upgrade's token."""
-    import asyncio
     import websockets
     system = ctx.system(workers=1, config=hs_config())
     system.wait_healthy()
@@ -341,12 +349,6 @@ def test_jwt_websocket_reads_what_its_token_allows(ctx):
     token = hs256({"sub": "alice", "exp": now + 600,
                    "rill": {"subscribe": ["ws.ok", "ws.more"], "publish": ["ws.ok"]}})
     url = "ws://127.0.0.1:%d" % system.port
-
-    async def frame_where(ws, predicate):
-        while True:
-            frame = json.loads(await asyncio.wait_for(ws.recv(), 15))
-            if predicate(frame):
-                return frame
 
     async def scenario():
         try:
@@ -382,7 +384,6 @@ def test_jwt_websocket_closes_when_its_token_expires(ctx):
     passes exp (and the leeway), the socket gets a token_expired error frame
     and close 4001 within a heartbeat, while a socket with a longer token
     goes on."""
-    import asyncio
     import websockets
     system = ctx.system(workers=1, config=hs_config(jwt={"keys": [{"alg": "HS256", "secret": SECRET}], "leeway_s": 0},
                                                     stream_heartbeat_ms=300, auth_token=ADMIN_TOKEN))
@@ -409,16 +410,10 @@ def test_jwt_websocket_closes_when_its_token_expires(ctx):
             check(2.0 <= took <= 6.0, "closed %.1f s after the token was made (exp in 3 s)" % took)
             # The other socket is still served: subscribed (its notice, once
             # the broker answered), it gets what is published after.
-            while True:
-                frame = json.loads(await asyncio.wait_for(lasting.recv(), 15))
-                if frame.get("event") == "subscribed":
-                    break
+            await frame_where(lasting, lambda f: f.get("event") == "subscribed")
             status, _ = system.json_request("POST", "/v1/topics/ws.exp", {"n": 1},
                                             headers={"Authorization": "Bearer " + ADMIN_TOKEN})
             check(status == 202, status)
-            while True:
-                frame = json.loads(await asyncio.wait_for(lasting.recv(), 15))
-                if frame.get("event") == "part":
-                    check(frame["data"] == {"n": 1}, frame)
-                    break
+            frame = await frame_where(lasting, lambda f: f.get("event") == "part")
+            check(frame["data"] == {"n": 1}, frame)
     asyncio.run(asyncio.wait_for(scenario(), 60))
