@@ -22,6 +22,7 @@
 #include "rill_alloc.h"
 #include "rill_clock.h"
 #include "rill_log.h"
+#include "rill_cpus.h"
 #include "rill_scheduler.h"
 #include "colocate.h"
 #include "rill_run_lock.h"
@@ -338,9 +339,11 @@ int main(int argc, char **argv)
     }
     rill_config_t config;
     char error[512];
-    /* Before any thread: libzmq's inherit it. The broker's default is
-     * SCHED_BATCH (rill_scheduler.h). */
-    if (rill_scheduler_apply_from_environment(RILL_SCHEDULER_BATCH, error, sizeof(error)) != 0) {
+    /* Before any thread: libzmq's inherit them. The broker's default is
+     * SCHED_BATCH (rill_scheduler.h); its CPUs, RILL_CPUS or
+     * RILL_PLACEMENT's (rill_cpus.h). */
+    if (rill_scheduler_apply_from_environment(RILL_SCHEDULER_BATCH, error, sizeof(error)) != 0 ||
+        rill_cpus_apply_from_environment(RILL_PLACEMENT_BACKEND, error, sizeof(error)) != 0) {
         fprintf(stderr, "rill-broker: %s\n", error);
         return 2;
     }

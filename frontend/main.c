@@ -13,6 +13,7 @@
 #include "rill_config.h"
 #include "rill_endpoints.h"
 #include "rill_log.h"
+#include "rill_cpus.h"
 #include "rill_scheduler.h"
 
 #include <errno.h>
@@ -212,9 +213,11 @@ int main(int argc, char **argv)
     if (status >= 0)
         return status;
     char error[512];
-    /* Before any thread: libzmq's inherit it. The frontend's default is
-     * Linux's, so it keeps up with the events (rill_scheduler.h). */
-    if (rill_scheduler_apply_from_environment(RILL_SCHEDULER_NORMAL, error, sizeof(error)) != 0) {
+    /* Before any thread: libzmq's inherit them. The frontend's default is
+     * Linux's, so it keeps up with the events (rill_scheduler.h); its
+     * CPUs, RILL_CPUS or RILL_PLACEMENT's (rill_cpus.h). */
+    if (rill_scheduler_apply_from_environment(RILL_SCHEDULER_NORMAL, error, sizeof(error)) != 0 ||
+        rill_cpus_apply_from_environment(RILL_PLACEMENT_FRONTEND, error, sizeof(error)) != 0) {
         fprintf(stderr, "rill-frontend: %s\n", error);
         return 2;
     }

@@ -7,6 +7,7 @@
 #include "rill_config.h"
 #include "rill_endpoints.h"
 #include "rill_log.h"
+#include "rill_cpus.h"
 #include "rill_scheduler.h"
 #include "worker_core.h"
 
@@ -134,9 +135,11 @@ int main(int argc, char **argv)
         return 2;
     }
     char error[512];
-    /* Before any thread: libzmq's and curl's inherit it. A worker's
-     * default is SCHED_BATCH (rill_scheduler.h). */
-    if (rill_scheduler_apply_from_environment(RILL_SCHEDULER_BATCH, error, sizeof(error)) != 0) {
+    /* Before any thread: libzmq's and curl's inherit them. A worker's
+     * default is SCHED_BATCH (rill_scheduler.h); its CPUs, RILL_CPUS or
+     * RILL_PLACEMENT's (rill_cpus.h). */
+    if (rill_scheduler_apply_from_environment(RILL_SCHEDULER_BATCH, error, sizeof(error)) != 0 ||
+        rill_cpus_apply_from_environment(RILL_PLACEMENT_BACKEND, error, sizeof(error)) != 0) {
         fprintf(stderr, "rill-worker: %s\n", error);
         return 2;
     }

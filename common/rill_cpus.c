@@ -1,0 +1,140 @@
+/* rill_cpus.c - the CPUs a rill process runs on. See rill_cpus.h for why
+ * the frontend and the rest may be placed apart. */
+#include "rill_cpus.h"
+#include "rill_log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int read_cpu(const char **cursor, long *cpu)
+{
+    const char *start = *cursor;
+    long value = 0;
+    while (**cursor >= '0' && **cursor <= '9') {
+        value = value * 10 + (**cursor - '0');
+        if (value >= CPU_SETSIZE)
+            return -1;
+        (*cursor)++;
+    }
+    if (*cursor == start)
+        return -1;
+    *cpu = value;
+    return 0;
+}
+
+int rill_cpus_parse(const char *text, cpu_set_t *cpus, char *error, size_t error_size)
+{
+    cpu_set_t parsed;
+    CPU_ZERO(&parsed);
+    const char *cursor = text;
+    if (text == NULL || text[0] == '\0') {
+        snprintf(error, error_size, "an empty CPU list");
+        return -1;
+    }
+    for (;;) {
+        long first, last;
+        if (read_cpu(&cursor, &first) != 0)
+            goto bad;
+        last = first;
+        if (*cursor == '-') {
+            cursor++;
+            if (read_cpu(&cursor, &last) != 0 || last < first)
+                goto bad;
+        }
+        for (long cpu = first; cpu <= last; cpu++)
+            CPU_SET((int)cpu, &parsed);
+        if (*cursor == '\0')
+            break;
+        if (*cursor != ',')
+            goto bad;
+        cursor++;
+    }
+    *cpus = parsed;
+    return 0;
+bad:
+    snprintf(error, error_size, "\"%s\" is not a CPU list such as 0-2,5 (CPUs under %d)", text, CPU_SETSIZE);
+    return -1;
+}
+
+size_t rill_cpus_format(const cpu_set_t *cpus, char *text, size_t text_size)
+{
+    size_t length = 0;
+    for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+        if (!CPU_ISSET(cpu, cpus))
+            continue;
+        int last = cpu;
+        while (last + 1 < CPU_SETSIZE && CPU_ISSET(last + 1, cpus))
+            last++;
+        int written = last > cpu ? snprintf(text + length, text_size - length, "%s%d-%d", length ? "," : "", cpu, last)
+                                 : snprintf(text + length, text_size - length, "%s%d", length ? "," : "", cpu);
+        if (written < 0 || (size_t)written >= text_size - length)
+            return 0;
+        length += (size_t)written;
+        cpu = last;
+    }
+    return length;
+}
+
+int rill_cpus_split(const cpu_set_t *allowed, rill_placement_role_t role, cpu_set_t *cpus)
+{
+    if (CPU_COUNT(allowed) < 2)
+        return -1;
+    int last = CPU_SETSIZE - 1;
+    while (!CPU_ISSET(last, allowed))
+        last--;
+    if (role == RILL_PLACEMENT_FRONTEND) {
+        CPU_ZERO(cpus);
+        CPU_SET(last, cpus);
+    } else {
+        *cpus = *allowed;
+        CPU_CLR(last, cpus);
+    }
+    return 0;
+}
+
+static void apply(const cpu_set_t *cpus, const char *why)
+{
+    char text[256];
+    if (rill_cpus_format(cpus, text, sizeof(text)) == 0)
+        snprintf(text, sizeof(text), "(%d CPUs)", CPU_COUNT(cpus));
+    if (sched_setaffinity(0, sizeof(*cpus), cpus) != 0)
+        rill_log_warn(NULL, "%s: cannot run on CPUs %s: %s (running where started)", why, text, strerror(errno));
+    else
+        rill_log_info(NULL, "%s: running on CPUs %s", why, text);
+}
+
+int rill_cpus_apply_from_environment(rill_placement_role_t role, char *error, size_t error_size)
+{
+    cpu_set_t cpus;
+    const char *list = getenv("RILL_CPUS");
+    if (list != NULL && list[0] != '\0') {
+        char reason[192];
+        if (rill_cpus_parse(list, &cpus, reason, sizeof(reason)) != 0) {
+            snprintf(error, error_size, "RILL_CPUS: %s", reason);
+            return -1;
+        }
+        apply(&cpus, "RILL_CPUS");
+        return 0;
+    }
+    const char *placement = getenv("RILL_PLACEMENT");
+    if (placement == NULL || placement[0] == '\0' || strcmp(placement, "none") == 0)
+        return 0;
+    if (strcmp(placement, "split") != 0) {
+        snprintf(error, error_size, "RILL_PLACEMENT must be \"split\" or \"none\", not \"%s\"", placement);
+        return -1;
+    }
+    cpu_set_t allowed;
+    if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0) {
+        rill_log_warn(NULL, "RILL_PLACEMENT=split: cannot read this process's CPUs: %s (running where started)",
+                      strerror(errno));
+        return 0;
+    }
+    if (rill_cpus_split(&allowed, role, &cpus) != 0) {
+        rill_log_info(NULL, "RILL_PLACEMENT=split: one CPU, nothing to split");
+        return 0;
+    }
+    apply(&cpus, "RILL_PLACEMENT=split");
+    return 0;
+}

@@ -1,0 +1,86 @@
+"""The CPUs rill's processes run on (common/rill_cpus.h): RILL_PLACEMENT=split
+puts every thread of the frontend on the last CPU the process may use and
+every thread of the broker and of a worker on the others (with one CPU,
+nothing is split), and jobs stream as before; RILL_CPUS names one process's
+CPUs and wins over RILL_PLACEMENT; a bad value of either stops the process at
+start with its reason; none of them set, the processes keep the CPUs they
+were started with."""
+import os
+
+from harness import check
+
+
+def thread_cpus(pid):
+    """{thread id: the set of CPUs it may run on} of every thread of pid."""
+    return {int(tid): os.sched_getaffinity(int(tid)) for tid in os.listdir("/proc/%d/task" % pid)}
+
+
+def check_threads(process, want):
+    threads = thread_cpus(process.popen.pid)
+    # The loop and libzmq's I/O thread at least: the I/O thread inherits.
+    check(len(threads) >= 2 and all(cpus == want for cpus in threads.values()),
+          "%s's threads run on %r, not %r" % (process.name, threads, want))
+
+
+def demo_job_streams(system, port=None):
+    body = {"kind": "demo", "args": {"parts": 3, "interval_ms": 5}}
+    stream = system.stream_on(port, "POST", "/v1/jobs", body) if port else system.stream("POST", "/v1/jobs", body)
+    check(stream.status == 200, stream.status)
+    events = stream.read_all()
+    parts = [e for e in events if e.get("event") == "part"]
+    check(len(parts) == 3 and events[-1].get("event") == "done", events)
+
+
+def test_split_puts_the_frontend_apart(ctx):
+    allowed = os.sched_getaffinity(0)
+    os.environ["RILL_PLACEMENT"] = "split"
+    try:
+        system = ctx.system(workers=1)
+    finally:
+        del os.environ["RILL_PLACEMENT"]
+    system.wait_healthy(workers=1)
+    if len(allowed) < 2:
+        for process in (system.broker, system.frontend, system.workers[0]):
+            check_threads(process, allowed)
+        check("one CPU, nothing to split" in system.frontend.log_text(), system.frontend.log_text())
+    else:
+        last = max(allowed)
+        check_threads(system.frontend, {last})
+        check_threads(system.broker, allowed - {last})
+        check_threads(system.workers[0], allowed - {last})
+        check("RILL_PLACEMENT=split: running on CPUs %d" % last in system.frontend.log_text(),
+              system.frontend.log_text())
+    demo_job_streams(system)
+
+
+def test_cpus_names_a_list_and_bad_values_stop_at_start(ctx):
+    allowed = os.sched_getaffinity(0)
+    first = min(allowed)
+    system = ctx.system(workers=1)
+    system.wait_healthy(workers=1)
+    # Neither set: the CPUs they were started with.
+    for process in (system.broker, system.frontend, system.workers[0]):
+        check_threads(process, allowed)
+
+    # RILL_CPUS: that list, and it wins over RILL_PLACEMENT.
+    system.env = dict(system.env, RILL_CPUS=str(first), RILL_PLACEMENT="split")
+    worker = system.start_worker(name="listed")
+    port = system.start_frontend_on_free_port(name="frontend-listed", workers=2)
+    check_threads(worker, {first})
+    check_threads([p for p in system.processes if p.name == "frontend-listed"][0], {first})
+    demo_job_streams(system, port=port)
+
+    # Bad values: exit 2 at start, the variable and the value in the reason.
+    bad_values = [("RILL_CPUS", "1-"), ("RILL_CPUS", "cpu0"), ("RILL_PLACEMENT", "spread")]
+    for variable, value in bad_values:
+        env = {k: v for k, v in system.env.items() if k not in ("RILL_CPUS", "RILL_PLACEMENT")}
+        system.env = dict(env, **{variable: value})
+        for folder, binary in (("broker", "rill-broker"), ("workers", "rill-worker"),
+                               ("frontend", "rill-frontend")):
+            name = "bad-%s-%s" % (folder, value)
+            bad = system.spawn(name, [system.binary(folder, binary), "--run-dir", os.path.join(system.dir, name)])
+            bad.expected_exit = 2
+            check(bad.popen.wait(10) == 2, "%s with %s=%s exited %s" % (binary, variable, value, bad.popen.returncode))
+            with open(bad.log_path) as f:
+                text = f.read()
+            check(variable in text and '"%s"' % value in text, "%s said: %r" % (binary, text))
