@@ -279,6 +279,16 @@ def test_rill_down_status_reload_logs_and_one_time_base(ctx):
         # status: the processes, then the workers and the queue, from the frontend.
         rows = status(run_dir)
         check(sorted(rows) == ["broker", "frontend", "worker1", "worker2"], rows)
+        # RILL_PLACEMENT=split by default: with two CPUs or more, every
+        # thread of the frontend on the last one, the others' on the rest.
+        allowed = os.sched_getaffinity(0)
+        for name, row in rows.items():
+            pid = int(row[0])
+            want = allowed if len(allowed) < 2 else (
+                {max(allowed)} if name == "frontend" else allowed - {max(allowed)})
+            threads = {int(t): os.sched_getaffinity(int(t)) for t in os.listdir("/proc/%d/task" % pid)}
+            check(len(threads) >= 2 and all(cpus == want for cpus in threads.values()),
+                  "%s's threads run on %r, not %r" % (name, threads, want))
         code, out, err = rill("status", "--run-dir", run_dir)
         check(re.search(r"2 workers alive, 0 jobs queued, 0 running", out), out)
         jobs = []
