@@ -57,6 +57,11 @@
 # ipc://, docs/RELIABILITY.md "Standby broker"); frontend and workers are
 # given both; the backup's CPU is reported as "standby": the mirror's cost.
 #
+# --placement split|none (default split): RILL_PLACEMENT for rill's own
+# processes (common/rill_cpus.h: with two CPUs or more, the frontend on the
+# last one and the broker and the workers on the others); none leaves the
+# kernel free. The peers and the load generator are never placed.
+#
 # --short is CI's smoke mode: small numbers, no peers, no timing asserts; a
 # failure only if a run delivered nothing or saw errors.
 set -euo pipefail
@@ -64,7 +69,7 @@ cd "$(dirname "$0")/../.."
 TOP=$(pwd)
 
 build=build short=0 nchan=0 seed=0 sweep=0 standby=0 subscribers=1000 rate=200 duration=5 idle=10000 only=""
-clients=50 per_request=4 parts=10 warmup=1 perf=""
+clients=50 per_request=4 parts=10 warmup=1 perf="" placement=split
 while [ $# -gt 0 ]; do
     case "$1" in
         --build) build=$2; shift 2 ;;
@@ -82,6 +87,7 @@ while [ $# -gt 0 ]; do
         --parts) parts=$2; shift 2 ;;
         --only) only=$2; shift 2 ;;
         --perf) perf=$2; shift 2 ;;
+        --placement) placement=$2; shift 2 ;;
         *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -89,6 +95,10 @@ if [ "$short" = 1 ]; then
     subscribers=50 rate=100 duration=1 idle=200 clients=10 warmup=0.5 nchan=0 seed=0 sweep=0 perf=""
 fi
 case "$build" in /*) ;; *) build="$TOP/$build" ;; esac
+case "$placement" in split|none) ;; *) echo "run.sh: --placement wants split or none" >&2; exit 2 ;; esac
+# rill's processes read it (common/rill_cpus.h); the peers and the generator ignore it.
+export RILL_PLACEMENT=$placement
+unset RILL_CPUS
 bench="$build/tests/rill-bench"
 [ -x "$bench" ] || { echo "run.sh: $bench not built" >&2; exit 2; }
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
