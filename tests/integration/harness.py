@@ -289,6 +289,11 @@ class System:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def thread_cpus(pid):
+    """{thread id: the set of CPUs it may run on} of every thread of pid."""
+    return {int(tid): os.sched_getaffinity(int(tid)) for tid in os.listdir("/proc/%d/task" % pid)}
+
+
 def child_pids_of(pid):
     """The pids of the processes whose parent is pid (from /proc)."""
     children = []

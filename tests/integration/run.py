@@ -36,8 +36,19 @@ class Context:
         self.build_dir = build_dir
         self.systems = []
 
-    def system(self, **kwargs):
-        system = harness.System(self.build_dir, **kwargs)
+    def system(self, environment=None, **kwargs):
+        """A new system; environment: variables its processes start with
+        besides this process's (the system keeps them in system.env)."""
+        saved = {name: os.environ.get(name) for name in (environment or {})}
+        os.environ.update(environment or {})
+        try:
+            system = harness.System(self.build_dir, **kwargs)
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    del os.environ[name]
+                else:
+                    os.environ[name] = value
         self.systems.append(system)
         return system
 

@@ -18,7 +18,7 @@ import time
 import urllib.error
 import urllib.request
 
-from harness import check, free_port, open_files
+from harness import check, free_port, open_files, thread_cpus
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
@@ -286,7 +286,7 @@ def test_rill_down_status_reload_logs_and_one_time_base(ctx):
             pid = int(row[0])
             want = allowed if len(allowed) < 2 else (
                 {max(allowed)} if name == "frontend" else allowed - {max(allowed)})
-            threads = {int(t): os.sched_getaffinity(int(t)) for t in os.listdir("/proc/%d/task" % pid)}
+            threads = thread_cpus(pid)
             check(len(threads) >= 2 and all(cpus == want for cpus in threads.values()),
                   "%s's threads run on %r, not %r" % (name, threads, want))
         code, out, err = rill("status", "--run-dir", run_dir)

@@ -7,12 +7,7 @@ start with its reason; none of them set, the processes keep the CPUs they
 were started with."""
 import os
 
-from harness import check
-
-
-def thread_cpus(pid):
-    """{thread id: the set of CPUs it may run on} of every thread of pid."""
-    return {int(tid): os.sched_getaffinity(int(tid)) for tid in os.listdir("/proc/%d/task" % pid)}
+from harness import check, thread_cpus
 
 
 def check_threads(process, want):
@@ -33,11 +28,7 @@ def demo_job_streams(system, port=None):
 
 def test_split_puts_the_frontend_apart(ctx):
     allowed = os.sched_getaffinity(0)
-    os.environ["RILL_PLACEMENT"] = "split"
-    try:
-        system = ctx.system(workers=1)
-    finally:
-        del os.environ["RILL_PLACEMENT"]
+    system = ctx.system(environment={"RILL_PLACEMENT": "split"}, workers=1)
     system.wait_healthy(workers=1)
     if len(allowed) < 2:
         for process in (system.broker, system.frontend, system.workers[0]):

@@ -9,7 +9,7 @@ import os
 import shutil
 import time
 
-from harness import check, child_pids_of
+from harness import check, child_pids_of, thread_cpus
 
 SCHED_OTHER, SCHED_BATCH = 0, 3
 SLEEP = shutil.which("sleep") or "/bin/sleep"
@@ -96,21 +96,12 @@ def test_scheduling_policy_by_default_with_batch_and_for_commands(ctx):
         check('"realtime"' in text and "batch" in text, "%s said: %r" % (binary, text))
 
 
-def thread_cpus(pid):
-    """{thread id: the set of CPUs it may run on} of every thread of pid."""
-    return {int(tid): os.sched_getaffinity(int(tid)) for tid in os.listdir("/proc/%d/task" % pid)}
-
-
 def test_a_busy_broker_keeps_its_threads_on_one_cpu(ctx):
     """broker/colocate.h: from RILL_COLOCATE_PARTS_PER_S job parts a second
     (over a second) every thread of the broker shares the CPU its loop is
     on; under half that rate they get their CPUs back. A bad value stops the
     broker at start."""
-    os.environ["RILL_COLOCATE_PARTS_PER_S"] = "100"
-    try:
-        system = ctx.system(workers=1)
-    finally:
-        del os.environ["RILL_COLOCATE_PARTS_PER_S"]
+    system = ctx.system(environment={"RILL_COLOCATE_PARTS_PER_S": "100"}, workers=1)
     system.wait_healthy(workers=1)
     broker = system.broker.popen.pid
     start = thread_cpus(broker)

@@ -157,17 +157,11 @@ def start_pair(ctx, tmp, proxy_for_backup=True, backup_log=None):
     """The primary and the backup brokers; returns (primary, backup, proxy).
     backup_log: the backup's --log level (debug: each MIRROR it applied)."""
     port = free_port()
-    os.environ["RILL_PAIR_BIND"] = "tcp://127.0.0.1:%d" % port
-    try:
-        primary = ctx.system(workers=0, frontend=False, config=CONFIG)
-    finally:
-        del os.environ["RILL_PAIR_BIND"]
+    primary = ctx.system(environment={"RILL_PAIR_BIND": "tcp://127.0.0.1:%d" % port}, workers=0, frontend=False,
+                         config=CONFIG)
     proxy = Proxy(port)
-    os.environ["RILL_STANDBY_OF"] = "tcp://127.0.0.1:%d" % proxy.port
-    try:
-        backup = ctx.system(workers=0, frontend=False, config=CONFIG, log_level=backup_log)
-    finally:
-        del os.environ["RILL_STANDBY_OF"]
+    backup = ctx.system(environment={"RILL_STANDBY_OF": "tcp://127.0.0.1:%d" % proxy.port}, workers=0,
+                        frontend=False, config=CONFIG, log_level=backup_log)
     return primary, backup, proxy
 
 
@@ -450,11 +444,8 @@ def test_standby_snapshot_in_chunks(ctx):
     backup, after a takeover, knows every job."""
     zctx = zmq.Context()
     port = free_port()
-    os.environ["RILL_PAIR_BIND"] = "tcp://127.0.0.1:%d" % port
-    try:
-        primary = ctx.system(workers=0, frontend=False, config=CONFIG)
-    finally:
-        del os.environ["RILL_PAIR_BIND"]
+    primary = ctx.system(environment={"RILL_PAIR_BIND": "tcp://127.0.0.1:%d" % port}, workers=0, frontend=False,
+                         config=CONFIG)
     frontend = Client(zctx, endpoint(primary, "control"))
     to_backup = None
     try:
