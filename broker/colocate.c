@@ -4,9 +4,9 @@
  */
 #include "colocate.h"
 #include "rill_alloc.h"
+#include "rill_cpus.h"
 #include "rill_log.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <sched.h>
 #include <stdio.h>
@@ -37,32 +37,11 @@ rill_colocate_t *rill_colocate_new(uint64_t above)
     return self;
 }
 
-/* Sets the CPUs of every thread of the process (libzmq's too: each thread
- * has its own mask). Returns 0, or -1 when the kernel refused one. */
-static int set_every_thread(const cpu_set_t *cpus)
-{
-    DIR *tasks = opendir("/proc/self/task");
-    if (tasks == NULL)
-        return -1;
-    int failed = 0;
-    struct dirent *entry;
-    while ((entry = readdir(tasks)) != NULL) {
-        char *end = NULL;
-        long tid = strtol(entry->d_name, &end, 10);
-        if (end == entry->d_name || *end != '\0' || tid <= 0)
-            continue;
-        if (sched_setaffinity((pid_t)tid, sizeof(*cpus), cpus) != 0)
-            failed = 1;
-    }
-    closedir(tasks);
-    return failed ? -1 : 0;
-}
-
 static void unpin(rill_colocate_t *self, const char *why)
 {
     if (self->cpu < 0)
         return;
-    if (set_every_thread(&self->original) != 0)
+    if (rill_cpus_set_every_thread(0, &self->original) != 0)
         rill_log_warn(NULL, "cannot give the broker's threads their CPUs back: %s", strerror(errno));
     rill_log_info(NULL, "%s: the broker's threads run on any of their CPUs again (they shared CPU %d)", why,
                   self->cpu);
@@ -123,9 +102,9 @@ void rill_colocate_tick(rill_colocate_t *self, uint64_t parts, uint64_t now_ms)
     cpu_set_t one;
     CPU_ZERO(&one);
     CPU_SET(cpu, &one);
-    if (set_every_thread(&one) != 0) {
+    if (rill_cpus_set_every_thread(0, &one) != 0) {
         self->refused = 1;
-        (void)set_every_thread(&self->original);
+        (void)rill_cpus_set_every_thread(0, &self->original);
         rill_log_warn(NULL, "cannot keep the broker's threads on one CPU (%s): they run as they were",
                       strerror(errno));
         return;

@@ -3,10 +3,15 @@
 #include "rill_cpus.h"
 #include "rill_log.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The CPUs the process was started with, once the environment moved it. */
+static cpu_set_t started_with;
+static int moved;
 
 static int read_cpu(const char **cursor, long *cpu)
 {
@@ -99,10 +104,49 @@ static void apply(const cpu_set_t *cpus, const char *why)
     char text[256];
     if (rill_cpus_format(cpus, text, sizeof(text)) == 0)
         snprintf(text, sizeof(text), "(%d CPUs)", CPU_COUNT(cpus));
-    if (sched_setaffinity(0, sizeof(*cpus), cpus) != 0)
+    cpu_set_t before;
+    if (sched_getaffinity(0, sizeof(before), &before) != 0 || sched_setaffinity(0, sizeof(*cpus), cpus) != 0) {
         rill_log_warn(NULL, "%s: cannot run on CPUs %s: %s (running where started)", why, text, strerror(errno));
+        return;
+    }
+    if (!moved) {
+        started_with = before;
+        moved = 1;
+    }
+    rill_log_info(NULL, "%s: running on CPUs %s", why, text);
+}
+
+int rill_cpus_set_every_thread(pid_t pid, const cpu_set_t *cpus)
+{
+    char path[64];
+    if (pid == 0)
+        snprintf(path, sizeof(path), "/proc/self/task");
     else
-        rill_log_info(NULL, "%s: running on CPUs %s", why, text);
+        snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+    int failed = pid != 0 && sched_setaffinity(pid, sizeof(*cpus), cpus) != 0;
+    int saved_errno = errno;
+    DIR *tasks = opendir(path);
+    if (tasks == NULL)
+        return -1;
+    struct dirent *entry;
+    while ((entry = readdir(tasks)) != NULL) {
+        char *end = NULL;
+        long tid = strtol(entry->d_name, &end, 10);
+        if (end == entry->d_name || *end != '\0' || tid <= 0 || tid == pid)
+            continue;
+        if (sched_setaffinity((pid_t)tid, sizeof(*cpus), cpus) != 0 && !failed) {
+            failed = 1;
+            saved_errno = errno;
+        }
+    }
+    closedir(tasks);
+    errno = saved_errno;
+    return failed ? -1 : 0;
+}
+
+int rill_cpus_give_back(pid_t pid)
+{
+    return moved ? rill_cpus_set_every_thread(pid, &started_with) : 0;
 }
 
 int rill_cpus_apply_from_environment(rill_placement_role_t role, char *error, size_t error_size)

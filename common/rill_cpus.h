@@ -27,15 +27,18 @@
  *
  * It is applied first thing in main, before any thread exists, so
  * libzmq's and curl's threads inherit it. The broker's own pinning under
- * load (broker/colocate.h) stays within it. The exec kind's commands
- * inherit the worker's CPUs. Where the kernel refuses (a cpuset without
- * those CPUs), the process runs where it was started and says so.
+ * load (broker/colocate.h) stays within it. The exec kind's commands get
+ * the CPUs their worker was started with back (rill_cpus_give_back): the
+ * placement is rill's, not its commands'. Where the kernel refuses (a
+ * cpuset without those CPUs), the process runs where it was started and
+ * says so.
  */
 #ifndef RILL_CPUS_H
 #define RILL_CPUS_H
 
 #include <sched.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 typedef enum {
     RILL_PLACEMENT_FRONTEND = 0, /* split: the last CPU */
@@ -61,5 +64,16 @@ int rill_cpus_split(const cpu_set_t *allowed, rill_placement_role_t role, cpu_se
  * and the process runs as started. Returns 0, or -1 with error filled
  * when either variable holds something else: a start-up error (exit 2). */
 int rill_cpus_apply_from_environment(rill_placement_role_t role, char *error, size_t error_size);
+
+/* Sets the CPUs of every thread of process pid (0: this one; each thread
+ * has its own mask), its main thread first so that a thread it creates
+ * meanwhile inherits them. Returns 0, or -1 with errno set when the kernel
+ * refused one. */
+int rill_cpus_set_every_thread(pid_t pid, const cpu_set_t *cpus);
+
+/* When RILL_CPUS or RILL_PLACEMENT moved this process, gives every thread
+ * of pid (a child) the CPUs this process was started with; otherwise does
+ * nothing. Returns 0, or -1 with errno set. */
+int rill_cpus_give_back(pid_t pid);
 
 #endif

@@ -75,6 +75,8 @@ RILL_KIND_ARGUMENTS(exec, exec_args_t, exec_args_parse)
 #include "kinds.h"
 #include "lines.h"
 #include "rill_alloc.h"
+#include "rill_cpus.h"
+#include "rill_log.h"
 #include "rill_json_text.h"
 
 #include <errno.h>
@@ -240,6 +242,12 @@ static pid_t spawn_command(char *const argv[], int *stdout_fd)
         pid_t pid = 0;
         error = posix_spawn(&pid, argv[0], &actions, &attributes, argv, environment);
         if (error == 0) {
+            /* And the CPUs the worker was started with, if RILL_PLACEMENT
+             * or RILL_CPUS moved it (rill_cpus.h): posix_spawn cannot, so
+             * as soon as it returns. Best effort: a command that already
+             * ended has no threads to move. */
+            if (rill_cpus_give_back(pid) != 0)
+                rill_log_debug(NULL, "exec: pid %d keeps the worker's CPUs: %s", (int)pid, strerror(errno));
             posix_spawn_file_actions_destroy(&actions);
             posix_spawnattr_destroy(&attributes);
             close(pipe_fds[1]);

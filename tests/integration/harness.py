@@ -294,6 +294,24 @@ def thread_cpus(pid):
     return {int(tid): os.sched_getaffinity(int(tid)) for tid in os.listdir("/proc/%d/task" % pid)}
 
 
+def exec_child(system, worker, program, timeout=10):
+    """The pid of worker's one child (an exec job's), once it runs program:
+    posix_spawn's child is in /proc before it has become the command."""
+    deadline = time.monotonic() + timeout
+    while not child_pids_of(worker) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    children = child_pids_of(worker)
+    check(len(children) == 1, "the worker's children: %r" % children)
+
+    def executed():
+        try:
+            return os.readlink("/proc/%d/exe" % children[0]) == os.path.realpath(program)
+        except OSError:
+            return False
+    system.wait_for(executed, timeout=timeout, what="the exec job's child to run %s" % program)
+    return children[0]
+
+
 def child_pids_of(pid):
     """The pids of the processes whose parent is pid (from /proc)."""
     children = []

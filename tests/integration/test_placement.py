@@ -4,10 +4,14 @@ every thread of the broker and of a worker on the others (with one CPU,
 nothing is split), and jobs stream as before; RILL_CPUS names one process's
 CPUs and wins over RILL_PLACEMENT; a bad value of either stops the process at
 start with its reason; none of them set, the processes keep the CPUs they
-were started with."""
+were started with; a command of the exec kind gets back the CPUs its worker
+was started with."""
 import os
+import shutil
 
-from harness import check, thread_cpus
+from harness import check, exec_child, thread_cpus
+
+SLEEP = shutil.which("sleep") or "/bin/sleep"
 
 
 def check_threads(process, want):
@@ -28,7 +32,8 @@ def demo_job_streams(system, port=None):
 
 def test_split_puts_the_frontend_apart(ctx):
     allowed = os.sched_getaffinity(0)
-    system = ctx.system(environment={"RILL_PLACEMENT": "split"}, workers=1)
+    system = ctx.system(environment={"RILL_PLACEMENT": "split"}, workers=1,
+                        config={"exec": {"slow": {"argv": [SLEEP, "60"]}}})
     system.wait_healthy(workers=1)
     if len(allowed) < 2:
         for process in (system.broker, system.frontend, system.workers[0]):
@@ -42,6 +47,15 @@ def test_split_puts_the_frontend_apart(ctx):
         check("RILL_PLACEMENT=split: running on CPUs %d" % last in system.frontend.log_text(),
               system.frontend.log_text())
     demo_job_streams(system)
+
+    # The exec kind's command: the CPUs the worker was started with.
+    stream = system.stream("POST", "/v1/jobs", {"kind": "exec", "args": {"name": "slow"}})
+    check(stream.status == 200, stream.status)
+    child = exec_child(system, system.workers[0].popen.pid, SLEEP)
+    # give_back runs as soon as posix_spawn returns: allow it a moment.
+    system.wait_for(lambda: all(cpus == allowed for cpus in thread_cpus(child).values()), timeout=10,
+                    what="the exec job's %s on CPUs %r" % (SLEEP, sorted(allowed)))
+    stream.close()
 
 
 def test_cpus_names_a_list_and_bad_values_stop_at_start(ctx):

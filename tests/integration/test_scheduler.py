@@ -9,7 +9,7 @@ import os
 import shutil
 import time
 
-from harness import check, child_pids_of, thread_cpus
+from harness import check, exec_child, thread_cpus
 
 SCHED_OTHER, SCHED_BATCH = 0, 3
 SLEEP = shutil.which("sleep") or "/bin/sleep"
@@ -40,21 +40,9 @@ def test_scheduling_policy_by_default_with_batch_and_for_commands(ctx):
     # A batch worker's exec command runs under Linux's default.
     stream = system.stream("POST", "/v1/jobs", {"kind": "exec", "args": {"name": "slow"}})
     check(stream.status == 200, stream.status)
-    worker = system.workers[0].popen.pid
-    deadline = time.monotonic() + 10
-    while not child_pids_of(worker) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    children = child_pids_of(worker)
-    check(len(children) == 1, "the worker's children: %r" % children)
-    # posix_spawn's child is in /proc before it set its policy and ran the
-    # command: its policy is looked at once it is the command.
-    def executed():
-        try:
-            return os.readlink("/proc/%d/exe" % children[0]) == os.path.realpath(SLEEP)
-        except OSError:
-            return False
-    system.wait_for(executed, timeout=10, what="the exec job's child to run %s" % SLEEP)
-    check(set(thread_policies(children[0]).values()) == {SCHED_OTHER}, thread_policies(children[0]))
+    # Its policy is looked at once it is the command (exec_child).
+    child = exec_child(system, system.workers[0].popen.pid, SLEEP)
+    check(set(thread_policies(child).values()) == {SCHED_OTHER}, thread_policies(child))
     stream.close()
 
     # RILL_SCHEDULER names a policy for every thread: "normal" for a worker,

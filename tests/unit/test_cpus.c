@@ -2,14 +2,18 @@
  * and format both ways, bad lists are errors that change nothing, split
  * gives the frontend the last CPU and the rest the others, and RILL_CPUS
  * and RILL_PLACEMENT are applied to the calling thread (RILL_CPUS first)
- * and inherited by a thread created afterwards. */
+ * and inherited by a thread created afterwards, and a child gets the CPUs
+ * the process was started with back. */
 #include "rill_cpus.h"
 #include "rill_test.h"
 
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static void *cpus_of_new_thread(void *result)
 {
@@ -103,5 +107,27 @@ int main(void)
     } else {
         CHECK(CPU_EQUAL(&cpus, &started));
     }
+
+    /* A child gets the CPUs this process was started with back, every
+     * thread of it; and set_every_thread moves this process's threads. */
+    pid_t child = fork();
+    if (child == 0) {
+        pause();
+        _exit(0);
+    }
+    CHECK(child > 0);
+    CPU_ZERO(&taken);
+    CPU_SET(first, &taken);
+    CHECK(sched_setaffinity(child, sizeof(taken), &taken) == 0);
+    CHECK(rill_cpus_give_back(child) == 0);
+    CHECK(sched_getaffinity(child, sizeof(cpus), &cpus) == 0 && CPU_EQUAL(&cpus, &started));
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    CHECK(rill_cpus_give_back(child) == -1); /* gone */
+    CHECK(rill_cpus_set_every_thread(0, &taken) == 0);
+    CHECK(sched_getaffinity(0, sizeof(cpus), &cpus) == 0 && CPU_EQUAL(&cpus, &taken));
+    CPU_ZERO(&inherited);
+    CHECK(pthread_create(&thread, NULL, cpus_of_new_thread, &inherited) == 0 && pthread_join(thread, NULL) == 0);
+    CHECK(CPU_EQUAL(&inherited, &taken));
     RILL_TEST_END();
 }
