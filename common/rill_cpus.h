@@ -14,14 +14,17 @@
  * rill's threads ran on one vCPU at a paced load. With the frontend on one
  * CPU and the broker and the workers on the other, the frontend writes one
  * burst to its clients while the broker handles the next. The paced
- * workload's part p99 fell from 0.98-1.37 ms to 0.74-1.14 ms (7 alternated
- * pairs), and its p50 by ~15 %. Throughput at capacity and the low-load
- * topic p99 did not move.
+ * workload's part p99 was lower in 14 of 17 alternated pairs (medians
+ * 0.88 against 1.08 ms and 1.20 against 1.34 ms in two sets). Throughput
+ * at capacity and the low-load topic p99 did not move; fan-out at 1,000
+ * subscribers delivered 2-3 % less (the frontend shares its one CPU with
+ * its libzmq thread).
  *
  * RILL_PLACEMENT=split asks for that. The frontend takes the last CPU of
  * the CPUs the process may use, and the broker and the workers take the
- * others. With fewer than two CPUs nothing is split. RILL_PLACEMENT=none
- * (the default) leaves the scheduler free. RILL_CPUS=LIST ("0-2,5") names
+ * others. With fewer than two CPUs nothing is split. RILL_PLACEMENT=none,
+ * the default of a process started alone, leaves the scheduler free;
+ * `./rill up` sets split unless told otherwise. RILL_CPUS=LIST ("0-2,5") names
  * the CPUs of one process outright and wins over RILL_PLACEMENT: the form
  * for compose files and systemd units that place each process themselves.
  *
