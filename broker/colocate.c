@@ -18,7 +18,7 @@
 
 struct rill_colocate {
     uint64_t above;     /* parts a second that pin (0: never) */
-    cpu_set_t original; /* the CPUs the process had at start */
+    cpu_set_t original; /* the CPUs the threads had when pinned */
     int cpu;            /* the CPU they share; -1 when not pinned */
     uint64_t window_start_ms;
     uint64_t window_parts;
@@ -95,6 +95,10 @@ void rill_colocate_tick(rill_colocate_t *self, uint64_t parts, uint64_t now_ms)
         return;
     }
     if (self->cpu >= 0 || self->above == 0 || rate < self->above || self->refused)
+        return;
+    /* The CPUs of now, not of the start: RILL_PLACEMENT's quiet moves
+     * (rill_quiet_cpu.h) change them, never while pinned. */
+    if (sched_getaffinity(0, sizeof(self->original), &self->original) != 0)
         return;
     int cpu = sched_getcpu();
     if (cpu < 0 || cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &self->original) || CPU_COUNT(&self->original) < 2)

@@ -25,6 +25,7 @@
 #include "rill_cpus.h"
 #include "rill_scheduler.h"
 #include "colocate.h"
+#include "rill_quiet_cpu.h"
 #include "rill_run_lock.h"
 #include "sockets.h"
 #include "standby.h"
@@ -76,7 +77,8 @@ static void usage(FILE *out)
             "sets it): log lines count ms from it, else from this process's start.\n"
             "Env RILL_SCHEDULER: batch (default) or normal. Env RILL_COLOCATE_PARTS_PER_S:\n"
             "from that many job parts a second (default 30000; 0: never) every thread\n"
-            "shares one CPU (docs/CONFIG.md).\n"
+            "shares one CPU. Env RILL_PLACEMENT=split|none, RILL_CPUS=LIST,\n"
+            "RILL_PLACEMENT_BUSY_PER_S: where it runs (docs/CONFIG.md).\n"
             "Signals: SIGTERM/SIGINT exit cleanly; SIGHUP reloads the config file.\n");
 }
 
@@ -222,7 +224,7 @@ static int read_signals(int fd, rill_broker_t *broker, const char *config_path)
 }
 
 static int run(rill_broker_t *broker, rill_broker_sockets_t *sockets, rill_standby_t *standby,
-               rill_colocate_t *colocate, int signal_fd, const char *config_path)
+               rill_colocate_t *colocate, rill_quiet_cpu_t *quiet, int signal_fd, const char *config_path)
 {
     uint64_t next_tick = rill_clock_monotonic_ms() + TICK_MS;
     for (;;) {
@@ -295,6 +297,8 @@ static int run(rill_broker_t *broker, rill_broker_sockets_t *sockets, rill_stand
         if (now >= next_tick) {
             /* Busy, its threads share a CPU (colocate.h). */
             rill_colocate_tick(colocate, broker->counters->parts, now);
+            /* Quiet, on the frontend's CPU (rill_quiet_cpu.h). */
+            rill_quiet_cpu_tick(quiet, broker->counters->events_published, now, rill_colocate_pinned(colocate));
             rill_broker_sockets_read_monitor(sockets, sockets->workers_monitor, "workers");
             rill_broker_sockets_read_monitor(sockets, sockets->control_monitor, "control");
             if (standby != NULL)
@@ -347,8 +351,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "rill-broker: %s\n", error);
         return 2;
     }
-    uint64_t colocate_above = 0;
-    if (rill_colocate_threshold_from_environment(&colocate_above, error, sizeof(error)) != 0) {
+    uint64_t colocate_above = 0, busy_per_s = 0;
+    if (rill_colocate_threshold_from_environment(&colocate_above, error, sizeof(error)) != 0 ||
+        rill_quiet_cpu_threshold_from_environment(&busy_per_s, error, sizeof(error)) != 0) {
         fprintf(stderr, "rill-broker: %s\n", error);
         return 2;
     }
@@ -436,7 +441,9 @@ int main(int argc, char **argv)
                   options.endpoints.events, config.kind_count, (unsigned long long)config.heartbeat_ms,
                   first_broker ? "" : "; recovering the jobs workers still run");
     rill_colocate_t *colocate = rill_colocate_new(colocate_above);
-    int status = run(broker, sockets, standby, colocate, signal_fd, options.config_path);
+    rill_quiet_cpu_t *quiet = rill_quiet_cpu_new(busy_per_s, "events");
+    int status = run(broker, sockets, standby, colocate, quiet, signal_fd, options.config_path);
+    rill_quiet_cpu_destroy(&quiet);
     rill_colocate_destroy(&colocate);
     rill_standby_destroy(&standby);
     rill_log_info(NULL, "broker %s down: %llu jobs submitted, %llu parts, %llu malformed",

@@ -12,6 +12,9 @@
 /* The CPUs the process was started with, once the environment moved it. */
 static cpu_set_t started_with;
 static int moved;
+/* The CPUs split divided, when it placed this process as a backend. */
+static cpu_set_t split_allowed;
+static int split_backend;
 
 static int read_cpu(const char **cursor, long *cpu)
 {
@@ -99,7 +102,7 @@ int rill_cpus_split(const cpu_set_t *allowed, rill_placement_role_t role, cpu_se
     return 0;
 }
 
-static void apply(const cpu_set_t *cpus, const char *why)
+static int apply(const cpu_set_t *cpus, const char *why)
 {
     char text[256];
     if (rill_cpus_format(cpus, text, sizeof(text)) == 0)
@@ -107,13 +110,14 @@ static void apply(const cpu_set_t *cpus, const char *why)
     cpu_set_t before;
     if (sched_getaffinity(0, sizeof(before), &before) != 0 || sched_setaffinity(0, sizeof(*cpus), cpus) != 0) {
         rill_log_warn(NULL, "%s: cannot run on CPUs %s: %s (running where started)", why, text, strerror(errno));
-        return;
+        return -1;
     }
     if (!moved) {
         started_with = before;
         moved = 1;
     }
     rill_log_info(NULL, "%s: running on CPUs %s", why, text);
+    return 0;
 }
 
 int rill_cpus_set_every_thread(pid_t pid, const cpu_set_t *cpus)
@@ -159,7 +163,7 @@ int rill_cpus_apply_from_environment(rill_placement_role_t role, char *error, si
             snprintf(error, error_size, "RILL_CPUS: %s", reason);
             return -1;
         }
-        apply(&cpus, "RILL_CPUS");
+        (void)apply(&cpus, "RILL_CPUS");
         return 0;
     }
     const char *placement = getenv("RILL_PLACEMENT");
@@ -179,6 +183,19 @@ int rill_cpus_apply_from_environment(rill_placement_role_t role, char *error, si
         rill_log_info(NULL, "RILL_PLACEMENT=split: one CPU, nothing to split");
         return 0;
     }
-    apply(&cpus, "RILL_PLACEMENT=split");
+    if (apply(&cpus, "RILL_PLACEMENT=split") == 0 && role == RILL_PLACEMENT_BACKEND) {
+        split_allowed = allowed;
+        split_backend = 1;
+    }
+    return 0;
+}
+
+int rill_cpus_split_sets(cpu_set_t *busy, cpu_set_t *quiet)
+{
+    if (!split_backend)
+        return -1;
+    if (rill_cpus_split(&split_allowed, RILL_PLACEMENT_BACKEND, busy) != 0 ||
+        rill_cpus_split(&split_allowed, RILL_PLACEMENT_FRONTEND, quiet) != 0)
+        return -1;
     return 0;
 }

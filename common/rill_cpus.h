@@ -68,6 +68,12 @@ int rill_cpus_split(const cpu_set_t *allowed, rill_placement_role_t role, cpu_se
  * when either variable holds something else: a start-up error (exit 2). */
 int rill_cpus_apply_from_environment(rill_placement_role_t role, char *error, size_t error_size);
 
+/* When RILL_PLACEMENT=split placed this process as a broker or a worker:
+ * busy = the CPUs it was given (the others), quiet = the frontend's CPU
+ * (rill_quiet_cpu.h moves it between the two). Returns 0, or -1 when split
+ * did not place it so (RILL_CPUS, none, one CPU, a refusal, a frontend). */
+int rill_cpus_split_sets(cpu_set_t *busy, cpu_set_t *quiet);
+
 /* Sets the CPUs of every thread of process pid (0: this one; each thread
  * has its own mask), its main thread first so that a thread it creates
  * meanwhile inherits them. Returns 0, or -1 with errno set when the kernel

@@ -16,6 +16,7 @@
 #include "job_registry.h"
 #include "rill_config.h"
 #include "rill_endpoints.h"
+#include "rill_quiet_cpu.h"
 #include "timer_heap.h"
 #include "topic_hold.h"
 #include "worker_link.h"
@@ -31,6 +32,7 @@ typedef struct {
     uint64_t drain_ms;       /* on SIGTERM: time to finish held jobs before handing them back */
     const char *kinds;       /* comma-separated subset of built-in kinds, or NULL for all */
     const char *config_path; /* re-read on SIGHUP; NULL = built-in defaults */
+    uint64_t busy_per_s;     /* RILL_PLACEMENT_BUSY_PER_S (rill_quiet_cpu.h) */
 } rill_worker_options_t;
 
 struct rill_worker_context {
@@ -48,6 +50,8 @@ struct rill_worker_context {
     rill_worker_timer_t heartbeat_timer;
     rill_worker_timer_t drain_timer;
     rill_worker_timer_t failover_timer; /* with a standby: a broker's silence judged on time */
+    rill_worker_timer_t quiet_timer;    /* every RILL_QUIET_CPU_WINDOW_MS with quiet set */
+    rill_quiet_cpu_t *quiet;            /* split-placed: the frontend's CPU while quiet (rill_quiet_cpu.h) */
     rill_topic_hold_t *topic_hold; /* rill_worker_publish_topic while no broker is joined (topic_hold.h) */
 };
 

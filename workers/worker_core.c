@@ -205,6 +205,14 @@ static void heartbeat_tick(void *argument)
     rill_timer_heap_start(&worker->timers, &worker->heartbeat_timer, worker->link.heartbeat_ms, heartbeat_tick, worker);
 }
 
+/* Split-placed, quiet: on the frontend's CPU (rill_quiet_cpu.h). */
+static void quiet_tick(void *argument)
+{
+    rill_worker_context_t *worker = argument;
+    rill_quiet_cpu_tick(worker->quiet, worker->link.parts_sent, rill_clock_monotonic_ms(), 0);
+    rill_timer_heap_start(&worker->timers, &worker->quiet_timer, RILL_QUIET_CPU_WINDOW_MS, quiet_tick, worker);
+}
+
 static void drain_deadline(void *argument)
 {
     rill_worker_context_t *worker = argument;
@@ -335,6 +343,7 @@ static int run_loop(rill_worker_context_t *worker)
 
 static void worker_release(rill_worker_context_t *worker)
 {
+    rill_quiet_cpu_destroy(&worker->quiet);
     rill_job_registry_release(&worker->jobs);
     rill_topic_hold_destroy(&worker->topic_hold);
     rill_children_release(&worker->children);
@@ -373,6 +382,9 @@ int rill_worker_run(const rill_worker_options_t *options)
                   (unsigned long long)options->credit);
     send_hello(&worker);
     rill_timer_heap_start(&worker.timers, &worker.heartbeat_timer, worker.link.heartbeat_ms, heartbeat_tick, &worker);
+    worker.quiet = rill_quiet_cpu_new(options->busy_per_s, "parts");
+    if (worker.quiet != NULL)
+        quiet_tick(&worker);
     if (run_loop(&worker) == 0) {
         rill_log_info(NULL, "worker %s stopped", options->name);
         status = 0;

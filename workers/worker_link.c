@@ -171,6 +171,7 @@ int rill_worker_link_send(rill_worker_link_t *self, rill_command_t command, cons
 int rill_worker_link_send_part(rill_worker_link_t *self, const char *job_id, uint64_t seq, const char *data,
                                size_t length)
 {
+    self->parts_sent++;
     if (length > RILL_PARTS_ENTRY_MAX_DATA) {
         char seq_text[24];
         rill_frame_t arguments[3] = {rill_frame_from_string(job_id), {(const uint8_t *)seq_text, 0},

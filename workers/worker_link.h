@@ -65,6 +65,7 @@ typedef struct {
     uint64_t hello_sent_ns; /* ... since then */
     char session[RILL_ID_TEXT_SIZE]; /* drawn once per process */
     uint64_t malformed; /* messages (or BATCH entries) from the broker dropped as malformed */
+    uint64_t parts_sent; /* PARTs handed to the link, ever: the worker's rate (rill_quiet_cpu.h) */
     rill_send_queue_t outbox;    /* what the DEALER has not taken yet */
     char *batch;                 /* PARTS entries of this loop turn, not yet in the outbox */
     size_t batch_length, batch_capacity, batch_entries;

@@ -1,0 +1,122 @@
+/*
+ * rill_quiet_cpu.c - a split-placed broker or worker on the frontend's CPU
+ * while quiet. See rill_quiet_cpu.h for why and when.
+ */
+#include "rill_quiet_cpu.h"
+#include "rill_alloc.h"
+#include "rill_cpus.h"
+#include "rill_log.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct rill_quiet_cpu {
+    uint64_t busy_per_s;
+    const char *what;
+    cpu_set_t busy;  /* the CPUs split gave the process */
+    cpu_set_t quiet; /* the frontend's */
+    int is_quiet;
+    int refused; /* the kernel refused a move: no more */
+    unsigned quiet_windows; /* consecutive windows under half the rate */
+    uint64_t window_start_ms;
+    uint64_t window_count;
+};
+
+int rill_quiet_cpu_threshold_from_environment(uint64_t *busy_per_s, char *error, size_t error_size)
+{
+    const char *text = getenv("RILL_PLACEMENT_BUSY_PER_S");
+    *busy_per_s = RILL_QUIET_CPU_DEFAULT_BUSY_PER_S;
+    if (text == NULL || text[0] == '\0')
+        return 0;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long value = strtoull(text, &end, 10);
+    if (text[0] < '0' || text[0] > '9' || *end != '\0' || errno != 0) {
+        snprintf(error, error_size, "RILL_PLACEMENT_BUSY_PER_S must be a number a second (0: the split stays fixed), "
+                 "not \"%.40s\"", text);
+        return -1;
+    }
+    *busy_per_s = value;
+    return 0;
+}
+
+rill_quiet_cpu_t *rill_quiet_cpu_new(uint64_t busy_per_s, const char *what)
+{
+    cpu_set_t busy, quiet;
+    if (busy_per_s == 0 || rill_cpus_split_sets(&busy, &quiet) != 0)
+        return NULL;
+    rill_quiet_cpu_t *self = rill_xcalloc(1, sizeof(*self));
+    self->busy_per_s = busy_per_s;
+    self->what = what;
+    self->busy = busy;
+    self->quiet = quiet;
+    return self;
+}
+
+void rill_quiet_cpu_destroy(rill_quiet_cpu_t **self_p)
+{
+    if (self_p == NULL || *self_p == NULL)
+        return;
+    free(*self_p);
+    *self_p = NULL;
+}
+
+static void move(rill_quiet_cpu_t *self, int to_quiet, uint64_t rate)
+{
+    const cpu_set_t *cpus = to_quiet ? &self->quiet : &self->busy;
+    char text[256];
+    if (rill_cpus_format(cpus, text, sizeof(text)) == 0)
+        snprintf(text, sizeof(text), "(%d CPUs)", CPU_COUNT(cpus));
+    if (rill_cpus_set_every_thread(0, cpus) != 0) {
+        int error = errno;
+        self->refused = 1;
+        /* A move half done (one thread refused) is undone as far as it goes. */
+        (void)rill_cpus_set_every_thread(0, to_quiet ? &self->busy : &self->quiet);
+        rill_log_warn(NULL, "cannot run on CPUs %s (%s): the CPUs stay as they are", text, strerror(error));
+        return;
+    }
+    self->is_quiet = to_quiet;
+    if (to_quiet)
+        rill_log_info(NULL, "quiet (%llu %s a second): running on the frontend's CPU %s", (unsigned long long)rate,
+                      self->what, text);
+    else
+        rill_log_info(NULL, "busy (%llu %s a second): running on CPUs %s", (unsigned long long)rate, self->what,
+                      text);
+}
+
+void rill_quiet_cpu_tick(rill_quiet_cpu_t *self, uint64_t count, uint64_t now_ms, int held)
+{
+    if (self == NULL)
+        return;
+    if (self->window_start_ms == 0 || count < self->window_count || now_ms < self->window_start_ms) {
+        self->window_start_ms = now_ms;
+        self->window_count = count;
+        return;
+    }
+    uint64_t elapsed = now_ms - self->window_start_ms;
+    if (elapsed < RILL_QUIET_CPU_WINDOW_MS)
+        return;
+    uint64_t rate = (count - self->window_count) * 1000 / elapsed;
+    self->window_start_ms = now_ms;
+    self->window_count = count;
+    if (rate * 2 < self->busy_per_s) {
+        if (self->quiet_windows < RILL_QUIET_CPU_QUIET_WINDOWS)
+            self->quiet_windows++;
+    } else {
+        self->quiet_windows = 0;
+    }
+    if (held || self->refused)
+        return;
+    if (self->is_quiet && rate >= self->busy_per_s)
+        move(self, 0, rate);
+    else if (!self->is_quiet && self->quiet_windows >= RILL_QUIET_CPU_QUIET_WINDOWS)
+        move(self, 1, rate);
+}
+
+int rill_quiet_cpu_is_quiet(const rill_quiet_cpu_t *self)
+{
+    return self != NULL && self->is_quiet;
+}
