@@ -43,27 +43,6 @@ int rill_quiet_cpu_threshold_from_environment(uint64_t *busy_per_s, char *error,
     return 0;
 }
 
-rill_quiet_cpu_t *rill_quiet_cpu_new(uint64_t busy_per_s, const char *what)
-{
-    cpu_set_t busy, quiet;
-    if (busy_per_s == 0 || rill_cpus_split_sets(&busy, &quiet) != 0)
-        return NULL;
-    rill_quiet_cpu_t *self = rill_xcalloc(1, sizeof(*self));
-    self->busy_per_s = busy_per_s;
-    self->what = what;
-    self->busy = busy;
-    self->quiet = quiet;
-    return self;
-}
-
-void rill_quiet_cpu_destroy(rill_quiet_cpu_t **self_p)
-{
-    if (self_p == NULL || *self_p == NULL)
-        return;
-    free(*self_p);
-    *self_p = NULL;
-}
-
 static void move(rill_quiet_cpu_t *self, int to_quiet, uint64_t rate)
 {
     const cpu_set_t *cpus = to_quiet ? &self->quiet : &self->busy;
@@ -85,6 +64,28 @@ static void move(rill_quiet_cpu_t *self, int to_quiet, uint64_t rate)
     else
         rill_log_info(NULL, "busy (%llu %s a second): running on CPUs %s", (unsigned long long)rate, self->what,
                       text);
+}
+
+rill_quiet_cpu_t *rill_quiet_cpu_new(uint64_t busy_per_s, const char *what)
+{
+    cpu_set_t busy, quiet;
+    if (busy_per_s == 0 || rill_cpus_split_sets(&busy, &quiet) != 0)
+        return NULL;
+    rill_quiet_cpu_t *self = rill_xcalloc(1, sizeof(*self));
+    self->busy_per_s = busy_per_s;
+    self->what = what;
+    self->busy = busy;
+    self->quiet = quiet;
+    move(self, 1, 0); /* nothing handled yet: quiet */
+    return self;
+}
+
+void rill_quiet_cpu_destroy(rill_quiet_cpu_t **self_p)
+{
+    if (self_p == NULL || *self_p == NULL)
+        return;
+    free(*self_p);
+    *self_p = NULL;
 }
 
 void rill_quiet_cpu_tick(rill_quiet_cpu_t *self, uint64_t count, uint64_t now_ms, int held)

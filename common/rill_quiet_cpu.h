@@ -20,9 +20,9 @@
  * on the frontend's CPU while quiet, goes back to the CPUs split gave it as
  * soon as a window's rate reaches RILL_PLACEMENT_BUSY_PER_S (default
  * 4,000 a second), and returns to the frontend's CPU once the rate has
- * stayed under half that for two seconds. A process starts on its own CPUs
- * and joins the frontend after its first quiet two seconds.
- * RILL_PLACEMENT_BUSY_PER_S=0 keeps the split fixed. Processes placed by
+ * stayed under half that for two seconds. A process starts quiet: split
+ * places it on its own CPUs first thing in main, and this moves it to the
+ * frontend's as soon as its loop is set up. RILL_PLACEMENT_BUSY_PER_S=0 keeps the split fixed. Processes placed by
  * RILL_CPUS, or not placed, are never moved.
  *
  * Moves are best effort: where the kernel refuses one, the process stays
@@ -45,9 +45,9 @@ typedef struct rill_quiet_cpu rill_quiet_cpu_t;
  * start-up error. */
 int rill_quiet_cpu_threshold_from_environment(uint64_t *busy_per_s, char *error, size_t error_size);
 
-/* NULL when split did not place this process as a backend
- * (rill_cpus_split_sets), or busy_per_s is 0: then nothing moves, and the
- * functions below accept NULL. what names the rate in log lines ("events",
+/* Moves the process to the frontend's CPU. NULL when split did not place
+ * this process as a backend (rill_cpus_split_sets), or busy_per_s is 0:
+ * then nothing moves, and the functions below accept NULL. what names the rate in log lines ("events",
  * "parts"). */
 rill_quiet_cpu_t *rill_quiet_cpu_new(uint64_t busy_per_s, const char *what);
 void rill_quiet_cpu_destroy(rill_quiet_cpu_t **self_p);

@@ -280,9 +280,9 @@ def test_rill_down_status_reload_logs_and_one_time_base(ctx):
         rows = status(run_dir)
         check(sorted(rows) == ["broker", "frontend", "worker1", "worker2"], rows)
         # RILL_PLACEMENT=split by default: with two CPUs or more, every
-        # thread of the frontend on the last one; the others' start on the
-        # rest and, quiet for two seconds, join the frontend's CPU
-        # (common/rill_quiet_cpu.h: nothing runs yet).
+        # thread of the frontend on the last one; the others' are placed on
+        # the rest and, quiet (nothing runs yet), join the frontend's CPU
+        # (common/rill_quiet_cpu.h).
         allowed = os.sched_getaffinity(0)
         want = allowed if len(allowed) < 2 else {max(allowed)}
         for name, row in rows.items():

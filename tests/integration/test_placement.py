@@ -58,7 +58,7 @@ def test_split_puts_the_frontend_apart(ctx):
     check("RILL_PLACEMENT=split: running on CPUs %d" % last in system.frontend.log_text(),
           system.frontend.log_text())
     backends = (system.broker, system.workers[0])
-    # Started on the others; quiet for two seconds, on the frontend's CPU.
+    # Placed on the others first thing; quiet, on the frontend's CPU.
     for process in backends:
         check("RILL_PLACEMENT=split: running on CPUs %s" % cpu_list(others) in process.log_text(),
               process.log_text())
@@ -97,7 +97,7 @@ def test_split_stays_fixed_with_no_threshold(ctx):
     system = ctx.system(environment={"RILL_PLACEMENT": "split", "RILL_PLACEMENT_BUSY_PER_S": "0"}, workers=1)
     system.wait_healthy(workers=1)
     want = allowed if len(allowed) < 2 else allowed - {max(allowed)}
-    time.sleep(3)  # past the two quiet seconds that would move them
+    time.sleep(3)  # a quiet process would have moved at once, and again after two quiet seconds
     for process in (system.broker, system.workers[0]):
         check_threads(process, want)
         check("quiet (" not in process.log_text(), process.log_text())

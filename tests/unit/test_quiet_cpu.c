@@ -1,7 +1,8 @@
 /* test_quiet_cpu.c - a split-placed backend on the frontend's CPU while
  * quiet (rill_quiet_cpu.h): nothing moves unless split placed the process
  * as a backend, or with a threshold of 0; a bad threshold is an error; on
- * two CPUs or more, the process joins the frontend's CPU after eight quiet
+ * two CPUs or more, the process starts on the frontend's CPU, leaves it at
+ * a busy window and joins it again after eight quiet
  * windows (not seven), goes back to its own CPUs at the first busy window,
  * a rate between half the threshold and it moves nothing, and a held tick
  * moves nothing. */
@@ -77,10 +78,13 @@ int main(void)
     CHECK(rill_cpus_split(&started, RILL_PLACEMENT_BACKEND, &busy) == 0 && runs_on(&busy));
     CHECK(rill_cpus_split(&started, RILL_PLACEMENT_FRONTEND, &quiet_cpus) == 0);
     CHECK(rill_quiet_cpu_new(0, "parts") == NULL); /* 0: the split stays fixed */
+    /* It starts quiet, on the frontend's CPU; a busy window moves it back. */
     rill_quiet_cpu_t *quiet = rill_quiet_cpu_new(100, "parts");
-    CHECK(quiet != NULL && !rill_quiet_cpu_is_quiet(quiet));
+    CHECK(quiet != NULL && rill_quiet_cpu_is_quiet(quiet) && runs_on(&quiet_cpus));
     uint64_t count = 0, now = 1000;
     rill_quiet_cpu_tick(quiet, count, now, 0); /* the first tick starts the window */
+    run_windows(quiet, &count, &now, 1, 400, 0);
+    CHECK(!rill_quiet_cpu_is_quiet(quiet) && runs_on(&busy));
     /* Seven quiet windows: still on its own CPUs; the eighth moves it. */
     run_windows(quiet, &count, &now, RILL_QUIET_CPU_QUIET_WINDOWS - 1, 40, 0);
     CHECK(!rill_quiet_cpu_is_quiet(quiet) && runs_on(&busy));
