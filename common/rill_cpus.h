@@ -22,7 +22,9 @@
  *
  * RILL_PLACEMENT=split asks for that. The frontend takes the last CPU of
  * the CPUs the process may use, and the broker and the workers take the
- * others. With fewer than two CPUs nothing is split. RILL_PLACEMENT=none,
+ * others; while quiet, they run on the frontend's CPU instead
+ * (rill_quiet_cpu.h: at a low rate the split only adds cross-CPU wakeups).
+ * With fewer than two CPUs nothing is split. RILL_PLACEMENT=none,
  * the default of a process started alone, leaves the scheduler free;
  * `./rill up` sets split unless told otherwise. RILL_CPUS=LIST ("0-2,5") names
  * the CPUs of one process outright and wins over RILL_PLACEMENT: the form
