@@ -59,20 +59,8 @@ void rill_colocate_destroy(rill_colocate_t **self_p)
 
 int rill_colocate_threshold_from_environment(uint64_t *above, char *error, size_t error_size)
 {
-    const char *text = getenv("RILL_COLOCATE_PARTS_PER_S");
-    *above = RILL_COLOCATE_DEFAULT_PARTS_PER_S;
-    if (text == NULL || text[0] == '\0')
-        return 0;
-    char *end = NULL;
-    errno = 0;
-    unsigned long long value = strtoull(text, &end, 10);
-    if (text[0] < '0' || text[0] > '9' || *end != '\0' || errno != 0) {
-        snprintf(error, error_size, "RILL_COLOCATE_PARTS_PER_S must be a number of parts a second (0: never), "
-                 "not \"%.40s\"", text);
-        return -1;
-    }
-    *above = value;
-    return 0;
+    return rill_cpus_rate_from_environment("RILL_COLOCATE_PARTS_PER_S", RILL_COLOCATE_DEFAULT_PARTS_PER_S, "never",
+                                           above, error, error_size);
 }
 
 void rill_colocate_tick(rill_colocate_t *self, uint64_t parts, uint64_t now_ms)

@@ -199,3 +199,22 @@ int rill_cpus_split_sets(cpu_set_t *busy, cpu_set_t *quiet)
         return -1;
     return 0;
 }
+
+int rill_cpus_rate_from_environment(const char *variable, uint64_t fallback, const char *zero_means,
+                                    uint64_t *rate, char *error, size_t error_size)
+{
+    const char *text = getenv(variable);
+    *rate = fallback;
+    if (text == NULL || text[0] == '\0')
+        return 0;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long value = strtoull(text, &end, 10);
+    if (text[0] < '0' || text[0] > '9' || *end != '\0' || errno != 0) {
+        snprintf(error, error_size, "%s must be a number a second (0: %s), not \"%.40s\"", variable, zero_means,
+                 text);
+        return -1;
+    }
+    *rate = value;
+    return 0;
+}

@@ -27,20 +27,8 @@ struct rill_quiet_cpu {
 
 int rill_quiet_cpu_threshold_from_environment(uint64_t *busy_per_s, char *error, size_t error_size)
 {
-    const char *text = getenv("RILL_PLACEMENT_BUSY_PER_S");
-    *busy_per_s = RILL_QUIET_CPU_DEFAULT_BUSY_PER_S;
-    if (text == NULL || text[0] == '\0')
-        return 0;
-    char *end = NULL;
-    errno = 0;
-    unsigned long long value = strtoull(text, &end, 10);
-    if (text[0] < '0' || text[0] > '9' || *end != '\0' || errno != 0) {
-        snprintf(error, error_size, "RILL_PLACEMENT_BUSY_PER_S must be a number a second (0: the split stays fixed), "
-                 "not \"%.40s\"", text);
-        return -1;
-    }
-    *busy_per_s = value;
-    return 0;
+    return rill_cpus_rate_from_environment("RILL_PLACEMENT_BUSY_PER_S", RILL_QUIET_CPU_DEFAULT_BUSY_PER_S,
+                                           "the split stays fixed", busy_per_s, error, error_size);
 }
 
 static void move(rill_quiet_cpu_t *self, int to_quiet, uint64_t rate)
