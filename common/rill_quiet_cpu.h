@@ -22,8 +22,9 @@
  * 4,000 a second), and returns to the frontend's CPU once the rate has
  * stayed under half that for two seconds. A process starts quiet: split
  * places it on its own CPUs first thing in main, and this moves it to the
- * frontend's as soon as its loop is set up. RILL_PLACEMENT_BUSY_PER_S=0 keeps the split fixed. Processes placed by
- * RILL_CPUS, or not placed, are never moved.
+ * frontend's as soon as its loop is set up. RILL_PLACEMENT_BUSY_PER_S=0
+ * keeps the split fixed. Processes placed by RILL_CPUS, or not placed, are
+ * never moved. A worker so placed wakes every 250 ms to look at its rate.
  *
  * Moves are best effort: where the kernel refuses one, the process stays
  * where it is, says so once and is not moved again.
