@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct rill_quiet_cpu {
     uint64_t busy_per_s;
@@ -23,7 +24,17 @@ struct rill_quiet_cpu {
     unsigned quiet_windows; /* consecutive windows under half the rate */
     uint64_t window_start_ms;
     uint64_t window_count;
+    uint64_t window_cpu_ns; /* the process's CPU time at the window's start */
 };
+
+/* CPU time of every thread of the process, in ns (0 where unreadable). */
+static uint64_t process_cpu_ns(void)
+{
+    struct timespec now;
+    if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now) != 0)
+        return 0;
+    return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+}
 
 int rill_quiet_cpu_threshold_from_environment(uint64_t *busy_per_s, char *error, size_t error_size)
 {
@@ -31,7 +42,7 @@ int rill_quiet_cpu_threshold_from_environment(uint64_t *busy_per_s, char *error,
                                            "the split stays fixed", busy_per_s, error, error_size);
 }
 
-static void move(rill_quiet_cpu_t *self, int to_quiet, uint64_t rate)
+static void move(rill_quiet_cpu_t *self, int to_quiet, uint64_t rate, uint64_t cpu_share)
 {
     const cpu_set_t *cpus = to_quiet ? &self->quiet : &self->busy;
     char text[256];
@@ -47,11 +58,11 @@ static void move(rill_quiet_cpu_t *self, int to_quiet, uint64_t rate)
     }
     self->is_quiet = to_quiet;
     if (to_quiet)
-        rill_log_info(NULL, "quiet (%llu %s a second): running on the frontend's CPU %s", (unsigned long long)rate,
-                      self->what, text);
+        rill_log_info(NULL, "quiet (%llu %s a second, %llu%% of a CPU): running on the frontend's CPU %s",
+                      (unsigned long long)rate, self->what, (unsigned long long)(cpu_share / 10), text);
     else
-        rill_log_info(NULL, "busy (%llu %s a second): running on CPUs %s", (unsigned long long)rate, self->what,
-                      text);
+        rill_log_info(NULL, "busy (%llu %s a second, %llu%% of a CPU): running on CPUs %s", (unsigned long long)rate,
+                      self->what, (unsigned long long)(cpu_share / 10), text);
 }
 
 rill_quiet_cpu_t *rill_quiet_cpu_new(uint64_t busy_per_s, const char *what)
@@ -64,7 +75,7 @@ rill_quiet_cpu_t *rill_quiet_cpu_new(uint64_t busy_per_s, const char *what)
     self->what = what;
     self->busy = busy;
     self->quiet = quiet;
-    move(self, 1, 0); /* nothing handled yet: quiet */
+    move(self, 1, 0, 0); /* nothing handled yet: quiet */
     return self;
 }
 
@@ -80,18 +91,26 @@ void rill_quiet_cpu_tick(rill_quiet_cpu_t *self, uint64_t count, uint64_t now_ms
 {
     if (self == NULL)
         return;
-    if (self->window_start_ms == 0 || count < self->window_count || now_ms < self->window_start_ms) {
+    uint64_t cpu_ns = process_cpu_ns();
+    if (self->window_start_ms == 0 || count < self->window_count || now_ms < self->window_start_ms ||
+        cpu_ns < self->window_cpu_ns) {
         self->window_start_ms = now_ms;
         self->window_count = count;
+        self->window_cpu_ns = cpu_ns;
         return;
     }
     uint64_t elapsed = now_ms - self->window_start_ms;
     if (elapsed < RILL_QUIET_CPU_WINDOW_MS)
         return;
     uint64_t rate = (count - self->window_count) * 1000 / elapsed;
+    /* Thousandths of one CPU: a few heavy parts a second (large bodies, a
+     * chatty command) make a process busy too. */
+    uint64_t cpu_share = (cpu_ns - self->window_cpu_ns) / 1000 / elapsed;
     self->window_start_ms = now_ms;
     self->window_count = count;
-    if (rate * 2 < self->busy_per_s) {
+    self->window_cpu_ns = cpu_ns;
+    int busy = rate >= self->busy_per_s || cpu_share >= RILL_QUIET_CPU_BUSY_SHARE;
+    if (rate * 2 < self->busy_per_s && cpu_share * 2 < RILL_QUIET_CPU_BUSY_SHARE) {
         if (self->quiet_windows < RILL_QUIET_CPU_QUIET_WINDOWS)
             self->quiet_windows++;
     } else {
@@ -99,10 +118,10 @@ void rill_quiet_cpu_tick(rill_quiet_cpu_t *self, uint64_t count, uint64_t now_ms
     }
     if (held || self->refused)
         return;
-    if (self->is_quiet && rate >= self->busy_per_s)
-        move(self, 0, rate);
+    if (self->is_quiet && busy)
+        move(self, 0, rate, cpu_share);
     else if (!self->is_quiet && self->quiet_windows >= RILL_QUIET_CPU_QUIET_WINDOWS)
-        move(self, 1, rate);
+        move(self, 1, rate, cpu_share);
 }
 
 int rill_quiet_cpu_is_quiet(const rill_quiet_cpu_t *self)

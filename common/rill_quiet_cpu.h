@@ -16,11 +16,13 @@
  * throughput (docs/BENCHMARKS.md, 2026-12-01 10:00).
  *
  * So each broker and worker that split placed watches its own rate (the
- * broker: events published; a worker: parts sent), every 250 ms. It runs
- * on the frontend's CPU while quiet, goes back to the CPUs split gave it as
- * soon as a window's rate reaches RILL_PLACEMENT_BUSY_PER_S (default
- * 4,000 a second), and returns to the frontend's CPU once the rate has
- * stayed under half that for two seconds. A process starts quiet: split
+ * broker: events published; a worker: parts sent) and its own CPU time,
+ * every 250 ms. It runs on the frontend's CPU while quiet, goes back to the
+ * CPUs split gave it as soon as a window's rate reaches
+ * RILL_PLACEMENT_BUSY_PER_S (default 4,000 a second) or it used a quarter
+ * of a CPU (a few heavy parts a second can cost that: large bodies, a
+ * chatty command), and returns to the frontend's CPU once both have stayed
+ * under half that for two seconds. A process starts quiet: split
  * places it on its own CPUs first thing in main, and this moves it to the
  * frontend's as soon as its loop is set up. RILL_PLACEMENT_BUSY_PER_S=0
  * keeps the split fixed. Processes placed by RILL_CPUS, or not placed, are
@@ -37,7 +39,8 @@
 
 #define RILL_QUIET_CPU_DEFAULT_BUSY_PER_S 4000
 #define RILL_QUIET_CPU_WINDOW_MS 250
-#define RILL_QUIET_CPU_QUIET_WINDOWS 8 /* 2 s under half the rate */
+#define RILL_QUIET_CPU_QUIET_WINDOWS 8   /* 2 s under half the rate and share */
+#define RILL_QUIET_CPU_BUSY_SHARE 250    /* thousandths of one CPU that make a process busy */
 
 typedef struct rill_quiet_cpu rill_quiet_cpu_t;
 

@@ -2,10 +2,9 @@
  * quiet (rill_quiet_cpu.h): nothing moves unless split placed the process
  * as a backend, or with a threshold of 0; a bad threshold is an error; on
  * two CPUs or more, the process starts on the frontend's CPU, leaves it at
- * a busy window and joins it again after eight quiet
- * windows (not seven), goes back to its own CPUs at the first busy window,
- * a rate between half the threshold and it moves nothing, and a held tick
- * moves nothing. */
+ * a busy window (the rate, or a quarter of a CPU) and joins it again after
+ * eight quiet windows (not seven); a rate between half the threshold and
+ * it moves nothing, and a held tick moves nothing. */
 #include "rill_cpus.h"
 #include "rill_quiet_cpu.h"
 #include "rill_test.h"
@@ -13,6 +12,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static int runs_on(const cpu_set_t *expected)
 {
@@ -104,6 +104,17 @@ int main(void)
     run_windows(quiet, &count, &now, RILL_QUIET_CPU_QUIET_WINDOWS - 1, 0, 0);
     CHECK(!rill_quiet_cpu_is_quiet(quiet) && runs_on(&busy));
     run_windows(quiet, &count, &now, 1, 0, 0);
+    CHECK(rill_quiet_cpu_is_quiet(quiet) && runs_on(&quiet_cpus));
+    /* A quarter of a CPU makes it busy at any rate: ~100 ms of CPU in a
+     * window of 250. */
+    struct timespec start, now_cpu;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &start);
+    do {
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now_cpu);
+    } while ((now_cpu.tv_sec - start.tv_sec) * 1000000000L + (now_cpu.tv_nsec - start.tv_nsec) < 100000000L);
+    run_windows(quiet, &count, &now, 1, 0, 0);
+    CHECK(!rill_quiet_cpu_is_quiet(quiet) && runs_on(&busy));
+    run_windows(quiet, &count, &now, RILL_QUIET_CPU_QUIET_WINDOWS, 0, 0);
     CHECK(rill_quiet_cpu_is_quiet(quiet) && runs_on(&quiet_cpus));
     rill_quiet_cpu_destroy(&quiet);
     CHECK(quiet == NULL);
