@@ -21,7 +21,7 @@ struct rill_quiet_cpu {
     cpu_set_t quiet; /* the frontend's */
     int is_quiet;
     int refused; /* the kernel refused a move: no more */
-    unsigned quiet_windows; /* consecutive windows under half the rate */
+    unsigned quiet_windows; /* consecutive windows under half the rate and half the CPU share */
     uint64_t window_start_ms;
     uint64_t window_count;
     uint64_t window_cpu_ns; /* the process's CPU time at the window's start */
