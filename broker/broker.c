@@ -42,7 +42,8 @@ static void forget_expired(void *argument, rill_job_t *job)
 static int topic_listened(void *argument, const rill_topic_t *topic)
 {
     rill_broker_t *self = argument;
-    return rill_interest_count(self->interest, topic->subject) > 0 ||
+    /* A leased topic (rill/8) is numbered by a frontend: never idle. */
+    return rill_link_is_linked(&topic->lease.link) || rill_interest_count(self->interest, topic->subject) > 0 ||
            rill_interest_pattern_count(self->interest, topic->subject + 1, topic->subject_length - 2) > 0;
 }
 
@@ -85,6 +86,7 @@ rill_broker_t *rill_broker_new(const rill_config_t *config, const rill_outbox_t 
     rill_list_init(&self->orphans);
     rill_list_init(&self->active_jobs);
     rill_list_init(&self->followed_jobs);
+    rill_list_init(&self->leased_topics);
     uint64_t now = rill_clock_monotonic_ms();
     self->recovery_until_ms = now + 3 * self->config.heartbeat_ms + RILL_BROKER_RECOVERY_EXTRA_MS;
     self->started_wall_ms = rill_clock_wall_ms();
@@ -160,6 +162,7 @@ void rill_broker_forget_state(rill_broker_t *self)
     for (size_t i = 0; i < topics.count; i++)
         rill_topic_table_remove(self->topics, topics.items[i]);
     free(topics.items);
+    self->counters->topic_leases = 0; /* the leases went with their topics */
     rill_barrier_destroy(&self->barrier);
     self->barrier = rill_barrier_new(free);
     rill_follower_batches_destroy(&self->follower_batches);

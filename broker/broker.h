@@ -88,6 +88,7 @@ typedef struct {
     rill_peer_log_t *rejoin_log; /* REJOINs sent, by routing id: one per heartbeat */
     rill_peer_log_t *stale_log;  /* CANCELs for stale parts, by worker and job: one per heartbeat */
     rill_topic_table_t *topics; /* POST /v1/topics messages: seqs, retention */
+    rill_link_t leased_topics;  /* rill/8: topics a frontend numbers (topic_lease.c), oldest lease first */
     uint64_t next_topic_expiry_ms;
     uint64_t batch_serial;
     uint64_t next_heartbeat_ms;

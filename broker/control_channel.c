@@ -20,7 +20,9 @@
 #include "rill_clock.h"
 #include "rill_messages.h"
 #include "sockets.h"
+#include "rill_json_check.h"
 #include "topic_admin.h"
+#include "topic_lease.h"
 #include "worker_metrics.h"
 
 #include <errno.h>
@@ -181,8 +183,10 @@ static void handle_fetch(rill_broker_t *broker, const rill_frame_t *routing, con
     rill_held_fetch(broker, routing, req, token, subject_text, after);
 }
 
-/* PUBLISH req name data -> PUBLISHED req {"topic":name,"seq":N}; the message
- * goes out as a part event of "t<name>/" and is retained. */
+/* PUBLISH req name data [seq] -> PUBLISHED req {"topic":name,"seq":N}
+ * [lease]; the message goes out as a part event of "t<name>/" and is
+ * retained. Checked here; numbered (or queued behind a lease: rill/8) by
+ * topic_lease.c. */
 static void handle_publish(rill_broker_t *broker, const rill_frame_t *routing, const rill_message_t *message)
 {
     rill_frame_t req = message->arguments[0];
@@ -198,33 +202,14 @@ static void handle_publish(rill_broker_t *broker, const rill_frame_t *routing, c
         rill_broker_reply_error(broker, routing, req, "bad_request", "the message must be one line of JSON");
         return;
     }
-    json_error_t parse_error;
-    json_t *value = json_loadb((const char *)data.data, data.size,
-                               JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL, &parse_error);
-    if (value == NULL) {
+    rill_json_check_error_t why;
+    if (rill_json_check(data.data, data.size, &why) != 0) {
         char text[256];
-        snprintf(text, sizeof(text), "the message is not valid JSON: %s", parse_error.text);
+        snprintf(text, sizeof(text), "the message is not valid JSON: %s at byte %zu", why.reason, why.offset);
         rill_broker_reply_error(broker, routing, req, "bad_request", text);
         return;
     }
-    json_decref(value);
-    uint64_t seq = 0;
-    if (rill_events_publish_message(broker, (const char *)name.data, name.size, data.data, data.size, &seq) != 0) {
-        if (errno == ENOSPC) {
-            char text[160];
-            snprintf(text, sizeof(text), "too many topics: max_topics (%llu) reached and every one is in use",
-                     (unsigned long long)broker->config.max_topics);
-            rill_broker_reply_error(broker, routing, req, "unavailable", text);
-        } else {
-            rill_broker_reply_error(broker, routing, req, "internal", "out of memory");
-        }
-        return;
-    }
-    char answer[RILL_TOPIC_NAME_MAX + 64];
-    snprintf(answer, sizeof(answer), "{\"topic\":\"%.*s\",\"seq\":%llu}", (int)name.size,
-             (const char *)name.data, (unsigned long long)seq);
-    rill_frame_t arguments[2] = {req, rill_frame_from_string(answer)};
-    (void)rill_broker_reply(broker, routing, RILL_COMMAND_PUBLISHED, arguments, 2);
+    rill_topic_lease_publish(broker, routing, message);
 }
 
 /* METRICS req -> METRICS req text processes (broker/metrics.c,
@@ -312,6 +297,7 @@ static void handle_message(void *argument, rill_received_t *received)
     broker->counters->requests++;
     switch (message.command) {
     case RILL_COMMAND_PING:
+        rill_topic_lease_heard(broker, routing, rill_clock_monotonic_ms());
         handle_ping(broker, routing);
         break;
     case RILL_COMMAND_SUBMIT:
@@ -347,8 +333,12 @@ static void handle_message(void *argument, rill_received_t *received)
     case RILL_COMMAND_PRESENCE:
         handle_presence(broker, routing, &message);
         break;
-    case RILL_COMMAND_TOPIC_DELETE: /* rill/3: broker/topic_admin.c */
-        rill_topic_admin_delete(broker, routing, &message);
+    case RILL_COMMAND_TOPIC_DELETE: /* rill/3: broker/topic_admin.c, after a lease (rill/8) */
+        if (!rill_topic_lease_delete_waits(broker, routing, &message))
+            rill_topic_admin_delete(broker, routing, &message);
+        break;
+    case RILL_COMMAND_REVOKED: /* rill/8 */
+        rill_topic_lease_revoked(broker, routing, &message);
         break;
     case RILL_COMMAND_TOPIC_MATCH:
         rill_topic_admin_match(broker, routing, &message);

@@ -59,6 +59,12 @@ typedef struct {
     uint64_t event_messages;  /* XPUB messages that carried events: one per event, or per follower's batch */
     uint64_t publish_failures;
     uint64_t topics_evicted;  /* idle topic records forgotten for max_topics (topic_table.h) */
+    /* rill/8, topic leases (topic_lease.h) */
+    uint64_t topic_leases;          /* gauge: topics a frontend numbers now */
+    uint64_t topic_leases_granted;
+    uint64_t topic_leases_revoked;  /* given back when asked (another publisher, idle) */
+    uint64_t topic_leases_cleared;  /* ended without the holder's answer (it went silent) */
+    uint64_t topic_lease_refusals;  /* messages numbered under a lease the broker no longer knew */
     rill_retention_totals_t retention; /* every job's retained bytes (gauge), parts evicted for bytes */
     /* dispatch */
     uint64_t batches;

@@ -5,14 +5,18 @@
 #include "events.h"
 #include "held.h"
 #include "job_life.h"
+#include "topic_lease.h"
 #include "worker_life.h"
 
 void rill_broker_tick(rill_broker_t *self, uint64_t now)
 {
     /* A tick is due every 50 ms (main.c); one missed by more than a
      * heartbeat means the broker did not run, not that workers fell silent. */
-    if (now > self->last_tick_ms && now - self->last_tick_ms > self->config.heartbeat_ms)
-        rill_broker_forgive_stall(self, now, now - self->last_tick_ms);
+    uint64_t stalled_ms = 0;
+    if (now > self->last_tick_ms && now - self->last_tick_ms > self->config.heartbeat_ms) {
+        stalled_ms = now - self->last_tick_ms;
+        rill_broker_forgive_stall(self, now, stalled_ms);
+    }
     self->last_tick_ms = now;
     if (now >= self->next_heartbeat_ms) {
         rill_broker_ping_workers(self);
@@ -24,6 +28,8 @@ void rill_broker_tick(rill_broker_t *self, uint64_t now)
     rill_broker_end_overdue(self, now);
     rill_broker_end_orphans(self, now);
     rill_barrier_expire(self->barrier, now, rill_held_release, self);
+    if (!rill_list_is_empty(&self->leased_topics))
+        rill_topic_lease_tick(self, now, stalled_ms);
     (void)rill_job_table_expire(self->jobs, now);
     if (now >= self->next_topic_expiry_ms) {
         /* Lazily on every publish and fetch too; this sweep frees memory. */

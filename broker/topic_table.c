@@ -46,6 +46,13 @@ static void record_free(void **item)
     rill_list_remove(&record->used);
     rill_retention_destroy(&record->topic.retention);
     rill_list_remove(&record->topic.mirror_link);
+    rill_list_remove(&record->topic.lease.link);
+    rill_topic_waiting_t *waiting = record->topic.lease.waiting;
+    while (waiting != NULL) {
+        rill_topic_waiting_t *next = waiting->next;
+        free(waiting);
+        waiting = next;
+    }
     free(record);
     *item = NULL;
 }

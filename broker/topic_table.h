@@ -27,6 +27,37 @@
  * second (docs/API.md, "Lists"). */
 #define RILL_TOPIC_RATE_SECONDS 10
 
+/* rill/8: an operation on a leased topic that waits for the lease to end
+ * (topic_lease.c: a message to publish, a delete), one allocation: the
+ * routing id, req and data bytes follow it. Freed with its topic. */
+typedef struct rill_topic_waiting {
+    struct rill_topic_waiting *next;
+    int kind; /* topic_lease.c's */
+    size_t routing_size;
+    size_t req_size;
+    size_t data_size;
+    uint8_t bytes[]; /* routing, req, data */
+} rill_topic_waiting_t;
+
+/* A routing id longer than this never holds a lease (libzmq's own are 5). */
+#define RILL_TOPIC_LEASE_ROUTING_MAX 32
+
+/* rill/8: the frontend that numbers the topic itself, and what waits for it
+ * (docs/PROTOCOL.md "Topic leases"; the decisions are topic_lease.c's). */
+typedef struct {
+    int state;                  /* topic_lease.c's: none, held, revoking */
+    size_t holder_size;         /* the holder's control routing id */
+    uint8_t holder[RILL_TOPIC_LEASE_ROUTING_MAX];
+    size_t publisher_size;      /* the frontend whose message came last (0: a worker, or none) */
+    uint8_t publisher[RILL_TOPIC_LEASE_ROUTING_MAX];
+    uint64_t heard_ms;          /* monotonic: the holder last heard */
+    uint64_t revoke_ms;         /* monotonic: REVOKE sent (revoking) */
+    rill_link_t link;           /* in the broker's leased topics while state is not none */
+    rill_topic_waiting_t *waiting; /* in arrival order */
+    rill_topic_waiting_t **waiting_tail;
+    size_t waiting_count;
+} rill_topic_lease_t;
+
 typedef struct {
     uint64_t last_seq;            /* seq of the last message; 0 = none yet */
     uint64_t last_event_ms;       /* monotonic ms of that message (sync: events.c) */
@@ -41,6 +72,7 @@ typedef struct {
      * and the last seq the passive was sent. */
     rill_link_t mirror_link;
     uint64_t mirrored_seq;
+    rill_topic_lease_t lease;     /* rill/8 */
 } rill_topic_t;
 
 typedef struct rill_topic_table rill_topic_table_t;

@@ -17,6 +17,7 @@
 #include "rill_messages.h"
 #include "rill_parts_batch.h"
 #include "sockets.h"
+#include "topic_lease.h"
 #include "worker_life.h"
 
 #include <stdio.h>
@@ -114,10 +115,12 @@ static void handle_topic(rill_broker_t *broker, rill_worker_t *worker, const ril
     } else {
         flatten_line_breaks(data, size);
         uint64_t seq = 0;
-        if (rill_events_publish_message(broker, (const char *)name.data, name.size, data, size, &seq) != 0)
+        int published = rill_topic_lease_publish_from_worker(broker, (const char *)name.data, name.size, data, size,
+                                                             &seq);
+        if (published < 0)
             rill_log_warn(job->who, "job %s: a message for topic %.*s could not be published", job->id,
                           (int)name.size, (const char *)name.data);
-        else
+        else if (published == 0)
             rill_log_debug(job->who, "hop: job %s published seq %llu on topic %.*s", job->id,
                            (unsigned long long)seq, (int)name.size, (const char *)name.data);
         return;

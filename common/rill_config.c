@@ -29,6 +29,7 @@ static const number_setting_t number_settings[] = {
     NUMBER(rill_config_t, topic_retain_messages, 0, 100000),
     NUMBER(rill_config_t, topic_retain_ms, 0, 86400000),
     NUMBER(rill_config_t, max_topics, 0, 100000000),
+    NUMBER(rill_config_t, topic_lease_ms, 0, 3600000),
     NUMBER(rill_config_t, max_retained_jobs, 0, 100000000),
     NUMBER(rill_config_t, retry_backoff_ms, 0, 10000),
     NUMBER(rill_config_t, worker_hold_parts, 0, 1000000),
@@ -104,7 +105,7 @@ void rill_config_defaults(rill_config_t *config)
     config->max_worker_credit = 64;
     config->stream_heartbeat_ms = 5000;
     config->topic_retain_messages = 100;
-    config->topic_retain_ms = 60000;
+    config->topic_retain_ms = 60000, config->topic_lease_ms = 10000;
     config->max_topics = 100000;
     config->max_retained_jobs = 1000000;
     config->retry_backoff_ms = 500;

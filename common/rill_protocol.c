@@ -63,6 +63,8 @@ static const char *command_names[RILL_COMMAND_COUNT] = {
     [RILL_COMMAND_TOPIC_MATCHED] = "TOPIC_MATCHED",
     [RILL_COMMAND_UNFOLLOW] = "UNFOLLOW",
     [RILL_COMMAND_TOPIC] = "TOPIC",
+    [RILL_COMMAND_REVOKE] = "REVOKE",
+    [RILL_COMMAND_REVOKED] = "REVOKED",
 };
 
 static const command_shape_t to_broker_from_worker[] = {
@@ -102,7 +104,8 @@ static const command_shape_t to_broker_from_frontend[] = {
     {RILL_COMMAND_CANCEL, 2, 2, {ARGUMENT_TEXT, ARGUMENT_JOB_ID}},
     {RILL_COMMAND_STATUS, 2, 2, {ARGUMENT_TEXT, ARGUMENT_JOB_ID}},
     {RILL_COMMAND_FETCH, 4, 4, {ARGUMENT_TEXT, ARGUMENT_ANY, ARGUMENT_TEXT, ARGUMENT_NUMBER}},
-    {RILL_COMMAND_PUBLISH, 3, 3, {ARGUMENT_TEXT, ARGUMENT_TEXT, ARGUMENT_JSON}},
+    /* req, name, data, (rill/8) the seq this frontend gave it under its lease */
+    {RILL_COMMAND_PUBLISH, 3, 4, {ARGUMENT_TEXT, ARGUMENT_TEXT, ARGUMENT_JSON, ARGUMENT_NUMBER}},
     {RILL_COMMAND_METRICS, 1, 1, {ARGUMENT_TEXT}},
     {RILL_COMMAND_RELEASE, 1, 1, {ARGUMENT_JOB_ID}},
     {RILL_COMMAND_FLOW, 2, 2, {ARGUMENT_JOB_ID, ARGUMENT_FLAG}}, /* id, 0|1 */
@@ -111,6 +114,7 @@ static const command_shape_t to_broker_from_frontend[] = {
     {RILL_COMMAND_TOPIC_DELETE, 2, 2, {ARGUMENT_TEXT, ARGUMENT_TEXT}},  /* req, name */
     {RILL_COMMAND_TOPIC_MATCH, 2, 2, {ARGUMENT_TEXT, ARGUMENT_TEXT}},   /* req, prefix */
     {RILL_COMMAND_UNFOLLOW, 3, 3, {ARGUMENT_JOB_ID, ARGUMENT_TEXT, ARGUMENT_FLAG}}, /* rill/4 */
+    {RILL_COMMAND_REVOKED, 1, 1, {ARGUMENT_TEXT}}, /* rill/8: topic name */
 };
 
 /* REPLAY takes 3 frames plus triples; its tail is checked in parse. */
@@ -120,12 +124,14 @@ static const command_shape_t to_frontend[] = {
     {RILL_COMMAND_STATUS, 2, 2, {ARGUMENT_TEXT, ARGUMENT_JSON}},
     {RILL_COMMAND_ERROR, 3, 3, {ARGUMENT_TEXT, ARGUMENT_TEXT, ARGUMENT_ANY}},
     {RILL_COMMAND_REPLAY, 3, 3 + 3 * 16, {ARGUMENT_TEXT, ARGUMENT_TEXT, ARGUMENT_JSON}},
-    {RILL_COMMAND_PUBLISHED, 2, 2, {ARGUMENT_TEXT, ARGUMENT_JSON}},
+    /* req, answer, (rill/8) "1": the topic is this frontend's to number (its lease) */
+    {RILL_COMMAND_PUBLISHED, 2, 3, {ARGUMENT_TEXT, ARGUMENT_JSON, ARGUMENT_FLAG}},
     /* req, text, (rill/5) the processes' stats: optional */
     {RILL_COMMAND_METRICS, 2, 3, {ARGUMENT_TEXT, ARGUMENT_ANY, ARGUMENT_JSON}},
     {RILL_COMMAND_LIST, 2, 2, {ARGUMENT_TEXT, ARGUMENT_JSON}},
     {RILL_COMMAND_TOPIC_DELETED, 2, 2, {ARGUMENT_TEXT, ARGUMENT_JSON}},
     {RILL_COMMAND_TOPIC_MATCHED, 2, 2, {ARGUMENT_TEXT, ARGUMENT_JSON}},
+    {RILL_COMMAND_REVOKE, 1, 1, {ARGUMENT_TEXT}}, /* rill/8: topic name */
 };
 
 static const char *event_names[RILL_EVENT_COUNT] = {

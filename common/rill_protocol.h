@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <zmq.h>
 
-#define RILL_PROTOCOL_VERSION "rill/7"
+#define RILL_PROTOCOL_VERSION "rill/8"
 #define RILL_JOB_ID_LENGTH 32          /* hex digits: 128 random bits */
 #define RILL_TOPIC_NAME_MAX 128
 /* A topic's epoch (rill/6): 8 lower-case hex digits drawn when the broker
@@ -77,6 +77,8 @@ typedef enum {
     RILL_COMMAND_TOPIC_MATCHED,
     RILL_COMMAND_UNFOLLOW,      /* rill/4: job id, follow subject, 0|1 release (no reply) */
     RILL_COMMAND_TOPIC,         /* rill/5, worker -> broker: job id, topic name, data (no reply) */
+    RILL_COMMAND_REVOKE,        /* rill/8, broker -> frontend: topic name: give its lease back (no req) */
+    RILL_COMMAND_REVOKED,       /* rill/8, frontend -> broker: topic name: the lease is given back */
     RILL_COMMAND_COUNT
 } rill_command_t;
 

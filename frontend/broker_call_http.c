@@ -11,6 +11,7 @@ typedef struct {
     rill_broker_link_t *broker;
     h2o_req_t *req;
     rill_broker_call_t *call;
+    rill_topic_publish_t *publish; /* a publish's, instead of call */
     rill_command_t expected;
     int status;
     const char *not_found_message;
@@ -19,7 +20,9 @@ typedef struct {
 static void broker_call_dispose(void *data)
 {
     broker_call_t *call = data;
-    rill_broker_link_cancel(call->broker, &call->call);
+    if (call->call != NULL)
+        rill_broker_link_cancel(call->broker, &call->call);
+    rill_topic_leases_cancel(&call->publish);
 }
 
 static void on_reply(void *owner, rill_call_outcome_t outcome, const rill_message_t *message,
@@ -28,6 +31,7 @@ static void on_reply(void *owner, rill_call_outcome_t outcome, const rill_messag
     (void)replay;
     broker_call_t *call = owner;
     call->call = NULL;
+    call->publish = NULL;
     h2o_req_t *req = call->req;
     if (outcome != RILL_CALL_REPLIED) {
         rill_http_reply_unanswered(req, outcome == RILL_CALL_TIMEOUT);
@@ -70,4 +74,18 @@ void rill_http_call_broker(rill_broker_link_t *broker, h2o_req_t *req, rill_comm
     call->call = rill_broker_link_call(broker, command, arguments, count, on_reply, call);
     if (call->call == NULL)
         rill_http_reply_error(req, 503, "unavailable", "the broker cannot be reached");
+}
+
+void rill_http_publish(rill_topic_leases_t *leases, h2o_req_t *req, const char *topic, const void *data,
+                       size_t size)
+{
+    broker_call_t *call = h2o_mem_alloc_shared(&req->pool, sizeof(*call), broker_call_dispose);
+    memset(call, 0, sizeof(*call));
+    call->req = req;
+    call->expected = RILL_COMMAND_PUBLISHED;
+    call->status = 202;
+    call->publish = leases != NULL ? rill_topic_leases_publish(leases, topic, strlen(topic), data, size, on_reply, call)
+                                   : NULL;
+    if (call->publish == NULL)
+        rill_http_reply_error(req, 503, "unavailable", "no broker");
 }

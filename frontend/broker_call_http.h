@@ -11,6 +11,7 @@
 #define RILL_FRONTEND_BROKER_CALL_HTTP_H
 
 #include "broker_link.h"
+#include "topic_leases.h"
 
 #include <h2o.h>
 
@@ -23,5 +24,10 @@
 void rill_http_call_broker(rill_broker_link_t *broker, h2o_req_t *req, rill_command_t command,
                            const rill_frame_t *arguments, size_t count, rill_command_t expected,
                            int status, const char *not_found_message);
+
+/* POST /v1/topics/{name}: data (one line of JSON) published through
+ * leases (topic_leases.h); 202 with the broker's PUBLISHED frame. */
+void rill_http_publish(rill_topic_leases_t *leases, h2o_req_t *req, const char *topic, const void *data,
+                       size_t size);
 
 #endif

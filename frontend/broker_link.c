@@ -62,8 +62,6 @@ struct rill_broker_link {
     char follow[RILL_BROKER_FOLLOW_SIZE];
 };
 
-#define CONTAINER_OF(pointer, type, member) ((type *)((char *)(pointer)-offsetof(type, member)))
-
 static void drain(rill_broker_link_t *self);
 
 static void schedule_drain(rill_broker_link_t *self)
@@ -78,7 +76,7 @@ static void schedule_drain(rill_broker_link_t *self)
 
 static void on_drain_entry(h2o_timeout_entry_t *entry)
 {
-    drain(CONTAINER_OF(entry, rill_broker_link_t, drain_entry));
+    drain(H2O_STRUCT_FROM_MEMBER(rill_broker_link_t, drain_entry, entry));
 }
 
 static void count_malformed(rill_broker_link_t *self, const char *what, const char *reason)
@@ -171,6 +169,10 @@ static void handle_control(rill_broker_link_t *self, rill_received_t *received)
     switch (message.command) {
     case RILL_COMMAND_PONG:
         handle_pong(self, &message);
+        return;
+    case RILL_COMMAND_REVOKE: /* rill/8 */
+        if (self->callbacks.on_revoke != NULL)
+            self->callbacks.on_revoke(self->callbacks.context, message.arguments[0].data, message.arguments[0].size);
         return;
     case RILL_COMMAND_SUBMITTED:
     case RILL_COMMAND_STATUS:
@@ -396,7 +398,7 @@ static void on_readable(h2o_socket_t *sock, const char *err)
 
 static void on_ping_timer(h2o_timeout_entry_t *entry)
 {
-    rill_broker_link_t *self = CONTAINER_OF(entry, rill_broker_link_t, ping_entry);
+    rill_broker_link_t *self = H2O_STRUCT_FROM_MEMBER(rill_broker_link_t, ping_entry, entry);
     send_ping(self);
     if (self->last_pong_ms != 0 && !rill_broker_link_is_connected(self) &&
         self->broker_id[0] != '\0') {
@@ -411,7 +413,7 @@ static void on_ping_timer(h2o_timeout_entry_t *entry)
 
 static void on_silence(h2o_timeout_entry_t *entry)
 {
-    rill_broker_link_t *self = CONTAINER_OF(entry, rill_broker_link_t, silence_entry);
+    rill_broker_link_t *self = H2O_STRUCT_FROM_MEMBER(rill_broker_link_t, silence_entry, entry);
     /* After a stall of this process the sockets may hold what ends the
      * silence: read them first. */
     drain(self);
@@ -428,7 +430,7 @@ static void on_silence(h2o_timeout_entry_t *entry)
 
 static void on_call_deadline(h2o_timeout_entry_t *entry)
 {
-    rill_broker_call_t *call = CONTAINER_OF(entry, rill_broker_call_t, deadline);
+    rill_broker_call_t *call = H2O_STRUCT_FROM_MEMBER(rill_broker_call_t, deadline, entry);
     rill_log_warn(NULL, "broker did not answer req %s within %d ms", call->req,
                   RILL_BROKER_CALL_TIMEOUT_MS);
     finish_call(call->link, call, RILL_CALL_TIMEOUT, NULL, NULL);

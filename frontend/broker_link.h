@@ -80,6 +80,8 @@ typedef struct {
      * what the primary had. The new connection missed what was published
      * meanwhile: repair it. Called after on_broker_back. */
     void (*on_broker_switched)(void *context);
+    /* REVOKE name (rill/8): the broker takes back a topic's lease. */
+    void (*on_revoke)(void *context, const uint8_t *name, size_t length);
     void *context;
 } rill_broker_link_callbacks_t;
 

@@ -13,6 +13,7 @@
 #include "presence.h"
 #include "streams.h"
 #include "tls.h"
+#include "topic_leases.h"
 
 #include "rill_alloc.h"
 #include "rill_clock.h"
@@ -38,6 +39,7 @@ struct rill_frontend {
     rill_tls_t *tls; /* NULL: cleartext (tls.h) */
     rill_broker_link_t *broker;
     rill_streams_t *streams;
+    rill_topic_leases_t *leases;        /* publishes, and topics numbered here (rill/8) */
     rill_presence_reporter_t *presence; /* PRESENCE to the broker (presence.h) */
     rill_frontend_metrics_t metrics; /* /metrics: frontend/metrics.h */
     rill_http_api_context_t api;     /* what the HTTP handler is lent */
@@ -172,6 +174,7 @@ static void on_broker_drained(void *context)
 static void on_broker_silent(void *context)
 {
     rill_frontend_t *self = context;
+    rill_topic_leases_drop_all(self->leases);
     rill_streams_notice(self->streams, "broker_unavailable", "{}");
 }
 
@@ -190,13 +193,22 @@ static void on_broker_back(void *context, const char *broker_id)
 static void on_broker_restarted(void *context)
 {
     rill_frontend_t *self = context;
+    rill_topic_leases_drop_all(self->leases);
     rill_streams_broker_restarted(self->streams);
 }
 
 static void on_broker_switched(void *context)
 {
     rill_frontend_t *self = context;
+    rill_topic_leases_drop_all(self->leases);
     rill_streams_broker_switched(self->streams);
+}
+
+/* REVOKE (rill/8): the broker takes a topic's numbering back. */
+static void on_broker_revoke(void *context, const uint8_t *name, size_t length)
+{
+    rill_frontend_t *self = context;
+    rill_topic_leases_revoke(self->leases, name, length);
 }
 
 rill_frontend_t *rill_frontend_new(const rill_config_t *config, const rill_endpoints_t *endpoints,
@@ -241,10 +253,16 @@ rill_frontend_t *rill_frontend_new(const rill_config_t *config, const rill_endpo
         .on_broker_back = on_broker_back,
         .on_broker_restarted = on_broker_restarted,
         .on_broker_switched = on_broker_switched,
+        .on_revoke = on_broker_revoke,
         .context = self,
     };
     self->broker = rill_broker_link_new(&self->context, endpoints, &self->config, &callbacks);
     self->streams = rill_streams_new(loop, &self->config, self->broker, &self->metrics);
+    if (self->broker != NULL) {
+        rill_topic_leases_sink_t sink = {.deliver = on_broker_event, .flush = on_broker_drained, .context = self};
+        self->leases = rill_topic_leases_new(self->broker, &sink);
+        self->streams->leases = self->leases;
+    }
     if (self->broker != NULL)
         self->presence = rill_presence_reporter_new(loop, self->streams->subjects, self->broker,
                                                     self->config.heartbeat_ms, self->config.max_message_bytes / 2);
@@ -323,6 +341,7 @@ void rill_frontend_destroy(rill_frontend_t **self_p)
     int connections_left = has_connections(self);
     rill_presence_reporter_destroy(&self->presence);
     rill_broker_link_destroy(&self->broker);
+    rill_topic_leases_destroy(&self->leases);
     rill_streams_forget_broker(self->streams);
     self->api.broker = NULL;
     h2o_evloop_run(loop, 0); /* frees the sockets closed above */

@@ -95,7 +95,7 @@ static size_t compact_json(const char *text, size_t length, char *out)
     return used;
 }
 
-static void handle_publish(const rill_config_t *config, rill_broker_link_t *broker, h2o_req_t *req,
+static void handle_publish(const rill_config_t *config, rill_topic_leases_t *leases, h2o_req_t *req,
                            const char *topic)
 {
     /* Checked as JSON, then kept as text: the event carries it as given. */
@@ -108,8 +108,7 @@ static void handle_publish(const rill_config_t *config, rill_broker_link_t *brok
     /* Kept byte for byte (numbers are not re-printed), minus line breaks. */
     char *data = h2o_mem_alloc_pool(&req->pool, req->entity.len);
     size_t data_length = compact_json(req->entity.base, req->entity.len, data);
-    rill_frame_t arguments[2] = {rill_frame_from_string(topic), {(const uint8_t *)data, data_length}};
-    rill_http_call_broker(broker, req, RILL_COMMAND_PUBLISH, arguments, 2, RILL_COMMAND_PUBLISHED, 202, NULL);
+    rill_http_publish(leases, req, topic, data, data_length);
 }
 
 /* ---- GET /healthz, /readyz, /livez ----------------------------------------- */
@@ -214,7 +213,7 @@ static int on_request(h2o_handler_t *handler, h2o_req_t *req)
         break;
     case RILL_ROUTE_TOPIC:
         if (req->method.len == 4 && memcmp(req->method.base, "POST", 4) == 0)
-            handle_publish(config, broker, req, route.topic);
+            handle_publish(config, context->streams->leases, req, route.topic);
         else if (req->method.len == 6 && memcmp(req->method.base, "DELETE", 6) == 0)
             rill_topics_http_delete(broker, req, route.topic); /* rill/3 */
         else if (rill_lists_http_wants_info(req))

@@ -83,7 +83,7 @@ static int status_for_broker_error(rill_frame_t code)
         return 404;
     if (rill_frame_equals(code, "forbidden"))
         return 403;
-    if (rill_frame_equals(code, "unavailable"))
+    if (rill_frame_equals(code, "unavailable") || rill_frame_equals(code, "lease_lost"))
         return 503;
     return 502;
 }

@@ -70,6 +70,7 @@ struct rill_streams {
     uint64_t events_received;          /* events read off the SUB socket (/metrics) */
     int shutting_down;                 /* the frontend drains: no new stream, FETCH nor RELEASE */
     const rill_stream_calls_t *calls;  /* stream.c's, for the topic files */
+    struct rill_topic_leases *leases;  /* borrowed (frontend.c): every publish goes through it (topic_leases.h) */
 };
 
 /* The cursor (cursor.h) with current's last seq = seq, into buffer when

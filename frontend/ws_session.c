@@ -23,6 +23,7 @@
 #include "router.h"
 #include "topic_patterns.h"
 #include "topic_streams.h"
+#include "topic_leases.h"
 #include "ws_conn.h"
 
 #include <jansson.h>
@@ -53,7 +54,7 @@ typedef struct ws_sub {
 /* A publish waiting for the broker's answer. */
 typedef struct ws_publish {
     ws_session_t *session;
-    rill_broker_call_t *call;
+    rill_topic_publish_t *call; /* through the leases (topic_leases.h) */
     json_t *id;
     struct ws_publish *next;
 } ws_publish_t;
@@ -471,11 +472,9 @@ static void op_publish(ws_session_t *self, json_t *message, json_t *id)
     self->publishes = publish;
     if (++self->publishing == MAX_PUBLISHES)
         rill_ws_conn_hold_reading(self->conn, 1); /* a client faster than the broker waits */
-    rill_frame_t arguments[2] = {{(const uint8_t *)subject.name, subject.length},
-                                 {(const uint8_t *)text, strlen(text)}};
-    if (rill_broker_link_is_connected(self->broker))
-        publish->call = rill_broker_link_call(self->broker, RILL_COMMAND_PUBLISH, arguments, 2, on_publish_reply,
-                                              publish);
+    if (self->streams->leases != NULL)
+        publish->call = rill_topic_leases_publish(self->streams->leases, subject.name, subject.length, text,
+                                                  strlen(text), on_publish_reply, publish);
     free(text);
     if (publish->call == NULL) {
         reply_error(self, "publish", id, "unavailable", "no broker");
@@ -585,7 +584,7 @@ static void on_reap(h2o_timeout_entry_t *entry)
     if (!self->closed)
         return;
     while (self->publishes != NULL) {
-        rill_broker_link_cancel(self->broker, &self->publishes->call);
+        rill_topic_leases_cancel(&self->publishes->call);
         publish_forget(self->publishes);
     }
     if (h2o_timeout_is_linked(&self->tick))

@@ -15,6 +15,7 @@ import socketserver
 import threading
 import time
 
+import harness
 from harness import check
 
 
@@ -521,4 +522,37 @@ def test_subscribe_to_topic_messages_made_while_no_broker_is_joined_are_held(ctx
         check(all(n in numbers for n in silent), "held messages missing: %r not all in %r" % (silent, numbers))
         check(numbers == sorted(numbers) and numbers[-1] == 40, numbers)
     finally:
+        upstream.close()
+
+
+def test_subscribe_to_topic_takes_the_topic_back_from_a_frontends_lease(ctx):
+    """A frontend numbers "relay" under its lease (rill/8); a job's
+    messages to the same topic wait for the broker to take the lease back,
+    then follow with the next seqs: one numbering, no gap, no duplicate."""
+    upstream = Upstream()
+    stream = None
+    try:
+        system = start(ctx, upstream)
+        stream = system.stream("GET", "/v1/topics/relay")
+        for n in range(1, 4):
+            status, body = system.json_request("POST", "/v1/topics/relay", {"mine": n})
+            check(status == 202 and body["seq"] == n, (status, body))
+        check(harness.metric(system, "rill_broker_topic_leases") == 1, "the frontend holds no lease")
+        status, body = system.json_request("POST", "/v1/jobs?detach=1", {"kind": "subscribe", "args": {
+            "upstream": "ws", "path": "/ws", "to_topic": "relay"}})
+        check(status == 202, (status, body))
+        job = body["jobs"][0]
+        system.wait_for(lambda: system.job_status(job)["state"] == "done", timeout=20, what="the relay job done")
+        events = []
+        while len(events) < 11:
+            event = stream.next_event()
+            check(event is not None, "the stream ended after %r" % events)
+            events.append(event)
+        check([e["seq"] for e in events] == list(range(1, 12)), [e["seq"] for e in events])
+        check([e["data"] for e in events[:4]] == [{"mine": 1}, {"mine": 2}, {"mine": 3}, {"data": {"n": 1}}],
+              events[:4])
+        check(harness.metric(system, "rill_broker_topic_leases_revoked_total") == 1, "the lease was not revoked")
+    finally:
+        if stream is not None:
+            stream.close()
         upstream.close()

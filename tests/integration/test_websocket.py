@@ -453,7 +453,8 @@ def test_ws_slow_client_gets_a_gap(ctx):
     slow = RawWebSocket(system, "/v1/topics/ws.gappy", rcvbuf=4096)
     check(slow.frame()[1].startswith(b'{"event":"subscribed"'), "subscribed first")
     publish_many(system, "ws.gappy", 400)
-    threading.Thread(target=lambda: (time.sleep(1.0), publish_many(system, "ws.gappy", 1))).start()
+    late = threading.Thread(target=lambda: (time.sleep(1.0), publish_many(system, "ws.gappy", 1)))
+    late.start()
     covered, texts = [], []
     while 401 not in covered:
         frame = slow.frame(30)
@@ -467,6 +468,7 @@ def test_ws_slow_client_gets_a_gap(ctx):
         elif event.get("event") == "part":
             covered.append(event["seq"])
     slow.close()
+    late.join(30)  # its 202 comes after the message itself (a topic lease: docs/PROTOCOL.md)
     check(covered == list(range(1, 402)), "every seq once, as a part or in a gap")
     check(any(t.get("event") == "gap" for t in texts), "some were dropped as a gap")
 
