@@ -6,6 +6,7 @@
 #                      [--subscribers M] [--rate R] [--duration S] [--idle N]
 #                      [--clients C] [--jobs-per-request J] [--parts P]
 #                      [--only W[,W...]] [--perf PROCESS] [--standby]
+#                      [--set KEY=JSON]...
 #
 # Starts its own broker, frontend and two workers in a private run
 # directory on a free port and runs each workload of rill-bench, printing
@@ -62,6 +63,9 @@
 # last one and the broker and the workers on the others); none leaves the
 # kernel free. The peers and the load generator are never placed.
 #
+# --set KEY=JSON: a key of rill's config for this run (docs/CONFIG.md), over
+# config/rill.json: `--set topic_lease_ms=0` measures without topic leases.
+#
 # --short is CI's smoke mode: small numbers, no peers, no timing asserts; a
 # failure only if a run delivered nothing or saw errors.
 set -euo pipefail
@@ -69,7 +73,7 @@ cd "$(dirname "$0")/../.."
 TOP=$(pwd)
 
 build=build short=0 nchan=0 seed=0 sweep=0 standby=0 subscribers=1000 rate=200 duration=5 idle=10000 only=""
-clients=50 per_request=4 parts=10 warmup=1 perf="" placement=split
+clients=50 per_request=4 parts=10 warmup=1 perf="" placement=split settings=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --build) build=$2; shift 2 ;;
@@ -84,6 +88,7 @@ while [ $# -gt 0 ]; do
         --idle) idle=$2; shift 2 ;;
         --clients) clients=$2; shift 2 ;;
         --jobs-per-request) per_request=$2; shift 2 ;;
+        --set) settings+=("$2"); shift 2 ;;
         --parts) parts=$2; shift 2 ;;
         --only) only=$2; shift 2 ;;
         --perf) perf=$2; shift 2 ;;
@@ -154,8 +159,12 @@ port=$(free_port)
 # The project's config, but the broker believes the workers' --credit 5000
 # (max_worker_credit, 64 by default, would otherwise cap 2 workers at 128
 # jobs at once and queue the rest of the 200 of capacity and paced).
-python3 -c 'import json, sys; c = json.load(open(sys.argv[1])); c["max_worker_credit"] = 5000; json.dump(c, open(sys.argv[2], "w"))' \
-    "$TOP/config/rill.json" "$work/rill.json"
+python3 -c 'import json, sys
+c = json.load(open(sys.argv[1])); c["max_worker_credit"] = 5000
+for setting in sys.argv[3:]:
+    key, _, value = setting.partition("=")
+    c[key] = json.loads(value)
+json.dump(c, open(sys.argv[2], "w"))' "$TOP/config/rill.json" "$work/rill.json" ${settings[@]+"${settings[@]}"}
 flags=(--run-dir "$work/run" --config "$work/rill.json" --log warn)
 # --standby: a backup broker (docs/RELIABILITY.md "Standby broker") mirrors
 # the broker; the clients are given both; the backup's CPU is "standby".

@@ -12,8 +12,14 @@
  * "unavailable" twice and then replayed from seq 5 (the stream gets the gap
  * 3..4, then 5, 6 and the live done), the second job is not_found (error
  * broker_restarted). A restarted broker in a real run does the same through
- * its workers' re-registration; this test needs no worker. Ends with
- * SIGTERM: exit status 0.
+ * its workers' re-registration; this test needs no worker.
+ *
+ * Then a topic lease (rill/8, docs/PROTOCOL.md "Topic leases"): a topic
+ * stream, and a publisher whose PUBLISHED grants the lease; the next
+ * publish carries its seq and reaches the stream before the broker has
+ * answered; REVOKE is answered REVOKED and the next publish has no seq; a
+ * lease_lost answer is 503 and drops the lease. Ends with SIGTERM: exit
+ * status 0.
  */
 #include "rill_protocol.h"
 #include "rill_test.h"
@@ -42,15 +48,22 @@ static int client = -1;
 static const char *instance = INSTANCE_A; /* NULL: PINGs go unanswered */
 static char received_text[1 << 16];       /* what the HTTP client read */
 static size_t received_length;
+static int publisher = -1;                /* a second client: POSTs */
+static char published_text[1 << 12];      /* what it read */
+static size_t published_length;
 static size_t scanned;                    /* expect_text goes on from here */
 
-/* The FETCHes the frontend sent, for the script to answer. */
+/* The FETCHes (and PUBLISHes, REVOKEDs) the frontend sent, for the script
+ * to answer. */
 typedef struct {
+    rill_command_t command;
     uint8_t routing[256];
     size_t routing_size;
     char req[32];
-    char subject[64];
-    uint64_t after;
+    char subject[64]; /* FETCH: its subject; PUBLISH, REVOKED: the topic */
+    uint64_t after;   /* FETCH */
+    char data[256];   /* PUBLISH */
+    char seq[24];     /* PUBLISH under a lease; "" none */
 } fetch_t;
 static fetch_t fetches[16];
 static size_t fetch_count;
@@ -90,12 +103,29 @@ static void on_control(rill_received_t *received)
         rill_protocol_send_command(control, &routing, RILL_COMMAND_PONG, &frame, 1, 0);
         return;
     }
-    REQUIRE(message.command == RILL_COMMAND_FETCH, "unexpected %s", rill_command_name(message.command));
+    if (message.command == RILL_COMMAND_PRESENCE)
+        return;
+    REQUIRE(message.command == RILL_COMMAND_FETCH || message.command == RILL_COMMAND_PUBLISH ||
+                message.command == RILL_COMMAND_REVOKED,
+            "unexpected %s", rill_command_name(message.command));
     REQUIRE(fetch_count < sizeof(fetches) / sizeof(fetches[0]) && routing.size <= 256, "too many FETCHes");
     fetch_t *fetch = &fetches[fetch_count++];
+    memset(fetch, 0, sizeof(*fetch));
+    fetch->command = message.command;
     memcpy(fetch->routing, routing.data, routing.size);
     fetch->routing_size = routing.size;
+    if (message.command == RILL_COMMAND_REVOKED) {
+        copy_frame(fetch->subject, sizeof(fetch->subject), message.arguments[0]);
+        return;
+    }
     copy_frame(fetch->req, sizeof(fetch->req), message.arguments[0]);
+    if (message.command == RILL_COMMAND_PUBLISH) {
+        copy_frame(fetch->subject, sizeof(fetch->subject), message.arguments[1]);
+        copy_frame(fetch->data, sizeof(fetch->data), message.arguments[2]);
+        if (message.argument_count == 4)
+            copy_frame(fetch->seq, sizeof(fetch->seq), message.arguments[3]);
+        return;
+    }
     copy_frame(fetch->subject, sizeof(fetch->subject), message.arguments[2]);
     REQUIRE(rill_frame_to_u64(message.arguments[3], &fetch->after) == 0, "FETCH after");
 }
@@ -126,6 +156,13 @@ static void serve(long ms)
                 received_length += (size_t)got;
             received_text[received_length] = '\0';
         }
+        if (publisher >= 0) {
+            ssize_t got = recv(publisher, published_text + published_length,
+                               sizeof(published_text) - 1 - published_length, MSG_DONTWAIT);
+            if (got > 0)
+                published_length += (size_t)got;
+            published_text[published_length] = '\0';
+        }
     } while (rill_test_now_ms() < deadline);
 }
 
@@ -150,7 +187,7 @@ static fetch_t *expect_fetch(const char *subject, uint64_t after, long within_ms
     long deadline = rill_test_now_ms() + within_ms;
     while (rill_test_now_ms() < deadline) {
         for (size_t i = 0; i < fetch_count; i++) {
-            if (strcmp(fetches[i].subject, subject) == 0) {
+            if (fetches[i].command == RILL_COMMAND_FETCH && strcmp(fetches[i].subject, subject) == 0) {
                 fetch_t *fetch = &fetches[i];
                 CHECKF(fetch->after == after, "%s: after %llu, expected %llu", what,
                        (unsigned long long)fetch->after, (unsigned long long)after);
@@ -164,6 +201,26 @@ static fetch_t *expect_fetch(const char *subject, uint64_t after, long within_ms
         serve(10);
     }
     REQUIRE(0, "%s: no FETCH of %s within %ld ms", what, subject, within_ms);
+    return NULL;
+}
+
+/* Waits for the next message of command (PUBLISH, REVOKED); returns it. */
+static fetch_t *expect_command(rill_command_t command, long within_ms, const char *what)
+{
+    long deadline = rill_test_now_ms() + within_ms;
+    while (rill_test_now_ms() < deadline) {
+        for (size_t i = 0; i < fetch_count; i++) {
+            if (fetches[i].command == command) {
+                static fetch_t taken;
+                taken = fetches[i];
+                memmove(&fetches[i], &fetches[i + 1], (fetch_count - i - 1) * sizeof(fetches[0]));
+                fetch_count--;
+                return &taken;
+            }
+        }
+        serve(10);
+    }
+    REQUIRE(0, "%s: no %s within %ld ms", what, rill_command_name(command), within_ms);
     return NULL;
 }
 
@@ -224,25 +281,122 @@ static void start_frontend(const char *binary, const char *run_dir, int port)
     }
 }
 
-/* Connects the client and sends the request once the frontend listens. */
-static void open_stream(int port, const char *path)
+/* A connection to the frontend, once it listens. */
+static int connect_to(int port)
 {
     struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
                                   .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     long deadline = rill_test_now_ms() + 10000;
     for (;;) {
-        client = socket(AF_INET, SOCK_STREAM, 0);
-        if (connect(client, (struct sockaddr *)&address, sizeof(address)) == 0)
-            break;
-        close(client);
-        client = -1;
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        if (connect(fd, (struct sockaddr *)&address, sizeof(address)) == 0)
+            return fd;
+        close(fd);
         REQUIRE(rill_test_now_ms() < deadline, "the frontend does not listen");
         serve(50);
     }
+}
+
+/* Connects the client and sends the request once the frontend listens. */
+static void open_stream(int port, const char *path)
+{
+    client = connect_to(port);
     serve(300); /* PING, PONG: the frontend knows its broker */
     char request[256];
     int length = snprintf(request, sizeof(request), "GET %s HTTP/1.1\r\nHost: smoke\r\n\r\n", path);
     REQUIRE(send(client, request, (size_t)length, 0) == length, "send the request");
+}
+
+/* The publisher POSTs body to path (one keep-alive connection); what it
+ * reads starts afresh. */
+static void post(int port, const char *path, const char *body)
+{
+    if (publisher < 0)
+        publisher = connect_to(port);
+    published_length = 0;
+    published_text[0] = '\0';
+    char request[512];
+    int length = snprintf(request, sizeof(request),
+                          "POST %s HTTP/1.1\r\nHost: smoke\r\nContent-Type: application/json\r\n"
+                          "Content-Length: %zu\r\n\r\n%s", path, strlen(body), body);
+    REQUIRE(send(publisher, request, (size_t)length, 0) == length, "send the POST");
+}
+
+/* The publisher reads text within 3 s. */
+static void expect_published(const char *text, const char *what)
+{
+    long deadline = rill_test_now_ms() + 3000;
+    while (strstr(published_text, text) == NULL) {
+        REQUIRE(rill_test_now_ms() < deadline, "%s: the publisher never read %s (read: %s)", what, text,
+                published_text);
+        serve(10);
+    }
+}
+
+/* The broker publishes topic message seq (data) on the events socket. */
+static void publish_event(const char *topic, const char *seq, const char *data)
+{
+    rill_frame_t frames[] = {rill_frame_from_string(topic), rill_frame_from_string(RILL_PROTOCOL_VERSION),
+                             rill_frame_from_string("part"), rill_frame_from_string(seq),
+                             rill_frame_from_string(data)};
+    REQUIRE(rill_protocol_send(events, NULL, frames, 5, 0) == 0, "publish an event");
+}
+
+/* A topic lease from the frontend's side (rill/8). */
+static void test_topic_lease(int port)
+{
+    open_stream(port, "/v1/topics/news");
+    fetch_t *fetch = expect_fetch("tnews/", UINT64_C(9999999999999999999), 3000, "the topic stream's FETCH");
+    const char *opened[] = {"tnews/", "{\"first\":1,\"last\":0,\"ended\":false,\"final\":true,\"flush_ms\":0,"
+                                      "\"epoch\":\"0a0b0c0d\"}"};
+    reply(fetch, RILL_COMMAND_REPLAY, opened, 2);
+    expect_text("HTTP/1.1 200", "the topic stream opened");
+    /* Without a lease: a PUBLISH without seq; the answer grants the lease. */
+    post(port, "/v1/topics/news", "{\"n\":1}");
+    fetch = expect_command(RILL_COMMAND_PUBLISH, 3000, "the first publish");
+    CHECK(strcmp(fetch->subject, "news") == 0 && strcmp(fetch->data, "{\"n\":1}") == 0 && fetch->seq[0] == '\0');
+    publish_event("tnews/", "1", "{\"n\":1}");
+    const char *granted[] = {"{\"topic\":\"news\",\"seq\":1}", "1"};
+    reply(fetch, RILL_COMMAND_PUBLISHED, granted, 2);
+    expect_published("HTTP/1.1 202", "the first publish answered");
+    expect_text("{\"topic\":\"news\",\"seq\":1,\"event\":\"part\",\"data\":{\"n\":1}}", "the first message");
+    /* Under the lease: the next seq, and the stream has it before the broker answers. */
+    post(port, "/v1/topics/news", "{\"n\":2}");
+    fetch = expect_command(RILL_COMMAND_PUBLISH, 3000, "the leased publish");
+    CHECKF(strcmp(fetch->seq, "2") == 0, "the leased publish's seq: \"%s\"", fetch->seq);
+    expect_text("{\"topic\":\"news\",\"seq\":2,\"event\":\"part\",\"data\":{\"n\":2}}",
+                "the leased message, before the broker answered");
+    CHECK(strstr(published_text, "202") == NULL);
+    publish_event("tnews/", "2", "{\"n\":2}"); /* the broker's copy: a duplicate here */
+    const char *second[] = {"{\"topic\":\"news\",\"seq\":2}"};
+    reply(fetch, RILL_COMMAND_PUBLISHED, second, 1);
+    expect_published("\"seq\":2", "the leased publish answered");
+    serve(200);
+    CHECK(strstr(received_text + scanned, "\"seq\":2") == NULL);
+    /* REVOKE: REVOKED at once, and the next publish has no seq. */
+    rill_frame_t routing = {fetch->routing, fetch->routing_size};
+    rill_frame_t topic = rill_frame_from_string("news");
+    REQUIRE(rill_protocol_send_command(control, &routing, RILL_COMMAND_REVOKE, &topic, 1, 0) == 0, "REVOKE");
+    fetch = expect_command(RILL_COMMAND_REVOKED, 3000, "the answer to REVOKE");
+    CHECK(strcmp(fetch->subject, "news") == 0);
+    post(port, "/v1/topics/news", "{\"n\":3}");
+    fetch = expect_command(RILL_COMMAND_PUBLISH, 3000, "a publish after REVOKE");
+    CHECK(fetch->seq[0] == '\0');
+    const char *third[] = {"{\"topic\":\"news\",\"seq\":3}", "1"};
+    reply(fetch, RILL_COMMAND_PUBLISHED, third, 2);
+    expect_published("\"seq\":3", "the third publish answered");
+    /* lease_lost: 503 to the publisher, and the lease is gone. */
+    post(port, "/v1/topics/news", "{\"n\":4}");
+    fetch = expect_command(RILL_COMMAND_PUBLISH, 3000, "the second lease's publish");
+    CHECK(strcmp(fetch->seq, "4") == 0);
+    reply_error(fetch, "lease_lost");
+    expect_published("HTTP/1.1 503", "a refused numbering");
+    expect_published("lease_lost", "a refused numbering's code");
+    post(port, "/v1/topics/news", "{\"n\":5}");
+    fetch = expect_command(RILL_COMMAND_PUBLISH, 3000, "a publish after lease_lost");
+    CHECK(fetch->seq[0] == '\0');
+    close(publisher);
+    close(client);
 }
 
 int main(int argc, char **argv)
@@ -313,8 +467,9 @@ int main(int argc, char **argv)
     expect_text("{\"job\":\"" JOB1 "\",\"seq\":7,\"event\":\"done\",\"data\":{\"parts\":6}}", "live done");
     expect_text("\r\n0\r\n\r\n", "the end of the response");
     CHECK(fetch_count == 0);
-
     close(client);
+
+    test_topic_lease(port);
     zmq_close(control);
     zmq_close(events);
     finish(0);
