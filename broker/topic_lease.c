@@ -15,6 +15,15 @@
 
 enum { LEASE_NONE = 0, LEASE_HELD, LEASE_REVOKING };
 
+/* A lease taken from a silent holder: the topic numbers on this many seqs
+ * further. The holder may be alive behind a cut, and its own streams may
+ * have messages it numbered in the 3 heartbeats before it stopped; a seq
+ * of theirs given again would be dropped there as a duplicate, silently.
+ * So none is given again, and every receiver sees one gap instead (as a
+ * standby's takeover does, takeover.c). 2^20 is more than one frontend
+ * takes in 3 heartbeats of HTTP publishes. */
+#define LEASE_FENCE_SEQS (UINT64_C(1) << 20)
+
 /* What a queued operation is (rill_topic_waiting_t.kind). */
 enum { WAITING_PUBLISH = 1, WAITING_WORKER, WAITING_DELETE };
 
@@ -276,6 +285,7 @@ static void end_lease(rill_broker_t *self, rill_topic_t *topic, int revoked)
                        (unsigned long long)topic->last_seq);
     } else {
         self->counters->topic_leases_cleared++;
+        topic->last_seq += LEASE_FENCE_SEQS;
         rill_log_warn(NULL, "topic %s: its lease holder is silent; the broker numbers it again from seq %llu",
                       topic->subject, (unsigned long long)topic->last_seq + 1);
     }

@@ -193,6 +193,8 @@ static void test_silence_idle_and_stall(void)
     tick_at(broker, now + 4 * heartbeat + 10);
     CHECK(broker->counters->topic_leases == 1 && broker->counters->topic_leases_cleared == 1);
     CHECK(topic(broker, "a")->lease.state == 0 && topic(broker, "b")->lease.state != 0);
+    /* No seq the silent holder may have given is given again. */
+    CHECK(topic(broker, "a")->last_seq == 2 + (UINT64_C(1) << 20));
     /* A stall of the broker itself (no tick for 10 heartbeats) takes no lease. */
     rill_topic_lease_heard(broker, &fb, now + 4 * heartbeat + 10);
     rill_broker_tick(broker, now + 14 * heartbeat);
