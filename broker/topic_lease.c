@@ -24,6 +24,9 @@ enum { LEASE_NONE = 0, LEASE_HELD, LEASE_REVOKING };
  * takes in 3 heartbeats of HTTP publishes. */
 #define LEASE_FENCE_SEQS (UINT64_C(1) << 20)
 
+/* Operations that may wait for one topic's lease (wait_for_lease). */
+#define RILL_TOPIC_WAITING_MAX 4096
+
 /* What a queued operation is (rill_topic_waiting_t.kind). */
 enum { WAITING_PUBLISH = 1, WAITING_WORKER, WAITING_DELETE };
 
@@ -130,6 +133,21 @@ static void queue(rill_topic_t *topic, int kind, const rill_frame_t *routing, ri
     lease->waiting_count++;
 }
 
+static void end_lease(rill_broker_t *self, rill_topic_t *topic, int revoked);
+
+/* An operation waits for the topic's lease to end: REVOKE goes to the
+ * holder (once). A queue past RILL_TOPIC_WAITING_MAX ends the lease at
+ * once, as a silent holder's (the fence of end_lease): what waits is held
+ * in the broker's memory, which a holder slow to answer must not grow. */
+static void wait_for_lease(rill_broker_t *self, rill_topic_t *topic, int kind, const rill_frame_t *routing,
+                           rill_frame_t req, const void *data, size_t size)
+{
+    queue(topic, kind, routing, req, data, size);
+    ask_back(self, topic, rill_clock_monotonic_ms());
+    if (topic->lease.waiting_count >= RILL_TOPIC_WAITING_MAX)
+        end_lease(self, topic, 0);
+}
+
 /* Publishes a frontend's message and answers PUBLISHED, with the lease
  * flag when the frontend holds the lease now (may_grant: it may get it). */
 static void publish_and_answer(rill_broker_t *self, const rill_frame_t *routing, rill_frame_t req, rill_frame_t name,
@@ -200,9 +218,8 @@ void rill_topic_lease_publish(rill_broker_t *self, const rill_frame_t *routing, 
      * leased ones. Anyone else's waits while a lease stands. */
     if (topic != NULL && (topic->lease.waiting != NULL ||
                           (topic->lease.state != LEASE_NONE && !holder_is(topic, routing)))) {
-        queue(topic, WAITING_PUBLISH, routing, message->arguments[0], message->arguments[2].data,
-              message->arguments[2].size);
-        ask_back(self, topic, rill_clock_monotonic_ms());
+        wait_for_lease(self, topic, WAITING_PUBLISH, routing, message->arguments[0], message->arguments[2].data,
+                       message->arguments[2].size);
         return;
     }
     publish_and_answer(self, routing, message->arguments[0], name, message->arguments[2], 1);
@@ -213,8 +230,7 @@ int rill_topic_lease_publish_from_worker(rill_broker_t *self, const char *name, 
 {
     rill_topic_t *topic = rill_topic_table_find(self->topics, name, length);
     if (topic != NULL && (topic->lease.state != LEASE_NONE || topic->lease.waiting != NULL)) {
-        queue(topic, WAITING_WORKER, NULL, (rill_frame_t){NULL, 0}, data, size);
-        ask_back(self, topic, rill_clock_monotonic_ms());
+        wait_for_lease(self, topic, WAITING_WORKER, NULL, (rill_frame_t){NULL, 0}, data, size);
         return 1;
     }
     if (rill_events_publish_message(self, name, length, data, size, seq) != 0)
@@ -231,8 +247,7 @@ int rill_topic_lease_delete_waits(rill_broker_t *self, const rill_frame_t *routi
     rill_topic_t *topic = rill_topic_table_find(self->topics, (const char *)name.data, name.size);
     if (topic == NULL || (topic->lease.state == LEASE_NONE && topic->lease.waiting == NULL))
         return 0;
-    queue(topic, WAITING_DELETE, routing, message->arguments[0], NULL, 0);
-    ask_back(self, topic, rill_clock_monotonic_ms());
+    wait_for_lease(self, topic, WAITING_DELETE, routing, message->arguments[0], NULL, 0);
     return 1;
 }
 
@@ -286,8 +301,9 @@ static void end_lease(rill_broker_t *self, rill_topic_t *topic, int revoked)
     } else {
         self->counters->topic_leases_cleared++;
         topic->last_seq += LEASE_FENCE_SEQS;
-        rill_log_warn(NULL, "topic %s: its lease holder is silent; the broker numbers it again from seq %llu",
-                      topic->subject, (unsigned long long)topic->last_seq + 1);
+        rill_log_warn(NULL, "topic %s: its lease holder is silent (or %zu operations wait for it); the broker "
+                      "numbers it again from seq %llu", topic->subject, topic->lease.waiting_count,
+                      (unsigned long long)topic->last_seq + 1);
     }
     run_waiting(self, topic);
 }

@@ -23,7 +23,8 @@
  * not heard for 4 x heartbeat_ms, or one that does not answer within
  * that, loses the lease without answering: the topic numbers on 2^20 seqs
  * further (none it may have given is given again), and what it numbered
- * is refused (ERROR lease_lost). A lease idle for topic_lease_ms is revoked;
+ * is refused (ERROR lease_lost). So does a holder that 4,096 operations
+ * wait for: the queue is the broker's memory. A lease idle for topic_lease_ms is revoked;
  * topic_lease_ms 0 grants none.
  *
  * The state lives in each topic (topic_table.h, rill_topic_lease_t) and in

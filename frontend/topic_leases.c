@@ -252,8 +252,3 @@ void rill_topic_leases_drop_all(rill_topic_leases_t *self)
     }
     zlistx_destroy(&names);
 }
-
-size_t rill_topic_leases_held(rill_topic_leases_t *self)
-{
-    return self->held;
-}

@@ -61,7 +61,4 @@ void rill_topic_leases_revoke(rill_topic_leases_t *self, const uint8_t *name, si
 /* The broker fell silent, restarted or was switched: no lease stands. */
 void rill_topic_leases_drop_all(rill_topic_leases_t *self);
 
-/* Topics this frontend numbers now (/metrics). */
-size_t rill_topic_leases_held(rill_topic_leases_t *self);
-
 #endif

@@ -165,6 +165,26 @@ static void test_others_wait_for_revoked(void)
     finish(&broker);
 }
 
+static void test_a_long_queue_ends_the_lease(void)
+{
+    rill_broker_t *broker = new_broker();
+    listen_to(broker, "news", 1);
+    publish(broker, "fa", "r1", "news", "1", NULL);
+    publish(broker, "fa", "r2", "news", "2", NULL);
+    uint64_t seq = 0;
+    for (int i = 0; i < 4095; i++)
+        CHECK(rill_topic_lease_publish_from_worker(broker, "news", 4, "0", 1, &seq) == 1);
+    CHECK(broker->counters->topic_leases == 1 && topic(broker, "news")->lease.waiting_count == 4095);
+    forget_recorded();
+    uint64_t published = broker->counters->events_published;
+    CHECK(rill_topic_lease_publish_from_worker(broker, "news", 4, "0", 1, &seq) == 1);
+    CHECK(broker->counters->topic_leases == 0 && broker->counters->topic_leases_cleared == 1);
+    CHECK(topic(broker, "news")->lease.waiting == NULL && topic(broker, "news")->last_seq == 2 + (UINT64_C(1) << 20) + 4096);
+    CHECK(fake.published[0].seq == 3 + (UINT64_C(1) << 20)); /* the fake records the first 256 */
+    CHECK(broker->counters->events_published - published + broker->counters->publish_failures == 4096);
+    finish(&broker);
+}
+
 /* A tick at now_ms, the previous one just before it (no stall). */
 static void tick_at(rill_broker_t *broker, uint64_t now_ms)
 {
@@ -225,6 +245,7 @@ int main(void)
     rill_log_set_level_name("error");
     test_grant_and_numbered_messages();
     test_others_wait_for_revoked();
+    test_a_long_queue_ends_the_lease();
     test_silence_idle_and_stall();
     RILL_TEST_END();
 }
