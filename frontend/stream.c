@@ -624,6 +624,10 @@ void rill_streams_on_event(rill_streams_t *self, const rill_event_t *event)
             }
             continue;
         }
+        /* A duplicate (a leased message's echo: topic_leases.h) costs no line. */
+        if (record->sequencer.fetch == NULL &&
+            rill_sequencer_accept(&record->sequencer, event->seq) == RILL_ACCEPT_DUPLICATE)
+            continue;
         if (line == NULL) {
             line = rill_event_format_line(is_topic, (const char *)event->subject.data,
                                           event->subject.size, event->seq,
