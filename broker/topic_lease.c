@@ -214,8 +214,9 @@ void rill_topic_lease_publish(rill_broker_t *self, const rill_frame_t *routing, 
     rill_frame_t name = message->arguments[1];
     rill_topic_t *topic = rill_topic_table_find(self->topics, (const char *)name.data, name.size);
     /* The holder's own PUBLISH (sent before it knew of its lease, or after
-     * it dropped it) is numbered at once: its socket orders it with its
-     * leased ones. Anyone else's waits while a lease stands. */
+     * it dropped it) is numbered at once unless something waits already:
+     * its socket orders it with its leased ones. Anyone else's waits while
+     * a lease stands. */
     if (topic != NULL && (topic->lease.waiting != NULL ||
                           (topic->lease.state != LEASE_NONE && !holder_is(topic, routing)))) {
         wait_for_lease(self, topic, WAITING_PUBLISH, routing, message->arguments[0], message->arguments[2].data,

@@ -79,6 +79,15 @@ static rill_topic_t *topic(rill_broker_t *broker, const char *name)
     return rill_topic_table_find(broker->topics, name, strlen(name));
 }
 
+/* "fa" publishes two messages to name, which someone follows: the lease is fa's. */
+static void leased_to_fa(rill_broker_t *broker, const char *name)
+{
+    listen_to(broker, name, 1);
+    publish(broker, "fa", "r1", name, "1", NULL);
+    publish(broker, "fa", "r2", name, "2", NULL);
+    CHECK(published_as("r2", name, 2, 1));
+}
+
 static void test_grant_and_numbered_messages(void)
 {
     rill_broker_t *broker = new_broker();
@@ -123,9 +132,7 @@ static void test_grant_and_numbered_messages(void)
 static void test_others_wait_for_revoked(void)
 {
     rill_broker_t *broker = new_broker();
-    listen_to(broker, "news", 1);
-    publish(broker, "fa", "r1", "news", "1", NULL);
-    publish(broker, "fa", "r2", "news", "2", NULL);
+    leased_to_fa(broker, "news");
     CHECK(broker->counters->topic_leases == 1);
     forget_recorded();
     /* Another frontend, a worker, a delete: each waits; one REVOKE goes. */
@@ -168,9 +175,7 @@ static void test_others_wait_for_revoked(void)
 static void test_a_long_queue_ends_the_lease(void)
 {
     rill_broker_t *broker = new_broker();
-    listen_to(broker, "news", 1);
-    publish(broker, "fa", "r1", "news", "1", NULL);
-    publish(broker, "fa", "r2", "news", "2", NULL);
+    leased_to_fa(broker, "news");
     uint64_t seq = 0;
     for (int i = 0; i < 4095; i++)
         CHECK(rill_topic_lease_publish_from_worker(broker, "news", 4, "0", 1, &seq) == 1);

@@ -130,6 +130,17 @@ static void on_control(rill_received_t *received)
     REQUIRE(rill_frame_to_u64(message.arguments[3], &fetch->after) == 0, "FETCH after");
 }
 
+/* What fd (a client; -1: none) has to read, appended to text. */
+static void read_into(int fd, char *text, size_t size, size_t *length)
+{
+    if (fd < 0)
+        return;
+    ssize_t got = recv(fd, text + *length, size - 1 - *length, MSG_DONTWAIT);
+    if (got > 0)
+        *length += (size_t)got;
+    text[*length] = '\0';
+}
+
 /* Serves the sockets (PINGs, FETCHes recorded, subscriptions drained) and
  * reads the client, for ms. */
 static void serve(long ms)
@@ -149,20 +160,8 @@ static void serve(long ms)
         while (zmq_msg_recv(&subscription, events, ZMQ_DONTWAIT) >= 0)
             ;
         zmq_msg_close(&subscription);
-        if (client >= 0) {
-            ssize_t got = recv(client, received_text + received_length,
-                               sizeof(received_text) - 1 - received_length, MSG_DONTWAIT);
-            if (got > 0)
-                received_length += (size_t)got;
-            received_text[received_length] = '\0';
-        }
-        if (publisher >= 0) {
-            ssize_t got = recv(publisher, published_text + published_length,
-                               sizeof(published_text) - 1 - published_length, MSG_DONTWAIT);
-            if (got > 0)
-                published_length += (size_t)got;
-            published_text[published_length] = '\0';
-        }
+        read_into(client, received_text, sizeof(received_text), &received_length);
+        read_into(publisher, published_text, sizeof(published_text), &published_length);
     } while (rill_test_now_ms() < deadline);
 }
 
@@ -181,36 +180,14 @@ static void expect_text(const char *text, const char *what)
     REQUIRE(0, "%s: the client never read %s", what, text);
 }
 
-/* Waits for the next FETCH of subject; returns it. */
-static fetch_t *expect_fetch(const char *subject, uint64_t after, long within_ms, const char *what)
+/* Waits for the next message of command (of subject, unless NULL) the
+ * frontend sent; returns it, taken off the list. */
+static fetch_t *expect_command(rill_command_t command, const char *subject, long within_ms, const char *what)
 {
     long deadline = rill_test_now_ms() + within_ms;
     while (rill_test_now_ms() < deadline) {
         for (size_t i = 0; i < fetch_count; i++) {
-            if (fetches[i].command == RILL_COMMAND_FETCH && strcmp(fetches[i].subject, subject) == 0) {
-                fetch_t *fetch = &fetches[i];
-                CHECKF(fetch->after == after, "%s: after %llu, expected %llu", what,
-                       (unsigned long long)fetch->after, (unsigned long long)after);
-                static fetch_t taken;
-                taken = *fetch;
-                memmove(fetch, fetch + 1, (fetch_count - i - 1) * sizeof(*fetch));
-                fetch_count--;
-                return &taken;
-            }
-        }
-        serve(10);
-    }
-    REQUIRE(0, "%s: no FETCH of %s within %ld ms", what, subject, within_ms);
-    return NULL;
-}
-
-/* Waits for the next message of command (PUBLISH, REVOKED); returns it. */
-static fetch_t *expect_command(rill_command_t command, long within_ms, const char *what)
-{
-    long deadline = rill_test_now_ms() + within_ms;
-    while (rill_test_now_ms() < deadline) {
-        for (size_t i = 0; i < fetch_count; i++) {
-            if (fetches[i].command == command) {
+            if (fetches[i].command == command && (subject == NULL || strcmp(fetches[i].subject, subject) == 0)) {
                 static fetch_t taken;
                 taken = fetches[i];
                 memmove(&fetches[i], &fetches[i + 1], (fetch_count - i - 1) * sizeof(fetches[0]));
@@ -220,8 +197,18 @@ static fetch_t *expect_command(rill_command_t command, long within_ms, const cha
         }
         serve(10);
     }
-    REQUIRE(0, "%s: no %s within %ld ms", what, rill_command_name(command), within_ms);
+    REQUIRE(0, "%s: no %s of %s within %ld ms", what, rill_command_name(command), subject ? subject : "any",
+            within_ms);
     return NULL;
+}
+
+/* Waits for the next FETCH of subject; returns it. */
+static fetch_t *expect_fetch(const char *subject, uint64_t after, long within_ms, const char *what)
+{
+    fetch_t *fetch = expect_command(RILL_COMMAND_FETCH, subject, within_ms, what);
+    CHECKF(fetch->after == after, "%s: after %llu, expected %llu", what, (unsigned long long)fetch->after,
+           (unsigned long long)after);
+    return fetch;
 }
 
 static void reply(const fetch_t *fetch, rill_command_t command, const char *const *texts, size_t count)
@@ -353,7 +340,7 @@ static void test_topic_lease(int port)
     expect_text("HTTP/1.1 200", "the topic stream opened");
     /* Without a lease: a PUBLISH without seq; the answer grants the lease. */
     post(port, "/v1/topics/news", "{\"n\":1}");
-    fetch = expect_command(RILL_COMMAND_PUBLISH, 3000, "the first publish");
+    fetch = expect_command(RILL_COMMAND_PUBLISH, "news", 3000, "the first publish");
     CHECK(strcmp(fetch->subject, "news") == 0 && strcmp(fetch->data, "{\"n\":1}") == 0 && fetch->seq[0] == '\0');
     publish_event("tnews/", "1", "{\"n\":1}");
     const char *granted[] = {"{\"topic\":\"news\",\"seq\":1}", "1"};
@@ -362,7 +349,7 @@ static void test_topic_lease(int port)
     expect_text("{\"topic\":\"news\",\"seq\":1,\"event\":\"part\",\"data\":{\"n\":1}}", "the first message");
     /* Under the lease: the next seq, and the stream has it before the broker answers. */
     post(port, "/v1/topics/news", "{\"n\":2}");
-    fetch = expect_command(RILL_COMMAND_PUBLISH, 3000, "the leased publish");
+    fetch = expect_command(RILL_COMMAND_PUBLISH, "news", 3000, "the leased publish");
     CHECKF(strcmp(fetch->seq, "2") == 0, "the leased publish's seq: \"%s\"", fetch->seq);
     expect_text("{\"topic\":\"news\",\"seq\":2,\"event\":\"part\",\"data\":{\"n\":2}}",
                 "the leased message, before the broker answered");
@@ -377,23 +364,23 @@ static void test_topic_lease(int port)
     rill_frame_t routing = {fetch->routing, fetch->routing_size};
     rill_frame_t topic = rill_frame_from_string("news");
     REQUIRE(rill_protocol_send_command(control, &routing, RILL_COMMAND_REVOKE, &topic, 1, 0) == 0, "REVOKE");
-    fetch = expect_command(RILL_COMMAND_REVOKED, 3000, "the answer to REVOKE");
+    fetch = expect_command(RILL_COMMAND_REVOKED, "news", 3000, "the answer to REVOKE");
     CHECK(strcmp(fetch->subject, "news") == 0);
     post(port, "/v1/topics/news", "{\"n\":3}");
-    fetch = expect_command(RILL_COMMAND_PUBLISH, 3000, "a publish after REVOKE");
+    fetch = expect_command(RILL_COMMAND_PUBLISH, "news", 3000, "a publish after REVOKE");
     CHECK(fetch->seq[0] == '\0');
     const char *third[] = {"{\"topic\":\"news\",\"seq\":3}", "1"};
     reply(fetch, RILL_COMMAND_PUBLISHED, third, 2);
     expect_published("\"seq\":3", "the third publish answered");
     /* lease_lost: 503 to the publisher, and the lease is gone. */
     post(port, "/v1/topics/news", "{\"n\":4}");
-    fetch = expect_command(RILL_COMMAND_PUBLISH, 3000, "the second lease's publish");
+    fetch = expect_command(RILL_COMMAND_PUBLISH, "news", 3000, "the second lease's publish");
     CHECK(strcmp(fetch->seq, "4") == 0);
     reply_error(fetch, "lease_lost");
     expect_published("HTTP/1.1 503", "a refused numbering");
     expect_published("lease_lost", "a refused numbering's code");
     post(port, "/v1/topics/news", "{\"n\":5}");
-    fetch = expect_command(RILL_COMMAND_PUBLISH, 3000, "a publish after lease_lost");
+    fetch = expect_command(RILL_COMMAND_PUBLISH, "news", 3000, "a publish after lease_lost");
     CHECK(fetch->seq[0] == '\0');
     close(publisher);
     close(client);
