@@ -254,8 +254,14 @@ int rill_events_publish_message(rill_broker_t *self, const char *name, size_t na
                                 const void *bytes, size_t size, uint64_t *seq)
 {
     rill_topic_t *topic = rill_topic_table_get(self->topics, name, name_length);
+    return topic != NULL ? rill_events_publish_on_topic(self, topic, bytes, size, seq) : -1;
+}
+
+int rill_events_publish_on_topic(rill_broker_t *self, rill_topic_t *topic, const void *bytes, size_t size,
+                                 uint64_t *seq)
+{
     zmq_msg_t data;
-    if (topic == NULL || zmq_msg_init_size(&data, size) != 0)
+    if (zmq_msg_init_size(&data, size) != 0)
         return -1;
     if (size > 0)
         memcpy(zmq_msg_data(&data), bytes, size);

@@ -46,10 +46,13 @@ int rill_events_publish_bytes(rill_broker_t *self, rill_job_t *job, rill_event_t
 int rill_events_publish_json_at(rill_broker_t *self, rill_job_t *job, rill_event_type_t type, uint64_t seq,
                                 json_t *value);
 /* POST /v1/topics/{name}: publishes the message (size bytes, copied) as a
- * part event of "t<name>/" with the topic's next seq, and retains it (the
- * config's topic_retain_*). name must be valid. 0 with *seq set, or -1 with
- * errno ENOSPC when the topic is new and max_topics are all in use
- * (topic_table.h), or when libzmq cannot allocate the message. */
+ * part event of the topic with its next seq, and retains it (the config's
+ * topic_retain_*). 0 with *seq set, or -1 when libzmq cannot allocate the
+ * message. */
+int rill_events_publish_on_topic(rill_broker_t *self, rill_topic_t *topic, const void *bytes, size_t size,
+                                 uint64_t *seq);
+/* The same by name (valid), the topic made if new: -1 also with errno
+ * ENOSPC when max_topics are all in use (topic_table.h). */
 int rill_events_publish_message(rill_broker_t *self, const char *name, size_t name_length,
                                 const void *bytes, size_t size, uint64_t *seq);
 /* On every heartbeat: a sync event for each recently active subject someone

@@ -8,7 +8,6 @@
 #include "rill_log.h"
 #include "topic_admin.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,29 +147,34 @@ static void wait_for_lease(rill_broker_t *self, rill_topic_t *topic, int kind, c
         end_lease(self, topic, 0);
 }
 
+/* The topic a frontend's PUBLISH names, made if new; NULL when there is
+ * no room for it (max_topics, every one in use), answered ERROR then. */
+static rill_topic_t *topic_or_refusal(rill_broker_t *self, const rill_frame_t *routing, rill_frame_t req,
+                                      rill_frame_t name)
+{
+    rill_topic_t *topic = rill_topic_table_get(self->topics, (const char *)name.data, name.size);
+    if (topic == NULL) {
+        char text[160];
+        snprintf(text, sizeof(text), "too many topics: max_topics (%llu) reached and every one is in use",
+                 (unsigned long long)self->config.max_topics);
+        rill_broker_reply_error(self, routing, req, "unavailable", text);
+    }
+    return topic;
+}
+
 /* Publishes a frontend's message and answers PUBLISHED, with the lease
  * flag when the frontend holds the lease now (may_grant: it may get it). */
-static void publish_and_answer(rill_broker_t *self, const rill_frame_t *routing, rill_frame_t req, rill_frame_t name,
+static void publish_and_answer(rill_broker_t *self, const rill_frame_t *routing, rill_frame_t req, rill_topic_t *topic,
                                rill_frame_t data, int may_grant)
 {
     uint64_t seq = 0;
-    if (rill_events_publish_message(self, (const char *)name.data, name.size, data.data, data.size, &seq) != 0) {
-        if (errno == ENOSPC) {
-            char text[160];
-            snprintf(text, sizeof(text), "too many topics: max_topics (%llu) reached and every one is in use",
-                     (unsigned long long)self->config.max_topics);
-            rill_broker_reply_error(self, routing, req, "unavailable", text);
-        } else {
-            rill_broker_reply_error(self, routing, req, "internal", "out of memory");
-        }
+    if (rill_events_publish_on_topic(self, topic, data.data, data.size, &seq) != 0) {
+        rill_broker_reply_error(self, routing, req, "internal", "out of memory");
         return;
     }
-    rill_topic_t *topic = rill_topic_table_find(self->topics, (const char *)name.data, name.size);
-    int leased = 0;
-    if (topic != NULL) {
-        leased = may_grant && grant(self, topic, routing, rill_clock_monotonic_ms());
-        note_publisher(topic, routing);
-    }
+    int leased = may_grant && grant(self, topic, routing, rill_clock_monotonic_ms());
+    note_publisher(topic, routing);
+    rill_frame_t name = topic_name(topic);
     char answer[RILL_TOPIC_NAME_MAX + 64];
     snprintf(answer, sizeof(answer), "{\"topic\":\"%.*s\",\"seq\":%llu}", (int)name.size, (const char *)name.data,
              (unsigned long long)seq);
@@ -202,7 +206,7 @@ static void accept_numbered(rill_broker_t *self, const rill_frame_t *routing, co
         topic->last_seq = seq - 1;
     }
     topic->lease.heard_ms = rill_clock_monotonic_ms();
-    publish_and_answer(self, routing, req, name, data, 0);
+    publish_and_answer(self, routing, req, topic, data, 0);
 }
 
 void rill_topic_lease_publish(rill_broker_t *self, const rill_frame_t *routing, const rill_message_t *message)
@@ -211,34 +215,34 @@ void rill_topic_lease_publish(rill_broker_t *self, const rill_frame_t *routing, 
         accept_numbered(self, routing, message);
         return;
     }
-    rill_frame_t name = message->arguments[1];
-    rill_topic_t *topic = rill_topic_table_find(self->topics, (const char *)name.data, name.size);
+    rill_topic_t *topic = topic_or_refusal(self, routing, message->arguments[0], message->arguments[1]);
+    if (topic == NULL)
+        return;
     /* The holder's own PUBLISH (sent before it knew of its lease, or after
      * it dropped it) is numbered at once unless something waits already:
      * its socket orders it with its leased ones. Anyone else's waits while
      * a lease stands. */
-    if (topic != NULL && (topic->lease.waiting != NULL ||
-                          (topic->lease.state != LEASE_NONE && !holder_is(topic, routing)))) {
+    if (topic->lease.waiting != NULL || (topic->lease.state != LEASE_NONE && !holder_is(topic, routing))) {
         wait_for_lease(self, topic, WAITING_PUBLISH, routing, message->arguments[0], message->arguments[2].data,
                        message->arguments[2].size);
         return;
     }
-    publish_and_answer(self, routing, message->arguments[0], name, message->arguments[2], 1);
+    publish_and_answer(self, routing, message->arguments[0], topic, message->arguments[2], 1);
 }
 
 int rill_topic_lease_publish_from_worker(rill_broker_t *self, const char *name, size_t length, const void *data,
                                          size_t size, uint64_t *seq)
 {
-    rill_topic_t *topic = rill_topic_table_find(self->topics, name, length);
-    if (topic != NULL && (topic->lease.state != LEASE_NONE || topic->lease.waiting != NULL)) {
+    rill_topic_t *topic = rill_topic_table_get(self->topics, name, length);
+    if (topic == NULL)
+        return -1;
+    if (topic->lease.state != LEASE_NONE || topic->lease.waiting != NULL) {
         wait_for_lease(self, topic, WAITING_WORKER, NULL, (rill_frame_t){NULL, 0}, data, size);
         return 1;
     }
-    if (rill_events_publish_message(self, name, length, data, size, seq) != 0)
+    if (rill_events_publish_on_topic(self, topic, data, size, seq) != 0)
         return -1;
-    topic = rill_topic_table_find(self->topics, name, length);
-    if (topic != NULL)
-        note_publisher(topic, NULL);
+    note_publisher(topic, NULL);
     return 0;
 }
 
@@ -264,6 +268,7 @@ static void run_waiting(rill_broker_t *self, rill_topic_t *topic)
     char name_text[RILL_TOPIC_NAME_MAX + 1];
     rill_frame_t name = topic_name(topic);
     memcpy(name_text, name.data, name.size);
+    name_text[name.size] = '\0';
     name = (rill_frame_t){(const uint8_t *)name_text, name.size};
     while (waiting != NULL) {
         rill_topic_waiting_t *next = waiting->next;
@@ -271,10 +276,15 @@ static void run_waiting(rill_broker_t *self, rill_topic_t *topic)
         rill_frame_t req = {waiting->bytes + waiting->routing_size, waiting->req_size};
         rill_frame_t data = {waiting->bytes + waiting->routing_size + waiting->req_size, waiting->data_size};
         uint64_t seq = 0;
+        /* The topic is looked up anew: a delete before it may have removed
+         * it (then it is made again, as a new message would). */
         if (waiting->kind == WAITING_PUBLISH) {
-            publish_and_answer(self, &routing, req, name, data, 0);
+            rill_topic_t *now = topic_or_refusal(self, &routing, req, name);
+            if (now != NULL)
+                publish_and_answer(self, &routing, req, now, data, 0);
         } else if (waiting->kind == WAITING_WORKER) {
-            if (rill_events_publish_message(self, name_text, name.size, data.data, data.size, &seq) != 0)
+            rill_topic_t *now = rill_topic_table_get(self->topics, name_text, name.size);
+            if (now == NULL || rill_events_publish_on_topic(self, now, data.data, data.size, &seq) != 0)
                 rill_log_warn(NULL, "topic %s: a job's message could not be published", name_text);
         } else {
             rill_message_t message = {.command = RILL_COMMAND_TOPIC_DELETE, .argument_count = 2};

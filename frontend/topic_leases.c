@@ -91,21 +91,19 @@ static void forget_if_idle(rill_topic_leases_t *self, topic_lease_t *lease)
         zhashx_delete(self->topics, lease->name);
 }
 
-/* The seq in a PUBLISHED answer {"topic":…,"seq":N}. */
+/* The seq in a PUBLISHED answer {"topic":…,"seq":N}; 0 if none. */
 static uint64_t answered_seq(rill_frame_t answer)
 {
     static const char key[] = "\"seq\":";
-    const uint8_t *at = answer.data;
-    const uint8_t *end = answer.data + answer.size;
-    for (; at + sizeof(key) - 1 <= end; at++) {
-        if (memcmp(at, key, sizeof(key) - 1) != 0)
-            continue;
-        uint64_t seq = 0;
-        for (at += sizeof(key) - 1; at < end && *at >= '0' && *at <= '9'; at++)
-            seq = seq * 10 + (uint64_t)(*at - '0');
-        return seq;
-    }
-    return 0;
+    const uint8_t *at = memmem(answer.data, answer.size, key, sizeof(key) - 1);
+    if (at == NULL)
+        return 0;
+    at += sizeof(key) - 1;
+    const uint8_t *end = memchr(at, '}', (size_t)(answer.data + answer.size - at));
+    uint64_t seq = 0;
+    if (end == NULL || rill_frame_to_u64((rill_frame_t){at, (size_t)(end - at)}, &seq) != 0)
+        return 0;
+    return seq;
 }
 
 static void on_published(void *owner, rill_call_outcome_t outcome, const rill_message_t *message,
@@ -176,8 +174,7 @@ rill_topic_publish_t *rill_topic_leases_publish(rill_topic_leases_t *self, const
     memcpy(name, topic, length);
     name[length] = '\0';
     topic_lease_t *lease = zhashx_lookup(self->topics, name);
-    int created = lease == NULL;
-    if (created) {
+    if (lease == NULL) {
         lease = rill_xcalloc(1, sizeof(*lease));
         memcpy(lease->name, name, length + 1);
         zhashx_insert(self->topics, lease->name, lease);
