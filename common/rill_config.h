@@ -10,12 +10,12 @@
 #define RILL_CONFIG_H
 
 #include "rill_config_jwt.h"
+#include "rill_config_kinds.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
 #define RILL_CONFIG_MAX_KINDS 32
-#define RILL_CONFIG_KIND_NAME_MAX 64
 #define RILL_CONFIG_MAX_ORIGINS 16
 #define RILL_CONFIG_ORIGIN_MAX 256
 #define RILL_CONFIG_TOKEN_MAX 256
@@ -54,31 +54,11 @@ typedef struct {
     uint64_t retain_bytes; /* default: the top-level value */
 } rill_pipeline_config_t;
 #define RILL_CONFIG_PATH_MAX 1024
-#define RILL_CONFIG_MAX_EXEC 32        /* commands in the exec allowlist */
-#define RILL_CONFIG_EXEC_ARGV_MAX 8    /* fixed argv entries of one command */
-#define RILL_CONFIG_EXEC_ARG_MAX 256   /* bytes of one fixed argv entry */
-#define RILL_CONFIG_MAX_UPSTREAMS 32
-#define RILL_CONFIG_URL_MAX 512
-
 typedef enum {
     RILL_SLOW_CLIENT_CLOSE = 0, /* end the stream with an error event slow_client */
     RILL_SLOW_CLIENT_GAP,       /* drop what is queued, tell the client with gap events, go on */
 } rill_slow_client_action_t;
 
-/* One command of the exec allowlist: clients name it, never give its path. */
-typedef struct {
-    char name[RILL_CONFIG_KIND_NAME_MAX];
-    size_t argc;                                             /* fixed argv entries, >= 1 */
-    char argv[RILL_CONFIG_EXEC_ARGV_MAX][RILL_CONFIG_EXEC_ARG_MAX]; /* argv[0]: absolute path */
-    uint64_t max_args;                                       /* client args appended at most; default 0 */
-} rill_config_exec_t;
-
-/* One HTTP upstream the http kind may reach; nothing else is reachable. */
-typedef struct {
-    char id[RILL_CONFIG_KIND_NAME_MAX];
-    char url[RILL_CONFIG_URL_MAX];      /* base: a job's "path" is appended */
-    char list_url[RILL_CONFIG_URL_MAX]; /* "" or a URL with one {ids} placeholder */
-} rill_config_upstream_t;
 
 typedef struct {
     size_t kind_count;
@@ -96,6 +76,8 @@ typedef struct {
     uint64_t max_message_bytes;     /* default 16 MiB */
     uint64_t max_worker_credit;     /* default 64 */
     uint64_t stream_heartbeat_ms;   /* idle HTTP stream heartbeat; default 5000 */
+    uint64_t busy_flush_ms;         /* while the frontend's loop is busy, a stream's bytes wait this long to
+                                       leave in one write; 0 = never; default 4 (frontend/write_pacing.h) */
     uint64_t topic_retain_messages; /* a topic's last messages kept for replay; default 100 */
     uint64_t topic_retain_ms;       /* ... for at most this long; default 60000 */
     uint64_t max_topics;            /* topic records the broker keeps; idle ones evicted past it; default 100000 */

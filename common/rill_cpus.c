@@ -211,7 +211,7 @@ int rill_cpus_rate_from_environment(const char *variable, uint64_t fallback, con
     errno = 0;
     unsigned long long value = strtoull(text, &end, 10);
     if (text[0] < '0' || text[0] > '9' || *end != '\0' || errno != 0) {
-        snprintf(error, error_size, "%s must be a number a second (0: %s), not \"%.40s\"", variable, zero_means,
+        snprintf(error, error_size, "%s must be a whole number (0: %s), not \"%.40s\"", variable, zero_means,
                  text);
         return -1;
     }

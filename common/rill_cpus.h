@@ -77,8 +77,9 @@ int rill_cpus_apply_from_environment(rill_placement_role_t role, char *error, si
  * did not place it so (RILL_CPUS, none, one CPU, a refusal, a frontend). */
 int rill_cpus_split_sets(cpu_set_t *busy, cpu_set_t *quiet);
 
-/* A rate threshold of the placement (RILL_COLOCATE_PARTS_PER_S,
- * RILL_PLACEMENT_BUSY_PER_S) from variable: unset or empty, fallback.
+/* A threshold of the placement (RILL_COLOCATE_PARTS_PER_S,
+ * RILL_PLACEMENT_BUSY_PER_S, the frontend's RILL_BUSY_PERCENT) from variable:
+ * a whole number; unset or empty, fallback.
  * Returns 0, or -1 with error filled (the variable, what 0 means, the
  * value) when it is not a number: a start-up error (exit 2). */
 int rill_cpus_rate_from_environment(const char *variable, uint64_t fallback, const char *zero_means,

@@ -305,11 +305,17 @@ h2o_loop_t *rill_frontend_loop(rill_frontend_t *self)
     return self->context.loop;
 }
 
+void rill_frontend_set_busy_percent(rill_frontend_t *self, uint64_t busy_percent)
+{
+    rill_write_pacing_set_busy_percent(&self->streams->outputs.pacing, busy_percent);
+}
+
 void rill_frontend_reload(rill_frontend_t *self, const char *config_path)
 {
     if (rill_config_reload(config_path, &self->config) == 0) {
         apply_body_limit(self);
         rill_outputs_set_heartbeat_ms(&self->streams->outputs, self->config.stream_heartbeat_ms);
+        rill_outputs_set_busy_flush_ms(&self->streams->outputs, self->config.busy_flush_ms);
     }
     /* The certificate files are re-read even when the config was refused
      * or there is none (flags only): that is how a certificate rotates. */

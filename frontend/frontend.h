@@ -32,6 +32,9 @@ typedef struct rill_frontend rill_frontend_t;
  * listened on or the broker's sockets cannot be made. */
 rill_frontend_t *rill_frontend_new(const rill_config_t *config, const rill_endpoints_t *endpoints,
                                    const char *listen_address, const rill_tls_options_t *tls_options);
+/* A sample of the loop at or over this share of a CPU makes the frontend
+ * busy (RILL_BUSY_PERCENT: write_pacing.h). */
+void rill_frontend_set_busy_percent(rill_frontend_t *self, uint64_t busy_percent);
 /* The loop main runs (h2o_evloop_run) until it is told to stop. */
 h2o_loop_t *rill_frontend_loop(rill_frontend_t *self);
 /* SIGHUP: a good config at path replaces the one in force for new requests

@@ -9,6 +9,7 @@
  * and the TLS certificate (tls.h). Signals reach the loop through a self-pipe.
  */
 #include "frontend.h"
+#include "write_pacing.h"
 
 #include "rill_config.h"
 #include "rill_endpoints.h"
@@ -56,6 +57,8 @@ static void usage(FILE *out)
             "  --help              show this text\n"
             "Env RILL_START_EPOCH_MS: the system's start (ms since the epoch; ./rill up sets it):\n"
             "log lines count ms from it, else from this process's start.\n"
+            "Env RILL_BUSY_PERCENT: from that share of a CPU (default 80; 0: always) the\n"
+            "frontend is busy and its streams' writes wait busy_flush_ms (docs/CONFIG.md).\n"
             "Signals: SIGTERM/SIGINT end every stream and exit; SIGHUP reloads the config file\n"
             "and the TLS certificate.\n",
             DEFAULT_LISTEN);
@@ -249,9 +252,15 @@ int main(int argc, char **argv)
     }
     raise_file_limit();
     flags.tls.config_path = flags.config_path;
+    uint64_t busy_percent = 0;
+    if (rill_write_pacing_percent_from_environment(&busy_percent, error, sizeof(error)) != 0) {
+        rill_log_error(NULL, "%s", error);
+        return 2;
+    }
     rill_frontend_t *frontend = rill_frontend_new(&config, &flags.endpoints, flags.listen_address, &flags.tls);
     if (frontend == NULL)
         return 1;
+    rill_frontend_set_busy_percent(frontend, busy_percent);
     h2o_loop_t *loop = rill_frontend_loop(frontend);
     h2o_socket_t *signal_watch = h2o_evloop_socket_create(loop, signal_pipe[0], H2O_SOCKET_FLAG_DONT_READ);
     signal_watch->data = frontend;

@@ -145,6 +145,11 @@ void rill_frontend_metrics_render(const rill_frontend_metrics_t *self,
             "Malformed messages from the broker, counted and dropped.", gauges->malformed);
     counter(out, labels, "rill_frontend_broker_switches_total",
             "Switches to the other broker of a standby pair (docs/CONFIG.md).", gauges->broker_switches);
+    gauge(out, labels, "rill_frontend_busy",
+          "1 while this frontend's loop is busy and each stream's writes wait busy_flush_ms (docs/CONFIG.md).",
+          gauges->busy ? 1 : 0);
+    counter(out, labels, "rill_frontend_busy_episodes_total",
+            "Times this frontend's loop became busy (over 80 % of a CPU).", gauges->busy_episodes);
     counter(out, labels, "rill_broker_scrape_failures_total",
             "Scrapes of /metrics the broker did not answer within 1 s.",
             self->broker_scrape_failures);

@@ -54,6 +54,8 @@ static void respond(scrape_t *scrape, const rill_frame_t *broker_text, const ril
         .events_received = streams->events_received,
         .malformed = rill_broker_link_malformed(scrape->broker),
         .broker_switches = rill_broker_link_switches(scrape->broker),
+        .busy = streams->outputs.pacing.busy,
+        .busy_episodes = streams->outputs.pacing.busy_episodes,
     };
     rill_buffer_t text;
     rill_buffer_init(&text);

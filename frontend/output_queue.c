@@ -221,16 +221,23 @@ static void flush_now(rill_output_queue_t *self, int force)
         flush_now(self, 0);
 }
 
-/* Sends what is queued, or, with a flush_ms window, holds it until the
- * window that the first held bytes opened closes (the flush tick sends it).
- * An ending stream goes at once. No allocation: the queue is linked. */
+/* Sends what is queued, or, with a window (a pipeline's flush_ms, or
+ * busy_flush_ms while the frontend is busy: write_pacing.h), holds it until
+ * the window that the first held bytes opened closes (the flush tick sends
+ * it). An ending stream goes at once. No allocation: the queue is linked. */
 static void flush(rill_output_queue_t *self)
 {
-    if (self->flush_ms > 0 && self->started && !self->ending && self->pending.count > 0) {
+    rill_outputs_t *outputs = self->outputs;
+    uint64_t window = 0;
+    if (self->started && !self->ending && self->pending.count > 0) {
+        window = rill_write_pacing_window(&outputs->pacing, h2o_now(outputs->loop));
+        if (self->flush_ms > window)
+            window = self->flush_ms;
+    }
+    if (window > 0) {
         if (h2o_linklist_is_linked(&self->delayed_link))
             return;
-        rill_outputs_t *outputs = self->outputs;
-        self->flush_due_ms = h2o_now(outputs->loop) + self->flush_ms;
+        self->flush_due_ms = h2o_now(outputs->loop) + window;
         h2o_linklist_insert(&outputs->delayed, &self->delayed_link);
         if (!h2o_timeout_is_linked(&outputs->flush_entry))
             h2o_timeout_link(outputs->loop, &outputs->flush_timeout, &outputs->flush_entry);
@@ -271,6 +278,7 @@ void rill_outputs_init(rill_outputs_t *self, h2o_loop_t *loop, const rill_config
     h2o_linklist_init_anchor(&self->delayed);
     h2o_timeout_init(loop, &self->heartbeat_timeout, config->stream_heartbeat_ms);
     h2o_timeout_init(loop, &self->flush_timeout, RILL_FLUSH_TICK_MS);
+    rill_write_pacing_init(&self->pacing, config->busy_flush_ms);
     self->flush_entry.cb = on_flush_tick;
     int connections = epoll_create1(EPOLL_CLOEXEC);
     if (connections < 0) {
@@ -300,6 +308,11 @@ void rill_outputs_dispose(rill_outputs_t *self)
 void rill_outputs_set_heartbeat_ms(rill_outputs_t *self, uint64_t heartbeat_ms)
 {
     self->heartbeat_timeout.timeout = heartbeat_ms;
+}
+
+void rill_outputs_set_busy_flush_ms(rill_outputs_t *self, uint64_t busy_flush_ms)
+{
+    rill_write_pacing_set_window_ms(&self->pacing, busy_flush_ms);
 }
 
 void rill_outputs_flush(rill_outputs_t *self)

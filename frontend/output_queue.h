@@ -25,11 +25,13 @@
 #include "event_format.h"
 #include "metrics.h"
 #include "rill_config.h"
+#include "write_pacing.h"
 
 #include <h2o.h>
 
-/* How often windows of flush_ms (pipelines, docs/CONFIG.md) are checked. */
-#define RILL_FLUSH_TICK_MS 5
+/* How often windows of flush_ms (pipelines, docs/CONFIG.md) and of
+ * busy_flush_ms (write_pacing.h) are checked: windows of a few ms. */
+#define RILL_FLUSH_TICK_MS 1
 
 typedef struct rill_output_queue rill_output_queue_t;
 
@@ -43,6 +45,7 @@ typedef struct {
     h2o_timeout_t heartbeat_timeout;   /* config->stream_heartbeat_ms */
     h2o_timeout_t flush_timeout;       /* RILL_FLUSH_TICK_MS: checks the windows */
     h2o_timeout_entry_t flush_entry;
+    rill_write_pacing_t pacing;        /* busy: every queue's bytes wait busy_flush_ms */
     h2o_socket_t *connections; /* an epoll set of the watched HTTP/1.1 connections; NULL = none */
 } rill_outputs_t;
 
@@ -52,6 +55,8 @@ void rill_outputs_init(rill_outputs_t *self, h2o_loop_t *loop, const rill_config
 void rill_outputs_dispose(rill_outputs_t *self);
 /* A reload changed stream_heartbeat_ms: later heartbeats use it. */
 void rill_outputs_set_heartbeat_ms(rill_outputs_t *self, uint64_t heartbeat_ms);
+/* A reload changed busy_flush_ms. */
+void rill_outputs_set_busy_flush_ms(rill_outputs_t *self, uint64_t busy_flush_ms);
 /* One h2o_send per queue that got bytes since the last flush (a queue with
  * a flush_ms window holds them until the window closes). */
 void rill_outputs_flush(rill_outputs_t *self);
