@@ -458,6 +458,26 @@ def metric(system, name):
     return total
 
 
+def publish(system, topic, message, headers=None, port=None):
+    """POST /v1/topics/TOPIC with message; checks the 202 and returns its seq."""
+    status, body = system.json_request("POST", "/v1/topics/" + topic, message, headers, port=port)
+    check(status == 202, "publish to %s answered %s %r" % (topic, status, body))
+    return body["seq"]
+
+
+def topic_parts(stream, count):
+    """The next count topic events of stream (notices and heartbeats
+    skipped), each checked to be a part."""
+    out = []
+    while len(out) < count:
+        event = stream.next_event()
+        check(event is not None, "the stream ended after %r" % stream.events[-5:])
+        if "topic" in event:
+            check(event["event"] == "part", "a topic event that is not a part: %r" % event)
+            out.append(event)
+    return out
+
+
 def events_by_job(events):
     jobs = {}
     for e in events:

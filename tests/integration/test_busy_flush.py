@@ -13,26 +13,13 @@ import signal
 import time
 
 import harness
-from harness import check, check_job_events
+from harness import check, check_job_events, publish, topic_parts
 
 WINDOW_MS = 400
 
 
-def publish(system, topic, message):
-    status, body = system.json_request("POST", "/v1/topics/" + topic, message)
-    check(status == 202, "publish answered %s %r" % (status, body))
-    return body["seq"]
 
 
-def topic_parts(stream, count):
-    out = []
-    while len(out) < count:
-        event = stream.next_event()
-        check(event is not None, "the stream ended after %r" % stream.events[-5:])
-        if "topic" in event:
-            check(event["event"] == "part", "not a part: %r" % event)
-            out.append(event)
-    return out
 
 
 def delivered(system):

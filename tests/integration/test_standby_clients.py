@@ -12,7 +12,7 @@ second broker is a restart.
 import threading
 import time
 
-from harness import check, demo, detach, metric
+from harness import check, demo, detach, metric, publish
 
 # heartbeat_ms as the defaults: the takeover target (2 s) is for them.
 CONFIG = {"heartbeat_ms": 1000, "retry_backoff_ms": 100}
@@ -52,10 +52,6 @@ def covered_seqs(events):
     return covered
 
 
-def publish(system, topic, message):
-    status, body = system.json_request("POST", "/v1/topics/" + topic, message)
-    check(status == 202, "publish answered %s %r" % (status, body))
-    return body["seq"]
 
 
 def switched(process):

@@ -15,28 +15,17 @@ import threading
 import time
 
 import harness
-from harness import check
+from harness import check, publish
 
 
 FENCE = 1 << 20  # seqs skipped when a silent holder's lease is taken (broker/topic_lease.c)
 
 
-def publish(system, topic, message, port=None):
-    status, body = system.json_request("POST", "/v1/topics/" + topic, message, port=port)
-    check(status == 202, "publish to %s answered %s %r" % (topic, status, body))
-    return body["seq"]
 
 
 def topic_events(stream, count):
     """The next count topic events as (seq, data); notices skipped."""
-    out = []
-    while len(out) < count:
-        event = stream.next_event()
-        check(event is not None, "the stream ended after %r" % stream.events[-5:])
-        if "topic" in event:
-            check(event["event"] == "part", "a topic event that is not a part: %r" % event)
-            out.append((event["seq"], event["data"]))
-    return out
+    return [(event["seq"], event["data"]) for event in harness.topic_parts(stream, count)]
 
 
 def lease_metrics(system):

@@ -7,15 +7,11 @@ import json
 import re
 
 import harness
-from harness import check
+from harness import check, publish
 
 TOKEN = "topics-token-0123456789abcdef"
 
 
-def publish(system, topic, message, headers=None):
-    status, body = system.json_request("POST", "/v1/topics/" + topic, message, headers)
-    check(status == 202, "publish to %s answered %s %r" % (topic, status, body))
-    return body["seq"]
 
 
 def delete(system, topic, headers=None):

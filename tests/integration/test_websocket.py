@@ -18,15 +18,11 @@ import threading
 import time
 
 import harness
-from harness import check, demo, detach
+from harness import check, demo, detach, publish
 
 TOKEN = "ws-token-0123456789abcdef"
 
 
-def publish(system, topic, message):
-    status, body = system.json_request("POST", "/v1/topics/" + topic, message)
-    check(status == 202, "publish to %s answered %s %r" % (topic, status, body))
-    return body["seq"]
 
 
 def ws_url(system, path):
