@@ -126,6 +126,11 @@ typedef struct {
 
 void rill_worker_timer_start(rill_worker_context_t *context, rill_worker_timer_t *timer, uint64_t delay_ms,
                              rill_worker_timer_callback_t callback, void *argument);
+/* The same at an instant of CLOCK_MONOTONIC (rill_clock_monotonic_ns), for a
+ * kind that keeps a fixed rate: each due instant one interval after the last
+ * one's, not after the (later) instant the loop ran it. */
+void rill_worker_timer_start_at(rill_worker_context_t *context, rill_worker_timer_t *timer, uint64_t due_ns,
+                                rill_worker_timer_callback_t callback, void *argument);
 void rill_worker_timer_stop(rill_worker_context_t *context, rill_worker_timer_t *timer);
 
 /* File descriptors on the worker's loop. events and revents are

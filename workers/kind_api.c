@@ -73,6 +73,14 @@ void rill_worker_timer_start(rill_worker_context_t *context, rill_worker_timer_t
     rill_timer_heap_start(&context->kind_timers, timer, delay_ms, callback, argument);
 }
 
+void rill_worker_timer_start_at(rill_worker_context_t *context, rill_worker_timer_t *timer, uint64_t due_ns,
+                                rill_worker_timer_callback_t callback, void *argument)
+{
+    timer->callback = callback;
+    timer->argument = argument;
+    rill_timer_heap_arm(&context->kind_timers, timer, due_ns);
+}
+
 void rill_worker_timer_stop(rill_worker_context_t *context, rill_worker_timer_t *timer)
 {
     rill_timer_heap_disarm(&context->kind_timers, timer);

@@ -89,6 +89,7 @@ typedef struct {
     rill_worker_job_t *job;
     demo_args_t args;
     int64_t emitted;
+    uint64_t due_ns; /* when the next part is due (CLOCK_MONOTONIC) */
     rill_worker_timer_t timer;
     char *line; /* in the state's allocation, reused for every part: {"i":…,"mono_ns":…,"pad":"xxx…"} (at most 66 + size bytes) */
     size_t line_capacity;
@@ -162,7 +163,18 @@ static void demo_emit(void *argument)
         rill_worker_job_done(context, job);
         return;
     }
-    rill_worker_timer_start(context, &state->timer, next_delay_ms(state), demo_emit, state);
+    /* A fixed rate: the next part one interval after this one's due
+     * instant, not after the instant the loop ran it (it runs late by up to
+     * its poll's millisecond). Counting from the run, each part was late by
+     * that much more, and every job that ran in one loop turn kept the same
+     * instant from then on: a worker's jobs fell into step and emitted in
+     * bursts of a whole tick (docs/BENCHMARKS.md 2026-12-01 17:00). A job
+     * late by more than an interval does not catch up in a burst either. */
+    uint64_t now = rill_clock_monotonic_ns();
+    state->due_ns += next_delay_ms(state) * 1000000u;
+    if (state->due_ns < now)
+        state->due_ns = now;
+    rill_worker_timer_start_at(context, &state->timer, state->due_ns, demo_emit, state);
 }
 
 /* The job's args: from their text when they are plain integers (no JSON
@@ -197,7 +209,8 @@ static void demo_start(rill_worker_context_t *context, rill_worker_job_t *job)
     state->line = (char *)(state + 1);
     rill_worker_job_set_state(job, state);
     uint64_t delay = args.parts == 0 ? 0 : next_delay_ms(state);
-    rill_worker_timer_start(context, &state->timer, delay, demo_emit, state);
+    state->due_ns = rill_clock_monotonic_ns() + delay * 1000000u;
+    rill_worker_timer_start_at(context, &state->timer, state->due_ns, demo_emit, state);
 }
 
 static void demo_cancel(rill_worker_context_t *context, rill_worker_job_t *job)
@@ -222,7 +235,8 @@ static void demo_pause(rill_worker_context_t *context, rill_worker_job_t *job, i
         return;
     }
     uint64_t delay = state->emitted >= state->args.parts ? 0 : next_delay_ms(state);
-    rill_worker_timer_start(context, &state->timer, delay, demo_emit, state);
+    state->due_ns = rill_clock_monotonic_ns() + delay * 1000000u;
+    rill_worker_timer_start_at(context, &state->timer, state->due_ns, demo_emit, state);
 }
 
 const rill_worker_kind_t rill_worker_kind_demo = {

@@ -17,6 +17,7 @@ struct rill_worker_context {
     rill_config_t config;
     size_t misuses;
     rill_timer_heap_t timers;
+    uint64_t last_due_ns; /* of the last timer armed */
     rill_worker_job_t *jobs[FAKE_WORKER_JOBS_MAX];
     size_t job_count;
 };
@@ -171,6 +172,20 @@ void rill_worker_timer_start(rill_worker_context_t *context, rill_worker_timer_t
                              rill_worker_timer_callback_t callback, void *argument)
 {
     rill_timer_heap_start(&context->timers, timer, delay_ms, callback, argument);
+}
+
+void rill_worker_timer_start_at(rill_worker_context_t *context, rill_worker_timer_t *timer, uint64_t due_ns,
+                                rill_worker_timer_callback_t callback, void *argument)
+{
+    timer->callback = callback;
+    timer->argument = argument;
+    rill_timer_heap_arm(&context->timers, timer, due_ns);
+    context->last_due_ns = due_ns;
+}
+
+uint64_t fake_worker_last_due_ns(const rill_worker_context_t *self)
+{
+    return self->last_due_ns;
 }
 
 void rill_worker_timer_stop(rill_worker_context_t *context, rill_worker_timer_t *timer)

@@ -13,6 +13,7 @@
 #include "rill_worker_kind.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define FAKE_WORKER_PARTS_MAX 16
 #define FAKE_WORKER_PART_MAX 256
@@ -39,6 +40,9 @@ rill_worker_job_t *fake_worker_job(rill_worker_context_t *self, const char *id, 
  * limit fired. Returns how many fired. */
 size_t fake_worker_run_timers(rill_worker_context_t *self, size_t limit);
 size_t fake_worker_armed_timers(const rill_worker_context_t *self);
+/* The instant (CLOCK_MONOTONIC ns) of the last timer armed with
+ * rill_worker_timer_start_at. */
+uint64_t fake_worker_last_due_ns(const rill_worker_context_t *self);
 /* Breaches of the kind API's rules seen (each also printed): a part after
  * the end, a second end, a watch the fake cannot serve. */
 size_t fake_worker_misuses(const rill_worker_context_t *self);

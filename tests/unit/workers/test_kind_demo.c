@@ -2,11 +2,14 @@
  * fake worker: its default args, its parts, its end, and cancel. */
 #include "fake_worker.h"
 #include "kinds.h"
+#include "rill_clock.h"
 #include "rill_test.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* The part's "i" and "pad", checked; mono_ns only present. */
 static void check_part(const char *text, long long i, size_t pad)
@@ -18,6 +21,13 @@ static void check_part(const char *text, long long i, size_t pad)
     const char *padding = json_string_value(json_object_get(part, "pad"));
     CHECK(padding != NULL && strlen(padding) == pad && strspn(padding, "x") == pad);
     json_decref(part);
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec pause = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&pause, &pause) != 0 && errno == EINTR) {
+    }
 }
 
 int main(void)
@@ -46,6 +56,23 @@ int main(void)
     CHECK(padded->part_count == 2 && padded->done);
     check_part(padded->parts[1], 2, 5);
     CHECK(empty->part_count == 0 && empty->done);
+    /* A fixed rate: each part is due one interval after the last one's due
+     * instant, however late the loop ran it; a part later than a whole
+     * interval is due at once, with no burst to catch up. */
+    rill_worker_job_t *steady = fake_worker_job(worker, "00000000000000000000000000000009",
+                                                "{\"parts\":4,\"interval_ms\":300}");
+    demo->start_job(worker, steady);
+    uint64_t first_due = fake_worker_last_due_ns(worker);
+    sleep_ms(350); /* runs 50 ms late (a loaded machine may oversleep by 250 ms) */
+    CHECK(fake_worker_run_timers(worker, 1) == 1 && steady->part_count == 1);
+    CHECK(fake_worker_last_due_ns(worker) == first_due + 300000000u);
+    sleep_ms(700); /* past the next due instant by more than an interval */
+    uint64_t before = rill_clock_monotonic_ns();
+    CHECK(fake_worker_run_timers(worker, 1) == 1 && steady->part_count == 2);
+    uint64_t third_due = fake_worker_last_due_ns(worker);
+    CHECK(third_due >= before && third_due <= rill_clock_monotonic_ns());
+    fake_worker_run_timers(worker, 100);
+    CHECK(steady->part_count == 4 && steady->done);
     /* Plain integer args are read from their text: no JSON document asked for. */
     CHECK(padded->args_asked == 0 && empty->args_asked == 0);
 
