@@ -15,7 +15,6 @@ void rill_write_pacing_init(rill_write_pacing_t *self, uint64_t window_ms)
 void rill_write_pacing_set_busy_percent(rill_write_pacing_t *self, uint64_t busy_percent)
 {
     self->busy_percent = busy_percent;
-    self->idle_percent = busy_percent * 5 / 8;
 }
 
 int rill_write_pacing_percent_from_environment(uint64_t *busy_percent, char *error, size_t error_size)
@@ -48,7 +47,7 @@ void rill_write_pacing_observe(rill_write_pacing_t *self, uint64_t now_ms, uint6
         self->busy_episodes++;
         rill_log_debug(NULL, "busy (%llu %% of a CPU): streams write at most every %llu ms",
                        (unsigned long long)share, (unsigned long long)self->window_ms);
-    } else if (self->busy && share < self->idle_percent) {
+    } else if (self->busy && share < self->busy_percent * 5 / 8) {
         self->busy = 0;
         rill_log_debug(NULL, "no longer busy (%llu %% of a CPU): streams write at once", (unsigned long long)share);
     }
@@ -60,8 +59,8 @@ uint64_t rill_write_pacing_window(rill_write_pacing_t *self, uint64_t now_ms)
 {
     if (self->window_ms == 0)
         return 0;
-    if (self->sample_start_ms == 0 || now_ms - self->sample_start_ms >= RILL_WRITE_PACING_SAMPLE_MS ||
-        now_ms < self->sample_start_ms) {
+    /* Unsigned: no sample yet (0) and a clock gone back both read as due. */
+    if (now_ms - self->sample_start_ms >= RILL_WRITE_PACING_SAMPLE_MS) {
         struct timespec cpu;
         if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu) == 0)
             rill_write_pacing_observe(self, now_ms, (uint64_t)cpu.tv_sec * 1000000000u + (uint64_t)cpu.tv_nsec);

@@ -41,8 +41,7 @@ typedef struct {
     uint64_t window_ms;       /* busy_flush_ms; 0 = writes never wait */
     uint64_t sample_start_ms; /* loop ms the current sample began; 0 = none yet */
     uint64_t sample_cpu_ns;   /* the loop thread's CPU time then */
-    uint64_t busy_percent;    /* a sample at or over this share of a CPU: busy */
-    uint64_t idle_percent;    /* ... under this one: no longer busy (5/8 of it) */
+    uint64_t busy_percent;    /* a sample at or over this share of a CPU: busy; under 5/8 of it: no longer */
     uint64_t busy_episodes;   /* times it became busy (a metric) */
     unsigned busy : 1;
 } rill_write_pacing_t;

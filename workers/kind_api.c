@@ -76,9 +76,7 @@ void rill_worker_timer_start(rill_worker_context_t *context, rill_worker_timer_t
 void rill_worker_timer_start_at(rill_worker_context_t *context, rill_worker_timer_t *timer, uint64_t due_ns,
                                 rill_worker_timer_callback_t callback, void *argument)
 {
-    timer->callback = callback;
-    timer->argument = argument;
-    rill_timer_heap_arm(&context->kind_timers, timer, due_ns);
+    rill_timer_heap_start_at(&context->kind_timers, timer, due_ns, callback, argument);
 }
 
 void rill_worker_timer_stop(rill_worker_context_t *context, rill_worker_timer_t *timer)

@@ -120,6 +120,15 @@ static uint64_t next_delay_ms(const demo_state_t *state)
     return delay < 0 ? 0 : (uint64_t)delay;
 }
 
+static void demo_emit(void *argument);
+
+/* The next part is due at due_ns (CLOCK_MONOTONIC). */
+static void schedule(demo_state_t *state, uint64_t due_ns)
+{
+    state->due_ns = due_ns;
+    rill_worker_timer_start_at(state->context, &state->timer, due_ns, demo_emit, state);
+}
+
 static void demo_state_free(demo_state_t *state)
 {
     free(state); /* and its line */
@@ -136,6 +145,7 @@ static void demo_emit(void *argument)
         return;
     }
     state->emitted++;
+    uint64_t now = rill_clock_monotonic_ns();
     /* Written by hand, not snprintf: half of what a part cost the worker. */
     char *line = state->line;
     size_t position = 0;
@@ -144,7 +154,7 @@ static void demo_emit(void *argument)
     position += rill_u64_to_text((uint64_t)state->emitted, line + position);
     memcpy(line + position, ",\"mono_ns\":", 11);
     position += 11;
-    position += rill_u64_to_text(rill_clock_monotonic_ns(), line + position);
+    position += rill_u64_to_text(now, line + position);
     memcpy(line + position, ",\"pad\":\"", 8);
     position += 8;
     memset(state->line + position, 'x', (size_t)state->args.size);
@@ -168,13 +178,11 @@ static void demo_emit(void *argument)
      * its poll's millisecond). Counting from the run, each part was late by
      * that much more, and every job that ran in one loop turn kept the same
      * instant from then on: a worker's jobs fell into step and emitted in
-     * bursts of a whole tick (docs/BENCHMARKS.md 2026-12-01 17:00). A job
-     * late by more than an interval does not catch up in a burst either. */
-    uint64_t now = rill_clock_monotonic_ns();
-    state->due_ns += next_delay_ms(state) * 1000000u;
-    if (state->due_ns < now)
-        state->due_ns = now;
-    rill_worker_timer_start_at(context, &state->timer, state->due_ns, demo_emit, state);
+     * bursts of a whole tick (docs/BENCHMARKS.md, 2026-12-01 15:30, "The
+     * demo kind at a fixed rate"). A job late by more than an interval does
+     * not catch up in a burst either. */
+    uint64_t due_ns = state->due_ns + next_delay_ms(state) * 1000000u;
+    schedule(state, due_ns > now ? due_ns : now);
 }
 
 /* The job's args: from their text when they are plain integers (no JSON
@@ -209,8 +217,7 @@ static void demo_start(rill_worker_context_t *context, rill_worker_job_t *job)
     state->line = (char *)(state + 1);
     rill_worker_job_set_state(job, state);
     uint64_t delay = args.parts == 0 ? 0 : next_delay_ms(state);
-    state->due_ns = rill_clock_monotonic_ns() + delay * 1000000u;
-    rill_worker_timer_start_at(context, &state->timer, state->due_ns, demo_emit, state);
+    schedule(state, rill_clock_monotonic_ns() + delay * 1000000u);
 }
 
 static void demo_cancel(rill_worker_context_t *context, rill_worker_job_t *job)
@@ -235,8 +242,7 @@ static void demo_pause(rill_worker_context_t *context, rill_worker_job_t *job, i
         return;
     }
     uint64_t delay = state->emitted >= state->args.parts ? 0 : next_delay_ms(state);
-    state->due_ns = rill_clock_monotonic_ns() + delay * 1000000u;
-    rill_worker_timer_start_at(context, &state->timer, state->due_ns, demo_emit, state);
+    schedule(state, rill_clock_monotonic_ns() + delay * 1000000u);
 }
 
 const rill_worker_kind_t rill_worker_kind_demo = {

@@ -87,12 +87,18 @@ void rill_timer_heap_arm(rill_timer_heap_t *heap, rill_worker_timer_t *timer, ui
     sift_up(heap, heap->count - 1);
 }
 
-void rill_timer_heap_start(rill_timer_heap_t *heap, rill_worker_timer_t *timer, uint64_t delay_ms,
-                           rill_worker_timer_callback_t callback, void *argument)
+void rill_timer_heap_start_at(rill_timer_heap_t *heap, rill_worker_timer_t *timer, uint64_t due_ns,
+                              rill_worker_timer_callback_t callback, void *argument)
 {
     timer->callback = callback;
     timer->argument = argument;
-    rill_timer_heap_arm(heap, timer, rill_clock_monotonic_ns() + delay_ms * 1000000u);
+    rill_timer_heap_arm(heap, timer, due_ns);
+}
+
+void rill_timer_heap_start(rill_timer_heap_t *heap, rill_worker_timer_t *timer, uint64_t delay_ms,
+                           rill_worker_timer_callback_t callback, void *argument)
+{
+    rill_timer_heap_start_at(heap, timer, rill_clock_monotonic_ns() + delay_ms * 1000000u, callback, argument);
 }
 
 rill_worker_timer_t *rill_timer_heap_first(const rill_timer_heap_t *heap)

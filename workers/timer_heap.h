@@ -21,6 +21,9 @@ void rill_timer_heap_init(rill_timer_heap_t *heap);
 void rill_timer_heap_release(rill_timer_heap_t *heap);
 /* Arms timer at due_ns (re-arms if armed). */
 void rill_timer_heap_arm(rill_timer_heap_t *heap, rill_worker_timer_t *timer, uint64_t due_ns);
+/* Arms timer at due_ns (CLOCK_MONOTONIC), to call callback(argument). */
+void rill_timer_heap_start_at(rill_timer_heap_t *heap, rill_worker_timer_t *timer, uint64_t due_ns,
+                              rill_worker_timer_callback_t callback, void *argument);
 /* Arms timer delay_ms from now, to call callback(argument). */
 void rill_timer_heap_start(rill_timer_heap_t *heap, rill_worker_timer_t *timer, uint64_t delay_ms,
                            rill_worker_timer_callback_t callback, void *argument);

@@ -177,9 +177,7 @@ void rill_worker_timer_start(rill_worker_context_t *context, rill_worker_timer_t
 void rill_worker_timer_start_at(rill_worker_context_t *context, rill_worker_timer_t *timer, uint64_t due_ns,
                                 rill_worker_timer_callback_t callback, void *argument)
 {
-    timer->callback = callback;
-    timer->argument = argument;
-    rill_timer_heap_arm(&context->timers, timer, due_ns);
+    rill_timer_heap_start_at(&context->timers, timer, due_ns, callback, argument);
     context->last_due_ns = due_ns;
 }
 
