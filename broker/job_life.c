@@ -400,6 +400,7 @@ static rill_job_t *recovered_job(rill_broker_t *self, const rill_hello_job_t *re
                                                                          reported->source),
                                  NULL, now, rill_clock_wall_ms());
     job->started_ms = job->submitted_ms;
+    job->args_unknown = 1; /* a worker's report names no args */
     /* What it published before is lost with the old broker; the parts the
      * worker still holds come again, so the job goes on from the one before
      * the oldest of them (receivers report the seqs before as a gap). */

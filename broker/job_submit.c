@@ -18,6 +18,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A job the broker knows by this id is this very job asked again when its
+ * kind and args are the same (rill/9: a frontend sends a SUBMIT again to
+ * the broker that answers after a switch or a restart, when the first one
+ * got no answer, docs/PROTOCOL.md "Calls asked again"): the SUBMIT lists it
+ * and makes nothing new. Ids are 128 random bits of the frontend's, so the
+ * same id with another job in it is a frontend's bug: refused. */
+static int is_asked_again(const rill_job_t *known, const rill_submit_job_t *job)
+{
+    size_t length = job->args != NULL ? job->args_length : 0;
+    size_t known_length = known->args != NULL ? known->args_length : 0;
+    if (strcmp(known->kind, job->kind) != 0)
+        return 0;
+    /* A job recovered from a worker's report (its SUBMIT, in flight to the
+     * broker that died, asked again of the new one) has no args to compare. */
+    return known->args_unknown ||
+           (length == known_length && (length == 0 || memcmp(known->args, job->args, length) == 0));
+}
+
 /* What only the broker can check: the decoder (rill_submit_decode) checked
  * each job's shape already. Nothing changes before every job passed. */
 static int check_jobs(rill_broker_t *self, const rill_submit_job_t *jobs, size_t count,
@@ -30,8 +48,10 @@ static int check_jobs(rill_broker_t *self, const rill_submit_job_t *jobs, size_t
         const rill_submit_job_t *job = &jobs[index];
         if (!rill_config_declares_kind(&self->config, job->kind))
             return rill_broker_refuse(error, "unknown_kind", "job %zu: kind \"%.63s\" is not declared", index, job->kind);
-        if (rill_job_table_find(self->jobs, job->id) != NULL)
-            return rill_broker_refuse(error, "conflict", "job %s exists already", job->id);
+        const rill_job_t *known = rill_job_table_find(self->jobs, job->id);
+        if (known != NULL && !is_asked_again(known, job))
+            return rill_broker_refuse(error, "conflict", "job %s exists already, with another kind or args",
+                                      job->id);
         for (size_t other = 0; other < index; other++) {
             if (strcmp(jobs[other].id, job->id) == 0)
                 return rill_broker_refuse(error, "conflict", "job %s appears twice in the request", job->id);
@@ -151,7 +171,11 @@ int rill_broker_submit_followed(rill_broker_t *self, const rill_submit_job_t *jo
     char(*held_ids)[RILL_ID_TEXT_SIZE] = hold ? rill_xcalloc(count, RILL_ID_TEXT_SIZE) : NULL;
     for (size_t i = 0; i < count; i++) {
         int created = 0;
-        rill_job_t *job = enter_job(self, &jobs[i], hold, now, wall, &created);
+        rill_job_t *job = rill_job_table_find(self->jobs, jobs[i].id); /* asked again: itself */
+        if (job != NULL)
+            rill_log_info(job->who, "job %s submitted again: the same job", job->id);
+        else
+            job = enter_job(self, &jobs[i], hold, now, wall, &created);
         memcpy(ids[i], job->id, RILL_ID_TEXT_SIZE);
         flush_ms[i] = job->flush_ms;
         if (held_ids != NULL && created)

@@ -45,6 +45,7 @@ typedef struct rill_job {
     char *args; /* the args object as compact JSON text (rill_submit.h); NULL = none ({}) */
     char *strings;
     size_t args_length;
+    int args_unknown;  /* made from a worker's report after a restart (job_life.c): its args never came */
     int detached;
     rill_job_state_t state;
     int held;          /* queued but waiting for its submit barrier */

@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <zmq.h>
 
-#define RILL_PROTOCOL_VERSION "rill/8"
+#define RILL_PROTOCOL_VERSION "rill/9"
 #define RILL_JOB_ID_LENGTH 32          /* hex digits: 128 random bits */
 #define RILL_TOPIC_NAME_MAX 128
 /* A topic's epoch (rill/6): 8 lower-case hex digits drawn when the broker

@@ -3,6 +3,7 @@
  */
 #include "rill_event_batch.h"
 #include "broker_link.h"
+#include "broker_calls.h"
 
 #include "rill_alloc.h"
 #include "rill_clock.h"
@@ -16,16 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-struct rill_broker_call {
-    rill_broker_link_t *link;
-    h2o_timeout_entry_t deadline; /* first member not required: container_of below */
-    rill_broker_reply_fn reply;
-    void *owner;
-    int in_callback; /* inside a RILL_CALL_MORE callback: cancel defers the free */
-    int cancelled;
-    char req[24];
-};
 
 struct rill_broker_link {
     h2o_context_t *context;
@@ -42,12 +33,10 @@ struct rill_broker_link {
     int switched; /* switched since the last PONG: the next one says who answers */
     h2o_timeout_t ping_timeout;
     h2o_timeout_entry_t ping_entry;
-    h2o_timeout_t call_timeout;
     h2o_timeout_t silence_timeout; /* 2 x heartbeat_ms */
     h2o_timeout_entry_t silence_entry; /* re-armed by every message */
     h2o_timeout_entry_t drain_entry; /* on the context's zero_timeout */
-    zhashx_t *calls;                 /* req -> rill_broker_call_t */
-    uint64_t next_req;
+    rill_broker_calls_t *calls; /* in flight: broker_calls.h */
     uint64_t last_pong_ms;
     char broker_id[128];
     long workers;
@@ -115,6 +104,14 @@ static void handle_pong(rill_broker_link_t *self, const rill_message_t *message)
     self->last_pong_ms = rill_clock_monotonic_ms();
     self->silent = 0;
     json_decref(pong);
+    /* Another broker answers: the calls the last one may not have seen
+     * go again, before anything the callbacks below ask of it (a stream's
+     * FETCH of a job whose SUBMIT is among them). */
+    if (switched || restarted) {
+        size_t resent = rill_broker_calls_resend(self->calls);
+        if (resent > 0)
+            rill_log_info(NULL, "%zu request(s) in flight asked again of broker %s", resent, self->broker_id);
+    }
     if (back) {
         rill_log_info(NULL, "broker %s answers again", self->broker_id);
         if (self->callbacks.on_broker_back != NULL)
@@ -133,24 +130,6 @@ static void handle_pong(rill_broker_link_t *self, const rill_message_t *message)
     } else if (first) {
         rill_log_info(NULL, "connected to broker %s (%ld workers)", self->broker_id, self->workers);
     }
-}
-
-static void forget_call(rill_broker_link_t *self, rill_broker_call_t *call)
-{
-    if (h2o_timeout_is_linked(&call->deadline))
-        h2o_timeout_unlink(&call->deadline);
-    zhashx_delete(self->calls, call->req);
-    free(call);
-}
-
-static void finish_call(rill_broker_link_t *self, rill_broker_call_t *call,
-                        rill_call_outcome_t outcome, const rill_message_t *message,
-                        const rill_replay_header_t *replay)
-{
-    rill_broker_reply_fn reply = call->reply;
-    void *owner = call->owner;
-    forget_call(self, call);
-    reply(owner, outcome, message, replay);
 }
 
 static void handle_control(rill_broker_link_t *self, rill_received_t *received)
@@ -182,45 +161,10 @@ static void handle_control(rill_broker_link_t *self, rill_received_t *received)
     case RILL_COMMAND_TOPIC_DELETED: /* rill/3 */
     case RILL_COMMAND_TOPIC_MATCHED:
     case RILL_COMMAND_METRICS:
-    case RILL_COMMAND_LIST: {
-        char req[24];
-        rill_frame_t frame = message.arguments[0];
-        if (frame.size >= sizeof(req)) {
+    case RILL_COMMAND_LIST:
+        if (rill_broker_calls_answer(self->calls, &message) != 0)
             count_malformed(self, "reply", "unknown req");
-            return;
-        }
-        memcpy(req, frame.data, frame.size);
-        req[frame.size] = '\0';
-        rill_broker_call_t *call = zhashx_lookup(self->calls, req);
-        if (call == NULL) {
-            /* The client went away or the call timed out: a late answer. */
-            rill_log_debug(NULL, "late %s for req %s dropped", rill_command_name(message.command),
-                           req);
-            return;
-        }
-        /* A REPLAY's header says whether more follow; one that cannot be
-         * read ends the call (its owner reports the malformed reply). */
-        rill_replay_header_t header;
-        const rill_replay_header_t *replay = NULL;
-        if (message.command == RILL_COMMAND_REPLAY &&
-            rill_replay_header_decode(message.arguments[2].data, message.arguments[2].size,
-                                      &header) == 0)
-            replay = &header;
-        if (replay != NULL && !replay->final) {
-            /* One of several: the call stays, with a fresh deadline. */
-            if (h2o_timeout_is_linked(&call->deadline))
-                h2o_timeout_unlink(&call->deadline);
-            h2o_timeout_link(self->context->loop, &self->call_timeout, &call->deadline);
-            call->in_callback = 1;
-            call->reply(call->owner, RILL_CALL_MORE, &message, replay);
-            call->in_callback = 0;
-            if (call->cancelled)
-                forget_call(self, call);
-            return;
-        }
-        finish_call(self, call, RILL_CALL_REPLIED, &message, replay);
         return;
-    }
     default:
         count_malformed(self, "control message", "command not for a frontend");
         return;
@@ -374,6 +318,7 @@ static void switch_broker(rill_broker_link_t *self, const char *why)
     if (rill_failover_switch(&self->failover, why) != 0)
         return;
     self->switched = 1;
+    rill_broker_calls_hold(self->calls); /* asked again when the other answers */
     self->workers = -1; /* the silence is the switch's: no "no PONG" line */
     become_silent(self, 1);
     heard_from_broker(self); /* the silence counts from the switch */
@@ -428,14 +373,6 @@ static void on_silence(h2o_timeout_entry_t *entry)
     switch_broker(self, "was silent for 2 heartbeats");
 }
 
-static void on_call_deadline(h2o_timeout_entry_t *entry)
-{
-    rill_broker_call_t *call = H2O_STRUCT_FROM_MEMBER(rill_broker_call_t, deadline, entry);
-    rill_log_warn(NULL, "broker did not answer req %s within %d ms", call->req,
-                  RILL_BROKER_CALL_TIMEOUT_MS);
-    finish_call(call->link, call, RILL_CALL_TIMEOUT, NULL, NULL);
-}
-
 static h2o_socket_t *watch(rill_broker_link_t *self, void *socket)
 {
     int fd;
@@ -452,6 +389,12 @@ static h2o_socket_t *watch(rill_broker_link_t *self, void *socket)
     sock->data = self;
     h2o_socket_read_start(sock, on_readable);
     return sock;
+}
+
+/* How the call table's messages leave (broker_calls.h). */
+static int send_call(void *context, rill_command_t command, const rill_frame_t *frames, size_t count)
+{
+    return rill_broker_link_tell(context, command, frames, count);
 }
 
 /* endpoints: one, or a broker and its standby (rill_failover.h). */
@@ -492,13 +435,10 @@ rill_broker_link_t *rill_broker_link_new(h2o_context_t *context, const rill_endp
     self->silence_entry.cb = on_silence;
     h2o_timeout_init(context->loop, &self->ping_timeout, self->heartbeat_ms);
     h2o_timeout_init(context->loop, &self->silence_timeout, 2 * self->heartbeat_ms);
-    h2o_timeout_init(context->loop, &self->call_timeout, RILL_BROKER_CALL_TIMEOUT_MS);
-    self->calls = zhashx_new(); /* czmq aborts when memory runs out */
+    self->calls = rill_broker_calls_new(context->loop, send_call, self);
     self->zmq_context = zmq_ctx_new();
     if (self->zmq_context == NULL)
         goto fail;
-    zhashx_set_key_duplicator(self->calls, NULL);
-    zhashx_set_key_destructor(self->calls, NULL);
     char id[RILL_ID_TEXT_SIZE];
     if (rill_id_generate(id) != 0)
         goto fail;
@@ -535,19 +475,13 @@ void rill_broker_link_destroy(rill_broker_link_t **self_p)
         return;
     rill_broker_link_t *self = *self_p;
     *self_p = NULL;
-    if (self->calls != NULL) {
-        rill_broker_call_t *call;
-        while ((call = zhashx_first(self->calls)) != NULL)
-            forget_call(self, call);
-        zhashx_destroy(&self->calls);
-    }
+    rill_broker_calls_destroy(&self->calls);
     h2o_timeout_entry_t *entries[] = {&self->ping_entry, &self->drain_entry, &self->silence_entry};
     for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]); i++)
         if (h2o_timeout_is_linked(entries[i]))
             h2o_timeout_unlink(entries[i]);
     h2o_timeout_dispose(self->context->loop, &self->ping_timeout);
     h2o_timeout_dispose(self->context->loop, &self->silence_timeout);
-    h2o_timeout_dispose(self->context->loop, &self->call_timeout);
     h2o_socket_t *watches[] = {self->control_watch, self->events_watch, self->monitor_watch};
     for (size_t i = 0; i < sizeof(watches) / sizeof(watches[0]); i++) {
         if (watches[i] != NULL) {
@@ -644,28 +578,7 @@ rill_broker_call_t *rill_broker_link_call(rill_broker_link_t *self, rill_command
                                           const rill_frame_t *arguments, size_t argument_count,
                                           rill_broker_reply_fn reply, void *owner)
 {
-    rill_frame_t frames[8];
-    if (argument_count + 1 > sizeof(frames) / sizeof(frames[0]))
-        return NULL;
-    rill_broker_call_t *call = rill_xcalloc(1, sizeof(*call));
-    call->link = self;
-    call->reply = reply;
-    call->owner = owner;
-    call->deadline.cb = on_call_deadline;
-    rill_u64_to_text(++self->next_req, call->req);
-    frames[0] = rill_frame_from_string(call->req);
-    for (size_t i = 0; i < argument_count; i++)
-        frames[1 + i] = arguments[i];
-    if (rill_broker_link_tell(self, command, frames, argument_count + 1) != 0) {
-        free(call);
-        return NULL;
-    }
-    if (zhashx_insert(self->calls, call->req, call) != 0) {
-        free(call);
-        return NULL;
-    }
-    h2o_timeout_link(self->context->loop, &self->call_timeout, &call->deadline);
-    return call;
+    return rill_broker_calls_start(self->calls, command, arguments, argument_count, reply, owner);
 }
 
 int rill_broker_link_tell(rill_broker_link_t *self, rill_command_t command,
@@ -683,18 +596,15 @@ int rill_broker_link_tell(rill_broker_link_t *self, rill_command_t command,
 
 void rill_broker_link_cancel(rill_broker_link_t *self, rill_broker_call_t **call)
 {
-    if (call == NULL || *call == NULL)
-        return;
-    if ((*call)->in_callback)
-        (*call)->cancelled = 1; /* freed when its callback returns */
-    else
-        forget_call(self, *call);
-    *call = NULL;
+    rill_broker_calls_cancel(self->calls, call);
 }
 
 void rill_broker_link_fail_all(rill_broker_link_t *self)
 {
-    rill_broker_call_t *call;
-    while ((call = zhashx_first(self->calls)) != NULL)
-        finish_call(self, call, RILL_CALL_SHUTDOWN, NULL, NULL);
+    rill_broker_calls_fail_all(self->calls);
+}
+
+uint64_t rill_broker_link_resent(rill_broker_link_t *self)
+{
+    return rill_broker_calls_resent(self->calls);
 }

@@ -7,10 +7,11 @@
  * because that fd is edge-triggered, every wakeup and every zmq call on a
  * socket is followed by a full drain (docs/DESIGN.md "Library facts").
  *
- * Requests to the broker are "calls": each gets a fresh req id, a 5 s
- * deadline and a callback that is invoked exactly once - with the reply, or
- * with no reply on timeout, send failure or shutdown - unless the caller
- * cancels it first (e.g. its client went away). A FETCH is answered by
+ * Requests to the broker are "calls" (broker_calls.h): each gets a fresh
+ * req id, a 5 s deadline and a callback that is invoked exactly once - with
+ * the reply, or with no reply on timeout, send failure or shutdown - unless
+ * the caller cancels it first (e.g. its client went away). A call in
+ * flight when its broker went away is asked again of the next one. A FETCH is answered by
  * one or more REPLAYs: their header is decoded here, once - the link needs
  * its "final" to know whether the call goes on - and handed to the caller.
  *
@@ -32,6 +33,7 @@
 #ifndef RILL_FRONTEND_BROKER_LINK_H
 #define RILL_FRONTEND_BROKER_LINK_H
 
+#include "broker_calls.h"
 #include "rill_config.h"
 #include "rill_endpoints.h"
 #include "rill_id.h"
@@ -40,27 +42,7 @@
 
 #include <h2o.h>
 
-#define RILL_BROKER_CALL_TIMEOUT_MS 5000
-
 typedef struct rill_broker_link rill_broker_link_t;
-typedef struct rill_broker_call rill_broker_call_t;
-
-typedef enum {
-    RILL_CALL_REPLIED = 0, /* message is the broker's reply */
-    RILL_CALL_TIMEOUT,     /* no reply within RILL_BROKER_CALL_TIMEOUT_MS */
-    RILL_CALL_SHUTDOWN,    /* the frontend is stopping */
-    RILL_CALL_MORE,        /* message is one REPLAY of several: the call stays
-                              pending until the one with "final":true */
-} rill_call_outcome_t;
-
-/* message is NULL unless outcome is RILL_CALL_REPLIED or RILL_CALL_MORE; it
- * and its frames live only during the callback. For a REPLAY, replay is its
- * header, decoded once here (NULL when it cannot be read: the owner reports
- * the bad reply); else NULL. The call is already freed when this runs,
- * except for RILL_CALL_MORE (it may be cancelled then). */
-typedef void (*rill_broker_reply_fn)(void *owner, rill_call_outcome_t outcome,
-                                     const rill_message_t *message,
-                                     const rill_replay_header_t *replay);
 
 typedef struct {
     /* One event from the SUB socket (already parsed and checked). */
@@ -101,6 +83,9 @@ long rill_broker_link_workers(rill_broker_link_t *self);
 uint64_t rill_broker_link_malformed(rill_broker_link_t *self);
 /* Switches to the other broker of a standby pair so far (/metrics). */
 uint64_t rill_broker_link_switches(rill_broker_link_t *self);
+/* Calls in flight asked again of the broker that answered after a switch
+ * or a restart so far (broker_calls.h; /metrics). */
+uint64_t rill_broker_link_resent(rill_broker_link_t *self);
 
 /* SUB subscriptions; a drain is scheduled after each. */
 int rill_broker_link_subscribe(rill_broker_link_t *self, const char *topic, size_t length);

@@ -145,6 +145,9 @@ void rill_frontend_metrics_render(const rill_frontend_metrics_t *self,
             "Malformed messages from the broker, counted and dropped.", gauges->malformed);
     counter(out, labels, "rill_frontend_broker_switches_total",
             "Switches to the other broker of a standby pair (docs/CONFIG.md).", gauges->broker_switches);
+    counter(out, labels, "rill_frontend_calls_resent_total",
+            "Requests in flight asked again of the broker that answered after a switch or a restart.",
+            gauges->calls_resent);
     gauge(out, labels, "rill_frontend_busy",
           "1 while this frontend's loop is busy and each stream's writes wait busy_flush_ms (docs/CONFIG.md).",
           gauges->busy ? 1 : 0);

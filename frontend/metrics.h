@@ -37,6 +37,7 @@ typedef struct {
     uint64_t events_received; /* events read from the broker's events socket */
     uint64_t malformed;       /* frames from the broker counted and dropped */
     uint64_t broker_switches; /* switches to the other broker of a standby pair */
+    uint64_t calls_resent;    /* calls asked again of the broker that answered after a switch or a restart */
     int busy;                 /* 1 while streams hold their writes (write_pacing.h) */
     uint64_t busy_episodes;   /* times the frontend became busy */
 } rill_frontend_gauges_t;

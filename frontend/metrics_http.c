@@ -54,6 +54,7 @@ static void respond(scrape_t *scrape, const rill_frame_t *broker_text, const ril
         .events_received = streams->events_received,
         .malformed = rill_broker_link_malformed(scrape->broker),
         .broker_switches = rill_broker_link_switches(scrape->broker),
+        .calls_resent = rill_broker_link_resent(scrape->broker),
         /* Sampled now too: an idle frontend flushes nothing, which is when
          * a busy spell would otherwise never be seen to end. */
         .busy = rill_write_pacing_window(&streams->outputs.pacing, h2o_now(req->conn->ctx->loop)) > 0,

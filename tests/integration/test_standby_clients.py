@@ -9,10 +9,11 @@ no job failed nor run twice. A broker without them is two independent
 brokers: the clients still switch (what these tests can check then), and the
 second broker is a restart.
 """
+import signal
 import threading
 import time
 
-from harness import check, demo, detach, metric, publish
+from harness import check, check_job_events, demo, detach, events_by_job, metric, publish
 
 # heartbeat_ms as the defaults: the takeover target (2 s) is for them.
 CONFIG = {"heartbeat_ms": 1000, "retry_backoff_ms": 100}
@@ -154,6 +155,61 @@ def test_standby_takeover_keeps_streams(ctx):
     check(event is not None and event["seq"] == 1026 and event["data"] == {"n": 2}, event)
     check(any(e.get("event") == "gap" for e in topic.events), "no gap before seq 1026: %r" % topic.events)
     topic.close()
+
+
+def test_requests_in_flight_when_the_primary_stops_are_asked_again(ctx):
+    # The primary stops (SIGSTOP: its connections stay open, it reads
+    # nothing): a submit and a job's status sent then sit in its socket.
+    # The frontend switches after 2 silent heartbeats and asks both again
+    # of the standby once it answers (docs/PROTOCOL.md "Calls asked
+    # again"): the client gets its stream and its status, not a 504 at the
+    # call's 5 s; the jobs run once. Without a pair (a broker without
+    # --standby-of) the second broker is independent: the submit is asked
+    # again all the same, the status of a job it never knew is a 404.
+    system = ctx.system(workers=1, config=CONFIG, standby=True)
+    system.wait_healthy(workers=1)
+    (earlier,) = detach(system, demo(2, 10))
+    system.wait_for(lambda: system.job_status(earlier)["state"] == "done", what="the earlier job to end")
+    system.broker.signal(signal.SIGSTOP)
+    stopped = time.monotonic()
+    results = {}
+
+    def submit():
+        stream = system.stream("POST", "/v1/jobs", [demo(3, 10), demo(2, 10)], timeout=30)
+        results["submit"] = (stream.status, stream.read_all(), stream.accepted, time.monotonic() - stopped)
+
+    def status():
+        code, body = system.json_request("GET", "/v1/jobs/" + earlier)
+        results["status"] = (code, body, time.monotonic() - stopped)
+
+    threads = [threading.Thread(target=target, daemon=True) for target in (submit, status)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    system.broker.popen.kill()  # stopped: only SIGKILL ends it
+    system.broker.popen.wait()
+    system.broker.expected_exit = -9
+    check(set(results) == {"submit", "status"}, "a request did not end within 30 s: %r\n%s"
+          % (results, system.logs_tail()))
+
+    code, events, accepted, took = results["submit"]
+    print("a submit sent to a stopped primary: %s after %.2f s" % (code, took))
+    check(code == 200, "the submit answered %s: %r\n%s" % (code, events, system.logs_tail()))
+    check(accepted is not None and len(accepted["jobs"]) == 2, accepted)
+    jobs = events_by_job(events)
+    check(sorted(jobs) == sorted(accepted["jobs"]), "streamed jobs %r, accepted %r" % (sorted(jobs), accepted))
+    for job_id, parts in zip(accepted["jobs"], (3, 2)):
+        check_job_events(jobs[job_id], parts, job_id)
+        check(system.job_status(job_id)["attempt"] == 1, system.job_status(job_id))
+    code, body, took = results["status"]
+    print("a status asked of a stopped primary: %s after %.2f s" % (code, took))
+    if system.paired:
+        check(code == 200 and body["id"] == earlier and body["state"] == "done", (code, body))
+    else:
+        check(code == 404, (code, body))
+    check("asked again of broker" in system.frontend.log_text(), system.frontend.log_text()[-3000:])
+    check(metric(system, "rill_frontend_calls_resent_total") >= 2, "resent calls counted")
 
 
 def test_clients_find_the_standby_when_the_first_broker_is_down(ctx):

@@ -130,16 +130,33 @@ static void test_refusals(void)
            "%s: %s", error.code, error.message);
     CHECK(submit(broker, five, 0, "", ids, &error) == -1 && strcmp(error.code, "bad_request") == 0);
 
-    /* A job that exists: the whole request is refused, the new one too. */
+    /* A job that exists with another kind or other args: the whole
+     * request is refused, the new one too. */
     CHECK(submit(broker, five, 1, "", ids, &error) == 0 && strcmp(ids[0], id1) == 0);
-    rill_submit_job_t again[2] = {submitted(id2, "demo", NULL), submitted(id1, "demo", NULL)};
-    CHECK(submit(broker, again, 2, "", ids, &error) == -1);
-    CHECKF(strcmp(error.code, "conflict") == 0 &&
-               strcmp(error.message, "job 00000000000000000000000000000001 exists already") == 0,
-           "%s: %s", error.code, error.message);
-    CHECK(rill_job_table_size(broker->jobs) == 1 && rill_job_table_find(broker->jobs, id2) == NULL);
-    CHECK(rill_ready_queue_length(broker->ready) == 1);
+    rill_submit_job_t other_kind[2] = {submitted(id2, "demo", NULL), submitted(id1, "dd", NULL)};
+    rill_submit_job_t other_args[2] = {submitted(id2, "demo", NULL), submitted(id1, "demo", NULL)};
+    other_args[1].args = "{\"parts\":2}";
+    other_args[1].args_length = strlen(other_args[1].args);
+    for (int attempt = 0; attempt < 2; attempt++) {
+        CHECK(submit(broker, attempt == 0 ? other_kind : other_args, 2, "", ids, &error) == -1);
+        CHECKF(strcmp(error.code, "conflict") == 0 &&
+                   strcmp(error.message, "job 00000000000000000000000000000001 exists already, with another "
+                                         "kind or args") == 0,
+               "%s: %s", error.code, error.message);
+        CHECK(rill_job_table_size(broker->jobs) == 1 && rill_job_table_find(broker->jobs, id2) == NULL);
+        CHECK(rill_ready_queue_length(broker->ready) == 1);
+    }
     CHECK(fake.published_count == 0 && fake.command_count == 0 && fake.reply_count == 0);
+
+    /* The same job asked again (rill/9: a frontend's SUBMIT sent again
+     * after a switch): listed, nothing new made nor queued twice. */
+    rill_submit_job_t again[2] = {submitted(id2, "demo", NULL), submitted(id1, "demo", NULL)};
+    CHECK(submit(broker, again, 2, "", ids, &error) == 0);
+    CHECK(strcmp(ids[0], id2) == 0 && strcmp(ids[1], id1) == 0);
+    CHECK(rill_job_table_size(broker->jobs) == 2 && broker->counters->jobs_submitted == 2);
+    CHECK(rill_ready_queue_length(broker->ready) == 2);
+    CHECK(submit(broker, again, 2, "", ids, &error) == 0 && rill_job_table_size(broker->jobs) == 2);
+    CHECK(rill_ready_queue_length(broker->ready) == 2 && broker->counters->jobs_submitted == 2);
     finish(&broker);
 }
 

@@ -453,6 +453,21 @@ static void test_recovery(void)
     rill_welcome_release(&welcome);
     part(broker, worker, id1, 21);
     CHECK(last_published()->seq == 21 && job->last_seq == 21);
+    /* Its SUBMIT, in flight to the broker that died, asked again of this
+     * one (rill/9): the same job, whatever its args (a report names none);
+     * another kind is refused. */
+    rill_submit_job_t again;
+    memset(&again, 0, sizeof(again));
+    snprintf(again.id, sizeof(again.id), "%s", id1);
+    again.kind = "demo";
+    again.args = "{\"parts\":40}";
+    again.args_length = strlen(again.args);
+    char ids[1][RILL_ID_TEXT_SIZE];
+    uint64_t flush_ms[1];
+    CHECK(rill_broker_submit(broker, &again, 1, "", ids, flush_ms, &error) == 0 && strcmp(ids[0], id1) == 0);
+    CHECK(rill_job_table_find(broker->jobs, id1) == job && job->worker == worker && job->last_seq == 21);
+    again.kind = "tail";
+    CHECK(rill_broker_submit(broker, &again, 1, "", ids, flush_ms, &error) == -1 && strcmp(error.code, "conflict") == 0);
     /* A kind the config does not declare is not taken on. */
     rill_hello_job_t odd = {.id = id2, .kind = "nope", .attempt = 1, .seq = 0, .first = 1};
     hello(broker, "w1", session1, 2, &odd, 1);
