@@ -298,6 +298,20 @@ fi
 workers=$(running_workers)
 if [ "$workers" -eq 3 ]; then pass "3 worker containers run"; else fail "$workers worker containers run, not 3"; fi
 
+# Placed as ./rill up places them (RILL_PLACEMENT=split, common/rill_cpus.h):
+# each process says where it runs, or that there is one CPU to run on.
+unplaced=""
+for service in broker frontend worker; do
+    # Read whole, then searched: grep -q would end the pipe early (pipefail).
+    logs=$(compose logs --no-color "$service" 2>/dev/null || true)
+    grep -q "RILL_PLACEMENT=split: " <<<"$logs" || unplaced+=" $service"
+done
+if [ -z "$unplaced" ]; then
+    pass "broker, frontend and workers placed as ./rill up places them (RILL_PLACEMENT=split)"
+else
+    fail "no RILL_PLACEMENT=split line in the logs of:$unplaced"
+fi
+
 # ---------------------------------------------------------------- jobs spread over workers
 worker_ids=" $(docker ps -q --no-trunc "${project_filter[@]}" --filter label=com.docker.compose.service=worker | cut -c1-12 | tr '\n' ' ')"
 jobs='[' ; for i in $(seq 1 9); do jobs+='{"kind":"demo","args":{"parts":4,"interval_ms":150}},'; done; jobs="${jobs%,}]"
