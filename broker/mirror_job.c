@@ -30,7 +30,7 @@ char *rill_mirror_job_encode(const rill_job_t *job, uint64_t now_ms)
     json_t *args = job->args != NULL ? json_stringn(job->args, job->args_length) : json_null();
     json_t *record = json_pack(
         "{s:s, s:s, s:o, s:o, s:o, s:b, s:o, s:I, s:I, s:I, s:I, s:i, s:I, s:I, s:I, s:b, s:o, s:o, s:o, s:I, "
-        "s:I, s:I, s:I, s:I, s:s}",
+        "s:I, s:I, s:I, s:I, s:s, s:o}",
         "kind", job->kind, "source", job->source, "args", args != NULL ? args : json_null(), "key",
         text_or_null(job->key), "who", text_or_null(job->who), "detached", job->detached, "pipeline",
         text_or_null(job->pipeline), "submitted_ms", (json_int_t)job->submitted_ms, "started_ms",
@@ -40,7 +40,7 @@ char *rill_mirror_job_encode(const rill_job_t *job, uint64_t now_ms)
         "retry_reason", text_or_null(job->retry_reason), "worker", worker != NULL ? worker : json_null(), "follow",
         follow != NULL ? follow : json_array(), "last_seq", (json_int_t)job->last_seq, "parts",
         (json_int_t)job->parts, "retain_ms", (json_int_t)job->retain_ms, "retries", (json_int_t)job->retries,
-        "flush_ms", (json_int_t)job->flush_ms, "batch", job->batch);
+        "flush_ms", (json_int_t)job->flush_ms, "batch", job->batch, "identity", text_or_null(job->identity));
     char *text = record != NULL ? json_dumps(record, JSON_COMPACT) : NULL;
     json_decref(record);
     return text;
@@ -90,6 +90,9 @@ static rill_job_t *create(rill_broker_t *self, const char *id, json_t *record, u
     job->submitted_ms = number_of(record, "submitted_ms");
     job->subscribed = rill_interest_count(self->interest, job->topic);
     replace_text(&job->pipeline, string_of(record, "pipeline"));
+    /* Its dedup identity: an identical job submitted after a takeover joins
+     * it (rill_takeover_run has the pipelines remember it). */
+    replace_text(&job->identity, string_of(record, "identity"));
     if (rill_job_table_insert(self->jobs, job, left > 0 ? now_ms + left : 0) != 0) {
         rill_job_destroy(&job);
         return NULL;

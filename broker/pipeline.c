@@ -284,6 +284,18 @@ void rill_pipelines_job_ended(rill_pipelines_t *self, rill_job_t *job)
     }
 }
 
+void rill_pipelines_remember(rill_pipelines_t *self, rill_job_t *job, const rill_pipeline_config_t *pipeline)
+{
+    if (pipeline == NULL || !pipeline->dedup || job->remembered || job->pipeline == NULL ||
+        strcmp(job->pipeline, pipeline->name) != 0 || job->identity == NULL || job->state == RILL_JOB_FAILED ||
+        job->state == RILL_JOB_CANCELLED)
+        return;
+    char *key = index_key(job->pipeline, job->identity);
+    zhashx_update(self->remembered, key, job);
+    job->remembered = 1;
+    free(key);
+}
+
 void rill_pipelines_forget(rill_pipelines_t *self, rill_job_t *job)
 {
     rill_pipelines_job_ended(self, job); /* safe when it has ended already */

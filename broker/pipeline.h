@@ -118,4 +118,11 @@ void rill_pipelines_foreach_group(rill_pipelines_t *self,
 size_t rill_pipelines_group_count(const rill_pipelines_t *self);
 size_t rill_pipelines_debouncing(const rill_pipelines_t *self);
 
+/* A job made by a standby's mirror (mirror_job.c), which carries its
+ * pipeline's name and its identity: remembered for dedup as if submitted
+ * here, so an identical job submitted after a takeover joins it. Nothing
+ * when its pipeline (config) has no dedup, it has no identity, or it failed
+ * or was cancelled (those are never joined). */
+void rill_pipelines_remember(rill_pipelines_t *self, rill_job_t *job, const rill_pipeline_config_t *pipeline);
+
 #endif

@@ -4,6 +4,7 @@
 #include "takeover.h"
 #include "events.h"
 #include "job_life.h"
+#include "pipeline.h"
 #include "rill_alloc.h"
 #include "rill_clock.h"
 #include "rill_log.h"
@@ -83,9 +84,15 @@ void rill_takeover_run(rill_broker_t *broker, const char *mirrored, uint64_t sta
     rill_job_table_foreach(broker->jobs, collect, &list);
     size_t running = 0, queued = 0;
     uint64_t wall_ms = rill_clock_wall_ms();
+    size_t remembered = 0;
     for (size_t i = 0; i < list.count; i++) {
         rill_job_t *job = list.jobs[i];
         mark_recent(broker, job, now_ms, wall_ms);
+        /* Dedup: an identical job submitted from now joins this one, as it
+         * would have on the old active (queued, running or retained). */
+        rill_pipelines_remember(broker->pipelines, job,
+                                rill_config_match_pipeline(&broker->config, job->kind, job->source));
+        remembered += job->remembered;
         if (rill_job_is_ended(job))
             continue;
         job->held = 0;
@@ -113,10 +120,11 @@ void rill_takeover_run(rill_broker_t *broker, const char *mirrored, uint64_t sta
     broker->events_at_risk_ms = now_ms; /* followed jobs get their syncs too */
     broker->dispatch_needed = 1;
     rill_log_info(NULL, "standby: taking over as broker %s%s: %zu jobs were running (they wait %llu ms for their "
-                  "workers), %zu queued, %zu jobs and %zu topics known (%zu busy ones number on %d further)",
+                  "workers), %zu queued, %zu jobs and %zu topics known (%zu busy ones number on %d further), %zu "
+                  "jobs a dedup pipeline joins to",
                   broker->instance_id, same ? " (the mirrored broker's identity)" : " (no complete mirror: a new identity)",
                   running, (unsigned long long)window, queued, rill_job_table_size(broker->jobs),
-                  rill_topic_table_size(broker->topics), topics.jumped, TOPIC_SEQ_JUMP);
+                  rill_topic_table_size(broker->topics), topics.jumped, TOPIC_SEQ_JUMP, remembered);
 }
 
 void rill_takeover_yield(rill_broker_t *broker)

@@ -212,6 +212,31 @@ def test_requests_in_flight_when_the_primary_stops_are_asked_again(ctx):
     check(metric(system, "rill_frontend_calls_resent_total") >= 2, "resent calls counted")
 
 
+def test_dedup_joins_across_a_takeover(ctx):
+    # A dedup pipeline's running job, mirrored: after the primary is killed
+    # an identical submission to the standby joins it (the answer names the
+    # job that runs) instead of running a second one.
+    config = dict(CONFIG, pipelines=[{"name": "once", "match": {"kind": "demo"}, "dedup": True,
+                                      "mode": "parallel", "concurrency": 8}])
+    system = ctx.system(workers=1, config=config, standby=True)
+    system.wait_healthy(workers=1)
+    job = dict(demo(40, 100), key="nightly-report")
+    (first,) = detach(system, job)
+    system.wait_for(lambda: system.job_status(first)["parts"] >= 2, timeout=20, what="the job under way")
+    system.broker.popen.kill()
+    system.broker.popen.wait()
+    system.broker.expected_exit = -9
+    system.wait_healthy(workers=1, timeout=20)
+    (again,) = detach(system, job)
+    if not system.paired:
+        print("standby: this broker has no --standby-of: no mirror to join across")
+        return
+    check(again == first, "after the takeover the same job ran again: %s, not %s\n%s"
+          % (again, first, system.logs_tail()))
+    check(metric(system, "rill_dedup_joins_total") == 1, "the join counted on the new active")
+    check(system.job_status(first)["attempt"] == 1, system.job_status(first))
+
+
 def test_clients_find_the_standby_when_the_first_broker_is_down(ctx):
     # The first endpoint has no broker at all (nothing to close a
     # connection): silence for 2 heartbeats moves the clients on.

@@ -254,8 +254,80 @@ static void test_small_messages(void)
     forget_recorded();
 }
 
+/* A dedup pipeline's jobs (queued, running, retained) are joined on the
+ * new active too: their identity is mirrored and remembered at the
+ * takeover; a failed one is not (a new submission runs, as on the old). */
+static rill_broker_t *new_dedup_broker(void)
+{
+    rill_config_t config;
+    rill_config_defaults(&config);
+    config.heartbeat_ms = HEARTBEAT_MS;
+    rill_pipeline_config_t *pipeline = &config.pipelines[config.pipeline_count++];
+    memset(pipeline, 0, sizeof(*pipeline));
+    snprintf(pipeline->name, sizeof(pipeline->name), "once");
+    snprintf(pipeline->kind, sizeof(pipeline->kind), "demo");
+    pipeline->buffer_max = 1;
+    pipeline->concurrency = 4;
+    pipeline->retain_ms = 60000;
+    pipeline->retain_parts = 100;
+    pipeline->timeout_ms = 600000;
+    pipeline->dedup = 1;
+    return fake_outbox_broker(&config);
+}
+
+static int submit_keyed(rill_broker_t *broker, const char *id, const char *key, char *answered)
+{
+    rill_submit_job_t job;
+    memset(&job, 0, sizeof(job));
+    snprintf(job.id, sizeof(job.id), "%s", id);
+    job.kind = "demo";
+    job.key = key;
+    job.detach = 1;
+    char ids[1][RILL_ID_TEXT_SIZE];
+    uint64_t flush_ms[1];
+    rill_broker_error_t error;
+    int result = rill_broker_submit(broker, &job, 1, "", ids, flush_ms, &error);
+    memcpy(answered, ids[0], RILL_ID_TEXT_SIZE);
+    return result;
+}
+
+static void test_dedup_across_takeover(void)
+{
+    static const char *id3 = "00000000000000000000000000000003";
+    static const char *id4 = "00000000000000000000000000000004";
+    rill_broker_t *active = new_dedup_broker();
+    link_t link = {.passive = new_dedup_broker()};
+    rill_mirror_out_t out = {0};
+    char answered[RILL_ID_TEXT_SIZE];
+    CHECK(submit_keyed(active, id1, "report", answered) == 0 && strcmp(answered, id1) == 0);
+    CHECK(submit_keyed(active, id2, "broken", answered) == 0 && strcmp(answered, id2) == 0);
+    rill_job_t *broken = rill_job_table_find(active->jobs, id2);
+    rill_broker_end_job(active, broken, RILL_JOB_FAILED, "boom", "it broke", 0);
+    rill_mirror_out_start(&out, active);
+    flush_all(&out, active, &link);
+    rill_broker_t *passive = link.passive;
+    rill_job_t *copy = rill_job_table_find(passive->jobs, id1);
+    CHECK(!link.broken && copy != NULL && copy->identity != NULL && copy->pipeline != NULL &&
+          strcmp(copy->pipeline, "once") == 0);
+    /* Before the takeover the passive joins nothing (it serves no one). */
+    CHECK(!copy->remembered);
+    rill_takeover_run(passive, link.in.broker, link.in.started_ms, rill_clock_monotonic_ms());
+    CHECK(copy->remembered);
+    CHECK(submit_keyed(passive, id3, "report", answered) == 0 && strcmp(answered, id1) == 0);
+    CHECK(rill_job_table_find(passive->jobs, id3) == NULL && passive->counters->dedup_joins == 1);
+    /* The failed one is not joined: a new job. */
+    CHECK(submit_keyed(passive, id4, "broken", answered) == 0 && strcmp(answered, id4) == 0);
+    /* Forgotten when it expires: nothing dangles. */
+    rill_job_table_forget(passive->jobs, copy);
+    CHECK(submit_keyed(passive, id3, "report", answered) == 0 && strcmp(answered, id3) == 0);
+    rill_broker_destroy(&active);
+    rill_broker_destroy(&link.passive);
+    forget_recorded();
+}
+
 int main(void)
 {
+    test_dedup_across_takeover();
     test_small_messages();
     test_mirror_and_takeover();
     test_takeover_without_mirror();
