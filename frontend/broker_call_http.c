@@ -60,7 +60,7 @@ void rill_http_call_broker(rill_broker_link_t *broker, h2o_req_t *req, rill_comm
                            const rill_frame_t *arguments, size_t count, rill_command_t expected,
                            int status, const char *not_found_message)
 {
-    if (!rill_broker_link_is_connected(broker)) {
+    if (!rill_broker_link_takes_calls(broker)) {
         rill_http_reply_error(req, 503, "unavailable", "no broker");
         return;
     }

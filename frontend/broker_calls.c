@@ -116,7 +116,7 @@ static int may_be_sent_again(rill_command_t command)
 
 rill_broker_call_t *rill_broker_calls_start(rill_broker_calls_t *self, rill_command_t command,
                                             const rill_frame_t *arguments, size_t argument_count,
-                                            rill_broker_reply_fn reply, void *owner)
+                                            rill_broker_reply_fn reply, void *owner, int hold_unsent)
 {
     if (argument_count > CALL_ARGUMENTS_MAX)
         return NULL;
@@ -140,7 +140,8 @@ rill_broker_call_t *rill_broker_calls_start(rill_broker_calls_t *self, rill_comm
             at += arguments[i].size;
         }
     }
-    if (send_call(self, call, arguments) != 0 || zhashx_insert(self->pending, call->req, call) != 0) {
+    int sent = send_call(self, call, arguments) == 0;
+    if ((!sent && !(hold_unsent && call->sent != NULL)) || zhashx_insert(self->pending, call->req, call) != 0) {
         free(call->sent);
         free(call);
         return NULL;

@@ -58,10 +58,12 @@ rill_broker_calls_t *rill_broker_calls_new(h2o_loop_t *loop, rill_broker_calls_s
 void rill_broker_calls_destroy(rill_broker_calls_t **self);
 
 /* Sends command with frames [a fresh req, arguments...]; the pending call,
- * or NULL when it could not be sent. */
+ * or NULL when it could not be sent. With hold_unsent (a switch to the
+ * other broker is under way), a call that may be asked again and could not
+ * be sent is kept all the same: it goes with the next resend. */
 rill_broker_call_t *rill_broker_calls_start(rill_broker_calls_t *self, rill_command_t command,
                                             const rill_frame_t *arguments, size_t argument_count,
-                                            rill_broker_reply_fn reply, void *owner);
+                                            rill_broker_reply_fn reply, void *owner, int hold_unsent);
 /* A reply (message->arguments[0] is its req) to its call; a late one (its
  * call timed out or was cancelled) is dropped. -1: the req frame cannot be
  * one of ours (the caller counts it malformed). */

@@ -509,6 +509,21 @@ const char *rill_broker_link_follow_subject(rill_broker_link_t *self)
     return self->follow;
 }
 
+/* Switched to the other broker of a pair, which has not answered yet, and
+ * a broker answered lately: the standby is taking over. A request now is
+ * held for it (broker_calls.h), not refused. Both brokers down: after 5
+ * heartbeats without a PONG, refused again at once. */
+static int switching(rill_broker_link_t *self)
+{
+    return self->switched && self->last_pong_ms != 0 &&
+           rill_clock_monotonic_ms() - self->last_pong_ms <= 5 * self->heartbeat_ms;
+}
+
+int rill_broker_link_takes_calls(rill_broker_link_t *self)
+{
+    return rill_broker_link_is_connected(self) || switching(self);
+}
+
 int rill_broker_link_is_connected(rill_broker_link_t *self)
 {
     /* Silent (nothing for 2 x heartbeat_ms, on_silence): not connected
@@ -578,7 +593,7 @@ rill_broker_call_t *rill_broker_link_call(rill_broker_link_t *self, rill_command
                                           const rill_frame_t *arguments, size_t argument_count,
                                           rill_broker_reply_fn reply, void *owner)
 {
-    return rill_broker_calls_start(self->calls, command, arguments, argument_count, reply, owner);
+    return rill_broker_calls_start(self->calls, command, arguments, argument_count, reply, owner, switching(self));
 }
 
 int rill_broker_link_tell(rill_broker_link_t *self, rill_command_t command,

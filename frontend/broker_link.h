@@ -76,6 +76,11 @@ void rill_broker_link_destroy(rill_broker_link_t **self);
 /* 1 when a PONG arrived within 3 x heartbeat_ms and the broker has not
  * been silent (nothing at all) for 2 x heartbeat_ms since. */
 int rill_broker_link_is_connected(rill_broker_link_t *self);
+/* 1 when connected, or while a switch to the other broker of a pair is
+ * under way (for at most 5 x heartbeat_ms after the last PONG): a call
+ * that may be asked again (broker_calls.h) is held for the broker that
+ * answers next instead of refused. */
+int rill_broker_link_takes_calls(rill_broker_link_t *self);
 /* The last PONG's broker instance id ("" before any) and live worker count. */
 const char *rill_broker_link_broker_id(rill_broker_link_t *self);
 long rill_broker_link_workers(rill_broker_link_t *self);

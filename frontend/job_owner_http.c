@@ -90,7 +90,7 @@ void rill_job_owner_check(rill_broker_link_t *broker, h2o_req_t *req, rill_acces
         rill_http_reply_error(req, 403, "forbidden", "the token has no sub and its rill.jobs claim does not name this job");
         return;
     }
-    if (!rill_broker_link_is_connected(broker)) {
+    if (!rill_broker_link_takes_calls(broker)) {
         rill_http_reply_error(req, 503, "unavailable", "no broker");
         return;
     }

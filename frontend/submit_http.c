@@ -180,7 +180,7 @@ void rill_submit_http_handle(h2o_req_t *req, const rill_config_t *config,
     rill_submit_body_t body;
     if (rill_submit_body_read(req, config, &body) != 0)
         return;
-    if (!rill_broker_link_is_connected(broker)) {
+    if (!rill_broker_link_takes_calls(broker)) {
         rill_submit_body_release(&body);
         rill_http_reply_error(req, 503, "unavailable", "no broker");
         return;

@@ -212,6 +212,39 @@ def test_requests_in_flight_when_the_primary_stops_are_asked_again(ctx):
     check(metric(system, "rill_frontend_calls_resent_total") >= 2, "resent calls counted")
 
 
+def test_a_submit_during_the_switch_waits_for_the_standby(ctx):
+    # The primary is killed while the standby is stopped (SIGSTOP): the
+    # frontend switches to the standby, which does not answer yet. A submit
+    # then is held for it (rill_broker_link_takes_calls), not refused with
+    # 503, and streams its job once the standby (SIGCONT) takes over.
+    system = ctx.system(workers=1, config=CONFIG, standby=True, log_level="debug")
+    system.wait_healthy(workers=1)
+    system.backup.signal(signal.SIGSTOP)
+    system.broker.popen.kill()
+    system.broker.popen.wait()
+    system.broker.expected_exit = -9
+    system.wait_for(lambda: "switching to" in system.frontend.log_text(), timeout=20,
+                    what="the frontend to switch to the standby")
+    result = {}
+
+    def submit():
+        stream = system.stream("POST", "/v1/jobs", [demo(3, 10)], timeout=30)
+        result["submit"] = (stream.status, stream.read_all(), stream.accepted)
+
+    thread = threading.Thread(target=submit, daemon=True)
+    thread.start()
+    system.wait_for(lambda: "SUBMIT of 1 job(s) sent" in system.frontend.log_text(), timeout=20,
+                    what="the submit to be held by the frontend")
+    system.backup.signal(signal.SIGCONT)
+    thread.join(30)
+    check("submit" in result, "the submit did not end within 30 s\n%s" % system.logs_tail())
+    code, events, accepted = result["submit"]
+    check(code == 200, "the submit answered %s: %r\n%s" % (code, events, system.logs_tail()))
+    check(accepted is not None and len(accepted["jobs"]) == 1, accepted)
+    check_job_events(events, 3, accepted["jobs"][0])
+    check("asked again of broker" in system.frontend.log_text(), system.frontend.log_text()[-3000:])
+
+
 def test_dedup_joins_across_a_takeover(ctx):
     # A dedup pipeline's running job, mirrored: after the primary is killed
     # an identical submission to the standby joins it (the answer names the

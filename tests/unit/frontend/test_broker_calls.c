@@ -78,12 +78,12 @@ int main(void)
                                        rill_frame_from_string("0")};
     rill_frame_t publish_arguments[2] = {rill_frame_from_string("news"), rill_frame_from_string("{}")};
     rill_broker_call_t *submit_call =
-        rill_broker_calls_start(calls, RILL_COMMAND_SUBMIT, submit_arguments, 3, on_reply, &submit);
-    rill_broker_call_t *status_call = rill_broker_calls_start(calls, RILL_COMMAND_STATUS, &id, 1, on_reply, &status);
+        rill_broker_calls_start(calls, RILL_COMMAND_SUBMIT, submit_arguments, 3, on_reply, &submit, 0);
+    rill_broker_call_t *status_call = rill_broker_calls_start(calls, RILL_COMMAND_STATUS, &id, 1, on_reply, &status, 0);
     rill_broker_call_t *fetch_call =
-        rill_broker_calls_start(calls, RILL_COMMAND_FETCH, fetch_arguments, 3, on_reply, &fetch);
+        rill_broker_calls_start(calls, RILL_COMMAND_FETCH, fetch_arguments, 3, on_reply, &fetch, 0);
     rill_broker_call_t *publish_call =
-        rill_broker_calls_start(calls, RILL_COMMAND_PUBLISH, publish_arguments, 2, on_reply, &publish);
+        rill_broker_calls_start(calls, RILL_COMMAND_PUBLISH, publish_arguments, 2, on_reply, &publish, 0);
     CHECK(submit_call != NULL && status_call != NULL && fetch_call != NULL && publish_call != NULL);
     CHECK(sent_count == 4);
     CHECK(sent[0].command == RILL_COMMAND_SUBMIT && sent[0].count == 4 && strcmp(sent[0].frames[0], "1") == 0 &&
@@ -92,23 +92,34 @@ int main(void)
 
     /* A send that fails: no call, nothing pending for it. */
     refuse_sends = 1;
-    CHECK(rill_broker_calls_start(calls, RILL_COMMAND_STATUS, &id, 1, on_reply, &refused) == NULL);
+    CHECK(rill_broker_calls_start(calls, RILL_COMMAND_STATUS, &id, 1, on_reply, &refused, 0) == NULL);
+    /* During a switch (hold_unsent) a call that may be asked again is kept
+     * for the next broker; a PUBLISH is not. */
+    owner_t held = {0};
+    rill_broker_call_t *held_call = rill_broker_calls_start(calls, RILL_COMMAND_LIST, &id, 1, on_reply, &held, 1);
+    CHECK(held_call != NULL);
+    CHECK(rill_broker_calls_start(calls, RILL_COMMAND_PUBLISH, publish_arguments, 2, on_reply, &refused, 1) == NULL);
     refuse_sends = 0;
+    CHECK(sent_count == 4);
 
     /* The broker went away, another answers: the SUBMIT and the STATUS go
      * again, the same req and frames; the FETCH and the PUBLISH do not. */
     rill_broker_calls_hold(calls);
-    CHECK(rill_broker_calls_resend(calls) == 2 && rill_broker_calls_resent(calls) == 2);
-    CHECK(sent_count == 6);
-    int submit_again = 0, status_again = 0;
+    CHECK(rill_broker_calls_resend(calls) == 3 && rill_broker_calls_resent(calls) == 3);
+    CHECK(sent_count == 7);
+    int submit_again = 0, status_again = 0, held_sent = 0;
     for (size_t i = 4; i < sent_count; i++) {
+        if (sent[i].command == RILL_COMMAND_LIST)
+            held_sent = strcmp(sent[i].frames[0], "6") == 0; /* 5 went with the refused STATUS */
         if (sent[i].command == RILL_COMMAND_SUBMIT)
             submit_again = sent[i].count == 4 && memcmp(&sent[i].frames, &sent[0].frames, sizeof(sent[0].frames)) == 0;
         if (sent[i].command == RILL_COMMAND_STATUS)
             status_again = sent[i].count == 2 && strcmp(sent[i].frames[0], "2") == 0 &&
                            strcmp(sent[i].frames[1], "0123") == 0;
     }
-    CHECK(submit_again && status_again);
+    CHECK(submit_again && status_again && held_sent);
+    rill_message_t listed = reply(RILL_COMMAND_LIST, "6", NULL);
+    CHECK(rill_broker_calls_answer(calls, &listed) == 0 && held.calls == 1 && held.outcome == RILL_CALL_REPLIED);
 
     /* Answered once; the second answer (the other broker's) is late. */
     rill_message_t answer = reply(RILL_COMMAND_STATUS, "2", NULL);
@@ -129,7 +140,7 @@ int main(void)
 
     /* A send that fails when asked again: the call waits for its deadline. */
     refuse_sends = 1;
-    CHECK(rill_broker_calls_resend(calls) == 0 && rill_broker_calls_resent(calls) == 2);
+    CHECK(rill_broker_calls_resend(calls) == 0 && rill_broker_calls_resent(calls) == 3);
     refuse_sends = 0;
 
     /* Cancelled: forgotten, never called, never sent again. */
