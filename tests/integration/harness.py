@@ -15,6 +15,7 @@ import socket
 import ssl
 import subprocess
 import tempfile
+import threading
 import time
 
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
@@ -495,6 +496,34 @@ def detach(system, *jobs):
     status, body = system.json_request("POST", "/v1/jobs?detach=1", list(jobs))
     check(status == 202, "detach answered %s %r" % (status, body))
     return body["jobs"]
+
+
+class BackgroundSubmit:
+    """POST /v1/jobs of one demo job of parts parts, streamed in a thread
+    (for a request that waits on a broker going away). check_asked_again
+    checks it streamed its job whole after the frontend asked it again of
+    the next broker (docs/PROTOCOL.md "Calls asked again")."""
+
+    def __init__(self, system, parts):
+        self.system = system
+        self.parts = parts
+        self.result = None
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        stream = self.system.stream("POST", "/v1/jobs", [demo(self.parts, 10)], timeout=30)
+        self.result = (stream.status, stream.read_all(), stream.accepted)
+
+    def check_asked_again(self):
+        system = self.system
+        self.thread.join(30)
+        check(self.result is not None, "the submit did not end within 30 s\n%s" % system.logs_tail())
+        code, events, accepted = self.result
+        check(code == 200, "the submit answered %s: %r\n%s" % (code, events, system.logs_tail()))
+        check(accepted is not None and len(accepted["jobs"]) == 1, accepted)
+        check_job_events(events, self.parts, accepted["jobs"][0])
+        check("asked again of broker" in system.frontend.log_text(), system.frontend.log_text()[-3000:])
 
 
 def check_job_events(events, parts, job_id=None):

@@ -13,7 +13,7 @@ import signal
 import threading
 import time
 
-from harness import check, check_job_events, demo, detach, events_by_job, metric, publish
+from harness import BackgroundSubmit, check, check_job_events, demo, detach, events_by_job, metric, publish
 
 # heartbeat_ms as the defaults: the takeover target (2 s) is for them.
 CONFIG = {"heartbeat_ms": 1000, "retry_backoff_ms": 100}
@@ -225,24 +225,11 @@ def test_a_submit_during_the_switch_waits_for_the_standby(ctx):
     system.broker.expected_exit = -9
     system.wait_for(lambda: "switching to" in system.frontend.log_text(), timeout=20,
                     what="the frontend to switch to the standby")
-    result = {}
-
-    def submit():
-        stream = system.stream("POST", "/v1/jobs", [demo(3, 10)], timeout=30)
-        result["submit"] = (stream.status, stream.read_all(), stream.accepted)
-
-    thread = threading.Thread(target=submit, daemon=True)
-    thread.start()
+    submit = BackgroundSubmit(system, 3)
     system.wait_for(lambda: "SUBMIT of 1 job(s) sent" in system.frontend.log_text(), timeout=20,
                     what="the submit to be held by the frontend")
     system.backup.signal(signal.SIGCONT)
-    thread.join(30)
-    check("submit" in result, "the submit did not end within 30 s\n%s" % system.logs_tail())
-    code, events, accepted = result["submit"]
-    check(code == 200, "the submit answered %s: %r\n%s" % (code, events, system.logs_tail()))
-    check(accepted is not None and len(accepted["jobs"]) == 1, accepted)
-    check_job_events(events, 3, accepted["jobs"][0])
-    check("asked again of broker" in system.frontend.log_text(), system.frontend.log_text()[-3000:])
+    submit.check_asked_again()
 
 
 def test_dedup_joins_across_a_takeover(ctx):

@@ -7,12 +7,11 @@ import json
 import os
 import signal
 import subprocess
-import threading
 import time
 import urllib.parse
 
 import harness
-from harness import check, check_job_events, demo, detach, events_by_job, metric
+from harness import BackgroundSubmit, check, check_job_events, detach, events_by_job, metric
 
 DEMO = "demo"
 
@@ -554,14 +553,7 @@ def test_a_submit_in_flight_when_the_broker_restarts_is_asked_again(ctx):
     system = ctx.system(workers=1)
     system.wait_healthy()
     system.broker.signal(signal.SIGSTOP)
-    result = {}
-
-    def submit():
-        stream = system.stream("POST", "/v1/jobs", [demo(3, 10)], timeout=30)
-        result["submit"] = (stream.status, stream.read_all(), stream.accepted)
-
-    thread = threading.Thread(target=submit, daemon=True)
-    thread.start()
+    submit = BackgroundSubmit(system, 3)
     # The submit's stream opens just before its SUBMIT leaves (submit_http.c).
     system.wait_for(lambda: metric(system, "rill_streams_opened_total") >= 1, timeout=20,
                     what="the submit to reach the frontend")
@@ -569,13 +561,7 @@ def test_a_submit_in_flight_when_the_broker_restarts_is_asked_again(ctx):
     system.broker.popen.wait()
     system.broker.expected_exit = -9
     system.broker = system.start_broker()
-    thread.join(30)
-    check("submit" in result, "the submit did not end within 30 s\n%s" % system.logs_tail())
-    code, events, accepted = result["submit"]
-    check(code == 200, "the submit answered %s: %r\n%s" % (code, events, system.logs_tail()))
-    check(accepted is not None and len(accepted["jobs"]) == 1, accepted)
-    check_job_events(events, 3, accepted["jobs"][0])
-    check("asked again of broker" in system.frontend.log_text(), system.frontend.log_text()[-3000:])
+    submit.check_asked_again()
 
 
 def test_broker_restart_keeps_jobs_and_marks_topics(ctx):
