@@ -24,7 +24,7 @@ struct rill_broker_call {
     rill_command_t command;
     size_t argument_count;
     size_t sizes[CALL_ARGUMENTS_MAX];
-    uint8_t *sent; /* the argument frames back to back, to send again; NULL: never sent again */
+    uint8_t *copy; /* the argument frames back to back, to send again; NULL: never sent again */
     char req[24];
 };
 
@@ -56,7 +56,7 @@ static void forget(rill_broker_calls_t *self, rill_broker_call_t *call)
     if (h2o_timeout_is_linked(&call->deadline))
         h2o_timeout_unlink(&call->deadline);
     zhashx_delete(self->pending, call->req);
-    free(call->sent);
+    free(call->copy);
     free(call);
 }
 
@@ -132,17 +132,17 @@ rill_broker_call_t *rill_broker_calls_start(rill_broker_calls_t *self, rill_comm
         size_t total = 0;
         for (size_t i = 0; i < argument_count; i++)
             total += call->sizes[i] = arguments[i].size;
-        call->sent = rill_xmalloc(total > 0 ? total : 1);
+        call->copy = rill_xmalloc(total > 0 ? total : 1);
         size_t at = 0;
         for (size_t i = 0; i < argument_count; i++) {
             if (arguments[i].size > 0)
-                memcpy(call->sent + at, arguments[i].data, arguments[i].size);
+                memcpy(call->copy + at, arguments[i].data, arguments[i].size);
             at += arguments[i].size;
         }
     }
     int sent = send_call(self, call, arguments) == 0;
-    if ((!sent && !(hold_unsent && call->sent != NULL)) || zhashx_insert(self->pending, call->req, call) != 0) {
-        free(call->sent);
+    if ((!sent && !(hold_unsent && call->copy != NULL)) || zhashx_insert(self->pending, call->req, call) != 0) {
+        free(call->copy);
         free(call);
         return NULL;
     }
@@ -207,7 +207,7 @@ void rill_broker_calls_fail_all(rill_broker_calls_t *self)
 void rill_broker_calls_hold(rill_broker_calls_t *self)
 {
     for (rill_broker_call_t *call = zhashx_first(self->pending); call != NULL; call = zhashx_next(self->pending))
-        if (call->sent != NULL)
+        if (call->copy != NULL)
             arm(self, call);
 }
 
@@ -215,12 +215,12 @@ size_t rill_broker_calls_resend(rill_broker_calls_t *self)
 {
     size_t count = 0;
     for (rill_broker_call_t *call = zhashx_first(self->pending); call != NULL; call = zhashx_next(self->pending)) {
-        if (call->sent == NULL)
+        if (call->copy == NULL)
             continue;
         rill_frame_t arguments[CALL_ARGUMENTS_MAX];
         size_t at = 0;
         for (size_t i = 0; i < call->argument_count; i++) {
-            arguments[i] = (rill_frame_t){call->sent + at, call->sizes[i]};
+            arguments[i] = (rill_frame_t){call->copy + at, call->sizes[i]};
             at += call->sizes[i];
         }
         /* Not sent: its deadline answers it, as before. */
