@@ -37,10 +37,12 @@ static int is_asked_again(const rill_job_t *known, const rill_submit_job_t *job)
 }
 
 /* What only the broker can check: the decoder (rill_submit_decode) checked
- * each job's shape already. Nothing changes before every job passed. */
-static int check_jobs(rill_broker_t *self, const rill_submit_job_t *jobs, size_t count,
+ * each job's shape already. Nothing changes before every job passed.
+ * *asked_again: how many of them the broker knows (a request asked again). */
+static int check_jobs(rill_broker_t *self, const rill_submit_job_t *jobs, size_t count, size_t *asked_again,
                       rill_broker_error_t *error)
 {
+    *asked_again = 0;
     if (count == 0 || count > self->config.max_jobs_per_request)
         return rill_broker_refuse(error, "bad_request", "jobs must be an array of 1 to %llu job objects",
                       (unsigned long long)self->config.max_jobs_per_request);
@@ -52,6 +54,7 @@ static int check_jobs(rill_broker_t *self, const rill_submit_job_t *jobs, size_t
         if (known != NULL && !is_asked_again(known, job))
             return rill_broker_refuse(error, "conflict", "job %s exists already, with another kind or args",
                                       job->id);
+        *asked_again += known != NULL;
         for (size_t other = 0; other < index; other++) {
             if (strcmp(jobs[other].id, job->id) == 0)
                 return rill_broker_refuse(error, "conflict", "job %s appears twice in the request", job->id);
@@ -155,7 +158,8 @@ int rill_broker_submit_followed(rill_broker_t *self, const rill_submit_job_t *jo
 {
     error->code = NULL;
     error->message[0] = '\0';
-    if (check_jobs(self, jobs, count, error) != 0)
+    size_t asked_again;
+    if (check_jobs(self, jobs, count, &asked_again, error) != 0)
         return -1;
     uint64_t now = rill_clock_monotonic_ms();
     uint64_t wall = rill_clock_wall_ms();
@@ -171,7 +175,9 @@ int rill_broker_submit_followed(rill_broker_t *self, const rill_submit_job_t *jo
     char(*held_ids)[RILL_ID_TEXT_SIZE] = hold ? rill_xcalloc(count, RILL_ID_TEXT_SIZE) : NULL;
     for (size_t i = 0; i < count; i++) {
         int created = 0;
-        rill_job_t *job = rill_job_table_find(self->jobs, jobs[i].id); /* asked again: itself */
+        /* Asked again: the job itself (looked up only then: a new
+         * request's jobs cost one lookup each, in check_jobs). */
+        rill_job_t *job = asked_again > 0 ? rill_job_table_find(self->jobs, jobs[i].id) : NULL;
         if (job != NULL)
             rill_log_info(job->who, "job %s submitted again: the same job", job->id);
         else
