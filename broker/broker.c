@@ -80,6 +80,7 @@ rill_broker_t *rill_broker_new(const rill_config_t *config, const rill_outbox_t 
     self->stale_log = rill_peer_log_new();
     self->topics = rill_topic_table_new();
     rill_topic_table_set_bound(self->topics, (size_t)self->config.max_topics, topic_listened, topic_evicted, self);
+    self->publish_keys = rill_publish_keys_new((size_t)self->config.max_publish_keys, self->config.publish_key_ttl_ms);
     self->pipelines = rill_pipelines_new();
     rill_job_table_on_expire(self->jobs, forget_expired, self);
     rill_job_table_set_bound(self->jobs, (size_t)self->config.max_retained_jobs);
@@ -116,6 +117,7 @@ void rill_broker_destroy(rill_broker_t **self_p)
     rill_peer_log_destroy(&self->rejoin_log);
     rill_peer_log_destroy(&self->stale_log);
     rill_topic_table_destroy(&self->topics);
+    rill_publish_keys_destroy(&self->publish_keys);
     rill_follower_batches_destroy(&self->follower_batches);
     rill_counters_destroy(&self->counters);
     free(self);
@@ -163,6 +165,7 @@ void rill_broker_forget_state(rill_broker_t *self)
         rill_topic_table_remove(self->topics, topics.items[i]);
     free(topics.items);
     self->counters->topic_leases = 0; /* the leases went with their topics */
+    rill_publish_keys_clear(self->publish_keys);
     rill_barrier_destroy(&self->barrier);
     self->barrier = rill_barrier_new(free);
     rill_follower_batches_destroy(&self->follower_batches);
@@ -209,6 +212,7 @@ void rill_broker_set_config(rill_broker_t *self, const rill_config_t *config)
     self->config = *config;
     rill_topic_table_set_bound(self->topics, (size_t)config->max_topics, topic_listened, topic_evicted, self);
     rill_job_table_set_bound(self->jobs, (size_t)config->max_retained_jobs);
+    rill_publish_keys_set_bounds(self->publish_keys, (size_t)config->max_publish_keys, config->publish_key_ttl_ms);
     uint64_t now = rill_clock_monotonic_ms();
     if (self->next_heartbeat_ms > now + config->heartbeat_ms)
         self->next_heartbeat_ms = now + config->heartbeat_ms;

@@ -7,7 +7,8 @@
  *
  *   pure state   job_table, pipeline, ready_queue, worker_pool, interest,
  *                barrier, topic_table, retention, counters, peer_log,
- *                metrics: data and decisions without sockets, unit-tested
+ *                publish_keys, metrics: data and decisions without
+ *                sockets, unit-tested
  *   outbox.h     how decisions leave the process (publish, send to a worker,
  *                reply to a frontend): function pointers, no sockets
  *   broker.c     this object: owns the state above and the outbox
@@ -49,6 +50,7 @@
 #include "peer_log.h"
 #include "pipeline.h"
 #include "presence.h"
+#include "publish_keys.h"
 #include "ready_queue.h"
 #include "rill_config.h"
 #include "rill_id.h"
@@ -89,6 +91,7 @@ typedef struct {
     rill_peer_log_t *stale_log;  /* CANCELs for stale parts, by worker and job: one per heartbeat */
     rill_topic_table_t *topics; /* POST /v1/topics messages: seqs, retention */
     rill_link_t leased_topics;  /* rill/8: topics a frontend numbers (topic_lease.c), oldest lease first */
+    rill_publish_keys_t *publish_keys; /* rill/10: keys of published messages (publish_keys.h) */
     uint64_t next_topic_expiry_ms;
     uint64_t batch_serial;
     uint64_t next_heartbeat_ms;

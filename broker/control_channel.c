@@ -183,7 +183,7 @@ static void handle_fetch(rill_broker_t *broker, const rill_frame_t *routing, con
     rill_held_fetch(broker, routing, req, token, subject_text, after);
 }
 
-/* PUBLISH req name data [seq] -> PUBLISHED req {"topic":name,"seq":N}
+/* PUBLISH req name data [seq [key]] -> PUBLISHED req {"topic":name,"seq":N}
  * [lease]; the message goes out as a part event of "t<name>/" and is
  * retained. Checked here; numbered (or queued behind a lease: rill/8) by
  * topic_lease.c. */

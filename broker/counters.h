@@ -64,6 +64,7 @@ typedef struct {
     uint64_t topic_leases_granted;
     uint64_t topic_leases_revoked;  /* given back when asked (another publisher, idle) */
     uint64_t topic_leases_cleared;  /* ended without the holder's answer (it went silent) */
+    uint64_t publish_repeats;       /* rill/10: messages whose key was known: answered, not published again */
     uint64_t topic_lease_refusals;  /* messages numbered under a lease the broker no longer knew */
     rill_retention_totals_t retention; /* every job's retained bytes (gauge), parts evicted for bytes */
     /* dispatch */

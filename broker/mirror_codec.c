@@ -27,7 +27,7 @@ static int known_tag(uint8_t tag)
 {
     return tag == RILL_MIRROR_BEGIN || tag == RILL_MIRROR_END || tag == RILL_MIRROR_JOB || tag == RILL_MIRROR_EVENT ||
            tag == RILL_MIRROR_TOPIC || tag == RILL_MIRROR_MESSAGE || tag == RILL_MIRROR_FORGET ||
-           tag == RILL_MIRROR_TOPIC_DELETE;
+           tag == RILL_MIRROR_TOPIC_DELETE || tag == RILL_MIRROR_PUBLISH_KEY;
 }
 
 int rill_mirror_record_next(const uint8_t *frame, size_t size, size_t *offset, rill_mirror_record_t *record,

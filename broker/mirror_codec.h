@@ -28,6 +28,7 @@ typedef enum {
     RILL_MIRROR_MESSAGE = 'T',      /* header: "<name> <seq>"; data: the message */
     RILL_MIRROR_FORGET = 'F',       /* header: job id: forgotten (its retention ended) */
     RILL_MIRROR_TOPIC_DELETE = 'D', /* header: topic name: deleted */
+    RILL_MIRROR_PUBLISH_KEY = 'K',  /* rill/10, header: "<name> <seq> <epoch> <hash, hex> <ms left> <key>" */
 } rill_mirror_tag_t;
 
 typedef struct {

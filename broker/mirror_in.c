@@ -115,6 +115,25 @@ static int topic_record(rill_broker_t *broker, const rill_mirror_record_t *recor
     return 0;
 }
 
+/* K "<name> <seq> <epoch> <hash, hex> <ms left> <key>" (rill/10). */
+static int publish_key(rill_broker_t *broker, const rill_mirror_record_t *record, uint64_t now_ms)
+{
+    char text[RILL_TOPIC_NAME_MAX + RILL_PUBLISH_KEY_MAX + 96];
+    char name[RILL_TOPIC_NAME_MAX + 1], epoch[RILL_TOPIC_EPOCH_LENGTH + 1], key[RILL_PUBLISH_KEY_MAX + 2];
+    unsigned long long seq = 0, hash = 0, left = 0;
+    if (record->header_size >= sizeof(text))
+        return -1;
+    memcpy(text, record->header, record->header_size);
+    text[record->header_size] = '\0';
+    if (sscanf(text, "%128s %llu %8s %16llx %llu %129s", name, &seq, epoch, &hash, &left, key) != 6 ||
+        !rill_topic_name_is_valid(name, strlen(name)) || !rill_topic_epoch_is_valid(epoch, strlen(epoch)) ||
+        !rill_publish_key_is_valid(key, strlen(key), 1) || left == 0)
+        return -1;
+    (void)rill_publish_keys_remember(broker->publish_keys, name, strlen(name), key, strlen(key), epoch, seq, hash,
+                                     now_ms, left, 0);
+    return 0;
+}
+
 static int forget_job(rill_broker_t *broker, const rill_mirror_record_t *record)
 {
     rill_job_t *job = rill_job_table_find_frame(broker->jobs, record->header, record->header_size);
@@ -149,6 +168,8 @@ static int apply(rill_mirror_in_t *self, rill_broker_t *broker, const rill_mirro
         return topic_record(broker, record, now_ms, 1);
     case RILL_MIRROR_FORGET:
         return forget_job(broker, record);
+    case RILL_MIRROR_PUBLISH_KEY:
+        return publish_key(broker, record, now_ms);
     case RILL_MIRROR_TOPIC_DELETE: {
         rill_topic_t *topic = rill_topic_table_find(broker->topics, (const char *)record->header, record->header_size);
         if (topic != NULL && rill_topic_name_is_valid((const char *)record->header, record->header_size))

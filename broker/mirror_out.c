@@ -33,6 +33,7 @@ void rill_mirror_out_start(rill_mirror_out_t *self, rill_broker_t *broker)
     broker->mirror->on = 1;
     rill_job_table_foreach(broker->jobs, mark_job, broker);
     rill_topic_table_foreach(broker->topics, mark_topic, broker);
+    rill_publish_keys_mirror_all(broker->publish_keys);
     self->begin_due = 1;
     self->snapshot_open = 1;
     self->out_of_sync = 0;
@@ -55,6 +56,7 @@ void rill_mirror_out_stop(rill_mirror_out_t *self, rill_broker_t *broker)
         rill_mirror_marks_clear(broker->mirror);
         broker->mirror->on = 0;
     }
+    rill_publish_keys_mirror_none(broker->publish_keys);
     self->begin_due = 0;
     self->snapshot_open = 0;
     self->out_of_sync = 0;
@@ -187,6 +189,19 @@ static void collect(rill_mirror_out_t *self, rill_broker_t *broker, rill_buffer_
             return;
         rill_list_remove(&topic->mirror_link);
     }
+    /* Keys after the messages they name (every marked topic went above):
+     * a passive that knows a key has its message. */
+    rill_publish_key_t *key;
+    while ((key = rill_publish_keys_next_unmirrored(broker->publish_keys)) != NULL && out->length < limits.budget) {
+        if (key->expires_ms > now_ms) {
+            char header[RILL_TOPIC_NAME_MAX + RILL_PUBLISH_KEY_MAX + 96];
+            int length = snprintf(header, sizeof(header), "%.*s %llu %s %016llx %llu %s", (int)key->name_length,
+                                  key->text, (unsigned long long)key->seq, key->epoch, (unsigned long long)key->hash,
+                                  (unsigned long long)(key->expires_ms - now_ms), key->text + key->name_length + 1);
+            (void)rill_mirror_record_append(out, RILL_MIRROR_PUBLISH_KEY, header, (size_t)length, NULL, 0);
+        }
+        rill_publish_keys_mirrored(broker->publish_keys, key);
+    }
     if (self->snapshot_open && rill_list_is_empty(&marks->jobs) && rill_list_is_empty(&marks->topics)) {
         (void)rill_mirror_record_append(out, RILL_MIRROR_END, NULL, 0, NULL, 0);
         self->snapshot_open = 0;
@@ -228,5 +243,5 @@ int rill_mirror_out_flush(rill_mirror_out_t *self, rill_broker_t *broker, rill_m
         return 0;
     }
     return !rill_list_is_empty(&broker->mirror->jobs) || !rill_list_is_empty(&broker->mirror->topics) ||
-           self->snapshot_open;
+           rill_publish_keys_next_unmirrored(broker->publish_keys) != NULL || self->snapshot_open;
 }

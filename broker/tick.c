@@ -34,6 +34,7 @@ void rill_broker_tick(rill_broker_t *self, uint64_t now)
     if (now >= self->next_topic_expiry_ms) {
         /* Lazily on every publish and fetch too; this sweep frees memory. */
         rill_topic_table_expire(self->topics, now, self->config.topic_retain_ms);
+        rill_publish_keys_expire(self->publish_keys, now);
         self->next_topic_expiry_ms = now + RILL_BROKER_TOPIC_SWEEP_MS;
     }
     if (now >= self->next_prune_ms) {

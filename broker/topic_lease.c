@@ -109,21 +109,28 @@ static void ask_back(rill_broker_t *self, rill_topic_t *topic, uint64_t now_ms)
 }
 
 static void queue(rill_topic_t *topic, int kind, const rill_frame_t *routing, rill_frame_t req, const void *data,
-                  size_t size)
+                  size_t size, rill_frame_t key)
 {
     size_t routing_size = routing != NULL ? routing->size : 0;
-    rill_topic_waiting_t *waiting = rill_xmalloc(sizeof(*waiting) + routing_size + req.size + size);
+    rill_topic_waiting_t *waiting = rill_xmalloc(sizeof(*waiting) + routing_size + req.size + size + key.size);
     waiting->next = NULL;
     waiting->kind = kind;
     waiting->routing_size = routing_size;
     waiting->req_size = req.size;
     waiting->data_size = size;
+    waiting->key_size = key.size;
+    uint8_t *at = waiting->bytes;
     if (routing_size > 0)
-        memcpy(waiting->bytes, routing->data, routing_size);
+        memcpy(at, routing->data, routing_size);
+    at += routing_size;
     if (req.size > 0)
-        memcpy(waiting->bytes + routing_size, req.data, req.size);
+        memcpy(at, req.data, req.size);
+    at += req.size;
     if (size > 0)
-        memcpy(waiting->bytes + routing_size + req.size, data, size);
+        memcpy(at, data, size);
+    at += size;
+    if (key.size > 0)
+        memcpy(at, key.data, key.size);
     rill_topic_lease_t *lease = &topic->lease;
     if (lease->waiting == NULL)
         lease->waiting_tail = &lease->waiting;
@@ -139,9 +146,9 @@ static void end_lease(rill_broker_t *self, rill_topic_t *topic, int revoked);
  * once, as a silent holder's (the fence of end_lease): what waits is held
  * in the broker's memory, which a holder slow to answer must not grow. */
 static void wait_for_lease(rill_broker_t *self, rill_topic_t *topic, int kind, const rill_frame_t *routing,
-                           rill_frame_t req, const void *data, size_t size)
+                           rill_frame_t req, const void *data, size_t size, rill_frame_t key)
 {
-    queue(topic, kind, routing, req, data, size);
+    queue(topic, kind, routing, req, data, size, key);
     ask_back(self, topic, rill_clock_monotonic_ms());
     if (topic->lease.waiting_count >= RILL_TOPIC_WAITING_MAX)
         end_lease(self, topic, 0);
@@ -162,19 +169,53 @@ static rill_topic_t *topic_or_refusal(rill_broker_t *self, const rill_frame_t *r
     return topic;
 }
 
-/* Publishes a frontend's message and answers PUBLISHED, with the lease
- * flag when the frontend holds the lease now (may_grant: it may get it). */
-static void publish_and_answer(rill_broker_t *self, const rill_frame_t *routing, rill_frame_t req, rill_topic_t *topic,
-                               rill_frame_t data, int may_grant)
+/* A message whose key the topic knows (rill/10, publish_keys.h): 1 when
+ * it was answered here (the same message: its seq again; another one:
+ * conflict), 0 when it is new. */
+static int answer_known_key(rill_broker_t *self, const rill_frame_t *routing, rill_frame_t req, rill_topic_t *topic,
+                            rill_frame_t key, uint64_t hash)
 {
+    rill_frame_t name = topic_name(topic);
+    const rill_publish_key_t *known =
+        rill_publish_keys_find(self->publish_keys, (const char *)name.data, name.size, (const char *)key.data,
+                               key.size, topic->epoch, rill_clock_monotonic_ms());
+    if (known == NULL)
+        return 0;
+    if (known->hash != hash) {
+        rill_broker_reply_error(self, routing, req, "conflict",
+                                "this Idempotency-Key was used for another message on this topic");
+        return 1;
+    }
+    self->counters->publish_repeats++;
+    char answer[RILL_TOPIC_NAME_MAX + 80];
+    snprintf(answer, sizeof(answer), "{\"topic\":\"%.*s\",\"seq\":%llu,\"repeated\":true}", (int)name.size,
+             (const char *)name.data, (unsigned long long)known->seq);
+    rill_frame_t arguments[2] = {req, rill_frame_from_string(answer)};
+    (void)rill_broker_reply(self, routing, RILL_COMMAND_PUBLISHED, arguments, 2);
+    return 1;
+}
+
+/* Publishes a frontend's message and answers PUBLISHED, with the lease
+ * flag when the frontend holds the lease now (may_grant: it may get it).
+ * A message with a key (rill/10) is published once per key. */
+static void publish_and_answer(rill_broker_t *self, const rill_frame_t *routing, rill_frame_t req, rill_topic_t *topic,
+                               rill_frame_t data, rill_frame_t key, int may_grant)
+{
+    uint64_t hash = key.size > 0 ? rill_publish_keys_hash(data.data, data.size) : 0;
+    if (key.size > 0 && answer_known_key(self, routing, req, topic, key, hash))
+        return;
     uint64_t seq = 0;
     if (rill_events_publish_on_topic(self, topic, data.data, data.size, &seq) != 0) {
         rill_broker_reply_error(self, routing, req, "internal", "out of memory");
         return;
     }
+    rill_frame_t name = topic_name(topic);
+    if (key.size > 0)
+        (void)rill_publish_keys_remember(self->publish_keys, (const char *)name.data, name.size,
+                                         (const char *)key.data, key.size, topic->epoch, seq, hash,
+                                         rill_clock_monotonic_ms(), 0, self->mirror != NULL && self->mirror->on);
     int leased = may_grant && grant(self, topic, routing, rill_clock_monotonic_ms());
     note_publisher(topic, routing);
-    rill_frame_t name = topic_name(topic);
     char answer[RILL_TOPIC_NAME_MAX + 64];
     snprintf(answer, sizeof(answer), "{\"topic\":\"%.*s\",\"seq\":%llu}", (int)name.size, (const char *)name.data,
              (unsigned long long)seq);
@@ -206,15 +247,17 @@ static void accept_numbered(rill_broker_t *self, const rill_frame_t *routing, co
         topic->last_seq = seq - 1;
     }
     topic->lease.heard_ms = rill_clock_monotonic_ms();
-    publish_and_answer(self, routing, req, topic, data, 0);
+    publish_and_answer(self, routing, req, topic, data, (rill_frame_t){NULL, 0}, 0);
 }
 
 void rill_topic_lease_publish(rill_broker_t *self, const rill_frame_t *routing, const rill_message_t *message)
 {
-    if (message->argument_count >= 4) {
+    /* rill/10: an empty seq frame is no seq (a key follows it). */
+    if (message->argument_count >= 4 && message->arguments[3].size > 0) {
         accept_numbered(self, routing, message);
         return;
     }
+    rill_frame_t key = message->argument_count >= 5 ? message->arguments[4] : (rill_frame_t){NULL, 0};
     rill_topic_t *topic = topic_or_refusal(self, routing, message->arguments[0], message->arguments[1]);
     if (topic == NULL)
         return;
@@ -224,10 +267,10 @@ void rill_topic_lease_publish(rill_broker_t *self, const rill_frame_t *routing, 
      * a lease stands. */
     if (topic->lease.waiting != NULL || (topic->lease.state != LEASE_NONE && !holder_is(topic, routing))) {
         wait_for_lease(self, topic, WAITING_PUBLISH, routing, message->arguments[0], message->arguments[2].data,
-                       message->arguments[2].size);
+                       message->arguments[2].size, key);
         return;
     }
-    publish_and_answer(self, routing, message->arguments[0], topic, message->arguments[2], 1);
+    publish_and_answer(self, routing, message->arguments[0], topic, message->arguments[2], key, 1);
 }
 
 int rill_topic_lease_publish_from_worker(rill_broker_t *self, const char *name, size_t length, const void *data,
@@ -237,7 +280,7 @@ int rill_topic_lease_publish_from_worker(rill_broker_t *self, const char *name, 
     if (topic == NULL)
         return -1;
     if (topic->lease.state != LEASE_NONE || topic->lease.waiting != NULL) {
-        wait_for_lease(self, topic, WAITING_WORKER, NULL, (rill_frame_t){NULL, 0}, data, size);
+        wait_for_lease(self, topic, WAITING_WORKER, NULL, (rill_frame_t){NULL, 0}, data, size, (rill_frame_t){NULL, 0});
         return 1;
     }
     if (rill_events_publish_on_topic(self, topic, data, size, seq) != 0)
@@ -252,7 +295,7 @@ int rill_topic_lease_delete_waits(rill_broker_t *self, const rill_frame_t *routi
     rill_topic_t *topic = rill_topic_table_find(self->topics, (const char *)name.data, name.size);
     if (topic == NULL || (topic->lease.state == LEASE_NONE && topic->lease.waiting == NULL))
         return 0;
-    wait_for_lease(self, topic, WAITING_DELETE, routing, message->arguments[0], NULL, 0);
+    wait_for_lease(self, topic, WAITING_DELETE, routing, message->arguments[0], NULL, 0, (rill_frame_t){NULL, 0});
     return 1;
 }
 
@@ -275,13 +318,14 @@ static void run_waiting(rill_broker_t *self, rill_topic_t *topic)
         rill_frame_t routing = {waiting->bytes, waiting->routing_size};
         rill_frame_t req = {waiting->bytes + waiting->routing_size, waiting->req_size};
         rill_frame_t data = {waiting->bytes + waiting->routing_size + waiting->req_size, waiting->data_size};
+        rill_frame_t key = {data.data + data.size, waiting->key_size};
         uint64_t seq = 0;
         /* The topic is looked up anew: a delete before it may have removed
          * it (then it is made again, as a new message would). */
         if (waiting->kind == WAITING_PUBLISH) {
             rill_topic_t *now = topic_or_refusal(self, &routing, req, name);
             if (now != NULL)
-                publish_and_answer(self, &routing, req, now, data, 0);
+                publish_and_answer(self, &routing, req, now, data, key, 0);
         } else if (waiting->kind == WAITING_WORKER) {
             rill_topic_t *now = rill_topic_table_get(self->topics, name_text, name.size);
             if (now == NULL || rill_events_publish_on_topic(self, now, data.data, data.size, &seq) != 0)

@@ -36,7 +36,8 @@ typedef struct rill_topic_waiting {
     size_t routing_size;
     size_t req_size;
     size_t data_size;
-    uint8_t bytes[]; /* routing, req, data */
+    size_t key_size; /* rill/10: the message's publish key (0: none) */
+    uint8_t bytes[]; /* routing, req, data, key */
 } rill_topic_waiting_t;
 
 /* A routing id longer than this never holds a lease (libzmq's own are 5). */

@@ -32,6 +32,8 @@ static const number_setting_t number_settings[] = {
     NUMBER(rill_config_t, topic_retain_ms, 0, 86400000),
     NUMBER(rill_config_t, max_topics, 0, 100000000),
     NUMBER(rill_config_t, topic_lease_ms, 0, 3600000),
+    NUMBER(rill_config_t, max_publish_keys, 1000, 10000000),
+    NUMBER(rill_config_t, publish_key_ttl_ms, 1000, 86400000),
     NUMBER(rill_config_t, max_retained_jobs, 0, 100000000),
     NUMBER(rill_config_t, retry_backoff_ms, 0, 10000),
     NUMBER(rill_config_t, worker_hold_parts, 0, 1000000),
@@ -109,6 +111,8 @@ void rill_config_defaults(rill_config_t *config)
     config->topic_retain_messages = 100;
     config->topic_retain_ms = 60000;
     config->topic_lease_ms = 10000;
+    config->max_publish_keys = 100000;
+    config->publish_key_ttl_ms = 300000;
     config->busy_flush_ms = 4;
     config->max_topics = 100000;
     config->max_retained_jobs = 1000000;

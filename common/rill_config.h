@@ -83,6 +83,8 @@ typedef struct {
     uint64_t max_topics;            /* topic records the broker keeps; idle ones evicted past it; default 100000 */
     uint64_t topic_lease_ms;        /* rill/8: a frontend numbers a topic it alone publishes to, until the topic
                                        is idle this long; 0 = never; default 10000 (broker/topic_lease.h) */
+    uint64_t max_publish_keys;      /* rill/10: publish keys the broker remembers; default 100000 */
+    uint64_t publish_key_ttl_ms;    /* ... a client's for this long; default 300000 (broker/publish_keys.h) */
     /* Faults (docs/PROTOCOL.md, "Worker sessions"): a job lost with its
      * worker waits retry_backoff_ms before its next dispatch, doubled per
      * loss, at most 10 s; a worker keeps each job's last worker_hold_parts

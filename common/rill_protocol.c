@@ -18,13 +18,15 @@ typedef enum {
     ARGUMENT_NUMBER,
     ARGUMENT_FLAG, /* "0" or "1" */
     ARGUMENT_JSON,     /* non-empty; starts like a JSON text (full check is the user's) */
+    ARGUMENT_NUMBER_OR_EMPTY,
+    ARGUMENT_PUBLISH_KEY_OR_EMPTY, /* rill/10 */
 } argument_type_t;
 
 typedef struct {
     rill_command_t command;
     size_t minimum;
     size_t maximum;
-    argument_type_t types[4];
+    argument_type_t types[5];
 } command_shape_t;
 
 static const char *command_names[RILL_COMMAND_COUNT] = {
@@ -105,7 +107,9 @@ static const command_shape_t to_broker_from_frontend[] = {
     {RILL_COMMAND_STATUS, 2, 2, {ARGUMENT_TEXT, ARGUMENT_JOB_ID}},
     {RILL_COMMAND_FETCH, 4, 4, {ARGUMENT_TEXT, ARGUMENT_ANY, ARGUMENT_TEXT, ARGUMENT_NUMBER}},
     /* req, name, data, (rill/8) the seq this frontend gave it under its lease */
-    {RILL_COMMAND_PUBLISH, 3, 4, {ARGUMENT_TEXT, ARGUMENT_TEXT, ARGUMENT_JSON, ARGUMENT_NUMBER}},
+    /* req, name, data, [seq: empty when not leased], [key: rill/10] */
+    {RILL_COMMAND_PUBLISH, 3, 5,
+     {ARGUMENT_TEXT, ARGUMENT_TEXT, ARGUMENT_JSON, ARGUMENT_NUMBER_OR_EMPTY, ARGUMENT_PUBLISH_KEY_OR_EMPTY}},
     {RILL_COMMAND_METRICS, 1, 1, {ARGUMENT_TEXT}},
     {RILL_COMMAND_RELEASE, 1, 1, {ARGUMENT_JOB_ID}},
     {RILL_COMMAND_FLOW, 2, 2, {ARGUMENT_JOB_ID, ARGUMENT_FLAG}}, /* id, 0|1 */
@@ -247,56 +251,6 @@ size_t rill_u64_to_text(uint64_t value, char *buffer)
     return length;
 }
 
-/* A job id is checked on every PARTS entry: 32 bytes, 16 at a time with
- * GCC's vector extensions (SSE2 instructions on x86-64), where a table
- * lookup a byte cost ~240 instructions an id. A byte is a digit when it is
- * in '0'..'9' or 'a'..'f'; the compares give all-ones lanes for true. */
-typedef unsigned char id_lanes_t __attribute__((vector_size(16)));
-
-static int sixteen_hex_digits(const uint8_t *at)
-{
-    id_lanes_t bytes;
-    memcpy(&bytes, at, sizeof(bytes));
-    id_lanes_t digit = (bytes >= '0') & (bytes <= '9');
-    id_lanes_t letter = (bytes >= 'a') & (bytes <= 'f');
-    id_lanes_t valid = digit | letter;
-    uint64_t halves[2];
-    memcpy(halves, &valid, sizeof(halves));
-    return (halves[0] & halves[1]) == UINT64_MAX;
-}
-
-int rill_job_id_is_valid(const uint8_t *id, size_t length)
-{
-    _Static_assert(RILL_JOB_ID_LENGTH == 32, "a job id is two lanes of 16");
-    return length == RILL_JOB_ID_LENGTH && sixteen_hex_digits(id) && sixteen_hex_digits(id + 16);
-}
-
-int rill_topic_name_is_valid(const char *name, size_t length)
-{
-    if (length < 1 || length > RILL_TOPIC_NAME_MAX)
-        return 0;
-    for (size_t i = 0; i < length; i++) {
-        char c = name[i];
-        int ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                 c == '.' || c == '_' || c == '-';
-        if (!ok)
-            return 0;
-    }
-    return 1;
-}
-
-int rill_topic_epoch_is_valid(const char *epoch, size_t length)
-{
-    if (length != RILL_TOPIC_EPOCH_LENGTH)
-        return 0;
-    for (size_t i = 0; i < length; i++) {
-        char c = epoch[i];
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-            return 0;
-    }
-    return 1;
-}
-
 static int argument_is_valid(argument_type_t type, rill_frame_t frame)
 {
     uint64_t ignored;
@@ -309,6 +263,10 @@ static int argument_is_valid(argument_type_t type, rill_frame_t frame)
         return rill_job_id_is_valid(frame.data, frame.size);
     case ARGUMENT_NUMBER:
         return rill_frame_to_u64(frame, &ignored) == 0;
+    case ARGUMENT_NUMBER_OR_EMPTY:
+        return frame.size == 0 || rill_frame_to_u64(frame, &ignored) == 0;
+    case ARGUMENT_PUBLISH_KEY_OR_EMPTY:
+        return frame.size == 0 || rill_publish_key_is_valid((const char *)frame.data, frame.size, 1);
     case ARGUMENT_FLAG:
         return frame.size == 1 && (frame.data[0] == '0' || frame.data[0] == '1');
     case ARGUMENT_JSON:
@@ -382,7 +340,7 @@ int rill_message_parse(rill_channel_t channel, const rill_frame_t *frames, size_
         return -1;
     }
     for (size_t i = 0; i < argument_count; i++) {
-        argument_type_t type = i < 4 ? shape->types[i] : ARGUMENT_ANY;
+        argument_type_t type = i < 5 ? shape->types[i] : ARGUMENT_ANY;
         if (shape->command == RILL_COMMAND_REPLAY && i >= 3) {
             size_t position = (i - 3) % 3;
             type = position == 0 ? ARGUMENT_TEXT : position == 1 ? ARGUMENT_NUMBER : ARGUMENT_JSON;

@@ -13,13 +13,9 @@
 #include <stdint.h>
 #include <zmq.h>
 
-#define RILL_PROTOCOL_VERSION "rill/9"
-#define RILL_JOB_ID_LENGTH 32          /* hex digits: 128 random bits */
-#define RILL_TOPIC_NAME_MAX 128
-/* A topic's epoch (rill/6): 8 lower-case hex digits drawn when the broker
- * makes the topic's record, so a cursor's seq is never read against another
- * numbering of the same name (a deleted, evicted or restarted topic). */
-#define RILL_TOPIC_EPOCH_LENGTH 8
+#include "rill_names.h"
+
+#define RILL_PROTOCOL_VERSION "rill/10"
 #define RILL_MESSAGE_MAX_FRAMES 64 /* REPLAY carries up to 16 events per message */
 /* (rill/7) The most batch frames one BATCH message carries. */
 #define RILL_BATCHES_PER_MESSAGE 32
@@ -194,11 +190,6 @@ int rill_frame_equals(rill_frame_t frame, const char *text);
 rill_frame_t rill_frame_from_string(const char *text);
 /* Copies a frame into a fresh NUL-terminated string; caller frees. NULL on ENOMEM. */
 char *rill_frame_strdup(rill_frame_t frame);
-
-int rill_job_id_is_valid(const uint8_t *id, size_t length);
-int rill_topic_name_is_valid(const char *name, size_t length);
-/* Exactly RILL_TOPIC_EPOCH_LENGTH lower-case hex digits. */
-int rill_topic_epoch_is_valid(const char *epoch, size_t length);
 
 /* Sends frames as one multipart message (non-blocking unless flags say so).
  * When routing_id is non-NULL it goes first (ROUTER sockets). The version

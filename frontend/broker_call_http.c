@@ -77,14 +77,15 @@ void rill_http_call_broker(rill_broker_link_t *broker, h2o_req_t *req, rill_comm
 }
 
 void rill_http_publish(rill_topic_leases_t *leases, h2o_req_t *req, const char *topic, const void *data,
-                       size_t size)
+                       size_t size, const char *key, size_t key_length)
 {
     broker_call_t *call = h2o_mem_alloc_shared(&req->pool, sizeof(*call), broker_call_dispose);
     memset(call, 0, sizeof(*call));
     call->req = req;
     call->expected = RILL_COMMAND_PUBLISHED;
     call->status = 202;
-    call->publish = leases != NULL ? rill_topic_leases_publish(leases, topic, strlen(topic), data, size, on_reply, call)
+    call->publish = leases != NULL ? rill_topic_leases_publish(leases, topic, strlen(topic), data, size, key, key_length,
+                                                                         on_reply, call)
                                    : NULL;
     if (call->publish == NULL)
         rill_http_reply_error(req, 503, "unavailable", "no broker");

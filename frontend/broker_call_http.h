@@ -26,8 +26,9 @@ void rill_http_call_broker(rill_broker_link_t *broker, h2o_req_t *req, rill_comm
                            int status, const char *not_found_message);
 
 /* POST /v1/topics/{name}: data (one line of JSON) published through
- * leases (topic_leases.h); 202 with the broker's PUBLISHED frame. */
+ * leases (topic_leases.h), with the client's publish key (NULL: none);
+ * 202 with the broker's PUBLISHED frame. */
 void rill_http_publish(rill_topic_leases_t *leases, h2o_req_t *req, const char *topic, const void *data,
-                       size_t size);
+                       size_t size, const char *key, size_t key_length);
 
 #endif

@@ -108,10 +108,13 @@ static int send_call(rill_broker_calls_t *self, rill_broker_call_t *call, const 
     return self->send(self->context, call->command, frames, 1 + call->argument_count);
 }
 
-/* A FETCH is asked again by its stream, a PUBLISH never (broker_calls.h). */
-static int may_be_sent_again(rill_command_t command)
+/* A FETCH is asked again by its stream, a PUBLISH only with a key
+ * (rill/10: its fourth frame; broker_calls.h). */
+static int may_be_sent_again(rill_command_t command, const rill_frame_t *arguments, size_t argument_count)
 {
-    return command != RILL_COMMAND_FETCH && command != RILL_COMMAND_PUBLISH;
+    if (command == RILL_COMMAND_PUBLISH)
+        return argument_count >= 4 && arguments[3].size > 0;
+    return command != RILL_COMMAND_FETCH;
 }
 
 rill_broker_call_t *rill_broker_calls_start(rill_broker_calls_t *self, rill_command_t command,
@@ -128,7 +131,7 @@ rill_broker_call_t *rill_broker_calls_start(rill_broker_calls_t *self, rill_comm
     call->argument_count = argument_count;
     call->deadline.cb = on_deadline;
     rill_u64_to_text(++self->next_req, call->req);
-    if (may_be_sent_again(command)) {
+    if (may_be_sent_again(command, arguments, argument_count)) {
         size_t total = 0;
         for (size_t i = 0; i < argument_count; i++)
             total += call->sizes[i] = arguments[i].size;

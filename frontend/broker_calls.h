@@ -14,8 +14,11 @@
  * its jobs' ids and the broker answers one it knows with that job, a
  * CANCEL or a TOPIC_DELETE of what is gone already answers what is true.
  * The two: a FETCH, which the stream that made it asks again itself from
- * where it is (stream_subject.c), and a PUBLISH, which a broker that took
- * it would publish twice: it waits for its deadline as before.
+ * where it is (stream_subject.c), and a PUBLISH without a key, which a
+ * broker that took it would publish twice: it waits for its deadline. A
+ * PUBLISH with a key (rill/10: every one the broker numbers, topic_leases.h)
+ * is published once per key, so it is asked again like the rest; only one
+ * numbered under a lease has none.
  */
 #ifndef RILL_FRONTEND_BROKER_CALLS_H
 #define RILL_FRONTEND_BROKER_CALLS_H

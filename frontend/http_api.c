@@ -98,6 +98,19 @@ static size_t compact_json(const char *text, size_t length, char *out)
 static void handle_publish(const rill_config_t *config, rill_topic_leases_t *leases, h2o_req_t *req,
                            const char *topic)
 {
+    /* rill/10: the client's key makes the publish safe to send again
+     * (docs/API.md "Idempotency-Key"). */
+    const char *key = NULL;
+    size_t key_length = 0;
+    ssize_t header = h2o_find_header_by_str(&req->headers, H2O_STRLIT("idempotency-key"), -1);
+    if (header != -1) {
+        key = req->headers.entries[header].value.base;
+        key_length = req->headers.entries[header].value.len;
+        if (!rill_publish_key_is_valid(key, key_length, 0)) {
+            rill_http_reply_error(req, 400, "bad_request", "Idempotency-Key must match [A-Za-z0-9._:-]{1,128}");
+            return;
+        }
+    }
     /* Checked as JSON, then kept as text: the event carries it as given. */
     json_t *body = rill_http_request_json_body(req, config->max_body_bytes,
                                                JSON_DECODE_ANY | JSON_DECODE_INT_AS_REAL,
@@ -108,7 +121,7 @@ static void handle_publish(const rill_config_t *config, rill_topic_leases_t *lea
     /* Kept byte for byte (numbers are not re-printed), minus line breaks. */
     char *data = h2o_mem_alloc_pool(&req->pool, req->entity.len);
     size_t data_length = compact_json(req->entity.base, req->entity.len, data);
-    rill_http_publish(leases, req, topic, data, data_length);
+    rill_http_publish(leases, req, topic, data, data_length, key, key_length);
 }
 
 /* ---- GET /healthz, /readyz, /livez ----------------------------------------- */

@@ -6,6 +6,7 @@
 
 #include "rill_alloc.h"
 #include "rill_clock.h"
+#include "rill_id.h"
 #include "rill_log.h"
 
 #include <czmq.h>
@@ -165,10 +166,14 @@ static void deliver_here(rill_topic_leases_t *self, const char *name, size_t len
 }
 
 rill_topic_publish_t *rill_topic_leases_publish(rill_topic_leases_t *self, const char *topic, size_t length,
-                                                const void *data, size_t size, rill_broker_reply_fn reply,
-                                                void *owner)
+                                                const void *data, size_t size, const char *key, size_t key_length,
+                                                rill_broker_reply_fn reply, void *owner)
 {
-    if (length == 0 || length > RILL_TOPIC_NAME_MAX || !rill_broker_link_is_connected(self->broker))
+    /* During a switch a message with a key is held for the broker that
+     * answers next (broker_link.h); none is numbered then (no lease). */
+    int connected = rill_broker_link_is_connected(self->broker);
+    if (length == 0 || length > RILL_TOPIC_NAME_MAX || key_length > RILL_PUBLISH_KEY_MAX ||
+        !rill_broker_link_takes_calls(self->broker))
         return NULL;
     char name[RILL_TOPIC_NAME_MAX + 1];
     memcpy(name, topic, length);
@@ -186,19 +191,28 @@ rill_topic_publish_t *rill_topic_leases_publish(rill_topic_leases_t *self, const
     publish->owner = owner;
     /* Numbered here only once every unnumbered PUBLISH is answered: until
      * then the broker may still be giving them seqs. */
-    publish->numbered = lease->held && lease->unnumbered == 0;
+    publish->numbered = connected && lease->held && lease->unnumbered == 0 && key == NULL;
     char seq_text[24];
-    rill_frame_t arguments[3] = {{(const uint8_t *)topic, length}, {data, size}, {NULL, 0}};
+    char drawn[1 + RILL_ID_TEXT_SIZE];
+    rill_frame_t arguments[4] = {{(const uint8_t *)topic, length}, {data, size}, {NULL, 0}, {NULL, 0}};
+    size_t count = 2;
     if (publish->numbered) {
         uint64_t seq = lease->next_seq++;
         int written = snprintf(seq_text, sizeof(seq_text), "%llu", (unsigned long long)seq);
         arguments[2] = (rill_frame_t){(const uint8_t *)seq_text, (size_t)written};
+        count = 3;
         deliver_here(self, name, length, seq, data, size);
+    } else if (key != NULL) {
+        arguments[3] = (rill_frame_t){(const uint8_t *)key, key_length};
+        count = 4;
+    } else if (rill_id_generate(drawn + 1) == 0) {
+        drawn[0] = RILL_PUBLISH_KEY_DRAWN;
+        arguments[3] = rill_frame_from_string(drawn);
+        count = 4;
     }
     /* A numbered message the broker never gets keeps its seq: the lease
      * stands, and the broker's other receivers see the jump as a gap. */
-    if (rill_broker_link_call(self->broker, RILL_COMMAND_PUBLISH, arguments, publish->numbered ? 3 : 2,
-                              on_published, publish) == NULL) {
+    if (rill_broker_link_call(self->broker, RILL_COMMAND_PUBLISH, arguments, count, on_published, publish) == NULL) {
         free(publish);
         forget_if_idle(self, lease);
         return NULL;

@@ -48,10 +48,18 @@ void rill_topic_leases_destroy(rill_topic_leases_t **self_p);
 /* Publishes data (one line of JSON, size bytes) to topic (a valid name,
  * length bytes). reply gets the broker's answer exactly once, as a broker
  * call's (broker_link.h), unless the publish is cancelled first. NULL when
- * nothing could be sent (no broker): reply is not called. */
+ * nothing could be sent (no broker): reply is not called.
+ *
+ * rill/10: key (key_length bytes; NULL: none) is the client's publish key
+ * (its Idempotency-Key, a valid one): the broker publishes the message
+ * once per key. A message without one that the broker numbers gets a key
+ * drawn here, so that it may be asked again of the broker that answers
+ * after a switch or a restart (broker_calls.h); one numbered here under a
+ * lease has none, and is not. A message with a client's key is never
+ * numbered here: the broker decides whether it is new. */
 rill_topic_publish_t *rill_topic_leases_publish(rill_topic_leases_t *self, const char *topic, size_t length,
-                                                const void *data, size_t size, rill_broker_reply_fn reply,
-                                                void *owner);
+                                                const void *data, size_t size, const char *key, size_t key_length,
+                                                rill_broker_reply_fn reply, void *owner);
 /* The owner is gone: its reply is not called; the publish itself goes on.
  * Clears *publish; NULL is fine. */
 void rill_topic_leases_cancel(rill_topic_publish_t **publish);

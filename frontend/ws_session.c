@@ -474,7 +474,7 @@ static void op_publish(ws_session_t *self, json_t *message, json_t *id)
         rill_ws_conn_hold_reading(self->conn, 1); /* a client faster than the broker waits */
     if (self->streams->leases != NULL)
         publish->call = rill_topic_leases_publish(self->streams->leases, subject.name, subject.length, text,
-                                                  strlen(text), on_publish_reply, publish);
+                                                  strlen(text), NULL, 0, on_publish_reply, publish);
     free(text);
     if (publish->call == NULL) {
         reply_error(self, "publish", id, "unavailable", "no broker");

@@ -13,7 +13,8 @@ import signal
 import threading
 import time
 
-from harness import BackgroundSubmit, check, check_job_events, demo, detach, events_by_job, metric, publish
+from harness import (BackgroundSubmit, check, check_job_events, demo, detach, events_by_job, metric, publish,
+                     topic_parts)
 
 # heartbeat_ms as the defaults: the takeover target (2 s) is for them.
 CONFIG = {"heartbeat_ms": 1000, "retry_backoff_ms": 100}
@@ -255,6 +256,57 @@ def test_dedup_joins_across_a_takeover(ctx):
           % (again, first, system.logs_tail()))
     check(metric(system, "rill_dedup_joins_total") == 1, "the join counted on the new active")
     check(system.job_status(first)["attempt"] == 1, system.job_status(first))
+
+
+def test_a_publish_in_flight_when_the_primary_stops_is_asked_again(ctx):
+    # A publish sent to a stopped primary (SIGSTOP) carries a key the
+    # frontend drew (rill/10), so it is asked again of the standby and
+    # answered 202, where it waited for the call's deadline (504) before;
+    # the topic's subscriber gets it once. Then a client's own key: a
+    # message the primary took, published again with that key after the
+    # primary is killed, is answered by the standby with its first seq and
+    # not published twice (the key went with the mirror).
+    system = ctx.system(workers=1, config=CONFIG, standby=True)
+    system.wait_healthy(workers=1)
+    stream = system.stream("GET", "/v1/topics/alerts")
+    check(stream.status == 200, stream.status)
+    check(publish(system, "alerts", {"n": 1}, {"Idempotency-Key": "alert-1"}) == 1, "the first message")
+    check(topic_parts(stream, 1)[0]["data"] == {"n": 1}, stream.events)
+    system.broker.signal(signal.SIGSTOP)
+    stopped = time.monotonic()
+    result = {}
+
+    def send():
+        result["publish"] = system.json_request("POST", "/v1/topics/alerts", {"n": 2}) + (time.monotonic() - stopped,)
+
+    thread = threading.Thread(target=send, daemon=True)
+    thread.start()
+    thread.join(30)
+    system.broker.popen.kill()  # stopped: only SIGKILL ends it
+    system.broker.popen.wait()
+    system.broker.expected_exit = -9
+    check("publish" in result, "the publish did not end within 30 s\n%s" % system.logs_tail())
+    code, body, took = result["publish"]
+    print("a publish sent to a stopped primary: %s after %.2f s" % (code, took))
+    check(code == 202 and body["topic"] == "alerts" and "repeated" not in body,
+          "the publish answered %s %r\n%s" % (code, body, system.logs_tail()))
+    check("asked again of broker" in system.frontend.log_text(), system.frontend.log_text()[-3000:])
+    if not system.paired:
+        print("standby: this broker has no --standby-of: no mirror to carry the client's key")
+        return
+    status, again = system.json_request("POST", "/v1/topics/alerts", {"n": 1}, {"Idempotency-Key": "alert-1"})
+    check(status == 202 and again == {"topic": "alerts", "seq": 1, "repeated": True},
+          "after the takeover the keyed message answered %s %r" % (status, again))
+    after = publish(system, "alerts", {"n": 3})
+    seen = []
+    while not seen or seen[-1]["data"] != {"n": 3}:
+        event = stream.next_event()
+        check(event is not None, "the topic stream ended: %r" % stream.events[-5:])
+        if "topic" in event:
+            seen.append(event)
+    messages = [e["data"] for e in seen if e["event"] == "part"]
+    check(messages == [{"n": 2}, {"n": 3}], "after the first: %r" % seen)
+    check(seen[-1]["seq"] == after, (seen[-1], after))
 
 
 def test_clients_find_the_standby_when_the_first_broker_is_down(ctx):

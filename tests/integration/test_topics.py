@@ -475,3 +475,29 @@ def test_a_topic_a_wildcard_met_live_gets_its_epoch_from_the_sync(ctx):
     second = sse_events(response, 1)[0]
     conn.close()
     check(re.fullmatch(r"live\.new:2@[0-9a-f]{8}", second["id"]), second)
+
+
+def test_idempotency_key_publishes_a_message_once(ctx):
+    # rill/10 (docs/API.md "Idempotency-Key"): the same key and body again
+    # are answered with the first one's seq and "repeated":true, and the
+    # subscribers get the message once; another body with the key is a 409;
+    # a key is the topic's own; a bad key is a 400 and publishes nothing.
+    system = ctx.system(workers=1)
+    system.wait_healthy(workers=1)
+    stream = system.stream("GET", "/v1/topics/orders")
+    check(stream.status == 200, stream.status)
+    key = {"Idempotency-Key": "order-17:v1"}
+    status, first = system.json_request("POST", "/v1/topics/orders", {"id": 17}, key)
+    check(status == 202 and first == {"topic": "orders", "seq": 1}, (status, first))
+    status, again = system.json_request("POST", "/v1/topics/orders", {"id": 17}, key)
+    check(status == 202 and again == {"topic": "orders", "seq": 1, "repeated": True}, (status, again))
+    status, other = system.json_request("POST", "/v1/topics/orders", {"id": 18}, key)
+    check(status == 409 and other["error"] == "conflict", (status, other))
+    for bad in ("two words", "x" * 129, "~drawn", "tab\tkey"):
+        status, body = system.json_request("POST", "/v1/topics/orders", {"id": 19}, {"Idempotency-Key": bad})
+        check(status == 400 and body["error"] == "bad_request", (bad, status, body))
+    check(publish(system, "invoices", {"id": 17}, key) == 1, "the key is the topic's own")
+    check(publish(system, "orders", {"id": 20}) == 2, "the next message takes the next seq")
+    events = topic_events(stream, 2)
+    check(events == [("orders", 1, {"id": 17}), ("orders", 2, {"id": 20})], events)
+    check(harness.metric(system, "rill_broker_publish_repeats_total") == 1, "the repeat counted")

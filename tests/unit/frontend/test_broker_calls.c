@@ -1,11 +1,12 @@
 /* test_broker_calls.c - the frontend's calls in flight (frontend/broker_calls.h)
  * against a fake send: a call answered once and a late answer dropped, a
  * REPLAY of several, a cancel, and what a switch sends again (the same req
- * and frames; never a FETCH nor a PUBLISH; a send that fails leaves the
+ * and frames; never a FETCH nor a PUBLISH without a key; a send that fails leaves the
  * call to its deadline). */
 #include "rill_test.h"
 #include "broker_calls.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #define SENT_MAX 16
@@ -99,16 +100,27 @@ int main(void)
     rill_broker_call_t *held_call = rill_broker_calls_start(calls, RILL_COMMAND_LIST, &id, 1, on_reply, &held, 1);
     CHECK(held_call != NULL);
     CHECK(rill_broker_calls_start(calls, RILL_COMMAND_PUBLISH, publish_arguments, 2, on_reply, &refused, 1) == NULL);
+    /* rill/10: a PUBLISH with a key is published once per key: kept too. */
+    owner_t keyed = {0};
+    rill_frame_t keyed_arguments[4] = {rill_frame_from_string("news"), rill_frame_from_string("{}"),
+                                       rill_frame_from_string(""), rill_frame_from_string("~k1")};
+    CHECK(rill_broker_calls_start(calls, RILL_COMMAND_PUBLISH, keyed_arguments, 4, on_reply, &keyed, 1) != NULL);
     refuse_sends = 0;
     CHECK(sent_count == 4);
 
     /* The broker went away, another answers: the SUBMIT and the STATUS go
      * again, the same req and frames; the FETCH and the PUBLISH do not. */
     rill_broker_calls_hold(calls);
-    CHECK(rill_broker_calls_resend(calls) == 3 && rill_broker_calls_resent(calls) == 3);
-    CHECK(sent_count == 7);
-    int submit_again = 0, status_again = 0, held_sent = 0;
+    CHECK(rill_broker_calls_resend(calls) == 4 && rill_broker_calls_resent(calls) == 4);
+    CHECK(sent_count == 8);
+    int submit_again = 0, status_again = 0, held_sent = 0, keyed_sent = 0;
+    char keyed_req[24] = "";
     for (size_t i = 4; i < sent_count; i++) {
+        if (sent[i].command == RILL_COMMAND_PUBLISH)
+            keyed_sent = sent[i].count == 5 && strcmp(sent[i].frames[1], "news") == 0 &&
+                         sent[i].frames[3][0] == '\0' && strcmp(sent[i].frames[4], "~k1") == 0;
+        if (sent[i].command == RILL_COMMAND_PUBLISH)
+            snprintf(keyed_req, sizeof(keyed_req), "%s", sent[i].frames[0]);
         if (sent[i].command == RILL_COMMAND_LIST)
             held_sent = strcmp(sent[i].frames[0], "6") == 0; /* 5 went with the refused STATUS */
         if (sent[i].command == RILL_COMMAND_SUBMIT)
@@ -117,7 +129,9 @@ int main(void)
             status_again = sent[i].count == 2 && strcmp(sent[i].frames[0], "2") == 0 &&
                            strcmp(sent[i].frames[1], "0123") == 0;
     }
-    CHECK(submit_again && status_again && held_sent);
+    CHECK(submit_again && status_again && held_sent && keyed_sent);
+    rill_message_t keyed_answer = reply(RILL_COMMAND_PUBLISHED, keyed_req, NULL);
+    CHECK(rill_broker_calls_answer(calls, &keyed_answer) == 0 && keyed.calls == 1);
     rill_message_t listed = reply(RILL_COMMAND_LIST, "6", NULL);
     CHECK(rill_broker_calls_answer(calls, &listed) == 0 && held.calls == 1 && held.outcome == RILL_CALL_REPLIED);
 
@@ -140,7 +154,7 @@ int main(void)
 
     /* A send that fails when asked again: the call waits for its deadline. */
     refuse_sends = 1;
-    CHECK(rill_broker_calls_resend(calls) == 0 && rill_broker_calls_resent(calls) == 3);
+    CHECK(rill_broker_calls_resend(calls) == 0 && rill_broker_calls_resent(calls) == 4);
     refuse_sends = 0;
 
     /* Cancelled: forgotten, never called, never sent again. */
