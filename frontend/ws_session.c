@@ -459,6 +459,13 @@ static void op_publish(ws_session_t *self, json_t *message, json_t *id)
         reply_error(self, "publish", id, "bad_json", "\"data\" is the message: any JSON value");
         return;
     }
+    /* rill/10: "key", as POST's Idempotency-Key. */
+    json_t *key = json_object_get(message, "key");
+    if (key != NULL && (!json_is_string(key) ||
+                        !rill_publish_key_is_valid(json_string_value(key), json_string_length(key), 0))) {
+        reply_error(self, "publish", id, "bad_request", "\"key\" must match [A-Za-z0-9._:-]{1,128}");
+        return;
+    }
     char *text = json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY);
     if (text == NULL || strlen(text) > config->max_body_bytes) {
         free(text);
@@ -474,7 +481,8 @@ static void op_publish(ws_session_t *self, json_t *message, json_t *id)
         rill_ws_conn_hold_reading(self->conn, 1); /* a client faster than the broker waits */
     if (self->streams->leases != NULL)
         publish->call = rill_topic_leases_publish(self->streams->leases, subject.name, subject.length, text,
-                                                  strlen(text), NULL, 0, on_publish_reply, publish);
+                                                  strlen(text), key != NULL ? json_string_value(key) : NULL,
+                                                  key != NULL ? json_string_length(key) : 0, on_publish_reply, publish);
     free(text);
     if (publish->call == NULL) {
         reply_error(self, "publish", id, "unavailable", "no broker");

@@ -666,3 +666,38 @@ def test_ws_broker_notices_once_per_socket(ctx):
     names = [f.get("event") for f in frames if "seq" not in f]
     check(names.count("broker_unavailable") == 1 and names.count("broker_available") == 1,
           "each notice once on the socket, not once per subscription: %r" % names)
+
+
+def test_ws_publish_with_a_key_is_published_once(ctx):
+    # rill/10: "key" is the Idempotency-Key of a WebSocket publish: the
+    # same message again is answered with its seq and "repeated", and the
+    # subscriber sees it once; a bad key is refused and publishes nothing.
+    import websockets
+    system = ctx.system(workers=1)
+    system.wait_healthy()
+
+    async def scenario():
+        answers, frames = [], []
+        async with websockets.connect(ws_url(system, "/v1/topics/ws.k")) as ws:
+            await until(ws, lambda f: is_notice(f, "subscribed"), "subscribed")
+            for key in ("k-1", "k-1", "bad key", None):
+                op = {"op": "publish", "topic": "ws.k", "data": {"n": 1} if key != "bad key" else 2}
+                if key is not None:
+                    op["key"] = key
+                await ws.send(json.dumps(op))
+                got = await until(ws, lambda f: f.get("event") in ("published", "error"), "an answer")
+                answers.append(got[-1])
+                frames.extend(got[:-1])
+            messages = [f for f in frames if f.get("topic") == "ws.k"]
+            while len(messages) < 2:
+                frame = await next_frame(ws)
+                if frame.get("topic") == "ws.k":
+                    messages.append(frame)
+        return answers, messages
+
+    answers, messages = run(scenario())
+    check(answers[0]["data"] == {"topic": "ws.k", "seq": 1}, answers)
+    check(answers[1]["data"] == {"topic": "ws.k", "seq": 1, "repeated": True}, answers)
+    check(answers[2]["event"] == "error" and answers[2]["data"]["code"] == "bad_request", answers)
+    check(answers[3]["data"] == {"topic": "ws.k", "seq": 2}, answers)
+    check([(m["seq"], m["data"]) for m in messages] == [(1, {"n": 1}), (2, {"n": 1})], messages)
