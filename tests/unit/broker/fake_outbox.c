@@ -4,6 +4,7 @@
  */
 #include "rill_event_batch.h"
 #include "fake_outbox.h"
+#include "topic_lease.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -142,4 +143,17 @@ rill_broker_t *fake_outbox_broker(const rill_config_t *config)
     }
     rill_broker_end_recovery(broker);
     return broker;
+}
+
+void fake_publish_keyed(rill_broker_t *broker, const char *routing, const char *req, const char *name,
+                        const char *data, const char *key)
+{
+    rill_frame_t from = rill_frame_from_string(routing);
+    rill_message_t message = {.command = RILL_COMMAND_PUBLISH, .argument_count = 5};
+    message.arguments[0] = rill_frame_from_string(req);
+    message.arguments[1] = rill_frame_from_string(name);
+    message.arguments[2] = rill_frame_from_string(data);
+    message.arguments[3] = (rill_frame_t){NULL, 0};
+    message.arguments[4] = rill_frame_from_string(key);
+    rill_topic_lease_publish(broker, &from, &message);
 }

@@ -56,6 +56,10 @@ rill_outbox_t fake_outbox(void);
 rill_broker_t *fake_outbox_broker(const rill_config_t *config);
 void forget_recorded(void);
 const published_t *last_published(void);
+/* A frontend's (routing's) PUBLISH req name data "" key (rill/10), handled
+ * as the control channel hands it on (topic_lease.h). */
+void fake_publish_keyed(rill_broker_t *broker, const char *routing, const char *req, const char *name,
+                        const char *data, const char *key);
 /* The last command sent to routing, of that command; NULL if none. */
 const sent_t *last_command(const char *routing, rill_command_t command);
 

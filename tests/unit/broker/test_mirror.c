@@ -13,7 +13,6 @@
 #include "rill_clock.h"
 #include "rill_test.h"
 #include "takeover.h"
-#include "topic_lease.h"
 #include "worker_life.h"
 
 #include <stdio.h>
@@ -332,14 +331,7 @@ static void test_dedup_across_takeover(void)
 static uint64_t publish_keyed(rill_broker_t *broker, const char *req, const char *name, const char *data,
                               const char *key, int *repeated)
 {
-    rill_frame_t from = rill_frame_from_string("fa");
-    rill_message_t message = {.command = RILL_COMMAND_PUBLISH, .argument_count = 5};
-    message.arguments[0] = rill_frame_from_string(req);
-    message.arguments[1] = rill_frame_from_string(name);
-    message.arguments[2] = rill_frame_from_string(data);
-    message.arguments[3] = (rill_frame_t){NULL, 0};
-    message.arguments[4] = rill_frame_from_string(key);
-    rill_topic_lease_publish(broker, &from, &message);
+    fake_publish_keyed(broker, "fa", req, name, data, key);
     const sent_t *reply = fake.reply_count > 0 ? &fake.replies[fake.reply_count - 1] : NULL;
     if (reply == NULL || reply->command != RILL_COMMAND_PUBLISHED || strcmp(reply->frames[0], req) != 0)
         return 0;

@@ -245,20 +245,6 @@ static void test_silence_idle_and_stall(void)
     finish(&broker);
 }
 
-/* rill/10: PUBLISH req name data "" key from routing. */
-static void publish_keyed(rill_broker_t *broker, const char *routing, const char *req, const char *name,
-                          const char *data, const char *key)
-{
-    rill_frame_t from = rill_frame_from_string(routing);
-    rill_message_t message = {.command = RILL_COMMAND_PUBLISH, .argument_count = 5};
-    message.arguments[0] = rill_frame_from_string(req);
-    message.arguments[1] = rill_frame_from_string(name);
-    message.arguments[2] = rill_frame_from_string(data);
-    message.arguments[3] = (rill_frame_t){NULL, 0};
-    message.arguments[4] = rill_frame_from_string(key);
-    rill_topic_lease_publish(broker, &from, &message);
-}
-
 /* The last reply is PUBLISHED req {"topic":name,"seq":seq,"repeated":true}. */
 static int repeated_as(const char *req, const char *name, unsigned seq)
 {
@@ -279,35 +265,35 @@ static int refused_with(const char *req, const char *code)
 static void test_publish_keys(void)
 {
     rill_broker_t *broker = new_broker();
-    publish_keyed(broker, "fa", "r1", "news", "{\"a\":1}", "order-17");
+    fake_publish_keyed(broker, "fa", "r1", "news", "{\"a\":1}", "order-17");
     CHECK(published_as("r1", "news", 1, 0) && fake.published_count == 1);
     /* The same key and message again, from any frontend: its seq, nothing published. */
-    publish_keyed(broker, "fb", "r2", "news", "{\"a\":1}", "order-17");
+    fake_publish_keyed(broker, "fb", "r2", "news", "{\"a\":1}", "order-17");
     CHECK(repeated_as("r2", "news", 1) && fake.published_count == 1 && broker->counters->publish_repeats == 1);
     /* Another message with that key: refused. The key on another topic: its own. */
-    publish_keyed(broker, "fa", "r3", "news", "{\"a\":2}", "order-17");
+    fake_publish_keyed(broker, "fa", "r3", "news", "{\"a\":2}", "order-17");
     CHECK(refused_with("r3", "conflict") && fake.published_count == 1);
-    publish_keyed(broker, "fa", "r4", "other", "{\"a\":1}", "order-17");
+    fake_publish_keyed(broker, "fa", "r4", "other", "{\"a\":1}", "order-17");
     CHECK(published_as("r4", "other", 1, 0) && fake.published_count == 2);
     /* A drawn key, and no key: each message is new. */
-    publish_keyed(broker, "fa", "r5", "news", "{}", "~00ff");
+    fake_publish_keyed(broker, "fa", "r5", "news", "{}", "~00ff");
     publish(broker, "fa", "r6", "news", "{}", NULL);
     CHECK(published_as("r6", "news", 3, 0) && fake.published_count == 4);
-    publish_keyed(broker, "fa", "r7", "news", "{}", "~00ff");
+    fake_publish_keyed(broker, "fa", "r7", "news", "{}", "~00ff");
     CHECK(repeated_as("r7", "news", 2));
     /* Expired: a drawn key after its 30 s, a client's after publish_key_ttl_ms. */
     uint64_t now = rill_clock_monotonic_ms();
     rill_publish_keys_expire(broker->publish_keys, now + RILL_PUBLISH_KEYS_DRAWN_TTL_MS + 1);
     CHECK(rill_publish_keys_count(broker->publish_keys) == 2);
-    publish_keyed(broker, "fa", "r8", "news", "{}", "~00ff");
+    fake_publish_keyed(broker, "fa", "r8", "news", "{}", "~00ff");
     CHECK(published_as("r8", "news", 4, 0));
     rill_publish_keys_expire(broker->publish_keys, now + broker->config.publish_key_ttl_ms + 1);
     CHECK(rill_publish_keys_count(broker->publish_keys) == 0);
-    publish_keyed(broker, "fa", "r9", "news", "{\"a\":1}", "order-17");
+    fake_publish_keyed(broker, "fa", "r9", "news", "{\"a\":1}", "order-17");
     CHECK(published_as("r9", "news", 5, 0));
     /* A topic made again (deleted, evicted) knows none of its old keys. */
     rill_topic_table_remove(broker->topics, topic(broker, "news"));
-    publish_keyed(broker, "fa", "r10", "news", "{\"a\":1}", "order-17");
+    fake_publish_keyed(broker, "fa", "r10", "news", "{\"a\":1}", "order-17");
     CHECK(published_as("r10", "news", 1, 0));
     finish(&broker);
 }
@@ -318,8 +304,8 @@ static void test_publish_keys_behind_a_lease(void)
 {
     rill_broker_t *broker = new_broker();
     leased_to_fa(broker, "news");
-    publish_keyed(broker, "fb", "k1", "news", "{\"b\":1}", "b-1");
-    publish_keyed(broker, "fb", "k2", "news", "{\"b\":1}", "b-1");
+    fake_publish_keyed(broker, "fb", "k1", "news", "{\"b\":1}", "b-1");
+    fake_publish_keyed(broker, "fb", "k2", "news", "{\"b\":1}", "b-1");
     CHECK(last_reply()->command == RILL_COMMAND_REVOKE && topic(broker, "news")->lease.waiting_count == 2);
     size_t before = fake.published_count;
     revoked(broker, "fa", "news");
