@@ -392,9 +392,16 @@ static h2o_socket_t *watch(rill_broker_link_t *self, void *socket)
 }
 
 /* How the call table's messages leave (broker_calls.h). */
+static int tell(rill_broker_link_t *self, rill_command_t command, const rill_frame_t *arguments,
+                size_t argument_count, int expected_to_fail);
+static int switching(rill_broker_link_t *self);
+
+/* A call that cannot be sent during a switch is held for the next broker
+ * (broker_calls.h): expected, so not a warning per request. */
 static int send_call(void *context, rill_command_t command, const rill_frame_t *frames, size_t count)
 {
-    return rill_broker_link_tell(context, command, frames, count);
+    rill_broker_link_t *self = context;
+    return tell(self, command, frames, count, switching(self));
 }
 
 /* endpoints: one, or a broker and its standby (rill_failover.h). */
@@ -596,17 +603,24 @@ rill_broker_call_t *rill_broker_link_call(rill_broker_link_t *self, rill_command
     return rill_broker_calls_start(self->calls, command, arguments, argument_count, reply, owner, switching(self));
 }
 
-int rill_broker_link_tell(rill_broker_link_t *self, rill_command_t command,
-                          const rill_frame_t *arguments, size_t argument_count)
+static int tell(rill_broker_link_t *self, rill_command_t command, const rill_frame_t *arguments,
+                size_t argument_count, int expected_to_fail)
 {
     int sent = rill_protocol_send_command(self->control, NULL, command, arguments, argument_count,
                                           ZMQ_DONTWAIT);
     int saved = errno;
     schedule_drain(self);
-    if (sent != 0)
-        rill_log_warn(NULL, "%s not sent to broker: %s", rill_command_name(command),
-                      zmq_strerror(saved));
+    if (sent != 0 && expected_to_fail)
+        rill_log_debug(NULL, "%s held for the next broker: %s", rill_command_name(command), zmq_strerror(saved));
+    else if (sent != 0)
+        rill_log_warn(NULL, "%s not sent to broker: %s", rill_command_name(command), zmq_strerror(saved));
     return sent == 0 ? 0 : -1;
+}
+
+int rill_broker_link_tell(rill_broker_link_t *self, rill_command_t command,
+                          const rill_frame_t *arguments, size_t argument_count)
+{
+    return tell(self, command, arguments, argument_count, 0);
 }
 
 void rill_broker_link_cancel(rill_broker_link_t *self, rill_broker_call_t **call)
