@@ -171,7 +171,8 @@ static rill_topic_t *topic_or_refusal(rill_broker_t *self, const rill_frame_t *r
 
 /* A message whose key the topic knows (rill/10, publish_keys.h): 1 when
  * it was answered here (the same message: its seq again; another one:
- * conflict), 0 when it is new. */
+ * conflict), 0 when it is new. The answer carries no lease flag, and the
+ * frontend reads nothing of its lease from it (its seq may be long past). */
 static int answer_known_key(rill_broker_t *self, const rill_frame_t *routing, rill_frame_t req, rill_topic_t *topic,
                             rill_frame_t key, uint64_t hash)
 {

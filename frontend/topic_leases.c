@@ -92,7 +92,7 @@ static void forget_if_idle(rill_topic_leases_t *self, topic_lease_t *lease)
         zhashx_delete(self->topics, lease->name);
 }
 
-/* The seq in a PUBLISHED answer {"topic":…,"seq":N}; 0 if none. */
+/* The seq in a PUBLISHED answer {"topic":…,"seq":N[,…]}; 0 if none. */
 static uint64_t answered_seq(rill_frame_t answer)
 {
     static const char key[] = "\"seq\":";
@@ -100,11 +100,22 @@ static uint64_t answered_seq(rill_frame_t answer)
     if (at == NULL)
         return 0;
     at += sizeof(key) - 1;
-    const uint8_t *end = memchr(at, '}', (size_t)(answer.data + answer.size - at));
+    const uint8_t *end = at;
+    while (end < answer.data + answer.size && *end >= '0' && *end <= '9')
+        end++;
     uint64_t seq = 0;
-    if (end == NULL || rill_frame_to_u64((rill_frame_t){at, (size_t)(end - at)}, &seq) != 0)
+    if (rill_frame_to_u64((rill_frame_t){at, (size_t)(end - at)}, &seq) != 0)
         return 0;
     return seq;
+}
+
+/* rill/10: an answer to a message whose key the topic knew: its seq is
+ * that of the first sending, long past maybe, and it says nothing of the
+ * lease. */
+static int answer_is_repeated(rill_frame_t answer)
+{
+    static const char key[] = "\"repeated\":true";
+    return memmem(answer.data, answer.size, key, sizeof(key) - 1) != NULL;
 }
 
 static void on_published(void *owner, rill_call_outcome_t outcome, const rill_message_t *message,
@@ -123,7 +134,7 @@ static void on_published(void *owner, rill_call_outcome_t outcome, const rill_me
         }
     } else {
         lease->unnumbered--;
-        if (replied && message->command == RILL_COMMAND_PUBLISHED) {
+        if (replied && message->command == RILL_COMMAND_PUBLISHED && !answer_is_repeated(message->arguments[1])) {
             /* Every answer says where the numbering stands and whether
              * the lease is this frontend's now. */
             uint64_t seq = answered_seq(message->arguments[1]);

@@ -203,3 +203,33 @@ def test_a_websocket_publisher_gets_its_own_messages_under_the_lease(ctx):
     answers = sorted((f["data"]["id"], f["data"]["seq"]) for f in frames if f.get("event") == "published")
     check(answers == [(n, n + 1) for n in range(20)], "the answers: %r" % answers)
     check(lease_metrics(system)["leases_granted_total"] == 1, lease_metrics(system))
+
+
+def test_keyed_messages_of_the_lease_holder_keep_one_numbering(ctx):
+    # rill/10: a message with an Idempotency-Key is never numbered by the
+    # lease holder (the broker decides whether it is new), and the answer
+    # to one sent again names a seq long past: the holder must neither
+    # rewind its numbering nor drop its lease for it. Every subscriber
+    # sees each seq once, in order.
+    system = ctx.system(workers=1, log_level="debug")
+    system.wait_healthy()
+    port2 = system.start_frontend_on_free_port()
+    here = system.stream("GET", "/v1/topics/lease.k")
+    there = system.stream_on(port2, "GET", "/v1/topics/lease.k")
+    check(here.status == 200 and there.status == 200, (here.status, there.status))
+    key = {"Idempotency-Key": "k-1"}
+    seqs = [publish(system, "lease.k", {"n": n}) for n in range(1, 4)]
+    seqs.append(publish(system, "lease.k", {"n": 4}, key))
+    seqs += [publish(system, "lease.k", {"n": n}) for n in range(5, 8)]
+    status, again = system.json_request("POST", "/v1/topics/lease.k", {"n": 4}, key)
+    check(status == 202 and again == {"topic": "lease.k", "seq": 4, "repeated": True}, (status, again))
+    seqs += [publish(system, "lease.k", {"n": n}) for n in range(8, 11)]
+    check(seqs == list(range(1, 11)), "the 202s named %r" % seqs)
+    expected = [(n, {"n": n}) for n in range(1, 11)]
+    check(topic_events(here, 10) == expected, "the publisher's frontend: %r" % here.events[-5:])
+    check(topic_events(there, 10) == expected, "the other frontend: %r" % there.events[-5:])
+    metrics = lease_metrics(system)
+    check(metrics["leases"] == 1 and metrics["lease_refusals_total"] == 0, metrics)
+    log = system.frontend.log_text()
+    check("lease.k: numbered here (lease)" in log, "the publisher's frontend held the lease")
+    check("lease.k: lease given up" not in log, "the repeated answer took the lease away: %s" % log[-2000:])
