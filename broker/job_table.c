@@ -284,6 +284,13 @@ static void insert_sorted(rill_link_t *head, rill_job_t *job, rill_link_t *link,
     rill_list_insert_before(position->next, link);
 }
 
+void rill_job_table_set_serial(rill_job_table_t *self, rill_job_t *job, uint64_t serial)
+{
+    job->serial = serial;
+    if (serial > self->serial)
+        self->serial = serial;
+}
+
 int rill_job_table_insert(rill_job_table_t *self, rill_job_t *job, uint64_t deadline_ms)
 {
     if (rill_id_index_insert(self->jobs, job) != 0)

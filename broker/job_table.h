@@ -154,6 +154,10 @@ void rill_job_table_on_expire(rill_job_table_t *self, void (*callback)(void *arg
 /* Takes ownership of job (state queued). deadline_ms is monotonic, 0 = none.
  * Returns 0, or -1 if the id exists (job not taken). */
 int rill_job_table_insert(rill_job_table_t *self, rill_job_t *job, uint64_t deadline_ms);
+/* A standby's mirror (mirror_job.c): job takes the serial the active gave
+ * it, so lists page the same on both and a takeover knows the order jobs
+ * were submitted in; jobs inserted later get serials past it. */
+void rill_job_table_set_serial(rill_job_table_t *self, rill_job_t *job, uint64_t serial);
 rill_job_t *rill_job_table_find(rill_job_table_t *self, const char *id);
 /* id given as a frame: any length, not NUL-terminated. */
 rill_job_t *rill_job_table_find_frame(rill_job_table_t *self, const uint8_t *id, size_t length);

@@ -30,7 +30,7 @@ char *rill_mirror_job_encode(const rill_job_t *job, uint64_t now_ms)
     json_t *args = job->args != NULL ? json_stringn(job->args, job->args_length) : json_null();
     json_t *record = json_pack(
         "{s:s, s:s, s:o, s:o, s:o, s:b, s:o, s:I, s:I, s:I, s:I, s:i, s:I, s:I, s:I, s:b, s:o, s:o, s:o, s:I, "
-        "s:I, s:I, s:I, s:I, s:s, s:o}",
+        "s:I, s:I, s:I, s:I, s:s, s:o, s:I}",
         "kind", job->kind, "source", job->source, "args", args != NULL ? args : json_null(), "key",
         text_or_null(job->key), "who", text_or_null(job->who), "detached", job->detached, "pipeline",
         text_or_null(job->pipeline), "submitted_ms", (json_int_t)job->submitted_ms, "started_ms",
@@ -40,7 +40,8 @@ char *rill_mirror_job_encode(const rill_job_t *job, uint64_t now_ms)
         "retry_reason", text_or_null(job->retry_reason), "worker", worker != NULL ? worker : json_null(), "follow",
         follow != NULL ? follow : json_array(), "last_seq", (json_int_t)job->last_seq, "parts",
         (json_int_t)job->parts, "retain_ms", (json_int_t)job->retain_ms, "retries", (json_int_t)job->retries,
-        "flush_ms", (json_int_t)job->flush_ms, "batch", job->batch, "identity", text_or_null(job->identity));
+        "flush_ms", (json_int_t)job->flush_ms, "batch", job->batch, "identity", text_or_null(job->identity),
+        "serial", (json_int_t)job->serial);
     char *text = record != NULL ? json_dumps(record, JSON_COMPACT) : NULL;
     json_decref(record);
     return text;
@@ -156,6 +157,8 @@ int rill_mirror_job_apply(rill_broker_t *self, const char *id, const uint8_t *te
     job->flush_ms = number_of(record, "flush_ms");
     const char *batch = string_of(record, "batch");
     snprintf(job->batch, sizeof(job->batch), "%s", batch != NULL ? batch : "");
+    if (number_of(record, "serial") != 0) /* rill/10 */
+        rill_job_table_set_serial(self->jobs, job, number_of(record, "serial"));
     json_decref(record);
     return 0;
 }

@@ -422,6 +422,14 @@ void rill_pipelines_start_batch(rill_pipelines_t *self, rill_pipeline_group_t *g
     }
 }
 
+void rill_pipelines_resume_batch(rill_pipelines_t *self, const rill_pipeline_config_t *pipeline, rill_job_t **jobs,
+                                 size_t count)
+{
+    if (count == 0)
+        return;
+    rill_pipelines_start_batch(self, group_get(self, jobs[0], pipeline), jobs, count);
+}
+
 rill_job_t **rill_pipelines_ordered_retry(const rill_job_t *job, size_t *count)
 {
     const rill_pipeline_batch_t *batch = job->pipeline_batch;

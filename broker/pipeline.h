@@ -94,6 +94,14 @@ size_t rill_pipeline_group_peek(rill_pipeline_group_t *group, rill_job_t **jobs,
 void rill_pipelines_start_batch(rill_pipelines_t *self, rill_pipeline_group_t *group, rill_job_t **jobs,
                                size_t count);
 
+/* A standby's takeover (takeover.c): jobs of pipeline that were in one
+ * batch in flight on the old active (its mirrored batch id), not ended, in
+ * their order: their group counts that batch in flight again, so an
+ * ordered group sends no next batch before they end, and a lost ordered
+ * batch goes again together (as if start_batch had sent them here). */
+void rill_pipelines_resume_batch(rill_pipelines_t *self, const rill_pipeline_config_t *pipeline, rill_job_t **jobs,
+                                 size_t count);
+
 /* job is queued again (its worker was lost) and its batch was an ordered
  * one: the jobs of that batch queued again (job among them), in the
  * batch's order, to go together as one ordered batch again (caller frees;

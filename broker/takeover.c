@@ -28,6 +28,55 @@ static void collect(void *argument, rill_job_t *job)
     list->jobs[list->count++] = job;
 }
 
+/* Submission order: the serials the old active gave (mirror_job.c). */
+static int by_serial(const void *a, const void *b)
+{
+    const rill_job_t *left = *(rill_job_t *const *)a, *right = *(rill_job_t *const *)b;
+    return left->serial < right->serial ? -1 : left->serial > right->serial;
+}
+
+/* In-flight batches: by batch id, then submission order. */
+static int by_batch(const void *a, const void *b)
+{
+    const rill_job_t *left = *(rill_job_t *const *)a, *right = *(rill_job_t *const *)b;
+    int order = strcmp(left->batch, right->batch);
+    return order != 0 ? order : by_serial(a, b);
+}
+
+/* The pipeline a mirrored job still goes through here: the one it was
+ * submitted to, when the config in force still matches it there. */
+static const rill_pipeline_config_t *pipeline_of(rill_broker_t *broker, const rill_job_t *job)
+{
+    const rill_pipeline_config_t *pipeline = rill_config_match_pipeline(&broker->config, job->kind, job->source);
+    return pipeline != NULL && job->pipeline != NULL && strcmp(job->pipeline, pipeline->name) == 0 ? pipeline : NULL;
+}
+
+/* Pipeline jobs not ended that went in a batch on the old active: that
+ * batch is still in flight (a batch ends with its last job), and their
+ * group counts it so (pipeline.h). Returns how many batches. */
+static size_t resume_batches(rill_broker_t *broker, const job_list_t *list)
+{
+    rill_job_t **batched = rill_xcalloc(list->count + 1, sizeof(*batched));
+    size_t count = 0, batches = 0;
+    for (size_t i = 0; i < list->count; i++) {
+        rill_job_t *job = list->jobs[i];
+        if (!rill_job_is_ended(job) && job->batch[0] != '\0' && pipeline_of(broker, job) != NULL)
+            batched[count++] = job;
+    }
+    qsort(batched, count, sizeof(*batched), by_batch);
+    for (size_t start = 0; start < count;) {
+        size_t end = start + 1;
+        while (end < count && strcmp(batched[end]->batch, batched[start]->batch) == 0)
+            end++;
+        rill_pipelines_resume_batch(broker->pipelines, pipeline_of(broker, batched[start]), batched + start,
+                                    end - start);
+        batches++;
+        start = end;
+    }
+    free(batched);
+    return batches;
+}
+
 /* How far a topic's seqs jump at a takeover when it had a message in the
  * moments before: the old active publishes a topic's message on the XPUB
  * as it takes it and mirrors it at the end of that pass of its loop, so a
@@ -82,7 +131,10 @@ void rill_takeover_run(rill_broker_t *broker, const char *mirrored, uint64_t sta
     /* The table cannot change while it is walked: the jobs first. */
     job_list_t list = {rill_xcalloc(rill_job_table_size(broker->jobs) + 1, sizeof(rill_job_t *)), 0};
     rill_job_table_foreach(broker->jobs, collect, &list);
-    size_t running = 0, queued = 0;
+    /* In the order they were submitted: a pipeline's buffer is. */
+    qsort(list.jobs, list.count, sizeof(*list.jobs), by_serial);
+    size_t batches = resume_batches(broker, &list);
+    size_t running = 0, queued = 0, buffered = 0;
     uint64_t wall_ms = rill_clock_wall_ms();
     size_t remembered = 0;
     for (size_t i = 0; i < list.count; i++) {
@@ -102,6 +154,11 @@ void rill_takeover_run(rill_broker_t *broker, const char *mirrored, uint64_t sta
              * retried after it, not counted. */
             rill_broker_retry_job(broker, job, "worker_lost", 0);
             running++;
+        } else if (job->batch[0] == '\0' && pipeline_of(broker, job) != NULL) {
+            /* Never sent: through its pipeline again (debounce, buffer,
+             * its group's order), not straight to a worker. */
+            rill_pipelines_submit(broker->pipelines, job, pipeline_of(broker, job), now_ms);
+            buffered++;
         } else if (!rill_ready_queue_contains(job)) {
             rill_ready_queue_push_back(broker->ready, job);
             queued++;
@@ -120,10 +177,10 @@ void rill_takeover_run(rill_broker_t *broker, const char *mirrored, uint64_t sta
     broker->events_at_risk_ms = now_ms; /* followed jobs get their syncs too */
     broker->dispatch_needed = 1;
     rill_log_info(NULL, "standby: taking over as broker %s%s: %zu jobs were running (they wait %llu ms for their "
-                  "workers), %zu queued, %zu jobs and %zu topics known (%zu busy ones number on %d further), %zu "
-                  "jobs a dedup pipeline joins to",
+                  "workers), %zu queued, %zu in pipelines behind %zu batches in flight, %zu jobs and %zu topics "
+                  "known (%zu busy ones number on %d further), %zu jobs a dedup pipeline joins to",
                   broker->instance_id, same ? " (the mirrored broker's identity)" : " (no complete mirror: a new identity)",
-                  running, (unsigned long long)window, queued, rill_job_table_size(broker->jobs),
+                  running, (unsigned long long)window, queued, buffered, batches, rill_job_table_size(broker->jobs),
                   rill_topic_table_size(broker->topics), topics.jumped, TOPIC_SEQ_JUMP, remembered);
 }
 

@@ -309,6 +309,36 @@ def test_a_publish_in_flight_when_the_primary_stops_is_asked_again(ctx):
     check(seen[-1]["seq"] == after, (seen[-1], after))
 
 
+def test_an_ordered_pipeline_keeps_its_order_across_a_takeover(ctx):
+    # An ordered pipeline (batches of two, one group): the primary sent the
+    # first batch to a worker and holds the next two jobs in its buffer when
+    # it is killed. The standby counts that batch in flight again (its
+    # worker re-joins with it), so the next jobs start only after it ended;
+    # before, they went straight to a worker at the takeover.
+    config = dict(CONFIG, pipelines=[{"name": "inorder", "match": {"kind": "demo"}, "mode": "ordered",
+                                      "group_by": "none", "buffer_max": 2, "buffer_ms": 50}])
+    system = ctx.system(workers=2, config=config, standby=True)
+    system.wait_healthy(workers=2)
+    ids = detach(system, *[demo(15, 100) for _ in range(4)])
+    system.wait_for(lambda: system.job_status(ids[0])["parts"] >= 2, timeout=20, what="the first batch under way")
+    check(system.job_status(ids[2])["state"] == "queued", system.job_status(ids[2]))
+    system.broker.popen.kill()
+    system.broker.popen.wait()
+    system.broker.expected_exit = -9
+    system.wait_healthy(workers=2, timeout=20)
+    if not system.paired:
+        print("standby: this broker has no --standby-of: no mirror of the pipeline's jobs")
+        return
+    system.wait_for(lambda: all(system.job_status(i)["state"] == "done" for i in ids), timeout=40,
+                    what="the four jobs to end")
+    timings = [system.job_status(i)["timings"] for i in ids]
+    first_batch_end = max(timings[0]["ended_ms"], timings[1]["ended_ms"])
+    check(timings[2]["started_ms"] >= first_batch_end and timings[3]["started_ms"] >= first_batch_end,
+          "the second batch started while the first ran: %r\n%s" % (timings, system.logs_tail()))
+    check([system.job_status(i)["attempt"] for i in ids] == [1, 1, 1, 1], [system.job_status(i) for i in ids])
+    check(system.job_status(ids[2])["batch"] == system.job_status(ids[3])["batch"], "3 and 4 go together")
+
+
 def test_clients_find_the_standby_when_the_first_broker_is_down(ctx):
     # The first endpoint has no broker at all (nothing to close a
     # connection): silence for 2 heartbeats moves the clients on.

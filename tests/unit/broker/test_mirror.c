@@ -326,6 +326,91 @@ static void test_dedup_across_takeover(void)
     forget_recorded();
 }
 
+/* An ordered pipeline of batches of two, one group. */
+static rill_broker_t *new_ordered_broker(void)
+{
+    rill_config_t config;
+    rill_config_defaults(&config);
+    config.heartbeat_ms = HEARTBEAT_MS;
+    rill_pipeline_config_t *pipeline = &config.pipelines[config.pipeline_count++];
+    memset(pipeline, 0, sizeof(*pipeline));
+    snprintf(pipeline->name, sizeof(pipeline->name), "inorder");
+    snprintf(pipeline->kind, sizeof(pipeline->kind), "demo");
+    pipeline->group_by = RILL_GROUP_BY_NONE;
+    pipeline->mode = RILL_PIPELINE_ORDERED;
+    pipeline->buffer_max = 2;
+    pipeline->concurrency = 1;
+    pipeline->retain_ms = 60000;
+    pipeline->retain_parts = 100;
+    pipeline->timeout_ms = 600000;
+    return fake_outbox_broker(&config);
+}
+
+/* The ids of the jobs of the BATCH messages sent since command index from. */
+static void batched_since(size_t from, char *out, size_t size)
+{
+    out[0] = '\0';
+    for (size_t i = from; i < fake.command_count; i++) {
+        if (fake.commands[i].command != RILL_COMMAND_BATCH)
+            continue;
+        for (const char *at = fake.commands[i].frames[0]; (at = strstr(at, "\"id\":\"")) != NULL; at += 6) {
+            size_t used = strlen(out);
+            snprintf(out + used, size - used, "%.1s", at + 6 + RILL_JOB_ID_LENGTH - 1);
+        }
+    }
+}
+
+/* An ordered pipeline's order across a takeover: the batch the old active
+ * had sent stays in flight for its group (its worker re-joins with it), so
+ * the jobs still in the buffer go only after it ended, together and in
+ * their order; before, they went to the ready queue and out at once. */
+static void test_ordered_pipeline_across_takeover(void)
+{
+    static const char *ids[] = {"00000000000000000000000000000001", "00000000000000000000000000000002",
+                                "00000000000000000000000000000003", "00000000000000000000000000000004"};
+    rill_broker_t *active = new_ordered_broker();
+    link_t link = {.passive = new_ordered_broker()};
+    rill_mirror_out_t out = {0};
+    (void)hello(active, "w1", NULL, 0);
+    /* Submitted in an order the job table's walk need not keep. */
+    for (size_t i = 0; i < 4; i++)
+        (void)submit_one(active, ids[i], 1);
+    forget_recorded();
+    rill_broker_dispatch(active);
+    char sent[16];
+    batched_since(0, sent, sizeof(sent));
+    CHECK(strcmp(sent, "12") == 0);
+    rill_mirror_out_start(&out, active);
+    flush_all(&out, active, &link);
+    rill_broker_t *passive = link.passive;
+    CHECK(!link.broken && link.in.complete && rill_job_table_size(passive->jobs) == 4);
+    CHECK(rill_job_table_find(passive->jobs, ids[2])->serial == rill_job_table_find(active->jobs, ids[2])->serial);
+    rill_takeover_run(passive, link.in.broker, link.in.started_ms, rill_clock_monotonic_ms());
+    /* The worker comes back with its batch; the others wait behind it. */
+    rill_hello_job_t reported[2] = {{.id = ids[0], .kind = "demo", .attempt = 1, .seq = 0, .first = 1},
+                                    {.id = ids[1], .kind = "demo", .attempt = 1, .seq = 0, .first = 1}};
+    forget_recorded();
+    rill_worker_t *back = hello(passive, "w1", reported, 2);
+    CHECK(back != NULL && rill_job_table_find(passive->jobs, ids[0])->worker == back);
+    rill_broker_dispatch(passive);
+    batched_since(0, sent, sizeof(sent));
+    CHECKF(strcmp(sent, "") == 0, "sent while the first batch runs: %s", sent);
+    rill_broker_end_job(passive, rill_job_table_find(passive->jobs, ids[0]), RILL_JOB_DONE, NULL, NULL, 0);
+    rill_broker_dispatch(passive);
+    batched_since(0, sent, sizeof(sent));
+    CHECKF(strcmp(sent, "") == 0, "sent while the first batch runs: %s", sent);
+    rill_broker_end_job(passive, rill_job_table_find(passive->jobs, ids[1]), RILL_JOB_DONE, NULL, NULL, 0);
+    rill_broker_dispatch(passive);
+    batched_since(0, sent, sizeof(sent));
+    CHECKF(strcmp(sent, "34") == 0, "after the first batch: %s", sent);
+    /* A job submitted on the new active comes after every mirrored one. */
+    CHECK(submit_one(passive, "00000000000000000000000000000005", 1)->serial >
+          rill_job_table_find(passive->jobs, ids[3])->serial);
+    rill_broker_destroy(&active);
+    rill_broker_destroy(&link.passive);
+    forget_recorded();
+}
+
 /* PUBLISH req name data "" key (rill/10) from frontend "fa"; the seq the
  * answer gives, and whether it said repeated. */
 static uint64_t publish_keyed(rill_broker_t *broker, const char *req, const char *name, const char *data,
@@ -374,6 +459,7 @@ static void test_publish_keys_across_takeover(void)
 
 int main(void)
 {
+    test_ordered_pipeline_across_takeover();
     test_publish_keys_across_takeover();
     test_dedup_across_takeover();
     test_small_messages();
