@@ -157,3 +157,17 @@ void fake_publish_keyed(rill_broker_t *broker, const char *routing, const char *
     message.arguments[4] = rill_frame_from_string(key);
     rill_topic_lease_publish(broker, &from, &message);
 }
+
+rill_pipeline_config_t *fake_add_pipeline(rill_config_t *config, const char *name, const char *kind)
+{
+    rill_pipeline_config_t *pipeline = &config->pipelines[config->pipeline_count++];
+    memset(pipeline, 0, sizeof(*pipeline));
+    snprintf(pipeline->name, sizeof(pipeline->name), "%s", name);
+    snprintf(pipeline->kind, sizeof(pipeline->kind), "%s", kind);
+    pipeline->buffer_max = 1;
+    pipeline->concurrency = 1;
+    pipeline->retain_ms = 60000;
+    pipeline->retain_parts = 100;
+    pipeline->timeout_ms = 600000;
+    return pipeline;
+}

@@ -56,6 +56,9 @@ rill_outbox_t fake_outbox(void);
 rill_broker_t *fake_outbox_broker(const rill_config_t *config);
 void forget_recorded(void);
 const published_t *last_published(void);
+/* A pipeline added to config for kind: one job a batch, concurrency 1,
+ * retention and a deadline set; the caller sets the rest. */
+rill_pipeline_config_t *fake_add_pipeline(rill_config_t *config, const char *name, const char *kind);
 /* A frontend's (routing's) PUBLISH req name data "" key (rill/10), handled
  * as the control channel hands it on (topic_lease.h). */
 void fake_publish_keyed(rill_broker_t *broker, const char *routing, const char *req, const char *name,

@@ -18,16 +18,9 @@
 static rill_pipeline_config_t *add_pipeline(rill_config_t *config, const char *name)
 {
     snprintf(config->kinds[config->kind_count++], RILL_CONFIG_KIND_NAME_MAX, "%s", name);
-    rill_pipeline_config_t *pipeline = &config->pipelines[config->pipeline_count++];
-    memset(pipeline, 0, sizeof(*pipeline));
-    snprintf(pipeline->name, sizeof(pipeline->name), "%s", name);
-    snprintf(pipeline->kind, sizeof(pipeline->kind), "%s", name);
+    rill_pipeline_config_t *pipeline = fake_add_pipeline(config, name, name);
     pipeline->mode = RILL_PIPELINE_ORDERED;
     pipeline->buffer_max = 2;
-    pipeline->concurrency = 1;
-    pipeline->retain_ms = 60000;
-    pipeline->retain_parts = 100;
-    pipeline->timeout_ms = 600000;
     return pipeline;
 }
 

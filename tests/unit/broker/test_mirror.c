@@ -263,15 +263,8 @@ static rill_broker_t *new_dedup_broker(void)
     rill_config_t config;
     rill_config_defaults(&config);
     config.heartbeat_ms = HEARTBEAT_MS;
-    rill_pipeline_config_t *pipeline = &config.pipelines[config.pipeline_count++];
-    memset(pipeline, 0, sizeof(*pipeline));
-    snprintf(pipeline->name, sizeof(pipeline->name), "once");
-    snprintf(pipeline->kind, sizeof(pipeline->kind), "demo");
-    pipeline->buffer_max = 1;
+    rill_pipeline_config_t *pipeline = fake_add_pipeline(&config, "once", "demo");
     pipeline->concurrency = 4;
-    pipeline->retain_ms = 60000;
-    pipeline->retain_parts = 100;
-    pipeline->timeout_ms = 600000;
     pipeline->dedup = 1;
     return fake_outbox_broker(&config);
 }
@@ -332,17 +325,10 @@ static rill_broker_t *new_ordered_broker(void)
     rill_config_t config;
     rill_config_defaults(&config);
     config.heartbeat_ms = HEARTBEAT_MS;
-    rill_pipeline_config_t *pipeline = &config.pipelines[config.pipeline_count++];
-    memset(pipeline, 0, sizeof(*pipeline));
-    snprintf(pipeline->name, sizeof(pipeline->name), "inorder");
-    snprintf(pipeline->kind, sizeof(pipeline->kind), "demo");
+    rill_pipeline_config_t *pipeline = fake_add_pipeline(&config, "inorder", "demo");
     pipeline->group_by = RILL_GROUP_BY_NONE;
     pipeline->mode = RILL_PIPELINE_ORDERED;
     pipeline->buffer_max = 2;
-    pipeline->concurrency = 1;
-    pipeline->retain_ms = 60000;
-    pipeline->retain_parts = 100;
-    pipeline->timeout_ms = 600000;
     return fake_outbox_broker(&config);
 }
 
