@@ -25,6 +25,7 @@ struct rill_broker_call {
     size_t argument_count;
     size_t sizes[CALL_ARGUMENTS_MAX];
     uint8_t *copy; /* the argument frames back to back, to send again; NULL: never sent again */
+    int unsent;    /* held without having been sent (hold_unsent) */
     char req[24];
 };
 
@@ -144,6 +145,7 @@ rill_broker_call_t *rill_broker_calls_start(rill_broker_calls_t *self, rill_comm
         }
     }
     int sent = send_call(self, call, arguments) == 0;
+    call->unsent = !sent;
     if ((!sent && !(hold_unsent && call->copy != NULL)) || zhashx_insert(self->pending, call->req, call) != 0) {
         free(call->copy);
         free(call);
@@ -214,11 +216,14 @@ void rill_broker_calls_hold(rill_broker_calls_t *self)
             arm(self, call);
 }
 
-size_t rill_broker_calls_resend(rill_broker_calls_t *self)
+/* Sends the pending calls kept to be sent again (only the unsent ones
+ * when only_unsent), each from its copy; a fresh deadline for each that
+ * went. Not sent: its deadline answers it, as before. */
+static size_t send_copies(rill_broker_calls_t *self, int only_unsent)
 {
     size_t count = 0;
     for (rill_broker_call_t *call = zhashx_first(self->pending); call != NULL; call = zhashx_next(self->pending)) {
-        if (call->copy == NULL)
+        if (call->copy == NULL || (only_unsent && !call->unsent))
             continue;
         rill_frame_t arguments[CALL_ARGUMENTS_MAX];
         size_t at = 0;
@@ -226,14 +231,25 @@ size_t rill_broker_calls_resend(rill_broker_calls_t *self)
             arguments[i] = (rill_frame_t){call->copy + at, call->sizes[i]};
             at += call->sizes[i];
         }
-        /* Not sent: its deadline answers it, as before. */
         if (send_call(self, call, arguments) != 0)
             continue;
+        call->unsent = 0;
         arm(self, call);
         count++;
     }
+    return count;
+}
+
+size_t rill_broker_calls_resend(rill_broker_calls_t *self)
+{
+    size_t count = send_copies(self, 0);
     self->resent += count;
     return count;
+}
+
+size_t rill_broker_calls_send_unsent(rill_broker_calls_t *self)
+{
+    return send_copies(self, 1);
 }
 
 uint64_t rill_broker_calls_resent(const rill_broker_calls_t *self)

@@ -61,9 +61,11 @@ rill_broker_calls_t *rill_broker_calls_new(h2o_loop_t *loop, rill_broker_calls_s
 void rill_broker_calls_destroy(rill_broker_calls_t **self);
 
 /* Sends command with frames [a fresh req, arguments...]; the pending call,
- * or NULL when it could not be sent. With hold_unsent (a switch to the
- * other broker is under way), a call that may be asked again and could not
- * be sent is kept all the same: it goes with the next resend. */
+ * or NULL when it could not be sent. With hold_unsent (the link takes
+ * calls: a switch to the other broker is under way, or the broker's
+ * connection went before the link noticed), a call that may be asked again
+ * and could not be sent is kept all the same: it goes with the next
+ * resend, or with send_unsent at the broker's next PONG. */
 rill_broker_call_t *rill_broker_calls_start(rill_broker_calls_t *self, rill_command_t command,
                                             const rill_frame_t *arguments, size_t argument_count,
                                             rill_broker_reply_fn reply, void *owner, int hold_unsent);
@@ -83,6 +85,10 @@ void rill_broker_calls_hold(rill_broker_calls_t *self);
  * that may be asked again is sent again, with a fresh deadline. Returns
  * how many were. */
 size_t rill_broker_calls_resend(rill_broker_calls_t *self);
+/* The broker answers (any PONG): the calls held because they could not be
+ * sent yet go now (never sent, so safe whatever broker this is). Returns
+ * how many did. */
+size_t rill_broker_calls_send_unsent(rill_broker_calls_t *self);
 /* Calls sent again so far (/metrics). */
 uint64_t rill_broker_calls_resent(const rill_broker_calls_t *self);
 

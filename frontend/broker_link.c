@@ -112,6 +112,9 @@ static void handle_pong(rill_broker_link_t *self, const rill_message_t *message)
         if (resent > 0)
             rill_log_info(NULL, "%zu request(s) in flight asked again of broker %s", resent, self->broker_id);
     }
+    size_t held = rill_broker_calls_send_unsent(self->calls);
+    if (held > 0)
+        rill_log_info(NULL, "%zu request(s) held for a broker sent to broker %s", held, self->broker_id);
     if (back) {
         rill_log_info(NULL, "broker %s answers again", self->broker_id);
         if (self->callbacks.on_broker_back != NULL)
@@ -600,7 +603,11 @@ rill_broker_call_t *rill_broker_link_call(rill_broker_link_t *self, rill_command
                                           const rill_frame_t *arguments, size_t argument_count,
                                           rill_broker_reply_fn reply, void *owner)
 {
-    return rill_broker_calls_start(self->calls, command, arguments, argument_count, reply, owner, switching(self));
+    /* Held when it cannot be sent yet, as long as the link takes calls:
+     * the broker's connection may be gone before its silence is noticed
+     * (a primary just killed), and the next broker to answer takes it. */
+    return rill_broker_calls_start(self->calls, command, arguments, argument_count, reply, owner,
+                                   rill_broker_link_takes_calls(self));
 }
 
 static int tell(rill_broker_link_t *self, rill_command_t command, const rill_frame_t *arguments,

@@ -165,6 +165,22 @@ int main(void)
     rill_message_t submitted = reply(RILL_COMMAND_SUBMITTED, "1", NULL);
     CHECK(rill_broker_calls_answer(calls, &submitted) == 0 && submit.calls == 0);
 
+    /* Held though no switch is under way (the broker's connection went
+     * before its silence was noticed): sent at the next PONG, once, with
+     * its req; not counted as asked again (it never went). */
+    refuse_sends = 1;
+    owner_t early = {0};
+    CHECK(rill_broker_calls_start(calls, RILL_COMMAND_STATUS, &id, 1, on_reply, &early, 1) != NULL);
+    refuse_sends = 0;
+    size_t sent_before = sent_count;
+    uint64_t resent_before = rill_broker_calls_resent(calls);
+    CHECK(rill_broker_calls_send_unsent(calls) == 1 && sent_count == sent_before + 1);
+    CHECK(sent[sent_count - 1].command == RILL_COMMAND_STATUS && strcmp(sent[sent_count - 1].frames[1], "0123") == 0);
+    CHECK(rill_broker_calls_send_unsent(calls) == 0 && sent_count == sent_before + 1);
+    CHECK(rill_broker_calls_resent(calls) == resent_before);
+    rill_message_t early_answer = reply(RILL_COMMAND_STATUS, sent[sent_count - 1].frames[0], NULL);
+    CHECK(rill_broker_calls_answer(calls, &early_answer) == 0 && early.calls == 1);
+
     /* Shutdown: what is pending hears it once. */
     rill_broker_calls_fail_all(calls);
     CHECK(publish.calls == 1 && publish.outcome == RILL_CALL_SHUTDOWN);
