@@ -140,10 +140,10 @@ void rill_takeover_run(rill_broker_t *broker, const char *mirrored, uint64_t sta
     for (size_t i = 0; i < list.count; i++) {
         rill_job_t *job = list.jobs[i];
         mark_recent(broker, job, now_ms, wall_ms);
+        const rill_pipeline_config_t *pipeline = pipeline_of(broker, job);
         /* Dedup: an identical job submitted from now joins this one, as it
          * would have on the old active (queued, running or retained). */
-        rill_pipelines_remember(broker->pipelines, job,
-                                rill_config_match_pipeline(&broker->config, job->kind, job->source));
+        rill_pipelines_remember(broker->pipelines, job, pipeline);
         remembered += job->remembered;
         if (rill_job_is_ended(job))
             continue;
@@ -154,10 +154,10 @@ void rill_takeover_run(rill_broker_t *broker, const char *mirrored, uint64_t sta
              * retried after it, not counted. */
             rill_broker_retry_job(broker, job, "worker_lost", 0);
             running++;
-        } else if (job->batch[0] == '\0' && pipeline_of(broker, job) != NULL) {
+        } else if (job->batch[0] == '\0' && pipeline != NULL) {
             /* Never sent: through its pipeline again (debounce, buffer,
              * its group's order), not straight to a worker. */
-            rill_pipelines_submit(broker->pipelines, job, pipeline_of(broker, job), now_ms);
+            rill_pipelines_submit(broker->pipelines, job, pipeline, now_ms);
             buffered++;
         } else if (!rill_ready_queue_contains(job)) {
             rill_ready_queue_push_back(broker->ready, job);

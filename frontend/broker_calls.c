@@ -146,7 +146,13 @@ rill_broker_call_t *rill_broker_calls_start(rill_broker_calls_t *self, rill_comm
     }
     int sent = send_call(self, call, arguments) == 0;
     call->unsent = !sent;
-    if ((!sent && !(hold_unsent && call->copy != NULL)) || zhashx_insert(self->pending, call->req, call) != 0) {
+    int held = !sent && hold_unsent && call->copy != NULL;
+    if (!sent && held)
+        rill_log_debug(NULL, "%s req %s held for the next broker: %s", rill_command_name(command), call->req,
+                       zmq_strerror(errno));
+    else if (!sent)
+        rill_log_warn(NULL, "%s not sent to broker: %s", rill_command_name(command), zmq_strerror(errno));
+    if ((!sent && !held) || zhashx_insert(self->pending, call->req, call) != 0) {
         free(call->copy);
         free(call);
         return NULL;
@@ -231,8 +237,11 @@ static size_t send_copies(rill_broker_calls_t *self, int only_unsent)
             arguments[i] = (rill_frame_t){call->copy + at, call->sizes[i]};
             at += call->sizes[i];
         }
-        if (send_call(self, call, arguments) != 0)
+        if (send_call(self, call, arguments) != 0) {
+            rill_log_debug(NULL, "%s req %s not sent again yet: %s", rill_command_name(call->command), call->req,
+                           zmq_strerror(errno));
             continue;
+        }
         call->unsent = 0;
         arm(self, call);
         count++;

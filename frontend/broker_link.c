@@ -396,15 +396,14 @@ static h2o_socket_t *watch(rill_broker_link_t *self, void *socket)
 
 /* How the call table's messages leave (broker_calls.h). */
 static int tell(rill_broker_link_t *self, rill_command_t command, const rill_frame_t *arguments,
-                size_t argument_count, int expected_to_fail);
+                size_t argument_count, int quiet);
 static int switching(rill_broker_link_t *self);
 
-/* A call that cannot be sent during a switch is held for the next broker
- * (broker_calls.h): expected, so not a warning per request. */
+/* A call's send that fails is logged by the call table, which knows
+ * whether it holds the call for the next broker or gives it up. */
 static int send_call(void *context, rill_command_t command, const rill_frame_t *frames, size_t count)
 {
-    rill_broker_link_t *self = context;
-    return tell(self, command, frames, count, switching(self));
+    return tell(context, command, frames, count, 1);
 }
 
 /* endpoints: one, or a broker and its standby (rill_failover.h). */
@@ -611,16 +610,15 @@ rill_broker_call_t *rill_broker_link_call(rill_broker_link_t *self, rill_command
 }
 
 static int tell(rill_broker_link_t *self, rill_command_t command, const rill_frame_t *arguments,
-                size_t argument_count, int expected_to_fail)
+                size_t argument_count, int quiet)
 {
     int sent = rill_protocol_send_command(self->control, NULL, command, arguments, argument_count,
                                           ZMQ_DONTWAIT);
     int saved = errno;
     schedule_drain(self);
-    if (sent != 0 && expected_to_fail)
-        rill_log_debug(NULL, "%s held for the next broker: %s", rill_command_name(command), zmq_strerror(saved));
-    else if (sent != 0)
+    if (sent != 0 && !quiet)
         rill_log_warn(NULL, "%s not sent to broker: %s", rill_command_name(command), zmq_strerror(saved));
+    errno = saved;
     return sent == 0 ? 0 : -1;
 }
 
