@@ -4,6 +4,7 @@
 #include "rill_event_batch.h"
 #include "broker_link.h"
 #include "broker_calls.h"
+#include "read_yield.h"
 
 #include "rill_alloc.h"
 #include "rill_clock.h"
@@ -13,6 +14,7 @@
 #include <czmq.h>
 #include <errno.h>
 #include <jansson.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +45,8 @@ struct rill_broker_link {
     int silent; /* on_broker_silent was called; no PONG since */
     int draining;
     int drain_again;
+    rill_read_yield_t read_yield; /* while busy, libzmq hands a burst over first */
+    uint64_t events_read;         /* its measure of busy */
     uint64_t malformed;
     uint64_t malformed_logged_ms;
     /* rill/4: "d" + a random id + "/", subscribed for the link's life: the
@@ -178,6 +182,13 @@ static void handle_control(rill_broker_link_t *self, rill_received_t *received)
  * entry goes to on_event in order, exactly as if it had come alone. Bad
  * framing drops the batch whole; a bad entry is dropped alone, as a lone
  * malformed event would be (the seq jump after it is repaired by FETCH). */
+static void deliver_event(rill_broker_link_t *self, const rill_event_t *event)
+{
+    self->events_read++;
+    if (self->callbacks.on_event != NULL)
+        self->callbacks.on_event(self->callbacks.context, event);
+}
+
 static void handle_batch(rill_broker_link_t *self, rill_frame_t frame)
 {
     rill_event_batch_t batch;
@@ -191,8 +202,8 @@ static void handle_batch(rill_broker_link_t *self, rill_frame_t frame)
     while ((got = rill_event_batch_next(&batch, &event, &error)) != 0) {
         if (got < 0)
             count_malformed(self, "event", error);
-        else if (self->callbacks.on_event != NULL)
-            self->callbacks.on_event(self->callbacks.context, &event);
+        else
+            deliver_event(self, &event);
     }
 }
 
@@ -209,8 +220,7 @@ static void handle_event(rill_broker_link_t *self, rill_received_t *received)
         count_malformed(self, "event", received->truncated ? "too many frames" : error);
         return;
     }
-    if (self->callbacks.on_event != NULL)
-        self->callbacks.on_event(self->callbacks.context, &event);
+    deliver_event(self, &event);
 }
 
 /* A sign of life: the silence starts again from now. */
@@ -337,9 +347,15 @@ static void on_readable(h2o_socket_t *sock, const char *err)
     if (err != NULL)
         rill_log_warn(NULL, "zmq fd watch: %s", err);
     /* The monitor (with a standby only): the broker closed the connection. */
-    if (sock != self->monitor_watch)
+    if (sock != self->monitor_watch) {
         drain(self);
-    else if (rill_failover_disconnected(&self->failover) && rill_failover_may_switch(&self->failover))
+        /* Busy: what libzmq's I/O thread still decodes of this burst is
+         * read in one more pass, not one wakeup a message (read_yield.h). */
+        if (rill_read_yield_wakeup(&self->read_yield, self->events_read, h2o_now(self->context->loop))) {
+            (void)sched_yield(); /* cannot fail on Linux */
+            drain(self);
+        }
+    } else if (rill_failover_disconnected(&self->failover) && rill_failover_may_switch(&self->failover))
         switch_broker(self, "closed the connection");
     ping_when_connected(self);
 }
@@ -440,6 +456,7 @@ rill_broker_link_t *rill_broker_link_new(h2o_context_t *context, const rill_endp
     self->heartbeat_ms = config->heartbeat_ms > 0 ? config->heartbeat_ms : 1000;
     self->max_message_bytes = config->max_message_bytes;
     self->drain_entry.cb = on_drain_entry;
+    rill_read_yield_init(&self->read_yield, RILL_READ_YIELD_DEFAULT_PER_S);
     self->ping_entry.cb = on_ping_timer;
     self->silence_entry.cb = on_silence;
     h2o_timeout_init(context->loop, &self->ping_timeout, self->heartbeat_ms);
@@ -641,4 +658,14 @@ void rill_broker_link_fail_all(rill_broker_link_t *self)
 uint64_t rill_broker_link_resent(rill_broker_link_t *self)
 {
     return rill_broker_calls_resent(self->calls);
+}
+
+void rill_broker_link_set_read_yield(rill_broker_link_t *self, uint64_t busy_per_s)
+{
+    rill_read_yield_init(&self->read_yield, busy_per_s);
+}
+
+uint64_t rill_broker_link_read_yields(const rill_broker_link_t *self)
+{
+    return self->read_yield.yields;
 }

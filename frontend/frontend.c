@@ -310,6 +310,12 @@ void rill_frontend_set_busy_percent(rill_frontend_t *self, uint64_t busy_percent
     rill_write_pacing_set_busy_percent(&self->streams->outputs.pacing, busy_percent);
 }
 
+void rill_frontend_set_read_yield(rill_frontend_t *self, uint64_t busy_per_s)
+{
+    if (self->broker != NULL)
+        rill_broker_link_set_read_yield(self->broker, busy_per_s);
+}
+
 void rill_frontend_reload(rill_frontend_t *self, const char *config_path)
 {
     if (rill_config_reload(config_path, &self->config) == 0) {

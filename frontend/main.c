@@ -9,6 +9,7 @@
  * and the TLS certificate (tls.h). Signals reach the loop through a self-pipe.
  */
 #include "frontend.h"
+#include "read_yield.h"
 #include "write_pacing.h"
 
 #include "rill_config.h"
@@ -253,7 +254,9 @@ int main(int argc, char **argv)
     raise_file_limit();
     flags.tls.config_path = flags.config_path;
     uint64_t busy_percent = 0;
-    if (rill_write_pacing_percent_from_environment(&busy_percent, error, sizeof(error)) != 0) {
+    uint64_t read_yield_per_s = 0;
+    if (rill_write_pacing_percent_from_environment(&busy_percent, error, sizeof(error)) != 0 ||
+        rill_read_yield_from_environment(&read_yield_per_s, error, sizeof(error)) != 0) {
         rill_log_error(NULL, "%s", error);
         return 2;
     }
@@ -261,6 +264,7 @@ int main(int argc, char **argv)
     if (frontend == NULL)
         return 1;
     rill_frontend_set_busy_percent(frontend, busy_percent);
+    rill_frontend_set_read_yield(frontend, read_yield_per_s);
     h2o_loop_t *loop = rill_frontend_loop(frontend);
     h2o_socket_t *signal_watch = h2o_evloop_socket_create(loop, signal_pipe[0], H2O_SOCKET_FLAG_DONT_READ);
     signal_watch->data = frontend;

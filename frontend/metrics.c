@@ -153,6 +153,9 @@ void rill_frontend_metrics_render(const rill_frontend_metrics_t *self,
           gauges->busy ? 1 : 0);
     counter(out, labels, "rill_frontend_busy_episodes_total",
             "Times this frontend's loop became busy (over 80 % of a CPU).", gauges->busy_episodes);
+    counter(out, labels, "rill_frontend_read_yields_total",
+            "Reads of the broker's messages that first let libzmq's I/O thread finish (RILL_READ_YIELD_PER_S).",
+            gauges->read_yields);
     counter(out, labels, "rill_broker_scrape_failures_total",
             "Scrapes of /metrics the broker did not answer within 1 s.",
             self->broker_scrape_failures);

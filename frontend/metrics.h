@@ -40,6 +40,7 @@ typedef struct {
     uint64_t calls_resent;    /* calls asked again of the broker that answered after a switch or a restart */
     int busy;                 /* 1 while streams hold their writes (write_pacing.h) */
     uint64_t busy_episodes;   /* times the frontend became busy */
+    uint64_t read_yields;     /* reads that let libzmq's I/O thread finish first (read_yield.h) */
 } rill_frontend_gauges_t;
 
 void rill_frontend_metrics_init(rill_frontend_metrics_t *self);

@@ -59,6 +59,7 @@ static void respond(scrape_t *scrape, const rill_frame_t *broker_text, const ril
          * a busy spell would otherwise never be seen to end. */
         .busy = rill_write_pacing_window(&streams->outputs.pacing, h2o_now(req->conn->ctx->loop)) > 0,
         .busy_episodes = streams->outputs.pacing.busy_episodes,
+        .read_yields = rill_broker_link_read_yields(scrape->broker),
     };
     rill_buffer_t text;
     rill_buffer_init(&text);
