@@ -1,9 +1,11 @@
 /*
- * held.c - held SUBMITs and FETCHes: one allocation per item, released into
- * the ready queue or answered with a replay. See held.h.
+ * held.c - held SUBMITs, FETCHes and TOPIC_MATCHes: one allocation per
+ * item, released into the ready queue or answered (a replay, a list). See
+ * held.h.
  */
 #include "held.h"
 #include "events.h"
+#include "topic_admin.h"
 #include "rill_alloc.h"
 #include "rill_clock.h"
 #include "rill_log.h"
@@ -12,18 +14,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+typedef enum { HELD_SUBMIT, HELD_FETCH, HELD_MATCH } held_kind_t;
+
+static const char *const held_names[] = {"submitted jobs", "fetch", "topic match"};
+
 typedef struct {
-    int is_fetch;
+    held_kind_t kind;
     char token[RILL_BARRIER_TOKEN_MAX + 1];
-    /* FETCH: who asked, and what */
+    /* FETCH, TOPIC_MATCH: who asked, and what */
     uint8_t routing[RILL_ROUTING_ID_MAX];
     size_t routing_size;
-    char subject[RILL_SUBJECT_MAX + 1];
+    char subject[RILL_SUBJECT_MAX + 1]; /* TOPIC_MATCH: the prefix */
+    size_t subject_length;
     uint64_t after;
     size_t req_size;
     /* SUBMIT */
     size_t job_count;
-    /* FETCH: the req frame's bytes; SUBMIT: job_count ids of RILL_ID_TEXT_SIZE */
+    /* FETCH, TOPIC_MATCH: the req frame's bytes; SUBMIT: job_count ids of RILL_ID_TEXT_SIZE */
     char bytes[];
 } held_t;
 
@@ -50,24 +57,49 @@ void rill_held_submit(rill_broker_t *self, const char *token, const char (*ids)[
     rill_barrier_hold(self->barrier, token, rill_clock_monotonic_ms() + RILL_BARRIER_WAIT_MS, held);
 }
 
-void rill_held_fetch(rill_broker_t *self, const rill_frame_t *routing, rill_frame_t req, const char *token,
-                     const char *subject, uint64_t after)
+/* A request answered later: who asked (a ROUTER's routing id) and its req. */
+static held_t *held_request(held_kind_t kind, const rill_frame_t *routing, rill_frame_t req, const char *token)
 {
-    /* A ROUTER's routing ids are at most 255 bytes: the size test is for
-     * a caller that got one elsewhere. */
-    if (token[0] == '\0' || rill_held_token_ready(self, token) || routing->size > RILL_ROUTING_ID_MAX) {
-        rill_events_replay(self, routing, req, subject, after);
-        return;
-    }
     held_t *held = held_new(token, req.size);
-    held->is_fetch = 1;
+    held->kind = kind;
     memcpy(held->routing, routing->data, routing->size);
     held->routing_size = routing->size;
-    snprintf(held->subject, sizeof(held->subject), "%s", subject);
-    held->after = after;
     if (req.size > 0)
         memcpy(held->bytes, req.data, req.size);
     held->req_size = req.size;
+    return held;
+}
+
+/* Answer now? A ROUTER's routing ids are at most 255 bytes: the size test
+ * is for a caller that got one elsewhere. */
+static int answers_now(rill_broker_t *self, const rill_frame_t *routing, const char *token)
+{
+    return token[0] == '\0' || rill_held_token_ready(self, token) || routing->size > RILL_ROUTING_ID_MAX;
+}
+
+void rill_held_fetch(rill_broker_t *self, const rill_frame_t *routing, rill_frame_t req, const char *token,
+                     const char *subject, uint64_t after)
+{
+    if (answers_now(self, routing, token)) {
+        rill_events_replay(self, routing, req, subject, after);
+        return;
+    }
+    held_t *held = held_request(HELD_FETCH, routing, req, token);
+    snprintf(held->subject, sizeof(held->subject), "%s", subject);
+    held->after = after;
+    rill_barrier_hold(self->barrier, token, rill_clock_monotonic_ms() + RILL_BARRIER_WAIT_MS, held);
+}
+
+void rill_held_match(rill_broker_t *self, const rill_frame_t *routing, rill_frame_t req, const char *token,
+                     const char *prefix, size_t prefix_length)
+{
+    if (answers_now(self, routing, token) || prefix_length >= sizeof(((held_t *)NULL)->subject)) {
+        rill_topic_admin_match_answer(self, routing, req, prefix, prefix_length);
+        return;
+    }
+    held_t *held = held_request(HELD_MATCH, routing, req, token);
+    memcpy(held->subject, prefix, prefix_length);
+    held->subject_length = prefix_length;
     rill_barrier_hold(self->barrier, token, rill_clock_monotonic_ms() + RILL_BARRIER_WAIT_MS, held);
 }
 
@@ -94,14 +126,15 @@ void rill_held_release(void *item, int timed_out, void *argument)
     if (timed_out) {
         self->counters->barrier_timeouts++;
         rill_log_warn(NULL, "barrier %s not seen within %d ms: releasing the %s anyway", held->token,
-                      RILL_BARRIER_WAIT_MS, held->is_fetch ? "fetch" : "submitted jobs");
+                      RILL_BARRIER_WAIT_MS, held_names[held->kind]);
     }
-    if (held->is_fetch) {
-        rill_frame_t routing = {held->routing, held->routing_size};
-        rill_frame_t req = {(const uint8_t *)held->bytes, held->req_size};
+    rill_frame_t routing = {held->routing, held->routing_size};
+    rill_frame_t req = {(const uint8_t *)held->bytes, held->req_size};
+    if (held->kind == HELD_FETCH)
         rill_events_replay(self, &routing, req, held->subject, held->after);
-    } else {
+    else if (held->kind == HELD_MATCH)
+        rill_topic_admin_match_answer(self, &routing, req, held->subject, held->subject_length);
+    else
         release_submitted(self, held);
-    }
     free(held);
 }

@@ -2,6 +2,7 @@
  * topic_admin.c - TOPIC_DELETE and TOPIC_MATCH (rill/3). See topic_admin.h.
  */
 #include "topic_admin.h"
+#include "held.h"
 #include "rill_buffer.h"
 #include "rill_clock.h"
 #include "rill_log.h"
@@ -94,15 +95,31 @@ void rill_topic_admin_match(rill_broker_t *self, const rill_frame_t *routing, co
                                 "a pattern's prefix is a topic name ending with '.'");
         return;
     }
+    /* rill/11: the barrier token, "" or left out for none. */
+    rill_frame_t token = message->argument_count > 2 ? message->arguments[2] : (rill_frame_t){NULL, 0};
+    if (token.size > 0 && !rill_barrier_token_is_valid(token.data, token.size)) {
+        rill_broker_reply_error(self, routing, req, "bad_request",
+                                "the barrier token must be 1 to 128 printable bytes");
+        return;
+    }
+    char token_text[RILL_BARRIER_TOKEN_MAX + 1];
+    memcpy(token_text, token.data, token.size);
+    token_text[token.size] = '\0';
+    rill_held_match(self, routing, req, token_text, (const char *)prefix.data, prefix.size);
+}
+
+void rill_topic_admin_match_answer(rill_broker_t *self, const rill_frame_t *routing, rill_frame_t req,
+                                   const char *prefix, size_t prefix_length)
+{
     rill_buffer_t text;
     rill_buffer_init(&text);
     rill_buffer_append(&text, "{\"topics\":[", 11);
-    match_pass_t pass = {(const char *)prefix.data, prefix.size, &text, 0, self->config.max_message_bytes / 2, 0};
+    match_pass_t pass = {prefix, prefix_length, &text, 0, self->config.max_message_bytes / 2, 0};
     rill_topic_table_foreach(self->topics, match_topic, &pass);
     rill_buffer_printf(&text, "]%s}", pass.truncated ? ",\"truncated\":true" : "");
     if (pass.truncated)
         rill_log_warn(NULL, "TOPIC_MATCH %.*s: more topics than one reply holds; the rest start from seq 1",
-                      (int)prefix.size, (const char *)prefix.data);
+                      (int)prefix_length, prefix);
     if (text.failed) {
         rill_buffer_release(&text);
         rill_broker_reply_error(self, routing, req, "internal", "out of memory");

@@ -116,7 +116,8 @@ static const command_shape_t to_broker_from_frontend[] = {
     {RILL_COMMAND_LIST, 3, 3, {ARGUMENT_TEXT, ARGUMENT_TEXT, ARGUMENT_JSON}}, /* req, what, query */
     {RILL_COMMAND_PRESENCE, 1, 1, {ARGUMENT_JSON}},
     {RILL_COMMAND_TOPIC_DELETE, 2, 2, {ARGUMENT_TEXT, ARGUMENT_TEXT}},  /* req, name */
-    {RILL_COMMAND_TOPIC_MATCH, 2, 2, {ARGUMENT_TEXT, ARGUMENT_TEXT}},   /* req, prefix */
+    /* req, prefix, (rill/11) barrier token: may be empty or left out */
+    {RILL_COMMAND_TOPIC_MATCH, 2, 3, {ARGUMENT_TEXT, ARGUMENT_TEXT, ARGUMENT_ANY}},
     {RILL_COMMAND_UNFOLLOW, 3, 3, {ARGUMENT_JOB_ID, ARGUMENT_TEXT, ARGUMENT_FLAG}}, /* rill/4 */
     {RILL_COMMAND_REVOKED, 1, 1, {ARGUMENT_TEXT}}, /* rill/8: topic name */
 };

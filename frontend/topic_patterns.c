@@ -230,8 +230,14 @@ int rill_topic_patterns_open(rill_stream_t *stream)
     for (rill_topic_pattern_t *self = stream->patterns; self != NULL; self = self->next) {
         size_t prefix_length;
         const char *prefix = prefix_of(self, &prefix_length);
-        rill_frame_t arguments[1] = {{(const uint8_t *)prefix, prefix_length}};
-        self->call = broker != NULL ? rill_broker_link_call(broker, RILL_COMMAND_TOPIC_MATCH, arguments, 1,
+        /* rill/11: the stream's barrier token (rill_stream_open subscribed
+         * it after the pattern), so the broker lists the matches once the
+         * pattern's subscription reaches it: a message published after the
+         * stream answered its client is not missed by the SUB socket. */
+        const char *token = stream->token[0] != '\0' ? stream->token + 1 : "";
+        rill_frame_t arguments[2] = {{(const uint8_t *)prefix, prefix_length},
+                                     {(const uint8_t *)token, strlen(token)}};
+        self->call = broker != NULL ? rill_broker_link_call(broker, RILL_COMMAND_TOPIC_MATCH, arguments, 2,
                                                             on_matched, self)
                                     : NULL;
         if (self->call == NULL)

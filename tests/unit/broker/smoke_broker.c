@@ -421,6 +421,28 @@ int main(int argc, char **argv)
           "latest of a topic");
     json_decref(header);
     rill_received_close(&received);
+    /* TOPIC_MATCH behind a barrier (rill/11): no list until the token's
+     * subscription is in, then at once; with no token, at once. */
+    send_command(frontend, RILL_COMMAND_PUBLISH, 3, "p", "news.cpu", "{}");
+    expect(frontend, RILL_CHANNEL_TO_FRONTEND, RILL_COMMAND_PUBLISHED, &received, &message, "PUBLISHED news.cpu");
+    rill_received_close(&received);
+    send_command(frontend, RILL_COMMAND_TOPIC_MATCH, 3, "m1", "news.", "match1");
+    zmq_pollitem_t waiting = {frontend, 0, ZMQ_POLLIN, 0};
+    CHECKF(zmq_poll(&waiting, 1, 300) == 0, "TOPIC_MATCH answered before its token's subscription");
+    zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "smatch1", 7);
+    asked = rill_test_now_ms();
+    expect(frontend, RILL_CHANNEL_TO_FRONTEND, RILL_COMMAND_TOPIC_MATCHED, &received, &message, "TOPIC_MATCHED");
+    CHECKF(rill_test_now_ms() - asked < 1000, "barrier released by the subscription, not the 2 s timeout");
+    CHECKF(rill_frame_equals(message.arguments[0], "m1") && memmem(message.arguments[1].data,
+                                                                    message.arguments[1].size, "news.cpu", 8),
+           "the held list names news.cpu");
+    rill_received_close(&received);
+    zmq_setsockopt(sub, ZMQ_UNSUBSCRIBE, "smatch1", 7);
+    send_command(frontend, RILL_COMMAND_TOPIC_MATCH, 3, "m2", "news.", "");
+    expect(frontend, RILL_CHANNEL_TO_FRONTEND, RILL_COMMAND_TOPIC_MATCHED, &received, &message, "TOPIC_MATCHED now");
+    rill_received_close(&received);
+    send_command(frontend, RILL_COMMAND_TOPIC_MATCH, 3, "m3", "news.", "bad token");
+    expect_error(frontend, "bad_request", "TOPIC_MATCH with a bad token");
     send_command(frontend, RILL_COMMAND_PUBLISH, 3, "p", "bad name", "{}");
     expect_error(frontend, "bad_request", "publish to a bad topic name");
     send_command(frontend, RILL_COMMAND_PUBLISH, 3, "p", "news", "{\"a\":\n1}");
