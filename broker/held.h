@@ -6,8 +6,8 @@
  * barrier"). barrier.h keeps the held items and says when one is released
  * (token seen, or 2 s); this file says what an item is and what releasing
  * it means: a SUBMIT's jobs become dispatchable, a FETCH or a TOPIC_MATCH
- * is answered. Items are one allocation
- * each, so the barrier frees a left-over one with free().
+ * is answered. Items are one allocation each, so the barrier frees a
+ * left-over one with free().
  */
 #ifndef RILL_BROKER_HELD_H
 #define RILL_BROKER_HELD_H

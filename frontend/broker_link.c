@@ -178,10 +178,7 @@ static void handle_control(rill_broker_link_t *self, rill_received_t *received)
     }
 }
 
-/* rill/4: a follower's batch (docs/PROTOCOL.md "Direct delivery"): each
- * entry goes to on_event in order, exactly as if it had come alone. Bad
- * framing drops the batch whole; a bad entry is dropped alone, as a lone
- * malformed event would be (the seq jump after it is repaired by FETCH). */
+/* Every event read goes to on_event; counted for read_yield.h. */
 static void deliver_event(rill_broker_link_t *self, const rill_event_t *event)
 {
     self->events_read++;
@@ -189,6 +186,10 @@ static void deliver_event(rill_broker_link_t *self, const rill_event_t *event)
         self->callbacks.on_event(self->callbacks.context, event);
 }
 
+/* rill/4: a follower's batch (docs/PROTOCOL.md "Direct delivery"): each
+ * entry goes to on_event in order, exactly as if it had come alone. Bad
+ * framing drops the batch whole; a bad entry is dropped alone, as a lone
+ * malformed event would be (the seq jump after it is repaired by FETCH). */
 static void handle_batch(rill_broker_link_t *self, rill_frame_t frame)
 {
     rill_event_batch_t batch;

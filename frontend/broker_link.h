@@ -124,9 +124,9 @@ int rill_broker_link_tell(rill_broker_link_t *self, rill_command_t command,
 void rill_broker_link_cancel(rill_broker_link_t *self, rill_broker_call_t **call);
 /* Invokes every pending call's callback with RILL_CALL_SHUTDOWN. */
 void rill_broker_link_fail_all(rill_broker_link_t *self);
-/* Wakeups a second from which a read first yields to libzmq's I/O thread
- * (read_yield.h; 0: never; RILL_READ_YIELD_DEFAULT_PER_S until set), and
- * how many reads did. */
+/* Events a second from the broker from which a wakeup reads, yields once to
+ * libzmq's I/O thread and reads again (read_yield.h; 0: never;
+ * RILL_READ_YIELD_DEFAULT_PER_S until set), and how many wakeups did. */
 void rill_broker_link_set_read_yield(rill_broker_link_t *self, uint64_t busy_per_s);
 uint64_t rill_broker_link_read_yields(const rill_broker_link_t *self);
 

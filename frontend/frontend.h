@@ -35,8 +35,8 @@ rill_frontend_t *rill_frontend_new(const rill_config_t *config, const rill_endpo
 /* A sample of the loop at or over this share of a CPU makes the frontend
  * busy (RILL_BUSY_PERCENT: write_pacing.h). */
 void rill_frontend_set_busy_percent(rill_frontend_t *self, uint64_t busy_percent);
-/* Broker wakeups a second from which reads yield first (RILL_READ_YIELD_PER_S:
- * read_yield.h). */
+/* Events a second from the broker from which a read yields once and reads
+ * again (RILL_READ_YIELD_PER_S: read_yield.h). */
 void rill_frontend_set_read_yield(rill_frontend_t *self, uint64_t busy_per_s);
 /* The loop main runs (h2o_evloop_run) until it is told to stop. */
 h2o_loop_t *rill_frontend_loop(rill_frontend_t *self);

@@ -46,7 +46,7 @@ typedef struct {
     uint64_t busy_per_s;      /* events a second that turn yielding on; 0: never */
     uint64_t window_start_ms; /* 0: no window yet */
     uint64_t window_events;   /* the count at the window's start */
-    uint64_t yields; /* a metric: reads that yielded first */
+    uint64_t yields; /* a metric: wakeups that yielded and read again */
     unsigned busy : 1;
 } rill_read_yield_t;
 
