@@ -21,6 +21,7 @@
 #include "rill_messages.h"
 #include "sockets.h"
 #include "rill_json_check.h"
+#include "rill_topic_pattern.h"
 #include "topic_admin.h"
 #include "topic_lease.h"
 #include "worker_metrics.h"
@@ -183,6 +184,27 @@ static void handle_fetch(rill_broker_t *broker, const rill_frame_t *routing, con
     rill_held_fetch(broker, routing, req, token, subject_text, after);
 }
 
+/* TOPIC_MATCH req prefix [token] (rill/3; the token rill/11) ->
+ * TOPIC_MATCHED, at once or once the token's subscription is in (held.h);
+ * ERROR bad_request for a prefix that is not a pattern's or a bad token. */
+static void handle_topic_match(rill_broker_t *broker, const rill_frame_t *routing, const rill_message_t *message)
+{
+    rill_frame_t req = message->arguments[0];
+    rill_frame_t prefix = message->arguments[1];
+    if (!rill_topic_prefix_is_valid((const char *)prefix.data, prefix.size)) {
+        rill_broker_reply_error(broker, routing, req, "bad_request",
+                                "a pattern's prefix is a topic name ending with '.'");
+        return;
+    }
+    char token[RILL_BARRIER_TOKEN_MAX + 1] = "";
+    if (message->argument_count > 2 && read_token(message->arguments[2], token) != 0) {
+        rill_broker_reply_error(broker, routing, req, "bad_request",
+                                "the barrier token must be 1 to 128 printable bytes");
+        return;
+    }
+    rill_held_match(broker, routing, req, token, (const char *)prefix.data, prefix.size);
+}
+
 /* PUBLISH req name data [seq [key]] -> PUBLISHED req {"topic":name,"seq":N}
  * [lease]; the message goes out as a part event of "t<name>/" and is
  * retained. Checked here; numbered (or queued behind a lease: rill/8) by
@@ -341,7 +363,7 @@ static void handle_message(void *argument, rill_received_t *received)
         rill_topic_lease_revoked(broker, routing, &message);
         break;
     case RILL_COMMAND_TOPIC_MATCH:
-        rill_topic_admin_match(broker, routing, &message);
+        handle_topic_match(broker, routing, &message);
         break;
     default:
         rill_broker_malformed(broker, "control", routing, frames, count, "command not for the broker");

@@ -2,7 +2,6 @@
  * topic_admin.c - TOPIC_DELETE and TOPIC_MATCH (rill/3). See topic_admin.h.
  */
 #include "topic_admin.h"
-#include "held.h"
 #include "rill_buffer.h"
 #include "rill_clock.h"
 #include "rill_log.h"
@@ -84,28 +83,6 @@ static void match_topic(void *argument, rill_topic_t *topic)
     rill_buffer_printf(pass->text, "%s{\"topic\":\"%.*s\",\"last\":%llu,\"epoch\":\"%s\"}", pass->count > 0 ? "," : "",
                        (int)length, name, (unsigned long long)topic->last_seq, topic->epoch);
     pass->count++;
-}
-
-void rill_topic_admin_match(rill_broker_t *self, const rill_frame_t *routing, const rill_message_t *message)
-{
-    rill_frame_t req = message->arguments[0];
-    rill_frame_t prefix = message->arguments[1];
-    if (!rill_topic_prefix_is_valid((const char *)prefix.data, prefix.size)) {
-        rill_broker_reply_error(self, routing, req, "bad_request",
-                                "a pattern's prefix is a topic name ending with '.'");
-        return;
-    }
-    /* rill/11: the barrier token, "" or left out for none. */
-    rill_frame_t token = message->argument_count > 2 ? message->arguments[2] : (rill_frame_t){NULL, 0};
-    if (token.size > 0 && !rill_barrier_token_is_valid(token.data, token.size)) {
-        rill_broker_reply_error(self, routing, req, "bad_request",
-                                "the barrier token must be 1 to 128 printable bytes");
-        return;
-    }
-    char token_text[RILL_BARRIER_TOKEN_MAX + 1];
-    memcpy(token_text, token.data, token.size);
-    token_text[token.size] = '\0';
-    rill_held_match(self, routing, req, token_text, (const char *)prefix.data, prefix.size);
 }
 
 void rill_topic_admin_match_answer(rill_broker_t *self, const rill_frame_t *routing, rill_frame_t req,

@@ -18,13 +18,11 @@
 /* TOPIC_DELETE req name -> TOPIC_DELETED req {"topic":name,"last":N}, or
  * ERROR not_found (a topic the broker does not know) / bad_request. */
 void rill_topic_admin_delete(rill_broker_t *self, const rill_frame_t *routing, const rill_message_t *message);
-/* TOPIC_MATCH req prefix [token] -> TOPIC_MATCHED req
- * {"topics":[{"topic":name,"last":N},...]} (names in no order), or ERROR
- * bad_request for a prefix that is not a pattern's (rill_topic_pattern.h)
- * or a bad token. With a barrier token (rill/11) the list is made once the
- * token's subscription is seen (held.h), as a FETCH's replay is. */
-void rill_topic_admin_match(rill_broker_t *self, const rill_frame_t *routing, const rill_message_t *message);
-/* The answer itself, for a valid prefix: now or when held.c releases it. */
+/* TOPIC_MATCHED req {"topics":[{"topic":name,"last":N},...]} (names in no
+ * order) for a valid prefix (rill_topic_prefix_is_valid). A TOPIC_MATCH
+ * with a barrier token (rill/11) is answered once the token's subscription
+ * is seen, as a FETCH's replay is: control_channel.c checks it, held.c
+ * holds it and calls this. */
 void rill_topic_admin_match_answer(rill_broker_t *self, const rill_frame_t *routing, rill_frame_t req,
                                    const char *prefix, size_t prefix_length);
 
