@@ -7,8 +7,18 @@
  * send callback says "would block", so wslay keeps the rest queued (and
  * counted: rill_ws_conn_queued_bytes). When a write completes, the next
  * buffer is filled; when nothing is left, the owner hears on_drained.
+ *
+ * An idle connection holds no wslay context. wslay's context is ~8.6 KiB
+ * (a 4 KiB input buffer for frames, a 4 KiB output buffer for fragments,
+ * its queues): an idle WebSocket subscribed to a topic held 14.5 KiB of
+ * RSS, where an idle HTTP stream holds 5.6 (docs/DESIGN.md "Performance").
+ * So the recv callback hands wslay whole frames only (ws_frames.h): between
+ * frames wslay holds nothing of the peer's, and once nothing is half read,
+ * queued or being written, and no close has begun, the context is freed.
+ * The next frame from the peer, message to send or ping makes a new one.
  */
 #include "ws_conn.h"
+#include "ws_frames.h"
 
 #include "rill_alloc.h"
 #include "rill_log.h"
@@ -23,12 +33,17 @@
 
 #define WRITE_BUFFER_BYTES (64 * 1024) /* one write: many frames */
 #define WRITE_BUFFER_MIN 1024          /* an idle socket keeps none (10,000 idle ones) */
+/* A connection that made this many wslay contexts since the last tick is
+ * busy: it keeps the one it has until the next tick, not one per message. */
+#define CONTEXTS_PER_TICK 4
 
 typedef enum { WS_UPGRADING = 0, WS_OPEN, WS_CLOSED } ws_phase_t;
 
 struct rill_ws_conn {
     h2o_socket_t *sock;
-    wslay_event_context_ptr wslay;
+    wslay_event_context_ptr wslay; /* NULL while idle (need_wslay) */
+    size_t max_message;
+    uint64_t frame_left; /* bytes of the frame being handed to wslay, still to hand */
     const rill_ws_conn_events_t *events;
     void *data;
     ws_phase_t phase;
@@ -42,6 +57,8 @@ struct rill_ws_conn {
     unsigned pump_again : 1;
     unsigned close_queued : 1; /* we started the close handshake */
     unsigned close_issued : 1; /* ... and wslay has its close frame */
+    unsigned in_message : 1;   /* frames of a fragmented message are being read */
+    unsigned contexts_made;    /* wslay contexts made since the last tick */
     uint16_t close_code;
     const char *close_reason; /* a literal */
     unsigned close_ticks;      /* ticks since close_queued, the close frame unsent */
@@ -85,6 +102,74 @@ static void finish(rill_ws_conn_t *self, const char *why)
     self->events->on_closed(self->data);
 }
 
+static size_t queued_messages(rill_ws_conn_t *self)
+{
+    return self->wslay != NULL ? wslay_event_get_queued_msg_count(self->wslay) : 0;
+}
+
+static ssize_t on_wslay_recv(wslay_event_context_ptr context, uint8_t *buffer, size_t length, int flags,
+                             void *argument);
+static ssize_t on_wslay_send(wslay_event_context_ptr context, const uint8_t *data, size_t length, int flags,
+                             void *argument);
+static void on_wslay_message(wslay_event_context_ptr context, const struct wslay_event_on_msg_recv_arg *message,
+                             void *argument);
+
+static const struct wslay_event_callbacks wslay_callbacks = {
+    .recv_callback = on_wslay_recv,
+    .send_callback = on_wslay_send,
+    .on_msg_recv_callback = on_wslay_message,
+};
+
+/* The connection's wslay context, made when it needs one: 0, or -1 when
+ * wslay could not allocate it. */
+static int need_wslay(rill_ws_conn_t *self)
+{
+    if (self->wslay != NULL)
+        return 0;
+    if (wslay_event_context_server_init(&self->wslay, &wslay_callbacks, self) != 0) {
+        self->wslay = NULL;
+        return -1;
+    }
+    wslay_event_config_set_max_recv_msg_length(self->wslay, self->max_message);
+    self->contexts_made++;
+    return 0;
+}
+
+/* Frees the wslay context of a connection with nothing in flight: nothing
+ * of the peer's half read (ws_frames.h), nothing queued or being written,
+ * no close begun by either side, and not busy (CONTEXTS_PER_TICK). */
+static void release_wslay_if_idle(rill_ws_conn_t *self)
+{
+    if (self->wslay == NULL || self->phase != WS_OPEN || self->in_pump || self->writing || self->write_length > 0 ||
+        self->frame_left > 0 || self->in_message || self->close_queued || self->contexts_made >= CONTEXTS_PER_TICK)
+        return;
+    if (wslay_event_get_queued_msg_count(self->wslay) > 0 || !wslay_event_get_read_enabled(self->wslay) ||
+        !wslay_event_get_write_enabled(self->wslay) || wslay_event_get_close_received(self->wslay) ||
+        wslay_event_get_close_sent(self->wslay))
+        return;
+    wslay_event_context_free(self->wslay);
+    self->wslay = NULL;
+}
+
+/* 1 with *frame when the input starts with a frame wslay may have now: all
+ * of it is here, or its header says it is over max_message (wslay refuses
+ * it on that header and needs none of the rest). */
+static int next_frame(rill_ws_conn_t *self, rill_ws_frame_t *frame)
+{
+    h2o_buffer_t *input = self->sock->input;
+    if (!rill_ws_frame_head((const uint8_t *)input->bytes, input->size, frame))
+        return 0;
+    return frame->length <= input->size || frame->length > (uint64_t)self->max_message + RILL_WS_FRAME_HEADER_MAX;
+}
+
+/* 1 when wslay has a frame to read: the rest of the one it is reading, or
+ * a next one (next_frame). */
+static int frame_to_read(rill_ws_conn_t *self)
+{
+    rill_ws_frame_t frame;
+    return self->sock->input->size > 0 && (self->frame_left > 0 || next_frame(self, &frame));
+}
+
 static void pump(rill_ws_conn_t *self);
 
 static void on_write_complete(h2o_socket_t *sock, const char *err)
@@ -103,7 +188,7 @@ static void on_write_complete(h2o_socket_t *sock, const char *err)
         self->write_capacity = 0;
         self->write_length = 0;
     }
-    if (self->phase == WS_OPEN && !self->writing && wslay_event_get_queued_msg_count(self->wslay) == 0)
+    if (self->phase == WS_OPEN && !self->writing && queued_messages(self) == 0)
         self->events->on_drained(self->data);
 }
 
@@ -142,20 +227,28 @@ static void pump(rill_ws_conn_t *self)
     int failed = 0;
     do {
         self->pump_again = 0;
-        if (self->sock->input->size > 0 && wslay_event_want_read(self->wslay) && !reads_held(self))
-            failed = wslay_event_recv(self->wslay) != 0;
+        if (!reads_held(self) && frame_to_read(self)) {
+            if (need_wslay(self) != 0)
+                failed = 1;
+            else if (wslay_event_want_read(self->wslay))
+                failed = wslay_event_recv(self->wslay) != 0;
+        }
         if (self->sock->input->size == 0 && self->sock->input->bytes != NULL) {
             /* all read: h2o's read buffer goes back to its prototype, so an
              * idle socket holds none (h2o reserves one at its next read) */
             h2o_buffer_dispose(&self->sock->input);
             h2o_buffer_init(&self->sock->input, &h2o_socket_buffer_prototype);
         }
-        if (!failed && self->phase == WS_OPEN && !self->writing && wslay_event_want_write(self->wslay))
+        if (!failed && self->phase == WS_OPEN && !self->writing && self->wslay != NULL &&
+            wslay_event_want_write(self->wslay))
             failed = wslay_event_send(self->wslay) != 0;
-        if (!failed && self->close_code != 0 && !self->close_issued &&
-            wslay_event_get_queued_msg_count(self->wslay) == 0) {
+        if (!failed && self->close_code != 0 && !self->close_issued && queued_messages(self) == 0) {
             /* wslay sends control frames ahead of data: the close frame is
              * queued only once every frame before it is in the buffer. */
+            if (need_wslay(self) != 0) {
+                failed = 1;
+                break;
+            }
             self->close_issued = 1;
             (void)wslay_event_queue_close(self->wslay, self->close_code, (const uint8_t *)self->close_reason,
                                           strlen(self->close_reason));
@@ -171,11 +264,11 @@ static void pump(rill_ws_conn_t *self)
     if (self->phase != WS_OPEN)
         return; /* an event of the owner ended it */
     if (failed)
-        finish(self, "a bad frame, or a failed write");
-    else if (self->close_code == RILL_WS_CLOSE_GOING_AWAY && wslay_event_get_close_sent(self->wslay) &&
-             !self->writing)
+        finish(self, "a bad frame, a failed write, or no memory for wslay");
+    else if (self->close_code == RILL_WS_CLOSE_GOING_AWAY && self->wslay != NULL &&
+             wslay_event_get_close_sent(self->wslay) && !self->writing)
         finish(self, "going away"); /* the frontend stops: no wait for the answer */
-    else if (wslay_event_want_read(self->wslay)) {
+    else if (self->wslay == NULL || wslay_event_want_read(self->wslay)) {
         if (reads_held(self))
             h2o_socket_read_stop(self->sock); /* pumped again when a write completes, or on resume */
         else if (!h2o_socket_is_reading(self->sock))
@@ -184,6 +277,7 @@ static void pump(rill_ws_conn_t *self)
         h2o_socket_read_stop(self->sock);
     else
         finish(self, "close handshake done"); /* both close frames went */
+    release_wslay_if_idle(self);
 }
 
 static ssize_t on_wslay_recv(wslay_event_context_ptr context, uint8_t *buffer, size_t length, int flags,
@@ -192,14 +286,24 @@ static ssize_t on_wslay_recv(wslay_event_context_ptr context, uint8_t *buffer, s
     (void)flags;
     rill_ws_conn_t *self = argument;
     h2o_buffer_t *input = self->sock->input;
-    if (input->size == 0 || reads_held(self)) {
+    rill_ws_frame_t frame;
+    if (self->frame_left == 0 && !reads_held(self) && next_frame(self, &frame)) {
+        /* wslay has read every frame before this one whole: the next is all here */
+        self->frame_left = frame.length;
+        if (rill_ws_frame_is_data(&frame))
+            self->in_message = !frame.fin;
+    }
+    if (input->size == 0 || self->frame_left == 0 || reads_held(self)) {
         wslay_event_set_error(context, WSLAY_ERR_WOULDBLOCK);
         return -1;
     }
     if (length > input->size)
         length = input->size;
+    if (length > self->frame_left)
+        length = (size_t)self->frame_left; /* never the start of the next frame */
     memcpy(buffer, input->bytes, length);
     h2o_buffer_consume(&self->sock->input, length);
+    self->frame_left -= length;
     return (ssize_t)length;
 }
 
@@ -255,7 +359,7 @@ static void on_upgraded(void *data, h2o_socket_t *sock, size_t request_size)
     h2o_buffer_consume(&sock->input, request_size); /* the request's own bytes */
     self->phase = WS_OPEN;
     pump(self);
-    if (self->phase == WS_OPEN && !self->writing && wslay_event_get_queued_msg_count(self->wslay) == 0)
+    if (self->phase == WS_OPEN && !self->writing && queued_messages(self) == 0)
         self->events->on_drained(self->data);
 }
 
@@ -264,14 +368,7 @@ rill_ws_conn_t *rill_ws_conn_upgrade(h2o_req_t *req, const char *key, size_t max
 {
     rill_ws_conn_t *self = rill_xcalloc(1, sizeof(*self));
     self->read_hold = read_hold;
-    struct wslay_event_callbacks callbacks = {
-        .recv_callback = on_wslay_recv,
-        .send_callback = on_wslay_send,
-        .on_msg_recv_callback = on_wslay_message,
-    };
-    if (wslay_event_context_server_init(&self->wslay, &callbacks, self) != 0)
-        abort(); /* only out of memory (rill_alloc.h) */
-    wslay_event_config_set_max_recv_msg_length(self->wslay, max_message);
+    self->max_message = max_message; /* the wslay context comes with the first frame either way */
     self->events = events;
     self->data = data;
     char accept[29];
@@ -289,6 +386,8 @@ int rill_ws_conn_send_text(rill_ws_conn_t *self, const char *bytes, size_t lengt
 {
     if (self->phase == WS_CLOSED || self->close_queued)
         return -1;
+    if (need_wslay(self) != 0)
+        return -1;
     struct wslay_event_msg message = {WSLAY_TEXT_FRAME, (const uint8_t *)bytes, length};
     return wslay_event_queue_msg(self->wslay, &message) == 0 ? 0 : -1;
 }
@@ -300,7 +399,7 @@ void rill_ws_conn_flush(rill_ws_conn_t *self)
 
 size_t rill_ws_conn_queued_bytes(rill_ws_conn_t *self)
 {
-    return wslay_event_get_queued_msg_length(self->wslay) + self->write_length;
+    return (self->wslay != NULL ? wslay_event_get_queued_msg_length(self->wslay) : 0) + self->write_length;
 }
 
 void rill_ws_conn_hold_reading(rill_ws_conn_t *self, int hold)
@@ -333,7 +432,7 @@ void rill_ws_conn_tick(rill_ws_conn_t *self)
     if (self->close_queued) {
         /* Our close frame waits for a peer that reads nothing, or for its
          * answer: RILL_WS_MISSED_PINGS ticks to take it, one to answer. */
-        int sent = wslay_event_get_close_sent(self->wslay) && !self->writing; /* on the wire */
+        int sent = self->wslay != NULL && wslay_event_get_close_sent(self->wslay) && !self->writing; /* on the wire */
         if (sent ? self->answer_ticks++ >= 1 : self->close_ticks++ >= RILL_WS_MISSED_PINGS)
             finish(self, sent ? "no answer to our close frame" : "our close frame was never read");
         return;
@@ -343,8 +442,9 @@ void rill_ws_conn_tick(rill_ws_conn_t *self)
         rill_ws_conn_close(self, RILL_WS_CLOSE_NO_PONG, "no pong");
         return;
     }
+    self->contexts_made = 0; /* a new window for CONTEXTS_PER_TICK */
     struct wslay_event_msg ping = {WSLAY_PING, NULL, 0};
-    if (wslay_event_queue_msg(self->wslay, &ping) == 0)
+    if (need_wslay(self) == 0 && wslay_event_queue_msg(self->wslay, &ping) == 0)
         self->missed++;
     pump(self);
 }

@@ -6,9 +6,9 @@ plain request read to its end -
 then the frontend idles, and its RSS falls back to within 2x what it was
 before the load. 2,000 idle open streams cost the frontend under 8 KiB of
 RSS each (the floor of docs/DESIGN.md, "Performance"; tests/bench measures
-10,000). An HTTP/1.1 connection keeps working after its stream ended,
-though the stream's request bytes left h2o's read buffer
-(frontend/request_bytes.h).
+10,000), and so do 2,000 idle WebSockets subscribed to a topic. An
+HTTP/1.1 connection keeps working after its stream ended, though the
+stream's request bytes left h2o's read buffer (frontend/request_bytes.h).
 
 Plain build only: a sanitizer keeps freed memory in quarantine, so RSS says
 nothing there (test_backpressure.sanitized).
@@ -21,6 +21,7 @@ import time
 
 from harness import check
 from test_backpressure import sanitized
+from test_websocket import RawWebSocket
 
 CYCLES = 20000
 CLIENTS = 8
@@ -114,21 +115,47 @@ def read_until(sock, marker, limit=65536):
     return data
 
 
-def test_frontend_memory_idle_streams(ctx):
+def idle_per_stream(ctx, open_streams, what):
+    """KiB of frontend RSS per stream held open idle: open_streams(system,
+    count) opens count of them and returns them (each has a close());
+    None where the measure means nothing (a sanitizer, too few fds)."""
     if sanitized(ctx.build_dir):
         print("    skipped: sanitized build (its allocator's overhead is no frontend's)")
-        return
+        return None
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard != resource.RLIM_INFINITY and hard < IDLE_STREAMS + 200:
         print("    skipped: RLIMIT_NOFILE %d is under %d" % (hard, IDLE_STREAMS + 200))
-        return
+        return None
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, IDLE_STREAMS + 200), hard))
     system = ctx.system(workers=1)
     system.wait_healthy()
+    try:
+        for stream in open_streams(system, 100):  # what a frontend holds once it has served
+            stream.close()
+        time.sleep(2)  # the frontend trims once quiet (memory_trim.h)
+        before = rss_kb(system.frontend)
+        streams = open_streams(system, IDLE_STREAMS)
+        # Once quiet the frontend trims (within two ticks): the least RSS
+        # seen over 4 s is what the open streams hold.
+        after = rss_kb(system.frontend)
+        for _ in range(8):
+            time.sleep(0.5)
+            after = min(after, rss_kb(system.frontend))
+        per_stream = (after - before) / IDLE_STREAMS
+        print("    frontend RSS: %d KiB before, %d KiB with %d idle %s: %.2f KiB each"
+              % (before, after, IDLE_STREAMS, what, per_stream))
+        for stream in streams:
+            stream.close()
+        return per_stream
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_frontend_memory_idle_streams(ctx):
     request = (b"GET /v1/topics/idle HTTP/1.1\r\nHost: rill\r\n"
                b"Accept: application/x-ndjson\r\n\r\n")
 
-    def open_streams(count):
+    def open_streams(system, count):
         socks = []
         for _ in range(count):
             sock = socket.create_connection(("127.0.0.1", system.port), timeout=30)
@@ -141,27 +168,28 @@ def test_frontend_memory_idle_streams(ctx):
                   "an idle stream answered %r" % data[:200])
         return socks
 
-    try:
-        for sock in open_streams(100):  # what a frontend holds once it has served
-            sock.close()
-        time.sleep(2)  # the frontend trims once quiet (memory_trim.h)
-        before = rss_kb(system.frontend)
-        socks = open_streams(IDLE_STREAMS)
-        # Once quiet the frontend trims (within two ticks): the least RSS
-        # seen over 4 s is what the open streams hold.
-        after = rss_kb(system.frontend)
-        for _ in range(8):
-            time.sleep(0.5)
-            after = min(after, rss_kb(system.frontend))
-        per_stream = (after - before) / IDLE_STREAMS
-        print("    frontend RSS: %d KiB before, %d KiB with %d idle streams: %.2f KiB each"
-              % (before, after, IDLE_STREAMS, per_stream))
-        check(per_stream < IDLE_KIB_PER_STREAM,
-              "%.2f KiB of frontend RSS per idle stream" % per_stream)
-        for sock in socks:
-            sock.close()
-    finally:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    per_stream = idle_per_stream(ctx, open_streams, "streams")
+    if per_stream is not None:
+        check(per_stream < IDLE_KIB_PER_STREAM, "%.2f KiB of frontend RSS per idle stream" % per_stream)
+
+
+def test_frontend_memory_idle_websockets(ctx):
+    """The same floor for a WebSocket subscribed to a topic: an idle one
+    holds no wslay context (frontend/ws_conn.c)."""
+
+    def open_sockets(system, count):
+        sockets = []
+        for _ in range(count):
+            ws = RawWebSocket(system, "/v1/topics/idle")
+            frame = ws.frame()
+            check(frame is not None and frame[0] == 0x1 and b'"subscribed"' in frame[1],
+                  "an idle WebSocket got %r first" % (frame,))
+            sockets.append(ws)
+        return sockets
+
+    per_socket = idle_per_stream(ctx, open_sockets, "WebSockets")
+    if per_socket is not None:
+        check(per_socket < IDLE_KIB_PER_STREAM, "%.2f KiB of frontend RSS per idle WebSocket" % per_socket)
 
 
 def test_frontend_keeps_connection_after_stream(ctx):
