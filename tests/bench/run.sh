@@ -53,6 +53,8 @@
 # sampled by `perf record -g` (999 Hz) on that process, and the top symbols
 # (self time) are printed on stderr; with RILL_PERF_DIR the perf.data files
 # are kept there as WORKLOAD-PROCESS.data, for `perf report -i`.
+# RILL_PERF_CALL_GRAPH replaces -g: "--call-graph dwarf,16384" names the
+# callers inside libraries built without frame pointers (libc, libzmq).
 #
 # --standby: the broker has a standby (a backup broker mirroring it over
 # ipc://, docs/RELIABILITY.md "Standby broker"); frontend and workers are
@@ -237,7 +239,8 @@ run() {
     local label=$1 mode=$2; shift 2
     local out recorder=""
     if [ -n "$perf" ] && [[ " $* " == *" --target rill "* ]]; then
-        perf record -q -F 999 -g -p "${rill_pid[$perf]}" -o "$work/perf.data" 2>>"$work/perf.log" & recorder=$!
+        # shellcheck disable=SC2086 # RILL_PERF_CALL_GRAPH is several words
+        perf record -q -F 999 ${RILL_PERF_CALL_GRAPH:--g} -p "${rill_pid[$perf]}" -o "$work/perf.data" 2>>"$work/perf.log" & recorder=$!
     fi
     if ! out=$("$bench" --mode "$mode" --warmup "$warmup" "$@"); then
         failures=$((failures + 1))
