@@ -1,11 +1,12 @@
 /*
  * control_channel.c - the ROUTER socket frontends talk to.
  *
- * Answers PING, SUBMIT, CANCEL, STATUS, FETCH, PUBLISH and METRICS, and
- * takes RELEASE and FLOW, which have no answer (docs/PROTOCOL.md, "Frontend ⇄
- * broker"): each request is decoded here (SUBMIT by common/rill_messages.c),
- * handed to the one operation that decides it (job_life.h, held.h,
- * events.h), and its answer encoded. What
+ * Answers PING, SUBMIT, CANCEL, STATUS, FETCH, PUBLISH, METRICS, LIST,
+ * TOPIC_DELETE and TOPIC_MATCH, and takes RELEASE, FLOW, UNFOLLOW, PRESENCE
+ * and REVOKED, which have no answer (docs/PROTOCOL.md, "Frontend ⇄ broker"):
+ * each request is decoded here (SUBMIT by common/rill_messages.c), handed
+ * to the one operation that decides it (job_life.h, held.h, events.h,
+ * topic_admin.h, topic_lease.h), and its answer encoded. What
  * the broker may only know itself (is the kind declared, is the id taken,
  * is the barrier token's subscription there) is decided there, not here.
  */
