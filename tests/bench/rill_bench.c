@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "bench_cpu.h"
+#include "bench_http.h"
 #include "bench_latency.h"
 #include "bench_stream.h"
 
@@ -90,6 +91,7 @@ typedef struct {
     double drain;
     int pid;
     int subscribe_first_wait_ms;
+    int websocket; /* subscribers are WebSockets (bench_http.h) */
 } options_t;
 
 static options_t options = {
@@ -257,9 +259,8 @@ static int subscribe(connection_t *connection)
     char name[64], path[256], request[512];
     topic_name(connection->topic, name, sizeof(name));
     expand_path(options.subscribe_path, name, path, sizeof(path));
-    int length = snprintf(request, sizeof(request), "GET %s HTTP/1.1\r\nHost: %s\r\nTE: chunked\r\n"
-                          "Accept: application/x-ndjson\r\n\r\n", path, options.host);
-    return queue_request(connection, request, (size_t)length);
+    int length = bench_http_subscribe_request(request, sizeof(request), path, options.host, options.websocket);
+    return length < 0 ? -1 : queue_request(connection, request, (size_t)length);
 }
 
 static char *padding;
@@ -365,40 +366,16 @@ static void read_job(connection_t *connection, const char *data, size_t length, 
     }
 }
 
-/* A publisher's response: headers then Content-Length bytes (rill and Nchan both send one). */
+/* A publisher's answer (bench_http.h). */
 static void read_publisher(connection_t *connection, const char *data, size_t length)
 {
-    /* Responses are small and one is in flight: find the end of headers and the body length. */
-    char *buffer = connection->response;
-    size_t buffered = connection->response_length;
-    if (length > sizeof(connection->response)) {
-        publish_errors++; /* no publish answer is this large */
-        connection->response_length = 0;
-        connection->busy = 0;
+    int status = 0;
+    int taken = bench_http_take_answer(connection->response, sizeof(connection->response),
+                                       &connection->response_length, data, length, &status);
+    if (taken == 0)
         return;
-    }
-    if (buffered + length > sizeof(connection->response))
-        buffered = 0;
-    memcpy(buffer + buffered, data, length);
-    buffered += length;
-    connection->response_length = buffered;
-    char *end = memmem(buffer, buffered, "\r\n\r\n", 4);
-    if (end == NULL)
-        return;
-    size_t header_length = (size_t)(end - buffer) + 4;
-    size_t content_length = 0;
-    char *field = memmem(buffer, header_length, "Content-Length:", 15);
-    if (field == NULL)
-        field = memmem(buffer, header_length, "content-length:", 15);
-    if (field != NULL)
-        content_length = strtoul(field + 15, NULL, 10);
-    if (buffered < header_length + content_length)
-        return;
-    int status = atoi(buffer + 9);
-    if (status < 200 || status >= 300)
+    if (taken < 0 || status < 200 || status >= 300)
         publish_errors++;
-    memmove(buffer, buffer + header_length + content_length, buffered - header_length - content_length);
-    connection->response_length = buffered - header_length - content_length;
     connection->busy = 0;
 }
 
@@ -439,7 +416,8 @@ static void handle_readable(connection_t *connection, uint64_t received_ns)
         if (!connection->got_status && n >= 12) {
             connection->got_status = 1;
             connection->status = atoi(data + 9);
-            if (connection->status != 200 && connection->role != ROLE_PUBLISHER)
+            if (connection->status != bench_http_subscribe_status(options.websocket) &&
+                connection->role != ROLE_PUBLISHER)
                 subscriber_errors++;
         }
         if (connection->role == ROLE_PUBLISHER) {
@@ -460,6 +438,7 @@ static void usage(FILE *out)
             "  --publish-path P --subscribe-path P  printf patterns, %%s = topic\n"
             "                                   (default /v1/topics/%%s for both; Nchan: /pub/%%s /sub/%%s)\n"
             "  --subscribers M  --topics K  --rate MSG_PER_S  --size PAD_BYTES\n"
+            "  --websocket                      subscribers are WebSockets (fanout, topics, idle)\n"
             "  --duration S  --warmup S\n"
             "  --concurrency C --parts P --interval-ms I   (jobs mode)\n"
             "  --jobs-per-request J              demo jobs POSTed in one request (jobs mode, default 1)\n"
@@ -474,7 +453,7 @@ static void wait_loop(connection_t **connections, int count, uint64_t until_ns, 
 {
     struct epoll_event events[512];
     double interval_ns = options.rate > 0 ? 1e9 / options.rate : 0;
-    uint64_t next_publish = now_ns();
+    uint64_t next_publish = now_ns(), next_pong = now_ns() + BENCH_HTTP_PONG_INTERVAL_NS;
     int next_topic = 0;
     while (now_ns() < until_ns) {
         int timeout = 1;
@@ -492,6 +471,12 @@ static void wait_loop(connection_t **connections, int count, uint64_t until_ns, 
                 flush_pending(connection);
             if (events[i].events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
                 handle_readable(connection, received);
+        }
+        if (options.websocket && received >= next_pong) { /* alive (bench_http.h) */
+            for (int c = 0; c < count; c++)
+                if (connections[c]->role == ROLE_SUBSCRIBER && connections[c]->fd >= 0 && connections[c]->got_status)
+                    (void)!write(connections[c]->fd, BENCH_HTTP_PONG, BENCH_HTTP_PONG_LENGTH);
+            next_pong = received + BENCH_HTTP_PONG_INTERVAL_NS;
         }
         if (publishing) {
             /* Publish on schedule on whichever publisher is free; late ticks are sent at once. */
@@ -532,7 +517,7 @@ int main(int argc, char **argv)
         {"interval-ms", required_argument, NULL, 'i'}, {"pid", required_argument, NULL, 'x'},
         {"jobs-per-request", required_argument, NULL, 'J'}, {"api", required_argument, NULL, 'A'},
         {"cpu", required_argument, NULL, 'C'}, {"drain", required_argument, NULL, 'D'}, {"self-test", 0, NULL, 'Y'},
-        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+        {"websocket", no_argument, NULL, 'W'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
     };
     int flag;
     while ((flag = getopt_long(argc, argv, "", flags, NULL)) != -1) {
@@ -568,6 +553,7 @@ int main(int argc, char **argv)
             }
             break;
         case 'D': options.drain = atof(optarg); break;
+        case 'W': options.websocket = 1; break;
         case 'Y': return bench_stream_self_test() == 0 ? 0 : 1;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
@@ -577,7 +563,8 @@ int main(int argc, char **argv)
     int jobs = strcmp(options.mode, "jobs") == 0, idle = strcmp(options.mode, "idle") == 0;
     if (!(fanout || topics || jobs || idle) || options.subscribers < 0 || options.topics < 1 ||
         options.size < 0 || options.duration <= 0 || options.concurrency < 1 || options.parts < 1 ||
-        options.parts > 1000000 || options.jobs_per_request < 1 || options.jobs_per_request > 1000) {
+        options.parts > 1000000 || options.jobs_per_request < 1 || options.jobs_per_request > 1000 ||
+        (jobs && options.websocket)) {
         usage(stderr);
         return 2;
     }
@@ -655,12 +642,13 @@ int main(int argc, char **argv)
 
     bench_latency_sort();
     double seconds = options.duration;
-    printf("{\"tool\":\"rill-bench\",\"mode\":\"%s\",\"target\":\"%s\",\"subscribers\":%d,\"topics\":%d,"
+    printf("{\"tool\":\"rill-bench\",\"mode\":\"%s\",\"target\":\"%s\",\"websocket\":%s,\"subscribers\":%d,"
+           "\"topics\":%d,"
            "\"connections\":%d,\"rate\":%.0f,\"size\":%d,\"duration_s\":%.1f,"
            "\"published\":%llu,\"publish_errors\":%llu,\"subscriber_errors\":%llu,"
            "\"delivered\":%llu,\"delivered_per_s\":%.0f,"
            "\"latency_ms\":{\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"max\":%.3f}",
-           options.mode, options.target, jobs ? 0 : opened, options.topics, opened, options.rate,
+           options.mode, options.target, options.websocket ? "true" : "false", jobs ? 0 : opened, options.topics, opened, options.rate,
            options.size, seconds, (unsigned long long)published, (unsigned long long)publish_errors,
            (unsigned long long)subscriber_errors, (unsigned long long)delivered_in_window,
            (double)delivered_in_window / seconds, bench_latency_percentile_ms(0.50),

@@ -6,7 +6,7 @@
 #                      [--subscribers M] [--rate R] [--duration S] [--idle N]
 #                      [--clients C] [--jobs-per-request J] [--parts P]
 #                      [--only W[,W...]] [--perf PROCESS] [--standby]
-#                      [--set KEY=JSON]...
+#                      [--set KEY=JSON]... [--websocket]
 #
 # Starts its own broker, frontend and two workers in a private run
 # directory on a free port and runs each workload of rill-bench, printing
@@ -23,6 +23,10 @@
 #   lowload   one subscriber of one topic at 1,000 msg/s (issue 11's point 3:
 #             the tail at low load, against Nchan with --nchan)
 #   idle      N idle streams, RSS per stream
+#
+# --websocket: fanout, topics, lowload and idle with WebSocket subscribers
+# (rill-bench --websocket; Nchan's `nchan_subscriber websocket` at /ws/), as
+# ws-fanout, ws-topics, ws-lowload and ws-idle. --short runs ws-fanout too.
 #
 # Every summary carries the CPU of each process over the measured window
 # (utime + stime of /proc/PID/stat: broker, frontend, worker1, worker2, or
@@ -75,7 +79,7 @@ cd "$(dirname "$0")/../.."
 TOP=$(pwd)
 
 build=build short=0 nchan=0 seed=0 sweep=0 standby=0 subscribers=1000 rate=200 duration=5 idle=10000 only=""
-clients=50 per_request=4 parts=10 warmup=1 perf="" placement=split settings=()
+clients=50 per_request=4 parts=10 warmup=1 perf="" placement=split settings=() websocket=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --build) build=$2; shift 2 ;;
@@ -95,6 +99,7 @@ while [ $# -gt 0 ]; do
         --only) only=$2; shift 2 ;;
         --perf) perf=$2; shift 2 ;;
         --placement) placement=$2; shift 2 ;;
+        --websocket) websocket=1; shift ;;
         *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -267,8 +272,12 @@ wanted() { [ -z "$only" ] || [[ ",$only," == *",$1,"* ]]; }
 
 rill=(--port "$port" --target rill --duration "$duration")
 seed_flags=(--port "${sport:-0}" --target seed --api seed --duration "$duration" --cpu "seed=${seed_pid:-0}")
-nchan_flags=(--port "${nport:-0}" --target nchan --duration "$duration" --publish-path /pub/%s --subscribe-path /sub/%s
+nchan_flags=(--port "${nport:-0}" --target nchan --duration "$duration" --publish-path /pub/%s
              --cpu "nginx=${nchan_worker:-0}")
+# --websocket: the subscribers' workloads over WebSocket, labelled ws-*.
+ws=() ws_label="" nchan_subscribe=/sub/%s
+if [ "$websocket" = 1 ]; then ws=(--websocket) ws_label=ws- nchan_subscribe=/ws/%s; fi
+nchan_flags+=(--subscribe-path "$nchan_subscribe")
 capacity=(--concurrency "$clients" --jobs-per-request "$per_request" --parts "$parts" --interval-ms 0)
 paced=(--concurrency "$clients" --jobs-per-request "$per_request" --parts "$parts" --interval-ms 10)
 steady=(--concurrency "$clients" --jobs-per-request "$per_request" --parts "$parts" --interval-ms 3)
@@ -280,12 +289,15 @@ if [ "$sweep" = 1 ]; then
 fi
 
 if wanted fanout; then
-    run fanout fanout "${rill[@]}" "${rill_cpu[@]}" --subscribers "$subscribers" --rate "$rate"
-    [ "$nchan" = 1 ] && run fanout fanout "${nchan_flags[@]}" --subscribers "$subscribers" --rate "$rate"
+    run "${ws_label}fanout" fanout "${rill[@]}" "${rill_cpu[@]}" "${ws[@]}" --subscribers "$subscribers" --rate "$rate"
+    [ "$nchan" = 1 ] && run "${ws_label}fanout" fanout "${nchan_flags[@]}" "${ws[@]}" --subscribers "$subscribers" --rate "$rate"
+fi
+if [ "$short" = 1 ] && [ "$websocket" = 0 ] && wanted fanout; then
+    run ws-fanout fanout "${rill[@]}" "${rill_cpu[@]}" --websocket --subscribers "$subscribers" --rate "$rate"
 fi
 if wanted topics; then
-    run topics topics "${rill[@]}" "${rill_cpu[@]}" --subscribers "$subscribers" --topics 100 --rate "$rate"
-    [ "$nchan" = 1 ] && run topics topics "${nchan_flags[@]}" --subscribers "$subscribers" --topics 100 --rate "$rate"
+    run "${ws_label}topics" topics "${rill[@]}" "${rill_cpu[@]}" "${ws[@]}" --subscribers "$subscribers" --topics 100 --rate "$rate"
+    [ "$nchan" = 1 ] && run "${ws_label}topics" topics "${nchan_flags[@]}" "${ws[@]}" --subscribers "$subscribers" --topics 100 --rate "$rate"
 fi
 if wanted jobs; then
     run jobs jobs "${rill[@]}" "${rill_cpu[@]}" --concurrency $((subscribers < 200 ? subscribers : 200)) --parts 10 --interval-ms 10
@@ -302,12 +314,12 @@ if wanted steady; then
     run steady jobs "${rill[@]}" "${rill_cpu[@]}" "${steady[@]}"
 fi
 if wanted lowload; then
-    run lowload fanout "${rill[@]}" "${rill_cpu[@]}" --subscribers 1 --rate 1000
-    [ "$nchan" = 1 ] && run lowload fanout "${nchan_flags[@]}" --subscribers 1 --rate 1000
+    run "${ws_label}lowload" fanout "${rill[@]}" "${rill_cpu[@]}" "${ws[@]}" --subscribers 1 --rate 1000
+    [ "$nchan" = 1 ] && run "${ws_label}lowload" fanout "${nchan_flags[@]}" "${ws[@]}" --subscribers 1 --rate 1000
 fi
 if wanted idle; then
-    run idle idle "${rill[@]}" --subscribers "$idle" --pid "$frontend_pid" --warmup 3
-    [ "$nchan" = 1 ] && run idle idle "${nchan_flags[@]}" --subscribers "$idle" --pid "$nchan_worker" --warmup 3
+    run "${ws_label}idle" idle "${rill[@]}" "${ws[@]}" --subscribers "$idle" --pid "$frontend_pid" --warmup 3
+    [ "$nchan" = 1 ] && run "${ws_label}idle" idle "${nchan_flags[@]}" "${ws[@]}" --subscribers "$idle" --pid "$nchan_worker" --warmup 3
 fi
 
 if [ "$nchan" = 1 ] || [ "$seed" = 1 ]; then
