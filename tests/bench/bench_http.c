@@ -53,3 +53,40 @@ int bench_http_take_answer(char *buffer, size_t capacity, size_t *buffered, cons
     *buffered -= header_length + content_length;
     return 1;
 }
+
+/* Two answers back to back, fed at every piece size: both taken, each
+ * with its status, the second's bytes kept while the first is taken. */
+int bench_http_self_test(void)
+{
+    static const char answers[] = "HTTP/1.1 202 Accepted\r\nContent-Length: 9\r\n\r\n{\"seq\":1}"
+                                  "HTTP/1.1 503 Unavailable\r\ncontent-length: 2\r\n\r\n{}";
+    size_t length = sizeof(answers) - 1;
+    for (size_t piece = 1; piece <= length; piece++) {
+        char buffer[256];
+        size_t buffered = 0;
+        int statuses[2] = {0, 0}, taken = 0;
+        for (size_t at = 0; at < length; at += piece) {
+            size_t take = at + piece > length ? length - at : piece;
+            int status = 0;
+            if (bench_http_take_answer(buffer, sizeof(buffer), &buffered, answers + at, take, &status) == 1 &&
+                taken < 2)
+                statuses[taken++] = status;
+            while (taken < 2 && buffered > 0 && /* a whole answer left behind the one just taken */
+                   bench_http_take_answer(buffer, sizeof(buffer), &buffered, "", 0, &status) == 1)
+                statuses[taken++] = status;
+        }
+        if (taken != 2 || statuses[0] != 202 || statuses[1] != 503 || buffered != 0) {
+            fprintf(stderr, "bench_http self-test: answers fed %zu bytes at a time: %d taken (%d, %d)\n", piece,
+                    taken, statuses[0], statuses[1]);
+            return -1;
+        }
+    }
+    char small[8];
+    size_t buffered = 0;
+    int status = 0;
+    if (bench_http_take_answer(small, sizeof(small), &buffered, answers, 20, &status) != -1 || buffered != 0) {
+        fprintf(stderr, "bench_http self-test: an answer larger than the buffer was not refused\n");
+        return -1;
+    }
+    return 0;
+}

@@ -38,4 +38,7 @@ int bench_http_subscribe_status(int websocket);
 int bench_http_take_answer(char *buffer, size_t capacity, size_t *buffered, const char *data, size_t length,
                            int *status);
 
+/* Checks the two above on canned bytes: 0, or -1 with a line on stderr. */
+int bench_http_self_test(void);
+
 #endif

@@ -554,7 +554,7 @@ int main(int argc, char **argv)
             break;
         case 'D': options.drain = atof(optarg); break;
         case 'W': options.websocket = 1; break;
-        case 'Y': return bench_stream_self_test() == 0 ? 0 : 1;
+        case 'Y': return bench_stream_self_test() == 0 && bench_http_self_test() == 0 ? 0 : 1;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
