@@ -307,16 +307,17 @@ static ssize_t on_wslay_recv(wslay_event_context_ptr context, uint8_t *buffer, s
     return (ssize_t)length;
 }
 
-static ssize_t on_wslay_send(wslay_event_context_ptr context, const uint8_t *data, size_t length, int flags,
-                             void *argument)
+/* Room in the write buffer for wanted more bytes, grown (up to
+ * WRITE_BUFFER_BYTES) for them: the room there is, 0 while a write holds
+ * the buffer. */
+static size_t write_room(rill_ws_conn_t *self, size_t wanted)
 {
-    (void)flags;
-    rill_ws_conn_t *self = argument;
-    if (!self->writing && self->write_length + length > self->write_capacity &&
-        self->write_capacity < WRITE_BUFFER_BYTES) {
+    if (self->writing)
+        return 0;
+    if (self->write_length + wanted > self->write_capacity && self->write_capacity < WRITE_BUFFER_BYTES) {
         size_t capacity = self->write_capacity * 2;
-        if (capacity < self->write_length + length)
-            capacity = self->write_length + length;
+        if (capacity < self->write_length + wanted)
+            capacity = self->write_length + wanted;
         if (capacity < WRITE_BUFFER_MIN)
             capacity = WRITE_BUFFER_MIN;
         if (capacity > WRITE_BUFFER_BYTES)
@@ -324,8 +325,16 @@ static ssize_t on_wslay_send(wslay_event_context_ptr context, const uint8_t *dat
         self->write_buffer = rill_xrealloc(self->write_buffer, capacity);
         self->write_capacity = capacity;
     }
-    size_t room = self->write_capacity - self->write_length;
-    if (self->writing || room == 0) {
+    return self->write_capacity - self->write_length;
+}
+
+static ssize_t on_wslay_send(wslay_event_context_ptr context, const uint8_t *data, size_t length, int flags,
+                             void *argument)
+{
+    (void)flags;
+    rill_ws_conn_t *self = argument;
+    size_t room = write_room(self, length);
+    if (room == 0) {
         wslay_event_set_error(context, WSLAY_ERR_WOULDBLOCK);
         return -1;
     }
@@ -386,6 +395,22 @@ int rill_ws_conn_send_text(rill_ws_conn_t *self, const char *bytes, size_t lengt
 {
     if (self->phase == WS_CLOSED || self->close_queued)
         return -1;
+    /* Framed here, straight into the write buffer, when no frame of wslay's
+     * waits to go first (then every frame in the buffer is whole): one copy
+     * of the event and no allocation, where wslay copies each message it
+     * queues and then again into the buffer. While a write holds the
+     * buffer, or wslay has frames queued, wslay queues it: the frames go
+     * out in the order they were sent either way. */
+    if (queued_messages(self) == 0) {
+        uint8_t header[10];
+        size_t header_length = rill_ws_frame_text_header(header, length);
+        if (write_room(self, header_length + length) >= header_length + length) {
+            memcpy(self->write_buffer + self->write_length, header, header_length);
+            memcpy(self->write_buffer + self->write_length + header_length, bytes, length);
+            self->write_length += header_length + length;
+            return 0;
+        }
+    }
     if (need_wslay(self) != 0)
         return -1;
     struct wslay_event_msg message = {WSLAY_TEXT_FRAME, (const uint8_t *)bytes, length};

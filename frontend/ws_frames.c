@@ -34,3 +34,22 @@ int rill_ws_frame_is_data(const rill_ws_frame_t *frame)
 {
     return frame->opcode < 8;
 }
+
+size_t rill_ws_frame_text_header(uint8_t out[10], uint64_t payload)
+{
+    out[0] = 0x81; /* fin, text */
+    if (payload < 126) {
+        out[1] = (uint8_t)payload;
+        return 2;
+    }
+    if (payload < 65536) {
+        out[1] = 126;
+        out[2] = (uint8_t)(payload >> 8);
+        out[3] = (uint8_t)payload;
+        return 4;
+    }
+    out[1] = 127;
+    for (int i = 0; i < 8; i++)
+        out[2 + i] = (uint8_t)(payload >> (56 - 8 * i));
+    return 10;
+}

@@ -6,7 +6,8 @@
  * nothing of the peer's (no half-read header in its input buffer, no frame
  * half parsed), so a connection with nothing in flight can give its wslay
  * context back and make a new one when the next byte comes (ws_conn.c:
- * that is most of what an idle WebSocket would hold).
+ * that is most of what an idle WebSocket would hold). The other way, the
+ * frames of the events ws_conn.c writes itself (rill_ws_frame_text_header).
  */
 #ifndef RILL_FRONTEND_WS_FRAMES_H
 #define RILL_FRONTEND_WS_FRAMES_H
@@ -32,5 +33,10 @@ int rill_ws_frame_head(const uint8_t *bytes, size_t size, rill_ws_frame_t *frame
  * whose fin says whether a message is still being read after them; 0 for
  * control frames, which may come between a message's frames. */
 int rill_ws_frame_is_data(const rill_ws_frame_t *frame);
+
+/* Writes the header of a server's text frame of payload bytes, final and
+ * not masked (RFC 6455 5.2: a server masks nothing), into out: its length
+ * (2, 4 or 10 bytes). */
+size_t rill_ws_frame_text_header(uint8_t out[10], uint64_t payload);
 
 #endif

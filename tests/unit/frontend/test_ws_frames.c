@@ -1,7 +1,8 @@
 /* test_ws_frames.c - a WebSocket frame's header read off the bytes that
  * have arrived: nothing until the whole header is there (7-bit, 16-bit and
  * 64-bit lengths, masked or not), then its length, opcode and fin; a length
- * that cannot fit saturates; control frames are not a message's. */
+ * that cannot fit saturates; control frames are not a message's. A
+ * server's text frame header at each length's edge, read back the same. */
 #include "rill_test.h"
 #include "ws_frames.h"
 
@@ -43,5 +44,16 @@ int main(void)
     const uint8_t close_frame[] = {0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe8};
     CHECK(rill_ws_frame_head(close_frame, sizeof(close_frame), &frame) == 1 && frame.length == 8 &&
           !rill_ws_frame_is_data(&frame));
+
+    /* A server's text headers: 7-bit, 16-bit and 64-bit lengths, at their edges. */
+    const uint64_t lengths[] = {0, 125, 126, 65535, 65536, 5000000000ull};
+    const size_t header_lengths[] = {2, 2, 4, 4, 10, 10};
+    for (size_t i = 0; i < sizeof(lengths) / sizeof(lengths[0]); i++) {
+        uint8_t header[10];
+        size_t length = rill_ws_frame_text_header(header, lengths[i]);
+        CHECKF(length == header_lengths[i] && rill_ws_frame_head(header, length, &frame) == 1 &&
+               frame.length == lengths[i] + length && frame.opcode == 1 && frame.fin == 1 && !(header[1] & 0x80),
+               "a text header for %llu bytes", (unsigned long long)lengths[i]);
+    }
     RILL_TEST_END();
 }
