@@ -4,13 +4,16 @@ and a frame whose header alone says it is too large (docs/API.md
 "WebSocket"). The frontend hands wslay whole frames only and frees a
 connection's wslay context between them when nothing is in flight
 (frontend/ws_conn.c), so every one of these crosses points where an idle
-connection has no context: none may lose or garble a byte.
+connection has no context: none may lose or garble a byte. And the other
+way: events framed by the frontend itself and events queued in wslay
+while a write waits, mixed on one socket, in order.
 """
 import json
 import os
 import struct
 import time
 
+import harness
 from harness import check
 from test_websocket import RawWebSocket
 
@@ -89,4 +92,39 @@ def test_ws_frame_too_large_by_its_header(ctx):
     frames = frames_until(ws, lambda got: any(opcode == 0x8 for opcode, _ in got), timeout=5)
     closes = [struct.unpack(">H", payload[:2])[0] for opcode, payload in frames if opcode == 0x8]
     check(closes == [1009], "closed with %r" % closes)
+    ws.close()
+
+
+def test_ws_events_in_order_while_writes_wait(ctx):
+    """A subscriber of two topics that reads nothing for a while: one
+    subscription's events wait for the write of the other's, so they go
+    through wslay's queue behind the frames already in the write buffer
+    (frontend/ws_conn.c); read at last, every frame is whole and each
+    topic's messages come once each, in seq order."""
+    system = ctx.system(workers=1, config={"slow_client_hard_bytes": 64 << 20, "slow_client_soft_bytes": 32 << 20})
+    system.wait_healthy()
+    topics = ("ws.order.a", "ws.order.b")
+    ws = RawWebSocket(system, "/v1/stream?topic=%s&topic=%s" % topics, rcvbuf=4096)
+    for _ in topics:
+        frame = ws.frame()
+        check(frame is not None and b'"subscribed"' in frame[1], "a first frame %r" % (frame,))
+    count = 300
+    for i in range(count):
+        for topic in topics:
+            harness.publish(system, topic, {"i": i, "pad": "z" * 4000})
+    got = {topic: [] for topic in topics}
+    while sum(len(seqs) for seqs in got.values()) < count * len(topics):
+        frame = ws.frame(10)
+        check(frame is not None, "closed after %r messages" % {t: len(s) for t, s in got.items()})
+        opcode, payload = frame
+        if opcode == 0x9:
+            ws.send(0xA, payload)
+        elif opcode == 0x1:
+            event = json.loads(payload)
+            seqs = got[event.get("topic")]
+            check(event.get("event") == "part" and event["data"]["i"] == len(seqs),
+                  "message %d of %s: %r" % (len(seqs), event.get("topic"), payload[:120]))
+            seqs.append(event["seq"])
+    for topic in topics:
+        check(got[topic] == list(range(1, count + 1)), "%s: seqs in order, once each" % topic)
     ws.close()
