@@ -6,7 +6,9 @@
  * the buffer goes out as one h2o_socket_write; while that write is out the
  * send callback says "would block", so wslay keeps the rest queued (and
  * counted: rill_ws_conn_queued_bytes). When a write completes, the next
- * buffer is filled; when nothing is left, the owner hears on_drained.
+ * buffer is filled; when nothing is left, the owner hears on_drained. An
+ * event's text frame skips wslay: it is framed here, straight into the
+ * buffer, whenever wslay has nothing queued (rill_ws_conn_send_text).
  *
  * An idle connection holds no wslay context. wslay's context is ~8.6 KiB
  * (a 4 KiB input buffer for frames, a 4 KiB output buffer for fragments,
@@ -288,7 +290,8 @@ static ssize_t on_wslay_recv(wslay_event_context_ptr context, uint8_t *buffer, s
     h2o_buffer_t *input = self->sock->input;
     rill_ws_frame_t frame;
     if (self->frame_left == 0 && !reads_held(self) && next_frame(self, &frame)) {
-        /* wslay has read every frame before this one whole: the next is all here */
+        /* wslay has read every frame before this one whole; this one is all
+         * here, or over the limit (next_frame) */
         self->frame_left = frame.length;
         if (rill_ws_frame_is_data(&frame))
             self->in_message = !frame.fin;
