@@ -15,7 +15,8 @@ Each job must then satisfy rill's promises (docs/DESIGN.md "Promises"):
 - it ends with `done`;
 - every seq from 1 to its last arrives exactly once, or inside a `gap`;
 - no part of a superseded attempt arrives after its `retry` event (the
-  parts after the last retry count 1, 2, 3, ... without a repeat);
+  parts after the last retry count 1, 2, 3, ... as their seqs go on, a
+  gap skipping as many of each);
 - it ends within 60 s of when it would have ended without the fault.
 
 Prints one row per fault and ends with "N passed, N failed".
@@ -112,7 +113,7 @@ class Job:
         self.id = None
         self.seqs = []        # seqs of every event with a seq, in arrival order
         self.gaps = []        # (from, to)
-        self.parts_after_retry = []  # data.i of parts since the last retry event
+        self.parts_after_retry = []  # (seq, data.i) of parts since the last retry event
         self.retries = 0
         self.end = None       # "done" or "error:<code>"
         self.reconnects = 0
@@ -130,7 +131,7 @@ class Job:
             self.id = event.get("job")
         self.seqs.append(event["seq"])
         if kind == "part":
-            self.parts_after_retry.append(event["data"].get("i"))
+            self.parts_after_retry.append((event["seq"], event["data"].get("i")))
         elif kind == "retry":
             self.retries += 1
             self.parts_after_retry = []
@@ -225,8 +226,11 @@ def verdict(job):
     missing = [s for s in range(1, job.last_seq() + 1) if s not in seen]
     if missing:
         return "seqs %s missing without a gap" % missing[:5]
-    parts = [i for i in job.parts_after_retry if i is not None]
-    if parts and parts != list(range(parts[0], parts[0] + len(parts))):
+    # One attempt numbers its parts i = 1, 2, 3, ... as their seqs go on:
+    # i - seq is the same for all of them, across a gap too (the parts it
+    # covers are missing from both). A part of another attempt is not.
+    offsets = {seq - i for seq, i in job.parts_after_retry if i is not None}
+    if len(offsets) > 1:
         return "parts of two attempts after the last retry"
     return ""
 
