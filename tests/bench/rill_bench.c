@@ -648,7 +648,8 @@ int main(int argc, char **argv)
            "\"published\":%llu,\"publish_errors\":%llu,\"subscriber_errors\":%llu,"
            "\"delivered\":%llu,\"delivered_per_s\":%.0f,"
            "\"latency_ms\":{\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"max\":%.3f}",
-           options.mode, options.target, options.websocket ? "true" : "false", jobs ? 0 : opened, options.topics, opened, options.rate,
+           options.mode, options.target, options.websocket ? "true" : "false", jobs ? 0 : opened,
+           options.topics, opened, options.rate,
            options.size, seconds, (unsigned long long)published, (unsigned long long)publish_errors,
            (unsigned long long)subscriber_errors, (unsigned long long)delivered_in_window,
            (double)delivered_in_window / seconds, bench_latency_percentile_ms(0.50),
