@@ -4,6 +4,7 @@
 #include "rill_alloc.h"
 #include "rill_clock.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 
 void rill_timer_heap_init(rill_timer_heap_t *heap)
@@ -104,6 +105,14 @@ void rill_timer_heap_start(rill_timer_heap_t *heap, rill_worker_timer_t *timer, 
 rill_worker_timer_t *rill_timer_heap_first(const rill_timer_heap_t *heap)
 {
     return heap->count > 0 ? heap->entries[0] : NULL;
+}
+
+uint64_t rill_timer_heap_wake_ns(const rill_timer_heap_t *heap, uint64_t not_before_ns)
+{
+    const rill_worker_timer_t *first = rill_timer_heap_first(heap);
+    if (first == NULL)
+        return UINT64_MAX;
+    return first->due_ns > not_before_ns ? first->due_ns : not_before_ns;
 }
 
 size_t rill_timer_heap_run(rill_timer_heap_t *heap, uint64_t now_ns)

@@ -45,6 +45,9 @@ struct rill_worker_context {
     rill_fd_watches_t fd_watches;
     rill_children_t children;
     int signal_fd;
+    int wake_fd;            /* a timerfd: the loop's wakeup for the first timer due (worker_core.c) */
+    uint64_t wake_armed_ns; /* when it is set to fire; 0 when not armed */
+    uint64_t kinds_ran_ns;  /* the last run of the kinds' timers that fired one */
     int draining;
     int running;
     rill_worker_timer_t heartbeat_timer;

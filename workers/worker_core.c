@@ -2,7 +2,8 @@
  * worker_core.c - one worker process: its parts put together, and the loop.
  *
  * The loop polls the broker socket, the signalfd (SIGTERM, SIGINT, SIGHUP,
- * SIGCHLD) and every fd a kind watches, then runs the timers that are due.
+ * SIGCHLD), a timerfd and every fd a kind watches, then runs the timers
+ * that are due.
  * Messages from the broker are dispatched here: BATCH, CANCEL and PAUSE to the job
  * registry, WELCOME and REJOIN to the link (worker_link.h says what they
  * mean) and then to the registry (which jobs go on, which stop).
@@ -15,6 +16,14 @@
  * file is not read and an upstream body waits in TCP; the core's own work
  * (messages from the broker, signals, heartbeats, children) goes on. Under
  * the low-water mark the kinds are served again (worker_link.h).
+ *
+ * Timers: the timerfd wakes the loop when the first timer is due, to the
+ * microsecond (zmq_poll's timeout counts whole milliseconds: a timer due in
+ * 2.1 ms fired at 3, and the demo jobs of many clients, each on its own
+ * phase, fired in millisecond clumps that went down the path as bursts).
+ * The kinds' timers run at most once a KIND_TIMER_GAP_NS, though: a worker
+ * with thousands of jobs still sends each run's parts as one PARTS batch
+  * (docs/BENCHMARKS.md, 2026-12-02 06:50).
  *
  * Drain: SIGTERM sends BYE (no new jobs), lets held jobs finish for up to
  * drain_ms, then hands the rest back with RETURN so the broker re-dispatches
@@ -34,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 /* HELLO (when none is unanswered): the credit it grants in all - none
@@ -285,29 +295,65 @@ static int congested(void *argument)
     return rill_worker_link_congested(&worker->link);
 }
 
-/* Until the first timer that may run: the core's, and the kinds' unless paused. */
-static long poll_timeout_ms(const rill_worker_context_t *worker, int paused)
+/* One run of the kinds' timers follows the last by at least this much. */
+#define KIND_TIMER_GAP_NS 1000000u
+
+/* The timerfd set to fire at wake_ns (CLOCK_MONOTONIC); 0, or -1 when
+ * there is none. */
+static int arm_wake(rill_worker_context_t *worker, uint64_t wake_ns)
 {
-    rill_worker_timer_t *first = rill_timer_heap_first(&worker->timers);
-    rill_worker_timer_t *kind = paused ? NULL : rill_timer_heap_first(&worker->kind_timers);
-    if (first == NULL || (kind != NULL && kind->due_ns < first->due_ns))
-        first = kind;
-    if (first == NULL)
+    if (worker->wake_fd < 0)
+        return -1;
+    if (worker->wake_armed_ns == wake_ns)
+        return 0;
+    struct itimerspec at = {.it_value = {.tv_sec = (time_t)(wake_ns / 1000000000u),
+                                         .tv_nsec = (long)(wake_ns % 1000000000u)}};
+    if (timerfd_settime(worker->wake_fd, TFD_TIMER_ABSTIME, &at, NULL) != 0)
+        return -1;
+    worker->wake_armed_ns = wake_ns;
+    return 0;
+}
+
+/* Until the first timer that may run: the core's, and the kinds' unless
+ * paused. With the timerfd armed for it, the poll waits for that (-1). */
+static long poll_timeout_ms(rill_worker_context_t *worker, int paused)
+{
+    uint64_t wake = rill_timer_heap_wake_ns(&worker->timers, 0);
+    if (!paused) {
+        uint64_t kinds = rill_timer_heap_wake_ns(&worker->kind_timers, worker->kinds_ran_ns + KIND_TIMER_GAP_NS);
+        if (kinds < wake)
+            wake = kinds;
+    }
+    if (wake == UINT64_MAX)
         return -1;
     uint64_t now = rill_clock_monotonic_ns();
-    return first->due_ns <= now ? 0 : (long)((first->due_ns - now + 999999) / 1000000);
+    if (wake <= now)
+        return 0;
+    if (arm_wake(worker, wake) == 0)
+        return -1;
+    return (long)((wake - now + 999999) / 1000000); /* no timerfd: up to a millisecond late */
+}
+
+/* The timerfd fired: read, so that it is quiet until armed again. */
+static void wake_fired(rill_worker_context_t *worker)
+{
+    uint64_t expirations;
+    if (read(worker->wake_fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
+        rill_log_warn(NULL, "timerfd read failed: %s", strerror(errno));
+    worker->wake_armed_ns = 0;
 }
 
 /* Runs until stopped; returns 0, or -1 when polling failed. */
 static int run_loop(rill_worker_context_t *worker)
 {
-    enum { BROKER, SIGNALS, MONITOR, FIXED_ITEMS };
+    enum { BROKER, SIGNALS, MONITOR, WAKE, FIXED_ITEMS };
     void *monitor = rill_worker_link_monitor(&worker->link);
     zmq_pollitem_t fixed[FIXED_ITEMS] = {
         [BROKER] = {worker->link.dealer, 0, ZMQ_POLLIN, 0},
         [SIGNALS] = {NULL, worker->signal_fd, ZMQ_POLLIN, 0},
         /* Only with a standby: else an fd poll(2) ignores. */
         [MONITOR] = {monitor, -1, monitor != NULL ? ZMQ_POLLIN : 0, 0},
+        [WAKE] = {NULL, worker->wake_fd, ZMQ_POLLIN, 0}, /* -1 (none): ignored */
     };
     worker->running = 1;
     while (keep_running(worker)) {
@@ -330,13 +376,16 @@ static int run_loop(rill_worker_context_t *worker)
             receive_messages(worker);
         if (items[SIGNALS].revents & ZMQ_POLLIN)
             handle_signals(worker);
+        if (items[WAKE].revents & ZMQ_POLLIN)
+            wake_fired(worker);
         if (items[MONITOR].revents & ZMQ_POLLIN)
             check_failover(worker, rill_failover_disconnected(&worker->link.failover));
         if (!paused)
             rill_fd_watches_dispatch(&worker->fd_watches, FIXED_ITEMS, count, congested, worker);
         uint64_t now = rill_clock_monotonic_ns();
         rill_timer_heap_run(&worker->timers, now);
-        rill_timer_heap_run_until(&worker->kind_timers, now, congested, worker);
+        if (rill_timer_heap_run_until(&worker->kind_timers, now, congested, worker) > 0)
+            worker->kinds_ran_ns = now;
     }
     return 0;
 }
@@ -353,6 +402,8 @@ static void worker_release(rill_worker_context_t *worker)
     rill_worker_link_close(&worker->link);
     if (worker->signal_fd >= 0)
         close(worker->signal_fd);
+    if (worker->wake_fd >= 0)
+        close(worker->wake_fd);
 }
 
 int rill_worker_run(const rill_worker_options_t *options)
@@ -362,6 +413,9 @@ int rill_worker_run(const rill_worker_options_t *options)
     worker.options = options;
     worker.config = options->config;
     worker.signal_fd = -1;
+    worker.wake_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (worker.wake_fd < 0)
+        rill_log_warn(NULL, "timerfd_create failed (%s): timers fire up to a millisecond late", strerror(errno));
     worker.topic_hold = rill_topic_hold_new();
     rill_timer_heap_init(&worker.timers);
     rill_timer_heap_init(&worker.kind_timers);

@@ -1,6 +1,7 @@
 /* test_timer_heap.c - the worker's timers fire in due order, once, and can be
  * stopped; run_until leaves the rest armed once its predicate says stop (the
- * worker's back-pressure). */
+ * worker's back-pressure); the loop wakes for the first due, not before a
+ * bound (the kinds' timers' gap). */
 #include "timer_heap.h"
 #include "rill_test.h"
 
@@ -46,10 +47,14 @@ int main(void)
         ordered &= fired_order[i] > fired_order[i - 1];
     CHECK(ordered);
     CHECK(rill_timer_heap_first(&heap) == NULL);
+    CHECK(rill_timer_heap_wake_ns(&heap, 0) == UINT64_MAX);
     CHECK(timers[5].heap_index == 0 && timers[20].heap_index == 0);
 
     for (int i = 0; i < 5; i++)
         rill_timer_heap_arm(&heap, &timers[i], 2000 + (uint64_t)i);
+    CHECK(rill_timer_heap_wake_ns(&heap, 0) == 2000);
+    CHECK(rill_timer_heap_wake_ns(&heap, 1999) == 2000);
+    CHECK(rill_timer_heap_wake_ns(&heap, 2500) == 2500);
     int start = fired_count;
     CHECK(rill_timer_heap_run_until(&heap, 3000, three_fired, &start) == 3);
     CHECK(fired_order[start] == 0 && fired_order[start + 2] == 2);

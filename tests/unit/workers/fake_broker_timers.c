@@ -1,0 +1,162 @@
+/*
+ * fake_broker_timers.c - a real rill-worker against a fake broker: the
+ * kinds' timers fire when due, not on a millisecond grid.
+ *
+ * Two demo jobs of 40 parts, 5 ms apart, the second started 2.1 ms after
+ * the first: each part's emission time (its mono_ns) less i × 5 ms is the
+ * job's start plus how late that part fired. Within one job that number
+ * must stay put: its median is at most 0.25 ms above its least. Woken by a
+ * poll timeout in whole milliseconds, the loop fired the second job's
+ * parts (due 2.1 ms after a wakeup) at 3 ms, and its wakeups crept on
+ * through the millisecond: the medians sat 0.40-0.49 ms above the least.
+ * The job's start does not enter (no clock of the worker's is compared with
+ * the test's), so a late BATCH does not fail it.
+ *
+ * Usage: fake_broker_timers PATH-TO-rill-worker
+ */
+#include "fake_broker.h"
+#include "rill_test.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define PARTS 40
+#define INTERVAL_NS 5000000ull
+
+typedef struct {
+    const char *id;
+    uint64_t offsets[PARTS]; /* mono_ns - i * interval, by part */
+    size_t parts;
+    int done;
+} job_seen_t;
+
+static job_seen_t seen[] = {
+    {.id = "000000000000000000000000000000e1"},
+    {.id = "000000000000000000000000000000e2"},
+};
+#define JOBS (sizeof(seen) / sizeof(seen[0]))
+static int hellos;
+static fake_broker_t broker;
+
+static job_seen_t *job_of(rill_frame_t id)
+{
+    for (size_t i = 0; i < JOBS; i++) {
+        if (rill_frame_equals(id, seen[i].id))
+            return &seen[i];
+    }
+    return NULL;
+}
+
+/* "i" and "mono_ns" of a demo part's data; 0, or -1. */
+static int part_fields(rill_frame_t data, uint64_t *i, uint64_t *mono_ns)
+{
+    char text[512];
+    if (data.size >= sizeof(text))
+        return -1;
+    memcpy(text, data.data, data.size);
+    text[data.size] = '\0';
+    unsigned long long index, mono;
+    if (sscanf(text, "{\"i\":%llu,\"mono_ns\":%llu", &index, &mono) != 2)
+        return -1;
+    *i = index;
+    *mono_ns = mono;
+    return 0;
+}
+
+static void on_message(void *context, const rill_message_t *message, const char *error)
+{
+    (void)context;
+    CHECKF(message != NULL, "bad message from the worker: %s", error);
+    if (message == NULL)
+        return;
+    job_seen_t *job = message->argument_count > 0 ? job_of(message->arguments[0]) : NULL;
+    uint64_t i, mono_ns;
+    switch (message->command) {
+    case RILL_COMMAND_HELLO:
+        hellos++;
+        break;
+    case RILL_COMMAND_PART:
+        CHECKF(job != NULL && message->argument_count == 3 && part_fields(message->arguments[2], &i, &mono_ns) == 0,
+               "a demo PART of a job we sent");
+        if (job != NULL && job->parts < PARTS && part_fields(message->arguments[2], &i, &mono_ns) == 0)
+            job->offsets[job->parts++] = mono_ns - i * INTERVAL_NS;
+        break;
+    case RILL_COMMAND_DONE:
+        if (job != NULL)
+            job->done = 1;
+        break;
+    default:
+        break;
+    }
+}
+
+static int all_done(void *context)
+{
+    (void)context;
+    for (size_t i = 0; i < JOBS; i++) {
+        if (!seen[i].done)
+            return 0;
+    }
+    return 1;
+}
+
+static int by_value(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void start(const char *id)
+{
+    char text[512];
+    snprintf(text, sizeof(text),
+             "{\"batch\":\"b%s\",\"jobs\":[{\"id\":\"%s\",\"kind\":\"demo\",\"source\":\"demo\","
+             "\"args\":{\"parts\":%d,\"interval_ms\":5},\"attempt\":1,\"who\":\"test\",\"seq\":0}]}",
+             id + 30, id, PARTS);
+    fake_broker_send(&broker, RILL_COMMAND_BATCH, text);
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: fake_broker_timers PATH-TO-rill-worker\n");
+        return 2;
+    }
+    if (fake_broker_open(&broker, "/tmp/rill-worker-timers-XXXXXX", "{\"heartbeat_ms\":1000}") != 0)
+        return 1;
+    fake_broker_start_worker(&broker, argv[1], "--kinds", "demo", "--name", "timers-test", "--log", "warn", NULL);
+    for (long deadline = fake_broker_now_ms() + 5000; hellos == 0 && fake_broker_now_ms() < deadline;)
+        fake_broker_pump(&broker, 50, NULL, on_message, NULL);
+    CHECKF(hellos == 1, "%d HELLOs at start", hellos);
+    fake_broker_send(&broker, RILL_COMMAND_WELCOME,
+                     "{\"broker\":\"fakefakefakefakefakefakefakefake\",\"heartbeat_ms\":1000,\"adopted\":{},"
+                     "\"cancelled\":[]}");
+    start(seen[0].id);
+    for (uint64_t until = now_ns() + 2100000u; now_ns() < until;)
+        ; /* 2.1 ms: off the first job's millisecond */
+    start(seen[1].id);
+    fake_broker_pump(&broker, 5000, all_done, on_message, NULL);
+    for (size_t j = 0; j < JOBS; j++) {
+        job_seen_t *job = &seen[j];
+        CHECKF(job->done && job->parts == PARTS, "job %zu: %zu parts, done %d", j, job->parts, job->done);
+        if (job->parts == 0)
+            continue;
+        qsort(job->offsets, job->parts, sizeof(job->offsets[0]), by_value);
+        double spread_ms = (double)(job->offsets[job->parts / 2] - job->offsets[0]) / 1e6;
+        printf("job %zu: parts fired %.3f ms (median) after the earliest\n", j, spread_ms);
+        CHECKF(spread_ms <= 0.25, "job %zu: the median part fired %.3f ms after the earliest on its schedule", j,
+               spread_ms);
+    }
+    int status = fake_broker_close(&broker);
+    CHECKF(WIFEXITED(status) && WEXITSTATUS(status) == 0, "worker exit status %d", status);
+    RILL_TEST_END();
+}
