@@ -23,7 +23,7 @@
  * phase, fired in millisecond clumps that went down the path as bursts).
  * The kinds' timers run at most once a KIND_TIMER_GAP_NS, though: a worker
  * with thousands of jobs still sends each run's parts as one PARTS batch
-  * (docs/BENCHMARKS.md, 2026-12-02 06:50).
+ * (docs/BENCHMARKS.md, 2026-12-02 06:50).
  *
  * Drain: SIGTERM sends BYE (no new jobs), lets held jobs finish for up to
  * drain_ms, then hands the rest back with RETURN so the broker re-dispatches
