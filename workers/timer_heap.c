@@ -107,11 +107,13 @@ rill_worker_timer_t *rill_timer_heap_first(const rill_timer_heap_t *heap)
     return heap->count > 0 ? heap->entries[0] : NULL;
 }
 
-uint64_t rill_timer_heap_wake_ns(const rill_timer_heap_t *heap, uint64_t not_before_ns)
+uint64_t rill_timer_heap_wake_ns(const rill_timer_heap_t *heap, uint64_t now_ns, uint64_t not_before_ns)
 {
     const rill_worker_timer_t *first = rill_timer_heap_first(heap);
     if (first == NULL)
         return UINT64_MAX;
+    if (first->due_ns <= now_ns)
+        return now_ns;
     return first->due_ns > not_before_ns ? first->due_ns : not_before_ns;
 }
 

@@ -30,9 +30,10 @@ void rill_timer_heap_start(rill_timer_heap_t *heap, rill_worker_timer_t *timer, 
 void rill_timer_heap_disarm(rill_timer_heap_t *heap, rill_worker_timer_t *timer);
 /* The earliest armed timer, or NULL. */
 rill_worker_timer_t *rill_timer_heap_first(const rill_timer_heap_t *heap);
-/* When the loop must wake for this heap: its earliest due time, but not
- * before not_before_ns; UINT64_MAX when nothing is armed. */
-uint64_t rill_timer_heap_wake_ns(const rill_timer_heap_t *heap, uint64_t not_before_ns);
+/* When the loop must wake for this heap: now_ns when its earliest timer is
+ * due by then, else that timer's due time but not before not_before_ns;
+ * UINT64_MAX when nothing is armed. */
+uint64_t rill_timer_heap_wake_ns(const rill_timer_heap_t *heap, uint64_t now_ns, uint64_t not_before_ns);
 /* Fires every timer due at now_ns, earliest first; each is disarmed before its
  * callback runs, so a callback may re-arm it. Returns how many fired. */
 size_t rill_timer_heap_run(rill_timer_heap_t *heap, uint64_t now_ns);

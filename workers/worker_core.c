@@ -21,9 +21,9 @@
  * microsecond (zmq_poll's timeout counts whole milliseconds: a timer due in
  * 2.1 ms fired at 3, and the demo jobs of many clients, each on its own
  * phase, fired in millisecond clumps that went down the path as bursts).
- * The kinds' timers run at most once a KIND_TIMER_GAP_NS, though: a worker
- * with thousands of jobs still sends each run's parts as one PARTS batch
- * (docs/BENCHMARKS.md, 2026-12-02 06:50).
+ * The loop waits for the kinds' timers at most once a KIND_TIMER_GAP_NS,
+ * though: a worker with thousands of jobs still sends each run's parts as
+ * one PARTS batch (docs/BENCHMARKS.md, 2026-12-02 06:50).
  *
  * Drain: SIGTERM sends BYE (no new jobs), lets held jobs finish for up to
  * drain_ms, then hands the rest back with RETURN so the broker re-dispatches
@@ -295,7 +295,9 @@ static int congested(void *argument)
     return rill_worker_link_congested(&worker->link);
 }
 
-/* One run of the kinds' timers follows the last by at least this much. */
+/* A run of the kinds' timers that waits for one to come due follows the
+ * last by at least this much (one already due, a demo part at interval 0,
+ * runs at once). */
 #define KIND_TIMER_GAP_NS 1000000u
 
 /* The timerfd set to fire at wake_ns (CLOCK_MONOTONIC); 0, or -1 when
@@ -318,15 +320,15 @@ static int arm_wake(rill_worker_context_t *worker, uint64_t wake_ns)
  * paused. With the timerfd armed for it, the poll waits for that (-1). */
 static long poll_timeout_ms(rill_worker_context_t *worker, int paused)
 {
-    uint64_t wake = rill_timer_heap_wake_ns(&worker->timers, 0);
+    uint64_t now = rill_clock_monotonic_ns();
+    uint64_t wake = rill_timer_heap_wake_ns(&worker->timers, now, 0);
     if (!paused) {
-        uint64_t kinds = rill_timer_heap_wake_ns(&worker->kind_timers, worker->kinds_ran_ns + KIND_TIMER_GAP_NS);
+        uint64_t kinds = rill_timer_heap_wake_ns(&worker->kind_timers, now, worker->kinds_ran_ns + KIND_TIMER_GAP_NS);
         if (kinds < wake)
             wake = kinds;
     }
     if (wake == UINT64_MAX)
         return -1;
-    uint64_t now = rill_clock_monotonic_ns();
     if (wake <= now)
         return 0;
     if (arm_wake(worker, wake) == 0)

@@ -12,6 +12,11 @@
  * The job's start does not enter (no clock of the worker's is compared with
  * the test's), so a late BATCH does not fail it.
  *
+ * And a timer already due runs at once: a demo job of 1,000 parts at
+ * interval 0 (each part's timer due as the last one ran) ends within
+ * 400 ms of its first part; a loop that waited out the millisecond between
+ * runs for those too took a second and more.
+ *
  * Usage: fake_broker_timers PATH-TO-rill-worker
  */
 #include "fake_broker.h"
@@ -37,6 +42,10 @@ static job_seen_t seen[] = {
     {.id = "000000000000000000000000000000e2"},
 };
 #define JOBS (sizeof(seen) / sizeof(seen[0]))
+#define BURST_ID "000000000000000000000000000000f1"
+#define BURST_PARTS 1000
+static size_t burst_parts;
+static long burst_first_ms, burst_done_ms;
 static int hellos;
 static fake_broker_t broker;
 
@@ -71,6 +80,13 @@ static void on_message(void *context, const rill_message_t *message, const char 
     CHECKF(message != NULL, "bad message from the worker: %s", error);
     if (message == NULL)
         return;
+    if (message->argument_count > 0 && rill_frame_equals(message->arguments[0], BURST_ID)) {
+        if (message->command == RILL_COMMAND_PART && burst_parts++ == 0)
+            burst_first_ms = fake_broker_now_ms();
+        if (message->command == RILL_COMMAND_DONE)
+            burst_done_ms = fake_broker_now_ms();
+        return;
+    }
     job_seen_t *job = message->argument_count > 0 ? job_of(message->arguments[0]) : NULL;
     uint64_t i, mono_ns;
     switch (message->command) {
@@ -108,14 +124,20 @@ static int by_value(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static void start(const char *id)
+static void start(const char *id, int parts, int interval_ms)
 {
     char text[512];
     snprintf(text, sizeof(text),
              "{\"batch\":\"b%s\",\"jobs\":[{\"id\":\"%s\",\"kind\":\"demo\",\"source\":\"demo\","
-             "\"args\":{\"parts\":%d,\"interval_ms\":5},\"attempt\":1,\"who\":\"test\",\"seq\":0}]}",
-             id + 30, id, PARTS);
+             "\"args\":{\"parts\":%d,\"interval_ms\":%d},\"attempt\":1,\"who\":\"test\",\"seq\":0}]}",
+             id + 30, id, parts, interval_ms);
     fake_broker_send(&broker, RILL_COMMAND_BATCH, text);
+}
+
+static int burst_done(void *context)
+{
+    (void)context;
+    return burst_done_ms != 0;
 }
 
 static uint64_t now_ns(void)
@@ -140,10 +162,10 @@ int main(int argc, char **argv)
     fake_broker_send(&broker, RILL_COMMAND_WELCOME,
                      "{\"broker\":\"fakefakefakefakefakefakefakefake\",\"heartbeat_ms\":1000,\"adopted\":{},"
                      "\"cancelled\":[]}");
-    start(seen[0].id);
+    start(seen[0].id, PARTS, 5);
     for (uint64_t until = now_ns() + 2100000u; now_ns() < until;)
         ; /* 2.1 ms: off the first job's millisecond */
-    start(seen[1].id);
+    start(seen[1].id, PARTS, 5);
     fake_broker_pump(&broker, 5000, all_done, on_message, NULL);
     for (size_t j = 0; j < JOBS; j++) {
         job_seen_t *job = &seen[j];
@@ -156,6 +178,15 @@ int main(int argc, char **argv)
         CHECKF(spread_ms <= 0.25, "job %zu: the median part fired %.3f ms after the earliest on its schedule", j,
                spread_ms);
     }
+
+    start(BURST_ID, BURST_PARTS, 0);
+    fake_broker_pump(&broker, 10000, burst_done, on_message, NULL);
+    printf("%d parts at interval 0: %ld ms from the first to the end\n", BURST_PARTS, burst_done_ms - burst_first_ms);
+    CHECKF(burst_parts == BURST_PARTS && burst_done_ms != 0, "interval 0: %zu parts, done %d", burst_parts,
+           burst_done_ms != 0);
+    CHECKF(burst_done_ms - burst_first_ms <= 400, "%d parts at interval 0 took %ld ms from the first to the end",
+           BURST_PARTS, burst_done_ms - burst_first_ms);
+
     int status = fake_broker_close(&broker);
     CHECKF(WIFEXITED(status) && WEXITSTATUS(status) == 0, "worker exit status %d", status);
     RILL_TEST_END();

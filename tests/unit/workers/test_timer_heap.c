@@ -47,14 +47,16 @@ int main(void)
         ordered &= fired_order[i] > fired_order[i - 1];
     CHECK(ordered);
     CHECK(rill_timer_heap_first(&heap) == NULL);
-    CHECK(rill_timer_heap_wake_ns(&heap, 0) == UINT64_MAX);
+    CHECK(rill_timer_heap_wake_ns(&heap, 0, 0) == UINT64_MAX);
     CHECK(timers[5].heap_index == 0 && timers[20].heap_index == 0);
 
     for (int i = 0; i < 5; i++)
         rill_timer_heap_arm(&heap, &timers[i], 2000 + (uint64_t)i);
-    CHECK(rill_timer_heap_wake_ns(&heap, 0) == 2000);
-    CHECK(rill_timer_heap_wake_ns(&heap, 1999) == 2000);
-    CHECK(rill_timer_heap_wake_ns(&heap, 2500) == 2500);
+    CHECK(rill_timer_heap_wake_ns(&heap, 0, 0) == 2000);
+    CHECK(rill_timer_heap_wake_ns(&heap, 0, 1999) == 2000);
+    CHECK(rill_timer_heap_wake_ns(&heap, 0, 2500) == 2500);
+    CHECK(rill_timer_heap_wake_ns(&heap, 2000, 2500) == 2000); /* due: at once, whatever the bound */
+    CHECK(rill_timer_heap_wake_ns(&heap, 2100, 2500) == 2100);
     int start = fired_count;
     CHECK(rill_timer_heap_run_until(&heap, 3000, three_fired, &start) == 3);
     CHECK(fired_order[start] == 0 && fired_order[start + 2] == 2);
