@@ -17,8 +17,9 @@
  * burst.
  *
  * So while the frontend reads events from the broker at or over
- * RILL_READ_YIELD_PER_S a second (default 4,000, over a 250 ms window: the
- * rate RILL_PLACEMENT_BUSY_PER_S calls busy), each wakeup by the broker's
+ * RILL_READ_YIELD_PER_S a second (default 30,000, over a 250 ms window:
+ * the rate at which the broker keeps its threads on one CPU,
+ * RILL_COLOCATE_PARTS_PER_S), each wakeup by the broker's
  * sockets reads what is there at once, then calls sched_yield() and reads
  * again: the I/O thread, still runnable on that CPU, finishes the burst
  * first, and the rest of it is read in that one more pass. The first
@@ -30,8 +31,12 @@
  * (one topic subscriber at 1,000 messages a second: p99 +20 % when
  * yielding always). Yielding stays on until a window falls under half the
  * rate. sched_yield() gives the CPU to whatever else is runnable there
- * too; where the frontend shares its CPU with a busy process, 0 turns it
- * off.
+ * too, and the rest of the burst waits for it: at 20 k parts a second,
+ * with the load generator on the frontend's CPU, yielding (from the old
+ * default, 4,000) cost the paced part p99 ~20 % (0.56-0.62 against
+ * 0.41-0.51 ms, docs/BENCHMARKS.md 2026-12-02 06:50) for ~5 % of the
+ * broker's CPU. So it waits for a rate where the CPU is worth that; where
+ * the frontend shares its CPU with a busy process, 0 turns it off.
  */
 #ifndef RILL_FRONTEND_READ_YIELD_H
 #define RILL_FRONTEND_READ_YIELD_H
@@ -39,7 +44,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RILL_READ_YIELD_DEFAULT_PER_S 4000
+#define RILL_READ_YIELD_DEFAULT_PER_S 30000
 #define RILL_READ_YIELD_WINDOW_MS 250
 
 typedef struct {

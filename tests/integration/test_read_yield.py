@@ -4,7 +4,7 @@ RILL_READ_YIELD_PER_S in docs/CONFIG.md).
 
 RILL_READ_YIELD_PER_S=1 makes the frontend yield from its first window of
 250 ms with an event in it, so the path runs without loading the machine;
-the default (4,000 events a second) is what a test system never reaches.
+the default (30,000 events a second) is what a test system never reaches.
 What the tests hold: yielding changes when the loop reads, never what the
 clients get (every event, in order), and the counter says whether it ran.
 
