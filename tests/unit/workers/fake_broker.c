@@ -166,6 +166,16 @@ int fake_broker_send(fake_broker_t *self, rill_command_t command, const char *ar
                                       ZMQ_DONTWAIT);
 }
 
+int fake_broker_welcome(fake_broker_t *self, unsigned heartbeat_ms)
+{
+    char text[160];
+    snprintf(text, sizeof(text),
+             "{\"broker\":\"fakefakefakefakefakefakefakefake\",\"heartbeat_ms\":%u,\"adopted\":{},"
+             "\"cancelled\":[]}",
+             heartbeat_ms);
+    return fake_broker_send(self, RILL_COMMAND_WELCOME, text);
+}
+
 void fake_broker_pump(fake_broker_t *self, long ms, int (*stop)(void *context), fake_broker_message_fn on_message,
                       void *context)
 {

@@ -58,6 +58,9 @@ void fake_broker_pump(fake_broker_t *self, long ms, int (*stop)(void *context), 
                       void *context);
 /* command [argument] to the worker (argument NULL: none). 0 or -1. */
 int fake_broker_send(fake_broker_t *self, rill_command_t command, const char *argument);
+/* The WELCOME of a fresh broker (no job adopted or cancelled) that judges
+ * the worker by heartbeat_ms. 0 or -1. */
+int fake_broker_welcome(fake_broker_t *self, unsigned heartbeat_ms);
 /* SIGTERM to the worker, then the socket, the config file and the run
  * directory go. Returns the worker's wait status. */
 int fake_broker_close(fake_broker_t *self);

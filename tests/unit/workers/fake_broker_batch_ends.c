@@ -137,9 +137,7 @@ int main(int argc, char **argv)
     for (long deadline = fake_broker_now_ms() + 5000; hellos == 0 && fake_broker_now_ms() < deadline;)
         pump_until_ended(0, 0, 50);
     CHECKF(hellos == 1, "%d HELLOs at start", hellos);
-    fake_broker_send(&broker, RILL_COMMAND_WELCOME,
-                     "{\"broker\":\"fakefakefakefakefakefakefakefake\",\"heartbeat_ms\":100,\"adopted\":{},"
-                     "\"cancelled\":[]}");
+    fake_broker_welcome(&broker, 100);
 
     /* Three jobs in one BATCH: 5, 1 and 5 parts, all at once. */
     char a1[256], a2[256], a3[256], text[1024];
