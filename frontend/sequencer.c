@@ -348,8 +348,12 @@ rill_fetch_purpose_t rill_sequencer_fetch_finish(rill_sequencer_t *self, uint64_
             rill_sequencer_gap(self, self->next_seq, last);
         return purpose;
     }
-    if (active && self->next_seq > last + 1)
-        self->next_seq = last + 1; /* a resume point past the end: from the end */
+    /* A resume point past the end: from the end. Not after a broker
+     * restart or switch: a job's seqs are its worker's, and the new broker
+     * is behind only until the worker has sent again what it holds (the
+     * client had those parts: they come again as duplicates). */
+    if (active && self->next_seq > last + 1 && !fetch->recovering)
+        self->next_seq = last + 1;
     if (active && fetch->live_only) {
         self->next_seq = last + 1;
     } else if (active) {

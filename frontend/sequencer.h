@@ -79,7 +79,9 @@ typedef struct {
     int live_only;   /* a topic without since: starts after its last message */
     uint64_t last_n; /* ?last=N (rill/3): a topic starts with its last N retained
                         messages; 0 once the first REPLAY header said where */
-    int recovering;  /* sent to a restarted broker: not_found means it lost the job */
+    int recovering;  /* sent to a restarted (or switched-to) broker: not_found means
+                        it lost the job, and its last seq may be behind the client's
+                        until the worker sends again what it holds */
     char epoch[RILL_TOPIC_EPOCH_LENGTH + 1]; /* rill/6: the numbering its REPLAY header gave a topic; "" none */
     uint32_t tries;  /* sends answered "unavailable" (a broker in recovery) so far */
     rill_held_event_t *held;

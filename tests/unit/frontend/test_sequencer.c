@@ -410,6 +410,21 @@ static void test_jobs_end(void)
     CHECK(!s->ended && s->fetch == NULL && s->next_seq == 6);
     rill_sequencer_release(s);
 
+    /* The new broker adopted the job but has none of its parts yet (its
+     * worker sends what it holds after the WELCOME): its last seq is under
+     * what the client has. The client's position stays; the parts sent
+     * again are duplicates, then the new ones follow. */
+    fake_init(&fake, job_topic);
+    for (uint64_t seq = 1; seq <= 5; seq++)
+        live(&fake, seq, RILL_EVENT_PART);
+    CHECK(rill_sequencer_broker_restarted(s) != NULL);
+    CHECK(rill_sequencer_fetch_finish(s, 0, 0) == RILL_FETCH_REPAIR);
+    CHECK(s->next_seq == 6 && s->fetch == NULL);
+    for (uint64_t seq = 1; seq <= 7; seq++)
+        live(&fake, seq, RILL_EVENT_PART);
+    CHECK_BYTES(fake.delivered, strlen(fake.delivered), "1p 2p 3p 4p 5p 6p 7p");
+    rill_sequencer_release(s);
+
     /* A repair in flight when the broker restarted is recovering too. */
     fake_init(&fake, job_topic);
     live(&fake, 1, RILL_EVENT_PART);
