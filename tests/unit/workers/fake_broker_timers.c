@@ -97,12 +97,14 @@ static void on_message(void *context, const rill_message_t *message, const char 
     case RILL_COMMAND_HELLO:
         hellos++;
         break;
-    case RILL_COMMAND_PART:
-        CHECKF(job != NULL && message->argument_count == 3 && part_fields(message->arguments[2], &i, &mono_ns) == 0,
-               "a demo PART of a job we sent");
-        if (job != NULL && job->parts < PARTS && part_fields(message->arguments[2], &i, &mono_ns) == 0)
+    case RILL_COMMAND_PART: {
+        int parsed = job != NULL && message->argument_count == 3 &&
+                     part_fields(message->arguments[2], &i, &mono_ns) == 0;
+        CHECKF(parsed, "a demo PART of a job we sent");
+        if (parsed && job->parts < PARTS)
             job->offsets[job->parts++] = mono_ns - i * INTERVAL_NS;
         break;
+    }
     case RILL_COMMAND_DONE:
         if (job != NULL)
             job->done = 1;
