@@ -10,6 +10,7 @@
 #include "rill_cpus.h"
 #include "rill_quiet_cpu.h"
 #include "rill_scheduler.h"
+#include "timer_gap.h"
 #include "worker_core.h"
 
 #include <errno.h>
@@ -45,7 +46,8 @@ static void usage(FILE *out)
             "Env RILL_START_EPOCH_MS: the system's start (ms since the epoch; ./rill up sets it):\n"
             "log lines count ms from it, else from this process's start.\n"
             "Env RILL_SCHEDULER, RILL_PLACEMENT, RILL_CPUS, RILL_PLACEMENT_BUSY_PER_S: how and\n"
-            "where it runs (docs/CONFIG.md).\n"
+            "where it runs; RILL_WORKER_BUSY_PARTS_PER_S: from what rate it gathers parts for 2 ms\n"
+            "instead of 1 (docs/CONFIG.md).\n"
             "Signals: SIGTERM drains (a second one hands held jobs back at once); SIGHUP reloads the config.\n");
 }
 
@@ -143,7 +145,8 @@ int main(int argc, char **argv)
      * RILL_PLACEMENT's (rill_cpus.h). */
     if (rill_scheduler_apply_from_environment(RILL_SCHEDULER_BATCH, error, sizeof(error)) != 0 ||
         rill_cpus_apply_from_environment(RILL_PLACEMENT_BACKEND, error, sizeof(error)) != 0 ||
-        rill_quiet_cpu_threshold_from_environment(&options.busy_per_s, error, sizeof(error)) != 0) {
+        rill_quiet_cpu_threshold_from_environment(&options.busy_per_s, error, sizeof(error)) != 0 ||
+        rill_timer_gap_threshold_from_environment(&options.gap_busy_per_s, error, sizeof(error)) != 0) {
         fprintf(stderr, "rill-worker: %s\n", error);
         return 2;
     }

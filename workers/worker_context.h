@@ -17,6 +17,7 @@
 #include "rill_config.h"
 #include "rill_endpoints.h"
 #include "rill_quiet_cpu.h"
+#include "timer_gap.h"
 #include "timer_heap.h"
 #include "topic_hold.h"
 #include "worker_link.h"
@@ -33,6 +34,7 @@ typedef struct {
     const char *kinds;       /* comma-separated subset of built-in kinds, or NULL for all */
     const char *config_path; /* re-read on SIGHUP; NULL = built-in defaults */
     uint64_t busy_per_s;     /* RILL_PLACEMENT_BUSY_PER_S (rill_quiet_cpu.h) */
+    uint64_t gap_busy_per_s; /* RILL_WORKER_BUSY_PARTS_PER_S (timer_gap.h) */
 } rill_worker_options_t;
 
 struct rill_worker_context {
@@ -48,6 +50,7 @@ struct rill_worker_context {
     int wake_fd;            /* a timerfd: the loop's wakeup for the first timer due (worker_core.c) */
     uint64_t wake_armed_ns; /* when it is set to fire; 0 when not armed */
     uint64_t kinds_ran_ns;  /* the last run of the kinds' timers that fired one */
+    rill_timer_gap_t kind_timer_gap; /* how long after it the next may wait for one (timer_gap.h) */
     int draining;
     int running;
     rill_worker_timer_t heartbeat_timer;

@@ -21,9 +21,10 @@
  * microsecond (zmq_poll's timeout counts whole milliseconds: a timer due in
  * 2.1 ms fired at 3, and the demo jobs of many clients, each on its own
  * phase, fired in millisecond clumps that went down the path as bursts).
- * The loop waits for the kinds' timers at most once a KIND_TIMER_GAP_NS,
- * though: a worker with thousands of jobs still sends each run's parts as
- * one PARTS batch (docs/BENCHMARKS.md, 2026-12-02 06:50).
+ * The loop waits for the kinds' timers at most once a millisecond, though
+ * (two while the worker is busy: timer_gap.h): a worker with thousands of
+ * jobs still sends each run's parts as one PARTS batch (docs/BENCHMARKS.md,
+ * 2026-12-02 06:50).
  *
  * Drain: SIGTERM sends BYE (no new jobs), lets held jobs finish for up to
  * drain_ms, then hands the rest back with RETURN so the broker re-dispatches
@@ -295,11 +296,6 @@ static int congested(void *argument)
     return rill_worker_link_congested(&worker->link);
 }
 
-/* A run of the kinds' timers that waits for one to come due follows the
- * last by at least this much (one already due, a demo part at interval 0,
- * runs at once). */
-#define KIND_TIMER_GAP_NS 1000000u
-
 /* The timerfd set to fire at wake_ns (CLOCK_MONOTONIC); 0, or -1 when
  * there is none. */
 static int arm_wake(rill_worker_context_t *worker, uint64_t wake_ns)
@@ -323,7 +319,10 @@ static long poll_timeout_ms(rill_worker_context_t *worker, int paused)
     uint64_t now = rill_clock_monotonic_ns();
     uint64_t wake = rill_timer_heap_wake_ns(&worker->timers, now, 0);
     if (!paused) {
-        uint64_t kinds = rill_timer_heap_wake_ns(&worker->kind_timers, now, worker->kinds_ran_ns + KIND_TIMER_GAP_NS);
+        /* A run that waits for one to come due follows the last by at least
+         * the gap; one already due (a demo part at interval 0) runs at once. */
+        uint64_t gap = rill_timer_gap_update(&worker->kind_timer_gap, worker->link.parts_sent, now);
+        uint64_t kinds = rill_timer_heap_wake_ns(&worker->kind_timers, now, worker->kinds_ran_ns + gap);
         if (kinds < wake)
             wake = kinds;
     }
@@ -421,6 +420,7 @@ int rill_worker_run(const rill_worker_options_t *options)
     worker.topic_hold = rill_topic_hold_new();
     rill_timer_heap_init(&worker.timers);
     rill_timer_heap_init(&worker.kind_timers);
+    rill_timer_gap_init(&worker.kind_timer_gap, options->gap_busy_per_s, rill_clock_monotonic_ns(), 0);
     rill_children_init(&worker.children, &worker.timers);
     rill_job_registry_init(&worker.jobs, &worker.link, &worker, &worker.kind_timers);
     rill_job_registry_set_hold(&worker.jobs, worker.config.worker_hold_parts, worker.config.worker_hold_bytes);

@@ -23,6 +23,12 @@
  * 400 ms of its first part; a loop that waited out the millisecond between
  * runs for those too took a second and more.
  *
+ * And a busy worker gathers its parts for 2 ms (timer_gap.h): with its
+ * threshold set to 2,000 parts a second, ten demo jobs at interval 1 ms,
+ * each on its own phase, fire in runs whose median spacing is at least
+ * 1.6 ms (a millisecond with the threshold at 0, "never": the quiet gap).
+ * The two pairs above, at 400 parts a second, stay under half of it.
+ *
  * Usage: fake_broker_timers PATH-TO-rill-worker
  */
 #include "fake_broker.h"
@@ -50,6 +56,11 @@ static job_seen_t seen[2];
 #define BURST_PARTS 1000
 static size_t burst_parts;
 static long burst_first_ms, burst_done_ms;
+#define GAP_JOBS 10
+#define GAP_PARTS 150
+static uint64_t gap_mono_ns[GAP_JOBS * GAP_PARTS];
+static size_t gap_parts;
+static int gap_done;
 static int hellos;
 static fake_broker_t broker;
 
@@ -81,6 +92,7 @@ static int part_fields(rill_frame_t data, uint64_t *i, uint64_t *mono_ns)
 static void on_message(void *context, const rill_message_t *message, const char *error)
 {
     (void)context;
+    uint64_t i, mono_ns;
     CHECKF(message != NULL, "bad message from the worker: %s", error);
     if (message == NULL)
         return;
@@ -91,8 +103,15 @@ static void on_message(void *context, const rill_message_t *message, const char 
             burst_done_ms = fake_broker_now_ms();
         return;
     }
+    if (message->argument_count > 0 && message->arguments[0].size == 32 &&
+        memcmp(message->arguments[0].data, "000000000000000000000000000000d", 31) == 0) {
+        if (message->command == RILL_COMMAND_PART && message->argument_count == 3 && gap_parts < GAP_JOBS * GAP_PARTS &&
+            part_fields(message->arguments[2], &i, &mono_ns) == 0)
+            gap_mono_ns[gap_parts++] = mono_ns;
+        gap_done += message->command == RILL_COMMAND_DONE;
+        return;
+    }
     job_seen_t *job = message->argument_count > 0 ? job_of(message->arguments[0]) : NULL;
-    uint64_t i, mono_ns;
     switch (message->command) {
     case RILL_COMMAND_HELLO:
         hellos++;
@@ -146,6 +165,37 @@ static int burst_done(void *context)
     return burst_done_ms != 0;
 }
 
+static int gap_jobs_done(void *context)
+{
+    (void)context;
+    return gap_done == GAP_JOBS;
+}
+
+/* The busy worker's runs: its parts' emission times, sorted, in clusters
+ * (a run's parts are emitted within microseconds of each other, runs at
+ * least a millisecond apart); the median spacing of the clusters after
+ * the first 100 ms (a window of timer_gap.h), in ms. */
+static double busy_run_spacing_ms(void)
+{
+    qsort(gap_mono_ns, gap_parts, sizeof(gap_mono_ns[0]), by_value);
+    static uint64_t spacings[GAP_JOBS * GAP_PARTS];
+    size_t count = 0;
+    uint64_t run_start = 0;
+    for (size_t p = 0; p < gap_parts; p++) {
+        if (gap_mono_ns[p] < gap_mono_ns[0] + 100000000u)
+            continue;
+        if (run_start != 0 && gap_mono_ns[p] - run_start < 300000u)
+            continue; /* the same run */
+        if (run_start != 0)
+            spacings[count++] = gap_mono_ns[p] - run_start;
+        run_start = gap_mono_ns[p];
+    }
+    if (count == 0)
+        return 0;
+    qsort(spacings, count, sizeof(spacings[0]), by_value);
+    return (double)spacings[count / 2] / 1e6;
+}
+
 static uint64_t now_ns(void)
 {
     struct timespec t;
@@ -189,7 +239,7 @@ int main(int argc, char **argv)
     }
     if (fake_broker_open(&broker, "/tmp/rill-worker-timers-XXXXXX", "{\"heartbeat_ms\":1000}") != 0)
         return 1;
-    if (setenv("RILL_SCHEDULER", "normal", 1) != 0)
+    if (setenv("RILL_SCHEDULER", "normal", 1) != 0 || setenv("RILL_WORKER_BUSY_PARTS_PER_S", "2000", 1) != 0)
         return 1;
     fake_broker_start_worker(&broker, argv[1], "--kinds", "demo", "--name", "timers-test", "--log", "warn", NULL);
     for (long deadline = fake_broker_now_ms() + 5000; hellos == 0 && fake_broker_now_ms() < deadline;)
@@ -213,6 +263,20 @@ int main(int argc, char **argv)
            burst_done_ms != 0);
     CHECKF(burst_done_ms - burst_first_ms <= 400, "%d parts at interval 0 took %ld ms from the first to the end",
            BURST_PARTS, burst_done_ms - burst_first_ms);
+
+    for (int j = 0; j < GAP_JOBS; j++) {
+        char id[33];
+        snprintf(id, sizeof(id), "%031x%x", 0xdu, (unsigned)j);
+        start(id, GAP_PARTS, 1);
+        for (uint64_t until = now_ns() + 100000u; now_ns() < until;)
+            ; /* each job on its own phase, 0.1 ms apart */
+    }
+    fake_broker_pump(&broker, 10000, gap_jobs_done, on_message, NULL);
+    CHECKF(gap_done == GAP_JOBS && gap_parts == GAP_JOBS * GAP_PARTS, "busy: %d jobs done, %zu parts", gap_done,
+           gap_parts);
+    double spacing_ms = busy_run_spacing_ms();
+    printf("busy, %d jobs at interval 1 ms: runs %.3f ms apart (median)\n", GAP_JOBS, spacing_ms);
+    CHECKF(spacing_ms >= 1.6, "a busy worker's runs were %.3f ms apart (median), under 1.6", spacing_ms);
 
     int status = fake_broker_close(&broker);
     CHECKF(WIFEXITED(status) && WEXITSTATUS(status) == 0, "worker exit status %d", status);
