@@ -9,7 +9,8 @@
 
 void rill_read_yield_init(rill_read_yield_t *self, uint64_t busy_per_s)
 {
-    *self = (rill_read_yield_t){.busy_per_s = busy_per_s};
+    rill_busy_rate_init(&self->rate, busy_per_s, RILL_READ_YIELD_WINDOW_MS * 1000000u);
+    self->yields = 0;
 }
 
 int rill_read_yield_from_environment(uint64_t *busy_per_s, char *error, size_t error_size)
@@ -20,25 +21,12 @@ int rill_read_yield_from_environment(uint64_t *busy_per_s, char *error, size_t e
 
 int rill_read_yield_wakeup(rill_read_yield_t *self, uint64_t events, uint64_t now_ms)
 {
-    if (self->busy_per_s == 0)
-        return 0;
-    if (self->window_start_ms == 0 || now_ms < self->window_start_ms || events < self->window_events) {
-        self->window_start_ms = now_ms;
-        self->window_events = events;
-    } else if (now_ms - self->window_start_ms >= RILL_READ_YIELD_WINDOW_MS) {
-        uint64_t rate = (events - self->window_events) * 1000 / (now_ms - self->window_start_ms);
-        if (!self->busy && rate >= self->busy_per_s) {
-            self->busy = 1;
-            rill_log_debug(NULL, "%llu events a second from the broker: each read lets libzmq finish first",
-                           (unsigned long long)rate);
-        } else if (self->busy && rate * 2 < self->busy_per_s) {
-            self->busy = 0;
-            rill_log_debug(NULL, "%llu events a second from the broker: reads at once", (unsigned long long)rate);
-        }
-        self->window_start_ms = now_ms;
-        self->window_events = events;
-    }
-    if (self->busy)
+    if (rill_busy_rate_update(&self->rate, events, now_ms * 1000000u))
+        rill_log_debug(NULL,
+                       self->rate.busy ? "%llu events a second from the broker: each read lets libzmq finish first"
+                                       : "%llu events a second from the broker: reads at once",
+                       (unsigned long long)self->rate.last_per_s);
+    if (self->rate.busy)
         self->yields++;
-    return self->busy;
+    return self->rate.busy;
 }

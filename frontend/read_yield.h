@@ -41,6 +41,8 @@
 #ifndef RILL_FRONTEND_READ_YIELD_H
 #define RILL_FRONTEND_READ_YIELD_H
 
+#include "rill_busy_rate.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -48,11 +50,8 @@
 #define RILL_READ_YIELD_WINDOW_MS 250
 
 typedef struct {
-    uint64_t busy_per_s;      /* events a second that turn yielding on; 0: never */
-    uint64_t window_start_ms; /* 0: no window yet */
-    uint64_t window_events;   /* the count at the window's start */
-    uint64_t yields; /* a metric: wakeups that yielded and read again */
-    unsigned busy : 1;
+    rill_busy_rate_t rate; /* of the events read: yields while busy */
+    uint64_t yields;       /* a metric: wakeups that yielded and read again */
 } rill_read_yield_t;
 
 void rill_read_yield_init(rill_read_yield_t *self, uint64_t busy_per_s);

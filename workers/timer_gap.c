@@ -5,29 +5,19 @@
 #include "timer_gap.h"
 
 #include "rill_cpus.h"
+#include "rill_log.h"
 
-void rill_timer_gap_init(rill_timer_gap_t *self, uint64_t busy_per_s, uint64_t now_ns, uint64_t parts)
+void rill_timer_gap_init(rill_timer_gap_t *self, uint64_t busy_per_s)
 {
-    self->busy_per_s = busy_per_s;
-    self->window_start_ns = now_ns;
-    self->window_parts = parts;
-    self->gap_ns = RILL_TIMER_GAP_QUIET_NS;
+    rill_busy_rate_init(&self->rate, busy_per_s, RILL_TIMER_GAP_WINDOW_NS);
 }
 
 uint64_t rill_timer_gap_update(rill_timer_gap_t *self, uint64_t parts, uint64_t now_ns)
 {
-    if (self->busy_per_s == 0 || now_ns < self->window_start_ns + RILL_TIMER_GAP_WINDOW_NS)
-        return self->gap_ns;
-    uint64_t elapsed_ns = now_ns - self->window_start_ns;
-    uint64_t sent = parts >= self->window_parts ? parts - self->window_parts : 0;
-    double per_s = (double)sent * 1e9 / (double)elapsed_ns;
-    if (per_s >= (double)self->busy_per_s)
-        self->gap_ns = RILL_TIMER_GAP_BUSY_NS;
-    else if (per_s * 2 < (double)self->busy_per_s)
-        self->gap_ns = RILL_TIMER_GAP_QUIET_NS;
-    self->window_start_ns = now_ns;
-    self->window_parts = parts;
-    return self->gap_ns;
+    if (rill_busy_rate_update(&self->rate, parts, now_ns))
+        rill_log_debug(NULL, "%llu parts a second: the kinds' timers wait for one another %s",
+                       (unsigned long long)self->rate.last_per_s, self->rate.busy ? "2 ms" : "1 ms");
+    return self->rate.busy ? RILL_TIMER_GAP_BUSY_NS : RILL_TIMER_GAP_QUIET_NS;
 }
 
 int rill_timer_gap_threshold_from_environment(uint64_t *busy_per_s, char *error, size_t error_size)

@@ -18,6 +18,8 @@
 #ifndef RILL_WORKER_TIMER_GAP_H
 #define RILL_WORKER_TIMER_GAP_H
 
+#include "rill_busy_rate.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,16 +29,13 @@
 #define RILL_TIMER_GAP_DEFAULT_BUSY_PER_S 20000
 
 typedef struct {
-    uint64_t busy_per_s;      /* the rate that widens the gap; 0: never */
-    uint64_t window_start_ns; /* the current window began then, */
-    uint64_t window_parts;    /* with this many parts sent */
-    uint64_t gap_ns;
+    rill_busy_rate_t rate; /* of the parts sent: the gap widens while busy */
 } rill_timer_gap_t;
 
-/* Quiet, a window starting now with parts sent so far. */
-void rill_timer_gap_init(rill_timer_gap_t *self, uint64_t busy_per_s, uint64_t now_ns, uint64_t parts);
-/* On each pass of the loop: parts is the running total sent. Judges the
- * window once it is over and starts the next. Returns the gap. */
+/* Quiet; busy_per_s 0: never busy. */
+void rill_timer_gap_init(rill_timer_gap_t *self, uint64_t busy_per_s);
+/* On each pass of the loop: parts is the running total sent, now_ns the
+ * monotonic clock. Returns the gap. */
 uint64_t rill_timer_gap_update(rill_timer_gap_t *self, uint64_t parts, uint64_t now_ns);
 /* The threshold from RILL_WORKER_BUSY_PARTS_PER_S (unset or empty: the
  * default). -1 with error filled when it is not a number (exit 2). */

@@ -420,7 +420,7 @@ int rill_worker_run(const rill_worker_options_t *options)
     worker.topic_hold = rill_topic_hold_new();
     rill_timer_heap_init(&worker.timers);
     rill_timer_heap_init(&worker.kind_timers);
-    rill_timer_gap_init(&worker.kind_timer_gap, options->gap_busy_per_s, rill_clock_monotonic_ns(), 0);
+    rill_timer_gap_init(&worker.kind_timer_gap, options->gap_busy_per_s);
     rill_children_init(&worker.children, &worker.timers);
     rill_job_registry_init(&worker.jobs, &worker.link, &worker, &worker.kind_timers);
     rill_job_registry_set_hold(&worker.jobs, worker.config.worker_hold_parts, worker.config.worker_hold_bytes);

@@ -1,7 +1,8 @@
 /* test_timer_gap.c - a worker's kinds' timers wait a millisecond for one
- * another while it is quiet, two from the busy rate on, and one again once
- * a window falls under half of it; judged once a window, never with the
- * threshold at 0. */
+ * another while it is quiet, two from the busy rate on (judged over
+ * windows of 100 ms: rill_busy_rate.h), one again once a window falls
+ * under half of it; never with the threshold at 0; the threshold from the
+ * environment. */
 #include "timer_gap.h"
 #include "rill_test.h"
 
@@ -13,11 +14,13 @@ int main(void)
 {
     rill_timer_gap_t gap;
     /* 20,000 a second: 2,000 parts a window of 100 ms. */
-    rill_timer_gap_init(&gap, 20000, 1000 * MS, 500);
-    CHECK(gap.gap_ns == RILL_TIMER_GAP_QUIET_NS);
+    rill_timer_gap_init(&gap, 20000);
+    CHECK(rill_timer_gap_update(&gap, 500, 1000 * MS) == RILL_TIMER_GAP_QUIET_NS); /* starts a window */
     /* Within the window: not judged, whatever the count. */
     CHECK(rill_timer_gap_update(&gap, 500 + 100000, 1050 * MS) == RILL_TIMER_GAP_QUIET_NS);
     /* 1,999 parts in the window: quiet still. */
+    rill_timer_gap_init(&gap, 20000);
+    CHECK(rill_timer_gap_update(&gap, 500, 1000 * MS) == RILL_TIMER_GAP_QUIET_NS);
     CHECK(rill_timer_gap_update(&gap, 500 + 1999, 1100 * MS) == RILL_TIMER_GAP_QUIET_NS);
     /* 2,000 in the next: busy. */
     CHECK(rill_timer_gap_update(&gap, 2499 + 2000, 1200 * MS) == RILL_TIMER_GAP_BUSY_NS);
@@ -25,14 +28,13 @@ int main(void)
     CHECK(rill_timer_gap_update(&gap, 4499 + 1000, 1300 * MS) == RILL_TIMER_GAP_BUSY_NS);
     CHECK(rill_timer_gap_update(&gap, 5499 + 999, 1400 * MS) == RILL_TIMER_GAP_QUIET_NS);
     /* A long window (the loop slept a second) counts its whole length:
-     * 15,000 parts in 1 s is under the rate. */
+     * 15,000 parts in 1 s is under the rate; 25,000 over it. */
     CHECK(rill_timer_gap_update(&gap, 6498 + 15000, 2400 * MS) == RILL_TIMER_GAP_QUIET_NS);
     CHECK(rill_timer_gap_update(&gap, 21498 + 25000, 3400 * MS) == RILL_TIMER_GAP_BUSY_NS);
-    /* A count that went back (cannot, but harmless): no parts. */
-    CHECK(rill_timer_gap_update(&gap, 10, 3500 * MS) == RILL_TIMER_GAP_QUIET_NS);
 
     /* Threshold 0: never busy. */
-    rill_timer_gap_init(&gap, 0, 0, 0);
+    rill_timer_gap_init(&gap, 0);
+    CHECK(rill_timer_gap_update(&gap, 0, 1) == RILL_TIMER_GAP_QUIET_NS);
     CHECK(rill_timer_gap_update(&gap, 1000000000u, 100 * MS) == RILL_TIMER_GAP_QUIET_NS);
 
     /* From the environment: unset, a number, not a number. */
