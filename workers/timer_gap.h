@@ -7,9 +7,10 @@
  * timers that came due meanwhile made leaves as one PARTS message. Each
  * message costs every process on the path a wakeup of each of its threads,
  * whatever it carries, and at 50 k parts a second those wakeups are most of
- * the broker's CPU: measured on a 2-vCPU KVM guest, a gap of 2 ms instead
- * of 1 took the broker from 3.2-3.5 to 2.6-2.8 us a part, for ~0.1 ms more
- * at p50 (docs/BENCHMARKS.md, 2026-12-02 10:30). At a lower rate the
+ * the broker's CPU: measured on a 2-vCPU KVM guest at ~60 k parts a
+ * second, this rule took the broker from 3.3-3.6 to 2.2-3.0 us a part in
+ * alternated runs, p99 unchanged, p50 +0.05-0.15 ms (docs/BENCHMARKS.md,
+ * 2026-12-02 10:30). At a lower rate the
  * wakeups are cheap and the latency is not: so the gap widens only while
  * the worker sends RILL_WORKER_BUSY_PARTS_PER_S parts a second or more
  * (default 20,000; 0 = never), judged over windows of a tenth of a
