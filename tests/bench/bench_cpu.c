@@ -6,6 +6,7 @@
  */
 #include "bench_cpu.h"
 
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@ typedef struct {
     int pid;
     int self;
     long long start_ticks, end_ticks; /* -1: unreadable (the process is gone) */
+    long long start_wakeups, end_wakeups; /* -1: unreadable */
 } watched_t;
 
 static watched_t watched[MAX_PROCESSES];
@@ -48,6 +50,36 @@ static long long cpu_ticks(int pid)
     return utime + stime;
 }
 
+/* The voluntary context switches of every thread of pid so far (a thread
+ * that ended since is not counted: rill's threads live as long as their
+ * process), or -1. */
+static long long wakeups(int pid)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/task", pid);
+    DIR *tasks = opendir(path);
+    if (tasks == NULL)
+        return -1;
+    long long total = 0;
+    struct dirent *entry;
+    while ((entry = readdir(tasks)) != NULL) {
+        if (entry->d_name[0] == '.')
+            continue;
+        char status_path[300], line[256];
+        snprintf(status_path, sizeof(status_path), "/proc/%d/task/%s/status", pid, entry->d_name);
+        FILE *file = fopen(status_path, "r");
+        if (file == NULL)
+            continue; /* the thread just ended */
+        while (fgets(line, sizeof(line), file) != NULL) {
+            if (strncmp(line, "voluntary_ctxt_switches:", 24) == 0)
+                total += strtoll(line + 24, NULL, 10);
+        }
+        fclose(file);
+    }
+    closedir(tasks);
+    return total;
+}
+
 int bench_cpu_add(const char *spec)
 {
     const char *equals = strchr(spec, '=');
@@ -76,14 +108,18 @@ void bench_cpu_add_self(void)
 
 void bench_cpu_sample_start(void)
 {
-    for (int i = 0; i < watched_count; i++)
+    for (int i = 0; i < watched_count; i++) {
         watched[i].start_ticks = cpu_ticks(watched[i].pid);
+        watched[i].start_wakeups = wakeups(watched[i].pid);
+    }
 }
 
 void bench_cpu_sample_end(void)
 {
-    for (int i = 0; i < watched_count; i++)
+    for (int i = 0; i < watched_count; i++) {
         watched[i].end_ticks = cpu_ticks(watched[i].pid);
+        watched[i].end_wakeups = wakeups(watched[i].pid);
+    }
 }
 
 void bench_cpu_print(FILE *out, double window_s, uint64_t delivered, const char *unit)
@@ -107,6 +143,8 @@ void bench_cpu_print(FILE *out, double window_s, uint64_t delivered, const char 
         fprintf(out, ",\"cpu_s\":%.2f,\"percent\":%.1f", seconds, 100.0 * seconds / window_s);
         if (delivered > 0)
             fprintf(out, ",\"us_per_%s\":%.2f", unit, seconds * 1e6 / (double)delivered);
+        if (w->start_wakeups >= 0 && w->end_wakeups >= w->start_wakeups)
+            fprintf(out, ",\"wakeups_per_s\":%.0f", (double)(w->end_wakeups - w->start_wakeups) / window_s);
         fprintf(out, "}");
         if (!w->self)
             total += seconds;

@@ -2,8 +2,11 @@
  * bench_cpu.h - CPU time of the measured processes over rill-bench's window:
  * utime + stime of /proc/PID/stat (all threads of the process) read when the
  * window opens and when it closes, reported per process as seconds, percent
- * of one core, and microseconds per delivered part (or event); and the
- * resident memory that idle mode reads.
+ * of one core, and microseconds per delivered part (or event); the
+ * wakeups a second of all its threads (voluntary_ctxt_switches of each
+ * /proc/PID/task/TID/status: a thread that slept and was woken), which is
+ * most of what a part costs on a virtual machine (docs/BENCHMARKS.md); and
+ * the resident memory that idle mode reads.
  */
 #ifndef BENCH_CPU_H
 #define BENCH_CPU_H

@@ -119,7 +119,8 @@ def main():
         err.write("%-9s %-6s %12.0f %12.0f %6.2fx %9.2f %9.2f %9.3f %8s %8s\n" % (
             c["workload"], c["peer"], c["rill"], c["peer_rate"], c["rate_ratio"] or 0, c["rill_p99_ms"],
             c["peer_p99_ms"], c["p99_ratio"] or 0, c["rill_errors"], c["peer_errors"]))
-    err.write("\nCPU over each measured window (% of one core; us per delivered part/event)\n")
+    err.write("\nCPU over each measured window (% of one core; us per delivered part/event; wakeups a second\n"
+              "of all its threads)\n")
     for run in runs:
         cpu = run.get("cpu")
         if not cpu:
@@ -127,7 +128,9 @@ def main():
         cells = []
         for p in cpu["processes"]:
             per = p.get("us_per_part", p.get("us_per_event"))
-            cells.append("%s %s%% %s" % (p["name"], p.get("percent"), "%.2fus" % per if per is not None else "-"))
+            wakes = p.get("wakeups_per_s")
+            cells.append("%s %s%% %s%s" % (p["name"], p.get("percent"), "%.2fus" % per if per is not None else "-",
+                                            " %dw" % wakes if wakes is not None else ""))
         err.write("  %-9s %-6s %s\n" % (run["workload"], run["target"], ", ".join(cells)))
 
 

@@ -31,7 +31,9 @@
 # Every summary carries the CPU of each process over the measured window
 # (utime + stime of /proc/PID/stat: broker, frontend, worker1, worker2, or
 # the peer's process) and, for job runs, microseconds of CPU per delivered
-# part; "broker_us_per_part" is the headline of the broker's cost.
+# part; "broker_us_per_part" is the headline of the broker's cost; and the
+# wakeups a second of each process's threads ("wakeups_per_s", printed as
+# "1413w"), what most of that cost is on a virtual machine.
 #
 # --nchan: nginx + libnginx-mod-nchan on another port, measured with the same
 # fanout, topics and idle parameters right after rill.
