@@ -27,10 +27,15 @@ char *rill_mirror_job_encode(const rill_job_t *job, uint64_t now_ms)
     uint64_t left = 0;
     if (job->deadline_ms != 0 && !rill_job_is_ended(job))
         left = job->deadline_ms > now_ms ? job->deadline_ms - now_ms : 1;
+    /* rill/12: a retry still in its backoff (job_life.c) waits it out on
+     * the new active too, from when the passive learned it. */
+    uint64_t retry_left = 0;
+    if (job->state == RILL_JOB_QUEUED && job->not_before_ms > now_ms)
+        retry_left = job->not_before_ms - now_ms;
     json_t *args = job->args != NULL ? json_stringn(job->args, job->args_length) : json_null();
     json_t *record = json_pack(
         "{s:s, s:s, s:o, s:o, s:o, s:b, s:o, s:I, s:I, s:I, s:I, s:i, s:I, s:I, s:I, s:b, s:o, s:o, s:o, s:I, "
-        "s:I, s:I, s:I, s:I, s:s, s:o, s:I}",
+        "s:I, s:I, s:I, s:I, s:s, s:o, s:I, s:I}",
         "kind", job->kind, "source", job->source, "args", args != NULL ? args : json_null(), "key",
         text_or_null(job->key), "who", text_or_null(job->who), "detached", job->detached, "pipeline",
         text_or_null(job->pipeline), "submitted_ms", (json_int_t)job->submitted_ms, "started_ms",
@@ -41,7 +46,7 @@ char *rill_mirror_job_encode(const rill_job_t *job, uint64_t now_ms)
         follow != NULL ? follow : json_array(), "last_seq", (json_int_t)job->last_seq, "parts",
         (json_int_t)job->parts, "retain_ms", (json_int_t)job->retain_ms, "retries", (json_int_t)job->retries,
         "flush_ms", (json_int_t)job->flush_ms, "batch", job->batch, "identity", text_or_null(job->identity),
-        "serial", (json_int_t)job->serial);
+        "serial", (json_int_t)job->serial, "retry_left_ms", (json_int_t)retry_left);
     char *text = record != NULL ? json_dumps(record, JSON_COMPACT) : NULL;
     json_decref(record);
     return text;
@@ -159,6 +164,8 @@ int rill_mirror_job_apply(rill_broker_t *self, const char *id, const uint8_t *te
     snprintf(job->batch, sizeof(job->batch), "%s", batch != NULL ? batch : "");
     if (number_of(record, "serial") != 0) /* rill/10 */
         rill_job_table_set_serial(self->jobs, job, number_of(record, "serial"));
+    uint64_t retry_left = number_of(record, "retry_left_ms"); /* rill/12 */
+    job->not_before_ms = retry_left > 0 && job->state == RILL_JOB_QUEUED ? now_ms + retry_left : 0;
     json_decref(record);
     return 0;
 }

@@ -15,7 +15,7 @@
 
 #include "rill_names.h"
 
-#define RILL_PROTOCOL_VERSION "rill/11"
+#define RILL_PROTOCOL_VERSION "rill/12"
 #define RILL_MESSAGE_MAX_FRAMES 64 /* REPLAY carries up to 16 events per message */
 /* (rill/7) The most batch frames one BATCH message carries. */
 #define RILL_BATCHES_PER_MESSAGE 32

@@ -189,26 +189,26 @@ def test_malformed_batches_are_counted_and_dropped(ctx):
                     follow = message[1:]
         check(follow is not None, "the frontend never subscribed its follow subject")
         job = b"j" + b"0123456789abcdef" * 2
-        good = job + b" rill/11 part 1 5\n{}"
+        good = job + b" rill/12 part 1 5\n{}"
 
         def batch(count, entries):
-            return follow + b" rill/11 batch %d\n" % count + b"".join(b"%d %s" % (len(e), e) for e in entries)
+            return follow + b" rill/12 batch %d\n" % count + b"".join(b"%d %s" % (len(e), e) for e in entries)
 
         before = metric(system, "rill_frontend_malformed_frames_total")
         bad = [
             batch(2, [good]),                             # fewer entries than said
             batch(1, [good]) + b"x",                      # bytes after the last entry
-            follow + b" rill/11 batch 1\n999 " + good,     # an entry past the end
-            follow + b" rill/11 batch 0\n",                # empty
-            follow + b" rill/11 batch 65\n" + b"".join(b"%d %s" % (len(good), good) for _ in range(65)),
-            batch(2, [b"tnews/ rill/11 part 1 5\n{}", good]),  # framing good, one entry bad
+            follow + b" rill/12 batch 1\n999 " + good,     # an entry past the end
+            follow + b" rill/12 batch 0\n",                # empty
+            follow + b" rill/12 batch 65\n" + b"".join(b"%d %s" % (len(good), good) for _ in range(65)),
+            batch(2, [b"tnews/ rill/12 part 1 5\n{}", good]),  # framing good, one entry bad
         ]
         for message in bad:
             xpub.send(message)
-        xpub.send(batch(2, [good, job + b" rill/11 done 2 6\n{\"parts\":1}"]))  # good: no stream wants it
+        xpub.send(batch(2, [good, job + b" rill/12 done 2 6\n{\"parts\":1}"]))  # good: no stream wants it
         # A last bad one after the good: once it is counted, the frontend
         # (which reads them in order) has read the good one too.
-        xpub.send(follow + b" rill/11 batch 0\n")
+        xpub.send(follow + b" rill/12 batch 0\n")
         system.wait_for(lambda: metric(system, "rill_frontend_malformed_frames_total") - before >= len(bad) + 1,
                         timeout=10, what="the bad batches counted")
         counted = metric(system, "rill_frontend_malformed_frames_total") - before

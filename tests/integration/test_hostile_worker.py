@@ -42,7 +42,7 @@ class FakeWorker:
         self.last_ping = 0.0
 
     def send(self, *frames):
-        self.socket.send_multipart([b"rill/11"] + [f if isinstance(f, bytes) else f.encode() for f in frames])
+        self.socket.send_multipart([b"rill/12"] + [f if isinstance(f, bytes) else f.encode() for f in frames])
 
     def parts(self, *entries):
         """One PARTS message (rill/3) of (job, seq, data) entries."""

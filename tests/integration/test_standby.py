@@ -35,7 +35,7 @@ except ImportError:  # a python3 other than Debian's: its python3-zmq still fits
 
 from harness import check, free_port
 
-VERSION = b"rill/11"
+VERSION = b"rill/12"
 HEARTBEAT_MS = 500
 CONFIG = {"heartbeat_ms": HEARTBEAT_MS}
 
@@ -458,8 +458,8 @@ def test_standby_snapshot_in_chunks(ctx):
         junk = zctx.socket(zmq.DEALER)
         junk.setsockopt(zmq.LINGER, 0)
         junk.connect("tcp://127.0.0.1:%d" % port)
-        for frames in ([b"rill/11", b"STATE"], [b"rill/5", b"SYNC"], [b"rill/11", b"MIRROR", b"x", b""],
-                       [b"rill/11", b"NOPE"], [b"rill/11", b"STATE", b""]):
+        for frames in ([b"rill/12", b"STATE"], [b"rill/5", b"SYNC"], [b"rill/12", b"MIRROR", b"x", b""],
+                       [b"rill/12", b"NOPE"], [b"rill/12", b"STATE", b""]):
             junk.send_multipart(frames)
         wait(lambda: primary.broker.log_text().count("malformed message from the peer") >= 5, 5, "the junk dropped")
         junk.close()

@@ -55,58 +55,58 @@ static void test_worker_channel(void)
     rill_message_t message;
     const char *error = NULL;
     /* rill/4: PART carries the seq the worker gave the part. */
-    rill_frame_t part[] = {F("rill/11"), F("PART"), F(ID), F("17"), F("{\"i\":1}")};
+    rill_frame_t part[] = {F("rill/12"), F("PART"), F(ID), F("17"), F("{\"i\":1}")};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, part, 5, &message, &error) == 0);
     CHECK(message.command == RILL_COMMAND_PART && message.argument_count == 3);
     CHECK(rill_frame_equals(message.arguments[0], ID) && rill_frame_equals(message.arguments[1], "17"));
     /* rill/1's PART (no seq) is refused, and so is a seq that is no number. */
-    CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, (rill_frame_t[]){F("rill/11"), F("PART"), F(ID),
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, (rill_frame_t[]){F("rill/12"), F("PART"), F(ID),
                              F("{}")}, 4, &message, &error) == -1);
     CHECK(strcmp(error, "wrong number of frames") == 0);
-    CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, (rill_frame_t[]){F("rill/11"), F("PART"), F(ID),
+    CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, (rill_frame_t[]){F("rill/12"), F("PART"), F(ID),
                              F("x"), F("{}")}, 5, &message, &error) == -1);
 
     rill_frame_t wrong_version[] = {F("rill/1"), F("PART"), F(ID), F("1"), F("{}")};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, wrong_version, 5, &message, &error) == -1);
     CHECK(strcmp(error, "wrong protocol version") == 0);
 
-    rill_frame_t bad_id[] = {F("rill/11"), F("PART"), F("xyz"), F("1"), F("{}")};
+    rill_frame_t bad_id[] = {F("rill/12"), F("PART"), F("xyz"), F("1"), F("{}")};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, bad_id, 5, &message, &error) == -1);
 
     /* A PART's data passes the codec whatever it is: the broker checks it
      * whole and fails its job with bad_part (issue 9), never drops it unseen. */
-    rill_frame_t bad_json[] = {F("rill/11"), F("PART"), F(ID), F("1"), F("<html>")};
+    rill_frame_t bad_json[] = {F("rill/12"), F("PART"), F(ID), F("1"), F("<html>")};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, bad_json, 5, &message, &error) == 0);
-    rill_frame_t bad_hello[] = {F("rill/11"), F("HELLO"), F("<html>")};
+    rill_frame_t bad_hello[] = {F("rill/12"), F("HELLO"), F("<html>")};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, bad_hello, 3, &message, &error) == -1);
 
-    rill_frame_t too_many[] = {F("rill/11"), F("DONE"), F(ID), F("extra")};
+    rill_frame_t too_many[] = {F("rill/12"), F("DONE"), F(ID), F("extra")};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, too_many, 4, &message, &error) == -1);
     CHECK(strcmp(error, "wrong number of frames") == 0);
 
     /* rill/5: TOPIC job name data from a worker; PING may carry its stats. */
-    rill_frame_t topic[] = {F("rill/11"), F("TOPIC"), F(ID), F("news"), F("{\"a\":1}")};
+    rill_frame_t topic[] = {F("rill/12"), F("TOPIC"), F(ID), F("news"), F("{\"a\":1}")};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, topic, 5, &message, &error) == 0);
     CHECK(message.command == RILL_COMMAND_TOPIC && message.argument_count == 3);
-    rill_frame_t topic_bad_id[] = {F("rill/11"), F("TOPIC"), F("nope"), F("news"), F("{}")};
+    rill_frame_t topic_bad_id[] = {F("rill/12"), F("TOPIC"), F("nope"), F("news"), F("{}")};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, topic_bad_id, 5, &message, &error) == -1);
     CHECK(rill_message_parse(RILL_CHANNEL_TO_FRONTEND, topic, 5, &message, &error) == -1);
-    rill_frame_t ping_stats[] = {F("rill/11"), F("PING"), F("{\"open_fds\":3}")};
+    rill_frame_t ping_stats[] = {F("rill/12"), F("PING"), F("{\"open_fds\":3}")};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, ping_stats, 3, &message, &error) == 0);
     CHECK(message.command == RILL_COMMAND_PING && message.argument_count == 1);
-    rill_frame_t ping_junk[] = {F("rill/11"), F("PING"), F("<html>")};
+    rill_frame_t ping_junk[] = {F("rill/12"), F("PING"), F("<html>")};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, ping_junk, 3, &message, &error) == -1);
 
     /* A command of another channel is unknown here. */
-    rill_frame_t batch[] = {F("rill/11"), F("BATCH"), F("{}")};
+    rill_frame_t batch[] = {F("rill/12"), F("BATCH"), F("{}")};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, batch, 3, &message, &error) == -1);
     CHECK(rill_message_parse(RILL_CHANNEL_TO_WORKER, batch, 3, &message, &error) == 0);
     CHECK(message.command == RILL_COMMAND_BATCH);
 
-    rill_frame_t credit[] = {F("rill/11"), F("CREDIT"), F("ten")};
+    rill_frame_t credit[] = {F("rill/12"), F("CREDIT"), F("ten")};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, credit, 3, &message, &error) == -1);
 
-    rill_frame_t only_version[] = {F("rill/11")};
+    rill_frame_t only_version[] = {F("rill/12")};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_WORKER, only_version, 1, &message, &error) == -1);
 }
 
@@ -115,116 +115,116 @@ static void test_frontend_channels(void)
     rill_message_t message;
     const char *error = NULL;
     /* CANCEL takes a req frame from a frontend, none towards a worker. */
-    rill_frame_t cancel[] = {F("rill/11"), F("CANCEL"), F("7"), F(ID)};
+    rill_frame_t cancel[] = {F("rill/12"), F("CANCEL"), F("7"), F(ID)};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_FRONTEND, cancel, 4, &message, &error) == 0);
     CHECK(rill_message_parse(RILL_CHANNEL_TO_WORKER, cancel, 4, &message, &error) == -1);
 
-    rill_frame_t publish[] = {F("rill/11"), F("PUBLISH"), F("9"), F("news"), F("{\"a\":1}")};
+    rill_frame_t publish[] = {F("rill/12"), F("PUBLISH"), F("9"), F("news"), F("{\"a\":1}")};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_FRONTEND, publish, 5, &message, &error) == 0);
     CHECK(message.command == RILL_COMMAND_PUBLISH);
-    rill_frame_t published[] = {F("rill/11"), F("PUBLISHED"), F("9"), F("{\"seq\":1}")};
+    rill_frame_t published[] = {F("rill/12"), F("PUBLISHED"), F("9"), F("{\"seq\":1}")};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_FRONTEND, published, 4, &message, &error) == 0);
     /* rill/8, topic leases: a seq under the lease, the lease flag, REVOKE and REVOKED. */
-    rill_frame_t numbered[] = {F("rill/11"), F("PUBLISH"), F("9"), F("news"), F("{}"), F("12")};
+    rill_frame_t numbered[] = {F("rill/12"), F("PUBLISH"), F("9"), F("news"), F("{}"), F("12")};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_FRONTEND, numbered, 6, &message, &error) == 0 &&
           message.argument_count == 4);
-    rill_frame_t bad_numbered[] = {F("rill/11"), F("PUBLISH"), F("9"), F("news"), F("{}"), F("-1")};
+    rill_frame_t bad_numbered[] = {F("rill/12"), F("PUBLISH"), F("9"), F("news"), F("{}"), F("-1")};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_FRONTEND, bad_numbered, 6, &message, &error) == -1);
     /* rill/10: a key after an empty seq frame (or after a seq), a drawn one, bad ones. */
-    rill_frame_t keyed[] = {F("rill/11"), F("PUBLISH"), F("9"), F("news"), F("{}"), F(""), F("order-17:a.b_c")};
+    rill_frame_t keyed[] = {F("rill/12"), F("PUBLISH"), F("9"), F("news"), F("{}"), F(""), F("order-17:a.b_c")};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_FRONTEND, keyed, 7, &message, &error) == 0 &&
           message.argument_count == 5 && message.arguments[3].size == 0);
-    rill_frame_t drawn[] = {F("rill/11"), F("PUBLISH"), F("9"), F("news"), F("{}"), F(""), F("~0123abcd")};
+    rill_frame_t drawn[] = {F("rill/12"), F("PUBLISH"), F("9"), F("news"), F("{}"), F(""), F("~0123abcd")};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_FRONTEND, drawn, 7, &message, &error) == 0);
     const char *bad_keys[] = {"two words", "~", "~~x", "k\n", "{}"};
     for (size_t i = 0; i < sizeof(bad_keys) / sizeof(bad_keys[0]); i++) {
-        rill_frame_t bad_key[] = {F("rill/11"), F("PUBLISH"), F("9"), F("news"), F("{}"), F(""), F(bad_keys[i])};
+        rill_frame_t bad_key[] = {F("rill/12"), F("PUBLISH"), F("9"), F("news"), F("{}"), F(""), F(bad_keys[i])};
         CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_FRONTEND, bad_key, 7, &message, &error) == -1);
     }
-    rill_frame_t leased[] = {F("rill/11"), F("PUBLISHED"), F("9"), F("{\"seq\":1}"), F("1")};
+    rill_frame_t leased[] = {F("rill/12"), F("PUBLISHED"), F("9"), F("{\"seq\":1}"), F("1")};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_FRONTEND, leased, 5, &message, &error) == 0 && message.argument_count == 3);
-    rill_frame_t bad_flag[] = {F("rill/11"), F("PUBLISHED"), F("9"), F("{\"seq\":1}"), F("yes")};
+    rill_frame_t bad_flag[] = {F("rill/12"), F("PUBLISHED"), F("9"), F("{\"seq\":1}"), F("yes")};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_FRONTEND, bad_flag, 5, &message, &error) == -1);
-    rill_frame_t revoke[] = {F("rill/11"), F("REVOKE"), F("news")};
+    rill_frame_t revoke[] = {F("rill/12"), F("REVOKE"), F("news")};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_FRONTEND, revoke, 3, &message, &error) == 0 &&
           message.command == RILL_COMMAND_REVOKE);
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_FRONTEND, revoke, 3, &message, &error) == -1);
-    rill_frame_t revoked[] = {F("rill/11"), F("REVOKED"), F("news")};
+    rill_frame_t revoked[] = {F("rill/12"), F("REVOKED"), F("news")};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_FRONTEND, revoked, 3, &message, &error) == 0 &&
           message.command == RILL_COMMAND_REVOKED);
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_FRONTEND, revoked, 2, &message, &error) == -1);
-    rill_frame_t metrics_reply[] = {F("rill/11"), F("METRICS"), F("3"), F("rill_workers_alive{process=\"broker\"} 2\n")};
+    rill_frame_t metrics_reply[] = {F("rill/12"), F("METRICS"), F("3"), F("rill_workers_alive{process=\"broker\"} 2\n")};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_FRONTEND, metrics_reply, 4, &message, &error) == 0);
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_FRONTEND, metrics_reply, 3, &message, &error) == 0);
-    rill_frame_t submit[] = {F("rill/11"), F("SUBMIT"), F("1"), F(""), F("[]")};
+    rill_frame_t submit[] = {F("rill/12"), F("SUBMIT"), F("1"), F(""), F("[]")};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_FRONTEND, submit, 5, &message, &error) == 0);
     CHECK(message.arguments[1].size == 0);
 
-    rill_frame_t replay[] = {F("rill/11"), F("REPLAY"), F("1"), F("j" ID), F("{}"),
+    rill_frame_t replay[] = {F("rill/12"), F("REPLAY"), F("1"), F("j" ID), F("{}"),
                              F("part"), F("1"), F("{}"), F("done"), F("2"), F("{\"parts\":1}")};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_FRONTEND, replay, 11, &message, &error) == 0);
     CHECK(message.argument_count == 9);
     CHECK(rill_message_parse(RILL_CHANNEL_TO_FRONTEND, replay, 10, &message, &error) == -1);
-    rill_frame_t bad_replay_seq[] = {F("rill/11"), F("REPLAY"), F("1"), F("j" ID), F("{}"),
+    rill_frame_t bad_replay_seq[] = {F("rill/12"), F("REPLAY"), F("1"), F("j" ID), F("{}"),
                                      F("part"), F("x"), F("{}")};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_FRONTEND, bad_replay_seq, 8, &message, &error) == -1);
 
     /* RELEASE: a job id and nothing else (no req: it has no reply); only
      * a frontend sends it. */
     /* SUBMIT (rill/4) may name a follow subject; UNFOLLOW: id, subject, flag. */
-    rill_frame_t submit_followed[] = {F("rill/11"), F("SUBMIT"), F("1"), F(""), F("[]"), F("dfrontend-0001/")};
+    rill_frame_t submit_followed[] = {F("rill/12"), F("SUBMIT"), F("1"), F(""), F("[]"), F("dfrontend-0001/")};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_FRONTEND, submit_followed, 6, &message, &error) == 0 &&
           message.argument_count == 4);
-    rill_frame_t unfollow[] = {F("rill/11"), F("UNFOLLOW"), F(ID), F("dfrontend-0001/"), F("1")};
+    rill_frame_t unfollow[] = {F("rill/12"), F("UNFOLLOW"), F(ID), F("dfrontend-0001/"), F("1")};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_FRONTEND, unfollow, 5, &message, &error) == 0 &&
           message.command == RILL_COMMAND_UNFOLLOW && strcmp(rill_command_name(message.command), "UNFOLLOW") == 0);
-    rill_frame_t unfollow_bad_flag[] = {F("rill/11"), F("UNFOLLOW"), F(ID), F("dfrontend-0001/"), F("2")};
+    rill_frame_t unfollow_bad_flag[] = {F("rill/12"), F("UNFOLLOW"), F(ID), F("dfrontend-0001/"), F("2")};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_FRONTEND, unfollow_bad_flag, 5, &message, &error) == -1);
-    rill_frame_t release[] = {F("rill/11"), F("RELEASE"), F(ID)};
+    rill_frame_t release[] = {F("rill/12"), F("RELEASE"), F(ID)};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_FRONTEND, release, 3, &message, &error) == 0);
     CHECK(message.command == RILL_COMMAND_RELEASE && message.argument_count == 1);
     CHECK(message.arguments[0].size == 32 && strcmp(rill_command_name(message.command), "RELEASE") == 0);
-    rill_frame_t release_with_req[] = {F("rill/11"), F("RELEASE"), F("7"), F(ID)};
+    rill_frame_t release_with_req[] = {F("rill/12"), F("RELEASE"), F("7"), F(ID)};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_FRONTEND, release_with_req, 4, &message, &error) == -1);
     CHECK(strcmp(error, "wrong number of frames") == 0);
-    rill_frame_t release_bad_id[] = {F("rill/11"), F("RELEASE"), F("j" ID)};
+    rill_frame_t release_bad_id[] = {F("rill/12"), F("RELEASE"), F("j" ID)};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_FRONTEND, release_bad_id, 3, &message, &error) == -1);
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, release, 3, &message, &error) == -1);
     CHECK(rill_message_parse(RILL_CHANNEL_TO_FRONTEND, release, 3, &message, &error) == -1);
     /* FLOW (frontend -> broker) and PAUSE (broker -> worker): a job id and
      * a flag that is exactly "0" or "1"; each only on its own channel. */
-    rill_frame_t flow[] = {F("rill/11"), F("FLOW"), F(ID), F("1")};
+    rill_frame_t flow[] = {F("rill/12"), F("FLOW"), F(ID), F("1")};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_FRONTEND, flow, 4, &message, &error) == 0);
     CHECK(message.command == RILL_COMMAND_FLOW && message.argument_count == 2);
     CHECK(message.arguments[1].size == 1 && message.arguments[1].data[0] == '1');
     CHECK(strcmp(rill_command_name(RILL_COMMAND_FLOW), "FLOW") == 0);
     CHECK(rill_message_parse(RILL_CHANNEL_TO_WORKER, flow, 4, &message, &error) == -1);
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_FRONTEND, flow, 3, &message, &error) == -1);
-    rill_frame_t flow_bad[] = {F("rill/11"), F("FLOW"), F(ID), F("2")};
+    rill_frame_t flow_bad[] = {F("rill/12"), F("FLOW"), F(ID), F("2")};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_FRONTEND, flow_bad, 4, &message, &error) == -1);
-    rill_frame_t flow_long[] = {F("rill/11"), F("FLOW"), F(ID), F("01")};
+    rill_frame_t flow_long[] = {F("rill/12"), F("FLOW"), F(ID), F("01")};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_FRONTEND, flow_long, 4, &message, &error) == -1);
-    rill_frame_t pause[] = {F("rill/11"), F("PAUSE"), F(ID), F("0")};
+    rill_frame_t pause[] = {F("rill/12"), F("PAUSE"), F(ID), F("0")};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_WORKER, pause, 4, &message, &error) == 0);
     CHECK(message.command == RILL_COMMAND_PAUSE && message.argument_count == 2);
     CHECK(strcmp(rill_command_name(RILL_COMMAND_PAUSE), "PAUSE") == 0);
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_FRONTEND, pause, 4, &message, &error) == -1);
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, pause, 4, &message, &error) == -1);
-    rill_frame_t pause_bad_id[] = {F("rill/11"), F("PAUSE"), F("x"), F("0")};
+    rill_frame_t pause_bad_id[] = {F("rill/12"), F("PAUSE"), F("x"), F("0")};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_WORKER, pause_bad_id, 4, &message, &error) == -1);
     /* LIST (rill/4): req, what, query json to the broker; req, json back. */
-    rill_frame_t list[] = {F("rill/11"), F("LIST"), F("9"), F("jobs"), F("{\"limit\":2}")};
+    rill_frame_t list[] = {F("rill/12"), F("LIST"), F("9"), F("jobs"), F("{\"limit\":2}")};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_FRONTEND, list, 5, &message, &error) == 0);
     CHECK(message.command == RILL_COMMAND_LIST && message.argument_count == 3);
     CHECK(strcmp(rill_command_name(RILL_COMMAND_LIST), "LIST") == 0);
-    rill_frame_t list_not_json[] = {F("rill/11"), F("LIST"), F("9"), F("jobs"), F("limit=2")};
+    rill_frame_t list_not_json[] = {F("rill/12"), F("LIST"), F("9"), F("jobs"), F("limit=2")};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_FRONTEND, list_not_json, 5, &message, &error) == -1);
-    rill_frame_t listed[] = {F("rill/11"), F("LIST"), F("9"), F("{\"jobs\":[],\"next\":null}")};
+    rill_frame_t listed[] = {F("rill/12"), F("LIST"), F("9"), F("{\"jobs\":[],\"next\":null}")};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_FRONTEND, listed, 4, &message, &error) == 0);
     CHECK(message.command == RILL_COMMAND_LIST && message.argument_count == 2);
     CHECK(rill_message_parse(RILL_CHANNEL_TO_WORKER, listed, 4, &message, &error) == -1);
     /* PRESENCE (rill/4): one json frame, frontend -> broker only. */
-    rill_frame_t presence[] = {F("rill/11"), F("PRESENCE"), F("{\"interval_ms\":1000,\"subjects\":{}}")};
+    rill_frame_t presence[] = {F("rill/12"), F("PRESENCE"), F("{\"interval_ms\":1000,\"subjects\":{}}")};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_FRONTEND, presence, 3, &message, &error) == 0);
     CHECK(message.command == RILL_COMMAND_PRESENCE && message.argument_count == 1);
     CHECK(rill_message_parse(RILL_CHANNEL_TO_FRONTEND, presence, 3, &message, &error) == -1);
@@ -239,35 +239,35 @@ static void test_events(void)
 {
     rill_event_t event;
     const char *error = NULL;
-    rill_frame_t part[] = {F("j" ID), F("rill/11"), F("part"), F("3"), F("{\"i\":3}")};
+    rill_frame_t part[] = {F("j" ID), F("rill/12"), F("part"), F("3"), F("{\"i\":3}")};
     CHECK(rill_event_parse(part, 5, &event, &error) == 0);
     CHECK(event.subject_kind == RILL_SUBJECT_JOB && event.type == RILL_EVENT_PART && event.seq == 3);
     CHECK(rill_frame_equals(event.subject, ID));
 
-    rill_frame_t topic[] = {F("tnews/"), F("rill/11"), F("part"), F("1"), F("\"hi\"")};
+    rill_frame_t topic[] = {F("tnews/"), F("rill/12"), F("part"), F("1"), F("\"hi\"")};
     CHECK(rill_event_parse(topic, 5, &event, &error) == 0);
     CHECK(event.subject_kind == RILL_SUBJECT_TOPIC && rill_frame_equals(event.subject, "news"));
 
-    rill_frame_t stamped[] = {F("j" ID), F("rill/11"), F("done"), F("4"), F("{}"), F("123456789")};
+    rill_frame_t stamped[] = {F("j" ID), F("rill/12"), F("done"), F("4"), F("{}"), F("123456789")};
     CHECK(rill_event_parse(stamped, 6, &event, &error) == 0 && event.accepted_ns == 123456789u);
     CHECK(rill_event_parse(part, 5, &event, &error) == 0 && event.accepted_ns == 0);
-    rill_frame_t bad_stamp[] = {F("j" ID), F("rill/11"), F("done"), F("4"), F("{}"), F("soon")};
+    rill_frame_t bad_stamp[] = {F("j" ID), F("rill/12"), F("done"), F("4"), F("{}"), F("soon")};
     CHECK(rill_event_parse(bad_stamp, 6, &event, &error) == -1);
-    rill_frame_t unterminated[] = {F("tnews"), F("rill/11"), F("part"), F("1"), F("1")};
+    rill_frame_t unterminated[] = {F("tnews"), F("rill/12"), F("part"), F("1"), F("1")};
     CHECK(rill_event_parse(unterminated, 5, &event, &error) == -1);
-    rill_frame_t zero_seq[] = {F("j" ID), F("rill/11"), F("part"), F("0"), F("{}")};
+    rill_frame_t zero_seq[] = {F("j" ID), F("rill/12"), F("part"), F("0"), F("{}")};
     CHECK(rill_event_parse(zero_seq, 5, &event, &error) == -1);
-    rill_frame_t unknown_event[] = {F("j" ID), F("rill/11"), F("party"), F("1"), F("{}")};
+    rill_frame_t unknown_event[] = {F("j" ID), F("rill/12"), F("party"), F("1"), F("{}")};
     CHECK(rill_event_parse(unknown_event, 5, &event, &error) == -1);
     CHECK(rill_event_parse(part, 4, &event, &error) == -1);
-    rill_frame_t sync[] = {F("tnews/"), F("rill/11"), F("sync"), F("12"), F("{}"), F("99")};
+    rill_frame_t sync[] = {F("tnews/"), F("rill/12"), F("sync"), F("12"), F("{}"), F("99")};
     CHECK(rill_event_parse(sync, 6, &event, &error) == 0 && event.type == RILL_EVENT_SYNC && event.seq == 12);
 
     /* rill/4: one frame, as the broker sends it. */
     zmq_msg_t message;
     size_t offset = 0;
     CHECK(rill_event_encode(&message, "j" ID, 33, RILL_EVENT_PART, 17, 123456789u, "{\"i\":17}", 8, &offset) == 0);
-    const char *expected = "j" ID " rill/11 part 17 123456789\n{\"i\":17}";
+    const char *expected = "j" ID " rill/12 part 17 123456789\n{\"i\":17}";
     CHECK(zmq_msg_size(&message) == strlen(expected) && memcmp(zmq_msg_data(&message), expected, strlen(expected)) == 0);
     CHECK(offset == strlen(expected) - 8);
     rill_frame_t one = {zmq_msg_data(&message), zmq_msg_size(&message)};
@@ -293,11 +293,11 @@ static void test_events(void)
     CHECK(rill_frame_equals(event.subject, "news") && rill_frame_equals(event.data, "{}"));
     zmq_msg_close(&message);
     const char *bad_frames[] = {
-        "", "j" ID " rill/11 part 1 5", /* no line break */
-        "j" ID " rill/11 part 1\n{}", /* no accepted_ns */
-        "j" ID " rill/2 part 1 5\n{}", "j" ID " rill/11 part 0 5\n{}", "j" ID " rill/11 party 1 5\n{}",
-        "j" ID " rill/11 part 1 5\n", "j" ID " rill/11 part 1 5 6\n{}", "tnews rill/11 part 1 5\n{}",
-        "jxyz rill/11 part 1 5\n{}", "j" ID " rill/11 part 1 soon\n{}",
+        "", "j" ID " rill/12 part 1 5", /* no line break */
+        "j" ID " rill/12 part 1\n{}", /* no accepted_ns */
+        "j" ID " rill/2 part 1 5\n{}", "j" ID " rill/12 part 0 5\n{}", "j" ID " rill/12 party 1 5\n{}",
+        "j" ID " rill/12 part 1 5\n", "j" ID " rill/12 part 1 5 6\n{}", "tnews rill/12 part 1 5\n{}",
+        "jxyz rill/12 part 1 5\n{}", "j" ID " rill/12 part 1 soon\n{}",
     };
     for (size_t i = 0; i < sizeof(bad_frames) / sizeof(bad_frames[0]); i++) {
         rill_frame_t bad = F(bad_frames[i]);
@@ -305,17 +305,17 @@ static void test_events(void)
     }
     /* rill/4: a followed job's event, "d<token>/j<id> ...": the topic is the
      * job's, the follow subject kept aside. */
-    rill_frame_t followed = F("dfrontend-0001/j" ID " rill/11 part 3 5\n{\"a\":1}");
+    rill_frame_t followed = F("dfrontend-0001/j" ID " rill/12 part 3 5\n{\"a\":1}");
     CHECK(rill_event_parse(&followed, 1, &event, &error) == 0 && event.seq == 3);
     CHECK(rill_frame_equals(event.follow, "dfrontend-0001/") && rill_frame_equals(event.topic, "j" ID));
     CHECK(rill_frame_equals(event.subject, ID) && event.subject_kind == RILL_SUBJECT_JOB);
-    rill_frame_t plain = F("j" ID " rill/11 part 3 5\n{}");
+    rill_frame_t plain = F("j" ID " rill/12 part 3 5\n{}");
     CHECK(rill_event_parse(&plain, 1, &event, &error) == 0 && event.follow.size == 0);
     const char *bad_follows[] = {
-        "dfrontend-0001j" ID " rill/11 part 3 5\n{}",   /* no '/' */
-        "dshort/j" ID " rill/11 part 3 5\n{}",          /* token under 8 bytes */
-        "dfrontend-0001/tnews/ rill/11 part 3 5\n{}",   /* only jobs are followed */
-        "dfrontend-0001/ rill/11 part 3 5\n{}",         /* nothing after it */
+        "dfrontend-0001j" ID " rill/12 part 3 5\n{}",   /* no '/' */
+        "dshort/j" ID " rill/12 part 3 5\n{}",          /* token under 8 bytes */
+        "dfrontend-0001/tnews/ rill/12 part 3 5\n{}",   /* only jobs are followed */
+        "dfrontend-0001/ rill/12 part 3 5\n{}",         /* nothing after it */
     };
     for (size_t i = 0; i < sizeof(bad_follows) / sizeof(bad_follows[0]); i++) {
         rill_frame_t bad = F(bad_follows[i]);
@@ -337,21 +337,21 @@ static void test_events(void)
 
 /* PARTS (rill/4): entries written by the header helper read back; every
  * malformation ends the batch there. */
-/* rill/4: a follower's batch: "d<token>/ rill/11 batch <count>\n" then
+/* rill/4: a follower's batch: "d<token>/ rill/12 batch <count>\n" then
  * "<len> <frame>" per event; the framing is checked whole before any entry
  * is read; an entry is parsed as a lone event (a bad one fails alone). */
 static void test_event_batches(void)
 {
     char header[RILL_EVENT_BATCH_HEADER_MAX];
     size_t length = rill_event_batch_header(header, "dfrontend-0001/", 15, 3);
-    CHECK(length == strlen("dfrontend-0001/ rill/11 batch 3\n") &&
-          memcmp(header, "dfrontend-0001/ rill/11 batch 3\n", length) == 0);
+    CHECK(length == strlen("dfrontend-0001/ rill/12 batch 3\n") &&
+          memcmp(header, "dfrontend-0001/ rill/12 batch 3\n", length) == 0);
     char prefix[RILL_EVENT_BATCH_PREFIX_MAX];
     CHECK(rill_event_batch_prefix(prefix, 1234) == 5 && memcmp(prefix, "1234 ", 5) == 0);
 
     /* Encoded as the broker does: header, then each entry. */
-    const char *frames[] = {"j" ID " rill/11 part 1 7\n{\"i\":1}", "j" ID " rill/11 part 2 8\n\"two\nlines\"",
-                            "j" ID " rill/11 done 3 9\n{\"parts\":2}"};
+    const char *frames[] = {"j" ID " rill/12 part 1 7\n{\"i\":1}", "j" ID " rill/12 part 2 8\n\"two\nlines\"",
+                            "j" ID " rill/12 done 3 9\n{\"parts\":2}"};
     char text[1024];
     size_t size = rill_event_batch_header(text, "dfrontend-0001/", 15, 3);
     for (size_t i = 0; i < 3; i++) {
@@ -375,27 +375,27 @@ static void test_event_batches(void)
     CHECK(rill_event_batch_next(&batch, &event, &error) == 0);
 
     /* A lone event is not a batch, nor is a topic's. */
-    rill_frame_t lone = F("dfrontend-0001/j" ID " rill/11 part 3 5\n{}");
+    rill_frame_t lone = F("dfrontend-0001/j" ID " rill/12 part 3 5\n{}");
     CHECK(!rill_event_is_batch(lone));
-    rill_frame_t topic = F("tnews/ rill/11 part 3 5\n{}");
+    rill_frame_t topic = F("tnews/ rill/12 part 3 5\n{}");
     CHECK(!rill_event_is_batch(topic));
 
     /* Bad framing: the batch is refused whole. */
     const char *bad[] = {
-        "dfrontend-0001/ rill/11 batch 1\n",                                /* no entry */
-        "dfrontend-0001/ rill/11 batch 0\n",                                /* empty */
-        "dfrontend-0001/ rill/11 batch 65\n2 {}",                           /* over the count bound */
+        "dfrontend-0001/ rill/12 batch 1\n",                                /* no entry */
+        "dfrontend-0001/ rill/12 batch 0\n",                                /* empty */
+        "dfrontend-0001/ rill/12 batch 65\n2 {}",                           /* over the count bound */
         "dfrontend-0001/ rill/3 batch 1\n2 {}",                            /* version */
-        "dfrontend-0001/ rill/11 bunch 1\n2 {}",                            /* word */
-        "dfrontend-0001/ rill/11 batch 1\n3 {}",                            /* entry past the end */
-        "dfrontend-0001/ rill/11 batch 1\n1 {}",                            /* bytes after the entries */
-        "dfrontend-0001/ rill/11 batch 2\n2 {}",                            /* fewer entries than said */
-        "dfrontend-0001/ rill/11 batch 1\n0 ",                              /* empty entry */
-        "dfrontend-0001/ rill/11 batch 1\nx {}",                            /* length not a number */
-        "dfrontend-0001/ rill/11 batch one\n2 {}",                          /* count not a number */
-        "dfrontend-0001/ rill/11 batch 1",                                  /* no line break */
-        "dshort/ rill/11 batch 1\n2 {}",                                    /* token too short */
-        "dfrontend-0001/ rill/11 batch 1\n99999999999999999999999 {}",      /* length too long */
+        "dfrontend-0001/ rill/12 bunch 1\n2 {}",                            /* word */
+        "dfrontend-0001/ rill/12 batch 1\n3 {}",                            /* entry past the end */
+        "dfrontend-0001/ rill/12 batch 1\n1 {}",                            /* bytes after the entries */
+        "dfrontend-0001/ rill/12 batch 2\n2 {}",                            /* fewer entries than said */
+        "dfrontend-0001/ rill/12 batch 1\n0 ",                              /* empty entry */
+        "dfrontend-0001/ rill/12 batch 1\nx {}",                            /* length not a number */
+        "dfrontend-0001/ rill/12 batch one\n2 {}",                          /* count not a number */
+        "dfrontend-0001/ rill/12 batch 1",                                  /* no line break */
+        "dshort/ rill/12 batch 1\n2 {}",                                    /* token too short */
+        "dfrontend-0001/ rill/12 batch 1\n99999999999999999999999 {}",      /* length too long */
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         rill_frame_t b = F(bad[i]);
@@ -403,8 +403,8 @@ static void test_event_batches(void)
         CHECKF(rill_event_batch_open(b, &batch, &error) == -1 && error != NULL, "bad batch %zu accepted", i);
     }
     /* A bad entry fails alone; the next one is read. */
-    const char *entries[] = {"tnews/ rill/11 part 1 5\n{}", "dfrontend-0001/j" ID " rill/11 part 1 5\n{}",
-                             "j" ID " rill/11 part 0 5\n{}", "j" ID " rill/11 part 4 5\n{}"};
+    const char *entries[] = {"tnews/ rill/12 part 1 5\n{}", "dfrontend-0001/j" ID " rill/12 part 1 5\n{}",
+                             "j" ID " rill/12 part 0 5\n{}", "j" ID " rill/12 part 4 5\n{}"};
     size = rill_event_batch_header(text, "dfrontend-0001/", 15, 4);
     for (size_t i = 0; i < 4; i++) {
         size += rill_event_batch_prefix(text + size, strlen(entries[i]));
@@ -456,7 +456,7 @@ static void test_parts(void)
         CHECKF(got == -1 && error != NULL, "bad PARTS %zu accepted", i);
     }
     rill_message_t message;
-    rill_frame_t parts[] = {F("rill/11"), F("PARTS"), F(ID " 1 2\n{}")};
+    rill_frame_t parts[] = {F("rill/12"), F("PARTS"), F(ID " 1 2\n{}")};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, parts, 3, &message, &error) == 0);
     CHECK(message.command == RILL_COMMAND_PARTS && message.argument_count == 1);
     CHECK(rill_message_parse(RILL_CHANNEL_TO_WORKER, parts, 3, &message, &error) == -1);
@@ -486,10 +486,10 @@ static void test_parts(void)
             ;
         CHECKF(got == -1 && error != NULL, "bad done frame %zu accepted", i);
     }
-    rill_frame_t parts_done[] = {F("rill/11"), F("PARTS"), F(ID " 1 2\n{}"), F(ID)};
+    rill_frame_t parts_done[] = {F("rill/12"), F("PARTS"), F(ID " 1 2\n{}"), F(ID)};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, parts_done, 4, &message, &error) == 0);
     CHECK(message.argument_count == 2 && rill_frame_equals(message.arguments[1], ID));
-    rill_frame_t parts_three[] = {F("rill/11"), F("PARTS"), F(ID " 1 2\n{}"), F(ID), F(ID)};
+    rill_frame_t parts_three[] = {F("rill/12"), F("PARTS"), F(ID " 1 2\n{}"), F(ID), F(ID)};
     CHECK(rill_message_parse(RILL_CHANNEL_TO_BROKER_FROM_WORKER, parts_three, 5, &message, &error) == -1);
 }
 

@@ -443,8 +443,52 @@ static void test_publish_keys_across_takeover(void)
     forget_recorded();
 }
 
+/* A retry's backoff across a takeover (rill/12): a job lost with its
+ * worker waits out the rest of its backoff on the new active, as it would
+ * have on the old one (before, the new active sent it at once). */
+static void test_retry_backoff_across_takeover(void)
+{
+    rill_config_t config;
+    rill_config_defaults(&config);
+    config.heartbeat_ms = HEARTBEAT_MS;
+    config.retry_backoff_ms = 10000;
+    rill_broker_t *active = fake_outbox_broker(&config);
+    link_t link = {.passive = fake_outbox_broker(&config)};
+    rill_mirror_out_t out = {0};
+    rill_job_t *job = submit_one(active, id1, 1);
+    rill_worker_t *worker = hello(active, "w1", NULL, 0);
+    rill_broker_dispatch(active);
+    CHECK(job->worker == worker && job->state == RILL_JOB_RUNNING);
+    uint64_t lost_ms = rill_clock_monotonic_ms();
+    rill_broker_retry_job(active, job, "worker_lost", 1);
+    CHECK(job->state == RILL_JOB_QUEUED && job->not_before_ms >= lost_ms + 10000);
+    rill_mirror_out_start(&out, active);
+    flush_all(&out, active, &link);
+    rill_broker_t *passive = link.passive;
+    rill_job_t *copy = rill_job_table_find(passive->jobs, id1);
+    uint64_t now = rill_clock_monotonic_ms();
+    CHECKF(copy != NULL && copy->not_before_ms > now + 9000 && copy->not_before_ms <= now + 10000,
+           "the passive's retry waits until %llu, now %llu", copy != NULL ? (unsigned long long)copy->not_before_ms : 0,
+           (unsigned long long)now);
+    rill_takeover_run(passive, link.in.broker, link.in.started_ms, now);
+    forget_recorded();
+    rill_worker_t *other = hello(passive, "w2", NULL, 0);
+    rill_broker_dispatch(passive);
+    CHECK(copy != NULL && copy->state == RILL_JOB_QUEUED && copy->worker == NULL);
+    CHECK(last_command("w2", RILL_COMMAND_BATCH) == NULL);
+    /* Once the backoff is over, it goes. */
+    if (copy != NULL)
+        copy->not_before_ms = rill_clock_monotonic_ms();
+    rill_broker_dispatch(passive);
+    CHECK(copy != NULL && copy->worker == other && copy->state == RILL_JOB_RUNNING);
+    rill_broker_destroy(&active);
+    rill_broker_destroy(&link.passive);
+    forget_recorded();
+}
+
 int main(void)
 {
+    test_retry_backoff_across_takeover();
     test_ordered_pipeline_across_takeover();
     test_publish_keys_across_takeover();
     test_dedup_across_takeover();
