@@ -113,6 +113,8 @@ static rill_job_t *enter_job(rill_broker_t *self, const rill_submit_job_t *submi
         }
         if (submitted->detach)
             joined->detached = 1; /* someone wants it to run regardless */
+        /* Its flag, or its quiet period restarted: the standby's copy too. */
+        rill_mirror_mark_job(self->mirror, joined, 1);
         rill_log_info(submitted->who, "job %s joined %s (%s, pipeline %s)", submitted->id, joined->id, why,
                       pipeline->name);
         free(identity);

@@ -32,10 +32,18 @@ char *rill_mirror_job_encode(const rill_job_t *job, uint64_t now_ms)
     uint64_t retry_left = 0;
     if (job->state == RILL_JOB_QUEUED && job->not_before_ms > now_ms)
         retry_left = job->not_before_ms - now_ms;
+    /* rill/12: a job in its pipeline, never sent, keeps its times too: the
+     * rest of its debounce quiet period (at least 1: due now), or how long
+     * it has been in its group's buffer (pipeline.h, resubmit). */
+    uint64_t debounce_left = 0, buffered_age = 0;
+    if (job->state == RILL_JOB_QUEUED && job->batch[0] == '\0' && job->debouncing)
+        debounce_left = job->due_ms > now_ms ? job->due_ms - now_ms : 1;
+    else if (job->state == RILL_JOB_QUEUED && job->batch[0] == '\0' && job->group != NULL && job->buffered_ms != 0)
+        buffered_age = now_ms > job->buffered_ms ? now_ms - job->buffered_ms : 0;
     json_t *args = job->args != NULL ? json_stringn(job->args, job->args_length) : json_null();
     json_t *record = json_pack(
         "{s:s, s:s, s:o, s:o, s:o, s:b, s:o, s:I, s:I, s:I, s:I, s:i, s:I, s:I, s:I, s:b, s:o, s:o, s:o, s:I, "
-        "s:I, s:I, s:I, s:I, s:s, s:o, s:I, s:I}",
+        "s:I, s:I, s:I, s:I, s:s, s:o, s:I, s:I, s:I, s:I}",
         "kind", job->kind, "source", job->source, "args", args != NULL ? args : json_null(), "key",
         text_or_null(job->key), "who", text_or_null(job->who), "detached", job->detached, "pipeline",
         text_or_null(job->pipeline), "submitted_ms", (json_int_t)job->submitted_ms, "started_ms",
@@ -46,7 +54,8 @@ char *rill_mirror_job_encode(const rill_job_t *job, uint64_t now_ms)
         follow != NULL ? follow : json_array(), "last_seq", (json_int_t)job->last_seq, "parts",
         (json_int_t)job->parts, "retain_ms", (json_int_t)job->retain_ms, "retries", (json_int_t)job->retries,
         "flush_ms", (json_int_t)job->flush_ms, "batch", job->batch, "identity", text_or_null(job->identity),
-        "serial", (json_int_t)job->serial, "retry_left_ms", (json_int_t)retry_left);
+        "serial", (json_int_t)job->serial, "retry_left_ms", (json_int_t)retry_left,
+        "debounce_left_ms", (json_int_t)debounce_left, "buffered_age_ms", (json_int_t)buffered_age);
     char *text = record != NULL ? json_dumps(record, JSON_COMPACT) : NULL;
     json_decref(record);
     return text;
@@ -166,6 +175,11 @@ int rill_mirror_job_apply(rill_broker_t *self, const char *id, const uint8_t *te
         rill_job_table_set_serial(self->jobs, job, number_of(record, "serial"));
     uint64_t retry_left = number_of(record, "retry_left_ms"); /* rill/12 */
     job->not_before_ms = retry_left > 0 && job->state == RILL_JOB_QUEUED ? now_ms + retry_left : 0;
+    /* Kept for a takeover's resubmit (pipeline.h); the passive's own
+     * pipelines hold no job. */
+    uint64_t debounce_left = number_of(record, "debounce_left_ms"), buffered_age = number_of(record, "buffered_age_ms");
+    job->due_ms = debounce_left > 0 ? now_ms + debounce_left : 0;
+    job->buffered_ms = buffered_age > 0 && buffered_age < now_ms ? now_ms - buffered_age : 0;
     json_decref(record);
     return 0;
 }

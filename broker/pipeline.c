@@ -196,26 +196,49 @@ static void buffer_push(rill_pipeline_group_t *group, rill_job_t *job, uint64_t 
     rill_list_push_back(&group->buffer, &job->queue_link);
 }
 
-void rill_pipelines_submit(rill_pipelines_t *self, rill_job_t *job, const rill_pipeline_config_t *pipeline,
-                           uint64_t now_ms)
+/* job enters its pipeline: it debounces until due_ms when the pipeline
+ * debounces it and due_ms is not 0, else it enters its group's buffer as
+ * of buffered_ms. Remembered for dedup either way. */
+static void enter(rill_pipelines_t *self, rill_job_t *job, const rill_pipeline_config_t *pipeline, uint64_t due_ms,
+                  uint64_t buffered_ms)
 {
     rill_pipeline_group_t *group = group_get(self, job, pipeline);
     char *key = job->identity != NULL ? index_key(pipeline->name, job->identity) : NULL;
-    if (pipeline->debounce_ms > 0 && key != NULL) {
+    if (pipeline->debounce_ms > 0 && key != NULL && due_ms != 0) {
         zhashx_update(self->debounced, key, job);
         job->debouncing = 1;
         job->group = group;
         group->debouncing++;
-        job->due_ms = now_ms + pipeline->debounce_ms;
+        job->due_ms = due_ms;
         rill_list_push_back(&self->debouncing, &job->queue_link);
     } else {
-        buffer_push(group, job, now_ms);
+        buffer_push(group, job, buffered_ms);
     }
     if (pipeline->dedup && key != NULL) {
         zhashx_update(self->remembered, key, job);
         job->remembered = 1;
     }
     free(key);
+}
+
+void rill_pipelines_submit(rill_pipelines_t *self, rill_job_t *job, const rill_pipeline_config_t *pipeline,
+                           uint64_t now_ms)
+{
+    enter(self, job, pipeline, now_ms + pipeline->debounce_ms, now_ms);
+}
+
+void rill_pipelines_resubmit(rill_pipelines_t *self, rill_job_t *job, const rill_pipeline_config_t *pipeline,
+                             uint64_t now_ms)
+{
+    uint64_t due_ms = job->due_ms, buffered_ms = job->buffered_ms;
+    job->due_ms = 0;
+    job->buffered_ms = 0;
+    if (due_ms != 0) /* it was debouncing: the rest of its quiet period */
+        enter(self, job, pipeline, due_ms, now_ms);
+    else if (buffered_ms != 0) /* it was buffered: not debounced again */
+        enter(self, job, pipeline, 0, buffered_ms < now_ms ? buffered_ms : now_ms);
+    else
+        rill_pipelines_submit(self, job, pipeline, now_ms);
 }
 
 /* The debounce entry of job, if it is still its own. */

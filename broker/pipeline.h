@@ -59,6 +59,14 @@ rill_job_t *rill_pipelines_find_join(rill_pipelines_t *self, const rill_pipeline
  * buffer. It is also remembered for dedup. */
 void rill_pipelines_submit(rill_pipelines_t *self, rill_job_t *job, const rill_pipeline_config_t *pipeline,
                            uint64_t now_ms);
+/* The same at a standby's takeover (takeover.c), for a job the old active
+ * had not sent: it keeps the times the old active gave it, mirrored into
+ * the job (rill/12, mirror_job.c): job->due_ms, the end of its debounce
+ * quiet period, or job->buffered_ms, when it entered its group's buffer
+ * (a buffered job is not debounced again, and its group's window runs
+ * from its first job's time). Neither known (both 0): as submit. */
+void rill_pipelines_resubmit(rill_pipelines_t *self, rill_job_t *job, const rill_pipeline_config_t *pipeline,
+                             uint64_t now_ms);
 /* A job held for its submit barrier does not leave the debounce list nor
  * count in a batch window before this; a buffered held job is skipped. */
 /* Moves debouncing jobs whose quiet period is over (and not held) to their

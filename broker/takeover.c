@@ -156,8 +156,9 @@ void rill_takeover_run(rill_broker_t *broker, const char *mirrored, uint64_t sta
             running++;
         } else if (job->batch[0] == '\0' && pipeline != NULL) {
             /* Never sent: through its pipeline again (debounce, buffer,
-             * its group's order), not straight to a worker. */
-            rill_pipelines_submit(broker->pipelines, job, pipeline, now_ms);
+             * its group's order), not straight to a worker, with the rest
+             * of its quiet period or its buffer's window (rill/12). */
+            rill_pipelines_resubmit(broker->pipelines, job, pipeline, now_ms);
             buffered++;
         } else if (!rill_ready_queue_contains(job)) {
             rill_ready_queue_push_back(broker->ready, job);

@@ -486,8 +486,62 @@ static void test_retry_backoff_across_takeover(void)
     forget_recorded();
 }
 
+/* A pipeline's times across a takeover (rill/12): a job in its debounce
+ * quiet period, and one in its group's buffer, keep the old active's
+ * times on the new one (before, both started anew from the takeover: 10 s
+ * more here). The times are moved back on the active to stand for the
+ * seconds that passed there. */
+static void test_pipeline_times_across_takeover(void)
+{
+    static const char *id5 = "00000000000000000000000000000005";
+    static const char *id6 = "00000000000000000000000000000006";
+    rill_config_t config;
+    rill_config_defaults(&config);
+    config.heartbeat_ms = HEARTBEAT_MS;
+    rill_pipeline_config_t *quiet = fake_add_pipeline(&config, "quiet", "demo");
+    quiet->debounce_ms = 10000;
+    quiet->buffer_ms = 10000;
+    quiet->buffer_max = 100;
+    rill_broker_t *active = fake_outbox_broker(&config);
+    link_t link = {.passive = fake_outbox_broker(&config)};
+    rill_mirror_out_t out = {0};
+    char answered[RILL_ID_TEXT_SIZE];
+    CHECK(submit_keyed(active, id5, "a", answered) == 0 && strcmp(answered, id5) == 0);
+    CHECK(submit_keyed(active, id6, "b", answered) == 0 && strcmp(answered, id6) == 0);
+    rill_job_t *debouncing = rill_job_table_find(active->jobs, id5);
+    rill_job_t *buffered = rill_job_table_find(active->jobs, id6);
+    CHECK(debouncing != NULL && debouncing->debouncing && buffered != NULL && buffered->debouncing);
+    if (debouncing == NULL || buffered == NULL)
+        return;
+    uint64_t now = rill_clock_monotonic_ms();
+    /* As if 9.9 s had passed on the old active since id6's quiet period
+     * ended and it entered its buffer, and id5's had 100 ms left. */
+    debouncing->due_ms = now + 100;
+    buffered->due_ms = now - 1;
+    CHECK(rill_pipelines_release_debounced(active->pipelines, now) == 1 && !buffered->debouncing);
+    buffered->buffered_ms = now - 9900;
+    rill_mirror_out_start(&out, active);
+    flush_all(&out, active, &link);
+    rill_broker_t *passive = link.passive;
+    now = rill_clock_monotonic_ms();
+    rill_takeover_run(passive, link.in.broker, link.in.started_ms, now);
+    rill_job_t *copy5 = rill_job_table_find(passive->jobs, id5);
+    rill_job_t *copy6 = rill_job_table_find(passive->jobs, id6);
+    CHECK(copy5 != NULL && copy5->debouncing && copy5->due_ms <= now + 100 && copy5->due_ms + 1000 > now);
+    uint64_t age = copy6 != NULL && now > copy6->buffered_ms ? now - copy6->buffered_ms : 0;
+    CHECKF(copy6 != NULL && !copy6->debouncing && age >= 9850 && age <= 10900, "id6 in its buffer for %llu ms",
+           (unsigned long long)age);
+    /* So the new active's first pipeline deadline is ~100 ms away, not 10 s. */
+    uint64_t due = rill_pipelines_next_due(passive->pipelines, now);
+    CHECKF(due <= now + 200, "the first pipeline deadline is %lld ms away", (long long)(due - now));
+    rill_broker_destroy(&active);
+    rill_broker_destroy(&link.passive);
+    forget_recorded();
+}
+
 int main(void)
 {
+    test_pipeline_times_across_takeover();
     test_retry_backoff_across_takeover();
     test_ordered_pipeline_across_takeover();
     test_publish_keys_across_takeover();
