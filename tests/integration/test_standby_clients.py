@@ -339,6 +339,31 @@ def test_an_ordered_pipeline_keeps_its_order_across_a_takeover(ctx):
     check(system.job_status(ids[2])["batch"] == system.job_status(ids[3])["batch"], "3 and 4 go together")
 
 
+def test_a_debounce_quiet_period_goes_on_across_a_takeover(ctx):
+    # A debounce pipeline of 8 s: the job is submitted, the primary is killed
+    # 4 s into its quiet period, and the standby runs it when the period the
+    # primary started ends (rill/12: its time left is mirrored), not 8 s
+    # after the takeover as before (~14 s after the submit).
+    config = dict(CONFIG, pipelines=[{"name": "quiet", "match": {"kind": "demo"}, "debounce_ms": 8000}])
+    system = ctx.system(workers=1, config=config, standby=True)
+    system.wait_healthy(workers=1)
+    (job,) = detach(system, dict(demo(2, 10), key="settle"))
+    time.sleep(4)
+    check(system.job_status(job)["state"] == "queued", system.job_status(job))
+    system.broker.popen.kill()
+    system.broker.popen.wait()
+    system.broker.expected_exit = -9
+    system.wait_healthy(workers=1, timeout=20)
+    if not system.paired:
+        print("standby: this broker has no --standby-of: no mirror of the quiet period")
+        return
+    system.wait_for(lambda: system.job_status(job)["state"] == "done", timeout=30, what="the job to end")
+    timings = system.job_status(job)["timings"]
+    waited = timings["started_ms"] - timings["submitted_ms"]
+    print("debounced 8 s, the primary killed 4 s in: started %d ms after the submit" % waited)
+    check(7500 <= waited <= 11500, "the job started %d ms after its submit\n%s" % (waited, system.logs_tail()))
+
+
 def test_clients_find_the_standby_when_the_first_broker_is_down(ctx):
     # The first endpoint has no broker at all (nothing to close a
     # connection): silence for 2 heartbeats moves the clients on.
