@@ -48,6 +48,13 @@ class Process:
         if self.popen.poll() is None:
             self.popen.send_signal(number)
 
+    def kill(self):
+        """SIGKILL, wait: a crash the test makes (the system's checks at its end
+        take the exit status -9 as expected)."""
+        self.popen.kill()
+        self.popen.wait()
+        self.expected_exit = -9
+
     def stop(self, timeout=15.0):
         """SIGTERM, wait; returns the exit status (or None if it had to be killed)."""
         self.signal(signal.SIGTERM)

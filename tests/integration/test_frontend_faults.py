@@ -54,12 +54,6 @@ def check_every_part(before, after, parts):
     check(events[-1]["event"] == "done" and events[-1]["data"] == {"parts": parts}, events[-1])
 
 
-def killed(system, process):
-    process.popen.kill()
-    process.popen.wait()
-    process.expected_exit = -9
-
-
 def streamed_job_and_a_second_frontend(ctx):
     """A job of 30 parts POST-streamed on the system's frontend, 5 events
     read, and a second frontend: (system, its port, stream, events, job id)."""
@@ -73,7 +67,7 @@ def streamed_job_and_a_second_frontend(ctx):
 
 def test_job_outlives_a_killed_frontend(ctx):
     system, port2, stream, before, job_id = streamed_job_and_a_second_frontend(ctx)
-    killed(system, system.frontend)
+    system.frontend.kill()
     stream.close()
     time.sleep(0.5)
     after = resume_all(system, port2, job_id, before[-1]["seq"])
@@ -136,7 +130,7 @@ def test_orphan_grace_passes_and_the_job_is_cancelled(ctx):
     job_id = stream.next_event()["job"]
     # The grace starts when the broker learns the frontend is gone: after this.
     before_kill = time.time()
-    killed(system, system.frontend)
+    system.frontend.kill()
     stream.close()
 
     def status():

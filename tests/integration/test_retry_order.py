@@ -11,12 +11,6 @@ from harness import check, events_by_job
 FAST = {"heartbeat_ms": 200, "retry_backoff_ms": 100}
 
 
-def kill(process):
-    process.popen.kill()
-    process.popen.wait()
-    process.expected_exit = -9
-
-
 def test_done_parts_counts_the_attempt_that_finished(ctx):
     system = ctx.system(workers=1, config=FAST)
     system.wait_healthy()
@@ -25,7 +19,7 @@ def test_done_parts_counts_the_attempt_that_finished(ctx):
     check([e["event"] for e in first] == ["part"] * 3, first)
     system.start_worker("survivor")
     system.wait_healthy(workers=2)
-    kill(system.workers[0])
+    system.workers[0].kill()
     events = [e for e in stream.read_all() if "job" in e]
     kinds = [e["event"] for e in events]
     check(kinds.count("retry") == 1 and kinds[-1] == "done", kinds)
@@ -52,7 +46,7 @@ def test_an_ordered_batch_is_retried_in_order(ctx):
     batch = system.job_status(first["job"])["batch"]
     system.start_worker("survivor")
     system.wait_healthy(workers=2)
-    kill(system.workers[0])
+    system.workers[0].kill()
     events = [e for e in stream.read_all() if "job" in e]
     order = []
     for e in events:

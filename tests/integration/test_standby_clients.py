@@ -80,9 +80,7 @@ def test_standby_takeover_keeps_streams(ctx):
                     timeout=20, what="every stream under way")
 
     killed = time.monotonic()
-    system.broker.popen.kill()
-    system.broker.popen.wait()
-    system.broker.expected_exit = -9
+    system.broker.kill()
 
     for reader in readers:
         reader.join(60)
@@ -188,9 +186,7 @@ def test_requests_in_flight_when_the_primary_stops_are_asked_again(ctx):
         thread.start()
     for thread in threads:
         thread.join(30)
-    system.broker.popen.kill()  # stopped: only SIGKILL ends it
-    system.broker.popen.wait()
-    system.broker.expected_exit = -9
+    system.broker.kill()  # stopped: only SIGKILL ends it
     check(set(results) == {"submit", "status"}, "a request did not end within 30 s: %r\n%s"
           % (results, system.logs_tail()))
 
@@ -221,9 +217,7 @@ def test_a_submit_during_the_switch_waits_for_the_standby(ctx):
     system = ctx.system(workers=1, config=CONFIG, standby=True, log_level="debug")
     system.wait_healthy(workers=1)
     system.backup.signal(signal.SIGSTOP)
-    system.broker.popen.kill()
-    system.broker.popen.wait()
-    system.broker.expected_exit = -9
+    system.broker.kill()
     system.wait_for(lambda: "switching to" in system.frontend.log_text(), timeout=20,
                     what="the frontend to switch to the standby")
     submit = BackgroundSubmit(system, 3)
@@ -244,9 +238,7 @@ def test_dedup_joins_across_a_takeover(ctx):
     job = dict(demo(40, 100), key="nightly-report")
     (first,) = detach(system, job)
     system.wait_for(lambda: system.job_status(first)["parts"] >= 2, timeout=20, what="the job under way")
-    system.broker.popen.kill()
-    system.broker.popen.wait()
-    system.broker.expected_exit = -9
+    system.broker.kill()
     system.wait_healthy(workers=1, timeout=20)
     (again,) = detach(system, job)
     if not system.paired:
@@ -282,9 +274,7 @@ def test_a_publish_in_flight_when_the_primary_stops_is_asked_again(ctx):
     thread = threading.Thread(target=send, daemon=True)
     thread.start()
     thread.join(30)
-    system.broker.popen.kill()  # stopped: only SIGKILL ends it
-    system.broker.popen.wait()
-    system.broker.expected_exit = -9
+    system.broker.kill()  # stopped: only SIGKILL ends it
     check("publish" in result, "the publish did not end within 30 s\n%s" % system.logs_tail())
     code, body, took = result["publish"]
     print("a publish sent to a stopped primary: %s after %.2f s" % (code, took))
@@ -322,9 +312,7 @@ def test_an_ordered_pipeline_keeps_its_order_across_a_takeover(ctx):
     ids = detach(system, *[demo(15, 100) for _ in range(4)])
     system.wait_for(lambda: system.job_status(ids[0])["parts"] >= 2, timeout=20, what="the first batch under way")
     check(system.job_status(ids[2])["state"] == "queued", system.job_status(ids[2]))
-    system.broker.popen.kill()
-    system.broker.popen.wait()
-    system.broker.expected_exit = -9
+    system.broker.kill()
     system.wait_healthy(workers=2, timeout=20)
     if not system.paired:
         print("standby: this broker has no --standby-of: no mirror of the pipeline's jobs")
@@ -350,9 +338,7 @@ def test_a_debounce_quiet_period_goes_on_across_a_takeover(ctx):
     (job,) = detach(system, dict(demo(2, 10), key="settle"))
     time.sleep(4)
     check(system.job_status(job)["state"] == "queued", system.job_status(job))
-    system.broker.popen.kill()
-    system.broker.popen.wait()
-    system.broker.expected_exit = -9
+    system.broker.kill()
     system.wait_healthy(workers=1, timeout=20)
     if not system.paired:
         print("standby: this broker has no --standby-of: no mirror of the quiet period")
@@ -368,9 +354,7 @@ def test_clients_find_the_standby_when_the_first_broker_is_down(ctx):
     # The first endpoint has no broker at all (nothing to close a
     # connection): silence for 2 heartbeats moves the clients on.
     system = ctx.system(workers=0, config={"heartbeat_ms": 300}, standby=True, frontend=False)
-    system.broker.popen.kill()
-    system.broker.popen.wait()
-    system.broker.expected_exit = -9
+    system.broker.kill()
     started = time.monotonic()
     system.frontend = system.start_frontend()
     system.start_worker()
@@ -420,9 +404,7 @@ def test_returning_primary_is_passive_and_takes_over_again(ctx):
     reader = Reader(stream)
     reader.start()
     system.wait_for(lambda: len(stream.events) >= 5, what="the job under way")
-    system.broker.popen.kill()
-    system.broker.popen.wait()
-    system.broker.expected_exit = -9
+    system.broker.kill()
     system.wait_for(lambda: "passive -> active" in system.backup.log_text(), what="the standby active")
     system.broker = system.start_broker(name="broker-again")
     system.wait_for(lambda: "-> passive" in system.broker.log_text(), timeout=10, what="the primary passive")
@@ -430,9 +412,7 @@ def test_returning_primary_is_passive_and_takes_over_again(ctx):
     system.wait_for(lambda: "is complete" in system.broker.log_text(), timeout=15,
                     what="the returned primary's mirror complete")
     check(system.frontend.log_text().count("switching to") == 1, system.frontend.log_text()[-2000:])
-    system.backup.popen.kill()
-    system.backup.popen.wait()
-    system.backup.expected_exit = -9
+    system.backup.kill()
     reader.join(60)
     check(not reader.is_alive(), "the stream did not end:\n%s" % system.logs_tail())
     events = stream.events
@@ -459,9 +439,7 @@ def test_clients_alternate_between_two_dead_brokers(ctx):
     # heartbeats on each; a broker that comes back is found.
     system = ctx.system(workers=0, config={"heartbeat_ms": 300}, standby=True, frontend=False)
     for broker in (system.broker, system.backup):
-        broker.popen.kill()
-        broker.popen.wait()
-        broker.expected_exit = -9
+        broker.kill()
     system.frontend = system.start_frontend()
     worker = system.start_worker()
     # Three switches each, counted from the log (a process started late on

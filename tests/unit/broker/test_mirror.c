@@ -55,13 +55,20 @@ static void flush_all(rill_mirror_out_t *out, rill_broker_t *active, link_t *lin
         ;
 }
 
-static rill_broker_t *new_broker_sized(uint64_t max_message_bytes)
+/* The defaults, with the pair's heartbeat of these tests. */
+static rill_config_t pair_config(void)
 {
     rill_config_t config;
     rill_config_defaults(&config);
+    config.heartbeat_ms = HEARTBEAT_MS;
+    return config;
+}
+
+static rill_broker_t *new_broker_sized(uint64_t max_message_bytes)
+{
+    rill_config_t config = pair_config();
     if (max_message_bytes != 0)
         config.max_message_bytes = max_message_bytes;
-    config.heartbeat_ms = HEARTBEAT_MS;
     return fake_outbox_broker(&config);
 }
 
@@ -260,9 +267,7 @@ static void test_small_messages(void)
  * takeover; a failed one is not (a new submission runs, as on the old). */
 static rill_broker_t *new_dedup_broker(void)
 {
-    rill_config_t config;
-    rill_config_defaults(&config);
-    config.heartbeat_ms = HEARTBEAT_MS;
+    rill_config_t config = pair_config();
     rill_pipeline_config_t *pipeline = fake_add_pipeline(&config, "once", "demo");
     pipeline->concurrency = 4;
     pipeline->dedup = 1;
@@ -322,9 +327,7 @@ static void test_dedup_across_takeover(void)
 /* An ordered pipeline of batches of two, one group. */
 static rill_broker_t *new_ordered_broker(void)
 {
-    rill_config_t config;
-    rill_config_defaults(&config);
-    config.heartbeat_ms = HEARTBEAT_MS;
+    rill_config_t config = pair_config();
     rill_pipeline_config_t *pipeline = fake_add_pipeline(&config, "inorder", "demo");
     pipeline->group_by = RILL_GROUP_BY_NONE;
     pipeline->mode = RILL_PIPELINE_ORDERED;
@@ -448,9 +451,7 @@ static void test_publish_keys_across_takeover(void)
  * have on the old one (before, the new active sent it at once). */
 static void test_retry_backoff_across_takeover(void)
 {
-    rill_config_t config;
-    rill_config_defaults(&config);
-    config.heartbeat_ms = HEARTBEAT_MS;
+    rill_config_t config = pair_config();
     config.retry_backoff_ms = 10000;
     rill_broker_t *active = fake_outbox_broker(&config);
     link_t link = {.passive = fake_outbox_broker(&config)};
@@ -495,9 +496,7 @@ static void test_pipeline_times_across_takeover(void)
 {
     static const char *id5 = "00000000000000000000000000000005";
     static const char *id6 = "00000000000000000000000000000006";
-    rill_config_t config;
-    rill_config_defaults(&config);
-    config.heartbeat_ms = HEARTBEAT_MS;
+    rill_config_t config = pair_config();
     rill_pipeline_config_t *quiet = fake_add_pipeline(&config, "quiet", "demo");
     quiet->debounce_ms = 10000;
     quiet->buffer_ms = 10000;
