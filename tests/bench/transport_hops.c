@@ -226,7 +226,7 @@ static int run_role(const options_t *options, int role, int pairs[2][2])
 static int parse_options(int argc, char **argv, options_t *options)
 {
     *options = (options_t){.use_zmq = 1, .messages = 5000, .interval_us = 1000, .size = 128};
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) { /* each option takes a value */
         const char *value = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(argv[i], "--help") == 0) {
             printf("usage: rill-transport-hops [--transport zmq|unix] [--messages N] [--interval-us U] "
@@ -252,7 +252,6 @@ static int parse_options(int argc, char **argv, options_t *options)
             fprintf(stderr, "transport_hops: bad option %s %s\n", argv[i], value);
             return -1;
         }
-        i++;
     }
     return 0;
 }
