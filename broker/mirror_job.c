@@ -36,9 +36,10 @@ char *rill_mirror_job_encode(const rill_job_t *job, uint64_t now_ms)
      * rest of its debounce quiet period (at least 1: due now), or how long
      * it has been in its group's buffer (pipeline.h, resubmit). */
     uint64_t debounce_left = 0, buffered_age = 0;
-    if (job->state == RILL_JOB_QUEUED && job->batch[0] == '\0' && job->debouncing)
+    int unsent = job->state == RILL_JOB_QUEUED && job->batch[0] == '\0';
+    if (unsent && job->debouncing)
         debounce_left = job->due_ms > now_ms ? job->due_ms - now_ms : 1;
-    else if (job->state == RILL_JOB_QUEUED && job->batch[0] == '\0' && job->group != NULL && job->buffered_ms != 0)
+    else if (unsent && job->group != NULL && job->buffered_ms != 0)
         buffered_age = now_ms > job->buffered_ms ? now_ms - job->buffered_ms : 0;
     json_t *args = job->args != NULL ? json_stringn(job->args, job->args_length) : json_null();
     json_t *record = json_pack(
