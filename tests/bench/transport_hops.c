@@ -24,6 +24,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,8 @@
 
 #define WARMUP 10
 #define SIZE_MAX_BYTES 65536
+/* A process whose neighbour died stops after this, not never. */
+#define SILENCE_MS 5000
 
 typedef struct {
     int use_zmq;
@@ -79,13 +82,14 @@ typedef struct {
     int fd;
 } end_t;
 
-/* 0, or -1 when the chain is broken. */
+/* 0, or -1 when the chain is broken (or silent for SILENCE_MS). */
 static int end_receive(end_t *end, char *buffer, int size)
 {
     if (end->zmq_socket != NULL) {
         for (;;) {
             zmq_pollitem_t item = {end->zmq_socket, 0, ZMQ_POLLIN, 0};
-            if (zmq_poll(&item, 1, -1) < 0 && errno != EINTR)
+            int ready = zmq_poll(&item, 1, SILENCE_MS);
+            if (ready == 0 || (ready < 0 && errno != EINTR))
                 return -1;
             int got = zmq_recv(end->zmq_socket, buffer, (size_t)size, ZMQ_DONTWAIT);
             if (got >= 0)
@@ -95,7 +99,8 @@ static int end_receive(end_t *end, char *buffer, int size)
         }
     }
     struct pollfd item = {end->fd, POLLIN, 0};
-    if (poll(&item, 1, -1) < 0 && errno != EINTR)
+    int ready = poll(&item, 1, SILENCE_MS);
+    if (ready == 0 || (ready < 0 && errno != EINTR))
         return -1;
     for (int got = 0; got < size;) {
         ssize_t read_now = read(end->fd, buffer + got, (size_t)(size - got));
@@ -194,8 +199,16 @@ static int sender(const options_t *options, end_t *out)
 static int run_role(const options_t *options, int role, int pairs[2][2])
 {
     if (!options->use_zmq) {
-        end_t first = {NULL, role == 0 ? pairs[0][0] : pairs[0][1]};
-        end_t second = {NULL, role == 1 ? pairs[1][0] : pairs[1][1]};
+        /* The sender writes pairs[0][0], the forwarder reads pairs[0][1]
+         * and writes pairs[1][0], the receiver reads pairs[1][1]. */
+        end_t first = {NULL, role == 0 ? pairs[0][0] : role == 1 ? pairs[0][1] : -1};
+        end_t second = {NULL, role == 1 ? pairs[1][0] : role == 2 ? pairs[1][1] : -1};
+        /* Only its own ends stay open here, so a neighbour that dies is an
+         * end of file or a broken pipe, not a wait. */
+        for (int pair = 0; pair < 2; pair++)
+            for (int side = 0; side < 2; side++)
+                if (pairs[pair][side] != first.fd && pairs[pair][side] != second.fd)
+                    close(pairs[pair][side]);
         return role == 0 ? sender(options, &first) : role == 1 ? forwarder(options, &first, &second)
                                                                : receiver(options, &second);
     }
@@ -267,6 +280,11 @@ int main(int argc, char **argv)
         perror("transport_hops: mkdtemp");
         return 1;
     }
+    /* A dead neighbour is a failed write (EPIPE), reported, not a signal. */
+    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
+        perror("transport_hops: signal");
+        return 1;
+    }
     int pairs[2][2] = {{-1, -1}, {-1, -1}};
     if (!options.use_zmq && (socketpair(AF_UNIX, SOCK_STREAM, 0, pairs[0]) != 0 ||
                              socketpair(AF_UNIX, SOCK_STREAM, 0, pairs[1]) != 0)) {
@@ -290,7 +308,7 @@ int main(int argc, char **argv)
             failed = 1;
     }
     struct rusage self, others;
-    if (getrusage(RUSAGE_SELF, &self) == 0 && getrusage(RUSAGE_CHILDREN, &others) == 0) {
+    if (!failed && getrusage(RUSAGE_SELF, &self) == 0 && getrusage(RUSAGE_CHILDREN, &others) == 0) {
         double seconds = (double)(self.ru_utime.tv_sec + self.ru_stime.tv_sec + others.ru_utime.tv_sec +
                                   others.ru_stime.tv_sec) +
                          (double)(self.ru_utime.tv_usec + self.ru_stime.tv_usec + others.ru_utime.tv_usec +
@@ -305,5 +323,8 @@ int main(int argc, char **argv)
     snprintf(path, sizeof(path), "%s/second", options.folder);
     unlink(path);
     rmdir(options.folder);
+    if (failed)
+        fprintf(stderr, "transport_hops: the chain broke: a process failed, or heard nothing for %d ms\n",
+                SILENCE_MS);
     return failed;
 }
